@@ -1,0 +1,11 @@
+#!/bin/sh
+# Installs what the tests need (Debian packages), builds everything, and runs the whole suite: unit, integration
+# (root: namespaces, mounts, cgroups) and interop (runc) tests. CI runs exactly this (.ci/run).
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+sh "$top/scripts/install-deps.sh" maven gcc make libc6-dev busybox-static runc hyperfine uidmap iproute2 procps
+. "$top/scripts/env.sh"
+cd "$top"
+sh scripts/build.sh
+root=false; [ "$(id -u)" = 0 ] && root=true
+mvn -B test -Dtest.root=$root "$@"
