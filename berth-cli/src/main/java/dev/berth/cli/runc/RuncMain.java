@@ -1,0 +1,92 @@
+package dev.berth.cli.runc;
+
+import dev.berth.cli.flags.App;
+import dev.berth.cli.flags.Flags;
+import dev.berth.cli.flags.Invocation;
+import dev.berth.cli.flags.ParsedCommand;
+import dev.berth.cli.flags.Parser;
+import dev.berth.cli.flags.TextOutput;
+import dev.berth.cli.flags.UsageException;
+import dev.berth.runtime.ContainerException;
+import dev.berth.runtime.ContainerRuntime;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+
+/**
+ * berth-runc: runc's command line over the runtime library. Each verb parses, calls one library entry point, and
+ * prints; errors become one line in runc's log format and exit status 1.
+ */
+public final class RuncMain {
+  private RuncMain() {}
+
+  public static void main(String[] args) {
+    if (args.length == 1 && args[0].equals("--x-train")) {
+      // Return normally: the AOT cache is written when the JVM exits the ordinary way.
+      Train.run();
+      return;
+    }
+    int code = run(args);
+    System.out.flush();
+    System.err.flush();
+    // halt: nothing to run at shutdown, and System.exit costs milliseconds (DESIGN.md "Startup budget").
+    Runtime.getRuntime().halt(code);
+  }
+
+  /** Runs one command line and returns the exit status; the training run of the AOT cache calls this repeatedly. */
+  public static int run(String[] args) {
+    App app = RuncApp.build();
+    ParsedCommand cmd;
+    try {
+      Invocation inv = new Parser(app).parse(args);
+      if (inv instanceof TextOutput text) {
+        System.out.print(text.text());
+        return 0;
+      }
+      cmd = (ParsedCommand) inv;
+    } catch (UsageException e) {
+      System.out.print(e.stdout());
+      logFor(e.globals()).error(e.getMessage());
+      return e.exitCode();
+    }
+    RuncLog log;
+    try {
+      log = RuncLog.open(cmd.globals().getString("log"), cmd.globals().getString("log-format"),
+          cmd.globals().getBool("debug"));
+    } catch (IOException e) {
+      RuncLog.stderr().error(e.getMessage());
+      return 1;
+    }
+    try {
+      if (cmd.globals().getBool("systemd-cgroup")) {
+        throw ContainerException.invalid("systemd cgroup driver is not supported yet: drop --systemd-cgroup");
+      }
+      ContainerRuntime rt = new ContainerRuntime(Path.of(cmd.globals().getString("root")));
+      return Verbs.run(rt, cmd, System.out);
+    } catch (ContainerException e) {
+      log.error(e.getMessage());
+      return 1;
+    } catch (UsageException e) {
+      System.out.print(e.stdout());
+      log.error(e.getMessage());
+      return e.exitCode();
+    } catch (IOException | RuntimeException e) {
+      log.error(e.getMessage() == null ? e.toString() : e.getMessage());
+      if (cmd.globals().getBool("debug")) e.printStackTrace();
+      return 1;
+    }
+  }
+
+  private static RuncLog logFor(Flags globals) {
+    if (globals == null) return RuncLog.stderr();
+    try {
+      return RuncLog.open(globals.getString("log"), globals.getString("log-format"), globals.getBool("debug"));
+    } catch (IOException e) {
+      return RuncLog.stderr();
+    }
+  }
+
+  static PrintStream out() {
+    return System.out;
+  }
+}

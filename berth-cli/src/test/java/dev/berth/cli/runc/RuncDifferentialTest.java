@@ -1,0 +1,65 @@
+package dev.berth.cli.runc;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.berth.testkit.Bundle;
+import dev.berth.testkit.Exec;
+import dev.berth.testkit.RequiresCommand;
+import java.nio.file.Path;
+import java.util.regex.Pattern;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The same bundle run by runc and by berth-runc must look the same from inside: each probe prints what a workload
+ * can observe, normalised only where the values are per-run (mount ids, device numbers, the container id).
+ */
+@RequiresCommand("runc")
+class RuncDifferentialTest {
+  @TempDir Path tmp;
+
+  static final String[] PROBES = {
+    "grep -E '^(Cap|NoNewPrivs|Seccomp:|Uid|Gid|Groups)' /proc/self/status",
+    "cat /proc/self/mountinfo",
+    "cat /proc/self/limits",
+    "hostname; cat /proc/sys/kernel/domainname",
+    "env | sort",
+    "id",
+    "ls -ln /dev /dev/pts /dev/shm /dev/mqueue",
+    "cat /proc/self/cgroup",
+    "ls -l /sys/fs/cgroup",
+    "stat -c '%n %a' /proc/kcore /proc/sys /proc/acpi 2>&1",
+    "cat /proc/self/stat | cut -d' ' -f4-8; umask; pwd; ls /proc/self/fd",
+  };
+
+  @ParameterizedTest
+  @ValueSource(ints = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10})
+  void probeLooksTheSame(int probe) {
+    String berth = BerthRunc.launcher().toString();
+    String script = PROBES[probe];
+    String a = observe("runc", script);
+    String b = observe(berth, script);
+    assertEquals(a, b, "probe: " + script);
+  }
+
+  private String observe(String runtime, String script) {
+    Path dir = tmp.resolve(runtime.equals("runc") ? "runc" : "berth");
+    Bundle bundle = Bundle.busybox(dir.resolve("bundle")).sh(script);
+    bundle.write();
+    String id = "diff" + ProcessHandle.current().pid();
+    Exec.Result r = BerthRunc.run(runtime, bundle.dir(), "--root", dir.resolve("state").toString(), "run", id);
+    if (r.exitCode() != 0) throw new AssertionError(runtime + " failed: " + r);
+    return normalise(r.stdout(), id, dir);
+  }
+
+  private static final Pattern MOUNT_IDS = Pattern.compile("(?m)^\\d+ \\d+ \\d+:\\d+ ");
+
+  static String normalise(String s, String id, Path dir) {
+    s = MOUNT_IDS.matcher(s).replaceAll("M M D:D ");
+    s = s.replace(dir.toString(), "<dir>").replace(id, "<id>");
+    // Timestamps in ls -l and sizes that differ with timing.
+    s = s.replaceAll("(?m)(\\w{3} +\\d+ \\d\\d:\\d\\d)", "<time>");
+    return s;
+  }
+}

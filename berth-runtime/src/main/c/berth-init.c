@@ -1,0 +1,1056 @@
+/*
+ * berth-init: runs a Berth launch plan in the window between clone() and execve() of a container process.
+ *
+ * Java compiles the OCI config into a plan, an ordered list of primitive ops, and sends it over the sync socket.
+ * This program checks the whole plan, then runs the ops in order and reports the first failure as (op index, errno,
+ * detail). It holds no policy: every path, flag and the order come from the plan. The contract, with the message
+ * diagram, is docs/berth-init-protocol.md; the Java side is dev.berth.runtime.plan.
+ *
+ * Rules for this file:
+ * - Single-threaded, and no malloc: static buffers only. After the raw clone glibc's idea of the current thread
+ *   (the tid cached in the TCB) is stale, so nothing here may use pthread-aware or locking libc functions.
+ * - Every fd is O_CLOEXEC, so a successful execve closes the sync socket (EOF means success, as the JDK's
+ *   childproc.c fail pipe) and leaks nothing into the container.
+ * - Paths inside the container root are resolved with openat2(RESOLVE_IN_ROOT) and mounted through
+ *   /proc/self/fd/N, never joined as strings: a symlink in an image must not reach the host.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/openat2.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The generic syscall numbers (the same on every architecture), for older headers. */
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+#ifndef SYS_openat2
+#define SYS_openat2 437
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+#ifndef SECCOMP_FILTER_FLAG_NEW_LISTENER
+#define SECCOMP_FILTER_FLAG_NEW_LISTENER (1UL << 3)
+#endif
+#ifndef PR_CAP_AMBIENT
+#define PR_CAP_AMBIENT 47
+#define PR_CAP_AMBIENT_RAISE 2
+#define PR_CAP_AMBIENT_CLEAR_ALL 4
+#endif
+
+#define MAX_PAYLOAD (4u << 20) /* PLAN and GO */
+#define MAX_STRS 65535u        /* strings in one array (argv, env, exec candidates) */
+#define MAX_BLOBS 64u
+#define MAX_GROUPS 65536u      /* NGROUPS_MAX */
+#define MAX_INSNS 4096u        /* BPF_MAXINSNS */
+#define NO_OP 0xffffffffu      /* ERROR not tied to an op */
+#define NO_BLOB 0xffffffffu    /* RUN_HOOK with an empty stdin */
+
+enum { MSG_PLAN = 1, MSG_PID, MSG_GO, MSG_HOOKS, MSG_HOOKS_DONE, MSG_READY, MSG_ERROR, MSG_PTY };
+
+enum {
+  OP_SETNS = 1, OP_CLONE, OP_WAIT_GO, OP_SET_ROOT, OP_MOUNT, OP_MKDIRS, OP_MKFILE, OP_MKNOD, OP_SYMLINK, OP_MASK,
+  OP_READONLY, OP_REMOUNT, OP_PIVOT_ROOT, OP_SETHOSTNAME, OP_SETDOMAINNAME, OP_WRITE_FILE, OP_SETRLIMIT,
+  OP_SYNC_HOOKS, OP_RUN_HOOK, OP_READY, OP_OPEN_FIFO, OP_WAIT_FIFO, OP_RESOLVE_EXEC, OP_CHDIR, OP_SETGROUPS,
+  OP_SETRESGID, OP_SETRESUID, OP_KEEPCAPS, OP_CAPS_BOUNDING, OP_CAPSET, OP_AMBIENT, OP_NO_NEW_PRIVS, OP_SECCOMP,
+  OP_UMASK, OP_SETSID, OP_OPEN_PTY, OP_CLOSE_FDS, OP_EXEC, OP_COUNT
+};
+
+/* The names PlanText uses, for errors about a malformed plan. */
+static const char *const op_names[OP_COUNT] = {
+  "?", "setns", "clone", "wait-go", "set-root", "mount", "mkdirs", "mkfile", "mknod", "symlink", "mask",
+  "readonly", "remount", "pivot-root", "sethostname", "setdomainname", "write-file", "setrlimit", "sync-hooks",
+  "run-hook", "ready", "open-fifo", "wait-fifo", "resolve-exec", "chdir", "setgroups", "setresgid", "setresuid",
+  "keepcaps", "caps-bounding", "capset", "ambient", "no-new-privs", "seccomp", "umask", "setsid", "open-pty",
+  "close-fds", "exec",
+};
+
+static int sync_fd = -1;
+static int root_fd = -1;     /* ROOT: where in-root paths resolve */
+static int fifo_fd = -1;     /* the exec fifo */
+static int cloned;           /* in the cloned child: failures exit 127 instead of 1 */
+static int dry;              /* while checking the plan: decode every op, run none */
+static uint32_t cur_op = NO_OP, cur_code;
+static const char *exec_path; /* chosen by RESOLVE_EXEC */
+
+static uint8_t plan_buf[MAX_PAYLOAD];
+static uint8_t go_buf[MAX_PAYLOAD];
+static uint8_t msg_buf[64];
+static struct { const uint8_t *data; uint32_t len; } blobs[MAX_BLOBS];
+static uint32_t blob_count;
+static char *vec_a[MAX_STRS + 1], *vec_b[MAX_STRS + 1];
+static gid_t groups[MAX_GROUPS];
+static struct sock_filter filter[MAX_INSNS];
+static char path_buf[4096], split_buf[4096];
+
+/* ---- the detail string of an ERROR ---- */
+
+static char detail[4096];
+static size_t dlen;
+
+static void d_reset(void) { dlen = 0; detail[0] = 0; }
+
+static void d_str(const char *s) {
+  while (s && *s && dlen < sizeof detail - 1) detail[dlen++] = *s++;
+  detail[dlen] = 0;
+}
+
+static void d_u64(uint64_t v) {
+  char b[24];
+  int i = sizeof b;
+  b[--i] = 0;
+  do b[--i] = (char)('0' + v % 10); while ((v /= 10) != 0);
+  d_str(b + i);
+}
+
+/* ---- the socket ---- */
+
+static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+
+/* One frame in as few writes as possible; the PTY frame's header carries the fd. MSG_NOSIGNAL because Java may have
+ * closed its end (after READY the create command exits) and a late ERROR must not kill us with SIGPIPE. */
+static int send_frame(uint32_t type, const void *payload, uint32_t len, int pass_fd) {
+  uint8_t hdr[8];
+  put32(hdr, type);
+  put32(hdr + 4, len);
+  struct iovec iov[2] = {{hdr, 8}, {(void *)payload, len}};
+  struct msghdr mh;
+  union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } ctl;
+  memset(&mh, 0, sizeof mh);
+  mh.msg_iov = iov;
+  mh.msg_iovlen = len ? 2 : 1;
+  if (pass_fd >= 0) {
+    memset(&ctl, 0, sizeof ctl);
+    mh.msg_control = ctl.buf;
+    mh.msg_controllen = sizeof ctl.buf;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+  }
+  ssize_t n;
+  do n = sendmsg(sync_fd, &mh, MSG_NOSIGNAL); while (n < 0 && errno == EINTR);
+  if (n < 0) return -1;
+  /* A stream socket may take a long frame in pieces. */
+  size_t done = (size_t)n, total = 8 + (size_t)len;
+  while (done < total) {
+    const uint8_t *p = done < 8 ? hdr + done : (const uint8_t *)payload + (done - 8);
+    size_t rest = done < 8 ? 8 - done : total - done;
+    n = send(sync_fd, p, rest, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return -1;
+    done += (size_t)n;
+  }
+  return 0;
+}
+
+/* Sends ERROR(cur_op, err, detail) and exits: 127 in the container process, 1 in berth-init. */
+static _Noreturn void die(int err) {
+  static uint8_t m[12 + sizeof detail];
+  uint32_t slen = (uint32_t)dlen + 1;
+  put32(m, cur_op);
+  put32(m + 4, (uint32_t)err);
+  put32(m + 8, slen);
+  memcpy(m + 12, detail, slen);
+  (void)send_frame(MSG_ERROR, m, 12 + slen, -1);
+  _exit(cloned ? 127 : 1);
+}
+
+static _Noreturn void fail(int err, const char *a, const char *b) {
+  d_reset();
+  d_str(a);
+  d_str(b);
+  die(err);
+}
+
+static int read_full(int fd, void *buf, size_t n) {
+  size_t got = 0;
+  while (got < n) {
+    ssize_t r = read(fd, (uint8_t *)buf + got, n - got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return -1;
+    if (r == 0) return got == 0 ? 0 : -2;
+    got += (size_t)r;
+  }
+  return 1;
+}
+
+/* Reads one frame into buf; returns its payload length. EOF: the runtime is gone and nobody is left to tell. */
+static uint32_t recv_msg(uint32_t *type, uint8_t *buf, uint32_t max) {
+  uint8_t hdr[8];
+  uint32_t len;
+  int r = read_full(sync_fd, hdr, 8);
+  if (r == 0) _exit(cloned ? 127 : 1);
+  if (r < 0) fail(r == -2 ? EPROTO : errno, "read the sync socket", r == -2 ? ": end of stream in a header" : NULL);
+  memcpy(type, hdr, 4);
+  memcpy(&len, hdr + 4, 4);
+  if (len > max) {
+    d_reset();
+    d_str("message ");
+    d_u64(*type);
+    d_str(" of ");
+    d_u64(len);
+    d_str(" bytes is too long");
+    die(EMSGSIZE);
+  }
+  r = read_full(sync_fd, buf, len);
+  if (r == 0 && len == 0) return 0;
+  if (r <= 0) fail(r == -1 ? errno : EPROTO, "read the sync socket", r == -1 ? NULL : ": end of stream in a message");
+  return len;
+}
+
+static _Noreturn void unexpected(uint32_t type, const char *wanted) {
+  d_reset();
+  d_str("unexpected message ");
+  d_u64(type);
+  d_str(" while waiting for ");
+  d_str(wanted);
+  die(EPROTO);
+}
+
+/* ---- decoding the plan: one reader both checks (dry) and decodes for real ---- */
+
+struct rd { const uint8_t *p, *end; };
+struct strs { uint32_t n; const uint8_t *at, *end; };
+
+static _Noreturn void malformed(const char *why) {
+  d_reset();
+  d_str("plan: op ");
+  d_u64(cur_op);
+  d_str(" (");
+  d_str(cur_code > 0 && cur_code < OP_COUNT ? op_names[cur_code] : "unknown opcode ");
+  if (cur_code == 0 || cur_code >= OP_COUNT) d_u64(cur_code);
+  d_str("): ");
+  d_str(why);
+  cur_op = NO_OP;
+  die(EINVAL);
+}
+
+static uint32_t g32(struct rd *r) {
+  uint32_t v;
+  if (r->end - r->p < 4) malformed("payload shorter than its fields");
+  memcpy(&v, r->p, 4);
+  r->p += 4;
+  return v;
+}
+
+static uint64_t g64(struct rd *r) {
+  uint64_t v;
+  if (r->end - r->p < 8) malformed("payload shorter than its fields");
+  memcpy(&v, r->p, 8);
+  r->p += 8;
+  return v;
+}
+
+/* A string stays in the plan buffer: the wire format carries its NUL so we can point into it. */
+static const char *gstr(struct rd *r) {
+  uint32_t n = g32(r);
+  if (n < 1 || (size_t)(r->end - r->p) < n) malformed("string runs past the payload");
+  const char *s = (const char *)r->p;
+  if (s[n - 1] != 0 || strlen(s) != n - 1) malformed("string is not NUL-terminated or holds a NUL");
+  r->p += n;
+  return s;
+}
+
+static struct strs gstrs(struct rd *r) {
+  struct strs a;
+  a.n = g32(r);
+  if (a.n > MAX_STRS) malformed("more than 65535 strings in an array");
+  a.at = r->p;
+  for (uint32_t i = 0; i < a.n; i++) gstr(r);
+  a.end = r->p;
+  return a;
+}
+
+/* Points vec at the strings of a (checked) array, NULL-terminated as execve wants. */
+static char **fill(struct strs a, char **vec) {
+  struct rd r = {a.at, a.end};
+  for (uint32_t i = 0; i < a.n; i++) vec[i] = (char *)gstr(&r);
+  vec[a.n] = NULL;
+  return vec;
+}
+
+/* True while checking: the op's fields are decoded and the payload must end exactly there. */
+static int done(struct rd *r) {
+  if (r->p != r->end) malformed("payload longer than its fields");
+  return dry;
+}
+
+/* ---- paths inside the root ---- */
+
+static int in_root(const char *path, uint64_t flags) {
+  struct open_how how;
+  memset(&how, 0, sizeof how);
+  how.flags = flags | O_CLOEXEC;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  return (int)syscall(SYS_openat2, root_fd, path, &how, sizeof how);
+}
+
+static int must_in_root(const char *path, uint64_t flags, const char *what) {
+  if (root_fd < 0) fail(EBADF, "no root to resolve ", path);
+  int fd = in_root(path, flags);
+  if (fd < 0) fail(errno, what, path);
+  return fd;
+}
+
+/* "/proc/self/fd/N": how mount(2) gets a path we already resolved safely. */
+static const char *fd_path(char buf[32], int fd) {
+  char num[12];
+  int i = sizeof num;
+  num[--i] = 0;
+  do num[--i] = (char)('0' + fd % 10); while ((fd /= 10) != 0);
+  memcpy(buf, "/proc/self/fd/", 14);
+  memcpy(buf + 14, num + i, sizeof num - (size_t)i);
+  return buf;
+}
+
+/*
+ * mkdir -p under ROOT. Each prefix is resolved in-root, so a symlink in it stays inside; only a missing component is
+ * created, relative to its resolved parent. Returns an O_PATH fd of the directory.
+ */
+static int mkdirs_fd(const char *path, mode_t mode) {
+  size_t n = strlen(path);
+  if (n >= sizeof path_buf) fail(ENAMETOOLONG, path, NULL);
+  memcpy(path_buf, path, n + 1);
+  int dir = must_in_root("/", O_PATH | O_DIRECTORY, "");
+  char *p = path_buf;
+  for (;;) {
+    while (*p == '/') p++;
+    if (!*p) break;
+    char *e = p;
+    while (*e && *e != '/') e++;
+    char save = *e;
+    *e = 0; /* path_buf is now the prefix ending with this component */
+    int fd = in_root(path_buf, O_PATH | O_DIRECTORY);
+    if (fd < 0 && errno == ENOENT) {
+      if (mkdirat(dir, p, mode) < 0 && errno != EEXIST) fail(errno, "mkdir ", path_buf);
+      fd = in_root(path_buf, O_PATH | O_DIRECTORY);
+    }
+    if (fd < 0) fail(errno, path_buf, NULL);
+    close(dir);
+    dir = fd;
+    *e = save;
+    p = e;
+  }
+  return dir;
+}
+
+/* The parent directory (created like MKDIRS, mode 0755) and last component of an in-root path. */
+static int parent_of(const char *path, const char **base) {
+  size_t n = strlen(path);
+  if (n >= sizeof split_buf) fail(ENAMETOOLONG, path, NULL);
+  memcpy(split_buf, path, n + 1);
+  while (n > 1 && split_buf[n - 1] == '/') split_buf[--n] = 0;
+  char *slash = strrchr(split_buf, '/');
+  const char *parent = "/";
+  *base = split_buf;
+  if (slash) {
+    *slash = 0;
+    *base = slash + 1;
+    if (slash != split_buf) parent = split_buf;
+  }
+  if (!**base || !strcmp(*base, ".") || !strcmp(*base, "..")) fail(EINVAL, "no file name in ", path);
+  return mkdirs_fd(parent, 0755);
+}
+
+/* Flags a remount must keep: the kernel refuses to clear locked ones in a user namespace (mount_namespaces(7)). */
+static uint64_t locked_flags(unsigned long f, uint64_t want) {
+  uint64_t l = 0;
+  if (f & ST_NOSUID) l |= MS_NOSUID;
+  if (f & ST_NODEV) l |= MS_NODEV;
+  if (f & ST_NOEXEC) l |= MS_NOEXEC;
+  if (f & ST_NODIRATIME) l |= MS_NODIRATIME;
+  if (!(want & (MS_NOATIME | MS_RELATIME | MS_STRICTATIME))) {
+    if (f & ST_NOATIME) l |= MS_NOATIME;
+    else if (f & ST_RELATIME) l |= MS_RELATIME;
+    else l |= MS_STRICTATIME;
+  }
+  return l;
+}
+
+/* ---- ops ---- */
+
+static void op_setns(uint32_t type, const char *path) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || setns(fd, (int)type) < 0) fail(errno, path, NULL);
+  close(fd);
+}
+
+/* Fork-like clone3 (no stack: the child runs on a copy of ours). CLONE_PARENT makes the container process a child
+ * of the JVM, which reaps it; with CLONE_PARENT the kernel takes our exit signal and wants exit_signal 0. */
+static void op_clone(uint64_t flags) {
+  struct { uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls; } args;
+  memset(&args, 0, sizeof args);
+  args.flags = flags | CLONE_PARENT;
+  long pid = syscall(SYS_clone3, &args, sizeof args);
+  if (pid < 0 && errno == ENOSYS) {
+    /* clone(2) keeps the exit signal in the low byte, so CLONE_NEWTIME (0x80) and high flags need clone3. */
+    if ((flags >> 32) || (flags & 0xff)) fail(ENOSYS, "clone3 is not available for these flags", NULL);
+    pid = syscall(SYS_clone, (unsigned long)(flags | CLONE_PARENT | SIGCHLD), 0, NULL, NULL, 0);
+  }
+  if (pid < 0) fail(errno, NULL, NULL);
+  if (pid == 0) {
+    cloned = 1;
+    return;
+  }
+  uint32_t p = (uint32_t)pid;
+  _exit(send_frame(MSG_PID, &p, 4, -1) < 0 ? 1 : 0);
+}
+
+static void op_wait_go(void) {
+  uint32_t type, len = recv_msg(&type, go_buf, MAX_PAYLOAD);
+  if (type != MSG_GO) unexpected(type, "go");
+  const uint8_t *p = go_buf, *end = go_buf + len;
+  uint32_t n, blen;
+  if (len < 4) fail(EPROTO, "go message: no blob count", NULL);
+  memcpy(&n, p, 4);
+  p += 4;
+  if (n > MAX_BLOBS) fail(E2BIG, "go message: more than 64 blobs", NULL);
+  for (uint32_t i = 0; i < n; i++) {
+    if (end - p < 4) fail(EPROTO, "go message: blob runs past the payload", NULL);
+    memcpy(&blen, p, 4);
+    p += 4;
+    if ((size_t)(end - p) < blen) fail(EPROTO, "go message: blob runs past the payload", NULL);
+    blobs[i].data = p;
+    blobs[i].len = blen;
+    p += blen;
+  }
+  if (p != end) fail(EPROTO, "go message: bytes after the last blob", NULL);
+  blob_count = n;
+}
+
+static void op_set_root(const char *path) {
+  int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) fail(errno, path, NULL);
+  if (root_fd >= 0) close(root_fd);
+  root_fd = fd;
+}
+
+static void op_mount(uint32_t src_in, uint32_t dst_in, const char *src, const char *dst, const char *fstype,
+                     uint64_t flags, const char *data) {
+  char sbuf[32], tbuf[32];
+  int sfd = -1, tfd = -1;
+  const char *s = *src ? src : NULL, *t = dst;
+  if (src_in && s) s = fd_path(sbuf, sfd = must_in_root(src, O_PATH, "source "));
+  if (dst_in) t = fd_path(tbuf, tfd = must_in_root(dst, O_PATH, "target "));
+  if (mount(s, t, *fstype ? fstype : NULL, (unsigned long)flags, *data ? data : NULL) < 0) fail(errno, NULL, NULL);
+  if (sfd >= 0) close(sfd);
+  if (tfd >= 0) close(tfd);
+}
+
+static void op_mkdirs(const char *path, uint32_t mode) {
+  close(mkdirs_fd(path, mode));
+}
+
+static void op_mkfile(const char *path, uint32_t mode) {
+  const char *base;
+  int dir = parent_of(path, &base);
+  int fd = openat(dir, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, mode);
+  if (fd < 0 && errno != EEXIST) fail(errno, path, NULL);
+  if (fd >= 0) close(fd);
+  close(dir);
+}
+
+static void op_mknod(const char *path, uint32_t mode, uint32_t major, uint32_t minor, uint32_t uid, uint32_t gid) {
+  const char *base;
+  struct stat st;
+  int dir = parent_of(path, &base);
+  if (fstatat(dir, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode) && unlinkat(dir, base, 0) < 0) {
+    fail(errno, "remove ", path);
+  }
+  if (mknodat(dir, base, mode, makedev(major, minor)) < 0) fail(errno, path, NULL);
+  if (fchownat(dir, base, uid, gid, AT_SYMLINK_NOFOLLOW) < 0) fail(errno, "chown ", path);
+  close(dir);
+}
+
+static void op_symlink(const char *target, const char *link) {
+  const char *base;
+  int dir = parent_of(link, &base);
+  if (symlinkat(target, dir, base) < 0 && errno != EEXIST) fail(errno, link, NULL);
+  close(dir);
+}
+
+static void op_mask(const char *path) {
+  char tbuf[32], sbuf[32];
+  struct stat st;
+  if (root_fd < 0) fail(EBADF, "no root to resolve ", path);
+  int fd = in_root(path, O_PATH);
+  if (fd < 0 && errno == ENOENT) return;
+  if (fd < 0 || fstat(fd, &st) < 0) fail(errno, path, NULL);
+  if (S_ISDIR(st.st_mode)) {
+    if (mount("tmpfs", fd_path(tbuf, fd), "tmpfs", MS_RDONLY, NULL) < 0) fail(errno, NULL, NULL);
+  } else {
+    /* A /dev/null replaced by the image (or a racing process) must not turn the mask into a writable bind. */
+    int nul = must_in_root("/dev/null", O_PATH, "");
+    if (fstat(nul, &st) < 0) fail(errno, "/dev/null", NULL);
+    if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) fail(EPERM, "/dev/null is not the null device", NULL);
+    if (mount(fd_path(sbuf, nul), fd_path(tbuf, fd), NULL, MS_BIND, NULL) < 0) fail(errno, NULL, NULL);
+    close(nul);
+  }
+  close(fd);
+}
+
+static void op_remount(uint32_t in, const char *target, uint64_t flags) {
+  char tbuf[32];
+  struct statfs sf;
+  /* Opened after the mount it changes, so the fd is the new mount, not what it covers. */
+  int fd = in ? must_in_root(target, O_PATH, "") : open(target, O_PATH | O_CLOEXEC);
+  if (fd < 0 || fstatfs(fd, &sf) < 0) fail(errno, target, NULL);
+  flags |= locked_flags((unsigned long)sf.f_flags, flags);
+  if (mount(NULL, fd_path(tbuf, fd), NULL, (unsigned long)flags, NULL) < 0) fail(errno, NULL, NULL);
+  close(fd);
+}
+
+static void op_readonly(const char *path) {
+  char b[32];
+  if (root_fd < 0) fail(EBADF, "no root to resolve ", path);
+  int fd = in_root(path, O_PATH);
+  if (fd < 0 && errno == ENOENT) return;
+  if (fd < 0) fail(errno, path, NULL);
+  fd_path(b, fd);
+  if (mount(b, b, NULL, MS_BIND | MS_REC, NULL) < 0) fail(errno, NULL, NULL);
+  close(fd);
+  op_remount(1, path, MS_BIND | MS_REMOUNT | MS_RDONLY);
+}
+
+static void op_pivot_root(uint32_t no_pivot) {
+  if (root_fd < 0) fail(EBADF, "no root to pivot to", NULL);
+  if (no_pivot) {
+    if (fchdir(root_fd) < 0) fail(errno, "fchdir to the root", NULL);
+    if (mount(".", "/", NULL, MS_MOVE, NULL) < 0) fail(errno, "move the root onto /", NULL);
+    if (chroot(".") < 0) fail(errno, "chroot", NULL);
+  } else {
+    int old = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (old < 0) fail(errno, "open the old root", NULL);
+    if (fchdir(root_fd) < 0) fail(errno, "fchdir to the root", NULL);
+    if (syscall(SYS_pivot_root, ".", ".") < 0) fail(errno, "pivot_root", NULL);
+    /* The old root is now stacked on ".": step onto it explicitly, make it a slave so the detach below cannot
+     * propagate to the host's mounts, then drop it. */
+    if (fchdir(old) < 0) fail(errno, "fchdir to the old root", NULL);
+    if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0) fail(errno, "make the old root rslave", NULL);
+    if (umount2(".", MNT_DETACH) < 0) fail(errno, "detach the old root", NULL);
+    close(old);
+  }
+  if (chdir("/") < 0) fail(errno, "chdir /", NULL);
+  close(root_fd);
+  root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root_fd < 0) fail(errno, "open the new root", NULL);
+}
+
+static void op_write_file(const char *path, const char *content) {
+  size_t len = strlen(content), off = 0;
+  int fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) fail(errno, path, NULL);
+  while (off < len) {
+    ssize_t n = write(fd, content + off, len - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) fail(n < 0 ? errno : EIO, path, NULL);
+    off += (size_t)n;
+  }
+  close(fd);
+}
+
+static void op_setrlimit(uint32_t resource, uint64_t soft, uint64_t hard) {
+  struct { uint64_t cur, max; } lim = {soft, hard};
+  if (syscall(SYS_prlimit64, 0, resource, &lim, NULL) < 0) fail(errno, NULL, NULL);
+}
+
+static void op_sync_hooks(void) {
+  uint32_t type;
+  if (send_frame(MSG_HOOKS, NULL, 0, -1) < 0) fail(errno, "send hooks", NULL);
+  recv_msg(&type, msg_buf, sizeof msg_buf);
+  if (type != MSG_HOOKS_DONE) unexpected(type, "hooks-done");
+}
+
+static int64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int left_ms(int64_t deadline) {
+  if (deadline < 0) return -1;
+  int64_t left = deadline - now_ms();
+  return left < 0 ? 0 : (int)left;
+}
+
+static void op_run_hook(uint32_t blob, uint32_t timeout_ms, const char *path, struct strs args, struct strs env) {
+  const uint8_t *data = NULL;
+  uint32_t len = 0;
+  if (blob != NO_BLOB) {
+    if (blob >= blob_count) fail(EINVAL, "no state blob for hook ", path);
+    data = blobs[blob].data;
+    len = blobs[blob].len;
+  }
+  fill(args, vec_a);
+  fill(env, vec_b);
+  int in[2], ex[2];
+  if (pipe2(in, O_CLOEXEC) < 0 || pipe2(ex, O_CLOEXEC) < 0) fail(errno, "pipe for hook ", path);
+  long pid = syscall(SYS_clone, SIGCHLD, 0, NULL, NULL, 0);
+  if (pid < 0) fail(errno, "fork hook ", path);
+  if (pid == 0) {
+    /* The exec-error pipe is close-on-exec: EOF tells the parent the exec worked. */
+    int e = 0;
+    if (in[0] == 0 ? fcntl(0, F_SETFD, 0) < 0 : dup2(in[0], 0) < 0) e = errno;
+    if (!e) {
+      execve(path, vec_a, vec_b);
+      e = errno;
+    }
+    if (write(ex[1], &e, sizeof e) < 0) _exit(126);
+    _exit(127);
+  }
+  close(in[0]);
+  close(ex[1]);
+  int64_t deadline = timeout_ms ? now_ms() + timeout_ms : -1;
+  int pidfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+  if (pidfd < 0) {
+    int e = errno;
+    kill((pid_t)pid, SIGKILL);
+    fail(e, "pidfd_open for hook ", path);
+  }
+  /* Feed the state without blocking on a hook that does not read it; a hook that exits early is its business. */
+  struct sigaction ign, old;
+  memset(&ign, 0, sizeof ign);
+  ign.sa_handler = SIG_IGN;
+  sigaction(SIGPIPE, &ign, &old);
+  fcntl(in[1], F_SETFL, O_NONBLOCK);
+  uint32_t off = 0;
+  int exited = 0, timed_out = 0;
+  while (off < len && !exited && !timed_out) {
+    struct pollfd p[2] = {{in[1], POLLOUT, 0}, {pidfd, POLLIN, 0}};
+    int r = poll(p, 2, left_ms(deadline));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) break;
+    if (r == 0) timed_out = 1;
+    else if (p[1].revents) exited = 1;
+    else if (p[0].revents & (POLLERR | POLLHUP)) break;
+    else {
+      ssize_t n = write(in[1], data + off, len - off);
+      if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+      if (n < 0) break;
+      off += (uint32_t)n;
+    }
+  }
+  close(in[1]);
+  sigaction(SIGPIPE, &old, NULL);
+  while (!exited && !timed_out) {
+    struct pollfd p = {pidfd, POLLIN, 0};
+    int r = poll(&p, 1, left_ms(deadline));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) fail(errno, "wait for hook ", path);
+    if (r == 0) timed_out = 1;
+    else exited = 1;
+  }
+  if (timed_out) kill((pid_t)pid, SIGKILL);
+  int status;
+  while (wait4((pid_t)pid, &status, 0, NULL) < 0) {
+    if (errno != EINTR) fail(errno, "wait for hook ", path);
+  }
+  close(pidfd);
+  int e;
+  ssize_t n = read(ex[0], &e, sizeof e);
+  close(ex[0]);
+  if (n == (ssize_t)sizeof e) fail(e, "exec hook ", path);
+  d_reset();
+  d_str("hook ");
+  d_str(path);
+  if (timed_out) {
+    d_str(" timed out after ");
+    d_u64(timeout_ms % 1000 ? timeout_ms : timeout_ms / 1000);
+    d_str(timeout_ms % 1000 ? "ms" : "s");
+    die(ETIMEDOUT);
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
+    d_str(" exited with status ");
+    d_u64((uint64_t)WEXITSTATUS(status));
+    die(0);
+  }
+  if (WIFSIGNALED(status)) {
+    d_str(" was killed by signal ");
+    d_u64((uint64_t)WTERMSIG(status));
+    die(0);
+  }
+}
+
+static void op_wait_fifo(void) {
+  char b;
+  ssize_t n;
+  if (fifo_fd < 0) fail(EBADF, "no exec fifo is open", NULL);
+  do n = read(fifo_fd, &b, 1); while (n < 0 && errno == EINTR);
+  if (n <= 0) fail(n < 0 ? errno : EPIPE, "read the exec fifo", NULL);
+  close(fifo_fd);
+  fifo_fd = -1;
+}
+
+static void op_resolve_exec(struct strs c) {
+  struct rd r = {c.at, c.end};
+  const char *first = NULL;
+  int denied = 0;
+  for (uint32_t i = 0; i < c.n; i++) {
+    const char *p = gstr(&r);
+    struct stat st;
+    if (!first) first = p;
+    if (stat(p, &st) == 0) {
+      if (S_ISREG(st.st_mode) && faccessat(AT_FDCWD, p, X_OK, AT_EACCESS) == 0) {
+        exec_path = p;
+        return;
+      }
+      denied = 1;
+    } else if (errno == EACCES) {
+      denied = 1;
+    }
+  }
+  fail(denied ? EACCES : ENOENT, first, NULL);
+}
+
+static void op_caps_bounding(uint64_t keep, uint32_t last) {
+  for (uint32_t c = 0; c <= last; c++) {
+    if (keep & (1ULL << c)) continue;
+    /* EINVAL: this kernel does not have the capability, so there is nothing to drop. */
+    if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL) {
+      d_reset();
+      d_str("drop capability ");
+      d_u64(c);
+      die(errno);
+    }
+  }
+}
+
+static void op_capset(uint64_t eff, uint64_t perm, uint64_t inh) {
+  struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct d[2] = {
+    {(uint32_t)eff, (uint32_t)perm, (uint32_t)inh},
+    {(uint32_t)(eff >> 32), (uint32_t)(perm >> 32), (uint32_t)(inh >> 32)},
+  };
+  if (syscall(SYS_capset, &h, d) < 0) fail(errno, NULL, NULL);
+}
+
+static void op_ambient(uint64_t mask) {
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0) fail(errno, "clear ambient capabilities", NULL);
+  for (uint32_t c = 0; c < 64; c++) {
+    if (!(mask & (1ULL << c))) continue;
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0) {
+      d_reset();
+      d_str("raise ambient capability ");
+      d_u64(c);
+      die(errno);
+    }
+  }
+}
+
+static void op_seccomp(uint32_t flags, uint32_t n) {
+  struct sock_fprog prog = {(unsigned short)n, filter};
+  if (flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) fail(ENOTSUP, "seccomp notify is not in protocol version 1", NULL);
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog) != 0) fail(errno, NULL, NULL);
+}
+
+static void op_open_pty(void) {
+  int zero = 0;
+  int m = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (m < 0) fail(errno, "/dev/ptmx", NULL);
+  if (ioctl(m, TIOCSPTLCK, &zero) < 0) fail(errno, "unlock the pty", NULL);
+  /* TIOCGPTPEER opens the slave through the master, never by a path the container could swap. */
+  int s = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (s < 0) fail(errno, "open the pty slave", NULL);
+  if (send_frame(MSG_PTY, NULL, 0, m) < 0) fail(errno, "send the pty master", NULL);
+  close(m);
+  for (int i = 0; i < 3; i++) {
+    if (dup2(s, i) < 0) fail(errno, "dup the pty slave to stdio", NULL);
+  }
+  if (s > 2) close(s);
+  if (ioctl(0, TIOCSCTTY, 0) < 0) fail(errno, "make the pty the controlling terminal", NULL);
+}
+
+static void op_exec(struct strs argv, struct strs env) {
+  fill(argv, vec_a);
+  fill(env, vec_b);
+  const char *path = exec_path ? exec_path : vec_a[0];
+  if (!path) fail(EINVAL, "empty argv", NULL);
+  execve(path, vec_a, vec_b);
+  fail(errno, path, NULL);
+}
+
+/* Decodes one op; unless checking, runs it. Every case reads its fields in wire order, as the doc's table. */
+static void run_op(uint32_t code, struct rd *r) {
+  switch (code) {
+  case OP_SETNS: {
+    uint32_t type = g32(r);
+    const char *path = gstr(r);
+    if (!done(r)) op_setns(type, path);
+    return;
+  }
+  case OP_CLONE: {
+    uint64_t flags = g64(r);
+    if (!done(r)) op_clone(flags);
+    return;
+  }
+  case OP_WAIT_GO:
+    if (!done(r)) op_wait_go();
+    return;
+  case OP_SET_ROOT: {
+    const char *path = gstr(r);
+    if (!done(r)) op_set_root(path);
+    return;
+  }
+  case OP_MOUNT: {
+    uint32_t src_in = g32(r), dst_in = g32(r);
+    const char *src = gstr(r), *dst = gstr(r), *fstype = gstr(r);
+    uint64_t flags = g64(r);
+    const char *data = gstr(r);
+    if (!done(r)) op_mount(src_in, dst_in, src, dst, fstype, flags, data);
+    return;
+  }
+  case OP_MKDIRS:
+  case OP_MKFILE: {
+    const char *path = gstr(r);
+    uint32_t mode = g32(r);
+    if (done(r)) return;
+    if (code == OP_MKDIRS) op_mkdirs(path, mode);
+    else op_mkfile(path, mode);
+    return;
+  }
+  case OP_MKNOD: {
+    const char *path = gstr(r);
+    uint32_t mode = g32(r), major = g32(r), minor = g32(r), uid = g32(r), gid = g32(r);
+    if (!done(r)) op_mknod(path, mode, major, minor, uid, gid);
+    return;
+  }
+  case OP_SYMLINK: {
+    const char *target = gstr(r), *link = gstr(r);
+    if (!done(r)) op_symlink(target, link);
+    return;
+  }
+  case OP_MASK:
+  case OP_READONLY: {
+    const char *path = gstr(r);
+    if (done(r)) return;
+    if (code == OP_MASK) op_mask(path);
+    else op_readonly(path);
+    return;
+  }
+  case OP_REMOUNT: {
+    uint32_t in = g32(r);
+    const char *target = gstr(r);
+    uint64_t flags = g64(r);
+    if (!done(r)) op_remount(in, target, flags);
+    return;
+  }
+  case OP_PIVOT_ROOT: {
+    uint32_t no_pivot = g32(r);
+    if (!done(r)) op_pivot_root(no_pivot);
+    return;
+  }
+  case OP_SETHOSTNAME:
+  case OP_SETDOMAINNAME: {
+    const char *name = gstr(r);
+    if (done(r)) return;
+    if ((code == OP_SETHOSTNAME ? sethostname(name, strlen(name)) : setdomainname(name, strlen(name))) < 0) {
+      fail(errno, NULL, NULL);
+    }
+    return;
+  }
+  case OP_WRITE_FILE: {
+    const char *path = gstr(r), *content = gstr(r);
+    if (!done(r)) op_write_file(path, content);
+    return;
+  }
+  case OP_SETRLIMIT: {
+    uint32_t res = g32(r);
+    uint64_t soft = g64(r), hard = g64(r);
+    if (!done(r)) op_setrlimit(res, soft, hard);
+    return;
+  }
+  case OP_SYNC_HOOKS:
+    if (!done(r)) op_sync_hooks();
+    return;
+  case OP_RUN_HOOK: {
+    uint32_t blob = g32(r), timeout = g32(r);
+    const char *path = gstr(r);
+    struct strs args = gstrs(r), env = gstrs(r);
+    if (!done(r)) op_run_hook(blob, timeout, path, args, env);
+    return;
+  }
+  case OP_READY:
+    if (!done(r) && send_frame(MSG_READY, NULL, 0, -1) < 0) fail(errno, "send ready", NULL);
+    return;
+  case OP_OPEN_FIFO: {
+    const char *path = gstr(r);
+    if (done(r)) return;
+    /* O_RDWR: the open does not wait for a writer, and the read in WAIT_FIFO waits for start instead. */
+    if (fifo_fd >= 0) close(fifo_fd);
+    fifo_fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fifo_fd < 0) fail(errno, path, NULL);
+    return;
+  }
+  case OP_WAIT_FIFO:
+    if (!done(r)) op_wait_fifo();
+    return;
+  case OP_RESOLVE_EXEC: {
+    struct strs c = gstrs(r);
+    if (c.n == 0) malformed("no candidates");
+    if (!done(r)) op_resolve_exec(c);
+    return;
+  }
+  case OP_CHDIR: {
+    const char *path = gstr(r);
+    if (!done(r) && chdir(path) < 0) fail(errno, path, NULL);
+    return;
+  }
+  case OP_SETGROUPS: {
+    uint32_t n = g32(r);
+    if (n > MAX_GROUPS) malformed("more than 65536 groups");
+    for (uint32_t i = 0; i < n; i++) groups[i] = g32(r);
+    if (!done(r) && syscall(SYS_setgroups, (size_t)n, groups) < 0) fail(errno, NULL, NULL);
+    return;
+  }
+  case OP_SETRESGID:
+  case OP_SETRESUID: {
+    uint32_t id = g32(r);
+    if (done(r)) return;
+    if (syscall(code == OP_SETRESGID ? SYS_setresgid : SYS_setresuid, id, id, id) < 0) fail(errno, NULL, NULL);
+    return;
+  }
+  case OP_KEEPCAPS: {
+    uint32_t on = g32(r);
+    if (!done(r) && prctl(PR_SET_KEEPCAPS, on ? 1 : 0, 0, 0, 0) < 0) fail(errno, NULL, NULL);
+    return;
+  }
+  case OP_CAPS_BOUNDING: {
+    uint64_t keep = g64(r);
+    uint32_t last = g32(r);
+    if (last > 63) malformed("last capability above 63");
+    if (!done(r)) op_caps_bounding(keep, last);
+    return;
+  }
+  case OP_CAPSET: {
+    uint64_t eff = g64(r), perm = g64(r), inh = g64(r);
+    if (!done(r)) op_capset(eff, perm, inh);
+    return;
+  }
+  case OP_AMBIENT: {
+    uint64_t mask = g64(r);
+    if (!done(r)) op_ambient(mask);
+    return;
+  }
+  case OP_NO_NEW_PRIVS:
+    if (!done(r) && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(errno, NULL, NULL);
+    return;
+  case OP_SECCOMP: {
+    uint32_t flags = g32(r), n = g32(r);
+    if (n == 0 || n > MAX_INSNS) malformed("seccomp filter of 0 or more than 4096 instructions");
+    if ((size_t)(r->end - r->p) < (size_t)n * 8) malformed("seccomp filter runs past the payload");
+    const uint8_t *insns = r->p;
+    r->p += (size_t)n * 8;
+    if (done(r)) return;
+    memcpy(filter, insns, (size_t)n * 8); /* aligned copy: the plan buffer has none */
+    op_seccomp(flags, n);
+    return;
+  }
+  case OP_UMASK: {
+    uint32_t mask = g32(r);
+    if (!done(r)) umask(mask & 07777);
+    return;
+  }
+  case OP_SETSID:
+    if (!done(r) && setsid() < 0) fail(errno, NULL, NULL);
+    return;
+  case OP_OPEN_PTY:
+    if (!done(r)) op_open_pty();
+    return;
+  case OP_CLOSE_FDS: {
+    uint32_t first = g32(r);
+    if (!done(r) && syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0) fail(errno, NULL, NULL);
+    return;
+  }
+  case OP_EXEC: {
+    struct strs argv = gstrs(r), env = gstrs(r);
+    if (argv.n == 0) malformed("empty argv");
+    if (!done(r)) op_exec(argv, env);
+    return;
+  }
+  default:
+    malformed("unknown opcode");
+  }
+}
+
+static int usage(const char *why) {
+  static const char u[] = "usage: berth-init SYNC_FD (started by the Berth runtime; see docs/berth-init-protocol.md)\n";
+  if (why) (void)!write(2, why, strlen(why));
+  (void)!write(2, u, sizeof u - 1);
+  return 2;
+}
+
+int main(int argc, char **argv) {
+  if (argc != 2 || !argv[1][0] || strlen(argv[1]) > 9 || strspn(argv[1], "0123456789") != strlen(argv[1])) {
+    return usage(NULL);
+  }
+  sync_fd = 0;
+  for (const char *p = argv[1]; *p; p++) sync_fd = sync_fd * 10 + (*p - '0');
+  if (fcntl(sync_fd, F_SETFD, FD_CLOEXEC) < 0) return usage("berth-init: the sync fd is not open\n");
+  /* Non-dumpable: processes of a namespace we join cannot open us through /proc/<pid> (runc's CVE-2016-9962
+   * hardening); execve resets the flag for the container. Umask 0: the modes in the plan are the modes created. */
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  umask(0);
+
+  uint32_t type, len = recv_msg(&type, plan_buf, MAX_PAYLOAD);
+  if (type != MSG_PLAN) unexpected(type, "plan");
+  uint32_t version, count;
+  if (len < 8) fail(EINVAL, "plan: shorter than its header", NULL);
+  memcpy(&version, plan_buf, 4);
+  memcpy(&count, plan_buf + 4, 4);
+  if (version != 1) {
+    d_reset();
+    d_str("plan: version ");
+    d_u64(version);
+    d_str(" is not supported (want 1)");
+    die(EINVAL);
+  }
+  /* Check every op before running any, so a malformed plan leaves nothing half-done. */
+  for (dry = 1; dry >= 0; dry--) {
+    struct rd all = {plan_buf + 8, plan_buf + len};
+    for (uint32_t i = 0; i < count; i++) {
+      cur_op = i;
+      cur_code = 0;
+      if (all.end - all.p < 8) malformed("op header runs past the plan");
+      uint32_t olen;
+      memcpy(&cur_code, all.p, 4);
+      memcpy(&olen, all.p + 4, 4);
+      all.p += 8;
+      if ((size_t)(all.end - all.p) < olen) malformed("payload runs past the plan");
+      struct rd op = {all.p, all.p + olen};
+      all.p += olen;
+      run_op(cur_code, &op);
+    }
+    cur_op = NO_OP;
+    if (dry && all.p != all.end) fail(EINVAL, "plan: bytes after the last op", NULL);
+  }
+  _exit(0);
+}

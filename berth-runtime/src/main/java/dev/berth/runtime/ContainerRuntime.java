@@ -1,0 +1,241 @@
+package dev.berth.runtime;
+
+import dev.berth.runtime.cgroups.CgroupManager;
+import dev.berth.runtime.cgroups.Cgroups;
+import dev.berth.runtime.create.Creation;
+import dev.berth.runtime.process.ProcStat;
+import dev.berth.runtime.state.ContainerDir;
+import dev.berth.runtime.state.ContainerRecord;
+import dev.berth.runtime.state.Status;
+import dev.berth.sys.ErrnoException;
+import dev.berth.sys.Fd;
+import dev.berth.sys.Linux;
+import dev.berth.sys.LinuxConstants;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.IntConsumer;
+import java.util.regex.Pattern;
+
+/**
+ * The OCI runtime as a library: the runc verbs on one root directory of container states ({@code --root}). Every
+ * verb is a short-lived call that acts on the state directory and the kernel objects; nothing stays running in this
+ * process except during a foreground {@link #run}.
+ */
+public final class ContainerRuntime {
+  /** runc's rule for container ids. */
+  private static final Pattern ID = Pattern.compile("^[\\w+\\-.]+$");
+  public static final String OCI_VERSION = "1.2.0";
+
+  private final Path root;
+
+  public ContainerRuntime(Path root) {
+    this.root = root.toAbsolutePath();
+  }
+
+  public Path root() {
+    return root;
+  }
+
+  ContainerDir dir(String id) {
+    return new ContainerDir(root.resolve(id));
+  }
+
+  static void checkId(String id) throws ContainerException {
+    if (id == null || id.isEmpty()) throw ContainerException.invalid("container id cannot be empty");
+    if (!ID.matcher(id).matches() || id.equals(".") || id.equals("..")) {
+      throw ContainerException.invalid("invalid container id format: " + id);
+    }
+  }
+
+  /** Creates container {@code id} from a bundle: its init waits, set up, for {@link #start}. */
+  public void create(String id, CreateOptions options) throws ContainerException {
+    checkId(id);
+    Creation.create(this, dir(id), id, options);
+  }
+
+  /** Lets a created container run its process; then runs the poststart hooks. */
+  public void start(String id) throws ContainerException {
+    ContainerDir dir = existing(id);
+    try (Fd lock = dir.lock()) {
+      ContainerRecord r = dir.read();
+      Status s = status(dir, r);
+      switch (s) {
+        case CREATED -> Creation.release(dir, r);
+        case STOPPED -> throw ContainerException.precondition("cannot start a container that has stopped");
+        default -> throw ContainerException.precondition("cannot start an already running container");
+      }
+      Creation.runPoststart(dir, r);
+    } catch (IOException e) {
+      throw new ContainerException(ContainerException.Kind.INTERNAL, "start container " + id + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Creates and starts; in the foreground, waits for the container's process (our child: berth-init clones it with
+   * CLONE_PARENT), deletes the container unless {@code keep}, and returns the exit status (128+signal when killed).
+   *
+   * @param onStarted told the init's pid once it runs, e.g. to forward signals to it
+   */
+  public int run(String id, CreateOptions options, boolean detach, boolean keep, IntConsumer onStarted)
+      throws ContainerException {
+    create(id, options);
+    int pid = state(id).pid();
+    try {
+      start(id);
+    } catch (ContainerException e) {
+      try {
+        delete(id, true);
+      } catch (ContainerException ignored) {
+        // the start error is the one to report
+      }
+      throw e;
+    }
+    if (detach) return 0;
+    if (onStarted != null) onStarted.accept(pid);
+    int code;
+    try {
+      code = Creation.waitForExit(pid);
+    } catch (ErrnoException e) {
+      throw new ContainerException(ContainerException.Kind.INTERNAL, "wait for container " + id + ": " + e.getMessage(), e);
+    }
+    if (!keep) delete(id, true);
+    return code;
+  }
+
+  /** The state of one container. */
+  public ContainerState state(String id) throws ContainerException {
+    ContainerDir dir = existing(id);
+    try {
+      ContainerRecord r = dir.read();
+      return view(dir, r);
+    } catch (NoSuchFileException e) {
+      throw ContainerException.notFound(id);
+    } catch (IOException e) {
+      throw new ContainerException(ContainerException.Kind.INTERNAL, "read state of " + id + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Every container under the root, in directory order sorted by id. */
+  public List<ContainerState> list() throws ContainerException {
+    List<ContainerState> out = new ArrayList<>();
+    if (!Files.isDirectory(root)) return out;
+    List<Path> dirs = new ArrayList<>();
+    try (DirectoryStream<Path> s = Files.newDirectoryStream(root)) {
+      for (Path p : s) if (Files.isDirectory(p)) dirs.add(p);
+    } catch (IOException e) {
+      throw new ContainerException(ContainerException.Kind.INTERNAL, "list " + root + ": " + e.getMessage(), e);
+    }
+    dirs.sort(null);
+    for (Path p : dirs) {
+      ContainerDir dir = new ContainerDir(p);
+      try {
+        out.add(view(dir, dir.read()));
+      } catch (IOException e) {
+        // A container being created or deleted right now: not listed, as runc skips it.
+      }
+    }
+    return out;
+  }
+
+  /** Sends {@code signal} to the container's init, or with {@code all} to every process of its cgroup. */
+  public void kill(String id, int signal, boolean all) throws ContainerException {
+    ContainerDir dir = existing(id);
+    try {
+      ContainerRecord r = dir.read();
+      Status s = status(dir, r);
+      if (s == Status.STOPPED) throw ContainerException.precondition("container not running");
+      if (all) {
+        CgroupManager cg = Cgroups.load(r.cgroupPaths());
+        for (int pid : cg.pids()) {
+          try {
+            Linux.kill(pid, signal);
+          } catch (ErrnoException e) {
+            if (e.errno() != LinuxConstants.ESRCH) throw e;
+          }
+        }
+        return;
+      }
+      Creation.signalInit(r, signal);
+    } catch (IOException e) {
+      throw new ContainerException(ContainerException.Kind.INTERNAL, "kill container " + id + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Deletes a stopped or created container; {@code force} kills a running one first. */
+  public void delete(String id, boolean force) throws ContainerException {
+    checkId(id);
+    ContainerDir dir = dir(id);
+    if (!Files.isDirectory(dir.path())) {
+      if (force) return;
+      throw ContainerException.notFound(id);
+    }
+    try (Fd lock = dir.lock()) {
+      ContainerRecord r;
+      try {
+        r = dir.read();
+      } catch (NoSuchFileException e) {
+        // A create that died before writing its state: nothing runs, remove what is there.
+        dir.remove();
+        return;
+      }
+      Status s = status(dir, r);
+      if ((s == Status.RUNNING || s == Status.PAUSED) && !force) {
+        throw ContainerException.precondition("cannot delete container " + id + " that is not stopped: " + s);
+      }
+      Creation.destroy(dir, r, s);
+    } catch (ErrnoException e) {
+      if (e.errno() == LinuxConstants.ENOENT) {
+        if (force) return;
+        throw ContainerException.notFound(id);
+      }
+      throw new ContainerException(ContainerException.Kind.INTERNAL, "delete container " + id + ": " + e.getMessage(), e);
+    } catch (IOException e) {
+      throw new ContainerException(ContainerException.Kind.INTERNAL, "delete container " + id + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The pids of every process in the container's cgroup. */
+  public List<Integer> pids(String id) throws ContainerException {
+    ContainerDir dir = existing(id);
+    try {
+      ContainerRecord r = dir.read();
+      return Cgroups.load(r.cgroupPaths()).pids();
+    } catch (IOException e) {
+      throw new ContainerException(ContainerException.Kind.INTERNAL, "list processes of " + id + ": " + e.getMessage(), e);
+    }
+  }
+
+  private ContainerDir existing(String id) throws ContainerException {
+    checkId(id);
+    ContainerDir dir = dir(id);
+    if (!dir.exists()) throw ContainerException.notFound(id);
+    return dir;
+  }
+
+  private static ContainerState view(ContainerDir dir, ContainerRecord r) {
+    Status s = status(dir, r);
+    return new ContainerState(OCI_VERSION, r.id(), s == Status.STOPPED ? 0 : r.pid(), s, r.bundle(), r.rootfs(),
+        r.created(), r.owner(), r.annotations());
+  }
+
+  /**
+   * A container's status from the kernel: stopped when its init is gone (or the pid now names another process),
+   * created while the exec fifo still exists, paused when its cgroup is frozen, else running.
+   */
+  static Status status(ContainerDir dir, ContainerRecord r) {
+    ProcStat st = ProcStat.of(r.pid());
+    if (st == null || st.isGone() || st.startTime() != r.pidStartTime()) return Status.STOPPED;
+    if (Files.exists(dir.fifo())) return Status.CREATED;
+    try {
+      if (!r.cgroupPaths().isEmpty() && Cgroups.load(r.cgroupPaths()).isFrozen()) return Status.PAUSED;
+    } catch (IOException e) {
+      // An unreadable freezer is not a paused container.
+    }
+    return Status.RUNNING;
+  }
+}

@@ -1,0 +1,317 @@
+package dev.berth.runtime.create;
+
+import dev.berth.runtime.ContainerException;
+import dev.berth.runtime.ContainerException.Kind;
+import dev.berth.runtime.ContainerRuntime;
+import dev.berth.runtime.CreateOptions;
+import dev.berth.runtime.Rollback;
+import dev.berth.runtime.cgroups.CgroupManager;
+import dev.berth.runtime.cgroups.Cgroups;
+import dev.berth.runtime.hooks.HookRunner;
+import dev.berth.runtime.plan.Plan;
+import dev.berth.runtime.process.InitProcess;
+import dev.berth.runtime.process.ProcStat;
+import dev.berth.runtime.state.ContainerDir;
+import dev.berth.runtime.state.ContainerRecord;
+import dev.berth.runtime.state.Status;
+import dev.berth.spec.json.SpecException;
+import dev.berth.spec.runtime.Hook;
+import dev.berth.spec.runtime.IdMapping;
+import dev.berth.spec.runtime.Namespace;
+import dev.berth.spec.runtime.Spec;
+import dev.berth.spec.runtime.SpecReader;
+import dev.berth.spec.runtime.SpecValidator;
+import dev.berth.spec.runtime.SpecWriter;
+import dev.berth.spec.runtime.State;
+import dev.berth.sys.ErrnoException;
+import dev.berth.sys.Fd;
+import dev.berth.sys.Linux;
+import dev.berth.sys.LinuxConstants;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The steps of a container's life that touch the kernel: create (state dir, cgroups, berth-init, hooks, state.json),
+ * release from the exec fifo, signal, and destroy. Every side effect of create is pushed on a {@link Rollback} so a
+ * failure leaves nothing behind.
+ */
+public final class Creation {
+  private static final DateTimeFormatter RFC3339_NANO =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.nnnnnnnnn'Z'").withZone(ZoneOffset.UTC);
+
+  private Creation() {}
+
+  public static void create(ContainerRuntime rt, ContainerDir dir, String id, CreateOptions o)
+      throws ContainerException {
+    Path bundle = o.bundle().toAbsolutePath().normalize();
+    Spec spec = load(bundle);
+    if (spec.process() == null) throw ContainerException.invalid("config.json: process: required to create a container");
+    Path rootfs = bundle.resolve(spec.root().path()).normalize();
+    if (!Files.isDirectory(rootfs)) {
+      throw ContainerException.invalid("rootfs (" + rootfs + ") does not exist or is not a directory");
+    }
+    if (spec.process().terminal() && o.consoleSocket() == null) {
+      throw ContainerException.invalid("cannot allocate tty if runc will detach without setting console socket");
+    }
+    if (!spec.process().terminal() && o.consoleSocket() != null) {
+      throw ContainerException.invalid("cannot use console socket if runc will not detach or allocate tty");
+    }
+    try {
+      Files.createDirectories(rt.root());
+    } catch (IOException e) {
+      throw ContainerException.invalid("create root directory " + rt.root() + ": " + e.getMessage());
+    }
+    try (Rollback rb = new Rollback()) {
+      if (!dir.create()) throw new ContainerException(Kind.ALREADY_EXISTS, "container with id exists: " + id);
+      rb.push(dir::remove);
+      try (Fd lock = dir.lock()) {
+        Files.copy(bundle.resolve("config.json"), dir.config(), StandardCopyOption.REPLACE_EXISTING);
+        Linux.mkfifo(dir.fifo().toString(), 0622);
+        String cgroupsPath = spec.linux() == null ? null : spec.linux().cgroupsPath();
+        CgroupManager cg = Cgroups.forContainer(cgroupsPath, id);
+        cg.create();
+        rb.push(cg::destroy);
+        if (spec.linux() != null && spec.linux().resources() != null) cg.apply(spec.linux().resources());
+        Plan plan = PlanCompiler.compile(spec, new PlanCompiler.Context(bundle, rootfs, dir.fifo(), o.noPivot(),
+            o.noNewKeyring(), o.preserveFds(), cg.paths()));
+        Fd console = o.consoleSocket() == null ? null : Linux.connectUnix(o.consoleSocket().toString(),
+            LinuxConstants.SOCK_STREAM);
+        try (InitProcess init = InitProcess.spawn(plan, o.preserveFds());
+             Fd ignored = console) {
+          int pid = init.awaitPid();
+          rb.push(() -> killAndReap(pid));
+          writeIdMaps(spec, pid);
+          cg.addProcess(pid);
+          if (spec.process().oomScoreAdj() != null) {
+            Files.writeString(Path.of("/proc/" + pid + "/oom_score_adj"), spec.process().oomScoreAdj().toString());
+          }
+          ProcStat st = ProcStat.of(pid);
+          String created = RFC3339_NANO.format(Instant.now());
+          State state = new State(ContainerRuntime.OCI_VERSION, id, "creating", pid, bundle.toString(),
+              spec.annotations());
+          byte[] creatingState = SpecWriter.writeState(state);
+          byte[] createdState = SpecWriter.writeState(new State(state.ociVersion(), id, "created", pid,
+              bundle.toString(), spec.annotations()));
+          init.go(List.of(creatingState, createdState));
+          init.awaitReady(new InitProcess.Listener() {
+            @Override
+            public void hooks() throws IOException {
+              HookRunner.run("prestart", spec.hooks().prestart(), creatingState);
+              HookRunner.run("createRuntime", spec.hooks().createRuntime(), creatingState);
+            }
+
+            @Override
+            public void pty(Fd master) throws IOException {
+              try (master) {
+                if (console == null) throw new IOException("container sent a terminal but no console socket is set");
+                Linux.sendmsg(console, ByteBuffer.wrap(new byte[] {'/'}), new int[] {master.fd()});
+              }
+            }
+          });
+          List<String> namespaces = new ArrayList<>();
+          if (spec.linux() != null) for (Namespace n : spec.linux().namespaces()) namespaces.add(n.type());
+          List<String> laterHooks = new ArrayList<>();
+          if (!spec.hooks().poststart().isEmpty()) laterHooks.add("poststart");
+          if (!spec.hooks().poststop().isEmpty()) laterHooks.add("poststop");
+          dir.write(new ContainerRecord(id, pid, st == null ? 0 : st.startTime(), bundle.toString(), rootfs.toString(),
+              created, "", spec.annotations(), cg.paths(), namespaces, laterHooks, false));
+          if (o.pidFile() != null) writePidFile(o.pidFile(), pid);
+        }
+      }
+      rb.commit();
+    } catch (ContainerException e) {
+      throw e;
+    } catch (IOException e) {
+      throw new ContainerException(Kind.INTERNAL, e.getMessage(), e);
+    }
+  }
+
+  /** Reads and validates the bundle's config; every problem names the field. */
+  static Spec load(Path bundle) throws ContainerException {
+    Path config = bundle.resolve("config.json");
+    if (!Files.isRegularFile(config)) {
+      throw ContainerException.invalid("open " + config + ": no such file or directory");
+    }
+    Spec spec;
+    try {
+      spec = SpecReader.read(config);
+    } catch (SpecException e) {
+      throw ContainerException.invalid(e.getMessage());
+    } catch (IOException e) {
+      throw ContainerException.invalid("read " + config + ": " + e.getMessage());
+    }
+    List<String> problems = SpecValidator.validate(spec, true);
+    if (!problems.isEmpty()) {
+      throw ContainerException.invalid("invalid " + config + ": " + String.join("; ", problems));
+    }
+    return spec;
+  }
+
+  /** Writes the uid/gid maps of a new user namespace from outside, as runc's parent does (the child cannot). */
+  static void writeIdMaps(Spec spec, int pid) throws IOException {
+    if (spec.linux() == null) return;
+    boolean newUserNs = spec.linux().namespaces().stream()
+        .anyMatch(n -> n.type().equals("user") && (n.path() == null || n.path().isEmpty()));
+    if (!newUserNs) return;
+    Files.writeString(Path.of("/proc/" + pid + "/uid_map"), mapText(spec.linux().uidMappings()));
+    Files.writeString(Path.of("/proc/" + pid + "/gid_map"), mapText(spec.linux().gidMappings()));
+  }
+
+  private static String mapText(List<IdMapping> maps) {
+    StringBuilder sb = new StringBuilder();
+    for (IdMapping m : maps) sb.append(m.containerID()).append(' ').append(m.hostID()).append(' ').append(m.size()).append('\n');
+    return sb.toString();
+  }
+
+  private static void writePidFile(Path pidFile, int pid) throws IOException {
+    Path abs = pidFile.toAbsolutePath();
+    Path tmp = abs.resolveSibling("." + abs.getFileName() + ".tmp");
+    Files.writeString(tmp, Integer.toString(pid));
+    Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+  }
+
+  /** Lets the init blocked on the exec fifo go on to exec the container's process. */
+  public static void release(ContainerDir dir, ContainerRecord r) throws ContainerException, IOException {
+    Fd fifo;
+    try {
+      fifo = Linux.open(dir.fifo().toString(), LinuxConstants.O_WRONLY | LinuxConstants.O_NONBLOCK
+          | LinuxConstants.O_CLOEXEC, 0);
+    } catch (ErrnoException e) {
+      if (e.errno() == LinuxConstants.ENXIO) throw ContainerException.precondition("cannot start a container that has stopped");
+      throw e;
+    }
+    try (fifo) {
+      Linux.writeAll(fifo, new byte[] {0});
+    }
+    Files.deleteIfExists(dir.fifo());
+  }
+
+  /** Runs the poststart hooks; a failing one is reported, the container keeps running (runtime-spec). */
+  public static void runPoststart(ContainerDir dir, ContainerRecord r) throws ContainerException {
+    if (!r.hooks().contains("poststart")) return;
+    Spec spec = savedSpec(dir);
+    try {
+      HookRunner.run("poststart", spec.hooks().poststart(), stateBytes(r, "running"));
+    } catch (IOException e) {
+      System.err.println("berth-runc: warning: " + e.getMessage());
+    }
+  }
+
+  private static Spec savedSpec(ContainerDir dir) throws ContainerException {
+    try {
+      return SpecReader.read(dir.config());
+    } catch (SpecException | IOException e) {
+      throw new ContainerException(Kind.INTERNAL, "read saved config " + dir.config() + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static byte[] stateBytes(ContainerRecord r, String status) {
+    return SpecWriter.writeState(new State(ContainerRuntime.OCI_VERSION, r.id(), status, r.pid(), r.bundle(),
+        r.annotations()));
+  }
+
+  /** Signals the init, through a pidfd checked against the recorded start time so a reused pid is never hit. */
+  public static void signalInit(ContainerRecord r, int signal) throws IOException {
+    try (Fd pidfd = Linux.pidfdOpen(r.pid(), 0)) {
+      ProcStat st = ProcStat.of(r.pid());
+      if (st == null || st.startTime() != r.pidStartTime()) throw new IOException("container not running");
+      Linux.pidfdSendSignal(pidfd, signal);
+    } catch (ErrnoException e) {
+      if (e.errno() == LinuxConstants.ESRCH) throw new IOException("container not running");
+      throw e;
+    }
+  }
+
+  /** Waits for our child {@code pid} (the container init, cloned with CLONE_PARENT) and returns its exit code. */
+  public static int waitForExit(int pid) throws ErrnoException {
+    while (true) {
+      try {
+        return Linux.wait4(pid, 0).shellExitCode();
+      } catch (ErrnoException e) {
+        if (e.errno() != LinuxConstants.EINTR) throw e;
+      }
+    }
+  }
+
+  /** Kills what is left, removes the cgroups and the state directory, then runs the poststop hooks. */
+  public static void destroy(ContainerDir dir, ContainerRecord r, Status s) throws IOException, ContainerException {
+    CgroupManager cg = r.cgroupPaths().isEmpty() ? null : Cgroups.load(r.cgroupPaths());
+    if (s != Status.STOPPED) {
+      if (s == Status.PAUSED && cg != null) cg.thaw();
+      try {
+        signalInit(r, LinuxConstants.SIGKILL);
+      } catch (IOException e) {
+        // already gone
+      }
+    }
+    if (cg != null) {
+      // Without a pid namespace of its own, the init's death does not end its children: end them all.
+      for (int i = 0; i < 500; i++) {
+        List<Integer> pids = cg.pids();
+        if (pids.isEmpty()) break;
+        for (int p : pids) {
+          try {
+            Linux.kill(p, LinuxConstants.SIGKILL);
+          } catch (ErrnoException e) {
+            // raced with its exit
+          }
+        }
+        sleep(10);
+      }
+    }
+    waitGone(r);
+    Spec spec = r.hooks().contains("poststop") ? savedSpec(dir) : null;
+    if (cg != null) cg.destroy();
+    dir.remove();
+    if (spec != null) {
+      try {
+        HookRunner.run("poststop", spec.hooks().poststop(), stateBytes(r, "stopped"));
+      } catch (IOException e) {
+        System.err.println("berth-runc: warning: " + e.getMessage());
+      }
+    }
+  }
+
+  private static void waitGone(ContainerRecord r) {
+    for (int i = 0; i < 1000; i++) {
+      ProcStat st = ProcStat.of(r.pid());
+      if (st == null || st.isGone() || st.startTime() != r.pidStartTime()) return;
+      sleep(5);
+    }
+  }
+
+  private static void killAndReap(int pid) {
+    try {
+      Linux.kill(pid, LinuxConstants.SIGKILL);
+      Linux.wait4(pid, 0);
+    } catch (ErrnoException e) {
+      // gone already
+    }
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  static Map<String, String> none() {
+    return Map.of();
+  }
+
+  static String utf8(byte[] b) {
+    return new String(b, StandardCharsets.UTF_8);
+  }
+}

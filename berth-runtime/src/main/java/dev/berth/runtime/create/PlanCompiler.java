@@ -1,0 +1,385 @@
+package dev.berth.runtime.create;
+
+import dev.berth.runtime.ContainerException;
+import dev.berth.runtime.plan.Op;
+import dev.berth.runtime.plan.Plan;
+import dev.berth.spec.runtime.Capabilities;
+import dev.berth.spec.runtime.Device;
+import dev.berth.spec.runtime.Hook;
+import dev.berth.spec.runtime.Linux;
+import dev.berth.spec.runtime.Mount;
+import dev.berth.spec.runtime.MountOptions;
+import dev.berth.spec.runtime.Namespace;
+import dev.berth.spec.runtime.Process;
+import dev.berth.spec.runtime.Rlimit;
+import dev.berth.spec.runtime.Spec;
+import dev.berth.spec.runtime.SpecValidator;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Compiles a validated spec into the plan berth-init executes: every decision (defaults, order, which mounts, devices,
+ * capabilities) is made here, in Java, so berth-init stays a policy-free executor. The order follows what runc does,
+ * because peers and users observe it: namespaces, rootfs and mounts, devices, createRuntime/createContainer hooks,
+ * pivot_root, masked and read-only paths, sysctls, identity and capabilities, then the exec fifo and exec.
+ */
+public final class PlanCompiler {
+  /**
+   * Where the container goes on this host.
+   *
+   * @param cgroupPaths controller (or "unified") -> the container's cgroup directory on the host
+   */
+  public record Context(Path bundle, Path rootfs, Path fifo, boolean noPivot, boolean noNewKeyring, int preserveFds,
+      Map<String, String> cgroupPaths) {}
+
+  // Mount flags (mount(2)); the spec module has its own copy for option parsing.
+  static final long MS_RDONLY = 1, MS_NOSUID = 2, MS_NODEV = 4, MS_NOEXEC = 8, MS_REMOUNT = 32, MS_BIND = 4096,
+      MS_REC = 16384, MS_PRIVATE = 1 << 18, MS_SLAVE = 1 << 19, MS_SHARED = 1 << 20, MS_UNBINDABLE = 1 << 17;
+
+  static final Map<String, Long> CLONE_FLAGS = Map.of(
+      "pid", 0x20000000L, "network", 0x40000000L, "mount", 0x00020000L, "ipc", 0x08000000L,
+      "uts", 0x04000000L, "user", 0x10000000L, "cgroup", 0x02000000L);
+
+  /** The order in which existing namespaces are joined: user first, so the others are owned by it; mount last. */
+  static final List<String> JOIN_ORDER = List.of("user", "ipc", "uts", "network", "pid", "cgroup", "mount");
+
+  /** The devices every container gets (runtime-spec "Default Devices"). */
+  static final List<Device> DEFAULT_DEVICES = List.of(
+      new Device("c", "/dev/null", 1, 3, 0666, 0, 0),
+      new Device("c", "/dev/zero", 1, 5, 0666, 0, 0),
+      new Device("c", "/dev/full", 1, 7, 0666, 0, 0),
+      new Device("c", "/dev/tty", 5, 0, 0666, 0, 0),
+      new Device("c", "/dev/random", 1, 8, 0666, 0, 0),
+      new Device("c", "/dev/urandom", 1, 9, 0666, 0, 0));
+
+  static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+  private final Spec spec;
+  private final Context ctx;
+  private final Linux linux;
+  private final Process process;
+  private final List<Op> ops = new ArrayList<>();
+  private final Map<String, Namespace> namespaces = new LinkedHashMap<>();
+
+  private PlanCompiler(Spec spec, Context ctx) {
+    this.spec = spec;
+    this.ctx = ctx;
+    this.linux = spec.linux();
+    this.process = spec.process();
+    if (linux != null) for (Namespace n : linux.namespaces()) namespaces.put(n.type(), n);
+  }
+
+  /** The plan that creates this container; errors name the field of the spec that cannot be honoured. */
+  public static Plan compile(Spec spec, Context ctx) throws ContainerException {
+    PlanCompiler c = new PlanCompiler(spec, ctx);
+    c.namespaces();
+    c.ops.add(new Op.WaitGo());
+    if (c.newNs("mount") || c.joinsNs("mount")) c.rootfs();
+    else throw ContainerException.invalid("linux.namespaces: a mount namespace is required");
+    c.hostIdentity();
+    c.rlimits();
+    c.session();
+    c.privileges();
+    c.exec();
+    return new Plan(c.ops);
+  }
+
+  private boolean newNs(String type) {
+    Namespace n = namespaces.get(type);
+    return n != null && (n.path() == null || n.path().isEmpty());
+  }
+
+  private boolean joinsNs(String type) {
+    Namespace n = namespaces.get(type);
+    return n != null && n.path() != null && !n.path().isEmpty();
+  }
+
+  private void namespaces() throws ContainerException {
+    for (String type : JOIN_ORDER) {
+      if (!joinsNs(type)) continue;
+      String path = namespaces.get(type).path();
+      if (!Files.exists(Path.of(path))) {
+        throw ContainerException.invalid("linux.namespaces: " + type + " namespace path " + path + " does not exist");
+      }
+      ops.add(new Op.Setns(CLONE_FLAGS.get(type).intValue(), path));
+    }
+    long flags = 0;
+    for (var e : namespaces.entrySet()) {
+      if (!newNs(e.getKey())) continue;
+      Long f = CLONE_FLAGS.get(e.getKey());
+      if (f == null) throw ContainerException.invalid("linux.namespaces: " + e.getKey() + " namespace is not supported yet");
+      flags |= f;
+    }
+    ops.add(new Op.Clone(flags));
+  }
+
+  // ---- root filesystem ----
+
+  private void rootfs() throws ContainerException {
+    String rootfs = ctx.rootfs().toString();
+    long propagation = linux == null || linux.rootfsPropagation() == null || linux.rootfsPropagation().isEmpty()
+        ? MS_SLAVE | MS_REC : propagationFlag(linux.rootfsPropagation());
+    ops.add(new Op.Mount(false, false, "", "/", "", propagation, ""));
+    ops.add(new Op.Mount(false, false, rootfs, rootfs, "", MS_BIND | MS_REC, ""));
+    ops.add(new Op.SetRoot(rootfs));
+    boolean devBound = false;
+    for (Mount m : spec.mounts()) {
+      mount(m);
+      if (dest(m).equals("/dev") && isBind(m)) devBound = true;
+    }
+    if (!devBound) devices();
+    hooksBeforePivot();
+    ops.add(new Op.OpenFifo(ctx.fifo().toString()));
+    ops.add(new Op.PivotRoot(ctx.noPivot()));
+    if (linux != null) {
+      for (String p : linux.readonlyPaths()) ops.add(new Op.Readonly(p));
+      for (String p : linux.maskedPaths()) ops.add(new Op.Mask(p));
+      for (var e : new TreeMap<>(linux.sysctl()).entrySet()) {
+        ops.add(new Op.WriteFile("/proc/sys/" + e.getKey().replace('.', '/'), e.getValue()));
+      }
+    }
+    if (spec.root().readonly()) ops.add(new Op.Remount(false, "/", MS_BIND | MS_REMOUNT | MS_RDONLY));
+  }
+
+  private static String dest(Mount m) {
+    String d = m.destination();
+    if (!d.startsWith("/")) d = "/" + d;
+    return Path.of(d).normalize().toString();
+  }
+
+  private static boolean isBind(Mount m) {
+    return "bind".equals(m.type()) || m.options().contains("bind") || m.options().contains("rbind");
+  }
+
+  private void mount(Mount m) throws ContainerException {
+    String dest = dest(m);
+    MountOptions o = MountOptions.of(m);
+    if (isBind(m)) {
+      Path src = Path.of(m.source());
+      if (!src.isAbsolute()) src = ctx.bundle().resolve(src);
+      if (!Files.exists(src)) {
+        throw ContainerException.invalid("mounts: bind source " + src + " for " + dest + " does not exist");
+      }
+      ops.add(Files.isDirectory(src) ? new Op.Mkdirs(dest, 0755) : new Op.Mkfile(dest, 0644));
+      long bind = MS_BIND | (o.isRecursiveBind() ? MS_REC : 0);
+      ops.add(new Op.Mount(false, true, src.toString(), dest, "", bind, ""));
+      long extra = o.flags() & ~(MS_BIND | MS_REC | MS_REMOUNT);
+      if (extra != 0) ops.add(new Op.Remount(true, dest, MS_BIND | MS_REMOUNT | extra));
+    } else if ("cgroup".equals(m.type())) {
+      cgroupMount(dest, o);
+    } else {
+      String type = m.type() == null ? "" : m.type();
+      String source = m.source() == null || m.source().isEmpty() ? type : m.source();
+      if ("sysfs".equals(type) && newNs("user") && !newNs("network")) {
+        // A sysfs mount needs a network namespace owned by our user namespace: bind the host's instead, as runc does.
+        ops.add(new Op.Mkdirs(dest, 0755));
+        ops.add(new Op.Mount(false, true, "/sys", dest, "", MS_BIND | MS_REC, ""));
+        if ((o.flags() & ~MS_REC) != 0) ops.add(new Op.Remount(true, dest, MS_BIND | MS_REMOUNT | o.flags()));
+      } else {
+        ops.add(new Op.Mkdirs(dest, 0755));
+        ops.add(new Op.Mount(false, true, source, dest, type, o.flags() & ~MS_REMOUNT, o.data()));
+      }
+    }
+    for (int p : o.propagations()) ops.add(new Op.Mount(false, true, "", dest, "", p, ""));
+  }
+
+  /**
+   * A cgroup v1 mount: a tmpfs holding one read-only bind of the container's own directory per hierarchy, as runc
+   * does, so the container sees its cgroups and nothing above them.
+   */
+  private void cgroupMount(String dest, MountOptions o) {
+    long flags = o.flags() & (MS_NOSUID | MS_NODEV | MS_NOEXEC);
+    ops.add(new Op.Mkdirs(dest, 0755));
+    Map<String, String> byDir = new TreeMap<>();
+    for (var c : ctx.cgroupPaths().entrySet()) {
+      if (c.getKey().isEmpty()) continue; // the cgroup2 directory
+      String path = c.getValue();
+      String rel = path.startsWith("/sys/fs/cgroup/") ? path.substring("/sys/fs/cgroup/".length()) : null;
+      if (rel == null) continue;
+      String dir = rel.contains("/") ? rel.substring(0, rel.indexOf('/')) : rel;
+      if (dir.equals("unified")) continue; // runc leaves the hybrid cgroup2 tree out of v1 containers
+      byDir.put(dir, path);
+    }
+    if (byDir.isEmpty()) {
+      // Unified host: the container's cgroup namespace (or its own directory) under one cgroup2 mount.
+      ops.add(new Op.Mount(false, true, "cgroup", dest, "cgroup2", o.flags(), ""));
+      return;
+    }
+    ops.add(new Op.Mount(false, true, "tmpfs", dest, "tmpfs", flags, "mode=755"));
+    for (var e : byDir.entrySet()) {
+      String d = dest + "/" + e.getKey();
+      ops.add(new Op.Mkdirs(d, 0755));
+      ops.add(new Op.Mount(false, true, e.getValue(), d, "", MS_BIND | MS_REC, ""));
+      ops.add(new Op.Remount(true, d, MS_BIND | MS_REMOUNT | o.flags()));
+      if (e.getKey().contains(",")) {
+        for (String part : e.getKey().split(",")) ops.add(new Op.Symlink(e.getKey(), dest + "/" + part));
+      }
+    }
+  }
+
+  private void devices() {
+    List<Device> all = new ArrayList<>(DEFAULT_DEVICES);
+    if (linux != null) all.addAll(linux.devices());
+    Map<String, Device> byPath = new LinkedHashMap<>();
+    for (Device d : all) byPath.put(Path.of(d.path()).normalize().toString(), d);
+    boolean userns = newNs("user") || joinsNs("user");
+    for (Device d : byPath.values()) {
+      String path = Path.of(d.path()).normalize().toString();
+      String parent = Path.of(path).getParent().toString();
+      if (!parent.equals("/dev")) ops.add(new Op.Mkdirs(parent, 0755));
+      if (userns) {
+        // mknod is refused in a user namespace: bind the host's node, as runc does.
+        ops.add(new Op.Mkfile(path, 0000));
+        ops.add(new Op.Mount(false, true, path, path, "", MS_BIND, ""));
+      } else {
+        int mode = (d.fileMode() == null ? 0666 : d.fileMode()) | typeBits(d.type());
+        ops.add(new Op.Mknod(path, mode, (int) d.major(), (int) d.minor(),
+            d.uid() == null ? 0 : d.uid(), d.gid() == null ? 0 : d.gid()));
+      }
+    }
+    ops.add(new Op.Symlink("/proc/self/fd", "/dev/fd"));
+    ops.add(new Op.Symlink("/proc/self/fd/0", "/dev/stdin"));
+    ops.add(new Op.Symlink("/proc/self/fd/1", "/dev/stdout"));
+    ops.add(new Op.Symlink("/proc/self/fd/2", "/dev/stderr"));
+    if (Files.exists(Path.of("/proc/kcore"), LinkOption.NOFOLLOW_LINKS)) {
+      ops.add(new Op.Symlink("/proc/kcore", "/dev/core"));
+    }
+    boolean pts = spec.mounts().stream().anyMatch(m -> dest(m).equals("/dev/pts"));
+    if (pts) ops.add(new Op.Symlink("pts/ptmx", "/dev/ptmx"));
+  }
+
+  private static int typeBits(String type) {
+    return switch (type) {
+      case "b" -> 0060000;
+      case "p" -> 0010000;
+      default -> 0020000; // c and u
+    };
+  }
+
+  private void hooksBeforePivot() {
+    if (!spec.hooks().prestart().isEmpty() || !spec.hooks().createRuntime().isEmpty()) ops.add(new Op.SyncHooks());
+    for (Hook h : spec.hooks().createContainer()) ops.add(runHook(0, h));
+  }
+
+  private static Op runHook(int blob, Hook h) {
+    List<String> args = h.args().isEmpty() ? List.of(h.path()) : h.args();
+    int timeoutMs = h.timeout() == null ? 0 : h.timeout() * 1000;
+    return new Op.RunHook(blob, timeoutMs, h.path(), args, h.env());
+  }
+
+  // ---- the rest of the container's identity ----
+
+  private void hostIdentity() throws ContainerException {
+    if (spec.hostname() != null && !spec.hostname().isEmpty()) {
+      if (!newNs("uts")) throw ContainerException.invalid("hostname: unable to set hostname without a new UTS namespace");
+      ops.add(new Op.Sethostname(spec.hostname()));
+    }
+    if (spec.domainname() != null && !spec.domainname().isEmpty()) {
+      if (!newNs("uts")) throw ContainerException.invalid("domainname: unable to set domainname without a new UTS namespace");
+      ops.add(new Op.Setdomainname(spec.domainname()));
+    }
+  }
+
+  private void rlimits() throws ContainerException {
+    for (Rlimit r : process.rlimits()) {
+      int res = SpecValidator.rlimitNumber(r.type());
+      if (res < 0) throw ContainerException.invalid("process.rlimits: unknown rlimit type " + r.type());
+      ops.add(new Op.Setrlimit(res, r.soft(), r.hard()));
+    }
+  }
+
+  private void session() {
+    ops.add(new Op.Setsid());
+    if (process.terminal()) ops.add(new Op.OpenPty());
+  }
+
+  private void privileges() {
+    ops.add(new Op.CloseFds(3 + ctx.preserveFds()));
+    Capabilities caps = process.capabilities();
+    int lastCap = CapabilityNames.lastCap();
+    if (caps != null) ops.add(new Op.CapsBounding(CapabilityNames.mask(caps.bounding()), lastCap));
+    ops.add(new Op.Keepcaps(true));
+    var user = process.user();
+    List<Integer> groups = user.additionalGids();
+    // We write gid_map as root before the child runs, so setgroups stays allowed in a new user namespace too.
+    ops.add(new Op.Setgroups(groups));
+    ops.add(new Op.Setresgid(user.gid()));
+    ops.add(new Op.Setresuid(user.uid()));
+    ops.add(new Op.Keepcaps(false));
+    if (caps != null) {
+      ops.add(new Op.Capset(CapabilityNames.mask(caps.effective()), CapabilityNames.mask(caps.permitted()),
+          CapabilityNames.mask(caps.inheritable())));
+      ops.add(new Op.Ambient(CapabilityNames.mask(caps.ambient())));
+    } else {
+      ops.add(new Op.Capset(0, 0, 0));
+    }
+    ops.add(new Op.Chdir(process.cwd()));
+    ops.add(new Op.Umask(user.umask() == null ? 0022 : user.umask()));
+    if (process.noNewPrivileges()) ops.add(new Op.NoNewPrivs());
+  }
+
+  private void exec() {
+    List<String> env = environment();
+    ops.add(new Op.ResolveExec(candidates(process.args().get(0), env)));
+    ops.add(new Op.Ready());
+    ops.add(new Op.WaitFifo());
+    for (Hook h : spec.hooks().startContainer()) ops.add(runHook(1, h));
+    ops.add(new Op.Exec(process.args(), env));
+  }
+
+  /** The process env, with HOME from the container's passwd when the spec leaves it out (as runc does). */
+  private List<String> environment() {
+    List<String> env = new ArrayList<>(process.env());
+    if (env.stream().noneMatch(e -> e.startsWith("HOME="))) env.add("HOME=" + home(process.user().uid()));
+    return env;
+  }
+
+  private String home(int uid) {
+    Path passwd = ctx.rootfs().resolve("etc/passwd");
+    try {
+      // Never follow a link out of the rootfs: read only a plain file under plain directories.
+      if (Files.isSymbolicLink(ctx.rootfs().resolve("etc")) || Files.isSymbolicLink(passwd)) return "/";
+      for (String line : Files.readAllLines(passwd)) {
+        String[] f = line.split(":", -1);
+        if (f.length >= 6 && f[2].equals(Integer.toUnsignedString(uid)) && !f[5].isEmpty()) return f[5];
+      }
+    } catch (IOException | RuntimeException e) {
+      // No passwd: "/" as runc does.
+    }
+    return "/";
+  }
+
+  /** Where execve may find argv[0]: itself when it has a '/', else each PATH entry of the container's env. */
+  static List<String> candidates(String arg0, List<String> env) {
+    if (arg0.contains("/")) return List.of(arg0);
+    String path = DEFAULT_PATH;
+    for (String e : env) if (e.startsWith("PATH=")) path = e.substring(5);
+    List<String> out = new ArrayList<>();
+    for (String dir : path.split(":")) {
+      if (dir.isEmpty()) dir = ".";
+      out.add(dir.endsWith("/") ? dir + arg0 : dir + "/" + arg0);
+    }
+    return out;
+  }
+
+  static long propagationFlag(String p) throws ContainerException {
+    return switch (p) {
+      case "private" -> MS_PRIVATE;
+      case "rprivate" -> MS_PRIVATE | MS_REC;
+      case "slave" -> MS_SLAVE;
+      case "rslave" -> MS_SLAVE | MS_REC;
+      case "shared" -> MS_SHARED;
+      case "rshared" -> MS_SHARED | MS_REC;
+      case "unbindable" -> MS_UNBINDABLE;
+      case "runbindable" -> MS_UNBINDABLE | MS_REC;
+      default -> throw ContainerException.invalid("linux.rootfsPropagation: unknown propagation " + p);
+    };
+  }
+}

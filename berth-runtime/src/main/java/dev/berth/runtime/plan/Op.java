@@ -1,0 +1,745 @@
+package dev.berth.runtime.plan;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * One primitive operation of a plan, executed in order by berth-init (docs/berth-init-protocol.md, "Ops"). Each record
+ * is one opcode; its components are the payload fields in wire order. Paths called "in-root" are resolved inside the
+ * container root by berth-init; every other path is used as given. Integers are sent as unsigned 32 or 64 bits.
+ */
+public sealed interface Op {
+  /** The opcode on the wire ({@link Opcode}). */
+  int opcode();
+
+  /** What the op does, lowercase, for error messages: "mount proc on /proc", "mkdir -p /dev/pts". */
+  String describe();
+
+  /** Writes the payload (without opcode and length) in the layout berth-init reads. */
+  void encode(WireWriter out);
+
+  // ---- before clone ----
+
+  /** Joins the namespace at {@code path}; {@code nstype} is its CLONE_NEW* flag. */
+  record Setns(int nstype, String path) implements Op {
+    public Setns {
+      Objects.requireNonNull(path, "path");
+    }
+
+    public int opcode() {
+      return Opcode.SETNS;
+    }
+
+    public String describe() {
+      return "join " + Flags.namespace(nstype & 0xffffffffL) + " namespace " + path;
+    }
+
+    public void encode(WireWriter out) {
+      out.u32(nstype);
+      out.str(path);
+    }
+  }
+
+  /** Clones the container process into the new namespaces of {@code flags} (CLONE_NEW* bits). */
+  record Clone(long flags) implements Op {
+    public int opcode() {
+      return Opcode.CLONE;
+    }
+
+    public String describe() {
+      String ns = Flags.namespaces(flags);
+      return ns.isEmpty() ? "clone the container process" : "clone the container process into new " + ns
+          + " namespaces";
+    }
+
+    public void encode(WireWriter out) {
+      out.u64(flags);
+    }
+  }
+
+  // ---- the container process ----
+
+  /** Waits until the runtime has set up the process from outside (id maps, cgroups) and sent GO. */
+  record WaitGo() implements Op {
+    public int opcode() {
+      return Opcode.WAIT_GO;
+    }
+
+    public String describe() {
+      return "wait for the runtime to set up the container process";
+    }
+
+    public void encode(WireWriter out) {}
+  }
+
+  /** Makes the directory at {@code hostPath} the root that in-root paths resolve under. */
+  record SetRoot(String hostPath) implements Op {
+    public SetRoot {
+      Objects.requireNonNull(hostPath, "hostPath");
+    }
+
+    public int opcode() {
+      return Opcode.SET_ROOT;
+    }
+
+    public String describe() {
+      return "open root " + hostPath;
+    }
+
+    public void encode(WireWriter out) {
+      out.str(hostPath);
+    }
+  }
+
+  /**
+   * mount(2). An empty {@code source}, {@code fstype} or {@code data} is NULL; a null one is taken as empty. The
+   * target (and, for a bind inside the root, the source) may be in-root.
+   */
+  record Mount(boolean sourceInRoot, boolean targetInRoot, String source, String target, String fstype, long flags,
+      String data) implements Op {
+    public Mount {
+      source = source == null ? "" : source;
+      Objects.requireNonNull(target, "target");
+      fstype = fstype == null ? "" : fstype;
+      data = data == null ? "" : data;
+    }
+
+    public int opcode() {
+      return Opcode.MOUNT;
+    }
+
+    public String describe() {
+      if ((flags & Flags.MS_MOVE) != 0) return "move mount " + source + " to " + target;
+      if ((flags & Flags.MS_REMOUNT) != 0) return "remount " + target;
+      if ((flags & Flags.MS_BIND) != 0) return "bind mount " + source + " on " + target;
+      if ((flags & Flags.PROPAGATION) != 0 && source.isEmpty() && fstype.isEmpty()) {
+        return "make " + target + " " + Flags.propagation(flags);
+      }
+      return "mount " + (fstype.isEmpty() ? source : fstype) + " on " + target;
+    }
+
+    public void encode(WireWriter out) {
+      out.bool(sourceInRoot);
+      out.bool(targetInRoot);
+      out.str(source);
+      out.str(target);
+      out.str(fstype);
+      out.u64(flags);
+      out.str(data);
+    }
+  }
+
+  /** mkdir -p of an in-root path, each missing component with {@code mode}. */
+  record Mkdirs(String path, int mode) implements Op {
+    public Mkdirs {
+      Objects.requireNonNull(path, "path");
+    }
+
+    public int opcode() {
+      return Opcode.MKDIRS;
+    }
+
+    public String describe() {
+      return "mkdir -p " + path;
+    }
+
+    public void encode(WireWriter out) {
+      out.str(path);
+      out.u32(mode);
+    }
+  }
+
+  /** Creates an empty regular file at an in-root path unless something is there already (a bind mount target). */
+  record Mkfile(String path, int mode) implements Op {
+    public Mkfile {
+      Objects.requireNonNull(path, "path");
+    }
+
+    public int opcode() {
+      return Opcode.MKFILE;
+    }
+
+    public String describe() {
+      return "create file " + path;
+    }
+
+    public void encode(WireWriter out) {
+      out.str(path);
+      out.u32(mode);
+    }
+  }
+
+  /** Creates a device node at an in-root path, replacing a non-directory; {@code mode} includes S_IFCHR etc. */
+  record Mknod(String path, int mode, int major, int minor, int uid, int gid) implements Op {
+    public Mknod {
+      Objects.requireNonNull(path, "path");
+    }
+
+    public int opcode() {
+      return Opcode.MKNOD;
+    }
+
+    public String describe() {
+      String type = switch (mode & 0170000) {
+        case 0060000 -> "b";
+        case 0010000 -> "p";
+        default -> "c";
+      };
+      return "mknod " + path + " " + type + " " + Integer.toUnsignedString(major) + " " + Integer.toUnsignedString(minor);
+    }
+
+    public void encode(WireWriter out) {
+      out.str(path);
+      out.u32(mode);
+      out.u32(major);
+      out.u32(minor);
+      out.u32(uid);
+      out.u32(gid);
+    }
+  }
+
+  /** Creates a symlink at the in-root {@code linkPath} pointing to {@code target}; an existing entry is kept. */
+  record Symlink(String target, String linkPath) implements Op {
+    public Symlink {
+      Objects.requireNonNull(target, "target");
+      Objects.requireNonNull(linkPath, "linkPath");
+    }
+
+    public int opcode() {
+      return Opcode.SYMLINK;
+    }
+
+    public String describe() {
+      return "symlink " + linkPath + " -> " + target;
+    }
+
+    public void encode(WireWriter out) {
+      out.str(target);
+      out.str(linkPath);
+    }
+  }
+
+  /** Hides an in-root path: a read-only tmpfs over a directory, /dev/null over anything else. */
+  record Mask(String path) implements Op {
+    public Mask {
+      Objects.requireNonNull(path, "path");
+    }
+
+    public int opcode() {
+      return Opcode.MASK;
+    }
+
+    public String describe() {
+      return "mask " + path;
+    }
+
+    public void encode(WireWriter out) {
+      out.str(path);
+    }
+  }
+
+  /** Makes an in-root path read-only with a bind mount onto itself. */
+  record Readonly(String path) implements Op {
+    public Readonly {
+      Objects.requireNonNull(path, "path");
+    }
+
+    public int opcode() {
+      return Opcode.READONLY;
+    }
+
+    public String describe() {
+      return "make " + path + " read-only";
+    }
+
+    public void encode(WireWriter out) {
+      out.str(path);
+    }
+  }
+
+  /** Remounts {@code target} with {@code flags} (MS_REMOUNT and usually MS_BIND included) plus its locked flags. */
+  record Remount(boolean targetInRoot, String target, long flags) implements Op {
+    public Remount {
+      Objects.requireNonNull(target, "target");
+    }
+
+    public int opcode() {
+      return Opcode.REMOUNT;
+    }
+
+    public String describe() {
+      String opts = Flags.mountOptions(flags);
+      return opts.isEmpty() ? "remount " + target : "remount " + target + " " + opts;
+    }
+
+    public void encode(WireWriter out) {
+      out.bool(targetInRoot);
+      out.str(target);
+      out.u64(flags);
+    }
+  }
+
+  /** Makes the root (SET_ROOT) the process's "/": pivot_root, or a move mount + chroot with {@code noPivot}. */
+  record PivotRoot(boolean noPivot) implements Op {
+    public int opcode() {
+      return Opcode.PIVOT_ROOT;
+    }
+
+    public String describe() {
+      return noPivot ? "move the root filesystem to / (no pivot_root)" : "pivot_root to the container root";
+    }
+
+    public void encode(WireWriter out) {
+      out.bool(noPivot);
+    }
+  }
+
+  record Sethostname(String hostname) implements Op {
+    public Sethostname {
+      Objects.requireNonNull(hostname, "hostname");
+    }
+
+    public int opcode() {
+      return Opcode.SETHOSTNAME;
+    }
+
+    public String describe() {
+      return "set hostname " + hostname;
+    }
+
+    public void encode(WireWriter out) {
+      out.str(hostname);
+    }
+  }
+
+  record Setdomainname(String domainname) implements Op {
+    public Setdomainname {
+      Objects.requireNonNull(domainname, "domainname");
+    }
+
+    public int opcode() {
+      return Opcode.SETDOMAINNAME;
+    }
+
+    public String describe() {
+      return "set domainname " + domainname;
+    }
+
+    public void encode(WireWriter out) {
+      out.str(domainname);
+    }
+  }
+
+  /** Writes {@code content} into an existing file (a sysctl under /proc/sys), after pivot_root. */
+  record WriteFile(String path, String content) implements Op {
+    public WriteFile {
+      Objects.requireNonNull(path, "path");
+      Objects.requireNonNull(content, "content");
+    }
+
+    public int opcode() {
+      return Opcode.WRITE_FILE;
+    }
+
+    public String describe() {
+      return "write " + path;
+    }
+
+    public void encode(WireWriter out) {
+      out.str(path);
+      out.str(content);
+    }
+  }
+
+  /** prlimit of the process's own {@code resource}; -1 (all bits) is infinity. */
+  record Setrlimit(int resource, long soft, long hard) implements Op {
+    public int opcode() {
+      return Opcode.SETRLIMIT;
+    }
+
+    public String describe() {
+      return "set " + Flags.rlimit(resource);
+    }
+
+    public void encode(WireWriter out) {
+      out.u32(resource);
+      out.u64(soft);
+      out.u64(hard);
+    }
+  }
+
+  /** Asks the runtime to run the prestart and createRuntime hooks, and waits until it has. */
+  record SyncHooks() implements Op {
+    public int opcode() {
+      return Opcode.SYNC_HOOKS;
+    }
+
+    public String describe() {
+      return "wait for the prestart and createRuntime hooks";
+    }
+
+    public void encode(WireWriter out) {}
+  }
+
+  /**
+   * Runs a hook from inside the container's namespaces, with GO's blob {@code blobIndex} (the state JSON) on its
+   * stdin ({@link #NO_BLOB}: empty stdin); {@code timeoutMs} 0 waits forever.
+   */
+  record RunHook(int blobIndex, int timeoutMs, String path, List<String> args, List<String> env) implements Op {
+    public static final int NO_BLOB = -1;
+
+    public RunHook {
+      Objects.requireNonNull(path, "path");
+      args = args == null ? List.of() : List.copyOf(args);
+      env = env == null ? List.of() : List.copyOf(env);
+    }
+
+    public int opcode() {
+      return Opcode.RUN_HOOK;
+    }
+
+    public String describe() {
+      return "run hook " + path;
+    }
+
+    public void encode(WireWriter out) {
+      out.u32(blobIndex);
+      out.u32(timeoutMs);
+      out.str(path);
+      out.strs(args);
+      out.strs(env);
+    }
+  }
+
+  /** Tells the runtime the process is set up and waits only for start. */
+  record Ready() implements Op {
+    public int opcode() {
+      return Opcode.READY;
+    }
+
+    public String describe() {
+      return "report ready";
+    }
+
+    public void encode(WireWriter out) {}
+  }
+
+  /** Opens the exec fifo (a host path, before pivot_root) that {@link WaitFifo} reads. */
+  record OpenFifo(String path) implements Op {
+    public OpenFifo {
+      Objects.requireNonNull(path, "path");
+    }
+
+    public int opcode() {
+      return Opcode.OPEN_FIFO;
+    }
+
+    public String describe() {
+      return "open exec fifo " + path;
+    }
+
+    public void encode(WireWriter out) {
+      out.str(path);
+    }
+  }
+
+  /** Blocks until start writes one byte to the exec fifo. */
+  record WaitFifo() implements Op {
+    public int opcode() {
+      return Opcode.WAIT_FIFO;
+    }
+
+    public String describe() {
+      return "wait for start on the exec fifo";
+    }
+
+    public void encode(WireWriter out) {}
+  }
+
+  /** Chooses the executable for {@link Exec}: the first candidate that is an executable regular file. */
+  record ResolveExec(List<String> candidates) implements Op {
+    public ResolveExec {
+      candidates = List.copyOf(candidates);
+      if (candidates.isEmpty()) throw new IllegalArgumentException("resolve-exec: no candidates");
+    }
+
+    public int opcode() {
+      return Opcode.RESOLVE_EXEC;
+    }
+
+    public String describe() {
+      if (candidates.size() == 1) return "find executable " + candidates.get(0);
+      String first = candidates.get(0);
+      return "find executable " + first.substring(first.lastIndexOf('/') + 1) + " in PATH";
+    }
+
+    public void encode(WireWriter out) {
+      out.strs(candidates);
+    }
+  }
+
+  record Chdir(String path) implements Op {
+    public Chdir {
+      Objects.requireNonNull(path, "path");
+    }
+
+    public int opcode() {
+      return Opcode.CHDIR;
+    }
+
+    public String describe() {
+      return "chdir to " + path;
+    }
+
+    public void encode(WireWriter out) {
+      out.str(path);
+    }
+  }
+
+  /** setgroups; an empty list clears the supplementary groups. */
+  record Setgroups(List<Integer> gids) implements Op {
+    public Setgroups {
+      gids = gids == null ? List.of() : List.copyOf(gids);
+    }
+
+    public int opcode() {
+      return Opcode.SETGROUPS;
+    }
+
+    public String describe() {
+      return gids.isEmpty() ? "clear supplementary groups" : "set supplementary groups " + gids;
+    }
+
+    public void encode(WireWriter out) {
+      out.u32(gids.size());
+      for (int g : gids) out.u32(g);
+    }
+  }
+
+  record Setresgid(int gid) implements Op {
+    public int opcode() {
+      return Opcode.SETRESGID;
+    }
+
+    public String describe() {
+      return "set gid " + Integer.toUnsignedString(gid);
+    }
+
+    public void encode(WireWriter out) {
+      out.u32(gid);
+    }
+  }
+
+  record Setresuid(int uid) implements Op {
+    public int opcode() {
+      return Opcode.SETRESUID;
+    }
+
+    public String describe() {
+      return "set uid " + Integer.toUnsignedString(uid);
+    }
+
+    public void encode(WireWriter out) {
+      out.u32(uid);
+    }
+  }
+
+  /** PR_SET_KEEPCAPS: keep the permitted capabilities across the switch to a non-root uid. */
+  record Keepcaps(boolean on) implements Op {
+    public int opcode() {
+      return Opcode.KEEPCAPS;
+    }
+
+    public String describe() {
+      return on ? "keep capabilities across setuid" : "stop keeping capabilities across setuid";
+    }
+
+    public void encode(WireWriter out) {
+      out.bool(on);
+    }
+  }
+
+  /** Drops every capability 0..{@code lastCap} that is not in {@code keepMask} from the bounding set. */
+  record CapsBounding(long keepMask, int lastCap) implements Op {
+    public int opcode() {
+      return Opcode.CAPS_BOUNDING;
+    }
+
+    public String describe() {
+      return "drop capabilities from the bounding set";
+    }
+
+    public void encode(WireWriter out) {
+      out.u64(keepMask);
+      out.u32(lastCap);
+    }
+  }
+
+  /** capset of the three sets, as bit masks of capability numbers. */
+  record Capset(long effective, long permitted, long inheritable) implements Op {
+    public int opcode() {
+      return Opcode.CAPSET;
+    }
+
+    public String describe() {
+      return "set capabilities";
+    }
+
+    public void encode(WireWriter out) {
+      out.u64(effective);
+      out.u64(permitted);
+      out.u64(inheritable);
+    }
+  }
+
+  /** Clears the ambient set and raises each capability of {@code mask}. */
+  record Ambient(long mask) implements Op {
+    public int opcode() {
+      return Opcode.AMBIENT;
+    }
+
+    public String describe() {
+      return "set ambient capabilities";
+    }
+
+    public void encode(WireWriter out) {
+      out.u64(mask);
+    }
+  }
+
+  record NoNewPrivs() implements Op {
+    public int opcode() {
+      return Opcode.NO_NEW_PRIVS;
+    }
+
+    public String describe() {
+      return "set no_new_privs";
+    }
+
+    public void encode(WireWriter out) {}
+  }
+
+  /** Loads a compiled classic-BPF seccomp program: {@code program} holds struct sock_filter entries, 8 bytes each. */
+  record Seccomp(int flags, byte[] program) implements Op {
+    public static final int MAX_INSNS = 4096;
+
+    public Seccomp {
+      if (program.length == 0 || program.length % 8 != 0 || program.length / 8 > MAX_INSNS) {
+        throw new IllegalArgumentException("seccomp: program of " + program.length
+            + " bytes is not 1 to 4096 instructions of 8 bytes");
+      }
+      program = program.clone();
+    }
+
+    @Override
+    public byte[] program() {
+      return program.clone();
+    }
+
+    public int opcode() {
+      return Opcode.SECCOMP;
+    }
+
+    public String describe() {
+      return "load seccomp filter";
+    }
+
+    public void encode(WireWriter out) {
+      out.u32(flags);
+      out.u32(program.length / 8);
+      out.bytes(program);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Seccomp s && s.flags == flags && Arrays.equals(s.program, program);
+    }
+
+    @Override
+    public int hashCode() {
+      return 31 * flags + Arrays.hashCode(program);
+    }
+
+    @Override
+    public String toString() {
+      return "Seccomp[flags=" + flags + ", insns=" + program.length / 8 + "]";
+    }
+  }
+
+  record Umask(int mask) implements Op {
+    public int opcode() {
+      return Opcode.UMASK;
+    }
+
+    public String describe() {
+      return "set umask 0" + Integer.toOctalString(mask);
+    }
+
+    public void encode(WireWriter out) {
+      out.u32(mask);
+    }
+  }
+
+  record Setsid() implements Op {
+    public int opcode() {
+      return Opcode.SETSID;
+    }
+
+    public String describe() {
+      return "create a new session";
+    }
+
+    public void encode(WireWriter out) {}
+  }
+
+  /** Opens a pty, sends its master to the runtime (PTY message) and makes the slave stdio and controlling tty. */
+  record OpenPty() implements Op {
+    public int opcode() {
+      return Opcode.OPEN_PTY;
+    }
+
+    public String describe() {
+      return "open the console pty";
+    }
+
+    public void encode(WireWriter out) {}
+  }
+
+  /** Marks every fd from {@code firstFd} up close-on-exec, so nothing of the runtime leaks (CVE-2024-21626). */
+  record CloseFds(int firstFd) implements Op {
+    public int opcode() {
+      return Opcode.CLOSE_FDS;
+    }
+
+    public String describe() {
+      return "mark fds from " + firstFd + " close-on-exec";
+    }
+
+    public void encode(WireWriter out) {
+      out.u32(firstFd);
+    }
+  }
+
+  /** execve of the path chosen by {@link ResolveExec} (argv[0] without one). */
+  record Exec(List<String> argv, List<String> env) implements Op {
+    public Exec {
+      argv = List.copyOf(argv);
+      if (argv.isEmpty()) throw new IllegalArgumentException("exec: argv must not be empty");
+      env = env == null ? List.of() : List.copyOf(env);
+    }
+
+    public int opcode() {
+      return Opcode.EXEC;
+    }
+
+    public String describe() {
+      return "exec " + argv.get(0);
+    }
+
+    public void encode(WireWriter out) {
+      out.strs(argv);
+      out.strs(env);
+    }
+  }
+}

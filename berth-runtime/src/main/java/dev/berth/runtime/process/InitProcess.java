@@ -1,0 +1,214 @@
+package dev.berth.runtime.process;
+
+import dev.berth.runtime.plan.Plan;
+import dev.berth.runtime.plan.SyncMessages;
+import dev.berth.sys.ErrnoException;
+import dev.berth.sys.Fd;
+import dev.berth.sys.Linux;
+import dev.berth.sys.LinuxConstants;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.List;
+
+/**
+ * The Java side of berth-init (see docs/berth-init-protocol.md): spawns it from a sealed memfd copy of the binary
+ * embedded in this jar, so a container can never overwrite the binary on the host, sends the plan, and follows the
+ * container init through its sync points until it is ready to exec.
+ */
+public final class InitProcess implements AutoCloseable {
+  /** What the container init asks of the runtime while it sets itself up. */
+  public interface Listener {
+    /** Run the prestart and createRuntime hooks (the init waits). */
+    void hooks() throws IOException;
+
+    /** The pty master of a container with a terminal; the listener owns it. */
+    void pty(Fd master) throws IOException;
+  }
+
+  private static final String BINARY = "/dev/berth/runtime/berth-init";
+  private static byte[] binary;
+
+  private final Plan plan;
+  private final Fd sock;
+  private final int initPid;
+  private int containerPid;
+
+  private InitProcess(Plan plan, Fd sock, int initPid) {
+    this.plan = plan;
+    this.sock = sock;
+    this.initPid = initPid;
+  }
+
+  /** Starts berth-init with the plan; fds 0-2 and the {@code preserveFds} after them are passed through. */
+  public static InitProcess spawn(Plan plan, int preserveFds) throws IOException {
+    Fd[] pair = Linux.socketpair(LinuxConstants.AF_UNIX, LinuxConstants.SOCK_STREAM | LinuxConstants.SOCK_CLOEXEC, 0);
+    int syncFd = 3 + preserveFds;
+    int[] fdMap = new int[2 * (syncFd + 1)];
+    for (int i = 0; i < syncFd; i++) {
+      fdMap[2 * i] = i;
+      fdMap[2 * i + 1] = i;
+    }
+    fdMap[2 * syncFd] = syncFd;
+    fdMap[2 * syncFd + 1] = pair[1].fd();
+    int pid;
+    try (Fd exe = sealedBinary(); Fd child = pair[1]) {
+      pid = Linux.spawn("/proc/self/fd/" + exe.fd(), new String[] {"berth-init", Integer.toString(syncFd)},
+          new String[0], fdMap, false);
+    } catch (IOException e) {
+      pair[0].close();
+      throw new IOException("start berth-init: " + e.getMessage(), e);
+    }
+    InitProcess p = new InitProcess(plan, pair[0], pid);
+    p.send(SyncMessages.PLAN, plan.encode());
+    return p;
+  }
+
+  private static Fd sealedBinary() throws IOException {
+    byte[] bytes = binary;
+    if (bytes == null) {
+      try (InputStream in = InitProcess.class.getResourceAsStream(BINARY)) {
+        if (in == null) throw new IOException("berth-init is not in the class path (" + BINARY + ")");
+        binary = bytes = in.readAllBytes();
+      }
+    }
+    Fd fd = Linux.memfdCreate("berth-init", LinuxConstants.MFD_CLOEXEC | LinuxConstants.MFD_ALLOW_SEALING);
+    try {
+      Linux.writeAll(fd, bytes);
+      Linux.addSeals(fd, LinuxConstants.F_SEAL_SEAL | LinuxConstants.F_SEAL_SHRINK | LinuxConstants.F_SEAL_GROW
+          | LinuxConstants.F_SEAL_WRITE);
+      return fd;
+    } catch (IOException e) {
+      fd.close();
+      throw e;
+    }
+  }
+
+  /** Waits for the pid of the cloned container init; berth-init itself exits and is reaped here. */
+  public int awaitPid() throws IOException {
+    SyncMessages.Message m = receive();
+    try {
+      Linux.wait4(initPid, 0);
+    } catch (ErrnoException e) {
+      // already reaped
+    }
+    if (m.type() != SyncMessages.PID) throw unexpected(m, "pid");
+    containerPid = SyncMessages.decodePid(m.payload());
+    return containerPid;
+  }
+
+  /** Lets the container init go on, with the blobs its hooks get as state. */
+  public void go(List<byte[]> blobs) throws IOException {
+    send(SyncMessages.GO, SyncMessages.encodeGo(blobs));
+  }
+
+  /** Follows the init until it is ready to exec, answering its requests. */
+  public void awaitReady(Listener listener) throws IOException {
+    while (true) {
+      SyncMessages.Message m = receive();
+      switch (m.type()) {
+        case SyncMessages.HOOKS -> {
+          listener.hooks();
+          send(SyncMessages.HOOKS_DONE, new byte[0]);
+        }
+        case SyncMessages.PTY -> {
+          if (lastFds.length != 1) throw new IOException("container init sent a terminal without its fd");
+          listener.pty(new Fd(lastFds[0]));
+        }
+        case SyncMessages.READY -> {
+          return;
+        }
+        default -> throw unexpected(m, "ready");
+      }
+    }
+  }
+
+  /** Waits until the init has exec'd the container process (EOF on the close-on-exec socket) or failed. */
+  public void awaitExec() throws IOException {
+    SyncMessages.Message m = receiveOrEof();
+    if (m != null) throw unexpected(m, "exec");
+  }
+
+  private int[] lastFds = new int[0];
+
+  private SyncMessages.Message receive() throws IOException {
+    SyncMessages.Message m = receiveOrEof();
+    if (m == null) {
+      throw new IOException("container init exited before it was ready" + exitNote());
+    }
+    return m;
+  }
+
+  private String exitNote() {
+    if (containerPid <= 0) return "";
+    try {
+      var st = Linux.wait4(containerPid, LinuxConstants.WNOHANG);
+      if (st.pid() == containerPid) return " (" + (st.signaled() ? "killed by signal " + st.termSig() : "exit status " + st.exitCode()) + ")";
+    } catch (ErrnoException e) {
+      // not our child
+    }
+    return "";
+  }
+
+  /** One message, or null on EOF; an ERROR message is thrown as the failed step of the plan. */
+  private SyncMessages.Message receiveOrEof() throws IOException {
+    ByteBuffer header = ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder());
+    var got = Linux.recvmsg(sock, header, 4);
+    lastFds = got.fds();
+    if (got.bytes() == 0) return null;
+    while (header.position() < 8) {
+      int n = Linux.read(sock, header);
+      if (n <= 0) throw new IOException("container init closed its socket in the middle of a message");
+    }
+    header.flip();
+    int type = header.getInt();
+    int len = header.getInt();
+    ByteBuffer body = ByteBuffer.allocateDirect(len).order(ByteOrder.nativeOrder());
+    while (body.hasRemaining()) {
+      int n = Linux.read(sock, body);
+      if (n <= 0) throw new IOException("container init closed its socket in the middle of a message");
+    }
+    body.flip();
+    byte[] payload = new byte[len];
+    body.get(payload);
+    SyncMessages.Message m = new SyncMessages.Message(type, payload);
+    if (type == SyncMessages.ERROR) {
+      SyncMessages.InitError e = SyncMessages.decodeError(payload);
+      throw new InitFailure(plan.describe(e.opIndex()), e.errno(), e.detail());
+    }
+    return m;
+  }
+
+  private void send(int type, byte[] payload) throws IOException {
+    Linux.writeAll(sock, SyncMessages.frame(type, payload));
+  }
+
+  private static IOException unexpected(SyncMessages.Message m, String wanted) {
+    return new IOException("container init sent message " + m.type() + " while " + wanted + " was expected");
+  }
+
+  public int containerPid() {
+    return containerPid;
+  }
+
+  @Override
+  public void close() {
+    sock.close();
+  }
+
+  /** A step of the plan that failed in berth-init: what it was doing and the errno. */
+  public static final class InitFailure extends IOException {
+    private final int errno;
+
+    InitFailure(String step, int errno, String detail) {
+      super(step + (detail == null || detail.isEmpty() ? "" : " (" + detail + ")") + ": "
+          + ErrnoException.describe(errno));
+      this.errno = errno;
+    }
+
+    public int errno() {
+      return errno;
+    }
+  }
+}

@@ -1,0 +1,8 @@
+package dev.berth.spec.runtime;
+
+/**
+ * Pids cgroup limit; 0 or negative means unlimited.
+ */
+public record Pids(
+        long limit) {
+}

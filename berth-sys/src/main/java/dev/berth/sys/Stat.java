@@ -1,0 +1,52 @@
+package dev.berth.sys;
+
+/**
+ * What stat(2) says about a file (read with statx, whose layout is the same on every architecture). {@code dev} is
+ * the device of the filesystem holding the file, encoded as glibc's makedev; {@code rdevMajor}/{@code rdevMinor}
+ * name the device a device node stands for.
+ */
+public record Stat(int mode, int uid, int gid, int rdevMajor, int rdevMinor, long size, long ino, long dev,
+                   int nlink) {
+  /** The S_IF* file type bits of {@link #mode}. */
+  public int type() {
+    return mode & LinuxConstants.S_IFMT;
+  }
+
+  /** The permission bits, with setuid, setgid and sticky (07777). */
+  public int permissions() {
+    return mode & 07777;
+  }
+
+  public boolean isDirectory() {
+    return type() == LinuxConstants.S_IFDIR;
+  }
+
+  public boolean isRegularFile() {
+    return type() == LinuxConstants.S_IFREG;
+  }
+
+  public boolean isSymlink() {
+    return type() == LinuxConstants.S_IFLNK;
+  }
+
+  public boolean isCharDevice() {
+    return type() == LinuxConstants.S_IFCHR;
+  }
+
+  public boolean isBlockDevice() {
+    return type() == LinuxConstants.S_IFBLK;
+  }
+
+  public boolean isFifo() {
+    return type() == LinuxConstants.S_IFIFO;
+  }
+
+  public boolean isSocket() {
+    return type() == LinuxConstants.S_IFSOCK;
+  }
+
+  /** glibc's makedev(3): the dev_t number of a major/minor pair. */
+  public static long makedev(long major, long minor) {
+    return (minor & 0xff) | ((major & 0xfff) << 8) | ((minor & ~0xffL) << 12) | ((major & ~0xfffL) << 32);
+  }
+}
