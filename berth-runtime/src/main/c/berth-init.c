@@ -222,7 +222,6 @@ static uint32_t recv_msg(uint32_t *type, uint8_t *buf, uint32_t max) {
     die(EMSGSIZE);
   }
   r = read_full(sync_fd, buf, len);
-  if (r == 0 && len == 0) return 0;
   if (r <= 0) fail(r == -1 ? errno : EPROTO, "read the sync socket", r == -1 ? NULL : ": end of stream in a message");
   return len;
 }
@@ -619,6 +618,8 @@ static void op_run_hook(uint32_t blob, uint32_t timeout_ms, const char *path, st
   if (pid == 0) {
     /* The exec-error pipe is close-on-exec: EOF tells the parent the exec worked. */
     int e = 0;
+    /* Its own process group, so a timeout kills what the hook started too (a shell's children). */
+    setpgid(0, 0);
     if (in[0] == 0 ? fcntl(0, F_SETFD, 0) < 0 : dup2(in[0], 0) < 0) e = errno;
     if (!e) {
       execve(path, vec_a, vec_b);
@@ -669,7 +670,10 @@ static void op_run_hook(uint32_t blob, uint32_t timeout_ms, const char *path, st
     if (r == 0) timed_out = 1;
     else exited = 1;
   }
-  if (timed_out) kill((pid_t)pid, SIGKILL);
+  if (timed_out) {
+    kill(-(pid_t)pid, SIGKILL);
+    kill((pid_t)pid, SIGKILL);
+  }
   int status;
   while (wait4((pid_t)pid, &status, 0, NULL) < 0) {
     if (errno != EINTR) fail(errno, "wait for hook ", path);
@@ -997,7 +1001,7 @@ static void run_op(uint32_t code, struct rd *r) {
     return;
   }
   default:
-    malformed("unknown opcode");
+    malformed("not an op of protocol version 1");
   }
 }
 

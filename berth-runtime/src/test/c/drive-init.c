@@ -135,8 +135,11 @@ int main(int argc, char **argv) {
     return 2;
   }
   const char *init = argv[optind], *plan_file = argv[optind + 1], *go_file = argv[optind + 2];
-  transcript = fopen(argv[optind + 3], "w");
-  if (!transcript) die(argv[optind + 3]);
+  /* Far above the fds the container gets (3 may be the preserved one), and close-on-exec. */
+  int tfd = open(argv[optind + 3], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int high = tfd < 0 ? -1 : fcntl(tfd, F_DUPFD_CLOEXEC, 60);
+  if (high < 0 || !(transcript = fdopen(high, "w"))) die(argv[optind + 3]);
+  close(tfd);
   setvbuf(transcript, NULL, _IOLBF, 0);
   signal(SIGALRM, on_alarm);
   alarm(60);

@@ -84,7 +84,6 @@ public final class Linux {
     return dir == null ? AT_FDCWD : dir.fd();
   }
 
-
   // ---- files -----------------------------------------------------------------------------------------------------
 
   /** open(2); O_CLOEXEC is always added. */

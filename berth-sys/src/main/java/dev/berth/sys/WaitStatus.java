@@ -47,7 +47,9 @@ public record WaitStatus(int pid, int rawStatus) {
   public String toString() {
     if (pid == 0) return "no change";
     if (exited()) return "pid " + pid + " exited with " + exitCode();
-    if (signaled()) return "pid " + pid + " killed by " + Signals.name(termSig()) + (coreDumped() ? " (core dumped)" : "");
+    if (signaled()) {
+      return "pid " + pid + " killed by " + Signals.name(termSig()) + (coreDumped() ? " (core dumped)" : "");
+    }
     return "pid " + pid + " status 0x" + Integer.toHexString(rawStatus);
   }
 }

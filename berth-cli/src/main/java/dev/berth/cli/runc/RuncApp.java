@@ -2,7 +2,7 @@ package dev.berth.cli.runc;
 
 import static dev.berth.cli.flags.FlagSpec.bool;
 import static dev.berth.cli.flags.FlagSpec.string;
-import static dev.berth.cli.flags.FlagSpec.uint;
+import static dev.berth.cli.flags.FlagSpec.integer;
 
 import dev.berth.cli.flags.App;
 import dev.berth.cli.flags.CommandSpec;
@@ -10,7 +10,7 @@ import dev.berth.cli.flags.CommandSpec;
 /** The command table of berth-runc: runc's verbs and flags, so its callers' command lines mean the same thing. */
 final class RuncApp {
   static final String DEFAULT_ROOT = "/run/berth-runc";
-  static final String VERSION = "berth-runc version 0.1.0\nspec: 1.2.0";
+  static final String VERSION = "0.1.0\nspec: 1.2.0";
 
   private RuncApp() {}
 
@@ -22,69 +22,69 @@ final class RuncApp {
             Containers are named by an id unique on the host; their state lives under --root.""")
         .withVersion(VERSION)
         .withGlobalFlags(
-            bool("debug", null, "enable debug logging"),
-            string("log", null, "set the log file to write berth-runc logs to (default is stderr)", ""),
-            string("log-format", null, "set the log format ('text' (default), or 'json')", "text"),
-            string("root", null, "root directory for storage of container state (this should be located in tmpfs)",
+            bool("debug", null, "log debug messages too"),
+            string("log", null, "file that receives the log (stderr when unset)", ""),
+            string("log-format", null, "log line format: text or json", "text"),
+            string("root", null, "directory that keeps container state (best on a tmpfs)",
                 DEFAULT_ROOT),
-            string("criu", null, "path to the criu binary used for checkpoint and restore", "criu").asHidden(),
-            bool("systemd-cgroup", null, "enable systemd cgroup support (not supported yet)"),
-            string("rootless", null, "ignore cgroup permission errors ('true', 'false', or 'auto')", "auto"))
+            string("criu", null, "criu binary for checkpoint and restore (unsupported)", "criu").asHidden(),
+            bool("systemd-cgroup", null, "use the systemd cgroup driver (not supported yet)"),
+            string("rootless", null, "whether cgroup permission errors are ignored: true, false or auto", "auto"))
         .withCommands(
-            CommandSpec.of("create", "create a container")
+            CommandSpec.of("create", "set up a container from a bundle, ready to start")
                 .withUsage("<container-id>")
                 .withLongDescription("""
                     The create command creates an instance of a container for a bundle. The container waits,
                     set up, for the start command to run its process.""")
                 .withExactArgs(1)
                 .withFlags(
-                    string("bundle", "b", "path to the root of the bundle directory, defaults to the current directory", ""),
+                    string("bundle", "b", "bundle directory (the current directory when unset)", ""),
                     string("console-socket", null,
-                        "path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the console's pseudoterminal", ""),
-                    string("pid-file", null, "specify the file to write the process id to", ""),
-                    bool("no-pivot", null, "do not use pivot root to jail process inside rootfs"),
-                    bool("no-new-keyring", null, "do not create a new session keyring for the container"),
-                    uint("preserve-fds", null, "pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)", 0)),
-            CommandSpec.of("start", "executes the user defined process in a created container")
+                        "AF_UNIX socket that receives the pty master of a container with a terminal", ""),
+                    string("pid-file", null, "file that receives the pid of the container's init", ""),
+                    bool("no-pivot", null, "enter the rootfs with MS_MOVE and chroot instead of pivot_root"),
+                    bool("no-new-keyring", null, "keep the caller's session keyring"),
+                    integer("preserve-fds", null, "also pass fds 3..3+N-1 into the container (after $LISTEN_FDS ones)", 0)),
+            CommandSpec.of("start", "run the process of a created container")
                 .withUsage("<container-id>").withExactArgs(1),
-            CommandSpec.of("run", "create and run a container")
+            CommandSpec.of("run", "create and start a container, by default waiting for it")
                 .withUsage("<container-id>")
                 .withExactArgs(1)
                 .withFlags(
-                    string("bundle", "b", "path to the root of the bundle directory, defaults to the current directory", ""),
+                    string("bundle", "b", "bundle directory (the current directory when unset)", ""),
                     string("console-socket", null,
-                        "path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the console's pseudoterminal", ""),
-                    bool("detach", "d", "detach from the container's process"),
-                    bool("keep", null, "do not delete the container after it exits"),
-                    string("pid-file", null, "specify the file to write the process id to", ""),
-                    bool("no-subreaper", null, "disable the use of the subreaper used to reap reparented processes"),
-                    bool("no-pivot", null, "do not use pivot root to jail process inside rootfs"),
-                    bool("no-new-keyring", null, "do not create a new session keyring for the container"),
-                    uint("preserve-fds", null, "pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)", 0)),
-            CommandSpec.of("state", "output the state of a container")
+                        "AF_UNIX socket that receives the pty master of a container with a terminal", ""),
+                    bool("detach", "d", "return once the container runs"),
+                    bool("keep", null, "keep the container after its process exits"),
+                    string("pid-file", null, "file that receives the pid of the container's init", ""),
+                    bool("no-subreaper", null, "do not become a subreaper for the container's orphans"),
+                    bool("no-pivot", null, "enter the rootfs with MS_MOVE and chroot instead of pivot_root"),
+                    bool("no-new-keyring", null, "keep the caller's session keyring"),
+                    integer("preserve-fds", null, "also pass fds 3..3+N-1 into the container (after $LISTEN_FDS ones)", 0)),
+            CommandSpec.of("state", "print the state of a container as JSON")
                 .withUsage("<container-id>").withExactArgs(1),
-            CommandSpec.of("list", "lists containers started by berth-runc with the given root")
+            CommandSpec.of("list", "list the containers under --root")
                 .withArgs(0, 0)
                 .withFlags(
-                    string("format", "f", "select one of: table or json", "table"),
-                    bool("quiet", "q", "display only container IDs")),
-            CommandSpec.of("kill", "kill sends the specified signal (default: SIGTERM) to the container's init process")
+                    string("format", "f", "output format: table or json", "table"),
+                    bool("quiet", "q", "print only the ids")),
+            CommandSpec.of("kill", "send a signal (SIGTERM unless given) to the container's init")
                 .withUsage("<container-id> [signal]")
                 .withArgs(1, 2)
-                .withFlags(bool("all", "a", "send the specified signal to all processes inside the container")),
-            CommandSpec.of("delete", "delete any resources held by the container often used with detached container")
+                .withFlags(bool("all", "a", "signal every process of the container")),
+            CommandSpec.of("delete", "remove a container and everything it holds")
                 .withUsage("<container-id>")
                 .withExactArgs(1)
-                .withFlags(bool("force", "f", "forcibly deletes the container if it is still running (uses SIGKILL)")),
-            CommandSpec.of("ps", "ps displays the processes running inside a container")
+                .withFlags(bool("force", "f", "kill the container first if it still runs (SIGKILL)")),
+            CommandSpec.of("ps", "show the processes of a container")
                 .withUsage("<container-id> [ps options]")
                 .withMinArgs(1)
                 .stopFlagsAtFirstArg()
-                .withFlags(string("format", "f", "select one of: table or json", "table")),
-            CommandSpec.of("spec", "create a new specification file")
+                .withFlags(string("format", "f", "output format: table or json", "table")),
+            CommandSpec.of("spec", "write a default config.json into the bundle")
                 .withArgs(0, 0)
                 .withFlags(
-                    string("bundle", "b", "path to the root of the bundle directory", ""),
-                    bool("rootless", null, "generate a configuration for a rootless container")));
+                    string("bundle", "b", "bundle directory", ""),
+                    bool("rootless", null, "write a config for a container run without root")));
   }
 }

@@ -40,7 +40,7 @@ final class Verbs {
         console.isEmpty() ? null : Path.of(console),
         c.flags().getBool("no-pivot"),
         c.flags().getBool("no-new-keyring"),
-        (int) c.flags().getUint("preserve-fds") + listenFds());
+        Math.max(0, c.flags().getInt("preserve-fds")) + listenFds());
   }
 
   /** systemd socket activation: LISTEN_FDS fds after stdio pass through as well, as runc does. */

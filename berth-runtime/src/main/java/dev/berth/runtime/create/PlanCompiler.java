@@ -1,5 +1,7 @@
 package dev.berth.runtime.create;
 
+import static dev.berth.sys.LinuxConstants.*;
+
 import dev.berth.runtime.ContainerException;
 import dev.berth.runtime.plan.Op;
 import dev.berth.runtime.plan.Plan;
@@ -39,13 +41,9 @@ public final class PlanCompiler {
   public record Context(Path bundle, Path rootfs, Path fifo, boolean noPivot, boolean noNewKeyring, int preserveFds,
       Map<String, String> cgroupPaths) {}
 
-  // Mount flags (mount(2)); the spec module has its own copy for option parsing.
-  static final long MS_RDONLY = 1, MS_NOSUID = 2, MS_NODEV = 4, MS_NOEXEC = 8, MS_REMOUNT = 32, MS_BIND = 4096,
-      MS_REC = 16384, MS_PRIVATE = 1 << 18, MS_SLAVE = 1 << 19, MS_SHARED = 1 << 20, MS_UNBINDABLE = 1 << 17;
-
   static final Map<String, Long> CLONE_FLAGS = Map.of(
-      "pid", 0x20000000L, "network", 0x40000000L, "mount", 0x00020000L, "ipc", 0x08000000L,
-      "uts", 0x04000000L, "user", 0x10000000L, "cgroup", 0x02000000L);
+      "pid", CLONE_NEWPID, "network", CLONE_NEWNET, "mount", CLONE_NEWNS, "ipc", CLONE_NEWIPC,
+      "uts", CLONE_NEWUTS, "user", CLONE_NEWUSER, "cgroup", CLONE_NEWCGROUP);
 
   /** The order in which existing namespaces are joined: user first, so the others are owned by it; mount last. */
   static final List<String> JOIN_ORDER = List.of("user", "ipc", "uts", "network", "pid", "cgroup", "mount");
@@ -314,9 +312,12 @@ public final class PlanCompiler {
     ops.add(new Op.Setresuid(user.uid()));
     ops.add(new Op.Keepcaps(false));
     if (caps != null) {
-      ops.add(new Op.Capset(CapabilityNames.mask(caps.effective()), CapabilityNames.mask(caps.permitted()),
-          CapabilityNames.mask(caps.inheritable())));
-      ops.add(new Op.Ambient(CapabilityNames.mask(caps.ambient())));
+      long permitted = CapabilityNames.mask(caps.permitted());
+      long inheritable = CapabilityNames.mask(caps.inheritable());
+      ops.add(new Op.Capset(CapabilityNames.mask(caps.effective()), permitted, inheritable));
+      // The kernel raises an ambient capability only if it is permitted and inheritable; runc skips the others
+      // (with a warning), and so does this plan, so the default spec's ambient list is harmless.
+      ops.add(new Op.Ambient(CapabilityNames.mask(caps.ambient()) & permitted & inheritable));
     } else {
       ops.add(new Op.Capset(0, 0, 0));
     }

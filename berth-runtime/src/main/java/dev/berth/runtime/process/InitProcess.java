@@ -54,7 +54,8 @@ public final class InitProcess implements AutoCloseable {
     fdMap[2 * syncFd + 1] = pair[1].fd();
     int pid;
     try (Fd exe = sealedBinary(); Fd child = pair[1]) {
-      pid = Linux.spawn("/proc/self/fd/" + exe.fd(), new String[] {"berth-init", Integer.toString(syncFd)},
+      // Through our own fd table: spawn closes every unmapped fd in the child before it execs.
+      pid = Linux.spawn("/proc/" + Linux.getpid() + "/fd/" + exe.fd(), new String[] {"berth-init", Integer.toString(syncFd)},
           new String[0], fdMap, false);
     } catch (IOException e) {
       pair[0].close();

@@ -79,7 +79,7 @@ public final class SpecWriter {
             }
             w.endObject();
         }
-        string(w, "domainname", spec.domainname()); string(w, "hostname", spec.hostname());
+        string(w, "hostname", spec.hostname());
         string(w, "domainname", spec.domainname());
         if (!spec.mounts().isEmpty()) {
             w.name("mounts").beginArray();

@@ -302,6 +302,21 @@ class SpecReaderTest {
     }
 
     @Test
+    void writerKeepsGoFieldOrderOfTopLevelFields() {
+        // Go's Spec struct order: ociVersion, process, root, hostname, domainname, mounts, hooks, annotations, linux.
+        Spec spec = new Spec("1.0.2-dev", null, new Root("r", false), "h", "d",
+                List.of(new Mount("/m", null, null, null, null, null)),
+                new Hooks(List.of(new Hook("/p", null, null, null)), null, null, null, null, null),
+                Map.of("b", "2", "a", "1"), new Linux(null, null, null, null, null, "/c", null, null, null, null,
+                        null, null, null, null));
+        assertEquals("{\"ociVersion\":\"1.0.2-dev\",\"root\":{\"path\":\"r\"},\"hostname\":\"h\","
+                        + "\"domainname\":\"d\",\"mounts\":[{\"destination\":\"/m\"}],"
+                        + "\"hooks\":{\"prestart\":[{\"path\":\"/p\"}]},\"annotations\":{\"a\":\"1\",\"b\":\"2\"},"
+                        + "\"linux\":{\"cgroupsPath\":\"/c\"}}",
+                new String(SpecWriter.write(spec, JsonWriter.COMPACT), StandardCharsets.UTF_8));
+    }
+
+    @Test
     void recordsCopyTheirCollections() {
         java.util.ArrayList<String> args = new java.util.ArrayList<>(List.of("a"));
         Process p = new Process(false, null, null, args, null, null, "/", null, null, false, null, null, null);
