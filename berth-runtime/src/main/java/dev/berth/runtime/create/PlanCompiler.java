@@ -21,6 +21,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -195,7 +196,9 @@ public final class PlanCompiler {
   private void cgroupMount(String dest, MountOptions o) {
     long flags = o.flags() & (MS_NOSUID | MS_NODEV | MS_NOEXEC);
     ops.add(new Op.Mkdirs(dest, 0755));
-    Map<String, String> byDir = new TreeMap<>();
+    // In the host's mount order, as runc lists them.
+    Map<String, String> byDir = new TreeMap<>(Comparator.comparingInt(PlanCompiler::hostMountIndex)
+        .thenComparing(Comparator.naturalOrder()));
     for (var c : ctx.cgroupPaths().entrySet()) {
       if (c.getKey().isEmpty()) continue; // the cgroup2 directory
       String path = c.getValue();
@@ -220,6 +223,22 @@ public final class PlanCompiler {
         for (String part : e.getKey().split(",")) ops.add(new Op.Symlink(e.getKey(), dest + "/" + part));
       }
     }
+  }
+
+  private static List<String> hostMounts;
+
+  /** Where /sys/fs/cgroup/{@code dir} stands in the host's mount table (so the container's list is in that order). */
+  private static int hostMountIndex(String dir) {
+    if (hostMounts == null) {
+      try {
+        hostMounts = Files.readAllLines(Path.of("/proc/self/mountinfo"));
+      } catch (IOException e) {
+        hostMounts = List.of();
+      }
+    }
+    String point = " /sys/fs/cgroup/" + dir + " ";
+    for (int i = 0; i < hostMounts.size(); i++) if (hostMounts.get(i).contains(point)) return i;
+    return Integer.MAX_VALUE;
   }
 
   private void devices() {

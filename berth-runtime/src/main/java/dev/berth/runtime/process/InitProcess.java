@@ -203,8 +203,9 @@ public final class InitProcess implements AutoCloseable {
     private final int errno;
 
     InitFailure(String step, int errno, String detail) {
-      super(step + (detail == null || detail.isEmpty() ? "" : " (" + detail + ")") + ": "
-          + ErrnoException.describe(errno));
+      // errno 0: a failure with no errno (a hook's exit status), told whole by the detail.
+      super(step + (detail == null || detail.isEmpty() ? "" : (errno == 0 ? ": " : " (") + detail + (errno == 0 ? "" : ")"))
+          + (errno == 0 ? "" : ": " + ErrnoException.describe(errno)));
       this.errno = errno;
     }
 
