@@ -114,7 +114,8 @@ public final class Creation {
             public void pty(Fd master) throws IOException {
               try (master) {
                 if (console == null) throw new IOException("container sent a terminal but no console socket is set");
-                Linux.sendmsg(console, ByteBuffer.wrap(new byte[] {'/'}), new int[] {master.fd()});
+                // runc sends the master's name with it; receivers use the fd.
+                Linux.sendmsg(console, ByteBuffer.wrap("/dev/ptmx".getBytes(StandardCharsets.UTF_8)), new int[] {master.fd()});
               }
             }
           });

@@ -138,11 +138,12 @@ public final class PlanCompiler {
     ops.add(new Op.OpenFifo(ctx.fifo().toString()));
     ops.add(new Op.PivotRoot(ctx.noPivot()));
     if (linux != null) {
-      for (String p : linux.readonlyPaths()) ops.add(new Op.Readonly(p));
-      for (String p : linux.maskedPaths()) ops.add(new Op.Mask(p));
+      // Sysctls first: /proc/sys is one of the read-only paths.
       for (var e : new TreeMap<>(linux.sysctl()).entrySet()) {
         ops.add(new Op.WriteFile("/proc/sys/" + e.getKey().replace('.', '/'), e.getValue()));
       }
+      for (String p : linux.readonlyPaths()) ops.add(new Op.Readonly(p));
+      for (String p : linux.maskedPaths()) ops.add(new Op.Mask(p));
     }
     if (spec.root().readonly()) ops.add(new Op.Remount(false, "/", MS_BIND | MS_REMOUNT | MS_RDONLY));
   }
