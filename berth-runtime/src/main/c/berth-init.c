@@ -80,7 +80,7 @@ enum {
   OP_READONLY, OP_REMOUNT, OP_PIVOT_ROOT, OP_SETHOSTNAME, OP_SETDOMAINNAME, OP_WRITE_FILE, OP_SETRLIMIT,
   OP_SYNC_HOOKS, OP_RUN_HOOK, OP_READY, OP_OPEN_FIFO, OP_WAIT_FIFO, OP_RESOLVE_EXEC, OP_CHDIR, OP_SETGROUPS,
   OP_SETRESGID, OP_SETRESUID, OP_KEEPCAPS, OP_CAPS_BOUNDING, OP_CAPSET, OP_AMBIENT, OP_NO_NEW_PRIVS, OP_SECCOMP,
-  OP_UMASK, OP_SETSID, OP_OPEN_PTY, OP_CLOSE_FDS, OP_EXEC, OP_COUNT
+  OP_UMASK, OP_SETSID, OP_OPEN_PTY, OP_CLOSE_FDS, OP_EXEC, OP_JOIN_KEYRING, OP_COUNT
 };
 
 /* The names PlanText uses, for errors about a malformed plan. */
@@ -89,7 +89,7 @@ static const char *const op_names[OP_COUNT] = {
   "readonly", "remount", "pivot-root", "sethostname", "setdomainname", "write-file", "setrlimit", "sync-hooks",
   "run-hook", "ready", "open-fifo", "wait-fifo", "resolve-exec", "chdir", "setgroups", "setresgid", "setresuid",
   "keepcaps", "caps-bounding", "capset", "ambient", "no-new-privs", "seccomp", "umask", "setsid", "open-pty",
-  "close-fds", "exec",
+  "close-fds", "exec", "join-keyring",
 };
 
 static int sync_fd = -1;
@@ -976,6 +976,15 @@ static void run_op(uint32_t code, struct rd *r) {
     if (done(r)) return;
     memcpy(filter, insns, (size_t)n * 8); /* aligned copy: the plan buffer has none */
     op_seccomp(flags, n);
+    return;
+  }
+  case OP_JOIN_KEYRING: {
+    /* A session keyring of the container's own, so it does not share the caller's keys (keyrings(7)). A kernel
+     * without keys support (ENOSYS) has nothing to share. */
+    const char *name = gstr(r);
+    if (!done(r) && syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, name) < 0 && errno != ENOSYS) {
+      fail(errno, name, NULL);
+    }
     return;
   }
   case OP_UMASK: {

@@ -164,6 +164,16 @@ class ContainerFeaturesTest {
   }
 
   @Test
+  void containerGetsItsOwnSessionKeyringUnlessAskedNotTo() throws Exception {
+    bundle.args("sleep", "60").write();
+    rt.create(id, CreateOptions.of(bundle.dir()));
+    assertTrue(Files.readString(Path.of("/proc/keys")).contains("_ses." + id + "\n")
+        || Files.readString(Path.of("/proc/keys")).contains("_ses." + id + ":"), "keyring _ses." + id);
+    rt.create(other, new CreateOptions(bundle.dir(), null, null, false, true, 0));
+    assertFalse(Files.readString(Path.of("/proc/keys")).contains("_ses." + other), "--no-new-keyring");
+  }
+
+  @Test
   void noPivotRunsInAChroot() throws Exception {
     bundle.sh("(ls /; hostname) > /out/probe 2>&1").write();
     int code = rt.run(id, new CreateOptions(bundle.dir(), null, null, true, false, 0), false, false, null);

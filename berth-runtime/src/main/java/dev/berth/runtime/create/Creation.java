@@ -82,7 +82,7 @@ public final class Creation {
         cg.create();
         rb.push(cg::destroy);
         if (spec.linux() != null && spec.linux().resources() != null) cg.apply(spec.linux().resources());
-        Plan plan = PlanCompiler.compile(spec, new PlanCompiler.Context(bundle, rootfs, dir.fifo(), o.noPivot(),
+        Plan plan = PlanCompiler.compile(spec, new PlanCompiler.Context(id, bundle, rootfs, dir.fifo(), o.noPivot(),
             o.noNewKeyring(), o.preserveFds(), cg.paths()));
         Fd console = o.consoleSocket() == null ? null : Linux.connectUnix(o.consoleSocket().toString(),
             LinuxConstants.SOCK_STREAM);

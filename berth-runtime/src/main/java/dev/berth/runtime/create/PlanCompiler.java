@@ -39,8 +39,8 @@ public final class PlanCompiler {
    *
    * @param cgroupPaths controller (or "unified") -> the container's cgroup directory on the host
    */
-  public record Context(Path bundle, Path rootfs, Path fifo, boolean noPivot, boolean noNewKeyring, int preserveFds,
-      Map<String, String> cgroupPaths) {}
+  public record Context(String id, Path bundle, Path rootfs, Path fifo, boolean noPivot, boolean noNewKeyring,
+      int preserveFds, Map<String, String> cgroupPaths) {}
 
   static final Map<String, Long> CLONE_FLAGS = Map.of(
       "pid", CLONE_NEWPID, "network", CLONE_NEWNET, "mount", CLONE_NEWNS, "ipc", CLONE_NEWIPC,
@@ -315,6 +315,7 @@ public final class PlanCompiler {
 
   private void session() {
     ops.add(new Op.Setsid());
+    if (!ctx.noNewKeyring()) ops.add(new Op.JoinKeyring("_ses." + ctx.id()));
     if (process.terminal()) ops.add(new Op.OpenPty());
   }
 

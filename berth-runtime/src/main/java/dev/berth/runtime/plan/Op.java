@@ -742,4 +742,23 @@ public sealed interface Op {
       out.strs(env);
     }
   }
+
+  /** Joins a new session keyring of this name, so the container does not share the caller's keys (runc's default). */
+  record JoinKeyring(String name) implements Op {
+    public JoinKeyring {
+      name = name == null ? "" : name;
+    }
+
+    public int opcode() {
+      return Opcode.JOIN_KEYRING;
+    }
+
+    public String describe() {
+      return "join session keyring " + name;
+    }
+
+    public void encode(WireWriter out) {
+      out.str(name);
+    }
+  }
 }

@@ -71,6 +71,7 @@ public final class PlanText {
       case Op.OpenPty o -> "";
       case Op.CloseFds o -> Integer.toString(o.firstFd());
       case Op.Exec o -> "argv=" + list(o.argv()) + " env=" + list(o.env());
+      case Op.JoinKeyring o -> q(o.name());
     };
     return fields.isEmpty() ? name : name + " " + fields;
   }

@@ -1,25 +1,22 @@
 package dev.berth.runtime.state;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonToken;
-import java.io.ByteArrayOutputStream;
+import dev.berth.spec.json.JsonReader;
+import dev.berth.spec.json.JsonWriter;
+import dev.berth.spec.json.SpecException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
-/** Reads and writes {@link ContainerRecord} as {@code state.json}: streaming JSON, written atomically. */
+/**
+ * Reads and writes {@link ContainerRecord} as {@code state.json}, with the same streaming JSON reader and writer as
+ * the spec (every verb reads this file, so it stays off jackson's start-up cost), written atomically.
+ */
 public final class StateFile {
-  private static final JsonFactory JSON = new JsonFactory();
-
   private StateFile() {}
 
   /** Writes the record to {@code file} through a temporary file and a rename, so a reader never sees half of it. */
@@ -30,37 +27,35 @@ public final class StateFile {
     Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
   }
 
-  static byte[] encode(ContainerRecord r) throws IOException {
-    ByteArrayOutputStream out = new ByteArrayOutputStream(512);
-    try (JsonGenerator g = JSON.createGenerator(out)) {
-      g.writeStartObject();
-      g.writeStringField("id", r.id());
-      g.writeNumberField("pid", r.pid());
-      g.writeNumberField("pidStartTime", r.pidStartTime());
-      g.writeStringField("bundle", r.bundle());
-      g.writeStringField("rootfs", r.rootfs());
-      g.writeStringField("created", r.created());
-      g.writeStringField("owner", r.owner());
-      writeMap(g, "annotations", r.annotations());
-      writeMap(g, "cgroupPaths", r.cgroupPaths());
-      writeList(g, "namespaces", r.namespaces());
-      writeList(g, "hooks", r.hooks());
-      g.writeBooleanField("systemdCgroup", r.systemdCgroup());
-      g.writeEndObject();
-    }
-    return out.toByteArray();
+  static byte[] encode(ContainerRecord r) {
+    JsonWriter w = new JsonWriter(JsonWriter.COMPACT);
+    w.beginObject();
+    w.field("id", r.id());
+    w.field("pid", r.pid());
+    w.field("pidStartTime", r.pidStartTime());
+    w.field("bundle", r.bundle());
+    w.field("rootfs", r.rootfs());
+    w.field("created", r.created());
+    w.field("owner", r.owner());
+    writeMap(w, "annotations", r.annotations());
+    writeMap(w, "cgroupPaths", r.cgroupPaths());
+    writeList(w, "namespaces", r.namespaces());
+    writeList(w, "hooks", r.hooks());
+    w.field("systemdCgroup", r.systemdCgroup());
+    w.endObject();
+    return w.toByteArray();
   }
 
-  private static void writeMap(JsonGenerator g, String name, Map<String, String> m) throws IOException {
-    g.writeObjectFieldStart(name);
-    for (var e : new TreeMap<>(m).entrySet()) g.writeStringField(e.getKey(), e.getValue());
-    g.writeEndObject();
+  private static void writeMap(JsonWriter w, String name, Map<String, String> m) {
+    w.name(name).beginObject();
+    for (var e : new TreeMap<>(m).entrySet()) w.field(e.getKey(), e.getValue());
+    w.endObject();
   }
 
-  private static void writeList(JsonGenerator g, String name, List<String> l) throws IOException {
-    g.writeArrayFieldStart(name);
-    for (String s : l) g.writeString(s);
-    g.writeEndArray();
+  private static void writeList(JsonWriter w, String name, List<String> l) {
+    w.name(name).beginArray();
+    for (String s : l) w.value(s);
+    w.endArray();
   }
 
   /** Reads a state file written by {@link #write}; a damaged file is an IOException naming it. */
@@ -72,48 +67,31 @@ public final class StateFile {
     boolean systemd = false;
     Map<String, String> annotations = Map.of(), cgroups = Map.of();
     List<String> namespaces = List.of(), hooks = List.of();
-    try (JsonParser p = JSON.createParser(bytes)) {
-      if (p.nextToken() != JsonToken.START_OBJECT) throw new IOException(file + ": not a JSON object");
-      while (p.nextToken() == JsonToken.FIELD_NAME) {
-        String f = p.currentName();
-        p.nextToken();
+    try (JsonReader r = JsonReader.of(bytes, file.toString())) {
+      if (!r.beginObject()) throw new IOException("read " + file + ": not a JSON object");
+      for (String f; (f = r.nextField()) != null; ) {
         switch (f) {
-          case "id" -> id = p.getText();
-          case "pid" -> pid = p.getIntValue();
-          case "pidStartTime" -> start = p.getLongValue();
-          case "bundle" -> bundle = p.getText();
-          case "rootfs" -> rootfs = p.getText();
-          case "created" -> created = p.getText();
-          case "owner" -> owner = p.getText();
-          case "annotations" -> annotations = readMap(p);
-          case "cgroupPaths" -> cgroups = readMap(p);
-          case "namespaces" -> namespaces = readList(p);
-          case "hooks" -> hooks = readList(p);
-          case "systemdCgroup" -> systemd = p.getBooleanValue();
-          default -> p.skipChildren();
+          case "id" -> id = r.string();
+          case "pid" -> pid = r.int32();
+          case "pidStartTime" -> start = r.int64();
+          case "bundle" -> bundle = r.string();
+          case "rootfs" -> rootfs = r.string();
+          case "created" -> created = r.string();
+          case "owner" -> owner = r.string();
+          case "annotations" -> annotations = r.stringMap();
+          case "cgroupPaths" -> cgroups = r.stringMap();
+          case "namespaces" -> namespaces = r.strings();
+          case "hooks" -> hooks = r.strings();
+          case "systemdCgroup" -> systemd = r.bool();
+          default -> r.skip();
         }
       }
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw new IOException("read " + file + ": " + e.getOriginalMessage(), e);
+      r.end();
+    } catch (SpecException e) {
+      throw new IOException("read " + file + ": " + e.getMessage(), e);
     }
     if (id == null) throw new IOException("read " + file + ": no id");
     return new ContainerRecord(id, pid, start, bundle, rootfs, created, owner, annotations, cgroups, namespaces, hooks,
         systemd);
-  }
-
-  private static Map<String, String> readMap(JsonParser p) throws IOException {
-    Map<String, String> m = new LinkedHashMap<>();
-    while (p.nextToken() == JsonToken.FIELD_NAME) {
-      String k = p.currentName();
-      p.nextToken();
-      m.put(k, p.getText());
-    }
-    return m;
-  }
-
-  private static List<String> readList(JsonParser p) throws IOException {
-    List<String> l = new ArrayList<>();
-    while (p.nextToken() != JsonToken.END_ARRAY) l.add(p.getText());
-    return l;
   }
 }
