@@ -3,6 +3,7 @@ package dev.berth.runtime;
 import dev.berth.runtime.cgroups.CgroupManager;
 import dev.berth.runtime.cgroups.Cgroups;
 import dev.berth.runtime.create.Creation;
+import dev.berth.runtime.create.Execution;
 import dev.berth.runtime.process.ProcStat;
 import dev.berth.runtime.state.ContainerDir;
 import dev.berth.runtime.state.ContainerRecord;
@@ -73,6 +74,28 @@ public final class ContainerRuntime {
     } catch (IOException e) {
       throw new ContainerException(ContainerException.Kind.INTERNAL, "start container " + id + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Runs another process in a running container (runc's {@code exec}); in the foreground, waits for it and returns
+   * its exit status.
+   *
+   * @param onStarted told the process's pid once it runs, e.g. to forward signals to it
+   */
+  public int exec(String id, ExecOptions options, IntConsumer onStarted) throws ContainerException {
+    ContainerDir dir = existing(id);
+    ContainerRecord r;
+    try {
+      r = dir.read();
+    } catch (IOException e) {
+      throw new ContainerException(ContainerException.Kind.INTERNAL, "read state of " + id + ": " + e.getMessage(), e);
+    }
+    return Execution.exec(dir, r, status(dir, r), options, onStarted);
+  }
+
+  /** The process of the container's config, which {@code exec} starts from. */
+  public dev.berth.spec.runtime.Process configuredProcess(String id) throws ContainerException {
+    return Execution.configuredProcess(existing(id));
   }
 
   /**

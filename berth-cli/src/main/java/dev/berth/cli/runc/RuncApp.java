@@ -2,6 +2,7 @@ package dev.berth.cli.runc;
 
 import static dev.berth.cli.flags.FlagSpec.bool;
 import static dev.berth.cli.flags.FlagSpec.string;
+import static dev.berth.cli.flags.FlagSpec.stringList;
 import static dev.berth.cli.flags.FlagSpec.integer;
 
 import dev.berth.cli.flags.App;
@@ -61,6 +62,28 @@ final class RuncApp {
                     bool("no-pivot", null, "enter the rootfs with MS_MOVE and chroot instead of pivot_root"),
                     bool("no-new-keyring", null, "keep the caller's session keyring"),
                     integer("preserve-fds", null, "also pass fds 3..3+N-1 into the container (after $LISTEN_FDS ones)", 0)),
+            CommandSpec.of("exec", "run another process in a running container")
+                .withUsage("<container-id> <command> [command options]  ||  -p process.json <container-id>")
+                .withMinArgs(1)
+                .stopFlagsAtFirstArg()
+                .withFlags(
+                    string("console-socket", null,
+                        "AF_UNIX socket that receives the pty master of a process with a terminal", ""),
+                    string("cwd", null, "working directory of the process in the container", ""),
+                    stringList("env", "e", "add an environment variable (NAME=value)"),
+                    bool("tty", "t", "give the process a pseudo-terminal"),
+                    string("user", "u", "uid (format: <uid>[:<gid>])", ""),
+                    stringList("additional-gids", "g", "add a supplementary group id"),
+                    string("process", "p", "process.json describing the whole process", ""),
+                    bool("detach", "d", "return once the process runs"),
+                    string("pid-file", null, "file that receives the pid of the process", ""),
+                    string("process-label", null, "SELinux label of the process (accepted, not applied)", ""),
+                    string("apparmor", null, "AppArmor profile of the process (accepted, not applied)", ""),
+                    bool("no-new-privs", null, "set no_new_privs for the process"),
+                    stringList("cap", "c", "add a capability to every set of the process"),
+                    integer("preserve-fds", null, "also pass fds 3..3+N-1 into the container (after $LISTEN_FDS ones)", 0),
+                    stringList("cgroup", null, "run in a sub-cgroup ([<controller>:]<cgroup>; not supported yet)"),
+                    bool("ignore-paused", null, "exec even into a paused container")),
             CommandSpec.of("state", "print the state of a container as JSON")
                 .withUsage("<container-id>").withExactArgs(1),
             CommandSpec.of("list", "list the containers under --root")

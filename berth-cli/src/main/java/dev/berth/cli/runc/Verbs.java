@@ -18,6 +18,7 @@ final class Verbs {
     return switch (c.command().name()) {
       case "create" -> CreateVerb.run(rt, c);
       case "start" -> StartVerb.run(rt, c);
+      case "exec" -> ExecVerb.run(rt, c);
       case "run" -> RunVerb.run(rt, c);
       case "state" -> StateVerb.run(rt, c, out);
       case "list" -> ListVerb.run(rt, c, out);

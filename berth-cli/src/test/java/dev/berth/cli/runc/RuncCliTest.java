@@ -89,6 +89,41 @@ class RuncCliTest {
   }
 
   @Test
+  void execRunsInTheContainerWithRuncsFlags() {
+    bundle.args("sleep", "30").write();
+    Exec.Result r = Exec.run(java.util.List.of("sh", "-c", berth + " --root " + root + " run -d " + id
+        + " </dev/null >/dev/null 2>&1"), bundle.dir(), java.util.Map.of(), null, 30);
+    assertEquals(0, r.exitCode(), r.toString());
+    Exec.Result e = cmd("exec", "-e", "FOO=bar", "--cwd", "/tmp", "-u", "1000:1001", id,
+        "sh", "-c", "echo $FOO; pwd; id; hostname; exit 4");
+    assertEquals(4, e.exitCode(), e.toString());
+    assertEquals("bar\n/tmp\nuid=1000 gid=1001\nrunc\n", e.stdout());
+    Exec.Result none = cmd("exec", id);
+    assertEquals(1, none.exitCode());
+    assertTrue(none.stderr().contains("exec args cannot be empty"), none.stderr());
+  }
+
+  @Test
+  void preservedFdsReachTheContainer() throws IOException {
+    Path file = tmp.resolve("fd3.txt");
+    bundle.sh("echo through-fd-3 >&3").write();
+    Exec.Result r = Exec.run(java.util.List.of("sh", "-c", "exec 3>" + file + "; " + berth + " --root " + root
+        + " run --preserve-fds 1 " + id), bundle.dir(), java.util.Map.of(), null, 30);
+    assertEquals(0, r.exitCode(), r.toString());
+    assertEquals("through-fd-3\n", read(file));
+  }
+
+  @Test
+  void errorsGoToTheLogFileAsJsonWhenAsked() throws IOException {
+    Path log = tmp.resolve("log.json");
+    Exec.Result r = BerthRunc.run(berth, bundle.dir(), "--root", root.toString(), "--log", log.toString(),
+        "--log-format", "json", "state", "nope");
+    assertEquals(1, r.exitCode());
+    String line = read(log).strip();
+    assertTrue(line.startsWith("{\"level\":\"error\",\"msg\":\"") && line.contains("does not exist"), line);
+  }
+
+  @Test
   void badInputGetsAClearErrorAndLeavesNothing() throws IOException {
     Files.writeString(bundle.dir().resolve("config.json"), "{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": 5}}");
     assertFails("root.path", "create", id);

@@ -174,7 +174,7 @@ public final class Creation {
     return sb.toString();
   }
 
-  private static void writePidFile(Path pidFile, int pid) throws IOException {
+  static void writePidFile(Path pidFile, int pid) throws IOException {
     Path abs = pidFile.toAbsolutePath();
     Path tmp = abs.resolveSibling("." + abs.getFileName() + ".tmp");
     Files.writeString(tmp, Integer.toString(pid));
@@ -208,7 +208,7 @@ public final class Creation {
     }
   }
 
-  private static Spec savedSpec(ContainerDir dir) throws ContainerException {
+  static Spec savedSpec(ContainerDir dir) throws ContainerException {
     try {
       return SpecReader.read(dir.config());
     } catch (SpecException | IOException e) {
@@ -266,10 +266,13 @@ public final class Creation {
           } catch (ErrnoException e) {
             // raced with its exit
           }
+          reapIfOurs(p);
         }
+        if (cg.pids().isEmpty()) break;
         sleep(10);
       }
     }
+    reapIfOurs(r.pid());
     waitGone(r);
     Spec spec = r.hooks().contains("poststop") ? savedSpec(dir) : null;
     if (cg != null) cg.destroy();
@@ -280,6 +283,19 @@ public final class Creation {
       } catch (IOException e) {
         System.err.println("berth-runc: warning: " + e.getMessage());
       }
+    }
+  }
+
+  /**
+   * Reaps {@code pid} if it is a child of this process that has exited. Embedded in a long-running program, the
+   * runtime is the parent of the inits and exec'd processes it starts (CLONE_PARENT); their zombies would otherwise
+   * stay in the cgroup.
+   */
+  static void reapIfOurs(int pid) {
+    try {
+      Linux.wait4(pid, LinuxConstants.WNOHANG);
+    } catch (ErrnoException e) {
+      // ECHILD: not ours, someone else reaps it
     }
   }
 

@@ -90,6 +90,39 @@ public final class PlanCompiler {
     return new Plan(c.ops);
   }
 
+  /** The names of the namespace files under /proc/<pid>/ns, by runtime-spec type. */
+  static final Map<String, String> PROC_NS = Map.of(
+      "pid", "pid", "network", "net", "mount", "mnt", "ipc", "ipc", "uts", "uts", "user", "user", "cgroup", "cgroup");
+
+  /**
+   * The plan of {@code exec}: join every namespace of the running container through its init's /proc entries (user
+   * first; mount last, since after it /proc is the container's), clone into the pid namespace, then the process's
+   * identity, limits and privileges as at create; no rootfs work, no fifo.
+   *
+   * @param spec the container's config with {@code process} replaced by the process to run
+   * @param namespaces the namespace types the container has (runtime-spec names)
+   */
+  public static Plan compileExec(Spec spec, Context ctx, int initPid, List<String> namespaces) {
+    PlanCompiler c = new PlanCompiler(spec, ctx);
+    for (String type : JOIN_ORDER) {
+      if (!namespaces.contains(type)) continue;
+      c.ops.add(new Op.Setns(CLONE_FLAGS.get(type).intValue(), "/proc/" + initPid + "/ns/" + PROC_NS.get(type)));
+    }
+    c.ops.add(new Op.Clone(0));
+    c.ops.add(new Op.WaitGo());
+    try {
+      c.rlimits();
+    } catch (ContainerException e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
+    }
+    c.session();
+    c.privileges();
+    List<String> env = c.environment();
+    c.ops.add(new Op.ResolveExec(candidates(c.process.args().get(0), env)));
+    c.ops.add(new Op.Exec(c.process.args(), env));
+    return new Plan(c.ops);
+  }
+
   private boolean newNs(String type) {
     Namespace n = namespaces.get(type);
     return n != null && (n.path() == null || n.path().isEmpty());

@@ -125,10 +125,20 @@ public final class InitProcess implements AutoCloseable {
     }
   }
 
-  /** Waits until the init has exec'd the container process (EOF on the close-on-exec socket) or failed. */
-  public void awaitExec() throws IOException {
-    SyncMessages.Message m = receiveOrEof();
-    if (m != null) throw unexpected(m, "exec");
+  /**
+   * Waits until the process has exec'd (EOF on its close-on-exec socket) or failed, handing over its pty master on
+   * the way when it has a terminal.
+   */
+  public void awaitExec(Listener listener) throws IOException {
+    while (true) {
+      SyncMessages.Message m = receiveOrEof();
+      if (m == null) return;
+      if (m.type() == SyncMessages.PTY && lastFds.length == 1) {
+        listener.pty(new Fd(lastFds[0]));
+        continue;
+      }
+      throw unexpected(m, "exec");
+    }
   }
 
   private int[] lastFds = new int[0];

@@ -1,0 +1,101 @@
+package dev.berth.cli.runc;
+
+import dev.berth.cli.flags.ParsedCommand;
+import dev.berth.cli.flags.UsageException;
+import dev.berth.runtime.ContainerException;
+import dev.berth.runtime.ContainerRuntime;
+import dev.berth.runtime.ExecOptions;
+import dev.berth.spec.json.SpecException;
+import dev.berth.spec.runtime.Capabilities;
+import dev.berth.spec.runtime.Process;
+import dev.berth.spec.runtime.SpecReader;
+import dev.berth.spec.runtime.User;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@code exec [flags] <id> <command> [args...]} or {@code exec --process process.json <id>}: starts from the
+ * container's configured process and applies the flags as runc does (args, cwd, env appended, user, extra gids,
+ * added capabilities, tty, no-new-privs).
+ */
+final class ExecVerb {
+  private ExecVerb() {}
+
+  static int run(ContainerRuntime rt, ParsedCommand c) throws ContainerException, UsageException, IOException {
+    String id = c.arg(0);
+    Process p;
+    String processFile = c.flags().getString("process");
+    if (!processFile.isEmpty()) {
+      try {
+        p = SpecReader.parseProcess(Files.readAllBytes(Path.of(processFile)), processFile);
+      } catch (SpecException e) {
+        throw ContainerException.invalid(e.getMessage());
+      }
+    } else {
+      if (c.args().size() < 2) throw UsageException.incorrectUsage(c, "exec args cannot be empty");
+      p = fromFlags(rt.configuredProcess(id), c);
+    }
+    String console = c.flags().getString("console-socket");
+    String pidFile = c.flags().getString("pid-file");
+    ExecOptions o = new ExecOptions(p, console.isEmpty() ? null : Path.of(console),
+        pidFile.isEmpty() ? null : Path.of(pidFile), Math.max(0, c.flags().getInt("preserve-fds")),
+        c.flags().getBool("detach"), c.flags().getBool("ignore-paused"));
+    if (!c.flags().getList("cgroup").isEmpty()) {
+      throw ContainerException.invalid("--cgroup: running in a sub-cgroup is not supported yet");
+    }
+    if (o.detach()) return rt.exec(id, o, null);
+    try (SignalForwarder forwarder = new SignalForwarder()) {
+      return rt.exec(id, o, forwarder::forwardTo);
+    }
+  }
+
+  static Process fromFlags(Process base, ParsedCommand c) throws ContainerException {
+    List<String> args = c.args().subList(1, c.args().size());
+    String cwd = c.flags().getString("cwd").isEmpty() ? base.cwd() : c.flags().getString("cwd");
+    List<String> env = new ArrayList<>(base.env());
+    env.addAll(c.flags().getList("env"));
+    boolean terminal = c.flags().getBool("tty");
+    boolean nnp = c.flags().isSet("no-new-privs") ? c.flags().getBool("no-new-privs") : base.noNewPrivileges();
+    User u = base.user();
+    int uid = u.uid(), gid = u.gid();
+    String user = c.flags().getString("user");
+    if (!user.isEmpty()) {
+      String[] parts = user.split(":", 2);
+      try {
+        uid = Integer.parseInt(parts[0]);
+        if (parts.length > 1) gid = Integer.parseInt(parts[1]);
+      } catch (NumberFormatException e) {
+        throw ContainerException.invalid("--user: expected <uid>[:<gid>], got " + user);
+      }
+    }
+    List<Integer> gids = new ArrayList<>(u.additionalGids());
+    for (String g : c.flags().getList("additional-gids")) {
+      try {
+        gids.add(Integer.parseInt(g));
+      } catch (NumberFormatException e) {
+        throw ContainerException.invalid("--additional-gids: not a number: " + g);
+      }
+    }
+    Capabilities caps = base.capabilities();
+    List<String> extra = c.flags().getList("cap");
+    if (!extra.isEmpty()) {
+      Capabilities b = caps == null ? new Capabilities(List.of(), List.of(), List.of(), List.of(), List.of()) : caps;
+      caps = new Capabilities(plus(b.bounding(), extra), plus(b.effective(), extra), plus(b.inheritable(), extra),
+          plus(b.permitted(), extra), plus(b.ambient(), extra));
+    }
+    String apparmor = c.flags().getString("apparmor").isEmpty() ? base.apparmorProfile() : c.flags().getString("apparmor");
+    String label = c.flags().getString("process-label").isEmpty() ? base.selinuxLabel()
+        : c.flags().getString("process-label");
+    return new Process(terminal, base.consoleSize(), new User(uid, gid, u.umask(), gids, u.username()), args,
+        base.commandLine(), env, cwd, caps, base.rlimits(), nnp, apparmor, base.oomScoreAdj(), label);
+  }
+
+  private static List<String> plus(List<String> a, List<String> b) {
+    List<String> out = new ArrayList<>(a);
+    out.addAll(b);
+    return out;
+  }
+}

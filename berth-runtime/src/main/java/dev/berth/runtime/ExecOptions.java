@@ -1,0 +1,17 @@
+package dev.berth.runtime;
+
+import dev.berth.spec.runtime.Process;
+import java.nio.file.Path;
+
+/**
+ * What {@code exec} runs in a container, as runc's exec flags describe it.
+ *
+ * @param process the process (runc builds it from the container's config process and the flags, or --process)
+ * @param consoleSocket receives the pty master when {@code process.terminal} is true, or null
+ * @param pidFile receives the new process's pid, or null
+ * @param preserveFds how many fds after stdio pass in
+ * @param detach return once the process runs instead of waiting for its exit
+ * @param ignorePaused exec even into a paused container (the process starts frozen)
+ */
+public record ExecOptions(Process process, Path consoleSocket, Path pidFile, int preserveFds, boolean detach,
+    boolean ignorePaused) {}

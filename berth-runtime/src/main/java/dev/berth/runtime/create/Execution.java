@@ -1,0 +1,119 @@
+package dev.berth.runtime.create;
+
+import dev.berth.runtime.ContainerException;
+import dev.berth.runtime.ContainerException.Kind;
+import dev.berth.runtime.ExecOptions;
+import dev.berth.runtime.cgroups.Cgroups;
+import dev.berth.runtime.plan.Plan;
+import dev.berth.runtime.process.InitProcess;
+import dev.berth.runtime.state.ContainerDir;
+import dev.berth.runtime.state.ContainerRecord;
+import dev.berth.runtime.state.Status;
+import dev.berth.spec.runtime.Process;
+import dev.berth.spec.runtime.Spec;
+import dev.berth.spec.runtime.SpecValidator;
+import dev.berth.sys.ErrnoException;
+import dev.berth.sys.Fd;
+import dev.berth.sys.Linux;
+import dev.berth.sys.LinuxConstants;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.IntConsumer;
+
+/**
+ * {@code exec}: a new process in a running container, joining all its namespaces and its cgroup, with the
+ * container's limits and the capabilities, user and seccomp the process asks for. berth-init does the joining; the
+ * process becomes our child (CLONE_PARENT), so a foreground exec waits for it and returns its status.
+ */
+public final class Execution {
+  private Execution() {}
+
+  /** The process of the container's own config: what runc's exec starts from before applying its flags. */
+  public static Process configuredProcess(ContainerDir dir) throws ContainerException {
+    Spec spec = Creation.savedSpec(dir);
+    if (spec.process() == null) throw ContainerException.invalid("the container's config has no process");
+    return spec.process();
+  }
+
+  public static int exec(ContainerDir dir, ContainerRecord r, Status status, ExecOptions o, IntConsumer onStarted)
+      throws ContainerException {
+    switch (status) {
+      case STOPPED -> throw ContainerException.precondition("cannot exec in a stopped container");
+      case PAUSED -> {
+        if (!o.ignorePaused()) {
+          throw ContainerException.precondition("cannot exec in a paused container (use --ignore-paused to override)");
+        }
+      }
+      default -> { }
+    }
+    Process p = o.process();
+    List<String> problems = SpecValidator.validateProcess(p);
+    if (!problems.isEmpty()) throw ContainerException.invalid("invalid process: " + String.join("; ", problems));
+    if (p.terminal() && o.consoleSocket() == null) {
+      throw ContainerException.invalid("cannot allocate tty if runc will detach without setting console socket");
+    }
+    if (!p.terminal() && o.consoleSocket() != null) {
+      throw ContainerException.invalid("cannot use console socket if runc will not detach or allocate tty");
+    }
+    Spec saved = Creation.savedSpec(dir);
+    Spec spec = new Spec(saved.ociVersion(), p, saved.root(), saved.hostname(), saved.domainname(), saved.mounts(),
+        saved.hooks(), saved.annotations(), saved.linux());
+    PlanCompiler.Context ctx = new PlanCompiler.Context(r.id(), Path.of(r.bundle()), Path.of(r.rootfs()), null, false,
+        false, o.preserveFds(), r.cgroupPaths());
+    Plan plan;
+    try {
+      plan = PlanCompiler.compileExec(spec, ctx, r.pid(), r.namespaces());
+    } catch (IllegalArgumentException e) {
+      throw ContainerException.invalid(e.getMessage());
+    }
+    int pid;
+    try (Fd console = o.consoleSocket() == null ? null
+            : Linux.connectUnix(o.consoleSocket().toString(), LinuxConstants.SOCK_STREAM);
+         InitProcess init = InitProcess.spawn(plan, o.preserveFds())) {
+      pid = init.awaitPid();
+      try {
+        Cgroups.load(r.cgroupPaths()).addProcess(pid);
+        init.go(List.of());
+        init.awaitExec(new InitProcess.Listener() {
+          @Override
+          public void hooks() {}
+
+          @Override
+          public void pty(Fd master) throws IOException {
+            try (master) {
+              Linux.sendmsg(console, ByteBuffer.wrap("/dev/ptmx".getBytes(StandardCharsets.UTF_8)),
+                  new int[] {master.fd()});
+            }
+          }
+        });
+        if (o.pidFile() != null) Creation.writePidFile(o.pidFile(), pid);
+      } catch (IOException | RuntimeException e) {
+        reap(pid);
+        throw e;
+      }
+    } catch (InitProcess.InitFailure e) {
+      throw ContainerException.invalid("exec in container " + r.id() + ": " + e.getMessage());
+    } catch (IOException e) {
+      throw new ContainerException(Kind.INTERNAL, "exec in container " + r.id() + ": " + e.getMessage(), e);
+    }
+    if (o.detach()) return 0;
+    if (onStarted != null) onStarted.accept(pid);
+    try {
+      return Creation.waitForExit(pid);
+    } catch (ErrnoException e) {
+      throw new ContainerException(Kind.INTERNAL, "wait for exec'd process " + pid + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static void reap(int pid) {
+    try {
+      Linux.kill(pid, LinuxConstants.SIGKILL);
+      Linux.wait4(pid, 0);
+    } catch (ErrnoException e) {
+      // gone already
+    }
+  }
+}

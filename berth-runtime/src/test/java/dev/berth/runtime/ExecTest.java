@@ -1,0 +1,107 @@
+package dev.berth.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.berth.runtime.state.Status;
+import dev.berth.spec.runtime.Process;
+import dev.berth.spec.runtime.User;
+import dev.berth.testkit.Bundle;
+import dev.berth.testkit.RequiresRoot;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** exec joins the running container: its namespaces, cgroup, root and limits, with the process's own identity. */
+@RequiresRoot
+class ExecTest {
+  @TempDir Path tmp;
+  Path out;
+  Bundle bundle;
+  ContainerRuntime rt;
+  String id;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    out = Files.createDirectories(tmp.resolve("out"));
+    Files.setPosixFilePermissions(out, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+    bundle = Bundle.busybox(tmp.resolve("bundle")).bind(out, "/out");
+    bundle.config().put("hostname", "exec-box");
+    bundle.sh("readlink /proc/self/ns/pid /proc/self/ns/mnt /proc/self/ns/net > /out/init-ns; exec sleep 60").write();
+    rt = new ContainerRuntime(tmp.resolve("state"));
+    id = "x" + ProcessHandle.current().pid() + "-" + System.nanoTime() % 100000;
+    rt.create(id, CreateOptions.of(bundle.dir()));
+    rt.start(id);
+    for (int i = 0; i < 500 && !Files.exists(out.resolve("init-ns")); i++) Thread.sleep(10);
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    rt.delete(id, true);
+  }
+
+  private Process process(String script, int uid) throws ContainerException {
+    Process base = rt.configuredProcess(id);
+    return new Process(false, null, new User(uid, uid, null, List.of(), ""), List.of("sh", "-c", script), "",
+        base.env(), "/", base.capabilities(), base.rlimits(), base.noNewPrivileges(), "", null, "");
+  }
+
+  private int exec(String script, int uid) throws ContainerException {
+    return rt.exec(id, new ExecOptions(process(script, uid), null, null, 0, false, false), null);
+  }
+
+  @Test
+  void joinsEveryNamespaceAndTheCgroupAndReturnsTheExitStatus() throws Exception {
+    int code = exec("(readlink /proc/self/ns/pid /proc/self/ns/mnt /proc/self/ns/net; hostname; id;"
+        + " grep pids /proc/self/cgroup; ls /bin/busybox) > /out/exec 2>&1; exit 5", 0);
+    assertEquals(5, code);
+    String seen = Files.readString(out.resolve("exec"));
+    assertTrue(seen.startsWith(Files.readString(out.resolve("init-ns"))), seen);
+    assertTrue(seen.contains("exec-box\n"), seen);
+    assertTrue(seen.contains("uid=0(root)"), seen);
+    assertTrue(seen.contains("/" + id + "\n"), "in the container's pids cgroup: " + seen);
+    assertTrue(seen.contains("/bin/busybox"), "sees the container's root: " + seen);
+  }
+
+  @Test
+  void runsAsTheGivenUser() throws Exception {
+    assertEquals(0, exec("id > /out/id", 1000));
+    assertTrue(Files.readString(out.resolve("id")).startsWith("uid=1000 gid=1000"));
+  }
+
+  @Test
+  void detachedExecWritesItsPidAndKeepsRunning() throws Exception {
+    Path pidFile = tmp.resolve("exec.pid");
+    rt.exec(id, new ExecOptions(process("sleep 30", 0), null, pidFile, 0, true, false), null);
+    int pid = Integer.parseInt(Files.readString(pidFile).strip());
+    assertTrue(rt.pids(id).contains(pid), rt.pids(id) + " should contain " + pid);
+  }
+
+  @Test
+  void aMissingExecutableIsAClearErrorAndLeavesNoProcess() throws Exception {
+    List<Integer> before = rt.pids(id);
+    Process base = process("true", 0);
+    Process bad = new Process(false, null, base.user(), List.of("/bin/nope"), "", base.env(), "/",
+        base.capabilities(), base.rlimits(), base.noNewPrivileges(), "", null, "");
+    ContainerException e = assertThrows(ContainerException.class,
+        () -> rt.exec(id, new ExecOptions(bad, null, null, 0, false, false), null));
+    assertTrue(e.getMessage().contains("/bin/nope"), e.getMessage());
+    assertEquals(before, rt.pids(id));
+  }
+
+  @Test
+  void execIntoAStoppedContainerIsRefused() throws Exception {
+    rt.kill(id, 9, false);
+    for (int i = 0; i < 200 && rt.state(id).status() != Status.STOPPED; i++) Thread.sleep(10);
+    ContainerException e = assertThrows(ContainerException.class, () -> exec("true", 0));
+    assertTrue(e.getMessage().contains("stopped"), e.getMessage());
+  }
+
+  static void unused() throws IOException {}
+}
