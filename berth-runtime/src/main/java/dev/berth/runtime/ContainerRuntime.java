@@ -20,7 +20,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.IntConsumer;
-import java.util.regex.Pattern;
 
 /**
  * The OCI runtime as a library: the runc verbs on one root directory of container states ({@code --root}). Every
@@ -28,8 +27,7 @@ import java.util.regex.Pattern;
  * process except during a foreground {@link #run}.
  */
 public final class ContainerRuntime {
-  /** runc's rule for container ids. */
-  private static final Pattern ID = Pattern.compile("^[\\w+\\-.]+$");
+
   public static final String OCI_VERSION = "1.2.0";
 
   private final Path root;
@@ -48,9 +46,20 @@ public final class ContainerRuntime {
 
   static void checkId(String id) throws ContainerException {
     if (id == null || id.isEmpty()) throw ContainerException.invalid("container id cannot be empty");
-    if (!ID.matcher(id).matches() || id.equals(".") || id.equals("..")) {
+    if (!validIdChars(id) || id.equals(".") || id.equals("..")) {
       throw ContainerException.invalid("invalid container id format: " + id);
     }
+  }
+
+  /** runc's rule for container ids: letters, digits, '_', '+', '-' and '.' (checked without regex: start-up cost). */
+  private static boolean validIdChars(String id) {
+    for (int i = 0; i < id.length(); i++) {
+      char c = id.charAt(i);
+      boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '+'
+          || c == '-' || c == '.';
+      if (!ok) return false;
+    }
+    return true;
   }
 
   /** Creates container {@code id} from a bundle: its init waits, set up, for {@link #start}. */
@@ -260,5 +269,171 @@ public final class ContainerRuntime {
       // An unreadable freezer is not a paused container.
     }
     return Status.RUNNING;
+  }
+
+  // --- pause, resume, update, stats, events (runc's control verbs) ---
+
+  /** How often {@link #events} looks for a new OOM kill between two stats: it has no kernel notification (yet). */
+  private static final long OOM_POLL_MILLIS = 250;
+
+  /**
+   * Freezes every process of a running (or created, as runc allows) container; {@link #state} then reports it
+   * paused.
+   */
+  public void pause(String id) throws ContainerException {
+    ContainerDir dir = existing(id);
+    try (Fd lock = dir.lock()) {
+      ContainerRecord r = dir.read();
+      Status s = status(dir, r);
+      if (s != Status.RUNNING && s != Status.CREATED) throw ContainerException.precondition("container not running");
+      Cgroups.load(r.cgroupPaths()).freeze();
+    } catch (IOException e) {
+      throw new ContainerException(ContainerException.Kind.INTERNAL, "pause container " + id + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Thaws a paused container. */
+  public void resume(String id) throws ContainerException {
+    ContainerDir dir = existing(id);
+    try (Fd lock = dir.lock()) {
+      ContainerRecord r = dir.read();
+      if (status(dir, r) != Status.PAUSED) throw ContainerException.precondition("container not paused");
+      Cgroups.load(r.cgroupPaths()).thaw();
+    } catch (IOException e) {
+      throw new ContainerException(ContainerException.Kind.INTERNAL, "resume container " + id + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Changes the resource limits of a container that has not stopped, as runc's {@code update}: only memory, cpu,
+   * pids, blockIO and unified are taken from {@code changes} (devices, hugepages and network are not updatable);
+   * a null or zero number leaves that limit as it is. Nothing is written to the state: the kernel keeps the limits.
+   */
+  public void update(String id, dev.berth.spec.runtime.Resources changes) throws ContainerException {
+    ContainerDir dir = existing(id);
+    try (Fd lock = dir.lock()) {
+      ContainerRecord r = dir.read();
+      if (status(dir, r) == Status.STOPPED) throw ContainerException.precondition("container not running");
+      // apply() always rewrites the device rules; hand it the config's own, so an update never widens or narrows
+      // what the container may open.
+      List<dev.berth.spec.runtime.DeviceRule> devices = List.of();
+      dev.berth.spec.runtime.Spec spec = dev.berth.spec.runtime.SpecReader.read(dir.config());
+      if (spec.linux() != null && spec.linux().resources() != null) devices = spec.linux().resources().devices();
+      // pids.limit 0 means "unchanged" to runc's update, while apply() reads it as "unlimited".
+      dev.berth.spec.runtime.Pids pids =
+          changes.pids() != null && changes.pids().limit() != 0 ? changes.pids() : null;
+      dev.berth.spec.runtime.Resources effective = new dev.berth.spec.runtime.Resources(devices, changes.memory(),
+          changes.cpu(), pids, changes.blockIO(), List.of(), null, changes.unified());
+      Cgroups.load(r.cgroupPaths()).apply(effective);
+    } catch (dev.berth.runtime.cgroups.CgroupException e) {
+      throw ContainerException.invalid("update container " + id + ": " + e.getMessage());
+    } catch (dev.berth.spec.json.SpecException e) {
+      throw new ContainerException(ContainerException.Kind.INTERNAL, "update container " + id + ": read config: "
+          + e.getMessage(), e);
+    } catch (IOException e) {
+      throw new ContainerException(ContainerException.Kind.INTERNAL, "update container " + id + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The container's resource usage now ({@code events --stats}); refused once it has stopped, as runc does. */
+  public dev.berth.runtime.cgroups.Stats stats(String id) throws ContainerException {
+    ContainerDir dir = existing(id);
+    try {
+      ContainerRecord r = dir.read();
+      if (status(dir, r) == Status.STOPPED) throw notRunning(id);
+      return Cgroups.load(r.cgroupPaths()).stats();
+    } catch (IOException e) {
+      throw new ContainerException(ContainerException.Kind.INTERNAL, "stats of container " + id + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** What {@link #events} reports; a listener that throws ends the stream with that error. */
+  public interface EventListener {
+    /** Resource usage, once per interval. */
+    void stats(dev.berth.runtime.cgroups.Stats stats) throws IOException;
+
+    /** The kernel's OOM killer killed a process of the container (or, with it disabled, the container hit OOM). */
+    void oom() throws IOException;
+  }
+
+  /**
+   * Reports the container's stats every {@code interval} (the first after one interval, as runc does) and its OOM
+   * kills as they are seen, until the container's init exits; then returns. Blocks the calling thread.
+   */
+  public void events(String id, java.time.Duration interval, EventListener listener) throws ContainerException {
+    if (interval.isNegative() || interval.isZero()) {
+      throw ContainerException.invalid("duration interval must be greater than 0");
+    }
+    ContainerDir dir = existing(id);
+    ContainerRecord r;
+    try {
+      r = dir.read();
+    } catch (IOException e) {
+      throw new ContainerException(ContainerException.Kind.INTERNAL, "read state of " + id + ": " + e.getMessage(), e);
+    }
+    if (status(dir, r) == Status.STOPPED) throw notRunning(id);
+    CgroupManager cg = Cgroups.load(r.cgroupPaths());
+    try (Fd pidfd = Linux.pidfdOpen(r.pid(), 0)) {
+      // The pid may have exited and been reused between the check above and pidfd_open: check again.
+      if (status(dir, r) == Status.STOPPED) return;
+      Fd[] fds = {pidfd};
+      short[] want = {LinuxConstants.POLLIN};
+      short[] got = new short[1];
+      long[] oomSeen = oomCounters(r.cgroupPaths());
+      long intervalNanos = interval.toNanos();
+      long next = System.nanoTime() + intervalNanos;
+      while (true) {
+        long waitMillis = Math.max(0, Math.min(OOM_POLL_MILLIS, (next - System.nanoTime()) / 1_000_000));
+        // The pidfd turns readable when the init exits: the stream ends at once, not an interval later.
+        if (Linux.poll(fds, want, got, (int) waitMillis) > 0) return;
+        long[] oom = oomCounters(r.cgroupPaths());
+        if (oom[0] > oomSeen[0] || (oom[1] > 0 && oomSeen[1] == 0)) listener.oom();
+        oomSeen = oom;
+        if (System.nanoTime() - next >= 0) {
+          listener.stats(cg.stats());
+          next += intervalNanos;
+        }
+      }
+    } catch (ErrnoException e) {
+      if (e.errno() == LinuxConstants.ESRCH) return; // exited before pidfd_open
+      throw new ContainerException(ContainerException.Kind.INTERNAL, "events of container " + id + ": " + e.getMessage(), e);
+    } catch (IOException e) {
+      throw new ContainerException(ContainerException.Kind.INTERNAL, "events of container " + id + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static ContainerException notRunning(String id) {
+    return ContainerException.precondition("container with id " + id + " is not running");
+  }
+
+  /**
+   * {oom kills so far, under OOM now (1/0)} of a container's memory cgroup: v1's memory.oom_control (oom_kill since
+   * Linux 4.13), else cgroup2's memory.events. Read directly here because CgroupManager only tells "ever killed".
+   */
+  private static long[] oomCounters(java.util.Map<String, String> cgroupPaths) {
+    String v1 = cgroupPaths.get("memory");
+    String v2 = cgroupPaths.get("");
+    Path file = v1 != null ? Path.of(v1, "memory.oom_control") : v2 != null ? Path.of(v2, "memory.events") : null;
+    long[] out = new long[2];
+    if (file == null) return out;
+    String text;
+    try {
+      text = Files.readString(file);
+    } catch (IOException e) {
+      return out; // the cgroup is going away with the container: no OOM to report
+    }
+    for (String line : text.split("\n")) {
+      int sp = line.indexOf(' ');
+      if (sp <= 0) continue;
+      String key = line.substring(0, sp);
+      try {
+        long v = Long.parseLong(line.substring(sp + 1).trim());
+        if (key.equals("oom_kill")) out[0] = v;
+        else if (key.equals("under_oom")) out[1] = v;
+      } catch (NumberFormatException e) {
+        // not a counter
+      }
+    }
+    return out;
   }
 }

@@ -34,8 +34,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -46,8 +44,6 @@ import java.util.Map;
  * failure leaves nothing behind.
  */
 public final class Creation {
-  private static final DateTimeFormatter RFC3339_NANO =
-      DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.nnnnnnnnn'Z'").withZone(ZoneOffset.UTC);
 
   private Creation() {}
 
@@ -96,7 +92,7 @@ public final class Creation {
             Files.writeString(Path.of("/proc/" + pid + "/oom_score_adj"), spec.process().oomScoreAdj().toString());
           }
           ProcStat st = ProcStat.of(pid);
-          String created = RFC3339_NANO.format(Instant.now());
+          String created = rfc3339Nano(Instant.now());
           State state = new State(ContainerRuntime.OCI_VERSION, id, "creating", pid, bundle.toString(),
               spec.annotations());
           byte[] creatingState = SpecWriter.writeState(state);
@@ -137,6 +133,45 @@ public final class Creation {
     }
   }
 
+  /**
+   * A UTC time as Go's RFC3339Nano writes it (trailing zeros of the fraction dropped), as runc records "created";
+   * by hand, because java.time's formatter costs milliseconds to set up on every create.
+   */
+  static String rfc3339Nano(Instant t) {
+    long secs = t.getEpochSecond();
+    long days = Math.floorDiv(secs, 86400);
+    int sod = (int) Math.floorMod(secs, 86400);
+    // civil-from-days (Howard Hinnant's algorithm)
+    long z = days + 719468;
+    long era = Math.floorDiv(z, 146097);
+    long doe = z - era * 146097;
+    long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    long mp = (5 * doy + 2) / 153;
+    long d = doy - (153 * mp + 2) / 5 + 1;
+    long m = mp < 10 ? mp + 3 : mp - 9;
+    long y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+    StringBuilder sb = new StringBuilder(32);
+    sb.append(y).append('-');
+    two(sb, m).append('-');
+    two(sb, d).append('T');
+    two(sb, sod / 3600).append(':');
+    two(sb, sod / 60 % 60).append(':');
+    two(sb, sod % 60);
+    int nanos = t.getNano();
+    if (nanos != 0) {
+      String f = Integer.toString(nanos + 1_000_000_000).substring(1);
+      int end = f.length();
+      while (f.charAt(end - 1) == '0') end--;
+      sb.append('.').append(f, 0, end);
+    }
+    return sb.append('Z').toString();
+  }
+
+  private static StringBuilder two(StringBuilder sb, long v) {
+    return sb.append((char) ('0' + v / 10)).append((char) ('0' + v % 10));
+  }
+
   /** Reads and validates the bundle's config; every problem names the field. */
   static Spec load(Path bundle) throws ContainerException {
     Path config = bundle.resolve("config.json");
@@ -161,8 +196,10 @@ public final class Creation {
   /** Writes the uid/gid maps of a new user namespace from outside, as runc's parent does (the child cannot). */
   static void writeIdMaps(Spec spec, int pid) throws IOException {
     if (spec.linux() == null) return;
-    boolean newUserNs = spec.linux().namespaces().stream()
-        .anyMatch(n -> n.type().equals("user") && (n.path() == null || n.path().isEmpty()));
+    boolean newUserNs = false;
+    for (Namespace n : spec.linux().namespaces()) {
+      if (n.type().equals("user") && (n.path() == null || n.path().isEmpty())) newUserNs = true;
+    }
     if (!newUserNs) return;
     Files.writeString(Path.of("/proc/" + pid + "/uid_map"), mapText(spec.linux().uidMappings()));
     Files.writeString(Path.of("/proc/" + pid + "/gid_map"), mapText(spec.linux().gidMappings()));

@@ -230,9 +230,8 @@ public final class PlanCompiler {
   private void cgroupMount(String dest, MountOptions o) {
     long flags = o.flags() & (MS_NOSUID | MS_NODEV | MS_NOEXEC);
     ops.add(new Op.Mkdirs(dest, 0755));
-    // In the host's mount order, as runc lists them.
-    Map<String, String> byDir = new TreeMap<>(Comparator.comparingInt(PlanCompiler::hostMountIndex)
-        .thenComparing(Comparator.naturalOrder()));
+    // In the host's mount order, as runc lists them (a plain comparator: no lambda to spin up on the start path).
+    Map<String, String> byDir = new TreeMap<>(HOST_MOUNT_ORDER);
     for (var c : ctx.cgroupPaths().entrySet()) {
       if (c.getKey().isEmpty()) continue; // the cgroup2 directory
       String path = c.getValue();
@@ -258,6 +257,14 @@ public final class PlanCompiler {
       }
     }
   }
+
+  private static final Comparator<String> HOST_MOUNT_ORDER = new Comparator<>() {
+    @Override
+    public int compare(String a, String b) {
+      int c = Integer.compare(hostMountIndex(a), hostMountIndex(b));
+      return c != 0 ? c : a.compareTo(b);
+    }
+  };
 
   private static List<String> hostMounts;
 
@@ -302,8 +309,12 @@ public final class PlanCompiler {
     if (Files.exists(Path.of("/proc/kcore"), LinkOption.NOFOLLOW_LINKS)) {
       ops.add(new Op.Symlink("/proc/kcore", "/dev/core"));
     }
-    boolean pts = spec.mounts().stream().anyMatch(m -> dest(m).equals("/dev/pts"));
-    if (pts) ops.add(new Op.Symlink("pts/ptmx", "/dev/ptmx"));
+    for (Mount m : spec.mounts()) {
+      if (dest(m).equals("/dev/pts")) {
+        ops.add(new Op.Symlink("pts/ptmx", "/dev/ptmx"));
+        break;
+      }
+    }
   }
 
   private static int typeBits(String type) {
@@ -392,7 +403,8 @@ public final class PlanCompiler {
   /** The process env, with HOME from the container's passwd when the spec leaves it out (as runc does). */
   private List<String> environment() {
     List<String> env = new ArrayList<>(process.env());
-    if (env.stream().noneMatch(e -> e.startsWith("HOME="))) env.add("HOME=" + home(process.user().uid()));
+    for (String e : env) if (e.startsWith("HOME=")) return env;
+    env.add("HOME=" + home(process.user().uid()));
     return env;
   }
 

@@ -22,8 +22,9 @@ public final class StateFile {
   /** Writes the record to {@code file} through a temporary file and a rename, so a reader never sees half of it. */
   public static void write(Path file, ContainerRecord r) throws IOException {
     Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+    // No fsync: the state lives in /run (tmpfs) and describes kernel objects that do not survive a reboot either.
     Files.write(tmp, encode(r), StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-        StandardOpenOption.WRITE, StandardOpenOption.SYNC);
+        StandardOpenOption.WRITE);
     Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
   }
 
