@@ -79,7 +79,7 @@ public final class Creation {
         rb.push(cg::destroy);
         if (spec.linux() != null && spec.linux().resources() != null) cg.apply(spec.linux().resources());
         Plan plan = PlanCompiler.compile(spec, new PlanCompiler.Context(id, bundle, rootfs, dir.fifo(), o.noPivot(),
-            o.noNewKeyring(), o.preserveFds(), cg.paths()));
+            o.noNewKeyring(), o.preserveFds(), cg.paths(), PlanCompiler.HostFacts.probe()));
         Fd console = o.consoleSocket() == null ? null : Linux.connectUnix(o.consoleSocket().toString(),
             LinuxConstants.SOCK_STREAM);
         try (InitProcess init = InitProcess.spawn(plan, o.preserveFds());

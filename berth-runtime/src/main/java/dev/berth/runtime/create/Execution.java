@@ -62,7 +62,7 @@ public final class Execution {
     Spec spec = new Spec(saved.ociVersion(), p, saved.root(), saved.hostname(), saved.domainname(), saved.mounts(),
         saved.hooks(), saved.annotations(), saved.linux());
     PlanCompiler.Context ctx = new PlanCompiler.Context(r.id(), Path.of(r.bundle()), Path.of(r.rootfs()), null, false,
-        false, o.preserveFds(), r.cgroupPaths());
+        false, o.preserveFds(), r.cgroupPaths(), PlanCompiler.HostFacts.probe());
     Plan plan;
     try {
       plan = PlanCompiler.compileExec(spec, ctx, r.pid(), r.namespaces());

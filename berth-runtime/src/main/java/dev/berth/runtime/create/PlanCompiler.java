@@ -40,7 +40,31 @@ public final class PlanCompiler {
    * @param cgroupPaths controller (or "unified") -> the container's cgroup directory on the host
    */
   public record Context(String id, Path bundle, Path rootfs, Path fifo, boolean noPivot, boolean noNewKeyring,
-      int preserveFds, Map<String, String> cgroupPaths) {}
+      int preserveFds, Map<String, String> cgroupPaths, HostFacts host) {}
+
+  /**
+   * What the plan depends on in the host: read once per create, and given fixed in tests so plans are golden.
+   *
+   * @param capLastCap the highest capability the kernel knows (/proc/sys/kernel/cap_last_cap)
+   * @param hasKcore whether /proc/kcore exists (the /dev/core link points there)
+   * @param mountPoints the host's mount points in mount-table order (for the order of cgroup mounts)
+   */
+  public record HostFacts(int capLastCap, boolean hasKcore, List<String> mountPoints) {
+    /** The facts of this host. */
+    public static HostFacts probe() {
+      List<String> points = new ArrayList<>();
+      try {
+        for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+          String[] f = line.split(" ", 6);
+          if (f.length > 4) points.add(f[4]);
+        }
+      } catch (IOException e) {
+        // no mount order: cgroup mounts sort by name
+      }
+      return new HostFacts(CapabilityNames.lastCap(), Files.exists(Path.of("/proc/kcore"), LinkOption.NOFOLLOW_LINKS),
+          points);
+    }
+  }
 
   static final Map<String, Long> CLONE_FLAGS = Map.of(
       "pid", CLONE_NEWPID, "network", CLONE_NEWNET, "mount", CLONE_NEWNS, "ipc", CLONE_NEWIPC,
@@ -230,8 +254,7 @@ public final class PlanCompiler {
   private void cgroupMount(String dest, MountOptions o) {
     long flags = o.flags() & (MS_NOSUID | MS_NODEV | MS_NOEXEC);
     ops.add(new Op.Mkdirs(dest, 0755));
-    // In the host's mount order, as runc lists them (a plain comparator: no lambda to spin up on the start path).
-    Map<String, String> byDir = new TreeMap<>(HOST_MOUNT_ORDER);
+    Map<String, String> byDir = new TreeMap<>(hostMountOrder);
     for (var c : ctx.cgroupPaths().entrySet()) {
       if (c.getKey().isEmpty()) continue; // the cgroup2 directory
       String path = c.getValue();
@@ -258,7 +281,8 @@ public final class PlanCompiler {
     }
   }
 
-  private static final Comparator<String> HOST_MOUNT_ORDER = new Comparator<>() {
+  /** In the host's mount order, as runc lists them (a plain comparator: no lambda to spin up on the start path). */
+  private final Comparator<String> hostMountOrder = new Comparator<>() {
     @Override
     public int compare(String a, String b) {
       int c = Integer.compare(hostMountIndex(a), hostMountIndex(b));
@@ -266,20 +290,10 @@ public final class PlanCompiler {
     }
   };
 
-  private static List<String> hostMounts;
-
-  /** Where /sys/fs/cgroup/{@code dir} stands in the host's mount table (so the container's list is in that order). */
-  private static int hostMountIndex(String dir) {
-    if (hostMounts == null) {
-      try {
-        hostMounts = Files.readAllLines(Path.of("/proc/self/mountinfo"));
-      } catch (IOException e) {
-        hostMounts = List.of();
-      }
-    }
-    String point = " /sys/fs/cgroup/" + dir + " ";
-    for (int i = 0; i < hostMounts.size(); i++) if (hostMounts.get(i).contains(point)) return i;
-    return Integer.MAX_VALUE;
+  /** Where /sys/fs/cgroup/{@code dir} stands in the host's mount table. */
+  private int hostMountIndex(String dir) {
+    int i = ctx.host().mountPoints().indexOf("/sys/fs/cgroup/" + dir);
+    return i < 0 ? Integer.MAX_VALUE : i;
   }
 
   private void devices() {
@@ -306,7 +320,7 @@ public final class PlanCompiler {
     ops.add(new Op.Symlink("/proc/self/fd/0", "/dev/stdin"));
     ops.add(new Op.Symlink("/proc/self/fd/1", "/dev/stdout"));
     ops.add(new Op.Symlink("/proc/self/fd/2", "/dev/stderr"));
-    if (Files.exists(Path.of("/proc/kcore"), LinkOption.NOFOLLOW_LINKS)) {
+    if (ctx.host().hasKcore()) {
       ops.add(new Op.Symlink("/proc/kcore", "/dev/core"));
     }
     for (Mount m : spec.mounts()) {
@@ -366,8 +380,8 @@ public final class PlanCompiler {
   private void privileges() {
     ops.add(new Op.CloseFds(3 + ctx.preserveFds()));
     Capabilities caps = process.capabilities();
-    int lastCap = CapabilityNames.lastCap();
-    if (caps != null) ops.add(new Op.CapsBounding(CapabilityNames.mask(caps.bounding()), lastCap));
+    int lastCap = ctx.host().capLastCap();
+    if (caps != null) ops.add(new Op.CapsBounding(CapabilityNames.mask(caps.bounding(), lastCap), lastCap));
     ops.add(new Op.Keepcaps(true));
     var user = process.user();
     List<Integer> groups = user.additionalGids();
@@ -377,12 +391,12 @@ public final class PlanCompiler {
     ops.add(new Op.Setresuid(user.uid()));
     ops.add(new Op.Keepcaps(false));
     if (caps != null) {
-      long permitted = CapabilityNames.mask(caps.permitted());
-      long inheritable = CapabilityNames.mask(caps.inheritable());
-      ops.add(new Op.Capset(CapabilityNames.mask(caps.effective()), permitted, inheritable));
+      long permitted = CapabilityNames.mask(caps.permitted(), lastCap);
+      long inheritable = CapabilityNames.mask(caps.inheritable(), lastCap);
+      ops.add(new Op.Capset(CapabilityNames.mask(caps.effective(), lastCap), permitted, inheritable));
       // The kernel raises an ambient capability only if it is permitted and inheritable; runc skips the others
       // (with a warning), and so does this plan, so the default spec's ambient list is harmless.
-      ops.add(new Op.Ambient(CapabilityNames.mask(caps.ambient()) & permitted & inheritable));
+      ops.add(new Op.Ambient(CapabilityNames.mask(caps.ambient(), lastCap) & permitted & inheritable));
     } else {
       ops.add(new Op.Capset(0, 0, 0));
     }

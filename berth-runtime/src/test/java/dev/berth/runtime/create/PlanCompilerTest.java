@@ -1,0 +1,117 @@
+package dev.berth.runtime.create;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.berth.runtime.ContainerException;
+import dev.berth.runtime.plan.Plan;
+import dev.berth.runtime.plan.PlanText;
+import dev.berth.spec.runtime.DefaultSpecs;
+import dev.berth.spec.runtime.Spec;
+import dev.berth.spec.runtime.SpecReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The plan compiler on spec fixtures, without root: golden plans and the errors of specs it cannot honour. */
+class PlanCompilerTest {
+  @TempDir Path tmp;
+
+  static final PlanCompiler.HostFacts HOST = new PlanCompiler.HostFacts(40, false,
+      List.of("/", "/sys/fs/cgroup/cpu", "/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids"));
+  static final Map<String, String> CGROUPS = Map.of(
+      "cpu", "/sys/fs/cgroup/cpu/c1", "memory", "/sys/fs/cgroup/memory/nested/c1", "pids", "/sys/fs/cgroup/pids/c1",
+      "", "/sys/fs/cgroup/unified/c1");
+
+  private PlanCompiler.Context ctx(Path bundle) {
+    return new PlanCompiler.Context("c1", bundle, bundle.resolve("rootfs"), Path.of("/run/berth-runc/c1/exec.fifo"),
+        false, false, 0, CGROUPS, HOST);
+  }
+
+  private static String golden(String name) throws IOException {
+    try (InputStream in = PlanCompilerTest.class.getResourceAsStream("/plans/" + name)) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+
+  private static Spec spec(String json) throws Exception {
+    return SpecReader.parse(json.getBytes(StandardCharsets.UTF_8), "config.json");
+  }
+
+  @Test
+  void runcDefaultSpecCompilesToTheGoldenPlan() throws Exception {
+    Path bundle = Path.of("/b");
+    Plan plan = PlanCompiler.compile(DefaultSpecs.runc(), ctx(bundle));
+    String text = PlanText.render(plan);
+    if (Boolean.getBoolean("update.golden")) {
+      Files.writeString(Path.of("src/test/resources/plans/runc-default.plan"), text);
+    }
+    assertEquals(golden("runc-default.plan"), text);
+  }
+
+  @Test
+  void hostnameNeedsAUtsNamespace() {
+    ContainerException e = assertThrows(ContainerException.class, () -> PlanCompiler.compile(spec("""
+        {"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "hostname": "h",
+         "process": {"args": ["sh"], "cwd": "/"},
+         "linux": {"namespaces": [{"type": "mount"}]}}"""), ctx(tmp)));
+    assertTrue(e.getMessage().startsWith("hostname:"), e.getMessage());
+  }
+
+  @Test
+  void aMountNamespaceIsRequired() {
+    ContainerException e = assertThrows(ContainerException.class, () -> PlanCompiler.compile(spec("""
+        {"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "process": {"args": ["sh"], "cwd": "/"},
+         "linux": {"namespaces": [{"type": "pid"}]}}"""), ctx(tmp)));
+    assertTrue(e.getMessage().contains("mount namespace"), e.getMessage());
+  }
+
+  @Test
+  void aMissingBindSourceIsNamed() {
+    ContainerException e = assertThrows(ContainerException.class, () -> PlanCompiler.compile(spec("""
+        {"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "process": {"args": ["sh"], "cwd": "/"},
+         "mounts": [{"destination": "/data", "type": "bind", "source": "/no/such/dir", "options": ["rbind"]}],
+         "linux": {"namespaces": [{"type": "mount"}]}}"""), ctx(tmp)));
+    assertTrue(e.getMessage().contains("/no/such/dir") && e.getMessage().contains("/data"), e.getMessage());
+  }
+
+  @Test
+  void inAUserNamespaceDevicesAreBoundNotMade() throws Exception {
+    Plan plan = PlanCompiler.compile(spec("""
+        {"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "process": {"args": ["sh"], "cwd": "/"},
+         "linux": {"namespaces": [{"type": "mount"}, {"type": "user"}],
+                   "uidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}],
+                   "gidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}]}}"""), ctx(tmp));
+    String text = PlanText.render(plan);
+    assertTrue(text.contains("mount source=/dev/null target-in-root=/dev/null"), text);
+    assertTrue(!text.contains("mknod"), text);
+  }
+
+  @Test
+  void sysctlsAreWrittenBeforeProcSysTurnsReadOnly() throws Exception {
+    Plan plan = PlanCompiler.compile(spec("""
+        {"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "process": {"args": ["sh"], "cwd": "/"},
+         "linux": {"namespaces": [{"type": "mount"}, {"type": "network"}], "sysctl": {"net.ipv4.ip_forward": "1"},
+                   "readonlyPaths": ["/proc/sys"]}}"""), ctx(tmp));
+    String text = PlanText.render(plan);
+    assertTrue(text.indexOf("/proc/sys/net/ipv4/ip_forward") < text.indexOf("readonly /proc/sys"), text);
+  }
+
+  @Test
+  void execJoinsTheInitsNamespacesUserFirstMountLast() throws Exception {
+    Plan plan = PlanCompiler.compileExec(DefaultSpecs.runc(), ctx(Path.of("/b")), 4242,
+        List.of("pid", "network", "ipc", "uts", "mount", "user"));
+    List<String> lines = PlanText.render(plan).lines().toList();
+    assertTrue(lines.get(0).contains("/proc/4242/ns/user"), lines.get(0));
+    assertTrue(lines.get(5).contains("/proc/4242/ns/mnt"), lines.get(5));
+    assertTrue(lines.get(6).contains("clone"), lines.get(6));
+    assertTrue(lines.getLast().contains("exec"), lines.getLast());
+  }
+}
