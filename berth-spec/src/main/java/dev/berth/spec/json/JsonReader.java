@@ -1,19 +1,28 @@
 package dev.berth.spec.json;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonLocation;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.JsonToken;
-import java.io.IOException;
+import static dev.berth.spec.json.JsonTokenizer.BEGIN_ARRAY;
+import static dev.berth.spec.json.JsonTokenizer.BEGIN_OBJECT;
+import static dev.berth.spec.json.JsonTokenizer.END_ARRAY;
+import static dev.berth.spec.json.JsonTokenizer.END_OBJECT;
+import static dev.berth.spec.json.JsonTokenizer.END_OF_INPUT;
+import static dev.berth.spec.json.JsonTokenizer.FALSE;
+import static dev.berth.spec.json.JsonTokenizer.FIELD_NAME;
+import static dev.berth.spec.json.JsonTokenizer.FLOAT;
+import static dev.berth.spec.json.JsonTokenizer.INTEGER;
+import static dev.berth.spec.json.JsonTokenizer.NULL;
+import static dev.berth.spec.json.JsonTokenizer.STRING;
+import static dev.berth.spec.json.JsonTokenizer.TRUE;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * A pull reader over jackson-core's {@link JsonParser} that knows the path of the value it is on, so every error names
- * the field ({@code process.args[1]: expected string, got number}).
+ * A pull reader over a UTF-8 JSON document that knows the path of the value it is on, so every error names the field
+ * ({@code process.args[1]: expected string, got number}). Malformed JSON is reported with its position
+ * ({@code invalid json at line 3, column 29: unexpected character ']', expected a value}); {@code JsonTokenizer} says
+ * how strict the syntax is and why it is ours rather than jackson-core's.
  *
  * <p>Model: the reader is always positioned on a value. Read it with one of the typed methods, enter it with
  * {@link #beginObject()} / {@link #beginArray()}, or {@link #skip()} it; then move on with {@link #nextField()} or
@@ -33,14 +42,9 @@ import java.util.Map;
  * repeated field keeps its last value.
  */
 public final class JsonReader implements AutoCloseable {
-    // Plain factory: no codec, no reflection. Field names are not interned: they are short-lived switch keys.
-    private static final JsonFactory FACTORY = JsonFactory.builder()
-            .disable(JsonFactory.Feature.INTERN_FIELD_NAMES)
-            .build();
-
-    private final JsonParser parser;
+    private final JsonTokenizer tokens;
     private final String source;
-    private JsonToken token;
+    private int token;
 
     // Path stack: one frame per open object or array. names[i] is the current field of an object frame (null before
     // the first field); indexes[i] is the current index of an array frame (-1 before the first element).
@@ -49,22 +53,16 @@ public final class JsonReader implements AutoCloseable {
     private boolean[] arrays = new boolean[16];
     private int depth;
 
-    private JsonReader(JsonParser parser, String source) {
-        this.parser = parser;
+    private JsonReader(JsonTokenizer tokens, String source) {
+        this.tokens = tokens;
         this.source = source == null ? "" : source;
     }
 
     /** Opens a reader positioned on the top-level value of {@code json}; {@code source} prefixes every error. */
     public static JsonReader of(byte[] json, String source) throws SpecException {
-        JsonParser parser;
-        try {
-            parser = FACTORY.createParser(json);
-        } catch (IOException e) {
-            throw new SpecException(source, "", "open json: " + e.getMessage(), e);
-        }
-        JsonReader reader = new JsonReader(parser, source);
+        JsonReader reader = new JsonReader(new JsonTokenizer(json), source);
         reader.advance();
-        if (reader.token == null) {
+        if (reader.token == END_OF_INPUT) {
             throw reader.error("empty document, expected a json value");
         }
         return reader;
@@ -100,17 +98,17 @@ public final class JsonReader implements AutoCloseable {
 
     /** True if the current value is JSON null. */
     public boolean isNull() {
-        return token == JsonToken.VALUE_NULL;
+        return token == NULL;
     }
 
     // ---- structure ----
 
     /** Enters the current object; returns false (and consumes it) if the value is null. */
     public boolean beginObject() throws SpecException {
-        if (token == JsonToken.VALUE_NULL) {
+        if (token == NULL) {
             return false;
         }
-        if (token != JsonToken.START_OBJECT) {
+        if (token != BEGIN_OBJECT) {
             throw mismatch("object");
         }
         push(false);
@@ -120,14 +118,14 @@ public final class JsonReader implements AutoCloseable {
     /** Moves to the next field of the current object and returns its name, or null after the last one. */
     public String nextField() throws SpecException {
         advance();
-        if (token == JsonToken.END_OBJECT) {
+        if (token == END_OBJECT) {
             depth--;
             return null;
         }
-        if (token != JsonToken.FIELD_NAME) {
+        if (token != FIELD_NAME) {
             throw error("expected a field name, got " + describe(token));
         }
-        String name = currentName();
+        String name = tokens.text();
         names[depth - 1] = name;
         advance();
         return name;
@@ -135,10 +133,10 @@ public final class JsonReader implements AutoCloseable {
 
     /** Enters the current array; returns false (and consumes it) if the value is null. */
     public boolean beginArray() throws SpecException {
-        if (token == JsonToken.VALUE_NULL) {
+        if (token == NULL) {
             return false;
         }
-        if (token != JsonToken.START_ARRAY) {
+        if (token != BEGIN_ARRAY) {
             throw mismatch("array");
         }
         push(true);
@@ -148,7 +146,7 @@ public final class JsonReader implements AutoCloseable {
     /** Moves to the next element of the current array; false after the last one. */
     public boolean nextElement() throws SpecException {
         advance();
-        if (token == JsonToken.END_ARRAY) {
+        if (token == END_ARRAY) {
             depth--;
             return false;
         }
@@ -158,10 +156,10 @@ public final class JsonReader implements AutoCloseable {
 
     /** Skips the current value, with everything nested in it. */
     public void skip() throws SpecException {
-        if (token == JsonToken.START_OBJECT || token == JsonToken.START_ARRAY) {
+        if (token == BEGIN_OBJECT || token == BEGIN_ARRAY) {
             try {
-                parser.skipChildren();
-            } catch (IOException e) {
+                tokens.skipContainer();
+            } catch (MalformedJsonException e) {
                 throw syntax(e);
             }
         }
@@ -170,28 +168,24 @@ public final class JsonReader implements AutoCloseable {
     /** Checks that nothing but whitespace follows the top-level value, as Go's json.Unmarshal does. */
     public void end() throws SpecException {
         advance();
-        if (token != null) {
+        if (token != END_OF_INPUT) {
             throw new SpecException(source, "", "unexpected " + describe(token) + " after the top-level value");
         }
     }
 
     @Override
     public void close() {
-        try {
-            parser.close();
-        } catch (IOException e) {
-            // closing a parser over a byte[] releases buffers only; nothing to report
-        }
+        // nothing to release: the reader only holds the caller's byte[]; AutoCloseable keeps callers' try blocks
     }
 
     // ---- scalars ----
 
     /** A string; null reads as "". */
     public String string() throws SpecException {
-        if (token == JsonToken.VALUE_STRING) {
-            return text();
+        if (token == STRING) {
+            return tokens.text();
         }
-        if (token == JsonToken.VALUE_NULL) {
+        if (token == NULL) {
             return "";
         }
         throw mismatch("string");
@@ -199,10 +193,10 @@ public final class JsonReader implements AutoCloseable {
 
     /** A boolean; null reads as false. */
     public boolean bool() throws SpecException {
-        if (token == JsonToken.VALUE_TRUE) {
+        if (token == TRUE) {
             return true;
         }
-        if (token == JsonToken.VALUE_FALSE || token == JsonToken.VALUE_NULL) {
+        if (token == FALSE || token == NULL) {
             return false;
         }
         throw mismatch("boolean");
@@ -210,40 +204,31 @@ public final class JsonReader implements AutoCloseable {
 
     /** A boolean, or null when the value is null. */
     public Boolean optBool() throws SpecException {
-        return token == JsonToken.VALUE_NULL ? null : bool();
+        return token == NULL ? null : bool();
     }
 
     /** A signed 64-bit integer; null reads as 0. */
     public long int64() throws SpecException {
-        if (token == JsonToken.VALUE_NULL) {
+        if (token == NULL) {
             return 0;
         }
         integerToken("int64");
-        try {
-            if (parser.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
-                throw outOfRange("int64");
-            }
-            return parser.getLongValue();
-        } catch (IOException e) {
+        if (!tokens.isInt64()) {
             throw outOfRange("int64");
         }
+        return tokens.int64();
     }
 
     /** An unsigned 64-bit integer in the bits of a long (18446744073709551615 reads as -1L); null reads as 0. */
     public long uint64() throws SpecException {
-        if (token == JsonToken.VALUE_NULL) {
+        if (token == NULL) {
             return 0;
         }
         integerToken("uint64");
-        String text = text();
-        if (text.startsWith("-")) {
-            throw outOfRange("uint64");
+        if (!tokens.isUint64()) {
+            throw outOfRange("uint64"); // negative (even -0, as Go) or past 18446744073709551615
         }
-        try {
-            return Long.parseUnsignedLong(text);
-        } catch (NumberFormatException e) {
-            throw outOfRange("uint64");
-        }
+        return tokens.uint64();
     }
 
     /** A signed 32-bit integer; null reads as 0. */
@@ -274,23 +259,23 @@ public final class JsonReader implements AutoCloseable {
     }
 
     public Long optInt64() throws SpecException {
-        return token == JsonToken.VALUE_NULL ? null : int64();
+        return token == NULL ? null : int64();
     }
 
     public Long optUint64() throws SpecException {
-        return token == JsonToken.VALUE_NULL ? null : uint64();
+        return token == NULL ? null : uint64();
     }
 
     public Integer optInt32() throws SpecException {
-        return token == JsonToken.VALUE_NULL ? null : int32();
+        return token == NULL ? null : int32();
     }
 
     public Integer optUint32() throws SpecException {
-        return token == JsonToken.VALUE_NULL ? null : uint32();
+        return token == NULL ? null : uint32();
     }
 
     public Integer optUint16() throws SpecException {
-        return token == JsonToken.VALUE_NULL ? null : uint16();
+        return token == NULL ? null : uint16();
     }
 
     // ---- common composites ----
@@ -322,51 +307,46 @@ public final class JsonReader implements AutoCloseable {
     // ---- internals ----
 
     private long int64Checked(String type) throws SpecException {
-        if (token == JsonToken.VALUE_NULL) {
+        if (token == NULL) {
             return 0;
         }
         integerToken(type);
-        try {
-            if (parser.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
-                throw outOfRange(type);
-            }
-            return parser.getLongValue();
-        } catch (IOException e) {
+        if (!tokens.isInt64()) {
             throw outOfRange(type);
         }
+        return tokens.int64();
     }
 
     private void integerToken(String type) throws SpecException {
-        if (token == JsonToken.VALUE_NUMBER_INT) {
+        if (token == INTEGER) {
             return;
         }
-        if (token == JsonToken.VALUE_NUMBER_FLOAT) {
-            throw error("expected " + type + ", got number " + text());
+        if (token == FLOAT) {
+            throw error("expected " + type + ", got number " + tokens.numberText());
         }
         throw error("expected " + type + ", got " + describe(token));
     }
 
-    private SpecException outOfRange(String type) throws SpecException {
-        return error("number " + text() + " out of range for " + type);
+    private SpecException outOfRange(String type) {
+        return error("number " + tokens.numberText() + " out of range for " + type);
     }
 
     private SpecException mismatch(String expected) {
         return error("expected " + expected + ", got " + describe(token));
     }
 
-    private static String describe(JsonToken t) {
-        if (t == null) {
-            return "end of input";
-        }
+    private static String describe(int t) {
         return switch (t) {
-            case VALUE_STRING -> "string";
-            case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> "number";
-            case VALUE_TRUE, VALUE_FALSE -> "boolean";
-            case VALUE_NULL -> "null";
-            case START_OBJECT -> "object";
-            case START_ARRAY -> "array";
+            case END_OF_INPUT -> "end of input";
+            case STRING -> "string";
+            case INTEGER, FLOAT -> "number";
+            case TRUE, FALSE -> "boolean";
+            case NULL -> "null";
+            case BEGIN_OBJECT -> "object";
+            case BEGIN_ARRAY -> "array";
             case FIELD_NAME -> "field name";
-            default -> t.asString() == null ? t.name().toLowerCase() : "\"" + t.asString() + "\"";
+            case END_OBJECT -> "\"}\"";
+            default -> "\"]\"";
         };
     }
 
@@ -385,47 +365,14 @@ public final class JsonReader implements AutoCloseable {
 
     private void advance() throws SpecException {
         try {
-            token = parser.nextToken();
-        } catch (IOException e) {
+            token = tokens.next();
+        } catch (MalformedJsonException e) {
             throw syntax(e);
         }
     }
 
-    private String text() throws SpecException {
-        try {
-            return parser.getText();
-        } catch (IOException e) {
-            throw syntax(e);
-        }
-    }
-
-    private String currentName() throws SpecException {
-        try {
-            return parser.currentName();
-        } catch (IOException e) {
-            throw syntax(e);
-        }
-    }
-
-    private SpecException syntax(IOException e) {
-        String message = e instanceof JsonProcessingException jpe ? jpe.getOriginalMessage() : e.getMessage();
-        if (message == null) {
-            message = e.getClass().getSimpleName();
-        }
-        int nl = message.indexOf('\n');
-        if (nl >= 0) {
-            message = message.substring(0, nl);
-        }
-        if (!message.isEmpty() && Character.isUpperCase(message.charAt(0))
-                && (message.length() == 1 || !Character.isUpperCase(message.charAt(1)))) {
-            message = Character.toLowerCase(message.charAt(0)) + message.substring(1);
-        }
-        StringBuilder detail = new StringBuilder("invalid json");
-        JsonLocation at = e instanceof JsonProcessingException jpe ? jpe.getLocation() : null;
-        if (at != null && at.getLineNr() > 0) {
-            detail.append(" at line ").append(at.getLineNr()).append(", column ").append(at.getColumnNr());
-        }
-        detail.append(": ").append(message);
-        return new SpecException(source, path(), detail.toString(), e);
+    private SpecException syntax(MalformedJsonException e) {
+        return new SpecException(source, path(),
+                "invalid json at line " + e.line() + ", column " + e.column() + ": " + e.reason(), e);
     }
 }
