@@ -257,17 +257,18 @@ public final class ContainerRuntime {
 
   /**
    * A container's status from the kernel: stopped when its init is gone (or the pid now names another process),
-   * created while the exec fifo still exists, paused when its cgroup is frozen, else running.
+   * paused when its cgroup is frozen (a created container can be paused too, as in runc, and must then read as
+   * paused so that resume accepts it), created while the exec fifo still exists, else running.
    */
   static Status status(ContainerDir dir, ContainerRecord r) {
     ProcStat st = ProcStat.of(r.pid());
     if (st == null || st.isGone() || st.startTime() != r.pidStartTime()) return Status.STOPPED;
-    if (Files.exists(dir.fifo())) return Status.CREATED;
     try {
       if (!r.cgroupPaths().isEmpty() && Cgroups.load(r.cgroupPaths()).isFrozen()) return Status.PAUSED;
     } catch (IOException e) {
       // An unreadable freezer is not a paused container.
     }
+    if (Files.exists(dir.fifo())) return Status.CREATED;
     return Status.RUNNING;
   }
 

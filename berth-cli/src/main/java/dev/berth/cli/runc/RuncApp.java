@@ -4,9 +4,13 @@ import static dev.berth.cli.flags.FlagSpec.bool;
 import static dev.berth.cli.flags.FlagSpec.string;
 import static dev.berth.cli.flags.FlagSpec.stringList;
 import static dev.berth.cli.flags.FlagSpec.integer;
+import static dev.berth.cli.flags.FlagSpec.duration;
+import static dev.berth.cli.flags.FlagSpec.uint;
 
 import dev.berth.cli.flags.App;
 import dev.berth.cli.flags.CommandSpec;
+import dev.berth.cli.flags.FlagSpec;
+import java.util.List;
 
 /** The command table of berth-runc: runc's verbs and flags, so its callers' command lines mean the same thing. */
 final class RuncApp {
@@ -108,6 +112,45 @@ final class RuncApp {
                 .withArgs(0, 0)
                 .withFlags(
                     string("bundle", "b", "bundle directory", ""),
-                    bool("rootless", null, "write a config for a container run without root")));
+                    bool("rootless", null, "write a config for a container run without root")),
+            CommandSpec.of("pause", "suspend every process of the container (cgroup freezer)")
+                .withUsage("<container-id>").withExactArgs(1),
+            CommandSpec.of("resume", "resume every process of a paused container")
+                .withUsage("<container-id>").withExactArgs(1),
+            CommandSpec.of("events", "print the container's stats and OOM kills as JSON lines until it stops")
+                .withUsage("<container-id>")
+                .withExactArgs(1)
+                .withFlags(
+                    duration("interval", null, "how often to print stats", "5s"),
+                    bool("stats", null, "print the stats once, then exit")),
+            CommandSpec.of("update", "change the resource limits of a container")
+                .withUsage("<container-id>")
+                .withLongDescription("""
+                    The update command changes the cgroup limits of a container that has not stopped. With
+                    --resources (-r) the limits come from a JSON file ('-' for standard input) shaped like the
+                    config's linux.resources (memory, cpu, pids, blockIO), and the other flags are ignored. A limit
+                    left out, or 0, is kept.""")
+                .withExactArgs(1)
+                .withFlags(
+                    string("resources", "r", "JSON file with the resources to update ('-': standard input)", ""),
+                    uint("blkio-weight", null, "per-cgroup block I/O weight, 10 to 1000", 0),
+                    string("cpu-period", null, "CPU CFS period (in usecs); 0 keeps the current one", ""),
+                    string("cpu-quota", null, "CPU CFS quota (in usecs) per period", ""),
+                    new FlagSpec(List.of("cpu-share", "cpu-shares"), FlagSpec.Kind.STRING, "", null, null,
+                        "CPU shares (relative weight against other containers)", false),
+                    string("cpu-rt-period", null, "CPU realtime period (in usecs)", ""),
+                    string("cpu-rt-runtime", null, "CPU realtime runtime (in usecs) per period", ""),
+                    string("cpuset-cpus", null, "CPUs to use (0-3, 0,1)", ""),
+                    string("cpuset-mems", null, "memory nodes to use (0-3, 0,1)", ""),
+                    string("memory", null, "memory limit (bytes, or with a unit: 64m, 1g; -1 unlimited)", ""),
+                    string("memory-reservation", null, "memory soft limit (bytes or with a unit)", ""),
+                    string("memory-swap", null, "memory plus swap limit (bytes or with a unit; -1 unlimited)", ""),
+                    string("kernel-memory", null, "kernel memory limit (deprecated, ignored)", "").asHidden(),
+                    string("kernel-memory-tcp", null, "kernel TCP memory limit (deprecated, ignored)", "").asHidden(),
+                    integer("pids-limit", null, "maximum number of pids in the container (-1 unlimited)", 0),
+                    string("l3-cache-schema", null, "Intel RDT/CAT L3 cache schema (not supported)", ""),
+                    string("mem-bw-schema", null, "Intel RDT/MBA memory bandwidth schema (not supported)", "")),
+            CommandSpec.of("features", "print the features this runtime supports, as JSON")
+                .withArgs(0, 0));
   }
 }

@@ -30,6 +30,9 @@ final class Train {
         verb("--root", root, "state", "missing");
         verb("--root", root, "create", "--help");
         verb("--root", root, "kill", "missing", "KILL");
+        verb("features");
+        verb("--root", root, "pause", "missing");
+        verb("--root", root, "update", "--memory", "64m", "missing");
         Path busybox = Path.of("/bin/busybox");
         boolean root0 = "root".equals(System.getProperty("user.name"));
         if (root0 && Files.isExecutable(busybox)) {
@@ -46,6 +49,10 @@ final class Train {
             verb("--root", root, "list");
             verb("--root", root, "start", id);
             verb("--root", root, "ps", "--format", "json", id);
+            verb("--root", root, "pause", id);
+            verb("--root", root, "events", "--stats", id);
+            verb("--root", root, "resume", id);
+            verb("--root", root, "update", "--memory", "64m", "--cpu-share", "512", "--pids-limit", "100", id);
             verb("--root", root, "kill", id, "KILL");
             verb("--root", root, "delete", "--force", id);
           }

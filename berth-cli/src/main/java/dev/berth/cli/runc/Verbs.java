@@ -26,6 +26,11 @@ final class Verbs {
       case "delete" -> DeleteVerb.run(rt, c);
       case "ps" -> PsVerb.run(rt, c, out);
       case "spec" -> SpecVerb.run(c);
+      case "pause" -> PauseVerb.run(rt, c);
+      case "resume" -> ResumeVerb.run(rt, c);
+      case "events" -> EventsVerb.run(rt, c, out);
+      case "update" -> UpdateVerb.run(rt, c);
+      case "features" -> FeaturesVerb.run(c, out);
       default -> throw new IllegalStateException("no verb for " + c.command().name());
     };
   }
