@@ -5,6 +5,8 @@ import static dev.berth.sys.LinuxConstants.*;
 import dev.berth.runtime.ContainerException;
 import dev.berth.runtime.plan.Op;
 import dev.berth.runtime.plan.Plan;
+import dev.berth.runtime.seccomp.SeccompCompiler;
+import dev.berth.runtime.seccomp.SeccompProgram;
 import dev.berth.spec.runtime.Capabilities;
 import dev.berth.spec.runtime.Device;
 import dev.berth.spec.runtime.Hook;
@@ -90,6 +92,7 @@ public final class PlanCompiler {
   private final Process process;
   private final List<Op> ops = new ArrayList<>();
   private final Map<String, Namespace> namespaces = new LinkedHashMap<>();
+  private Op.Seccomp seccomp; // the compiled linux.seccomp, or null for none
 
   private PlanCompiler(Spec spec, Context ctx) {
     this.spec = spec;
@@ -109,6 +112,7 @@ public final class PlanCompiler {
     c.hostIdentity();
     c.rlimits();
     c.session();
+    c.seccomp = seccomp(c.linux);
     c.privileges();
     c.exec();
     return new Plan(c.ops);
@@ -136,6 +140,7 @@ public final class PlanCompiler {
     c.ops.add(new Op.WaitGo());
     try {
       c.rlimits();
+      c.seccomp = seccomp(c.linux);
     } catch (ContainerException e) {
       throw new IllegalArgumentException(e.getMessage(), e);
     }
@@ -377,8 +382,16 @@ public final class PlanCompiler {
     if (process.terminal()) ops.add(new Op.OpenPty());
   }
 
+  private static Op.Seccomp seccomp(Linux linux) throws ContainerException {
+    SeccompProgram p = linux == null ? null : SeccompCompiler.compile(linux.seccomp());
+    return p == null ? null : new Op.Seccomp(p.flags(), p.bpf());
+  }
+
   private void privileges() {
     ops.add(new Op.CloseFds(3 + ctx.preserveFds()));
+    // As runc: without no_new_privs loading a filter needs CAP_SYS_ADMIN, so before the capabilities go; with it, as
+    // late as create allows (a failure still reaches create), so the fewest of our own syscalls run filtered.
+    if (seccomp != null && !process.noNewPrivileges()) ops.add(seccomp);
     Capabilities caps = process.capabilities();
     int lastCap = ctx.host().capLastCap();
     if (caps != null) ops.add(new Op.CapsBounding(CapabilityNames.mask(caps.bounding(), lastCap), lastCap));
@@ -403,6 +416,7 @@ public final class PlanCompiler {
     ops.add(new Op.Chdir(process.cwd()));
     ops.add(new Op.Umask(user.umask() == null ? 0022 : user.umask()));
     if (process.noNewPrivileges()) ops.add(new Op.NoNewPrivs());
+    if (seccomp != null && process.noNewPrivileges()) ops.add(seccomp);
   }
 
   private void exec() {

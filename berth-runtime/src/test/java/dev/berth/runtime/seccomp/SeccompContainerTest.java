@@ -1,0 +1,194 @@
+package dev.berth.runtime.seccomp;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import dev.berth.runtime.ContainerException;
+import dev.berth.runtime.ContainerRuntime;
+import dev.berth.runtime.CreateOptions;
+import dev.berth.testkit.Bundle;
+import dev.berth.testkit.RequiresRoot;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Filters loaded into real containers, with and without no_new_privs (two places in the plan, two code paths). */
+@RequiresRoot
+class SeccompContainerTest {
+  @TempDir Path tmp;
+  Path out;
+  Bundle bundle;
+  ContainerRuntime rt;
+  String id;
+
+  @BeforeEach
+  void setUp() throws IOException {
+    out = Files.createDirectories(tmp.resolve("out"));
+    bundle = Bundle.busybox(tmp.resolve("bundle")).bind(out, "/out");
+    rt = new ContainerRuntime(tmp.resolve("state"));
+    id = "sc" + ProcessHandle.current().pid() + "-" + System.nanoTime() % 100000;
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    rt.delete(id, true);
+  }
+
+  /** Runs {@code script} in the container; returns its exit status and leaves its output in out/probe. */
+  private int run(boolean noNewPrivileges, String script) throws Exception {
+    bundle.process().put("noNewPrivileges", noNewPrivileges);
+    bundle.sh("(" + script + ") >/out/probe 2>&1").write();
+    return rt.run(id, CreateOptions.of(bundle.dir()), false, false, null);
+  }
+
+  private String probe() throws IOException {
+    return Files.readString(out.resolve("probe"));
+  }
+
+  private static Map<String, Object> denyMkdir(String action, Integer errno) {
+    Map<String, Object> rule = Bundle.map("names", Bundle.list("mkdir", "mkdirat"), "action", action);
+    if (errno != null) rule.put("errnoRet", errno);
+    return Bundle.map("defaultAction", "SCMP_ACT_ALLOW", "syscalls", Bundle.list(rule));
+  }
+
+  @ParameterizedTest(name = "noNewPrivileges={0}")
+  @ValueSource(booleans = {true, false})
+  void aDeniedSyscallFailsWithTheRulesErrnoAndTheRestWorks(boolean nnp) throws Exception {
+    bundle.linux().put("seccomp", denyMkdir("SCMP_ACT_ERRNO", 38));
+    int code = run(nnp, "mkdir /tmp/x; echo mkdir=$?; ls / >/dev/null && echo ls-ok; grep -E '^Seccomp:' /proc/self/status");
+    String probe = probe();
+    assertEquals(0, code, probe);
+    assertTrue(probe.contains("Function not implemented"), probe);
+    assertTrue(probe.contains("mkdir=1\n"), probe);
+    assertTrue(probe.contains("ls-ok\n"), probe);
+    assertTrue(probe.contains("Seccomp:\t2\n"), probe);
+  }
+
+  @ParameterizedTest(name = "noNewPrivileges={0}")
+  @ValueSource(booleans = {true, false})
+  void theDefaultProfileRunsAShellAndDeniesWhatItLeavesOut(boolean nnp) throws Exception {
+    // CAP_SYS_ADMIN, so that only the filter can refuse the mount.
+    List<Object> caps = Bundle.list("CAP_SYS_ADMIN", "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_SETUID", "CAP_SETGID");
+    bundle.process().put("capabilities", Bundle.map("bounding", caps, "effective", caps, "permitted", caps));
+    String script = "echo ok; ls / >/dev/null && echo ls-ok; mount -t tmpfs none /tmp; echo mount=$?;"
+        + " grep -E '^Seccomp:' /proc/self/status";
+
+    assertEquals(0, run(nnp, script), probe());
+    assertTrue(probe().contains("mount=0\n"), "without a filter the mount works: " + probe());
+    rt.delete(id, true);
+
+    bundle.linux().put("seccomp", defaultProfile());
+    int code = run(nnp, script);
+    String probe = probe();
+    assertEquals(0, code, probe);
+    assertTrue(probe.startsWith("ok\nls-ok\n"), probe);
+    assertTrue(probe.contains("permission denied"), probe);
+    assertFalse(probe.contains("mount=0\n"), probe);
+    assertTrue(probe.contains("Seccomp:\t2\n"), probe);
+  }
+
+  @ParameterizedTest(name = "noNewPrivileges={0}")
+  @ValueSource(booleans = {true, false})
+  void anArgumentRuleAllowsOnlyTheValuesItNames(boolean nnp) throws Exception {
+    // personality(PER_LINUX) is allowed, personality(PER_LINUX32) is not.
+    bundle.linux().put("seccomp", Bundle.map("defaultAction", "SCMP_ACT_ALLOW", "syscalls", Bundle.list(
+        Bundle.map("names", Bundle.list("personality"), "action", "SCMP_ACT_ERRNO",
+            "args", Bundle.list(Bundle.map("index", 0, "value", 0, "op", "SCMP_CMP_NE"))))));
+    int code = run(nnp, "/bin/busybox linux64 true; echo l64=$?; /bin/busybox linux32 true; echo l32=$?");
+    String probe = probe();
+    assertEquals(0, code, probe);
+    assertTrue(probe.contains("l64=0\n"), probe);
+    assertFalse(probe.contains("l32=0\n"), probe);
+    assertTrue(probe.contains("Operation not permitted"), probe);
+  }
+
+  @ParameterizedTest(name = "noNewPrivileges={0}")
+  @ValueSource(booleans = {true, false})
+  void killProcessEndsTheContainerWithSigsys(boolean nnp) throws Exception {
+    bundle.linux().put("seccomp", denyMkdir("SCMP_ACT_KILL_PROCESS", null));
+    bundle.process().put("noNewPrivileges", nnp);
+    bundle.args("mkdir", "/tmp/x").write();
+    int code = rt.run(id, CreateOptions.of(bundle.dir()), false, false, null);
+    assertEquals(128 + 31, code);
+  }
+
+  @Test
+  void badProfilesAreRefusedAndLeaveNothingBehind() throws Exception {
+    List<Map<String, Object>> bad = List.of(
+        Bundle.map("defaultAction", "SCMP_ACT_SOMETIMES"),
+        Bundle.map("defaultAction", "SCMP_ACT_ALLOW", "syscalls", Bundle.list(Bundle.map("names", Bundle.list("read"),
+            "action", "SCMP_ACT_ERRNO", "args", Bundle.list(Bundle.map("index", 0, "value", 1, "op", "SCMP_CMP_FOO"))))),
+        Bundle.map("defaultAction", "SCMP_ACT_ALLOW", "syscalls", Bundle.list(Bundle.map("names", Bundle.list("read"),
+            "action", "SCMP_ACT_ERRNO", "args", Bundle.list(Bundle.map("index", 6, "value", 1, "op", "SCMP_CMP_EQ"))))),
+        Bundle.map("defaultAction", "SCMP_ACT_ALLOW", "listenerPath", "/run/agent.sock", "syscalls", Bundle.list(
+            Bundle.map("names", Bundle.list("mkdir"), "action", "SCMP_ACT_NOTIFY"))));
+    List<String> fields = List.of("linux.seccomp.defaultAction", "linux.seccomp.syscalls[0].args[0].op",
+        "linux.seccomp.syscalls[0].args[0].index", "linux.seccomp.listenerPath");
+    for (int i = 0; i < bad.size(); i++) {
+      bundle.linux().put("seccomp", bad.get(i));
+      bundle.sh("true").write();
+      var e = assertThrows(ContainerException.class, () -> rt.create(id, CreateOptions.of(bundle.dir())));
+      assertTrue(e.getMessage().contains(fields.get(i)), e.getMessage());
+      assertFalse(Files.exists(rt.root().resolve(id)), "state dir of a refused create");
+      assertTrue(rt.list().isEmpty());
+    }
+  }
+
+  // ---- the profile resource, as the maps Bundle writes ----
+
+  static Map<String, Object> defaultProfile() throws IOException {
+    try (InputStream in = SeccompContainerTest.class.getResourceAsStream("default-profile.json");
+         JsonParser p = new JsonFactory().createParser(in)) {
+      p.nextToken();
+      @SuppressWarnings("unchecked")
+      Map<String, Object> m = (Map<String, Object>) value(p);
+      return m;
+    }
+  }
+
+  private static Object value(JsonParser p) throws IOException {
+    JsonToken t = p.currentToken();
+    switch (t) {
+      case START_OBJECT -> {
+        Map<String, Object> m = new LinkedHashMap<>();
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+          String name = p.currentName();
+          p.nextToken();
+          m.put(name, value(p));
+        }
+        return m;
+      }
+      case START_ARRAY -> {
+        List<Object> l = new ArrayList<>();
+        while (p.nextToken() != JsonToken.END_ARRAY) l.add(value(p));
+        return l;
+      }
+      case VALUE_STRING -> {
+        return p.getText();
+      }
+      case VALUE_NUMBER_INT -> {
+        return p.getLongValue();
+      }
+      case VALUE_TRUE, VALUE_FALSE -> {
+        return p.getBooleanValue();
+      }
+      default -> throw new IOException("unexpected " + t);
+    }
+  }
+}
