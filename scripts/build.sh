@@ -11,7 +11,8 @@ out="$top/build"
 rm -rf "$out.tmp" && mkdir -p "$out.tmp/lib" "$out.tmp/native"
 mvn -B -q -pl berth-cli dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$out.tmp/lib"
 cp berth-cli/target/berth-cli-*.jar "$out.tmp/lib/"
-cp berth-sys/target/classes/dev/berth/sys/libberthsys.so "$out.tmp/native/"
+cp berth-sys/target/classes/dev/berth/sys/libberthsys.so berth-runtime/target/classes/dev/berth/runtime/berth-init \
+  "$out.tmp/native/"
 "$JAVA_HOME/bin/jlink" --add-modules java.base,jdk.unsupported --strip-debug --no-header-files --no-man-pages \
   --output "$out.tmp/runtime"
 rm -rf "$out" && mv "$out.tmp" "$out"
