@@ -31,9 +31,25 @@ public final class ContainerRuntime {
   public static final String OCI_VERSION = "1.2.0";
 
   private final Path root;
+  private final boolean rootless;
 
+  /** A runtime on {@code root}; rootless (cgroup permission errors ignored) when not running as root. */
   public ContainerRuntime(Path root) {
+    this(root, dev.berth.sys.Linux.geteuid() != 0);
+  }
+
+  /**
+   * @param rootless runc's {@code --rootless}: a container whose cgroups cannot be created for lack of permission
+   *     runs without cgroups of its own
+   */
+  public ContainerRuntime(Path root, boolean rootless) {
     this.root = root.toAbsolutePath();
+    this.rootless = rootless;
+  }
+
+  /** Whether cgroup permission errors are ignored at create. */
+  public boolean rootless() {
+    return rootless;
   }
 
   public Path root() {
@@ -71,8 +87,8 @@ public final class ContainerRuntime {
   /** Lets a created container run its process; then runs the poststart hooks. */
   public void start(String id) throws ContainerException {
     ContainerDir dir = existing(id);
-    try (Fd lock = dir.lock()) {
-      ContainerRecord r = dir.read();
+    try (Fd lock = lock(dir, id)) {
+      ContainerRecord r = read(dir, id);
       Status s = status(dir, r);
       switch (s) {
         case CREATED -> Creation.release(dir, r);
@@ -93,12 +109,7 @@ public final class ContainerRuntime {
    */
   public int exec(String id, ExecOptions options, IntConsumer onStarted) throws ContainerException {
     ContainerDir dir = existing(id);
-    ContainerRecord r;
-    try {
-      r = dir.read();
-    } catch (IOException e) {
-      throw new ContainerException(ContainerException.Kind.INTERNAL, "read state of " + id + ": " + e.getMessage(), e);
-    }
+    ContainerRecord r = read(dir, id);
     return Execution.exec(dir, r, status(dir, r), options, onStarted);
   }
 
@@ -142,14 +153,7 @@ public final class ContainerRuntime {
   /** The state of one container. */
   public ContainerState state(String id) throws ContainerException {
     ContainerDir dir = existing(id);
-    try {
-      ContainerRecord r = dir.read();
-      return view(dir, r);
-    } catch (NoSuchFileException e) {
-      throw ContainerException.notFound(id);
-    } catch (IOException e) {
-      throw new ContainerException(ContainerException.Kind.INTERNAL, "read state of " + id + ": " + e.getMessage(), e);
-    }
+    return view(dir, read(dir, id));
   }
 
   /** Every container under the root, in directory order sorted by id. */
@@ -178,7 +182,7 @@ public final class ContainerRuntime {
   public void kill(String id, int signal, boolean all) throws ContainerException {
     ContainerDir dir = existing(id);
     try {
-      ContainerRecord r = dir.read();
+      ContainerRecord r = read(dir, id);
       Status s = status(dir, r);
       if (s == Status.STOPPED) throw ContainerException.precondition("container not running");
       if (all) {
@@ -235,10 +239,34 @@ public final class ContainerRuntime {
   public List<Integer> pids(String id) throws ContainerException {
     ContainerDir dir = existing(id);
     try {
-      ContainerRecord r = dir.read();
+      ContainerRecord r = read(dir, id);
       return Cgroups.load(r.cgroupPaths()).pids();
     } catch (IOException e) {
       throw new ContainerException(ContainerException.Kind.INTERNAL, "list processes of " + id + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Takes the container's lock; a container deleted meanwhile (its directory gone) is "does not exist", not an
+   * internal error, since concurrent commands on one container are expected.
+   */
+  private static Fd lock(ContainerDir dir, String id) throws ContainerException {
+    try {
+      return dir.lock();
+    } catch (ErrnoException e) {
+      if (e.errno() == LinuxConstants.ENOENT) throw ContainerException.notFound(id);
+      throw new ContainerException(ContainerException.Kind.INTERNAL, "lock container " + id + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Reads the container's state; gone meanwhile is "does not exist". */
+  private static ContainerRecord read(ContainerDir dir, String id) throws ContainerException {
+    try {
+      return dir.read();
+    } catch (NoSuchFileException e) {
+      throw ContainerException.notFound(id);
+    } catch (IOException e) {
+      throw new ContainerException(ContainerException.Kind.INTERNAL, "read state of " + id + ": " + e.getMessage(), e);
     }
   }
 
@@ -283,8 +311,8 @@ public final class ContainerRuntime {
    */
   public void pause(String id) throws ContainerException {
     ContainerDir dir = existing(id);
-    try (Fd lock = dir.lock()) {
-      ContainerRecord r = dir.read();
+    try (Fd lock = lock(dir, id)) {
+      ContainerRecord r = read(dir, id);
       Status s = status(dir, r);
       if (s != Status.RUNNING && s != Status.CREATED) throw ContainerException.precondition("container not running");
       Cgroups.load(r.cgroupPaths()).freeze();
@@ -296,8 +324,8 @@ public final class ContainerRuntime {
   /** Thaws a paused container. */
   public void resume(String id) throws ContainerException {
     ContainerDir dir = existing(id);
-    try (Fd lock = dir.lock()) {
-      ContainerRecord r = dir.read();
+    try (Fd lock = lock(dir, id)) {
+      ContainerRecord r = read(dir, id);
       if (status(dir, r) != Status.PAUSED) throw ContainerException.precondition("container not paused");
       Cgroups.load(r.cgroupPaths()).thaw();
     } catch (IOException e) {
@@ -312,8 +340,8 @@ public final class ContainerRuntime {
    */
   public void update(String id, dev.berth.spec.runtime.Resources changes) throws ContainerException {
     ContainerDir dir = existing(id);
-    try (Fd lock = dir.lock()) {
-      ContainerRecord r = dir.read();
+    try (Fd lock = lock(dir, id)) {
+      ContainerRecord r = read(dir, id);
       if (status(dir, r) == Status.STOPPED) throw ContainerException.precondition("container not running");
       // apply() always rewrites the device rules; hand it the config's own, so an update never widens or narrows
       // what the container may open.
@@ -340,7 +368,7 @@ public final class ContainerRuntime {
   public dev.berth.runtime.cgroups.Stats stats(String id) throws ContainerException {
     ContainerDir dir = existing(id);
     try {
-      ContainerRecord r = dir.read();
+      ContainerRecord r = read(dir, id);
       if (status(dir, r) == Status.STOPPED) throw notRunning(id);
       return Cgroups.load(r.cgroupPaths()).stats();
     } catch (IOException e) {
@@ -366,12 +394,7 @@ public final class ContainerRuntime {
       throw ContainerException.invalid("duration interval must be greater than 0");
     }
     ContainerDir dir = existing(id);
-    ContainerRecord r;
-    try {
-      r = dir.read();
-    } catch (IOException e) {
-      throw new ContainerException(ContainerException.Kind.INTERNAL, "read state of " + id + ": " + e.getMessage(), e);
-    }
+    ContainerRecord r = read(dir, id);
     if (status(dir, r) == Status.STOPPED) throw notRunning(id);
     CgroupManager cg = Cgroups.load(r.cgroupPaths());
     try (Fd pidfd = Linux.pidfdOpen(r.pid(), 0)) {

@@ -33,7 +33,7 @@ class ExecTest {
     Files.setPosixFilePermissions(out, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
     bundle = Bundle.busybox(tmp.resolve("bundle")).bind(out, "/out");
     bundle.config().put("hostname", "exec-box");
-    bundle.sh("readlink /proc/self/ns/pid /proc/self/ns/mnt /proc/self/ns/net > /out/init-ns; exec sleep 60").write();
+    bundle.sh("for n in pid mnt net; do readlink /proc/self/ns/$n; done > /out/init-ns; exec sleep 60").write();
     rt = new ContainerRuntime(tmp.resolve("state"));
     id = "x" + ProcessHandle.current().pid() + "-" + System.nanoTime() % 100000;
     rt.create(id, CreateOptions.of(bundle.dir()));
@@ -58,11 +58,13 @@ class ExecTest {
 
   @Test
   void joinsEveryNamespaceAndTheCgroupAndReturnsTheExitStatus() throws Exception {
-    int code = exec("(readlink /proc/self/ns/pid /proc/self/ns/mnt /proc/self/ns/net; hostname; id;"
+    int code = exec("(for n in pid mnt net; do readlink /proc/self/ns/$n; done; hostname; id;"
         + " grep pids /proc/self/cgroup; ls /bin/busybox) > /out/exec 2>&1; exit 5", 0);
     assertEquals(5, code);
     String seen = Files.readString(out.resolve("exec"));
-    assertTrue(seen.startsWith(Files.readString(out.resolve("init-ns"))), seen);
+    String initNs = Files.readString(out.resolve("init-ns"));
+    assertTrue(initNs.startsWith("pid:[") && initNs.contains("mnt:[") && initNs.contains("net:["), initNs);
+    assertTrue(seen.startsWith(initNs), seen);
     assertTrue(seen.contains("exec-box\n"), seen);
     assertTrue(seen.contains("uid=0(root)"), seen);
     assertTrue(seen.contains("/" + id + "\n"), "in the container's pids cgroup: " + seen);
