@@ -520,6 +520,121 @@ public final class Linux {
     check(sys(Nr.UNSHARE, flags, 0, 0), "unshare", "flags 0x" + Long.toHexString(flags));
   }
 
+  // ---- bpf -------------------------------------------------------------------------------------------------------
+
+  private static final int BPF_ATTR_SIZE = 128;
+  private static final int BPF_LOG_SIZE = 256 * 1024;
+  private static final int BPF_OBJ_NAME_LEN = 16;
+
+  /**
+   * bpf(BPF_PROG_LOAD): loads a program of {@code progType} (BPF_PROG_TYPE_*) whose instructions are
+   * {@code insns}, one {@code struct bpf_insn} per long as {@link #bpfInsn} encodes it, and returns its fd.
+   * {@code name} (up to 15 letters, digits, '_' or '.') is what bpftool and /proc/<pid>/fdinfo show. When the
+   * verifier refuses the program, the call is made again with a log buffer and the exception's detail carries the
+   * verifier's log, the only account of what it disliked.
+   */
+  public static Fd bpfProgLoad(int progType, int expectedAttachType, long[] insns, String license, String name)
+      throws ErrnoException {
+    if (name.length() >= BPF_OBJ_NAME_LEN) throw new IllegalArgumentException("name: at most 15 characters");
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
+      if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.')) {
+        throw new IllegalArgumentException("name: only letters, digits, '_' and '.' (got \"" + name + "\")");
+      }
+    }
+    long r = progLoad(progType, expectedAttachType, insns, license, name, null);
+    if (r >= 0) return new Fd((int) r);
+    int errno = (int) -r;
+    // Without a log first, as libbpf does: the verifier works faster without one, and most loads succeed.
+    ByteBuffer log = ByteBuffer.allocateDirect(BPF_LOG_SIZE);
+    long again = progLoad(progType, expectedAttachType, insns, license, name, log);
+    if (again >= 0) return new Fd((int) again);
+    int n = 0;
+    while (n < BPF_LOG_SIZE && log.get(n) != 0) n++;
+    byte[] text = new byte[n];
+    log.get(0, text);
+    String verifier = new String(text, StandardCharsets.UTF_8).strip();
+    throw new ErrnoException(errno, "bpf", "BPF_PROG_LOAD " + name + " (" + insns.length + " instructions"
+        + (verifier.isEmpty() ? ")" : "; verifier log:\n" + verifier + "\n)"));
+  }
+
+  private static long progLoad(int progType, int expectedAttachType, long[] insns, String license, String name,
+      ByteBuffer log) throws ErrnoException {
+    Scratch s = Scratch.get();
+    Scratch.Mem code = s.alloc(8 * Math.max(insns.length, 1));
+    for (int i = 0; i < insns.length; i++) code.putLong(8 * i, insns[i]);
+    long lic = s.cstring(license, "bpf");
+    Scratch.Mem attr = s.alloc(BPF_ATTR_SIZE);
+    attr.putInt(0, progType).putInt(4, insns.length).putLong(8, code.addr).putLong(16, lic);
+    if (log != null) attr.putInt(24, 1).putInt(28, log.capacity()).putLong(32, Native.address(log));
+    for (int i = 0; i < name.length(); i++) attr.put(48 + i, (byte) name.charAt(i));
+    attr.putInt(68, expectedAttachType);
+    long r = sys(Nr.BPF, LinuxConstants.BPF_PROG_LOAD, attr.addr, BPF_ATTR_SIZE, 0, 0, 0);
+    Reference.reachabilityFence(log);
+    return r;
+  }
+
+  /**
+   * One {@code struct bpf_insn} as a long whose little-endian bytes are the struct: opcode, dst_reg in the low and
+   * src_reg in the high nibble, the 16-bit offset, the 32-bit immediate. Both machines berth-sys supports are
+   * little-endian.
+   */
+  public static long bpfInsn(int code, int dst, int src, int off, int imm) {
+    return (code & 0xffL) | (dst & 0xfL) << 8 | (src & 0xfL) << 12 | (off & 0xffffL) << 16 | (imm & 0xffffffffL) << 32;
+  }
+
+  /**
+   * bpf(BPF_PROG_ATTACH): attaches {@code prog} to {@code target} (a cgroup directory's fd) at {@code attachType},
+   * with BPF_F_ALLOW_MULTI and the like in {@code flags}.
+   */
+  public static void bpfProgAttach(Fd target, Fd prog, int attachType, int flags) throws ErrnoException {
+    Scratch.Mem attr = Scratch.get().alloc(BPF_ATTR_SIZE);
+    attr.putInt(0, target.fd()).putInt(4, prog.fd()).putInt(8, attachType).putInt(12, flags);
+    check(sys(Nr.BPF, LinuxConstants.BPF_PROG_ATTACH, attr.addr, BPF_ATTR_SIZE, 0, 0, 0), "bpf",
+        "BPF_PROG_ATTACH of " + prog + " to " + target);
+  }
+
+  /** bpf(BPF_PROG_DETACH): detaches {@code prog}, attached with BPF_F_ALLOW_MULTI, from {@code target}. */
+  public static void bpfProgDetach(Fd target, Fd prog, int attachType) throws ErrnoException {
+    Scratch.Mem attr = Scratch.get().alloc(BPF_ATTR_SIZE);
+    attr.putInt(0, target.fd()).putInt(4, prog.fd()).putInt(8, attachType);
+    check(sys(Nr.BPF, LinuxConstants.BPF_PROG_DETACH, attr.addr, BPF_ATTR_SIZE, 0, 0, 0), "bpf",
+        "BPF_PROG_DETACH of " + prog + " from " + target);
+  }
+
+  /**
+   * bpf(BPF_PROG_QUERY): the ids of the programs attached to {@code target} at {@code attachType}, in the order
+   * they run; with BPF_F_QUERY_EFFECTIVE in {@code queryFlags} also those inherited from ancestors.
+   */
+  public static int[] bpfProgQuery(Fd target, int attachType, int queryFlags) throws ErrnoException {
+    int room = 16;
+    while (true) {
+      Scratch s = Scratch.get();
+      Scratch.Mem ids = s.alloc(4 * room);
+      Scratch.Mem attr = s.alloc(BPF_ATTR_SIZE);
+      attr.putInt(0, target.fd()).putInt(4, attachType).putInt(8, queryFlags).putLong(16, ids.addr).putInt(24, room);
+      long r = sys(Nr.BPF, LinuxConstants.BPF_PROG_QUERY, attr.addr, BPF_ATTR_SIZE, 0, 0, 0);
+      int count = attr.getInt(24);
+      // ENOSPC: more programs than room; prog_cnt says how many there are.
+      if (r == -LinuxConstants.ENOSPC && count > room) {
+        room = count;
+        continue;
+      }
+      check(r, "bpf", "BPF_PROG_QUERY of " + target);
+      int[] out = new int[count];
+      for (int i = 0; i < count; i++) out[i] = ids.getInt(4 * i);
+      return out;
+    }
+  }
+
+  /** bpf(BPF_PROG_GET_FD_BY_ID): an fd for the loaded program {@code id} (ENOENT once it is gone). */
+  public static Fd bpfProgGetFdById(int id) throws ErrnoException {
+    Scratch.Mem attr = Scratch.get().alloc(BPF_ATTR_SIZE);
+    attr.putInt(0, id);
+    long r = sys(Nr.BPF, LinuxConstants.BPF_PROG_GET_FD_BY_ID, attr.addr, BPF_ATTR_SIZE, 0, 0, 0);
+    return new Fd((int) check(r, "bpf", "BPF_PROG_GET_FD_BY_ID " + id));
+  }
+
   // ---- memfd -----------------------------------------------------------------------------------------------------
 
   /** memfd_create(2); MFD_CLOEXEC is always added. {@code name} shows in /proc/self/fd as "memfd:name". */

@@ -8,6 +8,25 @@ package dev.berth.sys;
 public final class LinuxConstants {
   private LinuxConstants() {}
 
+  // bpf(2): commands, the program and attach types of cgroup device control, attach and query flags
+  public static final int BPF_PROG_LOAD = 5;
+  public static final int BPF_PROG_ATTACH = 8;
+  public static final int BPF_PROG_DETACH = 9;
+  public static final int BPF_PROG_GET_FD_BY_ID = 13;
+  public static final int BPF_PROG_QUERY = 16;
+  public static final int BPF_PROG_TYPE_CGROUP_DEVICE = 15;
+  public static final int BPF_CGROUP_DEVICE = 6;
+  public static final int BPF_F_ALLOW_OVERRIDE = 1;
+  public static final int BPF_F_ALLOW_MULTI = 2;
+  public static final int BPF_F_REPLACE = 4;
+  public static final int BPF_F_QUERY_EFFECTIVE = 1;
+  // struct bpf_cgroup_dev_ctx.access_type: the device type in the low 16 bits, the access in the high 16
+  public static final int BPF_DEVCG_DEV_BLOCK = 1;
+  public static final int BPF_DEVCG_DEV_CHAR = 2;
+  public static final int BPF_DEVCG_ACC_MKNOD = 1;
+  public static final int BPF_DEVCG_ACC_READ = 2;
+  public static final int BPF_DEVCG_ACC_WRITE = 4;
+
   // open(2)
   public static final int O_RDONLY = 0;
   public static final int O_WRONLY = 1;

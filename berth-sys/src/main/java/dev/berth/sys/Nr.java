@@ -68,6 +68,7 @@ final class Nr {
   static final int RENAMEAT2 = A ? 276 : 316;
   static final int MEMFD_CREATE = A ? 279 : 319;
   static final int STATX = A ? 291 : 332;
+  static final int BPF = A ? 280 : 321;
   // Numbers from 403 on are shared by every architecture.
   static final int PIDFD_SEND_SIGNAL = 424;
   static final int PIDFD_OPEN = 434;

@@ -146,6 +146,12 @@ class EngineInteropTest {
       run(ctr, List.of("container", "delete", id));
       daemon.destroy();
       daemon.waitFor();
+      // containerd names the cgroups /<namespace>/<id>, as runc would leave them: remove the namespace's parents.
+      try (var hierarchies = Files.list(Path.of("/sys/fs/cgroup"))) {
+        for (Path h : hierarchies.toList()) Files.deleteIfExists(h.resolve("berth-test"));
+      } catch (IOException e) {
+        // a parent that still holds something is not ours to force
+      }
     }
   }
 

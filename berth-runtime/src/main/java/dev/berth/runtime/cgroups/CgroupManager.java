@@ -24,7 +24,7 @@ public interface CgroupManager {
    * Writes the resource limits (null is the same as none). Checks first that every controller the resources
    * need is there and every value is valid, naming the spec field if not, and only then writes; a write the
    * kernel refuses names the file, the value and the errno. Also serves {@code update} on a running container.
-   * Device rules are enforced on cgroup v1 only for now (v2 needs an eBPF program).
+   * Device rules go to the v1 devices controller, or on a unified host to an eBPF device program (see devices/).
    */
   void apply(Resources resources) throws IOException;
 

@@ -1,5 +1,8 @@
 package dev.berth.runtime.cgroups;
 
+import dev.berth.runtime.cgroups.devices.DeviceFilter;
+import dev.berth.runtime.cgroups.devices.DevicePolicy;
+import dev.berth.runtime.cgroups.devices.DeviceProgram;
 import dev.berth.spec.runtime.Resources;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -45,7 +48,19 @@ final class V2CgroupManager implements CgroupManager {
 
   @Override
   public void apply(Resources resources) throws IOException {
-    new V2Resources(io, dir, sysHugepages).apply(resources == null ? Cgroups.noResources() : resources);
+    Resources r = resources == null ? Cgroups.noResources() : resources;
+    // Compiled before the first write, so that an invalid rule fails with nothing changed.
+    DevicePolicy devices = V2Resources.devicePolicy(r.devices());
+    long[] program = DeviceProgram.compile(devices);
+    new V2Resources(io, dir, sysHugepages).apply(r);
+    try {
+      DeviceFilter.install(dir, program);
+    } catch (CgroupException e) {
+      // Without CAP_SYS_ADMIN (rootless, in a user namespace) no program can be attached; one that would allow
+      // everything is not missed, and runc lets that case go too.
+      if (!devices.allowsAll()) throw e;
+      Cgroups.warn("linux.resources.devices: allow-all program not attached: " + e.getMessage());
+    }
   }
 
   @Override

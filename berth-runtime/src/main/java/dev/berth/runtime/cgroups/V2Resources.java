@@ -4,8 +4,11 @@ import static dev.berth.runtime.cgroups.V1Resources.notEmpty;
 import static dev.berth.runtime.cgroups.V1Resources.orEmpty;
 import static dev.berth.runtime.cgroups.V1Resources.set;
 
+import dev.berth.runtime.cgroups.devices.DeviceEmulator;
+import dev.berth.runtime.cgroups.devices.DevicePolicy;
 import dev.berth.spec.runtime.BlockIO;
 import dev.berth.spec.runtime.Cpu;
+import dev.berth.spec.runtime.DeviceRule;
 import dev.berth.spec.runtime.HugepageLimit;
 import dev.berth.spec.runtime.Memory;
 import dev.berth.spec.runtime.Resources;
@@ -37,9 +40,7 @@ final class V2Resources {
     if (r.blockIO() != null) blockIO(r.blockIO());
     if (r.cpu() != null) cpu(r.cpu());
     hugetlb(orEmpty(r.hugepageLimits()));
-    // TODO(devices-ebpf): cgroup v2 has no devices.allow; confinement needs a BPF_PROG_TYPE_CGROUP_DEVICE program
-    // compiled from linux.resources.devices and attached to this directory (runc: libcontainer/cgroups/ebpf). It
-    // belongs to berth-sys (bpf(2)); until then the rules are not enforced on cgroup v2 hosts.
+    // cgroup v2 has no devices.allow: V2CgroupManager attaches a device program compiled by devicePolicy().
     if (r.network() != null && (set(r.network().classID()) || !orEmpty(r.network().priorities()).isEmpty())) {
       Cgroups.warn("linux.resources.network is ignored: cgroup v2 has no net_cls or net_prio controller");
     }
@@ -206,6 +207,26 @@ final class V2Resources {
             + " (is the " + controller + " controller enabled?)", "ENOENT", x);
       }
     }
+  }
+
+  /**
+   * What the device rules add up to, taken in the order {@link V1Resources#deviceRules} writes them on v1 (deny
+   * all, the spec's rules, then the defaults every container gets), so a container may use the same devices on
+   * either cgroup version.
+   */
+  static DevicePolicy devicePolicy(List<DeviceRule> specRules) throws CgroupException {
+    DeviceEmulator e = new DeviceEmulator();
+    e.apply(new DeviceRule(false, "a", null, null, "rwm"), "linux.resources.devices");
+    List<DeviceRule> spec = orEmpty(specRules);
+    for (int i = 0; i < spec.size(); i++) e.apply(spec.get(i), "linux.resources.devices[" + i + "]");
+    for (String d : ResourceValues.defaultDeviceRules()) {
+      // "c 1:3 rwm", "c 136:* rwm"
+      String[] f = d.split(" ");
+      String[] n = f[1].split(":");
+      e.apply(new DeviceRule(true, f[0], n[0].equals("*") ? null : Long.valueOf(n[0]),
+          n[1].equals("*") ? null : Long.valueOf(n[1]), f[2]), "default device rule \"" + d + "\"");
+    }
+    return e.policy();
   }
 
   /** True if the cgroup2 hierarchy holding {@code dir} has {@code controller} at its root. */
