@@ -51,10 +51,17 @@ public final class Exec {
       if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
         p.destroyForcibly();
         p.waitFor();
+        // A detached grandchild (a container) may still hold our pipes: do not wait for their end.
         throw new AssertionError("timed out after " + timeoutSeconds + "s: " + String.join(" ", command)
-            + "\nstdout: " + out.join() + "\nstderr: " + err.join());
+            + "\nstdout: " + out.getNow("<still open>") + "\nstderr: " + err.getNow("<still open>"));
       }
-      return new Result(List.copyOf(command), p.exitValue(), out.join(), err.join());
+      try {
+        return new Result(List.copyOf(command), p.exitValue(), out.get(timeoutSeconds, TimeUnit.SECONDS),
+            err.get(timeoutSeconds, TimeUnit.SECONDS));
+      } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+        throw new AssertionError("the output of " + String.join(" ", command) + " stayed open after it exited"
+            + " (a detached process holds it: redirect its stdio)", e);
+      }
     } catch (IOException e) {
       throw new UncheckedIOException("run " + command, e);
     } catch (InterruptedException e) {
