@@ -73,14 +73,14 @@
 #define NO_OP 0xffffffffu      /* ERROR not tied to an op */
 #define NO_BLOB 0xffffffffu    /* RUN_HOOK with an empty stdin */
 
-enum { MSG_PLAN = 1, MSG_PID, MSG_GO, MSG_HOOKS, MSG_HOOKS_DONE, MSG_READY, MSG_ERROR, MSG_PTY };
+enum { MSG_PLAN = 1, MSG_PID, MSG_GO, MSG_HOOKS, MSG_HOOKS_DONE, MSG_READY, MSG_ERROR, MSG_PTY, MSG_PTY_DONE };
 
 enum {
   OP_SETNS = 1, OP_CLONE, OP_WAIT_GO, OP_SET_ROOT, OP_MOUNT, OP_MKDIRS, OP_MKFILE, OP_MKNOD, OP_SYMLINK, OP_MASK,
   OP_READONLY, OP_REMOUNT, OP_PIVOT_ROOT, OP_SETHOSTNAME, OP_SETDOMAINNAME, OP_WRITE_FILE, OP_SETRLIMIT,
   OP_SYNC_HOOKS, OP_RUN_HOOK, OP_READY, OP_OPEN_FIFO, OP_WAIT_FIFO, OP_RESOLVE_EXEC, OP_CHDIR, OP_SETGROUPS,
   OP_SETRESGID, OP_SETRESUID, OP_KEEPCAPS, OP_CAPS_BOUNDING, OP_CAPSET, OP_AMBIENT, OP_NO_NEW_PRIVS, OP_SECCOMP,
-  OP_UMASK, OP_SETSID, OP_OPEN_PTY, OP_CLOSE_FDS, OP_EXEC, OP_JOIN_KEYRING, OP_COUNT
+  OP_UMASK, OP_SETSID, OP_OPEN_PTY, OP_CLOSE_FDS, OP_EXEC, OP_JOIN_KEYRING, OP_SET_DUMPABLE, OP_UNSHARE, OP_COUNT
 };
 
 /* The names PlanText uses, for errors about a malformed plan. */
@@ -89,7 +89,7 @@ static const char *const op_names[OP_COUNT] = {
   "readonly", "remount", "pivot-root", "sethostname", "setdomainname", "write-file", "setrlimit", "sync-hooks",
   "run-hook", "ready", "open-fifo", "wait-fifo", "resolve-exec", "chdir", "setgroups", "setresgid", "setresuid",
   "keepcaps", "caps-bounding", "capset", "ambient", "no-new-privs", "seccomp", "umask", "setsid", "open-pty",
-  "close-fds", "exec", "join-keyring",
+  "close-fds", "exec", "join-keyring", "set-dumpable", "unshare",
 };
 
 static int sync_fd = -1;
@@ -786,6 +786,10 @@ static void op_open_pty(void) {
   if (s < 0) fail(errno, "open the pty slave", NULL);
   if (send_frame(MSG_PTY, NULL, 0, m) < 0) fail(errno, "send the pty master", NULL);
   close(m);
+  /* Wait until the runtime has the master (and has sized the pty) before the process can start. */
+  uint32_t type;
+  recv_msg(&type, msg_buf, sizeof msg_buf);
+  if (type != MSG_PTY_DONE) unexpected(type, "pty-done");
   for (int i = 0; i < 3; i++) {
     if (dup2(s, i) < 0) fail(errno, "dup the pty slave to stdio", NULL);
   }
@@ -940,6 +944,16 @@ static void run_op(uint32_t code, struct rd *r) {
     uint32_t id = g32(r);
     if (done(r)) return;
     if (syscall(code == OP_SETRESGID ? SYS_setresgid : SYS_setresuid, id, id, id) < 0) fail(errno, NULL, NULL);
+    return;
+  }
+  case OP_SET_DUMPABLE: {
+    uint32_t on = g32(r);
+    if (!done(r) && prctl(PR_SET_DUMPABLE, on ? 1 : 0, 0, 0, 0) < 0) fail(errno, NULL, NULL);
+    return;
+  }
+  case OP_UNSHARE: {
+    uint64_t flags = g64(r);
+    if (!done(r) && unshare((int)flags) < 0) fail(errno, NULL, NULL);
     return;
   }
   case OP_KEEPCAPS: {

@@ -217,6 +217,7 @@ int main(int argc, char **argv) {
     case 8:
       fprintf(transcript, "PTY%s\n", passed >= 0 ? "" : " without fd");
       master = passed;
+      send_frame(sv[0], 9, NULL, 0);
       break;
     default:
       fprintf(transcript, "MESSAGE %u\n", type);

@@ -5,6 +5,7 @@ import dev.berth.cli.flags.UsageException;
 import dev.berth.runtime.ContainerException;
 import dev.berth.runtime.ContainerRuntime;
 import dev.berth.runtime.ExecOptions;
+import dev.berth.runtime.terminal.TerminalProxy;
 import dev.berth.spec.json.SpecException;
 import dev.berth.spec.runtime.Capabilities;
 import dev.berth.spec.runtime.Process;
@@ -47,8 +48,13 @@ final class ExecVerb {
       throw ContainerException.invalid("--cgroup: running in a sub-cgroup is not supported yet");
     }
     if (o.detach()) return rt.exec(id, o, null);
+    // runc's foreground -t without --console-socket: the pty is proxied to our stdio.
+    TerminalProxy proxy = p.terminal() && o.consoleSocket() == null ? RunVerb.stdioProxy() : null;
     try (SignalForwarder forwarder = new SignalForwarder()) {
-      return rt.exec(id, o, forwarder::forwardTo);
+      if (proxy != null) forwarder.onResize(proxy::resize);
+      return rt.exec(id, proxy == null ? o : o.withPty(proxy), forwarder::forwardTo);
+    } finally {
+      if (proxy != null) proxy.close();
     }
   }
 

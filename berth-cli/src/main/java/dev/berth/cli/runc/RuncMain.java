@@ -9,6 +9,7 @@ import dev.berth.cli.flags.TextOutput;
 import dev.berth.cli.flags.UsageException;
 import dev.berth.runtime.ContainerException;
 import dev.berth.runtime.ContainerRuntime;
+import dev.berth.sys.Linux;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -61,7 +62,7 @@ public final class RuncMain {
       if (cmd.globals().getBool("systemd-cgroup")) {
         throw ContainerException.invalid("systemd cgroup driver is not supported yet: drop --systemd-cgroup");
       }
-      ContainerRuntime rt = new ContainerRuntime(Path.of(cmd.globals().getString("root")));
+      ContainerRuntime rt = new ContainerRuntime(root(cmd.globals()), rootless(cmd.globals().getString("rootless")));
       return Verbs.run(rt, cmd, System.out);
     } catch (ContainerException e) {
       log.error(e.getMessage());
@@ -75,6 +76,27 @@ public final class RuncMain {
       if (cmd.globals().getBool("debug")) e.printStackTrace();
       return 1;
     }
+  }
+
+  /**
+   * --root, or runc's default: without root, $XDG_RUNTIME_DIR/berth-runc (the user's own tmpfs), since /run is not
+   * the user's to write.
+   */
+  static Path root(Flags globals) {
+    String root = globals.getString("root");
+    if (globals.isSet("root") || Linux.geteuid() == 0) return Path.of(root);
+    String xdg = System.getenv("XDG_RUNTIME_DIR");
+    return xdg == null || xdg.isEmpty() ? Path.of(root) : Path.of(xdg, "berth-runc");
+  }
+
+  /** --rootless true|false|auto; auto (runc's default) means rootless when not running as root. */
+  static boolean rootless(String value) throws ContainerException {
+    return switch (value) {
+      case "true" -> true;
+      case "false" -> false;
+      case "auto", "" -> Linux.geteuid() != 0;
+      default -> throw ContainerException.invalid("--rootless: want true, false or auto, got " + value);
+    };
   }
 
   private static RuncLog logFor(Flags globals) {

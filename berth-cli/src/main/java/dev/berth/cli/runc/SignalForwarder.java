@@ -1,6 +1,7 @@
 package dev.berth.cli.runc;
 
 import dev.berth.sys.Linux;
+import dev.berth.sys.LinuxConstants;
 import sun.misc.Signal;
 
 /**
@@ -10,6 +11,7 @@ import sun.misc.Signal;
 final class SignalForwarder implements AutoCloseable {
   private static final String[] FORWARDED = {"INT", "TERM", "HUP", "QUIT", "USR1", "USR2", "WINCH", "CONT", "ALRM"};
   private volatile int target;
+  private volatile Runnable onResize;
 
   SignalForwarder() {
     for (String name : FORWARDED) {
@@ -26,7 +28,20 @@ final class SignalForwarder implements AutoCloseable {
     target = pid;
   }
 
+  /**
+   * From now on, SIGWINCH runs {@code resize} instead of being forwarded: with a pty of ours, resizing it is what
+   * tells the process (the kernel signals the pty's foreground process group).
+   */
+  void onResize(Runnable resize) {
+    onResize = resize;
+  }
+
   private void forward(int sig) {
+    Runnable resize = onResize;
+    if (sig == LinuxConstants.SIGWINCH && resize != null) {
+      resize.run();
+      return;
+    }
     int pid = target;
     if (pid <= 0) return;
     try {
@@ -39,5 +54,6 @@ final class SignalForwarder implements AutoCloseable {
   @Override
   public void close() {
     target = 0;
+    onResize = null;
   }
 }

@@ -56,8 +56,11 @@ public final class Creation {
     if (!Files.isDirectory(rootfs)) {
       throw ContainerException.invalid("rootfs (" + rootfs + ") does not exist or is not a directory");
     }
-    if (spec.process().terminal() && o.consoleSocket() == null) {
+    if (spec.process().terminal() && o.consoleSocket() == null && o.pty() == null) {
       throw ContainerException.invalid("cannot allocate tty if runc will detach without setting console socket");
+    }
+    if (o.consoleSocket() != null && o.pty() != null) {
+      throw ContainerException.invalid("console socket and pty handler: give one, not both");
     }
     if (!spec.process().terminal() && o.consoleSocket() != null) {
       throw ContainerException.invalid("cannot use console socket if runc will not detach or allocate tty");
@@ -74,10 +77,8 @@ public final class Creation {
         Files.copy(bundle.resolve("config.json"), dir.config(), StandardCopyOption.REPLACE_EXISTING);
         Linux.mkfifo(dir.fifo().toString(), 0622);
         String cgroupsPath = spec.linux() == null ? null : spec.linux().cgroupsPath();
-        CgroupManager cg = Cgroups.forContainer(cgroupsPath, id);
-        cg.create();
+        CgroupManager cg = cgroups(rt, spec, cgroupsPath, id);
         rb.push(cg::destroy);
-        if (spec.linux() != null && spec.linux().resources() != null) cg.apply(spec.linux().resources());
         Plan plan = PlanCompiler.compile(spec, new PlanCompiler.Context(id, bundle, rootfs, dir.fifo(), o.noPivot(),
             o.noNewKeyring(), o.preserveFds(), cg.paths(), PlanCompiler.HostFacts.probe()));
         Fd console = o.consoleSocket() == null ? null : Linux.connectUnix(o.consoleSocket().toString(),
@@ -108,6 +109,10 @@ public final class Creation {
 
             @Override
             public void pty(Fd master) throws IOException {
+              if (o.pty() != null) {
+                o.pty().master(master, spec.process().consoleSize());
+                return;
+              }
               try (master) {
                 if (console == null) throw new IOException("container sent a terminal but no console socket is set");
                 // runc sends the master's name with it; receivers use the fd.
@@ -129,8 +134,60 @@ public final class Creation {
     } catch (ContainerException e) {
       throw e;
     } catch (IOException e) {
-      throw new ContainerException(Kind.INTERNAL, e.getMessage(), e);
+      if (e instanceof InitProcess.InitFailure && String.valueOf(e.getMessage()).contains("/proc/self/timens_offsets")) {
+        throw new ContainerException(Kind.INVALID_ARGUMENT, "linux.timeOffsets: " + e.getMessage()
+            + " (the kernel refuses an offset that takes a clock below zero or out of its range)", e);
+      }
+      throw new ContainerException(Kind.INTERNAL, e.getMessage() + userNamespaceHint(spec, e), e);
     }
+  }
+
+  /**
+   * The container's cgroups, created and limited. A rootless runtime (runc's {@code --rootless}) usually may not
+   * create cgroups: then, as runc does, a permission error leaves the container without cgroups of its own.
+   */
+  private static CgroupManager cgroups(ContainerRuntime rt, Spec spec, String cgroupsPath, String id)
+      throws IOException {
+    CgroupManager cg = Cgroups.forContainer(cgroupsPath, id);
+    try {
+      cg.create();
+      if (spec.linux() != null && spec.linux().resources() != null) cg.apply(spec.linux().resources());
+      return cg;
+    } catch (IOException e) {
+      if (!rt.rootless() || !isPermissionError(e)) {
+        destroyQuietly(cg);
+        throw e;
+      }
+      destroyQuietly(cg);
+      return Cgroups.load(Map.of());
+    }
+  }
+
+  private static boolean isPermissionError(IOException e) {
+    if (e instanceof java.nio.file.AccessDeniedException) return true;
+    String m = String.valueOf(e.getMessage()) + (e.getCause() == null ? "" : " " + e.getCause().getMessage());
+    return m.contains("EACCES") || m.contains("EPERM") || m.contains("EROFS") || m.contains("Permission denied")
+        || m.contains("Operation not permitted") || m.contains("Read-only file system");
+  }
+
+  private static void destroyQuietly(CgroupManager cg) {
+    try {
+      cg.destroy();
+    } catch (IOException | RuntimeException e) {
+      // nothing was made, or it is not ours to remove
+    }
+  }
+
+  /** Why a path the runtime can reach may be out of reach of the container's root in its own user namespace. */
+  static String userNamespaceHint(Spec spec, IOException e) {
+    if (!(e instanceof InitProcess.InitFailure f) || f.errno() != LinuxConstants.EACCES || spec.linux() == null
+        || spec.linux().uidMappings().isEmpty()) {
+      return "";
+    }
+    long root = spec.linux().uidMappings().get(0).hostID();
+    for (IdMapping m : spec.linux().uidMappings()) if (m.containerID() == 0) root = m.hostID();
+    return " (in its user namespace the container's root is host uid " + root + ": it must be able to reach the"
+        + " rootfs, its parent directories and every bind source; map their owner or use an idmapped mount)";
   }
 
   /**
@@ -193,16 +250,92 @@ public final class Creation {
     return spec;
   }
 
-  /** Writes the uid/gid maps of a new user namespace from outside, as runc's parent does (the child cannot). */
-  static void writeIdMaps(Spec spec, int pid) throws IOException {
+  /**
+   * Writes the uid/gid maps of a new user namespace from outside, as runc's parent does (the child cannot). As root
+   * the maps are written directly and setgroups stays "allow". Without privilege (rootless) the kernel lets a process
+   * map only its own uid and gid, and only once setgroups is "deny"; any other map goes through the setuid helpers
+   * newuidmap/newgidmap (which check /etc/subuid and /etc/subgid), as runc does.
+   */
+  static void writeIdMaps(Spec spec, int pid) throws ContainerException {
     if (spec.linux() == null) return;
     boolean newUserNs = false;
     for (Namespace n : spec.linux().namespaces()) {
       if (n.type().equals("user") && (n.path() == null || n.path().isEmpty())) newUserNs = true;
     }
     if (!newUserNs) return;
-    Files.writeString(Path.of("/proc/" + pid + "/uid_map"), mapText(spec.linux().uidMappings()));
-    Files.writeString(Path.of("/proc/" + pid + "/gid_map"), mapText(spec.linux().gidMappings()));
+    List<IdMapping> uids = spec.linux().uidMappings();
+    List<IdMapping> gids = spec.linux().gidMappings();
+    if (Linux.geteuid() == 0) {
+      writeMap(pid, "uid_map", "linux.uidMappings", uids);
+      writeMap(pid, "gid_map", "linux.gidMappings", gids);
+      return;
+    }
+    if (isOwnId(uids, Linux.geteuid())) writeMap(pid, "uid_map", "linux.uidMappings", uids);
+    else runMapHelper("newuidmap", pid, "linux.uidMappings", uids);
+    if (isOwnId(gids, Linux.getegid())) {
+      writeMap(pid, "setgroups", "linux.gidMappings", null);
+      writeMap(pid, "gid_map", "linux.gidMappings", gids);
+    } else {
+      runMapHelper("newgidmap", pid, "linux.gidMappings", gids);
+    }
+  }
+
+  /** The one map an unprivileged process may write itself: a single id, its own. */
+  static boolean isOwnId(List<IdMapping> maps, int id) {
+    return maps.size() == 1 && maps.get(0).size() == 1 && maps.get(0).hostID() == Integer.toUnsignedLong(id);
+  }
+
+  /** Writes /proc/pid/{file} in one write (the kernel takes a map only whole, and only once); null: "deny" setgroups. */
+  private static void writeMap(int pid, String file, String field, List<IdMapping> maps) throws ContainerException {
+    String path = "/proc/" + pid + "/" + file;
+    String text = maps == null ? "deny" : mapText(maps);
+    try (Fd fd = Linux.open(path, LinuxConstants.O_WRONLY | LinuxConstants.O_CLOEXEC, 0)) {
+      Linux.writeAll(fd, text.getBytes(StandardCharsets.US_ASCII));
+    } catch (ErrnoException e) {
+      String shown = maps == null ? text : maps.size() + " ranges starting " + maps.get(0).containerID() + " "
+          + maps.get(0).hostID() + " " + maps.get(0).size();
+      throw ContainerException.invalid(field + ": write " + path + " (" + shown + "): " + e.errnoName()
+          + mapHint(e.errno()));
+    }
+  }
+
+  private static String mapHint(int errno) {
+    if (errno == LinuxConstants.EPERM) {
+      return " (the ranges must lie within the ids mapped to the caller; without root only the caller's own id)";
+    }
+    if (errno == LinuxConstants.EINVAL) {
+      return " (the kernel refused the map: overlapping ranges, or more than 340 of them)";
+    }
+    return "";
+  }
+
+  /** Runs newuidmap/newgidmap {@code pid containerID hostID size ...}; its stderr becomes the error. */
+  private static void runMapHelper(String helper, int pid, String field, List<IdMapping> maps)
+      throws ContainerException {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(helper);
+    cmd.add(Integer.toString(pid));
+    for (IdMapping m : maps) {
+      cmd.add(Long.toString(m.containerID()));
+      cmd.add(Long.toString(m.hostID()));
+      cmd.add(Long.toString(m.size()));
+    }
+    try {
+      java.lang.Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectInput(
+          ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+      int code = p.waitFor();
+      if (code != 0) {
+        throw ContainerException.invalid(field + ": " + String.join(" ", cmd) + " exited with status " + code
+            + (out.isEmpty() ? "" : ": " + out.replace('\n', ' ')));
+      }
+    } catch (IOException e) {
+      throw ContainerException.invalid(field + ": more than the caller's own id needs " + helper
+          + " (package uidmap): " + e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw ContainerException.invalid(field + ": interrupted while " + helper + " ran");
+    }
   }
 
   private static String mapText(List<IdMapping> maps) {

@@ -52,8 +52,11 @@ public final class Execution {
     Process p = o.process();
     List<String> problems = SpecValidator.validateProcess(p);
     if (!problems.isEmpty()) throw ContainerException.invalid("invalid process: " + String.join("; ", problems));
-    if (p.terminal() && o.consoleSocket() == null) {
+    if (p.terminal() && o.consoleSocket() == null && o.pty() == null) {
       throw ContainerException.invalid("cannot allocate tty if runc will detach without setting console socket");
+    }
+    if (o.consoleSocket() != null && o.pty() != null) {
+      throw ContainerException.invalid("console socket and pty handler: give one, not both");
     }
     if (!p.terminal() && o.consoleSocket() != null) {
       throw ContainerException.invalid("cannot use console socket if runc will not detach or allocate tty");
@@ -83,6 +86,10 @@ public final class Execution {
 
           @Override
           public void pty(Fd master) throws IOException {
+            if (o.pty() != null) {
+              o.pty().master(master, p.consoleSize());
+              return;
+            }
             try (master) {
               Linux.sendmsg(console, ByteBuffer.wrap("/dev/ptmx".getBytes(StandardCharsets.UTF_8)),
                   new int[] {master.fd()});

@@ -50,8 +50,15 @@ public final class PlanCompiler {
    * @param capLastCap the highest capability the kernel knows (/proc/sys/kernel/cap_last_cap)
    * @param hasKcore whether /proc/kcore exists (the /dev/core link points there)
    * @param mountPoints the host's mount points in mount-table order (for the order of cgroup mounts)
+   * @param euid the runtime's effective uid: not 0 when rootless
+   * @param egid the runtime's effective gid
    */
-  public record HostFacts(int capLastCap, boolean hasKcore, List<String> mountPoints) {
+  public record HostFacts(int capLastCap, boolean hasKcore, List<String> mountPoints, int euid, int egid) {
+    /** The facts of a host where the runtime runs as root. */
+    public HostFacts(int capLastCap, boolean hasKcore, List<String> mountPoints) {
+      this(capLastCap, hasKcore, mountPoints, 0, 0);
+    }
+
     /** The facts of this host. */
     public static HostFacts probe() {
       List<String> points = new ArrayList<>();
@@ -64,16 +71,16 @@ public final class PlanCompiler {
         // no mount order: cgroup mounts sort by name
       }
       return new HostFacts(CapabilityNames.lastCap(), Files.exists(Path.of("/proc/kcore"), LinkOption.NOFOLLOW_LINKS),
-          points);
+          points, dev.berth.sys.Linux.geteuid(), dev.berth.sys.Linux.getegid());
     }
   }
 
   static final Map<String, Long> CLONE_FLAGS = Map.of(
       "pid", CLONE_NEWPID, "network", CLONE_NEWNET, "mount", CLONE_NEWNS, "ipc", CLONE_NEWIPC,
-      "uts", CLONE_NEWUTS, "user", CLONE_NEWUSER, "cgroup", CLONE_NEWCGROUP);
+      "uts", CLONE_NEWUTS, "user", CLONE_NEWUSER, "cgroup", CLONE_NEWCGROUP, "time", CLONE_NEWTIME);
 
   /** The order in which existing namespaces are joined: user first, so the others are owned by it; mount last. */
-  static final List<String> JOIN_ORDER = List.of("user", "ipc", "uts", "network", "pid", "cgroup", "mount");
+  static final List<String> JOIN_ORDER = List.of("user", "ipc", "uts", "network", "pid", "cgroup", "time", "mount");
 
   /** The devices every container gets (runtime-spec "Default Devices"). */
   static final List<Device> DEFAULT_DEVICES = List.of(
@@ -107,6 +114,7 @@ public final class PlanCompiler {
     PlanCompiler c = new PlanCompiler(spec, ctx);
     c.namespaces();
     c.ops.add(new Op.WaitGo());
+    if (c.newNs("user")) c.becomeNamespaceRoot();
     if (c.newNs("mount") || c.joinsNs("mount")) c.rootfs();
     else throw ContainerException.invalid("linux.namespaces: a mount namespace is required");
     c.hostIdentity();
@@ -120,7 +128,8 @@ public final class PlanCompiler {
 
   /** The names of the namespace files under /proc/<pid>/ns, by runtime-spec type. */
   static final Map<String, String> PROC_NS = Map.of(
-      "pid", "pid", "network", "net", "mount", "mnt", "ipc", "ipc", "uts", "uts", "user", "user", "cgroup", "cgroup");
+      "pid", "pid", "network", "net", "mount", "mnt", "ipc", "ipc", "uts", "uts", "user", "user", "cgroup", "cgroup",
+      "time", "time");
 
   /**
    * The plan of {@code exec}: join every namespace of the running container through its init's /proc entries (user
@@ -141,11 +150,11 @@ public final class PlanCompiler {
     try {
       c.rlimits();
       c.seccomp = seccomp(c.linux);
+      c.session();
+      c.privileges();
     } catch (ContainerException e) {
       throw new IllegalArgumentException(e.getMessage(), e);
     }
-    c.session();
-    c.privileges();
     List<String> env = c.environment();
     c.ops.add(new Op.ResolveExec(candidates(c.process.args().get(0), env)));
     c.ops.add(new Op.Exec(c.process.args(), env));
@@ -171,14 +180,53 @@ public final class PlanCompiler {
       }
       ops.add(new Op.Setns(CLONE_FLAGS.get(type).intValue(), path));
     }
+    if (newNs("time")) timeNamespace();
     long flags = 0;
     for (var e : namespaces.entrySet()) {
-      if (!newNs(e.getKey())) continue;
+      if (!newNs(e.getKey()) || e.getKey().equals("time")) continue;
       Long f = CLONE_FLAGS.get(e.getKey());
       if (f == null) throw ContainerException.invalid("linux.namespaces: " + e.getKey() + " namespace is not supported yet");
       flags |= f;
     }
     ops.add(new Op.Clone(flags));
+    // Without root the runtime can write the clone's maps only while the clone is dumpable (its /proc files are then
+    // the caller's); becomeNamespaceRoot turns it back off.
+    if (rootlessMaps()) ops.add(new Op.SetDumpable(true));
+  }
+
+  private boolean rootlessMaps() {
+    return newNs("user") && ctx.host().euid() != 0;
+  }
+
+  /**
+   * A time namespace takes its offsets only before a process is in it, and clone3's CLONE_NEWTIME would give the
+   * offsets no window; so berth-init unshares it (it applies to berth-init's children only), writes its own
+   * /proc/self/timens_offsets, then clones the container process into it.
+   */
+  private void timeNamespace() {
+    ops.add(new Op.Unshare(CLONE_NEWTIME));
+    if (linux.timeOffsets().isEmpty()) return;
+    StringBuilder text = new StringBuilder();
+    for (var e : new TreeMap<>(linux.timeOffsets()).entrySet()) {
+      text.append(e.getKey()).append(' ').append(e.getValue().secs()).append(' ').append(e.getValue().nanosecs())
+          .append('\n');
+    }
+    ops.add(new Op.WriteFile("/proc/self/timens_offsets", text.toString()));
+  }
+
+  /**
+   * In a new user namespace the child starts as the unmapped host root; once Java has written the maps it becomes root
+   * of its namespace (as runc's init does), so the files it creates on filesystems mounted inside (the /dev tmpfs)
+   * have an owner there. The exec fifo is opened first: the state directory is the host root's, and after the switch
+   * the child acts on host files as the mapped root. From here on the rootfs, its parent directories and bind sources
+   * must be reachable by the mapped root (runc does not chown the rootfs either: the caller maps its owner or uses an
+   * idmapped mount).
+   */
+  private void becomeNamespaceRoot() {
+    if (rootlessMaps()) ops.add(new Op.SetDumpable(false));
+    ops.add(new Op.OpenFifo(ctx.fifo().toString()));
+    ops.add(new Op.Setresgid(0));
+    ops.add(new Op.Setresuid(0));
   }
 
   // ---- root filesystem ----
@@ -197,7 +245,7 @@ public final class PlanCompiler {
     }
     if (!devBound) devices();
     hooksBeforePivot();
-    ops.add(new Op.OpenFifo(ctx.fifo().toString()));
+    if (!newNs("user")) ops.add(new Op.OpenFifo(ctx.fifo().toString()));
     ops.add(new Op.PivotRoot(ctx.noPivot()));
     if (linux != null) {
       // Sysctls first: /proc/sys is one of the read-only paths.
@@ -268,6 +316,12 @@ public final class PlanCompiler {
       String dir = rel.contains("/") ? rel.substring(0, rel.indexOf('/')) : rel;
       if (dir.equals("unified")) continue; // runc leaves the hybrid cgroup2 tree out of v1 containers
       byDir.put(dir, path);
+    }
+    if (ctx.cgroupPaths().isEmpty()) {
+      // Rootless, without cgroups of its own: the host's tree read-only, as a cgroup mount needs privilege.
+      ops.add(new Op.Mount(false, true, "/sys/fs/cgroup", dest, "", MS_BIND | MS_REC, ""));
+      ops.add(new Op.Remount(true, dest, MS_BIND | MS_REMOUNT | MS_RDONLY | o.flags()));
+      return;
     }
     if (byDir.isEmpty()) {
       // Unified host: the container's cgroup namespace (or its own directory) under one cgroup2 mount.
@@ -387,7 +441,7 @@ public final class PlanCompiler {
     return p == null ? null : new Op.Seccomp(p.flags(), p.bpf());
   }
 
-  private void privileges() {
+  private void privileges() throws ContainerException {
     ops.add(new Op.CloseFds(3 + ctx.preserveFds()));
     // As runc: without no_new_privs loading a filter needs CAP_SYS_ADMIN, so before the capabilities go; with it, as
     // late as create allows (a failure still reaches create), so the fewest of our own syscalls run filtered.
@@ -398,8 +452,13 @@ public final class PlanCompiler {
     ops.add(new Op.Keepcaps(true));
     var user = process.user();
     List<Integer> groups = user.additionalGids();
-    // We write gid_map as root before the child runs, so setgroups stays allowed in a new user namespace too.
-    ops.add(new Op.Setgroups(groups));
+    // Root writes gid_map before the child runs, so setgroups stays allowed in a new user namespace; a rootless
+    // runtime that maps only its own gid must deny setgroups first (user_namespaces(7)): then leave groups alone.
+    if (!setgroupsDenied()) ops.add(new Op.Setgroups(groups));
+    else if (!groups.isEmpty()) {
+      throw ContainerException.invalid("process.user.additionalGids: cannot be set without root when"
+          + " linux.gidMappings maps only the caller's own gid (setgroups is denied); map more through newgidmap");
+    }
     ops.add(new Op.Setresgid(user.gid()));
     ops.add(new Op.Setresuid(user.uid()));
     ops.add(new Op.Keepcaps(false));
@@ -417,6 +476,12 @@ public final class PlanCompiler {
     ops.add(new Op.Umask(user.umask() == null ? 0022 : user.umask()));
     if (process.noNewPrivileges()) ops.add(new Op.NoNewPrivs());
     if (seccomp != null && process.noNewPrivileges()) ops.add(seccomp);
+  }
+
+  /** Whether the runtime writes gid_map itself without privilege, which needs setgroups denied. */
+  private boolean setgroupsDenied() {
+    return (newNs("user") || joinsNs("user")) && ctx.host().euid() != 0 && linux != null
+        && Creation.isOwnId(linux.gidMappings(), ctx.host().egid());
   }
 
   private void exec() {

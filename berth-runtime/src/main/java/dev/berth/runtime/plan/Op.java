@@ -58,7 +58,43 @@ public sealed interface Op {
     }
   }
 
+  /**
+   * unshare(2) in berth-init before CLONE. For CLONE_NEWTIME the new time namespace is for berth-init's children
+   * only, so its offsets can be written (/proc/self/timens_offsets) before the container process is born into it.
+   */
+  record Unshare(long flags) implements Op {
+    public int opcode() {
+      return Opcode.UNSHARE;
+    }
+
+    public String describe() {
+      return "unshare new " + Flags.namespaces(flags) + " namespaces";
+    }
+
+    public void encode(WireWriter out) {
+      out.u64(flags);
+    }
+  }
+
   // ---- the container process ----
+
+  /**
+   * PR_SET_DUMPABLE. berth-init is not dumpable, so its clone's /proc files belong to the host's root; a rootless
+   * runtime must be able to write the clone's uid_map, so the clone is dumpable only until the maps are written.
+   */
+  record SetDumpable(boolean on) implements Op {
+    public int opcode() {
+      return Opcode.SET_DUMPABLE;
+    }
+
+    public String describe() {
+      return on ? "make the process dumpable" : "make the process non-dumpable";
+    }
+
+    public void encode(WireWriter out) {
+      out.bool(on);
+    }
+  }
 
   /** Waits until the runtime has set up the process from outside (id maps, cgroups) and sent GO. */
   record WaitGo() implements Op {

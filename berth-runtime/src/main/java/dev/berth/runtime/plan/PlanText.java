@@ -59,6 +59,8 @@ public final class PlanText {
       case Op.Setresgid o -> u(o.gid());
       case Op.Setresuid o -> u(o.uid());
       case Op.Keepcaps o -> o.on() ? "on" : "off";
+      case Op.SetDumpable o -> o.on() ? "on" : "off";
+      case Op.Unshare o -> "flags=" + Flags.cloneFlags(o.flags());
       case Op.CapsBounding o -> "keep=" + hex(o.keepMask()) + " last=" + o.lastCap();
       case Op.Capset o -> "effective=" + hex(o.effective()) + " permitted=" + hex(o.permitted()) + " inheritable="
           + hex(o.inheritable());

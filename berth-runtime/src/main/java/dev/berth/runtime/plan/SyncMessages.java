@@ -13,13 +13,14 @@ import java.util.List;
  * socket through berth-sys (the PTY message's fd travels beside the frame, as SCM_RIGHTS).
  */
 public final class SyncMessages {
-  public static final int PLAN = 1, PID = 2, GO = 3, HOOKS = 4, HOOKS_DONE = 5, READY = 6, ERROR = 7, PTY = 8;
+  public static final int PLAN = 1, PID = 2, GO = 3, HOOKS = 4, HOOKS_DONE = 5, READY = 6, ERROR = 7, PTY = 8,
+      PTY_DONE = 9;
   /** Bytes of a frame header. */
   public static final int HEADER = 8;
   /** The largest payload either side accepts. */
   public static final int MAX_PAYLOAD = Plan.MAX_BYTES;
 
-  private static final String[] NAMES = {null, "plan", "pid", "go", "hooks", "hooks-done", "ready", "error", "pty"};
+  private static final String[] NAMES = {null, "plan", "pid", "go", "hooks", "hooks-done", "ready", "error", "pty", "pty-done"};
 
   private SyncMessages() {}
 

@@ -125,6 +125,7 @@ public final class InitProcess implements AutoCloseable {
         case SyncMessages.PTY -> {
           if (lastFds.length != 1) throw new IOException("container init sent a terminal without its fd");
           listener.pty(new Fd(lastFds[0]));
+          send(SyncMessages.PTY_DONE, new byte[0]);
         }
         case SyncMessages.READY -> {
           return;
@@ -144,6 +145,7 @@ public final class InitProcess implements AutoCloseable {
       if (m == null) return;
       if (m.type() == SyncMessages.PTY && lastFds.length == 1) {
         listener.pty(new Fd(lastFds[0]));
+        send(SyncMessages.PTY_DONE, new byte[0]);
         continue;
       }
       throw unexpected(m, "exec");

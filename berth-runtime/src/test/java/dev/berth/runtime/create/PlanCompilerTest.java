@@ -57,6 +57,44 @@ class PlanCompilerTest {
   }
 
   @Test
+  void runcRootlessSpecCompilesToTheGoldenPlan() throws Exception {
+    // A new user namespace: the fifo is opened as the host's root, then the child becomes root of its namespace.
+    Plan plan = PlanCompiler.compile(DefaultSpecs.rootless(), ctx(Path.of("/b")));
+    String text = PlanText.render(plan);
+    if (Boolean.getBoolean("update.golden")) {
+      Files.writeString(Path.of("src/test/resources/plans/runc-rootless.plan"), text);
+    }
+    assertEquals(golden("runc-rootless.plan"), text);
+    assertTrue(text.contains("1 wait-go\n2 open-fifo /run/berth-runc/c1/exec.fifo\n3 setresgid 0\n4 setresuid 0\n"), text);
+  }
+
+  @Test
+  void aTimeNamespaceIsUnsharedAndItsOffsetsWrittenBeforeTheClone() throws Exception {
+    Plan plan = PlanCompiler.compile(spec("""
+        {"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "process": {"args": ["sh"], "cwd": "/"},
+         "linux": {"namespaces": [{"type": "mount"}, {"type": "time"}],
+                   "timeOffsets": {"monotonic": {"secs": 5, "nanosecs": 7}, "boottime": {"secs": -3}}}}"""), ctx(tmp));
+    String text = PlanText.render(plan);
+    assertTrue(text.startsWith("0 unshare flags=CLONE_NEWTIME\n"
+        + "1 write-file /proc/self/timens_offsets content=\"boottime -3 0\\nmonotonic 5 7\\n\"\n"
+        + "2 clone flags=CLONE_NEWNS\n"), text);
+  }
+
+  @Test
+  void aRootlessPlanIsDumpableOnlyUntilTheMapsAreWrittenAndLeavesGroupsAlone() throws Exception {
+    PlanCompiler.HostFacts rootless = new PlanCompiler.HostFacts(40, false, List.of("/"), 1000, 1000);
+    Plan plan = PlanCompiler.compile(DefaultSpecs.rootless(1000, 1000), new PlanCompiler.Context("c1", tmp,
+        tmp.resolve("rootfs"), Path.of("/f"), false, false, 0, Map.of(), rootless));
+    String text = PlanText.render(plan);
+    assertTrue(text.contains("CLONE_NEWUSER|CLONE_NEWPID\n1 set-dumpable on\n2 wait-go\n3 set-dumpable off\n"
+        + "4 open-fifo /f\n5 setresgid 0\n6 setresuid 0\n"), text);
+    assertTrue(!text.contains("setgroups"), text);
+    // Without cgroups of its own, /sys/fs/cgroup is the host's, read-only.
+    assertTrue(text.contains("mount source=/sys/fs/cgroup target-in-root=/sys/fs/cgroup fstype=\"\" flags=MS_BIND|MS_REC"),
+        text);
+  }
+
+  @Test
   void hostnameNeedsAUtsNamespace() {
     ContainerException e = assertThrows(ContainerException.class, () -> PlanCompiler.compile(spec("""
         {"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "hostname": "h",

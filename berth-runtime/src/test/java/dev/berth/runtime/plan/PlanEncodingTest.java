@@ -114,11 +114,12 @@ class PlanEncodingTest {
         Map.entry(Opcode.AMBIENT, "u64"), Map.entry(Opcode.NO_NEW_PRIVS, ""), Map.entry(Opcode.SECCOMP, "filter"),
         Map.entry(Opcode.UMASK, "u32"), Map.entry(Opcode.SETSID, ""), Map.entry(Opcode.OPEN_PTY, ""),
         Map.entry(Opcode.CLOSE_FDS, "u32"), Map.entry(Opcode.EXEC, "strs strs"),
-        Map.entry(Opcode.JOIN_KEYRING, "str"));
+        Map.entry(Opcode.JOIN_KEYRING, "str"), Map.entry(Opcode.SET_DUMPABLE, "u32"),
+        Map.entry(Opcode.UNSHARE, "u64"));
     List<Op> ops = allOps();
     TreeSet<Integer> covered = new TreeSet<>();
     for (Op op : ops) covered.add(op.opcode());
-    assertEquals(39, covered.size(), "one example of every opcode");
+    assertEquals(41, covered.size(), "one example of every opcode");
     assertEquals(fields.keySet(), covered);
 
     ByteBuffer b = ByteBuffer.wrap(new Plan(ops).encode()).order(ByteOrder.LITTLE_ENDIAN);
@@ -204,6 +205,8 @@ class PlanEncodingTest {
     ops.add(new Op.OpenPty());
     ops.add(new Op.CloseFds(3));
     ops.add(new Op.JoinKeyring("_ses.c1"));
+    ops.add(new Op.SetDumpable(true));
+    ops.add(new Op.Unshare(0x80));
     ops.add(new Op.Exec(List.of("sh"), List.of("PATH=/bin")));
     return ops;
   }

@@ -1,0 +1,148 @@
+package dev.berth.cli.runc;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.berth.testkit.Bundle;
+import dev.berth.testkit.Exec;
+import dev.berth.testkit.RequiresCommand;
+import dev.berth.testkit.RequiresRoot;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Foreground {@code run} and {@code exec -t} of a process with a terminal and no {@code --console-socket}, as a user
+ * types them: berth-runc runs inside a real pty (python3's pty module) of 33 rows and 111 columns, proxies the
+ * container's pty to it, and leaves the caller's terminal settings as they were.
+ */
+@RequiresRoot
+@RequiresCommand("python3")
+class TerminalCliTest {
+  /**
+   * Runs {@code sh -c argv[1]} in a new pty of 33x111, answering each expected text (argv[2], 4, ...) with the
+   * input after it (argv[3], 5, ...; backslash escapes allowed); prints everything the pty showed and exits with the
+   * command's status.
+   */
+  private static final String DRIVER = """
+      import os, pty, sys, fcntl, termios, struct, time, select
+      steps = [s.encode().decode('unicode_escape').encode() for s in sys.argv[2:]]
+      pid, fd = pty.fork()
+      if pid == 0:
+          fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack('HHHH', 33, 111, 0, 0))
+          os.execvp('sh', ['sh', '-c', sys.argv[1]])
+      out, i, deadline = b'', 0, time.time() + 40
+      while time.time() < deadline:
+          if i + 1 < len(steps) and steps[i] in out:
+              os.write(fd, steps[i + 1])
+              i += 2
+          r, _, _ = select.select([fd], [], [], 0.1)
+          if r:
+              try:
+                  b = os.read(fd, 4096)
+              except OSError:
+                  break
+              if not b:
+                  break
+              out += b
+      else:
+          os.kill(pid, 9)
+      _, st = os.waitpid(pid, 0)
+      sys.stdout.write(out.decode('utf-8', 'replace'))
+      sys.exit(os.waitstatus_to_exitcode(st))
+      """;
+
+  @TempDir Path tmp;
+  String berth;
+  Path root;
+  Path driver;
+  Bundle bundle;
+  String id;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    // berth.runc.launcher: a launcher other than the repository's bin/berth-runc (e.g. a copy of a fresh build).
+    berth = System.getProperty("berth.runc.launcher", "");
+    if (berth.isEmpty()) berth = BerthRunc.launcher().toString();
+    root = tmp.resolve("state");
+    bundle = Bundle.busybox(tmp.resolve("bundle"));
+    bundle.process().put("terminal", true);
+    driver = Files.writeString(tmp.resolve("driver.py"), DRIVER);
+    id = "tty" + ProcessHandle.current().pid();
+  }
+
+  @AfterEach
+  void tearDown() {
+    BerthRunc.run(berth, bundle.dir(), "--root", root.toString(), "delete", "--force", id);
+  }
+
+  /** {@code berth-runc --root <root> <args>} as a shell command line. */
+  private String berthCommand(String args) {
+    return "'" + berth + "' --root '" + root + "' " + args;
+  }
+
+  /** Runs {@code script} in a 33x111 pty with the expect/send {@code steps}. */
+  private Exec.Result inPty(String script, String... steps) {
+    List<String> cmd = new ArrayList<>(List.of("python3", driver.toString(), script));
+    cmd.addAll(List.of(steps));
+    return Exec.run(cmd, bundle.dir(), Map.of(), null, 60);
+  }
+
+  /** The outer terminal's settings before and after {@code command}, which must be the same. */
+  private Exec.Result keepingTerminalSettings(String command, String... steps) throws Exception {
+    Path before = tmp.resolve("stty.before");
+    Path after = tmp.resolve("stty.after");
+    Exec.Result r = inPty("stty -g >" + before + "; " + command + "; code=$?; stty -g >" + after + "; exit $code",
+        steps);
+    assertEquals(Files.readString(before), Files.readString(after), "the caller's terminal settings after " + command);
+    return r;
+  }
+
+  @Test
+  void runProxiesThePtyWithTheCallersSizeAndReturnsTheStatus() throws Exception {
+    bundle.sh("tty; stty size; echo done; exit 7").write();
+    Exec.Result r = keepingTerminalSettings(berthCommand("run " + id));
+    assertEquals(7, r.exitCode(), r.toString());
+    assertTrue(r.stdout().matches("(?s)/dev/pts/\\d+\r\n33 111\r\ndone\r\n"), r.stdout());
+  }
+
+  @Test
+  void typingReachesTheContainersShell() throws Exception {
+    bundle.args("sh").write();
+    Exec.Result r = keepingTerminalSettings(berthCommand("run " + id),
+        "# ", "echo typed-$((2+3))\\n", "\r\ntyped-5\r\n", "exit 5\\n");
+    assertEquals(5, r.exitCode(), r.toString());
+    assertTrue(r.stdout().contains("\r\ntyped-5\r\n"), r.stdout());
+  }
+
+  @Test
+  void execTProxiesThePtyOfTheNewProcess() throws Exception {
+    bundle.process().put("terminal", false);
+    bundle.args("sleep", "60").write();
+    // The detached container keeps the stdio it was given: not the pipes Exec reads to their end.
+    Exec.Result d = Exec.run("sh", "-c", berthCommand("run -d --bundle " + bundle.dir() + " " + id) + " </dev/null >/dev/null 2>&1");
+    assertEquals(0, d.exitCode(), d.toString());
+    Exec.Result r = keepingTerminalSettings(berthCommand("exec -t " + id + " sh -c 'tty; stty size; exit 3'"));
+    assertEquals(3, r.exitCode(), r.toString());
+    assertTrue(r.stdout().matches("(?s)/dev/pts/\\d+\r\n33 111\r\n"), r.stdout());
+    r = keepingTerminalSettings(berthCommand("exec -t " + id + " sh"),
+        "# ", "echo typed-$((2+3))\\n", "\r\ntyped-5\r\n", "exit 6\\n");
+    assertEquals(6, r.exitCode(), r.toString());
+    assertTrue(r.stdout().contains("\r\ntyped-5\r\n"), r.stdout());
+  }
+
+  @Test
+  void detachWithATerminalStillNeedsAConsoleSocket() {
+    bundle.write();
+    Exec.Result r = BerthRunc.run(berth, bundle.dir(), "--root", root.toString(), "run", "-d", id);
+    assertEquals(1, r.exitCode(), r.toString());
+    assertTrue(r.stderr().contains("cannot allocate tty if runc will detach without setting console socket"),
+        r.stderr());
+  }
+}

@@ -1,0 +1,173 @@
+package dev.berth.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.berth.testkit.Bundle;
+import dev.berth.testkit.RequiresRoot;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Containers in a new user namespace, created by root: container root is host uid {@value #HOST} (the rootfs is
+ * chowned to it, as an image unpacked for a user namespace would be), and everything the default spec mounts still works.
+ */
+@RequiresRoot
+class UserNamespaceTest {
+  static final int HOST = 200000;
+  static final int SIZE = 65536;
+
+  @TempDir Path tmp;
+  Path out;
+  Bundle bundle;
+  ContainerRuntime rt;
+  String id;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    // The mapped root must reach the rootfs and the bind source: JUnit's temp dir is 0700.
+    Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
+    out = Files.createDirectories(tmp.resolve("out"));
+    bundle = Bundle.busybox(tmp.resolve("bundle")).bind(out, "/out");
+    chown(HOST, tmp.resolve("bundle/rootfs"), out);
+    bundle.namespace("user", null);
+    userMappings(HOST, SIZE);
+    rt = new ContainerRuntime(tmp.resolve("state"));
+    id = "u" + ProcessHandle.current().pid() + "-" + System.nanoTime() % 100000;
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    rt.delete(id, true);
+  }
+
+  private void userMappings(long host, long size) {
+    bundle.linux().put("uidMappings", Bundle.list(Bundle.map("containerID", 0, "hostID", host, "size", size)));
+    bundle.linux().put("gidMappings", Bundle.list(Bundle.map("containerID", 0, "hostID", host, "size", size)));
+  }
+
+  static void chown(int id, Path... paths) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of("chown", "-R", id + ":" + id));
+    for (Path p : paths) cmd.add(p.toString());
+    assertEquals(0, new ProcessBuilder(cmd).inheritIO().start().waitFor());
+  }
+
+  private String probe(String script) throws Exception {
+    bundle.sh("(" + script + ") >/out/probe 2>&1").write();
+    int code = rt.run(id, CreateOptions.of(bundle.dir()), false, false, null);
+    String probe = Files.readString(out.resolve("probe"));
+    assertEquals(0, code, probe);
+    return probe;
+  }
+
+  @Test
+  void rootInsideIsTheMappedHostUid() throws Exception {
+    String probe = probe("id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map | tr -s ' '; touch /out/made");
+    assertEquals("0\n0\n 0 " + HOST + " " + SIZE + "\n 0 " + HOST + " " + SIZE + "\n", probe);
+    assertEquals(HOST, (int) Files.getAttribute(out.resolve("made"), "unix:uid"));
+    assertEquals(HOST, (int) Files.getAttribute(out.resolve("made"), "unix:gid"));
+  }
+
+  @Test
+  void theDefaultMountsAndDevicesWork() throws Exception {
+    String probe = probe("for m in /proc /dev /dev/pts /dev/shm /dev/mqueue /sys /sys/fs/cgroup; do"
+        + " grep -q \" $m \" /proc/mounts && echo $m; done;"
+        + " echo x > /dev/null && head -c 3 /dev/zero | wc -c; ls /sys/fs/cgroup/memory/memory.limit_in_bytes;"
+        + " touch /dev/shm/a && stat -c %u /dev/shm/a; ps -o pid,comm | grep -c sh; hostname");
+    assertEquals("/proc\n/dev\n/dev/pts\n/dev/shm\n/dev/mqueue\n/sys\n/sys/fs/cgroup\n3\n"
+        + "/sys/fs/cgroup/memory/memory.limit_in_bytes\n0\n1\nrunc\n", probe);
+  }
+
+  @Test
+  void withoutANetworkNamespaceSysIsTheHostsBound() throws Exception {
+    bundle.withoutNamespace("network");
+    String probe = probe("test -d /sys/kernel && echo sys; grep ' /sys ' /proc/mounts | cut -d' ' -f3");
+    assertEquals("sys\nsysfs\n", probe);
+  }
+
+  @Test
+  void aNonRootUserIsMappedToo() throws Exception {
+    bundle.process().put("user", Bundle.map("uid", 1000, "gid", 1000, "additionalGids", Bundle.list(5)));
+    Files.setPosixFilePermissions(out, PosixFilePermissions.fromString("rwxrwxrwx"));
+    String probe = probe("id -u; id -g; id -G; touch /out/by-user");
+    assertEquals("1000\n1000\n1000 5\n", probe);
+    assertEquals(HOST + 1000, (int) Files.getAttribute(out.resolve("by-user"), "unix:uid"));
+  }
+
+  @Test
+  void execJoinsTheUserNamespace() throws Exception {
+    bundle.args("sleep", "60").write();
+    rt.create(id, CreateOptions.of(bundle.dir()));
+    int pid = rt.state(id).pid();
+    String userns = Files.readSymbolicLink(Path.of("/proc/" + pid + "/ns/user")).toString();
+    assertFalse(userns.equals(Files.readSymbolicLink(Path.of("/proc/self/ns/user")).toString()));
+    rt.start(id);
+    dev.berth.spec.runtime.Process base = rt.configuredProcess(id);
+    var p = new dev.berth.spec.runtime.Process(false, null, new dev.berth.spec.runtime.User(0, 0, null, List.of(), ""),
+        List.of("sh", "-c", "(id -u; readlink /proc/self/ns/user) > /out/exec"), "", base.env(), "/",
+        base.capabilities(), base.rlimits(), base.noNewPrivileges(), "", null, "");
+    assertEquals(0, rt.exec(id, new ExecOptions(p, null, null, 0, false, false), null));
+    assertEquals("0\n" + userns + "\n", Files.readString(out.resolve("exec")));
+  }
+
+  @Test
+  void aRootfsTheMappedRootCannotReachFailsNamingIt() throws Exception {
+    Path hidden = Files.createDirectories(tmp.resolve("hidden"));
+    Bundle b = Bundle.busybox(hidden.resolve("bundle"));
+    b.namespace("user", null);
+    b.linux().putAll(Map.of(
+        "uidMappings", Bundle.list(Bundle.map("containerID", 0, "hostID", HOST, "size", SIZE)),
+        "gidMappings", Bundle.list(Bundle.map("containerID", 0, "hostID", HOST, "size", SIZE))));
+    b.sh("true").write();
+    Files.setPosixFilePermissions(hidden, PosixFilePermissions.fromString("rwx------"));
+    ContainerException e = assertThrows(ContainerException.class, () -> rt.create(id, CreateOptions.of(b.dir())));
+    assertTrue(e.getMessage().contains("EACCES") && e.getMessage().contains(hidden.toString()), e.getMessage());
+    assertNothingLeft();
+  }
+
+  @Test
+  void mappingsTheKernelRefusesFailNamingTheField() throws Exception {
+    // 341 extents: valid by the spec, over the kernel's limit of 340 lines.
+    List<Object> many = new ArrayList<>();
+    for (int i = 0; i < 341; i++) many.add(Bundle.map("containerID", i, "hostID", HOST + i, "size", 1));
+    bundle.linux().put("uidMappings", many);
+    bundle.sh("true").write();
+    ContainerException e = assertThrows(ContainerException.class, () -> rt.create(id, CreateOptions.of(bundle.dir())));
+    assertTrue(e.getMessage().startsWith("linux.uidMappings: write /proc/"), e.getMessage());
+    assertTrue(e.getMessage().contains("EINVAL"), e.getMessage());
+    assertNothingLeft();
+  }
+
+  @Test
+  void overlappingOrMissingMappingsAreRefusedBeforeAnythingRuns() throws Exception {
+    bundle.linux().put("uidMappings", Bundle.list(Bundle.map("containerID", 0, "hostID", HOST, "size", 10),
+        Bundle.map("containerID", 5, "hostID", HOST + 100, "size", 10)));
+    bundle.linux().remove("gidMappings");
+    bundle.sh("true").write();
+    ContainerException e = assertThrows(ContainerException.class, () -> rt.create(id, CreateOptions.of(bundle.dir())));
+    assertTrue(e.getMessage().contains("linux.uidMappings[1]: container ids"), e.getMessage());
+    assertTrue(e.getMessage().contains("linux.gidMappings: required when a user namespace is created"), e.getMessage());
+    assertNothingLeft();
+  }
+
+  private void assertNothingLeft() throws Exception {
+    assertFalse(Files.exists(rt.root().resolve(id)), "state directory left behind");
+    assertTrue(rt.list().isEmpty());
+    // The cgroup directory is named after the id: none may remain in any hierarchy.
+    try (var found = Files.find(Path.of("/sys/fs/cgroup"), 3, (p, a) -> p.getFileName() != null
+        && p.getFileName().toString().equals(id))) {
+      assertEquals(List.of(), found.toList());
+    }
+  }
+}
