@@ -72,6 +72,8 @@ class EngineInteropTest {
         "--events-backend", "file", "--runtime", berth);
     // This host refuses rlimits above its hard limits, and podman's defaults ask for more: give them explicitly.
     List<String> limits = List.of("--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", "--net", "none");
+    // podman's cgroupfs manager puts containers under /libpod_parent in every hierarchy: remove it after if we made it.
+    boolean hadParent = Files.exists(Path.of("/sys/fs/cgroup/pids/libpod_parent"));
     try {
       run(podman, "import", tar.toString(), "localhost/berth-busybox:test").ok();
       Exec.Result fg = run(podman, concat(List.of("run", "--rm"), limits,
@@ -90,6 +92,7 @@ class EngineInteropTest {
       assertEquals("", run(podman, List.of("ps", "-aq")).ok().stdout().strip());
     } finally {
       run(podman, List.of("rm", "-af"));
+      if (!hadParent) removeCgroupTree("libpod_parent");
     }
   }
 
@@ -147,11 +150,24 @@ class EngineInteropTest {
       daemon.destroy();
       daemon.waitFor();
       // containerd names the cgroups /<namespace>/<id>, as runc would leave them: remove the namespace's parents.
-      try (var hierarchies = Files.list(Path.of("/sys/fs/cgroup"))) {
-        for (Path h : hierarchies.toList()) Files.deleteIfExists(h.resolve("berth-test"));
-      } catch (IOException e) {
-        // a parent that still holds something is not ours to force
+      removeCgroupTree("berth-test");
+    }
+  }
+
+  /** Removes the (empty) cgroup directory {@code name} and its empty children at the root of every hierarchy. */
+  private static void removeCgroupTree(String name) {
+    try (var hierarchies = Files.list(Path.of("/sys/fs/cgroup"))) {
+      for (Path h : hierarchies.toList()) {
+        Path top = h.resolve(name);
+        if (!Files.isDirectory(top)) continue;
+        try (var tree = Files.walk(top)) {
+          for (Path d : tree.filter(Files::isDirectory).sorted(java.util.Comparator.reverseOrder()).toList()) {
+            Files.deleteIfExists(d);
+          }
+        }
       }
+    } catch (IOException e) {
+      // a cgroup that still holds a process is not ours to force
     }
   }
 
