@@ -73,7 +73,10 @@
 #define NO_OP 0xffffffffu      /* ERROR not tied to an op */
 #define NO_BLOB 0xffffffffu    /* RUN_HOOK with an empty stdin */
 
-enum { MSG_PLAN = 1, MSG_PID, MSG_GO, MSG_HOOKS, MSG_HOOKS_DONE, MSG_READY, MSG_ERROR, MSG_PTY, MSG_PTY_DONE };
+enum {
+  MSG_PLAN = 1, MSG_PID, MSG_GO, MSG_HOOKS, MSG_HOOKS_DONE, MSG_READY, MSG_ERROR, MSG_PTY, MSG_PTY_DONE, MSG_SECCOMP_FD,
+  MSG_SECCOMP_DONE
+};
 
 enum {
   OP_SETNS = 1, OP_CLONE, OP_WAIT_GO, OP_SET_ROOT, OP_MOUNT, OP_MKDIRS, OP_MKFILE, OP_MKNOD, OP_SYMLINK, OP_MASK,
@@ -772,8 +775,17 @@ static void op_ambient(uint64_t mask) {
 
 static void op_seccomp(uint32_t flags, uint32_t n) {
   struct sock_fprog prog = {(unsigned short)n, filter};
-  if (flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) fail(ENOTSUP, "seccomp notify is not in protocol version 1", NULL);
-  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog) != 0) fail(errno, NULL, NULL);
+  long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+  if (r < 0) fail(errno, NULL, NULL);
+  if (!(flags & SECCOMP_FILTER_FLAG_NEW_LISTENER)) return;
+  /* r is the notify fd (close-on-exec). The runtime hands it to the seccomp agent; the process must not go on (and
+   * make syscalls that may be notified) before someone holds it. */
+  int fd = (int)r;
+  if (send_frame(MSG_SECCOMP_FD, NULL, 0, fd) < 0) fail(errno, "send the seccomp notify fd", NULL);
+  uint32_t type;
+  recv_msg(&type, msg_buf, sizeof msg_buf);
+  if (type != MSG_SECCOMP_DONE) unexpected(type, "seccomp-done");
+  close(fd);
 }
 
 static void op_open_pty(void) {

@@ -7,8 +7,9 @@
  * PLAN_FILE and GO_FILE hold the PLAN and GO payloads (Plan.encode(), SyncMessages.encodeGo()). The driver starts
  * berth-init with the sync socket at fd 3 (fd 4 with -p FILE, which is opened at fd 3 as a preserved fd), answers PID
  * with GO (after writing IDMAP to the child's uid_map and gid_map with -m), HOOKS with HOOKS_DONE, READY by writing a
- * byte to FIFO (with -f), copies a PTY's output to stdout, and writes one line per event to TRANSCRIPT:
- *   PID n | HOOKS | PTY | READY | ERROR op errno detail | EOF | INIT-EXIT n | EXIT n | SIGNAL n
+ * byte to FIFO (with -f), SECCOMP_FD by closing the notify fd (notified syscalls then fail with ENOSYS) and answering
+ * SECCOMP_DONE, copies a PTY's output to stdout, and writes one line per event to TRANSCRIPT:
+ *   PID n | HOOKS | PTY | SECCOMP | READY | ERROR op errno detail | EOF | INIT-EXIT n | EXIT n | SIGNAL n
  * The container's stdout and stderr are the driver's. An fd that is not close-on-exec is left open at fd 50, so
  * tests can check that CLOSE_FDS keeps it from the container.
  */
@@ -218,6 +219,11 @@ int main(int argc, char **argv) {
       fprintf(transcript, "PTY%s\n", passed >= 0 ? "" : " without fd");
       master = passed;
       send_frame(sv[0], 9, NULL, 0);
+      break;
+    case 10:
+      fprintf(transcript, "SECCOMP%s\n", passed >= 0 ? "" : " without fd");
+      if (passed >= 0) close(passed);
+      send_frame(sv[0], 11, NULL, 0);
       break;
     default:
       fprintf(transcript, "MESSAGE %u\n", type);

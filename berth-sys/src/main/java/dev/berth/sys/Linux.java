@@ -635,6 +635,41 @@ public final class Linux {
     return new Fd((int) check(r, "bpf", "BPF_PROG_GET_FD_BY_ID " + id));
   }
 
+  // ---- seccomp user notification ---------------------------------------------------------------------------------
+
+  // struct seccomp_notif: u64 id, u32 pid, u32 flags, struct seccomp_data {i32 nr, u32 arch, u64 ip, u64 args[6]}
+  private static final int NOTIF_SIZE = 80;
+  // struct seccomp_notif_resp: u64 id, i64 val, i32 error, u32 flags
+  private static final int NOTIF_RESP_SIZE = 24;
+
+  /**
+   * Waits for the next syscall a filter loaded with SECCOMP_FILTER_FLAG_NEW_LISTENER hands to {@code listener}
+   * (ioctl SECCOMP_IOCTL_NOTIF_RECV). ENOENT: the caller was gone (killed) before it could be received.
+   */
+  public static SeccompNotification seccompNotifyReceive(Fd listener) throws ErrnoException {
+    // The kernel refuses (EINVAL) a struct that is not zeroed; alloc zeroes it.
+    Scratch.Mem n = Scratch.get().alloc(NOTIF_SIZE);
+    check(retry(Nr.IOCTL, listener.fd(), LinuxConstants.SECCOMP_IOCTL_NOTIF_RECV, n.addr, 0, 0, 0),
+        "ioctl SECCOMP_IOCTL_NOTIF_RECV", listener);
+    long[] args = new long[6];
+    for (int i = 0; i < 6; i++) args[i] = n.getLong(32 + 8 * i);
+    return new SeccompNotification(n.getLong(0), n.getInt(8), n.getInt(16), n.getInt(20), args);
+  }
+
+  /**
+   * Answers notification {@code id} (ioctl SECCOMP_IOCTL_NOTIF_SEND): the syscall fails with {@code errno} (a
+   * positive errno number), or, with {@code errno} 0, returns {@code val}; with SECCOMP_USER_NOTIF_FLAG_CONTINUE in
+   * {@code flags} (and errno and val 0) the kernel runs it as if there were no filter. ENOENT: the caller is gone
+   * (killed, or its syscall interrupted) or the id was answered already.
+   */
+  public static void seccompNotifySend(Fd listener, long id, int errno, long val, int flags) throws ErrnoException {
+    if (errno < 0) throw new IllegalArgumentException("errno: a positive errno number or 0, got " + errno);
+    Scratch.Mem r = Scratch.get().alloc(NOTIF_RESP_SIZE);
+    r.putLong(0, id).putLong(8, val).putInt(16, -errno).putInt(20, flags);
+    check(retry(Nr.IOCTL, listener.fd(), LinuxConstants.SECCOMP_IOCTL_NOTIF_SEND, r.addr, 0, 0, 0),
+        "ioctl SECCOMP_IOCTL_NOTIF_SEND", "notification " + Long.toUnsignedString(id) + " on " + listener);
+  }
+
   // ---- memfd -----------------------------------------------------------------------------------------------------
 
   /** memfd_create(2); MFD_CLOEXEC is always added. {@code name} shows in /proc/self/fd as "memfd:name". */

@@ -276,6 +276,12 @@ public final class LinuxConstants {
   public static final int TIOCSPTLCK = 0x40045431;
   public static final int TIOCGPTPEER = 0x5441;
 
+  // seccomp user notification (linux/seccomp.h; ioctl numbers shared by x86_64 and aarch64)
+  public static final int SECCOMP_IOCTL_NOTIF_RECV = 0xC0502100; // _IOWR('!', 0, struct seccomp_notif)
+  public static final int SECCOMP_IOCTL_NOTIF_SEND = 0xC0182101; // _IOWR('!', 1, struct seccomp_notif_resp)
+  /** A response flag: let the syscall run as if there were no filter (error and val must be 0). */
+  public static final int SECCOMP_USER_NOTIF_FLAG_CONTINUE = 1;
+
   // statfs(2) f_type magic numbers
   public static final long TMPFS_MAGIC = 0x01021994L;
   public static final long CGROUP_SUPER_MAGIC = 0x27e0ebL;

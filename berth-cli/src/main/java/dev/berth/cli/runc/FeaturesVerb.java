@@ -19,34 +19,19 @@ final class FeaturesVerb {
   /** The namespaces PlanCompiler can create or join; "time" is not among them yet. */
   private static final List<String> NAMESPACES = List.of("cgroup", "ipc", "mount", "network", "pid", "user", "uts");
 
-  /** The compiler the seccomp package provides; until it is on the class path, seccomp is reported as disabled. */
-  private static final String SECCOMP_COMPILER = "dev.berth.runtime.seccomp.SeccompCompiler";
-
-  /**
-   * What the seccomp compiler handles: the ABIs it has syscall tables for (its package-private Arch enum; keep in
-   * step), and no NOTIFY, which needs a listener fd that berth-init cannot hand out.
-   */
+  /** What the seccomp compiler handles: the ABIs it has syscall tables for (its package-private Arch enum; keep in step). */
   private static final List<String> SECCOMP_ARCHS =
       List.of("SCMP_ARCH_AARCH64", "SCMP_ARCH_X32", "SCMP_ARCH_X86", "SCMP_ARCH_X86_64");
   private static final List<String> SECCOMP_SUPPORTED_FLAGS =
-      List.of("SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW", "SECCOMP_FILTER_FLAG_TSYNC");
+      List.of("SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW", "SECCOMP_FILTER_FLAG_TSYNC",
+          "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV");
 
   private FeaturesVerb() {}
 
   static int run(ParsedCommand c, PrintStream out) throws IOException {
-    out.write(document(seccompBuiltIn()));
+    out.write(document(true));
     out.println();
     return 0;
-  }
-
-  static boolean seccompBuiltIn() {
-    try {
-      // Only looked up, not initialised: features stays as cheap as the other short verbs.
-      Class.forName(SECCOMP_COMPILER, false, FeaturesVerb.class.getClassLoader());
-      return true;
-    } catch (ClassNotFoundException e) {
-      return false;
-    }
   }
 
   static byte[] document(boolean seccomp) {
@@ -74,9 +59,7 @@ final class FeaturesVerb {
         .endObject();
     w.name("seccomp").beginObject().field("enabled", seccomp);
     if (seccomp) {
-      List<String> actions = new ArrayList<>(SpecValidator.SECCOMP_ACTIONS);
-      actions.remove("SCMP_ACT_NOTIFY");
-      strings(w, "actions", sorted(actions));
+      strings(w, "actions", sorted(SpecValidator.SECCOMP_ACTIONS));
       strings(w, "operators", sorted(SpecValidator.SECCOMP_OPERATORS));
       strings(w, "archs", SECCOMP_ARCHS);
       strings(w, "knownFlags", sorted(SpecValidator.SECCOMP_FLAGS));

@@ -11,6 +11,7 @@ import dev.berth.runtime.hooks.HookRunner;
 import dev.berth.runtime.plan.Plan;
 import dev.berth.runtime.process.InitProcess;
 import dev.berth.runtime.process.ProcStat;
+import dev.berth.runtime.seccomp.ListenerHandoff;
 import dev.berth.runtime.state.ContainerDir;
 import dev.berth.runtime.state.ContainerRecord;
 import dev.berth.runtime.state.Status;
@@ -18,6 +19,7 @@ import dev.berth.spec.json.SpecException;
 import dev.berth.spec.runtime.Hook;
 import dev.berth.spec.runtime.IdMapping;
 import dev.berth.spec.runtime.Namespace;
+import dev.berth.spec.runtime.Seccomp;
 import dev.berth.spec.runtime.Spec;
 import dev.berth.spec.runtime.SpecReader;
 import dev.berth.spec.runtime.SpecValidator;
@@ -118,6 +120,13 @@ public final class Creation {
                 // runc sends the master's name with it; receivers use the fd.
                 Linux.sendmsg(console, ByteBuffer.wrap("/dev/ptmx".getBytes(StandardCharsets.UTF_8)), new int[] {master.fd()});
               }
+            }
+
+            @Override
+            public void seccomp(int loader, Fd notifyFd) throws IOException {
+              Seccomp sc = spec.linux().seccomp();
+              ListenerHandoff.send(sc.listenerPath(), ListenerHandoff.processState(loader, sc.listenerMetadata(),
+                  creatingState), notifyFd);
             }
           });
           List<String> namespaces = new ArrayList<>();

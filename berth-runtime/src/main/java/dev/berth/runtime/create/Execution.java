@@ -2,16 +2,21 @@ package dev.berth.runtime.create;
 
 import dev.berth.runtime.ContainerException;
 import dev.berth.runtime.ContainerException.Kind;
+import dev.berth.runtime.ContainerRuntime;
 import dev.berth.runtime.ExecOptions;
 import dev.berth.runtime.cgroups.Cgroups;
 import dev.berth.runtime.plan.Plan;
 import dev.berth.runtime.process.InitProcess;
+import dev.berth.runtime.seccomp.ListenerHandoff;
 import dev.berth.runtime.state.ContainerDir;
 import dev.berth.runtime.state.ContainerRecord;
 import dev.berth.runtime.state.Status;
 import dev.berth.spec.runtime.Process;
+import dev.berth.spec.runtime.Seccomp;
 import dev.berth.spec.runtime.Spec;
 import dev.berth.spec.runtime.SpecValidator;
+import dev.berth.spec.runtime.SpecWriter;
+import dev.berth.spec.runtime.State;
 import dev.berth.sys.ErrnoException;
 import dev.berth.sys.Fd;
 import dev.berth.sys.Linux;
@@ -94,6 +99,16 @@ public final class Execution {
               Linux.sendmsg(console, ByteBuffer.wrap("/dev/ptmx".getBytes(StandardCharsets.UTF_8)),
                   new int[] {master.fd()});
             }
+          }
+
+          @Override
+          public void seccomp(int loader, Fd notifyFd) throws IOException {
+            // As runc: the container's state (its init's pid), the exec'd process as the one that loaded the filter.
+            Seccomp sc = spec.linux().seccomp();
+            byte[] state = SpecWriter.writeState(new State(ContainerRuntime.OCI_VERSION, r.id(), status.toString(),
+                r.pid(), r.bundle(), r.annotations()));
+            ListenerHandoff.send(sc.listenerPath(), ListenerHandoff.processState(loader, sc.listenerMetadata(), state),
+                notifyFd);
           }
         });
         if (o.pidFile() != null) Creation.writePidFile(o.pidFile(), pid);

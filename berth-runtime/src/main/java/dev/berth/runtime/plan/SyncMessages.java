@@ -10,17 +10,18 @@ import java.util.List;
 /**
  * The frames on berth-init's sync socket, {@code u32 type | u32 length | payload}, and the payloads of its messages
  * (docs/berth-init-protocol.md, "Messages"). Pure Java on streams and byte arrays: the runtime moves the bytes over the
- * socket through berth-sys (the PTY message's fd travels beside the frame, as SCM_RIGHTS).
+ * socket through berth-sys (the fds of PTY and SECCOMP_FD travel beside the frame, as SCM_RIGHTS).
  */
 public final class SyncMessages {
   public static final int PLAN = 1, PID = 2, GO = 3, HOOKS = 4, HOOKS_DONE = 5, READY = 6, ERROR = 7, PTY = 8,
-      PTY_DONE = 9;
+      PTY_DONE = 9, SECCOMP_FD = 10, SECCOMP_DONE = 11;
   /** Bytes of a frame header. */
   public static final int HEADER = 8;
   /** The largest payload either side accepts. */
   public static final int MAX_PAYLOAD = Plan.MAX_BYTES;
 
-  private static final String[] NAMES = {null, "plan", "pid", "go", "hooks", "hooks-done", "ready", "error", "pty", "pty-done"};
+  private static final String[] NAMES = {null, "plan", "pid", "go", "hooks", "hooks-done", "ready", "error", "pty",
+      "pty-done", "seccomp-fd", "seccomp-done"};
 
   private SyncMessages() {}
 

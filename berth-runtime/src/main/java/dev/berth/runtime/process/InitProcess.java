@@ -25,6 +25,12 @@ public final class InitProcess implements AutoCloseable {
 
     /** The pty master of a container with a terminal; the listener owns it. */
     void pty(Fd master) throws IOException;
+
+    /**
+     * The seccomp notify fd of a filter with SCMP_ACT_NOTIFY rules, loaded by {@code pid} (the process being set
+     * up); the listener owns it and hands it to {@code linux.seccomp.listenerPath} before the process goes on.
+     */
+    void seccomp(int pid, Fd notifyFd) throws IOException;
   }
 
   private static final String BINARY = "/dev/berth/runtime/berth-init";
@@ -127,6 +133,7 @@ public final class InitProcess implements AutoCloseable {
           listener.pty(new Fd(lastFds[0]));
           send(SyncMessages.PTY_DONE, new byte[0]);
         }
+        case SyncMessages.SECCOMP_FD -> seccomp(listener);
         case SyncMessages.READY -> {
           return;
         }
@@ -148,8 +155,22 @@ public final class InitProcess implements AutoCloseable {
         send(SyncMessages.PTY_DONE, new byte[0]);
         continue;
       }
+      if (m.type() == SyncMessages.SECCOMP_FD) {
+        seccomp(listener);
+        continue;
+      }
       throw unexpected(m, "exec");
     }
+  }
+
+  /** SECCOMP_FD: the listener takes the notify fd; SECCOMP_DONE lets the process go on only once it has. */
+  private void seccomp(Listener listener) throws IOException {
+    if (lastFds.length != 1) {
+      for (int fd : lastFds) new Fd(fd).close();
+      throw new IOException("container init sent a seccomp notify message without its fd");
+    }
+    listener.seccomp(containerPid, new Fd(lastFds[0]));
+    send(SyncMessages.SECCOMP_DONE, new byte[0]);
   }
 
   private int[] lastFds = new int[0];

@@ -31,6 +31,8 @@ import java.util.TreeMap;
  *   <li>When the default action does not allow (not ALLOW, LOG or TRACE), a syscall numbered above the highest one
  *       the profile names for a listed architecture returns ENOSYS, as runc's patch of the libseccomp filter does, so
  *       libcs fall back from syscalls newer than the profile instead of failing with EPERM.
+ *   <li>SCMP_ACT_NOTIFY compiles to SECCOMP_RET_USER_NOTIF and makes the filter load with
+ *       SECCOMP_FILTER_FLAG_NEW_LISTENER; the notify fd goes to {@code listenerPath} ({@link ListenerHandoff}).
  * </ul>
  *
  * The syscall number is dispatched by a binary search over ranges of equal outcome, so a 300-syscall profile costs
@@ -51,6 +53,9 @@ public final class SeccompCompiler {
   static final int FLAG_TSYNC = 1;
   static final int FLAG_LOG = 2;
   static final int FLAG_SPEC_ALLOW = 4;
+  /** seccomp() returns a notify fd for the filter's SECCOMP_RET_USER_NOTIF outcomes. */
+  public static final int FLAG_NEW_LISTENER = 8;
+  static final int FLAG_WAIT_KILLABLE_RECV = 32;
 
   static final int EPERM = 1;
   static final int ENOSYS = 38;
@@ -77,6 +82,12 @@ public final class SeccompCompiler {
   }
 
   private record Named(String name, Rule rule) {}
+
+  /**
+   * Syscalls berth-init makes after loading the filter and before anyone holds the notify fd: sending SECCOMP_FD
+   * (and an ERROR if that fails). Notified, they would wait forever for a listener that cannot exist yet.
+   */
+  private static final Set<String> NOT_NOTIFIABLE = Set.of("sendmsg");
 
   private SeccompCompiler() {}
 
@@ -105,7 +116,17 @@ public final class SeccompCompiler {
     if (defaultAction == RET_USER_NOTIF) {
       throw invalid("linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default action");
     }
-    int flags = flags(s.flags());
+    List<Named> rules = rules(s.syscalls(), defaultAction);
+    boolean notify = false;
+    for (Named n : rules) notify |= n.rule().action() == RET_USER_NOTIF;
+    int flags = flags(s.flags(), notify);
+    if (notify) {
+      if (s.listenerPath().isEmpty()) {
+        throw invalid("linux.seccomp.listenerPath: required when an action is SCMP_ACT_NOTIFY");
+      }
+      // The notify fd is what a NOTIFY rule needs; without it the kernel fails every notified syscall with ENOSYS.
+      flags |= FLAG_NEW_LISTENER;
+    }
 
     // The native ABI is always in a libseccomp filter; the listed ones are added to it.
     Set<Arch> arches = new LinkedHashSet<>();
@@ -121,7 +142,6 @@ public final class SeccompCompiler {
     }
     arches.addAll(listed);
 
-    List<Named> rules = rules(s.syscalls(), defaultAction);
     List<String> allNames = new ArrayList<>();
     for (SeccompSyscall sc : s.syscalls()) allNames.addAll(sc.names());
     boolean permissive = defaultAction == RET_ALLOW || defaultAction == RET_LOG
@@ -175,7 +195,7 @@ public final class SeccompCompiler {
 
   // ---- the spec, checked and normalised ----
 
-  private static int flags(List<String> names) throws ContainerException {
+  private static int flags(List<String> names, boolean notify) throws ContainerException {
     int flags = 0;
     for (int i = 0; i < names.size(); i++) {
       String at = "linux.seccomp.flags[" + i + "]";
@@ -183,9 +203,13 @@ public final class SeccompCompiler {
         case "SECCOMP_FILTER_FLAG_TSYNC" -> FLAG_TSYNC;
         case "SECCOMP_FILTER_FLAG_LOG" -> FLAG_LOG;
         case "SECCOMP_FILTER_FLAG_SPEC_ALLOW" -> FLAG_SPEC_ALLOW;
-        case "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV" ->
-            throw invalid(at + ": SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV needs a seccomp notify listener,"
-                + " which is not supported yet");
+        case "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV" -> {
+          // The kernel accepts it only together with a listener (EINVAL otherwise).
+          if (!notify) {
+            throw invalid(at + ": SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV needs an SCMP_ACT_NOTIFY rule");
+          }
+          yield FLAG_WAIT_KILLABLE_RECV;
+        }
         default -> throw invalid(at + ": unknown flag " + quote(names.get(i)));
       };
     }
@@ -228,13 +252,13 @@ public final class SeccompCompiler {
       SeccompSyscall sc = syscalls.get(i);
       String at = "linux.seccomp.syscalls[" + i + "]";
       int action = action(sc.action(), sc.errnoRet(), at + ".action");
-      if (action == RET_USER_NOTIF) {
-        throw invalid("linux.seccomp.listenerPath: seccomp notify (SCMP_ACT_NOTIFY in " + at
-            + ".action) is not supported yet");
-      }
       if (sc.names().isEmpty()) throw invalid(at + ".names: must not be empty");
       for (int j = 0; j < sc.names().size(); j++) {
         if (sc.names().get(j).isEmpty()) throw invalid(at + ".names[" + j + "]: must not be empty");
+        if (action == RET_USER_NOTIF && NOT_NOTIFIABLE.contains(sc.names().get(j))) {
+          throw invalid(at + ".names[" + j + "]: SCMP_ACT_NOTIFY cannot apply to " + sc.names().get(j)
+              + ": the runtime needs it to hand the notify fd over, so the container would hang at start");
+        }
       }
       List<Cond> conds = new ArrayList<>();
       boolean[] seen = new boolean[6];

@@ -351,6 +351,27 @@ class BerthInitEndToEndTest {
   }
 
   @Test
+  void seccompNotifyFdIsHandedOverBeforeTheProcessGoesOn() throws Exception {
+    var profile = new dev.berth.spec.runtime.Seccomp("SCMP_ACT_ALLOW", null, List.of(), List.of(), "/run/agent.sock",
+        "", List.of(new dev.berth.spec.runtime.SeccompSyscall(List.of("mkdir", "mkdirat"), "SCMP_ACT_NOTIFY", null,
+            List.of())));
+    var filter = dev.berth.runtime.seccomp.SeccompCompiler.compile(profile);
+    List<Op> ops = container(NEWNS | NEWPID, true);
+    ops.add(new Op.PivotRoot(false));
+    ops.add(new Op.NoNewPrivs());
+    ops.add(new Op.Seccomp(filter.flags(), filter.bpf()));
+    Plan plan = shell(ops, "mkdir /x 2>&1; echo mkdir=$?");
+
+    InitDriver.Result r = new InitDriver(tmp).run(plan, List.of());
+
+    assertNull(r.error(), r.toString());
+    assertEquals("SECCOMP", r.transcript().get(1), "the fd came with the message\n" + r);
+    // The driver closes the fd: with no listener left the kernel fails notified syscalls with ENOSYS.
+    assertTrue(r.stdout().contains("Function not implemented"), r.toString());
+    assertTrue(r.stdout().contains("mkdir=1"), r.toString());
+  }
+
+  @Test
   void consolePtyBecomesTheControllingTerminal() {
     List<Op> ops = container(NEWNS | NEWPID, true);
     ops.add(new Op.Mkdirs("/dev/pts", 0755));

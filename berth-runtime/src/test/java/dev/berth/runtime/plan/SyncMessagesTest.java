@@ -100,6 +100,8 @@ class SyncMessagesTest {
   @Test
   void typeNamesForMessages() {
     assertEquals("hooks-done", SyncMessages.typeName(SyncMessages.HOOKS_DONE));
+    assertEquals("seccomp-fd", SyncMessages.typeName(SyncMessages.SECCOMP_FD));
+    assertEquals("seccomp-done", SyncMessages.typeName(11));
     assertEquals("message 99", SyncMessages.typeName(99));
   }
 }

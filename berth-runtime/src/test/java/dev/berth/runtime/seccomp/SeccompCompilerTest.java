@@ -379,6 +379,26 @@ class SeccompCompilerTest {
     return assertThrows(ContainerException.class, () -> SeccompCompiler.compile(s, Arch.X86_64)).getMessage();
   }
 
+  static Seccomp notifying(List<String> flags, SeccompSyscall... rules) {
+    return new Seccomp("SCMP_ACT_ALLOW", null, List.of(), flags, "/run/agent.sock", "meta", List.of(rules));
+  }
+
+  @Test
+  void notifyRulesReturnUserNotifAndAskForAListener() throws Exception {
+    SeccompProgram p = SeccompCompiler.compile(notifying(List.of("SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"),
+        rule("SCMP_ACT_NOTIFY", "mkdir", "mkdirat"), rule("SCMP_ACT_ERRNO", "rmdir")), Arch.X86_64);
+    assertEquals(FLAG_NEW_LISTENER | FLAG_WAIT_KILLABLE_RECV, p.flags());
+    var f = new BpfInterpreter(p.bpf());
+    assertEquals(RET_USER_NOTIF, f.run(X86_64, nr("mkdir")));
+    assertEquals(RET_USER_NOTIF, f.run(X86_64, nr("mkdirat")));
+    assertEquals(RET_ERRNO | EPERM, f.run(X86_64, nr("rmdir")));
+    assertEquals(RET_ALLOW, f.run(X86_64, nr("sendmsg")));
+
+    // Without a notify rule there is no listener, whatever listenerPath says.
+    assertEquals(0, SeccompCompiler.compile(notifying(List.of(), rule("SCMP_ACT_ERRNO", "rmdir")), Arch.X86_64)
+        .flags());
+  }
+
   @Test
   void badInputNamesTheField() {
     assertEquals("linux.seccomp.defaultAction: unknown action \"SCMP_ACT_MAYBE\"",
@@ -395,8 +415,13 @@ class SeccompCompilerTest {
         error(profile("SCMP_ACT_ERRNO", List.of(), rule("SCMP_ACT_ALLOW"))));
     assertEquals("linux.seccomp.architectures[0]: unknown architecture \"x86_64\"",
         error(profile("SCMP_ACT_ERRNO", List.of("x86_64"))));
-    assertTrue(error(profile("SCMP_ACT_ALLOW", List.of(), rule("SCMP_ACT_NOTIFY", "mkdir")))
-        .startsWith("linux.seccomp.listenerPath: seccomp notify"));
+    assertEquals("linux.seccomp.listenerPath: required when an action is SCMP_ACT_NOTIFY",
+        error(profile("SCMP_ACT_ALLOW", List.of(), rule("SCMP_ACT_NOTIFY", "mkdir"))));
+    assertTrue(error(notifying(List.of(), rule("SCMP_ACT_NOTIFY", "mkdir", "sendmsg")))
+        .startsWith("linux.seccomp.syscalls[0].names[1]: SCMP_ACT_NOTIFY cannot apply to sendmsg"));
+    assertEquals("linux.seccomp.flags[0]: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV needs an SCMP_ACT_NOTIFY rule",
+        error(new Seccomp("SCMP_ACT_ALLOW", null, List.of(), List.of("SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"),
+            "/run/agent.sock", null, List.of(rule("SCMP_ACT_ERRNO", "mkdir")))));
     assertEquals("linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default action",
         error(profile("SCMP_ACT_NOTIFY", List.of())));
     assertEquals("linux.seccomp.flags[0]: unknown flag \"SECCOMP_FILTER_FLAG_FOO\"",

@@ -162,6 +162,14 @@ class SeccompContainerTest {
     }
   }
 
+  /** A JSON document as maps, lists, strings, longs and booleans. */
+  static Object parse(byte[] json) throws IOException {
+    try (JsonParser p = new JsonFactory().createParser(json)) {
+      p.nextToken();
+      return value(p);
+    }
+  }
+
   private static Object value(JsonParser p) throws IOException {
     JsonToken t = p.currentToken();
     switch (t) {
