@@ -56,6 +56,30 @@
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#endif
+#ifndef SYS_move_mount
+#define SYS_move_mount 429
+#endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x04
+#endif
+#ifndef MOVE_MOUNT_T_EMPTY_PATH
+#define MOVE_MOUNT_T_EMPTY_PATH 0x40
+#endif
+#ifndef MOUNT_ATTR_IDMAP
+#define MOUNT_ATTR_IDMAP 0x00100000
+#endif
 #ifndef SECCOMP_FILTER_FLAG_NEW_LISTENER
 #define SECCOMP_FILTER_FLAG_NEW_LISTENER (1UL << 3)
 #endif
@@ -70,6 +94,7 @@
 #define MAX_BLOBS 64u
 #define MAX_GROUPS 65536u      /* NGROUPS_MAX */
 #define MAX_INSNS 4096u        /* BPF_MAXINSNS */
+#define MAX_TREES 64u          /* detached idmapped mounts waiting for MOVE_MOUNT */
 #define NO_OP 0xffffffffu      /* ERROR not tied to an op */
 #define NO_BLOB 0xffffffffu    /* RUN_HOOK with an empty stdin */
 
@@ -83,7 +108,8 @@ enum {
   OP_READONLY, OP_REMOUNT, OP_PIVOT_ROOT, OP_SETHOSTNAME, OP_SETDOMAINNAME, OP_WRITE_FILE, OP_SETRLIMIT,
   OP_SYNC_HOOKS, OP_RUN_HOOK, OP_READY, OP_OPEN_FIFO, OP_WAIT_FIFO, OP_RESOLVE_EXEC, OP_CHDIR, OP_SETGROUPS,
   OP_SETRESGID, OP_SETRESUID, OP_KEEPCAPS, OP_CAPS_BOUNDING, OP_CAPSET, OP_AMBIENT, OP_NO_NEW_PRIVS, OP_SECCOMP,
-  OP_UMASK, OP_SETSID, OP_OPEN_PTY, OP_CLOSE_FDS, OP_EXEC, OP_JOIN_KEYRING, OP_SET_DUMPABLE, OP_UNSHARE, OP_COUNT
+  OP_UMASK, OP_SETSID, OP_OPEN_PTY, OP_CLOSE_FDS, OP_EXEC, OP_JOIN_KEYRING, OP_SET_DUMPABLE, OP_UNSHARE, OP_IDMAP_TREE,
+  OP_MOVE_MOUNT, OP_COUNT
 };
 
 /* The names PlanText uses, for errors about a malformed plan. */
@@ -92,7 +118,7 @@ static const char *const op_names[OP_COUNT] = {
   "readonly", "remount", "pivot-root", "sethostname", "setdomainname", "write-file", "setrlimit", "sync-hooks",
   "run-hook", "ready", "open-fifo", "wait-fifo", "resolve-exec", "chdir", "setgroups", "setresgid", "setresuid",
   "keepcaps", "caps-bounding", "capset", "ambient", "no-new-privs", "seccomp", "umask", "setsid", "open-pty",
-  "close-fds", "exec", "join-keyring", "set-dumpable", "unshare",
+  "close-fds", "exec", "join-keyring", "set-dumpable", "unshare", "idmap-tree", "move-mount",
 };
 
 static int sync_fd = -1;
@@ -102,6 +128,8 @@ static int cloned;           /* in the cloned child: failures exit 127 instead o
 static int dry;              /* while checking the plan: decode every op, run none */
 static uint32_t cur_op = NO_OP, cur_code;
 static const char *exec_path; /* chosen by RESOLVE_EXEC */
+static int trees[MAX_TREES];  /* IDMAP_TREE's detached mounts, by creation order; -1 once moved */
+static uint32_t tree_count;
 
 static uint8_t plan_buf[MAX_PAYLOAD];
 static uint8_t go_buf[MAX_PAYLOAD];
@@ -425,6 +453,96 @@ static void op_clone(uint64_t flags) {
   }
   uint32_t p = (uint32_t)pid;
   _exit(send_frame(MSG_PID, &p, 4, -1) < 0 ? 1 : 0);
+}
+
+/* "/proc/<pid>/<name>" */
+static const char *proc_path(char buf[64], long pid, const char *name) {
+  char num[24];
+  int i = sizeof num;
+  num[--i] = 0;
+  do num[--i] = (char)('0' + pid % 10); while ((pid /= 10) != 0);
+  size_t n = strlen(name);
+  memcpy(buf, "/proc/", 6);
+  memcpy(buf + 6, num + i, sizeof num - 1 - (size_t)i);
+  size_t at = 6 + sizeof num - 1 - (size_t)i;
+  buf[at++] = '/';
+  memcpy(buf + at, name, n + 1);
+  return buf;
+}
+
+static int write_map(long pid, const char *name, const char *map) {
+  char buf[64];
+  int fd = open(proc_path(buf, pid, name), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  size_t n = strlen(map);
+  ssize_t w = write(fd, map, n);
+  int err = errno;
+  close(fd);
+  if (w == (ssize_t)n) return 0;
+  errno = w < 0 ? err : EIO;
+  return -1;
+}
+
+/*
+ * A user namespace with these maps, as an fd: mount_setattr wants one to idmap a mount, and only a process can own a
+ * namespace while its maps are written. The helper is born in it, waits to be killed and dies with us if we fail.
+ */
+static int userns_with(const char *uid_map, const char *gid_map) {
+  pid_t parent = getpid();
+  long pid = syscall(SYS_clone, (unsigned long)(CLONE_NEWUSER | SIGCHLD), 0, NULL, NULL, 0);
+  if (pid < 0) fail(errno, "clone a user namespace for the idmapping", NULL);
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    if (getppid() != parent) _exit(0);
+    for (;;) pause();
+  }
+  char buf[64];
+  const char *what = "write uid_map of the idmapping's user namespace";
+  int fd = -1, err = 0;
+  if (write_map(pid, "uid_map", uid_map) == 0) {
+    what = "write gid_map of the idmapping's user namespace";
+    if (write_map(pid, "gid_map", gid_map) == 0) {
+      what = "open the idmapping's user namespace";
+      fd = open(proc_path(buf, pid, "ns/user"), O_RDONLY | O_CLOEXEC);
+    }
+  }
+  if (fd < 0) err = errno;
+  kill((pid_t)pid, SIGKILL);
+  while (waitpid((pid_t)pid, NULL, 0) < 0 && errno == EINTR) {}
+  if (fd < 0) fail(err, what, NULL);
+  return fd;
+}
+
+/*
+ * A detached copy of the host's src (its submounts too with clone_tree), idmapped through a user namespace with these
+ * maps (the submounts too with idmap_tree). It is made here, before CLONE, because mount_setattr needs CAP_SYS_ADMIN
+ * over the source's mount namespace: the host's. MOVE_MOUNT attaches it in the container.
+ */
+static void op_idmap_tree(const char *src, uint32_t clone_tree, uint32_t idmap_tree, const char *uid_map,
+                          const char *gid_map) {
+  if (tree_count >= MAX_TREES) fail(EMFILE, "more than 64 idmapped mounts", NULL);
+  unsigned rec = idmap_tree ? AT_RECURSIVE : 0;
+  int fd = (int)syscall(SYS_open_tree, AT_FDCWD, src, OPEN_TREE_CLONE | O_CLOEXEC | (clone_tree ? AT_RECURSIVE : 0));
+  if (fd < 0) fail(errno, "open_tree ", src);
+  int ns = userns_with(uid_map, gid_map);
+  struct { uint64_t attr_set, attr_clr, propagation, userns_fd; } attr = {MOUNT_ATTR_IDMAP, 0, 0, (uint64_t)ns};
+  if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | rec, &attr, sizeof attr) < 0) {
+    /* EINVAL: the source's filesystem cannot be idmapped (or the mount is already idmapped). */
+    fail(errno, "mount_setattr idmap ", src);
+  }
+  close(ns);
+  trees[tree_count++] = fd;
+}
+
+static void op_move_mount(uint32_t index, const char *dst) {
+  if (index >= tree_count || trees[index] < 0) fail(EBADF, "no idmapped mount to move onto ", dst);
+  int tfd = must_in_root(dst, O_PATH, "target ");
+  if (syscall(SYS_move_mount, trees[index], "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
+    fail(errno, "target ", dst);
+  }
+  close(tfd);
+  close(trees[index]);
+  trees[index] = -1;
 }
 
 static void op_wait_go(void) {
@@ -966,6 +1084,19 @@ static void run_op(uint32_t code, struct rd *r) {
   case OP_UNSHARE: {
     uint64_t flags = g64(r);
     if (!done(r) && unshare((int)flags) < 0) fail(errno, NULL, NULL);
+    return;
+  }
+  case OP_IDMAP_TREE: {
+    const char *src = gstr(r);
+    uint32_t clone_tree = g32(r), idmap_tree = g32(r);
+    const char *uid_map = gstr(r), *gid_map = gstr(r);
+    if (!done(r)) op_idmap_tree(src, clone_tree, idmap_tree, uid_map, gid_map);
+    return;
+  }
+  case OP_MOVE_MOUNT: {
+    uint32_t index = g32(r);
+    const char *dst = gstr(r);
+    if (!done(r)) op_move_mount(index, dst);
     return;
   }
   case OP_KEEPCAPS: {

@@ -41,11 +41,7 @@ final class FeaturesVerb {
     w.field("ociVersionMax", ContainerRuntime.OCI_VERSION);
     strings(w, "hooks", List.of("prestart", "createRuntime", "createContainer", "startContainer", "poststart",
         "poststop"));
-    List<String> mountOptions = new ArrayList<>(MountOptions.knownOptions());
-    // Parsed, but the runtime makes no idmapped mounts yet.
-    mountOptions.remove("idmap");
-    mountOptions.remove("ridmap");
-    strings(w, "mountOptions", mountOptions);
+    strings(w, "mountOptions", new ArrayList<>(MountOptions.knownOptions()));
 
     w.name("linux").beginObject();
     strings(w, "namespaces", NAMESPACES);
@@ -70,7 +66,7 @@ final class FeaturesVerb {
     w.name("selinux").beginObject().field("enabled", false).endObject();
     w.name("intelRdt").beginObject().field("enabled", false).endObject();
     w.name("mountExtensions").beginObject()
-        .name("idmap").beginObject().field("enabled", false).endObject()
+        .name("idmap").beginObject().field("enabled", true).endObject()
         .endObject();
     w.endObject();
 

@@ -10,6 +10,7 @@ import dev.berth.runtime.seccomp.SeccompProgram;
 import dev.berth.spec.runtime.Capabilities;
 import dev.berth.spec.runtime.Device;
 import dev.berth.spec.runtime.Hook;
+import dev.berth.spec.runtime.IdMapping;
 import dev.berth.spec.runtime.Linux;
 import dev.berth.spec.runtime.Mount;
 import dev.berth.spec.runtime.MountOptions;
@@ -100,6 +101,7 @@ public final class PlanCompiler {
   private final List<Op> ops = new ArrayList<>();
   private final Map<String, Namespace> namespaces = new LinkedHashMap<>();
   private Op.Seccomp seccomp; // the compiled linux.seccomp, or null for none
+  private int[] trees; // by mount index: its IdmapTree's number in the plan, or -1 for a mount that is not idmapped
 
   private PlanCompiler(Spec spec, Context ctx) {
     this.spec = spec;
@@ -112,6 +114,7 @@ public final class PlanCompiler {
   /** The plan that creates this container; errors name the field of the spec that cannot be honoured. */
   public static Plan compile(Spec spec, Context ctx) throws ContainerException {
     PlanCompiler c = new PlanCompiler(spec, ctx);
+    c.idmapTrees();
     c.namespaces();
     c.ops.add(new Op.WaitGo());
     if (c.newNs("user")) c.becomeNamespaceRoot();
@@ -239,8 +242,9 @@ public final class PlanCompiler {
     ops.add(new Op.Mount(false, false, rootfs, rootfs, "", MS_BIND | MS_REC, ""));
     ops.add(new Op.SetRoot(rootfs));
     boolean devBound = false;
-    for (Mount m : spec.mounts()) {
-      mount(m);
+    for (int i = 0; i < spec.mounts().size(); i++) {
+      Mount m = spec.mounts().get(i);
+      mount(m, trees[i]);
       if (dest(m).equals("/dev") && isBind(m)) devBound = true;
     }
     if (!devBound) devices();
@@ -268,18 +272,70 @@ public final class PlanCompiler {
     return "bind".equals(m.type()) || m.options().contains("bind") || m.options().contains("rbind");
   }
 
-  private void mount(Mount m) throws ContainerException {
+  private Path bindSource(Mount m) throws ContainerException {
+    Path src = Path.of(m.source());
+    if (!src.isAbsolute()) src = ctx.bundle().resolve(src);
+    if (!Files.exists(src)) {
+      throw ContainerException.invalid("mounts: bind source " + src + " for " + dest(m) + " does not exist");
+    }
+    return src;
+  }
+
+  /**
+   * Idmapped bind mounts (mounts[i].uidMappings/gidMappings, or the idmap/ridmap option alone for the container's own
+   * mappings): berth-init makes them first, as host root in the host's namespaces, since only the owner of the
+   * source's mount namespace may idmap it; the container process attaches them where {@link #mount} puts the bind.
+   * The maps are written as the spec gives them ("containerID hostID size"), as runc does: a file the source's
+   * filesystem owns by containerID shows as hostID through the mount.
+   */
+  private void idmapTrees() throws ContainerException {
+    List<Mount> mounts = spec.mounts();
+    trees = new int[mounts.size()];
+    int n = 0;
+    for (int i = 0; i < mounts.size(); i++) {
+      trees[i] = -1;
+      Mount m = mounts.get(i);
+      MountOptions o = MountOptions.of(m);
+      List<IdMapping> uids = m.uidMappings(), gids = m.gidMappings();
+      if (uids.isEmpty() && gids.isEmpty() && !o.idmap()) continue;
+      String at = "mounts[" + i + "]";
+      if (!isBind(m)) throw ContainerException.invalid(at + ": only bind mounts can be idmapped");
+      if (uids.isEmpty() && gids.isEmpty()) {
+        // runtime-spec: idmap/ridmap without mappings of their own take the container's user namespace mappings.
+        uids = linux == null ? List.of() : linux.uidMappings();
+        gids = linux == null ? List.of() : linux.gidMappings();
+        if (uids.isEmpty() || gids.isEmpty()) {
+          throw ContainerException.invalid(at + ".uidMappings: required for idmap without linux.uidMappings and"
+              + " linux.gidMappings");
+        }
+      }
+      if (uids.isEmpty()) throw ContainerException.invalid(at + ".uidMappings: required with " + at + ".gidMappings");
+      if (gids.isEmpty()) throw ContainerException.invalid(at + ".gidMappings: required with " + at + ".uidMappings");
+      if (ctx.host().euid() != 0) {
+        throw ContainerException.invalid(at + ": idmapped mounts need a runtime running as root");
+      }
+      Path src = bindSource(m);
+      ops.add(new Op.IdmapTree(src.toString(), o.isRecursiveBind(), o.idmapRecursive(), idMap(uids), idMap(gids), at));
+      trees[i] = n++;
+    }
+  }
+
+  private static String idMap(List<IdMapping> mappings) {
+    StringBuilder sb = new StringBuilder();
+    for (IdMapping m : mappings) sb.append(m.containerID()).append(' ').append(m.hostID()).append(' ').append(m.size())
+        .append('\n');
+    return sb.toString();
+  }
+
+  private void mount(Mount m, int tree) throws ContainerException {
     String dest = dest(m);
     MountOptions o = MountOptions.of(m);
     if (isBind(m)) {
-      Path src = Path.of(m.source());
-      if (!src.isAbsolute()) src = ctx.bundle().resolve(src);
-      if (!Files.exists(src)) {
-        throw ContainerException.invalid("mounts: bind source " + src + " for " + dest + " does not exist");
-      }
+      Path src = bindSource(m);
       ops.add(Files.isDirectory(src) ? new Op.Mkdirs(dest, 0755) : new Op.Mkfile(dest, 0644));
       long bind = MS_BIND | (o.isRecursiveBind() ? MS_REC : 0);
-      ops.add(new Op.Mount(false, true, src.toString(), dest, "", bind, ""));
+      if (tree >= 0) ops.add(new Op.MoveMount(tree, dest));
+      else ops.add(new Op.Mount(false, true, src.toString(), dest, "", bind, ""));
       long extra = o.flags() & ~(MS_BIND | MS_REC | MS_REMOUNT);
       if (extra != 0) ops.add(new Op.Remount(true, dest, MS_BIND | MS_REMOUNT | extra));
     } else if ("cgroup".equals(m.type())) {

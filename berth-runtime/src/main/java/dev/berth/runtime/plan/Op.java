@@ -76,7 +76,60 @@ public sealed interface Op {
     }
   }
 
+  /**
+   * Before CLONE, in the host's mount namespace: a detached copy of the host path {@code source} ({@code cloneTree}:
+   * with its submounts), idmapped ({@code idmapTree}: submounts too) through a user namespace whose uid_map and gid_map
+   * are {@code uidMap} and {@code gidMap} ("0 1000 1\n" lines). The kernel lets only the owner of the source's mount
+   * namespace idmap it, so the container process cannot do it; it attaches the n-th one with {@link MoveMount}(n).
+   * {@code field} names the spec's mount in messages ("mounts[2]") and is not sent.
+   */
+  record IdmapTree(String source, boolean cloneTree, boolean idmapTree, String uidMap, String gidMap, String field)
+      implements Op {
+    public IdmapTree {
+      Objects.requireNonNull(source, "source");
+      Objects.requireNonNull(uidMap, "uidMap");
+      Objects.requireNonNull(gidMap, "gidMap");
+      field = field == null ? "" : field;
+    }
+
+    public int opcode() {
+      return Opcode.IDMAP_TREE;
+    }
+
+    public String describe() {
+      return (field.isEmpty() ? "" : field + ": ") + "make an idmapped mount of " + source;
+    }
+
+    public void encode(WireWriter out) {
+      out.str(source);
+      out.bool(cloneTree);
+      out.bool(idmapTree);
+      out.str(uidMap);
+      out.str(gidMap);
+    }
+  }
+
   // ---- the container process ----
+
+  /** Attaches the {@code index}-th {@link IdmapTree} of the plan on the in-root {@code target} (which must exist). */
+  record MoveMount(int index, String target) implements Op {
+    public MoveMount {
+      Objects.requireNonNull(target, "target");
+    }
+
+    public int opcode() {
+      return Opcode.MOVE_MOUNT;
+    }
+
+    public String describe() {
+      return "attach idmapped mount " + Integer.toUnsignedString(index) + " on " + target;
+    }
+
+    public void encode(WireWriter out) {
+      out.u32(index);
+      out.str(target);
+    }
+  }
 
   /**
    * PR_SET_DUMPABLE. berth-init is not dumpable, so its clone's /proc files belong to the host's root; a rootless

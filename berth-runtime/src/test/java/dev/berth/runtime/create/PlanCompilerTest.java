@@ -152,4 +152,59 @@ class PlanCompilerTest {
     assertTrue(lines.get(6).contains("clone"), lines.get(6));
     assertTrue(lines.getLast().contains("exec"), lines.getLast());
   }
+
+  @Test
+  void anIdmappedBindIsMadeBeforeTheCloneAndMovedInWhereTheBindWouldBe() throws Exception {
+    Files.createDirectories(tmp.resolve("data"));
+    Plan plan = PlanCompiler.compile(spec("""
+        {"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "process": {"args": ["sh"], "cwd": "/"},
+         "mounts": [{"destination": "/plain", "type": "bind", "source": "data", "options": ["rbind"]},
+                    {"destination": "/data", "type": "bind", "source": "data", "options": ["bind", "ro"],
+                     "uidMappings": [{"containerID": 1000, "hostID": 0, "size": 1}],
+                     "gidMappings": [{"containerID": 1000, "hostID": 0, "size": 1},
+                                     {"containerID": 0, "hostID": 1000, "size": 1}]}],
+         "linux": {"namespaces": [{"type": "mount"}]}}"""), ctx(tmp));
+    String text = PlanText.render(plan);
+    String data = tmp.resolve("data").toString();
+    assertTrue(text.startsWith("0 idmap-tree source=" + data + " uid-map=\"1000 0 1\\n\" gid-map=\"1000 0 1\\n0 1000 1\\n\"\n"
+        + "1 clone flags=CLONE_NEWNS\n"), text);
+    assertTrue(text.contains("mount source=" + data + " target-in-root=/plain fstype=\"\" flags=MS_BIND|MS_REC"), text);
+    assertTrue(text.contains("mkdirs /data mode=0755\n9 move-mount 0 target-in-root=/data\n"
+        + "10 remount target-in-root=/data flags=MS_RDONLY|MS_REMOUNT|MS_BIND\n"), text);
+    assertEquals(1, text.split("idmap-tree", -1).length - 1, text);
+  }
+
+  @Test
+  void ridmapWithoutMappingsTakesTheContainersOwn() throws Exception {
+    Files.createDirectories(tmp.resolve("data"));
+    Plan plan = PlanCompiler.compile(spec("""
+        {"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "process": {"args": ["sh"], "cwd": "/"},
+         "mounts": [{"destination": "/data", "type": "bind", "source": "data", "options": ["rbind", "ridmap"]}],
+         "linux": {"namespaces": [{"type": "mount"}, {"type": "user"}],
+                   "uidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}],
+                   "gidMappings": [{"containerID": 0, "hostID": 200000, "size": 65536}]}}"""), ctx(tmp));
+    String text = PlanText.render(plan);
+    assertTrue(text.startsWith("0 idmap-tree source=" + tmp.resolve("data") + " tree idmap-tree"
+        + " uid-map=\"0 100000 65536\\n\" gid-map=\"0 200000 65536\\n\"\n1 clone "), text);
+    assertTrue(text.contains(" move-mount 0 target-in-root=/data\n"), text);
+  }
+
+  @Test
+  void idmappingsThatCannotBeHonouredNameTheMount() throws Exception {
+    Files.createDirectories(tmp.resolve("data"));
+    String map = "[{\"containerID\": 0, \"hostID\": 1000, \"size\": 1}]";
+    Map<String, String> cases = Map.of(
+        "{\"destination\": \"/t\", \"type\": \"tmpfs\", \"source\": \"tmpfs\", \"uidMappings\": " + map
+            + ", \"gidMappings\": " + map + "}", "mounts[0]: only bind mounts can be idmapped",
+        "{\"destination\": \"/d\", \"type\": \"bind\", \"source\": \"data\", \"uidMappings\": " + map + "}",
+        "mounts[0].gidMappings: required with mounts[0].uidMappings",
+        "{\"destination\": \"/d\", \"type\": \"bind\", \"source\": \"data\", \"options\": [\"idmap\"]}",
+        "mounts[0].uidMappings: required for idmap without linux.uidMappings");
+    for (var c : cases.entrySet()) {
+      ContainerException e = assertThrows(ContainerException.class, () -> PlanCompiler.compile(spec(
+          "{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"rootfs\"}, \"process\": {\"args\": [\"sh\"], \"cwd\": \"/\"},"
+          + " \"mounts\": [" + c.getKey() + "], \"linux\": {\"namespaces\": [{\"type\": \"mount\"}]}}"), ctx(tmp)));
+      assertTrue(e.getMessage().startsWith(c.getValue()), e.getMessage());
+    }
+  }
 }
