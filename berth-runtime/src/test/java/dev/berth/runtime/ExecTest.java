@@ -33,12 +33,13 @@ class ExecTest {
     Files.setPosixFilePermissions(out, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
     bundle = Bundle.busybox(tmp.resolve("bundle")).bind(out, "/out");
     bundle.config().put("hostname", "exec-box");
-    bundle.sh("for n in pid mnt net; do readlink /proc/self/ns/$n; done > /out/init-ns; exec sleep 60").write();
+    bundle.sh("for n in pid mnt net; do readlink /proc/self/ns/$n; done > /out/init-ns; echo > /out/ready; exec sleep 60").write();
     rt = new ContainerRuntime(tmp.resolve("state"));
     id = "x" + ProcessHandle.current().pid() + "-" + System.nanoTime() % 100000;
     rt.create(id, CreateOptions.of(bundle.dir()));
     rt.start(id);
-    for (int i = 0; i < 500 && !Files.exists(out.resolve("init-ns")); i++) Thread.sleep(10);
+    // Wait until the init is alone (no readlink of its loop still running): tests compare process lists.
+    for (int i = 0; i < 500 && !(Files.exists(out.resolve("ready")) && rt.pids(id).size() == 1); i++) Thread.sleep(10);
   }
 
   @AfterEach
@@ -103,6 +104,30 @@ class ExecTest {
     for (int i = 0; i < 200 && rt.state(id).status() != Status.STOPPED; i++) Thread.sleep(10);
     ContainerException e = assertThrows(ContainerException.class, () -> exec("true", 0));
     assertTrue(e.getMessage().contains("stopped"), e.getMessage());
+  }
+
+  @Test
+  void execIntoAPausedContainerIsRefusedUnlessIgnored() throws Exception {
+    rt.pause(id);
+    try {
+      ContainerException e = assertThrows(ContainerException.class, () -> exec("true", 0));
+      assertTrue(e.getMessage().contains("paused"), e.getMessage());
+      assertEquals(List.of(rt.state(id).pid()), rt.pids(id), "no process left by the refused exec");
+    } finally {
+      rt.resume(id);
+    }
+  }
+
+  @Test
+  void aConsoleSocketThatDoesNotExistIsAClearError() throws Exception {
+    Process p = process("true", 0);
+    Process tty = new Process(true, null, p.user(), p.args(), "", p.env(), "/", p.capabilities(), p.rlimits(),
+        p.noNewPrivileges(), "", null, "");
+    Path missing = tmp.resolve("no-such.sock");
+    ContainerException e = assertThrows(ContainerException.class,
+        () -> rt.exec(id, new ExecOptions(tty, missing, null, 0, true, false), null));
+    assertTrue(e.getMessage().contains(missing.toString()), e.getMessage());
+    assertEquals(List.of(rt.state(id).pid()), rt.pids(id));
   }
 
   static void unused() throws IOException {}
