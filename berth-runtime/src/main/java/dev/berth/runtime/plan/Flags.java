@@ -1,12 +1,17 @@
 package dev.berth.runtime.plan;
 
+import dev.berth.sys.LinuxConstants;
+
 /** Names of the flag bits and numbers that appear in ops, for descriptions and {@link PlanText}. */
 final class Flags {
   private Flags() {}
 
-  static final long MS_RDONLY = 1, MS_NOSUID = 2, MS_NODEV = 4, MS_NOEXEC = 8, MS_REMOUNT = 32, MS_BIND = 4096,
-      MS_MOVE = 8192, MS_REC = 16384, MS_UNBINDABLE = 1 << 17, MS_PRIVATE = 1 << 18, MS_SLAVE = 1 << 19,
-      MS_SHARED = 1 << 20;
+  // The numbers are berth-sys's; this class only names them.
+  static final long MS_RDONLY = LinuxConstants.MS_RDONLY, MS_NOSUID = LinuxConstants.MS_NOSUID,
+      MS_NODEV = LinuxConstants.MS_NODEV, MS_NOEXEC = LinuxConstants.MS_NOEXEC, MS_REMOUNT = LinuxConstants.MS_REMOUNT,
+      MS_BIND = LinuxConstants.MS_BIND, MS_MOVE = LinuxConstants.MS_MOVE, MS_REC = LinuxConstants.MS_REC,
+      MS_UNBINDABLE = LinuxConstants.MS_UNBINDABLE, MS_PRIVATE = LinuxConstants.MS_PRIVATE,
+      MS_SLAVE = LinuxConstants.MS_SLAVE, MS_SHARED = LinuxConstants.MS_SHARED;
   static final long PROPAGATION = MS_UNBINDABLE | MS_PRIVATE | MS_SLAVE | MS_SHARED;
 
   private static final long[] MOUNT_BITS = {
