@@ -9,7 +9,6 @@ import dev.berth.spec.runtime.Process;
 import dev.berth.spec.runtime.User;
 import dev.berth.testkit.Bundle;
 import dev.berth.testkit.RequiresRoot;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -130,5 +129,4 @@ class ExecTest {
     assertEquals(List.of(rt.state(id).pid()), rt.pids(id));
   }
 
-  static void unused() throws IOException {}
 }

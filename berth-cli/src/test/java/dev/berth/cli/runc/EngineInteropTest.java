@@ -188,5 +188,4 @@ class EngineInteropTest {
     return out;
   }
 
-  static void unused() throws IOException {}
 }

@@ -1,7 +1,6 @@
 package dev.berth.runtime.create;
 
 import dev.berth.spec.runtime.SpecValidator;
-import dev.berth.sys.Kernel;
 import java.util.List;
 
 /** Capability sets as bit masks for capset(2), limited to what this kernel knows. */
@@ -16,10 +15,5 @@ final class CapabilityNames {
       if (b >= 0 && b <= last) m |= 1L << b;
     }
     return m;
-  }
-
-  /** The highest capability this kernel supports. */
-  static int lastCap() {
-    return Kernel.capLastCap();
   }
 }

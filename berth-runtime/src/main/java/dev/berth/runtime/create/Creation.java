@@ -502,12 +502,4 @@ public final class Creation {
       Thread.currentThread().interrupt();
     }
   }
-
-  static Map<String, String> none() {
-    return Map.of();
-  }
-
-  static String utf8(byte[] b) {
-    return new String(b, StandardCharsets.UTF_8);
-  }
 }

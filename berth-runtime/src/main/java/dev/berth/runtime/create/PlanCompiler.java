@@ -71,7 +71,7 @@ public final class PlanCompiler {
       } catch (IOException e) {
         // no mount order: cgroup mounts sort by name
       }
-      return new HostFacts(CapabilityNames.lastCap(), Files.exists(Path.of("/proc/kcore"), LinkOption.NOFOLLOW_LINKS),
+      return new HostFacts(dev.berth.sys.Kernel.capLastCap(), Files.exists(Path.of("/proc/kcore"), LinkOption.NOFOLLOW_LINKS),
           points, dev.berth.sys.Linux.geteuid(), dev.berth.sys.Linux.getegid());
     }
   }
