@@ -331,7 +331,7 @@ public final class Linux {
     check(Native.syscall6(Nr.STATX, dir, p, flags, basicStats, st.addr, 0), call, detail);
     return new Stat(st.getShort(28) & 0xffff, st.getInt(20), st.getInt(24), st.getInt(128), st.getInt(132),
         st.getLong(40), st.getLong(32), Stat.makedev(st.getInt(136) & 0xffffffffL, st.getInt(140) & 0xffffffffL),
-        st.getInt(16));
+        st.getInt(16), st.getLong(112), st.getInt(120), st.getLong(48));
   }
 
   /** symlink(2): creates {@code linkPath} pointing at {@code target}. */
@@ -355,6 +355,171 @@ public final class Linux {
         return new String(out, StandardCharsets.UTF_8);
       }
     }
+  }
+
+  // ---- *at calls relative to a directory fd (null: the working directory) ------------------------------------------
+  // They let a caller resolve a parent directory once (openat2 RESOLVE_IN_ROOT) and then act on one final component,
+  // which no path string joined on the host can do safely.
+
+  /** mkdirat(2); the umask applies. */
+  public static void mkdirat(Fd dir, String path, int mode) throws ErrnoException {
+    long p = Scratch.get().cstring(path, "mkdirat");
+    check(sys(Nr.MKDIRAT, dirfd(dir), p, mode), "mkdirat", path);
+  }
+
+  /**
+   * mknodat(2): {@code mode} holds the type (S_IFCHR, S_IFBLK, S_IFIFO, S_IFREG, S_IFSOCK) and the permissions;
+   * {@code dev} is a {@link Stat#makedev} number (0 for a fifo).
+   */
+  public static void mknodat(Fd dir, String path, int mode, long dev) throws ErrnoException {
+    long p = Scratch.get().cstring(path, "mknodat");
+    check(sys(Nr.MKNODAT, dirfd(dir), p, mode, dev, 0, 0), "mknodat", path);
+  }
+
+  /** symlinkat(2): creates {@code path} (relative to {@code dir}) holding {@code target} verbatim. */
+  public static void symlinkat(String target, Fd dir, String path) throws ErrnoException {
+    Scratch s = Scratch.get();
+    long t = s.cstring(target, "symlinkat");
+    long l = s.cstring(path, "symlinkat");
+    check(sys(Nr.SYMLINKAT, t, dirfd(dir), l), "symlinkat", path + " -> " + target);
+  }
+
+  /**
+   * linkat(2): a new name {@code newPath} for {@code oldPath}. Without AT_SYMLINK_FOLLOW in {@code flags} a symlink
+   * is linked itself, not its target.
+   */
+  public static void linkat(Fd oldDir, String oldPath, Fd newDir, String newPath, int flags) throws ErrnoException {
+    Scratch s = Scratch.get();
+    long a = s.cstring(oldPath, "linkat");
+    long b = s.cstring(newPath, "linkat");
+    check(sys(Nr.LINKAT, dirfd(oldDir), a, dirfd(newDir), b, flags, 0), "linkat", newPath + " to " + oldPath);
+  }
+
+  /** unlinkat(2): a file, or an empty directory with AT_REMOVEDIR. */
+  public static void unlinkat(Fd dir, String path, int flags) throws ErrnoException {
+    long p = Scratch.get().cstring(path, "unlinkat");
+    check(sys(Nr.UNLINKAT, dirfd(dir), p, flags), "unlinkat", path);
+  }
+
+  /** fchownat(2); AT_SYMLINK_NOFOLLOW changes a symlink itself; -1 leaves the uid or gid as it is. */
+  public static void fchownat(Fd dir, String path, int uid, int gid, int flags) throws ErrnoException {
+    long p = Scratch.get().cstring(path, "fchownat");
+    check(sys(Nr.FCHOWNAT, dirfd(dir), p, uid, gid, flags, 0), "fchownat", path);
+  }
+
+  /** fchmodat(2). It follows a final symlink (the kernel has no flag for that before fchmodat2): not for links. */
+  public static void fchmodat(Fd dir, String path, int mode) throws ErrnoException {
+    long p = Scratch.get().cstring(path, "fchmodat");
+    check(sys(Nr.FCHMODAT, dirfd(dir), p, mode), "fchmodat", path);
+  }
+
+  /**
+   * utimensat(2): access and modification times in seconds and nanoseconds (UTIME_NOW, UTIME_OMIT as nanoseconds);
+   * AT_SYMLINK_NOFOLLOW in {@code flags} sets a symlink's own times.
+   */
+  public static void utimensat(Fd dir, String path, long atimeSec, long atimeNsec, long mtimeSec, long mtimeNsec,
+                               int flags) throws ErrnoException {
+    Scratch s = Scratch.get();
+    Scratch.Mem ts = s.alloc(32).putLong(0, atimeSec).putLong(8, atimeNsec).putLong(16, mtimeSec)
+        .putLong(24, mtimeNsec);
+    long p = s.cstring(path, "utimensat");
+    check(sys(Nr.UTIMENSAT, dirfd(dir), p, ts.addr, flags, 0, 0), "utimensat", path);
+  }
+
+  /**
+   * getdents64(2) until the end: the names in a directory opened with O_DIRECTORY (not O_PATH), without "." and
+   * "..". The fd's offset is left at the end.
+   */
+  public static java.util.List<String> readdir(Fd dir) throws ErrnoException {
+    java.util.List<String> names = new java.util.ArrayList<>();
+    ByteBuffer b = Scratch.get().bounce(32 * 1024).order(ByteOrder.nativeOrder());
+    long a = Native.address(b);
+    int f = dir.fd();
+    byte[] name = new byte[256];
+    while (true) {
+      long n = check(sys(Nr.GETDENTS64, f, a, b.capacity()), "getdents64", dir);
+      if (n == 0) return names;
+      int off = 0;
+      while (off < n) {
+        int reclen = b.getShort(off + 16) & 0xffff;
+        int len = 0;
+        while (off + 19 + len < off + reclen && b.get(off + 19 + len) != 0) len++;
+        b.get(off + 19, name, 0, len);
+        if (!(len == 1 && name[0] == '.') && !(len == 2 && name[0] == '.' && name[1] == '.')) {
+          names.add(new String(name, 0, len, StandardCharsets.UTF_8));
+        }
+        off += reclen;
+      }
+    }
+  }
+
+  // ---- extended attributes ---------------------------------------------------------------------------------------
+
+  /** fsetxattr(2); {@code flags} 0, XATTR_CREATE or XATTR_REPLACE. */
+  public static void fsetxattr(Fd fd, String name, byte[] value, int flags) throws ErrnoException {
+    Scratch s = Scratch.get();
+    long n = s.cstring(name, "fsetxattr");
+    Scratch.Mem v = s.alloc(Math.max(1, value.length));
+    v.buf.put(v.off, value);
+    check(sys(Nr.FSETXATTR, fd.fd(), n, v.addr, value.length, flags, 0), "fsetxattr " + name, fd);
+  }
+
+  /** lsetxattr(2): on a symlink itself, not its target. */
+  public static void lsetxattr(String path, String name, byte[] value, int flags) throws ErrnoException {
+    Scratch s = Scratch.get();
+    long p = s.cstring(path, "lsetxattr");
+    long n = s.cstring(name, "lsetxattr");
+    Scratch.Mem v = s.alloc(Math.max(1, value.length));
+    v.buf.put(v.off, value);
+    check(sys(Nr.LSETXATTR, p, n, v.addr, value.length, flags, 0), "lsetxattr " + name, path);
+  }
+
+  /** lgetxattr(2): the value, or null when the attribute is not set (ENODATA). */
+  public static byte[] lgetxattr(String path, String name) throws ErrnoException {
+    for (int size = 4096; ; size *= 4) {
+      Scratch s = Scratch.get();
+      long p = s.cstring(path, "lgetxattr");
+      long n = s.cstring(name, "lgetxattr");
+      Scratch.Mem v = s.alloc(size);
+      long r = sys(Nr.LGETXATTR, p, n, v.addr, size, 0, 0);
+      if (r == -LinuxConstants.ENODATA) return null;
+      if (r == -LinuxConstants.ERANGE && size < (1 << 20)) continue;
+      check(r, "lgetxattr " + name, path);
+      byte[] out = new byte[(int) r];
+      v.buf.get(v.off, out);
+      return out;
+    }
+  }
+
+  /** llistxattr(2): the names of the extended attributes of {@code path} (a symlink itself). */
+  public static java.util.List<String> llistxattr(String path) throws ErrnoException {
+    for (int size = 4096; ; size *= 4) {
+      Scratch s = Scratch.get();
+      long p = s.cstring(path, "llistxattr");
+      Scratch.Mem v = s.alloc(size);
+      long r = sys(Nr.LLISTXATTR, p, v.addr, size);
+      if (r == -LinuxConstants.ERANGE && size < (1 << 20)) continue;
+      check(r, "llistxattr", path);
+      java.util.List<String> names = new java.util.ArrayList<>();
+      byte[] all = new byte[(int) r];
+      v.buf.get(v.off, all);
+      int start = 0;
+      for (int i = 0; i < all.length; i++) {
+        if (all[i] == 0) {
+          if (i > start) names.add(new String(all, start, i - start, StandardCharsets.UTF_8));
+          start = i + 1;
+        }
+      }
+      return names;
+    }
+  }
+
+  /** lremovexattr(2). */
+  public static void lremovexattr(String path, String name) throws ErrnoException {
+    Scratch s = Scratch.get();
+    long p = s.cstring(path, "lremovexattr");
+    long n = s.cstring(name, "lremovexattr");
+    check(sys(Nr.LREMOVEXATTR, p, n, 0), "lremovexattr " + name, path);
   }
 
   /** statfs(2): the filesystem's type magic (f_type), e.g. CGROUP2_SUPER_MAGIC. */

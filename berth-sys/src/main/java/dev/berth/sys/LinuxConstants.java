@@ -66,6 +66,14 @@ public final class LinuxConstants {
   public static final long RESOLVE_IN_ROOT = 0x10;
   public static final long RESOLVE_CACHED = 0x20;
 
+  // utimensat(2): special tv_nsec values
+  public static final long UTIME_NOW = (1L << 30) - 1;
+  public static final long UTIME_OMIT = (1L << 30) - 2;
+
+  // setxattr(2) flags
+  public static final int XATTR_CREATE = 1;
+  public static final int XATTR_REPLACE = 2;
+
   // renameat2(2)
   public static final int RENAME_NOREPLACE = 1;
   public static final int RENAME_EXCHANGE = 2;

@@ -69,6 +69,13 @@ final class Nr {
   static final int MEMFD_CREATE = A ? 279 : 319;
   static final int STATX = A ? 291 : 332;
   static final int BPF = A ? 280 : 321;
+  static final int GETDENTS64 = A ? 61 : 217;
+  static final int UTIMENSAT = A ? 88 : 280;
+  static final int LSETXATTR = A ? 6 : 189;
+  static final int FSETXATTR = A ? 7 : 190;
+  static final int LGETXATTR = A ? 9 : 192;
+  static final int LLISTXATTR = A ? 12 : 195;
+  static final int LREMOVEXATTR = A ? 15 : 198;
   // Numbers from 403 on are shared by every architecture.
   static final int PIDFD_SEND_SIGNAL = 424;
   static final int PIDFD_OPEN = 434;

@@ -1,12 +1,17 @@
 package dev.berth.sys;
 
 /**
- * What stat(2) says about a file (read with statx, whose layout is the same on every architecture). {@code dev} is
+ * What stat(2) says (plus the modification time and the 512-byte blocks allocated, which show holes in sparse files) about a file (read with statx, whose layout is the same on every architecture). {@code dev} is
  * the device of the filesystem holding the file, encoded as glibc's makedev; {@code rdevMajor}/{@code rdevMinor}
  * name the device a device node stands for.
  */
 public record Stat(int mode, int uid, int gid, int rdevMajor, int rdevMinor, long size, long ino, long dev,
-                   int nlink) {
+                   int nlink, long mtimeSec, int mtimeNsec, long blocks) {
+  /** Without times and blocks (they read 0), for callers that build a Stat by hand. */
+  public Stat(int mode, int uid, int gid, int rdevMajor, int rdevMinor, long size, long ino, long dev, int nlink) {
+    this(mode, uid, gid, rdevMajor, rdevMinor, size, ino, dev, nlink, 0, 0, 0);
+  }
+
   /** The S_IF* file type bits of {@link #mode}. */
   public int type() {
     return mode & LinuxConstants.S_IFMT;

@@ -1,0 +1,208 @@
+package dev.berth.image.snapshot;
+
+import static dev.berth.sys.LinuxConstants.EEXIST;
+
+import dev.berth.image.unpack.Mode;
+import dev.berth.spec.image.Digest;
+import dev.berth.sys.ErrnoException;
+import dev.berth.sys.Linux;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * The on-disk layout both snapshotters share, under {@code root}:
+ * <pre>
+ *   snapshots/&lt;n&gt;/fs       a layer's tree (n: a small number, so overlay lowerdir strings stay short)
+ *   snapshots/&lt;n&gt;/parent   the parent's chain id, absent for a bottom layer
+ *   chains/&lt;hex&gt;          symlink to ../snapshots/&lt;n&gt;: the commit point
+ *   active/&lt;key&gt;/          writable snapshots (fs, and work for overlay; parent)
+ * </pre>
+ * A staging directory is a numbered snapshots/&lt;n&gt; that no chains/ link names yet. Committing creates the link
+ * with symlink(2), which is atomic and fails when the name exists: another process committed first, ours is removed.
+ * Numbers rather than chain ids in paths: a 30-layer image's lowerdir is then about 30 * 30 bytes, far under the page
+ * (4096 bytes) the kernel accepts for mount data, where 30 sha256 paths would not fit.
+ */
+abstract class DirSnapshotter implements Snapshotter {
+  private static final Pattern KEY = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
+
+  final Path root;
+  final Path snapshots;
+  final Path chains;
+  final Path active;
+
+  DirSnapshotter(Path root) throws IOException {
+    this.root = root;
+    this.snapshots = root.resolve("snapshots");
+    this.chains = root.resolve("chains");
+    this.active = root.resolve("active");
+    Files.createDirectories(snapshots);
+    Files.createDirectories(chains);
+    Files.createDirectories(active);
+  }
+
+  abstract Mode mode();
+
+  /** Fills a new staging fs/ from the parent (copy: the whole parent tree; overlay: nothing). */
+  abstract void fillStaging(Path fs, Digest parent) throws IOException;
+
+  @Override
+  public boolean has(Digest chainId) throws IOException {
+    return Files.isDirectory(chains.resolve(chainId.encoded()));
+  }
+
+  @Override
+  public Staging stage(Digest chainId, Digest parent) throws IOException {
+    if (parent != null) home(parent); // must be committed
+    Path home = newNumbered();
+    try {
+      Path fs = home.resolve("fs");
+      Files.createDirectory(fs);
+      Linux.chmod(fs.toString(), 0755);
+      if (parent != null) Files.writeString(home.resolve("parent"), parent.toString());
+      fillStaging(fs, parent);
+    } catch (IOException | RuntimeException e) {
+      Trees.remove(home);
+      throw e;
+    }
+    return new Staging(chainId, parent, home, mode());
+  }
+
+  @Override
+  public void commit(Staging s) throws IOException {
+    Path link = chains.resolve(s.chainId().encoded());
+    try {
+      Linux.symlink("../snapshots/" + s.home().getFileName(), link.toString());
+    } catch (ErrnoException e) {
+      if (e.errno() != EEXIST) throw new IOException("commit snapshot " + s.chainId() + ": " + e.getMessage(), e);
+      Trees.remove(s.home()); // someone else committed this chain id first
+    }
+  }
+
+  @Override
+  public void abort(Staging s) throws IOException {
+    Trees.remove(s.home());
+  }
+
+  @Override
+  public void remove(String key) throws IOException {
+    Trees.remove(active.resolve(checkKey(key)));
+  }
+
+  @Override
+  public void remove(Digest chainId) throws IOException {
+    Path home = home(chainId);
+    String id = chainId.toString();
+    // Staging dirs count too: another process is about to commit a child.
+    for (Path dir : List.of(snapshots, active)) {
+      try (Stream<Path> s = Files.list(dir)) {
+        for (Path p : (Iterable<Path>) s::iterator) {
+          Path pf = p.resolve("parent");
+          if (Files.isRegularFile(pf) && Files.readString(pf).trim().equals(id)) {
+            throw new IOException("remove snapshot " + chainId + ": snapshot " + describe(dir, p)
+                + " depends on it");
+          }
+        }
+      }
+    }
+    Files.delete(chains.resolve(chainId.encoded()));
+    Trees.remove(home);
+  }
+
+  private String describe(Path dir, Path p) throws IOException {
+    if (dir == active) return "\"" + p.getFileName() + "\" (active)";
+    try (Stream<Path> s = Files.list(chains)) {
+      for (Path c : (Iterable<Path>) s::iterator) {
+        if (Files.readSymbolicLink(c).getFileName().equals(p.getFileName())) return "sha256:" + c.getFileName();
+      }
+    }
+    return "being staged (" + p.getFileName() + ")";
+  }
+
+  @Override
+  public Set<Digest> committed() throws IOException {
+    Set<Digest> out = new HashSet<>();
+    try (Stream<Path> s = Files.list(chains)) {
+      for (Path p : (Iterable<Path>) s::iterator) out.add(new Digest("sha256", p.getFileName().toString()));
+    }
+    return out;
+  }
+
+  @Override
+  public long usage(Digest chainId) throws IOException {
+    return Trees.usage(home(chainId).resolve("fs"));
+  }
+
+  /** The committed snapshot directory of {@code chainId}. */
+  Path home(Digest chainId) throws IOException {
+    Path link = chains.resolve(chainId.encoded());
+    try {
+      return chains.resolve(Files.readSymbolicLink(link)).normalize();
+    } catch (NoSuchFileException e) {
+      throw new IOException("snapshot " + chainId + " is not committed", e);
+    }
+  }
+
+  Digest parentOf(Path home) throws IOException {
+    Path pf = home.resolve("parent");
+    if (!Files.exists(pf)) return null;
+    return Digest.parse(Files.readString(pf, StandardCharsets.US_ASCII).trim());
+  }
+
+  /** The fs/ directories of the chain ending in {@code chainId}, top first. */
+  List<Path> chain(Digest chainId) throws IOException {
+    List<Path> out = new ArrayList<>();
+    for (Digest d = chainId; d != null; ) {
+      Path home = home(d);
+      out.add(home.resolve("fs"));
+      d = parentOf(home);
+      if (out.size() > 1000) throw new IOException("snapshot " + chainId + ": parent chain loops");
+    }
+    return out;
+  }
+
+  /** A new active snapshot's directory, refused when the key is taken. */
+  Path newActive(String key, Digest parent) throws IOException {
+    if (parent != null) home(parent);
+    Path dir = active.resolve(checkKey(key));
+    try {
+      Files.createDirectory(dir);
+    } catch (java.nio.file.FileAlreadyExistsException e) {
+      throw new IOException("prepare snapshot \"" + key + "\": it already exists", e);
+    }
+    if (parent != null) Files.writeString(dir.resolve("parent"), parent.toString());
+    return dir;
+  }
+
+  private Path newNumbered() throws IOException {
+    int n;
+    try (Stream<Path> s = Files.list(snapshots)) {
+      n = (int) s.count() + 1;
+    }
+    for (; ; n++) {
+      Path p = snapshots.resolve(Integer.toString(n));
+      try {
+        Files.createDirectory(p); // atomic: two processes never get the same number
+        return p;
+      } catch (java.nio.file.FileAlreadyExistsException e) {
+        // taken: try the next
+      }
+    }
+  }
+
+  static String checkKey(String key) {
+    if (key == null || !KEY.matcher(key).matches()) {
+      throw new IllegalArgumentException("invalid snapshot key \"" + key + "\": want letters, digits, '.', '_', '-'"
+          + " (up to 128, not starting with '.' or '-')");
+    }
+    return key;
+  }
+}

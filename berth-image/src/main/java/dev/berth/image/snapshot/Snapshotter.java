@@ -1,0 +1,52 @@
+package dev.berth.image.snapshot;
+
+import dev.berth.spec.image.Digest;
+import java.io.IOException;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Layer snapshots on disk, keyed by chain id ({@link ChainIds}): committed ones are read-only and shared; active ones
+ * (a container's rootfs) are writable and named by a key. A snapshotter returns mount descriptions; the caller mounts
+ * them ({@link Mounts}). Several processes may share one root: committing the same chain id twice keeps the first.
+ */
+public interface Snapshotter {
+  /** Whether {@code chainId} is committed. */
+  boolean has(Digest chainId) throws IOException;
+
+  /**
+   * A new staging directory for the layer that makes {@code chainId}, on {@code parentChainId} (null for a bottom
+   * layer, else it must be committed). Unpack into {@link Staging#dir()} with {@link Staging#mode()}.
+   */
+  Staging stage(Digest chainId, Digest parentChainId) throws IOException;
+
+  /**
+   * Publishes the staging directory atomically as {@code staging.chainId()}. When another process committed the same
+   * chain id meanwhile, ours is discarded: first wins, and that is not an error.
+   */
+  void commit(Staging staging) throws IOException;
+
+  /** Discards a staging directory. */
+  void abort(Staging staging) throws IOException;
+
+  /** Read-only mounts showing the whole chain ending in {@code chainId}. */
+  List<Mount> view(Digest chainId) throws IOException;
+
+  /**
+   * A new writable snapshot named {@code key} on {@code parentChainId} (null: empty), e.g. a container's rootfs;
+   * the mounts show it. Keys are short names: letters, digits, '.', '_', '-'.
+   */
+  List<Mount> prepare(String key, Digest parentChainId) throws IOException;
+
+  /** Removes the active snapshot {@code key} (unmount it first); nothing there is fine. */
+  void remove(String key) throws IOException;
+
+  /** Removes committed {@code chainId}; refused while a committed or active snapshot has it as its parent. */
+  void remove(Digest chainId) throws IOException;
+
+  /** The committed chain ids. */
+  Set<Digest> committed() throws IOException;
+
+  /** Bytes on disk used by {@code chainId}'s own directory (blocks allocated, holes excluded). */
+  long usage(Digest chainId) throws IOException;
+}

@@ -1,0 +1,140 @@
+package dev.berth.image.snapshot;
+
+import static dev.berth.sys.LinuxConstants.S_IFBLK;
+import static dev.berth.sys.LinuxConstants.S_IFCHR;
+import static dev.berth.sys.LinuxConstants.S_IFIFO;
+
+import dev.berth.sys.ErrnoException;
+import dev.berth.sys.Linux;
+import dev.berth.sys.Stat;
+import java.io.IOException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Whole-tree operations on our own snapshot directories (trusted: written by us, not by a layer, and not changing
+ * underneath), so plain paths are fine here; symlinks are never followed.
+ */
+public final class Trees {
+  private Trees() {}
+
+  /**
+   * Copies the tree {@code src} into the existing directory {@code dst}, keeping owners, modes (setuid included),
+   * times, xattrs, hardlinks (as links), symlinks, devices and fifos. Sockets are skipped.
+   */
+  public static void copy(Path src, Path dst) throws IOException {
+    Map<Long, Path> inodes = new HashMap<>(); // (dev, ino) folded: one filesystem, so ino alone
+    List<Path[]> dirs = new ArrayList<>();
+    copyDir(src, dst, inodes, dirs);
+    // Directory times last, deepest first: filling a directory changed its mtime.
+    for (int i = dirs.size() - 1; i >= 0; i--) times(dirs.get(i)[0], dirs.get(i)[1]);
+  }
+
+  private static void copyDir(Path src, Path dst, Map<Long, Path> inodes, List<Path[]> dirs) throws IOException {
+    Stat st = Linux.lstat(src.toString());
+    meta(src, dst, st, false);
+    dirs.add(new Path[] {src, dst});
+    List<Path> children;
+    try (var s = Files.list(src)) {
+      children = s.toList();
+    }
+    for (Path c : children) {
+      Path d = dst.resolve(c.getFileName().toString());
+      Stat cs = Linux.lstat(c.toString());
+      if (cs.isDirectory()) {
+        Linux.mkdir(d.toString(), 0700);
+        copyDir(c, d, inodes, dirs);
+        continue;
+      }
+      if (cs.nlink() > 1) {
+        Path first = inodes.putIfAbsent(cs.ino(), d);
+        if (first != null) {
+          Linux.linkat(null, first.toString(), null, d.toString(), 0);
+          continue;
+        }
+      }
+      if (cs.isRegularFile()) {
+        Files.copy(c, d, StandardCopyOption.COPY_ATTRIBUTES, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+      } else if (cs.isSymlink()) {
+        Linux.symlink(Linux.readlink(c.toString()), d.toString());
+      } else if (cs.isCharDevice() || cs.isBlockDevice() || cs.isFifo()) {
+        int type = cs.isCharDevice() ? S_IFCHR : cs.isBlockDevice() ? S_IFBLK : S_IFIFO;
+        Linux.mknodat(null, d.toString(), type | 0600, Stat.makedev(cs.rdevMajor(), cs.rdevMinor()));
+      } else {
+        continue; // a socket: meaningless in a copy
+      }
+      meta(c, d, cs, cs.isSymlink());
+      times(c, d);
+    }
+  }
+
+  private static void meta(Path src, Path dst, Stat st, boolean symlink) throws IOException {
+    String d = dst.toString();
+    Linux.lchown(d, st.uid(), st.gid());
+    if (!symlink) Linux.chmod(d, st.permissions()); // after chown, which clears setuid/setgid
+    for (String name : Linux.llistxattr(src.toString())) {
+      byte[] v = Linux.lgetxattr(src.toString(), name);
+      if (v != null) Linux.lsetxattr(d, name, v, 0);
+    }
+  }
+
+  private static void times(Path src, Path dst) throws IOException {
+    Stat st = Linux.lstat(src.toString());
+    Linux.utimensat(null, dst.toString(), st.mtimeSec(), st.mtimeNsec(), st.mtimeSec(), st.mtimeNsec(),
+        dev.berth.sys.LinuxConstants.AT_SYMLINK_NOFOLLOW);
+  }
+
+  /** Removes {@code p} and everything under it, not following symlinks; a missing {@code p} is fine. */
+  public static void remove(Path p) throws IOException {
+    try {
+      Linux.lstat(p.toString());
+    } catch (ErrnoException e) {
+      if (e.errno() == dev.berth.sys.LinuxConstants.ENOENT) return;
+      throw e;
+    }
+    Files.walkFileTree(p, new SimpleFileVisitor<>() {
+      @Override
+      public FileVisitResult visitFile(Path f, BasicFileAttributes a) throws IOException {
+        Files.deleteIfExists(f);
+        return FileVisitResult.CONTINUE;
+      }
+
+      @Override
+      public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
+        if (e != null && !(e instanceof NoSuchFileException)) throw e;
+        Files.deleteIfExists(d);
+        return FileVisitResult.CONTINUE;
+      }
+    });
+  }
+
+  /** Bytes allocated under {@code p} (st_blocks * 512), each inode once. */
+  public static long usage(Path p) throws IOException {
+    long[] total = {0};
+    java.util.Set<Long> seen = new java.util.HashSet<>();
+    Files.walkFileTree(p, new SimpleFileVisitor<>() {
+      @Override
+      public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes a) throws IOException {
+        total[0] += Linux.lstat(d.toString()).blocks() * 512;
+        return FileVisitResult.CONTINUE;
+      }
+
+      @Override
+      public FileVisitResult visitFile(Path f, BasicFileAttributes a) throws IOException {
+        Stat st = Linux.lstat(f.toString());
+        if (seen.add(st.ino())) total[0] += st.blocks() * 512;
+        return FileVisitResult.CONTINUE;
+      }
+    });
+    return total[0];
+  }
+}

@@ -1,0 +1,17 @@
+package dev.berth.image.unpack;
+
+import dev.berth.spec.image.Digest;
+
+/**
+ * What one layer unpack did.
+ *
+ * @param diffId sha256 of the uncompressed tar stream, as the image config's rootfs.diff_ids lists it
+ * @param tarBytes the length of the uncompressed tar stream
+ * @param entries tar entries applied (whiteouts included)
+ * @param fileBytes bytes of regular-file content written
+ * @param whiteouts whiteout and opaque markers applied
+ * @param skippedDevices device nodes not created because this process may not (not root in the initial user
+ *     namespace)
+ */
+public record UnpackResult(Digest diffId, long tarBytes, long entries, long fileBytes, long whiteouts,
+                           long skippedDevices) {}

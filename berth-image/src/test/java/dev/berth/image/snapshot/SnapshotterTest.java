@@ -1,0 +1,166 @@
+package dev.berth.image.snapshot;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.berth.image.unpack.LayerUnpacker;
+import dev.berth.image.unpack.Mode;
+import dev.berth.spec.image.Digest;
+import dev.berth.spec.image.MediaTypes.Compression;
+import dev.berth.testkit.RequiresRoot;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+@RequiresRoot
+class SnapshotterTest {
+  @TempDir Path tmp;
+
+  static final byte[] BASE = new TarBuilder()
+      .dir("a/", 0755, 0, 0).file("a/gone", "1").file("a/kept", "2")
+      .dir("b/", 0755, 0, 0).file("b/inner", "3")
+      .dir("c/", 0755, 0, 0).file("c/lower", "4").dir("c/sub/", 0755, 0, 0).file("c/sub/deep", "5")
+      .file("f", "6")
+      .dir("e/", 0755, 0, 0).file("e/old", "7")
+      .bytes();
+  // Whiteouts of a file, of a dir, an opaque dir refilled by this layer, a whiteout of a path this layer also
+  // writes (the layer's own entry stays), a dir replacing a whited-out file.
+  static final byte[] TOP = new TarBuilder()
+      .file("a/.wh.gone", "")
+      .file(".wh.b", "")
+      .dir("c/", 0755, 0, 0).file("c/new", "8").file("c/.wh..wh..opq", "").dir("c/sub/", 0755, 0, 0)
+      .file("c/sub/fresh", "9")
+      .file("e/old", "replaced").file("e/.wh.old", "")
+      .file(".wh.f", "").dir("f/", 0755, 0, 0).file("f/now-a-dir", "10")
+      .bytes();
+  static final TreeMap<String, String> EXPECTED = new TreeMap<>();
+
+  static {
+    EXPECTED.put("a/", "");
+    EXPECTED.put("a/kept", "2");
+    EXPECTED.put("c/", "");
+    EXPECTED.put("c/new", "8");
+    EXPECTED.put("c/sub/", "");
+    EXPECTED.put("c/sub/fresh", "9");
+    EXPECTED.put("e/", "");
+    EXPECTED.put("e/old", "replaced");
+    EXPECTED.put("f/", "");
+    EXPECTED.put("f/now-a-dir", "10");
+  }
+
+  @Test
+  void overlayViewShowsWhiteoutsAndOpaqueDirs() throws Exception {
+    assertEquals(EXPECTED, mergedView(new OverlaySnapshotter(tmp.resolve("s"))));
+  }
+
+  @Test
+  void copySnapshotterGivesTheSameTree() throws Exception {
+    assertEquals(EXPECTED, mergedView(new CopySnapshotter(tmp.resolve("s"))));
+  }
+
+  private TreeMap<String, String> mergedView(Snapshotter s) throws Exception {
+    List<Digest> diffIds = new ArrayList<>();
+    Digest parent = null;
+    for (byte[] layer : List.of(BASE, TOP)) {
+      Digest diff = Digest.sha256Of(layer);
+      diffIds.add(diff);
+      Digest chain = ChainIds.of(diffIds).get(diffIds.size() - 1);
+      Staging st = s.stage(chain, parent);
+      new LayerUnpacker().unpack(new ByteArrayInputStream(layer), Compression.NONE, st.dir(), st.mode());
+      s.commit(st);
+      assertTrue(s.has(chain));
+      parent = chain;
+    }
+    Path m = Files.createDirectory(tmp.resolve("m"));
+    Mounts.mount(s.view(parent), m);
+    try {
+      assertThrows(IOException.class, () -> Files.writeString(m.resolve("x"), "ro"), "a view is read-only");
+      return tree(m);
+    } finally {
+      Mounts.unmount(m);
+    }
+  }
+
+  static TreeMap<String, String> tree(Path root) throws IOException {
+    TreeMap<String, String> out = new TreeMap<>();
+    try (Stream<Path> s = Files.walk(root)) {
+      for (Path p : (Iterable<Path>) s::iterator) {
+        if (p.equals(root)) continue;
+        String rel = root.relativize(p).toString();
+        if (Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) out.put(rel + "/", "");
+        else out.put(rel, Files.readString(p));
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void chainIdsFollowTheImageSpec() {
+    Digest a = Digest.sha256Of("a".getBytes());
+    Digest b = Digest.sha256Of("b".getBytes());
+    List<Digest> c = ChainIds.of(List.of(a, b));
+    assertEquals(a, c.get(0));
+    assertEquals(Digest.sha256Of((a + " " + b).getBytes()), c.get(1));
+  }
+
+  @Test
+  void firstCommitWinsAndParentsCannotBeRemoved() throws Exception {
+    for (Snapshotter s : List.of(new OverlaySnapshotter(tmp.resolve("o")), new CopySnapshotter(tmp.resolve("c")))) {
+      Digest d = Digest.sha256Of(BASE);
+      Staging one = s.stage(d, null);
+      Staging two = s.stage(d, null);
+      new LayerUnpacker().unpack(new ByteArrayInputStream(BASE), Compression.NONE, one.dir(), one.mode());
+      Files.writeString(two.dir().resolve("marker"), "second");
+      s.commit(one);
+      s.commit(two); // lost the race: discarded, no error
+      assertFalse(Files.exists(two.dir()));
+      Path m = Files.createDirectory(tmp.resolve("m" + s.getClass().getSimpleName()));
+      Mounts.mount(s.view(d), m);
+      try {
+        assertTrue(Files.exists(m.resolve("a/kept")));
+        assertFalse(Files.exists(m.resolve("marker")));
+      } finally {
+        Mounts.unmount(m);
+      }
+      Digest child = ChainIds.next(d, Digest.sha256Of(TOP));
+      Staging st = s.stage(child, d);
+      s.commit(st);
+      IOException e = assertThrows(IOException.class, () -> s.remove(d));
+      assertTrue(e.getMessage().startsWith("remove snapshot " + d + ": snapshot " + child + " depends on it"),
+          e.getMessage());
+
+      List<Mount> rw = s.prepare("ctr-1", child);
+      Mounts.mount(rw, m);
+      try {
+        Files.writeString(m.resolve("written"), "w");
+        assertEquals("2", Files.readString(m.resolve("a/kept")));
+      } finally {
+        Mounts.unmount(m);
+      }
+      assertThrows(IOException.class, () -> s.remove(child), "the active snapshot depends on it");
+      s.remove("ctr-1");
+      s.remove(child);
+      s.remove(d);
+      assertEquals(0, s.committed().size());
+      assertThrows(IllegalArgumentException.class, () -> s.prepare("../x", null));
+    }
+  }
+
+  @Test
+  void openProbesOverlay() throws Exception {
+    assertTrue(Snapshotters.open(tmp.resolve("p")) instanceof OverlaySnapshotter, "overlay works on this machine");
+    assertTrue(Snapshotters.open(tmp.resolve("q"), true) instanceof CopySnapshotter);
+    try (Stream<Path> s = Files.list(tmp.resolve("p"))) {
+      assertEquals(3, s.count(), "the probe left nothing behind");
+    }
+  }
+}
