@@ -1,0 +1,217 @@
+package dev.berth.image.store;
+
+import dev.berth.spec.image.Descriptor;
+import dev.berth.spec.image.Digest;
+import dev.berth.spec.image.Platform;
+import dev.berth.spec.json.JsonReader;
+import dev.berth.spec.json.JsonWriter;
+import dev.berth.spec.json.SpecException;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The format of {@code images.json}: <pre>{@code
+ * {"version": 1, "images": [{"name": "..", "target": {<descriptor>}, "config": "sha256:..", "created": "<RFC 3339>"}]}
+ * }</pre>
+ * Descriptors are written as image-spec descriptors, so the file reads like the rest of an OCI layout.
+ */
+final class ImagesJson {
+  static final int VERSION = 1;
+
+  private ImagesJson() {}
+
+  static byte[] write(Collection<ImageRecord> images) {
+    JsonWriter w = new JsonWriter(JsonWriter.TWO_SPACES);
+    w.beginObject().field("version", VERSION).name("images").beginArray();
+    for (ImageRecord r : images) {
+      w.beginObject().field("name", r.name()).name("target");
+      descriptor(w, r.target());
+      if (r.config() != null) {
+        w.field("config", r.config().toString());
+      }
+      w.field("created", r.created().toString()).endObject();
+    }
+    w.endArray().endObject();
+    byte[] json = w.toByteArray();
+    byte[] withNewline = java.util.Arrays.copyOf(json, json.length + 1);
+    withNewline[json.length] = '\n';
+    return withNewline;
+  }
+
+  private static void descriptor(JsonWriter w, Descriptor d) {
+    w.beginObject().field("mediaType", d.mediaType()).field("digest", d.digest().toString()).field("size", d.size());
+    if (!d.urls().isEmpty()) {
+      w.name("urls").beginArray();
+      for (String u : d.urls()) {
+        w.value(u);
+      }
+      w.endArray();
+    }
+    if (!d.annotations().isEmpty()) {
+      w.name("annotations").beginObject();
+      for (Map.Entry<String, String> a : d.annotations().entrySet()) {
+        w.field(a.getKey(), a.getValue());
+      }
+      w.endObject();
+    }
+    if (d.platform() != null) {
+      Platform p = d.platform();
+      w.name("platform").beginObject().field("architecture", p.architecture()).field("os", p.os());
+      if (!p.osVersion().isEmpty()) {
+        w.field("os.version", p.osVersion());
+      }
+      if (!p.osFeatures().isEmpty()) {
+        w.name("os.features").beginArray();
+        for (String feature : p.osFeatures()) {
+          w.value(feature);
+        }
+        w.endArray();
+      }
+      if (!p.variant().isEmpty()) {
+        w.field("variant", p.variant());
+      }
+      w.endObject();
+    }
+    if (!d.artifactType().isEmpty()) {
+      w.field("artifactType", d.artifactType());
+    }
+    w.endObject();
+  }
+
+  /** Parses the file; {@code source} (its path) and the field path prefix every error. */
+  static TreeMap<String, ImageRecord> read(byte[] json, String source) throws SpecException {
+    TreeMap<String, ImageRecord> images = new TreeMap<>();
+    JsonReader r = JsonReader.of(json, source);
+    if (!r.beginObject()) {
+      throw r.error("expected object, got null");
+    }
+    for (String f; (f = r.nextField()) != null; ) {
+      switch (f) {
+        case "version" -> {
+          int v = r.int32();
+          if (v != VERSION) {
+            throw r.error("unsupported version " + v + " (this berth reads version " + VERSION + ")");
+          }
+        }
+        case "images" -> {
+          if (r.beginArray()) {
+            while (r.nextElement()) {
+              ImageRecord rec = record(r);
+              if (images.putIfAbsent(rec.name(), rec) != null) {
+                throw r.error("duplicate image name \"" + rec.name() + "\"");
+              }
+            }
+          }
+        }
+        default -> r.skip();
+      }
+    }
+    r.end();
+    return images;
+  }
+
+  private static ImageRecord record(JsonReader r) throws SpecException {
+    if (!r.beginObject()) {
+      throw r.error("expected object, got null");
+    }
+    String name = "";
+    Descriptor target = null;
+    Digest config = null;
+    Instant created = null;
+    for (String f; (f = r.nextField()) != null; ) {
+      switch (f) {
+        case "name" -> name = r.string();
+        case "target" -> target = descriptor(r);
+        case "config" -> config = r.isNull() ? null : digest(r);
+        case "created" -> {
+          String s = r.string();
+          try {
+            created = Instant.parse(s);
+          } catch (DateTimeParseException e) {
+            throw r.error("invalid time \"" + s + "\": want RFC 3339, e.g. 2026-01-02T03:04:05Z");
+          }
+        }
+        default -> r.skip();
+      }
+    }
+    if (name.isEmpty()) {
+      throw r.error("name is required");
+    }
+    if (target == null) {
+      throw r.error("target is required");
+    }
+    if (created == null) {
+      throw r.error("created is required");
+    }
+    return new ImageRecord(name, target, config, created);
+  }
+
+  private static Descriptor descriptor(JsonReader r) throws SpecException {
+    if (!r.beginObject()) {
+      return null;
+    }
+    String mediaType = "";
+    Digest digest = null;
+    long size = 0;
+    List<String> urls = List.of();
+    Map<String, String> annotations = Map.of();
+    Platform platform = null;
+    String artifactType = "";
+    for (String f; (f = r.nextField()) != null; ) {
+      switch (f) {
+        case "mediaType" -> mediaType = r.string();
+        case "digest" -> digest = digest(r);
+        case "size" -> {
+          size = r.int64();
+          if (size < 0) {
+            throw r.error("negative size " + size);
+          }
+        }
+        case "urls" -> urls = r.strings();
+        case "annotations" -> annotations = r.stringMap();
+        case "platform" -> platform = platform(r);
+        case "artifactType" -> artifactType = r.string();
+        default -> r.skip();
+      }
+    }
+    if (digest == null) {
+      throw r.error("digest is required");
+    }
+    return new Descriptor(mediaType, digest, size, urls, annotations, platform, artifactType);
+  }
+
+  private static Platform platform(JsonReader r) throws SpecException {
+    if (!r.beginObject()) {
+      return null;
+    }
+    String os = "";
+    String arch = "";
+    String variant = "";
+    String osVersion = "";
+    List<String> features = List.of();
+    for (String f; (f = r.nextField()) != null; ) {
+      switch (f) {
+        case "os" -> os = r.string();
+        case "architecture" -> arch = r.string();
+        case "variant" -> variant = r.string();
+        case "os.version" -> osVersion = r.string();
+        case "os.features" -> features = r.strings();
+        default -> r.skip();
+      }
+    }
+    return new Platform(os, arch, variant, osVersion, features);
+  }
+
+  private static Digest digest(JsonReader r) throws SpecException {
+    String s = r.string();
+    try {
+      return Digest.parse(s);
+    } catch (IllegalArgumentException e) {
+      throw r.error(e.getMessage());
+    }
+  }
+}
