@@ -13,7 +13,7 @@ mvn -B -q -pl berth-cli dependency:copy-dependencies -DincludeScope=runtime -Dou
 cp berth-cli/target/berth-cli-*.jar "$out.tmp/lib/"
 cp berth-sys/target/classes/dev/berth/sys/libberthsys.so berth-runtime/target/classes/dev/berth/runtime/berth-init \
   "$out.tmp/native/"
-"$JAVA_HOME/bin/jlink" --add-modules java.base,jdk.unsupported --strip-debug --no-header-files --no-man-pages \
+"$JAVA_HOME/bin/jlink" --add-modules java.base,java.net.http,jdk.unsupported --strip-debug --no-header-files --no-man-pages \
   --output "$out.tmp/runtime"
 rm -rf "$out" && mv "$out.tmp" "$out"
 # Train the AOT cache on real commands; a stale cache is silently ignored by the JVM, so this runs on every build.

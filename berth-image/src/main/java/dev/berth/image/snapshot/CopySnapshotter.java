@@ -27,6 +27,11 @@ public final class CopySnapshotter extends DirSnapshotter {
   }
 
   @Override
+  public boolean layersIndependent() {
+    return false;
+  }
+
+  @Override
   public List<Mount> view(Digest chainId) throws IOException {
     return List.of(new Mount("bind", home(chainId).resolve("fs").toString(), List.of("rbind", "ro")));
   }

@@ -27,6 +27,11 @@ public final class OverlaySnapshotter extends DirSnapshotter {
   }
 
   @Override
+  public boolean layersIndependent() {
+    return true;
+  }
+
+  @Override
   public List<Mount> view(Digest chainId) throws IOException {
     List<Path> chain = chain(chainId);
     if (chain.size() == 1) return List.of(new Mount("bind", chain.get(0).toString(), List.of("rbind", "ro")));

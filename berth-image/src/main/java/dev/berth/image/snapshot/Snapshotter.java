@@ -49,4 +49,30 @@ public interface Snapshotter {
 
   /** Bytes on disk used by {@code chainId}'s own directory (blocks allocated, holes excluded). */
   long usage(Digest chainId) throws IOException;
+
+  /**
+   * Whether a layer unpacks without its parent's tree (overlay: a snapshot holds only its own diff), so a pull may
+   * unpack the layers of one image in parallel. False when a snapshot starts as a copy of its parent.
+   */
+  boolean layersIndependent();
+
+  /**
+   * Removes every committed snapshot not in {@code keep}, children before parents; a snapshot that an active snapshot
+   * (a container's rootfs) or a kept child still depends on stays.
+   */
+  default void retainOnly(Set<Digest> keep) throws IOException {
+    boolean progress = true;
+    while (progress) {
+      progress = false;
+      for (Digest chain : committed()) {
+        if (keep.contains(chain)) continue;
+        try {
+          remove(chain);
+          progress = true;
+        } catch (IOException stillNeeded) {
+          // a child goes first (next round), or something still uses it (it stays)
+        }
+      }
+    }
+  }
 }

@@ -82,10 +82,16 @@ public final class LayerUnpacker {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
+    // The caller owns blob and drains it after us (bytes after the compressed stream still count for its digest):
+    // closing the decompressor must not close it.
+    InputStream owned = new java.io.FilterInputStream(blob) {
+      @Override
+      public void close() {}
+    };
     InputStream plain = switch (c) {
-      case NONE -> new BufferedInputStream(blob, 256 * 1024);
-      case GZIP -> new GZIPInputStream(new BufferedInputStream(blob, 256 * 1024), 256 * 1024);
-      case ZSTD -> new BufferedInputStream(new ZstdInputStream(blob), 256 * 1024);
+      case NONE -> new BufferedInputStream(owned, 256 * 1024);
+      case GZIP -> new GZIPInputStream(new BufferedInputStream(owned, 256 * 1024), 256 * 1024);
+      case ZSTD -> new BufferedInputStream(new ZstdInputStream(owned), 256 * 1024);
     };
     TarFeed feed = new TarFeed(plain, sha);
     TarArchiveInputStream tar = new TarArchiveInputStream(feed);

@@ -30,8 +30,7 @@ import java.util.concurrent.TimeUnit;
  * mtime. Used to check that berth unpacks an image exactly as umoci does:
  * {@code TreeSnapshot.of(berthRoot).assertSameAs(TreeSnapshot.of(umociRoot))}.
  *
- * <p>Xattrs are read with python3's os.listxattr/getxattr (no symlink following), one process per snapshot: berth-sys
- * has no llistxattr/lgetxattr yet and Debian's getfattr (package attr) is not among the test dependencies.
+ * <p>Xattrs are read with berth-sys' llistxattr/lgetxattr (no symlink following).
  */
 public final class TreeSnapshot {
 
@@ -222,66 +221,27 @@ public final class TreeSnapshot {
     }
   }
 
-  /** Reads every xattr of a tree in one python3 process (see the class comment for why python3). */
+  /** Reads every xattr of a tree through berth-sys (llistxattr/lgetxattr: symlinks are not followed). */
   static final class Xattrs {
     private Xattrs() {}
 
-    // Walks the tree itself (no symlink following) and prints, per xattr, "relpath\0name\0hexvalue\0".
-    private static final String SCRIPT = """
-        import os, sys
-        root = os.fsencode(sys.argv[1])
-        out = sys.stdout.buffer
-        def emit(p, rel):
-            for n in sorted(os.listxattr(p, follow_symlinks=False)):
-                v = os.getxattr(p, n, follow_symlinks=False)
-                out.write(rel + b'\\0' + os.fsencode(n) + b'\\0' + v.hex().encode() + b'\\0')
-        emit(root, b'.')
-        for d, dirs, files in os.walk(root):
-            for f in dirs + files:
-                p = os.path.join(d, f)
-                emit(p, os.path.relpath(p, root))
-        """;
-
     static Map<String, Map<String, String>> read(Path root) {
-      Path python = PrivilegeCondition.Host.which("python3");
-      if (python == null) throw new AssertionError("read xattrs of " + root + ": python3 is not installed");
-      try {
-        Process p = new ProcessBuilder(python.toString(), "-c", SCRIPT, root.toString())
-            .redirectError(ProcessBuilder.Redirect.PIPE).start();
-        p.getOutputStream().close();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        Thread errReader = Thread.ofVirtual().start(() -> {
-          try {
-            p.getErrorStream().transferTo(err);
-          } catch (IOException ignored) {
-            // the exit code says it failed
+      Map<String, Map<String, String>> result = new HashMap<>();
+      try (java.util.stream.Stream<Path> all = Files.walk(root)) {
+        for (Path p : (Iterable<Path>) all::iterator) {
+          String rel = p.equals(root) ? "." : root.relativize(p).toString();
+          for (String name : dev.berth.sys.Linux.llistxattr(p.toString())) {
+            byte[] v = dev.berth.sys.Linux.lgetxattr(p.toString(), name);
+            if (v != null) {
+              result.computeIfAbsent(rel, x -> new TreeMap<>()).put(name, java.util.HexFormat.of().formatHex(v));
+            }
           }
-        });
-        byte[] out = p.getInputStream().readAllBytes();
-        int rc = p.waitFor();
-        errReader.join();
-        if (rc != 0) {
-          throw new AssertionError("read xattrs of " + root + ": python3 exited " + rc + ": "
-              + err.toString(StandardCharsets.UTF_8));
         }
-        Map<String, Map<String, String>> result = new HashMap<>();
-        String[] f = new String(out, StandardCharsets.UTF_8).split("\0", -1);
-        for (int i = 0; i + 2 < f.length; i += 3) {
-          result.computeIfAbsent(f[i], k -> new TreeMap<>()).put(f[i + 1], f[i + 2]);
-        }
-        return result;
       } catch (IOException e) {
         throw new UncheckedIOException("read xattrs of " + root, e);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError("interrupted reading xattrs of " + root, e);
       }
+      return result;
     }
-  }
-
-  @Override
-  public boolean equals(Object o) {
-    return o instanceof TreeSnapshot t && nodes.equals(t.nodes);
   }
 
   @Override

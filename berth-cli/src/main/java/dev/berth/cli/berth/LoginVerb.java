@@ -1,0 +1,30 @@
+package dev.berth.cli.berth;
+
+import dev.berth.cli.flags.ParsedCommand;
+import dev.berth.image.ImageException;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+
+/** berth login REGISTRY: checks the credentials against the registry, then stores them (0600). */
+final class LoginVerb {
+  private LoginVerb() {}
+
+  static int run(ParsedCommand c, PrintStream out) throws ImageException, IOException {
+    String user = c.flags().getString("username");
+    String password = c.flags().getString("password");
+    if (c.flags().getBool("password-stdin")) {
+      if (!password.isEmpty()) throw ImageException.invalid("--password and --password-stdin are mutually exclusive");
+      password = new String(System.in.readAllBytes(), StandardCharsets.UTF_8).strip();
+    }
+    if (user.isEmpty() || password.isEmpty()) {
+      var console = System.console();
+      if (console == null) throw ImageException.invalid("login " + c.arg(0) + ": --username and a password are required");
+      if (user.isEmpty()) user = console.readLine("Username: ");
+      if (password.isEmpty()) password = new String(console.readPassword("Password: "));
+    }
+    BerthMain.service(c).login(c.arg(0), user, password);
+    out.println("Login Succeeded");
+    return 0;
+  }
+}

@@ -1,0 +1,16 @@
+package dev.berth.cli.berth;
+
+import dev.berth.cli.flags.ParsedCommand;
+import dev.berth.image.ImageException;
+import java.io.IOException;
+import java.io.PrintStream;
+
+/** berth image prune: collects blobs and snapshots that no image reaches (after an interrupted pull, say). */
+final class PruneVerb {
+  private PruneVerb() {}
+
+  static int run(ParsedCommand c, PrintStream out) throws ImageException, IOException {
+    BerthMain.service(c).collectGarbage();
+    return 0;
+  }
+}

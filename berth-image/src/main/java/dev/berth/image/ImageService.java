@@ -1,0 +1,446 @@
+package dev.berth.image;
+
+import dev.berth.image.content.ContentStore;
+import dev.berth.image.pull.Puller;
+import dev.berth.image.push.Pusher;
+import dev.berth.image.registry.AuthStore;
+import dev.berth.image.registry.Credentials;
+import dev.berth.image.registry.RegistriesConfig;
+import dev.berth.image.registry.RegistryClient;
+import dev.berth.image.snapshot.ChainIds;
+import dev.berth.image.snapshot.Snapshotter;
+import dev.berth.image.snapshot.Snapshotters;
+import dev.berth.image.store.ImageRecord;
+import dev.berth.image.store.ImageStore;
+import dev.berth.spec.image.Descriptor;
+import dev.berth.spec.image.Digest;
+import dev.berth.spec.image.ImageConfig;
+import dev.berth.spec.image.ImageJson;
+import dev.berth.spec.image.Index;
+import dev.berth.spec.image.Manifest;
+import dev.berth.spec.image.MediaTypes;
+import dev.berth.spec.image.Platform;
+import dev.berth.spec.image.Platforms;
+import dev.berth.spec.image.Reference;
+import dev.berth.spec.json.SpecException;
+import dev.berth.image.archive.ArchiveFormat;
+import dev.berth.image.archive.DockerArchive;
+import dev.berth.image.archive.OciArchive;
+import dev.berth.image.archive.RootfsImport;
+import dev.berth.image.archive.SavedImage;
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarFile;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The image library's front door: pull, push, list, inspect, tag, remove, and the store's garbage collection, over one
+ * store root shared between processes with locks (daemonless, as podman's). The {@code berth} CLI and the engine call
+ * this; nothing here prints.
+ *
+ * <p>Store layout under the root: {@code content/} (blobs by digest, partial ingests), {@code snapshots/} (unpacked
+ * layers by chain id), {@code images/} (names to manifests).
+ */
+public final class ImageService {
+  /** Manifests, indexes and configs are read whole; anything larger is refused as hostile. */
+  public static final long MAX_METADATA = 8 << 20;
+
+  /** Where the store lives and how registries are reached. Null paths take the defaults. */
+  public record Options(Path root, Path registriesConfig, Path authFile, Platform platform) {
+    public Options {
+      if (root == null) throw new IllegalArgumentException("store root is required");
+      if (platform == null) platform = Platforms.host();
+    }
+
+    public static Options at(Path root) {
+      return new Options(root, null, null, null);
+    }
+  }
+
+  /** What {@code image inspect} shows of one image. */
+  public record ImageDetails(ImageRecord record, List<String> names, Descriptor manifestDescriptor, Manifest manifest,
+      ImageConfig config, byte[] rawConfig, long size) {}
+
+  private final Options options;
+  private final ContentStore content;
+  private final ImageStore images;
+  private final Snapshotter snapshots;
+  private final AuthStore auth;
+  private RegistryClient registry;
+
+  public ImageService(Options options) throws IOException {
+    this.options = options;
+    this.content = ContentStore.open(options.root().resolve("content"));
+    this.images = ImageStore.open(options.root().resolve("images"));
+    this.snapshots = Snapshotters.open(options.root().resolve("snapshots"));
+    this.auth = AuthStore.forCurrentUser(options.authFile());
+  }
+
+  public ContentStore content() {
+    return content;
+  }
+
+  public Snapshotter snapshots() {
+    return snapshots;
+  }
+
+  public ImageStore images() {
+    return images;
+  }
+
+  private synchronized RegistryClient registry() throws IOException {
+    if (registry == null) {
+      registry = new RegistryClient(RegistriesConfig.load(options.registriesConfig()), auth);
+    }
+    return registry;
+  }
+
+  /** Pulls an image by reference ("busybox", "127.0.0.1:5000/app:1", "x@sha256:.."). */
+  public ImageRecord pull(String reference, Platform platform, Progress progress) throws ImageException {
+    Reference ref = parse(reference);
+    try {
+      return new Puller(content, images, snapshots, registry()).pull(ref,
+          platform == null ? options.platform() : platform, progress);
+    } catch (IOException e) {
+      throw new ImageException(ImageException.Kind.INTERNAL, "pull " + reference + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Pushes a local image to its own name, or to {@code destination} when given. */
+  public Digest push(String source, String destination, Progress progress) throws ImageException {
+    ImageRecord record = resolve(source);
+    Reference dest = destination == null || destination.isEmpty() ? parse(record.name()) : parse(destination);
+    Reference from = parse(record.name());
+    try {
+      return new Pusher(content, registry()).push(record.target(), manifestOf(record), dest, from, progress);
+    } catch (IOException e) {
+      throw new ImageException(ImageException.Kind.INTERNAL, "push " + dest + ": " + e.getMessage(), e);
+    }
+  }
+
+  public List<ImageRecord> list() throws ImageException {
+    try {
+      return images.list();
+    } catch (IOException e) {
+      throw new ImageException(ImageException.Kind.INTERNAL, "list images: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Finds an image by name (normalised as docker does: "busybox" is docker.io/library/busybox:latest) or by id (the
+   * config digest, whole or a unique prefix of at least 4 hex digits, with or without "sha256:").
+   */
+  public ImageRecord resolve(String nameOrId) throws ImageException {
+    try {
+      String hex = nameOrId.startsWith("sha256:") ? nameOrId.substring(7) : nameOrId;
+      if (hex.length() >= 4 && hex.chars().allMatch(c -> (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+        List<ImageRecord> byId = images.byConfigPrefix(hex);
+        Set<Digest> ids = new HashSet<>();
+        for (ImageRecord r : byId) ids.add(r.config());
+        if (ids.size() > 1) throw ImageException.invalid("image id prefix \"" + nameOrId + "\" is ambiguous");
+        if (!byId.isEmpty()) return byId.get(0);
+      }
+      Reference ref;
+      try {
+        ref = Reference.parse(nameOrId).withDefaultTag();
+      } catch (IllegalArgumentException e) {
+        throw ImageException.notFound("image \"" + nameOrId + "\" not found");
+      }
+      return images.get(ref.toString())
+          .orElseThrow(() -> ImageException.notFound("image \"" + nameOrId + "\" not found"));
+    } catch (IOException e) {
+      throw new ImageException(ImageException.Kind.INTERNAL, "find image " + nameOrId + ": " + e.getMessage(), e);
+    }
+  }
+
+  public ImageDetails inspect(String nameOrId) throws ImageException {
+    ImageRecord record = resolve(nameOrId);
+    try {
+      Descriptor md = manifestOf(record);
+      Manifest manifest = ImageJson.readManifest(content.read(md.digest(), MAX_METADATA), md.digest().toString());
+      byte[] raw = content.read(record.config(), MAX_METADATA);
+      ImageConfig config = ImageJson.readConfig(raw, "config " + record.config());
+      long size = manifest.config().size();
+      for (Descriptor l : manifest.layers()) size += l.size();
+      List<String> names = new ArrayList<>();
+      for (ImageRecord r : images.list()) if (r.config().equals(record.config())) names.add(r.name());
+      return new ImageDetails(record, names, md, manifest, config, raw, size);
+    } catch (IOException | SpecException e) {
+      throw new ImageException(ImageException.Kind.INTERNAL, "inspect " + nameOrId + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The manifest of the record's platform: the target itself, or the index entry whose config is the record's. */
+  public Descriptor manifestOf(ImageRecord record) throws ImageException {
+    Descriptor target = record.target();
+    if (!MediaTypes.isIndex(target.mediaType())) return target;
+    try {
+      Index index = ImageJson.readIndex(content.read(target.digest(), MAX_METADATA), target.digest().toString());
+      for (Descriptor m : index.manifests()) {
+        if (!content.exists(m.digest())) continue;
+        Manifest manifest = ImageJson.readManifest(content.read(m.digest(), MAX_METADATA), m.digest().toString());
+        if (manifest.config().digest().equals(record.config())) return m;
+      }
+      throw ImageException.notFound("image " + record.name() + ": no manifest for its config in index "
+          + target.digest());
+    } catch (IOException | SpecException e) {
+      throw new ImageException(ImageException.Kind.INTERNAL, "read image " + record.name() + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Gives an image another name; the new name replaces whatever it named before, as docker tag does. */
+  public ImageRecord tag(String source, String target) throws ImageException {
+    ImageRecord record = resolve(source);
+    Reference ref = parse(target).withDefaultTag();
+    if (ref.digest() != null) throw ImageException.invalid("tag " + target + ": a tag cannot name a digest");
+    ImageRecord named = new ImageRecord(ref.toString(), record.target(), record.config(), Instant.now());
+    try {
+      images.put(named);
+    } catch (IOException e) {
+      throw new ImageException(ImageException.Kind.INTERNAL, "tag " + target + ": " + e.getMessage(), e);
+    }
+    return named;
+  }
+
+  /**
+   * Removes images as docker rmi does: a name is untagged; an image whose last name goes is deleted. An id that
+   * several names share is refused unless {@code force}. Returns docker's lines ("Untagged: ..", "Deleted: ..").
+   */
+  public List<String> remove(Collection<String> namesOrIds, boolean force) throws ImageException {
+    List<String> lines = new ArrayList<>();
+    for (String what : namesOrIds) {
+      ImageRecord record = resolve(what);
+      String hex = what.startsWith("sha256:") ? what.substring(7) : what;
+      boolean byId = record.config().encoded().startsWith(hex) && !record.name().equals(parseOrNull(what));
+      try {
+        List<ImageRecord> sameImage = new ArrayList<>();
+        for (ImageRecord r : images.list()) if (r.config().equals(record.config())) sameImage.add(r);
+        List<ImageRecord> untag = byId ? sameImage : List.of(record);
+        if (byId && sameImage.size() > 1 && !force) {
+          throw new ImageException(ImageException.Kind.FAILED_PRECONDITION, "unable to delete " + what
+              + " (must be forced): image is referenced in multiple repositories");
+        }
+        for (ImageRecord r : untag) {
+          images.remove(r.name());
+          lines.add("Untagged: " + Reference.parse(r.name()).familiar());
+        }
+        if (untag.size() == sameImage.size()) lines.add("Deleted: " + record.config());
+      } catch (IOException e) {
+        throw new ImageException(ImageException.Kind.INTERNAL, "remove " + what + ": " + e.getMessage(), e);
+      }
+    }
+    collectGarbage();
+    return lines;
+  }
+
+  private static String parseOrNull(String s) {
+    try {
+      return Reference.parse(s).withDefaultTag().toString();
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
+
+  /**
+   * Deletes blobs no image reaches and snapshots no image's layer chain uses. Runs under the content store's
+   * exclusive lock, so a pull in progress (holding a lease) is never collected from under it.
+   */
+  public void collectGarbage() throws ImageException {
+    try {
+      Set<Digest> roots = new LinkedHashSet<>();
+      Set<Digest> chains = new HashSet<>();
+      for (ImageRecord r : images.list()) {
+        roots.add(r.target().digest());
+        roots.add(r.config());
+        if (content.exists(r.config())) {
+          ImageConfig config = ImageJson.readConfig(content.read(r.config(), MAX_METADATA), r.config().toString());
+          chains.addAll(ChainIds.of(config.rootfs().diffIds()));
+        }
+      }
+      content.collect(roots, this::children);
+      snapshots.retainOnly(chains);
+    } catch (IOException | SpecException e) {
+      throw new ImageException(ImageException.Kind.INTERNAL, "collect garbage: " + e.getMessage(), e);
+    }
+  }
+
+  /** What a blob refers to: the manifests of an index, the config and layers of a manifest; nothing for others. */
+  private Collection<Digest> children(Digest d) {
+    try {
+      long size = content.size(d);
+      if (size < 0 || size > MAX_METADATA) return List.of();
+      byte[] bytes = content.read(d, MAX_METADATA);
+      if (bytes.length == 0 || bytes[0] != '{') return List.of();
+      String type = ImageJson.mediaTypeOf(bytes);
+      List<Digest> out = new ArrayList<>();
+      if (MediaTypes.isIndex(type)) {
+        for (Descriptor m : ImageJson.readIndex(bytes, d.toString()).manifests()) out.add(m.digest());
+      } else if (MediaTypes.isManifest(type)) {
+        Manifest m = ImageJson.readManifest(bytes, d.toString());
+        out.add(m.config().digest());
+        for (Descriptor l : m.layers()) out.add(l.digest());
+      }
+      return out;
+    } catch (IOException | SpecException | RuntimeException e) {
+      return List.of(); // not metadata we understand: a leaf
+    }
+  }
+
+  /** Writes the named images to an archive of the given format. */
+  public void save(List<String> namesOrIds, ArchiveFormat format, OutputStream out) throws ImageException {
+    List<SavedImage> saved = new ArrayList<>();
+    try {
+      for (String n : namesOrIds) {
+        ImageRecord record = resolve(n);
+        Descriptor md = manifestOf(record);
+        Manifest manifest = ImageJson.readManifest(content.read(md.digest(), MAX_METADATA), md.digest().toString());
+        Descriptor root = record.target();
+        if (MediaTypes.isIndex(root.mediaType())) {
+          Index index = ImageJson.readIndex(content.read(root.digest(), MAX_METADATA), root.digest().toString());
+          for (Descriptor m : index.manifests()) {
+            if (!content.exists(m.digest())) {
+              root = md;
+              break;
+            }
+          }
+        }
+        boolean byId = !record.name().equals(parseOrNull(n));
+        saved.add(new SavedImage(byId || isUnnamed(record) ? null : record.name(), root, md, manifest,
+            record.config()));
+      }
+      switch (format) {
+        case OCI_ARCHIVE -> OciArchive.save(content, saved, out);
+        case DOCKER_ARCHIVE -> DockerArchive.save(content, saved, out);
+      }
+    } catch (IOException | SpecException e) {
+      throw new ImageException(ImageException.Kind.INTERNAL, "save: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Loads an oci-archive or docker-archive (told apart by their members), stores and unpacks its images and names
+   * them; returns the names (or ids of unnamed images).
+   */
+  public List<String> load(Path archive) throws ImageException {
+    String source = archive.getFileName() == null ? archive.toString() : archive.getFileName().toString();
+    List<String> loaded = new ArrayList<>();
+    LocalLayers layers = new LocalLayers(content, snapshots);
+    try (var lease = content.lease()) {
+      if (isOciArchive(archive)) {
+        Index index;
+        try (InputStream in = new BufferedInputStream(Files.newInputStream(archive), 1 << 16)) {
+          index = OciArchive.load(content, in, source);
+        }
+        String stem = source.replaceAll("\\.(tar|tgz|tar\\.gz)$", "");
+        for (Descriptor entry : index.manifests()) {
+          Descriptor md = entry;
+          if (MediaTypes.isIndex(entry.mediaType())) {
+            Index inner = ImageJson.readIndex(content.read(entry.digest(), MAX_METADATA), entry.digest().toString());
+            md = Platforms.select(inner, options.platform());
+          }
+          Manifest m = ImageJson.readManifest(content.read(md.digest(), MAX_METADATA), md.digest().toString());
+          ImageConfig config = ImageJson.readConfig(content.read(m.config().digest(), MAX_METADATA),
+              m.config().digest().toString());
+          layers.ensureUnpacked(m.layers(), config.rootfs().diffIds(), "load " + source);
+          String name = ociName(entry, stem, m.config().digest());
+          images.put(new ImageRecord(name, entry, m.config().digest(), Instant.now()));
+          loaded.add(name);
+        }
+      } else {
+        for (DockerArchive.Loaded image : DockerArchive.load(content, archive)) {
+          layers.ensureUnpacked(image.parsed().layers(), image.config().rootfs().diffIds(), "load " + source);
+          List<String> names = new ArrayList<>();
+          for (String tag : image.tags()) names.add(parse(tag).withDefaultTag().toString());
+          if (names.isEmpty()) names.add(image.parsed().config().digest().toString());
+          for (String name : names) {
+            images.put(new ImageRecord(name, image.manifest(), image.parsed().config().digest(), Instant.now()));
+            loaded.add(name);
+          }
+        }
+      }
+      return loaded;
+    } catch (IOException | SpecException | IllegalArgumentException e) {
+      throw new ImageException(ImageException.Kind.INVALID_ARGUMENT, "load " + source + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Imports a root filesystem tarball as a one-layer image named {@code reference} (or unnamed when null). */
+  public ImageRecord importRootfs(Path tarball, String reference, String message) throws ImageException {
+    try (var lease = content.lease()) {
+      RootfsImport.Imported imported = RootfsImport.importTarball(content, tarball, options.platform(),
+          Instant.now(), message);
+      new LocalLayers(content, snapshots).ensureUnpacked(imported.parsed().layers(), List.of(imported.diffId()),
+          "import " + tarball);
+      String name = reference == null || reference.isEmpty() ? imported.config().toString()
+          : parse(reference).withDefaultTag().toString();
+      ImageRecord record = new ImageRecord(name, imported.manifest(), imported.config(), Instant.now());
+      images.put(record);
+      return record;
+    } catch (IOException e) {
+      throw new ImageException(ImageException.Kind.INVALID_ARGUMENT, "import " + tarball + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** An image stored without a name (load of an untagged image, import without a reference) is keyed by its id. */
+  public static boolean isUnnamed(ImageRecord record) {
+    return record.name().startsWith("sha256:");
+  }
+
+  private static String ociName(Descriptor entry, String stem, Digest config) throws ImageException {
+    String full = entry.annotations().get(OciArchive.IMAGE_NAME);
+    if (full != null && !full.isEmpty()) return parse(full).withDefaultTag().toString();
+    String ref = entry.annotations().get(OciArchive.REF_NAME);
+    if (ref == null || ref.isEmpty()) return config.toString();
+    if (ref.contains("/") || ref.contains(":")) return parse(ref).withDefaultTag().toString();
+    return parse("localhost/" + stem.toLowerCase() + ":" + ref).toString();
+  }
+
+  private static boolean isOciArchive(Path archive) throws IOException {
+    try (TarFile tar = new TarFile(archive.toFile())) {
+      for (TarArchiveEntry e : tar.getEntries()) {
+        String n = e.getName().startsWith("./") ? e.getName().substring(2) : e.getName();
+        if (n.equals("oci-layout")) return true;
+      }
+    }
+    return false;
+  }
+
+  /** Checks the credentials against the registry, then stores them for later pulls and pushes. */
+  public void login(String registryHost, String user, String password) throws ImageException {
+    try {
+      Credentials credentials = new Credentials(user, password);
+      registry().checkLogin(registryHost, credentials);
+      auth.login(registryHost, credentials);
+    } catch (IOException e) {
+      throw new ImageException(ImageException.Kind.UNAUTHORIZED, "login " + registryHost + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Forgets stored credentials; false when there were none. */
+  public boolean logout(String registryHost) throws ImageException {
+    try {
+      return auth.logout(registryHost);
+    } catch (IOException e) {
+      throw new ImageException(ImageException.Kind.INTERNAL, "logout " + registryHost + ": " + e.getMessage(), e);
+    }
+  }
+
+  static Reference parse(String reference) throws ImageException {
+    try {
+      return Reference.parse(reference);
+    } catch (IllegalArgumentException e) {
+      throw ImageException.invalid(e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,262 @@
+package dev.berth.image.pull;
+
+import dev.berth.image.ImageException;
+import dev.berth.image.Progress;
+import dev.berth.image.Progress.Phase;
+import dev.berth.image.content.ContentStore;
+import dev.berth.image.content.Ingest;
+import dev.berth.image.registry.RegistryClient;
+import dev.berth.image.registry.RegistryException;
+import dev.berth.image.snapshot.ChainIds;
+import dev.berth.image.snapshot.Snapshotter;
+import dev.berth.image.snapshot.Staging;
+import dev.berth.image.store.ImageRecord;
+import dev.berth.image.store.ImageStore;
+import dev.berth.image.unpack.LayerUnpacker;
+import dev.berth.image.unpack.UnpackResult;
+import dev.berth.spec.image.Descriptor;
+import dev.berth.spec.image.Digest;
+import dev.berth.spec.image.ImageConfig;
+import dev.berth.spec.image.ImageJson;
+import dev.berth.spec.image.Index;
+import dev.berth.spec.image.Manifest;
+import dev.berth.spec.image.MediaTypes;
+import dev.berth.spec.image.Platform;
+import dev.berth.spec.image.Platforms;
+import dev.berth.spec.image.Reference;
+import dev.berth.spec.json.SpecException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * Pulls an image: resolves the reference to a manifest (choosing the platform from an index), fetches the config,
+ * then every layer in parallel, each streamed once from the registry into the content store and, in the same pass,
+ * into its snapshot. The image's name is recorded last, so a failed pull leaves no image visible; what was downloaded
+ * stays as a partial ingest and the next pull resumes it.
+ */
+public final class Puller {
+  /** Manifests and configs are read whole; a larger one is hostile. */
+  static final long MAX_CONFIG = 8 << 20;
+  /** Layers in flight at once: two cores decompress, the others wait on the network. */
+  private static final int PARALLEL = 4;
+
+  private final ContentStore content;
+  private final ImageStore images;
+  private final Snapshotter snapshots;
+  private final RegistryClient registry;
+  private final LayerUnpacker unpacker;
+
+  public Puller(ContentStore content, ImageStore images, Snapshotter snapshots, RegistryClient registry) {
+    this.content = content;
+    this.images = images;
+    this.snapshots = snapshots;
+    this.registry = registry;
+    this.unpacker = new LayerUnpacker();
+  }
+
+  /** Pulls {@code ref} for {@code platform} and records it under its canonical name. */
+  public ImageRecord pull(Reference ref, Platform platform, Progress progress) throws ImageException {
+    Reference r = ref.withDefaultTag();
+    String what = "pull " + r;
+    try (var lease = content.lease()) {
+      RegistryClient.Repository repo = registry.repo(r.domain(), r.path());
+      var top = repo.manifest(r.digest() != null ? r.digest().toString() : r.tag(), null);
+      Descriptor target = new Descriptor(top.mediaType(), top.digest(), top.body().length);
+      List<byte[]> toStore = new ArrayList<>();
+      List<Descriptor> toStoreAs = new ArrayList<>();
+      toStore.add(top.body());
+      toStoreAs.add(target);
+      byte[] manifestBytes = top.body();
+      if (MediaTypes.isIndex(top.mediaType())) {
+        Index index = ImageJson.readIndex(top.body(), top.digest().toString());
+        Descriptor chosen = Platforms.select(index, platform);
+        var m = repo.manifest(chosen.digest().toString(), null);
+        if (!m.digest().equals(chosen.digest()) || m.body().length != chosen.size()) {
+          throw ImageException.invalid(what + ": manifest " + chosen.digest() + " does not match the index");
+        }
+        manifestBytes = m.body();
+        toStore.add(m.body());
+        toStoreAs.add(new Descriptor(m.mediaType(), m.digest(), m.body().length));
+      } else if (!MediaTypes.isManifest(top.mediaType())) {
+        throw ImageException.invalid(what + ": unsupported manifest media type \"" + top.mediaType() + "\"");
+      }
+      Manifest manifest = ImageJson.readManifest(manifestBytes, r.toString());
+      byte[] configBytes = fetchSmall(repo, manifest.config(), what);
+      ImageConfig config = ImageJson.readConfig(configBytes, "config " + manifest.config().digest());
+      List<Digest> diffIds = config.rootfs().diffIds();
+      if (diffIds.size() != manifest.layers().size()) {
+        throw ImageException.invalid(what + ": manifest has " + manifest.layers().size() + " layers, config lists "
+            + diffIds.size() + " diff ids");
+      }
+      fetchLayers(repo, manifest.layers(), diffIds, progress, what);
+      content.put(configBytes, manifest.config().mediaType());
+      for (int i = toStore.size() - 1; i >= 0; i--) {
+        Descriptor stored = content.put(toStore.get(i), toStoreAs.get(i).mediaType());
+        if (!stored.digest().equals(toStoreAs.get(i).digest())) {
+          throw new IllegalStateException("stored manifest digest differs from the registry's");
+        }
+      }
+      ImageRecord record = new ImageRecord(r.toString(), target, manifest.config().digest(), Instant.now());
+      images.put(record);
+      progress.message("Digest: " + target.digest());
+      return record;
+    } catch (RegistryException e) {
+      throw new ImageException(e.isAuthFailure() ? ImageException.Kind.UNAUTHORIZED
+          : e.isNotFound() ? ImageException.Kind.NOT_FOUND : ImageException.Kind.UNAVAILABLE,
+          what + ": " + e.getMessage(), e);
+    } catch (SpecException | IllegalArgumentException e) {
+      throw new ImageException(ImageException.Kind.INVALID_ARGUMENT, what + ": " + e.getMessage(), e);
+    } catch (IOException e) {
+      throw new ImageException(ImageException.Kind.INTERNAL, what + ": " + e.getMessage(), e);
+    }
+  }
+
+  private byte[] fetchSmall(RegistryClient.Repository repo, Descriptor d, String what)
+      throws IOException, ImageException {
+    if (d.size() > MAX_CONFIG) {
+      throw ImageException.invalid(what + ": config " + d.digest() + " declares " + d.size() + " bytes (limit "
+          + MAX_CONFIG + ")");
+    }
+    if (content.exists(d.digest())) {
+      return content.read(d.digest(), MAX_CONFIG);
+    }
+    byte[] bytes;
+    try (InputStream in = repo.blob(d, 0)) {
+      bytes = in.readNBytes((int) d.size() + 1);
+    }
+    if (bytes.length != d.size()) {
+      throw ImageException.invalid(what + ": config " + d.digest() + ": got " + bytes.length + " bytes, want " + d.size());
+    }
+    Digest got = Digest.sha256Of(bytes);
+    if (!got.equals(d.digest())) {
+      throw ImageException.invalid(what + ": config " + d.digest() + ": digest mismatch, got " + got);
+    }
+    return bytes;
+  }
+
+  private void fetchLayers(RegistryClient.Repository repo, List<Descriptor> layers, List<Digest> diffIds,
+      Progress progress, String what) throws ImageException, IOException {
+    List<Digest> chain = ChainIds.of(diffIds);
+    for (Descriptor layer : layers) {
+      if (MediaTypes.layerCompression(layer.mediaType()) == null) {
+        throw ImageException.invalid(what + ": layer " + layer.digest() + ": unsupported media type \""
+            + layer.mediaType() + "\"");
+      }
+      progress.blob(layer.digest(), Phase.WAITING, 0, layer.size());
+    }
+    if (!snapshots.layersIndependent()) {
+      // A copy snapshot starts from its parent's full tree: one layer after the other.
+      for (int i = 0; i < layers.size(); i++) {
+        fetchLayer(repo, layers.get(i), diffIds.get(i), chain.get(i), i == 0 ? null : chain.get(i - 1), progress, what);
+      }
+      return;
+    }
+    ExecutorService pool = Executors.newFixedThreadPool(Math.min(PARALLEL, Math.max(1, layers.size())),
+        Thread.ofPlatform().name("pull-", 0).daemon().factory());
+    try {
+      List<Future<Void>> running = new ArrayList<>();
+      for (int i = 0; i < layers.size(); i++) {
+        int n = i;
+        running.add(pool.submit(() -> {
+          fetchLayer(repo, layers.get(n), diffIds.get(n), chain.get(n), n == 0 ? null : chain.get(n - 1), progress,
+              what);
+          return null;
+        }));
+      }
+      for (Future<Void> f : running) {
+        try {
+          f.get();
+        } catch (ExecutionException e) {
+          for (Future<Void> other : running) other.cancel(true);
+          Throwable cause = e.getCause();
+          if (cause instanceof ImageException ie) throw ie;
+          if (cause instanceof IOException io) throw io;
+          if (cause instanceof RuntimeException re) throw re;
+          throw new IOException(cause);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IOException(what + ": interrupted");
+        }
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  /** Makes sure the layer's blob is in the content store and its snapshot is committed, reading the blob once. */
+  private void fetchLayer(RegistryClient.Repository repo, Descriptor layer, Digest diffId, Digest chainId,
+      Digest parent, Progress progress, String what) throws IOException, ImageException {
+    String name = "layer " + layer.digest();
+    boolean haveSnapshot = snapshots.has(chainId);
+    if (haveSnapshot && content.exists(layer.digest())) {
+      progress.blob(layer.digest(), Phase.EXISTS, layer.size(), layer.size());
+      return;
+    }
+    Staging staging = null;
+    try (Ingest ingest = content.ingest(layer)) {
+      if (ingest.alreadyCommitted()) {
+        if (!haveSnapshot) {
+          try (InputStream in = content.open(layer.digest())) {
+            progress.blob(layer.digest(), Phase.EXTRACTING, 0, layer.size());
+            staging = unpack(in, layer, diffId, chainId, parent, what);
+          }
+        }
+      } else {
+        long offset = ingest.offset();
+        OutputStream sink = ingest.outputStream();
+        ResumingBlobStream blob = new ResumingBlobStream(what + ": " + name, layer.size(),
+            offset > 0 ? ingest.partial() : null, offset, o -> repo.blob(layer, o), sink,
+            at -> progress.blob(layer.digest(), Phase.DOWNLOADING, at, layer.size()));
+        try (blob) {
+          if (haveSnapshot) {
+            blob.transferTo(OutputStream.nullOutputStream());
+          } else {
+            staging = unpack(blob, layer, diffId, chainId, parent, what);
+          }
+        }
+        sink.flush();
+        progress.blob(layer.digest(), Phase.VERIFYING, layer.size(), layer.size());
+        // The blob first: a snapshot is only committed from bytes whose digest the manifest vouches for.
+        ingest.commit();
+      }
+      if (staging != null) {
+        snapshots.commit(staging);
+        staging = null;
+      }
+    } finally {
+      if (staging != null) snapshots.abort(staging);
+    }
+    progress.blob(layer.digest(), Phase.DONE, layer.size(), layer.size());
+  }
+
+  /**
+   * Unpacks a whole layer stream into a staging snapshot, drains what the tar reader left (padding after the
+   * end-of-archive blocks is still part of the blob) and checks the diff id. The caller commits or aborts.
+   */
+  private Staging unpack(InputStream blob, Descriptor layer, Digest diffId, Digest chainId, Digest parent,
+      String what) throws IOException, ImageException {
+    Staging staging = snapshots.stage(chainId, parent);
+    boolean ok = false;
+    try {
+      UnpackResult result = unpacker.unpack(blob, MediaTypes.layerCompression(layer.mediaType()), staging.dir(),
+          staging.mode());
+      blob.transferTo(OutputStream.nullOutputStream());
+      if (!result.diffId().equals(diffId)) {
+        throw ImageException.invalid(what + ": layer " + layer.digest() + ": uncompressed content is "
+            + result.diffId() + ", the config says " + diffId);
+      }
+      ok = true;
+      return staging;
+    } finally {
+      if (!ok) snapshots.abort(staging);
+    }
+  }
+}

@@ -1,0 +1,94 @@
+package dev.berth.image.push;
+
+import dev.berth.image.ImageException;
+import dev.berth.image.Progress;
+import dev.berth.image.Progress.Phase;
+import dev.berth.image.content.ContentStore;
+import dev.berth.image.registry.RegistryClient;
+import dev.berth.image.registry.RegistryException;
+import dev.berth.spec.image.Descriptor;
+import dev.berth.spec.image.Digest;
+import dev.berth.spec.image.ImageJson;
+import dev.berth.spec.image.Index;
+import dev.berth.spec.image.Manifest;
+import dev.berth.spec.image.MediaTypes;
+import dev.berth.spec.image.Reference;
+import dev.berth.spec.json.SpecException;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Pushes an image's content as it is stored, byte for byte, so the registry ends up with the same digests: blobs first
+ * (skipped when the registry has them, mounted from the repository they were pulled from when it is on the same
+ * registry), then manifests, then the index, then the tag.
+ */
+public final class Pusher {
+  private final ContentStore content;
+  private final RegistryClient registry;
+
+  public Pusher(ContentStore content, RegistryClient registry) {
+    this.content = content;
+    this.registry = registry;
+  }
+
+  /**
+   * Pushes {@code target} (a manifest or an index held in the content store) to {@code dest}. Manifests of an index
+   * that are not held locally (other platforms than the pulled one) make the push fall back to {@code manifest}, the
+   * one that is held, as docker does.
+   *
+   * @param mountFrom the repository on the same registry the blobs probably exist in (the image's source), or null
+   */
+  public Digest push(Descriptor target, Descriptor heldManifest, Reference dest, Reference mountFrom,
+      Progress progress) throws ImageException {
+    String what = "push " + dest;
+    try {
+      RegistryClient.Repository repo = registry.repo(dest.domain(), dest.path());
+      String from = mountFrom != null && mountFrom.domain().equals(dest.domain())
+          && !mountFrom.path().equals(dest.path()) ? mountFrom.path() : null;
+      Descriptor top = target;
+      List<Descriptor> manifests = new ArrayList<>();
+      if (MediaTypes.isIndex(target.mediaType())) {
+        Index index = ImageJson.readIndex(content.read(target.digest(), 4 << 20), target.digest().toString());
+        boolean all = true;
+        for (Descriptor m : index.manifests()) all &= content.exists(m.digest());
+        if (all) {
+          manifests.addAll(index.manifests());
+        } else {
+          top = heldManifest;
+          manifests.add(heldManifest);
+        }
+      } else {
+        manifests.add(target);
+      }
+      for (Descriptor m : manifests) {
+        Manifest manifest = ImageJson.readManifest(content.read(m.digest(), 4 << 20), m.digest().toString());
+        for (Descriptor layer : manifest.layers()) pushBlob(repo, layer, from, progress);
+        pushBlob(repo, manifest.config(), from, progress);
+        if (m != top) repo.putManifest(m.digest().toString(), content.read(m.digest(), 4 << 20), m.mediaType());
+      }
+      String tag = dest.digest() != null ? top.digest().toString() : dest.tag().isEmpty() ? "latest" : dest.tag();
+      Digest pushed = repo.putManifest(tag, content.read(top.digest(), 4 << 20), top.mediaType());
+      progress.message(tag + ": digest: " + top.digest() + " size: " + top.size());
+      return pushed;
+    } catch (RegistryException e) {
+      throw new ImageException(e.isAuthFailure() ? ImageException.Kind.UNAUTHORIZED
+          : e.isNotFound() ? ImageException.Kind.NOT_FOUND : ImageException.Kind.UNAVAILABLE,
+          what + ": " + e.getMessage(), e);
+    } catch (SpecException e) {
+      throw ImageException.invalid(what + ": " + e.getMessage());
+    } catch (IOException e) {
+      throw new ImageException(ImageException.Kind.INTERNAL, what + ": " + e.getMessage(), e);
+    }
+  }
+
+  private void pushBlob(RegistryClient.Repository repo, Descriptor blob, String mountFrom, Progress progress)
+      throws IOException {
+    if (!content.exists(blob.digest())) {
+      throw new IOException("blob " + blob.digest() + " is not in the local store (pulled only in part?)");
+    }
+    progress.blob(blob.digest(), Phase.UPLOADING, 0, blob.size());
+    repo.pushBlob(blob, () -> content.open(blob.digest()), mountFrom);
+    progress.blob(blob.digest(), Phase.PUSHED, blob.size(), blob.size());
+  }
+}
