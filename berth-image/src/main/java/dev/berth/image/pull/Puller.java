@@ -52,14 +52,12 @@ public final class Puller {
   private final ImageStore images;
   private final Snapshotter snapshots;
   private final RegistryClient registry;
-  private final LayerUnpacker unpacker;
 
   public Puller(ContentStore content, ImageStore images, Snapshotter snapshots, RegistryClient registry) {
     this.content = content;
     this.images = images;
     this.snapshots = snapshots;
     this.registry = registry;
-    this.unpacker = new LayerUnpacker();
   }
 
   /** Pulls {@code ref} for {@code platform} and records it under its canonical name. */
@@ -153,54 +151,105 @@ public final class Puller {
       progress.blob(layer.digest(), Phase.WAITING, 0, layer.size());
     }
     if (!snapshots.layersIndependent()) {
-      // A copy snapshot starts from its parent's full tree: one layer after the other.
+      // A copy snapshot starts from its parent's full tree: one layer after the other, each committed at once.
       for (int i = 0; i < layers.size(); i++) {
-        fetchLayer(repo, layers.get(i), diffIds.get(i), chain.get(i), i == 0 ? null : chain.get(i - 1), progress, what);
+        Staging s = fetchLayer(repo, layers.get(i), diffIds.get(i), chain.get(i), i == 0 ? null : chain.get(i - 1),
+            progress, what);
+        if (s != null) commitOrAbort(s);
       }
       return;
     }
     ExecutorService pool = Executors.newFixedThreadPool(Math.min(PARALLEL, Math.max(1, layers.size())),
         Thread.ofPlatform().name("pull-", 0).daemon().factory());
     try {
-      List<Future<Void>> running = new ArrayList<>();
+      List<Future<Staging>> running = new ArrayList<>();
       for (int i = 0; i < layers.size(); i++) {
         int n = i;
-        running.add(pool.submit(() -> {
-          fetchLayer(repo, layers.get(n), diffIds.get(n), chain.get(n), n == 0 ? null : chain.get(n - 1), progress,
-              what);
-          return null;
-        }));
+        running.add(pool.submit(() -> fetchLayer(repo, layers.get(n), diffIds.get(n), chain.get(n),
+            n == 0 ? null : chain.get(n - 1), progress, what)));
       }
-      for (Future<Void> f : running) {
-        try {
-          f.get();
-        } catch (ExecutionException e) {
-          for (Future<Void> other : running) other.cancel(true);
-          Throwable cause = e.getCause();
-          if (cause instanceof ImageException ie) throw ie;
-          if (cause instanceof IOException io) throw io;
-          if (cause instanceof RuntimeException re) throw re;
-          throw new IOException(cause);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new IOException(what + ": interrupted");
+      // Layers unpack in parallel; their snapshots are committed bottom up once all are verified, so a committed
+      // chain id always has its parents, and a failed pull commits none.
+      List<Staging> staged = new ArrayList<>();
+      try {
+        for (Future<Staging> f : running) staged.add(result(f, what));
+        for (Staging s : staged) {
+          if (s != null) snapshots.commit(s);
         }
+        staged.clear();
+      } catch (ImageException | IOException | RuntimeException e) {
+        for (Future<Staging> other : running) other.cancel(true);
+        pool.shutdownNow();
+        awaitQuietly(pool);
+        for (Future<Staging> f : running) {
+          if (f.state() == Future.State.SUCCESS && f.resultNow() != null && !staged.contains(f.resultNow())) {
+            staged.add(f.resultNow());
+          }
+        }
+        for (Staging s : staged) {
+          if (s != null) abortQuietly(s);
+        }
+        throw e;
       }
     } finally {
       pool.shutdownNow();
     }
   }
 
-  /** Makes sure the layer's blob is in the content store and its snapshot is committed, reading the blob once. */
-  private void fetchLayer(RegistryClient.Repository repo, Descriptor layer, Digest diffId, Digest chainId,
+  private static Staging result(Future<Staging> f, String what) throws ImageException, IOException {
+    try {
+      return f.get();
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof ImageException ie) throw ie;
+      if (cause instanceof IOException io) throw io;
+      if (cause instanceof RuntimeException re) throw re;
+      throw new IOException(cause);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException(what + ": interrupted");
+    }
+  }
+
+  private static void awaitQuietly(ExecutorService pool) {
+    try {
+      pool.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void abortQuietly(Staging s) {
+    try {
+      snapshots.abort(s);
+    } catch (IOException | RuntimeException ignored) {
+      // best effort: a staging dir left behind is collected with the store's garbage
+    }
+  }
+
+  private void commitOrAbort(Staging s) throws IOException {
+    try {
+      snapshots.commit(s);
+    } catch (IOException | RuntimeException e) {
+      abortQuietly(s);
+      throw e;
+    }
+  }
+
+  /**
+   * Makes sure the layer's blob is in the content store and, unless its snapshot exists, returns it unpacked and
+   * verified in a staging snapshot for the caller to commit (null when there is nothing to commit).
+   */
+  private Staging fetchLayer(RegistryClient.Repository repo, Descriptor layer, Digest diffId, Digest chainId,
       Digest parent, Progress progress, String what) throws IOException, ImageException {
     String name = "layer " + layer.digest();
     boolean haveSnapshot = snapshots.has(chainId);
     if (haveSnapshot && content.exists(layer.digest())) {
       progress.blob(layer.digest(), Phase.EXISTS, layer.size(), layer.size());
-      return;
+      return null;
     }
     Staging staging = null;
+    boolean ok = false;
     try (Ingest ingest = content.ingest(layer)) {
       if (ingest.alreadyCommitted()) {
         if (!haveSnapshot) {
@@ -227,14 +276,12 @@ public final class Puller {
         // The blob first: a snapshot is only committed from bytes whose digest the manifest vouches for.
         ingest.commit();
       }
-      if (staging != null) {
-        snapshots.commit(staging);
-        staging = null;
-      }
+      ok = true;
     } finally {
-      if (staging != null) snapshots.abort(staging);
+      if (!ok && staging != null) abortQuietly(staging);
     }
     progress.blob(layer.digest(), Phase.DONE, layer.size(), layer.size());
+    return staging;
   }
 
   /**
@@ -246,7 +293,8 @@ public final class Puller {
     Staging staging = snapshots.stage(chainId, parent);
     boolean ok = false;
     try {
-      UnpackResult result = unpacker.unpack(blob, MediaTypes.layerCompression(layer.mediaType()), staging.dir(),
+      // An unpacker holds buffers for one layer at a time: one each, since layers unpack in parallel.
+      UnpackResult result = new LayerUnpacker().unpack(blob, MediaTypes.layerCompression(layer.mediaType()), staging.dir(),
           staging.mode());
       blob.transferTo(OutputStream.nullOutputStream());
       if (!result.diffId().equals(diffId)) {

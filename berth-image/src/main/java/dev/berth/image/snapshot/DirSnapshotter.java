@@ -61,7 +61,9 @@ abstract class DirSnapshotter implements Snapshotter {
 
   @Override
   public Staging stage(Digest chainId, Digest parent) throws IOException {
-    if (parent != null) home(parent); // must be committed
+    // A copy starts from its parent's tree, so the parent must be committed; an overlay layer is staged on its own
+    // (a pull unpacks layers in parallel) and only its commit needs the parent.
+    if (parent != null && !layersIndependent()) home(parent);
     Path home = newNumbered();
     try {
       Path fs = home.resolve("fs");
@@ -78,6 +80,9 @@ abstract class DirSnapshotter implements Snapshotter {
 
   @Override
   public void commit(Staging s) throws IOException {
+    if (s.parent() != null && !has(s.parent())) {
+      throw new IOException("commit snapshot " + s.chainId() + ": parent " + s.parent() + " is not committed");
+    }
     Path link = chains.resolve(s.chainId().encoded());
     try {
       Linux.symlink("../snapshots/" + s.home().getFileName(), link.toString());
