@@ -75,7 +75,7 @@ public final class ImageService {
   private final Options options;
   private final ContentStore content;
   private final ImageStore images;
-  private final Snapshotter snapshots;
+  private Snapshotter snapshots;
   private final AuthStore auth;
   private RegistryClient registry;
 
@@ -83,7 +83,6 @@ public final class ImageService {
     this.options = options;
     this.content = ContentStore.open(options.root().resolve("content"));
     this.images = ImageStore.open(options.root().resolve("images"));
-    this.snapshots = Snapshotters.open(options.root().resolve("snapshots"));
     this.auth = AuthStore.forCurrentUser(options.authFile());
   }
 
@@ -91,7 +90,9 @@ public final class ImageService {
     return content;
   }
 
-  public Snapshotter snapshots() {
+  /** Opened on first use: listing and inspecting need no snapshots. */
+  public synchronized Snapshotter snapshots() throws IOException {
+    if (snapshots == null) snapshots = Snapshotters.open(options.root().resolve("snapshots"));
     return snapshots;
   }
 
@@ -110,7 +111,7 @@ public final class ImageService {
   public ImageRecord pull(String reference, Platform platform, Progress progress) throws ImageException {
     Reference ref = parse(reference);
     try {
-      return new Puller(content, images, snapshots, registry()).pull(ref,
+      return new Puller(content, images, snapshots(), registry()).pull(ref,
           platform == null ? options.platform() : platform, progress);
     } catch (IOException e) {
       throw new ImageException(ImageException.Kind.INTERNAL, "pull " + reference + ": " + e.getMessage(), e);
@@ -269,7 +270,7 @@ public final class ImageService {
         }
       }
       content.collect(roots, this::children);
-      snapshots.retainOnly(chains);
+      snapshots().retainOnly(chains);
     } catch (IOException | SpecException e) {
       throw new ImageException(ImageException.Kind.INTERNAL, "collect garbage: " + e.getMessage(), e);
     }
@@ -335,8 +336,8 @@ public final class ImageService {
   public List<String> load(Path archive) throws ImageException {
     String source = archive.getFileName() == null ? archive.toString() : archive.getFileName().toString();
     List<String> loaded = new ArrayList<>();
-    LocalLayers layers = new LocalLayers(content, snapshots);
     try (var lease = content.lease()) {
+      LocalLayers layers = new LocalLayers(content, snapshots());
       if (isOciArchive(archive)) {
         Index index;
         try (InputStream in = new BufferedInputStream(Files.newInputStream(archive), 1 << 16)) {
@@ -380,7 +381,7 @@ public final class ImageService {
     try (var lease = content.lease()) {
       RootfsImport.Imported imported = RootfsImport.importTarball(content, tarball, options.platform(),
           Instant.now(), message);
-      new LocalLayers(content, snapshots).ensureUnpacked(imported.parsed().layers(), List.of(imported.diffId()),
+      new LocalLayers(content, snapshots()).ensureUnpacked(imported.parsed().layers(), List.of(imported.diffId()),
           "import " + tarball);
       String name = reference == null || reference.isEmpty() ? imported.config().toString()
           : parse(reference).withDefaultTag().toString();

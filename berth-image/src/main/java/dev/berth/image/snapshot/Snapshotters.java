@@ -21,10 +21,39 @@ public final class Snapshotters {
     return open(root, "copy".equals(System.getenv(ENV)));
   }
 
+  /**
+   * The kind is chosen once, when the store is new, and recorded in {@code root/driver}: snapshots of one kind are
+   * useless to the other, and probing mounts an overlay, which is too slow for every CLI start.
+   */
   public static Snapshotter open(Path root, boolean forceCopy) throws IOException {
     Files.createDirectories(root);
-    if (!forceCopy && overlayWorks(root)) return new OverlaySnapshotter(root);
-    return new CopySnapshotter(root);
+    Path driver = root.resolve("driver");
+    String kind;
+    if (Files.isRegularFile(driver)) {
+      kind = Files.readString(driver).strip();
+    } else {
+      kind = !forceCopy && overlayWorks(root) ? "overlay" : "copy";
+      Path tmp = Files.createTempFile(root, ".driver", ".tmp");
+      Files.writeString(tmp, kind + "\n");
+      try {
+        // First writer wins; a racing one reads what the first chose.
+        Files.createLink(driver, tmp);
+      } catch (java.nio.file.FileAlreadyExistsException raced) {
+        kind = Files.readString(driver).strip();
+      } finally {
+        Files.delete(tmp);
+      }
+    }
+    return switch (kind) {
+      case "overlay" -> {
+        if (forceCopy) {
+          throw new IOException("snapshots in " + root + " are overlay layers: " + ENV + "=copy applies to new stores");
+        }
+        yield new OverlaySnapshotter(root);
+      }
+      case "copy" -> new CopySnapshotter(root);
+      default -> throw new IOException(driver + ": unknown snapshotter \"" + kind + "\" (want overlay or copy)");
+    };
   }
 
   /**
