@@ -22,8 +22,9 @@ final class Train {
     Path work = Files.createTempDirectory("berth-train");
     PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
     try {
-      Path tarball = work.resolve("rootfs.tar");
-      try (TarArchiveOutputStream tar = new TarArchiveOutputStream(Files.newOutputStream(tarball))) {
+      Path tarball = work.resolve("rootfs.tar.gz");
+      try (TarArchiveOutputStream tar = new TarArchiveOutputStream(
+          new java.util.zip.GZIPOutputStream(Files.newOutputStream(tarball), 1 << 16))) {
         TarArchiveEntry dir = new TarArchiveEntry("bin/");
         dir.setMode(0755);
         tar.putArchiveEntry(dir);
@@ -35,9 +36,35 @@ final class Train {
         tar.putArchiveEntry(f);
         tar.write(hello);
         tar.closeArchiveEntry();
+        // A few MB of half-random data, so inflating, hashing and writing files run long enough to be profiled.
+        java.util.Random random = new java.util.Random(1);
+        for (int i = 0; i < 40; i++) {
+          byte[] data = new byte[128 * 1024];
+          random.nextBytes(data);
+          java.util.Arrays.fill(data, 0, data.length / 2, (byte) 'x');
+          TarArchiveEntry e = new TarArchiveEntry("data/f" + i);
+          e.setSize(data.length);
+          tar.putArchiveEntry(e);
+          tar.write(data);
+          tar.closeArchiveEntry();
+        }
       }
       String root = work.resolve("store").toString();
       String archive = work.resolve("saved.tar").toString();
+      try (TrainingRegistry registry = new TrainingRegistry()) {
+        String remote = registry.address() + "/train/app:1";
+        String[][] network = {
+            {"--root", root, "import", tarball.toString(), remote},
+            {"--root", root, "push", remote},
+            {"--root", root, "rmi", remote},
+            {"--root", root, "pull", remote},
+            {"--root", root, "push", remote, registry.address() + "/train/copy:1"},
+            {"--root", root, "rmi", remote},
+        };
+        for (int i = 0; i < 3; i++) {
+          for (String[] args : network) BerthMain.run(args, quiet, quiet);
+        }
+      }
       String[][] commands = {
           {"--root", root, "import", tarball.toString(), "train/app:1"},
           {"--root", root, "images"},

@@ -92,7 +92,7 @@ public final class RegistryClient implements AutoCloseable {
   private final RegistriesConfig config;
   private final CredentialSource credentials;
   private final Settings settings;
-  private final HttpClient verified;
+  private volatile HttpClient verified;
   private volatile HttpClient insecure;
   private final Map<String, Origin> origins = new ConcurrentHashMap<>();
   private final TokenCache tokens;
@@ -105,7 +105,6 @@ public final class RegistryClient implements AutoCloseable {
     this.config = config == null ? RegistriesConfig.empty() : config;
     this.credentials = credentials == null ? CredentialSource.ANONYMOUS : credentials;
     this.settings = settings;
-    this.verified = newHttpClient(null);
     this.tokens = new TokenCache(settings.requestTimeout(), USER_AGENT);
   }
 
@@ -151,7 +150,8 @@ public final class RegistryClient implements AutoCloseable {
 
   @Override
   public void close() {
-    verified.close();
+    HttpClient v = verified;
+    if (v != null) v.close();
     HttpClient i = insecure;
     if (i != null) i.close();
   }
@@ -537,7 +537,7 @@ public final class RegistryClient implements AutoCloseable {
           .timeout(probe ? Duration.ofSeconds(10) : settings.requestTimeout())
           .header("User-Agent", USER_AGENT).GET().build();
       try {
-        HttpResponse<InputStream> resp = exchange(insecureTls ? insecureClient() : verified, req, true,
+        HttpResponse<InputStream> resp = exchange(insecureTls || scheme.equals("http") ? insecureClient() : verifiedClient(), req, true,
             probe ? 0 : settings.retries(), action);
         int status = resp.statusCode();
         Challenge c = status == 401
@@ -562,7 +562,7 @@ public final class RegistryClient implements AutoCloseable {
       BodyPublisher body, boolean idempotent, String action) throws IOException {
     Origin origin = s.origin;
     boolean same = sameOrigin(uri, origin.base());
-    HttpClient http = same && origin.insecureTls() ? insecureClient() : verified;
+    HttpClient http = same && (origin.insecureTls() || isPlain(origin.base())) ? insecureClient() : verifiedClient();
     String authz = same ? authorization(s, false, action) : null;
     boolean refreshed = false;
     while (true) {
@@ -593,7 +593,7 @@ public final class RegistryClient implements AutoCloseable {
     if (c.isBasic()) {
       return creds != null && !creds.username().isEmpty() ? creds.basicHeader() : null;
     }
-    HttpClient http = s.origin.insecureTls() ? insecureClient() : verified;
+    HttpClient http = s.origin.insecureTls() || isPlain(c.param("realm")) ? insecureClient() : verifiedClient();
     return "Bearer " + tokens.token(http, s.endpoint.host(), c, s.scopes, creds, fresh, action);
   }
 
@@ -647,6 +647,29 @@ public final class RegistryClient implements AutoCloseable {
     return "talking to " + host + ": " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
   }
 
+  private static boolean isPlain(String url) {
+    return url.regionMatches(true, 0, "http://", 0, 7);
+  }
+
+  /**
+   * The client that checks certificates against the JDK's trust store. Made on first use: loading the trust store
+   * costs ~150 ms, which a pull from a plain-HTTP registry on loopback never needs.
+   */
+  private HttpClient verifiedClient() {
+    HttpClient c = verified;
+    if (c == null) {
+      synchronized (this) {
+        c = verified;
+        if (c == null) verified = c = newHttpClient(null);
+      }
+    }
+    return c;
+  }
+
+  /**
+   * The client for insecure TLS and for plain HTTP (where no certificate is ever seen: its trust-all context only
+   * spares loading the trust store).
+   */
   private HttpClient insecureClient() {
     HttpClient c = insecure;
     if (c == null) {
