@@ -55,6 +55,7 @@ final class BerthApp {
         .withUsage("[REPOSITORY[:TAG]]").withArgs(0, 1)
         .withFlags(
             bool("quiet", "q", "print only image ids"),
+            bool("all", "a", "list all images (berth keeps no intermediate images: the same list)"),
             bool("no-trunc", null, "print whole image ids"),
             bool("digests", null, "show digests"),
             string("format", null, "table or json", "table"));

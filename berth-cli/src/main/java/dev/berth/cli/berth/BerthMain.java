@@ -9,6 +9,7 @@ import dev.berth.cli.flags.UsageException;
 import dev.berth.image.ImageException;
 import dev.berth.image.ImageService;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -36,15 +37,22 @@ public final class BerthMain {
   }
 
   public static int run(String[] args, PrintStream out, PrintStream err) {
+    return run(args, System.in, out, err);
+  }
+
+  /** Runs one command line with {@code in} as its stdin (import -, load, login --password-stdin). */
+  public static int run(String[] args, InputStream in, PrintStream out, PrintStream err) {
     ParsedCommand cmd;
+    String where = "berth";
     try {
-      Invocation inv = new Parser(BerthApp.build()).parse(args);
+      Invocation inv = new Parser(BerthApp.build()).parse(imageHelp(args));
       if (inv instanceof TextOutput text) {
         out.print(text.text());
         return 0;
       }
       cmd = (ParsedCommand) inv;
       if (cmd.command().name().equals("image")) {
+        where = "berth image";
         Invocation sub = new Parser(BerthApp.image()).parse(cmd.args().toArray(new String[0]));
         if (sub instanceof TextOutput text) {
           out.print(text.text());
@@ -54,13 +62,12 @@ public final class BerthMain {
         cmd = new ParsedCommand(s.app(), s.command(), cmd.globals(), s.flags(), s.args());
       }
     } catch (UsageException e) {
-      out.print(e.stdout());
-      err.println("Error: " + e.getMessage());
+      usageError(e, where, err);
       return EXIT_ERROR;
     }
     Flags g = cmd.globals();
     try {
-      return Verbs.run(cmd, out, err);
+      return Verbs.run(cmd, in, out, err);
     } catch (ImageException e) {
       err.println("Error: " + e.getMessage());
       if (g.getBool("debug")) e.printStackTrace(err);
@@ -70,6 +77,43 @@ public final class BerthMain {
       if (g.getBool("debug")) e.printStackTrace(err);
       return EXIT_ERROR;
     }
+  }
+
+  /**
+   * {@code berth image --help} should list the image verbs, as docker's does; the table parser would answer it with
+   * the help of the "image" row itself, so it is passed on as {@code berth image help}.
+   */
+  private static String[] imageHelp(String[] args) {
+    for (int i = 0; i + 1 < args.length; i++) {
+      String a = args[i];
+      if (a.equals("--root") || a.equals("--registries-config")) {
+        i++; // a global flag's value, not the command
+        continue;
+      }
+      if (a.startsWith("-")) continue;
+      if (!a.equals("image") || !(args[i + 1].equals("--help") || args[i + 1].equals("-h"))) return args;
+      String[] copy = args.clone();
+      copy[i + 1] = "help";
+      return copy;
+    }
+    return args;
+  }
+
+  /**
+   * A bad command line, as podman answers it: the error and where to read the usage, both on stderr, so that stdout
+   * of {@code berth images --bogus | ...} stays empty (the runc-style parser would put the help on stdout).
+   */
+  private static void usageError(UsageException e, String where, PrintStream err) {
+    String message = e.getMessage();
+    if (e.exitCode() == UsageException.EXIT_UNKNOWN_COMMAND) {
+      // The parser words it as urfave/cli's help topic; for a command line, it is an unknown command.
+      String word = message.substring(message.indexOf('\'') + 1, message.lastIndexOf('\''));
+      err.println("Error: unknown command \"" + word + "\" for \"" + where + "\"");
+      err.println("See '" + where + " --help'.");
+      return;
+    }
+    err.println("Error: " + message);
+    err.println("See '" + where + (e.command() == null ? "" : " " + e.command().name()) + " --help'.");
   }
 
   /** The store the verbs work on: --root, or for a user without root, ~/.local/share/berth as podman does. */

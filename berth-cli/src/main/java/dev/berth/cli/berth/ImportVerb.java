@@ -4,6 +4,7 @@ import dev.berth.cli.flags.ParsedCommand;
 import dev.berth.image.ImageException;
 import dev.berth.image.store.ImageRecord;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,7 +13,7 @@ import java.nio.file.Path;
 final class ImportVerb {
   private ImportVerb() {}
 
-  static int run(ParsedCommand c, PrintStream out) throws ImageException, IOException {
+  static int run(ParsedCommand c, InputStream in, PrintStream out) throws ImageException, IOException {
     var images = BerthMain.service(c);
     String file = c.arg(0);
     Path tmp = null;
@@ -20,7 +21,7 @@ final class ImportVerb {
       Path tarball;
       if (file.equals("-")) {
         tmp = Files.createTempFile("berth-import", ".tar");
-        Files.copy(System.in, tmp, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(in, tmp, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         tarball = tmp;
       } else {
         tarball = Path.of(file);

@@ -63,7 +63,8 @@ final class InspectVerb {
     w.name("Config").beginObject();
     w.field("User", cc.user());
     set(w, "ExposedPorts", cc.exposedPorts());
-    list(w, "Env", cc.env());
+    // The model has no absent Env, only an empty one; docker prints an image without variables as null.
+    list(w, "Env", cc.env().isEmpty() ? null : cc.env());
     list(w, "Entrypoint", cc.entrypoint());
     list(w, "Cmd", cc.cmd());
     set(w, "Volumes", cc.volumes());

@@ -36,11 +36,27 @@ final class PullVerb {
       if (ref.tag().isEmpty() && ref.digest() == null) out.println("Using default tag: latest");
       out.println((full.digest() != null ? full.digest().toString() : full.tag()) + ": Pulling from " + repoName(full));
     }
+    ImageRecord before = existing(images, full.toString());
     ImageRecord record = images.pull(c.arg(0), platform, progress);
     progress.finish();
-    if (!quiet) out.println("Status: Downloaded image for " + full.familiar());
+    if (!quiet) {
+      // docker's two endings: scripts and users read "up to date" as "nothing changed".
+      boolean same = before != null && before.target().digest().equals(record.target().digest())
+          && before.config().equals(record.config());
+      out.println((same ? "Status: Image is up to date for " : "Status: Downloaded newer image for ")
+          + full.familiar());
+    }
     out.println(record.name());
     return 0;
+  }
+
+  /** What the name pointed at before the pull, or null. */
+  private static ImageRecord existing(ImageService images, String name) {
+    try {
+      return images.images().get(name).orElse(null);
+    } catch (IOException e) {
+      return null; // only decides the wording of the status line
+    }
   }
 
   /** docker's "library/busybox" for Docker Hub, the path elsewhere. */

@@ -3,13 +3,14 @@ package dev.berth.cli.berth;
 import dev.berth.cli.flags.ParsedCommand;
 import dev.berth.image.ImageException;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
 
 /** Dispatches a parsed command line to its verb (one class each). */
 final class Verbs {
   private Verbs() {}
 
-  static int run(ParsedCommand c, PrintStream out, PrintStream err) throws ImageException, IOException {
+  static int run(ParsedCommand c, InputStream in, PrintStream out, PrintStream err) throws ImageException, IOException {
     return switch (c.command().name()) {
       case "pull" -> PullVerb.run(c, out, err);
       case "push" -> PushVerb.run(c, out, err);
@@ -17,10 +18,10 @@ final class Verbs {
       case "rmi", "rm" -> RmiVerb.run(c, out);
       case "tag" -> TagVerb.run(c);
       case "save" -> SaveVerb.run(c, out);
-      case "load" -> LoadVerb.run(c, out);
-      case "import" -> ImportVerb.run(c, out);
+      case "load" -> LoadVerb.run(c, in, out);
+      case "import" -> ImportVerb.run(c, in, out);
       case "inspect" -> InspectVerb.run(c, out);
-      case "login" -> LoginVerb.run(c, out);
+      case "login" -> LoginVerb.run(c, in, out);
       case "logout" -> LogoutVerb.run(c, out);
       case "prune" -> PruneVerb.run(c, out);
       default -> throw new IllegalStateException("no verb for " + c.command().name());

@@ -640,6 +640,12 @@ public final class RegistryClient implements AutoCloseable {
 
   private static String describe(URI uri, IOException e) {
     String host = uri.getAuthority();
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      // java.net.http reports a name that does not resolve as a ConnectException too: it is not a refusal.
+      if (t instanceof java.nio.channels.UnresolvedAddressException || t instanceof java.net.UnknownHostException) {
+        return "cannot resolve host " + uri.getHost();
+      }
+    }
     if (e instanceof ConnectException) return "cannot connect to " + host + " (" + uri.getScheme() + "): connection refused";
     if (e instanceof HttpTimeoutException) return "no answer from " + host + " in time";
     if (e instanceof SSLException) return "TLS with " + host + " failed: " + e.getMessage();
