@@ -23,7 +23,6 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -98,9 +97,6 @@ class BerthRegistryCliTest {
     assertTrue(again.stream().noneMatch(l -> l.endsWith("Pull complete")), String.join("\n", again));
   }
 
-  @Disabled("berth-image bug: with the overlay snapshotter (layersIndependent) Puller fetches layers in parallel, but"
-      + " DirSnapshotter.stage(chainId, parent) requires the parent committed: every pull of an image with 2+ layers"
-      + " fails with \"snapshot sha256:<chain id of layer 1> is not committed\"")
   @Test
   void pullOfAnImageWithTwoLayers() {
     String ref = registry.address() + "/test/app:multi";
