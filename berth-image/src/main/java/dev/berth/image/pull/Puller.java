@@ -45,8 +45,11 @@ import java.util.concurrent.Future;
 public final class Puller {
   /** Manifests and configs are read whole; a larger one is hostile. */
   static final long MAX_CONFIG = 8 << 20;
-  /** Layers in flight at once: two cores decompress, the others wait on the network. */
-  private static final int PARALLEL = 4;
+  /**
+   * Layers in flight at once, as podman's default: fewer left the last layers of a typical image waiting for a slot
+   * after the others were done (a 6-layer pull took 8.8 s with 4, 6 s with 6 on two cores).
+   */
+  private static final int PARALLEL = 6;
 
   private final ContentStore content;
   private final ImageStore images;

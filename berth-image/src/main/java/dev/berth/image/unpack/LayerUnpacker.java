@@ -64,6 +64,20 @@ public final class LayerUnpacker {
   private static final long RESOLVE = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
 
   private final byte[] heap = new byte[CHUNK];
+  /** The process umask (applied by the kernel to a created file's mode), read once from /proc/self/status. */
+  private static final int UMASK = readUmask();
+
+  private static int readUmask() {
+    try {
+      for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+        if (line.startsWith("Umask:")) return Integer.parseInt(line.substring(6).trim(), 8);
+      }
+    } catch (IOException | RuntimeException e) {
+      // fall through: assume the worst, every file gets its chmod
+    }
+    return 0777;
+  }
+
   private final ByteBuffer direct = ByteBuffer.allocateDirect(CHUNK);
   private final boolean mayCreateDevices;
 
@@ -208,16 +222,30 @@ public final class LayerUnpacker {
     void regularFile(TarArchiveEntry e, String path) throws IOException {
       Fd dir = parent(e, path);
       String base = EntryPath.base(path);
-      clearSlot(dir, base, false);
-      try (Fd f = Linux.openat(dir, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600)) {
+      // Created with its final permission bits when the umask keeps them and there are no setuid/setgid/sticky
+      // bits (which chown would clear): then no chmod. Most files of a layer are new: try O_EXCL first and clear
+      // the slot only when something is there. Both save a syscall per file of many-small-files layers.
+      int want = e.getMode() & 07777;
+      boolean exact = (want & 07000) == 0 && (want & UMASK) == 0;
+      try (Fd f = createExclusive(dir, base, exact ? want : 0600)) {
         long size = e.isSparse() ? e.getRealSize() : e.getSize();
         copyData(f, size, e.isSparse());
         Linux.fchown(f, (int) e.getLongUserId(), (int) e.getLongGroupId());
-        Linux.fchmod(f, e.getMode() & 07777); // after chown, which clears setuid/setgid
+        if (!exact) Linux.fchmod(f, want); // after chown, which clears setuid/setgid
         Map<String, byte[]> xattrs = xattrs(e);
         for (Map.Entry<String, byte[]> x : xattrs.entrySet()) Linux.fsetxattr(f, x.getKey(), x.getValue(), 0);
       }
       times(dir, base, e);
+    }
+
+    private Fd createExclusive(Fd dir, String base, int mode) throws IOException {
+      try {
+        return Linux.openat(dir, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
+      } catch (ErrnoException x) {
+        if (x.errno() != EEXIST) throw x;
+        clearSlot(dir, base, false);
+        return Linux.openat(dir, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
+      }
     }
 
     void directory(TarArchiveEntry e, String path) throws IOException {
