@@ -13,6 +13,7 @@ import dev.berth.image.snapshot.Staging;
 import dev.berth.image.store.ImageRecord;
 import dev.berth.image.store.ImageStore;
 import dev.berth.image.unpack.LayerUnpacker;
+import dev.berth.image.unpack.UnpackException;
 import dev.berth.image.unpack.UnpackResult;
 import dev.berth.spec.image.Descriptor;
 import dev.berth.spec.image.Digest;
@@ -31,6 +32,7 @@ import java.io.OutputStream;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -52,14 +54,12 @@ public final class Puller {
   private final ImageStore images;
   private final Snapshotter snapshots;
   private final RegistryClient registry;
-  private final LayerUnpacker unpacker;
 
   public Puller(ContentStore content, ImageStore images, Snapshotter snapshots, RegistryClient registry) {
     this.content = content;
     this.images = images;
     this.snapshots = snapshots;
     this.registry = registry;
-    this.unpacker = new LayerUnpacker();
   }
 
   /** Pulls {@code ref} for {@code platform} and records it under its canonical name. */
@@ -155,27 +155,30 @@ public final class Puller {
     if (!snapshots.layersIndependent()) {
       // A copy snapshot starts from its parent's full tree: one layer after the other.
       for (int i = 0; i < layers.size(); i++) {
-        fetchLayer(repo, layers.get(i), diffIds.get(i), chain.get(i), i == 0 ? null : chain.get(i - 1), progress, what);
+        Staging staging = fetchLayer(repo, layers.get(i), diffIds.get(i), chain.get(i),
+            i == 0 ? null : chain.get(i - 1), progress, what);
+        commitOrAbort(staging);
       }
       return;
     }
+    // Overlay layers download and unpack in parallel, but a snapshot is committed only after its parent: the
+    // stagings are committed here, bottom first, once every layer is verified.
     ExecutorService pool = Executors.newFixedThreadPool(Math.min(PARALLEL, Math.max(1, layers.size())),
         Thread.ofPlatform().name("pull-", 0).daemon().factory());
+    List<Future<Staging>> running = new ArrayList<>();
+    Set<Staging> committed = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    boolean ok = false;
     try {
-      List<Future<Void>> running = new ArrayList<>();
       for (int i = 0; i < layers.size(); i++) {
         int n = i;
-        running.add(pool.submit(() -> {
-          fetchLayer(repo, layers.get(n), diffIds.get(n), chain.get(n), n == 0 ? null : chain.get(n - 1), progress,
-              what);
-          return null;
-        }));
+        running.add(pool.submit(() -> fetchLayer(repo, layers.get(n), diffIds.get(n), chain.get(n),
+            n == 0 ? null : chain.get(n - 1), progress, what)));
       }
-      for (Future<Void> f : running) {
+      List<Staging> staged = new ArrayList<>();
+      for (Future<Staging> f : running) {
         try {
-          f.get();
+          staged.add(f.get());
         } catch (ExecutionException e) {
-          for (Future<Void> other : running) other.cancel(true);
           Throwable cause = e.getCause();
           if (cause instanceof ImageException ie) throw ie;
           if (cause instanceof IOException io) throw io;
@@ -186,21 +189,66 @@ public final class Puller {
           throw new IOException(what + ": interrupted");
         }
       }
+      for (Staging s : staged) {
+        committed.add(s); // done or, when the commit fails, aborted by commitOrAbort
+        commitOrAbort(s);
+      }
+      ok = true;
     } finally {
       pool.shutdownNow();
+      if (!ok) abortAll(pool, running, committed);
     }
   }
 
-  /** Makes sure the layer's blob is in the content store and its snapshot is committed, reading the blob once. */
-  private void fetchLayer(RegistryClient.Repository repo, Descriptor layer, Digest diffId, Digest chainId,
+  /** Commits a staging (null: nothing to do), aborting it when the commit fails. */
+  private void commitOrAbort(Staging staging) throws IOException {
+    if (staging == null) return;
+    boolean ok = false;
+    try {
+      snapshots.commit(staging);
+      ok = true;
+    } finally {
+      if (!ok) snapshots.abort(staging);
+    }
+  }
+
+  /**
+   * After a failed layer: waits for the other layers' tasks to stop (they were interrupted) and discards the
+   * stagings of those that finished, so no uncommitted snapshot is left behind.
+   */
+  private void abortAll(ExecutorService pool, List<Future<Staging>> running, Set<Staging> handled) {
+    try {
+      if (!pool.awaitTermination(60, java.util.concurrent.TimeUnit.SECONDS)) return;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return;
+    }
+    for (Future<Staging> f : running) {
+      if (f.state() != Future.State.SUCCESS) continue;
+      Staging s = f.resultNow();
+      if (s == null || handled.contains(s)) continue;
+      try {
+        snapshots.abort(s);
+      } catch (IOException ignored) {
+        // best effort: the pull's own error is the one to report
+      }
+    }
+  }
+
+  /**
+   * Makes sure the layer's blob is in the content store, reading it once, and returns its snapshot's verified but
+   * uncommitted staging (null when the snapshot exists already). The caller commits it after the parent's.
+   */
+  private Staging fetchLayer(RegistryClient.Repository repo, Descriptor layer, Digest diffId, Digest chainId,
       Digest parent, Progress progress, String what) throws IOException, ImageException {
     String name = "layer " + layer.digest();
     boolean haveSnapshot = snapshots.has(chainId);
     if (haveSnapshot && content.exists(layer.digest())) {
       progress.blob(layer.digest(), Phase.EXISTS, layer.size(), layer.size());
-      return;
+      return null;
     }
     Staging staging = null;
+    boolean ok = false;
     try (Ingest ingest = content.ingest(layer)) {
       if (ingest.alreadyCommitted()) {
         if (!haveSnapshot) {
@@ -225,16 +273,19 @@ public final class Puller {
         sink.flush();
         progress.blob(layer.digest(), Phase.VERIFYING, layer.size(), layer.size());
         // The blob first: a snapshot is only committed from bytes whose digest the manifest vouches for.
-        ingest.commit();
+        try {
+          ingest.commit();
+        } catch (IOException mismatch) {
+          throw new ImageException(ImageException.Kind.INVALID_ARGUMENT, what + ": " + name + ": "
+              + mismatch.getMessage(), mismatch);
+        }
       }
-      if (staging != null) {
-        snapshots.commit(staging);
-        staging = null;
-      }
+      ok = true;
     } finally {
-      if (staging != null) snapshots.abort(staging);
+      if (!ok && staging != null) snapshots.abort(staging);
     }
     progress.blob(layer.digest(), Phase.DONE, layer.size(), layer.size());
+    return staging;
   }
 
   /**
@@ -246,9 +297,23 @@ public final class Puller {
     Staging staging = snapshots.stage(chainId, parent);
     boolean ok = false;
     try {
-      UnpackResult result = unpacker.unpack(blob, MediaTypes.layerCompression(layer.mediaType()), staging.dir(),
-          staging.mode());
-      blob.transferTo(OutputStream.nullOutputStream());
+      UnpackResult result;
+      try {
+        // An unpacker per layer: one holds buffers, and layers unpack in parallel.
+        result = new LayerUnpacker().unpack(blob, MediaTypes.layerCompression(layer.mediaType()), staging.dir(),
+            staging.mode());
+        blob.transferTo(OutputStream.nullOutputStream());
+      } catch (IOException e) {
+        // The download gave up under the tar reader: that is the error, not the entry it was reading.
+        if (blob instanceof ResumingBlobStream r && r.failure() != null) {
+          throw new ImageException(ImageException.Kind.UNAVAILABLE, r.failure().getMessage(), r.failure());
+        }
+        if (e instanceof UnpackException) {
+          throw new ImageException(ImageException.Kind.INVALID_ARGUMENT, what + ": layer " + layer.digest() + ": "
+              + e.getMessage(), e);
+        }
+        throw new IOException("layer " + layer.digest() + ": " + e.getMessage(), e); // a corrupt stream, a full disk
+      }
       if (!result.diffId().equals(diffId)) {
         throw ImageException.invalid(what + ": layer " + layer.digest() + ": uncompressed content is "
             + result.diffId() + ", the config says " + diffId);

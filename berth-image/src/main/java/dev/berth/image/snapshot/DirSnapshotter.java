@@ -61,7 +61,9 @@ abstract class DirSnapshotter implements Snapshotter {
 
   @Override
   public Staging stage(Digest chainId, Digest parent) throws IOException {
-    if (parent != null) home(parent); // must be committed
+    // A copy starts from the parent's tree, so it must be committed now; an overlay layer only names its parent,
+    // which may still be unpacking in parallel: it must be committed before this one is (see commit).
+    if (parent != null && !layersIndependent()) home(parent);
     Path home = newNumbered();
     try {
       Path fs = home.resolve("fs");
@@ -79,6 +81,7 @@ abstract class DirSnapshotter implements Snapshotter {
   @Override
   public void commit(Staging s) throws IOException {
     Path link = chains.resolve(s.chainId().encoded());
+    if (s.parent() != null) home(s.parent()); // a committed snapshot's parent chain is always whole
     try {
       Linux.symlink("../snapshots/" + s.home().getFileName(), link.toString());
     } catch (ErrnoException e) {
