@@ -56,7 +56,10 @@ public final class ImageService {
   /** Manifests, indexes and configs are read whole; anything larger is refused as hostile. */
   public static final long MAX_METADATA = 8 << 20;
 
-  /** Where the store lives and how registries are reached. Null paths take the defaults. */
+  /**
+   * Where the store lives and how registries are reached. A null registries config means none (every registry as
+   * itself); a null auth file means the user's default auth files; a null platform the host's.
+   */
   public record Options(Path root, Path registriesConfig, Path authFile, Platform platform) {
     public Options {
       if (root == null) throw new IllegalArgumentException("store root is required");
@@ -102,7 +105,9 @@ public final class ImageService {
 
   private synchronized RegistryClient registry() throws IOException {
     if (registry == null) {
-      registry = new RegistryClient(RegistriesConfig.load(options.registriesConfig()), auth);
+      RegistriesConfig config = options.registriesConfig() == null ? RegistriesConfig.empty()
+          : RegistriesConfig.load(options.registriesConfig());
+      registry = new RegistryClient(config, auth);
     }
     return registry;
   }

@@ -5,6 +5,7 @@ import dev.berth.image.snapshot.ChainIds;
 import dev.berth.image.snapshot.Snapshotter;
 import dev.berth.image.snapshot.Staging;
 import dev.berth.image.unpack.LayerUnpacker;
+import dev.berth.image.unpack.UnpackException;
 import dev.berth.image.unpack.UnpackResult;
 import dev.berth.spec.image.Descriptor;
 import dev.berth.spec.image.Digest;
@@ -46,8 +47,14 @@ public final class LocalLayers {
       Staging staging = snapshots.stage(chain.get(i), i == 0 ? null : chain.get(i - 1));
       boolean ok = false;
       try (InputStream in = content.open(layer.digest())) {
-        UnpackResult result = unpacker.unpack(in, c, staging.dir(), staging.mode());
-        in.transferTo(OutputStream.nullOutputStream());
+        UnpackResult result;
+        try {
+          result = unpacker.unpack(in, c, staging.dir(), staging.mode());
+          in.transferTo(OutputStream.nullOutputStream());
+        } catch (UnpackException e) {
+          throw new ImageException(ImageException.Kind.INVALID_ARGUMENT, what + ": layer " + layer.digest() + ": "
+              + e.getMessage(), e);
+        }
         if (!result.diffId().equals(diffIds.get(i))) {
           throw ImageException.invalid(what + ": layer " + layer.digest() + ": uncompressed content is "
               + result.diffId() + ", the config says " + diffIds.get(i));

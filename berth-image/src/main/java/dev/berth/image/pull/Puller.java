@@ -13,6 +13,7 @@ import dev.berth.image.snapshot.Staging;
 import dev.berth.image.store.ImageRecord;
 import dev.berth.image.store.ImageStore;
 import dev.berth.image.unpack.LayerUnpacker;
+import dev.berth.image.unpack.UnpackException;
 import dev.berth.image.unpack.UnpackResult;
 import dev.berth.spec.image.Descriptor;
 import dev.berth.spec.image.Digest;
@@ -31,6 +32,7 @@ import java.io.OutputStream;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -46,8 +48,8 @@ public final class Puller {
   /** Manifests and configs are read whole; a larger one is hostile. */
   static final long MAX_CONFIG = 8 << 20;
   /**
-   * Layers in flight at once, as podman's default: fewer left the last layers of a typical image waiting for a slot
-   * after the others were done (a 6-layer pull took 8.8 s with 4, 6 s with 6 on two cores).
+   * Layers in flight at once, as podman's default: with fewer, the last layers of a typical image waited for a slot
+   * while the others finished (a 6-layer pull took 8.8 s with 4 slots, 6 s with 6, on two cores).
    */
   private static final int PARALLEL = 6;
 
@@ -112,9 +114,7 @@ public final class Puller {
     } catch (RegistryException e) {
       throw new ImageException(e.isAuthFailure() ? ImageException.Kind.UNAUTHORIZED
           : e.isNotFound() ? ImageException.Kind.NOT_FOUND : ImageException.Kind.UNAVAILABLE,
-          // The client's manifest errors already start with "pull <ref>": say it once.
-          e.getMessage() != null && e.getMessage().startsWith(what + ":") ? e.getMessage()
-              : what + ": " + e.getMessage(), e);
+          what + ": " + e.getMessage(), e);
     } catch (SpecException | IllegalArgumentException e) {
       throw new ImageException(ImageException.Kind.INVALID_ARGUMENT, what + ": " + e.getMessage(), e);
     } catch (IOException e) {
@@ -156,94 +156,91 @@ public final class Puller {
       progress.blob(layer.digest(), Phase.WAITING, 0, layer.size());
     }
     if (!snapshots.layersIndependent()) {
-      // A copy snapshot starts from its parent's full tree: one layer after the other, each committed at once.
+      // A copy snapshot starts from its parent's full tree: one layer after the other.
       for (int i = 0; i < layers.size(); i++) {
-        Staging s = fetchLayer(repo, layers.get(i), diffIds.get(i), chain.get(i), i == 0 ? null : chain.get(i - 1),
-            progress, what);
-        if (s != null) commitOrAbort(s);
+        Staging staging = fetchLayer(repo, layers.get(i), diffIds.get(i), chain.get(i),
+            i == 0 ? null : chain.get(i - 1), progress, what);
+        commitOrAbort(staging);
       }
       return;
     }
+    // Overlay layers download and unpack in parallel, but a snapshot is committed only after its parent: the
+    // stagings are committed here, bottom first, once every layer is verified.
     ExecutorService pool = Executors.newFixedThreadPool(Math.min(PARALLEL, Math.max(1, layers.size())),
         Thread.ofPlatform().name("pull-", 0).daemon().factory());
+    List<Future<Staging>> running = new ArrayList<>();
+    Set<Staging> committed = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    boolean ok = false;
     try {
-      List<Future<Staging>> running = new ArrayList<>();
       for (int i = 0; i < layers.size(); i++) {
         int n = i;
         running.add(pool.submit(() -> fetchLayer(repo, layers.get(n), diffIds.get(n), chain.get(n),
             n == 0 ? null : chain.get(n - 1), progress, what)));
       }
-      // Layers unpack in parallel; their snapshots are committed bottom up once all are verified, so a committed
-      // chain id always has its parents, and a failed pull commits none.
       List<Staging> staged = new ArrayList<>();
-      try {
-        for (Future<Staging> f : running) staged.add(result(f, what));
-        for (Staging s : staged) {
-          if (s != null) snapshots.commit(s);
+      for (Future<Staging> f : running) {
+        try {
+          staged.add(f.get());
+        } catch (ExecutionException e) {
+          Throwable cause = e.getCause();
+          if (cause instanceof ImageException ie) throw ie;
+          if (cause instanceof IOException io) throw io;
+          if (cause instanceof RuntimeException re) throw re;
+          throw new IOException(cause);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IOException(what + ": interrupted");
         }
-        staged.clear();
-      } catch (ImageException | IOException | RuntimeException e) {
-        for (Future<Staging> other : running) other.cancel(true);
-        pool.shutdownNow();
-        awaitQuietly(pool);
-        for (Future<Staging> f : running) {
-          if (f.state() == Future.State.SUCCESS && f.resultNow() != null && !staged.contains(f.resultNow())) {
-            staged.add(f.resultNow());
-          }
-        }
-        for (Staging s : staged) {
-          if (s != null) abortQuietly(s);
-        }
-        throw e;
       }
+      for (Staging s : staged) {
+        committed.add(s); // done or, when the commit fails, aborted by commitOrAbort
+        commitOrAbort(s);
+      }
+      ok = true;
     } finally {
       pool.shutdownNow();
+      if (!ok) abortAll(pool, running, committed);
     }
   }
 
-  private static Staging result(Future<Staging> f, String what) throws ImageException, IOException {
+  /** Commits a staging (null: nothing to do), aborting it when the commit fails. */
+  private void commitOrAbort(Staging staging) throws IOException {
+    if (staging == null) return;
+    boolean ok = false;
     try {
-      return f.get();
-    } catch (ExecutionException e) {
-      Throwable cause = e.getCause();
-      if (cause instanceof ImageException ie) throw ie;
-      if (cause instanceof IOException io) throw io;
-      if (cause instanceof RuntimeException re) throw re;
-      throw new IOException(cause);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException(what + ": interrupted");
-    }
-  }
-
-  private static void awaitQuietly(ExecutorService pool) {
-    try {
-      pool.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-  }
-
-  private void abortQuietly(Staging s) {
-    try {
-      snapshots.abort(s);
-    } catch (IOException | RuntimeException ignored) {
-      // best effort: a staging dir left behind is collected with the store's garbage
-    }
-  }
-
-  private void commitOrAbort(Staging s) throws IOException {
-    try {
-      snapshots.commit(s);
-    } catch (IOException | RuntimeException e) {
-      abortQuietly(s);
-      throw e;
+      snapshots.commit(staging);
+      ok = true;
+    } finally {
+      if (!ok) snapshots.abort(staging);
     }
   }
 
   /**
-   * Makes sure the layer's blob is in the content store and, unless its snapshot exists, returns it unpacked and
-   * verified in a staging snapshot for the caller to commit (null when there is nothing to commit).
+   * After a failed layer: waits for the other layers' tasks to stop (they were interrupted) and discards the
+   * stagings of those that finished, so no uncommitted snapshot is left behind.
+   */
+  private void abortAll(ExecutorService pool, List<Future<Staging>> running, Set<Staging> handled) {
+    try {
+      if (!pool.awaitTermination(60, java.util.concurrent.TimeUnit.SECONDS)) return;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return;
+    }
+    for (Future<Staging> f : running) {
+      if (f.state() != Future.State.SUCCESS) continue;
+      Staging s = f.resultNow();
+      if (s == null || handled.contains(s)) continue;
+      try {
+        snapshots.abort(s);
+      } catch (IOException ignored) {
+        // best effort: the pull's own error is the one to report
+      }
+    }
+  }
+
+  /**
+   * Makes sure the layer's blob is in the content store, reading it once, and returns its snapshot's verified but
+   * uncommitted staging (null when the snapshot exists already). The caller commits it after the parent's.
    */
   private Staging fetchLayer(RegistryClient.Repository repo, Descriptor layer, Digest diffId, Digest chainId,
       Digest parent, Progress progress, String what) throws IOException, ImageException {
@@ -279,11 +276,16 @@ public final class Puller {
         sink.flush();
         progress.blob(layer.digest(), Phase.VERIFYING, layer.size(), layer.size());
         // The blob first: a snapshot is only committed from bytes whose digest the manifest vouches for.
-        ingest.commit();
+        try {
+          ingest.commit();
+        } catch (IOException mismatch) {
+          throw new ImageException(ImageException.Kind.INVALID_ARGUMENT, what + ": " + name + ": "
+              + mismatch.getMessage(), mismatch);
+        }
       }
       ok = true;
     } finally {
-      if (!ok && staging != null) abortQuietly(staging);
+      if (!ok && staging != null) snapshots.abort(staging);
     }
     progress.blob(layer.digest(), Phase.DONE, layer.size(), layer.size());
     return staging;
@@ -298,10 +300,23 @@ public final class Puller {
     Staging staging = snapshots.stage(chainId, parent);
     boolean ok = false;
     try {
-      // An unpacker holds buffers for one layer at a time: one each, since layers unpack in parallel.
-      UnpackResult result = new LayerUnpacker().unpack(blob, MediaTypes.layerCompression(layer.mediaType()), staging.dir(),
-          staging.mode());
-      blob.transferTo(OutputStream.nullOutputStream());
+      UnpackResult result;
+      try {
+        // An unpacker per layer: one holds buffers, and layers unpack in parallel.
+        result = new LayerUnpacker().unpack(blob, MediaTypes.layerCompression(layer.mediaType()), staging.dir(),
+            staging.mode());
+        blob.transferTo(OutputStream.nullOutputStream());
+      } catch (IOException e) {
+        // The download gave up under the tar reader: that is the error, not the entry it was reading.
+        if (blob instanceof ResumingBlobStream r && r.failure() != null) {
+          throw new ImageException(ImageException.Kind.UNAVAILABLE, r.failure().getMessage(), r.failure());
+        }
+        if (e instanceof UnpackException) {
+          throw new ImageException(ImageException.Kind.INVALID_ARGUMENT, what + ": layer " + layer.digest() + ": "
+              + e.getMessage(), e);
+        }
+        throw new IOException("layer " + layer.digest() + ": " + e.getMessage(), e); // a corrupt stream, a full disk
+      }
       if (!result.diffId().equals(diffId)) {
         throw ImageException.invalid(what + ": layer " + layer.digest() + ": uncompressed content is "
             + result.diffId() + ", the config says " + diffId);

@@ -33,6 +33,7 @@ final class ResumingBlobStream extends InputStream {
   private InputStream network;
   private long position;
   private int retriesLeft = RETRIES;
+  private IOException failure;
 
   ResumingBlobStream(String what, long size, InputStream partial, long partialSize, Source source, OutputStream ingest,
       Counter counter) {
@@ -47,6 +48,11 @@ final class ResumingBlobStream extends InputStream {
 
   long position() {
     return position;
+  }
+
+  /** The error the download gave up with, or null: a reader that wraps read errors can report this one. */
+  IOException failure() {
+    return failure;
   }
 
   @Override
@@ -96,8 +102,9 @@ final class ResumingBlobStream extends InputStream {
       } catch (IOException e) {
         closeNetwork();
         if (retriesLeft-- == 0) {
-          throw new IOException(what + ": download failed at byte " + position + " of " + size + " after "
+          failure = new IOException(what + ": download failed at byte " + position + " of " + size + " after "
               + RETRIES + " retries: " + e.getMessage(), e);
+          throw failure;
         }
         backoff();
       }

@@ -61,8 +61,8 @@ abstract class DirSnapshotter implements Snapshotter {
 
   @Override
   public Staging stage(Digest chainId, Digest parent) throws IOException {
-    // A copy starts from its parent's tree, so the parent must be committed; an overlay layer is staged on its own
-    // (a pull unpacks layers in parallel) and only its commit needs the parent.
+    // A copy starts from the parent's tree, so it must be committed now; an overlay layer only names its parent,
+    // which may still be unpacking in parallel: it must be committed before this one is (see commit).
     if (parent != null && !layersIndependent()) home(parent);
     Path home = newNumbered();
     try {
@@ -80,10 +80,8 @@ abstract class DirSnapshotter implements Snapshotter {
 
   @Override
   public void commit(Staging s) throws IOException {
-    if (s.parent() != null && !has(s.parent())) {
-      throw new IOException("commit snapshot " + s.chainId() + ": parent " + s.parent() + " is not committed");
-    }
     Path link = chains.resolve(s.chainId().encoded());
+    if (s.parent() != null) home(s.parent()); // a committed snapshot's parent chain is always whole
     try {
       Linux.symlink("../snapshots/" + s.home().getFileName(), link.toString());
     } catch (ErrnoException e) {

@@ -16,12 +16,15 @@ public interface Snapshotter {
 
   /**
    * A new staging directory for the layer that makes {@code chainId}, on {@code parentChainId} (null for a bottom
-   * layer, else it must be committed). Unpack into {@link Staging#dir()} with {@link Staging#mode()}.
+   * layer). The parent must be committed before this staging is; a snapshotter whose layers are not
+   * {@link #layersIndependent() independent} needs it committed already here. Unpack into {@link Staging#dir()} with
+   * {@link Staging#mode()}.
    */
   Staging stage(Digest chainId, Digest parentChainId) throws IOException;
 
   /**
-   * Publishes the staging directory atomically as {@code staging.chainId()}. When another process committed the same
+   * Publishes the staging directory atomically as {@code staging.chainId()}; refused while its parent is not
+   * committed. When another process committed the same
    * chain id meanwhile, ours is discarded: first wins, and that is not an error.
    */
   void commit(Staging staging) throws IOException;

@@ -51,13 +51,23 @@ final class TarFeed extends InputStream {
     return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
   }
 
+  /**
+   * The tar reader skips padding and unread entry data with commons-io's IOUtils.skip, which reads into one static
+   * scratch array shared by every thread: bytes there can change under us while another layer unpacks in parallel.
+   * So the decompressor fills (and checksums) an array of our own, which is hashed and then copied out.
+   */
+  private final byte[] own = new byte[64 * 1024];
+
   @Override
   public int read(byte[] b, int off, int len) throws IOException {
-    int n = in.read(b, off, len);
+    java.util.Objects.checkFromIndexSize(off, len, b.length);
+    if (len == 0) return 0;
+    int n = in.read(own, 0, Math.min(len, own.length));
     if (n > 0) {
-      sha.update(b, off, n);
+      sha.update(own, 0, n);
       pos += n;
-      if (capturing && capture.size() + n <= CAPTURE_LIMIT) capture.write(b, off, n);
+      if (capturing && capture.size() + n <= CAPTURE_LIMIT) capture.write(own, 0, n);
+      System.arraycopy(own, 0, b, off, n);
     }
     return n;
   }

@@ -1,0 +1,241 @@
+package dev.berth.image.pull;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.berth.image.ImageException;
+import dev.berth.image.ImageService;
+import dev.berth.image.LayoutRegistry;
+import dev.berth.image.Progress;
+import dev.berth.image.StoreChecks;
+import dev.berth.image.snapshot.ChainIds;
+import dev.berth.image.store.ImageRecord;
+import dev.berth.spec.image.Descriptor;
+import dev.berth.spec.image.Digest;
+import dev.berth.spec.image.MediaTypes.Compression;
+import dev.berth.testkit.RequiresRoot;
+import dev.berth.testkit.image.ImageConfig;
+import dev.berth.testkit.image.LayerTar;
+import dev.berth.testkit.image.OciLayoutBuilder;
+import dev.berth.testkit.image.TarEntries;
+import dev.berth.testkit.image.TarEntry;
+import dev.berth.testkit.image.TreeSnapshot;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Pulls of hostile or broken images from a registry that serves what the test says: each is refused with an error
+ * that names the blob or entry, leaves no image, no staging snapshot, no mount, and nothing outside the store.
+ * Broken downloads resume with a Range request.
+ */
+@RequiresRoot
+@Tag("integration")
+class HostilePullTest {
+  @TempDir Path tmp;
+  Path store;
+  Path sentinel;
+  OciLayoutBuilder layout;
+  LayoutRegistry registry;
+  ImageService service;
+  OciLayoutBuilder.Layer base;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    store = tmp.resolve("store");
+    sentinel = Files.createDirectories(tmp.resolve("sentinel"));
+    Files.writeString(sentinel.resolve("secret"), "host file");
+    layout = new OciLayoutBuilder(tmp.resolve("layout"));
+    registry = new LayoutRegistry(layout.dir());
+    service = StoreChecks.service(store);
+    base = layout.layer(new LayerTar().add(TarEntry.dir("etc"), TarEntry.file("etc/os-release", "ID=test\n"))
+        .randomFiles("data", 2, 200_000, 11, 0.5), Compression.GZIP);
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    registry.close();
+    StoreChecks.assertNoMountsUnder(tmp);
+  }
+
+  String ref(String tag) {
+    return registry.address() + "/evil/app:" + tag;
+  }
+
+  OciLayoutBuilder.Image image(String tag, OciLayoutBuilder.Layer... layers) {
+    OciLayoutBuilder.Image img = layout.image(OciLayoutBuilder.AMD64, ImageConfig.busybox(), List.of(layers));
+    layout.tag(tag, img.manifest());
+    return img;
+  }
+
+  ImageException pullFails(String tag) {
+    return assertThrows(ImageException.class, () -> service.pull(ref(tag), OciLayoutBuilder.AMD64, Progress.NONE));
+  }
+
+  /** The store after a refused pull: no image, no staging, no mount, and the host's sentinel untouched. */
+  void assertNothingLeft() throws Exception {
+    assertEquals(List.of(), service.list());
+    StoreChecks.assertNoLeftovers(store);
+    try (var s = Files.list(sentinel)) {
+      assertEquals(List.of(sentinel.resolve("secret")), s.toList(), "files appeared in the sentinel dir");
+    }
+    assertEquals("host file", Files.readString(sentinel.resolve("secret")));
+    assertEquals(1, (int) Files.getAttribute(sentinel.resolve("secret"), "unix:nlink"), "the host file was linked");
+    assertEquals(List.of(), StoreChecks.find(tmp, "escaped", "escaped-too"));
+  }
+
+  @Test
+  void aLayerWhoseBytesDifferFromItsDigestIsRefusedEvenWhenItUnpacksToTheRightDiffId() throws Exception {
+    OciLayoutBuilder.Image img = image("v1", base);
+    // The same gzip stream with another OS byte in its header: same size, same diff id, another digest.
+    byte[] wrong = Files.readAllBytes(layout.blob(base.blob().digest()));
+    wrong[9] = (byte) (wrong[9] == 3 ? 7 : 3);
+    registry.serveInstead(base.blob().digest(), wrong);
+
+    ImageException e = pullFails("v1");
+    assertTrue(e.getMessage().contains(base.blob().digest().toString()), e.getMessage());
+    assertTrue(e.getMessage().contains("digest mismatch"), e.getMessage());
+    assertFalse(service.snapshots().has(ChainIds.of(img.diffIds()).getFirst()), "a snapshot of unverified bytes");
+    assertFalse(service.content().exists(base.blob().digest()));
+    assertNothingLeft();
+  }
+
+  @Test
+  void aDownloadCutOnceIsResumedWithARangeRequest() throws Exception {
+    OciLayoutBuilder.Image img = image("v1", base);
+    Digest layer = base.blob().digest();
+    long half = base.blob().size() / 2;
+    registry.cutAfter(layer, half, 1);
+
+    ImageRecord record = service.pull(ref("v1"), null, Progress.NONE);
+    assertEquals(img.config().digest(), record.config());
+    List<LayoutRegistry.BlobRequest> asked = registry.blobRequests(layer);
+    assertEquals(2, asked.size(), asked.toString());
+    assertEquals(null, asked.get(0).range());
+    assertEquals("bytes=" + half + "-", asked.get(1).range());
+    assertTrue(service.content().exists(layer));
+    TreeSnapshot tree = StoreChecks.unpackedTree(service, record, tmp);
+    assertEquals(200_000, tree.get("data/file-1.bin").size());
+  }
+
+  @Test
+  void aDownloadThatAlwaysBreaksFailsKeepsItsBytesAndTheNextPullResumesThem() throws Exception {
+    OciLayoutBuilder.Image img = image("v1", base);
+    Digest layer = base.blob().digest();
+    registry.cutAfter(layer, 3000, -1);
+
+    ImageException e = pullFails("v1");
+    assertTrue(e.getMessage().contains("layer " + layer), e.getMessage());
+    assertTrue(e.getMessage().contains("at byte 3000 of " + base.blob().size()), e.getMessage());
+    assertNothingLeft();
+    Path partial = store.resolve("content/ingest/sha256-" + layer.encoded() + "/data");
+    assertEquals(3000, Files.size(partial), "the partial download is kept");
+
+    registry.clearFaults();
+    int before = registry.blobRequests(layer).size();
+    ImageRecord record = service.pull(ref("v1"), null, Progress.NONE);
+    assertEquals(img.config().digest(), record.config());
+    List<LayoutRegistry.BlobRequest> again = registry.blobRequests(layer).subList(before,
+        registry.blobRequests(layer).size());
+    assertEquals(List.of(new LayoutRegistry.BlobRequest(layer, "bytes=3000-")), again);
+    assertFalse(Files.exists(partial));
+    assertEquals(List.of(record), service.list());
+  }
+
+  @Test
+  void aManifestOfAnUnknownMediaTypeIsRefused() throws Exception {
+    OciLayoutBuilder.Image img = image("v1", base);
+    registry.manifestType(img.manifest().digest(), "application/vnd.example.not-an-image+json");
+    ImageException e = pullFails("v1");
+    assertTrue(e.getMessage().contains("application/vnd.example.not-an-image+json"), e.getMessage());
+    assertEquals(List.of(), registry.blobRequests(), "blobs fetched for a manifest that was not understood");
+    assertNothingLeft();
+  }
+
+  @Test
+  void aConfigWhoseDiffIdsDoNotMatchTheLayersIsRefused() throws Exception {
+    Digest wrong = Digest.sha256Of("not the layer".getBytes());
+    OciLayoutBuilder.Layer lying = new OciLayoutBuilder.Layer(base.blob(), wrong, base.compression());
+    image("v1", lying);
+    ImageException e = pullFails("v1");
+    assertTrue(e.getMessage().contains("layer " + base.blob().digest()), e.getMessage());
+    assertTrue(e.getMessage().contains(wrong.toString()), e.getMessage());
+    assertEquals(ImageException.Kind.INVALID_ARGUMENT, e.kind());
+    assertNothingLeft();
+  }
+
+  /** A hostile layer on the base: the pull is refused, naming the layer and the entry. */
+  void assertRefused(TarEntries hostile, String entry, String why) throws Exception {
+    OciLayoutBuilder.Layer bad = layout.layer(hostile.toByteArray(), Compression.GZIP);
+    image("bad", base, bad);
+    ImageException e = pullFails("bad");
+    assertTrue(e.getMessage().contains("layer " + bad.blob().digest()), e.getMessage());
+    assertTrue(e.getMessage().contains("entry \"" + entry + "\""), e.getMessage());
+    assertTrue(e.getMessage().contains(why), e.getMessage());
+    assertEquals(ImageException.Kind.INVALID_ARGUMENT, e.kind(), e.getMessage());
+    assertNothingLeft();
+  }
+
+  @Test
+  void dotDotEntriesAreRefused() throws Exception {
+    assertRefused(TarEntries.dotDot(), "../escaped", "escapes the layer root");
+  }
+
+  @Test
+  void hardlinksOutOfTheRootAreRefused() throws Exception {
+    assertRefused(TarEntries.hardlinkOutside("../../../../../../../.." + sentinel.resolve("secret")), "h",
+        "escapes the layer root");
+  }
+
+  @Test
+  void aHardlinkToAnAbsoluteHostPathIsRefused() throws Exception {
+    assertRefused(TarEntries.hardlinkOutside(sentinel.resolve("secret").toString()), "h", "hardlink");
+  }
+
+  @Test
+  void aWhiteoutOfTheRootIsRefused() throws Exception {
+    assertRefused(TarEntries.rootWhiteout(), ".wh..", "whiteout of");
+  }
+
+  @Test
+  void aHugeDeclaredSizeThatIsNotThereIsRefused() throws Exception {
+    assertRefused(TarEntries.truncatedEntry(), "huge", "truncated");
+  }
+
+  @Test
+  void absoluteNamesAndWritesThroughSymlinksLandInsideTheImage() throws Exception {
+    String abs = sentinel.resolve("abs").toString();
+    OciLayoutBuilder.Layer odd = layout.layer(new TarEntries()
+        .add(TarEntry.file(abs, "absolute"))
+        .add(TarEntry.symlink("link", sentinel.toString()), TarEntry.file("link/escaped", "through a symlink"))
+        .toByteArray(), Compression.GZIP);
+    image("odd", base, odd);
+    ImageRecord record = service.pull(ref("odd"), null, Progress.NONE);
+    TreeSnapshot tree = StoreChecks.unpackedTree(service, record, tmp);
+    String inside = sentinel.toString().substring(1);
+    assertNotNull(tree.get(inside + "/abs"), tree.toString());
+    assertNotNull(tree.get(inside + "/escaped"), tree.toString());
+    assertEquals(sentinel.toString(), tree.get("link").target());
+    try (var s = Files.list(sentinel)) {
+      assertEquals(List.of(sentinel.resolve("secret")), s.toList(), "files appeared in the host's sentinel dir");
+    }
+  }
+
+  @Test
+  void aRefusedLayerDoesNotSpoilTheStoreForAGoodImage() throws Exception {
+    assertRefused(TarEntries.dotDot(), "../escaped", "escapes the layer root");
+    OciLayoutBuilder.Image good = image("good", base);
+    ImageRecord record = service.pull(ref("good"), null, Progress.NONE);
+    assertEquals(good.config().digest(), record.config());
+    Descriptor target = record.target();
+    assertEquals(good.manifest().digest(), target.digest());
+  }
+}
