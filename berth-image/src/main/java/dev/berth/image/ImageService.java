@@ -52,7 +52,7 @@ import java.util.Set;
  * <p>Store layout under the root: {@code content/} (blobs by digest, partial ingests), {@code snapshots/} (unpacked
  * layers by chain id), {@code images/} (names to manifests).
  */
-public final class ImageService {
+public final class ImageService implements AutoCloseable {
   /** Manifests, indexes and configs are read whole; anything larger is refused as hostile. */
   public static final long MAX_METADATA = 8 << 20;
 
@@ -439,6 +439,15 @@ public final class ImageService {
       return auth.logout(registryHost);
     } catch (IOException e) {
       throw new ImageException(ImageException.Kind.INTERNAL, "logout " + registryHost + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Stops the registry client's connections and threads (a library user's JVM keeps running). */
+  @Override
+  public synchronized void close() {
+    if (registry != null) {
+      registry.close();
+      registry = null;
     }
   }
 
