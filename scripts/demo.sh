@@ -1,17 +1,30 @@
 #!/bin/sh
-# The main job end to end: build berth, make an OCI bundle from Debian's busybox-static, and run a container with
-# berth-runc that prints from inside its own namespaces.
+# The main job end to end: build berth, make an image from Debian's busybox-static (berth import of a root
+# filesystem tarball), mount the image read-only (berth image mount), and run a container from it with berth-runc that
+# prints from inside its own namespaces. No registry is needed.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 sh "$top/scripts/install-deps.sh" maven gcc make libc6-dev busybox-static
 sh "$top/scripts/build.sh"
 work=$(mktemp -d /tmp/berth-demo.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/bundle/rootfs/bin"
-cp /bin/busybox "$work/bundle/rootfs/bin/busybox"
-for a in sh echo cat hostname id ps grep head ls; do ln -s busybox "$work/bundle/rootfs/bin/$a"; done
+berth="$top/bin/berth --root $work/store"
+cleanup() {
+  $berth image unmount localhost/busybox:demo >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+# The image: busybox and its applets, plus the directories a container's mounts need.
+mkdir -p "$work/rootfs/bin" "$work/rootfs/proc" "$work/rootfs/sys" "$work/rootfs/dev" "$work/rootfs/tmp"
+cp /bin/busybox "$work/rootfs/bin/busybox"
+for a in sh echo cat hostname id ps grep head ls; do ln -s busybox "$work/rootfs/bin/$a"; done
+tar -C "$work/rootfs" -czf "$work/busybox.tar.gz" .
+$berth import "$work/busybox.tar.gz" localhost/busybox:demo
+$berth images
+rootfs=$($berth image mount localhost/busybox:demo)
+mkdir -p "$work/bundle"
 cd "$work/bundle"
 "$top/bin/berth-runc" spec
-# Not interactive; print from inside the container.
-sed -i 's/"terminal": true/"terminal": false/; s|"sh"$|"sh", "-c", "echo hello from a berth container; echo hostname: $(hostname); id; ps"|' config.json
+# Not interactive; the image's root filesystem, read-only; print from inside the container.
+sed -i 's/"terminal": true/"terminal": false/; s|"path": "rootfs"|"path": "'"$rootfs"'"|; s|"readonly": false|"readonly": true|' config.json
+sed -i 's|"sh"$|"sh", "-c", "echo hello from a berth container; echo hostname: $(hostname); id; ps"|' config.json
 "$top/bin/berth-runc" --root "$work/state" run berth-demo

@@ -205,6 +205,51 @@ public final class ImageService implements AutoCloseable {
     }
   }
 
+  /**
+   * Mounts the image's root filesystem read-only (podman image mount) under {@code root/mounts/<id>} and returns the
+   * directory; an image already mounted there is returned as it is.
+   */
+  public Path mount(String nameOrId) throws ImageException {
+    ImageRecord record = resolve(nameOrId);
+    Path target = options.root().resolve("mounts").resolve(record.config().encoded());
+    try {
+      if (isMountPoint(target)) return target;
+      ImageConfig config = ImageJson.readConfig(content.read(record.config(), MAX_METADATA), record.config().toString());
+      List<Digest> chain = ChainIds.of(config.rootfs().diffIds());
+      if (chain.isEmpty()) throw ImageException.invalid("mount " + nameOrId + ": the image has no layers");
+      Files.createDirectories(target);
+      dev.berth.image.snapshot.Mounts.mount(snapshots().view(chain.getLast()), target);
+      return target;
+    } catch (IOException | SpecException e) {
+      throw new ImageException(ImageException.Kind.INTERNAL, "mount " + nameOrId + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Undoes {@link #mount}; false when the image was not mounted. */
+  public boolean unmount(String nameOrId) throws ImageException {
+    ImageRecord record = resolve(nameOrId);
+    Path target = options.root().resolve("mounts").resolve(record.config().encoded());
+    try {
+      if (!isMountPoint(target)) return false;
+      dev.berth.image.snapshot.Mounts.unmount(target);
+      Files.deleteIfExists(target);
+      return true;
+    } catch (IOException e) {
+      throw new ImageException(ImageException.Kind.INTERNAL, "unmount " + nameOrId + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static boolean isMountPoint(Path dir) throws IOException {
+    if (!Files.isDirectory(dir)) return false;
+    String want = " " + dir.toAbsolutePath() + " ";
+    for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+      // field 5 is the mount point (octal escapes for spaces, which our paths do not contain)
+      String[] f = line.split(" ");
+      if (f.length > 4 && (" " + f[4] + " ").equals(want)) return true;
+    }
+    return false;
+  }
+
   /** Gives an image another name; the new name replaces whatever it named before, as docker tag does. */
   public ImageRecord tag(String source, String target) throws ImageException {
     ImageRecord record = resolve(source);
@@ -236,6 +281,11 @@ public final class ImageService implements AutoCloseable {
         if (byId && sameImage.size() > 1 && !force) {
           throw new ImageException(ImageException.Kind.FAILED_PRECONDITION, "unable to delete " + what
               + " (must be forced): image is referenced in multiple repositories");
+        }
+        if (untag.size() == sameImage.size()
+            && isMountPoint(options.root().resolve("mounts").resolve(record.config().encoded()))) {
+          throw new ImageException(ImageException.Kind.FAILED_PRECONDITION, "unable to delete " + what
+              + ": the image is mounted (berth image unmount it first)");
         }
         for (ImageRecord r : untag) {
           images.remove(r.name());

@@ -93,7 +93,11 @@ final class BerthApp {
         .withUsage("REGISTRY").withExactArgs(1)
         .withFlags(string("authfile", null, "credentials file to change instead of berth's own", ""));
     CommandSpec prune = CommandSpec.of("prune", "delete blobs and snapshots that no image uses").withArgs(0, 0);
-    if (!top) return new CommandSpec[] {images, inspect, pull, push, rmi, tag, save, load, imp, prune};
+    CommandSpec mount = CommandSpec.of("mount", "mount an image's root filesystem read-only and print where")
+        .withUsage("IMAGE").withExactArgs(1);
+    CommandSpec unmount = CommandSpec.of("unmount", "unmount an image mounted by berth image mount")
+        .withAliases("umount").withUsage("IMAGE").withExactArgs(1);
+    if (!top) return new CommandSpec[] {images, inspect, pull, push, rmi, tag, save, load, imp, prune, mount, unmount};
     CommandSpec image = CommandSpec.of("image", "manage images (berth image --help)")
         .withUsage("COMMAND [ARG...]").withMinArgs(0).stopFlagsAtFirstArg();
     return new CommandSpec[] {pull, push, images, rmi, tag, save, load, imp, inspect, login, logout, image};

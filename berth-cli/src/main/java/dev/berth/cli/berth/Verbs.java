@@ -24,6 +24,8 @@ final class Verbs {
       case "login" -> LoginVerb.run(c, in, out);
       case "logout" -> LogoutVerb.run(c, out);
       case "prune" -> PruneVerb.run(c, out);
+      case "mount" -> MountVerb.mount(c, out);
+      case "unmount" -> MountVerb.unmount(c);
       default -> throw new IllegalStateException("no verb for " + c.command().name());
     };
   }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.spec.image.Descriptor;
@@ -72,6 +73,26 @@ class BerthImagesCliTest {
     BerthCli.Result none = berth.run("import", tmp.resolve("missing.tar").toString(), "test/app:3").fails();
     assertTrue(none.error().contains("missing.tar"), none.toString());
     assertEquals("", berth.run("images", "-q", "test/app:3").ok().stdout());
+  }
+
+  @Test
+  void mountShowsTheImagesFilesReadOnlyAndHoldsTheImage() throws IOException {
+    imported("test/app:1");
+    Path dir = Path.of(berth.run("image", "mount", "test/app:1").ok().stdout().strip());
+    try {
+      assertEquals("berth\n", Files.readString(dir.resolve("etc/hostname")));
+      assertTrue(Files.isRegularFile(dir.resolve("bin/hello")));
+      assertThrows(IOException.class, () -> Files.writeString(dir.resolve("etc/new"), "x"), "the mount is read-only");
+      // Mounting again gives the same directory; removing a mounted image is refused.
+      assertEquals(dir.toString(), berth.run("image", "mount", "test/app:1").ok().stdout().strip());
+      BerthCli.Result busy = berth.run("rmi", "test/app:1").fails();
+      assertTrue(busy.error().contains("mounted"), busy.toString());
+    } finally {
+      berth.run("image", "unmount", "test/app:1").ok();
+    }
+    assertFalse(Files.exists(dir), "unmount removes the mount point");
+    assertTrue(berth.run("image", "unmount", "test/app:1").fails().error().contains("not mounted"));
+    berth.run("rmi", "test/app:1").ok();
   }
 
   @Test
