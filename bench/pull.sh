@@ -65,8 +65,13 @@ time_it() {
   sort -n "$work/$name.times" | awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.3f\n", m }'
 }
 
-# Each store is emptied before a run (unmounting whatever it left) so every pull is cold.
-fresh() { echo "grep -o ' $work/$1[^ ]*' /proc/self/mounts | sort -r | xargs -r umount -l; rm -rf $work/$1"; }
+# Each run gets a cold store on a new ext4 filesystem (a loop device; unmounting whatever the last run left first).
+# Not just an emptied directory: deleting the last run's ~15000 files right before the next run makes ext4 scan its
+# recently freed inodes on every file creation, which cost any tool a second or more and varied from run to run.
+fresh() {
+  echo "grep -o ' $work/$1[^ ]*' /proc/self/mounts | sort -r | xargs -r umount -l; rm -rf $work/$1 $work/$1.img;
+    truncate -s 4G $work/$1.img && mkfs.ext4 -q -F $work/$1.img && mkdir -p $work/$1 && mount -o loop $work/$1.img $work/$1"
+}
 
 pod="podman --root $work/podman/root --runroot $work/podman/run --storage-driver overlay --events-backend none"
 podman_s=$(time_it podman "$(fresh podman)" "$pod pull -q --tls-verify=false $ref")
