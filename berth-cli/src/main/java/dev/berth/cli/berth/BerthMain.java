@@ -76,6 +76,8 @@ public final class BerthMain {
       err.println("Error: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
       if (g.getBool("debug")) e.printStackTrace(err);
       return EXIT_ERROR;
+    } finally {
+      closeOpened();
     }
   }
 
@@ -129,8 +131,25 @@ public final class BerthMain {
     for (var flag : c.flags().table()) {
       if (flag.hasName("authfile")) authfile = c.flags().getString("authfile");
     }
-    return new ImageService(new ImageService.Options(root.toAbsolutePath(),
+    ImageService service = new ImageService(new ImageService.Options(root.toAbsolutePath(),
         Path.of(g.getString("registries-config")), authfile.isEmpty() ? null : Path.of(authfile), null));
+    OPENED.get().add(service);
+    return service;
+  }
+
+  /** The services a command opened, closed when it ends (see {@link #closeOpened}). */
+  private static final ThreadLocal<java.util.List<ImageService>> OPENED =
+      ThreadLocal.withInitial(java.util.ArrayList::new);
+
+  /**
+   * Closes what the command opened. Not only tidiness: the HTTP client's selector thread sits in a native
+   * epoll_wait, and the JVM's exit waits up to 300 ms for threads in native code to stop (a no-op pull took 0.5 s,
+   * 0.3 s of it after printing its last line).
+   */
+  private static void closeOpened() {
+    java.util.List<ImageService> opened = OPENED.get();
+    for (ImageService s : opened) s.close();
+    opened.clear();
   }
 
   static String[] rest(String[] args, int from) {
