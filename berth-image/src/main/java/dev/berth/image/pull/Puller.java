@@ -114,7 +114,9 @@ public final class Puller {
     } catch (RegistryException e) {
       throw new ImageException(e.isAuthFailure() ? ImageException.Kind.UNAUTHORIZED
           : e.isNotFound() ? ImageException.Kind.NOT_FOUND : ImageException.Kind.UNAVAILABLE,
-          what + ": " + e.getMessage(), e);
+          // The client's manifest errors already start with "pull <ref>": say it once.
+          e.getMessage() != null && e.getMessage().startsWith(what + ":") ? e.getMessage()
+              : what + ": " + e.getMessage(), e);
     } catch (SpecException | IllegalArgumentException e) {
       throw new ImageException(ImageException.Kind.INVALID_ARGUMENT, what + ": " + e.getMessage(), e);
     } catch (IOException e) {
