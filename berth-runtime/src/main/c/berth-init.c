@@ -109,7 +109,7 @@ enum {
   OP_SYNC_HOOKS, OP_RUN_HOOK, OP_READY, OP_OPEN_FIFO, OP_WAIT_FIFO, OP_RESOLVE_EXEC, OP_CHDIR, OP_SETGROUPS,
   OP_SETRESGID, OP_SETRESUID, OP_KEEPCAPS, OP_CAPS_BOUNDING, OP_CAPSET, OP_AMBIENT, OP_NO_NEW_PRIVS, OP_SECCOMP,
   OP_UMASK, OP_SETSID, OP_OPEN_PTY, OP_CLOSE_FDS, OP_EXEC, OP_JOIN_KEYRING, OP_SET_DUMPABLE, OP_UNSHARE, OP_IDMAP_TREE,
-  OP_MOVE_MOUNT, OP_COUNT
+  OP_MOVE_MOUNT, OP_JOIN_CGROUP, OP_INTO_CGROUP, OP_COUNT
 };
 
 /* The names PlanText uses, for errors about a malformed plan. */
@@ -118,12 +118,14 @@ static const char *const op_names[OP_COUNT] = {
   "readonly", "remount", "pivot-root", "sethostname", "setdomainname", "write-file", "setrlimit", "sync-hooks",
   "run-hook", "ready", "open-fifo", "wait-fifo", "resolve-exec", "chdir", "setgroups", "setresgid", "setresuid",
   "keepcaps", "caps-bounding", "capset", "ambient", "no-new-privs", "seccomp", "umask", "setsid", "open-pty",
-  "close-fds", "exec", "join-keyring", "set-dumpable", "unshare", "idmap-tree", "move-mount",
+  "close-fds", "exec", "join-keyring", "set-dumpable", "unshare", "idmap-tree", "move-mount", "join-cgroup",
+  "into-cgroup",
 };
 
 static int sync_fd = -1;
 static int root_fd = -1;     /* ROOT: where in-root paths resolve */
 static int fifo_fd = -1;     /* the exec fifo */
+static int cgroup_fd = -1;   /* INTO_CGROUP: the cgroup2 directory CLONE creates the container process in */
 static int cloned;           /* in the cloned child: failures exit 127 instead of 1 */
 static int dry;              /* while checking the plan: decode every op, run none */
 static uint32_t cur_op = NO_OP, cur_code;
@@ -434,18 +436,55 @@ static void op_setns(uint32_t type, const char *path) {
   close(fd);
 }
 
+/* Moves this process, which is single-threaded, into a cgroup v1 hierarchy: "0" written to a cgroup's "tasks" file
+ * moves the writer alone, and the kernel then skips the threadgroup lock whose write side (a pid written to
+ * cgroup.procs) waits for an RCU grace period. The container process cloned next inherits the cgroup. */
+static void op_join_cgroup(const char *tasks) {
+  int fd = open(tasks, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) fail(errno, tasks, NULL);
+  if (write(fd, "0", 1) != 1) {
+    int e = errno;
+    close(fd);
+    fail(e, tasks, NULL);
+  }
+  close(fd);
+}
+
+static void op_into_cgroup(const char *dir) {
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) fail(errno, dir, NULL);
+  if (cgroup_fd >= 0) close(cgroup_fd);
+  cgroup_fd = fd;
+}
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
 /* Fork-like clone3 (no stack: the child runs on a copy of ours). CLONE_PARENT makes the container process a child
- * of the JVM, which reaps it; with CLONE_PARENT the kernel takes our exit signal and wants exit_signal 0. */
+ * of the JVM, which reaps it; with CLONE_PARENT the kernel takes our exit signal and wants exit_signal 0. After
+ * INTO_CGROUP the process is created in that cgroup2 directory (struct clone_args' cgroup field, Linux 5.7). */
 static void op_clone(uint64_t flags) {
-  struct { uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls; } args;
+  struct {
+    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+  } args;
   memset(&args, 0, sizeof args);
   args.flags = flags | CLONE_PARENT;
-  long pid = syscall(SYS_clone3, &args, sizeof args);
+  size_t size = 64; /* CLONE_ARGS_SIZE_VER0: what every kernel with clone3 takes */
+  if (cgroup_fd >= 0) {
+    args.flags |= CLONE_INTO_CGROUP;
+    args.cgroup = (uint64_t)cgroup_fd;
+    size = sizeof args; /* CLONE_ARGS_SIZE_VER2 */
+  }
+  long pid = syscall(SYS_clone3, &args, size);
   if (pid < 0 && errno == ENOSYS) {
+    if (cgroup_fd >= 0) fail(ENOSYS, "clone3 is not available to clone into a cgroup", NULL);
     /* clone(2) keeps the exit signal in the low byte, so CLONE_NEWTIME (0x80) and high flags need clone3. */
     if ((flags >> 32) || (flags & 0xff)) fail(ENOSYS, "clone3 is not available for these flags", NULL);
     pid = syscall(SYS_clone, (unsigned long)(flags | CLONE_PARENT | SIGCHLD), 0, NULL, NULL, 0);
   }
+  /* Before Linux 5.7 the larger struct is refused as too big. */
+  if (pid < 0 && cgroup_fd >= 0 && errno == E2BIG) fail(errno, "cloning into a cgroup needs Linux 5.7", NULL);
   if (pid < 0) fail(errno, NULL, NULL);
   if (pid == 0) {
     cloned = 1;
@@ -948,6 +987,16 @@ static void run_op(uint32_t code, struct rd *r) {
   case OP_CLONE: {
     uint64_t flags = g64(r);
     if (!done(r)) op_clone(flags);
+    return;
+  }
+  case OP_JOIN_CGROUP: {
+    const char *tasks = gstr(r);
+    if (!done(r)) op_join_cgroup(tasks);
+    return;
+  }
+  case OP_INTO_CGROUP: {
+    const char *dir = gstr(r);
+    if (!done(r)) op_into_cgroup(dir);
     return;
   }
   case OP_WAIT_GO:

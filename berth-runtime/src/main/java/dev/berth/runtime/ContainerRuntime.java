@@ -126,27 +126,35 @@ public final class ContainerRuntime {
    */
   public int run(String id, CreateOptions options, boolean detach, boolean keep, IntConsumer onStarted)
       throws ContainerException {
-    create(id, options);
-    int pid = state(id).pid();
-    try {
-      start(id);
-    } catch (ContainerException e) {
+    checkId(id);
+    ContainerDir dir = dir(id);
+    // Straight on with the record create returns: a second read of state.json and of the init's status would
+    // only tell what this call has just made.
+    ContainerRecord r = Creation.create(this, dir, id, options);
+    try (Fd lock = lock(dir, id)) {
+      Creation.release(dir, r);
+      Creation.runPoststart(dir, r);
+    } catch (ContainerException | IOException e) {
       try {
         delete(id, true);
       } catch (ContainerException ignored) {
         // the start error is the one to report
       }
-      throw e;
+      if (e instanceof ContainerException c) throw c;
+      throw new ContainerException(ContainerException.Kind.INTERNAL, "start container " + id + ": " + e.getMessage(), e);
     }
+    PhaseTrace.mark("start");
     if (detach) return 0;
-    if (onStarted != null) onStarted.accept(pid);
+    if (onStarted != null) onStarted.accept(r.pid());
     int code;
     try {
-      code = Creation.waitForExit(pid);
+      code = Creation.waitForExit(r.pid());
     } catch (ErrnoException e) {
       throw new ContainerException(ContainerException.Kind.INTERNAL, "wait for container " + id + ": " + e.getMessage(), e);
     }
+    PhaseTrace.mark("wait for exit");
     if (!keep) delete(id, true);
+    PhaseTrace.mark("delete");
     return code;
   }
 

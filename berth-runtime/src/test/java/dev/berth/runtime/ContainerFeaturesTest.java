@@ -88,6 +88,29 @@ class ContainerFeaturesTest {
   }
 
   @Test
+  void theProcessStartsInEveryCgroupOfItsOwnEvenWithAPidsLimitOfOne() throws Exception {
+    // berth-init joins the cgroups and forks the process inside them; the pids limit is written once berth-init has
+    // exited, so a limit of 1 leaves room for that fork. Shell builtins only: the process may not fork.
+    bundle.linux().put("resources", Bundle.map("pids", Bundle.map("limit", 1)));
+    bundle.sh("while read -r l; do echo \"$l\"; done </proc/self/cgroup >/out/probe;"
+        + " read -r m </sys/fs/cgroup/pids/pids.max; echo \"max $m\" >>/out/probe").write();
+    assertEquals(0, rt.run(id, CreateOptions.of(bundle.dir()), false, false, null));
+    List<String> lines = Files.readAllLines(out.resolve("probe"));
+    assertEquals("max 1", lines.getLast(), lines.toString());
+    for (String line : lines.subList(0, lines.size() - 1)) {
+      assertTrue(line.endsWith("/" + id), "every hierarchy, cgroup2 included: " + lines);
+    }
+  }
+
+  @Test
+  void aNewCgroupNamespaceIsRootedAtTheContainersCgroups() throws Exception {
+    // As under runc: the process is born in its cgroups, so its cgroup namespace shows them as the root.
+    bundle.namespace("cgroup", null);
+    String probe = probe("cat /proc/self/cgroup");
+    for (String line : probe.split("\n")) assertTrue(line.endsWith(":/"), probe);
+  }
+
+  @Test
   void startContainerHookRunsInsideBeforeTheProcess() throws Exception {
     bundle.hook("startContainer", "/bin/sh", List.of("sh", "-c", "cat > /out/start-state; hostname > /out/start-host"),
         List.of(), 5);

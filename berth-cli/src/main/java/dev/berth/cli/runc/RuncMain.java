@@ -9,6 +9,7 @@ import dev.berth.cli.flags.TextOutput;
 import dev.berth.cli.flags.UsageException;
 import dev.berth.runtime.ContainerException;
 import dev.berth.runtime.ContainerRuntime;
+import dev.berth.runtime.PhaseTrace;
 import dev.berth.sys.Linux;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -27,7 +28,9 @@ public final class RuncMain {
       Train.run();
       return;
     }
+    PhaseTrace.start();
     int code = run(args);
+    PhaseTrace.mark("verb");
     System.out.flush();
     System.err.flush();
     // halt: nothing to run at shutdown, and System.exit costs milliseconds (DESIGN.md "Startup budget").
@@ -62,6 +65,7 @@ public final class RuncMain {
       if (cmd.globals().getBool("systemd-cgroup")) {
         throw ContainerException.invalid("systemd cgroup driver is not supported yet: drop --systemd-cgroup");
       }
+      PhaseTrace.mark("parse flags");
       ContainerRuntime rt = new ContainerRuntime(root(cmd.globals()), rootless(cmd.globals().getString("rootless")));
       return Verbs.run(rt, cmd, System.out);
     } catch (ContainerException e) {

@@ -1,8 +1,11 @@
 package dev.berth.runtime.cgroups;
 
+import dev.berth.sys.ErrnoException;
+import dev.berth.sys.Fd;
+import dev.berth.sys.Linux;
+import dev.berth.sys.LinuxConstants;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryNotEmptyException;
@@ -13,16 +16,19 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Reads and writes cgroup control files. Plain files, so plain java.nio: no syscall needs berth-sys here. Every error
- * names the file, the value and the errno ("write memory.limit_in_bytes=1 in /sys/fs/cgroup/memory/x: EINVAL"),
- * because the kernel's EINVAL is all a user gets to tell which of thirty writes went wrong.
+ * Reads and writes cgroup control files. Every error names the file, the value and the errno ("write
+ * memory.limit_in_bytes=1 in /sys/fs/cgroup/memory/x: EINVAL"), because the kernel's EINVAL is all a user gets to
+ * tell which of thirty writes went wrong.
+ *
+ * <p>Through berth-sys' open/read/write/mkdir/rmdir rather than java.nio: a create makes and writes some forty
+ * files, and NIO's channel and provider machinery, first run interpreted on every cold start, cost milliseconds
+ * there; the errno also comes back as a number instead of strerror text.
  *
  * <p>Not final: unit tests record writes through a subclass instead of needing root.
  */
@@ -38,9 +44,9 @@ class CgroupFiles {
    */
   void write(Path dir, String file, String value) throws IOException {
     byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
-    try (FileChannel ch = FileChannel.open(dir.resolve(file), StandardOpenOption.WRITE)) {
+    try (Fd fd = Linux.open(dir + "/" + file, LinuxConstants.O_WRONLY, 0)) {
       // cgroupfs takes each write(2) as one command: never split a value across writes.
-      ch.write(ByteBuffer.wrap(bytes));
+      Linux.write(fd, ByteBuffer.wrap(bytes));
     } catch (IOException e) {
       throw failed("write " + file + "=" + oneLine(value) + " in " + dir, e);
     }
@@ -49,7 +55,7 @@ class CgroupFiles {
   /** The content of {@code dir/file}, trimmed. */
   String read(Path dir, String file) throws IOException {
     try {
-      return Files.readString(dir.resolve(file)).trim();
+      return readText(dir + "/" + file);
     } catch (IOException e) {
       throw failed("read " + file + " in " + dir, e);
     }
@@ -58,11 +64,16 @@ class CgroupFiles {
   /** The content of {@code dir/file}, trimmed, or null if it does not exist. */
   String readIfExists(Path dir, String file) throws IOException {
     try {
-      return Files.readString(dir.resolve(file)).trim();
-    } catch (NoSuchFileException e) {
-      return null;
-    } catch (IOException e) {
+      return readText(dir + "/" + file);
+    } catch (ErrnoException e) {
+      if (e.errno() == LinuxConstants.ENOENT) return null;
       throw failed("read " + file + " in " + dir, e);
+    }
+  }
+
+  private static String readText(String path) throws ErrnoException {
+    try (Fd fd = Linux.open(path, LinuxConstants.O_RDONLY, 0)) {
+      return new String(Linux.readAll(fd), StandardCharsets.UTF_8).trim();
     }
   }
 
@@ -79,18 +90,39 @@ class CgroupFiles {
     return values;
   }
   boolean exists(Path dir, String file) {
-    return Files.exists(dir.resolve(file), LinkOption.NOFOLLOW_LINKS);
+    try {
+      Linux.lstat(dir + "/" + file);
+      return true;
+    } catch (ErrnoException e) {
+      return false; // as Files.exists: unknown is "no"
+    }
   }
 
   /** Makes {@code dir} and its missing parents; true if {@code dir} itself was made now. */
   boolean mkdirs(Path dir) throws IOException {
-    if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) return false;
     try {
-      Files.createDirectories(dir);
-      return true;
-    } catch (IOException e) {
+      return mkdirsOrExists(dir);
+    } catch (ErrnoException e) {
       throw failed("create cgroup " + dir, e);
     }
+  }
+
+  /** mkdir, making missing parents on ENOENT; false if {@code dir} already was a directory. */
+  private static boolean mkdirsOrExists(Path dir) throws ErrnoException {
+    try {
+      Linux.mkdir(dir.toString(), 0755);
+      return true;
+    } catch (ErrnoException e) {
+      if (e.errno() == LinuxConstants.EEXIST) {
+        if (Linux.lstat(dir.toString()).isDirectory()) return false;
+        throw e;
+      }
+      Path parent = dir.getParent();
+      if (e.errno() != LinuxConstants.ENOENT || parent == null) throw e;
+    }
+    mkdirsOrExists(dir.getParent());
+    Linux.mkdir(dir.toString(), 0755);
+    return true;
   }
 
   /** The pids in {@code dir/cgroup.procs} and in those of every cgroup below it; none if {@code dir} is gone. */
@@ -106,6 +138,7 @@ class CgroupFiles {
     for (String line : procs.split("\n")) {
       if (!line.isEmpty()) into.add(Integer.parseInt(line.trim()));
     }
+    if (!hasSubdirs(dir)) return;
     for (Path sub : subdirs(dir)) collectPids(sub, into);
   }
 
@@ -115,19 +148,40 @@ class CgroupFiles {
    * {@code deadline} (System.nanoTime()). Missing is success.
    */
   void removeTree(Path dir, long deadline) throws IOException {
-    for (Path sub : subdirs(dir)) removeTree(sub, deadline);
+    // rmdir first, and look for child cgroups only when it fails: listing a cgroup stats every control file in it,
+    // and a container rarely makes cgroups of its own.
     long delay = 5;
     while (true) {
       try {
-        Files.delete(dir);
+        Linux.rmdir(dir.toString());
         return;
-      } catch (NoSuchFileException e) {
-        return;
-      } catch (IOException e) {
-        if (!errno(e).equals("EBUSY") || System.nanoTime() - deadline > 0) throw failed("remove cgroup " + dir, e);
+      } catch (ErrnoException e) {
+        int errno = e.errno();
+        if (errno == LinuxConstants.ENOENT) return;
+        // cgroupfs says EBUSY for both child cgroups and tasks; other file systems (tests) say ENOTEMPTY.
+        if (errno != LinuxConstants.EBUSY && errno != LinuxConstants.ENOTEMPTY) throw failed("remove cgroup " + dir, e);
+        if (System.nanoTime() - deadline > 0) throw failed("remove cgroup " + dir, e);
+        List<Path> subs = hasSubdirs(dir) ? subdirs(dir) : List.of();
+        if (!subs.isEmpty()) {
+          for (Path sub : subs) removeTree(sub, deadline);
+          continue;
+        }
       }
       sleep(delay);
       delay = Math.min(delay * 2, 100);
+    }
+  }
+
+  /**
+   * Whether {@code dir} may hold directories: a directory's link count is 2 plus its subdirectories on cgroupfs
+   * (kernfs) as on ext4 and tmpfs, so 2 means none and saves listing it; file systems that keep no such count
+   * (btrfs says 1) get listed.
+   */
+  private static boolean hasSubdirs(Path dir) {
+    try {
+      return Linux.lstat(dir.toString()).nlink() != 2;
+    } catch (ErrnoException e) {
+      return true;
     }
   }
 
@@ -176,6 +230,7 @@ class CgroupFiles {
    */
   static String errno(IOException e) {
     if (e instanceof CgroupException c && c.errno() != null) return c.errno();
+    if (e instanceof ErrnoException x) return x.errnoName();
     if (e instanceof NoSuchFileException) return "ENOENT";
     if (e instanceof AccessDeniedException) return "EACCES";
     if (e instanceof FileAlreadyExistsException) return "EEXIST";

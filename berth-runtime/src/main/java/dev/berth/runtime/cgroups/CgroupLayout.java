@@ -59,7 +59,12 @@ final class CgroupLayout {
 
   /** Reads the calling process's layout. */
   static CgroupLayout current() throws IOException {
-    return parse(Files.readString(Path.of("/proc/self/cgroup")), Files.readString(Path.of("/proc/self/mountinfo")));
+    return current(Files.readString(Path.of("/proc/self/mountinfo")));
+  }
+
+  /** Reads the calling process's layout, given the text of its /proc/self/mountinfo read just before. */
+  static CgroupLayout current(String mountinfo) throws IOException {
+    return parse(Files.readString(Path.of("/proc/self/cgroup")), mountinfo);
   }
 
   /** Parses the texts of /proc/self/cgroup and /proc/self/mountinfo. */

@@ -9,8 +9,8 @@ import java.util.Map;
  * One container's cgroups: made by {@link Cgroups#forContainer} at create, found again by {@link #load} from the
  * {@link #paths()} its state file keeps, in any later process (delete, ps, pause, events, update).
  *
- * <p>The create sequence is {@code create()}, {@code apply(resources)}, then {@code addProcess(pid)} of the
- * container's init before it runs user code. Nothing here signals processes: the caller kills what
+ * <p>The create sequence is {@code create()}, {@code apply(resources)} without the pids limit, {@code addProcess(pid)}
+ * of berth-init before it clones the container's init, then {@code limitPids} once berth-init has exited. Nothing here signals processes: the caller kills what
  * {@link #pids()} lists, waits, then calls {@link #destroy()}.
  */
 public interface CgroupManager {
@@ -30,6 +30,13 @@ public interface CgroupManager {
 
   /** Moves process {@code pid} into the container's cgroups (cgroup.procs of every hierarchy). */
   void addProcess(int pid) throws IOException;
+
+  /**
+   * Writes the pids limit alone (pids.max; "max" for a limit of 0 or less, nothing for null), checking first that
+   * the pids controller is there. Create writes it after the other limits: berth-init forks the container's init
+   * from inside the cgroup and counts against pids.max until it exits, so a limit of 1 would refuse that clone.
+   */
+  void limitPids(dev.berth.spec.runtime.Pids pids) throws IOException;
 
   /** Freezes every process of the container and returns once the kernel reports them frozen (pause). */
   void freeze() throws IOException;

@@ -9,7 +9,7 @@ import java.util.Map;
 
 /**
  * Makes {@link CgroupManager}s: the cgroupfs driver of runc, without systemd ({@code --systemd-cgroup} is refused
- * by the caller). Reads /proc/self/cgroup and /proc/self/mountinfo once per call.
+ * by the caller). Reads /proc/self/cgroup and /proc/self/mountinfo (unless given) once per call.
  *
  * <p>Path rules, as runc's: no cgroupsPath puts the container at {@code <caller's own cgroup>/<id>} in every
  * hierarchy; a relative cgroupsPath goes below the caller's own cgroup; an absolute one at that path below each
@@ -38,6 +38,15 @@ public final class Cgroups {
   /** The manager for a new container: v2 on a unified host, v1 (with the tracking cgroup2 dir on hybrid) else. */
   public static CgroupManager forContainer(String cgroupsPath, String containerId) throws IOException {
     return forLayout(CgroupLayout.current(), cgroupsPath, containerId, CgroupFiles.REAL, SYS_HUGEPAGES);
+  }
+
+  /**
+   * {@link #forContainer(String, String)} with the text of /proc/self/mountinfo, which create reads once for this
+   * and for the plan (the mount table can be long on a busy host).
+   */
+  public static CgroupManager forContainer(String cgroupsPath, String containerId, String mountinfo)
+      throws IOException {
+    return forLayout(CgroupLayout.current(mountinfo), cgroupsPath, containerId, CgroupFiles.REAL, SYS_HUGEPAGES);
   }
 
   static CgroupManager forLayout(CgroupLayout layout, String cgroupsPath, String containerId, CgroupFiles io,

@@ -16,6 +16,11 @@ import java.util.List;
 final class ResourceValues {
   private ResourceValues() {}
 
+  /** pids.max for the spec's pids limit: 0 or less is no limit. */
+  static String pidsMax(dev.berth.spec.runtime.Pids pids) {
+    return pids.limit() > 0 ? Long.toString(pids.limit()) : "max";
+  }
+
   /** The kernel's cpu.shares range (v1); values outside it are clamped by the kernel, so clamp before converting. */
   static final long MIN_SHARES = 2, MAX_SHARES = 262144;
 

@@ -87,6 +87,14 @@ final class V1CgroupManager implements CgroupManager {
   }
 
   @Override
+  public void limitPids(dev.berth.spec.runtime.Pids pids) throws IOException {
+    if (pids == null) return;
+    Path dir = paths.get("pids");
+    if (dir == null) throw new CgroupException("linux.resources.pids: the pids controller is not mounted");
+    io.write(dir, "pids.max", ResourceValues.pidsMax(pids));
+  }
+
+  @Override
   public void addProcess(int pid) throws IOException {
     for (Path dir : dirs()) io.write(dir, "cgroup.procs", Integer.toString(pid));
   }

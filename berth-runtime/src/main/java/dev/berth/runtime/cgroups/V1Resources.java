@@ -41,7 +41,7 @@ final class V1Resources {
     if (r.memory() != null) memory(paths.get("memory"), r.memory());
     if (cpu != null) cpu(paths.get("cpu"), cpu);
     if (r.pids() != null) {
-      io.write(paths.get("pids"), "pids.max", r.pids().limit() > 0 ? Long.toString(r.pids().limit()) : "max");
+      io.write(paths.get("pids"), "pids.max", ResourceValues.pidsMax(r.pids()));
     }
     if (r.blockIO() != null) blkio(paths.get("blkio"), r.blockIO());
     hugetlb(orEmpty(r.hugepageLimits()));

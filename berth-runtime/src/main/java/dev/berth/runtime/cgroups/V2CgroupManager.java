@@ -64,6 +64,15 @@ final class V2CgroupManager implements CgroupManager {
   }
 
   @Override
+  public void limitPids(dev.berth.spec.runtime.Pids pids) throws IOException {
+    if (pids == null) return;
+    if (!List.of(io.read(dir, "cgroup.controllers").split(" ")).contains("pids")) {
+      throw new CgroupException("linux.resources.pids: the pids controller is not enabled for " + dir);
+    }
+    io.write(dir, "pids.max", ResourceValues.pidsMax(pids));
+  }
+
+  @Override
   public void addProcess(int pid) throws IOException {
     io.write(dir, "cgroup.procs", Integer.toString(pid));
   }

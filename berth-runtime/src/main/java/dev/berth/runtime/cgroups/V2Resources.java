@@ -35,7 +35,7 @@ final class V2Resources {
   void apply(Resources r) throws IOException {
     // Check everything before the first write: a host that cannot honour the spec fails with nothing changed.
     check(r);
-    if (r.pids() != null) io.write(dir, "pids.max", r.pids().limit() > 0 ? Long.toString(r.pids().limit()) : "max");
+    if (r.pids() != null) io.write(dir, "pids.max", ResourceValues.pidsMax(r.pids()));
     if (r.memory() != null) memory(r.memory());
     if (r.blockIO() != null) blockIO(r.blockIO());
     if (r.cpu() != null) cpu(r.cpu());

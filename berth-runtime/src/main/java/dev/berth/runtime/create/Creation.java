@@ -4,6 +4,8 @@ import dev.berth.runtime.ContainerException;
 import dev.berth.runtime.ContainerException.Kind;
 import dev.berth.runtime.ContainerRuntime;
 import dev.berth.runtime.CreateOptions;
+import dev.berth.runtime.PhaseTrace;
+import dev.berth.runtime.Rfc3339;
 import dev.berth.runtime.Rollback;
 import dev.berth.runtime.cgroups.CgroupManager;
 import dev.berth.runtime.cgroups.Cgroups;
@@ -19,6 +21,7 @@ import dev.berth.spec.json.SpecException;
 import dev.berth.spec.runtime.Hook;
 import dev.berth.spec.runtime.IdMapping;
 import dev.berth.spec.runtime.Namespace;
+import dev.berth.spec.runtime.Resources;
 import dev.berth.spec.runtime.Seccomp;
 import dev.berth.spec.runtime.Spec;
 import dev.berth.spec.runtime.SpecReader;
@@ -49,10 +52,13 @@ public final class Creation {
 
   private Creation() {}
 
-  public static void create(ContainerRuntime rt, ContainerDir dir, String id, CreateOptions o)
+  /** Creates the container and returns what its state file records. */
+  public static ContainerRecord create(ContainerRuntime rt, ContainerDir dir, String id, CreateOptions o)
       throws ContainerException {
     Path bundle = o.bundle().toAbsolutePath().normalize();
-    Spec spec = load(bundle);
+    Path configFile = bundle.resolve("config.json");
+    byte[] config = readConfig(configFile);
+    Spec spec = load(config, configFile);
     if (spec.process() == null) throw ContainerException.invalid("config.json: process: required to create a container");
     Path rootfs = bundle.resolve(spec.root().path()).normalize();
     if (!Files.isDirectory(rootfs)) {
@@ -67,35 +73,45 @@ public final class Creation {
     if (!spec.process().terminal() && o.consoleSocket() != null) {
       throw ContainerException.invalid("cannot use console socket if runc will not detach or allocate tty");
     }
-    try {
-      Files.createDirectories(rt.root());
-    } catch (IOException e) {
-      throw ContainerException.invalid("create root directory " + rt.root() + ": " + e.getMessage());
-    }
+    PhaseTrace.mark("load spec");
     try (Rollback rb = new Rollback()) {
-      if (!dir.create()) throw new ContainerException(Kind.ALREADY_EXISTS, "container with id exists: " + id);
+      boolean made;
+      try {
+        made = dir.create();
+      } catch (IOException e) {
+        throw ContainerException.invalid("create the state directory of " + id + " in " + rt.root() + ": "
+            + e.getMessage());
+      }
+      if (!made) throw new ContainerException(Kind.ALREADY_EXISTS, "container with id exists: " + id);
       rb.push(dir::remove);
       try (Fd lock = dir.lock()) {
-        Files.copy(bundle.resolve("config.json"), dir.config(), StandardCopyOption.REPLACE_EXISTING);
-        Linux.mkfifo(dir.fifo().toString(), 0622);
+        String mountinfo = readMountinfo();
         String cgroupsPath = spec.linux() == null ? null : spec.linux().cgroupsPath();
-        CgroupManager cg = cgroups(rt, spec, cgroupsPath, id);
+        Resources resources = spec.linux() == null ? null : spec.linux().resources();
+        CgroupManager cg = cgroups(rt, resources, cgroupsPath, id, mountinfo);
         rb.push(cg::destroy);
+        PhaseTrace.mark("cgroups");
+        // berth-init joins the cgroups itself, before it clones the container's init (see PlanCompiler#cgroups).
         Plan plan = PlanCompiler.compile(spec, new PlanCompiler.Context(id, bundle, rootfs, dir.fifo(), o.noPivot(),
-            o.noNewKeyring(), o.preserveFds(), cg.paths(), PlanCompiler.HostFacts.probe()));
+            o.noNewKeyring(), o.preserveFds(), cg.paths(), PlanCompiler.HostFacts.probe(mountinfo)));
+        PhaseTrace.mark("compile plan");
+        writeFile(dir.config(), config);
+        Linux.mkfifo(dir.fifo().toString(), 0622);
         Fd console = o.consoleSocket() == null ? null : Linux.connectUnix(o.consoleSocket().toString(),
             LinuxConstants.SOCK_STREAM);
         try (InitProcess init = InitProcess.spawn(plan, o.preserveFds());
              Fd ignored = console) {
           int pid = init.awaitPid();
           rb.push(() -> killAndReap(pid));
+          PhaseTrace.mark("spawn, await pid");
+          // berth-init, which forked the init inside the cgroups, has exited and been reaped: the pids limit can hold.
+          if (resources != null && !cg.paths().isEmpty()) cg.limitPids(resources.pids());
           writeIdMaps(spec, pid);
-          cg.addProcess(pid);
           if (spec.process().oomScoreAdj() != null) {
             Files.writeString(Path.of("/proc/" + pid + "/oom_score_adj"), spec.process().oomScoreAdj().toString());
           }
           ProcStat st = ProcStat.of(pid);
-          String created = rfc3339Nano(Instant.now());
+          String created = Rfc3339.format(Instant.now());
           State state = new State(ContainerRuntime.OCI_VERSION, id, "creating", pid, bundle.toString(),
               spec.annotations());
           byte[] creatingState = SpecWriter.writeState(state);
@@ -129,17 +145,21 @@ public final class Creation {
                   creatingState), notifyFd);
             }
           });
+          PhaseTrace.mark("await ready");
           List<String> namespaces = new ArrayList<>();
           if (spec.linux() != null) for (Namespace n : spec.linux().namespaces()) namespaces.add(n.type());
           List<String> laterHooks = new ArrayList<>();
           if (!spec.hooks().poststart().isEmpty()) laterHooks.add("poststart");
           if (!spec.hooks().poststop().isEmpty()) laterHooks.add("poststop");
-          dir.write(new ContainerRecord(id, pid, st == null ? 0 : st.startTime(), bundle.toString(), rootfs.toString(),
-              created, "", spec.annotations(), cg.paths(), namespaces, laterHooks, false));
+          ContainerRecord record = new ContainerRecord(id, pid, st == null ? 0 : st.startTime(), bundle.toString(),
+              rootfs.toString(), created, "", spec.annotations(), cg.paths(), namespaces, laterHooks, false);
+          dir.write(record);
           if (o.pidFile() != null) writePidFile(o.pidFile(), pid);
+          rb.commit();
+          PhaseTrace.mark("write state");
+          return record;
         }
       }
-      rb.commit();
     } catch (ContainerException e) {
       throw e;
     } catch (IOException e) {
@@ -152,15 +172,19 @@ public final class Creation {
   }
 
   /**
-   * The container's cgroups, created and limited. A rootless runtime (runc's {@code --rootless}) usually may not
-   * create cgroups: then, as runc does, a permission error leaves the container without cgroups of its own.
+   * The container's cgroups, created and limited but for the pids limit (see {@link CgroupManager#limitPids}). A
+   * rootless runtime (runc's {@code --rootless}) usually may not create cgroups: then, as runc does, a permission
+   * error leaves the container without cgroups of its own.
    */
-  private static CgroupManager cgroups(ContainerRuntime rt, Spec spec, String cgroupsPath, String id)
-      throws IOException {
-    CgroupManager cg = Cgroups.forContainer(cgroupsPath, id);
+  private static CgroupManager cgroups(ContainerRuntime rt, Resources resources, String cgroupsPath, String id,
+      String mountinfo) throws IOException {
+    CgroupManager cg = Cgroups.forContainer(cgroupsPath, id, mountinfo);
     try {
       cg.create();
-      if (spec.linux() != null && spec.linux().resources() != null) cg.apply(spec.linux().resources());
+      if (resources != null) {
+        cg.apply(new Resources(resources.devices(), resources.memory(), resources.cpu(), null, resources.blockIO(),
+            resources.hugepageLimits(), resources.network(), resources.unified()));
+      }
       return cg;
     } catch (IOException e) {
       if (!rt.rootless() || !isPermissionError(e)) {
@@ -199,64 +223,46 @@ public final class Creation {
         + " rootfs, its parent directories and every bind source; map their owner or use an idmapped mount)";
   }
 
-  /**
-   * A UTC time as Go's RFC3339Nano writes it (trailing zeros of the fraction dropped), as runc records "created";
-   * by hand, because java.time's formatter costs milliseconds to set up on every create.
-   */
-  static String rfc3339Nano(Instant t) {
-    long secs = t.getEpochSecond();
-    long days = Math.floorDiv(secs, 86400);
-    int sod = (int) Math.floorMod(secs, 86400);
-    // civil-from-days (Howard Hinnant's algorithm)
-    long z = days + 719468;
-    long era = Math.floorDiv(z, 146097);
-    long doe = z - era * 146097;
-    long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    long mp = (5 * doy + 2) / 153;
-    long d = doy - (153 * mp + 2) / 5 + 1;
-    long m = mp < 10 ? mp + 3 : mp - 9;
-    long y = yoe + era * 400 + (m <= 2 ? 1 : 0);
-    StringBuilder sb = new StringBuilder(32);
-    sb.append(y).append('-');
-    two(sb, m).append('-');
-    two(sb, d).append('T');
-    two(sb, sod / 3600).append(':');
-    two(sb, sod / 60 % 60).append(':');
-    two(sb, sod % 60);
-    int nanos = t.getNano();
-    if (nanos != 0) {
-      String f = Integer.toString(nanos + 1_000_000_000).substring(1);
-      int end = f.length();
-      while (f.charAt(end - 1) == '0') end--;
-      sb.append('.').append(f, 0, end);
+  /** The bundle's config.json, read once: what is validated is what the state directory keeps. */
+  private static byte[] readConfig(Path config) throws ContainerException {
+    try (Fd fd = Linux.open(config.toString(), LinuxConstants.O_RDONLY, 0)) {
+      return Linux.readAll(fd);
+    } catch (ErrnoException e) {
+      if (e.errno() == LinuxConstants.ENOENT) {
+        throw ContainerException.invalid("open " + config + ": no such file or directory");
+      }
+      throw ContainerException.invalid("read " + config + ": " + e.getMessage());
     }
-    return sb.append('Z').toString();
   }
 
-  private static StringBuilder two(StringBuilder sb, long v) {
-    return sb.append((char) ('0' + v / 10)).append((char) ('0' + v % 10));
-  }
-
-  /** Reads and validates the bundle's config; every problem names the field. */
-  static Spec load(Path bundle) throws ContainerException {
-    Path config = bundle.resolve("config.json");
-    if (!Files.isRegularFile(config)) {
-      throw ContainerException.invalid("open " + config + ": no such file or directory");
-    }
+  /** Parses and validates the bundle's config; every problem names the field. */
+  static Spec load(byte[] json, Path config) throws ContainerException {
     Spec spec;
     try {
-      spec = SpecReader.read(config);
+      spec = SpecReader.parse(json, config.toString());
     } catch (SpecException e) {
       throw ContainerException.invalid(e.getMessage());
-    } catch (IOException e) {
-      throw ContainerException.invalid("read " + config + ": " + e.getMessage());
     }
     List<String> problems = SpecValidator.validate(spec, true);
     if (!problems.isEmpty()) {
       throw ContainerException.invalid("invalid " + config + ": " + String.join("; ", problems));
     }
     return spec;
+  }
+
+  /** The text of /proc/self/mountinfo, which both the cgroup layout and the plan need. */
+  private static String readMountinfo() throws ErrnoException {
+    try (Fd fd = Linux.open("/proc/self/mountinfo", LinuxConstants.O_RDONLY, 0)) {
+      return new String(Linux.readAll(fd), StandardCharsets.UTF_8);
+    }
+  }
+
+  /** Creates or truncates {@code file} with {@code bytes} (mode 0644 before the umask). */
+  private static void writeFile(Path file, byte[] bytes) throws ErrnoException {
+    try (Fd fd = Linux.open(file.toString(), LinuxConstants.O_WRONLY | LinuxConstants.O_CREAT | LinuxConstants.O_TRUNC,
+        0644)) {
+      Linux.writeAll(fd, bytes);
+    }
   }
 
   /**

@@ -62,14 +62,21 @@ public final class PlanCompiler {
 
     /** The facts of this host. */
     public static HostFacts probe() {
-      List<String> points = new ArrayList<>();
+      String mountinfo = "";
       try {
-        for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
-          String[] f = line.split(" ", 6);
-          if (f.length > 4) points.add(f[4]);
-        }
+        mountinfo = Files.readString(Path.of("/proc/self/mountinfo"));
       } catch (IOException e) {
         // no mount order: cgroup mounts sort by name
+      }
+      return probe(mountinfo);
+    }
+
+    /** The facts of this host, given the text of /proc/self/mountinfo (create reads it once for the cgroups too). */
+    public static HostFacts probe(String mountinfo) {
+      List<String> points = new ArrayList<>();
+      for (String line : mountinfo.split("\n")) {
+        String[] f = line.split(" ", 6);
+        if (f.length > 4) points.add(f[4]);
       }
       return new HostFacts(dev.berth.sys.Kernel.capLastCap(), Files.exists(Path.of("/proc/kcore"), LinkOption.NOFOLLOW_LINKS),
           points, dev.berth.sys.Linux.geteuid(), dev.berth.sys.Linux.getegid());
@@ -114,6 +121,7 @@ public final class PlanCompiler {
   /** The plan that creates this container; errors name the field of the spec that cannot be honoured. */
   public static Plan compile(Spec spec, Context ctx) throws ContainerException {
     PlanCompiler c = new PlanCompiler(spec, ctx);
+    c.cgroups();
     c.idmapTrees();
     c.namespaces();
     c.ops.add(new Op.WaitGo());
@@ -162,6 +170,23 @@ public final class PlanCompiler {
     c.ops.add(new Op.ResolveExec(candidates(c.process.args().get(0), env)));
     c.ops.add(new Op.Exec(c.process.args(), env));
     return new Plan(c.ops);
+  }
+
+  /**
+   * Puts the container process in its cgroups from birth: berth-init joins every v1 hierarchy itself, then clones
+   * into the cgroup2 directory (key ""). First in the plan, while berth-init still sees the host's /sys/fs/cgroup
+   * with the host's credentials. Moving a running process there instead, by writing its pid to cgroup.procs, makes
+   * the kernel wait for an RCU grace period: 10 ms and more on every create.
+   */
+  private void cgroups() {
+    java.util.Set<String> joined = new java.util.HashSet<>();
+    String unified = null;
+    // Sorted: a plan does not depend on the map's order.
+    for (var e : new TreeMap<>(ctx.cgroupPaths()).entrySet()) {
+      if (e.getKey().isEmpty()) unified = e.getValue();
+      else if (joined.add(e.getValue())) ops.add(new Op.JoinCgroup(e.getValue() + "/tasks"));
+    }
+    if (unified != null) ops.add(new Op.IntoCgroup(unified));
   }
 
   private boolean newNs(String type) {

@@ -41,6 +41,51 @@ public sealed interface Op {
     }
   }
 
+  /**
+   * Moves berth-init itself into a cgroup v1 hierarchy by writing "0" to that cgroup's {@code tasks} file, so that
+   * the container process cloned next starts in it. A single-threaded process moving itself takes no threadgroup
+   * lock, whose write side (taken for a pid written to cgroup.procs) waits for an RCU grace period: 10 ms and more.
+   */
+  record JoinCgroup(String tasksFile) implements Op {
+    public JoinCgroup {
+      Objects.requireNonNull(tasksFile, "tasksFile");
+    }
+
+    public int opcode() {
+      return Opcode.JOIN_CGROUP;
+    }
+
+    public String describe() {
+      return "join cgroup " + tasksFile;
+    }
+
+    public void encode(WireWriter out) {
+      out.str(tasksFile);
+    }
+  }
+
+  /**
+   * The cgroup2 directory the next CLONE creates the container process in (clone3's CLONE_INTO_CGROUP, Linux 5.7):
+   * born there, it is never moved, which would wait for an RCU grace period as {@link JoinCgroup} explains.
+   */
+  record IntoCgroup(String dir) implements Op {
+    public IntoCgroup {
+      Objects.requireNonNull(dir, "dir");
+    }
+
+    public int opcode() {
+      return Opcode.INTO_CGROUP;
+    }
+
+    public String describe() {
+      return "open cgroup " + dir;
+    }
+
+    public void encode(WireWriter out) {
+      out.str(dir);
+    }
+  }
+
   /** Clones the container process into the new namespaces of {@code flags} (CLONE_NEW* bits). */
   record Clone(long flags) implements Op {
     public int opcode() {

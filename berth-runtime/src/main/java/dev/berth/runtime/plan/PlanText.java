@@ -61,6 +61,8 @@ public final class PlanText {
       case Op.Keepcaps o -> o.on() ? "on" : "off";
       case Op.SetDumpable o -> o.on() ? "on" : "off";
       case Op.Unshare o -> "flags=" + Flags.cloneFlags(o.flags());
+      case Op.JoinCgroup o -> q(o.tasksFile());
+      case Op.IntoCgroup o -> q(o.dir());
       case Op.IdmapTree o -> "source=" + q(o.source()) + (o.cloneTree() ? " tree" : "") + (o.idmapTree() ? " idmap-tree"
           : "") + " uid-map=" + q(o.uidMap()) + " gid-map=" + q(o.gidMap());
       case Op.MoveMount o -> u(o.index()) + " target-in-root=" + q(o.target());

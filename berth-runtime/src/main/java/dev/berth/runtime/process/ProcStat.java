@@ -1,9 +1,10 @@
 package dev.berth.runtime.process;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
+import dev.berth.sys.ErrnoException;
+import dev.berth.sys.Fd;
+import dev.berth.sys.Linux;
+import dev.berth.sys.LinuxConstants;
+import java.nio.charset.StandardCharsets;
 
 /**
  * The fields of {@code /proc/<pid>/stat} the runtime needs: the process state letter and its start time (clock ticks
@@ -15,12 +16,10 @@ public record ProcStat(int pid, char state, int ppid, long startTime) {
   public static ProcStat of(int pid) {
     if (pid <= 0) return null;
     String s;
-    try {
-      s = Files.readString(Path.of("/proc/" + pid + "/stat"));
-    } catch (NoSuchFileException e) {
-      return null;
-    } catch (IOException e) {
-      return null;
+    try (Fd fd = Linux.open("/proc/" + pid + "/stat", LinuxConstants.O_RDONLY, 0)) {
+      s = new String(Linux.readAll(fd), StandardCharsets.UTF_8);
+    } catch (ErrnoException e) {
+      return null; // ENOENT: gone (ESRCH, EACCES: not ours to see, as good as gone)
     }
     return parse(pid, s);
   }

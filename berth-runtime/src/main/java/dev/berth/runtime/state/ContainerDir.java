@@ -6,7 +6,6 @@ import dev.berth.sys.Linux;
 import dev.berth.sys.LinuxConstants;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -43,18 +42,30 @@ public final class ContainerDir {
   }
 
   public boolean exists() {
-    return Files.isRegularFile(stateFile());
+    try {
+      return Linux.stat(stateFile().toString()).isRegularFile();
+    } catch (ErrnoException e) {
+      return false;
+    }
   }
 
-  /** Creates the directory; false when it already exists (a duplicate id). */
+  /** Creates the directory (rwx--x--x) and the root above it if missing; false when it already exists (a duplicate id). */
   public boolean create() throws IOException {
+    // mkdir(2) first, the root's parents only when missing: the common case is one syscall.
+    try {
+      Linux.mkdir(dir.toString(), 0711);
+      return true;
+    } catch (ErrnoException e) {
+      if (e.errno() == LinuxConstants.EEXIST) return false;
+      if (e.errno() != LinuxConstants.ENOENT) throw e;
+    }
     Files.createDirectories(dir.getParent());
     try {
-      Files.createDirectory(dir, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-          java.nio.file.attribute.PosixFilePermissions.fromString("rwx--x--x")));
+      Linux.mkdir(dir.toString(), 0711);
       return true;
-    } catch (FileAlreadyExistsException e) {
-      return false;
+    } catch (ErrnoException e) {
+      if (e.errno() == LinuxConstants.EEXIST) return false;
+      throw e;
     }
   }
 
@@ -80,7 +91,21 @@ public final class ContainerDir {
 
   /** Removes the directory and everything in it; missing is fine. */
   public void remove() throws IOException {
-    if (!Files.exists(dir)) return;
+    // The files this class makes by name first; a listing only if something else was left in the directory.
+    for (String name : new String[] {STATE, FIFO, CONFIG, STATE + ".tmp"}) {
+      try {
+        Linux.unlink(dir + "/" + name);
+      } catch (ErrnoException e) {
+        if (e.errno() != LinuxConstants.ENOENT) throw e;
+      }
+    }
+    try {
+      Linux.rmdir(dir.toString());
+      return;
+    } catch (ErrnoException e) {
+      if (e.errno() == LinuxConstants.ENOENT) return;
+      if (e.errno() != LinuxConstants.ENOTEMPTY) throw e;
+    }
     try (DirectoryStream<Path> s = Files.newDirectoryStream(dir)) {
       for (Path p : s) Files.deleteIfExists(p);
     }

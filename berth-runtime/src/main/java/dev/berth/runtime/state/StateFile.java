@@ -3,29 +3,33 @@ package dev.berth.runtime.state;
 import dev.berth.spec.json.JsonReader;
 import dev.berth.spec.json.JsonWriter;
 import dev.berth.spec.json.SpecException;
+import dev.berth.sys.ErrnoException;
+import dev.berth.sys.Fd;
+import dev.berth.sys.Linux;
+import dev.berth.sys.LinuxConstants;
 import java.io.IOException;
-import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
 /**
  * Reads and writes {@link ContainerRecord} as {@code state.json}, with the same streaming JSON reader and writer as
- * the spec (every verb reads this file, so it stays off jackson's start-up cost), written atomically.
+ * the spec (every verb reads this file, so it stays off jackson's start-up cost), written atomically. Through
+ * berth-sys' open/read/write/rename rather than java.nio, whose file machinery costs a cold start milliseconds.
  */
 public final class StateFile {
   private StateFile() {}
 
   /** Writes the record to {@code file} through a temporary file and a rename, so a reader never sees half of it. */
   public static void write(Path file, ContainerRecord r) throws IOException {
-    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+    String tmp = file + ".tmp";
     // No fsync: the state lives in /run (tmpfs) and describes kernel objects that do not survive a reboot either.
-    Files.write(tmp, encode(r), StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-        StandardOpenOption.WRITE);
-    Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    try (Fd fd = Linux.open(tmp, LinuxConstants.O_WRONLY | LinuxConstants.O_CREAT | LinuxConstants.O_TRUNC, 0644)) {
+      Linux.writeAll(fd, encode(r));
+    }
+    Linux.rename(tmp, file.toString(), 0);
   }
 
   static byte[] encode(ContainerRecord r) {
@@ -61,7 +65,14 @@ public final class StateFile {
 
   /** Reads a state file written by {@link #write}; a damaged file is an IOException naming it. */
   public static ContainerRecord read(Path file) throws IOException {
-    byte[] bytes = Files.readAllBytes(file);
+    byte[] bytes;
+    try (Fd fd = Linux.open(file.toString(), LinuxConstants.O_RDONLY, 0)) {
+      bytes = Linux.readAll(fd);
+    } catch (ErrnoException e) {
+      // Callers tell a missing state (a container being created or deleted) by this type.
+      if (e.errno() == LinuxConstants.ENOENT) throw new NoSuchFileException(file.toString());
+      throw e;
+    }
     String id = null, bundle = "", rootfs = "", created = "", owner = "";
     int pid = 0;
     long start = 0;

@@ -30,6 +30,11 @@ class PlanCompilerTest {
       "cpu", "/sys/fs/cgroup/cpu/c1", "memory", "/sys/fs/cgroup/memory/nested/c1", "pids", "/sys/fs/cgroup/pids/c1",
       "", "/sys/fs/cgroup/unified/c1");
 
+  /** What every plan with {@link #CGROUPS} starts with. */
+  static final String CGROUP_OPS = "0 join-cgroup /sys/fs/cgroup/cpu/c1/tasks\n"
+      + "1 join-cgroup /sys/fs/cgroup/memory/nested/c1/tasks\n2 join-cgroup /sys/fs/cgroup/pids/c1/tasks\n"
+      + "3 into-cgroup /sys/fs/cgroup/unified/c1\n";
+
   private PlanCompiler.Context ctx(Path bundle) {
     return new PlanCompiler.Context("c1", bundle, bundle.resolve("rootfs"), Path.of("/run/berth-runc/c1/exec.fifo"),
         false, false, 0, CGROUPS, HOST);
@@ -65,7 +70,7 @@ class PlanCompilerTest {
       Files.writeString(Path.of("src/test/resources/plans/runc-rootless.plan"), text);
     }
     assertEquals(golden("runc-rootless.plan"), text);
-    assertTrue(text.contains("1 wait-go\n2 open-fifo /run/berth-runc/c1/exec.fifo\n3 setresgid 0\n4 setresuid 0\n"), text);
+    assertTrue(text.contains(" wait-go\n6 open-fifo /run/berth-runc/c1/exec.fifo\n7 setresgid 0\n8 setresuid 0\n"), text);
   }
 
   @Test
@@ -75,9 +80,33 @@ class PlanCompilerTest {
          "linux": {"namespaces": [{"type": "mount"}, {"type": "time"}],
                    "timeOffsets": {"monotonic": {"secs": 5, "nanosecs": 7}, "boottime": {"secs": -3}}}}"""), ctx(tmp));
     String text = PlanText.render(plan);
-    assertTrue(text.startsWith("0 unshare flags=CLONE_NEWTIME\n"
-        + "1 write-file /proc/self/timens_offsets content=\"boottime -3 0\\nmonotonic 5 7\\n\"\n"
-        + "2 clone flags=CLONE_NEWNS\n"), text);
+    assertTrue(text.startsWith(CGROUP_OPS + "4 unshare flags=CLONE_NEWTIME\n"
+        + "5 write-file /proc/self/timens_offsets content=\"boottime -3 0\\nmonotonic 5 7\\n\"\n"
+        + "6 clone flags=CLONE_NEWNS\n"), text);
+  }
+
+  @Test
+  void theContainerProcessIsBornInItsCgroups() throws Exception {
+    // v1 hierarchies joined by berth-init itself (co-mounted controllers share a directory: joined once), the
+    // cgroup2 directory by cloning into it; all before anything leaves the host's namespaces.
+    Map<String, String> cgroups = new java.util.LinkedHashMap<>();
+    cgroups.put("cpu", "/sys/fs/cgroup/cpu,cpuacct/c1");
+    cgroups.put("cpuacct", "/sys/fs/cgroup/cpu,cpuacct/c1");
+    cgroups.put("devices", "/sys/fs/cgroup/devices/c1");
+    cgroups.put("", "/sys/fs/cgroup/unified/c1");
+    Path netns = Files.writeString(tmp.resolve("netns"), "");
+    String json = """
+        {"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "process": {"args": ["sh"], "cwd": "/"},
+         "linux": {"namespaces": [{"type": "mount"}, {"type": "network", "path": "%s"}]}}""".formatted(netns);
+    String text = PlanText.render(PlanCompiler.compile(spec(json), new PlanCompiler.Context("c1", tmp,
+        tmp.resolve("rootfs"), Path.of("/f"), false, false, 0, cgroups, HOST)));
+    assertTrue(text.startsWith("0 join-cgroup /sys/fs/cgroup/cpu,cpuacct/c1/tasks\n"
+        + "1 join-cgroup /sys/fs/cgroup/devices/c1/tasks\n2 into-cgroup /sys/fs/cgroup/unified/c1\n"
+        + "3 setns type=network path=" + netns + "\n"), text);
+    // Without cgroups of its own (rootless), nothing to join.
+    text = PlanText.render(PlanCompiler.compile(spec(json), new PlanCompiler.Context("c1", tmp,
+        tmp.resolve("rootfs"), Path.of("/f"), false, false, 0, Map.of(), HOST)));
+    assertTrue(!text.contains("cgroup "), text);
   }
 
   @Test
@@ -166,11 +195,11 @@ class PlanCompilerTest {
          "linux": {"namespaces": [{"type": "mount"}]}}"""), ctx(tmp));
     String text = PlanText.render(plan);
     String data = tmp.resolve("data").toString();
-    assertTrue(text.startsWith("0 idmap-tree source=" + data + " uid-map=\"1000 0 1\\n\" gid-map=\"1000 0 1\\n0 1000 1\\n\"\n"
-        + "1 clone flags=CLONE_NEWNS\n"), text);
+    assertTrue(text.startsWith(CGROUP_OPS + "4 idmap-tree source=" + data
+        + " uid-map=\"1000 0 1\\n\" gid-map=\"1000 0 1\\n0 1000 1\\n\"\n5 clone flags=CLONE_NEWNS\n"), text);
     assertTrue(text.contains("mount source=" + data + " target-in-root=/plain fstype=\"\" flags=MS_BIND|MS_REC"), text);
-    assertTrue(text.contains("mkdirs /data mode=0755\n9 move-mount 0 target-in-root=/data\n"
-        + "10 remount target-in-root=/data flags=MS_RDONLY|MS_REMOUNT|MS_BIND\n"), text);
+    assertTrue(text.contains("mkdirs /data mode=0755\n13 move-mount 0 target-in-root=/data\n"
+        + "14 remount target-in-root=/data flags=MS_RDONLY|MS_REMOUNT|MS_BIND\n"), text);
     assertEquals(1, text.split("idmap-tree", -1).length - 1, text);
   }
 
@@ -184,8 +213,8 @@ class PlanCompilerTest {
                    "uidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}],
                    "gidMappings": [{"containerID": 0, "hostID": 200000, "size": 65536}]}}"""), ctx(tmp));
     String text = PlanText.render(plan);
-    assertTrue(text.startsWith("0 idmap-tree source=" + tmp.resolve("data") + " tree idmap-tree"
-        + " uid-map=\"0 100000 65536\\n\" gid-map=\"0 200000 65536\\n\"\n1 clone "), text);
+    assertTrue(text.startsWith(CGROUP_OPS + "4 idmap-tree source=" + tmp.resolve("data") + " tree idmap-tree"
+        + " uid-map=\"0 100000 65536\\n\" gid-map=\"0 200000 65536\\n\"\n5 clone "), text);
     assertTrue(text.contains(" move-mount 0 target-in-root=/data\n"), text);
   }
 
