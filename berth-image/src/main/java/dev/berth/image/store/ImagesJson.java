@@ -2,6 +2,7 @@ package dev.berth.image.store;
 
 import dev.berth.spec.image.Descriptor;
 import dev.berth.spec.image.Digest;
+import dev.berth.spec.image.ImageJson;
 import dev.berth.spec.image.Platform;
 import dev.berth.spec.json.JsonReader;
 import dev.berth.spec.json.JsonWriter;
@@ -29,7 +30,7 @@ final class ImagesJson {
     w.beginObject().field("version", VERSION).name("images").beginArray();
     for (ImageRecord r : images) {
       w.beginObject().field("name", r.name()).name("target");
-      descriptor(w, r.target());
+      ImageJson.writeDescriptor(w, r.target());
       if (r.config() != null) {
         w.field("config", r.config().toString());
       }
@@ -40,46 +41,6 @@ final class ImagesJson {
     byte[] withNewline = java.util.Arrays.copyOf(json, json.length + 1);
     withNewline[json.length] = '\n';
     return withNewline;
-  }
-
-  private static void descriptor(JsonWriter w, Descriptor d) {
-    w.beginObject().field("mediaType", d.mediaType()).field("digest", d.digest().toString()).field("size", d.size());
-    if (!d.urls().isEmpty()) {
-      w.name("urls").beginArray();
-      for (String u : d.urls()) {
-        w.value(u);
-      }
-      w.endArray();
-    }
-    if (!d.annotations().isEmpty()) {
-      w.name("annotations").beginObject();
-      for (Map.Entry<String, String> a : d.annotations().entrySet()) {
-        w.field(a.getKey(), a.getValue());
-      }
-      w.endObject();
-    }
-    if (d.platform() != null) {
-      Platform p = d.platform();
-      w.name("platform").beginObject().field("architecture", p.architecture()).field("os", p.os());
-      if (!p.osVersion().isEmpty()) {
-        w.field("os.version", p.osVersion());
-      }
-      if (!p.osFeatures().isEmpty()) {
-        w.name("os.features").beginArray();
-        for (String feature : p.osFeatures()) {
-          w.value(feature);
-        }
-        w.endArray();
-      }
-      if (!p.variant().isEmpty()) {
-        w.field("variant", p.variant());
-      }
-      w.endObject();
-    }
-    if (!d.artifactType().isEmpty()) {
-      w.field("artifactType", d.artifactType());
-    }
-    w.endObject();
   }
 
   /** Parses the file; {@code source} (its path) and the field path prefix every error. */
@@ -125,7 +86,7 @@ final class ImagesJson {
     for (String f; (f = r.nextField()) != null; ) {
       switch (f) {
         case "name" -> name = r.string();
-        case "target" -> target = descriptor(r);
+        case "target" -> target = ImageJson.readDescriptor(r);
         case "config" -> config = r.isNull() ? null : digest(r);
         case "created" -> {
           String s = r.string();
@@ -148,62 +109,6 @@ final class ImagesJson {
       throw r.error("created is required");
     }
     return new ImageRecord(name, target, config, created);
-  }
-
-  private static Descriptor descriptor(JsonReader r) throws SpecException {
-    if (!r.beginObject()) {
-      return null;
-    }
-    String mediaType = "";
-    Digest digest = null;
-    long size = 0;
-    List<String> urls = List.of();
-    Map<String, String> annotations = Map.of();
-    Platform platform = null;
-    String artifactType = "";
-    for (String f; (f = r.nextField()) != null; ) {
-      switch (f) {
-        case "mediaType" -> mediaType = r.string();
-        case "digest" -> digest = digest(r);
-        case "size" -> {
-          size = r.int64();
-          if (size < 0) {
-            throw r.error("negative size " + size);
-          }
-        }
-        case "urls" -> urls = r.strings();
-        case "annotations" -> annotations = r.stringMap();
-        case "platform" -> platform = platform(r);
-        case "artifactType" -> artifactType = r.string();
-        default -> r.skip();
-      }
-    }
-    if (digest == null) {
-      throw r.error("digest is required");
-    }
-    return new Descriptor(mediaType, digest, size, urls, annotations, platform, artifactType);
-  }
-
-  private static Platform platform(JsonReader r) throws SpecException {
-    if (!r.beginObject()) {
-      return null;
-    }
-    String os = "";
-    String arch = "";
-    String variant = "";
-    String osVersion = "";
-    List<String> features = List.of();
-    for (String f; (f = r.nextField()) != null; ) {
-      switch (f) {
-        case "os" -> os = r.string();
-        case "architecture" -> arch = r.string();
-        case "variant" -> variant = r.string();
-        case "os.version" -> osVersion = r.string();
-        case "os.features" -> features = r.strings();
-        default -> r.skip();
-      }
-    }
-    return new Platform(os, arch, variant, osVersion, features);
   }
 
   private static Digest digest(JsonReader r) throws SpecException {

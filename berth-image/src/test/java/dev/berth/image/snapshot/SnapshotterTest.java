@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.image.unpack.LayerUnpacker;
+import dev.berth.image.unpack.TarBuilder;
 import dev.berth.image.unpack.Mode;
 import dev.berth.spec.image.Digest;
 import dev.berth.spec.image.MediaTypes.Compression;

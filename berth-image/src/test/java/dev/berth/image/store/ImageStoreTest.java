@@ -188,7 +188,7 @@ class ImageStoreTest {
         e.getMessage());
 
     Files.writeString(store.file(), "{\"version\": 1, \"images\": [{\"name\": \"a:1\", \"target\": {\"digest\": \""
-        + digest("m") + "\"}, \"created\": \"yesterday\"}]}");
+        + digest("m") + "\", \"size\": 1}, \"created\": \"yesterday\"}]}");
     e = assertThrows(IOException.class, () -> store.put(record("b:1", "m", "c")));
     assertEquals(store.file() + ": images[0].created: invalid time \"yesterday\": want RFC 3339, e.g."
         + " 2026-01-02T03:04:05Z", e.getMessage());

@@ -9,47 +9,47 @@ import java.util.Map;
  * Writes tar bytes by hand (ustar headers, PAX records as raw bytes), so tests can say exactly what a hostile or
  * unusual layer holds: commons-compress' writer normalises names and encodes PAX values as UTF-8.
  */
-final class TarBuilder {
+public final class TarBuilder {
   private final ByteArrayOutputStream out = new ByteArrayOutputStream();
   private long mtime = 1_600_000_000L;
 
-  TarBuilder mtime(long t) {
+  public TarBuilder mtime(long t) {
     mtime = t;
     return this;
   }
 
-  TarBuilder dir(String name, int mode, int uid, int gid) {
+  public TarBuilder dir(String name, int mode, int uid, int gid) {
     return entry(name, '5', mode, uid, gid, "", new byte[0], Map.of(), 0, 0);
   }
 
-  TarBuilder file(String name, String content) {
+  public TarBuilder file(String name, String content) {
     return file(name, 0644, 0, 0, content.getBytes(StandardCharsets.UTF_8), Map.of());
   }
 
-  TarBuilder file(String name, int mode, int uid, int gid, byte[] content, Map<String, byte[]> pax) {
+  public TarBuilder file(String name, int mode, int uid, int gid, byte[] content, Map<String, byte[]> pax) {
     return entry(name, '0', mode, uid, gid, "", content, pax, 0, 0);
   }
 
-  TarBuilder symlink(String name, String target) {
+  public TarBuilder symlink(String name, String target) {
     return entry(name, '2', 0777, 0, 0, target, new byte[0], Map.of(), 0, 0);
   }
 
-  TarBuilder hardlink(String name, String target) {
+  public TarBuilder hardlink(String name, String target) {
     return entry(name, '1', 0644, 0, 0, target, new byte[0], Map.of(), 0, 0);
   }
 
-  TarBuilder device(String name, char type, int major, int minor) {
+  public TarBuilder device(String name, char type, int major, int minor) {
     return entry(name, type, 0660, 0, 6, "", new byte[0], Map.of(), major, minor);
   }
 
   /** A header declaring {@code size} bytes followed by only {@code actual} of them, and no end. */
-  byte[] truncated(String name, long size, int actual) {
+  public byte[] truncated(String name, long size, int actual) {
     header(name, '0', 0644, 0, 0, "", size, 0, 0);
     out.write(new byte[actual], 0, actual);
     return out.toByteArray();
   }
 
-  TarBuilder entry(String name, char type, int mode, int uid, int gid, String link, byte[] data,
+  public TarBuilder entry(String name, char type, int mode, int uid, int gid, String link, byte[] data,
                    Map<String, byte[]> pax, int major, int minor) {
     Map<String, byte[]> records = new LinkedHashMap<>(pax);
     byte[] nameBytes = name.getBytes(StandardCharsets.UTF_8);
@@ -66,7 +66,7 @@ final class TarBuilder {
     return this;
   }
 
-  byte[] bytes() {
+  public byte[] bytes() {
     byte[] end = new byte[1024 + 512 * 6]; // two zero blocks, then padding as GNU tar writes to its record size
     out.write(end, 0, end.length);
     return out.toByteArray();

@@ -139,4 +139,17 @@ public final class ImageJson {
         ImageJsonWriter.descriptor(w, descriptor);
         return w.toByteArray();
     }
+
+    /**
+     * Reads a descriptor at the reader's position, for files that embed descriptors in their own JSON (the image
+     * store's index); null for JSON null.
+     */
+    public static Descriptor readDescriptor(dev.berth.spec.json.JsonReader r) throws SpecException {
+        return ImageJsonReader.descriptor(r);
+    }
+
+    /** Writes a descriptor at the writer's position, as {@link #write(Descriptor)} does. */
+    public static void writeDescriptor(dev.berth.spec.json.JsonWriter w, Descriptor d) {
+        ImageJsonWriter.descriptor(w, d);
+    }
 }
