@@ -8,13 +8,23 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 mvn -B -q install -DskipTests "$@"
 out="$top/build"
-rm -rf "$out.tmp" && mkdir -p "$out.tmp/lib" "$out.tmp/native"
-mvn -B -q -pl berth-cli dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$out.tmp/lib"
-cp berth-cli/target/berth-cli-*.jar "$out.tmp/lib/"
+rm -rf "$out.tmp" && mkdir -p "$out.tmp/lib" "$out.tmp/lib-image" "$out.tmp/all" "$out.tmp/native"
+# berth-runc's classpath (lib) holds only what the runtime needs; berth adds the image stack (lib-image). Every jar
+# and module on a JVM's path costs start time, and berth-runc's verbs run several times per container.
+mvn -B -q -pl berth-runtime dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$out.tmp/lib"
+cp berth-runtime/target/berth-runtime-*.jar berth-cli/target/berth-cli-*.jar "$out.tmp/lib/"
+mvn -B -q -pl berth-cli dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$out.tmp/all"
+for j in "$out.tmp"/all/*.jar; do
+  [ -e "$out.tmp/lib/${j##*/}" ] || mv "$j" "$out.tmp/lib-image/"
+done
+rm -rf "$out.tmp/all"
 cp berth-sys/target/classes/dev/berth/sys/libberthsys.so berth-runtime/target/classes/dev/berth/runtime/berth-init \
   "$out.tmp/native/"
-"$JAVA_HOME/bin/jlink" --add-modules java.base,java.net.http,jdk.unsupported --strip-debug --no-header-files --no-man-pages \
+# Two runtimes for the same reason: java.net.http (registries) is berth's alone.
+"$JAVA_HOME/bin/jlink" --add-modules java.base,jdk.unsupported --strip-debug --no-header-files --no-man-pages \
   --output "$out.tmp/runtime"
+"$JAVA_HOME/bin/jlink" --add-modules java.base,java.net.http,jdk.unsupported --strip-debug --no-header-files \
+  --no-man-pages --output "$out.tmp/runtime-berth"
 rm -rf "$out" && mv "$out.tmp" "$out"
 # Train the AOT cache on real commands; a stale cache is silently ignored by the JVM, so this runs on every build.
 sh "$top/scripts/train-aot.sh"
