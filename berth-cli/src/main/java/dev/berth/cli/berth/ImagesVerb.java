@@ -6,11 +6,11 @@ import dev.berth.image.ImageService;
 import dev.berth.image.store.ImageRecord;
 import dev.berth.spec.image.Reference;
 import dev.berth.spec.json.JsonWriter;
+import dev.berth.spec.json.Rfc3339;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -49,7 +49,7 @@ final class ImagesVerb {
         w.endArray();
         w.field("Digest", same.get(0).target().digest().toString());
         w.field("Created", created(d).getEpochSecond());
-        w.field("CreatedAt", created(d).toString());
+        w.field("CreatedAt", Rfc3339.format(created(d)));
         w.field("Size", d.size());
         w.name("Labels").beginObject();
         for (var l : d.config().config().labels().entrySet()) w.field(l.getKey(), l.getValue());
@@ -107,8 +107,8 @@ final class ImagesVerb {
   static Instant created(ImageService.ImageDetails d) {
     try {
       String c = d.config().created();
-      return c == null || c.isEmpty() ? Instant.EPOCH : Instant.parse(c);
-    } catch (DateTimeParseException e) {
+      return c == null || c.isEmpty() ? Instant.EPOCH : Rfc3339.parse(c);
+    } catch (IllegalArgumentException e) {
       return Instant.EPOCH;
     }
   }

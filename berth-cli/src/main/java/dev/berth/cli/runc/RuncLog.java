@@ -1,6 +1,6 @@
 package dev.berth.cli.runc;
 
-import dev.berth.runtime.Rfc3339;
+import dev.berth.spec.json.Rfc3339;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;

@@ -9,6 +9,7 @@ import dev.berth.spec.image.Manifest;
 import dev.berth.spec.image.MediaTypes;
 import dev.berth.spec.image.Platform;
 import dev.berth.spec.json.JsonWriter;
+import dev.berth.spec.json.Rfc3339;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -60,7 +61,7 @@ public final class RootfsImport {
     try (InputStream in = new BufferedInputStream(Files.newInputStream(tarball), 1 << 16)) {
       OciArchive.ingest(content, layer, in, what);
     }
-    String when = created.toString();
+    String when = Rfc3339.format(created);
     JsonWriter w = new JsonWriter(JsonWriter.COMPACT);
     w.beginObject();
     w.field("created", when);

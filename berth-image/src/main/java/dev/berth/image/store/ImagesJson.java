@@ -6,9 +6,9 @@ import dev.berth.spec.image.ImageJson;
 import dev.berth.spec.image.Platform;
 import dev.berth.spec.json.JsonReader;
 import dev.berth.spec.json.JsonWriter;
+import dev.berth.spec.json.Rfc3339;
 import dev.berth.spec.json.SpecException;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -34,7 +34,7 @@ final class ImagesJson {
       if (r.config() != null) {
         w.field("config", r.config().toString());
       }
-      w.field("created", r.created().toString()).endObject();
+      w.field("created", Rfc3339.format(r.created())).endObject();
     }
     w.endArray().endObject();
     byte[] json = w.toByteArray();
@@ -91,9 +91,9 @@ final class ImagesJson {
         case "created" -> {
           String s = r.string();
           try {
-            created = Instant.parse(s);
-          } catch (DateTimeParseException e) {
-            throw r.error("invalid time \"" + s + "\": want RFC 3339, e.g. 2026-01-02T03:04:05Z");
+            created = Rfc3339.parse(s);
+          } catch (IllegalArgumentException e) {
+            throw r.error(e.getMessage());
           }
         }
         default -> r.skip();

@@ -5,7 +5,7 @@ import dev.berth.runtime.ContainerException.Kind;
 import dev.berth.runtime.ContainerRuntime;
 import dev.berth.runtime.CreateOptions;
 import dev.berth.runtime.PhaseTrace;
-import dev.berth.runtime.Rfc3339;
+import dev.berth.spec.json.Rfc3339;
 import dev.berth.runtime.Rollback;
 import dev.berth.runtime.cgroups.CgroupManager;
 import dev.berth.runtime.cgroups.Cgroups;
