@@ -73,7 +73,7 @@ public final class Execution {
         false, o.preserveFds(), r.cgroupPaths(), PlanCompiler.HostFacts.probe());
     Plan plan;
     try {
-      plan = PlanCompiler.compileExec(spec, ctx, r.pid(), r.namespaces());
+      plan = PlanCompiler.compileExec(spec, ctx, r.pid(), r.namespaces(), status != Status.PAUSED);
     } catch (IllegalArgumentException e) {
       throw ContainerException.invalid(e.getMessage());
     }
@@ -83,7 +83,8 @@ public final class Execution {
          InitProcess init = InitProcess.spawn(plan, o.preserveFds())) {
       pid = init.awaitPid();
       try {
-        Cgroups.load(r.cgroupPaths()).addProcess(pid);
+        // A paused container's process is moved in afterwards (see compileExec); otherwise it was born there.
+        if (status == Status.PAUSED) Cgroups.load(r.cgroupPaths()).addProcess(pid);
         init.go(List.of());
         init.awaitExec(new InitProcess.Listener() {
           @Override

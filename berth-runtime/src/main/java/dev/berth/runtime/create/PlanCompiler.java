@@ -151,7 +151,18 @@ public final class PlanCompiler {
    * @param namespaces the namespace types the container has (runtime-spec names)
    */
   public static Plan compileExec(Spec spec, Context ctx, int initPid, List<String> namespaces) {
+    return compileExec(spec, ctx, initPid, namespaces, true);
+  }
+
+  /**
+   * The plan of an exec'd process. With {@code bornInCgroups}, berth-init joins the container's cgroups before it
+   * clones, as for create (no RCU wait); the caller passes false for a paused container, whose frozen cgroup would
+   * freeze berth-init itself before it could report the pid.
+   */
+  public static Plan compileExec(Spec spec, Context ctx, int initPid, List<String> namespaces,
+      boolean bornInCgroups) {
     PlanCompiler c = new PlanCompiler(spec, ctx);
+    if (bornInCgroups) c.cgroups();
     for (String type : JOIN_ORDER) {
       if (!namespaces.contains(type)) continue;
       c.ops.add(new Op.Setns(CLONE_FLAGS.get(type).intValue(), "/proc/" + initPid + "/ns/" + PROC_NS.get(type)));

@@ -2,6 +2,7 @@ package dev.berth.runtime.create;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.runtime.ContainerException;
@@ -175,11 +176,17 @@ class PlanCompilerTest {
   void execJoinsTheInitsNamespacesUserFirstMountLast() throws Exception {
     Plan plan = PlanCompiler.compileExec(DefaultSpecs.runc(), ctx(Path.of("/b")), 4242,
         List.of("pid", "network", "ipc", "uts", "mount", "user"));
-    List<String> lines = PlanText.render(plan).lines().toList();
+    String text = PlanText.render(plan);
+    assertTrue(text.startsWith(CGROUP_OPS), "born in the container's cgroups, as the init:\n" + text);
+    List<String> lines = text.substring(CGROUP_OPS.length()).lines().toList();
     assertTrue(lines.get(0).contains("/proc/4242/ns/user"), lines.get(0));
     assertTrue(lines.get(5).contains("/proc/4242/ns/mnt"), lines.get(5));
     assertTrue(lines.get(6).contains("clone"), lines.get(6));
     assertTrue(lines.getLast().contains("exec"), lines.getLast());
+    // Into a paused container berth-init would freeze on joining: the runtime moves the process in afterwards.
+    String paused = PlanText.render(PlanCompiler.compileExec(DefaultSpecs.runc(), ctx(Path.of("/b")), 4242,
+        List.of("pid", "mount"), false));
+    assertFalse(paused.contains("cgroup"), paused);
   }
 
   @Test
