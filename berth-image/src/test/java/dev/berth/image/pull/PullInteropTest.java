@@ -140,6 +140,21 @@ class PullInteropTest {
   }
 
   @Test
+  void theCopySnapshotterGivesTheSameTree() throws Exception {
+    // A store whose recorded snapshotter is the copy fallback (what a host without overlayfs gets): layers unpack one
+    // after the other onto a copy of their parent, whiteouts applied instead of kept.
+    Path store = tmp.resolve("copy-store");
+    Files.createDirectories(store.resolve("snapshots"));
+    Files.writeString(store.resolve("snapshots/driver"), "copy\n");
+    service = StoreChecks.service(store);
+    ImageRecord record = pull("gzip", null);
+    assertTrue(service.snapshots() instanceof dev.berth.image.snapshot.CopySnapshotter);
+    TreeSnapshot berth = StoreChecks.unpackedTree(service, record, tmp);
+    berth.excluding(".").assertSameAs(umoci.excluding("."));
+    StoreChecks.assertNoLeftovers(store);
+  }
+
+  @Test
   void dockerSchema2ZstdAndUncompressedLayersGiveTheSameTree() throws Exception {
     Skopeo.copy("oci:" + layout.dir() + ":gzip", "docker://" + registry.address() + "/interop/app:v2s2",
         "--format", "v2s2");
