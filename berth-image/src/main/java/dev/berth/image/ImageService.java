@@ -314,19 +314,29 @@ public final class ImageService implements AutoCloseable {
    */
   public void collectGarbage() throws ImageException {
     try {
-      Set<Digest> roots = new LinkedHashSet<>();
       Set<Digest> chains = new HashSet<>();
-      for (ImageRecord r : images.list()) {
-        roots.add(r.target().digest());
-        roots.add(r.config());
-        if (content.exists(r.config())) {
-          ImageConfig config = ImageJson.readConfig(content.read(r.config(), MAX_METADATA), r.config().toString());
-          chains.addAll(ChainIds.of(config.rootfs().diffIds()));
+      Snapshotter snaps = snapshots();
+      content.collect(() -> {
+        Set<Digest> roots = new LinkedHashSet<>();
+        for (ImageRecord r : images.list()) {
+          roots.add(r.target().digest());
+          roots.add(r.config());
+          if (content.exists(r.config())) {
+            try {
+              ImageConfig config = ImageJson.readConfig(content.read(r.config(), MAX_METADATA), r.config().toString());
+              chains.addAll(ChainIds.of(config.rootfs().diffIds()));
+            } catch (SpecException e) {
+              throw new IOException(e.getMessage(), e);
+            }
+          }
         }
-      }
-      content.collect(roots, this::children);
-      snapshots().retainOnly(chains);
-    } catch (IOException | SpecException e) {
+        return roots;
+      }, this::children, ContentStore.DEFAULT_STALE_INGEST_AGE, () -> {
+        // Under the same lock: no pull is half-way, so a snapshot no chain names is a killed pull's staging.
+        snaps.retainOnly(chains);
+        return snaps.removeUncommitted();
+      });
+    } catch (IOException e) {
       throw new ImageException(ImageException.Kind.INTERNAL, "collect garbage: " + e.getMessage(), e);
     }
   }

@@ -156,6 +156,30 @@ class ImageLifecycleTest {
   }
 
   @Test
+  void garbageCollectionRemovesWhatAKilledPullLeftStagedAndKeepsEveryImage() throws Exception {
+    Path tarball = tmp.resolve("rootfs.tar");
+    try (OutputStream out = Files.newOutputStream(tarball)) {
+      new LayerTar().add(TarEntry.file("kept", "k")).writeTo(out);
+    }
+    ImageService service = StoreChecks.service(tmp.resolve("store"));
+    ImageRecord kept = service.importRootfs(tarball, "localhost/kept:1", null);
+    // What a pull killed between staging and commit leaves: an unnamed snapshot directory, half filled.
+    var staging = service.snapshots().stage(Digest.sha256Of("killed".getBytes()), null);
+    Files.writeString(staging.dir().resolve("half-written"), "x");
+    Path snapshotsDir = tmp.resolve("store/snapshots/snapshots");
+    try (var s = Files.list(snapshotsDir)) {
+      assertEquals(2, s.count());
+    }
+    service.collectGarbage();
+    assertFalse(Files.exists(staging.dir()), "the killed pull's staging is gone");
+    try (var s = Files.list(snapshotsDir)) {
+      assertEquals(1, s.count(), "only the kept image's layer is left");
+    }
+    StoreChecks.unpackedTree(service, kept, tmp); // still mounts and reads
+    assertEquals(List.of(kept), service.list());
+  }
+
+  @Test
   void anImportedTarballIsAOneLayerImageOfExactlyItsContent() throws Exception {
     LayerTar content = new LayerTar().add(TarEntry.dir("bin"), TarEntry.file("bin/tool", "#!/bin/sh\n")
             .withMode(0755), TarEntry.symlink("bin/alias", "tool"), TarEntry.dir("var").withOwner(33, 33),

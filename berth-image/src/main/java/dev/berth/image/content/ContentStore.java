@@ -285,30 +285,53 @@ public final class ContentStore {
    */
   public GcResult collect(Set<Digest> roots, Function<Digest, Collection<Digest>> children, Duration staleIngestAge)
       throws IOException {
+    return collect(() -> roots, children, staleIngestAge, () -> null);
+  }
+
+  /** Work done under the store's exclusive lock. */
+  @FunctionalInterface
+  public interface Locked<T> {
+    T run() throws IOException;
+  }
+
+  /**
+   * As {@link #collect(Set, Function, Duration)}, with the roots read and {@code alsoUnderLock} run while the lock is
+   * held: what the roots are made of (the image names) and what else is swept (snapshots) must not change between
+   * the mark and the sweep, and no pull may be half-way (pulls hold a lease throughout).
+   */
+  public GcResult collect(Locked<Set<Digest>> roots, Function<Digest, Collection<Digest>> children,
+      Duration staleIngestAge, Locked<?> alsoUnderLock) throws IOException {
     try (LockFile exclusive = LockFile.acquire(storeLock, true)) {
-      Set<Digest> reachable = mark(roots, children);
-      List<Digest> removed = new ArrayList<>();
-      long reclaimed = 0;
-      int kept = 0;
-      for (Digest d : list()) {
-        if (reachable.contains(d)) {
-          kept++;
-          continue;
-        }
-        long size = size(d);
-        if (delete(d)) {
-          removed.add(d);
-          reclaimed += Math.max(size, 0);
-        }
-      }
-      if (!removed.isEmpty()) {
-        for (String algorithm : removed.stream().map(Digest::algorithm).distinct().toList()) {
-          fsyncDirectory(blobs.resolve(algorithm));
-        }
-      }
-      List<String> staleIngests = removeStaleIngests(staleIngestAge);
-      return new GcResult(removed, reclaimed, kept, staleIngests);
+      GcResult result = sweep(roots.run(), children, staleIngestAge);
+      alsoUnderLock.run();
+      return result;
     }
+  }
+
+  private GcResult sweep(Set<Digest> roots, Function<Digest, Collection<Digest>> children, Duration staleIngestAge)
+      throws IOException {
+    Set<Digest> reachable = mark(roots, children);
+    List<Digest> removed = new ArrayList<>();
+    long reclaimed = 0;
+    int kept = 0;
+    for (Digest d : list()) {
+      if (reachable.contains(d)) {
+        kept++;
+        continue;
+      }
+      long size = size(d);
+      if (delete(d)) {
+        removed.add(d);
+        reclaimed += Math.max(size, 0);
+      }
+    }
+    if (!removed.isEmpty()) {
+      for (String algorithm : removed.stream().map(Digest::algorithm).distinct().toList()) {
+        fsyncDirectory(blobs.resolve(algorithm));
+      }
+    }
+    List<String> staleIngests = removeStaleIngests(staleIngestAge);
+    return new GcResult(removed, reclaimed, kept, staleIngests);
   }
 
   private Set<Digest> mark(Set<Digest> roots, Function<Digest, Collection<Digest>> children) throws IOException {

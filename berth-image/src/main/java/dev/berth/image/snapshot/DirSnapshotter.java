@@ -140,6 +140,24 @@ abstract class DirSnapshotter implements Snapshotter {
   }
 
   @Override
+  public int removeUncommitted() throws IOException {
+    java.util.Set<String> named = new HashSet<>();
+    try (Stream<Path> s = Files.list(chains)) {
+      for (Path link : (Iterable<Path>) s::iterator) named.add(Files.readSymbolicLink(link).getFileName().toString());
+    }
+    int removed = 0;
+    try (Stream<Path> s = Files.list(snapshots)) {
+      for (Path dir : (Iterable<Path>) s::iterator) {
+        if (!named.contains(dir.getFileName().toString())) {
+          Trees.remove(dir);
+          removed++;
+        }
+      }
+    }
+    return removed;
+  }
+
+  @Override
   public long usage(Digest chainId) throws IOException {
     return Trees.usage(home(chainId).resolve("fs"));
   }

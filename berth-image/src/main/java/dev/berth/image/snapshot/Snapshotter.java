@@ -60,6 +60,13 @@ public interface Snapshotter {
   boolean layersIndependent();
 
   /**
+   * Removes snapshot directories that no chain id names: stagings of a pull, load or import that was killed before
+   * it committed or aborted them. Only safe while nothing stages (callers hold the store's GC lock, which every
+   * pull, load and import holds shared); returns how many it removed.
+   */
+  int removeUncommitted() throws IOException;
+
+  /**
    * Removes every committed snapshot not in {@code keep}, children before parents; a snapshot that an active snapshot
    * (a container's rootfs) or a kept child still depends on stays.
    */
