@@ -430,9 +430,23 @@ static uint64_t locked_flags(unsigned long f, uint64_t want) {
 
 /* ---- ops ---- */
 
-static void op_setns(uint32_t type, const char *path) {
+/* SETNS paths are opened while the plan is checked, before any op runs, with the caller's credentials (as runc's
+ * nsexec opens every namespace first): once a user namespace is joined, opening the /proc/<pid>/ns files of a process that
+ * is not dumpable (a container init before its exec) is refused. The n-th SETNS of the plan uses setns_fds[n]. */
+#define MAX_SETNS 16
+static int setns_fds[MAX_SETNS];
+static uint32_t setns_count; /* SETNS ops seen in the current pass */
+
+static void open_setns(const char *path) {
+  if (setns_count >= MAX_SETNS) malformed("more than 16 SETNS ops");
   int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0 || setns(fd, (int)type) < 0) fail(errno, path, NULL);
+  if (fd < 0) fail(errno, path, NULL);
+  setns_fds[setns_count++] = fd;
+}
+
+static void op_setns(uint32_t type, const char *path) {
+  int fd = setns_fds[setns_count++];
+  if (setns(fd, (int)type) < 0) fail(errno, path, NULL);
   close(fd);
 }
 
@@ -982,6 +996,7 @@ static void run_op(uint32_t code, struct rd *r) {
     uint32_t type = g32(r);
     const char *path = gstr(r);
     if (!done(r)) op_setns(type, path);
+    else open_setns(path);
     return;
   }
   case OP_CLONE: {
@@ -1255,6 +1270,7 @@ int main(int argc, char **argv) {
   /* Check every op before running any, so a malformed plan leaves nothing half-done. */
   for (dry = 1; dry >= 0; dry--) {
     struct rd all = {plan_buf + 8, plan_buf + len};
+    setns_count = 0;
     for (uint32_t i = 0; i < count; i++) {
       cur_op = i;
       cur_code = 0;

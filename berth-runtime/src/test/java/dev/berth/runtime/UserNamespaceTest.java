@@ -122,6 +122,22 @@ class UserNamespaceTest {
   }
 
   @Test
+  void execIntoACreatedContainerJoinsItsNamespacesToo() throws Exception {
+    // Before start the init has not exec'd and is not dumpable: its /proc/<pid>/ns/* cannot be opened from inside
+    // its user namespace, so berth-init opens every namespace before it joins the first (as runc's nsexec).
+    bundle.args("sleep", "60").write();
+    rt.create(id, CreateOptions.of(bundle.dir()));
+    dev.berth.spec.runtime.Process base = rt.configuredProcess(id);
+    var p = new dev.berth.spec.runtime.Process(false, null, new dev.berth.spec.runtime.User(0, 0, null, List.of(), ""),
+        List.of("sh", "-c", "readlink /proc/self/ns/ipc > /out/exec"), "", base.env(), "/", base.capabilities(),
+        base.rlimits(), base.noNewPrivileges(), "", null, "");
+    assertEquals(0, rt.exec(id, new ExecOptions(p, null, null, 0, false, false), null));
+    int pid = rt.state(id).pid();
+    assertEquals(Files.readSymbolicLink(Path.of("/proc/" + pid + "/ns/ipc")) + "\n",
+        Files.readString(out.resolve("exec")));
+  }
+
+  @Test
   void aRootfsTheMappedRootCannotReachFailsNamingIt() throws Exception {
     Path hidden = Files.createDirectories(tmp.resolve("hidden"));
     Bundle b = Bundle.busybox(hidden.resolve("bundle"));
