@@ -150,7 +150,7 @@ public final class ImageService implements AutoCloseable {
   public ImageRecord resolve(String nameOrId) throws ImageException {
     try {
       String hex = nameOrId.startsWith("sha256:") ? nameOrId.substring(7) : nameOrId;
-      if (hex.length() >= 4 && hex.chars().allMatch(c -> (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+      if (hex.length() >= 4 && isHex(hex)) {
         List<ImageRecord> byId = images.byConfigPrefix(hex);
         Set<Digest> ids = new HashSet<>();
         for (ImageRecord r : byId) ids.add(r.config());
@@ -168,6 +168,14 @@ public final class ImageService implements AutoCloseable {
     } catch (IOException e) {
       throw new ImageException(ImageException.Kind.INTERNAL, "find image " + nameOrId + ": " + e.getMessage(), e);
     }
+  }
+
+  private static boolean isHex(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+    }
+    return true;
   }
 
   public ImageDetails inspect(String nameOrId) throws ImageException {

@@ -53,6 +53,18 @@ public record Digest(String algorithm, String encoded) {
         return algorithm.equals("sha256") ? "SHA-256" : "SHA-512";
     }
 
+    // equals and hashCode by hand: a record's generated ones bootstrap through invokedynamic (ObjectMethods), which
+    // costs milliseconds the first time on a CLI's cold start, and digests are compared on every listing.
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Digest d && encoded.equals(d.encoded) && algorithm.equals(d.algorithm);
+    }
+
+    @Override
+    public int hashCode() {
+        return encoded.hashCode();
+    }
+
     @Override
     public String toString() {
         return algorithm + ":" + encoded;
