@@ -1,6 +1,7 @@
 package dev.berth.image;
 
 import dev.berth.image.content.ContentStore;
+import dev.berth.image.content.GcResult;
 import dev.berth.image.pull.Puller;
 import dev.berth.image.push.Pusher;
 import dev.berth.image.registry.AuthStore;
@@ -39,9 +40,11 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -320,11 +323,19 @@ public final class ImageService implements AutoCloseable {
    * Deletes blobs no image reaches and snapshots no image's layer chain uses. Runs under the content store's
    * exclusive lock, so a pull in progress (holding a lease) is never collected from under it.
    */
-  public void collectGarbage() throws ImageException {
+  /**
+   * What a garbage collection removed: blobs and their bytes, snapshots (unused unpacked layers, whose bytes are
+   * counted, and stagings a killed pull left, whose are not).
+   */
+  public record Collected(int blobs, long blobBytes, int snapshots, long snapshotBytes) {}
+
+  public Collected collectGarbage() throws ImageException {
     try {
       Set<Digest> chains = new HashSet<>();
       Snapshotter snaps = snapshots();
-      content.collect(() -> {
+      int[] snapshotsRemoved = new int[1];
+      long[] snapshotBytes = new long[1];
+      GcResult blobs = content.collect(() -> {
         Set<Digest> roots = new LinkedHashSet<>();
         for (ImageRecord r : images.list()) {
           roots.add(r.target().digest());
@@ -341,9 +352,22 @@ public final class ImageService implements AutoCloseable {
         return roots;
       }, this::children, ContentStore.DEFAULT_STALE_INGEST_AGE, () -> {
         // Under the same lock: no pull is half-way, so a snapshot no chain names is a killed pull's staging.
+        Map<Digest, Long> unused = new HashMap<>();
+        for (Digest chain : snaps.committed()) {
+          if (!chains.contains(chain)) unused.put(chain, snaps.usage(chain));
+        }
         snaps.retainOnly(chains);
-        return snaps.removeUncommitted();
+        Set<Digest> left = snaps.committed();
+        for (Map.Entry<Digest, Long> u : unused.entrySet()) {
+          if (!left.contains(u.getKey())) {
+            snapshotsRemoved[0]++;
+            snapshotBytes[0] += u.getValue();
+          }
+        }
+        snapshotsRemoved[0] += snaps.removeUncommitted();
+        return null;
       });
+      return new Collected(blobs.removed().size(), blobs.reclaimedBytes(), snapshotsRemoved[0], snapshotBytes[0]);
     } catch (IOException e) {
       throw new ImageException(ImageException.Kind.INTERNAL, "collect garbage: " + e.getMessage(), e);
     }

@@ -170,7 +170,7 @@ class ImageLifecycleTest {
     try (var s = Files.list(snapshotsDir)) {
       assertEquals(2, s.count());
     }
-    service.collectGarbage();
+    assertEquals(new ImageService.Collected(0, 0, 1, 0), service.collectGarbage());
     assertFalse(Files.exists(staging.dir()), "the killed pull's staging is gone");
     try (var s = Files.list(snapshotsDir)) {
       assertEquals(1, s.count(), "only the kept image's layer is left");

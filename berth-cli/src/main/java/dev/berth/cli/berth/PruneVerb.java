@@ -10,7 +10,9 @@ final class PruneVerb {
   private PruneVerb() {}
 
   static int run(ParsedCommand c, PrintStream out) throws ImageException, IOException {
-    BerthMain.service(c).collectGarbage();
+    var collected = BerthMain.service(c).collectGarbage();
+    out.println("Deleted " + collected.blobs() + " blobs and " + collected.snapshots() + " snapshots");
+    out.println("Total reclaimed space: " + ProgressPrinter.bytes(collected.blobBytes() + collected.snapshotBytes()));
     return 0;
   }
 }

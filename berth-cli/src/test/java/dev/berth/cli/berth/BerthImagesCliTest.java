@@ -93,6 +93,9 @@ class BerthImagesCliTest {
     assertFalse(Files.exists(dir), "unmount removes the mount point");
     assertTrue(berth.run("image", "unmount", "test/app:1").fails().error().contains("not mounted"));
     berth.run("rmi", "test/app:1").ok();
+    // rmi collected already: nothing is left for prune
+    assertEquals(List.of("Deleted 0 blobs and 0 snapshots", "Total reclaimed space: 0B"),
+        berth.run("image", "prune").ok().lines());
   }
 
   @Test
