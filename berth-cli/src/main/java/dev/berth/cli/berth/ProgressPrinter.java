@@ -18,6 +18,7 @@ final class ProgressPrinter implements Progress {
   private final PrintStream out;
   private final boolean terminal;
   private final boolean quiet;
+  private final boolean pushing;
   private final List<Digest> order = new ArrayList<>();
   private final Map<Digest, Row> rows = new HashMap<>();
   private int drawnLines;
@@ -31,6 +32,12 @@ final class ProgressPrinter implements Progress {
   }
 
   ProgressPrinter(PrintStream out, boolean terminal, boolean quiet) {
+    this(out, terminal, quiet, false);
+  }
+
+  /** {@code pushing}: docker's push wording ("Layer already exists") instead of the pull's ("Already exists"). */
+  ProgressPrinter(PrintStream out, boolean terminal, boolean quiet, boolean pushing) {
+    this.pushing = pushing;
     this.out = out;
     this.terminal = terminal;
     this.quiet = quiet;
@@ -97,10 +104,10 @@ final class ProgressPrinter implements Progress {
     out.flush();
   }
 
-  private static String words(Phase p) {
+  private String words(Phase p) {
     return switch (p) {
       case WAITING -> "Waiting";
-      case EXISTS -> "Already exists";
+      case EXISTS -> pushing ? "Layer already exists" : "Already exists";
       case DOWNLOADING -> "Downloading";
       case EXTRACTING -> "Extracting";
       case VERIFYING -> "Verifying Checksum";

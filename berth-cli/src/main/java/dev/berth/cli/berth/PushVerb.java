@@ -15,7 +15,7 @@ final class PushVerb {
     ImageService images = BerthMain.service(c);
     String dest = c.args().size() > 1 ? c.arg(1) : images.resolve(c.arg(0)).name();
     if (!quiet) out.println("The push refers to repository [" + dest.replaceFirst("[:@][^/]*$", "") + "]");
-    ProgressPrinter progress = new ProgressPrinter(out, ProgressPrinter.stdoutIsTerminal(), quiet);
+    ProgressPrinter progress = new ProgressPrinter(out, ProgressPrinter.stdoutIsTerminal(), quiet, true);
     images.push(c.arg(0), c.args().size() > 1 ? c.arg(1) : null, progress);
     progress.finish();
     return 0;

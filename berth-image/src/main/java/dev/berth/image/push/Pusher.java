@@ -88,7 +88,11 @@ public final class Pusher {
       throw new IOException("blob " + blob.digest() + " is not in the local store (pulled only in part?)");
     }
     progress.blob(blob.digest(), Phase.UPLOADING, 0, blob.size());
-    repo.pushBlob(blob, () -> content.open(blob.digest()), mountFrom);
-    progress.blob(blob.digest(), Phase.PUSHED, blob.size(), blob.size());
+    RegistryClient.PushedBlob how = repo.pushBlob(blob, () -> content.open(blob.digest()), mountFrom);
+    progress.blob(blob.digest(), switch (how) {
+      case EXISTED -> Phase.EXISTS;
+      case MOUNTED -> Phase.MOUNTED;
+      case UPLOADED -> Phase.PUSHED;
+    }, blob.size(), blob.size());
   }
 }

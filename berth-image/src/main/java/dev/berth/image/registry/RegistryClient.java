@@ -97,6 +97,9 @@ public final class RegistryClient implements AutoCloseable {
   private final Map<String, Origin> origins = new ConcurrentHashMap<>();
   private final TokenCache tokens;
 
+  /** How a blob reached the registry: it had it, mounted it from another repository, or received it. */
+  public enum PushedBlob { EXISTED, MOUNTED, UPLOADED }
+
   public RegistryClient(RegistriesConfig config, CredentialSource credentials) {
     this(config, credentials, Settings.DEFAULT);
   }
@@ -220,7 +223,7 @@ public final class RegistryClient implements AutoCloseable {
      * {@code mountFromOrNull} (another repository path on the same registry) it first asks the registry to link the
      * blob from there, which costs no transfer when that repository has it and we may read it.
      */
-    public void pushBlob(Descriptor d, BlobSource src, String mountFromOrNull) throws IOException {
+    public PushedBlob pushBlob(Descriptor d, BlobSource src, String mountFromOrNull) throws IOException {
       String action = "push " + name() + " blob " + d.digest() + via(pushEndpoint);
       String from = null;
       if (mountFromOrNull != null && !mountFromOrNull.isEmpty()) {
@@ -231,14 +234,14 @@ public final class RegistryClient implements AutoCloseable {
         }
       }
       Session s = session(pushEndpoint, true, from == null ? null : "repository:" + from + ":pull");
-      if (exists(s, d.digest(), action)) return;
+      if (exists(s, d.digest(), action)) return PushedBlob.EXISTED;
       URI upload;
       if (from != null) {
         URI uri = s.uri("/blobs/uploads/?mount=" + d.digest() + "&from=" + from);
         HttpResponse<InputStream> resp = send(s, "POST", uri, Map.of(), BodyPublishers.noBody(), false, action);
         if (resp.statusCode() == 201) {
           discard(resp);
-          return;
+          return PushedBlob.MOUNTED;
         }
         expect(resp, 202, action); // the registry could not mount: it opened a plain upload instead
         upload = location(resp, uri, action);
@@ -277,6 +280,7 @@ public final class RegistryClient implements AutoCloseable {
       } finally {
         if (!done) cancel(s, upload);
       }
+      return PushedBlob.UPLOADED;
     }
 
     /**
