@@ -120,7 +120,7 @@ public final class ImageService implements AutoCloseable {
     Reference ref = parse(reference);
     try {
       return new Puller(content, images, snapshots(), registry()).pull(ref,
-          platform == null ? options.platform() : platform, progress);
+          platform == null ? options.platform() : platform, platform != null, progress);
     } catch (IOException e) {
       throw new ImageException(ImageException.Kind.INTERNAL, "pull " + reference + ": " + e.getMessage(), e);
     }

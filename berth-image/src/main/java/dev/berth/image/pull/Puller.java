@@ -67,6 +67,15 @@ public final class Puller {
 
   /** Pulls {@code ref} for {@code platform} and records it under its canonical name. */
   public ImageRecord pull(Reference ref, Platform platform, Progress progress) throws ImageException {
+    return pull(ref, platform, false, progress);
+  }
+
+  /**
+   * With {@code platformRequired} (the user named one), a single-platform image of another platform is refused, as
+   * docker does; otherwise only an index is filtered by {@code platform}.
+   */
+  public ImageRecord pull(Reference ref, Platform platform, boolean platformRequired, Progress progress)
+      throws ImageException {
     Reference r = ref.withDefaultTag();
     String what = "pull " + r;
     try (var lease = content.lease()) {
@@ -94,6 +103,11 @@ public final class Puller {
       Manifest manifest = ImageJson.readManifest(manifestBytes, r.toString());
       byte[] configBytes = fetchSmall(repo, manifest.config(), what);
       ImageConfig config = ImageJson.readConfig(configBytes, "config " + manifest.config().digest());
+      if (platformRequired && !MediaTypes.isIndex(top.mediaType()) && !config.os().isEmpty()
+          && !Platforms.matches(platform, config.platform())) {
+        throw ImageException.invalid(what + ": image platform (" + config.platform() + ") does not match the"
+            + " requested platform (" + platform + ")");
+      }
       List<Digest> diffIds = config.rootfs().diffIds();
       if (diffIds.size() != manifest.layers().size()) {
         throw ImageException.invalid(what + ": manifest has " + manifest.layers().size() + " layers, config lists "

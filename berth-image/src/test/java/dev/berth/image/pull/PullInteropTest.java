@@ -203,6 +203,12 @@ class PullInteropTest {
     ImageException e = assertThrows(ImageException.class,
         () -> pull("multi", new Platform("linux", "s390x", "")));
     assertTrue(e.getMessage().contains("s390x"), e.getMessage());
+
+    // A single-platform image: the platform it says it is must be the one asked for, when one is asked for.
+    ImageException single = assertThrows(ImageException.class, () -> pull("gzip", OciLayoutBuilder.ARM64));
+    assertTrue(single.getMessage().contains("image platform (linux/amd64) does not match the requested platform"
+        + " (linux/arm64/v8)"), single.getMessage());
+    assertEquals(gzip.config().digest(), pull("gzip", OciLayoutBuilder.AMD64).config());
   }
 
   @Test
