@@ -29,7 +29,7 @@ import java.util.Locale;
  * registry itself; pushes go to the registry only. {@code docker.io} is served by {@code registry-1.docker.io}.
  *
  * <p>Loopback registries ({@code localhost}, {@code 127.0.0.0/8}, {@code ::1}) are insecure without configuration,
- * as Docker allows. Insecure means: try HTTPS without verifying the certificate, and fall back to plain HTTP when
+ * as Docker allows, and reached over plain HTTP only, unless this file names them (then HTTPS is tried first). Insecure means: try HTTPS without verifying the certificate, and fall back to plain HTTP when
  * the TLS connection fails ({@link RegistryClient} remembers which one worked, per host).
  */
 public final class RegistriesConfig {
@@ -204,6 +204,25 @@ public final class RegistriesConfig {
       throw new RegistryException("registry \"" + reg.prefix() + "\" is blocked by " + source);
     }
     return endpoint(domain, "", reg != null && reg.insecure(), false);
+  }
+
+  /**
+   * Whether the file says anything of {@code host} (an entry's prefix, location or mirror on it, or an insecure
+   * registry): a loopback registry is reached over plain HTTP only unless it is named here, and then HTTPS is tried
+   * first, as Docker does for every insecure registry.
+   */
+  public boolean names(String host) {
+    if (insecureRegistries.contains(host)) return true;
+    for (Registry reg : registries) {
+      if (hostOf(reg.prefix()).equals(host) || hostOf(reg.location()).equals(host)) return true;
+      for (Mirror m : reg.mirrors()) if (hostOf(m.location()).equals(host)) return true;
+    }
+    return false;
+  }
+
+  private static String hostOf(String location) {
+    int slash = location.indexOf('/');
+    return slash < 0 ? location : location.substring(0, slash);
   }
 
   private Registry match(String domain, String ref) {

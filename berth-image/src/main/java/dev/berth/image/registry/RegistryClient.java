@@ -530,7 +530,9 @@ public final class RegistryClient implements AutoCloseable {
 
   /** GET /v2/: which scheme answers, and which authentication the registry wants. */
   private Origin ping(Endpoint ep, String action) throws IOException {
-    List<String> schemes = RegistriesConfig.isLoopback(ep.host()) ? List.of("http")
+    // Loopback: plain HTTP unless the registries config names the host (then HTTPS first, as for any insecure
+    // registry): a TLS handshake sent to some plain-HTTP servers waits for a line that never comes.
+    List<String> schemes = RegistriesConfig.isLoopback(ep.host()) && !config.names(ep.host()) ? List.of("http")
         : ep.plainHttpAllowed() ? List.of("https", "http") : List.of("https");
     IOException failure = null;
     for (String scheme : schemes) {

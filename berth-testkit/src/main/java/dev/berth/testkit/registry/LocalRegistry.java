@@ -28,7 +28,8 @@ import java.util.stream.Stream;
  */
 public final class LocalRegistry implements AutoCloseable {
   /** How clients must authenticate. */
-  public enum Mode { ANONYMOUS, BASIC, TOKEN }
+  /** TLS: anonymous, over HTTPS with a self-signed certificate for 127.0.0.1 ({@link #certificate()}). */
+  public enum Mode { ANONYMOUS, BASIC, TOKEN, TLS }
 
   private static final String USER = "berth";
   private static final String READER = "reader";
@@ -60,6 +61,10 @@ public final class LocalRegistry implements AutoCloseable {
     return start(Mode.TOKEN);
   }
 
+  public static LocalRegistry tls() {
+    return start(Mode.TLS);
+  }
+
   /** Starts a registry in {@code mode} and waits until it answers GET /v2/. */
   public static LocalRegistry start(Mode mode) {
     LocalRegistry r = null;
@@ -78,8 +83,16 @@ public final class LocalRegistry implements AutoCloseable {
 
   private void launch() throws IOException {
     StringBuilder auth = new StringBuilder();
+    String tls = "";
     switch (mode) {
       case ANONYMOUS -> { }
+      case TLS -> {
+        Path key = dir.resolve("tls.key");
+        Path cert = dir.resolve("tls.crt");
+        Exec.run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key.toString(), "-out",
+            cert.toString(), "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1").ok();
+        tls = "  tls:\n    certificate: " + cert + "\n    key: " + key + "\n";
+      }
       case BASIC -> {
         Path htpasswd = dir.resolve("htpasswd");
         String lines = Exec.run("htpasswd", "-Bbn", USER, password).ok().stdout().trim() + "\n"
@@ -106,7 +119,7 @@ public final class LocalRegistry implements AutoCloseable {
           + "log:\n  level: warn\n  accesslog:\n    disabled: true\n"
           + "storage:\n  filesystem:\n    rootdirectory: " + dir.resolve("data") + "\n"
           + "  delete:\n    enabled: true\n"
-          + "http:\n  addr: 127.0.0.1:" + port + "\n  secret: " + random(16) + "\n"
+          + "http:\n  addr: 127.0.0.1:" + port + "\n  secret: " + random(16) + "\n" + tls
           + auth);
       Path log = dir.resolve("registry.log");
       process = new ProcessBuilder("docker-registry", "serve", config.toString())
@@ -132,7 +145,9 @@ public final class LocalRegistry implements AutoCloseable {
         throw new IOException("docker-registry exited with " + process.exitValue() + ": " + Files.readString(log));
       }
       try {
-        HttpURLConnection c = (HttpURLConnection) URI.create("http://" + address() + "/v2/").toURL().openConnection();
+        HttpURLConnection c = (HttpURLConnection) URI.create((mode == Mode.TLS ? "https://" : "http://") + address()
+            + "/v2/").toURL().openConnection();
+        if (c instanceof javax.net.ssl.HttpsURLConnection https) trustAnything(https);
         c.setConnectTimeout(500);
         c.setReadTimeout(2000);
         int status = c.getResponseCode();
@@ -149,6 +164,29 @@ public final class LocalRegistry implements AutoCloseable {
       }
     }
     throw new IOException("docker-registry did not answer on " + address() + " within 20s: " + Files.readString(log));
+  }
+
+  /** The readiness probe of a TLS registry accepts its self-signed certificate. */
+  private static void trustAnything(javax.net.ssl.HttpsURLConnection c) throws IOException {
+    try {
+      javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+      ctx.init(null, new javax.net.ssl.TrustManager[] {new javax.net.ssl.X509TrustManager() {
+        @Override public void checkClientTrusted(java.security.cert.X509Certificate[] chain, String type) {}
+        @Override public void checkServerTrusted(java.security.cert.X509Certificate[] chain, String type) {}
+        @Override public java.security.cert.X509Certificate[] getAcceptedIssuers() {
+          return new java.security.cert.X509Certificate[0];
+        }
+      }}, null);
+      c.setSSLSocketFactory(ctx.getSocketFactory());
+      c.setHostnameVerifier((host, session) -> true);
+    } catch (java.security.GeneralSecurityException e) {
+      throw new IOException(e);
+    }
+  }
+
+  /** The TLS registry's certificate (PEM), for a client that should verify it. */
+  public Path certificate() {
+    return dir.resolve("tls.crt");
   }
 
   /** {@code 127.0.0.1:<port>}: the registry part of a reference. */
