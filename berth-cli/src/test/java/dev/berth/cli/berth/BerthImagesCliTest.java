@@ -15,6 +15,7 @@ import dev.berth.testkit.RequiresRoot;
 import dev.berth.testkit.image.LayerTar;
 import dev.berth.testkit.image.OciLayoutBuilder;
 import dev.berth.testkit.image.TarEntry;
+import dev.berth.testkit.JsonDocument;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
@@ -142,15 +143,15 @@ class BerthImagesCliTest {
   void imagesFormatJsonIsValidJsonWithOneEntryPerImage() {
     String id = imported("test/app:1");
     berth.run("tag", "test/app:1", "test/app:2").ok();
-    List<Object> all = Json.array(Json.parse(berth.run("images", "--format", "json").ok().stdout()));
+    List<Object> all = JsonDocument.array(JsonDocument.parse(berth.run("images", "--format", "json").ok().stdout()));
     assertEquals(1, all.size(), all.toString());
-    Map<String, Object> image = Json.object(all.get(0));
+    Map<String, Object> image = JsonDocument.object(all.get(0));
     assertEquals(id.substring(7), image.get("Id"));
     assertEquals(List.of("docker.io/test/app:1", "docker.io/test/app:2"),
-        Json.array(image.get("Names")).stream().sorted().toList());
+        JsonDocument.array(image.get("Names")).stream().sorted().toList());
     assertTrue(ID.matcher((String) image.get("Digest")).matches(), image.toString());
     assertTrue((Long) image.get("Size") > 0, image.toString());
-    assertEquals(List.of(), Json.array(Json.parse(berth.run("images", "--format", "json", "no/such").ok().stdout())));
+    assertEquals(List.of(), JsonDocument.array(JsonDocument.parse(berth.run("images", "--format", "json", "no/such").ok().stdout())));
     assertTrue(berth.run("images", "--format", "yaml").fails().error().contains("--format"));
   }
 
@@ -159,7 +160,7 @@ class BerthImagesCliTest {
     imported("test/app:1");
     List<String> lines = berth.run("images", "--digests").ok().lines();
     assertTrue(lines.get(0).matches("REPOSITORY +TAG +DIGEST +IMAGE ID +CREATED +SIZE"), lines.get(0));
-    Map<String, Object> inspected = Json.object(Json.array(Json.parse(berth.run("inspect", "test/app:1").ok()
+    Map<String, Object> inspected = JsonDocument.object(JsonDocument.array(JsonDocument.parse(berth.run("inspect", "test/app:1").ok()
         .stdout())).get(0));
     assertTrue(lines.get(1).matches("test/app +1 +" + Pattern.quote((String) inspected.get("Digest")) + " .*"),
         lines.get(1));
@@ -231,22 +232,22 @@ class BerthImagesCliTest {
     assertEquals(List.of("Loaded image: test/bare:1", "Loaded image: test/emptycmd:1"),
         berth.run("load", "-i", archive.toString()).ok().lines());
 
-    List<Object> both = Json.array(Json.parse(berth.run("inspect", "test/bare:1", "test/emptycmd:1").ok().stdout()));
+    List<Object> both = JsonDocument.array(JsonDocument.parse(berth.run("inspect", "test/bare:1", "test/emptycmd:1").ok().stdout()));
     assertEquals(2, both.size());
-    Map<String, Object> first = Json.object(both.get(0));
+    Map<String, Object> first = JsonDocument.object(both.get(0));
     assertTrue(ID.matcher((String) first.get("Id")).matches(), first.toString());
     assertEquals(List.of("test/bare:1"), first.get("RepoTags"));
     assertEquals(List.of("docker.io/test/bare@" + bare.digest()), first.get("RepoDigests"));
     assertEquals("linux", first.get("Os"));
-    Map<String, Object> config = Json.object(first.get("Config"));
+    Map<String, Object> config = JsonDocument.object(first.get("Config"));
     assertTrue(config.containsKey("Cmd") && config.containsKey("Env"), config.toString());
     assertNull(config.get("Cmd"), "no Cmd in the image: null, as docker");
     assertNull(config.get("Env"), "no Env in the image: null, as docker");
-    Map<String, Object> rootfs = Json.object(first.get("RootFS"));
+    Map<String, Object> rootfs = JsonDocument.object(first.get("RootFS"));
     assertEquals("layers", rootfs.get("Type"));
     assertEquals(List.of(layer.diffId().toString()), rootfs.get("Layers"));
 
-    Map<String, Object> second = Json.object(Json.object(both.get(1)).get("Config"));
+    Map<String, Object> second = JsonDocument.object(JsonDocument.object(both.get(1)).get("Config"));
     assertEquals(List.of(), second.get("Cmd"), "\"Cmd\": [] stays []");
     assertEquals(List.of("A=1"), second.get("Env"));
 

@@ -13,6 +13,7 @@ import dev.berth.testkit.image.OciLayoutBuilder;
 import dev.berth.testkit.image.Skopeo;
 import dev.berth.testkit.image.TarEntry;
 import dev.berth.testkit.registry.LocalRegistry;
+import dev.berth.testkit.JsonDocument;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -56,7 +57,7 @@ class BerthRegistryCliTest {
     multi = b.image(OciLayoutBuilder.AMD64, ImageConfig.empty().withCmd("sh"), List.of(base, data));
     b.tag("multi", multi.manifest());
     Skopeo.copy("oci:" + layout + ":multi", "docker://" + registry.address() + "/test/app:multi");
-    manifestDigest = (String) Json.object(Json.parse(Skopeo.inspect("docker://" + registry.address() + "/test/app:1")))
+    manifestDigest = (String) JsonDocument.object(JsonDocument.parse(Skopeo.inspect("docker://" + registry.address() + "/test/app:1")))
         .get("Digest");
   }
 
@@ -106,9 +107,9 @@ class BerthRegistryCliTest {
       assertTrue(lines.contains(id + ": Pull complete"), id + " in\n" + String.join("\n", lines));
     }
     assertEquals(ref, lines.get(lines.size() - 1));
-    Map<String, Object> inspected = Json.object(Json.array(Json.parse(berth.run("inspect", ref).ok().stdout())).get(0));
+    Map<String, Object> inspected = JsonDocument.object(JsonDocument.array(JsonDocument.parse(berth.run("inspect", ref).ok().stdout())).get(0));
     assertEquals(multi.diffIds().stream().map(Object::toString).toList(),
-        Json.object(inspected.get("RootFS")).get("Layers"));
+        JsonDocument.object(inspected.get("RootFS")).get("Layers"));
   }
 
   @Test
@@ -182,7 +183,7 @@ class BerthRegistryCliTest {
           "login", "--authfile", authfile.toString(), "-u", secured.user(), "--password-stdin", host).ok();
       assertEquals("Login Succeeded\n", ok.stdout());
       assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(authfile)));
-      Map<String, Object> auths = Json.object(Json.object(Json.parse(Files.readString(authfile))).get("auths"));
+      Map<String, Object> auths = JsonDocument.object(JsonDocument.object(JsonDocument.parse(Files.readString(authfile))).get("auths"));
       assertTrue(auths.containsKey(host), auths.toString());
 
       berth.run("pull", "-q", "--authfile", authfile.toString(), host + "/test/app:1").ok();

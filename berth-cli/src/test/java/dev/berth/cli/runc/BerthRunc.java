@@ -28,4 +28,14 @@ final class BerthRunc {
     cmd.addAll(List.of(args));
     return Exec.run(cmd, dir, Map.of(), null, 60);
   }
+
+  /** As {@link #run}, with {@code --root root} first: the state directory of one test. */
+  static Exec.Result runWithRoot(String runtime, Path dir, Path root, String... args) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(runtime);
+    cmd.add("--root");
+    cmd.add(root.toString());
+    cmd.addAll(List.of(args));
+    return Exec.run(cmd, dir, Map.of(), null, 60);
+  }
 }

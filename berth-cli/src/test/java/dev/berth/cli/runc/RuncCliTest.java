@@ -39,11 +39,7 @@ class RuncCliTest {
   }
 
   private Exec.Result cmd(String... args) {
-    String[] all = new String[args.length + 2];
-    all[0] = "--root";
-    all[1] = root.toString();
-    System.arraycopy(args, 0, all, 2, args.length);
-    return BerthRunc.run(berth, bundle.dir(), all);
+    return BerthRunc.runWithRoot(berth, bundle.dir(), root, args);
   }
 
   @Test

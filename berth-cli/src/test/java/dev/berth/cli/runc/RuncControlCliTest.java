@@ -3,12 +3,10 @@ package dev.berth.cli.runc;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonToken;
 import dev.berth.testkit.Bundle;
 import dev.berth.testkit.Exec;
 import dev.berth.testkit.RequiresRoot;
+import dev.berth.testkit.JsonDocument;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,11 +42,7 @@ class RuncControlCliTest {
   }
 
   private Exec.Result cmd(String... args) {
-    String[] all = new String[args.length + 2];
-    all[0] = "--root";
-    all[1] = root.toString();
-    System.arraycopy(args, 0, all, 2, args.length);
-    return BerthRunc.run(berth, bundle.dir(), all);
+    return BerthRunc.runWithRoot(berth, bundle.dir(), root, args);
   }
 
   private void runDetached() {
@@ -89,7 +83,7 @@ class RuncControlCliTest {
     Exec.Result r = cmd("events", "--stats", id).ok();
     List<String> lines = r.stdout().lines().toList();
     assertEquals(1, lines.size(), r.stdout());
-    Map<?, ?> event = (Map<?, ?>) parse(lines.get(0));
+    Map<?, ?> event = (Map<?, ?>) JsonDocument.parse(lines.get(0));
     assertEquals("stats", event.get("type"));
     assertEquals(id, event.get("id"));
     Map<?, ?> usage = (Map<?, ?>) ((Map<?, ?>) ((Map<?, ?>) event.get("data")).get("memory")).get("usage");
@@ -115,14 +109,14 @@ class RuncControlCliTest {
   /** The container's memory cgroup directory, from its state file (the layout is the runtime's business). */
   private String memoryDir() throws IOException {
     String state = Files.readString(root.resolve(id).resolve("state.json"));
-    Map<?, ?> paths = (Map<?, ?>) ((Map<?, ?>) parse(state)).get("cgroupPaths");
+    Map<?, ?> paths = (Map<?, ?>) ((Map<?, ?>) JsonDocument.parse(state)).get("cgroupPaths");
     return (String) paths.get("memory");
   }
 
   @Test
   void featuresIsJsonListingOurNamespacesAndNoSystemd() throws IOException {
     Exec.Result r = BerthRunc.run(berth, tmp, "features").ok();
-    Map<?, ?> doc = (Map<?, ?>) parse(r.stdout());
+    Map<?, ?> doc = (Map<?, ?>) JsonDocument.parse(r.stdout());
     Map<?, ?> linux = (Map<?, ?>) doc.get("linux");
     assertEquals(List.of("cgroup", "ipc", "mount", "network", "pid", "user", "uts"), linux.get("namespaces"));
     assertEquals(false, ((Map<?, ?>) linux.get("cgroup")).get("systemd"));
@@ -130,46 +124,4 @@ class RuncControlCliTest {
     assertTrue(((List<?>) linux.get("capabilities")).contains("CAP_SYS_ADMIN"));
   }
 
-  /** Reads a JSON document into maps, lists, strings, numbers and booleans (jackson-core only: no databind here). */
-  static Object parse(String json) throws IOException {
-    try (JsonParser p = new JsonFactory().createParser(json)) {
-      p.nextToken();
-      Object v = value(p);
-      if (p.nextToken() != null) throw new IOException("trailing data after the document");
-      return v;
-    }
-  }
-
-  private static Object value(JsonParser p) throws IOException {
-    JsonToken t = p.currentToken();
-    switch (t) {
-      case START_OBJECT -> {
-        Map<String, Object> m = new LinkedHashMap<>();
-        while (p.nextToken() == JsonToken.FIELD_NAME) {
-          String name = p.currentName();
-          p.nextToken();
-          m.put(name, value(p));
-        }
-        return m;
-      }
-      case START_ARRAY -> {
-        List<Object> l = new ArrayList<>();
-        while (p.nextToken() != JsonToken.END_ARRAY) l.add(value(p));
-        return l;
-      }
-      case VALUE_STRING -> {
-        return p.getText();
-      }
-      case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> {
-        return p.getNumberValue();
-      }
-      case VALUE_TRUE, VALUE_FALSE -> {
-        return p.getBooleanValue();
-      }
-      case VALUE_NULL -> {
-        return null;
-      }
-      default -> throw new IOException("unexpected " + t);
-    }
-  }
 }

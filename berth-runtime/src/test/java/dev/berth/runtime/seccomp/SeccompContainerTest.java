@@ -5,14 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonToken;
 import dev.berth.runtime.ContainerException;
 import dev.berth.runtime.ContainerRuntime;
 import dev.berth.runtime.CreateOptions;
 import dev.berth.testkit.Bundle;
 import dev.berth.testkit.RequiresRoot;
+import dev.berth.testkit.JsonDocument;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -153,50 +151,8 @@ class SeccompContainerTest {
   // ---- the profile resource, as the maps Bundle writes ----
 
   static Map<String, Object> defaultProfile() throws IOException {
-    try (InputStream in = SeccompContainerTest.class.getResourceAsStream("default-profile.json");
-         JsonParser p = new JsonFactory().createParser(in)) {
-      p.nextToken();
-      @SuppressWarnings("unchecked")
-      Map<String, Object> m = (Map<String, Object>) value(p);
-      return m;
-    }
-  }
-
-  /** A JSON document as maps, lists, strings, longs and booleans. */
-  static Object parse(byte[] json) throws IOException {
-    try (JsonParser p = new JsonFactory().createParser(json)) {
-      p.nextToken();
-      return value(p);
-    }
-  }
-
-  private static Object value(JsonParser p) throws IOException {
-    JsonToken t = p.currentToken();
-    switch (t) {
-      case START_OBJECT -> {
-        Map<String, Object> m = new LinkedHashMap<>();
-        while (p.nextToken() == JsonToken.FIELD_NAME) {
-          String name = p.currentName();
-          p.nextToken();
-          m.put(name, value(p));
-        }
-        return m;
-      }
-      case START_ARRAY -> {
-        List<Object> l = new ArrayList<>();
-        while (p.nextToken() != JsonToken.END_ARRAY) l.add(value(p));
-        return l;
-      }
-      case VALUE_STRING -> {
-        return p.getText();
-      }
-      case VALUE_NUMBER_INT -> {
-        return p.getLongValue();
-      }
-      case VALUE_TRUE, VALUE_FALSE -> {
-        return p.getBooleanValue();
-      }
-      default -> throw new IOException("unexpected " + t);
+    try (InputStream in = SeccompContainerTest.class.getResourceAsStream("default-profile.json")) {
+      return JsonDocument.object(JsonDocument.parse(in.readAllBytes()));
     }
   }
 }

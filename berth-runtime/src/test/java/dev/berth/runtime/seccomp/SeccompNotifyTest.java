@@ -20,6 +20,7 @@ import dev.berth.sys.Received;
 import dev.berth.sys.SeccompNotification;
 import dev.berth.testkit.Bundle;
 import dev.berth.testkit.RequiresRoot;
+import dev.berth.testkit.JsonDocument;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -116,7 +117,7 @@ class SeccompNotifyTest {
     assertNotNull(h, "the agent got a connection");
     assertEquals(1, h.fds(), "one fd, the notify fd");
     @SuppressWarnings("unchecked")
-    Map<String, Object> doc = (Map<String, Object>) SeccompContainerTest.parse(h.json());
+    Map<String, Object> doc = (Map<String, Object>) JsonDocument.parse(h.json());
     int pid = rt.state(id).pid();
     assertEquals(ContainerRuntime.OCI_VERSION, doc.get("ociVersion"));
     assertEquals(List.of("seccompFd"), doc.get("fds"));
@@ -154,7 +155,7 @@ class SeccompNotifyTest {
     Agent.Handoff h = agent.handoffs.poll(10, TimeUnit.SECONDS);
     assertNotNull(h, "exec's handoff");
     @SuppressWarnings("unchecked")
-    Map<String, Object> doc = (Map<String, Object>) SeccompContainerTest.parse(h.json());
+    Map<String, Object> doc = (Map<String, Object>) JsonDocument.parse(h.json());
     @SuppressWarnings("unchecked")
     Map<String, Object> state = (Map<String, Object>) doc.get("state");
     assertEquals((long) execPid[0], doc.get("pid"), "the process that loaded the filter");
