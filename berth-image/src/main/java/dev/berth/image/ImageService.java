@@ -182,7 +182,18 @@ public final class ImageService implements AutoCloseable {
   }
 
   public ImageDetails inspect(String nameOrId) throws ImageException {
-    ImageRecord record = resolve(nameOrId);
+    try {
+      return details(resolve(nameOrId), images.list());
+    } catch (IOException e) {
+      throw new ImageException(ImageException.Kind.INTERNAL, "inspect " + nameOrId + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * The details of {@code record}; {@code all} is the list of every image (for the other names of the same image),
+   * read once by a caller that shows many.
+   */
+  public ImageDetails details(ImageRecord record, List<ImageRecord> all) throws ImageException {
     try {
       Descriptor md = manifestOf(record);
       Manifest manifest = ImageJson.readManifest(content.read(md.digest(), MAX_METADATA), md.digest().toString());
@@ -191,10 +202,10 @@ public final class ImageService implements AutoCloseable {
       long size = manifest.config().size();
       for (Descriptor l : manifest.layers()) size += l.size();
       List<String> names = new ArrayList<>();
-      for (ImageRecord r : images.list()) if (r.config().equals(record.config())) names.add(r.name());
+      for (ImageRecord r : all) if (r.config().equals(record.config())) names.add(r.name());
       return new ImageDetails(record, names, md, manifest, config, raw, size);
     } catch (IOException | SpecException e) {
-      throw new ImageException(ImageException.Kind.INTERNAL, "inspect " + nameOrId + ": " + e.getMessage(), e);
+      throw new ImageException(ImageException.Kind.INTERNAL, "inspect " + record.name() + ": " + e.getMessage(), e);
     }
   }
 

@@ -12,7 +12,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;
-import java.util.Arrays;
 
 /**
  * berth: the daemonless CLI. Each verb parses, calls the image library on the store under --root, and prints; an error
@@ -150,9 +149,5 @@ public final class BerthMain {
     java.util.List<ImageService> opened = OPENED.get();
     for (ImageService s : opened) s.close();
     opened.clear();
-  }
-
-  static String[] rest(String[] args, int from) {
-    return Arrays.copyOfRange(args, from, args.length);
   }
 }

@@ -23,8 +23,9 @@ final class ImagesVerb {
   static int run(ParsedCommand c, PrintStream out) throws ImageException, IOException {
     ImageService images = BerthMain.service(c);
     String filter = c.args().isEmpty() ? null : c.arg(0);
+    List<ImageRecord> all = images.list();
     List<ImageRecord> records = new ArrayList<>();
-    for (ImageRecord r : images.list()) {
+    for (ImageRecord r : all) {
       if (filter == null || matches(r, filter)) records.add(r);
     }
     boolean noTrunc = c.flags().getBool("no-trunc");
@@ -41,7 +42,7 @@ final class ImagesVerb {
       JsonWriter w = new JsonWriter(JsonWriter.TWO_SPACES);
       w.beginArray();
       for (List<ImageRecord> same : byId.values()) {
-        ImageService.ImageDetails d = images.inspect(same.get(0).config().toString());
+        ImageService.ImageDetails d = images.details(same.get(0), all);
         w.beginObject();
         w.field("Id", same.get(0).config().encoded());
         w.name("Names").beginArray();
@@ -67,7 +68,7 @@ final class ImagesVerb {
         : new String[] {"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"});
     Instant now = Instant.now();
     for (ImageRecord r : records) {
-      ImageService.ImageDetails d = images.inspect(r.config().toString());
+      ImageService.ImageDetails d = images.details(r, all);
       String repo = "<none>";
       String tag = "<none>";
       if (!ImageService.isUnnamed(r)) {
@@ -76,7 +77,7 @@ final class ImagesVerb {
         int at = familiar.indexOf('@');
         if (at >= 0) familiar = familiar.substring(0, at);
         int colon = familiar.lastIndexOf(':');
-        boolean hasTag = !ref.tag().isEmpty();
+        boolean hasTag = ref.hasTag();
         repo = hasTag ? familiar.substring(0, colon) : familiar;
         tag = hasTag ? ref.tag() : "<none>";
       }

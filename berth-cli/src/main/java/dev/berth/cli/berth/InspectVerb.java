@@ -41,7 +41,7 @@ final class InspectVerb {
     for (String n : d.names()) {
       if (n.startsWith("sha256:")) continue;
       Reference r = Reference.parse(n);
-      if (!r.tag().isEmpty()) w.value(r.familiar());
+      if (r.hasTag()) w.value(r.familiar());
     }
     w.endArray();
     w.name("RepoDigests").beginArray();

@@ -34,7 +34,7 @@ final class PullVerb {
     Reference full = ref.withDefaultTag();
     if (!quiet) {
       if (ref.tag().isEmpty() && ref.digest() == null) out.println("Using default tag: latest");
-      out.println((full.digest() != null ? full.digest().toString() : full.tag()) + ": Pulling from " + repoName(full));
+      out.println((full.digest() != null ? full.digest().toString() : full.tag()) + ": Pulling from " + full.path());
     }
     ImageRecord before = existing(images, full.toString());
     ImageRecord record = images.pull(c.arg(0), platform, progress);
@@ -57,10 +57,5 @@ final class PullVerb {
     } catch (IOException e) {
       return null; // only decides the wording of the status line
     }
-  }
-
-  /** docker's "library/busybox" for Docker Hub, the path elsewhere. */
-  static String repoName(Reference r) {
-    return r.path();
   }
 }

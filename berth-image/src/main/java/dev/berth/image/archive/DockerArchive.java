@@ -17,7 +17,6 @@ import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
@@ -76,7 +75,7 @@ public final class DockerArchive {
         mj.name("RepoTags").beginArray();
         if (image.name() != null) {
           Reference ref = Reference.parse(image.name());
-          if (!ref.tag().isEmpty()) {
+          if (ref.hasTag()) {
             String familiar = ref.familiar();
             mj.value(familiar);
             int colon = familiar.lastIndexOf(':');
@@ -253,9 +252,5 @@ public final class DockerArchive {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
-  }
-
-  static byte[] utf8(String s) {
-    return s.getBytes(StandardCharsets.UTF_8);
   }
 }

@@ -45,8 +45,8 @@ import java.util.concurrent.Future;
  * stays as a partial ingest and the next pull resumes it.
  */
 public final class Puller {
-  /** Manifests and configs are read whole; a larger one is hostile. */
-  static final long MAX_CONFIG = 8 << 20;
+  /** Configs are read whole; a larger one is hostile. */
+  static final long MAX_CONFIG = dev.berth.image.ImageService.MAX_METADATA;
   /**
    * Layers in flight at once, as podman's default: with fewer, the last layers of a typical image waited for a slot
    * while the others finished (a 6-layer pull took 8.8 s with 4 slots, 6 s with 6, on two cores).

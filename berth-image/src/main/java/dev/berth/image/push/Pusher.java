@@ -24,6 +24,9 @@ import java.util.List;
  * registry), then manifests, then the index, then the tag.
  */
 public final class Pusher {
+  /** What a registry accepts as one manifest: larger ones are not pushed. */
+  private static final long MAX = RegistryClient.MAX_MANIFEST_BYTES;
+
   private final ContentStore content;
   private final RegistryClient registry;
 
@@ -49,7 +52,7 @@ public final class Pusher {
       Descriptor top = target;
       List<Descriptor> manifests = new ArrayList<>();
       if (MediaTypes.isIndex(target.mediaType())) {
-        Index index = ImageJson.readIndex(content.read(target.digest(), 4 << 20), target.digest().toString());
+        Index index = ImageJson.readIndex(content.read(target.digest(), MAX), target.digest().toString());
         boolean all = true;
         for (Descriptor m : index.manifests()) all &= content.exists(m.digest());
         if (all) {
@@ -62,13 +65,14 @@ public final class Pusher {
         manifests.add(target);
       }
       for (Descriptor m : manifests) {
-        Manifest manifest = ImageJson.readManifest(content.read(m.digest(), 4 << 20), m.digest().toString());
+        byte[] bytes = content.read(m.digest(), MAX);
+        Manifest manifest = ImageJson.readManifest(bytes, m.digest().toString());
         for (Descriptor layer : manifest.layers()) pushBlob(repo, layer, from, progress);
         pushBlob(repo, manifest.config(), from, progress);
-        if (m != top) repo.putManifest(m.digest().toString(), content.read(m.digest(), 4 << 20), m.mediaType());
+        if (m != top) repo.putManifest(m.digest().toString(), bytes, m.mediaType());
       }
-      String tag = dest.digest() != null ? top.digest().toString() : dest.tag().isEmpty() ? "latest" : dest.tag();
-      Digest pushed = repo.putManifest(tag, content.read(top.digest(), 4 << 20), top.mediaType());
+      String tag = dest.digest() != null ? top.digest().toString() : dest.hasTag() ? dest.tag() : "latest";
+      Digest pushed = repo.putManifest(tag, content.read(top.digest(), MAX), top.mediaType());
       progress.message(tag + ": digest: " + top.digest() + " size: " + top.size());
       return pushed;
     } catch (RegistryException e) {

@@ -95,4 +95,26 @@ class RegistriesConfigTest {
     var io = assertThrows(java.io.IOException.class, () -> RegistriesConfig.load(f));
     assertTrue(io.getMessage().startsWith("read registries config " + f + ": insecureRegistries[0]"), io.getMessage());
   }
+
+  @org.junit.jupiter.params.ParameterizedTest(name = "{0}: {1}")
+  @org.junit.jupiter.params.provider.CsvSource(delimiter = '|', textBlock = """
+      localhost             | true
+      localhost:5000        | true
+      LOCALHOST:5000        | true
+      127.0.0.1             | true
+      127.0.0.1:5000        | true
+      127.1.2.3:80          | true
+      [::1]:5000            | true
+      [::1]                 | true
+      docker.io             | false
+      127.0.0.256:5000      | false
+      127.0.0               | false
+      128.0.0.1             | false
+      localhost.example.com | false
+      [::2]:5000            | false
+      myhost:5000           | false
+      """)
+  void knowsLoopbackRegistries(String host, boolean loopback) {
+    assertEquals(loopback, RegistriesConfig.isLoopback(host));
+  }
 }

@@ -128,32 +128,6 @@ public record Reference(String domain, String path, String tag, Digest digest) {
         return tag.isEmpty() && digest == null ? withTag(DEFAULT_TAG) : this;
     }
 
-    /**
-     * True when the registry is on this machine: {@code localhost}, {@code 127.x.x.x} or {@code [::1]}, with any port.
-     * Docker and podman talk plain HTTP to such registries without being told to.
-     */
-    public boolean isLoopbackOrLocalhost() {
-        String host = domain;
-        if (host.startsWith("[")) {
-            host = host.substring(0, host.indexOf(']') + 1);
-        } else if (host.indexOf(':') >= 0) {
-            host = host.substring(0, host.indexOf(':'));
-        }
-        if (host.equalsIgnoreCase("localhost") || host.equals("[::1]")) {
-            return true;
-        }
-        String[] octets = host.split("\\.", -1);
-        if (octets.length != 4 || !octets[0].equals("127")) {
-            return false;
-        }
-        for (String o : octets) {
-            if (o.isEmpty() || o.length() > 3 || !isDigits(o) || Integer.parseInt(o) > 255) {
-                return false;
-            }
-        }
-        return true;
-    }
-
     // ---- grammar ----
 
     private static void checkTag(String input, String tag) {

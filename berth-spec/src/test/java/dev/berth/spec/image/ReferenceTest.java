@@ -137,26 +137,4 @@ class ReferenceTest {
                 .startsWith("invalid reference \"docker.io/library/busybox:bad tag\": invalid tag"));
         assertThrows(IllegalArgumentException.class, () -> new Reference("docker.io", "Upper", "", null));
     }
-
-    @ParameterizedTest(name = "{0}: {1}")
-    @CsvSource(delimiter = '|', textBlock = """
-            localhost/x              | true
-            localhost:5000/x         | true
-            LOCALHOST:5000/x         | true
-            127.0.0.1/x              | true
-            127.0.0.1:5000/x         | true
-            127.1.2.3:80/x           | true
-            [::1]:5000/x             | true
-            [::1]/x                  | true
-            busybox                  | false
-            127.0.0.256:5000/x       | false
-            127.0.0/x                | false
-            128.0.0.1/x              | false
-            localhost.example.com/x  | false
-            [::2]:5000/x             | false
-            myhost:5000/x            | false
-            """)
-    void knowsLoopbackRegistries(String input, boolean loopback) {
-        assertEquals(loopback, Reference.parse(input).isLoopbackOrLocalhost());
-    }
 }
