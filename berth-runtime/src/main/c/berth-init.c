@@ -366,12 +366,19 @@ static const char *fd_path(char buf[32], int fd) {
 
 /*
  * mkdir -p under ROOT. Each prefix is resolved in-root, so a symlink in it stays inside; only a missing component is
- * created, relative to its resolved parent. Returns an O_PATH fd of the directory.
+ * created, relative to its resolved parent. A component that is a dangling symlink is replaced by its target (an
+ * absolute one from ROOT, a relative one from the symlink's directory) and the walk starts again, so the directories
+ * are made where the link leads inside the root, as runc's in-root MkdirAll does; 40 links at most, as the kernel.
+ * Returns an O_PATH fd of the directory.
  */
+static char link_buf[4096], next_buf[4096];
+
 static int mkdirs_fd(const char *path, mode_t mode) {
   size_t n = strlen(path);
   if (n >= sizeof path_buf) fail(ENAMETOOLONG, path, NULL);
   memcpy(path_buf, path, n + 1);
+  int links = 0;
+restart:;
   int dir = must_in_root("/", O_PATH | O_DIRECTORY, "");
   char *p = path_buf;
   for (;;) {
@@ -383,8 +390,31 @@ static int mkdirs_fd(const char *path, mode_t mode) {
     *e = 0; /* path_buf is now the prefix ending with this component */
     int fd = in_root(path_buf, O_PATH | O_DIRECTORY);
     if (fd < 0 && errno == ENOENT) {
-      if (mkdirat(dir, p, mode) < 0 && errno != EEXIST) fail(errno, "mkdir ", path_buf);
-      fd = in_root(path_buf, O_PATH | O_DIRECTORY);
+      if (mkdirat(dir, p, mode) == 0) {
+        fd = in_root(path_buf, O_PATH | O_DIRECTORY);
+      } else if (errno != EEXIST) {
+        fail(errno, "mkdir ", path_buf);
+      } else {
+        ssize_t ln = readlinkat(dir, p, link_buf, sizeof link_buf - 1);
+        if (ln <= 0) {
+          fail(ENOENT, path_buf, NULL);
+        }
+        if (++links > 40) fail(ELOOP, path, NULL);
+        link_buf[ln] = 0;
+        /* next = (absolute target, or the link's directory + "/" + target) + the rest of the path */
+        size_t at = 0, dl = link_buf[0] == '/' ? 0 : (size_t)(p - path_buf);
+        const char *rest = save ? e + 1 : "";
+        if (dl + (size_t)ln + 1 + strlen(rest) + 1 > sizeof next_buf) fail(ENAMETOOLONG, path, NULL);
+        memcpy(next_buf, path_buf, dl);
+        at = dl;
+        memcpy(next_buf + at, link_buf, (size_t)ln);
+        at += (size_t)ln;
+        next_buf[at++] = '/';
+        memcpy(next_buf + at, rest, strlen(rest) + 1);
+        memcpy(path_buf, next_buf, strlen(next_buf) + 1);
+        close(dir);
+        goto restart;
+      }
     }
     if (fd < 0) fail(errno, path_buf, NULL);
     close(dir);
@@ -502,6 +532,10 @@ static void op_clone(uint64_t flags) {
   if (pid < 0) fail(errno, NULL, NULL);
   if (pid == 0) {
     cloned = 1;
+    /* The host's cgroup directory must never be open in the container process (CVE-2024-21626: a cwd of
+     * /proc/self/fd/N would land on the host). */
+    if (cgroup_fd >= 0) close(cgroup_fd);
+    cgroup_fd = -1;
     return;
   }
   uint32_t p = (uint32_t)pid;
@@ -738,10 +772,29 @@ static void op_pivot_root(uint32_t no_pivot) {
   if (root_fd < 0) fail(errno, "open the new root", NULL);
 }
 
+#ifndef PROC_SUPER_MAGIC
+#define PROC_SUPER_MAGIC 0x9fa0
+#endif
+
+/*
+ * Only files of procfs are written (sysctls, time offsets): the path is resolved beneath a /proc that must be procfs,
+ * without magic links and without crossing into another mount, so a mount or symlink over /proc/sys cannot redirect
+ * the write to another file (the class of CVE-2025-52881).
+ */
 static void op_write_file(const char *path, const char *content) {
   size_t len = strlen(content), off = 0;
-  int fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+  struct statfs sf;
+  if (strncmp(path, "/proc/", 6) != 0) fail(EINVAL, path, ": not under /proc");
+  int proc = open("/proc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (proc < 0 || fstatfs(proc, &sf) < 0) fail(errno, "/proc", NULL);
+  if (sf.f_type != PROC_SUPER_MAGIC) fail(EXDEV, path, ": /proc is not procfs");
+  struct open_how how;
+  memset(&how, 0, sizeof how);
+  how.flags = O_WRONLY | O_NOCTTY | O_CLOEXEC;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS;
+  int fd = (int)syscall(SYS_openat2, proc, path + 6, &how, sizeof how);
   if (fd < 0) fail(errno, path, NULL);
+  close(proc);
   while (off < len) {
     ssize_t n = write(fd, content + off, len - off);
     if (n < 0 && errno == EINTR) continue;
@@ -907,6 +960,66 @@ static void op_resolve_exec(struct strs c) {
     }
   }
   fail(denied ? EACCES : ENOENT, first, NULL);
+}
+
+/*
+ * Closes every fd from `first` on except our own three (the sync socket, the exec fifo, ROOT), which are close-on-exec
+ * and die at execve. Closed, not just marked close-on-exec: CHDIR and startContainer hooks come before execve, and an
+ * inherited directory fd is a way out of the root through /proc/self/fd/N (CVE-2024-21626).
+ */
+static void op_close_fds(uint32_t first) {
+  int keep[3] = {sync_fd, fifo_fd, root_fd};
+  /* Sorted, so the ranges between them can be closed in one pass. */
+  for (int i = 0; i < 3; i++) {
+    for (int j = i + 1; j < 3; j++) {
+      if (keep[j] < keep[i]) {
+        int t = keep[i];
+        keep[i] = keep[j];
+        keep[j] = t;
+      }
+    }
+  }
+  uint32_t from = first;
+  for (int i = 0; i < 3; i++) {
+    if (keep[i] < 0 || (uint32_t)keep[i] < from) continue;
+    if ((uint32_t)keep[i] > from && syscall(SYS_close_range, from, (uint32_t)keep[i] - 1, 0) < 0) {
+      fail(errno, "close_range", NULL);
+    }
+    from = (uint32_t)keep[i] + 1;
+  }
+  if (syscall(SYS_close_range, from, ~0U, 0) < 0) fail(errno, "close_range", NULL);
+}
+
+/*
+ * chdir resolved inside ROOT without magic links, so neither a cwd of /proc/self/fd/N nor an image's symlink to one
+ * can leave the container; then a check that the kernel sees the new cwd under our root (getcwd names a cwd outside
+ * the root "(unreachable)/..."), as runc does since 1.1.12. fchdir on the O_PATH fd checks search permission as
+ * chdir would, as the process's own user.
+ */
+enum { CHDIR_ALWAYS, CHDIR_TRY, CHDIR_RETRY };
+static int chdir_denied; /* a CHDIR_TRY met EACCES or EPERM: the CHDIR_RETRY runs */
+
+static void op_chdir(const char *path, uint32_t attempt) {
+  static char cwd[4096];
+  if (attempt == CHDIR_RETRY && !chdir_denied) return;
+  if (root_fd < 0) fail(EBADF, "no root to resolve ", path);
+  int fd = in_root(path, O_PATH | O_DIRECTORY);
+  if (fd < 0 && errno == ELOOP) fail(ELOOP, path, ": leads through a /proc magic link (or a symlink loop)");
+  if (fd >= 0 && fchdir(fd) < 0) {
+    int e = errno;
+    close(fd);
+    fd = -1;
+    errno = e;
+  }
+  if (fd < 0 && attempt == CHDIR_TRY && (errno == EACCES || errno == EPERM)) {
+    chdir_denied = 1;
+    return;
+  }
+  if (fd < 0) fail(errno, path, NULL);
+  close(fd);
+  long n = syscall(SYS_getcwd, cwd, sizeof cwd);
+  if (n < 0) fail(errno, "getcwd after chdir to ", path);
+  if (cwd[0] != '/') fail(EPERM, path, ": the working directory is outside the container's root");
 }
 
 static void op_caps_bounding(uint64_t keep, uint32_t last) {
@@ -1123,7 +1236,9 @@ static void run_op(uint32_t code, struct rd *r) {
   }
   case OP_CHDIR: {
     const char *path = gstr(r);
-    if (!done(r) && chdir(path) < 0) fail(errno, path, NULL);
+    uint32_t attempt = g32(r);
+    if (attempt > CHDIR_RETRY) malformed("chdir attempt above 2");
+    if (!done(r)) op_chdir(path, attempt);
     return;
   }
   case OP_SETGROUPS: {
@@ -1221,7 +1336,7 @@ static void run_op(uint32_t code, struct rd *r) {
     return;
   case OP_CLOSE_FDS: {
     uint32_t first = g32(r);
-    if (!done(r) && syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0) fail(errno, NULL, NULL);
+    if (!done(r)) op_close_fds(first);
     return;
   }
   case OP_EXEC: {

@@ -169,6 +169,8 @@ public final class PlanCompiler {
     }
     c.ops.add(new Op.Clone(0));
     c.ops.add(new Op.WaitGo());
+    // The container's root, which the joined mount namespace made ours: CHDIR resolves the cwd inside it.
+    c.ops.add(new Op.SetRoot("/"));
     try {
       c.rlimits();
       c.seccomp = seccomp(c.linux);
@@ -219,6 +221,10 @@ public final class PlanCompiler {
       }
       ops.add(new Op.Setns(CLONE_FLAGS.get(type).intValue(), path));
     }
+    if (joinsNs("network") && hasNetSysctl() && isHostNetwork(namespaces.get("network").path())) {
+      throw ContainerException.invalid("linux.sysctl: net.* sysctls are not allowed in the host's network namespace"
+          + " (linux.namespaces names it: " + namespaces.get("network").path() + ")");
+    }
     if (newNs("time")) timeNamespace();
     long flags = 0;
     for (var e : namespaces.entrySet()) {
@@ -231,6 +237,26 @@ public final class PlanCompiler {
     // Without root the runtime can write the clone's maps only while the clone is dumpable (its /proc files are then
     // the caller's); becomeNamespaceRoot turns it back off.
     if (rootlessMaps()) ops.add(new Op.SetDumpable(true));
+  }
+
+  private boolean hasNetSysctl() {
+    if (linux == null) return false;
+    for (String key : linux.sysctl().keySet()) {
+      String path = SpecValidator.sysctlPath(key);
+      if (path != null && path.startsWith("net/")) return true;
+    }
+    return false;
+  }
+
+  /** Whether a network namespace file is the runtime's own (the host's): joining it isolates nothing. */
+  private static boolean isHostNetwork(String path) throws ContainerException {
+    try {
+      var ns = dev.berth.sys.Linux.stat(path);
+      var own = dev.berth.sys.Linux.stat("/proc/self/ns/net");
+      return ns.dev() == own.dev() && ns.ino() == own.ino();
+    } catch (dev.berth.sys.ErrnoException e) {
+      throw ContainerException.invalid("linux.namespaces: network namespace path " + path + ": " + e.getMessage());
+    }
   }
 
   private boolean rootlessMaps() {
@@ -288,9 +314,10 @@ public final class PlanCompiler {
     if (!newNs("user")) ops.add(new Op.OpenFifo(ctx.fifo().toString()));
     ops.add(new Op.PivotRoot(ctx.noPivot()));
     if (linux != null) {
-      // Sysctls first: /proc/sys is one of the read-only paths.
+      // Sysctls first: /proc/sys is one of the read-only paths. SpecValidator allowed only names of the container's
+      // own namespaces.
       for (var e : new TreeMap<>(linux.sysctl()).entrySet()) {
-        ops.add(new Op.WriteFile("/proc/sys/" + e.getKey().replace('.', '/'), e.getValue()));
+        ops.add(new Op.WriteFile("/proc/sys/" + SpecValidator.sysctlPath(e.getKey()), e.getValue()));
       }
       for (String p : linux.readonlyPaths()) ops.add(new Op.Readonly(p));
       for (String p : linux.maskedPaths()) ops.add(new Op.Mask(p));
@@ -492,6 +519,8 @@ public final class PlanCompiler {
 
   private void hooksBeforePivot() {
     if (!spec.hooks().prestart().isEmpty() || !spec.hooks().createRuntime().isEmpty()) ops.add(new Op.SyncHooks());
+    // createContainer hooks start in the container's root, as runc's do: never in a directory of the host's.
+    if (!spec.hooks().createContainer().isEmpty()) ops.add(new Op.Chdir("/"));
     for (Hook h : spec.hooks().createContainer()) ops.add(runHook(0, h));
   }
 
@@ -535,6 +564,9 @@ public final class PlanCompiler {
 
   private void privileges() throws ContainerException {
     ops.add(new Op.CloseFds(3 + ctx.preserveFds()));
+    // The cwd is entered as root first, as runc does (a directory the runtime reaches but the user cannot is fine), and
+    // before a filter that may deny what CHDIR needs; only if root is denied is it retried as the user, below.
+    ops.add(new Op.Chdir(process.cwd(), Op.Chdir.Attempt.TRY));
     // As runc: without no_new_privs loading a filter needs CAP_SYS_ADMIN, so before the capabilities go; with it, as
     // late as create allows (a failure still reaches create), so the fewest of our own syscalls run filtered.
     if (seccomp != null && !process.noNewPrivileges()) ops.add(seccomp);
@@ -564,7 +596,7 @@ public final class PlanCompiler {
     } else {
       ops.add(new Op.Capset(0, 0, 0));
     }
-    ops.add(new Op.Chdir(process.cwd()));
+    ops.add(new Op.Chdir(process.cwd(), Op.Chdir.Attempt.RETRY));
     ops.add(new Op.Umask(user.umask() == null ? 0022 : user.umask()));
     if (process.noNewPrivileges()) ops.add(new Op.NoNewPrivs());
     if (seccomp != null && process.noNewPrivileges()) ops.add(seccomp);

@@ -613,9 +613,21 @@ public sealed interface Op {
     }
   }
 
-  record Chdir(String path) implements Op {
+  /**
+   * chdir to {@code path} resolved inside ROOT without magic links, then a check that the cwd is under the root
+   * (CVE-2024-21626). {@code attempt}: {@link Attempt#ALWAYS} fails on any error; {@link Attempt#TRY} (as root, before the
+   * filter and the user change) leaves EACCES/EPERM to a later {@link Attempt#RETRY}, which runs only then.
+   */
+  record Chdir(String path, Attempt attempt) implements Op {
+    public enum Attempt { ALWAYS, TRY, RETRY }
+
     public Chdir {
       Objects.requireNonNull(path, "path");
+      Objects.requireNonNull(attempt, "attempt");
+    }
+
+    public Chdir(String path) {
+      this(path, Attempt.ALWAYS);
     }
 
     public int opcode() {
@@ -628,6 +640,7 @@ public sealed interface Op {
 
     public void encode(WireWriter out) {
       out.str(path);
+      out.u32(attempt.ordinal());
     }
   }
 
@@ -847,7 +860,7 @@ public sealed interface Op {
     }
 
     public String describe() {
-      return "mark fds from " + firstFd + " close-on-exec";
+      return "close fds from " + firstFd;
     }
 
     public void encode(WireWriter out) {

@@ -54,7 +54,7 @@ public final class PlanText {
       case Op.OpenFifo o -> q(o.path());
       case Op.WaitFifo o -> "";
       case Op.ResolveExec o -> list(o.candidates());
-      case Op.Chdir o -> q(o.path());
+      case Op.Chdir o -> q(o.path()) + (o.attempt() == Op.Chdir.Attempt.ALWAYS ? "" : " " + o.attempt().name().toLowerCase(java.util.Locale.ROOT));
       case Op.Setgroups o -> o.gids().toString();
       case Op.Setresgid o -> u(o.gid());
       case Op.Setresuid o -> u(o.uid());

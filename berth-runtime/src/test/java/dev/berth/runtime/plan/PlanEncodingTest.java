@@ -108,7 +108,7 @@ class PlanEncodingTest {
         Map.entry(Opcode.SETRLIMIT, "u32 u64 u64"), Map.entry(Opcode.SYNC_HOOKS, ""),
         Map.entry(Opcode.RUN_HOOK, "u32 u32 str strs strs"), Map.entry(Opcode.READY, ""),
         Map.entry(Opcode.OPEN_FIFO, "str"), Map.entry(Opcode.WAIT_FIFO, ""), Map.entry(Opcode.RESOLVE_EXEC, "strs"),
-        Map.entry(Opcode.CHDIR, "str"), Map.entry(Opcode.SETGROUPS, "u32s"), Map.entry(Opcode.SETRESGID, "u32"),
+        Map.entry(Opcode.CHDIR, "str u32"), Map.entry(Opcode.SETGROUPS, "u32s"), Map.entry(Opcode.SETRESGID, "u32"),
         Map.entry(Opcode.SETRESUID, "u32"), Map.entry(Opcode.KEEPCAPS, "u32"),
         Map.entry(Opcode.CAPS_BOUNDING, "u64 u32"), Map.entry(Opcode.CAPSET, "u64 u64 u64"),
         Map.entry(Opcode.AMBIENT, "u64"), Map.entry(Opcode.NO_NEW_PRIVS, ""), Map.entry(Opcode.SECCOMP, "filter"),

@@ -294,10 +294,8 @@ public final class SpecValidator {
             resources(l.resources(), "linux.resources", problems);
         }
 
-        for (Map.Entry<String, String> e : l.sysctl().entrySet()) {
-            if (e.getKey().isEmpty()) {
-                problems.add("linux.sysctl: key must not be empty");
-            }
+        for (String key : new java.util.TreeSet<>(l.sysctl().keySet())) {
+            sysctl(key, l.namespaces(), problems);
         }
 
         if (!l.rootfsPropagation().isEmpty() && !ROOTFS_PROPAGATIONS.contains(l.rootfsPropagation())) {
@@ -317,6 +315,53 @@ public final class SpecValidator {
             if (!domain.equals("LINUX") && !domain.equals("LINUX32")) {
                 problems.add("linux.personality.domain: unknown domain " + quote(domain) + ", want LINUX or LINUX32");
             }
+        }
+    }
+
+    /** The sysctls of the ipc namespace that are not under fs.mqueue (ipc_namespaces(7)), as runc lists them. */
+    private static final Set<String> IPC_SYSCTLS = Set.of("kernel/msgmax", "kernel/msgmnb", "kernel/msgmni",
+            "kernel/sem", "kernel/shmall", "kernel/shmmax", "kernel/shmmni", "kernel/shm_rmid_forced");
+
+    /**
+     * The file of a sysctl under /proc/sys: {@code net.ipv4.ip_forward} is {@code net/ipv4/ip_forward}; a key written
+     * with slashes is taken as it is, so its dots are literal ({@code net/ipv4/conf/eth0.100/forwarding}), as
+     * sysctl(8) reads it. Null when a component is empty, "." or "..": such a key names no sysctl.
+     */
+    public static String sysctlPath(String key) {
+        String path = key.indexOf('/') >= 0 ? key : key.replace('.', '/');
+        for (String part : path.split("/", -1)) {
+            if (part.isEmpty() || part.equals(".") || part.equals("..")) {
+                return null;
+            }
+        }
+        return path;
+    }
+
+    /**
+     * A sysctl is written inside the container, so it must belong to a namespace the container has: otherwise the
+     * write changes the host (kernel.core_pattern runs a program as host root). ipc sysctls need an ipc namespace,
+     * uts ones a uts namespace, net.* a network namespace (the runtime also refuses a network namespace path that is the
+     * host's own); everything else is refused, as runc does.
+     */
+    private static void sysctl(String key, List<Namespace> namespaces, List<String> problems) {
+        String at = "linux.sysctl[" + quote(key) + "]";
+        String path = sysctlPath(key);
+        if (path == null) {
+            problems.add(at + ": not a sysctl name");
+        } else if (IPC_SYSCTLS.contains(path) || path.startsWith("fs/mqueue/")) {
+            if (!hasNamespace(namespaces, "ipc")) {
+                problems.add(at + ": not allowed in the host's ipc namespace: needs an ipc namespace in"
+                        + " linux.namespaces");
+            }
+        } else if (path.startsWith("net/")) {
+            if (!hasNamespace(namespaces, "network")) {
+                problems.add(at + ": not allowed in the host's network namespace: needs a network namespace in"
+                        + " linux.namespaces");
+            }
+        } else if (path.equals("kernel/hostname") && hasNamespace(namespaces, "uts")) {
+            problems.add(at + ": not allowed: set the hostname field instead");
+        } else if (!(path.equals("kernel/domainname") && hasNamespace(namespaces, "uts"))) {
+            problems.add(at + ": not in a separate kernel namespace: it would change the host");
         }
     }
 

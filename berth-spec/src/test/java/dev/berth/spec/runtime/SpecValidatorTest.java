@@ -180,12 +180,52 @@ class SpecValidatorTest {
                 "linux.resources.devices[0].type: unknown device type \"x\", want a, b or c",
                 "linux.resources.devices[0].access: must not be empty",
                 "linux.resources.devices[1].access: must be made of r, w and m, got \"rwx\"",
-                "linux.sysctl: key must not be empty",
+                "linux.sysctl[\"\"]: not a sysctl name",
+                "linux.sysctl[\"net.core.somaxconn\"]: not allowed in the host's network namespace: needs a network"
+                        + " namespace in linux.namespaces",
                 "linux.rootfsPropagation: unknown propagation \"sideways\", want one of shared slave private rshared "
                         + "rslave rprivate unbindable runbindable",
                 "linux.maskedPaths[1]: must be an absolute path, got \"proc/keys\"",
                 "linux.readonlyPaths[0]: must be an absolute path, got \"sys\"",
                 "linux.personality.domain: unknown domain \"BSD\", want LINUX or LINUX32"), problems);
+    }
+
+    @Test
+    void sysctlsMustBelongToANamespaceOfTheContainer() throws SpecException {
+        String all = "\"sysctl\": {\"kernel.msgmax\": \"1\", \"fs.mqueue.msg_max\": \"1\", \"net.ipv4.ip_forward\": \"1\","
+                + " \"net/ipv4/conf/eth0.100/forwarding\": \"1\", \"kernel.domainname\": \"d\"}";
+        assertEquals(List.of(), problems(withNamespaces("[{\"type\": \"ipc\"}, {\"type\": \"network\"},"
+                + " {\"type\": \"uts\"}]", all)));
+        // The same keys without those namespaces would change the host.
+        assertEquals(List.of(
+                "linux.sysctl[\"fs.mqueue.msg_max\"]: not allowed in the host's ipc namespace: needs an ipc namespace in"
+                        + " linux.namespaces",
+                "linux.sysctl[\"kernel.domainname\"]: not in a separate kernel namespace: it would change the host",
+                "linux.sysctl[\"kernel.msgmax\"]: not allowed in the host's ipc namespace: needs an ipc namespace in"
+                        + " linux.namespaces",
+                "linux.sysctl[\"net.ipv4.ip_forward\"]: not allowed in the host's network namespace: needs a network"
+                        + " namespace in linux.namespaces",
+                "linux.sysctl[\"net/ipv4/conf/eth0.100/forwarding\"]: not allowed in the host's network namespace:"
+                        + " needs a network namespace in linux.namespaces"),
+                problems(withNamespaces("[{\"type\": \"mount\"}]", all)));
+        // Sysctls no namespace isolates are refused whatever the namespaces; so are names that are not sysctls.
+        assertEquals(List.of(
+                "linux.sysctl[\"kernel.core_pattern\"]: not in a separate kernel namespace: it would change the host",
+                "linux.sysctl[\"kernel.hostname\"]: not allowed: set the hostname field instead",
+                "linux.sysctl[\"kernel.printk_ratelimit_burst\"]: not in a separate kernel namespace: it would change"
+                        + " the host",
+                "linux.sysctl[\"net..x\"]: not a sysctl name",
+                "linux.sysctl[\"net/../../kernel/core_pattern\"]: not a sysctl name",
+                "linux.sysctl[\"vm.overcommit_memory\"]: not in a separate kernel namespace: it would change the host"),
+                problems(withNamespaces("[{\"type\": \"ipc\"}, {\"type\": \"network\"}, {\"type\": \"uts\"}]",
+                        "\"sysctl\": {\"kernel.core_pattern\": \"|/x\", \"kernel.printk_ratelimit_burst\": \"11\","
+                        + " \"vm.overcommit_memory\": \"1\", \"kernel.hostname\": \"h\", \"net..x\": \"1\","
+                        + " \"net/../../kernel/core_pattern\": \"1\"}")));
+    }
+
+    private static String withNamespaces(String namespaces, String more) {
+        return "{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"rootfs\"}, \"process\": {\"args\": [\"sh\"],"
+                + " \"cwd\": \"/\"}, \"linux\": {\"namespaces\": " + namespaces + ", " + more + "}}";
     }
 
     @Test
