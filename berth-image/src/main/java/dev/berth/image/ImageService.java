@@ -2,6 +2,7 @@ package dev.berth.image;
 
 import dev.berth.image.content.ContentStore;
 import dev.berth.image.content.GcResult;
+import dev.berth.image.dirs.PrivateDirs;
 import dev.berth.image.pull.Puller;
 import dev.berth.image.push.Pusher;
 import dev.berth.image.registry.AuthStore;
@@ -9,6 +10,8 @@ import dev.berth.image.registry.Credentials;
 import dev.berth.image.registry.RegistriesConfig;
 import dev.berth.image.registry.RegistryClient;
 import dev.berth.image.snapshot.ChainIds;
+import dev.berth.image.snapshot.Mount;
+import dev.berth.image.snapshot.Mounts;
 import dev.berth.image.snapshot.Snapshotter;
 import dev.berth.image.snapshot.Snapshotters;
 import dev.berth.image.store.ImageRecord;
@@ -53,7 +56,8 @@ import java.util.Set;
  * this; nothing here prints.
  *
  * <p>Store layout under the root: {@code content/} (blobs by digest, partial ingests), {@code snapshots/} (unpacked
- * layers by chain id), {@code images/} (names to manifests).
+ * layers by chain id), {@code images/} (names to manifests), {@code mounts/} (image mounts). The root and every
+ * directory of the store's own are private to its user ({@link PrivateDirs}).
  */
 public final class ImageService implements AutoCloseable {
   /** Manifests, indexes and configs are read whole; anything larger is refused as hostile. */
@@ -87,6 +91,8 @@ public final class ImageService implements AutoCloseable {
 
   public ImageService(Options options) throws IOException {
     this.options = options;
+    PrivateDirs.ensure(options.root());
+    PrivateDirs.ensure(options.root().resolve("mounts"));
     this.content = ContentStore.open(options.root().resolve("content"));
     this.images = ImageStore.open(options.root().resolve("images"));
     this.auth = AuthStore.forCurrentUser(options.authFile());
@@ -229,7 +235,8 @@ public final class ImageService implements AutoCloseable {
 
   /**
    * Mounts the image's root filesystem read-only (podman image mount) under {@code root/mounts/<id>} and returns the
-   * directory; an image already mounted there is returned as it is.
+   * directory; an image already mounted there is returned as it is. The view is to look at, not to run: nosuid and
+   * nodev, so a layer's setuid binary or device node gives nothing to whoever reaches it.
    */
   public Path mount(String nameOrId) throws ImageException {
     ImageRecord record = resolve(nameOrId);
@@ -239,8 +246,15 @@ public final class ImageService implements AutoCloseable {
       ImageConfig config = ImageJson.readConfig(content.read(record.config(), MAX_METADATA), record.config().toString());
       List<Digest> chain = ChainIds.of(config.rootfs().diffIds());
       if (chain.isEmpty()) throw ImageException.invalid("mount " + nameOrId + ": the image has no layers");
-      Files.createDirectories(target);
-      dev.berth.image.snapshot.Mounts.mount(snapshots().view(chain.getLast()), target);
+      List<Mount> view = new ArrayList<>();
+      for (Mount m : snapshots().view(chain.getLast())) view.add(m.withOptions("nosuid", "nodev"));
+      boolean made = PrivateDirs.create(target);
+      try {
+        Mounts.mount(view, target);
+      } catch (IOException | RuntimeException e) {
+        if (made) Files.deleteIfExists(target);
+        throw e;
+      }
       return target;
     } catch (IOException | SpecException e) {
       throw new ImageException(ImageException.Kind.INTERNAL, "mount " + nameOrId + ": " + e.getMessage(), e);
@@ -253,7 +267,7 @@ public final class ImageService implements AutoCloseable {
     Path target = options.root().resolve("mounts").resolve(record.config().encoded());
     try {
       if (!isMountPoint(target)) return false;
-      dev.berth.image.snapshot.Mounts.unmount(target);
+      Mounts.unmount(target);
       Files.deleteIfExists(target);
       return true;
     } catch (IOException e) {

@@ -1,5 +1,6 @@
 package dev.berth.image.content;
 
+import dev.berth.image.dirs.PrivateDirs;
 import dev.berth.spec.image.Descriptor;
 import dev.berth.spec.image.Digest;
 import java.io.IOException;
@@ -61,10 +62,9 @@ public final class ContentStore {
     this.digestLocks = DigestLocks.forRoot(root);
   }
 
-  /** Opens the store at {@code root}, creating its directories when missing. */
+  /** Opens the store at {@code root}, creating its directories (private: {@link PrivateDirs}) when missing. */
   public static ContentStore open(Path root) throws IOException {
-    Files.createDirectories(root.resolve("blobs").resolve("sha256"));
-    Files.createDirectories(root.resolve("ingest"));
+    for (String dir : new String[] {"", "blobs", "blobs/sha256", "ingest"}) PrivateDirs.ensure(root.resolve(dir));
     return new ContentStore(root.toRealPath());
   }
 
@@ -191,14 +191,14 @@ public final class ContentStore {
     DigestLocks.Permit permit = digestLocks.acquire(digest);
     boolean handedOver = false;
     try {
-      Files.createDirectories(path(digest).getParent()); // blobs/sha512 is made on its first use
+      PrivateDirs.ensure(path(digest).getParent()); // blobs/sha512 is made on its first use
       Path dir = ingests.resolve(digest.algorithm() + "-" + digest.encoded());
       while (true) {
         done = committedIngest(digest, expectedSize, type);
         if (done != null) {
           return done;
         }
-        Files.createDirectories(dir);
+        PrivateDirs.create(dir);
         LockFile lock;
         try {
           lock = LockFile.acquire(dir.resolve(INGEST_LOCK), true);

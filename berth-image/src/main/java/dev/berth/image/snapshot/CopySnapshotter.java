@@ -2,6 +2,7 @@ package dev.berth.image.snapshot;
 
 import dev.berth.image.unpack.Mode;
 import dev.berth.spec.image.Digest;
+import dev.berth.sys.Linux;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -42,6 +43,7 @@ public final class CopySnapshotter extends DirSnapshotter {
     Path fs = dir.resolve("fs");
     try {
       java.nio.file.Files.createDirectory(fs);
+      Linux.chmod(fs.toString(), 0755); // an empty tree's "/"; a parent's tree brings its own
       if (parent != null) Trees.copy(home(parent).resolve("fs"), fs);
     } catch (IOException | RuntimeException e) {
       Trees.remove(dir);

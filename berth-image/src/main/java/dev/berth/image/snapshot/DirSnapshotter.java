@@ -2,6 +2,7 @@ package dev.berth.image.snapshot;
 
 import static dev.berth.sys.LinuxConstants.EEXIST;
 
+import dev.berth.image.dirs.PrivateDirs;
 import dev.berth.image.unpack.Mode;
 import dev.berth.spec.image.Digest;
 import dev.berth.sys.ErrnoException;
@@ -30,6 +31,10 @@ import java.util.stream.Stream;
  * with symlink(2), which is atomic and fails when the name exists: another process committed first, ours is removed.
  * Numbers rather than chain ids in paths: a 30-layer image's lowerdir is then about 30 * 30 bytes, far under the page
  * (4096 bytes) the kernel accepts for mount data, where 30 sha256 paths would not fit.
+ *
+ * <p>Every directory here but the trees is private ({@link PrivateDirs}): a tree's root (fs/) takes the owner and mode
+ * of its layer's "/" entry, and what it holds may be setuid or world-writable, so the snapshot directory around it
+ * keeps host users out.
  */
 abstract class DirSnapshotter implements Snapshotter {
   private static final Pattern KEY = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
@@ -44,9 +49,16 @@ abstract class DirSnapshotter implements Snapshotter {
     this.snapshots = root.resolve("snapshots");
     this.chains = root.resolve("chains");
     this.active = root.resolve("active");
-    Files.createDirectories(snapshots);
-    Files.createDirectories(chains);
-    Files.createDirectories(active);
+    boolean loose = PrivateDirs.ensure(snapshots) | PrivateDirs.ensure(chains) | PrivateDirs.ensure(active);
+    // A store whose snapshots/ was private was made so by this code, which makes every snapshot directory private:
+    // only an older one (or one opened up by hand) needs each of them checked.
+    if (loose) {
+      for (Path dir : List.of(snapshots, active)) {
+        try (Stream<Path> s = Files.list(dir)) {
+          for (Path home : (Iterable<Path>) s::iterator) PrivateDirs.ensure(home);
+        }
+      }
+    }
   }
 
   abstract Mode mode();
@@ -194,11 +206,7 @@ abstract class DirSnapshotter implements Snapshotter {
   Path newActive(String key, Digest parent) throws IOException {
     if (parent != null) home(parent);
     Path dir = active.resolve(checkKey(key));
-    try {
-      Files.createDirectory(dir);
-    } catch (java.nio.file.FileAlreadyExistsException e) {
-      throw new IOException("prepare snapshot \"" + key + "\": it already exists", e);
-    }
+    if (!PrivateDirs.create(dir)) throw new IOException("prepare snapshot \"" + key + "\": it already exists");
     if (parent != null) Files.writeString(dir.resolve("parent"), parent.toString());
     return dir;
   }
@@ -210,12 +218,7 @@ abstract class DirSnapshotter implements Snapshotter {
     }
     for (; ; n++) {
       Path p = snapshots.resolve(Integer.toString(n));
-      try {
-        Files.createDirectory(p); // atomic: two processes never get the same number
-        return p;
-      } catch (java.nio.file.FileAlreadyExistsException e) {
-        // taken: try the next
-      }
+      if (PrivateDirs.create(p)) return p; // atomic: two processes never get the same number; else try the next
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.berth.image.snapshot;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -11,5 +12,12 @@ import java.util.List;
 public record Mount(String type, String source, List<String> options) {
   public Mount {
     options = List.copyOf(options);
+  }
+
+  /** This mount with {@code more} options after its own. */
+  public Mount withOptions(String... more) {
+    List<String> all = new ArrayList<>(options);
+    all.addAll(List.of(more));
+    return new Mount(type, source, all);
   }
 }

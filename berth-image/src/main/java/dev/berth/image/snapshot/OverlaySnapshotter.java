@@ -1,7 +1,9 @@
 package dev.berth.image.snapshot;
 
+import dev.berth.image.dirs.PrivateDirs;
 import dev.berth.image.unpack.Mode;
 import dev.berth.spec.image.Digest;
+import dev.berth.sys.Linux;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,7 +44,9 @@ public final class OverlaySnapshotter extends DirSnapshotter {
   public List<Mount> prepare(String key, Digest parent) throws IOException {
     Path dir = newActive(key, parent);
     Path upper = Files.createDirectory(dir.resolve("fs"));
-    Path work = Files.createDirectory(dir.resolve("work"));
+    Linux.chmod(upper.toString(), 0755); // the container's "/", not a store directory: as a tree's root, not the umask
+    Path work = dir.resolve("work");
+    PrivateDirs.create(work);
     if (parent == null) return List.of(new Mount("bind", upper.toString(), List.of("rbind", "rw")));
     return List.of(new Mount("overlay", "overlay", List.of("lowerdir=" + join(chain(parent)),
         "upperdir=" + upper, "workdir=" + work)));

@@ -1,5 +1,6 @@
 package dev.berth.image.snapshot;
 
+import dev.berth.image.dirs.PrivateDirs;
 import dev.berth.sys.Linux;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -26,7 +27,7 @@ public final class Snapshotters {
    * useless to the other, and probing mounts an overlay, which is too slow for every CLI start.
    */
   public static Snapshotter open(Path root, boolean forceCopy) throws IOException {
-    Files.createDirectories(root);
+    PrivateDirs.ensure(root);
     Path driver = root.resolve("driver");
     String kind;
     if (Files.isRegularFile(driver)) {

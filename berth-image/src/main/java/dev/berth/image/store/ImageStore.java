@@ -5,6 +5,7 @@ import static dev.berth.sys.LinuxConstants.LOCK_SH;
 import static dev.berth.sys.LinuxConstants.O_CREAT;
 import static dev.berth.sys.LinuxConstants.O_RDWR;
 
+import dev.berth.image.dirs.PrivateDirs;
 import dev.berth.spec.json.SpecException;
 import dev.berth.sys.Fd;
 import dev.berth.sys.Linux;
@@ -49,9 +50,12 @@ public final class ImageStore {
     this.lock = root.resolve(LOCK);
   }
 
-  /** Opens the store in {@code root}, creating the directory when missing; the file appears on the first change. */
+  /**
+   * Opens the store in {@code root}, creating the directory (private: {@link PrivateDirs}) when missing; the file
+   * appears on the first change.
+   */
   public static ImageStore open(Path root) throws IOException {
-    Files.createDirectories(root);
+    PrivateDirs.ensure(root);
     return new ImageStore(root.toRealPath());
   }
 
