@@ -941,24 +941,47 @@ static void op_wait_fifo(void) {
   fifo_fd = -1;
 }
 
+#ifndef SYS_faccessat2
+#define SYS_faccessat2 439
+#endif
+
+/*
+ * access(X_OK) as the effective ids. glibc's faccessat(AT_EACCESS) falls back only when faccessat2 is missing (ENOSYS),
+ * but a seccomp profile written before it existed denies it (EPERM, or its own errno): then plain faccessat, which
+ * checks the real ids, is the same check, because SETRESUID/SETRESGID made real and effective ids equal.
+ */
+static int exec_access(const char *p) {
+  long r = syscall(SYS_faccessat2, AT_FDCWD, p, X_OK, AT_EACCESS);
+  if (r == 0 || errno == EACCES || errno == ENOENT || errno == ENOTDIR || errno == ELOOP || errno == ENAMETOOLONG ||
+      errno == EROFS || errno == ETXTBSY) {
+    return (int)r;
+  }
+  return (int)syscall(SYS_faccessat, AT_FDCWD, p, X_OK);
+}
+
 static void op_resolve_exec(struct strs c) {
   struct rd r = {c.at, c.end};
   const char *first = NULL;
-  int denied = 0;
+  int denied = 0, other = 0;
   for (uint32_t i = 0; i < c.n; i++) {
     const char *p = gstr(&r);
     struct stat st;
     if (!first) first = p;
     if (stat(p, &st) == 0) {
-      if (S_ISREG(st.st_mode) && faccessat(AT_FDCWD, p, X_OK, AT_EACCESS) == 0) {
+      if (S_ISREG(st.st_mode) && exec_access(p) == 0) {
         exec_path = p;
         return;
       }
+      if (S_ISREG(st.st_mode) && errno != EACCES && !other) other = errno;
       denied = 1;
     } else if (errno == EACCES) {
       denied = 1;
+    } else if (errno != ENOENT && errno != ENOTDIR && !other) {
+      other = errno; /* not an answer about the file: a filter's errno, say */
     }
   }
+  /* An errno no lookup gives on its own is a filter's (or the kernel's) refusal, not a missing file: say so. */
+  if (other) fail(other, first, ": the lookup itself was refused (a seccomp profile may deny stat or faccessat)");
   fail(denied ? EACCES : ENOENT, first, NULL);
 }
 

@@ -179,9 +179,7 @@ public final class PlanCompiler {
     } catch (ContainerException e) {
       throw new IllegalArgumentException(e.getMessage(), e);
     }
-    List<String> env = c.environment();
-    c.ops.add(new Op.ResolveExec(candidates(c.process.args().get(0), env)));
-    c.ops.add(new Op.Exec(c.process.args(), env));
+    c.ops.add(new Op.Exec(c.process.args(), c.environment()));
     return new Plan(c.ops);
   }
 
@@ -599,6 +597,9 @@ public final class PlanCompiler {
     ops.add(new Op.Chdir(process.cwd(), Op.Chdir.Attempt.RETRY));
     ops.add(new Op.Umask(user.umask() == null ? 0022 : user.umask()));
     if (process.noNewPrivileges()) ops.add(new Op.NoNewPrivs());
+    // The executable is looked up as the user (its access check is the user's) and, with no_new_privs, before the
+    // filter: a profile may deny what the lookup needs (faccessat2, missing from profiles older than glibc 2.33).
+    ops.add(new Op.ResolveExec(candidates(process.args().get(0), environment())));
     if (seccomp != null && process.noNewPrivileges()) ops.add(seccomp);
   }
 
@@ -609,12 +610,10 @@ public final class PlanCompiler {
   }
 
   private void exec() {
-    List<String> env = environment();
-    ops.add(new Op.ResolveExec(candidates(process.args().get(0), env)));
     ops.add(new Op.Ready());
     ops.add(new Op.WaitFifo());
     for (Hook h : spec.hooks().startContainer()) ops.add(runHook(1, h));
-    ops.add(new Op.Exec(process.args(), env));
+    ops.add(new Op.Exec(process.args(), environment()));
   }
 
   /** The process env, with HOME from the container's passwd when the spec leaves it out (as runc does). */

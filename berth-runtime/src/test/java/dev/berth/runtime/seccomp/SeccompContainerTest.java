@@ -103,6 +103,46 @@ class SeccompContainerTest {
 
   @ParameterizedTest(name = "noNewPrivileges={0}")
   @ValueSource(booleans = {true, false})
+  @SuppressWarnings("unchecked")
+  void aProfileWithoutFaccessat2StillStartsTheContainer(boolean nnp) throws Exception {
+    // Profiles written before glibc 2.33 do not list faccessat2, and their default errno refuses it: the runtime's own
+    // lookup of the executable must not depend on it (runc falls back to faccessat).
+    Map<String, Object> profile = defaultProfile();
+    for (Object rule : (List<Object>) profile.get("syscalls")) {
+      ((List<Object>) ((Map<String, Object>) rule).get("names")).remove("faccessat2");
+    }
+    bundle.linux().put("seccomp", profile);
+    // As a user, so the access check is a real one; the output directory must be theirs to write.
+    Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+    Files.setPosixFilePermissions(out, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+    bundle.process().put("user", Bundle.map("uid", 1000, "gid", 1000));
+    int code = run(nnp, "echo started; grep -E '^Seccomp:' /proc/self/status");
+    assertEquals(0, code, probe());
+    assertEquals("started\nSeccomp:\t2\n", probe());
+  }
+
+  @ParameterizedTest(name = "noNewPrivileges={0}")
+  @ValueSource(booleans = {true, false})
+  void aLookupTheFilterRefusesIsNamedAsSuch(boolean nnp) throws Exception {
+    // Without no_new_privs the filter is in force while the executable is looked up (as with runc): a profile that
+    // denies stat makes the lookup fail, and the error must say the lookup was refused, not that sh is missing.
+    Map<String, Object> profile = Bundle.map("defaultAction", "SCMP_ACT_ALLOW", "syscalls", Bundle.list(
+        Bundle.map("names", Bundle.list("stat", "newfstatat", "statx", "fstatat64"), "action", "SCMP_ACT_ERRNO",
+            "errnoRet", 1)));
+    bundle.linux().put("seccomp", profile);
+    if (nnp) {
+      // With no_new_privs the lookup comes before the filter: the process starts.
+      assertEquals(0, run(true, "echo started"), probe());
+      assertEquals("started\n", probe());
+      return;
+    }
+    ContainerException e = assertThrows(ContainerException.class, () -> run(false, "true"));
+    assertTrue(e.getMessage().contains("the lookup itself was refused"), e.getMessage());
+    assertTrue(e.getMessage().contains("EPERM"), e.getMessage());
+  }
+
+  @ParameterizedTest(name = "noNewPrivileges={0}")
+  @ValueSource(booleans = {true, false})
   void anArgumentRuleAllowsOnlyTheValuesItNames(boolean nnp) throws Exception {
     // personality(PER_LINUX) is allowed, personality(PER_LINUX32) is not.
     bundle.linux().put("seccomp", Bundle.map("defaultAction", "SCMP_ACT_ALLOW", "syscalls", Bundle.list(

@@ -44,7 +44,9 @@ class SeccompPlacementTest {
   void withNoNewPrivsTheFilterIsLoadedAfterItAndBeforeReady() throws Exception {
     List<Class<?>> ops = ops(true, true);
     int filter = ops.indexOf(Op.Seccomp.class);
-    assertEquals(ops.indexOf(Op.NoNewPrivs.class) + 1, filter, ops.toString());
+    // After no_new_privs and the executable's lookup (which a profile may deny), right before READY.
+    assertEquals(ops.indexOf(Op.NoNewPrivs.class) + 2, filter, ops.toString());
+    assertEquals(ops.indexOf(Op.ResolveExec.class) + 1, filter, ops.toString());
     assertTrue(filter < ops.indexOf(Op.Ready.class), ops.toString());
     assertTrue(filter > ops.indexOf(Op.Capset.class), ops.toString());
   }
