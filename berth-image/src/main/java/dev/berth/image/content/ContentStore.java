@@ -226,6 +226,7 @@ public final class ContentStore {
               out.truncate(0); // longer than the blob can be: not a prefix of it
             }
             Ingest ingest = new Ingest(digest, expectedSize, type, path(digest), dir, lock, permit, out);
+            ingest.verifyIfComplete();
             ok = true;
             handedOver = true;
             return ingest;
