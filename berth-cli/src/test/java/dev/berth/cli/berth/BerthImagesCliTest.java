@@ -95,7 +95,7 @@ class BerthImagesCliTest {
     assertTrue(berth.run("image", "unmount", "test/app:1").fails().error().contains("not mounted"));
     berth.run("rmi", "test/app:1").ok();
     // rmi collected already: nothing is left for prune
-    assertEquals(List.of("Deleted 0 blobs and 0 snapshots", "Total reclaimed space: 0B"),
+    assertEquals(List.of("Deleted 0 blobs, 0 snapshots and 0 partial downloads", "Total reclaimed space: 0B"),
         berth.run("image", "prune").ok().lines());
   }
 
