@@ -118,6 +118,7 @@ public final class ImageService implements AutoCloseable {
   /** Pulls an image by reference ("busybox", "127.0.0.1:5000/app:1", "x@sha256:.."). */
   public ImageRecord pull(String reference, Platform platform, Progress progress) throws ImageException {
     Reference ref = parse(reference);
+    requireAuthFile("pull " + reference);
     try {
       // A pull killed before it committed its layers left stagings that no GC may have run to remove since: take
       // them now when no other pull, load or import is running (none holds a lease), without waiting for that.
@@ -135,6 +136,7 @@ public final class ImageService implements AutoCloseable {
     ImageRecord record = resolve(source);
     Reference dest = destination == null || destination.isEmpty() ? parse(record.name()) : parse(destination);
     Reference from = parse(record.name());
+    requireAuthFile("push " + dest);
     try {
       return new Pusher(content, registry()).push(record.target(), manifestOf(record), dest, from, progress);
     } catch (IOException e) {
@@ -559,10 +561,20 @@ public final class ImageService implements AutoCloseable {
 
   /** Forgets stored credentials; false when there were none. */
   public boolean logout(String registryHost) throws ImageException {
+    requireAuthFile("logout " + registryHost);
     try {
       return auth.logout(registryHost);
     } catch (IOException e) {
       throw new ImageException(ImageException.Kind.INTERNAL, "logout " + registryHost + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Refuses an --authfile that is not there before anything is fetched (podman does too). */
+  private void requireAuthFile(String what) throws ImageException {
+    try {
+      auth.requireExplicitFile();
+    } catch (IOException e) {
+      throw ImageException.invalid(what + ": " + e.getMessage());
     }
   }
 

@@ -299,6 +299,25 @@ class BerthImagesCliTest {
     } catch (IOException e) {
       throw new AssertionError(e);
     }
+    // A directory that is not there: the error names the file asked for, and nothing is left anywhere.
+    Path nowhere = tmp.resolve("missing/x.tar");
+    BerthCli.Result noDir = berth.run("save", "-o", nowhere.toString(), "test/app:1").fails();
+    assertEquals("save to " + nowhere + ": directory " + nowhere.getParent() + " does not exist", noDir.error());
+    assertFalse(Files.exists(nowhere.getParent()));
+    Path dirTarget = tmp.resolve("a-dir");
+    try {
+      Files.createDirectories(dirTarget);
+    } catch (IOException e) {
+      throw new AssertionError(e);
+    }
+    BerthCli.Result isDir = berth.run("save", "-o", dirTarget.toString(), "test/app:1").fails();
+    assertEquals("save to " + dirTarget + ": is a directory", isDir.error());
+    try (var files = Files.list(tmp)) {
+      assertEquals(List.of(), files.filter(p -> p.getFileName().toString().endsWith(".tmp")).toList(),
+          "no temp file left beside the target");
+    } catch (IOException e) {
+      throw new AssertionError(e);
+    }
     BerthCli.Result notArchive = berth.run("load", "-i", rootfs.toString()).fails();
     assertTrue(notArchive.error().contains("rootfs.tar") && notArchive.error().contains("archive"),
         notArchive.toString());
