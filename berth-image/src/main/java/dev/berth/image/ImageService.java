@@ -124,8 +124,13 @@ public final class ImageService implements AutoCloseable {
   /** Pulls an image by reference ("busybox", "127.0.0.1:5000/app:1", "x@sha256:.."). */
   public ImageRecord pull(String reference, Platform platform, Progress progress) throws ImageException {
     Reference ref = parse(reference);
+    requireAuthFile("pull " + reference);
     try {
-      return new Puller(content, images, snapshots(), registry()).pull(ref,
+      // A pull killed before it committed its layers left stagings that no GC may have run to remove since: take
+      // them now when no other pull, load or import is running (none holds a lease), without waiting for that.
+      Snapshotter snaps = snapshots();
+      content.ifUnused(snaps::removeUncommitted);
+      return new Puller(content, images, snaps, registry()).pull(ref,
           platform == null ? options.platform() : platform, platform != null, progress);
     } catch (IOException e) {
       throw new ImageException(ImageException.Kind.INTERNAL, "pull " + reference + ": " + e.getMessage(), e);
@@ -137,6 +142,7 @@ public final class ImageService implements AutoCloseable {
     ImageRecord record = resolve(source);
     Reference dest = destination == null || destination.isEmpty() ? parse(record.name()) : parse(destination);
     Reference from = parse(record.name());
+    requireAuthFile("push " + dest);
     try {
       return new Pusher(content, registry()).push(record.target(), manifestOf(record), dest, from, progress);
     } catch (IOException e) {
@@ -345,16 +351,31 @@ public final class ImageService implements AutoCloseable {
   }
 
   /**
-   * Deletes blobs no image reaches and snapshots no image's layer chain uses. Runs under the content store's
-   * exclusive lock, so a pull in progress (holding a lease) is never collected from under it.
-   */
-  /**
    * What a garbage collection removed: blobs and their bytes, snapshots (unused unpacked layers, whose bytes are
-   * counted, and stagings a killed pull left, whose are not).
+   * counted, and stagings a killed pull left, whose are not), partial downloads and their bytes.
    */
-  public record Collected(int blobs, long blobBytes, int snapshots, long snapshotBytes) {}
+  public record Collected(int blobs, long blobBytes, int snapshots, long snapshotBytes, int ingests,
+      long ingestBytes) {
+    public long bytes() {
+      return blobBytes + snapshotBytes + ingestBytes;
+    }
+  }
 
+  /**
+   * Deletes blobs no image reaches, snapshots no image's layer chain uses, stagings a killed pull left and partial
+   * downloads nobody wrote for a day (younger ones are kept for the next pull to resume). Runs under the content
+   * store's exclusive lock, so a pull in progress (holding a lease) is never collected from under it.
+   */
   public Collected collectGarbage() throws ImageException {
+    return collect(ContentStore.DEFAULT_STALE_INGEST_AGE);
+  }
+
+  /** As {@link #collectGarbage()}, and deletes every partial download no pull is writing: {@code image prune}. */
+  public Collected prune() throws ImageException {
+    return collect(java.time.Duration.ZERO);
+  }
+
+  private Collected collect(java.time.Duration staleIngestAge) throws ImageException {
     try {
       Set<Digest> chains = new HashSet<>();
       Snapshotter snaps = snapshots();
@@ -375,8 +396,10 @@ public final class ImageService implements AutoCloseable {
           }
         }
         return roots;
-      }, this::children, ContentStore.DEFAULT_STALE_INGEST_AGE, () -> {
-        // Under the same lock: no pull is half-way, so a snapshot no chain names is a killed pull's staging.
+      }, this::children, staleIngestAge, () -> {
+        // Under the same lock: no pull is half-way, so a snapshot no chain names is a killed pull's staging. Those
+        // go first: a staging names its parent, which would otherwise be kept for it.
+        snapshotsRemoved[0] += snaps.removeUncommitted();
         Map<Digest, Long> unused = new HashMap<>();
         for (Digest chain : snaps.committed()) {
           if (!chains.contains(chain)) unused.put(chain, snaps.usage(chain));
@@ -389,10 +412,10 @@ public final class ImageService implements AutoCloseable {
             snapshotBytes[0] += u.getValue();
           }
         }
-        snapshotsRemoved[0] += snaps.removeUncommitted();
         return null;
       });
-      return new Collected(blobs.removed().size(), blobs.reclaimedBytes(), snapshotsRemoved[0], snapshotBytes[0]);
+      return new Collected(blobs.removed().size(), blobs.reclaimedBytes(), snapshotsRemoved[0], snapshotBytes[0],
+          blobs.removedIngests().size(), blobs.removedIngestBytes());
     } catch (IOException e) {
       throw new ImageException(ImageException.Kind.INTERNAL, "collect garbage: " + e.getMessage(), e);
     }
@@ -552,10 +575,20 @@ public final class ImageService implements AutoCloseable {
 
   /** Forgets stored credentials; false when there were none. */
   public boolean logout(String registryHost) throws ImageException {
+    requireAuthFile("logout " + registryHost);
     try {
       return auth.logout(registryHost);
     } catch (IOException e) {
       throw new ImageException(ImageException.Kind.INTERNAL, "logout " + registryHost + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Refuses an --authfile that is not there before anything is fetched (podman does too). */
+  private void requireAuthFile(String what) throws ImageException {
+    try {
+      auth.requireExplicitFile();
+    } catch (IOException e) {
+      throw ImageException.invalid(what + ": " + e.getMessage());
     }
   }
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.berth.image.content.StoreChild;
 import dev.berth.image.snapshot.ChainIds;
 import dev.berth.image.store.ImageRecord;
 import dev.berth.spec.image.Digest;
@@ -170,13 +171,97 @@ class ImageLifecycleTest {
     try (var s = Files.list(snapshotsDir)) {
       assertEquals(2, s.count());
     }
-    assertEquals(new ImageService.Collected(0, 0, 1, 0), service.collectGarbage());
+    assertEquals(new ImageService.Collected(0, 0, 1, 0, 0, 0), service.collectGarbage());
     assertFalse(Files.exists(staging.dir()), "the killed pull's staging is gone");
     try (var s = Files.list(snapshotsDir)) {
       assertEquals(1, s.count(), "only the kept image's layer is left");
     }
     StoreChecks.unpackedTree(service, kept, tmp); // still mounts and reads
     assertEquals(List.of(kept), service.list());
+  }
+
+  /** Snapshot directories no chain id names: the stagings of pulls running or killed. */
+  static long stagings(Path store) throws Exception {
+    Set<String> named = new java.util.HashSet<>();
+    try (var links = Files.list(store.resolve("snapshots/chains"))) {
+      for (Path l : (Iterable<Path>) links::iterator) named.add(Files.readSymbolicLink(l).getFileName().toString());
+    }
+    try (var dirs = Files.list(store.resolve("snapshots/snapshots"))) {
+      return dirs.filter(d -> !named.contains(d.getFileName().toString())).count();
+    }
+  }
+
+  static List<Path> list(Path dir) throws Exception {
+    try (var s = Files.list(dir)) {
+      return s.toList();
+    }
+  }
+
+  /**
+   * Pulls {@code tag} in a second JVM, waits until it has {@code staged} layers staged and {@code stalled} bytes of
+   * the blob {@code stalledAt} written, and kills it (SIGKILL).
+   */
+  void killedPull(Path store, String tag, int staged, Digest stalledAt, long stalled) throws Exception {
+    Path partial = store.resolve("content/ingest/sha256-" + stalledAt.encoded() + "/data");
+    try (StoreChild child = StoreChild.start(PullChild.class, store.toString(), ref(tag))) {
+      long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+      while (!Files.isDirectory(store.resolve("snapshots/chains")) || stagings(store) < staged
+          || !Files.exists(partial) || Files.size(partial) < stalled) {
+        assertTrue(System.nanoTime() < deadline, "the child pull did not stage " + staged + " layers");
+        Thread.sleep(50);
+      }
+      child.kill();
+    }
+    assertEquals(staged, stagings(store), "what the killed pull left staged");
+  }
+
+  @Test
+  void stagingsOfAKilledPullAreCollectedByTheNextPullAndDoNotKeepRmiFromFreeingTheirParents() throws Exception {
+    Path store = tmp.resolve("store");
+    ImageService service = StoreChecks.service(store);
+    service.pull(ref("one"), null, Progress.NONE);
+    Digest twoTop = two.layerDigests().get(1);
+    registry.stallAfter(twoTop, 10_000);
+
+    // "two" shares the base layer with "one": its top layer's staging names the base snapshot as its parent.
+    killedPull(store, "two", 1, twoTop, 10_000);
+    service.remove(List.of(ref("one")), false);
+    assertEquals(Set.of(), service.snapshots().committed(), "rmi freed every snapshot");
+    assertEquals(List.of(), list(store.resolve("snapshots/snapshots")));
+
+    // Killed again, on an empty store: both layers staged (the base one verified, waiting for the top one).
+    killedPull(store, "two", 2, twoTop, 10_000);
+    registry.clearFaults();
+    ImageRecord r = service.pull(ref("one"), null, Progress.NONE);
+    assertEquals(0, stagings(store), "the next pull collected the killed pull's stagings");
+    StoreChecks.unpackedTree(service, r, tmp);
+
+    service.remove(List.of(ref("one")), false);
+    assertEquals(Set.of(), service.snapshots().committed());
+    assertEquals(List.of(), list(store.resolve("snapshots/snapshots")));
+    assertEquals(List.of(), list(store.resolve("content/blobs/sha256")));
+    // What the killed pull downloaded of the top layer of "two" stays for a resume, until a prune.
+    assertEquals(List.of(store.resolve("content/ingest/sha256-" + twoTop.encoded())),
+        list(store.resolve("content/ingest")));
+    ImageService.Collected pruned = service.prune();
+    assertEquals(1, pruned.ingests(), pruned.toString());
+    assertEquals(10_000, pruned.ingestBytes(), pruned.toString());
+    assertEquals(List.of(), list(store.resolve("content/ingest")));
+  }
+
+  @Test
+  void rmiKeepsAFreshPartialDownloadForResumeAndPruneRemovesIt() throws Exception {
+    Path store = tmp.resolve("store");
+    ImageService service = StoreChecks.service(store);
+    byte[] blob = "a blob downloaded in part".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    var d = new dev.berth.spec.image.Descriptor("application/octet-stream", Digest.sha256Of(blob), blob.length);
+    try (var ingest = service.content().ingest(d)) {
+      ingest.write(blob, 0, 7);
+    }
+    assertEquals(new ImageService.Collected(0, 0, 0, 0, 0, 0), service.collectGarbage());
+    assertEquals(1, list(store.resolve("content/ingest")).size());
+    assertEquals(new ImageService.Collected(0, 0, 0, 0, 1, 7), service.prune());
+    assertEquals(List.of(), list(store.resolve("content/ingest")));
   }
 
   @Test

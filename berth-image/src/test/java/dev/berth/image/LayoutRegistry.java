@@ -22,7 +22,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A registry that serves an OCI image layout read-only, for pull tests that need replies docker-registry would not
  * give: every repository name serves the same layout, tags are the layout's ref names, manifests and blobs come
  * from blobs/sha256. Faults are set per blob: other bytes than the digest names ({@link #serveInstead}), or a body
- * cut after some bytes ({@link #cutAfter}). Range requests are honoured (206), and recorded with every blob GET.
+ * cut after some bytes ({@link #cutAfter}) or stalled ({@link #stallAfter}). Range requests are honoured (206), and
+ * recorded with every blob GET.
  */
 public final class LayoutRegistry implements AutoCloseable {
   /** A blob GET as the server saw it: the digest and the Range header (null when absent). */
@@ -36,6 +37,8 @@ public final class LayoutRegistry implements AutoCloseable {
   private final Map<Digest, Cut> cuts = new ConcurrentHashMap<>();
   private final Map<String, String> manifestTypes = new ConcurrentHashMap<>();
   private final List<BlobRequest> blobRequests = new CopyOnWriteArrayList<>();
+  private final Map<Digest, Long> stalls = new ConcurrentHashMap<>();
+  private volatile java.util.concurrent.CountDownLatch unstall = new java.util.concurrent.CountDownLatch(1);
 
   public LayoutRegistry(Path layout) throws IOException {
     this.layout = layout;
@@ -63,6 +66,14 @@ public final class LayoutRegistry implements AutoCloseable {
     cuts.put(digest, new Cut(afterBytes, new AtomicInteger(times)));
   }
 
+  /**
+   * GETs of blob {@code digest} send the right headers and {@code afterBytes} bytes of the body, then hang until
+   * {@link #clearFaults} or {@link #close}, and drop the connection: a pull stays in the middle of the blob.
+   */
+  public void stallAfter(Digest digest, long afterBytes) {
+    stalls.put(digest, afterBytes);
+  }
+
   /** Sends manifest {@code digest} with this Content-Type rather than the media type in its JSON. */
   public void manifestType(Digest digest, String contentType) {
     manifestTypes.put(digest.toString(), contentType);
@@ -71,6 +82,9 @@ public final class LayoutRegistry implements AutoCloseable {
   public void clearFaults() {
     instead.clear();
     cuts.clear();
+    stalls.clear();
+    unstall.countDown();
+    unstall = new java.util.concurrent.CountDownLatch(1);
   }
 
   public List<BlobRequest> blobRequests() {
@@ -84,6 +98,7 @@ public final class LayoutRegistry implements AutoCloseable {
 
   @Override
   public void close() {
+    unstall.countDown();
     server.stop(0);
     ((java.util.concurrent.ExecutorService) server.getExecutor()).shutdownNow();
   }
@@ -204,6 +219,18 @@ public final class LayoutRegistry implements AutoCloseable {
     }
     ex.sendResponseHeaders(status, length);
     OutputStream out = ex.getResponseBody();
+    Long stall = stalls.get(digest);
+    if (stall != null) {
+      var released = unstall;
+      out.write(body, (int) from, (int) Math.max(0, Math.min(length, stall - from)));
+      out.flush();
+      try {
+        released.await(120, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      throw new IOException("test registry: stalled blob " + digest + " released");
+    }
     Cut cut = cuts.get(digest);
     if (cut != null && cut.timesLeft().getAndUpdate(n -> n == 0 ? 0 : n - 1) != 0) {
       int n = (int) Math.max(0, Math.min(length, cut.afterBytes() - from));

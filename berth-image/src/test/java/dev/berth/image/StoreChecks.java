@@ -19,10 +19,19 @@ import java.util.stream.Stream;
 public final class StoreChecks {
   private StoreChecks() {}
 
-  /** The service of a fresh store at {@code root}, with no registries config and no auth file. */
+  /** The service of a fresh store at {@code root}, with no registries config and no credentials. */
   public static ImageService service(Path root) throws IOException {
-    return new ImageService(new ImageService.Options(root, null, root.resolveSibling(root.getFileName() + "-auth.json"),
-        null));
+    return new ImageService(new ImageService.Options(root, null,
+        emptyAuthFile(root.resolveSibling(root.getFileName() + "-auth.json")), null));
+  }
+
+  /**
+   * An auth file without credentials at {@code file} (made if missing): as the explicit auth file, it keeps the
+   * user's own files (root's ~/.docker/config.json) out of a test. It must exist: a missing one is an error.
+   */
+  public static Path emptyAuthFile(Path file) throws IOException {
+    if (!Files.exists(file)) Files.writeString(file, "{}\n");
+    return file;
   }
 
   /** The chain id of the image's top layer: what its rootfs view is keyed by. */

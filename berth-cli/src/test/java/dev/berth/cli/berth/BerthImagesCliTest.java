@@ -95,7 +95,7 @@ class BerthImagesCliTest {
     assertTrue(berth.run("image", "unmount", "test/app:1").fails().error().contains("not mounted"));
     berth.run("rmi", "test/app:1").ok();
     // rmi collected already: nothing is left for prune
-    assertEquals(List.of("Deleted 0 blobs and 0 snapshots", "Total reclaimed space: 0B"),
+    assertEquals(List.of("Deleted 0 blobs, 0 snapshots and 0 partial downloads", "Total reclaimed space: 0B"),
         berth.run("image", "prune").ok().lines());
   }
 
@@ -293,6 +293,25 @@ class BerthImagesCliTest {
     BerthCli.Result unknown = berth.run("save", "-o", bad.toString(), "test/nosuch").fails();
     assertTrue(unknown.error().contains("test/nosuch"), unknown.toString());
     assertFalse(Files.exists(bad), "a failed save leaves no archive");
+    try (var files = Files.list(tmp)) {
+      assertEquals(List.of(), files.filter(p -> p.getFileName().toString().endsWith(".tmp")).toList(),
+          "no temp file left beside the target");
+    } catch (IOException e) {
+      throw new AssertionError(e);
+    }
+    // A directory that is not there: the error names the file asked for, and nothing is left anywhere.
+    Path nowhere = tmp.resolve("missing/x.tar");
+    BerthCli.Result noDir = berth.run("save", "-o", nowhere.toString(), "test/app:1").fails();
+    assertEquals("save to " + nowhere + ": directory " + nowhere.getParent() + " does not exist", noDir.error());
+    assertFalse(Files.exists(nowhere.getParent()));
+    Path dirTarget = tmp.resolve("a-dir");
+    try {
+      Files.createDirectories(dirTarget);
+    } catch (IOException e) {
+      throw new AssertionError(e);
+    }
+    BerthCli.Result isDir = berth.run("save", "-o", dirTarget.toString(), "test/app:1").fails();
+    assertEquals("save to " + dirTarget + ": is a directory", isDir.error());
     try (var files = Files.list(tmp)) {
       assertEquals(List.of(), files.filter(p -> p.getFileName().toString().endsWith(".tmp")).toList(),
           "no temp file left beside the target");

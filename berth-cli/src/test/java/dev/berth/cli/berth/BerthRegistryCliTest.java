@@ -163,6 +163,18 @@ class BerthRegistryCliTest {
   }
 
   @Test
+  void aMissingAuthfileIsAnErrorThatNamesItNotIgnored() {
+    Path missing = tmp.resolve("no/such/auth.json");
+    // The registry asks for no credentials: without the check the pull would succeed with none.
+    BerthCli.Result pull = berth.run("pull", "-q", "--authfile", missing.toString(), ref()).fails();
+    assertEquals("pull " + ref() + ": read credentials " + missing + ": no such file", pull.error());
+    assertEquals("", berth.run("images", "-q").ok().stdout());
+    BerthCli.Result logout = berth.run("logout", "--authfile", missing.toString(), registry.address()).fails();
+    assertTrue(logout.error().contains(missing.toString()), logout.toString());
+    assertFalse(Files.exists(missing.getParent()), "nothing created for the missing file");
+  }
+
+  @Test
   void loginStoresCredentialsThatPullUsesAndLogoutRemovesThem() throws IOException {
     try (LocalRegistry secured = LocalRegistry.basicAuth()) {
       String host = secured.address();

@@ -226,6 +226,7 @@ public final class ContentStore {
               out.truncate(0); // longer than the blob can be: not a prefix of it
             }
             Ingest ingest = new Ingest(digest, expectedSize, type, path(digest), dir, lock, permit, out);
+            ingest.verifyIfComplete();
             ok = true;
             handedOver = true;
             return ingest;
@@ -288,6 +289,18 @@ public final class ContentStore {
     return collect(() -> roots, children, staleIngestAge, () -> null);
   }
 
+  /**
+   * Runs {@code work} under the store lock held exclusively, if that is free now (no lease, no collection): for
+   * cleanups that are safe only while nothing writes. Returns false, without waiting, when it did not run.
+   */
+  public boolean ifUnused(Locked<?> work) throws IOException {
+    try (LockFile exclusive = LockFile.tryAcquire(storeLock, true)) {
+      if (exclusive == null) return false;
+      work.run();
+      return true;
+    }
+  }
+
   /** Work done under the store's exclusive lock. */
   @FunctionalInterface
   public interface Locked<T> {
@@ -330,8 +343,8 @@ public final class ContentStore {
         fsyncDirectory(blobs.resolve(algorithm));
       }
     }
-    List<String> staleIngests = removeStaleIngests(staleIngestAge);
-    return new GcResult(removed, reclaimed, kept, staleIngests);
+    SweptIngests ingests = removeStaleIngests(staleIngestAge);
+    return new GcResult(removed, reclaimed, kept, ingests.names(), ingests.bytes());
   }
 
   private Set<Digest> mark(Set<Digest> roots, Function<Digest, Collection<Digest>> children) throws IOException {
@@ -359,9 +372,15 @@ public final class ContentStore {
     return reachable;
   }
 
-  /** Removes the ingest directories that nobody holds and nobody wrote for {@code maxAge}. */
-  private List<String> removeStaleIngests(Duration maxAge) throws IOException {
+  private record SweptIngests(List<String> names, long bytes) {}
+
+  /**
+   * Removes the ingest directories that nobody holds and nobody wrote for {@code maxAge} (zero: every one nobody
+   * holds).
+   */
+  private SweptIngests removeStaleIngests(Duration maxAge) throws IOException {
     List<String> removed = new ArrayList<>();
+    long bytes = 0;
     Instant cutoff = Instant.now().minus(maxAge);
     List<Path> dirs = new ArrayList<>();
     try (DirectoryStream<Path> all = Files.newDirectoryStream(ingests)) {
@@ -389,7 +408,8 @@ public final class ContentStore {
         if (Files.exists(data) && written.isAfter(cutoff)) {
           continue;
         }
-        Files.deleteIfExists(data);
+        long size = Files.exists(data) ? Files.size(data) : 0;
+        if (Files.deleteIfExists(data)) bytes += size;
         lock.unlink();
         if (deleteEmptyDirectory(dir)) {
           removed.add(name);
@@ -402,7 +422,7 @@ public final class ContentStore {
         permit.release();
       }
     }
-    return removed;
+    return new SweptIngests(removed, bytes);
   }
 
   // ---- helpers ----

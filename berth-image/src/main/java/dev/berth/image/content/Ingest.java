@@ -23,9 +23,10 @@ import java.util.HexFormat;
  *
  * <p>The bytes go to {@code ingest/<algorithm>-<hex>/data}, hashed as they are written. {@link #close()} without a
  * commit keeps them: the next ingest of the digest resumes at {@link #offset()} (an HTTP Range request from there),
- * and re-hashes the bytes already there once, on its first write or commit. {@link #commit()} checks the size and the
+ * and re-hashes the bytes already there once, on its first write or commit (at once when they are as many as the
+ * blob's: bytes that are not the blob are then dropped, not resumed). {@link #commit()} checks the size and the
  * digest, then renames the data into {@code blobs/} atomically; a wrong digest, or a write past the declared size,
- * deletes the partial data, since it can never become the blob.
+ * deletes the partial data, since it can never become the blob, as does {@link #discardPartial()}.
  *
  * <p>When the blob is already in the store (another thread or process committed it, perhaps while this one waited),
  * {@link #alreadyCommitted()} is true, {@link #offset()} is the blob's size, and writing is refused.
@@ -159,8 +160,8 @@ public final class Ingest implements WritableByteChannel {
 
   /**
    * Checks the size and digest and moves the data into the store. Returns the blob's descriptor. On a digest mismatch
-   * the partial data is deleted; when fewer bytes than declared were written it is kept (the download may resume).
-   * A second call returns the same descriptor.
+   * ({@link DigestMismatchException}) the partial data is deleted; when fewer bytes than declared were written it is
+   * kept (the download may resume). A second call returns the same descriptor.
    */
   public synchronized Descriptor commit() throws IOException {
     if (committed) {
@@ -176,7 +177,7 @@ public final class Ingest implements WritableByteChannel {
     hasher = null;
     if (!got.equals(digest)) {
       discard();
-      throw new IOException("blob " + digest + ": digest mismatch, got " + got);
+      throw new DigestMismatchException(digest, got);
     }
     out.force(true);
     out.close();
@@ -189,6 +190,32 @@ public final class Ingest implements WritableByteChannel {
     removeIngestDirectory();
     release();
     return new Descriptor(mediaType, digest, size);
+  }
+
+  /**
+   * Deletes what was written and releases the ingest: for bytes that can never become the blob (content a reader
+   * refused), which a later ingest must not resume. Nothing to do once committed or closed.
+   */
+  public synchronized void discardPartial() throws IOException {
+    if (closed || committed) return;
+    discard();
+  }
+
+  /**
+   * On resume, when the data already holds as many bytes as the blob: checks them now, and starts again from zero
+   * if they are not the blob (a run killed between its last write and its commit, or one that left refused bytes),
+   * so the caller neither skips the download nor resumes into bytes that can never commit.
+   */
+  void verifyIfComplete() throws IOException {
+    if (expectedSize < 0 || size != expectedSize || size == 0) return;
+    hashExisting();
+    try {
+      MessageDigest copy = (MessageDigest) hasher.clone();
+      if (HexFormat.of().formatHex(copy.digest()).equals(digest.encoded())) return;
+    } catch (CloneNotSupportedException e) {
+      throw new IllegalStateException(e);
+    }
+    restart();
   }
 
   /** Releases the ingest; without a commit the partial data stays for a later resume. */

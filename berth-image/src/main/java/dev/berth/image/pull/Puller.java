@@ -4,6 +4,7 @@ import dev.berth.image.ImageException;
 import dev.berth.image.Progress;
 import dev.berth.image.Progress.Phase;
 import dev.berth.image.content.ContentStore;
+import dev.berth.image.content.DigestMismatchException;
 import dev.berth.image.content.Ingest;
 import dev.berth.image.registry.RegistryClient;
 import dev.berth.image.registry.RegistryException;
@@ -41,8 +42,9 @@ import java.util.concurrent.Future;
 /**
  * Pulls an image: resolves the reference to a manifest (choosing the platform from an index), fetches the config,
  * then every layer in parallel, each streamed once from the registry into the content store and, in the same pass,
- * into its snapshot. The image's name is recorded last, so a failed pull leaves no image visible; what was downloaded
- * stays as a partial ingest and the next pull resumes it.
+ * into its snapshot. The image's name is recorded last, so a failed pull leaves no image visible; what a broken
+ * download fetched stays as a partial ingest and the next pull resumes it, while bytes that were refused (not the
+ * blob's digest, not a readable layer) are deleted so that no later pull resumes them.
  */
 public final class Puller {
   /** Configs are read whole; a larger one is hostile. */
@@ -260,7 +262,6 @@ public final class Puller {
    */
   private Staging fetchLayer(RegistryClient.Repository repo, Descriptor layer, Digest diffId, Digest chainId,
       Digest parent, Progress progress, String what) throws IOException, ImageException {
-    String name = "layer " + layer.digest();
     boolean haveSnapshot = snapshots.has(chainId);
     if (haveSnapshot && content.exists(layer.digest())) {
       progress.blob(layer.digest(), Phase.EXISTS, layer.size(), layer.size());
@@ -268,36 +269,22 @@ public final class Puller {
     }
     Staging staging = null;
     boolean ok = false;
-    try (Ingest ingest = content.ingest(layer)) {
-      if (ingest.alreadyCommitted()) {
-        if (!haveSnapshot) {
-          try (InputStream in = content.open(layer.digest())) {
-            progress.blob(layer.digest(), Phase.EXTRACTING, 0, layer.size());
-            staging = unpack(in, layer, diffId, chainId, parent, what);
+    try {
+      for (boolean mayRefetch = true; ; mayRefetch = false) {
+        try (Ingest ingest = content.ingest(layer)) {
+          if (!ingest.alreadyCommitted()) {
+            staging = download(repo, ingest, layer, diffId, chainId, parent, haveSnapshot, mayRefetch, progress,
+                what);
+          } else if (!haveSnapshot) {
+            try (InputStream in = content.open(layer.digest())) {
+              progress.blob(layer.digest(), Phase.EXTRACTING, 0, layer.size());
+              staging = unpack(in, layer, diffId, chainId, parent, what);
+            }
           }
+        } catch (Refetch again) {
+          continue;
         }
-      } else {
-        long offset = ingest.offset();
-        OutputStream sink = ingest.outputStream();
-        ResumingBlobStream blob = new ResumingBlobStream(what + ": " + name, layer.size(),
-            offset > 0 ? ingest.partial() : null, offset, o -> repo.blob(layer, o), sink,
-            at -> progress.blob(layer.digest(), Phase.DOWNLOADING, at, layer.size()));
-        try (blob) {
-          if (haveSnapshot) {
-            blob.transferTo(OutputStream.nullOutputStream());
-          } else {
-            staging = unpack(blob, layer, diffId, chainId, parent, what);
-          }
-        }
-        sink.flush();
-        progress.blob(layer.digest(), Phase.VERIFYING, layer.size(), layer.size());
-        // The blob first: a snapshot is only committed from bytes whose digest the manifest vouches for.
-        try {
-          ingest.commit();
-        } catch (IOException mismatch) {
-          throw new ImageException(ImageException.Kind.INVALID_ARGUMENT, what + ": " + name + ": "
-              + mismatch.getMessage(), mismatch);
-        }
+        break;
       }
       ok = true;
     } finally {
@@ -305,6 +292,78 @@ public final class Puller {
     }
     progress.blob(layer.digest(), Phase.DONE, layer.size(), layer.size());
     return staging;
+  }
+
+  /**
+   * Streams the layer from the registry into its ingest (after the bytes an earlier attempt left there) and, in the
+   * same pass, into a staging snapshot (none when {@code haveSnapshot}), then commits the blob. When the download
+   * breaks, the bytes stay for the next attempt to resume. When they are refused (another digest, a stream the
+   * unpacker cannot read, another diff id) they stay only if they are the blob: bytes that are not would fail every
+   * later pull that resumed them. Refused bytes an earlier attempt left are fetched once more from the first byte
+   * ({@link Refetch}, when {@code mayRefetch}).
+   */
+  private Staging download(RegistryClient.Repository repo, Ingest ingest, Descriptor layer, Digest diffId,
+      Digest chainId, Digest parent, boolean haveSnapshot, boolean mayRefetch, Progress progress, String what)
+      throws IOException, ImageException, Refetch {
+    String name = "layer " + layer.digest();
+    long resumedAt = ingest.offset();
+    OutputStream sink = ingest.outputStream();
+    ResumingBlobStream blob = new ResumingBlobStream(what + ": " + name, layer.size(),
+        resumedAt > 0 ? ingest.partial() : null, resumedAt, o -> repo.blob(layer, o), sink,
+        at -> progress.blob(layer.digest(), Phase.DOWNLOADING, at, layer.size()));
+    Staging staging = null;
+    try {
+      try (blob) {
+        if (haveSnapshot) {
+          blob.transferTo(OutputStream.nullOutputStream());
+        } else {
+          staging = unpack(blob, layer, diffId, chainId, parent, what);
+        }
+      }
+      sink.flush();
+      progress.blob(layer.digest(), Phase.VERIFYING, layer.size(), layer.size());
+      // The blob first: a snapshot is only committed from bytes whose digest the manifest vouches for.
+      ingest.commit();
+      return staging;
+    } catch (IOException | ImageException | RuntimeException e) {
+      if (staging != null) snapshots.abort(staging);
+      if (blob.broke() || Thread.currentThread().isInterrupted()) throw e; // kept: the next pull resumes
+      DigestMismatchException mismatch = e instanceof DigestMismatchException m ? m : keepOnlyTheBlob(ingest, e);
+      if (mayRefetch && resumedAt > 0 && !content.exists(layer.digest())) throw new Refetch();
+      if (mismatch == null) throw e;
+      ImageException refused = new ImageException(ImageException.Kind.INVALID_ARGUMENT, what + ": " + name
+          + ": digest mismatch, got " + mismatch.got(), mismatch);
+      if (e != mismatch) refused.addSuppressed(e);
+      throw refused;
+    }
+  }
+
+  /**
+   * After the reader refused the bytes: commits them when they are the whole blob (the refusal is then about its
+   * content), else deletes them. Returns the mismatch when they were as many as the blob's but not the blob.
+   */
+  private static DigestMismatchException keepOnlyTheBlob(Ingest ingest, Exception refusal) {
+    try {
+      if (ingest.isOpen() && ingest.offset() == ingest.expectedSize()) {
+        ingest.commit();
+      } else {
+        ingest.discardPartial();
+      }
+    } catch (DigestMismatchException m) {
+      return m;
+    } catch (IOException | RuntimeException e) {
+      refusal.addSuppressed(e);
+    }
+    return null;
+  }
+
+  /** Resumed bytes were not the blob's and are deleted: fetch the blob again from its first byte. */
+  private static final class Refetch extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    Refetch() {
+      super(null, null, false, false);
+    }
   }
 
   /**

@@ -34,6 +34,7 @@ final class ResumingBlobStream extends InputStream {
   private long position;
   private int retriesLeft = RETRIES;
   private IOException failure;
+  private boolean broken;
 
   ResumingBlobStream(String what, long size, InputStream partial, long partialSize, Source source, OutputStream ingest,
       Counter counter) {
@@ -53,6 +54,14 @@ final class ResumingBlobStream extends InputStream {
   /** The error the download gave up with, or null: a reader that wraps read errors can report this one. */
   IOException failure() {
     return failure;
+  }
+
+  /**
+   * Whether reading broke on this side (the download gave up, was interrupted, or the ingest could not be written):
+   * then the bytes so far are kept to resume. Otherwise the stream gave what it had, and an error is its reader's.
+   */
+  boolean broke() {
+    return broken;
   }
 
   @Override
@@ -98,10 +107,12 @@ final class ResumingBlobStream extends InputStream {
         counter.at(position);
         return n;
       } catch (IngestWriteException e) {
+        broken = true;
         throw e.getCause();
       } catch (IOException e) {
         closeNetwork();
         if (retriesLeft-- == 0) {
+          broken = true;
           failure = new IOException(what + ": download failed at byte " + position + " of " + size + " after "
               + RETRIES + " retries: " + e.getMessage(), e);
           throw failure;
@@ -116,6 +127,7 @@ final class ResumingBlobStream extends InputStream {
       Thread.sleep(200L * (RETRIES - retriesLeft));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+      broken = true;
       throw new java.io.InterruptedIOException(what + ": interrupted");
     }
   }

@@ -85,8 +85,19 @@ public final class AuthStore implements CredentialSource {
     return explicitFile != null ? explicitFile : ownFile;
   }
 
+  /**
+   * Fails, naming the file, when an explicit auth file was given and is not there: a mistyped --authfile must not
+   * silently fall back to other credentials or none (podman refuses it too). {@link #login} alone may create it.
+   */
+  public void requireExplicitFile() throws IOException {
+    if (explicitFile != null && !Files.exists(explicitFile)) {
+      throw new IOException("read credentials " + explicitFile + ": no such file");
+    }
+  }
+
   @Override
   public Credentials lookup(String registry) throws IOException {
+    requireExplicitFile();
     String want = normalize(registry);
     for (Path file : searchOrder) {
       Map<String, Credentials> auths = read(file);
@@ -104,6 +115,7 @@ public final class AuthStore implements CredentialSource {
 
   /** Removes the entry of {@code registry}; false when there was none. */
   public boolean logout(String registry) throws IOException {
+    requireExplicitFile();
     return update(registry, null);
   }
 

@@ -174,6 +174,42 @@ class ContentStoreTest {
   }
 
   @Test
+  void aWholeButWrongPartialIsDroppedWhenResumedNotOfferedForResume() throws IOException {
+    byte[] content = bytes(10_000, 41);
+    Descriptor d = describe(content);
+    ContentStore store = ContentStore.open(root);
+    byte[] wrong = content.clone();
+    wrong[5000] ^= 1;
+    try (Ingest ingest = store.ingest(d)) {
+      ingest.write(wrong, 0, wrong.length); // then killed, or refused by its reader, before the commit
+    }
+    try (Ingest ingest = store.ingest(d)) {
+      assertEquals(0, ingest.offset(), "as many bytes as the blob, but not the blob: nothing to resume");
+      ingest.write(content, 0, content.length);
+      ingest.commit();
+    }
+    assertArrayEquals(content, Files.readAllBytes(store.path(d.digest())));
+    assertEquals(List.of(blobFile(d.digest())), files(root));
+  }
+
+  @Test
+  void discardPartialDeletesTheBytesAndTheIngestDirectory() throws IOException {
+    byte[] content = bytes(10_000, 42);
+    Descriptor d = describe(content);
+    ContentStore store = ContentStore.open(root);
+    try (Ingest ingest = store.ingest(d)) {
+      ingest.write(content, 0, 3000);
+      ingest.discardPartial();
+      assertFalse(ingest.isOpen());
+      ingest.discardPartial(); // a second call does nothing
+    }
+    assertEquals(List.of(), files(root));
+    try (Ingest again = store.ingest(d)) {
+      assertEquals(0, again.offset());
+    }
+  }
+
+  @Test
   void restartDiscardsThePartialData() throws IOException {
     byte[] content = bytes(10_000, 5);
     Descriptor d = describe(content);
@@ -199,8 +235,9 @@ class ContentStoreTest {
     byte[] other = bytes(5000, 7);
     try (Ingest ingest = store.ingest(d)) {
       ingest.write(other, 0, other.length);
-      IOException e = assertThrows(IOException.class, ingest::commit);
+      DigestMismatchException e = assertThrows(DigestMismatchException.class, ingest::commit);
       assertEquals("blob " + d.digest() + ": digest mismatch, got " + Digest.sha256Of(other), e.getMessage());
+      assertEquals(Digest.sha256Of(other), e.got());
       assertFalse(ingest.isOpen());
     }
     assertFalse(store.exists(d.digest()));

@@ -20,7 +20,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A second process on the same store, for the tests of exclusion between processes: a JVM started with the test
- * class path that holds an ingest or a lease until told to let go on its stdin.
+ * class path that holds an ingest or a lease until told to let go on its stdin (or runs another test main).
  *
  * <pre>
  * ingest ROOT DIGEST SIZE HEX   open the ingest, write HEX, print "held", then on "commit" / "close" do it
@@ -41,6 +41,11 @@ public final class StoreChild implements AutoCloseable {
 
   /** Starts a child JVM running {@code main(args)}. */
   public static StoreChild start(String... args) throws IOException {
+    return start(StoreChild.class, args);
+  }
+
+  /** Starts a child JVM running {@code main.main(args)}, with the test class path. */
+  public static StoreChild start(Class<?> main, String... args) throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-cp");
@@ -50,7 +55,7 @@ public final class StoreChild implements AutoCloseable {
       cmd.add("-Dberth.native.dir=" + nativeDir);
     }
     cmd.add("-XX:TieredStopAtLevel=1");
-    cmd.add(StoreChild.class.getName());
+    cmd.add(main.getName());
     cmd.addAll(List.of(args));
     return new StoreChild(new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start());
   }

@@ -150,6 +150,94 @@ class HostilePullTest {
     assertEquals(List.of(record), service.list());
   }
 
+  /** The partial downloads in the store's content/ingest: none once a pull succeeded or refused its bytes. */
+  List<Path> ingests() throws Exception {
+    try (var s = Files.list(store.resolve("content/ingest"))) {
+      return s.toList();
+    }
+  }
+
+  @Test
+  void aCorruptedLayerFailsNamingItsDigestAndTheNextPullDownloadsItAgain() throws Exception {
+    OciLayoutBuilder.Image img = image("v1", base);
+    Digest layer = base.blob().digest();
+    // Damage in the middle of the deflate stream: the gzip reader refuses it before the end of the blob.
+    byte[] corrupt = Files.readAllBytes(layout.blob(layer));
+    for (int i = corrupt.length / 2; i < corrupt.length / 2 + 64; i++) corrupt[i] ^= 0x5a;
+    registry.serveInstead(layer, corrupt);
+
+    ImageException e = pullFails("v1");
+    assertTrue(e.getMessage().contains("layer " + layer), e.getMessage());
+    assertNothingLeft();
+    assertEquals(List.of(), ingests(), "refused bytes are not kept for a resume");
+
+    registry.clearFaults();
+    int before = registry.blobRequests(layer).size();
+    ImageRecord record = service.pull(ref("v1"), null, Progress.NONE);
+    assertEquals(img.config().digest(), record.config());
+    assertEquals(List.of(new LayoutRegistry.BlobRequest(layer, null)),
+        registry.blobRequests(layer).subList(before, registry.blobRequests(layer).size()), "downloaded from 0");
+    assertTrue(service.content().exists(layer));
+    assertEquals(List.of(), ingests());
+  }
+
+  @Test
+  void aLayerThatUnpacksButDoesNotMatchItsDigestLeavesNoIngestAndTheNextPullSucceeds() throws Exception {
+    OciLayoutBuilder.Image img = image("v1", base);
+    Digest layer = base.blob().digest();
+    byte[] wrong = Files.readAllBytes(layout.blob(layer));
+    wrong[9] = (byte) (wrong[9] == 3 ? 7 : 3); // the gzip header's OS byte: same tree, another digest
+    registry.serveInstead(layer, wrong);
+    ImageException e = pullFails("v1");
+    assertTrue(e.getMessage().contains("layer " + layer + ": digest mismatch"), e.getMessage());
+    assertEquals(List.of(), ingests());
+
+    registry.clearFaults();
+    assertEquals(img.config().digest(), service.pull(ref("v1"), null, Progress.NONE).config());
+    assertEquals(List.of(), ingests());
+  }
+
+  @Test
+  void aResumedPartialOfWrongBytesIsDownloadedAgainFromTheStart() throws Exception {
+    OciLayoutBuilder.Image img = image("v1", base);
+    Digest layer = base.blob().digest();
+    byte[] wrong = Files.readAllBytes(layout.blob(layer));
+    wrong[9] = (byte) (wrong[9] == 3 ? 7 : 3);
+    registry.serveInstead(layer, wrong);
+    registry.cutAfter(layer, 3000, -1);
+    pullFails("v1"); // the download breaks: its 3000 bytes (one of them wrong) are kept to resume
+    Path partial = store.resolve("content/ingest/sha256-" + layer.encoded() + "/data");
+    assertEquals(3000, Files.size(partial));
+
+    registry.clearFaults();
+    int before = registry.blobRequests(layer).size();
+    ImageRecord record = service.pull(ref("v1"), null, Progress.NONE);
+    assertEquals(img.config().digest(), record.config());
+    // The resumed blob fails its digest: that pull downloads it again from the first byte, and succeeds.
+    assertEquals(List.of(new LayoutRegistry.BlobRequest(layer, "bytes=3000-"), new LayoutRegistry.BlobRequest(layer, null)),
+        registry.blobRequests(layer).subList(before, registry.blobRequests(layer).size()));
+    assertEquals(List.of(), ingests());
+    assertTrue(service.content().exists(layer));
+    StoreChecks.assertNoLeftovers(store);
+  }
+
+  @Test
+  void aWholeIngestOfWrongBytesLeftInTheStoreIsNotResumed() throws Exception {
+    // What an earlier run left (killed between the last byte and the commit, or refused without cleaning up):
+    // as many bytes as the blob has, but not the blob.
+    OciLayoutBuilder.Image img = image("v1", base);
+    Digest layer = base.blob().digest();
+    byte[] corrupt = Files.readAllBytes(layout.blob(layer));
+    for (int i = corrupt.length / 2; i < corrupt.length / 2 + 64; i++) corrupt[i] ^= 0x5a;
+    Path data = Files.createDirectories(store.resolve("content/ingest/sha256-" + layer.encoded())).resolve("data");
+    Files.write(data, corrupt);
+
+    ImageRecord record = service.pull(ref("v1"), null, Progress.NONE);
+    assertEquals(img.config().digest(), record.config());
+    assertEquals(List.of(new LayoutRegistry.BlobRequest(layer, null)), registry.blobRequests(layer));
+    assertEquals(List.of(), ingests());
+  }
+
   @Test
   void aManifestOfAnUnknownMediaTypeIsRefused() throws Exception {
     OciLayoutBuilder.Image img = image("v1", base);

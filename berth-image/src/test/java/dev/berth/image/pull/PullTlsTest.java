@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.berth.image.ImageException;
 import dev.berth.image.ImageService;
 import dev.berth.image.Progress;
+import dev.berth.image.StoreChecks;
 import dev.berth.image.store.ImageRecord;
 import dev.berth.spec.image.Digest;
 import dev.berth.spec.image.MediaTypes.Compression;
@@ -34,7 +35,8 @@ class PullTlsTest {
   private ImageService service(String registriesJson) throws Exception {
     Path config = tmp.resolve("registries.json");
     Files.writeString(config, registriesJson);
-    return new ImageService(new ImageService.Options(tmp.resolve("store"), config, tmp.resolve("auth.json"), null));
+    return new ImageService(new ImageService.Options(tmp.resolve("store"), config,
+        StoreChecks.emptyAuthFile(tmp.resolve("auth.json")), null));
   }
 
   @Test

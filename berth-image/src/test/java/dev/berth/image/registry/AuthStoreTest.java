@@ -51,6 +51,7 @@ class AuthStoreTest {
     AuthStore store = new AuthStore(explicit, Map.of("HOME", home.toString(), "XDG_RUNTIME_DIR", xdg.toString()));
     assertEquals(java.util.List.of(explicit, berthXdg, containersXdg, containersHome, docker), store.searchOrder());
 
+    write(explicit, "{}");
     assertNull(store.lookup("r.example"));
     write(docker, entry("r.example", "docker"));
     assertEquals("docker", store.lookup("r.example").username());
@@ -134,6 +135,20 @@ class AuthStoreTest {
       assertEquals(java.util.Set.of("auth.json", "auth.json.lock"),
           files.map(p -> p.getFileName().toString()).collect(java.util.stream.Collectors.toSet()));
     }
+  }
+
+  @Test
+  void aMissingAuthfileIsAnErrorThatNamesItExceptForLoginWhichCreatesIt() throws Exception {
+    Path missing = tmp.resolve("missing/auth.json");
+    write(home.resolve(".docker/config.json"), entry("r.example", "docker"));
+    AuthStore store = new AuthStore(missing, Map.of("HOME", home.toString()));
+    IOException e = assertThrows(IOException.class, () -> store.lookup("r.example"));
+    assertEquals("read credentials " + missing + ": no such file", e.getMessage());
+    e = assertThrows(IOException.class, () -> store.logout("r.example"));
+    assertEquals("read credentials " + missing + ": no such file", e.getMessage());
+    assertFalse(Files.exists(missing.getParent()), "nothing made by a refused logout");
+    store.login("r.example", new Credentials("me", "pw"));
+    assertEquals("me", store.lookup("r.example").username());
   }
 
   @Test
