@@ -93,6 +93,30 @@ class SnapshotterTest {
     }
   }
 
+  @Test
+  void theCopySnapshotterKeepsASparseFilesHoles() throws Exception {
+    // 100 GiB declared, 4 bytes of data: every layer above is staged as a copy, which must not write the holes out.
+    byte[] sparse = new TarBuilder().gnuSparse("big", 100L << 30, new long[] {0, 4, 100L << 30, 0}, "data".getBytes())
+        .bytes();
+    CopySnapshotter s = new CopySnapshotter(tmp.resolve("c"));
+    long t0 = System.nanoTime();
+    Digest top = commitAll(s, List.of(sparse, new TarBuilder().file("x", "y").bytes()));
+    assertTrue(System.nanoTime() - t0 < 2_000_000_000L, "holes copied as holes");
+    assertTrue(s.usage(top) < 1 << 20, "usage " + s.usage(top));
+    Path m = Files.createTempDirectory(tmp, "view-");
+    Mounts.mount(s.view(top), m);
+    try {
+      assertEquals(100L << 30, Files.size(m.resolve("big")));
+      try (var f = new java.io.RandomAccessFile(m.resolve("big").toFile(), "r")) {
+        byte[] head = new byte[8];
+        f.readFully(head);
+        assertEquals("data\0\0\0\0", new String(head, java.nio.charset.StandardCharsets.US_ASCII));
+      }
+    } finally {
+      Mounts.unmount(m);
+    }
+  }
+
   /** Stages, unpacks and commits each layer on the one before; returns the top chain id (already there: kept). */
   private static Digest commitAll(Snapshotter s, List<byte[]> layers) throws Exception {
     List<Digest> diffIds = new ArrayList<>();
