@@ -54,6 +54,8 @@ public final class LocalLayers {
         } catch (UnpackException e) {
           throw new ImageException(ImageException.Kind.INVALID_ARGUMENT, what + ": layer " + layer.digest() + ": "
               + e.getMessage(), e);
+        } catch (IOException e) {
+          throw new IOException("layer " + layer.digest() + ": " + e.getMessage(), e); // reading the store's blob
         }
         if (!result.diffId().equals(diffIds.get(i))) {
           throw ImageException.invalid(what + ": layer " + layer.digest() + ": uncompressed content is "

@@ -14,6 +14,8 @@ import java.util.List;
  * (whiteouts as 0:0 devices, opaque dirs as trusted.overlay.opaque); a view stacks the chain as lowerdirs.
  */
 public final class OverlaySnapshotter extends DirSnapshotter {
+  private static final String OPAQUE_XATTR = "trusted.overlay.opaque";
+
   public OverlaySnapshotter(Path root) throws IOException {
     super(root);
   }
@@ -35,7 +37,7 @@ public final class OverlaySnapshotter extends DirSnapshotter {
 
   @Override
   public List<Mount> view(Digest chainId) throws IOException {
-    List<Path> chain = chain(chainId);
+    List<Path> chain = visible(chainId);
     if (chain.size() == 1) return List.of(new Mount("bind", chain.get(0).toString(), List.of("rbind", "ro")));
     return List.of(new Mount("overlay", "overlay", List.of("ro", "lowerdir=" + join(chain))));
   }
@@ -48,8 +50,22 @@ public final class OverlaySnapshotter extends DirSnapshotter {
     Path work = dir.resolve("work");
     PrivateDirs.create(work);
     if (parent == null) return List.of(new Mount("bind", upper.toString(), List.of("rbind", "rw")));
-    return List.of(new Mount("overlay", "overlay", List.of("lowerdir=" + join(chain(parent)),
+    return List.of(new Mount("overlay", "overlay", List.of("lowerdir=" + join(visible(parent)),
         "upperdir=" + upper, "workdir=" + work)));
+  }
+
+  /**
+   * The chain's layers, top first, down to the first whose root directory is opaque: overlayfs honours the opaque
+   * xattr on a directory it merges below the root, but not on a lower layer's root itself, so the layers such a root
+   * hides must be left out of the mount.
+   */
+  private List<Path> visible(Digest chainId) throws IOException {
+    List<Path> chain = chain(chainId);
+    for (int i = 0; i < chain.size() - 1; i++) {
+      byte[] opaque = Linux.lgetxattr(chain.get(i).toString(), OPAQUE_XATTR);
+      if (opaque != null && opaque.length == 1 && opaque[0] == 'y') return chain.subList(0, i + 1);
+    }
+    return chain;
   }
 
   private static String join(List<Path> dirs) {

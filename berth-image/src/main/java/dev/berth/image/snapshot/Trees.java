@@ -1,10 +1,18 @@
 package dev.berth.image.snapshot;
 
+import static dev.berth.sys.LinuxConstants.ENXIO;
+import static dev.berth.sys.LinuxConstants.O_CREAT;
+import static dev.berth.sys.LinuxConstants.O_EXCL;
+import static dev.berth.sys.LinuxConstants.O_NOFOLLOW;
+import static dev.berth.sys.LinuxConstants.O_RDONLY;
+import static dev.berth.sys.LinuxConstants.O_WRONLY;
+import static dev.berth.sys.LinuxConstants.SEEK_SET;
 import static dev.berth.sys.LinuxConstants.S_IFBLK;
 import static dev.berth.sys.LinuxConstants.S_IFCHR;
 import static dev.berth.sys.LinuxConstants.S_IFIFO;
 
 import dev.berth.sys.ErrnoException;
+import dev.berth.sys.Fd;
 import dev.berth.sys.Linux;
 import dev.berth.sys.Stat;
 import java.io.IOException;
@@ -13,7 +21,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -63,7 +70,7 @@ public final class Trees {
         }
       }
       if (cs.isRegularFile()) {
-        Files.copy(c, d, StandardCopyOption.COPY_ATTRIBUTES, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        copyFile(c, d, cs.size());
       } else if (cs.isSymlink()) {
         Linux.symlink(Linux.readlink(c.toString()), d.toString());
       } else if (cs.isCharDevice() || cs.isBlockDevice() || cs.isFifo()) {
@@ -74,6 +81,43 @@ public final class Trees {
       }
       meta(c, d, cs, cs.isSymlink());
       times(c, d);
+    }
+  }
+
+  private static final int SEEK_DATA = 3;
+  private static final int SEEK_HOLE = 4;
+
+  /**
+   * Copies a regular file's data regions only (found with SEEK_DATA/SEEK_HOLE) and truncates to its size: holes stay
+   * holes. Files.copy writes them out as zeros, and a layer's sparse file may declare a terabyte of them.
+   */
+  private static void copyFile(Path src, Path dst, long size) throws IOException {
+    java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocateDirect(1 << 20);
+    try (Fd in = Linux.open(src.toString(), O_RDONLY | O_NOFOLLOW, 0);
+        Fd out = Linux.open(dst.toString(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600)) {
+      long at = 0;
+      while (at < size) {
+        long data;
+        try {
+          data = Linux.lseek(in, at, SEEK_DATA);
+        } catch (ErrnoException e) {
+          if (e.errno() == ENXIO) break; // a hole to the end
+          throw e;
+        }
+        long hole = Linux.lseek(in, data, SEEK_HOLE);
+        Linux.lseek(in, data, SEEK_SET);
+        Linux.lseek(out, data, SEEK_SET);
+        for (long left = hole - data; left > 0; ) {
+          buf.clear().limit((int) Math.min(buf.capacity(), left));
+          int n = Linux.read(in, buf);
+          if (n == 0) break; // the file shrank: not ours to copy further
+          buf.flip();
+          while (buf.hasRemaining()) Linux.write(out, buf);
+          left -= n;
+        }
+        at = hole;
+      }
+      Linux.ftruncate(out, size);
     }
   }
 

@@ -13,7 +13,7 @@ import static dev.berth.sys.LinuxConstants.O_RDONLY;
 import static dev.berth.sys.LinuxConstants.O_WRONLY;
 import static dev.berth.sys.LinuxConstants.RESOLVE_IN_ROOT;
 import static dev.berth.sys.LinuxConstants.RESOLVE_NO_MAGICLINKS;
-import static dev.berth.sys.LinuxConstants.SEEK_CUR;
+import static dev.berth.sys.LinuxConstants.SEEK_SET;
 import static dev.berth.sys.LinuxConstants.S_IFBLK;
 import static dev.berth.sys.LinuxConstants.S_IFCHR;
 import static dev.berth.sys.LinuxConstants.S_IFIFO;
@@ -27,12 +27,11 @@ import dev.berth.sys.Linux;
 import dev.berth.sys.Stat;
 import java.io.BufferedInputStream;
 import java.io.EOFException;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
@@ -43,8 +42,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.zip.GZIPInputStream;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 
 /**
  * Unpacks one image layer (a tar, maybe compressed) into a directory, streaming: decompress, hash (the diffID), read
@@ -52,15 +49,32 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
  * (RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS) on its parent directory and its last component is created with *at
  * calls relative to that directory fd, never following a final symlink; names that climb out of the root are refused.
  *
+ * <p>The work a layer can cause is bounded by its size, except for what sparse files declare: their holes cost nothing
+ * to create (they are never written, only seeked over and truncated to), but a few bytes can declare terabytes of
+ * them, which a copy of the tree or a reader of the file pays for. {@link Limits} bounds them.
+ *
  * <p>One instance may unpack several layers, one at a time (it holds a reusable buffer).
  */
 public final class LayerUnpacker {
+  /**
+   * Bounds on what a layer's sparse files may declare.
+   *
+   * @param sparseRegions data regions (entries of the sparse map) of one sparse file
+   * @param sparseHoles bytes of holes (apparent size minus the data stored) of all sparse files of one layer
+   */
+  public record Limits(int sparseRegions, long sparseHoles) {
+    /** 64 Ki regions per file (1 MiB of map), 1 TiB of holes per layer. */
+    public static final Limits DEFAULT = new Limits(1 << 16, 1L << 40);
+  }
+
+  /** The highest uid or gid a layer may give: (uid_t) -1 means "leave unchanged" to chown(2). */
+  private static final long MAX_ID = 0xFFFF_FFFEL;
+
   private static final int CHUNK = 1 << 20;
   private static final String WHITEOUT = ".wh.";
   private static final String OPAQUE = ".wh..wh..opq";
   private static final String OVERLAY_XATTRS = "trusted.overlay.";
   private static final String OPAQUE_XATTR = "trusted.overlay.opaque";
-  private static final String SCHILY = "SCHILY.xattr.";
   private static final long RESOLVE = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
 
   private final byte[] heap = new byte[CHUNK];
@@ -80,14 +94,21 @@ public final class LayerUnpacker {
 
   private final ByteBuffer direct = ByteBuffer.allocateDirect(CHUNK);
   private final boolean mayCreateDevices;
+  private final Limits limits;
 
   public LayerUnpacker() {
+    this(Limits.DEFAULT);
+  }
+
+  public LayerUnpacker(Limits limits) {
     this.mayCreateDevices = DeviceRights.mayCreateDevices();
+    this.limits = limits;
   }
 
   /**
-   * Unpacks {@code blob} (compressed as {@code c}) into the directory {@code target}. On an error the target holds
-   * what was written so far: it is the caller's to discard.
+   * Unpacks {@code blob} (compressed as {@code c}) into the directory {@code target}. Every error is an
+   * {@link UnpackException} naming the entry when there is one (the caller adds the layer). On an error the target
+   * holds what was written so far: it is the caller's to discard.
    */
   public UnpackResult unpack(InputStream blob, Compression c, Path target, Mode mode) throws IOException {
     MessageDigest sha;
@@ -102,13 +123,9 @@ public final class LayerUnpacker {
       @Override
       public void close() {}
     };
-    InputStream plain = switch (c) {
-      case NONE -> new BufferedInputStream(owned, 256 * 1024);
-      case GZIP -> new GZIPInputStream(new BufferedInputStream(owned, 256 * 1024), 256 * 1024);
-      case ZSTD -> new BufferedInputStream(new ZstdInputStream(owned), 256 * 1024);
-    };
+    Decoded plain = new Decoded(owned, c);
     TarFeed feed = new TarFeed(plain, sha);
-    TarArchiveInputStream tar = new TarArchiveInputStream(feed);
+    TarReader tar = new TarReader(feed, limits.sparseRegions());
     Fd root;
     try {
       root = Linux.open(target.toString(), O_PATH | O_DIRECTORY | O_NOFOLLOW, 0);
@@ -116,31 +133,88 @@ public final class LayerUnpacker {
       throw new UnpackException(null, "open unpack target: " + e.getMessage(), e);
     }
     try (root) {
-      Session s = new Session(root, mode, tar, feed);
+      Session s = new Session(root, mode, tar);
       String last = null;
       while (true) {
-        TarArchiveEntry e;
-        feed.startCapture();
+        TarHeader e;
         try {
-          e = tar.getNextEntry();
-        } catch (IOException x) {
+          e = tar.next();
+        } catch (UnpackException x) {
+          throw x;
+        } catch (IOException | RuntimeException x) {
           String where = last == null ? "reading the first tar header" : "reading the tar header after entry "
               + UnpackException.quote(last);
-          throw new UnpackException(null, where + ": " + x.getMessage(), x);
-        } finally {
-          feed.stopCapture();
+          throw new UnpackException(null, where + ": " + describe(x), x);
         }
         if (e == null) break;
-        last = e.getName();
+        last = e.name();
         s.apply(e);
       }
       s.finish();
-      feed.drain();
+      try {
+        feed.drain();
+      } catch (IOException x) {
+        throw new UnpackException(null, "after the last entry: " + describe(x), x);
+      }
       s.closeCache();
       return new UnpackResult(Digest.sha256(sha.digest()), feed.position(), s.entries, s.fileBytes, s.whiteouts,
           s.skippedDevices);
     } finally {
-      if (c != Compression.NONE) plain.close(); // frees inflater / zstd native state; the caller owns blob
+      plain.close(); // frees inflater / zstd native state; the caller owns blob
+    }
+  }
+
+  private static String describe(Exception x) {
+    String m = x.getMessage() == null ? x.toString() : x.getMessage();
+    return x instanceof EOFException ? "layer is truncated: " + m : m;
+  }
+
+  /**
+   * The decompressed layer. The decompressor is made on the first read, so that a blob that is not what its media
+   * type says fails there, like any other corrupt stream; its errors say which compression they are about.
+   */
+  private static final class Decoded extends FilterInputStream {
+    private final Compression c;
+    private final InputStream raw;
+
+    Decoded(InputStream raw, Compression c) {
+      super(null);
+      this.raw = raw;
+      this.c = c;
+    }
+
+    private InputStream open() throws IOException {
+      if (in == null) {
+        in = switch (c) {
+          case NONE -> new BufferedInputStream(raw, 256 * 1024);
+          case GZIP -> new GZIPInputStream(new BufferedInputStream(raw, 256 * 1024), 256 * 1024);
+          case ZSTD -> new BufferedInputStream(new ZstdInputStream(raw), 256 * 1024);
+        };
+      }
+      return in;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      try {
+        return open().read(b, off, len);
+      } catch (EOFException e) {
+        throw new EOFException(c == Compression.NONE ? e.getMessage() : c.name().toLowerCase() + " stream ends early");
+      } catch (IOException e) {
+        if (c == Compression.NONE) throw e;
+        throw new IOException("corrupt " + c.name().toLowerCase() + " stream: " + e.getMessage(), e);
+      }
+    }
+
+    @Override
+    public int read() throws IOException {
+      byte[] one = new byte[1];
+      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+    }
+
+    @Override
+    public void close() throws IOException {
+      if (in != null && c != Compression.NONE) in.close();
     }
   }
 
@@ -148,8 +222,7 @@ public final class LayerUnpacker {
   private final class Session {
     final Fd root;
     final Mode mode;
-    final TarArchiveInputStream tar;
-    final TarFeed feed;
+    final TarReader tar;
     // Paths this layer created: whiteouts and opaque markers only hide what lower layers had (image-spec).
     final Set<String> written = new HashSet<>();
     // OVERLAY: paths whited out by this layer; a directory this layer then creates there must be opaque.
@@ -164,18 +237,17 @@ public final class LayerUnpacker {
     long fileBytes;
     long whiteouts;
     long skippedDevices;
+    long sparseHoles;
 
-    Session(Fd root, Mode mode, TarArchiveInputStream tar, TarFeed feed) {
+    Session(Fd root, Mode mode, TarReader tar) {
       this.root = root;
       this.mode = mode;
       this.tar = tar;
-      this.feed = feed;
     }
 
-    void apply(TarArchiveEntry e) throws IOException {
-      String name = e.getName();
-      byte type = e.getLinkFlag();
-      if (type == 'g') return; // a global PAX header commons-compress hands through: nothing to create
+    void apply(TarHeader e) throws IOException {
+      String name = e.name();
+      byte type = e.type();
       String path = EntryPath.clean(name, "path");
       entries++;
       try {
@@ -192,8 +264,8 @@ public final class LayerUnpacker {
           return;
         }
         switch (type) {
-          case '0', 0, '7', 'S' -> {
-            if (type != 'S' && name.endsWith("/")) directory(e, path); // pre-POSIX tar marks dirs with a slash
+          case '0' -> {
+            if (e.isDirectory()) directory(e, path); // pre-POSIX tar marks dirs with a slash
             else regularFile(e, path);
           }
           case '5' -> directory(e, path);
@@ -206,31 +278,27 @@ public final class LayerUnpacker {
         written.add(path);
       } catch (UnpackException x) {
         throw x;
-      } catch (EOFException x) {
-        throw new UnpackException(name, "layer is truncated: " + x.getMessage(), x);
-      } catch (IOException x) {
-        String m = x.getMessage() == null ? x.toString() : x.getMessage();
-        if (m.toLowerCase().contains("truncated")) {
-          throw new UnpackException(name, "layer is truncated: " + m, x);
-        }
-        throw new UnpackException(name, m, x);
+      } catch (IOException | RuntimeException x) {
+        throw new UnpackException(name, describe(x), x);
       }
     }
 
     // ---- entry kinds -------------------------------------------------------------------------------------------
 
-    void regularFile(TarArchiveEntry e, String path) throws IOException {
+    void regularFile(TarHeader e, String path) throws IOException {
       Fd dir = parent(e, path);
       String base = EntryPath.base(path);
       // Created with its final permission bits when the umask keeps them and there are no setuid/setgid/sticky
       // bits (which chown would clear): then no chmod. Most files of a layer are new: try O_EXCL first and clear
       // the slot only when something is there. Both save a syscall per file of many-small-files layers.
-      int want = e.getMode() & 07777;
+      int want = e.mode();
       boolean exact = (want & 07000) == 0 && (want & UMASK) == 0;
+      int uid = id(e, "uid", e.uid());
+      int gid = id(e, "gid", e.gid());
+      if (e.sparse() != null) countHoles(e);
       try (Fd f = createExclusive(dir, base, exact ? want : 0600)) {
-        long size = e.isSparse() ? e.getRealSize() : e.getSize();
-        copyData(f, size, e.isSparse());
-        Linux.fchown(f, (int) e.getLongUserId(), (int) e.getLongGroupId());
+        copyData(f, e);
+        Linux.fchown(f, uid, gid);
         if (!exact) Linux.fchmod(f, want); // after chown, which clears setuid/setgid
         Map<String, byte[]> xattrs = xattrs(e);
         for (Map.Entry<String, byte[]> x : xattrs.entrySet()) Linux.fsetxattr(f, x.getKey(), x.getValue(), 0);
@@ -248,7 +316,7 @@ public final class LayerUnpacker {
       }
     }
 
-    void directory(TarArchiveEntry e, String path) throws IOException {
+    void directory(TarHeader e, String path) throws IOException {
       Fd dir = parent(e, path);
       String base = EntryPath.base(path);
       try {
@@ -267,39 +335,41 @@ public final class LayerUnpacker {
       dirTimes.add(new DirTimes(path, e));
     }
 
-    void rootDir(TarArchiveEntry e) throws IOException {
+    void rootDir(TarHeader e) throws IOException {
       try (Fd d = Linux.openat(root, ".", O_RDONLY | O_DIRECTORY, 0)) {
         applyDirMetadata(d, e);
       }
       dirTimes.add(new DirTimes("", e));
     }
 
-    void applyDirMetadata(Fd d, TarArchiveEntry e) throws IOException {
-      Linux.fchown(d, (int) e.getLongUserId(), (int) e.getLongGroupId());
-      Linux.fchmod(d, e.getMode() & 07777);
+    void applyDirMetadata(Fd d, TarHeader e) throws IOException {
+      Linux.fchown(d, id(e, "uid", e.uid()), id(e, "gid", e.gid()));
+      Linux.fchmod(d, e.mode());
       for (Map.Entry<String, byte[]> x : xattrs(e).entrySet()) Linux.fsetxattr(d, x.getKey(), x.getValue(), 0);
     }
 
-    void symlink(TarArchiveEntry e, String path) throws IOException {
+    void symlink(TarHeader e, String path) throws IOException {
       Fd dir = parent(e, path);
       String base = EntryPath.base(path);
       clearSlot(dir, base, false);
-      Linux.symlinkat(e.getLinkName(), dir, base); // the target verbatim; nothing ever follows it here
-      Linux.fchownat(dir, base, (int) e.getLongUserId(), (int) e.getLongGroupId(), AT_SYMLINK_NOFOLLOW);
+      int uid = id(e, "uid", e.uid());
+      int gid = id(e, "gid", e.gid());
+      Linux.symlinkat(e.linkName(), dir, base); // the target verbatim; nothing ever follows it here
+      Linux.fchownat(dir, base, uid, gid, AT_SYMLINK_NOFOLLOW);
       setXattrsByPath(dir, base, e);
       times(dir, base, e);
     }
 
-    void hardlink(TarArchiveEntry e, String path) throws IOException {
+    void hardlink(TarHeader e, String path) throws IOException {
       String target;
       try {
-        target = EntryPath.clean(e.getLinkName(), "path");
+        target = EntryPath.clean(e.linkName(), "path");
       } catch (UnpackException x) {
-        throw new UnpackException(e.getName(), "hardlink target " + UnpackException.quote(e.getLinkName())
+        throw new UnpackException(e.name(), "hardlink target " + UnpackException.quote(e.linkName())
             + " escapes the layer root");
       }
-      if (target.isEmpty()) throw new UnpackException(e.getName(), "hardlink to the layer root");
-      if (target.equals(path)) throw new UnpackException(e.getName(), "hardlink to itself");
+      if (target.isEmpty()) throw new UnpackException(e.name(), "hardlink to the layer root");
+      if (target.equals(path)) throw new UnpackException(e.name(), "hardlink to itself");
       Fd dir = parent(e, path);
       String base = EntryPath.base(path);
       clearSlot(dir, base, false);
@@ -307,24 +377,31 @@ public final class LayerUnpacker {
         // No AT_SYMLINK_FOLLOW: a link to a symlink links the symlink, as tar means, and never what it points at.
         Linux.linkat(tdir, EntryPath.base(target), dir, base, 0);
       } catch (ErrnoException x) {
-        throw new UnpackException(e.getName(), "hardlink to " + UnpackException.quote(e.getLinkName()) + ": "
+        throw new UnpackException(e.name(), "hardlink to " + UnpackException.quote(e.linkName()) + ": "
             + x.getMessage(), x);
       }
     }
 
-    void device(TarArchiveEntry e, String path, int type) throws IOException {
+    void device(TarHeader e, String path, int type) throws IOException {
       if (!mayCreateDevices) {
         skippedDevices++;
         return;
       }
+      if (e.devMajor() < 0 || e.devMajor() > 0xFFFF_FFFFL || e.devMinor() < 0 || e.devMinor() > 0xFFFF_FFFFL) {
+        throw new UnpackException(e.name(), "device number " + e.devMajor() + ":" + e.devMinor() + " is out of range");
+      }
+      id(e, "uid", e.uid());
+      id(e, "gid", e.gid());
       Fd dir = parent(e, path);
       String base = EntryPath.base(path);
       clearSlot(dir, base, false);
-      Linux.mknodat(dir, base, type | 0600, Stat.makedev(e.getDevMajor(), e.getDevMinor()));
+      Linux.mknodat(dir, base, type | 0600, Stat.makedev(e.devMajor(), e.devMinor()));
       ownModeXattrsTimes(dir, base, e);
     }
 
-    void fifo(TarArchiveEntry e, String path) throws IOException {
+    void fifo(TarHeader e, String path) throws IOException {
+      id(e, "uid", e.uid());
+      id(e, "gid", e.gid());
       Fd dir = parent(e, path);
       String base = EntryPath.base(path);
       clearSlot(dir, base, false);
@@ -332,9 +409,9 @@ public final class LayerUnpacker {
       ownModeXattrsTimes(dir, base, e);
     }
 
-    void ownModeXattrsTimes(Fd dir, String base, TarArchiveEntry e) throws IOException {
-      Linux.fchownat(dir, base, (int) e.getLongUserId(), (int) e.getLongGroupId(), AT_SYMLINK_NOFOLLOW);
-      Linux.fchmodat(dir, base, e.getMode() & 07777); // base was just created by mknodat: not a symlink
+    void ownModeXattrsTimes(Fd dir, String base, TarHeader e) throws IOException {
+      Linux.fchownat(dir, base, id(e, "uid", e.uid()), id(e, "gid", e.gid()), AT_SYMLINK_NOFOLLOW);
+      Linux.fchmodat(dir, base, e.mode()); // base was just created by mknodat: not a symlink
       setXattrsByPath(dir, base, e);
       times(dir, base, e);
     }
@@ -402,8 +479,8 @@ public final class LayerUnpacker {
     // ---- paths -------------------------------------------------------------------------------------------------
 
     /** The parent directory of {@code path}, resolved in the root, created (0755, root-owned) when missing. */
-    Fd parent(TarArchiveEntry e, String path) throws IOException {
-      return dirFd(e.getName(), EntryPath.parent(path));
+    Fd parent(TarHeader e, String path) throws IOException {
+      return dirFd(e.name(), EntryPath.parent(path));
     }
 
     Fd dirFd(String name, String dirPath) throws IOException {
@@ -521,44 +598,44 @@ public final class LayerUnpacker {
 
     // ---- data and metadata -------------------------------------------------------------------------------------
 
-    void copyData(Fd f, long size, boolean sparse) throws IOException {
+    /**
+     * Writes the entry's data. A sparse file's regions are written where its map says and the holes between and
+     * after them are only seeked over and truncated to: never written, so they cost no time and no disk.
+     */
+    void copyData(Fd f, TarHeader e) throws IOException {
+      TarHeader.Sparse sparse = e.sparse();
+      if (sparse == null) {
+        copy(f, e.size());
+        return;
+      }
+      for (int i = 0; i < sparse.count(); i++) {
+        if (sparse.length(i) == 0) continue;
+        Linux.lseek(f, sparse.offset(i), SEEK_SET);
+        copy(f, sparse.length(i));
+      }
+      Linux.ftruncate(f, sparse.realSize());
+    }
+
+    private void copy(Fd f, long size) throws IOException {
       long left = size;
-      boolean holeAtEnd = false;
       while (left > 0) {
         int n = tar.read(heap, 0, (int) Math.min(heap.length, left));
         if (n < 0) throw new EOFException("file content ends " + left + " bytes early");
         left -= n;
         fileBytes += n;
-        if (sparse) {
-          holeAtEnd = writeSkippingZeros(f, n);
-        } else {
-          writeAll(f, 0, n);
-        }
+        writeAll(f, 0, n);
       }
-      if (sparse && holeAtEnd) Linux.ftruncate(f, size);
     }
 
-    /** Writes heap[0, n) leaving 4 KiB blocks of zeros as holes; true when it ended on a hole. */
-    private boolean writeSkippingZeros(Fd f, int n) throws IOException {
-      int i = 0;
-      boolean hole = false;
-      while (i < n) {
-        int end = Math.min(n, i + 4096);
-        if (allZero(i, end)) {
-          Linux.lseek(f, end - i, SEEK_CUR);
-          hole = true;
-        } else {
-          writeAll(f, i, end - i);
-          hole = false;
-        }
-        i = end;
+    /** Refuses a sparse file whose holes would take the layer's over {@link Limits#sparseHoles()}. */
+    private void countHoles(TarHeader e) throws UnpackException {
+      long holes = e.sparse().realSize() - e.size();
+      sparseHoles = holes > Long.MAX_VALUE - sparseHoles ? Long.MAX_VALUE : sparseHoles + holes;
+      if (sparseHoles > limits.sparseHoles()) {
+        throw new UnpackException(e.name(), "sparse file of " + e.sparse().realSize() + " bytes with " + e.size()
+            + " bytes of data takes the holes this layer declares to " + sparseHoles + " bytes, over the limit of "
+            + limits.sparseHoles());
       }
-      return hole;
-    }
-
-    private boolean allZero(int from, int to) {
-      for (int i = from; i < to; i++) if (heap[i] != 0) return false;
-      return true;
     }
 
     private void writeAll(Fd f, int off, int n) throws IOException {
@@ -567,14 +644,14 @@ public final class LayerUnpacker {
       while (direct.hasRemaining()) Linux.write(f, direct);
     }
 
-    void times(Fd dir, String base, TarArchiveEntry e) throws IOException {
-      Instant m = mtime(e);
-      Instant a = atime(e, m);
+    void times(Fd dir, String base, TarHeader e) throws IOException {
+      Instant m = e.mtime();
+      Instant a = atime(e);
       Linux.utimensat(dir, base, a.getEpochSecond(), a.getNano(), m.getEpochSecond(), m.getNano(),
           AT_SYMLINK_NOFOLLOW);
     }
 
-    void setXattrsByPath(Fd dir, String base, TarArchiveEntry e) throws IOException {
+    void setXattrsByPath(Fd dir, String base, TarHeader e) throws IOException {
       Map<String, byte[]> xattrs = xattrs(e);
       if (xattrs.isEmpty()) return;
       // The magic link of the parent fd is a middle component (followed); base, the last, is not followed.
@@ -583,27 +660,10 @@ public final class LayerUnpacker {
     }
 
     /** The entry's xattrs, minus overlayfs' own (a layer must not forge whiteouts or redirects that way). */
-    Map<String, byte[]> xattrs(TarArchiveEntry e) {
-      Map<String, String> pax = e.getExtraPaxHeaders();
-      if (pax.isEmpty()) return Map.of();
-      Map<String, byte[]> out = new HashMap<>();
-      Map<String, byte[]> raw = null;
-      for (Map.Entry<String, String> h : pax.entrySet()) {
-        String k = h.getKey();
-        String name;
-        if (k.startsWith(SCHILY)) {
-          name = k.substring(SCHILY.length());
-        } else if (k.startsWith("LIBARCHIVE.xattr.")) {
-          name = java.net.URLDecoder.decode(k.substring("LIBARCHIVE.xattr.".length()), StandardCharsets.UTF_8);
-        } else {
-          continue;
-        }
-        if (name.startsWith(OVERLAY_XATTRS)) continue;
-        if (raw == null) raw = feed.rawXattrs();
-        byte[] v = raw.get(name);
-        if (v == null) v = h.getValue().getBytes(StandardCharsets.UTF_8);
-        out.putIfAbsent(name, v);
-      }
+    Map<String, byte[]> xattrs(TarHeader e) {
+      if (e.xattrs().isEmpty()) return Map.of();
+      Map<String, byte[]> out = new HashMap<>(e.xattrs());
+      out.keySet().removeIf(k -> k.startsWith(OVERLAY_XATTRS));
       return out;
     }
 
@@ -627,23 +687,26 @@ public final class LayerUnpacker {
   }
 
   private record DirTimes(String path, String name, Instant atime, Instant mtime) {
-    DirTimes(String path, TarArchiveEntry e) {
-      this(path, e.getName(), LayerUnpacker.atime(e, LayerUnpacker.mtime(e)), LayerUnpacker.mtime(e));
+    DirTimes(String path, TarHeader e) {
+      this(path, e.name(), LayerUnpacker.atime(e), e.mtime());
     }
   }
 
-  private static Instant mtime(TarArchiveEntry e) {
-    FileTime t = e.getLastModifiedTime();
-    return t == null ? Instant.EPOCH : t.toInstant();
-  }
-
-  private static Instant atime(TarArchiveEntry e, Instant mtime) {
-    FileTime t = e.getLastAccessTime();
-    return t == null ? mtime : t.toInstant();
+  /** The access time, or the modification time when the layer gives none. */
+  private static Instant atime(TarHeader e) {
+    return e.atime() == null ? e.mtime() : e.atime();
   }
 
   private static String dotIfEmpty(String p) {
     return p.isEmpty() ? "." : p;
+  }
+
+  /** A uid or gid as chown(2) takes it, refused outside 0..2^32-2 rather than wrapped (2^32 would become root). */
+  private static int id(TarHeader e, String what, long v) throws UnpackException {
+    if (v < 0 || v > MAX_ID) {
+      throw new UnpackException(e.name(), what + " " + v + " is out of range (0 to " + MAX_ID + ")");
+    }
+    return (int) v;
   }
 
   private static String describeType(byte t) {

@@ -262,11 +262,14 @@ class HostilePullTest {
 
   /** A hostile layer on the base: the pull is refused, naming the layer and the entry. */
   void assertRefused(TarEntries hostile, String entry, String why) throws Exception {
-    OciLayoutBuilder.Layer bad = layout.layer(hostile.toByteArray(), Compression.GZIP);
+    assertRefused(layout.layer(hostile.toByteArray(), Compression.GZIP), entry, why);
+  }
+
+  void assertRefused(OciLayoutBuilder.Layer bad, String entry, String why) throws Exception {
     image("bad", base, bad);
     ImageException e = pullFails("bad");
     assertTrue(e.getMessage().contains("layer " + bad.blob().digest()), e.getMessage());
-    assertTrue(e.getMessage().contains("entry \"" + entry + "\""), e.getMessage());
+    if (entry != null) assertTrue(e.getMessage().contains("entry \"" + entry + "\""), e.getMessage());
     assertTrue(e.getMessage().contains(why), e.getMessage());
     assertEquals(ImageException.Kind.INVALID_ARGUMENT, e.kind(), e.getMessage());
     assertNothingLeft();
@@ -296,6 +299,28 @@ class HostilePullTest {
   @Test
   void aHugeDeclaredSizeThatIsNotThereIsRefused() throws Exception {
     assertRefused(TarEntries.truncatedEntry(), "huge", "truncated");
+  }
+
+  @Test
+  void aLayerThatIsNotTheGzipItsMediaTypeSaysIsRefusedNamingIt() throws Exception {
+    byte[] garbage = new byte[3000];
+    new java.util.Random(3).nextBytes(garbage);
+    Descriptor blob = layout.writeBlob(dev.berth.spec.image.MediaTypes.OCI_LAYER_GZIP, garbage);
+    assertRefused(new OciLayoutBuilder.Layer(blob, Digest.sha256Of(garbage), Compression.GZIP), null,
+        "reading the first tar header: corrupt gzip stream: Not in GZIP format");
+  }
+
+  @Test
+  void aMalformedLibarchiveXattrIsRefusedNamingLayerAndEntry() throws Exception {
+    byte[] tar = new dev.berth.image.unpack.TarBuilder().file("etc/x", 0644, 0, 0, "x".getBytes(),
+        java.util.Map.of("LIBARCHIVE.xattr.user.x", "%%% not base64".getBytes())).bytes();
+    assertRefused(layout.layer(tar, Compression.GZIP), "etc/x", "value is not base64");
+  }
+
+  @Test
+  void aUidThatWouldWrapToRootIsRefused() throws Exception {
+    byte[] tar = new dev.berth.image.unpack.TarBuilder().fileWithIds("bin/su", 1L << 32, 0).bytes();
+    assertRefused(layout.layer(tar, Compression.GZIP), "bin/su", "uid 4294967296 is out of range");
   }
 
   @Test

@@ -68,10 +68,90 @@ class SnapshotterTest {
     assertEquals(EXPECTED, mergedView(new CopySnapshotter(tmp.resolve("s"))));
   }
 
-  private TreeMap<String, String> mergedView(Snapshotter s) throws Exception {
+  // An opaque marker on the layer's root: nothing of the layers below shows, in a view or a container's rootfs.
+  static final byte[] ROOT_OPAQUE = new TarBuilder().file(".wh..wh..opq", "").dir("a/", 0755, 0, 0)
+      .file("a/fresh", "11").file("g", "12").bytes();
+  static final byte[] ABOVE = new TarBuilder().file("h", "13").file("a/.wh.fresh", "").bytes();
+
+  @Test
+  void anOpaqueLayerRootHidesEveryLowerLayer() throws Exception {
+    for (Snapshotter s : List.of(new OverlaySnapshotter(tmp.resolve("o")), new CopySnapshotter(tmp.resolve("c")))) {
+      String what = s.getClass().getSimpleName();
+      TreeMap<String, String> top = new TreeMap<>(java.util.Map.of("a/", "", "a/fresh", "11", "g", "12"));
+      assertEquals(top, mergedView(s, List.of(BASE, TOP, ROOT_OPAQUE)), what + ": the opaque layer on top");
+      TreeMap<String, String> above = new TreeMap<>(java.util.Map.of("a/", "", "g", "12", "h", "13"));
+      Digest chain = commitAll(s, List.of(BASE, TOP, ROOT_OPAQUE, ABOVE));
+      assertEquals(above, viewOf(s, chain), what + ": a layer above it");
+      Path m = Files.createDirectories(tmp.resolve("rw-" + what));
+      Mounts.mount(s.prepare("ctr-" + what, chain), m);
+      try {
+        assertEquals(above, tree(m), what + ": a container's rootfs");
+      } finally {
+        Mounts.unmount(m);
+      }
+      s.remove("ctr-" + what);
+    }
+  }
+
+  @Test
+  void theCopySnapshotterKeepsASparseFilesHoles() throws Exception {
+    // 100 GiB declared, 4 bytes of data: every layer above is staged as a copy, which must not write the holes out.
+    byte[] sparse = new TarBuilder().gnuSparse("big", 100L << 30, new long[] {0, 4, 100L << 30, 0}, "data".getBytes())
+        .bytes();
+    CopySnapshotter s = new CopySnapshotter(tmp.resolve("c"));
+    long t0 = System.nanoTime();
+    Digest top = commitAll(s, List.of(sparse, new TarBuilder().file("x", "y").bytes()));
+    assertTrue(System.nanoTime() - t0 < 2_000_000_000L, "holes copied as holes");
+    assertTrue(s.usage(top) < 1 << 20, "usage " + s.usage(top));
+    Path m = Files.createTempDirectory(tmp, "view-");
+    Mounts.mount(s.view(top), m);
+    try {
+      assertEquals(100L << 30, Files.size(m.resolve("big")));
+      try (var f = new java.io.RandomAccessFile(m.resolve("big").toFile(), "r")) {
+        byte[] head = new byte[8];
+        f.readFully(head);
+        assertEquals("data\0\0\0\0", new String(head, java.nio.charset.StandardCharsets.US_ASCII));
+      }
+    } finally {
+      Mounts.unmount(m);
+    }
+  }
+
+  /** Stages, unpacks and commits each layer on the one before; returns the top chain id (already there: kept). */
+  private static Digest commitAll(Snapshotter s, List<byte[]> layers) throws Exception {
     List<Digest> diffIds = new ArrayList<>();
     Digest parent = null;
-    for (byte[] layer : List.of(BASE, TOP)) {
+    for (byte[] layer : layers) {
+      diffIds.add(Digest.sha256Of(layer));
+      Digest chain = ChainIds.of(diffIds).get(diffIds.size() - 1);
+      if (!s.has(chain)) {
+        Staging st = s.stage(chain, parent);
+        new LayerUnpacker().unpack(new ByteArrayInputStream(layer), Compression.NONE, st.dir(), st.mode());
+        s.commit(st);
+      }
+      parent = chain;
+    }
+    return parent;
+  }
+
+  private TreeMap<String, String> viewOf(Snapshotter s, Digest chain) throws Exception {
+    Path m = Files.createTempDirectory(tmp, "view-");
+    Mounts.mount(s.view(chain), m);
+    try {
+      return tree(m);
+    } finally {
+      Mounts.unmount(m);
+    }
+  }
+
+  private TreeMap<String, String> mergedView(Snapshotter s) throws Exception {
+    return mergedView(s, List.of(BASE, TOP));
+  }
+
+  private TreeMap<String, String> mergedView(Snapshotter s, List<byte[]> layers) throws Exception {
+    List<Digest> diffIds = new ArrayList<>();
+    Digest parent = null;
+    for (byte[] layer : layers) {
       Digest diff = Digest.sha256Of(layer);
       diffIds.add(diff);
       Digest chain = ChainIds.of(diffIds).get(diffIds.size() - 1);
@@ -81,7 +161,7 @@ class SnapshotterTest {
       assertTrue(s.has(chain));
       parent = chain;
     }
-    Path m = Files.createDirectory(tmp.resolve("m"));
+    Path m = Files.createTempDirectory(tmp, "m");
     Mounts.mount(s.view(parent), m);
     try {
       assertThrows(IOException.class, () -> Files.writeString(m.resolve("x"), "ro"), "a view is read-only");

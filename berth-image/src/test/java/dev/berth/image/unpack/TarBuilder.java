@@ -49,6 +49,41 @@ public final class TarBuilder {
     return out.toByteArray();
   }
 
+  /**
+   * An old-GNU sparse file ('S'): {@code regions} are (offset, length) pairs, four in the header and 21 in each
+   * extension block after it; {@code data} is the regions' bytes one after the other.
+   */
+  public TarBuilder gnuSparse(String name, long realSize, long[] regions, byte[] data) {
+    byte[] h = headerBlock(name, 'S', 0644, 0, 0, "", data.length, 0, 0);
+    put(h, 257, 8, "ustar  \0".getBytes(StandardCharsets.US_ASCII));
+    int n = regions.length / 2;
+    for (int i = 0; i < Math.min(n, 4); i++) {
+      octal(h, 386 + 24 * i, 12, regions[2 * i]);
+      octal(h, 386 + 24 * i + 12, 12, regions[2 * i + 1]);
+    }
+    h[482] = (byte) (n > 4 ? 1 : 0);
+    octal(h, 483, 12, realSize);
+    checksum(h);
+    out.write(h, 0, 512);
+    for (int i = 4; i < n; i += 21) {
+      byte[] ext = new byte[512];
+      for (int j = 0; j < 21 && i + j < n; j++) {
+        octal(ext, 24 * j, 12, regions[2 * (i + j)]);
+        octal(ext, 24 * j + 12, 12, regions[2 * (i + j) + 1]);
+      }
+      ext[504] = (byte) (i + 21 < n ? 1 : 0);
+      out.write(ext, 0, 512);
+    }
+    data(data);
+    return this;
+  }
+
+  /** A regular file whose header gives uid and gid as they are, in GNU's base-256 form when octal cannot hold them. */
+  public TarBuilder fileWithIds(String name, long uid, long gid) {
+    header(name, '0', 0644, uid, gid, "", 0, 0, 0);
+    return this;
+  }
+
   public TarBuilder entry(String name, char type, int mode, int uid, int gid, String link, byte[] data,
                    Map<String, byte[]> pax, int major, int minor) {
     Map<String, byte[]> records = new LinkedHashMap<>(pax);
@@ -89,8 +124,15 @@ public final class TarBuilder {
     return b.toByteArray();
   }
 
-  private void header(String name, char type, int mode, int uid, int gid, String link, long size, int major,
+  private void header(String name, char type, int mode, long uid, long gid, String link, long size, int major,
                       int minor) {
+    byte[] h = headerBlock(name, type, mode, uid, gid, link, size, major, minor);
+    checksum(h);
+    out.write(h, 0, 512);
+  }
+
+  private byte[] headerBlock(String name, char type, int mode, long uid, long gid, String link, long size, int major,
+                             int minor) {
     byte[] h = new byte[512];
     put(h, 0, 100, name.getBytes(StandardCharsets.UTF_8));
     octal(h, 100, 8, mode);
@@ -104,11 +146,14 @@ public final class TarBuilder {
     put(h, 263, 2, "00".getBytes(StandardCharsets.US_ASCII));
     octal(h, 329, 8, major);
     octal(h, 337, 8, minor);
+    return h;
+  }
+
+  private static void checksum(byte[] h) {
     for (int i = 148; i < 156; i++) h[i] = ' ';
     long sum = 0;
     for (byte x : h) sum += x & 0xff;
     octal(h, 148, 7, sum);
-    out.write(h, 0, 512);
   }
 
   private void data(byte[] d) {
@@ -121,7 +166,16 @@ public final class TarBuilder {
     System.arraycopy(v, 0, h, off, Math.min(len, v.length));
   }
 
+  /** Octal digits, or GNU's base-256 (big-endian two's complement, top bit of the first byte set) when they do not fit. */
   private static void octal(byte[] h, int off, int len, long v) {
+    if (v < 0 || v >= 1L << (3 * (len - 1))) {
+      for (int i = len - 1; i >= 0; i--) {
+        h[off + i] = (byte) v;
+        v >>= 8;
+      }
+      h[off] |= (byte) 0x80;
+      return;
+    }
     String s = Long.toOctalString(v);
     String padded = "0".repeat(Math.max(0, len - 1 - s.length())) + s;
     put(h, off, len - 1, padded.getBytes(StandardCharsets.US_ASCII));
