@@ -109,7 +109,7 @@ enum {
   OP_SYNC_HOOKS, OP_RUN_HOOK, OP_READY, OP_OPEN_FIFO, OP_WAIT_FIFO, OP_RESOLVE_EXEC, OP_CHDIR, OP_SETGROUPS,
   OP_SETRESGID, OP_SETRESUID, OP_KEEPCAPS, OP_CAPS_BOUNDING, OP_CAPSET, OP_AMBIENT, OP_NO_NEW_PRIVS, OP_SECCOMP,
   OP_UMASK, OP_SETSID, OP_OPEN_PTY, OP_CLOSE_FDS, OP_EXEC, OP_JOIN_KEYRING, OP_SET_DUMPABLE, OP_UNSHARE, OP_IDMAP_TREE,
-  OP_MOVE_MOUNT, OP_JOIN_CGROUP, OP_INTO_CGROUP, OP_COUNT
+  OP_MOVE_MOUNT, OP_JOIN_CGROUP, OP_INTO_CGROUP, OP_MOUNT_SETATTR, OP_UMOUNT, OP_COUNT
 };
 
 /* The names PlanText uses, for errors about a malformed plan. */
@@ -119,7 +119,7 @@ static const char *const op_names[OP_COUNT] = {
   "run-hook", "ready", "open-fifo", "wait-fifo", "resolve-exec", "chdir", "setgroups", "setresgid", "setresuid",
   "keepcaps", "caps-bounding", "capset", "ambient", "no-new-privs", "seccomp", "umask", "setsid", "open-pty",
   "close-fds", "exec", "join-keyring", "set-dumpable", "unshare", "idmap-tree", "move-mount", "join-cgroup",
-  "into-cgroup",
+  "into-cgroup", "mount-setattr", "umount",
 };
 
 static int sync_fd = -1;
@@ -748,9 +748,31 @@ static void op_readonly(const char *path) {
   op_remount(1, path, MS_BIND | MS_REMOUNT | MS_RDONLY);
 }
 
-static void op_pivot_root(uint32_t no_pivot) {
+static void op_mount_setattr(uint32_t in, const char *target, uint64_t set, uint64_t clr) {
+  struct { uint64_t attr_set, attr_clr, propagation, userns_fd; } attr = {set, clr, 0, 0};
+  int fd = in ? must_in_root(target, O_PATH, "") : open(target, O_PATH | O_CLOEXEC);
+  if (fd < 0) fail(errno, target, NULL);
+  if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0) fail(errno, target, NULL);
+  close(fd);
+}
+
+static void op_umount(const char *target, uint32_t cover) {
+  if (umount2(target, MNT_DETACH) == 0 || errno == ENOENT) return;
+  if (!cover || (errno != EINVAL && errno != EPERM)) fail(errno, target, NULL);
+  if (mount("tmpfs", target, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0") < 0) {
+    fail(errno, "cover ", target);
+  }
+}
+
+enum { ROOT_PIVOT, ROOT_MOVE_AND_CHROOT, ROOT_CHROOT };
+
+static void op_pivot_root(uint32_t mode) {
   if (root_fd < 0) fail(EBADF, "no root to pivot to", NULL);
-  if (no_pivot) {
+  if (mode == ROOT_CHROOT) {
+    /* The mount namespace is the runtime's: nothing may move in it. */
+    if (fchdir(root_fd) < 0) fail(errno, "fchdir to the root", NULL);
+    if (chroot(".") < 0) fail(errno, "chroot", NULL);
+  } else if (mode == ROOT_MOVE_AND_CHROOT) {
     if (fchdir(root_fd) < 0) fail(errno, "fchdir to the root", NULL);
     if (mount(".", "/", NULL, MS_MOVE, NULL) < 0) fail(errno, "move the root onto /", NULL);
     if (chroot(".") < 0) fail(errno, "chroot", NULL);
@@ -1202,8 +1224,9 @@ static void run_op(uint32_t code, struct rd *r) {
     return;
   }
   case OP_PIVOT_ROOT: {
-    uint32_t no_pivot = g32(r);
-    if (!done(r)) op_pivot_root(no_pivot);
+    uint32_t mode = g32(r);
+    if (mode > ROOT_CHROOT) malformed("pivot-root mode above 2");
+    if (!done(r)) op_pivot_root(mode);
     return;
   }
   case OP_SETHOSTNAME:
@@ -1299,6 +1322,19 @@ static void run_op(uint32_t code, struct rd *r) {
     uint32_t index = g32(r);
     const char *dst = gstr(r);
     if (!done(r)) op_move_mount(index, dst);
+    return;
+  }
+  case OP_MOUNT_SETATTR: {
+    uint32_t in = g32(r);
+    const char *target = gstr(r);
+    uint64_t set = g64(r), clr = g64(r);
+    if (!done(r)) op_mount_setattr(in, target, set, clr);
+    return;
+  }
+  case OP_UMOUNT: {
+    const char *target = gstr(r);
+    uint32_t cover = g32(r);
+    if (!done(r)) op_umount(target, cover);
     return;
   }
   case OP_KEEPCAPS: {

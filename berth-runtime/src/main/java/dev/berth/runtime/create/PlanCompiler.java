@@ -53,11 +53,17 @@ public final class PlanCompiler {
    * @param mountPoints the host's mount points in mount-table order (for the order of cgroup mounts)
    * @param euid the runtime's effective uid: not 0 when rootless
    * @param egid the runtime's effective gid
+   * @param procSysMounts the mount points of whole (root "/") procfs and sysfs mounts: with --no-pivot they must go
    */
-  public record HostFacts(int capLastCap, boolean hasKcore, List<String> mountPoints, int euid, int egid) {
+  public record HostFacts(int capLastCap, boolean hasKcore, List<String> mountPoints, int euid, int egid,
+      List<String> procSysMounts) {
     /** The facts of a host where the runtime runs as root. */
     public HostFacts(int capLastCap, boolean hasKcore, List<String> mountPoints) {
       this(capLastCap, hasKcore, mountPoints, 0, 0);
+    }
+
+    public HostFacts(int capLastCap, boolean hasKcore, List<String> mountPoints, int euid, int egid) {
+      this(capLastCap, hasKcore, mountPoints, euid, egid, List.of("/proc", "/sys"));
     }
 
     /** The facts of this host. */
@@ -74,12 +80,17 @@ public final class PlanCompiler {
     /** The facts of this host, given the text of /proc/self/mountinfo (create reads it once for the cgroups too). */
     public static HostFacts probe(String mountinfo) {
       List<String> points = new ArrayList<>();
+      List<String> procSys = new ArrayList<>();
       for (String line : mountinfo.split("\n")) {
         String[] f = line.split(" ", 6);
-        if (f.length > 4) points.add(f[4]);
+        if (f.length <= 4) continue;
+        points.add(f[4]);
+        int dash = line.indexOf(" - ");
+        String fstype = dash < 0 ? "" : line.substring(dash + 3).split(" ", 2)[0];
+        if (f[3].equals("/") && (fstype.equals("proc") || fstype.equals("sysfs"))) procSys.add(f[4]);
       }
       return new HostFacts(dev.berth.sys.Kernel.capLastCap(), Files.exists(Path.of("/proc/kcore"), LinkOption.NOFOLLOW_LINKS),
-          points, dev.berth.sys.Linux.geteuid(), dev.berth.sys.Linux.getegid());
+          points, dev.berth.sys.Linux.geteuid(), dev.berth.sys.Linux.getegid(), procSys);
     }
   }
 
@@ -127,7 +138,7 @@ public final class PlanCompiler {
     c.ops.add(new Op.WaitGo());
     if (c.newNs("user")) c.becomeNamespaceRoot();
     if (c.newNs("mount") || c.joinsNs("mount")) c.rootfs();
-    else throw ContainerException.invalid("linux.namespaces: a mount namespace is required");
+    else c.chrootOnly();
     c.hostIdentity();
     c.rlimits();
     c.session();
@@ -294,11 +305,58 @@ public final class PlanCompiler {
 
   // ---- root filesystem ----
 
+  /**
+   * Without a mount namespace of its own (the spec allows it) the container shares the runtime's mounts, so nothing
+   * may be mounted or moved: the process is only chrooted into root.path (runc 1.1.5 mounts the spec's mounts in the
+   * host's namespace here and leaves them behind). Mounts and devices are not set up; SpecValidator refused masked
+   * and read-only paths. Sysctls are written before the chroot, through the runtime's /proc (they are namespaced,
+   * and /proc/sys shows the writer's namespaces).
+   */
+  private void chrootOnly() {
+    ops.add(new Op.SetRoot(ctx.rootfs().toString()));
+    if (!newNs("user")) ops.add(new Op.OpenFifo(ctx.fifo().toString()));
+    hooksBeforePivot();
+    sysctls();
+    ops.add(new Op.PivotRoot(Op.PivotRoot.Mode.CHROOT));
+  }
+
+  private void sysctls() {
+    if (linux == null) return;
+    // SpecValidator allowed only names of the container's own namespaces.
+    for (var e : new TreeMap<>(linux.sysctl()).entrySet()) {
+      ops.add(new Op.WriteFile("/proc/sys/" + SpecValidator.sysctlPath(e.getKey()), e.getValue()));
+    }
+  }
+
+  /**
+   * The mount the rootfs sits on, from the host's mount table: the longest mount point that is the rootfs or one of
+   * its parents.
+   */
+  private String rootfsParentMount() {
+    Path rootfs = ctx.rootfs();
+    try {
+      rootfs = rootfs.toRealPath();
+    } catch (IOException e) {
+      // the create fails later with a clearer error
+    }
+    String best = "/";
+    for (String p : ctx.host().mountPoints()) {
+      if (p.length() > best.length() && rootfs.startsWith(Path.of(p))) best = p;
+    }
+    return best;
+  }
+
   private void rootfs() throws ContainerException {
     String rootfs = ctx.rootfs().toString();
     long propagation = linux == null || linux.rootfsPropagation() == null || linux.rootfsPropagation().isEmpty()
         ? MS_SLAVE | MS_REC : propagationFlag(linux.rootfsPropagation());
     ops.add(new Op.Mount(false, false, "", "/", "", propagation, ""));
+    if (propagation != (MS_SLAVE | MS_REC) && propagation != (MS_PRIVATE | MS_REC)
+        && propagation != (MS_UNBINDABLE | MS_REC)) {
+      // The mount under the rootfs may still be shared: then the bind below would propagate to the host's peers and
+      // pivot_root refuses a new root whose parent is shared (EINVAL). runc makes it private too.
+      ops.add(new Op.Mount(false, false, "", rootfsParentMount(), "", MS_PRIVATE, ""));
+    }
     ops.add(new Op.Mount(false, false, rootfs, rootfs, "", MS_BIND | MS_REC, ""));
     ops.add(new Op.SetRoot(rootfs));
     boolean devBound = false;
@@ -310,17 +368,35 @@ public final class PlanCompiler {
     if (!devBound) devices();
     hooksBeforePivot();
     if (!newNs("user")) ops.add(new Op.OpenFifo(ctx.fifo().toString()));
+    if (ctx.noPivot()) hideHostProcAndSys();
     ops.add(new Op.PivotRoot(ctx.noPivot()));
+    // Sysctls first: /proc/sys is one of the read-only paths.
+    sysctls();
     if (linux != null) {
-      // Sysctls first: /proc/sys is one of the read-only paths. SpecValidator allowed only names of the container's
-      // own namespaces.
-      for (var e : new TreeMap<>(linux.sysctl()).entrySet()) {
-        ops.add(new Op.WriteFile("/proc/sys/" + SpecValidator.sysctlPath(e.getKey()), e.getValue()));
-      }
       for (String p : linux.readonlyPaths()) ops.add(new Op.Readonly(p));
       for (String p : linux.maskedPaths()) ops.add(new Op.Mask(p));
     }
+    // Read-only /dev and tmpfs mounts were mounted writable so that devices, /dev/pts and copied-up content could be
+    // made in them; they turn read-only now, as runc does at the end of the rootfs (paths are the container's now).
+    ops.addAll(lateRemounts);
     if (spec.root().readonly()) ops.add(new Op.Remount(false, "/", MS_BIND | MS_REMOUNT | MS_RDONLY));
+  }
+
+  private final List<Op> lateRemounts = new ArrayList<>();
+
+  /**
+   * With --no-pivot the host's root stays in the mount namespace under the chroot, and a whole procfs or sysfs mount
+   * of the host is what lets the kernel allow a fresh proc mount in a user namespace the container creates (it checks
+   * that an unobstructed one is already visible). So they go, as under runc 1.1.5: detached (each made a slave first,
+   * so the detach does not reach the host), or covered where the kernel refuses.
+   */
+  private void hideHostProcAndSys() {
+    String rootfs = ctx.rootfs().toString();
+    for (String p : ctx.host().procSysMounts()) {
+      if (p.equals(rootfs) || p.startsWith(rootfs + "/")) continue;
+      ops.add(new Op.Mount(false, false, "", p, "", MS_SLAVE | MS_REC, ""));
+      ops.add(new Op.Umount(p, true));
+    }
   }
 
   private static String dest(Mount m) {
@@ -398,6 +474,10 @@ public final class PlanCompiler {
       if (tree >= 0) ops.add(new Op.MoveMount(tree, dest));
       else ops.add(new Op.Mount(false, true, src.toString(), dest, "", bind, ""));
       long extra = o.flags() & ~(MS_BIND | MS_REC | MS_REMOUNT);
+      if (dest.equals("/dev") && (extra & MS_RDONLY) != 0) {
+        lateRemounts.add(new Op.Remount(false, dest, MS_BIND | MS_REMOUNT | extra));
+        extra &= ~MS_RDONLY;
+      }
       if (extra != 0) ops.add(new Op.Remount(true, dest, MS_BIND | MS_REMOUNT | extra));
     } else if ("cgroup".equals(m.type())) {
       cgroupMount(dest, o);
@@ -410,10 +490,17 @@ public final class PlanCompiler {
         ops.add(new Op.Mount(false, true, "/sys", dest, "", MS_BIND | MS_REC, ""));
         if ((o.flags() & ~MS_REC) != 0) ops.add(new Op.Remount(true, dest, MS_BIND | MS_REMOUNT | o.flags()));
       } else {
+        long flags = o.flags() & ~MS_REMOUNT;
+        if ((flags & MS_RDONLY) != 0 && (dest.equals("/dev") || type.equals("tmpfs"))) {
+          // Mounted writable, made read-only at the end: see lateRemounts.
+          flags &= ~MS_RDONLY;
+          lateRemounts.add(new Op.Remount(false, dest, MS_REMOUNT | MS_RDONLY | (flags & ~MS_REC)));
+        }
         ops.add(new Op.Mkdirs(dest, 0755));
-        ops.add(new Op.Mount(false, true, source, dest, type, o.flags() & ~MS_REMOUNT, o.data()));
+        ops.add(new Op.Mount(false, true, source, dest, type, flags, o.data()));
       }
     }
+    if (o.hasRecursiveAttrs()) ops.add(new Op.MountSetattr(true, dest, o.recAttrSet(), o.recAttrClr()));
     for (int p : o.propagations()) ops.add(new Op.Mount(false, true, "", dest, "", p, ""));
   }
 
@@ -532,11 +619,15 @@ public final class PlanCompiler {
 
   private void hostIdentity() throws ContainerException {
     if (spec.hostname() != null && !spec.hostname().isEmpty()) {
-      if (!newNs("uts")) throw ContainerException.invalid("hostname: unable to set hostname without a new UTS namespace");
+      if (!newNs("uts") && !joinsNs("uts")) {
+        throw ContainerException.invalid("hostname: unable to set hostname without a UTS namespace");
+      }
       ops.add(new Op.Sethostname(spec.hostname()));
     }
     if (spec.domainname() != null && !spec.domainname().isEmpty()) {
-      if (!newNs("uts")) throw ContainerException.invalid("domainname: unable to set domainname without a new UTS namespace");
+      if (!newNs("uts") && !joinsNs("uts")) {
+        throw ContainerException.invalid("domainname: unable to set domainname without a UTS namespace");
+      }
       ops.add(new Op.Setdomainname(spec.domainname()));
     }
   }

@@ -414,18 +414,88 @@ public sealed interface Op {
     }
   }
 
-  /** Makes the root (SET_ROOT) the process's "/": pivot_root, or a move mount + chroot with {@code noPivot}. */
-  record PivotRoot(boolean noPivot) implements Op {
+  /**
+   * mount_setattr(2) with AT_RECURSIVE on the mount at {@code target}: the recursive options ({@code rro},
+   * {@code rnosuid} ...) that reach every submount, which a remount cannot.
+   */
+  record MountSetattr(boolean targetInRoot, String target, long attrSet, long attrClr) implements Op {
+    public MountSetattr {
+      Objects.requireNonNull(target, "target");
+    }
+
+    public int opcode() {
+      return Opcode.MOUNT_SETATTR;
+    }
+
+    public String describe() {
+      return "set recursive mount attributes of " + target;
+    }
+
+    public void encode(WireWriter out) {
+      out.bool(targetInRoot);
+      out.str(target);
+      out.u64(attrSet);
+      out.u64(attrClr);
+    }
+  }
+
+  /**
+   * umount2(target, MNT_DETACH); with {@code coverIfDenied}, a mount refused so (EINVAL, EPERM: locked in a user
+   * namespace) is covered with an empty read-only tmpfs instead. A target that does not exist is nothing to do.
+   */
+  record Umount(String target, boolean coverIfDenied) implements Op {
+    public Umount {
+      Objects.requireNonNull(target, "target");
+    }
+
+    public int opcode() {
+      return Opcode.UMOUNT;
+    }
+
+    public String describe() {
+      return "unmount " + target;
+    }
+
+    public void encode(WireWriter out) {
+      out.str(target);
+      out.bool(coverIfDenied);
+    }
+  }
+
+  /**
+   * Makes the root (SET_ROOT) the process's "/": pivot_root ({@link Mode#PIVOT}), a move mount + chroot
+   * ({@link Mode#MOVE_AND_CHROOT}, --no-pivot), or a chroot alone ({@link Mode#CHROOT}: without a mount namespace of
+   * the container's own, where moving the root would move the host's).
+   */
+  record PivotRoot(Mode mode) implements Op {
+    public enum Mode { PIVOT, MOVE_AND_CHROOT, CHROOT }
+
+    public PivotRoot {
+      Objects.requireNonNull(mode, "mode");
+    }
+
+    public PivotRoot(boolean noPivot) {
+      this(noPivot ? Mode.MOVE_AND_CHROOT : Mode.PIVOT);
+    }
+
+    public boolean noPivot() {
+      return mode != Mode.PIVOT;
+    }
+
     public int opcode() {
       return Opcode.PIVOT_ROOT;
     }
 
     public String describe() {
-      return noPivot ? "move the root filesystem to / (no pivot_root)" : "pivot_root to the container root";
+      return switch (mode) {
+        case PIVOT -> "pivot_root to the container root";
+        case MOVE_AND_CHROOT -> "move the root filesystem to / (no pivot_root)";
+        case CHROOT -> "chroot to the container root";
+      };
     }
 
     public void encode(WireWriter out) {
-      out.bool(noPivot);
+      out.u32(mode.ordinal());
     }
   }
 

@@ -41,7 +41,14 @@ public final class PlanText {
       case Op.Readonly o -> q(o.path());
       case Op.Remount o -> (o.targetInRoot() ? "target-in-root=" : "target=") + q(o.target()) + " flags="
           + Flags.mountFlags(o.flags());
-      case Op.PivotRoot o -> o.noPivot() ? "no-pivot" : "pivot";
+      case Op.MountSetattr o -> (o.targetInRoot() ? "target-in-root=" : "target=") + q(o.target()) + " set="
+          + hex(o.attrSet()) + " clear=" + hex(o.attrClr());
+      case Op.Umount o -> q(o.target()) + (o.coverIfDenied() ? " cover-if-denied" : "");
+      case Op.PivotRoot o -> switch (o.mode()) {
+        case PIVOT -> "pivot";
+        case MOVE_AND_CHROOT -> "no-pivot";
+        case CHROOT -> "chroot";
+      };
       case Op.Sethostname o -> q(o.hostname());
       case Op.Setdomainname o -> q(o.domainname());
       case Op.WriteFile o -> q(o.path()) + " content=" + q(o.content());

@@ -1,8 +1,8 @@
 package dev.berth.runtime.create;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.runtime.ContainerException;
@@ -134,11 +134,16 @@ class PlanCompilerTest {
   }
 
   @Test
-  void aMountNamespaceIsRequired() {
-    ContainerException e = assertThrows(ContainerException.class, () -> PlanCompiler.compile(spec("""
-        {"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "process": {"args": ["sh"], "cwd": "/"},
+  void withoutAMountNamespaceTheProcessIsOnlyChrooted() throws Exception {
+    // The mount namespace is the runtime's: no mount, no pivot; a chroot, and the cwd resolves inside it.
+    String text = PlanText.render(PlanCompiler.compile(spec("""
+        {"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "process": {"args": ["sh"], "cwd": "/tmp"},
+         "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"}],
          "linux": {"namespaces": [{"type": "pid"}]}}"""), ctx(tmp)));
-    assertTrue(e.getMessage().contains("mount namespace"), e.getMessage());
+    assertTrue(text.contains("set-root " + tmp.resolve("rootfs") + "\n"), text);
+    assertTrue(text.contains("pivot-root chroot\n"), text);
+    assertTrue(text.contains("chdir /tmp try\n"), text);
+    assertFalse(text.contains("mount "), text);
   }
 
   @Test

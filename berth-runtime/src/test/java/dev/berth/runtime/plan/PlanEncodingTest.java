@@ -117,11 +117,12 @@ class PlanEncodingTest {
         Map.entry(Opcode.JOIN_KEYRING, "str"), Map.entry(Opcode.SET_DUMPABLE, "u32"),
         Map.entry(Opcode.UNSHARE, "u64"), Map.entry(Opcode.IDMAP_TREE, "str u32 u32 str str"),
         Map.entry(Opcode.MOVE_MOUNT, "u32 str"), Map.entry(Opcode.JOIN_CGROUP, "str"),
-        Map.entry(Opcode.INTO_CGROUP, "str"));
+        Map.entry(Opcode.INTO_CGROUP, "str"), Map.entry(Opcode.MOUNT_SETATTR, "u32 str u64 u64"),
+        Map.entry(Opcode.UMOUNT, "str u32"));
     List<Op> ops = allOps();
     TreeSet<Integer> covered = new TreeSet<>();
     for (Op op : ops) covered.add(op.opcode());
-    assertEquals(45, covered.size(), "one example of every opcode");
+    assertEquals(47, covered.size(), "one example of every opcode");
     assertEquals(fields.keySet(), covered);
 
     ByteBuffer b = ByteBuffer.wrap(new Plan(ops).encode()).order(ByteOrder.LITTLE_ENDIAN);
@@ -213,6 +214,8 @@ class PlanEncodingTest {
     ops.add(new Op.MoveMount(0, "/data"));
     ops.add(new Op.JoinCgroup("/sys/fs/cgroup/pids/c1/tasks"));
     ops.add(new Op.IntoCgroup("/sys/fs/cgroup/unified/c1"));
+    ops.add(new Op.MountSetattr(true, "/data", 1, 0));
+    ops.add(new Op.Umount("/proc", true));
     ops.add(new Op.Exec(List.of("sh"), List.of("PATH=/bin")));
     return ops;
   }

@@ -303,6 +303,15 @@ public final class SpecValidator {
                     + ", want one of " + String.join(" ", ROOTFS_PROPAGATIONS));
         }
 
+        if (!hasNamespace(l.namespaces(), "mount")) {
+            // They would change the host's mounts (runc's words).
+            if (!l.maskedPaths().isEmpty()) {
+                problems.add("linux.maskedPaths: unable to restrict sys entries without a private MNT namespace");
+            }
+            if (!l.readonlyPaths().isEmpty()) {
+                problems.add("linux.readonlyPaths: unable to restrict sys entries without a private MNT namespace");
+            }
+        }
         absolutePaths(l.maskedPaths(), "linux.maskedPaths", problems);
         absolutePaths(l.readonlyPaths(), "linux.readonlyPaths", problems);
 

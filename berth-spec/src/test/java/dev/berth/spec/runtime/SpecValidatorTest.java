@@ -185,6 +185,8 @@ class SpecValidatorTest {
                         + " namespace in linux.namespaces",
                 "linux.rootfsPropagation: unknown propagation \"sideways\", want one of shared slave private rshared "
                         + "rslave rprivate unbindable runbindable",
+                "linux.maskedPaths: unable to restrict sys entries without a private MNT namespace",
+                "linux.readonlyPaths: unable to restrict sys entries without a private MNT namespace",
                 "linux.maskedPaths[1]: must be an absolute path, got \"proc/keys\"",
                 "linux.readonlyPaths[0]: must be an absolute path, got \"sys\"",
                 "linux.personality.domain: unknown domain \"BSD\", want LINUX or LINUX32"), problems);
