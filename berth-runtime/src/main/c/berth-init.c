@@ -109,7 +109,7 @@ enum {
   OP_SYNC_HOOKS, OP_RUN_HOOK, OP_READY, OP_OPEN_FIFO, OP_WAIT_FIFO, OP_RESOLVE_EXEC, OP_CHDIR, OP_SETGROUPS,
   OP_SETRESGID, OP_SETRESUID, OP_KEEPCAPS, OP_CAPS_BOUNDING, OP_CAPSET, OP_AMBIENT, OP_NO_NEW_PRIVS, OP_SECCOMP,
   OP_UMASK, OP_SETSID, OP_OPEN_PTY, OP_CLOSE_FDS, OP_EXEC, OP_JOIN_KEYRING, OP_SET_DUMPABLE, OP_UNSHARE, OP_IDMAP_TREE,
-  OP_MOVE_MOUNT, OP_JOIN_CGROUP, OP_INTO_CGROUP, OP_MOUNT_SETATTR, OP_UMOUNT, OP_COUNT
+  OP_MOVE_MOUNT, OP_JOIN_CGROUP, OP_INTO_CGROUP, OP_MOUNT_SETATTR, OP_UMOUNT, OP_CHOWN_STDIO, OP_COUNT
 };
 
 /* The names PlanText uses, for errors about a malformed plan. */
@@ -119,7 +119,7 @@ static const char *const op_names[OP_COUNT] = {
   "run-hook", "ready", "open-fifo", "wait-fifo", "resolve-exec", "chdir", "setgroups", "setresgid", "setresuid",
   "keepcaps", "caps-bounding", "capset", "ambient", "no-new-privs", "seccomp", "umask", "setsid", "open-pty",
   "close-fds", "exec", "join-keyring", "set-dumpable", "unshare", "idmap-tree", "move-mount", "join-cgroup",
-  "into-cgroup", "mount-setattr", "umount",
+  "into-cgroup", "mount-setattr", "umount", "chown-stdio",
 };
 
 static int sync_fd = -1;
@@ -1117,7 +1117,43 @@ static void op_seccomp(uint32_t flags, uint32_t n) {
   close(fd);
 }
 
-static void op_open_pty(void) {
+/*
+ * Bind-mounts the pty slave on the in-root console path (created as an empty file if missing). The target is opened
+ * without following a final symlink and must be a regular file or a character device: an image's /dev/console ->
+ * /proc/sys/kernel/core_pattern must not turn the bind into a writable view of a host file (CVE-2025-52565).
+ */
+static void mount_console(int slave, const char *console) {
+  char sbuf[32], tbuf[32];
+  struct stat st;
+  const char *base;
+  int dir = parent_of(console, &base);
+  int c = openat(dir, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0666);
+  if (c < 0 && errno != EEXIST) fail(errno, console, NULL);
+  if (c >= 0) close(c);
+  int t = openat(dir, base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (t < 0 || fstat(t, &st) < 0) fail(errno, console, NULL);
+  if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode)) fail(EPERM, console, ": not a regular file or a device");
+  if (mount(fd_path(sbuf, slave), fd_path(tbuf, t), NULL, MS_BIND, NULL) < 0) fail(errno, "mount the pty on ", console);
+  close(t);
+  close(dir);
+}
+
+static void op_chown_stdio(uint32_t uid) {
+  for (int fd = 0; fd < 3; fd++) {
+    struct stat st;
+    if (fstat(fd, &st) < 0) continue; /* not open: nothing to give */
+    if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3)) continue;
+    /* EINVAL: the group is not mapped in the user namespace; EPERM: the owner is not; EROFS: a read-only /dev. */
+    if (fchown(fd, (uid_t)uid, (gid_t)-1) < 0 && errno != EINVAL && errno != EPERM && errno != EROFS) {
+      d_reset();
+      d_str("fchown stdio fd ");
+      d_u64((uint64_t)fd);
+      die(errno);
+    }
+  }
+}
+
+static void op_open_pty(const char *console) {
   int zero = 0;
   int m = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (m < 0) fail(errno, "/dev/ptmx", NULL);
@@ -1125,6 +1161,7 @@ static void op_open_pty(void) {
   /* TIOCGPTPEER opens the slave through the master, never by a path the container could swap. */
   int s = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (s < 0) fail(errno, "open the pty slave", NULL);
+  if (*console) mount_console(s, console);
   if (send_frame(MSG_PTY, NULL, 0, m) < 0) fail(errno, "send the pty master", NULL);
   close(m);
   /* Wait until the runtime has the master (and has sized the pty) before the process can start. */
@@ -1390,9 +1427,16 @@ static void run_op(uint32_t code, struct rd *r) {
   case OP_SETSID:
     if (!done(r) && setsid() < 0) fail(errno, NULL, NULL);
     return;
-  case OP_OPEN_PTY:
-    if (!done(r)) op_open_pty();
+  case OP_OPEN_PTY: {
+    const char *console = gstr(r);
+    if (!done(r)) op_open_pty(console);
     return;
+  }
+  case OP_CHOWN_STDIO: {
+    uint32_t uid = g32(r);
+    if (!done(r)) op_chown_stdio(uid);
+    return;
+  }
   case OP_CLOSE_FDS: {
     uint32_t first = g32(r);
     if (!done(r)) op_close_fds(first);

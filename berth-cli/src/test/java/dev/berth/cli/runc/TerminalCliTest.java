@@ -1,6 +1,7 @@
 package dev.berth.cli.runc;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.testkit.Bundle;
@@ -135,6 +136,40 @@ class TerminalCliTest {
         "# ", "echo typed-$((2+3))\\n", "\r\ntyped-5\r\n", "exit 6\\n");
     assertEquals(6, r.exitCode(), r.toString());
     assertTrue(r.stdout().contains("\r\ntyped-5\r\n"), r.stdout());
+  }
+
+  @Test
+  @RequiresCommand("runc")
+  void theConsoleIsDevConsoleTooAndBelongsToTheUserAsUnderRunc() throws Exception {
+    // runc bind-mounts the pty on /dev/console and gives stdio to process.user (its group kept).
+    bundle.process().put("user", Bundle.map("uid", 1000, "gid", 1000));
+    bundle.sh("stat -c '%n %u %g %a %t' /dev/console $(tty); ls /dev | tr -s ' \\n' ' '").write();
+    Exec.Result runc = inPty("runc --root '" + tmp.resolve("runc-state") + "' run " + id);
+    Exec.Result ours = inPty(berthCommand("run " + id));
+    assertEquals(0, runc.exitCode(), runc.toString());
+    assertTrue(runc.stdout().startsWith("/dev/console 1000 5 620 88\r\n"), runc.stdout());
+    assertEquals(runc.stdout().replaceAll("/dev/pts/\\d+", "/dev/pts/N"),
+        ours.stdout().replaceAll("/dev/pts/\\d+", "/dev/pts/N"));
+    assertEquals(runc.exitCode(), ours.exitCode());
+  }
+
+  @Test
+  void aConsoleThatIsASymlinkIsRefused() throws Exception {
+    // CVE-2025-52565's class: the bind of the pty onto /dev/console must not follow a link to a host-sensitive file.
+    Path dev = Files.createDirectories(tmp.resolve("dev"));
+    Files.createSymbolicLink(dev.resolve("console"), Path.of("/proc/sys/kernel/core_pattern"));
+    Files.createSymbolicLink(dev.resolve("ptmx"), Path.of("pts/ptmx"));
+    assertEquals(0, Exec.run("mknod", "-m", "666", dev.resolve("null").toString(), "c", "1", "3").exitCode());
+    bundle.mounts().removeIf(m -> "/dev".equals(((Map<?, ?>) m).get("destination")));
+    bundle.mounts().add(0, Bundle.map("destination", "/dev", "type", "bind", "source", dev.toString(),
+        "options", Bundle.list("rbind")));
+    bundle.sh("echo ran").write();
+    String before = Files.readString(Path.of("/proc/sys/kernel/core_pattern"));
+    Exec.Result r = inPty(berthCommand("run " + id));
+    assertEquals(1, r.exitCode(), r.toString());
+    assertTrue(r.stdout().contains("/dev/console: not a regular file or a device"), r.stdout());
+    assertFalse(r.stdout().contains("ran"), r.stdout());
+    assertEquals(before, Files.readString(Path.of("/proc/sys/kernel/core_pattern")));
   }
 
   @Test

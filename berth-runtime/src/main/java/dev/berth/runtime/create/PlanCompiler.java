@@ -119,6 +119,7 @@ public final class PlanCompiler {
   private final List<Op> ops = new ArrayList<>();
   private final Map<String, Namespace> namespaces = new LinkedHashMap<>();
   private Op.Seccomp seccomp; // the compiled linux.seccomp, or null for none
+  private boolean consoleMount; // a terminal's pty goes on /dev/console too: create, with a root of its own
   private int[] trees; // by mount index: its IdmapTree's number in the plan, or -1 for a mount that is not idmapped
 
   private PlanCompiler(Spec spec, Context ctx) {
@@ -137,8 +138,12 @@ public final class PlanCompiler {
     c.namespaces();
     c.ops.add(new Op.WaitGo());
     if (c.newNs("user")) c.becomeNamespaceRoot();
-    if (c.newNs("mount") || c.joinsNs("mount")) c.rootfs();
-    else c.chrootOnly();
+    if (c.newNs("mount") || c.joinsNs("mount")) {
+      c.rootfs();
+      c.consoleMount = true;
+    } else {
+      c.chrootOnly();
+    }
     c.hostIdentity();
     c.rlimits();
     c.session();
@@ -643,7 +648,8 @@ public final class PlanCompiler {
   private void session() {
     ops.add(new Op.Setsid());
     if (!ctx.noNewKeyring()) ops.add(new Op.JoinKeyring("_ses." + ctx.id()));
-    if (process.terminal()) ops.add(new Op.OpenPty());
+    // The console of a container is also /dev/console, as under runc; an exec'd process gets only its pty.
+    if (process.terminal()) ops.add(new Op.OpenPty(consoleMount ? "/dev/console" : ""));
   }
 
   private static Op.Seccomp seccomp(Linux linux) throws ContainerException {
@@ -672,6 +678,7 @@ public final class PlanCompiler {
       throw ContainerException.invalid("process.user.additionalGids: cannot be set without root when"
           + " linux.gidMappings maps only the caller's own gid (setgroups is denied); map more through newgidmap");
     }
+    ops.add(new Op.ChownStdio(user.uid()));
     ops.add(new Op.Setresgid(user.gid()));
     ops.add(new Op.Setresuid(user.uid()));
     ops.add(new Op.Keepcaps(false));

@@ -910,20 +910,52 @@ public sealed interface Op {
     public void encode(WireWriter out) {}
   }
 
-  /** Opens a pty, sends its master to the runtime (PTY message) and makes the slave stdio and controlling tty. */
-  record OpenPty() implements Op {
+  /**
+   * Opens a pty, sends its master to the runtime (PTY message) and makes the slave stdio and controlling tty; with a
+   * {@code consolePath} (in-root, "" for none) the slave is also bind-mounted there, as runc's /dev/console.
+   */
+  record OpenPty(String consolePath) implements Op {
+    public OpenPty {
+      consolePath = consolePath == null ? "" : consolePath;
+    }
+
+    public OpenPty() {
+      this("");
+    }
+
     public int opcode() {
       return Opcode.OPEN_PTY;
     }
 
     public String describe() {
-      return "open the console pty";
+      return consolePath.isEmpty() ? "open the console pty" : "open the console pty and mount it on " + consolePath;
     }
 
-    public void encode(WireWriter out) {}
+    public void encode(WireWriter out) {
+      out.str(consolePath);
+    }
   }
 
-  /** Marks every fd from {@code firstFd} up close-on-exec, so nothing of the runtime leaks (CVE-2024-21626). */
+  /**
+   * Gives stdio to the process's user: fchown of fds 0-2 to {@code uid} (their group kept), except /dev/null, as runc
+   * does so that a user can use its console; failures the kernel may give for an unmapped or read-only file are
+   * ignored.
+   */
+  record ChownStdio(int uid) implements Op {
+    public int opcode() {
+      return Opcode.CHOWN_STDIO;
+    }
+
+    public String describe() {
+      return "give stdio to uid " + Integer.toUnsignedString(uid);
+    }
+
+    public void encode(WireWriter out) {
+      out.u32(uid);
+    }
+  }
+
+  /** Closes every fd from {@code firstFd} up but berth-init's own, so nothing of the runtime leaks (CVE-2024-21626). */
   record CloseFds(int firstFd) implements Op {
     public int opcode() {
       return Opcode.CLOSE_FDS;

@@ -9,7 +9,7 @@ public final class Opcode {
       SETRESUID = 27, KEEPCAPS = 28, CAPS_BOUNDING = 29, CAPSET = 30, AMBIENT = 31, NO_NEW_PRIVS = 32,
       SECCOMP = 33, UMASK = 34, SETSID = 35, OPEN_PTY = 36, CLOSE_FDS = 37, EXEC = 38, JOIN_KEYRING = 39,
       SET_DUMPABLE = 40, UNSHARE = 41, IDMAP_TREE = 42, MOVE_MOUNT = 43, JOIN_CGROUP = 44, INTO_CGROUP = 45,
-      MOUNT_SETATTR = 46, UMOUNT = 47;
+      MOUNT_SETATTR = 46, UMOUNT = 47, CHOWN_STDIO = 48;
 
   private static final String[] NAMES = {
       null, "setns", "clone", "wait-go", "set-root", "mount", "mkdirs", "mkfile", "mknod", "symlink", "mask",
@@ -17,7 +17,7 @@ public final class Opcode {
       "run-hook", "ready", "open-fifo", "wait-fifo", "resolve-exec", "chdir", "setgroups", "setresgid", "setresuid",
       "keepcaps", "caps-bounding", "capset", "ambient", "no-new-privs", "seccomp", "umask", "setsid", "open-pty",
       "close-fds", "exec", "join-keyring", "set-dumpable", "unshare", "idmap-tree",
-      "move-mount", "join-cgroup", "into-cgroup", "mount-setattr", "umount"};
+      "move-mount", "join-cgroup", "into-cgroup", "mount-setattr", "umount", "chown-stdio"};
 
   private Opcode() {}
 

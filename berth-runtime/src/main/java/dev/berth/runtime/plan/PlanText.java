@@ -82,7 +82,8 @@ public final class PlanText {
           + sha256(o.program()).substring(0, 16);
       case Op.Umask o -> mode(o.mask());
       case Op.Setsid o -> "";
-      case Op.OpenPty o -> "";
+      case Op.OpenPty o -> o.consolePath().isEmpty() ? "" : "console-in-root=" + q(o.consolePath());
+      case Op.ChownStdio o -> u(o.uid());
       case Op.CloseFds o -> Integer.toString(o.firstFd());
       case Op.Exec o -> "argv=" + list(o.argv()) + " env=" + list(o.env());
       case Op.JoinKeyring o -> q(o.name());

@@ -112,17 +112,17 @@ class PlanEncodingTest {
         Map.entry(Opcode.SETRESUID, "u32"), Map.entry(Opcode.KEEPCAPS, "u32"),
         Map.entry(Opcode.CAPS_BOUNDING, "u64 u32"), Map.entry(Opcode.CAPSET, "u64 u64 u64"),
         Map.entry(Opcode.AMBIENT, "u64"), Map.entry(Opcode.NO_NEW_PRIVS, ""), Map.entry(Opcode.SECCOMP, "filter"),
-        Map.entry(Opcode.UMASK, "u32"), Map.entry(Opcode.SETSID, ""), Map.entry(Opcode.OPEN_PTY, ""),
+        Map.entry(Opcode.UMASK, "u32"), Map.entry(Opcode.SETSID, ""), Map.entry(Opcode.OPEN_PTY, "str"),
         Map.entry(Opcode.CLOSE_FDS, "u32"), Map.entry(Opcode.EXEC, "strs strs"),
         Map.entry(Opcode.JOIN_KEYRING, "str"), Map.entry(Opcode.SET_DUMPABLE, "u32"),
         Map.entry(Opcode.UNSHARE, "u64"), Map.entry(Opcode.IDMAP_TREE, "str u32 u32 str str"),
         Map.entry(Opcode.MOVE_MOUNT, "u32 str"), Map.entry(Opcode.JOIN_CGROUP, "str"),
         Map.entry(Opcode.INTO_CGROUP, "str"), Map.entry(Opcode.MOUNT_SETATTR, "u32 str u64 u64"),
-        Map.entry(Opcode.UMOUNT, "str u32"));
+        Map.entry(Opcode.UMOUNT, "str u32"), Map.entry(Opcode.CHOWN_STDIO, "u32"));
     List<Op> ops = allOps();
     TreeSet<Integer> covered = new TreeSet<>();
     for (Op op : ops) covered.add(op.opcode());
-    assertEquals(47, covered.size(), "one example of every opcode");
+    assertEquals(48, covered.size(), "one example of every opcode");
     assertEquals(fields.keySet(), covered);
 
     ByteBuffer b = ByteBuffer.wrap(new Plan(ops).encode()).order(ByteOrder.LITTLE_ENDIAN);
@@ -205,7 +205,8 @@ class PlanEncodingTest {
     ops.add(new Op.Seccomp(0, new byte[16]));
     ops.add(new Op.Umask(022));
     ops.add(new Op.Setsid());
-    ops.add(new Op.OpenPty());
+    ops.add(new Op.OpenPty("/dev/console"));
+    ops.add(new Op.ChownStdio(1000));
     ops.add(new Op.CloseFds(3));
     ops.add(new Op.JoinKeyring("_ses.c1"));
     ops.add(new Op.SetDumpable(true));
