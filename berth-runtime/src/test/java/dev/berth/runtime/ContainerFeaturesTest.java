@@ -145,6 +145,7 @@ class ContainerFeaturesTest {
   void terminalMasterGoesToTheConsoleSocket() throws Exception {
     Path sock = tmp.resolve("console.sock");
     bundle.process().put("terminal", true);
+    bundle.process().put("consoleSize", Bundle.map("height", 21, "width", 77));
     bundle.sh("tty; echo hello-tty").write();
     try (Fd listener = Linux.listenUnix(sock.toString(), LinuxConstants.SOCK_STREAM, 1)) {
       rt.create(id, new CreateOptions(bundle.dir(), null, sock, false, false, 0));
@@ -152,6 +153,8 @@ class ContainerFeaturesTest {
         var got = Linux.recvmsg(conn, ByteBuffer.allocateDirect(64), 1);
         assertEquals(1, got.fds().length, "one fd, the pty master");
         try (Fd master = new Fd(got.fds()[0])) {
+          // process.consoleSize is the pty's size before the receiver sees it, as with runc.
+          assertEquals(List.of(21, 77), java.util.Arrays.stream(Linux.getWinsize(master)).boxed().toList());
           rt.start(id);
           StringBuilder text = new StringBuilder();
           ByteBuffer buf = ByteBuffer.allocateDirect(4096);

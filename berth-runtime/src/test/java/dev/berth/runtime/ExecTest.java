@@ -129,4 +129,22 @@ class ExecTest {
     assertEquals(List.of(rt.state(id).pid()), rt.pids(id));
   }
 
+  @Test
+  void theConsoleSizeOfAnExecdProcessIsItsPtysSize() throws Exception {
+    // exec -p process.json with consoleSize and a console socket: the master arrives sized, as from runc.
+    Process p = process("sleep 5", 0);
+    Process tty = new Process(true, new dev.berth.spec.runtime.ConsoleSize(19, 83), p.user(), p.args(), "", p.env(),
+        "/", p.capabilities(), p.rlimits(), p.noNewPrivileges(), "", null, "");
+    Path sock = tmp.resolve("console.sock");
+    try (var listener = dev.berth.sys.Linux.listenUnix(sock.toString(), dev.berth.sys.LinuxConstants.SOCK_STREAM, 1)) {
+      rt.exec(id, new ExecOptions(tty, sock, null, 0, true, false), null);
+      try (var conn = dev.berth.sys.Linux.accept(listener, 0)) {
+        var got = dev.berth.sys.Linux.recvmsg(conn, java.nio.ByteBuffer.allocateDirect(64), 1);
+        try (var master = new dev.berth.sys.Fd(got.fds()[0])) {
+          int[] size = dev.berth.sys.Linux.getWinsize(master);
+          assertEquals(List.of(19, 83), List.of(size[0], size[1]));
+        }
+      }
+    }
+  }
 }

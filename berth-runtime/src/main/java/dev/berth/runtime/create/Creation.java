@@ -132,6 +132,9 @@ public final class Creation {
                 return;
               }
               try (master) {
+                // The requested size is the pty's before anyone reads it, as runc sets it before sending the master.
+                var size = spec.process().consoleSize();
+                if (size != null) Linux.setWinsize(master, size.height(), size.width());
                 if (console == null) throw new IOException("container sent a terminal but no console socket is set");
                 // runc sends the master's name with it; receivers use the fd.
                 Linux.sendmsg(console, ByteBuffer.wrap("/dev/ptmx".getBytes(StandardCharsets.UTF_8)), new int[] {master.fd()});

@@ -97,6 +97,8 @@ public final class Execution {
               return;
             }
             try (master) {
+              // The requested size is the pty's before anyone reads it, as runc sets it before sending the master.
+              if (p.consoleSize() != null) Linux.setWinsize(master, p.consoleSize().height(), p.consoleSize().width());
               Linux.sendmsg(console, ByteBuffer.wrap("/dev/ptmx".getBytes(StandardCharsets.UTF_8)),
                   new int[] {master.fd()});
             }
