@@ -94,7 +94,7 @@
 #define MAX_BLOBS 64u
 #define MAX_GROUPS 65536u      /* NGROUPS_MAX */
 #define MAX_INSNS 4096u        /* BPF_MAXINSNS */
-#define MAX_TREES 64u          /* detached idmapped mounts waiting for MOVE_MOUNT */
+#define MAX_TREES 512u         /* detached mounts (IDMAP_TREE) waiting for MOVE_MOUNT */
 #define NO_OP 0xffffffffu      /* ERROR not tied to an op */
 #define NO_BLOB 0xffffffffu    /* RUN_HOOK with an empty stdin */
 
@@ -607,10 +607,14 @@ static int userns_with(const char *uid_map, const char *gid_map) {
  */
 static void op_idmap_tree(const char *src, uint32_t clone_tree, uint32_t idmap_tree, const char *uid_map,
                           const char *gid_map) {
-  if (tree_count >= MAX_TREES) fail(EMFILE, "more than 64 idmapped mounts", NULL);
+  if (tree_count >= MAX_TREES) fail(EMFILE, "more than 512 detached mounts", NULL);
   unsigned rec = idmap_tree ? AT_RECURSIVE : 0;
   int fd = (int)syscall(SYS_open_tree, AT_FDCWD, src, OPEN_TREE_CLONE | O_CLOEXEC | (clone_tree ? AT_RECURSIVE : 0));
   if (fd < 0) fail(errno, "open_tree ", src);
+  if (!*uid_map && !*gid_map) { /* a plain copy: taken with our credentials, attached by the container */
+    trees[tree_count++] = fd;
+    return;
+  }
   int ns = userns_with(uid_map, gid_map);
   struct { uint64_t attr_set, attr_clr, propagation, userns_fd; } attr = {MOUNT_ATTR_IDMAP, 0, 0, (uint64_t)ns};
   if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | rec, &attr, sizeof attr) < 0) {
@@ -622,7 +626,7 @@ static void op_idmap_tree(const char *src, uint32_t clone_tree, uint32_t idmap_t
 }
 
 static void op_move_mount(uint32_t index, const char *dst) {
-  if (index >= tree_count || trees[index] < 0) fail(EBADF, "no idmapped mount to move onto ", dst);
+  if (index >= tree_count || trees[index] < 0) fail(EBADF, "no detached mount to move onto ", dst);
   int tfd = must_in_root(dst, O_PATH, "target ");
   if (syscall(SYS_move_mount, trees[index], "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
     fail(errno, "target ", dst);

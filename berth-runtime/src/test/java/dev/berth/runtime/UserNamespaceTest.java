@@ -153,6 +153,20 @@ class UserNamespaceTest {
   }
 
   @Test
+  void aBindSourceUnderADirectoryTheMappedRootCannotReachIsMounted() throws Exception {
+    // As under runc, which opens bind sources before entering the user namespace: the runtime reaches the path, the
+    // container's root needs only the mounted directory itself (here its own).
+    Path hidden = Files.createDirectories(tmp.resolve("private/data"));
+    Files.writeString(hidden.resolve("file"), "from-the-host\n");
+    chown(HOST, hidden);
+    Files.setPosixFilePermissions(tmp.resolve("private"), PosixFilePermissions.fromString("rwx------"));
+    bundle.bind(hidden, "/data");
+    String probe = probe("cat /data/file; touch /data/new && echo written");
+    assertEquals("from-the-host\nwritten\n", probe);
+    assertTrue(Files.exists(hidden.resolve("new")));
+  }
+
+  @Test
   void mappingsTheKernelRefusesFailNamingTheField() throws Exception {
     // 341 extents: valid by the spec, over the kernel's limit of 340 lines.
     List<Object> many = new ArrayList<>();

@@ -439,8 +439,18 @@ public final class PlanCompiler {
       Mount m = mounts.get(i);
       MountOptions o = MountOptions.of(m);
       List<IdMapping> uids = m.uidMappings(), gids = m.gidMappings();
-      if (uids.isEmpty() && gids.isEmpty() && !o.idmap()) continue;
       String at = "mounts[" + i + "]";
+      if (uids.isEmpty() && gids.isEmpty() && !o.idmap()) {
+        if (isBind(m) && newNs("user") && ctx.host().euid() == 0) {
+          // In its user namespace the container's root may not reach the source's path (a 0700 parent): the runtime
+          // takes it with its own credentials before the clone, as runc opens bind sources before the namespace.
+          if (n >= MAX_TREES) throw ContainerException.invalid(at + ": more than " + MAX_TREES + " bind mounts with a"
+              + " user namespace");
+          ops.add(new Op.IdmapTree(bindSource(m).toString(), o.isRecursiveBind(), false, "", "", at));
+          trees[i] = n++;
+        }
+        continue;
+      }
       if (!isBind(m)) throw ContainerException.invalid(at + ": only bind mounts can be idmapped");
       if (uids.isEmpty() && gids.isEmpty()) {
         // runtime-spec: idmap/ridmap without mappings of their own take the container's user namespace mappings.
@@ -457,10 +467,14 @@ public final class PlanCompiler {
         throw ContainerException.invalid(at + ": idmapped mounts need a runtime running as root");
       }
       Path src = bindSource(m);
+      if (n >= MAX_TREES) throw ContainerException.invalid(at + ": more than " + MAX_TREES + " idmapped mounts");
       ops.add(new Op.IdmapTree(src.toString(), o.isRecursiveBind(), o.idmapRecursive(), idMap(uids), idMap(gids), at));
       trees[i] = n++;
     }
   }
+
+  /** berth-init's table of detached mounts (IDMAP_TREE). */
+  static final int MAX_TREES = 512;
 
   private static String idMap(List<IdMapping> mappings) {
     StringBuilder sb = new StringBuilder();

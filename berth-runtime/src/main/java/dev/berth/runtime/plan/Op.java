@@ -126,7 +126,9 @@ public sealed interface Op {
    * with its submounts), idmapped ({@code idmapTree}: submounts too) through a user namespace whose uid_map and gid_map
    * are {@code uidMap} and {@code gidMap} ("0 1000 1\n" lines). The kernel lets only the owner of the source's mount
    * namespace idmap it, so the container process cannot do it; it attaches the n-th one with {@link MoveMount}(n).
-   * {@code field} names the spec's mount in messages ("mounts[2]") and is not sent.
+   * With empty maps the copy is not idmapped: a bind source taken by the runtime's credentials, for a container whose
+   * root in its own user namespace could not reach the source's path. {@code field} names the spec's mount in
+   * messages ("mounts[2]") and is not sent.
    */
   record IdmapTree(String source, boolean cloneTree, boolean idmapTree, String uidMap, String gidMap, String field)
       implements Op {
@@ -142,7 +144,8 @@ public sealed interface Op {
     }
 
     public String describe() {
-      return (field.isEmpty() ? "" : field + ": ") + "make an idmapped mount of " + source;
+      return (field.isEmpty() ? "" : field + ": ") + (uidMap.isEmpty() ? "open the bind source " : "make an idmapped mount of ")
+          + source;
     }
 
     public void encode(WireWriter out) {
@@ -167,7 +170,7 @@ public sealed interface Op {
     }
 
     public String describe() {
-      return "attach idmapped mount " + Integer.toUnsignedString(index) + " on " + target;
+      return "attach detached mount " + Integer.toUnsignedString(index) + " on " + target;
     }
 
     public void encode(WireWriter out) {

@@ -71,7 +71,7 @@ class PlanCompilerTest {
       Files.writeString(Path.of("src/test/resources/plans/runc-rootless.plan"), text);
     }
     assertEquals(golden("runc-rootless.plan"), text);
-    assertTrue(text.contains(" wait-go\n6 open-fifo /run/berth-runc/c1/exec.fifo\n7 setresgid 0\n8 setresuid 0\n"), text);
+    assertTrue(text.contains(" wait-go\n7 open-fifo /run/berth-runc/c1/exec.fifo\n8 setresgid 0\n9 setresuid 0\n"), text);
   }
 
   @Test
