@@ -66,6 +66,22 @@ class RuncConformanceTest {
   }
 
   @Test
+  void theCwdIsEnteredWhileStillPrivileged() {
+    // A cwd only root may enter works for a non-root user: runc enters it before switching user.
+    same(b -> {
+      try {
+        Path home = Files.createDirectories(b.rootfs().resolve("private"));
+        Files.setPosixFilePermissions(home, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+      b.process().put("user", Bundle.map("uid", 1000, "gid", 1000));
+      b.process().put("cwd", "/private");
+      b.sh("pwd; id -u; ls . 2>&1; true");
+    });
+  }
+
+  @Test
   void recursiveReadOnlyReachesSubmounts() throws Exception {
     // rro makes the submounts of an rbind read-only too (mount_setattr AT_RECURSIVE), where ro reaches only the top.
     Path src = Files.createDirectories(tmp.resolve("src/sub"));

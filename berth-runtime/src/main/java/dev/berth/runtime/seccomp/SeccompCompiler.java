@@ -84,10 +84,12 @@ public final class SeccompCompiler {
   private record Named(String name, Rule rule) {}
 
   /**
-   * Syscalls berth-init makes after loading the filter and before anyone holds the notify fd: sending SECCOMP_FD
-   * (and an ERROR if that fails). Notified, they would wait forever for a listener that cannot exist yet.
+   * Syscalls a runtime makes after loading the filter and before anyone holds the notify fd: berth-init sends
+   * SECCOMP_FD (and an ERROR if that fails) with sendmsg; runc's init writes to its sync pipe, so runc refuses write,
+   * and a profile that runs under runc must run here and the other way round. Notified, they would wait forever for a
+   * listener that cannot exist yet.
    */
-  private static final Set<String> NOT_NOTIFIABLE = Set.of("sendmsg");
+  private static final Set<String> NOT_NOTIFIABLE = Set.of("sendmsg", "write");
 
   private SeccompCompiler() {}
 
@@ -257,7 +259,8 @@ public final class SeccompCompiler {
         if (sc.names().get(j).isEmpty()) throw invalid(at + ".names[" + j + "]: must not be empty");
         if (action == RET_USER_NOTIF && NOT_NOTIFIABLE.contains(sc.names().get(j))) {
           throw invalid(at + ".names[" + j + "]: SCMP_ACT_NOTIFY cannot apply to " + sc.names().get(j)
-              + ": the runtime needs it to hand the notify fd over, so the container would hang at start");
+              + ": the runtime needs it to hand the notify fd over, so the container would hang at start (runc refuses"
+              + " write for the same reason)");
         }
       }
       List<Cond> conds = new ArrayList<>();

@@ -419,6 +419,8 @@ class SeccompCompilerTest {
         error(profile("SCMP_ACT_ALLOW", List.of(), rule("SCMP_ACT_NOTIFY", "mkdir"))));
     assertTrue(error(notifying(List.of(), rule("SCMP_ACT_NOTIFY", "mkdir", "sendmsg")))
         .startsWith("linux.seccomp.syscalls[0].names[1]: SCMP_ACT_NOTIFY cannot apply to sendmsg"));
+    assertTrue(error(notifying(List.of(), rule("SCMP_ACT_NOTIFY", "write")))
+        .startsWith("linux.seccomp.syscalls[0].names[0]: SCMP_ACT_NOTIFY cannot apply to write"));
     assertEquals("linux.seccomp.flags[0]: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV needs an SCMP_ACT_NOTIFY rule",
         error(new Seccomp("SCMP_ACT_ALLOW", null, List.of(), List.of("SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"),
             "/run/agent.sock", null, List.of(rule("SCMP_ACT_ERRNO", "mkdir")))));
