@@ -103,23 +103,21 @@ enum {
   MSG_SECCOMP_DONE
 };
 
+/* The opcodes and their names, from the one table the Java side is generated from too. */
 enum {
-  OP_SETNS = 1, OP_CLONE, OP_WAIT_GO, OP_SET_ROOT, OP_MOUNT, OP_MKDIRS, OP_MKFILE, OP_MKNOD, OP_SYMLINK, OP_MASK,
-  OP_READONLY, OP_REMOUNT, OP_PIVOT_ROOT, OP_SETHOSTNAME, OP_SETDOMAINNAME, OP_WRITE_FILE, OP_SETRLIMIT,
-  OP_SYNC_HOOKS, OP_RUN_HOOK, OP_READY, OP_OPEN_FIFO, OP_WAIT_FIFO, OP_RESOLVE_EXEC, OP_CHDIR, OP_SETGROUPS,
-  OP_SETRESGID, OP_SETRESUID, OP_KEEPCAPS, OP_CAPS_BOUNDING, OP_CAPSET, OP_AMBIENT, OP_NO_NEW_PRIVS, OP_SECCOMP,
-  OP_UMASK, OP_SETSID, OP_OPEN_PTY, OP_CLOSE_FDS, OP_EXEC, OP_JOIN_KEYRING, OP_SET_DUMPABLE, OP_UNSHARE, OP_IDMAP_TREE,
-  OP_MOVE_MOUNT, OP_JOIN_CGROUP, OP_INTO_CGROUP, OP_MOUNT_SETATTR, OP_UMOUNT, OP_CHOWN_STDIO, OP_COUNT
+#define OP(number, NAME, text, fields) OP_##NAME = number,
+#include "ops.def"
+#undef OP
+  OP_END
 };
+#define OP_COUNT OP_END
 
 /* The names PlanText uses, for errors about a malformed plan. */
 static const char *const op_names[OP_COUNT] = {
-  "?", "setns", "clone", "wait-go", "set-root", "mount", "mkdirs", "mkfile", "mknod", "symlink", "mask",
-  "readonly", "remount", "pivot-root", "sethostname", "setdomainname", "write-file", "setrlimit", "sync-hooks",
-  "run-hook", "ready", "open-fifo", "wait-fifo", "resolve-exec", "chdir", "setgroups", "setresgid", "setresuid",
-  "keepcaps", "caps-bounding", "capset", "ambient", "no-new-privs", "seccomp", "umask", "setsid", "open-pty",
-  "close-fds", "exec", "join-keyring", "set-dumpable", "unshare", "idmap-tree", "move-mount", "join-cgroup",
-  "into-cgroup", "mount-setattr", "umount", "chown-stdio",
+  [0] = "?",
+#define OP(number, NAME, text, fields) [number] = text,
+#include "ops.def"
+#undef OP
 };
 
 static int sync_fd = -1;
