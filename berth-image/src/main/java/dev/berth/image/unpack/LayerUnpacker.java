@@ -422,11 +422,12 @@ public final class LayerUnpacker {
       String dirPath = EntryPath.parent(path);
       whiteouts++;
       if (base.equals(OPAQUE)) {
+        Fd d = whiteoutDir(name, dirPath);
+        if (d == null) return;
         if (mode == Mode.OVERLAY) {
-          Fd d = dirFd(name, dirPath);
           Linux.lsetxattr("/proc/self/fd/" + d.fd() + "/.", OPAQUE_XATTR, new byte[] {'y'}, 0);
         } else {
-          removeLower(name, dirPath);
+          removeLower(d, dirPath);
         }
         return;
       }
@@ -436,7 +437,8 @@ public final class LayerUnpacker {
             + " (" + UnpackException.quote(victim) + ")"));
       }
       String victimPath = dirPath.isEmpty() ? victim : dirPath + "/" + victim;
-      Fd dir = dirFd(name, dirPath);
+      Fd dir = whiteoutDir(name, dirPath);
+      if (dir == null) return;
       if (written.contains(victimPath)) {
         // This layer's own entry stays (a whiteout hides lower layers only); a directory of ours there must not
         // show the lower one's contents.
@@ -454,9 +456,23 @@ public final class LayerUnpacker {
       }
     }
 
-    /** APPLY: empties {@code dirPath} of everything lower layers put there, keeping what this layer wrote. */
-    void removeLower(String name, String dirPath) throws IOException {
-      Fd parent = dirFd(name, dirPath);
+    /**
+     * The directory a whiteout or opaque marker applies to. OVERLAY: made when missing, since it records what to hide
+     * of the layers below. APPLY: null when missing (a link there may name a path nothing is at): there is nothing
+     * to delete, and a whiteout must not make a directory to delete it from.
+     */
+    Fd whiteoutDir(String name, String dirPath) throws IOException {
+      if (mode == Mode.OVERLAY) return dirFd(name, dirPath);
+      try {
+        return dirFd(name, dirPath, false);
+      } catch (UnpackException x) {
+        if (x.getCause() instanceof ErrnoException errno && errno.errno() == ENOENT) return null;
+        throw x;
+      }
+    }
+
+    /** APPLY: empties {@code parent} ({@code dirPath}) of what lower layers put there, keeping what this layer wrote. */
+    void removeLower(Fd parent, String dirPath) throws IOException {
       try (Fd d = Linux.openat(parent, ".", O_RDONLY | O_DIRECTORY, 0)) {
         removeLowerIn(d, dirPath);
       }
@@ -484,12 +500,19 @@ public final class LayerUnpacker {
     }
 
     Fd dirFd(String name, String dirPath) throws IOException {
+      return dirFd(name, dirPath, true);
+    }
+
+    /** The directory {@code dirPath} resolved in the root (cached: entries come in directory order), maybe made. */
+    Fd dirFd(String name, String dirPath, boolean make) throws IOException {
       if (!cacheStale && dirPath.equals(cachedPath) && cachedFd != null) return cachedFd;
       Fd fd;
       try {
         fd = Linux.openat2(root, dotIfEmpty(dirPath), O_PATH | O_DIRECTORY, 0, RESOLVE);
       } catch (ErrnoException x) {
-        if (x.errno() != ENOENT) throw new UnpackException(name, "open parent directory: " + x.getMessage(), x);
+        if (x.errno() != ENOENT || !make) {
+          throw new UnpackException(name, "open parent directory: " + x.getMessage(), x);
+        }
         fd = makeDirs(name, dirPath);
       }
       dropCache();
