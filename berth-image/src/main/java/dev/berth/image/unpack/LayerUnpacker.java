@@ -57,14 +57,19 @@ import java.util.zip.GZIPInputStream;
  */
 public final class LayerUnpacker {
   /**
-   * Bounds on what a layer's sparse files may declare.
+   * Bounds on the work a layer can cause beyond what its bytes pay for.
    *
    * @param sparseRegions data regions (entries of the sparse map) of one sparse file
    * @param sparseHoles bytes of holes (apparent size minus the data stored) of all sparse files of one layer
+   * @param entries tar entries of one layer: each costs an inode or a lookup, and a header compresses to a few bytes
+   * @param expansion how many times its compressed size a layer's tar may be, once past {@code expansionFloor}:
+   *     deflate expands at most about 1032 times and zstd over 30000 times, so a few MiB of zeros in a regular file
+   *     would otherwise write terabytes; real layers, even of text, stay far below 100
+   * @param expansionFloor bytes of tar a compressed layer may always expand to, whatever its ratio
    */
-  public record Limits(int sparseRegions, long sparseHoles) {
-    /** 64 Ki regions per file (1 MiB of map), 1 TiB of holes per layer. */
-    public static final Limits DEFAULT = new Limits(1 << 16, 1L << 40);
+  public record Limits(int sparseRegions, long sparseHoles, long entries, int expansion, long expansionFloor) {
+    /** 64 Ki regions per file (1 MiB of map), 1 TiB of holes, 4 Mi entries, 256 times past 1 GiB, per layer. */
+    public static final Limits DEFAULT = new Limits(1 << 16, 1L << 40, 1L << 22, 256, 1L << 30);
   }
 
   /** The highest uid or gid a layer may give: (uid_t) -1 means "leave unchanged" to chown(2). */
@@ -119,12 +124,21 @@ public final class LayerUnpacker {
     }
     // The caller owns blob and drains it after us (bytes after the compressed stream still count for its digest):
     // closing the decompressor must not close it.
+    long[] compressed = {0};
     InputStream owned = new java.io.FilterInputStream(blob) {
+      @Override
+      public int read(byte[] b, int off, int len) throws IOException {
+        int n = in.read(b, off, len);
+        if (n > 0) compressed[0] += n;
+        return n;
+      }
+
       @Override
       public void close() {}
     };
     Decoded plain = new Decoded(owned, c);
-    TarFeed feed = new TarFeed(plain, sha);
+    TarFeed feed = new TarFeed(plain, sha, c == Compression.NONE ? null : () -> compressed[0], limits.expansion(),
+        limits.expansionFloor());
     TarReader tar = new TarReader(feed, limits.sparseRegions());
     Fd root;
     try {
@@ -249,7 +263,9 @@ public final class LayerUnpacker {
       String name = e.name();
       byte type = e.type();
       String path = EntryPath.clean(name, "path");
-      entries++;
+      if (++entries > limits.entries()) {
+        throw new UnpackException(name, "the layer has more than " + limits.entries() + " entries, the limit");
+      }
       try {
         String base = path.isEmpty() ? "" : EntryPath.base(path);
         if (base.startsWith(WHITEOUT)) {
