@@ -172,7 +172,7 @@ public final class LayerUnpacker {
       }
       s.closeCache();
       return new UnpackResult(Digest.sha256(sha.digest()), feed.position(), s.entries, s.fileBytes, s.whiteouts,
-          s.skippedDevices);
+          s.skippedDevices, List.copyOf(s.madeDirs));
     } finally {
       plain.close(); // frees inflater / zstd native state; the caller owns blob
     }
@@ -242,6 +242,8 @@ public final class LayerUnpacker {
     // OVERLAY: paths whited out by this layer; a directory this layer then creates there must be opaque.
     final Set<String> whited = new HashSet<>();
     final List<DirTimes> dirTimes = new ArrayList<>();
+    // Directories made for entries whose parents this layer does not list, parents first (see UnpackResult).
+    final Set<String> madeDirs = new java.util.LinkedHashSet<>();
     String cachedPath;
     Fd cachedFd;
     // Set when a directory was removed: the cached fd may name a removed directory. It is closed only when the next
@@ -334,6 +336,7 @@ public final class LayerUnpacker {
 
     void directory(TarHeader e, String path) throws IOException {
       Fd dir = parent(e, path);
+      madeDirs.remove(path); // the layer says what it is
       String base = EntryPath.base(path);
       try {
         Linux.mkdirat(dir, base, 0700);
@@ -566,6 +569,7 @@ public final class LayerUnpacker {
         try (Fd p = Linux.openat2(root, dotIfEmpty(parentPath), O_PATH | O_DIRECTORY, 0, RESOLVE)) {
           try {
             Linux.mkdirat(p, c, 0755);
+            madeDirs.add(prefix);
           } catch (ErrnoException x) {
             if (x.errno() != EEXIST) throw x;
             // A dangling symlink: create what it points at, resolved in the root.
