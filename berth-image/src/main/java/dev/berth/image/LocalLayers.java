@@ -61,6 +61,7 @@ public final class LocalLayers {
           throw ImageException.invalid(what + ": layer " + layer.digest() + ": uncompressed content is "
               + result.diffId() + ", the config says " + diffIds.get(i));
         }
+        staging.madeDirs(result.madeDirs());
         snapshots.commit(staging);
         ok = true;
       } finally {

@@ -396,6 +396,7 @@ public final class Puller {
         throw ImageException.invalid(what + ": layer " + layer.digest() + ": uncompressed content is "
             + result.diffId() + ", the config says " + diffId);
       }
+      staging.madeDirs(result.madeDirs());
       ok = true;
       return staging;
     } finally {

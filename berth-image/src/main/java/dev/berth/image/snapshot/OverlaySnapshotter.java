@@ -1,9 +1,24 @@
 package dev.berth.image.snapshot;
 
+import static dev.berth.sys.LinuxConstants.AT_EMPTY_PATH;
+import static dev.berth.sys.LinuxConstants.AT_SYMLINK_NOFOLLOW;
+import static dev.berth.sys.LinuxConstants.ELOOP;
+import static dev.berth.sys.LinuxConstants.ENOENT;
+import static dev.berth.sys.LinuxConstants.ENOTDIR;
+import static dev.berth.sys.LinuxConstants.O_DIRECTORY;
+import static dev.berth.sys.LinuxConstants.O_NOFOLLOW;
+import static dev.berth.sys.LinuxConstants.O_PATH;
+import static dev.berth.sys.LinuxConstants.O_RDONLY;
+import static dev.berth.sys.LinuxConstants.RESOLVE_BENEATH;
+import static dev.berth.sys.LinuxConstants.RESOLVE_NO_SYMLINKS;
+
 import dev.berth.image.dirs.PrivateDirs;
 import dev.berth.image.unpack.Mode;
 import dev.berth.spec.image.Digest;
+import dev.berth.sys.ErrnoException;
+import dev.berth.sys.Fd;
 import dev.berth.sys.Linux;
+import dev.berth.sys.Stat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,6 +48,91 @@ public final class OverlaySnapshotter extends DirSnapshotter {
   @Override
   public boolean layersIndependent() {
     return true;
+  }
+
+  @Override
+  public void commit(Staging s) throws IOException {
+    if (s.parent() != null && !s.madeDirs().isEmpty()) inheritDirs(s.dir(), chain(s.parent()), s.madeDirs());
+    super.commit(s);
+  }
+
+  /**
+   * Gives each of {@code made} (directories of the layer at {@code fs} that its tar does not list) the owner, mode,
+   * xattrs and times of the directory the view shows there below it: the first of {@code lowers} (top first) that
+   * has the path, if a directory; none when a layer has something else there or hides it (opaque parent). Paths are
+   * looked up beneath each layer's root without following symlinks: overlayfs merges directories, never links.
+   */
+  private static void inheritDirs(Path fs, List<Path> lowers, List<String> made) throws IOException {
+    try (Fd top = Linux.open(fs.toString(), O_PATH | O_DIRECTORY | O_NOFOLLOW, 0)) {
+      for (String p : made) {
+        try (Fd ours = beneath(top, p, O_RDONLY | O_DIRECTORY)) {
+          if (ours == null) continue; // replaced later in the layer
+          for (Path lower : lowers) {
+            Lookup l = lookup(lower, p);
+            if (l == Lookup.MISSING) continue;
+            if (l.dir != null) {
+              try (Fd from = l.dir) {
+                copyDirInfo(from, ours);
+              }
+            }
+            break;
+          }
+        }
+      }
+    }
+  }
+
+  /** What a lower layer has at a path: a directory (opened), something that stops the search, or nothing. */
+  private record Lookup(Fd dir) {
+    static final Lookup MISSING = new Lookup(null);
+    static final Lookup STOP = new Lookup(null);
+  }
+
+  private static Lookup lookup(Path layer, String p) throws IOException {
+    try (Fd root = Linux.open(layer.toString(), O_PATH | O_DIRECTORY | O_NOFOLLOW, 0)) {
+      String parent = p.contains("/") ? p.substring(0, p.lastIndexOf('/')) : ".";
+      Fd dir;
+      try {
+        dir = Linux.openat2(root, parent, O_RDONLY | O_DIRECTORY, 0, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
+      } catch (ErrnoException e) {
+        return e.errno() == ENOENT ? Lookup.MISSING : Lookup.STOP; // ENOTDIR, ELOOP: a file or link hides it
+      }
+      try (dir) {
+        String base = p.substring(p.lastIndexOf('/') + 1);
+        try {
+          Stat st = Linux.fstatat(dir, base, AT_SYMLINK_NOFOLLOW);
+          return st.isDirectory() ? new Lookup(Linux.openat(dir, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0))
+              : Lookup.STOP;
+        } catch (ErrnoException e) {
+          if (e.errno() != ENOENT) throw e;
+          byte[] opaque = Linux.lgetxattr("/proc/self/fd/" + dir.fd() + "/.", OPAQUE_XATTR);
+          return opaque != null && opaque.length == 1 && opaque[0] == 'y' ? Lookup.STOP : Lookup.MISSING;
+        }
+      }
+    }
+  }
+
+  private static Fd beneath(Fd root, String p, int flags) throws IOException {
+    try {
+      return Linux.openat2(root, p, flags, 0, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
+    } catch (ErrnoException e) {
+      if (e.errno() == ENOENT || e.errno() == ENOTDIR || e.errno() == ELOOP) return null;
+      throw e;
+    }
+  }
+
+  private static void copyDirInfo(Fd from, Fd to) throws IOException {
+    Stat st = Linux.fstatat(from, "", AT_EMPTY_PATH);
+    Linux.fchown(to, st.uid(), st.gid());
+    Linux.fchmod(to, st.permissions()); // after chown, which clears setgid
+    String src = "/proc/self/fd/" + from.fd() + "/.";
+    String dst = "/proc/self/fd/" + to.fd() + "/.";
+    for (String name : Linux.llistxattr(src)) {
+      if (name.startsWith("trusted.overlay.")) continue; // opaque or redirect belong to the lower layer alone
+      byte[] v = Linux.lgetxattr(src, name);
+      if (v != null) Linux.lsetxattr(dst, name, v, 0);
+    }
+    Linux.utimensat(null, dst, st.mtimeSec(), st.mtimeNsec(), st.mtimeSec(), st.mtimeNsec(), 0);
   }
 
   @Override

@@ -3,6 +3,7 @@ package dev.berth.image.snapshot;
 import dev.berth.image.unpack.Mode;
 import dev.berth.spec.image.Digest;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * A layer being unpacked: unpack into {@link #dir()} in {@link #mode()}, then {@link Snapshotter#commit} or
@@ -13,6 +14,7 @@ public final class Staging {
   private final Digest parent;
   private final Path home;
   private final Mode mode;
+  private List<String> madeDirs = List.of();
 
   Staging(Digest chainId, Digest parent, Path home, Mode mode) {
     this.chainId = chainId;
@@ -37,6 +39,20 @@ public final class Staging {
 
   public Mode mode() {
     return mode;
+  }
+
+  /**
+   * Tells the snapshotter which directories of the unpacked tree the unpacker made for entries whose parent the layer
+   * does not list ({@code UnpackResult.madeDirs}). An overlay layer's directory hides the owner and mode of the same
+   * directory below it, so on commit each takes those of the lower layers' (as containerd's overlay applier does):
+   * else a layer adding "root/.profile" alone would turn a 0700 /root into 0755, or a 1777 /tmp into 0755.
+   */
+  public void madeDirs(List<String> paths) {
+    this.madeDirs = List.copyOf(paths);
+  }
+
+  List<String> madeDirs() {
+    return madeDirs;
   }
 
   /** The snapshot's own directory (holds fs/ and the parent file). */

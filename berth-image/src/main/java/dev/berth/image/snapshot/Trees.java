@@ -2,6 +2,7 @@ package dev.berth.image.snapshot;
 
 import static dev.berth.sys.LinuxConstants.ENXIO;
 import static dev.berth.sys.LinuxConstants.O_CREAT;
+import static dev.berth.sys.LinuxConstants.O_DIRECTORY;
 import static dev.berth.sys.LinuxConstants.O_EXCL;
 import static dev.berth.sys.LinuxConstants.O_NOFOLLOW;
 import static dev.berth.sys.LinuxConstants.O_RDONLY;
@@ -137,28 +138,64 @@ public final class Trees {
         dev.berth.sys.LinuxConstants.AT_SYMLINK_NOFOLLOW);
   }
 
-  /** Removes {@code p} and everything under it, not following symlinks; a missing {@code p} is fine. */
+  /**
+   * Removes {@code p} and everything under it, not following symlinks; a missing {@code p} is fine. Walks with
+   * directory fds (openat, unlinkat, ".." to climb back), never a whole path: a layer may nest directories up to
+   * PATH_MAX below the snapshot's own directory, past PATH_MAX from "/", where a path walk fails (ENAMETOOLONG) and
+   * would leave the snapshot behind. Holds two fds at a time whatever the depth.
+   */
   public static void remove(Path p) throws IOException {
+    Stat st;
     try {
-      Linux.lstat(p.toString());
+      st = Linux.lstat(p.toString());
     } catch (ErrnoException e) {
       if (e.errno() == dev.berth.sys.LinuxConstants.ENOENT) return;
       throw e;
     }
-    Files.walkFileTree(p, new SimpleFileVisitor<>() {
-      @Override
-      public FileVisitResult visitFile(Path f, BasicFileAttributes a) throws IOException {
-        Files.deleteIfExists(f);
-        return FileVisitResult.CONTINUE;
+    if (!st.isDirectory()) {
+      Linux.unlinkat(null, p.toString(), 0);
+      return;
+    }
+    java.util.ArrayDeque<java.util.Iterator<String>> subdirs = new java.util.ArrayDeque<>();
+    java.util.ArrayDeque<String> names = new java.util.ArrayDeque<>();
+    Fd cur = Linux.open(p.toString(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
+    try {
+      subdirs.push(emptyButDirs(cur).iterator());
+      while (true) {
+        java.util.Iterator<String> next = subdirs.peek();
+        if (next.hasNext()) {
+          String name = next.next();
+          Fd down = Linux.openat(cur, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
+          cur.close();
+          cur = down;
+          names.push(name);
+          subdirs.push(emptyButDirs(cur).iterator());
+          continue;
+        }
+        subdirs.pop();
+        if (names.isEmpty()) break;
+        Fd up = Linux.openat(cur, "..", O_RDONLY | O_DIRECTORY, 0);
+        cur.close();
+        cur = up;
+        Linux.unlinkat(cur, names.pop(), dev.berth.sys.LinuxConstants.AT_REMOVEDIR);
       }
+    } finally {
+      cur.close();
+    }
+    Linux.unlinkat(null, p.toString(), dev.berth.sys.LinuxConstants.AT_REMOVEDIR);
+  }
 
-      @Override
-      public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-        if (e != null && !(e instanceof NoSuchFileException)) throw e;
-        Files.deleteIfExists(d);
-        return FileVisitResult.CONTINUE;
+  /** Unlinks everything in {@code dir} but its subdirectories, and returns their names. */
+  private static List<String> emptyButDirs(Fd dir) throws IOException {
+    List<String> subdirs = new ArrayList<>();
+    for (String name : Linux.readdir(dir)) {
+      if (Linux.fstatat(dir, name, dev.berth.sys.LinuxConstants.AT_SYMLINK_NOFOLLOW).isDirectory()) {
+        subdirs.add(name);
+      } else {
+        Linux.unlinkat(dir, name, 0);
       }
-    });
+    }
+    return subdirs;
   }
 
   /** Bytes allocated under {@code p} (st_blocks * 512), each inode once. */

@@ -57,14 +57,19 @@ import java.util.zip.GZIPInputStream;
  */
 public final class LayerUnpacker {
   /**
-   * Bounds on what a layer's sparse files may declare.
+   * Bounds on the work a layer can cause beyond what its bytes pay for.
    *
    * @param sparseRegions data regions (entries of the sparse map) of one sparse file
    * @param sparseHoles bytes of holes (apparent size minus the data stored) of all sparse files of one layer
+   * @param entries tar entries of one layer: each costs an inode or a lookup, and a header compresses to a few bytes
+   * @param expansion how many times its compressed size a layer's tar may be, once past {@code expansionFloor}:
+   *     deflate expands at most about 1032 times and zstd over 30000 times, so a few MiB of zeros in a regular file
+   *     would otherwise write terabytes; real layers, even of text, stay far below 100
+   * @param expansionFloor bytes of tar a compressed layer may always expand to, whatever its ratio
    */
-  public record Limits(int sparseRegions, long sparseHoles) {
-    /** 64 Ki regions per file (1 MiB of map), 1 TiB of holes per layer. */
-    public static final Limits DEFAULT = new Limits(1 << 16, 1L << 40);
+  public record Limits(int sparseRegions, long sparseHoles, long entries, int expansion, long expansionFloor) {
+    /** 64 Ki regions per file (1 MiB of map), 1 TiB of holes, 4 Mi entries, 256 times past 1 GiB, per layer. */
+    public static final Limits DEFAULT = new Limits(1 << 16, 1L << 40, 1L << 22, 256, 1L << 30);
   }
 
   /** The highest uid or gid a layer may give: (uid_t) -1 means "leave unchanged" to chown(2). */
@@ -119,12 +124,21 @@ public final class LayerUnpacker {
     }
     // The caller owns blob and drains it after us (bytes after the compressed stream still count for its digest):
     // closing the decompressor must not close it.
+    long[] compressed = {0};
     InputStream owned = new java.io.FilterInputStream(blob) {
+      @Override
+      public int read(byte[] b, int off, int len) throws IOException {
+        int n = in.read(b, off, len);
+        if (n > 0) compressed[0] += n;
+        return n;
+      }
+
       @Override
       public void close() {}
     };
     Decoded plain = new Decoded(owned, c);
-    TarFeed feed = new TarFeed(plain, sha);
+    TarFeed feed = new TarFeed(plain, sha, c == Compression.NONE ? null : () -> compressed[0], limits.expansion(),
+        limits.expansionFloor());
     TarReader tar = new TarReader(feed, limits.sparseRegions());
     Fd root;
     try {
@@ -158,7 +172,7 @@ public final class LayerUnpacker {
       }
       s.closeCache();
       return new UnpackResult(Digest.sha256(sha.digest()), feed.position(), s.entries, s.fileBytes, s.whiteouts,
-          s.skippedDevices);
+          s.skippedDevices, List.copyOf(s.madeDirs));
     } finally {
       plain.close(); // frees inflater / zstd native state; the caller owns blob
     }
@@ -228,6 +242,8 @@ public final class LayerUnpacker {
     // OVERLAY: paths whited out by this layer; a directory this layer then creates there must be opaque.
     final Set<String> whited = new HashSet<>();
     final List<DirTimes> dirTimes = new ArrayList<>();
+    // Directories made for entries whose parents this layer does not list, parents first (see UnpackResult).
+    final Set<String> madeDirs = new java.util.LinkedHashSet<>();
     String cachedPath;
     Fd cachedFd;
     // Set when a directory was removed: the cached fd may name a removed directory. It is closed only when the next
@@ -249,7 +265,9 @@ public final class LayerUnpacker {
       String name = e.name();
       byte type = e.type();
       String path = EntryPath.clean(name, "path");
-      entries++;
+      if (++entries > limits.entries()) {
+        throw new UnpackException(name, "the layer has more than " + limits.entries() + " entries, the limit");
+      }
       try {
         String base = path.isEmpty() ? "" : EntryPath.base(path);
         if (base.startsWith(WHITEOUT)) {
@@ -318,6 +336,7 @@ public final class LayerUnpacker {
 
     void directory(TarHeader e, String path) throws IOException {
       Fd dir = parent(e, path);
+      madeDirs.remove(path); // the layer says what it is
       String base = EntryPath.base(path);
       try {
         Linux.mkdirat(dir, base, 0700);
@@ -422,11 +441,12 @@ public final class LayerUnpacker {
       String dirPath = EntryPath.parent(path);
       whiteouts++;
       if (base.equals(OPAQUE)) {
+        Fd d = whiteoutDir(name, dirPath);
+        if (d == null) return;
         if (mode == Mode.OVERLAY) {
-          Fd d = dirFd(name, dirPath);
           Linux.lsetxattr("/proc/self/fd/" + d.fd() + "/.", OPAQUE_XATTR, new byte[] {'y'}, 0);
         } else {
-          removeLower(name, dirPath);
+          removeLower(d, dirPath);
         }
         return;
       }
@@ -436,7 +456,8 @@ public final class LayerUnpacker {
             + " (" + UnpackException.quote(victim) + ")"));
       }
       String victimPath = dirPath.isEmpty() ? victim : dirPath + "/" + victim;
-      Fd dir = dirFd(name, dirPath);
+      Fd dir = whiteoutDir(name, dirPath);
+      if (dir == null) return;
       if (written.contains(victimPath)) {
         // This layer's own entry stays (a whiteout hides lower layers only); a directory of ours there must not
         // show the lower one's contents.
@@ -454,9 +475,23 @@ public final class LayerUnpacker {
       }
     }
 
-    /** APPLY: empties {@code dirPath} of everything lower layers put there, keeping what this layer wrote. */
-    void removeLower(String name, String dirPath) throws IOException {
-      Fd parent = dirFd(name, dirPath);
+    /**
+     * The directory a whiteout or opaque marker applies to. OVERLAY: made when missing, since it records what to hide
+     * of the layers below. APPLY: null when missing (a link there may name a path nothing is at): there is nothing
+     * to delete, and a whiteout must not make a directory to delete it from.
+     */
+    Fd whiteoutDir(String name, String dirPath) throws IOException {
+      if (mode == Mode.OVERLAY) return dirFd(name, dirPath);
+      try {
+        return dirFd(name, dirPath, false);
+      } catch (UnpackException x) {
+        if (x.getCause() instanceof ErrnoException errno && errno.errno() == ENOENT) return null;
+        throw x;
+      }
+    }
+
+    /** APPLY: empties {@code parent} ({@code dirPath}) of what lower layers put there, keeping what this layer wrote. */
+    void removeLower(Fd parent, String dirPath) throws IOException {
       try (Fd d = Linux.openat(parent, ".", O_RDONLY | O_DIRECTORY, 0)) {
         removeLowerIn(d, dirPath);
       }
@@ -484,12 +519,19 @@ public final class LayerUnpacker {
     }
 
     Fd dirFd(String name, String dirPath) throws IOException {
+      return dirFd(name, dirPath, true);
+    }
+
+    /** The directory {@code dirPath} resolved in the root (cached: entries come in directory order), maybe made. */
+    Fd dirFd(String name, String dirPath, boolean make) throws IOException {
       if (!cacheStale && dirPath.equals(cachedPath) && cachedFd != null) return cachedFd;
       Fd fd;
       try {
         fd = Linux.openat2(root, dotIfEmpty(dirPath), O_PATH | O_DIRECTORY, 0, RESOLVE);
       } catch (ErrnoException x) {
-        if (x.errno() != ENOENT) throw new UnpackException(name, "open parent directory: " + x.getMessage(), x);
+        if (x.errno() != ENOENT || !make) {
+          throw new UnpackException(name, "open parent directory: " + x.getMessage(), x);
+        }
         fd = makeDirs(name, dirPath);
       }
       dropCache();
@@ -527,6 +569,7 @@ public final class LayerUnpacker {
         try (Fd p = Linux.openat2(root, dotIfEmpty(parentPath), O_PATH | O_DIRECTORY, 0, RESOLVE)) {
           try {
             Linux.mkdirat(p, c, 0755);
+            madeDirs.add(prefix);
           } catch (ErrnoException x) {
             if (x.errno() != EEXIST) throw x;
             // A dangling symlink: create what it points at, resolved in the root.

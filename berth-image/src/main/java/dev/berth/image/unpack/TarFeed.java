@@ -3,16 +3,28 @@ package dev.berth.image.unpack;
 import java.io.IOException;
 import java.io.InputStream;
 import java.security.MessageDigest;
+import java.util.function.LongSupplier;
 
-/** The uncompressed tar stream as it flows into the tar reader: hashed (the diffID) and counted. */
+/**
+ * The uncompressed tar stream as it flows into the tar reader: hashed (the diffID), counted, and refused once it
+ * expands more than the limit allows over the compressed bytes read so far (a compression bomb stops there, not at
+ * its end).
+ */
 final class TarFeed extends InputStream {
   private final InputStream in;
   private final MessageDigest sha;
+  private final LongSupplier compressed;
+  private final int expansion;
+  private final long floor;
   private long pos;
 
-  TarFeed(InputStream in, MessageDigest sha) {
+  /** {@code compressed}: the compressed bytes read so far, or null for an uncompressed layer (nothing to bound). */
+  TarFeed(InputStream in, MessageDigest sha, LongSupplier compressed, int expansion, long floor) {
     this.in = in;
     this.sha = sha;
+    this.compressed = compressed;
+    this.expansion = expansion;
+    this.floor = floor;
   }
 
   long position() {
@@ -31,6 +43,13 @@ final class TarFeed extends InputStream {
     if (n > 0) {
       sha.update(b, off, n);
       pos += n;
+      if (compressed != null && pos > floor) {
+        long c = compressed.getAsLong();
+        if (pos / expansion > c) {
+          throw new IOException("the layer expands to over " + expansion + " times its compressed size (" + pos
+              + " bytes of tar from " + c + " compressed bytes), the limit");
+        }
+      }
     }
     return n;
   }

@@ -1,6 +1,7 @@
 package dev.berth.image.unpack;
 
 import dev.berth.spec.image.Digest;
+import java.util.List;
 
 /**
  * What one layer unpack did.
@@ -12,6 +13,9 @@ import dev.berth.spec.image.Digest;
  * @param whiteouts whiteout and opaque markers applied
  * @param skippedDevices device nodes not created because this process may not (not root in the initial user
  *     namespace)
+ * @param madeDirs directories the unpacker made (0755, root) for entries whose parent the layer does not list, parents
+ *     first: in an overlay layer they stand for the lower layers' directories, whose owner and mode they must take
+ *     (see {@code Staging.madeDirs})
  */
 public record UnpackResult(Digest diffId, long tarBytes, long entries, long fileBytes, long whiteouts,
-                           long skippedDevices) {}
+                           long skippedDevices, List<String> madeDirs) {}

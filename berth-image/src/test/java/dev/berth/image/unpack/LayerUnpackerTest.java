@@ -362,7 +362,7 @@ class LayerUnpackerTest {
     long[] offsets = new long[20];
     for (int i = 0; i < 20; i++) offsets[i] = (long) i << 16;
     sparseFile(src.resolve("frag"), 20 << 16, offsets);
-    LayerUnpacker strict = new LayerUnpacker(new LayerUnpacker.Limits(10, 1L << 40));
+    LayerUnpacker strict = new LayerUnpacker(new LayerUnpacker.Limits(10, 1L << 40, 1L << 22, 256, 1L << 30));
     for (List<String> format : SPARSE_FORMATS) {
       Path tarFile = gnuTar(src, tmp.resolve("frag.tar"), format, "frag");
       Path out = Files.createDirectory(tmp.resolve("out"));
