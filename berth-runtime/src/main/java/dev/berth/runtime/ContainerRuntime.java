@@ -195,7 +195,12 @@ public final class ContainerRuntime {
       Status s = status(dir, r);
       if (s == Status.STOPPED) throw ContainerException.precondition("container not running");
       if (all) {
-        CgroupManager cg = Cgroups.load(r.cgroupPaths());
+        // Every process of the cgroups, if they are still the container's own; else its init alone.
+        CgroupManager cg = Creation.ownCgroups(r);
+        if (cg == null) {
+          Creation.signalInit(r, signal);
+          return;
+        }
         for (int pid : cg.pids()) {
           try {
             Linux.kill(pid, signal);
