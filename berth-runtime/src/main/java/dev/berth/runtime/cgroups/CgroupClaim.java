@@ -92,7 +92,9 @@ public final class CgroupClaim implements AutoCloseable {
       return new CgroupClaim(cg, made, stamp(dirs, owner) ? owner : "", claim.lock);
     } catch (IOException | RuntimeException e) {
       try {
-        claim.undo();
+        // A create that lost the race for a cgroup may have made directories the winner's init now is in: those
+        // are the winner's (and busy: waiting for them would take a second each).
+        claim.remove(true);
       } catch (IOException suppressed) {
         e.addSuppressed(suppressed);
       }
@@ -132,13 +134,15 @@ public final class CgroupClaim implements AutoCloseable {
    * not the container's to remove.
    */
   public void undo() throws IOException {
+    remove(false);
+  }
+
+  private void remove(boolean keepBusy) throws IOException {
     close();
     CgroupException first = null;
     for (Path top : made.reversed()) {
       try {
-        // A create that lost the race for a cgroup may have made directories the winner's init now is in: those
-        // are the winner's (and busy; waiting for them would take a second each).
-        if (!CgroupFiles.REAL.pidsRecursive(top).isEmpty()) continue;
+        if (keepBusy && !CgroupFiles.REAL.pidsRecursive(top).isEmpty()) continue;
         CgroupFiles.REAL.removeTree(top);
       } catch (CgroupException e) {
         if (first == null) first = e;
