@@ -7,13 +7,13 @@ import dev.berth.runtime.create.Execution;
 import dev.berth.runtime.process.ProcStat;
 import dev.berth.runtime.state.ContainerDir;
 import dev.berth.runtime.state.ContainerRecord;
+import dev.berth.runtime.state.StateRoot;
 import dev.berth.runtime.state.Status;
 import dev.berth.sys.ErrnoException;
 import dev.berth.sys.Fd;
 import dev.berth.sys.Linux;
 import dev.berth.sys.LinuxConstants;
 import java.io.IOException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -164,19 +164,20 @@ public final class ContainerRuntime {
     return view(dir, read(dir, id));
   }
 
-  /** Every container under the root, in directory order sorted by id. */
+  /** Every container under the root, sorted by id; none in a missing root (made then, as runc makes it). */
   public List<ContainerState> list() throws ContainerException {
+    ensureRoot();
     List<ContainerState> out = new ArrayList<>();
-    if (!Files.isDirectory(root)) return out;
-    List<Path> dirs = new ArrayList<>();
-    try (DirectoryStream<Path> s = Files.newDirectoryStream(root)) {
-      for (Path p : s) if (Files.isDirectory(p)) dirs.add(p);
-    } catch (IOException e) {
-      throw new ContainerException(ContainerException.Kind.INTERNAL, "list " + root + ": " + e.getMessage(), e);
+    List<String> names;
+    try (Fd fd = Linux.open(root.toString(), LinuxConstants.O_RDONLY | LinuxConstants.O_DIRECTORY, 0)) {
+      names = Linux.readdir(fd);
+    } catch (ErrnoException e) {
+      // Unreadable (a root of another user's): an error naming it, as runc's "open ROOT: permission denied".
+      throw new ContainerException(ContainerException.Kind.INTERNAL, e.getMessage(), e);
     }
-    dirs.sort(null);
-    for (Path p : dirs) {
-      ContainerDir dir = new ContainerDir(p);
+    names.sort(null);
+    for (String name : names) {
+      ContainerDir dir = new ContainerDir(root.resolve(name));
       try {
         out.add(view(dir, dir.read()));
       } catch (IOException e) {
@@ -194,7 +195,12 @@ public final class ContainerRuntime {
       Status s = status(dir, r);
       if (s == Status.STOPPED) throw ContainerException.precondition("container not running");
       if (all) {
-        CgroupManager cg = Cgroups.load(r.cgroupPaths());
+        // Every process of the cgroups, if they are still the container's own; else its init alone.
+        CgroupManager cg = Creation.ownCgroups(r);
+        if (cg == null) {
+          Creation.signalInit(r, signal);
+          return;
+        }
         for (int pid : cg.pids()) {
           try {
             Linux.kill(pid, signal);
@@ -213,8 +219,19 @@ public final class ContainerRuntime {
   /** Deletes a stopped or created container; {@code force} kills a running one first. */
   public void delete(String id, boolean force) throws ContainerException {
     checkId(id);
+    ensureRoot();
     ContainerDir dir = dir(id);
-    if (!Files.isDirectory(dir.path())) {
+    boolean there;
+    try {
+      there = Linux.lstat(dir.path().toString()).isDirectory();
+    } catch (ErrnoException e) {
+      // Missing is "does not exist" (nothing to do with force); unreadable is an error, never a silent success.
+      if (e.errno() != LinuxConstants.ENOENT) {
+        throw new ContainerException(ContainerException.Kind.INTERNAL, e.getMessage(), e);
+      }
+      there = false;
+    }
+    if (!there) {
       if (force) return;
       throw ContainerException.notFound(id);
     }
@@ -280,9 +297,28 @@ public final class ContainerRuntime {
 
   private ContainerDir existing(String id) throws ContainerException {
     checkId(id);
+    ensureRoot();
     ContainerDir dir = dir(id);
-    if (!dir.exists()) throw ContainerException.notFound(id);
+    boolean exists;
+    try {
+      exists = dir.exists();
+    } catch (ErrnoException e) {
+      throw new ContainerException(ContainerException.Kind.INTERNAL, e.getMessage(), e);
+    }
+    if (!exists) throw ContainerException.notFound(id);
     return dir;
+  }
+
+  /**
+   * Makes the root as runc does before every verb (0700, parents too); a root that is a file, a dangling symlink or
+   * out of reach fails naming it, so that no verb mistakes it for an empty root.
+   */
+  private void ensureRoot() throws ContainerException {
+    try {
+      StateRoot.ensure(root.toString());
+    } catch (ErrnoException e) {
+      throw ContainerException.invalid(e.getMessage());
+    }
   }
 
   private static ContainerState view(ContainerDir dir, ContainerRecord r) {

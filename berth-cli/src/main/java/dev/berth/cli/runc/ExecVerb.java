@@ -1,7 +1,6 @@
 package dev.berth.cli.runc;
 
 import dev.berth.cli.flags.ParsedCommand;
-import dev.berth.cli.flags.UsageException;
 import dev.berth.runtime.ContainerException;
 import dev.berth.runtime.ContainerRuntime;
 import dev.berth.runtime.ExecOptions;
@@ -25,7 +24,7 @@ import java.util.List;
 final class ExecVerb {
   private ExecVerb() {}
 
-  static int run(ContainerRuntime rt, ParsedCommand c) throws ContainerException, UsageException, IOException {
+  static int run(ContainerRuntime rt, ParsedCommand c) throws ContainerException, IOException {
     String id = c.arg(0);
     Process p;
     String processFile = c.flags().getString("process");
@@ -36,8 +35,10 @@ final class ExecVerb {
         throw ContainerException.invalid(e.getMessage());
       }
     } else {
-      if (c.args().size() < 2) throw UsageException.incorrectUsage(c, "exec args cannot be empty");
-      p = fromFlags(rt.configuredProcess(id), c);
+      // runc's order: a container that does not exist is the error, before missing args.
+      Process base = rt.configuredProcess(id);
+      if (c.args().size() < 2) throw ContainerException.invalid("process args cannot be empty");
+      p = fromFlags(base, c);
     }
     String console = c.flags().getString("console-socket");
     String pidFile = c.flags().getString("pid-file");

@@ -69,17 +69,28 @@ public final class RuncMain {
       ContainerRuntime rt = new ContainerRuntime(root(cmd.globals()), rootless(cmd.globals().getString("rootless")));
       return Verbs.run(rt, cmd, System.out);
     } catch (ContainerException e) {
-      log.error(e.getMessage());
-      return 1;
+      return failed(cmd, log, e.getMessage());
     } catch (UsageException e) {
       System.out.print(e.stdout());
       log.error(e.getMessage());
       return e.exitCode();
     } catch (IOException | RuntimeException e) {
-      log.error(e.getMessage() == null ? e.toString() : e.getMessage());
       if (cmd.globals().getBool("debug")) e.printStackTrace();
-      return 1;
+      return failed(cmd, log, e.getMessage() == null ? e.toString() : e.getMessage());
     }
+  }
+
+  /**
+   * Logs a verb's error and returns its exit status: 1, but 255 with "exec failed: " for exec, as runc, so that a
+   * caller never takes the failure of exec itself for the exit status of the process it was to run.
+   */
+  private static int failed(ParsedCommand cmd, RuncLog log, String message) {
+    if (cmd.command().name().equals("exec")) {
+      log.error("exec failed: " + message);
+      return 255;
+    }
+    log.error(message);
+    return 1;
   }
 
   /**

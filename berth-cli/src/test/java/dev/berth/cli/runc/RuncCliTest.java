@@ -94,9 +94,10 @@ class RuncCliTest {
         "sh", "-c", "echo $FOO; pwd; id; hostname; exit 4");
     assertEquals(4, e.exitCode(), e.toString());
     assertEquals("bar\n/tmp\nuid=1000 gid=1001\nrunc\n", e.stdout());
+    // As runc: a failed exec exits 255, never a status its process could have returned.
     Exec.Result none = cmd("exec", id);
-    assertEquals(1, none.exitCode());
-    assertTrue(none.stderr().contains("exec args cannot be empty"), none.stderr());
+    assertEquals(255, none.exitCode());
+    assertTrue(none.stderr().contains("exec failed: process args cannot be empty"), none.stderr());
   }
 
   @Test

@@ -7,6 +7,7 @@ import dev.berth.runtime.CreateOptions;
 import dev.berth.runtime.PhaseTrace;
 import dev.berth.spec.json.Rfc3339;
 import dev.berth.runtime.Rollback;
+import dev.berth.runtime.cgroups.CgroupClaim;
 import dev.berth.runtime.cgroups.CgroupManager;
 import dev.berth.runtime.cgroups.Cgroups;
 import dev.berth.runtime.hooks.HookRunner;
@@ -74,6 +75,7 @@ public final class Creation {
       throw ContainerException.invalid("cannot use console socket if runc will not detach or allocate tty");
     }
     PhaseTrace.mark("load spec");
+    CgroupClaim claim = null;
     try (Rollback rb = new Rollback()) {
       boolean made;
       try {
@@ -88,8 +90,11 @@ public final class Creation {
         String mountinfo = readMountinfo();
         String cgroupsPath = spec.linux() == null ? null : spec.linux().cgroupsPath();
         Resources resources = spec.linux() == null ? null : spec.linux().resources();
-        CgroupManager cg = cgroups(rt, resources, cgroupsPath, id, mountinfo);
-        rb.push(cg::destroy);
+        String created = Rfc3339.format(Instant.now());
+        // The owner token names this container's state: whoever finds the stamp on a cgroup knows whose it is.
+        claim = cgroups(rt, resources, cgroupsPath, id, mountinfo, dir.path() + " " + created);
+        CgroupManager cg = claim.manager();
+        rb.push(claim::undo);
         PhaseTrace.mark("cgroups");
         // berth-init joins the cgroups itself, before it clones the container's init (see PlanCompiler#cgroups).
         Plan plan = PlanCompiler.compile(spec, new PlanCompiler.Context(id, bundle, rootfs, dir.fifo(), o.noPivot(),
@@ -111,7 +116,6 @@ public final class Creation {
             Files.writeString(Path.of("/proc/" + pid + "/oom_score_adj"), spec.process().oomScoreAdj().toString());
           }
           ProcStat st = ProcStat.of(pid);
-          String created = Rfc3339.format(Instant.now());
           State state = new State(ContainerRuntime.OCI_VERSION, id, "creating", pid, bundle.toString(),
               spec.annotations());
           byte[] creatingState = SpecWriter.writeState(state);
@@ -155,7 +159,8 @@ public final class Creation {
           if (!spec.hooks().poststart().isEmpty()) laterHooks.add("poststart");
           if (!spec.hooks().poststop().isEmpty()) laterHooks.add("poststop");
           ContainerRecord record = new ContainerRecord(id, pid, st == null ? 0 : st.startTime(), bundle.toString(),
-              rootfs.toString(), created, "", spec.annotations(), cg.paths(), namespaces, laterHooks, false);
+              rootfs.toString(), created, "", spec.annotations(), cg.paths(), claim.owner(), namespaces, laterHooks,
+              false);
           dir.write(record);
           if (o.pidFile() != null) writePidFile(o.pidFile(), pid);
           rb.commit();
@@ -171,31 +176,39 @@ public final class Creation {
             + " (the kernel refuses an offset that takes a clock below zero or out of its range)", e);
       }
       throw new ContainerException(Kind.INTERNAL, e.getMessage() + userNamespaceHint(spec, e), e);
+    } finally {
+      // Held until the init is in the cgroups (or the rollback has run): a second create of them waits, then sees it.
+      if (claim != null) claim.close();
     }
   }
 
   /**
-   * The container's cgroups, created and limited but for the pids limit (see {@link CgroupManager#limitPids}). A
-   * rootless runtime (runc's {@code --rootless}) usually may not create cgroups: then, as runc does, a permission
-   * error leaves the container without cgroups of its own.
+   * The container's cgroups, created, claimed (see {@link CgroupClaim}: another container's cgroup is refused) and
+   * limited but for the pids limit (see {@link CgroupManager#limitPids}). A rootless runtime (runc's
+   * {@code --rootless}) usually may not create cgroups: then, as runc does, a permission error leaves the container
+   * without cgroups of its own.
    */
-  private static CgroupManager cgroups(ContainerRuntime rt, Resources resources, String cgroupsPath, String id,
-      String mountinfo) throws IOException {
-    CgroupManager cg = Cgroups.forContainer(cgroupsPath, id, mountinfo);
+  private static CgroupClaim cgroups(ContainerRuntime rt, Resources resources, String cgroupsPath, String id,
+      String mountinfo, String owner) throws IOException, ContainerException {
+    CgroupClaim claim;
     try {
-      cg.create();
-      if (resources != null) {
-        cg.apply(new Resources(resources.devices(), resources.memory(), resources.cpu(), null, resources.blockIO(),
-            resources.hugepageLimits(), resources.network(), resources.unified()));
-      }
-      return cg;
+      claim = CgroupClaim.create(Cgroups.forContainer(cgroupsPath, id, mountinfo), owner);
+    } catch (CgroupClaim.InUse e) {
+      throw new ContainerException(Kind.FAILED_PRECONDITION, e.getMessage(), e);
     } catch (IOException e) {
-      if (!rt.rootless() || !isPermissionError(e)) {
-        destroyQuietly(cg);
-        throw e;
+      if (!rt.rootless() || !isPermissionError(e)) throw e;
+      return CgroupClaim.none();
+    }
+    try {
+      if (resources != null) {
+        claim.manager().apply(new Resources(resources.devices(), resources.memory(), resources.cpu(), null,
+            resources.blockIO(), resources.hugepageLimits(), resources.network(), resources.unified()));
       }
-      destroyQuietly(cg);
-      return Cgroups.load(Map.of());
+      return claim;
+    } catch (IOException e) {
+      undoQuietly(claim);
+      if (!rt.rootless() || !isPermissionError(e)) throw e;
+      return CgroupClaim.none();
     }
   }
 
@@ -206,11 +219,11 @@ public final class Creation {
         || m.contains("Operation not permitted") || m.contains("Read-only file system");
   }
 
-  private static void destroyQuietly(CgroupManager cg) {
+  private static void undoQuietly(CgroupClaim claim) {
     try {
-      cg.destroy();
+      claim.undo();
     } catch (IOException | RuntimeException e) {
-      // nothing was made, or it is not ours to remove
+      // the error that made us undo is the one to report
     }
   }
 
@@ -432,9 +445,38 @@ public final class Creation {
     }
   }
 
-  /** Kills what is left, removes the cgroups and the state directory, then runs the poststop hooks. */
+  /**
+   * The manager of the container's cgroups if they are all still its own (see {@link CgroupClaim}), else null: an
+   * empty cgroup that a stopped container left may have been taken by a newer container since, and the processes
+   * there are then not this container's to signal.
+   */
+  public static CgroupManager ownCgroups(ContainerRecord r) {
+    Map<String, String> ours = CgroupClaim.owned(r.cgroupPaths(), r.cgroupOwner());
+    if (ours.size() == r.cgroupPaths().size()) return Cgroups.load(ours);
+    warnClaimed(r, ours);
+    return null;
+  }
+
+  private static void warnClaimed(ContainerRecord r, Map<String, String> ours) {
+    for (Map.Entry<String, String> e : r.cgroupPaths().entrySet()) {
+      if (!ours.containsKey(e.getKey())) {
+        System.err.println("berth-runc: warning: cgroup " + e.getValue() + " is no longer container " + r.id()
+            + "'s (another container has claimed it): left alone with its processes");
+        return;
+      }
+    }
+  }
+
+  /**
+   * Kills what is left, removes the cgroups and the state directory, then runs the poststop hooks. Only the init
+   * (checked by its start time) and the processes of cgroups that are all still the container's own are killed, and
+   * only the cgroups still its own removed.
+   */
   public static void destroy(ContainerDir dir, ContainerRecord r, Status s) throws IOException, ContainerException {
-    CgroupManager cg = r.cgroupPaths().isEmpty() ? null : Cgroups.load(r.cgroupPaths());
+    Map<String, String> ours = CgroupClaim.owned(r.cgroupPaths(), r.cgroupOwner());
+    boolean whole = ours.size() == r.cgroupPaths().size();
+    if (!whole) warnClaimed(r, ours);
+    CgroupManager cg = ours.isEmpty() || !whole ? null : Cgroups.load(ours);
     if (s != Status.STOPPED) {
       if (s == Status.PAUSED && cg != null) cg.thaw();
       try {
@@ -463,7 +505,7 @@ public final class Creation {
     reapIfOurs(r.pid());
     waitGone(r);
     Spec spec = r.hooks().contains("poststop") ? savedSpec(dir) : null;
-    if (cg != null) cg.destroy();
+    if (!ours.isEmpty()) Cgroups.load(ours).destroy();
     dir.remove();
     if (spec != null) {
       try {

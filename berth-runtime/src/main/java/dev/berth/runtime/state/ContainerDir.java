@@ -41,25 +41,34 @@ public final class ContainerDir {
     return dir.resolve(CONFIG);
   }
 
-  public boolean exists() {
+  /**
+   * Whether the container's state file is there: false when it or its directory is missing; a root or directory out
+   * of reach (EACCES) is an error naming the path, not a container that does not exist.
+   */
+  public boolean exists() throws ErrnoException {
     try {
       return Linux.stat(stateFile().toString()).isRegularFile();
     } catch (ErrnoException e) {
-      return false;
+      if (e.errno() == LinuxConstants.ENOENT || e.errno() == LinuxConstants.ENOTDIR) return false;
+      throw e;
     }
   }
 
-  /** Creates the directory (rwx--x--x) and the root above it if missing; false when it already exists (a duplicate id). */
+  /**
+   * Creates the directory (rwx--x--x, as runc's), and the root above it if missing (see {@link StateRoot}); false when
+   * it already exists (a duplicate id).
+   */
   public boolean create() throws IOException {
-    // mkdir(2) first, the root's parents only when missing: the common case is one syscall.
+    // mkdir(2) first, the root only when something on the way is missing or wrong: the common case is one syscall.
     try {
       Linux.mkdir(dir.toString(), 0711);
       return true;
     } catch (ErrnoException e) {
       if (e.errno() == LinuxConstants.EEXIST) return false;
-      if (e.errno() != LinuxConstants.ENOENT) throw e;
+      int errno = e.errno();
+      if (errno != LinuxConstants.ENOENT && errno != LinuxConstants.ENOTDIR && errno != LinuxConstants.ELOOP) throw e;
     }
-    Files.createDirectories(dir.getParent());
+    StateRoot.ensure(dir.getParent().toString());
     try {
       Linux.mkdir(dir.toString(), 0711);
       return true;

@@ -11,6 +11,8 @@ import java.util.Map;
  * @param pidStartTime field 22 of /proc/pid/stat when the container was created: tells our init from a reused pid
  * @param created RFC 3339 time with nanoseconds, UTC, as runc prints it
  * @param namespaces the namespace types the container's init owns or joined (runtime-spec names), for exec
+ * @param cgroupOwner the token stamped on the cgroups at create (see CgroupClaim): delete and kill --all act only
+ *     where it is still found; "" when none could be stamped (then, as in states written before stamps, all of them)
  * @param hooks which hook kinds the config has that run after create (poststart, poststop); their commands are read
  *     from the config copy in the state directory when needed
  */
@@ -24,6 +26,7 @@ public record ContainerRecord(
     String owner,
     Map<String, String> annotations,
     Map<String, String> cgroupPaths,
+    String cgroupOwner,
     List<String> namespaces,
     List<String> hooks,
     boolean systemdCgroup) {

@@ -44,6 +44,7 @@ public final class StateFile {
     w.field("owner", r.owner());
     writeMap(w, "annotations", r.annotations());
     writeMap(w, "cgroupPaths", r.cgroupPaths());
+    w.field("cgroupOwner", r.cgroupOwner());
     writeList(w, "namespaces", r.namespaces());
     writeList(w, "hooks", r.hooks());
     w.field("systemdCgroup", r.systemdCgroup());
@@ -73,7 +74,7 @@ public final class StateFile {
       if (e.errno() == LinuxConstants.ENOENT) throw new NoSuchFileException(file.toString());
       throw e;
     }
-    String id = null, bundle = "", rootfs = "", created = "", owner = "";
+    String id = null, bundle = "", rootfs = "", created = "", owner = "", cgroupOwner = "";
     int pid = 0;
     long start = 0;
     boolean systemd = false;
@@ -92,6 +93,7 @@ public final class StateFile {
           case "owner" -> owner = r.string();
           case "annotations" -> annotations = r.stringMap();
           case "cgroupPaths" -> cgroups = r.stringMap();
+          case "cgroupOwner" -> cgroupOwner = r.string();
           case "namespaces" -> namespaces = r.strings();
           case "hooks" -> hooks = r.strings();
           case "systemdCgroup" -> systemd = r.bool();
@@ -103,7 +105,7 @@ public final class StateFile {
       throw new IOException("read " + file + ": " + e.getMessage(), e);
     }
     if (id == null) throw new IOException("read " + file + ": no id");
-    return new ContainerRecord(id, pid, start, bundle, rootfs, created, owner, annotations, cgroups, namespaces, hooks,
-        systemd);
+    return new ContainerRecord(id, pid, start, bundle, rootfs, created, owner, annotations, cgroups, cgroupOwner,
+        namespaces, hooks, systemd);
   }
 }
