@@ -138,8 +138,15 @@ final class V1Resources {
   }
 
   private void memory(Path dir, Memory m) throws IOException {
-    if (m.kernel() != null || m.kernelTCP() != null) {
-      Cgroups.warn("linux.resources.memory.kernel and kernelTCP are ignored: kernel memory limits are deprecated");
+    // As runc 1.1: the kernel memory limit is deprecated and ignored; the TCP buffer limit still works where the
+    // kernel has the file (a value of 0 is "not set", as runc reads it).
+    if (m.kernel() != null) Cgroups.warn("linux.resources.memory.kernel is ignored: kernel memory limits are deprecated");
+    if (m.kernelTCP() != null && m.kernelTCP() != 0) {
+      if (io.exists(dir, "memory.kmem.tcp.limit_in_bytes")) {
+        io.write(dir, "memory.kmem.tcp.limit_in_bytes", Long.toString(m.kernelTCP()));
+      } else {
+        Cgroups.warn("linux.resources.memory.kernelTCP is ignored: this kernel has no memory.kmem.tcp.limit_in_bytes");
+      }
     }
     long limit = value(m.limit());
     long swap = value(m.swap());

@@ -104,6 +104,22 @@ class V1ResourcesTest {
   }
 
   @Test
+  void kernelTcpIsAppliedWhereTheKernelHasItAndKernelMemoryIsNot() throws Exception {
+    // As runc 1.1: memory.kmem.limit_in_bytes is deprecated and left alone; the TCP buffer limit is written.
+    Path memory = paths.get("memory");
+    Files.writeString(memory.resolve("memory.kmem.limit_in_bytes"), "");
+    Files.writeString(memory.resolve("memory.kmem.tcp.limit_in_bytes"), "");
+    apply(with(new Memory(null, null, null, 1L << 20, 1L << 21, null, null, null, null), null, null));
+    assertEquals(List.of("memory.kmem.tcp.limit_in_bytes=2097152"), writes("memory."));
+  }
+
+  @Test
+  void kernelTcpOnAKernelWithoutTheFileIsIgnored() throws Exception {
+    apply(with(new Memory(null, null, null, null, 1L << 21, null, null, null, null), null, null));
+    assertEquals(List.of(), writes("memory."));
+  }
+
+  @Test
   void aLimitBelowTheUsageIsRefusedWhenAskedToCheck() throws Exception {
     set(paths.get("memory"), "memory.usage_in_bytes", "5000000");
     CgroupException e = assertThrows(CgroupException.class,
