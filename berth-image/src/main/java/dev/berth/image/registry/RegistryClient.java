@@ -1,5 +1,15 @@
 package dev.berth.image.registry;
 
+import static dev.berth.image.registry.Responses.checkDigestHeader;
+import static dev.berth.image.registry.Responses.discard;
+import static dev.berth.image.registry.Responses.error;
+import static dev.berth.image.registry.Responses.expect;
+import static dev.berth.image.registry.Responses.isPlain;
+import static dev.berth.image.registry.Responses.location;
+import static dev.berth.image.registry.Responses.readLimited;
+import static dev.berth.image.registry.Responses.sameOrigin;
+import static dev.berth.image.registry.Responses.withQuery;
+
 import dev.berth.spec.image.Descriptor;
 import dev.berth.spec.image.Digest;
 import dev.berth.spec.image.MediaTypes;
@@ -9,17 +19,13 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
-import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpRequest.BodyPublisher;
 import java.net.http.HttpRequest.BodyPublishers;
 import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
-import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -31,10 +37,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLEngine;
-import javax.net.ssl.SSLException;
-import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
  * A client of the OCI distribution protocol (the registry API v2): manifests, blobs, tags, and the token and basic
@@ -59,9 +61,7 @@ public final class RegistryClient implements AutoCloseable {
   /** The largest manifest we read or push (containers/image and containerd use the same limit). */
   public static final int MAX_MANIFEST_BYTES = 4 << 20;
 
-  private static final int MAX_ERROR_BODY = 64 << 10;
   private static final int MAX_REDIRECTS = 5;
-  private static final String USER_AGENT = "berth/0.1";
   private static final Pattern PATH = Pattern.compile(
       "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*");
   private static final Pattern TAG = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
@@ -86,15 +86,10 @@ public final class RegistryClient implements AutoCloseable {
     }
   }
 
-  /** What we learned about a registry host from GET /v2/: the base URL that works and how it wants us to log in. */
-  private record Origin(String base, boolean insecureTls, Challenge challenge) {}
-
   private final RegistriesConfig config;
   private final CredentialSource credentials;
   private final Settings settings;
-  private volatile HttpClient verified;
-  private volatile HttpClient insecure;
-  private final Map<String, Origin> origins = new ConcurrentHashMap<>();
+  private final HttpTransport transport;
   private final TokenCache tokens;
 
   /** How a blob reached the registry: it had it, mounted it from another repository, or received it. */
@@ -108,7 +103,8 @@ public final class RegistryClient implements AutoCloseable {
     this.config = config == null ? RegistriesConfig.empty() : config;
     this.credentials = credentials == null ? CredentialSource.ANONYMOUS : credentials;
     this.settings = settings;
-    this.tokens = new TokenCache(settings.requestTimeout(), USER_AGENT);
+    this.transport = new HttpTransport(this.config, settings);
+    this.tokens = new TokenCache(settings.requestTimeout(), HttpTransport.USER_AGENT);
   }
 
   /**
@@ -136,7 +132,7 @@ public final class RegistryClient implements AutoCloseable {
     Endpoint ep = config.registryEndpoint(domain);
     String action = "login " + domain;
     Session s = new Session(ep, List.of(), credentials);
-    s.origin = origin(ep, action);
+    s.origin = transport.origin(ep, action);
     if (s.origin.challenge() == null) return;
     if (s.origin.challenge().isBasic() && credentials.username().isEmpty()) {
       throw new RegistryException(action + ": unauthorized: a user name is required", 401, "UNAUTHORIZED", "");
@@ -153,10 +149,7 @@ public final class RegistryClient implements AutoCloseable {
 
   @Override
   public void close() {
-    HttpClient v = verified;
-    if (v != null) v.close();
-    HttpClient i = insecure;
-    if (i != null) i.close();
+    transport.close();
   }
 
   // ---- one repository ----
@@ -496,7 +489,7 @@ public final class RegistryClient implements AutoCloseable {
       if (s == null) {
         String registry = ep.host().equals("registry-1.docker.io") ? "docker.io" : ep.host();
         s = new Session(ep, scopes, credentials.lookup(registry));
-        s.origin = origin(ep, "contact " + ep.host());
+        s.origin = transport.origin(ep, "contact " + ep.host());
         sessions.put(key, s);
       }
       return s;
@@ -521,45 +514,6 @@ public final class RegistryClient implements AutoCloseable {
     }
   }
 
-  // ---- transport ----
-
-  private Origin origin(Endpoint ep, String action) throws IOException {
-    Origin o = origins.get(ep.host());
-    return o != null ? o : ping(ep, action);
-  }
-
-  /** GET /v2/: which scheme answers, and which authentication the registry wants. */
-  private Origin ping(Endpoint ep, String action) throws IOException {
-    // Loopback: plain HTTP unless the registries config names the host (then HTTPS first, as for any insecure
-    // registry): a TLS handshake sent to some plain-HTTP servers waits for a line that never comes.
-    List<String> schemes = RegistriesConfig.isLoopback(ep.host()) && !config.names(ep.host()) ? List.of("http")
-        : ep.plainHttpAllowed() ? List.of("https", "http") : List.of("https");
-    IOException failure = null;
-    for (String scheme : schemes) {
-      boolean insecureTls = scheme.equals("https") && ep.plainHttpAllowed();
-      boolean probe = scheme.equals("https") && schemes.size() > 1;
-      String base = scheme + "://" + ep.host();
-      HttpRequest req = HttpRequest.newBuilder(URI.create(base + "/v2/"))
-          .timeout(probe ? Duration.ofSeconds(10) : settings.requestTimeout())
-          .header("User-Agent", USER_AGENT).GET().build();
-      try {
-        HttpResponse<InputStream> resp = exchange(insecureTls || scheme.equals("http") ? insecureClient() : verifiedClient(), req, true,
-            probe ? 0 : settings.retries(), action);
-        int status = resp.statusCode();
-        Challenge c = status == 401
-            ? Challenge.preferred(Challenge.parseAll(resp.headers().allValues("WWW-Authenticate"))) : null;
-        discard(resp);
-        Origin o = new Origin(base, insecureTls, c);
-        if (status == 200 || status == 401) origins.put(ep.host(), o); // anything else: ask again next time
-        return o;
-      } catch (IOException e) {
-        if (failure != null) e.addSuppressed(failure);
-        failure = e;
-      }
-    }
-    throw failure;
-  }
-
   /**
    * Sends a request of a session: with its authorization when {@code uri} is on the session's origin (never to
    * another host a redirect or Location points at), and once more with fresh authorization after a 401.
@@ -568,21 +522,22 @@ public final class RegistryClient implements AutoCloseable {
       BodyPublisher body, boolean idempotent, String action) throws IOException {
     Origin origin = s.origin;
     boolean same = sameOrigin(uri, origin.base());
-    HttpClient http = same && (origin.insecureTls() || isPlain(origin.base())) ? insecureClient() : verifiedClient();
+    HttpClient http = same && (origin.insecureTls() || isPlain(origin.base())) ? transport.insecureClient()
+        : transport.verifiedClient();
     String authz = same ? authorization(s, false, action) : null;
     boolean refreshed = false;
     while (true) {
       HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(settings.requestTimeout())
-          .header("User-Agent", USER_AGENT)
+          .header("User-Agent", HttpTransport.USER_AGENT)
           .method(method, body != null ? body : BodyPublishers.noBody());
       headers.forEach(b::header);
       if (authz != null) b.header("Authorization", authz);
-      HttpResponse<InputStream> resp = exchange(http, b.build(), idempotent, settings.retries(), action);
+      HttpResponse<InputStream> resp = transport.exchange(http, b.build(), idempotent, settings.retries(), action);
       if (resp.statusCode() != 401 || !same || refreshed) return resp;
       Challenge c = Challenge.preferred(Challenge.parseAll(resp.headers().allValues("WWW-Authenticate")));
       if (c == null) return resp;
       s.origin = new Origin(origin.base(), origin.insecureTls(), c);
-      origins.put(s.endpoint.host(), s.origin);
+      transport.remember(s.endpoint.host(), s.origin);
       String next = authorization(s, true, action);
       if (next == null || next.equals(authz)) return resp; // nothing new to offer: the 401 is the answer
       discard(resp);
@@ -599,132 +554,9 @@ public final class RegistryClient implements AutoCloseable {
     if (c.isBasic()) {
       return creds != null && !creds.username().isEmpty() ? creds.basicHeader() : null;
     }
-    HttpClient http = s.origin.insecureTls() || isPlain(c.param("realm")) ? insecureClient() : verifiedClient();
+    HttpClient http = s.origin.insecureTls() || isPlain(c.param("realm")) ? transport.insecureClient()
+        : transport.verifiedClient();
     return "Bearer " + tokens.token(http, s.endpoint.host(), c, s.scopes, creds, fresh, action);
-  }
-
-  /** One request, retried when idempotent and the failure is transient (I/O error, 5xx, 429). */
-  private HttpResponse<InputStream> exchange(HttpClient http, HttpRequest req, boolean idempotent, int retries,
-      String action) throws IOException {
-    for (int attempt = 0; ; attempt++) {
-      try {
-        HttpResponse<InputStream> resp = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
-        int status = resp.statusCode();
-        if (idempotent && attempt < retries && (status >= 500 || status == 429)) {
-          long after = resp.headers().firstValueAsLong("Retry-After").orElse(0);
-          discard(resp);
-          pause(Math.max(backoff(attempt), Math.min(after, 10) * 1000));
-          continue;
-        }
-        return resp;
-      } catch (IOException e) {
-        if (!idempotent || attempt >= retries) {
-          throw new RegistryException(action + ": " + describe(req.uri(), e), e);
-        }
-        pause(backoff(attempt));
-      } catch (UncheckedIOException e) {
-        throw new RegistryException(action + ": " + e.getCause().getMessage(), e.getCause());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new InterruptedIOException(action + ": interrupted");
-      }
-    }
-  }
-
-  private long backoff(int attempt) {
-    return settings.backoff().toMillis() << Math.min(attempt, 6);
-  }
-
-  private static void pause(long millis) throws InterruptedIOException {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new InterruptedIOException("interrupted while waiting to retry");
-    }
-  }
-
-  private static String describe(URI uri, IOException e) {
-    String host = uri.getAuthority();
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      // java.net.http reports a name that does not resolve as a ConnectException too: it is not a refusal.
-      if (t instanceof java.nio.channels.UnresolvedAddressException || t instanceof java.net.UnknownHostException) {
-        return "cannot resolve host " + uri.getHost();
-      }
-    }
-    if (e instanceof ConnectException) return "cannot connect to " + host + " (" + uri.getScheme() + "): connection refused";
-    if (e instanceof HttpTimeoutException) return "no answer from " + host + " in time";
-    if (e instanceof SSLException) return "TLS with " + host + " failed: " + e.getMessage();
-    if (e.getCause() instanceof IOException cause && e.getMessage() == null) return describe(uri, cause);
-    return "talking to " + host + ": " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
-  }
-
-  private static boolean isPlain(String url) {
-    return url.regionMatches(true, 0, "http://", 0, 7);
-  }
-
-  /**
-   * The client that checks certificates against the JDK's trust store. Made on first use: loading the trust store
-   * costs ~150 ms, which a pull from a plain-HTTP registry on loopback never needs.
-   */
-  private HttpClient verifiedClient() {
-    HttpClient c = verified;
-    if (c == null) {
-      synchronized (this) {
-        c = verified;
-        if (c == null) verified = c = newHttpClient(null);
-      }
-    }
-    return c;
-  }
-
-  /**
-   * The client for insecure TLS and for plain HTTP (where no certificate is ever seen: its trust-all context only
-   * spares loading the trust store).
-   */
-  private HttpClient insecureClient() {
-    HttpClient c = insecure;
-    if (c == null) {
-      synchronized (this) {
-        c = insecure;
-        if (c == null) {
-          try {
-            SSLContext ctx = SSLContext.getInstance("TLS");
-            ctx.init(null, new javax.net.ssl.TrustManager[] {new TrustAll()}, null);
-            insecure = c = newHttpClient(ctx);
-          } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("cannot make a TLS context", e);
-          }
-        }
-      }
-    }
-    return c;
-  }
-
-  private HttpClient newHttpClient(SSLContext ssl) {
-    HttpClient.Builder b = HttpClient.newBuilder()
-        .version(HttpClient.Version.HTTP_1_1)
-        // redirects are followed by hand: only blob GETs follow them, and never with our Authorization
-        .followRedirects(HttpClient.Redirect.NEVER)
-        .connectTimeout(Duration.ofSeconds(15));
-    if (ssl != null) b.sslContext(ssl);
-    return b.build();
-  }
-
-  /**
-   * Accepts any certificate and host name: what "insecure" means for a registry in registries.conf(5). An
-   * X509ExtendedTrustManager, so the JDK does not add its own host name check on top.
-   */
-  private static final class TrustAll extends X509ExtendedTrustManager {
-    @Override public void checkClientTrusted(X509Certificate[] chain, String authType, java.net.Socket s) {}
-    @Override public void checkServerTrusted(X509Certificate[] chain, String authType, java.net.Socket s) {}
-    @Override public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine e) {}
-    @Override public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine e) {}
-    @Override public void checkClientTrusted(X509Certificate[] chain, String authType) {}
-    @Override public void checkServerTrusted(X509Certificate[] chain, String authType) {}
-    @Override public X509Certificate[] getAcceptedIssuers() {
-      return new X509Certificate[0];
-    }
   }
 
   // ---- helpers ----
@@ -821,15 +653,6 @@ public final class RegistryClient implements AutoCloseable {
     return type;
   }
 
-  private static void checkDigestHeader(HttpResponse<?> resp, Digest digest, String action) throws RegistryException {
-    String header = resp.headers().firstValue("Docker-Content-Digest").orElse("").trim();
-    if (header.isEmpty() || !header.startsWith("sha256:") || !digest.algorithm().equals("sha256")) return;
-    if (!header.equals(digest.toString())) {
-      throw new RegistryException(action + ": the registry says the digest is "
-          + RegistryException.printable(header) + ", the content's is " + digest);
-    }
-  }
-
   private static Digest digestOf(String algorithm, byte[] body) {
     try {
       byte[] hash = MessageDigest.getInstance(algorithm.equals("sha256") ? "SHA-256" : "SHA-512").digest(body);
@@ -837,82 +660,6 @@ public final class RegistryClient implements AutoCloseable {
     } catch (java.security.NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
-  }
-
-  /** The body of a successful answer, refused when bigger than {@code limit} (before reading it, when announced). */
-  private static byte[] readLimited(HttpResponse<InputStream> resp, int limit, String what, String action)
-      throws IOException {
-    long announced = resp.headers().firstValueAsLong("Content-Length").orElse(-1);
-    try (InputStream in = resp.body()) {
-      if (announced > limit) {
-        throw new RegistryException(action + ": " + what + " is " + announced + " bytes, more than the limit of "
-            + limit);
-      }
-      byte[] body = in.readNBytes(limit + 1);
-      if (body.length > limit) {
-        throw new RegistryException(action + ": " + what + " is more than the limit of " + limit + " bytes");
-      }
-      if (announced >= 0 && body.length != announced) {
-        throw new RegistryException(action + ": " + what + " ended after " + body.length + " of " + announced
-            + " bytes");
-      }
-      return body;
-    }
-  }
-
-  private static void expect(HttpResponse<InputStream> resp, int status, String action) throws RegistryException {
-    if (resp.statusCode() != status) throw error(resp, action);
-  }
-
-  /** The error an unexpected answer stands for, with the registry's code and message. */
-  private static RegistryException error(HttpResponse<InputStream> resp, String action) {
-    byte[] body = new byte[0];
-    try (InputStream in = resp.body()) {
-      body = in.readNBytes(MAX_ERROR_BODY);
-    } catch (IOException ignored) {
-      // the status alone still says what happened
-    }
-    return RegistryException.fromResponse(action, resp.statusCode(), body);
-  }
-
-  private static void discard(HttpResponse<InputStream> resp) {
-    try {
-      resp.body().close();
-    } catch (IOException ignored) {
-      // the connection is dropped instead of reused: nothing to report
-    }
-  }
-
-  private static URI location(HttpResponse<?> resp, URI request, String action) throws RegistryException {
-    String loc = resp.headers().firstValue("Location").orElse("");
-    if (loc.isEmpty()) throw new RegistryException(action + ": the registry answered " + resp.statusCode()
-        + " without a Location");
-    try {
-      URI u = request.resolve(new URI(loc));
-      if (!"http".equals(u.getScheme()) && !"https".equals(u.getScheme())) {
-        throw new RegistryException(action + ": Location \"" + RegistryException.printable(loc) + "\" is not http(s)");
-      }
-      return u;
-    } catch (java.net.URISyntaxException | IllegalArgumentException e) {
-      throw new RegistryException(action + ": invalid Location \"" + RegistryException.printable(loc) + "\"");
-    }
-  }
-
-  private static URI withQuery(URI uri, String query) {
-    String s = uri.toString();
-    int hash = s.indexOf('#');
-    if (hash >= 0) s = s.substring(0, hash);
-    return URI.create(s + (uri.getRawQuery() == null ? "?" : "&") + query);
-  }
-
-  private static boolean sameOrigin(URI uri, String base) {
-    URI b = URI.create(base);
-    return Objects.equals(uri.getScheme(), b.getScheme()) && Objects.equals(uri.getHost(), b.getHost())
-        && port(uri) == port(b);
-  }
-
-  private static int port(URI u) {
-    return u.getPort() >= 0 ? u.getPort() : "https".equals(u.getScheme()) ? 443 : 80;
   }
 
   /** {@code length} bytes of {@code src} from {@code offset}, re-openable (a 401 makes the client send it again). */
