@@ -4,7 +4,6 @@ import static dev.berth.image.registry.Responses.checkDigestHeader;
 import static dev.berth.image.registry.Responses.discard;
 import static dev.berth.image.registry.Responses.error;
 import static dev.berth.image.registry.Responses.expect;
-import static dev.berth.image.registry.Responses.isPlain;
 import static dev.berth.image.registry.Responses.location;
 import static dev.berth.image.registry.Responses.readLimited;
 import static dev.berth.image.registry.Responses.sameOrigin;
@@ -20,8 +19,6 @@ import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpRequest.BodyPublisher;
 import java.net.http.HttpRequest.BodyPublishers;
 import java.net.http.HttpResponse;
@@ -61,7 +58,6 @@ public final class RegistryClient implements AutoCloseable {
   /** The largest manifest we read or push (containers/image and containerd use the same limit). */
   public static final int MAX_MANIFEST_BYTES = 4 << 20;
 
-  private static final int MAX_REDIRECTS = 5;
   private static final Pattern PATH = Pattern.compile(
       "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*");
   private static final Pattern TAG = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
@@ -90,7 +86,7 @@ public final class RegistryClient implements AutoCloseable {
   private final CredentialSource credentials;
   private final Settings settings;
   private final HttpTransport transport;
-  private final TokenCache tokens;
+  private final Authenticator auth;
 
   /** How a blob reached the registry: it had it, mounted it from another repository, or received it. */
   public enum PushedBlob { EXISTED, MOUNTED, UPLOADED }
@@ -104,7 +100,7 @@ public final class RegistryClient implements AutoCloseable {
     this.credentials = credentials == null ? CredentialSource.ANONYMOUS : credentials;
     this.settings = settings;
     this.transport = new HttpTransport(this.config, settings);
-    this.tokens = new TokenCache(settings.requestTimeout(), HttpTransport.USER_AGENT);
+    this.auth = new Authenticator(transport, settings);
   }
 
   /**
@@ -131,20 +127,7 @@ public final class RegistryClient implements AutoCloseable {
     if (!HOST.matcher(domain).matches()) throw new RegistryException("login " + domain + ": invalid registry name");
     Endpoint ep = config.registryEndpoint(domain);
     String action = "login " + domain;
-    Session s = new Session(ep, List.of(), credentials);
-    s.origin = transport.origin(ep, action);
-    if (s.origin.challenge() == null) return;
-    if (s.origin.challenge().isBasic() && credentials.username().isEmpty()) {
-      throw new RegistryException(action + ": unauthorized: a user name is required", 401, "UNAUTHORIZED", "");
-    }
-    HttpResponse<InputStream> resp = send(s, "GET", URI.create(s.origin.base() + "/v2/"), Map.of(), null, true,
-        action);
-    if (resp.statusCode() == 401) {
-      discard(resp);
-      throw new RegistryException(action + ": unauthorized: wrong user name or password", 401, "UNAUTHORIZED", "");
-    }
-    expect(resp, 200, action);
-    discard(resp);
+    auth.checkLogin(ep, credentials, action);
   }
 
   @Override
@@ -231,7 +214,7 @@ public final class RegistryClient implements AutoCloseable {
       URI upload;
       if (from != null) {
         URI uri = s.uri("/blobs/uploads/?mount=" + d.digest() + "&from=" + from);
-        HttpResponse<InputStream> resp = send(s, "POST", uri, Map.of(), BodyPublishers.noBody(), false, action);
+        HttpResponse<InputStream> resp = auth.send(s, "POST", uri, Map.of(), BodyPublishers.noBody(), false, action);
         if (resp.statusCode() == 201) {
           discard(resp);
           return PushedBlob.MOUNTED;
@@ -240,7 +223,7 @@ public final class RegistryClient implements AutoCloseable {
         upload = location(resp, uri, action);
       } else {
         URI uri = s.uri("/blobs/uploads/");
-        HttpResponse<InputStream> resp = send(s, "POST", uri, Map.of(), BodyPublishers.noBody(), false, action);
+        HttpResponse<InputStream> resp = auth.send(s, "POST", uri, Map.of(), BodyPublishers.noBody(), false, action);
         expect(resp, 202, action);
         upload = location(resp, uri, action);
       }
@@ -250,12 +233,12 @@ public final class RegistryClient implements AutoCloseable {
         URI put;
         if (d.size() <= settings.monolithicLimit()) {
           put = withQuery(upload, "digest=" + d.digest());
-          resp = send(s, "PUT", put, Map.of("Content-Type", "application/octet-stream"),
+          resp = auth.send(s, "PUT", put, Map.of("Content-Type", "application/octet-stream"),
               body(src, 0, d.size(), d.size(), action), false, action);
         } else {
           for (long off = 0; off < d.size(); ) {
             long n = Math.min(settings.chunkSize(), d.size() - off);
-            HttpResponse<InputStream> chunk = send(s, "PATCH", upload, Map.of(
+            HttpResponse<InputStream> chunk = auth.send(s, "PATCH", upload, Map.of(
                 "Content-Type", "application/octet-stream",
                 "Content-Range", off + "-" + (off + n - 1)), body(src, off, n, d.size(), action), false, action);
             expect(chunk, 202, action);
@@ -264,7 +247,7 @@ public final class RegistryClient implements AutoCloseable {
             off += n;
           }
           put = withQuery(upload, "digest=" + d.digest());
-          resp = send(s, "PUT", put, Map.of(), BodyPublishers.noBody(), false, action);
+          resp = auth.send(s, "PUT", put, Map.of(), BodyPublishers.noBody(), false, action);
         }
         expect(resp, 201, action);
         checkDigestHeader(resp, d.digest(), action);
@@ -296,7 +279,7 @@ public final class RegistryClient implements AutoCloseable {
         digest = named;
       }
       Session s = session(pushEndpoint, true, null);
-      HttpResponse<InputStream> resp = send(s, "PUT", s.uri("/manifests/" + tagOrDigest),
+      HttpResponse<InputStream> resp = auth.send(s, "PUT", s.uri("/manifests/" + tagOrDigest),
           Map.of("Content-Type", mediaType), BodyPublishers.ofByteArray(body), false, action);
       expect(resp, 201, action);
       checkDigestHeader(resp, Digest.sha256Of(body), action);
@@ -317,7 +300,7 @@ public final class RegistryClient implements AutoCloseable {
       List<String> all = new ArrayList<>();
       Set<URI> seen = new HashSet<>();
       while (uri != null && seen.add(uri)) {
-        HttpResponse<InputStream> resp = send(s, "GET", uri, Map.of("Accept", "application/json"), null, true, action);
+        HttpResponse<InputStream> resp = auth.send(s, "GET", uri, Map.of("Accept", "application/json"), null, true, action);
         expect(resp, 200, action);
         byte[] body = readLimited(resp, MAX_MANIFEST_BYTES, "tag list", action);
         try (JsonReader r = JsonReader.of(body, "tag list")) {
@@ -350,7 +333,7 @@ public final class RegistryClient implements AutoCloseable {
 
     private ManifestResponse fetchManifest(Session s, String ref, Digest want, List<String> accept, String action)
         throws IOException {
-      HttpResponse<InputStream> resp = send(s, "GET", s.uri("/manifests/" + ref),
+      HttpResponse<InputStream> resp = auth.send(s, "GET", s.uri("/manifests/" + ref),
           Map.of("Accept", String.join(", ", accept)), null, true, action);
       expect(resp, 200, action);
       byte[] body = readLimited(resp, MAX_MANIFEST_BYTES, "manifest", action);
@@ -371,7 +354,7 @@ public final class RegistryClient implements AutoCloseable {
 
     private InputStream fetchBlob(Session s, Descriptor d, long offset, String action) throws IOException {
       Map<String, String> headers = offset > 0 ? Map.of("Range", "bytes=" + offset + "-") : Map.of();
-      HttpResponse<InputStream> resp = followRedirects(s, "GET", s.uri("/blobs/" + d.digest()), headers, action);
+      HttpResponse<InputStream> resp = auth.followRedirects(s, "GET", s.uri("/blobs/" + d.digest()), headers, action);
       int status = resp.statusCode();
       long length = resp.headers().firstValueAsLong("Content-Length").orElse(-1);
       if (status == 206 && offset > 0) {
@@ -409,7 +392,7 @@ public final class RegistryClient implements AutoCloseable {
     }
 
     private boolean exists(Session s, Digest digest, String action) throws IOException {
-      HttpResponse<InputStream> resp = followRedirects(s, "HEAD", s.uri("/blobs/" + digest), Map.of(), action);
+      HttpResponse<InputStream> resp = auth.followRedirects(s, "HEAD", s.uri("/blobs/" + digest), Map.of(), action);
       int status = resp.statusCode();
       if (status == 200) {
         discard(resp);
@@ -422,25 +405,9 @@ public final class RegistryClient implements AutoCloseable {
       throw error(resp, action);
     }
 
-    private HttpResponse<InputStream> followRedirects(Session s, String method, URI uri, Map<String, String> headers,
-        String action) throws IOException {
-      for (int i = 0; ; i++) {
-        HttpResponse<InputStream> resp = send(s, method, uri, headers, null, true, action);
-        int status = resp.statusCode();
-        if (status != 301 && status != 302 && status != 303 && status != 307 && status != 308) return resp;
-        URI next = location(resp, uri, action);
-        discard(resp);
-        if (i >= MAX_REDIRECTS) throw new RegistryException(action + ": more than " + MAX_REDIRECTS + " redirects");
-        if ("https".equals(uri.getScheme()) && !"https".equals(next.getScheme())) {
-          throw new RegistryException(action + ": refusing a redirect from https to " + next.getScheme());
-        }
-        uri = next;
-      }
-    }
-
     private void cancel(Session s, URI upload) {
       try {
-        discard(send(s, "DELETE", upload, Map.of(), null, false, "cancel upload"));
+        discard(auth.send(s, "DELETE", upload, Map.of(), null, false, "cancel upload"));
       } catch (IOException | RuntimeException ignored) {
         // best effort: the registry expires abandoned uploads on its own
       }
@@ -495,70 +462,6 @@ public final class RegistryClient implements AutoCloseable {
       return s;
     }
   }
-
-  /** One endpoint with the scopes and credentials its requests are made with. */
-  private static final class Session {
-    final Endpoint endpoint;
-    final List<String> scopes;
-    final Credentials credentials;
-    volatile Origin origin;
-
-    Session(Endpoint endpoint, List<String> scopes, Credentials credentials) {
-      this.endpoint = endpoint;
-      this.scopes = List.copyOf(scopes);
-      this.credentials = credentials;
-    }
-
-    URI uri(String rest) {
-      return URI.create(origin.base() + "/v2/" + endpoint.repositoryRewritten() + rest);
-    }
-  }
-
-  /**
-   * Sends a request of a session: with its authorization when {@code uri} is on the session's origin (never to
-   * another host a redirect or Location points at), and once more with fresh authorization after a 401.
-   */
-  private HttpResponse<InputStream> send(Session s, String method, URI uri, Map<String, String> headers,
-      BodyPublisher body, boolean idempotent, String action) throws IOException {
-    Origin origin = s.origin;
-    boolean same = sameOrigin(uri, origin.base());
-    HttpClient http = same && (origin.insecureTls() || isPlain(origin.base())) ? transport.insecureClient()
-        : transport.verifiedClient();
-    String authz = same ? authorization(s, false, action) : null;
-    boolean refreshed = false;
-    while (true) {
-      HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(settings.requestTimeout())
-          .header("User-Agent", HttpTransport.USER_AGENT)
-          .method(method, body != null ? body : BodyPublishers.noBody());
-      headers.forEach(b::header);
-      if (authz != null) b.header("Authorization", authz);
-      HttpResponse<InputStream> resp = transport.exchange(http, b.build(), idempotent, settings.retries(), action);
-      if (resp.statusCode() != 401 || !same || refreshed) return resp;
-      Challenge c = Challenge.preferred(Challenge.parseAll(resp.headers().allValues("WWW-Authenticate")));
-      if (c == null) return resp;
-      s.origin = new Origin(origin.base(), origin.insecureTls(), c);
-      transport.remember(s.endpoint.host(), s.origin);
-      String next = authorization(s, true, action);
-      if (next == null || next.equals(authz)) return resp; // nothing new to offer: the 401 is the answer
-      discard(resp);
-      authz = next;
-      refreshed = true;
-    }
-  }
-
-  /** The Authorization header for the session's registry, fetching a token if needed; null for anonymous. */
-  private String authorization(Session s, boolean fresh, String action) throws IOException {
-    Challenge c = s.origin.challenge();
-    if (c == null) return null;
-    Credentials creds = s.credentials;
-    if (c.isBasic()) {
-      return creds != null && !creds.username().isEmpty() ? creds.basicHeader() : null;
-    }
-    HttpClient http = s.origin.insecureTls() || isPlain(c.param("realm")) ? transport.insecureClient()
-        : transport.verifiedClient();
-    return "Bearer " + tokens.token(http, s.endpoint.host(), c, s.scopes, creds, fresh, action);
-  }
-
   // ---- helpers ----
 
   private static void checkName(String domain, String path) throws RegistryException {
