@@ -5,15 +5,11 @@ import static dev.berth.image.registry.Responses.discard;
 import static dev.berth.image.registry.Responses.error;
 import static dev.berth.image.registry.Responses.expect;
 import static dev.berth.image.registry.Responses.location;
-import static dev.berth.image.registry.Responses.readLimited;
-import static dev.berth.image.registry.Responses.sameOrigin;
 import static dev.berth.image.registry.Responses.withQuery;
 
 import dev.berth.spec.image.Descriptor;
 import dev.berth.spec.image.Digest;
 import dev.berth.spec.image.MediaTypes;
-import dev.berth.spec.json.JsonReader;
-import dev.berth.spec.json.SpecException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
@@ -22,15 +18,11 @@ import java.net.URI;
 import java.net.http.HttpRequest.BodyPublisher;
 import java.net.http.HttpRequest.BodyPublishers;
 import java.net.http.HttpResponse;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -62,7 +54,6 @@ public final class RegistryClient implements AutoCloseable {
       "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*");
   private static final Pattern TAG = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
   private static final Pattern HOST = Pattern.compile("(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\\[[0-9A-Fa-f:.]+\\])(?::[0-9]{1,5})?");
-  private static final Pattern LINK_NEXT = Pattern.compile("<([^>]*)>\\s*;[^,]*rel=\"?next\"?");
 
   /**
    * Tuning: blobs up to {@code monolithicLimit} bytes are uploaded with one PUT, bigger ones in PATCH chunks of
@@ -87,6 +78,8 @@ public final class RegistryClient implements AutoCloseable {
   private final Settings settings;
   private final HttpTransport transport;
   private final Authenticator auth;
+  private final Manifests manifests;
+  private final Tags tags;
 
   /** How a blob reached the registry: it had it, mounted it from another repository, or received it. */
   public enum PushedBlob { EXISTED, MOUNTED, UPLOADED }
@@ -101,6 +94,8 @@ public final class RegistryClient implements AutoCloseable {
     this.settings = settings;
     this.transport = new HttpTransport(this.config, settings);
     this.auth = new Authenticator(transport, settings);
+    this.manifests = new Manifests(auth);
+    this.tags = new Tags(auth);
   }
 
   /**
@@ -172,7 +167,7 @@ public final class RegistryClient implements AutoCloseable {
       Digest want = reference(tagOrDigest);
       List<String> acc = accept == null || accept.isEmpty() ? DEFAULT_ACCEPT : List.copyOf(accept);
       String action = "pull " + name() + (want != null ? "@" : ":") + tagOrDigest;
-      return pull(action, (s, a) -> fetchManifest(s, tagOrDigest, want, acc, a));
+      return pull(action, (s, a) -> manifests.fetch(s, tagOrDigest, want, acc, a));
     }
 
     /**
@@ -266,24 +261,8 @@ public final class RegistryClient implements AutoCloseable {
     public Digest putManifest(String tagOrDigest, byte[] body, String mediaType) throws IOException {
       Digest named = reference(tagOrDigest);
       String action = "push " + name() + (named != null ? "@" : ":") + tagOrDigest + via(pushEndpoint);
-      if (body.length > MAX_MANIFEST_BYTES) {
-        throw new RegistryException(action + ": manifest is " + body.length + " bytes, more than the limit of "
-            + MAX_MANIFEST_BYTES);
-      }
-      Digest digest = Digest.sha256Of(body);
-      if (named != null) {
-        Digest got = digestOf(named.algorithm(), body);
-        if (!got.equals(named)) {
-          throw new RegistryException(action + ": the manifest's digest is " + got + ", not the one named");
-        }
-        digest = named;
-      }
-      Session s = session(pushEndpoint, true, null);
-      HttpResponse<InputStream> resp = auth.send(s, "PUT", s.uri("/manifests/" + tagOrDigest),
-          Map.of("Content-Type", mediaType), BodyPublishers.ofByteArray(body), false, action);
-      expect(resp, 201, action);
-      checkDigestHeader(resp, Digest.sha256Of(body), action);
-      discard(resp);
+      Digest digest = Manifests.digestToPut(named, body, action);
+      manifests.put(session(pushEndpoint, true, null), tagOrDigest, body, mediaType, action);
       return digest;
     }
 
@@ -295,62 +274,10 @@ public final class RegistryClient implements AutoCloseable {
     /** As {@link #tags()}, asking for {@code pageSize} tags per page (0: the registry's default). */
     public List<String> tags(int pageSize) throws IOException {
       String action = "list tags of " + name() + via(pushEndpoint);
-      Session s = session(pushEndpoint, false, null);
-      URI uri = s.uri("/tags/list" + (pageSize > 0 ? "?n=" + pageSize : ""));
-      List<String> all = new ArrayList<>();
-      Set<URI> seen = new HashSet<>();
-      while (uri != null && seen.add(uri)) {
-        HttpResponse<InputStream> resp = auth.send(s, "GET", uri, Map.of("Accept", "application/json"), null, true, action);
-        expect(resp, 200, action);
-        byte[] body = readLimited(resp, MAX_MANIFEST_BYTES, "tag list", action);
-        try (JsonReader r = JsonReader.of(body, "tag list")) {
-          if (r.beginObject()) {
-            for (String f; (f = r.nextField()) != null; ) {
-              if (f.equals("tags")) {
-                all.addAll(r.strings());
-              } else {
-                r.skip();
-              }
-            }
-          }
-        } catch (SpecException e) {
-          throw new RegistryException(action + ": " + e.getMessage(), e);
-        }
-        URI next = null;
-        for (String link : resp.headers().allValues("Link")) {
-          Matcher m = LINK_NEXT.matcher(link);
-          if (m.find()) next = uri.resolve(m.group(1));
-        }
-        if (next != null && !sameOrigin(next, s.origin.base())) {
-          throw new RegistryException(action + ": the next page is on another host (" + next.getAuthority() + ")");
-        }
-        uri = next;
-      }
-      return all;
+      return tags.list(session(pushEndpoint, false, null), pageSize, action);
     }
 
     // ---- the operations, per endpoint ----
-
-    private ManifestResponse fetchManifest(Session s, String ref, Digest want, List<String> accept, String action)
-        throws IOException {
-      HttpResponse<InputStream> resp = auth.send(s, "GET", s.uri("/manifests/" + ref),
-          Map.of("Accept", String.join(", ", accept)), null, true, action);
-      expect(resp, 200, action);
-      byte[] body = readLimited(resp, MAX_MANIFEST_BYTES, "manifest", action);
-      String type = manifestType(resp.headers().firstValue("Content-Type").orElse(""), body, accept, action);
-      Digest digest;
-      if (want != null) {
-        digest = digestOf(want.algorithm(), body);
-        if (!digest.equals(want)) {
-          throw new RegistryException(action + ": manifest digest mismatch: the registry served content with digest "
-              + digest);
-        }
-      } else {
-        digest = Digest.sha256Of(body);
-        checkDigestHeader(resp, digest, action);
-      }
-      return new ManifestResponse(body, type, digest);
-    }
 
     private InputStream fetchBlob(Session s, Descriptor d, long offset, String action) throws IOException {
       Map<String, String> headers = offset > 0 ? Map.of("Range", "bytes=" + offset + "-") : Map.of();
@@ -487,82 +414,6 @@ public final class RegistryClient implements AutoCloseable {
       throw new RegistryException("invalid tag \"" + RegistryException.printable(tagOrDigest) + "\"");
     }
     return null;
-  }
-
-  /**
-   * The media type of a manifest: the Content-Type, or the body's own "mediaType" when the server sends a generic
-   * one, or a guess from the fields for an OCI document without either (as containers/image does). Refuses schema 1,
-   * a body whose mediaType contradicts the header, and types not in {@code accept}.
-   */
-  private static String manifestType(String contentType, byte[] body, List<String> accept, String action)
-      throws RegistryException {
-    String header = contentType;
-    int semi = header.indexOf(';');
-    if (semi >= 0) header = header.substring(0, semi);
-    header = header.trim().toLowerCase(Locale.ROOT);
-    String bodyType = "";
-    long schemaVersion = -1;
-    boolean hasManifests = false;
-    boolean hasConfig = false;
-    try (JsonReader r = JsonReader.of(body, "manifest")) {
-      if (!r.beginObject()) throw new RegistryException(action + ": the manifest is null");
-      for (String f; (f = r.nextField()) != null; ) {
-        switch (f) {
-          case "mediaType" -> bodyType = r.string();
-          case "schemaVersion" -> schemaVersion = r.isNull() ? -1 : r.int64();
-          case "manifests" -> {
-            hasManifests = true;
-            r.skip();
-          }
-          case "config" -> {
-            hasConfig = true;
-            r.skip();
-          }
-          default -> r.skip();
-        }
-      }
-      r.end();
-    } catch (SpecException e) {
-      throw new RegistryException(action + ": " + e.getMessage(), e);
-    }
-    if (schemaVersion == 1 || header.equals(MediaTypes.DOCKER_SCHEMA1) || header.equals(MediaTypes.DOCKER_SCHEMA1_SIGNED)
-        || bodyType.equals(MediaTypes.DOCKER_SCHEMA1) || bodyType.equals(MediaTypes.DOCKER_SCHEMA1_SIGNED)) {
-      throw new RegistryException(action + ": docker schema 1 manifests are not supported (push the image again"
-          + " with a current docker, podman or skopeo)");
-    }
-    boolean generic = header.isEmpty() || header.equals("application/json") || header.equals("text/plain")
-        || header.equals("application/octet-stream");
-    String type;
-    if (!generic) {
-      type = header;
-    } else if (!bodyType.isEmpty()) {
-      type = bodyType;
-    } else if (hasManifests) {
-      type = MediaTypes.OCI_INDEX;
-    } else if (hasConfig) {
-      type = MediaTypes.OCI_MANIFEST;
-    } else {
-      throw new RegistryException(action + ": cannot tell the manifest's media type (Content-Type \""
-          + RegistryException.printable(contentType) + "\", none in the body)");
-    }
-    if (!bodyType.isEmpty() && !bodyType.equals(type)) {
-      throw new RegistryException(action + ": served as \"" + RegistryException.printable(type)
-          + "\" but the manifest says it is \"" + RegistryException.printable(bodyType) + "\"");
-    }
-    if (!accept.contains(type)) {
-      throw new RegistryException(action + ": unsupported manifest media type \"" + RegistryException.printable(type)
-          + "\"");
-    }
-    return type;
-  }
-
-  private static Digest digestOf(String algorithm, byte[] body) {
-    try {
-      byte[] hash = MessageDigest.getInstance(algorithm.equals("sha256") ? "SHA-256" : "SHA-512").digest(body);
-      return new Digest(algorithm, java.util.HexFormat.of().formatHex(hash));
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   /** {@code length} bytes of {@code src} from {@code offset}, re-openable (a 401 makes the client send it again). */
