@@ -1,30 +1,17 @@
 package dev.berth.image.registry;
 
-import static dev.berth.image.registry.Responses.checkDigestHeader;
-import static dev.berth.image.registry.Responses.discard;
-import static dev.berth.image.registry.Responses.error;
-import static dev.berth.image.registry.Responses.expect;
-import static dev.berth.image.registry.Responses.location;
-import static dev.berth.image.registry.Responses.withQuery;
-
 import dev.berth.spec.image.Descriptor;
 import dev.berth.spec.image.Digest;
 import dev.berth.spec.image.MediaTypes;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
-import java.io.UncheckedIOException;
-import java.net.URI;
-import java.net.http.HttpRequest.BodyPublisher;
-import java.net.http.HttpRequest.BodyPublishers;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -80,6 +67,8 @@ public final class RegistryClient implements AutoCloseable {
   private final Authenticator auth;
   private final Manifests manifests;
   private final Tags tags;
+  private final BlobDownloads blobs;
+  private final BlobUploads uploads;
 
   /** How a blob reached the registry: it had it, mounted it from another repository, or received it. */
   public enum PushedBlob { EXISTED, MOUNTED, UPLOADED }
@@ -96,6 +85,8 @@ public final class RegistryClient implements AutoCloseable {
     this.auth = new Authenticator(transport, settings);
     this.manifests = new Manifests(auth);
     this.tags = new Tags(auth);
+    this.blobs = new BlobDownloads(auth);
+    this.uploads = new BlobUploads(auth, settings);
   }
 
   /**
@@ -180,13 +171,13 @@ public final class RegistryClient implements AutoCloseable {
         throw new RegistryException(action + ": offset " + offset + " is outside the blob's " + d.size() + " bytes");
       }
       if (offset == d.size()) return InputStream.nullInputStream();
-      return pull(action, (s, a) -> fetchBlob(s, d, offset, a));
+      return pull(action, (s, a) -> blobs.fetch(s, d, offset, a));
     }
 
     /** True when the registry itself (not a mirror) has the blob {@code digest} in this repository. */
     public boolean hasBlob(Digest digest) throws IOException {
       String action = "check " + name() + " blob " + digest;
-      return exists(session(pushEndpoint, false, null), digest, action + via(pushEndpoint));
+      return uploads.exists(session(pushEndpoint, false, null), digest, action + via(pushEndpoint));
     }
 
     /**
@@ -205,53 +196,7 @@ public final class RegistryClient implements AutoCloseable {
         }
       }
       Session s = session(pushEndpoint, true, from == null ? null : "repository:" + from + ":pull");
-      if (exists(s, d.digest(), action)) return PushedBlob.EXISTED;
-      URI upload;
-      if (from != null) {
-        URI uri = s.uri("/blobs/uploads/?mount=" + d.digest() + "&from=" + from);
-        HttpResponse<InputStream> resp = auth.send(s, "POST", uri, Map.of(), BodyPublishers.noBody(), false, action);
-        if (resp.statusCode() == 201) {
-          discard(resp);
-          return PushedBlob.MOUNTED;
-        }
-        expect(resp, 202, action); // the registry could not mount: it opened a plain upload instead
-        upload = location(resp, uri, action);
-      } else {
-        URI uri = s.uri("/blobs/uploads/");
-        HttpResponse<InputStream> resp = auth.send(s, "POST", uri, Map.of(), BodyPublishers.noBody(), false, action);
-        expect(resp, 202, action);
-        upload = location(resp, uri, action);
-      }
-      boolean done = false;
-      try {
-        HttpResponse<InputStream> resp;
-        URI put;
-        if (d.size() <= settings.monolithicLimit()) {
-          put = withQuery(upload, "digest=" + d.digest());
-          resp = auth.send(s, "PUT", put, Map.of("Content-Type", "application/octet-stream"),
-              body(src, 0, d.size(), d.size(), action), false, action);
-        } else {
-          for (long off = 0; off < d.size(); ) {
-            long n = Math.min(settings.chunkSize(), d.size() - off);
-            HttpResponse<InputStream> chunk = auth.send(s, "PATCH", upload, Map.of(
-                "Content-Type", "application/octet-stream",
-                "Content-Range", off + "-" + (off + n - 1)), body(src, off, n, d.size(), action), false, action);
-            expect(chunk, 202, action);
-            upload = location(chunk, upload, action);
-            discard(chunk);
-            off += n;
-          }
-          put = withQuery(upload, "digest=" + d.digest());
-          resp = auth.send(s, "PUT", put, Map.of(), BodyPublishers.noBody(), false, action);
-        }
-        expect(resp, 201, action);
-        checkDigestHeader(resp, d.digest(), action);
-        discard(resp);
-        done = true;
-      } finally {
-        if (!done) cancel(s, upload);
-      }
-      return PushedBlob.UPLOADED;
+      return uploads.push(s, d, src, from, action);
     }
 
     /**
@@ -275,69 +220,6 @@ public final class RegistryClient implements AutoCloseable {
     public List<String> tags(int pageSize) throws IOException {
       String action = "list tags of " + name() + via(pushEndpoint);
       return tags.list(session(pushEndpoint, false, null), pageSize, action);
-    }
-
-    // ---- the operations, per endpoint ----
-
-    private InputStream fetchBlob(Session s, Descriptor d, long offset, String action) throws IOException {
-      Map<String, String> headers = offset > 0 ? Map.of("Range", "bytes=" + offset + "-") : Map.of();
-      HttpResponse<InputStream> resp = auth.followRedirects(s, "GET", s.uri("/blobs/" + d.digest()), headers, action);
-      int status = resp.statusCode();
-      long length = resp.headers().firstValueAsLong("Content-Length").orElse(-1);
-      if (status == 206 && offset > 0) {
-        String range = resp.headers().firstValue("Content-Range").orElse("");
-        Matcher m = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)").matcher(range.trim());
-        if (!m.matches() || Long.parseLong(m.group(1)) != offset) {
-          discard(resp);
-          throw new RegistryException(action + ": asked for bytes from " + offset + ", the registry answered range \""
-              + RegistryException.printable(range) + "\"");
-        }
-        if (length >= 0 && length != d.size() - offset) {
-          discard(resp);
-          throw new RegistryException(action + ": Content-Length " + length + " for the rest from " + offset
-              + " of a blob of " + d.size() + " bytes");
-        }
-        return new SizedInputStream(resp.body(), d.size() - offset, action);
-      }
-      expect(resp, 200, action);
-      if (length >= 0 && length != d.size()) {
-        discard(resp);
-        throw new RegistryException(action + ": the registry announces " + length + " bytes, the descriptor says "
-            + d.size());
-      }
-      InputStream in = new SizedInputStream(resp.body(), d.size(), action);
-      if (offset > 0) {
-        // the server ignored our Range: read past what the caller already has
-        try {
-          in.skipNBytes(offset);
-        } catch (IOException e) {
-          in.close();
-          throw e;
-        }
-      }
-      return in;
-    }
-
-    private boolean exists(Session s, Digest digest, String action) throws IOException {
-      HttpResponse<InputStream> resp = auth.followRedirects(s, "HEAD", s.uri("/blobs/" + digest), Map.of(), action);
-      int status = resp.statusCode();
-      if (status == 200) {
-        discard(resp);
-        return true;
-      }
-      if (status == 404) {
-        discard(resp);
-        return false;
-      }
-      throw error(resp, action);
-    }
-
-    private void cancel(Session s, URI upload) {
-      try {
-        discard(auth.send(s, "DELETE", upload, Map.of(), null, false, "cancel upload"));
-      } catch (IOException | RuntimeException ignored) {
-        // best effort: the registry expires abandoned uploads on its own
-      }
     }
 
     // ---- endpoints and sessions ----
@@ -389,6 +271,7 @@ public final class RegistryClient implements AutoCloseable {
       return s;
     }
   }
+
   // ---- helpers ----
 
   private static void checkName(String domain, String path) throws RegistryException {
@@ -414,19 +297,5 @@ public final class RegistryClient implements AutoCloseable {
       throw new RegistryException("invalid tag \"" + RegistryException.printable(tagOrDigest) + "\"");
     }
     return null;
-  }
-
-  /** {@code length} bytes of {@code src} from {@code offset}, re-openable (a 401 makes the client send it again). */
-  private static BodyPublisher body(BlobSource src, long offset, long length, long size, String action) {
-    BodyPublisher stream = BodyPublishers.ofInputStream(() -> {
-      try {
-        InputStream in = src.open();
-        in.skipNBytes(offset);
-        return new SizedInputStream(in, length, action + ": blob source", offset + length == size);
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    });
-    return BodyPublishers.fromPublisher(stream, length);
   }
 }
