@@ -27,7 +27,7 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * How requests reach registries: the two HTTP clients (one checks certificates, one is for insecure TLS and plain
  * HTTP), the scheme each host answers on ({@link Origin}, found by GET /v2/ and kept per host), and the retries of
  * idempotent requests after a transient failure. It adds no Authorization and follows no redirect: {@link
- * Authenticator} does both, so that neither reaches another host.
+ * Authenticator} does both, so that our Authorization never follows a redirect to another host.
  */
 final class HttpTransport implements AutoCloseable {
   static final String USER_AGENT = "berth/0.1";

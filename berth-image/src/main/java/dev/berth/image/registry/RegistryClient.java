@@ -29,6 +29,10 @@ import java.util.regex.Pattern;
  *
  * <p>Transient failures of idempotent requests (GET, HEAD: an I/O error, 5xx, 429) are retried a few times with a
  * short backoff. A blob body that breaks while being read is not resumed here: the caller asks again with an offset.
+ *
+ * <p>This class names and checks what is asked and picks the endpoint and session; the requests are made by
+ * {@code HttpTransport} (TLS, schemes, retries), {@code Authenticator} (Authorization, redirects), {@code Manifests},
+ * {@code Tags}, {@code BlobDownloads} and {@code BlobUploads}.
  */
 public final class RegistryClient implements AutoCloseable {
   /** What a manifest GET accepts unless told otherwise: OCI and Docker schema 2 manifests and indexes. */
@@ -62,7 +66,6 @@ public final class RegistryClient implements AutoCloseable {
 
   private final RegistriesConfig config;
   private final CredentialSource credentials;
-  private final Settings settings;
   private final HttpTransport transport;
   private final Authenticator auth;
   private final Manifests manifests;
@@ -80,7 +83,6 @@ public final class RegistryClient implements AutoCloseable {
   public RegistryClient(RegistriesConfig config, CredentialSource credentials, Settings settings) {
     this.config = config == null ? RegistriesConfig.empty() : config;
     this.credentials = credentials == null ? CredentialSource.ANONYMOUS : credentials;
-    this.settings = settings;
     this.transport = new HttpTransport(this.config, settings);
     this.auth = new Authenticator(transport, settings);
     this.manifests = new Manifests(auth);
@@ -141,11 +143,6 @@ public final class RegistryClient implements AutoCloseable {
     /** {@code domain/path}, as the user named it. */
     public String name() {
       return domain + "/" + path;
-    }
-
-    /** Where pulls go, in order (mirrors first). */
-    public List<Endpoint> endpoints() {
-      return pullEndpoints;
     }
 
     /**
@@ -244,7 +241,7 @@ public final class RegistryClient implements AutoCloseable {
           mirrorErrors.add(e);
         }
       }
-      throw new IllegalStateException("no registry endpoint"); // endpoints() always ends with the registry itself
+      throw new IllegalStateException("no registry endpoint"); // config.endpoints() ends with the registry itself
     }
 
     private String via(Endpoint ep) {
