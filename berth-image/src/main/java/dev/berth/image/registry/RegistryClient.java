@@ -3,38 +3,16 @@ package dev.berth.image.registry;
 import dev.berth.spec.image.Descriptor;
 import dev.berth.spec.image.Digest;
 import dev.berth.spec.image.MediaTypes;
-import dev.berth.spec.json.JsonReader;
-import dev.berth.spec.json.SpecException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
-import java.io.UncheckedIOException;
-import java.net.ConnectException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpRequest.BodyPublisher;
-import java.net.http.HttpRequest.BodyPublishers;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
-import java.security.GeneralSecurityException;
-import java.security.MessageDigest;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLEngine;
-import javax.net.ssl.SSLException;
-import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
  * A client of the OCI distribution protocol (the registry API v2): manifests, blobs, tags, and the token and basic
@@ -51,6 +29,10 @@ import javax.net.ssl.X509ExtendedTrustManager;
  *
  * <p>Transient failures of idempotent requests (GET, HEAD: an I/O error, 5xx, 429) are retried a few times with a
  * short backoff. A blob body that breaks while being read is not resumed here: the caller asks again with an offset.
+ *
+ * <p>This class names and checks what is asked and picks the endpoint and session; the requests are made by
+ * {@code HttpTransport} (TLS, schemes, retries), {@code Authenticator} (Authorization, redirects), {@code Manifests},
+ * {@code Tags}, {@code BlobDownloads} and {@code BlobUploads}.
  */
 public final class RegistryClient implements AutoCloseable {
   /** What a manifest GET accepts unless told otherwise: OCI and Docker schema 2 manifests and indexes. */
@@ -59,14 +41,10 @@ public final class RegistryClient implements AutoCloseable {
   /** The largest manifest we read or push (containers/image and containerd use the same limit). */
   public static final int MAX_MANIFEST_BYTES = 4 << 20;
 
-  private static final int MAX_ERROR_BODY = 64 << 10;
-  private static final int MAX_REDIRECTS = 5;
-  private static final String USER_AGENT = "berth/0.1";
   private static final Pattern PATH = Pattern.compile(
       "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*");
   private static final Pattern TAG = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
   private static final Pattern HOST = Pattern.compile("(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\\[[0-9A-Fa-f:.]+\\])(?::[0-9]{1,5})?");
-  private static final Pattern LINK_NEXT = Pattern.compile("<([^>]*)>\\s*;[^,]*rel=\"?next\"?");
 
   /**
    * Tuning: blobs up to {@code monolithicLimit} bytes are uploaded with one PUT, bigger ones in PATCH chunks of
@@ -86,16 +64,14 @@ public final class RegistryClient implements AutoCloseable {
     }
   }
 
-  /** What we learned about a registry host from GET /v2/: the base URL that works and how it wants us to log in. */
-  private record Origin(String base, boolean insecureTls, Challenge challenge) {}
-
   private final RegistriesConfig config;
   private final CredentialSource credentials;
-  private final Settings settings;
-  private volatile HttpClient verified;
-  private volatile HttpClient insecure;
-  private final Map<String, Origin> origins = new ConcurrentHashMap<>();
-  private final TokenCache tokens;
+  private final HttpTransport transport;
+  private final Authenticator auth;
+  private final Manifests manifests;
+  private final Tags tags;
+  private final BlobDownloads blobs;
+  private final BlobUploads uploads;
 
   /** How a blob reached the registry: it had it, mounted it from another repository, or received it. */
   public enum PushedBlob { EXISTED, MOUNTED, UPLOADED }
@@ -107,8 +83,12 @@ public final class RegistryClient implements AutoCloseable {
   public RegistryClient(RegistriesConfig config, CredentialSource credentials, Settings settings) {
     this.config = config == null ? RegistriesConfig.empty() : config;
     this.credentials = credentials == null ? CredentialSource.ANONYMOUS : credentials;
-    this.settings = settings;
-    this.tokens = new TokenCache(settings.requestTimeout(), USER_AGENT);
+    this.transport = new HttpTransport(this.config, settings);
+    this.auth = new Authenticator(transport, settings);
+    this.manifests = new Manifests(auth);
+    this.tags = new Tags(auth);
+    this.blobs = new BlobDownloads(auth);
+    this.uploads = new BlobUploads(auth, settings);
   }
 
   /**
@@ -135,28 +115,12 @@ public final class RegistryClient implements AutoCloseable {
     if (!HOST.matcher(domain).matches()) throw new RegistryException("login " + domain + ": invalid registry name");
     Endpoint ep = config.registryEndpoint(domain);
     String action = "login " + domain;
-    Session s = new Session(ep, List.of(), credentials);
-    s.origin = origin(ep, action);
-    if (s.origin.challenge() == null) return;
-    if (s.origin.challenge().isBasic() && credentials.username().isEmpty()) {
-      throw new RegistryException(action + ": unauthorized: a user name is required", 401, "UNAUTHORIZED", "");
-    }
-    HttpResponse<InputStream> resp = send(s, "GET", URI.create(s.origin.base() + "/v2/"), Map.of(), null, true,
-        action);
-    if (resp.statusCode() == 401) {
-      discard(resp);
-      throw new RegistryException(action + ": unauthorized: wrong user name or password", 401, "UNAUTHORIZED", "");
-    }
-    expect(resp, 200, action);
-    discard(resp);
+    auth.checkLogin(ep, credentials, action);
   }
 
   @Override
   public void close() {
-    HttpClient v = verified;
-    if (v != null) v.close();
-    HttpClient i = insecure;
-    if (i != null) i.close();
+    transport.close();
   }
 
   // ---- one repository ----
@@ -181,11 +145,6 @@ public final class RegistryClient implements AutoCloseable {
       return domain + "/" + path;
     }
 
-    /** Where pulls go, in order (mirrors first). */
-    public List<Endpoint> endpoints() {
-      return pullEndpoints;
-    }
-
     /**
      * The manifest or index {@code tagOrDigest} ({@code latest}, {@code sha256:...}). {@code accept} lists the media
      * types to accept ({@link #DEFAULT_ACCEPT} when null or empty); anything else, and schema 1, is refused. By
@@ -196,7 +155,7 @@ public final class RegistryClient implements AutoCloseable {
       Digest want = reference(tagOrDigest);
       List<String> acc = accept == null || accept.isEmpty() ? DEFAULT_ACCEPT : List.copyOf(accept);
       String action = "pull " + name() + (want != null ? "@" : ":") + tagOrDigest;
-      return pull(action, (s, a) -> fetchManifest(s, tagOrDigest, want, acc, a));
+      return pull(action, (s, a) -> manifests.fetch(s, tagOrDigest, want, acc, a));
     }
 
     /**
@@ -209,13 +168,13 @@ public final class RegistryClient implements AutoCloseable {
         throw new RegistryException(action + ": offset " + offset + " is outside the blob's " + d.size() + " bytes");
       }
       if (offset == d.size()) return InputStream.nullInputStream();
-      return pull(action, (s, a) -> fetchBlob(s, d, offset, a));
+      return pull(action, (s, a) -> blobs.fetch(s, d, offset, a));
     }
 
     /** True when the registry itself (not a mirror) has the blob {@code digest} in this repository. */
     public boolean hasBlob(Digest digest) throws IOException {
       String action = "check " + name() + " blob " + digest;
-      return exists(session(pushEndpoint, false, null), digest, action + via(pushEndpoint));
+      return uploads.exists(session(pushEndpoint, false, null), digest, action + via(pushEndpoint));
     }
 
     /**
@@ -234,53 +193,7 @@ public final class RegistryClient implements AutoCloseable {
         }
       }
       Session s = session(pushEndpoint, true, from == null ? null : "repository:" + from + ":pull");
-      if (exists(s, d.digest(), action)) return PushedBlob.EXISTED;
-      URI upload;
-      if (from != null) {
-        URI uri = s.uri("/blobs/uploads/?mount=" + d.digest() + "&from=" + from);
-        HttpResponse<InputStream> resp = send(s, "POST", uri, Map.of(), BodyPublishers.noBody(), false, action);
-        if (resp.statusCode() == 201) {
-          discard(resp);
-          return PushedBlob.MOUNTED;
-        }
-        expect(resp, 202, action); // the registry could not mount: it opened a plain upload instead
-        upload = location(resp, uri, action);
-      } else {
-        URI uri = s.uri("/blobs/uploads/");
-        HttpResponse<InputStream> resp = send(s, "POST", uri, Map.of(), BodyPublishers.noBody(), false, action);
-        expect(resp, 202, action);
-        upload = location(resp, uri, action);
-      }
-      boolean done = false;
-      try {
-        HttpResponse<InputStream> resp;
-        URI put;
-        if (d.size() <= settings.monolithicLimit()) {
-          put = withQuery(upload, "digest=" + d.digest());
-          resp = send(s, "PUT", put, Map.of("Content-Type", "application/octet-stream"),
-              body(src, 0, d.size(), d.size(), action), false, action);
-        } else {
-          for (long off = 0; off < d.size(); ) {
-            long n = Math.min(settings.chunkSize(), d.size() - off);
-            HttpResponse<InputStream> chunk = send(s, "PATCH", upload, Map.of(
-                "Content-Type", "application/octet-stream",
-                "Content-Range", off + "-" + (off + n - 1)), body(src, off, n, d.size(), action), false, action);
-            expect(chunk, 202, action);
-            upload = location(chunk, upload, action);
-            discard(chunk);
-            off += n;
-          }
-          put = withQuery(upload, "digest=" + d.digest());
-          resp = send(s, "PUT", put, Map.of(), BodyPublishers.noBody(), false, action);
-        }
-        expect(resp, 201, action);
-        checkDigestHeader(resp, d.digest(), action);
-        discard(resp);
-        done = true;
-      } finally {
-        if (!done) cancel(s, upload);
-      }
-      return PushedBlob.UPLOADED;
+      return uploads.push(s, d, src, from, action);
     }
 
     /**
@@ -290,24 +203,8 @@ public final class RegistryClient implements AutoCloseable {
     public Digest putManifest(String tagOrDigest, byte[] body, String mediaType) throws IOException {
       Digest named = reference(tagOrDigest);
       String action = "push " + name() + (named != null ? "@" : ":") + tagOrDigest + via(pushEndpoint);
-      if (body.length > MAX_MANIFEST_BYTES) {
-        throw new RegistryException(action + ": manifest is " + body.length + " bytes, more than the limit of "
-            + MAX_MANIFEST_BYTES);
-      }
-      Digest digest = Digest.sha256Of(body);
-      if (named != null) {
-        Digest got = digestOf(named.algorithm(), body);
-        if (!got.equals(named)) {
-          throw new RegistryException(action + ": the manifest's digest is " + got + ", not the one named");
-        }
-        digest = named;
-      }
-      Session s = session(pushEndpoint, true, null);
-      HttpResponse<InputStream> resp = send(s, "PUT", s.uri("/manifests/" + tagOrDigest),
-          Map.of("Content-Type", mediaType), BodyPublishers.ofByteArray(body), false, action);
-      expect(resp, 201, action);
-      checkDigestHeader(resp, Digest.sha256Of(body), action);
-      discard(resp);
+      Digest digest = Manifests.digestToPut(named, body, action);
+      manifests.put(session(pushEndpoint, true, null), tagOrDigest, body, mediaType, action);
       return digest;
     }
 
@@ -319,138 +216,7 @@ public final class RegistryClient implements AutoCloseable {
     /** As {@link #tags()}, asking for {@code pageSize} tags per page (0: the registry's default). */
     public List<String> tags(int pageSize) throws IOException {
       String action = "list tags of " + name() + via(pushEndpoint);
-      Session s = session(pushEndpoint, false, null);
-      URI uri = s.uri("/tags/list" + (pageSize > 0 ? "?n=" + pageSize : ""));
-      List<String> all = new ArrayList<>();
-      Set<URI> seen = new HashSet<>();
-      while (uri != null && seen.add(uri)) {
-        HttpResponse<InputStream> resp = send(s, "GET", uri, Map.of("Accept", "application/json"), null, true, action);
-        expect(resp, 200, action);
-        byte[] body = readLimited(resp, MAX_MANIFEST_BYTES, "tag list", action);
-        try (JsonReader r = JsonReader.of(body, "tag list")) {
-          if (r.beginObject()) {
-            for (String f; (f = r.nextField()) != null; ) {
-              if (f.equals("tags")) {
-                all.addAll(r.strings());
-              } else {
-                r.skip();
-              }
-            }
-          }
-        } catch (SpecException e) {
-          throw new RegistryException(action + ": " + e.getMessage(), e);
-        }
-        URI next = null;
-        for (String link : resp.headers().allValues("Link")) {
-          Matcher m = LINK_NEXT.matcher(link);
-          if (m.find()) next = uri.resolve(m.group(1));
-        }
-        if (next != null && !sameOrigin(next, s.origin.base())) {
-          throw new RegistryException(action + ": the next page is on another host (" + next.getAuthority() + ")");
-        }
-        uri = next;
-      }
-      return all;
-    }
-
-    // ---- the operations, per endpoint ----
-
-    private ManifestResponse fetchManifest(Session s, String ref, Digest want, List<String> accept, String action)
-        throws IOException {
-      HttpResponse<InputStream> resp = send(s, "GET", s.uri("/manifests/" + ref),
-          Map.of("Accept", String.join(", ", accept)), null, true, action);
-      expect(resp, 200, action);
-      byte[] body = readLimited(resp, MAX_MANIFEST_BYTES, "manifest", action);
-      String type = manifestType(resp.headers().firstValue("Content-Type").orElse(""), body, accept, action);
-      Digest digest;
-      if (want != null) {
-        digest = digestOf(want.algorithm(), body);
-        if (!digest.equals(want)) {
-          throw new RegistryException(action + ": manifest digest mismatch: the registry served content with digest "
-              + digest);
-        }
-      } else {
-        digest = Digest.sha256Of(body);
-        checkDigestHeader(resp, digest, action);
-      }
-      return new ManifestResponse(body, type, digest);
-    }
-
-    private InputStream fetchBlob(Session s, Descriptor d, long offset, String action) throws IOException {
-      Map<String, String> headers = offset > 0 ? Map.of("Range", "bytes=" + offset + "-") : Map.of();
-      HttpResponse<InputStream> resp = followRedirects(s, "GET", s.uri("/blobs/" + d.digest()), headers, action);
-      int status = resp.statusCode();
-      long length = resp.headers().firstValueAsLong("Content-Length").orElse(-1);
-      if (status == 206 && offset > 0) {
-        String range = resp.headers().firstValue("Content-Range").orElse("");
-        Matcher m = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)").matcher(range.trim());
-        if (!m.matches() || Long.parseLong(m.group(1)) != offset) {
-          discard(resp);
-          throw new RegistryException(action + ": asked for bytes from " + offset + ", the registry answered range \""
-              + RegistryException.printable(range) + "\"");
-        }
-        if (length >= 0 && length != d.size() - offset) {
-          discard(resp);
-          throw new RegistryException(action + ": Content-Length " + length + " for the rest from " + offset
-              + " of a blob of " + d.size() + " bytes");
-        }
-        return new SizedInputStream(resp.body(), d.size() - offset, action);
-      }
-      expect(resp, 200, action);
-      if (length >= 0 && length != d.size()) {
-        discard(resp);
-        throw new RegistryException(action + ": the registry announces " + length + " bytes, the descriptor says "
-            + d.size());
-      }
-      InputStream in = new SizedInputStream(resp.body(), d.size(), action);
-      if (offset > 0) {
-        // the server ignored our Range: read past what the caller already has
-        try {
-          in.skipNBytes(offset);
-        } catch (IOException e) {
-          in.close();
-          throw e;
-        }
-      }
-      return in;
-    }
-
-    private boolean exists(Session s, Digest digest, String action) throws IOException {
-      HttpResponse<InputStream> resp = followRedirects(s, "HEAD", s.uri("/blobs/" + digest), Map.of(), action);
-      int status = resp.statusCode();
-      if (status == 200) {
-        discard(resp);
-        return true;
-      }
-      if (status == 404) {
-        discard(resp);
-        return false;
-      }
-      throw error(resp, action);
-    }
-
-    private HttpResponse<InputStream> followRedirects(Session s, String method, URI uri, Map<String, String> headers,
-        String action) throws IOException {
-      for (int i = 0; ; i++) {
-        HttpResponse<InputStream> resp = send(s, method, uri, headers, null, true, action);
-        int status = resp.statusCode();
-        if (status != 301 && status != 302 && status != 303 && status != 307 && status != 308) return resp;
-        URI next = location(resp, uri, action);
-        discard(resp);
-        if (i >= MAX_REDIRECTS) throw new RegistryException(action + ": more than " + MAX_REDIRECTS + " redirects");
-        if ("https".equals(uri.getScheme()) && !"https".equals(next.getScheme())) {
-          throw new RegistryException(action + ": refusing a redirect from https to " + next.getScheme());
-        }
-        uri = next;
-      }
-    }
-
-    private void cancel(Session s, URI upload) {
-      try {
-        discard(send(s, "DELETE", upload, Map.of(), null, false, "cancel upload"));
-      } catch (IOException | RuntimeException ignored) {
-        // best effort: the registry expires abandoned uploads on its own
-      }
+      return tags.list(session(pushEndpoint, false, null), pageSize, action);
     }
 
     // ---- endpoints and sessions ----
@@ -475,7 +241,7 @@ public final class RegistryClient implements AutoCloseable {
           mirrorErrors.add(e);
         }
       }
-      throw new IllegalStateException("no registry endpoint"); // endpoints() always ends with the registry itself
+      throw new IllegalStateException("no registry endpoint"); // config.endpoints() ends with the registry itself
     }
 
     private String via(Endpoint ep) {
@@ -496,234 +262,10 @@ public final class RegistryClient implements AutoCloseable {
       if (s == null) {
         String registry = ep.host().equals("registry-1.docker.io") ? "docker.io" : ep.host();
         s = new Session(ep, scopes, credentials.lookup(registry));
-        s.origin = origin(ep, "contact " + ep.host());
+        s.origin = transport.origin(ep, "contact " + ep.host());
         sessions.put(key, s);
       }
       return s;
-    }
-  }
-
-  /** One endpoint with the scopes and credentials its requests are made with. */
-  private static final class Session {
-    final Endpoint endpoint;
-    final List<String> scopes;
-    final Credentials credentials;
-    volatile Origin origin;
-
-    Session(Endpoint endpoint, List<String> scopes, Credentials credentials) {
-      this.endpoint = endpoint;
-      this.scopes = List.copyOf(scopes);
-      this.credentials = credentials;
-    }
-
-    URI uri(String rest) {
-      return URI.create(origin.base() + "/v2/" + endpoint.repositoryRewritten() + rest);
-    }
-  }
-
-  // ---- transport ----
-
-  private Origin origin(Endpoint ep, String action) throws IOException {
-    Origin o = origins.get(ep.host());
-    return o != null ? o : ping(ep, action);
-  }
-
-  /** GET /v2/: which scheme answers, and which authentication the registry wants. */
-  private Origin ping(Endpoint ep, String action) throws IOException {
-    // Loopback: plain HTTP unless the registries config names the host (then HTTPS first, as for any insecure
-    // registry): a TLS handshake sent to some plain-HTTP servers waits for a line that never comes.
-    List<String> schemes = RegistriesConfig.isLoopback(ep.host()) && !config.names(ep.host()) ? List.of("http")
-        : ep.plainHttpAllowed() ? List.of("https", "http") : List.of("https");
-    IOException failure = null;
-    for (String scheme : schemes) {
-      boolean insecureTls = scheme.equals("https") && ep.plainHttpAllowed();
-      boolean probe = scheme.equals("https") && schemes.size() > 1;
-      String base = scheme + "://" + ep.host();
-      HttpRequest req = HttpRequest.newBuilder(URI.create(base + "/v2/"))
-          .timeout(probe ? Duration.ofSeconds(10) : settings.requestTimeout())
-          .header("User-Agent", USER_AGENT).GET().build();
-      try {
-        HttpResponse<InputStream> resp = exchange(insecureTls || scheme.equals("http") ? insecureClient() : verifiedClient(), req, true,
-            probe ? 0 : settings.retries(), action);
-        int status = resp.statusCode();
-        Challenge c = status == 401
-            ? Challenge.preferred(Challenge.parseAll(resp.headers().allValues("WWW-Authenticate"))) : null;
-        discard(resp);
-        Origin o = new Origin(base, insecureTls, c);
-        if (status == 200 || status == 401) origins.put(ep.host(), o); // anything else: ask again next time
-        return o;
-      } catch (IOException e) {
-        if (failure != null) e.addSuppressed(failure);
-        failure = e;
-      }
-    }
-    throw failure;
-  }
-
-  /**
-   * Sends a request of a session: with its authorization when {@code uri} is on the session's origin (never to
-   * another host a redirect or Location points at), and once more with fresh authorization after a 401.
-   */
-  private HttpResponse<InputStream> send(Session s, String method, URI uri, Map<String, String> headers,
-      BodyPublisher body, boolean idempotent, String action) throws IOException {
-    Origin origin = s.origin;
-    boolean same = sameOrigin(uri, origin.base());
-    HttpClient http = same && (origin.insecureTls() || isPlain(origin.base())) ? insecureClient() : verifiedClient();
-    String authz = same ? authorization(s, false, action) : null;
-    boolean refreshed = false;
-    while (true) {
-      HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(settings.requestTimeout())
-          .header("User-Agent", USER_AGENT)
-          .method(method, body != null ? body : BodyPublishers.noBody());
-      headers.forEach(b::header);
-      if (authz != null) b.header("Authorization", authz);
-      HttpResponse<InputStream> resp = exchange(http, b.build(), idempotent, settings.retries(), action);
-      if (resp.statusCode() != 401 || !same || refreshed) return resp;
-      Challenge c = Challenge.preferred(Challenge.parseAll(resp.headers().allValues("WWW-Authenticate")));
-      if (c == null) return resp;
-      s.origin = new Origin(origin.base(), origin.insecureTls(), c);
-      origins.put(s.endpoint.host(), s.origin);
-      String next = authorization(s, true, action);
-      if (next == null || next.equals(authz)) return resp; // nothing new to offer: the 401 is the answer
-      discard(resp);
-      authz = next;
-      refreshed = true;
-    }
-  }
-
-  /** The Authorization header for the session's registry, fetching a token if needed; null for anonymous. */
-  private String authorization(Session s, boolean fresh, String action) throws IOException {
-    Challenge c = s.origin.challenge();
-    if (c == null) return null;
-    Credentials creds = s.credentials;
-    if (c.isBasic()) {
-      return creds != null && !creds.username().isEmpty() ? creds.basicHeader() : null;
-    }
-    HttpClient http = s.origin.insecureTls() || isPlain(c.param("realm")) ? insecureClient() : verifiedClient();
-    return "Bearer " + tokens.token(http, s.endpoint.host(), c, s.scopes, creds, fresh, action);
-  }
-
-  /** One request, retried when idempotent and the failure is transient (I/O error, 5xx, 429). */
-  private HttpResponse<InputStream> exchange(HttpClient http, HttpRequest req, boolean idempotent, int retries,
-      String action) throws IOException {
-    for (int attempt = 0; ; attempt++) {
-      try {
-        HttpResponse<InputStream> resp = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
-        int status = resp.statusCode();
-        if (idempotent && attempt < retries && (status >= 500 || status == 429)) {
-          long after = resp.headers().firstValueAsLong("Retry-After").orElse(0);
-          discard(resp);
-          pause(Math.max(backoff(attempt), Math.min(after, 10) * 1000));
-          continue;
-        }
-        return resp;
-      } catch (IOException e) {
-        if (!idempotent || attempt >= retries) {
-          throw new RegistryException(action + ": " + describe(req.uri(), e), e);
-        }
-        pause(backoff(attempt));
-      } catch (UncheckedIOException e) {
-        throw new RegistryException(action + ": " + e.getCause().getMessage(), e.getCause());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new InterruptedIOException(action + ": interrupted");
-      }
-    }
-  }
-
-  private long backoff(int attempt) {
-    return settings.backoff().toMillis() << Math.min(attempt, 6);
-  }
-
-  private static void pause(long millis) throws InterruptedIOException {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new InterruptedIOException("interrupted while waiting to retry");
-    }
-  }
-
-  private static String describe(URI uri, IOException e) {
-    String host = uri.getAuthority();
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      // java.net.http reports a name that does not resolve as a ConnectException too: it is not a refusal.
-      if (t instanceof java.nio.channels.UnresolvedAddressException || t instanceof java.net.UnknownHostException) {
-        return "cannot resolve host " + uri.getHost();
-      }
-    }
-    if (e instanceof ConnectException) return "cannot connect to " + host + " (" + uri.getScheme() + "): connection refused";
-    if (e instanceof HttpTimeoutException) return "no answer from " + host + " in time";
-    if (e instanceof SSLException) return "TLS with " + host + " failed: " + e.getMessage();
-    if (e.getCause() instanceof IOException cause && e.getMessage() == null) return describe(uri, cause);
-    return "talking to " + host + ": " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
-  }
-
-  private static boolean isPlain(String url) {
-    return url.regionMatches(true, 0, "http://", 0, 7);
-  }
-
-  /**
-   * The client that checks certificates against the JDK's trust store. Made on first use: loading the trust store
-   * costs ~150 ms, which a pull from a plain-HTTP registry on loopback never needs.
-   */
-  private HttpClient verifiedClient() {
-    HttpClient c = verified;
-    if (c == null) {
-      synchronized (this) {
-        c = verified;
-        if (c == null) verified = c = newHttpClient(null);
-      }
-    }
-    return c;
-  }
-
-  /**
-   * The client for insecure TLS and for plain HTTP (where no certificate is ever seen: its trust-all context only
-   * spares loading the trust store).
-   */
-  private HttpClient insecureClient() {
-    HttpClient c = insecure;
-    if (c == null) {
-      synchronized (this) {
-        c = insecure;
-        if (c == null) {
-          try {
-            SSLContext ctx = SSLContext.getInstance("TLS");
-            ctx.init(null, new javax.net.ssl.TrustManager[] {new TrustAll()}, null);
-            insecure = c = newHttpClient(ctx);
-          } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("cannot make a TLS context", e);
-          }
-        }
-      }
-    }
-    return c;
-  }
-
-  private HttpClient newHttpClient(SSLContext ssl) {
-    HttpClient.Builder b = HttpClient.newBuilder()
-        .version(HttpClient.Version.HTTP_1_1)
-        // redirects are followed by hand: only blob GETs follow them, and never with our Authorization
-        .followRedirects(HttpClient.Redirect.NEVER)
-        .connectTimeout(Duration.ofSeconds(15));
-    if (ssl != null) b.sslContext(ssl);
-    return b.build();
-  }
-
-  /**
-   * Accepts any certificate and host name: what "insecure" means for a registry in registries.conf(5). An
-   * X509ExtendedTrustManager, so the JDK does not add its own host name check on top.
-   */
-  private static final class TrustAll extends X509ExtendedTrustManager {
-    @Override public void checkClientTrusted(X509Certificate[] chain, String authType, java.net.Socket s) {}
-    @Override public void checkServerTrusted(X509Certificate[] chain, String authType, java.net.Socket s) {}
-    @Override public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine e) {}
-    @Override public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine e) {}
-    @Override public void checkClientTrusted(X509Certificate[] chain, String authType) {}
-    @Override public void checkServerTrusted(X509Certificate[] chain, String authType) {}
-    @Override public X509Certificate[] getAcceptedIssuers() {
-      return new X509Certificate[0];
     }
   }
 
@@ -752,180 +294,5 @@ public final class RegistryClient implements AutoCloseable {
       throw new RegistryException("invalid tag \"" + RegistryException.printable(tagOrDigest) + "\"");
     }
     return null;
-  }
-
-  /**
-   * The media type of a manifest: the Content-Type, or the body's own "mediaType" when the server sends a generic
-   * one, or a guess from the fields for an OCI document without either (as containers/image does). Refuses schema 1,
-   * a body whose mediaType contradicts the header, and types not in {@code accept}.
-   */
-  private static String manifestType(String contentType, byte[] body, List<String> accept, String action)
-      throws RegistryException {
-    String header = contentType;
-    int semi = header.indexOf(';');
-    if (semi >= 0) header = header.substring(0, semi);
-    header = header.trim().toLowerCase(Locale.ROOT);
-    String bodyType = "";
-    long schemaVersion = -1;
-    boolean hasManifests = false;
-    boolean hasConfig = false;
-    try (JsonReader r = JsonReader.of(body, "manifest")) {
-      if (!r.beginObject()) throw new RegistryException(action + ": the manifest is null");
-      for (String f; (f = r.nextField()) != null; ) {
-        switch (f) {
-          case "mediaType" -> bodyType = r.string();
-          case "schemaVersion" -> schemaVersion = r.isNull() ? -1 : r.int64();
-          case "manifests" -> {
-            hasManifests = true;
-            r.skip();
-          }
-          case "config" -> {
-            hasConfig = true;
-            r.skip();
-          }
-          default -> r.skip();
-        }
-      }
-      r.end();
-    } catch (SpecException e) {
-      throw new RegistryException(action + ": " + e.getMessage(), e);
-    }
-    if (schemaVersion == 1 || header.equals(MediaTypes.DOCKER_SCHEMA1) || header.equals(MediaTypes.DOCKER_SCHEMA1_SIGNED)
-        || bodyType.equals(MediaTypes.DOCKER_SCHEMA1) || bodyType.equals(MediaTypes.DOCKER_SCHEMA1_SIGNED)) {
-      throw new RegistryException(action + ": docker schema 1 manifests are not supported (push the image again"
-          + " with a current docker, podman or skopeo)");
-    }
-    boolean generic = header.isEmpty() || header.equals("application/json") || header.equals("text/plain")
-        || header.equals("application/octet-stream");
-    String type;
-    if (!generic) {
-      type = header;
-    } else if (!bodyType.isEmpty()) {
-      type = bodyType;
-    } else if (hasManifests) {
-      type = MediaTypes.OCI_INDEX;
-    } else if (hasConfig) {
-      type = MediaTypes.OCI_MANIFEST;
-    } else {
-      throw new RegistryException(action + ": cannot tell the manifest's media type (Content-Type \""
-          + RegistryException.printable(contentType) + "\", none in the body)");
-    }
-    if (!bodyType.isEmpty() && !bodyType.equals(type)) {
-      throw new RegistryException(action + ": served as \"" + RegistryException.printable(type)
-          + "\" but the manifest says it is \"" + RegistryException.printable(bodyType) + "\"");
-    }
-    if (!accept.contains(type)) {
-      throw new RegistryException(action + ": unsupported manifest media type \"" + RegistryException.printable(type)
-          + "\"");
-    }
-    return type;
-  }
-
-  private static void checkDigestHeader(HttpResponse<?> resp, Digest digest, String action) throws RegistryException {
-    String header = resp.headers().firstValue("Docker-Content-Digest").orElse("").trim();
-    if (header.isEmpty() || !header.startsWith("sha256:") || !digest.algorithm().equals("sha256")) return;
-    if (!header.equals(digest.toString())) {
-      throw new RegistryException(action + ": the registry says the digest is "
-          + RegistryException.printable(header) + ", the content's is " + digest);
-    }
-  }
-
-  private static Digest digestOf(String algorithm, byte[] body) {
-    try {
-      byte[] hash = MessageDigest.getInstance(algorithm.equals("sha256") ? "SHA-256" : "SHA-512").digest(body);
-      return new Digest(algorithm, java.util.HexFormat.of().formatHex(hash));
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  /** The body of a successful answer, refused when bigger than {@code limit} (before reading it, when announced). */
-  private static byte[] readLimited(HttpResponse<InputStream> resp, int limit, String what, String action)
-      throws IOException {
-    long announced = resp.headers().firstValueAsLong("Content-Length").orElse(-1);
-    try (InputStream in = resp.body()) {
-      if (announced > limit) {
-        throw new RegistryException(action + ": " + what + " is " + announced + " bytes, more than the limit of "
-            + limit);
-      }
-      byte[] body = in.readNBytes(limit + 1);
-      if (body.length > limit) {
-        throw new RegistryException(action + ": " + what + " is more than the limit of " + limit + " bytes");
-      }
-      if (announced >= 0 && body.length != announced) {
-        throw new RegistryException(action + ": " + what + " ended after " + body.length + " of " + announced
-            + " bytes");
-      }
-      return body;
-    }
-  }
-
-  private static void expect(HttpResponse<InputStream> resp, int status, String action) throws RegistryException {
-    if (resp.statusCode() != status) throw error(resp, action);
-  }
-
-  /** The error an unexpected answer stands for, with the registry's code and message. */
-  private static RegistryException error(HttpResponse<InputStream> resp, String action) {
-    byte[] body = new byte[0];
-    try (InputStream in = resp.body()) {
-      body = in.readNBytes(MAX_ERROR_BODY);
-    } catch (IOException ignored) {
-      // the status alone still says what happened
-    }
-    return RegistryException.fromResponse(action, resp.statusCode(), body);
-  }
-
-  private static void discard(HttpResponse<InputStream> resp) {
-    try {
-      resp.body().close();
-    } catch (IOException ignored) {
-      // the connection is dropped instead of reused: nothing to report
-    }
-  }
-
-  private static URI location(HttpResponse<?> resp, URI request, String action) throws RegistryException {
-    String loc = resp.headers().firstValue("Location").orElse("");
-    if (loc.isEmpty()) throw new RegistryException(action + ": the registry answered " + resp.statusCode()
-        + " without a Location");
-    try {
-      URI u = request.resolve(new URI(loc));
-      if (!"http".equals(u.getScheme()) && !"https".equals(u.getScheme())) {
-        throw new RegistryException(action + ": Location \"" + RegistryException.printable(loc) + "\" is not http(s)");
-      }
-      return u;
-    } catch (java.net.URISyntaxException | IllegalArgumentException e) {
-      throw new RegistryException(action + ": invalid Location \"" + RegistryException.printable(loc) + "\"");
-    }
-  }
-
-  private static URI withQuery(URI uri, String query) {
-    String s = uri.toString();
-    int hash = s.indexOf('#');
-    if (hash >= 0) s = s.substring(0, hash);
-    return URI.create(s + (uri.getRawQuery() == null ? "?" : "&") + query);
-  }
-
-  private static boolean sameOrigin(URI uri, String base) {
-    URI b = URI.create(base);
-    return Objects.equals(uri.getScheme(), b.getScheme()) && Objects.equals(uri.getHost(), b.getHost())
-        && port(uri) == port(b);
-  }
-
-  private static int port(URI u) {
-    return u.getPort() >= 0 ? u.getPort() : "https".equals(u.getScheme()) ? 443 : 80;
-  }
-
-  /** {@code length} bytes of {@code src} from {@code offset}, re-openable (a 401 makes the client send it again). */
-  private static BodyPublisher body(BlobSource src, long offset, long length, long size, String action) {
-    BodyPublisher stream = BodyPublishers.ofInputStream(() -> {
-      try {
-        InputStream in = src.open();
-        in.skipNBytes(offset);
-        return new SizedInputStream(in, length, action + ": blob source", offset + length == size);
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    });
-    return BodyPublishers.fromPublisher(stream, length);
   }
 }
