@@ -75,22 +75,28 @@ final class ResourceValues {
 
   /**
    * A device rule as devices.allow and devices.deny take it ("c 1:3 rwm"); a missing type is every type, a missing
-   * major or minor every number, a missing access all of "rwm".
+   * major or minor every number, a missing access all of "rwm". Null for a rule that grants or takes nothing.
    */
   static String deviceRule(DeviceRule r, int index) throws CgroupException {
     String type = r.type() == null || r.type().isEmpty() ? "a" : r.type();
     if (!type.equals("a") && !type.equals("b") && !type.equals("c")) {
       throw new CgroupException("linux.resources.devices[" + index + "].type: must be a, b or c (got \"" + type + "\")");
     }
-    String access = r.access() == null || r.access().isEmpty() ? "rwm" : r.access();
-    for (int i = 0; i < access.length(); i++) {
-      char c = access.charAt(i);
-      if (c != 'r' && c != 'w' && c != 'm') {
-        throw new CgroupException("linux.resources.devices[" + index + "].access: must be letters of rwm (got \""
-            + access + "\")");
-      }
-    }
+    String access = r.access() == null || r.access().isEmpty() ? "rwm" : deviceAccess(r.access());
+    if (access.isEmpty()) return null;
     return type + " " + number(r.major()) + ":" + number(r.minor()) + " " + access;
+  }
+
+  /**
+   * The letters of an access string the kernel knows (r, w, m), in that order; others are ignored, as runc reads
+   * them ("rwa" is "rw"), so a spec that runs under runc runs here.
+   */
+  public static String deviceAccess(String access) {
+    StringBuilder out = new StringBuilder(3);
+    if (access.indexOf('r') >= 0) out.append('r');
+    if (access.indexOf('w') >= 0) out.append('w');
+    if (access.indexOf('m') >= 0) out.append('m');
+    return out.toString();
   }
 
   private static String number(Long n) {

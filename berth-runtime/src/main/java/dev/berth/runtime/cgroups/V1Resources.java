@@ -56,7 +56,8 @@ final class V1Resources {
     List<DeviceRule> spec = orEmpty(specRules);
     for (int i = 0; i < spec.size(); i++) {
       DeviceRule d = spec.get(i);
-      rules.add((d.allow() ? "allow " : "deny ") + ResourceValues.deviceRule(d, i));
+      String rule = ResourceValues.deviceRule(d, i);
+      if (rule != null) rules.add((d.allow() ? "allow " : "deny ") + rule);
     }
     for (String d : ResourceValues.defaultDeviceRules()) rules.add("allow " + d);
     return rules;

@@ -28,6 +28,7 @@ public final class DeviceEmulator {
       throw new CgroupException(field + ".type: must be a, b or c (got \"" + type + "\")");
     }
     int access = access(rule.access(), field);
+    if (access == 0) return; // only letters runc ignores: the rule grants or takes nothing
     if (type.equals("a")) {
       // As the kernel: "a" ignores the numbers and the access, and resets everything.
       defaultAllow = rule.allow();
@@ -80,7 +81,7 @@ public final class DeviceEmulator {
         case 'r' -> mask |= DevicePolicy.READ;
         case 'w' -> mask |= DevicePolicy.WRITE;
         case 'm' -> mask |= DevicePolicy.MKNOD;
-        default -> throw new CgroupException(field + ".access: must be letters of rwm (got \"" + s + "\")");
+        default -> { } // ignored, as runc reads an access string ("rwa" is "rw")
       }
     }
     return mask;
