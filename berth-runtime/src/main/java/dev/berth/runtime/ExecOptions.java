@@ -15,17 +15,28 @@ import java.nio.file.Path;
  * @param ignorePaused exec even into a paused container (the process starts frozen)
  * @param pty takes the pty master instead of a console socket (a foreground exec's terminal proxy), or null; unused
  *     when the process has no terminal
+ * @param subCgroups existing sub-cgroups of the container's to run the process in (runc's --cgroup): controller ->
+ *     path relative to the container's cgroup of that controller ("unified" for cgroup2), or "" -> the path for all
  */
 public record ExecOptions(Process process, Path consoleSocket, Path pidFile, int preserveFds, boolean detach,
-    boolean ignorePaused, PtyHandler pty) {
+    boolean ignorePaused, PtyHandler pty, java.util.Map<String, String> subCgroups) {
+
+  public ExecOptions {
+    subCgroups = subCgroups == null ? java.util.Map.of() : java.util.Map.copyOf(subCgroups);
+  }
 
   public ExecOptions(Process process, Path consoleSocket, Path pidFile, int preserveFds, boolean detach,
       boolean ignorePaused) {
-    this(process, consoleSocket, pidFile, preserveFds, detach, ignorePaused, null);
+    this(process, consoleSocket, pidFile, preserveFds, detach, ignorePaused, null, null);
   }
 
   /** The same options with the pty master going to {@code handler}. */
   public ExecOptions withPty(PtyHandler handler) {
-    return new ExecOptions(process, consoleSocket, pidFile, preserveFds, detach, ignorePaused, handler);
+    return new ExecOptions(process, consoleSocket, pidFile, preserveFds, detach, ignorePaused, handler, subCgroups);
+  }
+
+  /** The same options, run in these sub-cgroups. */
+  public ExecOptions withSubCgroups(java.util.Map<String, String> subs) {
+    return new ExecOptions(process, consoleSocket, pidFile, preserveFds, detach, ignorePaused, pty, subs);
   }
 }

@@ -129,6 +129,54 @@ class ExecTest {
     assertEquals(List.of(rt.state(id).pid()), rt.pids(id));
   }
 
+  /** The container's cgroup directories on the host, from its init's /proc/<pid>/cgroup. */
+  private List<Path> containerCgroups() throws Exception {
+    List<Path> dirs = new java.util.ArrayList<>();
+    for (String line : Files.readAllLines(Path.of("/proc/" + rt.state(id).pid() + "/cgroup"))) {
+      String[] f = line.split(":", 3);
+      String mount = f[1].isEmpty() ? "unified" : f[1].startsWith("name=") ? f[1].substring(5) : f[1];
+      Path dir = Path.of("/sys/fs/cgroup", mount, f[2]);
+      if (Files.isDirectory(dir)) dirs.add(dir);
+    }
+    return dirs;
+  }
+
+  @Test
+  void execRunsInAnExistingSubCgroupAsRuncsCgroupFlag() throws Exception {
+    List<Path> subs = new java.util.ArrayList<>();
+    for (Path dir : containerCgroups()) {
+      Path sub = Files.createDirectories(dir.resolve("sub"));
+      subs.add(sub);
+      // A v1 cpuset starts empty, and nothing can join it: set up as a user of --cgroup must.
+      for (String f : List.of("cpuset.cpus", "cpuset.mems")) {
+        if (Files.exists(sub.resolve(f))) Files.writeString(sub.resolve(f), Files.readString(dir.resolve(f)).trim());
+      }
+    }
+    try {
+      int code = rt.exec(id, new ExecOptions(process("cat /proc/self/cgroup > /out/sub", 0), null, null, 0, false,
+          false).withSubCgroups(java.util.Map.of("", "sub")), null);
+      assertEquals(0, code);
+      List<String> lines = Files.readAllLines(out.resolve("sub"));
+      assertTrue(lines.stream().filter(l -> l.endsWith("/" + id + "/sub")).count() >= subs.size() - 1, lines.toString());
+      // Only the controllers named: memory's sub-cgroup, the rest the container's own.
+      code = rt.exec(id, new ExecOptions(process("cat /proc/self/cgroup > /out/memory", 0), null, null, 0, false,
+          false).withSubCgroups(java.util.Map.of("memory", "sub")), null);
+      assertEquals(0, code);
+      for (String l : Files.readAllLines(out.resolve("memory"))) {
+        assertTrue(l.contains(":memory:") ? l.endsWith("/" + id + "/sub") : l.endsWith("/" + id), l);
+      }
+      // Never out of the container's cgroup, and never a sub-cgroup that is not there.
+      for (String bad : List.of("../..", "sub/../../other", "missing")) {
+        ContainerException e = assertThrows(ContainerException.class, () -> rt.exec(id, new ExecOptions(
+            process("true", 0), null, null, 0, false, false).withSubCgroups(java.util.Map.of("", bad)), null));
+        assertTrue(e.getMessage().startsWith("--cgroup: "), e.getMessage());
+      }
+    } finally {
+      for (int i = 0; i < 200 && rt.pids(id).size() > 1; i++) Thread.sleep(10);
+      for (Path sub : subs) Files.deleteIfExists(sub);
+    }
+  }
+
   @Test
   void theConsoleSizeOfAnExecdProcessIsItsPtysSize() throws Exception {
     // exec -p process.json with consoleSize and a console socket: the master arrives sized, as from runc.

@@ -45,9 +45,7 @@ final class ExecVerb {
     ExecOptions o = new ExecOptions(p, console.isEmpty() ? null : Path.of(console),
         pidFile.isEmpty() ? null : Path.of(pidFile), Math.max(0, c.flags().getInt("preserve-fds")),
         c.flags().getBool("detach"), c.flags().getBool("ignore-paused"));
-    if (!c.flags().getList("cgroup").isEmpty()) {
-      throw ContainerException.invalid("--cgroup: running in a sub-cgroup is not supported yet");
-    }
+    o = o.withSubCgroups(subCgroups(c.flags().getList("cgroup")));
     if (o.detach()) return rt.exec(id, o, null);
     // runc's foreground -t without --console-socket: the pty is proxied to our stdio.
     TerminalProxy proxy = p.terminal() && o.consoleSocket() == null ? RunVerb.stdioProxy() : null;
@@ -57,6 +55,27 @@ final class ExecVerb {
     } finally {
       if (proxy != null) proxy.close();
     }
+  }
+
+  /**
+   * runc's {@code --cgroup [<controller>[,<controller>...]:]<path>}: a path without controllers applies to all of them
+   * and must then be the only --cgroup.
+   */
+  static java.util.Map<String, String> subCgroups(List<String> args) throws ContainerException {
+    java.util.Map<String, String> out = new java.util.HashMap<>();
+    for (String a : args) {
+      String[] parts = a.split(":", -1);
+      if (parts.length > 2) throw ContainerException.invalid("invalid --cgroup argument: " + a);
+      if (parts.length == 1) {
+        if (args.size() != 1) {
+          throw ContainerException.invalid("invalid --cgroup argument: " + a + " (missing <controller>: prefix)");
+        }
+        out.put("", a);
+      } else {
+        for (String controller : parts[0].split(",")) out.put(controller, parts[1]);
+      }
+    }
+    return out;
   }
 
   static Process fromFlags(Process base, ParsedCommand c) throws ContainerException {

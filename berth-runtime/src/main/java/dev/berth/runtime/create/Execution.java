@@ -26,6 +26,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.function.IntConsumer;
 
 /**
@@ -41,6 +42,40 @@ public final class Execution {
     Spec spec = Creation.savedSpec(dir);
     if (spec.process() == null) throw ContainerException.invalid("the container's config has no process");
     return spec.process();
+  }
+
+  /**
+   * The cgroups an exec'd process is born in: the container's, or existing sub-cgroups of them (runc's --cgroup). A
+   * sub-cgroup never leaves the container's own cgroup ("../other" is refused) and must exist, as runc requires.
+   */
+  static Map<String, String> subCgroups(Map<String, String> container, Map<String, String> subs)
+      throws ContainerException {
+    if (subs.isEmpty()) return container;
+    for (String controller : subs.keySet()) {
+      String key = controller.equals("unified") ? "" : controller;
+      if (!controller.isEmpty() && !container.containsKey(key)) {
+        throw ContainerException.invalid("--cgroup: the container has no cgroup of controller " + controller);
+      }
+    }
+    Map<String, String> out = new java.util.TreeMap<>();
+    for (var e : container.entrySet()) {
+      String sub = subs.get(e.getKey().isEmpty() ? "unified" : e.getKey());
+      if (sub == null) sub = subs.get("");
+      if (sub == null) {
+        out.put(e.getKey(), e.getValue());
+        continue;
+      }
+      Path base = Path.of(e.getValue());
+      Path path = base.resolve(sub.startsWith("/") ? sub.substring(1) : sub).normalize();
+      if (!path.startsWith(base)) {
+        throw ContainerException.invalid("--cgroup: " + sub + " is not inside the container's cgroup " + base);
+      }
+      if (!java.nio.file.Files.isDirectory(path)) {
+        throw ContainerException.invalid("--cgroup: sub-cgroup " + path + " does not exist");
+      }
+      out.put(e.getKey(), path.toString());
+    }
+    return out;
   }
 
   public static int exec(ContainerDir dir, ContainerRecord r, Status status, ExecOptions o, IntConsumer onStarted)
@@ -69,8 +104,9 @@ public final class Execution {
     Spec saved = Creation.savedSpec(dir);
     Spec spec = new Spec(saved.ociVersion(), p, saved.root(), saved.hostname(), saved.domainname(), saved.mounts(),
         saved.hooks(), saved.annotations(), saved.linux());
+    Map<String, String> cgroups = subCgroups(r.cgroupPaths(), o.subCgroups());
     PlanCompiler.Context ctx = new PlanCompiler.Context(r.id(), Path.of(r.bundle()), Path.of(r.rootfs()), null, false,
-        false, o.preserveFds(), r.cgroupPaths(), PlanCompiler.HostFacts.probe());
+        false, o.preserveFds(), cgroups, PlanCompiler.HostFacts.probe());
     Plan plan;
     try {
       plan = PlanCompiler.compileExec(spec, ctx, r.pid(), r.namespaces(), status != Status.PAUSED);
@@ -84,7 +120,7 @@ public final class Execution {
       pid = init.awaitPid();
       try {
         // A paused container's process is moved in afterwards (see compileExec); otherwise it was born there.
-        if (status == Status.PAUSED) Cgroups.load(r.cgroupPaths()).addProcess(pid);
+        if (status == Status.PAUSED) Cgroups.load(cgroups).addProcess(pid);
         init.go(List.of());
         init.awaitExec(new InitProcess.Listener() {
           @Override
