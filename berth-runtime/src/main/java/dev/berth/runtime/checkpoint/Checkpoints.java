@@ -91,6 +91,7 @@ public final class Checkpoints {
       int emptyNs = emptyNamespaces(o.emptyNamespaces());
       checkParent(images, o.parentPath());
       if (o.lazyPages() && o.statusFd() != -1) checkStatusFd(o.statusFd());
+      criuBinary(o.criu());
       if (o.preDump() || o.lazyPages()) checkFeatures(o.criu(), o.preDump(), o.lazyPages());
       boolean madeImages = mkdirs(images, "--image-path");
       Path work = o.workPath() == null ? images : o.workPath().toAbsolutePath().normalize();
@@ -195,6 +196,15 @@ public final class Checkpoints {
     }
   }
 
+  /** A missing CRIU is bad input: found out before anything is made. */
+  private static void criuBinary(String criu) throws ContainerException {
+    try {
+      Swrk.resolve(criu);
+    } catch (IOException e) {
+      throw ContainerException.invalid(e.getMessage());
+    }
+  }
+
   /** Asks CRIU whether it can track memory changes (pre-dump) and serve lazy pages, as runc does first. */
   private static void checkFeatures(String criu, boolean memTrack, boolean lazyPages) throws ContainerException {
     ProtoWriter features = new ProtoWriter();
@@ -280,6 +290,7 @@ public final class Checkpoints {
     int emptyNs = emptyNamespaces(o.emptyNamespaces());
     Path images = o.imagePath().toAbsolutePath().normalize();
     List<String> descriptors = Descriptors.read(images);
+    criuBinary(o.criu());
     ContainerDir dir = new ContainerDir(rt.root().resolve(id));
     int pid;
     ContainerRecord record;
