@@ -60,7 +60,7 @@ public final class ContainerRuntime {
     return new ContainerDir(root.resolve(id));
   }
 
-  static void checkId(String id) throws ContainerException {
+  public static void checkId(String id) throws ContainerException {
     if (id == null || id.isEmpty()) throw ContainerException.invalid("container id cannot be empty");
     if (!validIdChars(id) || id.equals(".") || id.equals("..")) {
       throw ContainerException.invalid("invalid container id format: " + id);

@@ -32,7 +32,7 @@ final class RuncApp {
             string("log-format", null, "log line format: text or json", "text"),
             string("root", null, "directory that keeps container state (best on a tmpfs)",
                 DEFAULT_ROOT),
-            string("criu", null, "criu binary for checkpoint and restore (unsupported)", "criu").asHidden(),
+            string("criu", null, "path to the criu binary used for checkpoint and restore", "criu"),
             bool("systemd-cgroup", null, "use the systemd cgroup driver (not supported yet)"),
             string("rootless", null, "whether cgroup permission errors are ignored: true, false or auto", "auto"))
         .withCommands(
@@ -151,6 +151,8 @@ final class RuncApp {
                     string("l3-cache-schema", null, "Intel RDT/CAT L3 cache schema (not supported)", ""),
                     string("mem-bw-schema", null, "Intel RDT/MBA memory bandwidth schema (not supported)", "")),
             CommandSpec.of("features", "print the features this runtime supports, as JSON")
-                .withArgs(0, 0));
+                .withArgs(0, 0),
+            CheckpointVerb.command(),
+            RestoreVerb.command());
   }
 }

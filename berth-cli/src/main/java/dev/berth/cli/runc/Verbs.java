@@ -31,6 +31,8 @@ final class Verbs {
       case "events" -> EventsVerb.run(rt, c, out);
       case "update" -> UpdateVerb.run(rt, c);
       case "features" -> FeaturesVerb.run(c, out);
+      case "checkpoint" -> CheckpointVerb.run(rt, c);
+      case "restore" -> RestoreVerb.run(rt, c);
       default -> throw new IllegalStateException("no verb for " + c.command().name());
     };
   }
