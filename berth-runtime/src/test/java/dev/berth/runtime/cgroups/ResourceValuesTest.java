@@ -59,8 +59,9 @@ class ResourceValuesTest {
     assertEquals("b 8:* r", ResourceValues.deviceRule(new DeviceRule(true, "b", 8L, null, "r"), 0));
     assertEquals("linux.resources.devices[2].type: must be a, b or c (got \"p\")", assertThrows(CgroupException.class,
         () -> ResourceValues.deviceRule(new DeviceRule(true, "p", 1L, 3L, "rwm"), 2)).getMessage());
-    assertThrows(CgroupException.class,
-        () -> ResourceValues.deviceRule(new DeviceRule(true, "c", 1L, 3L, "rwx"), 0));
+    // Letters other than r, w and m are ignored, as runc ignores them; a rule left with none is no rule.
+    assertEquals("c 1:3 rw", ResourceValues.deviceRule(new DeviceRule(true, "c", 1L, 3L, "rwx"), 0));
+    assertEquals(null, ResourceValues.deviceRule(new DeviceRule(true, "c", 1L, 3L, "x"), 0));
   }
 
   @Test
