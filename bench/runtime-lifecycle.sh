@@ -8,8 +8,8 @@ runs=${1:-20}
 berth="$top/bin/berth-runc"
 work=$(mktemp -d /tmp/berth-bench.XXXXXX)
 cleanup() {
-  runc --root "$work/runc" delete -f b 2>/dev/null || true
-  "$berth" --root "$work/berth" delete -f b 2>/dev/null || true
+  runc --root "$work/runc" delete -f runc-b 2>/dev/null || true
+  "$berth" --root "$work/berth" delete -f berth-b 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -20,14 +20,15 @@ cd "$work/bundle"
 runc spec
 sed -i 's/"terminal": true/"terminal": false/; s|"sh"$|"true"|' config.json
 
-# compare NAME PREPARE COMMAND [-i]: COMMAND and PREPARE get RT (runc or berth-runc) and ROOT substituted; -i for a
-# command that is meant to fail.
+# compare NAME PREPARE COMMAND [-i]: COMMAND and PREPARE get RT (runc or berth-runc with its root) and ID substituted; -i
+# for a command that is meant to fail. Each runtime has its own container id: one id is one cgroup (no cgroupsPath), and
+# berth-runc refuses a cgroup that another container's processes are in.
 compare() {
   name=$1 prep=$2 cmd=$3 ignore=${4:-}
   for rt in runc berth; do
     if [ $rt = runc ]; then bin=runc; else bin=$berth; fi
-    p=$(echo "$prep" | sed "s|RT|$bin --root $work/$rt|g")
-    c=$(echo "$cmd" | sed "s|RT|$bin --root $work/$rt|g")
+    p=$(echo "$prep" | sed "s|RT|$bin --root $work/$rt|g; s|ID|$rt-b|g")
+    c=$(echo "$cmd" | sed "s|RT|$bin --root $work/$rt|g; s|ID|$rt-b|g")
     hyperfine -N $ignore -w 3 -r "$runs" --prepare "$p" --export-json "$work/$name-$rt.json" "$c" >/dev/null 2>&1 ||
       { echo "$name: $rt failed: $c" >&2; hyperfine -N -r 1 --prepare "$p" "$c" || true; exit 1; }
   done
@@ -40,12 +41,12 @@ PY
 }
 
 echo "berth-runc vs runc ($(runc --version | head -1)), $runs runs each, busybox true"
-compare run    "RT delete -f b"                      "RT run b"
-compare create "RT delete -f b"                      "RT create b"
-compare start  "sh -c 'RT delete -f b; RT create b'" "RT start b"
-compare state  "true"                                "RT state b"
+compare run    "RT delete -f ID"                      "RT run ID"
+compare create "RT delete -f ID"                      "RT create ID"
+compare start  "sh -c 'RT delete -f ID; RT create ID'" "RT start ID"
+compare state  "true"                                "RT state ID"
 compare missing "true"                               "RT state nope" -i
-compare delete "sh -c 'RT delete -f b; RT create b'" "RT delete b"
+compare delete "sh -c 'RT delete -f ID; RT create ID'" "RT delete ID"
 
 rss() {
   python3 - "$@" <<'PY'
@@ -54,8 +55,8 @@ subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)
 print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 PY
 }
-runc --root "$work/runc" delete -f b 2>/dev/null || true
-"$berth" --root "$work/berth" delete -f b 2>/dev/null || true
-a=$(rss runc --root "$work/runc" create b)
-b=$(rss "$berth" --root "$work/berth" create b)
+runc --root "$work/runc" delete -f runc-b 2>/dev/null || true
+"$berth" --root "$work/berth" delete -f berth-b 2>/dev/null || true
+a=$(rss runc --root "$work/runc" create runc-b)
+b=$(rss "$berth" --root "$work/berth" create berth-b)
 echo "peak RSS of create: runc $a KiB, berth-runc $b KiB"
