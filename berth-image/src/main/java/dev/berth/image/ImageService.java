@@ -283,13 +283,8 @@ public final class ImageService implements AutoCloseable {
 
   private static boolean isMountPoint(Path dir) throws IOException {
     if (!Files.isDirectory(dir)) return false;
-    String want = " " + dir.toAbsolutePath() + " ";
-    for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
-      // field 5 is the mount point (octal escapes for spaces, which our paths do not contain)
-      String[] f = line.split(" ");
-      if (f.length > 4 && (" " + f[4] + " ").equals(want)) return true;
-    }
-    return false;
+    return dev.berth.sys.MountInfo.isMountPoint(dev.berth.sys.MountInfo.current(),
+        dir.toAbsolutePath().normalize().toString());
   }
 
   /** Gives an image another name; the new name replaces whatever it named before, as docker tag does. */

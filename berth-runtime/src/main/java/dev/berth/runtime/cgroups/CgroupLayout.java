@@ -2,6 +2,7 @@ package dev.berth.runtime.cgroups;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import dev.berth.sys.MountInfo;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -69,10 +70,9 @@ final class CgroupLayout {
 
   /** Parses the texts of /proc/self/cgroup and /proc/self/mountinfo. */
   static CgroupLayout parse(String procSelfCgroup, String mountinfo) throws CgroupException {
-    List<String[]> mounts = new ArrayList<>();
-    for (String line : mountinfo.split("\n")) {
-      String[] m = cgroupMount(line);
-      if (m != null) mounts.add(m);
+    List<MountInfo> mounts = new ArrayList<>();
+    for (MountInfo m : MountInfo.parse(mountinfo)) {
+      if (m.fsType().equals("cgroup") || m.fsType().equals("cgroup2")) mounts.add(m);
     }
     String unifiedOwn = null;
     List<List<String>> v1Controllers = new ArrayList<>();
@@ -96,16 +96,16 @@ final class CgroupLayout {
     // A cgroup2 file system on /sys/fs/cgroup is the unified layout, whatever v1 leftovers are mounted elsewhere.
     Hierarchy unified = null;
     if (unifiedOwn != null) {
-      String[] m = pick(mounts, "cgroup2", List.of(), unifiedOwn);
-      if (m != null) unified = new Hierarchy(List.of(), Path.of(m[1]), m[0], unifiedOwn);
+      MountInfo m = pick(mounts, "cgroup2", List.of(), unifiedOwn);
+      if (m != null) unified = new Hierarchy(List.of(), Path.of(m.mountPoint()), m.root(), unifiedOwn);
     }
     if (unified != null && unified.mountPoint().equals(Path.of("/sys/fs/cgroup"))) {
       return new CgroupLayout(Cgroups.Mode.UNIFIED, List.of(), unified);
     }
     List<Hierarchy> v1 = new ArrayList<>();
     for (int i = 0; i < v1Controllers.size(); i++) {
-      String[] m = pick(mounts, "cgroup", v1Controllers.get(i), v1Own.get(i));
-      if (m != null) v1.add(new Hierarchy(v1Controllers.get(i), Path.of(m[1]), m[0], v1Own.get(i)));
+      MountInfo m = pick(mounts, "cgroup", v1Controllers.get(i), v1Own.get(i));
+      if (m != null) v1.add(new Hierarchy(v1Controllers.get(i), Path.of(m.mountPoint()), m.root(), v1Own.get(i)));
     }
     if (!v1.isEmpty()) {
       return new CgroupLayout(unified == null ? Cgroups.Mode.LEGACY : Cgroups.Mode.HYBRID, List.copyOf(v1), unified);
@@ -186,12 +186,12 @@ final class CgroupLayout {
     return b.toString();
   }
 
-  /** {root, mountPoint} of the mount of this type holding all {@code controllers} that best contains {@code own}. */
-  private static String[] pick(List<String[]> mounts, String fstype, List<String> controllers, String own) {
-    String[] first = null;
-    for (String[] m : mounts) {
-      if (!m[2].equals(fstype) || !hasAll(m[3], controllers)) continue;
-      String root = m[0];
+  /** The mount of this type holding all {@code controllers} that best contains {@code own}. */
+  private static MountInfo pick(List<MountInfo> mounts, String fstype, List<String> controllers, String own) {
+    MountInfo first = null;
+    for (MountInfo m : mounts) {
+      if (!m.fsType().equals(fstype) || !hasAll(m.superOptions(), controllers)) continue;
+      String root = m.root();
       if (root.equals("/") || own.equals(root) || own.startsWith(root + "/")) return m;
       if (first == null) first = m;
     }
@@ -203,44 +203,4 @@ final class CgroupLayout {
     return opts.containsAll(controllers);
   }
 
-  /** {root, mount point, fstype, super options} of a cgroup or cgroup2 mountinfo line, else null. See proc(5). */
-  private static String[] cgroupMount(String line) {
-    if (line.indexOf(" cgroup") < 0) return null;
-    String[] f = line.split(" ");
-    int sep = -1;
-    for (int i = 6; i < f.length; i++) {
-      if (f[i].equals("-")) {
-        sep = i;
-        break;
-      }
-    }
-    if (sep < 0 || sep + 3 >= f.length) return null;
-    String type = f[sep + 1];
-    if (!type.equals("cgroup") && !type.equals("cgroup2")) return null;
-    return new String[] {unescape(f[3]), unescape(f[4]), type, f[sep + 3]};
-  }
-
-  /** Undoes mountinfo's octal escapes of space, tab, newline and backslash ("\040"). */
-  private static String unescape(String s) {
-    if (s.indexOf('\\') < 0) return s;
-    StringBuilder b = new StringBuilder(s.length());
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (c == '\\' && isOctal(s, i + 1)) {
-        b.append((char) Integer.parseInt(s.substring(i + 1, i + 4), 8));
-        i += 3;
-      } else {
-        b.append(c);
-      }
-    }
-    return b.toString();
-  }
-
-  private static boolean isOctal(String s, int from) {
-    if (from + 3 > s.length()) return false;
-    for (int i = from; i < from + 3; i++) {
-      if (s.charAt(i) < '0' || s.charAt(i) > '7') return false;
-    }
-    return true;
-  }
 }

@@ -81,13 +81,9 @@ public final class PlanCompiler {
     public static HostFacts probe(String mountinfo) {
       List<String> points = new ArrayList<>();
       List<String> procSys = new ArrayList<>();
-      for (String line : mountinfo.split("\n")) {
-        String[] f = line.split(" ", 6);
-        if (f.length <= 4) continue;
-        points.add(f[4]);
-        int dash = line.indexOf(" - ");
-        String fstype = dash < 0 ? "" : line.substring(dash + 3).split(" ", 2)[0];
-        if (f[3].equals("/") && (fstype.equals("proc") || fstype.equals("sysfs"))) procSys.add(f[4]);
+      for (dev.berth.sys.MountInfo m : dev.berth.sys.MountInfo.parse(mountinfo)) {
+        points.add(m.mountPoint());
+        if (m.root().equals("/") && (m.fsType().equals("proc") || m.fsType().equals("sysfs"))) procSys.add(m.mountPoint());
       }
       return new HostFacts(dev.berth.sys.Kernel.capLastCap(), Files.exists(Path.of("/proc/kcore"), LinkOption.NOFOLLOW_LINKS),
           points, dev.berth.sys.Linux.geteuid(), dev.berth.sys.Linux.getegid(), procSys);
