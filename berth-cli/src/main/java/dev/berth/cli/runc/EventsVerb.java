@@ -1,12 +1,11 @@
 package dev.berth.cli.runc;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
 import dev.berth.cli.flags.ParsedCommand;
 import dev.berth.runtime.ContainerException;
 import dev.berth.runtime.ContainerRuntime;
 import dev.berth.runtime.cgroups.Stats;
 import dev.berth.runtime.cgroups.StatsJson;
+import dev.berth.spec.json.JsonWriter;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -21,38 +20,32 @@ final class EventsVerb {
 
   static int run(ContainerRuntime rt, ParsedCommand c, PrintStream out) throws ContainerException, IOException {
     String id = c.arg(0);
-    JsonFactory json = new JsonFactory();
     if (c.flags().getBool("stats")) {
-      print(out, json, "stats", id, rt.stats(id));
+      print(out, "stats", id, rt.stats(id));
       return 0;
     }
     rt.events(id, c.flags().getDuration("interval"), new ContainerRuntime.EventListener() {
       @Override
       public void stats(Stats stats) throws IOException {
-        print(out, json, "stats", id, stats);
+        print(out, "stats", id, stats);
       }
 
       @Override
       public void oom() throws IOException {
-        print(out, json, "oom", id, null);
+        print(out, "oom", id, null);
       }
     });
     return 0;
   }
 
   /** One event line; a reader that went away (closed pipe) ends the stream rather than printing into nothing. */
-  private static void print(PrintStream out, JsonFactory json, String type, String id, Stats data) throws IOException {
+  private static void print(PrintStream out, String type, String id, Stats data) throws IOException {
+    JsonWriter g = new JsonWriter(JsonWriter.COMPACT);
+    g.beginObject().field("type", type).field("id", id);
+    if (data != null) StatsJson.write(g.name("data"), data);
+    g.endObject();
     ByteArrayOutputStream line = new ByteArrayOutputStream(2048);
-    try (JsonGenerator g = json.createGenerator(line)) {
-      g.writeStartObject();
-      g.writeStringField("type", type);
-      g.writeStringField("id", id);
-      if (data != null) {
-        g.writeFieldName("data");
-        StatsJson.write(g, data);
-      }
-      g.writeEndObject();
-    }
+    g.writeTo(line);
     line.write('\n');
     line.writeTo(out);
     out.flush();

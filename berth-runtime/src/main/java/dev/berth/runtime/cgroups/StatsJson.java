@@ -1,7 +1,6 @@
 package dev.berth.runtime.cgroups;
 
-import com.fasterxml.jackson.core.JsonGenerator;
-import java.io.IOException;
+import dev.berth.spec.json.JsonWriter;
 import java.util.List;
 import java.util.Map;
 
@@ -12,96 +11,96 @@ import java.util.Map;
 public final class StatsJson {
   private StatsJson() {}
 
-  /** Writes {@code s} as one JSON object at the generator's current position. */
-  public static void write(JsonGenerator g, Stats s) throws IOException {
-    g.writeStartObject();
+  /** Writes {@code s} as one JSON object at the writer's current position. */
+  public static void write(JsonWriter g, Stats s) {
+    g.beginObject();
 
-    g.writeObjectFieldStart("cpu");
+    g.name("cpu").beginObject();
     Stats.CpuUsage u = s.cpu().usage();
-    g.writeObjectFieldStart("usage");
+    g.name("usage").beginObject();
     nonZero(g, "total", u.total());
     numbers(g, "percpu", u.perCpu());
     numbers(g, "percpu_kernel", u.perCpuKernel());
     numbers(g, "percpu_user", u.perCpuUser());
-    g.writeNumberField("kernel", u.kernel());
-    g.writeNumberField("user", u.user());
-    g.writeEndObject();
+    g.field("kernel", u.kernel());
+    g.field("user", u.user());
+    g.endObject();
     Stats.Throttling t = s.cpu().throttling();
-    g.writeObjectFieldStart("throttling");
+    g.name("throttling").beginObject();
     nonZero(g, "periods", t.periods());
     nonZero(g, "throttled_periods", t.throttledPeriods());
     nonZero(g, "throttled_time", t.throttledTime());
-    g.writeEndObject();
-    g.writeEndObject();
+    g.endObject();
+    g.endObject();
 
     Stats.Memory m = s.memory();
-    g.writeObjectFieldStart("memory");
+    g.name("memory").beginObject();
     nonZero(g, "cache", m.cache());
     memoryEntry(g, "usage", m.usage());
     memoryEntry(g, "swap", m.swap());
     memoryEntry(g, "kernel", m.kernel());
     memoryEntry(g, "kernelTCP", m.kernelTcp());
     if (!m.raw().isEmpty()) {
-      g.writeObjectFieldStart("raw");
-      for (Map.Entry<String, Long> e : m.raw().entrySet()) g.writeNumberField(e.getKey(), e.getValue());
-      g.writeEndObject();
+      g.name("raw").beginObject();
+      for (Map.Entry<String, Long> e : m.raw().entrySet()) g.field(e.getKey(), e.getValue());
+      g.endObject();
     }
-    g.writeEndObject();
+    g.endObject();
 
-    g.writeObjectFieldStart("pids");
-    g.writeNumberField("current", s.pids().current());
-    g.writeNumberField("limit", s.pids().limit());
-    g.writeEndObject();
+    g.name("pids").beginObject();
+    g.field("current", s.pids().current());
+    g.field("limit", s.pids().limit());
+    g.endObject();
 
-    g.writeObjectFieldStart("blkio");
+    g.name("blkio").beginObject();
     blkio(g, "ioServiceBytesRecursive", s.blkio().ioServiceBytesRecursive());
     blkio(g, "ioServicedRecursive", s.blkio().ioServicedRecursive());
-    g.writeEndObject();
+    g.endObject();
 
-    g.writeObjectFieldStart("hugetlb");
+    g.name("hugetlb").beginObject();
     for (Map.Entry<String, Stats.Hugetlb> e : s.hugetlb().entrySet()) {
-      g.writeObjectFieldStart(e.getKey());
+      g.name(e.getKey()).beginObject();
       nonZero(g, "usage", e.getValue().usage());
       nonZero(g, "max", e.getValue().max());
-      g.writeNumberField("failcnt", e.getValue().failcnt());
-      g.writeEndObject();
+      g.field("failcnt", e.getValue().failcnt());
+      g.endObject();
     }
-    g.writeEndObject();
+    g.endObject();
 
-    g.writeEndObject();
+    g.endObject();
   }
 
-  private static void memoryEntry(JsonGenerator g, String name, Stats.MemoryEntry e) throws IOException {
-    g.writeObjectFieldStart(name);
-    g.writeNumberField("limit", e.limit());
+  private static void memoryEntry(JsonWriter g, String name, Stats.MemoryEntry e) {
+    g.name(name).beginObject();
+    g.field("limit", e.limit());
     nonZero(g, "usage", e.usage());
     nonZero(g, "max", e.max());
-    g.writeNumberField("failcnt", e.failcnt());
-    g.writeEndObject();
+    g.field("failcnt", e.failcnt());
+    g.endObject();
   }
 
-  private static void blkio(JsonGenerator g, String name, List<Stats.BlkioEntry> entries) throws IOException {
+  private static void blkio(JsonWriter g, String name, List<Stats.BlkioEntry> entries) {
     if (entries.isEmpty()) return;
-    g.writeArrayFieldStart(name);
+    g.name(name).beginArray();
     for (Stats.BlkioEntry e : entries) {
-      g.writeStartObject();
+      g.beginObject();
       nonZero(g, "major", e.major());
       nonZero(g, "minor", e.minor());
-      if (!e.op().isEmpty()) g.writeStringField("op", e.op());
+      if (!e.op().isEmpty()) g.field("op", e.op());
       nonZero(g, "value", e.value());
-      g.writeEndObject();
+      g.endObject();
     }
-    g.writeEndArray();
+    g.endArray();
   }
 
-  private static void numbers(JsonGenerator g, String name, List<Long> values) throws IOException {
+  private static void numbers(JsonWriter g, String name, List<Long> values) {
     if (values.isEmpty()) return;
-    g.writeArrayFieldStart(name);
-    for (long v : values) g.writeNumber(v);
-    g.writeEndArray();
+    g.name(name).beginArray();
+    for (long v : values) g.value(v);
+    g.endArray();
   }
 
-  private static void nonZero(JsonGenerator g, String name, long value) throws IOException {
-    if (value != 0) g.writeNumberField(name, value);
+  private static void nonZero(JsonWriter g, String name, long value) {
+    if (value != 0) g.field(name, value);
   }
 }

@@ -1,16 +1,13 @@
 package dev.berth.runtime.seccomp;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
 import dev.berth.runtime.ContainerRuntime;
+import dev.berth.spec.json.JsonWriter;
 import dev.berth.sys.ErrnoException;
 import dev.berth.sys.Fd;
 import dev.berth.sys.Linux;
 import dev.berth.sys.LinuxConstants;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 
 /**
  * Hands the notify fd of a filter with SCMP_ACT_NOTIFY rules to the seccomp agent listening at
@@ -29,21 +26,14 @@ public final class ListenerHandoff {
    * at create, the new process at exec), {@code state} the container's state JSON as {@code state} prints it,
    * {@code metadata} the spec's listenerMetadata (left out when empty, as runc does).
    */
-  public static byte[] processState(int pid, String metadata, byte[] state) throws IOException {
-    ByteArrayOutputStream out = new ByteArrayOutputStream(256 + state.length);
-    try (JsonGenerator g = new JsonFactory().createGenerator(out)) {
-      g.writeStartObject();
-      g.writeStringField("ociVersion", ContainerRuntime.OCI_VERSION);
-      g.writeArrayFieldStart("fds");
-      g.writeString(SECCOMP_FD_NAME);
-      g.writeEndArray();
-      g.writeNumberField("pid", pid);
-      if (metadata != null && !metadata.isEmpty()) g.writeStringField("metadata", metadata);
-      g.writeFieldName("state");
-      g.writeRawValue(new String(state, StandardCharsets.UTF_8));
-      g.writeEndObject();
-    }
-    return out.toByteArray();
+  public static byte[] processState(int pid, String metadata, byte[] state) {
+    JsonWriter g = new JsonWriter(JsonWriter.COMPACT);
+    g.beginObject().field("ociVersion", ContainerRuntime.OCI_VERSION);
+    g.name("fds").beginArray().value(SECCOMP_FD_NAME).endArray();
+    g.field("pid", pid);
+    if (metadata != null && !metadata.isEmpty()) g.field("metadata", metadata);
+    g.name("state").rawValue(state);
+    return g.endObject().toByteArray();
   }
 
   /**

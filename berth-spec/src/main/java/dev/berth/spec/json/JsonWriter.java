@@ -105,6 +105,15 @@ public final class JsonWriter {
         return this;
     }
 
+    /** Writes {@code json}, a complete JSON value the caller vouches for (a document embedded as it is), verbatim. */
+    public JsonWriter rawValue(byte[] json) {
+        beforeValue();
+        for (byte b : json) {
+            put(b);
+        }
+        return this;
+    }
+
     public JsonWriter nullValue() {
         beforeValue();
         ascii("null");
