@@ -11,7 +11,6 @@ import dev.berth.spec.runtime.Memory;
 import dev.berth.spec.runtime.Pids;
 import dev.berth.spec.runtime.Resources;
 import dev.berth.testkit.Bundle;
-import dev.berth.testkit.RequiresRoot;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,30 +18,14 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** pause, resume, update, stats and events on real containers, checked through the kernel's own files. */
-@RequiresRoot
+@ContainerTest(id = "ctl", out = false)
 class ContainerControlTest {
-  @TempDir Path tmp;
-  Bundle bundle;
-  ContainerRuntime rt;
-  String id;
-
-  @BeforeEach
-  void setUp() {
-    bundle = Bundle.busybox(tmp.resolve("bundle"));
-    rt = new ContainerRuntime(tmp.resolve("state"));
-    id = "ctl" + ProcessHandle.current().pid() + "-" + System.nanoTime() % 100000;
-  }
-
-  @AfterEach
-  void tearDown() throws Exception {
-    rt.delete(id, true);
-  }
+  @Fixture Bundle bundle;
+  @Fixture ContainerRuntime rt;
+  @Fixture String id;
 
   private int startSleeper() throws ContainerException {
     bundle.args("sleep", "60").write();

@@ -10,7 +10,6 @@ import dev.berth.sys.Fd;
 import dev.berth.sys.Linux;
 import dev.berth.sys.LinuxConstants;
 import dev.berth.testkit.Bundle;
-import dev.berth.testkit.RequiresRoot;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -20,30 +19,24 @@ import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Spec features checked from inside the container (and the kernel objects from outside). */
-@RequiresRoot
+@ContainerTest(id = "f")
 class ContainerFeaturesTest {
-  @TempDir Path tmp;
-  Path out;
-  Bundle bundle;
-  ContainerRuntime rt;
-  String id;
+  @Fixture Path tmp;
+  @Fixture Path out;
+  @Fixture Bundle bundle;
+  @Fixture ContainerRuntime rt;
+  @Fixture String id;
   String other;
 
   @BeforeEach
-  void setUp() throws IOException {
-    out = Files.createDirectories(tmp.resolve("out"));
-    bundle = Bundle.busybox(tmp.resolve("bundle")).bind(out, "/out");
-    rt = new ContainerRuntime(tmp.resolve("state"));
-    id = "f" + ProcessHandle.current().pid() + "-" + System.nanoTime() % 100000;
+  void setUp() {
     other = id + "-b";
   }
 
   @AfterEach
   void tearDown() throws Exception {
-    rt.delete(id, true);
     rt.delete(other, true);
   }
 

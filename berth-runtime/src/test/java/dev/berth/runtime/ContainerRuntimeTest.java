@@ -7,39 +7,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.runtime.state.Status;
 import dev.berth.testkit.Bundle;
-import dev.berth.testkit.RequiresRoot;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The runtime library on real namespaces, mounts and cgroups: what a container sees, and what is left behind. */
-@RequiresRoot
+@ContainerTest(id = "t")
 class ContainerRuntimeTest {
-  @TempDir Path tmp;
-  Path out;
-  Bundle bundle;
-  ContainerRuntime rt;
-  String id;
-
-  @BeforeEach
-  void setUp() throws IOException {
-    out = Files.createDirectories(tmp.resolve("out"));
-    bundle = Bundle.busybox(tmp.resolve("bundle")).bind(out, "/out");
-    rt = new ContainerRuntime(tmp.resolve("state"));
-    id = "t" + ProcessHandle.current().pid() + "-" + System.nanoTime() % 100000;
-  }
-
-  @AfterEach
-  void tearDown() throws Exception {
-    rt.delete(id, true);
-  }
+  @Fixture Path tmp;
+  @Fixture Path out;
+  @Fixture Bundle bundle;
+  @Fixture ContainerRuntime rt;
+  @Fixture String id;
 
   private String runProbe(String script) throws Exception {
     bundle.sh("(" + script + ") >/out/probe 2>&1").write();

@@ -8,42 +8,29 @@ import dev.berth.runtime.state.Status;
 import dev.berth.spec.runtime.Process;
 import dev.berth.spec.runtime.User;
 import dev.berth.testkit.Bundle;
-import dev.berth.testkit.RequiresRoot;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** exec joins the running container: its namespaces, cgroup, root and limits, with the process's own identity. */
-@RequiresRoot
+@ContainerTest(id = "x", writableOut = true)
 class ExecTest {
-  @TempDir Path tmp;
-  Path out;
-  Bundle bundle;
-  ContainerRuntime rt;
-  String id;
+  @Fixture Path tmp;
+  @Fixture Path out;
+  @Fixture Bundle bundle;
+  @Fixture ContainerRuntime rt;
+  @Fixture String id;
 
   @BeforeEach
   void setUp() throws Exception {
-    out = Files.createDirectories(tmp.resolve("out"));
-    Files.setPosixFilePermissions(out, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
-    bundle = Bundle.busybox(tmp.resolve("bundle")).bind(out, "/out");
     bundle.config().put("hostname", "exec-box");
     bundle.sh("for n in pid mnt net; do readlink /proc/self/ns/$n; done > /out/init-ns; echo > /out/ready; exec sleep 60").write();
-    rt = new ContainerRuntime(tmp.resolve("state"));
-    id = "x" + ProcessHandle.current().pid() + "-" + System.nanoTime() % 100000;
     rt.create(id, CreateOptions.of(bundle.dir()));
     rt.start(id);
     // Wait until the init is alone (no readlink of its loop still running): tests compare process lists.
     for (int i = 0; i < 500 && !(Files.exists(out.resolve("ready")) && rt.pids(id).size() == 1); i++) Thread.sleep(10);
-  }
-
-  @AfterEach
-  void tearDown() throws Exception {
-    rt.delete(id, true);
   }
 
   private Process process(String script, int uid) throws ContainerException {

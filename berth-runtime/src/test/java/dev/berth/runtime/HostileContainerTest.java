@@ -11,47 +11,37 @@ import dev.berth.sys.ErrnoException;
 import dev.berth.sys.Linux;
 import dev.berth.sys.LinuxConstants;
 import dev.berth.testkit.Bundle;
-import dev.berth.testkit.RequiresRoot;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The hostile suite: bundles, images and exec requests written the way published runc escapes were, each of which
  * must fail or stay inside the container. A case names the CVE it reproduces; a new escape gets a case here.
  */
-@RequiresRoot
+// tmp world-searchable so that the containers' users (and a user namespace's mapped root) reach the bind source.
+@ContainerTest(id = "h", searchableTmp = true, writableOut = true)
 class HostileContainerTest {
-  @TempDir Path tmp;
-  Path out;
-  Bundle bundle;
-  ContainerRuntime rt;
-  String id;
+  @Fixture Path tmp;
+  @Fixture Path out;
+  @Fixture Bundle bundle;
+  @Fixture ContainerRuntime rt;
+  @Fixture String id;
   /** A host path that a container could only reach by escaping: it must never appear. */
   Path escaped;
 
   @BeforeEach
-  void setUp() throws Exception {
-    // World-searchable so that the containers' users (and a user namespace's mapped root) reach the bind source.
-    Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
-    out = Files.createDirectories(tmp.resolve("out"));
-    Files.setPosixFilePermissions(out, PosixFilePermissions.fromString("rwxrwxrwx"));
-    bundle = Bundle.busybox(tmp.resolve("bundle")).bind(out, "/out");
-    rt = new ContainerRuntime(tmp.resolve("state"));
-    id = "h" + ProcessHandle.current().pid() + "-" + System.nanoTime() % 100000;
+  void setUp() {
     escaped = tmp.resolve("escaped");
   }
 
   @AfterEach
-  void tearDown() throws Exception {
-    rt.delete(id, true);
+  void tearDown() {
     assertFalse(Files.exists(escaped), "a container wrote to the host at " + escaped);
   }
 

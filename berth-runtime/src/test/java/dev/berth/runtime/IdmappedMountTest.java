@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.testkit.Bundle;
-import dev.berth.testkit.RequiresRoot;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -16,38 +15,31 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Idmapped bind mounts (mounts[].uidMappings/gidMappings, idmap/ridmap). The maps are the spec's as given: a file the
  * source's filesystem owns by containerID is seen (and created through the mount) as hostID, in kernel ids.
  */
-@RequiresRoot
+@ContainerTest(id = "i", searchableTmp = true)
 class IdmappedMountTest {
-  @TempDir Path tmp;
-  Path out;
+  @Fixture Path tmp;
+  @Fixture Path out;
   Path src;
-  Bundle bundle;
-  ContainerRuntime rt;
-  String id;
+  @Fixture Bundle bundle;
+  @Fixture ContainerRuntime rt;
+  @Fixture String id;
 
   @BeforeEach
   void setUp() throws Exception {
-    Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
-    out = Files.createDirectories(tmp.resolve("out"));
     src = Files.createDirectories(tmp.resolve("src"));
     Files.writeString(src.resolve("by1000"), "a");
     Files.writeString(src.resolve("byroot"), "b");
     chown("1000:1000", src.resolve("by1000"));
     Files.setPosixFilePermissions(src, PosixFilePermissions.fromString("rwxrwxrwx"));
-    bundle = Bundle.busybox(tmp.resolve("bundle")).bind(out, "/out");
-    rt = new ContainerRuntime(tmp.resolve("state"));
-    id = "i" + ProcessHandle.current().pid() + "-" + System.nanoTime() % 100000;
   }
 
   @AfterEach
   void tearDown() throws Exception {
-    rt.delete(id, true);
     if (submount != null) assertEquals(0, new ProcessBuilder("umount", submount.toString()).inheritIO().start().waitFor());
   }
 

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.runtime.state.Status;
 import dev.berth.testkit.Bundle;
-import dev.berth.testkit.RequiresRoot;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -15,30 +14,19 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Cleanup in every state, a dead init, and concurrent commands on one container. */
-@RequiresRoot
+@ContainerTest(id = "r", out = false)
 class RobustnessTest {
-  @TempDir Path tmp;
-  Bundle bundle;
-  ContainerRuntime rt;
-  String id;
+  @Fixture Bundle bundle;
+  @Fixture ContainerRuntime rt;
+  @Fixture String id;
 
   @BeforeEach
   void setUp() {
-    bundle = Bundle.busybox(tmp.resolve("bundle"));
     bundle.args("sleep", "60").write();
-    rt = new ContainerRuntime(tmp.resolve("state"));
-    id = "r" + ProcessHandle.current().pid() + "-" + System.nanoTime() % 100000;
-  }
-
-  @AfterEach
-  void tearDown() throws Exception {
-    rt.delete(id, true);
   }
 
   private void assertGone(int pid) throws Exception {

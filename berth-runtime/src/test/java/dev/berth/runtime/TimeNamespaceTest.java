@@ -8,38 +8,25 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.berth.spec.runtime.Process;
 import dev.berth.spec.runtime.User;
 import dev.berth.testkit.Bundle;
-import dev.berth.testkit.RequiresRoot;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** linux.timeOffsets: the container's boottime and monotonic clocks run ahead (or behind) the host's. */
-@RequiresRoot
+@ContainerTest(id = "t")
 class TimeNamespaceTest {
   static final long DAY = 86400;
 
-  @TempDir Path tmp;
-  Path out;
-  Bundle bundle;
-  ContainerRuntime rt;
-  String id;
+  @Fixture Path out;
+  @Fixture Bundle bundle;
+  @Fixture ContainerRuntime rt;
+  @Fixture String id;
 
   @BeforeEach
-  void setUp() throws Exception {
-    out = Files.createDirectories(tmp.resolve("out"));
-    bundle = Bundle.busybox(tmp.resolve("bundle")).bind(out, "/out");
+  void setUp() {
     bundle.namespace("time", null);
-    rt = new ContainerRuntime(tmp.resolve("state"));
-    id = "t" + ProcessHandle.current().pid() + "-" + System.nanoTime() % 100000;
-  }
-
-  @AfterEach
-  void tearDown() throws Exception {
-    rt.delete(id, true);
   }
 
   private static double hostUptime() throws Exception {

@@ -6,50 +6,36 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.testkit.Bundle;
-import dev.berth.testkit.RequiresRoot;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Containers in a new user namespace, created by root: container root is host uid {@value #HOST} (the rootfs is
  * chowned to it, as an image unpacked for a user namespace would be), and everything the default spec mounts still works.
  */
-@RequiresRoot
+// The mapped root must reach the rootfs and the bind source: a temporary directory is 0700.
+@ContainerTest(id = "u", searchableTmp = true)
 class UserNamespaceTest {
   static final int HOST = 200000;
   static final int SIZE = 65536;
 
-  @TempDir Path tmp;
-  Path out;
-  Bundle bundle;
-  ContainerRuntime rt;
-  String id;
+  @Fixture Path tmp;
+  @Fixture Path out;
+  @Fixture Bundle bundle;
+  @Fixture ContainerRuntime rt;
+  @Fixture String id;
 
   @BeforeEach
   void setUp() throws Exception {
-    // The mapped root must reach the rootfs and the bind source: JUnit's temp dir is 0700.
-    Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
-    out = Files.createDirectories(tmp.resolve("out"));
-    bundle = Bundle.busybox(tmp.resolve("bundle")).bind(out, "/out");
     chown(HOST, tmp.resolve("bundle/rootfs"), out);
     bundle.namespace("user", null);
     userMappings(HOST, SIZE);
-    rt = new ContainerRuntime(tmp.resolve("state"));
-    id = "u" + ProcessHandle.current().pid() + "-" + System.nanoTime() % 100000;
-  }
-
-  @AfterEach
-  void tearDown() throws Exception {
-    rt.delete(id, true);
   }
 
   private void userMappings(long host, long size) {

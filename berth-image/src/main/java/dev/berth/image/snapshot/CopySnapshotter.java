@@ -18,7 +18,7 @@ public final class CopySnapshotter extends DirSnapshotter {
   }
 
   @Override
-  Mode mode() {
+  Mode mode(Digest parent) {
     return Mode.APPLY;
   }
 

@@ -61,7 +61,8 @@ abstract class DirSnapshotter implements Snapshotter {
     }
   }
 
-  abstract Mode mode();
+  /** How a layer on {@code parent} (null: a bottom layer) is unpacked. */
+  abstract Mode mode(Digest parent);
 
   /** Fills a new staging fs/ from the parent (copy: the whole parent tree; overlay: nothing). */
   abstract void fillStaging(Path fs, Digest parent) throws IOException;
@@ -87,7 +88,7 @@ abstract class DirSnapshotter implements Snapshotter {
       Trees.remove(home);
       throw e;
     }
-    return new Staging(chainId, parent, home, mode());
+    return new Staging(chainId, parent, home, mode(parent));
   }
 
   @Override

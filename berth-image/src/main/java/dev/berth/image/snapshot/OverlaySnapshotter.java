@@ -26,7 +26,9 @@ import java.util.List;
 
 /**
  * Snapshots as overlayfs layers: each committed layer holds only its own diff, unpacked in {@link Mode#OVERLAY}
- * (whiteouts as 0:0 devices, opaque dirs as trusted.overlay.opaque); a view stacks the chain as lowerdirs.
+ * (whiteouts as 0:0 devices, opaque dirs as trusted.overlay.opaque); a view stacks the chain as lowerdirs. A bottom
+ * layer is unpacked in {@link Mode#APPLY}: there is nothing below it to hide, and a view of it alone is a bind mount,
+ * which would show its whiteouts as device nodes.
  */
 public final class OverlaySnapshotter extends DirSnapshotter {
   private static final String OPAQUE_XATTR = "trusted.overlay.opaque";
@@ -36,8 +38,8 @@ public final class OverlaySnapshotter extends DirSnapshotter {
   }
 
   @Override
-  Mode mode() {
-    return Mode.OVERLAY;
+  Mode mode(Digest parent) {
+    return parent == null ? Mode.APPLY : Mode.OVERLAY;
   }
 
   @Override
@@ -61,6 +63,7 @@ public final class OverlaySnapshotter extends DirSnapshotter {
    * xattrs and times of the directory the view shows there below it: the first of {@code lowers} (top first) that
    * has the path, if a directory; none when a layer has something else there or hides it (opaque parent). Paths are
    * looked up beneath each layer's root without following symlinks: overlayfs merges directories, never links.
+   * "" is the layer's root (the layer has no "./" entry): it takes that of the layer below, which the view shows.
    */
   private static void inheritDirs(Path fs, List<Path> lowers, List<String> made) throws IOException {
     try (Fd top = Linux.open(fs.toString(), O_PATH | O_DIRECTORY | O_NOFOLLOW, 0)) {
@@ -89,6 +92,7 @@ public final class OverlaySnapshotter extends DirSnapshotter {
   }
 
   private static Lookup lookup(Path layer, String p) throws IOException {
+    if (p.isEmpty()) return new Lookup(Linux.open(layer.toString(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0));
     try (Fd root = Linux.open(layer.toString(), O_PATH | O_DIRECTORY | O_NOFOLLOW, 0)) {
       String parent = p.contains("/") ? p.substring(0, p.lastIndexOf('/')) : ".";
       Fd dir;
@@ -114,7 +118,7 @@ public final class OverlaySnapshotter extends DirSnapshotter {
 
   private static Fd beneath(Fd root, String p, int flags) throws IOException {
     try {
-      return Linux.openat2(root, p, flags, 0, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
+      return Linux.openat2(root, p.isEmpty() ? "." : p, flags, 0, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
     } catch (ErrnoException e) {
       if (e.errno() == ENOENT || e.errno() == ENOTDIR || e.errno() == ELOOP) return null;
       throw e;
@@ -145,13 +149,24 @@ public final class OverlaySnapshotter extends DirSnapshotter {
   @Override
   public List<Mount> prepare(String key, Digest parent) throws IOException {
     Path dir = newActive(key, parent);
-    Path upper = Files.createDirectory(dir.resolve("fs"));
-    Linux.chmod(upper.toString(), 0755); // the container's "/", not a store directory: as a tree's root, not the umask
-    Path work = dir.resolve("work");
-    PrivateDirs.create(work);
-    if (parent == null) return List.of(new Mount("bind", upper.toString(), List.of("rbind", "rw")));
-    return List.of(new Mount("overlay", "overlay", List.of("lowerdir=" + join(visible(parent)),
-        "upperdir=" + upper, "workdir=" + work)));
+    try {
+      Path upper = Files.createDirectory(dir.resolve("fs"));
+      Linux.chmod(upper.toString(), 0755); // the container's "/", not a store directory: a tree's root, not the umask
+      Path work = dir.resolve("work");
+      PrivateDirs.create(work);
+      if (parent == null) return List.of(new Mount("bind", upper.toString(), List.of("rbind", "rw")));
+      List<Path> lowers = visible(parent);
+      // overlayfs shows the upper directory's owner and mode for "/": the image's, as its view shows them.
+      try (Fd from = Linux.open(lowers.getFirst().toString(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
+           Fd to = Linux.open(upper.toString(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0)) {
+        copyDirInfo(from, to);
+      }
+      return List.of(new Mount("overlay", "overlay", List.of("lowerdir=" + join(lowers), "upperdir=" + upper,
+          "workdir=" + work)));
+    } catch (IOException | RuntimeException e) {
+      Trees.remove(dir);
+      throw e;
+    }
   }
 
   /**

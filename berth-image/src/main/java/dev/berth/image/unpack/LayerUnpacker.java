@@ -242,8 +242,9 @@ public final class LayerUnpacker {
     // OVERLAY: paths whited out by this layer; a directory this layer then creates there must be opaque.
     final Set<String> whited = new HashSet<>();
     final List<DirTimes> dirTimes = new ArrayList<>();
-    // Directories made for entries whose parents this layer does not list, parents first (see UnpackResult).
-    final Set<String> madeDirs = new java.util.LinkedHashSet<>();
+    // Directories made for entries whose parents this layer does not list, parents first (see UnpackResult); the
+    // root ("") until the layer lists it.
+    final Set<String> madeDirs = new java.util.LinkedHashSet<>(List.of(""));
     String cachedPath;
     Fd cachedFd;
     // Set when a directory was removed: the cached fd may name a removed directory. It is closed only when the next
@@ -355,6 +356,7 @@ public final class LayerUnpacker {
     }
 
     void rootDir(TarHeader e) throws IOException {
+      madeDirs.remove(""); // the layer says what its root is
       try (Fd d = Linux.openat(root, ".", O_RDONLY | O_DIRECTORY, 0)) {
         applyDirMetadata(d, e);
       }

@@ -15,7 +15,8 @@ import java.util.List;
  *     namespace)
  * @param madeDirs directories the unpacker made (0755, root) for entries whose parent the layer does not list, parents
  *     first: in an overlay layer they stand for the lower layers' directories, whose owner and mode they must take
- *     (see {@code Staging.madeDirs})
+ *     (see {@code Staging.madeDirs}); "" first when the layer has no entry for its root ("./"), which it then leaves
+ *     as the layers below have it
  */
 public record UnpackResult(Digest diffId, long tarBytes, long entries, long fileBytes, long whiteouts,
                            long skippedDevices, List<String> madeDirs) {}

@@ -69,6 +69,11 @@ final class V1Resources {
       if (m.swappiness() != null && m.swappiness() > 100) {
         throw new CgroupException("linux.resources.memory.swappiness: must be 0-100 (got " + m.swappiness() + ")");
       }
+      // The kernel refuses memsw below the limit, but only after the limit was written: refuse it before any write.
+      if (set(m.limit()) && m.limit() > 0 && set(m.swap()) && m.swap() > 0 && m.swap() < m.limit()) {
+        throw new CgroupException("linux.resources.memory.swap: " + m.swap() + " is below memory.limit " + m.limit()
+            + " (swap is memory+swap)");
+      }
       if (set(m.limit()) || set(m.reservation()) || set(m.swap()) || (m.swappiness() != null && m.swappiness() >= 0)
           || Boolean.TRUE.equals(m.disableOOMKiller())) {
         need("memory", "linux.resources.memory");

@@ -7,23 +7,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.runtime.ContainerException;
 import dev.berth.runtime.ContainerRuntime;
+import dev.berth.runtime.ContainerTest;
+import dev.berth.runtime.Fixture;
 import dev.berth.runtime.CreateOptions;
 import dev.berth.runtime.state.Status;
 import dev.berth.testkit.Bundle;
 import dev.berth.testkit.Exec;
 import dev.berth.testkit.RequiresCommand;
-import dev.berth.testkit.RequiresRoot;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * checkpoint and restore of real containers. Debian's CRIU 3.17 cannot run on every kernel (on 6.18 it fails in its
@@ -32,24 +30,12 @@ import org.junit.jupiter.api.io.TempDir;
  * notifications, the state it writes, the cleanup) runs against a stand-in CRIU that speaks the real protocol through
  * CRIU's own rpc_pb2 and Google's protobuf.
  */
-@RequiresRoot
+@ContainerTest(id = "cr", out = false)
 class CheckpointTest {
-  @TempDir Path tmp;
-  Bundle bundle;
-  ContainerRuntime rt;
-  String id;
-
-  @BeforeEach
-  void setUp() {
-    bundle = Bundle.busybox(tmp.resolve("bundle"));
-    rt = new ContainerRuntime(tmp.resolve("state"));
-    id = "cr" + ProcessHandle.current().pid() + "-" + System.nanoTime() % 100000;
-  }
-
-  @AfterEach
-  void tearDown() throws Exception {
-    rt.delete(id, true);
-  }
+  @Fixture Path tmp;
+  @Fixture Bundle bundle;
+  @Fixture ContainerRuntime rt;
+  @Fixture String id;
 
   private int startSleeper() throws ContainerException {
     bundle.args("sleep", "60").write();

@@ -7,9 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.runtime.ContainerException;
 import dev.berth.runtime.ContainerRuntime;
+import dev.berth.runtime.ContainerTest;
+import dev.berth.runtime.Fixture;
 import dev.berth.runtime.CreateOptions;
 import dev.berth.testkit.Bundle;
-import dev.berth.testkit.RequiresRoot;
 import dev.berth.testkit.JsonDocument;
 import java.io.IOException;
 import java.io.InputStream;
@@ -19,34 +20,18 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** Filters loaded into real containers, with and without no_new_privs (two places in the plan, two code paths). */
-@RequiresRoot
+@ContainerTest(id = "sc")
 class SeccompContainerTest {
-  @TempDir Path tmp;
-  Path out;
-  Bundle bundle;
-  ContainerRuntime rt;
-  String id;
-
-  @BeforeEach
-  void setUp() throws IOException {
-    out = Files.createDirectories(tmp.resolve("out"));
-    bundle = Bundle.busybox(tmp.resolve("bundle")).bind(out, "/out");
-    rt = new ContainerRuntime(tmp.resolve("state"));
-    id = "sc" + ProcessHandle.current().pid() + "-" + System.nanoTime() % 100000;
-  }
-
-  @AfterEach
-  void tearDown() throws Exception {
-    rt.delete(id, true);
-  }
+  @Fixture Path tmp;
+  @Fixture Path out;
+  @Fixture Bundle bundle;
+  @Fixture ContainerRuntime rt;
+  @Fixture String id;
 
   /** Runs {@code script} in the container; returns its exit status and leaves its output in out/probe. */
   private int run(boolean noNewPrivileges, String script) throws Exception {

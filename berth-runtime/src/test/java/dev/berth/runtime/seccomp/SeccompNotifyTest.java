@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.runtime.ContainerException;
 import dev.berth.runtime.ContainerRuntime;
+import dev.berth.runtime.ContainerTest;
+import dev.berth.runtime.Fixture;
 import dev.berth.runtime.CreateOptions;
 import dev.berth.runtime.ExecOptions;
 import dev.berth.spec.runtime.Process;
@@ -19,7 +21,6 @@ import dev.berth.sys.LinuxConstants;
 import dev.berth.sys.Received;
 import dev.berth.sys.SeccompNotification;
 import dev.berth.testkit.Bundle;
-import dev.berth.testkit.RequiresRoot;
 import dev.berth.testkit.JsonDocument;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -35,33 +36,27 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * SCMP_ACT_NOTIFY end to end: the runtime hands the notify fd and the container process state to a seccomp agent at
  * listenerPath, and the agent's answers decide the container's syscalls.
  */
-@RequiresRoot
+@ContainerTest(id = "sn")
 class SeccompNotifyTest {
-  @TempDir Path tmp;
-  Path out;
-  Bundle bundle;
-  ContainerRuntime rt;
-  String id;
+  @Fixture Path tmp;
+  @Fixture Path out;
+  @Fixture Bundle bundle;
+  @Fixture ContainerRuntime rt;
+  @Fixture String id;
   Agent agent;
 
   @BeforeEach
-  void setUp() throws IOException {
-    out = Files.createDirectories(tmp.resolve("out"));
-    bundle = Bundle.busybox(tmp.resolve("bundle")).bind(out, "/out");
+  void setUp() {
     bundle.config().put("annotations", Bundle.map("org.example.team", "seccomp"));
-    rt = new ContainerRuntime(tmp.resolve("state"));
-    id = "sn" + ProcessHandle.current().pid() + "-" + System.nanoTime() % 100000;
   }
 
   @AfterEach
   void tearDown() throws Exception {
-    rt.delete(id, true);
     if (agent != null) agent.close();
   }
 

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.runtime.ContainerException;
 import dev.berth.runtime.ContainerRuntime;
+import dev.berth.runtime.ContainerTest;
+import dev.berth.runtime.Fixture;
 import dev.berth.runtime.CreateOptions;
 import dev.berth.runtime.ExecOptions;
 import dev.berth.spec.runtime.ConsoleSize;
@@ -14,7 +16,6 @@ import dev.berth.spec.runtime.Process;
 import dev.berth.sys.Fd;
 import dev.berth.sys.Linux;
 import dev.berth.testkit.Bundle;
-import dev.berth.testkit.RequiresRoot;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,36 +24,31 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A process's pty handed to a {@link PtyHandler} instead of a console socket, proxied by {@link TerminalProxy} to
  * pipes (the "stdin is not a terminal" case: bytes are copied, nothing is made raw). The CLI's tests cover the proxy
  * under a real terminal.
  */
-@RequiresRoot
+@ContainerTest(id = "t", out = false)
 // A process that never sees the input it waits for would hang in wait4: fail instead (tearDown then kills it).
 @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class TerminalProxyTest {
-  @TempDir Path tmp;
-  Bundle bundle;
-  ContainerRuntime rt;
-  String id;
+  @Fixture Path tmp;
+  @Fixture Bundle bundle;
+  @Fixture ContainerRuntime rt;
+  @Fixture String id;
   Fd[] in;
   Fd[] out;
 
   @BeforeEach
   void setUp() throws Exception {
-    bundle = Bundle.busybox(tmp.resolve("bundle"));
-    rt = new ContainerRuntime(tmp.resolve("state"));
-    id = "t" + ProcessHandle.current().pid() + "-" + System.nanoTime() % 100000;
     in = Linux.pipe2(0);
     out = Linux.pipe2(0);
   }
 
   @AfterEach
   void tearDown() throws Exception {
-    rt.delete(id, true);
     for (Fd fd : List.of(in[0], in[1], out[0], out[1])) fd.close();
   }
 
