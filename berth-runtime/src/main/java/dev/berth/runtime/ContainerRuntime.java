@@ -152,6 +152,7 @@ public final class ContainerRuntime {
     } catch (ErrnoException e) {
       throw new ContainerException(ContainerException.Kind.INTERNAL, "wait for container " + id + ": " + e.getMessage(), e);
     }
+    RuntimeLog.debug("process exited", "pid", r.pid(), "status", code);
     PhaseTrace.mark("wait for exit");
     if (!keep) delete(id, true);
     PhaseTrace.mark("delete");
@@ -201,7 +202,9 @@ public final class ContainerRuntime {
           Creation.signalInit(r, signal);
           return;
         }
-        for (int pid : cg.pids()) {
+        List<Integer> pids = cg.pids();
+        RuntimeLog.debug("sending signal to every process of the container", "signal", signal, "pids", pids);
+        for (int pid : pids) {
           try {
             Linux.kill(pid, signal);
           } catch (ErrnoException e) {

@@ -7,6 +7,7 @@ import dev.berth.runtime.CreateOptions;
 import dev.berth.runtime.PhaseTrace;
 import dev.berth.spec.json.Rfc3339;
 import dev.berth.runtime.Rollback;
+import dev.berth.runtime.RuntimeLog;
 import dev.berth.runtime.cgroups.CgroupClaim;
 import dev.berth.runtime.cgroups.CgroupManager;
 import dev.berth.runtime.cgroups.Cgroups;
@@ -74,6 +75,7 @@ public final class Creation {
     if (!spec.process().terminal() && o.consoleSocket() != null) {
       throw ContainerException.invalid("cannot use console socket if runc will not detach or allocate tty");
     }
+    RuntimeLog.debug("create container", "id", id, "bundle", bundle);
     PhaseTrace.mark("load spec");
     CgroupClaim claim = null;
     try (Rollback rb = new Rollback()) {
@@ -95,10 +97,12 @@ public final class Creation {
         claim = cgroups(rt, resources, cgroupsPath, id, mountinfo, dir.path() + " " + created);
         CgroupManager cg = claim.manager();
         rb.push(claim::undo);
+        RuntimeLog.debug("cgroups claimed", "paths", cg.paths());
         PhaseTrace.mark("cgroups");
         // berth-init joins the cgroups itself, before it clones the container's init (see PlanCompiler#cgroups).
         Plan plan = PlanCompiler.compile(spec, new PlanCompiler.Context(id, bundle, rootfs, dir.fifo(), o.noPivot(),
             o.noNewKeyring(), o.preserveFds(), cg.paths(), PlanCompiler.HostFacts.probe(mountinfo)));
+        RuntimeLog.debug("plan compiled", "ops", plan.ops().size());
         PhaseTrace.mark("compile plan");
         writeFile(dir.config(), config);
         Linux.mkfifo(dir.fifo().toString(), 0622);
@@ -108,6 +112,7 @@ public final class Creation {
              Fd ignored = console) {
           int pid = init.awaitPid();
           rb.push(() -> killAndReap(pid));
+          RuntimeLog.debug("container init cloned", "pid", pid);
           PhaseTrace.mark("spawn, await pid");
           // berth-init, which forked the init inside the cgroups, has exited and been reaped: the pids limit can hold.
           if (resources != null && !cg.paths().isEmpty()) cg.limitPids(resources.pids());
@@ -125,6 +130,7 @@ public final class Creation {
           init.awaitReady(new InitProcess.Listener() {
             @Override
             public void hooks() throws IOException {
+              RuntimeLog.debug("running prestart and createRuntime hooks");
               HookRunner.run("prestart", spec.hooks().prestart(), creatingState);
               HookRunner.run("createRuntime", spec.hooks().createRuntime(), creatingState);
             }
@@ -152,6 +158,7 @@ public final class Creation {
                   creatingState), notifyFd);
             }
           });
+          RuntimeLog.debug("container init ready: waiting on the exec fifo", "pid", pid);
           PhaseTrace.mark("await ready");
           List<String> namespaces = new ArrayList<>();
           if (spec.linux() != null) for (Namespace n : spec.linux().namespaces()) namespaces.add(n.type());
@@ -164,6 +171,7 @@ public final class Creation {
           dir.write(record);
           if (o.pidFile() != null) writePidFile(o.pidFile(), pid);
           rb.commit();
+          RuntimeLog.debug("state written", "dir", dir.path());
           PhaseTrace.mark("write state");
           return record;
         }
@@ -396,16 +404,18 @@ public final class Creation {
       Linux.writeAll(fifo, new byte[] {0});
     }
     Files.deleteIfExists(dir.fifo());
+    RuntimeLog.debug("exec fifo written: the container process goes on to its exec", "pid", r.pid());
   }
 
   /** Runs the poststart hooks; a failing one is reported, the container keeps running (runtime-spec). */
   public static void runPoststart(ContainerDir dir, ContainerRecord r) throws ContainerException {
     if (!r.hooks().contains("poststart")) return;
     Spec spec = savedSpec(dir);
+    RuntimeLog.debug("running poststart hooks");
     try {
       HookRunner.run("poststart", spec.hooks().poststart(), stateBytes(r, "running"));
     } catch (IOException e) {
-      System.err.println("berth-runc: warning: " + e.getMessage());
+      RuntimeLog.warn(e.getMessage());
     }
   }
 
@@ -427,6 +437,7 @@ public final class Creation {
     try (Fd pidfd = Linux.pidfdOpen(r.pid(), 0)) {
       ProcStat st = ProcStat.of(r.pid());
       if (st == null || st.startTime() != r.pidStartTime()) throw new IOException("container not running");
+      RuntimeLog.debug("sending signal to the container's init", "signal", signal, "pid", r.pid());
       Linux.pidfdSendSignal(pidfd, signal);
     } catch (ErrnoException e) {
       if (e.errno() == LinuxConstants.ESRCH) throw new IOException("container not running");
@@ -460,7 +471,7 @@ public final class Creation {
   private static void warnClaimed(ContainerRecord r, Map<String, String> ours) {
     for (Map.Entry<String, String> e : r.cgroupPaths().entrySet()) {
       if (!ours.containsKey(e.getKey())) {
-        System.err.println("berth-runc: warning: cgroup " + e.getValue() + " is no longer container " + r.id()
+        RuntimeLog.warn("cgroup " + e.getValue() + " is no longer container " + r.id()
             + "'s (another container has claimed it): left alone with its processes");
         return;
       }
@@ -473,6 +484,7 @@ public final class Creation {
    * only the cgroups still its own removed.
    */
   public static void destroy(ContainerDir dir, ContainerRecord r, Status s) throws IOException, ContainerException {
+    RuntimeLog.debug("destroy container", "id", r.id(), "status", s);
     Map<String, String> ours = CgroupClaim.owned(r.cgroupPaths(), r.cgroupOwner());
     boolean whole = ours.size() == r.cgroupPaths().size();
     if (!whole) warnClaimed(r, ours);
@@ -508,10 +520,11 @@ public final class Creation {
     if (!ours.isEmpty()) Cgroups.load(ours).destroy();
     dir.remove();
     if (spec != null) {
+      RuntimeLog.debug("running poststop hooks");
       try {
         HookRunner.run("poststop", spec.hooks().poststop(), stateBytes(r, "stopped"));
       } catch (IOException e) {
-        System.err.println("berth-runc: warning: " + e.getMessage());
+        RuntimeLog.warn(e.getMessage());
       }
     }
   }

@@ -4,6 +4,7 @@ import dev.berth.runtime.ContainerException;
 import dev.berth.runtime.ContainerException.Kind;
 import dev.berth.runtime.ContainerRuntime;
 import dev.berth.runtime.ExecOptions;
+import dev.berth.runtime.RuntimeLog;
 import dev.berth.runtime.cgroups.Cgroups;
 import dev.berth.runtime.plan.Plan;
 import dev.berth.runtime.process.InitProcess;
@@ -82,6 +83,7 @@ public final class Execution {
             : Linux.connectUnix(o.consoleSocket().toString(), LinuxConstants.SOCK_STREAM);
          InitProcess init = InitProcess.spawn(plan, o.preserveFds())) {
       pid = init.awaitPid();
+      RuntimeLog.debug("exec: process cloned into the container", "pid", pid);
       try {
         // A paused container's process is moved in afterwards (see compileExec); otherwise it was born there.
         if (status == Status.PAUSED) Cgroups.load(r.cgroupPaths()).addProcess(pid);
@@ -114,6 +116,7 @@ public final class Execution {
                 notifyFd);
           }
         });
+        RuntimeLog.debug("exec: process started", "pid", pid);
         if (o.pidFile() != null) Creation.writePidFile(o.pidFile(), pid);
       } catch (IOException | RuntimeException e) {
         reap(pid);
@@ -127,7 +130,9 @@ public final class Execution {
     if (o.detach()) return 0;
     if (onStarted != null) onStarted.accept(pid);
     try {
-      return Creation.waitForExit(pid);
+      int code = Creation.waitForExit(pid);
+      RuntimeLog.debug("process exited", "pid", pid, "status", code);
+      return code;
     } catch (ErrnoException e) {
       throw new ContainerException(Kind.INTERNAL, "wait for exec'd process " + pid + ": " + e.getMessage(), e);
     }

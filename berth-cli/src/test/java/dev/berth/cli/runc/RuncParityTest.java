@@ -1,0 +1,163 @@
+package dev.berth.cli.runc;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.berth.testkit.Bundle;
+import dev.berth.testkit.Exec;
+import dev.berth.testkit.RequiresCommand;
+import dev.berth.testkit.RequiresRoot;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Where berth-runc once behaved unlike runc (1.1.5) on the command line: logs, version, signals, hook failures,
+ * security modules and the words of refusals callers grep for. Each case runs under both runtimes, with an id and a
+ * state root of each runtime's own (the same id would share one cgroup), and fails while they differ; where runc is
+ * wrong or narrower, the case says so.
+ */
+@RequiresRoot
+@RequiresCommand("runc")
+class RuncParityTest {
+  @TempDir Path tmp;
+
+  private static final String RUNC = "runc";
+
+  private static String berth() {
+    return BerthRunc.launcher().toString();
+  }
+
+  private static String name(String runtime) {
+    return runtime.equals(RUNC) ? "runc" : "berth";
+  }
+
+  private String id(String runtime) {
+    return "par" + ProcessHandle.current().pid() + name(runtime).charAt(0);
+  }
+
+  private Path root(String runtime) {
+    return tmp.resolve(name(runtime) + "/state");
+  }
+
+  private int bundles;
+
+  /** A fresh bundle for each case: a case may have broken the rootfs of the one before. */
+  private Bundle bundle(String runtime, Consumer<Bundle> setup) {
+    Bundle b = Bundle.busybox(tmp.resolve(name(runtime) + "/bundle" + bundles++));
+    setup.accept(b);
+    b.write();
+    return b;
+  }
+
+  private Exec.Result cmd(String runtime, Bundle b, String... args) {
+    return BerthRunc.runWithRoot(runtime, b.dir(), root(runtime), args);
+  }
+
+  /** As {@link #cmd}, with the runtime's stdio away from our pipes: a container that outlives the command keeps them. */
+  private int detached(String runtime, Bundle b, String args) {
+    Exec.Result r = Exec.run(List.of("sh", "-c", runtime + " --root " + root(runtime) + " " + args
+        + " </dev/null >/dev/null 2>>" + tmp.resolve(name(runtime) + "/err")), b.dir(), Map.of(), null, 60);
+    return r.exitCode();
+  }
+
+  private void cleanUp(String runtime, Bundle b) {
+    cmd(runtime, b, "delete", "-f", id(runtime));
+  }
+
+  /** Nothing of a refused container stays: not in the state root, not as a cgroup. */
+  private void leftNothing(String runtime, Bundle b) {
+    assertEquals("", cmd(runtime, b, "list", "-q").stdout(), name(runtime) + " kept a container");
+    assertFalse(Files.exists(Path.of("/sys/fs/cgroup/pids", id(runtime))), name(runtime) + " kept its cgroup");
+  }
+
+  private Exec.Result failedRun(String rt, Consumer<Bundle> setup) {
+    Bundle b = bundle(rt, setup);
+    try {
+      Exec.Result r = cmd(rt, b, "run", id(rt));
+      leftNothing(rt, b);
+      return r;
+    } finally {
+      cleanUp(rt, b);
+    }
+  }
+
+  /**
+   * Both runtimes refuse the bundle {@code setup} makes with the same exit status; both say {@code words} (null:
+   * runc's words are the kernel's, not worth repeating), berth's error names {@code field}, and berth leaves nothing.
+   */
+  private void refusedAlike(Consumer<Bundle> setup, String words, String field) {
+    Exec.Result runc = failedRun(RUNC, setup);
+    Exec.Result berth = failedRun(berth(), setup);
+    assertEquals(1, runc.exitCode(), "runc: " + runc);
+    assertEquals(runc.exitCode(), berth.exitCode(), "runc: " + runc + "\nberth: " + berth);
+    if (words != null) {
+      assertTrue(runc.stderr().contains(words), runc.stderr());
+      assertTrue(berth.stderr().contains(words), berth.stderr());
+    }
+    assertTrue(berth.stderr().contains(field), berth.stderr());
+  }
+
+  /** Replaces {@code p} with a symlink to /tmp, or with a regular file. */
+  private static void replace(Path p, boolean symlink) {
+    try {
+      Files.deleteIfExists(p);
+      if (symlink) Files.createSymbolicLink(p, Path.of("/tmp"));
+      else Files.writeString(p, "");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  // ---- 1. --debug ----
+
+  @Test
+  void debugLogsTheMainStepsInEitherFormat() throws IOException {
+    for (String rt : List.of(RUNC, berth())) {
+      Bundle b = bundle(rt, x -> x.args("true"));
+      String who = name(rt);
+      // Text, to stderr.
+      Exec.Result text = cmd(rt, b, "--debug", "run", id(rt));
+      assertEquals(0, text.exitCode(), who + ": " + text);
+      assertTrue(text.stderr().lines().allMatch(l -> l.startsWith("time=\"")), who + ": " + text.stderr());
+      assertTrue(text.stderr().lines().filter(l -> l.contains(" level=debug msg=")).count() >= 3,
+          who + ": " + text.stderr());
+      // The line engines look for in a foreground run, with the pid and the status as fields.
+      assertTrue(Pattern.compile("(?m) level=debug msg=\"process exited\".* pid=\\d+ status=0$")
+          .matcher(text.stderr()).find(), who + ": " + text.stderr());
+      // JSON, to --log: one object a line, nothing on stderr.
+      Path log = tmp.resolve(who + "/log.json");
+      Exec.Result json = cmd(rt, b, "--debug", "--log", log.toString(), "--log-format", "json", "run", id(rt));
+      assertEquals(0, json.exitCode(), who + ": " + json);
+      assertEquals("", json.stderr(), who);
+      List<String> lines = Files.readAllLines(log);
+      assertTrue(lines.size() >= 3, who + ": " + lines);
+      for (String l : lines) assertTrue(l.startsWith("{\"") && l.contains("\"level\":\"debug\"") && l.endsWith("}"), l);
+      assertTrue(lines.stream().anyMatch(l -> l.contains("\"msg\":\"process exited\"") && l.contains("\"status\":0")),
+          who + ": " + lines);
+      // Off: no debug line at all.
+      Exec.Result quiet = cmd(rt, b, "run", id(rt));
+      assertEquals(0, quiet.exitCode(), who + ": " + quiet);
+      assertFalse(quiet.stderr().contains("level=debug"), who + ": " + quiet.stderr());
+      cleanUp(rt, b);
+    }
+  }
+}
