@@ -160,4 +160,55 @@ class RuncParityTest {
       cleanUp(rt, b);
     }
   }
+
+  // ---- 3. kill's signals ----
+
+  /** What kill accepts, as numbers, names with and without SIG, and the bad ones; the container's pid 1 ignores them. */
+  private static final List<String> SIGNALS = List.of("0", "00", "+0", "", "1", "+1", "010", "32", "33", "64", "HUP",
+      "SIGHUP", "sighup", "SigHup", "WINCH", "SIGUSR2", "IO", "PWR", "STKFLT", "SIG0", "9x", "-1", "0x1", "+HUP",
+      "65", "1000", "99999999999", "SIG", " HUP", "NOSUCH");
+
+  @Test
+  void killTakesTheSignalsRuncTakesAndZeroOnlyProbes() {
+    List<String> runc = killOutcomes(RUNC);
+    assertEquals(runc, killOutcomes(berth()));
+    // Signal 0 sends nothing and tells whether the container runs: a liveness probe.
+    assertTrue(runc.contains("[0] 0") && runc.contains("--all 0: 0") && runc.contains("still running: true")
+        && runc.contains("stopped, 0: 1"), runc.toString());
+  }
+
+  private List<String> killOutcomes(String rt) {
+    Bundle b = bundle(rt, x -> x.args("sleep", "300"));
+    try {
+      assertEquals(0, detached(rt, b, "run -d " + id(rt)), name(rt) + " run -d");
+      List<String> out = new ArrayList<>();
+      for (String s : SIGNALS) out.add("[" + s + "] " + cmd(rt, b, "kill", id(rt), s).exitCode());
+      out.add("--all 0: " + cmd(rt, b, "kill", "--all", id(rt), "0").exitCode());
+      out.add("still running: " + cmd(rt, b, "state", id(rt)).stdout().contains("\"running\""));
+      cmd(rt, b, "kill", id(rt), "KILL");
+      for (int i = 0; i < 100 && !cmd(rt, b, "state", id(rt)).stdout().contains("\"stopped\""); i++) sleep(20);
+      out.add("stopped, 0: " + cmd(rt, b, "kill", id(rt), "0").exitCode());
+      return out;
+    } finally {
+      cleanUp(rt, b);
+    }
+  }
+
+  @Test
+  void killAlsoTakesTheNamesRuncDoesNotKnow() {
+    // runc 1.1.5 knows the 31 standard names only; berth also takes what kill(1) takes (IOT, CLD, POLL,
+    // RTMIN+n, RTMAX-n). A caller that sends them to runc gets "unknown signal": nothing that works there breaks.
+    String rt = berth();
+    Bundle b = bundle(rt, x -> x.args("sleep", "300"));
+    try {
+      assertEquals(0, detached(rt, b, "run -d " + id(rt)));
+      for (String s : List.of("IOT", "SIGCLD", "POLL", "RTMIN", "SIGRTMIN+3", "RTMAX-2")) {
+        assertEquals(0, cmd(rt, b, "kill", id(rt), s).exitCode(), s);
+      }
+      Exec.Result bad = cmd(rt, b, "kill", id(rt), "SIG0");
+      assertTrue(bad.stderr().contains("unknown signal \\\"SIG0\\\""), bad.stderr());
+    } finally {
+      cleanUp(rt, b);
+    }
+  }
 }
