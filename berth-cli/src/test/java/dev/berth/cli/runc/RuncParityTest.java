@@ -161,6 +161,29 @@ class RuncParityTest {
     }
   }
 
+  // ---- 2. --version ----
+
+  private static final Pattern FIRST = Pattern.compile("(\\S+) version (\\S+)");
+  private static final Pattern SPEC = Pattern.compile("spec: 1\\.\\d+\\.\\d+(-dev)?");
+
+  @Test
+  void versionPrintsRuncsLinesThenBerthsOwn() {
+    for (String flag : List.of("--version", "-v")) {
+      List<String> runc = BerthRunc.run(RUNC, tmp, flag).ok().stdout().lines().toList();
+      List<String> berth = BerthRunc.run(berth(), tmp, flag).ok().stdout().lines().toList();
+      // Tools parse "<name> version X", then "commit:" and "spec:" by their place.
+      for (List<String> lines : List.of(runc, berth)) {
+        assertTrue(lines.size() >= 3, lines.toString());
+        assertTrue(FIRST.matcher(lines.get(0)).matches(), lines.toString());
+        assertTrue(lines.get(1).matches("commit: \\S+"), lines.toString());
+        assertTrue(SPEC.matcher(lines.get(2)).matches(), lines.toString());
+      }
+      assertEquals("berth-runc version " + BuildInfo.VERSION, berth.get(0));
+      assertEquals("spec: " + dev.berth.runtime.ContainerRuntime.OCI_VERSION, berth.get(2));
+      assertTrue(berth.size() == 4 && berth.get(3).startsWith("java: "), berth.toString());
+    }
+  }
+
   // ---- 3. kill's signals ----
 
   /** What kill accepts, as numbers, names with and without SIG, and the bad ones; the container's pid 1 ignores them. */
