@@ -234,4 +234,48 @@ class RuncParityTest {
       cleanUp(rt, b);
     }
   }
+
+  // ---- 4. a failing startContainer hook ----
+
+  @Test
+  void aFailingStartContainerHookFailsRunWithRuncsWords() {
+    Consumer<Bundle> exits1 = b -> b.args("echo", "ran").hook("startContainer", "/bin/false", List.of("false"),
+        List.of(), null);
+    Consumer<Bundle> timesOut = b -> b.args("echo", "ran").hook("startContainer", "/bin/sleep", List.of("sleep", "5"),
+        List.of(), 1);
+    for (Consumer<Bundle> setup : List.of(exits1, timesOut)) {
+      Exec.Result runc = failedRun(RUNC, setup);
+      Exec.Result berth = failedRun(berth(), setup);
+      assertEquals(runc.exitCode(), berth.exitCode(), "runc: " + runc + "\nberth: " + berth);
+      assertEquals(1, runc.exitCode(), runc.toString());
+      for (Exec.Result r : List.of(runc, berth)) {
+        assertTrue((r.stdout() + r.stderr()).contains("error running hook #0: "), r.toString());
+        assertFalse(r.stdout().contains("ran"), "the process must not run: " + r);
+      }
+      assertTrue(berth.stderr().contains("startContainer hook /bin/"), berth.stderr());
+    }
+  }
+
+  @Test
+  void startReturnsBeforeTheStartContainerHooksAsRuncDoes() {
+    // start only lets the init go on and returns 0; the hook fails in the container afterwards and the container
+    // stops. (runc's init prints "error running hook" to the container's stderr; berth-init, whose socket closed with
+    // create, has no one left to tell.)
+    for (String rt : List.of(RUNC, berth())) {
+      Bundle b = bundle(rt, x -> x.args("echo", "ran").hook("startContainer", "/bin/false", List.of("false"),
+          List.of(), null));
+      try {
+        assertEquals(0, detached(rt, b, "create " + id(rt)), name(rt));
+        assertEquals(0, cmd(rt, b, "start", id(rt)).exitCode(), name(rt));
+        String state = "";
+        for (int i = 0; i < 100 && !state.contains("\"stopped\""); i++) {
+          sleep(20);
+          state = cmd(rt, b, "state", id(rt)).stdout();
+        }
+        assertTrue(state.contains("\"stopped\""), name(rt) + ": " + state);
+      } finally {
+        cleanUp(rt, b);
+      }
+    }
+  }
 }

@@ -57,6 +57,23 @@ public final class Creation {
   /** Creates the container and returns what its state file records. */
   public static ContainerRecord create(ContainerRuntime rt, ContainerDir dir, String id, CreateOptions o)
       throws ContainerException {
+    return create(rt, dir, id, o, false).record();
+  }
+
+  /**
+   * A container just created, with the sync socket of its init still open when asked for: a caller that starts it
+   * at once (run) follows the init through its startContainer hooks to its exec (see {@link #awaitExec}).
+   */
+  public record Created(ContainerRecord record, InitProcess init) implements AutoCloseable {
+    @Override
+    public void close() {
+      if (init != null) init.close();
+    }
+  }
+
+  /** Creates the container; with {@code holdInit}, the result keeps the init's sync socket open (close it). */
+  public static Created create(ContainerRuntime rt, ContainerDir dir, String id, CreateOptions o, boolean holdInit)
+      throws ContainerException {
     Path bundle = o.bundle().toAbsolutePath().normalize();
     Path configFile = bundle.resolve("config.json");
     byte[] config = readConfig(configFile);
@@ -108,8 +125,9 @@ public final class Creation {
         Linux.mkfifo(dir.fifo().toString(), 0622);
         Fd console = o.consoleSocket() == null ? null : Linux.connectUnix(o.consoleSocket().toString(),
             LinuxConstants.SOCK_STREAM);
-        try (InitProcess init = InitProcess.spawn(plan, o.preserveFds());
-             Fd ignored = console) {
+        InitProcess init = null;
+        try (Fd ignored = console) {
+          init = InitProcess.spawn(plan, o.preserveFds());
           int pid = init.awaitPid();
           rb.push(() -> killAndReap(pid));
           RuntimeLog.debug("container init cloned", "pid", pid);
@@ -173,7 +191,11 @@ public final class Creation {
           rb.commit();
           RuntimeLog.debug("state written", "dir", dir.path());
           PhaseTrace.mark("write state");
-          return record;
+          Created result = new Created(record, holdInit ? init : null);
+          if (holdInit) init = null;
+          return result;
+        } finally {
+          if (init != null) init.close();
         }
       }
     } catch (ContainerException e) {
@@ -405,6 +427,40 @@ public final class Creation {
     }
     Files.deleteIfExists(dir.fifo());
     RuntimeLog.debug("exec fifo written: the container process goes on to its exec", "pid", r.pid());
+  }
+
+  /**
+   * Follows a just released init (see {@link Created}) to its exec: EOF on the sync socket, which is close-on-exec.
+   * A startContainer hook runs in between, in the container; its failure comes as an ERROR and is thrown here, as
+   * runc's "error running hook" (the init then exits 127).
+   */
+  public static void awaitExec(InitProcess init, ContainerRecord r) throws ContainerException {
+    try {
+      init.awaitExec(new InitProcess.Listener() {
+        // The init made its requests before READY; one now breaks the protocol.
+        @Override
+        public void hooks() throws IOException {
+          throw new IOException("container init asked for hooks after it was started");
+        }
+
+        @Override
+        public void pty(Fd master) throws IOException {
+          master.close();
+          throw new IOException("container init sent a terminal after it was started");
+        }
+
+        @Override
+        public void seccomp(int pid, Fd notifyFd) throws IOException {
+          notifyFd.close();
+          throw new IOException("container init sent a seccomp fd after it was started");
+        }
+      });
+    } catch (InitProcess.InitFailure e) {
+      throw new ContainerException(Kind.FAILED_PRECONDITION, e.getMessage(), e);
+    } catch (IOException e) {
+      throw new ContainerException(Kind.INTERNAL, "start container " + r.id() + ": " + e.getMessage(), e);
+    }
+    RuntimeLog.debug("container process started", "pid", r.pid());
   }
 
   /** Runs the poststart hooks; a failing one is reported, the container keeps running (runtime-spec). */
