@@ -278,4 +278,39 @@ class RuncParityTest {
       }
     }
   }
+
+  // ---- 5. AppArmor and SELinux on a host without them ----
+
+  @Test
+  void securityModulesTheHostLacksAreRefused() {
+    Assumptions.assumeFalse(Files.isDirectory(Path.of("/sys/kernel/security/apparmor")), "AppArmor is enabled");
+    Assumptions.assumeFalse(Files.exists(Path.of("/sys/fs/selinux/enforce")), "SELinux is enabled");
+    // runc refuses the three (the apparmor profile when it fails to write it, the mount label when the kernel
+    // refuses the context= option): a confinement asked for and not applied must not pass silently.
+    refusedAlike(b -> b.process().put("apparmorProfile", "berth-test"), "unable to apply apparmor profile",
+        "process.apparmorProfile");
+    refusedAlike(b -> b.process().put("selinuxLabel", "system_u:system_r:container_t:s0"),
+        "selinux label is specified in config, but selinux is disabled or not supported", "process.selinuxLabel");
+    refusedAlike(b -> b.linux().put("mountLabel", "system_u:object_r:container_file_t:s0"), null, "linux.mountLabel");
+  }
+
+  @Test
+  void execWithAProfileOrLabelTheHostLacksFailsAsExecFailures() {
+    Assumptions.assumeFalse(Files.isDirectory(Path.of("/sys/kernel/security/apparmor")), "AppArmor is enabled");
+    Assumptions.assumeFalse(Files.exists(Path.of("/sys/fs/selinux/enforce")), "SELinux is enabled");
+    for (String rt : List.of(RUNC, berth())) {
+      Bundle b = bundle(rt, x -> x.args("sleep", "300"));
+      try {
+        assertEquals(0, detached(rt, b, "run -d " + id(rt)), name(rt));
+        Exec.Result aa = cmd(rt, b, "exec", "--apparmor", "berth-test", id(rt), "true");
+        assertEquals(255, aa.exitCode(), name(rt) + ": " + aa);
+        assertTrue(aa.stderr().contains("apparmor"), aa.stderr());
+        Exec.Result se = cmd(rt, b, "exec", "--process-label", "system_u:system_r:container_t:s0", id(rt), "true");
+        assertEquals(255, se.exitCode(), name(rt) + ": " + se);
+        assertTrue(se.stderr().contains("selinux label is specified in config, but selinux is disabled"), se.stderr());
+      } finally {
+        cleanUp(rt, b);
+      }
+    }
+  }
 }

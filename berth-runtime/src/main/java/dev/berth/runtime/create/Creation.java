@@ -92,6 +92,7 @@ public final class Creation {
     if (!spec.process().terminal() && o.consoleSocket() != null) {
       throw ContainerException.invalid("cannot use console socket if runc will not detach or allocate tty");
     }
+    SecurityModules.check(spec.process(), spec.linux());
     RuntimeLog.debug("create container", "id", id, "bundle", bundle);
     PhaseTrace.mark("load spec");
     CgroupClaim claim = null;

@@ -58,6 +58,7 @@ public final class Execution {
     Process p = o.process();
     List<String> problems = SpecValidator.validateProcess(p);
     if (!problems.isEmpty()) throw ContainerException.invalid("invalid process: " + String.join("; ", problems));
+    SecurityModules.check(p, null);
     if (p.terminal() && o.consoleSocket() == null && o.pty() == null) {
       throw ContainerException.invalid("cannot allocate tty if runc will detach without setting console socket");
     }
