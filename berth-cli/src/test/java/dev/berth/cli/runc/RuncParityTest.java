@@ -313,4 +313,34 @@ class RuncParityTest {
       }
     }
   }
+
+  // ---- 6. the words of refusals ----
+
+  @Test
+  void unifiedResourcesOnCgroupV1AreAnInvalidConfiguration() {
+    Assumptions.assumeFalse(Files.exists(Path.of("/sys/fs/cgroup/cgroup.controllers")), "a cgroup v2 host");
+    refusedAlike(b -> b.linux().put("resources", Bundle.map("unified", Bundle.map("memory.high", "100000000"))),
+        "invalid configuration", "linux.resources.unified");
+  }
+
+  @Test
+  void aSeccompAgentThatIsNotThereIsAFailureToConnect() {
+    Path missing = tmp.resolve("no-agent.sock");
+    refusedAlike(b -> b.linux().put("seccomp", Bundle.map("defaultAction", "SCMP_ACT_ALLOW", "listenerPath",
+        missing.toString(), "syscalls", Bundle.list(Bundle.map("names", Bundle.list("mkdir"), "action",
+        "SCMP_ACT_NOTIFY")))), "failed to connect with seccomp agent", "linux.seccomp.listenerPath");
+  }
+
+  @Test
+  void procAndSysfsGoOnlyOntoDirectories() {
+    // A symlink in their place redirects them (before: berth-runc mounted proc where /proc pointed, inside the root).
+    refusedAlike(b -> replace(b.rootfs().resolve("proc"), true), "must be mounted on ordinary directory",
+        "mounts[");
+    refusedAlike(b -> replace(b.rootfs().resolve("proc"), false), "must be mounted on ordinary directory",
+        "mounts[");
+    refusedAlike(b -> {
+      b.mounts().add(Bundle.map("destination", "/sys2", "type", "sysfs", "source", "sysfs"));
+      replace(b.rootfs().resolve("sys2"), true);
+    }, "must be mounted on ordinary directory", "mounts[");
+  }
 }

@@ -93,6 +93,7 @@ public final class Creation {
       throw ContainerException.invalid("cannot use console socket if runc will not detach or allocate tty");
     }
     SecurityModules.check(spec.process(), spec.linux());
+    MountTargets.check(spec, rootfs);
     RuntimeLog.debug("create container", "id", id, "bundle", bundle);
     PhaseTrace.mark("load spec");
     CgroupClaim claim = null;
