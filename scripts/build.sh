@@ -6,7 +6,9 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/env.sh"
 cd "$top"
-mvn -B -q install -DskipTests "$@"
+# The commit berth-runc --version prints (BuildInfo); "-dirty" when the tree has changes.
+commit=$(git -C "$top" describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)
+mvn -B -q install -DskipTests -Dberth.commit="$commit" "$@"
 out="$top/build"
 rm -rf "$out.tmp" && mkdir -p "$out.tmp/lib" "$out.tmp/lib-image" "$out.tmp/all" "$out.tmp/native"
 # berth-runc's classpath (lib) holds only what the runtime needs; berth adds the image stack (lib-image). Every jar

@@ -129,11 +129,20 @@ public final class ContainerRuntime {
     checkId(id);
     ContainerDir dir = dir(id);
     // Straight on with the record create returns: a second read of state.json and of the init's status would
-    // only tell what this call has just made.
-    ContainerRecord r = Creation.create(this, dir, id, options);
-    try (Fd lock = lock(dir, id)) {
-      Creation.release(dir, r);
-      Creation.runPoststart(dir, r);
+    // only tell what this call has just made. The init's sync socket stays open: a startContainer hook that fails
+    // after the release is reported here, where `start` could only let the init exit.
+    Creation.Created created = Creation.create(this, dir, id, options, true);
+    ContainerRecord r = created.record();
+    try (created) {
+      try (Fd lock = lock(dir, id)) {
+        Creation.release(dir, r);
+      }
+      // Signals reach the init from here on: a startContainer hook may take its time.
+      if (!detach && onStarted != null) onStarted.accept(r.pid());
+      Creation.awaitExec(created.init(), r);
+      try (Fd lock = lock(dir, id)) {
+        Creation.runPoststart(dir, r);
+      }
     } catch (ContainerException | IOException e) {
       try {
         delete(id, true);
@@ -145,13 +154,13 @@ public final class ContainerRuntime {
     }
     PhaseTrace.mark("start");
     if (detach) return 0;
-    if (onStarted != null) onStarted.accept(r.pid());
     int code;
     try {
       code = Creation.waitForExit(r.pid());
     } catch (ErrnoException e) {
       throw new ContainerException(ContainerException.Kind.INTERNAL, "wait for container " + id + ": " + e.getMessage(), e);
     }
+    RuntimeLog.debug("process exited", "pid", r.pid(), "status", code);
     PhaseTrace.mark("wait for exit");
     if (!keep) delete(id, true);
     PhaseTrace.mark("delete");
@@ -201,7 +210,9 @@ public final class ContainerRuntime {
           Creation.signalInit(r, signal);
           return;
         }
-        for (int pid : cg.pids()) {
+        List<Integer> pids = cg.pids();
+        RuntimeLog.debug("sending signal to every process of the container", "signal", signal, "pids", pids);
+        for (int pid : pids) {
           try {
             Linux.kill(pid, signal);
           } catch (ErrnoException e) {

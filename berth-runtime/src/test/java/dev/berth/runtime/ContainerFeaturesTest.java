@@ -124,6 +124,22 @@ class ContainerFeaturesTest {
   }
 
   @Test
+  void aFailingStartContainerHookFailsRunAndLeavesNothing() throws Exception {
+    // It fails in the container after the release, where run (holding the init's socket) still hears of it.
+    bundle.hook("startContainer", "/bin/true", List.of("true"), List.of(), 5);
+    bundle.hook("startContainer", "/bin/sh", List.of("sh", "-c", "exit 3"), List.of(), 5);
+    bundle.sh("echo ran > /out/ran").write();
+    for (boolean detach : List.of(false, true)) {
+      ContainerException e = assertThrows(ContainerException.class,
+          () -> rt.run(id, CreateOptions.of(bundle.dir()), detach, false, null));
+      assertEquals("error running hook #1: startContainer hook /bin/sh exited with status 3", e.getMessage());
+      assertFalse(Files.exists(out.resolve("ran")), "the process ran");
+      assertFalse(Files.exists(rt.root().resolve(id)));
+      assertTrue(rt.list().isEmpty());
+    }
+  }
+
+  @Test
   void aHookThatOutlivesItsTimeoutIsKilled() throws Exception {
     bundle.hook("prestart", "/bin/sh", List.of("sh", "-c", "sleep 30"), List.of(), 1);
     bundle.sh("true").write();

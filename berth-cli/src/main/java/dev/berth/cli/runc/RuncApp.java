@@ -15,7 +15,12 @@ import java.util.List;
 /** The command table of berth-runc: runc's verbs and flags, so its callers' command lines mean the same thing. */
 final class RuncApp {
   static final String DEFAULT_ROOT = "/run/berth-runc";
-  static final String VERSION = "0.1.0\nspec: 1.2.0";
+  /**
+   * What {@code --version} prints after "berth-runc version ": runc's lines (tools parse "version", "commit:" and
+   * "spec:"), then berth's own.
+   */
+  static final String VERSION = BuildInfo.VERSION + "\ncommit: " + BuildInfo.COMMIT + "\nspec: "
+      + dev.berth.runtime.ContainerRuntime.OCI_VERSION + "\njava: " + System.getProperty("java.version");
 
   private RuncApp() {}
 

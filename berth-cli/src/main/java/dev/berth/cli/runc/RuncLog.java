@@ -13,7 +13,7 @@ import java.time.Instant;
  * --log-format json} and read the last error line from the file when a command fails. Without {@code --log}, lines go
  * to stderr as logrus text ({@code time="..." level=error msg="..."}).
  */
-final class RuncLog {
+final class RuncLog implements dev.berth.runtime.RuntimeLog.Sink {
   private final OutputStream file;
   private final boolean json;
   private final boolean debug;
@@ -37,28 +37,74 @@ final class RuncLog {
     return new RuncLog(null, false, false);
   }
 
-  void debug(String msg) {
-    if (debug) write("debug", msg);
+  /** Whether {@code --debug} was given: the runtime library's debug lines come here only then. */
+  boolean debugOn() {
+    return debug;
   }
 
-  void warn(String msg) {
-    write("warning", msg);
+  /** A debug line; {@code fields} alternate name and value, written after msg as logrus writes its fields. */
+  @Override
+  public void debug(String msg, Object... fields) {
+    if (debug) write("debug", msg, fields);
   }
+
+  @Override
+  public void warn(String msg) {
+    write("warning", msg, NO_FIELDS);
+  }
+
+  private static final Object[] NO_FIELDS = {};
 
   /** Logs the error that ends the command; with a log file, stderr also gets the plain message. */
   void error(String msg) {
-    write("error", msg);
+    write("error", msg, NO_FIELDS);
     if (file != null) {
       System.err.println(msg);
     }
   }
 
-  private void write(String level, String msg) {
+  private void write(String level, String msg, Object[] fields) {
     // Whole seconds, as logrus prints them; not Instant.toString(): java.time's formatter costs a cold start ~2 ms.
     String time = Rfc3339.format(Instant.ofEpochSecond(System.currentTimeMillis() / 1000));
-    String line = json
-        ? "{\"level\":\"" + level + "\",\"msg\":" + quote(msg) + ",\"time\":\"" + time + "\"}\n"
-        : "time=\"" + time + "\" level=" + level + " msg=" + quote(msg) + "\n";
+    StringBuilder sb = new StringBuilder(96 + msg.length());
+    if (json) {
+      // As logrus writes a JSON line: one object, its keys (level, msg, time and the fields) in sorted order.
+      int n = 3 + fields.length / 2;
+      String[] keys = new String[n];
+      String[] values = new String[n];
+      keys[0] = "level";
+      values[0] = quote(level);
+      keys[1] = "msg";
+      values[1] = quote(msg);
+      keys[2] = "time";
+      values[2] = quote(time);
+      for (int i = 0, k = 3; k < n; i += 2, k++) {
+        Object v = fields[i + 1];
+        keys[k] = String.valueOf(fields[i]);
+        values[k] = v instanceof Number ? v.toString() : quote(String.valueOf(v));
+      }
+      for (int i = 1; i < n; i++) {
+        for (int j = i; j > 0 && keys[j - 1].compareTo(keys[j]) > 0; j--) {
+          String t = keys[j];
+          keys[j] = keys[j - 1];
+          keys[j - 1] = t;
+          t = values[j];
+          values[j] = values[j - 1];
+          values[j - 1] = t;
+        }
+      }
+      sb.append('{');
+      for (int i = 0; i < n; i++) sb.append(i == 0 ? "" : ",").append(quote(keys[i])).append(':').append(values[i]);
+      sb.append("}\n");
+    } else {
+      sb.append("time=\"").append(time).append("\" level=").append(level).append(" msg=").append(quote(msg));
+      for (int i = 0; i + 1 < fields.length; i += 2) {
+        String v = String.valueOf(fields[i + 1]);
+        sb.append(' ').append(fields[i]).append('=').append(needsQuoting(v) ? quote(v) : v);
+      }
+      sb.append('\n');
+    }
+    String line = sb.toString();
     try {
       if (file != null) {
         file.write(line.getBytes(StandardCharsets.UTF_8));
@@ -71,6 +117,18 @@ final class RuncLog {
     } catch (IOException e) {
       System.err.print(line);
     }
+  }
+
+  /** logrus quotes a text field's value unless it is made of these characters only. */
+  private static boolean needsQuoting(String v) {
+    if (v.isEmpty()) return true;
+    for (int i = 0; i < v.length(); i++) {
+      char c = v.charAt(i);
+      boolean plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'
+          || c == '.' || c == '_' || c == '/' || c == '@' || c == '^' || c == '+';
+      if (!plain) return true;
+    }
+    return false;
   }
 
   /** A JSON string literal, which is also how logrus quotes text values. */

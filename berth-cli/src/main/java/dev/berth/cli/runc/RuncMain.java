@@ -10,6 +10,7 @@ import dev.berth.cli.flags.UsageException;
 import dev.berth.runtime.ContainerException;
 import dev.berth.runtime.ContainerRuntime;
 import dev.berth.runtime.PhaseTrace;
+import dev.berth.runtime.RuntimeLog;
 import dev.berth.sys.Linux;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -61,6 +62,8 @@ public final class RuncMain {
       RuncLog.stderr().error(e.getMessage());
       return 1;
     }
+    // The runtime library's debug lines and warnings go to the same log, in its format.
+    RuntimeLog.install(log, log.debugOn());
     try {
       if (cmd.globals().getBool("systemd-cgroup")) {
         throw ContainerException.invalid("systemd cgroup driver is not supported yet: drop --systemd-cgroup");

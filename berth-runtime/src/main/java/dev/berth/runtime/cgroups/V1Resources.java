@@ -109,7 +109,9 @@ final class V1Resources {
       if (!orEmpty(n.priorities()).isEmpty()) need("net_prio", "linux.resources.network.priorities");
     }
     if (r.unified() != null && !r.unified().isEmpty()) {
-      throw new CgroupException("linux.resources.unified: needs cgroup v2, and this host's controllers are cgroup v1");
+      // runc's words, which callers grep for, with the field.
+      throw new CgroupException("linux.resources.unified: invalid configuration: cannot use unified on cgroup v1"
+          + " (it needs cgroup v2, and this host's controllers are cgroup v1)");
     }
     need("devices", "linux.resources.devices");
   }

@@ -7,6 +7,7 @@ import dev.berth.runtime.CreateOptions;
 import dev.berth.runtime.PhaseTrace;
 import dev.berth.spec.json.Rfc3339;
 import dev.berth.runtime.Rollback;
+import dev.berth.runtime.RuntimeLog;
 import dev.berth.runtime.cgroups.CgroupClaim;
 import dev.berth.runtime.cgroups.CgroupManager;
 import dev.berth.runtime.cgroups.Cgroups;
@@ -56,6 +57,23 @@ public final class Creation {
   /** Creates the container and returns what its state file records. */
   public static ContainerRecord create(ContainerRuntime rt, ContainerDir dir, String id, CreateOptions o)
       throws ContainerException {
+    return create(rt, dir, id, o, false).record();
+  }
+
+  /**
+   * A container just created, with the sync socket of its init still open when asked for: a caller that starts it
+   * at once (run) follows the init through its startContainer hooks to its exec (see {@link #awaitExec}).
+   */
+  public record Created(ContainerRecord record, InitProcess init) implements AutoCloseable {
+    @Override
+    public void close() {
+      if (init != null) init.close();
+    }
+  }
+
+  /** Creates the container; with {@code holdInit}, the result keeps the init's sync socket open (close it). */
+  public static Created create(ContainerRuntime rt, ContainerDir dir, String id, CreateOptions o, boolean holdInit)
+      throws ContainerException {
     Path bundle = o.bundle().toAbsolutePath().normalize();
     Path configFile = bundle.resolve("config.json");
     byte[] config = readConfig(configFile);
@@ -74,6 +92,9 @@ public final class Creation {
     if (!spec.process().terminal() && o.consoleSocket() != null) {
       throw ContainerException.invalid("cannot use console socket if runc will not detach or allocate tty");
     }
+    SecurityModules.check(spec.process(), spec.linux());
+    MountTargets.check(spec, rootfs);
+    RuntimeLog.debug("create container", "id", id, "bundle", bundle);
     PhaseTrace.mark("load spec");
     CgroupClaim claim = null;
     try (Rollback rb = new Rollback()) {
@@ -95,19 +116,23 @@ public final class Creation {
         claim = cgroups(rt, resources, cgroupsPath, id, mountinfo, dir.path() + " " + created);
         CgroupManager cg = claim.manager();
         rb.push(claim::undo);
+        RuntimeLog.debug("cgroups claimed", "paths", cg.paths());
         PhaseTrace.mark("cgroups");
         // berth-init joins the cgroups itself, before it clones the container's init (see PlanCompiler#cgroups).
         Plan plan = PlanCompiler.compile(spec, new PlanCompiler.Context(id, bundle, rootfs, dir.fifo(), o.noPivot(),
             o.noNewKeyring(), o.preserveFds(), cg.paths(), PlanCompiler.HostFacts.probe(mountinfo)));
+        RuntimeLog.debug("plan compiled", "ops", plan.ops().size());
         PhaseTrace.mark("compile plan");
         writeFile(dir.config(), config);
         Linux.mkfifo(dir.fifo().toString(), 0622);
         Fd console = o.consoleSocket() == null ? null : Linux.connectUnix(o.consoleSocket().toString(),
             LinuxConstants.SOCK_STREAM);
-        try (InitProcess init = InitProcess.spawn(plan, o.preserveFds());
-             Fd ignored = console) {
+        InitProcess init = null;
+        try (Fd ignored = console) {
+          init = InitProcess.spawn(plan, o.preserveFds());
           int pid = init.awaitPid();
           rb.push(() -> killAndReap(pid));
+          RuntimeLog.debug("container init cloned", "pid", pid);
           PhaseTrace.mark("spawn, await pid");
           // berth-init, which forked the init inside the cgroups, has exited and been reaped: the pids limit can hold.
           if (resources != null && !cg.paths().isEmpty()) cg.limitPids(resources.pids());
@@ -125,6 +150,7 @@ public final class Creation {
           init.awaitReady(new InitProcess.Listener() {
             @Override
             public void hooks() throws IOException {
+              RuntimeLog.debug("running prestart and createRuntime hooks");
               HookRunner.run("prestart", spec.hooks().prestart(), creatingState);
               HookRunner.run("createRuntime", spec.hooks().createRuntime(), creatingState);
             }
@@ -152,6 +178,7 @@ public final class Creation {
                   creatingState), notifyFd);
             }
           });
+          RuntimeLog.debug("container init ready: waiting on the exec fifo", "pid", pid);
           PhaseTrace.mark("await ready");
           List<String> namespaces = new ArrayList<>();
           if (spec.linux() != null) for (Namespace n : spec.linux().namespaces()) namespaces.add(n.type());
@@ -164,8 +191,13 @@ public final class Creation {
           dir.write(record);
           if (o.pidFile() != null) writePidFile(o.pidFile(), pid);
           rb.commit();
+          RuntimeLog.debug("state written", "dir", dir.path());
           PhaseTrace.mark("write state");
-          return record;
+          Created result = new Created(record, holdInit ? init : null);
+          if (holdInit) init = null;
+          return result;
+        } finally {
+          if (init != null) init.close();
         }
       }
     } catch (ContainerException e) {
@@ -396,16 +428,52 @@ public final class Creation {
       Linux.writeAll(fifo, new byte[] {0});
     }
     Files.deleteIfExists(dir.fifo());
+    RuntimeLog.debug("exec fifo written: the container process goes on to its exec", "pid", r.pid());
+  }
+
+  /**
+   * Follows a just released init (see {@link Created}) to its exec: EOF on the sync socket, which is close-on-exec.
+   * A startContainer hook runs in between, in the container; its failure comes as an ERROR and is thrown here, as
+   * runc's "error running hook" (the init then exits 127).
+   */
+  public static void awaitExec(InitProcess init, ContainerRecord r) throws ContainerException {
+    try {
+      init.awaitExec(new InitProcess.Listener() {
+        // The init made its requests before READY; one now breaks the protocol.
+        @Override
+        public void hooks() throws IOException {
+          throw new IOException("container init asked for hooks after it was started");
+        }
+
+        @Override
+        public void pty(Fd master) throws IOException {
+          master.close();
+          throw new IOException("container init sent a terminal after it was started");
+        }
+
+        @Override
+        public void seccomp(int pid, Fd notifyFd) throws IOException {
+          notifyFd.close();
+          throw new IOException("container init sent a seccomp fd after it was started");
+        }
+      });
+    } catch (InitProcess.InitFailure e) {
+      throw new ContainerException(Kind.FAILED_PRECONDITION, e.getMessage(), e);
+    } catch (IOException e) {
+      throw new ContainerException(Kind.INTERNAL, "start container " + r.id() + ": " + e.getMessage(), e);
+    }
+    RuntimeLog.debug("container process started", "pid", r.pid());
   }
 
   /** Runs the poststart hooks; a failing one is reported, the container keeps running (runtime-spec). */
   public static void runPoststart(ContainerDir dir, ContainerRecord r) throws ContainerException {
     if (!r.hooks().contains("poststart")) return;
     Spec spec = savedSpec(dir);
+    RuntimeLog.debug("running poststart hooks");
     try {
       HookRunner.run("poststart", spec.hooks().poststart(), stateBytes(r, "running"));
     } catch (IOException e) {
-      System.err.println("berth-runc: warning: " + e.getMessage());
+      RuntimeLog.warn(e.getMessage());
     }
   }
 
@@ -427,6 +495,7 @@ public final class Creation {
     try (Fd pidfd = Linux.pidfdOpen(r.pid(), 0)) {
       ProcStat st = ProcStat.of(r.pid());
       if (st == null || st.startTime() != r.pidStartTime()) throw new IOException("container not running");
+      RuntimeLog.debug("sending signal to the container's init", "signal", signal, "pid", r.pid());
       Linux.pidfdSendSignal(pidfd, signal);
     } catch (ErrnoException e) {
       if (e.errno() == LinuxConstants.ESRCH) throw new IOException("container not running");
@@ -460,7 +529,7 @@ public final class Creation {
   private static void warnClaimed(ContainerRecord r, Map<String, String> ours) {
     for (Map.Entry<String, String> e : r.cgroupPaths().entrySet()) {
       if (!ours.containsKey(e.getKey())) {
-        System.err.println("berth-runc: warning: cgroup " + e.getValue() + " is no longer container " + r.id()
+        RuntimeLog.warn("cgroup " + e.getValue() + " is no longer container " + r.id()
             + "'s (another container has claimed it): left alone with its processes");
         return;
       }
@@ -473,6 +542,7 @@ public final class Creation {
    * only the cgroups still its own removed.
    */
   public static void destroy(ContainerDir dir, ContainerRecord r, Status s) throws IOException, ContainerException {
+    RuntimeLog.debug("destroy container", "id", r.id(), "status", s);
     Map<String, String> ours = CgroupClaim.owned(r.cgroupPaths(), r.cgroupOwner());
     boolean whole = ours.size() == r.cgroupPaths().size();
     if (!whole) warnClaimed(r, ours);
@@ -508,10 +578,11 @@ public final class Creation {
     if (!ours.isEmpty()) Cgroups.load(ours).destroy();
     dir.remove();
     if (spec != null) {
+      RuntimeLog.debug("running poststop hooks");
       try {
         HookRunner.run("poststop", spec.hooks().poststop(), stateBytes(r, "stopped"));
       } catch (IOException e) {
-        System.err.println("berth-runc: warning: " + e.getMessage());
+        RuntimeLog.warn(e.getMessage());
       }
     }
   }

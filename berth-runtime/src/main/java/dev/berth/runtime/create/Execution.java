@@ -4,6 +4,7 @@ import dev.berth.runtime.ContainerException;
 import dev.berth.runtime.ContainerException.Kind;
 import dev.berth.runtime.ContainerRuntime;
 import dev.berth.runtime.ExecOptions;
+import dev.berth.runtime.RuntimeLog;
 import dev.berth.runtime.cgroups.Cgroups;
 import dev.berth.runtime.plan.Plan;
 import dev.berth.runtime.process.InitProcess;
@@ -92,6 +93,7 @@ public final class Execution {
     Process p = o.process();
     List<String> problems = SpecValidator.validateProcess(p);
     if (!problems.isEmpty()) throw ContainerException.invalid("invalid process: " + String.join("; ", problems));
+    SecurityModules.check(p, null);
     if (p.terminal() && o.consoleSocket() == null && o.pty() == null) {
       throw ContainerException.invalid("cannot allocate tty if runc will detach without setting console socket");
     }
@@ -118,6 +120,7 @@ public final class Execution {
             : Linux.connectUnix(o.consoleSocket().toString(), LinuxConstants.SOCK_STREAM);
          InitProcess init = InitProcess.spawn(plan, o.preserveFds())) {
       pid = init.awaitPid();
+      RuntimeLog.debug("exec: process cloned into the container", "pid", pid);
       try {
         // A paused container's process is moved in afterwards (see compileExec); otherwise it was born there.
         if (status == Status.PAUSED) Cgroups.load(cgroups).addProcess(pid);
@@ -150,6 +153,7 @@ public final class Execution {
                 notifyFd);
           }
         });
+        RuntimeLog.debug("exec: process started", "pid", pid);
         if (o.pidFile() != null) Creation.writePidFile(o.pidFile(), pid);
       } catch (IOException | RuntimeException e) {
         reap(pid);
@@ -163,7 +167,9 @@ public final class Execution {
     if (o.detach()) return 0;
     if (onStarted != null) onStarted.accept(pid);
     try {
-      return Creation.waitForExit(pid);
+      int code = Creation.waitForExit(pid);
+      RuntimeLog.debug("process exited", "pid", pid, "status", code);
+      return code;
     } catch (ErrnoException e) {
       throw new ContainerException(Kind.INTERNAL, "wait for exec'd process " + pid + ": " + e.getMessage(), e);
     }

@@ -15,9 +15,18 @@ import java.util.concurrent.TimeUnit;
 public final class HookRunner {
   private HookRunner() {}
 
-  /** Runs {@code hooks} in order; the first failure stops the rest and is thrown, naming the hook kind and path. */
+  /**
+   * Runs {@code hooks} in order; the first failure stops the rest and is thrown in runc's words, which callers grep
+   * for ("error running hook #N: "), naming the hook kind and path.
+   */
   public static void run(String kind, List<Hook> hooks, byte[] state) throws IOException {
-    for (Hook h : hooks) runOne(kind, h, state);
+    for (int i = 0; i < hooks.size(); i++) {
+      try {
+        runOne(kind, hooks.get(i), state);
+      } catch (IOException e) {
+        throw new IOException("error running hook #" + i + ": " + e.getMessage(), e);
+      }
+    }
   }
 
   private static void runOne(String kind, Hook h, byte[] state) throws IOException {

@@ -1,5 +1,6 @@
 package dev.berth.runtime.process;
 
+import dev.berth.runtime.plan.Op;
 import dev.berth.runtime.plan.Plan;
 import dev.berth.runtime.plan.SyncMessages;
 import dev.berth.sys.ErrnoException;
@@ -218,6 +219,8 @@ public final class InitProcess implements AutoCloseable {
     SyncMessages.Message m = new SyncMessages.Message(type, payload);
     if (type == SyncMessages.ERROR) {
       SyncMessages.InitError e = SyncMessages.decodeError(payload);
+      String hook = hookFailure(plan, e.opIndex(), e.errno(), e.detail());
+      if (hook != null) throw new InitFailure(hook, e.errno());
       throw new InitFailure(plan.describe(e.opIndex()), e.errno(), e.detail());
     }
     return m;
@@ -229,6 +232,29 @@ public final class InitProcess implements AutoCloseable {
 
   private static IOException unexpected(SyncMessages.Message m, String wanted) {
     return new IOException("container init sent message " + m.type() + " while " + wanted + " was expected");
+  }
+
+  /**
+   * The error of a failed RUN_HOOK op in runc's words, which callers grep for ("error running hook #N: ..."), with
+   * the hook's kind and index as the spec lists them: the hooks before the exec fifo wait are createContainer's,
+   * those after it startContainer's. Null when the op is not a hook.
+   */
+  static String hookFailure(Plan plan, int opIndex, int errno, String detail) {
+    if (opIndex < 0 || opIndex >= plan.ops().size() || !(plan.ops().get(opIndex) instanceof Op.RunHook)) return null;
+    String kind = "createContainer";
+    int index = 0;
+    for (int i = 0; i < opIndex; i++) {
+      Op op = plan.ops().get(i);
+      if (op instanceof Op.WaitFifo) {
+        kind = "startContainer";
+        index = 0;
+      } else if (op instanceof Op.RunHook) {
+        index++;
+      }
+    }
+    // errno 0 (an exit status, a signal) and ETIMEDOUT: the detail tells it all.
+    String cause = errno == 0 || errno == LinuxConstants.ETIMEDOUT ? "" : ": " + ErrnoException.describe(errno);
+    return "error running hook #" + index + ": " + kind + " " + detail + cause;
   }
 
   public int containerPid() {
@@ -243,6 +269,11 @@ public final class InitProcess implements AutoCloseable {
   /** A step of the plan that failed in berth-init: what it was doing and the errno. */
   public static final class InitFailure extends IOException {
     private final int errno;
+
+    InitFailure(String message, int errno) {
+      super(message);
+      this.errno = errno;
+    }
 
     InitFailure(String step, int errno, String detail) {
       // errno 0: a failure with no errno (a hook's exit status), told whole by the detail.

@@ -41,7 +41,16 @@ public final class ListenerHandoff {
    * whatever happens. Errors name linux.seccomp.listenerPath.
    */
   public static void send(String listenerPath, byte[] processState, Fd notifyFd) throws IOException {
-    try (notifyFd; Fd sock = Linux.connectUnix(listenerPath, LinuxConstants.SOCK_STREAM)) {
+    Fd sock;
+    try {
+      sock = Linux.connectUnix(listenerPath, LinuxConstants.SOCK_STREAM);
+    } catch (ErrnoException e) {
+      notifyFd.close();
+      // runc's words, which callers grep for, with the field.
+      throw new IOException("linux.seccomp.listenerPath: failed to connect with seccomp agent specified in the"
+          + " seccomp profile: " + e.getMessage(), e);
+    }
+    try (notifyFd; sock) {
       ByteBuffer data = ByteBuffer.allocateDirect(processState.length).put(processState).flip();
       // The fd rides on the first bytes; a stream socket may take the rest of a long document in more writes.
       Linux.sendmsg(sock, data, new int[] {notifyFd.fd()});

@@ -252,7 +252,7 @@ class V1ResourcesTest {
   void unifiedResourcesNeedCgroupV2() {
     CgroupException e = assertThrows(CgroupException.class, () -> apply(new Resources(List.of(), null, null, null,
         null, List.of(), null, Map.of("memory.high", "1000"))));
-    assertEquals("linux.resources.unified: needs cgroup v2, and this host's controllers are cgroup v1",
-        e.getMessage());
+    assertEquals("linux.resources.unified: invalid configuration: cannot use unified on cgroup v1 (it needs cgroup"
+        + " v2, and this host's controllers are cgroup v1)", e.getMessage());
   }
 }
