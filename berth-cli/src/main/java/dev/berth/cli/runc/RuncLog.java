@@ -1,5 +1,6 @@
 package dev.berth.cli.runc;
 
+import dev.berth.spec.json.JsonWriter;
 import dev.berth.spec.json.Rfc3339;
 import java.io.FileOutputStream;
 import java.io.IOException;
@@ -68,34 +69,37 @@ final class RuncLog implements dev.berth.runtime.RuntimeLog.Sink {
     String time = Rfc3339.format(Instant.ofEpochSecond(System.currentTimeMillis() / 1000));
     StringBuilder sb = new StringBuilder(96 + msg.length());
     if (json) {
-      // As logrus writes a JSON line: one object, its keys (level, msg, time and the fields) in sorted order.
+      // As logrus writes a JSON line: one object (encoding/json's escaping), its keys (level, msg, time and the
+      // fields) in sorted order.
       int n = 3 + fields.length / 2;
       String[] keys = new String[n];
-      String[] values = new String[n];
+      Object[] values = new Object[n];
       keys[0] = "level";
-      values[0] = quote(level);
+      values[0] = level;
       keys[1] = "msg";
-      values[1] = quote(msg);
+      values[1] = msg;
       keys[2] = "time";
-      values[2] = quote(time);
+      values[2] = time;
       for (int i = 0, k = 3; k < n; i += 2, k++) {
-        Object v = fields[i + 1];
         keys[k] = String.valueOf(fields[i]);
-        values[k] = v instanceof Number ? v.toString() : quote(String.valueOf(v));
+        values[k] = fields[i + 1];
       }
       for (int i = 1; i < n; i++) {
         for (int j = i; j > 0 && keys[j - 1].compareTo(keys[j]) > 0; j--) {
           String t = keys[j];
           keys[j] = keys[j - 1];
           keys[j - 1] = t;
-          t = values[j];
+          Object v = values[j];
           values[j] = values[j - 1];
-          values[j - 1] = t;
+          values[j - 1] = v;
         }
       }
-      sb.append('{');
-      for (int i = 0; i < n; i++) sb.append(i == 0 ? "" : ",").append(quote(keys[i])).append(':').append(values[i]);
-      sb.append("}\n");
+      JsonWriter w = new JsonWriter(JsonWriter.COMPACT).beginObject();
+      for (int i = 0; i < n; i++) {
+        if (values[i] instanceof Number num) w.field(keys[i], num.longValue());
+        else w.field(keys[i], String.valueOf(values[i]));
+      }
+      sb.append(w.endObject()).append('\n');
     } else {
       sb.append("time=\"").append(time).append("\" level=").append(level).append(" msg=").append(quote(msg));
       for (int i = 0; i + 1 < fields.length; i += 2) {
@@ -131,7 +135,7 @@ final class RuncLog implements dev.berth.runtime.RuntimeLog.Sink {
     return false;
   }
 
-  /** A JSON string literal, which is also how logrus quotes text values. */
+  /** How logrus's text format quotes a value (Go's strconv.Quote for the characters runc's messages hold). */
   static String quote(String s) {
     StringBuilder sb = new StringBuilder(s.length() + 2).append('"');
     for (int i = 0; i < s.length(); i++) {
