@@ -203,7 +203,11 @@ static int send_frame(uint32_t type, const void *payload, uint32_t len, int pass
   return 0;
 }
 
-/* Sends ERROR(cur_op, err, detail) and exits: 127 in the container process, 1 in berth-init. */
+/*
+ * Sends ERROR(cur_op, err, detail) and exits: 127 in the container process, 1 in berth-init. When nobody reads the
+ * socket any more (create has returned and start only released the fifo: a startContainer hook failed), the error goes
+ * to the container's stderr instead, as runc's init prints it there ("error running hook ...").
+ */
 static _Noreturn void die(int err) {
   static uint8_t m[12 + sizeof detail];
   uint32_t slen = (uint32_t)dlen + 1;
@@ -211,7 +215,12 @@ static _Noreturn void die(int err) {
   put32(m + 4, (uint32_t)err);
   put32(m + 8, slen);
   memcpy(m + 12, detail, slen);
-  (void)send_frame(MSG_ERROR, m, 12 + slen, -1);
+  if (send_frame(MSG_ERROR, m, 12 + slen, -1) < 0 && cloned) {
+    const char *what = cur_code == OP_RUN_HOOK ? "error running hook: " : "berth-init: ";
+    struct iovec v[5] = {{(void *)what, strlen(what)}, {detail, dlen}, {(void *)": ", err ? 2 : 0},
+                         {(void *)(err ? strerror(err) : ""), err ? strlen(strerror(err)) : 0}, {(void *)"\n", 1}};
+    (void)!writev(2, v, 5);
+  }
   _exit(cloned ? 127 : 1);
 }
 

@@ -259,8 +259,8 @@ class RuncParityTest {
   @Test
   void startReturnsBeforeTheStartContainerHooksAsRuncDoes() {
     // start only lets the init go on and returns 0; the hook fails in the container afterwards and the container
-    // stops. (runc's init prints "error running hook" to the container's stderr; berth-init, whose socket closed with
-    // create, has no one left to tell.)
+    // stops, with "error running hook" on the container's stderr (runc's init and berth-init both print it there: the
+    // socket to the runtime closed with create).
     for (String rt : List.of(RUNC, berth())) {
       Bundle b = bundle(rt, x -> x.args("echo", "ran").hook("startContainer", "/bin/false", List.of("false"),
           List.of(), null));
@@ -273,6 +273,11 @@ class RuncParityTest {
           state = cmd(rt, b, "state", id(rt)).stdout();
         }
         assertTrue(state.contains("\"stopped\""), name(rt) + ": " + state);
+        String err = Files.readString(tmp.resolve(name(rt) + "/err"));
+        assertTrue(err.contains("error running hook"), name(rt) + ": " + err);
+        assertFalse(err.contains("ran"), name(rt) + ": " + err);
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
       } finally {
         cleanUp(rt, b);
       }
