@@ -7,6 +7,7 @@ import dev.berth.runtime.Rollback;
 import dev.berth.runtime.cgroups.CgroupClaim;
 import dev.berth.runtime.cgroups.CgroupManager;
 import dev.berth.runtime.cgroups.Cgroups;
+import dev.berth.runtime.create.Creation;
 import dev.berth.runtime.hooks.HookRunner;
 import dev.berth.runtime.process.ProcStat;
 import dev.berth.runtime.state.ContainerDir;
@@ -449,7 +450,7 @@ public final class Checkpoints {
     if (onStarted != null) onStarted.accept(pid);
     int code;
     try {
-      code = waitForExit(pid);
+      code = Creation.waitForExit(pid);
     } catch (ErrnoException e) {
       throw new ContainerException(Kind.INTERNAL, "wait for container " + id + ": " + e.getMessage(), e);
     }
@@ -623,16 +624,6 @@ public final class Checkpoints {
     Path tmp = abs.resolveSibling("." + abs.getFileName() + ".tmp");
     Files.writeString(tmp, Integer.toString(pid));
     Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-  }
-
-  private static int waitForExit(int pid) throws ErrnoException {
-    while (true) {
-      try {
-        return Linux.wait4(pid, 0).shellExitCode();
-      } catch (ErrnoException e) {
-        if (e.errno() != LinuxConstants.EINTR) throw e;
-      }
-    }
   }
 
   private static void killAndReap(int pid) {
