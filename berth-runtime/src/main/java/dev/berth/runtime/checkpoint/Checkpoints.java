@@ -1,7 +1,6 @@
 package dev.berth.runtime.checkpoint;
 
 import dev.berth.runtime.ContainerException;
-import dev.berth.runtime.ContainerException.Kind;
 import dev.berth.runtime.ContainerRuntime;
 import dev.berth.runtime.Rollback;
 import dev.berth.runtime.cgroups.CgroupClaim;
@@ -12,6 +11,7 @@ import dev.berth.runtime.process.ProcStat;
 import dev.berth.runtime.state.ContainerDir;
 import dev.berth.runtime.state.ContainerRecord;
 import dev.berth.runtime.state.Status;
+import dev.berth.spec.error.ErrorCategory;
 import dev.berth.spec.json.Rfc3339;
 import dev.berth.spec.json.SpecException;
 import dev.berth.spec.runtime.Device;
@@ -155,7 +155,7 @@ public final class Checkpoints {
         // Without a run of CRIU there is nothing to look at in a directory made here: leave nothing behind.
         if (madeImages && !criuRan) removeTree(images);
         if (e instanceof ContainerException c) throw c;
-        throw new ContainerException(Kind.INTERNAL, "checkpoint container " + id + ": " + e.getMessage()
+        throw new ContainerException(ErrorCategory.INTERNAL, "checkpoint container " + id + ": " + e.getMessage()
             + (criuRan ? " (log file: " + log + ")" : ""), e);
       }
     }
@@ -296,7 +296,7 @@ public final class Checkpoints {
     ContainerRecord record;
     CgroupClaim claim = null;
     try (Rollback rb = new Rollback()) {
-      if (!dir.create()) throw new ContainerException(Kind.ALREADY_EXISTS, "container with id exists: " + id);
+      if (!dir.create()) throw new ContainerException(ErrorCategory.ALREADY_EXISTS, "container with id exists: " + id);
       rb.push(dir::remove);
       try (Fd lock = dir.lock()) {
         String mountinfo = new String(Files.readAllBytes(Path.of("/proc/self/mountinfo")), StandardCharsets.UTF_8);
@@ -432,9 +432,9 @@ public final class Checkpoints {
     } catch (ContainerException e) {
       throw e;
     } catch (CgroupClaim.InUse e) {
-      throw new ContainerException(Kind.FAILED_PRECONDITION, e.getMessage(), e);
+      throw new ContainerException(ErrorCategory.FAILED_PRECONDITION, e.getMessage(), e);
     } catch (IOException | java.io.UncheckedIOException e) {
-      throw new ContainerException(Kind.INTERNAL, "restore container " + id + ": " + e.getMessage(), e);
+      throw new ContainerException(ErrorCategory.INTERNAL, "restore container " + id + ": " + e.getMessage(), e);
     } finally {
       if (claim != null) claim.close();
     }
@@ -451,7 +451,7 @@ public final class Checkpoints {
     try {
       code = waitForExit(pid);
     } catch (ErrnoException e) {
-      throw new ContainerException(Kind.INTERNAL, "wait for container " + id + ": " + e.getMessage(), e);
+      throw new ContainerException(ErrorCategory.INTERNAL, "wait for container " + id + ": " + e.getMessage(), e);
     }
     rt.delete(id, true);
     return new RestoreResult(pid, code);
@@ -566,7 +566,8 @@ public final class Checkpoints {
     try {
       return SpecReader.read(dir.config());
     } catch (SpecException | IOException e) {
-      throw new ContainerException(Kind.INTERNAL, "read saved config " + dir.config() + ": " + e.getMessage(), e);
+      throw new ContainerException(ErrorCategory.INTERNAL,
+          "read saved config " + dir.config() + ": " + e.getMessage(), e);
     }
   }
 
@@ -575,7 +576,7 @@ public final class Checkpoints {
       return dir.lock();
     } catch (ErrnoException e) {
       if (e.errno() == LinuxConstants.ENOENT) throw ContainerException.notFound(id);
-      throw new ContainerException(Kind.INTERNAL, "lock container " + id + ": " + e.getMessage(), e);
+      throw new ContainerException(ErrorCategory.INTERNAL, "lock container " + id + ": " + e.getMessage(), e);
     }
   }
 
@@ -585,7 +586,7 @@ public final class Checkpoints {
     } catch (java.nio.file.NoSuchFileException e) {
       throw ContainerException.notFound(id);
     } catch (IOException e) {
-      throw new ContainerException(Kind.INTERNAL, "read state of " + id + ": " + e.getMessage(), e);
+      throw new ContainerException(ErrorCategory.INTERNAL, "read state of " + id + ": " + e.getMessage(), e);
     }
   }
 
