@@ -11,13 +11,14 @@ package dev.berth.spec.error;
  * say that. Pick the first that applies, in this order: the caller's own input ({@link #INVALID_ARGUMENT}), the
  * object it named ({@link #NOT_FOUND}, {@link #ALREADY_EXISTS}), the object's state ({@link #FAILED_PRECONDITION}),
  * its rights ({@link #UNAUTHORIZED}, {@link #PERMISSION_DENIED}), then the system's ({@link #RESOURCE_EXHAUSTED},
- * {@link #UNAVAILABLE}, {@link #UNIMPLEMENTED}); {@link #INTERNAL} when nothing the caller does will help.
+ * {@link #UNAVAILABLE}, {@link #UNIMPLEMENTED}), or the caller's time ({@link #DEADLINE_EXCEEDED},
+ * {@link #CANCELLED}); {@link #INTERNAL} when nothing the caller does will help.
  */
 public enum ErrorCategory {
     /** The named object does not exist: no container "c1", no image "app:1", a manifest the registry does not have. */
     NOT_FOUND,
 
-    /** The object to create exists already: a container id or name in use at create or restore, an image name. */
+    /** The object to create exists already: a container id or name in use at create or restore. */
     ALREADY_EXISTS,
 
     /**
