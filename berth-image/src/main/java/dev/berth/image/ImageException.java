@@ -1,35 +1,28 @@
 package dev.berth.image;
 
+import dev.berth.spec.error.BerthException;
+import dev.berth.spec.error.ErrorCategory;
+
 /**
  * An image operation that failed, with a category the front ends map to exit codes and API statuses, and a message
  * that says what was being done ("pull 127.0.0.1:5000/app:1: layer sha256:ab..: digest mismatch").
  */
-public final class ImageException extends Exception {
-  /** Domain categories (containerd's errdefs), mapped to exit codes or HTTP statuses only at the edge. */
-  public enum Kind { NOT_FOUND, ALREADY_EXISTS, INVALID_ARGUMENT, FAILED_PRECONDITION, UNAUTHORIZED, UNAVAILABLE, INTERNAL }
-
+public final class ImageException extends BerthException {
   private static final long serialVersionUID = 1L;
-  private final Kind kind;
 
-  public ImageException(Kind kind, String message) {
-    super(message);
-    this.kind = kind;
+  public ImageException(ErrorCategory category, String message) {
+    super(category, message);
   }
 
-  public ImageException(Kind kind, String message, Throwable cause) {
-    super(message, cause);
-    this.kind = kind;
-  }
-
-  public Kind kind() {
-    return kind;
+  public ImageException(ErrorCategory category, String message, Throwable cause) {
+    super(category, message, cause);
   }
 
   public static ImageException notFound(String what) {
-    return new ImageException(Kind.NOT_FOUND, what);
+    return new ImageException(ErrorCategory.NOT_FOUND, what);
   }
 
   public static ImageException invalid(String message) {
-    return new ImageException(Kind.INVALID_ARGUMENT, message);
+    return new ImageException(ErrorCategory.INVALID_ARGUMENT, message);
   }
 }

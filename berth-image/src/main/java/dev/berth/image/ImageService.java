@@ -16,6 +16,7 @@ import dev.berth.image.snapshot.Snapshotter;
 import dev.berth.image.snapshot.Snapshotters;
 import dev.berth.image.store.ImageRecord;
 import dev.berth.image.store.ImageStore;
+import dev.berth.spec.error.ErrorCategory;
 import dev.berth.spec.image.Descriptor;
 import dev.berth.spec.image.Digest;
 import dev.berth.spec.image.ImageConfig;
@@ -133,7 +134,7 @@ public final class ImageService implements AutoCloseable {
       return new Puller(content, images, snaps, registry()).pull(ref,
           platform == null ? options.platform() : platform, platform != null, progress);
     } catch (IOException e) {
-      throw new ImageException(ImageException.Kind.INTERNAL, "pull " + reference + ": " + e.getMessage(), e);
+      throw new ImageException(ErrorCategory.INTERNAL, "pull " + reference + ": " + e.getMessage(), e);
     }
   }
 
@@ -146,7 +147,7 @@ public final class ImageService implements AutoCloseable {
     try {
       return new Pusher(content, registry()).push(record.target(), manifestOf(record), dest, from, progress);
     } catch (IOException e) {
-      throw new ImageException(ImageException.Kind.INTERNAL, "push " + dest + ": " + e.getMessage(), e);
+      throw new ImageException(ErrorCategory.INTERNAL, "push " + dest + ": " + e.getMessage(), e);
     }
   }
 
@@ -154,7 +155,7 @@ public final class ImageService implements AutoCloseable {
     try {
       return images.list();
     } catch (IOException e) {
-      throw new ImageException(ImageException.Kind.INTERNAL, "list images: " + e.getMessage(), e);
+      throw new ImageException(ErrorCategory.INTERNAL, "list images: " + e.getMessage(), e);
     }
   }
 
@@ -181,7 +182,7 @@ public final class ImageService implements AutoCloseable {
       return images.get(ref.toString())
           .orElseThrow(() -> ImageException.notFound("image \"" + nameOrId + "\" not found"));
     } catch (IOException e) {
-      throw new ImageException(ImageException.Kind.INTERNAL, "find image " + nameOrId + ": " + e.getMessage(), e);
+      throw new ImageException(ErrorCategory.INTERNAL, "find image " + nameOrId + ": " + e.getMessage(), e);
     }
   }
 
@@ -197,7 +198,7 @@ public final class ImageService implements AutoCloseable {
     try {
       return details(resolve(nameOrId), images.list());
     } catch (IOException e) {
-      throw new ImageException(ImageException.Kind.INTERNAL, "inspect " + nameOrId + ": " + e.getMessage(), e);
+      throw new ImageException(ErrorCategory.INTERNAL, "inspect " + nameOrId + ": " + e.getMessage(), e);
     }
   }
 
@@ -217,7 +218,7 @@ public final class ImageService implements AutoCloseable {
       for (ImageRecord r : all) if (r.config().equals(record.config())) names.add(r.name());
       return new ImageDetails(record, names, md, manifest, config, raw, size);
     } catch (IOException | SpecException e) {
-      throw new ImageException(ImageException.Kind.INTERNAL, "inspect " + record.name() + ": " + e.getMessage(), e);
+      throw new ImageException(ErrorCategory.INTERNAL, "inspect " + record.name() + ": " + e.getMessage(), e);
     }
   }
 
@@ -235,7 +236,7 @@ public final class ImageService implements AutoCloseable {
       throw ImageException.notFound("image " + record.name() + ": no manifest for its config in index "
           + target.digest());
     } catch (IOException | SpecException e) {
-      throw new ImageException(ImageException.Kind.INTERNAL, "read image " + record.name() + ": " + e.getMessage(), e);
+      throw new ImageException(ErrorCategory.INTERNAL, "read image " + record.name() + ": " + e.getMessage(), e);
     }
   }
 
@@ -263,7 +264,7 @@ public final class ImageService implements AutoCloseable {
       }
       return target;
     } catch (IOException | SpecException e) {
-      throw new ImageException(ImageException.Kind.INTERNAL, "mount " + nameOrId + ": " + e.getMessage(), e);
+      throw new ImageException(ErrorCategory.INTERNAL, "mount " + nameOrId + ": " + e.getMessage(), e);
     }
   }
 
@@ -277,7 +278,7 @@ public final class ImageService implements AutoCloseable {
       Files.deleteIfExists(target);
       return true;
     } catch (IOException e) {
-      throw new ImageException(ImageException.Kind.INTERNAL, "unmount " + nameOrId + ": " + e.getMessage(), e);
+      throw new ImageException(ErrorCategory.INTERNAL, "unmount " + nameOrId + ": " + e.getMessage(), e);
     }
   }
 
@@ -296,7 +297,7 @@ public final class ImageService implements AutoCloseable {
     try {
       images.put(named);
     } catch (IOException e) {
-      throw new ImageException(ImageException.Kind.INTERNAL, "tag " + target + ": " + e.getMessage(), e);
+      throw new ImageException(ErrorCategory.INTERNAL, "tag " + target + ": " + e.getMessage(), e);
     }
     return named;
   }
@@ -316,12 +317,12 @@ public final class ImageService implements AutoCloseable {
         for (ImageRecord r : images.list()) if (r.config().equals(record.config())) sameImage.add(r);
         List<ImageRecord> untag = byId ? sameImage : List.of(record);
         if (byId && sameImage.size() > 1 && !force) {
-          throw new ImageException(ImageException.Kind.FAILED_PRECONDITION, "unable to delete " + what
+          throw new ImageException(ErrorCategory.FAILED_PRECONDITION, "unable to delete " + what
               + " (must be forced): image is referenced in multiple repositories");
         }
         if (untag.size() == sameImage.size()
             && isMountPoint(options.root().resolve("mounts").resolve(record.config().encoded()))) {
-          throw new ImageException(ImageException.Kind.FAILED_PRECONDITION, "unable to delete " + what
+          throw new ImageException(ErrorCategory.FAILED_PRECONDITION, "unable to delete " + what
               + ": the image is mounted (berth image unmount it first)");
         }
         for (ImageRecord r : untag) {
@@ -330,7 +331,7 @@ public final class ImageService implements AutoCloseable {
         }
         if (untag.size() == sameImage.size()) lines.add("Deleted: " + record.config());
       } catch (IOException e) {
-        throw new ImageException(ImageException.Kind.INTERNAL, "remove " + what + ": " + e.getMessage(), e);
+        throw new ImageException(ErrorCategory.INTERNAL, "remove " + what + ": " + e.getMessage(), e);
       }
     }
     collectGarbage();
@@ -412,7 +413,7 @@ public final class ImageService implements AutoCloseable {
       return new Collected(blobs.removed().size(), blobs.reclaimedBytes(), snapshotsRemoved[0], snapshotBytes[0],
           blobs.removedIngests().size(), blobs.removedIngestBytes());
     } catch (IOException e) {
-      throw new ImageException(ImageException.Kind.INTERNAL, "collect garbage: " + e.getMessage(), e);
+      throw new ImageException(ErrorCategory.INTERNAL, "collect garbage: " + e.getMessage(), e);
     }
   }
 
@@ -465,7 +466,7 @@ public final class ImageService implements AutoCloseable {
         case DOCKER_ARCHIVE -> DockerArchive.save(content, saved, out);
       }
     } catch (IOException | SpecException e) {
-      throw new ImageException(ImageException.Kind.INTERNAL, "save: " + e.getMessage(), e);
+      throw new ImageException(ErrorCategory.INTERNAL, "save: " + e.getMessage(), e);
     }
   }
 
@@ -512,7 +513,7 @@ public final class ImageService implements AutoCloseable {
       }
       return loaded;
     } catch (IOException | SpecException | IllegalArgumentException e) {
-      throw new ImageException(ImageException.Kind.INVALID_ARGUMENT, "load " + source + ": " + e.getMessage(), e);
+      throw new ImageException(ErrorCategory.INVALID_ARGUMENT, "load " + source + ": " + e.getMessage(), e);
     }
   }
 
@@ -529,7 +530,7 @@ public final class ImageService implements AutoCloseable {
       images.put(record);
       return record;
     } catch (IOException e) {
-      throw new ImageException(ImageException.Kind.INVALID_ARGUMENT, "import " + tarball + ": " + e.getMessage(), e);
+      throw new ImageException(ErrorCategory.INVALID_ARGUMENT, "import " + tarball + ": " + e.getMessage(), e);
     }
   }
 
@@ -564,7 +565,7 @@ public final class ImageService implements AutoCloseable {
       registry().checkLogin(registryHost, credentials);
       auth.login(registryHost, credentials);
     } catch (IOException e) {
-      throw new ImageException(ImageException.Kind.UNAUTHORIZED, "login " + registryHost + ": " + e.getMessage(), e);
+      throw new ImageException(ErrorCategory.UNAUTHORIZED, "login " + registryHost + ": " + e.getMessage(), e);
     }
   }
 
@@ -574,7 +575,7 @@ public final class ImageService implements AutoCloseable {
     try {
       return auth.logout(registryHost);
     } catch (IOException e) {
-      throw new ImageException(ImageException.Kind.INTERNAL, "logout " + registryHost + ": " + e.getMessage(), e);
+      throw new ImageException(ErrorCategory.INTERNAL, "logout " + registryHost + ": " + e.getMessage(), e);
     }
   }
 

@@ -7,6 +7,7 @@ import dev.berth.image.snapshot.Staging;
 import dev.berth.image.unpack.LayerUnpacker;
 import dev.berth.image.unpack.UnpackException;
 import dev.berth.image.unpack.UnpackResult;
+import dev.berth.spec.error.ErrorCategory;
 import dev.berth.spec.image.Descriptor;
 import dev.berth.spec.image.Digest;
 import dev.berth.spec.image.MediaTypes;
@@ -52,7 +53,7 @@ public final class LocalLayers {
           result = unpacker.unpack(in, c, staging.dir(), staging.mode());
           in.transferTo(OutputStream.nullOutputStream());
         } catch (UnpackException e) {
-          throw new ImageException(ImageException.Kind.INVALID_ARGUMENT, what + ": layer " + layer.digest() + ": "
+          throw new ImageException(ErrorCategory.INVALID_ARGUMENT, what + ": layer " + layer.digest() + ": "
               + e.getMessage(), e);
         } catch (IOException e) {
           throw new IOException("layer " + layer.digest() + ": " + e.getMessage(), e); // reading the store's blob

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.berth.image.content.StoreChild;
 import dev.berth.image.snapshot.ChainIds;
 import dev.berth.image.store.ImageRecord;
+import dev.berth.spec.error.ErrorCategory;
 import dev.berth.spec.image.Digest;
 import dev.berth.spec.image.MediaTypes.Compression;
 import dev.berth.testkit.RequiresRoot;
@@ -143,7 +144,7 @@ class ImageLifecycleTest {
     service.tag(r.name(), "localhost/copy:1");
     String id = r.config().toString();
     ImageException e = assertThrows(ImageException.class, () -> service.remove(List.of(id), false));
-    assertEquals(ImageException.Kind.FAILED_PRECONDITION, e.kind());
+    assertEquals(ErrorCategory.FAILED_PRECONDITION, e.category());
     assertTrue(e.getMessage().contains("must be forced"), e.getMessage());
     assertEquals(2, service.list().size());
     // a name alone is only untagged

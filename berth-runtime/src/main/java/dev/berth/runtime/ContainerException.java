@@ -1,38 +1,37 @@
 package dev.berth.runtime;
 
+import dev.berth.spec.error.BerthException;
+import dev.berth.spec.error.ErrorCategory;
+
 /**
  * A runtime operation that failed, with a category the front ends map to exit codes and API statuses, and a message
  * that says what was being done ("create container c1: mount proc on /proc: EPERM").
  */
-public final class ContainerException extends Exception {
-  /** Domain categories (containerd's errdefs): mapped to exit codes or gRPC statuses only at the edge. */
-  public enum Kind { NOT_FOUND, ALREADY_EXISTS, INVALID_ARGUMENT, FAILED_PRECONDITION, INTERNAL }
+public final class ContainerException extends BerthException {
+  private static final long serialVersionUID = 1L;
 
-  private final Kind kind;
-
-  public ContainerException(Kind kind, String message) {
-    super(message);
-    this.kind = kind;
+  public ContainerException(ErrorCategory category, String message) {
+    super(category, message);
   }
 
-  public ContainerException(Kind kind, String message, Throwable cause) {
-    super(message, cause);
-    this.kind = kind;
-  }
-
-  public Kind kind() {
-    return kind;
+  public ContainerException(ErrorCategory category, String message, Throwable cause) {
+    super(category, message, cause);
   }
 
   public static ContainerException notFound(String id) {
-    return new ContainerException(Kind.NOT_FOUND, "container \"" + id + "\" does not exist");
+    return new ContainerException(ErrorCategory.NOT_FOUND, "container \"" + id + "\" does not exist");
   }
 
   public static ContainerException invalid(String message) {
-    return new ContainerException(Kind.INVALID_ARGUMENT, message);
+    return new ContainerException(ErrorCategory.INVALID_ARGUMENT, message);
   }
 
   public static ContainerException precondition(String message) {
-    return new ContainerException(Kind.FAILED_PRECONDITION, message);
+    return new ContainerException(ErrorCategory.FAILED_PRECONDITION, message);
+  }
+
+  /** Something berth does not implement (yet), as opposed to a request that is wrong. */
+  public static ContainerException unsupported(String message) {
+    return new ContainerException(ErrorCategory.UNIMPLEMENTED, message);
   }
 }

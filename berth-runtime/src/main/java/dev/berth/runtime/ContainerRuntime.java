@@ -9,6 +9,7 @@ import dev.berth.runtime.state.ContainerDir;
 import dev.berth.runtime.state.ContainerRecord;
 import dev.berth.runtime.state.StateRoot;
 import dev.berth.runtime.state.Status;
+import dev.berth.spec.error.ErrorCategory;
 import dev.berth.sys.ErrnoException;
 import dev.berth.sys.Fd;
 import dev.berth.sys.Linux;
@@ -97,7 +98,7 @@ public final class ContainerRuntime {
       }
       Creation.runPoststart(dir, r);
     } catch (IOException e) {
-      throw new ContainerException(ContainerException.Kind.INTERNAL, "start container " + id + ": " + e.getMessage(), e);
+      throw new ContainerException(ErrorCategory.INTERNAL, "start container " + id + ": " + e.getMessage(), e);
     }
   }
 
@@ -150,7 +151,7 @@ public final class ContainerRuntime {
         // the start error is the one to report
       }
       if (e instanceof ContainerException c) throw c;
-      throw new ContainerException(ContainerException.Kind.INTERNAL, "start container " + id + ": " + e.getMessage(), e);
+      throw new ContainerException(ErrorCategory.INTERNAL, "start container " + id + ": " + e.getMessage(), e);
     }
     PhaseTrace.mark("start");
     if (detach) return 0;
@@ -158,7 +159,7 @@ public final class ContainerRuntime {
     try {
       code = Creation.waitForExit(r.pid());
     } catch (ErrnoException e) {
-      throw new ContainerException(ContainerException.Kind.INTERNAL, "wait for container " + id + ": " + e.getMessage(), e);
+      throw new ContainerException(ErrorCategory.INTERNAL, "wait for container " + id + ": " + e.getMessage(), e);
     }
     RuntimeLog.debug("process exited", "pid", r.pid(), "status", code);
     PhaseTrace.mark("wait for exit");
@@ -182,7 +183,7 @@ public final class ContainerRuntime {
       names = Linux.readdir(fd);
     } catch (ErrnoException e) {
       // Unreadable (a root of another user's): an error naming it, as runc's "open ROOT: permission denied".
-      throw new ContainerException(ContainerException.Kind.INTERNAL, e.getMessage(), e);
+      throw new ContainerException(ErrorCategory.INTERNAL, e.getMessage(), e);
     }
     names.sort(null);
     for (String name : names) {
@@ -223,7 +224,7 @@ public final class ContainerRuntime {
       }
       Creation.signalInit(r, signal);
     } catch (IOException e) {
-      throw new ContainerException(ContainerException.Kind.INTERNAL, "kill container " + id + ": " + e.getMessage(), e);
+      throw new ContainerException(ErrorCategory.INTERNAL, "kill container " + id + ": " + e.getMessage(), e);
     }
   }
 
@@ -238,7 +239,7 @@ public final class ContainerRuntime {
     } catch (ErrnoException e) {
       // Missing is "does not exist" (nothing to do with force); unreadable is an error, never a silent success.
       if (e.errno() != LinuxConstants.ENOENT) {
-        throw new ContainerException(ContainerException.Kind.INTERNAL, e.getMessage(), e);
+        throw new ContainerException(ErrorCategory.INTERNAL, e.getMessage(), e);
       }
       there = false;
     }
@@ -265,9 +266,9 @@ public final class ContainerRuntime {
         if (force) return;
         throw ContainerException.notFound(id);
       }
-      throw new ContainerException(ContainerException.Kind.INTERNAL, "delete container " + id + ": " + e.getMessage(), e);
+      throw new ContainerException(ErrorCategory.INTERNAL, "delete container " + id + ": " + e.getMessage(), e);
     } catch (IOException e) {
-      throw new ContainerException(ContainerException.Kind.INTERNAL, "delete container " + id + ": " + e.getMessage(), e);
+      throw new ContainerException(ErrorCategory.INTERNAL, "delete container " + id + ": " + e.getMessage(), e);
     }
   }
 
@@ -278,7 +279,7 @@ public final class ContainerRuntime {
       ContainerRecord r = read(dir, id);
       return Cgroups.load(r.cgroupPaths()).pids();
     } catch (IOException e) {
-      throw new ContainerException(ContainerException.Kind.INTERNAL, "list processes of " + id + ": " + e.getMessage(), e);
+      throw new ContainerException(ErrorCategory.INTERNAL, "list processes of " + id + ": " + e.getMessage(), e);
     }
   }
 
@@ -291,7 +292,7 @@ public final class ContainerRuntime {
       return dir.lock();
     } catch (ErrnoException e) {
       if (e.errno() == LinuxConstants.ENOENT) throw ContainerException.notFound(id);
-      throw new ContainerException(ContainerException.Kind.INTERNAL, "lock container " + id + ": " + e.getMessage(), e);
+      throw new ContainerException(ErrorCategory.INTERNAL, "lock container " + id + ": " + e.getMessage(), e);
     }
   }
 
@@ -302,7 +303,7 @@ public final class ContainerRuntime {
     } catch (NoSuchFileException e) {
       throw ContainerException.notFound(id);
     } catch (IOException e) {
-      throw new ContainerException(ContainerException.Kind.INTERNAL, "read state of " + id + ": " + e.getMessage(), e);
+      throw new ContainerException(ErrorCategory.INTERNAL, "read state of " + id + ": " + e.getMessage(), e);
     }
   }
 
@@ -314,7 +315,7 @@ public final class ContainerRuntime {
     try {
       exists = dir.exists();
     } catch (ErrnoException e) {
-      throw new ContainerException(ContainerException.Kind.INTERNAL, e.getMessage(), e);
+      throw new ContainerException(ErrorCategory.INTERNAL, e.getMessage(), e);
     }
     if (!exists) throw ContainerException.notFound(id);
     return dir;
@@ -372,7 +373,7 @@ public final class ContainerRuntime {
       if (s != Status.RUNNING && s != Status.CREATED) throw ContainerException.precondition("container not running");
       Cgroups.load(r.cgroupPaths()).freeze();
     } catch (IOException e) {
-      throw new ContainerException(ContainerException.Kind.INTERNAL, "pause container " + id + ": " + e.getMessage(), e);
+      throw new ContainerException(ErrorCategory.INTERNAL, "pause container " + id + ": " + e.getMessage(), e);
     }
   }
 
@@ -384,7 +385,7 @@ public final class ContainerRuntime {
       if (status(dir, r) != Status.PAUSED) throw ContainerException.precondition("container not paused");
       Cgroups.load(r.cgroupPaths()).thaw();
     } catch (IOException e) {
-      throw new ContainerException(ContainerException.Kind.INTERNAL, "resume container " + id + ": " + e.getMessage(), e);
+      throw new ContainerException(ErrorCategory.INTERNAL, "resume container " + id + ": " + e.getMessage(), e);
     }
   }
 
@@ -412,10 +413,10 @@ public final class ContainerRuntime {
     } catch (dev.berth.runtime.cgroups.CgroupException e) {
       throw ContainerException.invalid("update container " + id + ": " + e.getMessage());
     } catch (dev.berth.spec.json.SpecException e) {
-      throw new ContainerException(ContainerException.Kind.INTERNAL, "update container " + id + ": read config: "
+      throw new ContainerException(ErrorCategory.INTERNAL, "update container " + id + ": read config: "
           + e.getMessage(), e);
     } catch (IOException e) {
-      throw new ContainerException(ContainerException.Kind.INTERNAL, "update container " + id + ": " + e.getMessage(), e);
+      throw new ContainerException(ErrorCategory.INTERNAL, "update container " + id + ": " + e.getMessage(), e);
     }
   }
 
@@ -427,7 +428,7 @@ public final class ContainerRuntime {
       if (status(dir, r) == Status.STOPPED) throw notRunning(id);
       return Cgroups.load(r.cgroupPaths()).stats();
     } catch (IOException e) {
-      throw new ContainerException(ContainerException.Kind.INTERNAL, "stats of container " + id + ": " + e.getMessage(), e);
+      throw new ContainerException(ErrorCategory.INTERNAL, "stats of container " + id + ": " + e.getMessage(), e);
     }
   }
 
@@ -475,9 +476,9 @@ public final class ContainerRuntime {
       }
     } catch (ErrnoException e) {
       if (e.errno() == LinuxConstants.ESRCH) return; // exited before pidfd_open
-      throw new ContainerException(ContainerException.Kind.INTERNAL, "events of container " + id + ": " + e.getMessage(), e);
+      throw new ContainerException(ErrorCategory.INTERNAL, "events of container " + id + ": " + e.getMessage(), e);
     } catch (IOException e) {
-      throw new ContainerException(ContainerException.Kind.INTERNAL, "events of container " + id + ": " + e.getMessage(), e);
+      throw new ContainerException(ErrorCategory.INTERNAL, "events of container " + id + ": " + e.getMessage(), e);
     }
   }
 

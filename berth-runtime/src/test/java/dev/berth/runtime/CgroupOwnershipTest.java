@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.berth.runtime.cgroups.Cgroups;
 import dev.berth.runtime.state.StateFile;
 import dev.berth.runtime.state.Status;
+import dev.berth.spec.error.ErrorCategory;
 import dev.berth.testkit.Bundle;
 import dev.berth.testkit.RequiresRoot;
 import java.nio.file.Files;
@@ -76,7 +77,7 @@ class CgroupOwnershipTest {
     limitMemory(bundle, 32L << 20);
     bundle.write();
     ContainerException e = assertThrows(ContainerException.class, () -> b.create(id, CreateOptions.of(bundle.dir())));
-    assertEquals(ContainerException.Kind.FAILED_PRECONDITION, e.kind());
+    assertEquals(ErrorCategory.FAILED_PRECONDITION, e.category());
     assertTrue(e.getMessage().contains("container's cgroup is not empty: 1 process(es) found in "), e.getMessage());
     // Refused before any limit of the second container was written over the first one's.
     assertEquals(Long.toString(64L << 20), Files.readString(memory.resolve("memory.limit_in_bytes")).strip());

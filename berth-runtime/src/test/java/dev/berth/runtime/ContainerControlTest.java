@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.runtime.cgroups.Stats;
 import dev.berth.runtime.state.Status;
+import dev.berth.spec.error.ErrorCategory;
 import dev.berth.spec.runtime.Cpu;
 import dev.berth.spec.runtime.Memory;
 import dev.berth.spec.runtime.Pids;
@@ -87,7 +88,7 @@ class ContainerControlTest {
     for (ThrowingCall call : List.<ThrowingCall>of(() -> rt.pause("nope"), () -> rt.resume("nope"),
         () -> rt.update("nope", none()), () -> rt.stats("nope"))) {
       ContainerException e = assertThrows(ContainerException.class, call::run);
-      assertEquals(ContainerException.Kind.NOT_FOUND, e.kind());
+      assertEquals(ErrorCategory.NOT_FOUND, e.category());
       assertTrue(e.getMessage().contains("does not exist"), e.getMessage());
     }
     bundle.args("true").write();

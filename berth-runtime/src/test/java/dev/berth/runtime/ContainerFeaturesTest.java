@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.runtime.state.Status;
+import dev.berth.spec.error.ErrorCategory;
 import dev.berth.sys.Fd;
 import dev.berth.sys.Linux;
 import dev.berth.sys.LinuxConstants;
@@ -224,7 +225,7 @@ class ContainerFeaturesTest {
     for (int i = 0; i < 500 && !Files.exists(out.resolve("up")); i++) Thread.sleep(10);
     assertEquals(3, rt.pids(id).size(), rt.pids(id).toString());
     ContainerException notStopped = assertThrows(ContainerException.class, () -> rt.delete(id, false));
-    assertEquals(ContainerException.Kind.FAILED_PRECONDITION, notStopped.kind());
+    assertEquals(ErrorCategory.FAILED_PRECONDITION, notStopped.category());
     List<Integer> pids = rt.pids(id);
     rt.delete(id, true);
     for (int p : pids) assertFalse(Files.exists(Path.of("/proc/" + p)) && !isZombie(p), "process " + p + " survived");

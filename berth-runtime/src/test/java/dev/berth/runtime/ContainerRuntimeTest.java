@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.runtime.state.Status;
+import dev.berth.spec.error.ErrorCategory;
 import dev.berth.testkit.Bundle;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -158,7 +159,7 @@ class ContainerRuntimeTest {
     Files.writeString(bundle.dir().resolve("config.json"), "{\"ociVersion\": \"1.0.2\", \"process\": {\"args\": 7}}");
     e = assertThrows(ContainerException.class, () -> rt.create(id, CreateOptions.of(bundle.dir())));
     assertTrue(e.getMessage().contains("process.args"), e.getMessage());
-    assertEquals(ContainerException.Kind.INVALID_ARGUMENT, e.kind());
+    assertEquals(ErrorCategory.INVALID_ARGUMENT, e.category());
     assertNoLeftovers(root);
   }
 
@@ -167,7 +168,7 @@ class ContainerRuntimeTest {
     bundle.sh("sleep 10").write();
     rt.create(id, CreateOptions.of(bundle.dir()));
     ContainerException e = assertThrows(ContainerException.class, () -> rt.create(id, CreateOptions.of(bundle.dir())));
-    assertEquals(ContainerException.Kind.ALREADY_EXISTS, e.kind());
+    assertEquals(ErrorCategory.ALREADY_EXISTS, e.category());
     assertEquals(Status.CREATED, rt.state(id).status());
   }
 

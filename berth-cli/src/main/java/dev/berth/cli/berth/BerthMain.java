@@ -6,8 +6,9 @@ import dev.berth.cli.flags.ParsedCommand;
 import dev.berth.cli.flags.Parser;
 import dev.berth.cli.flags.TextOutput;
 import dev.berth.cli.flags.UsageException;
-import dev.berth.image.ImageException;
 import dev.berth.image.ImageService;
+import dev.berth.spec.error.BerthException;
+import dev.berth.spec.error.ErrorCategory;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -15,11 +16,9 @@ import java.nio.file.Path;
 
 /**
  * berth: the daemonless CLI. Each verb parses, calls the image library on the store under --root, and prints; an error
- * is one line "Error: ..." on stderr and exit status 125, as podman answers.
+ * is one line "Error: ..." on stderr and podman's exit status ({@link BerthExit}).
  */
 public final class BerthMain {
-  static final int EXIT_ERROR = 125;
-
   private BerthMain() {}
 
   public static void main(String[] args) throws IOException {
@@ -62,19 +61,19 @@ public final class BerthMain {
       }
     } catch (UsageException e) {
       usageError(e, where, err);
-      return EXIT_ERROR;
+      return BerthExit.ERROR;
     }
     Flags g = cmd.globals();
     try {
       return Verbs.run(cmd, in, out, err);
-    } catch (ImageException e) {
+    } catch (BerthException e) {
       err.println("Error: " + e.getMessage());
       if (g.getBool("debug")) e.printStackTrace(err);
-      return EXIT_ERROR;
+      return BerthExit.code(cmd.command().name(), e.category());
     } catch (IOException | RuntimeException e) {
       err.println("Error: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
       if (g.getBool("debug")) e.printStackTrace(err);
-      return EXIT_ERROR;
+      return BerthExit.code(cmd.command().name(), ErrorCategory.INTERNAL);
     } finally {
       closeOpened();
     }

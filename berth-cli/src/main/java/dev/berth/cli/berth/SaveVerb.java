@@ -3,6 +3,7 @@ package dev.berth.cli.berth;
 import dev.berth.cli.flags.ParsedCommand;
 import dev.berth.image.ImageException;
 import dev.berth.image.archive.ArchiveFormat;
+import dev.berth.spec.error.ErrorCategory;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -75,6 +76,6 @@ final class SaveVerb {
       case FileSystemException fs when fs.getReason() != null -> fs.getReason();
       default -> e.getMessage();
     };
-    return new ImageException(ImageException.Kind.INTERNAL, "save to " + output + ": " + why, e);
+    return new ImageException(ErrorCategory.INTERNAL, "save to " + output + ": " + why, e);
   }
 }

@@ -11,6 +11,8 @@ import dev.berth.runtime.ContainerException;
 import dev.berth.runtime.ContainerRuntime;
 import dev.berth.runtime.PhaseTrace;
 import dev.berth.runtime.RuntimeLog;
+import dev.berth.spec.error.BerthException;
+import dev.berth.spec.error.ErrorCategory;
 import dev.berth.sys.Linux;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -18,7 +20,7 @@ import java.nio.file.Path;
 
 /**
  * berth-runc: runc's command line over the runtime library. Each verb parses, calls one library entry point, and
- * prints; errors become one line in runc's log format and exit status 1.
+ * prints; errors become one line in runc's log format and runc's exit status ({@link RuncExit}).
  */
 public final class RuncMain {
   private RuncMain() {}
@@ -60,40 +62,34 @@ public final class RuncMain {
           cmd.globals().getBool("debug"));
     } catch (IOException e) {
       RuncLog.stderr().error(e.getMessage());
-      return 1;
+      return RuncExit.ERROR;
     }
     // The runtime library's debug lines and warnings go to the same log, in its format.
     RuntimeLog.install(log, log.debugOn());
     try {
       if (cmd.globals().getBool("systemd-cgroup")) {
-        throw ContainerException.invalid("systemd cgroup driver is not supported yet: drop --systemd-cgroup");
+        throw ContainerException.unsupported("systemd cgroup driver is not supported yet: drop --systemd-cgroup");
       }
       PhaseTrace.mark("parse flags");
       ContainerRuntime rt = new ContainerRuntime(root(cmd.globals()), rootless(cmd.globals().getString("rootless")));
       return Verbs.run(rt, cmd, System.out);
-    } catch (ContainerException e) {
-      return failed(cmd, log, e.getMessage());
+    } catch (BerthException e) {
+      return failed(cmd, log, e.category(), e.getMessage());
     } catch (UsageException e) {
       System.out.print(e.stdout());
       log.error(e.getMessage());
       return e.exitCode();
     } catch (IOException | RuntimeException e) {
       if (cmd.globals().getBool("debug")) e.printStackTrace();
-      return failed(cmd, log, e.getMessage() == null ? e.toString() : e.getMessage());
+      return failed(cmd, log, ErrorCategory.INTERNAL, e.getMessage() == null ? e.toString() : e.getMessage());
     }
   }
 
-  /**
-   * Logs a verb's error and returns its exit status: 1, but 255 with "exec failed: " for exec, as runc, so that a
-   * caller never takes the failure of exec itself for the exit status of the process it was to run.
-   */
-  private static int failed(ParsedCommand cmd, RuncLog log, String message) {
-    if (cmd.command().name().equals("exec")) {
-      log.error("exec failed: " + message);
-      return 255;
-    }
-    log.error(message);
-    return 1;
+  /** Logs a verb's error and returns its exit status, both as runc's ({@link RuncExit}). */
+  private static int failed(ParsedCommand cmd, RuncLog log, ErrorCategory category, String message) {
+    String verb = cmd.command().name();
+    log.error(RuncExit.message(verb, message));
+    return RuncExit.code(verb, category);
   }
 
   /**

@@ -64,10 +64,10 @@ final class UpdateVerb {
 
   static Resources fromFlags(Flags f) throws ContainerException {
     if (f.isSet("l3-cache-schema")) {
-      throw ContainerException.invalid("update --l3-cache-schema: intel rdt is not supported by berth-runc");
+      throw ContainerException.unsupported("update --l3-cache-schema: intel rdt is not supported by berth-runc");
     }
     if (f.isSet("mem-bw-schema")) {
-      throw ContainerException.invalid("update --mem-bw-schema: intel rdt is not supported by berth-runc");
+      throw ContainerException.unsupported("update --mem-bw-schema: intel rdt is not supported by berth-runc");
     }
     Memory memory = new Memory(size(f, "memory"), size(f, "memory-reservation"), size(f, "memory-swap"),
         size(f, "kernel-memory"), size(f, "kernel-memory-tcp"), null, null, null, null);

@@ -29,7 +29,12 @@ final class BerthCli {
 
     /** Asserts podman's answer to a failure: exit 125, nothing on stdout, one "Error: " line first on stderr. */
     Result fails() {
-      assertEquals(BerthMain.EXIT_ERROR, exitCode, this::toString);
+      return fails(BerthExit.ERROR);
+    }
+
+    /** As {@link #fails()}, with one of the exit statuses podman documents for a verb (rmi: 1 for "not found"). */
+    Result fails(int status) {
+      assertEquals(status, exitCode, this::toString);
       assertEquals("", stdout, this::toString);
       assertEquals(true, stderr.startsWith("Error: "), this::toString);
       return this;

@@ -180,19 +180,24 @@ class BerthImagesCliTest {
   }
 
   @Test
-  void rmiOfAnUnknownImageIsAnError() {
+  void rmiOfAnUnknownImageExits1AsPodman() {
     imported("test/app:1");
-    BerthCli.Result r = berth.run("rmi", "test/nosuch").fails();
+    // podman rmi: 1 when an image did not exist and nothing else failed, so scripts can tell "already gone".
+    BerthCli.Result r = berth.run("rmi", "test/nosuch").fails(1);
     assertEquals("image \"test/nosuch\" not found", r.error());
     assertEquals(1, r.stderr().lines().count(), r.toString());
     assertEquals(1, berth.run("images", "-q").ok().lines().size(), "nothing else removed");
+    berth.run("image", "rm", "test/nosuch").fails(1);
+    // Any other failure of rmi is podman's 125, and so is a missing image for the other verbs.
+    berth.run("inspect", "test/nosuch").fails();
+    berth.run("tag", "test/nosuch", "test/other:1").fails();
   }
 
   @Test
   void rmiOfAnIdWithTwoNamesNeedsForce() {
     String id = imported("test/app:1");
     berth.run("tag", "test/app:1", "test/copy:1").ok();
-    BerthCli.Result refused = berth.run("rmi", id.substring(7, 19)).fails();
+    BerthCli.Result refused = berth.run("rmi", id.substring(7, 19)).fails(); // 125, as podman's refusal
     assertTrue(refused.error().contains("must be forced"), refused.toString());
     assertEquals(2, berth.run("images").ok().lines().size() - 1, "both names kept");
     List<String> lines = berth.run("rmi", "-f", id.substring(7, 19)).ok().lines();
@@ -215,7 +220,7 @@ class BerthImagesCliTest {
       assertTrue(help.contains("\n   " + verb), verb + " missing from:\n" + help);
     }
     BerthCli.Result unknown = berth.run("image", "frob");
-    assertEquals(BerthMain.EXIT_ERROR, unknown.exitCode(), unknown.toString());
+    assertEquals(BerthExit.ERROR, unknown.exitCode(), unknown.toString());
     assertEquals("unknown command \"frob\" for \"berth image\"", unknown.error());
   }
 

@@ -46,11 +46,15 @@ class BerthLauncherTest {
   }
 
   @Test
-  void failuresExit125WithOneLineOnStderrAndNothingOnStdout() {
+  void failuresExitAsPodmanWithOneLineOnStderrAndNothingOnStdout() {
     Exec.Result missing = berth("rmi test/nosuch");
-    assertEquals(125, missing.exitCode(), missing.toString());
+    assertEquals(1, missing.exitCode(), "podman rmi's 'did not exist': " + missing);
     assertEquals("", missing.stdout());
     assertEquals("Error: image \"test/nosuch\" not found\n", missing.stderr());
+    Exec.Result inspect = berth("inspect test/nosuch");
+    assertEquals(125, inspect.exitCode(), inspect.toString());
+    assertEquals("", inspect.stdout());
+    assertEquals(1, inspect.stderr().lines().count(), inspect.toString());
     Exec.Result flag = berth("images --bogus");
     assertEquals(125, flag.exitCode(), flag.toString());
     assertEquals("", flag.stdout(), "usage errors keep stdout clean for pipes");

@@ -127,7 +127,7 @@ class BerthRegistryCliTest {
   void pullOfAnImageTheRegistryLacksFailsCleanly() {
     String missing = registry.address() + "/test/nosuch:1";
     BerthCli.Result r = berth.run("pull", missing);
-    assertEquals(BerthMain.EXIT_ERROR, r.exitCode(), r.toString());
+    assertEquals(BerthExit.ERROR, r.exitCode(), r.toString());
     assertEquals(1, r.stderr().lines().count(), r.toString());
     assertEquals("pull " + missing + ": manifest unknown", r.error());
     // Only the name was announced; nothing is stored.
@@ -142,12 +142,12 @@ class BerthRegistryCliTest {
   @Test
   void pullFromAHostThatRefusesOrDoesNotExistIsOneErrorLine() {
     BerthCli.Result refused = berth.run("pull", "127.0.0.1:1/test/app:1");
-    assertEquals(BerthMain.EXIT_ERROR, refused.exitCode(), refused.toString());
+    assertEquals(BerthExit.ERROR, refused.exitCode(), refused.toString());
     assertEquals(1, refused.stderr().lines().count(), refused.toString());
     assertTrue(refused.error().contains("127.0.0.1:1") && refused.error().contains("connection refused"),
         refused.toString());
     BerthCli.Result unknown = berth.run("pull", "nosuchhost.invalid/test/app:1");
-    assertEquals(BerthMain.EXIT_ERROR, unknown.exitCode(), unknown.toString());
+    assertEquals(BerthExit.ERROR, unknown.exitCode(), unknown.toString());
     assertEquals(1, unknown.stderr().lines().count(), unknown.toString());
     assertTrue(unknown.error().contains("cannot resolve host nosuchhost.invalid"), unknown.toString());
     assertEquals("", berth.run("images", "-q").ok().stdout());
@@ -189,7 +189,7 @@ class BerthRegistryCliTest {
       assertFalse(Files.exists(authfile), "nothing stored for a refused login");
 
       BerthCli.Result noAuth = berth.run("pull", "--authfile", authfile.toString(), host + "/test/app:1");
-      assertEquals(BerthMain.EXIT_ERROR, noAuth.exitCode(), noAuth.toString());
+      assertEquals(BerthExit.ERROR, noAuth.exitCode(), noAuth.toString());
 
       BerthCli.Result ok = berth.runWithInput((secured.password() + "\n").getBytes(StandardCharsets.UTF_8),
           "login", "--authfile", authfile.toString(), "-u", secured.user(), "--password-stdin", host).ok();

@@ -16,6 +16,7 @@ import dev.berth.image.store.ImageStore;
 import dev.berth.image.unpack.LayerUnpacker;
 import dev.berth.image.unpack.UnpackException;
 import dev.berth.image.unpack.UnpackResult;
+import dev.berth.spec.error.ErrorCategory;
 import dev.berth.spec.image.Descriptor;
 import dev.berth.spec.image.Digest;
 import dev.berth.spec.image.ImageConfig;
@@ -128,15 +129,14 @@ public final class Puller {
       progress.message("Digest: " + target.digest());
       return record;
     } catch (RegistryException e) {
-      throw new ImageException(e.isAuthFailure() ? ImageException.Kind.UNAUTHORIZED
-          : e.isNotFound() ? ImageException.Kind.NOT_FOUND : ImageException.Kind.UNAVAILABLE,
+      throw new ImageException(e.category(),
           // The client's manifest errors already start with "pull <ref>": say it once.
           e.getMessage() != null && e.getMessage().startsWith(what + ":") ? e.getMessage()
               : what + ": " + e.getMessage(), e);
     } catch (SpecException | IllegalArgumentException e) {
-      throw new ImageException(ImageException.Kind.INVALID_ARGUMENT, what + ": " + e.getMessage(), e);
+      throw new ImageException(ErrorCategory.INVALID_ARGUMENT, what + ": " + e.getMessage(), e);
     } catch (IOException e) {
-      throw new ImageException(ImageException.Kind.INTERNAL, what + ": " + e.getMessage(), e);
+      throw new ImageException(ErrorCategory.INTERNAL, what + ": " + e.getMessage(), e);
     }
   }
 
@@ -331,7 +331,7 @@ public final class Puller {
       DigestMismatchException mismatch = e instanceof DigestMismatchException m ? m : keepOnlyTheBlob(ingest, e);
       if (mayRefetch && resumedAt > 0 && !content.exists(layer.digest())) throw new Refetch();
       if (mismatch == null) throw e;
-      ImageException refused = new ImageException(ImageException.Kind.INVALID_ARGUMENT, what + ": " + name
+      ImageException refused = new ImageException(ErrorCategory.INVALID_ARGUMENT, what + ": " + name
           + ": digest mismatch, got " + mismatch.got(), mismatch);
       if (e != mismatch) refused.addSuppressed(e);
       throw refused;
@@ -384,10 +384,10 @@ public final class Puller {
       } catch (IOException e) {
         // The download gave up under the tar reader: that is the error, not the entry it was reading.
         if (blob instanceof ResumingBlobStream r && r.failure() != null) {
-          throw new ImageException(ImageException.Kind.UNAVAILABLE, r.failure().getMessage(), r.failure());
+          throw new ImageException(ErrorCategory.UNAVAILABLE, r.failure().getMessage(), r.failure());
         }
         if (e instanceof UnpackException) {
-          throw new ImageException(ImageException.Kind.INVALID_ARGUMENT, what + ": layer " + layer.digest() + ": "
+          throw new ImageException(ErrorCategory.INVALID_ARGUMENT, what + ": layer " + layer.digest() + ": "
               + e.getMessage(), e);
         }
         throw new IOException("layer " + layer.digest() + ": " + e.getMessage(), e); // a corrupt stream, a full disk

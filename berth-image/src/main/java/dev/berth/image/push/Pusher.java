@@ -6,6 +6,7 @@ import dev.berth.image.Progress.Phase;
 import dev.berth.image.content.ContentStore;
 import dev.berth.image.registry.RegistryClient;
 import dev.berth.image.registry.RegistryException;
+import dev.berth.spec.error.ErrorCategory;
 import dev.berth.spec.image.Descriptor;
 import dev.berth.spec.image.Digest;
 import dev.berth.spec.image.ImageJson;
@@ -76,13 +77,12 @@ public final class Pusher {
       progress.message(tag + ": digest: " + top.digest() + " size: " + top.size());
       return pushed;
     } catch (RegistryException e) {
-      throw new ImageException(e.isAuthFailure() ? ImageException.Kind.UNAUTHORIZED
-          : e.isNotFound() ? ImageException.Kind.NOT_FOUND : ImageException.Kind.UNAVAILABLE,
+      throw new ImageException(e.category(),
           what + ": " + e.getMessage(), e);
     } catch (SpecException e) {
       throw ImageException.invalid(what + ": " + e.getMessage());
     } catch (IOException e) {
-      throw new ImageException(ImageException.Kind.INTERNAL, what + ": " + e.getMessage(), e);
+      throw new ImageException(ErrorCategory.INTERNAL, what + ": " + e.getMessage(), e);
     }
   }
 

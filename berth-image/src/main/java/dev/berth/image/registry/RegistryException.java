@@ -1,5 +1,6 @@
 package dev.berth.image.registry;
 
+import dev.berth.spec.error.ErrorCategory;
 import dev.berth.spec.json.JsonReader;
 import dev.berth.spec.json.SpecException;
 import java.io.IOException;
@@ -57,6 +58,15 @@ public final class RegistryException extends IOException {
   /** True when the registry says the thing does not exist (404 or a *_UNKNOWN code). */
   public boolean isNotFound() {
     return status == 404 || code.endsWith("_UNKNOWN");
+  }
+
+  /**
+   * The category of a pull or push that failed so: refused credentials, a missing repository, manifest or blob, and
+   * anything else (no answer, a 5xx, a botched answer) as a registry out of reach for now.
+   */
+  public ErrorCategory category() {
+    return isAuthFailure() ? ErrorCategory.UNAUTHORIZED : isNotFound() ? ErrorCategory.NOT_FOUND
+        : ErrorCategory.UNAVAILABLE;
   }
 
   /**

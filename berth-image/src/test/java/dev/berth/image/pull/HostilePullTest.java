@@ -13,6 +13,7 @@ import dev.berth.image.Progress;
 import dev.berth.image.StoreChecks;
 import dev.berth.image.snapshot.ChainIds;
 import dev.berth.image.store.ImageRecord;
+import dev.berth.spec.error.ErrorCategory;
 import dev.berth.spec.image.Descriptor;
 import dev.berth.spec.image.Digest;
 import dev.berth.spec.image.MediaTypes.Compression;
@@ -256,7 +257,7 @@ class HostilePullTest {
     ImageException e = pullFails("v1");
     assertTrue(e.getMessage().contains("layer " + base.blob().digest()), e.getMessage());
     assertTrue(e.getMessage().contains(wrong.toString()), e.getMessage());
-    assertEquals(ImageException.Kind.INVALID_ARGUMENT, e.kind());
+    assertEquals(ErrorCategory.INVALID_ARGUMENT, e.category());
     assertNothingLeft();
   }
 
@@ -271,7 +272,7 @@ class HostilePullTest {
     assertTrue(e.getMessage().contains("layer " + bad.blob().digest()), e.getMessage());
     if (entry != null) assertTrue(e.getMessage().contains("entry \"" + entry + "\""), e.getMessage());
     assertTrue(e.getMessage().contains(why), e.getMessage());
-    assertEquals(ImageException.Kind.INVALID_ARGUMENT, e.kind(), e.getMessage());
+    assertEquals(ErrorCategory.INVALID_ARGUMENT, e.category(), e.getMessage());
     assertNothingLeft();
   }
 

@@ -9,6 +9,7 @@ import dev.berth.image.ImageService;
 import dev.berth.image.Progress;
 import dev.berth.image.StoreChecks;
 import dev.berth.image.store.ImageRecord;
+import dev.berth.spec.error.ErrorCategory;
 import dev.berth.spec.image.MediaTypes.Compression;
 import dev.berth.testkit.RequiresCommand;
 import dev.berth.testkit.image.ImageConfig;
@@ -38,13 +39,13 @@ class PullAuthTest {
 
     ImageService service = StoreChecks.service(tmp.resolve("store"));
     ImageException refused = assertThrows(ImageException.class, () -> service.pull(ref, null, Progress.NONE));
-    assertEquals(ImageException.Kind.UNAUTHORIZED, refused.kind(), refused.getMessage());
+    assertEquals(ErrorCategory.UNAUTHORIZED, refused.category(), refused.getMessage());
     assertTrue(refused.getMessage().startsWith("pull " + ref), refused.getMessage());
     assertEquals(List.of(), service.list());
 
     ImageException wrong = assertThrows(ImageException.class,
         () -> service.login(registry.address(), registry.user(), "not-the-password"));
-    assertEquals(ImageException.Kind.UNAUTHORIZED, wrong.kind(), wrong.getMessage());
+    assertEquals(ErrorCategory.UNAUTHORIZED, wrong.category(), wrong.getMessage());
 
     service.login(registry.address(), registry.user(), registry.password());
     ImageRecord record = service.pull(ref, null, Progress.NONE);

@@ -1,7 +1,6 @@
 package dev.berth.runtime.checkpoint;
 
 import dev.berth.runtime.ContainerException;
-import dev.berth.runtime.ContainerException.Kind;
 import dev.berth.runtime.ContainerRuntime;
 import dev.berth.runtime.Rollback;
 import dev.berth.runtime.cgroups.CgroupClaim;
@@ -13,6 +12,7 @@ import dev.berth.runtime.process.ProcStat;
 import dev.berth.runtime.state.ContainerDir;
 import dev.berth.runtime.state.ContainerRecord;
 import dev.berth.runtime.state.Status;
+import dev.berth.spec.error.ErrorCategory;
 import dev.berth.spec.json.Rfc3339;
 import dev.berth.spec.json.SpecException;
 import dev.berth.spec.runtime.Device;
@@ -156,7 +156,7 @@ public final class Checkpoints {
         // Without a run of CRIU there is nothing to look at in a directory made here: leave nothing behind.
         if (madeImages && !criuRan) removeTree(images);
         if (e instanceof ContainerException c) throw c;
-        throw new ContainerException(Kind.INTERNAL, "checkpoint container " + id + ": " + e.getMessage()
+        throw new ContainerException(ErrorCategory.INTERNAL, "checkpoint container " + id + ": " + e.getMessage()
             + (criuRan ? " (log file: " + log + ")" : ""), e);
       }
     }
@@ -297,7 +297,7 @@ public final class Checkpoints {
     ContainerRecord record;
     CgroupClaim claim = null;
     try (Rollback rb = new Rollback()) {
-      if (!dir.create()) throw new ContainerException(Kind.ALREADY_EXISTS, "container with id exists: " + id);
+      if (!dir.create()) throw new ContainerException(ErrorCategory.ALREADY_EXISTS, "container with id exists: " + id);
       rb.push(dir::remove);
       try (Fd lock = dir.lock()) {
         String mountinfo = new String(Files.readAllBytes(Path.of("/proc/self/mountinfo")), StandardCharsets.UTF_8);
@@ -433,9 +433,9 @@ public final class Checkpoints {
     } catch (ContainerException e) {
       throw e;
     } catch (CgroupClaim.InUse e) {
-      throw new ContainerException(Kind.FAILED_PRECONDITION, e.getMessage(), e);
+      throw new ContainerException(ErrorCategory.FAILED_PRECONDITION, e.getMessage(), e);
     } catch (IOException | java.io.UncheckedIOException e) {
-      throw new ContainerException(Kind.INTERNAL, "restore container " + id + ": " + e.getMessage(), e);
+      throw new ContainerException(ErrorCategory.INTERNAL, "restore container " + id + ": " + e.getMessage(), e);
     } finally {
       if (claim != null) claim.close();
     }
@@ -452,7 +452,7 @@ public final class Checkpoints {
     try {
       code = Creation.waitForExit(pid);
     } catch (ErrnoException e) {
-      throw new ContainerException(Kind.INTERNAL, "wait for container " + id + ": " + e.getMessage(), e);
+      throw new ContainerException(ErrorCategory.INTERNAL, "wait for container " + id + ": " + e.getMessage(), e);
     }
     rt.delete(id, true);
     return new RestoreResult(pid, code);
@@ -567,7 +567,8 @@ public final class Checkpoints {
     try {
       return SpecReader.read(dir.config());
     } catch (SpecException | IOException e) {
-      throw new ContainerException(Kind.INTERNAL, "read saved config " + dir.config() + ": " + e.getMessage(), e);
+      throw new ContainerException(ErrorCategory.INTERNAL,
+          "read saved config " + dir.config() + ": " + e.getMessage(), e);
     }
   }
 
@@ -576,7 +577,7 @@ public final class Checkpoints {
       return dir.lock();
     } catch (ErrnoException e) {
       if (e.errno() == LinuxConstants.ENOENT) throw ContainerException.notFound(id);
-      throw new ContainerException(Kind.INTERNAL, "lock container " + id + ": " + e.getMessage(), e);
+      throw new ContainerException(ErrorCategory.INTERNAL, "lock container " + id + ": " + e.getMessage(), e);
     }
   }
 
@@ -586,7 +587,7 @@ public final class Checkpoints {
     } catch (java.nio.file.NoSuchFileException e) {
       throw ContainerException.notFound(id);
     } catch (IOException e) {
-      throw new ContainerException(Kind.INTERNAL, "read state of " + id + ": " + e.getMessage(), e);
+      throw new ContainerException(ErrorCategory.INTERNAL, "read state of " + id + ": " + e.getMessage(), e);
     }
   }
 

@@ -1,10 +1,10 @@
 package dev.berth.runtime.create;
 
 import dev.berth.runtime.ContainerException;
-import dev.berth.runtime.ContainerException.Kind;
 import dev.berth.runtime.ContainerRuntime;
 import dev.berth.runtime.CreateOptions;
 import dev.berth.runtime.PhaseTrace;
+import dev.berth.spec.error.ErrorCategory;
 import dev.berth.spec.json.Rfc3339;
 import dev.berth.runtime.Rollback;
 import dev.berth.runtime.RuntimeLog;
@@ -105,7 +105,7 @@ public final class Creation {
         throw ContainerException.invalid("create the state directory of " + id + " in " + rt.root() + ": "
             + e.getMessage());
       }
-      if (!made) throw new ContainerException(Kind.ALREADY_EXISTS, "container with id exists: " + id);
+      if (!made) throw new ContainerException(ErrorCategory.ALREADY_EXISTS, "container with id exists: " + id);
       rb.push(dir::remove);
       try (Fd lock = dir.lock()) {
         String mountinfo = readMountinfo();
@@ -204,10 +204,10 @@ public final class Creation {
       throw e;
     } catch (IOException e) {
       if (e instanceof InitProcess.InitFailure && String.valueOf(e.getMessage()).contains("/proc/self/timens_offsets")) {
-        throw new ContainerException(Kind.INVALID_ARGUMENT, "linux.timeOffsets: " + e.getMessage()
+        throw new ContainerException(ErrorCategory.INVALID_ARGUMENT, "linux.timeOffsets: " + e.getMessage()
             + " (the kernel refuses an offset that takes a clock below zero or out of its range)", e);
       }
-      throw new ContainerException(Kind.INTERNAL, e.getMessage() + userNamespaceHint(spec, e), e);
+      throw new ContainerException(ErrorCategory.INTERNAL, e.getMessage() + userNamespaceHint(spec, e), e);
     } finally {
       // Held until the init is in the cgroups (or the rollback has run): a second create of them waits, then sees it.
       if (claim != null) claim.close();
@@ -226,7 +226,7 @@ public final class Creation {
     try {
       claim = CgroupClaim.create(Cgroups.forContainer(cgroupsPath, id, mountinfo), owner);
     } catch (CgroupClaim.InUse e) {
-      throw new ContainerException(Kind.FAILED_PRECONDITION, e.getMessage(), e);
+      throw new ContainerException(ErrorCategory.FAILED_PRECONDITION, e.getMessage(), e);
     } catch (IOException e) {
       if (!rt.rootless() || !isPermissionError(e)) throw e;
       return CgroupClaim.none();
@@ -458,9 +458,9 @@ public final class Creation {
         }
       });
     } catch (InitProcess.InitFailure e) {
-      throw new ContainerException(Kind.FAILED_PRECONDITION, e.getMessage(), e);
+      throw new ContainerException(ErrorCategory.FAILED_PRECONDITION, e.getMessage(), e);
     } catch (IOException e) {
-      throw new ContainerException(Kind.INTERNAL, "start container " + r.id() + ": " + e.getMessage(), e);
+      throw new ContainerException(ErrorCategory.INTERNAL, "start container " + r.id() + ": " + e.getMessage(), e);
     }
     RuntimeLog.debug("container process started", "pid", r.pid());
   }
@@ -481,7 +481,8 @@ public final class Creation {
     try {
       return SpecReader.read(dir.config());
     } catch (SpecException | IOException e) {
-      throw new ContainerException(Kind.INTERNAL, "read saved config " + dir.config() + ": " + e.getMessage(), e);
+      throw new ContainerException(ErrorCategory.INTERNAL,
+          "read saved config " + dir.config() + ": " + e.getMessage(), e);
     }
   }
 

@@ -1,7 +1,6 @@
 package dev.berth.runtime.create;
 
 import dev.berth.runtime.ContainerException;
-import dev.berth.runtime.ContainerException.Kind;
 import dev.berth.runtime.ContainerRuntime;
 import dev.berth.runtime.ExecOptions;
 import dev.berth.runtime.RuntimeLog;
@@ -12,6 +11,7 @@ import dev.berth.runtime.seccomp.ListenerHandoff;
 import dev.berth.runtime.state.ContainerDir;
 import dev.berth.runtime.state.ContainerRecord;
 import dev.berth.runtime.state.Status;
+import dev.berth.spec.error.ErrorCategory;
 import dev.berth.spec.runtime.Process;
 import dev.berth.spec.runtime.Seccomp;
 import dev.berth.spec.runtime.Spec;
@@ -162,7 +162,7 @@ public final class Execution {
     } catch (InitProcess.InitFailure e) {
       throw ContainerException.invalid("exec in container " + r.id() + ": " + e.getMessage());
     } catch (IOException e) {
-      throw new ContainerException(Kind.INTERNAL, "exec in container " + r.id() + ": " + e.getMessage(), e);
+      throw new ContainerException(ErrorCategory.INTERNAL, "exec in container " + r.id() + ": " + e.getMessage(), e);
     }
     if (o.detach()) return 0;
     if (onStarted != null) onStarted.accept(pid);
@@ -171,7 +171,7 @@ public final class Execution {
       RuntimeLog.debug("process exited", "pid", pid, "status", code);
       return code;
     } catch (ErrnoException e) {
-      throw new ContainerException(Kind.INTERNAL, "wait for exec'd process " + pid + ": " + e.getMessage(), e);
+      throw new ContainerException(ErrorCategory.INTERNAL, "wait for exec'd process " + pid + ": " + e.getMessage(), e);
     }
   }
 

@@ -101,7 +101,7 @@ public final class SeccompCompiler {
     if (off(seccomp)) return null;
     Arch arch = Arch.nativeArch();
     if (arch == null) {
-      throw ContainerException.invalid("linux.seccomp: seccomp filters are not supported on "
+      throw ContainerException.unsupported("linux.seccomp: seccomp filters are not supported on "
           + System.getProperty("os.arch") + " yet");
     }
     return compile(seccomp, arch);

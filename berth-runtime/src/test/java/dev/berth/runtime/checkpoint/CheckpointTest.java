@@ -11,6 +11,7 @@ import dev.berth.runtime.ContainerTest;
 import dev.berth.runtime.Fixture;
 import dev.berth.runtime.CreateOptions;
 import dev.berth.runtime.state.Status;
+import dev.berth.spec.error.ErrorCategory;
 import dev.berth.testkit.Bundle;
 import dev.berth.testkit.Exec;
 import dev.berth.testkit.RequiresCommand;
@@ -110,7 +111,7 @@ class CheckpointTest {
       assertEquals(Status.RUNNING, rt.state(id).status());
     }
     ContainerException none = assertThrows(ContainerException.class, () -> cp.checkpoint("nope", base));
-    assertEquals(ContainerException.Kind.NOT_FOUND, none.kind());
+    assertEquals(ErrorCategory.NOT_FOUND, none.category());
   }
 
   @Test
@@ -147,7 +148,7 @@ class CheckpointTest {
     int pid = startSleeper();
     ContainerException dup = assertThrows(ContainerException.class,
         () -> cp.restore(id, bundle.dir(), RestoreOptions.of(images), null));
-    assertEquals(ContainerException.Kind.ALREADY_EXISTS, dup.kind());
+    assertEquals(ErrorCategory.ALREADY_EXISTS, dup.category());
     assertEquals(pid, rt.state(id).pid());
   }
 
