@@ -243,10 +243,12 @@ public final class PlanCompiler {
       if (f == null) throw ContainerException.invalid("linux.namespaces: " + e.getKey() + " namespace is not supported yet");
       flags |= f;
     }
-    ops.add(new Op.Clone(flags));
     // Without root the runtime can write the clone's maps only while the clone is dumpable (its /proc files are then
-    // the caller's); becomeNamespaceRoot turns it back off.
+    // the caller's). berth-init turns it on before the clone, so the clone is born dumpable: turned on by the clone
+    // itself, the runtime (told the pid by berth-init at once) could write the maps first and fail with EACCES.
+    // becomeNamespaceRoot turns it back off. berth-init, the caller's own process here, exits right after the clone.
     if (rootlessMaps()) ops.add(new Op.SetDumpable(true));
+    ops.add(new Op.Clone(flags));
   }
 
   private boolean hasNetSysctl() {

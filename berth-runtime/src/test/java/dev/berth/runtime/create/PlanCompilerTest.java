@@ -116,7 +116,9 @@ class PlanCompilerTest {
     Plan plan = PlanCompiler.compile(DefaultSpecs.rootless(1000, 1000), new PlanCompiler.Context("c1", tmp,
         tmp.resolve("rootfs"), Path.of("/f"), false, false, 0, Map.of(), rootless));
     String text = PlanText.render(plan);
-    assertTrue(text.contains("CLONE_NEWUSER|CLONE_NEWPID\n1 set-dumpable on\n2 wait-go\n3 set-dumpable off\n"
+    // Born dumpable (set before the clone), so the maps can be written as soon as the runtime has the pid.
+    assertTrue(text.startsWith("0 set-dumpable on\n1 clone flags="), text);
+    assertTrue(text.contains("CLONE_NEWUSER|CLONE_NEWPID\n2 wait-go\n3 set-dumpable off\n"
         + "4 open-fifo /f\n5 setresgid 0\n6 setresuid 0\n"), text);
     assertTrue(!text.contains("setgroups"), text);
     // Without cgroups of its own, /sys/fs/cgroup is the host's, read-only.
