@@ -11,6 +11,11 @@ class InProcessDriverTest extends RuntimeDriverContract {
   }
 
   @Override
+  protected boolean stdioFiles() {
+    return false;
+  }
+
+  @Override
   protected String idPrefix() {
     return "dip";
   }

@@ -59,6 +59,14 @@ abstract class RuntimeDriverContract {
    */
   protected abstract String idPrefix();
 
+  /**
+   * Whether the driver gives a container the stdio of a {@link Stdio} of files; the in-process runtime gives only the
+   * caller's own (the monitor will hold the rest) and must refuse the others, not ignore them.
+   */
+  protected boolean stdioFiles() {
+    return true;
+  }
+
   private Path tmp;
   private Path stateRoot;
   private RuntimeDriver driver;
@@ -342,5 +350,27 @@ abstract class RuntimeDriverContract {
     } finally {
       Linux.prctl(LinuxConstants.PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
     }
+  }
+
+  @Test
+  void stdioGoesToTheFilesAsked() throws Exception {
+    bundle.sh("echo out; echo err >&2; read line; echo \"in:$line\"").write();
+    Path in = tmp.resolve("in");
+    Files.writeString(in, "hello\n");
+    Path out = tmp.resolve("out.log");
+    Path err = tmp.resolve("err.log");
+    Stdio stdio = new Stdio(in, out, err);
+    CreateRequest request = CreateRequest.of(newId(), bundle.dir()).withStdio(stdio);
+    if (!stdioFiles()) {
+      refused("INVALID_ARGUMENT", () -> driver.create(request));
+      refused("NOT_FOUND", () -> driver.state(request.id()));
+      return;
+    }
+    Container c = Container.create(driver, request);
+    c.start();
+    await(c, Status.STOPPED);
+    assertEquals("out\nin:hello\n", Files.readString(out));
+    assertEquals("err\n", Files.readString(err));
+    c.delete(false);
   }
 }
