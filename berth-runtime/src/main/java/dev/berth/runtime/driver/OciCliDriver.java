@@ -583,7 +583,11 @@ public final class OciCliDriver implements RuntimeDriver {
 
   static ContainerException classify(String what, String id, String msg) {
     String m = msg.toLowerCase(Locale.ROOT);
-    if (m.contains("container") && m.contains("does not exist") && !m.contains("rootfs")) {
+    // runc's "container does not exist", berth-runc's "container \"c1\" does not exist" (after a "exec failed: "
+    // or so); not a missing rootfs or file whose path happens to hold the word.
+    String idLower = id.toLowerCase(Locale.ROOT);
+    if (m.contains("container does not exist") || m.contains("container \"" + idLower + "\" does not exist")
+        || m.contains("container " + idLower + " does not exist")) {
       ContainerException e = ContainerException.notFound(id);
       e.initCause(new IOException(what));
       return e;

@@ -106,6 +106,10 @@ class OciCliDriverParsingTest {
     assertEquals("FAILED_PRECONDITION", kind("exec failed: cannot exec in a stopped container"));
     assertEquals("INVALID_ARGUMENT", kind("invalid container id format: a/b"));
     assertEquals("INVALID_ARGUMENT", kind("rootfs (/b/nope) does not exist or is not a directory"));
+    assertEquals("INVALID_ARGUMENT", kind("open /containers/b/config.json: path does not exist"));
+    assertEquals("NOT_FOUND", kind("exec failed: container does not exist"));
+    assertEquals("NOT_FOUND", kind("exec failed: container \"c1\" does not exist"));
+    assertEquals("INVALID_ARGUMENT", kind("container \"c2\" does not exist"), "another container's: not c1's");
     assertEquals("INTERNAL", kind("unable to freeze"));
   }
 
