@@ -1,0 +1,157 @@
+package dev.berth.runtime.driver;
+
+import dev.berth.runtime.ContainerException;
+import dev.berth.runtime.ContainerRuntime;
+import dev.berth.runtime.ContainerState;
+import dev.berth.runtime.CreateOptions;
+import dev.berth.runtime.ExecOptions;
+import dev.berth.runtime.cgroups.Stats;
+import dev.berth.spec.json.Rfc3339;
+import dev.berth.spec.runtime.Resources;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * berth's own runtime in this JVM: the default driver, with no second JVM on a container's path. A thin adapter over
+ * {@link ContainerRuntime}, which keeps its behaviour (berth-runc runs on it too). See the package documentation for
+ * who is the parent and reaper of its containers.
+ */
+public final class InProcessDriver implements RuntimeDriver {
+  private final String name;
+  private final ContainerRuntime runtime;
+
+  public InProcessDriver(String name, ContainerRuntime runtime) {
+    this.name = name;
+    this.runtime = runtime;
+  }
+
+  /** The default handler "berth" on the state root {@code root}. */
+  public InProcessDriver(Path root) {
+    this("berth", new ContainerRuntime(root));
+  }
+
+  @Override
+  public String name() {
+    return name;
+  }
+
+  public ContainerRuntime runtime() {
+    return runtime;
+  }
+
+  @Override
+  public void create(CreateRequest r) throws ContainerException {
+    requireInherited(r.stdio());
+    ContainerRuntime.checkId(r.id());
+    runtime.create(r.id(), new CreateOptions(r.bundle(), r.pidFile(), r.consoleSocket(), r.noPivot(), r.noNewKeyring(),
+        r.preserveFds()));
+  }
+
+  /**
+   * berth-init takes fds 0-2 from this process (see InitProcess#spawn); other stdio is the monitor's to give (issue
+   * 12, item 2), so it is refused rather than silently ignored.
+   */
+  private void requireInherited(Stdio stdio) throws ContainerException {
+    if (!stdio.inherited()) {
+      throw ContainerException.invalid("runtime " + name + ": stdio " + stdio
+          + ": the in-process runtime gives a container the caller's own stdio (a monitor process holds it otherwise)");
+    }
+  }
+
+  @Override
+  public void start(String id) throws ContainerException {
+    runtime.start(id);
+  }
+
+  @Override
+  public ContainerStatus state(String id) throws ContainerException {
+    ContainerState s = runtime.state(id);
+    Instant created;
+    try {
+      created = Rfc3339.parse(s.created());
+    } catch (IllegalArgumentException e) {
+      created = null;
+    }
+    return new ContainerStatus(s.id(), s.pid(), s.status(), Path.of(s.bundle()), created, s.annotations());
+  }
+
+  @Override
+  public void kill(String id, int signal, boolean all) throws ContainerException {
+    runtime.kill(id, signal, all);
+  }
+
+  @Override
+  public void delete(String id, boolean force) throws ContainerException {
+    runtime.delete(id, force);
+  }
+
+  @Override
+  public ExecResult exec(String id, ExecRequest r) throws ContainerException {
+    requireInherited(r.stdio());
+    if (!r.detach()) {
+      int[] pid = {0};
+      int code = runtime.exec(id, new ExecOptions(r.process(), r.consoleSocket(), r.pidFile(), r.preserveFds(), false,
+          false), p -> pid[0] = p);
+      return new ExecResult(pid[0], code);
+    }
+    // A detached exec tells its pid only through a pid file.
+    Path pidFile = r.pidFile();
+    Path temp = null;
+    try {
+      if (pidFile == null) {
+        temp = Files.createTempFile("berth-exec-", ".pid");
+        pidFile = temp;
+      }
+      runtime.exec(id, new ExecOptions(r.process(), r.consoleSocket(), pidFile, r.preserveFds(), true, false), null);
+      return new ExecResult(Integer.parseInt(Files.readString(pidFile).trim()), -1);
+    } catch (IOException | NumberFormatException e) {
+      throw ContainerException.invalid("exec in container " + id + ": read pid file " + pidFile + ": " + e.getMessage());
+    } finally {
+      if (temp != null) {
+        try {
+          Files.deleteIfExists(temp);
+        } catch (IOException ignored) {
+          // a temporary file: the error above (if any) is the one to report
+        }
+      }
+    }
+  }
+
+  @Override
+  public void pause(String id) throws ContainerException {
+    runtime.pause(id);
+  }
+
+  @Override
+  public void resume(String id) throws ContainerException {
+    runtime.resume(id);
+  }
+
+  @Override
+  public void update(String id, Resources resources) throws ContainerException {
+    runtime.update(id, resources);
+  }
+
+  @Override
+  public Stats stats(String id) throws ContainerException {
+    return runtime.stats(id);
+  }
+
+  @Override
+  public void events(String id, Duration interval, EventListener listener) throws ContainerException {
+    runtime.events(id, interval, new ContainerRuntime.EventListener() {
+      @Override
+      public void stats(Stats stats) throws IOException {
+        listener.stats(stats);
+      }
+
+      @Override
+      public void oom() throws IOException {
+        listener.oom();
+      }
+    });
+  }
+}
