@@ -30,6 +30,14 @@ public final class ContainerException extends BerthException {
     return new ContainerException(ErrorCategory.FAILED_PRECONDITION, message);
   }
 
+  public static ContainerException alreadyExists(String message) {
+    return new ContainerException(ErrorCategory.ALREADY_EXISTS, message);
+  }
+
+  public static ContainerException internal(String message, Throwable cause) {
+    return new ContainerException(ErrorCategory.INTERNAL, message, cause);
+  }
+
   /** Something berth does not implement (yet), as opposed to a request that is wrong. */
   public static ContainerException unsupported(String message) {
     return new ContainerException(ErrorCategory.UNIMPLEMENTED, message);

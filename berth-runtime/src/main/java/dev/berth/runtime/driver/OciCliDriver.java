@@ -120,7 +120,7 @@ public final class OciCliDriver implements RuntimeDriver {
         // no pid to reap later: the container runs all the same
       }
     } catch (IOException e) {
-      throw Failures.internal(name + " create " + r.id() + ": " + e.getMessage(), e);
+      throw ContainerException.internal(name + " create " + r.id() + ": " + e.getMessage(), e);
     } finally {
       deleteQuietly(temp);
     }
@@ -139,7 +139,7 @@ public final class OciCliDriver implements RuntimeDriver {
     try {
       return parseState(o.stdout(), name + " state " + id);
     } catch (SpecException | IllegalArgumentException e) {
-      throw Failures.internal(name + " state " + id + ": " + e.getMessage(), e);
+      throw ContainerException.internal(name + " state " + id + ": " + e.getMessage(), e);
     }
   }
 
@@ -242,11 +242,11 @@ public final class OciCliDriver implements RuntimeDriver {
       try {
         pid = Integer.parseInt(Files.readString(pidFile).trim());
       } catch (IOException | NumberFormatException e) {
-        if (r.detach()) throw Failures.internal(name + " exec " + id + ": no pid in " + pidFile, e);
+        if (r.detach()) throw ContainerException.internal(name + " exec " + id + ": no pid in " + pidFile, e);
       }
       return new ExecResult(pid, r.detach() ? -1 : o.status());
     } catch (IOException e) {
-      throw Failures.internal(name + " exec " + id + ": " + e.getMessage(), e);
+      throw ContainerException.internal(name + " exec " + id + ": " + e.getMessage(), e);
     } finally {
       deleteQuietly(process);
       deleteQuietly(temp);
@@ -272,7 +272,7 @@ public final class OciCliDriver implements RuntimeDriver {
       Files.write(file, SpecWriter.writeResources(resources, ""));
       simple("update", id, List.of("update", "--resources", file.toString(), id));
     } catch (IOException e) {
-      throw Failures.internal(name + " update " + id + ": " + e.getMessage(), e);
+      throw ContainerException.internal(name + " update " + id + ": " + e.getMessage(), e);
     } finally {
       deleteQuietly(file);
     }
@@ -288,7 +288,7 @@ public final class OciCliDriver implements RuntimeDriver {
       if (e.stats() == null) throw new SpecException(name + " events --stats " + id, "type", "not a stats event");
       return e.stats();
     } catch (SpecException e) {
-      throw Failures.internal(name + " events --stats " + id + ": " + e.getMessage(), e);
+      throw ContainerException.internal(name + " events --stats " + id + ": " + e.getMessage(), e);
     }
   }
 
@@ -333,7 +333,7 @@ public final class OciCliDriver implements RuntimeDriver {
       pidfd = Linux.pidfdOpen(st.pid(), 0);
     } catch (ErrnoException e) {
       if (e.errno() == LinuxConstants.ESRCH) return;
-      throw Failures.internal(source + ": " + e.getMessage(), e);
+      throw ContainerException.internal(source + ": " + e.getMessage(), e);
     }
     try (pidfd) {
       // The pid may have been reused between state and pidfd_open: ask again, through the pidfd's process.
@@ -399,7 +399,7 @@ public final class OciCliDriver implements RuntimeDriver {
       }
     } catch (SpecException | IOException e) {
       // a line that is not an event, a failed read, or the listener's own error: the stream ends with it
-      throw Failures.internal(source + ": " + e.getMessage(), e);
+      throw ContainerException.internal(source + ": " + e.getMessage(), e);
     }
   }
 
@@ -435,7 +435,7 @@ public final class OciCliDriver implements RuntimeDriver {
         try {
           out = Linux.readAll(p.stdout());
         } catch (ErrnoException e) {
-          throw Failures.internal(name + " " + args.get(0) + ": read its output: " + e.getMessage(), e);
+          throw ContainerException.internal(name + " " + args.get(0) + ": read its output: " + e.getMessage(), e);
         }
       }
       Outcome o = p.finish();
@@ -473,7 +473,7 @@ public final class OciCliDriver implements RuntimeDriver {
       try {
         ws = Linux.wait4(pid, 0);
       } catch (ErrnoException e) {
-        throw Failures.internal(name + ": wait for " + pid + ": " + e.getMessage(), e);
+        throw ContainerException.internal(name + ": wait for " + pid + ": " + e.getMessage(), e);
       }
       int status = ws.signaled() ? 128 + ws.termSig() : ws.exitCode();
       String error = lastError(log);
@@ -495,7 +495,7 @@ public final class OciCliDriver implements RuntimeDriver {
     try {
       log = Files.createTempFile("berth-" + name + "-", ".log");
     } catch (IOException e) {
-      throw Failures.internal(name + ": make a log file: " + e.getMessage(), e);
+      throw ContainerException.internal(name + ": make a log file: " + e.getMessage(), e);
     }
     List<String> argv = new ArrayList<>(List.of(bin, "--root", root.toString(), "--log", log.toString(), "--log-format",
         "json"));
@@ -592,7 +592,7 @@ public final class OciCliDriver implements RuntimeDriver {
       e.initCause(new IOException(what));
       return e;
     }
-    if (m.contains("already exists") || m.contains("with id exists")) return Failures.alreadyExists(what);
+    if (m.contains("already exists") || m.contains("with id exists")) return ContainerException.alreadyExists(what);
     if (m.contains("not running") || m.contains("not paused") || m.contains("already running")
         || m.contains("has stopped") || m.contains("not stopped") || m.contains("cannot exec in a")
         || m.contains("is paused") || m.contains("not created")) {
@@ -603,7 +603,7 @@ public final class OciCliDriver implements RuntimeDriver {
         || m.contains("unknown") || m.contains("must be")) {
       return ContainerException.invalid(what);
     }
-    return Failures.internal(what, null);
+    return ContainerException.internal(what, null);
   }
 
   private static void deleteQuietly(Path p) {

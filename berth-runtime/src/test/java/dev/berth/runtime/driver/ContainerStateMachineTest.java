@@ -135,7 +135,7 @@ class ContainerStateMachineTest {
           assertEquals(1, d.calls.size(), op + " in " + s + " reaches the driver");
         } else {
           ContainerException e = assertThrows(ContainerException.class, () -> apply(c, op), op + " in " + s);
-          assertEquals("FAILED_PRECONDITION", e.kind().name());
+          assertEquals("FAILED_PRECONDITION", e.category().name());
           assertTrue(e.getMessage().startsWith("container c1: cannot "), e.getMessage());
           assertTrue(e.getMessage().contains(" a " + s + " container"), e.getMessage());
           assertEquals(List.of(), d.calls, op + " in " + s + " refused before the driver");

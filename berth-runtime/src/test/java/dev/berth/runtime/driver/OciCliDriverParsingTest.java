@@ -124,6 +124,6 @@ class OciCliDriverParsingTest {
   }
 
   private static String kind(String msg) {
-    return OciCliDriver.classify("runc verb c1: " + msg, "c1", msg).kind().name();
+    return OciCliDriver.classify("runc verb c1: " + msg, "c1", msg).category().name();
   }
 }

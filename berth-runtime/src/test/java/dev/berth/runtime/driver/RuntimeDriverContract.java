@@ -148,7 +148,7 @@ abstract class RuntimeDriverContract {
 
   /** The category of a driver's error: the same name from every driver for the same situation. */
   private static String category(ContainerException e) {
-    return e.kind().name();
+    return e.category().name();
   }
 
   private static ContainerException refused(String category, Call call) {

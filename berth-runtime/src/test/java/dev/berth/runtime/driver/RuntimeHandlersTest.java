@@ -49,14 +49,14 @@ class RuntimeHandlersTest {
   void badNamesAndBinariesAreRefusedNamingThem() throws Exception {
     RuntimeHandlers h = new RuntimeHandlers(base);
     ContainerException e = assertThrows(ContainerException.class, () -> h.get("runsc"));
-    assertEquals("INVALID_ARGUMENT", e.kind().name());
+    assertEquals("INVALID_ARGUMENT", e.category().name());
     assertTrue(e.getMessage().contains("unknown runtime handler \"runsc\""), e.getMessage());
     assertThrows(ContainerException.class, () -> h.configure("../x", "/bin/true"));
     assertThrows(ContainerException.class, () -> h.configure("-x", "/bin/true"));
     assertThrows(ContainerException.class, () -> h.configure("berth", "/bin/true"));
     RuntimeDriver missing = h.configure("nope", "no-such-runtime-binary");
     ContainerException m = assertThrows(ContainerException.class, () -> missing.state("c1"));
-    assertEquals("INVALID_ARGUMENT", m.kind().name());
+    assertEquals("INVALID_ARGUMENT", m.category().name());
     assertTrue(m.getMessage().contains("no-such-runtime-binary not found in PATH"), m.getMessage());
   }
 }
