@@ -216,10 +216,16 @@ static _Noreturn void die(int err) {
   put32(m + 8, slen);
   memcpy(m + 12, detail, slen);
   if (send_frame(MSG_ERROR, m, 12 + slen, -1) < 0 && cloned) {
+    /* The errno as a number: strerror may take gettext's lock, which the rules above forbid after the raw clone. */
+    char num[24];
+    int i = sizeof num;
+    uint32_t e = (uint32_t)err;
+    num[--i] = '\n';
+    do num[--i] = (char)('0' + e % 10); while ((e /= 10) != 0);
     const char *what = cur_code == OP_RUN_HOOK ? "error running hook: " : "berth-init: ";
-    struct iovec v[5] = {{(void *)what, strlen(what)}, {detail, dlen}, {(void *)": ", err ? 2 : 0},
-                         {(void *)(err ? strerror(err) : ""), err ? strlen(strerror(err)) : 0}, {(void *)"\n", 1}};
-    (void)!writev(2, v, 5);
+    struct iovec v[4] = {{(void *)what, strlen(what)}, {detail, dlen}, {(void *)": errno ", err ? 8 : 0},
+                         {err ? num + i : num + sizeof num - 1, err ? sizeof num - (size_t)i : 1}};
+    (void)!writev(2, v, 4);
   }
   _exit(cloned ? 127 : 1);
 }

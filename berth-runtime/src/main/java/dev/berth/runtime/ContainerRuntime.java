@@ -88,8 +88,8 @@ public final class ContainerRuntime {
   /** Lets a created container run its process; then runs the poststart hooks. */
   public void start(String id) throws ContainerException {
     ContainerDir dir = existing(id);
-    try (Fd lock = lock(dir, id)) {
-      ContainerRecord r = read(dir, id);
+    try (Fd lock = dir.lockExisting(id)) {
+      ContainerRecord r = dir.readExisting(id);
       Status s = status(dir, r);
       switch (s) {
         case CREATED -> Creation.release(dir, r);
@@ -110,7 +110,7 @@ public final class ContainerRuntime {
    */
   public int exec(String id, ExecOptions options, IntConsumer onStarted) throws ContainerException {
     ContainerDir dir = existing(id);
-    ContainerRecord r = read(dir, id);
+    ContainerRecord r = dir.readExisting(id);
     return Execution.exec(dir, r, status(dir, r), options, onStarted);
   }
 
@@ -135,13 +135,13 @@ public final class ContainerRuntime {
     Creation.Created created = Creation.create(this, dir, id, options, true);
     ContainerRecord r = created.record();
     try (created) {
-      try (Fd lock = lock(dir, id)) {
+      try (Fd lock = dir.lockExisting(id)) {
         Creation.release(dir, r);
       }
       // Signals reach the init from here on: a startContainer hook may take its time.
       if (!detach && onStarted != null) onStarted.accept(r.pid());
       Creation.awaitExec(created.init(), r);
-      try (Fd lock = lock(dir, id)) {
+      try (Fd lock = dir.lockExisting(id)) {
         Creation.runPoststart(dir, r);
       }
     } catch (ContainerException | IOException e) {
@@ -171,7 +171,7 @@ public final class ContainerRuntime {
   /** The state of one container. */
   public ContainerState state(String id) throws ContainerException {
     ContainerDir dir = existing(id);
-    return view(dir, read(dir, id));
+    return view(dir, dir.readExisting(id));
   }
 
   /** Every container under the root, sorted by id; none in a missing root (made then, as runc makes it). */
@@ -201,7 +201,7 @@ public final class ContainerRuntime {
   public void kill(String id, int signal, boolean all) throws ContainerException {
     ContainerDir dir = existing(id);
     try {
-      ContainerRecord r = read(dir, id);
+      ContainerRecord r = dir.readExisting(id);
       Status s = status(dir, r);
       if (s == Status.STOPPED) throw ContainerException.precondition("container not running");
       if (all) {
@@ -276,34 +276,10 @@ public final class ContainerRuntime {
   public List<Integer> pids(String id) throws ContainerException {
     ContainerDir dir = existing(id);
     try {
-      ContainerRecord r = read(dir, id);
+      ContainerRecord r = dir.readExisting(id);
       return Cgroups.load(r.cgroupPaths()).pids();
     } catch (IOException e) {
       throw new ContainerException(ErrorCategory.INTERNAL, "list processes of " + id + ": " + e.getMessage(), e);
-    }
-  }
-
-  /**
-   * Takes the container's lock; a container deleted meanwhile (its directory gone) is "does not exist", not an
-   * internal error, since concurrent commands on one container are expected.
-   */
-  private static Fd lock(ContainerDir dir, String id) throws ContainerException {
-    try {
-      return dir.lock();
-    } catch (ErrnoException e) {
-      if (e.errno() == LinuxConstants.ENOENT) throw ContainerException.notFound(id);
-      throw new ContainerException(ErrorCategory.INTERNAL, "lock container " + id + ": " + e.getMessage(), e);
-    }
-  }
-
-  /** Reads the container's state; gone meanwhile is "does not exist". */
-  private static ContainerRecord read(ContainerDir dir, String id) throws ContainerException {
-    try {
-      return dir.read();
-    } catch (NoSuchFileException e) {
-      throw ContainerException.notFound(id);
-    } catch (IOException e) {
-      throw new ContainerException(ErrorCategory.INTERNAL, "read state of " + id + ": " + e.getMessage(), e);
     }
   }
 
@@ -367,8 +343,8 @@ public final class ContainerRuntime {
    */
   public void pause(String id) throws ContainerException {
     ContainerDir dir = existing(id);
-    try (Fd lock = lock(dir, id)) {
-      ContainerRecord r = read(dir, id);
+    try (Fd lock = dir.lockExisting(id)) {
+      ContainerRecord r = dir.readExisting(id);
       Status s = status(dir, r);
       if (s != Status.RUNNING && s != Status.CREATED) throw ContainerException.precondition("container not running");
       Cgroups.load(r.cgroupPaths()).freeze();
@@ -380,8 +356,8 @@ public final class ContainerRuntime {
   /** Thaws a paused container. */
   public void resume(String id) throws ContainerException {
     ContainerDir dir = existing(id);
-    try (Fd lock = lock(dir, id)) {
-      ContainerRecord r = read(dir, id);
+    try (Fd lock = dir.lockExisting(id)) {
+      ContainerRecord r = dir.readExisting(id);
       if (status(dir, r) != Status.PAUSED) throw ContainerException.precondition("container not paused");
       Cgroups.load(r.cgroupPaths()).thaw();
     } catch (IOException e) {
@@ -396,8 +372,8 @@ public final class ContainerRuntime {
    */
   public void update(String id, dev.berth.spec.runtime.Resources changes) throws ContainerException {
     ContainerDir dir = existing(id);
-    try (Fd lock = lock(dir, id)) {
-      ContainerRecord r = read(dir, id);
+    try (Fd lock = dir.lockExisting(id)) {
+      ContainerRecord r = dir.readExisting(id);
       if (status(dir, r) == Status.STOPPED) throw ContainerException.precondition("container not running");
       // apply() always rewrites the device rules; hand it the config's own, so an update never widens or narrows
       // what the container may open.
@@ -424,7 +400,7 @@ public final class ContainerRuntime {
   public dev.berth.runtime.cgroups.Stats stats(String id) throws ContainerException {
     ContainerDir dir = existing(id);
     try {
-      ContainerRecord r = read(dir, id);
+      ContainerRecord r = dir.readExisting(id);
       if (status(dir, r) == Status.STOPPED) throw notRunning(id);
       return Cgroups.load(r.cgroupPaths()).stats();
     } catch (IOException e) {
@@ -450,7 +426,7 @@ public final class ContainerRuntime {
       throw ContainerException.invalid("duration interval must be greater than 0");
     }
     ContainerDir dir = existing(id);
-    ContainerRecord r = read(dir, id);
+    ContainerRecord r = dir.readExisting(id);
     if (status(dir, r) == Status.STOPPED) throw notRunning(id);
     CgroupManager cg = Cgroups.load(r.cgroupPaths());
     try (Fd pidfd = Linux.pidfdOpen(r.pid(), 0)) {

@@ -21,7 +21,6 @@ import dev.berth.spec.runtime.Namespace;
 import dev.berth.spec.runtime.Resources;
 import dev.berth.spec.runtime.Spec;
 import dev.berth.spec.runtime.SpecReader;
-import dev.berth.spec.runtime.SpecValidator;
 import dev.berth.spec.runtime.SpecWriter;
 import dev.berth.spec.runtime.State;
 import dev.berth.sys.ErrnoException;
@@ -82,8 +81,8 @@ public final class Checkpoints {
     ContainerDir dir = new ContainerDir(rt.root().resolve(id));
     Path images = o.imagePath().toAbsolutePath().normalize();
     Path log;
-    try (Fd lock = lock(dir, id)) {
-      ContainerRecord r = read(dir, id);
+    try (Fd lock = dir.lockExisting(id)) {
+      ContainerRecord r = dir.readExisting(id);
       Status s = rt.state(id).status();
       if (s == Status.CREATED || s == Status.STOPPED) {
         throw ContainerException.precondition("container " + id + " cannot be checkpointed in " + s + " state");
@@ -275,7 +274,7 @@ public final class Checkpoints {
     } catch (IOException e) {
       throw ContainerException.invalid("open " + configFile + ": no such file or directory");
     }
-    Spec spec = load(config, configFile);
+    Spec spec = Creation.load(config, configFile);
     if (spec.process() == null) throw ContainerException.invalid("config.json: process: required to restore a container");
     Path rootfs = bundleDir.resolve(spec.root().path()).normalize();
     if (!Files.isDirectory(rootfs)) {
@@ -551,43 +550,12 @@ public final class Checkpoints {
     return new ProtoWriter().int32(Rpc.REQ_TYPE, type).message(Rpc.REQ_OPTS, opts).toByteArray();
   }
 
-  private static Spec load(byte[] json, Path config) throws ContainerException {
-    Spec spec;
-    try {
-      spec = SpecReader.parse(json, config.toString());
-    } catch (SpecException e) {
-      throw ContainerException.invalid(e.getMessage());
-    }
-    List<String> problems = SpecValidator.validate(spec, true);
-    if (!problems.isEmpty()) throw ContainerException.invalid("invalid " + config + ": " + String.join("; ", problems));
-    return spec;
-  }
-
   private static Spec savedSpec(ContainerDir dir) throws ContainerException {
     try {
       return SpecReader.read(dir.config());
     } catch (SpecException | IOException e) {
       throw new ContainerException(ErrorCategory.INTERNAL,
           "read saved config " + dir.config() + ": " + e.getMessage(), e);
-    }
-  }
-
-  private static Fd lock(ContainerDir dir, String id) throws ContainerException {
-    try {
-      return dir.lock();
-    } catch (ErrnoException e) {
-      if (e.errno() == LinuxConstants.ENOENT) throw ContainerException.notFound(id);
-      throw new ContainerException(ErrorCategory.INTERNAL, "lock container " + id + ": " + e.getMessage(), e);
-    }
-  }
-
-  private static ContainerRecord read(ContainerDir dir, String id) throws ContainerException {
-    try {
-      return dir.read();
-    } catch (java.nio.file.NoSuchFileException e) {
-      throw ContainerException.notFound(id);
-    } catch (IOException e) {
-      throw new ContainerException(ErrorCategory.INTERNAL, "read state of " + id + ": " + e.getMessage(), e);
     }
   }
 

@@ -284,7 +284,7 @@ public final class Creation {
   }
 
   /** Parses and validates the bundle's config; every problem names the field. */
-  static Spec load(byte[] json, Path config) throws ContainerException {
+  public static Spec load(byte[] json, Path config) throws ContainerException {
     Spec spec;
     try {
       spec = SpecReader.parse(json, config.toString());

@@ -120,4 +120,28 @@ public final class ContainerDir {
     }
     Files.deleteIfExists(dir);
   }
+
+  /**
+   * Takes the container's lock; a container deleted meanwhile (its directory gone) is "does not exist", not an
+   * internal error, since concurrent commands on one container are expected.
+   */
+  public Fd lockExisting(String id) throws dev.berth.runtime.ContainerException {
+    try {
+      return lock();
+    } catch (ErrnoException e) {
+      if (e.errno() == LinuxConstants.ENOENT) throw dev.berth.runtime.ContainerException.notFound(id);
+      throw dev.berth.runtime.ContainerException.internal("lock container " + id + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Reads the container's state; gone meanwhile is "does not exist". */
+  public ContainerRecord readExisting(String id) throws dev.berth.runtime.ContainerException {
+    try {
+      return read();
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw dev.berth.runtime.ContainerException.notFound(id);
+    } catch (IOException e) {
+      throw dev.berth.runtime.ContainerException.internal("read state of " + id + ": " + e.getMessage(), e);
+    }
+  }
 }
