@@ -1,0 +1,129 @@
+package dev.berth.engine.container;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What a user asks for when creating a container: docker's and podman's {@code create}/{@code run} flags as values,
+ * parsed and checked by the front door (CLI, Docker API, CRI) and merged with the image's config by the engine.
+ * Null or empty means "not given": the image's value, then docker's default, applies.
+ *
+ * @param image the image reference or id as the user gave it
+ * @param name the container name, or null for a generated one
+ * @param entrypoint replaces the image's Entrypoint when non-null (an empty list clears it, as {@code --entrypoint ""})
+ * @param command replaces the image's Cmd when non-empty
+ * @param env {@code KEY=VALUE} (or {@code KEY}: taken from the caller's environment by the front door), after the
+ *     image's Env, later entries winning
+ * @param workingDir the process cwd (absolute), or null for the image's, else "/"
+ * @param user {@code user[:group]}, names or numbers, resolved in the image's /etc/passwd and /etc/group; null for
+ *     the image's User
+ * @param hostname the UTS hostname, or null for the first 12 hex digits of the id
+ * @param tty allocate a terminal ({@code -t})
+ * @param openStdin keep stdin open ({@code -i})
+ * @param labels container labels, over the image's
+ * @param mounts {@code -v}, {@code --mount} and {@code --tmpfs}, in the order given
+ * @param resources memory, cpu and pids limits
+ * @param capAdd capabilities added to docker's default set ("NET_ADMIN" or "CAP_NET_ADMIN", "ALL")
+ * @param capDrop capabilities dropped from it (applied before capAdd, "ALL" drops every one)
+ * @param privileged every capability and device, no seccomp, no masked or read-only paths
+ * @param readOnlyRootfs the root filesystem mounted read-only
+ * @param securityOpts docker's {@code --security-opt} values ({@code seccomp=unconfined|<file>},
+ *     {@code no-new-privileges[:true|false]}, {@code label=disable}, {@code apparmor=unconfined})
+ * @param ulimits rlimits ({@code --ulimit nofile=1024:2048})
+ * @param stopSignal the signal {@code stop} sends, or null for the image's StopSignal, else SIGTERM
+ * @param stopTimeout seconds {@code stop} waits before SIGKILL, or null for 10
+ * @param runtime the runtime handler ("berth", "runc", ...), or null for the default
+ * @param network "none" or "host" until networking lands (null: "none")
+ * @param autoRemove remove the container when it exits ({@code --rm})
+ * @param shmSize bytes of /dev/shm, or 0 for docker's 64 MiB
+ * @param init run a minimal init as PID 1 ({@code --init}) — not supported yet; false
+ */
+public record ContainerOptions(
+    String image,
+    String name,
+    List<String> entrypoint,
+    List<String> command,
+    List<String> env,
+    String workingDir,
+    String user,
+    String hostname,
+    boolean tty,
+    boolean openStdin,
+    Map<String, String> labels,
+    List<MountOption> mounts,
+    ResourceOptions resources,
+    List<String> capAdd,
+    List<String> capDrop,
+    boolean privileged,
+    boolean readOnlyRootfs,
+    List<String> securityOpts,
+    List<UlimitOption> ulimits,
+    String stopSignal,
+    Integer stopTimeout,
+    String runtime,
+    String network,
+    boolean autoRemove,
+    long shmSize,
+    boolean init) {
+
+  public ContainerOptions {
+    if (image == null || image.isEmpty()) throw new IllegalArgumentException("image: required");
+    command = command == null ? List.of() : List.copyOf(command);
+    entrypoint = entrypoint == null ? null : List.copyOf(entrypoint);
+    env = env == null ? List.of() : List.copyOf(env);
+    labels = labels == null ? Map.of() : Map.copyOf(labels);
+    mounts = mounts == null ? List.of() : List.copyOf(mounts);
+    resources = resources == null ? ResourceOptions.NONE : resources;
+    capAdd = capAdd == null ? List.of() : List.copyOf(capAdd);
+    capDrop = capDrop == null ? List.of() : List.copyOf(capDrop);
+    securityOpts = securityOpts == null ? List.of() : List.copyOf(securityOpts);
+    ulimits = ulimits == null ? List.of() : List.copyOf(ulimits);
+    if (shmSize < 0) throw new IllegalArgumentException("shmSize: " + shmSize + " (must be >= 0)");
+  }
+
+  /** {@code image} with every other option at its default, and {@code command} (may be empty: the image's Cmd). */
+  public static ContainerOptions of(String image, List<String> command) {
+    return new ContainerOptions(image, null, null, command, null, null, null, null, false, false, null, null, null,
+        null, null, false, false, null, null, null, null, null, null, false, 0, false);
+  }
+
+  /**
+   * A {@code -v}, {@code --mount} or {@code --tmpfs} request.
+   *
+   * @param type bind, volume or tmpfs
+   * @param source the host path (bind), the volume name (volume; null: anonymous), or null (tmpfs)
+   * @param target the absolute path in the container
+   * @param readOnly mounted read-only
+   * @param options further mount options as given ({@code bind-propagation=rslave}, {@code tmpfs-size=64m},
+   *     {@code nocopy}, {@code z}): the engine checks them and names any it does not know
+   */
+  public record MountOption(Type type, String source, String target, boolean readOnly, List<String> options) {
+    public enum Type { BIND, VOLUME, TMPFS }
+
+    public MountOption {
+      if (type == null) throw new IllegalArgumentException("mount type: required");
+      if (target == null || !target.startsWith("/")) {
+        throw new IllegalArgumentException("mount target: " + target + " (must be an absolute path)");
+      }
+      options = options == null ? List.of() : List.copyOf(options);
+    }
+  }
+
+  /**
+   * Resource limits, docker's flags as numbers; 0 (or null) is "no limit".
+   *
+   * @param memory bytes ({@code --memory})
+   * @param memorySwap bytes of memory plus swap ({@code --memory-swap}; -1 unlimited, 0 unset: twice memory)
+   * @param nanoCpus billionths of a CPU ({@code --cpus 1.5} is 1,500,000,000)
+   * @param cpuShares relative weight ({@code --cpu-shares})
+   * @param cpusetCpus {@code --cpuset-cpus}, or null
+   * @param pidsLimit {@code --pids-limit}; 0 unset, -1 unlimited
+   */
+  public record ResourceOptions(long memory, long memorySwap, long nanoCpus, long cpuShares, String cpusetCpus,
+      long pidsLimit) {
+    public static final ResourceOptions NONE = new ResourceOptions(0, 0, 0, 0, null, 0);
+  }
+
+  /** One {@code --ulimit name=soft[:hard]}; name without "RLIMIT_" ("nofile", "nproc", ...). */
+  public record UlimitOption(String name, long soft, long hard) {}
+}
