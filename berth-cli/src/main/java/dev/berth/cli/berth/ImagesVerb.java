@@ -1,6 +1,8 @@
 package dev.berth.cli.berth;
 
 import dev.berth.cli.flags.ParsedCommand;
+import dev.berth.cli.format.Columns;
+import dev.berth.cli.format.HumanDuration;
 import dev.berth.image.ImageException;
 import dev.berth.image.ImageService;
 import dev.berth.image.store.ImageRecord;
@@ -81,7 +83,7 @@ final class ImagesVerb {
         repo = hasTag ? familiar.substring(0, colon) : familiar;
         tag = hasTag ? ref.tag() : "<none>";
       }
-      String ago = ago(Duration.between(created(d), now));
+      String ago = HumanDuration.ago(Duration.between(created(d), now));
       String size = ProgressPrinter.bytes(d.size());
       rows.add(digests ? new String[] {repo, tag, r.target().digest().toString(), id(r, noTrunc), ago, size}
           : new String[] {repo, tag, id(r, noTrunc), ago, size});
@@ -114,33 +116,9 @@ final class ImagesVerb {
     }
   }
 
-  /** docker's human durations: "About a minute ago", "3 hours ago", "2 weeks ago". */
-  static String ago(Duration d) {
-    long s = Math.max(0, d.getSeconds());
-    if (s < 1) return "Less than a second ago";
-    if (s < 60) return s + " seconds ago";
-    if (s < 120) return "About a minute ago";
-    if (s < 3600) return s / 60 + " minutes ago";
-    if (s < 7200) return "About an hour ago";
-    if (s < 48 * 3600) return s / 3600 + " hours ago";
-    if (s < 14 * 86400) return s / 86400 + " days ago";
-    if (s < 60 * 86400) return s / (7 * 86400) + " weeks ago";
-    if (s < 730 * 86400) return s / (30 * 86400) + " months ago";
-    return s / (365 * 86400) + " years ago";
-  }
-
   static void printTable(PrintStream out, List<String[]> rows) {
-    int cols = rows.get(0).length;
-    int[] width = new int[cols];
-    for (String[] row : rows) for (int i = 0; i < cols; i++) width[i] = Math.max(width[i], row[i].length());
-    StringBuilder b = new StringBuilder();
-    for (String[] row : rows) {
-      for (int i = 0; i < cols; i++) {
-        b.append(row[i]);
-        if (i < cols - 1) b.append(" ".repeat(width[i] - row[i].length() + 3));
-      }
-      b.append('\n');
-    }
-    out.print(b);
+    List<String> lines = new ArrayList<>();
+    for (String[] row : rows) lines.add(String.join("\t", row));
+    out.print(Columns.align(lines));
   }
 }
