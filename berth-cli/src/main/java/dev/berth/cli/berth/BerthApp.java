@@ -21,12 +21,13 @@ final class BerthApp {
     return App.of("berth", "manage images and containers without a daemon")
         .withVersion(VERSION)
         .withGlobalFlags(globals())
-        .withCommands(commands(true));
+        .withCommands(commands(true))
+        .withShortClusters();
   }
 
   /** {@code berth image <verb>}: the image verbs under docker's management-command names. */
   static App image() {
-    return App.of("berth image", "manage images").withCommands(commands(false));
+    return App.of("berth image", "manage images").withCommands(commands(false)).withShortClusters();
   }
 
   private static FlagSpec[] globals() {

@@ -21,9 +21,12 @@ import java.util.List;
  * @param version         what {@code --version} prints after "NAME version "; empty for no version flag
  * @param globalFlags     flags given before the command name
  * @param commands        the commands, in the order help lists them
+ * @param shortClusters   single-dash words are clusters of one-letter flags, as docker's and podman's (pflag):
+ *                        {@code -it}, {@code -dp8080:80}, {@code -eK=V}; false reads them as Go's flag package does
+ *                        ({@code -name} is the flag "name"), as runc's
  */
 public record App(String name, String description, String longDescription, String version,
-                  List<FlagSpec> globalFlags, List<CommandSpec> commands) {
+                  List<FlagSpec> globalFlags, List<CommandSpec> commands, boolean shortClusters) {
 
   /** {@code --help, -h}: added to the global flags and to every command. */
   static final FlagSpec HELP_FLAG = FlagSpec.bool("help", "h", "show help");
@@ -46,23 +49,28 @@ public record App(String name, String description, String longDescription, Strin
   }
 
   public static App of(String name, String description) {
-    return new App(name, description, "", "", List.of(), List.of());
+    return new App(name, description, "", "", List.of(), List.of(), false);
   }
 
   public App withLongDescription(String text) {
-    return new App(name, description, text, version, globalFlags, commands);
+    return new App(name, description, text, version, globalFlags, commands, shortClusters);
   }
 
   public App withVersion(String text) {
-    return new App(name, description, longDescription, text, globalFlags, commands);
+    return new App(name, description, longDescription, text, globalFlags, commands, shortClusters);
   }
 
   public App withGlobalFlags(FlagSpec... rows) {
-    return new App(name, description, longDescription, version, List.of(rows), commands);
+    return new App(name, description, longDescription, version, List.of(rows), commands, shortClusters);
   }
 
   public App withCommands(CommandSpec... rows) {
-    return new App(name, description, longDescription, version, globalFlags, List.of(rows));
+    return new App(name, description, longDescription, version, globalFlags, List.of(rows), shortClusters);
+  }
+
+  /** The same app reading single-dash words as clusters of one-letter flags (see {@code shortClusters}). */
+  public App withShortClusters() {
+    return new App(name, description, longDescription, version, globalFlags, commands, true);
   }
 
   /** The command called {@code word} (by name or alias), the built-in help command included, or null. */

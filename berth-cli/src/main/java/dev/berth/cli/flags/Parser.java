@@ -133,6 +133,10 @@ public final class Parser {
         throw flagError("bad flag syntax: " + arg, command, globals);
       }
       i++;
+      if (dashes == 1 && app.shortClusters()) {
+        i = parseCluster(table, into, args, i, name, command, globals);
+        continue;
+      }
       String value = null;
       int eq = name.indexOf('=');
       if (eq >= 0) {
@@ -158,6 +162,44 @@ public final class Parser {
       into.set(index, nameIndex, typedValue(flag, value, name, command, globals));
     }
     return i;
+  }
+
+  /**
+   * pflag's shorthand: each letter of {@code -abc} is a one-letter flag; the first that takes a value takes the rest
+   * of the word ({@code -p8080:80}, {@code -e=K=V} without the '=') or else the next word. Returns the index of the
+   * next word.
+   */
+  private int parseCluster(List<FlagSpec> table, Flags into, String[] args, int i, String letters,
+      CommandSpec command, Flags globals) throws UsageException {
+    for (int k = 0; k < letters.length(); k++) {
+      String name = letters.substring(k, k + 1);
+      int index = into.find(name);
+      if (index < 0 || table.get(index).names().indexOf(name) < 0 || !isShort(table.get(index), name)) {
+        throw flagError("unknown shorthand flag: '" + name + "' in -" + letters, command, globals);
+      }
+      FlagSpec flag = table.get(index);
+      int nameIndex = flag.names().indexOf(name);
+      if (!flag.takesValue()) {
+        into.set(index, nameIndex, Boolean.TRUE);
+        continue;
+      }
+      String value;
+      if (k + 1 < letters.length()) {
+        value = letters.substring(k + 1);
+        if (value.charAt(0) == '=') value = value.substring(1);
+      } else if (i < args.length) {
+        value = args[i++];
+      } else {
+        throw flagError("flag needs an argument: '" + name + "' in -" + letters, command, globals);
+      }
+      into.set(index, nameIndex, typedValue(flag, value, name, command, globals));
+      return i;
+    }
+    return i;
+  }
+
+  private static boolean isShort(FlagSpec flag, String name) {
+    return name.length() == 1 && flag.hasName(name);
   }
 
   private Object boolValue(String text, String name, CommandSpec command, Flags globals) throws UsageException {
