@@ -1,0 +1,199 @@
+package dev.berth.engine.spec;
+
+import static dev.berth.sys.LinuxConstants.O_CLOEXEC;
+import static dev.berth.sys.LinuxConstants.O_DIRECTORY;
+import static dev.berth.sys.LinuxConstants.O_NONBLOCK;
+import static dev.berth.sys.LinuxConstants.O_PATH;
+import static dev.berth.sys.LinuxConstants.O_RDONLY;
+import static dev.berth.sys.LinuxConstants.RESOLVE_IN_ROOT;
+import static dev.berth.sys.LinuxConstants.RESOLVE_NO_MAGICLINKS;
+
+import dev.berth.spec.error.BerthException;
+import dev.berth.spec.error.ErrorCategory;
+import dev.berth.sys.ErrnoException;
+import dev.berth.sys.Fd;
+import dev.berth.sys.Linux;
+import dev.berth.sys.LinuxConstants;
+import dev.berth.sys.Stat;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Resolves docker's {@code --user user[:group]} through an image's /etc/passwd and /etc/group, as runc's and
+ * docker's user lookup does: a name must be in passwd; a number needs no entry (gid 0, home "/"); a user found by
+ * name or number gets its passwd gid and home and, unless a group is given, the groups that list it as a member.
+ *
+ * <p>The files are opened inside the root filesystem (openat2 RESOLVE_IN_ROOT): an image's symlink
+ * {@code /etc/passwd -> /host/etc/shadow} or {@code -> ../../../etc/shadow} resolves within the image, never on the
+ * host. Only regular files are read (a FIFO would block, a device never end), up to {@link #MAX_SIZE}.
+ */
+public final class ImageUsers {
+  private ImageUsers() {}
+
+  /** The most a passwd or group file may hold: an image's files are input, not trusted to be small. */
+  public static final int MAX_SIZE = 16 << 20;
+
+  private static final long MAX_ID = Integer.MAX_VALUE;
+
+  /**
+   * The process user: ids, the supplementary groups from /etc/group, the home directory, and the passwd name (empty
+   * when the user has none).
+   */
+  public record ExecUser(int uid, int gid, List<Integer> additionalGids, String home, String name) {
+    public ExecUser {
+      additionalGids = List.copyOf(additionalGids);
+    }
+  }
+
+  /** Resolves {@code userSpec} (empty: root) in the files of {@code rootfs}. */
+  public static ExecUser resolve(Path rootfs, String userSpec) throws BerthException {
+    byte[] passwd = readInRoot(rootfs, "etc/passwd");
+    byte[] group = readInRoot(rootfs, "etc/group");
+    return resolve(passwd, group, userSpec == null ? "" : userSpec);
+  }
+
+  /** Resolves {@code userSpec} with the files' contents; null means the image has no such file. */
+  static ExecUser resolve(byte[] passwd, byte[] group, String userSpec) throws BerthException {
+    int colon = userSpec.indexOf(':');
+    String userArg = colon < 0 ? userSpec : userSpec.substring(0, colon);
+    String groupArg = colon < 0 ? "" : userSpec.substring(colon + 1);
+    Long uidArg = number(userArg);
+    Long gidArg = number(groupArg);
+
+    int uid = 0;
+    int gid = 0;
+    String home = "/";
+    String matched = "";
+    String[] entry = null;
+    for (String[] f : entries(passwd, 7)) {
+      boolean match = userArg.isEmpty() ? f[2].equals("0") : uidArg != null ? f[2].equals(userArg) || sameNumber(f[2], uidArg)
+          : f[0].equals(userArg);
+      if (match) {
+        entry = f;
+        break; // the first match wins
+      }
+    }
+    if (entry != null) {
+      matched = entry[0];
+      uid = id(entry[2], "passwd", matched);
+      gid = id(entry[3], "passwd", matched);
+      home = entry[5].isEmpty() ? "/" : entry[5];
+    } else if (!userArg.isEmpty()) {
+      if (uidArg == null) {
+        throw new BerthException(ErrorCategory.INVALID_ARGUMENT,
+            "unable to find user " + userArg + ": no matching entries in passwd file");
+      }
+      uid = inRange(uidArg, userSpec);
+    }
+
+    List<Integer> groups = new ArrayList<>();
+    if (!groupArg.isEmpty() || !matched.isEmpty()) {
+      List<String[]> found = new ArrayList<>();
+      for (String[] g : entries(group, 4)) {
+        boolean match;
+        if (groupArg.isEmpty()) {
+          match = List.of(g[3].split(",", -1)).contains(matched);
+        } else if (gidArg != null) {
+          match = g[2].equals(groupArg) || sameNumber(g[2], gidArg);
+        } else {
+          match = g[0].equals(groupArg);
+        }
+        if (match) found.add(g);
+      }
+      if (!groupArg.isEmpty()) {
+        if (!found.isEmpty()) {
+          gid = id(found.getFirst()[2], "group", found.getFirst()[0]);
+        } else if (gidArg == null) {
+          throw new BerthException(ErrorCategory.INVALID_ARGUMENT,
+              "unable to find group " + groupArg + ": no matching entries in group file");
+        } else {
+          gid = inRange(gidArg, userSpec);
+        }
+      } else {
+        for (String[] g : found) {
+          int id = id(g[2], "group", g[0]);
+          if (!groups.contains(id)) groups.add(id);
+        }
+      }
+    }
+    return new ExecUser(uid, gid, groups, home, matched);
+  }
+
+  private static boolean sameNumber(String field, long n) {
+    Long v = number(field);
+    return v != null && v == n;
+  }
+
+  /** The lines of a colon-separated file with at least {@code min} fields (padded), comments and blanks skipped. */
+  private static List<String[]> entries(byte[] file, int min) {
+    List<String[]> out = new ArrayList<>();
+    if (file == null) return out;
+    for (String line : new String(file, StandardCharsets.UTF_8).split("\n")) {
+      line = line.strip();
+      if (line.isEmpty() || line.startsWith("#")) continue;
+      String[] f = line.split(":", -1);
+      if (f.length < min) {
+        String[] padded = new String[min];
+        for (int i = 0; i < min; i++) padded[i] = i < f.length ? f[i] : "";
+        f = padded;
+      }
+      out.add(f);
+    }
+    return out;
+  }
+
+  private static int id(String field, String file, String name) throws BerthException {
+    Long n = number(field);
+    if (n == null || n > MAX_ID) {
+      throw new BerthException(ErrorCategory.INVALID_ARGUMENT,
+          "invalid id '" + field + "' of " + name + " in the image's /etc/" + file);
+    }
+    return n.intValue();
+  }
+
+  private static int inRange(long n, String userSpec) throws BerthException {
+    if (n < 0 || n > MAX_ID) {
+      throw new BerthException(ErrorCategory.INVALID_ARGUMENT,
+          "user " + userSpec + ": uids and gids must be in range 0-" + MAX_ID);
+    }
+    return (int) n;
+  }
+
+  /** A decimal number (with an optional sign, as Go's Atoi), or null. */
+  private static Long number(String s) {
+    if (s.isEmpty() || s.length() > 18) return null;
+    int i = s.charAt(0) == '-' || s.charAt(0) == '+' ? 1 : 0;
+    if (i == s.length()) return null;
+    for (int j = i; j < s.length(); j++) if (s.charAt(j) < '0' || s.charAt(j) > '9') return null;
+    return Long.parseLong(s);
+  }
+
+  /**
+   * A file of the root filesystem, resolved as if {@code rootfs} were "/" (symlinks included), or null if it is
+   * missing; anything but a regular file is refused.
+   */
+  static byte[] readInRoot(Path rootfs, String relative) throws BerthException {
+    try (Fd root = Linux.open(rootfs.toString(), O_PATH | O_DIRECTORY | O_CLOEXEC, 0)) {
+      // O_NONBLOCK: opening a FIFO for reading must not wait for a writer; it is refused below.
+      try (Fd fd = Linux.openat2(root, relative, O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0,
+          RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)) {
+        Stat st = Linux.fstat(fd);
+        if (!st.isRegularFile()) {
+          throw new BerthException(ErrorCategory.INVALID_ARGUMENT, "the image's /" + relative
+              + " is not a regular file");
+        }
+        if (st.size() > MAX_SIZE) {
+          throw new BerthException(ErrorCategory.INVALID_ARGUMENT, "the image's /" + relative + " is larger than "
+              + MAX_SIZE + " bytes");
+        }
+        return Linux.readAll(fd);
+      }
+    } catch (ErrnoException e) {
+      if (e.errno() == LinuxConstants.ENOENT || e.errno() == LinuxConstants.ENOTDIR) return null;
+      throw new BerthException(ErrorCategory.INTERNAL, "read /" + relative + " in the root filesystem " + rootfs + ": "
+          + e.getMessage(), e);
+    }
+  }
+}

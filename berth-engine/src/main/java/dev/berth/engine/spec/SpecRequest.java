@@ -1,0 +1,24 @@
+package dev.berth.engine.spec;
+
+import dev.berth.engine.container.ContainerOptions;
+import dev.berth.spec.image.ImageConfig;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * What a container's spec is made of.
+ *
+ * @param image the image's config (its ContainerConfig gives the defaults)
+ * @param options what the user asked for
+ * @param id the container id (64 hex digits; its first 12 are the default hostname)
+ * @param rootfs the mounted root filesystem (the image's writable snapshot); its /etc/passwd and /etc/group resolve
+ *     the user
+ * @param filesDir the container's own directory where hostname, hosts and resolv.conf are written and bound from
+ * @param volumes the host directory of each {@link VolumeNeed}, by target
+ */
+public record SpecRequest(ImageConfig image, ContainerOptions options, String id, Path rootfs, Path filesDir,
+    Map<String, Path> volumes) {
+  public SpecRequest {
+    volumes = volumes == null ? Map.of() : Map.copyOf(volumes);
+  }
+}
