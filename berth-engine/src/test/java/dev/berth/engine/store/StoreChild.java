@@ -68,9 +68,16 @@ final class StoreChild implements AutoCloseable {
     return process.exitValue();
   }
 
-  /** SIGKILL (destroyForcibly on Linux), as a crash or the OOM killer would. */
+  /**
+   * SIGKILL, as a crash or the OOM killer would; by kill(2) rather than destroyForcibly, which also closes our end of
+   * its stdout: the lines it printed before dying are still to be read.
+   */
   void kill() throws InterruptedException {
-    process.destroyForcibly();
+    try {
+      dev.berth.sys.Linux.kill((int) process.pid(), 9);
+    } catch (IOException e) {
+      // gone already
+    }
     process.waitFor();
   }
 
