@@ -1,9 +1,9 @@
 #!/bin/sh
 # The engine's container store on a cold CLI start (DESIGN.md "Startup budget"; why files and not SQLite: the
-# package doc of dev.berth.engine.store). Times, with hyperfine, a JVM that does nothing (the floor), open + list of
+# package doc of dev.berth.engine.store). Times a JVM that does nothing (the floor), open + list of
 # 100 containers (`ps -a`), open + create of one, and both; each JVM as the launchers run it (SerialGC, C1, an AOT
 # cache trained on the same work). Prints each and its cost over the floor. Not asserted anywhere.
-# Usage: bench/engine-store.sh [runs]   (needs hyperfine, JDK 25, and the modules compiled:
+# Usage: bench/engine-store.sh [rounds]   (needs python3, JDK 25, and the modules compiled:
 #   mvn -o -q -pl berth-engine -am compile)
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -36,18 +36,25 @@ java_ -cp "$cp" $main populate "$work/list" 100
 java_ -cp "$cp" $main populate "$work/create" 100
 java_ -cp "$cp" $main populate "$work/all" 100
 
-echo "container store on $(df -T "$work" | awk 'NR==2 {print $2}') ($work), $runs runs each, cold JVMs with an AOT cache"
-hyperfine -N -w 3 -r "$runs" --export-json "$work/r.json" \
-  -n floor "$run floor" \
-  -n "open+list(100)" "$run list $work/list" \
-  -n "open+create" "$run create $work/create" \
-  -n "open+list+create" "$run all $work/all" >/dev/null
-python3 - "$work/r.json" <<'PY'
-import json, sys
-rs = json.load(open(sys.argv[1]))["results"]
-floor = rs[0]["median"]
-for r in rs:
-    print(f"{r['command']:18} median {r['median']*1e3:6.1f} ms  mean {r['mean']*1e3:6.1f} ± {r['stddev']*1e3:4.1f} ms"
-          f"   over the floor: {(r['median'] - floor)*1e3:+5.1f} ms")
+echo "container store on $(df -T "$work" | awk 'NR==2 {print $2}') ($work), $runs rounds, cold JVMs with an AOT cache"
+# Round-robin (each round runs every variant once), not hyperfine's one-variant-after-the-other: on a shared machine
+# load comes and goes, and it must fall on all variants alike for the differences to the floor to mean anything.
+python3 - "$runs" "$run" "$work" <<'PY'
+import statistics, subprocess, sys, time
+runs, run, work = int(sys.argv[1]), sys.argv[2].split(), sys.argv[3]
+variants = [("floor", ["floor"]), ("open+list(100)", ["list", work + "/list"]),
+            ("open+create", ["create", work + "/create"]), ("open+list+create", ["all", work + "/all"])]
+times = {n: [] for n, _ in variants}
+for i in range(runs + 3):
+    for n, args in variants:
+        t = time.perf_counter()
+        subprocess.run(run + args, check=True, stdout=subprocess.DEVNULL)
+        if i >= 3:  # warm-up rounds: page cache, CPU frequency
+            times[n].append(time.perf_counter() - t)
+floor = statistics.median(times["floor"])
+for n, _ in variants:
+    m = statistics.median(times[n])
+    q = statistics.quantiles(times[n], n=4)
+    print(f"{n:18} median {m*1e3:6.1f} ms (quartiles {q[0]*1e3:.1f}-{q[2]*1e3:.1f})   over the floor: {(m - floor)*1e3:+5.1f} ms")
 PY
 echo "store size: $(du -sh "$work/list" | cut -f1) for 100 containers ($(du -s --apparent-size -B1 "$work/list/containers" | cut -f1) bytes of records)"
