@@ -223,44 +223,9 @@ public final class GoTemplate {
     return true;
   }
 
-  /** JSON of a value, as Go's json.Marshal: compact, maps sorted by key. */
+  /** JSON of a value, as Go's json.Marshal: compact. */
   static String json(Object v) {
-    JsonWriter w = new JsonWriter(JsonWriter.COMPACT);
-    writeJson(w, v);
-    return w.toString();
-  }
-
-  private static void writeJson(JsonWriter w, Object v) {
-    if (v == null) {
-      w.nullValue();
-    } else if (v instanceof String s) {
-      w.value(s);
-    } else if (v instanceof Boolean b) {
-      w.value(b);
-    } else if (v instanceof Integer || v instanceof Long || v instanceof Short || v instanceof Byte) {
-      w.value(((Number) v).longValue());
-    } else if (v instanceof Number n) {
-      double d = n.doubleValue();
-      if (d == Math.rint(d) && Math.abs(d) < 1e15) {
-        w.value((long) d);
-      } else {
-        w.rawValue(Double.toString(d).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-      }
-    } else if (v instanceof Map<?, ?> m) {
-      w.beginObject();
-      // Insertion order: callers build objects in the order docker prints them.
-      for (Map.Entry<?, ?> e : m.entrySet()) {
-        w.name(String.valueOf(e.getKey()));
-        writeJson(w, e.getValue());
-      }
-      w.endObject();
-    } else if (v instanceof List<?> l) {
-      w.beginArray();
-      for (Object x : l) writeJson(w, x);
-      w.endArray();
-    } else {
-      w.value(String.valueOf(v));
-    }
+    return new JsonWriter(JsonWriter.COMPACT).tree(v).toString();
   }
 
   // ---- functions ----

@@ -223,7 +223,8 @@ public final class SpecGenerator {
     return profile.resolve(caps, host.goArch(), host.kernelRelease());
   }
 
-  static int stopSignal(ContainerOptions o, ContainerConfig image) throws BerthException {
+  /** The signal that stops the container: the user's, the image's, else SIGTERM. */
+  public static int stopSignal(ContainerOptions o, ContainerConfig image) throws BerthException {
     String s = o.stopSignal() != null && !o.stopSignal().isEmpty() ? o.stopSignal()
         : !image.stopSignal().isEmpty() ? image.stopSignal() : "SIGTERM";
     try {

@@ -49,6 +49,11 @@ public final class CopySnapshotter extends DirSnapshotter {
       Trees.remove(dir);
       throw e;
     }
-    return List.of(new Mount("bind", fs.toString(), List.of("rbind", "rw")));
+    return activeMounts(dir, parent);
+  }
+
+  @Override
+  List<Mount> activeMounts(Path dir, Digest parent) {
+    return List.of(new Mount("bind", dir.resolve("fs").toString(), List.of("rbind", "rw")));
   }
 }

@@ -203,6 +203,18 @@ abstract class DirSnapshotter implements Snapshotter {
     return out;
   }
 
+  @Override
+  public List<Mount> mounts(String key) throws IOException {
+    Path dir = active.resolve(checkKey(key));
+    if (!Files.isDirectory(dir.resolve("fs"))) {
+      throw new NoSuchFileException(dir.toString(), null, "no active snapshot \"" + key + "\"");
+    }
+    return activeMounts(dir, parentOf(dir));
+  }
+
+  /** How the active snapshot in {@code dir} (on {@code parent}, or null) is mounted. */
+  abstract List<Mount> activeMounts(Path dir, Digest parent) throws IOException;
+
   /** A new active snapshot's directory, refused when the key is taken. */
   Path newActive(String key, Digest parent) throws IOException {
     if (parent != null) home(parent);

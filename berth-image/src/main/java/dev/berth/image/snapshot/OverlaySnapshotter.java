@@ -154,19 +154,26 @@ public final class OverlaySnapshotter extends DirSnapshotter {
       Linux.chmod(upper.toString(), 0755); // the container's "/", not a store directory: a tree's root, not the umask
       Path work = dir.resolve("work");
       PrivateDirs.create(work);
-      if (parent == null) return List.of(new Mount("bind", upper.toString(), List.of("rbind", "rw")));
-      List<Path> lowers = visible(parent);
-      // overlayfs shows the upper directory's owner and mode for "/": the image's, as its view shows them.
-      try (Fd from = Linux.open(lowers.getFirst().toString(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
-           Fd to = Linux.open(upper.toString(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0)) {
-        copyDirInfo(from, to);
+      if (parent != null) {
+        // overlayfs shows the upper directory's owner and mode for "/": the image's, as its view shows them.
+        try (Fd from = Linux.open(visible(parent).getFirst().toString(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
+             Fd to = Linux.open(upper.toString(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0)) {
+          copyDirInfo(from, to);
+        }
       }
-      return List.of(new Mount("overlay", "overlay", List.of("lowerdir=" + join(lowers), "upperdir=" + upper,
-          "workdir=" + work)));
+      return activeMounts(dir, parent);
     } catch (IOException | RuntimeException e) {
       Trees.remove(dir);
       throw e;
     }
+  }
+
+  @Override
+  List<Mount> activeMounts(Path dir, Digest parent) throws IOException {
+    Path upper = dir.resolve("fs");
+    if (parent == null) return List.of(new Mount("bind", upper.toString(), List.of("rbind", "rw")));
+    return List.of(new Mount("overlay", "overlay", List.of("lowerdir=" + join(visible(parent)), "upperdir=" + upper,
+        "workdir=" + dir.resolve("work"))));
   }
 
   /**

@@ -41,6 +41,9 @@ public interface Snapshotter {
    */
   List<Mount> prepare(String key, Digest parentChainId) throws IOException;
 
+  /** The mounts of the active snapshot {@code key} made by {@link #prepare}, to mount it again (after a reboot). */
+  List<Mount> mounts(String key) throws IOException;
+
   /** Removes the active snapshot {@code key} (unmount it first); nothing there is fine. */
   void remove(String key) throws IOException;
 

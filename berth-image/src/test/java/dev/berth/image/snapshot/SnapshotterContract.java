@@ -180,6 +180,14 @@ abstract class SnapshotterContract {
     assertEquals(EXPECTED, viewOf(top), "the container's writes stay in its own snapshot");
     assertEquals(baseTree(), viewOf(base));
 
+    // Mounted again from its key (after a reboot, or a stop), a container's rootfs has its writes.
+    unmount(rw);
+    Path again = mount(s.mounts("ctr"));
+    assertEquals(changed, tree(again));
+    unmount(again);
+    rw = mount(s.mounts("ctr"));
+    assertThrows(IOException.class, () -> s.mounts("nosuch"), "no active snapshot of that key");
+
     // A second container on the same image starts from the image, not from the first one's changes.
     assertEquals(EXPECTED, tree(mount(s.prepare("ctr2", top))));
     unmount(rw);

@@ -139,6 +139,44 @@ public final class JsonWriter {
     }
 
     /** The document written so far. */
+    /**
+     * Writes a tree of plain Java values: maps (keys in their iteration order, so callers build objects in the order
+     * their peers print them), lists, strings, booleans, integral numbers, other numbers as Go prints a float64, and
+     * null; anything else as its string.
+     */
+    public JsonWriter tree(Object v) {
+        if (v == null) {
+            nullValue();
+        } else if (v instanceof String s) {
+            value(s);
+        } else if (v instanceof Boolean b) {
+            value(b);
+        } else if (v instanceof Integer || v instanceof Long || v instanceof Short || v instanceof Byte) {
+            value(((Number) v).longValue());
+        } else if (v instanceof Number n) {
+            double d = n.doubleValue();
+            if (d == Math.rint(d) && Math.abs(d) < 1e15) {
+                value((long) d);
+            } else {
+                rawValue(Double.toString(d).getBytes(StandardCharsets.US_ASCII));
+            }
+        } else if (v instanceof java.util.Map<?, ?> m) {
+            beginObject();
+            for (java.util.Map.Entry<?, ?> e : m.entrySet()) {
+                name(String.valueOf(e.getKey()));
+                tree(e.getValue());
+            }
+            endObject();
+        } else if (v instanceof java.util.Collection<?> l) {
+            beginArray();
+            for (Object x : l) tree(x);
+            endArray();
+        } else {
+            value(String.valueOf(v));
+        }
+        return this;
+    }
+
     public byte[] toByteArray() {
         return Arrays.copyOf(buf, len);
     }
