@@ -22,6 +22,7 @@ done
 rm -rf "$out.tmp/all"
 cp berth-sys/target/classes/dev/berth/sys/libberthsys.so berth-runtime/target/classes/dev/berth/runtime/berth-init \
   "$out.tmp/native/"
+cp berth-runtime/target/classes/dev/berth/runtime/berth-monitor "$out.tmp/native/"
 # Two runtimes for the same reason: java.net.http (registries) is berth's alone.
 "$JAVA_HOME/bin/jlink" --add-modules java.base,jdk.unsupported --strip-debug --no-header-files --no-man-pages \
   --output "$out.tmp/runtime"

@@ -1,5 +1,6 @@
 package dev.berth.runtime;
 
+import dev.berth.runtime.process.InitLauncher;
 import dev.berth.runtime.terminal.PtyHandler;
 import java.nio.file.Path;
 
@@ -11,21 +12,38 @@ import java.nio.file.Path;
  * @param preserveFds how many fds after stdio (3, 4, ...) pass into the container
  * @param pty takes the pty master instead of a console socket (a foreground {@code run}'s terminal proxy), or null;
  *     unused when the process has no terminal
+ * @param launcher how berth-init is started (a container monitor starts it: then the stdio is the monitor's), or
+ *     null: this process spawns it with its own fds 0-2
  */
 public record CreateOptions(Path bundle, Path pidFile, Path consoleSocket, boolean noPivot, boolean noNewKeyring,
-    int preserveFds, PtyHandler pty) {
+    int preserveFds, PtyHandler pty, InitLauncher launcher) {
 
   public CreateOptions(Path bundle, Path pidFile, Path consoleSocket, boolean noPivot, boolean noNewKeyring,
       int preserveFds) {
-    this(bundle, pidFile, consoleSocket, noPivot, noNewKeyring, preserveFds, null);
+    this(bundle, pidFile, consoleSocket, noPivot, noNewKeyring, preserveFds, null, null);
+  }
+
+  public CreateOptions(Path bundle, Path pidFile, Path consoleSocket, boolean noPivot, boolean noNewKeyring,
+      int preserveFds, PtyHandler pty) {
+    this(bundle, pidFile, consoleSocket, noPivot, noNewKeyring, preserveFds, pty, null);
   }
 
   public static CreateOptions of(Path bundle) {
-    return new CreateOptions(bundle, null, null, false, false, 0, null);
+    return new CreateOptions(bundle, null, null, false, false, 0, null, null);
   }
 
   /** The same options with the pty master going to {@code handler}. */
   public CreateOptions withPty(PtyHandler handler) {
-    return new CreateOptions(bundle, pidFile, consoleSocket, noPivot, noNewKeyring, preserveFds, handler);
+    return new CreateOptions(bundle, pidFile, consoleSocket, noPivot, noNewKeyring, preserveFds, handler, launcher);
+  }
+
+  /** The same options with berth-init started by {@code l}. */
+  public CreateOptions withLauncher(InitLauncher l) {
+    return new CreateOptions(bundle, pidFile, consoleSocket, noPivot, noNewKeyring, preserveFds, pty, l);
+  }
+
+  /** How berth-init is started. */
+  public InitLauncher initLauncher() {
+    return launcher == null ? InitLauncher.SPAWN : launcher;
   }
 }

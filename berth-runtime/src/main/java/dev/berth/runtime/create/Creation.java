@@ -125,13 +125,17 @@ public final class Creation {
         PhaseTrace.mark("compile plan");
         writeFile(dir.config(), config);
         Linux.mkfifo(dir.fifo().toString(), 0622);
-        Fd console = o.consoleSocket() == null ? null : Linux.connectUnix(o.consoleSocket().toString(),
-            LinuxConstants.SOCK_STREAM);
+        Fd[] consoleFd = {null};
         InitProcess init = null;
-        try (Fd ignored = console) {
-          init = InitProcess.spawn(plan, o.preserveFds());
+        try {
+          init = InitProcess.spawn(plan, o.preserveFds(), o.initLauncher());
           int pid = init.awaitPid();
           rb.push(() -> killAndReap(pid));
+          // Connected once berth-init runs: a monitor that starts it makes the console socket first.
+          if (o.consoleSocket() != null) {
+            consoleFd[0] = Linux.connectUnix(o.consoleSocket().toString(), LinuxConstants.SOCK_STREAM);
+          }
+          Fd console = consoleFd[0];
           RuntimeLog.debug("container init cloned", "pid", pid);
           PhaseTrace.mark("spawn, await pid");
           // berth-init, which forked the init inside the cgroups, has exited and been reaped: the pids limit can hold.
@@ -197,6 +201,7 @@ public final class Creation {
           if (holdInit) init = null;
           return result;
         } finally {
+          if (consoleFd[0] != null) consoleFd[0].close();
           if (init != null) init.close();
         }
       }

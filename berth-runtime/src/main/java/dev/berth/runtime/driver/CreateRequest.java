@@ -1,5 +1,6 @@
 package dev.berth.runtime.driver;
 
+import dev.berth.runtime.monitor.MonitorConfig;
 import java.nio.file.Path;
 
 /**
@@ -13,29 +14,52 @@ import java.nio.file.Path;
  * @param noPivot {@code --no-pivot}: move the root with MS_MOVE instead of pivot_root
  * @param noNewKeyring {@code --no-new-keyring}: keep the caller's session keyring
  * @param preserveFds how many of the caller's fds after stdio (3, 4, ...) pass into the container
+ * @param monitor start the container under a monitor of this configuration (dev.berth.runtime.monitor): the monitor
+ *     starts the runtime's create as its child, holds the container's stdio (then {@code stdio} must be inherited
+ *     and {@code consoleSocket} null: the monitor's console socket is used) and records its exit; null: none
  */
 public record CreateRequest(String id, Path bundle, Stdio stdio, Path consoleSocket, Path pidFile, boolean noPivot,
-    boolean noNewKeyring, int preserveFds) {
+    boolean noNewKeyring, int preserveFds, MonitorConfig monitor) {
 
   public CreateRequest {
     if (stdio == null) stdio = Stdio.INHERIT;
     if (preserveFds < 0) throw new IllegalArgumentException("preserveFds: " + preserveFds + " (must be >= 0)");
+    if (monitor != null && !stdio.inherited()) {
+      throw new IllegalArgumentException("stdio: " + stdio + " (under a monitor the container's stdio is the monitor's)");
+    }
+    if (monitor != null && consoleSocket != null) {
+      throw new IllegalArgumentException("consoleSocket: " + consoleSocket + " (under a monitor the monitor's is used)");
+    }
+  }
+
+  public CreateRequest(String id, Path bundle, Stdio stdio, Path consoleSocket, Path pidFile, boolean noPivot,
+      boolean noNewKeyring, int preserveFds) {
+    this(id, bundle, stdio, consoleSocket, pidFile, noPivot, noNewKeyring, preserveFds, null);
+  }
+
+  /** The console socket the runtime sends the pty master to: the monitor's, or the caller's. */
+  public Path effectiveConsoleSocket() {
+    return monitor != null ? monitor.consoleSocket() : consoleSocket;
   }
 
   /** Container {@code id} from {@code bundle}, with the caller's stdio and nothing else. */
   public static CreateRequest of(String id, Path bundle) {
-    return new CreateRequest(id, bundle, Stdio.INHERIT, null, null, false, false, 0);
+    return new CreateRequest(id, bundle, Stdio.INHERIT, null, null, false, false, 0, null);
   }
 
   public CreateRequest withStdio(Stdio s) {
-    return new CreateRequest(id, bundle, s, consoleSocket, pidFile, noPivot, noNewKeyring, preserveFds);
+    return new CreateRequest(id, bundle, s, consoleSocket, pidFile, noPivot, noNewKeyring, preserveFds, monitor);
   }
 
   public CreateRequest withConsoleSocket(Path socket) {
-    return new CreateRequest(id, bundle, stdio, socket, pidFile, noPivot, noNewKeyring, preserveFds);
+    return new CreateRequest(id, bundle, stdio, socket, pidFile, noPivot, noNewKeyring, preserveFds, monitor);
   }
 
   public CreateRequest withPidFile(Path file) {
-    return new CreateRequest(id, bundle, stdio, consoleSocket, file, noPivot, noNewKeyring, preserveFds);
+    return new CreateRequest(id, bundle, stdio, consoleSocket, file, noPivot, noNewKeyring, preserveFds, monitor);
+  }
+
+  public CreateRequest withMonitor(MonitorConfig m) {
+    return new CreateRequest(id, bundle, stdio, consoleSocket, pidFile, noPivot, noNewKeyring, preserveFds, m);
   }
 }

@@ -6,6 +6,7 @@ import dev.berth.runtime.ContainerState;
 import dev.berth.runtime.CreateOptions;
 import dev.berth.runtime.ExecOptions;
 import dev.berth.runtime.cgroups.Stats;
+import dev.berth.runtime.monitor.Monitor;
 import dev.berth.spec.json.Rfc3339;
 import dev.berth.spec.runtime.Resources;
 import java.io.IOException;
@@ -46,18 +47,53 @@ public final class InProcessDriver implements RuntimeDriver {
   public void create(CreateRequest r) throws ContainerException {
     requireInherited(r.stdio());
     ContainerRuntime.checkId(r.id());
-    runtime.create(r.id(), new CreateOptions(r.bundle(), r.pidFile(), r.consoleSocket(), r.noPivot(), r.noNewKeyring(),
-        r.preserveFds()));
+    CreateOptions o = new CreateOptions(r.bundle(), r.pidFile(), r.effectiveConsoleSocket(), r.noPivot(),
+        r.noNewKeyring(), r.preserveFds());
+    if (r.monitor() == null) {
+      runtime.create(r.id(), o);
+      return;
+    }
+    // The monitor starts berth-init, with the monitor's stdio; the container init, cloned with CLONE_PARENT, is the
+    // monitor's child.
+    Monitor[] monitor = {null};
+    try {
+      runtime.create(r.id(), o.withLauncher((binary, argv, fds) -> {
+        monitor[0] = Monitor.spawn(r.monitor(), binary, argv, fds);
+        return monitor[0].ready();
+      }));
+    } catch (ContainerException e) {
+      if (monitor[0] != null) monitor[0].abort();
+      throw e;
+    }
+    handOver(this, r.id(), monitor[0], runtime.state(r.id()).pid());
   }
 
   /**
-   * berth-init takes fds 0-2 from this process (see InitProcess#spawn); other stdio is the monitor's to give (issue
-   * 12, item 2), so it is refused rather than silently ignored.
+   * Tells the monitor the container init's pid; when it cannot take it, the container is deleted: a container whose
+   * exit no one records is not made.
+   */
+  static void handOver(RuntimeDriver driver, String id, Monitor monitor, int pid) throws ContainerException {
+    try {
+      monitor.container(pid);
+    } catch (IOException e) {
+      monitor.abort();
+      try {
+        driver.delete(id, true);
+      } catch (ContainerException ignored) {
+        // the monitor's error is the one to report
+      }
+      throw ContainerException.internal("create " + id + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * berth-init takes fds 0-2 from this process (see InitProcess#spawn), or from a monitor (CreateRequest#monitor);
+   * files are refused rather than silently ignored.
    */
   private void requireInherited(Stdio stdio) throws ContainerException {
     if (!stdio.inherited()) {
       throw ContainerException.invalid("runtime " + name + ": stdio " + stdio
-          + ": the in-process runtime gives a container the caller's own stdio (a monitor process holds it otherwise)");
+          + ": the in-process runtime gives a container the caller's own stdio, or a monitor's");
     }
   }
 

@@ -4,6 +4,7 @@ import dev.berth.runtime.ContainerException;
 import dev.berth.runtime.ContainerRuntime;
 import dev.berth.runtime.cgroups.Stats;
 import dev.berth.runtime.cgroups.StatsJson;
+import dev.berth.runtime.monitor.Monitor;
 import dev.berth.runtime.state.Status;
 import dev.berth.spec.json.JsonReader;
 import dev.berth.spec.json.Rfc3339;
@@ -107,11 +108,16 @@ public final class OciCliDriver implements RuntimeDriver {
         pidFile = temp;
       }
       args.addAll(List.of("--pid-file", pidFile.toAbsolutePath().toString()));
-      if (r.consoleSocket() != null) args.addAll(List.of("--console-socket", r.consoleSocket().toString()));
+      Path console = r.effectiveConsoleSocket();
+      if (console != null) args.addAll(List.of("--console-socket", console.toAbsolutePath().toString()));
       if (r.noPivot()) args.add("--no-pivot");
       if (r.noNewKeyring()) args.add("--no-new-keyring");
       if (r.preserveFds() > 0) args.addAll(List.of("--preserve-fds", Integer.toString(r.preserveFds())));
       args.add(r.id());
+      if (r.monitor() != null) {
+        createUnderMonitor(r, args, pidFile);
+        return;
+      }
       Outcome o = run(args, r.stdio(), r.preserveFds(), false);
       if (o.status() != 0) throw failure("create", r.id(), o);
       try {
@@ -123,6 +129,41 @@ public final class OciCliDriver implements RuntimeDriver {
       throw ContainerException.internal(name + " create " + r.id() + ": " + e.getMessage(), e);
     } finally {
       deleteQuietly(temp);
+    }
+  }
+
+  /**
+   * {@code <binary> create} as the monitor's child, with the monitor's stdio, as conmon runs it: when it returns, the
+   * init it leaves is adopted by the monitor (the subreaper), which is told its pid.
+   */
+  private void createUnderMonitor(CreateRequest r, List<String> args, Path pidFile) throws ContainerException {
+    String bin = binary();
+    Path log = newLog();
+    Monitor monitor = null;
+    try {
+      int[] fds = new int[r.preserveFds()];
+      for (int i = 0; i < fds.length; i++) fds[i] = 3 + i;
+      monitor = Monitor.spawn(r.monitor(), bin, argv(bin, log, args).toArray(new String[0]), fds);
+      Monitor.ChildExit exit = monitor.awaitChild();
+      if (exit.exitCode() != 0) throw failure("create", r.id(), new Outcome(exit.exitCode(), null, lastError(log)));
+      int pid;
+      try {
+        pid = Integer.parseInt(Files.readString(pidFile).trim());
+      } catch (IOException | NumberFormatException e) {
+        try {
+          delete(r.id(), true);
+        } catch (ContainerException ignored) {
+          // the missing pid is the error to report
+        }
+        throw ContainerException.internal(name + " create " + r.id() + ": no pid in " + pidFile, e);
+      }
+      InProcessDriver.handOver(this, r.id(), monitor, pid);
+      monitor = null;
+    } catch (IOException e) {
+      throw ContainerException.internal(name + " create " + r.id() + ": " + e.getMessage(), e);
+    } finally {
+      if (monitor != null) monitor.abort();
+      deleteQuietly(log);
     }
   }
 
@@ -489,17 +530,25 @@ public final class OciCliDriver implements RuntimeDriver {
     }
   }
 
-  private Spawned spawn(List<String> args, Stdio stdio, int preserveFds, boolean capture) throws ContainerException {
-    String bin = binary();
-    Path log;
+  private Path newLog() throws ContainerException {
     try {
-      log = Files.createTempFile("berth-" + name + "-", ".log");
+      return Files.createTempFile("berth-" + name + "-", ".log");
     } catch (IOException e) {
       throw ContainerException.internal(name + ": make a log file: " + e.getMessage(), e);
     }
+  }
+
+  private List<String> argv(String bin, Path log, List<String> args) {
     List<String> argv = new ArrayList<>(List.of(bin, "--root", root.toString(), "--log", log.toString(), "--log-format",
         "json"));
     argv.addAll(args);
+    return argv;
+  }
+
+  private Spawned spawn(List<String> args, Stdio stdio, int preserveFds, boolean capture) throws ContainerException {
+    String bin = binary();
+    Path log = newLog();
+    List<String> argv = argv(bin, log, args);
     List<Fd> opened = new ArrayList<>();
     Fd readEnd = null;
     try {

@@ -38,9 +38,13 @@
  * detached one ({@code exec -d}) is orphaned like the init. The driver records each init's pid ({@code --pid-file})
  * and reaps it after {@code delete} when this process adopted it.
  *
- * <p>Neither arrangement keeps an exit status once the process that created the container is gone; the engine's
- * monitor (issue 12, item 2: one small process per container, started detached as its subreaper, which runs
- * berth-init or the binary's {@code create}) is the parent that does, for either driver.
+ * <p>Neither arrangement keeps an exit status once the process that created the container is gone. Under a
+ * monitor ({@link dev.berth.runtime.driver.CreateRequest#monitor}, {@code dev.berth.runtime.monitor}: one small
+ * process per container, started detached as its subreaper) the monitor runs berth-init or the binary's
+ * {@code create} as its child, so the container init is the monitor's child (CLONE_PARENT) or is adopted by it when
+ * {@code create} exits; the monitor reaps it, writes its exit file and exits. This JVM is then no parent of anything:
+ * it may exit at any time after create. When the monitor is killed the container runs on (adopted by the next
+ * subreaper or pid 1) but its exit status is recorded by no one, as with conmon.
  *
  * <h2>Errors</h2>
  *

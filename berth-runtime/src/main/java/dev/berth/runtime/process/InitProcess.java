@@ -8,7 +8,6 @@ import dev.berth.sys.Fd;
 import dev.berth.sys.Linux;
 import dev.berth.sys.LinuxConstants;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
@@ -34,9 +33,6 @@ public final class InitProcess implements AutoCloseable {
     void seccomp(int pid, Fd notifyFd) throws IOException;
   }
 
-  private static final String BINARY = "/dev/berth/runtime/berth-init";
-  private static byte[] binary;
-
   private final Plan plan;
   private final Fd sock;
   private final int initPid;
@@ -50,20 +46,22 @@ public final class InitProcess implements AutoCloseable {
 
   /** Starts berth-init with the plan; fds 0-2 and the {@code preserveFds} after them are passed through. */
   public static InitProcess spawn(Plan plan, int preserveFds) throws IOException {
+    return spawn(plan, preserveFds, InitLauncher.SPAWN);
+  }
+
+  /**
+   * Starts berth-init with the plan through {@code launcher}; the {@code preserveFds} after stdio are passed through,
+   * stdio is the launcher's.
+   */
+  public static InitProcess spawn(Plan plan, int preserveFds, InitLauncher launcher) throws IOException {
     Fd[] pair = Linux.socketpair(LinuxConstants.AF_UNIX, LinuxConstants.SOCK_STREAM | LinuxConstants.SOCK_CLOEXEC, 0);
     int syncFd = 3 + preserveFds;
-    int[] fdMap = new int[2 * (syncFd + 1)];
-    for (int i = 0; i < syncFd; i++) {
-      fdMap[2 * i] = i;
-      fdMap[2 * i + 1] = i;
-    }
-    fdMap[2 * syncFd] = syncFd;
-    fdMap[2 * syncFd + 1] = pair[1].fd();
+    int[] fds = new int[preserveFds + 1];
+    for (int i = 0; i < preserveFds; i++) fds[i] = 3 + i;
+    fds[preserveFds] = pair[1].fd();
     int pid;
-    try (Fd exe = sealedBinary(); Fd child = pair[1]) {
-      // Through our own fd table: spawn closes every unmapped fd in the child before it execs.
-      pid = Linux.spawn("/proc/" + Linux.getpid() + "/fd/" + exe.fd(), new String[] {"berth-init", Integer.toString(syncFd)},
-          new String[0], fdMap, false);
+    try (Fd exe = EmbeddedBinary.INIT.sealed(); Fd child = pair[1]) {
+      pid = launcher.launch(exe, new String[] {"berth-init", Integer.toString(syncFd)}, fds);
     } catch (IOException e) {
       pair[0].close();
       throw new IOException("start berth-init: " + e.getMessage(), e);
@@ -73,42 +71,13 @@ public final class InitProcess implements AutoCloseable {
     return p;
   }
 
-  private static Fd sealedBinary() throws IOException {
-    byte[] bytes = binary;
-    if (bytes == null) {
-      // The launchers point berth.native.dir at a plain copy: reading it costs less than opening the jar entry
-      // (a few ms on every create). Either way the container only ever sees the sealed memfd copy.
-      String dir = System.getProperty("berth.native.dir");
-      java.nio.file.Path copy = dir == null ? null : java.nio.file.Path.of(dir, "berth-init");
-      if (copy != null && java.nio.file.Files.isRegularFile(copy)) {
-        bytes = java.nio.file.Files.readAllBytes(copy);
-      } else {
-        try (InputStream in = InitProcess.class.getResourceAsStream(BINARY)) {
-          if (in == null) throw new IOException("berth-init is not in the class path (" + BINARY + ")");
-          bytes = in.readAllBytes();
-        }
-      }
-      binary = bytes;
-    }
-    Fd fd = Linux.memfdCreate("berth-init", LinuxConstants.MFD_CLOEXEC | LinuxConstants.MFD_ALLOW_SEALING);
-    try {
-      Linux.writeAll(fd, bytes);
-      Linux.addSeals(fd, LinuxConstants.F_SEAL_SEAL | LinuxConstants.F_SEAL_SHRINK | LinuxConstants.F_SEAL_GROW
-          | LinuxConstants.F_SEAL_WRITE);
-      return fd;
-    } catch (IOException e) {
-      fd.close();
-      throw e;
-    }
-  }
-
   /** Waits for the pid of the cloned container init; berth-init itself exits and is reaped here. */
   public int awaitPid() throws IOException {
     SyncMessages.Message m = receive();
     try {
       Linux.wait4(initPid, 0);
     } catch (ErrnoException e) {
-      // already reaped
+      // already reaped, or not our child (a monitor started it and reaps it)
     }
     if (m.type() != SyncMessages.PID) throw unexpected(m, "pid");
     containerPid = SyncMessages.decodePid(m.payload());

@@ -9,6 +9,10 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.berth.runtime.ContainerException;
 import dev.berth.runtime.cgroups.Stats;
+import dev.berth.runtime.monitor.AttachClient;
+import dev.berth.runtime.monitor.CriLog;
+import dev.berth.runtime.monitor.ExitFile;
+import dev.berth.runtime.monitor.MonitorConfig;
 import dev.berth.runtime.process.ProcStat;
 import dev.berth.runtime.state.Status;
 import dev.berth.spec.runtime.Memory;
@@ -372,5 +376,125 @@ abstract class RuntimeDriverContract {
     assertEquals("out\nin:hello\n", Files.readString(out));
     assertEquals("err\n", Files.readString(err));
     c.delete(false);
+  }
+
+  // --- under a monitor (dev.berth.runtime.monitor) ---
+
+  private MonitorConfig monitorConfig(String id) {
+    return MonitorConfig.of(id, tmp.resolve(id + ".exit")).withLog(tmp.resolve(id + ".log"), 0, 1)
+        .withAttach(tmp.resolve(id + ".attach"));
+  }
+
+  private static ExitFile.ExitStatus awaitExit(Path file) throws Exception {
+    for (int i = 0; i < 3000; i++) {
+      var s = ExitFile.read(file);
+      if (s.isPresent()) return s.get();
+      Thread.sleep(10);
+    }
+    throw new AssertionError("no exit file " + file + " after 30 s");
+  }
+
+  private static int parentOf(int pid) throws IOException {
+    for (String l : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+      if (l.startsWith("PPid:")) return Integer.parseInt(l.substring(5).trim());
+    }
+    throw new IOException("no PPid in /proc/" + pid + "/status");
+  }
+
+  private static boolean isMonitor(int pid) throws IOException {
+    return Files.readString(Path.of("/proc/" + pid + "/cmdline")).startsWith("berth-monitor\0");
+  }
+
+  @Test
+  void underAMonitorOutputIsLoggedAndTheExitRecordedAfterStart() throws Exception {
+    bundle.sh("echo out; sleep 0.2; echo err >&2; exit 3").write();
+    String id = newId();
+    MonitorConfig m = monitorConfig(id);
+    Container c = Container.create(driver, CreateRequest.of(id, bundle.dir()).withMonitor(m));
+    int pid = c.status().pid();
+    assertTrue(isMonitor(parentOf(pid)), "the init's parent is its monitor");
+    assertFalse(Files.exists(m.exitFile()), "created, not exited");
+    c.start();
+    ExitFile.ExitStatus st = awaitExit(m.exitFile());
+    assertEquals(3, st.exitCode());
+    assertEquals(0, st.signal());
+    assertEquals(pid, st.pid());
+    assertEquals(List.of("STDOUT F out", "STDERR F err"), CriLog.read(m.log(), null, -1).stream()
+        .map(e -> e.stream() + (e.partial() ? " P " : " F ") + new String(e.text())).toList());
+    await(c, Status.STOPPED);
+    c.delete(false);
+  }
+
+  /**
+   * The caller lets go after create (the monitor's control socket is closed), and the container runs on; killed with
+   * SIGKILL, the monitor takes nothing with it, but then no one records the container's exit (as with conmon).
+   */
+  @Test
+  void underAMonitorTheContainerOutlivesTheCallerAndTheMonitor() throws Exception {
+    String id = newId();
+    MonitorConfig m = monitorConfig(id);
+    Container c = Container.create(driver, CreateRequest.of(id, bundle.dir()).withMonitor(m));
+    c.start();
+    int pid = c.status().pid();
+    int monitor = parentOf(pid);
+    assertTrue(isMonitor(monitor), "the init's parent is its monitor");
+    assertTrue(parentOf(monitor) != ProcessHandle.current().pid(), "the monitor is not this JVM's child");
+    Linux.kill(monitor, LinuxConstants.SIGKILL);
+    for (int i = 0; i < 500 && Files.exists(Path.of("/proc/" + monitor)); i++) Thread.sleep(10);
+    assertEquals(Status.RUNNING, c.state());
+    assertEquals(pid, c.status().pid());
+    c.kill(LinuxConstants.SIGKILL);
+    await(c, Status.STOPPED);
+    assertFalse(Files.exists(m.exitFile()), "no exit file without the monitor");
+    c.delete(false);
+  }
+
+  @Test
+  void underAMonitorATerminalIsResizedAndReadThroughAttach() throws Exception {
+    bundle.process().put("terminal", true);
+    bundle.process().put("consoleSize", Bundle.map("height", 24, "width", 80)); // busybox's stty size fails on 0 0
+    bundle.sh("stty size; read x; stty size").write();
+    String id = newId();
+    MonitorConfig m = monitorConfig(id).withConsoleSocket(tmp.resolve(id + ".console"));
+    Container c = Container.create(driver, CreateRequest.of(id, bundle.dir()).withMonitor(m));
+    assertFalse(Files.exists(m.consoleSocket()), "the console socket goes once the terminal came");
+    StringBuilder out = new StringBuilder();
+    try (AttachClient a = AttachClient.connect(m.attachSocket())) {
+      c.start();
+      while (!out.toString().contains("24 80")) out.append(new String(a.read().data()));
+      a.resize(33, 111);
+      a.stdin("\n".getBytes());
+      for (AttachClient.Frame f; (f = a.read()) != null && f.kind() != AttachClient.Kind.EXIT; ) {
+        assertEquals(AttachClient.Kind.STDOUT, f.kind(), "a terminal has one stream");
+        out.append(new String(f.data()));
+      }
+    }
+    assertTrue(out.toString().contains("33 111"), out.toString());
+    assertEquals(0, awaitExit(m.exitFile()).exitCode());
+    await(c, Status.STOPPED);
+    c.delete(false);
+  }
+
+  @Test
+  void failedCreateUnderAMonitorLeavesNoMonitorOrFile() throws Exception {
+    // Fails in the container's setup, after the monitor started the runtime's create.
+    bundle.bind(tmp.resolve("no-such-dir"), "/mnt").write();
+    String id = newId();
+    MonitorConfig m = monitorConfig(id);
+    assertThrows(ContainerException.class, () -> driver.create(CreateRequest.of(id, bundle.dir()).withMonitor(m)));
+    refused("NOT_FOUND", () -> driver.state(id));
+    try (Stream<Path> s = Files.list(tmp)) {
+      assertEquals(List.of(), s.filter(p -> p.getFileName().toString().startsWith(id)).toList());
+    }
+    try (Stream<Path> s = Files.list(Path.of("/proc"))) {
+      for (Path p : s.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
+        try {
+          String cmd = Files.readString(p.resolve("cmdline"));
+          assertFalse(cmd.startsWith("berth-monitor\0") && cmd.contains(id), "monitor " + p + " left");
+        } catch (IOException e) {
+          // gone meanwhile
+        }
+      }
+    }
   }
 }

@@ -1,0 +1,32 @@
+package dev.berth.runtime.process;
+
+import dev.berth.sys.Fd;
+import dev.berth.sys.Linux;
+import java.io.IOException;
+
+/**
+ * How berth-init is started: by this JVM ({@link #SPAWN}, the container's stdio is the caller's) or by a container
+ * monitor, which gives it the monitor's stdio and becomes the container init's parent.
+ */
+@FunctionalInterface
+public interface InitLauncher {
+  /**
+   * Starts berth-init and returns its pid.
+   *
+   * @param binary the sealed memfd of berth-init (the caller closes it)
+   * @param argv berth-init's arguments, argv[0] first
+   * @param fds fds of this process that berth-init gets at 3, 4, ... (the preserved fds, then the sync socket)
+   */
+  int launch(Fd binary, String[] argv, int[] fds) throws IOException;
+
+  /** posix_spawn from this JVM with its fds 0-2. */
+  InitLauncher SPAWN = (binary, argv, fds) -> {
+    int[] fdMap = new int[2 * (3 + fds.length)];
+    for (int i = 0; i < 3 + fds.length; i++) {
+      fdMap[2 * i] = i;
+      fdMap[2 * i + 1] = i < 3 ? i : fds[i - 3];
+    }
+    // Through our own fd table: spawn closes every unmapped fd in the child before it execs.
+    return Linux.spawn("/proc/" + Linux.getpid() + "/fd/" + binary.fd(), argv, new String[0], fdMap, false);
+  };
+}
