@@ -543,7 +543,8 @@ static void read_ctl(void) {
   }
 }
 
-/* Forks the child command with stdio on 0-2 and the --pass-fd fds on 3, 4, ...; exec_fd is its binary. */
+/* Forks the child command with stdio on 0-2 and the --pass-fd fds on 3, 4, ...; exec_fd: its binary when it is an fd
+ * of ours, else -1 (its path is exec'd). */
 static void fork_child(int exec_fd, int in_r, int out_w, int err_w) {
   int src[3 + MAX_PASS];
   int n = 3 + npass;
@@ -567,9 +568,13 @@ static void fork_child(int exec_fd, int in_r, int out_w, int err_w) {
   signal(SIGPIPE, SIG_DFL);
   sigprocmask(SIG_SETMASK, &old_mask, NULL);
   umask(old_umask);
+  const char *exec_path = child_argv[0];
   if (argv0) child_argv[0] = (char *)argv0;
   extern char **environ;
-  syscall(SYS_execveat, exec_fd, "", child_argv, environ, AT_EMPTY_PATH);
+  /* An fd of ours (a memfd) through the fd opened at the start: its number may be taken by a mapped fd now. A path
+   * on the host as it is: a script's interpreter could not open a close-on-exec fd. */
+  if (exec_fd >= 0) syscall(SYS_execveat, exec_fd, "", child_argv, environ, AT_EMPTY_PATH);
+  else execve(exec_path, child_argv, environ);
   warn("berth-monitor: exec %s: %s", child_argv[0], strerror(errno));
   _exit(127);
 }
@@ -732,10 +737,14 @@ int main(int argc, char **argv) {
   sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
   if (sig_fd < 0) die("signalfd", NULL, errno);
 
-  int exec_fd = open(child_argv[0], O_PATH | O_CLOEXEC);
-  if (exec_fd < 0) die("open", child_argv[0], errno);
-  int inherited_exe = -1;
-  if (strncmp(child_argv[0], "/proc/self/fd/", 14) == 0) inherited_exe = atoi(child_argv[0] + 14);
+  int exec_fd = -1, inherited_exe = -1;
+  if (strncmp(child_argv[0], "/proc/self/fd/", 14) == 0) {
+    inherited_exe = atoi(child_argv[0] + 14);
+    exec_fd = open(child_argv[0], O_PATH | O_CLOEXEC);
+    if (exec_fd < 0) die("open", child_argv[0], errno);
+  } else if (access(child_argv[0], X_OK) < 0) {
+    die("exec", child_argv[0], errno);
+  }
   /* Every fd we were given is ours alone until the fork: none may reach the child but as mapped. */
   syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
 
@@ -766,7 +775,7 @@ int main(int argc, char **argv) {
   if (stdin_w >= 0) nonblock(stdin_w);
 
   fork_child(exec_fd, pi[0], po[1], pe[1]);
-  close(exec_fd);
+  if (exec_fd >= 0) close(exec_fd);
   close(pi[0]);
   close(po[1]);
   close(pe[1]);
