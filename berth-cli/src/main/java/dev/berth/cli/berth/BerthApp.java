@@ -13,6 +13,7 @@ import dev.berth.cli.flags.FlagSpec;
  */
 final class BerthApp {
   static final String DEFAULT_ROOT = "/var/lib/berth";
+  static final String DEFAULT_RUNROOT = "/run/berth";
   static final String VERSION = "0.1.0";
 
   private BerthApp() {}
@@ -30,11 +31,19 @@ final class BerthApp {
     return App.of("berth image", "manage images").withCommands(commands(false)).withShortClusters();
   }
 
+  /** {@code berth container <verb>}: the container verbs under docker's management-command names. */
+  static App container() {
+    return App.of("berth container", "manage containers").withCommands(ContainerCommands.commands(false))
+        .withShortClusters();
+  }
+
   private static FlagSpec[] globals() {
     return new FlagSpec[] {
         string("root", null, "directory of the image store (content, snapshots, names)", DEFAULT_ROOT),
         string("registries-config", null, "registries configuration file (mirrors, insecure registries)",
             "/etc/berth/registries.json"),
+        string("runroot", null, "directory of state a reboot clears (runtime state, mounts, sockets)",
+            DEFAULT_RUNROOT),
         bool("debug", null, "print stack traces of errors")};
   }
 
@@ -101,6 +110,10 @@ final class BerthApp {
     if (!top) return new CommandSpec[] {images, inspect, pull, push, rmi, tag, save, load, imp, prune, mount, unmount};
     CommandSpec image = CommandSpec.of("image", "manage images (berth image --help)")
         .withUsage("COMMAND [ARG...]").withMinArgs(0).stopFlagsAtFirstArg();
-    return new CommandSpec[] {pull, push, images, rmi, tag, save, load, imp, inspect, login, logout, image};
+    CommandSpec container = CommandSpec.of("container", "manage containers (berth container --help)")
+        .withUsage("COMMAND [ARG...]").withMinArgs(0).stopFlagsAtFirstArg();
+    java.util.List<CommandSpec> all = new java.util.ArrayList<>(java.util.List.of(ContainerCommands.commands(true)));
+    all.addAll(java.util.List.of(pull, push, images, rmi, tag, save, load, imp, login, logout, image, container));
+    return all.toArray(new CommandSpec[0]);
   }
 }

@@ -1,5 +1,6 @@
 package dev.berth.cli.berth;
 
+import dev.berth.cli.flags.App;
 import dev.berth.cli.flags.Flags;
 import dev.berth.cli.flags.Invocation;
 import dev.berth.cli.flags.ParsedCommand;
@@ -49,9 +50,11 @@ public final class BerthMain {
         return 0;
       }
       cmd = (ParsedCommand) inv;
-      if (cmd.command().name().equals("image")) {
-        where = "berth image";
-        Invocation sub = new Parser(BerthApp.image()).parse(cmd.args().toArray(new String[0]));
+      String management = cmd.command().name();
+      if (management.equals("image") || management.equals("container")) {
+        where = "berth " + management;
+        App subApp = management.equals("image") ? BerthApp.image() : BerthApp.container();
+        Invocation sub = new Parser(subApp).parse(cmd.args().toArray(new String[0]));
         if (sub instanceof TextOutput text) {
           out.print(text.text());
           return 0;
@@ -80,18 +83,21 @@ public final class BerthMain {
   }
 
   /**
-   * {@code berth image --help} should list the image verbs, as docker's does; the table parser would answer it with
+   * {@code berth image --help} (and {@code container --help}) should list the image verbs, as docker's does; the table parser would answer it with
    * the help of the "image" row itself, so it is passed on as {@code berth image help}.
    */
   private static String[] imageHelp(String[] args) {
     for (int i = 0; i + 1 < args.length; i++) {
       String a = args[i];
-      if (a.equals("--root") || a.equals("--registries-config")) {
+      if (a.equals("--root") || a.equals("--registries-config") || a.equals("--runroot")) {
         i++; // a global flag's value, not the command
         continue;
       }
       if (a.startsWith("-")) continue;
-      if (!a.equals("image") || !(args[i + 1].equals("--help") || args[i + 1].equals("-h"))) return args;
+      if (!(a.equals("image") || a.equals("container"))
+          || !(args[i + 1].equals("--help") || args[i + 1].equals("-h"))) {
+        return args;
+      }
       String[] copy = args.clone();
       copy[i + 1] = "help";
       return copy;
@@ -119,21 +125,57 @@ public final class BerthMain {
   /** The store the verbs work on: --root, or for a user without root, ~/.local/share/berth as podman does. */
   static ImageService service(ParsedCommand c) throws IOException {
     Flags g = c.globals();
+    Path root = root(c);
+    String authfile = "";
+    for (var flag : c.flags().table()) {
+      if (flag.hasName("authfile")) authfile = c.flags().getString("authfile");
+    }
+    ImageService service = new ImageService(new ImageService.Options(root,
+        Path.of(g.getString("registries-config")), authfile.isEmpty() ? null : Path.of(authfile), null));
+    OPENED.get().add(service);
+    return service;
+  }
+
+  /** --root, or for a user without root, ~/.local/share/berth as podman does. */
+  static Path root(ParsedCommand c) {
+    Flags g = c.globals();
     Path root = Path.of(g.getString("root"));
     if (!g.isSet("root") && dev.berth.sys.Linux.geteuid() != 0) {
       String data = System.getenv("XDG_DATA_HOME");
       root = data == null || data.isEmpty()
           ? Path.of(System.getProperty("user.home"), ".local", "share", "berth") : Path.of(data, "berth");
     }
-    String authfile = "";
-    for (var flag : c.flags().table()) {
-      if (flag.hasName("authfile")) authfile = c.flags().getString("authfile");
-    }
-    ImageService service = new ImageService(new ImageService.Options(root.toAbsolutePath(),
-        Path.of(g.getString("registries-config")), authfile.isEmpty() ? null : Path.of(authfile), null));
-    OPENED.get().add(service);
-    return service;
+    return root.toAbsolutePath();
   }
+
+  /**
+   * The engine the container verbs work on: --root as the image verbs', --runroot for what a reboot clears (for a
+   * user without root, $XDG_RUNTIME_DIR/berth). The launcher (bin/berth) names itself in berth.launcher, and the
+   * monitors run it as their exit command: `berth container cleanup ID` releases a stopped container's mounts at once.
+   */
+  static dev.berth.engine.Engine engine(ParsedCommand c) throws IOException, BerthException {
+    dev.berth.engine.Engine opened = ENGINE.get();
+    if (opened != null) return opened;
+    Flags g = c.globals();
+    Path root = root(c);
+    Path runRoot = Path.of(g.getString("runroot"));
+    if (!g.isSet("runroot") && dev.berth.sys.Linux.geteuid() != 0) {
+      String run = System.getenv("XDG_RUNTIME_DIR");
+      runRoot = Path.of(run == null || run.isEmpty() ? "/tmp/berth-" + dev.berth.sys.Linux.geteuid() : run, "berth");
+    }
+    dev.berth.engine.EngineConfig config = dev.berth.engine.EngineConfig.at(root, runRoot)
+        .withRegistriesConfig(Path.of(g.getString("registries-config")));
+    String launcher = System.getProperty("berth.launcher");
+    if (launcher != null && !launcher.isEmpty()) {
+      config = config.withExitCommand(java.util.List.of(launcher, "--root", root.toString(), "--runroot",
+          runRoot.toAbsolutePath().toString(), "container", "cleanup"));
+    }
+    dev.berth.engine.Engine engine = dev.berth.engine.Engine.open(config);
+    ENGINE.set(engine);
+    return engine;
+  }
+
+  private static final ThreadLocal<dev.berth.engine.Engine> ENGINE = new ThreadLocal<>();
 
   /** The services a command opened, closed when it ends (see {@link #closeOpened}). */
   private static final ThreadLocal<java.util.List<ImageService>> OPENED =
@@ -148,5 +190,10 @@ public final class BerthMain {
     java.util.List<ImageService> opened = OPENED.get();
     for (ImageService s : opened) s.close();
     opened.clear();
+    dev.berth.engine.Engine engine = ENGINE.get();
+    if (engine != null) {
+      engine.close();
+      ENGINE.remove();
+    }
   }
 }

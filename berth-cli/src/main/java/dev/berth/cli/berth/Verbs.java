@@ -10,7 +10,45 @@ import java.io.PrintStream;
 final class Verbs {
   private Verbs() {}
 
-  static int run(ParsedCommand c, InputStream in, PrintStream out, PrintStream err) throws ImageException, IOException {
+  static int run(ParsedCommand c, InputStream in, PrintStream out, PrintStream err)
+      throws dev.berth.spec.error.BerthException, IOException {
+    boolean images = c.app().name().equals("berth image");
+    if (!images) {
+      switch (c.command().name()) {
+        case "run":
+          return ContainerVerbs.run(c, out, err);
+        case "create":
+          return ContainerVerbs.create(c, out, err);
+        case "start":
+          return ContainerVerbs.start(c, out, err);
+        case "stop":
+          return ContainerVerbs.stop(c, out, err);
+        case "restart":
+          return ContainerVerbs.restart(c, out, err);
+        case "kill":
+          return ContainerVerbs.kill(c, out, err);
+        case "rm":
+          return ContainerVerbs.rm(c, out, err);
+        case "ps", "ls":
+          return ContainerVerbs.ps(c, out);
+        case "inspect":
+          return ContainerVerbs.inspect(c, out, err);
+        case "logs":
+          return ContainerVerbs.logs(c, out, err);
+        case "wait":
+          return ContainerVerbs.await(c, out, err);
+        case "pause":
+          return ContainerVerbs.pause(c, out, err, true);
+        case "unpause":
+          return ContainerVerbs.pause(c, out, err, false);
+        case "rename":
+          return ContainerVerbs.rename(c);
+        case "cleanup":
+          return ContainerVerbs.cleanup(c);
+        default:
+          break;
+      }
+    }
     return switch (c.command().name()) {
       case "pull" -> PullVerb.run(c, out, err);
       case "push" -> PushVerb.run(c, out, err);

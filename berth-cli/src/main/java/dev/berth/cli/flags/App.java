@@ -107,9 +107,15 @@ public record App(String name, String description, String longDescription, Strin
   static List<FlagSpec> allFlags(CommandSpec command) {
     List<FlagSpec> all = new ArrayList<>(command.flags().size() + 1);
     all.addAll(command.flags());
-    all.add(HELP_FLAG);
+    boolean hTaken = false;
+    for (FlagSpec f : command.flags()) hTaken |= f.hasName("h");
+    // docker's run and create take -h for the host name: there, help is --help alone.
+    all.add(hTaken ? HELP_LONG_ONLY : HELP_FLAG);
     return all;
   }
+
+  /** {@code --help} without {@code -h}, for commands whose own flag is -h. */
+  static final FlagSpec HELP_LONG_ONLY = FlagSpec.bool("help", null, "show help");
 
   /**
    * Checks the whole table: no flag name twice in one table (the built-ins included), no command name or alias

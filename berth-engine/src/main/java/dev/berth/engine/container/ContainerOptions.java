@@ -126,4 +126,167 @@ public record ContainerOptions(
 
   /** One {@code --ulimit name=soft[:hard]}; name without "RLIMIT_" ("nofile", "nproc", ...). */
   public record UlimitOption(String name, long soft, long hard) {}
+
+  /** A builder, for callers that set a few options (tests, the Docker API's create). */
+  public static final class Builder {
+    private String image;
+    private String name;
+    private List<String> entrypoint;
+    private List<String> command;
+    private List<String> env;
+    private String workingDir;
+    private String user;
+    private String hostname;
+    private boolean tty;
+    private boolean openStdin;
+    private Map<String, String> labels;
+    private List<MountOption> mounts;
+    private ResourceOptions resources;
+    private List<String> capAdd;
+    private List<String> capDrop;
+    private boolean privileged;
+    private boolean readOnlyRootfs;
+    private List<String> securityOpts;
+    private List<UlimitOption> ulimits;
+    private String stopSignal;
+    private Integer stopTimeout;
+    private String runtime;
+    private String network;
+    private boolean autoRemove;
+    private long shmSize;
+    private boolean init;
+
+    public Builder(String image) {
+      this.image = image;
+    }
+
+    public Builder name(String v) {
+      this.name = v;
+      return this;
+    }
+
+    public Builder entrypoint(List<String> v) {
+      this.entrypoint = v;
+      return this;
+    }
+
+    public Builder command(List<String> v) {
+      this.command = v;
+      return this;
+    }
+
+    public Builder env(List<String> v) {
+      this.env = v;
+      return this;
+    }
+
+    public Builder workingDir(String v) {
+      this.workingDir = v;
+      return this;
+    }
+
+    public Builder user(String v) {
+      this.user = v;
+      return this;
+    }
+
+    public Builder hostname(String v) {
+      this.hostname = v;
+      return this;
+    }
+
+    public Builder tty(boolean v) {
+      this.tty = v;
+      return this;
+    }
+
+    public Builder openStdin(boolean v) {
+      this.openStdin = v;
+      return this;
+    }
+
+    public Builder labels(Map<String, String> v) {
+      this.labels = v;
+      return this;
+    }
+
+    public Builder mounts(List<MountOption> v) {
+      this.mounts = v;
+      return this;
+    }
+
+    public Builder resources(ResourceOptions v) {
+      this.resources = v;
+      return this;
+    }
+
+    public Builder capAdd(List<String> v) {
+      this.capAdd = v;
+      return this;
+    }
+
+    public Builder capDrop(List<String> v) {
+      this.capDrop = v;
+      return this;
+    }
+
+    public Builder privileged(boolean v) {
+      this.privileged = v;
+      return this;
+    }
+
+    public Builder readOnlyRootfs(boolean v) {
+      this.readOnlyRootfs = v;
+      return this;
+    }
+
+    public Builder securityOpts(List<String> v) {
+      this.securityOpts = v;
+      return this;
+    }
+
+    public Builder ulimits(List<UlimitOption> v) {
+      this.ulimits = v;
+      return this;
+    }
+
+    public Builder stopSignal(String v) {
+      this.stopSignal = v;
+      return this;
+    }
+
+    public Builder stopTimeout(Integer v) {
+      this.stopTimeout = v;
+      return this;
+    }
+
+    public Builder runtime(String v) {
+      this.runtime = v;
+      return this;
+    }
+
+    public Builder network(String v) {
+      this.network = v;
+      return this;
+    }
+
+    public Builder autoRemove(boolean v) {
+      this.autoRemove = v;
+      return this;
+    }
+
+    public Builder shmSize(long v) {
+      this.shmSize = v;
+      return this;
+    }
+
+    public Builder init(boolean v) {
+      this.init = v;
+      return this;
+    }
+
+    public ContainerOptions build() {
+      return new ContainerOptions(image, name, entrypoint, command, env, workingDir, user, hostname, tty, openStdin, labels, mounts, resources, capAdd, capDrop, privileged, readOnlyRootfs, securityOpts, ulimits, stopSignal, stopTimeout, runtime, network, autoRemove, shmSize, init);
+    }
+  }
 }

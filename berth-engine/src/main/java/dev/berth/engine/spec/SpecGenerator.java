@@ -125,7 +125,7 @@ public final class SpecGenerator {
    * docker's rule: the user's entrypoint replaces the image's and drops the image's Cmd; the user's command replaces
    * Cmd; the process runs entrypoint + cmd.
    */
-  static List<String> args(ContainerOptions o, ContainerConfig image) throws BerthException {
+  public static List<String> args(ContainerOptions o, ContainerConfig image) throws BerthException {
     List<String> entrypoint;
     List<String> cmd;
     if (o.entrypoint() != null) {

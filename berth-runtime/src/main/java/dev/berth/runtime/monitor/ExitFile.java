@@ -49,7 +49,8 @@ public final class ExitFile {
     }
   }
 
-  static ExitStatus parse(byte[] json, String source) throws SpecException {
+  /** The exit status in {@code json} (the exit file's content, or an attach client's exit frame). */
+  public static ExitStatus parse(byte[] json, String source) throws SpecException {
     int pid = 0;
     int exitCode = -1;
     int signal = 0;

@@ -1,0 +1,151 @@
+package dev.berth.cli.berth;
+
+import dev.berth.runtime.monitor.AttachClient;
+import dev.berth.runtime.monitor.ExitFile;
+import dev.berth.sys.ErrnoException;
+import dev.berth.sys.Fd;
+import dev.berth.sys.Linux;
+import dev.berth.sys.LinuxConstants;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Path;
+import sun.misc.Signal;
+
+/**
+ * This terminal attached to a container through its monitor's attach socket: the container's output to our stdout
+ * and stderr, our stdin to the container (with {@code -i}), and with a terminal ({@code -t}) ours in raw mode and its
+ * size followed. Without a terminal, SIGINT, SIGTERM and SIGHUP are passed to the container's init (docker's
+ * sig-proxy).
+ */
+final class AttachSession implements AutoCloseable {
+  private static final String[] PROXIED = {"INT", "TERM", "HUP", "QUIT", "USR1", "USR2"};
+  private final AttachClient client;
+  private final boolean tty;
+  private final OutputStream out;
+  private final OutputStream err;
+  private byte[] savedTermios;
+  private volatile int proxyPid;
+
+  private AttachSession(AttachClient client, boolean tty, OutputStream out, OutputStream err) {
+    this.client = client;
+    this.tty = tty;
+    this.out = out;
+    this.err = err;
+  }
+
+  /** Attaches to {@code socket}; call before the container starts, so no output is missed. */
+  static AttachSession open(Path socket, boolean tty, OutputStream out, OutputStream err) throws IOException {
+    return new AttachSession(AttachClient.connect(socket), tty, out, err);
+  }
+
+  /**
+   * Starts forwarding: stdin (when {@code stdin}), the terminal's size, signals to {@code pid} (without a terminal,
+   * when {@code sigProxy}).
+   */
+  void begin(boolean stdin, int pid, boolean sigProxy) throws IOException {
+    Fd in = new Fd(0);
+    if (tty) {
+      if (Linux.isatty(in)) savedTermios = Linux.makeRaw(in);
+      resize();
+      try {
+        Signal.handle(new Signal("WINCH"), s -> resize());
+      } catch (IllegalArgumentException e) {
+        // no SIGWINCH here: the size stays as it was at start
+      }
+    } else if (sigProxy) {
+      proxyPid = pid;
+      for (String name : PROXIED) {
+        try {
+          Signal.handle(new Signal(name), s -> forward(s.getNumber()));
+        } catch (IllegalArgumentException e) {
+          // reserved by the JVM
+        }
+      }
+    }
+    if (stdin) {
+      Thread t = new Thread(this::pumpStdin, "berth-attach-stdin");
+      t.setDaemon(true);
+      t.start();
+    }
+  }
+
+  private void forward(int sig) {
+    int pid = proxyPid;
+    if (pid <= 0) return;
+    try {
+      Linux.kill(pid, sig);
+    } catch (ErrnoException e) {
+      // exiting
+    }
+  }
+
+  private void resize() {
+    try {
+      Fd in = new Fd(0);
+      Fd size = Linux.isatty(in) ? in : Linux.isatty(new Fd(1)) ? new Fd(1) : null;
+      if (size == null) return;
+      int[] rc = Linux.getWinsize(size);
+      if (rc[0] > 0 && rc[1] > 0) client.resize(rc[0], rc[1]);
+    } catch (ErrnoException e) {
+      // the monitor is gone
+    }
+  }
+
+  private void pumpStdin() {
+    java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocateDirect(AttachClient.MAX_PAYLOAD);
+    Fd in = new Fd(0);
+    try {
+      while (true) {
+        buf.clear();
+        int n = Linux.read(in, buf);
+        if (n <= 0) break;
+        byte[] b = new byte[n];
+        buf.get(0, b);
+        client.stdin(b);
+      }
+      client.closeStdin();
+    } catch (ErrnoException e) {
+      // the container exited, or our stdin went away
+    }
+  }
+
+  /** Copies the container's output until it exits; returns its exit status, or null when the monitor went away. */
+  ExitFile.ExitStatus pump() throws IOException {
+    while (true) {
+      AttachClient.Frame f = client.read();
+      if (f == null) return null;
+      switch (f.kind()) {
+        case STDOUT -> {
+          out.write(f.data());
+          out.flush();
+        }
+        case STDERR -> {
+          (tty ? out : err).write(f.data());
+          (tty ? out : err).flush();
+        }
+        case EXIT -> {
+          try {
+            return ExitFile.parse(f.data(), "the monitor's exit frame");
+          } catch (dev.berth.spec.json.SpecException e) {
+            throw new IOException(e.getMessage(), e);
+          }
+        }
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    proxyPid = 0;
+    if (savedTermios != null) {
+      try {
+        Linux.restoreTermios(new Fd(0), savedTermios);
+      } catch (ErrnoException e) {
+        // our terminal went away
+      }
+    }
+    client.close();
+  }
+
+  static final int SIGKILL = LinuxConstants.SIGKILL;
+}

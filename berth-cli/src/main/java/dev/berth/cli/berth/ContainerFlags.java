@@ -1,0 +1,93 @@
+package dev.berth.cli.berth;
+
+import dev.berth.cli.flags.Flags;
+import dev.berth.engine.EngineException;
+import dev.berth.engine.container.ContainerOptions;
+import dev.berth.engine.container.ContainerOptions.MountOption;
+import dev.berth.engine.container.ContainerOptions.ResourceOptions;
+import dev.berth.engine.container.ContainerOptions.UlimitOption;
+import dev.berth.engine.container.DockerFlags;
+import dev.berth.spec.error.BerthException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** {@code create}'s and {@code run}'s flags ({@link ContainerCommands}) to {@link ContainerOptions}. */
+final class ContainerFlags {
+  private ContainerFlags() {}
+
+  /** The options of {@code IMAGE [COMMAND...]} with flags {@code f}; {@code environment} fills bare {@code -e KEY}. */
+  static ContainerOptions options(Flags f, List<String> args, Map<String, String> environment) throws BerthException {
+    String image = args.get(0);
+    List<String> command = args.subList(1, args.size());
+    List<String> env = new ArrayList<>();
+    for (String file : f.getList("env-file")) {
+      byte[] content;
+      try {
+        content = Files.readAllBytes(Path.of(file));
+      } catch (IOException e) {
+        throw EngineException.invalid("open " + file + ": no such file or directory");
+      }
+      env.addAll(DockerFlags.envFile(content, file, environment));
+    }
+    for (String e : f.getList("env")) {
+      if (e.isEmpty() || e.startsWith("=")) throw EngineException.invalid("invalid environment variable: " + e);
+      if (e.indexOf('=') < 0) {
+        String v = environment.get(e);
+        // docker: a bare KEY with no value here is left out.
+        if (v != null) env.add(e + "=" + v);
+        continue;
+      }
+      env.add(e);
+    }
+    Map<String, String> labels = new LinkedHashMap<>();
+    for (String l : f.getList("label")) {
+      int eq = l.indexOf('=');
+      if (l.isEmpty() || eq == 0) throw EngineException.invalid("invalid label: '" + l + "' (want KEY=VALUE)");
+      labels.put(eq < 0 ? l : l.substring(0, eq), eq < 0 ? "" : l.substring(eq + 1));
+    }
+    List<MountOption> mounts = new ArrayList<>();
+    for (String v : f.getList("volume")) mounts.add(DockerFlags.volume(v));
+    for (String m : f.getList("mount")) mounts.add(DockerFlags.mount(m));
+    for (String t : f.getList("tmpfs")) mounts.add(DockerFlags.tmpfs(t));
+    List<UlimitOption> ulimits = new ArrayList<>();
+    for (String u : f.getList("ulimit")) ulimits.add(DockerFlags.ulimit(u));
+    long memory = f.getString("memory").isEmpty() ? 0 : DockerFlags.bytes(f.getString("memory"));
+    String swapText = f.getString("memory-swap");
+    long swap = swapText.isEmpty() ? 0 : swapText.equals("-1") ? -1 : DockerFlags.bytes(swapText);
+    long cpus = f.getString("cpus").isEmpty() ? 0 : DockerFlags.nanoCpus(f.getString("cpus"));
+    long shares = number(f.getString("cpu-shares"), "--cpu-shares");
+    long pids = number(f.getString("pids-limit"), "--pids-limit");
+    String cpuset = f.getString("cpuset-cpus");
+    ResourceOptions resources = new ResourceOptions(memory, swap, cpus, shares, cpuset.isEmpty() ? null : cpuset, pids);
+    String entry = f.isSet("entrypoint") ? f.getString("entrypoint") : null;
+    List<String> entrypoint = entry == null ? null : entry.isEmpty() ? List.of() : List.of(entry);
+    String network = f.getString("network").isEmpty() ? f.getString("net") : f.getString("network");
+    String stopTimeout = f.getString("stop-timeout");
+    long shm = f.getString("shm-size").isEmpty() ? 0 : DockerFlags.bytes(f.getString("shm-size"));
+    return new ContainerOptions(image, emptyToNull(f.getString("name")), entrypoint, command, env,
+        emptyToNull(f.getString("workdir")), emptyToNull(f.getString("user")), emptyToNull(f.getString("hostname")),
+        f.getBool("tty"), f.getBool("interactive"), labels, mounts, resources, f.getList("cap-add"),
+        f.getList("cap-drop"), f.getBool("privileged"), f.getBool("read-only"), f.getList("security-opt"), ulimits,
+        emptyToNull(f.getString("stop-signal")),
+        stopTimeout.isEmpty() ? null : (int) number(stopTimeout, "--stop-timeout"), emptyToNull(f.getString("runtime")),
+        emptyToNull(network), f.getBool("rm"), shm, false);
+  }
+
+  private static long number(String text, String flag) throws EngineException {
+    if (text.isEmpty()) return 0;
+    try {
+      return Long.parseLong(text);
+    } catch (NumberFormatException e) {
+      throw EngineException.invalid("invalid argument \"" + text + "\" for \"" + flag + "\" flag: want an integer");
+    }
+  }
+
+  private static String emptyToNull(String s) {
+    return s == null || s.isEmpty() ? null : s;
+  }
+}

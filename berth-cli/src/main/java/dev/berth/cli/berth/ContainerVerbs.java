@@ -1,0 +1,519 @@
+package dev.berth.cli.berth;
+
+import dev.berth.cli.flags.ParsedCommand;
+import dev.berth.cli.format.Columns;
+import dev.berth.cli.format.GoTemplate;
+import dev.berth.cli.format.HumanDuration;
+import dev.berth.engine.ContainerViews;
+import dev.berth.engine.Engine;
+import dev.berth.engine.EngineException;
+import dev.berth.engine.container.ContainerOptions;
+import dev.berth.engine.store.ContainerRecord;
+import dev.berth.engine.store.ContainerState.Status;
+import dev.berth.image.ImageException;
+import dev.berth.runtime.monitor.CriLog;
+import dev.berth.runtime.monitor.ExitFile;
+import dev.berth.spec.error.BerthException;
+import dev.berth.spec.error.ErrorCategory;
+import dev.berth.spec.json.JsonWriter;
+import dev.berth.spec.json.Rfc3339;
+import dev.berth.sys.Signals;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** The container verbs of {@code berth}: each parses its flags, calls the engine, and prints as docker does. */
+final class ContainerVerbs {
+  private ContainerVerbs() {}
+
+  /** docker's exit status for a failure of the engine itself (not of the container's command). */
+  static final int ENGINE_ERROR = 125;
+
+  // ---- create, run, start ----
+
+  static int create(ParsedCommand c, PrintStream out, PrintStream err) throws BerthException, IOException {
+    ContainerRecord r = createFrom(c, err);
+    out.println(r.id());
+    return 0;
+  }
+
+  /** create's work, shared with run: the options, the image (pulled when missing, per --pull), the container. */
+  private static ContainerRecord createFrom(ParsedCommand c, PrintStream err) throws BerthException, IOException {
+    ContainerOptions o = ContainerFlags.options(c.flags(), c.args(), System.getenv());
+    Engine engine = BerthMain.engine(c);
+    pullIfNeeded(c, engine, o.image(), err);
+    ContainerRecord r = engine.create(o);
+    String cidfile = c.flags().getString("cidfile");
+    if (!cidfile.isEmpty()) Files.writeString(Path.of(cidfile), r.id());
+    return r;
+  }
+
+  private static void pullIfNeeded(ParsedCommand c, Engine engine, String image, PrintStream err)
+      throws BerthException {
+    String policy = c.flags().getString("pull");
+    boolean present;
+    try {
+      engine.images().resolve(image);
+      present = true;
+    } catch (ImageException e) {
+      if (e.category() != ErrorCategory.NOT_FOUND) throw e;
+      present = false;
+    }
+    switch (policy) {
+      case "never" -> {
+        if (!present) throw EngineException.notFound("No such image: " + image);
+      }
+      case "missing" -> {
+        if (!present) pull(engine, image, c.flags().getBool("quiet"), err);
+      }
+      case "always" -> pull(engine, image, c.flags().getBool("quiet"), err);
+      default -> throw EngineException.invalid("invalid pull option: '" + policy + "' (want missing, always or never)");
+    }
+  }
+
+  private static void pull(Engine engine, String image, boolean quiet, PrintStream err) throws BerthException {
+    if (!quiet) err.println("Unable to find image '" + image + "' locally");
+    ProgressPrinter progress = new ProgressPrinter(err, false, quiet);
+    engine.images().pull(image, null, progress);
+    progress.finish();
+  }
+
+  static int run(ParsedCommand c, PrintStream out, PrintStream err) throws BerthException, IOException {
+    ContainerRecord r = createFrom(c, err);
+    Engine engine = BerthMain.engine(c);
+    boolean detach = c.flags().getBool("detach");
+    if (detach) {
+      try {
+        engine.start(r.id(), Engine.StartListener.NONE);
+      } catch (BerthException e) {
+        return failedStart(engine, r, e, err);
+      }
+      out.println(r.id());
+      return 0;
+    }
+    return attachAndStart(engine, r, c.flags().getBool("interactive"), true, out, err);
+  }
+
+  /** Starts {@code r} attached to this terminal and waits for its exit; returns the container's exit code. */
+  private static int attachAndStart(Engine engine, ContainerRecord r, boolean stdin, boolean removeOnBadStart,
+      PrintStream out, PrintStream err) throws BerthException, IOException {
+    boolean tty = r.options().tty();
+    AttachSession[] session = {null};
+    ContainerRecord started;
+    try {
+      started = engine.start(r.id(), (rec, socket) -> session[0] = AttachSession.open(socket, tty, out, err));
+    } catch (BerthException e) {
+      if (session[0] != null) session[0].close();
+      if (!removeOnBadStart) throw e;
+      return failedStart(engine, r, e, err);
+    }
+    if (session[0] == null) return 0; // running already: docker start -a of a running container attaches; later
+    try (AttachSession s = session[0]) {
+      s.begin(stdin && r.options().openStdin(), started.state().pid(), true);
+      ExitFile.ExitStatus exit = s.pump();
+      out.flush();
+      err.flush();
+      if (exit != null) {
+        if (r.options().autoRemove()) remove(engine, r);
+        return exit.exitCode();
+      }
+    }
+    // The monitor went away without an exit frame: ask the engine.
+    int code = engine.await(r.id());
+    if (r.options().autoRemove()) remove(engine, r);
+    return code;
+  }
+
+  private static void remove(Engine engine, ContainerRecord r) {
+    try {
+      engine.remove(r.id(), true, false);
+    } catch (BerthException e) {
+      // removed already (its monitor's cleanup), or it will be at the next look
+    }
+  }
+
+  /**
+   * A run whose start failed: the container is removed (nothing of a failed run stays), the error printed, and
+   * docker's status returned: 127 for a command not found, 126 for one that cannot run, else 125.
+   */
+  private static int failedStart(Engine engine, ContainerRecord r, BerthException e, PrintStream err) {
+    int code = ENGINE_ERROR;
+    try {
+      code = engine.containers().get(r.id()).state().exitCode();
+    } catch (BerthException ignored) {
+      // gone
+    }
+    try {
+      engine.remove(r.id(), true, true);
+    } catch (BerthException ignored) {
+      // the start error is the one to report
+    }
+    err.println("Error: " + e.getMessage());
+    return code == 126 || code == 127 ? code : ENGINE_ERROR;
+  }
+
+  static int start(ParsedCommand c, PrintStream out, PrintStream err) throws BerthException, IOException {
+    Engine engine = BerthMain.engine(c);
+    boolean attach = c.flags().getBool("attach");
+    if (attach) {
+      if (c.args().size() != 1) throw EngineException.invalid("you cannot start and attach multiple containers at once");
+      ContainerRecord r = engine.inspect(c.arg(0));
+      return attachAndStart(engine, r, c.flags().getBool("interactive"), false, out, err);
+    }
+    return forEach(c, err, ref -> {
+      engine.start(ref, Engine.StartListener.NONE);
+      out.println(ref);
+    });
+  }
+
+  // ---- stop, restart, kill, pause, rm, wait, rename ----
+
+  interface Action {
+    void apply(String ref) throws BerthException, IOException;
+  }
+
+  /** Runs {@code a} on every argument; errors are printed and the status is 125 if any failed (docker's rule). */
+  private static int forEach(ParsedCommand c, PrintStream err, Action a) throws IOException {
+    int status = 0;
+    for (String ref : c.args()) {
+      try {
+        a.apply(ref);
+      } catch (BerthException e) {
+        err.println("Error: " + e.getMessage());
+        status = e.category() == ErrorCategory.NOT_FOUND && c.command().name().equals("rm") ? 1 : ENGINE_ERROR;
+      }
+    }
+    return status;
+  }
+
+  static int stop(ParsedCommand c, PrintStream out, PrintStream err) throws BerthException, IOException {
+    Engine engine = BerthMain.engine(c);
+    int t = c.flags().getInt("time");
+    return forEach(c, err, ref -> {
+      engine.stop(ref, t < 0 ? null : t);
+      out.println(ref);
+    });
+  }
+
+  static int restart(ParsedCommand c, PrintStream out, PrintStream err) throws BerthException, IOException {
+    Engine engine = BerthMain.engine(c);
+    int t = c.flags().getInt("time");
+    return forEach(c, err, ref -> {
+      engine.stop(ref, t < 0 ? null : t);
+      engine.start(ref, Engine.StartListener.NONE);
+      out.println(ref);
+    });
+  }
+
+  static int kill(ParsedCommand c, PrintStream out, PrintStream err) throws BerthException, IOException {
+    Engine engine = BerthMain.engine(c);
+    int signal;
+    try {
+      signal = Signals.parse(c.flags().getString("signal"));
+    } catch (IllegalArgumentException e) {
+      throw EngineException.invalid("invalid signal: " + c.flags().getString("signal"));
+    }
+    return forEach(c, err, ref -> {
+      engine.kill(ref, signal);
+      out.println(ref);
+    });
+  }
+
+  static int pause(ParsedCommand c, PrintStream out, PrintStream err, boolean pause) throws BerthException,
+      IOException {
+    Engine engine = BerthMain.engine(c);
+    return forEach(c, err, ref -> {
+      if (pause) {
+        engine.pause(ref);
+      } else {
+        engine.unpause(ref);
+      }
+      out.println(ref);
+    });
+  }
+
+  static int rm(ParsedCommand c, PrintStream out, PrintStream err) throws BerthException, IOException {
+    Engine engine = BerthMain.engine(c);
+    boolean force = c.flags().getBool("force");
+    boolean volumes = c.flags().getBool("volumes");
+    return forEach(c, err, ref -> {
+      engine.remove(ref, force, volumes);
+      out.println(ref);
+    });
+  }
+
+  static int await(ParsedCommand c, PrintStream out, PrintStream err) throws BerthException, IOException {
+    Engine engine = BerthMain.engine(c);
+    String condition = c.flags().getString("condition");
+    if (!condition.isEmpty() && !condition.equals("not-running")) {
+      throw new EngineException(ErrorCategory.UNIMPLEMENTED, "wait --condition " + condition
+          + ": only not-running is supported");
+    }
+    return forEach(c, err, ref -> out.println(engine.await(ref)));
+  }
+
+  static int rename(ParsedCommand c) throws BerthException, IOException {
+    BerthMain.engine(c).rename(c.arg(0), c.arg(1));
+    return 0;
+  }
+
+  /** The monitor's exit command: reconcile (release mounts, remove an --rm container). Quiet: nobody reads it. */
+  static int cleanup(ParsedCommand c) {
+    try {
+      BerthMain.engine(c).inspect(c.arg(0));
+    } catch (BerthException | IOException e) {
+      // removed (--rm), or removed meanwhile by another berth
+    }
+    return 0;
+  }
+
+  // ---- ps, inspect, logs ----
+
+  private static final Map<String, String> PS_HEADERS = Map.ofEntries(Map.entry("ID", "CONTAINER ID"),
+      Map.entry("RunningFor", "CREATED"), Map.entry("CreatedAt", "CREATED AT"));
+  private static final String PS_TABLE =
+      "{{.ID}}\\t{{.Image}}\\t{{.Command}}\\t{{.RunningFor}}\\t{{.Status}}\\t{{.Ports}}\\t{{.Names}}";
+
+  static int ps(ParsedCommand c, PrintStream out) throws BerthException, IOException {
+    Engine engine = BerthMain.engine(c);
+    boolean all = c.flags().getBool("all");
+    boolean noTrunc = c.flags().getBool("no-trunc");
+    List<Filter> filters = new ArrayList<>();
+    for (String f : c.flags().getList("filter")) filters.add(Filter.parse(f));
+    int last = c.flags().getBool("latest") ? 1 : c.flags().getInt("last");
+    Instant now = Instant.now();
+    List<ContainerRecord> shown = new ArrayList<>();
+    for (ContainerRecord r : engine.list()) {
+      boolean running = r.state().status() == Status.RUNNING || r.state().status() == Status.PAUSED;
+      if (!all && last < 0 && !running && !hasStatusFilter(filters)) continue;
+      boolean ok = true;
+      for (Filter f : filters) ok &= f.matches(r);
+      if (ok) shown.add(r);
+    }
+    if (last >= 0 && shown.size() > last) shown = shown.subList(0, last);
+    if (c.flags().getBool("quiet")) {
+      for (ContainerRecord r : shown) out.println(noTrunc ? r.id() : r.shortId());
+      return 0;
+    }
+    String format = c.flags().getString("format");
+    List<Map<String, Object>> rows = new ArrayList<>();
+    for (ContainerRecord r : shown) {
+      rows.add(format.equals("json") ? ContainerViews.summary(r, now) : psRow(r, now, noTrunc));
+    }
+    try {
+      Columns.print(out, rows, format, PS_TABLE, PS_HEADERS);
+    } catch (GoTemplate.TemplateException e) {
+      throw EngineException.invalid("template: " + e.getMessage());
+    }
+    return 0;
+  }
+
+  private static boolean hasStatusFilter(List<Filter> filters) {
+    for (Filter f : filters) if (f.key().equals("status") || f.key().equals("exited")) return true;
+    return false;
+  }
+
+  /** A row of docker ps's table and template fields. */
+  static Map<String, Object> psRow(ContainerRecord r, Instant now, boolean noTrunc) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("ID", noTrunc ? r.id() : r.shortId());
+    m.put("Image", r.imageRef());
+    String cmd = String.join(" ", ContainerViews.command(r));
+    if (!noTrunc && cmd.length() > 20) cmd = cmd.substring(0, 19) + "\u2026";
+    m.put("Command", "\"" + cmd + "\"");
+    m.put("CreatedAt", createdAt(r.created()));
+    m.put("RunningFor", HumanDuration.ago(Duration.between(r.created(), now)));
+    m.put("Status", ContainerViews.statusText(r.state(), now));
+    m.put("State", r.state().status().word());
+    m.put("Ports", "");
+    m.put("Names", r.name());
+    List<String> labels = new ArrayList<>();
+    for (var e : new java.util.TreeMap<>(r.options().labels()).entrySet()) labels.add(e.getKey() + "=" + e.getValue());
+    m.put("Labels", String.join(",", labels));
+    m.put("Mounts", String.join(",", r.volumes()));
+    m.put("Networks", r.options().network() == null ? "none" : r.options().network());
+    m.put("Size", "0B");
+    return m;
+  }
+
+  /** docker's CreatedAt: Go's time.Time String(), "2026-12-05 20:13:11 +0000 UTC". */
+  private static String createdAt(Instant t) {
+    String s = Rfc3339.format(t.truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
+    return s.substring(0, 10) + " " + s.substring(11, 19) + " +0000 UTC";
+  }
+
+  /** One {@code --filter key=value} of ps. */
+  record Filter(String key, String value) {
+    static Filter parse(String f) throws EngineException {
+      int eq = f.indexOf('=');
+      if (eq <= 0) throw EngineException.invalid("bad format of filter (expected name=value): " + f);
+      String key = f.substring(0, eq);
+      if (!List.of("id", "name", "label", "status", "ancestor", "exited").contains(key)) {
+        throw EngineException.invalid("invalid filter '" + key + "'");
+      }
+      return new Filter(key, f.substring(eq + 1));
+    }
+
+    boolean matches(ContainerRecord r) {
+      return switch (key) {
+        case "id" -> r.id().startsWith(value);
+        case "name" -> r.name().contains(value);
+        case "label" -> {
+          int eq = value.indexOf('=');
+          String k = eq < 0 ? value : value.substring(0, eq);
+          String v = r.options().labels().get(k);
+          yield v != null && (eq < 0 || v.equals(value.substring(eq + 1)));
+        }
+        case "status" -> r.state().status().word().equals(value);
+        case "ancestor" -> r.imageRef().equals(value) || r.imageId().equals(value)
+            || r.imageId().startsWith("sha256:" + value);
+        case "exited" -> r.state().status() == Status.EXITED && Integer.toString(r.state().exitCode()).equals(value);
+        default -> false;
+      };
+    }
+  }
+
+  /**
+   * docker inspect of containers; names that are no container are tried as images (unless --type says which),
+   * and each missing one is an error after the others are printed.
+   */
+  static int inspect(ParsedCommand c, PrintStream out, PrintStream err) throws BerthException, IOException {
+    String type = c.flags().getString("type");
+    if (!type.isEmpty() && !type.equals("container") && !type.equals("image")) {
+      throw EngineException.invalid("\"" + type + "\" is not a valid value for --type");
+    }
+    if (type.equals("image")) return InspectVerb.run(c, out);
+    Engine engine = BerthMain.engine(c);
+    List<Object> found = new ArrayList<>();
+    List<String> missing = new ArrayList<>();
+    for (String ref : c.args()) {
+      try {
+        ContainerRecord r = engine.inspect(ref);
+        found.add(ContainerViews.inspect(r, engine.layout(r.id())));
+      } catch (BerthException e) {
+        if (e.category() != ErrorCategory.NOT_FOUND) throw e;
+        if (type.equals("container")) {
+          missing.add(ref);
+          continue;
+        }
+        try {
+          found.add(BerthMain.service(c).inspect(ref));
+        } catch (BerthException notImage) {
+          if (notImage.category() != ErrorCategory.NOT_FOUND) throw notImage;
+          missing.add(ref);
+        }
+      }
+    }
+    String format = c.flags().getString("format");
+    if (format.isEmpty() || format.equals("json")) {
+      JsonWriter w = new JsonWriter("    ");
+      w.beginArray();
+      for (Object o : found) {
+        if (o instanceof dev.berth.image.ImageService.ImageDetails d) {
+          InspectVerb.write(w, d);
+        } else {
+          w.tree(o);
+        }
+      }
+      w.endArray();
+      out.println(w);
+    } else {
+      try {
+        GoTemplate t = GoTemplate.parse(format.replace("\\t", "\t").replace("\\n", "\n"));
+        for (Object o : found) {
+          if (o instanceof dev.berth.image.ImageService.ImageDetails) {
+            throw EngineException.invalid("--format templates apply to containers only so far; use json for images");
+          }
+          out.println(t.render(o));
+        }
+      } catch (GoTemplate.TemplateException e) {
+        throw EngineException.invalid("template: " + e.getMessage());
+      }
+    }
+    for (String m : missing) err.println("Error: No such object: " + m);
+    return missing.isEmpty() ? 0 : 1;
+  }
+
+  static int logs(ParsedCommand c, PrintStream out, PrintStream err) throws BerthException, IOException {
+    Engine engine = BerthMain.engine(c);
+    ContainerRecord r = engine.inspect(c.arg(0));
+    Path log = engine.layout(r.id()).log();
+    String tailText = c.flags().getString("tail");
+    int tail;
+    try {
+      tail = tailText.equals("all") ? -1 : Integer.parseInt(tailText);
+    } catch (NumberFormatException e) {
+      throw EngineException.invalid("invalid value for --tail: " + tailText + " (a number, or all)");
+    }
+    Instant since = c.flags().getString("since").isEmpty() ? null : time(c.flags().getString("since"));
+    Instant until = c.flags().getString("until").isEmpty() ? null : time(c.flags().getString("until"));
+    boolean timestamps = c.flags().getBool("timestamps");
+    if (!c.flags().getBool("follow")) {
+      for (CriLog.Entry e : CriLog.read(log, since, tail)) {
+        if (until != null && e.time().isAfter(until)) break;
+        print(e, timestamps, out, err);
+      }
+      return 0;
+    }
+    try (CriLog.Follower f = CriLog.follow(log, since, tail)) {
+      while (true) {
+        List<CriLog.Entry> batch = f.poll();
+        for (CriLog.Entry e : batch) {
+          if (until != null && e.time().isAfter(until)) return 0;
+          print(e, timestamps, out, err);
+        }
+        out.flush();
+        err.flush();
+        if (!batch.isEmpty()) continue;
+        ContainerRecord now = engine.inspect(r.id());
+        if (now.state().status() != Status.RUNNING && now.state().status() != Status.PAUSED) {
+          // Drained: what the container wrote before its exit is all in the file now.
+          for (CriLog.Entry e : f.poll()) print(e, timestamps, out, err);
+          break;
+        }
+        sleep(100);
+      }
+    }
+    return 0;
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static void print(CriLog.Entry e, boolean timestamps, PrintStream out, PrintStream err) {
+    PrintStream to = e.stream() == CriLog.Stream.STDERR ? err : out;
+    if (timestamps) to.print(Rfc3339.format(e.time()) + " ");
+    to.write(e.text(), 0, e.text().length);
+    if (!e.partial()) to.print('\n');
+  }
+
+  /** A --since/--until value: RFC 3339, a Unix time, or a duration back from now (10m, 1h30m). */
+  static Instant time(String s) throws EngineException {
+    try {
+      return Rfc3339.parse(s);
+    } catch (IllegalArgumentException notRfc) {
+      // next form
+    }
+    if (s.matches("[0-9]+(\\.[0-9]+)?")) {
+      double secs = Double.parseDouble(s);
+      return Instant.ofEpochSecond((long) secs, (long) ((secs - Math.floor(secs)) * 1e9));
+    }
+    try {
+      return Instant.now().minus(Duration.parse("PT" + s.toUpperCase(java.util.Locale.ROOT)));
+    } catch (java.time.format.DateTimeParseException e) {
+      throw EngineException.invalid("invalid time: " + s + " (want RFC 3339, a Unix time or a duration like 10m)");
+    }
+  }
+}

@@ -1,0 +1,271 @@
+package dev.berth.engine;
+
+import dev.berth.engine.spec.GeneratedSpec;
+import dev.berth.engine.spec.HostFacts;
+import dev.berth.engine.spec.SpecGenerator;
+import dev.berth.engine.spec.SpecRequest;
+import dev.berth.engine.spec.VolumeNeed;
+import dev.berth.engine.store.ContainerRecord;
+import dev.berth.engine.store.ContainerState;
+import dev.berth.engine.store.ContainerState.Status;
+import dev.berth.engine.volume.Volume;
+import dev.berth.image.snapshot.ChainIds;
+import dev.berth.image.snapshot.Mount;
+import dev.berth.image.snapshot.Trees;
+import dev.berth.image.store.ImageRecord;
+import dev.berth.runtime.ContainerException;
+import dev.berth.runtime.cgroups.CgroupManager;
+import dev.berth.runtime.cgroups.Cgroups;
+import dev.berth.runtime.driver.CreateRequest;
+import dev.berth.runtime.driver.RuntimeDriver;
+import dev.berth.runtime.monitor.MonitorConfig;
+import dev.berth.runtime.process.ProcStat;
+import dev.berth.spec.error.BerthException;
+import dev.berth.spec.error.ErrorCategory;
+import dev.berth.spec.image.Digest;
+import dev.berth.spec.image.ImageConfig;
+import dev.berth.spec.runtime.Linux;
+import dev.berth.spec.runtime.Spec;
+import dev.berth.spec.runtime.SpecWriter;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The start path of {@link Engine}: rootfs mount, spec, monitor, runtime create and start; and its undoing
+ * ({@link #release}). Everything here runs with the container's lock held.
+ */
+final class ContainerStarter {
+  private final Engine engine;
+  private HostFacts host;
+
+  ContainerStarter(Engine engine) {
+    this.engine = engine;
+  }
+
+  private synchronized HostFacts host() {
+    if (host == null) host = HostFacts.current();
+    return host;
+  }
+
+  /** The cheap checks {@code create} makes before it writes anything: the volumes the options name parse. */
+  void check(dev.berth.engine.container.ContainerOptions options, ImageConfig image) throws BerthException {
+    SpecGenerator.volumesNeeded(image, options);
+    String network = options.network();
+    if (network != null && !network.equals("none") && !network.equals("host")) {
+      throw new EngineException(ErrorCategory.UNIMPLEMENTED, "network " + network
+          + ": only \"none\" and \"host\" are supported for now");
+    }
+  }
+
+  /** The volumes a new container needs, in {@link SpecGenerator#volumesNeeded}'s order. */
+  List<VolumeNeed> volumes(ImageConfig image, dev.berth.engine.container.ContainerOptions options)
+      throws BerthException {
+    return SpecGenerator.volumesNeeded(image, options);
+  }
+
+  /**
+   * Makes the spec of {@code r} on its mounted rootfs (the image's passwd decides the user), filling its new volumes
+   * from the image first when {@code copyUp}. Throws with the generator's category (a user the image lacks is
+   * INVALID_ARGUMENT) having written nothing but the container's etc files.
+   */
+  GeneratedSpec generate(ContainerRecord r, ImageConfig image, boolean copyUp) throws BerthException {
+    Engine.Layout l = engine.layout(r.id());
+    Map<String, Path> volumeDirs = new LinkedHashMap<>();
+    List<VolumeNeed> needs = SpecGenerator.volumesNeeded(image, r.options());
+    for (int i = 0; i < needs.size() && i < r.volumes().size(); i++) {
+      Volume v = engine.volumes().get(r.volumes().get(i));
+      if (copyUp && v.needsCopyUp() && !needs.get(i).noCopy()) {
+        engine.volumes().copyUp(v.name(), l.rootfs(), needs.get(i).target());
+      }
+      volumeDirs.put(needs.get(i).target(), v.mountpoint());
+    }
+    return new SpecGenerator(host()).generate(new SpecRequest(image, r.options(), r.id(), l.rootfs(), l.dir(),
+        volumeDirs));
+  }
+
+  /**
+   * What {@code create} checks on the image's files before it reports success: the whole spec is made once on the
+   * mounted rootfs (a user the image lacks, a bad seccomp file fail here), then the mount is undone.
+   */
+  GeneratedSpec validate(ContainerRecord r, ImageConfig image) throws BerthException, IOException {
+    mountRootfs(r);
+    try {
+      return generate(r, image, false);
+    } finally {
+      Engine.Layout l = engine.layout(r.id());
+      Engine.unmountIfMounted(l.rootfs());
+      if (Files.exists(l.runDir())) Trees.remove(l.runDir());
+    }
+  }
+
+  /** {@link #generate} with copy-up, then the bundle's config.json, written atomically. */
+  GeneratedSpec writeBundle(ContainerRecord r, ImageConfig image) throws BerthException, IOException {
+    Engine.Layout l = engine.layout(r.id());
+    GeneratedSpec g = generate(r, image, true);
+    Spec spec = withCgroupsPath(g.spec(), cgroupsPath(r.id()));
+    Files.createDirectories(l.bundle());
+    Path config = l.bundle().resolve("config.json");
+    Path tmp = l.bundle().resolve("config.json.tmp");
+    Files.write(tmp, SpecWriter.write(spec, "\t"));
+    Files.move(tmp, config, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    return g;
+  }
+
+  private static Spec withCgroupsPath(Spec s, String path) {
+    Linux l = s.linux();
+    Linux withPath = new Linux(l.namespaces(), l.uidMappings(), l.gidMappings(), l.timeOffsets(), l.devices(), path,
+        l.resources(), l.sysctl(), l.seccomp(), l.rootfsPropagation(), l.maskedPaths(), l.readonlyPaths(),
+        l.mountLabel(), l.personality());
+    return new Spec(s.ociVersion(), s.process(), s.root(), s.hostname(), s.domainname(), s.mounts(), s.hooks(),
+        s.annotations(), withPath);
+  }
+
+  /** Where the container's cgroups go: under the configured parent, else relative to the caller's cgroup. */
+  String cgroupsPath(String id) {
+    String parent = engine.config().cgroupParent();
+    if (parent == null || parent.isEmpty()) return "berth-" + id.substring(0, 12);
+    return (parent.endsWith("/") ? parent : parent + "/") + "berth-" + id.substring(0, 12);
+  }
+
+  /** Mounts the container's writable snapshot at its rootfs directory (once). */
+  void mountRootfs(ContainerRecord r) throws IOException {
+    Path rootfs = engine.layout(r.id()).rootfs();
+    if (Engine.isMountPoint(rootfs)) return;
+    List<Mount> mounts = engine.images().snapshots().mounts(r.id());
+    Files.createDirectories(rootfs);
+    Engine.mountAll(mounts, rootfs);
+  }
+
+  /** Starts {@code r} (created or exited, lock held); on failure its state keeps docker's error and exit code. */
+  ContainerRecord start(ContainerRecord r, Engine.StartListener listener) throws BerthException {
+    String id = r.id();
+    Engine.Layout l = engine.layout(id);
+    RuntimeDriver driver = engine.runtimes().get(r.runtime());
+    boolean created = false;
+    try {
+      // What the last run left: its runtime state (stopped) and exit file.
+      try {
+        driver.delete(id, true);
+      } catch (ContainerException e) {
+        if (e.category() != ErrorCategory.NOT_FOUND) throw e;
+      }
+      Files.deleteIfExists(l.exitFile());
+      ImageRecord image = engine.images().resolve(r.imageId());
+      ImageConfig config = engine.imageConfig(image);
+      mountRootfs(r);
+      writeBundle(r, config);
+      Files.createDirectories(l.attachSocket().getParent());
+      Files.deleteIfExists(l.attachSocket());
+      Files.deleteIfExists(l.consoleSocket());
+      MonitorConfig m = MonitorConfig.of(id, l.exitFile())
+          .withLog(l.log(), engine.config().logMaxSize(), engine.config().logMaxFiles())
+          .withAttach(l.attachSocket());
+      if (r.options().tty()) m = m.withConsoleSocket(l.consoleSocket());
+      if (r.options().openStdin() && !r.options().tty()) m = m.withStdin(true);
+      Path[] oom = oomCounter(id);
+      if (oom != null) m = m.withOom(oom[0], oom[1].toString());
+      if (!engine.config().exitCommand().isEmpty()) {
+        List<String> cmd = new ArrayList<>(engine.config().exitCommand());
+        cmd.add(id);
+        m = m.withExitCommand(cmd);
+      }
+      driver.create(CreateRequest.of(id, l.bundle()).withMonitor(m));
+      created = true;
+      int pid = driver.state(id).pid();
+      int monitorPid = ProcStat.of(pid).ppid();
+      listener.created(r, l.attachSocket());
+      driver.start(id);
+      Instant now = Instant.now();
+      return engine.containers().update(id, c -> c.withState(c.state().running(pid, monitorPid, now)));
+    } catch (BerthException | IOException | RuntimeException e) {
+      String message = e.getMessage() == null ? e.toString() : e.getMessage();
+      int code = exitCode(e);
+      try {
+        if (created) driver.delete(id, true);
+      } catch (ContainerException ignored) {
+        // the start error is the one to report
+      }
+      release(r);
+      engine.containers().update(id, c -> c.withState(c.state().failed(message, code)));
+      if (e instanceof BerthException b) throw b;
+      throw EngineException.internal("start container " + r.shortId() + ": " + message, e);
+    }
+  }
+
+  /** docker's exit code for a failed start: 127 for a command that is not there, 126 if it cannot run, else 125. */
+  static int exitCode(Exception e) {
+    String m = String.valueOf(e.getMessage());
+    if (m.contains("no such file or directory") || m.contains("ENOENT") || m.contains("executable file not found")) {
+      return 127;
+    }
+    if (m.contains("permission denied") || m.contains("EACCES")) return 126;
+    return 125;
+  }
+
+  /** The file and key of a container's OOM kill counter (its memory cgroup's), or null without one. */
+  Path[] oomCounter(String id) {
+    try {
+      CgroupManager cg = Cgroups.forContainer(cgroupsPath(id), id);
+      Map<String, String> paths = cg.paths();
+      String memory = paths.get("memory");
+      if (memory != null) return new Path[] {Path.of(memory, "memory.oom_control"), Path.of("oom_kill")};
+      String unified = paths.get("");
+      if (unified != null) return new Path[] {Path.of(unified, "memory.events"), Path.of("oom_kill")};
+      return null;
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  /**
+   * Releases what a run of {@code r} held: its runtime state (the container is stopped), bundle, rootfs mount and
+   * sockets. The snapshot, log and exit file stay. Each step goes on when another fails.
+   */
+  void release(ContainerRecord r) throws BerthException {
+    Engine.Layout l = engine.layout(r.id());
+    List<String> errors = new ArrayList<>();
+    try {
+      engine.runtimes().get(r.runtime()).delete(r.id(), true);
+    } catch (ContainerException e) {
+      if (e.category() != ErrorCategory.NOT_FOUND) errors.add(e.getMessage());
+    }
+    try {
+      Engine.unmountIfMounted(l.rootfs());
+      if (Files.exists(l.runDir())) Trees.remove(l.runDir());
+      Files.deleteIfExists(l.attachSocket());
+      Files.deleteIfExists(l.consoleSocket());
+    } catch (IOException e) {
+      errors.add(e.getMessage());
+    }
+    if (!errors.isEmpty()) {
+      throw EngineException.internal("release container " + r.shortId() + ": " + String.join("; ", errors), null);
+    }
+  }
+
+  /** The signal {@code stop} sends first: the container's, the image's, else SIGTERM. */
+  int stopSignal(ContainerRecord r) throws BerthException {
+    ImageConfig image;
+    try {
+      image = engine.imageConfig(engine.images().resolve(r.imageId()));
+    } catch (BerthException e) {
+      image = null; // the image is gone: the container's own, else SIGTERM
+    }
+    return SpecGenerator.stopSignal(r.options(), image == null ? ImageConfig.ContainerConfig.EMPTY : image.config());
+  }
+
+  static Digest top(ImageConfig c) {
+    List<Digest> chain = ChainIds.of(c.rootfs().diffIds());
+    return chain.isEmpty() ? null : chain.getLast();
+  }
+
+  static Status status(ContainerState s) {
+    return s.status();
+  }
+}

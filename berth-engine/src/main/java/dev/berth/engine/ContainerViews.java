@@ -1,0 +1,225 @@
+package dev.berth.engine;
+
+import dev.berth.engine.container.ContainerOptions;
+import dev.berth.engine.container.ContainerOptions.MountOption;
+import dev.berth.engine.store.ContainerRecord;
+import dev.berth.engine.store.ContainerState;
+import dev.berth.engine.store.ContainerState.Status;
+import dev.berth.spec.json.JsonReader;
+import dev.berth.spec.json.JsonWriter;
+import dev.berth.spec.json.Rfc3339;
+import dev.berth.spec.json.SpecException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Containers as docker shows them: {@link #inspect} is {@code docker inspect}'s object (the Engine API's
+ * {@code /containers/{id}/json}), {@link #summary} an entry of {@code /containers/json} ({@code docker ps}), with
+ * docker's field names and order, as trees of plain values (maps, lists, strings, numbers) for a JSON writer or a
+ * {@code --format} template.
+ */
+public final class ContainerViews {
+  private ContainerViews() {}
+
+  /** The extras key under which create keeps the resolved command (entrypoint + cmd) as a JSON array. */
+  public static final String ARGS = "args";
+  /** The extras key of the container's host name. */
+  public static final String HOSTNAME = "hostname";
+
+  /** The command the container runs: its path and arguments, as resolved at create. */
+  public static List<String> command(ContainerRecord r) {
+    String json = r.extras().get(ARGS);
+    List<String> out = new ArrayList<>();
+    if (json == null) return out;
+    try (JsonReader reader = JsonReader.of(json.getBytes(StandardCharsets.UTF_8), "args")) {
+      List<String> args = reader.strings();
+      if (args != null) out.addAll(args);
+    } catch (SpecException e) {
+      // a record written by hand: no command shown
+    }
+    return out;
+  }
+
+  static String encodeCommand(List<String> args) {
+    return new JsonWriter(JsonWriter.COMPACT).tree(args).toString();
+  }
+
+  /** docker's STATUS column: "Created", "Up 5 seconds", "Up 2 minutes (Paused)", "Exited (0) 3 seconds ago". */
+  public static String statusText(ContainerState s, Instant now) {
+    return switch (s.status()) {
+      case CREATED -> "Created";
+      case RUNNING -> "Up " + human(s.startedAt(), now);
+      case PAUSED -> "Up " + human(s.startedAt(), now) + " (Paused)";
+      case EXITED -> "Exited (" + s.exitCode() + ") " + human(s.finishedAt(), now) + " ago";
+      case REMOVING -> "Removal In Progress";
+    };
+  }
+
+  private static String human(Instant since, Instant now) {
+    if (since == null) return "Less than a second";
+    long sec = Math.max(0, Duration.between(since, now).getSeconds());
+    if (sec < 1) return "Less than a second";
+    if (sec == 1) return "1 second";
+    if (sec < 60) return sec + " seconds";
+    if (sec < 120) return "About a minute";
+    if (sec < 3600) return sec / 60 + " minutes";
+    if (sec < 7200) return "About an hour";
+    if (sec < 48 * 3600) return sec / 3600 + " hours";
+    if (sec < 14 * 86400) return sec / 86400 + " days";
+    if (sec < 60 * 86400) return sec / (7 * 86400) + " weeks";
+    if (sec < 730 * 86400) return sec / (30 * 86400) + " months";
+    return sec / (365 * 86400) + " years";
+  }
+
+  /** An entry of docker's container list. */
+  public static Map<String, Object> summary(ContainerRecord r, Instant now) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("Id", r.id());
+    m.put("Names", List.of("/" + r.name()));
+    m.put("Image", r.imageRef());
+    m.put("ImageID", r.imageId());
+    m.put("Command", String.join(" ", command(r)));
+    m.put("Created", r.created().getEpochSecond());
+    m.put("Ports", List.of());
+    m.put("Labels", new LinkedHashMap<>(r.options().labels()));
+    m.put("State", r.state().status().word());
+    m.put("Status", statusText(r.state(), now));
+    m.put("HostConfig", Map.of("NetworkMode", network(r.options())));
+    m.put("Mounts", mounts(r));
+    return m;
+  }
+
+  private static String network(ContainerOptions o) {
+    return o.network() == null ? "none" : o.network();
+  }
+
+  private static String time(Instant t) {
+    return t == null ? "0001-01-01T00:00:00Z" : Rfc3339.format(t);
+  }
+
+  /** docker inspect's object for a container whose files are at {@code layout}. */
+  public static Map<String, Object> inspect(ContainerRecord r, Engine.Layout layout) {
+    ContainerOptions o = r.options();
+    ContainerState s = r.state();
+    List<String> cmd = command(r);
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("Id", r.id());
+    m.put("Created", Rfc3339.format(r.created()));
+    m.put("Path", cmd.isEmpty() ? "" : cmd.get(0));
+    m.put("Args", cmd.size() > 1 ? cmd.subList(1, cmd.size()) : List.of());
+    Map<String, Object> state = new LinkedHashMap<>();
+    state.put("Status", s.status().word());
+    state.put("Running", s.status() == Status.RUNNING || s.status() == Status.PAUSED);
+    state.put("Paused", s.status() == Status.PAUSED);
+    state.put("Restarting", false);
+    state.put("OOMKilled", s.oomKilled());
+    state.put("Dead", false);
+    state.put("Pid", s.pid());
+    state.put("ExitCode", s.exitCode());
+    state.put("Error", s.error());
+    state.put("StartedAt", time(s.startedAt()));
+    state.put("FinishedAt", time(s.finishedAt()));
+    m.put("State", state);
+    m.put("Image", r.imageId());
+    m.put("ResolvConfPath", layout.dir().resolve("resolv.conf").toString());
+    m.put("HostnamePath", layout.dir().resolve("hostname").toString());
+    m.put("HostsPath", layout.dir().resolve("hosts").toString());
+    m.put("LogPath", layout.log().toString());
+    m.put("Name", "/" + r.name());
+    m.put("RestartCount", s.restartCount());
+    m.put("Driver", "overlay");
+    m.put("Platform", "linux");
+    m.put("MountLabel", "");
+    m.put("ProcessLabel", "");
+    m.put("AppArmorProfile", "");
+    m.put("HostConfig", hostConfig(r));
+    m.put("GraphDriver", Map.of("Name", "overlay", "Data", Map.of("MergedDir", layout.rootfs().toString())));
+    m.put("Mounts", mounts(r));
+    m.put("Config", config(r));
+    m.put("NetworkSettings", Map.of("Networks", Map.of(), "Ports", Map.of()));
+    return m;
+  }
+
+  private static Map<String, Object> config(ContainerRecord r) {
+    ContainerOptions o = r.options();
+    Map<String, Object> c = new LinkedHashMap<>();
+    c.put("Hostname", r.extras().getOrDefault(HOSTNAME, r.id().substring(0, 12)));
+    c.put("Domainname", "");
+    c.put("User", o.user() == null ? "" : o.user());
+    c.put("AttachStdin", o.openStdin());
+    c.put("AttachStdout", true);
+    c.put("AttachStderr", true);
+    c.put("Tty", o.tty());
+    c.put("OpenStdin", o.openStdin());
+    c.put("StdinOnce", o.openStdin());
+    c.put("Env", o.env());
+    c.put("Cmd", o.command().isEmpty() ? null : o.command());
+    c.put("Image", r.imageRef());
+    c.put("WorkingDir", o.workingDir() == null ? "" : o.workingDir());
+    c.put("Entrypoint", o.entrypoint());
+    c.put("Labels", new LinkedHashMap<>(o.labels()));
+    if (o.stopSignal() != null) c.put("StopSignal", o.stopSignal());
+    if (o.stopTimeout() != null) c.put("StopTimeout", o.stopTimeout());
+    return c;
+  }
+
+  private static Map<String, Object> hostConfig(ContainerRecord r) {
+    ContainerOptions o = r.options();
+    Map<String, Object> h = new LinkedHashMap<>();
+    List<String> binds = new ArrayList<>();
+    for (MountOption m : o.mounts()) {
+      if (m.type() == MountOption.Type.BIND) binds.add(m.source() + ":" + m.target() + (m.readOnly() ? ":ro" : ""));
+    }
+    h.put("Binds", binds.isEmpty() ? null : binds);
+    h.put("NetworkMode", network(o));
+    h.put("AutoRemove", o.autoRemove());
+    h.put("Privileged", o.privileged());
+    h.put("ReadonlyRootfs", o.readOnlyRootfs());
+    h.put("CapAdd", o.capAdd().isEmpty() ? null : o.capAdd());
+    h.put("CapDrop", o.capDrop().isEmpty() ? null : o.capDrop());
+    h.put("SecurityOpt", o.securityOpts().isEmpty() ? null : o.securityOpts());
+    h.put("Runtime", r.runtime());
+    h.put("ShmSize", o.shmSize() == 0 ? 64L << 20 : o.shmSize());
+    h.put("Memory", o.resources().memory());
+    h.put("MemorySwap", o.resources().memorySwap());
+    h.put("NanoCpus", o.resources().nanoCpus());
+    h.put("CpuShares", o.resources().cpuShares());
+    h.put("CpusetCpus", o.resources().cpusetCpus() == null ? "" : o.resources().cpusetCpus());
+    h.put("PidsLimit", o.resources().pidsLimit() == 0 ? null : o.resources().pidsLimit());
+    List<Object> ulimits = new ArrayList<>();
+    for (ContainerOptions.UlimitOption u : o.ulimits()) {
+      ulimits.add(Map.of("Name", u.name(), "Soft", u.soft(), "Hard", u.hard()));
+    }
+    h.put("Ulimits", ulimits.isEmpty() ? null : ulimits);
+    return h;
+  }
+
+  private static List<Object> mounts(ContainerRecord r) {
+    List<Object> out = new ArrayList<>();
+    int volume = 0;
+    for (MountOption m : r.options().mounts()) {
+      Map<String, Object> x = new LinkedHashMap<>();
+      x.put("Type", m.type().name().toLowerCase(java.util.Locale.ROOT));
+      if (m.type() == MountOption.Type.VOLUME) {
+        String name = m.source() != null ? m.source() : volume < r.volumes().size() ? r.volumes().get(volume) : "";
+        volume++;
+        x.put("Name", name);
+        x.put("Source", "");
+        x.put("Driver", "local");
+      } else {
+        x.put("Source", m.source() == null ? "" : m.source());
+      }
+      x.put("Destination", m.target());
+      x.put("Mode", m.readOnly() ? "ro" : "");
+      x.put("RW", !m.readOnly());
+      x.put("Propagation", "");
+      out.add(x);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,49 @@
+package dev.berth.engine;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Where an engine keeps its things and how it runs containers.
+ *
+ * @param root persistent state: images (content, snapshots, names), containers' records and logs, volumes
+ *     ({@code /var/lib/berth})
+ * @param runRoot state that a reboot clears: runtime state, rootfs mounts, bundles, monitor sockets ({@code /run/berth})
+ * @param registriesConfig the registries configuration file (mirrors, insecure registries), or null
+ * @param cgroupParent where containers' cgroups go: an absolute cgroup path ("/berth"), or null for a relative path,
+ *     under the cgroup of the process that starts the container (runc's rule for a relative cgroupsPath)
+ * @param exitCommand what a container's monitor runs after the container exits, followed by the container id: the
+ *     engine's own cleanup ({@code berth container cleanup}), which releases mounts and removes {@code --rm}
+ *     containers at once; empty: that happens at the next engine call that looks at the container
+ * @param logMaxSize rotate a container's log at this many bytes (0: never)
+ * @param logMaxFiles log files kept per container, the live one included
+ */
+public record EngineConfig(Path root, Path runRoot, Path registriesConfig, String cgroupParent,
+    List<String> exitCommand, long logMaxSize, int logMaxFiles) {
+
+  public EngineConfig {
+    if (root == null) throw new IllegalArgumentException("root: required");
+    if (runRoot == null) throw new IllegalArgumentException("runRoot: required");
+    root = root.toAbsolutePath().normalize();
+    runRoot = runRoot.toAbsolutePath().normalize();
+    exitCommand = exitCommand == null ? List.of() : List.copyOf(exitCommand);
+    if (logMaxFiles < 1) logMaxFiles = 1;
+  }
+
+  /** An engine at {@code root} and {@code runRoot}, with everything else at its default. */
+  public static EngineConfig at(Path root, Path runRoot) {
+    return new EngineConfig(root, runRoot, null, null, List.of(), 0, 1);
+  }
+
+  public EngineConfig withExitCommand(List<String> command) {
+    return new EngineConfig(root, runRoot, registriesConfig, cgroupParent, command, logMaxSize, logMaxFiles);
+  }
+
+  public EngineConfig withRegistriesConfig(Path file) {
+    return new EngineConfig(root, runRoot, file, cgroupParent, exitCommand, logMaxSize, logMaxFiles);
+  }
+
+  public EngineConfig withCgroupParent(String parent) {
+    return new EngineConfig(root, runRoot, registriesConfig, parent, exitCommand, logMaxSize, logMaxFiles);
+  }
+}

@@ -1,0 +1,227 @@
+package dev.berth.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.berth.engine.container.ContainerOptions;
+import dev.berth.engine.container.DockerFlags;
+import dev.berth.engine.store.ContainerRecord;
+import dev.berth.engine.store.ContainerState.Status;
+import dev.berth.runtime.monitor.CriLog;
+import dev.berth.spec.error.BerthException;
+import dev.berth.spec.error.ErrorCategory;
+import dev.berth.sys.Linux;
+import dev.berth.testkit.Busybox;
+import dev.berth.testkit.RequiresRoot;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The engine end to end on the real kernel: containers from a busybox image imported into a temporary store, run
+ * under their monitors by berth's in-process runtime; what users rely on: output in the logs, exit codes kept after
+ * the engine lets go, stop, removal that leaves nothing, docker's errors for bad input, and a store that survives
+ * its monitors and run root being wiped (a reboot).
+ */
+@RequiresRoot
+class EngineTest {
+  static final String IMAGE = "localhost/busybox:latest";
+
+  @TempDir
+  Path tmp;
+  Path root;
+  Path runRoot;
+  Engine engine;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    root = tmp.resolve("root");
+    runRoot = tmp.resolve("run");
+    engine = Engine.open(EngineConfig.at(root, runRoot));
+    Path rootfs = Busybox.rootfs(tmp.resolve("rootfs"));
+    Path tar = tmp.resolve("busybox.tar");
+    Process p = new ProcessBuilder("tar", "-C", rootfs.toString(), "-cf", tar.toString(), ".").inheritIO().start();
+    assertEquals(0, p.waitFor());
+    engine.images().importRootfs(tar, IMAGE, null);
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    for (ContainerRecord r : engine.containers().list().containers()) {
+      try {
+        engine.remove(r.id(), true, true);
+      } catch (BerthException e) {
+        // gone
+      }
+    }
+    engine.close();
+    assertEquals(List.of(), mountsUnder(tmp), "mounts left behind");
+  }
+
+  static ContainerOptions.Builder opts(String... command) {
+    return new ContainerOptions.Builder(IMAGE).command(List.of(command));
+  }
+
+  static List<String> mountsUnder(Path dir) throws IOException {
+    List<String> out = new ArrayList<>();
+    for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+      String target = line.split(" ")[4];
+      if (target.startsWith(dir.toString())) out.add(target);
+    }
+    return out;
+  }
+
+  String logText(ContainerRecord r) throws IOException {
+    StringBuilder b = new StringBuilder();
+    for (CriLog.Entry e : CriLog.read(engine.layout(r.id()).log(), null, -1)) {
+      b.append(e.stream()).append(':').append(new String(e.text(), StandardCharsets.UTF_8));
+      if (!e.partial()) b.append('\n');
+    }
+    return b.toString();
+  }
+
+  @Test
+  void runsACommandAndKeepsItsOutputAndExitCode() throws Exception {
+    ContainerRecord r = engine.create(opts("sh", "-c", "echo out; echo err >&2; exit 3").build());
+    assertEquals(Status.CREATED, r.state().status());
+    assertEquals(List.of(), mountsUnder(runRoot), "a created container holds no mount");
+    engine.start(r.id(), Engine.StartListener.NONE);
+    assertEquals(3, engine.await(r.id()));
+    ContainerRecord done = engine.inspect(r.id());
+    assertEquals(Status.EXITED, done.state().status());
+    assertEquals(3, done.state().exitCode());
+    assertEquals("STDOUT:out\nSTDERR:err\n", logText(done));
+    assertEquals(List.of(), mountsUnder(runRoot), "an exited container's rootfs is unmounted");
+    assertEquals(List.of("sh", "-c", "echo out; echo err >&2; exit 3"), ContainerViews.command(done));
+  }
+
+  @Test
+  void theExitIsRecordedWhenNoEngineWatches() throws Exception {
+    ContainerRecord r = engine.create(opts("sh", "-c", "sleep 1; exit 7").build());
+    engine.start(r.id(), Engine.StartListener.NONE);
+    engine.close();
+    TimeUnit.MILLISECONDS.sleep(1500);
+    engine = Engine.open(EngineConfig.at(root, runRoot));
+    assertEquals(7, engine.await(r.id()));
+  }
+
+  @Test
+  void stopSendsTheStopSignalThenKills() throws Exception {
+    ContainerRecord term = engine.create(opts("sh", "-c", "trap 'exit 5' TERM; while true; do sleep 0.1; done").build());
+    engine.start(term.id(), Engine.StartListener.NONE);
+    assertEquals(Status.RUNNING, engine.inspect(term.id()).state().status());
+    assertEquals(5, engine.stop(term.id(), 10).state().exitCode(), "the stop signal reached its handler");
+    // PID 1 of a pid namespace does not die of a signal it has no handler for: killed after the timeout, as docker.
+    ContainerRecord stubborn = engine.create(opts("sleep", "100").build());
+    engine.start(stubborn.id(), Engine.StartListener.NONE);
+    assertEquals(137, engine.stop(stubborn.id(), 1).state().exitCode());
+  }
+
+  @Test
+  void removeLeavesNothingBehind() throws Exception {
+    ContainerRecord r = engine.create(opts("sleep", "100").name("web").build());
+    engine.start(r.id(), Engine.StartListener.NONE);
+    BerthException running = assertThrows(BerthException.class, () -> engine.remove("web", false, false));
+    assertEquals(ErrorCategory.FAILED_PRECONDITION, running.category());
+    assertTrue(running.getMessage().contains("You cannot remove a running container"), running.getMessage());
+    engine.remove("web", true, false);
+    assertEquals(ErrorCategory.NOT_FOUND, assertThrows(BerthException.class, () -> engine.inspect("web")).category());
+    assertEquals(List.of(), mountsUnder(tmp));
+    assertFalse(Files.exists(engine.containers().containerDir(r.id())), "the container's directory");
+    assertFalse(Files.exists(root.resolve("snapshots").resolve("active").resolve(r.id())), "the snapshot");
+    assertFalse(cgroupExists(r.id()), "the container's cgroup");
+  }
+
+  static boolean cgroupExists(String id) throws IOException {
+    try (Stream<Path> s = Files.walk(Path.of("/sys/fs/cgroup/memory"), 6)) {
+      return s.anyMatch(p -> p.getFileName() != null && p.getFileName().toString().equals("berth-" + id.substring(0,
+          12)));
+    }
+  }
+
+  @Test
+  void badInputIsRefusedAndLeavesNothing() throws Exception {
+    BerthException user = assertThrows(BerthException.class,
+        () -> engine.create(opts("true").user("nosuch").build()));
+    assertEquals(ErrorCategory.INVALID_ARGUMENT, user.category());
+    assertTrue(user.getMessage().contains("unable to find user nosuch"), user.getMessage());
+    BerthException image = assertThrows(BerthException.class,
+        () -> engine.create(new ContainerOptions.Builder("localhost/nosuch:1").command(List.of("true")).build()));
+    assertEquals(ErrorCategory.NOT_FOUND, image.category());
+    assertEquals(List.of(), engine.containers().list().containers());
+    assertEquals(List.of(), mountsUnder(tmp));
+    try (Stream<Path> active = Files.list(root.resolve("snapshots").resolve("active"))) {
+      assertEquals(0, active.count(), "no snapshot of a refused container");
+    }
+    engine.create(opts("true").name("taken").build());
+    BerthException taken = assertThrows(BerthException.class, () -> engine.create(opts("true").name("taken").build()));
+    assertEquals(ErrorCategory.ALREADY_EXISTS, taken.category());
+    assertEquals(1, engine.containers().list().containers().size());
+  }
+
+  @Test
+  void anAutoRemoveContainerGoesWhenItExits() throws Exception {
+    ContainerRecord r = engine.create(opts("true").autoRemove(true).build());
+    engine.start(r.id(), Engine.StartListener.NONE);
+    assertEquals(0, engine.await(r.id()));
+    assertEquals(List.of(), engine.list());
+    assertFalse(Files.exists(engine.containers().containerDir(r.id())));
+  }
+
+  @Test
+  void namedVolumesOutliveTheirContainers() throws Exception {
+    ContainerRecord w = engine.create(opts("sh", "-c", "echo kept > /data/f")
+        .mounts(List.of(DockerFlags.volume("data:/data"))).build());
+    engine.start(w.id(), Engine.StartListener.NONE);
+    assertEquals(0, engine.await(w.id()));
+    engine.remove(w.id(), false, true);
+    ContainerRecord r = engine.create(opts("cat", "/data/f").mounts(List.of(DockerFlags.volume("data:/data"))).build());
+    engine.start(r.id(), Engine.StartListener.NONE);
+    assertEquals(0, engine.await(r.id()));
+    assertEquals("STDOUT:kept\n", logText(engine.inspect(r.id())));
+    BerthException inUse = assertThrows(BerthException.class, () -> engine.volumes().remove("data", false));
+    assertTrue(inUse.getMessage().contains("volume is in use"), inUse.getMessage());
+  }
+
+  @Test
+  void aRebootLeavesContainersExitedAndStartable() throws Exception {
+    ContainerRecord r = engine.create(opts("sleep", "100").build());
+    r = engine.start(r.id(), Engine.StartListener.NONE);
+    // What a reboot does: every process gone (the monitor first, so nobody records the exit), /run emptied.
+    Linux.kill(r.state().monitorPid(), 9);
+    Linux.kill(r.state().pid(), 9);
+    TimeUnit.MILLISECONDS.sleep(300);
+    for (String m : mountsUnder(runRoot)) {
+      new ProcessBuilder("umount", "-l", m).inheritIO().start().waitFor();
+    }
+    new ProcessBuilder("rm", "-rf", runRoot.toString()).inheritIO().start().waitFor();
+    engine.close();
+    engine = Engine.open(EngineConfig.at(root, runRoot));
+    ContainerRecord after = engine.inspect(r.id());
+    assertEquals(Status.EXITED, after.state().status());
+    assertEquals(Engine.UNKNOWN_EXIT, after.state().exitCode());
+    engine.start(r.id(), Engine.StartListener.NONE);
+    assertEquals(Status.RUNNING, engine.inspect(r.id()).state().status());
+    assertEquals(137, engine.stop(r.id(), 1).state().exitCode());
+  }
+
+  /** Removes a directory tree (test helper). */
+  static void delete(Path p) throws IOException {
+    if (!Files.exists(p)) return;
+    try (Stream<Path> s = Files.walk(p)) {
+      for (Path x : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(x);
+    }
+  }
+}
