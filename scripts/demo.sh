@@ -1,14 +1,15 @@
 #!/bin/sh
 # The main job end to end: build berth, make an image from Debian's busybox-static (berth import of a root
-# filesystem tarball), mount the image read-only (berth image mount), and run a container from it with berth-runc that
-# prints from inside its own namespaces. No registry is needed.
+# filesystem tarball), run a container from it with berth (the engine: docker's defaults, under its monitor), then
+# mount the image read-only (berth image mount) and run a bundle on it with berth-runc. No registry is needed.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 sh "$top/scripts/install-deps.sh" maven gcc make libc6-dev busybox-static
 sh "$top/scripts/build.sh"
 work=$(mktemp -d /tmp/berth-demo.XXXXXX)
-berth="$top/bin/berth --root $work/store"
+berth="$top/bin/berth --root $work/store --runroot $work/run"
 cleanup() {
+  $berth rm -f demo >/dev/null 2>&1 || true
   $berth image unmount localhost/busybox:demo >/dev/null 2>&1 || true
   rm -rf "$work"
 }
@@ -20,6 +21,7 @@ for a in sh echo cat hostname id ps grep head ls; do ln -s busybox "$work/rootfs
 tar -C "$work/rootfs" -czf "$work/busybox.tar.gz" .
 $berth import "$work/busybox.tar.gz" localhost/busybox:demo
 $berth images
+$berth run --rm --name demo localhost/busybox:demo sh -c 'echo hello from berth run; echo hostname: $(hostname); id'
 rootfs=$($berth image mount localhost/busybox:demo)
 mkdir -p "$work/bundle"
 cd "$work/bundle"

@@ -256,6 +256,10 @@ public final class Engine implements AutoCloseable {
 
   /** {@link #sync} with the container's lock held. */
   ContainerRecord syncLocked(String id) throws BerthException {
+    return syncLocked(id, true);
+  }
+
+  private ContainerRecord syncLocked(String id, boolean autoRemove) throws BerthException {
     ContainerRecord r = containers.get(id);
     Status s = r.state().status();
     if (s == Status.RUNNING || s == Status.PAUSED) {
@@ -280,7 +284,7 @@ public final class Engine implements AutoCloseable {
       ContainerState n = next;
       r = containers.update(id, c -> c.withState(n));
     }
-    if (r.state().status() == Status.EXITED && r.options().autoRemove()) {
+    if (autoRemove && r.state().status() == Status.EXITED && r.options().autoRemove()) {
       removeLocked(r, false);
       throw EngineException.notFound("No such container: " + id);
     }
@@ -350,19 +354,38 @@ public final class Engine implements AutoCloseable {
 
   /** Waits until the container is not running and returns its exit code (docker wait). */
   public int await(String ref) throws BerthException {
-    ContainerRecord r = inspect(ref);
-    while (r.state().status() == Status.RUNNING || r.state().status() == Status.PAUSED) {
+    ContainerRecord r = containers.resolve(ref);
+    while (true) {
+      Status s = r.state().status();
+      if (s != Status.RUNNING && s != Status.PAUSED) {
+        int code = r.state().exitCode();
+        try {
+          sync(r); // an --rm container goes now
+        } catch (BerthException e) {
+          if (e.category() != ErrorCategory.NOT_FOUND) throw e;
+        }
+        return code;
+      }
       awaitExit(r, Long.MAX_VALUE);
       // Read before the reconciliation, which removes an --rm container with its exit file.
       Optional<ExitFile.ExitStatus> exit = ExitFile.read(layout(r.id()).exitFile());
       try {
-        r = sync(containers.get(r.id()));
+        r = syncWithoutRemoval(r.id());
       } catch (BerthException e) {
         if (e.category() == ErrorCategory.NOT_FOUND && exit.isPresent()) return exit.get().exitCode();
         throw e;
       }
     }
-    return r.state().exitCode();
+  }
+
+  /** {@link #sync} of a container that may have just exited, keeping an --rm one for {@link #await} to read. */
+  private ContainerRecord syncWithoutRemoval(String id) throws BerthException {
+    ContainerRecord r = containers.get(id);
+    Status s = r.state().status();
+    if (s != Status.RUNNING && s != Status.PAUSED) return r;
+    try (LockFile lock = containers.lock(id)) {
+      return syncLocked(id, false);
+    }
   }
 
   /**

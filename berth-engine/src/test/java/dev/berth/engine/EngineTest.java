@@ -92,6 +92,12 @@ class EngineTest {
     return b.toString();
   }
 
+  /** Waits (up to 10 s) until the container's log reads {@code text}: its process got that far. */
+  void awaitLog(ContainerRecord r, String text) throws Exception {
+    for (int i = 0; i < 200 && !logText(r).equals(text); i++) TimeUnit.MILLISECONDS.sleep(50);
+    assertEquals(text, logText(r));
+  }
+
   @Test
   void runsACommandAndKeepsItsOutputAndExitCode() throws Exception {
     ContainerRecord r = engine.create(opts("sh", "-c", "echo out; echo err >&2; exit 3").build());
@@ -119,8 +125,10 @@ class EngineTest {
 
   @Test
   void stopSendsTheStopSignalThenKills() throws Exception {
-    ContainerRecord term = engine.create(opts("sh", "-c", "trap 'exit 5' TERM; while true; do sleep 0.1; done").build());
+    ContainerRecord term = engine.create(opts("sh", "-c",
+        "trap 'exit 5' TERM; echo ready; while true; do sleep 0.1; done").build());
     engine.start(term.id(), Engine.StartListener.NONE);
+    awaitLog(term, "STDOUT:ready\n");
     assertEquals(Status.RUNNING, engine.inspect(term.id()).state().status());
     assertEquals(5, engine.stop(term.id(), 10).state().exitCode(), "the stop signal reached its handler");
     // PID 1 of a pid namespace does not die of a signal it has no handler for: killed after the timeout, as docker.
