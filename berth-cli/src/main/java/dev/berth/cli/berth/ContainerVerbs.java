@@ -411,6 +411,11 @@ final class ContainerVerbs {
         }
       }
     }
+    if (!missing.isEmpty()) {
+      // podman's rule, as every berth verb: a failure prints nothing on stdout, one line per missing name, 125.
+      for (String m : missing) err.println("Error: No such object: " + m);
+      return BerthExit.ERROR;
+    }
     String format = c.flags().getString("format");
     if (format.isEmpty() || format.equals("json")) {
       JsonWriter w = new JsonWriter("    ");
@@ -437,8 +442,7 @@ final class ContainerVerbs {
         throw EngineException.invalid("template: " + e.getMessage());
       }
     }
-    for (String m : missing) err.println("Error: No such object: " + m);
-    return missing.isEmpty() ? 0 : 1;
+    return 0;
   }
 
   static int logs(ParsedCommand c, PrintStream out, PrintStream err) throws BerthException, IOException {

@@ -21,11 +21,12 @@ final class InspectVerb {
   private InspectVerb() {}
 
   static int run(ParsedCommand c, PrintStream out) throws ImageException, IOException {
-    if (!c.flags().getString("format").equals("json")) {
+    String format = c.flags().getString("format");
+    if (!format.isEmpty() && !format.equals("json")) {
       throw ImageException.invalid("--format: only json is supported");
     }
     ImageService images = BerthMain.service(c);
-    JsonWriter w = new JsonWriter(JsonWriter.TWO_SPACES);
+    JsonWriter w = new JsonWriter("    ");
     w.beginArray();
     for (String name : c.args()) write(w, images.inspect(name));
     w.endArray();

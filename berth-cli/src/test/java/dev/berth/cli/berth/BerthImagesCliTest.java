@@ -175,7 +175,7 @@ class BerthImagesCliTest {
     assertEquals(List.of("Untagged: test/app:1", "Deleted: " + id), berth.run("rmi", "test/app:1").ok().lines());
     assertEquals("", berth.run("images", "-q").ok().stdout());
     // The image's blobs and snapshot went with it.
-    BerthCli.Result again = berth.run("inspect", id).fails();
+    BerthCli.Result again = berth.run("image", "inspect", id).fails();
     assertTrue(again.error().contains("not found"), again.toString());
   }
 
@@ -257,7 +257,9 @@ class BerthImagesCliTest {
     assertEquals(List.of("A=1"), second.get("Env"));
 
     BerthCli.Result missing = berth.run("inspect", "test/bare:1", "test/nosuch").fails();
-    assertEquals("image \"test/nosuch\" not found", missing.error());
+    assertEquals("No such object: test/nosuch", missing.error());
+    assertEquals("image \"test/nosuch\" not found",
+        berth.run("image", "inspect", "test/bare:1", "test/nosuch").fails().error());
     assertTrue(berth.run("inspect", "--format", "{{.Id}}", "test/bare:1").fails().error().contains("--format"));
   }
 
