@@ -13,6 +13,7 @@ import dev.berth.engine.volume.Volume;
 import dev.berth.engine.volume.VolumeStore;
 import dev.berth.image.ImageException;
 import dev.berth.image.ImageService;
+import dev.berth.image.dirs.PrivateDirs;
 import dev.berth.image.snapshot.ChainIds;
 import dev.berth.image.snapshot.Mount;
 import dev.berth.image.snapshot.Mounts;
@@ -80,6 +81,10 @@ public final class Engine implements AutoCloseable {
     try {
       ImageService images = new ImageService(new ImageService.Options(config.root(), config.registriesConfig(),
           null, null));
+      // The run root holds containers' mounted root filesystems (setuid binaries of images included): no host user
+      // may reach them, as none may reach the image store.
+      PrivateDirs.ensure(config.runRoot());
+      PrivateDirs.ensure(config.runRoot().resolve("containers"));
       ContainerStore containers = ContainerStore.open(config.root());
       VolumeStore volumes = VolumeStore.open(config.root(), containers::volumeUsers);
       RuntimeHandlers runtimes = new RuntimeHandlers(config.runRoot().resolve("runtimes"));

@@ -138,6 +138,23 @@ class EngineTest {
   }
 
   @Test
+  void noHostUserReachesARunningContainersRootfs() throws Exception {
+    // Only the engine's own directories may keep a host user out: the temporary directory above them is open.
+    Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+    ContainerRecord r = engine.create(opts("sleep", "100").build());
+    engine.start(r.id(), Engine.StartListener.NONE);
+    Path rootfs = engine.layout(r.id()).rootfs();
+    assertTrue(Files.isRegularFile(rootfs.resolve("bin/busybox")));
+    for (Path p : List.of(rootfs.resolve("bin/busybox"), engine.layout(r.id()).log())) {
+      Process nobody = new ProcessBuilder("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "cat",
+          p.toString()).redirectErrorStream(true).start();
+      String out = new String(nobody.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertEquals(1, nobody.waitFor(), p + ": " + out);
+      assertTrue(out.contains("Permission denied"), out);
+    }
+  }
+
+  @Test
   void removeLeavesNothingBehind() throws Exception {
     ContainerRecord r = engine.create(opts("sleep", "100").name("web").build());
     engine.start(r.id(), Engine.StartListener.NONE);
