@@ -18,6 +18,7 @@ import java.io.PipedOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * berth cp CONTAINER:SRC DEST|- and berth cp SRC|- CONTAINER:DEST, with docker's tar semantics ({@link CopyPlan}):
@@ -119,33 +120,42 @@ final class CpVerb {
 
   /**
    * Streams what {@code producer} writes to {@code consumer} (a tar, never held whole): the producer on a thread of
-   * its own; the first error of either is the one reported.
+   * its own. The first error is the one reported: the other side's follows from it (a stream cut short, a pipe
+   * closed), so each side records its error before it closes its end.
    */
   private static void pipe(Producer producer, Consumer consumer) throws BerthException, IOException {
     PipedInputStream pin = new PipedInputStream(1 << 20);
     PipedOutputStream pout = new PipedOutputStream(pin);
-    Exception[] failed = {null};
+    AtomicReference<Exception> first = new AtomicReference<>();
     Thread writer = Thread.ofPlatform().name("berth-cp").start(() -> {
-      try (OutputStream o = new BufferedOutputStream(pout, 1 << 16)) {
+      OutputStream o = new BufferedOutputStream(pout, 1 << 16);
+      try {
         producer.write(o);
+        o.flush();
       } catch (BerthException | IOException | RuntimeException e) {
-        failed[0] = e;
+        first.compareAndSet(null, e);
+      } finally {
+        try {
+          pout.close();
+        } catch (IOException ignored) {
+          // the reader has gone
+        }
       }
     });
-    Exception readError = null;
-    try (pin) {
+    try {
       consumer.read(pin);
       pin.transferTo(OutputStream.nullOutputStream()); // let the writer finish
     } catch (BerthException | IOException | RuntimeException e) {
-      readError = e;
+      first.compareAndSet(null, e);
+    } finally {
+      pin.close();
     }
     try {
       writer.join();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    // The writer's error first: the reader's is then only "the stream ended early".
-    Exception e = failed[0] instanceof BerthException ? failed[0] : readError != null ? readError : failed[0];
+    Exception e = first.get();
     if (e instanceof BerthException b) throw b;
     if (e instanceof IOException io) throw io;
     if (e instanceof RuntimeException r) throw r;
