@@ -2,6 +2,10 @@ package dev.berth.engine;
 
 import dev.berth.engine.container.ContainerOptions;
 import dev.berth.engine.container.ContainerOptions.MountOption;
+import dev.berth.engine.commit.Changes;
+import dev.berth.engine.commit.Commit;
+import dev.berth.engine.fs.ContainerFiles;
+import dev.berth.engine.fs.PathStat;
 import dev.berth.engine.store.ContainerRecord;
 import dev.berth.engine.store.ContainerState;
 import dev.berth.engine.store.ContainerState.Status;
@@ -34,6 +38,8 @@ import dev.berth.sys.Linux;
 import dev.berth.sys.LinuxConstants;
 import dev.berth.sys.MountInfo;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -517,10 +523,187 @@ public final class Engine implements AutoCloseable {
     }
   }
 
+  /** What {@link #prune} removed: the containers' ids, and the bytes their changes took. */
+  public record Pruned(List<String> ids, long reclaimedBytes) {}
+
+  /**
+   * docker container prune: removes every container that is not running or paused and that {@code filter} accepts.
+   * One that starts meanwhile is left alone.
+   */
+  public Pruned prune(java.util.function.Predicate<ContainerRecord> filter) throws BerthException {
+    List<String> ids = new ArrayList<>();
+    long bytes = 0;
+    for (ContainerRecord r : list()) {
+      Status s = r.state().status();
+      if (s == Status.RUNNING || s == Status.PAUSED || s == Status.REMOVING || !filter.test(r)) continue;
+      long size = changesSize(r);
+      try {
+        remove(r.id(), false, false);
+      } catch (BerthException e) {
+        if (e.category() == ErrorCategory.FAILED_PRECONDITION || e.category() == ErrorCategory.NOT_FOUND) continue;
+        throw e;
+      }
+      ids.add(r.id());
+      bytes += size;
+    }
+    return new Pruned(ids, bytes);
+  }
+
+  /** Bytes of a container's changes (its snapshot's upper directory), 0 when unknown. */
+  private long changesSize(ContainerRecord r) {
+    try {
+      for (Mount m : images.snapshots().mounts(r.id())) {
+        if (m.type().equals("bind")) return dev.berth.image.snapshot.Trees.usage(Path.of(m.source()));
+        for (String opt : m.options()) {
+          if (opt.startsWith("upperdir=")) {
+            return dev.berth.image.snapshot.Trees.usage(Path.of(opt.substring("upperdir=".length())));
+          }
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // the size is only reported
+    }
+    return 0;
+  }
+
   /** Renames a container (docker rename). */
   public ContainerRecord rename(String ref, String newName) throws BerthException {
     ContainerRecord r = containers.resolve(ref);
     return containers.rename(r.id(), newName.startsWith("/") ? newName.substring(1) : newName);
+  }
+
+  // ---- files: cp, export ----
+
+  /** docker's stat of a path in a container (of any state): itself, or with {@code followLink} what it leads to. */
+  public PathStat statPath(String ref, String path, boolean followLink) throws BerthException {
+    return onRootfs(ref, (files, r) -> files.stat(path, followLink));
+  }
+
+  /**
+   * docker cp out: writes the file or tree at {@code path} in container {@code ref} as a tar to {@code tar}, its top
+   * entry named {@code as} (null: the path's last component; ".": a directory's contents). See
+   * {@link ContainerFiles#archive}.
+   */
+  public PathStat copyFrom(String ref, String path, boolean followLink, String as, OutputStream tar)
+      throws BerthException {
+    return onRootfs(ref, (files, r) -> files.archive(path, followLink, as, tar));
+  }
+
+  /**
+   * docker cp in: extracts {@code tar} into the directory {@code path} of container {@code ref}. Without
+   * {@code keepOwners} (docker cp -a), every entry is owned by the container's root.
+   */
+  public void copyTo(String ref, String path, InputStream tar, boolean keepOwners) throws BerthException {
+    onRootfs(ref, (files, r) -> {
+      if (r.options().readOnlyRootfs()) {
+        throw EngineException.precondition("container rootfs is marked read-only");
+      }
+      files.extract(path, tar, keepOwners ? null : new int[] {0, 0});
+      return null;
+    });
+  }
+
+  /** docker export: the container's root filesystem as a tar. */
+  public void export(String ref, OutputStream tar) throws BerthException {
+    onRootfs(ref, (files, r) -> {
+      files.export(tar);
+      return null;
+    });
+  }
+
+  // ---- commit ----
+
+  /**
+   * docker commit: a new image of the container's image plus its changes as one layer, with the container's config
+   * and {@code o.changes()}; a running container is paused meanwhile unless {@code o.pause()} is false.
+   */
+  public ImageRecord commit(String ref, Commit.Options o) throws BerthException {
+    Changes.check(o.changes());
+    ContainerRecord r = inspect(ref);
+    ImageRecord base = images.resolve(r.imageId());
+    ImageConfig baseConfig = imageConfig(base);
+    Path upper = upperDir(r);
+    boolean paused = false;
+    if (o.pause() && r.state().status() == Status.RUNNING) {
+      pause(r.id());
+      paused = true;
+    }
+    try {
+      return Commit.build(images, base, baseConfig, r.options(), upper, String.join(" ", ContainerViews.command(r)),
+          o, config.root().resolve("tmp"));
+    } finally {
+      if (paused) {
+        try {
+          unpause(r.id());
+        } catch (BerthException e) {
+          // it exited or was removed meanwhile: nothing left to thaw
+        }
+      }
+    }
+  }
+
+  /** The directory holding a container's changes: its overlay snapshot's upper directory. */
+  private Path upperDir(ContainerRecord r) throws BerthException {
+    try {
+      var snapshots = images.snapshots();
+      if (!(snapshots instanceof dev.berth.image.snapshot.OverlaySnapshotter)) {
+        throw new EngineException(ErrorCategory.UNIMPLEMENTED, "commit needs the overlay snapshotter; the store at "
+            + config.root() + " uses the copy snapshotter");
+      }
+      for (Mount m : snapshots.mounts(r.id())) {
+        if (m.type().equals("bind")) return Path.of(m.source()); // an image without layers: all is the container's
+        for (String opt : m.options()) {
+          if (opt.startsWith("upperdir=")) return Path.of(opt.substring("upperdir=".length()));
+        }
+      }
+      throw EngineException.internal("commit container " + r.shortId() + ": its snapshot has no upper directory", null);
+    } catch (IOException e) {
+      throw EngineException.internal("commit container " + r.shortId() + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Work on a container's root filesystem. */
+  interface RootfsWork<T> {
+    T apply(ContainerFiles files, ContainerRecord r) throws BerthException;
+  }
+
+  /**
+   * Runs {@code work} on the mounted root filesystem of {@code ref}, with the container's lock held (no start, stop
+   * or removal meanwhile): a running container's mount as it is, else its snapshot mounted for the while.
+   */
+  <T> T onRootfs(String ref, RootfsWork<T> work) throws BerthException {
+    ContainerRecord r = inspect(ref);
+    try (LockFile lock = containers.lock(r.id())) {
+      r = syncLocked(r.id());
+      if (r.state().status() == Status.REMOVING) {
+        throw EngineException.precondition("container " + r.shortId() + " is being removed");
+      }
+      Layout l = layout(r.id());
+      boolean mounted = false;
+      try {
+        if (!isMountPoint(l.rootfs())) {
+          starter.mountRootfs(r);
+          mounted = true;
+        }
+        try (Fd root = Linux.open(l.rootfs().toString(), LinuxConstants.O_PATH | LinuxConstants.O_DIRECTORY
+            | LinuxConstants.O_NOFOLLOW, 0)) {
+          return work.apply(new ContainerFiles(root, ref), r);
+        }
+      } catch (IOException e) {
+        throw EngineException.internal("mount the root filesystem of container " + r.shortId() + ": "
+            + e.getMessage(), e);
+      } finally {
+        if (mounted) {
+          try {
+            unmountIfMounted(l.rootfs());
+            if (Files.exists(l.runDir())) dev.berth.image.snapshot.Trees.remove(l.runDir());
+          } catch (IOException e) {
+            throw EngineException.internal("unmount the root filesystem of container " + r.shortId() + ": "
+                + e.getMessage(), e);
+          }
+        }
+      }
+    }
   }
 
   // ---- paths ----

@@ -112,8 +112,11 @@ final class BerthApp {
         .withUsage("COMMAND [ARG...]").withMinArgs(0).stopFlagsAtFirstArg();
     CommandSpec container = CommandSpec.of("container", "manage containers (berth container --help)")
         .withUsage("COMMAND [ARG...]").withMinArgs(0).stopFlagsAtFirstArg();
+    CommandSpec volume = CommandSpec.of("volume", "manage volumes (berth volume --help)")
+        .withUsage("COMMAND [ARG...]").withMinArgs(0).stopFlagsAtFirstArg();
     java.util.List<CommandSpec> all = new java.util.ArrayList<>(java.util.List.of(ContainerCommands.commands(true)));
-    all.addAll(java.util.List.of(pull, push, images, rmi, tag, save, load, imp, login, logout, image, container));
+    all.addAll(java.util.List.of(pull, push, images, rmi, tag, save, load, imp, login, logout, image, container,
+        volume));
     return all.toArray(new CommandSpec[0]);
   }
 }

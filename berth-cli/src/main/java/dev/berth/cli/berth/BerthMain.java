@@ -51,9 +51,10 @@ public final class BerthMain {
       }
       cmd = (ParsedCommand) inv;
       String management = cmd.command().name();
-      if (management.equals("image") || management.equals("container")) {
+      if (management.equals("image") || management.equals("container") || management.equals("volume")) {
         where = "berth " + management;
-        App subApp = management.equals("image") ? BerthApp.image() : BerthApp.container();
+        App subApp = management.equals("image") ? BerthApp.image()
+            : management.equals("volume") ? VolumeVerbs.app() : BerthApp.container();
         Invocation sub = new Parser(subApp).parse(cmd.args().toArray(new String[0]));
         if (sub instanceof TextOutput text) {
           out.print(text.text());
@@ -94,7 +95,7 @@ public final class BerthMain {
         continue;
       }
       if (a.startsWith("-")) continue;
-      if (!(a.equals("image") || a.equals("container"))
+      if (!(a.equals("image") || a.equals("container") || a.equals("volume"))
           || !(args[i + 1].equals("--help") || args[i + 1].equals("-h"))) {
         return args;
       }

@@ -13,6 +13,7 @@ final class Verbs {
   static int run(ParsedCommand c, InputStream in, PrintStream out, PrintStream err)
       throws dev.berth.spec.error.BerthException, IOException {
     boolean images = c.app().name().equals("berth image");
+    if (c.app().name().equals("berth volume")) return VolumeVerbs.run(c, in, out, err);
     if (!images) {
       switch (c.command().name()) {
         case "run":
@@ -45,6 +46,16 @@ final class Verbs {
           return ContainerVerbs.rename(c);
         case "cleanup":
           return ContainerVerbs.cleanup(c);
+        case "cp":
+          return CpVerb.run(c, in, out);
+        case "export":
+          return ExportVerb.run(c, out);
+        case "commit":
+          return CommitVerb.run(c, out);
+        case "port":
+          return PortVerb.run(c, err);
+        case "prune":
+          return ContainerPruneVerb.run(c, in, out);
         default:
           break;
       }

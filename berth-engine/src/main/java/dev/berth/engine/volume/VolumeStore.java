@@ -205,6 +205,11 @@ public final class VolumeStore {
    * {@code all}. A volume being copied into is skipped. Also removes what crashed creates left.
    */
   public Pruned prune(boolean all) throws BerthException {
+    return prune(all, v -> true);
+  }
+
+  /** {@link #prune(boolean)} of the volumes {@code filter} accepts only (docker's --filter label=...). */
+  public Pruned prune(boolean all, java.util.function.Predicate<Volume> filter) throws BerthException {
     List<String> removed = new ArrayList<>();
     long bytes = 0;
     try {
@@ -228,6 +233,7 @@ public final class VolumeStore {
             }
             List<String> using = inUse.get(n);
             if (v == null || (!all && !v.anonymous()) || (using != null && !using.isEmpty())) continue;
+            if (!filter.test(v)) continue;
             long size = Trees.usage(dir.resolve(DATA));
             delete(dir);
             removed.add(n);

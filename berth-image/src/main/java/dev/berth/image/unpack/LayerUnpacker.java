@@ -100,14 +100,26 @@ public final class LayerUnpacker {
   private final ByteBuffer direct = ByteBuffer.allocateDirect(CHUNK);
   private final boolean mayCreateDevices;
   private final Limits limits;
+  /** {uid, gid} every entry gets instead of the tar's (docker cp without -a), or null to keep the tar's. */
+  private final int[] owner;
 
   public LayerUnpacker() {
     this(Limits.DEFAULT);
   }
 
   public LayerUnpacker(Limits limits) {
+    this(limits, null);
+  }
+
+  private LayerUnpacker(Limits limits, int[] owner) {
     this.mayCreateDevices = DeviceRights.mayCreateDevices();
     this.limits = limits;
+    this.owner = owner;
+  }
+
+  /** An unpacker that gives every entry (and every directory it makes) this owner, whatever the tar says. */
+  public LayerUnpacker withOwner(int uid, int gid) {
+    return new LayerUnpacker(limits, new int[] {uid, gid});
   }
 
   /**
@@ -116,6 +128,22 @@ public final class LayerUnpacker {
    * holds what was written so far: it is the caller's to discard.
    */
   public UnpackResult unpack(InputStream blob, Compression c, Path target, Mode mode) throws IOException {
+    Fd root;
+    try {
+      root = Linux.open(target.toString(), O_PATH | O_DIRECTORY | O_NOFOLLOW, 0);
+    } catch (ErrnoException e) {
+      throw new UnpackException(null, "open unpack target: " + e.getMessage(), e);
+    }
+    try (root) {
+      return unpack(blob, c, root, mode);
+    }
+  }
+
+  /**
+   * {@link #unpack(InputStream, Compression, Path, Mode)} into the directory {@code root} (an fd the caller resolved,
+   * e.g. inside a container's root filesystem, and keeps: it is not closed here).
+   */
+  public UnpackResult unpack(InputStream blob, Compression c, Fd root, Mode mode) throws IOException {
     MessageDigest sha;
     try {
       sha = MessageDigest.getInstance("SHA-256");
@@ -140,14 +168,8 @@ public final class LayerUnpacker {
     TarFeed feed = new TarFeed(plain, sha, c == Compression.NONE ? null : () -> compressed[0], limits.expansion(),
         limits.expansionFloor());
     TarReader tar = new TarReader(feed, limits.sparseRegions());
-    Fd root;
+    Session s = new Session(root, mode, tar);
     try {
-      root = Linux.open(target.toString(), O_PATH | O_DIRECTORY | O_NOFOLLOW, 0);
-    } catch (ErrnoException e) {
-      throw new UnpackException(null, "open unpack target: " + e.getMessage(), e);
-    }
-    try (root) {
-      Session s = new Session(root, mode, tar);
       String last = null;
       while (true) {
         TarHeader e;
@@ -174,6 +196,8 @@ public final class LayerUnpacker {
       return new UnpackResult(Digest.sha256(sha.digest()), feed.position(), s.entries, s.fileBytes, s.whiteouts,
           s.skippedDevices, List.copyOf(s.madeDirs));
     } finally {
+      // Also on an error: the cached directory fd would otherwise keep the target's mount busy until a GC.
+      s.closeCache();
       plain.close(); // frees inflater / zstd native state; the caller owns blob
     }
   }
@@ -271,7 +295,7 @@ public final class LayerUnpacker {
       }
       try {
         String base = path.isEmpty() ? "" : EntryPath.base(path);
-        if (base.startsWith(WHITEOUT)) {
+        if (base.startsWith(WHITEOUT) && mode != Mode.PLAIN) {
           whiteout(name, path, base);
           return;
         }
@@ -312,8 +336,8 @@ public final class LayerUnpacker {
       // the slot only when something is there. Both save a syscall per file of many-small-files layers.
       int want = e.mode();
       boolean exact = (want & 07000) == 0 && (want & UMASK) == 0;
-      int uid = id(e, "uid", e.uid());
-      int gid = id(e, "gid", e.gid());
+      int uid = uid(e);
+      int gid = gid(e);
       if (e.sparse() != null) countHoles(e);
       try (Fd f = createExclusive(dir, base, exact ? want : 0600)) {
         copyData(f, e);
@@ -344,6 +368,7 @@ public final class LayerUnpacker {
       } catch (ErrnoException x) {
         if (x.errno() != EEXIST) throw x;
         if (!Linux.fstatat(dir, base, AT_SYMLINK_NOFOLLOW).isDirectory()) {
+          if (mode == Mode.PLAIN) throw new IOException("cannot overwrite a non-directory with a directory");
           removeTree(dir, base);
           Linux.mkdirat(dir, base, 0700);
         }
@@ -364,7 +389,7 @@ public final class LayerUnpacker {
     }
 
     void applyDirMetadata(Fd d, TarHeader e) throws IOException {
-      Linux.fchown(d, id(e, "uid", e.uid()), id(e, "gid", e.gid()));
+      Linux.fchown(d, uid(e), gid(e));
       Linux.fchmod(d, e.mode());
       for (Map.Entry<String, byte[]> x : xattrs(e).entrySet()) Linux.fsetxattr(d, x.getKey(), x.getValue(), 0);
     }
@@ -373,8 +398,8 @@ public final class LayerUnpacker {
       Fd dir = parent(e, path);
       String base = EntryPath.base(path);
       clearSlot(dir, base, false);
-      int uid = id(e, "uid", e.uid());
-      int gid = id(e, "gid", e.gid());
+      int uid = uid(e);
+      int gid = gid(e);
       Linux.symlinkat(e.linkName(), dir, base); // the target verbatim; nothing ever follows it here
       Linux.fchownat(dir, base, uid, gid, AT_SYMLINK_NOFOLLOW);
       setXattrsByPath(dir, base, e);
@@ -411,8 +436,8 @@ public final class LayerUnpacker {
       if (e.devMajor() < 0 || e.devMajor() > 0xFFFF_FFFFL || e.devMinor() < 0 || e.devMinor() > 0xFFFF_FFFFL) {
         throw new UnpackException(e.name(), "device number " + e.devMajor() + ":" + e.devMinor() + " is out of range");
       }
-      id(e, "uid", e.uid());
-      id(e, "gid", e.gid());
+      uid(e);
+      gid(e);
       Fd dir = parent(e, path);
       String base = EntryPath.base(path);
       clearSlot(dir, base, false);
@@ -421,8 +446,8 @@ public final class LayerUnpacker {
     }
 
     void fifo(TarHeader e, String path) throws IOException {
-      id(e, "uid", e.uid());
-      id(e, "gid", e.gid());
+      uid(e);
+      gid(e);
       Fd dir = parent(e, path);
       String base = EntryPath.base(path);
       clearSlot(dir, base, false);
@@ -431,7 +456,7 @@ public final class LayerUnpacker {
     }
 
     void ownModeXattrsTimes(Fd dir, String base, TarHeader e) throws IOException {
-      Linux.fchownat(dir, base, id(e, "uid", e.uid()), id(e, "gid", e.gid()), AT_SYMLINK_NOFOLLOW);
+      Linux.fchownat(dir, base, uid(e), gid(e), AT_SYMLINK_NOFOLLOW);
       Linux.fchmodat(dir, base, e.mode()); // base was just created by mknodat: not a symlink
       setXattrsByPath(dir, base, e);
       times(dir, base, e);
@@ -603,6 +628,7 @@ public final class LayerUnpacker {
       } catch (ErrnoException x) {
         if (x.errno() == ENOENT) return;
         if (x.errno() == dev.berth.sys.LinuxConstants.EISDIR) {
+          if (mode == Mode.PLAIN) throw new IOException("cannot overwrite a directory with a non-directory");
           if (!keepDir) removeTree(dir, base);
           return;
         }
@@ -740,6 +766,17 @@ public final class LayerUnpacker {
   /** The access time, or the modification time when the layer gives none. */
   private static Instant atime(TarHeader e) {
     return e.atime() == null ? e.mtime() : e.atime();
+  }
+
+  /** The owner an entry gets: the override, else the tar's (checked). */
+  private int uid(TarHeader e) throws UnpackException {
+    int v = id(e, "uid", e.uid());
+    return owner == null ? v : owner[0];
+  }
+
+  private int gid(TarHeader e) throws UnpackException {
+    int v = id(e, "gid", e.gid());
+    return owner == null ? v : owner[1];
   }
 
   private static String dotIfEmpty(String p) {
