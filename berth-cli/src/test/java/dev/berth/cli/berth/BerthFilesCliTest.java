@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.testkit.Busybox;
+import dev.berth.testkit.Processes;
 import dev.berth.testkit.Exec;
 import dev.berth.testkit.JsonDocument;
 import dev.berth.testkit.RequiresRoot;
@@ -42,6 +43,8 @@ class BerthFilesCliTest {
   void tearDown() {
     Exec.Result ids = berth("ps -aq --no-trunc");
     for (String id : ids.stdout().lines().toList()) berth("rm -f " + id);
+    // The monitors, and the cleanup they run when their container ends, work on after the CLI returns.
+    assertEquals(List.of(), Processes.awaitNoneMentioning(tmp, java.time.Duration.ofSeconds(20)), "processes left");
     for (String line : Exec.run("cat", "/proc/self/mountinfo").stdout().lines().toList()) {
       assertFalse(line.split(" ")[4].startsWith(tmp.toString()), "mount left behind: " + line);
     }
