@@ -46,7 +46,7 @@ final class IptablesSweep {
     }
   }
 
-  /** The nat rules (and per-container chains) of the containers {@code dead} says are gone, on networks {@code ours}. */
+  /** The nat rules and per-container chains of the containers {@code dead} says are gone, on networks {@code ours}. */
   void sweepNat(java.util.function.Predicate<String> dead, Set<String> ours, List<String> removed, List<String> errors)
       throws ErrnoException, BerthException {
     List<List<String>> rules = save("nat", errors);

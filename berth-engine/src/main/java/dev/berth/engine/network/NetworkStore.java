@@ -145,7 +145,7 @@ public final class NetworkStore {
   /** The network by name, full id or unique id prefix (docker's lookup); NOT_FOUND "network x not found". */
   public Network get(String nameOrId) throws BerthException {
     try {
-      if (ContainerNames.isValidName(nameOrId)) {
+      if (isValidName(nameOrId)) {
         Network n = readOrNull(nameOrId);
         if (n != null) return n;
       }
@@ -339,10 +339,17 @@ public final class NetworkStore {
   }
 
   private static void checkName(String name) throws BerthException {
-    if (name == null || !ContainerNames.isValidName(name)) {
+    if (name == null || !isValidName(name)) {
       throw new BerthException(ErrorCategory.INVALID_ARGUMENT, "invalid network name \"" + name + "\": only \""
-          + ContainerNames.NAME_CHARS + "\" are allowed");
+          + NAME_CHARS + "\" are allowed");
     }
+  }
+
+  /** Docker's network names (one character is enough, unlike a container's); bounded, as they name files. */
+  static final String NAME_CHARS = "[a-zA-Z0-9][a-zA-Z0-9_.-]*";
+
+  static boolean isValidName(String name) {
+    return name.length() <= 128 && name.matches(NAME_CHARS);
   }
 
   private static BerthException notFound(String nameOrId) {

@@ -387,7 +387,8 @@ public final class CniClient {
     if (msg != null) {
       text = who + ": " + msg + (details.isEmpty() ? "" : ": " + details) + (code >= 0 ? " (code " + code + ")" : "");
     } else {
-      String how = o.status() > 128 ? "killed by " + Signals.name(o.status() - 128) : "exited with status " + o.status();
+      String how = o.status() > 128 ? "killed by " + Signals.name(o.status() - 128)
+          : "exited with status " + o.status();
       String said = o.stderrText().isEmpty() ? new String(o.stdout(), StandardCharsets.UTF_8).strip() : o.stderrText();
       text = who + ": " + how + (said.isEmpty() ? "" : ": " + lastLine(said));
     }

@@ -49,7 +49,9 @@ public record NetworkConfigList(String name, String cniVersion, boolean disableC
       if (!(list instanceof List<?> l)) throw new SpecException(source, "plugins", "expected array");
       plugins = new ArrayList<>();
       for (int i = 0; i < l.size(); i++) {
-        if (!(l.get(i) instanceof Map<?, ?> m)) throw new SpecException(source, "plugins[" + i + "]", "expected object");
+        if (!(l.get(i) instanceof Map<?, ?> m)) {
+          throw new SpecException(source, "plugins[" + i + "]", "expected object");
+        }
         @SuppressWarnings("unchecked")
         Map<String, Object> conf = (Map<String, Object>) m;
         plugins.add(plugin(conf, source, "plugins[" + i + "].type"));

@@ -70,7 +70,9 @@ public final class ResultCache {
         .field("networkName", e.network())
         .field("netns", e.netns());
     w.name("cniArgs").beginArray();
-    for (Map.Entry<String, String> a : e.args().entrySet()) w.beginArray().value(a.getKey()).value(a.getValue()).endArray();
+    for (Map.Entry<String, String> a : e.args().entrySet()) {
+      w.beginArray().value(a.getKey()).value(a.getValue()).endArray();
+    }
     w.endArray();
     w.name("capabilityArgs").tree(e.capabilityArgs());
     if (e.result() != null) w.name("result").rawValue(e.result().json());
@@ -174,7 +176,8 @@ public final class ResultCache {
       throw new IOException("unreadable CNI cache entry " + e.getMessage(), e);
     }
     if (network.isEmpty() || container.isEmpty() || ifName.isEmpty()) {
-      throw new IOException("unreadable CNI cache entry " + file + ": networkName, containerId and ifName are required");
+      throw new IOException("unreadable CNI cache entry " + file
+          + ": networkName, containerId and ifName are required");
     }
     return new Entry(network, container, ifName, netns, config, args, caps, result);
   }

@@ -148,7 +148,8 @@ class CniClientTest {
 
   @Test
   void aPluginErrorIsOneLineNamingThePluginAndTheNetworkAndTheAddIsRolledBack() throws Exception {
-    byte[] conf = ("{\"cniVersion\":\"1.0.0\",\"name\":\"broken\",\"plugins\":[{\"type\":\"bridge\",\"bridge\":\"brk0\","
+    byte[] conf = ("{\"cniVersion\":\"1.0.0\",\"name\":\"broken\",\"plugins\":[{\"type\":\"bridge\","
+        + "\"bridge\":\"brk0\","
         + "\"ipam\":{\"type\":\"host-local\",\"dataDir\":\"" + net.store.ipamDir() + "\","
         + "\"ranges\":[[{\"subnet\":\"10.77.0.0/33\"}]]}}]}").getBytes(StandardCharsets.UTF_8);
     NetworkConfigList list = NetworkConfigList.parse(conf, "broken.conflist");
