@@ -1,6 +1,11 @@
 package dev.berth.engine;
 
 import dev.berth.engine.container.ContainerOptions;
+import dev.berth.engine.container.ExecOptions;
+import dev.berth.engine.events.Event;
+import dev.berth.engine.events.EventLog;
+import dev.berth.engine.stats.ContainerStats;
+import dev.berth.engine.stats.HostUsage;
 import dev.berth.engine.container.ContainerOptions.MountOption;
 import dev.berth.engine.commit.Changes;
 import dev.berth.engine.commit.Commit;
@@ -23,10 +28,14 @@ import dev.berth.image.snapshot.Mount;
 import dev.berth.image.snapshot.Mounts;
 import dev.berth.image.store.ImageRecord;
 import dev.berth.runtime.ContainerException;
+import dev.berth.runtime.cgroups.Stats;
 import dev.berth.runtime.driver.ContainerStatus;
+import dev.berth.runtime.driver.ExecResult;
 import dev.berth.runtime.driver.RuntimeDriver;
 import dev.berth.runtime.driver.RuntimeHandlers;
+import dev.berth.runtime.driver.Stdio;
 import dev.berth.runtime.monitor.ExitFile;
+import dev.berth.runtime.terminal.PtyHandler;
 import dev.berth.spec.error.BerthException;
 import dev.berth.spec.error.ErrorCategory;
 import dev.berth.spec.image.Digest;
@@ -71,6 +80,8 @@ public final class Engine implements AutoCloseable {
   private final VolumeStore volumes;
   private final RuntimeHandlers runtimes;
   private final ContainerStarter starter;
+  private final ContainerExec execs;
+  private final EventLog events;
 
   private Engine(EngineConfig config, ImageService images, ContainerStore containers, VolumeStore volumes,
       RuntimeHandlers runtimes) {
@@ -80,6 +91,8 @@ public final class Engine implements AutoCloseable {
     this.volumes = volumes;
     this.runtimes = runtimes;
     this.starter = new ContainerStarter(this);
+    this.execs = new ContainerExec(this);
+    this.events = new EventLog(config.root(), EventLog.DEFAULT_MAX_SIZE);
   }
 
   /** Opens the engine's stores (made when missing). */
@@ -120,6 +133,11 @@ public final class Engine implements AutoCloseable {
     return runtimes;
   }
 
+  /** The store's event file: what {@code berth events} reads and follows. */
+  public EventLog events() {
+    return events;
+  }
+
   // ---- create ----
 
   /**
@@ -155,7 +173,9 @@ public final class Engine implements AutoCloseable {
       Map<String, String> extras = new java.util.LinkedHashMap<>(made.extras());
       extras.put(ContainerViews.ARGS, ContainerViews.encodeCommand(spec.spec().process().args()));
       extras.put(ContainerViews.HOSTNAME, spec.hostname());
-      return containers.update(id, r -> r.withExtras(extras));
+      ContainerRecord done = containers.update(id, r -> r.withExtras(extras));
+      event("create", done, Map.of(), Instant.now());
+      return done;
     } catch (BerthException | IOException | RuntimeException e) {
       try {
         Engine.unmountIfMounted(layout(id).rootfs());
@@ -226,7 +246,9 @@ public final class Engine implements AutoCloseable {
         throw EngineException.precondition("cannot start a paused container, try unpause instead");
       }
       if (s == Status.REMOVING) throw EngineException.precondition("container " + r.shortId() + " is being removed");
-      return starter.start(r, listener);
+      ContainerRecord started = starter.start(r, listener);
+      event("start", started, Map.of(), started.state().startedAt());
+      return started;
     }
   }
 
@@ -294,6 +316,14 @@ public final class Engine implements AutoCloseable {
       starter.release(r);
       ContainerState n = next;
       r = containers.update(id, c -> c.withState(n));
+      if (n.oomKilled()) event("oom", r, Map.of(), n.finishedAt());
+      Map<String, String> die = new java.util.LinkedHashMap<>();
+      die.put("exitCode", Integer.toString(n.exitCode()));
+      if (n.startedAt() != null && n.finishedAt() != null) {
+        die.put("execDuration", Long.toString(Math.max(0, n.finishedAt().getEpochSecond()
+            - n.startedAt().getEpochSecond())));
+      }
+      event("die", r, die, n.finishedAt());
     }
     if (autoRemove && r.state().status() == Status.EXITED && r.options().autoRemove()) {
       removeLocked(r, false);
@@ -336,21 +366,41 @@ public final class Engine implements AutoCloseable {
       if (r.state().status() == Status.PAUSED) {
         // A frozen process does not act on its signal: thaw it after the signal is queued (docker does the same).
         driver.kill(r.id(), signal, false);
+        killEvent(r, signal);
         driver.resume(r.id());
       } else if (timeout > 0) {
         driver.kill(r.id(), signal, false);
+        killEvent(r, signal);
       }
     } catch (ContainerException e) {
       if (e.category() != ErrorCategory.NOT_FOUND && e.category() != ErrorCategory.FAILED_PRECONDITION) throw e;
     }
-    if (timeout > 0 && awaitExit(r, timeout * 1000L)) return sync(containers.get(r.id()));
+    if (timeout > 0 && awaitExit(r, timeout * 1000L)) return stopped(r);
     try {
       driver.kill(r.id(), 9, true);
+      killEvent(r, 9);
     } catch (ContainerException e) {
       if (e.category() != ErrorCategory.NOT_FOUND && e.category() != ErrorCategory.FAILED_PRECONDITION) throw e;
     }
     awaitExit(r, 30_000);
-    return sync(containers.get(r.id()));
+    return stopped(r);
+  }
+
+  /** The record of a container {@link #stop} ended, its "stop" event recorded after its "die". */
+  private ContainerRecord stopped(ContainerRecord r) throws BerthException {
+    ContainerRecord now;
+    try {
+      now = sync(containers.get(r.id()));
+    } catch (BerthException e) {
+      if (e.category() == ErrorCategory.NOT_FOUND) event("stop", r, Map.of(), Instant.now()); // --rm: gone already
+      throw e;
+    }
+    event("stop", now, Map.of(), Instant.now());
+    return now;
+  }
+
+  private void killEvent(ContainerRecord r, int signal) {
+    event("kill", r, Map.of("signal", Integer.toString(signal)), Instant.now());
   }
 
   /** Sends {@code signal} to a running container's init. */
@@ -361,6 +411,7 @@ public final class Engine implements AutoCloseable {
           + " is not running");
     }
     runtimes.get(r.runtime()).kill(r.id(), signal, false);
+    killEvent(r, signal);
   }
 
   /** Waits until the container is not running and returns its exit code (docker wait). */
@@ -453,7 +504,8 @@ public final class Engine implements AutoCloseable {
     }
     try (LockFile lock = containers.lock(r.id())) {
       runtimes.get(r.runtime()).pause(r.id());
-      containers.update(r.id(), c -> c.withState(c.state().withStatus(Status.PAUSED)));
+      event("pause", containers.update(r.id(), c -> c.withState(c.state().withStatus(Status.PAUSED))), Map.of(),
+          Instant.now());
     }
   }
 
@@ -464,7 +516,8 @@ public final class Engine implements AutoCloseable {
     }
     try (LockFile lock = containers.lock(r.id())) {
       runtimes.get(r.runtime()).resume(r.id());
-      containers.update(r.id(), c -> c.withState(c.state().withStatus(Status.RUNNING)));
+      event("unpause", containers.update(r.id(), c -> c.withState(c.state().withStatus(Status.RUNNING))), Map.of(),
+          Instant.now());
     }
   }
 
@@ -486,6 +539,7 @@ public final class Engine implements AutoCloseable {
       RuntimeDriver driver = runtimes.get(r.runtime());
       try {
         driver.kill(r.id(), 9, true);
+        killEvent(r, 9);
       } catch (ContainerException e) {
         // stopped meanwhile
       }
@@ -494,7 +548,14 @@ public final class Engine implements AutoCloseable {
     try (LockFile lock = containers.lock(r.id())) {
       ContainerRecord now = containers.get(r.id());
       if (now.state().status() == Status.RUNNING || now.state().status() == Status.PAUSED) {
-        starter.release(now);
+        // Its end recorded (exit code, "die") as any other's; an --rm one is removed by that already.
+        try {
+          now = syncLocked(now.id());
+        } catch (BerthException e) {
+          if (e.category() == ErrorCategory.NOT_FOUND) return;
+          throw e;
+        }
+        if (now.state().status() == Status.RUNNING || now.state().status() == Status.PAUSED) starter.release(now);
       }
       removeLocked(now, removeVolumes);
     }
@@ -511,6 +572,7 @@ public final class Engine implements AutoCloseable {
           + e.getMessage(), e);
     }
     containers.remove(r.id());
+    event("destroy", r, Map.of(), Instant.now());
     // Anonymous volumes go with --rm and -v, as docker's; named ones stay.
     if (removeVolumes || r.options().autoRemove()) {
       for (String name : r.volumes()) {
@@ -569,7 +631,106 @@ public final class Engine implements AutoCloseable {
   /** Renames a container (docker rename). */
   public ContainerRecord rename(String ref, String newName) throws BerthException {
     ContainerRecord r = containers.resolve(ref);
-    return containers.rename(r.id(), newName.startsWith("/") ? newName.substring(1) : newName);
+    ContainerRecord renamed = containers.rename(r.id(), newName.startsWith("/") ? newName.substring(1) : newName);
+    event("rename", renamed, Map.of("oldName", "/" + r.name()), Instant.now());
+    return renamed;
+  }
+
+  // ---- exec, top, stats ----
+
+  /**
+   * Runs a process in a running container (docker exec): made from the container's own process with {@code options}
+   * over it, through the container's runtime. In the foreground it returns once the process has exited, with its
+   * status (128+signal when killed); detached, once it runs (exit code -1), its stdio discarded.
+   *
+   * @param stdio the process's stdio without a terminal ({@link Stdio#INHERIT}: this process's own)
+   * @param pty takes the pty master of a process with a terminal (e.g. a {@code TerminalProxy}); unused without
+   * @throws ExecFailedException when the process could not start (docker's exit code 126 or 127)
+   */
+  public ExecResult exec(String ref, ExecOptions options, Stdio stdio, PtyHandler pty) throws BerthException {
+    ContainerRecord r = running(ref);
+    String command = String.join(" ", options.command());
+    Map<String, String> execId = Map.of("execID", containers.newId());
+    event("exec_create: " + command, r, execId, Instant.now());
+    // As docker's, before the process runs: a foreground exec returns only at its end.
+    event("exec_start: " + command, r, execId, Instant.now());
+    ExecResult result = execs.run(r, options, stdio, pty);
+    if (!result.detached()) {
+      Map<String, String> die = new java.util.LinkedHashMap<>(execId);
+      die.put("exitCode", Integer.toString(result.exitCode()));
+      event("exec_die", r, die, Instant.now());
+    }
+    return result;
+  }
+
+  /** A running container, else docker's error for exec and top: NOT_FOUND, or FAILED_PRECONDITION. */
+  private ContainerRecord running(String ref) throws BerthException {
+    ContainerRecord r = inspect(ref);
+    if (r.state().status() == Status.PAUSED) {
+      throw EngineException.precondition("container " + r.id() + " is paused, unpause the container before exec");
+    }
+    if (r.state().status() != Status.RUNNING) throw EngineException.precondition("container " + r.id()
+        + " is not running");
+    return r;
+  }
+
+  /** docker top: the host's {@code ps} with {@code psArgs} (none: {@code -ef}), only the container's processes. */
+  public ProcessTable top(String ref, List<String> psArgs) throws BerthException {
+    ContainerRecord r = inspect(ref);
+    if (r.state().status() != Status.RUNNING && r.state().status() != Status.PAUSED) {
+      throw EngineException.precondition("container " + r.id() + " is not running");
+    }
+    List<Integer> pids = runtimes.get(r.runtime()).pids(r.id());
+    return ContainerTop.run(psArgs, new java.util.HashSet<>(pids));
+  }
+
+  /** One sample of a container's resource usage (zeros when it does not run); docker's CPU % needs two. */
+  public ContainerStats stats(String ref) throws BerthException {
+    ContainerRecord r = inspect(ref);
+    try {
+      long[] cpu = HostUsage.cpu();
+      long memory = HostUsage.memory();
+      Status s = r.state().status();
+      if (s == Status.RUNNING || s == Status.PAUSED) {
+        try {
+          Stats stats = runtimes.get(r.runtime()).stats(r.id());
+          long[] net = {0, 0};
+          if (!"host".equals(r.options().network())) {
+            try {
+              net = HostUsage.network(r.state().pid());
+            } catch (IOException e) {
+              // exited meanwhile: no traffic to show
+            }
+          }
+          return new ContainerStats(r.id(), r.name(), Instant.now(), stats, cpu[0], (int) cpu[1], memory, net[0],
+              net[1]);
+        } catch (ContainerException e) {
+          if (e.category() != ErrorCategory.NOT_FOUND && e.category() != ErrorCategory.FAILED_PRECONDITION) throw e;
+          // stopped meanwhile: zeros
+        }
+      }
+      return new ContainerStats(r.id(), r.name(), Instant.now(), null, cpu[0], (int) cpu[1], memory, 0, 0);
+    } catch (IOException e) {
+      throw EngineException.internal("stats of container " + r.shortId() + ": " + e.getMessage(), e);
+    }
+  }
+
+  // ---- events ----
+
+  /**
+   * Records a container event: its image, name and labels with {@code extra}, as docker's. Best effort: an event
+   * that cannot be written never fails the operation it reports.
+   */
+  void event(String action, ContainerRecord r, Map<String, String> extra, Instant time) {
+    Map<String, String> attributes = new java.util.TreeMap<>(r.options().labels());
+    attributes.put("image", r.imageRef());
+    attributes.put("name", r.name());
+    attributes.putAll(extra);
+    try {
+      events.append(new Event(time == null ? Instant.now() : time, Event.CONTAINER, action, r.id(), attributes));
+    } catch (IOException | RuntimeException e) {
+      // a full disk or a store we cannot write: the operation itself has succeeded
+    }
   }
 
   // ---- files: cp, export ----

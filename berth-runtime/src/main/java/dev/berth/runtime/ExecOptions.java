@@ -1,5 +1,6 @@
 package dev.berth.runtime;
 
+import dev.berth.runtime.process.InitLauncher;
 import dev.berth.runtime.terminal.PtyHandler;
 import dev.berth.spec.runtime.Process;
 import java.nio.file.Path;
@@ -17,9 +18,11 @@ import java.nio.file.Path;
  *     when the process has no terminal
  * @param subCgroups existing sub-cgroups of the container's to run the process in (runc's --cgroup): controller ->
  *     path relative to the container's cgroup of that controller ("unified" for cgroup2), or "" -> the path for all
+ * @param launcher starts berth-init, whose fds 0-2 the process gets; null: this process's own stdio
+ *     ({@link InitLauncher#SPAWN})
  */
 public record ExecOptions(Process process, Path consoleSocket, Path pidFile, int preserveFds, boolean detach,
-    boolean ignorePaused, PtyHandler pty, java.util.Map<String, String> subCgroups) {
+    boolean ignorePaused, PtyHandler pty, java.util.Map<String, String> subCgroups, InitLauncher launcher) {
 
   public ExecOptions {
     subCgroups = subCgroups == null ? java.util.Map.of() : java.util.Map.copyOf(subCgroups);
@@ -27,16 +30,22 @@ public record ExecOptions(Process process, Path consoleSocket, Path pidFile, int
 
   public ExecOptions(Process process, Path consoleSocket, Path pidFile, int preserveFds, boolean detach,
       boolean ignorePaused) {
-    this(process, consoleSocket, pidFile, preserveFds, detach, ignorePaused, null, null);
+    this(process, consoleSocket, pidFile, preserveFds, detach, ignorePaused, null, null, null);
   }
 
   /** The same options with the pty master going to {@code handler}. */
   public ExecOptions withPty(PtyHandler handler) {
-    return new ExecOptions(process, consoleSocket, pidFile, preserveFds, detach, ignorePaused, handler, subCgroups);
+    return new ExecOptions(process, consoleSocket, pidFile, preserveFds, detach, ignorePaused, handler, subCgroups,
+        launcher);
   }
 
   /** The same options, run in these sub-cgroups. */
   public ExecOptions withSubCgroups(java.util.Map<String, String> subs) {
-    return new ExecOptions(process, consoleSocket, pidFile, preserveFds, detach, ignorePaused, pty, subs);
+    return new ExecOptions(process, consoleSocket, pidFile, preserveFds, detach, ignorePaused, pty, subs, launcher);
+  }
+
+  /** The same options, berth-init started by {@code l} (e.g. {@link InitLauncher#withStdio}). */
+  public ExecOptions withLauncher(InitLauncher l) {
+    return new ExecOptions(process, consoleSocket, pidFile, preserveFds, detach, ignorePaused, pty, subCgroups, l);
   }
 }

@@ -118,7 +118,8 @@ public final class Execution {
     int pid;
     try (Fd console = o.consoleSocket() == null ? null
             : Linux.connectUnix(o.consoleSocket().toString(), LinuxConstants.SOCK_STREAM);
-         InitProcess init = InitProcess.spawn(plan, o.preserveFds())) {
+         InitProcess init = InitProcess.spawn(plan, o.preserveFds(),
+             o.launcher() == null ? dev.berth.runtime.process.InitLauncher.SPAWN : o.launcher())) {
       pid = init.awaitPid();
       RuntimeLog.debug("exec: process cloned into the container", "pid", pid);
       try {

@@ -7,8 +7,13 @@ import dev.berth.runtime.CreateOptions;
 import dev.berth.runtime.ExecOptions;
 import dev.berth.runtime.cgroups.Stats;
 import dev.berth.runtime.monitor.Monitor;
+import dev.berth.runtime.process.InitLauncher;
 import dev.berth.spec.json.Rfc3339;
 import dev.berth.spec.runtime.Resources;
+import dev.berth.sys.ErrnoException;
+import dev.berth.sys.Fd;
+import dev.berth.sys.Linux;
+import dev.berth.sys.LinuxConstants;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -87,8 +92,8 @@ public final class InProcessDriver implements RuntimeDriver {
   }
 
   /**
-   * berth-init takes fds 0-2 from this process (see InitProcess#spawn), or from a monitor (CreateRequest#monitor);
-   * files are refused rather than silently ignored.
+   * A container's berth-init takes fds 0-2 from this process (see InitProcess#spawn), or from a monitor
+   * (CreateRequest#monitor); files are refused rather than silently ignored. An exec'd process may have files.
    */
   private void requireInherited(Stdio stdio) throws ContainerException {
     if (!stdio.inherited()) {
@@ -126,11 +131,26 @@ public final class InProcessDriver implements RuntimeDriver {
 
   @Override
   public ExecResult exec(String id, ExecRequest r) throws ContainerException {
-    requireInherited(r.stdio());
+    Fd[] files = {null, null, null};
+    try {
+      InitLauncher launcher = null;
+      if (!r.stdio().inherited()) {
+        files = open(r.stdio());
+        launcher = InitLauncher.withStdio(fdOr(files[0], 0), fdOr(files[1], 1), fdOr(files[2], 2));
+      }
+      return exec(id, r, launcher);
+    } finally {
+      for (Fd f : files) {
+        if (f != null) f.close();
+      }
+    }
+  }
+
+  private ExecResult exec(String id, ExecRequest r, InitLauncher launcher) throws ContainerException {
     if (!r.detach()) {
       int[] pid = {0};
       int code = runtime.exec(id, new ExecOptions(r.process(), r.consoleSocket(), r.pidFile(), r.preserveFds(), false,
-          false), p -> pid[0] = p);
+          false).withLauncher(launcher), p -> pid[0] = p);
       return new ExecResult(pid[0], code);
     }
     // A detached exec tells its pid only through a pid file.
@@ -141,7 +161,8 @@ public final class InProcessDriver implements RuntimeDriver {
         temp = Files.createTempFile("berth-exec-", ".pid");
         pidFile = temp;
       }
-      runtime.exec(id, new ExecOptions(r.process(), r.consoleSocket(), pidFile, r.preserveFds(), true, false), null);
+      runtime.exec(id, new ExecOptions(r.process(), r.consoleSocket(), pidFile, r.preserveFds(), true, false)
+          .withLauncher(launcher), null);
       return new ExecResult(Integer.parseInt(Files.readString(pidFile).trim()), -1);
     } catch (IOException | NumberFormatException e) {
       throw ContainerException.invalid("exec in container " + id + ": read pid file " + pidFile + ": " + e.getMessage());
@@ -154,6 +175,35 @@ public final class InProcessDriver implements RuntimeDriver {
         }
       }
     }
+  }
+
+  /** The files of {@code stdio}, opened as {@link Stdio} says (null where the caller's own fd is meant). */
+  private static Fd[] open(Stdio stdio) throws ContainerException {
+    Path[] paths = {stdio.in(), stdio.out(), stdio.err()};
+    Fd[] fds = new Fd[3];
+    try {
+      for (int i = 0; i < 3; i++) {
+        if (paths[i] == null) continue;
+        int flags = i == 0 ? LinuxConstants.O_RDONLY
+            : LinuxConstants.O_WRONLY | LinuxConstants.O_APPEND | LinuxConstants.O_CREAT;
+        fds[i] = Linux.open(paths[i].toString(), flags | LinuxConstants.O_CLOEXEC, 0644);
+      }
+      return fds;
+    } catch (ErrnoException e) {
+      for (Fd f : fds) {
+        if (f != null) f.close();
+      }
+      throw ContainerException.invalid("stdio " + e.getMessage());
+    }
+  }
+
+  private static int fdOr(Fd f, int own) {
+    return f == null ? own : f.fd();
+  }
+
+  @Override
+  public java.util.List<Integer> pids(String id) throws ContainerException {
+    return runtime.pids(id);
   }
 
   @Override

@@ -295,6 +295,23 @@ public final class OciCliDriver implements RuntimeDriver {
   }
 
   @Override
+  public List<Integer> pids(String id) throws ContainerException {
+    checkId(id);
+    Outcome o = run(List.of("ps", "--format", "json", id), Stdio.INHERIT, 0, true);
+    if (o.status() != 0) throw failure("ps", id, o);
+    List<Integer> pids = new ArrayList<>();
+    try (JsonReader r = JsonReader.of(o.stdout(), name + " ps " + id)) {
+      // runc prints null for a container without processes
+      if (r.beginArray()) {
+        while (r.nextElement()) pids.add(r.int32());
+      }
+    } catch (SpecException e) {
+      throw ContainerException.internal(name + " ps " + id + ": " + e.getMessage(), e);
+    }
+    return pids;
+  }
+
+  @Override
   public void pause(String id) throws ContainerException {
     simple("pause", id, List.of("pause", id));
   }

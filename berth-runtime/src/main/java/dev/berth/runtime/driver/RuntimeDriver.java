@@ -43,6 +43,9 @@ public interface RuntimeDriver {
   /** Runs another process in a running container. */
   ExecResult exec(String id, ExecRequest request) throws ContainerException;
 
+  /** The host pids of every process in the container's cgroups (its init, exec'd processes, their children). */
+  java.util.List<Integer> pids(String id) throws ContainerException;
+
   /** Freezes every process of the container. */
   void pause(String id) throws ContainerException;
 

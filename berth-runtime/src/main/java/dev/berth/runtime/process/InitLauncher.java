@@ -20,13 +20,19 @@ public interface InitLauncher {
   int launch(Fd binary, String[] argv, int[] fds) throws IOException;
 
   /** posix_spawn from this JVM with its fds 0-2. */
-  InitLauncher SPAWN = (binary, argv, fds) -> {
-    int[] fdMap = new int[2 * (3 + fds.length)];
-    for (int i = 0; i < 3 + fds.length; i++) {
-      fdMap[2 * i] = i;
-      fdMap[2 * i + 1] = i < 3 ? i : fds[i - 3];
-    }
-    // Through our own fd table: spawn closes every unmapped fd in the child before it execs.
-    return Linux.spawn("/proc/" + Linux.getpid() + "/fd/" + binary.fd(), argv, new String[0], fdMap, false);
-  };
+  InitLauncher SPAWN = withStdio(0, 1, 2);
+
+  /** posix_spawn from this JVM with {@code in}, {@code out} and {@code err} (fds of this process) as its fds 0-2. */
+  static InitLauncher withStdio(int in, int out, int err) {
+    return (binary, argv, fds) -> {
+      int[] stdio = {in, out, err};
+      int[] fdMap = new int[2 * (3 + fds.length)];
+      for (int i = 0; i < 3 + fds.length; i++) {
+        fdMap[2 * i] = i;
+        fdMap[2 * i + 1] = i < 3 ? stdio[i] : fds[i - 3];
+      }
+      // Through our own fd table: spawn closes every unmapped fd in the child before it execs.
+      return Linux.spawn("/proc/" + Linux.getpid() + "/fd/" + binary.fd(), argv, new String[0], fdMap, false);
+    };
+  }
 }

@@ -74,6 +74,11 @@ class ContainerStateMachineTest {
     }
 
     @Override
+    public java.util.List<Integer> pids(String id) {
+      return java.util.List.of(42);
+    }
+
+    @Override
     public void pause(String id) {
       calls.add("pause");
     }

@@ -229,6 +229,33 @@ abstract class RuntimeDriverContract {
   }
 
   @Test
+  void execStdioGoesToTheFilesAsked() throws Exception {
+    Container c = running();
+    Path in = tmp.resolve("exec-in");
+    Files.writeString(in, "hello\n");
+    Path out = tmp.resolve("exec-out.log");
+    Path err = tmp.resolve("exec-err.log");
+    ExecResult r = c.exec(ExecRequest.of(process("sh", "-c", "echo out; echo err >&2; read l; echo in:$l; exit 4"))
+        .withStdio(new Stdio(in, out, err)));
+    assertEquals(4, r.exitCode());
+    assertEquals("out\nin:hello\n", Files.readString(out));
+    assertEquals("err\n", Files.readString(err));
+    c.delete(true);
+  }
+
+  @Test
+  void pidsAreTheInitsAndTheExecdProcesses() throws Exception {
+    Container c = running();
+    int init = driver.state(c.id()).pid();
+    ExecResult d = c.exec(ExecRequest.of(process("sleep", "60")).detached());
+    List<Integer> pids = driver.pids(c.id());
+    assertTrue(pids.contains(init) && pids.contains(d.pid()) && pids.size() == 2,
+        pids + ": want init " + init + " and exec " + d.pid());
+    c.delete(true);
+    refused("NOT_FOUND", () -> driver.pids(c.id()));
+  }
+
+  @Test
   void pauseAndResume() throws Exception {
     Container c = running();
     c.pause();

@@ -1,0 +1,219 @@
+package dev.berth.engine.events;
+
+import dev.berth.engine.store.LockFile;
+import dev.berth.spec.json.JsonReader;
+import dev.berth.spec.json.JsonWriter;
+import dev.berth.spec.json.Rfc3339;
+import dev.berth.spec.json.SpecException;
+import dev.berth.sys.ErrnoException;
+import dev.berth.sys.Fd;
+import dev.berth.sys.Linux;
+import dev.berth.sys.LinuxConstants;
+import dev.berth.sys.Stat;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The store's event file: one JSON object a line, appended by every engine process under a lock (so lines never
+ * interleave), bounded: once it holds {@code maxSize} bytes it becomes {@code events.jsonl.1} (replacing the older
+ * one) and a new file starts. At most about twice {@code maxSize} is kept; older events are gone, as a daemon's
+ * in-memory buffer forgets them too.
+ *
+ * <p>A line: <code>{"time":"2026-12-05T20:31:41.123456789Z","type":"container","action":"die","id":"...",
+ * "attributes":{"exitCode":"0","image":"busybox","name":"web"}}</code>. A line that does not parse (a crash mid-write
+ * leaves at most one) is skipped by readers.
+ */
+public final class EventLog {
+  public static final String FILE = "events.jsonl";
+  /** The size at which the file is rotated, unless told otherwise. */
+  public static final long DEFAULT_MAX_SIZE = 1 << 20;
+
+  private final Path file;
+  private final Path old;
+  private final Path lock;
+  private final long maxSize;
+
+  public EventLog(Path dir, long maxSize) {
+    this.file = dir.resolve(FILE);
+    this.old = dir.resolve(FILE + ".1");
+    this.lock = dir.resolve(FILE + ".lock");
+    this.maxSize = maxSize;
+  }
+
+  public Path file() {
+    return file;
+  }
+
+  /** Appends {@code e}, rotating the file first when it is full. */
+  public void append(Event e) throws IOException {
+    byte[] line = encode(e);
+    try (LockFile l = LockFile.acquire(lock)) {
+      Stat st = statOrNull(file.toString());
+      if (st != null && st.size() + line.length > maxSize && st.size() > 0) {
+        Linux.rename(file.toString(), old.toString(), 0);
+      }
+      try (Fd fd = Linux.open(file.toString(), LinuxConstants.O_WRONLY | LinuxConstants.O_APPEND
+          | LinuxConstants.O_CREAT | LinuxConstants.O_CLOEXEC, 0600)) {
+        Linux.writeAll(fd, line);
+      }
+    }
+  }
+
+  /** Every event kept, oldest first. */
+  public List<Event> read() throws IOException {
+    try (Follower f = follow(true)) {
+      return f.poll();
+    }
+  }
+
+  /**
+   * A reader of the events appended from now on ({@code fromStart}: of every event kept, then the new ones), across
+   * rotations.
+   */
+  public Follower follow(boolean fromStart) throws IOException {
+    // Under the lock, so no rotation falls between opening the old file and the current one.
+    try (LockFile l = LockFile.acquire(lock)) {
+      Fd current = openOrNull(file.toString());
+      Fd older = fromStart ? openOrNull(old.toString()) : null;
+      Follower f = new Follower(current, older);
+      if (!fromStart && current != null) f.position = Linux.fstat(current).size();
+      return f;
+    }
+  }
+
+  /** Reads the log as it grows; not thread-safe. */
+  public final class Follower implements AutoCloseable {
+    private Fd current;
+    private Fd older;
+    private long position;
+    private final ByteArrayOutputStream partial = new ByteArrayOutputStream();
+    private final ByteBuffer buf = ByteBuffer.allocateDirect(64 * 1024);
+
+    private Follower(Fd current, Fd older) {
+      this.current = current;
+      this.older = older;
+    }
+
+    /** The events appended since the last poll (none yet: an empty list). */
+    public List<Event> poll() throws IOException {
+      List<Event> out = new ArrayList<>();
+      if (older != null) {
+        drain(older, out);
+        older.close();
+        older = null;
+        partial.reset();
+      }
+      while (true) {
+        if (current == null) {
+          current = openOrNull(file.toString());
+          position = 0;
+          if (current == null) return out;
+        }
+        drain(current, out);
+        // Rotated: the file we hold is the old one now, complete (appends happen under the lock, after renaming).
+        Stat now = statOrNull(file.toString());
+        Stat held = Linux.fstat(current);
+        if (now == null || (now.ino() == held.ino() && now.dev() == held.dev())) return out;
+        drain(current, out);
+        current.close();
+        current = null;
+        partial.reset();
+      }
+    }
+
+    private void drain(Fd fd, List<Event> out) throws ErrnoException {
+      Linux.lseek(fd, fd == current ? position : 0, 0);
+      while (true) {
+        buf.clear();
+        int n = Linux.read(fd, buf);
+        if (n <= 0) return;
+        if (fd == current) position += n;
+        for (int i = 0; i < n; i++) {
+          byte b = buf.get(i);
+          if (b != '\n') {
+            partial.write(b);
+            continue;
+          }
+          Event e = decode(partial.toByteArray());
+          partial.reset();
+          if (e != null) out.add(e);
+        }
+      }
+    }
+
+    @Override
+    public void close() {
+      if (current != null) current.close();
+      if (older != null) older.close();
+      current = null;
+      older = null;
+    }
+  }
+
+  static byte[] encode(Event e) {
+    JsonWriter w = new JsonWriter(JsonWriter.COMPACT);
+    w.beginObject().field("time", Rfc3339.format(e.time())).field("type", e.type()).field("action", e.action())
+        .field("id", e.id()).name("attributes").beginObject();
+    for (Map.Entry<String, String> a : e.attributes().entrySet()) w.field(a.getKey(), a.getValue());
+    w.endObject().endObject();
+    byte[] json = w.toByteArray();
+    byte[] line = java.util.Arrays.copyOf(json, json.length + 1);
+    line[json.length] = '\n';
+    return line;
+  }
+
+  /** The event of one line, or null for a line that is not one. */
+  static Event decode(byte[] line) {
+    if (line.length == 0) return null;
+    String time = null;
+    String type = null;
+    String action = null;
+    String id = null;
+    Map<String, String> attributes = new LinkedHashMap<>();
+    try (JsonReader r = JsonReader.of(line, FILE)) {
+      if (!r.beginObject()) return null;
+      for (String f; (f = r.nextField()) != null; ) {
+        switch (f) {
+          case "time" -> time = r.string();
+          case "type" -> type = r.string();
+          case "action" -> action = r.string();
+          case "id" -> id = r.string();
+          case "attributes" -> {
+            Map<String, String> m = r.stringMap();
+            if (m != null) attributes.putAll(m);
+          }
+          default -> r.skip();
+        }
+      }
+      if (time == null || type == null || action == null || id == null) return null;
+      return new Event(Rfc3339.parse(time), type, action, id, attributes);
+    } catch (SpecException | IllegalArgumentException e) {
+      return null;
+    }
+  }
+
+  private static Fd openOrNull(String path) throws ErrnoException {
+    try {
+      return Linux.open(path, LinuxConstants.O_RDONLY | LinuxConstants.O_CLOEXEC, 0);
+    } catch (ErrnoException e) {
+      if (e.errno() == LinuxConstants.ENOENT) return null;
+      throw e;
+    }
+  }
+
+  private static Stat statOrNull(String path) throws ErrnoException {
+    try {
+      return Linux.stat(path);
+    } catch (ErrnoException e) {
+      if (e.errno() == LinuxConstants.ENOENT) return null;
+      throw e;
+    }
+  }
+}
