@@ -157,8 +157,7 @@ final class ContainerStarter {
         if (e.category() != ErrorCategory.NOT_FOUND) throw e;
       }
       Files.deleteIfExists(l.exitFile());
-      ImageRecord image = engine.images().resolve(r.imageId());
-      ImageConfig config = engine.imageConfig(image);
+      ImageConfig config = engine.imageConfigOf(r);
       mountRootfs(r);
       writeBundle(r, config);
       Files.createDirectories(l.attachSocket().getParent());
@@ -253,7 +252,7 @@ final class ContainerStarter {
   int stopSignal(ContainerRecord r) throws BerthException {
     ImageConfig image;
     try {
-      image = engine.imageConfig(engine.images().resolve(r.imageId()));
+      image = engine.imageConfigOf(r);
     } catch (BerthException e) {
       image = null; // the image is gone: the container's own, else SIGTERM
     }

@@ -14,6 +14,7 @@ import dev.berth.engine.fs.PathStat;
 import dev.berth.engine.store.ContainerRecord;
 import dev.berth.engine.store.ContainerState;
 import dev.berth.engine.store.ContainerState.Status;
+import dev.berth.engine.store.AtomicFiles;
 import dev.berth.engine.store.ContainerStore;
 import dev.berth.engine.store.LockFile;
 import dev.berth.engine.spec.GeneratedSpec;
@@ -169,6 +170,7 @@ public final class Engine implements AutoCloseable {
       Path dir = containers.containerDir(id);
       ContainerRecord made = containers.update(id, r -> r.withParts(id, layout(id).bundle(), dir.resolve("ctr.log"))
           .withVolumes(names));
+      AtomicFiles.replace(dir.resolve(IMAGE_CONFIG), images.content().read(image.config(), ImageService.MAX_METADATA));
       GeneratedSpec spec = starter.validate(made, imageConfig);
       Map<String, String> extras = new java.util.LinkedHashMap<>(made.extras());
       extras.put(ContainerViews.ARGS, ContainerViews.encodeCommand(spec.spec().process().args()));
@@ -209,6 +211,25 @@ public final class Engine implements AutoCloseable {
     } catch (BerthException e) {
       if (e.category() == ErrorCategory.NOT_FOUND) return false;
       throw e;
+    }
+  }
+
+  /** The file in a container's directory that keeps its image's config: the container needs no image to start. */
+  static final String IMAGE_CONFIG = "image-config.json";
+
+  /**
+   * The config of the image a container was made from: its own copy (kept at create, so removing or re-tagging the
+   * image, and a GC of its blobs, never stop the container from starting: its layers are kept by its snapshot), else
+   * the image store's.
+   */
+  ImageConfig imageConfigOf(ContainerRecord r) throws BerthException {
+    Path copy = containers.containerDir(r.id()).resolve(IMAGE_CONFIG);
+    try {
+      return ImageJson.readConfig(Files.readAllBytes(copy), copy.toString());
+    } catch (java.nio.file.NoSuchFileException e) {
+      return imageConfig(images.resolve(r.imageId()));
+    } catch (IOException | dev.berth.spec.json.SpecException e) {
+      throw EngineException.internal("read " + copy + ": " + e.getMessage(), e);
     }
   }
 

@@ -155,6 +155,15 @@ class EngineTest {
   }
 
   @Test
+  void aContainerOutlivesItsImage() throws Exception {
+    ContainerRecord r = engine.create(opts("cat", "/bin/busybox").build());
+    engine.images().remove(List.of(IMAGE), true);
+    engine.images().collectGarbage();
+    engine.start(r.id(), Engine.StartListener.NONE);
+    assertEquals(0, engine.await(r.id()), "the container's own copy of the config and its snapshot's layers");
+  }
+
+  @Test
   void removeLeavesNothingBehind() throws Exception {
     ContainerRecord r = engine.create(opts("sleep", "100").name("web").build());
     engine.start(r.id(), Engine.StartListener.NONE);

@@ -64,7 +64,7 @@ final class Verbs {
       case "pull" -> PullVerb.run(c, out, err);
       case "push" -> PushVerb.run(c, out, err);
       case "images", "ls" -> ImagesVerb.run(c, out);
-      case "rmi", "rm" -> RmiVerb.run(c, out);
+      case "rmi", "rm" -> RmiVerb.run(c, out, err);
       case "tag" -> TagVerb.run(c);
       case "save" -> SaveVerb.run(c, out);
       case "load" -> LoadVerb.run(c, in, out);
