@@ -161,9 +161,10 @@ final class ContainerCommands {
     CommandSpec cleanup = CommandSpec.of("cleanup", "release a stopped container's resources (for its monitor)")
         .withUsage("CONTAINER").withExactArgs(1).asHidden()
         .withFlags(bool("rm", null, "remove it too"));
-    // Listed as they work: exec, attach, top, stats, cp, port, export, commit and events come next.
+    // Listed as they work: cp, port, export and commit come next.
     List<CommandSpec> all = new ArrayList<>(List.of(run, createCmd, start, stop, restart, kill, rm, ps, logs, wait,
         pause, unpause, rename));
+    all.addAll(List.of(exec, attach, top_, stats, events));
     if (top) {
       all.add(inspect);
     } else {

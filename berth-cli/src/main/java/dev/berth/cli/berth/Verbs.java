@@ -45,6 +45,16 @@ final class Verbs {
           return ContainerVerbs.rename(c);
         case "cleanup":
           return ContainerVerbs.cleanup(c);
+        case "exec":
+          return ExecVerb.run(c, out, err);
+        case "attach":
+          return AttachVerb.run(c, out, err);
+        case "top":
+          return TopVerb.run(c, out);
+        case "stats":
+          return StatsVerb.run(c, out, err);
+        case "events":
+          return EventsVerb.run(c, out);
         default:
           break;
       }
