@@ -317,4 +317,14 @@ class EngineExecTest {
     assertEquals("0", third.get(4).attributes().get("exitCode"));
     assertNotEquals(null, third.get(4).attributes().get("execID"));
   }
+
+  @Test
+  void anOomKilledContainerHasAnOomEventBeforeItsDie() throws Exception {
+    ContainerRecord r = running(opts("sh", "-c", "x=a; while :; do x=$x$x; done").resources(
+        new ContainerOptions.ResourceOptions(16L << 20, 0, 0, 0, null, 0)));
+    assertEquals(137, engine.await(r.id()));
+    List<Event> events = eventsOf(r.id());
+    assertEquals(List.of("create", "start", "oom", "die"), actions(events));
+    assertEquals("137", events.get(3).attributes().get("exitCode"));
+  }
 }

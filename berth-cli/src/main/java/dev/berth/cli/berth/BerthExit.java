@@ -13,6 +13,7 @@ import dev.berth.spec.error.ErrorCategory;
 final class BerthExit {
   static final int ERROR = 125;
   static final int REMOVE_NOT_FOUND = 1;
+  static final int DAEMON_ERROR = 1;
 
   private BerthExit() {}
 
@@ -20,6 +21,9 @@ final class BerthExit {
   static int code(String verb, ErrorCategory category) {
     return switch (verb) {
       case "rmi", "rm" -> category == ErrorCategory.NOT_FOUND ? REMOVE_NOT_FOUND : ERROR;
+      // docker's: a container that is missing or not running is the daemon's error, and its CLI exits 1 then.
+      case "exec", "attach", "top", "stats" -> category == ErrorCategory.NOT_FOUND
+          || category == ErrorCategory.FAILED_PRECONDITION ? DAEMON_ERROR : ERROR;
       default -> ERROR;
     };
   }

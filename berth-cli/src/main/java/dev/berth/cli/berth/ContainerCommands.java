@@ -161,10 +161,8 @@ final class ContainerCommands {
     CommandSpec cleanup = CommandSpec.of("cleanup", "release a stopped container's resources (for its monitor)")
         .withUsage("CONTAINER").withExactArgs(1).asHidden()
         .withFlags(bool("rm", null, "remove it too"));
-    // Listed as they work: exec, attach, top, stats and events come next.
     List<CommandSpec> all = new ArrayList<>(List.of(run, createCmd, start, stop, restart, kill, rm, ps, logs, wait,
-        pause, unpause, rename));
-    all.addAll(List.of(cp, port, export, commit));
+        pause, unpause, rename, exec, attach, top_, stats, events, cp, port, export, commit));
     if (top) {
       all.add(inspect);
     } else {

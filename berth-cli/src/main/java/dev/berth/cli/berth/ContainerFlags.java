@@ -24,26 +24,7 @@ final class ContainerFlags {
   static ContainerOptions options(Flags f, List<String> args, Map<String, String> environment) throws BerthException {
     String image = args.get(0);
     List<String> command = args.subList(1, args.size());
-    List<String> env = new ArrayList<>();
-    for (String file : f.getList("env-file")) {
-      byte[] content;
-      try {
-        content = Files.readAllBytes(Path.of(file));
-      } catch (IOException e) {
-        throw EngineException.invalid("open " + file + ": no such file or directory");
-      }
-      env.addAll(DockerFlags.envFile(content, file, environment));
-    }
-    for (String e : f.getList("env")) {
-      if (e.isEmpty() || e.startsWith("=")) throw EngineException.invalid("invalid environment variable: " + e);
-      if (e.indexOf('=') < 0) {
-        String v = environment.get(e);
-        // docker: a bare KEY with no value here is left out.
-        if (v != null) env.add(e + "=" + v);
-        continue;
-      }
-      env.add(e);
-    }
+    List<String> env = env(f, environment);
     Map<String, String> labels = new LinkedHashMap<>();
     for (String l : f.getList("label")) {
       int eq = l.indexOf('=');
@@ -76,6 +57,31 @@ final class ContainerFlags {
         emptyToNull(f.getString("stop-signal")),
         stopTimeout.isEmpty() ? null : (int) number(stopTimeout, "--stop-timeout"), emptyToNull(f.getString("runtime")),
         emptyToNull(network), f.getBool("rm"), shm, false);
+  }
+
+  /** {@code --env-file}s then {@code -e}s (run, create, exec); {@code environment} fills bare {@code -e KEY}. */
+  static List<String> env(Flags f, Map<String, String> environment) throws BerthException {
+    List<String> env = new ArrayList<>();
+    for (String file : f.getList("env-file")) {
+      byte[] content;
+      try {
+        content = Files.readAllBytes(Path.of(file));
+      } catch (IOException e) {
+        throw EngineException.invalid("open " + file + ": no such file or directory");
+      }
+      env.addAll(DockerFlags.envFile(content, file, environment));
+    }
+    for (String e : f.getList("env")) {
+      if (e.isEmpty() || e.startsWith("=")) throw EngineException.invalid("invalid environment variable: " + e);
+      if (e.indexOf('=') < 0) {
+        String v = environment.get(e);
+        // docker: a bare KEY with no value here is left out.
+        if (v != null) env.add(e + "=" + v);
+        continue;
+      }
+      env.add(e);
+    }
+    return env;
   }
 
   private static long number(String text, String flag) throws EngineException {

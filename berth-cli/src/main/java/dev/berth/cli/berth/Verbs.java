@@ -56,6 +56,16 @@ final class Verbs {
           return PortVerb.run(c, err);
         case "prune":
           return ContainerPruneVerb.run(c, in, out);
+        case "exec":
+          return ExecVerb.run(c, out, err);
+        case "attach":
+          return AttachVerb.run(c, out, err);
+        case "top":
+          return TopVerb.run(c, out);
+        case "stats":
+          return StatsVerb.run(c, out, err);
+        case "events":
+          return EventsVerb.run(c, out);
         default:
           break;
       }

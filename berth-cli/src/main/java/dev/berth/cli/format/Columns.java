@@ -71,6 +71,11 @@ public final class Columns {
 
   /** docker's tabwriter (minwidth 10, padding 3, spaces): tab-ended cells aligned per column, last cells as they are. */
   public static String align(List<String> text) {
+    return align(text, 10);
+  }
+
+  /** {@link #align(List)} with cells at least {@code minWidth} wide (docker top's writer: 20). */
+  public static String align(List<String> text, int minWidth) {
     List<String[]> rows = new ArrayList<>();
     for (String block : text) {
       for (String line : block.split("\n", -1)) rows.add(line.split("\t", -1));
@@ -84,7 +89,7 @@ public final class Columns {
     for (String[] r : rows) columns = Math.max(columns, r.length - 1);
     int[] width = new int[columns];
     for (String[] r : rows) {
-      for (int i = 0; i < r.length - 1; i++) width[i] = Math.max(width[i], Math.max(10, r[i].length() + 3));
+      for (int i = 0; i < r.length - 1; i++) width[i] = Math.max(width[i], Math.max(minWidth, r[i].length() + 3));
     }
     StringBuilder b = new StringBuilder();
     for (String[] r : rows) {
