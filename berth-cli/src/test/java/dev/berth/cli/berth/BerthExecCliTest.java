@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.testkit.Busybox;
+import dev.berth.testkit.Processes;
 import dev.berth.testkit.Exec;
 import dev.berth.testkit.RequiresCommand;
 import dev.berth.testkit.RequiresRoot;
@@ -49,6 +50,8 @@ class BerthExecCliTest {
   @AfterEach
   void tearDown() throws Exception {
     for (String id : berth("ps -aq --no-trunc").stdout().lines().toList()) berth("rm -f " + id);
+    // The monitors, and the cleanup they run when their container ends, work on after the CLI returns.
+    assertEquals(List.of(), Processes.awaitNoneMentioning(tmp, java.time.Duration.ofSeconds(20)), "processes left");
     List<String> mounts = new ArrayList<>();
     for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
       if (line.split(" ")[4].startsWith(tmp.toString())) mounts.add(line);
