@@ -57,11 +57,7 @@ final class ContainerStarter {
   /** The cheap checks {@code create} makes before it writes anything: the volumes the options name parse. */
   void check(dev.berth.engine.container.ContainerOptions options, ImageConfig image) throws BerthException {
     SpecGenerator.volumesNeeded(image, options);
-    String network = options.network();
-    if (network != null && !network.equals("none") && !network.equals("host")) {
-      throw new EngineException(ErrorCategory.UNIMPLEMENTED, "network " + network
-          + ": only \"none\" and \"host\" are supported for now");
-    }
+    engine.networking().check(options);
   }
 
   /** The volumes a new container needs, in {@link SpecGenerator#volumesNeeded}'s order. */
@@ -76,6 +72,11 @@ final class ContainerStarter {
    * INVALID_ARGUMENT) having written nothing but the container's etc files.
    */
   GeneratedSpec generate(ContainerRecord r, ImageConfig image, boolean copyUp) throws BerthException {
+    return generate(r, image, copyUp, null);
+  }
+
+  private GeneratedSpec generate(ContainerRecord r, ImageConfig image, boolean copyUp, Path netns)
+      throws BerthException {
     Engine.Layout l = engine.layout(r.id());
     Map<String, Path> volumeDirs = new LinkedHashMap<>();
     List<VolumeNeed> needs = SpecGenerator.volumesNeeded(image, r.options());
@@ -87,7 +88,7 @@ final class ContainerStarter {
       volumeDirs.put(needs.get(i).target(), v.mountpoint());
     }
     return new SpecGenerator(host()).generate(new SpecRequest(image, r.options(), r.id(), l.rootfs(), l.dir(),
-        volumeDirs));
+        volumeDirs, netns));
   }
 
   /**
@@ -108,7 +109,7 @@ final class ContainerStarter {
   /** {@link #generate} with copy-up, then the bundle's config.json, written atomically. */
   GeneratedSpec writeBundle(ContainerRecord r, ImageConfig image) throws BerthException, IOException {
     Engine.Layout l = engine.layout(r.id());
-    GeneratedSpec g = generate(r, image, true);
+    GeneratedSpec g = generate(r, image, true, engine.networking().netnsPath(r));
     Spec spec = withCgroupsPath(g.spec(), cgroupsPath(r.id()));
     Files.createDirectories(l.bundle());
     Path config = l.bundle().resolve("config.json");
@@ -160,6 +161,7 @@ final class ContainerStarter {
       ImageConfig config = engine.imageConfigOf(r);
       mountRootfs(r);
       writeBundle(r, config);
+      engine.networking().setUp(r, config);
       Files.createDirectories(l.attachSocket().getParent());
       Files.deleteIfExists(l.attachSocket());
       Files.deleteIfExists(l.consoleSocket());
@@ -224,8 +226,8 @@ final class ContainerStarter {
   }
 
   /**
-   * Releases what a run of {@code r} held: its runtime state (the container is stopped), bundle, rootfs mount and
-   * sockets. The snapshot, log and exit file stay. Each step goes on when another fails.
+   * Releases what a run of {@code r} held: its runtime state (the container is stopped), bundle, rootfs mount,
+   * sockets and networking (CNI attachments, pinned namespace, its names in its peers' hosts files). The snapshot, log and exit file stay. Each step goes on when another fails.
    */
   void release(ContainerRecord r) throws BerthException {
     Engine.Layout l = engine.layout(r.id());
@@ -241,6 +243,11 @@ final class ContainerStarter {
       Files.deleteIfExists(l.attachSocket());
       Files.deleteIfExists(l.consoleSocket());
     } catch (IOException e) {
+      errors.add(e.getMessage());
+    }
+    try {
+      engine.networking().tearDown(r);
+    } catch (BerthException e) {
       errors.add(e.getMessage());
     }
     if (!errors.isEmpty()) {

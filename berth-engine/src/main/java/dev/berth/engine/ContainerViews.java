@@ -2,6 +2,8 @@ package dev.berth.engine;
 
 import dev.berth.engine.container.ContainerOptions;
 import dev.berth.engine.container.ContainerOptions.MountOption;
+import dev.berth.engine.network.Endpoint;
+import java.nio.file.Path;
 import dev.berth.engine.store.ContainerRecord;
 import dev.berth.engine.store.ContainerState;
 import dev.berth.engine.store.ContainerState.Status;
@@ -85,7 +87,16 @@ public final class ContainerViews {
     m.put("ImageID", r.imageId());
     m.put("Command", String.join(" ", command(r)));
     m.put("Created", r.created().getEpochSecond());
-    m.put("Ports", List.of());
+    List<Object> ports = new ArrayList<>();
+    for (Endpoint.Port p : ports(r)) {
+      Map<String, Object> x = new LinkedHashMap<>();
+      x.put("IP", p.hostIp().isEmpty() ? "0.0.0.0" : p.hostIp());
+      x.put("PrivatePort", (long) p.containerPort());
+      x.put("PublicPort", (long) p.hostPort());
+      x.put("Type", p.protocol());
+      ports.add(x);
+    }
+    m.put("Ports", ports);
     m.put("Labels", new LinkedHashMap<>(r.options().labels()));
     m.put("State", r.state().status().word());
     m.put("Status", statusText(r.state(), now));
@@ -96,6 +107,123 @@ public final class ContainerViews {
 
   private static String network(ContainerOptions o) {
     return o.network() == null ? "none" : o.network();
+  }
+
+  /** The endpoints of a running container (none when it does not run or has no network). */
+  public static List<Endpoint> endpoints(ContainerRecord r) {
+    return Endpoint.readEndpoints(r.extras().get(ContainerNetworking.ENDPOINTS));
+  }
+
+  /** The ports a running container publishes, as made (a free host port chosen). */
+  public static List<Endpoint.Port> ports(ContainerRecord r) {
+    return Endpoint.readPorts(r.extras().get(ContainerNetworking.PORTS));
+  }
+
+  /** docker ps's PORTS column: {@code 0.0.0.0:8080->80/tcp, 0.0.0.0:8443->443/tcp}. */
+  public static String portsText(ContainerRecord r) {
+    List<String> out = new ArrayList<>();
+    for (Endpoint.Port p : ports(r)) out.add(p.text());
+    return String.join(", ", out);
+  }
+
+  /** The names of the networks a container is attached to (running or not), the default one as "berth". */
+  public static List<String> networkNames(ContainerRecord r) {
+    List<Endpoint> eps = endpoints(r);
+    List<String> out = new ArrayList<>();
+    if (!eps.isEmpty()) {
+      for (Endpoint e : eps) out.add(e.network());
+      return out;
+    }
+    String kept = r.extras().get(ContainerNetworking.REQUESTS);
+    if (kept != null) {
+      for (Endpoint.Request q : Endpoint.readRequests(kept)) out.add(q.network());
+      return out;
+    }
+    String mode = ContainerNetworking.mode(r.options());
+    if (!ContainerNetworking.attaches(mode)) return List.of(mode.startsWith("container:") ? "container" : mode);
+    List<String> names = new ArrayList<>(List.of(mode));
+    names.addAll(r.options().networking().networks());
+    for (String n : names) {
+      String name = n.equals("bridge") ? dev.berth.engine.network.NetworkStore.DEFAULT_NETWORK : n;
+      if (!out.contains(name)) out.add(name);
+    }
+    return out;
+  }
+
+  /** docker inspect's NetworkSettings: the first endpoint's address at the top, every network under Networks. */
+  static Map<String, Object> networkSettings(ContainerRecord r, Path sandbox) {
+    List<Endpoint> eps = endpoints(r);
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("Bridge", "");
+    m.put("SandboxID", eps.isEmpty() ? "" : r.id());
+    m.put("SandboxKey", eps.isEmpty() || sandbox == null ? "" : sandbox.toString());
+    Map<String, Object> ports = new java.util.TreeMap<>();
+    for (Endpoint.Port p : ports(r)) {
+      @SuppressWarnings("unchecked")
+      List<Object> bindings = (List<Object>) ports.computeIfAbsent(p.containerPort() + "/" + p.protocol(),
+          k -> new ArrayList<>());
+      Map<String, Object> b = new LinkedHashMap<>();
+      b.put("HostIp", p.hostIp().isEmpty() ? "0.0.0.0" : p.hostIp());
+      b.put("HostPort", Integer.toString(p.hostPort()));
+      bindings.add(b);
+    }
+    m.put("Ports", ports);
+    Endpoint first = eps.isEmpty() ? null : eps.get(0);
+    m.put("EndpointID", first == null ? "" : endpointId(r, first));
+    m.put("Gateway", first == null ? "" : first.gateway());
+    m.put("GlobalIPv6Address", "");
+    m.put("GlobalIPv6PrefixLen", 0L);
+    m.put("IPAddress", first == null ? "" : first.ip());
+    m.put("IPPrefixLen", first == null ? 0L : (long) first.prefix());
+    m.put("IPv6Gateway", "");
+    m.put("MacAddress", first == null ? "" : first.mac());
+    Map<String, Object> nets = new LinkedHashMap<>();
+    List<String> names = networkNames(r);
+    for (String name : names) {
+      if (!eps.isEmpty() || ContainerNetworking.attaches(ContainerNetworking.mode(r.options()))) {
+        Endpoint e = null;
+        for (Endpoint x : eps) if (x.network().equals(name)) e = x;
+        Map<String, Object> n = new LinkedHashMap<>();
+        n.put("IPAMConfig", null);
+        n.put("Links", null);
+        List<String> aliases = new ArrayList<>();
+        if (e != null) aliases.addAll(e.aliases());
+        n.put("Aliases", aliases.isEmpty() ? null : aliases);
+        n.put("MacAddress", e == null ? "" : e.mac());
+        n.put("NetworkID", e == null ? "" : e.networkId());
+        n.put("EndpointID", e == null ? "" : endpointId(r, e));
+        n.put("Gateway", e == null ? "" : e.gateway());
+        n.put("IPAddress", e == null ? "" : e.ip());
+        n.put("IPPrefixLen", e == null ? 0L : (long) e.prefix());
+        n.put("IPv6Gateway", "");
+        n.put("GlobalIPv6Address", "");
+        n.put("GlobalIPv6PrefixLen", 0L);
+        n.put("DriverOpts", null);
+        List<String> dns = new ArrayList<>();
+        if (e != null && !name.equals(dev.berth.engine.network.NetworkStore.DEFAULT_NETWORK)) {
+          dns.add(r.name());
+          dns.add(r.shortId());
+          dns.addAll(e.aliases());
+        }
+        n.put("DNSNames", dns.isEmpty() ? null : dns);
+        nets.put(name, n);
+      } else {
+        nets.put(name, new LinkedHashMap<>(Map.of("IPAddress", "", "MacAddress", "")));
+      }
+    }
+    m.put("Networks", nets);
+    return m;
+  }
+
+  /** A stable id of an endpoint: the container's and the interface's, hashed. */
+  public static String endpointId(ContainerRecord r, Endpoint e) {
+    try {
+      byte[] d = java.security.MessageDigest.getInstance("SHA-256").digest((r.id() + "/" + e.network() + "/"
+          + e.ifName()).getBytes(StandardCharsets.UTF_8));
+      return java.util.HexFormat.of().formatHex(d);
+    } catch (java.security.NoSuchAlgorithmException x) {
+      throw new IllegalStateException(x);
+    }
   }
 
   private static String time(Instant t) {
@@ -141,7 +269,7 @@ public final class ContainerViews {
     m.put("GraphDriver", Map.of("Name", "overlay", "Data", Map.of("MergedDir", layout.rootfs().toString())));
     m.put("Mounts", mounts(r));
     m.put("Config", config(r));
-    m.put("NetworkSettings", Map.of("Networks", Map.of(), "Ports", Map.of()));
+    m.put("NetworkSettings", networkSettings(r, layout.netns()));
     return m;
   }
 

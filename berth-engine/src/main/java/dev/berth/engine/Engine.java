@@ -83,6 +83,7 @@ public final class Engine implements AutoCloseable {
   private final ContainerStarter starter;
   private final ContainerExec execs;
   private final EventLog events;
+  private final ContainerNetworking networking;
 
   private Engine(EngineConfig config, ImageService images, ContainerStore containers, VolumeStore volumes,
       RuntimeHandlers runtimes) {
@@ -94,6 +95,7 @@ public final class Engine implements AutoCloseable {
     this.starter = new ContainerStarter(this);
     this.execs = new ContainerExec(this);
     this.events = new EventLog(config.root(), EventLog.DEFAULT_MAX_SIZE);
+    this.networking = new ContainerNetworking(this);
   }
 
   /** Opens the engine's stores (made when missing). */
@@ -108,7 +110,14 @@ public final class Engine implements AutoCloseable {
       ContainerStore containers = ContainerStore.open(config.root());
       VolumeStore volumes = VolumeStore.open(config.root(), containers::volumeUsers);
       RuntimeHandlers runtimes = new RuntimeHandlers(config.runRoot().resolve("runtimes"));
-      return new Engine(config, images, containers, volumes, runtimes);
+      Engine engine = new Engine(config, images, containers, volumes, runtimes);
+      try {
+        engine.networking.recoverIfNeeded();
+      } catch (BerthException | RuntimeException e) {
+        engine.close();
+        throw e;
+      }
+      return engine;
     } catch (IOException e) {
       throw EngineException.internal("open the engine at " + config.root() + ": " + e.getMessage(), e);
     }
@@ -132,6 +141,66 @@ public final class Engine implements AutoCloseable {
 
   public RuntimeHandlers runtimes() {
     return runtimes;
+  }
+
+  ContainerNetworking networking() {
+    return networking;
+  }
+
+  // ---- networks ----
+
+  /** The networks (docker network create/ls/inspect/rm), opened on first use. */
+  public dev.berth.engine.network.NetworkStore networks() throws BerthException {
+    return networking.store();
+  }
+
+  /** A network by name or id, "bridge" being the default network (made on first use). */
+  public dev.berth.engine.network.Network network(String ref) throws BerthException {
+    return networking.resolve(ref);
+  }
+
+  /** Running containers with an endpoint on each network, by network name. */
+  public Map<String, List<String>> networkUsers() throws BerthException {
+    return networking.usersByNetwork();
+  }
+
+  /**
+   * docker network rm: refused while a running container uses it (docker's "has active endpoints"); its bridge and
+   * isolation rules go with it.
+   */
+  public void removeNetwork(String ref) throws BerthException {
+    dev.berth.engine.network.Network n = networks().get(ref);
+    networks().remove(n.id());
+    networking.cleanup().removeBridge(n);
+  }
+
+  /** docker network connect: {@code aliases} and {@code ip} (null: any) on that network. */
+  public void connect(String network, String container, List<String> aliases, String ip) throws BerthException {
+    networking.connect(network, container, aliases, ip);
+  }
+
+  /** docker network disconnect. */
+  public void disconnect(String network, String container) throws BerthException {
+    networking.disconnect(network, container);
+  }
+
+  /** docker network prune: every user network no running container uses, that {@code filter} accepts. */
+  public List<String> pruneNetworks(java.util.function.Predicate<dev.berth.engine.network.Network> filter)
+      throws BerthException {
+    List<String> removed = new ArrayList<>();
+    Map<String, List<String>> users = networkUsers();
+    for (dev.berth.engine.network.Network n : networks().list(null)) {
+      if (n.name().equals(dev.berth.engine.network.NetworkStore.DEFAULT_NETWORK) || !filter.test(n)) continue;
+      List<String> u = users.get(n.name());
+      if (u != null && !u.isEmpty()) continue;
+      try {
+        removeNetwork(n.name());
+        removed.add(n.name());
+      } catch (BerthException e) {
+        if (e.category() != ErrorCategory.FAILED_PRECONDITION && e.category() != ErrorCategory.NOT_FOUND) throw e;
+      }
+    }
+    return removed;
   }
 
   /** The store's event file: what {@code berth events} reads and follows. */
@@ -892,14 +961,15 @@ public final class Engine implements AutoCloseable {
 
   /** Where a container's files are. */
   public record Layout(Path dir, Path runDir, Path rootfs, Path bundle, Path exitFile, Path log, Path attachSocket,
-      Path consoleSocket) {}
+      Path consoleSocket, Path netns) {}
 
   /** The paths of container {@code id}: persistent ones in its store directory, the others under the run root. */
   public Layout layout(String id) {
     Path dir = containers.containerDir(id);
     Path run = config.runRoot().resolve("containers").resolve(id);
     return new Layout(dir, run, run.resolve("rootfs"), run.resolve("bundle"), dir.resolve("exit.json"),
-        dir.resolve("ctr.log"), run.resolve("attach"), run.resolve("console"));
+        dir.resolve("ctr.log"), run.resolve("attach"), run.resolve("console"),
+        config.runRoot().resolve("netns").resolve(id));
   }
 
   static boolean isMountPoint(Path dir) throws IOException {

@@ -44,7 +44,9 @@ final class BerthApp {
             "/etc/berth/registries.json"),
         string("runroot", null, "directory of state a reboot clears (runtime state, mounts, sockets)",
             DEFAULT_RUNROOT),
-        bool("debug", null, "print stack traces of errors")};
+        bool("debug", null, "print stack traces of errors"),
+        // TEST ONLY (also BERTH_CNI_LAUNCHER): a prefix for the CNI plugins, e.g. "nsenter --net=/run/netns/t --".
+        string("cni-launcher", null, "test only: run CNI plugins under this command prefix", "").asHidden()};
   }
 
   private static CommandSpec[] commands(boolean top) {
@@ -114,9 +116,11 @@ final class BerthApp {
         .withUsage("COMMAND [ARG...]").withMinArgs(0).stopFlagsAtFirstArg();
     CommandSpec volume = CommandSpec.of("volume", "manage volumes (berth volume --help)")
         .withUsage("COMMAND [ARG...]").withMinArgs(0).stopFlagsAtFirstArg();
+    CommandSpec network = CommandSpec.of("network", "manage networks (berth network --help)")
+        .withUsage("COMMAND [ARG...]").withMinArgs(0).stopFlagsAtFirstArg();
     java.util.List<CommandSpec> all = new java.util.ArrayList<>(java.util.List.of(ContainerCommands.commands(true)));
     all.addAll(java.util.List.of(pull, push, images, rmi, tag, save, load, imp, login, logout, image, container,
-        volume));
+        volume, network));
     return all.toArray(new CommandSpec[0]);
   }
 }

@@ -51,10 +51,12 @@ public final class BerthMain {
       }
       cmd = (ParsedCommand) inv;
       String management = cmd.command().name();
-      if (management.equals("image") || management.equals("container") || management.equals("volume")) {
+      if (management.equals("image") || management.equals("container") || management.equals("volume")
+          || management.equals("network")) {
         where = "berth " + management;
         App subApp = management.equals("image") ? BerthApp.image()
-            : management.equals("volume") ? VolumeVerbs.app() : BerthApp.container();
+            : management.equals("volume") ? VolumeVerbs.app()
+            : management.equals("network") ? NetworkVerbs.app() : BerthApp.container();
         Invocation sub = new Parser(subApp).parse(cmd.args().toArray(new String[0]));
         if (sub instanceof TextOutput text) {
           out.print(text.text());
@@ -90,12 +92,13 @@ public final class BerthMain {
   private static String[] imageHelp(String[] args) {
     for (int i = 0; i + 1 < args.length; i++) {
       String a = args[i];
-      if (a.equals("--root") || a.equals("--registries-config") || a.equals("--runroot")) {
+      if (a.equals("--root") || a.equals("--registries-config") || a.equals("--runroot")
+          || a.equals("--cni-launcher")) {
         i++; // a global flag's value, not the command
         continue;
       }
       if (a.startsWith("-")) continue;
-      if (!(a.equals("image") || a.equals("container") || a.equals("volume"))
+      if (!(a.equals("image") || a.equals("container") || a.equals("volume") || a.equals("network"))
           || !(args[i + 1].equals("--help") || args[i + 1].equals("-h"))) {
         return args;
       }
@@ -166,14 +169,37 @@ public final class BerthMain {
     }
     dev.berth.engine.EngineConfig config = dev.berth.engine.EngineConfig.at(root, runRoot)
         .withRegistriesConfig(Path.of(g.getString("registries-config")));
+    // TEST ONLY: the CNI plugins and network tools run under this prefix (nsenter --net=<test namespace> --).
+    String cni = g.getString("cni-launcher");
+    if (cni.isEmpty()) cni = System.getenv().getOrDefault("BERTH_CNI_LAUNCHER", "");
+    if (!cni.isBlank()) config = config.withCniLauncher(cniLauncher(cni));
     String launcher = System.getProperty("berth.launcher");
     if (launcher != null && !launcher.isEmpty()) {
-      config = config.withExitCommand(java.util.List.of(launcher, "--root", root.toString(), "--runroot",
-          runRoot.toAbsolutePath().toString(), "container", "cleanup"));
+      java.util.List<String> exit = new java.util.ArrayList<>(java.util.List.of(launcher, "--root", root.toString(),
+          "--runroot", runRoot.toAbsolutePath().toString()));
+      if (!cni.isBlank()) exit.addAll(java.util.List.of("--cni-launcher", cni.strip()));
+      exit.addAll(java.util.List.of("container", "cleanup"));
+      config = config.withExitCommand(exit);
     }
     dev.berth.engine.Engine engine = dev.berth.engine.Engine.open(config);
     ENGINE.set(engine);
     return engine;
+  }
+
+  /** The words of a --cni-launcher prefix, its program found in PATH (posix_spawn searches none). */
+  private static java.util.List<String> cniLauncher(String prefix) {
+    java.util.List<String> words = new java.util.ArrayList<>(java.util.List.of(prefix.strip().split("\\s+")));
+    String program = words.get(0);
+    if (!program.contains("/")) {
+      String path = System.getenv().getOrDefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
+      for (String dir : path.split(":")) {
+        if (java.nio.file.Files.isExecutable(Path.of(dir, program))) {
+          words.set(0, Path.of(dir, program).toString());
+          break;
+        }
+      }
+    }
+    return words;
   }
 
   private static final ThreadLocal<dev.berth.engine.Engine> ENGINE = new ThreadLocal<>();

@@ -7,6 +7,9 @@ import dev.berth.engine.container.ContainerOptions.MountOption;
 import dev.berth.engine.container.ContainerOptions.ResourceOptions;
 import dev.berth.engine.container.ContainerOptions.UlimitOption;
 import dev.berth.engine.container.DockerFlags;
+import dev.berth.engine.container.NetworkOptions;
+import dev.berth.engine.container.NetworkOptions.PortOption;
+import dev.berth.engine.container.PortSpecs;
 import dev.berth.spec.error.BerthException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -47,7 +50,14 @@ final class ContainerFlags {
     ResourceOptions resources = new ResourceOptions(memory, swap, cpus, shares, cpuset.isEmpty() ? null : cpuset, pids);
     String entry = f.isSet("entrypoint") ? f.getString("entrypoint") : null;
     List<String> entrypoint = entry == null ? null : entry.isEmpty() ? List.of() : List.of(entry);
-    String network = f.getString("network").isEmpty() ? f.getString("net") : f.getString("network");
+    List<String> networks = new ArrayList<>(f.getList("network"));
+    networks.addAll(f.getList("net"));
+    String network = networks.isEmpty() ? defaultNetwork(environment) : networks.get(0);
+    List<PortOption> ports = new ArrayList<>();
+    for (String p : f.getList("publish")) ports.addAll(PortSpecs.parse(p));
+    NetworkOptions net = new NetworkOptions(networks.size() > 1 ? networks.subList(1, networks.size()) : List.of(),
+        f.getList("network-alias"), emptyToNull(f.getString("ip")), f.getList("add-host"), f.getList("dns"),
+        f.getList("dns-search"), f.getList("dns-option"), ports, f.getBool("publish-all"));
     String stopTimeout = f.getString("stop-timeout");
     long shm = f.getString("shm-size").isEmpty() ? 0 : DockerFlags.bytes(f.getString("shm-size"));
     return new ContainerOptions(image, emptyToNull(f.getString("name")), entrypoint, command, env,
@@ -56,7 +66,17 @@ final class ContainerFlags {
         f.getList("cap-drop"), f.getBool("privileged"), f.getBool("read-only"), f.getList("security-opt"), ulimits,
         emptyToNull(f.getString("stop-signal")),
         stopTimeout.isEmpty() ? null : (int) number(stopTimeout, "--stop-timeout"), emptyToNull(f.getString("runtime")),
-        emptyToNull(network), f.getBool("rm"), shm, false);
+        emptyToNull(network), f.getBool("rm"), shm, false, net);
+  }
+
+  /**
+   * docker's default network, "bridge" (berth's default network). TEST ONLY: BERTH_DEFAULT_NETWORK replaces it; the
+   * build's test runs set "none", so a test that runs containers without --network makes no bridge or rule in the
+   * host's namespace.
+   */
+  static String defaultNetwork(Map<String, String> environment) {
+    String d = environment.get("BERTH_DEFAULT_NETWORK");
+    return d == null || d.isEmpty() ? "bridge" : d;
   }
 
   /** {@code --env-file}s then {@code -e}s (run, create, exec); {@code environment} fills bare {@code -e KEY}. */

@@ -332,13 +332,13 @@ final class ContainerVerbs {
     m.put("RunningFor", HumanDuration.ago(Duration.between(r.created(), now)));
     m.put("Status", ContainerViews.statusText(r.state(), now));
     m.put("State", r.state().status().word());
-    m.put("Ports", "");
+    m.put("Ports", ContainerViews.portsText(r));
     m.put("Names", r.name());
     List<String> labels = new ArrayList<>();
     for (var e : new java.util.TreeMap<>(r.options().labels()).entrySet()) labels.add(e.getKey() + "=" + e.getValue());
     m.put("Labels", String.join(",", labels));
     m.put("Mounts", String.join(",", r.volumes()));
-    m.put("Networks", r.options().network() == null ? "none" : r.options().network());
+    m.put("Networks", String.join(",", ContainerViews.networkNames(r)));
     m.put("Size", "0B");
     return m;
   }

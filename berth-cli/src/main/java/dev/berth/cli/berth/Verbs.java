@@ -14,6 +14,7 @@ final class Verbs {
       throws dev.berth.spec.error.BerthException, IOException {
     boolean images = c.app().name().equals("berth image");
     if (c.app().name().equals("berth volume")) return VolumeVerbs.run(c, in, out, err);
+    if (c.app().name().equals("berth network")) return NetworkVerbs.run(c, in, out, err);
     if (!images) {
       switch (c.command().name()) {
         case "run":
@@ -53,7 +54,7 @@ final class Verbs {
         case "commit":
           return CommitVerb.run(c, out);
         case "port":
-          return PortVerb.run(c, err);
+          return PortVerb.run(c, out, err);
         case "prune":
           return ContainerPruneVerb.run(c, in, out);
         case "exec":

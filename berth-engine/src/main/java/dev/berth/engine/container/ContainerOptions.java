@@ -33,10 +33,12 @@ import java.util.Map;
  * @param stopSignal the signal {@code stop} sends, or null for the image's StopSignal, else SIGTERM
  * @param stopTimeout seconds {@code stop} waits before SIGKILL, or null for 10
  * @param runtime the runtime handler ("berth", "runc", ...), or null for the default
- * @param network "none" or "host" until networking lands (null: "none")
+ * @param network the first network: "none", "host", "bridge" (the default network), a user network's name, or
+ *     "container:NAME" (its network namespace); null: "none" (the front doors give docker's default, "bridge")
  * @param autoRemove remove the container when it exits ({@code --rm})
  * @param shmSize bytes of /dev/shm, or 0 for docker's 64 MiB
  * @param init run a minimal init as PID 1 ({@code --init}) — not supported yet; false
+ * @param networking further networks, aliases, addresses, hosts, DNS and published ports
  */
 public record ContainerOptions(
     String image,
@@ -64,7 +66,8 @@ public record ContainerOptions(
     String network,
     boolean autoRemove,
     long shmSize,
-    boolean init) {
+    boolean init,
+    NetworkOptions networking) {
 
   public ContainerOptions {
     if (image == null || image.isEmpty()) throw new IllegalArgumentException("image: required");
@@ -79,6 +82,19 @@ public record ContainerOptions(
     securityOpts = securityOpts == null ? List.of() : List.copyOf(securityOpts);
     ulimits = ulimits == null ? List.of() : List.copyOf(ulimits);
     if (shmSize < 0) throw new IllegalArgumentException("shmSize: " + shmSize + " (must be >= 0)");
+    networking = networking == null ? NetworkOptions.NONE : networking;
+  }
+
+  /** The options without networking flags beyond the mode. */
+  public ContainerOptions(String image, String name, List<String> entrypoint, List<String> command, List<String> env,
+      String workingDir, String user, String hostname, boolean tty, boolean openStdin, Map<String, String> labels,
+      List<MountOption> mounts, ResourceOptions resources, List<String> capAdd, List<String> capDrop,
+      boolean privileged, boolean readOnlyRootfs, List<String> securityOpts, List<UlimitOption> ulimits,
+      String stopSignal, Integer stopTimeout, String runtime, String network, boolean autoRemove, long shmSize,
+      boolean init) {
+    this(image, name, entrypoint, command, env, workingDir, user, hostname, tty, openStdin, labels, mounts, resources,
+        capAdd, capDrop, privileged, readOnlyRootfs, securityOpts, ulimits, stopSignal, stopTimeout, runtime, network,
+        autoRemove, shmSize, init, NetworkOptions.NONE);
   }
 
   /** {@code image} with every other option at its default, and {@code command} (may be empty: the image's Cmd). */
@@ -155,6 +171,7 @@ public record ContainerOptions(
     private boolean autoRemove;
     private long shmSize;
     private boolean init;
+    private NetworkOptions networking;
 
     public Builder(String image) {
       this.image = image;
@@ -285,8 +302,15 @@ public record ContainerOptions(
       return this;
     }
 
+    public Builder networking(NetworkOptions v) {
+      this.networking = v;
+      return this;
+    }
+
     public ContainerOptions build() {
-      return new ContainerOptions(image, name, entrypoint, command, env, workingDir, user, hostname, tty, openStdin, labels, mounts, resources, capAdd, capDrop, privileged, readOnlyRootfs, securityOpts, ulimits, stopSignal, stopTimeout, runtime, network, autoRemove, shmSize, init);
+      return new ContainerOptions(image, name, entrypoint, command, env, workingDir, user, hostname, tty, openStdin,
+          labels, mounts, resources, capAdd, capDrop, privileged, readOnlyRootfs, securityOpts, ulimits, stopSignal,
+          stopTimeout, runtime, network, autoRemove, shmSize, init, networking);
     }
   }
 }

@@ -12,7 +12,7 @@ import java.util.Map;
 /**
  * The conflist of a bridge network, podman's default chain: {@code bridge} (gateway, masquerade, hairpin; host-local
  * IPAM with its leases under the engine root, not {@code /var/lib/cni}), {@code portmap} (published ports through
- * {@code runtimeConfig.portMappings}), {@code firewall} (the forward rules) and {@code tuning}. An internal network's
+ * {@code runtimeConfig.portMappings}), {@code firewall} (the forward rules, and no ingress from other bridges) and {@code tuning}. An internal network's
  * bridge is no gateway: no default route, no masquerade. Berth's own metadata rides in the top-level {@code "berth"}
  * object, which libcni and our client ignore, so one file, replaced atomically, is the whole network.
  */
@@ -40,7 +40,9 @@ public final class BridgeConfList {
     w.endObject(); // bridge
     w.beginObject().field("type", "portmap").name("capabilities").beginObject().field("portMappings", true).endObject()
         .endObject();
-    w.beginObject().field("type", "firewall").field("backend", "iptables").endObject();
+    // same-bridge: no traffic from another bridge's containers (docker isolates its user networks the same way).
+    w.beginObject().field("type", "firewall").field("backend", "iptables").field("ingressPolicy", "same-bridge")
+        .endObject();
     w.beginObject().field("type", "tuning").endObject();
     w.endArray();
     w.name(META).beginObject().field("id", n.id()).field("created", Rfc3339.format(n.created()))

@@ -75,6 +75,21 @@ final class IptablesSweep {
     }
   }
 
+  /** The firewall plugin's per-bridge isolation rules ({@code CNI-ISOLATION-STAGE-*}) of {@code bridge}. */
+  void sweepBridge(String bridge, List<String> errors) throws ErrnoException, BerthException {
+    List<List<String>> rules = save("filter", errors);
+    if (rules == null) return;
+    for (List<String> r : rules) {
+      if (!r.get(1).startsWith("CNI-ISOLATION")) continue;
+      int i = r.indexOf("-i");
+      int o = r.indexOf("-o");
+      if ((i >= 0 && i + 1 < r.size() && r.get(i + 1).equals(bridge))
+          || (o >= 0 && o + 1 < r.size() && r.get(o + 1).equals(bridge))) {
+        delete("filter", r, new ArrayList<>(), errors);
+      }
+    }
+  }
+
   private void sweepForward(List<Subnet> subnets, Set<String> leased, List<String> removed, List<String> errors)
       throws ErrnoException, BerthException {
     List<List<String>> rules = save("filter", errors);

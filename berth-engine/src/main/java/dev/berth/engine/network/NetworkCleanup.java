@@ -82,6 +82,27 @@ public final class NetworkCleanup {
     pins.remove(containerId);
   }
 
+  /**
+   * What a removed network leaves on the host: its bridge, and the firewall plugin's isolation rules naming it. A
+   * missing bridge is no error (never used, or gone with a reboot).
+   */
+  public void removeBridge(Network n) throws BerthException {
+    List<String> errors = new ArrayList<>();
+    try {
+      Launcher.Outcome o = cni.launcher().run(HostTools.find("ip"), List.of("link", "del", n.bridge()),
+          HostTools.env(), null);
+      if (o.status() != 0 && !o.stderrText().contains("Cannot find device")) {
+        errors.add("delete bridge " + n.bridge() + ": " + o.stderrText());
+      }
+      new IptablesSweep(cni.launcher()).sweepBridge(n.bridge(), errors);
+    } catch (ErrnoException e) {
+      errors.add(e.getMessage());
+    }
+    if (!errors.isEmpty()) {
+      throw new BerthException(ErrorCategory.INTERNAL, "remove network " + n.name() + ": " + errors.get(0));
+    }
+  }
+
   /** What {@link #recover} removed (and what it could not, one line each). */
   public record Report(List<String> attachments, List<String> pins, List<String> leases, List<String> links,
       List<String> rules, List<String> errors) {

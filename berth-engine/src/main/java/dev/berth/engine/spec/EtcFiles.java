@@ -23,6 +23,11 @@ public final class EtcFiles {
    * {@code containerIp} when it has one. Without one (network "none") docker names only localhost, and so does this.
    */
   public static String hosts(String hostname, String containerIp) {
+    return hosts(hostname, containerIp, List.of());
+  }
+
+  /** {@link #hosts(String, String)} with docker's {@code --add-host host:ip} lines before the container's own. */
+  public static String hosts(String hostname, String containerIp, List<String> extraHosts) {
     StringBuilder sb = new StringBuilder()
         .append("127.0.0.1\tlocalhost\n")
         .append("::1\tlocalhost ip6-localhost ip6-loopback\n")
@@ -30,6 +35,10 @@ public final class EtcFiles {
         .append("ff00::0\tip6-mcastprefix\n")
         .append("ff02::1\tip6-allnodes\n")
         .append("ff02::2\tip6-allrouters\n");
+    for (String h : extraHosts) {
+      int colon = h.indexOf(':');
+      if (colon > 0) sb.append(h.substring(colon + 1)).append('\t').append(h, 0, colon).append('\n');
+    }
     if (containerIp != null && !containerIp.isEmpty()) sb.append(containerIp).append('\t').append(hostname).append('\n');
     return sb.toString();
   }
@@ -56,6 +65,35 @@ public final class EtcFiles {
     if (!nameserver) {
       for (String ns : FALLBACK_NAMESERVERS) sb.append("nameserver ").append(ns).append('\n');
     }
+    return sb.toString();
+  }
+
+  /**
+   * {@link #resolvConf(String)} with docker's flags: {@code dns} replaces the nameservers (loopback ones kept: the
+   * user asked for them), {@code search} the search domains, {@code options} the options; empty: the host's.
+   */
+  public static String resolvConf(String host, List<String> dns, List<String> search, List<String> options) {
+    if (dns.isEmpty() && search.isEmpty() && options.isEmpty()) return resolvConf(host);
+    List<String> servers = new ArrayList<>();
+    List<String> hostSearch = new ArrayList<>();
+    List<String> hostOptions = new ArrayList<>();
+    for (String line : resolvConf(host).split("\n")) {
+      String[] f = line.strip().split("\\s+");
+      if (f.length < 2) continue;
+      List<String> rest = List.of(f).subList(1, f.length);
+      switch (f[0]) {
+        case "nameserver" -> servers.add(f[1]);
+        case "search", "domain" -> hostSearch.addAll(rest);
+        case "options" -> hostOptions.addAll(rest);
+        default -> { }
+      }
+    }
+    StringBuilder sb = new StringBuilder();
+    List<String> s = search.isEmpty() ? hostSearch : search.equals(List.of(".")) ? List.of() : search;
+    if (!s.isEmpty()) sb.append("search ").append(String.join(" ", s)).append('\n');
+    for (String ns : dns.isEmpty() ? servers : dns) sb.append("nameserver ").append(ns).append('\n');
+    List<String> o = options.isEmpty() ? hostOptions : options;
+    if (!o.isEmpty()) sb.append("options ").append(String.join(" ", o)).append('\n');
     return sb.toString();
   }
 

@@ -1,6 +1,7 @@
 package dev.berth.engine.spec;
 
 import dev.berth.engine.container.ContainerOptions;
+import dev.berth.engine.container.NetworkOptions;
 import dev.berth.spec.error.BerthException;
 import dev.berth.spec.error.ErrorCategory;
 import dev.berth.spec.image.ImageConfig;
@@ -71,10 +72,6 @@ public final class SpecGenerator {
 
     List<String> args = args(o, image);
     String network = o.network() == null || o.network().isEmpty() ? "none" : o.network();
-    if (!network.equals("none") && !network.equals("host")) {
-      throw new BerthException(ErrorCategory.UNIMPLEMENTED,
-          "network " + network + ": only \"none\" and \"host\" are supported for now");
-    }
     String hostname = hostname(o, request.id(), network);
     String cwd = workingDir(o, image);
     ImageUsers.ExecUser user = ImageUsers.resolve(request.rootfs(),
@@ -105,7 +102,10 @@ public final class SpecGenerator {
 
     List<Namespace> namespaces = new ArrayList<>();
     for (String ns : List.of("pid", "ipc", "uts", "mount", "cgroup")) namespaces.add(new Namespace(ns, null));
-    if (network.equals("none")) namespaces.add(new Namespace("network", null));
+    // Every mode but "host" has a namespace of its own (or another container's): the engine's pin when it gave one.
+    if (!network.equals("host")) {
+      namespaces.add(new Namespace("network", request.netnsPath() == null ? null : request.netnsPath().toString()));
+    }
 
     boolean confined = !o.privileged() && !security.systemPathsUnconfined();
     Linux linux = new Linux(namespaces, null, null, null, devices, null, resources, null, seccomp, null,
@@ -117,7 +117,7 @@ public final class SpecGenerator {
       throw new BerthException(ErrorCategory.INVALID_ARGUMENT, "container spec: " + String.join("; ", problems));
     }
 
-    List<Path> written = writeEtcFiles(files, hostname, network);
+    List<Path> written = writeEtcFiles(files, hostname, network, o.networking());
     return new GeneratedSpec(spec, hostname, stopSignal, written, volumes);
   }
 
@@ -235,7 +235,8 @@ public final class SpecGenerator {
   }
 
   /** Writes the three files (replacing older ones atomically) and returns their paths. */
-  private List<Path> writeEtcFiles(Path dir, String hostname, String network) throws BerthException {
+  private List<Path> writeEtcFiles(Path dir, String hostname, String network, NetworkOptions net)
+      throws BerthException {
     String hosts;
     String resolv;
     try {
@@ -243,13 +244,13 @@ public final class SpecGenerator {
         hosts = Files.exists(host.hosts()) ? Files.readString(host.hosts()) : EtcFiles.hosts(hostname, null);
         resolv = Files.exists(host.resolvConf()) ? Files.readString(host.resolvConf()) : EtcFiles.resolvConf("");
       } else {
-        hosts = EtcFiles.hosts(hostname, null);
+        hosts = EtcFiles.hosts(hostname, null, net.extraHosts());
         String hostResolv = Files.exists(host.resolvConf()) ? Files.readString(host.resolvConf()) : "";
         // systemd-resolved's stub is the host's loopback: use the servers it forwards to, as docker does.
         if (EtcFiles.onlyResolvedStub(hostResolv) && Files.isReadable(host.resolvedResolvConf())) {
           hostResolv = Files.readString(host.resolvedResolvConf());
         }
-        resolv = EtcFiles.resolvConf(hostResolv);
+        resolv = EtcFiles.resolvConf(hostResolv, net.dns(), net.dnsSearch(), net.dnsOptions());
       }
     } catch (IOException e) {
       throw new BerthException(ErrorCategory.INTERNAL, "read the host's DNS configuration: " + e.getMessage(), e);

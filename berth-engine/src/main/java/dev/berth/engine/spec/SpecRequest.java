@@ -15,10 +15,17 @@ import java.util.Map;
  *     the user
  * @param filesDir the container's own directory where hostname, hosts and resolv.conf are written and bound from
  * @param volumes the host directory of each {@link VolumeNeed}, by target
+ * @param netnsPath the network namespace the container joins (a pin), or null: a new one (none of host's for
+ *     network "host")
  */
 public record SpecRequest(ImageConfig image, ContainerOptions options, String id, Path rootfs, Path filesDir,
-    Map<String, Path> volumes) {
+    Map<String, Path> volumes, Path netnsPath) {
   public SpecRequest {
     volumes = volumes == null ? Map.of() : Map.copyOf(volumes);
+  }
+
+  public SpecRequest(ImageConfig image, ContainerOptions options, String id, Path rootfs, Path filesDir,
+      Map<String, Path> volumes) {
+    this(image, options, id, rootfs, filesDir, volumes, null);
   }
 }

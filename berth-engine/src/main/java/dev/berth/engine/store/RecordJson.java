@@ -4,6 +4,8 @@ import dev.berth.engine.container.ContainerOptions;
 import dev.berth.engine.container.ContainerOptions.MountOption;
 import dev.berth.engine.container.ContainerOptions.ResourceOptions;
 import dev.berth.engine.container.ContainerOptions.UlimitOption;
+import dev.berth.engine.container.NetworkOptions;
+import dev.berth.engine.container.NetworkOptions.PortOption;
 import dev.berth.spec.json.JsonReader;
 import dev.berth.spec.json.JsonWriter;
 import dev.berth.spec.json.Rfc3339;
@@ -98,7 +100,78 @@ final class RecordJson {
     if (o.stopTimeout() != null) w.field("stopTimeout", o.stopTimeout());
     opt(w, "runtime", o.runtime());
     opt(w, "network", o.network());
-    w.field("autoRemove", o.autoRemove()).field("shmSize", o.shmSize()).field("init", o.init()).endObject();
+    w.field("autoRemove", o.autoRemove()).field("shmSize", o.shmSize()).field("init", o.init());
+    if (!o.networking().equals(NetworkOptions.NONE)) writeNetworking(w.name("networking"), o.networking());
+    w.endObject();
+  }
+
+  private static void writeNetworking(JsonWriter w, NetworkOptions n) {
+    w.beginObject();
+    strings(w.name("networks"), n.networks());
+    strings(w.name("aliases"), n.aliases());
+    opt(w, "ip", n.ip());
+    strings(w.name("extraHosts"), n.extraHosts());
+    strings(w.name("dns"), n.dns());
+    strings(w.name("dnsSearch"), n.dnsSearch());
+    strings(w.name("dnsOptions"), n.dnsOptions());
+    w.name("ports").beginArray();
+    for (PortOption p : n.ports()) {
+      w.beginObject().field("hostIp", p.hostIp()).field("hostPort", p.hostPort())
+          .field("containerPort", p.containerPort()).field("protocol", p.protocol()).endObject();
+    }
+    w.endArray();
+    w.field("publishAll", n.publishAll()).endObject();
+  }
+
+  private static NetworkOptions readNetworking(JsonReader r) throws SpecException {
+    if (!r.beginObject()) return null;
+    List<String> networks = null;
+    List<String> aliases = null;
+    String ip = null;
+    List<String> extraHosts = null;
+    List<String> dns = null;
+    List<String> dnsSearch = null;
+    List<String> dnsOptions = null;
+    List<PortOption> ports = new ArrayList<>();
+    boolean publishAll = false;
+    for (String f; (f = r.nextField()) != null; ) {
+      switch (f) {
+        case "networks" -> networks = r.strings();
+        case "aliases" -> aliases = r.strings();
+        case "ip" -> ip = optString(r);
+        case "extraHosts" -> extraHosts = r.strings();
+        case "dns" -> dns = r.strings();
+        case "dnsSearch" -> dnsSearch = r.strings();
+        case "dnsOptions" -> dnsOptions = r.strings();
+        case "ports" -> {
+          if (!r.beginArray()) break;
+          while (r.nextElement()) {
+            if (!r.beginObject()) throw r.error("expected object, got null");
+            String hostIp = "";
+            int hostPort = 0;
+            int containerPort = 0;
+            String protocol = "tcp";
+            for (String g; (g = r.nextField()) != null; ) {
+              switch (g) {
+                case "hostIp" -> hostIp = r.string();
+                case "hostPort" -> hostPort = r.int32();
+                case "containerPort" -> containerPort = r.int32();
+                case "protocol" -> protocol = r.string();
+                default -> r.skip();
+              }
+            }
+            try {
+              ports.add(new PortOption(hostIp, hostPort, containerPort, protocol));
+            } catch (IllegalArgumentException e) {
+              throw r.error(e.getMessage());
+            }
+          }
+        }
+        case "publishAll" -> publishAll = r.bool();
+        default -> r.skip();
+      }
+    }
+    return new NetworkOptions(networks, aliases, ip, extraHosts, dns, dnsSearch, dnsOptions, ports, publishAll);
   }
 
   private static void opt(JsonWriter w, String name, String value) {
@@ -231,6 +304,7 @@ final class RecordJson {
     boolean autoRemove = false;
     long shmSize = 0;
     boolean init = false;
+    NetworkOptions networking = null;
     for (String f; (f = r.nextField()) != null; ) {
       switch (f) {
         case "image" -> image = r.string();
@@ -259,13 +333,14 @@ final class RecordJson {
         case "autoRemove" -> autoRemove = r.bool();
         case "shmSize" -> shmSize = r.int64();
         case "init" -> init = r.bool();
+        case "networking" -> networking = readNetworking(r);
         default -> r.skip();
       }
     }
     try {
       return new ContainerOptions(image, name, entrypoint, command, env, workingDir, user, hostname, tty, openStdin,
           labels, mounts, resources, capAdd, capDrop, privileged, readOnlyRootfs, securityOpts, ulimits, stopSignal,
-          stopTimeout, runtime, network, autoRemove, shmSize, init);
+          stopTimeout, runtime, network, autoRemove, shmSize, init, networking);
     } catch (IllegalArgumentException e) {
       throw r.error(e.getMessage());
     }

@@ -75,7 +75,10 @@ public final class NetnsPins {
     return dir.resolve(id);
   }
 
-  /** A new network namespace pinned as {@code id}; ALREADY_EXISTS when the pin exists. Bad input leaves nothing. */
+  /**
+   * A new network namespace pinned as {@code id}, its loopback up (as docker's and podman's containers have it);
+   * ALREADY_EXISTS when the pin exists. Bad input leaves nothing.
+   */
   public Path create(String id) throws BerthException {
     Path pin = path(id);
     try (Fd f = Linux.open(pin.toString(), O_WRONLY | O_CREAT | O_EXCL, 0)) {
@@ -90,6 +93,7 @@ public final class NetnsPins {
     Thread t = Thread.ofPlatform().name("berth-netns-" + id).unstarted(() -> {
       try {
         Linux.unshare(CLONE_NEWNET);
+        Loopback.up();
         Linux.mount("/proc/thread-self/ns/net", pin.toString(), "none", MS_BIND, null);
       } catch (Throwable e) {
         failed[0] = e;
