@@ -21,7 +21,7 @@ for a in sh echo cat hostname id ps grep head ls; do ln -s busybox "$work/rootfs
 tar -C "$work/rootfs" -czf "$work/busybox.tar.gz" .
 $berth import "$work/busybox.tar.gz" localhost/busybox:demo
 $berth images
-$berth run --rm --name demo localhost/busybox:demo sh -c 'echo hello from berth run; echo hostname: $(hostname); id'
+$berth run --rm --network none --name demo localhost/busybox:demo sh -c 'echo hello from berth run; echo hostname: $(hostname); id'
 rootfs=$($berth image mount localhost/busybox:demo)
 mkdir -p "$work/bundle"
 cd "$work/bundle"
