@@ -351,12 +351,22 @@ static int done(struct rd *r) {
 
 /* ---- paths inside the root ---- */
 
+/* openat2 that tries again on EAGAIN: with RESOLVE_IN_ROOT or RESOLVE_BENEATH the kernel gives up the walk when a
+ * rename or a mount happened anywhere on the system meanwhile (routine on a busy host), and asks to retry. */
+static int openat2_retry(int dir, const char *path, struct open_how *how) {
+  int fd;
+  int tries = 0;
+  do fd = (int)syscall(SYS_openat2, dir, path, how, sizeof *how);
+  while (fd < 0 && (errno == EAGAIN || errno == EINTR) && ++tries < 128);
+  return fd;
+}
+
 static int in_root(const char *path, uint64_t flags) {
   struct open_how how;
   memset(&how, 0, sizeof how);
   how.flags = flags | O_CLOEXEC;
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  return (int)syscall(SYS_openat2, root_fd, path, &how, sizeof how);
+  return openat2_retry(root_fd, path, &how);
 }
 
 static int must_in_root(const char *path, uint64_t flags, const char *what) {
@@ -831,7 +841,7 @@ static void op_write_file(const char *path, const char *content) {
   memset(&how, 0, sizeof how);
   how.flags = O_WRONLY | O_NOCTTY | O_CLOEXEC;
   how.resolve = RESOLVE_BENEATH | RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS;
-  int fd = (int)syscall(SYS_openat2, proc, path + 6, &how, sizeof how);
+  int fd = openat2_retry(proc, path + 6, &how);
   if (fd < 0) fail(errno, path, NULL);
   close(proc);
   while (off < len) {

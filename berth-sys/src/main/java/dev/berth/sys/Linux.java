@@ -99,6 +99,9 @@ public final class Linux {
     return new Fd((int) check(r, "open", path));
   }
 
+  /** How many times openat2 is tried again after EAGAIN (a concurrent rename or mount) before the error is thrown. */
+  static final int OPENAT2_RETRIES = 128;
+
   /**
    * openat2(2) with {@code resolve} flags (RESOLVE_IN_ROOT, RESOLVE_NO_SYMLINKS...), relative to {@code dir} (null:
    * the working directory); O_CLOEXEC is always added. ENOSYS before Linux 5.6: see {@link Kernel#hasOpenat2()}.
@@ -109,6 +112,10 @@ public final class Linux {
     Scratch.Mem how = s.alloc(24).putLong(0, flags | O_CLOEXEC).putLong(8, mode).putLong(16, resolve);
     long p = s.cstring(path, "openat2");
     long r = retry(Nr.OPENAT2, d, p, how.addr, 24, 0, 0);
+    // With RESOLVE_IN_ROOT or RESOLVE_BENEATH the kernel answers EAGAIN when a rename or a mount happened anywhere on
+    // the system during the walk, and asks the caller to try again (openat2(2)); on a busy host (containers starting,
+    // layers unpacking) that is routine, so retry a bounded number of times, as runc and libpathrs do.
+    for (int i = 0; r == -LinuxConstants.EAGAIN && i < OPENAT2_RETRIES; i++) r = retry(Nr.OPENAT2, d, p, how.addr, 24, 0, 0);
     return new Fd((int) check(r, "openat2", path));
   }
 
