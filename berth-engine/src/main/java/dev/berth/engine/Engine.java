@@ -328,14 +328,31 @@ public final class Engine implements AutoCloseable {
     } catch (ContainerException e) {
       if (e.category() != ErrorCategory.NOT_FOUND && e.category() != ErrorCategory.FAILED_PRECONDITION) throw e;
     }
-    if (timeout > 0 && awaitExit(r, timeout * 1000L)) return sync(containers.get(r.id()));
+    if (timeout > 0 && awaitExit(r, timeout * 1000L)) return stopped(r);
     try {
       driver.kill(r.id(), 9, true);
     } catch (ContainerException e) {
       if (e.category() != ErrorCategory.NOT_FOUND && e.category() != ErrorCategory.FAILED_PRECONDITION) throw e;
     }
     awaitExit(r, 30_000);
-    return sync(containers.get(r.id()));
+    return stopped(r);
+  }
+
+  /**
+   * The record of {@code r} once it stopped. An {@code --rm} container is removed as it stops (here, or by its
+   * monitor's exit command): docker's stop still succeeds, so its last state is made from its exit file.
+   */
+  private ContainerRecord stopped(ContainerRecord r) throws BerthException {
+    // Read before the reconciliation, which removes an --rm container with its exit file.
+    Optional<ExitFile.ExitStatus> exit = ExitFile.read(layout(r.id()).exitFile());
+    try {
+      return sync(containers.get(r.id()));
+    } catch (BerthException e) {
+      if (e.category() != ErrorCategory.NOT_FOUND || !r.options().autoRemove()) throw e;
+      ExitFile.ExitStatus x = exit.orElse(null);
+      return r.withState(r.state().exited(x == null ? UNKNOWN_EXIT : x.exitCode(), x != null && x.oomKilled(),
+          x == null || x.finishedAt() == null ? Instant.now() : x.finishedAt()));
+    }
   }
 
   /** Sends {@code signal} to a running container's init. */
