@@ -179,7 +179,7 @@ final class ContainerVerbs {
     void apply(String ref) throws BerthException, IOException;
   }
 
-  /** Runs {@code a} on every argument; errors are printed and the status is 125 if any failed (docker's rule). */
+  /** Runs {@code a} on every argument; errors are printed, and if any failed the status is docker's (BerthExit). */
   private static int forEach(ParsedCommand c, PrintStream err, Action a) throws IOException {
     int status = 0;
     for (String ref : c.args()) {
@@ -187,7 +187,7 @@ final class ContainerVerbs {
         a.apply(ref);
       } catch (BerthException e) {
         err.println("Error: " + e.getMessage());
-        status = e.category() == ErrorCategory.NOT_FOUND && c.command().name().equals("rm") ? 1 : ENGINE_ERROR;
+        status = BerthExit.code(c.app().name(), c.command().name(), e.category());
       }
     }
     return status;
