@@ -367,10 +367,10 @@ public final class Engine implements AutoCloseable {
 
   /** Waits until the container is not running and returns its exit code (docker wait). */
   public int await(String ref) throws BerthException {
-    ContainerRecord r = inspect(ref);
-    while (r.state().status() == Status.RUNNING || r.state().status() == Status.PAUSED) {
-      awaitExit(r, Long.MAX_VALUE);
-      // Read before the reconciliation, which removes an --rm container with its exit file.
+    ContainerRecord r = containers.resolve(ref);
+    while (true) {
+      // Read before the reconciliation, which removes an --rm container with its exit file (one that ended before
+      // this call too: wait right after start of a short --rm container failed with "No such container").
       Optional<ExitFile.ExitStatus> exit = ExitFile.read(layout(r.id()).exitFile());
       try {
         r = sync(containers.get(r.id()));
@@ -378,8 +378,9 @@ public final class Engine implements AutoCloseable {
         if (e.category() == ErrorCategory.NOT_FOUND && exit.isPresent()) return exit.get().exitCode();
         throw e;
       }
+      if (r.state().status() != Status.RUNNING && r.state().status() != Status.PAUSED) return r.state().exitCode();
+      awaitExit(r, Long.MAX_VALUE);
     }
-    return r.state().exitCode();
   }
 
   /**
