@@ -25,7 +25,8 @@ final class InspectVerb {
       throw ImageException.invalid("--format: only json is supported");
     }
     ImageService images = BerthMain.service(c);
-    JsonWriter w = new JsonWriter(JsonWriter.TWO_SPACES);
+    // Four spaces, as docker and podman indent inspect (and berth inspect of containers).
+    JsonWriter w = new JsonWriter("    ");
     w.beginArray();
     for (String name : c.args()) write(w, images.inspect(name));
     w.endArray();
