@@ -802,6 +802,10 @@ int main(int argc, char **argv) {
       die("poll", NULL, errno);
     }
     if (pfd[i_sig].revents) read_signals();
+    /* New clients before the streams: one that connected before the container wrote (berth run attaches, then
+     * starts) gets that output, not only the log. After a broadcast dropped a client, no accept may reuse its fd in
+     * this round: the client loop below tells slots apart by fd. */
+    if (i_att >= 0 && pfd[i_att].revents) accept_clients();
     if (i_out >= 0 && pfd[i_out].revents) read_stream(&out_fd, &s_out);
     if (i_err >= 0 && pfd[i_err].revents) read_stream(&err_fd, &s_err);
     if (i_pty >= 0 && pfd[i_pty].revents) read_stream(&pty_fd, &s_out);
@@ -813,7 +817,6 @@ int main(int argc, char **argv) {
       if (c >= nclients || pfd[i_cl + c].fd != clients[c].fd || !pfd[i_cl + c].revents) continue;
       if ((pfd[i_cl + c].revents & POLLIN) ? client_packet(&clients[c]) < 0 : 1) drop_client(c);
     }
-    if (i_att >= 0 && pfd[i_att].revents) accept_clients();
     if (i_ctl >= 0 && ctl_fd >= 0 && pfd[i_ctl].revents) read_ctl();
   }
 

@@ -476,14 +476,22 @@ public final class Engine implements AutoCloseable {
     return stopped(r);
   }
 
-  /** The record of a container {@link #stop} ended, its "stop" event recorded after its "die". */
+  /**
+   * The record of {@code r} once {@link #stop} ended it, its "stop" event recorded after its "die". An {@code --rm}
+   * container is removed as it stops (here, or by its monitor's exit command): docker's stop still succeeds, so its
+   * last state is made from its exit file.
+   */
   private ContainerRecord stopped(ContainerRecord r) throws BerthException {
+    // Read before the reconciliation, which removes an --rm container with its exit file.
+    Optional<ExitFile.ExitStatus> exit = ExitFile.read(layout(r.id()).exitFile());
     ContainerRecord now;
     try {
       now = sync(containers.get(r.id()));
     } catch (BerthException e) {
-      if (e.category() == ErrorCategory.NOT_FOUND) event("stop", r, Map.of(), Instant.now()); // --rm: gone already
-      throw e;
+      if (e.category() != ErrorCategory.NOT_FOUND || !r.options().autoRemove()) throw e;
+      ExitFile.ExitStatus x = exit.orElse(null);
+      now = r.withState(r.state().exited(x == null ? UNKNOWN_EXIT : x.exitCode(), x != null && x.oomKilled(),
+          x == null || x.finishedAt() == null ? Instant.now() : x.finishedAt()));
     }
     event("stop", now, Map.of(), Instant.now());
     return now;

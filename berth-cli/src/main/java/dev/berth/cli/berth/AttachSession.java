@@ -35,7 +35,10 @@ final class AttachSession implements AutoCloseable {
 
   /** Attaches to {@code socket}; call before the container starts, so no output is missed. */
   static AttachSession open(Path socket, boolean tty, OutputStream out, OutputStream err) throws IOException {
-    return new AttachSession(AttachClient.connect(socket), tty, out, err);
+    AttachSession s = new AttachSession(AttachClient.connect(socket), tty, out, err);
+    // The size before the start: a container that asks at once (stty size, a shell's first prompt) sees ours, not 0x0.
+    if (tty) s.resize();
+    return s;
   }
 
   /**

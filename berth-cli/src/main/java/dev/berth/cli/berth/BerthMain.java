@@ -17,7 +17,7 @@ import java.nio.file.Path;
 
 /**
  * berth: the daemonless CLI. Each verb parses, calls the image library on the store under --root, and prints; an error
- * is one line "Error: ..." on stderr and podman's exit status ({@link BerthExit}).
+ * is one line "Error: ..." on stderr and podman's exit status, docker's for the container verbs ({@link BerthExit}).
  */
 public final class BerthMain {
   private BerthMain() {}
@@ -75,11 +75,11 @@ public final class BerthMain {
     } catch (BerthException e) {
       err.println("Error: " + e.getMessage());
       if (g.getBool("debug")) e.printStackTrace(err);
-      return BerthExit.code(cmd.command().name(), e.category());
+      return BerthExit.code(cmd.app().name(), cmd.command().name(), e.category());
     } catch (IOException | RuntimeException e) {
       err.println("Error: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
       if (g.getBool("debug")) e.printStackTrace(err);
-      return BerthExit.code(cmd.command().name(), ErrorCategory.INTERNAL);
+      return BerthExit.code(cmd.app().name(), cmd.command().name(), ErrorCategory.INTERNAL);
     } finally {
       closeOpened();
     }

@@ -179,7 +179,7 @@ final class ContainerVerbs {
     void apply(String ref) throws BerthException, IOException;
   }
 
-  /** Runs {@code a} on every argument; errors are printed and the status is 125 if any failed (docker's rule). */
+  /** Runs {@code a} on every argument; errors are printed, and if any failed the status is docker's (BerthExit). */
   private static int forEach(ParsedCommand c, PrintStream err, Action a) throws IOException {
     int status = 0;
     for (String ref : c.args()) {
@@ -187,7 +187,7 @@ final class ContainerVerbs {
         a.apply(ref);
       } catch (BerthException e) {
         err.println("Error: " + e.getMessage());
-        status = e.category() == ErrorCategory.NOT_FOUND && c.command().name().equals("rm") ? 1 : ENGINE_ERROR;
+        status = BerthExit.code(c.app().name(), c.command().name(), e.category());
       }
     }
     return status;
@@ -411,11 +411,6 @@ final class ContainerVerbs {
         }
       }
     }
-    if (!missing.isEmpty()) {
-      // podman's rule, as every berth verb: a failure prints nothing on stdout, one line per missing name, 125.
-      for (String m : missing) err.println("Error: No such object: " + m);
-      return BerthExit.ERROR;
-    }
     String format = c.flags().getString("format");
     if (format.isEmpty() || format.equals("json")) {
       JsonWriter w = new JsonWriter("    ");
@@ -442,7 +437,9 @@ final class ContainerVerbs {
         throw EngineException.invalid("template: " + e.getMessage());
       }
     }
-    return 0;
+    // docker's: what was found is printed ([] when nothing), then each missing name on stderr, and exit 1.
+    for (String m : missing) err.println("Error: No such object: " + m);
+    return missing.isEmpty() ? 0 : BerthExit.CONTAINER_ERROR;
   }
 
   static int logs(ParsedCommand c, PrintStream out, PrintStream err) throws BerthException, IOException {

@@ -26,6 +26,7 @@ final class InspectVerb {
       throw ImageException.invalid("--format: only json is supported");
     }
     ImageService images = BerthMain.service(c);
+    // Four spaces, as docker and podman indent inspect (and berth inspect of containers).
     JsonWriter w = new JsonWriter("    ");
     w.beginArray();
     for (String name : c.args()) write(w, images.inspect(name));

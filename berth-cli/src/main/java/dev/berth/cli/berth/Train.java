@@ -12,11 +12,97 @@ import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 
 /**
  * The AOT cache's training run for {@code berth} (scripts/train-aot.sh): real verbs on a throwaway store, so the
- * classes of listing, inspecting, tagging, saving, loading and removing are in the cache. Pulls are network-bound and
- * not trained here.
+ * classes of listing, inspecting, tagging, saving, loading and removing images, and of the container verbs, are in
+ * the cache. Pulls run against a registry in this JVM.
  */
 final class Train {
   private Train() {}
+
+  /**
+   * The container verbs (run, create, start, ps, inspect, logs, stop, kill, wait, rm and a refused run) on a busybox
+   * image, when there are root and Debian's static busybox to make one (a build without them trains the rest).
+   */
+  private static void containers(Path work, PrintStream quiet) throws IOException {
+    Path busybox = Path.of("/bin/busybox");
+    if (dev.berth.sys.Linux.geteuid() != 0 || !Files.isExecutable(busybox)) return;
+    // No exit command: the monitors would start `berth container cleanup`, JVMs that inherit this run's
+    // -XX:AOTCacheOutput and would write the same cache. Stopped containers are reconciled at the next look instead.
+    System.clearProperty("berth.launcher");
+    Path tarball = work.resolve("busybox.tar");
+    try (TarArchiveOutputStream tar = new TarArchiveOutputStream(Files.newOutputStream(tarball))) {
+      for (String d : new String[] {"bin/", "etc/", "proc/", "sys/", "dev/", "tmp/"}) {
+        TarArchiveEntry e = new TarArchiveEntry(d);
+        e.setMode(0755);
+        tar.putArchiveEntry(e);
+        tar.closeArchiveEntry();
+      }
+      TarArchiveEntry bin = new TarArchiveEntry(busybox.toFile(), "bin/busybox");
+      bin.setMode(0755);
+      tar.putArchiveEntry(bin);
+      Files.copy(busybox, tar);
+      tar.closeArchiveEntry();
+      for (String applet : new String[] {"sh", "true", "sleep", "echo"}) {
+        TarArchiveEntry l = new TarArchiveEntry("bin/" + applet, TarArchiveEntry.LF_SYMLINK);
+        l.setLinkName("busybox");
+        tar.putArchiveEntry(l);
+        tar.closeArchiveEntry();
+      }
+      for (String[] f : new String[][] {{"etc/passwd", "root:x:0:0:root:/root:/bin/sh\n"}, {"etc/group", "root:x:0:\n"}}) {
+        byte[] b = f[1].getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        TarArchiveEntry e = new TarArchiveEntry(f[0]);
+        e.setSize(b.length);
+        tar.putArchiveEntry(e);
+        tar.write(b);
+        tar.closeArchiveEntry();
+      }
+    }
+    String root = work.resolve("engine").toString();
+    String run = work.resolve("run").toString();
+    String image = "train/busybox:1";
+    BerthMain.run(new String[] {"--root", root, "import", tarball.toString(), image}, quiet, quiet);
+    String[][] commands = {
+        {"run", "--rm", image, "true"},
+        {"run", "--name", "train-fg", image, "sh", "-c", "echo out; echo err >&2; exit 3"},
+        {"rm", "train-fg"},
+        {"run", "-d", "--name", "train-web", "-e", "K=V", "-w", "/tmp", "--memory", "64m", "-v", "/data",
+            image, "sh", "-c", "echo hi; exec sleep 30"},
+        {"ps"},
+        {"ps", "-a"},
+        {"ps", "-q"},
+        {"ps", "-a", "--format", "{{.Names}} {{.State}}"},
+        {"ps", "--format", "json"},
+        {"inspect", "train-web"},
+        {"inspect", "-f", "{{.State.Pid}}", "train-web"},
+        {"logs", "train-web"},
+        {"logs", "-t", "--tail", "1", "train-web"},
+        {"rm", "train-web"},
+        {"stop", "-t", "0", "train-web"},
+        {"start", "train-web"},
+        {"kill", "train-web"},
+        {"wait", "train-web"},
+        {"restart", "-t", "0", "train-web"},
+        {"rm", "-f", "-v", "train-web"},
+        {"create", "--name", "train-c", image, "true"},
+        {"start", "-a", "train-c"},
+        {"rm", "train-c"},
+        {"run", "--rm", "-u", "nosuch", image, "true"},
+        {"stop", "nosuch"},
+    };
+    for (int i = 0; i < 2; i++) {
+      for (String[] args : commands) {
+        String[] all = new String[args.length + 4];
+        all[0] = "--root";
+        all[1] = root;
+        all[2] = "--runroot";
+        all[3] = run;
+        System.arraycopy(args, 0, all, 4, args.length);
+        BerthMain.run(all, quiet, quiet);
+      }
+    }
+    // Whatever a failed step left running goes now.
+    BerthMain.run(new String[] {"--root", root, "--runroot", run, "rm", "-f", "train-web", "train-fg", "train-c"},
+        quiet, quiet);
+  }
 
   static void run() throws IOException {
     Path work = Files.createTempDirectory("berth-train");
@@ -82,6 +168,7 @@ final class Train {
       for (String[] args : commands) {
         for (int i = 0; i < 3; i++) BerthMain.run(args, quiet, quiet);
       }
+      containers(work, quiet);
     } finally {
       try (Stream<Path> all = Files.walk(work)) {
         for (Path p : all.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);

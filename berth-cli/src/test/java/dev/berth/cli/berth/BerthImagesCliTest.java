@@ -188,8 +188,8 @@ class BerthImagesCliTest {
     assertEquals(1, r.stderr().lines().count(), r.toString());
     assertEquals(1, berth.run("images", "-q").ok().lines().size(), "nothing else removed");
     berth.run("image", "rm", "test/nosuch").fails(1);
-    // Any other failure of rmi is podman's 125, and so is a missing image for the other verbs.
-    berth.run("inspect", "test/nosuch").fails();
+    // Any other failure of rmi is podman's 125, and so is a missing image for the other image verbs.
+    berth.run("image", "inspect", "test/nosuch").fails();
     berth.run("tag", "test/nosuch", "test/other:1").fails();
   }
 
@@ -256,11 +256,16 @@ class BerthImagesCliTest {
     assertEquals(List.of(), second.get("Cmd"), "\"Cmd\": [] stays []");
     assertEquals(List.of("A=1"), second.get("Env"));
 
-    BerthCli.Result missing = berth.run("inspect", "test/bare:1", "test/nosuch").fails();
-    assertEquals("No such object: test/nosuch", missing.error());
-    assertEquals("image \"test/nosuch\" not found",
-        berth.run("image", "inspect", "test/bare:1", "test/nosuch").fails().error());
-    assertTrue(berth.run("inspect", "--format", "{{.Id}}", "test/bare:1").fails().error().contains("--format"));
+    BerthCli.Result missing = berth.run("image", "inspect", "test/bare:1", "test/nosuch").fails();
+    assertEquals("image \"test/nosuch\" not found", missing.error());
+    assertTrue(berth.run("image", "inspect", "--format", "{{.Id}}", "test/bare:1").fails().error()
+        .contains("--format"));
+    // berth inspect (containers and images) answers as docker's: what it found ([] here), each missing one named on
+    // stderr, exit 1.
+    BerthCli.Result docker = berth.run("inspect", "test/nosuch");
+    assertEquals(1, docker.exitCode(), docker.toString());
+    assertEquals("[]\n", docker.stdout());
+    assertEquals("Error: No such object: test/nosuch\n", docker.stderr());
   }
 
   /** A manifest whose config has the raw {@code configFields} ("" or "\"Cmd\":[],") and one layer. */

@@ -51,7 +51,7 @@ class BerthLauncherTest {
     assertEquals(1, missing.exitCode(), "podman rmi's 'did not exist': " + missing);
     assertEquals("", missing.stdout());
     assertEquals("Error: image \"test/nosuch\" not found\n", missing.stderr());
-    Exec.Result inspect = berth("inspect test/nosuch");
+    Exec.Result inspect = berth("image inspect test/nosuch");
     assertEquals(125, inspect.exitCode(), inspect.toString());
     assertEquals("", inspect.stdout());
     assertEquals(1, inspect.stderr().lines().count(), inspect.toString());

@@ -41,7 +41,15 @@ public final class AttachClient implements AutoCloseable {
   public Frame read() throws ErrnoException {
     while (true) {
       in.clear();
-      int n = Linux.recvmsg(sock, in, 0).bytes();
+      int n;
+      try {
+        n = Linux.recvmsg(sock, in, 0).bytes();
+      } catch (ErrnoException e) {
+        // The monitor closed its end while a packet of ours (a resize, a stdin close) was unread: the kernel reports
+        // that once, ahead of the frames still queued for us (the exit among them). Read on.
+        if (e.errno() == LinuxConstants.ECONNRESET) continue;
+        throw e;
+      }
       if (n == 0) return null;
       Kind k = switch (in.get(0)) {
         case 1 -> Kind.STDOUT;

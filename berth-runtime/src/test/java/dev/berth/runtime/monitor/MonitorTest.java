@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.berth.runtime.monitor.CriLog.Entry;
 import dev.berth.runtime.monitor.ExitFile.ExitStatus;
 import dev.berth.sys.Linux;
+import dev.berth.sys.LinuxConstants;
 import dev.berth.testkit.RequiresRoot;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -255,6 +256,46 @@ class MonitorTest {
         .toList());
     awaitGone(mpid);
     assertFalse(Files.exists(c.attachSocket()), "the attach socket goes with the monitor");
+  }
+
+  @Test
+  void aClientThatConnectedBeforeTheOutputGetsAllOfItAndTheExit() throws Exception {
+    // berth run attaches, then starts: its client must get the first output. Here the monitor is stopped while the
+    // client connects and sends a packet, and the container writes and exits: when the monitor wakes it finds all
+    // of that at once, and exits with the packet unread (the kernel then reports ECONNRESET ahead of the frames).
+    MonitorConfig c = config();
+    Path go = tmp.resolve("go");
+    Path written = tmp.resolve("written");
+    int monitor;
+    try (Monitor m = start(c, "while [ ! -e " + go + " ]; do sleep 0.01; done; echo first; touch " + written
+        + "; exit 3")) {
+      monitor = m.pid();
+      int child = m.ready();
+      m.container(child);
+      Linux.kill(monitor, LinuxConstants.SIGSTOP);
+      try (AttachClient a = AttachClient.connect(c.attachSocket())) {
+        a.resize(24, 80);
+        Files.writeString(go, "");
+        for (int i = 0; i < 3000 && !zombie(child); i++) Thread.sleep(10);
+        assertTrue(Files.exists(written) && zombie(child), "the container wrote and exited");
+        Linux.kill(monitor, LinuxConstants.SIGCONT);
+        AttachClient.Frame f = a.read();
+        assertEquals(AttachClient.Kind.STDOUT, f.kind());
+        assertEquals("first\n", new String(f.data()));
+        f = a.read();
+        assertEquals(AttachClient.Kind.EXIT, f.kind());
+        assertEquals(3, ExitFile.parse(f.data(), "frame").exitCode());
+        assertNull(a.read());
+      }
+    }
+    awaitGone(monitor);
+  }
+
+  private static boolean zombie(int pid) throws IOException {
+    Path stat = Path.of("/proc/" + pid + "/stat");
+    if (!Files.exists(stat)) return false;
+    String s = Files.readString(stat);
+    return s.charAt(s.lastIndexOf(')') + 2) == 'Z';
   }
 
   @Test
