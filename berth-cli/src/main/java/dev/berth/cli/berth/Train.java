@@ -60,11 +60,14 @@ final class Train {
     String run = work.resolve("run").toString();
     String image = "train/busybox:1";
     BerthMain.run(new String[] {"--root", root, "import", tarball.toString(), image}, quiet, quiet);
+    // --network none: training runs on the build machine, and a bridge network would make a bridge and firewall
+    // rules there (CI's host is not ours to change).
     String[][] commands = {
-        {"run", "--rm", image, "true"},
-        {"run", "--name", "train-fg", image, "sh", "-c", "echo out; echo err >&2; exit 3"},
+        {"run", "--rm", "--network", "none", image, "true"},
+        {"run", "--network", "none", "--name", "train-fg", image, "sh", "-c", "echo out; echo err >&2; exit 3"},
         {"rm", "train-fg"},
-        {"run", "-d", "--name", "train-web", "-e", "K=V", "-w", "/tmp", "--memory", "64m", "-v", "/data",
+        {"run", "-d", "--network", "none", "--name", "train-web", "-e", "K=V", "-w", "/tmp", "--memory", "64m",
+            "-v", "/data",
             image, "sh", "-c", "echo hi; exec sleep 30"},
         {"ps"},
         {"ps", "-a"},
@@ -82,10 +85,10 @@ final class Train {
         {"wait", "train-web"},
         {"restart", "-t", "0", "train-web"},
         {"rm", "-f", "-v", "train-web"},
-        {"create", "--name", "train-c", image, "true"},
+        {"create", "--network", "none", "--name", "train-c", image, "true"},
         {"start", "-a", "train-c"},
         {"rm", "train-c"},
-        {"run", "--rm", "-u", "nosuch", image, "true"},
+        {"run", "--rm", "--network", "none", "-u", "nosuch", image, "true"},
         {"stop", "nosuch"},
     };
     for (int i = 0; i < 2; i++) {
