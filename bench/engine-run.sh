@@ -1,7 +1,7 @@
 #!/bin/sh
 # The engine against podman and containerd, side by side in one run, on one busybox image (issue 12, "Speed and
 # memory"):
-#  1. `berth run --rm IMAGE true` (no network) against `podman run --rm --network none` and containerd's
+#  1. `berth run --rm --network none IMAGE true` against `podman run --rm --network none` and containerd's
 #     `ctr run --rm` (a new, empty network namespace too): hyperfine, in rounds that take turns (load on a shared
 #     machine falls on all three alike); means, medians and berth's ratios (targets: 0.5x podman, 0.8x ctr).
 #  2. N detached idle containers (`sleep 1000`) each under berth and under podman: the PSS of berth's monitors against
@@ -90,7 +90,7 @@ $C images import --base-name localhost/busybox "$work/busybox.oci.tar" >/dev/nul
 # ---- 1. run --rm true ----
 echo "$(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); $(podman --version), $(ctr --version)," \
   "$(runc --version | head -1); busybox image, \`true\`, no network"
-berth_run="$B run --rm $image true"
+berth_run="$B run --rm --network none $image true"
 podman_run="$P run --rm --network none $image true"
 ctr_run="$C run --rm localhost/busybox:latest bench-run true"
 for cmd in "$berth_run" "$podman_run" "$ctr_run"; do
@@ -127,7 +127,7 @@ echo
 echo "$n detached idle containers (sleep 1000) each under berth and under podman:"
 i=0
 while [ $i -lt "$n" ]; do
-  $B run -d $image sleep 1000 >/dev/null
+  $B run -d --network none $image sleep 1000 >/dev/null
   $P run -d --network none $image sleep 1000 >/dev/null
   i=$((i + 1))
 done

@@ -172,7 +172,7 @@ final class ContainerStarter {
       if (r.options().openStdin() && !r.options().tty()) m = m.withStdin(true);
       Path[] oom = oomCounter(id);
       if (oom != null) m = m.withOom(oom[0], oom[1].toString());
-      if (!engine.config().exitCommand().isEmpty()) {
+      if (!engine.config().exitCommand().isEmpty() && !listener.releasesAtExit()) {
         List<String> cmd = new ArrayList<>(engine.config().exitCommand());
         cmd.add(id);
         m = m.withExitCommand(cmd);

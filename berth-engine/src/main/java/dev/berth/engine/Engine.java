@@ -319,6 +319,15 @@ public final class Engine implements AutoCloseable {
     /** The container is created under its monitor, and has not run yet: attach to {@code attachSocket} now. */
     void created(ContainerRecord record, Path attachSocket) throws IOException;
 
+    /**
+     * Whether the caller stays attached and releases the container itself when it exits (a foreground run): then
+     * its monitor runs no exit command, which would start a second process for the same work. Should the caller
+     * die first, the release happens at the next engine call that looks at the container.
+     */
+    default boolean releasesAtExit() {
+      return false;
+    }
+
     StartListener NONE = (r, s) -> {};
   }
 

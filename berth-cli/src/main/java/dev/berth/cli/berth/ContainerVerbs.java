@@ -108,7 +108,17 @@ final class ContainerVerbs {
     AttachSession[] session = {null};
     ContainerRecord started;
     try {
-      started = engine.start(r.id(), (rec, socket) -> session[0] = AttachSession.open(socket, tty, out, err));
+      started = engine.start(r.id(), new Engine.StartListener() {
+        @Override
+        public void created(ContainerRecord rec, Path socket) throws IOException {
+          session[0] = AttachSession.open(socket, tty, out, err);
+        }
+
+        @Override
+        public boolean releasesAtExit() {
+          return true; // this CLI waits for the exit and reconciles (or removes) the container itself
+        }
+      });
     } catch (BerthException e) {
       if (session[0] != null) session[0].close();
       if (!removeOnBadStart) throw e;
@@ -121,7 +131,11 @@ final class ContainerVerbs {
       out.flush();
       err.flush();
       if (exit != null) {
-        if (r.options().autoRemove()) remove(engine, r);
+        if (r.options().autoRemove()) {
+          remove(engine, r);
+        } else {
+          release(engine, r);
+        }
         return exit.exitCode();
       }
     }
@@ -129,6 +143,15 @@ final class ContainerVerbs {
     int code = engine.await(r.id());
     if (r.options().autoRemove()) remove(engine, r);
     return code;
+  }
+
+  /** Records the exit and releases the container's mounts now, as its monitor's exit command would have. */
+  private static void release(Engine engine, ContainerRecord r) {
+    try {
+      engine.inspect(r.id());
+    } catch (BerthException e) {
+      // removed meanwhile by another berth: nothing to release
+    }
   }
 
   private static void remove(Engine engine, ContainerRecord r) {
