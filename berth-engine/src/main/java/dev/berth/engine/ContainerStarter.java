@@ -160,7 +160,7 @@ final class ContainerStarter {
       Files.deleteIfExists(l.exitFile());
       ImageConfig config = engine.imageConfigOf(r);
       mountRootfs(r);
-      writeBundle(r, config);
+      GeneratedSpec generated = writeBundle(r, config);
       engine.networking().setUp(r, config);
       Files.createDirectories(l.attachSocket().getParent());
       Files.deleteIfExists(l.attachSocket());
@@ -181,6 +181,10 @@ final class ContainerStarter {
       created = true;
       int pid = driver.state(id).pid();
       int monitorPid = ProcStat.of(pid).ppid();
+      if (hasOwnEmptyNetns(generated.spec())) {
+        // The runtime made the container a network namespace of its own (--network none): lo up, as docker's.
+        dev.berth.engine.network.netns.Loopback.upIn(Path.of("/proc/" + pid + "/ns/net"));
+      }
       listener.created(r, l.attachSocket());
       driver.start(id);
       Instant now = Instant.now();
@@ -198,6 +202,15 @@ final class ContainerStarter {
       if (e instanceof BerthException b) throw b;
       throw EngineException.internal("start container " + r.shortId() + ": " + message, e);
     }
+  }
+
+  /** Whether the spec asks the runtime for a new, empty network namespace (not one joined by path). */
+  static boolean hasOwnEmptyNetns(Spec spec) {
+    if (spec.linux() == null) return false;
+    for (dev.berth.spec.runtime.Namespace ns : spec.linux().namespaces()) {
+      if (ns.type().equals("network")) return ns.path() == null || ns.path().isEmpty();
+    }
+    return false;
   }
 
   /** docker's exit code for a failed start: 127 for a command that is not there, 126 if it cannot run, else 125. */

@@ -114,6 +114,16 @@ class EngineTest {
   }
 
   @Test
+  void aContainerWithoutANetworkHasItsLoopbackUp() throws Exception {
+    // docker's --network none: only lo, and up (flags 0x9: IFF_UP | IFF_LOOPBACK), so 127.0.0.1 works.
+    ContainerRecord r = engine.create(opts("sh", "-c", "ls /sys/class/net; cat /sys/class/net/lo/flags")
+        .network("none").build());
+    engine.start(r.id(), Engine.StartListener.NONE);
+    assertEquals(0, engine.await(r.id()));
+    assertEquals("STDOUT:lo\nSTDOUT:0x9\n", logText(engine.inspect(r.id())));
+  }
+
+  @Test
   void theExitIsRecordedWhenNoEngineWatches() throws Exception {
     ContainerRecord r = engine.create(opts("sh", "-c", "sleep 1; exit 7").build());
     engine.start(r.id(), Engine.StartListener.NONE);

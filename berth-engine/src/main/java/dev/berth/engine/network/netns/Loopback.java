@@ -12,7 +12,7 @@ import java.nio.ByteOrder;
  * it up for a namespace it joins by path; the CNI "loopback" plugin would do the same for a process start (about
  * 13 ms), this is a few microseconds.
  */
-final class Loopback {
+public final class Loopback {
   private static final int AF_NETLINK = 16;
   private static final int SOCK_RAW = 3;
   private static final int NETLINK_ROUTE = 0;
@@ -22,6 +22,32 @@ final class Loopback {
   private static final int IFF_UP = 1;
 
   private Loopback() {}
+
+  /**
+   * Brings up lo in the network namespace at {@code nsPath} (a container's own, e.g. /proc/PID/ns/net), from a
+   * short-lived thread that joins it: the namespace a runtime makes for {@code --network none} has lo down, and
+   * docker's has it up (a program talking to itself over 127.0.0.1 needs it).
+   */
+  public static void upIn(java.nio.file.Path nsPath) throws java.io.IOException {
+    Throwable[] failed = new Throwable[1];
+    Thread t = Thread.ofPlatform().name("berth-lo-up").unstarted(() -> {
+      try (Fd ns = Linux.open(nsPath.toString(), dev.berth.sys.LinuxConstants.O_RDONLY, 0)) {
+        Linux.setns(ns, dev.berth.sys.LinuxConstants.CLONE_NEWNET);
+        up();
+      } catch (Throwable e) {
+        failed[0] = e;
+      }
+    });
+    t.start();
+    try {
+      t.join();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new java.io.IOException("bring lo up in " + nsPath + ": interrupted");
+    }
+    if (failed[0] != null) throw new java.io.IOException("bring lo up in " + nsPath + ": " + failed[0].getMessage(),
+        failed[0]);
+  }
 
   static void up() throws ErrnoException {
     try (Fd sock = Linux.socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE)) {
