@@ -18,7 +18,7 @@ import dev.berth.engine.network.cni.RuntimeConf;
 import dev.berth.engine.network.netns.NetnsPins;
 import dev.berth.engine.store.ContainerRecord;
 import dev.berth.engine.store.ContainerState.Status;
-import dev.berth.engine.store.LockFile;
+import dev.berth.image.dirs.LockFile;
 import dev.berth.spec.error.BerthException;
 import dev.berth.spec.error.ErrorCategory;
 import dev.berth.spec.image.ImageConfig;

@@ -6,13 +6,9 @@ import dev.berth.engine.spec.SpecGenerator;
 import dev.berth.engine.spec.SpecRequest;
 import dev.berth.engine.spec.VolumeNeed;
 import dev.berth.engine.store.ContainerRecord;
-import dev.berth.engine.store.ContainerState;
-import dev.berth.engine.store.ContainerState.Status;
 import dev.berth.engine.volume.Volume;
-import dev.berth.image.snapshot.ChainIds;
 import dev.berth.image.snapshot.Mount;
 import dev.berth.image.snapshot.Trees;
-import dev.berth.image.store.ImageRecord;
 import dev.berth.runtime.ContainerException;
 import dev.berth.runtime.cgroups.CgroupManager;
 import dev.berth.runtime.cgroups.Cgroups;
@@ -22,13 +18,11 @@ import dev.berth.runtime.monitor.MonitorConfig;
 import dev.berth.runtime.process.ProcStat;
 import dev.berth.spec.error.BerthException;
 import dev.berth.spec.error.ErrorCategory;
-import dev.berth.spec.image.Digest;
 import dev.berth.spec.image.ImageConfig;
 import dev.berth.spec.runtime.Linux;
 import dev.berth.spec.runtime.Spec;
 import dev.berth.spec.runtime.SpecWriter;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -52,18 +46,6 @@ final class ContainerStarter {
   private synchronized HostFacts host() {
     if (host == null) host = HostFacts.current();
     return host;
-  }
-
-  /** The cheap checks {@code create} makes before it writes anything: the volumes the options name parse. */
-  void check(dev.berth.engine.container.ContainerOptions options, ImageConfig image) throws BerthException {
-    SpecGenerator.volumesNeeded(image, options);
-    engine.networking().check(options);
-  }
-
-  /** The volumes a new container needs, in {@link SpecGenerator#volumesNeeded}'s order. */
-  List<VolumeNeed> volumes(ImageConfig image, dev.berth.engine.container.ContainerOptions options)
-      throws BerthException {
-    return SpecGenerator.volumesNeeded(image, options);
   }
 
   /**
@@ -277,14 +259,5 @@ final class ContainerStarter {
       image = null; // the image is gone: the container's own, else SIGTERM
     }
     return SpecGenerator.stopSignal(r.options(), image == null ? ImageConfig.ContainerConfig.EMPTY : image.config());
-  }
-
-  static Digest top(ImageConfig c) {
-    List<Digest> chain = ChainIds.of(c.rootfs().diffIds());
-    return chain.isEmpty() ? null : chain.getLast();
-  }
-
-  static Status status(ContainerState s) {
-    return s.status();
   }
 }

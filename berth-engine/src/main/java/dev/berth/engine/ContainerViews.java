@@ -63,19 +63,7 @@ public final class ContainerViews {
   }
 
   private static String human(Instant since, Instant now) {
-    if (since == null) return "Less than a second";
-    long sec = Math.max(0, Duration.between(since, now).getSeconds());
-    if (sec < 1) return "Less than a second";
-    if (sec == 1) return "1 second";
-    if (sec < 60) return sec + " seconds";
-    if (sec < 120) return "About a minute";
-    if (sec < 3600) return sec / 60 + " minutes";
-    if (sec < 7200) return "About an hour";
-    if (sec < 48 * 3600) return sec / 3600 + " hours";
-    if (sec < 14 * 86400) return sec / 86400 + " days";
-    if (sec < 60 * 86400) return sec / (7 * 86400) + " weeks";
-    if (sec < 730 * 86400) return sec / (30 * 86400) + " months";
-    return sec / (365 * 86400) + " years";
+    return since == null ? HumanDuration.of(Duration.ZERO) : HumanDuration.of(Duration.between(since, now));
   }
 
   /** An entry of docker's container list. */

@@ -16,8 +16,9 @@ import dev.berth.engine.store.ContainerState;
 import dev.berth.engine.store.ContainerState.Status;
 import dev.berth.engine.store.AtomicFiles;
 import dev.berth.engine.store.ContainerStore;
-import dev.berth.engine.store.LockFile;
+import dev.berth.image.dirs.LockFile;
 import dev.berth.engine.spec.GeneratedSpec;
+import dev.berth.engine.spec.SpecGenerator;
 import dev.berth.engine.spec.VolumeNeed;
 import dev.berth.engine.volume.Volume;
 import dev.berth.engine.volume.VolumeStore;
@@ -220,7 +221,9 @@ public final class Engine implements AutoCloseable {
     List<Digest> chain = ChainIds.of(imageConfig.rootfs().diffIds());
     String runtime = options.runtime() == null ? RuntimeHandlers.DEFAULT : options.runtime();
     runtimes.get(runtime);
-    starter.check(options, imageConfig);
+    // Checked before anything is written: the volumes the options and the image name, and the network options.
+    List<VolumeNeed> needs = SpecGenerator.volumesNeeded(imageConfig, options);
+    networking.check(options);
     ContainerRecord record = containers.create(ContainerRecord.of(containers.newId(), Instant.now(), options,
         image.config().toString(), runtime));
     String id = record.id();
@@ -230,7 +233,7 @@ public final class Engine implements AutoCloseable {
       images.snapshots().prepare(id, chain.isEmpty() ? null : chain.getLast());
       snapshot = true;
       List<String> names = new ArrayList<>();
-      for (VolumeNeed need : starter.volumes(imageConfig, options)) {
+      for (VolumeNeed need : needs) {
         boolean existed = need.name() != null && volumeExists(need.name());
         Volume v = volumes.create(need.name(), Map.of());
         if (!existed) madeVolumes.add(v.name());

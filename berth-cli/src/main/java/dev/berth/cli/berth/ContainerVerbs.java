@@ -3,7 +3,7 @@ package dev.berth.cli.berth;
 import dev.berth.cli.flags.ParsedCommand;
 import dev.berth.cli.format.Columns;
 import dev.berth.cli.format.GoTemplate;
-import dev.berth.cli.format.HumanDuration;
+import dev.berth.engine.HumanDuration;
 import dev.berth.engine.ContainerViews;
 import dev.berth.engine.Engine;
 import dev.berth.engine.EngineException;

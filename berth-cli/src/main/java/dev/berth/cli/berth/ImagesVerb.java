@@ -2,7 +2,7 @@ package dev.berth.cli.berth;
 
 import dev.berth.cli.flags.ParsedCommand;
 import dev.berth.cli.format.Columns;
-import dev.berth.cli.format.HumanDuration;
+import dev.berth.engine.HumanDuration;
 import dev.berth.image.ImageException;
 import dev.berth.image.ImageService;
 import dev.berth.image.store.ImageRecord;

@@ -133,21 +133,7 @@ final class ProgressPrinter implements Progress {
 
   /** Sizes as docker prints them: decimal units, three significant digits. */
   static String bytes(long n) {
-    String[] units = {"B", "kB", "MB", "GB", "TB"};
-    double v = n;
-    int u = 0;
-    while (v >= 1000 && u < units.length - 1) {
-      v /= 1000;
-      u++;
-    }
-    if (u == 0) return n + "B";
-    // By hand, not String.format: Formatter costs ~10 ms of a short verb's cold start.
-    int decimals = v >= 100 ? 0 : v >= 10 ? 1 : 2;
-    long scaled = Math.round(v * (decimals == 0 ? 1 : decimals == 1 ? 10 : 100));
-    if (decimals == 0) return scaled + units[u];
-    long div = decimals == 1 ? 10 : 100;
-    String frac = Long.toString(scaled % div);
-    while (frac.length() < decimals) frac = "0" + frac;
-    return scaled / div + "." + frac + units[u];
+    return dev.berth.cli.format.Sizes.decimal(n, 3);
   }
+
 }

@@ -14,7 +14,6 @@ import dev.berth.engine.volume.Volume;
 import dev.berth.engine.volume.VolumeStore;
 import dev.berth.spec.error.BerthException;
 import dev.berth.spec.error.ErrorCategory;
-import dev.berth.spec.json.JsonWriter;
 import dev.berth.spec.json.Rfc3339;
 import java.io.IOException;
 import java.io.InputStream;
@@ -180,20 +179,10 @@ final class VolumeVerbs {
         missing.add(name);
       }
     }
-    String format = c.flags().getString("format");
-    if (format.isEmpty() || format.equals("json")) {
-      JsonWriter w = new JsonWriter("    ");
-      w.beginArray();
-      for (Map<String, Object> v : found) w.tree(v);
-      w.endArray();
-      out.println(w);
-    } else {
-      try {
-        GoTemplate t = GoTemplate.parse(format.replace("\\t", "\t").replace("\\n", "\n"));
-        for (Map<String, Object> v : found) out.println(t.render(v));
-      } catch (GoTemplate.TemplateException e) {
-        throw EngineException.invalid("template: " + e.getMessage());
-      }
+    try {
+      Columns.inspect(out, found, c.flags().getString("format"));
+    } catch (GoTemplate.TemplateException e) {
+      throw EngineException.invalid("template: " + e.getMessage());
     }
     for (String m : missing) err.println("Error: No such volume: " + m);
     return missing.isEmpty() ? 0 : 1;

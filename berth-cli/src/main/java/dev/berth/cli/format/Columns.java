@@ -44,6 +44,23 @@ public final class Columns {
     out.print(align(lines));
   }
 
+  /**
+   * docker inspect's output of {@code objects}: one JSON array indented by four spaces (no format, or "json"), else
+   * the template rendered once per object, each on its own line.
+   *
+   * @throws GoTemplate.TemplateException for a bad template or a field an object lacks
+   */
+  public static void inspect(PrintStream out, List<?> objects, String format) {
+    if (format == null || format.isEmpty() || format.equals("json")) {
+      out.println(new dev.berth.spec.json.JsonWriter("    ").tree(objects));
+      return;
+    }
+    GoTemplate t = GoTemplate.parse(format.replace("\\t", "\t").replace("\\n", "\n"));
+    StringBuilder b = new StringBuilder();
+    for (Object o : objects) b.append(t.render(o)).append('\n');
+    out.print(b);
+  }
+
   /** What the header line is rendered against: every field answers its column's header. */
   private static final class HeaderRow extends java.util.AbstractMap<String, Object> {
     private final Map<String, String> headers;

@@ -1,6 +1,6 @@
 package dev.berth.engine.events;
 
-import dev.berth.engine.store.LockFile;
+import dev.berth.image.dirs.LockFile;
 import dev.berth.spec.json.JsonReader;
 import dev.berth.spec.json.JsonWriter;
 import dev.berth.spec.json.Rfc3339;

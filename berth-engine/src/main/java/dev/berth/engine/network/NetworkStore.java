@@ -6,7 +6,7 @@ import static dev.berth.sys.LinuxConstants.O_RDONLY;
 import dev.berth.engine.network.cni.NetworkConfigList;
 import dev.berth.engine.store.AtomicFiles;
 import dev.berth.engine.store.ContainerNames;
-import dev.berth.engine.store.LockFile;
+import dev.berth.image.dirs.LockFile;
 import dev.berth.engine.store.StoreErrors;
 import dev.berth.image.dirs.PrivateDirs;
 import dev.berth.spec.error.BerthException;

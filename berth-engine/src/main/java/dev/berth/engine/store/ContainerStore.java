@@ -1,5 +1,6 @@
 package dev.berth.engine.store;
 
+import dev.berth.image.dirs.LockFile;
 import static dev.berth.sys.LinuxConstants.EEXIST;
 import static dev.berth.sys.LinuxConstants.EINVAL;
 import static dev.berth.sys.LinuxConstants.O_CREAT;

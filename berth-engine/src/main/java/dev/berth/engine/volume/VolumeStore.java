@@ -15,7 +15,7 @@ import static dev.berth.sys.LinuxConstants.RESOLVE_NO_MAGICLINKS;
 
 import dev.berth.engine.store.AtomicFiles;
 import dev.berth.engine.store.ContainerNames;
-import dev.berth.engine.store.LockFile;
+import dev.berth.image.dirs.LockFile;
 import dev.berth.engine.store.StoreErrors;
 import dev.berth.engine.store.Unreadable;
 import dev.berth.image.dirs.PrivateDirs;

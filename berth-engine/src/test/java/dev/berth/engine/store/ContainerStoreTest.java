@@ -1,5 +1,6 @@
 package dev.berth.engine.store;
 
+import dev.berth.image.dirs.LockFile;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;

@@ -1,5 +1,6 @@
 package dev.berth.image.content;
 
+import dev.berth.image.dirs.LockFile;
 import dev.berth.spec.image.Descriptor;
 import dev.berth.spec.image.Digest;
 import java.io.IOException;
