@@ -283,6 +283,9 @@ static void log_reopen(void) {
 /* ---- attach clients ---- */
 
 static void drop_client(int i) {
+  /* Take what the client sent and we did not read (a resize, a stdin close): closing a socket with unread packets
+   * resets the connection, and the client could lose the frames still queued for it (the exit among them). */
+  while (recv(clients[i].fd, pkt, sizeof pkt, MSG_DONTWAIT) > 0) {}
   close(clients[i].fd);
   clients[i] = clients[--nclients];
 }
@@ -820,7 +823,10 @@ int main(int argc, char **argv) {
     if (i_ctl >= 0 && ctl_fd >= 0 && pfd[i_ctl].revents) read_ctl();
   }
 
-  /* No new clients: once the exit file is there the sockets are gone, and their paths free for a restart. */
+  /* Clients already waiting in the backlog are taken first: the round that saw the exit may have polled before they
+   * connected (reap finds every child that exited until it looks), and they get the drained output and the exit.
+   * Then no new clients: once the exit file is there the sockets are gone, and their paths free for a restart. */
+  if (attach_fd >= 0) accept_clients();
   close_fd(&stdin_w);
   if (attach_path) unlink(attach_path);
   close_fd(&attach_fd);

@@ -273,6 +273,9 @@ class MonitorTest {
       int child = m.ready();
       m.container(child);
       Linux.kill(monitor, LinuxConstants.SIGSTOP);
+      // kill(2) returns before the signal takes effect: on a loaded machine the monitor could still run a round.
+      for (int i = 0; i < 3000 && state(monitor) != 'T'; i++) Thread.sleep(1);
+      assertEquals('T', state(monitor), "the monitor is stopped");
       try (AttachClient a = AttachClient.connect(c.attachSocket())) {
         a.resize(24, 80);
         Files.writeString(go, "");
@@ -289,6 +292,11 @@ class MonitorTest {
       }
     }
     awaitGone(monitor);
+  }
+
+  private static char state(int pid) throws IOException {
+    String s = Files.readString(Path.of("/proc/" + pid + "/stat"));
+    return s.charAt(s.lastIndexOf(')') + 2);
   }
 
   private static boolean zombie(int pid) throws IOException {
