@@ -10,7 +10,7 @@ cd "$top"
 commit=$(git -C "$top" describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)
 mvn -B -q install -DskipTests -Dberth.commit="$commit" "$@"
 out="$top/build"
-rm -rf "$out.tmp" && mkdir -p "$out.tmp/lib" "$out.tmp/lib-image" "$out.tmp/all" "$out.tmp/native"
+rm -rf "$out.tmp" && mkdir -p "$out.tmp/lib" "$out.tmp/lib-image" "$out.tmp/all" "$out.tmp/native" "$out.tmp/training"
 # berth-runc's classpath (lib) holds only what the runtime needs; berth adds the image stack (lib-image). Every jar
 # and module on a JVM's path costs start time, and berth-runc's verbs run several times per container.
 mvn -B -q -pl berth-runtime dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$out.tmp/lib"
@@ -20,6 +20,8 @@ for j in "$out.tmp"/all/*.jar; do
   [ -e "$out.tmp/lib/${j##*/}" ] || mv "$j" "$out.tmp/lib-image/"
 done
 rm -rf "$out.tmp/all"
+# The AOT training mains (scripts/train-aot.sh), on the training run's class path only.
+cp berth-aot-training/target/berth-aot-training-*.jar "$out.tmp/training/"
 cp berth-sys/target/classes/dev/berth/sys/libberthsys.so berth-runtime/target/classes/dev/berth/runtime/berth-init \
   "$out.tmp/native/"
 cp berth-runtime/target/classes/dev/berth/runtime/berth-monitor "$out.tmp/native/"

@@ -22,12 +22,7 @@ import java.nio.file.Path;
 public final class BerthMain {
   private BerthMain() {}
 
-  public static void main(String[] args) throws IOException {
-    if (args.length == 1 && args[0].equals("--x-train")) {
-      // Return normally: the AOT cache is written when the JVM exits the ordinary way.
-      Train.run();
-      return;
-    }
+  public static void main(String[] args) {
     int code = run(args, System.out, System.err);
     System.out.flush();
     System.err.flush();

@@ -26,11 +26,6 @@ public final class RuncMain {
   private RuncMain() {}
 
   public static void main(String[] args) {
-    if (args.length == 1 && args[0].equals("--x-train")) {
-      // Return normally: the AOT cache is written when the JVM exits the ordinary way.
-      Train.run();
-      return;
-    }
     PhaseTrace.start();
     int code = run(args);
     PhaseTrace.mark("verb");

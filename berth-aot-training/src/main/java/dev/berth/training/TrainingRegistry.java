@@ -1,4 +1,4 @@
-package dev.berth.cli.berth;
+package dev.berth.training;
 
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;

@@ -1,4 +1,4 @@
-package dev.berth.cli.berth;
+package dev.berth.training;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -7,16 +7,18 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.stream.Stream;
+import dev.berth.cli.berth.BerthMain;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 
 /**
  * The AOT cache's training run for {@code berth} (scripts/train-aot.sh): real verbs on a throwaway store, so the
  * classes of listing, inspecting, tagging, saving, loading and removing images, and of the container verbs, are in
- * the cache. Pulls run against a registry in this JVM.
+ * the cache. Pulls run against a registry in this JVM. It returns normally: the JVM writes the cache at an ordinary
+ * exit.
  */
-final class Train {
-  private Train() {}
+public final class BerthTraining {
+  private BerthTraining() {}
 
   /**
    * The container verbs (run, create, start, ps, inspect, logs, stop, kill, wait, rm and a refused run) on a busybox
@@ -107,7 +109,7 @@ final class Train {
         quiet, quiet);
   }
 
-  static void run() throws IOException {
+  public static void main(String[] argv) throws IOException {
     Path work = Files.createTempDirectory("berth-train");
     PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
     try {

@@ -1,4 +1,4 @@
-package dev.berth.cli.runc;
+package dev.berth.training;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -8,16 +8,17 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Comparator;
 import java.util.stream.Stream;
+import dev.berth.cli.runc.RuncMain;
 
 /**
  * The AOT training run (scripts/train-aot.sh): drives the real verbs in one JVM on a busybox bundle in a temporary
  * root, so the cache holds the classes and profiles of every verb's start path. Without root or busybox only the
- * verbs that need neither run.
+ * verbs that need neither run. It returns normally: the JVM writes the cache at an ordinary exit.
  */
-final class Train {
-  private Train() {}
+public final class RuncTraining {
+  private RuncTraining() {}
 
-  static int run() {
+  public static void main(String[] args) {
     PrintStream realOut = System.out;
     try {
       Path work = Files.createTempDirectory("berth-train");
@@ -65,7 +66,6 @@ final class Train {
           s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         }
       }
-      return 0;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
