@@ -1,5 +1,6 @@
 package dev.berth.training;
 
+import dev.berth.cli.berth.BerthMain;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -7,28 +8,30 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.stream.Stream;
-import dev.berth.cli.berth.BerthMain;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 
 /**
- * The AOT cache's training run for {@code berth} (scripts/train-aot.sh): real verbs on a throwaway store, so the
- * classes of listing, inspecting, tagging, saving, loading and removing images, and of the container verbs, are in
- * the cache. Pulls run against a registry in this JVM. It returns normally: the JVM writes the cache at an ordinary
- * exit.
+ * The AOT cache's training run for {@code berth} (scripts/train-aot.sh): real verbs on a throwaway
+ * store, so the classes of listing, inspecting, tagging, saving, loading and removing images, and
+ * of the container verbs, are in the cache. Pulls run against a registry in this JVM. It returns
+ * normally: the JVM writes the cache at an ordinary exit.
  */
 public final class BerthTraining {
   private BerthTraining() {}
 
   /**
-   * The container verbs (run, create, start, ps, inspect, logs, stop, kill, wait, rm and a refused run) on a busybox
-   * image, when there are root and Debian's static busybox to make one (a build without them trains the rest).
+   * The container verbs (run, create, start, ps, inspect, logs, stop, kill, wait, rm and a refused
+   * run) on a busybox image, when there are root and Debian's static busybox to make one (a build
+   * without them trains the rest).
    */
   private static void containers(Path work, PrintStream quiet) throws IOException {
     Path busybox = Path.of("/bin/busybox");
     if (dev.berth.sys.Linux.geteuid() != 0 || !Files.isExecutable(busybox)) return;
-    // No exit command: the monitors would start `berth container cleanup`, JVMs that inherit this run's
-    // -XX:AOTCacheOutput and would write the same cache. Stopped containers are reconciled at the next look instead.
+    // No exit command: the monitors would start `berth container cleanup`, JVMs that inherit this
+    // run's
+    // -XX:AOTCacheOutput and would write the same cache. Stopped containers are reconciled at the
+    // next look instead.
     System.clearProperty("berth.launcher");
     Path tarball = work.resolve("busybox.tar");
     try (TarArchiveOutputStream tar = new TarArchiveOutputStream(Files.newOutputStream(tarball))) {
@@ -49,7 +52,10 @@ public final class BerthTraining {
         tar.putArchiveEntry(l);
         tar.closeArchiveEntry();
       }
-      for (String[] f : new String[][] {{"etc/passwd", "root:x:0:0:root:/root:/bin/sh\n"}, {"etc/group", "root:x:0:\n"}}) {
+      for (String[] f :
+          new String[][] {
+            {"etc/passwd", "root:x:0:0:root:/root:/bin/sh\n"}, {"etc/group", "root:x:0:\n"}
+          }) {
         byte[] b = f[1].getBytes(java.nio.charset.StandardCharsets.UTF_8);
         TarArchiveEntry e = new TarArchiveEntry(f[0]);
         e.setSize(b.length);
@@ -62,36 +68,64 @@ public final class BerthTraining {
     String run = work.resolve("run").toString();
     String image = "train/busybox:1";
     BerthMain.run(new String[] {"--root", root, "import", tarball.toString(), image}, quiet, quiet);
-    // --network none: training runs on the build machine, and a bridge network would make a bridge and firewall
+    // --network none: training runs on the build machine, and a bridge network would make a bridge
+    // and firewall
     // rules there (CI's host is not ours to change).
     String[][] commands = {
-        {"run", "--rm", "--network", "none", image, "true"},
-        {"run", "--network", "none", "--name", "train-fg", image, "sh", "-c", "echo out; echo err >&2; exit 3"},
-        {"rm", "train-fg"},
-        {"run", "-d", "--network", "none", "--name", "train-web", "-e", "K=V", "-w", "/tmp", "--memory", "64m",
-            "-v", "/data",
-            image, "sh", "-c", "echo hi; exec sleep 30"},
-        {"ps"},
-        {"ps", "-a"},
-        {"ps", "-q"},
-        {"ps", "-a", "--format", "{{.Names}} {{.State}}"},
-        {"ps", "--format", "json"},
-        {"inspect", "train-web"},
-        {"inspect", "-f", "{{.State.Pid}}", "train-web"},
-        {"logs", "train-web"},
-        {"logs", "-t", "--tail", "1", "train-web"},
-        {"rm", "train-web"},
-        {"stop", "-t", "0", "train-web"},
-        {"start", "train-web"},
-        {"kill", "train-web"},
-        {"wait", "train-web"},
-        {"restart", "-t", "0", "train-web"},
-        {"rm", "-f", "-v", "train-web"},
-        {"create", "--network", "none", "--name", "train-c", image, "true"},
-        {"start", "-a", "train-c"},
-        {"rm", "train-c"},
-        {"run", "--rm", "--network", "none", "-u", "nosuch", image, "true"},
-        {"stop", "nosuch"},
+      {"run", "--rm", "--network", "none", image, "true"},
+      {
+        "run",
+        "--network",
+        "none",
+        "--name",
+        "train-fg",
+        image,
+        "sh",
+        "-c",
+        "echo out; echo err >&2; exit 3"
+      },
+      {"rm", "train-fg"},
+      {
+        "run",
+        "-d",
+        "--network",
+        "none",
+        "--name",
+        "train-web",
+        "-e",
+        "K=V",
+        "-w",
+        "/tmp",
+        "--memory",
+        "64m",
+        "-v",
+        "/data",
+        image,
+        "sh",
+        "-c",
+        "echo hi; exec sleep 30"
+      },
+      {"ps"},
+      {"ps", "-a"},
+      {"ps", "-q"},
+      {"ps", "-a", "--format", "{{.Names}} {{.State}}"},
+      {"ps", "--format", "json"},
+      {"inspect", "train-web"},
+      {"inspect", "-f", "{{.State.Pid}}", "train-web"},
+      {"logs", "train-web"},
+      {"logs", "-t", "--tail", "1", "train-web"},
+      {"rm", "train-web"},
+      {"stop", "-t", "0", "train-web"},
+      {"start", "train-web"},
+      {"kill", "train-web"},
+      {"wait", "train-web"},
+      {"restart", "-t", "0", "train-web"},
+      {"rm", "-f", "-v", "train-web"},
+      {"create", "--network", "none", "--name", "train-c", image, "true"},
+      {"start", "-a", "train-c"},
+      {"rm", "train-c"},
+      {"run", "--rm", "--network", "none", "-u", "nosuch", image, "true"},
+      {"stop", "nosuch"},
     };
     for (int i = 0; i < 2; i++) {
       for (String[] args : commands) {
@@ -105,8 +139,12 @@ public final class BerthTraining {
       }
     }
     // Whatever a failed step left running goes now.
-    BerthMain.run(new String[] {"--root", root, "--runroot", run, "rm", "-f", "train-web", "train-fg", "train-c"},
-        quiet, quiet);
+    BerthMain.run(
+        new String[] {
+          "--root", root, "--runroot", run, "rm", "-f", "train-web", "train-fg", "train-c"
+        },
+        quiet,
+        quiet);
   }
 
   public static void main(String[] argv) throws IOException {
@@ -114,8 +152,9 @@ public final class BerthTraining {
     PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
     try {
       Path tarball = work.resolve("rootfs.tar.gz");
-      try (TarArchiveOutputStream tar = new TarArchiveOutputStream(
-          new java.util.zip.GZIPOutputStream(Files.newOutputStream(tarball), 1 << 16))) {
+      try (TarArchiveOutputStream tar =
+          new TarArchiveOutputStream(
+              new java.util.zip.GZIPOutputStream(Files.newOutputStream(tarball), 1 << 16))) {
         TarArchiveEntry dir = new TarArchiveEntry("bin/");
         dir.setMode(0755);
         tar.putArchiveEntry(dir);
@@ -127,7 +166,8 @@ public final class BerthTraining {
         tar.putArchiveEntry(f);
         tar.write(hello);
         tar.closeArchiveEntry();
-        // A few MB of half-random data, so inflating, hashing and writing files run long enough to be profiled.
+        // A few MB of half-random data, so inflating, hashing and writing files run long enough to
+        // be profiled.
         java.util.Random random = new java.util.Random(1);
         for (int i = 0; i < 40; i++) {
           byte[] data = new byte[128 * 1024];
@@ -145,30 +185,30 @@ public final class BerthTraining {
       try (TrainingRegistry registry = new TrainingRegistry()) {
         String remote = registry.address() + "/train/app:1";
         String[][] network = {
-            {"--root", root, "import", tarball.toString(), remote},
-            {"--root", root, "push", remote},
-            {"--root", root, "rmi", remote},
-            {"--root", root, "pull", remote},
-            {"--root", root, "push", remote, registry.address() + "/train/copy:1"},
-            {"--root", root, "rmi", remote},
+          {"--root", root, "import", tarball.toString(), remote},
+          {"--root", root, "push", remote},
+          {"--root", root, "rmi", remote},
+          {"--root", root, "pull", remote},
+          {"--root", root, "push", remote, registry.address() + "/train/copy:1"},
+          {"--root", root, "rmi", remote},
         };
         for (int i = 0; i < 3; i++) {
           for (String[] args : network) BerthMain.run(args, quiet, quiet);
         }
       }
       String[][] commands = {
-          {"--root", root, "import", tarball.toString(), "train/app:1"},
-          {"--root", root, "images"},
-          {"--root", root, "images", "--format", "json"},
-          {"--root", root, "inspect", "train/app:1"},
-          {"--root", root, "tag", "train/app:1", "train/app:2"},
-          {"--root", root, "save", "-o", archive, "train/app:1"},
-          {"--root", root, "rmi", "train/app:1", "train/app:2"},
-          {"--root", root, "load", "-i", archive},
-          {"--root", root, "images", "-q"},
-          {"--root", root, "image", "ls"},
-          {"--help"},
-          {"--root", root, "inspect", "no/such:image"},
+        {"--root", root, "import", tarball.toString(), "train/app:1"},
+        {"--root", root, "images"},
+        {"--root", root, "images", "--format", "json"},
+        {"--root", root, "inspect", "train/app:1"},
+        {"--root", root, "tag", "train/app:1", "train/app:2"},
+        {"--root", root, "save", "-o", archive, "train/app:1"},
+        {"--root", root, "rmi", "train/app:1", "train/app:2"},
+        {"--root", root, "load", "-i", archive},
+        {"--root", root, "images", "-q"},
+        {"--root", root, "image", "ls"},
+        {"--help"},
+        {"--root", root, "inspect", "no/such:image"},
       };
       for (String[] args : commands) {
         for (int i = 0; i < 3; i++) BerthMain.run(args, quiet, quiet);

@@ -1,5 +1,6 @@
 package dev.berth.training;
 
+import dev.berth.cli.runc.RuncMain;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -8,12 +9,12 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Comparator;
 import java.util.stream.Stream;
-import dev.berth.cli.runc.RuncMain;
 
 /**
- * The AOT training run (scripts/train-aot.sh): drives the real verbs in one JVM on a busybox bundle in a temporary
- * root, so the cache holds the classes and profiles of every verb's start path. Without root or busybox only the
- * verbs that need neither run. It returns normally: the JVM writes the cache at an ordinary exit.
+ * The AOT training run (scripts/train-aot.sh): drives the real verbs in one JVM on a busybox bundle
+ * in a temporary root, so the cache holds the classes and profiles of every verb's start path.
+ * Without root or busybox only the verbs that need neither run. It returns normally: the JVM writes
+ * the cache at an ordinary exit.
  */
 public final class RuncTraining {
   private RuncTraining() {}
@@ -39,9 +40,12 @@ public final class RuncTraining {
         if (root0 && Files.isExecutable(busybox)) {
           Path bin = Files.createDirectories(bundle.resolve("rootfs/bin"));
           Files.copy(busybox, bin.resolve("busybox"), StandardCopyOption.REPLACE_EXISTING);
-          for (String a : new String[] {"sh", "true", "sleep"}) Files.createSymbolicLink(bin.resolve(a), Path.of("busybox"));
-          String config = Files.readString(bundle.resolve("config.json"))
-              .replace("\"terminal\": true", "\"terminal\": false").replace("\"sh\"\n", "\"sleep\", \"10\"\n");
+          for (String a : new String[] {"sh", "true", "sleep"})
+            Files.createSymbolicLink(bin.resolve(a), Path.of("busybox"));
+          String config =
+              Files.readString(bundle.resolve("config.json"))
+                  .replace("\"terminal\": true", "\"terminal\": false")
+                  .replace("\"sh\"\n", "\"sleep\", \"10\"\n");
           Files.writeString(bundle.resolve("config.json"), config);
           for (int i = 0; i < 3; i++) {
             String id = "train" + i;
@@ -53,12 +57,24 @@ public final class RuncTraining {
             verb("--root", root, "pause", id);
             verb("--root", root, "events", "--stats", id);
             verb("--root", root, "resume", id);
-            verb("--root", root, "update", "--memory", "64m", "--cpu-share", "512", "--pids-limit", "100", id);
+            verb(
+                "--root",
+                root,
+                "update",
+                "--memory",
+                "64m",
+                "--cpu-share",
+                "512",
+                "--pids-limit",
+                "100",
+                id);
             verb("--root", root, "kill", id, "KILL");
             verb("--root", root, "delete", "--force", id);
           }
-          Files.writeString(bundle.resolve("config.json"), config.replace("\"sleep\", \"10\"", "\"true\""));
-          for (int i = 0; i < 3; i++) verb("--root", root, "run", "--bundle", bundle.toString(), "trainrun" + i);
+          Files.writeString(
+              bundle.resolve("config.json"), config.replace("\"sleep\", \"10\"", "\"true\""));
+          for (int i = 0; i < 3; i++)
+            verb("--root", root, "run", "--bundle", bundle.toString(), "trainrun" + i);
         }
       } finally {
         System.setOut(realOut);

@@ -18,9 +18,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Just enough of the distribution API, in memory on 127.0.0.1, for the AOT training run to pull and push through the
- * real registry client (so java.net.http's classes and profiles are in the cache). Training only: no auth, no
- * validation beyond digests, one thread per connection.
+ * Just enough of the distribution API, in memory on 127.0.0.1, for the AOT training run to pull and
+ * push through the real registry client (so java.net.http's classes and profiles are in the cache).
+ * Training only: no auth, no validation beyond digests, one thread per connection.
  */
 final class TrainingRegistry implements AutoCloseable {
   private final ServerSocket server;
@@ -51,7 +51,9 @@ final class TrainingRegistry implements AutoCloseable {
   }
 
   private void serve(Socket s) {
-    try (s; InputStream in = new BufferedInputStream(s.getInputStream()); OutputStream out = s.getOutputStream()) {
+    try (s;
+        InputStream in = new BufferedInputStream(s.getInputStream());
+        OutputStream out = s.getOutputStream()) {
       while (true) {
         String line = readLine(in);
         if (line == null || line.isEmpty()) return;
@@ -70,7 +72,8 @@ final class TrainingRegistry implements AutoCloseable {
     }
   }
 
-  private void handle(String method, String target, Map<String, String> headers, byte[] body, OutputStream out)
+  private void handle(
+      String method, String target, Map<String, String> headers, byte[] body, OutputStream out)
       throws IOException {
     String path = target;
     String query = "";
@@ -92,35 +95,62 @@ final class TrainingRegistry implements AutoCloseable {
       if (method.equals("POST")) {
         id = Integer.toString(ids.incrementAndGet());
         uploads.put(id, new ByteArrayOutputStream());
-        reply(out, 202, Map.of("Location", "/v2/" + name + "/blobs/uploads/" + id, "Range", "0-0"), new byte[0], false);
+        reply(
+            out,
+            202,
+            Map.of("Location", "/v2/" + name + "/blobs/uploads/" + id, "Range", "0-0"),
+            new byte[0],
+            false);
         return;
       }
       ByteArrayOutputStream up = uploads.get(id);
       up.write(body);
       if (method.equals("PATCH")) {
-        reply(out, 202, Map.of("Location", "/v2/" + name + "/blobs/uploads/" + id, "Range", "0-" + (up.size() - 1)),
-            new byte[0], false);
+        reply(
+            out,
+            202,
+            Map.of(
+                "Location",
+                "/v2/" + name + "/blobs/uploads/" + id,
+                "Range",
+                "0-" + (up.size() - 1)),
+            new byte[0],
+            false);
         return;
       }
-      String digest = java.net.URLDecoder.decode(query.replaceFirst(".*digest=([^&]*).*", "$1"), StandardCharsets.UTF_8);
+      String digest =
+          java.net.URLDecoder.decode(
+              query.replaceFirst(".*digest=([^&]*).*", "$1"), StandardCharsets.UTF_8);
       uploads.remove(id);
       blobs.put(digest, up.toByteArray());
-      reply(out, 201, Map.of("Location", "/v2/" + name + "/blobs/" + digest, "Docker-Content-Digest", digest),
-          new byte[0], false);
+      reply(
+          out,
+          201,
+          Map.of("Location", "/v2/" + name + "/blobs/" + digest, "Docker-Content-Digest", digest),
+          new byte[0],
+          false);
       return;
     }
     if (blobsAt >= 0) {
       byte[] blob = blobs.get(path.substring(blobsAt + 7));
       if (blob == null) {
-        reply(out, 404, Map.of("Content-Type", "application/json"),
-            "{\"errors\":[{\"code\":\"BLOB_UNKNOWN\",\"message\":\"blob unknown\"}]}".getBytes(), head);
+        reply(
+            out,
+            404,
+            Map.of("Content-Type", "application/json"),
+            "{\"errors\":[{\"code\":\"BLOB_UNKNOWN\",\"message\":\"blob unknown\"}]}".getBytes(),
+            head);
         return;
       }
       String range = headers.get("range");
       if (range != null && range.startsWith("bytes=")) {
         int from = Integer.parseInt(range.substring(6, range.indexOf('-')));
         byte[] part = java.util.Arrays.copyOfRange(blob, from, blob.length);
-        reply(out, 206, Map.of("Content-Range", "bytes " + from + "-" + (blob.length - 1) + "/" + blob.length), part,
+        reply(
+            out,
+            206,
+            Map.of("Content-Range", "bytes " + from + "-" + (blob.length - 1) + "/" + blob.length),
+            part,
             head);
         return;
       }
@@ -142,21 +172,36 @@ final class TrainingRegistry implements AutoCloseable {
       }
       byte[] m = manifests.get(key);
       if (m == null) {
-        reply(out, 404, Map.of("Content-Type", "application/json"),
-            "{\"errors\":[{\"code\":\"MANIFEST_UNKNOWN\",\"message\":\"manifest unknown\"}]}".getBytes(), head);
+        reply(
+            out,
+            404,
+            Map.of("Content-Type", "application/json"),
+            "{\"errors\":[{\"code\":\"MANIFEST_UNKNOWN\",\"message\":\"manifest unknown\"}]}"
+                .getBytes(),
+            head);
         return;
       }
-      reply(out, 200, Map.of("Content-Type", manifestTypes.get(key), "Docker-Content-Digest", "sha256:" + sha256(m)),
-          m, head);
+      reply(
+          out,
+          200,
+          Map.of(
+              "Content-Type",
+              manifestTypes.get(key),
+              "Docker-Content-Digest",
+              "sha256:" + sha256(m)),
+          m,
+          head);
       return;
     }
     reply(out, 404, Map.of(), new byte[0], head);
   }
 
-  private static void reply(OutputStream out, int status, Map<String, String> headers, byte[] body, boolean head)
+  private static void reply(
+      OutputStream out, int status, Map<String, String> headers, byte[] body, boolean head)
       throws IOException {
     StringBuilder b = new StringBuilder("HTTP/1.1 ").append(status).append(" X\r\n");
-    for (Map.Entry<String, String> h : headers.entrySet()) b.append(h.getKey()).append(": ").append(h.getValue()).append("\r\n");
+    for (Map.Entry<String, String> h : headers.entrySet())
+      b.append(h.getKey()).append(": ").append(h.getValue()).append("\r\n");
     b.append("Content-Length: ").append(body.length).append("\r\n\r\n");
     out.write(b.toString().getBytes(StandardCharsets.ISO_8859_1));
     if (!head) out.write(body);

@@ -34,10 +34,11 @@ import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * {@code docker exec}: a process made from the running container's own (its bundle's config.json: environment, user,
- * cwd, capabilities, rlimits, no_new_privs; the runtime keeps its namespaces, cgroups and seccomp profile) with the
- * caller's changes, run through the container's runtime driver. A terminal's pty master comes back on a console
- * socket (the one way both drivers hand it over) to a {@link PtyHandler}.
+ * {@code docker exec}: a process made from the running container's own (its bundle's config.json:
+ * environment, user, cwd, capabilities, rlimits, no_new_privs; the runtime keeps its namespaces,
+ * cgroups and seccomp profile) with the caller's changes, run through the container's runtime
+ * driver. A terminal's pty master comes back on a console socket (the one way both drivers hand it
+ * over) to a {@link PtyHandler}.
  */
 final class ContainerExec {
   private final Engine engine;
@@ -47,10 +48,11 @@ final class ContainerExec {
   }
 
   /**
-   * Runs {@code o} in running container {@code r}; see {@link Engine#exec}. Everything that fails once the container
-   * is found running is an {@link ExecFailedException}.
+   * Runs {@code o} in running container {@code r}; see {@link Engine#exec}. Everything that fails
+   * once the container is found running is an {@link ExecFailedException}.
    */
-  ExecResult run(ContainerRecord r, ExecOptions o, Stdio stdio, PtyHandler pty) throws BerthException {
+  ExecResult run(ContainerRecord r, ExecOptions o, Stdio stdio, PtyHandler pty)
+      throws BerthException {
     if (o.command().isEmpty()) throw EngineException.invalid("exec: no command given");
     Engine.Layout l = engine.layout(r.id());
     RuntimeDriver driver = engine.runtimes().get(r.runtime());
@@ -61,57 +63,76 @@ final class ContainerExec {
     } catch (BerthException e) {
       throw new ExecFailedException(e.category(), e.getMessage(), e);
     }
-    ExecRequest request = new ExecRequest(process, o.detach() ? DISCARD : tty ? Stdio.INHERIT : stdio, null, null,
-        o.detach(), 0);
+    ExecRequest request =
+        new ExecRequest(
+            process, o.detach() ? DISCARD : tty ? Stdio.INHERIT : stdio, null, null, o.detach(), 0);
     try {
       if (!tty) {
         ExecResult result = driver.exec(r.id(), request);
         if (result.detached()) reapWhenItExits(result.pid());
         return result;
       }
-      if (pty == null) throw EngineException.invalid("exec with a terminal: no handler for its pty");
-      Path socket = l.runDir().resolve("exec-" + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".sock");
+      if (pty == null)
+        throw EngineException.invalid("exec with a terminal: no handler for its pty");
+      Path socket =
+          l.runDir()
+              .resolve(
+                  "exec-" + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".sock");
       try (ConsoleReceiver console = new ConsoleReceiver(socket, pty, process.consoleSize())) {
-        ExecResult result = driver.exec(r.id(), new ExecRequest(process, Stdio.INHERIT, socket, null, false, 0));
+        ExecResult result =
+            driver.exec(r.id(), new ExecRequest(process, Stdio.INHERIT, socket, null, false, 0));
         console.finish();
         return result;
       }
     } catch (ContainerException e) {
       throw new ExecFailedException(e.category(), e.getMessage(), e);
     } catch (IOException e) {
-      throw new ExecFailedException(ErrorCategory.INTERNAL, "exec in container " + r.shortId() + ": "
-          + e.getMessage(), e);
+      throw new ExecFailedException(
+          ErrorCategory.INTERNAL, "exec in container " + r.shortId() + ": " + e.getMessage(), e);
     }
   }
 
   /**
-   * Reaps a detached process when it is this process's child (the in-process runtime clones it with CLONE_PARENT):
-   * a zombie of ours in the container's pid namespace would keep its init from finishing its exit, and so the
-   * container from stopping, for as long as this process lives (an embedding daemon, a test).
+   * Reaps a detached process when it is this process's child (the in-process runtime clones it with
+   * CLONE_PARENT): a zombie of ours in the container's pid namespace would keep its init from
+   * finishing its exit, and so the container from stopping, for as long as this process lives (an
+   * embedding daemon, a test).
    */
   private static void reapWhenItExits(int pid) {
-    Thread.ofPlatform().name("berth-exec-reaper-" + pid).daemon(true).start(() -> {
-      try {
-        Linux.wait4(pid, 0);
-      } catch (ErrnoException e) {
-        // ECHILD: not ours (an OCI runtime binary's), its parent reaps it
-      }
-    });
+    Thread.ofPlatform()
+        .name("berth-exec-reaper-" + pid)
+        .daemon(true)
+        .start(
+            () -> {
+              try {
+                Linux.wait4(pid, 0);
+              } catch (ErrnoException e) {
+                // ECHILD: not ours (an OCI runtime binary's), its parent reaps it
+              }
+            });
   }
 
   /** Where a detached process's stdio goes: docker keeps none of it. */
-  private static final Stdio DISCARD = new Stdio(Path.of("/dev/null"), Path.of("/dev/null"), Path.of("/dev/null"));
+  private static final Stdio DISCARD =
+      new Stdio(Path.of("/dev/null"), Path.of("/dev/null"), Path.of("/dev/null"));
 
-  /** The process of {@code o}: the container's, with the command, environment, user, cwd and capabilities asked. */
-  private Process process(ContainerRecord r, Engine.Layout l, ExecOptions o, boolean tty) throws BerthException {
+  /**
+   * The process of {@code o}: the container's, with the command, environment, user, cwd and
+   * capabilities asked.
+   */
+  private Process process(ContainerRecord r, Engine.Layout l, ExecOptions o, boolean tty)
+      throws BerthException {
     Process base;
     try {
       Path config = l.bundle().resolve("config.json");
       base = SpecReader.read(config).process();
     } catch (IOException | SpecException e) {
-      throw EngineException.internal("exec in container " + r.shortId() + ": read its spec: " + e.getMessage(), e);
+      throw EngineException.internal(
+          "exec in container " + r.shortId() + ": read its spec: " + e.getMessage(), e);
     }
-    if (base == null) throw EngineException.internal("exec in container " + r.shortId() + ": its spec has no process", null);
+    if (base == null)
+      throw EngineException.internal(
+          "exec in container " + r.shortId() + ": its spec has no process", null);
     User user = base.user();
     String home = null;
     if (o.user() != null) {
@@ -122,33 +143,50 @@ final class ContainerExec {
     String cwd = base.cwd().isEmpty() ? "/" : base.cwd();
     if (o.workingDir() != null) {
       if (!o.workingDir().startsWith("/")) {
-        throw EngineException.invalid("the working directory '" + o.workingDir()
-            + "' is invalid, it needs to be an absolute path");
+        throw EngineException.invalid(
+            "the working directory '"
+                + o.workingDir()
+                + "' is invalid, it needs to be an absolute path");
       }
       cwd = o.workingDir();
     }
     Capabilities caps = base.capabilities();
     if (o.privileged()) {
-      // docker: every capability in the bounding, permitted and effective sets; the container's seccomp stays.
+      // docker: every capability in the bounding, permitted and effective sets; the container's
+      // seccomp stays.
       List<String> all = grantable(CapabilitySet.known(Kernel.capLastCap()));
       caps = new Capabilities(all, all, List.of(), all, List.of());
     }
-    ConsoleSize size = tty && o.rows() > 0 && o.columns() > 0 ? new ConsoleSize(o.rows(), o.columns()) : null;
+    ConsoleSize size =
+        tty && o.rows() > 0 && o.columns() > 0 ? new ConsoleSize(o.rows(), o.columns()) : null;
     List<String> env = env(base.env(), r.options().env(), r.options().tty(), tty, home, o.env());
-    return new Process(tty, size, user, o.command(), null, env, cwd, caps, base.rlimits(), base.noNewPrivileges(),
-        base.apparmorProfile(), base.oomScoreAdj(), base.selinuxLabel());
+    return new Process(
+        tty,
+        size,
+        user,
+        o.command(),
+        null,
+        env,
+        cwd,
+        caps,
+        base.rlimits(),
+        base.noNewPrivileges(),
+        base.apparmorProfile(),
+        base.oomScoreAdj(),
+        base.selinuxLabel());
   }
 
   /**
-   * The capabilities of {@code known} in this process's bounding set: a process cannot be given one that its
-   * runtime lacks (capset fails with EPERM), as in a sandbox without CAP_SYS_RESOURCE.
+   * The capabilities of {@code known} in this process's bounding set: a process cannot be given one
+   * that its runtime lacks (capset fails with EPERM), as in a sandbox without CAP_SYS_RESOURCE.
    */
   static List<String> grantable(List<String> known) throws BerthException {
     long bounding;
     try {
       bounding = -1;
       for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-        if (line.startsWith("CapBnd:")) bounding = Long.parseUnsignedLong(line.substring(7).trim(), 16);
+        if (line.startsWith("CapBnd:"))
+          bounding = Long.parseUnsignedLong(line.substring(7).trim(), 16);
       }
     } catch (IOException | NumberFormatException e) {
       throw EngineException.internal("read this process's capabilities: " + e.getMessage(), e);
@@ -161,11 +199,17 @@ final class ContainerExec {
   }
 
   /**
-   * docker's exec environment: the container's, without the TERM its own terminal brought (an exec without -t has
-   * none) and with TERM=xterm for an exec with one, HOME of the exec's user unless the user set HOME, then
-   * {@code extra} over it, each replacing a variable of the same name where it stands.
+   * docker's exec environment: the container's, without the TERM its own terminal brought (an exec
+   * without -t has none) and with TERM=xterm for an exec with one, HOME of the exec's user unless
+   * the user set HOME, then {@code extra} over it, each replacing a variable of the same name where
+   * it stands.
    */
-  static List<String> env(List<String> container, List<String> userEnv, boolean containerTty, boolean tty, String home,
+  static List<String> env(
+      List<String> container,
+      List<String> userEnv,
+      boolean containerTty,
+      boolean tty,
+      String home,
       List<String> extra) {
     Map<String, String> env = new LinkedHashMap<>();
     for (String e : container) env.put(key(e), e);
@@ -188,8 +232,9 @@ final class ContainerExec {
   }
 
   /**
-   * A console socket listening for one pty master, handed to a {@link PtyHandler} on its own thread: the runtime
-   * sends the master while the exec call blocks. Closing it stops the thread and removes the socket.
+   * A console socket listening for one pty master, handed to a {@link PtyHandler} on its own
+   * thread: the runtime sends the master while the exec call blocks. Closing it stops the thread
+   * and removes the socket.
    */
   private static final class ConsoleReceiver implements AutoCloseable {
     private final Path path;
@@ -206,7 +251,8 @@ final class ContainerExec {
       this.size = size;
       Files.createDirectories(path.getParent());
       this.listener = Linux.listenUnix(path.toString(), LinuxConstants.SOCK_STREAM, 1);
-      this.thread = Thread.ofPlatform().name("berth-exec-console").daemon(true).start(this::receive);
+      this.thread =
+          Thread.ofPlatform().name("berth-exec-console").daemon(true).start(this::receive);
     }
 
     private void receive() {
@@ -220,7 +266,8 @@ final class ContainerExec {
         }
         if (stop && revents[0] == 0) return;
         try (Fd conn = Linux.accept(listener, 0)) {
-          // Until the master comes, or the runtime closes the connection (the process did not start).
+          // Until the master comes, or the runtime closes the connection (the process did not
+          // start).
           Received got = Linux.recvmsg(conn, ByteBuffer.allocateDirect(4096), 1);
           if (got.fds() != null && got.fds().length > 0) pty.master(new Fd(got.fds()[0]), size);
         }
@@ -229,7 +276,10 @@ final class ContainerExec {
       }
     }
 
-    /** Waits for the master's hand-over (the process ran, so it has come); its failure is the exec's. */
+    /**
+     * Waits for the master's hand-over (the process ran, so it has come); its failure is the
+     * exec's.
+     */
     void finish() throws IOException {
       join();
       if (failure != null) throw failure;

@@ -40,31 +40,39 @@ import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * The networking of {@link Engine}'s containers: the network mode ({@code none}, {@code host}, {@code bridge} (the
- * default network), a user network, {@code container:NAME}), the namespace pinned for each container that has its
- * own, its CNI attachments (eth0, eth1... one per network) with published ports on the first, /etc/hosts with the
- * container's addresses and its peers', and the teardown that leaves nothing when it stops.
+ * The networking of {@link Engine}'s containers: the network mode ({@code none}, {@code host},
+ * {@code bridge} (the default network), a user network, {@code container:NAME}), the namespace
+ * pinned for each container that has its own, its CNI attachments (eth0, eth1... one per network)
+ * with published ports on the first, /etc/hosts with the container's addresses and its peers', and
+ * the teardown that leaves nothing when it stops.
  *
- * <p>Name resolution on user networks is by /etc/hosts: each container's file lists every running container on the
- * networks it shares with it (by name, short id and aliases), rewritten in place (the file is bound into the
- * container: a rename would not reach it) whenever a container joins or leaves. No resolver process to keep alive
- * in a daemonless engine, nothing to start per network; the cost is a hosts file write per peer on start and stop,
- * and that a process caching an address (few do with /etc/hosts) may not see a restarted peer's new one. As docker,
- * the default network resolves no names.
+ * <p>Name resolution on user networks is by /etc/hosts: each container's file lists every running
+ * container on the networks it shares with it (by name, short id and aliases), rewritten in place
+ * (the file is bound into the container: a rename would not reach it) whenever a container joins or
+ * leaves. No resolver process to keep alive in a daemonless engine, nothing to start per network;
+ * the cost is a hosts file write per peer on start and stop, and that a process caching an address
+ * (few do with /etc/hosts) may not see a restarted peer's new one. As docker, the default network
+ * resolves no names.
  *
- * <p>Everything that reads or changes which containers sit on which network (CNI ADD/DEL, host ports, the endpoint
- * fields of records, hosts files) holds {@code <runRoot>/network.lock}, so two {@code berth} processes starting
- * containers at once see each other's addresses and ports.
+ * <p>Everything that reads or changes which containers sit on which network (CNI ADD/DEL, host
+ * ports, the endpoint fields of records, hosts files) holds {@code <runRoot>/network.lock}, so two
+ * {@code berth} processes starting containers at once see each other's addresses and ports.
  */
 final class ContainerNetworking {
   /** Extras keys: the networks a container is attached to (connect/disconnect change them). */
   static final String REQUESTS = "network.requests";
+
   /** Extras keys of a running container: its endpoints and its published ports as made. */
   static final String ENDPOINTS = "network.endpoints";
+
   static final String PORTS = "network.ports";
 
-  /** docker's ephemeral range for {@code -p PORT} and {@code -P}: Linux's default ip_local_port_range. */
+  /**
+   * docker's ephemeral range for {@code -p PORT} and {@code -P}: Linux's default
+   * ip_local_port_range.
+   */
   static final int FIRST_FREE_PORT = 32768;
+
   static final int LAST_FREE_PORT = 60999;
 
   private final Engine engine;
@@ -107,10 +115,13 @@ final class ContainerNetworking {
     return new Launcher(engine.config().cniLauncher(), Duration.ofSeconds(60));
   }
 
-  /** The routes of the namespace the bridges live in: this process' own, or the launcher's (tests). */
+  /**
+   * The routes of the namespace the bridges live in: this process' own, or the launcher's (tests).
+   */
   private HostRoutes routes() {
     if (engine.config().cniLauncher().isEmpty()) return HostRoutes.procNetRoute();
-    return () -> HostRoutes.parse(new String(readInNetns("/proc/net/route"), StandardCharsets.US_ASCII));
+    return () ->
+        HostRoutes.parse(new String(readInNetns("/proc/net/route"), StandardCharsets.US_ASCII));
   }
 
   /** A /proc/net file of the networks' namespace. */
@@ -124,7 +135,10 @@ final class ContainerNetworking {
     return o.stdout();
   }
 
-  /** Who uses which network: running containers with an endpoint on it (docker's "active endpoints"). */
+  /**
+   * Who uses which network: running containers with an endpoint on it (docker's "active
+   * endpoints").
+   */
   Map<String, List<String>> usersByNetwork() throws BerthException {
     Map<String, List<String>> users = new HashMap<>();
     for (ContainerRecord r : engine.containers().list().containers()) {
@@ -150,36 +164,48 @@ final class ContainerNetworking {
   }
 
   /**
-   * Whether a container of this mode has a namespace pinned by the engine: the attached ones. "none" gets a new
-   * namespace from the runtime (no pin, no mount: a pin's directory is a mount of its own under the run root).
+   * Whether a container of this mode has a namespace pinned by the engine: the attached ones.
+   * "none" gets a new namespace from the runtime (no pin, no mount: a pin's directory is a mount of
+   * its own under the run root).
    */
   static boolean pinned(String mode) {
     return attaches(mode);
   }
 
   /**
-   * create's checks of the networking options, docker's errors: the networks exist (the default one is made now),
-   * flags that the mode cannot honour are refused. Returns what the container will be attached to.
+   * create's checks of the networking options, docker's errors: the networks exist (the default one
+   * is made now), flags that the mode cannot honour are refused. Returns what the container will be
+   * attached to.
    */
   List<Endpoint.Request> check(ContainerOptions o) throws BerthException {
     String mode = mode(o);
     NetworkOptions n = o.networking();
     if (mode.startsWith("container:")) {
-      if (mode.length() == "container:".length()) throw EngineException.invalid("invalid network mode: " + mode);
+      if (mode.length() == "container:".length())
+        throw EngineException.invalid("invalid network mode: " + mode);
       if (!n.ports().isEmpty() || n.publishAll()) {
-        throw EngineException.invalid("conflicting options: port publishing and the container type network mode");
+        throw EngineException.invalid(
+            "conflicting options: port publishing and the container type network mode");
       }
-      if (o.hostname() != null) throw EngineException.invalid("conflicting options: hostname and the network mode");
-      if (!n.dns().isEmpty()) throw EngineException.invalid("conflicting options: dns and the network mode");
+      if (o.hostname() != null)
+        throw EngineException.invalid("conflicting options: hostname and the network mode");
+      if (!n.dns().isEmpty())
+        throw EngineException.invalid("conflicting options: dns and the network mode");
       if (!n.extraHosts().isEmpty()) {
-        throw EngineException.invalid("conflicting options: custom host-to-IP mapping and the network mode");
+        throw EngineException.invalid(
+            "conflicting options: custom host-to-IP mapping and the network mode");
       }
       engine.containers().resolve(mode.substring("container:".length()));
     }
     for (String h : n.extraHosts()) {
       int colon = h.indexOf(':');
-      if (colon <= 0 || colon == h.length() - 1) throw EngineException.invalid("invalid argument \"" + h
-          + "\" for \"--add-host\" flag: bad format for add-host: \"" + h + "\"");
+      if (colon <= 0 || colon == h.length() - 1)
+        throw EngineException.invalid(
+            "invalid argument \""
+                + h
+                + "\" for \"--add-host\" flag: bad format for add-host: \""
+                + h
+                + "\"");
     }
     if (n.ip() != null) {
       try {
@@ -190,12 +216,14 @@ final class ContainerNetworking {
     }
     if (!attaches(mode)) {
       if (!n.networks().isEmpty()) {
-        throw EngineException.invalid("conflicting options: cannot attach both user-defined and non-user-defined"
-            + " network-modes");
+        throw EngineException.invalid(
+            "conflicting options: cannot attach both user-defined and non-user-defined"
+                + " network-modes");
       }
       if (n.ip() != null || !n.aliases().isEmpty()) {
-        throw EngineException.invalid("user specified IP address and aliases are supported on user defined networks"
-            + " only");
+        throw EngineException.invalid(
+            "user specified IP address and aliases are supported on user defined networks"
+                + " only");
       }
       return List.of();
     }
@@ -206,27 +234,31 @@ final class ContainerNetworking {
     for (int i = 0; i < names.size(); i++) {
       String name = names.get(i);
       if (name.equals("none") || name.equals("host") || name.startsWith("container:")) {
-        throw EngineException.invalid("conflicting options: cannot attach both user-defined and non-user-defined"
-            + " network-modes");
+        throw EngineException.invalid(
+            "conflicting options: cannot attach both user-defined and non-user-defined"
+                + " network-modes");
       }
       Network net = resolve(name);
       if (!seen.add(net.name())) continue;
       boolean user = !net.name().equals(NetworkStore.DEFAULT_NETWORK);
       if (i == 0 && n.ip() != null && !user) {
-        throw EngineException.invalid("user specified IP address is supported on user defined networks only");
+        throw EngineException.invalid(
+            "user specified IP address is supported on user defined networks only");
       }
       if (!user && !n.aliases().isEmpty() && names.size() == 1) {
-        throw EngineException.invalid("network-scoped alias is supported only for containers in user defined"
-            + " networks");
+        throw EngineException.invalid(
+            "network-scoped alias is supported only for containers in user defined" + " networks");
       }
-      out.add(new Endpoint.Request(net.name(), user ? n.aliases() : List.of(), i == 0 ? n.ip() : null));
+      out.add(
+          new Endpoint.Request(net.name(), user ? n.aliases() : List.of(), i == 0 ? n.ip() : null));
     }
     return out;
   }
 
   /** A network by name or id; "bridge" is the default network, made on first use. */
   Network resolve(String name) throws BerthException {
-    if (name.equals("bridge") || name.equals(NetworkStore.DEFAULT_NETWORK)) return store().defaultNetwork();
+    if (name.equals("bridge") || name.equals(NetworkStore.DEFAULT_NETWORK))
+      return store().defaultNetwork();
     return store().get(name);
   }
 
@@ -238,8 +270,8 @@ final class ContainerNetworking {
   }
 
   /**
-   * The network namespace {@code r}'s spec joins: its own pin (made at start), another container's for
-   * {@code container:NAME} (which must be running), null for "host".
+   * The network namespace {@code r}'s spec joins: its own pin (made at start), another container's
+   * for {@code container:NAME} (which must be running), null for "host".
    */
   Path netnsPath(ContainerRecord r) throws BerthException {
     String mode = mode(r.options());
@@ -248,15 +280,20 @@ final class ContainerNetworking {
       ContainerRecord other = engine.inspect(mode.substring("container:".length()));
       Status s = other.state().status();
       if (s != Status.RUNNING && s != Status.PAUSED) {
-        throw EngineException.precondition("cannot join network of a non running container: " + other.shortId());
+        throw EngineException.precondition(
+            "cannot join network of a non running container: " + other.shortId());
       }
       String otherMode = mode(other.options());
       if (!pinned(otherMode)) {
-        throw EngineException.precondition("cannot join the network of container " + other.shortId()
-            + ": it has network mode " + otherMode);
+        throw EngineException.precondition(
+            "cannot join the network of container "
+                + other.shortId()
+                + ": it has network mode "
+                + otherMode);
       }
       if (!pins().exists(other.id())) {
-        throw EngineException.precondition("container " + other.shortId() + " has no network namespace of berth's");
+        throw EngineException.precondition(
+            "container " + other.shortId() + " has no network namespace of berth's");
       }
       return pins().path(other.id());
     }
@@ -266,9 +303,10 @@ final class ContainerNetworking {
   // ---- start and stop ----
 
   /**
-   * At start, before the runtime creates the container: pins its namespace (lo up), attaches it to its networks
-   * (eth0, eth1...; ports on the first), records the endpoints and ports, and writes its /etc/hosts and its peers'.
-   * What a failure leaves, {@link #tearDown} removes (the start's release calls it).
+   * At start, before the runtime creates the container: pins its namespace (lo up), attaches it to
+   * its networks (eth0, eth1...; ports on the first), records the endpoints and ports, and writes
+   * its /etc/hosts and its peers'. What a failure leaves, {@link #tearDown} removes (the start's
+   * release calls it).
    */
   void setUp(ContainerRecord r, ImageConfig image) throws BerthException {
     String mode = mode(r.options());
@@ -284,17 +322,32 @@ final class ContainerNetworking {
       List<Endpoint.Port> ports = allocatePorts(r, image);
       List<Endpoint> endpoints = new ArrayList<>();
       for (Endpoint.Request q : requests) {
-        endpoints.add(attach(r, q, pin, "eth" + endpoints.size(), endpoints.isEmpty() ? ports : List.of()));
+        endpoints.add(
+            attach(r, q, pin, "eth" + endpoints.size(), endpoints.isEmpty() ? ports : List.of()));
       }
-      ContainerRecord now = engine.containers().update(r.id(), c -> c.withExtras(with(c.extras(), Map.of(
-          ENDPOINTS, Endpoint.writeEndpoints(endpoints), PORTS, Endpoint.writePorts(ports)))));
+      ContainerRecord now =
+          engine
+              .containers()
+              .update(
+                  r.id(),
+                  c ->
+                      c.withExtras(
+                          with(
+                              c.extras(),
+                              Map.of(
+                                  ENDPOINTS,
+                                  Endpoint.writeEndpoints(endpoints),
+                                  PORTS,
+                                  Endpoint.writePorts(ports)))));
       writeHosts(now, networksOf(endpoints));
     } catch (IOException e) {
-      throw EngineException.internal("set up the network of container " + r.shortId() + ": " + e.getMessage(), e);
+      throw EngineException.internal(
+          "set up the network of container " + r.shortId() + ": " + e.getMessage(), e);
     }
   }
 
-  private Endpoint attach(ContainerRecord r, Endpoint.Request q, Path pin, String ifName, List<Endpoint.Port> ports)
+  private Endpoint attach(
+      ContainerRecord r, Endpoint.Request q, Path pin, String ifName, List<Endpoint.Port> ports)
       throws BerthException {
     Network net = resolve(q.network());
     NetworkConfigList list = store().configList(net.name());
@@ -307,7 +360,8 @@ final class ContainerNetworking {
     if (!ports.isEmpty()) {
       List<Map<String, Object>> mappings = new ArrayList<>();
       for (Endpoint.Port p : ports) {
-        mappings.add(RuntimeConf.portMapping(p.hostPort(), p.containerPort(), p.protocol(), p.hostIp()));
+        mappings.add(
+            RuntimeConf.portMapping(p.hostPort(), p.containerPort(), p.protocol(), p.hostIp()));
       }
       rt = rt.withPortMappings(mappings);
     }
@@ -327,8 +381,9 @@ final class ContainerNetworking {
   }
 
   /**
-   * Releases {@code r}'s networking: its endpoints leave its peers' hosts files, then CNI DEL of every attachment
-   * (with the cached results) and its pin goes. Idempotent; cheap for a container that has none.
+   * Releases {@code r}'s networking: its endpoints leave its peers' hosts files, then CNI DEL of
+   * every attachment (with the cached results) and its pin goes. Idempotent; cheap for a container
+   * that has none.
    */
   void tearDown(ContainerRecord r) throws BerthException {
     String mode = mode(r.options());
@@ -343,33 +398,41 @@ final class ContainerNetworking {
       }
       if (now != null && (now.extras().containsKey(ENDPOINTS) || now.extras().containsKey(PORTS))) {
         Set<String> nets = networksOf(Endpoint.readEndpoints(now.extras().get(ENDPOINTS)));
-        engine.containers().update(r.id(), c -> c.withExtras(without(c.extras(), ENDPOINTS, PORTS)));
+        engine
+            .containers()
+            .update(r.id(), c -> c.withExtras(without(c.extras(), ENDPOINTS, PORTS)));
         writePeersHosts(r.id(), nets);
       }
       cleanup().teardown(r.id());
     } catch (IOException e) {
-      throw EngineException.internal("tear down the network of container " + r.shortId() + ": " + e.getMessage(), e);
+      throw EngineException.internal(
+          "tear down the network of container " + r.shortId() + ": " + e.getMessage(), e);
     }
   }
 
   // ---- connect, disconnect ----
 
   /** docker network connect: attached from its next start on, and now when it runs. */
-  void connect(String networkRef, String containerRef, List<String> aliases, String ip) throws BerthException {
+  void connect(String networkRef, String containerRef, List<String> aliases, String ip)
+      throws BerthException {
     Network net = resolve(networkRef);
     ContainerRecord r = engine.containers().resolve(containerRef);
     try (LockFile cl = engine.containers().lock(r.id())) {
       r = engine.syncLocked(r.id());
       String mode = mode(r.options());
       if (!attaches(mode)) {
-        throw EngineException.precondition("container " + r.shortId() + " has network mode " + mode
-            + ": it cannot be connected to a network");
+        throw EngineException.precondition(
+            "container "
+                + r.shortId()
+                + " has network mode "
+                + mode
+                + ": it cannot be connected to a network");
       }
       List<Endpoint.Request> requests = new ArrayList<>(requests(r));
       for (Endpoint.Request q : requests) {
         if (q.network().equals(net.name())) {
-          throw EngineException.precondition("endpoint with name " + r.name() + " already exists in network "
-              + net.name());
+          throw EngineException.precondition(
+              "endpoint with name " + r.name() + " already exists in network " + net.name());
         }
       }
       boolean user = !net.name().equals(NetworkStore.DEFAULT_NETWORK);
@@ -378,22 +441,41 @@ final class ContainerNetworking {
       Status s = r.state().status();
       if (s == Status.RUNNING || s == Status.PAUSED) {
         try (LockFile held = lock()) {
-          List<Endpoint> endpoints = new ArrayList<>(Endpoint.readEndpoints(r.extras().get(ENDPOINTS)));
+          List<Endpoint> endpoints =
+              new ArrayList<>(Endpoint.readEndpoints(r.extras().get(ENDPOINTS)));
           Set<String> used = new HashSet<>();
           for (Endpoint e : endpoints) used.add(e.ifName());
           int i = 0;
           while (used.contains("eth" + i)) i++;
           endpoints.add(attach(r, q, pins().path(r.id()), "eth" + i, List.of()));
-          ContainerRecord now = engine.containers().update(r.id(), c -> c.withExtras(with(c.extras(), Map.of(
-              REQUESTS, Endpoint.writeRequests(requests), ENDPOINTS, Endpoint.writeEndpoints(endpoints)))));
+          ContainerRecord now =
+              engine
+                  .containers()
+                  .update(
+                      r.id(),
+                      c ->
+                          c.withExtras(
+                              with(
+                                  c.extras(),
+                                  Map.of(
+                                      REQUESTS,
+                                      Endpoint.writeRequests(requests),
+                                      ENDPOINTS,
+                                      Endpoint.writeEndpoints(endpoints)))));
           writeHosts(now, networksOf(endpoints));
           return;
         } catch (IOException e) {
-          throw EngineException.internal("connect " + r.shortId() + " to " + net.name() + ": " + e.getMessage(), e);
+          throw EngineException.internal(
+              "connect " + r.shortId() + " to " + net.name() + ": " + e.getMessage(), e);
         }
       }
-      engine.containers().update(r.id(), c -> c.withExtras(with(c.extras(), Map.of(REQUESTS,
-          Endpoint.writeRequests(requests)))));
+      engine
+          .containers()
+          .update(
+              r.id(),
+              c ->
+                  c.withExtras(
+                      with(c.extras(), Map.of(REQUESTS, Endpoint.writeRequests(requests)))));
     }
   }
 
@@ -405,27 +487,47 @@ final class ContainerNetworking {
       r = engine.syncLocked(r.id());
       List<Endpoint.Request> requests = new ArrayList<>(requests(r));
       if (!requests.removeIf(q -> q.network().equals(net.name()))) {
-        throw EngineException.precondition("container " + r.id() + " is not connected to network " + net.name());
+        throw EngineException.precondition(
+            "container " + r.id() + " is not connected to network " + net.name());
       }
       List<Endpoint> endpoints = new ArrayList<>(Endpoint.readEndpoints(r.extras().get(ENDPOINTS)));
       Endpoint gone = null;
       for (Endpoint e : endpoints) if (e.network().equals(net.name())) gone = e;
       if (gone == null) {
-        engine.containers().update(r.id(), c -> c.withExtras(with(c.extras(), Map.of(REQUESTS,
-            Endpoint.writeRequests(requests)))));
+        engine
+            .containers()
+            .update(
+                r.id(),
+                c ->
+                    c.withExtras(
+                        with(c.extras(), Map.of(REQUESTS, Endpoint.writeRequests(requests)))));
         return;
       }
       try (LockFile held = lock()) {
-        cni().del(store().configList(net.name()), RuntimeConf.of(r.id(), pins().path(r.id()).toString(),
-            gone.ifName()));
+        cni()
+            .del(
+                store().configList(net.name()),
+                RuntimeConf.of(r.id(), pins().path(r.id()).toString(), gone.ifName()));
         endpoints.remove(gone);
-        ContainerRecord now = engine.containers().update(r.id(), c -> c.withExtras(with(c.extras(), Map.of(
-            REQUESTS, Endpoint.writeRequests(requests), ENDPOINTS, Endpoint.writeEndpoints(endpoints)))));
+        ContainerRecord now =
+            engine
+                .containers()
+                .update(
+                    r.id(),
+                    c ->
+                        c.withExtras(
+                            with(
+                                c.extras(),
+                                Map.of(
+                                    REQUESTS,
+                                    Endpoint.writeRequests(requests),
+                                    ENDPOINTS,
+                                    Endpoint.writeEndpoints(endpoints)))));
         writeHosts(now, networksOf(endpoints));
         writePeersHosts(r.id(), Set.of(net.name()));
       } catch (IOException e) {
-        throw EngineException.internal("disconnect " + r.shortId() + " from " + net.name() + ": " + e.getMessage(),
-            e);
+        throw EngineException.internal(
+            "disconnect " + r.shortId() + " from " + net.name() + ": " + e.getMessage(), e);
       }
     }
   }
@@ -433,11 +535,13 @@ final class ContainerNetworking {
   // ---- ports ----
 
   /**
-   * The ports to publish: {@code -p} as given, {@code -p PORT} and {@code -P} (the image's ExposedPorts not
-   * published already) on free host ports. A host port another container publishes, or that a process of the
-   * networks' namespace listens on, is docker's "port is already allocated".
+   * The ports to publish: {@code -p} as given, {@code -p PORT} and {@code -P} (the image's
+   * ExposedPorts not published already) on free host ports. A host port another container
+   * publishes, or that a process of the networks' namespace listens on, is docker's "port is
+   * already allocated".
    */
-  private List<Endpoint.Port> allocatePorts(ContainerRecord r, ImageConfig image) throws BerthException {
+  private List<Endpoint.Port> allocatePorts(ContainerRecord r, ImageConfig image)
+      throws BerthException {
     NetworkOptions n = r.options().networking();
     List<PortOption> wanted = new ArrayList<>(n.ports());
     if (n.publishAll() && image != null) {
@@ -452,7 +556,8 @@ final class ContainerNetworking {
     Set<String> taken = new HashSet<>();
     for (ContainerRecord other : engine.containers().list().containers()) {
       if (other.id().equals(r.id())) continue;
-      for (Endpoint.Port p : Endpoint.readPorts(other.extras().get(PORTS))) taken.add(p.hostPort() + "/" + p.protocol());
+      for (Endpoint.Port p : Endpoint.readPorts(other.extras().get(PORTS)))
+        taken.add(p.hostPort() + "/" + p.protocol());
     }
     Set<String> listening = null;
     List<Endpoint.Port> out = new ArrayList<>();
@@ -461,9 +566,14 @@ final class ContainerNetworking {
         String key = p.hostPort() + "/" + p.protocol();
         if (listening == null) listening = listening();
         if (!taken.add(key) || listening.contains(key)) {
-          throw EngineException.precondition("driver failed programming external connectivity on endpoint "
-              + r.name() + ": Bind for " + (p.hostIp().isEmpty() ? "0.0.0.0" : p.hostIp()) + ":" + p.hostPort()
-              + " failed: port is already allocated");
+          throw EngineException.precondition(
+              "driver failed programming external connectivity on endpoint "
+                  + r.name()
+                  + ": Bind for "
+                  + (p.hostIp().isEmpty() ? "0.0.0.0" : p.hostIp())
+                  + ":"
+                  + p.hostPort()
+                  + " failed: port is already allocated");
         }
         out.add(new Endpoint.Port(p.hostIp(), p.hostPort(), p.containerPort(), p.protocol()));
       }
@@ -479,14 +589,19 @@ final class ContainerNetworking {
         String key = port + "/" + p.protocol();
         if (!taken.contains(key) && !listening.contains(key)) chosen = port;
       }
-      if (chosen < 0) throw new EngineException(ErrorCategory.RESOURCE_EXHAUSTED, "no free host port for " + p.key());
+      if (chosen < 0)
+        throw new EngineException(
+            ErrorCategory.RESOURCE_EXHAUSTED, "no free host port for " + p.key());
       taken.add(chosen + "/" + p.protocol());
       out.add(new Endpoint.Port(p.hostIp(), chosen, p.containerPort(), p.protocol()));
     }
     return out;
   }
 
-  /** The ports sockets of the networks' namespace are bound to ("8080/tcp"), from /proc/net/{tcp,udp}{,6}. */
+  /**
+   * The ports sockets of the networks' namespace are bound to ("8080/tcp"), from
+   * /proc/net/{tcp,udp}{,6}.
+   */
   private Set<String> listening() throws BerthException {
     Set<String> out = new HashSet<>();
     for (String proto : List.of("tcp", "udp")) {
@@ -501,7 +616,8 @@ final class ContainerNetworking {
         for (int i = 1; i < lines.length; i++) {
           String[] f = lines[i].trim().split("\\s+");
           if (f.length < 4) continue;
-          // tcp: only listening sockets (state 0A) hold a port for DNAT's purpose; udp: any bound one
+          // tcp: only listening sockets (state 0A) hold a port for DNAT's purpose; udp: any bound
+          // one
           if (proto.equals("tcp") && !f[3].equals("0A")) continue;
           int colon = f[1].lastIndexOf(':');
           if (colon < 0) continue;
@@ -518,8 +634,12 @@ final class ContainerNetworking {
 
   // ---- /etc/hosts ----
 
-  /** Rewrites the hosts files of {@code r} and of the running containers that share one of {@code networks}. */
-  private void writeHosts(ContainerRecord r, Set<String> networks) throws BerthException, IOException {
+  /**
+   * Rewrites the hosts files of {@code r} and of the running containers that share one of {@code
+   * networks}.
+   */
+  private void writeHosts(ContainerRecord r, Set<String> networks)
+      throws BerthException, IOException {
     List<ContainerRecord> all = engine.containers().list().containers();
     writeHostsFile(r, all);
     for (ContainerRecord other : all) {
@@ -528,9 +648,11 @@ final class ContainerNetworking {
     }
   }
 
-  private void writePeersHosts(String goneId, Set<String> networks) throws BerthException, IOException {
+  private void writePeersHosts(String goneId, Set<String> networks)
+      throws BerthException, IOException {
     List<ContainerRecord> all = new ArrayList<>();
-    for (ContainerRecord c : engine.containers().list().containers()) if (!c.id().equals(goneId)) all.add(c);
+    for (ContainerRecord c : engine.containers().list().containers())
+      if (!c.id().equals(goneId)) all.add(c);
     for (ContainerRecord other : all) {
       if (sharesUserNetwork(other, networks)) writeHostsFile(other, all);
     }
@@ -538,22 +660,26 @@ final class ContainerNetworking {
 
   private static boolean sharesUserNetwork(ContainerRecord c, Set<String> networks) {
     for (Endpoint e : Endpoint.readEndpoints(c.extras().get(ENDPOINTS))) {
-      if (networks.contains(e.network()) && !e.network().equals(NetworkStore.DEFAULT_NETWORK)) return true;
+      if (networks.contains(e.network()) && !e.network().equals(NetworkStore.DEFAULT_NETWORK))
+        return true;
     }
     return false;
   }
 
   /**
-   * The container's /etc/hosts: docker's loopback lines and --add-host entries, its own address with its host name
-   * (and on user networks its name and aliases), then each peer on a shared user network. Written in place.
+   * The container's /etc/hosts: docker's loopback lines and --add-host entries, its own address
+   * with its host name (and on user networks its name and aliases), then each peer on a shared user
+   * network. Written in place.
    */
   private void writeHostsFile(ContainerRecord c, List<ContainerRecord> all) throws IOException {
     Path file = engine.layout(c.id()).dir().resolve("hosts");
     if (!Files.exists(file)) return;
     List<Endpoint> mine = Endpoint.readEndpoints(c.extras().get(ENDPOINTS));
     String hostname = c.extras().getOrDefault(ContainerViews.HOSTNAME, c.shortId());
-    StringBuilder sb = new StringBuilder(dev.berth.engine.spec.EtcFiles.hosts(hostname, null,
-        c.options().networking().extraHosts()));
+    StringBuilder sb =
+        new StringBuilder(
+            dev.berth.engine.spec.EtcFiles.hosts(
+                hostname, null, c.options().networking().extraHosts()));
     Set<String> shared = new HashSet<>();
     for (Endpoint e : mine) {
       Set<String> names = new LinkedHashSet<>(List.of(hostname));
@@ -562,7 +688,8 @@ final class ContainerNetworking {
         names.add(c.name());
         names.addAll(e.aliases());
       }
-      if (!e.ip().isEmpty()) sb.append(e.ip()).append('\t').append(String.join(" ", names)).append('\n');
+      if (!e.ip().isEmpty())
+        sb.append(e.ip()).append('\t').append(String.join(" ", names)).append('\n');
     }
     for (ContainerRecord p : all) {
       if (p.id().equals(c.id())) continue;
@@ -574,7 +701,11 @@ final class ContainerNetworking {
       }
     }
     // In place: the file is bound into the running container by its inode.
-    Files.writeString(file, sb, StandardCharsets.UTF_8, StandardOpenOption.WRITE,
+    Files.writeString(
+        file,
+        sb,
+        StandardCharsets.UTF_8,
+        StandardOpenOption.WRITE,
         StandardOpenOption.TRUNCATE_EXISTING);
   }
 
@@ -586,31 +717,39 @@ final class ContainerNetworking {
     try {
       for (String f : List.of("hosts", "resolv.conf")) {
         if (Files.exists(from.resolve(f)) && Files.exists(to.resolve(f))) {
-          Files.write(to.resolve(f), Files.readAllBytes(from.resolve(f)), StandardOpenOption.WRITE,
+          Files.write(
+              to.resolve(f),
+              Files.readAllBytes(from.resolve(f)),
+              StandardOpenOption.WRITE,
               StandardOpenOption.TRUNCATE_EXISTING);
         }
       }
     } catch (IOException e) {
-      throw EngineException.internal("copy the etc files of container " + other.shortId() + ": " + e.getMessage(), e);
+      throw EngineException.internal(
+          "copy the etc files of container " + other.shortId() + ": " + e.getMessage(), e);
     }
   }
 
   // ---- recovery ----
 
   /**
-   * After a reboot (the run root is new) or a wiped run root: containers whose monitors are gone are reconciled
-   * (their release tears their networking down), then what no live container owns is swept (leases, veths, rules,
-   * cache entries, pins: {@link NetworkCleanup#recover}). A marker in the run root makes every later open pay one
-   * stat; a store that never had a network skips the sweep.
+   * After a reboot (the run root is new) or a wiped run root: containers whose monitors are gone
+   * are reconciled (their release tears their networking down), then what no live container owns is
+   * swept (leases, veths, rules, cache entries, pins: {@link NetworkCleanup#recover}). A marker in
+   * the run root makes every later open pay one stat; a store that never had a network skips the
+   * sweep.
    */
   void recoverIfNeeded() throws BerthException {
     Path marker = engine.config().runRoot().resolve("network.recovered");
     if (Files.exists(marker)) return;
-    try (LockFile held = LockFile.acquire(engine.config().runRoot().resolve("network.recover.lock"))) {
+    try (LockFile held =
+        LockFile.acquire(engine.config().runRoot().resolve("network.recover.lock"))) {
       if (Files.exists(marker)) return;
       Path root = engine.config().root();
-      boolean any = nonEmpty(root.resolve("networks")) || nonEmpty(root.resolve("cni/cache/results"))
-          || nonEmpty(engine.config().runRoot().resolve("netns"));
+      boolean any =
+          nonEmpty(root.resolve("networks"))
+              || nonEmpty(root.resolve("cni/cache/results"))
+              || nonEmpty(engine.config().runRoot().resolve("netns"));
       if (any) {
         Set<String> live = new HashSet<>();
         for (ContainerRecord r : engine.list()) {

@@ -32,8 +32,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The start path of {@link Engine}: rootfs mount, spec, monitor, runtime create and start; and its undoing
- * ({@link #release}). Everything here runs with the container's lock held.
+ * The start path of {@link Engine}: rootfs mount, spec, monitor, runtime create and start; and its
+ * undoing ({@link #release}). Everything here runs with the container's lock held.
  */
 final class ContainerStarter {
   private final Engine engine;
@@ -49,11 +49,13 @@ final class ContainerStarter {
   }
 
   /**
-   * Makes the spec of {@code r} on its mounted rootfs (the image's passwd decides the user), filling its new volumes
-   * from the image first when {@code copyUp}. Throws with the generator's category (a user the image lacks is
-   * INVALID_ARGUMENT) having written nothing but the container's etc files.
+   * Makes the spec of {@code r} on its mounted rootfs (the image's passwd decides the user),
+   * filling its new volumes from the image first when {@code copyUp}. Throws with the generator's
+   * category (a user the image lacks is INVALID_ARGUMENT) having written nothing but the
+   * container's etc files.
    */
-  GeneratedSpec generate(ContainerRecord r, ImageConfig image, boolean copyUp) throws BerthException {
+  GeneratedSpec generate(ContainerRecord r, ImageConfig image, boolean copyUp)
+      throws BerthException {
     return generate(r, image, copyUp, null);
   }
 
@@ -69,13 +71,15 @@ final class ContainerStarter {
       }
       volumeDirs.put(needs.get(i).target(), v.mountpoint());
     }
-    return new SpecGenerator(host()).generate(new SpecRequest(image, r.options(), r.id(), l.rootfs(), l.dir(),
-        volumeDirs, netns));
+    return new SpecGenerator(host())
+        .generate(
+            new SpecRequest(image, r.options(), r.id(), l.rootfs(), l.dir(), volumeDirs, netns));
   }
 
   /**
-   * What {@code create} checks on the image's files before it reports success: the whole spec is made once on the
-   * mounted rootfs (a user the image lacks, a bad seccomp file fail here), then the mount is undone.
+   * What {@code create} checks on the image's files before it reports success: the whole spec is
+   * made once on the mounted rootfs (a user the image lacks, a bad seccomp file fail here), then
+   * the mount is undone.
    */
   GeneratedSpec validate(ContainerRecord r, ImageConfig image) throws BerthException, IOException {
     mountRootfs(r);
@@ -89,7 +93,8 @@ final class ContainerStarter {
   }
 
   /** {@link #generate} with copy-up, then the bundle's config.json, written atomically. */
-  GeneratedSpec writeBundle(ContainerRecord r, ImageConfig image) throws BerthException, IOException {
+  GeneratedSpec writeBundle(ContainerRecord r, ImageConfig image)
+      throws BerthException, IOException {
     Engine.Layout l = engine.layout(r.id());
     GeneratedSpec g = generate(r, image, true, engine.networking().netnsPath(r));
     Spec spec = withCgroupsPath(g.spec(), cgroupsPath(r.id()));
@@ -103,14 +108,38 @@ final class ContainerStarter {
 
   private static Spec withCgroupsPath(Spec s, String path) {
     Linux l = s.linux();
-    Linux withPath = new Linux(l.namespaces(), l.uidMappings(), l.gidMappings(), l.timeOffsets(), l.devices(), path,
-        l.resources(), l.sysctl(), l.seccomp(), l.rootfsPropagation(), l.maskedPaths(), l.readonlyPaths(),
-        l.mountLabel(), l.personality());
-    return new Spec(s.ociVersion(), s.process(), s.root(), s.hostname(), s.domainname(), s.mounts(), s.hooks(),
-        s.annotations(), withPath);
+    Linux withPath =
+        new Linux(
+            l.namespaces(),
+            l.uidMappings(),
+            l.gidMappings(),
+            l.timeOffsets(),
+            l.devices(),
+            path,
+            l.resources(),
+            l.sysctl(),
+            l.seccomp(),
+            l.rootfsPropagation(),
+            l.maskedPaths(),
+            l.readonlyPaths(),
+            l.mountLabel(),
+            l.personality());
+    return new Spec(
+        s.ociVersion(),
+        s.process(),
+        s.root(),
+        s.hostname(),
+        s.domainname(),
+        s.mounts(),
+        s.hooks(),
+        s.annotations(),
+        withPath);
   }
 
-  /** Where the container's cgroups go: under the configured parent, else relative to the caller's cgroup. */
+  /**
+   * Where the container's cgroups go: under the configured parent, else relative to the caller's
+   * cgroup.
+   */
   String cgroupsPath(String id) {
     String parent = engine.config().cgroupParent();
     if (parent == null || parent.isEmpty()) return "berth-" + id.substring(0, 12);
@@ -126,7 +155,10 @@ final class ContainerStarter {
     Engine.mountAll(mounts, rootfs);
   }
 
-  /** Starts {@code r} (created or exited, lock held); on failure its state keeps docker's error and exit code. */
+  /**
+   * Starts {@code r} (created or exited, lock held); on failure its state keeps docker's error and
+   * exit code.
+   */
   ContainerRecord start(ContainerRecord r, Engine.StartListener listener) throws BerthException {
     String id = r.id();
     Engine.Layout l = engine.layout(id);
@@ -147,9 +179,10 @@ final class ContainerStarter {
       Files.createDirectories(l.attachSocket().getParent());
       Files.deleteIfExists(l.attachSocket());
       Files.deleteIfExists(l.consoleSocket());
-      MonitorConfig m = MonitorConfig.of(id, l.exitFile())
-          .withLog(l.log(), engine.config().logMaxSize(), engine.config().logMaxFiles())
-          .withAttach(l.attachSocket());
+      MonitorConfig m =
+          MonitorConfig.of(id, l.exitFile())
+              .withLog(l.log(), engine.config().logMaxSize(), engine.config().logMaxFiles())
+              .withAttach(l.attachSocket());
       if (r.options().tty()) m = m.withConsoleSocket(l.consoleSocket());
       if (r.options().openStdin() && !r.options().tty()) m = m.withStdin(true);
       Path[] oom = oomCounter(id);
@@ -164,13 +197,16 @@ final class ContainerStarter {
       int pid = driver.state(id).pid();
       int monitorPid = ProcStat.of(pid).ppid();
       if (hasOwnEmptyNetns(generated.spec())) {
-        // The runtime made the container a network namespace of its own (--network none): lo up, as docker's.
+        // The runtime made the container a network namespace of its own (--network none): lo up, as
+        // docker's.
         dev.berth.engine.network.netns.Loopback.upIn(Path.of("/proc/" + pid + "/ns/net"));
       }
       listener.created(r, l.attachSocket());
       driver.start(id);
       Instant now = Instant.now();
-      return engine.containers().update(id, c -> c.withState(c.state().running(pid, monitorPid, now)));
+      return engine
+          .containers()
+          .update(id, c -> c.withState(c.state().running(pid, monitorPid, now)));
     } catch (BerthException | IOException | RuntimeException e) {
       String message = e.getMessage() == null ? e.toString() : e.getMessage();
       int code = exitCode(e);
@@ -186,7 +222,9 @@ final class ContainerStarter {
     }
   }
 
-  /** Whether the spec asks the runtime for a new, empty network namespace (not one joined by path). */
+  /**
+   * Whether the spec asks the runtime for a new, empty network namespace (not one joined by path).
+   */
   static boolean hasOwnEmptyNetns(Spec spec) {
     if (spec.linux() == null) return false;
     for (dev.berth.spec.runtime.Namespace ns : spec.linux().namespaces()) {
@@ -195,25 +233,34 @@ final class ContainerStarter {
     return false;
   }
 
-  /** docker's exit code for a failed start: 127 for a command that is not there, 126 if it cannot run, else 125. */
+  /**
+   * docker's exit code for a failed start: 127 for a command that is not there, 126 if it cannot
+   * run, else 125.
+   */
   static int exitCode(Exception e) {
     String m = String.valueOf(e.getMessage());
-    if (m.contains("no such file or directory") || m.contains("ENOENT") || m.contains("executable file not found")) {
+    if (m.contains("no such file or directory")
+        || m.contains("ENOENT")
+        || m.contains("executable file not found")) {
       return 127;
     }
     if (m.contains("permission denied") || m.contains("EACCES")) return 126;
     return 125;
   }
 
-  /** The file and key of a container's OOM kill counter (its memory cgroup's), or null without one. */
+  /**
+   * The file and key of a container's OOM kill counter (its memory cgroup's), or null without one.
+   */
   Path[] oomCounter(String id) {
     try {
       CgroupManager cg = Cgroups.forContainer(cgroupsPath(id), id);
       Map<String, String> paths = cg.paths();
       String memory = paths.get("memory");
-      if (memory != null) return new Path[] {Path.of(memory, "memory.oom_control"), Path.of("oom_kill")};
+      if (memory != null)
+        return new Path[] {Path.of(memory, "memory.oom_control"), Path.of("oom_kill")};
       String unified = paths.get("");
-      if (unified != null) return new Path[] {Path.of(unified, "memory.events"), Path.of("oom_kill")};
+      if (unified != null)
+        return new Path[] {Path.of(unified, "memory.events"), Path.of("oom_kill")};
       return null;
     } catch (IOException e) {
       return null;
@@ -221,8 +268,10 @@ final class ContainerStarter {
   }
 
   /**
-   * Releases what a run of {@code r} held: its runtime state (the container is stopped), bundle, rootfs mount,
-   * sockets and networking (CNI attachments, pinned namespace, its names in its peers' hosts files). The snapshot, log and exit file stay. Each step goes on when another fails.
+   * Releases what a run of {@code r} held: its runtime state (the container is stopped), bundle,
+   * rootfs mount, sockets and networking (CNI attachments, pinned namespace, its names in its
+   * peers' hosts files). The snapshot, log and exit file stay. Each step goes on when another
+   * fails.
    */
   void release(ContainerRecord r) throws BerthException {
     Engine.Layout l = engine.layout(r.id());
@@ -246,7 +295,8 @@ final class ContainerStarter {
       errors.add(e.getMessage());
     }
     if (!errors.isEmpty()) {
-      throw EngineException.internal("release container " + r.shortId() + ": " + String.join("; ", errors), null);
+      throw EngineException.internal(
+          "release container " + r.shortId() + ": " + String.join("; ", errors), null);
     }
   }
 
@@ -258,6 +308,7 @@ final class ContainerStarter {
     } catch (BerthException e) {
       image = null; // the image is gone: the container's own, else SIGTERM
     }
-    return SpecGenerator.stopSignal(r.options(), image == null ? ImageConfig.ContainerConfig.EMPTY : image.config());
+    return SpecGenerator.stopSignal(
+        r.options(), image == null ? ImageConfig.ContainerConfig.EMPTY : image.config());
   }
 }

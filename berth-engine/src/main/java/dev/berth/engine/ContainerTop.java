@@ -9,9 +9,9 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * {@code docker top}: the host's {@code ps} with the caller's options (default {@code -ef}), its lines kept for the
- * container's pids, as docker's daemon does it. The pids are the runtime's (every process of the container's cgroups,
- * exec'd ones too).
+ * {@code docker top}: the host's {@code ps} with the caller's options (default {@code -ef}), its
+ * lines kept for the container's pids, as docker's daemon does it. The pids are the runtime's
+ * (every process of the container's cgroups, exec'd ones too).
  */
 final class ContainerTop {
   private ContainerTop() {}
@@ -25,13 +25,17 @@ final class ContainerTop {
     cmd.addAll(psArgs.isEmpty() ? DEFAULT_ARGS : psArgs);
     String out;
     try {
-      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(
-          new java.io.File("/dev/null"))).start();
+      Process p =
+          new ProcessBuilder(cmd)
+              .redirectErrorStream(true)
+              .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+              .start();
       byte[] bytes = p.getInputStream().readAllBytes();
       int status = p.waitFor();
       out = new String(bytes, StandardCharsets.UTF_8);
       if (status != 0) {
-        throw new EngineException(ErrorCategory.INVALID_ARGUMENT, "ps: exit status " + status + ": " + out.strip());
+        throw new EngineException(
+            ErrorCategory.INVALID_ARGUMENT, "ps: exit status " + status + ": " + out.strip());
       }
     } catch (IOException e) {
       throw EngineException.internal("ps: " + e.getMessage(), e);

@@ -3,7 +3,6 @@ package dev.berth.engine;
 import dev.berth.engine.container.ContainerOptions;
 import dev.berth.engine.container.ContainerOptions.MountOption;
 import dev.berth.engine.network.Endpoint;
-import java.nio.file.Path;
 import dev.berth.engine.store.ContainerRecord;
 import dev.berth.engine.store.ContainerState;
 import dev.berth.engine.store.ContainerState.Status;
@@ -12,6 +11,7 @@ import dev.berth.spec.json.JsonWriter;
 import dev.berth.spec.json.Rfc3339;
 import dev.berth.spec.json.SpecException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -20,16 +20,20 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Containers as docker shows them: {@link #inspect} is {@code docker inspect}'s object (the Engine API's
- * {@code /containers/{id}/json}), {@link #summary} an entry of {@code /containers/json} ({@code docker ps}), with
- * docker's field names and order, as trees of plain values (maps, lists, strings, numbers) for a JSON writer or a
- * {@code --format} template.
+ * Containers as docker shows them: {@link #inspect} is {@code docker inspect}'s object (the Engine
+ * API's {@code /containers/{id}/json}), {@link #summary} an entry of {@code /containers/json}
+ * ({@code docker ps}), with docker's field names and order, as trees of plain values (maps, lists,
+ * strings, numbers) for a JSON writer or a {@code --format} template.
  */
 public final class ContainerViews {
   private ContainerViews() {}
 
-  /** The extras key under which create keeps the resolved command (entrypoint + cmd) as a JSON array. */
+  /**
+   * The extras key under which create keeps the resolved command (entrypoint + cmd) as a JSON
+   * array.
+   */
   public static final String ARGS = "args";
+
   /** The extras key of the container's host name. */
   public static final String HOSTNAME = "hostname";
 
@@ -51,7 +55,10 @@ public final class ContainerViews {
     return new JsonWriter(JsonWriter.COMPACT).tree(args).toString();
   }
 
-  /** docker's STATUS column: "Created", "Up 5 seconds", "Up 2 minutes (Paused)", "Exited (0) 3 seconds ago". */
+  /**
+   * docker's STATUS column: "Created", "Up 5 seconds", "Up 2 minutes (Paused)", "Exited (0) 3
+   * seconds ago".
+   */
   public static String statusText(ContainerState s, Instant now) {
     return switch (s.status()) {
       case CREATED -> "Created";
@@ -63,7 +70,9 @@ public final class ContainerViews {
   }
 
   private static String human(Instant since, Instant now) {
-    return since == null ? HumanDuration.of(Duration.ZERO) : HumanDuration.of(Duration.between(since, now));
+    return since == null
+        ? HumanDuration.of(Duration.ZERO)
+        : HumanDuration.of(Duration.between(since, now));
   }
 
   /** An entry of docker's container list. */
@@ -114,7 +123,10 @@ public final class ContainerViews {
     return String.join(", ", out);
   }
 
-  /** The names of the networks a container is attached to (running or not), the default one as "berth". */
+  /**
+   * The names of the networks a container is attached to (running or not), the default one as
+   * "berth".
+   */
   public static List<String> networkNames(ContainerRecord r) {
     List<Endpoint> eps = endpoints(r);
     List<String> out = new ArrayList<>();
@@ -128,7 +140,8 @@ public final class ContainerViews {
       return out;
     }
     String mode = ContainerNetworking.mode(r.options());
-    if (!ContainerNetworking.attaches(mode)) return List.of(mode.startsWith("container:") ? "container" : mode);
+    if (!ContainerNetworking.attaches(mode))
+      return List.of(mode.startsWith("container:") ? "container" : mode);
     List<String> names = new ArrayList<>(List.of(mode));
     names.addAll(r.options().networking().networks());
     for (String n : names) {
@@ -138,7 +151,10 @@ public final class ContainerViews {
     return out;
   }
 
-  /** docker inspect's NetworkSettings: the first endpoint's address at the top, every network under Networks. */
+  /**
+   * docker inspect's NetworkSettings: the first endpoint's address at the top, every network under
+   * Networks.
+   */
   static Map<String, Object> networkSettings(ContainerRecord r, Path sandbox) {
     List<Endpoint> eps = endpoints(r);
     Map<String, Object> m = new LinkedHashMap<>();
@@ -148,8 +164,9 @@ public final class ContainerViews {
     Map<String, Object> ports = new java.util.TreeMap<>();
     for (Endpoint.Port p : ports(r)) {
       @SuppressWarnings("unchecked")
-      List<Object> bindings = (List<Object>) ports.computeIfAbsent(p.containerPort() + "/" + p.protocol(),
-          k -> new ArrayList<>());
+      List<Object> bindings =
+          (List<Object>)
+              ports.computeIfAbsent(p.containerPort() + "/" + p.protocol(), k -> new ArrayList<>());
       Map<String, Object> b = new LinkedHashMap<>();
       b.put("HostIp", p.hostIp().isEmpty() ? "0.0.0.0" : p.hostIp());
       b.put("HostPort", Integer.toString(p.hostPort()));
@@ -206,8 +223,10 @@ public final class ContainerViews {
   /** A stable id of an endpoint: the container's and the interface's, hashed. */
   public static String endpointId(ContainerRecord r, Endpoint e) {
     try {
-      byte[] d = java.security.MessageDigest.getInstance("SHA-256").digest((r.id() + "/" + e.network() + "/"
-          + e.ifName()).getBytes(StandardCharsets.UTF_8));
+      byte[] d =
+          java.security.MessageDigest.getInstance("SHA-256")
+              .digest(
+                  (r.id() + "/" + e.network() + "/" + e.ifName()).getBytes(StandardCharsets.UTF_8));
       return java.util.HexFormat.of().formatHex(d);
     } catch (java.security.NoSuchAlgorithmException x) {
       throw new IllegalStateException(x);
@@ -254,7 +273,9 @@ public final class ContainerViews {
     m.put("ProcessLabel", "");
     m.put("AppArmorProfile", "");
     m.put("HostConfig", hostConfig(r));
-    m.put("GraphDriver", Map.of("Name", "overlay", "Data", Map.of("MergedDir", layout.rootfs().toString())));
+    m.put(
+        "GraphDriver",
+        Map.of("Name", "overlay", "Data", Map.of("MergedDir", layout.rootfs().toString())));
     m.put("Mounts", mounts(r));
     m.put("Config", config(r));
     m.put("NetworkSettings", networkSettings(r, layout.netns()));
@@ -289,7 +310,8 @@ public final class ContainerViews {
     Map<String, Object> h = new LinkedHashMap<>();
     List<String> binds = new ArrayList<>();
     for (MountOption m : o.mounts()) {
-      if (m.type() == MountOption.Type.BIND) binds.add(m.source() + ":" + m.target() + (m.readOnly() ? ":ro" : ""));
+      if (m.type() == MountOption.Type.BIND)
+        binds.add(m.source() + ":" + m.target() + (m.readOnly() ? ":ro" : ""));
     }
     h.put("Binds", binds.isEmpty() ? null : binds);
     h.put("NetworkMode", network(o));
@@ -322,7 +344,10 @@ public final class ContainerViews {
       Map<String, Object> x = new LinkedHashMap<>();
       x.put("Type", m.type().name().toLowerCase(java.util.Locale.ROOT));
       if (m.type() == MountOption.Type.VOLUME) {
-        String name = m.source() != null ? m.source() : volume < r.volumes().size() ? r.volumes().get(volume) : "";
+        String name =
+            m.source() != null
+                ? m.source()
+                : volume < r.volumes().size() ? r.volumes().get(volume) : "";
         volume++;
         x.put("Name", name);
         x.put("Source", "");

@@ -1,29 +1,28 @@
 package dev.berth.engine;
 
+import dev.berth.engine.commit.Changes;
+import dev.berth.engine.commit.Commit;
 import dev.berth.engine.container.ContainerOptions;
 import dev.berth.engine.container.ExecOptions;
 import dev.berth.engine.events.Event;
 import dev.berth.engine.events.EventLog;
-import dev.berth.engine.stats.ContainerStats;
-import dev.berth.engine.stats.HostUsage;
-import dev.berth.engine.container.ContainerOptions.MountOption;
-import dev.berth.engine.commit.Changes;
-import dev.berth.engine.commit.Commit;
 import dev.berth.engine.fs.ContainerFiles;
 import dev.berth.engine.fs.PathStat;
-import dev.berth.engine.store.ContainerRecord;
-import dev.berth.engine.store.ContainerState;
-import dev.berth.engine.store.ContainerState.Status;
-import dev.berth.engine.store.AtomicFiles;
-import dev.berth.engine.store.ContainerStore;
-import dev.berth.image.dirs.LockFile;
 import dev.berth.engine.spec.GeneratedSpec;
 import dev.berth.engine.spec.SpecGenerator;
 import dev.berth.engine.spec.VolumeNeed;
+import dev.berth.engine.stats.ContainerStats;
+import dev.berth.engine.stats.HostUsage;
+import dev.berth.engine.store.AtomicFiles;
+import dev.berth.engine.store.ContainerRecord;
+import dev.berth.engine.store.ContainerState;
+import dev.berth.engine.store.ContainerState.Status;
+import dev.berth.engine.store.ContainerStore;
 import dev.berth.engine.volume.Volume;
 import dev.berth.engine.volume.VolumeStore;
 import dev.berth.image.ImageException;
 import dev.berth.image.ImageService;
+import dev.berth.image.dirs.LockFile;
 import dev.berth.image.dirs.PrivateDirs;
 import dev.berth.image.snapshot.ChainIds;
 import dev.berth.image.snapshot.Mount;
@@ -61,16 +60,19 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The engine: containers from images on one store that every {@code berth} process (and later {@code berthd})
- * shares, without a daemon. Every operation is a library call; the CLI only parses and prints.
+ * The engine: containers from images on one store that every {@code berth} process (and later
+ * {@code berthd}) shares, without a daemon. Every operation is a library call; the CLI only parses
+ * and prints.
  *
- * <p>Who holds what: a container's record (store), its writable snapshot (image store), its log and exit file
- * (its directory in the store) persist; its rootfs mount, bundle, runtime state and monitor sockets live under the
- * run root and vanish at reboot. The monitor, not this process, is the container's parent: the engine learns how a
- * container ended from the monitor's exit file, whenever it next looks ({@link #sync}).
+ * <p>Who holds what: a container's record (store), its writable snapshot (image store), its log and
+ * exit file (its directory in the store) persist; its rootfs mount, bundle, runtime state and
+ * monitor sockets live under the run root and vanish at reboot. The monitor, not this process, is
+ * the container's parent: the engine learns how a container ended from the monitor's exit file,
+ * whenever it next looks ({@link #sync}).
  *
- * <p>Locks: the store serialises writes of records; lifecycle operations on one container (start, stop, remove,
- * the reconciliation of its state) take its own lock, so two processes never start or remove one container at once.
+ * <p>Locks: the store serialises writes of records; lifecycle operations on one container (start,
+ * stop, remove, the reconciliation of its state) take its own lock, so two processes never start or
+ * remove one container at once.
  */
 public final class Engine implements AutoCloseable {
   /** docker's stop timeout when neither the container nor the caller gives one. */
@@ -86,7 +88,11 @@ public final class Engine implements AutoCloseable {
   private final EventLog events;
   private final ContainerNetworking networking;
 
-  private Engine(EngineConfig config, ImageService images, ContainerStore containers, VolumeStore volumes,
+  private Engine(
+      EngineConfig config,
+      ImageService images,
+      ContainerStore containers,
+      VolumeStore volumes,
       RuntimeHandlers runtimes) {
     this.config = config;
     this.images = images;
@@ -102,9 +108,11 @@ public final class Engine implements AutoCloseable {
   /** Opens the engine's stores (made when missing). */
   public static Engine open(EngineConfig config) throws BerthException {
     try {
-      ImageService images = new ImageService(new ImageService.Options(config.root(), config.registriesConfig(),
-          null, null));
-      // The run root holds containers' mounted root filesystems (setuid binaries of images included): no host user
+      ImageService images =
+          new ImageService(
+              new ImageService.Options(config.root(), config.registriesConfig(), null, null));
+      // The run root holds containers' mounted root filesystems (setuid binaries of images
+      // included): no host user
       // may reach them, as none may reach the image store.
       PrivateDirs.ensure(config.runRoot());
       PrivateDirs.ensure(config.runRoot().resolve("containers"));
@@ -120,7 +128,8 @@ public final class Engine implements AutoCloseable {
       }
       return engine;
     } catch (IOException e) {
-      throw EngineException.internal("open the engine at " + config.root() + ": " + e.getMessage(), e);
+      throw EngineException.internal(
+          "open the engine at " + config.root() + ": " + e.getMessage(), e);
     }
   }
 
@@ -166,8 +175,8 @@ public final class Engine implements AutoCloseable {
   }
 
   /**
-   * docker network rm: refused while a running container uses it (docker's "has active endpoints"); its bridge and
-   * isolation rules go with it.
+   * docker network rm: refused while a running container uses it (docker's "has active endpoints");
+   * its bridge and isolation rules go with it.
    */
   public void removeNetwork(String ref) throws BerthException {
     dev.berth.engine.network.Network n = networks().get(ref);
@@ -176,7 +185,8 @@ public final class Engine implements AutoCloseable {
   }
 
   /** docker network connect: {@code aliases} and {@code ip} (null: any) on that network. */
-  public void connect(String network, String container, List<String> aliases, String ip) throws BerthException {
+  public void connect(String network, String container, List<String> aliases, String ip)
+      throws BerthException {
     networking.connect(network, container, aliases, ip);
   }
 
@@ -185,20 +195,25 @@ public final class Engine implements AutoCloseable {
     networking.disconnect(network, container);
   }
 
-  /** docker network prune: every user network no running container uses, that {@code filter} accepts. */
-  public List<String> pruneNetworks(java.util.function.Predicate<dev.berth.engine.network.Network> filter)
-      throws BerthException {
+  /**
+   * docker network prune: every user network no running container uses, that {@code filter}
+   * accepts.
+   */
+  public List<String> pruneNetworks(
+      java.util.function.Predicate<dev.berth.engine.network.Network> filter) throws BerthException {
     List<String> removed = new ArrayList<>();
     Map<String, List<String>> users = networkUsers();
     for (dev.berth.engine.network.Network n : networks().list(null)) {
-      if (n.name().equals(dev.berth.engine.network.NetworkStore.DEFAULT_NETWORK) || !filter.test(n)) continue;
+      if (n.name().equals(dev.berth.engine.network.NetworkStore.DEFAULT_NETWORK) || !filter.test(n))
+        continue;
       List<String> u = users.get(n.name());
       if (u != null && !u.isEmpty()) continue;
       try {
         removeNetwork(n.name());
         removed.add(n.name());
       } catch (BerthException e) {
-        if (e.category() != ErrorCategory.FAILED_PRECONDITION && e.category() != ErrorCategory.NOT_FOUND) throw e;
+        if (e.category() != ErrorCategory.FAILED_PRECONDITION
+            && e.category() != ErrorCategory.NOT_FOUND) throw e;
       }
     }
     return removed;
@@ -212,8 +227,9 @@ public final class Engine implements AutoCloseable {
   // ---- create ----
 
   /**
-   * Creates a container from an image already in the store (the caller pulls a missing one): its record, name and
-   * writable snapshot, and its volumes. Nothing runs yet (docker's "created"). A failure leaves nothing behind.
+   * Creates a container from an image already in the store (the caller pulls a missing one): its
+   * record, name and writable snapshot, and its volumes. Nothing runs yet (docker's "created"). A
+   * failure leaves nothing behind.
    */
   public ContainerRecord create(ContainerOptions options) throws BerthException {
     ImageRecord image = images.resolve(options.image());
@@ -221,11 +237,14 @@ public final class Engine implements AutoCloseable {
     List<Digest> chain = ChainIds.of(imageConfig.rootfs().diffIds());
     String runtime = options.runtime() == null ? RuntimeHandlers.DEFAULT : options.runtime();
     runtimes.get(runtime);
-    // Checked before anything is written: the volumes the options and the image name, and the network options.
+    // Checked before anything is written: the volumes the options and the image name, and the
+    // network options.
     List<VolumeNeed> needs = SpecGenerator.volumesNeeded(imageConfig, options);
     networking.check(options);
-    ContainerRecord record = containers.create(ContainerRecord.of(containers.newId(), Instant.now(), options,
-        image.config().toString(), runtime));
+    ContainerRecord record =
+        containers.create(
+            ContainerRecord.of(
+                containers.newId(), Instant.now(), options, image.config().toString(), runtime));
     String id = record.id();
     List<String> madeVolumes = new ArrayList<>();
     boolean snapshot = false;
@@ -240,9 +259,13 @@ public final class Engine implements AutoCloseable {
         names.add(v.name());
       }
       Path dir = containers.containerDir(id);
-      ContainerRecord made = containers.update(id, r -> r.withParts(id, layout(id).bundle(), dir.resolve("ctr.log"))
-          .withVolumes(names));
-      AtomicFiles.replace(dir.resolve(IMAGE_CONFIG), images.content().read(image.config(), ImageService.MAX_METADATA));
+      ContainerRecord made =
+          containers.update(
+              id,
+              r -> r.withParts(id, layout(id).bundle(), dir.resolve("ctr.log")).withVolumes(names));
+      AtomicFiles.replace(
+          dir.resolve(IMAGE_CONFIG),
+          images.content().read(image.config(), ImageService.MAX_METADATA));
       GeneratedSpec spec = starter.validate(made, imageConfig);
       Map<String, String> extras = new java.util.LinkedHashMap<>(made.extras());
       extras.put(ContainerViews.ARGS, ContainerViews.encodeCommand(spec.spec().process().args()));
@@ -286,13 +309,16 @@ public final class Engine implements AutoCloseable {
     }
   }
 
-  /** The file in a container's directory that keeps its image's config: the container needs no image to start. */
+  /**
+   * The file in a container's directory that keeps its image's config: the container needs no image
+   * to start.
+   */
   static final String IMAGE_CONFIG = "image-config.json";
 
   /**
-   * The config of the image a container was made from: its own copy (kept at create, so removing or re-tagging the
-   * image, and a GC of its blobs, never stop the container from starting: its layers are kept by its snapshot), else
-   * the image store's.
+   * The config of the image a container was made from: its own copy (kept at create, so removing or
+   * re-tagging the image, and a GC of its blobs, never stop the container from starting: its layers
+   * are kept by its snapshot), else the image store's.
    */
   ImageConfig imageConfigOf(ContainerRecord r) throws BerthException {
     Path copy = containers.containerDir(r.id()).resolve(IMAGE_CONFIG);
@@ -307,25 +333,34 @@ public final class Engine implements AutoCloseable {
 
   ImageConfig imageConfig(ImageRecord image) throws BerthException {
     try {
-      return ImageJson.readConfig(images.content().read(image.config(), ImageService.MAX_METADATA),
+      return ImageJson.readConfig(
+          images.content().read(image.config(), ImageService.MAX_METADATA),
           image.config().toString());
     } catch (IOException | dev.berth.spec.json.SpecException e) {
-      throw new ImageException(ErrorCategory.INTERNAL, "read the config of image " + image.name() + ": "
-          + e.getMessage(), e);
+      throw new ImageException(
+          ErrorCategory.INTERNAL,
+          "read the config of image " + image.name() + ": " + e.getMessage(),
+          e);
     }
   }
 
   // ---- start ----
 
-  /** What {@link #start} tells its caller between the container's create and its start (attach now). */
+  /**
+   * What {@link #start} tells its caller between the container's create and its start (attach now).
+   */
   public interface StartListener {
-    /** The container is created under its monitor, and has not run yet: attach to {@code attachSocket} now. */
+    /**
+     * The container is created under its monitor, and has not run yet: attach to {@code
+     * attachSocket} now.
+     */
     void created(ContainerRecord record, Path attachSocket) throws IOException;
 
     /**
-     * Whether the caller stays attached and releases the container itself when it exits (a foreground run): then
-     * its monitor runs no exit command, which would start a second process for the same work. Should the caller
-     * die first, the release happens at the next engine call that looks at the container.
+     * Whether the caller stays attached and releases the container itself when it exits (a
+     * foreground run): then its monitor runs no exit command, which would start a second process
+     * for the same work. Should the caller die first, the release happens at the next engine call
+     * that looks at the container.
      */
     default boolean releasesAtExit() {
       return false;
@@ -335,8 +370,9 @@ public final class Engine implements AutoCloseable {
   }
 
   /**
-   * Starts a created or exited container: mounts its rootfs, writes its spec, starts its monitor and, under it, the
-   * container. A running container is left as it is (docker's start of a running container succeeds).
+   * Starts a created or exited container: mounts its rootfs, writes its spec, starts its monitor
+   * and, under it, the container. A running container is left as it is (docker's start of a running
+   * container succeeds).
    */
   public ContainerRecord start(String ref, StartListener listener) throws BerthException {
     ContainerRecord r = containers.resolve(ref);
@@ -347,7 +383,8 @@ public final class Engine implements AutoCloseable {
       if (s == Status.PAUSED) {
         throw EngineException.precondition("cannot start a paused container, try unpause instead");
       }
-      if (s == Status.REMOVING) throw EngineException.precondition("container " + r.shortId() + " is being removed");
+      if (s == Status.REMOVING)
+        throw EngineException.precondition("container " + r.shortId() + " is being removed");
       ContainerRecord started = starter.start(r, listener);
       event("start", started, Map.of(), started.state().startedAt());
       return started;
@@ -357,8 +394,9 @@ public final class Engine implements AutoCloseable {
   // ---- state ----
 
   /**
-   * The record of {@code ref} with its state brought up to date: a container whose monitor recorded an exit is
-   * exited (its mounts and runtime state released; an {@code --rm} one removed, then NOT_FOUND).
+   * The record of {@code ref} with its state brought up to date: a container whose monitor recorded
+   * an exit is exited (its mounts and runtime state released; an {@code --rm} one removed, then
+   * NOT_FOUND).
    */
   public ContainerRecord inspect(String ref) throws BerthException {
     ContainerRecord r = containers.resolve(ref);
@@ -380,10 +418,15 @@ public final class Engine implements AutoCloseable {
     return out;
   }
 
-  /** Reconciles {@code r} with its monitor's exit file and the runtime, under its lock, if it claims to run. */
+  /**
+   * Reconciles {@code r} with its monitor's exit file and the runtime, under its lock, if it claims
+   * to run.
+   */
   ContainerRecord sync(ContainerRecord r) throws BerthException {
     Status s = r.state().status();
-    if (s != Status.RUNNING && s != Status.PAUSED && !(r.options().autoRemove() && s == Status.EXITED)) return r;
+    if (s != Status.RUNNING
+        && s != Status.PAUSED
+        && !(r.options().autoRemove() && s == Status.EXITED)) return r;
     try (LockFile lock = containers.lock(r.id())) {
       return syncLocked(r.id());
     }
@@ -401,7 +444,8 @@ public final class Engine implements AutoCloseable {
       Optional<ExitFile.ExitStatus> exit = ExitFile.read(layout(id).exitFile());
       if (exit.isEmpty()) {
         if (alive(r)) return r;
-        // The init is gone: its monitor drains the output and writes the exit file now, unless it is gone too (it
+        // The init is gone: its monitor drains the output and writes the exit file now, unless it
+        // is gone too (it
         // was killed, or the machine rebooted), and then nobody recorded how the container ended.
         awaitExit(r, MONITOR_GRACE_MS);
         exit = ExitFile.read(layout(id).exitFile());
@@ -409,11 +453,25 @@ public final class Engine implements AutoCloseable {
       ContainerState next;
       if (exit.isPresent()) {
         ExitFile.ExitStatus e = exit.get();
-        next = r.state().exited(e.exitCode(), e.oomKilled(), e.finishedAt() == null ? Instant.now() : e.finishedAt());
+        next =
+            r.state()
+                .exited(
+                    e.exitCode(),
+                    e.oomKilled(),
+                    e.finishedAt() == null ? Instant.now() : e.finishedAt());
       } else {
         next = r.state().exited(UNKNOWN_EXIT, false, Instant.now());
-        next = new ContainerState(next.status(), 0, 0, next.startedAt(), next.finishedAt(), next.exitCode(), false,
-            "the container's monitor is gone: its exit status was not recorded", next.restartCount());
+        next =
+            new ContainerState(
+                next.status(),
+                0,
+                0,
+                next.startedAt(),
+                next.finishedAt(),
+                next.exitCode(),
+                false,
+                "the container's monitor is gone: its exit status was not recorded",
+                next.restartCount());
       }
       starter.release(r);
       ContainerState n = next;
@@ -422,8 +480,10 @@ public final class Engine implements AutoCloseable {
       Map<String, String> die = new java.util.LinkedHashMap<>();
       die.put("exitCode", Integer.toString(n.exitCode()));
       if (n.startedAt() != null && n.finishedAt() != null) {
-        die.put("execDuration", Long.toString(Math.max(0, n.finishedAt().getEpochSecond()
-            - n.startedAt().getEpochSecond())));
+        die.put(
+            "execDuration",
+            Long.toString(
+                Math.max(0, n.finishedAt().getEpochSecond() - n.startedAt().getEpochSecond())));
       }
       event("die", r, die, n.finishedAt());
     }
@@ -434,10 +494,16 @@ public final class Engine implements AutoCloseable {
     return r;
   }
 
-  /** How long a monitor may take to write the exit file after its container's init is gone (it drains output). */
+  /**
+   * How long a monitor may take to write the exit file after its container's init is gone (it
+   * drains output).
+   */
   static final long MONITOR_GRACE_MS = 5_000;
 
-  /** docker's exit code for a container whose end was not seen (its monitor was killed, the host rebooted). */
+  /**
+   * docker's exit code for a container whose end was not seen (its monitor was killed, the host
+   * rebooted).
+   */
   public static final int UNKNOWN_EXIT = 255;
 
   /** Whether the container's init still runs, as its runtime sees it. */
@@ -454,19 +520,22 @@ public final class Engine implements AutoCloseable {
   // ---- stop, kill, wait ----
 
   /**
-   * Stops a running container: its stop signal, then SIGKILL after {@code timeoutSeconds} (null: the container's
-   * own, else 10). A container that is not running is left as it is.
+   * Stops a running container: its stop signal, then SIGKILL after {@code timeoutSeconds} (null:
+   * the container's own, else 10). A container that is not running is left as it is.
    */
   public ContainerRecord stop(String ref, Integer timeoutSeconds) throws BerthException {
     ContainerRecord r = inspect(ref);
     if (r.state().status() != Status.RUNNING && r.state().status() != Status.PAUSED) return r;
-    int timeout = timeoutSeconds != null && timeoutSeconds >= 0 ? timeoutSeconds
-        : r.options().stopTimeout() != null ? r.options().stopTimeout() : DEFAULT_STOP_TIMEOUT;
+    int timeout =
+        timeoutSeconds != null && timeoutSeconds >= 0
+            ? timeoutSeconds
+            : r.options().stopTimeout() != null ? r.options().stopTimeout() : DEFAULT_STOP_TIMEOUT;
     RuntimeDriver driver = runtimes.get(r.runtime());
     int signal = starter.stopSignal(r);
     try {
       if (r.state().status() == Status.PAUSED) {
-        // A frozen process does not act on its signal: thaw it after the signal is queued (docker does the same).
+        // A frozen process does not act on its signal: thaw it after the signal is queued (docker
+        // does the same).
         driver.kill(r.id(), signal, false);
         killEvent(r, signal);
         driver.resume(r.id());
@@ -475,23 +544,25 @@ public final class Engine implements AutoCloseable {
         killEvent(r, signal);
       }
     } catch (ContainerException e) {
-      if (e.category() != ErrorCategory.NOT_FOUND && e.category() != ErrorCategory.FAILED_PRECONDITION) throw e;
+      if (e.category() != ErrorCategory.NOT_FOUND
+          && e.category() != ErrorCategory.FAILED_PRECONDITION) throw e;
     }
     if (timeout > 0 && awaitExit(r, timeout * 1000L)) return stopped(r);
     try {
       driver.kill(r.id(), 9, true);
       killEvent(r, 9);
     } catch (ContainerException e) {
-      if (e.category() != ErrorCategory.NOT_FOUND && e.category() != ErrorCategory.FAILED_PRECONDITION) throw e;
+      if (e.category() != ErrorCategory.NOT_FOUND
+          && e.category() != ErrorCategory.FAILED_PRECONDITION) throw e;
     }
     awaitExit(r, 30_000);
     return stopped(r);
   }
 
   /**
-   * The record of {@code r} once {@link #stop} ended it, its "stop" event recorded after its "die". An {@code --rm}
-   * container is removed as it stops (here, or by its monitor's exit command): docker's stop still succeeds, so its
-   * last state is made from its exit file.
+   * The record of {@code r} once {@link #stop} ended it, its "stop" event recorded after its "die".
+   * An {@code --rm} container is removed as it stops (here, or by its monitor's exit command):
+   * docker's stop still succeeds, so its last state is made from its exit file.
    */
   private ContainerRecord stopped(ContainerRecord r) throws BerthException {
     // Read before the reconciliation, which removes an --rm container with its exit file.
@@ -502,8 +573,13 @@ public final class Engine implements AutoCloseable {
     } catch (BerthException e) {
       if (e.category() != ErrorCategory.NOT_FOUND || !r.options().autoRemove()) throw e;
       ExitFile.ExitStatus x = exit.orElse(null);
-      now = r.withState(r.state().exited(x == null ? UNKNOWN_EXIT : x.exitCode(), x != null && x.oomKilled(),
-          x == null || x.finishedAt() == null ? Instant.now() : x.finishedAt()));
+      now =
+          r.withState(
+              r.state()
+                  .exited(
+                      x == null ? UNKNOWN_EXIT : x.exitCode(),
+                      x != null && x.oomKilled(),
+                      x == null || x.finishedAt() == null ? Instant.now() : x.finishedAt()));
     }
     event("stop", now, Map.of(), Instant.now());
     return now;
@@ -517,8 +593,8 @@ public final class Engine implements AutoCloseable {
   public void kill(String ref, int signal) throws BerthException {
     ContainerRecord r = inspect(ref);
     if (r.state().status() != Status.RUNNING && r.state().status() != Status.PAUSED) {
-      throw EngineException.precondition("Cannot kill container: " + ref + ": Container " + r.id()
-          + " is not running");
+      throw EngineException.precondition(
+          "Cannot kill container: " + ref + ": Container " + r.id() + " is not running");
     }
     runtimes.get(r.runtime()).kill(r.id(), signal, false);
     killEvent(r, signal);
@@ -544,13 +620,17 @@ public final class Engine implements AutoCloseable {
       try {
         r = syncWithoutRemoval(r.id());
       } catch (BerthException e) {
-        if (e.category() == ErrorCategory.NOT_FOUND && exit.isPresent()) return exit.get().exitCode();
+        if (e.category() == ErrorCategory.NOT_FOUND && exit.isPresent())
+          return exit.get().exitCode();
         throw e;
       }
     }
   }
 
-  /** {@link #sync} of a container that may have just exited, keeping an --rm one for {@link #await} to read. */
+  /**
+   * {@link #sync} of a container that may have just exited, keeping an --rm one for {@link #await}
+   * to read.
+   */
   private ContainerRecord syncWithoutRemoval(String id) throws BerthException {
     ContainerRecord r = containers.get(id);
     Status s = r.state().status();
@@ -561,12 +641,13 @@ public final class Engine implements AutoCloseable {
   }
 
   /**
-   * Waits up to {@code millis} for the monitor of {@code r} to record the container's exit: the monitor exits right
-   * after writing it, so this polls the monitor's pidfd; true when it did.
+   * Waits up to {@code millis} for the monitor of {@code r} to record the container's exit: the
+   * monitor exits right after writing it, so this polls the monitor's pidfd; true when it did.
    */
   boolean awaitExit(ContainerRecord r, long millis) throws BerthException {
     Path exit = layout(r.id()).exitFile();
-    long deadline = millis == Long.MAX_VALUE ? Long.MAX_VALUE : System.nanoTime() / 1_000_000 + millis;
+    long deadline =
+        millis == Long.MAX_VALUE ? Long.MAX_VALUE : System.nanoTime() / 1_000_000 + millis;
     Fd pidfd = null;
     try {
       if (r.state().monitorPid() > 0) {
@@ -581,10 +662,15 @@ public final class Engine implements AutoCloseable {
         long left = deadline == Long.MAX_VALUE ? 200 : deadline - System.nanoTime() / 1_000_000;
         if (left <= 0) return false;
         if (pidfd != null) {
-          // The monitor's pidfd turns readable when it exits; until then re-check every 200 ms (a monitor killed
+          // The monitor's pidfd turns readable when it exits; until then re-check every 200 ms (a
+          // monitor killed
           // before it wrote the file leaves the runtime to tell).
-          if (Linux.poll(new Fd[] {pidfd}, new short[] {LinuxConstants.POLLIN}, new short[1],
-              (int) Math.min(left, 200)) > 0) {
+          if (Linux.poll(
+                  new Fd[] {pidfd},
+                  new short[] {LinuxConstants.POLLIN},
+                  new short[1],
+                  (int) Math.min(left, 200))
+              > 0) {
             return Files.exists(exit) || !alive(r);
           }
         } else {
@@ -594,9 +680,11 @@ public final class Engine implements AutoCloseable {
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new EngineException(ErrorCategory.CANCELLED, "wait for container " + r.shortId() + ": interrupted");
+      throw new EngineException(
+          ErrorCategory.CANCELLED, "wait for container " + r.shortId() + ": interrupted");
     } catch (IOException e) {
-      throw EngineException.internal("wait for container " + r.shortId() + ": " + e.getMessage(), e);
+      throw EngineException.internal(
+          "wait for container " + r.shortId() + ": " + e.getMessage(), e);
     } finally {
       if (pidfd != null) pidfd.close();
     }
@@ -614,7 +702,10 @@ public final class Engine implements AutoCloseable {
     }
     try (LockFile lock = containers.lock(r.id())) {
       runtimes.get(r.runtime()).pause(r.id());
-      event("pause", containers.update(r.id(), c -> c.withState(c.state().withStatus(Status.PAUSED))), Map.of(),
+      event(
+          "pause",
+          containers.update(r.id(), c -> c.withState(c.state().withStatus(Status.PAUSED))),
+          Map.of(),
           Instant.now());
     }
   }
@@ -626,7 +717,10 @@ public final class Engine implements AutoCloseable {
     }
     try (LockFile lock = containers.lock(r.id())) {
       runtimes.get(r.runtime()).resume(r.id());
-      event("unpause", containers.update(r.id(), c -> c.withState(c.state().withStatus(Status.RUNNING))), Map.of(),
+      event(
+          "unpause",
+          containers.update(r.id(), c -> c.withState(c.state().withStatus(Status.RUNNING))),
+          Map.of(),
           Instant.now());
     }
   }
@@ -634,16 +728,18 @@ public final class Engine implements AutoCloseable {
   // ---- remove ----
 
   /**
-   * Removes a container: record, snapshot, logs, and with {@code removeVolumes} its anonymous volumes. A running
-   * one is refused unless {@code force}, which kills it first.
+   * Removes a container: record, snapshot, logs, and with {@code removeVolumes} its anonymous
+   * volumes. A running one is refused unless {@code force}, which kills it first.
    */
   public void remove(String ref, boolean force, boolean removeVolumes) throws BerthException {
     ContainerRecord r = containers.resolve(ref);
     r = sync(r);
     Status s = r.state().status();
     if ((s == Status.RUNNING || s == Status.PAUSED) && !force) {
-      throw EngineException.precondition("You cannot remove a running container " + r.id()
-          + ". Stop the container before attempting removal or force remove");
+      throw EngineException.precondition(
+          "You cannot remove a running container "
+              + r.id()
+              + ". Stop the container before attempting removal or force remove");
     }
     if (s == Status.RUNNING || s == Status.PAUSED) {
       RuntimeDriver driver = runtimes.get(r.runtime());
@@ -658,14 +754,16 @@ public final class Engine implements AutoCloseable {
     try (LockFile lock = containers.lock(r.id())) {
       ContainerRecord now = containers.get(r.id());
       if (now.state().status() == Status.RUNNING || now.state().status() == Status.PAUSED) {
-        // Its end recorded (exit code, "die") as any other's; an --rm one is removed by that already.
+        // Its end recorded (exit code, "die") as any other's; an --rm one is removed by that
+        // already.
         try {
           now = syncLocked(now.id());
         } catch (BerthException e) {
           if (e.category() == ErrorCategory.NOT_FOUND) return;
           throw e;
         }
-        if (now.state().status() == Status.RUNNING || now.state().status() == Status.PAUSED) starter.release(now);
+        if (now.state().status() == Status.RUNNING || now.state().status() == Status.PAUSED)
+          starter.release(now);
       }
       removeLocked(now, removeVolumes);
     }
@@ -678,8 +776,8 @@ public final class Engine implements AutoCloseable {
     try {
       images.snapshots().remove(r.id());
     } catch (IOException e) {
-      throw EngineException.internal("remove the rootfs snapshot of container " + r.shortId() + ": "
-          + e.getMessage(), e);
+      throw EngineException.internal(
+          "remove the rootfs snapshot of container " + r.shortId() + ": " + e.getMessage(), e);
     }
     containers.remove(r.id());
     event("destroy", r, Map.of(), Instant.now());
@@ -699,20 +797,22 @@ public final class Engine implements AutoCloseable {
   public record Pruned(List<String> ids, long reclaimedBytes) {}
 
   /**
-   * docker container prune: removes every container that is not running or paused and that {@code filter} accepts.
-   * One that starts meanwhile is left alone.
+   * docker container prune: removes every container that is not running or paused and that {@code
+   * filter} accepts. One that starts meanwhile is left alone.
    */
   public Pruned prune(java.util.function.Predicate<ContainerRecord> filter) throws BerthException {
     List<String> ids = new ArrayList<>();
     long bytes = 0;
     for (ContainerRecord r : list()) {
       Status s = r.state().status();
-      if (s == Status.RUNNING || s == Status.PAUSED || s == Status.REMOVING || !filter.test(r)) continue;
+      if (s == Status.RUNNING || s == Status.PAUSED || s == Status.REMOVING || !filter.test(r))
+        continue;
       long size = changesSize(r);
       try {
         remove(r.id(), false, false);
       } catch (BerthException e) {
-        if (e.category() == ErrorCategory.FAILED_PRECONDITION || e.category() == ErrorCategory.NOT_FOUND) continue;
+        if (e.category() == ErrorCategory.FAILED_PRECONDITION
+            || e.category() == ErrorCategory.NOT_FOUND) continue;
         throw e;
       }
       ids.add(r.id());
@@ -725,10 +825,12 @@ public final class Engine implements AutoCloseable {
   private long changesSize(ContainerRecord r) {
     try {
       for (Mount m : images.snapshots().mounts(r.id())) {
-        if (m.type().equals("bind")) return dev.berth.image.snapshot.Trees.usage(Path.of(m.source()));
+        if (m.type().equals("bind"))
+          return dev.berth.image.snapshot.Trees.usage(Path.of(m.source()));
         for (String opt : m.options()) {
           if (opt.startsWith("upperdir=")) {
-            return dev.berth.image.snapshot.Trees.usage(Path.of(opt.substring("upperdir=".length())));
+            return dev.berth.image.snapshot.Trees.usage(
+                Path.of(opt.substring("upperdir=".length())));
           }
         }
       }
@@ -741,7 +843,8 @@ public final class Engine implements AutoCloseable {
   /** Renames a container (docker rename). */
   public ContainerRecord rename(String ref, String newName) throws BerthException {
     ContainerRecord r = containers.resolve(ref);
-    ContainerRecord renamed = containers.rename(r.id(), newName.startsWith("/") ? newName.substring(1) : newName);
+    ContainerRecord renamed =
+        containers.rename(r.id(), newName.startsWith("/") ? newName.substring(1) : newName);
     event("rename", renamed, Map.of("oldName", "/" + r.name()), Instant.now());
     return renamed;
   }
@@ -749,15 +852,18 @@ public final class Engine implements AutoCloseable {
   // ---- exec, top, stats ----
 
   /**
-   * Runs a process in a running container (docker exec): made from the container's own process with {@code options}
-   * over it, through the container's runtime. In the foreground it returns once the process has exited, with its
-   * status (128+signal when killed); detached, once it runs (exit code -1), its stdio discarded.
+   * Runs a process in a running container (docker exec): made from the container's own process with
+   * {@code options} over it, through the container's runtime. In the foreground it returns once the
+   * process has exited, with its status (128+signal when killed); detached, once it runs (exit code
+   * -1), its stdio discarded.
    *
    * @param stdio the process's stdio without a terminal ({@link Stdio#INHERIT}: this process's own)
-   * @param pty takes the pty master of a process with a terminal (e.g. a {@code TerminalProxy}); unused without
+   * @param pty takes the pty master of a process with a terminal (e.g. a {@code TerminalProxy});
+   *     unused without
    * @throws ExecFailedException when the process could not start (docker's exit code 126 or 127)
    */
-  public ExecResult exec(String ref, ExecOptions options, Stdio stdio, PtyHandler pty) throws BerthException {
+  public ExecResult exec(String ref, ExecOptions options, Stdio stdio, PtyHandler pty)
+      throws BerthException {
     ContainerRecord r = running(ref);
     String command = String.join(" ", options.command());
     Map<String, String> execId = Map.of("execID", containers.newId());
@@ -773,18 +879,24 @@ public final class Engine implements AutoCloseable {
     return result;
   }
 
-  /** A running container, else docker's error for exec and top: NOT_FOUND, or FAILED_PRECONDITION. */
+  /**
+   * A running container, else docker's error for exec and top: NOT_FOUND, or FAILED_PRECONDITION.
+   */
   private ContainerRecord running(String ref) throws BerthException {
     ContainerRecord r = inspect(ref);
     if (r.state().status() == Status.PAUSED) {
-      throw EngineException.precondition("container " + r.id() + " is paused, unpause the container before exec");
+      throw EngineException.precondition(
+          "container " + r.id() + " is paused, unpause the container before exec");
     }
-    if (r.state().status() != Status.RUNNING) throw EngineException.precondition("container " + r.id()
-        + " is not running");
+    if (r.state().status() != Status.RUNNING)
+      throw EngineException.precondition("container " + r.id() + " is not running");
     return r;
   }
 
-  /** docker top: the host's {@code ps} with {@code psArgs} (none: {@code -ef}), only the container's processes. */
+  /**
+   * docker top: the host's {@code ps} with {@code psArgs} (none: {@code -ef}), only the container's
+   * processes.
+   */
   public ProcessTable top(String ref, List<String> psArgs) throws BerthException {
     ContainerRecord r = inspect(ref);
     if (r.state().status() != Status.RUNNING && r.state().status() != Status.PAUSED) {
@@ -794,7 +906,10 @@ public final class Engine implements AutoCloseable {
     return ContainerTop.run(psArgs, new java.util.HashSet<>(pids));
   }
 
-  /** One sample of a container's resource usage (zeros when it does not run); docker's CPU % needs two. */
+  /**
+   * One sample of a container's resource usage (zeros when it does not run); docker's CPU % needs
+   * two.
+   */
   public ContainerStats stats(String ref) throws BerthException {
     ContainerRecord r = inspect(ref);
     try {
@@ -812,24 +927,27 @@ public final class Engine implements AutoCloseable {
               // exited meanwhile: no traffic to show
             }
           }
-          return new ContainerStats(r.id(), r.name(), Instant.now(), stats, cpu[0], (int) cpu[1], memory, net[0],
-              net[1]);
+          return new ContainerStats(
+              r.id(), r.name(), Instant.now(), stats, cpu[0], (int) cpu[1], memory, net[0], net[1]);
         } catch (ContainerException e) {
-          if (e.category() != ErrorCategory.NOT_FOUND && e.category() != ErrorCategory.FAILED_PRECONDITION) throw e;
+          if (e.category() != ErrorCategory.NOT_FOUND
+              && e.category() != ErrorCategory.FAILED_PRECONDITION) throw e;
           // stopped meanwhile: zeros
         }
       }
-      return new ContainerStats(r.id(), r.name(), Instant.now(), null, cpu[0], (int) cpu[1], memory, 0, 0);
+      return new ContainerStats(
+          r.id(), r.name(), Instant.now(), null, cpu[0], (int) cpu[1], memory, 0, 0);
     } catch (IOException e) {
-      throw EngineException.internal("stats of container " + r.shortId() + ": " + e.getMessage(), e);
+      throw EngineException.internal(
+          "stats of container " + r.shortId() + ": " + e.getMessage(), e);
     }
   }
 
   // ---- events ----
 
   /**
-   * Records a container event: its image, name and labels with {@code extra}, as docker's. Best effort: an event
-   * that cannot be written never fails the operation it reports.
+   * Records a container event: its image, name and labels with {@code extra}, as docker's. Best
+   * effort: an event that cannot be written never fails the operation it reports.
    */
   void event(String action, ContainerRecord r, Map<String, String> extra, Instant time) {
     Map<String, String> attributes = new java.util.TreeMap<>(r.options().labels());
@@ -837,7 +955,9 @@ public final class Engine implements AutoCloseable {
     attributes.put("name", r.name());
     attributes.putAll(extra);
     try {
-      events.append(new Event(time == null ? Instant.now() : time, Event.CONTAINER, action, r.id(), attributes));
+      events.append(
+          new Event(
+              time == null ? Instant.now() : time, Event.CONTAINER, action, r.id(), attributes));
     } catch (IOException | RuntimeException e) {
       // a full disk or a store we cannot write: the operation itself has succeeded
     }
@@ -845,15 +965,18 @@ public final class Engine implements AutoCloseable {
 
   // ---- files: cp, export ----
 
-  /** docker's stat of a path in a container (of any state): itself, or with {@code followLink} what it leads to. */
+  /**
+   * docker's stat of a path in a container (of any state): itself, or with {@code followLink} what
+   * it leads to.
+   */
   public PathStat statPath(String ref, String path, boolean followLink) throws BerthException {
     return onRootfs(ref, (files, r) -> files.stat(path, followLink));
   }
 
   /**
-   * docker cp out: writes the file or tree at {@code path} in container {@code ref} as a tar to {@code tar}, its top
-   * entry named {@code as} (null: the path's last component; ".": a directory's contents). See
-   * {@link ContainerFiles#archive}.
+   * docker cp out: writes the file or tree at {@code path} in container {@code ref} as a tar to
+   * {@code tar}, its top entry named {@code as} (null: the path's last component; ".": a
+   * directory's contents). See {@link ContainerFiles#archive}.
    */
   public PathStat copyFrom(String ref, String path, boolean followLink, String as, OutputStream tar)
       throws BerthException {
@@ -861,32 +984,38 @@ public final class Engine implements AutoCloseable {
   }
 
   /**
-   * docker cp in: extracts {@code tar} into the directory {@code path} of container {@code ref}. Without
-   * {@code keepOwners} (docker cp -a), every entry is owned by the container's root.
+   * docker cp in: extracts {@code tar} into the directory {@code path} of container {@code ref}.
+   * Without {@code keepOwners} (docker cp -a), every entry is owned by the container's root.
    */
-  public void copyTo(String ref, String path, InputStream tar, boolean keepOwners) throws BerthException {
-    onRootfs(ref, (files, r) -> {
-      if (r.options().readOnlyRootfs()) {
-        throw EngineException.precondition("container rootfs is marked read-only");
-      }
-      files.extract(path, tar, keepOwners ? null : new int[] {0, 0});
-      return null;
-    });
+  public void copyTo(String ref, String path, InputStream tar, boolean keepOwners)
+      throws BerthException {
+    onRootfs(
+        ref,
+        (files, r) -> {
+          if (r.options().readOnlyRootfs()) {
+            throw EngineException.precondition("container rootfs is marked read-only");
+          }
+          files.extract(path, tar, keepOwners ? null : new int[] {0, 0});
+          return null;
+        });
   }
 
   /** docker export: the container's root filesystem as a tar. */
   public void export(String ref, OutputStream tar) throws BerthException {
-    onRootfs(ref, (files, r) -> {
-      files.export(tar);
-      return null;
-    });
+    onRootfs(
+        ref,
+        (files, r) -> {
+          files.export(tar);
+          return null;
+        });
   }
 
   // ---- commit ----
 
   /**
-   * docker commit: a new image of the container's image plus its changes as one layer, with the container's config
-   * and {@code o.changes()}; a running container is paused meanwhile unless {@code o.pause()} is false.
+   * docker commit: a new image of the container's image plus its changes as one layer, with the
+   * container's config and {@code o.changes()}; a running container is paused meanwhile unless
+   * {@code o.pause()} is false.
    */
   public ImageRecord commit(String ref, Commit.Options o) throws BerthException {
     Changes.check(o.changes());
@@ -900,8 +1029,15 @@ public final class Engine implements AutoCloseable {
       paused = true;
     }
     try {
-      return Commit.build(images, base, baseConfig, r.options(), upper, String.join(" ", ContainerViews.command(r)),
-          o, config.root().resolve("tmp"));
+      return Commit.build(
+          images,
+          base,
+          baseConfig,
+          r.options(),
+          upper,
+          String.join(" ", ContainerViews.command(r)),
+          o,
+          config.root().resolve("tmp"));
     } finally {
       if (paused) {
         try {
@@ -918,16 +1054,21 @@ public final class Engine implements AutoCloseable {
     try {
       var snapshots = images.snapshots();
       if (!(snapshots instanceof dev.berth.image.snapshot.OverlaySnapshotter)) {
-        throw new EngineException(ErrorCategory.UNIMPLEMENTED, "commit needs the overlay snapshotter; the store at "
-            + config.root() + " uses the copy snapshotter");
+        throw new EngineException(
+            ErrorCategory.UNIMPLEMENTED,
+            "commit needs the overlay snapshotter; the store at "
+                + config.root()
+                + " uses the copy snapshotter");
       }
       for (Mount m : snapshots.mounts(r.id())) {
-        if (m.type().equals("bind")) return Path.of(m.source()); // an image without layers: all is the container's
+        if (m.type().equals("bind"))
+          return Path.of(m.source()); // an image without layers: all is the container's
         for (String opt : m.options()) {
           if (opt.startsWith("upperdir=")) return Path.of(opt.substring("upperdir=".length()));
         }
       }
-      throw EngineException.internal("commit container " + r.shortId() + ": its snapshot has no upper directory", null);
+      throw EngineException.internal(
+          "commit container " + r.shortId() + ": its snapshot has no upper directory", null);
     } catch (IOException e) {
       throw EngineException.internal("commit container " + r.shortId() + ": " + e.getMessage(), e);
     }
@@ -939,8 +1080,9 @@ public final class Engine implements AutoCloseable {
   }
 
   /**
-   * Runs {@code work} on the mounted root filesystem of {@code ref}, with the container's lock held (no start, stop
-   * or removal meanwhile): a running container's mount as it is, else its snapshot mounted for the while.
+   * Runs {@code work} on the mounted root filesystem of {@code ref}, with the container's lock held
+   * (no start, stop or removal meanwhile): a running container's mount as it is, else its snapshot
+   * mounted for the while.
    */
   <T> T onRootfs(String ref, RootfsWork<T> work) throws BerthException {
     ContainerRecord r = inspect(ref);
@@ -956,21 +1098,25 @@ public final class Engine implements AutoCloseable {
           starter.mountRootfs(r);
           mounted = true;
         }
-        try (Fd root = Linux.open(l.rootfs().toString(), LinuxConstants.O_PATH | LinuxConstants.O_DIRECTORY
-            | LinuxConstants.O_NOFOLLOW, 0)) {
+        try (Fd root =
+            Linux.open(
+                l.rootfs().toString(),
+                LinuxConstants.O_PATH | LinuxConstants.O_DIRECTORY | LinuxConstants.O_NOFOLLOW,
+                0)) {
           return work.apply(new ContainerFiles(root, ref), r);
         }
       } catch (IOException e) {
-        throw EngineException.internal("mount the root filesystem of container " + r.shortId() + ": "
-            + e.getMessage(), e);
+        throw EngineException.internal(
+            "mount the root filesystem of container " + r.shortId() + ": " + e.getMessage(), e);
       } finally {
         if (mounted) {
           try {
             unmountIfMounted(l.rootfs());
             if (Files.exists(l.runDir())) dev.berth.image.snapshot.Trees.remove(l.runDir());
           } catch (IOException e) {
-            throw EngineException.internal("unmount the root filesystem of container " + r.shortId() + ": "
-                + e.getMessage(), e);
+            throw EngineException.internal(
+                "unmount the root filesystem of container " + r.shortId() + ": " + e.getMessage(),
+                e);
           }
         }
       }
@@ -980,15 +1126,33 @@ public final class Engine implements AutoCloseable {
   // ---- paths ----
 
   /** Where a container's files are. */
-  public record Layout(Path dir, Path runDir, Path rootfs, Path bundle, Path exitFile, Path log, Path attachSocket,
-      Path consoleSocket, Path netns) {}
+  public record Layout(
+      Path dir,
+      Path runDir,
+      Path rootfs,
+      Path bundle,
+      Path exitFile,
+      Path log,
+      Path attachSocket,
+      Path consoleSocket,
+      Path netns) {}
 
-  /** The paths of container {@code id}: persistent ones in its store directory, the others under the run root. */
+  /**
+   * The paths of container {@code id}: persistent ones in its store directory, the others under the
+   * run root.
+   */
   public Layout layout(String id) {
     Path dir = containers.containerDir(id);
     Path run = config.runRoot().resolve("containers").resolve(id);
-    return new Layout(dir, run, run.resolve("rootfs"), run.resolve("bundle"), dir.resolve("exit.json"),
-        dir.resolve("ctr.log"), run.resolve("attach"), run.resolve("console"),
+    return new Layout(
+        dir,
+        run,
+        run.resolve("rootfs"),
+        run.resolve("bundle"),
+        dir.resolve("exit.json"),
+        dir.resolve("ctr.log"),
+        run.resolve("attach"),
+        run.resolve("console"),
         config.runRoot().resolve("netns").resolve(id));
   }
 

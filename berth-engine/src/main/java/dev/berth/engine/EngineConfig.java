@@ -6,27 +6,39 @@ import java.util.List;
 /**
  * Where an engine keeps its things and how it runs containers.
  *
- * @param root persistent state: images (content, snapshots, names), containers' records and logs, volumes
- *     ({@code /var/lib/berth})
- * @param runRoot state that a reboot clears: runtime state, rootfs mounts, bundles, monitor sockets ({@code /run/berth})
+ * @param root persistent state: images (content, snapshots, names), containers' records and logs,
+ *     volumes ({@code /var/lib/berth})
+ * @param runRoot state that a reboot clears: runtime state, rootfs mounts, bundles, monitor sockets
+ *     ({@code /run/berth})
  * @param registriesConfig the registries configuration file (mirrors, insecure registries), or null
- * @param cgroupParent where containers' cgroups go: an absolute cgroup path ("/berth"), or null for a relative path,
- *     under the cgroup of the process that starts the container (runc's rule for a relative cgroupsPath)
- * @param exitCommand what a container's monitor runs after the container exits, followed by the container id: the
- *     engine's own cleanup ({@code berth container cleanup}), which releases mounts and removes {@code --rm}
- *     containers at once; empty: that happens at the next engine call that looks at the container
+ * @param cgroupParent where containers' cgroups go: an absolute cgroup path ("/berth"), or null for
+ *     a relative path, under the cgroup of the process that starts the container (runc's rule for a
+ *     relative cgroupsPath)
+ * @param exitCommand what a container's monitor runs after the container exits, followed by the
+ *     container id: the engine's own cleanup ({@code berth container cleanup}), which releases
+ *     mounts and removes {@code --rm} containers at once; empty: that happens at the next engine
+ *     call that looks at the container
  * @param logMaxSize rotate a container's log at this many bytes (0: never)
  * @param logMaxFiles log files kept per container, the live one included
- * @param cniPluginDirs where the CNI plugins are, searched in order (Debian's {@code /usr/lib/cni}, then
- *     {@code /opt/cni/bin})
- * @param cniLauncher TEST ONLY: a command prefix put before every CNI plugin and host network tool the engine runs
- *     ({@code nsenter --net=<test namespace> --}), so bridges, veths and iptables rules are made in a namespace a
- *     test owns; empty in production (this process' own namespace)
+ * @param cniPluginDirs where the CNI plugins are, searched in order (Debian's {@code /usr/lib/cni},
+ *     then {@code /opt/cni/bin})
+ * @param cniLauncher TEST ONLY: a command prefix put before every CNI plugin and host network tool
+ *     the engine runs ({@code nsenter --net=<test namespace> --}), so bridges, veths and iptables
+ *     rules are made in a namespace a test owns; empty in production (this process' own namespace)
  */
-public record EngineConfig(Path root, Path runRoot, Path registriesConfig, String cgroupParent,
-    List<String> exitCommand, long logMaxSize, int logMaxFiles, List<Path> cniPluginDirs, List<String> cniLauncher) {
+public record EngineConfig(
+    Path root,
+    Path runRoot,
+    Path registriesConfig,
+    String cgroupParent,
+    List<String> exitCommand,
+    long logMaxSize,
+    int logMaxFiles,
+    List<Path> cniPluginDirs,
+    List<String> cniLauncher) {
   /** Where Debian's containernetworking-plugins are, then the upstream default. */
-  public static final List<Path> DEFAULT_CNI_PLUGIN_DIRS = List.of(Path.of("/usr/lib/cni"), Path.of("/opt/cni/bin"));
+  public static final List<Path> DEFAULT_CNI_PLUGIN_DIRS =
+      List.of(Path.of("/usr/lib/cni"), Path.of("/opt/cni/bin"));
 
   public EngineConfig {
     if (root == null) throw new IllegalArgumentException("root: required");
@@ -35,14 +47,31 @@ public record EngineConfig(Path root, Path runRoot, Path registriesConfig, Strin
     runRoot = runRoot.toAbsolutePath().normalize();
     exitCommand = exitCommand == null ? List.of() : List.copyOf(exitCommand);
     if (logMaxFiles < 1) logMaxFiles = 1;
-    cniPluginDirs = cniPluginDirs == null || cniPluginDirs.isEmpty() ? DEFAULT_CNI_PLUGIN_DIRS
-        : List.copyOf(cniPluginDirs);
+    cniPluginDirs =
+        cniPluginDirs == null || cniPluginDirs.isEmpty()
+            ? DEFAULT_CNI_PLUGIN_DIRS
+            : List.copyOf(cniPluginDirs);
     cniLauncher = cniLauncher == null ? List.of() : List.copyOf(cniLauncher);
   }
 
-  public EngineConfig(Path root, Path runRoot, Path registriesConfig, String cgroupParent, List<String> exitCommand,
-      long logMaxSize, int logMaxFiles) {
-    this(root, runRoot, registriesConfig, cgroupParent, exitCommand, logMaxSize, logMaxFiles, null, null);
+  public EngineConfig(
+      Path root,
+      Path runRoot,
+      Path registriesConfig,
+      String cgroupParent,
+      List<String> exitCommand,
+      long logMaxSize,
+      int logMaxFiles) {
+    this(
+        root,
+        runRoot,
+        registriesConfig,
+        cgroupParent,
+        exitCommand,
+        logMaxSize,
+        logMaxFiles,
+        null,
+        null);
   }
 
   /** An engine at {@code root} and {@code runRoot}, with everything else at its default. */
@@ -51,28 +80,68 @@ public record EngineConfig(Path root, Path runRoot, Path registriesConfig, Strin
   }
 
   public EngineConfig withExitCommand(List<String> command) {
-    return new EngineConfig(root, runRoot, registriesConfig, cgroupParent, command, logMaxSize, logMaxFiles,
-        cniPluginDirs, cniLauncher);
+    return new EngineConfig(
+        root,
+        runRoot,
+        registriesConfig,
+        cgroupParent,
+        command,
+        logMaxSize,
+        logMaxFiles,
+        cniPluginDirs,
+        cniLauncher);
   }
 
   public EngineConfig withRegistriesConfig(Path file) {
-    return new EngineConfig(root, runRoot, file, cgroupParent, exitCommand, logMaxSize, logMaxFiles, cniPluginDirs,
+    return new EngineConfig(
+        root,
+        runRoot,
+        file,
+        cgroupParent,
+        exitCommand,
+        logMaxSize,
+        logMaxFiles,
+        cniPluginDirs,
         cniLauncher);
   }
 
   public EngineConfig withCgroupParent(String parent) {
-    return new EngineConfig(root, runRoot, registriesConfig, parent, exitCommand, logMaxSize, logMaxFiles,
-        cniPluginDirs, cniLauncher);
+    return new EngineConfig(
+        root,
+        runRoot,
+        registriesConfig,
+        parent,
+        exitCommand,
+        logMaxSize,
+        logMaxFiles,
+        cniPluginDirs,
+        cniLauncher);
   }
 
   /** TEST ONLY: see {@link #cniLauncher}. */
   public EngineConfig withCniLauncher(List<String> prefix) {
-    return new EngineConfig(root, runRoot, registriesConfig, cgroupParent, exitCommand, logMaxSize, logMaxFiles,
-        cniPluginDirs, prefix);
+    return new EngineConfig(
+        root,
+        runRoot,
+        registriesConfig,
+        cgroupParent,
+        exitCommand,
+        logMaxSize,
+        logMaxFiles,
+        cniPluginDirs,
+        prefix);
   }
 
   public EngineConfig withCniPluginDirs(List<Path> dirs) {
-    return new EngineConfig(root, runRoot, registriesConfig, cgroupParent, exitCommand, logMaxSize, logMaxFiles,
-        dirs, cniLauncher);
+    return new EngineConfig(
+        root,
+        runRoot,
+        registriesConfig,
+        cgroupParent,
+        exitCommand,
+        logMaxSize,
+        logMaxFiles,
+        dirs,
+        cniLauncher);
   }
 }

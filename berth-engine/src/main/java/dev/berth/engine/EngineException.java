@@ -3,7 +3,9 @@ package dev.berth.engine;
 import dev.berth.spec.error.BerthException;
 import dev.berth.spec.error.ErrorCategory;
 
-/** An engine operation failed; the category says what the caller can do (see {@link ErrorCategory}). */
+/**
+ * An engine operation failed; the category says what the caller can do (see {@link ErrorCategory}).
+ */
 public final class EngineException extends BerthException {
   private static final long serialVersionUID = 1L;
 

@@ -3,8 +3,9 @@ package dev.berth.engine;
 import java.time.Duration;
 
 /**
- * docker's human durations (go-units' HumanDuration): "Less than a second", "About a minute", "3 hours"; the
- * engine's status words ("Up 5 seconds") and the CLI's columns ("3 hours ago") use them.
+ * docker's human durations (go-units' HumanDuration): "Less than a second", "About a minute", "3
+ * hours"; the engine's status words ("Up 5 seconds") and the CLI's columns ("3 hours ago") use
+ * them.
  */
 public final class HumanDuration {
   private HumanDuration() {}

@@ -39,16 +39,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * docker cp, export, commit and container prune on the real kernel, with containers of a busybox image whose /data
- * holds a small tree: copies both ways keep docker's names and owners, hostile symlinks and tars never reach the
- * host, and a committed image runs with the container's changes, deletions included.
+ * docker cp, export, commit and container prune on the real kernel, with containers of a busybox
+ * image whose /data holds a small tree: copies both ways keep docker's names and owners, hostile
+ * symlinks and tars never reach the host, and a committed image runs with the container's changes,
+ * deletions included.
  */
 @RequiresRoot
 class ContainerFilesTest {
   static final String IMAGE = "localhost/busybox:latest";
 
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
   Path root;
   Path runRoot;
   Path host;
@@ -71,7 +71,10 @@ class ContainerFilesTest {
     Files.createSymbolicLink(rootfs.resolve("up"), Path.of("../../../../../../../../" + host));
     Files.createSymbolicLink(rootfs.resolve("leak"), host.resolve("secret"));
     Path tar = tmp.resolve("busybox.tar");
-    Process p = new ProcessBuilder("tar", "-C", rootfs.toString(), "-cf", tar.toString(), ".").inheritIO().start();
+    Process p =
+        new ProcessBuilder("tar", "-C", rootfs.toString(), "-cf", tar.toString(), ".")
+            .inheritIO()
+            .start();
     assertEquals(0, p.waitFor());
     engine.images().importRootfs(tar, IMAGE, null);
   }
@@ -114,7 +117,8 @@ class ContainerFilesTest {
     return out;
   }
 
-  private byte[] copyFrom(String ref, String path, boolean follow, String as) throws BerthException {
+  private byte[] copyFrom(String ref, String path, boolean follow, String as)
+      throws BerthException {
     ByteArrayOutputStream b = new ByteArrayOutputStream();
     engine.copyFrom(ref, path, follow, as, b);
     return b.toByteArray();
@@ -159,29 +163,46 @@ class ContainerFilesTest {
   void copiesAFileADirectoryAndADirectorysContentsOut() throws Exception {
     ContainerRecord r = created("true");
     assertEquals(List.of("a"), entries(copyFrom(r.id(), "/data/a", false, null), false));
-    assertEquals(List.of("data/", "data/a", "data/sub/", "data/sub/b"),
-        entries(copyFrom(r.id(), "data", false, null), false), "a relative path is from /");
-    assertEquals(List.of("./", "./a", "./sub/", "./sub/b"), entries(copyFrom(r.id(), "/data/.", false, null), false));
-    assertEquals(List.of("copy/", "copy/a", "copy/sub/", "copy/sub/b"),
+    assertEquals(
+        List.of("data/", "data/a", "data/sub/", "data/sub/b"),
+        entries(copyFrom(r.id(), "data", false, null), false),
+        "a relative path is from /");
+    assertEquals(
+        List.of("./", "./a", "./sub/", "./sub/b"),
+        entries(copyFrom(r.id(), "/data/.", false, null), false));
+    assertEquals(
+        List.of("copy/", "copy/a", "copy/sub/", "copy/sub/b"),
         entries(copyFrom(r.id(), "/data", false, "copy"), false));
-    assertEquals(List.of(), EngineTest.mountsUnder(runRoot), "the snapshot mounted for the copy is unmounted");
+    assertEquals(
+        List.of(),
+        EngineTest.mountsUnder(runRoot),
+        "the snapshot mounted for the copy is unmounted");
 
     // Into a host directory, owned by the caller, as the CLI does it.
     Path out = Files.createDirectories(tmp.resolve("out"));
-    HostFiles.extract(new ByteArrayInputStream(copyFrom(r.id(), "/data", false, null)), out.toString(),
+    HostFiles.extract(
+        new ByteArrayInputStream(copyFrom(r.id(), "/data", false, null)),
+        out.toString(),
         new int[] {Linux.geteuid(), Linux.getegid()});
     assertEquals("b\n", Files.readString(out.resolve("data/sub/b")));
   }
 
   @Test
   void aMissingFileIsDockersErrorAndASymlinkIsCopiedAsOneUnlessFollowed() throws Exception {
-    ContainerRecord r = engine.create(new ContainerOptions.Builder(IMAGE).command(List.of("true")).name("web").build());
-    BerthException missing = assertThrows(BerthException.class, () -> copyFrom("web", "/nope", false, null));
+    ContainerRecord r =
+        engine.create(
+            new ContainerOptions.Builder(IMAGE).command(List.of("true")).name("web").build());
+    BerthException missing =
+        assertThrows(BerthException.class, () -> copyFrom("web", "/nope", false, null));
     assertEquals(ErrorCategory.NOT_FOUND, missing.category());
     assertEquals("Could not find the file /nope in container web", missing.getMessage());
-    assertEquals(List.of("leak -> " + host.resolve("secret")), entries(copyFrom("web", "/leak", false, null), false));
-    // Followed, the link leads to the container's own path of that name, which it lacks: never the host's file.
-    BerthException followed = assertThrows(BerthException.class, () -> copyFrom("web", "/leak", true, null));
+    assertEquals(
+        List.of("leak -> " + host.resolve("secret")),
+        entries(copyFrom("web", "/leak", false, null), false));
+    // Followed, the link leads to the container's own path of that name, which it lacks: never the
+    // host's file.
+    BerthException followed =
+        assertThrows(BerthException.class, () -> copyFrom("web", "/leak", true, null));
     assertEquals(ErrorCategory.NOT_FOUND, followed.category(), followed.getMessage());
     assertThrows(BerthException.class, () -> copyFrom("web", "/escape/secret", false, null));
     assertThrows(BerthException.class, () -> copyFrom("web", "/up/secret", false, null));
@@ -195,70 +216,142 @@ class ContainerFilesTest {
   @Test
   void copiesInOwnedByTheContainersRootUnlessArchiveMode() throws Exception {
     ContainerRecord r = created("true");
-    byte[] t = tar(TarEntry.dir("new").withOwner(1000, 1000), TarEntry.file("new/f", "f\n").withOwner(1000, 1001));
+    byte[] t =
+        tar(
+            TarEntry.dir("new").withOwner(1000, 1000),
+            TarEntry.file("new/f", "f\n").withOwner(1000, 1001));
     engine.copyTo(r.id(), "/tmp", new ByteArrayInputStream(t), false);
-    assertEquals(List.of("new/ 0:0", "new/f 0:0"), entries(copyFrom(r.id(), "/tmp/new", false, null), true));
+    assertEquals(
+        List.of("new/ 0:0", "new/f 0:0"), entries(copyFrom(r.id(), "/tmp/new", false, null), true));
     engine.copyTo(r.id(), "/root", new ByteArrayInputStream(t), true);
-    assertEquals(List.of("new/ 1000:1000", "new/f 1000:1001"),
+    assertEquals(
+        List.of("new/ 1000:1000", "new/f 1000:1001"),
         entries(copyFrom(r.id(), "/root/new", false, null), true));
-    BerthException notDir = assertThrows(BerthException.class,
-        () -> engine.copyTo(r.id(), "/etc/motd", new ByteArrayInputStream(t), false));
+    BerthException notDir =
+        assertThrows(
+            BerthException.class,
+            () -> engine.copyTo(r.id(), "/etc/motd", new ByteArrayInputStream(t), false));
     assertEquals(ErrorCategory.INVALID_ARGUMENT, notDir.category());
     // docker cp never replaces a directory with a file.
-    BerthException overwrite = assertThrows(BerthException.class, () -> engine.copyTo(r.id(), "/",
-        new ByteArrayInputStream(tar(TarEntry.file("data", "x"))), false));
-    assertTrue(overwrite.getMessage().contains("cannot overwrite a directory"), overwrite.getMessage());
-    assertEquals(List.of("data/", "data/a", "data/sub/", "data/sub/b"),
+    BerthException overwrite =
+        assertThrows(
+            BerthException.class,
+            () ->
+                engine.copyTo(
+                    r.id(), "/", new ByteArrayInputStream(tar(TarEntry.file("data", "x"))), false));
+    assertTrue(
+        overwrite.getMessage().contains("cannot overwrite a directory"), overwrite.getMessage());
+    assertEquals(
+        List.of("data/", "data/a", "data/sub/", "data/sub/b"),
         entries(copyFrom(r.id(), "/data", false, null), false));
   }
 
   @Test
   void aContainersSymlinksLeadInsideItNeverToTheHost() throws Exception {
     ContainerRecord r = created("true");
-    // /escape -> the host's directory (absolute), /up -> ../../.. to it: both resolve inside the container's root,
+    // /escape -> the host's directory (absolute), /up -> ../../.. to it: both resolve inside the
+    // container's root,
     // where nothing is at that path yet.
-    BerthException dangling = assertThrows(BerthException.class, () -> engine.copyTo(r.id(), "/escape",
-        new ByteArrayInputStream(tar(TarEntry.file("pwned", "x"))), false));
+    BerthException dangling =
+        assertThrows(
+            BerthException.class,
+            () ->
+                engine.copyTo(
+                    r.id(),
+                    "/escape",
+                    new ByteArrayInputStream(tar(TarEntry.file("pwned", "x"))),
+                    false));
     assertEquals(ErrorCategory.NOT_FOUND, dangling.category());
     assertEquals("Could not find the file /escape in container " + r.id(), dangling.getMessage());
-    // Once the container has a directory of that name, the links lead there, and the host's stays as it was.
-    engine.copyTo(r.id(), "/", new ByteArrayInputStream(tar(TarEntry.dir(host.toString().substring(1)))), false);
-    engine.copyTo(r.id(), "/escape", new ByteArrayInputStream(tar(TarEntry.file("pwned", "x"))), false);
-    engine.copyTo(r.id(), "/up", new ByteArrayInputStream(tar(TarEntry.file("pwned2", "x"))), false);
-    assertEquals(List.of("./", "./pwned", "./pwned2"), entries(copyFrom(r.id(), host + "/.", false, null), false));
+    // Once the container has a directory of that name, the links lead there, and the host's stays
+    // as it was.
+    engine.copyTo(
+        r.id(),
+        "/",
+        new ByteArrayInputStream(tar(TarEntry.dir(host.toString().substring(1)))),
+        false);
+    engine.copyTo(
+        r.id(), "/escape", new ByteArrayInputStream(tar(TarEntry.file("pwned", "x"))), false);
+    engine.copyTo(
+        r.id(), "/up", new ByteArrayInputStream(tar(TarEntry.file("pwned2", "x"))), false);
+    assertEquals(
+        List.of("./", "./pwned", "./pwned2"),
+        entries(copyFrom(r.id(), host + "/.", false, null), false));
   }
 
   @Test
   void hostileTarsCannotEscapeTheContainer() throws Exception {
     ContainerRecord r = created("true");
-    BerthException climb = assertThrows(BerthException.class,
-        () -> engine.copyTo(r.id(), "/tmp", new ByteArrayInputStream(tar(TarEntry.file("../../../../../../"
-            + host.toString().substring(1) + "/pwned", "x"))), false));
+    BerthException climb =
+        assertThrows(
+            BerthException.class,
+            () ->
+                engine.copyTo(
+                    r.id(),
+                    "/tmp",
+                    new ByteArrayInputStream(
+                        tar(
+                            TarEntry.file(
+                                "../../../../../../" + host.toString().substring(1) + "/pwned",
+                                "x"))),
+                    false));
     assertEquals(ErrorCategory.INVALID_ARGUMENT, climb.category());
-    // A symlink to the host's directory, then a file "through" it: the link is the container's, the file lands in
+    // A symlink to the host's directory, then a file "through" it: the link is the container's, the
+    // file lands in
     // the container's path of that name.
-    engine.copyTo(r.id(), "/tmp", new ByteArrayInputStream(tar(TarEntry.symlink("l", host.toString()),
-        TarEntry.file("l/pwned", "x"), TarEntry.symlink("rel", "../../../../../.." + host),
-        TarEntry.file("rel/pwned2", "y"))), false);
+    engine.copyTo(
+        r.id(),
+        "/tmp",
+        new ByteArrayInputStream(
+            tar(
+                TarEntry.symlink("l", host.toString()),
+                TarEntry.file("l/pwned", "x"),
+                TarEntry.symlink("rel", "../../../../../.." + host),
+                TarEntry.file("rel/pwned2", "y"))),
+        false);
     assertEquals(List.of("l -> " + host), entries(copyFrom(r.id(), "/tmp/l", false, null), false));
-    // Links the tar makes resolve inside the directory it is extracted into, the stricter of docker's choices.
-    assertEquals(List.of("pwned"), entries(copyFrom(r.id(), "/tmp" + host + "/pwned", false, null), false));
-    assertEquals(List.of("pwned2"), entries(copyFrom(r.id(), "/tmp" + host + "/pwned2", false, null), false));
-    // A hard link to a host path is refused (it names a path inside the root, which has none there).
-    assertThrows(BerthException.class, () -> engine.copyTo(r.id(), "/tmp",
-        new ByteArrayInputStream(tar(TarEntry.hardlink("h", host.resolve("secret").toString()))), false));
-    assertThrows(BerthException.class, () -> engine.copyTo(r.id(), "/tmp",
-        new ByteArrayInputStream(tar(TarEntry.hardlink("h2", "../../../../../.." + host.resolve("secret")))), false));
+    // Links the tar makes resolve inside the directory it is extracted into, the stricter of
+    // docker's choices.
+    assertEquals(
+        List.of("pwned"), entries(copyFrom(r.id(), "/tmp" + host + "/pwned", false, null), false));
+    assertEquals(
+        List.of("pwned2"),
+        entries(copyFrom(r.id(), "/tmp" + host + "/pwned2", false, null), false));
+    // A hard link to a host path is refused (it names a path inside the root, which has none
+    // there).
+    assertThrows(
+        BerthException.class,
+        () ->
+            engine.copyTo(
+                r.id(),
+                "/tmp",
+                new ByteArrayInputStream(
+                    tar(TarEntry.hardlink("h", host.resolve("secret").toString()))),
+                false));
+    assertThrows(
+        BerthException.class,
+        () ->
+            engine.copyTo(
+                r.id(),
+                "/tmp",
+                new ByteArrayInputStream(
+                    tar(TarEntry.hardlink("h2", "../../../../../.." + host.resolve("secret")))),
+                false));
   }
 
   @Test
   void copiesReachARunningContainer() throws Exception {
-    ContainerRecord r = created("sh", "-c", "while [ ! -f /tmp/go ]; do sleep 0.05; done; cat /tmp/go");
+    ContainerRecord r =
+        created("sh", "-c", "while [ ! -f /tmp/go ]; do sleep 0.05; done; cat /tmp/go");
     engine.start(r.id(), Engine.StartListener.NONE);
-    engine.copyTo(r.id(), "/tmp", new ByteArrayInputStream(tar(TarEntry.file("go", "through cp\n"))), false);
+    engine.copyTo(
+        r.id(), "/tmp", new ByteArrayInputStream(tar(TarEntry.file("go", "through cp\n"))), false);
     assertEquals(0, engine.await(r.id()));
     assertEquals("through cp\n", log(r));
-    assertEquals(List.of("go"), entries(copyFrom(r.id(), "/tmp/go", false, null), false), "and an exited one");
+    assertEquals(
+        List.of("go"),
+        entries(copyFrom(r.id(), "/tmp/go", false, null), false),
+        "and an exited one");
   }
 
   // ---- export ----
@@ -274,26 +367,49 @@ class ContainerFilesTest {
     assertTrue(names.contains("bin/sh -> busybox"), names.toString());
     assertTrue(names.contains("data/sub/b"), names.toString());
     assertFalse(names.contains("data/a"), "deleted in the container");
-    assertFalse(names.stream().anyMatch(n -> n.startsWith("./") || n.startsWith("/")), names.toString());
+    assertFalse(
+        names.stream().anyMatch(n -> n.startsWith("./") || n.startsWith("/")), names.toString());
   }
 
   // ---- commit ----
 
   @Test
   void aCommittedImageRunsWithTheChangesAndDeletionsStayDeleted() throws Exception {
-    ContainerRecord r = engine.create(new ContainerOptions.Builder(IMAGE)
-        .command(List.of("sh", "-c", "echo new > /etc/motd; rm /data/a; rm -r /data/sub; mkdir /data/sub;"
-            + " echo c > /data/sub/c"))
-        .env(List.of("FROM_RUN=1")).build());
+    ContainerRecord r =
+        engine.create(
+            new ContainerOptions.Builder(IMAGE)
+                .command(
+                    List.of(
+                        "sh",
+                        "-c",
+                        "echo new > /etc/motd; rm /data/a; rm -r /data/sub; mkdir /data/sub;"
+                            + " echo c > /data/sub/c"))
+                .env(List.of("FROM_RUN=1"))
+                .build());
     engine.start(r.id(), Engine.StartListener.NONE);
     assertEquals(0, engine.await(r.id()));
-    ImageRecord image = engine.commit(r.id(), new Commit.Options("localhost/changed:1", "me", "a message",
-        List.of("CMD [\"cat\", \"/etc/motd\"]", "ENV K=V", "LABEL a=b", "WORKDIR /data", "EXPOSE 80"), true));
+    ImageRecord image =
+        engine.commit(
+            r.id(),
+            new Commit.Options(
+                "localhost/changed:1",
+                "me",
+                "a message",
+                List.of(
+                    "CMD [\"cat\", \"/etc/motd\"]",
+                    "ENV K=V",
+                    "LABEL a=b",
+                    "WORKDIR /data",
+                    "EXPOSE 80"),
+                true));
     assertEquals("localhost/changed:1", image.name());
-    ImageConfig config = ImageJson.readConfig(engine.images().content().read(image.config(), 1 << 20), "config");
+    ImageConfig config =
+        ImageJson.readConfig(engine.images().content().read(image.config(), 1 << 20), "config");
     assertEquals(2, config.rootfs().diffIds().size());
     assertEquals(List.of("cat", "/etc/motd"), config.config().cmd());
-    assertTrue(config.config().env().containsAll(List.of("FROM_RUN=1", "K=V")), config.config().env().toString());
+    assertTrue(
+        config.config().env().containsAll(List.of("FROM_RUN=1", "K=V")),
+        config.config().env().toString());
     assertEquals(Map.of("a", "b"), config.config().labels());
     assertEquals("/data", config.config().workingDir());
     assertEquals(java.util.Set.of("80/tcp"), config.config().exposedPorts());
@@ -302,12 +418,15 @@ class ContainerFilesTest {
     assertEquals("a message", last.comment());
     assertTrue(last.createdBy().startsWith("sh -c echo new"), last.createdBy());
 
-    ContainerRecord fromCommit = engine.create(new ContainerOptions.Builder("localhost/changed:1").build());
+    ContainerRecord fromCommit =
+        engine.create(new ContainerOptions.Builder("localhost/changed:1").build());
     engine.start(fromCommit.id(), Engine.StartListener.NONE);
     assertEquals(0, engine.await(fromCommit.id()));
     assertEquals("new\n", log(fromCommit), "the image's CMD from --change");
-    assertEquals("sub\n", run("localhost/changed:1", "ls", "/data"), "a deleted file stays deleted");
-    assertEquals("c\n", run("localhost/changed:1", "ls", "/data/sub"), "a replaced directory is opaque");
+    assertEquals(
+        "sub\n", run("localhost/changed:1", "ls", "/data"), "a deleted file stays deleted");
+    assertEquals(
+        "c\n", run("localhost/changed:1", "ls", "/data/sub"), "a replaced directory is opaque");
   }
 
   @Test
@@ -315,12 +434,17 @@ class ContainerFilesTest {
     ContainerRecord r = created("sh", "-c", "echo x > /made; sleep 100");
     engine.start(r.id(), Engine.StartListener.NONE);
     while (!exists(r.id(), "/made")) Thread.sleep(20);
-    ImageRecord image = engine.commit(r.id(), new Commit.Options(null, null, null, List.of(), true));
+    ImageRecord image =
+        engine.commit(r.id(), new Commit.Options(null, null, null, List.of(), true));
     assertTrue(image.name().startsWith("sha256:"), image.name());
     assertEquals(Status.RUNNING, engine.inspect(r.id()).state().status());
     assertEquals("x\n", run(image.config().toString(), "cat", "/made"));
-    BerthException bad = assertThrows(BerthException.class, () -> engine.commit(r.id(),
-        new Commit.Options("x:1", null, null, List.of("RUN true"), true)));
+    BerthException bad =
+        assertThrows(
+            BerthException.class,
+            () ->
+                engine.commit(
+                    r.id(), new Commit.Options("x:1", null, null, List.of("RUN true"), true)));
     assertEquals("run is not a valid change command", bad.getMessage());
   }
 
@@ -332,8 +456,12 @@ class ContainerFilesTest {
     engine.start(exited.id(), Engine.StartListener.NONE);
     engine.await(exited.id());
     ContainerRecord made = created("true");
-    ContainerRecord labelled = engine.create(new ContainerOptions.Builder(IMAGE).command(List.of("true"))
-        .labels(Map.of("keep", "yes")).build());
+    ContainerRecord labelled =
+        engine.create(
+            new ContainerOptions.Builder(IMAGE)
+                .command(List.of("true"))
+                .labels(Map.of("keep", "yes"))
+                .build());
     ContainerRecord running = created("sleep", "100");
     engine.start(running.id(), Engine.StartListener.NONE);
     Engine.Pruned pruned = engine.prune(c -> !"yes".equals(c.options().labels().get("keep")));

@@ -36,15 +36,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The runtime-facing verbs of the engine on the real kernel: exec (the container's environment, user and cwd with the
- * caller's changes, docker's exit codes, a terminal), top, stats, and the events every transition records.
+ * The runtime-facing verbs of the engine on the real kernel: exec (the container's environment,
+ * user and cwd with the caller's changes, docker's exit codes, a terminal), top, stats, and the
+ * events every transition records.
  */
 @RequiresRoot
 class EngineExecTest {
   static final String IMAGE = EngineTest.IMAGE;
 
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
   Engine engine;
   Path out;
   Path err;
@@ -54,7 +54,10 @@ class EngineExecTest {
     engine = Engine.open(EngineConfig.at(tmp.resolve("root"), tmp.resolve("run")));
     Path rootfs = Busybox.rootfs(tmp.resolve("rootfs"));
     Path tar = tmp.resolve("busybox.tar");
-    Process p = new ProcessBuilder("tar", "-C", rootfs.toString(), "-cf", tar.toString(), ".").inheritIO().start();
+    Process p =
+        new ProcessBuilder("tar", "-C", rootfs.toString(), "-cf", tar.toString(), ".")
+            .inheritIO()
+            .start();
     assertEquals(0, p.waitFor());
     engine.images().importRootfs(tar, IMAGE, null);
     out = tmp.resolve("out");
@@ -98,12 +101,19 @@ class EngineExecTest {
 
   @Test
   void execRunsWithTheContainersEnvironmentUserAndCwdAndTheCallersChanges() throws Exception {
-    ContainerRecord r = running(opts("sleep", "100").name("web").env(List.of("A=1", "B=image")).workingDir("/tmp"));
+    ContainerRecord r =
+        running(opts("sleep", "100").name("web").env(List.of("A=1", "B=image")).workingDir("/tmp"));
     String script = "echo $A $B $C; id -u; id -g; pwd; echo $HOME";
     assertEquals(0, exec("web", ExecOptions.of("sh", "-c", script)));
     assertEquals("1 image\n0\n0\n/tmp\n/root\n", output());
-    assertEquals(0, exec(r.shortId(), ExecOptions.of("sh", "-c", script).withEnv(List.of("B=2", "C=3"))
-        .withUser("nobody").withWorkingDir("/etc")));
+    assertEquals(
+        0,
+        exec(
+            r.shortId(),
+            ExecOptions.of("sh", "-c", script)
+                .withEnv(List.of("B=2", "C=3"))
+                .withUser("nobody")
+                .withWorkingDir("/etc")));
     assertEquals("1 2 3\n65534\n65534\n/etc\n/\n", output());
     assertEquals(0, exec("web", ExecOptions.of("sh", "-c", "id -u; id -g").withUser("65534:0")));
     assertEquals("65534\n0\n", output());
@@ -119,46 +129,68 @@ class EngineExecTest {
     assertEquals("out\n", output());
     assertEquals("err\n", Files.readString(err));
     assertEquals(137, exec("web", ExecOptions.of("sh", "-c", "kill -9 $$")), "128 + the signal");
-    ExecFailedException missing = assertThrows(ExecFailedException.class,
-        () -> exec("web", ExecOptions.of("no-such-command")));
+    ExecFailedException missing =
+        assertThrows(
+            ExecFailedException.class, () -> exec("web", ExecOptions.of("no-such-command")));
     assertEquals(127, missing.exitCode(), missing.getMessage());
     assertTrue(missing.getMessage().contains("no-such-command"), missing.getMessage());
-    ExecFailedException notExecutable = assertThrows(ExecFailedException.class,
-        () -> exec("web", ExecOptions.of("/etc/passwd")));
+    ExecFailedException notExecutable =
+        assertThrows(ExecFailedException.class, () -> exec("web", ExecOptions.of("/etc/passwd")));
     assertEquals(126, notExecutable.exitCode(), notExecutable.getMessage());
-    ExecFailedException user = assertThrows(ExecFailedException.class,
-        () -> exec("web", ExecOptions.of("id").withUser("nosuchuser")));
+    ExecFailedException user =
+        assertThrows(
+            ExecFailedException.class,
+            () -> exec("web", ExecOptions.of("id").withUser("nosuchuser")));
     assertEquals(126, user.exitCode());
-    assertEquals("unable to find user nosuchuser: no matching entries in passwd file", user.getMessage());
-    ExecFailedException relative = assertThrows(ExecFailedException.class,
-        () -> exec("web", ExecOptions.of("pwd").withWorkingDir("tmp")));
+    assertEquals(
+        "unable to find user nosuchuser: no matching entries in passwd file", user.getMessage());
+    ExecFailedException relative =
+        assertThrows(
+            ExecFailedException.class,
+            () -> exec("web", ExecOptions.of("pwd").withWorkingDir("tmp")));
     assertEquals(126, relative.exitCode());
   }
 
   @Test
   void execIntoAContainerThatDoesNotRunIsRefused() throws Exception {
     ContainerRecord created = engine.create(opts("sleep", "100").name("idle").build());
-    BerthException notRunning = assertThrows(BerthException.class, () -> exec("idle", ExecOptions.of("true")));
+    BerthException notRunning =
+        assertThrows(BerthException.class, () -> exec("idle", ExecOptions.of("true")));
     assertEquals(ErrorCategory.FAILED_PRECONDITION, notRunning.category());
     assertFalse(notRunning instanceof ExecFailedException);
     assertEquals("container " + created.id() + " is not running", notRunning.getMessage());
     ContainerRecord paused = running(opts("sleep", "100").name("frozen"));
     engine.pause("frozen");
-    BerthException p = assertThrows(BerthException.class, () -> exec("frozen", ExecOptions.of("true")));
-    assertEquals("container " + paused.id() + " is paused, unpause the container before exec", p.getMessage());
+    BerthException p =
+        assertThrows(BerthException.class, () -> exec("frozen", ExecOptions.of("true")));
+    assertEquals(
+        "container " + paused.id() + " is paused, unpause the container before exec",
+        p.getMessage());
     engine.unpause("frozen");
-    BerthException missing = assertThrows(BerthException.class, () -> exec("nosuch", ExecOptions.of("true")));
+    BerthException missing =
+        assertThrows(BerthException.class, () -> exec("nosuch", ExecOptions.of("true")));
     assertEquals(ErrorCategory.NOT_FOUND, missing.category());
   }
 
   @Test
   void aDetachedExecRunsOnAfterTheCallReturnsAndWritesNowhere() throws Exception {
     ContainerRecord r = running(opts("sleep", "100").name("web"));
-    ExecResult d = engine.exec("web", ExecOptions.of("sh", "-c", "echo lost; while [ ! -e /tmp/go ]; do sleep 0.05;"
-        + " done; echo done > /tmp/flag; sleep 100").detached(), Stdio.INHERIT, null);
+    ExecResult d =
+        engine.exec(
+            "web",
+            ExecOptions.of(
+                    "sh",
+                    "-c",
+                    "echo lost; while [ ! -e /tmp/go ]; do sleep 0.05;"
+                        + " done; echo done > /tmp/flag; sleep 100")
+                .detached(),
+            Stdio.INHERIT,
+            null);
     assertTrue(d.detached());
     assertTrue(d.pid() > 0);
-    assertTrue(engine.runtimes().get(r.runtime()).pids(r.id()).contains(d.pid()), "the process is the container's");
+    assertTrue(
+        engine.runtimes().get(r.runtime()).pids(r.id()).contains(d.pid()),
+        "the process is the container's");
     Path rootfs = engine.layout(r.id()).rootfs();
     assertFalse(Files.exists(rootfs.resolve("tmp/flag")), "it waits for /tmp/go");
     Files.writeString(rootfs.resolve("tmp/go"), "");
@@ -167,7 +199,9 @@ class EngineExecTest {
     assertEquals("done\n", Files.readString(flag));
     // Its stdout was /dev/null: the container's log has nothing of it.
     engine.stop("web", 1);
-    assertFalse(new String(Files.readAllBytes(engine.layout(r.id()).log()), StandardCharsets.UTF_8).contains("lost"));
+    assertFalse(
+        new String(Files.readAllBytes(engine.layout(r.id()).log()), StandardCharsets.UTF_8)
+            .contains("lost"));
   }
 
   @Test
@@ -175,24 +209,32 @@ class EngineExecTest {
     running(opts("sleep", "100").name("web"));
     ByteArrayOutputStream seen = new ByteArrayOutputStream();
     Thread[] reader = {null};
-    ExecResult r = engine.exec("web", ExecOptions.of("sh", "-c", "busybox tty; busybox stty size; echo $TERM; exit 4")
-        .withTty(31, 97), Stdio.INHERIT, (master, size) -> {
-          reader[0] = Thread.ofPlatform().start(() -> {
-            try (Fd m = master) {
-              ByteBuffer b = ByteBuffer.allocateDirect(4096);
-              while (true) {
-                b.clear();
-                int n = Linux.read(m, b);
-                if (n <= 0) break;
-                byte[] bytes = new byte[n];
-                b.get(0, bytes);
-                seen.writeBytes(bytes);
-              }
-            } catch (ErrnoException e) {
-              // EIO: the process and its terminal are gone
-            }
-          });
-        });
+    ExecResult r =
+        engine.exec(
+            "web",
+            ExecOptions.of("sh", "-c", "busybox tty; busybox stty size; echo $TERM; exit 4")
+                .withTty(31, 97),
+            Stdio.INHERIT,
+            (master, size) -> {
+              reader[0] =
+                  Thread.ofPlatform()
+                      .start(
+                          () -> {
+                            try (Fd m = master) {
+                              ByteBuffer b = ByteBuffer.allocateDirect(4096);
+                              while (true) {
+                                b.clear();
+                                int n = Linux.read(m, b);
+                                if (n <= 0) break;
+                                byte[] bytes = new byte[n];
+                                b.get(0, bytes);
+                                seen.writeBytes(bytes);
+                              }
+                            } catch (ErrnoException e) {
+                              // EIO: the process and its terminal are gone
+                            }
+                          });
+            });
     assertEquals(4, r.exitCode());
     reader[0].join();
     String text = seen.toString(StandardCharsets.UTF_8).replace("\r\n", "\n");
@@ -208,8 +250,13 @@ class EngineExecTest {
     String privileged = output().strip();
     assertEquals("CapEff:\t00000000a80425fb", plain, "docker's default set");
     // Every capability this engine has (docker's "all"; this machine's may lack some).
-    String bounding = Files.readAllLines(Path.of("/proc/self/status")).stream().filter(l -> l.startsWith("CapBnd:"))
-        .findFirst().orElseThrow().substring(7).trim();
+    String bounding =
+        Files.readAllLines(Path.of("/proc/self/status")).stream()
+            .filter(l -> l.startsWith("CapBnd:"))
+            .findFirst()
+            .orElseThrow()
+            .substring(7)
+            .trim();
     assertEquals("CapEff:\t" + bounding, privileged);
   }
 
@@ -218,7 +265,8 @@ class EngineExecTest {
   @Test
   void topListsTheContainersProcessesFromTheHostsPs() throws Exception {
     ContainerRecord r = running(opts("sleep", "100").name("web"));
-    ExecResult d = engine.exec("web", ExecOptions.of("sleep", "200").detached(), Stdio.INHERIT, null);
+    ExecResult d =
+        engine.exec("web", ExecOptions.of("sleep", "200").detached(), Stdio.INHERIT, null);
     ProcessTable t = engine.top("web", List.of());
     assertEquals(List.of("UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"), t.titles());
     List<String> pids = new ArrayList<>();
@@ -232,12 +280,16 @@ class EngineExecTest {
     assertEquals(Set.of("sleep 100", "sleep 200"), Set.copyOf(cmds));
     ProcessTable custom = engine.top(r.id(), List.of("-o", "pid,comm"));
     assertEquals(List.of("PID", "COMMAND"), custom.titles());
-    assertEquals(Set.of(List.of(Integer.toString(init), "sleep"), List.of(Integer.toString(d.pid()), "sleep")),
+    assertEquals(
+        Set.of(
+            List.of(Integer.toString(init), "sleep"), List.of(Integer.toString(d.pid()), "sleep")),
         Set.copyOf(custom.processes()));
-    BerthException noPid = assertThrows(BerthException.class, () -> engine.top("web", List.of("-o", "comm")));
+    BerthException noPid =
+        assertThrows(BerthException.class, () -> engine.top("web", List.of("-o", "comm")));
     assertEquals("Couldn't find PID field in ps output", noPid.getMessage());
     engine.stop("web", 1);
-    assertEquals(ErrorCategory.FAILED_PRECONDITION,
+    assertEquals(
+        ErrorCategory.FAILED_PRECONDITION,
         assertThrows(BerthException.class, () -> engine.top("web", List.of())).category());
   }
 
@@ -249,12 +301,17 @@ class EngineExecTest {
     ContainerStats second = engine.stats("busy");
     assertTrue(second.running());
     assertTrue(second.memoryUsage() > 0, "memory " + second.memoryUsage());
-    assertTrue(second.memoryLimit() > 0 && second.memoryLimit() <= second.hostMemory(), "limit " + second.memoryLimit());
+    assertTrue(
+        second.memoryLimit() > 0 && second.memoryLimit() <= second.hostMemory(),
+        "limit " + second.memoryLimit());
     assertEquals(1, second.pids());
     assertTrue(second.cpuPercent(first) > 0, "a busy loop uses CPU: " + second.cpuPercent(first));
     assertEquals(0, first.cpuPercent(null), "one sample has no CPU %");
-    ContainerRecord limited = running(opts("sleep", "100").name("small").resources(
-        new ContainerOptions.ResourceOptions(64L << 20, 0, 0, 0, null, 0)));
+    ContainerRecord limited =
+        running(
+            opts("sleep", "100")
+                .name("small")
+                .resources(new ContainerOptions.ResourceOptions(64L << 20, 0, 0, 0, null, 0)));
     assertEquals(64L << 20, engine.stats(limited.id()).memoryLimit());
     engine.stop("busy", 0);
     ContainerStats stopped = engine.stats("busy");
@@ -278,7 +335,8 @@ class EngineExecTest {
 
   @Test
   void eachTransitionIsAnEventWithDockersAttributes() throws Exception {
-    ContainerRecord r = engine.create(opts("sh", "-c", "exit 3").name("one").labels(Map.of("tier", "web")).build());
+    ContainerRecord r =
+        engine.create(opts("sh", "-c", "exit 3").name("one").labels(Map.of("tier", "web")).build());
     engine.start(r.id(), Engine.StartListener.NONE);
     assertEquals(3, engine.await(r.id()));
     engine.remove(r.id(), false, false);
@@ -300,7 +358,10 @@ class EngineExecTest {
     engine.stop("three", 1);
     engine.remove("three", false, false);
     List<Event> second = eventsOf(s.id());
-    assertEquals(List.of("create", "start", "pause", "unpause", "rename", "kill", "kill", "die", "stop", "destroy"),
+    assertEquals(
+        List.of(
+            "create", "start", "pause", "unpause", "rename", "kill", "kill", "die", "stop",
+            "destroy"),
         actions(second));
     assertEquals("/two", second.get(4).attributes().get("oldName"));
     assertEquals("three", second.get(4).attributes().get("name"));
@@ -312,16 +373,27 @@ class EngineExecTest {
     engine.exec("four", ExecOptions.of("true"), new Stdio(Path.of("/dev/null"), out, err), null);
     engine.remove("four", true, false);
     List<Event> third = eventsOf(t.id());
-    assertEquals(List.of("create", "start", "exec_create: true", "exec_start: true", "exec_die", "kill", "die",
-        "destroy"), actions(third));
+    assertEquals(
+        List.of(
+            "create",
+            "start",
+            "exec_create: true",
+            "exec_start: true",
+            "exec_die",
+            "kill",
+            "die",
+            "destroy"),
+        actions(third));
     assertEquals("0", third.get(4).attributes().get("exitCode"));
     assertNotEquals(null, third.get(4).attributes().get("execID"));
   }
 
   @Test
   void anOomKilledContainerHasAnOomEventBeforeItsDie() throws Exception {
-    ContainerRecord r = running(opts("sh", "-c", "x=a; while :; do x=$x$x; done").resources(
-        new ContainerOptions.ResourceOptions(16L << 20, 0, 0, 0, null, 0)));
+    ContainerRecord r =
+        running(
+            opts("sh", "-c", "x=a; while :; do x=$x$x; done")
+                .resources(new ContainerOptions.ResourceOptions(16L << 20, 0, 0, 0, null, 0)));
     assertEquals(137, engine.await(r.id()));
     List<Event> events = eventsOf(r.id());
     assertEquals(List.of("create", "start", "oom", "die"), actions(events));

@@ -34,17 +34,17 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Containers on networks, end to end on the real kernel with Debian's CNI plugins. The engine's network side runs in
- * a namespace this test creates (its CNI launcher is {@code nsenter --net=<ns> --}): bridges, veths and iptables rules
- * are that namespace's, and "the host" a user would curl from is that namespace too. Each test ends by asserting that
- * nothing of a container is left there: no veth, lease, pin, per-container rule or CNI cache entry.
+ * Containers on networks, end to end on the real kernel with Debian's CNI plugins. The engine's
+ * network side runs in a namespace this test creates (its CNI launcher is {@code nsenter --net=<ns>
+ * --}): bridges, veths and iptables rules are that namespace's, and "the host" a user would curl
+ * from is that namespace too. Each test ends by asserting that nothing of a container is left
+ * there: no veth, lease, pin, per-container rule or CNI cache entry.
  */
 @RequiresRoot
 class EngineNetworkTest {
   static final String IMAGE = "localhost/busybox:latest";
 
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
   Path root;
   Path runRoot;
   String ns;
@@ -53,7 +53,9 @@ class EngineNetworkTest {
 
   @BeforeEach
   void setUp() throws Exception {
-    assumeTrue(Files.isExecutable(Path.of("/usr/lib/cni/bridge")), "containernetworking-plugins not installed");
+    assumeTrue(
+        Files.isExecutable(Path.of("/usr/lib/cni/bridge")),
+        "containernetworking-plugins not installed");
     ns = "berth-test-" + UUID.randomUUID().toString().substring(0, 8);
     Exec.run("ip", "netns", "add", ns).ok();
     nsPath = Path.of("/run/netns", ns);
@@ -68,7 +70,8 @@ class EngineNetworkTest {
   }
 
   EngineConfig config() {
-    return EngineConfig.at(root, runRoot).withCniLauncher(List.of("/usr/bin/nsenter", "--net=" + nsPath, "--"));
+    return EngineConfig.at(root, runRoot)
+        .withCniLauncher(List.of("/usr/bin/nsenter", "--net=" + nsPath, "--"));
   }
 
   @AfterEach
@@ -106,20 +109,33 @@ class EngineNetworkTest {
   /** Nothing of any container is left in the test namespace or the stores. */
   void assertClean() throws Exception {
     assertEquals("", inNs("ip", "-o", "link", "show", "type", "veth").ok().stdout(), "veths left");
-    List<String> rules = inNs("iptables-save").ok().stdout().lines()
-        .filter(l -> l.startsWith("-A ") && (l.contains(" id: ") || l.matches("-A CNI-FORWARD .*/32.*")
-            || l.startsWith("-A CNI-DN-"))).toList();
+    List<String> rules =
+        inNs("iptables-save")
+            .ok()
+            .stdout()
+            .lines()
+            .filter(
+                l ->
+                    l.startsWith("-A ")
+                        && (l.contains(" id: ")
+                            || l.matches("-A CNI-FORWARD .*/32.*")
+                            || l.startsWith("-A CNI-DN-")))
+            .toList();
     assertEquals(List.of(), rules, "iptables rules left");
     assertEquals(List.of(), files(root.resolve("cni/ipam"), "[0-9.]+"), "leases left");
-    assertEquals(List.of(), files(root.resolve("cni/cache/results"), ".*"), "CNI cache entries left");
+    assertEquals(
+        List.of(), files(root.resolve("cni/cache/results"), ".*"), "CNI cache entries left");
     assertEquals(List.of(), files(runRoot.resolve("netns"), ".*"), "pins left");
   }
 
   static List<String> files(Path dir, String pattern) throws Exception {
     if (!Files.isDirectory(dir)) return List.of();
     try (Stream<Path> s = Files.walk(dir)) {
-      return s.filter(Files::isRegularFile).map(p -> p.getFileName().toString()).filter(n -> n.matches(pattern))
-          .sorted().toList();
+      return s.filter(Files::isRegularFile)
+          .map(p -> p.getFileName().toString())
+          .filter(n -> n.matches(pattern))
+          .sorted()
+          .toList();
     }
   }
 
@@ -132,7 +148,10 @@ class EngineNetworkTest {
     return engine.start(r.id(), Engine.StartListener.NONE);
   }
 
-  /** busybox wget from the test namespace (the engine's "host"), a few tries while the server starts. */
+  /**
+   * busybox wget from the test namespace (the engine's "host"), a few tries while the server
+   * starts.
+   */
   String fetch(String url) throws Exception {
     Exec.Result last = null;
     for (int i = 0; i < 50; i++) {
@@ -144,17 +163,30 @@ class EngineNetworkTest {
     throw new AssertionError("wget " + url + ": " + last);
   }
 
-  static final String HTTPD = "mkdir -p /www && echo hello > /www/index.html && exec httpd -f -p 80 -h /www";
+  static final String HTTPD =
+      "mkdir -p /www && echo hello > /www/index.html && exec httpd -f -p 80 -h /www";
 
   @Test
-  void containersOnAUserNetworkReachEachOtherByNameAndAliasAndLeaveNothingBehind() throws Exception {
+  void containersOnAUserNetworkReachEachOtherByNameAndAliasAndLeaveNothingBehind()
+      throws Exception {
     engine.networks().create(NetworkStore.CreateRequest.named("app"));
-    // alpha starts first and waits until beta appears in its own /etc/hosts (rewritten in place, seen through the
+    // alpha starts first and waits until beta appears in its own /etc/hosts (rewritten in place,
+    // seen through the
     // bind mount), then pings it by name.
-    ContainerRecord alpha = run(opts("app", "sh", "-c",
-        "while ! grep -q beta /etc/hosts; do sleep 0.1; done; ping -c1 -W5 beta && sleep 100").name("alpha")
-        .networking(new NetworkOptions(null, List.of("db"), null, null, null, null, null, null, false)).build());
-    ContainerRecord beta = run(opts("app", "sh", "-c", "ping -c1 -W5 alpha && ping -c1 -W5 db").name("beta").build());
+    ContainerRecord alpha =
+        run(
+            opts(
+                    "app",
+                    "sh",
+                    "-c",
+                    "while ! grep -q beta /etc/hosts; do sleep 0.1; done; ping -c1 -W5 beta && sleep 100")
+                .name("alpha")
+                .networking(
+                    new NetworkOptions(
+                        null, List.of("db"), null, null, null, null, null, null, false))
+                .build());
+    ContainerRecord beta =
+        run(opts("app", "sh", "-c", "ping -c1 -W5 alpha && ping -c1 -W5 db").name("beta").build());
     assertEquals(0, engine.await(beta.id()), "beta pinged alpha by name and alias");
 
     Endpoint a = ContainerViews.endpoints(engine.inspect(alpha.id())).get(0);
@@ -167,25 +199,33 @@ class EngineNetworkTest {
     assertFalse(hosts.contains("beta"), hosts);
     assertEquals(List.of(), ContainerViews.endpoints(engine.inspect(beta.id())));
 
-    Map<String, Object> inspect = ContainerViews.inspect(engine.inspect(alpha.id()), engine.layout(alpha.id()));
+    Map<String, Object> inspect =
+        ContainerViews.inspect(engine.inspect(alpha.id()), engine.layout(alpha.id()));
     @SuppressWarnings("unchecked")
     Map<String, Object> settings = (Map<String, Object>) inspect.get("NetworkSettings");
     assertEquals(a.ip(), settings.get("IPAddress"));
     assertEquals(engine.networks().get("app").gateway(), settings.get("Gateway"));
     @SuppressWarnings("unchecked")
-    Map<String, Object> app = (Map<String, Object>) ((Map<String, Object>) settings.get("Networks")).get("app");
+    Map<String, Object> app =
+        (Map<String, Object>) ((Map<String, Object>) settings.get("Networks")).get("app");
     assertEquals(engine.networks().get("app").id(), app.get("NetworkID"));
     assertEquals(List.of("db"), app.get("Aliases"));
 
     // In use: docker's refusal; once alpha is gone, the network can go.
-    BerthException inUse = assertThrows(BerthException.class, () -> engine.networks().remove("app"));
-    assertEquals("error while removing network: network app id " + engine.networks().get("app").id()
-        + " has active endpoints", inUse.getMessage());
+    BerthException inUse =
+        assertThrows(BerthException.class, () -> engine.networks().remove("app"));
+    assertEquals(
+        "error while removing network: network app id "
+            + engine.networks().get("app").id()
+            + " has active endpoints",
+        inUse.getMessage());
     engine.remove(alpha.id(), true, false);
     engine.removeNetwork("app");
     assertEquals("", inNs("ip", "-o", "link", "show", "type", "veth").ok().stdout());
-    assertNotEquals(0, inNs("ip", "link", "show", "berth1").exitCode(), "the network's bridge is gone");
-    assertFalse(inNs("iptables-save").ok().stdout().contains("berth1"), "rules naming its bridge are gone");
+    assertNotEquals(
+        0, inNs("ip", "link", "show", "berth1").exitCode(), "the network's bridge is gone");
+    assertFalse(
+        inNs("iptables-save").ok().stdout().contains("berth1"), "rules naming its bridge are gone");
   }
 
   @Test
@@ -196,27 +236,50 @@ class EngineNetworkTest {
     ContainerRecord b = run(opts("blue", "sleep", "100").name("bb").build());
     String rIp = ContainerViews.endpoints(engine.inspect(r.id())).get(0).ip();
     String bIp = ContainerViews.endpoints(engine.inspect(b.id())).get(0).ip();
-    // Different networks: no name, no route between their bridges' containers (the firewall plugin isolates).
+    // Different networks: no name, no route between their bridges' containers (the firewall plugin
+    // isolates).
     ContainerRecord probe = run(opts("red", "sh", "-c", "ping -c1 -W2 " + bIp).build());
     assertNotEquals(0, engine.await(probe.id()));
-    ContainerRecord both = run(opts("red", "sh", "-c", "ping -c1 -W5 rr && ping -c1 -W5 bb && ip -o addr show eth1")
-        .networking(new NetworkOptions(List.of("blue"), null, null, null, null, null, null, null, false)).build());
+    ContainerRecord both =
+        run(
+            opts("red", "sh", "-c", "ping -c1 -W5 rr && ping -c1 -W5 bb && ip -o addr show eth1")
+                .networking(
+                    new NetworkOptions(
+                        List.of("blue"), null, null, null, null, null, null, null, false))
+                .build());
     assertEquals(0, engine.await(both.id()));
     assertNotEquals(rIp, bIp);
   }
 
   @Test
-  void aPublishedPortAnswersOnTheHostsLoopbackAndAFreeOneIsChosenForAContainerPortAlone() throws Exception {
-    ContainerRecord web = run(opts("bridge", "sh", "-c", HTTPD).name("web")
-        .networking(new NetworkOptions(null, null, null, null, null, null, null,
-            List.of(PortSpecs.parse("8080:80").get(0), PortSpecs.parse("80").get(0)), false)).build());
+  void aPublishedPortAnswersOnTheHostsLoopbackAndAFreeOneIsChosenForAContainerPortAlone()
+      throws Exception {
+    ContainerRecord web =
+        run(
+            opts("bridge", "sh", "-c", HTTPD)
+                .name("web")
+                .networking(
+                    new NetworkOptions(
+                        null,
+                        null,
+                        null,
+                        null,
+                        null,
+                        null,
+                        null,
+                        List.of(PortSpecs.parse("8080:80").get(0), PortSpecs.parse("80").get(0)),
+                        false))
+                .build());
     List<Endpoint.Port> ports = ContainerViews.ports(engine.inspect(web.id()));
     assertEquals(2, ports.size(), ports.toString());
     assertEquals(new Endpoint.Port("", 8080, 80, "tcp"), ports.get(0));
     int free = ports.get(1).hostPort();
-    assertTrue(free >= ContainerNetworking.FIRST_FREE_PORT && free <= ContainerNetworking.LAST_FREE_PORT, "" + free);
-    assertEquals("0.0.0.0:8080->80/tcp, 0.0.0.0:" + free + "->80/tcp", ContainerViews.portsText(engine.inspect(
-        web.id())));
+    assertTrue(
+        free >= ContainerNetworking.FIRST_FREE_PORT && free <= ContainerNetworking.LAST_FREE_PORT,
+        "" + free);
+    assertEquals(
+        "0.0.0.0:8080->80/tcp, 0.0.0.0:" + free + "->80/tcp",
+        ContainerViews.portsText(engine.inspect(web.id())));
 
     assertEquals("hello\n", fetch("http://127.0.0.1:8080/index.html"));
     assertEquals("hello\n", fetch("http://127.0.0.1:" + free + "/index.html"));
@@ -224,17 +287,37 @@ class EngineNetworkTest {
     assertEquals("hello\n", fetch("http://" + gateway + ":8080/index.html"));
 
     // The same host port again: docker's error, and the failed start leaves nothing of its own.
-    ContainerRecord clash = engine.create(opts("bridge", "sleep", "100")
-        .networking(new NetworkOptions(null, null, null, null, null, null, null, PortSpecs.parse("8080:80"), false))
-        .build());
-    BerthException e = assertThrows(BerthException.class, () -> engine.start(clash.id(),
-        Engine.StartListener.NONE));
-    assertTrue(e.getMessage().endsWith("Bind for 0.0.0.0:8080 failed: port is already allocated"), e.getMessage());
-    assertEquals(1, Integer.parseInt(inNs("sh", "-c", "ip -o link show type veth | wc -l").ok().stdout().strip()));
+    ContainerRecord clash =
+        engine.create(
+            opts("bridge", "sleep", "100")
+                .networking(
+                    new NetworkOptions(
+                        null,
+                        null,
+                        null,
+                        null,
+                        null,
+                        null,
+                        null,
+                        PortSpecs.parse("8080:80"),
+                        false))
+                .build());
+    BerthException e =
+        assertThrows(
+            BerthException.class, () -> engine.start(clash.id(), Engine.StartListener.NONE));
+    assertTrue(
+        e.getMessage().endsWith("Bind for 0.0.0.0:8080 failed: port is already allocated"),
+        e.getMessage());
+    assertEquals(
+        1,
+        Integer.parseInt(
+            inNs("sh", "-c", "ip -o link show type veth | wc -l").ok().stdout().strip()));
 
     engine.stop(web.id(), 1);
     assertEquals(List.of(), ContainerViews.ports(engine.inspect(web.id())));
-    assertEquals("", inNs("sh", "-c", "iptables-save -t nat | grep -e '--dport 8080' || true").ok().stdout());
+    assertEquals(
+        "",
+        inNs("sh", "-c", "iptables-save -t nat | grep -e '--dport 8080' || true").ok().stdout());
   }
 
   @Test
@@ -242,8 +325,10 @@ class EngineNetworkTest {
     ContainerRecord none = run(opts("none", "sh", "-c", "test $(ip -o link | wc -l) = 1").build());
     assertEquals(0, engine.await(none.id()));
     String mine = Files.readSymbolicLink(Path.of("/proc/self/ns/net")).toString();
-    ContainerRecord host = run(opts("host", "sh", "-c", "test \"$(readlink /proc/self/ns/net)\" = '" + mine + "'")
-        .build());
+    ContainerRecord host =
+        run(
+            opts("host", "sh", "-c", "test \"$(readlink /proc/self/ns/net)\" = '" + mine + "'")
+                .build());
     assertEquals(0, engine.await(host.id()));
   }
 
@@ -251,42 +336,82 @@ class EngineNetworkTest {
   void aContainerJoinsAnothersNamespaceAndSeesItsAddress() throws Exception {
     ContainerRecord web = run(opts("bridge", "sh", "-c", HTTPD).name("web").build());
     String ip = ContainerViews.endpoints(engine.inspect(web.id())).get(0).ip();
-    ContainerRecord side = run(opts("container:web", "sh", "-c",
-        "ip -o addr show eth0 | grep -q ' " + ip + "/' && wget -q -O - http://127.0.0.1/index.html").build());
+    ContainerRecord side =
+        run(
+            opts(
+                    "container:web",
+                    "sh",
+                    "-c",
+                    "ip -o addr show eth0 | grep -q ' "
+                        + ip
+                        + "/' && wget -q -O - http://127.0.0.1/index.html")
+                .build());
     assertEquals(0, engine.await(side.id()));
   }
 
   @Test
   void dnsAndAddHostFlagsWriteTheContainersFiles() throws Exception {
-    ContainerRecord r = engine.create(opts("bridge", "true").hostname("box")
-        .networking(new NetworkOptions(null, null, null, List.of("db.local:10.1.2.3"), List.of("10.0.0.53"),
-            List.of("example.org"), List.of("ndots:2"), null, false)).build());
+    ContainerRecord r =
+        engine.create(
+            opts("bridge", "true")
+                .hostname("box")
+                .networking(
+                    new NetworkOptions(
+                        null,
+                        null,
+                        null,
+                        List.of("db.local:10.1.2.3"),
+                        List.of("10.0.0.53"),
+                        List.of("example.org"),
+                        List.of("ndots:2"),
+                        null,
+                        false))
+                .build());
     engine.start(r.id(), Engine.StartListener.NONE);
     engine.await(r.id());
     Path dir = engine.layout(r.id()).dir();
-    assertEquals("search example.org\nnameserver 10.0.0.53\noptions ndots:2\n",
+    assertEquals(
+        "search example.org\nnameserver 10.0.0.53\noptions ndots:2\n",
         Files.readString(dir.resolve("resolv.conf")));
     assertTrue(Files.readString(dir.resolve("hosts")).contains("10.1.2.3\tdb.local\n"));
   }
 
   @Test
   void badNetworkRequestsAreRefusedAtCreateWithDockersErrors() throws Exception {
-    BerthException missing = assertThrows(BerthException.class, () -> engine.create(opts("nosuch", "true").build()));
+    BerthException missing =
+        assertThrows(BerthException.class, () -> engine.create(opts("nosuch", "true").build()));
     assertEquals(ErrorCategory.NOT_FOUND, missing.category());
     assertEquals("network nosuch not found", missing.getMessage());
-    BerthException ip = assertThrows(BerthException.class, () -> engine.create(opts("bridge", "true")
-        .networking(new NetworkOptions(null, null, "10.87.0.9", null, null, null, null, null, false)).build()));
-    assertEquals("user specified IP address is supported on user defined networks only", ip.getMessage());
-    BerthException ports = assertThrows(BerthException.class, () -> PortSpecs.parse("8080:80/sctp"));
+    BerthException ip =
+        assertThrows(
+            BerthException.class,
+            () ->
+                engine.create(
+                    opts("bridge", "true")
+                        .networking(
+                            new NetworkOptions(
+                                null, null, "10.87.0.9", null, null, null, null, null, false))
+                        .build()));
+    assertEquals(
+        "user specified IP address is supported on user defined networks only", ip.getMessage());
+    BerthException ports =
+        assertThrows(BerthException.class, () -> PortSpecs.parse("8080:80/sctp"));
     assertEquals("invalid proto: sctp", ports.getMessage());
     assertEquals(List.of(), engine.containers().list().containers());
   }
 
   @Test
   void anAddressGivenWithIpIsTheContainers() throws Exception {
-    engine.networks().create(new NetworkStore.CreateRequest("fixed", "10.99.7.0/24", "", Map.of(), false));
-    ContainerRecord r = run(opts("fixed", "sleep", "100")
-        .networking(new NetworkOptions(null, null, "10.99.7.42", null, null, null, null, null, false)).build());
+    engine
+        .networks()
+        .create(new NetworkStore.CreateRequest("fixed", "10.99.7.0/24", "", Map.of(), false));
+    ContainerRecord r =
+        run(
+            opts("fixed", "sleep", "100")
+                .networking(
+                    new NetworkOptions(
+                        null, null, "10.99.7.42", null, null, null, null, null, false))
+                .build());
     assertEquals("10.99.7.42", ContainerViews.endpoints(engine.inspect(r.id())).get(0).ip());
   }
 
@@ -299,15 +424,22 @@ class EngineNetworkTest {
     List<Endpoint> eps = ContainerViews.endpoints(engine.inspect(r.id()));
     assertEquals(List.of("berth", "extra"), eps.stream().map(Endpoint::network).toList());
     assertEquals("eth1", eps.get(1).ifName());
-    assertTrue(Files.readString(engine.layout(peer.id()).dir().resolve("hosts")).contains("\tjoiner "));
-    BerthException twice = assertThrows(BerthException.class, () -> engine.connect("extra", "joiner", List.of(),
-        null));
+    assertTrue(
+        Files.readString(engine.layout(peer.id()).dir().resolve("hosts")).contains("\tjoiner "));
+    BerthException twice =
+        assertThrows(
+            BerthException.class, () -> engine.connect("extra", "joiner", List.of(), null));
     assertEquals("endpoint with name joiner already exists in network extra", twice.getMessage());
     engine.disconnect("extra", "joiner");
-    assertEquals(List.of("berth"), ContainerViews.endpoints(engine.inspect(r.id())).stream()
-        .map(Endpoint::network).toList());
-    assertFalse(Files.readString(engine.layout(peer.id()).dir().resolve("hosts")).contains("joiner"));
-    assertEquals(2, Integer.parseInt(inNs("sh", "-c", "ip -o link show type veth | wc -l").ok().stdout().strip()));
+    assertEquals(
+        List.of("berth"),
+        ContainerViews.endpoints(engine.inspect(r.id())).stream().map(Endpoint::network).toList());
+    assertFalse(
+        Files.readString(engine.layout(peer.id()).dir().resolve("hosts")).contains("joiner"));
+    assertEquals(
+        2,
+        Integer.parseInt(
+            inNs("sh", "-c", "ip -o link show type veth | wc -l").ok().stdout().strip()));
   }
 
   @Test
@@ -325,11 +457,26 @@ class EngineNetworkTest {
   @Test
   void aRebootSimulationIsRecoveredAtTheNextOpen() throws Exception {
     engine.networks().create(NetworkStore.CreateRequest.named("app"));
-    ContainerRecord r = run(opts("app", "sleep", "100").name("aa")
-        .networking(new NetworkOptions(null, null, null, null, null, null, null, PortSpecs.parse("8081:80"), false))
-        .build());
-    // Every process gone (the monitor first, so nobody records the exit), the run root emptied; the test
-    // namespace keeps its bridge and rules as a crash would, while the pins' namespaces (and veths) go.
+    ContainerRecord r =
+        run(
+            opts("app", "sleep", "100")
+                .name("aa")
+                .networking(
+                    new NetworkOptions(
+                        null,
+                        null,
+                        null,
+                        null,
+                        null,
+                        null,
+                        null,
+                        PortSpecs.parse("8081:80"),
+                        false))
+                .build());
+    // Every process gone (the monitor first, so nobody records the exit), the run root emptied; the
+    // test
+    // namespace keeps its bridge and rules as a crash would, while the pins' namespaces (and veths)
+    // go.
     Linux.kill(r.state().monitorPid(), 9);
     Linux.kill(r.state().pid(), 9);
     engine.close();

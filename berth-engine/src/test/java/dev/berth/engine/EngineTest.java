@@ -30,17 +30,17 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The engine end to end on the real kernel: containers from a busybox image imported into a temporary store, run
- * under their monitors by berth's in-process runtime; what users rely on: output in the logs, exit codes kept after
- * the engine lets go, stop, removal that leaves nothing, docker's errors for bad input, and a store that survives
- * its monitors and run root being wiped (a reboot).
+ * The engine end to end on the real kernel: containers from a busybox image imported into a
+ * temporary store, run under their monitors by berth's in-process runtime; what users rely on:
+ * output in the logs, exit codes kept after the engine lets go, stop, removal that leaves nothing,
+ * docker's errors for bad input, and a store that survives its monitors and run root being wiped (a
+ * reboot).
  */
 @RequiresRoot
 class EngineTest {
   static final String IMAGE = "localhost/busybox:latest";
 
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
   Path root;
   Path runRoot;
   Engine engine;
@@ -52,7 +52,10 @@ class EngineTest {
     engine = Engine.open(EngineConfig.at(root, runRoot));
     Path rootfs = Busybox.rootfs(tmp.resolve("rootfs"));
     Path tar = tmp.resolve("busybox.tar");
-    Process p = new ProcessBuilder("tar", "-C", rootfs.toString(), "-cf", tar.toString(), ".").inheritIO().start();
+    Process p =
+        new ProcessBuilder("tar", "-C", rootfs.toString(), "-cf", tar.toString(), ".")
+            .inheritIO()
+            .start();
     assertEquals(0, p.waitFor());
     engine.images().importRootfs(tar, IMAGE, null);
   }
@@ -110,14 +113,19 @@ class EngineTest {
     assertEquals(3, done.state().exitCode());
     assertEquals("STDOUT:out\nSTDERR:err\n", logText(done));
     assertEquals(List.of(), mountsUnder(runRoot), "an exited container's rootfs is unmounted");
-    assertEquals(List.of("sh", "-c", "echo out; echo err >&2; exit 3"), ContainerViews.command(done));
+    assertEquals(
+        List.of("sh", "-c", "echo out; echo err >&2; exit 3"), ContainerViews.command(done));
   }
 
   @Test
   void aContainerWithoutANetworkHasItsLoopbackUp() throws Exception {
-    // docker's --network none: only lo, and up (flags 0x9: IFF_UP | IFF_LOOPBACK), so 127.0.0.1 works.
-    ContainerRecord r = engine.create(opts("sh", "-c", "ls /sys/class/net; cat /sys/class/net/lo/flags")
-        .network("none").build());
+    // docker's --network none: only lo, and up (flags 0x9: IFF_UP | IFF_LOOPBACK), so 127.0.0.1
+    // works.
+    ContainerRecord r =
+        engine.create(
+            opts("sh", "-c", "ls /sys/class/net; cat /sys/class/net/lo/flags")
+                .network("none")
+                .build());
     engine.start(r.id(), Engine.StartListener.NONE);
     assertEquals(0, engine.await(r.id()));
     assertEquals("STDOUT:lo\nSTDOUT:0x9\n", logText(engine.inspect(r.id())));
@@ -135,13 +143,17 @@ class EngineTest {
 
   @Test
   void stopSendsTheStopSignalThenKills() throws Exception {
-    ContainerRecord term = engine.create(opts("sh", "-c",
-        "trap 'exit 5' TERM; echo ready; while true; do sleep 0.1; done").build());
+    ContainerRecord term =
+        engine.create(
+            opts("sh", "-c", "trap 'exit 5' TERM; echo ready; while true; do sleep 0.1; done")
+                .build());
     engine.start(term.id(), Engine.StartListener.NONE);
     awaitLog(term, "STDOUT:ready\n");
     assertEquals(Status.RUNNING, engine.inspect(term.id()).state().status());
-    assertEquals(5, engine.stop(term.id(), 10).state().exitCode(), "the stop signal reached its handler");
-    // PID 1 of a pid namespace does not die of a signal it has no handler for: killed after the timeout, as docker.
+    assertEquals(
+        5, engine.stop(term.id(), 10).state().exitCode(), "the stop signal reached its handler");
+    // PID 1 of a pid namespace does not die of a signal it has no handler for: killed after the
+    // timeout, as docker.
     ContainerRecord stubborn = engine.create(opts("sleep", "100").build());
     engine.start(stubborn.id(), Engine.StartListener.NONE);
     assertEquals(137, engine.stop(stubborn.id(), 1).state().exitCode());
@@ -149,15 +161,25 @@ class EngineTest {
 
   @Test
   void noHostUserReachesARunningContainersRootfs() throws Exception {
-    // Only the engine's own directories may keep a host user out: the temporary directory above them is open.
-    Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+    // Only the engine's own directories may keep a host user out: the temporary directory above
+    // them is open.
+    Files.setPosixFilePermissions(
+        tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
     ContainerRecord r = engine.create(opts("sleep", "100").build());
     engine.start(r.id(), Engine.StartListener.NONE);
     Path rootfs = engine.layout(r.id()).rootfs();
     assertTrue(Files.isRegularFile(rootfs.resolve("bin/busybox")));
     for (Path p : List.of(rootfs.resolve("bin/busybox"), engine.layout(r.id()).log())) {
-      Process nobody = new ProcessBuilder("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "cat",
-          p.toString()).redirectErrorStream(true).start();
+      Process nobody =
+          new ProcessBuilder(
+                  "setpriv",
+                  "--reuid=65534",
+                  "--regid=65534",
+                  "--clear-groups",
+                  "cat",
+                  p.toString())
+              .redirectErrorStream(true)
+              .start();
       String out = new String(nobody.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       assertEquals(1, nobody.waitFor(), p + ": " + out);
       assertTrue(out.contains("Permission denied"), out);
@@ -170,39 +192,58 @@ class EngineTest {
     engine.images().remove(List.of(IMAGE), true);
     engine.images().collectGarbage();
     engine.start(r.id(), Engine.StartListener.NONE);
-    assertEquals(0, engine.await(r.id()), "the container's own copy of the config and its snapshot's layers");
+    assertEquals(
+        0,
+        engine.await(r.id()),
+        "the container's own copy of the config and its snapshot's layers");
   }
 
   @Test
   void removeLeavesNothingBehind() throws Exception {
     ContainerRecord r = engine.create(opts("sleep", "100").name("web").build());
     engine.start(r.id(), Engine.StartListener.NONE);
-    BerthException running = assertThrows(BerthException.class, () -> engine.remove("web", false, false));
+    BerthException running =
+        assertThrows(BerthException.class, () -> engine.remove("web", false, false));
     assertEquals(ErrorCategory.FAILED_PRECONDITION, running.category());
-    assertTrue(running.getMessage().contains("You cannot remove a running container"), running.getMessage());
+    assertTrue(
+        running.getMessage().contains("You cannot remove a running container"),
+        running.getMessage());
     engine.remove("web", true, false);
-    assertEquals(ErrorCategory.NOT_FOUND, assertThrows(BerthException.class, () -> engine.inspect("web")).category());
+    assertEquals(
+        ErrorCategory.NOT_FOUND,
+        assertThrows(BerthException.class, () -> engine.inspect("web")).category());
     assertEquals(List.of(), mountsUnder(tmp));
-    assertFalse(Files.exists(engine.containers().containerDir(r.id())), "the container's directory");
-    assertFalse(Files.exists(root.resolve("snapshots").resolve("active").resolve(r.id())), "the snapshot");
+    assertFalse(
+        Files.exists(engine.containers().containerDir(r.id())), "the container's directory");
+    assertFalse(
+        Files.exists(root.resolve("snapshots").resolve("active").resolve(r.id())), "the snapshot");
     assertFalse(cgroupExists(r.id()), "the container's cgroup");
   }
 
   static boolean cgroupExists(String id) throws IOException {
     try (Stream<Path> s = Files.walk(Path.of("/sys/fs/cgroup/memory"), 6)) {
-      return s.anyMatch(p -> p.getFileName() != null && p.getFileName().toString().equals("berth-" + id.substring(0,
-          12)));
+      return s.anyMatch(
+          p ->
+              p.getFileName() != null
+                  && p.getFileName().toString().equals("berth-" + id.substring(0, 12)));
     }
   }
 
   @Test
   void badInputIsRefusedAndLeavesNothing() throws Exception {
-    BerthException user = assertThrows(BerthException.class,
-        () -> engine.create(opts("true").user("nosuch").build()));
+    BerthException user =
+        assertThrows(
+            BerthException.class, () -> engine.create(opts("true").user("nosuch").build()));
     assertEquals(ErrorCategory.INVALID_ARGUMENT, user.category());
     assertTrue(user.getMessage().contains("unable to find user nosuch"), user.getMessage());
-    BerthException image = assertThrows(BerthException.class,
-        () -> engine.create(new ContainerOptions.Builder("localhost/nosuch:1").command(List.of("true")).build()));
+    BerthException image =
+        assertThrows(
+            BerthException.class,
+            () ->
+                engine.create(
+                    new ContainerOptions.Builder("localhost/nosuch:1")
+                        .command(List.of("true"))
+                        .build()));
     assertEquals(ErrorCategory.NOT_FOUND, image.category());
     assertEquals(List.of(), engine.containers().list().containers());
     assertEquals(List.of(), mountsUnder(tmp));
@@ -210,7 +251,8 @@ class EngineTest {
       assertEquals(0, active.count(), "no snapshot of a refused container");
     }
     engine.create(opts("true").name("taken").build());
-    BerthException taken = assertThrows(BerthException.class, () -> engine.create(opts("true").name("taken").build()));
+    BerthException taken =
+        assertThrows(BerthException.class, () -> engine.create(opts("true").name("taken").build()));
     assertEquals(ErrorCategory.ALREADY_EXISTS, taken.category());
     assertEquals(1, engine.containers().list().containers().size());
   }
@@ -226,16 +268,22 @@ class EngineTest {
 
   @Test
   void namedVolumesOutliveTheirContainers() throws Exception {
-    ContainerRecord w = engine.create(opts("sh", "-c", "echo kept > /data/f")
-        .mounts(List.of(DockerFlags.volume("data:/data"))).build());
+    ContainerRecord w =
+        engine.create(
+            opts("sh", "-c", "echo kept > /data/f")
+                .mounts(List.of(DockerFlags.volume("data:/data")))
+                .build());
     engine.start(w.id(), Engine.StartListener.NONE);
     assertEquals(0, engine.await(w.id()));
     engine.remove(w.id(), false, true);
-    ContainerRecord r = engine.create(opts("cat", "/data/f").mounts(List.of(DockerFlags.volume("data:/data"))).build());
+    ContainerRecord r =
+        engine.create(
+            opts("cat", "/data/f").mounts(List.of(DockerFlags.volume("data:/data"))).build());
     engine.start(r.id(), Engine.StartListener.NONE);
     assertEquals(0, engine.await(r.id()));
     assertEquals("STDOUT:kept\n", logText(engine.inspect(r.id())));
-    BerthException inUse = assertThrows(BerthException.class, () -> engine.volumes().remove("data", false));
+    BerthException inUse =
+        assertThrows(BerthException.class, () -> engine.volumes().remove("data", false));
     assertTrue(inUse.getMessage().contains("volume is in use"), inUse.getMessage());
   }
 
@@ -243,7 +291,8 @@ class EngineTest {
   void aRebootLeavesContainersExitedAndStartable() throws Exception {
     ContainerRecord r = engine.create(opts("sleep", "100").build());
     r = engine.start(r.id(), Engine.StartListener.NONE);
-    // What a reboot does: every process gone (the monitor first, so nobody records the exit), /run emptied.
+    // What a reboot does: every process gone (the monitor first, so nobody records the exit), /run
+    // emptied.
     Linux.kill(r.state().monitorPid(), 9);
     Linux.kill(r.state().pid(), 9);
     TimeUnit.MILLISECONDS.sleep(300);

@@ -4,8 +4,9 @@ import dev.berth.spec.error.BerthException;
 import dev.berth.spec.error.ErrorCategory;
 
 /**
- * An image operation that failed, with a category the front ends map to exit codes and API statuses, and a message
- * that says what was being done ("pull 127.0.0.1:5000/app:1: layer sha256:ab..: digest mismatch").
+ * An image operation that failed, with a category the front ends map to exit codes and API
+ * statuses, and a message that says what was being done ("pull 127.0.0.1:5000/app:1: layer
+ * sha256:ab..: digest mismatch").
  */
 public final class ImageException extends BerthException {
   private static final long serialVersionUID = 1L;

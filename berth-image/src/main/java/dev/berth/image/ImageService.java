@@ -1,5 +1,10 @@
 package dev.berth.image;
 
+import dev.berth.image.archive.ArchiveFormat;
+import dev.berth.image.archive.DockerArchive;
+import dev.berth.image.archive.OciArchive;
+import dev.berth.image.archive.RootfsImport;
+import dev.berth.image.archive.SavedImage;
 import dev.berth.image.content.ContentStore;
 import dev.berth.image.content.GcResult;
 import dev.berth.image.dirs.PrivateDirs;
@@ -28,18 +33,11 @@ import dev.berth.spec.image.Platform;
 import dev.berth.spec.image.Platforms;
 import dev.berth.spec.image.Reference;
 import dev.berth.spec.json.SpecException;
-import dev.berth.image.archive.ArchiveFormat;
-import dev.berth.image.archive.DockerArchive;
-import dev.berth.image.archive.OciArchive;
-import dev.berth.image.archive.RootfsImport;
-import dev.berth.image.archive.SavedImage;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarFile;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -50,23 +48,27 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarFile;
 
 /**
- * The image library's front door: pull, push, list, inspect, tag, remove, and the store's garbage collection, over one
- * store root shared between processes with locks (daemonless, as podman's). The {@code berth} CLI and the engine call
- * this; nothing here prints.
+ * The image library's front door: pull, push, list, inspect, tag, remove, and the store's garbage
+ * collection, over one store root shared between processes with locks (daemonless, as podman's).
+ * The {@code berth} CLI and the engine call this; nothing here prints.
  *
- * <p>Store layout under the root: {@code content/} (blobs by digest, partial ingests), {@code snapshots/} (unpacked
- * layers by chain id), {@code images/} (names to manifests), {@code mounts/} (image mounts). The root and every
- * directory of the store's own are private to its user ({@link PrivateDirs}).
+ * <p>Store layout under the root: {@code content/} (blobs by digest, partial ingests), {@code
+ * snapshots/} (unpacked layers by chain id), {@code images/} (names to manifests), {@code mounts/}
+ * (image mounts). The root and every directory of the store's own are private to its user ({@link
+ * PrivateDirs}).
  */
 public final class ImageService implements AutoCloseable {
   /** Manifests, indexes and configs are read whole; anything larger is refused as hostile. */
   public static final long MAX_METADATA = 8 << 20;
 
   /**
-   * Where the store lives and how registries are reached. A null registries config means none (every registry as
-   * itself); a null auth file means the user's default auth files; a null platform the host's.
+   * Where the store lives and how registries are reached. A null registries config means none
+   * (every registry as itself); a null auth file means the user's default auth files; a null
+   * platform the host's.
    */
   public record Options(Path root, Path registriesConfig, Path authFile, Platform platform) {
     public Options {
@@ -80,8 +82,14 @@ public final class ImageService implements AutoCloseable {
   }
 
   /** What {@code image inspect} shows of one image. */
-  public record ImageDetails(ImageRecord record, List<String> names, Descriptor manifestDescriptor, Manifest manifest,
-      ImageConfig config, byte[] rawConfig, long size) {}
+  public record ImageDetails(
+      ImageRecord record,
+      List<String> names,
+      Descriptor manifestDescriptor,
+      Manifest manifest,
+      ImageConfig config,
+      byte[] rawConfig,
+      long size) {}
 
   private final Options options;
   private final ContentStore content;
@@ -115,37 +123,45 @@ public final class ImageService implements AutoCloseable {
 
   private synchronized RegistryClient registry() throws IOException {
     if (registry == null) {
-      RegistriesConfig config = options.registriesConfig() == null ? RegistriesConfig.empty()
-          : RegistriesConfig.load(options.registriesConfig());
+      RegistriesConfig config =
+          options.registriesConfig() == null
+              ? RegistriesConfig.empty()
+              : RegistriesConfig.load(options.registriesConfig());
       registry = new RegistryClient(config, auth);
     }
     return registry;
   }
 
   /** Pulls an image by reference ("busybox", "127.0.0.1:5000/app:1", "x@sha256:.."). */
-  public ImageRecord pull(String reference, Platform platform, Progress progress) throws ImageException {
+  public ImageRecord pull(String reference, Platform platform, Progress progress)
+      throws ImageException {
     Reference ref = parse(reference);
     requireAuthFile("pull " + reference);
     try {
-      // A pull killed before it committed its layers left stagings that no GC may have run to remove since: take
-      // them now when no other pull, load or import is running (none holds a lease), without waiting for that.
+      // A pull killed before it committed its layers left stagings that no GC may have run to
+      // remove since: take
+      // them now when no other pull, load or import is running (none holds a lease), without
+      // waiting for that.
       Snapshotter snaps = snapshots();
       content.ifUnused(snaps::removeUncommitted);
-      return new Puller(content, images, snaps, registry()).pull(ref,
-          platform == null ? options.platform() : platform, platform != null, progress);
+      return new Puller(content, images, snaps, registry())
+          .pull(ref, platform == null ? options.platform() : platform, platform != null, progress);
     } catch (IOException e) {
-      throw new ImageException(ErrorCategory.INTERNAL, "pull " + reference + ": " + e.getMessage(), e);
+      throw new ImageException(
+          ErrorCategory.INTERNAL, "pull " + reference + ": " + e.getMessage(), e);
     }
   }
 
   /** Pushes a local image to its own name, or to {@code destination} when given. */
   public Digest push(String source, String destination, Progress progress) throws ImageException {
     ImageRecord record = resolve(source);
-    Reference dest = destination == null || destination.isEmpty() ? parse(record.name()) : parse(destination);
+    Reference dest =
+        destination == null || destination.isEmpty() ? parse(record.name()) : parse(destination);
     Reference from = parse(record.name());
     requireAuthFile("push " + dest);
     try {
-      return new Pusher(content, registry()).push(record.target(), manifestOf(record), dest, from, progress);
+      return new Pusher(content, registry())
+          .push(record.target(), manifestOf(record), dest, from, progress);
     } catch (IOException e) {
       throw new ImageException(ErrorCategory.INTERNAL, "push " + dest + ": " + e.getMessage(), e);
     }
@@ -160,8 +176,9 @@ public final class ImageService implements AutoCloseable {
   }
 
   /**
-   * Finds an image by name (normalised as docker does: "busybox" is docker.io/library/busybox:latest) or by id (the
-   * config digest, whole or a unique prefix of at least 4 hex digits, with or without "sha256:").
+   * Finds an image by name (normalised as docker does: "busybox" is
+   * docker.io/library/busybox:latest) or by id (the config digest, whole or a unique prefix of at
+   * least 4 hex digits, with or without "sha256:").
    */
   public ImageRecord resolve(String nameOrId) throws ImageException {
     try {
@@ -170,7 +187,8 @@ public final class ImageService implements AutoCloseable {
         List<ImageRecord> byId = images.byConfigPrefix(hex);
         Set<Digest> ids = new HashSet<>();
         for (ImageRecord r : byId) ids.add(r.config());
-        if (ids.size() > 1) throw ImageException.invalid("image id prefix \"" + nameOrId + "\" is ambiguous");
+        if (ids.size() > 1)
+          throw ImageException.invalid("image id prefix \"" + nameOrId + "\" is ambiguous");
         if (!byId.isEmpty()) return byId.get(0);
       }
       Reference ref;
@@ -179,10 +197,12 @@ public final class ImageService implements AutoCloseable {
       } catch (IllegalArgumentException e) {
         throw ImageException.notFound("image \"" + nameOrId + "\" not found");
       }
-      return images.get(ref.toString())
+      return images
+          .get(ref.toString())
           .orElseThrow(() -> ImageException.notFound("image \"" + nameOrId + "\" not found"));
     } catch (IOException e) {
-      throw new ImageException(ErrorCategory.INTERNAL, "find image " + nameOrId + ": " + e.getMessage(), e);
+      throw new ImageException(
+          ErrorCategory.INTERNAL, "find image " + nameOrId + ": " + e.getMessage(), e);
     }
   }
 
@@ -198,18 +218,20 @@ public final class ImageService implements AutoCloseable {
     try {
       return details(resolve(nameOrId), images.list());
     } catch (IOException e) {
-      throw new ImageException(ErrorCategory.INTERNAL, "inspect " + nameOrId + ": " + e.getMessage(), e);
+      throw new ImageException(
+          ErrorCategory.INTERNAL, "inspect " + nameOrId + ": " + e.getMessage(), e);
     }
   }
 
   /**
-   * The details of {@code record}; {@code all} is the list of every image (for the other names of the same image),
-   * read once by a caller that shows many.
+   * The details of {@code record}; {@code all} is the list of every image (for the other names of
+   * the same image), read once by a caller that shows many.
    */
   public ImageDetails details(ImageRecord record, List<ImageRecord> all) throws ImageException {
     try {
       Descriptor md = manifestOf(record);
-      Manifest manifest = ImageJson.readManifest(content.read(md.digest(), MAX_METADATA), md.digest().toString());
+      Manifest manifest =
+          ImageJson.readManifest(content.read(md.digest(), MAX_METADATA), md.digest().toString());
       byte[] raw = content.read(record.config(), MAX_METADATA);
       ImageConfig config = ImageJson.readConfig(raw, "config " + record.config());
       long size = manifest.config().size();
@@ -218,41 +240,53 @@ public final class ImageService implements AutoCloseable {
       for (ImageRecord r : all) if (r.config().equals(record.config())) names.add(r.name());
       return new ImageDetails(record, names, md, manifest, config, raw, size);
     } catch (IOException | SpecException e) {
-      throw new ImageException(ErrorCategory.INTERNAL, "inspect " + record.name() + ": " + e.getMessage(), e);
-    }
-  }
-
-  /** The manifest of the record's platform: the target itself, or the index entry whose config is the record's. */
-  public Descriptor manifestOf(ImageRecord record) throws ImageException {
-    Descriptor target = record.target();
-    if (!MediaTypes.isIndex(target.mediaType())) return target;
-    try {
-      Index index = ImageJson.readIndex(content.read(target.digest(), MAX_METADATA), target.digest().toString());
-      for (Descriptor m : index.manifests()) {
-        if (!content.exists(m.digest())) continue;
-        Manifest manifest = ImageJson.readManifest(content.read(m.digest(), MAX_METADATA), m.digest().toString());
-        if (manifest.config().digest().equals(record.config())) return m;
-      }
-      throw ImageException.notFound("image " + record.name() + ": no manifest for its config in index "
-          + target.digest());
-    } catch (IOException | SpecException e) {
-      throw new ImageException(ErrorCategory.INTERNAL, "read image " + record.name() + ": " + e.getMessage(), e);
+      throw new ImageException(
+          ErrorCategory.INTERNAL, "inspect " + record.name() + ": " + e.getMessage(), e);
     }
   }
 
   /**
-   * Mounts the image's root filesystem read-only (podman image mount) under {@code root/mounts/<id>} and returns the
-   * directory; an image already mounted there is returned as it is. The view is to look at, not to run: nosuid and
-   * nodev, so a layer's setuid binary or device node gives nothing to whoever reaches it.
+   * The manifest of the record's platform: the target itself, or the index entry whose config is
+   * the record's.
+   */
+  public Descriptor manifestOf(ImageRecord record) throws ImageException {
+    Descriptor target = record.target();
+    if (!MediaTypes.isIndex(target.mediaType())) return target;
+    try {
+      Index index =
+          ImageJson.readIndex(
+              content.read(target.digest(), MAX_METADATA), target.digest().toString());
+      for (Descriptor m : index.manifests()) {
+        if (!content.exists(m.digest())) continue;
+        Manifest manifest =
+            ImageJson.readManifest(content.read(m.digest(), MAX_METADATA), m.digest().toString());
+        if (manifest.config().digest().equals(record.config())) return m;
+      }
+      throw ImageException.notFound(
+          "image " + record.name() + ": no manifest for its config in index " + target.digest());
+    } catch (IOException | SpecException e) {
+      throw new ImageException(
+          ErrorCategory.INTERNAL, "read image " + record.name() + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Mounts the image's root filesystem read-only (podman image mount) under {@code
+   * root/mounts/<id>} and returns the directory; an image already mounted there is returned as it
+   * is. The view is to look at, not to run: nosuid and nodev, so a layer's setuid binary or device
+   * node gives nothing to whoever reaches it.
    */
   public Path mount(String nameOrId) throws ImageException {
     ImageRecord record = resolve(nameOrId);
     Path target = options.root().resolve("mounts").resolve(record.config().encoded());
     try {
       if (isMountPoint(target)) return target;
-      ImageConfig config = ImageJson.readConfig(content.read(record.config(), MAX_METADATA), record.config().toString());
+      ImageConfig config =
+          ImageJson.readConfig(
+              content.read(record.config(), MAX_METADATA), record.config().toString());
       List<Digest> chain = ChainIds.of(config.rootfs().diffIds());
-      if (chain.isEmpty()) throw ImageException.invalid("mount " + nameOrId + ": the image has no layers");
+      if (chain.isEmpty())
+        throw ImageException.invalid("mount " + nameOrId + ": the image has no layers");
       List<Mount> view = new ArrayList<>();
       for (Mount m : snapshots().view(chain.getLast())) view.add(m.withOptions("nosuid", "nodev"));
       boolean made = PrivateDirs.create(target);
@@ -264,7 +298,8 @@ public final class ImageService implements AutoCloseable {
       }
       return target;
     } catch (IOException | SpecException e) {
-      throw new ImageException(ErrorCategory.INTERNAL, "mount " + nameOrId + ": " + e.getMessage(), e);
+      throw new ImageException(
+          ErrorCategory.INTERNAL, "mount " + nameOrId + ": " + e.getMessage(), e);
     }
   }
 
@@ -278,22 +313,28 @@ public final class ImageService implements AutoCloseable {
       Files.deleteIfExists(target);
       return true;
     } catch (IOException e) {
-      throw new ImageException(ErrorCategory.INTERNAL, "unmount " + nameOrId + ": " + e.getMessage(), e);
+      throw new ImageException(
+          ErrorCategory.INTERNAL, "unmount " + nameOrId + ": " + e.getMessage(), e);
     }
   }
 
   private static boolean isMountPoint(Path dir) throws IOException {
     if (!Files.isDirectory(dir)) return false;
-    return dev.berth.sys.MountInfo.isMountPoint(dev.berth.sys.MountInfo.current(),
-        dir.toAbsolutePath().normalize().toString());
+    return dev.berth.sys.MountInfo.isMountPoint(
+        dev.berth.sys.MountInfo.current(), dir.toAbsolutePath().normalize().toString());
   }
 
-  /** Gives an image another name; the new name replaces whatever it named before, as docker tag does. */
+  /**
+   * Gives an image another name; the new name replaces whatever it named before, as docker tag
+   * does.
+   */
   public ImageRecord tag(String source, String target) throws ImageException {
     ImageRecord record = resolve(source);
     Reference ref = parse(target).withDefaultTag();
-    if (ref.digest() != null) throw ImageException.invalid("tag " + target + ": a tag cannot name a digest");
-    ImageRecord named = new ImageRecord(ref.toString(), record.target(), record.config(), Instant.now());
+    if (ref.digest() != null)
+      throw ImageException.invalid("tag " + target + ": a tag cannot name a digest");
+    ImageRecord named =
+        new ImageRecord(ref.toString(), record.target(), record.config(), Instant.now());
     try {
       images.put(named);
     } catch (IOException e) {
@@ -303,27 +344,34 @@ public final class ImageService implements AutoCloseable {
   }
 
   /**
-   * Removes images as docker rmi does: a name is untagged; an image whose last name goes is deleted. An id that
-   * several names share is refused unless {@code force}. Returns docker's lines ("Untagged: ..", "Deleted: ..").
+   * Removes images as docker rmi does: a name is untagged; an image whose last name goes is
+   * deleted. An id that several names share is refused unless {@code force}. Returns docker's lines
+   * ("Untagged: ..", "Deleted: ..").
    */
   public List<String> remove(Collection<String> namesOrIds, boolean force) throws ImageException {
     List<String> lines = new ArrayList<>();
     for (String what : namesOrIds) {
       ImageRecord record = resolve(what);
       String hex = what.startsWith("sha256:") ? what.substring(7) : what;
-      boolean byId = record.config().encoded().startsWith(hex) && !record.name().equals(parseOrNull(what));
+      boolean byId =
+          record.config().encoded().startsWith(hex) && !record.name().equals(parseOrNull(what));
       try {
         List<ImageRecord> sameImage = new ArrayList<>();
-        for (ImageRecord r : images.list()) if (r.config().equals(record.config())) sameImage.add(r);
+        for (ImageRecord r : images.list())
+          if (r.config().equals(record.config())) sameImage.add(r);
         List<ImageRecord> untag = byId ? sameImage : List.of(record);
         if (byId && sameImage.size() > 1 && !force) {
-          throw new ImageException(ErrorCategory.FAILED_PRECONDITION, "unable to delete " + what
-              + " (must be forced): image is referenced in multiple repositories");
+          throw new ImageException(
+              ErrorCategory.FAILED_PRECONDITION,
+              "unable to delete "
+                  + what
+                  + " (must be forced): image is referenced in multiple repositories");
         }
         if (untag.size() == sameImage.size()
             && isMountPoint(options.root().resolve("mounts").resolve(record.config().encoded()))) {
-          throw new ImageException(ErrorCategory.FAILED_PRECONDITION, "unable to delete " + what
-              + ": the image is mounted (berth image unmount it first)");
+          throw new ImageException(
+              ErrorCategory.FAILED_PRECONDITION,
+              "unable to delete " + what + ": the image is mounted (berth image unmount it first)");
         }
         for (ImageRecord r : untag) {
           images.remove(r.name());
@@ -331,7 +379,8 @@ public final class ImageService implements AutoCloseable {
         }
         if (untag.size() == sameImage.size()) lines.add("Deleted: " + record.config());
       } catch (IOException e) {
-        throw new ImageException(ErrorCategory.INTERNAL, "remove " + what + ": " + e.getMessage(), e);
+        throw new ImageException(
+            ErrorCategory.INTERNAL, "remove " + what + ": " + e.getMessage(), e);
       }
     }
     collectGarbage();
@@ -347,26 +396,31 @@ public final class ImageService implements AutoCloseable {
   }
 
   /**
-   * What a garbage collection removed: blobs and their bytes, snapshots (unused unpacked layers, whose bytes are
-   * counted, and stagings a killed pull left, whose are not), partial downloads and their bytes.
+   * What a garbage collection removed: blobs and their bytes, snapshots (unused unpacked layers,
+   * whose bytes are counted, and stagings a killed pull left, whose are not), partial downloads and
+   * their bytes.
    */
-  public record Collected(int blobs, long blobBytes, int snapshots, long snapshotBytes, int ingests,
-      long ingestBytes) {
+  public record Collected(
+      int blobs, long blobBytes, int snapshots, long snapshotBytes, int ingests, long ingestBytes) {
     public long bytes() {
       return blobBytes + snapshotBytes + ingestBytes;
     }
   }
 
   /**
-   * Deletes blobs no image reaches, snapshots no image's layer chain uses, stagings a killed pull left and partial
-   * downloads nobody wrote for a day (younger ones are kept for the next pull to resume). Runs under the content
-   * store's exclusive lock, so a pull in progress (holding a lease) is never collected from under it.
+   * Deletes blobs no image reaches, snapshots no image's layer chain uses, stagings a killed pull
+   * left and partial downloads nobody wrote for a day (younger ones are kept for the next pull to
+   * resume). Runs under the content store's exclusive lock, so a pull in progress (holding a lease)
+   * is never collected from under it.
    */
   public Collected collectGarbage() throws ImageException {
     return collect(ContentStore.DEFAULT_STALE_INGEST_AGE);
   }
 
-  /** As {@link #collectGarbage()}, and deletes every partial download no pull is writing: {@code image prune}. */
+  /**
+   * As {@link #collectGarbage()}, and deletes every partial download no pull is writing: {@code
+   * image prune}.
+   */
   public Collected prune() throws ImageException {
     return collect(java.time.Duration.ZERO);
   }
@@ -377,47 +431,63 @@ public final class ImageService implements AutoCloseable {
       Snapshotter snaps = snapshots();
       int[] snapshotsRemoved = new int[1];
       long[] snapshotBytes = new long[1];
-      GcResult blobs = content.collect(() -> {
-        Set<Digest> roots = new LinkedHashSet<>();
-        for (ImageRecord r : images.list()) {
-          roots.add(r.target().digest());
-          roots.add(r.config());
-          if (content.exists(r.config())) {
-            try {
-              ImageConfig config = ImageJson.readConfig(content.read(r.config(), MAX_METADATA), r.config().toString());
-              chains.addAll(ChainIds.of(config.rootfs().diffIds()));
-            } catch (SpecException e) {
-              throw new IOException(e.getMessage(), e);
-            }
-          }
-        }
-        return roots;
-      }, this::children, staleIngestAge, () -> {
-        // Under the same lock: no pull is half-way, so a snapshot no chain names is a killed pull's staging. Those
-        // go first: a staging names its parent, which would otherwise be kept for it.
-        snapshotsRemoved[0] += snaps.removeUncommitted();
-        Map<Digest, Long> unused = new HashMap<>();
-        for (Digest chain : snaps.committed()) {
-          if (!chains.contains(chain)) unused.put(chain, snaps.usage(chain));
-        }
-        snaps.retainOnly(chains);
-        Set<Digest> left = snaps.committed();
-        for (Map.Entry<Digest, Long> u : unused.entrySet()) {
-          if (!left.contains(u.getKey())) {
-            snapshotsRemoved[0]++;
-            snapshotBytes[0] += u.getValue();
-          }
-        }
-        return null;
-      });
-      return new Collected(blobs.removed().size(), blobs.reclaimedBytes(), snapshotsRemoved[0], snapshotBytes[0],
-          blobs.removedIngests().size(), blobs.removedIngestBytes());
+      GcResult blobs =
+          content.collect(
+              () -> {
+                Set<Digest> roots = new LinkedHashSet<>();
+                for (ImageRecord r : images.list()) {
+                  roots.add(r.target().digest());
+                  roots.add(r.config());
+                  if (content.exists(r.config())) {
+                    try {
+                      ImageConfig config =
+                          ImageJson.readConfig(
+                              content.read(r.config(), MAX_METADATA), r.config().toString());
+                      chains.addAll(ChainIds.of(config.rootfs().diffIds()));
+                    } catch (SpecException e) {
+                      throw new IOException(e.getMessage(), e);
+                    }
+                  }
+                }
+                return roots;
+              },
+              this::children,
+              staleIngestAge,
+              () -> {
+                // Under the same lock: no pull is half-way, so a snapshot no chain names is a
+                // killed pull's staging. Those
+                // go first: a staging names its parent, which would otherwise be kept for it.
+                snapshotsRemoved[0] += snaps.removeUncommitted();
+                Map<Digest, Long> unused = new HashMap<>();
+                for (Digest chain : snaps.committed()) {
+                  if (!chains.contains(chain)) unused.put(chain, snaps.usage(chain));
+                }
+                snaps.retainOnly(chains);
+                Set<Digest> left = snaps.committed();
+                for (Map.Entry<Digest, Long> u : unused.entrySet()) {
+                  if (!left.contains(u.getKey())) {
+                    snapshotsRemoved[0]++;
+                    snapshotBytes[0] += u.getValue();
+                  }
+                }
+                return null;
+              });
+      return new Collected(
+          blobs.removed().size(),
+          blobs.reclaimedBytes(),
+          snapshotsRemoved[0],
+          snapshotBytes[0],
+          blobs.removedIngests().size(),
+          blobs.removedIngestBytes());
     } catch (IOException e) {
       throw new ImageException(ErrorCategory.INTERNAL, "collect garbage: " + e.getMessage(), e);
     }
   }
 
-  /** What a blob refers to: the manifests of an index, the config and layers of a manifest; nothing for others. */
+  /**
+   * What a blob refers to: the manifests of an index, the config and layers of a manifest; nothing
+   * for others.
+   */
   private Collection<Digest> children(Digest d) {
     try {
       long size = content.size(d);
@@ -427,7 +497,8 @@ public final class ImageService implements AutoCloseable {
       String type = ImageJson.mediaTypeOf(bytes);
       List<Digest> out = new ArrayList<>();
       if (MediaTypes.isIndex(type)) {
-        for (Descriptor m : ImageJson.readIndex(bytes, d.toString()).manifests()) out.add(m.digest());
+        for (Descriptor m : ImageJson.readIndex(bytes, d.toString()).manifests())
+          out.add(m.digest());
       } else if (MediaTypes.isManifest(type)) {
         Manifest m = ImageJson.readManifest(bytes, d.toString());
         out.add(m.config().digest());
@@ -440,16 +511,20 @@ public final class ImageService implements AutoCloseable {
   }
 
   /** Writes the named images to an archive of the given format. */
-  public void save(List<String> namesOrIds, ArchiveFormat format, OutputStream out) throws ImageException {
+  public void save(List<String> namesOrIds, ArchiveFormat format, OutputStream out)
+      throws ImageException {
     List<SavedImage> saved = new ArrayList<>();
     try {
       for (String n : namesOrIds) {
         ImageRecord record = resolve(n);
         Descriptor md = manifestOf(record);
-        Manifest manifest = ImageJson.readManifest(content.read(md.digest(), MAX_METADATA), md.digest().toString());
+        Manifest manifest =
+            ImageJson.readManifest(content.read(md.digest(), MAX_METADATA), md.digest().toString());
         Descriptor root = record.target();
         if (MediaTypes.isIndex(root.mediaType())) {
-          Index index = ImageJson.readIndex(content.read(root.digest(), MAX_METADATA), root.digest().toString());
+          Index index =
+              ImageJson.readIndex(
+                  content.read(root.digest(), MAX_METADATA), root.digest().toString());
           for (Descriptor m : index.manifests()) {
             if (!content.exists(m.digest())) {
               root = md;
@@ -458,8 +533,13 @@ public final class ImageService implements AutoCloseable {
           }
         }
         boolean byId = !record.name().equals(parseOrNull(n));
-        saved.add(new SavedImage(byId || isUnnamed(record) ? null : record.name(), root, md, manifest,
-            record.config()));
+        saved.add(
+            new SavedImage(
+                byId || isUnnamed(record) ? null : record.name(),
+                root,
+                md,
+                manifest,
+                record.config()));
       }
       switch (format) {
         case OCI_ARCHIVE -> OciArchive.save(content, saved, out);
@@ -471,11 +551,12 @@ public final class ImageService implements AutoCloseable {
   }
 
   /**
-   * Loads an oci-archive or docker-archive (told apart by their members), stores and unpacks its images and names
-   * them; returns the names (or ids of unnamed images).
+   * Loads an oci-archive or docker-archive (told apart by their members), stores and unpacks its
+   * images and names them; returns the names (or ids of unnamed images).
    */
   public List<String> load(Path archive) throws ImageException {
-    String source = archive.getFileName() == null ? archive.toString() : archive.getFileName().toString();
+    String source =
+        archive.getFileName() == null ? archive.toString() : archive.getFileName().toString();
     List<String> loaded = new ArrayList<>();
     try (var lease = content.lease()) {
       LocalLayers layers = new LocalLayers(content, snapshots());
@@ -488,12 +569,17 @@ public final class ImageService implements AutoCloseable {
         for (Descriptor entry : index.manifests()) {
           Descriptor md = entry;
           if (MediaTypes.isIndex(entry.mediaType())) {
-            Index inner = ImageJson.readIndex(content.read(entry.digest(), MAX_METADATA), entry.digest().toString());
+            Index inner =
+                ImageJson.readIndex(
+                    content.read(entry.digest(), MAX_METADATA), entry.digest().toString());
             md = Platforms.select(inner, options.platform());
           }
-          Manifest m = ImageJson.readManifest(content.read(md.digest(), MAX_METADATA), md.digest().toString());
-          ImageConfig config = ImageJson.readConfig(content.read(m.config().digest(), MAX_METADATA),
-              m.config().digest().toString());
+          Manifest m =
+              ImageJson.readManifest(
+                  content.read(md.digest(), MAX_METADATA), md.digest().toString());
+          ImageConfig config =
+              ImageJson.readConfig(
+                  content.read(m.config().digest(), MAX_METADATA), m.config().digest().toString());
           layers.ensureUnpacked(m.layers(), config.rootfs().diffIds(), "load " + source);
           String name = ociName(entry, stem, m.config().digest());
           images.put(new ImageRecord(name, entry, m.config().digest(), Instant.now()));
@@ -501,45 +587,62 @@ public final class ImageService implements AutoCloseable {
         }
       } else {
         for (DockerArchive.Loaded image : DockerArchive.load(content, archive)) {
-          layers.ensureUnpacked(image.parsed().layers(), image.config().rootfs().diffIds(), "load " + source);
+          layers.ensureUnpacked(
+              image.parsed().layers(), image.config().rootfs().diffIds(), "load " + source);
           List<String> names = new ArrayList<>();
           for (String tag : image.tags()) names.add(parse(tag).withDefaultTag().toString());
           if (names.isEmpty()) names.add(image.parsed().config().digest().toString());
           for (String name : names) {
-            images.put(new ImageRecord(name, image.manifest(), image.parsed().config().digest(), Instant.now()));
+            images.put(
+                new ImageRecord(
+                    name, image.manifest(), image.parsed().config().digest(), Instant.now()));
             loaded.add(name);
           }
         }
       }
       return loaded;
     } catch (IOException | SpecException | IllegalArgumentException e) {
-      throw new ImageException(ErrorCategory.INVALID_ARGUMENT, "load " + source + ": " + e.getMessage(), e);
+      throw new ImageException(
+          ErrorCategory.INVALID_ARGUMENT, "load " + source + ": " + e.getMessage(), e);
     }
   }
 
-  /** Imports a root filesystem tarball as a one-layer image named {@code reference} (or unnamed when null). */
-  public ImageRecord importRootfs(Path tarball, String reference, String message) throws ImageException {
+  /**
+   * Imports a root filesystem tarball as a one-layer image named {@code reference} (or unnamed when
+   * null).
+   */
+  public ImageRecord importRootfs(Path tarball, String reference, String message)
+      throws ImageException {
     try (var lease = content.lease()) {
-      RootfsImport.Imported imported = RootfsImport.importTarball(content, tarball, options.platform(),
-          Instant.now(), message);
-      new LocalLayers(content, snapshots()).ensureUnpacked(imported.parsed().layers(), List.of(imported.diffId()),
-          "import " + tarball);
-      String name = reference == null || reference.isEmpty() ? imported.config().toString()
-          : parse(reference).withDefaultTag().toString();
-      ImageRecord record = new ImageRecord(name, imported.manifest(), imported.config(), Instant.now());
+      RootfsImport.Imported imported =
+          RootfsImport.importTarball(content, tarball, options.platform(), Instant.now(), message);
+      new LocalLayers(content, snapshots())
+          .ensureUnpacked(
+              imported.parsed().layers(), List.of(imported.diffId()), "import " + tarball);
+      String name =
+          reference == null || reference.isEmpty()
+              ? imported.config().toString()
+              : parse(reference).withDefaultTag().toString();
+      ImageRecord record =
+          new ImageRecord(name, imported.manifest(), imported.config(), Instant.now());
       images.put(record);
       return record;
     } catch (IOException e) {
-      throw new ImageException(ErrorCategory.INVALID_ARGUMENT, "import " + tarball + ": " + e.getMessage(), e);
+      throw new ImageException(
+          ErrorCategory.INVALID_ARGUMENT, "import " + tarball + ": " + e.getMessage(), e);
     }
   }
 
-  /** An image stored without a name (load of an untagged image, import without a reference) is keyed by its id. */
+  /**
+   * An image stored without a name (load of an untagged image, import without a reference) is keyed
+   * by its id.
+   */
   public static boolean isUnnamed(ImageRecord record) {
     return record.name().startsWith("sha256:");
   }
 
-  private static String ociName(Descriptor entry, String stem, Digest config) throws ImageException {
+  private static String ociName(Descriptor entry, String stem, Digest config)
+      throws ImageException {
     String full = entry.annotations().get(OciArchive.IMAGE_NAME);
     if (full != null && !full.isEmpty()) return parse(full).withDefaultTag().toString();
     String ref = entry.annotations().get(OciArchive.REF_NAME);
@@ -565,7 +668,8 @@ public final class ImageService implements AutoCloseable {
       registry().checkLogin(registryHost, credentials);
       auth.login(registryHost, credentials);
     } catch (IOException e) {
-      throw new ImageException(ErrorCategory.UNAUTHORIZED, "login " + registryHost + ": " + e.getMessage(), e);
+      throw new ImageException(
+          ErrorCategory.UNAUTHORIZED, "login " + registryHost + ": " + e.getMessage(), e);
     }
   }
 
@@ -575,7 +679,8 @@ public final class ImageService implements AutoCloseable {
     try {
       return auth.logout(registryHost);
     } catch (IOException e) {
-      throw new ImageException(ErrorCategory.INTERNAL, "logout " + registryHost + ": " + e.getMessage(), e);
+      throw new ImageException(
+          ErrorCategory.INTERNAL, "logout " + registryHost + ": " + e.getMessage(), e);
     }
   }
 

@@ -17,8 +17,9 @@ import java.io.OutputStream;
 import java.util.List;
 
 /**
- * Unpacks layers whose blobs are already in the content store (after load or import) into snapshots, checking each
- * against its diff id. Pulls do the same while downloading (see {@code pull.Puller}).
+ * Unpacks layers whose blobs are already in the content store (after load or import) into
+ * snapshots, checking each against its diff id. Pulls do the same while downloading (see {@code
+ * pull.Puller}).
  */
 public final class LocalLayers {
   private final ContentStore content;
@@ -34,7 +35,8 @@ public final class LocalLayers {
   public void ensureUnpacked(List<Descriptor> layers, List<Digest> diffIds, String what)
       throws IOException, ImageException {
     if (layers.size() != diffIds.size()) {
-      throw ImageException.invalid(what + ": " + layers.size() + " layers but " + diffIds.size() + " diff ids");
+      throw ImageException.invalid(
+          what + ": " + layers.size() + " layers but " + diffIds.size() + " diff ids");
     }
     List<Digest> chain = ChainIds.of(diffIds);
     for (int i = 0; i < layers.size(); i++) {
@@ -42,8 +44,13 @@ public final class LocalLayers {
       if (snapshots.has(chain.get(i))) continue;
       MediaTypes.Compression c = MediaTypes.layerCompression(layer.mediaType());
       if (c == null) {
-        throw ImageException.invalid(what + ": layer " + layer.digest() + ": unsupported media type \""
-            + layer.mediaType() + "\"");
+        throw ImageException.invalid(
+            what
+                + ": layer "
+                + layer.digest()
+                + ": unsupported media type \""
+                + layer.mediaType()
+                + "\"");
       }
       Staging staging = snapshots.stage(chain.get(i), i == 0 ? null : chain.get(i - 1));
       boolean ok = false;
@@ -53,14 +60,23 @@ public final class LocalLayers {
           result = unpacker.unpack(in, c, staging.dir(), staging.mode());
           in.transferTo(OutputStream.nullOutputStream());
         } catch (UnpackException e) {
-          throw new ImageException(ErrorCategory.INVALID_ARGUMENT, what + ": layer " + layer.digest() + ": "
-              + e.getMessage(), e);
+          throw new ImageException(
+              ErrorCategory.INVALID_ARGUMENT,
+              what + ": layer " + layer.digest() + ": " + e.getMessage(),
+              e);
         } catch (IOException e) {
-          throw new IOException("layer " + layer.digest() + ": " + e.getMessage(), e); // reading the store's blob
+          throw new IOException(
+              "layer " + layer.digest() + ": " + e.getMessage(), e); // reading the store's blob
         }
         if (!result.diffId().equals(diffIds.get(i))) {
-          throw ImageException.invalid(what + ": layer " + layer.digest() + ": uncompressed content is "
-              + result.diffId() + ", the config says " + diffIds.get(i));
+          throw ImageException.invalid(
+              what
+                  + ": layer "
+                  + layer.digest()
+                  + ": uncompressed content is "
+                  + result.diffId()
+                  + ", the config says "
+                  + diffIds.get(i));
         }
         staging.madeDirs(result.madeDirs());
         snapshots.commit(staging);

@@ -34,7 +34,9 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Images over their life in one store: concurrent pulls, removal and garbage collection, import. */
+/**
+ * Images over their life in one store: concurrent pulls, removal and garbage collection, import.
+ */
 @RequiresRoot
 @Tag("integration")
 class ImageLifecycleTest {
@@ -48,12 +50,28 @@ class ImageLifecycleTest {
   @BeforeEach
   void setUp() throws Exception {
     layout = new OciLayoutBuilder(tmp.resolve("layout"));
-    base = layout.layer(new LayerTar().add(TarEntry.dir("etc"), TarEntry.file("etc/base", "shared"))
-        .randomFiles("lib", 2, 300_000, 1, 0.5), Compression.GZIP);
-    one = layout.image(OciLayoutBuilder.AMD64, ImageConfig.empty(), List.of(base,
-        layout.layer(new LayerTar().randomFiles("one", 2, 100_000, 2, 0.5), Compression.GZIP)));
-    two = layout.image(OciLayoutBuilder.AMD64, ImageConfig.empty().withCmd("two"), List.of(base,
-        layout.layer(new LayerTar().randomFiles("two", 2, 100_000, 3, 0.5), Compression.ZSTD)));
+    base =
+        layout.layer(
+            new LayerTar()
+                .add(TarEntry.dir("etc"), TarEntry.file("etc/base", "shared"))
+                .randomFiles("lib", 2, 300_000, 1, 0.5),
+            Compression.GZIP);
+    one =
+        layout.image(
+            OciLayoutBuilder.AMD64,
+            ImageConfig.empty(),
+            List.of(
+                base,
+                layout.layer(
+                    new LayerTar().randomFiles("one", 2, 100_000, 2, 0.5), Compression.GZIP)));
+    two =
+        layout.image(
+            OciLayoutBuilder.AMD64,
+            ImageConfig.empty().withCmd("two"),
+            List.of(
+                base,
+                layout.layer(
+                    new LayerTar().randomFiles("two", 2, 100_000, 3, 0.5), Compression.ZSTD)));
     layout.tag("one", one.manifest()).tag("two", two.manifest());
     registry = new LayoutRegistry(layout.dir());
   }
@@ -72,10 +90,11 @@ class ImageLifecycleTest {
   void twoThreadsPullingTheSameImageBothSucceedAndEachBlobIsFetchedOnce() throws Exception {
     ImageService service = StoreChecks.service(tmp.resolve("store"));
     CyclicBarrier start = new CyclicBarrier(2);
-    Callable<ImageRecord> pull = () -> {
-      start.await();
-      return service.pull(ref("one"), null, Progress.NONE);
-    };
+    Callable<ImageRecord> pull =
+        () -> {
+          start.await();
+          return service.pull(ref("one"), null, Progress.NONE);
+        };
     ExecutorService pool = Executors.newFixedThreadPool(2);
     try {
       Future<ImageRecord> a = pool.submit(pull);
@@ -86,7 +105,10 @@ class ImageLifecycleTest {
       pool.shutdownNow();
     }
     for (Digest layer : one.layerDigests()) {
-      assertEquals(1, registry.blobRequests(layer).size(), "GETs of " + layer + ": " + registry.blobRequests());
+      assertEquals(
+          1,
+          registry.blobRequests(layer).size(),
+          "GETs of " + layer + ": " + registry.blobRequests());
     }
     assertEquals(Set.copyOf(ChainIds.of(one.diffIds())), service.snapshots().committed());
     StoreChecks.assertNoLeftovers(tmp.resolve("store"));
@@ -106,7 +128,10 @@ class ImageLifecycleTest {
       pool.shutdownNow();
     }
     assertEquals(2, first.list().size());
-    assertEquals(1, registry.blobRequests(base.blob().digest()).size(), "the shared base layer is fetched once");
+    assertEquals(
+        1,
+        registry.blobRequests(base.blob().digest()).size(),
+        "the shared base layer is fetched once");
     StoreChecks.assertNoLeftovers(tmp.resolve("store"));
   }
 
@@ -148,7 +173,8 @@ class ImageLifecycleTest {
     assertTrue(e.getMessage().contains("must be forced"), e.getMessage());
     assertEquals(2, service.list().size());
     // a name alone is only untagged
-    assertEquals(List.of("Untagged: localhost/copy:1"), service.remove(List.of("localhost/copy:1"), false));
+    assertEquals(
+        List.of("Untagged: localhost/copy:1"), service.remove(List.of("localhost/copy:1"), false));
     assertTrue(service.content().exists(one.layerDigests().get(1)));
     service.tag(r.name(), "localhost/copy:1");
     List<String> lines = service.remove(List.of(id.substring(7, 19)), true);
@@ -165,7 +191,8 @@ class ImageLifecycleTest {
     }
     ImageService service = StoreChecks.service(tmp.resolve("store"));
     ImageRecord kept = service.importRootfs(tarball, "localhost/kept:1", null);
-    // What a pull killed between staging and commit leaves: an unnamed snapshot directory, half filled.
+    // What a pull killed between staging and commit leaves: an unnamed snapshot directory, half
+    // filled.
     var staging = service.snapshots().stage(Digest.sha256Of("killed".getBytes()), null);
     Files.writeString(staging.dir().resolve("half-written"), "x");
     Path snapshotsDir = tmp.resolve("store/snapshots/snapshots");
@@ -185,7 +212,8 @@ class ImageLifecycleTest {
   static long stagings(Path store) throws Exception {
     Set<String> named = new java.util.HashSet<>();
     try (var links = Files.list(store.resolve("snapshots/chains"))) {
-      for (Path l : (Iterable<Path>) links::iterator) named.add(Files.readSymbolicLink(l).getFileName().toString());
+      for (Path l : (Iterable<Path>) links::iterator)
+        named.add(Files.readSymbolicLink(l).getFileName().toString());
     }
     try (var dirs = Files.list(store.resolve("snapshots/snapshots"))) {
       return dirs.filter(d -> !named.contains(d.getFileName().toString())).count();
@@ -199,16 +227,20 @@ class ImageLifecycleTest {
   }
 
   /**
-   * Pulls {@code tag} in a second JVM, waits until it has {@code staged} layers staged and {@code stalled} bytes of
-   * the blob {@code stalledAt} written, and kills it (SIGKILL).
+   * Pulls {@code tag} in a second JVM, waits until it has {@code staged} layers staged and {@code
+   * stalled} bytes of the blob {@code stalledAt} written, and kills it (SIGKILL).
    */
-  void killedPull(Path store, String tag, int staged, Digest stalledAt, long stalled) throws Exception {
+  void killedPull(Path store, String tag, int staged, Digest stalledAt, long stalled)
+      throws Exception {
     Path partial = store.resolve("content/ingest/sha256-" + stalledAt.encoded() + "/data");
     try (StoreChild child = StoreChild.start(PullChild.class, store.toString(), ref(tag))) {
       long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
-      while (!Files.isDirectory(store.resolve("snapshots/chains")) || stagings(store) < staged
-          || !Files.exists(partial) || Files.size(partial) < stalled) {
-        assertTrue(System.nanoTime() < deadline, "the child pull did not stage " + staged + " layers");
+      while (!Files.isDirectory(store.resolve("snapshots/chains"))
+          || stagings(store) < staged
+          || !Files.exists(partial)
+          || Files.size(partial) < stalled) {
+        assertTrue(
+            System.nanoTime() < deadline, "the child pull did not stage " + staged + " layers");
         Thread.sleep(50);
       }
       child.kill();
@@ -217,20 +249,23 @@ class ImageLifecycleTest {
   }
 
   @Test
-  void stagingsOfAKilledPullAreCollectedByTheNextPullAndDoNotKeepRmiFromFreeingTheirParents() throws Exception {
+  void stagingsOfAKilledPullAreCollectedByTheNextPullAndDoNotKeepRmiFromFreeingTheirParents()
+      throws Exception {
     Path store = tmp.resolve("store");
     ImageService service = StoreChecks.service(store);
     service.pull(ref("one"), null, Progress.NONE);
     Digest twoTop = two.layerDigests().get(1);
     registry.stallAfter(twoTop, 10_000);
 
-    // "two" shares the base layer with "one": its top layer's staging names the base snapshot as its parent.
+    // "two" shares the base layer with "one": its top layer's staging names the base snapshot as
+    // its parent.
     killedPull(store, "two", 1, twoTop, 10_000);
     service.remove(List.of(ref("one")), false);
     assertEquals(Set.of(), service.snapshots().committed(), "rmi freed every snapshot");
     assertEquals(List.of(), list(store.resolve("snapshots/snapshots")));
 
-    // Killed again, on an empty store: both layers staged (the base one verified, waiting for the top one).
+    // Killed again, on an empty store: both layers staged (the base one verified, waiting for the
+    // top one).
     killedPull(store, "two", 2, twoTop, 10_000);
     registry.clearFaults();
     ImageRecord r = service.pull(ref("one"), null, Progress.NONE);
@@ -242,7 +277,8 @@ class ImageLifecycleTest {
     assertEquals(List.of(), list(store.resolve("snapshots/snapshots")));
     assertEquals(List.of(), list(store.resolve("content/blobs/sha256")));
     // What the killed pull downloaded of the top layer of "two" stays for a resume, until a prune.
-    assertEquals(List.of(store.resolve("content/ingest/sha256-" + twoTop.encoded())),
+    assertEquals(
+        List.of(store.resolve("content/ingest/sha256-" + twoTop.encoded())),
         list(store.resolve("content/ingest")));
     ImageService.Collected pruned = service.prune();
     assertEquals(1, pruned.ingests(), pruned.toString());
@@ -255,7 +291,9 @@ class ImageLifecycleTest {
     Path store = tmp.resolve("store");
     ImageService service = StoreChecks.service(store);
     byte[] blob = "a blob downloaded in part".getBytes(java.nio.charset.StandardCharsets.UTF_8);
-    var d = new dev.berth.spec.image.Descriptor("application/octet-stream", Digest.sha256Of(blob), blob.length);
+    var d =
+        new dev.berth.spec.image.Descriptor(
+            "application/octet-stream", Digest.sha256Of(blob), blob.length);
     try (var ingest = service.content().ingest(d)) {
       ingest.write(blob, 0, 7);
     }
@@ -267,9 +305,14 @@ class ImageLifecycleTest {
 
   @Test
   void anImportedTarballIsAOneLayerImageOfExactlyItsContent() throws Exception {
-    LayerTar content = new LayerTar().add(TarEntry.dir("bin"), TarEntry.file("bin/tool", "#!/bin/sh\n")
-            .withMode(0755), TarEntry.symlink("bin/alias", "tool"), TarEntry.dir("var").withOwner(33, 33),
-        TarEntry.file("var/log", "x").withOwner(33, 33).withMode(0600));
+    LayerTar content =
+        new LayerTar()
+            .add(
+                TarEntry.dir("bin"),
+                TarEntry.file("bin/tool", "#!/bin/sh\n").withMode(0755),
+                TarEntry.symlink("bin/alias", "tool"),
+                TarEntry.dir("var").withOwner(33, 33),
+                TarEntry.file("var/log", "x").withOwner(33, 33).withMode(0600));
     Path plain = tmp.resolve("rootfs.tar");
     Path gz = tmp.resolve("rootfs.tar.gz");
     try (OutputStream out = Files.newOutputStream(plain)) {
@@ -290,10 +333,14 @@ class ImageLifecycleTest {
     for (ImageRecord r : List.of(a, b)) {
       ImageService.ImageDetails d = service.inspect(r.config().toString());
       assertEquals(1, d.manifest().layers().size());
-      assertEquals(List.of(Digest.sha256Of(Files.readAllBytes(plain))), d.config().rootfs().diffIds());
-      StoreChecks.unpackedTree(service, r, tmp).excluding(".").assertSameAs(expected.excluding("."));
+      assertEquals(
+          List.of(Digest.sha256Of(Files.readAllBytes(plain))), d.config().rootfs().diffIds());
+      StoreChecks.unpackedTree(service, r, tmp)
+          .excluding(".")
+          .assertSameAs(expected.excluding("."));
     }
-    assertEquals(Digest.sha256Of(Files.readAllBytes(gz)), service.inspect(b.name()).manifest().layers().get(0)
-        .digest());
+    assertEquals(
+        Digest.sha256Of(Files.readAllBytes(gz)),
+        service.inspect(b.name()).manifest().layers().get(0).digest());
   }
 }

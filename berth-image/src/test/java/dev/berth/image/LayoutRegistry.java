@@ -19,11 +19,12 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A registry that serves an OCI image layout read-only, for pull tests that need replies docker-registry would not
- * give: every repository name serves the same layout, tags are the layout's ref names, manifests and blobs come
- * from blobs/sha256. Faults are set per blob: other bytes than the digest names ({@link #serveInstead}), or a body
- * cut after some bytes ({@link #cutAfter}) or stalled ({@link #stallAfter}). Range requests are honoured (206), and
- * recorded with every blob GET.
+ * A registry that serves an OCI image layout read-only, for pull tests that need replies
+ * docker-registry would not give: every repository name serves the same layout, tags are the
+ * layout's ref names, manifests and blobs come from blobs/sha256. Faults are set per blob: other
+ * bytes than the digest names ({@link #serveInstead}), or a body cut after some bytes ({@link
+ * #cutAfter}) or stalled ({@link #stallAfter}). Range requests are honoured (206), and recorded
+ * with every blob GET.
  */
 public final class LayoutRegistry implements AutoCloseable {
   /** A blob GET as the server saw it: the digest and the Range header (null when absent). */
@@ -38,12 +39,14 @@ public final class LayoutRegistry implements AutoCloseable {
   private final Map<String, String> manifestTypes = new ConcurrentHashMap<>();
   private final List<BlobRequest> blobRequests = new CopyOnWriteArrayList<>();
   private final Map<Digest, Long> stalls = new ConcurrentHashMap<>();
-  private volatile java.util.concurrent.CountDownLatch unstall = new java.util.concurrent.CountDownLatch(1);
+  private volatile java.util.concurrent.CountDownLatch unstall =
+      new java.util.concurrent.CountDownLatch(1);
 
   public LayoutRegistry(Path layout) throws IOException {
     this.layout = layout;
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-    server.setExecutor(java.util.concurrent.Executors.newCachedThreadPool(Thread.ofPlatform().daemon().factory()));
+    server.setExecutor(
+        java.util.concurrent.Executors.newCachedThreadPool(Thread.ofPlatform().daemon().factory()));
     server.createContext("/", this::handle);
     server.start();
   }
@@ -53,7 +56,10 @@ public final class LayoutRegistry implements AutoCloseable {
     return "127.0.0.1:" + server.getAddress().getPort();
   }
 
-  /** Serves {@code bytes} (with the full Content-Length of those bytes) when blob {@code digest} is asked for. */
+  /**
+   * Serves {@code bytes} (with the full Content-Length of those bytes) when blob {@code digest} is
+   * asked for.
+   */
   public void serveInstead(Digest digest, byte[] bytes) {
     instead.put(digest, bytes.clone());
   }
@@ -67,14 +73,17 @@ public final class LayoutRegistry implements AutoCloseable {
   }
 
   /**
-   * GETs of blob {@code digest} send the right headers and {@code afterBytes} bytes of the body, then hang until
-   * {@link #clearFaults} or {@link #close}, and drop the connection: a pull stays in the middle of the blob.
+   * GETs of blob {@code digest} send the right headers and {@code afterBytes} bytes of the body,
+   * then hang until {@link #clearFaults} or {@link #close}, and drop the connection: a pull stays
+   * in the middle of the blob.
    */
   public void stallAfter(Digest digest, long afterBytes) {
     stalls.put(digest, afterBytes);
   }
 
-  /** Sends manifest {@code digest} with this Content-Type rather than the media type in its JSON. */
+  /**
+   * Sends manifest {@code digest} with this Content-Type rather than the media type in its JSON.
+   */
   public void manifestType(Digest digest, String contentType) {
     manifestTypes.put(digest.toString(), contentType);
   }
@@ -207,7 +216,8 @@ public final class LayoutRegistry implements AutoCloseable {
     if (range != null && range.startsWith("bytes=") && range.endsWith("-")) {
       from = Long.parseLong(range.substring(6, range.length() - 1));
       status = 206;
-      ex.getResponseHeaders().set("Content-Range", "bytes " + from + "-" + (body.length - 1) + "/" + body.length);
+      ex.getResponseHeaders()
+          .set("Content-Range", "bytes " + from + "-" + (body.length - 1) + "/" + body.length);
     }
     ex.getResponseHeaders().set("Docker-Content-Digest", digest.toString());
     ex.getResponseHeaders().set("Content-Type", "application/octet-stream");
@@ -237,7 +247,8 @@ public final class LayoutRegistry implements AutoCloseable {
       out.write(body, (int) from, n);
       out.flush();
       // Thrown out of the handler, an IOException makes the server drop the connection mid-body.
-      throw new IOException("test registry: cut blob " + digest + " after " + (from + n) + " bytes");
+      throw new IOException(
+          "test registry: cut blob " + digest + " after " + (from + n) + " bytes");
     }
     out.write(body, (int) from, length);
   }
@@ -247,12 +258,16 @@ public final class LayoutRegistry implements AutoCloseable {
   }
 
   private static void notFound(HttpExchange ex, String code) throws IOException {
-    send(ex, 404, "application/json",
+    send(
+        ex,
+        404,
+        "application/json",
         ("{\"errors\":[{\"code\":\"" + code + "\",\"message\":\"not in the test layout\"}]}")
             .getBytes(StandardCharsets.UTF_8));
   }
 
-  private static void send(HttpExchange ex, int status, String type, byte[] body) throws IOException {
+  private static void send(HttpExchange ex, int status, String type, byte[] body)
+      throws IOException {
     ex.getResponseHeaders().set("Content-Type", type);
     boolean head = ex.getRequestMethod().equals("HEAD");
     if (head) ex.getResponseHeaders().set("Content-Length", Integer.toString(body.length));

@@ -3,8 +3,8 @@ package dev.berth.image;
 import java.nio.file.Path;
 
 /**
- * {@code PullChild ROOT REF}: a second process that pulls REF into the store at ROOT (as {@code berth pull} would),
- * for the tests that kill a pull half-way (content/StoreChild starts it).
+ * {@code PullChild ROOT REF}: a second process that pulls REF into the store at ROOT (as {@code
+ * berth pull} would), for the tests that kill a pull half-way (content/StoreChild starts it).
  */
 public final class PullChild {
   private PullChild() {}

@@ -21,13 +21,18 @@ public final class StoreChecks {
 
   /** The service of a fresh store at {@code root}, with no registries config and no credentials. */
   public static ImageService service(Path root) throws IOException {
-    return new ImageService(new ImageService.Options(root, null,
-        emptyAuthFile(root.resolveSibling(root.getFileName() + "-auth.json")), null));
+    return new ImageService(
+        new ImageService.Options(
+            root,
+            null,
+            emptyAuthFile(root.resolveSibling(root.getFileName() + "-auth.json")),
+            null));
   }
 
   /**
-   * An auth file without credentials at {@code file} (made if missing): as the explicit auth file, it keeps the
-   * user's own files (root's ~/.docker/config.json) out of a test. It must exist: a missing one is an error.
+   * An auth file without credentials at {@code file} (made if missing): as the explicit auth file,
+   * it keeps the user's own files (root's ~/.docker/config.json) out of a test. It must exist: a
+   * missing one is an error.
    */
   public static Path emptyAuthFile(Path file) throws IOException {
     if (!Files.exists(file)) Files.writeString(file, "{}\n");
@@ -41,8 +46,12 @@ public final class StoreChecks {
     return chain.getLast();
   }
 
-  /** Mounts the image's rootfs view read-only on a new dir under {@code scratch}, snapshots it, unmounts. */
-  public static TreeSnapshot unpackedTree(ImageService service, ImageRecord record, Path scratch) throws Exception {
+  /**
+   * Mounts the image's rootfs view read-only on a new dir under {@code scratch}, snapshots it,
+   * unmounts.
+   */
+  public static TreeSnapshot unpackedTree(ImageService service, ImageRecord record, Path scratch)
+      throws Exception {
     Path mnt = Files.createTempDirectory(scratch, "view-");
     Mounts.mount(service.snapshots().view(topChain(service, record)), mnt);
     try {
@@ -53,15 +62,17 @@ public final class StoreChecks {
   }
 
   /**
-   * After a failed operation: no staging snapshot dir is left (every snapshots/N is committed), no ingest is open
-   * beyond the partial data kept for resuming, and nothing under the store is mounted.
+   * After a failed operation: no staging snapshot dir is left (every snapshots/N is committed), no
+   * ingest is open beyond the partial data kept for resuming, and nothing under the store is
+   * mounted.
    */
   public static void assertNoLeftovers(Path storeRoot) throws IOException {
     Path snaps = storeRoot.resolve("snapshots/snapshots");
     Path chains = storeRoot.resolve("snapshots/chains");
     long staged = count(snaps);
     long committed = count(chains);
-    assertEquals(committed, staged, "snapshot dirs in " + snaps + " not committed (staging left behind)");
+    assertEquals(
+        committed, staged, "snapshot dirs in " + snaps + " not committed (staging left behind)");
     assertNoMountsUnder(storeRoot);
   }
 
@@ -73,11 +84,15 @@ public final class StoreChecks {
     }
   }
 
-  /** Paths under {@code dir} whose file name is one of {@code names} (escaped files of hostile layers). */
+  /**
+   * Paths under {@code dir} whose file name is one of {@code names} (escaped files of hostile
+   * layers).
+   */
   public static List<Path> find(Path dir, String... names) throws IOException {
     List<String> wanted = List.of(names);
     try (Stream<Path> s = Files.walk(dir)) {
-      return s.filter(p -> p.getFileName() != null && wanted.contains(p.getFileName().toString())).toList();
+      return s.filter(p -> p.getFileName() != null && wanted.contains(p.getFileName().toString()))
+          .toList();
     }
   }
 

@@ -4,8 +4,9 @@ import dev.berth.spec.error.BerthException;
 import dev.berth.spec.error.ErrorCategory;
 
 /**
- * A runtime operation that failed, with a category the front ends map to exit codes and API statuses, and a message
- * that says what was being done ("create container c1: mount proc on /proc: EPERM").
+ * A runtime operation that failed, with a category the front ends map to exit codes and API
+ * statuses, and a message that says what was being done ("create container c1: mount proc on /proc:
+ * EPERM").
  */
 public final class ContainerException extends BerthException {
   private static final long serialVersionUID = 1L;
@@ -19,7 +20,8 @@ public final class ContainerException extends BerthException {
   }
 
   public static ContainerException notFound(String id) {
-    return new ContainerException(ErrorCategory.NOT_FOUND, "container \"" + id + "\" does not exist");
+    return new ContainerException(
+        ErrorCategory.NOT_FOUND, "container \"" + id + "\" does not exist");
   }
 
   public static ContainerException invalid(String message) {

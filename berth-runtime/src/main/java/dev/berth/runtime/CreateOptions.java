@@ -5,26 +5,46 @@ import dev.berth.runtime.terminal.PtyHandler;
 import java.nio.file.Path;
 
 /**
- * What {@code create} and {@code run} take besides the bundle's config, as runc's flags of the same names.
+ * What {@code create} and {@code run} take besides the bundle's config, as runc's flags of the same
+ * names.
  *
  * @param pidFile where to write the container init's pid, or null
- * @param consoleSocket the AF_UNIX socket that receives the pty master when {@code process.terminal} is true, or null
+ * @param consoleSocket the AF_UNIX socket that receives the pty master when {@code
+ *     process.terminal} is true, or null
  * @param preserveFds how many fds after stdio (3, 4, ...) pass into the container
- * @param pty takes the pty master instead of a console socket (a foreground {@code run}'s terminal proxy), or null;
- *     unused when the process has no terminal
- * @param launcher how berth-init is started (a container monitor starts it: then the stdio is the monitor's), or
- *     null: this process spawns it with its own fds 0-2
+ * @param pty takes the pty master instead of a console socket (a foreground {@code run}'s terminal
+ *     proxy), or null; unused when the process has no terminal
+ * @param launcher how berth-init is started (a container monitor starts it: then the stdio is the
+ *     monitor's), or null: this process spawns it with its own fds 0-2
  */
-public record CreateOptions(Path bundle, Path pidFile, Path consoleSocket, boolean noPivot, boolean noNewKeyring,
-    int preserveFds, PtyHandler pty, InitLauncher launcher) {
+public record CreateOptions(
+    Path bundle,
+    Path pidFile,
+    Path consoleSocket,
+    boolean noPivot,
+    boolean noNewKeyring,
+    int preserveFds,
+    PtyHandler pty,
+    InitLauncher launcher) {
 
-  public CreateOptions(Path bundle, Path pidFile, Path consoleSocket, boolean noPivot, boolean noNewKeyring,
+  public CreateOptions(
+      Path bundle,
+      Path pidFile,
+      Path consoleSocket,
+      boolean noPivot,
+      boolean noNewKeyring,
       int preserveFds) {
     this(bundle, pidFile, consoleSocket, noPivot, noNewKeyring, preserveFds, null, null);
   }
 
-  public CreateOptions(Path bundle, Path pidFile, Path consoleSocket, boolean noPivot, boolean noNewKeyring,
-      int preserveFds, PtyHandler pty) {
+  public CreateOptions(
+      Path bundle,
+      Path pidFile,
+      Path consoleSocket,
+      boolean noPivot,
+      boolean noNewKeyring,
+      int preserveFds,
+      PtyHandler pty) {
     this(bundle, pidFile, consoleSocket, noPivot, noNewKeyring, preserveFds, pty, null);
   }
 
@@ -34,12 +54,14 @@ public record CreateOptions(Path bundle, Path pidFile, Path consoleSocket, boole
 
   /** The same options with the pty master going to {@code handler}. */
   public CreateOptions withPty(PtyHandler handler) {
-    return new CreateOptions(bundle, pidFile, consoleSocket, noPivot, noNewKeyring, preserveFds, handler, launcher);
+    return new CreateOptions(
+        bundle, pidFile, consoleSocket, noPivot, noNewKeyring, preserveFds, handler, launcher);
   }
 
   /** The same options with berth-init started by {@code l}. */
   public CreateOptions withLauncher(InitLauncher l) {
-    return new CreateOptions(bundle, pidFile, consoleSocket, noPivot, noNewKeyring, preserveFds, pty, l);
+    return new CreateOptions(
+        bundle, pidFile, consoleSocket, noPivot, noNewKeyring, preserveFds, pty, l);
   }
 
   /** How berth-init is started. */

@@ -1,8 +1,9 @@
 package dev.berth.runtime;
 
 /**
- * With {@code -Dberth.trace.phases=true}, prints to stderr how long each phase of a verb took, to find where a cold
- * start spends its time (bench/runtime-lifecycle.sh gives the totals). Off, a mark costs one static field read.
+ * With {@code -Dberth.trace.phases=true}, prints to stderr how long each phase of a verb took, to
+ * find where a cold start spends its time (bench/runtime-lifecycle.sh gives the totals). Off, a
+ * mark costs one static field read.
  */
 public final class PhaseTrace {
   private static final boolean ON = Boolean.getBoolean("berth.trace.phases");
@@ -10,7 +11,10 @@ public final class PhaseTrace {
 
   private PhaseTrace() {}
 
-  /** Starts the clock (at main: the JVM's own start is measured from outside, against {@code --version}). */
+  /**
+   * Starts the clock (at main: the JVM's own start is measured from outside, against {@code
+   * --version}).
+   */
   public static void start() {
     if (ON) last = System.nanoTime();
   }

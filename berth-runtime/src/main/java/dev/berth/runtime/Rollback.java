@@ -4,8 +4,9 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 
 /**
- * Undo actions for a multi-step create, run in reverse unless {@link #commit()} was called (cri-o's ResourceCleaner,
- * crun's cleanup attributes): a failed create leaves no state dir, cgroup, mount or process behind.
+ * Undo actions for a multi-step create, run in reverse unless {@link #commit()} was called (cri-o's
+ * ResourceCleaner, crun's cleanup attributes): a failed create leaves no state dir, cgroup, mount
+ * or process behind.
  */
 public final class Rollback implements AutoCloseable {
   /** One undo step; it may throw, the rest still run. */

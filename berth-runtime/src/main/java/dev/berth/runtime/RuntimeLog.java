@@ -1,15 +1,19 @@
 package dev.berth.runtime;
 
 /**
- * Where the runtime library tells what it is doing (debug) and what it let pass (warnings). A CLI installs a sink
- * that writes its own log format (berth-runc: runc's, so that {@code --debug}, {@code --log} and
- * {@code --log-format} mean what engines expect); without one, warnings go to stderr and debug lines nowhere.
+ * Where the runtime library tells what it is doing (debug) and what it let pass (warnings). A CLI
+ * installs a sink that writes its own log format (berth-runc: runc's, so that {@code --debug},
+ * {@code --log} and {@code --log-format} mean what engines expect); without one, warnings go to
+ * stderr and debug lines nowhere.
  *
- * <p>Debug lines sit on every verb's path: with debug off, a call costs one static field read. Callers that would
- * build a message for it check {@link #debugOn()} first.
+ * <p>Debug lines sit on every verb's path: with debug off, a call costs one static field read.
+ * Callers that would build a message for it check {@link #debugOn()} first.
  */
 public final class RuntimeLog {
-  /** Receives the lines; {@code fields} alternate name and value (numbers stay numbers, as logrus fields). */
+  /**
+   * Receives the lines; {@code fields} alternate name and value (numbers stay numbers, as logrus
+   * fields).
+   */
   public interface Sink {
     void debug(String msg, Object... fields);
 

@@ -26,9 +26,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Two containers that name one cgroup: without linux.cgroupsPath the cgroup is named after the id, so a second state
- * root with the same id (or a second id with the same cgroupsPath) names the first container's cgroup. The second
- * create is refused before it writes anything there, and no delete ever kills in a cgroup another container owns.
+ * Two containers that name one cgroup: without linux.cgroupsPath the cgroup is named after the id,
+ * so a second state root with the same id (or a second id with the same cgroupsPath) names the
+ * first container's cgroup. The second create is refused before it writes anything there, and no
+ * delete ever kills in a cgroup another container owns.
  */
 @RequiresRoot
 class CgroupOwnershipTest {
@@ -61,8 +62,15 @@ class CgroupOwnershipTest {
   }
 
   private static void limitMemory(Bundle bundle, long bytes) {
-    bundle.linux().put("resources", Bundle.map("devices", Bundle.list(Bundle.map("allow", false, "access", "rwm")),
-        "memory", Bundle.map("limit", bytes)));
+    bundle
+        .linux()
+        .put(
+            "resources",
+            Bundle.map(
+                "devices",
+                Bundle.list(Bundle.map("allow", false, "access", "rwm")),
+                "memory",
+                Bundle.map("limit", bytes)));
   }
 
   @Test
@@ -76,11 +84,16 @@ class CgroupOwnershipTest {
 
     limitMemory(bundle, 32L << 20);
     bundle.write();
-    ContainerException e = assertThrows(ContainerException.class, () -> b.create(id, CreateOptions.of(bundle.dir())));
+    ContainerException e =
+        assertThrows(ContainerException.class, () -> b.create(id, CreateOptions.of(bundle.dir())));
     assertEquals(ErrorCategory.FAILED_PRECONDITION, e.category());
-    assertTrue(e.getMessage().contains("container's cgroup is not empty: 1 process(es) found in "), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("container's cgroup is not empty: 1 process(es) found in "),
+        e.getMessage());
     // Refused before any limit of the second container was written over the first one's.
-    assertEquals(Long.toString(64L << 20), Files.readString(memory.resolve("memory.limit_in_bytes")).strip());
+    assertEquals(
+        Long.toString(64L << 20),
+        Files.readString(memory.resolve("memory.limit_in_bytes")).strip());
     assertFalse(Files.exists(b.root().resolve(id)), "state of the refused container left behind");
 
     b.delete(id, true);
@@ -95,11 +108,13 @@ class CgroupOwnershipTest {
     bundle.write();
     a.create(id, CreateOptions.of(bundle.dir()));
     a.start(id);
-    // Without a pid namespace of its own, delete -f kills every process of the cgroup: the first container's too,
+    // Without a pid namespace of its own, delete -f kills every process of the cgroup: the first
+    // container's too,
     // had the second one been let in (runc 1.1.5 lets it in with a warning, and does exactly that).
     bundle.withoutNamespace("pid").write();
-    ContainerException e = assertThrows(ContainerException.class,
-        () -> a.create(id + "-two", CreateOptions.of(bundle.dir())));
+    ContainerException e =
+        assertThrows(
+            ContainerException.class, () -> a.create(id + "-two", CreateOptions.of(bundle.dir())));
     assertTrue(e.getMessage().contains("container's cgroup is not empty"), e.getMessage());
     assertTrue(e.getMessage().contains("/berth-test-shared-" + id), e.getMessage());
     a.delete(id + "-two", true);
@@ -115,7 +130,8 @@ class CgroupOwnershipTest {
     for (int i = 0; i < 200 && a.state(id).status() != Status.STOPPED; i++) Thread.sleep(10);
     assertEquals(Status.STOPPED, a.state(id).status());
 
-    // The stopped container's cgroup is empty: a newer container with the same id may take it, as runc allows.
+    // The stopped container's cgroup is empty: a newer container with the same id may take it, as
+    // runc allows.
     b.create(id, CreateOptions.of(bundle.dir()));
     b.start(id);
     int pid = b.state(id).pid();
@@ -126,10 +142,12 @@ class CgroupOwnershipTest {
     assertFalse(Files.exists(a.root().resolve(id)));
     assertEquals(Status.RUNNING, b.state(id).status());
     assertEquals(List.of(pid), b.pids(id));
-    for (String dir : dirs.values()) assertTrue(Files.isDirectory(Path.of(dir)), "removed from under the newer one: " + dir);
+    for (String dir : dirs.values())
+      assertTrue(Files.isDirectory(Path.of(dir)), "removed from under the newer one: " + dir);
 
     b.delete(id, true);
-    for (String dir : dirs.values()) assertFalse(Files.exists(Path.of(dir)), "cgroup left behind: " + dir);
+    for (String dir : dirs.values())
+      assertFalse(Files.exists(Path.of(dir)), "cgroup left behind: " + dir);
   }
 
   @Test
@@ -141,14 +159,18 @@ class CgroupOwnershipTest {
     madeByTest.add(freezer);
     Files.writeString(freezer.resolve("freezer.state"), "FROZEN");
 
-    ContainerException e = assertThrows(ContainerException.class, () -> a.create(id, CreateOptions.of(bundle.dir())));
+    ContainerException e =
+        assertThrows(ContainerException.class, () -> a.create(id, CreateOptions.of(bundle.dir())));
     assertTrue(e.getMessage().contains("container's cgroup unexpectedly frozen"), e.getMessage());
     assertFalse(Files.exists(a.root().resolve(id)));
     for (Map.Entry<String, String> p : paths.entrySet()) {
       if (p.getKey().equals("freezer")) continue;
-      assertFalse(Files.exists(Path.of(p.getValue())), "cgroup made by the refused create left behind: " + p);
+      assertFalse(
+          Files.exists(Path.of(p.getValue())),
+          "cgroup made by the refused create left behind: " + p);
     }
-    assertTrue(Files.isDirectory(freezer), "a cgroup that was there before is not the create's to remove");
+    assertTrue(
+        Files.isDirectory(freezer), "a cgroup that was there before is not the create's to remove");
     Files.writeString(freezer.resolve("freezer.state"), "THAWED");
   }
 
@@ -160,27 +182,34 @@ class CgroupOwnershipTest {
     try {
       List<Future<ContainerException>> results = new ArrayList<>();
       for (ContainerRuntime rt : List.of(a, b)) {
-        results.add(pool.submit(() -> {
-          go.await();
-          try {
-            rt.create(id, CreateOptions.of(bundle.dir()));
-            return null;
-          } catch (ContainerException e) {
-            return e;
-          }
-        }));
+        results.add(
+            pool.submit(
+                () -> {
+                  go.await();
+                  try {
+                    rt.create(id, CreateOptions.of(bundle.dir()));
+                    return null;
+                  } catch (ContainerException e) {
+                    return e;
+                  }
+                }));
       }
       go.countDown();
       ContainerException ea = results.get(0).get();
       ContainerException eb = results.get(1).get();
-      assertTrue((ea == null) != (eb == null), "exactly one create may succeed: " + ea + " / " + eb);
+      assertTrue(
+          (ea == null) != (eb == null), "exactly one create may succeed: " + ea + " / " + eb);
       ContainerException refused = ea != null ? ea : eb;
-      assertTrue(refused.getMessage().contains("container's cgroup is not empty"), refused.getMessage());
+      assertTrue(
+          refused.getMessage().contains("container's cgroup is not empty"), refused.getMessage());
       ContainerRuntime winner = ea == null ? a : b;
       assertEquals(Status.CREATED, winner.state(id).status());
       assertEquals(1, winner.pids(id).size());
-      assertFalse(Files.exists((winner == a ? b : a).root().resolve(id)), "state of the refused create left behind");
-      for (String dir : cgroups(winner, id).values()) assertTrue(Files.isDirectory(Path.of(dir)), dir);
+      assertFalse(
+          Files.exists((winner == a ? b : a).root().resolve(id)),
+          "state of the refused create left behind");
+      for (String dir : cgroups(winner, id).values())
+        assertTrue(Files.isDirectory(Path.of(dir)), dir);
     } finally {
       pool.shutdown();
     }

@@ -21,7 +21,10 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** pause, resume, update, stats and events on real containers, checked through the kernel's own files. */
+/**
+ * pause, resume, update, stats and events on real containers, checked through the kernel's own
+ * files.
+ */
 @ContainerTest(id = "ctl", out = false)
 class ContainerControlTest {
   @Fixture Bundle bundle;
@@ -42,7 +45,10 @@ class ContainerControlTest {
     throw new AssertionError("no State line for " + pid);
   }
 
-  /** The state once the process had a moment to reach its sleep (a fresh or thawed task is briefly runnable). */
+  /**
+   * The state once the process had a moment to reach its sleep (a fresh or thawed task is briefly
+   * runnable).
+   */
   private static char settledState(int pid) throws Exception {
     char c = procState(pid);
     for (int i = 0; i < 100 && c == 'R'; i++) {
@@ -85,18 +91,28 @@ class ContainerControlTest {
 
   @Test
   void missingOrStoppedContainersAreRefused() throws Exception {
-    for (ThrowingCall call : List.<ThrowingCall>of(() -> rt.pause("nope"), () -> rt.resume("nope"),
-        () -> rt.update("nope", none()), () -> rt.stats("nope"))) {
+    for (ThrowingCall call :
+        List.<ThrowingCall>of(
+            () -> rt.pause("nope"),
+            () -> rt.resume("nope"),
+            () -> rt.update("nope", none()),
+            () -> rt.stats("nope"))) {
       ContainerException e = assertThrows(ContainerException.class, call::run);
       assertEquals(ErrorCategory.NOT_FOUND, e.category());
       assertTrue(e.getMessage().contains("does not exist"), e.getMessage());
     }
     bundle.args("true").write();
     rt.run(id, CreateOptions.of(bundle.dir()), false, true, null);
-    assertEquals("container not running", assertThrows(ContainerException.class, () -> rt.pause(id)).getMessage());
-    assertEquals("container not running",
+    assertEquals(
+        "container not running",
+        assertThrows(ContainerException.class, () -> rt.pause(id)).getMessage());
+    assertEquals(
+        "container not running",
         assertThrows(ContainerException.class, () -> rt.update(id, none())).getMessage());
-    assertTrue(assertThrows(ContainerException.class, () -> rt.stats(id)).getMessage().contains("is not running"));
+    assertTrue(
+        assertThrows(ContainerException.class, () -> rt.stats(id))
+            .getMessage()
+            .contains("is not running"));
   }
 
   interface ThrowingCall {
@@ -109,32 +125,74 @@ class ContainerControlTest {
 
   @Test
   void updateChangesTheLimitsOfARunningContainerAndKeepsWhatItDoesNotName() throws Exception {
-    bundle.linux().put("resources", Bundle.map("memory", Bundle.map("limit", 64L << 20), "cpu",
-        Bundle.map("shares", 512), "devices", Bundle.list(Bundle.map("allow", true, "type", "c", "major", 10,
-            "minor", 229, "access", "rwm"))));
+    bundle
+        .linux()
+        .put(
+            "resources",
+            Bundle.map(
+                "memory",
+                Bundle.map("limit", 64L << 20),
+                "cpu",
+                Bundle.map("shares", 512),
+                "devices",
+                Bundle.list(
+                    Bundle.map(
+                        "allow", true, "type", "c", "major", 10, "minor", 229, "access", "rwm"))));
     startSleeper();
     assertEquals(Long.toString(64L << 20), cgroupFile("memory", "memory.limit_in_bytes"));
-    rt.update(id, new Resources(List.of(), new Memory(96L << 20, null, null, null, null, null, null, null, null),
-        null, new Pids(42), null, List.of(), null, Map.of()));
+    rt.update(
+        id,
+        new Resources(
+            List.of(),
+            new Memory(96L << 20, null, null, null, null, null, null, null, null),
+            null,
+            new Pids(42),
+            null,
+            List.of(),
+            null,
+            Map.of()));
     assertEquals(Long.toString(96L << 20), cgroupFile("memory", "memory.limit_in_bytes"));
     assertEquals("42", cgroupFile("pids", "pids.max"));
     assertEquals("512", cgroupFile("cpu", "cpu.shares"));
     // A second update that names only cpu leaves the first update's memory limit and pids alone.
-    rt.update(id, new Resources(List.of(), null, new Cpu(1024L, null, null, null, null, null, "", "", null), null,
-        null, List.of(), null, Map.of()));
+    rt.update(
+        id,
+        new Resources(
+            List.of(),
+            null,
+            new Cpu(1024L, null, null, null, null, null, "", "", null),
+            null,
+            null,
+            List.of(),
+            null,
+            Map.of()));
     assertEquals("1024", cgroupFile("cpu", "cpu.shares"));
     assertEquals(Long.toString(96L << 20), cgroupFile("memory", "memory.limit_in_bytes"));
     assertEquals("42", cgroupFile("pids", "pids.max"));
     // update rewrites the device rules: the config's own rule must survive it.
-    assertTrue(cgroupFile("devices", "devices.list").contains("c 10:229 rwm"), cgroupFile("devices", "devices.list"));
+    assertTrue(
+        cgroupFile("devices", "devices.list").contains("c 10:229 rwm"),
+        cgroupFile("devices", "devices.list"));
   }
 
   @Test
   void updateRefusesAnInvalidValueNamingTheField() throws Exception {
     startSleeper();
-    ContainerException e = assertThrows(ContainerException.class, () -> rt.update(id, new Resources(List.of(),
-        new Memory(null, null, null, null, null, 200L, null, null, null), null, null, null, List.of(), null,
-        Map.of())));
+    ContainerException e =
+        assertThrows(
+            ContainerException.class,
+            () ->
+                rt.update(
+                    id,
+                    new Resources(
+                        List.of(),
+                        new Memory(null, null, null, null, null, 200L, null, null, null),
+                        null,
+                        null,
+                        null,
+                        List.of(),
+                        null,
+                        Map.of())));
     assertTrue(e.getMessage().contains("memory.swappiness"), e.getMessage());
   }
 
@@ -153,40 +211,51 @@ class ContainerControlTest {
     rt.start(id);
     List<Stats> seen = new ArrayList<>();
     long t0 = System.nanoTime();
-    rt.events(id, Duration.ofMillis(200), new ContainerRuntime.EventListener() {
-      @Override
-      public void stats(Stats stats) {
-        seen.add(stats);
-      }
+    rt.events(
+        id,
+        Duration.ofMillis(200),
+        new ContainerRuntime.EventListener() {
+          @Override
+          public void stats(Stats stats) {
+            seen.add(stats);
+          }
 
-      @Override
-      public void oom() {
-        throw new AssertionError("no oom expected");
-      }
-    });
+          @Override
+          public void oom() {
+            throw new AssertionError("no oom expected");
+          }
+        });
     long millis = (System.nanoTime() - t0) / 1_000_000;
     assertTrue(millis < 3000, "events should end with the container, took " + millis + " ms");
-    assertTrue(seen.size() >= 2 && seen.size() <= 6, "stats every 200ms for about 1s: " + seen.size());
+    assertTrue(
+        seen.size() >= 2 && seen.size() <= 6, "stats every 200ms for about 1s: " + seen.size());
   }
 
   @Test
   void eventsReportAnOomKill() throws Exception {
     long limit = 16L << 20;
     // memsw at the same limit: the hog cannot escape into swap, so the kernel must kill it.
-    bundle.linux().put("resources", Bundle.map("memory", Bundle.map("limit", limit, "swap", limit)));
-    bundle.sh("exec 2>/dev/null; sleep 0.5; dd if=/dev/zero of=/dev/null bs=64M count=1; sleep 1").write();
+    bundle
+        .linux()
+        .put("resources", Bundle.map("memory", Bundle.map("limit", limit, "swap", limit)));
+    bundle
+        .sh("exec 2>/dev/null; sleep 0.5; dd if=/dev/zero of=/dev/null bs=64M count=1; sleep 1")
+        .write();
     rt.create(id, CreateOptions.of(bundle.dir()));
     rt.start(id);
     int[] ooms = {0};
-    rt.events(id, Duration.ofSeconds(10), new ContainerRuntime.EventListener() {
-      @Override
-      public void stats(Stats stats) {}
+    rt.events(
+        id,
+        Duration.ofSeconds(10),
+        new ContainerRuntime.EventListener() {
+          @Override
+          public void stats(Stats stats) {}
 
-      @Override
-      public void oom() {
-        ooms[0]++;
-      }
-    });
+          @Override
+          public void oom() {
+            ooms[0]++;
+          }
+        });
     assertEquals(1, ooms[0]);
   }
 

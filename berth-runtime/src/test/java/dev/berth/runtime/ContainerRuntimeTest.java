@@ -16,7 +16,10 @@ import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
-/** The runtime library on real namespaces, mounts and cgroups: what a container sees, and what is left behind. */
+/**
+ * The runtime library on real namespaces, mounts and cgroups: what a container sees, and what is
+ * left behind.
+ */
 @ContainerTest(id = "t")
 class ContainerRuntimeTest {
   @Fixture Path tmp;
@@ -35,8 +38,10 @@ class ContainerRuntimeTest {
 
   @Test
   void runsTheProcessInItsOwnNamespacesAndReturnsItsExitCode() throws Exception {
-    bundle.sh("echo pid=$$; hostname; id; exit 7").process().put("args",
-        List.of("sh", "-c", "(echo pid=$$; hostname; id) >/out/probe; exit 7"));
+    bundle
+        .sh("echo pid=$$; hostname; id; exit 7")
+        .process()
+        .put("args", List.of("sh", "-c", "(echo pid=$$; hostname; id) >/out/probe; exit 7"));
     bundle.write();
     assertEquals(7, rt.run(id, CreateOptions.of(bundle.dir()), false, false, null));
     String probe = Files.readString(out.resolve("probe"));
@@ -65,12 +70,14 @@ class ContainerRuntimeTest {
     assertEquals(0, rt.state(id).pid());
     rt.delete(id, false);
     assertFalse(Files.exists(rt.root().resolve(id)));
-    for (String dir : cgroups.values()) assertFalse(Files.exists(Path.of(dir)), "cgroup left behind: " + dir);
+    for (String dir : cgroups.values())
+      assertFalse(Files.exists(Path.of(dir)), "cgroup left behind: " + dir);
     assertThrows(ContainerException.class, () -> rt.state(id));
   }
 
   private Map<String, String> cgroupDirs() throws IOException {
-    return dev.berth.runtime.state.StateFile.read(rt.root().resolve(id).resolve("state.json")).cgroupPaths();
+    return dev.berth.runtime.state.StateFile.read(rt.root().resolve(id).resolve("state.json"))
+        .cgroupPaths();
   }
 
   @Test
@@ -79,14 +86,17 @@ class ContainerRuntimeTest {
     // CAP_KILL(5), CAP_NET_BIND_SERVICE(10), CAP_AUDIT_WRITE(29): 0x20000420, as runc gives.
     assertTrue(probe.contains("CapEff:\t0000000020000420"), probe);
     assertTrue(probe.contains("CapBnd:\t0000000020000420"), probe);
-    // The default spec's ambient set needs inheritable capabilities it does not give: none are raised, as with runc.
+    // The default spec's ambient set needs inheritable capabilities it does not give: none are
+    // raised, as with runc.
     assertTrue(probe.contains("CapAmb:\t0000000000000000"), probe);
   }
 
   @Test
   void rootIsReadOnlyAndMaskedPathsAreHidden() throws Exception {
-    String probe = runProbe("touch /x && echo root-writable; cat /proc/kcore | wc -c; ls /proc/acpi | wc -l;"
-        + " echo 1 > /proc/sys/kernel/domainname && echo sys-writable; grep -c ' /sys/fs/cgroup/' /proc/self/mountinfo");
+    String probe =
+        runProbe(
+            "touch /x && echo root-writable; cat /proc/kcore | wc -c; ls /proc/acpi | wc -l;"
+                + " echo 1 > /proc/sys/kernel/domainname && echo sys-writable; grep -c ' /sys/fs/cgroup/' /proc/self/mountinfo");
     assertFalse(probe.contains("root-writable"), probe);
     assertFalse(probe.contains("sys-writable"), probe);
     assertTrue(probe.startsWith("touch: /x: Read-only file system"), probe);
@@ -96,7 +106,9 @@ class ContainerRuntimeTest {
   void devicesAndDevSymlinks() throws Exception {
     String probe = runProbe("ls -l /dev | sed 's/  */ /g'");
     for (String dev : new String[] {"null", "zero", "full", "tty", "random", "urandom"}) {
-      assertTrue(probe.lines().anyMatch(l -> l.startsWith("crw-rw-rw-") && l.endsWith(" " + dev)), dev + ":\n" + probe);
+      assertTrue(
+          probe.lines().anyMatch(l -> l.startsWith("crw-rw-rw-") && l.endsWith(" " + dev)),
+          dev + ":\n" + probe);
     }
     assertTrue(probe.contains("ptmx -> pts/ptmx"), probe);
     assertTrue(probe.contains("fd -> /proc/self/fd"), probe);
@@ -111,11 +123,18 @@ class ContainerRuntimeTest {
 
   @Test
   void userCwdEnvAndRlimits() throws Exception {
-    bundle.process().put("user", Bundle.map("uid", 1000, "gid", 1001, "additionalGids", Bundle.list(1002, 1003)));
+    bundle
+        .process()
+        .put(
+            "user",
+            Bundle.map("uid", 1000, "gid", 1001, "additionalGids", Bundle.list(1002, 1003)));
     bundle.process().put("cwd", "/tmp");
     bundle.process().put("env", Bundle.list("PATH=/bin", "FOO=bar baz"));
-    bundle.process().put("rlimits", Bundle.list(Bundle.map("type", "RLIMIT_NOFILE", "hard", 512, "soft", 256)));
-    Files.setPosixFilePermissions(out, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+    bundle
+        .process()
+        .put("rlimits", Bundle.list(Bundle.map("type", "RLIMIT_NOFILE", "hard", 512, "soft", 256)));
+    Files.setPosixFilePermissions(
+        out, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
     String probe = runProbe("id; pwd; echo FOO=$FOO; ulimit -n; ulimit -Hn");
     assertTrue(probe.contains("uid=1000 gid=1001 groups=1002,1003"), probe);
     assertTrue(probe.contains("/tmp\n"), probe);
@@ -127,17 +146,25 @@ class ContainerRuntimeTest {
   void hooksRunInOrderWithTheState() throws Exception {
     Path log = tmp.resolve("hooks.log");
     for (String kind : new String[] {"prestart", "createRuntime", "poststart", "poststop"}) {
-      bundle.hook(kind, "/bin/sh", List.of("sh", "-c", "echo " + kind + " $(cat) >> " + log), List.of(), 5);
+      bundle.hook(
+          kind, "/bin/sh", List.of("sh", "-c", "echo " + kind + " $(cat) >> " + log), List.of(), 5);
     }
-    bundle.hook("createContainer", "/bin/sh", List.of("sh", "-c", "echo createContainer >> " + log), List.of(), 5);
+    bundle.hook(
+        "createContainer",
+        "/bin/sh",
+        List.of("sh", "-c", "echo createContainer >> " + log),
+        List.of(),
+        5);
     bundle.sh("true").write();
     rt.create(id, CreateOptions.of(bundle.dir()));
     rt.start(id);
     for (int i = 0; i < 200 && rt.state(id).status() != Status.STOPPED; i++) Thread.sleep(10);
     rt.delete(id, false);
     List<String> lines = Files.readAllLines(log);
-    assertEquals(List.of("prestart", "createRuntime", "createContainer", "poststart", "poststop"),
-        lines.stream().map(l -> l.split(" ")[0]).toList(), String.join("\n", lines));
+    assertEquals(
+        List.of("prestart", "createRuntime", "createContainer", "poststart", "poststop"),
+        lines.stream().map(l -> l.split(" ")[0]).toList(),
+        String.join("\n", lines));
     assertTrue(lines.get(0).contains("\"status\":\"creating\""), lines.get(0));
     assertTrue(lines.get(0).contains("\"id\":\"" + id + "\""), lines.get(0));
     assertTrue(lines.get(3).contains("\"status\":\"running\""), lines.get(3));
@@ -147,7 +174,8 @@ class ContainerRuntimeTest {
   void badInputLeavesNothingBehind() throws Exception {
     Path root = rt.root();
     bundle.args("/bin/no-such-program").write();
-    ContainerException e = assertThrows(ContainerException.class, () -> rt.create(id, CreateOptions.of(bundle.dir())));
+    ContainerException e =
+        assertThrows(ContainerException.class, () -> rt.create(id, CreateOptions.of(bundle.dir())));
     assertTrue(e.getMessage().contains("no-such-program"), e.getMessage());
     assertNoLeftovers(root);
 
@@ -156,7 +184,9 @@ class ContainerRuntimeTest {
     assertTrue(e.getMessage().contains("/proc/1/ns/nonexistent"), e.getMessage());
     assertNoLeftovers(root);
 
-    Files.writeString(bundle.dir().resolve("config.json"), "{\"ociVersion\": \"1.0.2\", \"process\": {\"args\": 7}}");
+    Files.writeString(
+        bundle.dir().resolve("config.json"),
+        "{\"ociVersion\": \"1.0.2\", \"process\": {\"args\": 7}}");
     e = assertThrows(ContainerException.class, () -> rt.create(id, CreateOptions.of(bundle.dir())));
     assertTrue(e.getMessage().contains("process.args"), e.getMessage());
     assertEquals(ErrorCategory.INVALID_ARGUMENT, e.category());
@@ -167,7 +197,8 @@ class ContainerRuntimeTest {
   void duplicateIdIsRefused() throws Exception {
     bundle.sh("sleep 10").write();
     rt.create(id, CreateOptions.of(bundle.dir()));
-    ContainerException e = assertThrows(ContainerException.class, () -> rt.create(id, CreateOptions.of(bundle.dir())));
+    ContainerException e =
+        assertThrows(ContainerException.class, () -> rt.create(id, CreateOptions.of(bundle.dir())));
     assertEquals(ErrorCategory.ALREADY_EXISTS, e.category());
     assertEquals(Status.CREATED, rt.state(id).status());
   }

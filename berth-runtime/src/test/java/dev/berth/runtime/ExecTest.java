@@ -14,7 +14,10 @@ import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** exec joins the running container: its namespaces, cgroup, root and limits, with the process's own identity. */
+/**
+ * exec joins the running container: its namespaces, cgroup, root and limits, with the process's own
+ * identity.
+ */
 @ContainerTest(id = "x", writableOut = true)
 class ExecTest {
   @Fixture Path tmp;
@@ -26,17 +29,35 @@ class ExecTest {
   @BeforeEach
   void setUp() throws Exception {
     bundle.config().put("hostname", "exec-box");
-    bundle.sh("for n in pid mnt net; do readlink /proc/self/ns/$n; done > /out/init-ns; echo > /out/ready; exec sleep 60").write();
+    bundle
+        .sh(
+            "for n in pid mnt net; do readlink /proc/self/ns/$n; done > /out/init-ns; echo > /out/ready; exec sleep 60")
+        .write();
     rt.create(id, CreateOptions.of(bundle.dir()));
     rt.start(id);
-    // Wait until the init is alone (no readlink of its loop still running): tests compare process lists.
-    for (int i = 0; i < 500 && !(Files.exists(out.resolve("ready")) && rt.pids(id).size() == 1); i++) Thread.sleep(10);
+    // Wait until the init is alone (no readlink of its loop still running): tests compare process
+    // lists.
+    for (int i = 0;
+        i < 500 && !(Files.exists(out.resolve("ready")) && rt.pids(id).size() == 1);
+        i++) Thread.sleep(10);
   }
 
   private Process process(String script, int uid) throws ContainerException {
     Process base = rt.configuredProcess(id);
-    return new Process(false, null, new User(uid, uid, null, List.of(), ""), List.of("sh", "-c", script), "",
-        base.env(), "/", base.capabilities(), base.rlimits(), base.noNewPrivileges(), "", null, "");
+    return new Process(
+        false,
+        null,
+        new User(uid, uid, null, List.of(), ""),
+        List.of("sh", "-c", script),
+        "",
+        base.env(),
+        "/",
+        base.capabilities(),
+        base.rlimits(),
+        base.noNewPrivileges(),
+        "",
+        null,
+        "");
   }
 
   private int exec(String script, int uid) throws ContainerException {
@@ -45,12 +66,16 @@ class ExecTest {
 
   @Test
   void joinsEveryNamespaceAndTheCgroupAndReturnsTheExitStatus() throws Exception {
-    int code = exec("(for n in pid mnt net; do readlink /proc/self/ns/$n; done; hostname; id;"
-        + " grep pids /proc/self/cgroup; ls /bin/busybox) > /out/exec 2>&1; exit 5", 0);
+    int code =
+        exec(
+            "(for n in pid mnt net; do readlink /proc/self/ns/$n; done; hostname; id;"
+                + " grep pids /proc/self/cgroup; ls /bin/busybox) > /out/exec 2>&1; exit 5",
+            0);
     assertEquals(5, code);
     String seen = Files.readString(out.resolve("exec"));
     String initNs = Files.readString(out.resolve("init-ns"));
-    assertTrue(initNs.startsWith("pid:[") && initNs.contains("mnt:[") && initNs.contains("net:["), initNs);
+    assertTrue(
+        initNs.startsWith("pid:[") && initNs.contains("mnt:[") && initNs.contains("net:["), initNs);
     assertTrue(seen.startsWith(initNs), seen);
     assertTrue(seen.contains("exec-box\n"), seen);
     assertTrue(seen.contains("uid=0(root)"), seen);
@@ -76,10 +101,25 @@ class ExecTest {
   void aMissingExecutableIsAClearErrorAndLeavesNoProcess() throws Exception {
     List<Integer> before = rt.pids(id);
     Process base = process("true", 0);
-    Process bad = new Process(false, null, base.user(), List.of("/bin/nope"), "", base.env(), "/",
-        base.capabilities(), base.rlimits(), base.noNewPrivileges(), "", null, "");
-    ContainerException e = assertThrows(ContainerException.class,
-        () -> rt.exec(id, new ExecOptions(bad, null, null, 0, false, false), null));
+    Process bad =
+        new Process(
+            false,
+            null,
+            base.user(),
+            List.of("/bin/nope"),
+            "",
+            base.env(),
+            "/",
+            base.capabilities(),
+            base.rlimits(),
+            base.noNewPrivileges(),
+            "",
+            null,
+            "");
+    ContainerException e =
+        assertThrows(
+            ContainerException.class,
+            () -> rt.exec(id, new ExecOptions(bad, null, null, 0, false, false), null));
     assertTrue(e.getMessage().contains("/bin/nope"), e.getMessage());
     assertEquals(before, rt.pids(id));
   }
@@ -107,11 +147,26 @@ class ExecTest {
   @Test
   void aConsoleSocketThatDoesNotExistIsAClearError() throws Exception {
     Process p = process("true", 0);
-    Process tty = new Process(true, null, p.user(), p.args(), "", p.env(), "/", p.capabilities(), p.rlimits(),
-        p.noNewPrivileges(), "", null, "");
+    Process tty =
+        new Process(
+            true,
+            null,
+            p.user(),
+            p.args(),
+            "",
+            p.env(),
+            "/",
+            p.capabilities(),
+            p.rlimits(),
+            p.noNewPrivileges(),
+            "",
+            null,
+            "");
     Path missing = tmp.resolve("no-such.sock");
-    ContainerException e = assertThrows(ContainerException.class,
-        () -> rt.exec(id, new ExecOptions(tty, missing, null, 0, true, false), null));
+    ContainerException e =
+        assertThrows(
+            ContainerException.class,
+            () -> rt.exec(id, new ExecOptions(tty, missing, null, 0, true, false), null));
     assertTrue(e.getMessage().contains(missing.toString()), e.getMessage());
     assertEquals(List.of(rt.state(id).pid()), rt.pids(id));
   }
@@ -121,7 +176,8 @@ class ExecTest {
     List<Path> dirs = new java.util.ArrayList<>();
     for (String line : Files.readAllLines(Path.of("/proc/" + rt.state(id).pid() + "/cgroup"))) {
       String[] f = line.split(":", 3);
-      String mount = f[1].isEmpty() ? "unified" : f[1].startsWith("name=") ? f[1].substring(5) : f[1];
+      String mount =
+          f[1].isEmpty() ? "unified" : f[1].startsWith("name=") ? f[1].substring(5) : f[1];
       Path dir = Path.of("/sys/fs/cgroup", mount, f[2]);
       if (Files.isDirectory(dir)) dirs.add(dir);
     }
@@ -136,26 +192,52 @@ class ExecTest {
       subs.add(sub);
       // A v1 cpuset starts empty, and nothing can join it: set up as a user of --cgroup must.
       for (String f : List.of("cpuset.cpus", "cpuset.mems")) {
-        if (Files.exists(sub.resolve(f))) Files.writeString(sub.resolve(f), Files.readString(dir.resolve(f)).trim());
+        if (Files.exists(sub.resolve(f)))
+          Files.writeString(sub.resolve(f), Files.readString(dir.resolve(f)).trim());
       }
     }
     try {
-      int code = rt.exec(id, new ExecOptions(process("cat /proc/self/cgroup > /out/sub", 0), null, null, 0, false,
-          false).withSubCgroups(java.util.Map.of("", "sub")), null);
+      int code =
+          rt.exec(
+              id,
+              new ExecOptions(
+                      process("cat /proc/self/cgroup > /out/sub", 0), null, null, 0, false, false)
+                  .withSubCgroups(java.util.Map.of("", "sub")),
+              null);
       assertEquals(0, code);
       List<String> lines = Files.readAllLines(out.resolve("sub"));
-      assertTrue(lines.stream().filter(l -> l.endsWith("/" + id + "/sub")).count() >= subs.size() - 1, lines.toString());
+      assertTrue(
+          lines.stream().filter(l -> l.endsWith("/" + id + "/sub")).count() >= subs.size() - 1,
+          lines.toString());
       // Only the controllers named: memory's sub-cgroup, the rest the container's own.
-      code = rt.exec(id, new ExecOptions(process("cat /proc/self/cgroup > /out/memory", 0), null, null, 0, false,
-          false).withSubCgroups(java.util.Map.of("memory", "sub")), null);
+      code =
+          rt.exec(
+              id,
+              new ExecOptions(
+                      process("cat /proc/self/cgroup > /out/memory", 0),
+                      null,
+                      null,
+                      0,
+                      false,
+                      false)
+                  .withSubCgroups(java.util.Map.of("memory", "sub")),
+              null);
       assertEquals(0, code);
       for (String l : Files.readAllLines(out.resolve("memory"))) {
-        assertTrue(l.contains(":memory:") ? l.endsWith("/" + id + "/sub") : l.endsWith("/" + id), l);
+        assertTrue(
+            l.contains(":memory:") ? l.endsWith("/" + id + "/sub") : l.endsWith("/" + id), l);
       }
       // Never out of the container's cgroup, and never a sub-cgroup that is not there.
       for (String bad : List.of("../..", "sub/../../other", "missing")) {
-        ContainerException e = assertThrows(ContainerException.class, () -> rt.exec(id, new ExecOptions(
-            process("true", 0), null, null, 0, false, false).withSubCgroups(java.util.Map.of("", bad)), null));
+        ContainerException e =
+            assertThrows(
+                ContainerException.class,
+                () ->
+                    rt.exec(
+                        id,
+                        new ExecOptions(process("true", 0), null, null, 0, false, false)
+                            .withSubCgroups(java.util.Map.of("", bad)),
+                        null));
         assertTrue(e.getMessage().startsWith("--cgroup: "), e.getMessage());
       }
     } finally {
@@ -166,12 +248,28 @@ class ExecTest {
 
   @Test
   void theConsoleSizeOfAnExecdProcessIsItsPtysSize() throws Exception {
-    // exec -p process.json with consoleSize and a console socket: the master arrives sized, as from runc.
+    // exec -p process.json with consoleSize and a console socket: the master arrives sized, as from
+    // runc.
     Process p = process("sleep 5", 0);
-    Process tty = new Process(true, new dev.berth.spec.runtime.ConsoleSize(19, 83), p.user(), p.args(), "", p.env(),
-        "/", p.capabilities(), p.rlimits(), p.noNewPrivileges(), "", null, "");
+    Process tty =
+        new Process(
+            true,
+            new dev.berth.spec.runtime.ConsoleSize(19, 83),
+            p.user(),
+            p.args(),
+            "",
+            p.env(),
+            "/",
+            p.capabilities(),
+            p.rlimits(),
+            p.noNewPrivileges(),
+            "",
+            null,
+            "");
     Path sock = tmp.resolve("console.sock");
-    try (var listener = dev.berth.sys.Linux.listenUnix(sock.toString(), dev.berth.sys.LinuxConstants.SOCK_STREAM, 1)) {
+    try (var listener =
+        dev.berth.sys.Linux.listenUnix(
+            sock.toString(), dev.berth.sys.LinuxConstants.SOCK_STREAM, 1)) {
       rt.exec(id, new ExecOptions(tty, sock, null, 0, true, false), null);
       try (var conn = dev.berth.sys.Linux.accept(listener, 0)) {
         var got = dev.berth.sys.Linux.recvmsg(conn, java.nio.ByteBuffer.allocateDirect(64), 1);

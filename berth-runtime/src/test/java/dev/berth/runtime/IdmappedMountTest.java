@@ -17,8 +17,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Idmapped bind mounts (mounts[].uidMappings/gidMappings, idmap/ridmap). The maps are the spec's as given: a file the
- * source's filesystem owns by containerID is seen (and created through the mount) as hostID, in kernel ids.
+ * Idmapped bind mounts (mounts[].uidMappings/gidMappings, idmap/ridmap). The maps are the spec's as
+ * given: a file the source's filesystem owns by containerID is seen (and created through the mount)
+ * as hostID, in kernel ids.
  */
 @ContainerTest(id = "i", searchableTmp = true)
 class IdmappedMountTest {
@@ -40,7 +41,9 @@ class IdmappedMountTest {
 
   @AfterEach
   void tearDown() throws Exception {
-    if (submount != null) assertEquals(0, new ProcessBuilder("umount", submount.toString()).inheritIO().start().waitFor());
+    if (submount != null)
+      assertEquals(
+          0, new ProcessBuilder("umount", submount.toString()).inheritIO().start().waitFor());
   }
 
   Path submount;
@@ -56,8 +59,16 @@ class IdmappedMountTest {
   }
 
   private void idmapped(String dest, List<String> options, List<Object> uids, List<Object> gids) {
-    Map<String, Object> m = Bundle.map("destination", dest, "type", "bind", "source", src.toString(),
-        "options", new ArrayList<Object>(options));
+    Map<String, Object> m =
+        Bundle.map(
+            "destination",
+            dest,
+            "type",
+            "bind",
+            "source",
+            src.toString(),
+            "options",
+            new ArrayList<Object>(options));
     if (uids != null) m.put("uidMappings", uids);
     if (gids != null) m.put("gidMappings", gids);
     bundle.mounts().add(m);
@@ -77,7 +88,8 @@ class IdmappedMountTest {
 
   @Test
   void aFileOwnedBy1000ShowsAsRootAndRootCreatesAs1000() throws Exception {
-    // The kernel gives nobody write access to a directory whose owner has no mapping through the mount.
+    // The kernel gives nobody write access to a directory whose owner has no mapping through the
+    // mount.
     chown("1000:1000", src);
     chown("0:0", src.resolve("byroot"));
     idmapped("/data", List.of("rbind"), mapping(1000, 0, 1), mapping(1000, 0, 1));
@@ -94,8 +106,10 @@ class IdmappedMountTest {
   @Test
   void theMappingGoesFromContainerIdToHostId() throws Exception {
     idmapped("/data", List.of("bind"), mapping(0, 1000, 1), mapping(0, 1000, 1));
-    String probe = probe("stat -c %u /data/byroot /data/by1000; touch /data/made 2>/dev/null || echo refused");
-    // Root (kernel id 0) has no on-disk id through this mount, so it cannot create there (EOVERFLOW).
+    String probe =
+        probe("stat -c %u /data/byroot /data/by1000; touch /data/made 2>/dev/null || echo refused");
+    // Root (kernel id 0) has no on-disk id through this mount, so it cannot create there
+    // (EOVERFLOW).
     assertEquals("1000\n65534\nrefused\n", probe);
     assertFalse(Files.exists(src.resolve("made")));
   }
@@ -119,8 +133,12 @@ class IdmappedMountTest {
     int host = UserNamespaceTest.HOST, size = UserNamespaceTest.SIZE;
     chown(host + ":" + host, tmp.resolve("bundle/rootfs"), out);
     submount = Files.createDirectories(src.resolve("sub"));
-    assertEquals(0, new ProcessBuilder("mount", "-t", "tmpfs", "-o", "mode=755", "tmpfs", submount.toString())
-        .inheritIO().start().waitFor());
+    assertEquals(
+        0,
+        new ProcessBuilder("mount", "-t", "tmpfs", "-o", "mode=755", "tmpfs", submount.toString())
+            .inheritIO()
+            .start()
+            .waitFor());
     Files.writeString(submount.resolve("f"), "c");
     bundle.namespace("user", null);
     bundle.linux().put("uidMappings", mapping(0, host, size));
@@ -135,13 +153,17 @@ class IdmappedMountTest {
   @Test
   void mappingsTheKernelRefusesNameTheMountAndLeaveNothing() throws Exception {
     List<Object> many = new ArrayList<>();
-    for (int i = 0; i < 341; i++) many.add(Bundle.map("containerID", i, "hostID", 100000 + i, "size", 1));
+    for (int i = 0; i < 341; i++)
+      many.add(Bundle.map("containerID", i, "hostID", 100000 + i, "size", 1));
     String at = "mounts[" + bundle.mounts().size() + "]";
     idmapped("/data", List.of("bind"), many, mapping(0, 1000, 1));
     bundle.sh("true").write();
-    ContainerException e = assertThrows(ContainerException.class, () -> rt.create(id, CreateOptions.of(bundle.dir())));
-    assertTrue(e.getMessage().startsWith(at + ": make an idmapped mount of " + src), e.getMessage());
-    assertTrue(e.getMessage().contains("uid_map") && e.getMessage().contains("EINVAL"), e.getMessage());
+    ContainerException e =
+        assertThrows(ContainerException.class, () -> rt.create(id, CreateOptions.of(bundle.dir())));
+    assertTrue(
+        e.getMessage().startsWith(at + ": make an idmapped mount of " + src), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("uid_map") && e.getMessage().contains("EINVAL"), e.getMessage());
     assertNothingLeft();
   }
 
@@ -151,8 +173,10 @@ class IdmappedMountTest {
     String at = "mounts[" + bundle.mounts().size() + "]";
     idmapped("/data", List.of("bind"), mapping(0, 1000, 1), mapping(0, 1000, 1));
     bundle.sh("true").write();
-    ContainerException e = assertThrows(ContainerException.class, () -> rt.create(id, CreateOptions.of(bundle.dir())));
-    assertTrue(e.getMessage().startsWith(at + ": make an idmapped mount of /proc/sys"), e.getMessage());
+    ContainerException e =
+        assertThrows(ContainerException.class, () -> rt.create(id, CreateOptions.of(bundle.dir())));
+    assertTrue(
+        e.getMessage().startsWith(at + ": make an idmapped mount of /proc/sys"), e.getMessage());
     assertTrue(e.getMessage().contains("mount_setattr"), e.getMessage());
     assertNothingLeft();
   }
@@ -160,8 +184,11 @@ class IdmappedMountTest {
   private void assertNothingLeft() throws Exception {
     assertFalse(Files.exists(rt.root().resolve(id)), "state directory left behind");
     assertTrue(rt.list().isEmpty());
-    try (var found = Files.find(Path.of("/sys/fs/cgroup"), 3, (p, a) -> p.getFileName() != null
-        && p.getFileName().toString().equals(id))) {
+    try (var found =
+        Files.find(
+            Path.of("/sys/fs/cgroup"),
+            3,
+            (p, a) -> p.getFileName() != null && p.getFileName().toString().equals(id))) {
       assertEquals(List.of(), found.toList());
     }
   }

@@ -62,7 +62,8 @@ class RobustnessTest {
     dev.berth.sys.Linux.kill(pid, 9);
     for (int i = 0; i < 200 && rt.state(id).status() != Status.STOPPED; i++) Thread.sleep(10);
     assertEquals(Status.STOPPED, rt.state(id).status());
-    ContainerException e = org.junit.jupiter.api.Assertions.assertThrows(ContainerException.class, () -> rt.start(id));
+    ContainerException e =
+        org.junit.jupiter.api.Assertions.assertThrows(ContainerException.class, () -> rt.start(id));
     assertTrue(e.getMessage().contains("stopped"), e.getMessage());
     rt.delete(id, false);
     assertGone(pid);
@@ -81,10 +82,15 @@ class RobustnessTest {
     List<String> outcomes = new ArrayList<>();
     for (Future<String> f : results) outcomes.add(f.get());
     pool.shutdown();
-    // Every call either did its work or failed cleanly (not found, already running): nothing else, nothing left.
+    // Every call either did its work or failed cleanly (not found, already running): nothing else,
+    // nothing left.
     for (String o : outcomes) {
-      assertTrue(o.equals("ok") || o.contains("does not exist") || o.contains("already running")
-          || o.contains("stopped"), outcomes.toString());
+      assertTrue(
+          o.equals("ok")
+              || o.contains("does not exist")
+              || o.contains("already running")
+              || o.contains("stopped"),
+          outcomes.toString());
     }
     assertGone(pid);
   }

@@ -17,32 +17,43 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.platform.commons.support.AnnotationSupport;
 
 /**
- * The fixture of {@link ContainerTest} classes, made before the class's own {@code @BeforeEach} methods (which may
- * change the bundle, or create and start the container) and undone after each test: the container is force-deleted
- * right after the test method, before the class's {@code @AfterEach} methods (which may check what it left), and once
- * more after them, in case a {@code @BeforeEach} failed after creating it; then the directory is removed.
+ * The fixture of {@link ContainerTest} classes, made before the class's own {@code @BeforeEach}
+ * methods (which may change the bundle, or create and start the container) and undone after each
+ * test: the container is force-deleted right after the test method, before the class's
+ * {@code @AfterEach} methods (which may check what it left), and once more after them, in case a
+ * {@code @BeforeEach} failed after creating it; then the directory is removed.
  *
- * <p>In berth-runtime's tests, not berth-testkit's: it makes a {@link ContainerRuntime}, and berth-testkit may not
- * depend on berth-runtime, whose tests depend on berth-testkit.
+ * <p>In berth-runtime's tests, not berth-testkit's: it makes a {@link ContainerRuntime}, and
+ * berth-testkit may not depend on berth-runtime, whose tests depend on berth-testkit.
  */
-public final class RuntimeFixture implements BeforeEachCallback, AfterTestExecutionCallback, AfterEachCallback {
-  private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(RuntimeFixture.class);
+public final class RuntimeFixture
+    implements BeforeEachCallback, AfterTestExecutionCallback, AfterEachCallback {
+  private static final ExtensionContext.Namespace NS =
+      ExtensionContext.Namespace.create(RuntimeFixture.class);
 
   /** What one test got. */
   private record Made(Path tmp, ContainerRuntime rt, String id) {}
 
   @Override
   public void beforeEach(ExtensionContext context) throws Exception {
-    ContainerTest config = AnnotationSupport.findAnnotation(context.getRequiredTestClass(), ContainerTest.class)
-        .orElseThrow(() -> new ExtensionConfigurationException(RuntimeFixture.class.getSimpleName() + " needs @"
-            + ContainerTest.class.getSimpleName()));
-    Path tmp = Files.createTempDirectory("berth-" + context.getRequiredTestClass().getSimpleName() + "-");
-    if (config.searchableTmp()) Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
+    ContainerTest config =
+        AnnotationSupport.findAnnotation(context.getRequiredTestClass(), ContainerTest.class)
+            .orElseThrow(
+                () ->
+                    new ExtensionConfigurationException(
+                        RuntimeFixture.class.getSimpleName()
+                            + " needs @"
+                            + ContainerTest.class.getSimpleName()));
+    Path tmp =
+        Files.createTempDirectory("berth-" + context.getRequiredTestClass().getSimpleName() + "-");
+    if (config.searchableTmp())
+      Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
     Path out = tmp.resolve("out");
     Bundle bundle = Bundle.busybox(tmp.resolve("bundle"));
     if (config.out()) {
       Files.createDirectories(out);
-      if (config.writableOut()) Files.setPosixFilePermissions(out, PosixFilePermissions.fromString("rwxrwxrwx"));
+      if (config.writableOut())
+        Files.setPosixFilePermissions(out, PosixFilePermissions.fromString("rwxrwxrwx"));
       bundle.bind(out, "/out");
     }
     ContainerRuntime rt = new ContainerRuntime(tmp.resolve("state"));
@@ -57,7 +68,9 @@ public final class RuntimeFixture implements BeforeEachCallback, AfterTestExecut
       else if (f.getType() == String.class) value = id;
       else if (f.getType() == Path.class && f.getName().equals("tmp")) value = tmp;
       else if (f.getType() == Path.class && f.getName().equals("out") && config.out()) value = out;
-      else throw new ExtensionConfigurationException("@Fixture " + f + ": not a fixture (see Fixture)");
+      else
+        throw new ExtensionConfigurationException(
+            "@Fixture " + f + ": not a fixture (see Fixture)");
       f.setAccessible(true);
       f.set(test, value);
     }
@@ -78,19 +91,22 @@ public final class RuntimeFixture implements BeforeEachCallback, AfterTestExecut
   }
 
   private static void removeTree(Path dir) throws IOException {
-    Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-      @Override
-      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-        Files.delete(file);
-        return FileVisitResult.CONTINUE;
-      }
+    Files.walkFileTree(
+        dir,
+        new SimpleFileVisitor<>() {
+          @Override
+          public FileVisitResult visitFile(Path file, BasicFileAttributes attrs)
+              throws IOException {
+            Files.delete(file);
+            return FileVisitResult.CONTINUE;
+          }
 
-      @Override
-      public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-        if (e != null) throw e;
-        Files.delete(d);
-        return FileVisitResult.CONTINUE;
-      }
-    });
+          @Override
+          public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
+            if (e != null) throw e;
+            Files.delete(d);
+            return FileVisitResult.CONTINUE;
+          }
+        });
   }
 }

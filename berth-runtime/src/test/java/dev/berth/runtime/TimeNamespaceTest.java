@@ -14,7 +14,10 @@ import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** linux.timeOffsets: the container's boottime and monotonic clocks run ahead (or behind) the host's. */
+/**
+ * linux.timeOffsets: the container's boottime and monotonic clocks run ahead (or behind) the
+ * host's.
+ */
 @ContainerTest(id = "t")
 class TimeNamespaceTest {
   static final long DAY = 86400;
@@ -35,28 +38,55 @@ class TimeNamespaceTest {
 
   @Test
   void procUptimeInsideIsBoottimePlusTheOffset() throws Exception {
-    bundle.linux().put("timeOffsets", Bundle.map("boottime", Bundle.map("secs", 10 * DAY, "nanosecs", 0),
-        "monotonic", Bundle.map("secs", DAY, "nanosecs", 500)));
-    bundle.sh("cut -d' ' -f1 /proc/uptime > /out/uptime; cat /proc/self/timens_offsets > /out/offsets").write();
+    bundle
+        .linux()
+        .put(
+            "timeOffsets",
+            Bundle.map(
+                "boottime",
+                Bundle.map("secs", 10 * DAY, "nanosecs", 0),
+                "monotonic",
+                Bundle.map("secs", DAY, "nanosecs", 500)));
+    bundle
+        .sh(
+            "cut -d' ' -f1 /proc/uptime > /out/uptime; cat /proc/self/timens_offsets > /out/offsets")
+        .write();
     double before = hostUptime();
     assertEquals(0, rt.run(id, CreateOptions.of(bundle.dir()), false, false, null));
     double after = hostUptime();
     double inside = Double.parseDouble(Files.readString(out.resolve("uptime")).strip());
-    assertTrue(inside >= before + 10 * DAY && inside <= after + 10 * DAY, before + " " + inside + " " + after);
-    assertEquals("monotonic 86400 500\nboottime 864000 0\n",
+    assertTrue(
+        inside >= before + 10 * DAY && inside <= after + 10 * DAY,
+        before + " " + inside + " " + after);
+    assertEquals(
+        "monotonic 86400 500\nboottime 864000 0\n",
         Files.readString(out.resolve("offsets")).replaceAll("[ ]+", " "));
   }
 
   @Test
   void execEntersTheSameTimeNamespace() throws Exception {
-    bundle.linux().put("timeOffsets", Bundle.map("boottime", Bundle.map("secs", 3 * DAY, "nanosecs", 0)));
+    bundle
+        .linux()
+        .put("timeOffsets", Bundle.map("boottime", Bundle.map("secs", 3 * DAY, "nanosecs", 0)));
     bundle.args("sleep", "60").write();
     rt.create(id, CreateOptions.of(bundle.dir()));
     rt.start(id);
     Process base = rt.configuredProcess(id);
-    Process p = new Process(false, null, new User(0, 0, null, List.of(), ""),
-        List.of("sh", "-c", "cut -d' ' -f1 /proc/uptime > /out/exec-uptime"), "", base.env(), "/",
-        base.capabilities(), base.rlimits(), base.noNewPrivileges(), "", null, "");
+    Process p =
+        new Process(
+            false,
+            null,
+            new User(0, 0, null, List.of(), ""),
+            List.of("sh", "-c", "cut -d' ' -f1 /proc/uptime > /out/exec-uptime"),
+            "",
+            base.env(),
+            "/",
+            base.capabilities(),
+            base.rlimits(),
+            base.noNewPrivileges(),
+            "",
+            null,
+            "");
     assertEquals(0, rt.exec(id, new ExecOptions(p, null, null, 0, false, false), null));
     double inside = Double.parseDouble(Files.readString(out.resolve("exec-uptime")).strip());
     assertTrue(inside >= hostUptime() + 3 * DAY - 5, Double.toString(inside));
@@ -65,10 +95,17 @@ class TimeNamespaceTest {
   @Test
   void anOffsetTheKernelRefusesFailsAndLeavesNothing() throws Exception {
     // A boottime that would be negative inside: the kernel refuses the offset.
-    bundle.linux().put("timeOffsets", Bundle.map("boottime", Bundle.map("secs", -1000L * 365 * DAY, "nanosecs", 0)));
+    bundle
+        .linux()
+        .put(
+            "timeOffsets",
+            Bundle.map("boottime", Bundle.map("secs", -1000L * 365 * DAY, "nanosecs", 0)));
     bundle.sh("true").write();
-    ContainerException e = assertThrows(ContainerException.class, () -> rt.create(id, CreateOptions.of(bundle.dir())));
-    assertTrue(e.getMessage().startsWith("linux.timeOffsets: write /proc/self/timens_offsets"), e.getMessage());
+    ContainerException e =
+        assertThrows(ContainerException.class, () -> rt.create(id, CreateOptions.of(bundle.dir())));
+    assertTrue(
+        e.getMessage().startsWith("linux.timeOffsets: write /proc/self/timens_offsets"),
+        e.getMessage());
     assertTrue(e.getMessage().contains("ERANGE"), e.getMessage());
     assertFalse(Files.exists(rt.root().resolve(id)));
     assertTrue(rt.list().isEmpty());

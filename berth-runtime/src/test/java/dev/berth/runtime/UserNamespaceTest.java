@@ -16,8 +16,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Containers in a new user namespace, created by root: container root is host uid {@value #HOST} (the rootfs is
- * chowned to it, as an image unpacked for a user namespace would be), and everything the default spec mounts still works.
+ * Containers in a new user namespace, created by root: container root is host uid {@value #HOST}
+ * (the rootfs is chowned to it, as an image unpacked for a user namespace would be), and everything
+ * the default spec mounts still works.
  */
 // The mapped root must reach the rootfs and the bind source: a temporary directory is 0700.
 @ContainerTest(id = "u", searchableTmp = true)
@@ -39,8 +40,14 @@ class UserNamespaceTest {
   }
 
   private void userMappings(long host, long size) {
-    bundle.linux().put("uidMappings", Bundle.list(Bundle.map("containerID", 0, "hostID", host, "size", size)));
-    bundle.linux().put("gidMappings", Bundle.list(Bundle.map("containerID", 0, "hostID", host, "size", size)));
+    bundle
+        .linux()
+        .put(
+            "uidMappings", Bundle.list(Bundle.map("containerID", 0, "hostID", host, "size", size)));
+    bundle
+        .linux()
+        .put(
+            "gidMappings", Bundle.list(Bundle.map("containerID", 0, "hostID", host, "size", size)));
   }
 
   static void chown(int id, Path... paths) throws Exception {
@@ -59,7 +66,9 @@ class UserNamespaceTest {
 
   @Test
   void rootInsideIsTheMappedHostUid() throws Exception {
-    String probe = probe("id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map | tr -s ' '; touch /out/made");
+    String probe =
+        probe(
+            "id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map | tr -s ' '; touch /out/made");
     assertEquals("0\n0\n 0 " + HOST + " " + SIZE + "\n 0 " + HOST + " " + SIZE + "\n", probe);
     assertEquals(HOST, (int) Files.getAttribute(out.resolve("made"), "unix:uid"));
     assertEquals(HOST, (int) Files.getAttribute(out.resolve("made"), "unix:gid"));
@@ -67,24 +76,31 @@ class UserNamespaceTest {
 
   @Test
   void theDefaultMountsAndDevicesWork() throws Exception {
-    String probe = probe("for m in /proc /dev /dev/pts /dev/shm /dev/mqueue /sys /sys/fs/cgroup; do"
-        + " grep -q \" $m \" /proc/mounts && echo $m; done;"
-        + " echo x > /dev/null && head -c 3 /dev/zero | wc -c; ls /sys/fs/cgroup/memory/memory.limit_in_bytes;"
-        + " touch /dev/shm/a && stat -c %u /dev/shm/a; cat /proc/1/comm; hostname");
-    assertEquals("/proc\n/dev\n/dev/pts\n/dev/shm\n/dev/mqueue\n/sys\n/sys/fs/cgroup\n3\n"
-        + "/sys/fs/cgroup/memory/memory.limit_in_bytes\n0\nsh\nrunc\n", probe);
+    String probe =
+        probe(
+            "for m in /proc /dev /dev/pts /dev/shm /dev/mqueue /sys /sys/fs/cgroup; do"
+                + " grep -q \" $m \" /proc/mounts && echo $m; done;"
+                + " echo x > /dev/null && head -c 3 /dev/zero | wc -c; ls /sys/fs/cgroup/memory/memory.limit_in_bytes;"
+                + " touch /dev/shm/a && stat -c %u /dev/shm/a; cat /proc/1/comm; hostname");
+    assertEquals(
+        "/proc\n/dev\n/dev/pts\n/dev/shm\n/dev/mqueue\n/sys\n/sys/fs/cgroup\n3\n"
+            + "/sys/fs/cgroup/memory/memory.limit_in_bytes\n0\nsh\nrunc\n",
+        probe);
   }
 
   @Test
   void withoutANetworkNamespaceSysIsTheHostsBound() throws Exception {
     bundle.withoutNamespace("network");
-    String probe = probe("test -d /sys/kernel && echo sys; grep ' /sys ' /proc/mounts | cut -d' ' -f3");
+    String probe =
+        probe("test -d /sys/kernel && echo sys; grep ' /sys ' /proc/mounts | cut -d' ' -f3");
     assertEquals("sys\nsysfs\n", probe);
   }
 
   @Test
   void aNonRootUserIsMappedToo() throws Exception {
-    bundle.process().put("user", Bundle.map("uid", 1000, "gid", 1000, "additionalGids", Bundle.list(5)));
+    bundle
+        .process()
+        .put("user", Bundle.map("uid", 1000, "gid", 1000, "additionalGids", Bundle.list(5)));
     Files.setPosixFilePermissions(out, PosixFilePermissions.fromString("rwxrwxrwx"));
     String probe = probe("id -u; id -g; id -G; touch /out/by-user");
     assertEquals("1000\n1000\n1000 5\n", probe);
@@ -100,26 +116,53 @@ class UserNamespaceTest {
     assertFalse(userns.equals(Files.readSymbolicLink(Path.of("/proc/self/ns/user")).toString()));
     rt.start(id);
     dev.berth.spec.runtime.Process base = rt.configuredProcess(id);
-    var p = new dev.berth.spec.runtime.Process(false, null, new dev.berth.spec.runtime.User(0, 0, null, List.of(), ""),
-        List.of("sh", "-c", "(id -u; readlink /proc/self/ns/user) > /out/exec"), "", base.env(), "/",
-        base.capabilities(), base.rlimits(), base.noNewPrivileges(), "", null, "");
+    var p =
+        new dev.berth.spec.runtime.Process(
+            false,
+            null,
+            new dev.berth.spec.runtime.User(0, 0, null, List.of(), ""),
+            List.of("sh", "-c", "(id -u; readlink /proc/self/ns/user) > /out/exec"),
+            "",
+            base.env(),
+            "/",
+            base.capabilities(),
+            base.rlimits(),
+            base.noNewPrivileges(),
+            "",
+            null,
+            "");
     assertEquals(0, rt.exec(id, new ExecOptions(p, null, null, 0, false, false), null));
     assertEquals("0\n" + userns + "\n", Files.readString(out.resolve("exec")));
   }
 
   @Test
   void execIntoACreatedContainerJoinsItsNamespacesToo() throws Exception {
-    // Before start the init has not exec'd and is not dumpable: its /proc/<pid>/ns/* cannot be opened from inside
-    // its user namespace, so berth-init opens every namespace before it joins the first (as runc's nsexec).
+    // Before start the init has not exec'd and is not dumpable: its /proc/<pid>/ns/* cannot be
+    // opened from inside
+    // its user namespace, so berth-init opens every namespace before it joins the first (as runc's
+    // nsexec).
     bundle.args("sleep", "60").write();
     rt.create(id, CreateOptions.of(bundle.dir()));
     dev.berth.spec.runtime.Process base = rt.configuredProcess(id);
-    var p = new dev.berth.spec.runtime.Process(false, null, new dev.berth.spec.runtime.User(0, 0, null, List.of(), ""),
-        List.of("sh", "-c", "readlink /proc/self/ns/ipc > /out/exec"), "", base.env(), "/", base.capabilities(),
-        base.rlimits(), base.noNewPrivileges(), "", null, "");
+    var p =
+        new dev.berth.spec.runtime.Process(
+            false,
+            null,
+            new dev.berth.spec.runtime.User(0, 0, null, List.of(), ""),
+            List.of("sh", "-c", "readlink /proc/self/ns/ipc > /out/exec"),
+            "",
+            base.env(),
+            "/",
+            base.capabilities(),
+            base.rlimits(),
+            base.noNewPrivileges(),
+            "",
+            null,
+            "");
     assertEquals(0, rt.exec(id, new ExecOptions(p, null, null, 0, false, false), null));
     int pid = rt.state(id).pid();
-    assertEquals(Files.readSymbolicLink(Path.of("/proc/" + pid + "/ns/ipc")) + "\n",
+    assertEquals(
+        Files.readSymbolicLink(Path.of("/proc/" + pid + "/ns/ipc")) + "\n",
         Files.readString(out.resolve("exec")));
   }
 
@@ -128,24 +171,33 @@ class UserNamespaceTest {
     Path hidden = Files.createDirectories(tmp.resolve("hidden"));
     Bundle b = Bundle.busybox(hidden.resolve("bundle"));
     b.namespace("user", null);
-    b.linux().putAll(Map.of(
-        "uidMappings", Bundle.list(Bundle.map("containerID", 0, "hostID", HOST, "size", SIZE)),
-        "gidMappings", Bundle.list(Bundle.map("containerID", 0, "hostID", HOST, "size", SIZE))));
+    b.linux()
+        .putAll(
+            Map.of(
+                "uidMappings",
+                    Bundle.list(Bundle.map("containerID", 0, "hostID", HOST, "size", SIZE)),
+                "gidMappings",
+                    Bundle.list(Bundle.map("containerID", 0, "hostID", HOST, "size", SIZE))));
     b.sh("true").write();
     Files.setPosixFilePermissions(hidden, PosixFilePermissions.fromString("rwx------"));
-    ContainerException e = assertThrows(ContainerException.class, () -> rt.create(id, CreateOptions.of(b.dir())));
-    assertTrue(e.getMessage().contains("EACCES") && e.getMessage().contains(hidden.toString()), e.getMessage());
+    ContainerException e =
+        assertThrows(ContainerException.class, () -> rt.create(id, CreateOptions.of(b.dir())));
+    assertTrue(
+        e.getMessage().contains("EACCES") && e.getMessage().contains(hidden.toString()),
+        e.getMessage());
     assertNothingLeft();
   }
 
   @Test
   void aBindSourceUnderADirectoryTheMappedRootCannotReachIsMounted() throws Exception {
-    // As under runc, which opens bind sources before entering the user namespace: the runtime reaches the path, the
+    // As under runc, which opens bind sources before entering the user namespace: the runtime
+    // reaches the path, the
     // container's root needs only the mounted directory itself (here its own).
     Path hidden = Files.createDirectories(tmp.resolve("private/data"));
     Files.writeString(hidden.resolve("file"), "from-the-host\n");
     chown(HOST, hidden);
-    Files.setPosixFilePermissions(tmp.resolve("private"), PosixFilePermissions.fromString("rwx------"));
+    Files.setPosixFilePermissions(
+        tmp.resolve("private"), PosixFilePermissions.fromString("rwx------"));
     bundle.bind(hidden, "/data");
     String probe = probe("cat /data/file; touch /data/new && echo written");
     assertEquals("from-the-host\nwritten\n", probe);
@@ -156,10 +208,12 @@ class UserNamespaceTest {
   void mappingsTheKernelRefusesFailNamingTheField() throws Exception {
     // 341 extents: valid by the spec, over the kernel's limit of 340 lines.
     List<Object> many = new ArrayList<>();
-    for (int i = 0; i < 341; i++) many.add(Bundle.map("containerID", i, "hostID", HOST + i, "size", 1));
+    for (int i = 0; i < 341; i++)
+      many.add(Bundle.map("containerID", i, "hostID", HOST + i, "size", 1));
     bundle.linux().put("uidMappings", many);
     bundle.sh("true").write();
-    ContainerException e = assertThrows(ContainerException.class, () -> rt.create(id, CreateOptions.of(bundle.dir())));
+    ContainerException e =
+        assertThrows(ContainerException.class, () -> rt.create(id, CreateOptions.of(bundle.dir())));
     assertTrue(e.getMessage().startsWith("linux.uidMappings: write /proc/"), e.getMessage());
     assertTrue(e.getMessage().contains("EINVAL"), e.getMessage());
     assertNothingLeft();
@@ -167,13 +221,21 @@ class UserNamespaceTest {
 
   @Test
   void overlappingOrMissingMappingsAreRefusedBeforeAnythingRuns() throws Exception {
-    bundle.linux().put("uidMappings", Bundle.list(Bundle.map("containerID", 0, "hostID", HOST, "size", 10),
-        Bundle.map("containerID", 5, "hostID", HOST + 100, "size", 10)));
+    bundle
+        .linux()
+        .put(
+            "uidMappings",
+            Bundle.list(
+                Bundle.map("containerID", 0, "hostID", HOST, "size", 10),
+                Bundle.map("containerID", 5, "hostID", HOST + 100, "size", 10)));
     bundle.linux().remove("gidMappings");
     bundle.sh("true").write();
-    ContainerException e = assertThrows(ContainerException.class, () -> rt.create(id, CreateOptions.of(bundle.dir())));
+    ContainerException e =
+        assertThrows(ContainerException.class, () -> rt.create(id, CreateOptions.of(bundle.dir())));
     assertTrue(e.getMessage().contains("linux.uidMappings[1]: container ids"), e.getMessage());
-    assertTrue(e.getMessage().contains("linux.gidMappings: required when a user namespace is created"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("linux.gidMappings: required when a user namespace is created"),
+        e.getMessage());
     assertNothingLeft();
   }
 
@@ -181,8 +243,11 @@ class UserNamespaceTest {
     assertFalse(Files.exists(rt.root().resolve(id)), "state directory left behind");
     assertTrue(rt.list().isEmpty());
     // The cgroup directory is named after the id: none may remain in any hierarchy.
-    try (var found = Files.find(Path.of("/sys/fs/cgroup"), 3, (p, a) -> p.getFileName() != null
-        && p.getFileName().toString().equals(id))) {
+    try (var found =
+        Files.find(
+            Path.of("/sys/fs/cgroup"),
+            3,
+            (p, a) -> p.getFileName() != null && p.getFileName().toString().equals(id))) {
       assertEquals(List.of(), found.toList());
     }
   }

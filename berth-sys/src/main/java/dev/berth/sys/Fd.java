@@ -3,12 +3,14 @@ package dev.berth.sys;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * An owned file descriptor. {@link #close()} is atomic and idempotent: whichever thread swaps the number to -1 closes
- * it, so one fd number is never closed twice (a second close could hit a number the kernel has reused meanwhile).
- * Every fd {@link Linux} returns is close-on-exec; a child gets fds only through the map of {@link Linux#spawn}.
+ * An owned file descriptor. {@link #close()} is atomic and idempotent: whichever thread swaps the
+ * number to -1 closes it, so one fd number is never closed twice (a second close could hit a number
+ * the kernel has reused meanwhile). Every fd {@link Linux} returns is close-on-exec; a child gets
+ * fds only through the map of {@link Linux#spawn}.
  */
 public final class Fd implements AutoCloseable {
-  // AtomicInteger rather than a VarHandle: a VarHandle would bootstrap java.lang.invoke on every CLI's start path.
+  // AtomicInteger rather than a VarHandle: a VarHandle would bootstrap java.lang.invoke on every
+  // CLI's start path.
   private final AtomicInteger fd;
 
   /** Takes ownership of an open fd number (e.g. one received with SCM_RIGHTS, or 0-2). */
@@ -17,7 +19,10 @@ public final class Fd implements AutoCloseable {
     this.fd = new AtomicInteger(fd);
   }
 
-  /** The number, for a syscall or an fd map; throws when closed or released, so a stale number is never used. */
+  /**
+   * The number, for a syscall or an fd map; throws when closed or released, so a stale number is
+   * never used.
+   */
   public int fd() {
     int n = fd.get();
     if (n < 0) throw new IllegalStateException("use of a closed fd");
@@ -36,8 +41,8 @@ public final class Fd implements AutoCloseable {
   }
 
   /**
-   * Closes the fd once; later calls do nothing. Errors are not reported: Linux frees the number even when close(2)
-   * fails (EINTR, EIO), so there is nothing a caller could retry.
+   * Closes the fd once; later calls do nothing. Errors are not reported: Linux frees the number
+   * even when close(2) fails (EINTR, EIO), so there is nothing a caller could retry.
    */
   @Override
   public void close() {

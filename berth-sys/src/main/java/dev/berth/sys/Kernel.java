@@ -3,9 +3,9 @@ package dev.berth.sys;
 import java.nio.charset.StandardCharsets;
 
 /**
- * What this kernel offers, probed on first use and then remembered (STYLE rule 11): the {@code features} command,
- * code paths and test gates all read these. Nothing is probed until asked; each answer has its own holder class so
- * asking one costs nothing for the others.
+ * What this kernel offers, probed on first use and then remembered (STYLE rule 11): the {@code
+ * features} command, code paths and test gates all read these. Nothing is probed until asked; each
+ * answer has its own holder class so asking one costs nothing for the others.
  */
 public final class Kernel {
   private Kernel() {}
@@ -37,7 +37,10 @@ public final class Kernel {
     return Cgroup.MODE;
   }
 
-  /** The highest capability number this kernel knows (/proc/sys/kernel/cap_last_cap), e.g. 40 on Linux 5.9+. */
+  /**
+   * The highest capability number this kernel knows (/proc/sys/kernel/cap_last_cap), e.g. 40 on
+   * Linux 5.9+.
+   */
   public static int capLastCap() {
     return CapLastCap.VALUE;
   }
@@ -61,7 +64,9 @@ public final class Kernel {
       long root = magic("/sys/fs/cgroup");
       if (root == LinuxConstants.CGROUP2_SUPER_MAGIC) return CgroupMode.V2;
       if (root != LinuxConstants.TMPFS_MAGIC) return CgroupMode.NONE;
-      return magic("/sys/fs/cgroup/unified") == LinuxConstants.CGROUP2_SUPER_MAGIC ? CgroupMode.HYBRID : CgroupMode.V1;
+      return magic("/sys/fs/cgroup/unified") == LinuxConstants.CGROUP2_SUPER_MAGIC
+          ? CgroupMode.HYBRID
+          : CgroupMode.V1;
     }
 
     private static long magic(String path) {

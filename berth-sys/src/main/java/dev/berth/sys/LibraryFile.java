@@ -19,7 +19,9 @@ import java.util.Set;
 final class LibraryFile {
   private LibraryFile() {}
 
-  /** The path of the extracted library; an UnsatisfiedLinkError saying why when it cannot be had. */
+  /**
+   * The path of the extracted library; an UnsatisfiedLinkError saying why when it cannot be had.
+   */
   static String extract() {
     try {
       return write().toString();
@@ -29,16 +31,21 @@ final class LibraryFile {
   }
 
   /**
-   * Copies the library out of the jar to a directory named by its digest, so versions never mix; writes it to a
-   * temporary file and renames it so a concurrent JVM never loads half a file. The directory must be ours and not
-   * writable by others: /tmp is shared, and a library planted there would run as root.
+   * Copies the library out of the jar to a directory named by its digest, so versions never mix;
+   * writes it to a temporary file and renames it so a concurrent JVM never loads half a file. The
+   * directory must be ours and not writable by others: /tmp is shared, and a library planted there
+   * would run as root.
    */
   private static Path write() throws IOException {
     byte[] lib;
-    try (InputStream in = LibraryFile.class.getResourceAsStream("/dev/berth/sys/" + Native.LIBRARY)) {
+    try (InputStream in =
+        LibraryFile.class.getResourceAsStream("/dev/berth/sys/" + Native.LIBRARY)) {
       if (in == null) {
-        throw new IOException("/dev/berth/sys/" + Native.LIBRARY + " is not in the class path; set -D"
-            + Native.DIR_PROPERTY);
+        throw new IOException(
+            "/dev/berth/sys/"
+                + Native.LIBRARY
+                + " is not in the class path; set -D"
+                + Native.DIR_PROPERTY);
       }
       lib = in.readAllBytes();
     }
@@ -50,20 +57,26 @@ final class LibraryFile {
     }
     Path dir = Path.of(System.getProperty("java.io.tmpdir"), "berth-native-" + digest);
     try {
-      Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      Files.createDirectory(
+          dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     } catch (java.nio.file.FileAlreadyExistsException e) {
       // made by an earlier run; checked below
     }
-    PosixFileAttributes a = Files.readAttributes(dir, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    PosixFileAttributes a =
+        Files.readAttributes(dir, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
     Set<PosixFilePermission> perms = a.permissions();
     int owner = (Integer) Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
     int me = effectiveUid();
-    if (!a.isDirectory() || owner != me || perms.contains(PosixFilePermission.GROUP_WRITE)
+    if (!a.isDirectory()
+        || owner != me
+        || perms.contains(PosixFilePermission.GROUP_WRITE)
         || perms.contains(PosixFilePermission.OTHERS_WRITE)) {
-      throw new IOException(dir + " must be a directory owned by uid " + me + " and writable only by it");
+      throw new IOException(
+          dir + " must be a directory owned by uid " + me + " and writable only by it");
     }
     Path file = dir.resolve(Native.LIBRARY);
-    if (Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS) && Arrays.equals(Files.readAllBytes(file), lib)) {
+    if (Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)
+        && Arrays.equals(Files.readAllBytes(file), lib)) {
       return file;
     }
     Path tmp = Files.createTempFile(dir, Native.LIBRARY, ".tmp");
@@ -76,10 +89,14 @@ final class LibraryFile {
     return file;
   }
 
-  /** The effective uid without a syscall (the library is not loaded yet): the second field of "Uid:". */
+  /**
+   * The effective uid without a syscall (the library is not loaded yet): the second field of
+   * "Uid:".
+   */
   private static int effectiveUid() throws IOException {
     for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-      if (line.startsWith("Uid:")) return Integer.parseInt(line.substring(4).trim().split("\\s+")[1]);
+      if (line.startsWith("Uid:"))
+        return Integer.parseInt(line.substring(4).trim().split("\\s+")[1]);
     }
     throw new IOException("read the effective uid: no Uid line in /proc/self/status");
   }

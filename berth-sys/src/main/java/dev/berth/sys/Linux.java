@@ -33,18 +33,21 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
- * Linux syscalls, one typed method each, named as in the man pages. Every failure is an {@link ErrnoException} naming
- * the call and its subject (the path, the pid). Every fd returned is close-on-exec: O_CLOEXEC, SOCK_CLOEXEC,
- * MFD_CLOEXEC and MSG_CMSG_CLOEXEC are added whether or not the caller passed them, so no fd can leak into a child
- * (CVE-2024-21626); a child gets exactly the fds in the map given to {@link #spawn}.
+ * Linux syscalls, one typed method each, named as in the man pages. Every failure is an {@link
+ * ErrnoException} naming the call and its subject (the path, the pid). Every fd returned is
+ * close-on-exec: O_CLOEXEC, SOCK_CLOEXEC, MFD_CLOEXEC and MSG_CMSG_CLOEXEC are added whether or not
+ * the caller passed them, so no fd can leak into a child (CVE-2024-21626); a child gets exactly the
+ * fds in the map given to {@link #spawn}.
  *
- * <p>Calls that can block (read, write, wait4, accept, recvmsg, sendmsg, flock, open of a fifo, poll) are restarted
- * on EINTR. They block the calling thread in native code; a virtual thread stays pinned to its carrier meanwhile.
+ * <p>Calls that can block (read, write, wait4, accept, recvmsg, sendmsg, flock, open of a fifo,
+ * poll) are restarted on EINTR. They block the calling thread in native code; a virtual thread
+ * stays pinned to its carrier meanwhile.
  */
 public final class Linux {
   private Linux() {}
 
-  // ---- the trampoline --------------------------------------------------------------------------------------------
+  // ---- the trampoline
+  // --------------------------------------------------------------------------------------------
 
   private static long sys(int nr, long a1, long a2, long a3, long a4, long a5, long a6) {
     return Native.syscall6(nr, a1, a2, a3, a4, a5, a6);
@@ -84,7 +87,8 @@ public final class Linux {
     return dir == null ? AT_FDCWD : dir.fd();
   }
 
-  // ---- files -----------------------------------------------------------------------------------------------------
+  // ---- files
+  // -----------------------------------------------------------------------------------------------------
 
   /** open(2); O_CLOEXEC is always added. */
   public static Fd open(String path, int flags, int mode) throws ErrnoException {
@@ -99,29 +103,39 @@ public final class Linux {
     return new Fd((int) check(r, "open", path));
   }
 
-  /** How many times openat2 is tried again after EAGAIN (a concurrent rename or mount) before the error is thrown. */
+  /**
+   * How many times openat2 is tried again after EAGAIN (a concurrent rename or mount) before the
+   * error is thrown.
+   */
   static final int OPENAT2_RETRIES = 128;
 
   /**
-   * openat2(2) with {@code resolve} flags (RESOLVE_IN_ROOT, RESOLVE_NO_SYMLINKS...), relative to {@code dir} (null:
-   * the working directory); O_CLOEXEC is always added. ENOSYS before Linux 5.6: see {@link Kernel#hasOpenat2()}.
+   * openat2(2) with {@code resolve} flags (RESOLVE_IN_ROOT, RESOLVE_NO_SYMLINKS...), relative to
+   * {@code dir} (null: the working directory); O_CLOEXEC is always added. ENOSYS before Linux 5.6:
+   * see {@link Kernel#hasOpenat2()}.
    */
-  public static Fd openat2(Fd dir, String path, long flags, long mode, long resolve) throws ErrnoException {
+  public static Fd openat2(Fd dir, String path, long flags, long mode, long resolve)
+      throws ErrnoException {
     int d = dirfd(dir);
     Scratch s = Scratch.get();
-    Scratch.Mem how = s.alloc(24).putLong(0, flags | O_CLOEXEC).putLong(8, mode).putLong(16, resolve);
+    Scratch.Mem how =
+        s.alloc(24).putLong(0, flags | O_CLOEXEC).putLong(8, mode).putLong(16, resolve);
     long p = s.cstring(path, "openat2");
     long r = retry(Nr.OPENAT2, d, p, how.addr, 24, 0, 0);
-    // With RESOLVE_IN_ROOT or RESOLVE_BENEATH the kernel answers EAGAIN when a rename or a mount happened anywhere on
-    // the system during the walk, and asks the caller to try again (openat2(2)); on a busy host (containers starting,
-    // layers unpacking) that is routine, so retry a bounded number of times, as runc and libpathrs do.
-    for (int i = 0; r == -LinuxConstants.EAGAIN && i < OPENAT2_RETRIES; i++) r = retry(Nr.OPENAT2, d, p, how.addr, 24, 0, 0);
+    // With RESOLVE_IN_ROOT or RESOLVE_BENEATH the kernel answers EAGAIN when a rename or a mount
+    // happened anywhere on
+    // the system during the walk, and asks the caller to try again (openat2(2)); on a busy host
+    // (containers starting,
+    // layers unpacking) that is routine, so retry a bounded number of times, as runc and libpathrs
+    // do.
+    for (int i = 0; r == -LinuxConstants.EAGAIN && i < OPENAT2_RETRIES; i++)
+      r = retry(Nr.OPENAT2, d, p, how.addr, 24, 0, 0);
     return new Fd((int) check(r, "openat2", path));
   }
 
   /**
-   * read(2) into {@code buf} from its position up to its limit; advances the position. Returns the bytes read, 0 at
-   * end of file (or when {@code buf} has no room left).
+   * read(2) into {@code buf} from its position up to its limit; advances the position. Returns the
+   * bytes read, 0 at end of file (or when {@code buf} has no room left).
    */
   public static int read(Fd fd, ByteBuffer buf) throws ErrnoException {
     int n = buf.remaining();
@@ -143,7 +157,10 @@ public final class Linux {
     return (int) r;
   }
 
-  /** write(2) from {@code buf}'s position up to its limit; advances the position. Returns the bytes written. */
+  /**
+   * write(2) from {@code buf}'s position up to its limit; advances the position. Returns the bytes
+   * written.
+   */
   public static int write(Fd fd, ByteBuffer buf) throws ErrnoException {
     int n = buf.remaining();
     if (n == 0) return 0;
@@ -278,8 +295,9 @@ public final class Linux {
   }
 
   /**
-   * dup3(2): makes {@code newFd} a copy of {@code oldFd} (closing what {@code newFd} was), with O_CLOEXEC in
-   * {@code flags} or not. Raw numbers: this is for placing fds at fixed numbers, e.g. 0-2.
+   * dup3(2): makes {@code newFd} a copy of {@code oldFd} (closing what {@code newFd} was), with
+   * O_CLOEXEC in {@code flags} or not. Raw numbers: this is for placing fds at fixed numbers, e.g.
+   * 0-2.
    */
   public static void dup3(int oldFd, int newFd, int flags) throws ErrnoException {
     check(sys(Nr.DUP3, oldFd, newFd, flags), "dup3", "fd " + oldFd + " to " + newFd);
@@ -287,7 +305,8 @@ public final class Linux {
 
   /** A close-on-exec duplicate of {@code fd} (fcntl F_DUPFD_CLOEXEC). */
   public static Fd dup(Fd fd) throws ErrnoException {
-    return new Fd((int) check(sys(Nr.FCNTL, fd.fd(), LinuxConstants.F_DUPFD_CLOEXEC, 0), "dup", fd));
+    return new Fd(
+        (int) check(sys(Nr.FCNTL, fd.fd(), LinuxConstants.F_DUPFD_CLOEXEC, 0), "dup", fd));
   }
 
   /** pipe2(2): {read end, write end}, close-on-exec. */
@@ -298,8 +317,9 @@ public final class Linux {
   }
 
   /**
-   * Whether {@code path} exists, following symlinks (a dangling link does not exist). False for ENOENT and ENOTDIR;
-   * other errors (EACCES on a parent) are thrown, since then the answer is unknown.
+   * Whether {@code path} exists, following symlinks (a dangling link does not exist). False for
+   * ENOENT and ENOTDIR; other errors (EACCES on a parent) are thrown, since then the answer is
+   * unknown.
    */
   public static boolean exists(String path) throws ErrnoException {
     long p = Scratch.get().cstring(path, "access");
@@ -324,21 +344,34 @@ public final class Linux {
     return statx(fd.fd(), "", AT_EMPTY_PATH, "fstat", fd.toString());
   }
 
-  /** fstatat(2) relative to {@code dir}; {@code flags} may hold AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH. */
+  /**
+   * fstatat(2) relative to {@code dir}; {@code flags} may hold AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH.
+   */
   public static Stat fstatat(Fd dir, String path, int flags) throws ErrnoException {
     return statx(dirfd(dir), path, flags, "fstatat", path);
   }
 
   // statx(2) rather than stat: one struct layout on every architecture.
-  private static Stat statx(int dir, String path, int flags, String call, String detail) throws ErrnoException {
+  private static Stat statx(int dir, String path, int flags, String call, String detail)
+      throws ErrnoException {
     Scratch s = Scratch.get();
     Scratch.Mem st = s.alloc(256);
     long p = s.cstring(path, call);
     final int basicStats = 0x7ff; // STATX_BASIC_STATS
     check(Native.syscall6(Nr.STATX, dir, p, flags, basicStats, st.addr, 0), call, detail);
-    return new Stat(st.getShort(28) & 0xffff, st.getInt(20), st.getInt(24), st.getInt(128), st.getInt(132),
-        st.getLong(40), st.getLong(32), Stat.makedev(st.getInt(136) & 0xffffffffL, st.getInt(140) & 0xffffffffL),
-        st.getInt(16), st.getLong(112), st.getInt(120), st.getLong(48));
+    return new Stat(
+        st.getShort(28) & 0xffff,
+        st.getInt(20),
+        st.getInt(24),
+        st.getInt(128),
+        st.getInt(132),
+        st.getLong(40),
+        st.getLong(32),
+        Stat.makedev(st.getInt(136) & 0xffffffffL, st.getInt(140) & 0xffffffffL),
+        st.getInt(16),
+        st.getLong(112),
+        st.getInt(120),
+        st.getLong(48));
   }
 
   /** symlink(2): creates {@code linkPath} pointing at {@code target}. */
@@ -364,8 +397,10 @@ public final class Linux {
     }
   }
 
-  // ---- *at calls relative to a directory fd (null: the working directory) ------------------------------------------
-  // They let a caller resolve a parent directory once (openat2 RESOLVE_IN_ROOT) and then act on one final component,
+  // ---- *at calls relative to a directory fd (null: the working directory)
+  // ------------------------------------------
+  // They let a caller resolve a parent directory once (openat2 RESOLVE_IN_ROOT) and then act on one
+  // final component,
   // which no path string joined on the host can do safely.
 
   /** mkdirat(2); the umask applies. */
@@ -375,15 +410,17 @@ public final class Linux {
   }
 
   /**
-   * mknodat(2): {@code mode} holds the type (S_IFCHR, S_IFBLK, S_IFIFO, S_IFREG, S_IFSOCK) and the permissions;
-   * {@code dev} is a {@link Stat#makedev} number (0 for a fifo).
+   * mknodat(2): {@code mode} holds the type (S_IFCHR, S_IFBLK, S_IFIFO, S_IFREG, S_IFSOCK) and the
+   * permissions; {@code dev} is a {@link Stat#makedev} number (0 for a fifo).
    */
   public static void mknodat(Fd dir, String path, int mode, long dev) throws ErrnoException {
     long p = Scratch.get().cstring(path, "mknodat");
     check(sys(Nr.MKNODAT, dirfd(dir), p, mode, dev, 0, 0), "mknodat", path);
   }
 
-  /** symlinkat(2): creates {@code path} (relative to {@code dir}) holding {@code target} verbatim. */
+  /**
+   * symlinkat(2): creates {@code path} (relative to {@code dir}) holding {@code target} verbatim.
+   */
   public static void symlinkat(String target, Fd dir, String path) throws ErrnoException {
     Scratch s = Scratch.get();
     long t = s.cstring(target, "symlinkat");
@@ -392,14 +429,18 @@ public final class Linux {
   }
 
   /**
-   * linkat(2): a new name {@code newPath} for {@code oldPath}. Without AT_SYMLINK_FOLLOW in {@code flags} a symlink
-   * is linked itself, not its target.
+   * linkat(2): a new name {@code newPath} for {@code oldPath}. Without AT_SYMLINK_FOLLOW in {@code
+   * flags} a symlink is linked itself, not its target.
    */
-  public static void linkat(Fd oldDir, String oldPath, Fd newDir, String newPath, int flags) throws ErrnoException {
+  public static void linkat(Fd oldDir, String oldPath, Fd newDir, String newPath, int flags)
+      throws ErrnoException {
     Scratch s = Scratch.get();
     long a = s.cstring(oldPath, "linkat");
     long b = s.cstring(newPath, "linkat");
-    check(sys(Nr.LINKAT, dirfd(oldDir), a, dirfd(newDir), b, flags, 0), "linkat", newPath + " to " + oldPath);
+    check(
+        sys(Nr.LINKAT, dirfd(oldDir), a, dirfd(newDir), b, flags, 0),
+        "linkat",
+        newPath + " to " + oldPath);
   }
 
   /** unlinkat(2): a file, or an empty directory with AT_REMOVEDIR. */
@@ -408,34 +449,45 @@ public final class Linux {
     check(sys(Nr.UNLINKAT, dirfd(dir), p, flags), "unlinkat", path);
   }
 
-  /** fchownat(2); AT_SYMLINK_NOFOLLOW changes a symlink itself; -1 leaves the uid or gid as it is. */
-  public static void fchownat(Fd dir, String path, int uid, int gid, int flags) throws ErrnoException {
+  /**
+   * fchownat(2); AT_SYMLINK_NOFOLLOW changes a symlink itself; -1 leaves the uid or gid as it is.
+   */
+  public static void fchownat(Fd dir, String path, int uid, int gid, int flags)
+      throws ErrnoException {
     long p = Scratch.get().cstring(path, "fchownat");
     check(sys(Nr.FCHOWNAT, dirfd(dir), p, uid, gid, flags, 0), "fchownat", path);
   }
 
-  /** fchmodat(2). It follows a final symlink (the kernel has no flag for that before fchmodat2): not for links. */
+  /**
+   * fchmodat(2). It follows a final symlink (the kernel has no flag for that before fchmodat2): not
+   * for links.
+   */
   public static void fchmodat(Fd dir, String path, int mode) throws ErrnoException {
     long p = Scratch.get().cstring(path, "fchmodat");
     check(sys(Nr.FCHMODAT, dirfd(dir), p, mode), "fchmodat", path);
   }
 
   /**
-   * utimensat(2): access and modification times in seconds and nanoseconds (UTIME_NOW, UTIME_OMIT as nanoseconds);
-   * AT_SYMLINK_NOFOLLOW in {@code flags} sets a symlink's own times.
+   * utimensat(2): access and modification times in seconds and nanoseconds (UTIME_NOW, UTIME_OMIT
+   * as nanoseconds); AT_SYMLINK_NOFOLLOW in {@code flags} sets a symlink's own times.
    */
-  public static void utimensat(Fd dir, String path, long atimeSec, long atimeNsec, long mtimeSec, long mtimeNsec,
-                               int flags) throws ErrnoException {
+  public static void utimensat(
+      Fd dir, String path, long atimeSec, long atimeNsec, long mtimeSec, long mtimeNsec, int flags)
+      throws ErrnoException {
     Scratch s = Scratch.get();
-    Scratch.Mem ts = s.alloc(32).putLong(0, atimeSec).putLong(8, atimeNsec).putLong(16, mtimeSec)
-        .putLong(24, mtimeNsec);
+    Scratch.Mem ts =
+        s.alloc(32)
+            .putLong(0, atimeSec)
+            .putLong(8, atimeNsec)
+            .putLong(16, mtimeSec)
+            .putLong(24, mtimeNsec);
     long p = s.cstring(path, "utimensat");
     check(sys(Nr.UTIMENSAT, dirfd(dir), p, ts.addr, flags, 0, 0), "utimensat", path);
   }
 
   /**
-   * getdents64(2) until the end: the names in a directory opened with O_DIRECTORY (not O_PATH), without "." and
-   * "..". The fd's offset is left at the end.
+   * getdents64(2) until the end: the names in a directory opened with O_DIRECTORY (not O_PATH),
+   * without "." and "..". The fd's offset is left at the end.
    */
   public static java.util.List<String> readdir(Fd dir) throws ErrnoException {
     java.util.List<String> names = new java.util.ArrayList<>();
@@ -460,7 +512,8 @@ public final class Linux {
     }
   }
 
-  // ---- extended attributes ---------------------------------------------------------------------------------------
+  // ---- extended attributes
+  // ---------------------------------------------------------------------------------------
 
   /** fsetxattr(2); {@code flags} 0, XATTR_CREATE or XATTR_REPLACE. */
   public static void fsetxattr(Fd fd, String name, byte[] value, int flags) throws ErrnoException {
@@ -472,7 +525,8 @@ public final class Linux {
   }
 
   /** lsetxattr(2): on a symlink itself, not its target. */
-  public static void lsetxattr(String path, String name, byte[] value, int flags) throws ErrnoException {
+  public static void lsetxattr(String path, String name, byte[] value, int flags)
+      throws ErrnoException {
     Scratch s = Scratch.get();
     long p = s.cstring(path, "lsetxattr");
     long n = s.cstring(name, "lsetxattr");
@@ -538,7 +592,8 @@ public final class Linux {
     return st.getLong(0);
   }
 
-  // ---- processes -------------------------------------------------------------------------------------------------
+  // ---- processes
+  // -------------------------------------------------------------------------------------------------
 
   public static int getpid() {
     return (int) Native.syscall6(Nr.GETPID, 0, 0, 0, 0, 0, 0);
@@ -568,10 +623,14 @@ public final class Linux {
     return (int) Native.syscall6(Nr.GETEGID, 0, 0, 0, 0, 0, 0);
   }
 
-  /** kill(2). Prefer {@link #pidfdSendSignal} for a process you did not just wait for: pids are reused. */
+  /**
+   * kill(2). Prefer {@link #pidfdSendSignal} for a process you did not just wait for: pids are
+   * reused.
+   */
   public static void kill(int pid, int sig) throws ErrnoException {
     long r = sys(Nr.KILL, pid, sig, 0);
-    if (r < 0) throw new ErrnoException((int) -r, "kill", "pid " + pid + " with " + Signals.name(sig));
+    if (r < 0)
+      throw new ErrnoException((int) -r, "kill", "pid " + pid + " with " + Signals.name(sig));
   }
 
   /** pidfd_open(2): an fd that always names this process, even after its pid is reused. */
@@ -582,13 +641,14 @@ public final class Linux {
   /** pidfd_send_signal(2). ESRCH once the process has exited. */
   public static void pidfdSendSignal(Fd pidfd, int sig) throws ErrnoException {
     long r = sys(Nr.PIDFD_SEND_SIGNAL, pidfd.fd(), sig, 0, 0, 0, 0);
-    if (r < 0) throw new ErrnoException((int) -r, "pidfd_send_signal",
-        pidfd + " (a pidfd) with " + Signals.name(sig));
+    if (r < 0)
+      throw new ErrnoException(
+          (int) -r, "pidfd_send_signal", pidfd + " (a pidfd) with " + Signals.name(sig));
   }
 
   /**
-   * wait4(2) for {@code pid} (-1: any child); {@code options} WNOHANG, __WALL... With WNOHANG and no change, the
-   * status has pid 0. ECHILD when there is no such child.
+   * wait4(2) for {@code pid} (-1: any child); {@code options} WNOHANG, __WALL... With WNOHANG and
+   * no change, the status has pid 0. ECHILD when there is no such child.
    */
   public static WaitStatus wait4(int pid, int options) throws ErrnoException {
     Scratch.Mem status = Scratch.get().alloc(4);
@@ -597,15 +657,17 @@ public final class Linux {
   }
 
   /**
-   * Starts {@code path} with posix_spawn(3) and returns its pid. {@code fdMap} holds pairs (childFd, parentFd): the
-   * child's fd table is exactly these fds; every other fd, stdio included, is closed in the child. Pass
-   * {@code {0,0, 1,1, 2,2}} to share this process' stdio. The child starts with no signal blocked and every signal
-   * at its default action; {@code setsid} makes it a session leader. {@code envp} null means an empty environment.
+   * Starts {@code path} with posix_spawn(3) and returns its pid. {@code fdMap} holds pairs
+   * (childFd, parentFd): the child's fd table is exactly these fds; every other fd, stdio included,
+   * is closed in the child. Pass {@code {0,0, 1,1, 2,2}} to share this process' stdio. The child
+   * starts with no signal blocked and every signal at its default action; {@code setsid} makes it a
+   * session leader. {@code envp} null means an empty environment.
    */
   public static int spawn(String path, String[] argv, String[] envp, int[] fdMap, boolean setsid)
       throws ErrnoException {
     if (fdMap == null) fdMap = new int[0];
-    if (fdMap.length % 2 != 0) throw new IllegalArgumentException("fdMap: must hold (child, parent) pairs");
+    if (fdMap.length % 2 != 0)
+      throw new IllegalArgumentException("fdMap: must hold (child, parent) pairs");
     if (envp == null) envp = new String[0];
     byte[][] strings = new byte[1 + argv.length + envp.length][];
     int size = 8 * (argv.length + 1 + envp.length + 1) + 4 * fdMap.length;
@@ -613,7 +675,9 @@ public final class Linux {
       String s = i == 0 ? path : i <= argv.length ? argv[i - 1] : envp[i - 1 - argv.length];
       byte[] b = s.getBytes(StandardCharsets.UTF_8);
       for (byte x : b) {
-        if (x == 0) throw new ErrnoException(EINVAL, "posix_spawn", Scratch.quote(s) + " (contains a NUL byte)");
+        if (x == 0)
+          throw new ErrnoException(
+              EINVAL, "posix_spawn", Scratch.quote(s) + " (contains a NUL byte)");
       }
       strings[i] = b;
       size += b.length + 1;
@@ -642,7 +706,9 @@ public final class Linux {
     }
     m.putLong(argvAt + 8 * argv.length, 0);
     m.putLong(envpAt + 8 * envp.length, 0);
-    int r = Native.spawn(pathAddr, base + argvAt, base + envpAt, base + mapAt, fdMap.length / 2, setsid);
+    int r =
+        Native.spawn(
+            pathAddr, base + argvAt, base + envpAt, base + mapAt, fdMap.length / 2, setsid);
     Reference.reachabilityFence(m);
     return (int) check(r, "posix_spawn", path);
   }
@@ -652,24 +718,35 @@ public final class Linux {
     return check(sys(Nr.PRCTL, option, a2, a3, a4, a5, 0), "prctl", "option " + option);
   }
 
-  /** Makes this process adopt orphaned descendants (PR_SET_CHILD_SUBREAPER), so it can reap a container's init. */
+  /**
+   * Makes this process adopt orphaned descendants (PR_SET_CHILD_SUBREAPER), so it can reap a
+   * container's init.
+   */
   public static void setChildSubreaper() throws ErrnoException {
-    check(sys(Nr.PRCTL, LinuxConstants.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0, 0), "prctl", "PR_SET_CHILD_SUBREAPER");
+    check(
+        sys(Nr.PRCTL, LinuxConstants.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0, 0),
+        "prctl",
+        "PR_SET_CHILD_SUBREAPER");
   }
 
   /**
-   * poll(2) (as ppoll): waits until one of {@code fds} is ready for its {@code events} or {@code timeoutMs} passes
-   * (-1: no limit). Fills {@code revents}; returns the number of fds with events, 0 on timeout. A null fd is skipped.
+   * poll(2) (as ppoll): waits until one of {@code fds} is ready for its {@code events} or {@code
+   * timeoutMs} passes (-1: no limit). Fills {@code revents}; returns the number of fds with events,
+   * 0 on timeout. A null fd is skipped.
    */
-  public static int poll(Fd[] fds, short[] events, short[] revents, int timeoutMs) throws ErrnoException {
+  public static int poll(Fd[] fds, short[] events, short[] revents, int timeoutMs)
+      throws ErrnoException {
     int n = fds.length;
-    if (events.length < n || revents.length < n) throw new IllegalArgumentException("events, revents: one per fd");
+    if (events.length < n || revents.length < n)
+      throw new IllegalArgumentException("events, revents: one per fd");
     Scratch s = Scratch.get();
     Scratch.Mem pfd = s.alloc(8 * n);
-    for (int i = 0; i < n; i++) pfd.putInt(8 * i, fds[i] == null ? -1 : fds[i].fd()).putShort(8 * i + 4, events[i]);
+    for (int i = 0; i < n; i++)
+      pfd.putInt(8 * i, fds[i] == null ? -1 : fds[i].fd()).putShort(8 * i + 4, events[i]);
     long ts = 0;
     if (timeoutMs >= 0) {
-      Scratch.Mem t = s.alloc(16).putLong(0, timeoutMs / 1000).putLong(8, (timeoutMs % 1000) * 1_000_000L);
+      Scratch.Mem t =
+          s.alloc(16).putLong(0, timeoutMs / 1000).putLong(8, (timeoutMs % 1000) * 1_000_000L);
       ts = t.addr;
     }
     long r = check(retry(Nr.PPOLL, pfd.addr, n, ts, 0, 8, 0), "poll", n + " fds");
@@ -677,9 +754,15 @@ public final class Linux {
     return (int) r;
   }
 
-  /** close_range(2) from {@code first} to {@code last} (negative: to the end), e.g. with CLOSE_RANGE_CLOEXEC. */
+  /**
+   * close_range(2) from {@code first} to {@code last} (negative: to the end), e.g. with
+   * CLOSE_RANGE_CLOEXEC.
+   */
   public static void closeRange(int first, int last, int flags) throws ErrnoException {
-    check(sys(Nr.CLOSE_RANGE, first, last < 0 ? 0xffffffffL : last, flags), "close_range", first + ".." + last);
+    check(
+        sys(Nr.CLOSE_RANGE, first, last < 0 ? 0xffffffffL : last, flags),
+        "close_range",
+        first + ".." + last);
   }
 
   /** setns(2): joins the namespace {@code fd} refers to (nstype 0: any kind). */
@@ -692,32 +775,42 @@ public final class Linux {
     check(sys(Nr.UNSHARE, flags, 0, 0), "unshare", "flags 0x" + Long.toHexString(flags));
   }
 
-  // ---- bpf -------------------------------------------------------------------------------------------------------
+  // ---- bpf
+  // -------------------------------------------------------------------------------------------------------
 
   private static final int BPF_ATTR_SIZE = 128;
   private static final int BPF_LOG_SIZE = 256 * 1024;
   private static final int BPF_OBJ_NAME_LEN = 16;
 
   /**
-   * bpf(BPF_PROG_LOAD): loads a program of {@code progType} (BPF_PROG_TYPE_*) whose instructions are
-   * {@code insns}, one {@code struct bpf_insn} per long as {@link #bpfInsn} encodes it, and returns its fd.
-   * {@code name} (up to 15 letters, digits, '_' or '.') is what bpftool and /proc/<pid>/fdinfo show. When the
-   * verifier refuses the program, the call is made again with a log buffer and the exception's detail carries the
-   * verifier's log, the only account of what it disliked.
+   * bpf(BPF_PROG_LOAD): loads a program of {@code progType} (BPF_PROG_TYPE_*) whose instructions
+   * are {@code insns}, one {@code struct bpf_insn} per long as {@link #bpfInsn} encodes it, and
+   * returns its fd. {@code name} (up to 15 letters, digits, '_' or '.') is what bpftool and
+   * /proc/<pid>/fdinfo show. When the verifier refuses the program, the call is made again with a
+   * log buffer and the exception's detail carries the verifier's log, the only account of what it
+   * disliked.
    */
-  public static Fd bpfProgLoad(int progType, int expectedAttachType, long[] insns, String license, String name)
+  public static Fd bpfProgLoad(
+      int progType, int expectedAttachType, long[] insns, String license, String name)
       throws ErrnoException {
-    if (name.length() >= BPF_OBJ_NAME_LEN) throw new IllegalArgumentException("name: at most 15 characters");
+    if (name.length() >= BPF_OBJ_NAME_LEN)
+      throw new IllegalArgumentException("name: at most 15 characters");
     for (int i = 0; i < name.length(); i++) {
       char c = name.charAt(i);
-      if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.')) {
-        throw new IllegalArgumentException("name: only letters, digits, '_' and '.' (got \"" + name + "\")");
+      if (!(c >= 'a' && c <= 'z'
+          || c >= 'A' && c <= 'Z'
+          || c >= '0' && c <= '9'
+          || c == '_'
+          || c == '.')) {
+        throw new IllegalArgumentException(
+            "name: only letters, digits, '_' and '.' (got \"" + name + "\")");
       }
     }
     long r = progLoad(progType, expectedAttachType, insns, license, name, null);
     if (r >= 0) return new Fd((int) r);
     int errno = (int) -r;
-    // Without a log first, as libbpf does: the verifier works faster without one, and most loads succeed.
+    // Without a log first, as libbpf does: the verifier works faster without one, and most loads
+    // succeed.
     ByteBuffer log = ByteBuffer.allocateDirect(BPF_LOG_SIZE);
     long again = progLoad(progType, expectedAttachType, insns, license, name, log);
     if (again >= 0) return new Fd((int) again);
@@ -726,12 +819,25 @@ public final class Linux {
     byte[] text = new byte[n];
     log.get(0, text);
     String verifier = new String(text, StandardCharsets.UTF_8).strip();
-    throw new ErrnoException(errno, "bpf", "BPF_PROG_LOAD " + name + " (" + insns.length + " instructions"
-        + (verifier.isEmpty() ? ")" : "; verifier log:\n" + verifier + "\n)"));
+    throw new ErrnoException(
+        errno,
+        "bpf",
+        "BPF_PROG_LOAD "
+            + name
+            + " ("
+            + insns.length
+            + " instructions"
+            + (verifier.isEmpty() ? ")" : "; verifier log:\n" + verifier + "\n)"));
   }
 
-  private static long progLoad(int progType, int expectedAttachType, long[] insns, String license, String name,
-      ByteBuffer log) throws ErrnoException {
+  private static long progLoad(
+      int progType,
+      int expectedAttachType,
+      long[] insns,
+      String license,
+      String name,
+      ByteBuffer log)
+      throws ErrnoException {
     Scratch s = Scratch.get();
     Scratch.Mem code = s.alloc(8 * Math.max(insns.length, 1));
     for (int i = 0; i < insns.length; i++) code.putLong(8 * i, insns[i]);
@@ -747,44 +853,62 @@ public final class Linux {
   }
 
   /**
-   * One {@code struct bpf_insn} as a long whose little-endian bytes are the struct: opcode, dst_reg in the low and
-   * src_reg in the high nibble, the 16-bit offset, the 32-bit immediate. Both machines berth-sys supports are
-   * little-endian.
+   * One {@code struct bpf_insn} as a long whose little-endian bytes are the struct: opcode, dst_reg
+   * in the low and src_reg in the high nibble, the 16-bit offset, the 32-bit immediate. Both
+   * machines berth-sys supports are little-endian.
    */
   public static long bpfInsn(int code, int dst, int src, int off, int imm) {
-    return (code & 0xffL) | (dst & 0xfL) << 8 | (src & 0xfL) << 12 | (off & 0xffffL) << 16 | (imm & 0xffffffffL) << 32;
+    return (code & 0xffL)
+        | (dst & 0xfL) << 8
+        | (src & 0xfL) << 12
+        | (off & 0xffffL) << 16
+        | (imm & 0xffffffffL) << 32;
   }
 
   /**
-   * bpf(BPF_PROG_ATTACH): attaches {@code prog} to {@code target} (a cgroup directory's fd) at {@code attachType},
-   * with BPF_F_ALLOW_MULTI and the like in {@code flags}.
+   * bpf(BPF_PROG_ATTACH): attaches {@code prog} to {@code target} (a cgroup directory's fd) at
+   * {@code attachType}, with BPF_F_ALLOW_MULTI and the like in {@code flags}.
    */
-  public static void bpfProgAttach(Fd target, Fd prog, int attachType, int flags) throws ErrnoException {
+  public static void bpfProgAttach(Fd target, Fd prog, int attachType, int flags)
+      throws ErrnoException {
     Scratch.Mem attr = Scratch.get().alloc(BPF_ATTR_SIZE);
     attr.putInt(0, target.fd()).putInt(4, prog.fd()).putInt(8, attachType).putInt(12, flags);
-    check(sys(Nr.BPF, LinuxConstants.BPF_PROG_ATTACH, attr.addr, BPF_ATTR_SIZE, 0, 0, 0), "bpf",
+    check(
+        sys(Nr.BPF, LinuxConstants.BPF_PROG_ATTACH, attr.addr, BPF_ATTR_SIZE, 0, 0, 0),
+        "bpf",
         "BPF_PROG_ATTACH of " + prog + " to " + target);
   }
 
-  /** bpf(BPF_PROG_DETACH): detaches {@code prog}, attached with BPF_F_ALLOW_MULTI, from {@code target}. */
+  /**
+   * bpf(BPF_PROG_DETACH): detaches {@code prog}, attached with BPF_F_ALLOW_MULTI, from {@code
+   * target}.
+   */
   public static void bpfProgDetach(Fd target, Fd prog, int attachType) throws ErrnoException {
     Scratch.Mem attr = Scratch.get().alloc(BPF_ATTR_SIZE);
     attr.putInt(0, target.fd()).putInt(4, prog.fd()).putInt(8, attachType);
-    check(sys(Nr.BPF, LinuxConstants.BPF_PROG_DETACH, attr.addr, BPF_ATTR_SIZE, 0, 0, 0), "bpf",
+    check(
+        sys(Nr.BPF, LinuxConstants.BPF_PROG_DETACH, attr.addr, BPF_ATTR_SIZE, 0, 0, 0),
+        "bpf",
         "BPF_PROG_DETACH of " + prog + " from " + target);
   }
 
   /**
-   * bpf(BPF_PROG_QUERY): the ids of the programs attached to {@code target} at {@code attachType}, in the order
-   * they run; with BPF_F_QUERY_EFFECTIVE in {@code queryFlags} also those inherited from ancestors.
+   * bpf(BPF_PROG_QUERY): the ids of the programs attached to {@code target} at {@code attachType},
+   * in the order they run; with BPF_F_QUERY_EFFECTIVE in {@code queryFlags} also those inherited
+   * from ancestors.
    */
-  public static int[] bpfProgQuery(Fd target, int attachType, int queryFlags) throws ErrnoException {
+  public static int[] bpfProgQuery(Fd target, int attachType, int queryFlags)
+      throws ErrnoException {
     int room = 16;
     while (true) {
       Scratch s = Scratch.get();
       Scratch.Mem ids = s.alloc(4 * room);
       Scratch.Mem attr = s.alloc(BPF_ATTR_SIZE);
-      attr.putInt(0, target.fd()).putInt(4, attachType).putInt(8, queryFlags).putLong(16, ids.addr).putInt(24, room);
+      attr.putInt(0, target.fd())
+          .putInt(4, attachType)
+          .putInt(8, queryFlags)
+          .putLong(16, ids.addr)
+          .putInt(24, room);
       long r = sys(Nr.BPF, LinuxConstants.BPF_PROG_QUERY, attr.addr, BPF_ATTR_SIZE, 0, 0, 0);
       int count = attr.getInt(24);
       // ENOSPC: more programs than room; prog_cnt says how many there are.
@@ -799,7 +923,9 @@ public final class Linux {
     }
   }
 
-  /** bpf(BPF_PROG_GET_FD_BY_ID): an fd for the loaded program {@code id} (ENOENT once it is gone). */
+  /**
+   * bpf(BPF_PROG_GET_FD_BY_ID): an fd for the loaded program {@code id} (ENOENT once it is gone).
+   */
   public static Fd bpfProgGetFdById(int id) throws ErrnoException {
     Scratch.Mem attr = Scratch.get().alloc(BPF_ATTR_SIZE);
     attr.putInt(0, id);
@@ -807,50 +933,67 @@ public final class Linux {
     return new Fd((int) check(r, "bpf", "BPF_PROG_GET_FD_BY_ID " + id));
   }
 
-  // ---- seccomp user notification ---------------------------------------------------------------------------------
+  // ---- seccomp user notification
+  // ---------------------------------------------------------------------------------
 
-  // struct seccomp_notif: u64 id, u32 pid, u32 flags, struct seccomp_data {i32 nr, u32 arch, u64 ip, u64 args[6]}
+  // struct seccomp_notif: u64 id, u32 pid, u32 flags, struct seccomp_data {i32 nr, u32 arch, u64
+  // ip, u64 args[6]}
   private static final int NOTIF_SIZE = 80;
   // struct seccomp_notif_resp: u64 id, i64 val, i32 error, u32 flags
   private static final int NOTIF_RESP_SIZE = 24;
 
   /**
-   * Waits for the next syscall a filter loaded with SECCOMP_FILTER_FLAG_NEW_LISTENER hands to {@code listener}
-   * (ioctl SECCOMP_IOCTL_NOTIF_RECV). ENOENT: the caller was gone (killed) before it could be received.
+   * Waits for the next syscall a filter loaded with SECCOMP_FILTER_FLAG_NEW_LISTENER hands to
+   * {@code listener} (ioctl SECCOMP_IOCTL_NOTIF_RECV). ENOENT: the caller was gone (killed) before
+   * it could be received.
    */
   public static SeccompNotification seccompNotifyReceive(Fd listener) throws ErrnoException {
     // The kernel refuses (EINVAL) a struct that is not zeroed; alloc zeroes it.
     Scratch.Mem n = Scratch.get().alloc(NOTIF_SIZE);
-    check(retry(Nr.IOCTL, listener.fd(), LinuxConstants.SECCOMP_IOCTL_NOTIF_RECV, n.addr, 0, 0, 0),
-        "ioctl SECCOMP_IOCTL_NOTIF_RECV", listener);
+    check(
+        retry(Nr.IOCTL, listener.fd(), LinuxConstants.SECCOMP_IOCTL_NOTIF_RECV, n.addr, 0, 0, 0),
+        "ioctl SECCOMP_IOCTL_NOTIF_RECV",
+        listener);
     long[] args = new long[6];
     for (int i = 0; i < 6; i++) args[i] = n.getLong(32 + 8 * i);
     return new SeccompNotification(n.getLong(0), n.getInt(8), n.getInt(16), n.getInt(20), args);
   }
 
   /**
-   * Answers notification {@code id} (ioctl SECCOMP_IOCTL_NOTIF_SEND): the syscall fails with {@code errno} (a
-   * positive errno number), or, with {@code errno} 0, returns {@code val}; with SECCOMP_USER_NOTIF_FLAG_CONTINUE in
-   * {@code flags} (and errno and val 0) the kernel runs it as if there were no filter. ENOENT: the caller is gone
-   * (killed, or its syscall interrupted) or the id was answered already.
+   * Answers notification {@code id} (ioctl SECCOMP_IOCTL_NOTIF_SEND): the syscall fails with {@code
+   * errno} (a positive errno number), or, with {@code errno} 0, returns {@code val}; with
+   * SECCOMP_USER_NOTIF_FLAG_CONTINUE in {@code flags} (and errno and val 0) the kernel runs it as
+   * if there were no filter. ENOENT: the caller is gone (killed, or its syscall interrupted) or the
+   * id was answered already.
    */
-  public static void seccompNotifySend(Fd listener, long id, int errno, long val, int flags) throws ErrnoException {
-    if (errno < 0) throw new IllegalArgumentException("errno: a positive errno number or 0, got " + errno);
+  public static void seccompNotifySend(Fd listener, long id, int errno, long val, int flags)
+      throws ErrnoException {
+    if (errno < 0)
+      throw new IllegalArgumentException("errno: a positive errno number or 0, got " + errno);
     Scratch.Mem r = Scratch.get().alloc(NOTIF_RESP_SIZE);
     r.putLong(0, id).putLong(8, val).putInt(16, -errno).putInt(20, flags);
-    check(retry(Nr.IOCTL, listener.fd(), LinuxConstants.SECCOMP_IOCTL_NOTIF_SEND, r.addr, 0, 0, 0),
-        "ioctl SECCOMP_IOCTL_NOTIF_SEND", "notification " + Long.toUnsignedString(id) + " on " + listener);
+    check(
+        retry(Nr.IOCTL, listener.fd(), LinuxConstants.SECCOMP_IOCTL_NOTIF_SEND, r.addr, 0, 0, 0),
+        "ioctl SECCOMP_IOCTL_NOTIF_SEND",
+        "notification " + Long.toUnsignedString(id) + " on " + listener);
   }
 
-  // ---- memfd -----------------------------------------------------------------------------------------------------
+  // ---- memfd
+  // -----------------------------------------------------------------------------------------------------
 
-  /** memfd_create(2); MFD_CLOEXEC is always added. {@code name} shows in /proc/self/fd as "memfd:name". */
+  /**
+   * memfd_create(2); MFD_CLOEXEC is always added. {@code name} shows in /proc/self/fd as
+   * "memfd:name".
+   */
   public static Fd memfdCreate(String name, int flags) throws ErrnoException {
     long p = Scratch.get().cstring(name, "memfd_create");
-    return new Fd((int) check(sys(Nr.MEMFD_CREATE, p, flags | MFD_CLOEXEC, 0), "memfd_create", name));
+    return new Fd(
+        (int) check(sys(Nr.MEMFD_CREATE, p, flags | MFD_CLOEXEC, 0), "memfd_create", name));
   }
 
-  /** Adds F_SEAL_* seals (fcntl F_ADD_SEALS); the memfd must have been made with MFD_ALLOW_SEALING. */
+  /**
+   * Adds F_SEAL_* seals (fcntl F_ADD_SEALS); the memfd must have been made with MFD_ALLOW_SEALING.
+   */
   public static void addSeals(Fd fd, int seals) throws ErrnoException {
     check(sys(Nr.FCNTL, fd.fd(), F_ADD_SEALS, seals), "fcntl F_ADD_SEALS", fd);
   }
@@ -860,18 +1003,24 @@ public final class Linux {
     return (int) check(sys(Nr.FCNTL, fd.fd(), F_GET_SEALS, 0), "fcntl F_GET_SEALS", fd);
   }
 
-  // ---- sockets ---------------------------------------------------------------------------------------------------
+  // ---- sockets
+  // ---------------------------------------------------------------------------------------------------
 
   /** socketpair(2); SOCK_CLOEXEC is always added. */
   public static Fd[] socketpair(int domain, int type, int protocol) throws ErrnoException {
     Scratch.Mem fds = Scratch.get().alloc(8);
-    check(sys(Nr.SOCKETPAIR, domain, type | SOCK_CLOEXEC, protocol, fds.addr, 0, 0), "socketpair", (String) null);
+    check(
+        sys(Nr.SOCKETPAIR, domain, type | SOCK_CLOEXEC, protocol, fds.addr, 0, 0),
+        "socketpair",
+        (String) null);
     return new Fd[] {new Fd(fds.getInt(0)), new Fd(fds.getInt(4))};
   }
 
   /** socket(2); SOCK_CLOEXEC is always added. */
   public static Fd socket(int domain, int type, int protocol) throws ErrnoException {
-    return new Fd((int) check(sys(Nr.SOCKET, domain, type | SOCK_CLOEXEC, protocol), "socket", (String) null));
+    return new Fd(
+        (int)
+            check(sys(Nr.SOCKET, domain, type | SOCK_CLOEXEC, protocol), "socket", (String) null));
   }
 
   /** A unix socket of {@code type} (SOCK_STREAM, SOCK_SEQPACKET...) connected to {@code path}. */
@@ -887,8 +1036,8 @@ public final class Linux {
   }
 
   /**
-   * A unix socket bound to {@code path} and listening. The path must not exist (EADDRINUSE): removing a stale socket
-   * is the caller's decision.
+   * A unix socket bound to {@code path} and listening. The path must not exist (EADDRINUSE):
+   * removing a stale socket is the caller's decision.
    */
   public static Fd listenUnix(String path, int type, int backlog) throws ErrnoException {
     Fd sock = socket(AF_UNIX, type, 0);
@@ -903,28 +1052,35 @@ public final class Linux {
   }
 
   /**
-   * connect(2) or bind(2) to a unix socket path. sun_path holds 107 bytes; a longer path is reached through
-   * /proc/self/fd/N/name, N an O_PATH fd of its directory, which the kernel resolves the same way.
+   * connect(2) or bind(2) to a unix socket path. sun_path holds 107 bytes; a longer path is reached
+   * through /proc/self/fd/N/name, N an O_PATH fd of its directory, which the kernel resolves the
+   * same way.
    */
-  private static void unixAddress(String call, Fd sock, String path, boolean bind) throws ErrnoException {
+  private static void unixAddress(String call, Fd sock, String path, boolean bind)
+      throws ErrnoException {
     byte[] p = path.getBytes(StandardCharsets.UTF_8);
     Fd dir = null;
     try {
       if (p.length > 107) {
         int slash = path.lastIndexOf('/');
-        if (slash <= 0 || slash == path.length() - 1) throw new ErrnoException(ENAMETOOLONG, call, path);
+        if (slash <= 0 || slash == path.length() - 1)
+          throw new ErrnoException(ENAMETOOLONG, call, path);
         dir = open(path.substring(0, slash), O_PATH | O_DIRECTORY, 0);
         p = ("/proc/self/fd/" + dir.fd() + path.substring(slash)).getBytes(StandardCharsets.UTF_8);
         if (p.length > 107) throw new ErrnoException(ENAMETOOLONG, call, path);
       }
       for (byte x : p) {
-        if (x == 0) throw new ErrnoException(EINVAL, call, Scratch.quote(path) + " (contains a NUL byte)");
+        if (x == 0)
+          throw new ErrnoException(EINVAL, call, Scratch.quote(path) + " (contains a NUL byte)");
       }
       Scratch.Mem sa = Scratch.get().alloc(110);
       sa.putShort(0, (short) AF_UNIX);
       sa.buf.put(sa.off + 2, p);
       int len = 2 + p.length + 1;
-      long r = bind ? sys(Nr.BIND, sock.fd(), sa.addr, len) : retry(Nr.CONNECT, sock.fd(), sa.addr, len, 0, 0, 0);
+      long r =
+          bind
+              ? sys(Nr.BIND, sock.fd(), sa.addr, len)
+              : retry(Nr.CONNECT, sock.fd(), sa.addr, len, 0, 0, 0);
       check(r, call, path);
     } finally {
       if (dir != null) dir.close();
@@ -933,14 +1089,16 @@ public final class Linux {
 
   /** accept4(2); SOCK_CLOEXEC is always added. */
   public static Fd accept(Fd sock, int flags) throws ErrnoException {
-    return new Fd((int) check(retry(Nr.ACCEPT4, sock.fd(), 0, 0, flags | SOCK_CLOEXEC, 0, 0), "accept",
-        sock));
+    return new Fd(
+        (int)
+            check(retry(Nr.ACCEPT4, sock.fd(), 0, 0, flags | SOCK_CLOEXEC, 0, 0), "accept", sock));
   }
 
   /**
-   * sendmsg(2) of {@code data} (position to limit; at least 1 byte when sending fds on a stream socket) with
-   * {@code fdsToSend} as SCM_RIGHTS (null or empty: none). Advances the position; returns the bytes sent, all of
-   * them for a message of up to a few KiB on a unix socket. Never raises SIGPIPE (MSG_NOSIGNAL): EPIPE instead.
+   * sendmsg(2) of {@code data} (position to limit; at least 1 byte when sending fds on a stream
+   * socket) with {@code fdsToSend} as SCM_RIGHTS (null or empty: none). Advances the position;
+   * returns the bytes sent, all of them for a message of up to a few KiB on a unix socket. Never
+   * raises SIGPIPE (MSG_NOSIGNAL): EPIPE instead.
    */
   public static int sendmsg(Fd sock, ByteBuffer data, int[] fdsToSend) throws ErrnoException {
     int nfds = fdsToSend == null ? 0 : fdsToSend.length;
@@ -975,9 +1133,10 @@ public final class Linux {
   }
 
   /**
-   * recvmsg(2) into {@code data} (position to limit; advanced), accepting up to {@code maxFds} fds (SCM_RIGHTS),
-   * received close-on-exec. {@link Received#bytes()} is 0 at end of stream. When the sender sent more fds than
-   * {@code maxFds}, the ones that arrived are closed and EMSGSIZE is thrown: a lost fd is a protocol error.
+   * recvmsg(2) into {@code data} (position to limit; advanced), accepting up to {@code maxFds} fds
+   * (SCM_RIGHTS), received close-on-exec. {@link Received#bytes()} is 0 at end of stream. When the
+   * sender sent more fds than {@code maxFds}, the ones that arrived are closed and EMSGSIZE is
+   * thrown: a lost fd is a protocol error.
    */
   public static Received recvmsg(Fd sock, ByteBuffer data, int maxFds) throws ErrnoException {
     int pos = data.position();
@@ -1013,10 +1172,12 @@ public final class Linux {
       }
       at += (int) ((cmsgLen + 7) & ~7);
     }
-    // The control buffer is rounded up to 8 bytes, so it can take one fd more than asked: refuse that too.
+    // The control buffer is rounded up to 8 bytes, so it can take one fd more than asked: refuse
+    // that too.
     if ((msg.getInt(48) & MSG_CTRUNC) != 0 || fds.length > Math.max(maxFds, 0)) {
       for (int fd : fds) new Fd(fd).close();
-      throw new ErrnoException(EMSGSIZE, "recvmsg", sock + " (more fds than the " + maxFds + " expected)");
+      throw new ErrnoException(
+          EMSGSIZE, "recvmsg", sock + " (more fds than the " + maxFds + " expected)");
     }
     if (bounce != null) data.put(pos, bounce, 0, (int) r);
     data.position(pos + (int) r);
@@ -1029,7 +1190,8 @@ public final class Linux {
   }
 
   /** setsockopt(2) of an int option. */
-  public static void setsockoptInt(Fd sock, int level, int option, int value) throws ErrnoException {
+  public static void setsockoptInt(Fd sock, int level, int option, int value)
+      throws ErrnoException {
     Scratch.Mem v = Scratch.get().alloc(4).putInt(0, value);
     check(sys(Nr.SETSOCKOPT, sock.fd(), level, option, v.addr, 4, 0), "setsockopt", sock);
   }
@@ -1044,14 +1206,27 @@ public final class Linux {
   /** The {pid, uid, gid} of the process at the other end of a unix socket (SO_PEERCRED). */
   public static int[] peerCredentials(Fd sock) throws ErrnoException {
     Scratch.Mem v = Scratch.get().alloc(16).putInt(12, 12);
-    check(sys(Nr.GETSOCKOPT, sock.fd(), SOL_SOCKET, LinuxConstants.SO_PEERCRED, v.addr, v.addr + 12, 0),
-        "getsockopt SO_PEERCRED", sock);
+    check(
+        sys(
+            Nr.GETSOCKOPT,
+            sock.fd(),
+            SOL_SOCKET,
+            LinuxConstants.SO_PEERCRED,
+            v.addr,
+            v.addr + 12,
+            0),
+        "getsockopt SO_PEERCRED",
+        sock);
     return new int[] {v.getInt(0), v.getInt(4), v.getInt(8)};
   }
 
-  // ---- mounts ----------------------------------------------------------------------------------------------------
+  // ---- mounts
+  // ----------------------------------------------------------------------------------------------------
 
-  /** mount(2). The error names source, target, type, flags by name and data (a {@link MountException}). */
+  /**
+   * mount(2). The error names source, target, type, flags by name and data (a {@link
+   * MountException}).
+   */
   public static void mount(String source, String target, String fstype, long flags, String data)
       throws MountException {
     Scratch s = Scratch.get();
@@ -1093,7 +1268,8 @@ public final class Linux {
     check(sys(Nr.FCHDIR, dir.fd(), 0, 0), "fchdir", dir);
   }
 
-  // ---- terminals -------------------------------------------------------------------------------------------------
+  // ---- terminals
+  // -------------------------------------------------------------------------------------------------
 
   /** {rows, columns} of a terminal (TIOCGWINSZ). */
   public static int[] getWinsize(Fd tty) throws ErrnoException {
@@ -1117,7 +1293,8 @@ public final class Linux {
     return true;
   }
 
-  // The kernel's struct termios (not glibc's): 4 flag words, c_line, c_cc[19]; the same on x86_64 and aarch64.
+  // The kernel's struct termios (not glibc's): 4 flag words, c_line, c_cc[19]; the same on x86_64
+  // and aarch64.
   private static final int TERMIOS_SIZE = 36;
   private static final int IFLAG = 0;
   private static final int OFLAG = 4;
@@ -1126,8 +1303,9 @@ public final class Linux {
   private static final int CC = 17;
 
   /**
-   * Puts a terminal in raw mode as cfmakeraw(3) does (no echo, no line editing, no signals from keys, 8-bit, reads
-   * return each byte) and returns the settings it had, for {@link #restoreTermios}.
+   * Puts a terminal in raw mode as cfmakeraw(3) does (no echo, no line editing, no signals from
+   * keys, 8-bit, reads return each byte) and returns the settings it had, for {@link
+   * #restoreTermios}.
    */
   public static byte[] makeRaw(Fd tty) throws ErrnoException {
     Scratch.Mem t = Scratch.get().alloc(TERMIOS_SIZE);
@@ -1137,7 +1315,9 @@ public final class Linux {
     // IGNBRK BRKINT PARMRK ISTRIP INLCR IGNCR ICRNL IXON
     t.putInt(IFLAG, t.getInt(IFLAG) & ~(01 | 02 | 010 | 040 | 0100 | 0200 | 0400 | 02000));
     t.putInt(OFLAG, t.getInt(OFLAG) & ~01); // OPOST
-    t.putInt(LFLAG, t.getInt(LFLAG) & ~(010 | 0100 | 02 | 01 | 0100000)); // ECHO ECHONL ICANON ISIG IEXTEN
+    t.putInt(
+        LFLAG,
+        t.getInt(LFLAG) & ~(010 | 0100 | 02 | 01 | 0100000)); // ECHO ECHONL ICANON ISIG IEXTEN
     t.putInt(CFLAG, (t.getInt(CFLAG) & ~(060 | 0400)) | 060); // CSIZE PARENB off, CS8 on
     t.put(CC + 5, (byte) 0); // VTIME
     t.put(CC + 6, (byte) 1); // VMIN
@@ -1147,7 +1327,8 @@ public final class Linux {
 
   /** Puts back terminal settings returned by {@link #makeRaw}. */
   public static void restoreTermios(Fd tty, byte[] saved) throws ErrnoException {
-    if (saved.length != TERMIOS_SIZE) throw new IllegalArgumentException("saved: not a termios from makeRaw");
+    if (saved.length != TERMIOS_SIZE)
+      throw new IllegalArgumentException("saved: not a termios from makeRaw");
     Scratch.Mem t = Scratch.get().alloc(TERMIOS_SIZE);
     t.buf.put(t.off, saved);
     check(sys(Nr.IOCTL, tty.fd(), LinuxConstants.TCSETS, t.addr), "ioctl TCSETS", tty);

@@ -1,9 +1,9 @@
 package dev.berth.sys;
 
 /**
- * Linux constants for the calls in {@link Linux}, from the kernel's uapi headers. Almost all are the same on x86_64
- * and aarch64; the few that differ (O_DIRECTORY, O_NOFOLLOW, O_DIRECT, O_TMPFILE) are chosen by {@code os.arch} and
- * so are not compile-time constants.
+ * Linux constants for the calls in {@link Linux}, from the kernel's uapi headers. Almost all are
+ * the same on x86_64 and aarch64; the few that differ (O_DIRECTORY, O_NOFOLLOW, O_DIRECT,
+ * O_TMPFILE) are chosen by {@code os.arch} and so are not compile-time constants.
  */
 public final class LinuxConstants {
   private LinuxConstants() {}
@@ -20,7 +20,8 @@ public final class LinuxConstants {
   public static final int BPF_F_ALLOW_MULTI = 2;
   public static final int BPF_F_REPLACE = 4;
   public static final int BPF_F_QUERY_EFFECTIVE = 1;
-  // struct bpf_cgroup_dev_ctx.access_type: the device type in the low 16 bits, the access in the high 16
+  // struct bpf_cgroup_dev_ctx.access_type: the device type in the low 16 bits, the access in the
+  // high 16
   public static final int BPF_DEVCG_DEV_BLOCK = 1;
   public static final int BPF_DEVCG_DEV_CHAR = 2;
   public static final int BPF_DEVCG_ACC_MKNOD = 1;
@@ -212,8 +213,10 @@ public final class LinuxConstants {
   public static final int SIGIO = 29;
   public static final int SIGPWR = 30;
   public static final int SIGSYS = 31;
+
   /** As glibc and runc count: the kernel's 32 and 33 are taken by the C library's threads. */
   public static final int SIGRTMIN = 34;
+
   public static final int SIGRTMAX = 64;
 
   // wait4(2)
@@ -285,8 +288,11 @@ public final class LinuxConstants {
   public static final int TIOCGPTPEER = 0x5441;
 
   // seccomp user notification (linux/seccomp.h; ioctl numbers shared by x86_64 and aarch64)
-  public static final int SECCOMP_IOCTL_NOTIF_RECV = 0xC0502100; // _IOWR('!', 0, struct seccomp_notif)
-  public static final int SECCOMP_IOCTL_NOTIF_SEND = 0xC0182101; // _IOWR('!', 1, struct seccomp_notif_resp)
+  public static final int SECCOMP_IOCTL_NOTIF_RECV =
+      0xC0502100; // _IOWR('!', 0, struct seccomp_notif)
+  public static final int SECCOMP_IOCTL_NOTIF_SEND =
+      0xC0182101; // _IOWR('!', 1, struct seccomp_notif_resp)
+
   /** A response flag: let the syscall run as if there were no filter (error and val must be 0). */
   public static final int SECCOMP_USER_NOTIF_FLAG_CONTINUE = 1;
 

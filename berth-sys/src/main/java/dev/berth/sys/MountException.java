@@ -1,9 +1,9 @@
 package dev.berth.sys;
 
 /**
- * mount(2) failed. The message names everything the kernel was given, flags by name, because a mount error is
- * otherwise impossible to read: {@code "mount proc on /rootfs/proc (type proc, flags MS_NOSUID|MS_NODEV,
- * data \"hidepid=2\"): operation not permitted (EPERM)"}.
+ * mount(2) failed. The message names everything the kernel was given, flags by name, because a
+ * mount error is otherwise impossible to read: {@code "mount proc on /rootfs/proc (type proc, flags
+ * MS_NOSUID|MS_NODEV, data \"hidepid=2\"): operation not permitted (EPERM)"}.
  */
 public final class MountException extends ErrnoException {
   private static final long serialVersionUID = 1L;
@@ -14,7 +14,8 @@ public final class MountException extends ErrnoException {
   private final long flags;
   private final String data;
 
-  public MountException(int errno, String source, String target, String fstype, long flags, String data) {
+  public MountException(
+      int errno, String source, String target, String fstype, long flags, String data) {
     super(errno, "mount", describe(source, target, fstype, flags, data));
     this.source = source;
     this.target = target;
@@ -43,7 +44,8 @@ public final class MountException extends ErrnoException {
     return data;
   }
 
-  private static String describe(String source, String target, String fstype, long flags, String data) {
+  private static String describe(
+      String source, String target, String fstype, long flags, String data) {
     StringBuilder b = new StringBuilder(96);
     b.append(source == null || source.isEmpty() ? "none" : source).append(" on ").append(target);
     String sep = " (";
@@ -64,13 +66,38 @@ public final class MountException extends ErrnoException {
   }
 
   private static final String[] NAMES = {
-    "MS_RDONLY", "MS_NOSUID", "MS_NODEV", "MS_NOEXEC", "MS_SYNCHRONOUS", "MS_REMOUNT", "MS_MANDLOCK", "MS_DIRSYNC",
-    "MS_NOSYMFOLLOW", null, "MS_NOATIME", "MS_NODIRATIME", "MS_BIND", "MS_MOVE", "MS_REC", "MS_SILENT",
-    "MS_POSIXACL", "MS_UNBINDABLE", "MS_PRIVATE", "MS_SLAVE", "MS_SHARED", "MS_RELATIME", "MS_KERNMOUNT",
-    "MS_I_VERSION", "MS_STRICTATIME", "MS_LAZYTIME",
+    "MS_RDONLY",
+    "MS_NOSUID",
+    "MS_NODEV",
+    "MS_NOEXEC",
+    "MS_SYNCHRONOUS",
+    "MS_REMOUNT",
+    "MS_MANDLOCK",
+    "MS_DIRSYNC",
+    "MS_NOSYMFOLLOW",
+    null,
+    "MS_NOATIME",
+    "MS_NODIRATIME",
+    "MS_BIND",
+    "MS_MOVE",
+    "MS_REC",
+    "MS_SILENT",
+    "MS_POSIXACL",
+    "MS_UNBINDABLE",
+    "MS_PRIVATE",
+    "MS_SLAVE",
+    "MS_SHARED",
+    "MS_RELATIME",
+    "MS_KERNMOUNT",
+    "MS_I_VERSION",
+    "MS_STRICTATIME",
+    "MS_LAZYTIME",
   };
 
-  /** mount(2) flags as names joined by '|' ("MS_BIND|MS_REC"); bits without a name as hex; "0" for none. */
+  /**
+   * mount(2) flags as names joined by '|' ("MS_BIND|MS_REC"); bits without a name as hex; "0" for
+   * none.
+   */
   public static String flagNames(long flags) {
     if (flags == 0) return "0";
     StringBuilder b = new StringBuilder();

@@ -5,20 +5,29 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * One line of /proc/[pid]/mountinfo (proc(5)): the one reader of that format, so the cgroup layout, the plan's host
- * facts and the image store read mounts alike. Paths have mountinfo's octal escapes ("\040") undone.
+ * One line of /proc/[pid]/mountinfo (proc(5)): the one reader of that format, so the cgroup layout,
+ * the plan's host facts and the image store read mounts alike. Paths have mountinfo's octal escapes
+ * ("\040") undone.
  *
  * @param root the path of the mounted directory within its filesystem ("/" for a whole filesystem)
  * @param mountPoint where it is mounted, relative to the reader's root
  * @param fsType the filesystem type ("proc", "cgroup2", "overlay")
  * @param superOptions the per-superblock options ("rw,memory" for a v1 memory hierarchy)
  */
-public record MountInfo(int id, int parentId, String root, String mountPoint, String options, String fsType,
-    String source, String superOptions) {
+public record MountInfo(
+    int id,
+    int parentId,
+    String root,
+    String mountPoint,
+    String options,
+    String fsType,
+    String source,
+    String superOptions) {
 
   /** The mounts of this process's mount namespace, in the kernel's order. */
   public static List<MountInfo> current() throws ErrnoException {
-    try (Fd fd = Linux.open("/proc/self/mountinfo", LinuxConstants.O_RDONLY | LinuxConstants.O_CLOEXEC, 0)) {
+    try (Fd fd =
+        Linux.open("/proc/self/mountinfo", LinuxConstants.O_RDONLY | LinuxConstants.O_CLOEXEC, 0)) {
       return parse(new String(Linux.readAll(fd), StandardCharsets.UTF_8));
     }
   }
@@ -43,7 +52,8 @@ public record MountInfo(int id, int parentId, String root, String mountPoint, St
     return false;
   }
 
-  // id parent major:minor root mount-point options [optional fields...] - fstype source super-options
+  // id parent major:minor root mount-point options [optional fields...] - fstype source
+  // super-options
   private static MountInfo line(String line) {
     String[] f = line.split(" ");
     if (f.length < 10) return null;
@@ -56,8 +66,15 @@ public record MountInfo(int id, int parentId, String root, String mountPoint, St
     }
     if (sep < 0 || sep + 3 >= f.length) return null;
     try {
-      return new MountInfo(Integer.parseInt(f[0]), Integer.parseInt(f[1]), unescape(f[3]), unescape(f[4]), f[5],
-          f[sep + 1], unescape(f[sep + 2]), f[sep + 3]);
+      return new MountInfo(
+          Integer.parseInt(f[0]),
+          Integer.parseInt(f[1]),
+          unescape(f[3]),
+          unescape(f[4]),
+          f[5],
+          f[sep + 1],
+          unescape(f[sep + 2]),
+          f[sep + 3]);
     } catch (NumberFormatException e) {
       return null;
     }

@@ -6,9 +6,9 @@ import java.nio.ByteBuffer;
 /**
  * The JNI entry points of libberthsys.so (src/main/c/berth-sys.c) and how the library is found.
  *
- * <p>Launchers set {@code berth.native.dir} to a directory holding libberthsys.so: one System.load, nothing else on
- * the start path. Without it (tests, embedding), the copy inside the jar is extracted once to
- * {@code ${java.io.tmpdir}/berth-native-<sha256 prefix>/} and loaded from there.
+ * <p>Launchers set {@code berth.native.dir} to a directory holding libberthsys.so: one System.load,
+ * nothing else on the start path. Without it (tests, embedding), the copy inside the jar is
+ * extracted once to {@code ${java.io.tmpdir}/berth-native-<sha256 prefix>/} and loaded from there.
  */
 final class Native {
   private Native() {}
@@ -36,21 +36,26 @@ final class Native {
     }
   }
 
-  /** {@code syscall(nr, a1..a6)}: the result, or -errno read on the calling thread right after the call. */
+  /**
+   * {@code syscall(nr, a1..a6)}: the result, or -errno read on the calling thread right after the
+   * call.
+   */
   static native long syscall6(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
 
   /** The address of a direct buffer's first byte (position 0). */
   static native long address(ByteBuffer direct);
 
   /**
-   * posix_spawn of the C string at {@code path} with NULL-terminated pointer arrays {@code argv} and {@code envp};
-   * {@code fdMap} points at {@code nfds} pairs of ints (childFd, parentFd). Returns the pid or -errno.
+   * posix_spawn of the C string at {@code path} with NULL-terminated pointer arrays {@code argv}
+   * and {@code envp}; {@code fdMap} points at {@code nfds} pairs of ints (childFd, parentFd).
+   * Returns the pid or -errno.
    */
   static native int spawn(long path, long argv, long envp, long fdMap, int nfds, boolean setsid);
 
   static UnsatisfiedLinkError link(String what, Throwable cause) {
-    UnsatisfiedLinkError e = new UnsatisfiedLinkError(what + (cause instanceof UnsatisfiedLinkError
-        ? ": " + cause.getMessage() : ""));
+    UnsatisfiedLinkError e =
+        new UnsatisfiedLinkError(
+            what + (cause instanceof UnsatisfiedLinkError ? ": " + cause.getMessage() : ""));
     e.initCause(cause);
     return e;
   }

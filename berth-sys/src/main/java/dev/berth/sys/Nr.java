@@ -1,8 +1,8 @@
 package dev.berth.sys;
 
 /**
- * Syscall numbers for x86_64 and aarch64 (asm-generic). Only the *at and other calls both machines have are used, so
- * one code path serves both (aarch64 has no open, mkdir, stat, poll...).
+ * Syscall numbers for x86_64 and aarch64 (asm-generic). Only the *at and other calls both machines
+ * have are used, so one code path serves both (aarch64 has no open, mkdir, stat, poll...).
  */
 final class Nr {
   private Nr() {}

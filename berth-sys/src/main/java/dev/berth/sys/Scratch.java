@@ -5,22 +5,24 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Per-thread native memory for one syscall's arguments: C strings and small structs in a direct buffer allocated
- * once per thread, so a call allocates nothing native. {@link #get()} starts a new call and forgets the previous
- * one's memory; what does not fit the buffer gets its own direct buffer, held here until then so it stays reachable
- * while the kernel uses it.
+ * Per-thread native memory for one syscall's arguments: C strings and small structs in a direct
+ * buffer allocated once per thread, so a call allocates nothing native. {@link #get()} starts a new
+ * call and forgets the previous one's memory; what does not fit the buffer gets its own direct
+ * buffer, held here until then so it stays reachable while the kernel uses it.
  */
 final class Scratch {
   private static final int SIZE = 4096;
   private static final int BOUNCE_MAX = 64 * 1024;
 
-  // An anonymous class, not ThreadLocal.withInitial(lambda): no invokedynamic bootstrap on the start path.
-  private static final ThreadLocal<Scratch> LOCAL = new ThreadLocal<>() {
-    @Override
-    protected Scratch initialValue() {
-      return new Scratch();
-    }
-  };
+  // An anonymous class, not ThreadLocal.withInitial(lambda): no invokedynamic bootstrap on the
+  // start path.
+  private static final ThreadLocal<Scratch> LOCAL =
+      new ThreadLocal<>() {
+        @Override
+        protected Scratch initialValue() {
+          return new Scratch();
+        }
+      };
 
   private final ByteBuffer buf;
   private final long base;
@@ -43,7 +45,10 @@ final class Scratch {
     return s;
   }
 
-  /** Zeroed, 8-aligned native memory for a struct, valid until the next {@link #get()} on this thread. */
+  /**
+   * Zeroed, 8-aligned native memory for a struct, valid until the next {@link #get()} on this
+   * thread.
+   */
   Mem alloc(int size) {
     int at = (pos + 7) & ~7;
     if (at + size <= SIZE) {
@@ -56,8 +61,9 @@ final class Scratch {
   }
 
   /**
-   * The address of {@code s} as a NUL-terminated UTF-8 string (0 for null), valid until the next {@link #get()}.
-   * A NUL inside would silently cut the string short in the kernel, so it is refused here.
+   * The address of {@code s} as a NUL-terminated UTF-8 string (0 for null), valid until the next
+   * {@link #get()}. A NUL inside would silently cut the string short in the kernel, so it is
+   * refused here.
    */
   long cstring(String s, String call) throws ErrnoException {
     if (s == null) return 0;
@@ -79,7 +85,8 @@ final class Scratch {
     }
     byte[] b = s.getBytes(StandardCharsets.UTF_8);
     for (byte x : b) {
-      if (x == 0) throw new ErrnoException(LinuxConstants.EINVAL, call, quote(s) + " (contains a NUL byte)");
+      if (x == 0)
+        throw new ErrnoException(LinuxConstants.EINVAL, call, quote(s) + " (contains a NUL byte)");
     }
     if (at + b.length + 1 <= SIZE) {
       buf.put(at, b);
@@ -94,14 +101,17 @@ final class Scratch {
   }
 
   /**
-   * A direct buffer of at least min(size, 64 KiB) bytes for copying to and from heap arrays, reused by this thread.
-   * Its contents are undefined.
+   * A direct buffer of at least min(size, 64 KiB) bytes for copying to and from heap arrays, reused
+   * by this thread. Its contents are undefined.
    */
   ByteBuffer bounce(int size) {
     int want = Math.max(SIZE, Math.min(size, BOUNCE_MAX));
     ByteBuffer b = bounce;
     if (b == null || b.capacity() < want) {
-      bounce = b = ByteBuffer.allocateDirect(Math.max(want, b == null ? 0 : Math.min(2 * b.capacity(), BOUNCE_MAX)));
+      bounce =
+          b =
+              ByteBuffer.allocateDirect(
+                  Math.max(want, b == null ? 0 : Math.min(2 * b.capacity(), BOUNCE_MAX)));
     }
     return b.clear();
   }
@@ -116,7 +126,10 @@ final class Scratch {
     return "\"" + s.replace("\0", "\\0") + "\"";
   }
 
-  /** A region of native memory: {@code buf} indexed from {@code off}, at native address {@code addr}. */
+  /**
+   * A region of native memory: {@code buf} indexed from {@code off}, at native address {@code
+   * addr}.
+   */
   static final class Mem {
     final ByteBuffer buf;
     final int off;

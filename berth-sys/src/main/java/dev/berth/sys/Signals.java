@@ -1,27 +1,29 @@
 package dev.berth.sys;
 
 /**
- * Signal names and numbers on Linux (x86_64 and aarch64 share them). Real-time signals are counted as glibc and runc
- * do: RTMIN is 34 (the kernel's 32 and 33 belong to the C library's threads), RTMAX is 64; "RTMIN+n" and
- * "RTMAX-n" name the ones between.
+ * Signal names and numbers on Linux (x86_64 and aarch64 share them). Real-time signals are counted
+ * as glibc and runc do: RTMIN is 34 (the kernel's 32 and 33 belong to the C library's threads),
+ * RTMAX is 64; "RTMIN+n" and "RTMAX-n" name the ones between.
  */
 public final class Signals {
   private Signals() {}
 
   /** Standard signal names without "SIG", at their number. */
   private static final String[] NAMES = {
-    null, "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV", "USR2", "PIPE", "ALRM",
-    "TERM", "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU", "URG", "XCPU", "XFSZ", "VTALRM", "PROF",
-    "WINCH", "IO", "PWR", "SYS",
+    null, "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV", "USR2",
+    "PIPE", "ALRM", "TERM", "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU", "URG", "XCPU",
+    "XFSZ", "VTALRM", "PROF", "WINCH", "IO", "PWR", "SYS",
   };
 
   /** The highest signal number. */
   public static final int MAX = LinuxConstants.SIGRTMAX;
 
   /**
-   * The number of a signal given as "KILL", "SIGKILL", "kill", "9", "RTMIN", "SIGRTMIN+3" or "RTMAX-2".
+   * The number of a signal given as "KILL", "SIGKILL", "kill", "9", "RTMIN", "SIGRTMIN+3" or
+   * "RTMAX-2".
    *
-   * @throws IllegalArgumentException "invalid signal: FOO" for anything else, or a number outside 1..64
+   * @throws IllegalArgumentException "invalid signal: FOO" for anything else, or a number outside
+   *     1..64
    */
   public static int parse(String signal) {
     if (signal == null || signal.isEmpty()) throw invalid(signal);
@@ -35,30 +37,40 @@ public final class Signals {
     if (s.startsWith("SIG")) s = s.substring(3);
     for (int i = 1; i < NAMES.length; i++) if (NAMES[i].equals(s)) return i;
     switch (s) {
-      case "IOT": return LinuxConstants.SIGABRT;
-      case "POLL": return LinuxConstants.SIGIO;
-      case "CLD": return LinuxConstants.SIGCHLD;
-      case "RTMIN": return LinuxConstants.SIGRTMIN;
-      case "RTMAX": return LinuxConstants.SIGRTMAX;
-      default: break;
+      case "IOT":
+        return LinuxConstants.SIGABRT;
+      case "POLL":
+        return LinuxConstants.SIGIO;
+      case "CLD":
+        return LinuxConstants.SIGCHLD;
+      case "RTMIN":
+        return LinuxConstants.SIGRTMIN;
+      case "RTMAX":
+        return LinuxConstants.SIGRTMAX;
+      default:
+        break;
     }
     int k = s.length() > 6 ? number(s, 6) : -1;
-    if (k >= 0 && s.startsWith("RTMIN+") && LinuxConstants.SIGRTMIN + k <= MAX) return LinuxConstants.SIGRTMIN + k;
-    if (k >= 0 && s.startsWith("RTMAX-") && LinuxConstants.SIGRTMAX - k >= LinuxConstants.SIGRTMIN) {
+    if (k >= 0 && s.startsWith("RTMIN+") && LinuxConstants.SIGRTMIN + k <= MAX)
+      return LinuxConstants.SIGRTMIN + k;
+    if (k >= 0
+        && s.startsWith("RTMAX-")
+        && LinuxConstants.SIGRTMAX - k >= LinuxConstants.SIGRTMIN) {
       return LinuxConstants.SIGRTMAX - k;
     }
     throw invalid(signal);
   }
 
   /**
-   * The name of a signal number with its "SIG" prefix: "SIGKILL", "SIGRTMIN+1", "SIGRTMAX-1"; a number with no
-   * name (0, 32, 33, out of range) comes back as its digits.
+   * The name of a signal number with its "SIG" prefix: "SIGKILL", "SIGRTMIN+1", "SIGRTMAX-1"; a
+   * number with no name (0, 32, 33, out of range) comes back as its digits.
    */
   public static String name(int signal) {
     if (signal > 0 && signal < NAMES.length) return "SIG" + NAMES[signal];
     if (signal == LinuxConstants.SIGRTMIN) return "SIGRTMIN";
     if (signal == LinuxConstants.SIGRTMAX) return "SIGRTMAX";
-    // Up to the middle counted from RTMIN, the rest back from RTMAX (RTMIN+15 is 49, RTMAX-14 is 50).
+    // Up to the middle counted from RTMIN, the rest back from RTMAX (RTMIN+15 is 49, RTMAX-14 is
+    // 50).
     if (signal > LinuxConstants.SIGRTMIN && signal <= LinuxConstants.SIGRTMIN + 15) {
       return "SIGRTMIN+" + (signal - LinuxConstants.SIGRTMIN);
     }

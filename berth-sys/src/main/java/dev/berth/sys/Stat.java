@@ -1,14 +1,35 @@
 package dev.berth.sys;
 
 /**
- * What stat(2) says (plus the modification time and the 512-byte blocks allocated, which show holes in sparse files) about a file (read with statx, whose layout is the same on every architecture). {@code dev} is
- * the device of the filesystem holding the file, encoded as glibc's makedev; {@code rdevMajor}/{@code rdevMinor}
- * name the device a device node stands for.
+ * What stat(2) says (plus the modification time and the 512-byte blocks allocated, which show holes
+ * in sparse files) about a file (read with statx, whose layout is the same on every architecture).
+ * {@code dev} is the device of the filesystem holding the file, encoded as glibc's makedev; {@code
+ * rdevMajor}/{@code rdevMinor} name the device a device node stands for.
  */
-public record Stat(int mode, int uid, int gid, int rdevMajor, int rdevMinor, long size, long ino, long dev,
-                   int nlink, long mtimeSec, int mtimeNsec, long blocks) {
+public record Stat(
+    int mode,
+    int uid,
+    int gid,
+    int rdevMajor,
+    int rdevMinor,
+    long size,
+    long ino,
+    long dev,
+    int nlink,
+    long mtimeSec,
+    int mtimeNsec,
+    long blocks) {
   /** Without times and blocks (they read 0), for callers that build a Stat by hand. */
-  public Stat(int mode, int uid, int gid, int rdevMajor, int rdevMinor, long size, long ino, long dev, int nlink) {
+  public Stat(
+      int mode,
+      int uid,
+      int gid,
+      int rdevMajor,
+      int rdevMinor,
+      long size,
+      long ino,
+      long dev,
+      int nlink) {
     this(mode, uid, gid, rdevMajor, rdevMinor, size, ino, dev, nlink, 0, 0, 0);
   }
 
@@ -52,6 +73,9 @@ public record Stat(int mode, int uid, int gid, int rdevMajor, int rdevMinor, lon
 
   /** glibc's makedev(3): the dev_t number of a major/minor pair. */
   public static long makedev(long major, long minor) {
-    return (minor & 0xff) | ((major & 0xfff) << 8) | ((minor & ~0xffL) << 12) | ((major & ~0xfffL) << 32);
+    return (minor & 0xff)
+        | ((major & 0xfff) << 8)
+        | ((minor & ~0xffL) << 12)
+        | ((major & ~0xfffL) << 32);
   }
 }

@@ -1,8 +1,8 @@
 package dev.berth.sys;
 
 /**
- * What wait4(2) reported: the pid (0 when WNOHANG found no change) and the raw status word, decoded as the W*
- * macros of wait(2) do.
+ * What wait4(2) reported: the pid (0 when WNOHANG found no change) and the raw status word, decoded
+ * as the W* macros of wait(2) do.
  */
 public record WaitStatus(int pid, int rawStatus) {
   /** The process called exit(2) or returned from main. */
@@ -36,7 +36,9 @@ public record WaitStatus(int pid, int rawStatus) {
     return (rawStatus & 0xff) == 0x7f;
   }
 
-  /** The status a shell would report: the exit code, or 128 + the signal that killed the process. */
+  /**
+   * The status a shell would report: the exit code, or 128 + the signal that killed the process.
+   */
   public int shellExitCode() {
     if (exited()) return exitCode();
     if (signaled()) return 128 + termSig();
@@ -48,7 +50,11 @@ public record WaitStatus(int pid, int rawStatus) {
     if (pid == 0) return "no change";
     if (exited()) return "pid " + pid + " exited with " + exitCode();
     if (signaled()) {
-      return "pid " + pid + " killed by " + Signals.name(termSig()) + (coreDumped() ? " (core dumped)" : "");
+      return "pid "
+          + pid
+          + " killed by "
+          + Signals.name(termSig())
+          + (coreDumped() ? " (core dumped)" : "");
     }
     return "pid " + pid + " status 0x" + Integer.toHexString(rawStatus);
   }

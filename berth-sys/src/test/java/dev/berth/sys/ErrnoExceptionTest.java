@@ -18,7 +18,8 @@ class ErrnoExceptionTest {
 
   @Test
   void messageWithoutDetail() {
-    assertEquals("socketpair: too many open files in this process (EMFILE)",
+    assertEquals(
+        "socketpair: too many open files in this process (EMFILE)",
         new ErrnoException(LinuxConstants.EMFILE, "socketpair", null).getMessage());
   }
 
@@ -55,10 +56,18 @@ class ErrnoExceptionTest {
 
   @Test
   void mountExceptionNamesEverything() {
-    MountException e = new MountException(LinuxConstants.EINVAL, "/src", "/rootfs/mnt", "overlay",
-        LinuxConstants.MS_BIND | LinuxConstants.MS_REC | LinuxConstants.MS_RDONLY, "lowerdir=/a");
-    assertEquals("mount /src on /rootfs/mnt (type overlay, flags MS_RDONLY|MS_BIND|MS_REC, data \"lowerdir=/a\"):"
-        + " invalid argument (EINVAL)", e.getMessage());
+    MountException e =
+        new MountException(
+            LinuxConstants.EINVAL,
+            "/src",
+            "/rootfs/mnt",
+            "overlay",
+            LinuxConstants.MS_BIND | LinuxConstants.MS_REC | LinuxConstants.MS_RDONLY,
+            "lowerdir=/a");
+    assertEquals(
+        "mount /src on /rootfs/mnt (type overlay, flags MS_RDONLY|MS_BIND|MS_REC, data \"lowerdir=/a\"):"
+            + " invalid argument (EINVAL)",
+        e.getMessage());
     assertEquals("mount", e.call());
     assertEquals("/rootfs/mnt", e.target());
   }
@@ -66,15 +75,20 @@ class ErrnoExceptionTest {
   @Test
   void mountFlagNames() {
     assertEquals("0", MountException.flagNames(0));
-    assertEquals("MS_NOSUID|MS_NODEV|MS_NOEXEC", MountException.flagNames(
-        LinuxConstants.MS_NOSUID | LinuxConstants.MS_NODEV | LinuxConstants.MS_NOEXEC));
-    assertEquals("MS_REC|MS_PRIVATE", MountException.flagNames(LinuxConstants.MS_REC | LinuxConstants.MS_PRIVATE));
+    assertEquals(
+        "MS_NOSUID|MS_NODEV|MS_NOEXEC",
+        MountException.flagNames(
+            LinuxConstants.MS_NOSUID | LinuxConstants.MS_NODEV | LinuxConstants.MS_NOEXEC));
+    assertEquals(
+        "MS_REC|MS_PRIVATE",
+        MountException.flagNames(LinuxConstants.MS_REC | LinuxConstants.MS_PRIVATE));
     assertEquals("MS_BIND|0x200", MountException.flagNames(LinuxConstants.MS_BIND | 0x200));
   }
 
   @Test
   void mountWithoutSourceOrFlags() {
-    assertEquals("mount none on /x: no such device (ENODEV)",
+    assertEquals(
+        "mount none on /x: no such device (ENODEV)",
         new MountException(LinuxConstants.ENODEV, null, "/x", null, 0, null).getMessage());
   }
 }

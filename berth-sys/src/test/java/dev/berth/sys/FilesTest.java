@@ -25,7 +25,8 @@ class FilesTest {
   void writeThenReadBackWithDirectAndHeapBuffers() throws Exception {
     String f = tmp.resolve("a").toString();
     try (Fd fd = Linux.open(f, O_WRONLY | O_CREAT | LinuxConstants.O_TRUNC, 0640)) {
-      ByteBuffer direct = ByteBuffer.allocateDirect(6).put("hello ".getBytes(StandardCharsets.US_ASCII)).flip();
+      ByteBuffer direct =
+          ByteBuffer.allocateDirect(6).put("hello ".getBytes(StandardCharsets.US_ASCII)).flip();
       assertEquals(6, Linux.write(fd, direct));
       assertEquals(6, direct.position());
       ByteBuffer heap = ByteBuffer.wrap("xxworld".getBytes(StandardCharsets.US_ASCII)).position(2);
@@ -38,7 +39,8 @@ class FilesTest {
       ByteBuffer heap = ByteBuffer.allocate(32);
       heap.put((byte) '>');
       assertEquals(11, Linux.read(fd, heap));
-      assertEquals(">hello world", new String(heap.array(), 0, heap.position(), StandardCharsets.US_ASCII));
+      assertEquals(
+          ">hello world", new String(heap.array(), 0, heap.position(), StandardCharsets.US_ASCII));
       assertEquals(0, Linux.read(fd, ByteBuffer.allocateDirect(4)), "end of file");
     }
   }
@@ -81,7 +83,8 @@ class FilesTest {
 
   @Test
   void nulInPathIsRefusedNotTruncated() {
-    ErrnoException e = assertThrows(ErrnoException.class, () -> Linux.open(tmp + "/a\0b", O_RDONLY, 0));
+    ErrnoException e =
+        assertThrows(ErrnoException.class, () -> Linux.open(tmp + "/a\0b", O_RDONLY, 0));
     assertEquals(LinuxConstants.EINVAL, e.errno());
     assertTrue(e.getMessage().contains("NUL"), e.getMessage());
   }
@@ -90,11 +93,14 @@ class FilesTest {
   void longPathsBeyondTheScratchBuffer() throws Exception {
     Path deep = tmp;
     for (int i = 0; i < 30; i++) deep = deep.resolve("d".repeat(200));
-    ErrnoException e = assertThrows(ErrnoException.class, () -> Linux.stat(tmp + "/" + "é".repeat(3000)));
+    ErrnoException e =
+        assertThrows(ErrnoException.class, () -> Linux.stat(tmp + "/" + "é".repeat(3000)));
     assertEquals(LinuxConstants.ENAMETOOLONG, e.errno());
     String path = deep.toString();
     ErrnoException e2 = assertThrows(ErrnoException.class, () -> Linux.mkdir(path, 0755));
-    assertTrue(e2.errno() == LinuxConstants.ENAMETOOLONG || e2.errno() == LinuxConstants.ENOENT, e2.getMessage());
+    assertTrue(
+        e2.errno() == LinuxConstants.ENAMETOOLONG || e2.errno() == LinuxConstants.ENOENT,
+        e2.getMessage());
   }
 
   @Test
@@ -102,11 +108,14 @@ class FilesTest {
     String d = tmp.resolve("dir").toString();
     Linux.mkdir(d, 0700);
     assertTrue(Linux.stat(d).isDirectory());
-    assertEquals(LinuxConstants.EEXIST, assertThrows(ErrnoException.class, () -> Linux.mkdir(d, 0700)).errno());
+    assertEquals(
+        LinuxConstants.EEXIST,
+        assertThrows(ErrnoException.class, () -> Linux.mkdir(d, 0700)).errno());
     String fifo = d + "/fifo";
     Linux.mkfifo(fifo, 0600);
     assertTrue(Linux.stat(fifo).isFifo());
-    assertEquals(LinuxConstants.ENOTEMPTY, assertThrows(ErrnoException.class, () -> Linux.rmdir(d)).errno());
+    assertEquals(
+        LinuxConstants.ENOTEMPTY, assertThrows(ErrnoException.class, () -> Linux.rmdir(d)).errno());
     Linux.unlink(fifo);
     assertFalse(Linux.exists(fifo));
     Linux.rmdir(d);
@@ -131,7 +140,9 @@ class FilesTest {
     String dangling = tmp.resolve("dangling").toString();
     Linux.symlink("/nonexistent/x", dangling);
     assertFalse(Linux.exists(dangling), "a dangling link does not exist");
-    assertEquals(LinuxConstants.EINVAL, assertThrows(ErrnoException.class, () -> Linux.readlink(target)).errno());
+    assertEquals(
+        LinuxConstants.EINVAL,
+        assertThrows(ErrnoException.class, () -> Linux.readlink(target)).errno());
   }
 
   @Test
@@ -161,8 +172,10 @@ class FilesTest {
   void renameNoReplaceRefusesToOverwrite() throws Exception {
     Path a = Files.writeString(tmp.resolve("a"), "a");
     Path b = Files.writeString(tmp.resolve("b"), "b");
-    ErrnoException e = assertThrows(ErrnoException.class,
-        () -> Linux.rename(a.toString(), b.toString(), LinuxConstants.RENAME_NOREPLACE));
+    ErrnoException e =
+        assertThrows(
+            ErrnoException.class,
+            () -> Linux.rename(a.toString(), b.toString(), LinuxConstants.RENAME_NOREPLACE));
     assertEquals(LinuxConstants.EEXIST, e.errno());
     Linux.rename(a.toString(), b.toString(), 0);
     assertEquals("a", Files.readString(b));
@@ -171,10 +184,13 @@ class FilesTest {
   @Test
   void flockExcludesOtherOpenFileDescriptions() throws Exception {
     String f = tmp.resolve("lock").toString();
-    try (Fd a = Linux.open(f, O_RDONLY | O_CREAT, 0600); Fd b = Linux.open(f, O_RDONLY, 0)) {
+    try (Fd a = Linux.open(f, O_RDONLY | O_CREAT, 0600);
+        Fd b = Linux.open(f, O_RDONLY, 0)) {
       Linux.flock(a, LinuxConstants.LOCK_EX | LinuxConstants.LOCK_NB);
-      ErrnoException e = assertThrows(ErrnoException.class,
-          () -> Linux.flock(b, LinuxConstants.LOCK_EX | LinuxConstants.LOCK_NB));
+      ErrnoException e =
+          assertThrows(
+              ErrnoException.class,
+              () -> Linux.flock(b, LinuxConstants.LOCK_EX | LinuxConstants.LOCK_NB));
       assertEquals(LinuxConstants.EWOULDBLOCK, e.errno());
       Linux.flock(a, LinuxConstants.LOCK_UN);
       Linux.flock(b, LinuxConstants.LOCK_EX | LinuxConstants.LOCK_NB);
@@ -186,30 +202,43 @@ class FilesTest {
     Path root = Files.createDirectories(tmp.resolve("root/etc"));
     Files.writeString(root.resolve("hostname"), "inside");
     Files.createSymbolicLink(tmp.resolve("root/escape"), Path.of("/etc"));
-    try (Fd dir = Linux.open(tmp.resolve("root").toString(), LinuxConstants.O_PATH | LinuxConstants.O_DIRECTORY, 0)) {
+    try (Fd dir =
+        Linux.open(
+            tmp.resolve("root").toString(),
+            LinuxConstants.O_PATH | LinuxConstants.O_DIRECTORY,
+            0)) {
       try (Fd f = Linux.openat(dir, "etc/hostname", O_RDONLY, 0)) {
         assertEquals("inside", new String(Linux.readAll(f), StandardCharsets.UTF_8));
       }
       if (!Kernel.hasOpenat2()) return;
       // In the root, the absolute link "/etc" resolves to <root>/etc, never to the host's /etc.
-      try (Fd f = Linux.openat2(dir, "escape/hostname", O_RDONLY, 0, LinuxConstants.RESOLVE_IN_ROOT)) {
+      try (Fd f =
+          Linux.openat2(dir, "escape/hostname", O_RDONLY, 0, LinuxConstants.RESOLVE_IN_ROOT)) {
         assertEquals("inside", new String(Linux.readAll(f), StandardCharsets.UTF_8));
       }
-      ErrnoException e = assertThrows(ErrnoException.class,
-          () -> Linux.openat2(dir, "escape/hostname", O_RDONLY, 0, LinuxConstants.RESOLVE_NO_SYMLINKS));
+      ErrnoException e =
+          assertThrows(
+              ErrnoException.class,
+              () ->
+                  Linux.openat2(
+                      dir, "escape/hostname", O_RDONLY, 0, LinuxConstants.RESOLVE_NO_SYMLINKS));
       assertEquals(LinuxConstants.ELOOP, e.errno());
-      assertEquals("openat2 escape/hostname: too many levels of symbolic links (ELOOP)", e.getMessage());
+      assertEquals(
+          "openat2 escape/hostname: too many levels of symbolic links (ELOOP)", e.getMessage());
     }
   }
 
   @Test
   void pollSeesAPipeBecomeReadable() throws Exception {
     Fd[] p = Linux.pipe2(0);
-    try (Fd r = p[0]; Fd w = p[1]) {
+    try (Fd r = p[0];
+        Fd w = p[1]) {
       short[] rev = new short[1];
       assertEquals(0, Linux.poll(new Fd[] {r}, new short[] {LinuxConstants.POLLIN}, rev, 10));
       Linux.writeAll(w, new byte[] {1});
-      assertEquals(1, Linux.poll(new Fd[] {r, null}, new short[] {LinuxConstants.POLLIN, 0}, new short[2], -1));
+      assertEquals(
+          1,
+          Linux.poll(new Fd[] {r, null}, new short[] {LinuxConstants.POLLIN, 0}, new short[2], -1));
       w.close();
       assertEquals(1, Linux.poll(new Fd[] {r}, new short[] {LinuxConstants.POLLIN}, rev, 1000));
       assertTrue((rev[0] & LinuxConstants.POLLIN) != 0);

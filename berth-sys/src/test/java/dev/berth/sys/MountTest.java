@@ -15,13 +15,27 @@ class MountTest {
 
   @Test
   void failedMountNamesSourceTargetTypeFlagsAndData() {
-    // An unknown filesystem type fails without root (EPERM) and with it (ENODEV); either way nothing is mounted.
+    // An unknown filesystem type fails without root (EPERM) and with it (ENODEV); either way
+    // nothing is mounted.
     String target = tmp.toString();
-    MountException e = assertThrows(MountException.class, () -> Linux.mount("none", target, "berth-no-such-fs",
-        LinuxConstants.MS_NOSUID | LinuxConstants.MS_NODEV, "size=1m"));
-    assertTrue(e.errno() == LinuxConstants.ENODEV || e.errno() == LinuxConstants.EPERM, e.getMessage());
-    assertEquals("mount none on " + target + " (type berth-no-such-fs, flags MS_NOSUID|MS_NODEV, data \"size=1m\"): "
-        + ErrnoException.describe(e.errno()), e.getMessage());
+    MountException e =
+        assertThrows(
+            MountException.class,
+            () ->
+                Linux.mount(
+                    "none",
+                    target,
+                    "berth-no-such-fs",
+                    LinuxConstants.MS_NOSUID | LinuxConstants.MS_NODEV,
+                    "size=1m"));
+    assertTrue(
+        e.errno() == LinuxConstants.ENODEV || e.errno() == LinuxConstants.EPERM, e.getMessage());
+    assertEquals(
+        "mount none on "
+            + target
+            + " (type berth-no-such-fs, flags MS_NOSUID|MS_NODEV, data \"size=1m\"): "
+            + ErrnoException.describe(e.errno()),
+        e.getMessage());
     assertEquals(LinuxConstants.MS_NOSUID | LinuxConstants.MS_NODEV, e.flags());
   }
 
@@ -31,17 +45,36 @@ class MountTest {
     Root.assume();
     String target = tmp.toString();
     long before = Linux.statfsType(target);
-    Linux.mount("berth-test", target, "tmpfs", LinuxConstants.MS_NOSUID | LinuxConstants.MS_NODEV, "size=1m,mode=700");
+    Linux.mount(
+        "berth-test",
+        target,
+        "tmpfs",
+        LinuxConstants.MS_NOSUID | LinuxConstants.MS_NODEV,
+        "size=1m,mode=700");
     try {
       assertEquals(LinuxConstants.TMPFS_MAGIC, Linux.statfsType(target));
       assertEquals(0700, Linux.stat(target).permissions());
       Files.writeString(tmp.resolve("on-tmpfs"), "x");
       // Remounting a bind of it read-only with a bad flag combination names every flag.
-      MountException e = assertThrows(MountException.class, () -> Linux.mount(target, target + "/nope", null,
-          LinuxConstants.MS_BIND | LinuxConstants.MS_REC, null));
+      MountException e =
+          assertThrows(
+              MountException.class,
+              () ->
+                  Linux.mount(
+                      target,
+                      target + "/nope",
+                      null,
+                      LinuxConstants.MS_BIND | LinuxConstants.MS_REC,
+                      null));
       assertEquals(LinuxConstants.ENOENT, e.errno());
-      assertEquals("mount " + target + " on " + target + "/nope (flags MS_BIND|MS_REC): no such file or directory"
-          + " (ENOENT)", e.getMessage());
+      assertEquals(
+          "mount "
+              + target
+              + " on "
+              + target
+              + "/nope (flags MS_BIND|MS_REC): no such file or directory"
+              + " (ENOENT)",
+          e.getMessage());
     } finally {
       Linux.umount2(target, 0);
     }

@@ -17,10 +17,14 @@ class PrctlTest {
       if (line.startsWith("CapBnd:")) capBnd = Long.parseUnsignedLong(line.substring(7).trim(), 16);
     }
     for (int cap = 0; cap <= Kernel.capLastCap(); cap++) {
-      assertEquals((capBnd >>> cap) & 1, Linux.prctl(LinuxConstants.PR_CAPBSET_READ, cap, 0, 0, 0), "cap " + cap);
+      assertEquals(
+          (capBnd >>> cap) & 1,
+          Linux.prctl(LinuxConstants.PR_CAPBSET_READ, cap, 0, 0, 0),
+          "cap " + cap);
     }
-    ErrnoException e = assertThrows(ErrnoException.class,
-        () -> Linux.prctl(LinuxConstants.PR_CAPBSET_READ, 200, 0, 0, 0));
+    ErrnoException e =
+        assertThrows(
+            ErrnoException.class, () -> Linux.prctl(LinuxConstants.PR_CAPBSET_READ, 200, 0, 0, 0));
     assertEquals("prctl option 23: invalid argument (EINVAL)", e.getMessage());
   }
 
@@ -28,12 +32,18 @@ class PrctlTest {
   void subreaperAdoptsOrphanedGrandchildren() throws Exception {
     Linux.setChildSubreaper();
     try {
-      // sh starts a background sleep, prints its pid and exits: the orphaned sleep must come to us, not to init.
+      // sh starts a background sleep, prints its pid and exits: the orphaned sleep must come to us,
+      // not to init.
       Fd[] out = Linux.pipe2(0);
       int sh;
       try (Fd w = out[1]) {
-        sh = Linux.spawn("/bin/sh", new String[] {"sh", "-c", "sleep 0.2 >/dev/null & echo $!"},
-            new String[] {"PATH=/usr/bin:/bin"}, new int[] {1, w.fd()}, false);
+        sh =
+            Linux.spawn(
+                "/bin/sh",
+                new String[] {"sh", "-c", "sleep 0.2 >/dev/null & echo $!"},
+                new String[] {"PATH=/usr/bin:/bin"},
+                new int[] {1, w.fd()},
+                false);
       }
       String pid;
       try (Fd r = out[0]) {

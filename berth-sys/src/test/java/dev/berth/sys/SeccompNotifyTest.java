@@ -9,8 +9,9 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * The supervisor's side of seccomp user notification, against a filter loaded on one thread of this JVM (a filter
- * binds only the thread that loads it; no_new_privs, also per thread, makes it work without root).
+ * The supervisor's side of seccomp user notification, against a filter loaded on one thread of this
+ * JVM (a filter binds only the thread that loads it; no_new_privs, also per thread, makes it work
+ * without root).
  */
 class SeccompNotifyTest {
   private static final int SECCOMP_SET_MODE_FILTER = 1;
@@ -29,14 +30,24 @@ class SeccompNotifyTest {
     insn(insns, 2, 0x06, 0, 0, RET_USER_NOTIF);
     insn(insns, 3, 0x06, 0, 0, RET_ALLOW);
     Scratch.Mem prog = s.alloc(16).putShort(0, (short) 4).putLong(8, insns.addr);
-    long r = Native.syscall6(SECCOMP_NR, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, prog.addr, 0, 0,
-        0);
+    long r =
+        Native.syscall6(
+            SECCOMP_NR,
+            SECCOMP_SET_MODE_FILTER,
+            SECCOMP_FILTER_FLAG_NEW_LISTENER,
+            prog.addr,
+            0,
+            0,
+            0);
     if (r < 0) throw new ErrnoException((int) -r, "seccomp", "SECCOMP_SET_MODE_FILTER");
     return new Fd((int) r);
   }
 
   private static void insn(Scratch.Mem m, int i, int code, int jt, int jf, int k) {
-    m.putShort(8 * i, (short) code).put(8 * i + 2, (byte) jt).put(8 * i + 3, (byte) jf).putInt(8 * i + 4, k);
+    m.putShort(8 * i, (short) code)
+        .put(8 * i + 2, (byte) jt)
+        .put(8 * i + 3, (byte) jf)
+        .putInt(8 * i + 4, k);
   }
 
   @Test
@@ -44,16 +55,21 @@ class SeccompNotifyTest {
     CompletableFuture<Fd> listener = new CompletableFuture<>();
     CompletableFuture<int[]> results = new CompletableFuture<>();
     int[] tid = new int[1];
-    Thread filtered = Thread.ofPlatform().daemon().name("filtered").start(() -> {
-      try {
-        tid[0] = Linux.gettid();
-        listener.complete(notifyGetppid());
-      } catch (Throwable e) {
-        listener.completeExceptionally(e);
-        return;
-      }
-      results.complete(new int[] {Linux.getppid(), Linux.getppid(), Linux.getppid()});
-    });
+    Thread filtered =
+        Thread.ofPlatform()
+            .daemon()
+            .name("filtered")
+            .start(
+                () -> {
+                  try {
+                    tid[0] = Linux.gettid();
+                    listener.complete(notifyGetppid());
+                  } catch (Throwable e) {
+                    listener.completeExceptionally(e);
+                    return;
+                  }
+                  results.complete(new int[] {Linux.getppid(), Linux.getppid(), Linux.getppid()});
+                });
     try (Fd fd = listener.get(10, TimeUnit.SECONDS)) {
       SeccompNotification n = Linux.seccompNotifyReceive(fd);
       assertEquals(Nr.GETPPID, n.nr());
@@ -73,9 +89,12 @@ class SeccompNotifyTest {
 
       // An answer to a call that is over: the kernel knows no such id any more.
       long stale = n.id();
-      ErrnoException e = assertThrows(ErrnoException.class, () -> Linux.seccompNotifySend(fd, stale, 0, 0, 0));
+      ErrnoException e =
+          assertThrows(ErrnoException.class, () -> Linux.seccompNotifySend(fd, stale, 0, 0, 0));
       assertEquals(LinuxConstants.ENOENT, e.errno());
-      assertTrue(e.getMessage().startsWith("ioctl SECCOMP_IOCTL_NOTIF_SEND notification "), e.getMessage());
+      assertTrue(
+          e.getMessage().startsWith("ioctl SECCOMP_IOCTL_NOTIF_SEND notification "),
+          e.getMessage());
     } finally {
       filtered.join(10_000);
     }

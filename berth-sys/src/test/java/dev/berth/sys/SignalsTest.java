@@ -39,9 +39,24 @@ class SignalsTest {
 
   @Test
   void rejectsWithClearMessage() {
-    for (String bad : new String[] {"FOO", "SIGFOO", "", "0", "65", "-9", "9x", "RTMIN+31", "RTMAX-31", "RTMIN+",
-        "RTMIN+x", "SIG", "1000"}) {
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Signals.parse(bad), bad);
+    for (String bad :
+        new String[] {
+          "FOO",
+          "SIGFOO",
+          "",
+          "0",
+          "65",
+          "-9",
+          "9x",
+          "RTMIN+31",
+          "RTMAX-31",
+          "RTMIN+",
+          "RTMIN+x",
+          "SIG",
+          "1000"
+        }) {
+      IllegalArgumentException e =
+          assertThrows(IllegalArgumentException.class, () -> Signals.parse(bad), bad);
       assertEquals("invalid signal: " + bad, e.getMessage());
     }
     assertThrows(IllegalArgumentException.class, () -> Signals.parse(null));

@@ -40,7 +40,8 @@ class TerminalTest {
       assertFalse(Linux.isatty(f));
     }
     Fd[] p = Linux.pipe2(0);
-    try (Fd r = p[0]; Fd w = p[1]) {
+    try (Fd r = p[0];
+        Fd w = p[1]) {
       assertFalse(Linux.isatty(r));
     }
   }

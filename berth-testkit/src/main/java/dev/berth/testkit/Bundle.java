@@ -13,9 +13,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * An OCI bundle for tests: a busybox rootfs and a config.json kept as a mutable JSON tree that starts as runc's
- * default spec (non-interactive), so each test changes only what it is about. Independent of berth-spec on purpose:
- * the runtime under test must not write its own input.
+ * An OCI bundle for tests: a busybox rootfs and a config.json kept as a mutable JSON tree that
+ * starts as runc's default spec (non-interactive), so each test changes only what it is about.
+ * Independent of berth-spec on purpose: the runtime under test must not write its own input.
  */
 public final class Bundle {
   private final Path dir;
@@ -26,7 +26,10 @@ public final class Bundle {
     this.config = defaultConfig();
   }
 
-  /** A bundle at {@code dir} (created) with a busybox rootfs and runc's default config running {@code sh}. */
+  /**
+   * A bundle at {@code dir} (created) with a busybox rootfs and runc's default config running
+   * {@code sh}.
+   */
   public static Bundle busybox(Path dir) {
     Busybox.rootfs(dir.resolve("rootfs"));
     return new Bundle(dir);
@@ -75,18 +78,33 @@ public final class Bundle {
     return args("sh", "-c", script);
   }
 
-  /** Bind-mounts a host directory read-write at {@code dest}: how tests read what a container saw. */
+  /**
+   * Bind-mounts a host directory read-write at {@code dest}: how tests read what a container saw.
+   */
   public Bundle bind(Path host, String dest) {
-    mounts().add(map("destination", dest, "type", "bind", "source", host.toString(), "options", list("rbind", "rw")));
+    mounts()
+        .add(
+            map(
+                "destination",
+                dest,
+                "type",
+                "bind",
+                "source",
+                host.toString(),
+                "options",
+                list("rbind", "rw")));
     return this;
   }
 
   /** Adds a hook of {@code kind} (prestart, createRuntime, ...). */
   @SuppressWarnings("unchecked")
-  public Bundle hook(String kind, String path, List<String> args, List<String> env, Integer timeout) {
-    Map<String, Object> hooks = (Map<String, Object>) config.computeIfAbsent("hooks", k -> new LinkedHashMap<>());
+  public Bundle hook(
+      String kind, String path, List<String> args, List<String> env, Integer timeout) {
+    Map<String, Object> hooks =
+        (Map<String, Object>) config.computeIfAbsent("hooks", k -> new LinkedHashMap<>());
     List<Object> list = (List<Object>) hooks.computeIfAbsent(kind, k -> new ArrayList<>());
-    Map<String, Object> h = map("path", path, "args", new ArrayList<Object>(args), "env", new ArrayList<Object>(env));
+    Map<String, Object> h =
+        map("path", path, "args", new ArrayList<Object>(args), "env", new ArrayList<Object>(env));
     if (timeout != null) h.put("timeout", timeout);
     list.add(h);
     return this;
@@ -110,7 +128,7 @@ public final class Bundle {
   /** Writes config.json; returns the bundle directory. */
   public Path write() {
     try (OutputStream out = Files.newOutputStream(dir.resolve("config.json"));
-         JsonGenerator g = new JsonFactory().createGenerator(out)) {
+        JsonGenerator g = new JsonFactory().createGenerator(out)) {
       g.useDefaultPrettyPrinter();
       writeValue(g, config);
     } catch (IOException e) {
@@ -162,38 +180,111 @@ public final class Bundle {
     List<Object> caps = list("CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE");
     return map(
         "ociVersion", "1.0.2-dev",
-        "process", map(
-            "terminal", false,
-            "user", map("uid", 0, "gid", 0),
-            "args", list("sh"),
-            "env", list("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"),
-            "cwd", "/",
-            "capabilities", map("bounding", caps, "effective", list(caps.toArray()), "permitted", list(caps.toArray()),
-                "ambient", list(caps.toArray())),
-            "rlimits", list(map("type", "RLIMIT_NOFILE", "hard", 1024, "soft", 1024)),
-            "noNewPrivileges", true),
+        "process",
+            map(
+                "terminal", false,
+                "user", map("uid", 0, "gid", 0),
+                "args", list("sh"),
+                "env",
+                    list(
+                        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                        "TERM=xterm"),
+                "cwd", "/",
+                "capabilities",
+                    map(
+                        "bounding",
+                        caps,
+                        "effective",
+                        list(caps.toArray()),
+                        "permitted",
+                        list(caps.toArray()),
+                        "ambient",
+                        list(caps.toArray())),
+                "rlimits", list(map("type", "RLIMIT_NOFILE", "hard", 1024, "soft", 1024)),
+                "noNewPrivileges", true),
         "root", map("path", "rootfs", "readonly", true),
         "hostname", "runc",
-        "mounts", list(
-            map("destination", "/proc", "type", "proc", "source", "proc"),
-            map("destination", "/dev", "type", "tmpfs", "source", "tmpfs",
-                "options", list("nosuid", "strictatime", "mode=755", "size=65536k")),
-            map("destination", "/dev/pts", "type", "devpts", "source", "devpts",
-                "options", list("nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5")),
-            map("destination", "/dev/shm", "type", "tmpfs", "source", "shm",
-                "options", list("nosuid", "noexec", "nodev", "mode=1777", "size=65536k")),
-            map("destination", "/dev/mqueue", "type", "mqueue", "source", "mqueue",
-                "options", list("nosuid", "noexec", "nodev")),
-            map("destination", "/sys", "type", "sysfs", "source", "sysfs",
-                "options", list("nosuid", "noexec", "nodev", "ro")),
-            map("destination", "/sys/fs/cgroup", "type", "cgroup", "source", "cgroup",
-                "options", list("nosuid", "noexec", "nodev", "relatime", "ro"))),
-        "linux", map(
-            "resources", map("devices", list(map("allow", false, "access", "rwm"))),
-            "namespaces", list(map("type", "pid"), map("type", "network"), map("type", "ipc"), map("type", "uts"),
-                map("type", "mount")),
-            "maskedPaths", list("/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
-                "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi"),
-            "readonlyPaths", list("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger")));
+        "mounts",
+            list(
+                map("destination", "/proc", "type", "proc", "source", "proc"),
+                map(
+                    "destination",
+                    "/dev",
+                    "type",
+                    "tmpfs",
+                    "source",
+                    "tmpfs",
+                    "options",
+                    list("nosuid", "strictatime", "mode=755", "size=65536k")),
+                map(
+                    "destination",
+                    "/dev/pts",
+                    "type",
+                    "devpts",
+                    "source",
+                    "devpts",
+                    "options",
+                    list("nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5")),
+                map(
+                    "destination",
+                    "/dev/shm",
+                    "type",
+                    "tmpfs",
+                    "source",
+                    "shm",
+                    "options",
+                    list("nosuid", "noexec", "nodev", "mode=1777", "size=65536k")),
+                map(
+                    "destination",
+                    "/dev/mqueue",
+                    "type",
+                    "mqueue",
+                    "source",
+                    "mqueue",
+                    "options",
+                    list("nosuid", "noexec", "nodev")),
+                map(
+                    "destination",
+                    "/sys",
+                    "type",
+                    "sysfs",
+                    "source",
+                    "sysfs",
+                    "options",
+                    list("nosuid", "noexec", "nodev", "ro")),
+                map(
+                    "destination",
+                    "/sys/fs/cgroup",
+                    "type",
+                    "cgroup",
+                    "source",
+                    "cgroup",
+                    "options",
+                    list("nosuid", "noexec", "nodev", "relatime", "ro"))),
+        "linux",
+            map(
+                "resources", map("devices", list(map("allow", false, "access", "rwm"))),
+                "namespaces",
+                    list(
+                        map("type", "pid"),
+                        map("type", "network"),
+                        map("type", "ipc"),
+                        map("type", "uts"),
+                        map("type", "mount")),
+                "maskedPaths",
+                    list(
+                        "/proc/acpi",
+                        "/proc/asound",
+                        "/proc/kcore",
+                        "/proc/keys",
+                        "/proc/latency_stats",
+                        "/proc/timer_list",
+                        "/proc/timer_stats",
+                        "/proc/sched_debug",
+                        "/sys/firmware",
+                        "/proc/scsi"),
+                "readonlyPaths",
+                    list(
+                        "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger")));
   }
 }

@@ -10,7 +10,10 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-/** Runs a command to completion with a deadline and captures its output: black-box tests of CLIs and peers. */
+/**
+ * Runs a command to completion with a deadline and captures its output: black-box tests of CLIs and
+ * peers.
+ */
 public final class Exec {
   /** What a command did. */
   public record Result(List<String> command, int exitCode, String stdout, String stderr) {
@@ -22,7 +25,13 @@ public final class Exec {
 
     @Override
     public String toString() {
-      return String.join(" ", command) + " -> exit " + exitCode + "\nstdout: " + stdout + "\nstderr: " + stderr;
+      return String.join(" ", command)
+          + " -> exit "
+          + exitCode
+          + "\nstdout: "
+          + stdout
+          + "\nstderr: "
+          + stderr;
     }
   }
 
@@ -36,8 +45,12 @@ public final class Exec {
     return run(List.of(command));
   }
 
-  /** Runs {@code command} in {@code dir} with extra {@code env}, feeding {@code stdin}; kills it after the deadline. */
-  public static Result run(List<String> command, Path dir, Map<String, String> env, String stdin, int timeoutSeconds) {
+  /**
+   * Runs {@code command} in {@code dir} with extra {@code env}, feeding {@code stdin}; kills it
+   * after the deadline.
+   */
+  public static Result run(
+      List<String> command, Path dir, Map<String, String> env, String stdin, int timeoutSeconds) {
     ProcessBuilder pb = new ProcessBuilder(new ArrayList<>(command));
     if (dir != null) pb.directory(dir.toFile());
     pb.environment().putAll(env);
@@ -52,15 +65,29 @@ public final class Exec {
         p.destroyForcibly();
         p.waitFor();
         // A detached grandchild (a container) may still hold our pipes: do not wait for their end.
-        throw new AssertionError("timed out after " + timeoutSeconds + "s: " + String.join(" ", command)
-            + "\nstdout: " + out.getNow("<still open>") + "\nstderr: " + err.getNow("<still open>"));
+        throw new AssertionError(
+            "timed out after "
+                + timeoutSeconds
+                + "s: "
+                + String.join(" ", command)
+                + "\nstdout: "
+                + out.getNow("<still open>")
+                + "\nstderr: "
+                + err.getNow("<still open>"));
       }
       try {
-        return new Result(List.copyOf(command), p.exitValue(), out.get(timeoutSeconds, TimeUnit.SECONDS),
+        return new Result(
+            List.copyOf(command),
+            p.exitValue(),
+            out.get(timeoutSeconds, TimeUnit.SECONDS),
             err.get(timeoutSeconds, TimeUnit.SECONDS));
       } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-        throw new AssertionError("the output of " + String.join(" ", command) + " stayed open after it exited"
-            + " (a detached process holds it: redirect its stdio)", e);
+        throw new AssertionError(
+            "the output of "
+                + String.join(" ", command)
+                + " stayed open after it exited"
+                + " (a detached process holds it: redirect its stdio)",
+            e);
       }
     } catch (IOException e) {
       throw new UncheckedIOException("run " + command, e);

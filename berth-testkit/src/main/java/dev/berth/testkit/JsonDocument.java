@@ -11,10 +11,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A JSON document read back as plain values, for tests that assert on what a command or the runtime wrote: objects
- * as maps (in document order), arrays as lists, strings, integers as Long, other numbers as Double, booleans, and
- * null as null (so a test can tell {@code null} from {@code []}). jackson-core streaming: tests are off every start
- * path, but databind is not needed either.
+ * A JSON document read back as plain values, for tests that assert on what a command or the runtime
+ * wrote: objects as maps (in document order), arrays as lists, strings, integers as Long, other
+ * numbers as Double, booleans, and null as null (so a test can tell {@code null} from {@code []}).
+ * jackson-core streaming: tests are off every start path, but databind is not needed either.
  */
 public final class JsonDocument {
   private JsonDocument() {}
@@ -31,8 +31,12 @@ public final class JsonDocument {
       if (p.nextToken() != null) throw new IOException("trailing data after the document");
       return v;
     } catch (IOException | RuntimeException e) {
-      throw new AssertionError("not a JSON document: " + e.getMessage() + "\n"
-          + new String(json, StandardCharsets.UTF_8), e);
+      throw new AssertionError(
+          "not a JSON document: "
+              + e.getMessage()
+              + "\n"
+              + new String(json, StandardCharsets.UTF_8),
+          e);
     }
   }
 

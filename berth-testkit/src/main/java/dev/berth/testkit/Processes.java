@@ -9,11 +9,16 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
-/** The processes a test left running: monitors and their exit commands work on after a CLI returns. */
+/**
+ * The processes a test left running: monitors and their exit commands work on after a CLI returns.
+ */
 public final class Processes {
   private Processes() {}
 
-  /** The pids (other than this JVM's) whose command line mentions {@code dir}, with their command lines. */
+  /**
+   * The pids (other than this JVM's) whose command line mentions {@code dir}, with their command
+   * lines.
+   */
   public static List<String> mentioning(Path dir) {
     String needle = dir.toAbsolutePath().toString();
     String self = Long.toString(ProcessHandle.current().pid());
@@ -22,7 +27,9 @@ public final class Processes {
       for (Path p : procs) {
         if (p.getFileName().toString().equals(self)) continue;
         try {
-          String cmd = new String(Files.readAllBytes(p.resolve("cmdline")), StandardCharsets.UTF_8).replace('\0', ' ');
+          String cmd =
+              new String(Files.readAllBytes(p.resolve("cmdline")), StandardCharsets.UTF_8)
+                  .replace('\0', ' ');
           String stat = Files.readString(p.resolve("stat"));
           boolean zombie = stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z");
           if (!zombie && cmd.contains(needle)) out.add(p.getFileName() + " " + cmd.strip());
@@ -37,8 +44,9 @@ public final class Processes {
   }
 
   /**
-   * Waits up to {@code limit} until no process mentions {@code dir} (a test's temporary store: a container's monitor
-   * and the cleanup it runs at the end), and returns those still running then (empty: all done).
+   * Waits up to {@code limit} until no process mentions {@code dir} (a test's temporary store: a
+   * container's monitor and the cleanup it runs at the end), and returns those still running then
+   * (empty: all done).
    */
   public static List<String> awaitNoneMentioning(Path dir, Duration limit) {
     long deadline = System.nanoTime() + limit.toNanos();

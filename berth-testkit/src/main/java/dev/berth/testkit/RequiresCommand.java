@@ -7,7 +7,10 @@ import java.lang.annotation.Target;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** An interop test against real peers (runc, podman, ...): needs root and each named command on PATH. */
+/**
+ * An interop test against real peers (runc, podman, ...): needs root and each named command on
+ * PATH.
+ */
 @Target({ElementType.TYPE, ElementType.METHOD})
 @Retention(RetentionPolicy.RUNTIME)
 @Tag("interop")

@@ -8,8 +8,8 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * A test that needs root: real namespaces, mounts and cgroups. Opt-in with {@code -Dtest.root=true} (as containerd's
- * {@code -test.root}); skipped with the reason otherwise.
+ * A test that needs root: real namespaces, mounts and cgroups. Opt-in with {@code -Dtest.root=true}
+ * (as containerd's {@code -test.root}); skipped with the reason otherwise.
  */
 @Target({ElementType.TYPE, ElementType.METHOD})
 @Retention(RetentionPolicy.RUNTIME)

@@ -8,10 +8,25 @@ import org.junit.jupiter.api.Test;
 
 class CriStatusTest {
   /** gRPC's codes by number (grpc/doc/statuscodes.md); a name's index is its code on the wire. */
-  private static final List<String> GRPC_CODES = List.of("OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT",
-      "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
-      "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
-      "UNAUTHENTICATED");
+  private static final List<String> GRPC_CODES =
+      List.of(
+          "OK",
+          "CANCELLED",
+          "UNKNOWN",
+          "INVALID_ARGUMENT",
+          "DEADLINE_EXCEEDED",
+          "NOT_FOUND",
+          "ALREADY_EXISTS",
+          "PERMISSION_DENIED",
+          "RESOURCE_EXHAUSTED",
+          "FAILED_PRECONDITION",
+          "ABORTED",
+          "OUT_OF_RANGE",
+          "UNIMPLEMENTED",
+          "INTERNAL",
+          "UNAVAILABLE",
+          "DATA_LOSS",
+          "UNAUTHENTICATED");
 
   @Test
   void categoriesAreGrpcCodesOfTheSameNameExceptCredentials() {
@@ -26,7 +41,8 @@ class CriStatusTest {
     for (ErrorCategory c : ErrorCategory.values()) {
       assertEquals(GRPC_CODES.indexOf(CriStatus.name(c)), CriStatus.code(c), c.name());
     }
-    assertEquals(5, CriStatus.code(ErrorCategory.NOT_FOUND)); // what the kubelet's NotFound checks read
+    assertEquals(
+        5, CriStatus.code(ErrorCategory.NOT_FOUND)); // what the kubelet's NotFound checks read
     assertEquals(16, CriStatus.code(ErrorCategory.UNAUTHORIZED));
   }
 }

@@ -12,7 +12,9 @@ class DockerStatusTest {
   void everyCategoryGetsTheStatusDockerdAnswersWith() {
     Map<ErrorCategory, Integer> want = new EnumMap<>(ErrorCategory.class);
     want.put(ErrorCategory.NOT_FOUND, 404); // "No such container: c1"
-    want.put(ErrorCategory.ALREADY_EXISTS, 409); // "Conflict. The container name "/web" is already in use"
+    want.put(
+        ErrorCategory.ALREADY_EXISTS,
+        409); // "Conflict. The container name "/web" is already in use"
     want.put(ErrorCategory.INVALID_ARGUMENT, 400);
     want.put(ErrorCategory.FAILED_PRECONDITION, 409); // "Container c1 is not running"
     want.put(ErrorCategory.UNAUTHORIZED, 401);
@@ -23,7 +25,9 @@ class DockerStatusTest {
     want.put(ErrorCategory.DEADLINE_EXCEEDED, 500);
     want.put(ErrorCategory.CANCELLED, 500);
     want.put(ErrorCategory.INTERNAL, 500);
-    assertEquals(ErrorCategory.values().length, want.size(), "a new category needs its status here");
-    for (ErrorCategory c : ErrorCategory.values()) assertEquals(want.get(c), DockerStatus.of(c), c.name());
+    assertEquals(
+        ErrorCategory.values().length, want.size(), "a new category needs its status here");
+    for (ErrorCategory c : ErrorCategory.values())
+      assertEquals(want.get(c), DockerStatus.of(c), c.name());
   }
 }

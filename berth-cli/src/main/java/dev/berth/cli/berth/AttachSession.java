@@ -12,10 +12,10 @@ import java.nio.file.Path;
 import sun.misc.Signal;
 
 /**
- * This terminal attached to a container through its monitor's attach socket: the container's output to our stdout
- * and stderr, our stdin to the container (with {@code -i}), and with a terminal ({@code -t}) ours in raw mode and its
- * size followed. Without a terminal, SIGINT, SIGTERM and SIGHUP are passed to the container's init (docker's
- * sig-proxy).
+ * This terminal attached to a container through its monitor's attach socket: the container's output
+ * to our stdout and stderr, our stdin to the container (with {@code -i}), and with a terminal
+ * ({@code -t}) ours in raw mode and its size followed. Without a terminal, SIGINT, SIGTERM and
+ * SIGHUP are passed to the container's init (docker's sig-proxy).
  */
 final class AttachSession implements AutoCloseable {
   private static final String[] PROXIED = {"INT", "TERM", "HUP", "QUIT", "USR1", "USR2"};
@@ -34,16 +34,18 @@ final class AttachSession implements AutoCloseable {
   }
 
   /** Attaches to {@code socket}; call before the container starts, so no output is missed. */
-  static AttachSession open(Path socket, boolean tty, OutputStream out, OutputStream err) throws IOException {
+  static AttachSession open(Path socket, boolean tty, OutputStream out, OutputStream err)
+      throws IOException {
     AttachSession s = new AttachSession(AttachClient.connect(socket), tty, out, err);
-    // The size before the start: a container that asks at once (stty size, a shell's first prompt) sees ours, not 0x0.
+    // The size before the start: a container that asks at once (stty size, a shell's first prompt)
+    // sees ours, not 0x0.
     if (tty) s.resize();
     return s;
   }
 
   /**
-   * Starts forwarding: stdin (when {@code stdin}), the terminal's size, signals to {@code pid} (without a terminal,
-   * when {@code sigProxy}).
+   * Starts forwarding: stdin (when {@code stdin}), the terminal's size, signals to {@code pid}
+   * (without a terminal, when {@code sigProxy}).
    */
   void begin(boolean stdin, int pid, boolean sigProxy) throws IOException {
     Fd in = new Fd(0);
@@ -112,7 +114,10 @@ final class AttachSession implements AutoCloseable {
     }
   }
 
-  /** Copies the container's output until it exits; returns its exit status, or null when the monitor went away. */
+  /**
+   * Copies the container's output until it exits; returns its exit status, or null when the monitor
+   * went away.
+   */
   ExitFile.ExitStatus pump() throws IOException {
     while (true) {
       AttachClient.Frame f = client.read();

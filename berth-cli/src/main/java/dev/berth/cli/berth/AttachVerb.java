@@ -11,27 +11,32 @@ import java.io.IOException;
 import java.io.PrintStream;
 
 /**
- * {@code berth attach [--no-stdin] [--sig-proxy=false] CONTAINER}: this terminal joined to a running container's
- * stdio through its monitor (output from now on; stdin when the container keeps it open; with its terminal, ours in
- * raw mode and resized), until the container exits; berth then ends with its exit code, as docker's attach. docker's
- * detach keys (Ctrl-P Ctrl-Q) are not recognised yet: a terminal's input goes to the container as it is.
+ * {@code berth attach [--no-stdin] [--sig-proxy=false] CONTAINER}: this terminal joined to a
+ * running container's stdio through its monitor (output from now on; stdin when the container keeps
+ * it open; with its terminal, ours in raw mode and resized), until the container exits; berth then
+ * ends with its exit code, as docker's attach. docker's detach keys (Ctrl-P Ctrl-Q) are not
+ * recognised yet: a terminal's input goes to the container as it is.
  */
 final class AttachVerb {
   private AttachVerb() {}
 
-  static int run(ParsedCommand c, PrintStream out, PrintStream err) throws BerthException, IOException {
+  static int run(ParsedCommand c, PrintStream out, PrintStream err)
+      throws BerthException, IOException {
     Engine engine = BerthMain.engine(c);
     ContainerRecord r = engine.inspect(c.arg(0));
     if (r.state().status() == Status.PAUSED) {
-      throw EngineException.precondition("You cannot attach to a paused container, unpause it first");
+      throw EngineException.precondition(
+          "You cannot attach to a paused container, unpause it first");
     }
     if (r.state().status() != Status.RUNNING) {
-      throw EngineException.precondition("You cannot attach to a stopped container, start it first");
+      throw EngineException.precondition(
+          "You cannot attach to a stopped container, start it first");
     }
     boolean sigProxy = !c.flags().isSet("sig-proxy") || c.flags().getBool("sig-proxy");
     boolean stdin = !c.flags().getBool("no-stdin") && r.options().openStdin();
     ExitFile.ExitStatus exit;
-    try (AttachSession s = AttachSession.open(engine.layout(r.id()).attachSocket(), r.options().tty(), out, err)) {
+    try (AttachSession s =
+        AttachSession.open(engine.layout(r.id()).attachSocket(), r.options().tty(), out, err)) {
       s.begin(stdin, r.state().pid(), sigProxy);
       exit = s.pump();
     } catch (dev.berth.sys.ErrnoException e) {
@@ -45,7 +50,8 @@ final class AttachVerb {
     try {
       return engine.await(r.id());
     } catch (BerthException e) {
-      if (e.category() == dev.berth.spec.error.ErrorCategory.NOT_FOUND) return 0; // an --rm container, gone
+      if (e.category() == dev.berth.spec.error.ErrorCategory.NOT_FOUND)
+        return 0; // an --rm container, gone
       throw e;
     }
   }

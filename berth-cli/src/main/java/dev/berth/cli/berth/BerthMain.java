@@ -16,8 +16,9 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 
 /**
- * berth: the daemonless CLI. Each verb parses, calls the image library on the store under --root, and prints; an error
- * is one line "Error: ..." on stderr and podman's exit status, docker's for the container verbs ({@link BerthExit}).
+ * berth: the daemonless CLI. Each verb parses, calls the image library on the store under --root,
+ * and prints; an error is one line "Error: ..." on stderr and podman's exit status, docker's for
+ * the container verbs ({@link BerthExit}).
  */
 public final class BerthMain {
   private BerthMain() {}
@@ -26,7 +27,8 @@ public final class BerthMain {
     int code = run(args, System.out, System.err);
     System.out.flush();
     System.err.flush();
-    // halt: nothing to run at shutdown, and System.exit costs milliseconds (DESIGN.md "Startup budget").
+    // halt: nothing to run at shutdown, and System.exit costs milliseconds (DESIGN.md "Startup
+    // budget").
     Runtime.getRuntime().halt(code);
   }
 
@@ -34,7 +36,9 @@ public final class BerthMain {
     return run(args, System.in, out, err);
   }
 
-  /** Runs one command line with {@code in} as its stdin (import -, load, login --password-stdin). */
+  /**
+   * Runs one command line with {@code in} as its stdin (import -, load, login --password-stdin).
+   */
   public static int run(String[] args, InputStream in, PrintStream out, PrintStream err) {
     ParsedCommand cmd;
     String where = "berth";
@@ -46,12 +50,17 @@ public final class BerthMain {
       }
       cmd = (ParsedCommand) inv;
       String management = cmd.command().name();
-      if (management.equals("image") || management.equals("container") || management.equals("volume")
+      if (management.equals("image")
+          || management.equals("container")
+          || management.equals("volume")
           || management.equals("network")) {
         where = "berth " + management;
-        App subApp = management.equals("image") ? BerthApp.image()
-            : management.equals("volume") ? VolumeVerbs.app()
-            : management.equals("network") ? NetworkVerbs.app() : BerthApp.container();
+        App subApp =
+            management.equals("image")
+                ? BerthApp.image()
+                : management.equals("volume")
+                    ? VolumeVerbs.app()
+                    : management.equals("network") ? NetworkVerbs.app() : BerthApp.container();
         Invocation sub = new Parser(subApp).parse(cmd.args().toArray(new String[0]));
         if (sub instanceof TextOutput text) {
           out.print(text.text());
@@ -81,13 +90,16 @@ public final class BerthMain {
   }
 
   /**
-   * {@code berth image --help} (and {@code container --help}) should list the image verbs, as docker's does; the table parser would answer it with
-   * the help of the "image" row itself, so it is passed on as {@code berth image help}.
+   * {@code berth image --help} (and {@code container --help}) should list the image verbs, as
+   * docker's does; the table parser would answer it with the help of the "image" row itself, so it
+   * is passed on as {@code berth image help}.
    */
   private static String[] imageHelp(String[] args) {
     for (int i = 0; i + 1 < args.length; i++) {
       String a = args[i];
-      if (a.equals("--root") || a.equals("--registries-config") || a.equals("--runroot")
+      if (a.equals("--root")
+          || a.equals("--registries-config")
+          || a.equals("--runroot")
           || a.equals("--cni-launcher")) {
         i++; // a global flag's value, not the command
         continue;
@@ -105,23 +117,29 @@ public final class BerthMain {
   }
 
   /**
-   * A bad command line, as podman answers it: the error and where to read the usage, both on stderr, so that stdout
-   * of {@code berth images --bogus | ...} stays empty (the runc-style parser would put the help on stdout).
+   * A bad command line, as podman answers it: the error and where to read the usage, both on
+   * stderr, so that stdout of {@code berth images --bogus | ...} stays empty (the runc-style parser
+   * would put the help on stdout).
    */
   private static void usageError(UsageException e, String where, PrintStream err) {
     String message = e.getMessage();
     if (e.exitCode() == UsageException.EXIT_UNKNOWN_COMMAND) {
-      // The parser words it as urfave/cli's help topic; for a command line, it is an unknown command.
+      // The parser words it as urfave/cli's help topic; for a command line, it is an unknown
+      // command.
       String word = message.substring(message.indexOf('\'') + 1, message.lastIndexOf('\''));
       err.println("Error: unknown command \"" + word + "\" for \"" + where + "\"");
       err.println("See '" + where + " --help'.");
       return;
     }
     err.println("Error: " + message);
-    err.println("See '" + where + (e.command() == null ? "" : " " + e.command().name()) + " --help'.");
+    err.println(
+        "See '" + where + (e.command() == null ? "" : " " + e.command().name()) + " --help'.");
   }
 
-  /** The store the verbs work on: --root, or for a user without root, ~/.local/share/berth as podman does. */
+  /**
+   * The store the verbs work on: --root, or for a user without root, ~/.local/share/berth as podman
+   * does.
+   */
   static ImageService service(ParsedCommand c) throws IOException {
     Flags g = c.globals();
     Path root = root(c);
@@ -129,8 +147,13 @@ public final class BerthMain {
     for (var flag : c.flags().table()) {
       if (flag.hasName("authfile")) authfile = c.flags().getString("authfile");
     }
-    ImageService service = new ImageService(new ImageService.Options(root,
-        Path.of(g.getString("registries-config")), authfile.isEmpty() ? null : Path.of(authfile), null));
+    ImageService service =
+        new ImageService(
+            new ImageService.Options(
+                root,
+                Path.of(g.getString("registries-config")),
+                authfile.isEmpty() ? null : Path.of(authfile),
+                null));
     OPENED.get().add(service);
     return service;
   }
@@ -141,16 +164,19 @@ public final class BerthMain {
     Path root = Path.of(g.getString("root"));
     if (!g.isSet("root") && dev.berth.sys.Linux.geteuid() != 0) {
       String data = System.getenv("XDG_DATA_HOME");
-      root = data == null || data.isEmpty()
-          ? Path.of(System.getProperty("user.home"), ".local", "share", "berth") : Path.of(data, "berth");
+      root =
+          data == null || data.isEmpty()
+              ? Path.of(System.getProperty("user.home"), ".local", "share", "berth")
+              : Path.of(data, "berth");
     }
     return root.toAbsolutePath();
   }
 
   /**
-   * The engine the container verbs work on: --root as the image verbs', --runroot for what a reboot clears (for a
-   * user without root, $XDG_RUNTIME_DIR/berth). The launcher (bin/berth) names itself in berth.launcher, and the
-   * monitors run it as their exit command: `berth container cleanup ID` releases a stopped container's mounts at once.
+   * The engine the container verbs work on: --root as the image verbs', --runroot for what a reboot
+   * clears (for a user without root, $XDG_RUNTIME_DIR/berth). The launcher (bin/berth) names itself
+   * in berth.launcher, and the monitors run it as their exit command: `berth container cleanup ID`
+   * releases a stopped container's mounts at once.
    */
   static dev.berth.engine.Engine engine(ParsedCommand c) throws IOException, BerthException {
     dev.berth.engine.Engine opened = ENGINE.get();
@@ -160,18 +186,29 @@ public final class BerthMain {
     Path runRoot = Path.of(g.getString("runroot"));
     if (!g.isSet("runroot") && dev.berth.sys.Linux.geteuid() != 0) {
       String run = System.getenv("XDG_RUNTIME_DIR");
-      runRoot = Path.of(run == null || run.isEmpty() ? "/tmp/berth-" + dev.berth.sys.Linux.geteuid() : run, "berth");
+      runRoot =
+          Path.of(
+              run == null || run.isEmpty() ? "/tmp/berth-" + dev.berth.sys.Linux.geteuid() : run,
+              "berth");
     }
-    dev.berth.engine.EngineConfig config = dev.berth.engine.EngineConfig.at(root, runRoot)
-        .withRegistriesConfig(Path.of(g.getString("registries-config")));
-    // TEST ONLY: the CNI plugins and network tools run under this prefix (nsenter --net=<test namespace> --).
+    dev.berth.engine.EngineConfig config =
+        dev.berth.engine.EngineConfig.at(root, runRoot)
+            .withRegistriesConfig(Path.of(g.getString("registries-config")));
+    // TEST ONLY: the CNI plugins and network tools run under this prefix (nsenter --net=<test
+    // namespace> --).
     String cni = g.getString("cni-launcher");
     if (cni.isEmpty()) cni = System.getenv().getOrDefault("BERTH_CNI_LAUNCHER", "");
     if (!cni.isBlank()) config = config.withCniLauncher(cniLauncher(cni));
     String launcher = System.getProperty("berth.launcher");
     if (launcher != null && !launcher.isEmpty()) {
-      java.util.List<String> exit = new java.util.ArrayList<>(java.util.List.of(launcher, "--root", root.toString(),
-          "--runroot", runRoot.toAbsolutePath().toString()));
+      java.util.List<String> exit =
+          new java.util.ArrayList<>(
+              java.util.List.of(
+                  launcher,
+                  "--root",
+                  root.toString(),
+                  "--runroot",
+                  runRoot.toAbsolutePath().toString()));
       if (!cni.isBlank()) exit.addAll(java.util.List.of("--cni-launcher", cni.strip()));
       exit.addAll(java.util.List.of("container", "cleanup"));
       config = config.withExitCommand(exit);
@@ -181,9 +218,12 @@ public final class BerthMain {
     return engine;
   }
 
-  /** The words of a --cni-launcher prefix, its program found in PATH (posix_spawn searches none). */
+  /**
+   * The words of a --cni-launcher prefix, its program found in PATH (posix_spawn searches none).
+   */
   private static java.util.List<String> cniLauncher(String prefix) {
-    java.util.List<String> words = new java.util.ArrayList<>(java.util.List.of(prefix.strip().split("\\s+")));
+    java.util.List<String> words =
+        new java.util.ArrayList<>(java.util.List.of(prefix.strip().split("\\s+")));
     String program = words.get(0);
     if (!program.contains("/")) {
       String path = System.getenv().getOrDefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
@@ -204,9 +244,9 @@ public final class BerthMain {
       ThreadLocal.withInitial(java.util.ArrayList::new);
 
   /**
-   * Closes what the command opened. Not only tidiness: the HTTP client's selector thread sits in a native
-   * epoll_wait, and the JVM's exit waits up to 300 ms for threads in native code to stop (a no-op pull took 0.5 s,
-   * 0.3 s of it after printing its last line).
+   * Closes what the command opened. Not only tidiness: the HTTP client's selector thread sits in a
+   * native epoll_wait, and the JVM's exit waits up to 300 ms for threads in native code to stop (a
+   * no-op pull took 0.5 s, 0.3 s of it after printing its last line).
    */
   private static void closeOpened() {
     java.util.List<ImageService> opened = OPENED.get();

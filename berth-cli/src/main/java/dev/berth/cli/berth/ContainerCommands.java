@@ -11,8 +11,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The container commands of {@code berth} with docker's and podman's flags. {@code berth container <verb>} reaches
- * the same verbs under docker's management-command names ({@code container ls}, {@code container rm}).
+ * The container commands of {@code berth} with docker's and podman's flags. {@code berth container
+ * <verb>} reaches the same verbs under docker's management-command names ({@code container ls},
+ * {@code container rm}).
  */
 final class ContainerCommands {
   private ContainerCommands() {}
@@ -20,158 +21,248 @@ final class ContainerCommands {
   /** The flags {@code create} and {@code run} share: what a container is made of. */
   private static FlagSpec[] createFlags() {
     return new FlagSpec[] {
-        string("name", null, "the container's name", ""),
-        stringList("env", "e", "set an environment variable (KEY=VALUE, or KEY to take it from here)"),
-        stringList("env-file", null, "read environment variables from a file"),
-        string("workdir", "w", "working directory inside the container", ""),
-        string("user", "u", "user[:group] to run as, names or numbers", ""),
-        string("hostname", "h", "the container's host name", ""),
-        bool("interactive", "i", "keep stdin open"),
-        bool("tty", "t", "allocate a terminal"),
-        stringList("volume", "v", "bind or volume mount: [SOURCE:]TARGET[:OPTIONS]"),
-        stringList("mount", null, "mount: type=bind|volume|tmpfs,source=...,target=...[,readonly]"),
-        stringList("tmpfs", null, "tmpfs mount: TARGET[:OPTIONS]"),
-        string("entrypoint", null, "replace the image's entrypoint", "").withPlaceholder("COMMAND"),
-        stringList("label", "l", "set a label (KEY=VALUE)"),
-        string("memory", "m", "memory limit (e.g. 64m, 1g)", ""),
-        string("memory-swap", null, "memory plus swap limit (-1: unlimited)", ""),
-        string("cpus", null, "number of CPUs (e.g. 1.5)", ""),
-        string("cpu-shares", "c", "CPU shares (relative weight)", ""),
-        string("cpuset-cpus", null, "CPUs to run on (0-3, 0,1)", ""),
-        string("pids-limit", null, "process limit (-1: unlimited)", ""),
-        stringList("cap-add", null, "add a capability"),
-        stringList("cap-drop", null, "drop a capability"),
-        bool("privileged", null, "every capability and device, no seccomp"),
-        bool("read-only", null, "mount the root filesystem read-only"),
-        stringList("security-opt", null, "seccomp=unconfined|FILE, no-new-privileges"),
-        stringList("ulimit", null, "resource limit: NAME=SOFT[:HARD]"),
-        string("stop-signal", null, "signal that stops the container", ""),
-        string("stop-timeout", null, "seconds to wait before killing at stop", ""),
-        string("runtime", null, "runtime handler (berth, runc, crun, ...)", ""),
-        stringList("network", null, "network: bridge (the default), none, host, NAME or container:NAME; again for"
-            + " more networks").withPlaceholder("NETWORK"),
-        stringList("net", null, "alias of --network").asHidden(),
-        stringList("network-alias", null, "another name of the container on its user networks"),
-        string("ip", null, "IPv4 address on the first network (user networks only)", ""),
-        stringList("add-host", null, "add a line to /etc/hosts: HOST:IP"),
-        stringList("dns", null, "nameserver of the container's /etc/resolv.conf"),
-        stringList("dns-search", null, "search domain of the container's /etc/resolv.conf"),
-        stringList("dns-option", null, "option of the container's /etc/resolv.conf"),
-        stringList("publish", "p", "publish a port: [IP:][HOST_PORT:]CONTAINER_PORT[/tcp|udp]"),
-        bool("publish-all", "P", "publish every port the image exposes on a free host port"),
-        bool("rm", null, "remove the container when it exits"),
-        string("shm-size", null, "size of /dev/shm (default 64m)", ""),
-        string("pull", null, "pull the image: missing, always or never", "missing"),
-        string("platform", null, "os/arch of the image to pull", ""),
-        string("cidfile", null, "write the container id to this file", ""),
-        bool("quiet", "q", "print no pull progress")};
+      string("name", null, "the container's name", ""),
+      stringList(
+          "env", "e", "set an environment variable (KEY=VALUE, or KEY to take it from here)"),
+      stringList("env-file", null, "read environment variables from a file"),
+      string("workdir", "w", "working directory inside the container", ""),
+      string("user", "u", "user[:group] to run as, names or numbers", ""),
+      string("hostname", "h", "the container's host name", ""),
+      bool("interactive", "i", "keep stdin open"),
+      bool("tty", "t", "allocate a terminal"),
+      stringList("volume", "v", "bind or volume mount: [SOURCE:]TARGET[:OPTIONS]"),
+      stringList("mount", null, "mount: type=bind|volume|tmpfs,source=...,target=...[,readonly]"),
+      stringList("tmpfs", null, "tmpfs mount: TARGET[:OPTIONS]"),
+      string("entrypoint", null, "replace the image's entrypoint", "").withPlaceholder("COMMAND"),
+      stringList("label", "l", "set a label (KEY=VALUE)"),
+      string("memory", "m", "memory limit (e.g. 64m, 1g)", ""),
+      string("memory-swap", null, "memory plus swap limit (-1: unlimited)", ""),
+      string("cpus", null, "number of CPUs (e.g. 1.5)", ""),
+      string("cpu-shares", "c", "CPU shares (relative weight)", ""),
+      string("cpuset-cpus", null, "CPUs to run on (0-3, 0,1)", ""),
+      string("pids-limit", null, "process limit (-1: unlimited)", ""),
+      stringList("cap-add", null, "add a capability"),
+      stringList("cap-drop", null, "drop a capability"),
+      bool("privileged", null, "every capability and device, no seccomp"),
+      bool("read-only", null, "mount the root filesystem read-only"),
+      stringList("security-opt", null, "seccomp=unconfined|FILE, no-new-privileges"),
+      stringList("ulimit", null, "resource limit: NAME=SOFT[:HARD]"),
+      string("stop-signal", null, "signal that stops the container", ""),
+      string("stop-timeout", null, "seconds to wait before killing at stop", ""),
+      string("runtime", null, "runtime handler (berth, runc, crun, ...)", ""),
+      stringList(
+              "network",
+              null,
+              "network: bridge (the default), none, host, NAME or container:NAME; again for"
+                  + " more networks")
+          .withPlaceholder("NETWORK"),
+      stringList("net", null, "alias of --network").asHidden(),
+      stringList("network-alias", null, "another name of the container on its user networks"),
+      string("ip", null, "IPv4 address on the first network (user networks only)", ""),
+      stringList("add-host", null, "add a line to /etc/hosts: HOST:IP"),
+      stringList("dns", null, "nameserver of the container's /etc/resolv.conf"),
+      stringList("dns-search", null, "search domain of the container's /etc/resolv.conf"),
+      stringList("dns-option", null, "option of the container's /etc/resolv.conf"),
+      stringList("publish", "p", "publish a port: [IP:][HOST_PORT:]CONTAINER_PORT[/tcp|udp]"),
+      bool("publish-all", "P", "publish every port the image exposes on a free host port"),
+      bool("rm", null, "remove the container when it exits"),
+      string("shm-size", null, "size of /dev/shm (default 64m)", ""),
+      string("pull", null, "pull the image: missing, always or never", "missing"),
+      string("platform", null, "os/arch of the image to pull", ""),
+      string("cidfile", null, "write the container id to this file", ""),
+      bool("quiet", "q", "print no pull progress")
+    };
   }
 
   static CommandSpec[] commands(boolean top) {
     FlagSpec[] create = createFlags();
     List<FlagSpec> runFlags = new ArrayList<>(List.of(create));
     runFlags.add(bool("detach", "d", "run in the background and print the container id"));
-    runFlags.add(string("detach-keys", null, "key sequence that detaches (not supported yet)", "").asHidden());
+    runFlags.add(
+        string("detach-keys", null, "key sequence that detaches (not supported yet)", "")
+            .asHidden());
     runFlags.add(stringList("attach", "a", "attach to STDIN, STDOUT or STDERR"));
     runFlags.add(bool("sig-proxy", null, "forward signals to the container (the default)"));
-    CommandSpec run = CommandSpec.of("run", "create and start a container from an image")
-        .withUsage("[OPTIONS] IMAGE [COMMAND] [ARG...]").withMinArgs(1).stopFlagsAtFirstArg()
-        .withFlags(runFlags.toArray(new FlagSpec[0]));
-    CommandSpec createCmd = CommandSpec.of("create", "create a container from an image without starting it")
-        .withUsage("[OPTIONS] IMAGE [COMMAND] [ARG...]").withMinArgs(1).stopFlagsAtFirstArg()
-        .withFlags(create);
-    CommandSpec start = CommandSpec.of("start", "start created or stopped containers")
-        .withUsage("CONTAINER [CONTAINER...]").withMinArgs(1)
-        .withFlags(bool("attach", "a", "attach to the output and wait for the exit"),
-            bool("interactive", "i", "attach stdin"));
-    CommandSpec stop = CommandSpec.of("stop", "stop running containers (the stop signal, then SIGKILL)")
-        .withUsage("CONTAINER [CONTAINER...]").withMinArgs(1)
-        .withFlags(integer("time", "t", "seconds to wait before killing (default: the container's)", -1));
-    CommandSpec restart = CommandSpec.of("restart", "stop then start containers")
-        .withUsage("CONTAINER [CONTAINER...]").withMinArgs(1)
-        .withFlags(integer("time", "t", "seconds to wait before killing (default: the container's)", -1));
-    CommandSpec kill = CommandSpec.of("kill", "send a signal to containers")
-        .withUsage("CONTAINER [CONTAINER...]").withMinArgs(1)
-        .withFlags(string("signal", "s", "signal name or number", "KILL"));
-    CommandSpec rm = CommandSpec.of("rm", "remove containers")
-        .withAliases(top ? new String[0] : new String[] {"remove"})
-        .withUsage("CONTAINER [CONTAINER...]").withMinArgs(1)
-        .withFlags(bool("force", "f", "kill a running container first"),
-            bool("volumes", "v", "remove the container's anonymous volumes"));
-    CommandSpec ps = CommandSpec.of(top ? "ps" : "ls", "list containers")
-        .withAliases(top ? new String[0] : new String[] {"list", "ps"})
-        .withArgs(0, 0)
-        .withFlags(bool("all", "a", "show every container, not only running ones"),
-            bool("quiet", "q", "print only ids"),
-            bool("no-trunc", null, "print whole ids and commands"),
-            bool("latest", "l", "show only the latest created container"),
-            integer("last", "n", "show the n last created containers", -1),
-            stringList("filter", "f", "filter: id, name, label, status, ancestor, exited"),
-            string("format", null, "table, json or a Go template", ""));
-    CommandSpec inspect = CommandSpec.of("inspect", "show containers (or images) as JSON")
-        .withUsage("NAME|ID [NAME|ID...]").withMinArgs(1)
-        .withFlags(string("format", "f", "json (the default) or a Go template", ""),
-            string("type", null, "container or image (default: either, containers first)", ""),
-            bool("size", "s", "show sizes (ignored)"));
-    CommandSpec logs = CommandSpec.of("logs", "show a container's output")
-        .withUsage("CONTAINER").withExactArgs(1)
-        .withFlags(bool("follow", "f", "keep printing new output until the container exits"),
-            string("tail", "n", "print only the last N lines (all: everything)", "all"),
-            string("since", null, "only output since this time (RFC 3339 or a duration: 10m)", ""),
-            string("until", null, "only output before this time", ""),
-            bool("timestamps", "t", "print each line's time"));
-    CommandSpec exec = CommandSpec.of("exec", "run a command in a running container")
-        .withUsage("[OPTIONS] CONTAINER COMMAND [ARG...]").withMinArgs(2).stopFlagsAtFirstArg()
-        .withFlags(bool("interactive", "i", "keep stdin open"),
-            bool("tty", "t", "allocate a terminal"),
-            bool("detach", "d", "run in the background"),
-            stringList("env", "e", "set an environment variable"),
-            stringList("env-file", null, "read environment variables from a file"),
-            string("user", "u", "user[:group] to run as", ""),
-            string("workdir", "w", "working directory", ""),
-            bool("privileged", null, "every capability for this process"));
-    CommandSpec attach = CommandSpec.of("attach", "attach to a running container's stdio")
-        .withUsage("CONTAINER").withExactArgs(1)
-        .withFlags(bool("no-stdin", null, "do not attach stdin"),
-            bool("sig-proxy", null, "forward signals (the default)"));
-    CommandSpec wait = CommandSpec.of("wait", "wait for containers to stop and print their exit codes")
-        .withUsage("CONTAINER [CONTAINER...]").withMinArgs(1)
-        .withFlags(string("condition", null, "not-running (the default), next-exit or removed", ""));
-    CommandSpec pause = CommandSpec.of("pause", "freeze every process of containers")
-        .withUsage("CONTAINER [CONTAINER...]").withMinArgs(1);
-    CommandSpec unpause = CommandSpec.of("unpause", "thaw paused containers")
-        .withUsage("CONTAINER [CONTAINER...]").withMinArgs(1);
-    CommandSpec top_ = CommandSpec.of("top", "show a container's processes")
-        .withUsage("CONTAINER [ps OPTIONS]").withMinArgs(1).stopFlagsAtFirstArg();
-    CommandSpec stats = CommandSpec.of("stats", "show containers' resource usage")
-        .withUsage("[CONTAINER...]").withMinArgs(0)
-        .withFlags(bool("no-stream", null, "print once and exit"), bool("all", "a", "every container"),
-            string("format", null, "table, json or a Go template", ""));
-    CommandSpec cp = CommandSpec.of("cp", "copy files between a container and here")
-        .withUsage("CONTAINER:SRC DEST|- or SRC|- CONTAINER:DEST").withExactArgs(2)
-        .withFlags(bool("archive", "a", "keep uid/gid"), bool("follow-link", "L", "follow a source symlink"));
-    CommandSpec rename = CommandSpec.of("rename", "rename a container")
-        .withUsage("CONTAINER NEW_NAME").withExactArgs(2);
-    CommandSpec port = CommandSpec.of("port", "list a container's published ports")
-        .withUsage("CONTAINER [PRIVATE_PORT[/PROTO]]").withArgs(1, 2);
-    CommandSpec export = CommandSpec.of("export", "write a container's filesystem as a tar archive")
-        .withUsage("CONTAINER").withExactArgs(1)
-        .withFlags(string("output", "o", "file to write (stdout when unset)", ""));
-    CommandSpec commit = CommandSpec.of("commit", "make an image from a container's changes")
-        .withUsage("CONTAINER [REPOSITORY[:TAG]]").withArgs(1, 2)
-        .withFlags(string("message", "m", "commit message", ""), string("author", "a", "author", ""),
-            stringList("change", "c", "Dockerfile instruction to apply (CMD, ENTRYPOINT, ENV, ...)"),
-            bool("pause", "p", "pause the container while committing (the default)"));
-    CommandSpec prune = CommandSpec.of("prune", "remove every stopped container").withArgs(0, 0)
-        .withFlags(bool("force", "f", "do not ask"), stringList("filter", null, "filter (label, until)"));
-    CommandSpec events = CommandSpec.of("events", "print container events as they happen").withArgs(0, 0)
-        .withFlags(string("since", null, "events since this time", ""), string("until", null, "until", ""),
-            stringList("filter", "f", "filter"), string("format", null, "json or a Go template", ""));
-    CommandSpec cleanup = CommandSpec.of("cleanup", "release a stopped container's resources (for its monitor)")
-        .withUsage("CONTAINER").withExactArgs(1).asHidden()
-        .withFlags(bool("rm", null, "remove it too"));
-    List<CommandSpec> all = new ArrayList<>(List.of(run, createCmd, start, stop, restart, kill, rm, ps, logs, wait,
-        pause, unpause, rename, exec, attach, top_, stats, events, cp, port, export, commit));
+    CommandSpec run =
+        CommandSpec.of("run", "create and start a container from an image")
+            .withUsage("[OPTIONS] IMAGE [COMMAND] [ARG...]")
+            .withMinArgs(1)
+            .stopFlagsAtFirstArg()
+            .withFlags(runFlags.toArray(new FlagSpec[0]));
+    CommandSpec createCmd =
+        CommandSpec.of("create", "create a container from an image without starting it")
+            .withUsage("[OPTIONS] IMAGE [COMMAND] [ARG...]")
+            .withMinArgs(1)
+            .stopFlagsAtFirstArg()
+            .withFlags(create);
+    CommandSpec start =
+        CommandSpec.of("start", "start created or stopped containers")
+            .withUsage("CONTAINER [CONTAINER...]")
+            .withMinArgs(1)
+            .withFlags(
+                bool("attach", "a", "attach to the output and wait for the exit"),
+                bool("interactive", "i", "attach stdin"));
+    CommandSpec stop =
+        CommandSpec.of("stop", "stop running containers (the stop signal, then SIGKILL)")
+            .withUsage("CONTAINER [CONTAINER...]")
+            .withMinArgs(1)
+            .withFlags(
+                integer(
+                    "time", "t", "seconds to wait before killing (default: the container's)", -1));
+    CommandSpec restart =
+        CommandSpec.of("restart", "stop then start containers")
+            .withUsage("CONTAINER [CONTAINER...]")
+            .withMinArgs(1)
+            .withFlags(
+                integer(
+                    "time", "t", "seconds to wait before killing (default: the container's)", -1));
+    CommandSpec kill =
+        CommandSpec.of("kill", "send a signal to containers")
+            .withUsage("CONTAINER [CONTAINER...]")
+            .withMinArgs(1)
+            .withFlags(string("signal", "s", "signal name or number", "KILL"));
+    CommandSpec rm =
+        CommandSpec.of("rm", "remove containers")
+            .withAliases(top ? new String[0] : new String[] {"remove"})
+            .withUsage("CONTAINER [CONTAINER...]")
+            .withMinArgs(1)
+            .withFlags(
+                bool("force", "f", "kill a running container first"),
+                bool("volumes", "v", "remove the container's anonymous volumes"));
+    CommandSpec ps =
+        CommandSpec.of(top ? "ps" : "ls", "list containers")
+            .withAliases(top ? new String[0] : new String[] {"list", "ps"})
+            .withArgs(0, 0)
+            .withFlags(
+                bool("all", "a", "show every container, not only running ones"),
+                bool("quiet", "q", "print only ids"),
+                bool("no-trunc", null, "print whole ids and commands"),
+                bool("latest", "l", "show only the latest created container"),
+                integer("last", "n", "show the n last created containers", -1),
+                stringList("filter", "f", "filter: id, name, label, status, ancestor, exited"),
+                string("format", null, "table, json or a Go template", ""));
+    CommandSpec inspect =
+        CommandSpec.of("inspect", "show containers (or images) as JSON")
+            .withUsage("NAME|ID [NAME|ID...]")
+            .withMinArgs(1)
+            .withFlags(
+                string("format", "f", "json (the default) or a Go template", ""),
+                string("type", null, "container or image (default: either, containers first)", ""),
+                bool("size", "s", "show sizes (ignored)"));
+    CommandSpec logs =
+        CommandSpec.of("logs", "show a container's output")
+            .withUsage("CONTAINER")
+            .withExactArgs(1)
+            .withFlags(
+                bool("follow", "f", "keep printing new output until the container exits"),
+                string("tail", "n", "print only the last N lines (all: everything)", "all"),
+                string(
+                    "since", null, "only output since this time (RFC 3339 or a duration: 10m)", ""),
+                string("until", null, "only output before this time", ""),
+                bool("timestamps", "t", "print each line's time"));
+    CommandSpec exec =
+        CommandSpec.of("exec", "run a command in a running container")
+            .withUsage("[OPTIONS] CONTAINER COMMAND [ARG...]")
+            .withMinArgs(2)
+            .stopFlagsAtFirstArg()
+            .withFlags(
+                bool("interactive", "i", "keep stdin open"),
+                bool("tty", "t", "allocate a terminal"),
+                bool("detach", "d", "run in the background"),
+                stringList("env", "e", "set an environment variable"),
+                stringList("env-file", null, "read environment variables from a file"),
+                string("user", "u", "user[:group] to run as", ""),
+                string("workdir", "w", "working directory", ""),
+                bool("privileged", null, "every capability for this process"));
+    CommandSpec attach =
+        CommandSpec.of("attach", "attach to a running container's stdio")
+            .withUsage("CONTAINER")
+            .withExactArgs(1)
+            .withFlags(
+                bool("no-stdin", null, "do not attach stdin"),
+                bool("sig-proxy", null, "forward signals (the default)"));
+    CommandSpec wait =
+        CommandSpec.of("wait", "wait for containers to stop and print their exit codes")
+            .withUsage("CONTAINER [CONTAINER...]")
+            .withMinArgs(1)
+            .withFlags(
+                string("condition", null, "not-running (the default), next-exit or removed", ""));
+    CommandSpec pause =
+        CommandSpec.of("pause", "freeze every process of containers")
+            .withUsage("CONTAINER [CONTAINER...]")
+            .withMinArgs(1);
+    CommandSpec unpause =
+        CommandSpec.of("unpause", "thaw paused containers")
+            .withUsage("CONTAINER [CONTAINER...]")
+            .withMinArgs(1);
+    CommandSpec top_ =
+        CommandSpec.of("top", "show a container's processes")
+            .withUsage("CONTAINER [ps OPTIONS]")
+            .withMinArgs(1)
+            .stopFlagsAtFirstArg();
+    CommandSpec stats =
+        CommandSpec.of("stats", "show containers' resource usage")
+            .withUsage("[CONTAINER...]")
+            .withMinArgs(0)
+            .withFlags(
+                bool("no-stream", null, "print once and exit"),
+                bool("all", "a", "every container"),
+                string("format", null, "table, json or a Go template", ""));
+    CommandSpec cp =
+        CommandSpec.of("cp", "copy files between a container and here")
+            .withUsage("CONTAINER:SRC DEST|- or SRC|- CONTAINER:DEST")
+            .withExactArgs(2)
+            .withFlags(
+                bool("archive", "a", "keep uid/gid"),
+                bool("follow-link", "L", "follow a source symlink"));
+    CommandSpec rename =
+        CommandSpec.of("rename", "rename a container")
+            .withUsage("CONTAINER NEW_NAME")
+            .withExactArgs(2);
+    CommandSpec port =
+        CommandSpec.of("port", "list a container's published ports")
+            .withUsage("CONTAINER [PRIVATE_PORT[/PROTO]]")
+            .withArgs(1, 2);
+    CommandSpec export =
+        CommandSpec.of("export", "write a container's filesystem as a tar archive")
+            .withUsage("CONTAINER")
+            .withExactArgs(1)
+            .withFlags(string("output", "o", "file to write (stdout when unset)", ""));
+    CommandSpec commit =
+        CommandSpec.of("commit", "make an image from a container's changes")
+            .withUsage("CONTAINER [REPOSITORY[:TAG]]")
+            .withArgs(1, 2)
+            .withFlags(
+                string("message", "m", "commit message", ""),
+                string("author", "a", "author", ""),
+                stringList(
+                    "change", "c", "Dockerfile instruction to apply (CMD, ENTRYPOINT, ENV, ...)"),
+                bool("pause", "p", "pause the container while committing (the default)"));
+    CommandSpec prune =
+        CommandSpec.of("prune", "remove every stopped container")
+            .withArgs(0, 0)
+            .withFlags(
+                bool("force", "f", "do not ask"),
+                stringList("filter", null, "filter (label, until)"));
+    CommandSpec events =
+        CommandSpec.of("events", "print container events as they happen")
+            .withArgs(0, 0)
+            .withFlags(
+                string("since", null, "events since this time", ""),
+                string("until", null, "until", ""),
+                stringList("filter", "f", "filter"),
+                string("format", null, "json or a Go template", ""));
+    CommandSpec cleanup =
+        CommandSpec.of("cleanup", "release a stopped container's resources (for its monitor)")
+            .withUsage("CONTAINER")
+            .withExactArgs(1)
+            .asHidden()
+            .withFlags(bool("rm", null, "remove it too"));
+    List<CommandSpec> all =
+        new ArrayList<>(
+            List.of(
+                run, createCmd, start, stop, restart, kill, rm, ps, logs, wait, pause, unpause,
+                rename, exec, attach, top_, stats, events, cp, port, export, commit));
     if (top) {
       all.add(inspect);
     } else {

@@ -19,19 +19,26 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** {@code create}'s and {@code run}'s flags ({@link ContainerCommands}) to {@link ContainerOptions}. */
+/**
+ * {@code create}'s and {@code run}'s flags ({@link ContainerCommands}) to {@link ContainerOptions}.
+ */
 final class ContainerFlags {
   private ContainerFlags() {}
 
-  /** The options of {@code IMAGE [COMMAND...]} with flags {@code f}; {@code environment} fills bare {@code -e KEY}. */
-  static ContainerOptions options(Flags f, List<String> args, Map<String, String> environment) throws BerthException {
+  /**
+   * The options of {@code IMAGE [COMMAND...]} with flags {@code f}; {@code environment} fills bare
+   * {@code -e KEY}.
+   */
+  static ContainerOptions options(Flags f, List<String> args, Map<String, String> environment)
+      throws BerthException {
     String image = args.get(0);
     List<String> command = args.subList(1, args.size());
     List<String> env = env(f, environment);
     Map<String, String> labels = new LinkedHashMap<>();
     for (String l : f.getList("label")) {
       int eq = l.indexOf('=');
-      if (l.isEmpty() || eq == 0) throw EngineException.invalid("invalid label: '" + l + "' (want KEY=VALUE)");
+      if (l.isEmpty() || eq == 0)
+        throw EngineException.invalid("invalid label: '" + l + "' (want KEY=VALUE)");
       labels.put(eq < 0 ? l : l.substring(0, eq), eq < 0 ? "" : l.substring(eq + 1));
     }
     List<MountOption> mounts = new ArrayList<>();
@@ -47,7 +54,8 @@ final class ContainerFlags {
     long shares = number(f.getString("cpu-shares"), "--cpu-shares");
     long pids = number(f.getString("pids-limit"), "--pids-limit");
     String cpuset = f.getString("cpuset-cpus");
-    ResourceOptions resources = new ResourceOptions(memory, swap, cpus, shares, cpuset.isEmpty() ? null : cpuset, pids);
+    ResourceOptions resources =
+        new ResourceOptions(memory, swap, cpus, shares, cpuset.isEmpty() ? null : cpuset, pids);
     String entry = f.isSet("entrypoint") ? f.getString("entrypoint") : null;
     List<String> entrypoint = entry == null ? null : entry.isEmpty() ? List.of() : List.of(entry);
     List<String> networks = new ArrayList<>(f.getList("network"));
@@ -55,31 +63,63 @@ final class ContainerFlags {
     String network = networks.isEmpty() ? defaultNetwork(environment) : networks.get(0);
     List<PortOption> ports = new ArrayList<>();
     for (String p : f.getList("publish")) ports.addAll(PortSpecs.parse(p));
-    NetworkOptions net = new NetworkOptions(networks.size() > 1 ? networks.subList(1, networks.size()) : List.of(),
-        f.getList("network-alias"), emptyToNull(f.getString("ip")), f.getList("add-host"), f.getList("dns"),
-        f.getList("dns-search"), f.getList("dns-option"), ports, f.getBool("publish-all"));
+    NetworkOptions net =
+        new NetworkOptions(
+            networks.size() > 1 ? networks.subList(1, networks.size()) : List.of(),
+            f.getList("network-alias"),
+            emptyToNull(f.getString("ip")),
+            f.getList("add-host"),
+            f.getList("dns"),
+            f.getList("dns-search"),
+            f.getList("dns-option"),
+            ports,
+            f.getBool("publish-all"));
     String stopTimeout = f.getString("stop-timeout");
     long shm = f.getString("shm-size").isEmpty() ? 0 : DockerFlags.bytes(f.getString("shm-size"));
-    return new ContainerOptions(image, emptyToNull(f.getString("name")), entrypoint, command, env,
-        emptyToNull(f.getString("workdir")), emptyToNull(f.getString("user")), emptyToNull(f.getString("hostname")),
-        f.getBool("tty"), f.getBool("interactive"), labels, mounts, resources, f.getList("cap-add"),
-        f.getList("cap-drop"), f.getBool("privileged"), f.getBool("read-only"), f.getList("security-opt"), ulimits,
+    return new ContainerOptions(
+        image,
+        emptyToNull(f.getString("name")),
+        entrypoint,
+        command,
+        env,
+        emptyToNull(f.getString("workdir")),
+        emptyToNull(f.getString("user")),
+        emptyToNull(f.getString("hostname")),
+        f.getBool("tty"),
+        f.getBool("interactive"),
+        labels,
+        mounts,
+        resources,
+        f.getList("cap-add"),
+        f.getList("cap-drop"),
+        f.getBool("privileged"),
+        f.getBool("read-only"),
+        f.getList("security-opt"),
+        ulimits,
         emptyToNull(f.getString("stop-signal")),
-        stopTimeout.isEmpty() ? null : (int) number(stopTimeout, "--stop-timeout"), emptyToNull(f.getString("runtime")),
-        emptyToNull(network), f.getBool("rm"), shm, false, net);
+        stopTimeout.isEmpty() ? null : (int) number(stopTimeout, "--stop-timeout"),
+        emptyToNull(f.getString("runtime")),
+        emptyToNull(network),
+        f.getBool("rm"),
+        shm,
+        false,
+        net);
   }
 
   /**
-   * docker's default network, "bridge" (berth's default network). TEST ONLY: BERTH_DEFAULT_NETWORK replaces it; the
-   * build's test runs set "none", so a test that runs containers without --network makes no bridge or rule in the
-   * host's namespace.
+   * docker's default network, "bridge" (berth's default network). TEST ONLY: BERTH_DEFAULT_NETWORK
+   * replaces it; the build's test runs set "none", so a test that runs containers without --network
+   * makes no bridge or rule in the host's namespace.
    */
   static String defaultNetwork(Map<String, String> environment) {
     String d = environment.get("BERTH_DEFAULT_NETWORK");
     return d == null || d.isEmpty() ? "bridge" : d;
   }
 
-  /** {@code --env-file}s then {@code -e}s (run, create, exec); {@code environment} fills bare {@code -e KEY}. */
+  /**
+   * {@code --env-file}s then {@code -e}s (run, create, exec); {@code environment} fills bare {@code
+   * -e KEY}.
+   */
   static List<String> env(Flags f, Map<String, String> environment) throws BerthException {
     List<String> env = new ArrayList<>();
     for (String file : f.getList("env-file")) {
@@ -92,7 +132,8 @@ final class ContainerFlags {
       env.addAll(DockerFlags.envFile(content, file, environment));
     }
     for (String e : f.getList("env")) {
-      if (e.isEmpty() || e.startsWith("=")) throw EngineException.invalid("invalid environment variable: " + e);
+      if (e.isEmpty() || e.startsWith("="))
+        throw EngineException.invalid("invalid environment variable: " + e);
       if (e.indexOf('=') < 0) {
         String v = environment.get(e);
         // docker: a bare KEY with no value here is left out.
@@ -109,7 +150,8 @@ final class ContainerFlags {
     try {
       return Long.parseLong(text);
     } catch (NumberFormatException e) {
-      throw EngineException.invalid("invalid argument \"" + text + "\" for \"" + flag + "\" flag: want an integer");
+      throw EngineException.invalid(
+          "invalid argument \"" + text + "\" for \"" + flag + "\" flag: want an integer");
     }
   }
 

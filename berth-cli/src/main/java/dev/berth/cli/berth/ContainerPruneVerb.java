@@ -17,11 +17,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
 
-/** berth container prune [-f] [--filter label=K[=V]|label!=K[=V]|until=TIME]: removes every stopped container. */
+/**
+ * berth container prune [-f] [--filter label=K[=V]|label!=K[=V]|until=TIME]: removes every stopped
+ * container.
+ */
 final class ContainerPruneVerb {
   private ContainerPruneVerb() {}
 
-  static int run(ParsedCommand c, InputStream in, PrintStream out) throws BerthException, IOException {
+  static int run(ParsedCommand c, InputStream in, PrintStream out)
+      throws BerthException, IOException {
     Predicate<ContainerRecord> filter = filter(c.flags().getList("filter"));
     if (!c.flags().getBool("force")
         && !confirm("WARNING! This will remove all stopped containers.", in, out)) {
@@ -41,7 +45,8 @@ final class ContainerPruneVerb {
   static boolean confirm(String warning, InputStream in, PrintStream out) throws IOException {
     out.print(warning + "\nAre you sure you want to continue? [y/N] ");
     out.flush();
-    String answer = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8)).readLine();
+    String answer =
+        new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8)).readLine();
     answer = answer == null ? "" : answer.strip().toLowerCase(java.util.Locale.ROOT);
     return answer.equals("y") || answer.equals("yes");
   }
@@ -51,7 +56,8 @@ final class ContainerPruneVerb {
     List<Predicate<ContainerRecord>> all = new ArrayList<>();
     for (String f : filters) {
       int eq = f.indexOf('=');
-      if (eq <= 0) throw EngineException.invalid("bad format of filter (expected name=value): " + f);
+      if (eq <= 0)
+        throw EngineException.invalid("bad format of filter (expected name=value): " + f);
       String key = f.substring(0, eq);
       String value = f.substring(eq + 1);
       switch (key) {

@@ -3,10 +3,10 @@ package dev.berth.cli.berth;
 import dev.berth.cli.flags.ParsedCommand;
 import dev.berth.cli.format.Columns;
 import dev.berth.cli.format.GoTemplate;
-import dev.berth.engine.HumanDuration;
 import dev.berth.engine.ContainerViews;
 import dev.berth.engine.Engine;
 import dev.berth.engine.EngineException;
+import dev.berth.engine.HumanDuration;
 import dev.berth.engine.container.ContainerOptions;
 import dev.berth.engine.store.ContainerRecord;
 import dev.berth.engine.store.ContainerState.Status;
@@ -29,7 +29,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** The container verbs of {@code berth}: each parses its flags, calls the engine, and prints as docker does. */
+/**
+ * The container verbs of {@code berth}: each parses its flags, calls the engine, and prints as
+ * docker does.
+ */
 final class ContainerVerbs {
   private ContainerVerbs() {}
 
@@ -38,14 +41,19 @@ final class ContainerVerbs {
 
   // ---- create, run, start ----
 
-  static int create(ParsedCommand c, PrintStream out, PrintStream err) throws BerthException, IOException {
+  static int create(ParsedCommand c, PrintStream out, PrintStream err)
+      throws BerthException, IOException {
     ContainerRecord r = createFrom(c, err);
     out.println(r.id());
     return 0;
   }
 
-  /** create's work, shared with run: the options, the image (pulled when missing, per --pull), the container. */
-  private static ContainerRecord createFrom(ParsedCommand c, PrintStream err) throws BerthException, IOException {
+  /**
+   * create's work, shared with run: the options, the image (pulled when missing, per --pull), the
+   * container.
+   */
+  private static ContainerRecord createFrom(ParsedCommand c, PrintStream err)
+      throws BerthException, IOException {
     ContainerOptions o = ContainerFlags.options(c.flags(), c.args(), System.getenv());
     Engine engine = BerthMain.engine(c);
     pullIfNeeded(c, engine, o.image(), err);
@@ -74,18 +82,22 @@ final class ContainerVerbs {
         if (!present) pull(engine, image, c.flags().getBool("quiet"), err);
       }
       case "always" -> pull(engine, image, c.flags().getBool("quiet"), err);
-      default -> throw EngineException.invalid("invalid pull option: '" + policy + "' (want missing, always or never)");
+      default ->
+          throw EngineException.invalid(
+              "invalid pull option: '" + policy + "' (want missing, always or never)");
     }
   }
 
-  private static void pull(Engine engine, String image, boolean quiet, PrintStream err) throws BerthException {
+  private static void pull(Engine engine, String image, boolean quiet, PrintStream err)
+      throws BerthException {
     if (!quiet) err.println("Unable to find image '" + image + "' locally");
     ProgressPrinter progress = new ProgressPrinter(err, false, quiet);
     engine.images().pull(image, null, progress);
     progress.finish();
   }
 
-  static int run(ParsedCommand c, PrintStream out, PrintStream err) throws BerthException, IOException {
+  static int run(ParsedCommand c, PrintStream out, PrintStream err)
+      throws BerthException, IOException {
     ContainerRecord r = createFrom(c, err);
     Engine engine = BerthMain.engine(c);
     boolean detach = c.flags().getBool("detach");
@@ -101,30 +113,44 @@ final class ContainerVerbs {
     return attachAndStart(engine, r, c.flags().getBool("interactive"), true, out, err);
   }
 
-  /** Starts {@code r} attached to this terminal and waits for its exit; returns the container's exit code. */
-  private static int attachAndStart(Engine engine, ContainerRecord r, boolean stdin, boolean removeOnBadStart,
-      PrintStream out, PrintStream err) throws BerthException, IOException {
+  /**
+   * Starts {@code r} attached to this terminal and waits for its exit; returns the container's exit
+   * code.
+   */
+  private static int attachAndStart(
+      Engine engine,
+      ContainerRecord r,
+      boolean stdin,
+      boolean removeOnBadStart,
+      PrintStream out,
+      PrintStream err)
+      throws BerthException, IOException {
     boolean tty = r.options().tty();
     AttachSession[] session = {null};
     ContainerRecord started;
     try {
-      started = engine.start(r.id(), new Engine.StartListener() {
-        @Override
-        public void created(ContainerRecord rec, Path socket) throws IOException {
-          session[0] = AttachSession.open(socket, tty, out, err);
-        }
+      started =
+          engine.start(
+              r.id(),
+              new Engine.StartListener() {
+                @Override
+                public void created(ContainerRecord rec, Path socket) throws IOException {
+                  session[0] = AttachSession.open(socket, tty, out, err);
+                }
 
-        @Override
-        public boolean releasesAtExit() {
-          return true; // this CLI waits for the exit and reconciles (or removes) the container itself
-        }
-      });
+                @Override
+                public boolean releasesAtExit() {
+                  return true; // this CLI waits for the exit and reconciles (or removes) the
+                  // container itself
+                }
+              });
     } catch (BerthException e) {
       if (session[0] != null) session[0].close();
       if (!removeOnBadStart) throw e;
       return failedStart(engine, r, e, err);
     }
-    if (session[0] == null) return 0; // running already: docker start -a of a running container attaches; later
+    if (session[0] == null)
+      return 0; // running already: docker start -a of a running container attaches; later
     try (AttachSession s = session[0]) {
       s.begin(stdin && r.options().openStdin(), started.state().pid(), true);
       ExitFile.ExitStatus exit = s.pump();
@@ -145,7 +171,10 @@ final class ContainerVerbs {
     return code;
   }
 
-  /** Records the exit and releases the container's mounts now, as its monitor's exit command would have. */
+  /**
+   * Records the exit and releases the container's mounts now, as its monitor's exit command would
+   * have.
+   */
   private static void release(Engine engine, ContainerRecord r) {
     try {
       engine.inspect(r.id());
@@ -163,10 +192,12 @@ final class ContainerVerbs {
   }
 
   /**
-   * A run whose start failed: the container is removed (nothing of a failed run stays), the error printed, and
-   * docker's status returned: 127 for a command not found, 126 for one that cannot run, else 125.
+   * A run whose start failed: the container is removed (nothing of a failed run stays), the error
+   * printed, and docker's status returned: 127 for a command not found, 126 for one that cannot
+   * run, else 125.
    */
-  private static int failedStart(Engine engine, ContainerRecord r, BerthException e, PrintStream err) {
+  private static int failedStart(
+      Engine engine, ContainerRecord r, BerthException e, PrintStream err) {
     int code = ENGINE_ERROR;
     try {
       code = engine.containers().get(r.id()).state().exitCode();
@@ -182,18 +213,23 @@ final class ContainerVerbs {
     return code == 126 || code == 127 ? code : ENGINE_ERROR;
   }
 
-  static int start(ParsedCommand c, PrintStream out, PrintStream err) throws BerthException, IOException {
+  static int start(ParsedCommand c, PrintStream out, PrintStream err)
+      throws BerthException, IOException {
     Engine engine = BerthMain.engine(c);
     boolean attach = c.flags().getBool("attach");
     if (attach) {
-      if (c.args().size() != 1) throw EngineException.invalid("you cannot start and attach multiple containers at once");
+      if (c.args().size() != 1)
+        throw EngineException.invalid("you cannot start and attach multiple containers at once");
       ContainerRecord r = engine.inspect(c.arg(0));
       return attachAndStart(engine, r, c.flags().getBool("interactive"), false, out, err);
     }
-    return forEach(c, err, ref -> {
-      engine.start(ref, Engine.StartListener.NONE);
-      out.println(ref);
-    });
+    return forEach(
+        c,
+        err,
+        ref -> {
+          engine.start(ref, Engine.StartListener.NONE);
+          out.println(ref);
+        });
   }
 
   // ---- stop, restart, kill, pause, rm, wait, rename ----
@@ -202,7 +238,10 @@ final class ContainerVerbs {
     void apply(String ref) throws BerthException, IOException;
   }
 
-  /** Runs {@code a} on every argument; errors are printed, and if any failed the status is docker's (BerthExit). */
+  /**
+   * Runs {@code a} on every argument; errors are printed, and if any failed the status is docker's
+   * (BerthExit).
+   */
   private static int forEach(ParsedCommand c, PrintStream err, Action a) throws IOException {
     int status = 0;
     for (String ref : c.args()) {
@@ -216,26 +255,35 @@ final class ContainerVerbs {
     return status;
   }
 
-  static int stop(ParsedCommand c, PrintStream out, PrintStream err) throws BerthException, IOException {
+  static int stop(ParsedCommand c, PrintStream out, PrintStream err)
+      throws BerthException, IOException {
     Engine engine = BerthMain.engine(c);
     int t = c.flags().getInt("time");
-    return forEach(c, err, ref -> {
-      engine.stop(ref, t < 0 ? null : t);
-      out.println(ref);
-    });
+    return forEach(
+        c,
+        err,
+        ref -> {
+          engine.stop(ref, t < 0 ? null : t);
+          out.println(ref);
+        });
   }
 
-  static int restart(ParsedCommand c, PrintStream out, PrintStream err) throws BerthException, IOException {
+  static int restart(ParsedCommand c, PrintStream out, PrintStream err)
+      throws BerthException, IOException {
     Engine engine = BerthMain.engine(c);
     int t = c.flags().getInt("time");
-    return forEach(c, err, ref -> {
-      engine.stop(ref, t < 0 ? null : t);
-      engine.start(ref, Engine.StartListener.NONE);
-      out.println(ref);
-    });
+    return forEach(
+        c,
+        err,
+        ref -> {
+          engine.stop(ref, t < 0 ? null : t);
+          engine.start(ref, Engine.StartListener.NONE);
+          out.println(ref);
+        });
   }
 
-  static int kill(ParsedCommand c, PrintStream out, PrintStream err) throws BerthException, IOException {
+  static int kill(ParsedCommand c, PrintStream out, PrintStream err)
+      throws BerthException, IOException {
     Engine engine = BerthMain.engine(c);
     int signal;
     try {
@@ -243,41 +291,53 @@ final class ContainerVerbs {
     } catch (IllegalArgumentException e) {
       throw EngineException.invalid("invalid signal: " + c.flags().getString("signal"));
     }
-    return forEach(c, err, ref -> {
-      engine.kill(ref, signal);
-      out.println(ref);
-    });
+    return forEach(
+        c,
+        err,
+        ref -> {
+          engine.kill(ref, signal);
+          out.println(ref);
+        });
   }
 
-  static int pause(ParsedCommand c, PrintStream out, PrintStream err, boolean pause) throws BerthException,
-      IOException {
+  static int pause(ParsedCommand c, PrintStream out, PrintStream err, boolean pause)
+      throws BerthException, IOException {
     Engine engine = BerthMain.engine(c);
-    return forEach(c, err, ref -> {
-      if (pause) {
-        engine.pause(ref);
-      } else {
-        engine.unpause(ref);
-      }
-      out.println(ref);
-    });
+    return forEach(
+        c,
+        err,
+        ref -> {
+          if (pause) {
+            engine.pause(ref);
+          } else {
+            engine.unpause(ref);
+          }
+          out.println(ref);
+        });
   }
 
-  static int rm(ParsedCommand c, PrintStream out, PrintStream err) throws BerthException, IOException {
+  static int rm(ParsedCommand c, PrintStream out, PrintStream err)
+      throws BerthException, IOException {
     Engine engine = BerthMain.engine(c);
     boolean force = c.flags().getBool("force");
     boolean volumes = c.flags().getBool("volumes");
-    return forEach(c, err, ref -> {
-      engine.remove(ref, force, volumes);
-      out.println(ref);
-    });
+    return forEach(
+        c,
+        err,
+        ref -> {
+          engine.remove(ref, force, volumes);
+          out.println(ref);
+        });
   }
 
-  static int await(ParsedCommand c, PrintStream out, PrintStream err) throws BerthException, IOException {
+  static int await(ParsedCommand c, PrintStream out, PrintStream err)
+      throws BerthException, IOException {
     Engine engine = BerthMain.engine(c);
     String condition = c.flags().getString("condition");
     if (!condition.isEmpty() && !condition.equals("not-running")) {
-      throw new EngineException(ErrorCategory.UNIMPLEMENTED, "wait --condition " + condition
-          + ": only not-running is supported");
+      throw new EngineException(
+          ErrorCategory.UNIMPLEMENTED,
+          "wait --condition " + condition + ": only not-running is supported");
     }
     return forEach(c, err, ref -> out.println(engine.await(ref)));
   }
@@ -287,7 +347,10 @@ final class ContainerVerbs {
     return 0;
   }
 
-  /** The monitor's exit command: reconcile (release mounts, remove an --rm container). Quiet: nobody reads it. */
+  /**
+   * The monitor's exit command: reconcile (release mounts, remove an --rm container). Quiet: nobody
+   * reads it.
+   */
   static int cleanup(ParsedCommand c) {
     try {
       BerthMain.engine(c).inspect(c.arg(0));
@@ -299,8 +362,11 @@ final class ContainerVerbs {
 
   // ---- ps, inspect, logs ----
 
-  private static final Map<String, String> PS_HEADERS = Map.ofEntries(Map.entry("ID", "CONTAINER ID"),
-      Map.entry("RunningFor", "CREATED"), Map.entry("CreatedAt", "CREATED AT"));
+  private static final Map<String, String> PS_HEADERS =
+      Map.ofEntries(
+          Map.entry("ID", "CONTAINER ID"),
+          Map.entry("RunningFor", "CREATED"),
+          Map.entry("CreatedAt", "CREATED AT"));
   private static final String PS_TABLE =
       "{{.ID}}\\t{{.Image}}\\t{{.Command}}\\t{{.RunningFor}}\\t{{.Status}}\\t{{.Ports}}\\t{{.Names}}";
 
@@ -358,7 +424,8 @@ final class ContainerVerbs {
     m.put("Ports", ContainerViews.portsText(r));
     m.put("Names", r.name());
     List<String> labels = new ArrayList<>();
-    for (var e : new java.util.TreeMap<>(r.options().labels()).entrySet()) labels.add(e.getKey() + "=" + e.getValue());
+    for (var e : new java.util.TreeMap<>(r.options().labels()).entrySet())
+      labels.add(e.getKey() + "=" + e.getValue());
     m.put("Labels", String.join(",", labels));
     m.put("Mounts", String.join(",", r.volumes()));
     m.put("Networks", String.join(",", ContainerViews.networkNames(r)));
@@ -376,7 +443,8 @@ final class ContainerVerbs {
   record Filter(String key, String value) {
     static Filter parse(String f) throws EngineException {
       int eq = f.indexOf('=');
-      if (eq <= 0) throw EngineException.invalid("bad format of filter (expected name=value): " + f);
+      if (eq <= 0)
+        throw EngineException.invalid("bad format of filter (expected name=value): " + f);
       String key = f.substring(0, eq);
       if (!List.of("id", "name", "label", "status", "ancestor", "exited").contains(key)) {
         throw EngineException.invalid("invalid filter '" + key + "'");
@@ -395,19 +463,24 @@ final class ContainerVerbs {
           yield v != null && (eq < 0 || v.equals(value.substring(eq + 1)));
         }
         case "status" -> r.state().status().word().equals(value);
-        case "ancestor" -> r.imageRef().equals(value) || r.imageId().equals(value)
-            || r.imageId().startsWith("sha256:" + value);
-        case "exited" -> r.state().status() == Status.EXITED && Integer.toString(r.state().exitCode()).equals(value);
+        case "ancestor" ->
+            r.imageRef().equals(value)
+                || r.imageId().equals(value)
+                || r.imageId().startsWith("sha256:" + value);
+        case "exited" ->
+            r.state().status() == Status.EXITED
+                && Integer.toString(r.state().exitCode()).equals(value);
         default -> false;
       };
     }
   }
 
   /**
-   * docker inspect of containers; names that are no container are tried as images (unless --type says which),
-   * and each missing one is an error after the others are printed.
+   * docker inspect of containers; names that are no container are tried as images (unless --type
+   * says which), and each missing one is an error after the others are printed.
    */
-  static int inspect(ParsedCommand c, PrintStream out, PrintStream err) throws BerthException, IOException {
+  static int inspect(ParsedCommand c, PrintStream out, PrintStream err)
+      throws BerthException, IOException {
     String type = c.flags().getString("type");
     if (!type.isEmpty() && !type.equals("container") && !type.equals("image")) {
       throw EngineException.invalid("\"" + type + "\" is not a valid value for --type");
@@ -452,7 +525,8 @@ final class ContainerVerbs {
         GoTemplate t = GoTemplate.parse(format.replace("\\t", "\t").replace("\\n", "\n"));
         for (Object o : found) {
           if (o instanceof dev.berth.image.ImageService.ImageDetails) {
-            throw EngineException.invalid("--format templates apply to containers only so far; use json for images");
+            throw EngineException.invalid(
+                "--format templates apply to containers only so far; use json for images");
           }
           out.println(t.render(o));
         }
@@ -460,12 +534,14 @@ final class ContainerVerbs {
         throw EngineException.invalid("template: " + e.getMessage());
       }
     }
-    // docker's: what was found is printed ([] when nothing), then each missing name on stderr, and exit 1.
+    // docker's: what was found is printed ([] when nothing), then each missing name on stderr, and
+    // exit 1.
     for (String m : missing) err.println("Error: No such object: " + m);
     return missing.isEmpty() ? 0 : BerthExit.CONTAINER_ERROR;
   }
 
-  static int logs(ParsedCommand c, PrintStream out, PrintStream err) throws BerthException, IOException {
+  static int logs(ParsedCommand c, PrintStream out, PrintStream err)
+      throws BerthException, IOException {
     Engine engine = BerthMain.engine(c);
     ContainerRecord r = engine.inspect(c.arg(0));
     Path log = engine.layout(r.id()).log();
@@ -474,10 +550,13 @@ final class ContainerVerbs {
     try {
       tail = tailText.equals("all") ? -1 : Integer.parseInt(tailText);
     } catch (NumberFormatException e) {
-      throw EngineException.invalid("invalid value for --tail: " + tailText + " (a number, or all)");
+      throw EngineException.invalid(
+          "invalid value for --tail: " + tailText + " (a number, or all)");
     }
-    Instant since = c.flags().getString("since").isEmpty() ? null : time(c.flags().getString("since"));
-    Instant until = c.flags().getString("until").isEmpty() ? null : time(c.flags().getString("until"));
+    Instant since =
+        c.flags().getString("since").isEmpty() ? null : time(c.flags().getString("since"));
+    Instant until =
+        c.flags().getString("until").isEmpty() ? null : time(c.flags().getString("until"));
     boolean timestamps = c.flags().getBool("timestamps");
     if (!c.flags().getBool("follow")) {
       for (CriLog.Entry e : CriLog.read(log, since, tail)) {
@@ -537,7 +616,8 @@ final class ContainerVerbs {
     try {
       return Instant.now().minus(Duration.parse("PT" + s.toUpperCase(java.util.Locale.ROOT)));
     } catch (java.time.format.DateTimeParseException e) {
-      throw EngineException.invalid("invalid time: " + s + " (want RFC 3339, a Unix time or a duration like 10m)");
+      throw EngineException.invalid(
+          "invalid time: " + s + " (want RFC 3339, a Unix time or a duration like 10m)");
     }
   }
 }

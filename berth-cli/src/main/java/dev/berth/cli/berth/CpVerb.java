@@ -21,16 +21,20 @@ import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * berth cp CONTAINER:SRC DEST|- and berth cp SRC|- CONTAINER:DEST, with docker's tar semantics ({@link CopyPlan}):
- * "-" is a tar stream on stdout or stdin; -a keeps owners (else what lands in a container is its root's, what lands
- * here is the caller's); -L copies what a source symlink leads to.
+ * berth cp CONTAINER:SRC DEST|- and berth cp SRC|- CONTAINER:DEST, with docker's tar semantics
+ * ({@link CopyPlan}): "-" is a tar stream on stdout or stdin; -a keeps owners (else what lands in a
+ * container is its root's, what lands here is the caller's); -L copies what a source symlink leads
+ * to.
  */
 final class CpVerb {
   private CpVerb() {}
 
   /** One side of a copy: {@code container} null for a host path. */
   record Side(String container, String path) {
-    /** docker's reading: an absolute path or one starting with "." is the host's, else CONTAINER:PATH when it has ':'. */
+    /**
+     * docker's reading: an absolute path or one starting with "." is the host's, else
+     * CONTAINER:PATH when it has ':'.
+     */
     static Side parse(String arg) {
       if (arg.startsWith("/")) return new Side(null, arg);
       int colon = arg.indexOf(':');
@@ -39,7 +43,8 @@ final class CpVerb {
     }
   }
 
-  static int run(ParsedCommand c, InputStream in, PrintStream out) throws BerthException, IOException {
+  static int run(ParsedCommand c, InputStream in, PrintStream out)
+      throws BerthException, IOException {
     Side src = Side.parse(c.arg(0));
     Side dst = Side.parse(c.arg(1));
     if (src.container() != null && dst.container() != null) {
@@ -59,7 +64,8 @@ final class CpVerb {
     return 0;
   }
 
-  private static void copyOut(Engine engine, Side src, String dst, boolean archive, boolean follow, PrintStream out)
+  private static void copyOut(
+      Engine engine, Side src, String dst, boolean archive, boolean follow, PrintStream out)
       throws BerthException, IOException {
     String path = src.path().isEmpty() ? "/" : src.path();
     if (dst.equals("-")) {
@@ -76,11 +82,13 @@ final class CpVerb {
       throw EngineException.notFound("no such directory: " + dir);
     }
     int[] owner = archive ? null : new int[] {Linux.geteuid(), Linux.getegid()};
-    pipe(o -> engine.copyFrom(src.container(), path, follow, plan.name(), o),
+    pipe(
+        o -> engine.copyFrom(src.container(), path, follow, plan.name(), o),
         i -> HostFiles.extract(i, dir, owner));
   }
 
-  private static void copyIn(Engine engine, String src, Side dst, boolean archive, boolean follow, InputStream in)
+  private static void copyIn(
+      Engine engine, String src, Side dst, boolean archive, boolean follow, InputStream in)
       throws BerthException, IOException {
     String path = dst.path().isEmpty() ? "/" : dst.path();
     if (src.equals("-")) {
@@ -92,7 +100,8 @@ final class CpVerb {
         st = null;
       }
       if (st == null || !st.isDirectory()) {
-        throw EngineException.invalid("destination \"" + dst.container() + ":" + dst.path() + "\" must be a directory");
+        throw EngineException.invalid(
+            "destination \"" + dst.container() + ":" + dst.path() + "\" must be a directory");
       }
       engine.copyTo(dst.container(), path, in, archive);
       return;
@@ -105,9 +114,13 @@ final class CpVerb {
       if (e.category() != ErrorCategory.NOT_FOUND) throw e;
       there = null;
     }
-    CopyPlan plan = CopyPlan.of(src, local.isDirectory(), path, there != null, there != null && there.isDirectory());
+    CopyPlan plan =
+        CopyPlan.of(
+            src, local.isDirectory(), path, there != null, there != null && there.isDirectory());
     String dir = plan.intoDestination() ? path : CopyPlan.parent(path, "/");
-    pipe(o -> HostFiles.archive(src, follow, plan.name(), o), i -> engine.copyTo(dst.container(), dir, i, archive));
+    pipe(
+        o -> HostFiles.archive(src, follow, plan.name(), o),
+        i -> engine.copyTo(dst.container(), dir, i, archive));
   }
 
   interface Producer {
@@ -119,29 +132,35 @@ final class CpVerb {
   }
 
   /**
-   * Streams what {@code producer} writes to {@code consumer} (a tar, never held whole): the producer on a thread of
-   * its own. The first error is the one reported: the other side's follows from it (a stream cut short, a pipe
-   * closed), so each side records its error before it closes its end.
+   * Streams what {@code producer} writes to {@code consumer} (a tar, never held whole): the
+   * producer on a thread of its own. The first error is the one reported: the other side's follows
+   * from it (a stream cut short, a pipe closed), so each side records its error before it closes
+   * its end.
    */
-  private static void pipe(Producer producer, Consumer consumer) throws BerthException, IOException {
+  private static void pipe(Producer producer, Consumer consumer)
+      throws BerthException, IOException {
     PipedInputStream pin = new PipedInputStream(1 << 20);
     PipedOutputStream pout = new PipedOutputStream(pin);
     AtomicReference<Exception> first = new AtomicReference<>();
-    Thread writer = Thread.ofPlatform().name("berth-cp").start(() -> {
-      OutputStream o = new BufferedOutputStream(pout, 1 << 16);
-      try {
-        producer.write(o);
-        o.flush();
-      } catch (BerthException | IOException | RuntimeException e) {
-        first.compareAndSet(null, e);
-      } finally {
-        try {
-          pout.close();
-        } catch (IOException ignored) {
-          // the reader has gone
-        }
-      }
-    });
+    Thread writer =
+        Thread.ofPlatform()
+            .name("berth-cp")
+            .start(
+                () -> {
+                  OutputStream o = new BufferedOutputStream(pout, 1 << 16);
+                  try {
+                    producer.write(o);
+                    o.flush();
+                  } catch (BerthException | IOException | RuntimeException e) {
+                    first.compareAndSet(null, e);
+                  } finally {
+                    try {
+                      pout.close();
+                    } catch (IOException ignored) {
+                      // the reader has gone
+                    }
+                  }
+                });
     try {
       consumer.read(pin);
       pin.transferTo(OutputStream.nullOutputStream()); // let the writer finish

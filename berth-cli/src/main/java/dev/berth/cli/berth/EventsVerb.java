@@ -19,9 +19,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@code berth events [--since T] [--until T] [--filter K=V] [--format F]}: container events from the store's event
- * file as docker prints them ({@code 2026-12-05T20:31:41.123456789Z container start <id> (image=busybox, name=web)},
- * in local time). Without {@code --since} only new events; without {@code --until} it follows until interrupted.
+ * {@code berth events [--since T] [--until T] [--filter K=V] [--format F]}: container events from
+ * the store's event file as docker prints them ({@code 2026-12-05T20:31:41.123456789Z container
+ * start <id> (image=busybox, name=web)}, in local time). Without {@code --since} only new events;
+ * without {@code --until} it follows until interrupted.
  */
 final class EventsVerb {
   private EventsVerb() {}
@@ -47,8 +48,11 @@ final class EventsVerb {
         out.flush();
         if (until != null && !Instant.now().isBefore(until)) return 0;
         try {
-          Thread.sleep(until == null ? POLL_MS : Math.max(1, Math.min(POLL_MS,
-              until.toEpochMilli() - System.currentTimeMillis() + 1)));
+          Thread.sleep(
+              until == null
+                  ? POLL_MS
+                  : Math.max(
+                      1, Math.min(POLL_MS, until.toEpochMilli() - System.currentTimeMillis() + 1)));
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
           return 0;
@@ -59,13 +63,15 @@ final class EventsVerb {
 
   /** docker's {@code --filter}: the same key ORed, different keys ANDed. */
   record Filters(Map<String, List<String>> byKey) {
-    private static final List<String> KEYS = List.of("container", "event", "image", "label", "type");
+    private static final List<String> KEYS =
+        List.of("container", "event", "image", "label", "type");
 
     static Filters parse(List<String> specs) throws EngineException {
       Map<String, List<String>> m = new LinkedHashMap<>();
       for (String f : specs) {
         int eq = f.indexOf('=');
-        if (eq <= 0) throw EngineException.invalid("bad format of filter (expected name=value): " + f);
+        if (eq <= 0)
+          throw EngineException.invalid("bad format of filter (expected name=value): " + f);
         String key = f.substring(0, eq);
         if (!KEYS.contains(key)) throw EngineException.invalid("invalid filter '" + key + "'");
         m.computeIfAbsent(key, k -> new ArrayList<>()).add(f.substring(eq + 1));
@@ -99,7 +105,10 @@ final class EventsVerb {
     }
   }
 
-  /** How an event is printed: docker's line, its JSON message, or a template over the message's fields. */
+  /**
+   * How an event is printed: docker's line, its JSON message, or a template over the message's
+   * fields.
+   */
   interface Printer {
     String print(Event e);
 
@@ -115,8 +124,14 @@ final class EventsVerb {
 
   /** docker's default line. */
   static String line(Event e) {
-    StringBuilder b = new StringBuilder(localTime(e.time(), ZoneId.systemDefault())).append(' ').append(e.type())
-        .append(' ').append(e.action()).append(' ').append(e.id());
+    StringBuilder b =
+        new StringBuilder(localTime(e.time(), ZoneId.systemDefault()))
+            .append(' ')
+            .append(e.type())
+            .append(' ')
+            .append(e.action())
+            .append(' ')
+            .append(e.id());
     if (!e.attributes().isEmpty()) {
       b.append(" (");
       boolean first = true;
@@ -130,7 +145,10 @@ final class EventsVerb {
     return b.toString();
   }
 
-  /** Go's "2006-01-02T15:04:05.000000000Z07:00" of {@code t} in {@code zone}: nine fraction digits, Z for UTC. */
+  /**
+   * Go's "2006-01-02T15:04:05.000000000Z07:00" of {@code t} in {@code zone}: nine fraction digits,
+   * Z for UTC.
+   */
   static String localTime(Instant t, ZoneId zone) {
     int offset = zone.getRules().getOffset(t).getTotalSeconds();
     String local = Rfc3339.format(Instant.ofEpochSecond(t.getEpochSecond() + offset));
@@ -146,8 +164,9 @@ final class EventsVerb {
   }
 
   /**
-   * docker's events message: with {@code json} its JSON names (status, id, from, Type, Action, Actor, scope, time,
-   * timeNano), else its Go field names for templates ({{.Status}}, {{.Actor.Attributes.name}}, ...).
+   * docker's events message: with {@code json} its JSON names (status, id, from, Type, Action,
+   * Actor, scope, time, timeNano), else its Go field names for templates ({{.Status}},
+   * {{.Actor.Attributes.name}}, ...).
    */
   static Map<String, Object> message(Event e, boolean json) {
     Map<String, Object> actor = new LinkedHashMap<>();
@@ -162,7 +181,9 @@ final class EventsVerb {
     m.put("Actor", actor);
     m.put(json ? "scope" : "Scope", "local");
     m.put(json ? "time" : "Time", e.time().getEpochSecond());
-    m.put(json ? "timeNano" : "TimeNano", e.time().getEpochSecond() * 1_000_000_000L + e.time().getNano());
+    m.put(
+        json ? "timeNano" : "TimeNano",
+        e.time().getEpochSecond() * 1_000_000_000L + e.time().getNano());
     return m;
   }
 }

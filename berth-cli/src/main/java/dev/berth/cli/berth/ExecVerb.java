@@ -16,22 +16,32 @@ import java.nio.file.Path;
 import sun.misc.Signal;
 
 /**
- * {@code berth exec [-i] [-t] [-d] [-e K=V] [--env-file F] [-u USER] [-w DIR] [--privileged] CONTAINER CMD...}, as
- * docker's: this terminal's stdio is the process's (with {@code -t}, a pty proxied to it, raw with {@code -i}, its
- * size followed), and berth ends with the process's status; 126 or 127 when it could not start; with {@code -d}
- * nothing is printed.
+ * {@code berth exec [-i] [-t] [-d] [-e K=V] [--env-file F] [-u USER] [-w DIR] [--privileged]
+ * CONTAINER CMD...}, as docker's: this terminal's stdio is the process's (with {@code -t}, a pty
+ * proxied to it, raw with {@code -i}, its size followed), and berth ends with the process's status;
+ * 126 or 127 when it could not start; with {@code -d} nothing is printed.
  */
 final class ExecVerb {
   private ExecVerb() {}
 
   private static final Stdio NO_STDIN = new Stdio(Path.of("/dev/null"), null, null);
 
-  static int run(ParsedCommand c, PrintStream out, PrintStream err) throws BerthException, IOException {
+  static int run(ParsedCommand c, PrintStream out, PrintStream err)
+      throws BerthException, IOException {
     var f = c.flags();
     boolean interactive = f.getBool("interactive");
     boolean tty = f.getBool("tty");
-    ExecOptions o = new ExecOptions(c.args().subList(1, c.args().size()), ContainerFlags.env(f, System.getenv()),
-        f.getString("user"), f.getString("workdir"), false, 0, 0, false, f.getBool("privileged"));
+    ExecOptions o =
+        new ExecOptions(
+            c.args().subList(1, c.args().size()),
+            ContainerFlags.env(f, System.getenv()),
+            f.getString("user"),
+            f.getString("workdir"),
+            false,
+            0,
+            0,
+            false,
+            f.getBool("privileged"));
     if (f.getBool("detach")) o = o.detached();
     TerminalProxy proxy = null;
     Fd[] idle = null;
@@ -71,7 +81,9 @@ final class ExecVerb {
     }
   }
 
-  /** This terminal's rows and columns (stdin's, else stdout's), or zeros when neither is a terminal. */
+  /**
+   * This terminal's rows and columns (stdin's, else stdout's), or zeros when neither is a terminal.
+   */
   static int[] terminalSize() {
     for (int fd = 0; fd <= 1; fd++) {
       try {

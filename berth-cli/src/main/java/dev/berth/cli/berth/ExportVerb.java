@@ -12,14 +12,18 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 
-/** berth export [-o FILE] CONTAINER: the container's filesystem as a tar, to stdout unless it is a terminal. */
+/**
+ * berth export [-o FILE] CONTAINER: the container's filesystem as a tar, to stdout unless it is a
+ * terminal.
+ */
 final class ExportVerb {
   private ExportVerb() {}
 
   static int run(ParsedCommand c, PrintStream out) throws BerthException, IOException {
     String output = c.flags().getString("output");
     if (output.isEmpty() && ProgressPrinter.stdoutIsTerminal()) {
-      throw EngineException.invalid("cowardly refusing to save to a terminal. Use the -o flag or redirect");
+      throw EngineException.invalid(
+          "cowardly refusing to save to a terminal. Use the -o flag or redirect");
     }
     Engine engine = BerthMain.engine(c);
     if (output.isEmpty()) {
@@ -31,7 +35,8 @@ final class ExportVerb {
     // Beside the target, then renamed: a failed export leaves no truncated archive.
     Path target = Path.of(output).toAbsolutePath();
     if (!Files.isDirectory(target.getParent())) {
-      throw EngineException.invalid("failed to export container: open " + output + ": no such file or directory");
+      throw EngineException.invalid(
+          "failed to export container: open " + output + ": no such file or directory");
     }
     Path tmp = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".tmp");
     boolean ok = false;

@@ -18,7 +18,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** berth images: docker's table (REPOSITORY TAG IMAGE ID CREATED SIZE), -q for ids, --format json as podman. */
+/**
+ * berth images: docker's table (REPOSITORY TAG IMAGE ID CREATED SIZE), -q for ids, --format json as
+ * podman.
+ */
 final class ImagesVerb {
   private ImagesVerb() {}
 
@@ -40,7 +43,8 @@ final class ImagesVerb {
     }
     if (format.equals("json")) {
       Map<String, List<ImageRecord>> byId = new LinkedHashMap<>();
-      for (ImageRecord r : records) byId.computeIfAbsent(r.config().toString(), k -> new ArrayList<>()).add(r);
+      for (ImageRecord r : records)
+        byId.computeIfAbsent(r.config().toString(), k -> new ArrayList<>()).add(r);
       JsonWriter w = new JsonWriter(JsonWriter.TWO_SPACES);
       w.beginArray();
       for (List<ImageRecord> same : byId.values()) {
@@ -63,11 +67,14 @@ final class ImagesVerb {
       out.println(w);
       return 0;
     }
-    if (!format.equals("table")) throw ImageException.invalid("--format: want table or json, got " + format);
+    if (!format.equals("table"))
+      throw ImageException.invalid("--format: want table or json, got " + format);
     boolean digests = c.flags().getBool("digests");
     List<String[]> rows = new ArrayList<>();
-    rows.add(digests ? new String[] {"REPOSITORY", "TAG", "DIGEST", "IMAGE ID", "CREATED", "SIZE"}
-        : new String[] {"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"});
+    rows.add(
+        digests
+            ? new String[] {"REPOSITORY", "TAG", "DIGEST", "IMAGE ID", "CREATED", "SIZE"}
+            : new String[] {"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"});
     Instant now = Instant.now();
     for (ImageRecord r : records) {
       ImageService.ImageDetails d = images.details(r, all);
@@ -85,8 +92,10 @@ final class ImagesVerb {
       }
       String ago = HumanDuration.ago(Duration.between(created(d), now));
       String size = ProgressPrinter.bytes(d.size());
-      rows.add(digests ? new String[] {repo, tag, r.target().digest().toString(), id(r, noTrunc), ago, size}
-          : new String[] {repo, tag, id(r, noTrunc), ago, size});
+      rows.add(
+          digests
+              ? new String[] {repo, tag, r.target().digest().toString(), id(r, noTrunc), ago, size}
+              : new String[] {repo, tag, id(r, noTrunc), ago, size});
     }
     printTable(out, rows);
     return 0;
@@ -97,7 +106,8 @@ final class ImagesVerb {
     try {
       Reference want = Reference.parse(filter);
       Reference have = Reference.parse(r.name());
-      return want.name().equals(have.name()) && (want.tag().isEmpty() || want.tag().equals(have.tag()));
+      return want.name().equals(have.name())
+          && (want.tag().isEmpty() || want.tag().equals(have.tag()));
     } catch (IllegalArgumentException e) {
       return false;
     }

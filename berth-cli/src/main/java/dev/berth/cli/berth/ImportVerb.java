@@ -13,7 +13,8 @@ import java.nio.file.Path;
 final class ImportVerb {
   private ImportVerb() {}
 
-  static int run(ParsedCommand c, InputStream in, PrintStream out) throws ImageException, IOException {
+  static int run(ParsedCommand c, InputStream in, PrintStream out)
+      throws ImageException, IOException {
     var images = BerthMain.service(c);
     String file = c.arg(0);
     Path tmp = null;
@@ -25,10 +26,12 @@ final class ImportVerb {
         tarball = tmp;
       } else {
         tarball = Path.of(file);
-        if (!Files.isRegularFile(tarball)) throw ImageException.notFound("import: " + file + ": no such file");
+        if (!Files.isRegularFile(tarball))
+          throw ImageException.notFound("import: " + file + ": no such file");
       }
-      ImageRecord record = images.importRootfs(tarball, c.args().size() > 1 ? c.arg(1) : null,
-          c.flags().getString("message"));
+      ImageRecord record =
+          images.importRootfs(
+              tarball, c.args().size() > 1 ? c.arg(1) : null, c.flags().getString("message"));
       out.println(record.config());
       return 0;
     } finally {

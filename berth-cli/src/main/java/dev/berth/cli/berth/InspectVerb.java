@@ -3,11 +3,11 @@ package dev.berth.cli.berth;
 import dev.berth.cli.flags.ParsedCommand;
 import dev.berth.image.ImageException;
 import dev.berth.image.ImageService;
-import dev.berth.spec.image.ImageConfig.ContainerConfig;
 import dev.berth.spec.image.Descriptor;
 import dev.berth.spec.image.Digest;
-import dev.berth.spec.image.ImageConfig.History;
 import dev.berth.spec.image.ImageConfig;
+import dev.berth.spec.image.ImageConfig.ContainerConfig;
+import dev.berth.spec.image.ImageConfig.History;
 import dev.berth.spec.image.Reference;
 import dev.berth.spec.json.JsonWriter;
 import java.io.IOException;
@@ -16,7 +16,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-/** berth inspect IMAGE...: a JSON array with docker's field names (Id, RepoTags, Config, RootFS, ...). */
+/**
+ * berth inspect IMAGE...: a JSON array with docker's field names (Id, RepoTags, Config, RootFS,
+ * ...).
+ */
 final class InspectVerb {
   private InspectVerb() {}
 
@@ -65,7 +68,8 @@ final class InspectVerb {
     w.name("Config").beginObject();
     w.field("User", cc.user());
     set(w, "ExposedPorts", cc.exposedPorts());
-    // The model has no absent Env, only an empty one; docker prints an image without variables as null.
+    // The model has no absent Env, only an empty one; docker prints an image without variables as
+    // null.
     list(w, "Env", cc.env().isEmpty() ? null : cc.env());
     list(w, "Entrypoint", cc.entrypoint());
     list(w, "Cmd", cc.cmd());

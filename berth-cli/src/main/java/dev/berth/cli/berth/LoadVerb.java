@@ -8,11 +8,15 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** berth load [-i FILE]: an archive from stdin is spooled to a temp file first (docker-archive needs random access). */
+/**
+ * berth load [-i FILE]: an archive from stdin is spooled to a temp file first (docker-archive needs
+ * random access).
+ */
 final class LoadVerb {
   private LoadVerb() {}
 
-  static int run(ParsedCommand c, InputStream in, PrintStream out) throws ImageException, IOException {
+  static int run(ParsedCommand c, InputStream in, PrintStream out)
+      throws ImageException, IOException {
     var images = BerthMain.service(c);
     String input = c.flags().getString("input");
     Path tmp = null;
@@ -27,13 +31,17 @@ final class LoadVerb {
         archive = tmp;
       } else {
         archive = Path.of(input);
-        if (!Files.isRegularFile(archive)) throw ImageException.notFound("load: " + input + ": no such file");
+        if (!Files.isRegularFile(archive))
+          throw ImageException.notFound("load: " + input + ": no such file");
       }
       for (String name : images.load(archive)) {
         if (c.flags().getBool("quiet")) continue;
-        // docker's two lines: a name as the user would type it, or the id of an image the archive did not name.
-        out.println(name.startsWith("sha256:") ? "Loaded image ID: " + name
-            : "Loaded image: " + dev.berth.spec.image.Reference.parse(name).familiar());
+        // docker's two lines: a name as the user would type it, or the id of an image the archive
+        // did not name.
+        out.println(
+            name.startsWith("sha256:")
+                ? "Loaded image ID: " + name
+                : "Loaded image: " + dev.berth.spec.image.Reference.parse(name).familiar());
       }
       return 0;
     } finally {

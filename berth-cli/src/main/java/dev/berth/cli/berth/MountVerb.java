@@ -15,7 +15,8 @@ final class MountVerb {
   }
 
   static int unmount(ParsedCommand c) throws ImageException, IOException {
-    if (!BerthMain.service(c).unmount(c.arg(0))) throw ImageException.invalid(c.arg(0) + " is not mounted");
+    if (!BerthMain.service(c).unmount(c.arg(0)))
+      throw ImageException.invalid(c.arg(0) + " is not mounted");
     return 0;
   }
 }

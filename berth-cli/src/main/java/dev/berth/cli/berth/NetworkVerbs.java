@@ -30,43 +30,70 @@ import java.util.TreeMap;
 import java.util.function.Predicate;
 
 /**
- * {@code berth network create|ls|inspect|rm|prune|connect|disconnect}: docker's network verbs on the engine's bridge
- * networks, with docker's outputs (ls: NETWORK ID / NAME / DRIVER / SCOPE; inspect: a JSON array) and errors.
+ * {@code berth network create|ls|inspect|rm|prune|connect|disconnect}: docker's network verbs on
+ * the engine's bridge networks, with docker's outputs (ls: NETWORK ID / NAME / DRIVER / SCOPE;
+ * inspect: a JSON array) and errors.
  */
 final class NetworkVerbs {
   private NetworkVerbs() {}
 
   static App app() {
-    CommandSpec create = CommandSpec.of("create", "create a bridge network").withUsage("[OPTIONS] NETWORK")
-        .withExactArgs(1)
-        .withFlags(string("subnet", null, "subnet in CIDR form (default: a free /24)", ""),
-            string("gateway", null, "gateway address (default: the subnet's first)", ""),
-            stringList("label", null, "set a label (KEY=VALUE)"),
-            bool("internal", null, "no route out: no gateway, no masquerade"),
-            string("driver", "d", "network driver (only bridge)", "bridge"));
-    CommandSpec ls = CommandSpec.of("ls", "list networks").withAliases("list").withArgs(0, 0)
-        .withFlags(bool("quiet", "q", "print only ids"), bool("no-trunc", null, "print whole ids"),
-            stringList("filter", "f", "filter: name, id, label, driver, type (custom or builtin)"),
-            string("format", null, "table, json or a Go template", ""));
-    CommandSpec inspect = CommandSpec.of("inspect", "show networks as JSON").withUsage("NETWORK [NETWORK...]")
-        .withMinArgs(1).withFlags(string("format", "f", "json (the default) or a Go template", ""));
-    CommandSpec rm = CommandSpec.of("rm", "remove networks").withAliases("remove").withUsage("NETWORK [NETWORK...]")
-        .withMinArgs(1).withFlags(bool("force", "f", "no error for a network that does not exist"));
-    CommandSpec prune = CommandSpec.of("prune", "remove networks no container uses").withArgs(0, 0)
-        .withFlags(bool("force", "f", "do not ask"), stringList("filter", null, "filter (label=K[=V], label!=K[=V])"));
-    CommandSpec connect = CommandSpec.of("connect", "connect a container to a network")
-        .withUsage("[OPTIONS] NETWORK CONTAINER").withExactArgs(2)
-        .withFlags(stringList("alias", null, "another name of the container on the network"),
-            string("ip", null, "IPv4 address", ""));
-    CommandSpec disconnect = CommandSpec.of("disconnect", "disconnect a container from a network")
-        .withUsage("[OPTIONS] NETWORK CONTAINER").withExactArgs(2)
-        .withFlags(bool("force", "f", "disconnect even if the container is not running"));
+    CommandSpec create =
+        CommandSpec.of("create", "create a bridge network")
+            .withUsage("[OPTIONS] NETWORK")
+            .withExactArgs(1)
+            .withFlags(
+                string("subnet", null, "subnet in CIDR form (default: a free /24)", ""),
+                string("gateway", null, "gateway address (default: the subnet's first)", ""),
+                stringList("label", null, "set a label (KEY=VALUE)"),
+                bool("internal", null, "no route out: no gateway, no masquerade"),
+                string("driver", "d", "network driver (only bridge)", "bridge"));
+    CommandSpec ls =
+        CommandSpec.of("ls", "list networks")
+            .withAliases("list")
+            .withArgs(0, 0)
+            .withFlags(
+                bool("quiet", "q", "print only ids"),
+                bool("no-trunc", null, "print whole ids"),
+                stringList(
+                    "filter", "f", "filter: name, id, label, driver, type (custom or builtin)"),
+                string("format", null, "table, json or a Go template", ""));
+    CommandSpec inspect =
+        CommandSpec.of("inspect", "show networks as JSON")
+            .withUsage("NETWORK [NETWORK...]")
+            .withMinArgs(1)
+            .withFlags(string("format", "f", "json (the default) or a Go template", ""));
+    CommandSpec rm =
+        CommandSpec.of("rm", "remove networks")
+            .withAliases("remove")
+            .withUsage("NETWORK [NETWORK...]")
+            .withMinArgs(1)
+            .withFlags(bool("force", "f", "no error for a network that does not exist"));
+    CommandSpec prune =
+        CommandSpec.of("prune", "remove networks no container uses")
+            .withArgs(0, 0)
+            .withFlags(
+                bool("force", "f", "do not ask"),
+                stringList("filter", null, "filter (label=K[=V], label!=K[=V])"));
+    CommandSpec connect =
+        CommandSpec.of("connect", "connect a container to a network")
+            .withUsage("[OPTIONS] NETWORK CONTAINER")
+            .withExactArgs(2)
+            .withFlags(
+                stringList("alias", null, "another name of the container on the network"),
+                string("ip", null, "IPv4 address", ""));
+    CommandSpec disconnect =
+        CommandSpec.of("disconnect", "disconnect a container from a network")
+            .withUsage("[OPTIONS] NETWORK CONTAINER")
+            .withExactArgs(2)
+            .withFlags(bool("force", "f", "disconnect even if the container is not running"));
     return App.of("berth network", "manage networks")
-        .withCommands(create, ls, inspect, rm, prune, connect, disconnect).withShortClusters();
+        .withCommands(create, ls, inspect, rm, prune, connect, disconnect)
+        .withShortClusters();
   }
 
-  static int run(ParsedCommand c, InputStream in, PrintStream out, PrintStream err) throws BerthException,
-      IOException {
+  static int run(ParsedCommand c, InputStream in, PrintStream out, PrintStream err)
+      throws BerthException, IOException {
     Engine engine = BerthMain.engine(c);
     return switch (c.command().name()) {
       case "create" -> create(c, engine, out);
@@ -75,7 +102,8 @@ final class NetworkVerbs {
       case "rm" -> rm(c, engine, out, err);
       case "prune" -> prune(c, engine, in, out);
       case "connect" -> {
-        engine.connect(c.arg(0), c.arg(1), c.flags().getList("alias"), emptyToNull(c.flags().getString("ip")));
+        engine.connect(
+            c.arg(0), c.arg(1), c.flags().getList("alias"), emptyToNull(c.flags().getString("ip")));
         yield 0;
       }
       case "disconnect" -> {
@@ -89,10 +117,19 @@ final class NetworkVerbs {
   private static int create(ParsedCommand c, Engine engine, PrintStream out) throws BerthException {
     String driver = c.flags().getString("driver");
     if (!driver.equals(Network.BRIDGE)) {
-      throw new EngineException(ErrorCategory.UNIMPLEMENTED, "network driver " + driver + ": only bridge is supported");
+      throw new EngineException(
+          ErrorCategory.UNIMPLEMENTED, "network driver " + driver + ": only bridge is supported");
     }
-    Network n = engine.networks().create(new NetworkStore.CreateRequest(c.arg(0), c.flags().getString("subnet"),
-        c.flags().getString("gateway"), labels(c.flags().getList("label")), c.flags().getBool("internal")));
+    Network n =
+        engine
+            .networks()
+            .create(
+                new NetworkStore.CreateRequest(
+                    c.arg(0),
+                    c.flags().getString("subnet"),
+                    c.flags().getString("gateway"),
+                    labels(c.flags().getList("label")),
+                    c.flags().getBool("internal")));
     out.println(n.id());
     return 0;
   }
@@ -101,7 +138,8 @@ final class NetworkVerbs {
     Map<String, String> labels = new LinkedHashMap<>();
     for (String l : list) {
       int eq = l.indexOf('=');
-      if (l.isEmpty() || eq == 0) throw EngineException.invalid("invalid label: '" + l + "' (want KEY=VALUE)");
+      if (l.isEmpty() || eq == 0)
+        throw EngineException.invalid("invalid label: '" + l + "' (want KEY=VALUE)");
       labels.put(eq < 0 ? l : l.substring(0, eq), eq < 0 ? "" : l.substring(eq + 1));
     }
     return labels;
@@ -125,7 +163,11 @@ final class NetworkVerbs {
     List<Map<String, Object>> rows = new ArrayList<>();
     for (Network n : shown) rows.add(row(n, noTrunc));
     try {
-      Columns.print(out, rows, c.flags().getString("format"), "{{.ID}}\\t{{.Name}}\\t{{.Driver}}\\t{{.Scope}}",
+      Columns.print(
+          out,
+          rows,
+          c.flags().getString("format"),
+          "{{.ID}}\\t{{.Name}}\\t{{.Driver}}\\t{{.Scope}}",
           LS_HEADERS);
     } catch (GoTemplate.TemplateException e) {
       throw EngineException.invalid("template: " + e.getMessage());
@@ -179,7 +221,9 @@ final class NetworkVerbs {
     return s.substring(0, 10) + " " + s.substring(11, 19) + " +0000 UTC";
   }
 
-  /** docker network inspect's object, fields in docker's order; running containers under Containers. */
+  /**
+   * docker network inspect's object, fields in docker's order; running containers under Containers.
+   */
   static Map<String, Object> inspectView(Network n, List<ContainerRecord> containers) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("Name", n.name());
@@ -248,7 +292,8 @@ final class NetworkVerbs {
     for (String name : c.args()) {
       try {
         if (name.equals("bridge")) {
-          throw EngineException.precondition("bridge is a pre-defined network and cannot be removed");
+          throw EngineException.precondition(
+              "bridge is a pre-defined network and cannot be removed");
         }
         engine.removeNetwork(name);
         out.println(name);
@@ -266,12 +311,16 @@ final class NetworkVerbs {
     List<Predicate<Network>> filters = new ArrayList<>();
     for (String f : c.flags().getList("filter")) {
       if (!f.startsWith("label=") && !f.startsWith("label!=")) {
-        throw EngineException.invalid("invalid filter '" + f.substring(0, Math.max(0, f.indexOf('='))) + "'");
+        throw EngineException.invalid(
+            "invalid filter '" + f.substring(0, Math.max(0, f.indexOf('='))) + "'");
       }
       filters.add(filter(f));
     }
-    if (!c.flags().getBool("force") && !ContainerPruneVerb.confirm(
-        "WARNING! This will remove all custom networks not used by at least one container.", in, out)) {
+    if (!c.flags().getBool("force")
+        && !ContainerPruneVerb.confirm(
+            "WARNING! This will remove all custom networks not used by at least one container.",
+            in,
+            out)) {
       return 0;
     }
     List<String> removed = engine.pruneNetworks(n -> filters.stream().allMatch(p -> p.test(n)));

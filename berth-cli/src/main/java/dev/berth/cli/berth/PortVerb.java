@@ -11,8 +11,8 @@ import java.io.PrintStream;
 
 /**
  * berth port CONTAINER [PORT[/PROTO]]: a running container's published ports as docker prints them,
- * {@code 80/tcp -> 0.0.0.0:8080}; with a port, its host addresses ({@code 0.0.0.0:8080}), or docker's "not published"
- * error.
+ * {@code 80/tcp -> 0.0.0.0:8080}; with a port, its host addresses ({@code 0.0.0.0:8080}), or
+ * docker's "not published" error.
  */
 final class PortVerb {
   private PortVerb() {}
@@ -20,8 +20,10 @@ final class PortVerb {
   /** docker's status for a port that is not published. */
   static final int NOT_PUBLISHED = 1;
 
-  static int run(ParsedCommand c, PrintStream out, PrintStream err) throws BerthException, IOException {
-    ContainerRecord r = BerthMain.engine(c).inspect(c.arg(0)); // a missing container is the error first
+  static int run(ParsedCommand c, PrintStream out, PrintStream err)
+      throws BerthException, IOException {
+    ContainerRecord r =
+        BerthMain.engine(c).inspect(c.arg(0)); // a missing container is the error first
     if (c.args().size() < 2) {
       for (Endpoint.Port p : ContainerViews.ports(r)) {
         out.println(p.containerPort() + "/" + p.protocol() + " -> " + host(p));

@@ -9,8 +9,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Docker's pull and push progress. On a terminal: one line per blob, redrawn in place, with a bar, bytes and speed;
- * otherwise: a plain line each time a blob changes phase (what CI logs and pipes want); quiet: nothing.
+ * Docker's pull and push progress. On a terminal: one line per blob, redrawn in place, with a bar,
+ * bytes and speed; otherwise: a plain line each time a blob changes phase (what CI logs and pipes
+ * want); quiet: nothing.
  */
 final class ProgressPrinter implements Progress {
   private static final long REDRAW_NANOS = 100_000_000L;
@@ -35,7 +36,10 @@ final class ProgressPrinter implements Progress {
     this(out, terminal, quiet, false);
   }
 
-  /** {@code pushing}: docker's push wording ("Layer already exists") instead of the pull's ("Already exists"). */
+  /**
+   * {@code pushing}: docker's push wording ("Layer already exists") instead of the pull's ("Already
+   * exists").
+   */
   ProgressPrinter(PrintStream out, boolean terminal, boolean quiet, boolean pushing) {
     this.pushing = pushing;
     this.out = out;
@@ -62,7 +66,9 @@ final class ProgressPrinter implements Progress {
     row.total = total;
     if (terminal) {
       long now = System.nanoTime();
-      if (phase != Phase.DOWNLOADING && phase != Phase.UPLOADING || now - lastDraw > REDRAW_NANOS || before != phase) {
+      if (phase != Phase.DOWNLOADING && phase != Phase.UPLOADING
+          || now - lastDraw > REDRAW_NANOS
+          || before != phase) {
         redraw();
         lastDraw = now;
       }
@@ -135,5 +141,4 @@ final class ProgressPrinter implements Progress {
   static String bytes(long n) {
     return dev.berth.cli.format.Sizes.decimal(n, 3);
   }
-
 }

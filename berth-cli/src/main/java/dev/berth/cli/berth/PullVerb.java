@@ -14,7 +14,8 @@ import java.io.PrintStream;
 final class PullVerb {
   private PullVerb() {}
 
-  static int run(ParsedCommand c, PrintStream out, PrintStream err) throws ImageException, IOException {
+  static int run(ParsedCommand c, PrintStream out, PrintStream err)
+      throws ImageException, IOException {
     boolean quiet = c.flags().getBool("quiet");
     String p = c.flags().getString("platform");
     Platform platform;
@@ -34,17 +35,23 @@ final class PullVerb {
     Reference full = ref.withDefaultTag();
     if (!quiet) {
       if (ref.tag().isEmpty() && ref.digest() == null) out.println("Using default tag: latest");
-      out.println((full.digest() != null ? full.digest().toString() : full.tag()) + ": Pulling from " + full.path());
+      out.println(
+          (full.digest() != null ? full.digest().toString() : full.tag())
+              + ": Pulling from "
+              + full.path());
     }
     ImageRecord before = existing(images, full.toString());
     ImageRecord record = images.pull(c.arg(0), platform, progress);
     progress.finish();
     if (!quiet) {
       // docker's two endings: scripts and users read "up to date" as "nothing changed".
-      boolean same = before != null && before.target().digest().equals(record.target().digest())
-          && before.config().equals(record.config());
-      out.println((same ? "Status: Image is up to date for " : "Status: Downloaded newer image for ")
-          + full.familiar());
+      boolean same =
+          before != null
+              && before.target().digest().equals(record.target().digest())
+              && before.config().equals(record.config());
+      out.println(
+          (same ? "Status: Image is up to date for " : "Status: Downloaded newer image for ")
+              + full.familiar());
     }
     out.println(record.name());
     return 0;

@@ -10,9 +10,10 @@ import java.io.IOException;
 import java.io.PrintStream;
 
 /**
- * berth rmi IMAGE...: docker's "Untagged:" and "Deleted:" lines; unused blobs and snapshots go with the image. An
- * image a container was made from is refused without --force, as podman refuses it (exit 2); with --force it goes,
- * and its containers keep working: each keeps its image's config, and its snapshot keeps the layers.
+ * berth rmi IMAGE...: docker's "Untagged:" and "Deleted:" lines; unused blobs and snapshots go with
+ * the image. An image a container was made from is refused without --force, as podman refuses it
+ * (exit 2); with --force it goes, and its containers keep working: each keeps its image's config,
+ * and its snapshot keeps the layers.
  */
 final class RmiVerb {
   /** podman's status for an image in use by a container. */
@@ -20,7 +21,8 @@ final class RmiVerb {
 
   private RmiVerb() {}
 
-  static int run(ParsedCommand c, PrintStream out, PrintStream err) throws BerthException, IOException {
+  static int run(ParsedCommand c, PrintStream out, PrintStream err)
+      throws BerthException, IOException {
     ImageService images = BerthMain.service(c);
     if (!c.flags().getBool("force")) {
       var containers = BerthMain.engine(c).containers().list().containers();
@@ -34,8 +36,11 @@ final class RmiVerb {
         }
         for (ContainerRecord r : containers) {
           if (r.imageId().equals(image.config().toString())) {
-            err.println("Error: image used by " + r.id() + ": image is in use by a container: consider listing"
-                + " external containers and force-removing image");
+            err.println(
+                "Error: image used by "
+                    + r.id()
+                    + ": image is in use by a container: consider listing"
+                    + " external containers and force-removing image");
             return IN_USE;
           }
         }

@@ -15,7 +15,10 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 
-/** berth save [-o FILE] [--format oci-archive|docker-archive] IMAGE...: to stdout unless it is a terminal. */
+/**
+ * berth save [-o FILE] [--format oci-archive|docker-archive] IMAGE...: to stdout unless it is a
+ * terminal.
+ */
 final class SaveVerb {
   private SaveVerb() {}
 
@@ -30,14 +33,16 @@ final class SaveVerb {
     String output = c.flags().getString("output");
     if (output.isEmpty()) {
       if (ProgressPrinter.stdoutIsTerminal()) {
-        throw ImageException.invalid("refusing to write an archive to a terminal: use -o FILE or redirect stdout");
+        throw ImageException.invalid(
+            "refusing to write an archive to a terminal: use -o FILE or redirect stdout");
       }
       OutputStream o = new BufferedOutputStream(out, 1 << 16);
       images.save(c.args(), format, o);
       o.flush();
       return 0;
     }
-    // Write beside the target and rename: a failed save leaves no truncated archive behind. Errors name the file the
+    // Write beside the target and rename: a failed save leaves no truncated archive behind. Errors
+    // name the file the
     // user gave, never the temporary one.
     Path target = Path.of(output).toAbsolutePath();
     Path dir = target.getParent();
@@ -68,14 +73,18 @@ final class SaveVerb {
     return 0;
   }
 
-  /** A failure to write the archive, said of the file the user named: Java's own names the temporary file. */
+  /**
+   * A failure to write the archive, said of the file the user named: Java's own names the temporary
+   * file.
+   */
   private static ImageException failed(String output, IOException e) {
-    String why = switch (e) {
-      case AccessDeniedException denied -> "permission denied";
-      case NoSuchFileException missing -> "no such file or directory";
-      case FileSystemException fs when fs.getReason() != null -> fs.getReason();
-      default -> e.getMessage();
-    };
+    String why =
+        switch (e) {
+          case AccessDeniedException denied -> "permission denied";
+          case NoSuchFileException missing -> "no such file or directory";
+          case FileSystemException fs when fs.getReason() != null -> fs.getReason();
+          default -> e.getMessage();
+        };
     return new ImageException(ErrorCategory.INTERNAL, "save to " + output + ": " + why, e);
   }
 }

@@ -20,24 +20,34 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@code berth stats [--no-stream] [-a] [--format F] [CONTAINER...]}: docker's table of resource usage. CPU % is over
- * the time between two samples, so even {@code --no-stream} samples twice, a second apart; streaming prints a fresh
- * table every second (the screen cleared first, as docker) until interrupted. Without names: the running containers
- * (every one with {@code -a}), looked up again at each refresh.
+ * {@code berth stats [--no-stream] [-a] [--format F] [CONTAINER...]}: docker's table of resource
+ * usage. CPU % is over the time between two samples, so even {@code --no-stream} samples twice, a
+ * second apart; streaming prints a fresh table every second (the screen cleared first, as docker)
+ * until interrupted. Without names: the running containers (every one with {@code -a}), looked up
+ * again at each refresh.
  */
 final class StatsVerb {
   private StatsVerb() {}
 
-  static final String TABLE = "{{.ID}}\\t{{.Name}}\\t{{.CPUPerc}}\\t{{.MemUsage}}\\t{{.MemPerc}}\\t{{.NetIO}}\\t"
-      + "{{.BlockIO}}\\t{{.PIDs}}";
-  static final Map<String, String> HEADERS = Map.ofEntries(Map.entry("ID", "CONTAINER ID"),
-      Map.entry("Container", "CONTAINER"), Map.entry("Name", "NAME"), Map.entry("CPUPerc", "CPU %"),
-      Map.entry("MemUsage", "MEM USAGE / LIMIT"), Map.entry("MemPerc", "MEM %"), Map.entry("NetIO", "NET I/O"),
-      Map.entry("BlockIO", "BLOCK I/O"), Map.entry("PIDs", "PIDS"));
+  static final String TABLE =
+      "{{.ID}}\\t{{.Name}}\\t{{.CPUPerc}}\\t{{.MemUsage}}\\t{{.MemPerc}}\\t{{.NetIO}}\\t"
+          + "{{.BlockIO}}\\t{{.PIDs}}";
+  static final Map<String, String> HEADERS =
+      Map.ofEntries(
+          Map.entry("ID", "CONTAINER ID"),
+          Map.entry("Container", "CONTAINER"),
+          Map.entry("Name", "NAME"),
+          Map.entry("CPUPerc", "CPU %"),
+          Map.entry("MemUsage", "MEM USAGE / LIMIT"),
+          Map.entry("MemPerc", "MEM %"),
+          Map.entry("NetIO", "NET I/O"),
+          Map.entry("BlockIO", "BLOCK I/O"),
+          Map.entry("PIDs", "PIDS"));
   private static final long INTERVAL_MS = 1000;
   private static final String CLEAR_SCREEN = "\033[2J\033[H";
 
-  static int run(ParsedCommand c, PrintStream out, PrintStream err) throws BerthException, IOException {
+  static int run(ParsedCommand c, PrintStream out, PrintStream err)
+      throws BerthException, IOException {
     Engine engine = BerthMain.engine(c);
     boolean all = c.flags().getBool("all");
     boolean stream = !c.flags().getBool("no-stream");
@@ -50,7 +60,8 @@ final class StatsVerb {
       sleep();
       Map<String, ContainerStats> now = new HashMap<>();
       List<Map<String, Object>> rows = new ArrayList<>();
-      for (Sample s : sample(engine, refs, all, now)) rows.add(row(s.ref(), s.stats(), previous.get(s.stats().id())));
+      for (Sample s : sample(engine, refs, all, now))
+        rows.add(row(s.ref(), s.stats(), previous.get(s.stats().id())));
       previous = now;
       if (stream) out.print(CLEAR_SCREEN);
       try {
@@ -66,12 +77,14 @@ final class StatsVerb {
   private record Sample(String ref, ContainerStats stats) {}
 
   /** A sample of each container asked for (or listed), kept by id in {@code into}. */
-  private static List<Sample> sample(Engine engine, List<String> refs, boolean all, Map<String, ContainerStats> into)
+  private static List<Sample> sample(
+      Engine engine, List<String> refs, boolean all, Map<String, ContainerStats> into)
       throws BerthException {
     List<Sample> out = new ArrayList<>();
     if (refs.isEmpty()) {
       for (ContainerRecord r : engine.list()) {
-        boolean running = r.state().status() == Status.RUNNING || r.state().status() == Status.PAUSED;
+        boolean running =
+            r.state().status() == Status.RUNNING || r.state().status() == Status.PAUSED;
         if (!all && !running) continue;
         try {
           ContainerStats s = engine.stats(r.id());

@@ -10,8 +10,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * {@code berth top CONTAINER [ps OPTIONS]}: the host's {@code ps} (default {@code -ef}) narrowed to the container's
- * processes, aligned as docker's (cells at least 20 wide, 3 spaces apart).
+ * {@code berth top CONTAINER [ps OPTIONS]}: the host's {@code ps} (default {@code -ef}) narrowed to
+ * the container's processes, aligned as docker's (cells at least 20 wide, 3 spaces apart).
  */
 final class TopVerb {
   private TopVerb() {}

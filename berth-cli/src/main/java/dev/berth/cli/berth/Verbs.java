@@ -1,7 +1,6 @@
 package dev.berth.cli.berth;
 
 import dev.berth.cli.flags.ParsedCommand;
-import dev.berth.image.ImageException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;

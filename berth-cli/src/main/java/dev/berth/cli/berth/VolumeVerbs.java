@@ -27,35 +27,57 @@ import java.util.TreeMap;
 import java.util.function.Predicate;
 
 /**
- * {@code berth volume create|ls|inspect|rm|prune}: docker's volume verbs on the engine's volume store, with docker's
- * output (ls: a DRIVER / VOLUME NAME table or a template; inspect: a JSON array).
+ * {@code berth volume create|ls|inspect|rm|prune}: docker's volume verbs on the engine's volume
+ * store, with docker's output (ls: a DRIVER / VOLUME NAME table or a template; inspect: a JSON
+ * array).
  */
 final class VolumeVerbs {
   private VolumeVerbs() {}
 
   /** {@code berth volume <verb>}. */
   static App app() {
-    CommandSpec create = CommandSpec.of("create", "create a volume").withUsage("[VOLUME]").withArgs(0, 1)
-        .withFlags(stringList("label", "l", "set a label (KEY=VALUE)"),
-            string("driver", "d", "volume driver (only local)", "local"),
-            stringList("opt", "o", "driver options (none are supported yet)"),
-            string("name", null, "the volume's name", ""));
-    CommandSpec ls = CommandSpec.of("ls", "list volumes").withAliases("list").withArgs(0, 0)
-        .withFlags(bool("quiet", "q", "print only names"),
-            stringList("filter", "f", "filter: dangling, driver, label, name"),
-            string("format", null, "table, json or a Go template", ""));
-    CommandSpec inspect = CommandSpec.of("inspect", "show volumes as JSON").withUsage("VOLUME [VOLUME...]")
-        .withMinArgs(1).withFlags(string("format", "f", "json (the default) or a Go template", ""));
-    CommandSpec rm = CommandSpec.of("rm", "remove volumes").withAliases("remove").withUsage("VOLUME [VOLUME...]")
-        .withMinArgs(1).withFlags(bool("force", "f", "no error for a volume that does not exist"));
-    CommandSpec prune = CommandSpec.of("prune", "remove volumes no container uses").withArgs(0, 0)
-        .withFlags(bool("force", "f", "do not ask"), bool("all", "a", "named volumes too, not only anonymous ones"),
-            stringList("filter", null, "filter (label=K[=V], label!=K[=V])"));
-    return App.of("berth volume", "manage volumes").withCommands(create, ls, inspect, rm, prune).withShortClusters();
+    CommandSpec create =
+        CommandSpec.of("create", "create a volume")
+            .withUsage("[VOLUME]")
+            .withArgs(0, 1)
+            .withFlags(
+                stringList("label", "l", "set a label (KEY=VALUE)"),
+                string("driver", "d", "volume driver (only local)", "local"),
+                stringList("opt", "o", "driver options (none are supported yet)"),
+                string("name", null, "the volume's name", ""));
+    CommandSpec ls =
+        CommandSpec.of("ls", "list volumes")
+            .withAliases("list")
+            .withArgs(0, 0)
+            .withFlags(
+                bool("quiet", "q", "print only names"),
+                stringList("filter", "f", "filter: dangling, driver, label, name"),
+                string("format", null, "table, json or a Go template", ""));
+    CommandSpec inspect =
+        CommandSpec.of("inspect", "show volumes as JSON")
+            .withUsage("VOLUME [VOLUME...]")
+            .withMinArgs(1)
+            .withFlags(string("format", "f", "json (the default) or a Go template", ""));
+    CommandSpec rm =
+        CommandSpec.of("rm", "remove volumes")
+            .withAliases("remove")
+            .withUsage("VOLUME [VOLUME...]")
+            .withMinArgs(1)
+            .withFlags(bool("force", "f", "no error for a volume that does not exist"));
+    CommandSpec prune =
+        CommandSpec.of("prune", "remove volumes no container uses")
+            .withArgs(0, 0)
+            .withFlags(
+                bool("force", "f", "do not ask"),
+                bool("all", "a", "named volumes too, not only anonymous ones"),
+                stringList("filter", null, "filter (label=K[=V], label!=K[=V])"));
+    return App.of("berth volume", "manage volumes")
+        .withCommands(create, ls, inspect, rm, prune)
+        .withShortClusters();
   }
 
-  static int run(ParsedCommand c, InputStream in, PrintStream out, PrintStream err) throws BerthException,
-      IOException {
+  static int run(ParsedCommand c, InputStream in, PrintStream out, PrintStream err)
+      throws BerthException, IOException {
     VolumeStore volumes = BerthMain.engine(c).volumes();
     return switch (c.command().name()) {
       case "create" -> create(c, volumes, out);
@@ -67,18 +89,22 @@ final class VolumeVerbs {
     };
   }
 
-  private static int create(ParsedCommand c, VolumeStore volumes, PrintStream out) throws BerthException {
+  private static int create(ParsedCommand c, VolumeStore volumes, PrintStream out)
+      throws BerthException {
     String driver = c.flags().getString("driver");
     if (!driver.equals(Volume.LOCAL)) {
-      throw new EngineException(ErrorCategory.UNIMPLEMENTED, "volume driver " + driver + ": only local is supported");
+      throw new EngineException(
+          ErrorCategory.UNIMPLEMENTED, "volume driver " + driver + ": only local is supported");
     }
     if (!c.flags().getList("opt").isEmpty()) {
-      throw new EngineException(ErrorCategory.UNIMPLEMENTED, "volume options (-o) are not supported yet");
+      throw new EngineException(
+          ErrorCategory.UNIMPLEMENTED, "volume options (-o) are not supported yet");
     }
     String flagName = c.flags().getString("name");
     String arg = c.args().isEmpty() ? "" : c.arg(0);
     if (!flagName.isEmpty() && !arg.isEmpty() && !flagName.equals(arg)) {
-      throw EngineException.invalid("conflicting options: either specify --name or provide positional arg, not both");
+      throw EngineException.invalid(
+          "conflicting options: either specify --name or provide positional arg, not both");
     }
     String name = arg.isEmpty() ? flagName : arg;
     Map<String, String> labels = new LinkedHashMap<>();
@@ -93,12 +119,14 @@ final class VolumeVerbs {
 
   private static final Map<String, String> LS_HEADERS = Map.of("Name", "VOLUME NAME");
 
-  private static int ls(ParsedCommand c, VolumeStore volumes, PrintStream out) throws BerthException, IOException {
+  private static int ls(ParsedCommand c, VolumeStore volumes, PrintStream out)
+      throws BerthException, IOException {
     Map<String, List<String>> users = null;
     List<Predicate<Volume>> filters = new ArrayList<>();
     for (String f : c.flags().getList("filter")) {
       int eq = f.indexOf('=');
-      if (eq <= 0) throw EngineException.invalid("bad format of filter (expected name=value): " + f);
+      if (eq <= 0)
+        throw EngineException.invalid("bad format of filter (expected name=value): " + f);
       String key = f.substring(0, eq);
       String value = f.substring(eq + 1);
       switch (key) {
@@ -129,7 +157,8 @@ final class VolumeVerbs {
     List<Map<String, Object>> rows = new ArrayList<>();
     for (Volume v : shown) rows.add(row(v));
     try {
-      Columns.print(out, rows, c.flags().getString("format"), "{{.Driver}}\\t{{.Name}}", LS_HEADERS);
+      Columns.print(
+          out, rows, c.flags().getString("format"), "{{.Driver}}\\t{{.Name}}", LS_HEADERS);
     } catch (GoTemplate.TemplateException e) {
       throw EngineException.invalid("template: " + e.getMessage());
     }
@@ -175,7 +204,8 @@ final class VolumeVerbs {
       try {
         found.add(inspectView(volumes.get(name)));
       } catch (BerthException e) {
-        if (e.category() != ErrorCategory.NOT_FOUND && e.category() != ErrorCategory.INVALID_ARGUMENT) throw e;
+        if (e.category() != ErrorCategory.NOT_FOUND
+            && e.category() != ErrorCategory.INVALID_ARGUMENT) throw e;
         missing.add(name);
       }
     }
@@ -209,7 +239,8 @@ final class VolumeVerbs {
     List<Predicate<Volume>> filters = new ArrayList<>();
     for (String f : c.flags().getList("filter")) {
       int eq = f.indexOf('=');
-      if (eq <= 0) throw EngineException.invalid("bad format of filter (expected name=value): " + f);
+      if (eq <= 0)
+        throw EngineException.invalid("bad format of filter (expected name=value): " + f);
       String key = f.substring(0, eq);
       String value = f.substring(eq + 1);
       switch (key) {
@@ -219,8 +250,13 @@ final class VolumeVerbs {
         default -> throw EngineException.invalid("invalid filter '" + key + "'");
       }
     }
-    if (!c.flags().getBool("force") && !ContainerPruneVerb.confirm("WARNING! This will remove "
-        + (all ? "all" : "anonymous") + " local volumes not used by at least one container.", in, out)) {
+    if (!c.flags().getBool("force")
+        && !ContainerPruneVerb.confirm(
+            "WARNING! This will remove "
+                + (all ? "all" : "anonymous")
+                + " local volumes not used by at least one container.",
+            in,
+            out)) {
       return 0;
     }
     VolumeStore.Pruned pruned = volumes.prune(all, v -> filters.stream().allMatch(p -> p.test(v)));

@@ -6,8 +6,9 @@ import java.util.List;
 /**
  * A whole command-line program: its name, help texts, version, global flags and commands.
  *
- * <p>Like urfave/cli, every app also gets {@code --help, -h}, a {@code help, h} command and, when it has a version,
- * {@code --version, -v}; these names are therefore taken.
+ * <p>Like urfave/cli, every app also gets {@code --help, -h}, a {@code help, h} command and, when
+ * it has a version, {@code --version, -v}; these names are therefore taken.
+ *
  * {@snippet :
  * App app = App.of("berth-runc", "a runc-compatible container runtime")
  *         .withVersion("0.1.0\nspec: 1.2.1")
@@ -15,27 +16,36 @@ import java.util.List;
  *         .withCommands(create, start, state, kill, delete);
  * }
  *
- * @param name            the program name, shown in help and messages
- * @param description     one line, shown after the name in help
+ * @param name the program name, shown in help and messages
+ * @param description one line, shown after the name in help
  * @param longDescription paragraphs shown below that line, as runc does; may be empty
- * @param version         what {@code --version} prints after "NAME version "; empty for no version flag
- * @param globalFlags     flags given before the command name
- * @param commands        the commands, in the order help lists them
- * @param shortClusters   single-dash words are clusters of one-letter flags, as docker's and podman's (pflag):
- *                        {@code -it}, {@code -dp8080:80}, {@code -eK=V}; false reads them as Go's flag package does
- *                        ({@code -name} is the flag "name"), as runc's
+ * @param version what {@code --version} prints after "NAME version "; empty for no version flag
+ * @param globalFlags flags given before the command name
+ * @param commands the commands, in the order help lists them
+ * @param shortClusters single-dash words are clusters of one-letter flags, as docker's and podman's
+ *     (pflag): {@code -it}, {@code -dp8080:80}, {@code -eK=V}; false reads them as Go's flag
+ *     package does ({@code -name} is the flag "name"), as runc's
  */
-public record App(String name, String description, String longDescription, String version,
-                  List<FlagSpec> globalFlags, List<CommandSpec> commands, boolean shortClusters) {
+public record App(
+    String name,
+    String description,
+    String longDescription,
+    String version,
+    List<FlagSpec> globalFlags,
+    List<CommandSpec> commands,
+    boolean shortClusters) {
 
   /** {@code --help, -h}: added to the global flags and to every command. */
   static final FlagSpec HELP_FLAG = FlagSpec.bool("help", "h", "show help");
+
   /** {@code --version, -v}: added to the global flags when the app has a version. */
   static final FlagSpec VERSION_FLAG = FlagSpec.bool("version", "v", "print the version");
+
   /** {@code help [command]}: listed last among the commands. */
-  static final CommandSpec HELP_COMMAND = CommandSpec.of("help", "show the commands, or the help of one command")
-      .withAliases("h")
-      .withUsage("[command]");
+  static final CommandSpec HELP_COMMAND =
+      CommandSpec.of("help", "show the commands, or the help of one command")
+          .withAliases("h")
+          .withUsage("[command]");
 
   public App {
     if (name == null || name.isEmpty()) {
@@ -61,19 +71,27 @@ public record App(String name, String description, String longDescription, Strin
   }
 
   public App withGlobalFlags(FlagSpec... rows) {
-    return new App(name, description, longDescription, version, List.of(rows), commands, shortClusters);
+    return new App(
+        name, description, longDescription, version, List.of(rows), commands, shortClusters);
   }
 
   public App withCommands(CommandSpec... rows) {
-    return new App(name, description, longDescription, version, globalFlags, List.of(rows), shortClusters);
+    return new App(
+        name, description, longDescription, version, globalFlags, List.of(rows), shortClusters);
   }
 
-  /** The same app reading single-dash words as clusters of one-letter flags (see {@code shortClusters}). */
+  /**
+   * The same app reading single-dash words as clusters of one-letter flags (see {@code
+   * shortClusters}).
+   */
   public App withShortClusters() {
     return new App(name, description, longDescription, version, globalFlags, commands, true);
   }
 
-  /** The command called {@code word} (by name or alias), the built-in help command included, or null. */
+  /**
+   * The command called {@code word} (by name or alias), the built-in help command included, or
+   * null.
+   */
   public CommandSpec command(String word) {
     for (int i = 0; i < commands.size(); i++) {
       CommandSpec c = commands.get(i);
@@ -92,7 +110,10 @@ public record App(String name, String description, String longDescription, Strin
     return all;
   }
 
-  /** The global flags followed by the built-in {@code --help} and {@code --version}, as help lists them. */
+  /**
+   * The global flags followed by the built-in {@code --help} and {@code --version}, as help lists
+   * them.
+   */
   public List<FlagSpec> allGlobalFlags() {
     List<FlagSpec> all = new ArrayList<>(globalFlags.size() + 2);
     all.addAll(globalFlags);
@@ -118,8 +139,9 @@ public record App(String name, String description, String longDescription, Strin
   static final FlagSpec HELP_LONG_ONLY = FlagSpec.bool("help", null, "show help");
 
   /**
-   * Checks the whole table: no flag name twice in one table (the built-ins included), no command name or alias
-   * twice. The parser checks only the tables it uses, so call this from a unit test of each real app.
+   * Checks the whole table: no flag name twice in one table (the built-ins included), no command
+   * name or alias twice. The parser checks only the tables it uses, so call this from a unit test
+   * of each real app.
    *
    * @throws IllegalArgumentException naming the first clash
    */
@@ -136,7 +158,10 @@ public record App(String name, String description, String longDescription, Strin
     return this;
   }
 
-  /** Throws when two rows of {@code table} share a name: the parser could only ever fill one of them. */
+  /**
+   * Throws when two rows of {@code table} share a name: the parser could only ever fill one of
+   * them.
+   */
   static void checkUnique(String what, String owner, List<FlagSpec> table) {
     // Pairwise on purpose: tables are short, and this runs on every parse without allocating.
     for (int i = 0; i < table.size(); i++) {
@@ -147,8 +172,8 @@ public record App(String name, String description, String longDescription, Strin
           List<String> others = table.get(j).names();
           for (int m = j == i ? n + 1 : 0; m < others.size(); m++) {
             if (word.equals(others.get(m))) {
-              throw new IllegalArgumentException(what + owner + ": flag name \"" + word
-                  + "\" is defined twice");
+              throw new IllegalArgumentException(
+                  what + owner + ": flag name \"" + word + "\" is defined twice");
             }
           }
         }
@@ -158,7 +183,8 @@ public record App(String name, String description, String longDescription, Strin
 
   private static void addUnique(List<String> seen, String word, String where) {
     if (seen.contains(word)) {
-      throw new IllegalArgumentException(where + ": command name \"" + word + "\" is defined twice");
+      throw new IllegalArgumentException(
+          where + ": command name \"" + word + "\" is defined twice");
     }
     seen.add(word);
   }

@@ -8,15 +8,16 @@ import java.util.List;
 /**
  * The values of one flag table after parsing: what was given, or each flag's default.
  *
- * <p>Look a flag up by any of its names ({@code getString("bundle")} and {@code getString("b")} are the same). Asking
- * for a name the table does not have, or with the getter of another kind, is a programming error and throws
- * {@link IllegalArgumentException}.
+ * <p>Look a flag up by any of its names ({@code getString("bundle")} and {@code getString("b")} are
+ * the same). Asking for a name the table does not have, or with the getter of another kind, is a
+ * programming error and throws {@link IllegalArgumentException}.
  */
 public final class Flags {
 
   private final List<FlagSpec> table;
   private final Object[] values;
-  // Per flag, a bit per name it was given under: Go's flag package records names, and urfave/cli rejects a flag
+  // Per flag, a bit per name it was given under: Go's flag package records names, and urfave/cli
+  // rejects a flag
   // given under two of its names (-b x --bundle y) after parsing.
   private final int[] namesUsed;
 
@@ -36,7 +37,10 @@ public final class Flags {
     return namesUsed[indexOf(name)] != 0;
   }
 
-  /** A {@link FlagSpec.Kind#STRING} flag: the last value given, else the default ({@code ""} when none). */
+  /**
+   * A {@link FlagSpec.Kind#STRING} flag: the last value given, else the default ({@code ""} when
+   * none).
+   */
   public String getString(String name) {
     return (String) value(name, FlagSpec.Kind.STRING);
   }
@@ -51,7 +55,10 @@ public final class Flags {
     return (Integer) value(name, FlagSpec.Kind.INT);
   }
 
-  /** A {@link FlagSpec.Kind#UINT} flag, to be read as unsigned (see {@link Long#toUnsignedString(long)}). */
+  /**
+   * A {@link FlagSpec.Kind#UINT} flag, to be read as unsigned (see {@link
+   * Long#toUnsignedString(long)}).
+   */
   public long getUint(String name) {
     return (Long) value(name, FlagSpec.Kind.UINT);
   }
@@ -61,21 +68,28 @@ public final class Flags {
     return Duration.ofNanos((Long) value(name, FlagSpec.Kind.DURATION));
   }
 
-  /** A {@link FlagSpec.Kind#STRING_LIST} flag: every value given, in order; empty when not given. */
+  /**
+   * A {@link FlagSpec.Kind#STRING_LIST} flag: every value given, in order; empty when not given.
+   */
   @SuppressWarnings("unchecked")
   public List<String> getList(String name) {
     Object v = value(name, FlagSpec.Kind.STRING_LIST);
-    return v instanceof ArrayList<?> given ? Collections.unmodifiableList((List<String>) given) : (List<String>) v;
+    return v instanceof ArrayList<?> given
+        ? Collections.unmodifiableList((List<String>) given)
+        : (List<String>) v;
   }
 
-  /** Records one occurrence of the flag at {@code index}, given under its {@code nameIndex}-th name. */
+  /**
+   * Records one occurrence of the flag at {@code index}, given under its {@code nameIndex}-th name.
+   */
   @SuppressWarnings("unchecked")
   void set(int index, int nameIndex, Object value) {
     if (table.get(index).kind() == FlagSpec.Kind.STRING_LIST) {
-      // Given values replace the default list rather than extend it: urfave/cli v1 appends to the default,
+      // Given values replace the default list rather than extend it: urfave/cli v1 appends to the
+      // default,
       // which nobody wants and no runc flag depends on.
-      ArrayList<String> list = values[index] instanceof ArrayList<?> l ? (ArrayList<String>) l
-          : new ArrayList<>();
+      ArrayList<String> list =
+          values[index] instanceof ArrayList<?> l ? (ArrayList<String>) l : new ArrayList<>();
       list.add((String) value);
       values[index] = list;
     } else {
@@ -85,8 +99,8 @@ public final class Flags {
   }
 
   /**
-   * The message urfave/cli gives when a flag was given under two of its names, or null. Its wording names the later
-   * name of the table first: "Cannot use two forms of the same flag: b bundle".
+   * The message urfave/cli gives when a flag was given under two of its names, or null. Its wording
+   * names the later name of the table first: "Cannot use two forms of the same flag: b bundle".
    */
   String twoFormsError() {
     for (int i = 0; i < namesUsed.length; i++) {
@@ -95,7 +109,10 @@ public final class Flags {
         List<String> names = table.get(i).names();
         int first = Integer.numberOfTrailingZeros(used);
         int second = Integer.numberOfTrailingZeros(used & ~(1 << first));
-        return "Cannot use two forms of the same flag: " + names.get(second) + " " + names.get(first);
+        return "Cannot use two forms of the same flag: "
+            + names.get(second)
+            + " "
+            + names.get(first);
       }
     }
     return null;
@@ -123,8 +140,8 @@ public final class Flags {
     int i = indexOf(name);
     FlagSpec spec = table.get(i);
     if (spec.kind() != kind) {
-      throw new IllegalArgumentException("read flag " + name + ": it is a " + spec.kind() + " flag, not a "
-          + kind);
+      throw new IllegalArgumentException(
+          "read flag " + name + ": it is a " + spec.kind() + " flag, not a " + kind);
     }
     Object v = values[i];
     return v != null ? v : spec.defaultValue();

@@ -3,17 +3,17 @@ package dev.berth.cli.flags;
 import java.util.List;
 
 /**
- * Renders help in runc's layout (urfave/cli v1's templates): NAME, USAGE, VERSION, COMMANDS and GLOBAL OPTIONS for
- * the app; NAME, USAGE, DESCRIPTION and OPTIONS for a command. Flags are listed as {@code --bundle value, -b value},
- * with {@code (default: "x")} after their help, and the help column is aligned two spaces after the widest flag,
- * as Go's tabwriter does. Hidden flags and commands are left out.
+ * Renders help in runc's layout (urfave/cli v1's templates): NAME, USAGE, VERSION, COMMANDS and
+ * GLOBAL OPTIONS for the app; NAME, USAGE, DESCRIPTION and OPTIONS for a command. Flags are listed
+ * as {@code --bundle value, -b value}, with {@code (default: "x")} after their help, and the help
+ * column is aligned two spaces after the widest flag, as Go's tabwriter does. Hidden flags and
+ * commands are left out.
  */
 public final class Help {
 
   private static final String INDENT = "   ";
 
-  private Help() {
-  }
+  private Help() {}
 
   /** The app's help: what {@code --help}, {@code help} and a bare command line print. */
   public static String app(App app) {
@@ -22,11 +22,14 @@ public final class Help {
     if (!app.description().isEmpty()) {
       b.append(" - ").append(app.description());
     }
-    // runc writes its long text straight under the name line, unindented, rather than in a DESCRIPTION section.
+    // runc writes its long text straight under the name line, unindented, rather than in a
+    // DESCRIPTION section.
     if (!app.longDescription().isEmpty()) {
       b.append("\n\n").append(trimEnd(app.longDescription()));
     }
-    b.append("\n\nUSAGE:\n").append(INDENT).append(app.name())
+    b.append("\n\nUSAGE:\n")
+        .append(INDENT)
+        .append(app.name())
         .append(" [global options] command [command options] [arguments...]");
     if (!app.version().isEmpty()) {
       b.append("\n\nVERSION:\n").append(INDENT).append(trimEnd(app.version()));
@@ -73,7 +76,8 @@ public final class Help {
       b.append("\n\nDESCRIPTION:\n").append(INDENT).append(trimEnd(command.longDescription()));
     }
     if (anyFlag) {
-      // runc ends each option line with a newline and an indent, leaving a last line of three spaces.
+      // runc ends each option line with a newline and an indent, leaving a last line of three
+      // spaces.
       b.append("\n\nOPTIONS:\n").append(INDENT);
       for (FlagSpec f : command.flags()) {
         if (!f.hidden()) {
@@ -88,11 +92,18 @@ public final class Help {
 
   /** What {@code --version} prints: "NAME version VERSION". */
   public static String version(App app) {
-    return new StringBuilder().append(app.name()).append(" version ").append(trimEnd(app.version())).append('\n')
+    return new StringBuilder()
+        .append(app.name())
+        .append(" version ")
+        .append(trimEnd(app.version()))
+        .append('\n')
         .toString();
   }
 
-  /** One flag as help lists it, without indent: {@code --root value\troot directory ... (default: "/run")}. */
+  /**
+   * One flag as help lists it, without indent: {@code --root value\troot directory ... (default:
+   * "/run")}.
+   */
   static void appendFlag(StringBuilder b, FlagSpec f) {
     List<String> names = f.names();
     for (int i = 0; i < names.size(); i++) {
@@ -112,7 +123,8 @@ public final class Help {
     }
   }
 
-  // Like urfave/cli: strings quoted and only when non-empty, numbers and durations always, booleans never.
+  // Like urfave/cli: strings quoted and only when non-empty, numbers and durations always, booleans
+  // never.
   private static String defaultShown(FlagSpec f) {
     return switch (f.kind()) {
       case BOOL -> null;
@@ -132,7 +144,9 @@ public final class Help {
     };
   }
 
-  /** {@code text} in double quotes with Go's escapes ({@code %q}), as runc's messages quote values. */
+  /**
+   * {@code text} in double quotes with Go's escapes ({@code %q}), as runc's messages quote values.
+   */
   static String quote(String text) {
     StringBuilder b = new StringBuilder(text.length() + 2).append('"');
     for (int i = 0; i < text.length(); i++) {
@@ -145,7 +159,9 @@ public final class Help {
         case '\r' -> b.append("\\r");
         default -> {
           if (c < 0x20 || c == 0x7f) {
-            b.append("\\x").append(Character.forDigit(c >> 4, 16)).append(Character.forDigit(c & 15, 16));
+            b.append("\\x")
+                .append(Character.forDigit(c >> 4, 16))
+                .append(Character.forDigit(c & 15, 16));
           } else {
             b.append(c);
           }
@@ -156,8 +172,9 @@ public final class Help {
   }
 
   /**
-   * Pads the text before the first tab of each line so that, within each run of consecutive lines that have a
-   * tab, the text after it starts two columns past the widest: what Go's tabwriter (padding 2) does for urfave.
+   * Pads the text before the first tab of each line so that, within each run of consecutive lines
+   * that have a tab, the text after it starts two columns past the widest: what Go's tabwriter
+   * (padding 2) does for urfave.
    */
   static String align(CharSequence text) {
     String[] lines = text.toString().split("\n", -1);
@@ -181,7 +198,8 @@ public final class Help {
       for (; i < end; i++) {
         int tab = lines[i].indexOf('\t');
         String cell = lines[i].substring(0, tab);
-        out.append(cell).repeat(' ', width - cell.codePointCount(0, cell.length()) + 2)
+        out.append(cell)
+            .repeat(' ', width - cell.codePointCount(0, cell.length()) + 2)
             .append(lines[i], tab + 1, lines[i].length());
         if (i + 1 < lines.length) {
           out.append('\n');

@@ -1,7 +1,9 @@
 package dev.berth.cli.flags;
 
 /**
- * What a command line asks for: a command to run, or text (help, version) to print on stdout before exiting 0.
+ * What a command line asks for: a command to run, or text (help, version) to print on stdout before
+ * exiting 0.
+ *
  * {@snippet :
  * Invocation invocation = new Parser(app).parse(args);
  * if (invocation instanceof TextOutput text) {
@@ -10,8 +12,8 @@ package dev.berth.cli.flags;
  * }
  * ParsedCommand command = (ParsedCommand) invocation;
  * }
- * (A pattern {@code switch} reads better but bootstraps {@code SwitchBootstraps} at run time, a cost the start path
- * of a verb does not need.)
+ *
+ * (A pattern {@code switch} reads better but bootstraps {@code SwitchBootstraps} at run time, a
+ * cost the start path of a verb does not need.)
  */
-public sealed interface Invocation permits ParsedCommand, TextOutput {
-}
+public sealed interface Invocation permits ParsedCommand, TextOutput {}

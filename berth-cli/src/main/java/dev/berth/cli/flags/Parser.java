@@ -5,15 +5,18 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Turns argv into an {@link Invocation} the way runc 1.1 (urfave/cli v1 over Go's {@code flag} package) does.
+ * Turns argv into an {@link Invocation} the way runc 1.1 (urfave/cli v1 over Go's {@code flag}
+ * package) does.
  *
- * <p>In order: the global flags up to the first non-flag word; {@code --help} then {@code --version} among them
- * answer with text; no command word answers with the app's help; the command word, by name or alias; the
- * command's flags (see {@link CommandSpec#flagsAfterArgs()}); its {@code --help}; its argument count. The first
- * mistake ends the parse with a {@link UsageException}. See the package documentation for the flag syntax.
+ * <p>In order: the global flags up to the first non-flag word; {@code --help} then {@code
+ * --version} among them answer with text; no command word answers with the app's help; the command
+ * word, by name or alias; the command's flags (see {@link CommandSpec#flagsAfterArgs()}); its
+ * {@code --help}; its argument count. The first mistake ends the parse with a {@link
+ * UsageException}. See the package documentation for the flag syntax.
  *
- * <p>Stateless and thread-safe. Nothing here allocates more than the values it returns on a good command line, and
- * nothing on that path uses lambdas, reflection or string concatenation, which all cost start time.
+ * <p>Stateless and thread-safe. Nothing here allocates more than the values it returns on a good
+ * command line, and nothing on that path uses lambdas, reflection or string concatenation, which
+ * all cost start time.
  */
 public final class Parser {
 
@@ -26,7 +29,8 @@ public final class Parser {
   /**
    * Parses the arguments after the program name.
    *
-   * @throws UsageException for an unknown command or flag, a missing or bad value, or a wrong argument count
+   * @throws UsageException for an unknown command or flag, a missing or bad value, or a wrong
+   *     argument count
    */
   public Invocation parse(String... args) throws UsageException {
     List<FlagSpec> globalTable = app.allGlobalFlags();
@@ -76,7 +80,10 @@ public final class Parser {
     return new ParsedCommand(app, command, globals, flags, positional);
   }
 
-  /** {@code help} lists the commands; {@code help NAME} shows one; extra words are ignored, as runc does. */
+  /**
+   * {@code help} lists the commands; {@code help NAME} shows one; extra words are ignored, as runc
+   * does.
+   */
   private TextOutput helpTopic(List<String> words, Flags globals) throws UsageException {
     if (words.isEmpty()) {
       return new TextOutput(Help.app(app));
@@ -88,7 +95,8 @@ public final class Parser {
     return new TextOutput(Help.command(app, topic));
   }
 
-  // runc checks counts itself (checkArgs in its utils.go) and words the error with the program name.
+  // runc checks counts itself (checkArgs in its utils.go) and words the error with the program
+  // name.
   private void checkArgCount(CommandSpec command, Flags globals, int count) throws UsageException {
     int min = command.minArgs();
     int max = command.maxArgs();
@@ -106,17 +114,27 @@ public final class Parser {
     } else {
       return;
     }
-    String message = app.name() + ": " + Help.quote(command.name()) + " requires " + rule + " " + limit
-        + " argument(s)";
-    throw new UsageException(message, app, command, globals, "Incorrect Usage.", UsageException.EXIT_USAGE);
+    String message =
+        app.name()
+            + ": "
+            + Help.quote(command.name())
+            + " requires "
+            + rule
+            + " "
+            + limit
+            + " argument(s)";
+    throw new UsageException(
+        message, app, command, globals, "Incorrect Usage.", UsageException.EXIT_USAGE);
   }
 
   /**
-   * Go's {@code flag.FlagSet.Parse}: reads flags from {@code args[from]} on, stops at the first word that is not a
-   * flag (returned as the index of the first positional argument) or after {@code --}.
+   * Go's {@code flag.FlagSet.Parse}: reads flags from {@code args[from]} on, stops at the first
+   * word that is not a flag (returned as the index of the first positional argument) or after
+   * {@code --}.
    */
-  private int parseFlags(List<FlagSpec> table, Flags into, String[] args, int from, CommandSpec command,
-                         Flags globals) throws UsageException {
+  private int parseFlags(
+      List<FlagSpec> table, Flags into, String[] args, int from, CommandSpec command, Flags globals)
+      throws UsageException {
     int i = from;
     while (i < args.length) {
       String arg = args[i];
@@ -150,7 +168,10 @@ public final class Parser {
       FlagSpec flag = table.get(index);
       int nameIndex = flag.names().indexOf(name);
       if (!flag.takesValue()) {
-        into.set(index, nameIndex, value == null ? Boolean.TRUE : boolValue(value, name, command, globals));
+        into.set(
+            index,
+            nameIndex,
+            value == null ? Boolean.TRUE : boolValue(value, name, command, globals));
         continue;
       }
       if (value == null) {
@@ -165,16 +186,25 @@ public final class Parser {
   }
 
   /**
-   * pflag's shorthand: each letter of {@code -abc} is a one-letter flag; the first that takes a value takes the rest
-   * of the word ({@code -p8080:80}, {@code -e=K=V} without the '=') or else the next word. Returns the index of the
-   * next word.
+   * pflag's shorthand: each letter of {@code -abc} is a one-letter flag; the first that takes a
+   * value takes the rest of the word ({@code -p8080:80}, {@code -e=K=V} without the '=') or else
+   * the next word. Returns the index of the next word.
    */
-  private int parseCluster(List<FlagSpec> table, Flags into, String[] args, int i, String letters,
-      CommandSpec command, Flags globals) throws UsageException {
+  private int parseCluster(
+      List<FlagSpec> table,
+      Flags into,
+      String[] args,
+      int i,
+      String letters,
+      CommandSpec command,
+      Flags globals)
+      throws UsageException {
     for (int k = 0; k < letters.length(); k++) {
       String name = letters.substring(k, k + 1);
       int index = into.find(name);
-      if (index < 0 || table.get(index).names().indexOf(name) < 0 || !isShort(table.get(index), name)) {
+      if (index < 0
+          || table.get(index).names().indexOf(name) < 0
+          || !isShort(table.get(index), name)) {
         throw flagError("unknown shorthand flag: '" + name + "' in -" + letters, command, globals);
       }
       FlagSpec flag = table.get(index);
@@ -202,16 +232,20 @@ public final class Parser {
     return name.length() == 1 && flag.hasName(name);
   }
 
-  private Object boolValue(String text, String name, CommandSpec command, Flags globals) throws UsageException {
+  private Object boolValue(String text, String name, CommandSpec command, Flags globals)
+      throws UsageException {
     try {
       return ValueSyntax.parseBool(text);
     } catch (IllegalArgumentException e) {
-      throw flagError("invalid boolean value " + Help.quote(text) + " for -" + name + ": " + e.getMessage(),
-          command, globals);
+      throw flagError(
+          "invalid boolean value " + Help.quote(text) + " for -" + name + ": " + e.getMessage(),
+          command,
+          globals);
     }
   }
 
-  private Object typedValue(FlagSpec flag, String text, String name, CommandSpec command, Flags globals)
+  private Object typedValue(
+      FlagSpec flag, String text, String name, CommandSpec command, Flags globals)
       throws UsageException {
     FlagSpec.Kind kind = flag.kind();
     try {
@@ -224,20 +258,22 @@ public final class Parser {
       }
       return text; // STRING and STRING_LIST
     } catch (IllegalArgumentException e) {
-      throw flagError("invalid value " + Help.quote(text) + " for flag -" + name + ": " + e.getMessage(),
-          command, globals);
+      throw flagError(
+          "invalid value " + Help.quote(text) + " for flag -" + name + ": " + e.getMessage(),
+          command,
+          globals);
     }
   }
 
   /**
-   * urfave/cli v1's argument reordering: the command's known flags (with the word after a value flag) move to the
-   * front, everything else keeps its order behind them, and a {@code --} moves to the front of the rest so the
-   * words after it stay positional. Unknown flags stay in place and become positional arguments if they come
-   * after one.
+   * urfave/cli v1's argument reordering: the command's known flags (with the word after a value
+   * flag) move to the front, everything else keeps its order behind them, and a {@code --} moves to
+   * the front of the rest so the words after it stay positional. Unknown flags stay in place and
+   * become positional arguments if they come after one.
    *
    * <p>One deliberate difference: urfave/cli also moves the word after a known boolean flag, so
-   * {@code kill ctr --all KILL} turns into {@code kill --all KILL ctr} and signals a container named KILL. A boolean
-   * takes no separate value, so here that word stays where it is.
+   * {@code kill ctr --all KILL} turns into {@code kill --all KILL ctr} and signals a container
+   * named KILL. A boolean takes no separate value, so here that word stays where it is.
    */
   private static String[] flagsFirst(List<FlagSpec> table, String[] args, int from) {
     List<String> front = new ArrayList<>(args.length - from);
@@ -266,12 +302,16 @@ public final class Parser {
     return front.toArray(new String[0]);
   }
 
-  /** The index of the table flag that {@code arg} names (with 1 to 3 dashes, with or without "=value"), or -1. */
+  /**
+   * The index of the table flag that {@code arg} names (with 1 to 3 dashes, with or without
+   * "=value"), or -1.
+   */
   private static int knownFlag(List<FlagSpec> table, String arg) {
     if (arg.length() < 2 || arg.charAt(0) != '-') {
       return -1;
     }
-    // urfave strips "--", then one more "-", so "---x" counts as a known -x; Go then rejects its syntax.
+    // urfave strips "--", then one more "-", so "---x" counts as a known -x; Go then rejects its
+    // syntax.
     int start = arg.startsWith("--") ? 2 : 1;
     if (arg.startsWith("-", start)) {
       start++;
@@ -286,14 +326,22 @@ public final class Parser {
     return -1;
   }
 
-  /** A flag mistake, headed "Incorrect Usage. " for the app's flags and "Incorrect Usage: " for a command's. */
+  /**
+   * A flag mistake, headed "Incorrect Usage. " for the app's flags and "Incorrect Usage: " for a
+   * command's.
+   */
   private UsageException flagError(String message, CommandSpec command, Flags globals) {
     String heading = (command == null ? "Incorrect Usage. " : "Incorrect Usage: ") + message;
     return new UsageException(message, app, command, globals, heading, UsageException.EXIT_USAGE);
   }
 
   private UsageException unknownTopic(String word, Flags globals) {
-    return new UsageException("No help topic for '" + word + "'", app, null, globals, null,
+    return new UsageException(
+        "No help topic for '" + word + "'",
+        app,
+        null,
+        globals,
+        null,
         UsageException.EXIT_UNKNOWN_COMMAND);
   }
 }

@@ -1,17 +1,17 @@
 package dev.berth.cli.flags;
 
 /**
- * Reads flag values with the syntax Go's {@code flag} package accepts, so that every number, boolean and duration
- * runc accepts is accepted here too. Failures are {@link IllegalArgumentException}s whose message is Go's reason
- * ({@code parse error} or {@code value out of range}), which the parser puts into runc's wording.
+ * Reads flag values with the syntax Go's {@code flag} package accepts, so that every number,
+ * boolean and duration runc accepts is accepted here too. Failures are {@link
+ * IllegalArgumentException}s whose message is Go's reason ({@code parse error} or {@code value out
+ * of range}), which the parser puts into runc's wording.
  */
 final class ValueSyntax {
 
   static final String PARSE_ERROR = "parse error";
   static final String RANGE_ERROR = "value out of range";
 
-  private ValueSyntax() {
-  }
+  private ValueSyntax() {}
 
   /** Go's {@code strconv.ParseBool}: 1, t, T, TRUE, true, True and their false counterparts. */
   static boolean parseBool(String text) {
@@ -22,7 +22,10 @@ final class ValueSyntax {
     };
   }
 
-  /** A signed 32-bit integer in Go's base-0 syntax: optional sign, then 0x/0o/0b/0 prefixes, underscores. */
+  /**
+   * A signed 32-bit integer in Go's base-0 syntax: optional sign, then 0x/0o/0b/0 prefixes,
+   * underscores.
+   */
   static int parseInt(String text) {
     boolean negative = false;
     String digits = text;
@@ -39,7 +42,10 @@ final class ValueSyntax {
     return (int) (negative ? -magnitude : magnitude);
   }
 
-  /** An unsigned 64-bit integer in Go's base-0 syntax, no sign allowed; the result is read as unsigned. */
+  /**
+   * An unsigned 64-bit integer in Go's base-0 syntax, no sign allowed; the result is read as
+   * unsigned.
+   */
   static long parseUint(String text) {
     return parseMagnitude(text);
   }
@@ -77,7 +83,9 @@ final class ValueSyntax {
     }
     try {
       return Long.parseUnsignedLong(clean, 0, clean.length(), radix);
-    } catch (IllegalArgumentException e) { // NumberFormatException, named by its parent to load one class less
+    } catch (
+        IllegalArgumentException
+            e) { // NumberFormatException, named by its parent to load one class less
       // the digits were checked above, so only overflow is left
       throw new IllegalArgumentException(RANGE_ERROR);
     }
@@ -120,9 +128,10 @@ final class ValueSyntax {
   }
 
   /**
-   * Go's {@code time.ParseDuration}: a sign, then one or more decimal numbers each with a unit (ns, us, µs, ms, s,
-   * m, h), such as {@code 1h2m0.5s}; a bare {@code 0} is allowed. Returns nanoseconds, as Go's
-   * {@code time.Duration} holds them: {@code java.time} stays off the start path until a verb reads one.
+   * Go's {@code time.ParseDuration}: a sign, then one or more decimal numbers each with a unit (ns,
+   * us, µs, ms, s, m, h), such as {@code 1h2m0.5s}; a bare {@code 0} is allowed. Returns
+   * nanoseconds, as Go's {@code time.Duration} holds them: {@code java.time} stays off the start
+   * path until a verb reads one.
    */
   static long parseDurationNanos(String text) {
     if (text == null || text.isEmpty()) {
@@ -131,7 +140,8 @@ final class ValueSyntax {
     try {
       return durationNanos(text);
     } catch (ArithmeticException e) {
-      throw new IllegalArgumentException(PARSE_ERROR); // Go also refuses durations past about 292 years
+      throw new IllegalArgumentException(
+          PARSE_ERROR); // Go also refuses durations past about 292 years
     }
   }
 

@@ -6,10 +6,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * docker's {@code --format} for listing verbs: "table" (the verb's default columns), {@code table <template>}
- * (a header, then one row per object, aligned as docker's tabwriter: cells padded to the widest plus 3, at least
- * 10), "json" (podman's: one array), or any other template, rendered once per object. In templates the two
- * characters {@code \t} and {@code \n} stand for a tab and a newline, as docker's formatter reads them.
+ * docker's {@code --format} for listing verbs: "table" (the verb's default columns), {@code table
+ * <template>} (a header, then one row per object, aligned as docker's tabwriter: cells padded to
+ * the widest plus 3, at least 10), "json" (podman's: one array), or any other template, rendered
+ * once per object. In templates the two characters {@code \t} and {@code \n} stand for a tab and a
+ * newline, as docker's formatter reads them.
  */
 public final class Columns {
   private Columns() {}
@@ -17,12 +18,16 @@ public final class Columns {
   /**
    * Prints {@code rows} as {@code format} says.
    *
-   * @param defaultTable the verb's table template without the "table " prefix, e.g.
-   *     {@code {{.ID}}\t{{.Image}}\t{{.Names}}}
-   * @param headers a column header per field name ("ID" to "CONTAINER ID"); a field not there is headed by its
-   *     upper-cased name
+   * @param defaultTable the verb's table template without the "table " prefix, e.g. {@code
+   *     {{.ID}}\t{{.Image}}\t{{.Names}}}
+   * @param headers a column header per field name ("ID" to "CONTAINER ID"); a field not there is
+   *     headed by its upper-cased name
    */
-  public static void print(PrintStream out, List<? extends Map<String, ?>> rows, String format, String defaultTable,
+  public static void print(
+      PrintStream out,
+      List<? extends Map<String, ?>> rows,
+      String format,
+      String defaultTable,
       Map<String, String> headers) {
     String f = format == null || format.isEmpty() ? "table" : format;
     if (f.equals("json")) {
@@ -45,8 +50,8 @@ public final class Columns {
   }
 
   /**
-   * docker inspect's output of {@code objects}: one JSON array indented by four spaces (no format, or "json"), else
-   * the template rendered once per object, each on its own line.
+   * docker inspect's output of {@code objects}: one JSON array indented by four spaces (no format,
+   * or "json"), else the template rendered once per object, each on its own line.
    *
    * @throws GoTemplate.TemplateException for a bad template or a field an object lacks
    */
@@ -86,7 +91,10 @@ public final class Columns {
     }
   }
 
-  /** docker's tabwriter (minwidth 10, padding 3, spaces): tab-ended cells aligned per column, last cells as they are. */
+  /**
+   * docker's tabwriter (minwidth 10, padding 3, spaces): tab-ended cells aligned per column, last
+   * cells as they are.
+   */
   public static String align(List<String> text) {
     return align(text, 10);
   }
@@ -98,7 +106,9 @@ public final class Columns {
       for (String line : block.split("\n", -1)) rows.add(line.split("\t", -1));
     }
     // A trailing empty line from a final newline in the template is not a row.
-    if (!rows.isEmpty() && rows.get(rows.size() - 1).length == 1 && rows.get(rows.size() - 1)[0].isEmpty()
+    if (!rows.isEmpty()
+        && rows.get(rows.size() - 1).length == 1
+        && rows.get(rows.size() - 1)[0].isEmpty()
         && text.get(text.size() - 1).endsWith("\n")) {
       rows.remove(rows.size() - 1);
     }
@@ -106,7 +116,8 @@ public final class Columns {
     for (String[] r : rows) columns = Math.max(columns, r.length - 1);
     int[] width = new int[columns];
     for (String[] r : rows) {
-      for (int i = 0; i < r.length - 1; i++) width[i] = Math.max(width[i], Math.max(minWidth, r[i].length() + 3));
+      for (int i = 0; i < r.length - 1; i++)
+        width[i] = Math.max(width[i], Math.max(minWidth, r[i].length() + 3));
     }
     StringBuilder b = new StringBuilder();
     for (String[] r : rows) {

@@ -7,15 +7,16 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The part of Go's text/template that docker's and podman's {@code --format} flags are used with: {@code {{.Field}}}
- * and {@code {{.A.B}}}, {@code {{json .X}}}, the functions {@code upper}, {@code lower}, {@code title},
- * {@code join}, {@code index}, {@code len}, {@code println}, {@code printf} with %s/%d/%v/%q, pipelines with
- * {@code |}, and {@code range}, {@code if}, {@code with}, {@code else}, {@code end}. Data is plain Java: maps with
- * String keys, lists, strings, numbers, booleans, null. Written here rather than taken from a library: no Java
- * library speaks Go's template syntax, and a user's docker format strings must work unchanged.
+ * The part of Go's text/template that docker's and podman's {@code --format} flags are used with:
+ * {@code {{.Field}}} and {@code {{.A.B}}}, {@code {{json .X}}}, the functions {@code upper}, {@code
+ * lower}, {@code title}, {@code join}, {@code index}, {@code len}, {@code println}, {@code printf}
+ * with %s/%d/%v/%q, pipelines with {@code |}, and {@code range}, {@code if}, {@code with}, {@code
+ * else}, {@code end}. Data is plain Java: maps with String keys, lists, strings, numbers, booleans,
+ * null. Written here rather than taken from a library: no Java library speaks Go's template syntax,
+ * and a user's docker format strings must work unchanged.
  *
- * <p>A {@code table} prefix and the escapes {@code \t} and {@code \n} are the callers' business ({@link Columns}),
- * as in docker's formatter.
+ * <p>A {@code table} prefix and the escapes {@code \t} and {@code \n} are the callers' business
+ * ({@link Columns}), as in docker's formatter.
  */
 public final class GoTemplate {
   private final List<Node> nodes;
@@ -73,7 +74,8 @@ public final class GoTemplate {
   }
 
   /** {@code if}, {@code with} and {@code range}: a pipeline, a body, and an optional else. */
-  private record Block(String kind, Pipeline pipeline, List<Node> body, List<Node> otherwise) implements Node {
+  private record Block(String kind, Pipeline pipeline, List<Node> body, List<Node> otherwise)
+      implements Node {
     @Override
     public void render(Object dot, StringBuilder out) {
       Object v = pipeline.eval(dot);
@@ -122,7 +124,8 @@ public final class GoTemplate {
       for (Operand a : args) values.add(a.eval(dot));
       if (piped != NONE) values.add(piped);
       if (name == null) {
-        if (values.size() != 1) throw new TemplateException("can't give argument to non-function " + args.get(0));
+        if (values.size() != 1)
+          throw new TemplateException("can't give argument to non-function " + args.get(0));
         return values.get(0);
       }
       return Functions.call(name, values);
@@ -260,7 +263,8 @@ public final class GoTemplate {
         }
         case "join" -> {
           arity(name, a, 2);
-          if (!(a.get(0) instanceof List<?> l)) throw new TemplateException("join: want a list, got " + print(a.get(0)));
+          if (!(a.get(0) instanceof List<?> l))
+            throw new TemplateException("join: want a list, got " + print(a.get(0)));
           List<String> parts = new ArrayList<>();
           for (Object x : l) parts.add(print(x));
           yield String.join(print(a.get(1)), parts);
@@ -274,7 +278,8 @@ public final class GoTemplate {
               v = m.get(print(k));
             } else if (v instanceof List<?> l && k instanceof Number n) {
               int at = n.intValue();
-              if (at < 0 || at >= l.size()) throw new TemplateException("index out of range: " + at);
+              if (at < 0 || at >= l.size())
+                throw new TemplateException("index out of range: " + at);
               v = l.get(at);
             } else {
               throw new TemplateException("can't index " + describe(v) + " with " + print(k));
@@ -296,7 +301,8 @@ public final class GoTemplate {
     }
 
     private static void arity(String name, List<Object> a, int n) {
-      if (a.size() != n) throw new TemplateException(name + ": want " + n + " argument(s), got " + a.size());
+      if (a.size() != n)
+        throw new TemplateException(name + ": want " + n + " argument(s), got " + a.size());
     }
 
     private static String printf(String format, List<Object> args) {
@@ -317,7 +323,9 @@ public final class GoTemplate {
         switch (verb) {
           case 's', 'v', 'd' -> b.append(print(v));
           case 'q' -> b.append(json(print(v)));
-          default -> throw new TemplateException("printf: verb %" + verb + " is not supported (use %s, %d, %v, %q)");
+          default ->
+              throw new TemplateException(
+                  "printf: verb %" + verb + " is not supported (use %s, %d, %v, %q)");
         }
       }
       return b.toString();
@@ -329,6 +337,7 @@ public final class GoTemplate {
   private static final class Parser {
     private final String src;
     private int at;
+
     /** The keyword that ended the last {@link #list}: "end", "else" or null at the end of input. */
     private String stop;
 
@@ -347,7 +356,8 @@ public final class GoTemplate {
         }
         if (open > at) nodes.add(new Text(src.substring(at, open)));
         int close = src.indexOf("}}", open + 2);
-        if (close < 0) throw new TemplateException("unclosed action at offset " + open + " of \"" + src + "\"");
+        if (close < 0)
+          throw new TemplateException("unclosed action at offset " + open + " of \"" + src + "\"");
         String action = src.substring(open + 2, close);
         // {{- and -}} trim the white space beside them, as Go's.
         boolean trimLeft = action.startsWith("- ") || action.equals("-");
@@ -364,12 +374,15 @@ public final class GoTemplate {
           while (at < src.length() && Character.isWhitespace(src.charAt(at))) at++;
         }
         List<String> tokens = tokenize(action.strip());
-        if (tokens.isEmpty()) throw new TemplateException("missing value for command in \"{{" + action + "}}\"");
+        if (tokens.isEmpty())
+          throw new TemplateException("missing value for command in \"{{" + action + "}}\"");
         String head = tokens.get(0);
         switch (head) {
           case "end", "else" -> {
-            if (!inBlock) throw new TemplateException("unexpected {{" + head + "}} in \"" + src + "\"");
-            if (tokens.size() > 1) throw new TemplateException("unexpected " + tokens.get(1) + " after " + head);
+            if (!inBlock)
+              throw new TemplateException("unexpected {{" + head + "}} in \"" + src + "\"");
+            if (tokens.size() > 1)
+              throw new TemplateException("unexpected " + tokens.get(1) + " after " + head);
             stop = head;
             return nodes;
           }
@@ -380,7 +393,8 @@ public final class GoTemplate {
             if ("else".equals(stop)) {
               otherwise = list(true);
             }
-            if (!"end".equals(stop)) throw new TemplateException("missing {{end}} for {{" + action.strip() + "}}");
+            if (!"end".equals(stop))
+              throw new TemplateException("missing {{end}} for {{" + action.strip() + "}}");
             stop = null;
             nodes.add(new Block(head, p, body, otherwise));
           }
@@ -392,7 +406,8 @@ public final class GoTemplate {
     }
 
     private Pipeline pipeline(List<String> tokens, String action) {
-      if (tokens.isEmpty()) throw new TemplateException("missing pipeline in \"{{" + action + "}}\"");
+      if (tokens.isEmpty())
+        throw new TemplateException("missing pipeline in \"{{" + action + "}}\"");
       List<Command> commands = new ArrayList<>();
       List<String> current = new ArrayList<>();
       for (String t : tokens) {
@@ -408,16 +423,20 @@ public final class GoTemplate {
     }
 
     private Command command(List<String> tokens, String action) {
-      if (tokens.isEmpty()) throw new TemplateException("missing command in \"{{" + action + "}}\"");
+      if (tokens.isEmpty())
+        throw new TemplateException("missing command in \"{{" + action + "}}\"");
       String first = tokens.get(0);
-      boolean function = Character.isLetter(first.charAt(0)) && !first.equals("true") && !first.equals("false");
+      boolean function =
+          Character.isLetter(first.charAt(0)) && !first.equals("true") && !first.equals("false");
       List<Operand> args = new ArrayList<>();
-      for (String t : function ? tokens.subList(1, tokens.size()) : tokens) args.add(operand(t, action));
+      for (String t : function ? tokens.subList(1, tokens.size()) : tokens)
+        args.add(operand(t, action));
       return new Command(function ? first : null, args);
     }
 
     private Operand operand(String t, String action) {
-      if (t.startsWith("(")) return new Sub(pipeline(tokenize(t.substring(1, t.length() - 1)), action));
+      if (t.startsWith("("))
+        return new Sub(pipeline(tokenize(t.substring(1, t.length() - 1)), action));
       if (t.startsWith("\"")) return new Literal(unquote(t));
       if (t.startsWith("`")) return new Literal(t.substring(1, t.length() - 1));
       if (t.equals("true") || t.equals("false")) return new Literal(Boolean.parseBoolean(t));
@@ -425,7 +444,8 @@ public final class GoTemplate {
       if (t.startsWith(".")) {
         List<String> path = List.of(t.substring(1).split("\\.", -1));
         for (String p : path) {
-          if (p.isEmpty()) throw new TemplateException("bad field " + t + " in \"{{" + action + "}}\"");
+          if (p.isEmpty())
+            throw new TemplateException("bad field " + t + " in \"{{" + action + "}}\"");
         }
         return new Field(path);
       }
@@ -439,11 +459,12 @@ public final class GoTemplate {
         char c = t.charAt(i);
         if (c == '\\' && i + 1 < t.length() - 1) {
           char e = t.charAt(++i);
-          b.append(switch (e) {
-            case 'n' -> '\n';
-            case 't' -> '\t';
-            default -> e;
-          });
+          b.append(
+              switch (e) {
+                case 'n' -> '\n';
+                case 't' -> '\t';
+                default -> e;
+              });
         } else {
           b.append(c);
         }
@@ -465,7 +486,8 @@ public final class GoTemplate {
         } else if (c == '"' || c == '`') {
           int j = i + 1;
           while (j < s.length() && s.charAt(j) != c) j += (c == '"' && s.charAt(j) == '\\') ? 2 : 1;
-          if (j >= s.length()) throw new TemplateException("unterminated string in \"{{" + s + "}}\"");
+          if (j >= s.length())
+            throw new TemplateException("unterminated string in \"{{" + s + "}}\"");
           out.add(s.substring(i, j + 1));
           i = j + 1;
         } else if (c == '(') {
@@ -480,7 +502,10 @@ public final class GoTemplate {
           i = j + 1;
         } else {
           int j = i;
-          while (j < s.length() && !Character.isWhitespace(s.charAt(j)) && s.charAt(j) != '|' && s.charAt(j) != '(') j++;
+          while (j < s.length()
+              && !Character.isWhitespace(s.charAt(j))
+              && s.charAt(j) != '|'
+              && s.charAt(j) != '(') j++;
           out.add(s.substring(i, j));
           i = j;
         }

@@ -4,15 +4,17 @@ import java.math.BigDecimal;
 import java.math.MathContext;
 
 /**
- * docker's sizes (go-units): {@link #decimal} as HumanSizeWithPrecision ("1.5kB", "12.3MB": powers of 1000) and
- * {@link #binary} as BytesSize ("1.02MiB", "15.5GiB": powers of 1024), both with Go's {@code %g} (so many significant
- * digits, trailing zeros dropped).
+ * docker's sizes (go-units): {@link #decimal} as HumanSizeWithPrecision ("1.5kB", "12.3MB": powers
+ * of 1000) and {@link #binary} as BytesSize ("1.02MiB", "15.5GiB": powers of 1024), both with Go's
+ * {@code %g} (so many significant digits, trailing zeros dropped).
  */
 public final class Sizes {
   private Sizes() {}
 
   private static final String[] DECIMAL = {"B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"};
-  private static final String[] BINARY = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"};
+  private static final String[] BINARY = {
+    "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"
+  };
 
   /** go-units' HumanSizeWithPrecision(n, precision): docker stats' NET I/O and BLOCK I/O use 3. */
   public static String decimal(double n, int precision) {
@@ -41,7 +43,10 @@ public final class Sizes {
     if (exponent < -4 || exponent >= precision) {
       BigDecimal mantissa = d.movePointLeft(exponent).stripTrailingZeros();
       String e = Integer.toString(Math.abs(exponent));
-      return mantissa.toPlainString() + "e" + (exponent < 0 ? "-" : "+") + (e.length() < 2 ? "0" + e : e);
+      return mantissa.toPlainString()
+          + "e"
+          + (exponent < 0 ? "-" : "+")
+          + (e.length() < 2 ? "0" + e : e);
     }
     return d.stripTrailingZeros().toPlainString();
   }

@@ -1,2 +1,5 @@
-/** Output as docker's CLI prints it: Go-template {@code --format} strings, aligned tables, human durations. */
+/**
+ * Output as docker's CLI prints it: Go-template {@code --format} strings, aligned tables, human
+ * durations.
+ */
 package dev.berth.cli.format;

@@ -4,7 +4,10 @@ import dev.berth.cli.flags.ParsedCommand;
 import dev.berth.runtime.ContainerException;
 import dev.berth.runtime.ContainerRuntime;
 
-/** {@code delete [--force] <id>}: removes a stopped or created container; force kills a running one first. */
+/**
+ * {@code delete [--force] <id>}: removes a stopped or created container; force kills a running one
+ * first.
+ */
 final class DeleteVerb {
   private DeleteVerb() {}
 

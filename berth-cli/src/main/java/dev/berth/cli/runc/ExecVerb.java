@@ -17,9 +17,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * {@code exec [flags] <id> <command> [args...]} or {@code exec --process process.json <id>}: starts from the
- * container's configured process and applies the flags as runc does (args, cwd, env appended, user, extra gids,
- * added capabilities, tty, no-new-privs).
+ * {@code exec [flags] <id> <command> [args...]} or {@code exec --process process.json <id>}: starts
+ * from the container's configured process and applies the flags as runc does (args, cwd, env
+ * appended, user, extra gids, added capabilities, tty, no-new-privs).
  */
 final class ExecVerb {
   private ExecVerb() {}
@@ -42,9 +42,14 @@ final class ExecVerb {
     }
     String console = c.flags().getString("console-socket");
     String pidFile = c.flags().getString("pid-file");
-    ExecOptions o = new ExecOptions(p, console.isEmpty() ? null : Path.of(console),
-        pidFile.isEmpty() ? null : Path.of(pidFile), Math.max(0, c.flags().getInt("preserve-fds")),
-        c.flags().getBool("detach"), c.flags().getBool("ignore-paused"));
+    ExecOptions o =
+        new ExecOptions(
+            p,
+            console.isEmpty() ? null : Path.of(console),
+            pidFile.isEmpty() ? null : Path.of(pidFile),
+            Math.max(0, c.flags().getInt("preserve-fds")),
+            c.flags().getBool("detach"),
+            c.flags().getBool("ignore-paused"));
     o = o.withSubCgroups(subCgroups(c.flags().getList("cgroup")));
     if (o.detach()) return rt.exec(id, o, null);
     // runc's foreground -t without --console-socket: the pty is proxied to our stdio.
@@ -58,8 +63,8 @@ final class ExecVerb {
   }
 
   /**
-   * runc's {@code --cgroup [<controller>[,<controller>...]:]<path>}: a path without controllers applies to all of them
-   * and must then be the only --cgroup.
+   * runc's {@code --cgroup [<controller>[,<controller>...]:]<path>}: a path without controllers
+   * applies to all of them and must then be the only --cgroup.
    */
   static java.util.Map<String, String> subCgroups(List<String> args) throws ContainerException {
     java.util.Map<String, String> out = new java.util.HashMap<>();
@@ -68,7 +73,8 @@ final class ExecVerb {
       if (parts.length > 2) throw ContainerException.invalid("invalid --cgroup argument: " + a);
       if (parts.length == 1) {
         if (args.size() != 1) {
-          throw ContainerException.invalid("invalid --cgroup argument: " + a + " (missing <controller>: prefix)");
+          throw ContainerException.invalid(
+              "invalid --cgroup argument: " + a + " (missing <controller>: prefix)");
         }
         out.put("", a);
       } else {
@@ -84,7 +90,10 @@ final class ExecVerb {
     List<String> env = new ArrayList<>(base.env());
     env.addAll(c.flags().getList("env"));
     boolean terminal = c.flags().getBool("tty");
-    boolean nnp = c.flags().isSet("no-new-privs") ? c.flags().getBool("no-new-privs") : base.noNewPrivileges();
+    boolean nnp =
+        c.flags().isSet("no-new-privs")
+            ? c.flags().getBool("no-new-privs")
+            : base.noNewPrivileges();
     User u = base.user();
     int uid = u.uid(), gid = u.gid();
     String user = c.flags().getString("user");
@@ -108,15 +117,40 @@ final class ExecVerb {
     Capabilities caps = base.capabilities();
     List<String> extra = c.flags().getList("cap");
     if (!extra.isEmpty()) {
-      Capabilities b = caps == null ? new Capabilities(List.of(), List.of(), List.of(), List.of(), List.of()) : caps;
-      caps = new Capabilities(plus(b.bounding(), extra), plus(b.effective(), extra), plus(b.inheritable(), extra),
-          plus(b.permitted(), extra), plus(b.ambient(), extra));
+      Capabilities b =
+          caps == null
+              ? new Capabilities(List.of(), List.of(), List.of(), List.of(), List.of())
+              : caps;
+      caps =
+          new Capabilities(
+              plus(b.bounding(), extra),
+              plus(b.effective(), extra),
+              plus(b.inheritable(), extra),
+              plus(b.permitted(), extra),
+              plus(b.ambient(), extra));
     }
-    String apparmor = c.flags().getString("apparmor").isEmpty() ? base.apparmorProfile() : c.flags().getString("apparmor");
-    String label = c.flags().getString("process-label").isEmpty() ? base.selinuxLabel()
-        : c.flags().getString("process-label");
-    return new Process(terminal, base.consoleSize(), new User(uid, gid, u.umask(), gids, u.username()), args,
-        base.commandLine(), env, cwd, caps, base.rlimits(), nnp, apparmor, base.oomScoreAdj(), label);
+    String apparmor =
+        c.flags().getString("apparmor").isEmpty()
+            ? base.apparmorProfile()
+            : c.flags().getString("apparmor");
+    String label =
+        c.flags().getString("process-label").isEmpty()
+            ? base.selinuxLabel()
+            : c.flags().getString("process-label");
+    return new Process(
+        terminal,
+        base.consoleSize(),
+        new User(uid, gid, u.umask(), gids, u.username()),
+        args,
+        base.commandLine(),
+        env,
+        cwd,
+        caps,
+        base.rlimits(),
+        nnp,
+        apparmor,
+        base.oomScoreAdj(),
+        label);
   }
 
   private static List<String> plus(List<String> a, List<String> b) {

@@ -11,19 +11,27 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * {@code features}: the runtime-spec features document (features.md, features-linux.md), indented as runc prints
- * it. It says what this build really does, not what the spec could ask for: callers such as containerd decide from
- * it whether a config will work.
+ * {@code features}: the runtime-spec features document (features.md, features-linux.md), indented
+ * as runc prints it. It says what this build really does, not what the spec could ask for: callers
+ * such as containerd decide from it whether a config will work.
  */
 final class FeaturesVerb {
   /** The namespaces PlanCompiler can create or join; "time" is not among them yet. */
-  private static final List<String> NAMESPACES = List.of("cgroup", "ipc", "mount", "network", "pid", "user", "uts");
+  private static final List<String> NAMESPACES =
+      List.of("cgroup", "ipc", "mount", "network", "pid", "user", "uts");
 
-  /** What the seccomp compiler handles: the ABIs it has syscall tables for (its package-private Arch enum; keep in step). */
+  /**
+   * What the seccomp compiler handles: the ABIs it has syscall tables for (its package-private Arch
+   * enum; keep in step).
+   */
   private static final List<String> SECCOMP_ARCHS =
       List.of("SCMP_ARCH_AARCH64", "SCMP_ARCH_X32", "SCMP_ARCH_X86", "SCMP_ARCH_X86_64");
+
   private static final List<String> SECCOMP_SUPPORTED_FLAGS =
-      List.of("SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW", "SECCOMP_FILTER_FLAG_TSYNC",
+      List.of(
+          "SECCOMP_FILTER_FLAG_LOG",
+          "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
+          "SECCOMP_FILTER_FLAG_TSYNC",
           "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV");
 
   private FeaturesVerb() {}
@@ -39,14 +47,23 @@ final class FeaturesVerb {
     w.beginObject();
     w.field("ociVersionMin", "1.0.0");
     w.field("ociVersionMax", ContainerRuntime.OCI_VERSION);
-    strings(w, "hooks", List.of("prestart", "createRuntime", "createContainer", "startContainer", "poststart",
-        "poststop"));
+    strings(
+        w,
+        "hooks",
+        List.of(
+            "prestart",
+            "createRuntime",
+            "createContainer",
+            "startContainer",
+            "poststart",
+            "poststop"));
     strings(w, "mountOptions", new ArrayList<>(MountOptions.knownOptions()));
 
     w.name("linux").beginObject();
     strings(w, "namespaces", NAMESPACES);
     strings(w, "capabilities", SpecValidator.CAPABILITIES);
-    w.name("cgroup").beginObject()
+    w.name("cgroup")
+        .beginObject()
         .field("v1", true)
         .field("v2", true)
         .field("systemd", false) // --systemd-cgroup is refused
@@ -65,8 +82,12 @@ final class FeaturesVerb {
     w.name("apparmor").beginObject().field("enabled", false).endObject();
     w.name("selinux").beginObject().field("enabled", false).endObject();
     w.name("intelRdt").beginObject().field("enabled", false).endObject();
-    w.name("mountExtensions").beginObject()
-        .name("idmap").beginObject().field("enabled", true).endObject()
+    w.name("mountExtensions")
+        .beginObject()
+        .name("idmap")
+        .beginObject()
+        .field("enabled", true)
+        .endObject()
         .endObject();
     w.endObject();
 

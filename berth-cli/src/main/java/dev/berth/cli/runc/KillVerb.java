@@ -5,7 +5,10 @@ import dev.berth.runtime.ContainerException;
 import dev.berth.runtime.ContainerRuntime;
 import dev.berth.sys.Signals;
 
-/** {@code kill <id> [signal]}: by name (KILL, SIGKILL) or number; SIGTERM by default; {@code --all} for every process. */
+/**
+ * {@code kill <id> [signal]}: by name (KILL, SIGKILL) or number; SIGTERM by default; {@code --all}
+ * for every process.
+ */
 final class KillVerb {
   private KillVerb() {}
 
@@ -17,8 +20,9 @@ final class KillVerb {
   }
 
   /**
-   * The signal as runc reads it: empty is SIGTERM; a decimal number ("0", "+9", "010") is taken as it is, so 0 is
-   * the liveness probe kill(2) knows (nothing sent, the container checked); else a name, with or without "SIG".
+   * The signal as runc reads it: empty is SIGTERM; a decimal number ("0", "+9", "010") is taken as
+   * it is, so 0 is the liveness probe kill(2) knows (nothing sent, the container checked); else a
+   * name, with or without "SIG".
    */
   static int signal(String s) throws ContainerException {
     if (s.isEmpty()) return Signals.parse("SIGTERM");
@@ -30,7 +34,8 @@ final class KillVerb {
     }
     if (n >= 0) {
       // Past the last signal: refused, as kill(2) refuses it under runc (exit status 1 both).
-      if (n > Signals.MAX) throw ContainerException.invalid("invalid signal number " + s + ": 0 to " + Signals.MAX);
+      if (n > Signals.MAX)
+        throw ContainerException.invalid("invalid signal number " + s + ": 0 to " + Signals.MAX);
       return (int) n;
     }
     try {

@@ -14,7 +14,8 @@ import java.util.List;
 final class ListVerb {
   private ListVerb() {}
 
-  static int run(ContainerRuntime rt, ParsedCommand c, PrintStream out) throws ContainerException, UsageException {
+  static int run(ContainerRuntime rt, ParsedCommand c, PrintStream out)
+      throws ContainerException, UsageException {
     List<ContainerState> all = rt.list();
     String format = c.flags().getString("format");
     if (c.flags().getBool("quiet")) {
@@ -27,8 +28,15 @@ final class ListVerb {
         rows[0] = new String[] {"ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"};
         for (int i = 0; i < all.size(); i++) {
           ContainerState s = all.get(i);
-          rows[i + 1] = new String[] {s.id(), Integer.toString(s.pid()), s.status().toString(), s.bundle(),
-              s.created(), owner(rt, s)};
+          rows[i + 1] =
+              new String[] {
+                s.id(),
+                Integer.toString(s.pid()),
+                s.status().toString(),
+                s.bundle(),
+                s.created(),
+                owner(rt, s)
+              };
         }
         out.print(table(rows, 12, 3));
       }
@@ -54,12 +62,16 @@ final class ListVerb {
     }
   }
 
-  /** Columns padded as Go's tabwriter with the given minimum width and padding (cells are left-aligned). */
+  /**
+   * Columns padded as Go's tabwriter with the given minimum width and padding (cells are
+   * left-aligned).
+   */
   static String table(String[][] rows, int minWidth, int padding) {
     int cols = rows[0].length;
     int[] width = new int[cols];
     for (String[] r : rows) {
-      for (int i = 0; i < cols - 1; i++) width[i] = Math.max(width[i], Math.max(minWidth, r[i].length() + padding));
+      for (int i = 0; i < cols - 1; i++)
+        width[i] = Math.max(width[i], Math.max(minWidth, r[i].length() + padding));
     }
     StringBuilder sb = new StringBuilder();
     for (String[] r : rows) {

@@ -12,13 +12,14 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * {@code ps <id> [ps options]}: the host's {@code ps} (default {@code -ef}) filtered to the container's processes, as
- * runc does, or {@code --format json}: the pids as a JSON array.
+ * {@code ps <id> [ps options]}: the host's {@code ps} (default {@code -ef}) filtered to the
+ * container's processes, as runc does, or {@code --format json}: the pids as a JSON array.
  */
 final class PsVerb {
   private PsVerb() {}
 
-  static int run(ContainerRuntime rt, ParsedCommand c, PrintStream out) throws ContainerException, IOException {
+  static int run(ContainerRuntime rt, ParsedCommand c, PrintStream out)
+      throws ContainerException, IOException {
     List<Integer> pids = rt.pids(c.arg(0));
     String format = c.flags().getString("format");
     if (format.equals("json")) {
@@ -35,7 +36,9 @@ final class PsVerb {
     Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
     String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     try {
-      if (p.waitFor() != 0) throw ContainerException.invalid("ps " + String.join(" ", cmd.subList(1, cmd.size())) + " failed");
+      if (p.waitFor() != 0)
+        throw ContainerException.invalid(
+            "ps " + String.join(" ", cmd.subList(1, cmd.size())) + " failed");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted");

@@ -8,9 +8,10 @@ import dev.berth.runtime.terminal.TerminalProxy;
 import dev.berth.sys.ErrnoException;
 
 /**
- * {@code run <id>}: create and start; in the foreground, forward signals to the container's init and exit with its
- * status (128+signal when killed), then delete it unless {@code --keep}. In the foreground without
- * {@code --console-socket}, a process with a terminal gets its pty proxied to our stdio, as runc does.
+ * {@code run <id>}: create and start; in the foreground, forward signals to the container's init
+ * and exit with its status (128+signal when killed), then delete it unless {@code --keep}. In the
+ * foreground without {@code --console-socket}, a process with a terminal gets its pty proxied to
+ * our stdio, as runc does.
  */
 final class RunVerb {
   private RunVerb() {}
@@ -24,7 +25,12 @@ final class RunVerb {
     TerminalProxy proxy = o.consoleSocket() == null ? stdioProxy() : null;
     try (SignalForwarder forwarder = new SignalForwarder()) {
       if (proxy != null) forwarder.onResize(proxy::resize);
-      return rt.run(id, proxy == null ? o : o.withPty(proxy), false, c.flags().getBool("keep"), forwarder::forwardTo);
+      return rt.run(
+          id,
+          proxy == null ? o : o.withPty(proxy),
+          false,
+          c.flags().getBool("keep"),
+          forwarder::forwardTo);
     } finally {
       // Restores the caller's terminal before any error is printed.
       if (proxy != null) proxy.close();

@@ -3,10 +3,11 @@ package dev.berth.cli.runc;
 import dev.berth.spec.error.ErrorCategory;
 
 /**
- * How berth-runc ends a verb that failed, as runc does: its callers (containerd's shim, conmon, podman) read the exit
- * status and the last log line, never a category. runc exits 1 on every error of a verb, whatever its kind, and
- * exec 255 with "exec failed: ", so that a caller never takes the failure of exec itself for the exit status of the
- * process it was to run. Usage errors keep the status the parser gives them.
+ * How berth-runc ends a verb that failed, as runc does: its callers (containerd's shim, conmon,
+ * podman) read the exit status and the last log line, never a category. runc exits 1 on every error
+ * of a verb, whatever its kind, and exec 255 with "exec failed: ", so that a caller never takes the
+ * failure of exec itself for the exit status of the process it was to run. Usage errors keep the
+ * status the parser gives them.
  */
 final class RuncExit {
   static final int ERROR = 1;
@@ -19,8 +20,19 @@ final class RuncExit {
     if (verb.equals("exec")) return EXEC_FAILED;
     // Every category by name: a new one gets its status decided here, not by default.
     return switch (category) {
-      case NOT_FOUND, ALREADY_EXISTS, INVALID_ARGUMENT, FAILED_PRECONDITION, UNAUTHORIZED, PERMISSION_DENIED,
-          RESOURCE_EXHAUSTED, UNAVAILABLE, UNIMPLEMENTED, DEADLINE_EXCEEDED, CANCELLED, INTERNAL -> ERROR;
+      case NOT_FOUND,
+          ALREADY_EXISTS,
+          INVALID_ARGUMENT,
+          FAILED_PRECONDITION,
+          UNAUTHORIZED,
+          PERMISSION_DENIED,
+          RESOURCE_EXHAUSTED,
+          UNAVAILABLE,
+          UNIMPLEMENTED,
+          DEADLINE_EXCEEDED,
+          CANCELLED,
+          INTERNAL ->
+          ERROR;
     };
   }
 

@@ -10,9 +10,10 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 
 /**
- * berth-runc's log, in runc's formats because its callers parse them: containerd and conmon pass {@code --log FILE
- * --log-format json} and read the last error line from the file when a command fails. Without {@code --log}, lines go
- * to stderr as logrus text ({@code time="..." level=error msg="..."}).
+ * berth-runc's log, in runc's formats because its callers parse them: containerd and conmon pass
+ * {@code --log FILE --log-format json} and read the last error line from the file when a command
+ * fails. Without {@code --log}, lines go to stderr as logrus text ({@code time="..." level=error
+ * msg="..."}).
  */
 final class RuncLog implements dev.berth.runtime.RuntimeLog.Sink {
   private final OutputStream file;
@@ -43,7 +44,10 @@ final class RuncLog implements dev.berth.runtime.RuntimeLog.Sink {
     return debug;
   }
 
-  /** A debug line; {@code fields} alternate name and value, written after msg as logrus writes its fields. */
+  /**
+   * A debug line; {@code fields} alternate name and value, written after msg as logrus writes its
+   * fields.
+   */
   @Override
   public void debug(String msg, Object... fields) {
     if (debug) write("debug", msg, fields);
@@ -65,11 +69,13 @@ final class RuncLog implements dev.berth.runtime.RuntimeLog.Sink {
   }
 
   private void write(String level, String msg, Object[] fields) {
-    // Whole seconds, as logrus prints them; not Instant.toString(): java.time's formatter costs a cold start ~2 ms.
+    // Whole seconds, as logrus prints them; not Instant.toString(): java.time's formatter costs a
+    // cold start ~2 ms.
     String time = Rfc3339.format(Instant.ofEpochSecond(System.currentTimeMillis() / 1000));
     StringBuilder sb = new StringBuilder(96 + msg.length());
     if (json) {
-      // As logrus writes a JSON line: one object (encoding/json's escaping), its keys (level, msg, time and the
+      // As logrus writes a JSON line: one object (encoding/json's escaping), its keys (level, msg,
+      // time and the
       // fields) in sorted order.
       int n = 3 + fields.length / 2;
       String[] keys = new String[n];
@@ -101,7 +107,12 @@ final class RuncLog implements dev.berth.runtime.RuntimeLog.Sink {
       }
       sb.append(w.endObject()).append('\n');
     } else {
-      sb.append("time=\"").append(time).append("\" level=").append(level).append(" msg=").append(quote(msg));
+      sb.append("time=\"")
+          .append(time)
+          .append("\" level=")
+          .append(level)
+          .append(" msg=")
+          .append(quote(msg));
       for (int i = 0; i + 1 < fields.length; i += 2) {
         String v = String.valueOf(fields[i + 1]);
         sb.append(' ').append(fields[i]).append('=').append(needsQuoting(v) ? quote(v) : v);
@@ -128,14 +139,26 @@ final class RuncLog implements dev.berth.runtime.RuntimeLog.Sink {
     if (v.isEmpty()) return true;
     for (int i = 0; i < v.length(); i++) {
       char c = v.charAt(i);
-      boolean plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'
-          || c == '.' || c == '_' || c == '/' || c == '@' || c == '^' || c == '+';
+      boolean plain =
+          (c >= 'a' && c <= 'z')
+              || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9')
+              || c == '-'
+              || c == '.'
+              || c == '_'
+              || c == '/'
+              || c == '@'
+              || c == '^'
+              || c == '+';
       if (!plain) return true;
     }
     return false;
   }
 
-  /** How logrus's text format quotes a value (Go's strconv.Quote for the characters runc's messages hold). */
+  /**
+   * How logrus's text format quotes a value (Go's strconv.Quote for the characters runc's messages
+   * hold).
+   */
   static String quote(String s) {
     StringBuilder sb = new StringBuilder(s.length() + 2).append('"');
     for (int i = 0; i < s.length(); i++) {

@@ -19,8 +19,9 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 
 /**
- * berth-runc: runc's command line over the runtime library. Each verb parses, calls one library entry point, and
- * prints; errors become one line in runc's log format and runc's exit status ({@link RuncExit}).
+ * berth-runc: runc's command line over the runtime library. Each verb parses, calls one library
+ * entry point, and prints; errors become one line in runc's log format and runc's exit status
+ * ({@link RuncExit}).
  */
 public final class RuncMain {
   private RuncMain() {}
@@ -31,11 +32,15 @@ public final class RuncMain {
     PhaseTrace.mark("verb");
     System.out.flush();
     System.err.flush();
-    // halt: nothing to run at shutdown, and System.exit costs milliseconds (DESIGN.md "Startup budget").
+    // halt: nothing to run at shutdown, and System.exit costs milliseconds (DESIGN.md "Startup
+    // budget").
     Runtime.getRuntime().halt(code);
   }
 
-  /** Runs one command line and returns the exit status; the training run of the AOT cache calls this repeatedly. */
+  /**
+   * Runs one command line and returns the exit status; the training run of the AOT cache calls this
+   * repeatedly.
+   */
   public static int run(String[] args) {
     App app = RuncApp.build();
     ParsedCommand cmd;
@@ -53,8 +58,11 @@ public final class RuncMain {
     }
     RuncLog log;
     try {
-      log = RuncLog.open(cmd.globals().getString("log"), cmd.globals().getString("log-format"),
-          cmd.globals().getBool("debug"));
+      log =
+          RuncLog.open(
+              cmd.globals().getString("log"),
+              cmd.globals().getString("log-format"),
+              cmd.globals().getBool("debug"));
     } catch (IOException e) {
       RuncLog.stderr().error(e.getMessage());
       return RuncExit.ERROR;
@@ -63,10 +71,12 @@ public final class RuncMain {
     RuntimeLog.install(log, log.debugOn());
     try {
       if (cmd.globals().getBool("systemd-cgroup")) {
-        throw ContainerException.unsupported("systemd cgroup driver is not supported yet: drop --systemd-cgroup");
+        throw ContainerException.unsupported(
+            "systemd cgroup driver is not supported yet: drop --systemd-cgroup");
       }
       PhaseTrace.mark("parse flags");
-      ContainerRuntime rt = new ContainerRuntime(root(cmd.globals()), rootless(cmd.globals().getString("rootless")));
+      ContainerRuntime rt =
+          new ContainerRuntime(root(cmd.globals()), rootless(cmd.globals().getString("rootless")));
       return Verbs.run(rt, cmd, System.out);
     } catch (BerthException e) {
       return failed(cmd, log, e.category(), e.getMessage());
@@ -76,20 +86,22 @@ public final class RuncMain {
       return e.exitCode();
     } catch (IOException | RuntimeException e) {
       if (cmd.globals().getBool("debug")) e.printStackTrace();
-      return failed(cmd, log, ErrorCategory.INTERNAL, e.getMessage() == null ? e.toString() : e.getMessage());
+      return failed(
+          cmd, log, ErrorCategory.INTERNAL, e.getMessage() == null ? e.toString() : e.getMessage());
     }
   }
 
   /** Logs a verb's error and returns its exit status, both as runc's ({@link RuncExit}). */
-  private static int failed(ParsedCommand cmd, RuncLog log, ErrorCategory category, String message) {
+  private static int failed(
+      ParsedCommand cmd, RuncLog log, ErrorCategory category, String message) {
     String verb = cmd.command().name();
     log.error(RuncExit.message(verb, message));
     return RuncExit.code(verb, category);
   }
 
   /**
-   * --root, or runc's default: without root, $XDG_RUNTIME_DIR/berth-runc (the user's own tmpfs), since /run is not
-   * the user's to write.
+   * --root, or runc's default: without root, $XDG_RUNTIME_DIR/berth-runc (the user's own tmpfs),
+   * since /run is not the user's to write.
    */
   static Path root(Flags globals) {
     String root = globals.getString("root");
@@ -104,14 +116,16 @@ public final class RuncMain {
       case "true" -> true;
       case "false" -> false;
       case "auto", "" -> Linux.geteuid() != 0;
-      default -> throw ContainerException.invalid("--rootless: want true, false or auto, got " + value);
+      default ->
+          throw ContainerException.invalid("--rootless: want true, false or auto, got " + value);
     };
   }
 
   private static RuncLog logFor(Flags globals) {
     if (globals == null) return RuncLog.stderr();
     try {
-      return RuncLog.open(globals.getString("log"), globals.getString("log-format"), globals.getBool("debug"));
+      return RuncLog.open(
+          globals.getString("log"), globals.getString("log-format"), globals.getBool("debug"));
     } catch (IOException e) {
       return RuncLog.stderr();
     }

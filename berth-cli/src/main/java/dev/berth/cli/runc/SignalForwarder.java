@@ -5,11 +5,13 @@ import dev.berth.sys.LinuxConstants;
 import sun.misc.Signal;
 
 /**
- * Forwards the signals a foreground {@code run} receives to the container's init, as runc does, so that Ctrl-C or a
- * supervisor's SIGTERM reaches the workload rather than ending berth-runc.
+ * Forwards the signals a foreground {@code run} receives to the container's init, as runc does, so
+ * that Ctrl-C or a supervisor's SIGTERM reaches the workload rather than ending berth-runc.
  */
 final class SignalForwarder implements AutoCloseable {
-  private static final String[] FORWARDED = {"INT", "TERM", "HUP", "QUIT", "USR1", "USR2", "WINCH", "CONT", "ALRM"};
+  private static final String[] FORWARDED = {
+    "INT", "TERM", "HUP", "QUIT", "USR1", "USR2", "WINCH", "CONT", "ALRM"
+  };
   private volatile int target;
   private volatile Runnable onResize;
 
@@ -29,8 +31,8 @@ final class SignalForwarder implements AutoCloseable {
   }
 
   /**
-   * From now on, SIGWINCH runs {@code resize} instead of being forwarded: with a pty of ours, resizing it is what
-   * tells the process (the kernel signals the pty's foreground process group).
+   * From now on, SIGWINCH runs {@code resize} instead of being forwarded: with a pty of ours,
+   * resizing it is what tells the process (the kernel signals the pty's foreground process group).
    */
   void onResize(Runnable resize) {
     onResize = resize;

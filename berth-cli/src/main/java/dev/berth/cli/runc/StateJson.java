@@ -5,8 +5,8 @@ import dev.berth.spec.json.JsonWriter;
 import java.util.TreeMap;
 
 /**
- * runc's JSON for a container's state ({@code state}, {@code list --format json}): the same fields in the same order,
- * Go's escaping of strings, map keys sorted, annotations left out when empty.
+ * runc's JSON for a container's state ({@code state}, {@code list --format json}): the same fields
+ * in the same order, Go's escaping of strings, map keys sorted, annotations left out when empty.
  */
 final class StateJson {
   private StateJson() {}
@@ -22,8 +22,13 @@ final class StateJson {
   }
 
   private static JsonWriter write(JsonWriter w, ContainerState s, String owner) {
-    w.beginObject().field("ociVersion", s.ociVersion()).field("id", s.id()).field("pid", s.pid())
-        .field("status", s.status().toString()).field("bundle", s.bundle()).field("rootfs", s.rootfs())
+    w.beginObject()
+        .field("ociVersion", s.ociVersion())
+        .field("id", s.id())
+        .field("pid", s.pid())
+        .field("status", s.status().toString())
+        .field("bundle", s.bundle())
+        .field("rootfs", s.rootfs())
         .field("created", s.created());
     if (!s.annotations().isEmpty()) {
       w.name("annotations").beginObject();

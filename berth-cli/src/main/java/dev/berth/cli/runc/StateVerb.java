@@ -5,7 +5,9 @@ import dev.berth.runtime.ContainerException;
 import dev.berth.runtime.ContainerRuntime;
 import java.io.PrintStream;
 
-/** {@code state <id>}: the state as runc prints it (its owner field is empty here, as runc's is). */
+/**
+ * {@code state <id>}: the state as runc prints it (its owner field is empty here, as runc's is).
+ */
 final class StateVerb {
   private StateVerb() {}
 

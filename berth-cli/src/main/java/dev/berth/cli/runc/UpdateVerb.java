@@ -22,13 +22,17 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * {@code update [flags] <id>} and {@code update -r resources.json <id>} ({@code -r -}: standard input): new cgroup
- * limits for a running container. With {@code -r} the other flags are ignored, as in runc; a number left out or 0
- * keeps the current limit.
+ * {@code update [flags] <id>} and {@code update -r resources.json <id>} ({@code -r -}: standard
+ * input): new cgroup limits for a running container. With {@code -r} the other flags are ignored,
+ * as in runc; a number left out or 0 keeps the current limit.
  */
 final class UpdateVerb {
-  /** Sizes as runc reads them (docker's RAMInBytes): a number, optional fraction, binary unit k/m/g/t/p, "i", "b". */
-  private static final Pattern SIZE = Pattern.compile("^(\\d+(?:\\.\\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$");
+  /**
+   * Sizes as runc reads them (docker's RAMInBytes): a number, optional fraction, binary unit
+   * k/m/g/t/p, "i", "b".
+   */
+  private static final Pattern SIZE =
+      Pattern.compile("^(\\d+(?:\\.\\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$");
 
   private UpdateVerb() {}
 
@@ -64,30 +68,55 @@ final class UpdateVerb {
 
   static Resources fromFlags(Flags f) throws ContainerException {
     if (f.isSet("l3-cache-schema")) {
-      throw ContainerException.unsupported("update --l3-cache-schema: intel rdt is not supported by berth-runc");
+      throw ContainerException.unsupported(
+          "update --l3-cache-schema: intel rdt is not supported by berth-runc");
     }
     if (f.isSet("mem-bw-schema")) {
-      throw ContainerException.unsupported("update --mem-bw-schema: intel rdt is not supported by berth-runc");
+      throw ContainerException.unsupported(
+          "update --mem-bw-schema: intel rdt is not supported by berth-runc");
     }
-    Memory memory = new Memory(size(f, "memory"), size(f, "memory-reservation"), size(f, "memory-swap"),
-        size(f, "kernel-memory"), size(f, "kernel-memory-tcp"), null, null, null, null);
-    Cpu cpu = new Cpu(unsigned(f, "cpu-share"), signed(f, "cpu-quota"), null, unsigned(f, "cpu-period"),
-        signed(f, "cpu-rt-runtime"), unsigned(f, "cpu-rt-period"), f.getString("cpuset-cpus"),
-        f.getString("cpuset-mems"), null);
+    Memory memory =
+        new Memory(
+            size(f, "memory"),
+            size(f, "memory-reservation"),
+            size(f, "memory-swap"),
+            size(f, "kernel-memory"),
+            size(f, "kernel-memory-tcp"),
+            null,
+            null,
+            null,
+            null);
+    Cpu cpu =
+        new Cpu(
+            unsigned(f, "cpu-share"),
+            signed(f, "cpu-quota"),
+            null,
+            unsigned(f, "cpu-period"),
+            signed(f, "cpu-rt-runtime"),
+            unsigned(f, "cpu-rt-period"),
+            f.getString("cpuset-cpus"),
+            f.getString("cpuset-mems"),
+            null);
     Pids pids = f.isSet("pids-limit") ? new Pids(f.getInt("pids-limit")) : null;
     long weight = f.getUint("blkio-weight");
     BlockIO blkio = null;
     if (weight != 0) {
       if (weight < 10 || weight > 1000) {
-        throw ContainerException.invalid("invalid value for blkio-weight: must be 10-1000 (got "
-            + Long.toUnsignedString(weight) + ")");
+        throw ContainerException.invalid(
+            "invalid value for blkio-weight: must be 10-1000 (got "
+                + Long.toUnsignedString(weight)
+                + ")");
       }
-      blkio = new BlockIO((int) weight, null, List.of(), List.of(), List.of(), List.of(), List.of());
+      blkio =
+          new BlockIO((int) weight, null, List.of(), List.of(), List.of(), List.of(), List.of());
     }
     return new Resources(List.of(), memory, cpu, pids, blkio, List.of(), null, Map.of());
   }
 
-  /** A memory size flag: "-1" is unlimited, else a size with an optional binary unit ("64m", "1.5g"). */
+  /**
+   * A memory size flag: "-1" is unlimited, else a size with an optional binary unit ("64m",
+   * "1.5g").
+   */
   static Long size(Flags f, String name) throws ContainerException {
     String v = f.getString(name);
     if (v.isEmpty()) return null;
@@ -99,12 +128,17 @@ final class UpdateVerb {
     }
   }
 
-  /** Parses a size as runc does: units are powers of 1024 and the unit letter is case-insensitive. */
+  /**
+   * Parses a size as runc does: units are powers of 1024 and the unit letter is case-insensitive.
+   */
   static long parseSize(String v) {
     Matcher m = SIZE.matcher(v);
     if (!m.matches()) throw new IllegalArgumentException("invalid size: '" + v + "'");
     double n = Double.parseDouble(m.group(1));
-    int shift = m.group(2) == null ? 0 : 10 * ("kmgtp".indexOf(Character.toLowerCase(m.group(2).charAt(0))) + 1);
+    int shift =
+        m.group(2) == null
+            ? 0
+            : 10 * ("kmgtp".indexOf(Character.toLowerCase(m.group(2).charAt(0))) + 1);
     double bytes = n * Math.pow(2, shift);
     if (bytes >= 0x1p63) throw new IllegalArgumentException("invalid size: '" + v + "'");
     return (long) bytes;
@@ -116,7 +150,8 @@ final class UpdateVerb {
     try {
       return Long.parseUnsignedLong(v);
     } catch (NumberFormatException e) {
-      throw ContainerException.invalid("invalid value for " + name + ": " + v + " is not an unsigned integer");
+      throw ContainerException.invalid(
+          "invalid value for " + name + ": " + v + " is not an unsigned integer");
     }
   }
 
@@ -126,7 +161,8 @@ final class UpdateVerb {
     try {
       return Long.parseLong(v);
     } catch (NumberFormatException e) {
-      throw ContainerException.invalid("invalid value for " + name + ": " + v + " is not an integer");
+      throw ContainerException.invalid(
+          "invalid value for " + name + ": " + v + " is not an integer");
     }
   }
 }

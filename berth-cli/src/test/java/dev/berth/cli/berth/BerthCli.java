@@ -16,8 +16,9 @@ import java.util.Map;
 import org.opentest4j.TestAbortedException;
 
 /**
- * Runs {@code berth} command lines on one store: in this JVM through {@link BerthMain#run} (fast, most tests), or as
- * the real process through {@code bin/berth} (exit codes, stream separation, the AOT cache).
+ * Runs {@code berth} command lines on one store: in this JVM through {@link BerthMain#run} (fast,
+ * most tests), or as the real process through {@code bin/berth} (exit codes, stream separation, the
+ * AOT cache).
  */
 final class BerthCli {
   /** What a command printed and returned. */
@@ -27,12 +28,18 @@ final class BerthCli {
       return this;
     }
 
-    /** Asserts podman's answer to a failure: exit 125, nothing on stdout, one "Error: " line first on stderr. */
+    /**
+     * Asserts podman's answer to a failure: exit 125, nothing on stdout, one "Error: " line first
+     * on stderr.
+     */
     Result fails() {
       return fails(BerthExit.ERROR);
     }
 
-    /** As {@link #fails()}, with one of the exit statuses podman documents for a verb (rmi: 1 for "not found"). */
+    /**
+     * As {@link #fails()}, with one of the exit statuses podman documents for a verb (rmi: 1 for
+     * "not found").
+     */
     Result fails(int status) {
       assertEquals(status, exitCode, this::toString);
       assertEquals("", stdout, this::toString);
@@ -52,7 +59,14 @@ final class BerthCli {
 
     @Override
     public String toString() {
-      return "berth " + String.join(" ", args) + " -> " + exitCode + "\nstdout:\n" + stdout + "stderr:\n" + stderr;
+      return "berth "
+          + String.join(" ", args)
+          + " -> "
+          + exitCode
+          + "\nstdout:\n"
+          + stdout
+          + "stderr:\n"
+          + stderr;
     }
   }
 
@@ -84,13 +98,20 @@ final class BerthCli {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int code;
     try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
-         PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
+        PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
       code = BerthMain.run(args, stdin, o, e);
     }
-    return new Result(List.of(args), code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    return new Result(
+        List.of(args),
+        code,
+        out.toString(StandardCharsets.UTF_8),
+        err.toString(StandardCharsets.UTF_8));
   }
 
-  /** The built {@code bin/berth} launcher (scripts/build.sh); the test is skipped with the reason when it is not built. */
+  /**
+   * The built {@code bin/berth} launcher (scripts/build.sh); the test is skipped with the reason
+   * when it is not built.
+   */
   static Path launcher() {
     Path top = Path.of("").toAbsolutePath();
     while (top != null && !Files.exists(top.resolve("bin/berth"))) top = top.getParent();
@@ -100,7 +121,10 @@ final class BerthCli {
     return top.resolve("bin/berth");
   }
 
-  /** {@code bin/berth args...} as a process, through sh so a test can redirect ({@code shell} is appended as is). */
+  /**
+   * {@code bin/berth args...} as a process, through sh so a test can redirect ({@code shell} is
+   * appended as is).
+   */
   static Exec.Result process(Map<String, String> env, String shell) {
     return Exec.run(List.of("sh", "-c", launcher() + " " + shell), null, env, null, 60);
   }

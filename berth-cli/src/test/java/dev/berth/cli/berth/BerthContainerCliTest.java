@@ -27,10 +27,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The container verbs of {@code bin/berth} as users and scripts meet them: real processes of the built launcher on a
- * busybox image imported into a temporary store, run under their monitors. Output, exit codes (docker's), what a
- * failure leaves (nothing: records, snapshots, volumes, mounts, cgroups, monitors), a terminal under {@code script},
- * and the CLI or the monitor killed with SIGKILL while a container runs.
+ * The container verbs of {@code bin/berth} as users and scripts meet them: real processes of the
+ * built launcher on a busybox image imported into a temporary store, run under their monitors.
+ * Output, exit codes (docker's), what a failure leaves (nothing: records, snapshots, volumes,
+ * mounts, cgroups, monitors), a terminal under {@code script}, and the CLI or the monitor killed
+ * with SIGKILL while a container runs.
  */
 @RequiresRoot
 class BerthContainerCliTest {
@@ -45,8 +46,8 @@ class BerthContainerCliTest {
     root = tmp.resolve("root");
     runRoot = tmp.resolve("run");
     Path rootfs = Busybox.rootfs(tmp.resolve("rootfs"));
-    for (String applet : List.of("tty", "stty")) Files.createSymbolicLink(rootfs.resolve("bin/" + applet),
-        Path.of("busybox"));
+    for (String applet : List.of("tty", "stty"))
+      Files.createSymbolicLink(rootfs.resolve("bin/" + applet), Path.of("busybox"));
     Path tar = tmp.resolve("busybox.tar");
     Exec.run("tar", "-C", rootfs.toString(), "-cf", tar.toString(), ".").ok();
     berth("import", tar.toString(), IMAGE).ok();
@@ -54,11 +55,15 @@ class BerthContainerCliTest {
 
   @AfterEach
   void removeContainers() throws Exception {
-    for (String id : berth("ps", "-aq", "--no-trunc").ok().stdout().lines().toList()) berth("rm", "-f", id);
+    for (String id : berth("ps", "-aq", "--no-trunc").ok().stdout().lines().toList())
+      berth("rm", "-f", id);
     assertEquals(List.of(), mountsUnder(tmp), "mounts left behind");
   }
 
-  /** {@code bin/berth --root ROOT --runroot RUN args...}, the launcher itself (no shell), stdin empty. */
+  /**
+   * {@code bin/berth --root ROOT --runroot RUN args...}, the launcher itself (no shell), stdin
+   * empty.
+   */
   Exec.Result berth(String... args) {
     return berthWithInput(null, args);
   }
@@ -68,13 +73,22 @@ class BerthContainerCliTest {
   }
 
   List<String> command(String... args) {
-    List<String> all = new ArrayList<>(List.of(BerthCli.launcher().toString(), "--root", root.toString(), "--runroot",
-        runRoot.toString()));
+    List<String> all =
+        new ArrayList<>(
+            List.of(
+                BerthCli.launcher().toString(),
+                "--root",
+                root.toString(),
+                "--runroot",
+                runRoot.toString()));
     all.addAll(List.of(args));
     return all;
   }
 
-  /** Asserts a refusal as docker words it: {@code status}, nothing on stdout, one "Error: " line on stderr. */
+  /**
+   * Asserts a refusal as docker words it: {@code status}, nothing on stdout, one "Error: " line on
+   * stderr.
+   */
   static Exec.Result refused(Exec.Result r, int status, String words) {
     assertEquals(status, r.exitCode(), r.toString());
     assertEquals("", r.stdout(), r.toString());
@@ -107,19 +121,23 @@ class BerthContainerCliTest {
   static List<Path> cgroupsOf(String id) throws IOException {
     String name = "berth-" + id.substring(0, 12);
     try (Stream<Path> s = Files.walk(Path.of("/sys/fs/cgroup"), 7)) {
-      return s.filter(p -> p.getFileName() != null && p.getFileName().toString().equals(name)).toList();
+      return s.filter(p -> p.getFileName() != null && p.getFileName().toString().equals(name))
+          .toList();
     }
   }
 
   /** Processes whose command line names the container (its monitor has --id ID). */
   static List<Long> processesOf(String id) {
-    return ProcessHandle.allProcesses().filter(p -> p.info().arguments().map(a -> List.of(a).contains(id))
-        .orElse(false)).map(ProcessHandle::pid).toList();
+    return ProcessHandle.allProcesses()
+        .filter(p -> p.info().arguments().map(a -> List.of(a).contains(id)).orElse(false))
+        .map(ProcessHandle::pid)
+        .toList();
   }
 
   /**
-   * Nothing of container {@code id}: record, snapshot, mount, cgroup, monitor. Its monitor's exit command (berth
-   * container cleanup ID, a short-lived process of its own) may still be ending: it is given 10 s.
+   * Nothing of container {@code id}: record, snapshot, mount, cgroup, monitor. Its monitor's exit
+   * command (berth container cleanup ID, a short-lived process of its own) may still be ending: it
+   * is given 10 s.
    */
   void assertGone(String id) throws IOException, InterruptedException {
     for (int i = 0; i < 100 && !processesOf(id).isEmpty(); i++) TimeUnit.MILLISECONDS.sleep(100);
@@ -139,7 +157,10 @@ class BerthContainerCliTest {
     assertEquals(List.of(), mountsUnder(tmp), "mounts");
   }
 
-  /** Polls {@code berth args} until its stdout passes {@code done} (10 s at most); returns the last result. */
+  /**
+   * Polls {@code berth args} until its stdout passes {@code done} (10 s at most); returns the last
+   * result.
+   */
   Exec.Result until(Predicate<String> done, String... args) throws InterruptedException {
     Exec.Result r = berth(args);
     for (int i = 0; i < 100 && !done.test(r.stdout()); i++) {
@@ -157,24 +178,32 @@ class BerthContainerCliTest {
 
   @Test
   void runRmPrintsTheOutputExitsWithTheCommandAndLeavesNothing() throws Exception {
-    Exec.Result hi = berth("run", "--rm", "--cidfile", tmp.resolve("cid").toString(), IMAGE, "echo", "hi");
+    Exec.Result hi =
+        berth("run", "--rm", "--cidfile", tmp.resolve("cid").toString(), IMAGE, "echo", "hi");
     assertEquals(0, hi.exitCode(), hi.toString());
     assertEquals("hi\n", hi.stdout());
     assertEquals("", hi.stderr());
     assertGone(cid());
     assertEmptyStore();
-    Exec.Result three = berth("run", "--name", "three", IMAGE, "sh", "-c", "echo out; echo err >&2; exit 3");
+    Exec.Result three =
+        berth("run", "--name", "three", IMAGE, "sh", "-c", "echo out; echo err >&2; exit 3");
     assertEquals(3, three.exitCode(), three.toString());
     assertEquals("out\n", three.stdout());
     assertEquals("err\n", three.stderr());
-    assertEquals("exited 3", berth("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "three").ok().stdout()
-        .strip());
+    assertEquals(
+        "exited 3",
+        berth("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "three")
+            .ok()
+            .stdout()
+            .strip());
     assertEquals(List.of(), mountsUnder(tmp), "an exited container holds no mount");
   }
 
   @Test
   void aDetachedContainerInPsLogsStopAndRm() throws Exception {
-    Exec.Result run = berth("run", "-d", "--name", "web", IMAGE, "sh", "-c", "echo one; echo two; exec sleep 1000");
+    Exec.Result run =
+        berth(
+            "run", "-d", "--name", "web", IMAGE, "sh", "-c", "echo one; echo two; exec sleep 1000");
     assertEquals(0, run.exitCode(), run.toString());
     String id = run.stdout().strip();
     assertTrue(id.matches("[0-9a-f]{64}"), run.toString());
@@ -184,32 +213,47 @@ class BerthContainerCliTest {
     List<String> ps = berth("ps").ok().stdout().lines().toList();
     assertEquals(2, ps.size(), "the header and the running container only: " + ps);
     String header = ps.get(0);
-    assertTrue(header.matches("CONTAINER ID +IMAGE +COMMAND +CREATED +STATUS +PORTS +NAMES"), header);
+    assertTrue(
+        header.matches("CONTAINER ID +IMAGE +COMMAND +CREATED +STATUS +PORTS +NAMES"), header);
     String row = ps.get(1);
     assertEquals(id.substring(0, 12), row.substring(0, 12), row);
     assertTrue(row.substring(header.indexOf("IMAGE")).startsWith(IMAGE + " "), row);
-    assertTrue(row.substring(header.indexOf("COMMAND")).startsWith("\"sh -c echo one; ech\u2026\" "), row);
+    assertTrue(
+        row.substring(header.indexOf("COMMAND")).startsWith("\"sh -c echo one; ech\u2026\" "), row);
     assertTrue(row.substring(header.indexOf("STATUS")).startsWith("Up "), row);
     assertTrue(row.endsWith(" web"), row);
-    assertEquals(List.of("idle created", "web running"), berth("ps", "-a", "--format", "{{.Names}} {{.State}}").ok()
-        .stdout().lines().sorted().toList());
+    assertEquals(
+        List.of("idle created", "web running"),
+        berth("ps", "-a", "--format", "{{.Names}} {{.State}}")
+            .ok()
+            .stdout()
+            .lines()
+            .sorted()
+            .toList());
     assertEquals(id.substring(0, 12) + "\n", berth("ps", "-q").ok().stdout());
 
     assertEquals("one\ntwo\n", until(s -> s.equals("one\ntwo\n"), "logs", "web").stdout());
     assertEquals("two\n", berth("logs", "--tail", "1", "web").ok().stdout());
     List<String> stamped = berth("logs", "-t", "web").ok().stdout().lines().toList();
     assertEquals(2, stamped.size(), stamped.toString());
-    assertTrue(stamped.get(0).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{9}Z one"), stamped.toString());
+    assertTrue(
+        stamped.get(0).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{9}Z one"),
+        stamped.toString());
 
     // docker: a running container is not removed without -f, and rm exits 1.
     refused(berth("rm", "web"), 1, "You cannot remove a running container " + id);
-    assertEquals("running", berth("inspect", "-f", "{{.State.Status}}", "web").ok().stdout().strip());
+    assertEquals(
+        "running", berth("inspect", "-f", "{{.State.Status}}", "web").ok().stdout().strip());
     // sleep as PID 1 has no handler for SIGTERM: killed after the timeout.
     Exec.Result stop = berth("stop", "-t", "1", "web");
     assertEquals("web\n", stop.stdout(), stop.toString());
     assertEquals(0, stop.exitCode(), stop.toString());
-    assertEquals("exited 137", berth("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "web").ok().stdout()
-        .strip());
+    assertEquals(
+        "exited 137",
+        berth("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "web")
+            .ok()
+            .stdout()
+            .strip());
     assertEquals(List.of(), mountsUnder(tmp), "a stopped container holds no mount");
     assertEquals(List.of(), cgroupsOf(id), "nor cgroup");
     assertEquals("web\n", berth("rm", "web").ok().stdout());
@@ -224,7 +268,8 @@ class BerthContainerCliTest {
 
   @Test
   void stopOfAnAutoRemoveContainerSucceedsAndRemovesIt() throws Exception {
-    String id = berth("run", "-d", "--rm", "--name", "gone", IMAGE, "sleep", "1000").ok().stdout().strip();
+    String id =
+        berth("run", "-d", "--rm", "--name", "gone", IMAGE, "sleep", "1000").ok().stdout().strip();
     Exec.Result stop = berth("stop", "-t", "1", "gone");
     assertEquals(0, stop.exitCode(), stop.toString());
     assertEquals("gone\n", stop.stdout(), stop.toString());
@@ -237,30 +282,49 @@ class BerthContainerCliTest {
   @Test
   @RequiresCommand("script")
   void runItGivesTheContainerATerminalOfOurSizeAndOurKeys() throws Exception {
-    // script(1) runs berth on a new pseudo-terminal of 33 rows and 91 columns: the container must see a terminal of
-    // its own with that size when it asks at once, and what is typed (a line ended by Enter, CR) must reach it.
-    String line = "stty rows 33 cols 91; " + String.join(" ", command("run", "-it", "--rm", IMAGE, "sh", "-c",
-        "'tty; stty size; read line; echo got:$line; exit 4'")) + "; echo status=$?";
+    // script(1) runs berth on a new pseudo-terminal of 33 rows and 91 columns: the container must
+    // see a terminal of
+    // its own with that size when it asks at once, and what is typed (a line ended by Enter, CR)
+    // must reach it.
+    String line =
+        "stty rows 33 cols 91; "
+            + String.join(
+                " ",
+                command(
+                    "run",
+                    "-it",
+                    "--rm",
+                    IMAGE,
+                    "sh",
+                    "-c",
+                    "'tty; stty size; read line; echo got:$line; exit 4'"))
+            + "; echo status=$?";
     for (int i = 0; i < 3; i++) {
-      Process script = new ProcessBuilder("script", "-qec", line, "/dev/null").redirectErrorStream(true).start();
-      // Our end of script's stdin stays open until it is done: at end of file script types an EOF of its own.
+      Process script =
+          new ProcessBuilder("script", "-qec", line, "/dev/null").redirectErrorStream(true).start();
+      // Our end of script's stdin stays open until it is done: at end of file script types an EOF
+      // of its own.
       try (OutputStream keys = script.getOutputStream()) {
         keys.write("hello\r".getBytes(StandardCharsets.US_ASCII));
         keys.flush();
-        CompletableFuture<byte[]> out = CompletableFuture.supplyAsync(() -> {
-          try {
-            return script.getInputStream().readAllBytes();
-          } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-          }
-        });
+        CompletableFuture<byte[]> out =
+            CompletableFuture.supplyAsync(
+                () -> {
+                  try {
+                    return script.getInputStream().readAllBytes();
+                  } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                  }
+                });
         String screen;
         try {
-          screen = new String(out.get(60, TimeUnit.SECONDS), StandardCharsets.UTF_8).replace("\r", "");
+          screen =
+              new String(out.get(60, TimeUnit.SECONDS), StandardCharsets.UTF_8).replace("\r", "");
         } finally {
           script.destroyForcibly();
         }
-        // The echoes of the typed line (ours, the container's) come wherever the keys met the output.
+        // The echoes of the typed line (ours, the container's) come wherever the keys met the
+        // output.
         String withoutEchoes = screen.replaceAll("(?m)^hello\n", "");
         assertTrue(withoutEchoes.matches("/dev/pts/\\d+\n33 91\ngot:hello\nstatus=4\n"), screen);
         assertTrue(screen.length() - withoutEchoes.length() <= 2 * "hello\n".length(), screen);
@@ -270,11 +334,13 @@ class BerthContainerCliTest {
 
   @Test
   void runIPassesStdinToTheContainer() {
-    Exec.Result cat = berthWithInput("a\nb\n", "run", "-i", "--rm", IMAGE, "sh", "-c", "cat; echo end");
+    Exec.Result cat =
+        berthWithInput("a\nb\n", "run", "-i", "--rm", IMAGE, "sh", "-c", "cat; echo end");
     assertEquals(0, cat.exitCode(), cat.toString());
     assertEquals("a\nb\nend\n", cat.stdout());
     // Without -i the container's stdin is empty.
-    Exec.Result none = berthWithInput("ignored\n", "run", "--rm", IMAGE, "sh", "-c", "cat; echo end");
+    Exec.Result none =
+        berthWithInput("ignored\n", "run", "--rm", IMAGE, "sh", "-c", "cat; echo end");
     assertEquals("end\n", none.stdout(), none.toString());
   }
 
@@ -282,26 +348,43 @@ class BerthContainerCliTest {
 
   @Test
   void badInputIsRefusedWithDockersErrorAndLeavesNothing() throws Exception {
-    refused(berth("run", "--pull", "never", "localhost/nosuch:1", "true"), 125, "No such image: localhost/nosuch:1");
-    refused(berth("run", "-v", "data:relative", IMAGE, "true"), 125, "invalid volume specification");
-    refused(berth("run", "-v", "data:/data", "-u", "nosuch", IMAGE, "true"), 125, "unable to find user nosuch");
+    refused(
+        berth("run", "--pull", "never", "localhost/nosuch:1", "true"),
+        125,
+        "No such image: localhost/nosuch:1");
+    refused(
+        berth("run", "-v", "data:relative", IMAGE, "true"), 125, "invalid volume specification");
+    refused(
+        berth("run", "-v", "data:/data", "-u", "nosuch", IMAGE, "true"),
+        125,
+        "unable to find user nosuch");
     refused(berth("run", "--memory", "12x", IMAGE, "true"), 125, "invalid size: '12x'");
-    refused(berth("run", "--runtime", "nosuch", IMAGE, "true"), 125, "unknown runtime handler \"nosuch\"");
+    refused(
+        berth("run", "--runtime", "nosuch", IMAGE, "true"),
+        125,
+        "unknown runtime handler \"nosuch\"");
     refused(berth("run", "--name", "a/b", IMAGE, "true"), 125, "Invalid container name (a/b)");
     assertEmptyStore();
 
     String taken = berth("create", "--name", "taken", IMAGE, "true").ok().stdout().strip();
-    refused(berth("run", "--name", "taken", IMAGE, "true"), 125, "Conflict. The container name \"/taken\" is already "
-        + "in use by container \"" + taken + "\"");
+    refused(
+        berth("run", "--name", "taken", IMAGE, "true"),
+        125,
+        "Conflict. The container name \"/taken\" is already "
+            + "in use by container \""
+            + taken
+            + "\"");
     assertEquals(List.of(taken), entries("containers"));
     assertEquals(List.of(taken), entries("snapshots/active"));
     berth("rm", "taken").ok();
 
-    // A command that is not there: docker's 127 (126 when it cannot be executed); the failed run is removed.
+    // A command that is not there: docker's 127 (126 when it cannot be executed); the failed run is
+    // removed.
     Path cid = tmp.resolve("cid");
     Exec.Result missing = berth("run", "--cidfile", cid.toString(), IMAGE, "nosuchcommand");
     assertEquals(127, missing.exitCode(), missing.toString());
-    assertTrue(missing.stderr().startsWith("Error: ") && missing.stderr().contains("nosuchcommand"),
+    assertTrue(
+        missing.stderr().startsWith("Error: ") && missing.stderr().contains("nosuchcommand"),
         missing.toString());
     assertGone(cid());
     Files.delete(cid);
@@ -313,7 +396,8 @@ class BerthContainerCliTest {
 
   @Test
   void verbsOnAMissingContainerExit1WithDockersError() {
-    for (String verb : List.of("start", "stop", "restart", "kill", "wait", "pause", "unpause", "rm", "logs")) {
+    for (String verb :
+        List.of("start", "stop", "restart", "kill", "wait", "pause", "unpause", "rm", "logs")) {
       refused(berth(verb, "nosuch"), 1, "No such container: nosuch");
     }
     refused(berth("rename", "nosuch", "other"), 1, "No such container: nosuch");
@@ -333,11 +417,17 @@ class BerthContainerCliTest {
 
   @Test
   void theContainerOutlivesAKilledCliAndItsExitIsKept() throws Exception {
-    Process cli = new ProcessBuilder(command("run", "--name", "killed", IMAGE, "sh", "-c", "sleep 2; exit 5"))
-        .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    Process cli =
+        new ProcessBuilder(command("run", "--name", "killed", IMAGE, "sh", "-c", "sleep 2; exit 5"))
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            .redirectError(ProcessBuilder.Redirect.DISCARD)
+            .start();
     try {
-      assertEquals("running", until(s -> s.strip().equals("running"), "inspect", "-f", "{{.State.Status}}", "killed")
-          .stdout().strip());
+      assertEquals(
+          "running",
+          until(s -> s.strip().equals("running"), "inspect", "-f", "{{.State.Status}}", "killed")
+              .stdout()
+              .strip());
     } finally {
       cli.destroyForcibly(); // SIGKILL to the CLI's JVM (bin/berth execs java)
       cli.waitFor();
@@ -345,8 +435,12 @@ class BerthContainerCliTest {
     Exec.Result wait = berth("wait", "killed");
     assertEquals("5\n", wait.stdout(), wait.toString());
     assertEquals(0, wait.exitCode(), wait.toString());
-    assertEquals("exited 5", berth("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "killed").ok().stdout()
-        .strip());
+    assertEquals(
+        "exited 5",
+        berth("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "killed")
+            .ok()
+            .stdout()
+            .strip());
     assertEquals(List.of(), mountsUnder(tmp));
     String id = berth("inspect", "-f", "{{.Id}}", "killed").ok().stdout().strip();
     assertEquals(List.of(), cgroupsOf(id));
@@ -355,20 +449,26 @@ class BerthContainerCliTest {
   @Test
   void aKilledMonitorLeavesTheContainerRunningThenExited255() throws Exception {
     String id = berth("run", "-d", "--name", "mon", IMAGE, "sleep", "1000").ok().stdout().strip();
-    int pid = Integer.parseInt(berth("inspect", "-f", "{{.State.Pid}}", "mon").ok().stdout().strip());
+    int pid =
+        Integer.parseInt(berth("inspect", "-f", "{{.State.Pid}}", "mon").ok().stdout().strip());
     int monitor = parentOf(pid);
     assertTrue(processesOf(id).contains((long) monitor), "the container's parent is its monitor");
     Linux.kill(monitor, 9);
     assertTrue(ProcessHandle.of(pid).isPresent(), "the container runs on");
-    assertEquals("running", berth("inspect", "-f", "{{.State.Status}}", "mon").ok().stdout().strip());
+    assertEquals(
+        "running", berth("inspect", "-f", "{{.State.Status}}", "mon").ok().stdout().strip());
     assertEquals("mon\n", berth("stop", "-t", "1", "mon").ok().stdout());
-    String state = berth("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}} {{.State.Error}}", "mon").ok().stdout();
+    String state =
+        berth("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}} {{.State.Error}}", "mon")
+            .ok()
+            .stdout();
     assertTrue(state.startsWith("exited 255 ") && state.contains("monitor"), state);
     assertEquals(List.of(), mountsUnder(tmp));
     assertEquals(List.of(), cgroupsOf(id));
     // Nothing stuck: it starts again under a new monitor, and goes.
     berth("start", "mon").ok();
-    assertEquals("running", berth("inspect", "-f", "{{.State.Status}}", "mon").ok().stdout().strip());
+    assertEquals(
+        "running", berth("inspect", "-f", "{{.State.Status}}", "mon").ok().stdout().strip());
     berth("rm", "-f", "mon").ok();
     assertGone(id);
   }
@@ -386,8 +486,11 @@ class BerthContainerCliTest {
       for (int i = 0; i < 2; i++) {
         Path err = tmp.resolve("race" + round + "-" + i + ".err");
         errs.add(err);
-        racers.add(new ProcessBuilder(command("run", "-d", "--name", "same", IMAGE, "sleep", "1000"))
-            .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(err.toFile()).start());
+        racers.add(
+            new ProcessBuilder(command("run", "-d", "--name", "same", IMAGE, "sleep", "1000"))
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(err.toFile())
+                .start());
       }
       List<Integer> codes = new ArrayList<>();
       for (Process p : racers) {
@@ -396,9 +499,12 @@ class BerthContainerCliTest {
       }
       assertEquals(List.of(0, 125), codes.stream().sorted().toList(), codes.toString());
       String loser = Files.readString(errs.get(codes.indexOf(125)), StandardCharsets.UTF_8);
-      assertTrue(loser.startsWith("Error: Conflict. The container name \"/same\" is already in use"), loser);
-      assertEquals(List.of("same running"), berth("ps", "-a", "--format", "{{.Names}} {{.State}}").ok().stdout()
-          .lines().toList());
+      assertTrue(
+          loser.startsWith("Error: Conflict. The container name \"/same\" is already in use"),
+          loser);
+      assertEquals(
+          List.of("same running"),
+          berth("ps", "-a", "--format", "{{.Names}} {{.State}}").ok().stdout().lines().toList());
       assertEquals(1, entries("containers").size(), "one record");
       assertEquals(1, entries("snapshots/active").size(), "one snapshot");
       String id = entries("containers").get(0);
@@ -411,17 +517,30 @@ class BerthContainerCliTest {
   @Test
   @RequiresCommand("runc")
   void runcRunsTheSameContainers() throws Exception {
-    Exec.Result hi = berth("run", "--rm", "--runtime", "runc", IMAGE, "sh", "-c", "echo hi; exit 6");
+    Exec.Result hi =
+        berth("run", "--rm", "--runtime", "runc", IMAGE, "sh", "-c", "echo hi; exit 6");
     assertEquals(6, hi.exitCode(), hi.toString());
     assertEquals("hi\n", hi.stdout());
-    String id = berth("run", "-d", "--runtime", "runc", "--name", "rc", IMAGE, "sleep", "1000").ok().stdout().strip();
-    assertEquals("rc running", berth("ps", "--format", "{{.Names}} {{.State}}").ok().stdout().strip());
-    assertEquals("runc", berth("inspect", "-f", "{{.HostConfig.Runtime}}", "rc").ok().stdout().strip());
-    int pid = Integer.parseInt(berth("inspect", "-f", "{{.State.Pid}}", "rc").ok().stdout().strip());
-    assertTrue(processesOf(id).contains((long) parentOf(pid)), "runc's init adopted by berth's monitor");
+    String id =
+        berth("run", "-d", "--runtime", "runc", "--name", "rc", IMAGE, "sleep", "1000")
+            .ok()
+            .stdout()
+            .strip();
+    assertEquals(
+        "rc running", berth("ps", "--format", "{{.Names}} {{.State}}").ok().stdout().strip());
+    assertEquals(
+        "runc", berth("inspect", "-f", "{{.HostConfig.Runtime}}", "rc").ok().stdout().strip());
+    int pid =
+        Integer.parseInt(berth("inspect", "-f", "{{.State.Pid}}", "rc").ok().stdout().strip());
+    assertTrue(
+        processesOf(id).contains((long) parentOf(pid)), "runc's init adopted by berth's monitor");
     assertEquals("rc\n", berth("stop", "-t", "1", "rc").ok().stdout());
-    assertEquals("exited 137", berth("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "rc").ok().stdout()
-        .strip());
+    assertEquals(
+        "exited 137",
+        berth("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "rc")
+            .ok()
+            .stdout()
+            .strip());
     assertEquals("rc\n", berth("rm", "rc").ok().stdout());
     assertGone(id);
     Exec.Result missing = berth("run", "--runtime", "runc", IMAGE, "nosuchcommand");

@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.testkit.Busybox;
-import dev.berth.testkit.Processes;
 import dev.berth.testkit.Exec;
 import dev.berth.testkit.JsonDocument;
+import dev.berth.testkit.Processes;
 import dev.berth.testkit.RequiresRoot;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -20,8 +20,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * cp, export, commit, port, container prune and the volume verbs through the real {@code bin/berth}, as a docker user
- * types them: docker's names for where copies land, "-" as a tar stream, docker's outputs and exit statuses.
+ * cp, export, commit, port, container prune and the volume verbs through the real {@code
+ * bin/berth}, as a docker user types them: docker's names for where copies land, "-" as a tar
+ * stream, docker's outputs and exit statuses.
  */
 @RequiresRoot
 class BerthFilesCliTest {
@@ -43,8 +44,12 @@ class BerthFilesCliTest {
   void tearDown() {
     Exec.Result ids = berth("ps -aq --no-trunc");
     for (String id : ids.stdout().lines().toList()) berth("rm -f " + id);
-    // The monitors, and the cleanup they run when their container ends, work on after the CLI returns.
-    assertEquals(List.of(), Processes.awaitNoneMentioning(tmp, java.time.Duration.ofSeconds(20)), "processes left");
+    // The monitors, and the cleanup they run when their container ends, work on after the CLI
+    // returns.
+    assertEquals(
+        List.of(),
+        Processes.awaitNoneMentioning(tmp, java.time.Duration.ofSeconds(20)),
+        "processes left");
     for (String line : Exec.run("cat", "/proc/self/mountinfo").stdout().lines().toList()) {
       assertFalse(line.split(" ")[4].startsWith(tmp.toString()), "mount left behind: " + line);
     }
@@ -67,8 +72,18 @@ class BerthFilesCliTest {
     berth("cp cc:/data " + out).ok();
     berth("cp cc:/data/. " + out.resolve("contents")).ok();
     berth("cp cc:/data/a " + out.resolve("renamed")).ok();
-    assertEquals(List.of("contents", "contents/a", "contents/sub", "contents/sub/b", "data", "data/a", "data/sub",
-        "data/sub/b", "renamed"), tree(out));
+    assertEquals(
+        List.of(
+            "contents",
+            "contents/a",
+            "contents/sub",
+            "contents/sub/b",
+            "data",
+            "data/a",
+            "data/sub",
+            "data/sub/b",
+            "renamed"),
+        tree(out));
     assertEquals("a\n", Files.readString(out.resolve("renamed")));
 
     Exec.Result dirOntoFile = berth("cp cc:/data " + out.resolve("renamed"));
@@ -78,21 +93,32 @@ class BerthFilesCliTest {
     assertEquals(125, missing.exitCode(), missing.toString());
     assertEquals("Error: Could not find the file /nope in container cc\n", missing.stderr());
 
-    // In: a host tree under a new name, owned by the container's root; then the container's tar on stdout.
+    // In: a host tree under a new name, owned by the container's root; then the container's tar on
+    // stdout.
     Files.writeString(Files.createDirectories(tmp.resolve("src/deep")).resolve("f"), "f\n");
     Exec.run("chown", "-R", "1000:1000", tmp.resolve("src").toString()).ok();
     berth("cp " + tmp.resolve("src") + " cc:/copied").ok();
     berth("cp -a " + tmp.resolve("src") + " cc:/tmp").ok();
     Exec.Result listing = berth("cp cc:/copied - | tar -tvf -");
     assertEquals(0, listing.exitCode(), listing.toString());
-    assertTrue(listing.stdout().contains("0/0") && listing.stdout().contains("copied/deep/f"), listing.stdout());
+    assertTrue(
+        listing.stdout().contains("0/0") && listing.stdout().contains("copied/deep/f"),
+        listing.stdout());
     Exec.Result kept = berth("cp cc:/tmp/src/deep/f - | tar -tvf -");
     assertTrue(kept.stdout().contains("1000/1000"), kept.toString());
 
     // "-" in: a tar on stdin into a directory; a destination that is not one is docker's error.
-    Exec.run("tar", "-C", tmp.resolve("src").toString(), "-cf", tmp.resolve("in.tar").toString(), "deep").ok();
+    Exec.run(
+            "tar",
+            "-C",
+            tmp.resolve("src").toString(),
+            "-cf",
+            tmp.resolve("in.tar").toString(),
+            "deep")
+        .ok();
     berth("cp - cc:/data < " + tmp.resolve("in.tar")).ok();
-    assertEquals("data/deep/f\n", berth("cp cc:/data/deep/f - | tar -tf - | sed s,^,data/deep/,").stdout());
+    assertEquals(
+        "data/deep/f\n", berth("cp cc:/data/deep/f - | tar -tf - | sed s,^,data/deep/,").stdout());
     Exec.Result notDir = berth("cp - cc:/data/a < " + tmp.resolve("in.tar"));
     assertEquals(125, notDir.exitCode(), notDir.toString());
     assertEquals("Error: destination \"cc:/data/a\" must be a directory\n", notDir.stderr());
@@ -102,20 +128,24 @@ class BerthFilesCliTest {
 
   @Test
   void exportCommitPortAndPrune() throws IOException {
-    Exec.Result run = berth("run --name web localhost/busybox sh -c 'echo changed > /data/a; rm /data/sub/b'");
+    Exec.Result run =
+        berth("run --name web localhost/busybox sh -c 'echo changed > /data/a; rm /data/sub/b'");
     assertEquals(0, run.exitCode(), run.toString());
     Exec.Result export = berth("export web | tar -tf -");
-    assertTrue(export.stdout().lines().toList().containsAll(List.of("bin/busybox", "data/a", "data/sub/")),
+    assertTrue(
+        export.stdout().lines().toList().containsAll(List.of("bin/busybox", "data/a", "data/sub/")),
         export.toString());
     assertFalse(export.stdout().contains("data/sub/b"), export.stdout());
     berth("export -o " + tmp.resolve("w.tar") + " web").ok();
     assertTrue(Files.size(tmp.resolve("w.tar")) > 100_000);
 
-    Exec.Result commit = berth("commit -c 'CMD [\"cat\", \"/data/a\"]' -m note web localhost/made:1");
+    Exec.Result commit =
+        berth("commit -c 'CMD [\"cat\", \"/data/a\"]' -m note web localhost/made:1");
     assertEquals(0, commit.exitCode(), commit.toString());
     assertTrue(commit.stdout().matches("sha256:[0-9a-f]{64}\n"), commit.toString());
     assertEquals("changed\n", berth("run --rm localhost/made:1").ok().stdout());
-    assertEquals("", berth("run --rm localhost/made:1 ls /data/sub").ok().stdout(), "deleted stays deleted");
+    assertEquals(
+        "", berth("run --rm localhost/made:1 ls /data/sub").ok().stdout(), "deleted stays deleted");
 
     Exec.Result port = berth("port web");
     assertEquals(0, port.exitCode(), port.toString());
@@ -141,11 +171,16 @@ class BerthFilesCliTest {
     String anon = berth("volume create").ok().stdout().strip();
     assertEquals(64, anon.length());
     Exec.Result ls = berth("volume ls");
-    assertEquals(List.of("DRIVER    VOLUME NAME", "local     " + anon, "local     v1"), ls.stdout().lines().toList());
+    assertEquals(
+        List.of("DRIVER    VOLUME NAME", "local     " + anon, "local     v1"),
+        ls.stdout().lines().toList());
     assertEquals("v1\n", berth("volume ls -q --filter label=team=a").stdout());
-    Map<String, Object> v1 = JsonDocument.object(JsonDocument.array(JsonDocument.parse(
-        berth("volume inspect v1").ok().stdout())).getFirst());
-    assertEquals(List.of("CreatedAt", "Driver", "Labels", "Mountpoint", "Name", "Options", "Scope"),
+    Map<String, Object> v1 =
+        JsonDocument.object(
+            JsonDocument.array(JsonDocument.parse(berth("volume inspect v1").ok().stdout()))
+                .getFirst());
+    assertEquals(
+        List.of("CreatedAt", "Driver", "Labels", "Mountpoint", "Name", "Options", "Scope"),
         List.copyOf(v1.keySet()));
     assertEquals("local", v1.get("Driver"));
     assertEquals("v1", v1.get("Name"));
@@ -161,8 +196,13 @@ class BerthFilesCliTest {
     assertEquals(1, inUse.exitCode(), inUse.toString());
     assertTrue(inUse.stderr().startsWith("Error: remove v1: volume is in use - ["), inUse.stderr());
     Exec.Result prune = berth("volume prune -f");
-    assertEquals(List.of("Deleted Volumes:", anon, "", "Total reclaimed space: "), prune.stdout().lines()
-        .map(l -> l.startsWith("Total") ? "Total reclaimed space: " : l).toList());
+    assertEquals(
+        List.of("Deleted Volumes:", anon, "", "Total reclaimed space: "),
+        prune
+            .stdout()
+            .lines()
+            .map(l -> l.startsWith("Total") ? "Total reclaimed space: " : l)
+            .toList());
     berth("rm user").ok();
     assertEquals("v1\n", berth("volume rm v1").ok().stdout());
     assertEquals("", berth("volume ls -q").stdout());

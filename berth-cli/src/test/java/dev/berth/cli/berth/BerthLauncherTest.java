@@ -16,8 +16,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code bin/berth} as the real process scripts run: exit codes, what goes to stdout and what to stderr, stdin, and
- * the AOT cache that scripts/build.sh trains (forced on here: a stale or unusable cache fails the JVM's start).
+ * {@code bin/berth} as the real process scripts run: exit codes, what goes to stdout and what to
+ * stderr, stdin, and the AOT cache that scripts/build.sh trains (forced on here: a stale or
+ * unusable cache fails the JVM's start).
  */
 @RequiresRoot
 class BerthLauncherTest {

@@ -22,10 +22,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The network verbs and flags through the real {@code bin/berth}, its network side in a namespace this test creates
- * (the hidden {@code --cni-launcher} global flag, passed on to the monitors' cleanup too): docker's outputs for
- * {@code network create/ls/inspect/rm}, {@code -p} reachable from that namespace's loopback, {@code port} and the
- * PORTS column, names on a user network, and nothing left after {@code rm}.
+ * The network verbs and flags through the real {@code bin/berth}, its network side in a namespace
+ * this test creates (the hidden {@code --cni-launcher} global flag, passed on to the monitors'
+ * cleanup too): docker's outputs for {@code network create/ls/inspect/rm}, {@code -p} reachable
+ * from that namespace's loopback, {@code port} and the PORTS column, names on a user network, and
+ * nothing left after {@code rm}.
  */
 @RequiresRoot
 class BerthNetworkCliTest {
@@ -35,13 +36,21 @@ class BerthNetworkCliTest {
 
   @BeforeEach
   void setUp() throws Exception {
-    assumeTrue(Files.isExecutable(Path.of("/usr/lib/cni/bridge")), "containernetworking-plugins not installed");
+    assumeTrue(
+        Files.isExecutable(Path.of("/usr/lib/cni/bridge")),
+        "containernetworking-plugins not installed");
     BerthCli.launcher();
     ns = "berth-test-" + UUID.randomUUID().toString().substring(0, 8);
     Exec.run("ip", "netns", "add", ns).ok();
     inNs("ip", "link", "set", "lo", "up").ok();
-    global = "--root " + tmp.resolve("store") + " --runroot " + tmp.resolve("run")
-        + " --cni-launcher 'nsenter --net=/run/netns/" + ns + " --'";
+    global =
+        "--root "
+            + tmp.resolve("store")
+            + " --runroot "
+            + tmp.resolve("run")
+            + " --cni-launcher 'nsenter --net=/run/netns/"
+            + ns
+            + " --'";
     Path rootfs = Busybox.rootfs(tmp.resolve("rootfs"));
     Exec.run("tar", "-C", rootfs.toString(), "-cf", tmp.resolve("bb.tar").toString(), ".").ok();
     berth("import " + tmp.resolve("bb.tar") + " localhost/busybox").ok();
@@ -52,10 +61,14 @@ class BerthNetworkCliTest {
     try {
       if (global != null) {
         for (String id : berth("ps -aq --no-trunc").stdout().lines().toList()) berth("rm -f " + id);
-        assertEquals(List.of(), Processes.awaitNoneMentioning(tmp, java.time.Duration.ofSeconds(20)),
+        assertEquals(
+            List.of(),
+            Processes.awaitNoneMentioning(tmp, java.time.Duration.ofSeconds(20)),
             "processes left");
-        assertEquals("", inNs("ip", "-o", "link", "show", "type", "veth").ok().stdout(), "veths left");
-        assertFalse(inNs("iptables-save").ok().stdout().contains(" id: "), "per-container rules left");
+        assertEquals(
+            "", inNs("ip", "-o", "link", "show", "type", "veth").ok().stdout(), "veths left");
+        assertFalse(
+            inNs("iptables-save").ok().stdout().contains(" id: "), "per-container rules left");
         Path pins = tmp.resolve("run/netns");
         if (Files.isDirectory(pins)) {
           try (Stream<Path> s = Files.list(pins)) {
@@ -91,17 +104,27 @@ class BerthNetworkCliTest {
 
   @Test
   void networkVerbsPrintWhatDockersDo() {
-    String id = berth("network create --subnet 10.98.1.0/24 --label team=a mynet").ok().stdout().strip();
+    String id =
+        berth("network create --subnet 10.98.1.0/24 --label team=a mynet").ok().stdout().strip();
     assertTrue(id.matches("[0-9a-f]{64}"), id);
     List<String> ls = berth("network ls").ok().stdout().lines().toList();
-    assertEquals(List.of("NETWORK ID", "NAME", "DRIVER", "SCOPE"), List.of(ls.get(0).split("\\s{2,}")));
-    assertTrue(ls.stream().anyMatch(l -> l.matches(id.substring(0, 12) + "\\s+mynet\\s+bridge\\s+local")), ls.toString());
-    assertTrue(ls.stream().anyMatch(l -> l.matches("[0-9a-f]{12}\\s+berth\\s+bridge\\s+local")), ls.toString());
-    assertEquals("mynet\n", berth("network ls --filter label=team=a --format '{{.Name}}'").ok().stdout());
+    assertEquals(
+        List.of("NETWORK ID", "NAME", "DRIVER", "SCOPE"), List.of(ls.get(0).split("\\s{2,}")));
+    assertTrue(
+        ls.stream().anyMatch(l -> l.matches(id.substring(0, 12) + "\\s+mynet\\s+bridge\\s+local")),
+        ls.toString());
+    assertTrue(
+        ls.stream().anyMatch(l -> l.matches("[0-9a-f]{12}\\s+berth\\s+bridge\\s+local")),
+        ls.toString());
+    assertEquals(
+        "mynet\n", berth("network ls --filter label=team=a --format '{{.Name}}'").ok().stdout());
     String inspect = berth("network inspect mynet").ok().stdout();
-    assertTrue(inspect.contains("\"Subnet\": \"10.98.1.0/24\"") && inspect.contains("\"Gateway\": \"10.98.1.1\""),
+    assertTrue(
+        inspect.contains("\"Subnet\": \"10.98.1.0/24\"")
+            && inspect.contains("\"Gateway\": \"10.98.1.1\""),
         inspect);
-    assertEquals("mynet " + id + "\n", berth("network inspect -f '{{.Name}} {{.Id}}' mynet").ok().stdout());
+    assertEquals(
+        "mynet " + id + "\n", berth("network inspect -f '{{.Name}} {{.Id}}' mynet").ok().stdout());
     Exec.Result dup = berth("network create mynet");
     assertEquals("Error: network with name mynet already exists\n", dup.stderr());
     Exec.Result missing = berth("network inspect nosuch");
@@ -114,9 +137,15 @@ class BerthNetworkCliTest {
 
   @Test
   void aPublishedPortAnswersAndPortAndPsShowIt() throws Exception {
-    // The build's tests default to --network none (BERTH_DEFAULT_NETWORK): docker's default is asked for.
-    String id = berth("run -d --network bridge -p 8080:80 -p 90 --name web localhost/busybox sh -c "
-        + "'mkdir -p /www && echo hello > /www/index.html && exec httpd -f -p 80 -h /www'").ok().stdout().strip();
+    // The build's tests default to --network none (BERTH_DEFAULT_NETWORK): docker's default is
+    // asked for.
+    String id =
+        berth(
+                "run -d --network bridge -p 8080:80 -p 90 --name web localhost/busybox sh -c "
+                    + "'mkdir -p /www && echo hello > /www/index.html && exec httpd -f -p 80 -h /www'")
+            .ok()
+            .stdout()
+            .strip();
     assertEquals("hello\n", fetch("http://127.0.0.1:8080/index.html"));
     List<String> port = berth("port web").ok().stdout().lines().toList();
     assertEquals("80/tcp -> 0.0.0.0:8080", port.get(0));
@@ -128,20 +157,30 @@ class BerthNetworkCliTest {
     String ip = berth("inspect -f '{{.NetworkSettings.IPAddress}}' " + id).ok().stdout().strip();
     assertTrue(ip.startsWith("10."), ip);
     berth("rm -f web").ok();
-    assertEquals("", inNs("sh", "-c", "iptables-save -t nat | grep -e '--dport 8080' || true").ok().stdout());
+    assertEquals(
+        "",
+        inNs("sh", "-c", "iptables-save -t nat | grep -e '--dport 8080' || true").ok().stdout());
   }
 
   @Test
   void containersOnAUserNetworkPingEachOtherByName() {
     berth("network create app").ok();
-    berth("run -d --network app --network-alias cache --name first localhost/busybox sleep 100").ok();
-    Exec.Result second = berth("run --rm --network app localhost/busybox sh -c 'ping -c1 -W5 first && "
-        + "ping -c1 -W5 cache'");
+    berth("run -d --network app --network-alias cache --name first localhost/busybox sleep 100")
+        .ok();
+    Exec.Result second =
+        berth(
+            "run --rm --network app localhost/busybox sh -c 'ping -c1 -W5 first && "
+                + "ping -c1 -W5 cache'");
     assertEquals(0, second.exitCode(), second.toString());
     Exec.Result inUse = berth("network rm app");
     assertEquals(1, inUse.exitCode());
-    assertTrue(inUse.stderr().matches("Error: error while removing network: network app id [0-9a-f]{64} has active"
-        + " endpoints\n"), inUse.stderr());
+    assertTrue(
+        inUse
+            .stderr()
+            .matches(
+                "Error: error while removing network: network app id [0-9a-f]{64} has active"
+                    + " endpoints\n"),
+        inUse.stderr());
     berth("rm -f first").ok();
     berth("network rm app").ok();
   }

@@ -15,20 +15,25 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** rmi of an image a container was made from: refused as podman refuses it; forced, the container still runs. */
+/**
+ * rmi of an image a container was made from: refused as podman refuses it; forced, the container
+ * still runs.
+ */
 @RequiresRoot
 class BerthRmiInUseCliTest {
   @TempDir Path tmp;
 
   private Exec.Result berth(String shell) {
-    return BerthCli.process(Map.of(), "--root " + tmp.resolve("store") + " --runroot " + tmp.resolve("run") + " "
-        + shell);
+    return BerthCli.process(
+        Map.of(),
+        "--root " + tmp.resolve("store") + " --runroot " + tmp.resolve("run") + " " + shell);
   }
 
   @AfterEach
   void tearDown() {
     for (String id : berth("ps -aq --no-trunc").stdout().lines().toList()) berth("rm -f " + id);
-    assertEquals(List.of(), Processes.awaitNoneMentioning(tmp, Duration.ofSeconds(20)), "processes left");
+    assertEquals(
+        List.of(), Processes.awaitNoneMentioning(tmp, Duration.ofSeconds(20)), "processes left");
   }
 
   @Test

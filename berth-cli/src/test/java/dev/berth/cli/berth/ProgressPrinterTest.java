@@ -11,14 +11,18 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** docker's progress output: redrawn bars on a terminal, one line per phase change otherwise, nothing when quiet. */
+/**
+ * docker's progress output: redrawn bars on a terminal, one line per phase change otherwise,
+ * nothing when quiet.
+ */
 class ProgressPrinterTest {
   private static final Digest A = Digest.sha256Of("a".getBytes());
   private static final Digest B = Digest.sha256Of("b".getBytes());
 
   private static String drive(boolean terminal, boolean quiet) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    ProgressPrinter p = new ProgressPrinter(new PrintStream(bytes, true, StandardCharsets.UTF_8), terminal, quiet);
+    ProgressPrinter p =
+        new ProgressPrinter(new PrintStream(bytes, true, StandardCharsets.UTF_8), terminal, quiet);
     p.blob(A, Phase.WAITING, 0, 40_000_000);
     p.blob(B, Phase.EXISTS, 1000, 1000);
     p.blob(A, Phase.DOWNLOADING, 1_000_000, 40_000_000);
@@ -33,8 +37,14 @@ class ProgressPrinterTest {
   void plainLinesOncePerPhase() {
     String a = A.encoded().substring(0, 12);
     String b = B.encoded().substring(0, 12);
-    assertEquals(List.of(a + ": Waiting", b + ": Already exists", a + ": Downloading", a + ": Pull complete",
-        "Digest: sha256:x"), drive(false, false).lines().toList());
+    assertEquals(
+        List.of(
+            a + ": Waiting",
+            b + ": Already exists",
+            a + ": Downloading",
+            a + ": Pull complete",
+            "Digest: sha256:x"),
+        drive(false, false).lines().toList());
   }
 
   @Test

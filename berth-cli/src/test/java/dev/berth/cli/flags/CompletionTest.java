@@ -21,8 +21,7 @@ class CompletionTest {
 
   private static final Path BASH = Path.of("/bin/bash");
 
-  @TempDir
-  static Path dir;
+  @TempDir static Path dir;
   static Path script;
 
   @BeforeAll
@@ -34,18 +33,29 @@ class CompletionTest {
 
   /** COMPREPLY for the command line {@code words}, whose last word is the one being completed. */
   private static List<String> complete(String... words) throws Exception {
-    Assumptions.assumeTrue(Files.isExecutable(BASH), "needs /bin/bash to run the completion script");
+    Assumptions.assumeTrue(
+        Files.isExecutable(BASH), "needs /bin/bash to run the completion script");
     StringBuilder line = new StringBuilder();
     for (String w : words) {
       line.append(" '").append(w.replace("'", "'\\''")).append('\'');
     }
-    String program = "source '" + script + "'\n"
-        + "COMP_WORDS=(" + line + ")\n"
-        + "COMP_CWORD=" + (words.length - 1) + "\n"
-        + "_berth_runc_complete\n"
-        + "printf '%s\\n' \"${COMPREPLY[@]}\"\n";
-    Process p = new ProcessBuilder(BASH.toString(), "--noprofile", "--norc", "-c", program)
-        .directory(dir.toFile()).redirectErrorStream(true).start();
+    String program =
+        "source '"
+            + script
+            + "'\n"
+            + "COMP_WORDS=("
+            + line
+            + ")\n"
+            + "COMP_CWORD="
+            + (words.length - 1)
+            + "\n"
+            + "_berth_runc_complete\n"
+            + "printf '%s\\n' \"${COMPREPLY[@]}\"\n";
+    Process p =
+        new ProcessBuilder(BASH.toString(), "--noprofile", "--norc", "-c", program)
+            .directory(dir.toFile())
+            .redirectErrorStream(true)
+            .start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertTrue(p.waitFor(10, TimeUnit.SECONDS));
     assertEquals(0, p.exitValue(), out);
@@ -57,12 +67,16 @@ class CompletionTest {
   @Test
   void scriptIsValidBash() throws Exception {
     Assumptions.assumeTrue(Files.isExecutable(BASH), "needs /bin/bash to check the script");
-    Process p = new ProcessBuilder(BASH.toString(), "-n", script.toString()).redirectErrorStream(true).start();
+    Process p =
+        new ProcessBuilder(BASH.toString(), "-n", script.toString())
+            .redirectErrorStream(true)
+            .start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertTrue(p.waitFor(10, TimeUnit.SECONDS));
     assertEquals(0, p.exitValue(), out);
-    assertTrue(Completion.bash(SampleApp.APP).endsWith(
-        "complete -o default -F _berth_runc_complete berth-runc\n"));
+    assertTrue(
+        Completion.bash(SampleApp.APP)
+            .endsWith("complete -o default -F _berth_runc_complete berth-runc\n"));
   }
 
   @Test
@@ -83,7 +97,9 @@ class CompletionTest {
   void globalFlagsBeforeTheCommand() throws Exception {
     assertEquals(List.of("--log", "--log-format"), complete("berth-runc", "--lo"));
     List<String> all = complete("berth-runc", "-");
-    assertTrue(all.containsAll(List.of("--root", "--debug", "--help", "-h", "--version", "-v")), all.toString());
+    assertTrue(
+        all.containsAll(List.of("--root", "--debug", "--help", "-h", "--version", "-v")),
+        all.toString());
   }
 
   @Test
@@ -95,8 +111,10 @@ class CompletionTest {
 
   @Test
   void valuesOfFlagsCompleteFileNames() throws Exception {
-    assertEquals(List.of("bundle-notes", "bundles"), sorted(complete("berth-runc", "create", "-b", "bun")));
-    assertEquals(List.of("bundle-notes", "bundles"), sorted(complete("berth-runc", "--log", "bun")));
+    assertEquals(
+        List.of("bundle-notes", "bundles"), sorted(complete("berth-runc", "create", "-b", "bun")));
+    assertEquals(
+        List.of("bundle-notes", "bundles"), sorted(complete("berth-runc", "--log", "bun")));
     // the value of a global flag is not mistaken for the command
     assertEquals(List.of("--all"), complete("berth-runc", "--root", "create", "kill", "--a"));
   }

@@ -46,8 +46,9 @@ class ParserTest {
   class FlagForms {
 
     @ParameterizedTest
-    @CsvSource(delimiter = '|', value = {
-        "--bundle|/b", "-bundle|/b", "-b|/b", "--b|/b"})
+    @CsvSource(
+        delimiter = '|',
+        value = {"--bundle|/b", "-bundle|/b", "-b|/b", "--b|/b"})
     void valueInNextWord(String flag, String value) {
       ParsedCommand c = run("create", flag, value, "id");
       assertEquals("/b", c.flags().getString("bundle"));
@@ -142,10 +143,23 @@ class ParserTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"false,false", "0,false", "f,false", "F,false", "FALSE,false", "False,false",
-        "true,true", "1,true", "t,true", "T,true", "TRUE,true", "True,true"})
+    @CsvSource({
+      "false,false",
+      "0,false",
+      "f,false",
+      "F,false",
+      "FALSE,false",
+      "False,false",
+      "true,true",
+      "1,true",
+      "t,true",
+      "T,true",
+      "TRUE,true",
+      "True,true"
+    })
     void explicitValueAfterEquals(String value, boolean expected) {
-      assertEquals(expected, run("exec", "--detach=" + value, "id", "sh").flags().getBool("detach"));
+      assertEquals(
+          expected, run("exec", "--detach=" + value, "id", "sh").flags().getBool("detach"));
     }
 
     @Test
@@ -164,13 +178,15 @@ class ParserTest {
     @ValueSource(strings = {"maybe", "", "yes", "2"})
     void badValueIsAnError(String value) {
       UsageException e = usageError("create", "--no-pivot=" + value, "id");
-      assertEquals("invalid boolean value \"" + value + "\" for -no-pivot: parse error", e.getMessage());
+      assertEquals(
+          "invalid boolean value \"" + value + "\" for -no-pivot: parse error", e.getMessage());
       assertEquals(1, e.exitCode());
     }
 
     @Test
     void shortBooleansCannotBeCombined() {
-      assertEquals("flag provided but not defined: -td", usageError("exec", "-td", "id", "sh").getMessage());
+      assertEquals(
+          "flag provided but not defined: -td", usageError("exec", "-td", "id", "sh").getMessage());
     }
   }
 
@@ -178,48 +194,83 @@ class ParserTest {
   class Numbers {
 
     @ParameterizedTest
-    @CsvSource({"0,0", "7,7", "-1,-1", "+3,3", "0x10,16", "0X1f,31", "010,8", "0o17,15", "0b101,5", "1_000,1000",
-        "0x_ff,255", "2147483647,2147483647", "-2147483648,-2147483648"})
+    @CsvSource({
+      "0,0",
+      "7,7",
+      "-1,-1",
+      "+3,3",
+      "0x10,16",
+      "0X1f,31",
+      "010,8",
+      "0o17,15",
+      "0b101,5",
+      "1_000,1000",
+      "0x_ff,255",
+      "2147483647,2147483647",
+      "-2147483648,-2147483648"
+    })
     void intsUseGoSyntax(String text, int expected) {
-      assertEquals(expected, run("create", "--preserve-fds", text, "id").flags().getInt("preserve-fds"));
+      assertEquals(
+          expected, run("create", "--preserve-fds", text, "id").flags().getInt("preserve-fds"));
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"abc", "", "08", "0x", "1_", "_1", "1__0", "1.5", "--1", "１"})
     void badIntIsAParseError(String text) {
-      assertEquals("invalid value \"" + text + "\" for flag -preserve-fds: parse error",
+      assertEquals(
+          "invalid value \"" + text + "\" for flag -preserve-fds: parse error",
           usageError("create", "--preserve-fds", text, "id").getMessage());
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"2147483648", "-2147483649", "99999999999999999999999"})
     void intOutOfRange(String text) {
-      assertEquals("invalid value \"" + text + "\" for flag -preserve-fds: value out of range",
+      assertEquals(
+          "invalid value \"" + text + "\" for flag -preserve-fds: value out of range",
           usageError("create", "--preserve-fds=" + text, "id").getMessage());
     }
 
     @Test
     void uintsCoverSixtyFourBitsAndNoSign() {
-      assertEquals(-1L, run("update", "--memory-bytes", "18446744073709551615", "id").flags()
-          .getUint("memory-bytes"));
-      assertEquals(4096L, run("update", "--memory-bytes", "0x1000", "id").flags().getUint("memory-bytes"));
-      assertEquals("invalid value \"-1\" for flag -memory-bytes: parse error",
+      assertEquals(
+          -1L,
+          run("update", "--memory-bytes", "18446744073709551615", "id")
+              .flags()
+              .getUint("memory-bytes"));
+      assertEquals(
+          4096L, run("update", "--memory-bytes", "0x1000", "id").flags().getUint("memory-bytes"));
+      assertEquals(
+          "invalid value \"-1\" for flag -memory-bytes: parse error",
           usageError("update", "--memory-bytes", "-1", "id").getMessage());
-      assertEquals("invalid value \"18446744073709551616\" for flag -memory-bytes: value out of range",
+      assertEquals(
+          "invalid value \"18446744073709551616\" for flag -memory-bytes: value out of range",
           usageError("update", "--memory-bytes", "18446744073709551616", "id").getMessage());
     }
 
     @ParameterizedTest
-    @CsvSource({"5s,5000", "1m30s,90000", "1.5h,5400000", "250ms,250", "0,0", "1h0m0.5s,3600500", ".5s,500",
-        "-2s,-2000", "1500us,1", "1500µs,1"})
+    @CsvSource({
+      "5s,5000",
+      "1m30s,90000",
+      "1.5h,5400000",
+      "250ms,250",
+      "0,0",
+      "1h0m0.5s,3600500",
+      ".5s,500",
+      "-2s,-2000",
+      "1500us,1",
+      "1500µs,1"
+    })
     void durationsUseGoSyntax(String text, long millis) {
-      assertEquals(millis, run("events", "--interval", text, "id").flags().getDuration("interval").toMillis());
+      assertEquals(
+          millis,
+          run("events", "--interval", text, "id").flags().getDuration("interval").toMillis());
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"5", "5x", "s", "", "1.s.", "-", "9999999999h"})
     void badDurationIsAParseError(String text) {
-      assertEquals("invalid value \"" + text + "\" for flag -interval: parse error",
+      assertEquals(
+          "invalid value \"" + text + "\" for flag -interval: parse error",
           usageError("events", "--interval", text, "id").getMessage());
     }
   }
@@ -247,12 +298,15 @@ class ParserTest {
 
     @Test
     void unknownFlagBeforeTheIdIsAnError() {
-      assertEquals("flag provided but not defined: -nosuch", usageError("kill", "--nosuch", "ctr").getMessage());
+      assertEquals(
+          "flag provided but not defined: -nosuch",
+          usageError("kill", "--nosuch", "ctr").getMessage());
     }
 
     @Test
     void wordAfterAValueFlagIsItsValueEvenIfItLooksLikeAFlag() {
-      assertEquals("--weird", run("create", "id", "--bundle", "--weird").flags().getString("bundle"));
+      assertEquals(
+          "--weird", run("create", "id", "--bundle", "--weird").flags().getString("bundle"));
     }
 
     @Test
@@ -295,7 +349,8 @@ class ParserTest {
 
     @Test
     void globalFlagsComeBeforeTheCommand() {
-      ParsedCommand c = run("--root", "/r", "--debug", "--log-format=json", "create", "-b", "/b", "id");
+      ParsedCommand c =
+          run("--root", "/r", "--debug", "--log-format=json", "create", "-b", "/b", "id");
       assertSame(SampleApp.CREATE, c.command());
       assertEquals("/r", c.globals().getString("root"));
       assertTrue(c.globals().getBool("debug"));
@@ -339,8 +394,10 @@ class ParserTest {
       UsageException e = usageError("--log-format", "json", "create", "--nosuch", "id");
       assertEquals("flag provided but not defined: -nosuch", e.getMessage());
       assertEquals(1, e.exitCode());
-      assertEquals("Incorrect Usage: flag provided but not defined: -nosuch\n\n"
-          + Help.command(SampleApp.APP, SampleApp.CREATE), e.stdout());
+      assertEquals(
+          "Incorrect Usage: flag provided but not defined: -nosuch\n\n"
+              + Help.command(SampleApp.APP, SampleApp.CREATE),
+          e.stdout());
       // runc reports it with the logging the global flags asked for
       assertEquals("json", e.globals().getString("log-format"));
     }
@@ -349,18 +406,21 @@ class ParserTest {
     void unknownGlobalFlagAnswersWithAppHelp() {
       UsageException e = usageError("--nosuch", "--help");
       assertEquals("flag provided but not defined: -nosuch", e.getMessage());
-      assertEquals("Incorrect Usage. flag provided but not defined: -nosuch\n\n" + Help.app(SampleApp.APP),
+      assertEquals(
+          "Incorrect Usage. flag provided but not defined: -nosuch\n\n" + Help.app(SampleApp.APP),
           e.stdout());
       assertEquals(1, e.exitCode());
     }
 
     @Test
     void missingValue() {
-      assertEquals("flag needs an argument: -bundle", usageError("create", "--bundle").getMessage());
+      assertEquals(
+          "flag needs an argument: -bundle", usageError("create", "--bundle").getMessage());
       assertEquals("flag needs an argument: -b", usageError("create", "-b").getMessage());
       UsageException global = usageError("--root");
       assertEquals("flag needs an argument: -root", global.getMessage());
-      assertTrue(global.stdout().startsWith("Incorrect Usage. flag needs an argument: -root\n\nNAME:\n"));
+      assertTrue(
+          global.stdout().startsWith("Incorrect Usage. flag needs an argument: -root\n\nNAME:\n"));
     }
 
     @ParameterizedTest
@@ -371,11 +431,14 @@ class ParserTest {
 
     @Test
     void sameFlagUnderTwoNames() {
-      assertEquals("Cannot use two forms of the same flag: b bundle",
+      assertEquals(
+          "Cannot use two forms of the same flag: b bundle",
           usageError("create", "-b", "x", "--bundle", "y", "id").getMessage());
-      assertEquals("Cannot use two forms of the same flag: e env",
+      assertEquals(
+          "Cannot use two forms of the same flag: e env",
           usageError("exec", "-e", "A=1", "--env", "B=2", "id").getMessage());
-      assertEquals("Cannot use two forms of the same flag: h help",
+      assertEquals(
+          "Cannot use two forms of the same flag: h help",
           usageError("create", "-h", "--help").getMessage());
     }
 
@@ -397,32 +460,42 @@ class ParserTest {
     void exactArgumentCount() {
       UsageException e = usageError("create");
       assertEquals("berth-runc: \"create\" requires exactly 1 argument(s)", e.getMessage());
-      assertEquals("Incorrect Usage.\n\n" + Help.command(SampleApp.APP, SampleApp.CREATE), e.stdout());
+      assertEquals(
+          "Incorrect Usage.\n\n" + Help.command(SampleApp.APP, SampleApp.CREATE), e.stdout());
       assertEquals(1, e.exitCode());
-      assertEquals("berth-runc: \"list\" requires exactly 0 argument(s)", usageError("list", "x").getMessage());
+      assertEquals(
+          "berth-runc: \"list\" requires exactly 0 argument(s)",
+          usageError("list", "x").getMessage());
     }
 
     @Test
     void minimumAndMaximumArgumentCount() {
-      assertEquals("berth-runc: \"kill\" requires a minimum of 1 argument(s)", usageError("kill").getMessage());
-      assertEquals("berth-runc: \"kill\" requires a maximum of 2 argument(s)",
+      assertEquals(
+          "berth-runc: \"kill\" requires a minimum of 1 argument(s)",
+          usageError("kill").getMessage());
+      assertEquals(
+          "berth-runc: \"kill\" requires a maximum of 2 argument(s)",
           usageError("kill", "a", "b", "c").getMessage());
       assertEquals(List.of("a", "KILL"), run("kill", "a", "KILL").args());
-      assertEquals("berth-runc: \"exec\" requires a minimum of 1 argument(s)", usageError("exec").getMessage());
+      assertEquals(
+          "berth-runc: \"exec\" requires a minimum of 1 argument(s)",
+          usageError("exec").getMessage());
     }
 
     @Test
     void verbsCanRaiseTheirOwnUsageErrors() {
       ParsedCommand c = run("exec", "id");
       UsageException e = UsageException.incorrectUsage(c, "exec: give a command or --process");
-      assertEquals("Incorrect Usage.\n\n" + Help.command(SampleApp.APP, SampleApp.EXEC), e.stdout());
+      assertEquals(
+          "Incorrect Usage.\n\n" + Help.command(SampleApp.APP, SampleApp.EXEC), e.stdout());
       assertEquals(1, e.exitCode());
       assertSame(c.globals(), e.globals());
     }
 
     @Test
     void flagErrorsComeBeforeHelp() {
-      assertEquals("flag provided but not defined: -nosuch",
+      assertEquals(
+          "flag provided but not defined: -nosuch",
           usageError("create", "--help", "--nosuch").getMessage());
     }
   }
@@ -498,21 +571,27 @@ class ParserTest {
 
     @Test
     void duplicateFlagNameInTheRunCommandIsAProgrammingError() {
-      CommandSpec bad = CommandSpec.of("bad", "x").withFlags(
-          FlagSpec.bool("force", "f", "x"), FlagSpec.string("format", "f", "y", null));
+      CommandSpec bad =
+          CommandSpec.of("bad", "x")
+              .withFlags(
+                  FlagSpec.bool("force", "f", "x"), FlagSpec.string("format", "f", "y", null));
       App app = App.of("tool", "a tool").withCommands(bad);
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-          () -> new Parser(app).parse("bad"));
+      IllegalArgumentException e =
+          assertThrows(IllegalArgumentException.class, () -> new Parser(app).parse("bad"));
       assertEquals("command bad: flag name \"f\" is defined twice", e.getMessage());
       assertThrows(IllegalArgumentException.class, app::validate);
     }
 
     @Test
     void builtInNamesAreTaken() {
-      App app = App.of("tool", "t").withVersion("1").withCommands(
-          CommandSpec.of("go", "x").withFlags(FlagSpec.bool("help", null, "mine")));
+      App app =
+          App.of("tool", "t")
+              .withVersion("1")
+              .withCommands(
+                  CommandSpec.of("go", "x").withFlags(FlagSpec.bool("help", null, "mine")));
       assertThrows(IllegalArgumentException.class, app::validate);
-      App global = App.of("tool", "t").withVersion("1").withGlobalFlags(FlagSpec.bool("verbose", "v", "x"));
+      App global =
+          App.of("tool", "t").withVersion("1").withGlobalFlags(FlagSpec.bool("verbose", "v", "x"));
       assertThrows(IllegalArgumentException.class, global::validate);
       App command = App.of("tool", "t").withCommands(CommandSpec.of("help", "mine"));
       assertThrows(IllegalArgumentException.class, command::validate);
@@ -531,10 +610,14 @@ class ParserTest {
 
     @Test
     void badSpecsFailWhenBuilt() {
-      assertThrows(IllegalArgumentException.class, () -> FlagSpec.duration("interval", null, "x", "5"));
-      assertThrows(IllegalArgumentException.class, () -> FlagSpec.bool("tty", "t", "x").withPlaceholder("v"));
-      assertThrows(IllegalArgumentException.class, () -> new FlagSpec(List.of("n"), FlagSpec.Kind.INT, "0",
-          null, null, "x", false));
+      assertThrows(
+          IllegalArgumentException.class, () -> FlagSpec.duration("interval", null, "x", "5"));
+      assertThrows(
+          IllegalArgumentException.class,
+          () -> FlagSpec.bool("tty", "t", "x").withPlaceholder("v"));
+      assertThrows(
+          IllegalArgumentException.class,
+          () -> new FlagSpec(List.of("n"), FlagSpec.Kind.INT, "0", null, null, "x", false));
       assertThrows(IllegalArgumentException.class, () -> CommandSpec.of("-x", "x"));
       assertThrows(IllegalArgumentException.class, () -> CommandSpec.of("x", "x").withArgs(2, 1));
     }
@@ -543,8 +626,20 @@ class ParserTest {
   @Test
   void parsingManyTimesGivesTheSameAnswer() {
     // A sanity loop, not a benchmark: the parser keeps no state between calls.
-    String[] args = {"--root", "/r", "create", "--bundle", "/b", "--pid-file", "/p", "--console-socket", "/s",
-        "--preserve-fds", "2", "id"};
+    String[] args = {
+      "--root",
+      "/r",
+      "create",
+      "--bundle",
+      "/b",
+      "--pid-file",
+      "/p",
+      "--console-socket",
+      "/s",
+      "--preserve-fds",
+      "2",
+      "id"
+    };
     ParsedCommand last = null;
     long start = System.nanoTime();
     for (int i = 0; i < 1000; i++) {

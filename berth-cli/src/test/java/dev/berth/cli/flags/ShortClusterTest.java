@@ -11,13 +11,25 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** docker's (pflag's) one-letter flag clusters, in apps that ask for them; runc's apps keep Go's rules. */
+/**
+ * docker's (pflag's) one-letter flag clusters, in apps that ask for them; runc's apps keep Go's
+ * rules.
+ */
 class ShortClusterTest {
-  private static final App APP = App.of("d", "docker-like")
-      .withCommands(CommandSpec.of("run", "run").withMinArgs(1).stopFlagsAtFirstArg().withFlags(
-          bool("interactive", "i", "keep stdin open"), bool("tty", "t", "terminal"), bool("detach", "d", "detach"),
-          stringList("publish", "p", "ports"), stringList("env", "e", "env"), string("name", null, "name", "")))
-      .withShortClusters();
+  private static final App APP =
+      App.of("d", "docker-like")
+          .withCommands(
+              CommandSpec.of("run", "run")
+                  .withMinArgs(1)
+                  .stopFlagsAtFirstArg()
+                  .withFlags(
+                      bool("interactive", "i", "keep stdin open"),
+                      bool("tty", "t", "terminal"),
+                      bool("detach", "d", "detach"),
+                      stringList("publish", "p", "ports"),
+                      stringList("env", "e", "env"),
+                      string("name", null, "name", "")))
+          .withShortClusters();
 
   private static ParsedCommand run(String... args) throws UsageException {
     return assertInstanceOf(ParsedCommand.class, new Parser(APP).parse(args));

@@ -94,21 +94,30 @@ class GoTemplateTest {
 
   private static String columns(List<Map<String, Object>> rows, String format) {
     ByteArrayOutputStream b = new ByteArrayOutputStream();
-    Columns.print(new PrintStream(b, true, StandardCharsets.UTF_8), rows, format, "{{.ID}}\\t{{.Names}}",
+    Columns.print(
+        new PrintStream(b, true, StandardCharsets.UTF_8),
+        rows,
+        format,
+        "{{.ID}}\\t{{.Names}}",
         Map.of("ID", "CONTAINER ID"));
     return b.toString(StandardCharsets.UTF_8);
   }
 
   @Test
   void tablesAlignAsDockersTabwriter() {
-    List<Map<String, Object>> rows = List.of(Map.of("ID", "0123456789ab", "Names", "web"),
-        Map.of("ID", "ba9876543210", "Names", "db"));
-    assertEquals("CONTAINER ID   NAMES\n0123456789ab   web\nba9876543210   db\n", columns(rows, "table"));
+    List<Map<String, Object>> rows =
+        List.of(
+            Map.of("ID", "0123456789ab", "Names", "web"),
+            Map.of("ID", "ba9876543210", "Names", "db"));
+    assertEquals(
+        "CONTAINER ID   NAMES\n0123456789ab   web\nba9876543210   db\n", columns(rows, "table"));
     assertEquals("NAMES\nweb\ndb\n", columns(rows, "table {{.Names}}"));
     assertEquals("web\ndb\n", columns(rows, "{{.Names}}"));
     // Short cells still take docker's minimum width of 10.
-    assertEquals("NAMES     ID\nweb       a\n", columns(List.of(Map.of("ID", "a", "Names", "web")), "table {{.Names}}\\t{{.ID}}")
-        .replace("CONTAINER ID", "ID"));
+    assertEquals(
+        "NAMES     ID\nweb       a\n",
+        columns(List.of(Map.of("ID", "a", "Names", "web")), "table {{.Names}}\\t{{.ID}}")
+            .replace("CONTAINER ID", "ID"));
   }
 
   @Test

@@ -8,7 +8,9 @@ import java.util.List;
 import java.util.Map;
 import org.opentest4j.TestAbortedException;
 
-/** The built {@code bin/berth-runc} launcher (scripts/build.sh), driven as a black box like runc. */
+/**
+ * The built {@code bin/berth-runc} launcher (scripts/build.sh), driven as a black box like runc.
+ */
 final class BerthRunc {
   private BerthRunc() {}
 

@@ -17,10 +17,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Container X in state root A, then the same id in root B: without linux.cgroupsPath both name the cgroup
- * {@code <own cgroup>/X}. Run by runc and by berth-runc: with either, A's container keeps running through B's
- * {@code delete -f}. runc 1.1.5 lets B's create into A's cgroup with a warning ("container's cgroup is not empty",
- * to be an error in 1.2); berth-runc refuses it and leaves nothing in B's root.
+ * Container X in state root A, then the same id in root B: without linux.cgroupsPath both name the
+ * cgroup {@code <own cgroup>/X}. Run by runc and by berth-runc: with either, A's container keeps
+ * running through B's {@code delete -f}. runc 1.1.5 lets B's create into A's cgroup with a warning
+ * ("container's cgroup is not empty", to be an error in 1.2); berth-runc refuses it and leaves
+ * nothing in B's root.
  */
 @RequiresCommand("runc")
 class CgroupOwnershipCliTest {
@@ -36,11 +37,30 @@ class CgroupOwnershipCliTest {
     BerthRunc.runWithRoot(runtime, tmp, tmp.resolve("A"), "delete", "-f", id);
   }
 
-  /** {@code runtime --root root create|run -d id} with no stdio of ours (a detached container would keep the pipes). */
+  /**
+   * {@code runtime --root root create|run -d id} with no stdio of ours (a detached container would
+   * keep the pipes).
+   */
   private Exec.Result detached(Path root, String... verb) {
     Path err = tmp.resolve("err");
-    Exec.Result r = Exec.run(List.of("sh", "-c", runtime + " --root " + root + " " + String.join(" ", verb) + " " + id
-        + " </dev/null >/dev/null 2>" + err), bundle, Map.of(), null, 60);
+    Exec.Result r =
+        Exec.run(
+            List.of(
+                "sh",
+                "-c",
+                runtime
+                    + " --root "
+                    + root
+                    + " "
+                    + String.join(" ", verb)
+                    + " "
+                    + id
+                    + " </dev/null >/dev/null 2>"
+                    + err),
+            bundle,
+            Map.of(),
+            null,
+            60);
     try {
       return new Exec.Result(r.command(), r.exitCode(), "", Files.readString(err));
     } catch (java.io.IOException e) {
@@ -65,21 +85,26 @@ class CgroupOwnershipCliTest {
     Exec.Result b = detached(tmp.resolve("B"), "create");
     if (which.equals("berth-runc")) {
       assertEquals(1, b.exitCode(), b.stderr());
-      assertTrue(b.stderr().contains("container's cgroup is not empty: 1 process(es) found in /sys/fs/cgroup/"),
+      assertTrue(
+          b.stderr()
+              .contains("container's cgroup is not empty: 1 process(es) found in /sys/fs/cgroup/"),
           b.stderr());
       assertTrue(b.stderr().contains("/" + id), b.stderr());
       try (var left = Files.list(tmp.resolve("B"))) {
         assertEquals(List.of(), left.toList(), "the refused create left state behind");
       }
     }
-    assertEquals(0, BerthRunc.runWithRoot(runtime, tmp, tmp.resolve("B"), "delete", "-f", id).exitCode());
+    assertEquals(
+        0, BerthRunc.runWithRoot(runtime, tmp, tmp.resolve("B"), "delete", "-f", id).exitCode());
 
     String after = state("A");
     assertTrue(after.contains("\"status\": \"running\""), after);
     assertTrue(after.contains("\"pid\": " + pid + ","), after);
     assertTrue(Files.readString(Path.of("/proc/" + pid + "/cmdline")).startsWith("sleep"));
-    assertEquals(0, BerthRunc.runWithRoot(runtime, tmp, tmp.resolve("A"), "delete", "-f", id).exitCode());
-    assertFalse(Files.exists(Path.of("/proc/" + pid)) && Files.readString(Path.of("/proc/" + pid + "/cmdline"))
-        .startsWith("sleep"));
+    assertEquals(
+        0, BerthRunc.runWithRoot(runtime, tmp, tmp.resolve("A"), "delete", "-f", id).exitCode());
+    assertFalse(
+        Files.exists(Path.of("/proc/" + pid))
+            && Files.readString(Path.of("/proc/" + pid + "/cmdline")).startsWith("sleep"));
   }
 }

@@ -17,15 +17,21 @@ class ExecCgroupFlagTest {
 
   @Test
   void controllersNameTheirOwn() throws Exception {
-    assertEquals(Map.of("cpu", "a", "cpuacct", "a", "memory", "b/c"),
+    assertEquals(
+        Map.of("cpu", "a", "cpuacct", "a", "memory", "b/c"),
         ExecVerb.subCgroups(List.of("cpu,cpuacct:a", "memory:b/c")));
   }
 
   @Test
   void malformedArgumentsAreRefusedWithRuncsWords() {
-    assertEquals("invalid --cgroup argument: a:b:c",
-        assertThrows(ContainerException.class, () -> ExecVerb.subCgroups(List.of("a:b:c"))).getMessage());
-    assertEquals("invalid --cgroup argument: sub (missing <controller>: prefix)",
-        assertThrows(ContainerException.class, () -> ExecVerb.subCgroups(List.of("memory:x", "sub"))).getMessage());
+    assertEquals(
+        "invalid --cgroup argument: a:b:c",
+        assertThrows(ContainerException.class, () -> ExecVerb.subCgroups(List.of("a:b:c")))
+            .getMessage());
+    assertEquals(
+        "invalid --cgroup argument: sub (missing <controller>: prefix)",
+        assertThrows(
+                ContainerException.class, () -> ExecVerb.subCgroups(List.of("memory:x", "sub")))
+            .getMessage());
   }
 }

@@ -20,9 +20,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * berth-runc run by a real unprivileged user (nobody, through setpriv) on a bundle from {@code spec --rootless}: a user
- * namespace mapping only the caller's own ids, written without newuidmap, no cgroups, state under $XDG_RUNTIME_DIR.
- * Root is needed only to become nobody.
+ * berth-runc run by a real unprivileged user (nobody, through setpriv) on a bundle from {@code spec
+ * --rootless}: a user namespace mapping only the caller's own ids, written without newuidmap, no
+ * cgroups, state under $XDG_RUNTIME_DIR. Root is needed only to become nobody.
  */
 @RequiresRoot
 @RequiresCommand("setpriv")
@@ -46,8 +46,16 @@ class RootlessCliTest {
     Busybox.rootfs(bundle.resolve("rootfs"));
     xdg = Files.createDirectories(work.resolve("xdg"));
     Files.createDirectories(work.resolve("home"));
-    assertEquals(0, Exec.run("chown", "-R", NOBODY + ":" + NOBODY, bundle.toString(), xdg.toString(),
-        work.resolve("home").toString()).exitCode());
+    assertEquals(
+        0,
+        Exec.run(
+                "chown",
+                "-R",
+                NOBODY + ":" + NOBODY,
+                bundle.toString(),
+                xdg.toString(),
+                work.resolve("home").toString())
+            .exitCode());
     Files.setPosixFilePermissions(xdg, PosixFilePermissions.fromString("rwx------"));
     id = "rl" + ProcessHandle.current().pid();
   }
@@ -58,29 +66,45 @@ class RootlessCliTest {
   }
 
   private Exec.Result asNobody(String... args) {
-    List<String> cmd = new ArrayList<>(List.of("setpriv", "--reuid", Integer.toString(NOBODY), "--regid",
-        Integer.toString(NOBODY), "--clear-groups", "env", "HOME=" + work.resolve("home"), "XDG_RUNTIME_DIR=" + xdg,
-        berth));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                "setpriv",
+                "--reuid",
+                Integer.toString(NOBODY),
+                "--regid",
+                Integer.toString(NOBODY),
+                "--clear-groups",
+                "env",
+                "HOME=" + work.resolve("home"),
+                "XDG_RUNTIME_DIR=" + xdg,
+                berth));
     cmd.addAll(List.of(args));
     return Exec.run(cmd, bundle, Map.of(), null, 60);
   }
 
-  /** {@code spec --rootless} as nobody, then the process replaced by {@code script} without a terminal. */
+  /**
+   * {@code spec --rootless} as nobody, then the process replaced by {@code script} without a
+   * terminal.
+   */
   private void rootlessSpec(String script) throws Exception {
     Exec.Result spec = asNobody("spec", "--rootless");
     assertEquals(0, spec.exitCode(), spec.stderr());
     Path config = bundle.resolve("config.json");
     String json = Files.readString(config);
     assertTrue(json.contains("\"hostID\": " + NOBODY), json);
-    json = json.replace("\"terminal\": true", "\"terminal\": false")
-        .replaceFirst("\"args\": \\[\\s*\"sh\"\\s*\\]", "\"args\": [\"sh\", \"-c\", \"" + script + "\"]");
+    json =
+        json.replace("\"terminal\": true", "\"terminal\": false")
+            .replaceFirst(
+                "\"args\": \\[\\s*\"sh\"\\s*\\]", "\"args\": [\"sh\", \"-c\", \"" + script + "\"]");
     Files.writeString(config, json);
   }
 
   @Test
   void nobodyRunsAContainerAsRootOfItsOwnUserNamespace() throws Exception {
-    rootlessSpec("id -u; cat /proc/self/uid_map /proc/self/setgroups | tr -s ' '; hostname;"
-        + " grep -c ' /proc proc' /proc/mounts; test -d /sys/fs/cgroup && echo cgroup; echo x > /dev/null && echo null");
+    rootlessSpec(
+        "id -u; cat /proc/self/uid_map /proc/self/setgroups | tr -s ' '; hostname;"
+            + " grep -c ' /proc proc' /proc/mounts; test -d /sys/fs/cgroup && echo cgroup; echo x > /dev/null && echo null");
     Exec.Result r = asNobody("run", id);
     assertEquals(0, r.exitCode(), r.stderr());
     assertEquals("0\n 0 " + NOBODY + " 1\ndeny\nrunc\n1\ncgroup\nnull\n", r.stdout());
@@ -91,9 +115,29 @@ class RootlessCliTest {
     rootlessSpec("sleep 60");
     // A created container keeps the stdio it was given: not the pipes Exec reads to their end.
     Path err = work.resolve("create.err");
-    Exec.Result c = Exec.run(List.of("setpriv", "--reuid", Integer.toString(NOBODY), "--regid", Integer.toString(NOBODY),
-        "--clear-groups", "sh", "-c", "XDG_RUNTIME_DIR=" + xdg + " exec " + berth + " create " + id
-        + " </dev/null >/dev/null 2>" + err), bundle, Map.of(), null, 60);
+    Exec.Result c =
+        Exec.run(
+            List.of(
+                "setpriv",
+                "--reuid",
+                Integer.toString(NOBODY),
+                "--regid",
+                Integer.toString(NOBODY),
+                "--clear-groups",
+                "sh",
+                "-c",
+                "XDG_RUNTIME_DIR="
+                    + xdg
+                    + " exec "
+                    + berth
+                    + " create "
+                    + id
+                    + " </dev/null >/dev/null 2>"
+                    + err),
+            bundle,
+            Map.of(),
+            null,
+            60);
     assertEquals(0, c.exitCode(), Files.exists(err) ? Files.readString(err) : "");
     assertTrue(Files.isDirectory(xdg.resolve("berth-runc").resolve(id)));
     assertFalse(Files.exists(Path.of("/run/berth-runc", id)));
@@ -104,8 +148,9 @@ class RootlessCliTest {
     assertEquals(0, asNobody("start", id).exitCode());
     assertEquals(0, asNobody("delete", "--force", id).exitCode());
     assertFalse(Files.exists(xdg.resolve("berth-runc").resolve(id)));
-    assertFalse(Files.exists(Path.of("/proc/" + pid)) && Files.readString(Path.of("/proc/" + pid + "/cmdline"))
-        .contains("sleep"));
+    assertFalse(
+        Files.exists(Path.of("/proc/" + pid))
+            && Files.readString(Path.of("/proc/" + pid + "/cmdline")).contains("sleep"));
   }
 
   @Test
@@ -113,7 +158,9 @@ class RootlessCliTest {
     rootlessSpec("true");
     Exec.Result r = asNobody("--rootless", "false", "run", id);
     assertEquals(1, r.exitCode(), r.stdout());
-    assertTrue(r.stderr().toLowerCase().contains("permission denied") || r.stderr().contains("EACCES"), r.stderr());
+    assertTrue(
+        r.stderr().toLowerCase().contains("permission denied") || r.stderr().contains("EACCES"),
+        r.stderr());
     assertFalse(Files.exists(xdg.resolve("berth-runc").resolve(id)));
   }
 }

@@ -16,7 +16,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** berth-runc as containerd, podman and scripts use it: verbs, output formats, exit codes, errors, leftovers. */
+/**
+ * berth-runc as containerd, podman and scripts use it: verbs, output formats, exit codes, errors,
+ * leftovers.
+ */
 @RequiresRoot
 class RuncCliTest {
   @TempDir Path tmp;
@@ -57,17 +60,41 @@ class RuncCliTest {
     // Detached containers keep our pipes open: give the container no stdio of ours.
     bundle.process().put("args", java.util.List.of("sleep", "30"));
     bundle.write();
-    Exec.Result r = Exec.run(java.util.List.of("sh", "-c", berth + " --root " + root + " create --pid-file " + pidFile
-        + " " + id + " </dev/null >/dev/null 2>" + tmp.resolve("err")), bundle.dir(), java.util.Map.of(), null, 30);
+    Exec.Result r =
+        Exec.run(
+            java.util.List.of(
+                "sh",
+                "-c",
+                berth
+                    + " --root "
+                    + root
+                    + " create --pid-file "
+                    + pidFile
+                    + " "
+                    + id
+                    + " </dev/null >/dev/null 2>"
+                    + tmp.resolve("err")),
+            bundle.dir(),
+            java.util.Map.of(),
+            null,
+            30);
     assertEquals(0, r.exitCode(), r + read(tmp.resolve("err")));
     String state = cmd("state", id).ok().stdout();
     assertTrue(state.contains("\"status\": \"created\""), state);
-    assertTrue(state.contains("\"pid\": " + read(pidFile).strip()), state + " vs pid file " + read(pidFile));
-    assertTrue(cmd("list").ok().stdout().lines().anyMatch(l -> l.startsWith(id + " ") && l.contains("created")));
+    assertTrue(
+        state.contains("\"pid\": " + read(pidFile).strip()),
+        state + " vs pid file " + read(pidFile));
+    assertTrue(
+        cmd("list")
+            .ok()
+            .stdout()
+            .lines()
+            .anyMatch(l -> l.startsWith(id + " ") && l.contains("created")));
     assertEquals(id + "\n", cmd("list", "-q").ok().stdout());
     cmd("start", id).ok();
     assertTrue(cmd("state", id).ok().stdout().contains("\"status\": \"running\""));
-    assertTrue(cmd("ps", "--format", "json", id).ok().stdout().startsWith("[" + read(pidFile).strip()));
+    assertTrue(
+        cmd("ps", "--format", "json", id).ok().stdout().startsWith("[" + read(pidFile).strip()));
     Exec.Result del = cmd("delete", id);
     assertEquals(1, del.exitCode());
     assertTrue(del.stderr().contains("is not stopped"), del.stderr());
@@ -87,11 +114,30 @@ class RuncCliTest {
   @Test
   void execRunsInTheContainerWithRuncsFlags() {
     bundle.args("sleep", "30").write();
-    Exec.Result r = Exec.run(java.util.List.of("sh", "-c", berth + " --root " + root + " run -d " + id
-        + " </dev/null >/dev/null 2>&1"), bundle.dir(), java.util.Map.of(), null, 30);
+    Exec.Result r =
+        Exec.run(
+            java.util.List.of(
+                "sh",
+                "-c",
+                berth + " --root " + root + " run -d " + id + " </dev/null >/dev/null 2>&1"),
+            bundle.dir(),
+            java.util.Map.of(),
+            null,
+            30);
     assertEquals(0, r.exitCode(), r.toString());
-    Exec.Result e = cmd("exec", "-e", "FOO=bar", "--cwd", "/tmp", "-u", "1000:1001", id,
-        "sh", "-c", "echo $FOO; pwd; id; hostname; exit 4");
+    Exec.Result e =
+        cmd(
+            "exec",
+            "-e",
+            "FOO=bar",
+            "--cwd",
+            "/tmp",
+            "-u",
+            "1000:1001",
+            id,
+            "sh",
+            "-c",
+            "echo $FOO; pwd; id; hostname; exit 4");
     assertEquals(4, e.exitCode(), e.toString());
     assertEquals("bar\n/tmp\nuid=1000 gid=1001\nrunc\n", e.stdout());
     // As runc: a failed exec exits 255, never a status its process could have returned.
@@ -104,8 +150,23 @@ class RuncCliTest {
   void preservedFdsReachTheContainer() throws IOException {
     Path file = tmp.resolve("fd3.txt");
     bundle.sh("echo through-fd-3 >&3").write();
-    Exec.Result r = Exec.run(java.util.List.of("sh", "-c", "exec 3>" + file + "; " + berth + " --root " + root
-        + " run --preserve-fds 1 " + id), bundle.dir(), java.util.Map.of(), null, 30);
+    Exec.Result r =
+        Exec.run(
+            java.util.List.of(
+                "sh",
+                "-c",
+                "exec 3>"
+                    + file
+                    + "; "
+                    + berth
+                    + " --root "
+                    + root
+                    + " run --preserve-fds 1 "
+                    + id),
+            bundle.dir(),
+            java.util.Map.of(),
+            null,
+            30);
     assertEquals(0, r.exitCode(), r.toString());
     assertEquals("through-fd-3\n", read(file));
   }
@@ -113,16 +174,30 @@ class RuncCliTest {
   @Test
   void errorsGoToTheLogFileAsJsonWhenAsked() throws IOException {
     Path log = tmp.resolve("log.json");
-    Exec.Result r = BerthRunc.run(berth, bundle.dir(), "--root", root.toString(), "--log", log.toString(),
-        "--log-format", "json", "state", "nope");
+    Exec.Result r =
+        BerthRunc.run(
+            berth,
+            bundle.dir(),
+            "--root",
+            root.toString(),
+            "--log",
+            log.toString(),
+            "--log-format",
+            "json",
+            "state",
+            "nope");
     assertEquals(1, r.exitCode());
     String line = read(log).strip();
-    assertTrue(line.startsWith("{\"level\":\"error\",\"msg\":\"") && line.contains("does not exist"), line);
+    assertTrue(
+        line.startsWith("{\"level\":\"error\",\"msg\":\"") && line.contains("does not exist"),
+        line);
   }
 
   @Test
   void badInputGetsAClearErrorAndLeavesNothing() throws IOException {
-    Files.writeString(bundle.dir().resolve("config.json"), "{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": 5}}");
+    Files.writeString(
+        bundle.dir().resolve("config.json"),
+        "{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": 5}}");
     assertFails("root.path", "create", id);
 
     bundle.write();
@@ -139,7 +214,9 @@ class RuncCliTest {
     assertFails("/proc/self/ns/nope", "create", id);
 
     Files.writeString(tmp.resolve("file"), "x");
-    Exec.Result r = BerthRunc.run(berth, bundle.dir(), "--root", tmp.resolve("file/sub").toString(), "create", id);
+    Exec.Result r =
+        BerthRunc.run(
+            berth, bundle.dir(), "--root", tmp.resolve("file/sub").toString(), "create", id);
     assertEquals(1, r.exitCode(), r.toString());
     assertTrue(r.stderr().contains("file/sub"), r.stderr());
   }

@@ -18,8 +18,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Spec fields where berth-runc once differed from runc, run side by side: the same bundle under both runtimes must
- * exit the same way and print the same thing. Each case is a difference found and fixed; a new one gets a case here.
+ * Spec fields where berth-runc once differed from runc, run side by side: the same bundle under
+ * both runtimes must exit the same way and print the same thing. Each case is a difference found
+ * and fixed; a new one gets a case here.
  */
 @RequiresRoot
 @RequiresCommand("runc")
@@ -28,7 +29,10 @@ class RuncConformanceTest {
 
   private record Outcome(int exitCode, String out) {}
 
-  /** Runs the bundle that {@code setup} makes under {@code runtime}; the exit code and stdout+stderr, normalised. */
+  /**
+   * Runs the bundle that {@code setup} makes under {@code runtime}; the exit code and
+   * stdout+stderr, normalised.
+   */
   private Outcome run(String runtime, Consumer<Bundle> setup, String... flags) {
     String name = runtime.equals("runc") ? "runc" : "berth";
     Path dir = tmp.resolve(name);
@@ -40,7 +44,8 @@ class RuncConformanceTest {
     args.addAll(List.of(flags));
     args.add(id);
     Exec.Result r = BerthRunc.run(runtime, bundle.dir(), args.toArray(String[]::new));
-    BerthRunc.run(runtime, bundle.dir(), "--root", dir.resolve("state").toString(), "delete", "-f", id);
+    BerthRunc.run(
+        runtime, bundle.dir(), "--root", dir.resolve("state").toString(), "delete", "-f", id);
     String out = RuncDifferentialTest.normalise(r.stdout() + r.stderr(), id, dir);
     return new Outcome(r.exitCode(), out);
   }
@@ -56,57 +61,77 @@ class RuncConformanceTest {
   @ParameterizedTest
   @ValueSource(strings = {"shared", "rshared", "slave", "rslave", "private", "rprivate"})
   void rootfsPropagation(String propagation) {
-    // pivot_root refuses a new root whose parent mount is shared: runc makes it private first. ("unbindable" is left
-    // out: runc 1.1.5 then fails to bind the rootfs onto itself, EINVAL, where berth-runc runs the container.)
-    same(b -> {
-      b.linux().put("rootfsPropagation", propagation);
-      b.sh("awk '$5 == \"/\" { o = \"\"; for (i = 7; $i != \"-\"; i++) o = o \" \" $i; print \"root:\" o }'"
-          + " /proc/self/mountinfo | sed 's/[0-9][0-9]*/N/g'");
-    });
+    // pivot_root refuses a new root whose parent mount is shared: runc makes it private first.
+    // ("unbindable" is left
+    // out: runc 1.1.5 then fails to bind the rootfs onto itself, EINVAL, where berth-runc runs the
+    // container.)
+    same(
+        b -> {
+          b.linux().put("rootfsPropagation", propagation);
+          b.sh(
+              "awk '$5 == \"/\" { o = \"\"; for (i = 7; $i != \"-\"; i++) o = o \" \" $i; print \"root:\" o }'"
+                  + " /proc/self/mountinfo | sed 's/[0-9][0-9]*/N/g'");
+        });
   }
 
   @Test
   void theCwdIsEnteredWhileStillPrivileged() {
     // A cwd only root may enter works for a non-root user: runc enters it before switching user.
-    same(b -> {
-      try {
-        Path home = Files.createDirectories(b.rootfs().resolve("private"));
-        Files.setPosixFilePermissions(home, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
-      } catch (java.io.IOException e) {
-        throw new java.io.UncheckedIOException(e);
-      }
-      b.process().put("user", Bundle.map("uid", 1000, "gid", 1000));
-      b.process().put("cwd", "/private");
-      b.sh("pwd; id -u; ls . 2>&1; true");
-    });
+    same(
+        b -> {
+          try {
+            Path home = Files.createDirectories(b.rootfs().resolve("private"));
+            Files.setPosixFilePermissions(
+                home, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+          } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+          b.process().put("user", Bundle.map("uid", 1000, "gid", 1000));
+          b.process().put("cwd", "/private");
+          b.sh("pwd; id -u; ls . 2>&1; true");
+        });
   }
 
   @Test
   @SuppressWarnings("unchecked")
   void deviceAccessLettersRuncIgnoresAreIgnored() {
     // runc reads the access of a device rule letter by letter and skips what is not r, w or m.
-    same(b -> {
-      Map<String, Object> resources = (Map<String, Object>) b.linux().get("resources");
-      List<Object> devices = new ArrayList<>((List<?>) resources.get("devices"));
-      devices.add(Bundle.map("allow", true, "type", "c", "major", 1, "minor", 3, "access", "rwa"));
-      devices.add(Bundle.map("allow", false, "type", "c", "major", 1, "minor", 5, "access", "x"));
-      resources.put("devices", devices);
-      b.sh("echo > /dev/null && echo null-ok; head -c1 /dev/zero | wc -c");
-    });
+    same(
+        b -> {
+          Map<String, Object> resources = (Map<String, Object>) b.linux().get("resources");
+          List<Object> devices = new ArrayList<>((List<?>) resources.get("devices"));
+          devices.add(
+              Bundle.map("allow", true, "type", "c", "major", 1, "minor", 3, "access", "rwa"));
+          devices.add(
+              Bundle.map("allow", false, "type", "c", "major", 1, "minor", 5, "access", "x"));
+          resources.put("devices", devices);
+          b.sh("echo > /dev/null && echo null-ok; head -c1 /dev/zero | wc -c");
+        });
   }
 
   @Test
   void recursiveReadOnlyReachesSubmounts() throws Exception {
-    // rro makes the submounts of an rbind read-only too (mount_setattr AT_RECURSIVE), where ro reaches only the top.
+    // rro makes the submounts of an rbind read-only too (mount_setattr AT_RECURSIVE), where ro
+    // reaches only the top.
     Path src = Files.createDirectories(tmp.resolve("src/sub"));
     assertEquals(0, Exec.run(List.of("mount", "-t", "tmpfs", "tmpfs", src.toString())).exitCode());
     try {
       for (String opt : List.of("rro", "ro")) {
-        same(b -> {
-          b.mounts().add(Bundle.map("destination", "/data", "type", "bind", "source", src.getParent().toString(),
-              "options", Bundle.list("rbind", opt)));
-          b.sh("touch /data/a 2>&1; echo top=$?; touch /data/sub/b 2>&1; echo sub=$?");
-        });
+        same(
+            b -> {
+              b.mounts()
+                  .add(
+                      Bundle.map(
+                          "destination",
+                          "/data",
+                          "type",
+                          "bind",
+                          "source",
+                          src.getParent().toString(),
+                          "options",
+                          Bundle.list("rbind", opt)));
+              b.sh("touch /data/a 2>&1; echo top=$?; touch /data/sub/b 2>&1; echo sub=$?");
+            });
       }
     } finally {
       Exec.run(List.of("umount", src.toString()));
@@ -116,19 +141,21 @@ class RuncConformanceTest {
   @Test
   void aReadOnlyDevStillGetsItsDevices() {
     // /dev turns read-only after the devices and /dev/pts are made in it.
-    same(b -> {
-      for (Object m : b.mounts()) {
-        @SuppressWarnings("unchecked")
-        Map<String, Object> mount = (Map<String, Object>) m;
-        if ("/dev".equals(mount.get("destination"))) {
-          List<Object> options = new ArrayList<>((List<?>) mount.get("options"));
-          options.add("ro");
-          mount.put("options", options);
-        }
-      }
-      b.sh("ls /dev | sort | tr '\\n' ' '; echo; touch /dev/x 2>&1; echo touch=$?; grep ' /dev ' /proc/self/mountinfo"
-          + " | cut -d' ' -f6");
-    });
+    same(
+        b -> {
+          for (Object m : b.mounts()) {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> mount = (Map<String, Object>) m;
+            if ("/dev".equals(mount.get("destination"))) {
+              List<Object> options = new ArrayList<>((List<?>) mount.get("options"));
+              options.add("ro");
+              mount.put("options", options);
+            }
+          }
+          b.sh(
+              "ls /dev | sort | tr '\\n' ' '; echo; touch /dev/x 2>&1; echo touch=$?; grep ' /dev ' /proc/self/mountinfo"
+                  + " | cut -d' ' -f6");
+        });
   }
 
   @Test
@@ -136,15 +163,19 @@ class RuncConformanceTest {
     Process holder = new ProcessBuilder("unshare", "--uts", "sleep", "60").start();
     try {
       Path ns = Path.of("/proc/" + holder.pid() + "/ns/uts");
-      for (int i = 0; i < 100 && Files.readSymbolicLink(ns).equals(Files.readSymbolicLink(Path.of("/proc/self/ns/uts")));
+      for (int i = 0;
+          i < 100
+              && Files.readSymbolicLink(ns)
+                  .equals(Files.readSymbolicLink(Path.of("/proc/self/ns/uts")));
           i++) {
         Thread.sleep(10);
       }
-      same(b -> {
-        b.namespace("uts", ns.toString());
-        b.config().put("hostname", "joined");
-        b.sh("hostname");
-      });
+      same(
+          b -> {
+            b.namespace("uts", ns.toString());
+            b.config().put("hostname", "joined");
+            b.sh("hostname");
+          });
     } finally {
       holder.destroyForcibly().waitFor();
     }
@@ -152,17 +183,22 @@ class RuncConformanceTest {
 
   @Test
   void withoutAMountNamespaceTheProcessIsChrootedAndTheHostKeepsItsMounts() throws Exception {
-    // Not side by side: runc 1.1.5 mounts the spec's mounts into the rootfs in the host's mount namespace here and
+    // Not side by side: runc 1.1.5 mounts the spec's mounts into the rootfs in the host's mount
+    // namespace here and
     // leaves them there. berth-runc mounts nothing and chroots into root.path.
-    // Only mounts under this test's directory count: other processes (monitors' cleanups) mount and unmount too.
+    // Only mounts under this test's directory count: other processes (monitors' cleanups) mount and
+    // unmount too.
     String before = mountsUnderTmp();
-    Outcome berth = run(BerthRunc.launcher().toString(), b -> {
-      b.withoutNamespace("mount");
-      b.linux().remove("maskedPaths");
-      b.linux().remove("readonlyPaths");
-      b.process().put("cwd", "/tmp");
-      b.sh("pwd; test -d /usr/lib && echo host-root; ls /bin/busybox");
-    });
+    Outcome berth =
+        run(
+            BerthRunc.launcher().toString(),
+            b -> {
+              b.withoutNamespace("mount");
+              b.linux().remove("maskedPaths");
+              b.linux().remove("readonlyPaths");
+              b.process().put("cwd", "/tmp");
+              b.sh("pwd; test -d /usr/lib && echo host-root; ls /bin/busybox");
+            });
     assertEquals(new Outcome(0, "/tmp\n/bin/busybox\n"), berth);
     assertEquals(before, mountsUnderTmp());
   }
@@ -182,14 +218,18 @@ class RuncConformanceTest {
     Outcome berth = run(BerthRunc.launcher().toString(), b -> b.withoutNamespace("mount"));
     assertEquals(1, runc.exitCode(), runc.out());
     assertEquals(runc.exitCode(), berth.exitCode());
-    assertEquals(true, berth.out().contains("unable to restrict sys entries without a private MNT namespace"),
+    assertEquals(
+        true,
+        berth.out().contains("unable to restrict sys entries without a private MNT namespace"),
         berth.out());
   }
 
   @Test
   void noPivotLeavesNoWholeProcOfTheHostInTheNamespace() throws Exception {
-    // With --no-pivot the host's root stays in the container's mount namespace under the chroot; a whole procfs there
-    // lets a user namespace made in the container mount a fresh proc (runc 1.1.5 detaches them). Seen from the
+    // With --no-pivot the host's root stays in the container's mount namespace under the chroot; a
+    // whole procfs there
+    // lets a user namespace made in the container mount a fresh proc (runc 1.1.5 detaches them).
+    // Seen from the
     // namespace's own root, as nsenter sees it, the host's /proc is gone under both runtimes.
     String runc = noPivotView("runc");
     assertEquals(runc, noPivotView(BerthRunc.launcher().toString()));
@@ -203,13 +243,28 @@ class RuncConformanceTest {
     String id = "np" + ProcessHandle.current().pid();
     String root = dir.resolve("state").toString();
     Path pidFile = dir.resolve("pid");
-    Exec.Result r = BerthRunc.run(runtime, bundle.dir(), "--root", root, "run", "-d", "--no-pivot", "--pid-file",
-        pidFile.toString(), id);
+    Exec.Result r =
+        BerthRunc.run(
+            runtime,
+            bundle.dir(),
+            "--root",
+            root,
+            "run",
+            "-d",
+            "--no-pivot",
+            "--pid-file",
+            pidFile.toString(),
+            id);
     try {
       assertEquals(0, r.exitCode(), r.toString());
       String pid = Files.readString(pidFile).trim();
-      Exec.Result m = Exec.run("nsenter", "--mount=/proc/" + pid + "/ns/mnt", "sh", "-c",
-          "test -e /proc/self/mountinfo && echo host-proc; test -e /sys/kernel && echo host-sys; true");
+      Exec.Result m =
+          Exec.run(
+              "nsenter",
+              "--mount=/proc/" + pid + "/ns/mnt",
+              "sh",
+              "-c",
+              "test -e /proc/self/mountinfo && echo host-proc; test -e /sys/kernel && echo host-sys; true");
       assertEquals(0, m.exitCode(), m.toString());
       return m.stdout() + m.stderr();
     } finally {

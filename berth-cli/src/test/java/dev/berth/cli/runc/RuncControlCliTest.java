@@ -5,13 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.testkit.Bundle;
 import dev.berth.testkit.Exec;
-import dev.berth.testkit.RequiresRoot;
 import dev.berth.testkit.JsonDocument;
+import dev.berth.testkit.RequiresRoot;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -19,7 +17,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** pause, resume, events, update and features through the built bin/berth-runc: output shapes, errors, exit codes. */
+/**
+ * pause, resume, events, update and features through the built bin/berth-runc: output shapes,
+ * errors, exit codes.
+ */
 @RequiresRoot
 class RuncControlCliTest {
   @TempDir Path tmp;
@@ -48,8 +49,16 @@ class RuncControlCliTest {
   private void runDetached() {
     bundle.args("sleep", "30").write();
     // Detached containers keep our pipes open: give the container no stdio of ours.
-    Exec.Result r = Exec.run(List.of("sh", "-c", berth + " --root " + root + " run -d " + id
-        + " </dev/null >/dev/null 2>&1"), bundle.dir(), Map.of(), null, 30);
+    Exec.Result r =
+        Exec.run(
+            List.of(
+                "sh",
+                "-c",
+                berth + " --root " + root + " run -d " + id + " </dev/null >/dev/null 2>&1"),
+            bundle.dir(),
+            Map.of(),
+            null,
+            30);
     assertEquals(0, r.exitCode(), r.toString());
   }
 
@@ -86,7 +95,8 @@ class RuncControlCliTest {
     Map<?, ?> event = (Map<?, ?>) JsonDocument.parse(lines.get(0));
     assertEquals("stats", event.get("type"));
     assertEquals(id, event.get("id"));
-    Map<?, ?> usage = (Map<?, ?>) ((Map<?, ?>) ((Map<?, ?>) event.get("data")).get("memory")).get("usage");
+    Map<?, ?> usage =
+        (Map<?, ?>) ((Map<?, ?>) ((Map<?, ?>) event.get("data")).get("memory")).get("usage");
     assertTrue(((Number) usage.get("usage")).longValue() > 0, lines.get(0));
   }
 
@@ -95,7 +105,8 @@ class RuncControlCliTest {
     runDetached();
     cmd("update", "--memory", "64m", "--pids-limit", "50", id).ok();
     Path memory = Path.of(memoryDir());
-    assertEquals(Long.toString(64L << 20), Files.readString(memory.resolve("memory.limit_in_bytes")).trim());
+    assertEquals(
+        Long.toString(64L << 20), Files.readString(memory.resolve("memory.limit_in_bytes")).trim());
     Path file = tmp.resolve("resources.json");
     Files.writeString(file, "{\"memory\": {\"limit\": 100663296}}");
     cmd("update", "-r", file.toString(), id).ok();
@@ -106,7 +117,10 @@ class RuncControlCliTest {
     assertFails(cmd("update", "--l3-cache-schema", "L3:0=f", id), "not supported");
   }
 
-  /** The container's memory cgroup directory, from its state file (the layout is the runtime's business). */
+  /**
+   * The container's memory cgroup directory, from its state file (the layout is the runtime's
+   * business).
+   */
   private String memoryDir() throws IOException {
     String state = Files.readString(root.resolve(id).resolve("state.json"));
     Map<?, ?> paths = (Map<?, ?>) ((Map<?, ?>) JsonDocument.parse(state)).get("cgroupPaths");
@@ -118,10 +132,11 @@ class RuncControlCliTest {
     Exec.Result r = BerthRunc.run(berth, tmp, "features").ok();
     Map<?, ?> doc = (Map<?, ?>) JsonDocument.parse(r.stdout());
     Map<?, ?> linux = (Map<?, ?>) doc.get("linux");
-    assertEquals(List.of("cgroup", "ipc", "mount", "network", "pid", "user", "uts"), linux.get("namespaces"));
+    assertEquals(
+        List.of("cgroup", "ipc", "mount", "network", "pid", "user", "uts"),
+        linux.get("namespaces"));
     assertEquals(false, ((Map<?, ?>) linux.get("cgroup")).get("systemd"));
     assertTrue(((List<?>) doc.get("mountOptions")).contains("rbind"));
     assertTrue(((List<?>) linux.get("capabilities")).contains("CAP_SYS_ADMIN"));
   }
-
 }

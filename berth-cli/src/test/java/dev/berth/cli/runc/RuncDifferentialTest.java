@@ -7,13 +7,14 @@ import dev.berth.testkit.Exec;
 import dev.berth.testkit.RequiresCommand;
 import java.nio.file.Path;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The same bundle run by runc and by berth-runc must look the same from inside: each probe prints what a workload
- * can observe, normalised only where the values are per-run (mount ids, device numbers, the container id).
+ * The same bundle run by runc and by berth-runc must look the same from inside: each probe prints
+ * what a workload can observe, normalised only where the values are per-run (mount ids, device
+ * numbers, the container id).
  */
 @RequiresCommand("runc")
 class RuncDifferentialTest {
@@ -48,7 +49,8 @@ class RuncDifferentialTest {
     Bundle bundle = Bundle.busybox(dir.resolve("bundle")).sh(script);
     bundle.write();
     String id = "diff" + ProcessHandle.current().pid();
-    Exec.Result r = BerthRunc.run(runtime, bundle.dir(), "--root", dir.resolve("state").toString(), "run", id);
+    Exec.Result r =
+        BerthRunc.run(runtime, bundle.dir(), "--root", dir.resolve("state").toString(), "run", id);
     if (r.exitCode() != 0) throw new AssertionError(runtime + " failed: " + r);
     return normalise(r.stdout(), id, dir);
   }

@@ -15,24 +15,34 @@ import org.junit.jupiter.api.Test;
 class RuncExitTest {
   @Test
   void everyErrorOfAVerbExits1AsRunc() {
-    for (String verb : List.of("create", "start", "run", "state", "kill", "delete", "pause", "update", "events")) {
-      for (ErrorCategory c : ErrorCategory.values()) assertEquals(1, RuncExit.code(verb, c), verb + " " + c);
-      assertEquals("container \"c1\" does not exist", RuncExit.message(verb, "container \"c1\" does not exist"));
+    for (String verb :
+        List.of("create", "start", "run", "state", "kill", "delete", "pause", "update", "events")) {
+      for (ErrorCategory c : ErrorCategory.values())
+        assertEquals(1, RuncExit.code(verb, c), verb + " " + c);
+      assertEquals(
+          "container \"c1\" does not exist",
+          RuncExit.message(verb, "container \"c1\" does not exist"));
     }
   }
 
   @Test
   void execFailingItselfExits255SoItIsNeverTakenForTheProcessStatus() {
-    for (ErrorCategory c : ErrorCategory.values()) assertEquals(255, RuncExit.code("exec", c), c.name());
-    assertEquals("exec failed: container \"c1\" does not exist",
+    for (ErrorCategory c : ErrorCategory.values())
+      assertEquals(255, RuncExit.code("exec", c), c.name());
+    assertEquals(
+        "exec failed: container \"c1\" does not exist",
         RuncExit.message("exec", "container \"c1\" does not exist"));
   }
 
   @Test
   void whatBerthDoesNotImplementIsNotABadRequest() throws Exception {
-    ParsedCommand c = assertInstanceOf(ParsedCommand.class,
-        new Parser(RuncApp.build()).parse(new String[] {"update", "--l3-cache-schema", "L3:0=f", "c1"}));
-    ContainerException e = assertThrows(ContainerException.class, () -> UpdateVerb.fromFlags(c.flags()));
+    ParsedCommand c =
+        assertInstanceOf(
+            ParsedCommand.class,
+            new Parser(RuncApp.build())
+                .parse(new String[] {"update", "--l3-cache-schema", "L3:0=f", "c1"}));
+    ContainerException e =
+        assertThrows(ContainerException.class, () -> UpdateVerb.fromFlags(c.flags()));
     assertEquals(ErrorCategory.UNIMPLEMENTED, e.category(), e.getMessage());
   }
 }

@@ -22,10 +22,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Where berth-runc once behaved unlike runc (1.1.5) on the command line: logs, version, signals, hook failures,
- * security modules and the words of refusals callers grep for. Each case runs under both runtimes, with an id and a
- * state root of each runtime's own (the same id would share one cgroup), and fails while they differ; where runc is
- * wrong or narrower, the case says so.
+ * Where berth-runc once behaved unlike runc (1.1.5) on the command line: logs, version, signals,
+ * hook failures, security modules and the words of refusals callers grep for. Each case runs under
+ * both runtimes, with an id and a state root of each runtime's own (the same id would share one
+ * cgroup), and fails while they differ; where runc is wrong or narrower, the case says so.
  */
 @RequiresRoot
 @RequiresCommand("runc")
@@ -64,10 +64,27 @@ class RuncParityTest {
     return BerthRunc.runWithRoot(runtime, b.dir(), root(runtime), args);
   }
 
-  /** As {@link #cmd}, with the runtime's stdio away from our pipes: a container that outlives the command keeps them. */
+  /**
+   * As {@link #cmd}, with the runtime's stdio away from our pipes: a container that outlives the
+   * command keeps them.
+   */
   private int detached(String runtime, Bundle b, String args) {
-    Exec.Result r = Exec.run(List.of("sh", "-c", runtime + " --root " + root(runtime) + " " + args
-        + " </dev/null >/dev/null 2>>" + tmp.resolve(name(runtime) + "/err")), b.dir(), Map.of(), null, 60);
+    Exec.Result r =
+        Exec.run(
+            List.of(
+                "sh",
+                "-c",
+                runtime
+                    + " --root "
+                    + root(runtime)
+                    + " "
+                    + args
+                    + " </dev/null >/dev/null 2>>"
+                    + tmp.resolve(name(runtime) + "/err")),
+            b.dir(),
+            Map.of(),
+            null,
+            60);
     return r.exitCode();
   }
 
@@ -78,7 +95,9 @@ class RuncParityTest {
   /** Nothing of a refused container stays: not in the state root, not as a cgroup. */
   private void leftNothing(String runtime, Bundle b) {
     assertEquals("", cmd(runtime, b, "list", "-q").stdout(), name(runtime) + " kept a container");
-    assertFalse(Files.exists(Path.of("/sys/fs/cgroup/pids", id(runtime))), name(runtime) + " kept its cgroup");
+    assertFalse(
+        Files.exists(Path.of("/sys/fs/cgroup/pids", id(runtime))),
+        name(runtime) + " kept its cgroup");
   }
 
   private Exec.Result failedRun(String rt, Consumer<Bundle> setup) {
@@ -93,8 +112,9 @@ class RuncParityTest {
   }
 
   /**
-   * Both runtimes refuse the bundle {@code setup} makes with the same exit status; both say {@code words} (null:
-   * runc's words are the kernel's, not worth repeating), berth's error names {@code field}, and berth leaves nothing.
+   * Both runtimes refuse the bundle {@code setup} makes with the same exit status; both say {@code
+   * words} (null: runc's words are the kernel's, not worth repeating), berth's error names {@code
+   * field}, and berth leaves nothing.
    */
   private void refusedAlike(Consumer<Bundle> setup, String words, String field) {
     Exec.Result runc = failedRun(RUNC, setup);
@@ -137,21 +157,31 @@ class RuncParityTest {
       // Text, to stderr.
       Exec.Result text = cmd(rt, b, "--debug", "run", id(rt));
       assertEquals(0, text.exitCode(), who + ": " + text);
-      assertTrue(text.stderr().lines().allMatch(l -> l.startsWith("time=\"")), who + ": " + text.stderr());
-      assertTrue(text.stderr().lines().filter(l -> l.contains(" level=debug msg=")).count() >= 3,
+      assertTrue(
+          text.stderr().lines().allMatch(l -> l.startsWith("time=\"")), who + ": " + text.stderr());
+      assertTrue(
+          text.stderr().lines().filter(l -> l.contains(" level=debug msg=")).count() >= 3,
           who + ": " + text.stderr());
       // The line engines look for in a foreground run, with the pid and the status as fields.
-      assertTrue(Pattern.compile("(?m) level=debug msg=\"process exited\".* pid=\\d+ status=0$")
-          .matcher(text.stderr()).find(), who + ": " + text.stderr());
+      assertTrue(
+          Pattern.compile("(?m) level=debug msg=\"process exited\".* pid=\\d+ status=0$")
+              .matcher(text.stderr())
+              .find(),
+          who + ": " + text.stderr());
       // JSON, to --log: one object a line, nothing on stderr.
       Path log = tmp.resolve(who + "/log.json");
-      Exec.Result json = cmd(rt, b, "--debug", "--log", log.toString(), "--log-format", "json", "run", id(rt));
+      Exec.Result json =
+          cmd(rt, b, "--debug", "--log", log.toString(), "--log-format", "json", "run", id(rt));
       assertEquals(0, json.exitCode(), who + ": " + json);
       assertEquals("", json.stderr(), who);
       List<String> lines = Files.readAllLines(log);
       assertTrue(lines.size() >= 3, who + ": " + lines);
-      for (String l : lines) assertTrue(l.startsWith("{\"") && l.contains("\"level\":\"debug\"") && l.endsWith("}"), l);
-      assertTrue(lines.stream().anyMatch(l -> l.contains("\"msg\":\"process exited\"") && l.contains("\"status\":0")),
+      for (String l : lines)
+        assertTrue(l.startsWith("{\"") && l.contains("\"level\":\"debug\"") && l.endsWith("}"), l);
+      assertTrue(
+          lines.stream()
+              .anyMatch(
+                  l -> l.contains("\"msg\":\"process exited\"") && l.contains("\"status\":0")),
           who + ": " + lines);
       // Off: no debug line at all.
       Exec.Result quiet = cmd(rt, b, "run", id(rt));
@@ -186,18 +216,54 @@ class RuncParityTest {
 
   // ---- 3. kill's signals ----
 
-  /** What kill accepts, as numbers, names with and without SIG, and the bad ones; the container's pid 1 ignores them. */
-  private static final List<String> SIGNALS = List.of("0", "00", "+0", "", "1", "+1", "010", "32", "33", "64", "HUP",
-      "SIGHUP", "sighup", "SigHup", "WINCH", "SIGUSR2", "IO", "PWR", "STKFLT", "SIG0", "9x", "-1", "0x1", "+HUP",
-      "65", "1000", "99999999999", "SIG", " HUP", "NOSUCH");
+  /**
+   * What kill accepts, as numbers, names with and without SIG, and the bad ones; the container's
+   * pid 1 ignores them.
+   */
+  private static final List<String> SIGNALS =
+      List.of(
+          "0",
+          "00",
+          "+0",
+          "",
+          "1",
+          "+1",
+          "010",
+          "32",
+          "33",
+          "64",
+          "HUP",
+          "SIGHUP",
+          "sighup",
+          "SigHup",
+          "WINCH",
+          "SIGUSR2",
+          "IO",
+          "PWR",
+          "STKFLT",
+          "SIG0",
+          "9x",
+          "-1",
+          "0x1",
+          "+HUP",
+          "65",
+          "1000",
+          "99999999999",
+          "SIG",
+          " HUP",
+          "NOSUCH");
 
   @Test
   void killTakesTheSignalsRuncTakesAndZeroOnlyProbes() {
     List<String> runc = killOutcomes(RUNC);
     assertEquals(runc, killOutcomes(berth()));
     // Signal 0 sends nothing and tells whether the container runs: a liveness probe.
-    assertTrue(runc.contains("[0] 0") && runc.contains("--all 0: 0") && runc.contains("still running: true")
-        && runc.contains("stopped, 0: 1"), runc.toString());
+    assertTrue(
+        runc.contains("[0] 0")
+            && runc.contains("--all 0: 0")
+            && runc.contains("still running: true")
+            && runc.contains("stopped, 0: 1"),
+        runc.toString());
   }
 
   private List<String> killOutcomes(String rt) {
@@ -209,7 +275,8 @@ class RuncParityTest {
       out.add("--all 0: " + cmd(rt, b, "kill", "--all", id(rt), "0").exitCode());
       out.add("still running: " + cmd(rt, b, "state", id(rt)).stdout().contains("\"running\""));
       cmd(rt, b, "kill", id(rt), "KILL");
-      for (int i = 0; i < 100 && !cmd(rt, b, "state", id(rt)).stdout().contains("\"stopped\""); i++) sleep(20);
+      for (int i = 0; i < 100 && !cmd(rt, b, "state", id(rt)).stdout().contains("\"stopped\""); i++)
+        sleep(20);
       out.add("stopped, 0: " + cmd(rt, b, "kill", id(rt), "0").exitCode());
       return out;
     } finally {
@@ -219,8 +286,10 @@ class RuncParityTest {
 
   @Test
   void killAlsoTakesTheNamesRuncDoesNotKnow() {
-    // runc 1.1.5 knows the 31 standard names only; berth also takes what kill(1) takes (IOT, CLD, POLL,
-    // RTMIN+n, RTMAX-n). A caller that sends them to runc gets "unknown signal": nothing that works there breaks.
+    // runc 1.1.5 knows the 31 standard names only; berth also takes what kill(1) takes (IOT, CLD,
+    // POLL,
+    // RTMIN+n, RTMAX-n). A caller that sends them to runc gets "unknown signal": nothing that works
+    // there breaks.
     String rt = berth();
     Bundle b = bundle(rt, x -> x.args("sleep", "300"));
     try {
@@ -239,10 +308,14 @@ class RuncParityTest {
 
   @Test
   void aFailingStartContainerHookFailsRunWithRuncsWords() {
-    Consumer<Bundle> exits1 = b -> b.args("echo", "ran").hook("startContainer", "/bin/false", List.of("false"),
-        List.of(), null);
-    Consumer<Bundle> timesOut = b -> b.args("echo", "ran").hook("startContainer", "/bin/sleep", List.of("sleep", "5"),
-        List.of(), 1);
+    Consumer<Bundle> exits1 =
+        b ->
+            b.args("echo", "ran")
+                .hook("startContainer", "/bin/false", List.of("false"), List.of(), null);
+    Consumer<Bundle> timesOut =
+        b ->
+            b.args("echo", "ran")
+                .hook("startContainer", "/bin/sleep", List.of("sleep", "5"), List.of(), 1);
     for (Consumer<Bundle> setup : List.of(exits1, timesOut)) {
       Exec.Result runc = failedRun(RUNC, setup);
       Exec.Result berth = failedRun(berth(), setup);
@@ -258,12 +331,18 @@ class RuncParityTest {
 
   @Test
   void startReturnsBeforeTheStartContainerHooksAsRuncDoes() {
-    // start only lets the init go on and returns 0; the hook fails in the container afterwards and the container
-    // stops, with "error running hook" on the container's stderr (runc's init and berth-init both print it there: the
+    // start only lets the init go on and returns 0; the hook fails in the container afterwards and
+    // the container
+    // stops, with "error running hook" on the container's stderr (runc's init and berth-init both
+    // print it there: the
     // socket to the runtime closed with create).
     for (String rt : List.of(RUNC, berth())) {
-      Bundle b = bundle(rt, x -> x.args("echo", "ran").hook("startContainer", "/bin/false", List.of("false"),
-          List.of(), null));
+      Bundle b =
+          bundle(
+              rt,
+              x ->
+                  x.args("echo", "ran")
+                      .hook("startContainer", "/bin/false", List.of("false"), List.of(), null));
       try {
         assertEquals(0, detached(rt, b, "create " + id(rt)), name(rt));
         assertEquals(0, cmd(rt, b, "start", id(rt)).exitCode(), name(rt));
@@ -288,20 +367,30 @@ class RuncParityTest {
 
   @Test
   void securityModulesTheHostLacksAreRefused() {
-    Assumptions.assumeFalse(Files.isDirectory(Path.of("/sys/kernel/security/apparmor")), "AppArmor is enabled");
+    Assumptions.assumeFalse(
+        Files.isDirectory(Path.of("/sys/kernel/security/apparmor")), "AppArmor is enabled");
     Assumptions.assumeFalse(Files.exists(Path.of("/sys/fs/selinux/enforce")), "SELinux is enabled");
-    // runc refuses the three (the apparmor profile when it fails to write it, the mount label when the kernel
+    // runc refuses the three (the apparmor profile when it fails to write it, the mount label when
+    // the kernel
     // refuses the context= option): a confinement asked for and not applied must not pass silently.
-    refusedAlike(b -> b.process().put("apparmorProfile", "berth-test"), "unable to apply apparmor profile",
+    refusedAlike(
+        b -> b.process().put("apparmorProfile", "berth-test"),
+        "unable to apply apparmor profile",
         "process.apparmorProfile");
-    refusedAlike(b -> b.process().put("selinuxLabel", "system_u:system_r:container_t:s0"),
-        "selinux label is specified in config, but selinux is disabled or not supported", "process.selinuxLabel");
-    refusedAlike(b -> b.linux().put("mountLabel", "system_u:object_r:container_file_t:s0"), null, "linux.mountLabel");
+    refusedAlike(
+        b -> b.process().put("selinuxLabel", "system_u:system_r:container_t:s0"),
+        "selinux label is specified in config, but selinux is disabled or not supported",
+        "process.selinuxLabel");
+    refusedAlike(
+        b -> b.linux().put("mountLabel", "system_u:object_r:container_file_t:s0"),
+        null,
+        "linux.mountLabel");
   }
 
   @Test
   void execWithAProfileOrLabelTheHostLacksFailsAsExecFailures() {
-    Assumptions.assumeFalse(Files.isDirectory(Path.of("/sys/kernel/security/apparmor")), "AppArmor is enabled");
+    Assumptions.assumeFalse(
+        Files.isDirectory(Path.of("/sys/kernel/security/apparmor")), "AppArmor is enabled");
     Assumptions.assumeFalse(Files.exists(Path.of("/sys/fs/selinux/enforce")), "SELinux is enabled");
     for (String rt : List.of(RUNC, berth())) {
       Bundle b = bundle(rt, x -> x.args("sleep", "300"));
@@ -310,9 +399,19 @@ class RuncParityTest {
         Exec.Result aa = cmd(rt, b, "exec", "--apparmor", "berth-test", id(rt), "true");
         assertEquals(255, aa.exitCode(), name(rt) + ": " + aa);
         assertTrue(aa.stderr().contains("apparmor"), aa.stderr());
-        Exec.Result se = cmd(rt, b, "exec", "--process-label", "system_u:system_r:container_t:s0", id(rt), "true");
+        Exec.Result se =
+            cmd(
+                rt,
+                b,
+                "exec",
+                "--process-label",
+                "system_u:system_r:container_t:s0",
+                id(rt),
+                "true");
         assertEquals(255, se.exitCode(), name(rt) + ": " + se);
-        assertTrue(se.stderr().contains("selinux label is specified in config, but selinux is disabled"), se.stderr());
+        assertTrue(
+            se.stderr().contains("selinux label is specified in config, but selinux is disabled"),
+            se.stderr());
       } finally {
         cleanUp(rt, b);
       }
@@ -323,29 +422,55 @@ class RuncParityTest {
 
   @Test
   void unifiedResourcesOnCgroupV1AreAnInvalidConfiguration() {
-    Assumptions.assumeFalse(Files.exists(Path.of("/sys/fs/cgroup/cgroup.controllers")), "a cgroup v2 host");
-    refusedAlike(b -> b.linux().put("resources", Bundle.map("unified", Bundle.map("memory.high", "100000000"))),
-        "invalid configuration", "linux.resources.unified");
+    Assumptions.assumeFalse(
+        Files.exists(Path.of("/sys/fs/cgroup/cgroup.controllers")), "a cgroup v2 host");
+    refusedAlike(
+        b ->
+            b.linux()
+                .put("resources", Bundle.map("unified", Bundle.map("memory.high", "100000000"))),
+        "invalid configuration",
+        "linux.resources.unified");
   }
 
   @Test
   void aSeccompAgentThatIsNotThereIsAFailureToConnect() {
     Path missing = tmp.resolve("no-agent.sock");
-    refusedAlike(b -> b.linux().put("seccomp", Bundle.map("defaultAction", "SCMP_ACT_ALLOW", "listenerPath",
-        missing.toString(), "syscalls", Bundle.list(Bundle.map("names", Bundle.list("mkdir"), "action",
-        "SCMP_ACT_NOTIFY")))), "failed to connect with seccomp agent", "linux.seccomp.listenerPath");
+    refusedAlike(
+        b ->
+            b.linux()
+                .put(
+                    "seccomp",
+                    Bundle.map(
+                        "defaultAction",
+                        "SCMP_ACT_ALLOW",
+                        "listenerPath",
+                        missing.toString(),
+                        "syscalls",
+                        Bundle.list(
+                            Bundle.map(
+                                "names", Bundle.list("mkdir"), "action", "SCMP_ACT_NOTIFY")))),
+        "failed to connect with seccomp agent",
+        "linux.seccomp.listenerPath");
   }
 
   @Test
   void procAndSysfsGoOnlyOntoDirectories() {
-    // A symlink in their place redirects them (before: berth-runc mounted proc where /proc pointed, inside the root).
-    refusedAlike(b -> replace(b.rootfs().resolve("proc"), true), "must be mounted on ordinary directory",
+    // A symlink in their place redirects them (before: berth-runc mounted proc where /proc pointed,
+    // inside the root).
+    refusedAlike(
+        b -> replace(b.rootfs().resolve("proc"), true),
+        "must be mounted on ordinary directory",
         "mounts[");
-    refusedAlike(b -> replace(b.rootfs().resolve("proc"), false), "must be mounted on ordinary directory",
+    refusedAlike(
+        b -> replace(b.rootfs().resolve("proc"), false),
+        "must be mounted on ordinary directory",
         "mounts[");
-    refusedAlike(b -> {
-      b.mounts().add(Bundle.map("destination", "/sys2", "type", "sysfs", "source", "sysfs"));
-      replace(b.rootfs().resolve("sys2"), true);
-    }, "must be mounted on ordinary directory", "mounts[");
+    refusedAlike(
+        b -> {
+          b.mounts().add(Bundle.map("destination", "/sys2", "type", "sysfs", "source", "sysfs"));
+          replace(b.rootfs().resolve("sys2"), true);
+        },
+        "must be mounted on ordinary directory",
+        "mounts[");
   }
 }

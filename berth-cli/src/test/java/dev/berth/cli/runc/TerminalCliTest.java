@@ -19,19 +19,21 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Foreground {@code run} and {@code exec -t} of a process with a terminal and no {@code --console-socket}, as a user
- * types them: berth-runc runs inside a real pty (python3's pty module) of 33 rows and 111 columns, proxies the
- * container's pty to it, and leaves the caller's terminal settings as they were.
+ * Foreground {@code run} and {@code exec -t} of a process with a terminal and no {@code
+ * --console-socket}, as a user types them: berth-runc runs inside a real pty (python3's pty module)
+ * of 33 rows and 111 columns, proxies the container's pty to it, and leaves the caller's terminal
+ * settings as they were.
  */
 @RequiresRoot
 @RequiresCommand("python3")
 class TerminalCliTest {
   /**
-   * Runs {@code sh -c argv[1]} in a new pty of 33x111, answering each expected text (argv[2], 4, ...) with the
-   * input after it (argv[3], 5, ...; backslash escapes allowed); prints everything the pty showed and exits with the
-   * command's status.
+   * Runs {@code sh -c argv[1]} in a new pty of 33x111, answering each expected text (argv[2], 4,
+   * ...) with the input after it (argv[3], 5, ...; backslash escapes allowed); prints everything
+   * the pty showed and exits with the command's status.
    */
-  private static final String DRIVER = """
+  private static final String DRIVER =
+      """
       import os, pty, sys, fcntl, termios, struct, time, select
       steps = [s.encode().decode('unicode_escape').encode() for s in sys.argv[2:]]
       pid, fd = pty.fork()
@@ -68,7 +70,8 @@ class TerminalCliTest {
 
   @BeforeEach
   void setUp() throws Exception {
-    // berth.runc.launcher: a launcher other than the repository's bin/berth-runc (e.g. a copy of a fresh build).
+    // berth.runc.launcher: a launcher other than the repository's bin/berth-runc (e.g. a copy of a
+    // fresh build).
     berth = System.getProperty("berth.runc.launcher", "");
     if (berth.isEmpty()) berth = BerthRunc.launcher().toString();
     root = tmp.resolve("state");
@@ -99,9 +102,14 @@ class TerminalCliTest {
   private Exec.Result keepingTerminalSettings(String command, String... steps) throws Exception {
     Path before = tmp.resolve("stty.before");
     Path after = tmp.resolve("stty.after");
-    Exec.Result r = inPty("stty -g >" + before + "; " + command + "; code=$?; stty -g >" + after + "; exit $code",
-        steps);
-    assertEquals(Files.readString(before), Files.readString(after), "the caller's terminal settings after " + command);
+    Exec.Result r =
+        inPty(
+            "stty -g >" + before + "; " + command + "; code=$?; stty -g >" + after + "; exit $code",
+            steps);
+    assertEquals(
+        Files.readString(before),
+        Files.readString(after),
+        "the caller's terminal settings after " + command);
     return r;
   }
 
@@ -116,8 +124,13 @@ class TerminalCliTest {
   @Test
   void typingReachesTheContainersShell() throws Exception {
     bundle.args("sh").write();
-    Exec.Result r = keepingTerminalSettings(berthCommand("run " + id),
-        "# ", "echo typed-$((2+3))\\n", "\r\ntyped-5\r\n", "exit 5\\n");
+    Exec.Result r =
+        keepingTerminalSettings(
+            berthCommand("run " + id),
+            "# ",
+            "echo typed-$((2+3))\\n",
+            "\r\ntyped-5\r\n",
+            "exit 5\\n");
     assertEquals(5, r.exitCode(), r.toString());
     assertTrue(r.stdout().contains("\r\ntyped-5\r\n"), r.stdout());
   }
@@ -127,13 +140,24 @@ class TerminalCliTest {
     bundle.process().put("terminal", false);
     bundle.args("sleep", "60").write();
     // The detached container keeps the stdio it was given: not the pipes Exec reads to their end.
-    Exec.Result d = Exec.run("sh", "-c", berthCommand("run -d --bundle " + bundle.dir() + " " + id) + " </dev/null >/dev/null 2>&1");
+    Exec.Result d =
+        Exec.run(
+            "sh",
+            "-c",
+            berthCommand("run -d --bundle " + bundle.dir() + " " + id)
+                + " </dev/null >/dev/null 2>&1");
     assertEquals(0, d.exitCode(), d.toString());
-    Exec.Result r = keepingTerminalSettings(berthCommand("exec -t " + id + " sh -c 'tty; stty size; exit 3'"));
+    Exec.Result r =
+        keepingTerminalSettings(berthCommand("exec -t " + id + " sh -c 'tty; stty size; exit 3'"));
     assertEquals(3, r.exitCode(), r.toString());
     assertTrue(r.stdout().matches("(?s)/dev/pts/\\d+\r\n33 111\r\n"), r.stdout());
-    r = keepingTerminalSettings(berthCommand("exec -t " + id + " sh"),
-        "# ", "echo typed-$((2+3))\\n", "\r\ntyped-5\r\n", "exit 6\\n");
+    r =
+        keepingTerminalSettings(
+            berthCommand("exec -t " + id + " sh"),
+            "# ",
+            "echo typed-$((2+3))\\n",
+            "\r\ntyped-5\r\n",
+            "exit 6\\n");
     assertEquals(6, r.exitCode(), r.toString());
     assertTrue(r.stdout().contains("\r\ntyped-5\r\n"), r.stdout());
   }
@@ -148,21 +172,36 @@ class TerminalCliTest {
     Exec.Result ours = inPty(berthCommand("run " + id));
     assertEquals(0, runc.exitCode(), runc.toString());
     assertTrue(runc.stdout().startsWith("/dev/console 1000 5 620 88\r\n"), runc.stdout());
-    assertEquals(runc.stdout().replaceAll("/dev/pts/\\d+", "/dev/pts/N"),
+    assertEquals(
+        runc.stdout().replaceAll("/dev/pts/\\d+", "/dev/pts/N"),
         ours.stdout().replaceAll("/dev/pts/\\d+", "/dev/pts/N"));
     assertEquals(runc.exitCode(), ours.exitCode());
   }
 
   @Test
   void aConsoleThatIsASymlinkIsRefused() throws Exception {
-    // CVE-2025-52565's class: the bind of the pty onto /dev/console must not follow a link to a host-sensitive file.
+    // CVE-2025-52565's class: the bind of the pty onto /dev/console must not follow a link to a
+    // host-sensitive file.
     Path dev = Files.createDirectories(tmp.resolve("dev"));
     Files.createSymbolicLink(dev.resolve("console"), Path.of("/proc/sys/kernel/core_pattern"));
     Files.createSymbolicLink(dev.resolve("ptmx"), Path.of("pts/ptmx"));
-    assertEquals(0, Exec.run("mknod", "-m", "666", dev.resolve("null").toString(), "c", "1", "3").exitCode());
+    assertEquals(
+        0,
+        Exec.run("mknod", "-m", "666", dev.resolve("null").toString(), "c", "1", "3").exitCode());
     bundle.mounts().removeIf(m -> "/dev".equals(((Map<?, ?>) m).get("destination")));
-    bundle.mounts().add(0, Bundle.map("destination", "/dev", "type", "bind", "source", dev.toString(),
-        "options", Bundle.list("rbind")));
+    bundle
+        .mounts()
+        .add(
+            0,
+            Bundle.map(
+                "destination",
+                "/dev",
+                "type",
+                "bind",
+                "source",
+                dev.toString(),
+                "options",
+                Bundle.list("rbind")));
     bundle.sh("echo ran").write();
     String before = Files.readString(Path.of("/proc/sys/kernel/core_pattern"));
     Exec.Result r = inPty(berthCommand("run " + id));
@@ -177,7 +216,9 @@ class TerminalCliTest {
     bundle.write();
     Exec.Result r = BerthRunc.run(berth, bundle.dir(), "--root", root.toString(), "run", "-d", id);
     assertEquals(1, r.exitCode(), r.toString());
-    assertTrue(r.stderr().contains("cannot allocate tty if runc will detach without setting console socket"),
+    assertTrue(
+        r.stderr()
+            .contains("cannot allocate tty if runc will detach without setting console socket"),
         r.stderr());
   }
 }

@@ -14,24 +14,30 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * docker commit --change: Dockerfile instructions applied to an image's container config, in order. CMD, ENTRYPOINT
- * and VOLUME take the JSON form or the shell form (CMD and ENTRYPOINT then run under {@code /bin/sh -c}); ENV and
- * LABEL take {@code KEY=VALUE} pairs (quotes allowed) or ENV's legacy {@code KEY VALUE}; a relative WORKDIR is joined
- * to the one before. An ENTRYPOINT clears CMD unless a CMD came earlier in the same changes (docker's rule).
+ * docker commit --change: Dockerfile instructions applied to an image's container config, in order.
+ * CMD, ENTRYPOINT and VOLUME take the JSON form or the shell form (CMD and ENTRYPOINT then run
+ * under {@code /bin/sh -c}); ENV and LABEL take {@code KEY=VALUE} pairs (quotes allowed) or ENV's
+ * legacy {@code KEY VALUE}; a relative WORKDIR is joined to the one before. An ENTRYPOINT clears
+ * CMD unless a CMD came earlier in the same changes (docker's rule).
  */
 public final class Changes {
   private Changes() {}
 
-  /** The instructions {@code docker commit -c} accepts (ONBUILD and HEALTHCHECK are not kept by berth's configs). */
-  private static final Set<String> VALID = Set.of("cmd", "entrypoint", "env", "expose", "label", "stopsignal", "user",
-      "volume", "workdir");
+  /**
+   * The instructions {@code docker commit -c} accepts (ONBUILD and HEALTHCHECK are not kept by
+   * berth's configs).
+   */
+  private static final Set<String> VALID =
+      Set.of(
+          "cmd", "entrypoint", "env", "expose", "label", "stopsignal", "user", "volume", "workdir");
 
   /** Checks every change without applying it: INVALID_ARGUMENT naming the first bad one. */
   public static void check(List<String> changes) throws EngineException {
     apply(ContainerConfig.EMPTY, changes);
   }
 
-  public static ContainerConfig apply(ContainerConfig c, List<String> changes) throws EngineException {
+  public static ContainerConfig apply(ContainerConfig c, List<String> changes)
+      throws EngineException {
     String user = c.user();
     Set<String> ports = new LinkedHashSet<>(c.exposedPorts());
     Map<String, String> env = new LinkedHashMap<>();
@@ -49,10 +55,11 @@ public final class Changes {
       String instr = (sp < 0 ? line : line.substring(0, sp)).toLowerCase(Locale.ROOT);
       String rest = sp < 0 ? "" : line.substring(sp).strip();
       if (!VALID.contains(instr)) {
-        throw EngineException.invalid(instr.isEmpty() ? "empty change command" : instr
-            + " is not a valid change command");
+        throw EngineException.invalid(
+            instr.isEmpty() ? "empty change command" : instr + " is not a valid change command");
       }
-      if (rest.isEmpty()) throw EngineException.invalid(instr.toUpperCase(Locale.ROOT) + " requires an argument");
+      if (rest.isEmpty())
+        throw EngineException.invalid(instr.toUpperCase(Locale.ROOT) + " requires an argument");
       switch (instr) {
         case "cmd" -> {
           cmd = command(rest, change);
@@ -69,18 +76,31 @@ public final class Changes {
           for (String[] kv : pairs(rest, change, false)) labels.put(kv[0], kv[1]);
         }
         case "expose" -> {
-          for (String p : words(rest)) ports.add(p.contains("/") ? p.toLowerCase(Locale.ROOT) : p + "/tcp");
+          for (String p : words(rest))
+            ports.add(p.contains("/") ? p.toLowerCase(Locale.ROOT) : p + "/tcp");
         }
         case "volume" -> volumes.addAll(rest.startsWith("[") ? json(rest, change) : words(rest));
-        case "workdir" -> workdir = rest.startsWith("/") || workdir.isEmpty() ? clean(rest)
-            : clean(workdir + "/" + rest);
+        case "workdir" ->
+            workdir =
+                rest.startsWith("/") || workdir.isEmpty()
+                    ? clean(rest)
+                    : clean(workdir + "/" + rest);
         case "user" -> user = rest;
         case "stopsignal" -> stopSignal = rest;
         default -> throw new IllegalStateException(instr);
       }
     }
-    return new ContainerConfig(user, ports, new ArrayList<>(env.values()), entrypoint, cmd, volumes, workdir, labels,
-        stopSignal, c.argsEscaped());
+    return new ContainerConfig(
+        user,
+        ports,
+        new ArrayList<>(env.values()),
+        entrypoint,
+        cmd,
+        volumes,
+        workdir,
+        labels,
+        stopSignal,
+        c.argsEscaped());
   }
 
   /** The JSON form (an array of strings), else the shell form under /bin/sh -c. */
@@ -106,7 +126,8 @@ public final class Changes {
   }
 
   /** KEY=VALUE pairs (values may be quoted), or with {@code legacy} a single "KEY VALUE". */
-  private static List<String[]> pairs(String rest, String change, boolean legacy) throws EngineException {
+  private static List<String[]> pairs(String rest, String change, boolean legacy)
+      throws EngineException {
     List<String> words = words(rest);
     List<String[]> out = new ArrayList<>();
     if (legacy && !words.getFirst().contains("=")) {
@@ -117,13 +138,17 @@ public final class Changes {
     }
     for (String w : words) {
       int eq = w.indexOf('=');
-      if (eq <= 0) throw EngineException.invalid("change \"" + change + "\": " + w + " is not KEY=VALUE");
+      if (eq <= 0)
+        throw EngineException.invalid("change \"" + change + "\": " + w + " is not KEY=VALUE");
       out.add(new String[] {w.substring(0, eq), w.substring(eq + 1)});
     }
     return out;
   }
 
-  /** Words split at unquoted blanks; quotes ("..", '..') and backslash escapes removed, as a Dockerfile reads them. */
+  /**
+   * Words split at unquoted blanks; quotes ("..", '..') and backslash escapes removed, as a
+   * Dockerfile reads them.
+   */
   static List<String> words(String s) throws EngineException {
     List<String> out = new ArrayList<>();
     StringBuilder w = new StringBuilder();

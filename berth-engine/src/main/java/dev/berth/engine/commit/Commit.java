@@ -42,11 +42,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * docker commit: a new image made of the container's image and one more layer, the container's changes (the upper
- * directory of its overlay snapshot written as an OCI layer: whiteouts for what it deleted, opaque markers for
- * directories it replaced), with the container's config (its command, environment, ... as docker keeps them) and the
- * {@code --change} instructions, and a history entry. The layer is stored uncompressed, as {@code import} stores a
- * tarball, and unpacked into a snapshot at once so the image runs.
+ * docker commit: a new image made of the container's image and one more layer, the container's
+ * changes (the upper directory of its overlay snapshot written as an OCI layer: whiteouts for what
+ * it deleted, opaque markers for directories it replaced), with the container's config (its
+ * command, environment, ... as docker keeps them) and the {@code --change} instructions, and a
+ * history entry. The layer is stored uncompressed, as {@code import} stores a tarball, and unpacked
+ * into a snapshot at once so the image runs.
  */
 public final class Commit {
   private Commit() {}
@@ -60,7 +61,8 @@ public final class Commit {
    * @param changes Dockerfile instructions ({@link Changes})
    * @param pause pause a running container while its changes are read (docker's default)
    */
-  public record Options(String reference, String author, String message, List<String> changes, boolean pause) {
+  public record Options(
+      String reference, String author, String message, List<String> changes, boolean pause) {
     public Options {
       author = author == null ? "" : author;
       message = message == null ? "" : message;
@@ -69,13 +71,22 @@ public final class Commit {
   }
 
   /**
-   * Builds and stores the image: {@code base} (whose config is {@code baseConfig}) plus the layer of {@code upper},
-   * the config of a container made with {@code options}; {@code createdBy} is its history's command. Temporary files
-   * go to {@code tmpDir}.
+   * Builds and stores the image: {@code base} (whose config is {@code baseConfig}) plus the layer
+   * of {@code upper}, the config of a container made with {@code options}; {@code createdBy} is its
+   * history's command. Temporary files go to {@code tmpDir}.
    */
-  public static ImageRecord build(ImageService images, ImageRecord base, ImageConfig baseConfig,
-      ContainerOptions options, Path upper, String createdBy, Options o, Path tmpDir) throws BerthException {
-    ContainerConfig config = Changes.apply(containerConfig(baseConfig.config(), options), o.changes());
+  public static ImageRecord build(
+      ImageService images,
+      ImageRecord base,
+      ImageConfig baseConfig,
+      ContainerOptions options,
+      Path upper,
+      String createdBy,
+      Options o,
+      Path tmpDir)
+      throws BerthException {
+    ContainerConfig config =
+        Changes.apply(containerConfig(baseConfig.config(), options), o.changes());
     String name = null;
     if (o.reference() != null && !o.reference().isEmpty()) {
       try {
@@ -90,8 +101,9 @@ public final class Commit {
       tmp = Files.createTempFile(tmpDir, ".commit-", ".tar");
       MessageDigest sha = sha256();
       try (Fd dir = Linux.open(upper.toString(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
-          OutputStream out = new DigestOutputStream(new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16),
-              sha)) {
+          OutputStream out =
+              new DigestOutputStream(
+                  new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16), sha)) {
         OverlayDiff.write(dir, out);
       }
       Digest diffId = Digest.sha256(sha.digest());
@@ -110,18 +122,34 @@ public final class Commit {
       diffIds.add(diffId);
       List<ImageConfig.History> history = new ArrayList<>(baseConfig.history());
       history.add(new ImageConfig.History(now, createdBy, o.author(), o.message(), false));
-      ImageConfig made = new ImageConfig(now, o.author(), baseConfig.architecture(), baseConfig.os(),
-          baseConfig.osVersion(), baseConfig.osFeatures(), baseConfig.variant(), config,
-          ImageConfig.RootFs.layers(diffIds), history);
+      ImageConfig made =
+          new ImageConfig(
+              now,
+              o.author(),
+              baseConfig.architecture(),
+              baseConfig.os(),
+              baseConfig.osVersion(),
+              baseConfig.osFeatures(),
+              baseConfig.variant(),
+              config,
+              ImageConfig.RootFs.layers(diffIds),
+              history);
       Descriptor configDesc = images.content().put(ImageJson.write(made), MediaTypes.OCI_CONFIG);
       List<Descriptor> layers = new ArrayList<>();
       for (Descriptor d : baseManifest(images, base).layers()) layers.add(asOci(d));
       layers.add(layer);
-      Manifest manifest = new Manifest(2, MediaTypes.OCI_MANIFEST, "", configDesc, layers, null, Map.of());
-      Descriptor manifestDesc = images.content().put(ImageJson.write(manifest), MediaTypes.OCI_MANIFEST);
-      new LocalLayers(images.content(), images.snapshots()).ensureUnpacked(layers, diffIds, "commit");
-      ImageRecord record = new ImageRecord(name == null ? configDesc.digest().toString() : name, manifestDesc,
-          configDesc.digest(), Instant.now());
+      Manifest manifest =
+          new Manifest(2, MediaTypes.OCI_MANIFEST, "", configDesc, layers, null, Map.of());
+      Descriptor manifestDesc =
+          images.content().put(ImageJson.write(manifest), MediaTypes.OCI_MANIFEST);
+      new LocalLayers(images.content(), images.snapshots())
+          .ensureUnpacked(layers, diffIds, "commit");
+      ImageRecord record =
+          new ImageRecord(
+              name == null ? configDesc.digest().toString() : name,
+              manifestDesc,
+              configDesc.digest(),
+              Instant.now());
       images.images().put(record);
       return record;
     } catch (IOException e) {
@@ -138,14 +166,17 @@ public final class Commit {
   }
 
   /**
-   * The config docker keeps for a container (its Config): the image's, with what the container was created with in
-   * place of the image's values.
+   * The config docker keeps for a container (its Config): the image's, with what the container was
+   * created with in place of the image's values.
    */
   static ContainerConfig containerConfig(ContainerConfig image, ContainerOptions o) {
     List<String> entrypoint;
     List<String> cmd;
     if (o.entrypoint() != null) {
-      entrypoint = o.entrypoint().size() == 1 && o.entrypoint().getFirst().isEmpty() ? List.of() : o.entrypoint();
+      entrypoint =
+          o.entrypoint().size() == 1 && o.entrypoint().getFirst().isEmpty()
+              ? List.of()
+              : o.entrypoint();
       cmd = o.command();
     } else {
       entrypoint = image.entrypoint();
@@ -156,32 +187,47 @@ public final class Commit {
     for (String e : o.env()) env.put(key(e), e);
     Map<String, String> labels = new LinkedHashMap<>(image.labels());
     labels.putAll(o.labels());
-    String workdir = o.workingDir() != null && !o.workingDir().isEmpty() ? o.workingDir() : image.workingDir();
+    String workdir =
+        o.workingDir() != null && !o.workingDir().isEmpty() ? o.workingDir() : image.workingDir();
     String user = o.user() != null ? o.user() : image.user();
-    String stop = o.stopSignal() != null && !o.stopSignal().isEmpty() ? o.stopSignal() : image.stopSignal();
-    return new ContainerConfig(user, image.exposedPorts(), new ArrayList<>(env.values()), entrypoint, cmd,
-        image.volumes(), workdir, labels, stop, image.argsEscaped());
+    String stop =
+        o.stopSignal() != null && !o.stopSignal().isEmpty() ? o.stopSignal() : image.stopSignal();
+    return new ContainerConfig(
+        user,
+        image.exposedPorts(),
+        new ArrayList<>(env.values()),
+        entrypoint,
+        cmd,
+        image.volumes(),
+        workdir,
+        labels,
+        stop,
+        image.argsEscaped());
   }
 
-  private static Manifest baseManifest(ImageService images, ImageRecord base) throws BerthException, IOException {
+  private static Manifest baseManifest(ImageService images, ImageRecord base)
+      throws BerthException, IOException {
     Descriptor d = images.manifestOf(base);
     try {
-      return ImageJson.readManifest(images.content().read(d.digest(), ImageService.MAX_METADATA),
-          d.digest().toString());
+      return ImageJson.readManifest(
+          images.content().read(d.digest(), ImageService.MAX_METADATA), d.digest().toString());
     } catch (SpecException e) {
-      throw new ImageException(ErrorCategory.INTERNAL, "read the manifest of image " + base.name() + ": "
-          + e.getMessage(), e);
+      throw new ImageException(
+          ErrorCategory.INTERNAL,
+          "read the manifest of image " + base.name() + ": " + e.getMessage(),
+          e);
     }
   }
 
   /** A layer descriptor of a docker manifest in OCI terms (the new manifest is OCI's). */
   private static Descriptor asOci(Descriptor d) {
-    String type = switch (d.mediaType()) {
-      case MediaTypes.DOCKER_LAYER_GZIP -> MediaTypes.OCI_LAYER_GZIP;
-      case MediaTypes.DOCKER_LAYER_FOREIGN_GZIP -> MediaTypes.OCI_LAYER_NONDIST_GZIP;
-      case "application/vnd.docker.image.rootfs.diff.tar" -> MediaTypes.OCI_LAYER;
-      default -> d.mediaType();
-    };
+    String type =
+        switch (d.mediaType()) {
+          case MediaTypes.DOCKER_LAYER_GZIP -> MediaTypes.OCI_LAYER_GZIP;
+          case MediaTypes.DOCKER_LAYER_FOREIGN_GZIP -> MediaTypes.OCI_LAYER_NONDIST_GZIP;
+          case "application/vnd.docker.image.rootfs.diff.tar" -> MediaTypes.OCI_LAYER;
+          default -> d.mediaType();
+        };
     return type.equals(d.mediaType()) ? d : new Descriptor(type, d.digest(), d.size());
   }
 

@@ -4,19 +4,21 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What a user asks for when creating a container: docker's and podman's {@code create}/{@code run} flags as values,
- * parsed and checked by the front door (CLI, Docker API, CRI) and merged with the image's config by the engine.
- * Null or empty means "not given": the image's value, then docker's default, applies.
+ * What a user asks for when creating a container: docker's and podman's {@code create}/{@code run}
+ * flags as values, parsed and checked by the front door (CLI, Docker API, CRI) and merged with the
+ * image's config by the engine. Null or empty means "not given": the image's value, then docker's
+ * default, applies.
  *
  * @param image the image reference or id as the user gave it
  * @param name the container name, or null for a generated one
- * @param entrypoint replaces the image's Entrypoint when non-null (an empty list clears it, as {@code --entrypoint ""})
+ * @param entrypoint replaces the image's Entrypoint when non-null (an empty list clears it, as
+ *     {@code --entrypoint ""})
  * @param command replaces the image's Cmd when non-empty
- * @param env {@code KEY=VALUE} (or {@code KEY}: taken from the caller's environment by the front door), after the
- *     image's Env, later entries winning
+ * @param env {@code KEY=VALUE} (or {@code KEY}: taken from the caller's environment by the front
+ *     door), after the image's Env, later entries winning
  * @param workingDir the process cwd (absolute), or null for the image's, else "/"
- * @param user {@code user[:group]}, names or numbers, resolved in the image's /etc/passwd and /etc/group; null for
- *     the image's User
+ * @param user {@code user[:group]}, names or numbers, resolved in the image's /etc/passwd and
+ *     /etc/group; null for the image's User
  * @param hostname the UTS hostname, or null for the first 12 hex digits of the id
  * @param tty allocate a terminal ({@code -t})
  * @param openStdin keep stdin open ({@code -i})
@@ -33,8 +35,9 @@ import java.util.Map;
  * @param stopSignal the signal {@code stop} sends, or null for the image's StopSignal, else SIGTERM
  * @param stopTimeout seconds {@code stop} waits before SIGKILL, or null for 10
  * @param runtime the runtime handler ("berth", "runc", ...), or null for the default
- * @param network the first network: "none", "host", "bridge" (the default network), a user network's name, or
- *     "container:NAME" (its network namespace); null: "none" (the front doors give docker's default, "bridge")
+ * @param network the first network: "none", "host", "bridge" (the default network), a user
+ *     network's name, or "container:NAME" (its network namespace); null: "none" (the front doors
+ *     give docker's default, "bridge")
  * @param autoRemove remove the container when it exits ({@code --rm})
  * @param shmSize bytes of /dev/shm, or 0 for docker's 64 MiB
  * @param init run a minimal init as PID 1 ({@code --init}) — not supported yet; false
@@ -86,21 +89,71 @@ public record ContainerOptions(
   }
 
   /** The options without networking flags beyond the mode. */
-  public ContainerOptions(String image, String name, List<String> entrypoint, List<String> command, List<String> env,
-      String workingDir, String user, String hostname, boolean tty, boolean openStdin, Map<String, String> labels,
-      List<MountOption> mounts, ResourceOptions resources, List<String> capAdd, List<String> capDrop,
-      boolean privileged, boolean readOnlyRootfs, List<String> securityOpts, List<UlimitOption> ulimits,
-      String stopSignal, Integer stopTimeout, String runtime, String network, boolean autoRemove, long shmSize,
+  public ContainerOptions(
+      String image,
+      String name,
+      List<String> entrypoint,
+      List<String> command,
+      List<String> env,
+      String workingDir,
+      String user,
+      String hostname,
+      boolean tty,
+      boolean openStdin,
+      Map<String, String> labels,
+      List<MountOption> mounts,
+      ResourceOptions resources,
+      List<String> capAdd,
+      List<String> capDrop,
+      boolean privileged,
+      boolean readOnlyRootfs,
+      List<String> securityOpts,
+      List<UlimitOption> ulimits,
+      String stopSignal,
+      Integer stopTimeout,
+      String runtime,
+      String network,
+      boolean autoRemove,
+      long shmSize,
       boolean init) {
-    this(image, name, entrypoint, command, env, workingDir, user, hostname, tty, openStdin, labels, mounts, resources,
-        capAdd, capDrop, privileged, readOnlyRootfs, securityOpts, ulimits, stopSignal, stopTimeout, runtime, network,
-        autoRemove, shmSize, init, NetworkOptions.NONE);
+    this(
+        image,
+        name,
+        entrypoint,
+        command,
+        env,
+        workingDir,
+        user,
+        hostname,
+        tty,
+        openStdin,
+        labels,
+        mounts,
+        resources,
+        capAdd,
+        capDrop,
+        privileged,
+        readOnlyRootfs,
+        securityOpts,
+        ulimits,
+        stopSignal,
+        stopTimeout,
+        runtime,
+        network,
+        autoRemove,
+        shmSize,
+        init,
+        NetworkOptions.NONE);
   }
 
-  /** {@code image} with every other option at its default, and {@code command} (may be empty: the image's Cmd). */
+  /**
+   * {@code image} with every other option at its default, and {@code command} (may be empty: the
+   * image's Cmd).
+   */
   public static ContainerOptions of(String image, List<String> command) {
-    return new ContainerOptions(image, null, null, command, null, null, null, null, false, false, null, null, null,
-        null, null, false, false, null, null, null, null, null, null, false, 0, false);
+    return new ContainerOptions(
+        image, null, null, command, null, null, null, null, false, false, null, null, null, null,
+        null, false, false, null, null, null, null, null, null, false, 0, false);
   }
 
   /**
@@ -110,16 +163,23 @@ public record ContainerOptions(
    * @param source the host path (bind), the volume name (volume; null: anonymous), or null (tmpfs)
    * @param target the absolute path in the container
    * @param readOnly mounted read-only
-   * @param options further mount options as given ({@code bind-propagation=rslave}, {@code tmpfs-size=64m},
-   *     {@code nocopy}, {@code z}): the engine checks them and names any it does not know
+   * @param options further mount options as given ({@code bind-propagation=rslave}, {@code
+   *     tmpfs-size=64m}, {@code nocopy}, {@code z}): the engine checks them and names any it does
+   *     not know
    */
-  public record MountOption(Type type, String source, String target, boolean readOnly, List<String> options) {
-    public enum Type { BIND, VOLUME, TMPFS }
+  public record MountOption(
+      Type type, String source, String target, boolean readOnly, List<String> options) {
+    public enum Type {
+      BIND,
+      VOLUME,
+      TMPFS
+    }
 
     public MountOption {
       if (type == null) throw new IllegalArgumentException("mount type: required");
       if (target == null || !target.startsWith("/")) {
-        throw new IllegalArgumentException("mount target: " + target + " (must be an absolute path)");
+        throw new IllegalArgumentException(
+            "mount target: " + target + " (must be an absolute path)");
       }
       options = options == null ? List.of() : List.copyOf(options);
     }
@@ -129,13 +189,19 @@ public record ContainerOptions(
    * Resource limits, docker's flags as numbers; 0 (or null) is "no limit".
    *
    * @param memory bytes ({@code --memory})
-   * @param memorySwap bytes of memory plus swap ({@code --memory-swap}; -1 unlimited, 0 unset: twice memory)
+   * @param memorySwap bytes of memory plus swap ({@code --memory-swap}; -1 unlimited, 0 unset:
+   *     twice memory)
    * @param nanoCpus billionths of a CPU ({@code --cpus 1.5} is 1,500,000,000)
    * @param cpuShares relative weight ({@code --cpu-shares})
    * @param cpusetCpus {@code --cpuset-cpus}, or null
    * @param pidsLimit {@code --pids-limit}; 0 unset, -1 unlimited
    */
-  public record ResourceOptions(long memory, long memorySwap, long nanoCpus, long cpuShares, String cpusetCpus,
+  public record ResourceOptions(
+      long memory,
+      long memorySwap,
+      long nanoCpus,
+      long cpuShares,
+      String cpusetCpus,
       long pidsLimit) {
     public static final ResourceOptions NONE = new ResourceOptions(0, 0, 0, 0, null, 0);
   }
@@ -308,9 +374,34 @@ public record ContainerOptions(
     }
 
     public ContainerOptions build() {
-      return new ContainerOptions(image, name, entrypoint, command, env, workingDir, user, hostname, tty, openStdin,
-          labels, mounts, resources, capAdd, capDrop, privileged, readOnlyRootfs, securityOpts, ulimits, stopSignal,
-          stopTimeout, runtime, network, autoRemove, shmSize, init, networking);
+      return new ContainerOptions(
+          image,
+          name,
+          entrypoint,
+          command,
+          env,
+          workingDir,
+          user,
+          hostname,
+          tty,
+          openStdin,
+          labels,
+          mounts,
+          resources,
+          capAdd,
+          capDrop,
+          privileged,
+          readOnlyRootfs,
+          securityOpts,
+          ulimits,
+          stopSignal,
+          stopTimeout,
+          runtime,
+          network,
+          autoRemove,
+          shmSize,
+          init,
+          networking);
     }
   }
 }

@@ -16,26 +16,45 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * docker's flag syntaxes, parsed into {@link ContainerOptions} values: shared by the {@code berth} CLI and the Docker
- * API (which receives some of them as strings too). Each error is INVALID_ARGUMENT, names the value and says what is
- * expected, in docker's words where docker has them.
+ * docker's flag syntaxes, parsed into {@link ContainerOptions} values: shared by the {@code berth}
+ * CLI and the Docker API (which receives some of them as strings too). Each error is
+ * INVALID_ARGUMENT, names the value and says what is expected, in docker's words where docker has
+ * them.
  */
 public final class DockerFlags {
   private DockerFlags() {}
 
   /** Mount modes of {@code -v}: propagation, SELinux relabel, access, copy. */
-  public static final Set<String> PROPAGATIONS = Set.of("shared", "rshared", "slave", "rslave", "private", "rprivate");
+  public static final Set<String> PROPAGATIONS =
+      Set.of("shared", "rshared", "slave", "rslave", "private", "rprivate");
 
   /** The rlimit names of {@code --ulimit} (without RLIMIT_), as docker knows them. */
-  public static final Set<String> ULIMIT_NAMES = Set.of("as", "core", "cpu", "data", "fsize", "locks", "memlock",
-      "msgqueue", "nice", "nofile", "nproc", "rss", "rtprio", "rttime", "sigpending", "stack");
+  public static final Set<String> ULIMIT_NAMES =
+      Set.of(
+          "as",
+          "core",
+          "cpu",
+          "data",
+          "fsize",
+          "locks",
+          "memlock",
+          "msgqueue",
+          "nice",
+          "nofile",
+          "nproc",
+          "rss",
+          "rtprio",
+          "rttime",
+          "sigpending",
+          "stack");
 
   /** RLIM_INFINITY as a uint64 in a long: "unlimited" or -1 in a {@code --ulimit}. */
   public static final long UNLIMITED = -1L;
 
   /**
-   * Bytes of a docker size: digits with an optional fraction, then an optional binary unit (b, k, m, g, t, p; 1024
-   * based, case-insensitive, with an optional "i" and "b": {@code 64m}, {@code 1.5GiB}, {@code 512kb}, {@code 100}).
+   * Bytes of a docker size: digits with an optional fraction, then an optional binary unit (b, k,
+   * m, g, t, p; 1024 based, case-insensitive, with an optional "i" and "b": {@code 64m}, {@code
+   * 1.5GiB}, {@code 512kb}, {@code 100}).
    */
   public static long bytes(String size) throws BerthException {
     String s = size == null ? "" : size.trim();
@@ -43,23 +62,31 @@ public final class DockerFlags {
     while (end < s.length() && (Character.isDigit(s.charAt(end)) || s.charAt(end) == '.')) end++;
     String number = s.substring(0, end);
     String unit = s.substring(end).stripLeading().toLowerCase(Locale.ROOT);
-    if (number.isEmpty() || number.startsWith(".") || number.endsWith(".") || number.indexOf('.') != number.lastIndexOf('.')) {
-      throw invalid("invalid size: '" + size + "' (want a number with an optional unit b, k, m, g, t or p)");
+    if (number.isEmpty()
+        || number.startsWith(".")
+        || number.endsWith(".")
+        || number.indexOf('.') != number.lastIndexOf('.')) {
+      throw invalid(
+          "invalid size: '" + size + "' (want a number with an optional unit b, k, m, g, t or p)");
     }
     if (unit.endsWith("b")) unit = unit.substring(0, unit.length() - 1);
     if (unit.endsWith("i") && unit.length() == 2) unit = unit.substring(0, 1);
-    int shift = switch (unit) {
-      case "" -> 0;
-      case "k" -> 10;
-      case "m" -> 20;
-      case "g" -> 30;
-      case "t" -> 40;
-      case "p" -> 50;
-      default -> -1;
-    };
-    if (shift < 0) throw invalid("invalid size: '" + size + "' (want a number with an optional unit b, k, m, g, t or p)");
+    int shift =
+        switch (unit) {
+          case "" -> 0;
+          case "k" -> 10;
+          case "m" -> 20;
+          case "g" -> 30;
+          case "t" -> 40;
+          case "p" -> 50;
+          default -> -1;
+        };
+    if (shift < 0)
+      throw invalid(
+          "invalid size: '" + size + "' (want a number with an optional unit b, k, m, g, t or p)");
     BigDecimal value = new BigDecimal(number).multiply(BigDecimal.valueOf(2).pow(shift));
-    if (value.compareTo(BigDecimal.valueOf(Long.MAX_VALUE)) > 0) throw invalid("invalid size: '" + size + "' (too large)");
+    if (value.compareTo(BigDecimal.valueOf(Long.MAX_VALUE)) > 0)
+      throw invalid("invalid size: '" + size + "' (too large)");
     return value.longValue(); // docker truncates a fraction of a byte
   }
 
@@ -69,20 +96,23 @@ public final class DockerFlags {
     try {
       v = new BigDecimal(cpus.trim());
     } catch (NumberFormatException | NullPointerException e) {
-      throw invalid("invalid value for --cpus: '" + cpus + "' (want a decimal number of CPUs, e.g. 1.5)");
+      throw invalid(
+          "invalid value for --cpus: '" + cpus + "' (want a decimal number of CPUs, e.g. 1.5)");
     }
     BigDecimal nano = v.movePointRight(9);
-    if (v.signum() < 0) throw invalid("invalid value for --cpus: '" + cpus + "' (must not be negative)");
+    if (v.signum() < 0)
+      throw invalid("invalid value for --cpus: '" + cpus + "' (must not be negative)");
     try {
       return nano.longValueExact();
     } catch (ArithmeticException e) {
-      throw invalid("invalid value for --cpus: '" + cpus + "': value is too precise (at most 9 decimals)");
+      throw invalid(
+          "invalid value for --cpus: '" + cpus + "': value is too precise (at most 9 decimals)");
     }
   }
 
   /**
-   * {@code -v}: {@code /host:/ctr[:opts]} (bind), {@code name:/ctr[:opts]} (named volume), {@code /ctr} (anonymous
-   * volume); opts is a comma list of rw|ro, z|Z, nocopy and one propagation mode.
+   * {@code -v}: {@code /host:/ctr[:opts]} (bind), {@code name:/ctr[:opts]} (named volume), {@code
+   * /ctr} (anonymous volume); opts is a comma list of rw|ro, z|Z, nocopy and one propagation mode.
    */
   public static MountOption volume(String spec) throws BerthException {
     String[] parts = spec.split(":", -1);
@@ -108,28 +138,38 @@ public final class DockerFlags {
     }
     if (target.isEmpty() || (source != null && source.isEmpty())) throw invalidVolume(spec);
     if (!target.startsWith("/")) {
-      throw invalid("invalid volume specification: '" + spec + "': mount path '" + target + "' must be absolute");
+      throw invalid(
+          "invalid volume specification: '"
+              + spec
+              + "': mount path '"
+              + target
+              + "' must be absolute");
     }
-    if (target.equals("/")) throw invalid("invalid volume specification: '" + spec + "': destination can't be '/'");
-    if (!isMountMode(mode)) throw invalid("invalid mode: " + mode + " (in volume specification '" + spec + "')");
+    if (target.equals("/"))
+      throw invalid("invalid volume specification: '" + spec + "': destination can't be '/'");
+    if (!isMountMode(mode))
+      throw invalid("invalid mode: " + mode + " (in volume specification '" + spec + "')");
     boolean readOnly = false;
     List<String> options = new ArrayList<>();
     for (String m : mode.isEmpty() ? new String[0] : mode.split(",")) {
       switch (m) {
         case "ro" -> readOnly = true;
-        case "rw" -> { }
+        case "rw" -> {}
         default -> options.add(PROPAGATIONS.contains(m) ? "bind-propagation=" + m : m);
       }
     }
     if (source != null && source.startsWith("/")) {
-      if (options.contains("nocopy")) throw invalid("invalid mode: " + mode + " (nocopy is for volumes, not binds)");
+      if (options.contains("nocopy"))
+        throw invalid("invalid mode: " + mode + " (nocopy is for volumes, not binds)");
       return new MountOption(MountOption.Type.BIND, source, target, readOnly, options);
     }
     if (source != null) volumeName(source);
     return new MountOption(MountOption.Type.VOLUME, source, target, readOnly, options);
   }
 
-  /** True for "" and a comma list of at most one each of rw|ro, z|Z, nocopy and a propagation mode. */
+  /**
+   * True for "" and a comma list of at most one each of rw|ro, z|Z, nocopy and a propagation mode.
+   */
   private static boolean isMountMode(String mode) {
     if (mode.isEmpty()) return true;
     int rw = 0;
@@ -150,24 +190,30 @@ public final class DockerFlags {
     return rw <= 1 && label <= 1 && copy <= 1 && propagation <= 1;
   }
 
-  /** A local volume name: a letter or digit, then letters, digits, '_', '.', '-' (docker's rule). */
+  /**
+   * A local volume name: a letter or digit, then letters, digits, '_', '.', '-' (docker's rule).
+   */
   public static String volumeName(String name) throws BerthException {
-    boolean ok = name.length() >= 2 && Character.isLetterOrDigit(name.charAt(0)) && name.charAt(0) < 128;
+    boolean ok =
+        name.length() >= 2 && Character.isLetterOrDigit(name.charAt(0)) && name.charAt(0) < 128;
     for (int i = 1; ok && i < name.length(); i++) {
       char c = name.charAt(i);
       ok = c < 128 && (Character.isLetterOrDigit(c) || c == '_' || c == '.' || c == '-');
     }
     if (!ok) {
-      throw invalid("\"" + name + "\" includes invalid characters for a local volume name, only "
-          + "\"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a host directory, use absolute path");
+      throw invalid(
+          "\""
+              + name
+              + "\" includes invalid characters for a local volume name, only "
+              + "\"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a host directory, use absolute path");
     }
     return name;
   }
 
   /**
-   * {@code --mount type=bind|volume|tmpfs,source=..,target=..,readonly,...} (type defaults to volume). Options kept
-   * for the engine: {@code bind-propagation=X}, {@code bind-nonrecursive}, {@code nocopy}, {@code tmpfs-size=<bytes>},
-   * {@code tmpfs-mode=<octal>}.
+   * {@code --mount type=bind|volume|tmpfs,source=..,target=..,readonly,...} (type defaults to
+   * volume). Options kept for the engine: {@code bind-propagation=X}, {@code bind-nonrecursive},
+   * {@code nocopy}, {@code tmpfs-size=<bytes>}, {@code tmpfs-mode=<octal>}.
    */
   public static MountOption mount(String spec) throws BerthException {
     MountOption.Type type = MountOption.Type.VOLUME;
@@ -175,7 +221,8 @@ public final class DockerFlags {
     String target = null;
     boolean readOnly = false;
     List<String> options = new ArrayList<>();
-    List<String> typed = new ArrayList<>(); // options only one type takes, with the key that brought them
+    List<String> typed =
+        new ArrayList<>(); // options only one type takes, with the key that brought them
     for (String field : spec.split(",", -1)) {
       int eq = field.indexOf('=');
       String key = (eq < 0 ? field : field.substring(0, eq)).trim().toLowerCase(Locale.ROOT);
@@ -191,22 +238,34 @@ public final class DockerFlags {
           if (value == null || bool(value, field)) options.add("bind-nonrecursive");
         }
         default -> {
-          if (value == null) throw invalid("invalid field '" + field + "' must be a key=value pair (in '" + spec + "')");
+          if (value == null)
+            throw invalid(
+                "invalid field '" + field + "' must be a key=value pair (in '" + spec + "')");
           switch (key) {
-            case "type" -> type = switch (value.toLowerCase(Locale.ROOT)) {
-              case "bind" -> MountOption.Type.BIND;
-              case "volume" -> MountOption.Type.VOLUME;
-              case "tmpfs" -> MountOption.Type.TMPFS;
-              default -> throw invalid("invalid mount type '" + value + "' in '" + spec
-                  + "' (want bind, volume or tmpfs)");
-            };
+            case "type" ->
+                type =
+                    switch (value.toLowerCase(Locale.ROOT)) {
+                      case "bind" -> MountOption.Type.BIND;
+                      case "volume" -> MountOption.Type.VOLUME;
+                      case "tmpfs" -> MountOption.Type.TMPFS;
+                      default ->
+                          throw invalid(
+                              "invalid mount type '"
+                                  + value
+                                  + "' in '"
+                                  + spec
+                                  + "' (want bind, volume or tmpfs)");
+                    };
             case "source", "src" -> source = value;
             case "target", "destination", "dst" -> target = value;
             case "bind-propagation" -> {
               typed.add("bind:" + key);
               if (!PROPAGATIONS.contains(value)) {
-                throw invalid("invalid bind-propagation '" + value + "' (want one of shared, rshared, slave, rslave, "
-                    + "private, rprivate)");
+                throw invalid(
+                    "invalid bind-propagation '"
+                        + value
+                        + "' (want one of shared, rshared, slave, rslave, "
+                        + "private, rprivate)");
               }
               options.add("bind-propagation=" + value);
             }
@@ -218,7 +277,7 @@ public final class DockerFlags {
               typed.add("tmpfs:" + key);
               options.add("tmpfs-mode=" + Integer.toOctalString(octal(value, "tmpfs-mode")));
             }
-            case "consistency" -> { } // a macOS file sharing hint, ignored on Linux as docker does
+            case "consistency" -> {} // a macOS file sharing hint, ignored on Linux as docker does
             default -> throw invalid("unexpected key '" + key + "' in '" + spec + "'");
           }
         }
@@ -228,13 +287,23 @@ public final class DockerFlags {
     String typeName = type.name().toLowerCase(Locale.ROOT);
     for (String t : typed) {
       if (!t.startsWith(typeName + ":")) {
-        throw invalid("cannot mix '" + t.substring(t.indexOf(':') + 1) + "' options with type '" + typeName + "' in '"
-            + spec + "'");
+        throw invalid(
+            "cannot mix '"
+                + t.substring(t.indexOf(':') + 1)
+                + "' options with type '"
+                + typeName
+                + "' in '"
+                + spec
+                + "'");
       }
     }
     if (!target.startsWith("/")) {
-      throw invalid("invalid mount config for type \"" + typeName + "\": invalid mount path: '" + target
-          + "' mount path must be absolute");
+      throw invalid(
+          "invalid mount config for type \""
+              + typeName
+              + "\": invalid mount path: '"
+              + target
+              + "' mount path must be absolute");
     }
     switch (type) {
       case BIND -> {
@@ -242,8 +311,10 @@ public final class DockerFlags {
           throw invalid("invalid mount config for type \"bind\": field Source must not be empty");
         }
         if (!source.startsWith("/")) {
-          throw invalid("invalid mount config for type \"bind\": invalid mount path: '" + source
-              + "' mount path must be absolute");
+          throw invalid(
+              "invalid mount config for type \"bind\": invalid mount path: '"
+                  + source
+                  + "' mount path must be absolute");
         }
       }
       case VOLUME -> {
@@ -252,7 +323,8 @@ public final class DockerFlags {
       }
       case TMPFS -> {
         if (source != null && !source.isEmpty()) {
-          throw invalid("invalid mount config for type \"tmpfs\": field Source must not be specified");
+          throw invalid(
+              "invalid mount config for type \"tmpfs\": field Source must not be specified");
         }
         source = null;
       }
@@ -261,8 +333,8 @@ public final class DockerFlags {
   }
 
   /**
-   * {@code --tmpfs /t[:opts]}: opts are tmpfs mount options as mount(8) takes them ({@code size=64m,mode=1777,exec});
-   * they are kept as given and checked by the engine.
+   * {@code --tmpfs /t[:opts]}: opts are tmpfs mount options as mount(8) takes them ({@code
+   * size=64m,mode=1777,exec}); they are kept as given and checked by the engine.
    */
   public static MountOption tmpfs(String spec) throws BerthException {
     int colon = spec.indexOf(':');
@@ -283,24 +355,42 @@ public final class DockerFlags {
     return new MountOption(MountOption.Type.TMPFS, null, target, readOnly, options);
   }
 
-  /** {@code --ulimit name=soft[:hard]}; a value is a number, -1 or "unlimited"; hard defaults to soft. */
+  /**
+   * {@code --ulimit name=soft[:hard]}; a value is a number, -1 or "unlimited"; hard defaults to
+   * soft.
+   */
   public static UlimitOption ulimit(String spec) throws BerthException {
     int eq = spec.indexOf('=');
-    if (eq < 0) throw invalid("invalid ulimit argument: " + spec + " (want name=soft[:hard], e.g. nofile=1024:2048)");
+    if (eq < 0)
+      throw invalid(
+          "invalid ulimit argument: " + spec + " (want name=soft[:hard], e.g. nofile=1024:2048)");
     String name = spec.substring(0, eq);
     if (!ULIMIT_NAMES.contains(name)) {
-      throw invalid("invalid ulimit type: " + name + " (want one of " + String.join(", ", sorted(ULIMIT_NAMES)) + ")");
+      throw invalid(
+          "invalid ulimit type: "
+              + name
+              + " (want one of "
+              + String.join(", ", sorted(ULIMIT_NAMES))
+              + ")");
     }
     String[] values = spec.substring(eq + 1).split(":", -1);
     if (values.length > 2) {
-      throw invalid("too many limit value arguments - " + spec.substring(eq + 1)
-          + ", can only have up to two, `soft[:hard]`");
+      throw invalid(
+          "too many limit value arguments - "
+              + spec.substring(eq + 1)
+              + ", can only have up to two, `soft[:hard]`");
     }
     long soft = limit(values[0], spec);
     long hard = values.length == 2 ? limit(values[1], spec) : soft;
     if (Long.compareUnsigned(soft, hard) > 0) {
-      throw invalid("ulimit soft limit must be less than or equal to hard limit: " + Long.toUnsignedString(soft)
-          + " > " + Long.toUnsignedString(hard) + " (in " + spec + ")");
+      throw invalid(
+          "ulimit soft limit must be less than or equal to hard limit: "
+              + Long.toUnsignedString(soft)
+              + " > "
+              + Long.toUnsignedString(hard)
+              + " (in "
+              + spec
+              + ")");
     }
     return new UlimitOption(name, soft, hard);
   }
@@ -313,20 +403,27 @@ public final class DockerFlags {
     } catch (NumberFormatException e) {
       // falls through to the error
     }
-    throw invalid("invalid ulimit value '" + v + "' in " + spec + " (want a number >= 0, -1 or unlimited)");
+    throw invalid(
+        "invalid ulimit value '" + v + "' in " + spec + " (want a number >= 0, -1 or unlimited)");
   }
 
   /**
-   * The variables of an {@code --env-file}: one {@code KEY=VALUE} a line, kept as written after the key's leading
-   * blanks; blank lines and lines starting with '#' skipped; a bare {@code KEY} takes its value from
-   * {@code environment}, and stays bare (unset in the container) when it has none there.
+   * The variables of an {@code --env-file}: one {@code KEY=VALUE} a line, kept as written after the
+   * key's leading blanks; blank lines and lines starting with '#' skipped; a bare {@code KEY} takes
+   * its value from {@code environment}, and stays bare (unset in the container) when it has none
+   * there.
    */
-  public static List<String> envFile(byte[] content, String fileName, Map<String, String> environment)
-      throws BerthException {
+  public static List<String> envFile(
+      byte[] content, String fileName, Map<String, String> environment) throws BerthException {
     String text;
     try {
-      text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(content)).toString();
+      text =
+          StandardCharsets.UTF_8
+              .newDecoder()
+              .onMalformedInput(CodingErrorAction.REPORT)
+              .onUnmappableCharacter(CodingErrorAction.REPORT)
+              .decode(ByteBuffer.wrap(content))
+              .toString();
     } catch (CharacterCodingException e) {
       throw invalid("env file " + fileName + " contains invalid utf8 bytes");
     }
@@ -339,9 +436,18 @@ public final class DockerFlags {
       if (line.isEmpty() || line.startsWith("#")) continue;
       int eq = line.indexOf('=');
       String key = eq < 0 ? line : line.substring(0, eq);
-      if (key.isEmpty()) throw invalid("env file " + fileName + ": no variable name on line " + (i + 1) + ": '" + line + "'");
+      if (key.isEmpty())
+        throw invalid(
+            "env file " + fileName + ": no variable name on line " + (i + 1) + ": '" + line + "'");
       if (key.chars().anyMatch(Character::isWhitespace)) {
-        throw invalid("env file " + fileName + ": variable '" + key + "' contains whitespaces (line " + (i + 1) + ")");
+        throw invalid(
+            "env file "
+                + fileName
+                + ": variable '"
+                + key
+                + "' contains whitespaces (line "
+                + (i + 1)
+                + ")");
       }
       if (eq >= 0) {
         out.add(line);
@@ -376,7 +482,10 @@ public final class DockerFlags {
   }
 
   private static BerthException invalidVolume(String spec) {
-    return invalid("invalid volume specification: '" + spec + "' (want [/host-path|name:]/container-path[:opts])");
+    return invalid(
+        "invalid volume specification: '"
+            + spec
+            + "' (want [/host-path|name:]/container-path[:opts])");
   }
 
   private static BerthException invalid(String message) {

@@ -3,22 +3,33 @@ package dev.berth.engine.container;
 import java.util.List;
 
 /**
- * What {@code docker exec} asks for: a command to run in a running container, with the container's process as the
- * base (its env, user, cwd, capabilities, no_new_privs, rlimits; its seccomp profile always applies).
+ * What {@code docker exec} asks for: a command to run in a running container, with the container's
+ * process as the base (its env, user, cwd, capabilities, no_new_privs, rlimits; its seccomp profile
+ * always applies).
  *
  * @param command the command and its arguments (looked up in the container's PATH)
- * @param env {@code KEY=VALUE} over the container's environment (bare {@code KEY}s resolved by the front door)
- * @param user {@code user[:group]} resolved in the container's /etc/passwd and /etc/group, or null for the
- *     container's
+ * @param env {@code KEY=VALUE} over the container's environment (bare {@code KEY}s resolved by the
+ *     front door)
+ * @param user {@code user[:group]} resolved in the container's /etc/passwd and /etc/group, or null
+ *     for the container's
  * @param workingDir an absolute directory, or null for the container's
  * @param tty allocate a terminal ({@code -t})
- * @param rows the terminal's rows at start (0: unknown), so the process sees its size from its first instruction
+ * @param rows the terminal's rows at start (0: unknown), so the process sees its size from its
+ *     first instruction
  * @param columns the terminal's columns at start (0: unknown)
  * @param detach return once the process runs; its output is discarded ({@code -d})
  * @param privileged every capability for this process ({@code --privileged})
  */
-public record ExecOptions(List<String> command, List<String> env, String user, String workingDir, boolean tty,
-    int rows, int columns, boolean detach, boolean privileged) {
+public record ExecOptions(
+    List<String> command,
+    List<String> env,
+    String user,
+    String workingDir,
+    boolean tty,
+    int rows,
+    int columns,
+    boolean detach,
+    boolean privileged) {
 
   public ExecOptions {
     command = command == null ? List.of() : List.copyOf(command);

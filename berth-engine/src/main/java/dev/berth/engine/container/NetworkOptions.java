@@ -3,13 +3,16 @@ package dev.berth.engine.container;
 import java.util.List;
 
 /**
- * The networking flags of {@code create}/{@code run} beyond the network mode ({@link ContainerOptions#network()}):
- * docker's {@code --network} given again, {@code --network-alias}, {@code --ip}, {@code --add-host}, {@code --dns*},
- * {@code -p} and {@code -P}. Empty means "not given".
+ * The networking flags of {@code create}/{@code run} beyond the network mode ({@link
+ * ContainerOptions#network()}): docker's {@code --network} given again, {@code --network-alias},
+ * {@code --ip}, {@code --add-host}, {@code --dns*}, {@code -p} and {@code -P}. Empty means "not
+ * given".
  *
- * @param networks further networks (user networks or "bridge") the container is attached to, after its first
+ * @param networks further networks (user networks or "bridge") the container is attached to, after
+ *     its first
  * @param aliases names the container also answers to on its user networks ({@code --network-alias})
- * @param ip the address on its first network ({@code --ip}), or null for one from the network's pool
+ * @param ip the address on its first network ({@code --ip}), or null for one from the network's
+ *     pool
  * @param extraHosts {@code host:ip} lines added to its /etc/hosts ({@code --add-host})
  * @param dns nameservers of its /etc/resolv.conf instead of the host's
  * @param dnsSearch search domains
@@ -17,9 +20,18 @@ import java.util.List;
  * @param ports published ports ({@code -p})
  * @param publishAll publish every port the image exposes on a free host port ({@code -P})
  */
-public record NetworkOptions(List<String> networks, List<String> aliases, String ip, List<String> extraHosts,
-    List<String> dns, List<String> dnsSearch, List<String> dnsOptions, List<PortOption> ports, boolean publishAll) {
-  public static final NetworkOptions NONE = new NetworkOptions(null, null, null, null, null, null, null, null, false);
+public record NetworkOptions(
+    List<String> networks,
+    List<String> aliases,
+    String ip,
+    List<String> extraHosts,
+    List<String> dns,
+    List<String> dnsSearch,
+    List<String> dnsOptions,
+    List<PortOption> ports,
+    boolean publishAll) {
+  public static final NetworkOptions NONE =
+      new NetworkOptions(null, null, null, null, null, null, null, null, false);
 
   public NetworkOptions {
     networks = networks == null ? List.of() : List.copyOf(networks);
@@ -33,7 +45,8 @@ public record NetworkOptions(List<String> networks, List<String> aliases, String
   }
 
   /**
-   * A published port: {@code hostIp} empty for every address, {@code hostPort} 0 for a free one chosen at start.
+   * A published port: {@code hostIp} empty for every address, {@code hostPort} 0 for a free one
+   * chosen at start.
    *
    * @param protocol tcp or udp
    */
@@ -44,7 +57,8 @@ public record NetworkOptions(List<String> networks, List<String> aliases, String
       if (containerPort < 1 || containerPort > 65535) {
         throw new IllegalArgumentException("invalid containerPort: " + containerPort);
       }
-      if (hostPort < 0 || hostPort > 65535) throw new IllegalArgumentException("invalid hostPort: " + hostPort);
+      if (hostPort < 0 || hostPort > 65535)
+        throw new IllegalArgumentException("invalid hostPort: " + hostPort);
     }
 
     /** docker's key of a container port: {@code 80/tcp}. */

@@ -7,8 +7,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * docker's {@code -p} syntax: {@code [ip:][hostPort:]containerPort[/tcp|udp]}, ports or ranges of equal length
- * ({@code 8080-8081:80-81}); an IPv6 host address in brackets. Errors are docker's.
+ * docker's {@code -p} syntax: {@code [ip:][hostPort:]containerPort[/tcp|udp]}, ports or ranges of
+ * equal length ({@code 8080-8081:80-81}); an IPv6 host address in brackets. Errors are docker's.
  */
 public final class PortSpecs {
   private PortSpecs() {}
@@ -53,16 +53,19 @@ public final class PortSpecs {
         default -> throw invalid("invalid port specification: \"" + spec + "\"");
       }
     }
-    if (!ip.isEmpty() && !ip.matches("[0-9.]+|[0-9a-fA-F:]+")) throw invalid("invalid IP address: " + ip);
+    if (!ip.isEmpty() && !ip.matches("[0-9.]+|[0-9a-fA-F:]+"))
+      throw invalid("invalid IP address: " + ip);
     if (container.isEmpty()) throw invalid("no port specified: " + spec + "<empty>");
     int[] c = range(container, spec);
     int[] h = host.isEmpty() ? null : range(host, spec);
     int count = c[1] - c[0] + 1;
     if (h != null && h[1] - h[0] + 1 != count && h[0] != h[1]) {
-      throw invalid("invalid ranges specified for container and host Ports: " + container + " and " + host);
+      throw invalid(
+          "invalid ranges specified for container and host Ports: " + container + " and " + host);
     }
     if (h != null && h[0] == h[1] && count > 1) {
-      throw invalid("invalid ranges specified for container and host Ports: " + container + " and " + host);
+      throw invalid(
+          "invalid ranges specified for container and host Ports: " + container + " and " + host);
     }
     List<PortOption> out = new ArrayList<>();
     for (int i = 0; i < count; i++) {

@@ -1,2 +1,5 @@
-/** What a user asks of a container ({@link dev.berth.engine.container.ContainerOptions}), as docker's flags say it. */
+/**
+ * What a user asks of a container ({@link dev.berth.engine.container.ContainerOptions}), as
+ * docker's flags say it.
+ */
 package dev.berth.engine.container;

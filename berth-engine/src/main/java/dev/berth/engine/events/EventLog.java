@@ -13,7 +13,6 @@ import dev.berth.sys.Stat;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -21,17 +20,19 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The store's event file: one JSON object a line, appended by every engine process under a lock (so lines never
- * interleave), bounded: once it holds {@code maxSize} bytes it becomes {@code events.jsonl.1} (replacing the older
- * one) and a new file starts. At most about twice {@code maxSize} is kept; older events are gone, as a daemon's
- * in-memory buffer forgets them too.
+ * The store's event file: one JSON object a line, appended by every engine process under a lock (so
+ * lines never interleave), bounded: once it holds {@code maxSize} bytes it becomes {@code
+ * events.jsonl.1} (replacing the older one) and a new file starts. At most about twice {@code
+ * maxSize} is kept; older events are gone, as a daemon's in-memory buffer forgets them too.
  *
- * <p>A line: <code>{"time":"2026-12-05T20:31:41.123456789Z","type":"container","action":"die","id":"...",
- * "attributes":{"exitCode":"0","image":"busybox","name":"web"}}</code>. A line that does not parse (a crash mid-write
- * leaves at most one) is skipped by readers.
+ * <p>A line: <code>
+ * {"time":"2026-12-05T20:31:41.123456789Z","type":"container","action":"die","id":"...",
+ * "attributes":{"exitCode":"0","image":"busybox","name":"web"}}</code>. A line that does not parse
+ * (a crash mid-write leaves at most one) is skipped by readers.
  */
 public final class EventLog {
   public static final String FILE = "events.jsonl";
+
   /** The size at which the file is rotated, unless told otherwise. */
   public static final long DEFAULT_MAX_SIZE = 1 << 20;
 
@@ -59,8 +60,14 @@ public final class EventLog {
       if (st != null && st.size() + line.length > maxSize && st.size() > 0) {
         Linux.rename(file.toString(), old.toString(), 0);
       }
-      try (Fd fd = Linux.open(file.toString(), LinuxConstants.O_WRONLY | LinuxConstants.O_APPEND
-          | LinuxConstants.O_CREAT | LinuxConstants.O_CLOEXEC, 0600)) {
+      try (Fd fd =
+          Linux.open(
+              file.toString(),
+              LinuxConstants.O_WRONLY
+                  | LinuxConstants.O_APPEND
+                  | LinuxConstants.O_CREAT
+                  | LinuxConstants.O_CLOEXEC,
+              0600)) {
         Linux.writeAll(fd, line);
       }
     }
@@ -74,8 +81,8 @@ public final class EventLog {
   }
 
   /**
-   * A reader of the events appended from now on ({@code fromStart}: of every event kept, then the new ones), across
-   * rotations.
+   * A reader of the events appended from now on ({@code fromStart}: of every event kept, then the
+   * new ones), across rotations.
    */
   public Follower follow(boolean fromStart) throws IOException {
     // Under the lock, so no rotation falls between opening the old file and the current one.
@@ -117,7 +124,8 @@ public final class EventLog {
           if (current == null) return out;
         }
         drain(current, out);
-        // Rotated: the file we hold is the old one now, complete (appends happen under the lock, after renaming).
+        // Rotated: the file we hold is the old one now, complete (appends happen under the lock,
+        // after renaming).
         Stat now = statOrNull(file.toString());
         Stat held = Linux.fstat(current);
         if (now == null || (now.ino() == held.ino() && now.dev() == held.dev())) return out;
@@ -159,8 +167,13 @@ public final class EventLog {
 
   static byte[] encode(Event e) {
     JsonWriter w = new JsonWriter(JsonWriter.COMPACT);
-    w.beginObject().field("time", Rfc3339.format(e.time())).field("type", e.type()).field("action", e.action())
-        .field("id", e.id()).name("attributes").beginObject();
+    w.beginObject()
+        .field("time", Rfc3339.format(e.time()))
+        .field("type", e.type())
+        .field("action", e.action())
+        .field("id", e.id())
+        .name("attributes")
+        .beginObject();
     for (Map.Entry<String, String> a : e.attributes().entrySet()) w.field(a.getKey(), a.getValue());
     w.endObject().endObject();
     byte[] json = w.toByteArray();

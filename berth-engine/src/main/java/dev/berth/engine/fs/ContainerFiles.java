@@ -28,13 +28,14 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 
 /**
- * Files of one container's root filesystem, reached through a directory fd of it: docker's stat, archive (cp out,
- * export) and extract (cp in). Every path is the container's: resolved inside the root with openat2
- * (RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS), so a symlink of the container's, absolute or climbing with "..", lands
- * inside the container, never on the host; the last component is examined without following it unless asked to,
- * and then its target is resolved inside the root the same way. Trees are walked by fds ({@link TreeTar}) and tars are
- * extracted with berth-image's hostile-layer unpacker in its plain mode (names that climb out are refused, nothing
- * is ever written through a symlink out of the root).
+ * Files of one container's root filesystem, reached through a directory fd of it: docker's stat,
+ * archive (cp out, export) and extract (cp in). Every path is the container's: resolved inside the
+ * root with openat2 (RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS), so a symlink of the container's,
+ * absolute or climbing with "..", lands inside the container, never on the host; the last component
+ * is examined without following it unless asked to, and then its target is resolved inside the root
+ * the same way. Trees are walked by fds ({@link TreeTar}) and tars are extracted with berth-image's
+ * hostile-layer unpacker in its plain mode (names that climb out are refused, nothing is ever
+ * written through a symlink out of the root).
  */
 public final class ContainerFiles {
   private static final long RESOLVE = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
@@ -43,13 +44,19 @@ public final class ContainerFiles {
   private final Fd root;
   private final String container;
 
-  /** {@code root}: an O_PATH directory fd of the container's root filesystem (the caller's); {@code container}: its name in errors. */
+  /**
+   * {@code root}: an O_PATH directory fd of the container's root filesystem (the caller's); {@code
+   * container}: its name in errors.
+   */
   public ContainerFiles(Fd root, String container) {
     this.root = root;
     this.container = container;
   }
 
-  /** A container path as docker reads it: relative to "/", cleaned lexically, and what its spelling asks for. */
+  /**
+   * A container path as docker reads it: relative to "/", cleaned lexically, and what its spelling
+   * asks for.
+   */
   record ContainerPath(String original, String clean, boolean trailingSlash, boolean contents) {
     static ContainerPath parse(String path) {
       boolean contents = path.equals(".") || path.endsWith("/.");
@@ -69,7 +76,10 @@ public final class ContainerFiles {
     }
   }
 
-  /** An entry of the root: its directory (an O_PATH fd, owned) and its name there ("." for the root itself). */
+  /**
+   * An entry of the root: its directory (an O_PATH fd, owned) and its name there ("." for the root
+   * itself).
+   */
   private record Located(Fd parent, String base, Stat stat) implements AutoCloseable {
     @Override
     public void close() {
@@ -77,7 +87,10 @@ public final class ContainerFiles {
     }
   }
 
-  /** docker's stat of a container path: the entry itself, or with {@code follow} what its symlinks lead to. */
+  /**
+   * docker's stat of a container path: the entry itself, or with {@code follow} what its symlinks
+   * lead to.
+   */
   public PathStat stat(String path, boolean follow) throws BerthException {
     ContainerPath p = ContainerPath.parse(path);
     try (Located l = locate(p, follow)) {
@@ -88,17 +101,19 @@ public final class ContainerFiles {
   }
 
   /**
-   * Writes {@code path} as a tar to {@code out}: a file as one entry, a directory as itself and everything in it
-   * ({@code DIR/.}: its contents, under "."). Entries are named {@code as} (null: the path's last component); with
-   * {@code follow} a symlink at {@code path} is copied as what it leads to, still named as the link. Returns the
-   * stat of what was copied.
+   * Writes {@code path} as a tar to {@code out}: a file as one entry, a directory as itself and
+   * everything in it ({@code DIR/.}: its contents, under "."). Entries are named {@code as} (null:
+   * the path's last component); with {@code follow} a symlink at {@code path} is copied as what it
+   * leads to, still named as the link. Returns the stat of what was copied.
    */
-  public PathStat archive(String path, boolean follow, String as, OutputStream out) throws BerthException {
+  public PathStat archive(String path, boolean follow, String as, OutputStream out)
+      throws BerthException {
     ContainerPath p = ContainerPath.parse(path);
     try (Located l = locate(p, follow)) {
       PathStat st = stat(p, l);
       if ((p.trailingSlash() || p.contents()) && !l.stat().isDirectory()) {
-        throw new EngineException(ErrorCategory.INVALID_ARGUMENT, "lstat " + path + ": not a directory");
+        throw new EngineException(
+            ErrorCategory.INVALID_ARGUMENT, "lstat " + path + ": not a directory");
       }
       String name = as != null ? as : p.contents() ? "." : p.clean().isEmpty() ? "." : p.base();
       try (TarWriter tar = new TarWriter(out)) {
@@ -110,7 +125,10 @@ public final class ContainerFiles {
     }
   }
 
-  /** The whole root filesystem as a tar (docker export): every entry by its path from "/", no entry for "/". */
+  /**
+   * The whole root filesystem as a tar (docker export): every entry by its path from "/", no entry
+   * for "/".
+   */
   public void export(OutputStream out) throws BerthException {
     try (Fd d = Linux.openat(root, ".", dev.berth.sys.LinuxConstants.O_RDONLY | O_DIRECTORY, 0);
         TarWriter tar = new TarWriter(out)) {
@@ -121,28 +139,33 @@ public final class ContainerFiles {
   }
 
   /**
-   * Extracts the tar {@code in} into the directory at {@code path} (a symlink there is followed, inside the root).
-   * {@code owner} {uid, gid} replaces the tar's owners (null keeps them). The tar is hostile: entries that climb out
-   * are refused, symlinks it makes are never written through out of the root, and an entry never replaces a
-   * directory with a non-directory or the reverse (docker's rule for cp).
+   * Extracts the tar {@code in} into the directory at {@code path} (a symlink there is followed,
+   * inside the root). {@code owner} {uid, gid} replaces the tar's owners (null keeps them). The tar
+   * is hostile: entries that climb out are refused, symlinks it makes are never written through out
+   * of the root, and an entry never replaces a directory with a non-directory or the reverse
+   * (docker's rule for cp).
    */
   public void extract(String path, InputStream in, int[] owner) throws BerthException {
     ContainerPath p = ContainerPath.parse(path);
     try (Located l = locate(p, true)) {
       if (!l.stat().isDirectory()) {
-        throw new EngineException(ErrorCategory.INVALID_ARGUMENT, "extraction point is not a directory");
+        throw new EngineException(
+            ErrorCategory.INVALID_ARGUMENT, "extraction point is not a directory");
       }
       try (Fd dir = Linux.openat(l.parent(), l.base(), O_PATH | O_DIRECTORY | O_NOFOLLOW, 0)) {
         Stat now = Linux.fstat(dir);
         if (now.ino() != l.stat().ino() || now.dev() != l.stat().dev()) {
           throw new IOException(path + ": changed while being opened");
         }
-        LayerUnpacker unpacker = owner == null ? new LayerUnpacker() : new LayerUnpacker().withOwner(owner[0], owner[1]);
+        LayerUnpacker unpacker =
+            owner == null ? new LayerUnpacker() : new LayerUnpacker().withOwner(owner[0], owner[1]);
         unpacker.unpack(in, Compression.NONE, dir, Mode.PLAIN);
       }
     } catch (UnpackException e) {
-      throw new EngineException(ErrorCategory.INVALID_ARGUMENT, "copy to " + path + " in container " + container
-          + ": " + e.getMessage(), e);
+      throw new EngineException(
+          ErrorCategory.INVALID_ARGUMENT,
+          "copy to " + path + " in container " + container + ": " + e.getMessage(),
+          e);
     } catch (IOException e) {
       throw failed("copy to " + path, e);
     }
@@ -151,9 +174,9 @@ public final class ContainerFiles {
   // ---- resolution ----
 
   /**
-   * Finds {@code p} in the root: its directory resolved with RESOLVE_IN_ROOT, its last component examined without
-   * following; with {@code follow}, a symlink there is replaced by its target (relative to the link's directory,
-   * or to "/" when absolute) and resolved again, up to 40 times.
+   * Finds {@code p} in the root: its directory resolved with RESOLVE_IN_ROOT, its last component
+   * examined without following; with {@code follow}, a symlink there is replaced by its target
+   * (relative to the link's directory, or to "/" when absolute) and resolved again, up to 40 times.
    */
   private Located locate(ContainerPath p, boolean follow) throws IOException, BerthException {
     String clean = p.clean();
@@ -162,7 +185,8 @@ public final class ContainerFiles {
       String base = clean.isEmpty() ? "." : clean.substring(clean.lastIndexOf('/') + 1);
       Fd dir;
       try {
-        dir = Linux.openat2(root, parent.isEmpty() ? "." : parent, O_PATH | O_DIRECTORY, 0, RESOLVE);
+        dir =
+            Linux.openat2(root, parent.isEmpty() ? "." : parent, O_PATH | O_DIRECTORY, 0, RESOLVE);
       } catch (ErrnoException e) {
         if (e.errno() == ENOENT || e.errno() == ENOTDIR) throw noSuchFile(p);
         throw e;
@@ -190,14 +214,17 @@ public final class ContainerFiles {
   private PathStat stat(ContainerPath p, Located l) throws IOException {
     Stat st = l.stat();
     String link = st.isSymlink() ? Linux.readlink(TreeTar.procPath(l.parent(), l.base())) : "";
-    return new PathStat(p.base(), st.size(), st.mode(), Instant.ofEpochSecond(st.mtimeSec(), st.mtimeNsec()), link);
+    return new PathStat(
+        p.base(), st.size(), st.mode(), Instant.ofEpochSecond(st.mtimeSec(), st.mtimeNsec()), link);
   }
 
   private EngineException noSuchFile(ContainerPath p) {
-    return EngineException.notFound("Could not find the file " + p.original() + " in container " + container);
+    return EngineException.notFound(
+        "Could not find the file " + p.original() + " in container " + container);
   }
 
   private EngineException failed(String what, IOException e) {
-    return new EngineException(ErrorCategory.INTERNAL, what + " in container " + container + ": " + e.getMessage(), e);
+    return new EngineException(
+        ErrorCategory.INTERNAL, what + " in container " + container + ": " + e.getMessage(), e);
   }
 }

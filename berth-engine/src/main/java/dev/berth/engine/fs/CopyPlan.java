@@ -5,11 +5,14 @@ import dev.berth.spec.error.ErrorCategory;
 
 /**
  * docker cp's rules for where a copy lands, the same both ways:
+ *
  * <ul>
- *   <li>a destination directory that exists receives the source under its own name ({@code SRC/.}: its contents);
+ *   <li>a destination directory that exists receives the source under its own name ({@code SRC/.}:
+ *       its contents);
  *   <li>a destination file that exists is replaced by a source file, and refuses a directory;
- *   <li>a destination that does not exist is created as a copy of the source (a directory with its contents), in its
- *       parent, which must exist; a name ending in "/" must be an existing directory for a file.
+ *   <li>a destination that does not exist is created as a copy of the source (a directory with its
+ *       contents), in its parent, which must exist; a name ending in "/" must be an existing
+ *       directory for a file.
  * </ul>
  *
  * @param intoDestination extract into the destination itself (else into its parent)
@@ -17,18 +20,21 @@ import dev.berth.spec.error.ErrorCategory;
  */
 public record CopyPlan(boolean intoDestination, String name) {
   /**
-   * The plan for {@code src} (as the user spelled it; {@code srcIsDir}: what it is) onto {@code dst}
-   * ({@code dstExists}, {@code dstIsDir}: what is there, after following a symlink).
+   * The plan for {@code src} (as the user spelled it; {@code srcIsDir}: what it is) onto {@code
+   * dst} ({@code dstExists}, {@code dstIsDir}: what is there, after following a symlink).
    */
-  public static CopyPlan of(String src, boolean srcIsDir, String dst, boolean dstExists, boolean dstIsDir)
+  public static CopyPlan of(
+      String src, boolean srcIsDir, String dst, boolean dstExists, boolean dstIsDir)
       throws EngineException {
     boolean contents = src.equals(".") || src.endsWith("/.");
     if ((contents || src.endsWith("/")) && !srcIsDir) {
-      throw new EngineException(ErrorCategory.INVALID_ARGUMENT, "lstat " + src + ": not a directory");
+      throw new EngineException(
+          ErrorCategory.INVALID_ARGUMENT, "lstat " + src + ": not a directory");
     }
     if (dstExists && dstIsDir) return new CopyPlan(true, contents ? "." : base(src));
     if (dstExists) {
-      if (srcIsDir) throw new EngineException(ErrorCategory.INVALID_ARGUMENT, "cannot copy directory");
+      if (srcIsDir)
+        throw new EngineException(ErrorCategory.INVALID_ARGUMENT, "cannot copy directory");
       return new CopyPlan(false, base(dst));
     }
     if (dst.endsWith("/") && !srcIsDir) {
@@ -37,7 +43,10 @@ public record CopyPlan(boolean intoDestination, String name) {
     return new CopyPlan(false, base(dst));
   }
 
-  /** The directory a plan that is not {@link #intoDestination} extracts into: {@code dst}'s parent, or {@code top}. */
+  /**
+   * The directory a plan that is not {@link #intoDestination} extracts into: {@code dst}'s parent,
+   * or {@code top}.
+   */
   public static String parent(String dst, String top) {
     String p = trimSlashes(dst);
     int slash = p.lastIndexOf('/');

@@ -23,33 +23,44 @@ import java.nio.file.Path;
 import java.time.Instant;
 
 /**
- * The host's side of docker cp: the user's own paths, read and written as the user names them (their symlinks are
- * the user's to follow), while what comes out of a container is extracted with the hostile-layer unpacker inside
- * the destination directory, so a container's tar can never write beside it.
+ * The host's side of docker cp: the user's own paths, read and written as the user names them
+ * (their symlinks are the user's to follow), while what comes out of a container is extracted with
+ * the hostile-layer unpacker inside the destination directory, so a container's tar can never write
+ * beside it.
  */
 public final class HostFiles {
   private HostFiles() {}
 
-  /** The host file at {@code path}: itself, or with {@code follow} what it leads to; NOT_FOUND as docker's lstat. */
+  /**
+   * The host file at {@code path}: itself, or with {@code follow} what it leads to; NOT_FOUND as
+   * docker's lstat.
+   */
   public static PathStat stat(String path, boolean follow) throws BerthException {
     try {
       Stat st = follow ? Linux.stat(path) : Linux.lstat(path);
       String link = st.isSymlink() ? Linux.readlink(path) : "";
-      return new PathStat(base(path), st.size(), st.mode(), Instant.ofEpochSecond(st.mtimeSec(), st.mtimeNsec()),
+      return new PathStat(
+          base(path),
+          st.size(),
+          st.mode(),
+          Instant.ofEpochSecond(st.mtimeSec(), st.mtimeNsec()),
           link);
     } catch (ErrnoException e) {
       if (e.errno() == ENOENT || e.errno() == ENOTDIR) {
-        throw EngineException.notFound((follow ? "stat " : "lstat ") + path + ": no such file or directory");
+        throw EngineException.notFound(
+            (follow ? "stat " : "lstat ") + path + ": no such file or directory");
       }
       throw new EngineException(ErrorCategory.INTERNAL, "stat " + path + ": " + e.getMessage(), e);
     }
   }
 
   /**
-   * Writes the host file or tree {@code path} as a tar named {@code as} (".": a directory's contents, for "DIR/.");
-   * with {@code follow}, a symlink at {@code path} is written as what it leads to.
+   * Writes the host file or tree {@code path} as a tar named {@code as} (".": a directory's
+   * contents, for "DIR/."); with {@code follow}, a symlink at {@code path} is written as what it
+   * leads to.
    */
-  public static void archive(String path, boolean follow, String as, OutputStream out) throws BerthException {
+  public static void archive(String path, boolean follow, String as, OutputStream out)
+      throws BerthException {
     try {
       Path p = Path.of(path).toAbsolutePath();
       if (follow) p = p.toRealPath();
@@ -66,17 +77,20 @@ public final class HostFiles {
   }
 
   /**
-   * Extracts the tar {@code in} into the host directory {@code dir}, every entry resolved inside it; {@code owner}
-   * {uid, gid} replaces the tar's owners (null keeps them, docker cp -a).
+   * Extracts the tar {@code in} into the host directory {@code dir}, every entry resolved inside
+   * it; {@code owner} {uid, gid} replaces the tar's owners (null keeps them, docker cp -a).
    */
   public static void extract(InputStream in, String dir, int[] owner) throws BerthException {
     try (Fd d = Linux.open(dir, O_PATH | O_DIRECTORY, 0)) {
-      LayerUnpacker unpacker = owner == null ? new LayerUnpacker() : new LayerUnpacker().withOwner(owner[0], owner[1]);
+      LayerUnpacker unpacker =
+          owner == null ? new LayerUnpacker() : new LayerUnpacker().withOwner(owner[0], owner[1]);
       unpacker.unpack(in, Compression.NONE, d, Mode.PLAIN);
     } catch (UnpackException e) {
-      throw new EngineException(ErrorCategory.INVALID_ARGUMENT, "copy to " + dir + ": " + e.getMessage(), e);
+      throw new EngineException(
+          ErrorCategory.INVALID_ARGUMENT, "copy to " + dir + ": " + e.getMessage(), e);
     } catch (IOException e) {
-      throw new EngineException(ErrorCategory.INTERNAL, "copy to " + dir + ": " + e.getMessage(), e);
+      throw new EngineException(
+          ErrorCategory.INTERNAL, "copy to " + dir + ": " + e.getMessage(), e);
     }
   }
 

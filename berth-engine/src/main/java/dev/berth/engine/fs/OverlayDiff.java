@@ -4,13 +4,17 @@ import dev.berth.sys.Fd;
 import java.io.IOException;
 import java.io.OutputStream;
 
-/** The changes an overlay mount's upper directory holds, as an OCI layer tar (docker's overlay2 diff). */
+/**
+ * The changes an overlay mount's upper directory holds, as an OCI layer tar (docker's overlay2
+ * diff).
+ */
 public final class OverlayDiff {
   private OverlayDiff() {}
 
   /**
-   * Writes the upper directory {@code upper} (a directory fd) as a layer: its entries by their paths from "/",
-   * whiteouts (0:0 character devices) as {@code .wh.NAME}, opaque directories with {@code .wh..wh..opq}.
+   * Writes the upper directory {@code upper} (a directory fd) as a layer: its entries by their
+   * paths from "/", whiteouts (0:0 character devices) as {@code .wh.NAME}, opaque directories with
+   * {@code .wh..wh..opq}.
    */
   public static void write(Fd upper, OutputStream out) throws IOException {
     try (TarWriter tar = new TarWriter(out)) {

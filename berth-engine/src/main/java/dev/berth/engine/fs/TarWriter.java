@@ -9,9 +9,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Writes a tar stream as Go's archive/tar does for docker (ustar headers, PAX records where ustar cannot say it: long
- * or non-ASCII names, big sizes and ids, xattrs as {@code SCHILY.xattr.*} with their raw bytes). Not commons-compress:
- * it writes PAX values as UTF-8 text, which mangles binary xattrs such as {@code security.capability}.
+ * Writes a tar stream as Go's archive/tar does for docker (ustar headers, PAX records where ustar
+ * cannot say it: long or non-ASCII names, big sizes and ids, xattrs as {@code SCHILY.xattr.*} with
+ * their raw bytes). Not commons-compress: it writes PAX values as UTF-8 text, which mangles binary
+ * xattrs such as {@code security.capability}.
  */
 final class TarWriter implements AutoCloseable {
   static final byte FILE = '0';
@@ -26,9 +27,21 @@ final class TarWriter implements AutoCloseable {
   private static final long MAX_OCTAL_8 = 07777777L;
   private static final long MAX_OCTAL_12 = 077777777777L;
 
-  /** One entry's header. Names are relative, without a trailing slash (added for directories here). */
-  record Header(String name, byte type, int mode, long uid, long gid, long size, long mtime, String linkName,
-      int devMajor, int devMinor, Map<String, byte[]> xattrs) {
+  /**
+   * One entry's header. Names are relative, without a trailing slash (added for directories here).
+   */
+  record Header(
+      String name,
+      byte type,
+      int mode,
+      long uid,
+      long gid,
+      long size,
+      long mtime,
+      String linkName,
+      int devMajor,
+      int devMinor,
+      Map<String, byte[]> xattrs) {
     Header {
       linkName = linkName == null ? "" : linkName;
       xattrs = xattrs == null ? Map.of() : xattrs;
@@ -44,7 +57,10 @@ final class TarWriter implements AutoCloseable {
     this.out = out;
   }
 
-  /** Writes {@code h} and then {@code h.size()} bytes of {@code data} (zeros if it ends early, cut if it is longer). */
+  /**
+   * Writes {@code h} and then {@code h.size()} bytes of {@code data} (zeros if it ends early, cut
+   * if it is longer).
+   */
   void entry(Header h, InputStream data) throws IOException {
     String name = h.type() == DIR && !h.name().endsWith("/") ? h.name() + "/" : h.name();
     Map<String, byte[]> pax = new LinkedHashMap<>();
@@ -53,7 +69,8 @@ final class TarWriter implements AutoCloseable {
     if (h.size() > MAX_OCTAL_12) pax.put("size", utf8(Long.toString(h.size())));
     if (h.uid() > MAX_OCTAL_8) pax.put("uid", utf8(Long.toString(h.uid())));
     if (h.gid() > MAX_OCTAL_8) pax.put("gid", utf8(Long.toString(h.gid())));
-    for (Map.Entry<String, byte[]> x : h.xattrs().entrySet()) pax.put("SCHILY.xattr." + x.getKey(), x.getValue());
+    for (Map.Entry<String, byte[]> x : h.xattrs().entrySet())
+      pax.put("SCHILY.xattr." + x.getKey(), x.getValue());
     if (!pax.isEmpty()) {
       byte[] records = paxRecords(pax);
       String paxName = "PaxHeaders.0/" + ascii(lastComponent(name), 80);
@@ -61,8 +78,17 @@ final class TarWriter implements AutoCloseable {
       out.write(records);
       pad(records.length);
     }
-    header(fits(name, 100) ? name : ascii(name, 100), h.type(), h.mode(), h.uid(), h.gid(), h.size(), h.mtime(),
-        fits(h.linkName(), 100) ? h.linkName() : ascii(h.linkName(), 100), h.devMajor(), h.devMinor());
+    header(
+        fits(name, 100) ? name : ascii(name, 100),
+        h.type(),
+        h.mode(),
+        h.uid(),
+        h.gid(),
+        h.size(),
+        h.mtime(),
+        fits(h.linkName(), 100) ? h.linkName() : ascii(h.linkName(), 100),
+        h.devMajor(),
+        h.devMinor());
     if (h.size() > 0) {
       long left = h.size();
       while (left > 0 && data != null) {
@@ -82,8 +108,18 @@ final class TarWriter implements AutoCloseable {
     }
   }
 
-  private void header(String name, byte type, int mode, long uid, long gid, long size, long mtime, String link,
-      int major, int minor) throws IOException {
+  private void header(
+      String name,
+      byte type,
+      int mode,
+      long uid,
+      long gid,
+      long size,
+      long mtime,
+      String link,
+      int major,
+      int minor)
+      throws IOException {
     Arrays.fill(block, (byte) 0);
     put(name, 0, 100);
     octal(mode & 07777, 100, 8);
@@ -144,7 +180,9 @@ final class TarWriter implements AutoCloseable {
     return b.toByteArray();
   }
 
-  /** Whether {@code s} goes into a ustar field of {@code len} bytes as it is (ASCII, short enough). */
+  /**
+   * Whether {@code s} goes into a ustar field of {@code len} bytes as it is (ASCII, short enough).
+   */
   private static boolean fits(String s, int len) {
     if (s.length() > len) return false;
     for (int i = 0; i < s.length(); i++) {

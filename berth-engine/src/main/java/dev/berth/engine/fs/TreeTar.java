@@ -21,13 +21,15 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Writes a directory tree as tar entries, walking it by directory fds only: each entry is examined with
- * fstatat(AT_SYMLINK_NOFOLLOW), opened relative to its directory with O_NOFOLLOW and checked to be the file examined,
- * so a symlink in the tree (a container's, aimed at the host) is written as a symlink and never followed. Hard links
- * within the tree become link entries; sockets are skipped, as tar does. overlayfs' own xattrs are never written.
+ * Writes a directory tree as tar entries, walking it by directory fds only: each entry is examined
+ * with fstatat(AT_SYMLINK_NOFOLLOW), opened relative to its directory with O_NOFOLLOW and checked
+ * to be the file examined, so a symlink in the tree (a container's, aimed at the host) is written
+ * as a symlink and never followed. Hard links within the tree become link entries; sockets are
+ * skipped, as tar does. overlayfs' own xattrs are never written.
  *
- * <p>With {@code overlayUpper}, the tree is the upper directory of an overlay mount and is written as an OCI layer:
- * a whiteout (a 0:0 character device) becomes {@code .wh.NAME}, an opaque directory gets {@code .wh..wh..opq}.
+ * <p>With {@code overlayUpper}, the tree is the upper directory of an overlay mount and is written
+ * as an OCI layer: a whiteout (a 0:0 character device) becomes {@code .wh.NAME}, an opaque
+ * directory gets {@code .wh..wh..opq}.
  */
 final class TreeTar {
   private static final String OVERLAY_XATTRS = "trusted.overlay.";
@@ -36,7 +38,8 @@ final class TreeTar {
 
   private final TarWriter tar;
   private final boolean overlayUpper;
-  private final Map<String, String> firstLinks = new HashMap<>(); // "dev:ino" -> the name written first
+  private final Map<String, String> firstLinks =
+      new HashMap<>(); // "dev:ino" -> the name written first
   private final ByteBuffer direct = ByteBuffer.allocateDirect(1 << 16);
 
   TreeTar(TarWriter tar, boolean overlayUpper) {
@@ -44,12 +47,18 @@ final class TreeTar {
     this.overlayUpper = overlayUpper;
   }
 
-  /** Writes entry {@code base} of {@code dir} as {@code name} ("." for a directory's contents), a tree with all in it. */
+  /**
+   * Writes entry {@code base} of {@code dir} as {@code name} ("." for a directory's contents), a
+   * tree with all in it.
+   */
   void write(Fd dir, String base, String name) throws IOException {
     write(dir, base, name, Linux.fstatat(dir, base, AT_SYMLINK_NOFOLLOW));
   }
 
-  /** Writes what directory {@code d} holds, each entry named {@code prefix/NAME} (NAME alone with an empty prefix). */
+  /**
+   * Writes what directory {@code d} holds, each entry named {@code prefix/NAME} (NAME alone with an
+   * empty prefix).
+   */
   void contents(Fd d, String prefix) throws IOException {
     List<String> names = new ArrayList<>(Linux.readdir(d));
     names.sort(null);
@@ -72,7 +81,8 @@ final class TreeTar {
     }
     if (overlayUpper && st.isCharDevice() && st.rdevMajor() == 0 && st.rdevMinor() == 0) {
       int slash = name.lastIndexOf('/');
-      tar.entry(whiteout(name.substring(0, slash + 1) + ".wh." + name.substring(slash + 1), st), null);
+      tar.entry(
+          whiteout(name.substring(0, slash + 1) + ".wh." + name.substring(slash + 1), st), null);
       return;
     }
     if (st.nlink() > 1 && !st.isDirectory()) {
@@ -85,34 +95,61 @@ final class TreeTar {
     }
     Map<String, byte[]> xattrs = xattrs(dir, base);
     if (st.isRegularFile()) {
-      // O_NONBLOCK: had the entry become a fifo since fstatat, open would not hang; `same` then refuses it.
+      // O_NONBLOCK: had the entry become a fifo since fstatat, open would not hang; `same` then
+      // refuses it.
       try (Fd f = Linux.openat(dir, base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0)) {
         same(f, st, name);
         tar.entry(header(name, TarWriter.FILE, st, st.size(), "", xattrs), new FdInput(f));
       }
     } else if (st.isSymlink()) {
-      tar.entry(header(name, TarWriter.SYMLINK, st, 0, Linux.readlink(procPath(dir, base)), xattrs), null);
+      tar.entry(
+          header(name, TarWriter.SYMLINK, st, 0, Linux.readlink(procPath(dir, base)), xattrs),
+          null);
     } else if (st.isCharDevice() || st.isBlockDevice() || st.isFifo()) {
-      byte type = st.isCharDevice() ? TarWriter.CHAR : st.isBlockDevice() ? TarWriter.BLOCK : TarWriter.FIFO;
+      byte type =
+          st.isCharDevice()
+              ? TarWriter.CHAR
+              : st.isBlockDevice() ? TarWriter.BLOCK : TarWriter.FIFO;
       tar.entry(header(name, type, st, 0, "", xattrs), null);
     }
   }
 
-  private static TarWriter.Header header(String name, byte type, Stat st, long size, String link,
-      Map<String, byte[]> xattrs) {
-    return new TarWriter.Header(name, type, st.permissions(), st.uid() & 0xffffffffL, st.gid() & 0xffffffffL, size,
-        st.mtimeSec(), link, st.rdevMajor(), st.rdevMinor(), xattrs);
+  private static TarWriter.Header header(
+      String name, byte type, Stat st, long size, String link, Map<String, byte[]> xattrs) {
+    return new TarWriter.Header(
+        name,
+        type,
+        st.permissions(),
+        st.uid() & 0xffffffffL,
+        st.gid() & 0xffffffffL,
+        size,
+        st.mtimeSec(),
+        link,
+        st.rdevMajor(),
+        st.rdevMinor(),
+        xattrs);
   }
 
   private static TarWriter.Header whiteout(String name, Stat st) {
-    return new TarWriter.Header(name, TarWriter.FILE, 0, st.uid() & 0xffffffffL, st.gid() & 0xffffffffL, 0,
-        st.mtimeSec(), "", 0, 0, Map.of());
+    return new TarWriter.Header(
+        name,
+        TarWriter.FILE,
+        0,
+        st.uid() & 0xffffffffL,
+        st.gid() & 0xffffffffL,
+        0,
+        st.mtimeSec(),
+        "",
+        0,
+        0,
+        Map.of());
   }
 
   private boolean isOpaque(Fd dir, String base) throws IOException {
     String p = procPath(dir, base);
     if (Linux.lgetxattr(p, REDIRECT) != null) {
-      // A directory renamed over the lower layers' (redirect_dir): its contents are the lower ones, which a layer of
+      // A directory renamed over the lower layers' (redirect_dir): its contents are the lower ones,
+      // which a layer of
       // the upper directory alone cannot show.
       throw new IOException(p + ": a renamed directory (overlayfs redirect) cannot be committed");
     }
@@ -144,14 +181,17 @@ final class TreeTar {
   /** The opened entry is the one fstatat examined (not swapped for another file meanwhile). */
   private static void same(Fd opened, Stat examined, String name) throws IOException {
     Stat now = Linux.fstat(opened);
-    if (now.ino() != examined.ino() || now.dev() != examined.dev() || now.type() != examined.type()) {
+    if (now.ino() != examined.ino()
+        || now.dev() != examined.dev()
+        || now.type() != examined.type()) {
       throw new IOException(name + ": the entry changed while being copied");
     }
   }
 
   /**
-   * A path naming {@code base} in {@code dir} for the calls berth-sys has only in path form (l*xattr, readlink): the
-   * magic link is followed to the directory we hold, then {@code base} (one component) is not followed.
+   * A path naming {@code base} in {@code dir} for the calls berth-sys has only in path form
+   * (l*xattr, readlink): the magic link is followed to the directory we hold, then {@code base}
+   * (one component) is not followed.
    */
   static String procPath(Fd dir, String base) {
     return "/proc/self/fd/" + dir.fd() + "/" + base;

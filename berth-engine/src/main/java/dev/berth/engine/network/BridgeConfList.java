@@ -10,15 +10,18 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The conflist of a bridge network, podman's default chain: {@code bridge} (gateway, masquerade, hairpin; host-local
- * IPAM with its leases under the engine root, not {@code /var/lib/cni}), {@code portmap} (published ports through
- * {@code runtimeConfig.portMappings}), {@code firewall} (the forward rules, and no ingress from other bridges) and {@code tuning}. An internal network's
- * bridge is no gateway: no default route, no masquerade. Berth's own metadata rides in the top-level {@code "berth"}
- * object, which libcni and our client ignore, so one file, replaced atomically, is the whole network.
+ * The conflist of a bridge network, podman's default chain: {@code bridge} (gateway, masquerade,
+ * hairpin; host-local IPAM with its leases under the engine root, not {@code /var/lib/cni}), {@code
+ * portmap} (published ports through {@code runtimeConfig.portMappings}), {@code firewall} (the
+ * forward rules, and no ingress from other bridges) and {@code tuning}. An internal network's
+ * bridge is no gateway: no default route, no masquerade. Berth's own metadata rides in the
+ * top-level {@code "berth"} object, which libcni and our client ignore, so one file, replaced
+ * atomically, is the whole network.
  */
 public final class BridgeConfList {
   /** The spec version our conflists are run with: the newest Debian's plugins 1.1.1 speak. */
   public static final String CNI_VERSION = "1.0.0";
+
   static final String META = "berth";
 
   private BridgeConfList() {}
@@ -28,33 +31,62 @@ public final class BridgeConfList {
     JsonWriter w = new JsonWriter(JsonWriter.TWO_SPACES).beginObject();
     w.field("cniVersion", CNI_VERSION).field("name", n.name());
     w.name("plugins").beginArray();
-    w.beginObject().field("type", "bridge").field("bridge", n.bridge()).field("isGateway", !n.internal())
-        .field("ipMasq", !n.internal()).field("hairpinMode", true);
+    w.beginObject()
+        .field("type", "bridge")
+        .field("bridge", n.bridge())
+        .field("isGateway", !n.internal())
+        .field("ipMasq", !n.internal())
+        .field("hairpinMode", true);
     w.name("ipam").beginObject().field("type", "host-local").field("dataDir", ipamDir.toString());
     w.name("routes").beginArray();
     if (!n.internal()) w.beginObject().field("dst", "0.0.0.0/0").endObject();
     w.endArray();
-    w.name("ranges").beginArray().beginArray().beginObject().field("subnet", n.subnet()).field("gateway", n.gateway())
-        .endObject().endArray().endArray();
+    w.name("ranges")
+        .beginArray()
+        .beginArray()
+        .beginObject()
+        .field("subnet", n.subnet())
+        .field("gateway", n.gateway())
+        .endObject()
+        .endArray()
+        .endArray();
     w.endObject(); // ipam
     w.endObject(); // bridge
-    w.beginObject().field("type", "portmap").name("capabilities").beginObject().field("portMappings", true).endObject()
+    w.beginObject()
+        .field("type", "portmap")
+        .name("capabilities")
+        .beginObject()
+        .field("portMappings", true)
+        .endObject()
         .endObject();
-    // same-bridge: no traffic from another bridge's containers (docker isolates its user networks the same way).
-    w.beginObject().field("type", "firewall").field("backend", "iptables").field("ingressPolicy", "same-bridge")
+    // same-bridge: no traffic from another bridge's containers (docker isolates its user networks
+    // the same way).
+    w.beginObject()
+        .field("type", "firewall")
+        .field("backend", "iptables")
+        .field("ingressPolicy", "same-bridge")
         .endObject();
     w.beginObject().field("type", "tuning").endObject();
     w.endArray();
-    w.name(META).beginObject().field("id", n.id()).field("created", Rfc3339.format(n.created()))
-        .field("driver", n.driver()).field("subnet", n.subnet()).field("gateway", n.gateway())
-        .field("bridge", n.bridge()).field("internal", n.internal());
+    w.name(META)
+        .beginObject()
+        .field("id", n.id())
+        .field("created", Rfc3339.format(n.created()))
+        .field("driver", n.driver())
+        .field("subnet", n.subnet())
+        .field("gateway", n.gateway())
+        .field("bridge", n.bridge())
+        .field("internal", n.internal());
     w.name("labels").beginObject();
     for (Map.Entry<String, String> l : n.labels().entrySet()) w.field(l.getKey(), l.getValue());
     w.endObject().endObject();
     return w.endObject().toByteArray();
   }
 
-  /** Berth's metadata of a conflist written by {@link #write}; errors name {@code source} and the field. */
+  /**
+   * Berth's metadata of a conflist written by {@link #write}; errors name {@code source} and the
+   * field.
+   */
   public static Network read(byte[] json, String source) throws SpecException {
     String name = null;
     String id = "";
@@ -98,7 +130,8 @@ public final class BridgeConfList {
         }
       }
     }
-    if (name == null || name.isEmpty()) throw new SpecException(source, "name", "missing network name");
+    if (name == null || name.isEmpty())
+      throw new SpecException(source, "name", "missing network name");
     if (!meta) throw new SpecException(source, META, "not a berth network (no \"berth\" metadata)");
     return new Network(name, id, created, driver, subnet, gateway, bridge, internal, labels);
   }

@@ -8,9 +8,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A running container's place on one network (docker's endpoint): the interface CNI made and its address, and the
- * names it answers to there. Kept in the container's record while it runs, for inspect, ps, port and the hosts files
- * of its peers.
+ * A running container's place on one network (docker's endpoint): the interface CNI made and its
+ * address, and the names it answers to there. Kept in the container's record while it runs, for
+ * inspect, ps, port and the hosts files of its peers.
  *
  * @param network the network's name
  * @param networkId the network's id
@@ -21,13 +21,23 @@ import java.util.List;
  * @param mac the interface's MAC address
  * @param aliases the names it answers to besides its own name and short id
  */
-public record Endpoint(String network, String networkId, String ifName, String ip, int prefix, String gateway,
-    String mac, List<String> aliases) {
+public record Endpoint(
+    String network,
+    String networkId,
+    String ifName,
+    String ip,
+    int prefix,
+    String gateway,
+    String mac,
+    List<String> aliases) {
   public Endpoint {
     aliases = aliases == null ? List.of() : List.copyOf(aliases);
   }
 
-  /** What a container asked to be attached to: a network, its aliases there and its address (null: any). */
+  /**
+   * What a container asked to be attached to: a network, its aliases there and its address (null:
+   * any).
+   */
   public record Request(String network, List<String> aliases, String ip) {
     public Request {
       aliases = aliases == null ? List.of() : List.copyOf(aliases);
@@ -39,7 +49,13 @@ public record Endpoint(String network, String networkId, String ifName, String i
   public record Port(String hostIp, int hostPort, int containerPort, String protocol) {
     /** docker's {@code 0.0.0.0:8080->80/tcp}. */
     public String text() {
-      return (hostIp.isEmpty() ? "0.0.0.0" : hostIp) + ":" + hostPort + "->" + containerPort + "/" + protocol;
+      return (hostIp.isEmpty() ? "0.0.0.0" : hostIp)
+          + ":"
+          + hostPort
+          + "->"
+          + containerPort
+          + "/"
+          + protocol;
     }
   }
 
@@ -48,8 +64,14 @@ public record Endpoint(String network, String networkId, String ifName, String i
   public static String writeEndpoints(List<Endpoint> endpoints) {
     JsonWriter w = new JsonWriter(JsonWriter.COMPACT).beginArray();
     for (Endpoint e : endpoints) {
-      w.beginObject().field("network", e.network()).field("networkId", e.networkId()).field("ifName", e.ifName())
-          .field("ip", e.ip()).field("prefix", e.prefix()).field("gateway", e.gateway()).field("mac", e.mac());
+      w.beginObject()
+          .field("network", e.network())
+          .field("networkId", e.networkId())
+          .field("ifName", e.ifName())
+          .field("ip", e.ip())
+          .field("prefix", e.prefix())
+          .field("gateway", e.gateway())
+          .field("mac", e.mac());
       w.name("aliases").beginArray();
       for (String a : e.aliases()) w.value(a);
       w.endArray().endObject();
@@ -134,8 +156,12 @@ public record Endpoint(String network, String networkId, String ifName, String i
   public static String writePorts(List<Port> ports) {
     JsonWriter w = new JsonWriter(JsonWriter.COMPACT).beginArray();
     for (Port p : ports) {
-      w.beginObject().field("hostIp", p.hostIp()).field("hostPort", p.hostPort())
-          .field("containerPort", p.containerPort()).field("protocol", p.protocol()).endObject();
+      w.beginObject()
+          .field("hostIp", p.hostIp())
+          .field("hostPort", p.hostPort())
+          .field("containerPort", p.containerPort())
+          .field("protocol", p.protocol())
+          .endObject();
     }
     return w.endArray().toString();
   }

@@ -9,15 +9,18 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The IPv4 subnets the host routes already (its interfaces' networks, VPNs, other bridges): a new network's subnet
- * must overlap none of them, or containers would shadow the host's own peers. Tests supply the routes of the
- * namespace they run the bridges in.
+ * The IPv4 subnets the host routes already (its interfaces' networks, VPNs, other bridges): a new
+ * network's subnet must overlap none of them, or containers would shadow the host's own peers.
+ * Tests supply the routes of the namespace they run the bridges in.
  */
 @FunctionalInterface
 public interface HostRoutes {
   List<Subnet> routed() throws ErrnoException;
 
-  /** This process' namespace's routes, from {@code /proc/net/route} (default routes left out: they cover all). */
+  /**
+   * This process' namespace's routes, from {@code /proc/net/route} (default routes left out: they
+   * cover all).
+   */
   static HostRoutes procNetRoute() {
     return () -> parse(readProc());
   }

@@ -13,17 +13,25 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Removes the iptables rules the CNI plugins left for containers that are gone, when their DEL could not run (no cache
- * entry: a crash mid-ADD; the netns gone, so the bridge plugin could not learn the addresses). Only berth's rules:
- * nat rules whose comment names one of berth's networks and a dead container (bridge's masquerade {@code name: "n"
- * id: "c"}, portmap's {@code dnat name: "n" id: "c"}) with the per-container chains they jump to, and the firewall
- * plugin's CNI-FORWARD rules for an address of a berth subnet that no live container leases.
+ * Removes the iptables rules the CNI plugins left for containers that are gone, when their DEL
+ * could not run (no cache entry: a crash mid-ADD; the netns gone, so the bridge plugin could not
+ * learn the addresses). Only berth's rules: nat rules whose comment names one of berth's networks
+ * and a dead container (bridge's masquerade {@code name: "n" id: "c"}, portmap's {@code dnat name:
+ * "n" id: "c"}) with the per-container chains they jump to, and the firewall plugin's CNI-FORWARD
+ * rules for an address of a berth subnet that no live container leases.
  */
 final class IptablesSweep {
   private static final Pattern COMMENT = Pattern.compile("name: \"([^\"]*)\" id: \"([^\"]*)\"");
+
   /** Chains the plugins share between containers: never flushed or deleted here. */
-  private static final Set<String> SHARED = Set.of("CNI-HOSTPORT-DNAT", "CNI-HOSTPORT-SNAT", "CNI-HOSTPORT-MASQ",
-      "CNI-HOSTPORT-SETMARK", "CNI-FORWARD", "CNI-ADMIN");
+  private static final Set<String> SHARED =
+      Set.of(
+          "CNI-HOSTPORT-DNAT",
+          "CNI-HOSTPORT-SNAT",
+          "CNI-HOSTPORT-MASQ",
+          "CNI-HOSTPORT-SETMARK",
+          "CNI-FORWARD",
+          "CNI-ADMIN");
 
   private final Launcher launcher;
 
@@ -31,7 +39,12 @@ final class IptablesSweep {
     this.launcher = launcher;
   }
 
-  void sweep(Set<String> live, List<Network> nets, Set<String> leased, List<String> removed, List<String> errors) {
+  void sweep(
+      Set<String> live,
+      List<Network> nets,
+      Set<String> leased,
+      List<String> removed,
+      List<String> errors) {
     Set<String> ours = new java.util.HashSet<>();
     List<Subnet> subnets = new ArrayList<>();
     for (Network n : nets) {
@@ -46,8 +59,15 @@ final class IptablesSweep {
     }
   }
 
-  /** The nat rules and per-container chains of the containers {@code dead} says are gone, on networks {@code ours}. */
-  void sweepNat(java.util.function.Predicate<String> dead, Set<String> ours, List<String> removed, List<String> errors)
+  /**
+   * The nat rules and per-container chains of the containers {@code dead} says are gone, on
+   * networks {@code ours}.
+   */
+  void sweepNat(
+      java.util.function.Predicate<String> dead,
+      Set<String> ours,
+      List<String> removed,
+      List<String> errors)
       throws ErrnoException, BerthException {
     List<List<String>> rules = save("nat", errors);
     if (rules == null) return;
@@ -60,7 +80,10 @@ final class IptablesSweep {
       if (!m.find() || !ours.contains(m.group(1)) || !dead.test(m.group(2))) continue;
       theirs.add(r);
       int j = r.indexOf("-j");
-      if (j >= 0 && j + 1 < r.size() && r.get(j + 1).startsWith("CNI-") && !SHARED.contains(r.get(j + 1))) {
+      if (j >= 0
+          && j + 1 < r.size()
+          && r.get(j + 1).startsWith("CNI-")
+          && !SHARED.contains(r.get(j + 1))) {
         chains.add(r.get(j + 1));
       }
     }
@@ -69,13 +92,17 @@ final class IptablesSweep {
       delete("nat", r, removed, errors);
     }
     for (String chain : chains) {
-      if (iptables(List.of("-t", "nat", "-F", chain), errors) && iptables(List.of("-t", "nat", "-X", chain), errors)) {
+      if (iptables(List.of("-t", "nat", "-F", chain), errors)
+          && iptables(List.of("-t", "nat", "-X", chain), errors)) {
         removed.add("nat chain " + chain);
       }
     }
   }
 
-  /** The firewall plugin's per-bridge isolation rules ({@code CNI-ISOLATION-STAGE-*}) of {@code bridge}. */
+  /**
+   * The firewall plugin's per-bridge isolation rules ({@code CNI-ISOLATION-STAGE-*}) of {@code
+   * bridge}.
+   */
   void sweepBridge(String bridge, List<String> errors) throws ErrnoException, BerthException {
     List<List<String>> rules = save("filter", errors);
     if (rules == null) return;
@@ -90,7 +117,8 @@ final class IptablesSweep {
     }
   }
 
-  private void sweepForward(List<Subnet> subnets, Set<String> leased, List<String> removed, List<String> errors)
+  private void sweepForward(
+      List<Subnet> subnets, Set<String> leased, List<String> removed, List<String> errors)
       throws ErrnoException, BerthException {
     List<List<String>> rules = save("filter", errors);
     if (rules == null) return;
@@ -98,7 +126,8 @@ final class IptablesSweep {
       if (!r.get(1).equals("CNI-FORWARD")) continue;
       String addr = null;
       for (int i = 2; i + 1 < r.size(); i++) {
-        if ((r.get(i).equals("-s") || r.get(i).equals("-d")) && r.get(i + 1).endsWith("/32")) addr = r.get(i + 1);
+        if ((r.get(i).equals("-s") || r.get(i).equals("-d")) && r.get(i + 1).endsWith("/32"))
+          addr = r.get(i + 1);
       }
       if (addr == null) continue;
       String ip = addr.substring(0, addr.length() - 3);
@@ -120,7 +149,8 @@ final class IptablesSweep {
     if (iptables(args, errors)) removed.add(table + " " + String.join(" ", rule));
   }
 
-  private boolean iptables(List<String> args, List<String> errors) throws ErrnoException, BerthException {
+  private boolean iptables(List<String> args, List<String> errors)
+      throws ErrnoException, BerthException {
     List<String> all = new ArrayList<>(List.of("-w"));
     all.addAll(args);
     Launcher.Outcome o = launcher.run(HostTools.find("iptables"), all, HostTools.env(), null);
@@ -128,9 +158,13 @@ final class IptablesSweep {
     return o.status() == 0;
   }
 
-  /** The table's {@code -A} lines as argument lists; null (and an error) when iptables-save failed. */
-  private List<List<String>> save(String table, List<String> errors) throws ErrnoException, BerthException {
-    Launcher.Outcome o = launcher.run(HostTools.find("iptables-save"), List.of("-t", table), HostTools.env(), null);
+  /**
+   * The table's {@code -A} lines as argument lists; null (and an error) when iptables-save failed.
+   */
+  private List<List<String>> save(String table, List<String> errors)
+      throws ErrnoException, BerthException {
+    Launcher.Outcome o =
+        launcher.run(HostTools.find("iptables-save"), List.of("-t", table), HostTools.env(), null);
     if (o.status() != 0) {
       errors.add("iptables-save -t " + table + ": " + o.stderrText());
       return null;

@@ -4,11 +4,20 @@ import java.time.Instant;
 import java.util.Map;
 
 /**
- * A network as berth keeps it, beside its CNI conflist: docker's fields ({@code network inspect}) and the bridge it
- * uses. Only the "bridge" driver so far; {@code internal} networks get no default route and no masquerade.
+ * A network as berth keeps it, beside its CNI conflist: docker's fields ({@code network inspect})
+ * and the bridge it uses. Only the "bridge" driver so far; {@code internal} networks get no default
+ * route and no masquerade.
  */
-public record Network(String name, String id, Instant created, String driver, String subnet, String gateway,
-    String bridge, boolean internal, Map<String, String> labels) {
+public record Network(
+    String name,
+    String id,
+    Instant created,
+    String driver,
+    String subnet,
+    String gateway,
+    String bridge,
+    boolean internal,
+    Map<String, String> labels) {
   public static final String BRIDGE = "bridge";
 
   public Network {

@@ -25,9 +25,10 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Nothing of a container's networking outlives it: {@link #teardown} when it stops, is removed or fails to start, and
- * {@link #recover} after a crash or a reboot, given the containers that still exist. Host commands ({@code ip},
- * {@code iptables}) run through the CNI client's {@link Launcher}, so they act in the namespace the plugins do.
+ * Nothing of a container's networking outlives it: {@link #teardown} when it stops, is removed or
+ * fails to start, and {@link #recover} after a crash or a reboot, given the containers that still
+ * exist. Host commands ({@code ip}, {@code iptables}) run through the CNI client's {@link
+ * Launcher}, so they act in the namespace the plugins do.
  */
 public final class NetworkCleanup {
   private final CniClient cni;
@@ -41,9 +42,10 @@ public final class NetworkCleanup {
   }
 
   /**
-   * CNI DEL of every attachment of the container (its cached config and result; the pin as CNI_NETNS while it is
-   * mounted, else empty), then its pin goes. Every attachment is tried; the first failure is thrown after the rest,
-   * and a failed DEL keeps its cache entry, so a later teardown or recovery retries it. Idempotent.
+   * CNI DEL of every attachment of the container (its cached config and result; the pin as
+   * CNI_NETNS while it is mounted, else empty), then its pin goes. Every attachment is tried; the
+   * first failure is thrown after the rest, and a failed DEL keeps its cache entry, so a later
+   * teardown or recovery retries it. Idempotent.
    */
   public void teardown(String containerId) throws BerthException {
     BerthException first = null;
@@ -64,33 +66,37 @@ public final class NetworkCleanup {
     }
     if (first != null) throw first;
     if (netns.isEmpty() && !entries.isEmpty()) {
-      // Without the namespace the bridge plugin cannot learn the addresses whose masquerade it made (plugins 1.1.1):
+      // Without the namespace the bridge plugin cannot learn the addresses whose masquerade it made
+      // (plugins 1.1.1):
       // its rules go by their comment, which names the network and the container.
       Set<String> nets = new HashSet<>();
       for (ResultCache.Entry e : entries) nets.add(e.network());
       List<String> errors = new ArrayList<>();
       try {
-        new IptablesSweep(cni.launcher()).sweepNat(containerId::equals, nets, new ArrayList<>(), errors);
+        new IptablesSweep(cni.launcher())
+            .sweepNat(containerId::equals, nets, new ArrayList<>(), errors);
       } catch (ErrnoException e) {
         errors.add(e.getMessage());
       }
       if (!errors.isEmpty()) {
-        throw new BerthException(ErrorCategory.INTERNAL, "remove the masquerade rules of " + containerId + ": "
-            + errors.get(0));
+        throw new BerthException(
+            ErrorCategory.INTERNAL,
+            "remove the masquerade rules of " + containerId + ": " + errors.get(0));
       }
     }
     pins.remove(containerId);
   }
 
   /**
-   * What a removed network leaves on the host: its bridge, and the firewall plugin's isolation rules naming it. A
-   * missing bridge is no error (never used, or gone with a reboot).
+   * What a removed network leaves on the host: its bridge, and the firewall plugin's isolation
+   * rules naming it. A missing bridge is no error (never used, or gone with a reboot).
    */
   public void removeBridge(Network n) throws BerthException {
     List<String> errors = new ArrayList<>();
     try {
-      Launcher.Outcome o = cni.launcher().run(HostTools.find("ip"), List.of("link", "del", n.bridge()),
-          HostTools.env(), null);
+      Launcher.Outcome o =
+          cni.launcher()
+              .run(HostTools.find("ip"), List.of("link", "del", n.bridge()), HostTools.env(), null);
       if (o.status() != 0 && !o.stderrText().contains("Cannot find device")) {
         errors.add("delete bridge " + n.bridge() + ": " + o.stderrText());
       }
@@ -99,23 +105,33 @@ public final class NetworkCleanup {
       errors.add(e.getMessage());
     }
     if (!errors.isEmpty()) {
-      throw new BerthException(ErrorCategory.INTERNAL, "remove network " + n.name() + ": " + errors.get(0));
+      throw new BerthException(
+          ErrorCategory.INTERNAL, "remove network " + n.name() + ": " + errors.get(0));
     }
   }
 
   /** What {@link #recover} removed (and what it could not, one line each). */
-  public record Report(List<String> attachments, List<String> pins, List<String> leases, List<String> links,
-      List<String> rules, List<String> errors) {
+  public record Report(
+      List<String> attachments,
+      List<String> pins,
+      List<String> leases,
+      List<String> links,
+      List<String> rules,
+      List<String> errors) {
     public boolean isEmpty() {
-      return attachments.isEmpty() && pins.isEmpty() && leases.isEmpty() && links.isEmpty() && rules.isEmpty();
+      return attachments.isEmpty()
+          && pins.isEmpty()
+          && leases.isEmpty()
+          && links.isEmpty()
+          && rules.isEmpty();
     }
   }
 
   /**
-   * Removes what containers no longer in {@code live} left: their CNI attachments (DEL with the cached result),
-   * their pins, host-local leases held in their name, veths on berth's bridges that no live attachment made, and
-   * iptables rules of the plugins that name them (or, for the firewall plugin's, their addresses). Errors do not
-   * stop the scan; they are reported.
+   * Removes what containers no longer in {@code live} left: their CNI attachments (DEL with the
+   * cached result), their pins, host-local leases held in their name, veths on berth's bridges that
+   * no live attachment made, and iptables rules of the plugins that name them (or, for the firewall
+   * plugin's, their addresses). Errors do not stop the scan; they are reported.
    */
   public Report recover(Set<String> live) throws BerthException {
     List<String> attachments = new ArrayList<>();
@@ -165,8 +181,12 @@ public final class NetworkCleanup {
     return new Report(attachments, pinned, leases, links, rules, errors);
   }
 
-  /** host-local keeps {@code <dataDir>/<network>/<ip>} holding "id\r\nifname"; leases of dead ids go. */
-  private void sweepLeases(Set<String> live, List<String> removed, Set<String> leased, List<String> errors)
+  /**
+   * host-local keeps {@code <dataDir>/<network>/<ip>} holding "id\r\nifname"; leases of dead ids
+   * go.
+   */
+  private void sweepLeases(
+      Set<String> live, List<String> removed, Set<String> leased, List<String> errors)
       throws BerthException {
     Path ipam = networks.ipamDir();
     try {
@@ -174,11 +194,13 @@ public final class NetworkCleanup {
         Path dir = ipam.resolve(net);
         if (!Linux.stat(dir.toString()).isDirectory()) continue;
         for (String ip : readdir(dir)) {
-          if (!ip.matches("[0-9.]+|[0-9a-fA-F:]+") || ip.indexOf('.') < 0 && ip.indexOf(':') < 0) continue;
+          if (!ip.matches("[0-9.]+|[0-9a-fA-F:]+") || ip.indexOf('.') < 0 && ip.indexOf(':') < 0)
+            continue;
           Path lease = dir.resolve(ip);
           String owner;
           try (Fd fd = Linux.open(lease.toString(), O_RDONLY, 0)) {
-            owner = new String(Linux.readAll(fd), StandardCharsets.UTF_8).split("\r?\n", 2)[0].strip();
+            owner =
+                new String(Linux.readAll(fd), StandardCharsets.UTF_8).split("\r?\n", 2)[0].strip();
           } catch (ErrnoException e) {
             if (StoreErrors.isMissing(e)) continue;
             throw e;
@@ -191,7 +213,8 @@ public final class NetworkCleanup {
             Linux.unlink(lease.toString());
             removed.add(net + "/" + ip + " (" + owner + ")");
           } catch (ErrnoException e) {
-            if (!StoreErrors.isMissing(e)) errors.add("remove lease " + lease + ": " + e.getMessage());
+            if (!StoreErrors.isMissing(e))
+              errors.add("remove lease " + lease + ": " + e.getMessage());
           }
         }
       }
@@ -200,13 +223,19 @@ public final class NetworkCleanup {
     }
   }
 
-  private void sweepLinks(List<Network> nets, Set<String> keep, List<String> removed, List<String> errors) {
+  private void sweepLinks(
+      List<Network> nets, Set<String> keep, List<String> removed, List<String> errors) {
     Set<String> bridges = new HashSet<>();
     for (Network n : nets) bridges.add(n.bridge());
     Launcher.Outcome o;
     try {
-      o = cni.launcher().run(HostTools.find("ip"), List.of("-j", "link", "show", "type", "veth"), HostTools.env(),
-          null);
+      o =
+          cni.launcher()
+              .run(
+                  HostTools.find("ip"),
+                  List.of("-j", "link", "show", "type", "veth"),
+                  HostTools.env(),
+                  null);
     } catch (ErrnoException | BerthException e) {
       errors.add("list veths: " + e.getMessage());
       return;
@@ -225,10 +254,12 @@ public final class NetworkCleanup {
     for (String[] v : veths) {
       if (!bridges.contains(v[1]) || keep.contains(v[0])) continue;
       try {
-        Launcher.Outcome d = cni.launcher().run(HostTools.find("ip"), List.of("link", "del", v[0]), HostTools.env(),
-            null);
+        Launcher.Outcome d =
+            cni.launcher()
+                .run(HostTools.find("ip"), List.of("link", "del", v[0]), HostTools.env(), null);
         // Gone meanwhile (its peer namespace died) is what we wanted.
-        if (d.status() == 0 || d.stderrText().contains("Cannot find device")) removed.add(v[0] + " (on " + v[1] + ")");
+        if (d.status() == 0 || d.stderrText().contains("Cannot find device"))
+          removed.add(v[0] + " (on " + v[1] + ")");
         else errors.add("delete veth " + v[0] + ": " + d.stderrText());
       } catch (ErrnoException | BerthException e) {
         errors.add("delete veth " + v[0] + ": " + e.getMessage());
@@ -282,8 +313,13 @@ public final class NetworkCleanup {
           // try the next
         }
       }
-      throw new BerthException(ErrorCategory.FAILED_PRECONDITION, name + " not found in /usr/sbin, /sbin, /usr/bin"
-          + " or /bin (install " + (name.equals("ip") ? "iproute2" : name) + ")");
+      throw new BerthException(
+          ErrorCategory.FAILED_PRECONDITION,
+          name
+              + " not found in /usr/sbin, /sbin, /usr/bin"
+              + " or /bin (install "
+              + (name.equals("ip") ? "iproute2" : name)
+              + ")");
     }
 
     static List<String> env() {

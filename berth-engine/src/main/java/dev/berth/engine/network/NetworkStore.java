@@ -6,8 +6,8 @@ import static dev.berth.sys.LinuxConstants.O_RDONLY;
 import dev.berth.engine.network.cni.NetworkConfigList;
 import dev.berth.engine.store.AtomicFiles;
 import dev.berth.engine.store.ContainerNames;
-import dev.berth.image.dirs.LockFile;
 import dev.berth.engine.store.StoreErrors;
+import dev.berth.image.dirs.LockFile;
 import dev.berth.image.dirs.PrivateDirs;
 import dev.berth.spec.error.BerthException;
 import dev.berth.spec.error.ErrorCategory;
@@ -25,28 +25,35 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Bridge networks under an engine root, one CNI conflist each, generated here ({@link BridgeConfList}):
+ * Bridge networks under an engine root, one CNI conflist each, generated here ({@link
+ * BridgeConfList}):
+ *
  * <pre>
  * &lt;root&gt;/networks.lock                 flock: one writer at a time
  * &lt;root&gt;/networks/&lt;name&gt;.conflist      the network: plugins and berth's metadata, replaced atomically
  * &lt;root&gt;/cni/ipam/&lt;name&gt;/              host-local's leases (its dataDir)
  * &lt;root&gt;/cni/cache/results/            the CNI result cache (see ResultCache)
  * </pre>
- * The default network {@value #DEFAULT_NETWORK} (bridge {@value #DEFAULT_BRIDGE}) is made on first use with the first
- * of {@link #DEFAULT_SUBNETS} that neither the host routes nor another network uses; user networks get the next free
- * /24 of {@value #USER_POOL} unless given a subnet. Names and errors are docker's.
+ *
+ * The default network {@value #DEFAULT_NETWORK} (bridge {@value #DEFAULT_BRIDGE}) is made on first
+ * use with the first of {@link #DEFAULT_SUBNETS} that neither the host routes nor another network
+ * uses; user networks get the next free /24 of {@value #USER_POOL} unless given a subnet. Names and
+ * errors are docker's.
  */
 public final class NetworkStore {
   public static final String DEFAULT_NETWORK = "berth";
   public static final String DEFAULT_BRIDGE = "berth0";
+
   /**
-   * Candidates for the default network: 10.88/16 is podman's, 10.89/16 its user pool, 172.17+ docker's; so berth
-   * starts at 10.87/16 and walks down.
+   * Candidates for the default network: 10.88/16 is podman's, 10.89/16 its user pool, 172.17+
+   * docker's; so berth starts at 10.87/16 and walks down.
    */
-  public static final List<String> DEFAULT_SUBNETS = List.of("10.87.0.0/16", "10.86.0.0/16", "10.85.0.0/16",
-      "10.84.0.0/16");
+  public static final List<String> DEFAULT_SUBNETS =
+      List.of("10.87.0.0/16", "10.86.0.0/16", "10.85.0.0/16", "10.84.0.0/16");
+
   /** Where user networks without --subnet get a /24. */
   public static final String USER_POOL = "10.91.0.0/16";
+
   static final String SUFFIX = ".conflist";
 
   private final Path root;
@@ -68,7 +75,8 @@ public final class NetworkStore {
   }
 
   /** The networks of the engine root {@code root}; {@code routes} are the host's, to keep off. */
-  public static NetworkStore open(Path root, NetworkUsers users, HostRoutes routes) throws BerthException {
+  public static NetworkStore open(Path root, NetworkUsers users, HostRoutes routes)
+      throws BerthException {
     NetworkStore s = new NetworkStore(root.toAbsolutePath(), users, routes);
     try {
       PrivateDirs.ensure(s.root);
@@ -86,7 +94,10 @@ public final class NetworkStore {
     return confDir;
   }
 
-  /** host-local's dataDir: {@code <ipamDir>/<network>/<ip>} holds the container id and interface of a lease. */
+  /**
+   * host-local's dataDir: {@code <ipamDir>/<network>/<ip>} holds the container id and interface of
+   * a lease.
+   */
   public Path ipamDir() {
     return ipamDir;
   }
@@ -97,8 +108,8 @@ public final class NetworkStore {
   }
 
   /** What {@link #create} is asked: subnet and gateway empty for "choose". */
-  public record CreateRequest(String name, String subnet, String gateway, Map<String, String> labels,
-      boolean internal) {
+  public record CreateRequest(
+      String name, String subnet, String gateway, Map<String, String> labels, boolean internal) {
     public CreateRequest {
       subnet = subnet == null ? "" : subnet;
       gateway = gateway == null ? "" : gateway;
@@ -111,15 +122,16 @@ public final class NetworkStore {
   }
 
   /**
-   * Creates a bridge network. ALREADY_EXISTS "network with name x already exists"; INVALID_ARGUMENT for a bad name,
-   * subnet or gateway; FAILED_PRECONDITION when the subnet overlaps another network's or a host route, or no /24 of
-   * the pool is free.
+   * Creates a bridge network. ALREADY_EXISTS "network with name x already exists"; INVALID_ARGUMENT
+   * for a bad name, subnet or gateway; FAILED_PRECONDITION when the subnet overlaps another
+   * network's or a host route, or no /24 of the pool is free.
    */
   public Network create(CreateRequest req) throws BerthException {
     checkName(req.name());
     try (LockFile held = LockFile.acquire(lock)) {
       if (readOrNull(req.name()) != null) {
-        throw new BerthException(ErrorCategory.ALREADY_EXISTS, "network with name " + req.name() + " already exists");
+        throw new BerthException(
+            ErrorCategory.ALREADY_EXISTS, "network with name " + req.name() + " already exists");
       }
       return createLocked(req.name(), req, nextBridge(), null);
     } catch (IOException e) {
@@ -135,14 +147,18 @@ public final class NetworkStore {
       try (LockFile held = LockFile.acquire(lock)) {
         n = readOrNull(DEFAULT_NETWORK);
         if (n != null) return n;
-        return createLocked(DEFAULT_NETWORK, CreateRequest.named(DEFAULT_NETWORK), DEFAULT_BRIDGE, DEFAULT_SUBNETS);
+        return createLocked(
+            DEFAULT_NETWORK, CreateRequest.named(DEFAULT_NETWORK), DEFAULT_BRIDGE, DEFAULT_SUBNETS);
       }
     } catch (IOException e) {
       throw StoreErrors.io("create the default network " + DEFAULT_NETWORK, e);
     }
   }
 
-  /** The network by name, full id or unique id prefix (docker's lookup); NOT_FOUND "network x not found". */
+  /**
+   * The network by name, full id or unique id prefix (docker's lookup); NOT_FOUND "network x not
+   * found".
+   */
   public Network get(String nameOrId) throws BerthException {
     try {
       if (isValidName(nameOrId)) {
@@ -154,7 +170,8 @@ public final class NetworkStore {
         if (n.id().startsWith(nameOrId) && !nameOrId.isEmpty()) {
           if (n.id().equals(nameOrId)) return n;
           if (match != null) {
-            throw new BerthException(ErrorCategory.INVALID_ARGUMENT, "network " + nameOrId + " is ambiguous");
+            throw new BerthException(
+                ErrorCategory.INVALID_ARGUMENT, "network " + nameOrId + " is ambiguous");
           }
           match = n;
         }
@@ -179,11 +196,15 @@ public final class NetworkStore {
     try {
       return NetworkConfigList.parse(bytes, file(n.name()).toString());
     } catch (SpecException e) {
-      throw new BerthException(ErrorCategory.INTERNAL, "invalid network config " + e.getMessage(), e);
+      throw new BerthException(
+          ErrorCategory.INTERNAL, "invalid network config " + e.getMessage(), e);
     }
   }
 
-  /** Every network, by name; conflists that cannot be read are skipped and named in {@code unreadable}. */
+  /**
+   * Every network, by name; conflists that cannot be read are skipped and named in {@code
+   * unreadable}.
+   */
   public List<Network> list(List<String> unreadable) throws BerthException {
     try {
       return listNetworks(unreadable);
@@ -193,22 +214,29 @@ public final class NetworkStore {
   }
 
   /**
-   * Removes the network and its leases directory. Refused while containers use it (FAILED_PRECONDITION, docker's
-   * "error while removing network: network x id y has active endpoints") and for the default network (docker's
-   * "... is a pre-defined network and cannot be removed"); NOT_FOUND when there is none.
+   * Removes the network and its leases directory. Refused while containers use it
+   * (FAILED_PRECONDITION, docker's "error while removing network: network x id y has active
+   * endpoints") and for the default network (docker's "... is a pre-defined network and cannot be
+   * removed"); NOT_FOUND when there is none.
    */
   public void remove(String nameOrId) throws BerthException {
     Network n = get(nameOrId);
     if (n.name().equals(DEFAULT_NETWORK)) {
-      throw new BerthException(ErrorCategory.FAILED_PRECONDITION, DEFAULT_NETWORK
-          + " is a pre-defined network and cannot be removed");
+      throw new BerthException(
+          ErrorCategory.FAILED_PRECONDITION,
+          DEFAULT_NETWORK + " is a pre-defined network and cannot be removed");
     }
     try (LockFile held = LockFile.acquire(lock)) {
       if (readOrNull(n.name()) == null) throw notFound(nameOrId);
       List<String> using = users.usersByNetwork().get(n.name());
       if (using != null && !using.isEmpty()) {
-        throw new BerthException(ErrorCategory.FAILED_PRECONDITION, "error while removing network: network "
-            + n.name() + " id " + n.id() + " has active endpoints");
+        throw new BerthException(
+            ErrorCategory.FAILED_PRECONDITION,
+            "error while removing network: network "
+                + n.name()
+                + " id "
+                + n.id()
+                + " has active endpoints");
       }
       Linux.unlink(file(n.name()).toString());
       AtomicFiles.fsyncDirectory(confDir);
@@ -220,7 +248,8 @@ public final class NetworkStore {
 
   // ---- internals ----
 
-  private Network createLocked(String name, CreateRequest req, String bridge, List<String> candidates)
+  private Network createLocked(
+      String name, CreateRequest req, String bridge, List<String> candidates)
       throws IOException, BerthException {
     List<Subnet> taken = new ArrayList<>(routes.routed());
     for (Network other : listNetworks(null)) {
@@ -234,13 +263,17 @@ public final class NetworkStore {
         throw new BerthException(ErrorCategory.INVALID_ARGUMENT, e.getMessage());
       }
       if (subnet.prefix() > 30) {
-        throw new BerthException(ErrorCategory.INVALID_ARGUMENT, "invalid subnet " + req.subnet()
-            + ": a /30 or larger is needed for a gateway and a container");
+        throw new BerthException(
+            ErrorCategory.INVALID_ARGUMENT,
+            "invalid subnet "
+                + req.subnet()
+                + ": a /30 or larger is needed for a gateway and a container");
       }
       for (Subnet t : taken) {
         if (t.overlaps(subnet)) {
-          throw new BerthException(ErrorCategory.FAILED_PRECONDITION, "subnet " + subnet + " overlaps " + t
-              + ", used by the host or another network");
+          throw new BerthException(
+              ErrorCategory.FAILED_PRECONDITION,
+              "subnet " + subnet + " overlaps " + t + ", used by the host or another network");
         }
       }
     } else {
@@ -251,29 +284,42 @@ public final class NetworkStore {
       try {
         gw = Subnet.parseAddress(req.gateway());
       } catch (IllegalArgumentException e) {
-        throw new BerthException(ErrorCategory.INVALID_ARGUMENT, "invalid gateway: " + e.getMessage());
+        throw new BerthException(
+            ErrorCategory.INVALID_ARGUMENT, "invalid gateway: " + e.getMessage());
       }
       int broadcast = subnet.base() | ~Subnet.mask(subnet.prefix());
       if (!subnet.contains(gw) || gw == subnet.base() || gw == broadcast) {
-        throw new BerthException(ErrorCategory.INVALID_ARGUMENT, "gateway " + req.gateway() + " is not a host address"
-            + " of subnet " + subnet);
+        throw new BerthException(
+            ErrorCategory.INVALID_ARGUMENT,
+            "gateway " + req.gateway() + " is not a host address" + " of subnet " + subnet);
       }
     } else {
       gw = subnet.firstHost();
     }
-    Network n = new Network(name, ContainerNames.randomId(), Instant.now(), Network.BRIDGE, subnet.toString(),
-        Subnet.format(gw), bridge, req.internal(), req.labels());
+    Network n =
+        new Network(
+            name,
+            ContainerNames.randomId(),
+            Instant.now(),
+            Network.BRIDGE,
+            subnet.toString(),
+            Subnet.format(gw),
+            bridge,
+            req.internal(),
+            req.labels());
     AtomicFiles.replace(file(name), BridgeConfList.write(n, ipamDir));
     return n;
   }
 
-  private static Subnet firstFree(List<String> candidates, List<Subnet> taken) throws BerthException {
+  private static Subnet firstFree(List<String> candidates, List<Subnet> taken)
+      throws BerthException {
     for (String c : candidates) {
       Subnet s = Subnet.parse(c);
       if (taken.stream().noneMatch(s::overlaps)) return s;
     }
-    throw new BerthException(ErrorCategory.FAILED_PRECONDITION, "no free subnet for the default network: "
-        + candidates + " are all routed on this host");
+    throw new BerthException(
+        ErrorCategory.FAILED_PRECONDITION,
+        "no free subnet for the default network: " + candidates + " are all routed on this host");
   }
 
   private static Subnet freeInPool(List<Subnet> taken) throws BerthException {
@@ -282,8 +328,9 @@ public final class NetworkStore {
       Subnet s = pool.child(24, i);
       if (taken.stream().noneMatch(s::overlaps)) return s;
     }
-    throw new BerthException(ErrorCategory.RESOURCE_EXHAUSTED, "no free /24 left in the network pool " + USER_POOL
-        + ": give --subnet");
+    throw new BerthException(
+        ErrorCategory.RESOURCE_EXHAUSTED,
+        "no free /24 left in the network pool " + USER_POOL + ": give --subnet");
   }
 
   /** The smallest berthN (N >= 1) no network uses. */
@@ -340,12 +387,16 @@ public final class NetworkStore {
 
   private static void checkName(String name) throws BerthException {
     if (name == null || !isValidName(name)) {
-      throw new BerthException(ErrorCategory.INVALID_ARGUMENT, "invalid network name \"" + name + "\": only \""
-          + NAME_CHARS + "\" are allowed");
+      throw new BerthException(
+          ErrorCategory.INVALID_ARGUMENT,
+          "invalid network name \"" + name + "\": only \"" + NAME_CHARS + "\" are allowed");
     }
   }
 
-  /** Docker's network names (one character is enough, unlike a container's); bounded, as they name files. */
+  /**
+   * Docker's network names (one character is enough, unlike a container's); bounded, as they name
+   * files.
+   */
   static final String NAME_CHARS = "[a-zA-Z0-9][a-zA-Z0-9_.-]*";
 
   static boolean isValidName(String name) {

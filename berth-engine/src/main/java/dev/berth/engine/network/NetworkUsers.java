@@ -5,8 +5,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Who uses which network: network name to container ids. The network store cannot know containers; the engine passes
- * the container store's answer (as {@link dev.berth.engine.volume.VolumeUsers} for volumes).
+ * Who uses which network: network name to container ids. The network store cannot know containers;
+ * the engine passes the container store's answer (as {@link dev.berth.engine.volume.VolumeUsers}
+ * for volumes).
  */
 @FunctionalInterface
 public interface NetworkUsers {

@@ -1,26 +1,31 @@
 package dev.berth.engine.network;
 
 /**
- * An IPv4 network in CIDR form, normalised ({@code 10.87.0.0/16}): parsing, containment, overlap and the addresses
- * the bridge network uses (the gateway is the first host address, as docker and podman choose it).
+ * An IPv4 network in CIDR form, normalised ({@code 10.87.0.0/16}): parsing, containment, overlap
+ * and the addresses the bridge network uses (the gateway is the first host address, as docker and
+ * podman choose it).
  */
 public record Subnet(int base, int prefix) {
   public Subnet {
-    if (prefix < 0 || prefix > 32) throw new IllegalArgumentException("prefix length " + prefix + " out of 0-32");
+    if (prefix < 0 || prefix > 32)
+      throw new IllegalArgumentException("prefix length " + prefix + " out of 0-32");
     base &= mask(prefix);
   }
 
   /** Parses {@code a.b.c.d/n}; IllegalArgumentException naming the text when it is not one. */
   public static Subnet parse(String cidr) {
     int slash = cidr.indexOf('/');
-    if (slash < 0) throw new IllegalArgumentException("invalid subnet " + cidr + ": expected address/prefix length");
+    if (slash < 0)
+      throw new IllegalArgumentException(
+          "invalid subnet " + cidr + ": expected address/prefix length");
     int prefix;
     try {
       prefix = Integer.parseInt(cidr.substring(slash + 1));
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException("invalid subnet " + cidr + ": bad prefix length");
     }
-    if (prefix < 0 || prefix > 32) throw new IllegalArgumentException("invalid subnet " + cidr + ": prefix length");
+    if (prefix < 0 || prefix > 32)
+      throw new IllegalArgumentException("invalid subnet " + cidr + ": prefix length");
     return new Subnet(parseAddress(cidr.substring(0, slash)), prefix);
   }
 
@@ -41,7 +46,13 @@ public record Subnet(int base, int prefix) {
   }
 
   public static String format(int addr) {
-    return (addr >>> 24) + "." + (addr >>> 16 & 255) + "." + (addr >>> 8 & 255) + "." + (addr & 255);
+    return (addr >>> 24)
+        + "."
+        + (addr >>> 16 & 255)
+        + "."
+        + (addr >>> 8 & 255)
+        + "."
+        + (addr & 255);
   }
 
   static int mask(int prefix) {
@@ -57,7 +68,9 @@ public record Subnet(int base, int prefix) {
     return ((base ^ o.base) & mask(p)) == 0;
   }
 
-  /** The first host address ({@code .1} of a /24): the bridge's address, the containers' gateway. */
+  /**
+   * The first host address ({@code .1} of a /24): the bridge's address, the containers' gateway.
+   */
   public int firstHost() {
     return base + 1;
   }

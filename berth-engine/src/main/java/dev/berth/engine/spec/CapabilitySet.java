@@ -9,21 +9,39 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 
-/** docker's capability rules: its default set, {@code --cap-drop} then {@code --cap-add}, ALL, and privileged. */
+/**
+ * docker's capability rules: its default set, {@code --cap-drop} then {@code --cap-add}, ALL, and
+ * privileged.
+ */
 public final class CapabilitySet {
   private CapabilitySet() {}
 
   /** What a container gets unless told otherwise (docker 20.10 and later). */
-  public static final List<String> DEFAULT = List.of("CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER",
-      "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE",
-      "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE");
+  public static final List<String> DEFAULT =
+      List.of(
+          "CAP_CHOWN",
+          "CAP_DAC_OVERRIDE",
+          "CAP_FSETID",
+          "CAP_FOWNER",
+          "CAP_MKNOD",
+          "CAP_NET_RAW",
+          "CAP_SETGID",
+          "CAP_SETUID",
+          "CAP_SETFCAP",
+          "CAP_SETPCAP",
+          "CAP_NET_BIND_SERVICE",
+          "CAP_SYS_CHROOT",
+          "CAP_KILL",
+          "CAP_AUDIT_WRITE");
 
   /**
-   * The container's capabilities. A name may omit "CAP_" and is case-insensitive; "ALL" in capAdd gives every
-   * capability the kernel knows but the dropped ones; "ALL" in capDrop leaves only the added ones; otherwise the
-   * default set less capDrop plus capAdd. An unknown name is an error naming it.
+   * The container's capabilities. A name may omit "CAP_" and is case-insensitive; "ALL" in capAdd
+   * gives every capability the kernel knows but the dropped ones; "ALL" in capDrop leaves only the
+   * added ones; otherwise the default set less capDrop plus capAdd. An unknown name is an error
+   * naming it.
    */
-  public static List<String> of(List<String> capAdd, List<String> capDrop, boolean privileged, int capLastCap)
+  public static List<String> of(
+      List<String> capAdd, List<String> capDrop, boolean privileged, int capLastCap)
       throws BerthException {
     List<String> known = known(capLastCap);
     if (privileged) return known;
@@ -48,13 +66,15 @@ public final class CapabilitySet {
     return SpecValidator.CAPABILITIES.subList(0, last + 1);
   }
 
-  private static List<String> normalize(List<String> names, List<String> known) throws BerthException {
+  private static List<String> normalize(List<String> names, List<String> known)
+      throws BerthException {
     List<String> out = new ArrayList<>();
     for (String n : names) {
       String c = n.trim().toUpperCase(Locale.ROOT);
       if (!c.equals("ALL") && !c.startsWith("CAP_")) c = "CAP_" + c;
       if (!c.equals("ALL") && !known.contains(c)) {
-        throw new BerthException(ErrorCategory.INVALID_ARGUMENT, "unknown capability: \"" + c + "\"");
+        throw new BerthException(
+            ErrorCategory.INVALID_ARGUMENT, "unknown capability: \"" + c + "\"");
       }
       out.add(c);
     }

@@ -17,25 +17,49 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * A container's mounts as docker makes them: its default filesystems (proc, /dev, devpts, sysfs, cgroup, mqueue,
- * /dev/shm), which a user mount on the same target replaces (a user /dev replaces every default under /dev); then
- * the user's binds, volumes and tmpfs, the volumes for the image's VOLUMEs and the container's hostname, hosts and
- * resolv.conf files, ordered parents first.
+ * A container's mounts as docker makes them: its default filesystems (proc, /dev, devpts, sysfs,
+ * cgroup, mqueue, /dev/shm), which a user mount on the same target replaces (a user /dev replaces
+ * every default under /dev); then the user's binds, volumes and tmpfs, the volumes for the image's
+ * VOLUMEs and the container's hostname, hosts and resolv.conf files, ordered parents first.
  */
 final class ContainerMounts {
   private ContainerMounts() {}
 
   static final long DEFAULT_SHM_SIZE = 64L << 20;
 
-  /** Options a tmpfs mount takes besides size and mode; docker passes them to the kernel as given. */
-  private static final Set<String> TMPFS_FLAGS = Set.of("exec", "noexec", "suid", "nosuid", "dev", "nodev", "atime",
-      "noatime", "relatime", "norelatime", "strictatime", "nostrictatime", "diratime", "nodiratime", "sync", "async",
-      "dirsync", "mand", "nomand", "ro", "rw");
-  private static final Set<String> TMPFS_KEYS = Set.of("size", "mode", "uid", "gid", "nr_inodes", "nr_blocks", "mpol",
-      "huge");
+  /**
+   * Options a tmpfs mount takes besides size and mode; docker passes them to the kernel as given.
+   */
+  private static final Set<String> TMPFS_FLAGS =
+      Set.of(
+          "exec",
+          "noexec",
+          "suid",
+          "nosuid",
+          "dev",
+          "nodev",
+          "atime",
+          "noatime",
+          "relatime",
+          "norelatime",
+          "strictatime",
+          "nostrictatime",
+          "diratime",
+          "nodiratime",
+          "sync",
+          "async",
+          "dirsync",
+          "mand",
+          "nomand",
+          "ro",
+          "rw");
+
+  private static final Set<String> TMPFS_KEYS =
+      Set.of("size", "mode", "uid", "gid", "nr_inodes", "nr_blocks", "mpol", "huge");
 
   /** The image's VOLUMEs no user mount covers, after the user's own volume mounts, in order. */
-  static List<VolumeNeed> volumesNeeded(List<String> imageVolumes, ContainerOptions options) throws BerthException {
+  static List<VolumeNeed> volumesNeeded(List<String> imageVolumes, ContainerOptions options)
+      throws BerthException {
     List<VolumeNeed> out = new ArrayList<>();
     Set<String> targets = new HashSet<>();
     for (MountOption m : options.mounts()) {
@@ -53,26 +77,35 @@ final class ContainerMounts {
   }
 
   /**
-   * Every mount. {@code etcFiles} maps /etc/hostname, /etc/hosts and /etc/resolv.conf to their host files; they and
-   * volumes are read-only with a read-only root filesystem, as docker makes them.
+   * Every mount. {@code etcFiles} maps /etc/hostname, /etc/hosts and /etc/resolv.conf to their host
+   * files; they and volumes are read-only with a read-only root filesystem, as docker makes them.
    */
-  static List<Mount> mounts(ContainerOptions o, List<VolumeNeed> volumes, Map<String, Path> volumeDirs,
-      Map<String, Path> etcFiles) throws BerthException {
+  static List<Mount> mounts(
+      ContainerOptions o,
+      List<VolumeNeed> volumes,
+      Map<String, Path> volumeDirs,
+      Map<String, Path> etcFiles)
+      throws BerthException {
     Map<String, Mount> user = new LinkedHashMap<>();
     for (MountOption m : o.mounts()) {
       String target = cleanTarget(m.target());
       if (user.containsKey(target)) {
-        throw new BerthException(ErrorCategory.INVALID_ARGUMENT, "Duplicate mount point: " + target);
+        throw new BerthException(
+            ErrorCategory.INVALID_ARGUMENT, "Duplicate mount point: " + target);
       }
-      user.put(target, switch (m.type()) {
-        case BIND -> bind(m, target);
-        case VOLUME -> volume(m, target, volumeDirs);
-        case TMPFS -> tmpfs(m, target);
-      });
+      user.put(
+          target,
+          switch (m.type()) {
+            case BIND -> bind(m, target);
+            case VOLUME -> volume(m, target, volumeDirs);
+            case TMPFS -> tmpfs(m, target);
+          });
     }
     for (VolumeNeed v : volumes) {
       if (v.fromImage() && !user.containsKey(v.target())) {
-        user.put(v.target(), mount(v.target(), "bind", dir(v, volumeDirs).toString(), List.of("rbind", "rprivate")));
+        user.put(
+            v.target(),
+            mount(v.target(), "bind", dir(v, volumeDirs).toString(), List.of("rbind", "rprivate")));
       }
     }
     for (Map.Entry<String, Path> e : etcFiles.entrySet()) {
@@ -100,24 +133,37 @@ final class ContainerMounts {
     String ro = o.privileged() ? "rw" : "ro";
     return List.of(
         mount("/proc", "proc", "proc", List.of("nosuid", "noexec", "nodev")),
-        mount("/dev", "tmpfs", "tmpfs", List.of("nosuid", "strictatime", "mode=755", "size=65536k")),
-        mount("/dev/pts", "devpts", "devpts",
+        mount(
+            "/dev", "tmpfs", "tmpfs", List.of("nosuid", "strictatime", "mode=755", "size=65536k")),
+        mount(
+            "/dev/pts",
+            "devpts",
+            "devpts",
             List.of("nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5")),
         mount("/sys", "sysfs", "sysfs", List.of("nosuid", "noexec", "nodev", ro)),
         mount("/sys/fs/cgroup", "cgroup", "cgroup", List.of(ro, "nosuid", "noexec", "nodev")),
         mount("/dev/mqueue", "mqueue", "mqueue", List.of("nosuid", "noexec", "nodev")),
-        mount("/dev/shm", "tmpfs", "shm", List.of("nosuid", "noexec", "nodev", "mode=1777", "size=" + shm)));
+        mount(
+            "/dev/shm",
+            "tmpfs",
+            "shm",
+            List.of("nosuid", "noexec", "nodev", "mode=1777", "size=" + shm)));
   }
 
   private static Mount bind(MountOption m, String target) throws BerthException {
     String source = m.source() == null ? "" : m.source();
     if (!source.startsWith("/")) {
-      throw new BerthException(ErrorCategory.INVALID_ARGUMENT, "invalid mount config for type \"bind\": "
-          + "invalid mount path: '" + source + "' mount path must be absolute");
+      throw new BerthException(
+          ErrorCategory.INVALID_ARGUMENT,
+          "invalid mount config for type \"bind\": "
+              + "invalid mount path: '"
+              + source
+              + "' mount path must be absolute");
     }
     Path src = Path.of(source).normalize();
     if (!Files.exists(src)) {
-      throw new BerthException(ErrorCategory.INVALID_ARGUMENT,
+      throw new BerthException(
+          ErrorCategory.INVALID_ARGUMENT,
           "invalid mount config for type \"bind\": bind source path does not exist: " + src);
     }
     String propagation = "rprivate";
@@ -129,7 +175,8 @@ final class ContainerMounts {
         propagation = opt;
       } else if (opt.equals("bind-nonrecursive")) {
         recursive = false;
-      } else if (!opt.equals("z") && !opt.equals("Z")) { // SELinux relabelling: nothing to do without SELinux
+      } else if (!opt.equals("z")
+          && !opt.equals("Z")) { // SELinux relabelling: nothing to do without SELinux
         throw unknownOption("bind", opt, target);
       }
     }
@@ -138,7 +185,8 @@ final class ContainerMounts {
     return mount(target, "bind", src.toString(), opts);
   }
 
-  private static Mount volume(MountOption m, String target, Map<String, Path> volumeDirs) throws BerthException {
+  private static Mount volume(MountOption m, String target, Map<String, Path> volumeDirs)
+      throws BerthException {
     String propagation = "rprivate";
     for (String opt : m.options()) {
       if (opt.startsWith("bind-propagation=")) {
@@ -155,7 +203,10 @@ final class ContainerMounts {
     return mount(target, "bind", dir.toString(), opts);
   }
 
-  /** noexec, nosuid, nodev unless the options say otherwise, then size and mode; later options win, as docker's. */
+  /**
+   * noexec, nosuid, nodev unless the options say otherwise, then size and mode; later options win,
+   * as docker's.
+   */
   private static Mount tmpfs(MountOption m, String target) throws BerthException {
     Map<String, String> merged = new LinkedHashMap<>();
     for (String d : List.of("noexec", "nosuid", "nodev")) merged.put(d.substring(2), d);
@@ -179,7 +230,10 @@ final class ContainerMounts {
     return mount(target, "tmpfs", "tmpfs", List.copyOf(merged.values()));
   }
 
-  /** The flag an option sets or clears: "noexec" and "exec" both set "exec", "ro" and "rw" both "rw". */
+  /**
+   * The flag an option sets or clears: "noexec" and "exec" both set "exec", "ro" and "rw" both
+   * "rw".
+   */
   private static String flagKey(String o) {
     if (o.equals("ro")) return "rw";
     if (o.equals("async")) return "sync";
@@ -188,8 +242,13 @@ final class ContainerMounts {
 
   private static String propagation(String p, String target) throws BerthException {
     if (!DockerFlags.PROPAGATIONS.contains(p)) {
-      throw new BerthException(ErrorCategory.INVALID_ARGUMENT, "invalid propagation mode '" + p + "' for mount "
-          + target + " (want one of shared, rshared, slave, rslave, private, rprivate)");
+      throw new BerthException(
+          ErrorCategory.INVALID_ARGUMENT,
+          "invalid propagation mode '"
+              + p
+              + "' for mount "
+              + target
+              + " (want one of shared, rshared, slave, rslave, private, rprivate)");
     }
     return p;
   }
@@ -197,27 +256,41 @@ final class ContainerMounts {
   private static Path dir(VolumeNeed v, Map<String, Path> volumeDirs) throws BerthException {
     Path dir = volumeDirs.get(v.target());
     if (dir == null) {
-      throw new BerthException(ErrorCategory.INTERNAL, "mount " + v.target() + ": volume "
-          + (v.anonymous() ? "(anonymous)" : v.name()) + " was not prepared (see SpecGenerator.volumesNeeded)");
+      throw new BerthException(
+          ErrorCategory.INTERNAL,
+          "mount "
+              + v.target()
+              + ": volume "
+              + (v.anonymous() ? "(anonymous)" : v.name())
+              + " was not prepared (see SpecGenerator.volumesNeeded)");
     }
     return dir;
   }
 
   private static BerthException unknownOption(String type, String opt, String target) {
-    return new BerthException(ErrorCategory.INVALID_ARGUMENT, "invalid mount config for type \"" + type + "\": "
-        + "unknown option '" + opt + "' for " + target);
+    return new BerthException(
+        ErrorCategory.INVALID_ARGUMENT,
+        "invalid mount config for type \""
+            + type
+            + "\": "
+            + "unknown option '"
+            + opt
+            + "' for "
+            + target);
   }
 
   /** A target made absolute-clean ("/a//b/../c/" is "/a/c"); "/" and relative paths are refused. */
   static String cleanTarget(String target) throws BerthException {
     if (target == null || !target.startsWith("/")) {
-      throw new BerthException(ErrorCategory.INVALID_ARGUMENT,
+      throw new BerthException(
+          ErrorCategory.INVALID_ARGUMENT,
           "invalid mount path: '" + target + "' mount path must be absolute");
     }
     String clean = Path.of(target).normalize().toString();
     if (clean.equals("/")) {
-      throw new BerthException(ErrorCategory.INVALID_ARGUMENT, "invalid mount path: '" + target
-          + "': destination can't be '/'");
+      throw new BerthException(
+          ErrorCategory.INVALID_ARGUMENT,
+          "invalid mount path: '" + target + "': destination can't be '/'");
     }
     return clean;
   }

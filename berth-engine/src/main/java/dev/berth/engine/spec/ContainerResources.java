@@ -26,41 +26,54 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
-/** docker's resource limits, rlimits and device rules for a container, with its errors for bad values. */
+/**
+ * docker's resource limits, rlimits and device rules for a container, with its errors for bad
+ * values.
+ */
 final class ContainerResources {
   private ContainerResources() {}
 
   /** The least memory limit docker allows. */
   static final long MIN_MEMORY = 6L << 20;
+
   static final long CPU_PERIOD = 100_000;
 
   /**
-   * docker's device cgroup rules for an unprivileged container: nothing, then the character devices every program
-   * expects (null, zero, full's siblings, random, urandom, tty, console) and an explicit no for /dev/fuse; the
-   * runtime adds its own defaults (pts, ptmx, mknod of anything) as runc does.
+   * docker's device cgroup rules for an unprivileged container: nothing, then the character devices
+   * every program expects (null, zero, full's siblings, random, urandom, tty, console) and an
+   * explicit no for /dev/fuse; the runtime adds its own defaults (pts, ptmx, mknod of anything) as
+   * runc does.
    */
-  static final List<DeviceRule> DEVICE_RULES = List.of(
-      new DeviceRule(false, "", null, null, "rwm"),
-      new DeviceRule(true, "c", 1L, 5L, "rwm"),
-      new DeviceRule(true, "c", 1L, 3L, "rwm"),
-      new DeviceRule(true, "c", 1L, 9L, "rwm"),
-      new DeviceRule(true, "c", 1L, 8L, "rwm"),
-      new DeviceRule(true, "c", 5L, 0L, "rwm"),
-      new DeviceRule(true, "c", 5L, 1L, "rwm"),
-      new DeviceRule(false, "c", 10L, 229L, "rwm"));
+  static final List<DeviceRule> DEVICE_RULES =
+      List.of(
+          new DeviceRule(false, "", null, null, "rwm"),
+          new DeviceRule(true, "c", 1L, 5L, "rwm"),
+          new DeviceRule(true, "c", 1L, 3L, "rwm"),
+          new DeviceRule(true, "c", 1L, 9L, "rwm"),
+          new DeviceRule(true, "c", 1L, 8L, "rwm"),
+          new DeviceRule(true, "c", 5L, 0L, "rwm"),
+          new DeviceRule(true, "c", 5L, 1L, "rwm"),
+          new DeviceRule(false, "c", 10L, 229L, "rwm"));
 
-  static Resources resources(ResourceOptions r, boolean privileged, int hostCpus) throws BerthException {
+  static Resources resources(ResourceOptions r, boolean privileged, int hostCpus)
+      throws BerthException {
     Memory memory = null;
     if (r.memory() != 0) {
-      if (r.memory() < MIN_MEMORY) throw invalid("Minimum memory limit allowed is 6MB (got --memory " + r.memory() + ")");
+      if (r.memory() < MIN_MEMORY)
+        throw invalid("Minimum memory limit allowed is 6MB (got --memory " + r.memory() + ")");
       long swap = r.memorySwap() == 0 ? 2 * r.memory() : r.memorySwap();
       if (swap > 0 && swap < r.memory()) {
-        throw invalid("Minimum memoryswap limit should be larger than memory limit, see usage (--memory "
-            + r.memory() + ", --memory-swap " + swap + ")");
+        throw invalid(
+            "Minimum memoryswap limit should be larger than memory limit, see usage (--memory "
+                + r.memory()
+                + ", --memory-swap "
+                + swap
+                + ")");
       }
       memory = new Memory(r.memory(), null, swap, null, null, null, null, null, null);
     } else if (r.memorySwap() != 0 && r.memorySwap() != -1) {
-      throw invalid("You should always set the Memory limit when using Memoryswap limit, see usage");
+      throw invalid(
+          "You should always set the Memory limit when using Memoryswap limit, see usage");
     }
     if (r.memory() < 0) throw invalid("invalid --memory " + r.memory() + ": must not be negative");
 
@@ -71,13 +84,18 @@ final class ContainerResources {
     String cpuset = "";
     if (r.nanoCpus() != 0) {
       if (r.nanoCpus() < 10_000_000L || r.nanoCpus() > hostCpus * 1_000_000_000L) {
-        throw invalid("Range of CPUs is from 0.01 to " + hostCpus + ".00, as there are only " + hostCpus
-            + " CPUs available");
+        throw invalid(
+            "Range of CPUs is from 0.01 to "
+                + hostCpus
+                + ".00, as there are only "
+                + hostCpus
+                + " CPUs available");
       }
       period = CPU_PERIOD;
       quota = r.nanoCpus() * CPU_PERIOD / 1_000_000_000L;
     }
-    if (r.cpuShares() < 0) throw invalid("invalid --cpu-shares " + r.cpuShares() + ": must not be negative");
+    if (r.cpuShares() < 0)
+      throw invalid("invalid --cpu-shares " + r.cpuShares() + ": must not be negative");
     if (r.cpuShares() > 0) shares = r.cpuShares();
     if (r.cpusetCpus() != null && !r.cpusetCpus().isEmpty()) cpuset = cpuset(r.cpusetCpus());
     if (shares != null || quota != null || !cpuset.isEmpty()) {
@@ -85,9 +103,11 @@ final class ContainerResources {
     }
 
     Pids pids = r.pidsLimit() > 0 ? new Pids(r.pidsLimit()) : null;
-    if (r.pidsLimit() < -1) throw invalid("invalid --pids-limit " + r.pidsLimit() + " (want a number > 0, or -1)");
+    if (r.pidsLimit() < -1)
+      throw invalid("invalid --pids-limit " + r.pidsLimit() + " (want a number > 0, or -1)");
 
-    List<DeviceRule> devices = privileged ? List.of(new DeviceRule(true, "", null, null, "rwm")) : DEVICE_RULES;
+    List<DeviceRule> devices =
+        privileged ? List.of(new DeviceRule(true, "", null, null, "rwm")) : DEVICE_RULES;
     return new Resources(devices, memory, cpu, pids, null, null, null, null);
   }
 
@@ -96,9 +116,12 @@ final class ContainerResources {
     for (String part : s.split(",", -1)) {
       String[] ends = part.split("-", -1);
       boolean ok = ends.length <= 2;
-      for (String e : ends) ok &= !e.isEmpty() && e.length() < 6 && e.chars().allMatch(Character::isDigit);
+      for (String e : ends)
+        ok &= !e.isEmpty() && e.length() < 6 && e.chars().allMatch(Character::isDigit);
       if (ok && ends.length == 2) ok = Integer.parseInt(ends[0]) <= Integer.parseInt(ends[1]);
-      if (!ok) throw invalid("Invalid value " + s + " for cpuset cpus (want numbers and ranges, e.g. 0-2,4)");
+      if (!ok)
+        throw invalid(
+            "Invalid value " + s + " for cpuset cpus (want numbers and ranges, e.g. 0-2,4)");
     }
     return s;
   }
@@ -109,12 +132,22 @@ final class ContainerResources {
     for (UlimitOption u : ulimits) {
       String name = u.name().toLowerCase(Locale.ROOT);
       if (!DockerFlags.ULIMIT_NAMES.contains(name)) {
-        throw invalid("invalid ulimit type: " + u.name() + " (want one of "
-            + String.join(", ", DockerFlags.ULIMIT_NAMES.stream().sorted().toList()) + ")");
+        throw invalid(
+            "invalid ulimit type: "
+                + u.name()
+                + " (want one of "
+                + String.join(", ", DockerFlags.ULIMIT_NAMES.stream().sorted().toList())
+                + ")");
       }
       if (Long.compareUnsigned(u.soft(), u.hard()) > 0) {
-        throw invalid("ulimit soft limit must be less than or equal to hard limit: " + Long.toUnsignedString(u.soft())
-            + " > " + Long.toUnsignedString(u.hard()) + " (--ulimit " + name + ")");
+        throw invalid(
+            "ulimit soft limit must be less than or equal to hard limit: "
+                + Long.toUnsignedString(u.soft())
+                + " > "
+                + Long.toUnsignedString(u.hard())
+                + " (--ulimit "
+                + name
+                + ")");
       }
       String type = "RLIMIT_" + name.toUpperCase(Locale.ROOT);
       byName.remove(type);
@@ -123,17 +156,24 @@ final class ContainerResources {
     return List.copyOf(byName.values());
   }
 
-  /** Directories of /dev whose nodes are the container's own or the kernel's, and nodes the runtime makes. */
-  private static final Set<String> SKIPPED_DEV = Set.of("pts", "shm", "fd", "mqueue", ".lxc", ".lxd-mounts", ".udev",
-      "console", "ptmx");
+  /**
+   * Directories of /dev whose nodes are the container's own or the kernel's, and nodes the runtime
+   * makes.
+   */
+  private static final Set<String> SKIPPED_DEV =
+      Set.of("pts", "shm", "fd", "mqueue", ".lxc", ".lxd-mounts", ".udev", "console", "ptmx");
 
-  /** The character and block devices under {@code dev} (a privileged container gets them all), by container path. */
+  /**
+   * The character and block devices under {@code dev} (a privileged container gets them all), by
+   * container path.
+   */
   static List<Device> hostDevices(Path dev) throws BerthException {
     List<Device> out = new ArrayList<>();
     try {
       walk(dev, "/dev", out);
     } catch (IOException e) {
-      throw new BerthException(ErrorCategory.INTERNAL, "list the host's devices in " + dev + ": " + e.getMessage(), e);
+      throw new BerthException(
+          ErrorCategory.INTERNAL, "list the host's devices in " + dev + ": " + e.getMessage(), e);
     }
     return out;
   }
@@ -157,8 +197,15 @@ final class ContainerResources {
       if (st.isDirectory()) {
         walk(p, path, out);
       } else if (st.isCharDevice() || st.isBlockDevice()) {
-        out.add(new Device(st.isCharDevice() ? "c" : "b", path, st.rdevMajor(), st.rdevMinor(), st.permissions(),
-            st.uid(), st.gid()));
+        out.add(
+            new Device(
+                st.isCharDevice() ? "c" : "b",
+                path,
+                st.rdevMajor(),
+                st.rdevMinor(),
+                st.permissions(),
+                st.uid(),
+                st.gid()));
       }
     }
   }

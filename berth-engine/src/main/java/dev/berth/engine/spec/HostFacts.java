@@ -6,12 +6,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * What the spec depends on of the host, read once and passed in so tests can give their own: the DNS and hosts
- * files a container copies, the host's name (network "host" takes it), the capabilities the kernel knows, the CPUs,
- * the kernel release and architecture (seccomp conditions), and where host devices are (privileged containers).
+ * What the spec depends on of the host, read once and passed in so tests can give their own: the
+ * DNS and hosts files a container copies, the host's name (network "host" takes it), the
+ * capabilities the kernel knows, the CPUs, the kernel release and architecture (seccomp
+ * conditions), and where host devices are (privileged containers).
  *
  * @param resolvConf the host's /etc/resolv.conf
- * @param resolvedResolvConf systemd-resolved's upstream file, used when resolvConf names only its 127.0.0.53 stub
+ * @param resolvedResolvConf systemd-resolved's upstream file, used when resolvConf names only its
+ *     127.0.0.53 stub
  * @param hosts the host's /etc/hosts (network "host")
  * @param hostname the host's name
  * @param capLastCap the highest capability number the kernel knows
@@ -20,14 +22,29 @@ import java.nio.file.Path;
  * @param goArch the architecture in Go's (and docker's profile) names: amd64, arm64
  * @param devDir the host's /dev, whose devices a privileged container gets
  */
-public record HostFacts(Path resolvConf, Path resolvedResolvConf, Path hosts, String hostname, int capLastCap,
-    int cpus, String kernelRelease, String goArch, Path devDir) {
+public record HostFacts(
+    Path resolvConf,
+    Path resolvedResolvConf,
+    Path hosts,
+    String hostname,
+    int capLastCap,
+    int cpus,
+    String kernelRelease,
+    String goArch,
+    Path devDir) {
 
   /** This host. */
   public static HostFacts current() {
-    return new HostFacts(Path.of("/etc/resolv.conf"), Path.of("/run/systemd/resolve/resolv.conf"),
-        Path.of("/etc/hosts"), read("/proc/sys/kernel/hostname"), Kernel.capLastCap(),
-        Runtime.getRuntime().availableProcessors(), read("/proc/sys/kernel/osrelease"), hostGoArch(), Path.of("/dev"));
+    return new HostFacts(
+        Path.of("/etc/resolv.conf"),
+        Path.of("/run/systemd/resolve/resolv.conf"),
+        Path.of("/etc/hosts"),
+        read("/proc/sys/kernel/hostname"),
+        Kernel.capLastCap(),
+        Runtime.getRuntime().availableProcessors(),
+        read("/proc/sys/kernel/osrelease"),
+        hostGoArch(),
+        Path.of("/dev"));
   }
 
   private static String read(String file) {

@@ -21,25 +21,29 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Resolves docker's {@code --user user[:group]} through an image's /etc/passwd and /etc/group, as runc's and
- * docker's user lookup does: a name must be in passwd; a number needs no entry (gid 0, home "/"); a user found by
- * name or number gets its passwd gid and home and, unless a group is given, the groups that list it as a member.
+ * Resolves docker's {@code --user user[:group]} through an image's /etc/passwd and /etc/group, as
+ * runc's and docker's user lookup does: a name must be in passwd; a number needs no entry (gid 0,
+ * home "/"); a user found by name or number gets its passwd gid and home and, unless a group is
+ * given, the groups that list it as a member.
  *
  * <p>The files are opened inside the root filesystem (openat2 RESOLVE_IN_ROOT): an image's symlink
- * {@code /etc/passwd -> /host/etc/shadow} or {@code -> ../../../etc/shadow} resolves within the image, never on the
- * host. Only regular files are read (a FIFO would block, a device never end), up to {@link #MAX_SIZE}.
+ * {@code /etc/passwd -> /host/etc/shadow} or {@code -> ../../../etc/shadow} resolves within the
+ * image, never on the host. Only regular files are read (a FIFO would block, a device never end),
+ * up to {@link #MAX_SIZE}.
  */
 public final class ImageUsers {
   private ImageUsers() {}
 
-  /** The most a passwd or group file may hold: an image's files are input, not trusted to be small. */
+  /**
+   * The most a passwd or group file may hold: an image's files are input, not trusted to be small.
+   */
   public static final int MAX_SIZE = 16 << 20;
 
   private static final long MAX_ID = Integer.MAX_VALUE;
 
   /**
-   * The process user: ids, the supplementary groups from /etc/group, the home directory, and the passwd name (empty
-   * when the user has none).
+   * The process user: ids, the supplementary groups from /etc/group, the home directory, and the
+   * passwd name (empty when the user has none).
    */
   public record ExecUser(int uid, int gid, List<Integer> additionalGids, String home, String name) {
     public ExecUser {
@@ -68,8 +72,12 @@ public final class ImageUsers {
     String matched = "";
     String[] entry = null;
     for (String[] f : entries(passwd, 7)) {
-      boolean match = userArg.isEmpty() ? f[2].equals("0") : uidArg != null ? f[2].equals(userArg) || sameNumber(f[2], uidArg)
-          : f[0].equals(userArg);
+      boolean match =
+          userArg.isEmpty()
+              ? f[2].equals("0")
+              : uidArg != null
+                  ? f[2].equals(userArg) || sameNumber(f[2], uidArg)
+                  : f[0].equals(userArg);
       if (match) {
         entry = f;
         break; // the first match wins
@@ -82,7 +90,8 @@ public final class ImageUsers {
       home = entry[5].isEmpty() ? "/" : entry[5];
     } else if (!userArg.isEmpty()) {
       if (uidArg == null) {
-        throw new BerthException(ErrorCategory.INVALID_ARGUMENT,
+        throw new BerthException(
+            ErrorCategory.INVALID_ARGUMENT,
             "unable to find user " + userArg + ": no matching entries in passwd file");
       }
       uid = inRange(uidArg, userSpec);
@@ -106,7 +115,8 @@ public final class ImageUsers {
         if (!found.isEmpty()) {
           gid = id(found.getFirst()[2], "group", found.getFirst()[0]);
         } else if (gidArg == null) {
-          throw new BerthException(ErrorCategory.INVALID_ARGUMENT,
+          throw new BerthException(
+              ErrorCategory.INVALID_ARGUMENT,
               "unable to find group " + groupArg + ": no matching entries in group file");
         } else {
           gid = inRange(gidArg, userSpec);
@@ -126,7 +136,10 @@ public final class ImageUsers {
     return v != null && v == n;
   }
 
-  /** The lines of a colon-separated file with at least {@code min} fields (padded), comments and blanks skipped. */
+  /**
+   * The lines of a colon-separated file with at least {@code min} fields (padded), comments and
+   * blanks skipped.
+   */
   private static List<String[]> entries(byte[] file, int min) {
     List<String[]> out = new ArrayList<>();
     if (file == null) return out;
@@ -147,7 +160,8 @@ public final class ImageUsers {
   private static int id(String field, String file, String name) throws BerthException {
     Long n = number(field);
     if (n == null || n > MAX_ID) {
-      throw new BerthException(ErrorCategory.INVALID_ARGUMENT,
+      throw new BerthException(
+          ErrorCategory.INVALID_ARGUMENT,
           "invalid id '" + field + "' of " + name + " in the image's /etc/" + file);
     }
     return n.intValue();
@@ -155,7 +169,8 @@ public final class ImageUsers {
 
   private static int inRange(long n, String userSpec) throws BerthException {
     if (n < 0 || n > MAX_ID) {
-      throw new BerthException(ErrorCategory.INVALID_ARGUMENT,
+      throw new BerthException(
+          ErrorCategory.INVALID_ARGUMENT,
           "user " + userSpec + ": uids and gids must be in range 0-" + MAX_ID);
     }
     return (int) n;
@@ -171,29 +186,38 @@ public final class ImageUsers {
   }
 
   /**
-   * A file of the root filesystem, resolved as if {@code rootfs} were "/" (symlinks included), or null if it is
-   * missing; anything but a regular file is refused.
+   * A file of the root filesystem, resolved as if {@code rootfs} were "/" (symlinks included), or
+   * null if it is missing; anything but a regular file is refused.
    */
   static byte[] readInRoot(Path rootfs, String relative) throws BerthException {
     try (Fd root = Linux.open(rootfs.toString(), O_PATH | O_DIRECTORY | O_CLOEXEC, 0)) {
       // O_NONBLOCK: opening a FIFO for reading must not wait for a writer; it is refused below.
-      try (Fd fd = Linux.openat2(root, relative, O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0,
-          RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)) {
+      try (Fd fd =
+          Linux.openat2(
+              root,
+              relative,
+              O_RDONLY | O_NONBLOCK | O_CLOEXEC,
+              0,
+              RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)) {
         Stat st = Linux.fstat(fd);
         if (!st.isRegularFile()) {
-          throw new BerthException(ErrorCategory.INVALID_ARGUMENT, "the image's /" + relative
-              + " is not a regular file");
+          throw new BerthException(
+              ErrorCategory.INVALID_ARGUMENT,
+              "the image's /" + relative + " is not a regular file");
         }
         if (st.size() > MAX_SIZE) {
-          throw new BerthException(ErrorCategory.INVALID_ARGUMENT, "the image's /" + relative + " is larger than "
-              + MAX_SIZE + " bytes");
+          throw new BerthException(
+              ErrorCategory.INVALID_ARGUMENT,
+              "the image's /" + relative + " is larger than " + MAX_SIZE + " bytes");
         }
         return Linux.readAll(fd);
       }
     } catch (ErrnoException e) {
       if (e.errno() == LinuxConstants.ENOENT || e.errno() == LinuxConstants.ENOTDIR) return null;
-      throw new BerthException(ErrorCategory.INTERNAL, "read /" + relative + " in the root filesystem " + rootfs + ": "
-          + e.getMessage(), e);
+      throw new BerthException(
+          ErrorCategory.INTERNAL,
+          "read /" + relative + " in the root filesystem " + rootfs + ": " + e.getMessage(),
+          e);
     }
   }
 }

@@ -7,15 +7,24 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A seccomp profile as docker writes them ({@code --security-opt seccomp=profile.json}): the OCI {@code linux.seccomp}
- * section plus rules that apply only for some capabilities, architectures or kernels, and an architecture map. An
- * OCI-format section is a profile without conditions. {@link #resolve} makes the OCI section for one container.
+ * A seccomp profile as docker writes them ({@code --security-opt seccomp=profile.json}): the OCI
+ * {@code linux.seccomp} section plus rules that apply only for some capabilities, architectures or
+ * kernels, and an architecture map. An OCI-format section is a profile without conditions. {@link
+ * #resolve} makes the OCI section for one container.
  *
  * @param architectures the OCI list; empty when {@code archMap} is used
- * @param archMap per native architecture, the architectures its processes may also use (x86_64: x86 and x32)
+ * @param archMap per native architecture, the architectures its processes may also use (x86_64: x86
+ *     and x32)
  */
-public record SeccompProfile(String defaultAction, Integer defaultErrnoRet, List<String> architectures,
-    List<ArchMap> archMap, List<String> flags, String listenerPath, String listenerMetadata, List<Rule> syscalls) {
+public record SeccompProfile(
+    String defaultAction,
+    Integer defaultErrnoRet,
+    List<String> architectures,
+    List<ArchMap> archMap,
+    List<String> flags,
+    String listenerPath,
+    String listenerMetadata,
+    List<Rule> syscalls) {
 
   public SeccompProfile {
     defaultAction = defaultAction == null ? "" : defaultAction;
@@ -27,14 +36,19 @@ public record SeccompProfile(String defaultAction, Integer defaultErrnoRet, List
     syscalls = syscalls == null ? List.of() : List.copyOf(syscalls);
   }
 
-  /** A native architecture ({@code SCMP_ARCH_X86_64}) and the ones its processes may also call as. */
+  /**
+   * A native architecture ({@code SCMP_ARCH_X86_64}) and the ones its processes may also call as.
+   */
   public record ArchMap(String architecture, List<String> subArchitectures) {
     public ArchMap {
       subArchitectures = subArchitectures == null ? List.of() : List.copyOf(subArchitectures);
     }
   }
 
-  /** When a rule applies: every listed capability held, the architecture listed, the kernel at least minKernel. */
+  /**
+   * When a rule applies: every listed capability held, the architecture listed, the kernel at least
+   * minKernel.
+   */
   public record Filter(List<String> caps, List<String> arches, String minKernel) {
     public static final Filter NONE = new Filter(null, null, null);
 
@@ -50,10 +64,16 @@ public record SeccompProfile(String defaultAction, Integer defaultErrnoRet, List
   }
 
   /**
-   * One rule: its OCI part, and when it applies ({@code includes}: all conditions hold; {@code excludes}: none of
-   * its capabilities held, the architecture not listed and the kernel older than its minKernel).
+   * One rule: its OCI part, and when it applies ({@code includes}: all conditions hold; {@code
+   * excludes}: none of its capabilities held, the architecture not listed and the kernel older than
+   * its minKernel).
    */
-  public record Rule(List<String> names, String action, Integer errnoRet, List<SeccompArg> args, Filter includes,
+  public record Rule(
+      List<String> names,
+      String action,
+      Integer errnoRet,
+      List<SeccompArg> args,
+      Filter includes,
       Filter excludes) {
     public Rule {
       names = names == null ? List.of() : List.copyOf(names);
@@ -65,9 +85,9 @@ public record SeccompProfile(String defaultAction, Integer defaultErrnoRet, List
   }
 
   /**
-   * The OCI section for a container holding capabilities {@code caps} (its bounding set) on a host whose
-   * architecture is {@code goArch} ("amd64", "arm64": the names docker's conditions use) and whose kernel release is
-   * {@code kernel} ("6.1.0-18-amd64").
+   * The OCI section for a container holding capabilities {@code caps} (its bounding set) on a host
+   * whose architecture is {@code goArch} ("amd64", "arm64": the names docker's conditions use) and
+   * whose kernel release is {@code kernel} ("6.1.0-18-amd64").
    */
   public Seccomp resolve(List<String> caps, String goArch, String kernel) {
     List<String> arches = architectures;
@@ -84,9 +104,11 @@ public record SeccompProfile(String defaultAction, Integer defaultErrnoRet, List
     }
     List<SeccompSyscall> out = new ArrayList<>();
     for (Rule r : syscalls) {
-      if (applies(r, caps, goArch, kernel)) out.add(new SeccompSyscall(r.names(), r.action(), r.errnoRet(), r.args()));
+      if (applies(r, caps, goArch, kernel))
+        out.add(new SeccompSyscall(r.names(), r.action(), r.errnoRet(), r.args()));
     }
-    return new Seccomp(defaultAction, defaultErrnoRet, arches, flags, listenerPath, listenerMetadata, out);
+    return new Seccomp(
+        defaultAction, defaultErrnoRet, arches, flags, listenerPath, listenerMetadata, out);
   }
 
   private static boolean applies(Rule r, List<String> caps, String goArch, String kernel) {
@@ -115,7 +137,9 @@ public record SeccompProfile(String defaultAction, Integer defaultErrnoRet, List
     };
   }
 
-  /** Compares kernel releases by their first two numbers ("6.1.0-18-amd64" is 6.1; "4.8" is 4.8). */
+  /**
+   * Compares kernel releases by their first two numbers ("6.1.0-18-amd64" is 6.1; "4.8" is 4.8).
+   */
   static int compareKernel(String a, String b) {
     int[] x = majorMinor(a);
     int[] y = majorMinor(b);

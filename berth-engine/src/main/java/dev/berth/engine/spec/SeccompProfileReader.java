@@ -10,10 +10,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Reads a seccomp profile file of {@code --security-opt seccomp=<file>}: docker's format (archMap, per-rule
- * includes/excludes, the old single {@code name}) or an OCI {@code linux.seccomp} section, which is the same format
- * without conditions. Unknown fields are skipped, as docker's json decoding does; a profile that names both
- * {@code architectures} and {@code archMap} is refused, as docker refuses it.
+ * Reads a seccomp profile file of {@code --security-opt seccomp=<file>}: docker's format (archMap,
+ * per-rule includes/excludes, the old single {@code name}) or an OCI {@code linux.seccomp} section,
+ * which is the same format without conditions. Unknown fields are skipped, as docker's json
+ * decoding does; a profile that names both {@code architectures} and {@code archMap} is refused, as
+ * docker refuses it.
  */
 public final class SeccompProfileReader {
   private SeccompProfileReader() {}
@@ -52,12 +53,23 @@ public final class SeccompProfileReader {
       }
       r.end();
       if (!architectures.isEmpty() && !archMap.isEmpty()) {
-        throw new SpecException(source, "", "'architectures' and 'archMap' were specified in the seccomp profile, "
-            + "use either 'architectures' or 'archMap'");
+        throw new SpecException(
+            source,
+            "",
+            "'architectures' and 'archMap' were specified in the seccomp profile, "
+                + "use either 'architectures' or 'archMap'");
       }
-      if (defaultAction.isEmpty()) throw new SpecException(source, "defaultAction", "must not be empty");
-      return new SeccompProfile(defaultAction, defaultErrnoRet, architectures, archMap, flags, listenerPath,
-          listenerMetadata, rules);
+      if (defaultAction.isEmpty())
+        throw new SpecException(source, "defaultAction", "must not be empty");
+      return new SeccompProfile(
+          defaultAction,
+          defaultErrnoRet,
+          architectures,
+          archMap,
+          flags,
+          listenerPath,
+          listenerMetadata,
+          rules);
     }
   }
 

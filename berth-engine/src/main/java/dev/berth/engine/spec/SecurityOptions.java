@@ -6,14 +6,19 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * docker's {@code --security-opt} values: {@code seccomp=unconfined|<file>}, {@code no-new-privileges[=|:true|false]},
- * {@code systempaths=unconfined}, and the SELinux and AppArmor options this host does without ({@code label=disable},
- * {@code apparmor=unconfined}: accepted; other labels or profiles: refused as not implemented). docker's old ':'
- * separator is accepted too. Anything else is an error naming it.
+ * docker's {@code --security-opt} values: {@code seccomp=unconfined|<file>}, {@code
+ * no-new-privileges[=|:true|false]}, {@code systempaths=unconfined}, and the SELinux and AppArmor
+ * options this host does without ({@code label=disable}, {@code apparmor=unconfined}: accepted;
+ * other labels or profiles: refused as not implemented). docker's old ':' separator is accepted
+ * too. Anything else is an error naming it.
  *
- * @param seccompProfile the profile file, or null for the default profile (or none when {@code seccompUnconfined})
+ * @param seccompProfile the profile file, or null for the default profile (or none when {@code
+ *     seccompUnconfined})
  */
-public record SecurityOptions(boolean seccompUnconfined, String seccompProfile, boolean noNewPrivileges,
+public record SecurityOptions(
+    boolean seccompUnconfined,
+    String seccompProfile,
+    boolean noNewPrivileges,
     boolean systemPathsUnconfined) {
 
   public static SecurityOptions parse(List<String> opts) throws BerthException {
@@ -42,29 +47,44 @@ public record SecurityOptions(boolean seccompUnconfined, String seccompProfile, 
             profile = value;
           }
         }
-        case "no-new-privileges" -> nnp = switch (value.toLowerCase(Locale.ROOT)) {
-          case "true", "1", "t" -> true;
-          case "false", "0", "f" -> false;
-          default -> throw new BerthException(ErrorCategory.INVALID_ARGUMENT,
-              "invalid --security-opt " + quote(opt) + ": no-new-privileges wants true or false");
-        };
+        case "no-new-privileges" ->
+            nnp =
+                switch (value.toLowerCase(Locale.ROOT)) {
+                  case "true", "1", "t" -> true;
+                  case "false", "0", "f" -> false;
+                  default ->
+                      throw new BerthException(
+                          ErrorCategory.INVALID_ARGUMENT,
+                          "invalid --security-opt "
+                              + quote(opt)
+                              + ": no-new-privileges wants true or false");
+                };
         case "systempaths" -> {
           if (!value.equals("unconfined")) {
-            throw new BerthException(ErrorCategory.INVALID_ARGUMENT,
-                "invalid --security-opt " + quote(opt) + ": the only option for systempaths is unconfined");
+            throw new BerthException(
+                ErrorCategory.INVALID_ARGUMENT,
+                "invalid --security-opt "
+                    + quote(opt)
+                    + ": the only option for systempaths is unconfined");
           }
           systemPaths = true;
         }
         case "label" -> {
           if (!value.equals("disable")) {
-            throw new BerthException(ErrorCategory.UNIMPLEMENTED,
-                "--security-opt " + quote(opt) + ": SELinux labels are not supported (label=disable is)");
+            throw new BerthException(
+                ErrorCategory.UNIMPLEMENTED,
+                "--security-opt "
+                    + quote(opt)
+                    + ": SELinux labels are not supported (label=disable is)");
           }
         }
         case "apparmor" -> {
           if (!value.equals("unconfined")) {
-            throw new BerthException(ErrorCategory.UNIMPLEMENTED,
-                "--security-opt " + quote(opt) + ": AppArmor profiles are not supported (apparmor=unconfined is)");
+            throw new BerthException(
+                ErrorCategory.UNIMPLEMENTED,
+                "--security-opt "
+                    + quote(opt)
+                    + ": AppArmor profiles are not supported (apparmor=unconfined is)");
           }
         }
         default -> throw invalid(opt);
@@ -74,9 +94,12 @@ public record SecurityOptions(boolean seccompUnconfined, String seccompProfile, 
   }
 
   private static BerthException invalid(String opt) {
-    return new BerthException(ErrorCategory.INVALID_ARGUMENT, "invalid --security-opt: " + quote(opt)
-        + " (want seccomp=unconfined|<file>, no-new-privileges[=true|false], systempaths=unconfined, label=disable "
-        + "or apparmor=unconfined)");
+    return new BerthException(
+        ErrorCategory.INVALID_ARGUMENT,
+        "invalid --security-opt: "
+            + quote(opt)
+            + " (want seccomp=unconfined|<file>, no-new-privileges[=true|false], systempaths=unconfined, label=disable "
+            + "or apparmor=unconfined)");
   }
 
   private static String quote(String s) {

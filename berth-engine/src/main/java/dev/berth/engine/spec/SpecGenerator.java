@@ -32,27 +32,39 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Makes a container's OCI spec from its image's config and the user's options, with docker's defaults and docker's
- * errors: the command (Entrypoint and Cmd), environment, working directory and user (resolved in the image's
- * /etc/passwd and /etc/group), capabilities, seccomp, namespaces, mounts, masked and read-only paths, resources and
- * rlimits. Every check comes before anything is written: a refused request leaves nothing behind; an accepted one
- * writes only /etc/hostname, /etc/hosts and /etc/resolv.conf into the container's files directory.
+ * Makes a container's OCI spec from its image's config and the user's options, with docker's
+ * defaults and docker's errors: the command (Entrypoint and Cmd), environment, working directory
+ * and user (resolved in the image's /etc/passwd and /etc/group), capabilities, seccomp, namespaces,
+ * mounts, masked and read-only paths, resources and rlimits. Every check comes before anything is
+ * written: a refused request leaves nothing behind; an accepted one writes only /etc/hostname,
+ * /etc/hosts and /etc/resolv.conf into the container's files directory.
  *
- * <p>Use: {@link #volumesNeeded} says which volumes the engine must provide; then {@link #generate} with their
- * directories.
+ * <p>Use: {@link #volumesNeeded} says which volumes the engine must provide; then {@link #generate}
+ * with their directories.
  */
 public final class SpecGenerator {
   /** docker's PATH for a container whose image and user set none. */
-  public static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  public static final String DEFAULT_PATH =
+      "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
   /** docker's masked paths: bound over by an empty file or directory. */
-  public static final List<String> MASKED_PATHS = List.of("/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys",
-      "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
-      "/sys/firmware", "/sys/devices/virtual/powercap");
+  public static final List<String> MASKED_PATHS =
+      List.of(
+          "/proc/asound",
+          "/proc/acpi",
+          "/proc/kcore",
+          "/proc/keys",
+          "/proc/latency_stats",
+          "/proc/timer_list",
+          "/proc/timer_stats",
+          "/proc/sched_debug",
+          "/proc/scsi",
+          "/sys/firmware",
+          "/sys/devices/virtual/powercap");
 
   /** docker's read-only paths. */
-  public static final List<String> READONLY_PATHS = List.of("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
-      "/proc/sysrq-trigger");
+  public static final List<String> READONLY_PATHS =
+      List.of("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger");
 
   private final HostFacts host;
 
@@ -60,12 +72,19 @@ public final class SpecGenerator {
     this.host = host;
   }
 
-  /** The volumes a container of {@code image} with {@code options} needs: the user's, then the image's uncovered. */
-  public static List<VolumeNeed> volumesNeeded(ImageConfig image, ContainerOptions options) throws BerthException {
+  /**
+   * The volumes a container of {@code image} with {@code options} needs: the user's, then the
+   * image's uncovered.
+   */
+  public static List<VolumeNeed> volumesNeeded(ImageConfig image, ContainerOptions options)
+      throws BerthException {
     return ContainerMounts.volumesNeeded(new ArrayList<>(image.config().volumes()), options);
   }
 
-  /** The spec; writes the container's hostname, hosts and resolv.conf files into {@code request.filesDir()}. */
+  /**
+   * The spec; writes the container's hostname, hosts and resolv.conf files into {@code
+   * request.filesDir()}.
+   */
   public GeneratedSpec generate(SpecRequest request) throws BerthException {
     ContainerOptions o = request.options();
     ContainerConfig image = request.image().config();
@@ -74,15 +93,17 @@ public final class SpecGenerator {
     String network = o.network() == null || o.network().isEmpty() ? "none" : o.network();
     String hostname = hostname(o, request.id(), network);
     String cwd = workingDir(o, image);
-    ImageUsers.ExecUser user = ImageUsers.resolve(request.rootfs(),
-        o.user() != null ? o.user() : image.user());
+    ImageUsers.ExecUser user =
+        ImageUsers.resolve(request.rootfs(), o.user() != null ? o.user() : image.user());
     List<String> env = env(o, image, hostname, user.home());
     SecurityOptions security = SecurityOptions.parse(o.securityOpts());
-    List<String> caps = CapabilitySet.of(o.capAdd(), o.capDrop(), o.privileged(), host.capLastCap());
+    List<String> caps =
+        CapabilitySet.of(o.capAdd(), o.capDrop(), o.privileged(), host.capLastCap());
     Seccomp seccomp = seccomp(security, o.privileged(), caps);
     int stopSignal = stopSignal(o, image);
     Resources resources = ContainerResources.resources(o.resources(), o.privileged(), host.cpus());
-    List<Device> devices = o.privileged() ? ContainerResources.hostDevices(host.devDir()) : List.of();
+    List<Device> devices =
+        o.privileged() ? ContainerResources.hostDevices(host.devDir()) : List.of();
 
     List<VolumeNeed> volumes = volumesNeeded(request.image(), o);
     Path files = request.filesDir();
@@ -92,29 +113,71 @@ public final class SpecGenerator {
     etc.put("/etc/hosts", files.resolve("hosts"));
     List<Mount> mounts = ContainerMounts.mounts(o, volumes, request.volumes(), etc);
 
-    // docker 20.10+: a non-root process starts with no effective or permitted capabilities, only the bounding set.
-    Capabilities capabilities = user.uid() == 0
-        ? new Capabilities(caps, caps, List.of(), caps, List.of())
-        : new Capabilities(caps, List.of(), List.of(), List.of(), List.of());
-    Process process = new Process(o.tty(), null,
-        new User(user.uid(), user.gid(), null, user.additionalGids(), null), args, null, env, cwd, capabilities,
-        ContainerResources.rlimits(o.ulimits()), security.noNewPrivileges(), null, null, null);
+    // docker 20.10+: a non-root process starts with no effective or permitted capabilities, only
+    // the bounding set.
+    Capabilities capabilities =
+        user.uid() == 0
+            ? new Capabilities(caps, caps, List.of(), caps, List.of())
+            : new Capabilities(caps, List.of(), List.of(), List.of(), List.of());
+    Process process =
+        new Process(
+            o.tty(),
+            null,
+            new User(user.uid(), user.gid(), null, user.additionalGids(), null),
+            args,
+            null,
+            env,
+            cwd,
+            capabilities,
+            ContainerResources.rlimits(o.ulimits()),
+            security.noNewPrivileges(),
+            null,
+            null,
+            null);
 
     List<Namespace> namespaces = new ArrayList<>();
-    for (String ns : List.of("pid", "ipc", "uts", "mount", "cgroup")) namespaces.add(new Namespace(ns, null));
-    // Every mode but "host" has a namespace of its own (or another container's): the engine's pin when it gave one.
+    for (String ns : List.of("pid", "ipc", "uts", "mount", "cgroup"))
+      namespaces.add(new Namespace(ns, null));
+    // Every mode but "host" has a namespace of its own (or another container's): the engine's pin
+    // when it gave one.
     if (!network.equals("host")) {
-      namespaces.add(new Namespace("network", request.netnsPath() == null ? null : request.netnsPath().toString()));
+      namespaces.add(
+          new Namespace(
+              "network", request.netnsPath() == null ? null : request.netnsPath().toString()));
     }
 
     boolean confined = !o.privileged() && !security.systemPathsUnconfined();
-    Linux linux = new Linux(namespaces, null, null, null, devices, null, resources, null, seccomp, null,
-        confined ? MASKED_PATHS : List.of(), confined ? READONLY_PATHS : List.of(), null, null);
-    Spec spec = new Spec(DefaultSpecs.OCI_VERSION, process, new Root(request.rootfs().toString(), o.readOnlyRootfs()),
-        hostname, null, mounts, null, null, linux);
+    Linux linux =
+        new Linux(
+            namespaces,
+            null,
+            null,
+            null,
+            devices,
+            null,
+            resources,
+            null,
+            seccomp,
+            null,
+            confined ? MASKED_PATHS : List.of(),
+            confined ? READONLY_PATHS : List.of(),
+            null,
+            null);
+    Spec spec =
+        new Spec(
+            DefaultSpecs.OCI_VERSION,
+            process,
+            new Root(request.rootfs().toString(), o.readOnlyRootfs()),
+            hostname,
+            null,
+            mounts,
+            null,
+            null,
+            linux);
     List<String> problems = SpecValidator.validate(spec, true);
     if (!problems.isEmpty()) {
-      throw new BerthException(ErrorCategory.INVALID_ARGUMENT, "container spec: " + String.join("; ", problems));
+      throw new BerthException(
+          ErrorCategory.INVALID_ARGUMENT, "container spec: " + String.join("; ", problems));
     }
 
     List<Path> written = writeEtcFiles(files, hostname, network, o.networking());
@@ -122,8 +185,8 @@ public final class SpecGenerator {
   }
 
   /**
-   * docker's rule: the user's entrypoint replaces the image's and drops the image's Cmd; the user's command replaces
-   * Cmd; the process runs entrypoint + cmd.
+   * docker's rule: the user's entrypoint replaces the image's and drops the image's Cmd; the user's
+   * command replaces Cmd; the process runs entrypoint + cmd.
    */
   public static List<String> args(ContainerOptions o, ContainerConfig image) throws BerthException {
     List<String> entrypoint;
@@ -139,7 +202,8 @@ public final class SpecGenerator {
     args.addAll(cmd);
     // "--entrypoint ''" is an empty entrypoint, not an empty program name.
     if (!args.isEmpty() && args.getFirst().isEmpty() && entrypoint.size() == 1) args.removeFirst();
-    if (args.isEmpty()) throw new BerthException(ErrorCategory.INVALID_ARGUMENT, "no command specified");
+    if (args.isEmpty())
+      throw new BerthException(ErrorCategory.INVALID_ARGUMENT, "no command specified");
     return args;
   }
 
@@ -154,26 +218,31 @@ public final class SpecGenerator {
     }
     // sethostname(2) takes at most 64 bytes; docker refuses names that are not valid host names.
     if (h.length() > 64 || !h.matches("[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?")) {
-      throw new BerthException(ErrorCategory.INVALID_ARGUMENT, "invalid hostname format: " + h
-          + " (want letters, digits, '-' and '.', at most 64)");
+      throw new BerthException(
+          ErrorCategory.INVALID_ARGUMENT,
+          "invalid hostname format: " + h + " (want letters, digits, '-' and '.', at most 64)");
     }
     return h;
   }
 
   static String workingDir(ContainerOptions o, ContainerConfig image) throws BerthException {
-    String w = o.workingDir() != null && !o.workingDir().isEmpty() ? o.workingDir()
-        : !image.workingDir().isEmpty() ? image.workingDir() : "/";
+    String w =
+        o.workingDir() != null && !o.workingDir().isEmpty()
+            ? o.workingDir()
+            : !image.workingDir().isEmpty() ? image.workingDir() : "/";
     if (!w.startsWith("/")) {
-      throw new BerthException(ErrorCategory.INVALID_ARGUMENT,
+      throw new BerthException(
+          ErrorCategory.INVALID_ARGUMENT,
           "the working directory '" + w + "' is invalid, it needs to be an absolute path");
     }
     return Path.of(w).normalize().toString();
   }
 
   /**
-   * docker's order: PATH, HOSTNAME and TERM (with a tty) first; then the user's variables and the image's the user
-   * does not set, each replacing a variable of the same name where it stands; a bare NAME removes it. HOME comes
-   * last from the user's passwd entry when no one set it (runc would add the same).
+   * docker's order: PATH, HOSTNAME and TERM (with a tty) first; then the user's variables and the
+   * image's the user does not set, each replacing a variable of the same name where it stands; a
+   * bare NAME removes it. HOME comes last from the user's passwd entry when no one set it (runc
+   * would add the same).
    */
   static List<String> env(ContainerOptions o, ContainerConfig image, String hostname, String home) {
     List<String> merged = new ArrayList<>(o.env());
@@ -205,7 +274,8 @@ public final class SpecGenerator {
     return eq < 0 ? env : env.substring(0, eq);
   }
 
-  private Seccomp seccomp(SecurityOptions security, boolean privileged, List<String> caps) throws BerthException {
+  private Seccomp seccomp(SecurityOptions security, boolean privileged, List<String> caps)
+      throws BerthException {
     if (privileged || security.seccompUnconfined()) return null;
     SeccompProfile profile = DefaultSeccompProfile.profile();
     if (security.seccompProfile() != null) {
@@ -213,10 +283,14 @@ public final class SpecGenerator {
       try {
         profile = SeccompProfileReader.parse(Files.readAllBytes(file), file.toString());
       } catch (IOException e) {
-        throw new BerthException(ErrorCategory.INVALID_ARGUMENT,
-            "opening seccomp profile (" + file + ") failed: " + e.getMessage(), e);
+        throw new BerthException(
+            ErrorCategory.INVALID_ARGUMENT,
+            "opening seccomp profile (" + file + ") failed: " + e.getMessage(),
+            e);
       } catch (SpecException e) {
-        throw new BerthException(ErrorCategory.INVALID_ARGUMENT, "decoding seccomp profile failed: " + e.getMessage(),
+        throw new BerthException(
+            ErrorCategory.INVALID_ARGUMENT,
+            "decoding seccomp profile failed: " + e.getMessage(),
             e);
       }
     }
@@ -225,8 +299,10 @@ public final class SpecGenerator {
 
   /** The signal that stops the container: the user's, the image's, else SIGTERM. */
   public static int stopSignal(ContainerOptions o, ContainerConfig image) throws BerthException {
-    String s = o.stopSignal() != null && !o.stopSignal().isEmpty() ? o.stopSignal()
-        : !image.stopSignal().isEmpty() ? image.stopSignal() : "SIGTERM";
+    String s =
+        o.stopSignal() != null && !o.stopSignal().isEmpty()
+            ? o.stopSignal()
+            : !image.stopSignal().isEmpty() ? image.stopSignal() : "SIGTERM";
     try {
       return Signals.parse(s);
     } catch (IllegalArgumentException e) {
@@ -241,19 +317,28 @@ public final class SpecGenerator {
     String resolv;
     try {
       if (network.equals("host")) {
-        hosts = Files.exists(host.hosts()) ? Files.readString(host.hosts()) : EtcFiles.hosts(hostname, null);
-        resolv = Files.exists(host.resolvConf()) ? Files.readString(host.resolvConf()) : EtcFiles.resolvConf("");
+        hosts =
+            Files.exists(host.hosts())
+                ? Files.readString(host.hosts())
+                : EtcFiles.hosts(hostname, null);
+        resolv =
+            Files.exists(host.resolvConf())
+                ? Files.readString(host.resolvConf())
+                : EtcFiles.resolvConf("");
       } else {
         hosts = EtcFiles.hosts(hostname, null, net.extraHosts());
-        String hostResolv = Files.exists(host.resolvConf()) ? Files.readString(host.resolvConf()) : "";
-        // systemd-resolved's stub is the host's loopback: use the servers it forwards to, as docker does.
+        String hostResolv =
+            Files.exists(host.resolvConf()) ? Files.readString(host.resolvConf()) : "";
+        // systemd-resolved's stub is the host's loopback: use the servers it forwards to, as docker
+        // does.
         if (EtcFiles.onlyResolvedStub(hostResolv) && Files.isReadable(host.resolvedResolvConf())) {
           hostResolv = Files.readString(host.resolvedResolvConf());
         }
         resolv = EtcFiles.resolvConf(hostResolv, net.dns(), net.dnsSearch(), net.dnsOptions());
       }
     } catch (IOException e) {
-      throw new BerthException(ErrorCategory.INTERNAL, "read the host's DNS configuration: " + e.getMessage(), e);
+      throw new BerthException(
+          ErrorCategory.INTERNAL, "read the host's DNS configuration: " + e.getMessage(), e);
     }
     List<Path> written = new ArrayList<>();
     try {
@@ -269,7 +354,9 @@ public final class SpecGenerator {
           // the first error is the one to report
         }
       }
-      throw new BerthException(ErrorCategory.INTERNAL, "write the container's files in " + dir + ": " + e.getMessage(),
+      throw new BerthException(
+          ErrorCategory.INTERNAL,
+          "write the container's files in " + dir + ": " + e.getMessage(),
           e);
     }
     return written;

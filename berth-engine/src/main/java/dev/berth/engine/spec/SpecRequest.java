@@ -11,20 +11,32 @@ import java.util.Map;
  * @param image the image's config (its ContainerConfig gives the defaults)
  * @param options what the user asked for
  * @param id the container id (64 hex digits; its first 12 are the default hostname)
- * @param rootfs the mounted root filesystem (the image's writable snapshot); its /etc/passwd and /etc/group resolve
- *     the user
- * @param filesDir the container's own directory where hostname, hosts and resolv.conf are written and bound from
+ * @param rootfs the mounted root filesystem (the image's writable snapshot); its /etc/passwd and
+ *     /etc/group resolve the user
+ * @param filesDir the container's own directory where hostname, hosts and resolv.conf are written
+ *     and bound from
  * @param volumes the host directory of each {@link VolumeNeed}, by target
- * @param netnsPath the network namespace the container joins (a pin), or null: a new one (none of host's for
- *     network "host")
+ * @param netnsPath the network namespace the container joins (a pin), or null: a new one (none of
+ *     host's for network "host")
  */
-public record SpecRequest(ImageConfig image, ContainerOptions options, String id, Path rootfs, Path filesDir,
-    Map<String, Path> volumes, Path netnsPath) {
+public record SpecRequest(
+    ImageConfig image,
+    ContainerOptions options,
+    String id,
+    Path rootfs,
+    Path filesDir,
+    Map<String, Path> volumes,
+    Path netnsPath) {
   public SpecRequest {
     volumes = volumes == null ? Map.of() : Map.copyOf(volumes);
   }
 
-  public SpecRequest(ImageConfig image, ContainerOptions options, String id, Path rootfs, Path filesDir,
+  public SpecRequest(
+      ImageConfig image,
+      ContainerOptions options,
+      String id,
+      Path rootfs,
+      Path filesDir,
       Map<String, Path> volumes) {
     this(image, options, id, rootfs, filesDir, volumes, null);
   }

@@ -4,28 +4,41 @@ import dev.berth.runtime.cgroups.Stats;
 import java.time.Instant;
 
 /**
- * One sample of a container's resource usage, with what docker's arithmetic needs beside its cgroup's counters: the
- * host's CPU time and CPU count at the same moment, its memory, and the container's network counters. A container
- * that does not run has a sample of zeros ({@link #stats} null).
+ * One sample of a container's resource usage, with what docker's arithmetic needs beside its
+ * cgroup's counters: the host's CPU time and CPU count at the same moment, its memory, and the
+ * container's network counters. A container that does not run has a sample of zeros ({@link #stats}
+ * null).
  *
  * @param read when the sample was taken
  * @param stats the runtime's stats, or null when the container does not run
- * @param systemCpuNanos the host's total CPU time (all CPUs, every state, /proc/stat), as docker's system_cpu_usage
+ * @param systemCpuNanos the host's total CPU time (all CPUs, every state, /proc/stat), as docker's
+ *     system_cpu_usage
  * @param onlineCpus the CPUs the host has online
- * @param hostMemory the host's memory (MemTotal): the limit shown for a container without one, as docker does
- * @param netRx bytes received on the container's interfaces but loopback (0 with no network of its own)
+ * @param hostMemory the host's memory (MemTotal): the limit shown for a container without one, as
+ *     docker does
+ * @param netRx bytes received on the container's interfaces but loopback (0 with no network of its
+ *     own)
  * @param netTx bytes sent on them
  */
-public record ContainerStats(String id, String name, Instant read, Stats stats, long systemCpuNanos, int onlineCpus,
-    long hostMemory, long netRx, long netTx) {
+public record ContainerStats(
+    String id,
+    String name,
+    Instant read,
+    Stats stats,
+    long systemCpuNanos,
+    int onlineCpus,
+    long hostMemory,
+    long netRx,
+    long netTx) {
 
   public boolean running() {
     return stats != null;
   }
 
   /**
-   * docker's CPU %: the container's share of the host's CPU time between {@code previous} and this sample, times
-   * the CPUs (100% is one CPU busy). 0 without a previous sample of the same container or when no time passed.
+   * docker's CPU %: the container's share of the host's CPU time between {@code previous} and this
+   * sample, times the CPUs (100% is one CPU busy). 0 without a previous sample of the same
+   * container or when no time passed.
    */
   public double cpuPercent(ContainerStats previous) {
     if (stats == null || previous == null || previous.stats == null) return 0;
@@ -37,8 +50,8 @@ public record ContainerStats(String id, String name, Instant read, Stats stats, 
   }
 
   /**
-   * docker's MEM USAGE: the cgroup's usage less its inactive file cache (v1: total_inactive_file; v2: inactive_file),
-   * which the kernel reclaims first.
+   * docker's MEM USAGE: the cgroup's usage less its inactive file cache (v1: total_inactive_file;
+   * v2: inactive_file), which the kernel reclaims first.
    */
   public long memoryUsage() {
     if (stats == null) return 0;

@@ -5,7 +5,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** The host's side of a stats sample: its CPU time and CPUs (/proc/stat), its memory (/proc/meminfo). */
+/**
+ * The host's side of a stats sample: its CPU time and CPUs (/proc/stat), its memory
+ * (/proc/meminfo).
+ */
 public final class HostUsage {
   private HostUsage() {}
 
@@ -17,7 +20,10 @@ public final class HostUsage {
     return cpu(Files.readString(Path.of("/proc/stat"), StandardCharsets.US_ASCII));
   }
 
-  /** {@link #cpu()} of a /proc/stat text: the "cpu" line's first seven fields, as docker sums them, and the cpuN lines. */
+  /**
+   * {@link #cpu()} of a /proc/stat text: the "cpu" line's first seven fields, as docker sums them,
+   * and the cpuN lines.
+   */
   static long[] cpu(String procStat) {
     long ticks = 0;
     long cpus = 0;
@@ -43,7 +49,10 @@ public final class HostUsage {
     return 0;
   }
 
-  /** Bytes received and sent ({@code [rx, tx]}) on the interfaces of {@code pid}'s network namespace but lo. */
+  /**
+   * Bytes received and sent ({@code [rx, tx]}) on the interfaces of {@code pid}'s network namespace
+   * but lo.
+   */
   public static long[] network(int pid) throws IOException {
     long rx = 0;
     long tx = 0;

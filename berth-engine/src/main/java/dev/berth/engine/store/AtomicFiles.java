@@ -14,12 +14,14 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /**
- * Files replaced whole and atomically: the data goes to {@code <file>.tmp} in the same directory, written with
- * O_SYNC (durable when write returns: berth-sys has no fsync of its own), renamed over {@code <file>}, and the
- * directory fsynced so the rename survives a power cut. A reader sees the old file or the new one, never a torn one;
- * a crash leaves at most a {@code .tmp}, which the next write truncates.
+ * Files replaced whole and atomically: the data goes to {@code <file>.tmp} in the same directory,
+ * written with O_SYNC (durable when write returns: berth-sys has no fsync of its own), renamed over
+ * {@code <file>}, and the directory fsynced so the rename survives a power cut. A reader sees the
+ * old file or the new one, never a torn one; a crash leaves at most a {@code .tmp}, which the next
+ * write truncates.
  *
- * <p>The temporary name is fixed, so only one writer per file may run at a time: callers hold the store's lock.
+ * <p>The temporary name is fixed, so only one writer per file may run at a time: callers hold the
+ * store's lock.
  */
 public final class AtomicFiles {
   /** The suffix of a file being written; readers never open such a file. */
@@ -37,7 +39,9 @@ public final class AtomicFiles {
     fsyncDirectory(file.getParent());
   }
 
-  /** fsync(2) of a directory, so the entries made or removed in it survive a crash of the machine. */
+  /**
+   * fsync(2) of a directory, so the entries made or removed in it survive a crash of the machine.
+   */
   public static void fsyncDirectory(Path dir) throws IOException {
     try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
       ch.force(true);

@@ -10,9 +10,10 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 
 /**
- * Container ids and names as docker makes and checks them: ids of 64 random lowercase hex digits, names matching
- * {@code [a-zA-Z0-9][a-zA-Z0-9_.-]+} (so at least two characters), given with or without a leading "/", and generated
- * names of the form {@code adjective_surname} when the user gives none.
+ * Container ids and names as docker makes and checks them: ids of 64 random lowercase hex digits,
+ * names matching {@code [a-zA-Z0-9][a-zA-Z0-9_.-]+} (so at least two characters), given with or
+ * without a leading "/", and generated names of the form {@code adjective_surname} when the user
+ * gives none.
  */
 public final class ContainerNames {
   /** Docker's character rule, as its error message prints it. */
@@ -20,16 +21,65 @@ public final class ContainerNames {
 
   // Our own word lists (not docker's): 48 x 48 names before a suffix is needed.
   private static final String[] ADJECTIVES = {
-    "amber", "bold", "brave", "bright", "calm", "clever", "cosy", "crisp", "curious", "daring", "deft", "eager",
-    "earnest", "fair", "fervent", "fond", "gentle", "glad", "grand", "happy", "hardy", "humble", "jolly", "keen",
-    "kind", "lively", "loyal", "lucid", "merry", "mellow", "nimble", "noble", "patient", "placid", "proud", "quick",
-    "quiet", "rapid", "serene", "sharp", "silent", "steady", "sturdy", "swift", "tender", "upbeat", "vivid", "witty"};
+    "amber", "bold", "brave", "bright", "calm", "clever", "cosy", "crisp", "curious", "daring",
+        "deft", "eager",
+    "earnest", "fair", "fervent", "fond", "gentle", "glad", "grand", "happy", "hardy", "humble",
+        "jolly", "keen",
+    "kind", "lively", "loyal", "lucid", "merry", "mellow", "nimble", "noble", "patient", "placid",
+        "proud", "quick",
+    "quiet", "rapid", "serene", "sharp", "silent", "steady", "sturdy", "swift", "tender", "upbeat",
+        "vivid", "witty"
+  };
   private static final String[] SURNAMES = {
-    "agnesi", "babbage", "bohr", "boole", "cantor", "curie", "darwin", "dirac", "euclid", "euler", "faraday",
-    "fermat", "fermi", "galois", "gauss", "germain", "goedel", "hamilton", "hilbert", "hopper", "huygens", "kepler",
-    "lamarr", "laplace", "leibniz", "lovelace", "maxwell", "meitner", "mendel", "mirzakhani", "napier", "newton",
-    "noether", "pascal", "pasteur", "planck", "poincare", "ramanujan", "riemann", "shannon", "somerville", "tesla",
-    "turing", "volta", "wiles", "yalow", "zuse", "noyce"};
+    "agnesi",
+    "babbage",
+    "bohr",
+    "boole",
+    "cantor",
+    "curie",
+    "darwin",
+    "dirac",
+    "euclid",
+    "euler",
+    "faraday",
+    "fermat",
+    "fermi",
+    "galois",
+    "gauss",
+    "germain",
+    "goedel",
+    "hamilton",
+    "hilbert",
+    "hopper",
+    "huygens",
+    "kepler",
+    "lamarr",
+    "laplace",
+    "leibniz",
+    "lovelace",
+    "maxwell",
+    "meitner",
+    "mendel",
+    "mirzakhani",
+    "napier",
+    "newton",
+    "noether",
+    "pascal",
+    "pasteur",
+    "planck",
+    "poincare",
+    "ramanujan",
+    "riemann",
+    "shannon",
+    "somerville",
+    "tesla",
+    "turing",
+    "volta",
+    "wiles",
+    "yalow",
+    "zuse",
+    "noyce"
+  };
 
   private ContainerNames() {}
 
@@ -38,7 +88,10 @@ public final class ContainerNames {
     return s != null && s.length() == 64 && isHex(s);
   }
 
-  /** Whether {@code s} is made of lowercase hex digits only (and is not empty): an id or an id prefix. */
+  /**
+   * Whether {@code s} is made of lowercase hex digits only (and is not empty): an id or an id
+   * prefix.
+   */
   public static boolean isHex(String s) {
     if (s == null || s.isEmpty()) return false;
     for (int i = 0; i < s.length(); i++) {
@@ -59,19 +112,23 @@ public final class ContainerNames {
   }
 
   /**
-   * The name without its leading "/" if it matches docker's rule; else INVALID_ARGUMENT with docker's message
-   * ("Invalid container name (x!), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed").
+   * The name without its leading "/" if it matches docker's rule; else INVALID_ARGUMENT with
+   * docker's message ("Invalid container name (x!), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed").
    */
   public static String checkName(String name) throws BerthException {
     String bare = name != null && name.startsWith("/") ? name.substring(1) : name;
     if (!isValidName(bare)) {
-      throw new BerthException(ErrorCategory.INVALID_ARGUMENT,
+      throw new BerthException(
+          ErrorCategory.INVALID_ARGUMENT,
           "Invalid container name (" + name + "), only " + NAME_CHARS + " are allowed");
     }
     return bare;
   }
 
-  /** A new random id (64 hex digits from /dev/urandom: SecureRandom's providers would cost milliseconds at start). */
+  /**
+   * A new random id (64 hex digits from /dev/urandom: SecureRandom's providers would cost
+   * milliseconds at start).
+   */
   public static String randomId() throws IOException {
     ByteBuffer b = ByteBuffer.allocate(32);
     try (Fd fd = Linux.open("/dev/urandom", O_RDONLY, 0)) {
@@ -86,12 +143,17 @@ public final class ContainerNames {
     return sb.toString();
   }
 
-  /** A generated name: {@code adjective_surname}, or with a {@code _<n>} suffix once {@code attempt} is past 8. */
+  /**
+   * A generated name: {@code adjective_surname}, or with a {@code _<n>} suffix once {@code attempt}
+   * is past 8.
+   */
   static String generate(String randomHex, int attempt) {
     int a = Integer.parseInt(randomHex.substring(0, 4), 16);
     int s = Integer.parseInt(randomHex.substring(4, 8), 16);
-    String name = ADJECTIVES[(a + attempt * 7) % ADJECTIVES.length] + "_"
-        + SURNAMES[(s + attempt * 13) % SURNAMES.length];
+    String name =
+        ADJECTIVES[(a + attempt * 7) % ADJECTIVES.length]
+            + "_"
+            + SURNAMES[(s + attempt * 13) % SURNAMES.length];
     return attempt < 8 ? name : name + "_" + Integer.parseInt(randomHex.substring(8, 12), 16);
   }
 

@@ -3,9 +3,9 @@ package dev.berth.engine.store;
 import java.time.Instant;
 
 /**
- * Where a container is in its life, as the store keeps it (docker's {@code State} of {@code inspect}). The engine
- * writes it through {@link ContainerStore#update}; after a reboot the monitor and pid it names are gone, and the
- * engine's reconcile turns RUNNING and PAUSED into EXITED.
+ * Where a container is in its life, as the store keeps it (docker's {@code State} of {@code
+ * inspect}). The engine writes it through {@link ContainerStore#update}; after a reboot the monitor
+ * and pid it names are gone, and the engine's reconcile turns RUNNING and PAUSED into EXITED.
  *
  * @param status the state
  * @param pid the container's init process on the host, 0 when not running
@@ -17,8 +17,16 @@ import java.time.Instant;
  * @param error the last start error, "" when none
  * @param restartCount how many times a restart policy restarted it
  */
-public record ContainerState(Status status, int pid, int monitorPid, Instant startedAt, Instant finishedAt,
-    int exitCode, boolean oomKilled, String error, int restartCount) {
+public record ContainerState(
+    Status status,
+    int pid,
+    int monitorPid,
+    Instant startedAt,
+    Instant finishedAt,
+    int exitCode,
+    boolean oomKilled,
+    String error,
+    int restartCount) {
 
   /** Docker's states, written in the store and printed as docker's words ({@link #word()}). */
   public enum Status {
@@ -49,7 +57,8 @@ public record ContainerState(Status status, int pid, int monitorPid, Instant sta
   }
 
   /** A container just created: never started. */
-  public static final ContainerState CREATED = new ContainerState(Status.CREATED, 0, 0, null, null, 0, false, "", 0);
+  public static final ContainerState CREATED =
+      new ContainerState(Status.CREATED, 0, 0, null, null, 0, false, "", 0);
 
   public ContainerState {
     if (status == null) throw new IllegalArgumentException("state.status: required");
@@ -58,12 +67,16 @@ public record ContainerState(Status status, int pid, int monitorPid, Instant sta
   }
 
   public ContainerState withStatus(Status s) {
-    return new ContainerState(s, pid, monitorPid, startedAt, finishedAt, exitCode, oomKilled, error, restartCount);
+    return new ContainerState(
+        s, pid, monitorPid, startedAt, finishedAt, exitCode, oomKilled, error, restartCount);
   }
 
-  /** Running as {@code pid} under {@code monitorPid} since {@code at}; the last error is cleared. */
+  /**
+   * Running as {@code pid} under {@code monitorPid} since {@code at}; the last error is cleared.
+   */
   public ContainerState running(int pid, int monitorPid, Instant at) {
-    return new ContainerState(Status.RUNNING, pid, monitorPid, at, finishedAt, exitCode, false, "", restartCount);
+    return new ContainerState(
+        Status.RUNNING, pid, monitorPid, at, finishedAt, exitCode, false, "", restartCount);
   }
 
   /** Exited with {@code code} at {@code at}; the pids are cleared. */
@@ -72,10 +85,11 @@ public record ContainerState(Status status, int pid, int monitorPid, Instant sta
   }
 
   /**
-   * A failed start: docker keeps the text in State.Error and the code (125-127) in ExitCode, and the status as it was
-   * (a container that never ran stays "created").
+   * A failed start: docker keeps the text in State.Error and the code (125-127) in ExitCode, and
+   * the status as it was (a container that never ran stays "created").
    */
   public ContainerState failed(String message, int code) {
-    return new ContainerState(status, 0, 0, startedAt, finishedAt, code, false, message, restartCount);
+    return new ContainerState(
+        status, 0, 0, startedAt, finishedAt, code, false, message, restartCount);
   }
 }

@@ -1,6 +1,5 @@
 package dev.berth.engine.store;
 
-import dev.berth.image.dirs.LockFile;
 import static dev.berth.sys.LinuxConstants.EEXIST;
 import static dev.berth.sys.LinuxConstants.EINVAL;
 import static dev.berth.sys.LinuxConstants.O_CREAT;
@@ -9,6 +8,7 @@ import static dev.berth.sys.LinuxConstants.O_RDONLY;
 import static dev.berth.sys.LinuxConstants.O_WRONLY;
 
 import dev.berth.engine.container.ContainerOptions.MountOption;
+import dev.berth.image.dirs.LockFile;
 import dev.berth.image.dirs.PrivateDirs;
 import dev.berth.image.snapshot.Trees;
 import dev.berth.spec.error.BerthException;
@@ -27,13 +27,13 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The containers of one engine root, shared by every {@code berth} process and {@code berthd}: see the package
- * documentation for the layout, the locking and what a crash leaves.
+ * The containers of one engine root, shared by every {@code berth} process and {@code berthd}: see
+ * the package documentation for the layout, the locking and what a crash leaves.
  *
- * <p>Writers ({@link #create}, {@link #update}, {@link #rename}, {@link #remove}) run one at a time under
- * {@code containers.lock}; readers ({@link #get}, {@link #resolve}, {@link #list}) take no lock. Lifecycle operations
- * of one container (start against rm, stop against start) exclude each other with {@link #lock}, taken before and
- * never while holding the store's lock.
+ * <p>Writers ({@link #create}, {@link #update}, {@link #rename}, {@link #remove}) run one at a time
+ * under {@code containers.lock}; readers ({@link #get}, {@link #resolve}, {@link #list}) take no
+ * lock. Lifecycle operations of one container (start against rm, stop against start) exclude each
+ * other with {@link #lock}, taken before and never while holding the store's lock.
  */
 public final class ContainerStore {
   static final String RECORD = "container.json";
@@ -58,8 +58,8 @@ public final class ContainerStore {
   }
 
   /**
-   * Opens the store under {@code dir} (made private, 0700, when missing), and repairs what a writer that crashed
-   * mid-change left (only then: its marker says so).
+   * Opens the store under {@code dir} (made private, 0700, when missing), and repairs what a writer
+   * that crashed mid-change left (only then: its marker says so).
    */
   public static ContainerStore open(Path dir) throws BerthException {
     ContainerStore s;
@@ -88,9 +88,13 @@ public final class ContainerStore {
     return root;
   }
 
-  /** The directory of the container's own files (hostname, hosts, resolv.conf, exit file, logs, bundle). */
+  /**
+   * The directory of the container's own files (hostname, hosts, resolv.conf, exit file, logs,
+   * bundle).
+   */
   public Path containerDir(String id) {
-    if (!ContainerNames.isId(id)) throw new IllegalArgumentException("container id \"" + id + "\": not a full id");
+    if (!ContainerNames.isId(id))
+      throw new IllegalArgumentException("container id \"" + id + "\": not a full id");
     return containers.resolve(id);
   }
 
@@ -109,24 +113,26 @@ public final class ContainerStore {
   // ---- writers ----
 
   /**
-   * Stores a new container. Its name is reserved atomically: of two processes creating one name, exactly one
-   * succeeds, the other gets ALREADY_EXISTS with docker's message. A null name is generated
-   * ({@code adjective_surname}). Returns the stored record (with its name). The container's directory
-   * ({@link #containerDir}) exists from then on.
+   * Stores a new container. Its name is reserved atomically: of two processes creating one name,
+   * exactly one succeeds, the other gets ALREADY_EXISTS with docker's message. A null name is
+   * generated ({@code adjective_surname}). Returns the stored record (with its name). The
+   * container's directory ({@link #containerDir}) exists from then on.
    */
   public ContainerRecord create(ContainerRecord record) throws BerthException {
     String id = record.id();
     try (Writing w = beginWrite()) {
       Path dir = containers.resolve(id);
       if (Linux.exists(dir.toString())) {
-        throw new BerthException(ErrorCategory.ALREADY_EXISTS, "container id " + id + " is already in use");
+        throw new BerthException(
+            ErrorCategory.ALREADY_EXISTS, "container id " + id + " is already in use");
       }
       String name = record.name() == null ? freeGeneratedName() : record.name();
       claimable(name);
       ContainerRecord stored = record.withName(name);
       Path nameLink = names.resolve(name);
       w.changing();
-      // The name first: a crash after it leaves a name pointing at no record, which nobody counts as taken.
+      // The name first: a crash after it leaves a name pointing at no record, which nobody counts
+      // as taken.
       Linux.symlink(id, nameLink.toString());
       try {
         AtomicFiles.fsyncDirectory(names);
@@ -149,7 +155,10 @@ public final class ContainerStore {
     }
   }
 
-  /** Takes back a create that failed half-way (the cause stays the error; a failed undo is left for repair). */
+  /**
+   * Takes back a create that failed half-way (the cause stays the error; a failed undo is left for
+   * repair).
+   */
   private static void undo(Exception cause, Path dir, Path nameLink) {
     try {
       Trees.remove(dir);
@@ -166,9 +175,9 @@ public final class ContainerStore {
   }
 
   /**
-   * Read-modify-write of one record under the store's lock: {@code change} sees the current record and returns the
-   * new one (the same object: nothing is written). It must keep the id and the name ({@link #rename} changes names).
-   * NOT_FOUND when the container is gone.
+   * Read-modify-write of one record under the store's lock: {@code change} sees the current record
+   * and returns the new one (the same object: nothing is written). It must keep the id and the name
+   * ({@link #rename} changes names). NOT_FOUND when the container is gone.
    */
   public ContainerRecord update(String id, Change change) throws BerthException {
     if (!ContainerNames.isId(id)) throw noSuch(id);
@@ -179,7 +188,8 @@ public final class ContainerStore {
       if (!next.id().equals(id) || !java.util.Objects.equals(next.name(), current.name())) {
         throw new IllegalArgumentException("update of container " + id + " changed its id or name");
       }
-      // One file replaced: a crash leaves the old record or the new one, and at most a .tmp the next write truncates.
+      // One file replaced: a crash leaves the old record or the new one, and at most a .tmp the
+      // next write truncates.
       AtomicFiles.replace(containers.resolve(id).resolve(RECORD), RecordJson.write(next));
       return next;
     } catch (IOException e) {
@@ -187,21 +197,26 @@ public final class ContainerStore {
     }
   }
 
-  /** Gives the container {@code newName} (with or without "/"); ALREADY_EXISTS when another container has it. */
+  /**
+   * Gives the container {@code newName} (with or without "/"); ALREADY_EXISTS when another
+   * container has it.
+   */
   public ContainerRecord rename(String id, String newName) throws BerthException {
     String name = ContainerNames.checkName(newName);
     if (!ContainerNames.isId(id)) throw noSuch(id);
     try (Writing w = beginWrite()) {
       ContainerRecord current = read(id);
       if (name.equals(current.name())) {
-        throw new BerthException(ErrorCategory.INVALID_ARGUMENT,
+        throw new BerthException(
+            ErrorCategory.INVALID_ARGUMENT,
             "Renaming a container with the same name as its current name");
       }
       claimable(name);
       Path newLink = names.resolve(name);
       ContainerRecord next = current.withName(name);
       w.changing();
-      // New name, then the record, then the old name goes: in between, the record says which of the two is its own.
+      // New name, then the record, then the old name goes: in between, the record says which of the
+      // two is its own.
       Linux.symlink(id, newLink.toString());
       try {
         AtomicFiles.fsyncDirectory(names);
@@ -226,8 +241,9 @@ public final class ContainerStore {
 
   /**
    * Removes the container's record, its name and its directory (everything in it). The caller holds
-   * {@link #lock(String)} and has unmounted what it mounted there. NOT_FOUND when it is gone already. A record that
-   * does not parse is removed too (its name found by the links that point at its id).
+   * {@link #lock(String)} and has unmounted what it mounted there. NOT_FOUND when it is gone
+   * already. A record that does not parse is removed too (its name found by the links that point at
+   * its id).
    */
   public void remove(String id) throws BerthException {
     if (!ContainerNames.isId(id)) throw noSuch(id);
@@ -248,7 +264,8 @@ public final class ContainerStore {
         // unreadable: its names are found below by what they point at
       }
       w.changing();
-      // The record first: from then on the name is garbage and the directory incomplete, whatever happens next.
+      // The record first: from then on the name is garbage and the directory incomplete, whatever
+      // happens next.
       Linux.unlink(file.toString());
       AtomicFiles.fsyncDirectory(dir);
       if (name != null) {
@@ -265,9 +282,10 @@ public final class ContainerStore {
   }
 
   /**
-   * Sweeps what crashed writers left (see the package documentation): names that no record owns, container
-   * directories without a record, temporary files; a record whose name link is missing gets it back when the name is
-   * free. Returns one line per thing repaired or found wrong. {@link #open} runs it when a writer crashed mid-change.
+   * Sweeps what crashed writers left (see the package documentation): names that no record owns,
+   * container directories without a record, temporary files; a record whose name link is missing
+   * gets it back when the name is free. Returns one line per thing repaired or found wrong. {@link
+   * #open} runs it when a writer crashed mid-change.
    */
   public List<String> repair() throws BerthException {
     try (LockFile held = LockFile.acquire(storeLock)) {
@@ -279,7 +297,10 @@ public final class ContainerStore {
 
   // ---- readers ----
 
-  /** The container's record; NOT_FOUND when there is none, INTERNAL naming the file when it does not parse. */
+  /**
+   * The container's record; NOT_FOUND when there is none, INTERNAL naming the file when it does not
+   * parse.
+   */
   public ContainerRecord get(String id) throws BerthException {
     if (!ContainerNames.isId(id)) throw noSuch(id);
     try {
@@ -290,14 +311,16 @@ public final class ContainerStore {
   }
 
   /**
-   * The id of the container {@code ref} names, by docker's rules: a full id, else an exact name (with or without
-   * "/"), else a unique id prefix. NOT_FOUND "No such container: x" when nothing matches, INVALID_ARGUMENT when a
-   * prefix matches several ("multiple IDs found with provided prefix: x").
+   * The id of the container {@code ref} names, by docker's rules: a full id, else an exact name
+   * (with or without "/"), else a unique id prefix. NOT_FOUND "No such container: x" when nothing
+   * matches, INVALID_ARGUMENT when a prefix matches several ("multiple IDs found with provided
+   * prefix: x").
    */
   public String resolveId(String ref) throws BerthException {
     if (ref == null || ref.isEmpty()) throw noSuch("");
     try {
-      if (ContainerNames.isId(ref) && Linux.exists(containers.resolve(ref).resolve(RECORD).toString())) return ref;
+      if (ContainerNames.isId(ref)
+          && Linux.exists(containers.resolve(ref).resolve(RECORD).toString())) return ref;
       String bare = ref.startsWith("/") ? ref.substring(1) : ref;
       if (ContainerNames.isValidName(bare)) {
         String owner = nameOwner(bare);
@@ -306,9 +329,11 @@ public final class ContainerStore {
       if (ContainerNames.isHex(ref)) {
         String found = null;
         for (String id : ids()) {
-          if (id.startsWith(ref) && Linux.exists(containers.resolve(id).resolve(RECORD).toString())) {
+          if (id.startsWith(ref)
+              && Linux.exists(containers.resolve(id).resolve(RECORD).toString())) {
             if (found != null) {
-              throw new BerthException(ErrorCategory.INVALID_ARGUMENT,
+              throw new BerthException(
+                  ErrorCategory.INVALID_ARGUMENT,
                   "multiple IDs found with provided prefix: " + ref);
             }
             found = id;
@@ -331,9 +356,10 @@ public final class ContainerStore {
   public record Listing(List<ContainerRecord> containers, List<Unreadable> unreadable) {}
 
   /**
-   * Every container, newest first. A record that does not parse is reported in {@link Listing#unreadable} with its
-   * path and left on disk (for {@code rm} to remove, or a person to look at); a directory without a record (a create
-   * in progress, or one that crashed) is not a container.
+   * Every container, newest first. A record that does not parse is reported in {@link
+   * Listing#unreadable} with its path and left on disk (for {@code rm} to remove, or a person to
+   * look at); a directory without a record (a create in progress, or one that crashed) is not a
+   * container.
    */
   public Listing list() throws BerthException {
     try {
@@ -367,17 +393,19 @@ public final class ContainerStore {
   }
 
   // A class, not a lambda: no invokedynamic bootstrap on the start path of `ps`.
-  private static final Comparator<ContainerRecord> NEWEST_FIRST = new Comparator<>() {
-    @Override
-    public int compare(ContainerRecord a, ContainerRecord b) {
-      int c = b.created().compareTo(a.created());
-      return c != 0 ? c : a.id().compareTo(b.id());
-    }
-  };
+  private static final Comparator<ContainerRecord> NEWEST_FIRST =
+      new Comparator<>() {
+        @Override
+        public int compare(ContainerRecord a, ContainerRecord b) {
+          int c = b.created().compareTo(a.created());
+          return c != 0 ? c : a.id().compareTo(b.id());
+        }
+      };
 
   /**
-   * Which containers use which volume: a volume named in a record's {@code volumes} or in a volume mount of its
-   * options, mapped to the ids of those containers, sorted. For the volume store's "in use" refusal.
+   * Which containers use which volume: a volume named in a record's {@code volumes} or in a volume
+   * mount of its options, mapped to the ids of those containers, sorted. For the volume store's "in
+   * use" refusal.
    */
   public Map<String, List<String>> volumeUsers() throws BerthException {
     Map<String, LinkedHashSet<String>> users = new TreeMap<>();
@@ -395,8 +423,9 @@ public final class ContainerStore {
   }
 
   /**
-   * The container's exclusive lock, for lifecycle operations across processes (start against rm). Waits for it;
-   * NOT_FOUND when the container is gone, before or while waiting. Take it before, never inside, a store change.
+   * The container's exclusive lock, for lifecycle operations across processes (start against rm).
+   * Waits for it; NOT_FOUND when the container is gone, before or while waiting. Take it before,
+   * never inside, a store change.
    */
   public LockFile lock(String id) throws BerthException {
     if (!ContainerNames.isId(id)) throw noSuch(id);
@@ -404,7 +433,8 @@ public final class ContainerStore {
     try {
       LockFile held = LockFile.acquireExisting(dir.resolve(LOCK));
       if (held == null) throw noSuch(id);
-      if (!Linux.exists(dir.resolve(RECORD).toString())) { // removed while we waited, its lock file not yet
+      if (!Linux.exists(
+          dir.resolve(RECORD).toString())) { // removed while we waited, its lock file not yet
         held.close();
         throw noSuch(id);
       }
@@ -417,8 +447,9 @@ public final class ContainerStore {
   // ---- internals ----
 
   /**
-   * A multi-step change in progress: the store's lock, and the crash marker, set by {@link #changing()} and cleared by
-   * {@link #changed()}. A change that fails between the two leaves the marker, so the next writer or open repairs.
+   * A multi-step change in progress: the store's lock, and the crash marker, set by {@link
+   * #changing()} and cleared by {@link #changed()}. A change that fails between the two leaves the
+   * marker, so the next writer or open repairs.
    */
   private final class Writing implements AutoCloseable {
     private final LockFile held;
@@ -468,8 +499,8 @@ public final class ContainerStore {
     try {
       return RecordJson.read(json, file.toString());
     } catch (SpecException e) {
-      throw new BerthException(ErrorCategory.INTERNAL, "container " + id + ": unreadable record " + e.getMessage(),
-          e);
+      throw new BerthException(
+          ErrorCategory.INTERNAL, "container " + id + ": unreadable record " + e.getMessage(), e);
     }
   }
 
@@ -492,8 +523,9 @@ public final class ContainerStore {
   }
 
   /**
-   * The id that owns {@code name}, or null. A name is a container's when {@code names/<name>} points at its id and
-   * its record says that name; a record that does not parse keeps the names that point at it (it may be theirs).
+   * The id that owns {@code name}, or null. A name is a container's when {@code names/<name>}
+   * points at its id and its record says that name; a record that does not parse keeps the names
+   * that point at it (it may be theirs).
    */
   private String nameOwner(String name) throws IOException {
     String id;
@@ -519,7 +551,9 @@ public final class ContainerStore {
     }
   }
 
-  /** Under the lock: refuses a name another container owns, and clears a stale link of that name. */
+  /**
+   * Under the lock: refuses a name another container owns, and clears a stale link of that name.
+   */
   private void claimable(String name) throws IOException, BerthException {
     String owner = nameOwner(name);
     if (owner != null) throw nameInUse(name, owner);
@@ -535,7 +569,8 @@ public final class ContainerStore {
     for (int attempt = 0; ; attempt++) {
       String name = ContainerNames.generate(ContainerNames.randomId(), attempt);
       if (nameOwner(name) == null) return name;
-      if (attempt > 64) throw new BerthException(ErrorCategory.INTERNAL, "no free container name after 64 tries");
+      if (attempt > 64)
+        throw new BerthException(ErrorCategory.INTERNAL, "no free container name after 64 tries");
     }
   }
 
@@ -575,7 +610,8 @@ public final class ContainerStore {
         done.add("removed name " + n + ": no container has it");
       }
     }
-    // Records whose name link is missing (only a hand-made change or a lost directory entry does that).
+    // Records whose name link is missing (only a hand-made change or a lost directory entry does
+    // that).
     for (ContainerRecord c : scan().containers()) {
       if (c.name() == null || c.id().equals(nameOwner(c.name()))) continue;
       try {
@@ -583,12 +619,14 @@ public final class ContainerStore {
         done.add("restored name " + c.name() + " of container " + c.id());
       } catch (ErrnoException e) {
         if (e.errno() != EEXIST) throw e;
-        done.add("container " + c.id() + " has name " + c.name() + ", which another container holds");
+        done.add(
+            "container " + c.id() + " has name " + c.name() + ", which another container holds");
       }
     }
     AtomicFiles.fsyncDirectory(names);
     AtomicFiles.fsyncDirectory(containers);
-    if (Linux.exists(dirty.toString())) Linux.unlink(dirty.toString()); // repair() runs without a marker too
+    if (Linux.exists(dirty.toString()))
+      Linux.unlink(dirty.toString()); // repair() runs without a marker too
     return done;
   }
 
@@ -598,8 +636,13 @@ public final class ContainerStore {
 
   /** Docker's words, which scripts match. */
   private static BerthException nameInUse(String name, String id) {
-    return new BerthException(ErrorCategory.ALREADY_EXISTS, "Conflict. The container name \"/" + name
-        + "\" is already in use by container \"" + id + "\". You have to remove (or rename) that container to be able"
-        + " to reuse that name.");
+    return new BerthException(
+        ErrorCategory.ALREADY_EXISTS,
+        "Conflict. The container name \"/"
+            + name
+            + "\" is already in use by container \""
+            + id
+            + "\". You have to remove (or rename) that container to be able"
+            + " to reuse that name.");
   }
 }

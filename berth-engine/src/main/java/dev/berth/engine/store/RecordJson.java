@@ -18,10 +18,11 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The format of {@code container.json}, streaming both ways (no binding library on the CLI's start path). Field
- * names are the records' component names. Reading ignores fields it does not know (a newer berth may add some) and
- * defaults missing ones (absent strings are null or "", lists and maps empty, numbers 0, flags false); only the
- * fields without which the record means nothing are required: id, created, options.image, state.status.
+ * The format of {@code container.json}, streaming both ways (no binding library on the CLI's start
+ * path). Field names are the records' component names. Reading ignores fields it does not know (a
+ * newer berth may add some) and defaults missing ones (absent strings are null or "", lists and
+ * maps empty, numbers 0, flags false); only the fields without which the record means nothing are
+ * required: id, created, options.image, state.status.
  */
 final class RecordJson {
   static final int VERSION = 1;
@@ -29,7 +30,8 @@ final class RecordJson {
   private RecordJson() {}
 
   static byte[] write(ContainerRecord c) {
-    // Compact: `ps` parses every record on a cold, interpreted JVM, and whitespace is a third of an indented one.
+    // Compact: `ps` parses every record on a cold, interpreted JVM, and whitespace is a third of an
+    // indented one.
     JsonWriter w = new JsonWriter(JsonWriter.COMPACT);
     w.beginObject().field("version", VERSION).field("id", c.id());
     if (c.name() != null) w.field("name", c.name());
@@ -55,11 +57,17 @@ final class RecordJson {
   }
 
   private static void writeState(JsonWriter w, ContainerState s) {
-    w.beginObject().field("status", s.status().word()).field("pid", s.pid()).field("monitorPid", s.monitorPid());
+    w.beginObject()
+        .field("status", s.status().word())
+        .field("pid", s.pid())
+        .field("monitorPid", s.monitorPid());
     if (s.startedAt() != null) w.field("startedAt", Rfc3339.format(s.startedAt()));
     if (s.finishedAt() != null) w.field("finishedAt", Rfc3339.format(s.finishedAt()));
-    w.field("exitCode", s.exitCode()).field("oomKilled", s.oomKilled()).field("error", s.error())
-        .field("restartCount", s.restartCount()).endObject();
+    w.field("exitCode", s.exitCode())
+        .field("oomKilled", s.oomKilled())
+        .field("error", s.error())
+        .field("restartCount", s.restartCount())
+        .endObject();
   }
 
   private static void writeOptions(JsonWriter w, ContainerOptions o) {
@@ -83,8 +91,12 @@ final class RecordJson {
     }
     w.endArray();
     ResourceOptions r = o.resources();
-    w.name("resources").beginObject().field("memory", r.memory()).field("memorySwap", r.memorySwap())
-        .field("nanoCpus", r.nanoCpus()).field("cpuShares", r.cpuShares());
+    w.name("resources")
+        .beginObject()
+        .field("memory", r.memory())
+        .field("memorySwap", r.memorySwap())
+        .field("nanoCpus", r.nanoCpus())
+        .field("cpuShares", r.cpuShares());
     opt(w, "cpusetCpus", r.cpusetCpus());
     w.field("pidsLimit", r.pidsLimit()).endObject();
     strings(w.name("capAdd"), o.capAdd());
@@ -93,7 +105,11 @@ final class RecordJson {
     strings(w.name("securityOpts"), o.securityOpts());
     w.name("ulimits").beginArray();
     for (UlimitOption u : o.ulimits()) {
-      w.beginObject().field("name", u.name()).field("soft", u.soft()).field("hard", u.hard()).endObject();
+      w.beginObject()
+          .field("name", u.name())
+          .field("soft", u.soft())
+          .field("hard", u.hard())
+          .endObject();
     }
     w.endArray();
     opt(w, "stopSignal", o.stopSignal());
@@ -101,7 +117,8 @@ final class RecordJson {
     opt(w, "runtime", o.runtime());
     opt(w, "network", o.network());
     w.field("autoRemove", o.autoRemove()).field("shmSize", o.shmSize()).field("init", o.init());
-    if (!o.networking().equals(NetworkOptions.NONE)) writeNetworking(w.name("networking"), o.networking());
+    if (!o.networking().equals(NetworkOptions.NONE))
+      writeNetworking(w.name("networking"), o.networking());
     w.endObject();
   }
 
@@ -116,8 +133,12 @@ final class RecordJson {
     strings(w.name("dnsOptions"), n.dnsOptions());
     w.name("ports").beginArray();
     for (PortOption p : n.ports()) {
-      w.beginObject().field("hostIp", p.hostIp()).field("hostPort", p.hostPort())
-          .field("containerPort", p.containerPort()).field("protocol", p.protocol()).endObject();
+      w.beginObject()
+          .field("hostIp", p.hostIp())
+          .field("hostPort", p.hostPort())
+          .field("containerPort", p.containerPort())
+          .field("protocol", p.protocol())
+          .endObject();
     }
     w.endArray();
     w.field("publishAll", n.publishAll()).endObject();
@@ -171,7 +192,8 @@ final class RecordJson {
         default -> r.skip();
       }
     }
-    return new NetworkOptions(networks, aliases, ip, extraHosts, dns, dnsSearch, dnsOptions, ports, publishAll);
+    return new NetworkOptions(
+        networks, aliases, ip, extraHosts, dns, dnsSearch, dnsOptions, ports, publishAll);
   }
 
   private static void opt(JsonWriter w, String name, String value) {
@@ -186,7 +208,8 @@ final class RecordJson {
 
   static void map(JsonWriter w, Map<String, String> map) {
     w.beginObject();
-    for (Map.Entry<String, String> e : new TreeMap<>(map).entrySet()) w.field(e.getKey(), e.getValue());
+    for (Map.Entry<String, String> e : new TreeMap<>(map).entrySet())
+      w.field(e.getKey(), e.getValue());
     w.endObject();
   }
 
@@ -232,8 +255,20 @@ final class RecordJson {
     if (created == null) throw r.error("created is required");
     if (options == null) throw r.error("options is required");
     try {
-      return new ContainerRecord(id, name, created, options, imageId, imageRef, runtime, snapshotKey, bundleDir,
-          logPath, volumes, state, extras);
+      return new ContainerRecord(
+          id,
+          name,
+          created,
+          options,
+          imageId,
+          imageRef,
+          runtime,
+          snapshotKey,
+          bundleDir,
+          logPath,
+          volumes,
+          state,
+          extras);
     } catch (IllegalArgumentException e) {
       throw r.error(e.getMessage());
     }
@@ -270,7 +305,8 @@ final class RecordJson {
     }
     if (status == null) throw r.error("status is required");
     try {
-      return new ContainerState(status, pid, monitorPid, startedAt, finishedAt, exitCode, oom, error, restarts);
+      return new ContainerState(
+          status, pid, monitorPid, startedAt, finishedAt, exitCode, oom, error, restarts);
     } catch (IllegalArgumentException e) {
       throw r.error(e.getMessage());
     }
@@ -338,9 +374,34 @@ final class RecordJson {
       }
     }
     try {
-      return new ContainerOptions(image, name, entrypoint, command, env, workingDir, user, hostname, tty, openStdin,
-          labels, mounts, resources, capAdd, capDrop, privileged, readOnlyRootfs, securityOpts, ulimits, stopSignal,
-          stopTimeout, runtime, network, autoRemove, shmSize, init, networking);
+      return new ContainerOptions(
+          image,
+          name,
+          entrypoint,
+          command,
+          env,
+          workingDir,
+          user,
+          hostname,
+          tty,
+          openStdin,
+          labels,
+          mounts,
+          resources,
+          capAdd,
+          capDrop,
+          privileged,
+          readOnlyRootfs,
+          securityOpts,
+          ulimits,
+          stopSignal,
+          stopTimeout,
+          runtime,
+          network,
+          autoRemove,
+          shmSize,
+          init,
+          networking);
     } catch (IllegalArgumentException e) {
       throw r.error(e.getMessage());
     }
@@ -360,12 +421,13 @@ final class RecordJson {
         switch (f) {
           case "type" -> {
             String t = r.string();
-            type = switch (t) {
-              case "bind" -> MountOption.Type.BIND;
-              case "volume" -> MountOption.Type.VOLUME;
-              case "tmpfs" -> MountOption.Type.TMPFS;
-              default -> throw r.error("unknown mount type \"" + t + "\"");
-            };
+            type =
+                switch (t) {
+                  case "bind" -> MountOption.Type.BIND;
+                  case "volume" -> MountOption.Type.VOLUME;
+                  case "tmpfs" -> MountOption.Type.TMPFS;
+                  default -> throw r.error("unknown mount type \"" + t + "\"");
+                };
           }
           case "source" -> source = optString(r);
           case "target" -> target = r.string();

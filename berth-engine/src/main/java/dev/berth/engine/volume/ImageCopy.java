@@ -27,20 +27,22 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Copies a directory of an image (hostile: any entry may be a symlink aimed at the host, a fifo, a hard link to
- * anything in the image) into a directory of ours, keeping owners, modes, xattrs, times, symlinks as symlinks, hard
- * links as links, devices and fifos. The source is walked by directory fds only: every entry is examined with
- * fstatat(AT_SYMLINK_NOFOLLOW) and opened relative to its directory with O_NOFOLLOW, and the opened file checked to
- * be the one examined, so nothing outside the source tree is ever read, whatever its symlinks say. Sockets are
- * skipped. Xattrs the destination refuses (EPERM, EOPNOTSUPP) are skipped ("where possible"); overlayfs' own
- * ({@code trusted.overlay.*}) are never copied.
+ * Copies a directory of an image (hostile: any entry may be a symlink aimed at the host, a fifo, a
+ * hard link to anything in the image) into a directory of ours, keeping owners, modes, xattrs,
+ * times, symlinks as symlinks, hard links as links, devices and fifos. The source is walked by
+ * directory fds only: every entry is examined with fstatat(AT_SYMLINK_NOFOLLOW) and opened relative
+ * to its directory with O_NOFOLLOW, and the opened file checked to be the one examined, so nothing
+ * outside the source tree is ever read, whatever its symlinks say. Sockets are skipped. Xattrs the
+ * destination refuses (EPERM, EOPNOTSUPP) are skipped ("where possible"); overlayfs' own ({@code
+ * trusted.overlay.*}) are never copied.
  */
 final class ImageCopy {
   private static final int SEEK_DATA = 3;
   private static final int SEEK_HOLE = 4;
 
   private final Path dstRoot;
-  private final Map<String, String> firstLinks = new HashMap<>(); // "dev:ino" of a source file -> its copy's path
+  private final Map<String, String> firstLinks =
+      new HashMap<>(); // "dev:ino" of a source file -> its copy's path
   private final ByteBuffer buf = ByteBuffer.allocateDirect(1 << 16);
 
   private ImageCopy(Path dstRoot) {
@@ -48,8 +50,8 @@ final class ImageCopy {
   }
 
   /**
-   * Copies the contents of {@code src} (a directory fd) into the existing empty directory {@code dst} (ours), then
-   * gives {@code dst} the owner, mode, xattrs and times of {@code src}.
+   * Copies the contents of {@code src} (a directory fd) into the existing empty directory {@code
+   * dst} (ours), then gives {@code dst} the owner, mode, xattrs and times of {@code src}.
    */
   static void copy(Fd src, Path dst) throws IOException {
     ImageCopy c = new ImageCopy(dst);
@@ -73,7 +75,8 @@ final class ImageCopy {
             copyDir(s, d, childRel);
             meta(src, name, dst, name, st, false);
             // After its content: filling a directory changes its mtime.
-            Linux.utimensat(d, ".", st.mtimeSec(), st.mtimeNsec(), st.mtimeSec(), st.mtimeNsec(), 0);
+            Linux.utimensat(
+                d, ".", st.mtimeSec(), st.mtimeNsec(), st.mtimeSec(), st.mtimeNsec(), 0);
           }
         }
         continue;
@@ -100,13 +103,24 @@ final class ImageCopy {
         continue;
       }
       meta(src, name, dst, name, st, st.isSymlink());
-      Linux.utimensat(dst, name, st.mtimeSec(), st.mtimeNsec(), st.mtimeSec(), st.mtimeNsec(), AT_SYMLINK_NOFOLLOW);
+      Linux.utimensat(
+          dst,
+          name,
+          st.mtimeSec(),
+          st.mtimeNsec(),
+          st.mtimeSec(),
+          st.mtimeNsec(),
+          AT_SYMLINK_NOFOLLOW);
     }
   }
 
-  /** Copies data regions only (SEEK_DATA/SEEK_HOLE): holes stay holes, an image's sparse file stays small. */
+  /**
+   * Copies data regions only (SEEK_DATA/SEEK_HOLE): holes stay holes, an image's sparse file stays
+   * small.
+   */
   private void copyFile(Fd srcDir, String name, Stat st, Fd dstDir, String rel) throws IOException {
-    // O_NONBLOCK: had the entry become a fifo since fstatat, open would not hang; `same` then refuses it.
+    // O_NONBLOCK: had the entry become a fifo since fstatat, open would not hang; `same` then
+    // refuses it.
     try (Fd in = Linux.openat(srcDir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0);
         Fd out = Linux.openat(dstDir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600)) {
       same(in, st, rel);
@@ -140,7 +154,9 @@ final class ImageCopy {
   /** The opened entry is the one fstatat examined (not swapped for another file meanwhile). */
   private static void same(Fd opened, Stat examined, String rel) throws IOException {
     Stat now = Linux.fstat(opened);
-    if (now.ino() != examined.ino() || now.dev() != examined.dev() || now.type() != examined.type()) {
+    if (now.ino() != examined.ino()
+        || now.dev() != examined.dev()
+        || now.type() != examined.type()) {
       throw new IOException("copy " + rel + ": the entry changed while being copied");
     }
   }
@@ -172,8 +188,9 @@ final class ImageCopy {
   }
 
   /**
-   * A path naming {@code name} in the directory of {@code dir} for the calls berth-sys has only in path form (l*xattr,
-   * readlink): the magic link is followed to the directory we hold, then {@code name} (one component) is not followed.
+   * A path naming {@code name} in the directory of {@code dir} for the calls berth-sys has only in
+   * path form (l*xattr, readlink): the magic link is followed to the directory we hold, then {@code
+   * name} (one component) is not followed.
    */
   private static String procPath(Fd dir, String name) {
     return "/proc/self/fd/" + dir.fd() + "/" + name;

@@ -10,8 +10,9 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The format of {@code volume.json}: name, driver, created, labels, options, anonymous, needsCopyUp. Unknown fields
- * are ignored, missing ones defaulted; the mountpoint is where the file is, not what it says.
+ * The format of {@code volume.json}: name, driver, created, labels, options, anonymous,
+ * needsCopyUp. Unknown fields are ignored, missing ones defaulted; the mountpoint is where the file
+ * is, not what it says.
  */
 final class VolumeJson {
   static final int VERSION = 1;
@@ -20,7 +21,10 @@ final class VolumeJson {
 
   static byte[] write(Volume v) {
     JsonWriter w = new JsonWriter(JsonWriter.TWO_SPACES);
-    w.beginObject().field("version", VERSION).field("name", v.name()).field("driver", v.driver())
+    w.beginObject()
+        .field("version", VERSION)
+        .field("name", v.name())
+        .field("driver", v.driver())
         .field("created", Rfc3339.format(v.created()));
     map(w.name("labels"), v.labels());
     map(w.name("options"), v.options());
@@ -33,7 +37,8 @@ final class VolumeJson {
 
   private static void map(JsonWriter w, Map<String, String> map) {
     w.beginObject();
-    for (Map.Entry<String, String> e : new TreeMap<>(map).entrySet()) w.field(e.getKey(), e.getValue());
+    for (Map.Entry<String, String> e : new TreeMap<>(map).entrySet())
+      w.field(e.getKey(), e.getValue());
     w.endObject();
   }
 

@@ -15,9 +15,9 @@ import static dev.berth.sys.LinuxConstants.RESOLVE_NO_MAGICLINKS;
 
 import dev.berth.engine.store.AtomicFiles;
 import dev.berth.engine.store.ContainerNames;
-import dev.berth.image.dirs.LockFile;
 import dev.berth.engine.store.StoreErrors;
 import dev.berth.engine.store.Unreadable;
+import dev.berth.image.dirs.LockFile;
 import dev.berth.image.dirs.PrivateDirs;
 import dev.berth.image.snapshot.Trees;
 import dev.berth.spec.error.BerthException;
@@ -35,18 +35,22 @@ import java.util.Map;
 
 /**
  * Volumes of the local driver under an engine root, shared by processes like the container store:
+ *
  * <pre>
  * &lt;root&gt;/volumes.lock                 flock: one writer at a time
  * &lt;root&gt;/volumes/&lt;name&gt;/volume.json     the metadata ({@link Volume}), replaced atomically
  * &lt;root&gt;/volumes/&lt;name&gt;/lock           flock: copy-up and remove of this volume
  * &lt;root&gt;/volumes/&lt;name&gt;/_data          what containers mount
  * </pre>
- * A volume exists when its metadata does: create writes it last, remove unlinks it first, so a crash leaves at most
- * a directory without metadata, which readers ignore and the next create of that name or a prune removes.
  *
- * <p>"In use" is what {@link VolumeUsers} says (the container records). Not closed: a container created between
- * rm's check and its removal would reference a removed volume; the engine creates volumes before records and
- * removes them after, so only a concurrent {@code volume rm} of a volume being attached meets this.
+ * A volume exists when its metadata does: create writes it last, remove unlinks it first, so a
+ * crash leaves at most a directory without metadata, which readers ignore and the next create of
+ * that name or a prune removes.
+ *
+ * <p>"In use" is what {@link VolumeUsers} says (the container records). Not closed: a container
+ * created between rm's check and its removal would reference a removed volume; the engine creates
+ * volumes before records and removes them after, so only a concurrent {@code volume rm} of a volume
+ * being attached meets this.
  *
  * <p>Lock order: a volume's own lock, then the store's; never the other way.
  */
@@ -70,7 +74,10 @@ public final class VolumeStore {
     this.users = users;
   }
 
-  /** Opens the volumes under {@code dir} (made private when missing); {@code users} says which are in use. */
+  /**
+   * Opens the volumes under {@code dir} (made private when missing); {@code users} says which are
+   * in use.
+   */
   public static VolumeStore open(Path dir, VolumeUsers users) throws BerthException {
     try {
       PrivateDirs.ensure(dir);
@@ -83,20 +90,28 @@ public final class VolumeStore {
   }
 
   /**
-   * Docker's rule for a local volume name; INVALID_ARGUMENT with docker's message otherwise. (The leading "/" of a
-   * container name is not accepted here: "/x" is a host path to the front doors, not a volume.)
+   * Docker's rule for a local volume name; INVALID_ARGUMENT with docker's message otherwise. (The
+   * leading "/" of a container name is not accepted here: "/x" is a host path to the front doors,
+   * not a volume.)
    */
   public static void checkName(String name) throws BerthException {
     if (!ContainerNames.isValidName(name)) {
-      throw new BerthException(ErrorCategory.INVALID_ARGUMENT, "\"" + name + "\" includes invalid characters for a"
-          + " local volume name, only \"" + ContainerNames.NAME_CHARS + "\" are allowed. If you intended to pass a host"
-          + " directory, use absolute path");
+      throw new BerthException(
+          ErrorCategory.INVALID_ARGUMENT,
+          "\""
+              + name
+              + "\" includes invalid characters for a"
+              + " local volume name, only \""
+              + ContainerNames.NAME_CHARS
+              + "\" are allowed. If you intended to pass a host"
+              + " directory, use absolute path");
     }
   }
 
   /**
-   * Creates the volume {@code name}, or an anonymous one (64 random hex digits) when null. A volume of that name that
-   * exists already is returned as it is, labels included (docker's create is idempotent).
+   * Creates the volume {@code name}, or an anonymous one (64 random hex digits) when null. A volume
+   * of that name that exists already is returned as it is, labels included (docker's create is
+   * idempotent).
    */
   public Volume create(String name, Map<String, String> labels) throws BerthException {
     boolean anonymous = name == null;
@@ -108,8 +123,11 @@ public final class VolumeStore {
         Volume existing = readOrNull(n);
         if (existing != null) return existing;
       }
-      if (Linux.exists(dir.toString())) Trees.remove(dir); // a create or remove that crashed half-way
-      Volume v = new Volume(n, Volume.LOCAL, Instant.now(), labels, Map.of(), anonymous, true, dir.resolve(DATA));
+      if (Linux.exists(dir.toString()))
+        Trees.remove(dir); // a create or remove that crashed half-way
+      Volume v =
+          new Volume(
+              n, Volume.LOCAL, Instant.now(), labels, Map.of(), anonymous, true, dir.resolve(DATA));
       try {
         Linux.mkdir(dir.toString(), 0700);
         Linux.chmod(dir.toString(), 0700);
@@ -118,7 +136,8 @@ public final class VolumeStore {
         try (Fd lock = Linux.open(dir.resolve(LOCK).toString(), O_WRONLY | O_CREAT, 0600)) {
           // made now: removal never races a lock() that would create it again
         }
-        AtomicFiles.replace(dir.resolve(META), VolumeJson.write(v)); // last: from here on the volume exists
+        AtomicFiles.replace(
+            dir.resolve(META), VolumeJson.write(v)); // last: from here on the volume exists
         AtomicFiles.fsyncDirectory(volumes);
       } catch (IOException | RuntimeException e) {
         try {
@@ -169,8 +188,9 @@ public final class VolumeStore {
   }
 
   /**
-   * Removes the volume and its data. Refused (FAILED_PRECONDITION, docker's "remove x: volume is in use - [ids]")
-   * while a container uses it, with or without {@code force}; {@code force} makes a missing volume no error.
+   * Removes the volume and its data. Refused (FAILED_PRECONDITION, docker's "remove x: volume is in
+   * use - [ids]") while a container uses it, with or without {@code force}; {@code force} makes a
+   * missing volume no error.
    */
   public void remove(String name, boolean force) throws BerthException {
     checkName(name);
@@ -187,7 +207,8 @@ public final class VolumeStore {
         }
         List<String> using = users.usersByVolume().get(name);
         if (using != null && !using.isEmpty()) {
-          throw new BerthException(ErrorCategory.FAILED_PRECONDITION,
+          throw new BerthException(
+              ErrorCategory.FAILED_PRECONDITION,
               "remove " + name + ": volume is in use - [" + String.join(", ", using) + "]");
         }
         delete(dir);
@@ -201,26 +222,33 @@ public final class VolumeStore {
   public record Pruned(List<String> names, long reclaimedBytes) {}
 
   /**
-   * Removes the volumes no container uses: anonymous ones only, as docker 23+ does, or named ones too with
-   * {@code all}. A volume being copied into is skipped. Also removes what crashed creates left.
+   * Removes the volumes no container uses: anonymous ones only, as docker 23+ does, or named ones
+   * too with {@code all}. A volume being copied into is skipped. Also removes what crashed creates
+   * left.
    */
   public Pruned prune(boolean all) throws BerthException {
     return prune(all, v -> true);
   }
 
-  /** {@link #prune(boolean)} of the volumes {@code filter} accepts only (docker's --filter label=...). */
-  public Pruned prune(boolean all, java.util.function.Predicate<Volume> filter) throws BerthException {
+  /**
+   * {@link #prune(boolean)} of the volumes {@code filter} accepts only (docker's --filter
+   * label=...).
+   */
+  public Pruned prune(boolean all, java.util.function.Predicate<Volume> filter)
+      throws BerthException {
     List<String> removed = new ArrayList<>();
     long bytes = 0;
     try {
       Map<String, List<String>> inUse = users.usersByVolume();
       for (String n : names()) {
         Path dir = volumes.resolve(n);
-        // Never created here (O_CREAT could put a file back into a directory another process is removing).
+        // Never created here (O_CREAT could put a file back into a directory another process is
+        // removing).
         try (LockFile own = LockFile.tryAcquireExisting(dir.resolve(LOCK))) {
           try (LockFile held = LockFile.acquire(storeLock)) {
             if (!Linux.exists(dir.resolve(META).toString())) {
-              // Garbage of a crashed create or remove: no create runs (it holds the store's lock throughout).
+              // Garbage of a crashed create or remove: no create runs (it holds the store's lock
+              // throughout).
               Trees.remove(dir);
               continue;
             }
@@ -232,7 +260,8 @@ public final class VolumeStore {
               continue; // unreadable: reported by list, left for a person
             }
             List<String> using = inUse.get(n);
-            if (v == null || (!all && !v.anonymous()) || (using != null && !using.isEmpty())) continue;
+            if (v == null || (!all && !v.anonymous()) || (using != null && !using.isEmpty()))
+              continue;
             if (!filter.test(v)) continue;
             long size = Trees.usage(dir.resolve(DATA));
             delete(dir);
@@ -248,13 +277,14 @@ public final class VolumeStore {
   }
 
   /**
-   * Copies the image's content at {@code target} (absolute, inside {@code rootfs}) into the volume, once: only while
-   * the volume {@link Volume#needsCopyUp} and its data directory is empty (docker's rule). The target is resolved
-   * inside the rootfs (openat2 RESOLVE_IN_ROOT: an image's symlink to /etc reaches the image's /etc, never the
-   * host's) and walked by fds ({@link ImageCopy}). The data directory takes the owner and mode of the image's
-   * directory. The copy is staged beside the data and renamed over it, so a crash never leaves a half-filled volume.
-   * Returns whether anything was copied; a target missing from the image, or not a directory, copies nothing and
-   * counts as done.
+   * Copies the image's content at {@code target} (absolute, inside {@code rootfs}) into the volume,
+   * once: only while the volume {@link Volume#needsCopyUp} and its data directory is empty
+   * (docker's rule). The target is resolved inside the rootfs (openat2 RESOLVE_IN_ROOT: an image's
+   * symlink to /etc reaches the image's /etc, never the host's) and walked by fds ({@link
+   * ImageCopy}). The data directory takes the owner and mode of the image's directory. The copy is
+   * staged beside the data and renamed over it, so a crash never leaves a half-filled volume.
+   * Returns whether anything was copied; a target missing from the image, or not a directory,
+   * copies nothing and counts as done.
    */
   public boolean copyUp(String name, Path rootfs, String target) throws BerthException {
     checkName(name);
@@ -279,7 +309,8 @@ public final class VolumeStore {
               copied = true;
             } catch (ErrnoException e) {
               Trees.remove(staging);
-              // EBUSY: the data directory is mounted (a container uses the volume already); leave it empty.
+              // EBUSY: the data directory is mounted (a container uses the volume already); leave
+              // it empty.
               if (e.errno() != EBUSY) throw e;
             } catch (IOException | RuntimeException e) {
               Trees.remove(staging);
@@ -303,9 +334,11 @@ public final class VolumeStore {
   /** The directory at {@code target} inside {@code root}, or null when the image has none there. */
   private static Fd openInRoot(Fd root, String target) throws IOException {
     try {
-      return Linux.openat2(root, target, O_RDONLY | O_DIRECTORY, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+      return Linux.openat2(
+          root, target, O_RDONLY | O_DIRECTORY, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
     } catch (ErrnoException e) {
-      if (e.errno() == ENOENT || e.errno() == ENOTDIR || e.errno() == ELOOP || e.errno() == EXDEV) return null;
+      if (e.errno() == ENOENT || e.errno() == ENOTDIR || e.errno() == ELOOP || e.errno() == EXDEV)
+        return null;
       throw e;
     }
   }
@@ -316,7 +349,10 @@ public final class VolumeStore {
     }
   }
 
-  /** Metadata first (the volume is gone from then on), then the tree; fd-based, so a container's symlinks hold. */
+  /**
+   * Metadata first (the volume is gone from then on), then the tree; fd-based, so a container's
+   * symlinks hold.
+   */
   private void delete(Path dir) throws IOException {
     Linux.unlink(dir.resolve(META).toString());
     AtomicFiles.fsyncDirectory(dir);

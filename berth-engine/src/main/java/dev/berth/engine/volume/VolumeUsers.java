@@ -5,8 +5,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Who uses which volume: volume name to container ids. The volume store cannot know containers; the engine passes
- * {@code containerStore::volumeUsers}.
+ * Who uses which volume: volume name to container ids. The volume store cannot know containers; the
+ * engine passes {@code containerStore::volumeUsers}.
  */
 @FunctionalInterface
 public interface VolumeUsers {

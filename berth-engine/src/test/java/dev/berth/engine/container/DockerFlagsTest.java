@@ -60,9 +60,15 @@ class DockerFlagsTest {
   @Test
   void volumeFlagSyntax() throws Exception {
     MountOption bind = DockerFlags.volume("/host:/ctr:ro,rslave");
-    assertEquals(new MountOption(Type.BIND, "/host", "/ctr", true, List.of("bind-propagation=rslave")), bind);
-    assertEquals(new MountOption(Type.BIND, "/host", "/ctr", false, List.of()), DockerFlags.volume("/host:/ctr"));
-    assertEquals(new MountOption(Type.BIND, "/h", "/c", false, List.of("Z")), DockerFlags.volume("/h:/c:rw,Z"));
+    assertEquals(
+        new MountOption(Type.BIND, "/host", "/ctr", true, List.of("bind-propagation=rslave")),
+        bind);
+    assertEquals(
+        new MountOption(Type.BIND, "/host", "/ctr", false, List.of()),
+        DockerFlags.volume("/host:/ctr"));
+    assertEquals(
+        new MountOption(Type.BIND, "/h", "/c", false, List.of("Z")),
+        DockerFlags.volume("/h:/c:rw,Z"));
     MountOption named = DockerFlags.volume("data:/data");
     assertEquals(new MountOption(Type.VOLUME, "data", "/data", false, List.of()), named);
     assertEquals(List.of("nocopy"), DockerFlags.volume("data:/data:nocopy").options());
@@ -70,47 +76,77 @@ class DockerFlagsTest {
     assertEquals(Type.VOLUME, anon.type());
     assertNull(anon.source());
 
-    assertTrue(refused(() -> DockerFlags.volume("/data:ro")).contains("invalid volume specification: '/data:ro'"));
-    assertTrue(refused(() -> DockerFlags.volume("a:b:c:d")).contains("invalid volume specification"));
+    assertTrue(
+        refused(() -> DockerFlags.volume("/data:ro"))
+            .contains("invalid volume specification: '/data:ro'"));
+    assertTrue(
+        refused(() -> DockerFlags.volume("a:b:c:d")).contains("invalid volume specification"));
     assertTrue(refused(() -> DockerFlags.volume("/h:ctr")).contains("must be absolute"));
     assertTrue(refused(() -> DockerFlags.volume("/h:/")).contains("destination can't be '/'"));
     assertTrue(refused(() -> DockerFlags.volume("/h:/c:rw,ro")).contains("invalid mode: rw,ro"));
     assertTrue(refused(() -> DockerFlags.volume("/h:/c:bogus")).contains("invalid mode: bogus"));
     assertTrue(refused(() -> DockerFlags.volume("/h:/c:nocopy")).contains("nocopy"));
-    assertTrue(refused(() -> DockerFlags.volume("bad name:/c")).contains("invalid characters for a local volume"));
+    assertTrue(
+        refused(() -> DockerFlags.volume("bad name:/c"))
+            .contains("invalid characters for a local volume"));
   }
 
   @Test
   void mountFlagSyntax() throws Exception {
-    assertEquals(new MountOption(Type.BIND, "/a", "/b", true, List.of("bind-propagation=rslave")),
+    assertEquals(
+        new MountOption(Type.BIND, "/a", "/b", true, List.of("bind-propagation=rslave")),
         DockerFlags.mount("type=bind,source=/a,target=/b,readonly,bind-propagation=rslave"));
-    assertEquals(new MountOption(Type.VOLUME, "name", "/x", false, List.of("nocopy")),
+    assertEquals(
+        new MountOption(Type.VOLUME, "name", "/x", false, List.of("nocopy")),
         DockerFlags.mount("type=volume,src=name,dst=/x,volume-nocopy"));
-    assertEquals(new MountOption(Type.VOLUME, null, "/x", false, List.of()), DockerFlags.mount("target=/x"));
-    assertEquals(new MountOption(Type.TMPFS, null, "/t", false, List.of("tmpfs-size=67108864", "tmpfs-mode=1777")),
+    assertEquals(
+        new MountOption(Type.VOLUME, null, "/x", false, List.of()), DockerFlags.mount("target=/x"));
+    assertEquals(
+        new MountOption(
+            Type.TMPFS, null, "/t", false, List.of("tmpfs-size=67108864", "tmpfs-mode=1777")),
         DockerFlags.mount("type=tmpfs,dst=/t,tmpfs-size=64m,tmpfs-mode=1777"));
     assertTrue(DockerFlags.mount("type=bind,src=/a,dst=/b,readonly=true").readOnly());
     assertFalse(DockerFlags.mount("type=bind,src=/a,dst=/b,ro=false").readOnly());
 
-    assertTrue(refused(() -> DockerFlags.mount("type=bind,source=/a")).contains("target is required"));
-    assertTrue(refused(() -> DockerFlags.mount("type=nfs,dst=/a")).contains("invalid mount type 'nfs'"));
-    assertTrue(refused(() -> DockerFlags.mount("type=bind,dst=/a,colour=red")).contains("unexpected key 'colour'"));
-    assertTrue(refused(() -> DockerFlags.mount("type=bind,dst=/a,source")).contains("must be a key=value pair"));
-    assertTrue(refused(() -> DockerFlags.mount("type=bind,dst=/b")).contains("field Source must not be empty"));
-    assertTrue(refused(() -> DockerFlags.mount("type=bind,src=rel,dst=/b")).contains("'rel' mount path must be absolute"));
-    assertTrue(refused(() -> DockerFlags.mount("type=tmpfs,src=/a,dst=/b")).contains("Source must not be specified"));
-    assertTrue(refused(() -> DockerFlags.mount("type=volume,dst=/b,tmpfs-size=1m"))
-        .contains("cannot mix 'tmpfs-size' options with type 'volume'"));
-    assertTrue(refused(() -> DockerFlags.mount("type=bind,src=/a,dst=/b,bind-propagation=sideways"))
-        .contains("invalid bind-propagation 'sideways'"));
-    assertTrue(refused(() -> DockerFlags.mount("type=tmpfs,dst=/t,tmpfs-size=lots")).contains("invalid size: 'lots'"));
-    assertTrue(refused(() -> DockerFlags.mount("type=tmpfs,dst=/t,tmpfs-mode=999")).contains("tmpfs-mode '999'"));
+    assertTrue(
+        refused(() -> DockerFlags.mount("type=bind,source=/a")).contains("target is required"));
+    assertTrue(
+        refused(() -> DockerFlags.mount("type=nfs,dst=/a")).contains("invalid mount type 'nfs'"));
+    assertTrue(
+        refused(() -> DockerFlags.mount("type=bind,dst=/a,colour=red"))
+            .contains("unexpected key 'colour'"));
+    assertTrue(
+        refused(() -> DockerFlags.mount("type=bind,dst=/a,source"))
+            .contains("must be a key=value pair"));
+    assertTrue(
+        refused(() -> DockerFlags.mount("type=bind,dst=/b"))
+            .contains("field Source must not be empty"));
+    assertTrue(
+        refused(() -> DockerFlags.mount("type=bind,src=rel,dst=/b"))
+            .contains("'rel' mount path must be absolute"));
+    assertTrue(
+        refused(() -> DockerFlags.mount("type=tmpfs,src=/a,dst=/b"))
+            .contains("Source must not be specified"));
+    assertTrue(
+        refused(() -> DockerFlags.mount("type=volume,dst=/b,tmpfs-size=1m"))
+            .contains("cannot mix 'tmpfs-size' options with type 'volume'"));
+    assertTrue(
+        refused(() -> DockerFlags.mount("type=bind,src=/a,dst=/b,bind-propagation=sideways"))
+            .contains("invalid bind-propagation 'sideways'"));
+    assertTrue(
+        refused(() -> DockerFlags.mount("type=tmpfs,dst=/t,tmpfs-size=lots"))
+            .contains("invalid size: 'lots'"));
+    assertTrue(
+        refused(() -> DockerFlags.mount("type=tmpfs,dst=/t,tmpfs-mode=999"))
+            .contains("tmpfs-mode '999'"));
   }
 
   @Test
   void tmpfsFlagKeepsMountOptions() throws Exception {
     MountOption t = DockerFlags.tmpfs("/t:size=64m,mode=1777,exec");
-    assertEquals(new MountOption(Type.TMPFS, null, "/t", false, List.of("size=64m", "mode=1777", "exec")), t);
+    assertEquals(
+        new MountOption(Type.TMPFS, null, "/t", false, List.of("size=64m", "mode=1777", "exec")),
+        t);
     assertTrue(DockerFlags.tmpfs("/r:ro").readOnly());
     assertEquals(List.of(), DockerFlags.tmpfs("/plain").options());
     assertTrue(refused(() -> DockerFlags.tmpfs("t:size=1m")).contains("must be absolute"));
@@ -122,27 +158,46 @@ class DockerFlagsTest {
     assertEquals(new UlimitOption("nproc", 100, 100), DockerFlags.ulimit("nproc=100"));
     assertEquals(new UlimitOption("core", -1, -1), DockerFlags.ulimit("core=unlimited"));
     assertEquals(new UlimitOption("memlock", 64, -1), DockerFlags.ulimit("memlock=64:-1"));
-    assertTrue(refused(() -> DockerFlags.ulimit("nofile")).contains("invalid ulimit argument: nofile"));
+    assertTrue(
+        refused(() -> DockerFlags.ulimit("nofile")).contains("invalid ulimit argument: nofile"));
     assertTrue(refused(() -> DockerFlags.ulimit("files=1")).contains("invalid ulimit type: files"));
-    assertTrue(refused(() -> DockerFlags.ulimit("nofile=1:2:3")).contains("too many limit value arguments"));
-    assertTrue(refused(() -> DockerFlags.ulimit("nofile=2048:1024"))
-        .contains("ulimit soft limit must be less than or equal to hard limit: 2048 > 1024"));
+    assertTrue(
+        refused(() -> DockerFlags.ulimit("nofile=1:2:3"))
+            .contains("too many limit value arguments"));
+    assertTrue(
+        refused(() -> DockerFlags.ulimit("nofile=2048:1024"))
+            .contains("ulimit soft limit must be less than or equal to hard limit: 2048 > 1024"));
     assertTrue(refused(() -> DockerFlags.ulimit("nofile=lots")).contains("'lots'"));
   }
 
   @Test
   void envFileLines() throws Exception {
     String file = "\uFEFF# comment\n\nA=1\n  B=spaced value \nC\nD\nE=\nF=x=y\r\n";
-    List<String> env = DockerFlags.envFile(file.getBytes(StandardCharsets.UTF_8), "app.env", Map.of("C", "from-env"));
-    // Leading blanks go, the value is kept as written; C comes from the environment, D stays bare (unset).
+    List<String> env =
+        DockerFlags.envFile(
+            file.getBytes(StandardCharsets.UTF_8), "app.env", Map.of("C", "from-env"));
+    // Leading blanks go, the value is kept as written; C comes from the environment, D stays bare
+    // (unset).
     assertEquals(List.of("A=1", "B=spaced value ", "C=from-env", "D", "E=", "F=x=y"), env);
-    assertTrue(refused(() -> DockerFlags.envFile("=x\n".getBytes(StandardCharsets.UTF_8), "a.env", Map.of()))
-        .contains("no variable name on line 1"));
-    assertTrue(refused(() -> DockerFlags.envFile("B =x\n".getBytes(StandardCharsets.UTF_8), "a.env", Map.of()))
-        .contains("variable 'B ' contains whitespaces"));
-    assertTrue(refused(() -> DockerFlags.envFile("MY VAR\n".getBytes(StandardCharsets.UTF_8), "a.env", Map.of()))
-        .contains("variable 'MY VAR' contains whitespaces"));
-    assertTrue(refused(() -> DockerFlags.envFile(new byte[] {'A', '=', (byte) 0xff}, "bin.env", Map.of()))
-        .contains("bin.env contains invalid utf8"));
+    assertTrue(
+        refused(
+                () ->
+                    DockerFlags.envFile("=x\n".getBytes(StandardCharsets.UTF_8), "a.env", Map.of()))
+            .contains("no variable name on line 1"));
+    assertTrue(
+        refused(
+                () ->
+                    DockerFlags.envFile(
+                        "B =x\n".getBytes(StandardCharsets.UTF_8), "a.env", Map.of()))
+            .contains("variable 'B ' contains whitespaces"));
+    assertTrue(
+        refused(
+                () ->
+                    DockerFlags.envFile(
+                        "MY VAR\n".getBytes(StandardCharsets.UTF_8), "a.env", Map.of()))
+            .contains("variable 'MY VAR' contains whitespaces"));
+    assertTrue(
+        refused(() -> DockerFlags.envFile(new byte[] {'A', '=', (byte) 0xff}, "bin.env", Map.of()))
+            .contains("bin.env contains invalid utf8"));
   }
 }

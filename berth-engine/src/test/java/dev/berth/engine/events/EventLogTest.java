@@ -13,12 +13,19 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The event file: lines kept in order, bounded by rotation, read back and followed across rotations. */
+/**
+ * The event file: lines kept in order, bounded by rotation, read back and followed across
+ * rotations.
+ */
 class EventLogTest {
   @TempDir Path tmp;
 
   private static Event event(int i) {
-    return new Event(Instant.ofEpochSecond(1_800_000_000L + i, 123456789), Event.CONTAINER, "start", "c" + i,
+    return new Event(
+        Instant.ofEpochSecond(1_800_000_000L + i, 123456789),
+        Event.CONTAINER,
+        "start",
+        "c" + i,
         Map.of("name", "n" + i, "image", "busybox"));
   }
 
@@ -34,15 +41,18 @@ class EventLogTest {
     List<Event> read = log.read();
     assertEquals(List.of(event(0), event(1), event(2)), read);
     String first = Files.readAllLines(log.file()).get(0);
-    assertEquals("{\"time\":\"2027-01-15T08:00:00.123456789Z\",\"type\":\"container\",\"action\":\"start\","
-        + "\"id\":\"c0\",\"attributes\":{\"image\":\"busybox\",\"name\":\"n0\"}}", first);
+    assertEquals(
+        "{\"time\":\"2027-01-15T08:00:00.123456789Z\",\"type\":\"container\",\"action\":\"start\","
+            + "\"id\":\"c0\",\"attributes\":{\"image\":\"busybox\",\"name\":\"n0\"}}",
+        first);
   }
 
   @Test
   void aTornOrForeignLineIsSkipped() throws Exception {
     EventLog log = new EventLog(tmp, EventLog.DEFAULT_MAX_SIZE);
     log.append(event(1));
-    Files.writeString(log.file(), "{\"time\":\"2027-01-15T08:00:00Z\",\"ty\n", StandardOpenOption.APPEND);
+    Files.writeString(
+        log.file(), "{\"time\":\"2027-01-15T08:00:00Z\",\"ty\n", StandardOpenOption.APPEND);
     Files.writeString(log.file(), "not json\n", StandardOpenOption.APPEND);
     log.append(event(2));
     assertEquals(List.of("c1", "c2"), ids(log.read()));
@@ -64,7 +74,8 @@ class EventLogTest {
     int line = EventLog.encode(event(10)).length;
     EventLog log = new EventLog(tmp, 3L * line);
     log.append(event(10));
-    try (EventLog.Follower f = log.follow(false); EventLog.Follower all = log.follow(true)) {
+    try (EventLog.Follower f = log.follow(false);
+        EventLog.Follower all = log.follow(true)) {
       assertEquals(List.of(), f.poll());
       List<String> seen = new ArrayList<>();
       List<String> seenAll = new ArrayList<>();

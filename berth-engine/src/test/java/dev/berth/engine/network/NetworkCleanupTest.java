@@ -57,7 +57,8 @@ class NetworkCleanupTest {
     attach(list, "alive");
     String ip = crashed.ips().get(0).ip();
     String veth = crashed.hostInterfaces().get(1).name();
-    // The worst crash: no cache entry (written by hand, say), and something still holds the namespace, so its veth
+    // The worst crash: no cache entry (written by hand, say), and something still holds the
+    // namespace, so its veth
     // outlives the pin.
     net.cni.cache().remove("berth", "crashed", "eth0");
     Path holder = net.dir.resolve("holder");
@@ -70,10 +71,15 @@ class NetworkCleanupTest {
       assertEquals(List.of("crashed"), r.pins());
       assertEquals(List.of("berth/" + ip + " (crashed)"), r.leases());
       assertEquals(List.of(veth + " (on berth0)"), r.links());
-      assertTrue(r.rules().stream().anyMatch(x -> x.startsWith("nat chain CNI-")), r.rules().toString());
-      assertTrue(r.rules().stream().anyMatch(x -> x.startsWith("filter -A CNI-FORWARD") && x.contains(ip + "/32")),
+      assertTrue(
+          r.rules().stream().anyMatch(x -> x.startsWith("nat chain CNI-")), r.rules().toString());
+      assertTrue(
+          r.rules().stream()
+              .anyMatch(x -> x.startsWith("filter -A CNI-FORWARD") && x.contains(ip + "/32")),
           r.rules().toString());
-      assertTrue(net.containerRules().stream().noneMatch(x -> x.contains("crashed") || x.contains(ip + "/32")),
+      assertTrue(
+          net.containerRules().stream()
+              .noneMatch(x -> x.contains("crashed") || x.contains(ip + "/32")),
           net.containerRules().toString());
       assertEquals(1, net.veths().size(), "alive keeps its veth");
     } finally {

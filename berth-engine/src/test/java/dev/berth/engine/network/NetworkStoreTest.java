@@ -40,23 +40,29 @@ class NetworkStoreTest {
     assertEquals(n, store.defaultNetwork(), "made once");
     NetworkConfigList list = store.configList("berth");
     assertEquals("1.0.0", list.cniVersion());
-    assertEquals(List.of("bridge", "portmap", "firewall", "tuning"),
+    assertEquals(
+        List.of("bridge", "portmap", "firewall", "tuning"),
         list.plugins().stream().map(NetworkConfigList.PluginConfig::type).toList());
     Map<String, Object> bridge = list.plugins().get(0).config();
     assertEquals(true, bridge.get("ipMasq"));
     assertEquals(true, bridge.get("isGateway"));
     @SuppressWarnings("unchecked")
     Map<String, Object> ipam = (Map<String, Object>) bridge.get("ipam");
-    assertEquals(store.ipamDir().toString(), ipam.get("dataDir"), "leases under the engine root, not /var/lib/cni");
+    assertEquals(
+        store.ipamDir().toString(),
+        ipam.get("dataDir"),
+        "leases under the engine root, not /var/lib/cni");
     assertTrue(list.plugins().get(1).hasCapability("portMappings"));
-    assertEquals(ErrorCategory.FAILED_PRECONDITION, assertThrows(BerthException.class, () -> store.remove("berth"))
-        .category());
+    assertEquals(
+        ErrorCategory.FAILED_PRECONDITION,
+        assertThrows(BerthException.class, () -> store.remove("berth")).category());
   }
 
   @Test
   void userNetworksGetTheNextFreeSubnetOrTheirOwnAndDockersErrors() throws Exception {
     routes.add(Subnet.parse("10.91.0.0/24"));
-    Network a = store.create(new NetworkStore.CreateRequest("a", null, null, Map.of("team", "x"), false));
+    Network a =
+        store.create(new NetworkStore.CreateRequest("a", null, null, Map.of("team", "x"), false));
     assertEquals("10.91.1.0/24", a.subnet(), "the pool's first /24 is routed on the host");
     assertEquals("berth1", a.bridge());
     assertEquals(Map.of("team", "x"), a.labels());
@@ -64,55 +70,98 @@ class NetworkStoreTest {
     Network b = store.create(NetworkStore.CreateRequest.named("b"));
     assertEquals("10.91.2.0/24", b.subnet());
     assertEquals("berth2", b.bridge());
-    Network c = store.create(new NetworkStore.CreateRequest("c", "192.168.50.0/24", "192.168.50.254", Map.of(), true));
+    Network c =
+        store.create(
+            new NetworkStore.CreateRequest(
+                "c", "192.168.50.0/24", "192.168.50.254", Map.of(), true));
     assertEquals("192.168.50.254", c.gateway());
     assertTrue(c.internal());
     @SuppressWarnings("unchecked")
-    List<Object> cRoutes = (List<Object>) ((Map<String, Object>) store.configList("c").plugins().get(0).config()
-        .get("ipam")).get("routes");
+    List<Object> cRoutes =
+        (List<Object>)
+            ((Map<String, Object>) store.configList("c").plugins().get(0).config().get("ipam"))
+                .get("routes");
     assertEquals(List.of(), cRoutes, "an internal network has no default route");
 
     assertEquals(a, store.get("a"));
     assertEquals(a, store.get(a.id()));
     assertEquals(a, store.get(a.id().substring(0, 12)));
-    assertEquals(a, NetworkStore.open(root, () -> users, () -> routes).get("a"), "another process reads the same");
+    assertEquals(
+        a,
+        NetworkStore.open(root, () -> users, () -> routes).get("a"),
+        "another process reads the same");
     assertEquals(List.of("a", "b", "c"), store.list(null).stream().map(Network::name).toList());
 
-    assertEquals("network with name a already exists",
-        assertThrows(BerthException.class, () -> store.create(NetworkStore.CreateRequest.named("a"))).getMessage());
-    BerthException overlap = assertThrows(BerthException.class,
-        () -> store.create(new NetworkStore.CreateRequest("d", "10.91.2.128/25", "", Map.of(), false)));
+    assertEquals(
+        "network with name a already exists",
+        assertThrows(
+                BerthException.class, () -> store.create(NetworkStore.CreateRequest.named("a")))
+            .getMessage());
+    BerthException overlap =
+        assertThrows(
+            BerthException.class,
+            () ->
+                store.create(
+                    new NetworkStore.CreateRequest("d", "10.91.2.128/25", "", Map.of(), false)));
     assertEquals(ErrorCategory.FAILED_PRECONDITION, overlap.category());
-    assertEquals("subnet 10.91.2.128/25 overlaps 10.91.2.0/24, used by the host or another network",
+    assertEquals(
+        "subnet 10.91.2.128/25 overlaps 10.91.2.0/24, used by the host or another network",
         overlap.getMessage());
-    assertEquals(ErrorCategory.INVALID_ARGUMENT, assertThrows(BerthException.class,
-        () -> store.create(new NetworkStore.CreateRequest("d", "10.5.0.0/24", "10.6.0.1", Map.of(), false)))
-        .category());
-    assertEquals(ErrorCategory.INVALID_ARGUMENT, assertThrows(BerthException.class,
-        () -> store.create(new NetworkStore.CreateRequest("d", "10.5.0.0/33", "", Map.of(), false))).category());
-    assertEquals(ErrorCategory.INVALID_ARGUMENT, assertThrows(BerthException.class,
-        () -> store.create(NetworkStore.CreateRequest.named("bad/name"))).category());
-    assertFalse(Files.exists(store.confDir().resolve("d.conflist")), "refused creates leave nothing");
+    assertEquals(
+        ErrorCategory.INVALID_ARGUMENT,
+        assertThrows(
+                BerthException.class,
+                () ->
+                    store.create(
+                        new NetworkStore.CreateRequest(
+                            "d", "10.5.0.0/24", "10.6.0.1", Map.of(), false)))
+            .category());
+    assertEquals(
+        ErrorCategory.INVALID_ARGUMENT,
+        assertThrows(
+                BerthException.class,
+                () ->
+                    store.create(
+                        new NetworkStore.CreateRequest("d", "10.5.0.0/33", "", Map.of(), false)))
+            .category());
+    assertEquals(
+        ErrorCategory.INVALID_ARGUMENT,
+        assertThrows(
+                BerthException.class,
+                () -> store.create(NetworkStore.CreateRequest.named("bad/name")))
+            .category());
+    assertFalse(
+        Files.exists(store.confDir().resolve("d.conflist")), "refused creates leave nothing");
 
     users.put("a", List.of("c0ffee"));
     BerthException inUse = assertThrows(BerthException.class, () -> store.remove("a"));
     assertEquals(ErrorCategory.FAILED_PRECONDITION, inUse.category());
-    assertEquals("error while removing network: network a id " + a.id() + " has active endpoints",
+    assertEquals(
+        "error while removing network: network a id " + a.id() + " has active endpoints",
         inUse.getMessage());
     users.clear();
     store.remove("a");
     BerthException gone = assertThrows(BerthException.class, () -> store.get("a"));
     assertEquals(ErrorCategory.NOT_FOUND, gone.category());
     assertEquals("network a not found", gone.getMessage());
-    assertEquals("network a not found", assertThrows(BerthException.class, () -> store.remove("a")).getMessage());
-    assertEquals("berth1", store.create(NetworkStore.CreateRequest.named("e")).bridge(), "a freed bridge is reused");
+    assertEquals(
+        "network a not found",
+        assertThrows(BerthException.class, () -> store.remove("a")).getMessage());
+    assertEquals(
+        "berth1",
+        store.create(NetworkStore.CreateRequest.named("e")).bridge(),
+        "a freed bridge is reused");
   }
 
   @Test
   void hostRoutesAreReadFromProcNetRoute() {
-    String table = "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
-        + "eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n"
-        + "eth0\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n";
-    assertEquals(List.of(Subnet.parse("192.0.2.0/24")), HostRoutes.parse(table), "the default route is not a subnet");
+    String table =
+        "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+            + "eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n"
+            + "eth0\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n";
+    assertEquals(
+        List.of(Subnet.parse("192.0.2.0/24")),
+        HostRoutes.parse(table),
+        "the default route is not a subnet");
   }
 }

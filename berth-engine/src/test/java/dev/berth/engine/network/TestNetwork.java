@@ -18,10 +18,11 @@ import java.util.UUID;
 import java.util.stream.Stream;
 
 /**
- * The network layer of one test, wholly inside a network namespace the test made ({@code ip netns add}): the plugins
- * run under {@code nsenter --net=} (the client's launcher prefix), so bridges, veths and iptables rules are the test
- * namespace's, never the host's. Engine root and run root are temporary. {@link #close} asserts the namespace holds
- * nothing of a container any more (no veth, no per-container rule, no lease), then removes everything.
+ * The network layer of one test, wholly inside a network namespace the test made ({@code ip netns
+ * add}): the plugins run under {@code nsenter --net=} (the client's launcher prefix), so bridges,
+ * veths and iptables rules are the test namespace's, never the host's. Engine root and run root are
+ * temporary. {@link #close} asserts the namespace holds nothing of a container any more (no veth,
+ * no per-container rule, no lease), then removes everything.
  */
 public final class TestNetwork implements AutoCloseable {
   public static final Path PLUGINS = Path.of("/usr/lib/cni");
@@ -41,14 +42,18 @@ public final class TestNetwork implements AutoCloseable {
   }
 
   public TestNetwork(List<Path> pluginDirs) throws Exception {
-    assumeTrue(Files.isExecutable(PLUGINS.resolve("bridge")), "containernetworking-plugins not installed");
+    assumeTrue(
+        Files.isExecutable(PLUGINS.resolve("bridge")), "containernetworking-plugins not installed");
     ns = "berth-test-" + UUID.randomUUID().toString().substring(0, 8);
     Exec.run("ip", "netns", "add", ns).ok();
     nsPath = Path.of("/run/netns", ns);
     dir = Files.createTempDirectory("berth-net-");
     root = dir.resolve("root");
-    launcher = new Launcher(List.of("/usr/bin/nsenter", "--net=" + nsPath, "--"), Duration.ofSeconds(30));
-    store = NetworkStore.open(root, Map::of, () -> HostRoutes.parse(inNs("cat", "/proc/net/route").ok().stdout()));
+    launcher =
+        new Launcher(List.of("/usr/bin/nsenter", "--net=" + nsPath, "--"), Duration.ofSeconds(30));
+    store =
+        NetworkStore.open(
+            root, Map::of, () -> HostRoutes.parse(inNs("cat", "/proc/net/route").ok().stdout()));
     pins = NetnsPins.open(dir.resolve("run/netns"));
     cni = new CniClient(pluginDirs, store.cacheDir(), launcher);
     cleanup = new NetworkCleanup(cni, pins, store);
@@ -79,16 +84,29 @@ public final class TestNetwork implements AutoCloseable {
     Path ipam = store.ipamDir();
     if (!Files.isDirectory(ipam)) return List.of();
     try (Stream<Path> s = Files.walk(ipam)) {
-      return s.filter(Files::isRegularFile).map(p -> p.getFileName().toString())
-          .filter(n -> n.matches("[0-9.]+")).sorted().toList();
+      return s.filter(Files::isRegularFile)
+          .map(p -> p.getFileName().toString())
+          .filter(n -> n.matches("[0-9.]+"))
+          .sorted()
+          .toList();
     }
   }
 
-  /** The rules of the plugins for containers: masquerade and DNAT (with ids), forward rules per address. */
+  /**
+   * The rules of the plugins for containers: masquerade and DNAT (with ids), forward rules per
+   * address.
+   */
   public List<String> containerRules() {
     String all = inNs("iptables-save").ok().stdout();
-    return all.lines().filter(l -> l.startsWith("-A ") && (l.contains(" id: ") || l.matches("-A CNI-FORWARD .*/32.*")
-        || l.startsWith("-A CNI-DN-") || l.startsWith(":CNI-DN-"))).toList();
+    return all.lines()
+        .filter(
+            l ->
+                l.startsWith("-A ")
+                    && (l.contains(" id: ")
+                        || l.matches("-A CNI-FORWARD .*/32.*")
+                        || l.startsWith("-A CNI-DN-")
+                        || l.startsWith(":CNI-DN-")))
+        .toList();
   }
 
   public List<String> cacheEntries() throws IOException {
@@ -112,7 +130,8 @@ public final class TestNetwork implements AutoCloseable {
       assertClean();
     } finally {
       for (var p : pins.list()) pins.remove(p.id());
-      Exec.run("umount", pins.dir().toString()); // the shared bind mount NetnsPins made of its directory
+      Exec.run(
+          "umount", pins.dir().toString()); // the shared bind mount NetnsPins made of its directory
       Exec.run("ip", "netns", "del", ns).ok();
       Exec.run("rm", "-rf", dir.toString()).ok();
     }

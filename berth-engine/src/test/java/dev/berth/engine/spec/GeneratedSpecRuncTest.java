@@ -13,8 +13,8 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * The same generated specs under runc (Debian's 1.1.5): every check of {@link GeneratedSpecRunsTest} holds there
- * too, and the two runtimes' containers see the same things.
+ * The same generated specs under runc (Debian's 1.1.5): every check of {@link
+ * GeneratedSpecRunsTest} holds there too, and the two runtimes' containers see the same things.
  */
 @RequiresCommand("runc")
 class GeneratedSpecRuncTest extends GeneratedSpecRunsTest {
@@ -25,15 +25,23 @@ class GeneratedSpecRuncTest extends GeneratedSpecRunsTest {
 
   @Test
   void runcAndBerthSeeTheSame() throws Exception {
-    Map<String, String> runc = run(appOptions(), "id > /out/id; env | sort > /out/env; pwd > /out/pwd; "
-        + "hostname > /out/hostname; stat -c '%F %t:%T' /proc/keys > /out/keys; cat /proc/self/status "
-        + "| grep -E '^(Cap|Seccomp|NoNewPrivs|Groups)' > /out/status; unshare -U true 2> /out/unshare; ls -l /dev "
-        + "| sed 's/ [A-Z][a-z][a-z] .*:.. / /' > /out/dev");
-    RuntimeDriver berth = new InProcessDriver("berth", new ContainerRuntime(tmp.resolve("berth-state")));
-    Map<String, String> ours = runWith(berth, appOptions(), "id > /out/id; env | sort > /out/env; pwd > /out/pwd; "
-        + "hostname > /out/hostname; stat -c '%F %t:%T' /proc/keys > /out/keys; cat /proc/self/status "
-        + "| grep -E '^(Cap|Seccomp|NoNewPrivs|Groups)' > /out/status; unshare -U true 2> /out/unshare; ls -l /dev "
-        + "| sed 's/ [A-Z][a-z][a-z] .*:.. / /' > /out/dev");
+    Map<String, String> runc =
+        run(
+            appOptions(),
+            "id > /out/id; env | sort > /out/env; pwd > /out/pwd; "
+                + "hostname > /out/hostname; stat -c '%F %t:%T' /proc/keys > /out/keys; cat /proc/self/status "
+                + "| grep -E '^(Cap|Seccomp|NoNewPrivs|Groups)' > /out/status; unshare -U true 2> /out/unshare; ls -l /dev "
+                + "| sed 's/ [A-Z][a-z][a-z] .*:.. / /' > /out/dev");
+    RuntimeDriver berth =
+        new InProcessDriver("berth", new ContainerRuntime(tmp.resolve("berth-state")));
+    Map<String, String> ours =
+        runWith(
+            berth,
+            appOptions(),
+            "id > /out/id; env | sort > /out/env; pwd > /out/pwd; "
+                + "hostname > /out/hostname; stat -c '%F %t:%T' /proc/keys > /out/keys; cat /proc/self/status "
+                + "| grep -E '^(Cap|Seccomp|NoNewPrivs|Groups)' > /out/status; unshare -U true 2> /out/unshare; ls -l /dev "
+                + "| sed 's/ [A-Z][a-z][a-z] .*:.. / /' > /out/dev");
     // Not two empty answers: the filter is on, the groups and the masked node are there.
     assertTrue(runc.get("status").contains("Seccomp:\t2"), runc.get("status"));
     assertTrue(runc.get("status").contains("Groups:\t2000"), runc.get("status"));

@@ -32,31 +32,41 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * A generated spec runs a busybox image under a real runtime (berth's, in this JVM; the subclass runs the same under
- * runc and compares): the user, groups, hostname, env and cwd are the ones asked for, the default seccomp profile
- * lets a shell work and refuses what it should with EPERM, /proc/keys is masked, a read-only root refuses writes.
- * Each container writes what it saw into a bind-mounted host directory.
+ * A generated spec runs a busybox image under a real runtime (berth's, in this JVM; the subclass
+ * runs the same under runc and compares): the user, groups, hostname, env and cwd are the ones
+ * asked for, the default seccomp profile lets a shell work and refuses what it should with EPERM,
+ * /proc/keys is masked, a read-only root refuses writes. Each container writes what it saw into a
+ * bind-mounted host directory.
  */
 @RequiresRoot
 class GeneratedSpecRunsTest {
   private static final AtomicInteger SEQ = new AtomicInteger();
 
   /** The script of the unprivileged container: one file of output per question. */
-  private static final String APP_SCRIPT = String.join("; ",
-      "id > /out/id", "hostname > /out/hostname", "cat /etc/hostname > /out/etc-hostname", "pwd > /out/pwd",
-      "env | sort > /out/env", "ls / > /out/ls", "cat /etc/hosts > /out/hosts",
-      "stat -c '%F %t:%T' /proc/keys > /out/keys",
-      "unshare -U true 2> /out/unshare-err; echo $? > /out/unshare-rc",
-      "httpd -p 8080 -h / && echo ok > /out/httpd",
-      "sleep 0 && echo done > /out/done");
+  private static final String APP_SCRIPT =
+      String.join(
+          "; ",
+          "id > /out/id",
+          "hostname > /out/hostname",
+          "cat /etc/hostname > /out/etc-hostname",
+          "pwd > /out/pwd",
+          "env | sort > /out/env",
+          "ls / > /out/ls",
+          "cat /etc/hosts > /out/hosts",
+          "stat -c '%F %t:%T' /proc/keys > /out/keys",
+          "unshare -U true 2> /out/unshare-err; echo $? > /out/unshare-rc",
+          "httpd -p 8080 -h / && echo ok > /out/httpd",
+          "sleep 0 && echo done > /out/done");
 
   /** The root container: seccomp and a read-only root refuse what root could otherwise do. */
-  private static final String ROOT_SCRIPT = String.join("; ",
-      "touch /newfile 2> /out/touch-err; echo $? > /out/touch-rc",
-      "unshare -U true 2> /out/unshare-err; echo $? > /out/unshare-rc",
-      "unshare -m true 2> /out/unshare-m-err; echo $? > /out/unshare-m-rc",
-      "mount -t tmpfs none /tmp 2> /out/mount-err; echo $? > /out/mount-rc",
-      "echo done > /out/done");
+  private static final String ROOT_SCRIPT =
+      String.join(
+          "; ",
+          "touch /newfile 2> /out/touch-err; echo $? > /out/touch-rc",
+          "unshare -U true 2> /out/unshare-err; echo $? > /out/unshare-rc",
+          "unshare -m true 2> /out/unshare-m-err; echo $? > /out/unshare-m-rc",
+          "mount -t tmpfs none /tmp 2> /out/mount-err; echo $? > /out/mount-rc",
+          "echo done > /out/done");
 
   protected Path tmp;
   private Path rootfs;
@@ -75,7 +85,8 @@ class GeneratedSpecRunsTest {
     for (String applet : List.of("unshare", "httpd")) {
       Files.createSymbolicLink(rootfs.resolve("bin").resolve(applet), Path.of("busybox"));
     }
-    Files.writeString(rootfs.resolve("etc/passwd"),
+    Files.writeString(
+        rootfs.resolve("etc/passwd"),
         "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n");
     Files.writeString(rootfs.resolve("etc/group"), "root:x:0:\napp:x:1000:\nextra:x:2000:app\n");
     stateRoot = tmp.resolve("state");
@@ -89,13 +100,17 @@ class GeneratedSpecRunsTest {
     }
   }
 
-  /** Runs {@code script} in a container made by the generator from {@code o}; returns the files it wrote. */
+  /**
+   * Runs {@code script} in a container made by the generator from {@code o}; returns the files it
+   * wrote.
+   */
   protected Map<String, String> run(Opts o, String script) throws Exception {
     return runWith(driver, o, script);
   }
 
   /** As {@link #run}, under {@code runtime}. */
-  protected Map<String, String> runWith(RuntimeDriver runtime, Opts o, String script) throws Exception {
+  protected Map<String, String> runWith(RuntimeDriver runtime, Opts o, String script)
+      throws Exception {
     String id = "specrun-" + ProcessHandle.current().pid() + "-" + SEQ.incrementAndGet();
     Path out = Files.createDirectories(tmp.resolve(id + "-out"));
     Files.setPosixFilePermissions(out, PosixFilePermissions.fromString("rwxrwxrwx"));
@@ -103,8 +118,11 @@ class GeneratedSpecRunsTest {
     o.mounts = new ArrayList<>(o.mounts);
     o.mounts.add(new MountOption(Type.BIND, out.toString(), "/out", false, List.of()));
     ImageConfig image = Opts.image(null, List.of("IMG=image"), null, null, null, "/bin", null);
-    GeneratedSpec g = new SpecGenerator(HostFacts.current())
-        .generate(new SpecRequest(image, o.build(), id, rootfs, tmp.resolve(id + "-files"), Map.of()));
+    GeneratedSpec g =
+        new SpecGenerator(HostFacts.current())
+            .generate(
+                new SpecRequest(
+                    image, o.build(), id, rootfs, tmp.resolve(id + "-files"), Map.of()));
     Path bundle = Files.createDirectories(tmp.resolve(id + "-bundle"));
     Files.write(bundle.resolve("config.json"), SpecWriter.write(g.spec(), JsonWriter.TWO_SPACES));
 
@@ -112,7 +130,8 @@ class GeneratedSpecRunsTest {
     try {
       runtime.start(id);
       Status s = runtime.state(id).status();
-      for (long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20); s != Status.STOPPED && System.nanoTime() < end;) {
+      for (long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+          s != Status.STOPPED && System.nanoTime() < end; ) {
         Thread.sleep(20);
         s = runtime.state(id).status();
       }
@@ -154,12 +173,20 @@ class GeneratedSpecRunsTest {
     assertEquals("specbox", out.get("etc-hostname"));
     assertEquals("/bin", out.get("pwd"));
     List<String> env = List.of(out.get("env").split("\n"));
-    assertTrue(env.containsAll(List.of("HOSTNAME=specbox", "IMG=image", "USR=user", "HOME=/home/app",
-        "PATH=" + SpecGenerator.DEFAULT_PATH)), env.toString());
+    assertTrue(
+        env.containsAll(
+            List.of(
+                "HOSTNAME=specbox",
+                "IMG=image",
+                "USR=user",
+                "HOME=/home/app",
+                "PATH=" + SpecGenerator.DEFAULT_PATH)),
+        env.toString());
     assertTrue(out.get("ls").contains("bin"), out.get("ls"));
     assertTrue(out.get("hosts").startsWith("127.0.0.1\tlocalhost"), out.get("hosts"));
     // /proc/keys (docker masks /proc/kcore too, which this kernel may lack) is /dev/null's node.
-    assertEquals("character special file 1:3", out.get("keys"), "/proc/keys is masked with /dev/null");
+    assertEquals(
+        "character special file 1:3", out.get("keys"), "/proc/keys is masked with /dev/null");
     assertEquals("1", out.get("unshare-rc"));
     assertTrue(out.get("unshare-err").contains("Operation not permitted"), out.get("unshare-err"));
     assertEquals("ok", out.get("httpd"), "busybox httpd starts under the default profile");
@@ -175,7 +202,8 @@ class GeneratedSpecRunsTest {
     assertEquals("1", out.get("unshare-rc"));
     assertTrue(out.get("unshare-err").contains("Operation not permitted"), out.get("unshare-err"));
     assertEquals("1", out.get("unshare-m-rc"));
-    assertTrue(out.get("unshare-m-err").contains("Operation not permitted"), out.get("unshare-m-err"));
+    assertTrue(
+        out.get("unshare-m-err").contains("Operation not permitted"), out.get("unshare-m-err"));
     assertEquals("1", out.get("mount-rc"));
     // busybox says EPERM its own way.
     assertTrue(out.get("mount-err").contains("permission denied"), out.get("mount-err"));

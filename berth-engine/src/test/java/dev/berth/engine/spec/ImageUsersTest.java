@@ -16,22 +16,26 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class ImageUsersTest {
-  private static final byte[] PASSWD = ("""
+  private static final byte[] PASSWD =
+      ("""
       root:x:0:0:root:/root:/bin/sh
       # a comment
       app:x:1000:1000:App:/home/app:/bin/sh
       svc:x:1001:1001::/srv:/bin/false
       1234:x:500:500::/named-by-number:/bin/sh
       nohome:x:1002:1002:::/bin/sh
-      """).getBytes(StandardCharsets.UTF_8);
-  private static final byte[] GROUP = ("""
+      """)
+          .getBytes(StandardCharsets.UTF_8);
+  private static final byte[] GROUP =
+      ("""
       root:x:0:
       app:x:1000:
       svc:x:1001:
       extra:x:2000:app,svc
       more:x:3000:app
       web:x:4000:
-      """).getBytes(StandardCharsets.UTF_8);
+      """)
+          .getBytes(StandardCharsets.UTF_8);
 
   private static ExecUser resolve(String spec) throws BerthException {
     return ImageUsers.resolve(PASSWD, GROUP, spec);
@@ -42,8 +46,10 @@ class ImageUsersTest {
     assertEquals(new ExecUser(0, 0, List.of(), "/root", "root"), resolve(""));
     // A named user gets its passwd gid and home, and the groups listing it as a member.
     assertEquals(new ExecUser(1000, 1000, List.of(2000, 3000), "/home/app", "app"), resolve("app"));
-    // A number is looked up by uid, never by name: "1234" is uid 1234 (no entry), not the user named "1234".
-    assertEquals(new ExecUser(1000, 1000, List.of(2000, 3000), "/home/app", "app"), resolve("1000"));
+    // A number is looked up by uid, never by name: "1234" is uid 1234 (no entry), not the user
+    // named "1234".
+    assertEquals(
+        new ExecUser(1000, 1000, List.of(2000, 3000), "/home/app", "app"), resolve("1000"));
     assertEquals(new ExecUser(1234, 0, List.of(), "/", ""), resolve("1234"));
     // An explicit group replaces the primary group and drops the supplementary ones.
     assertEquals(new ExecUser(1000, 4000, List.of(), "/home/app", "app"), resolve("app:web"));
@@ -62,7 +68,8 @@ class ImageUsersTest {
     e = assertThrows(BerthException.class, () -> resolve("app:wheel"));
     assertEquals("unable to find group wheel: no matching entries in group file", e.getMessage());
     e = assertThrows(BerthException.class, () -> resolve("-5"));
-    assertTrue(e.getMessage().contains("uids and gids must be in range 0-2147483647"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("uids and gids must be in range 0-2147483647"), e.getMessage());
     // Without a passwd file, numbers still work and names do not.
     assertThrows(BerthException.class, () -> ImageUsers.resolve(null, null, "app"));
   }
@@ -79,7 +86,9 @@ class ImageUsersTest {
     Files.createDirectories(rootfs.resolve("etc"));
     Files.write(rootfs.resolve("etc/passwd"), PASSWD);
     Files.write(rootfs.resolve("etc/group"), GROUP);
-    assertEquals(new ExecUser(1000, 1000, List.of(2000, 3000), "/home/app", "app"), ImageUsers.resolve(rootfs, "app"));
+    assertEquals(
+        new ExecUser(1000, 1000, List.of(2000, 3000), "/home/app", "app"),
+        ImageUsers.resolve(rootfs, "app"));
   }
 
   @Test
@@ -91,17 +100,21 @@ class ImageUsersTest {
     // Absolute: resolves as rootfs + path, which does not exist.
     Files.createSymbolicLink(rootfs.resolve("etc/passwd"), secret);
     // Relative with more ".." than the rootfs is deep: clamped at the rootfs' root.
-    Files.createSymbolicLink(rootfs.resolve("etc/group"), Path.of("../../../../../../.." + tmp + "/host-passwd"));
+    Files.createSymbolicLink(
+        rootfs.resolve("etc/group"), Path.of("../../../../../../.." + tmp + "/host-passwd"));
     assertNull(ImageUsers.readInRoot(rootfs, "etc/passwd"));
     assertNull(ImageUsers.readInRoot(rootfs, "etc/group"));
-    BerthException e = assertThrows(BerthException.class, () -> ImageUsers.resolve(rootfs, "intruder"));
-    assertEquals("unable to find user intruder: no matching entries in passwd file", e.getMessage());
+    BerthException e =
+        assertThrows(BerthException.class, () -> ImageUsers.resolve(rootfs, "intruder"));
+    assertEquals(
+        "unable to find user intruder: no matching entries in passwd file", e.getMessage());
 
     // A link that stays inside the image is followed within it.
     Files.delete(rootfs.resolve("etc/passwd"));
     Files.writeString(rootfs.resolve("real-passwd"), "inside:x:7:8::/in:/bin/sh\n");
     Files.createSymbolicLink(rootfs.resolve("etc/passwd"), Path.of("/real-passwd"));
-    assertEquals(new ExecUser(7, 8, List.of(), "/in", "inside"), ImageUsers.resolve(rootfs, "inside"));
+    assertEquals(
+        new ExecUser(7, 8, List.of(), "/in", "inside"), ImageUsers.resolve(rootfs, "inside"));
   }
 
   @Test

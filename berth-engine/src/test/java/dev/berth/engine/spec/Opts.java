@@ -10,7 +10,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
-/** A mutable builder of {@link ContainerOptions} for tests: each test sets only what it is about. */
+/**
+ * A mutable builder of {@link ContainerOptions} for tests: each test sets only what it is about.
+ */
 final class Opts {
   List<String> entrypoint;
   List<String> command = List.of();
@@ -38,17 +40,56 @@ final class Opts {
   }
 
   ContainerOptions build() {
-    return new ContainerOptions("busybox", null, entrypoint, command, env, workingDir, user, hostname, tty, false, null,
-        mounts, resources, capAdd, capDrop, privileged, readOnly, securityOpts, ulimits, stopSignal, null, null, network,
-        false, shmSize, false);
+    return new ContainerOptions(
+        "busybox",
+        null,
+        entrypoint,
+        command,
+        env,
+        workingDir,
+        user,
+        hostname,
+        tty,
+        false,
+        null,
+        mounts,
+        resources,
+        capAdd,
+        capDrop,
+        privileged,
+        readOnly,
+        securityOpts,
+        ulimits,
+        stopSignal,
+        null,
+        null,
+        network,
+        false,
+        shmSize,
+        false);
   }
 
   /** An image config with the given container defaults. */
-  static ImageConfig image(String user, List<String> env, List<String> entrypoint, List<String> cmd,
-      Set<String> volumes, String workingDir, String stopSignal) {
-    return new ImageConfig(null, null, "amd64", "linux", null, null, null,
-        new ContainerConfig(user, null, env, entrypoint, cmd, volumes, workingDir, null, stopSignal, false),
-        ImageConfig.RootFs.layers(List.of()), null);
+  static ImageConfig image(
+      String user,
+      List<String> env,
+      List<String> entrypoint,
+      List<String> cmd,
+      Set<String> volumes,
+      String workingDir,
+      String stopSignal) {
+    return new ImageConfig(
+        null,
+        null,
+        "amd64",
+        "linux",
+        null,
+        null,
+        null,
+        new ContainerConfig(
+            user, null, env, entrypoint, cmd, volumes, workingDir, null, stopSignal, false),
+        ImageConfig.RootFs.layers(List.of()),
+        null);
   }
 
   static ImageConfig image(List<String> entrypoint, List<String> cmd) {

@@ -22,9 +22,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Processes on one store: writers killed with SIGKILL at random points leave a store that opens and lists, with every
- * record at its old or its new version and every acknowledged change kept; two processes racing on one name, exactly
- * one wins; threads of two processes creating distinct containers lose none.
+ * Processes on one store: writers killed with SIGKILL at random points leave a store that opens and
+ * lists, with every record at its old or its new version and every acknowledged change kept; two
+ * processes racing on one name, exactly one wins; threads of two processes creating distinct
+ * containers lose none.
  */
 @Tag("integration")
 class ContainerStoreProcessTest {
@@ -47,7 +48,8 @@ class ContainerStoreProcessTest {
     int checkedRecords = 0;
     for (int round = 0; round < 12; round++) {
       List<String> lines = new ArrayList<>();
-      try (StoreChild child = StoreChild.start("churn", root.toString(), Long.toString(seed + round))) {
+      try (StoreChild child =
+          StoreChild.start("churn", root.toString(), Long.toString(seed + round))) {
         assertEquals("ready", child.readLine());
         int steps = 5 + rnd.nextInt(120);
         for (int i = 0; i < steps; i++) lines.add(child.readLine());
@@ -56,7 +58,10 @@ class ContainerStoreProcessTest {
         for (String l; (l = child.readLine()) != null; ) lines.add(l);
       }
       apply(model, lines);
-      checkedRecords += check(model, "round " + round + " (seed " + seed + ") after " + lines.get(lines.size() - 1));
+      checkedRecords +=
+          check(
+              model,
+              "round " + round + " (seed " + seed + ") after " + lines.get(lines.size() - 1));
     }
     assertTrue(checkedRecords > 12, "the churn made containers: " + checkedRecords);
   }
@@ -83,7 +88,10 @@ class ContainerStoreProcessTest {
     }
   }
 
-  /** Opens the store as the next CLI would, checks it against the model, and makes the model what was found. */
+  /**
+   * Opens the store as the next CLI would, checks it against the model, and makes the model what
+   * was found.
+   */
   private int check(Map<String, Expect> model, String when) throws Exception {
     ContainerStore store = ContainerStore.open(root);
     ContainerStore.Listing l = store.list();
@@ -94,20 +102,27 @@ class ContainerStoreProcessTest {
       Expect e = model.get(c.id());
       assertNotNull(e, when + ": a container nobody created: " + c.id());
       assertTrue(e.mayExist, when + ": removed container is back: " + c.id());
-      assertTrue(e.names.contains(c.name()), when + ": " + c.id() + " is named " + c.name() + ", not " + e.names);
+      assertTrue(
+          e.names.contains(c.name()),
+          when + ": " + c.id() + " is named " + c.name() + ", not " + e.names);
       int v = c.state().restartCount();
-      assertTrue(v >= e.min && v <= e.max, when + ": " + c.id() + " at version " + v + ", not " + e.min + ".."
-          + e.max);
-      // The version is written in three places of the one file: a torn or mixed record would disagree.
+      assertTrue(
+          v >= e.min && v <= e.max,
+          when + ": " + c.id() + " at version " + v + ", not " + e.min + ".." + e.max);
+      // The version is written in three places of the one file: a torn or mixed record would
+      // disagree.
       assertEquals(v == 0 ? Map.of() : Map.of("version", Integer.toString(v)), c.extras(), when);
       assertEquals(v % 256, c.state().exitCode(), when);
       assertEquals(c, store.resolve(c.name()), when + ": the name resolves to its container");
-      assertEquals(c.id(), Linux.readlink(root.resolve("names").resolve(c.name()).toString()), when);
+      assertEquals(
+          c.id(), Linux.readlink(root.resolve("names").resolve(c.name()).toString()), when);
     }
     for (Map.Entry<String, Expect> m : model.entrySet()) {
-      if (m.getValue().mustExist) assertTrue(found.contains(m.getKey()), when + ": lost " + m.getKey());
+      if (m.getValue().mustExist)
+        assertTrue(found.contains(m.getKey()), when + ": lost " + m.getKey());
     }
-    // Nothing half: every name link is a container's own, every directory has its record, no marker left.
+    // Nothing half: every name link is a container's own, every directory has its record, no marker
+    // left.
     try (Stream<Path> s = Files.list(root.resolve("names"))) {
       for (Path p : s.toList()) {
         String id = Linux.readlink(p.toString());
@@ -116,7 +131,9 @@ class ContainerStoreProcessTest {
     }
     try (Stream<Path> s = Files.list(root.resolve("containers"))) {
       for (Path p : s.toList()) {
-        assertTrue(found.contains(p.getFileName().toString()), when + ": a directory without record: " + p);
+        assertTrue(
+            found.contains(p.getFileName().toString()),
+            when + ": a directory without record: " + p);
       }
     }
     assertFalse(Files.exists(root.resolve("containers.dirty")), when);
@@ -148,8 +165,14 @@ class ContainerStoreProcessTest {
         assertTrue(aWon ^ rb.startsWith("won "), name + ": " + ra + " / " + rb);
         String winner = (aWon ? ra : rb).substring(4);
         String loser = aWon ? rb : ra;
-        assertTrue(loser.startsWith("lost ALREADY_EXISTS Conflict. The container name \"/" + name
-            + "\" is already in use by container \"" + winner + "\""), loser);
+        assertTrue(
+            loser.startsWith(
+                "lost ALREADY_EXISTS Conflict. The container name \"/"
+                    + name
+                    + "\" is already in use by container \""
+                    + winner
+                    + "\""),
+            loser);
         assertEquals(winner, ContainerStore.open(root).resolveId(name));
       }
     }

@@ -1,6 +1,5 @@
 package dev.berth.engine.store;
 
-import dev.berth.image.dirs.LockFile;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -10,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.engine.container.ContainerOptions;
 import dev.berth.engine.container.ContainerOptions.MountOption;
+import dev.berth.image.dirs.LockFile;
 import dev.berth.spec.error.BerthException;
 import dev.berth.spec.error.ErrorCategory;
 import dev.berth.sys.Linux;
@@ -40,21 +40,49 @@ class ContainerStoreTest {
 
   @Test
   void createStoresTheRecordWholeAndGetReadsItBack() throws Exception {
-    ContainerOptions o = new ContainerOptions("busybox:1", "/web", List.of("/bin/sh", "-c"), List.of("httpd", "-f"),
-        List.of("K=V", "EMPTY="), "/srv", "1000:1000", "web1", true, true, Map.of("a", "1", "b", "2"),
-        List.of(new MountOption(MountOption.Type.VOLUME, "data", "/data", false, List.of("nocopy")),
-            new MountOption(MountOption.Type.BIND, "/host", "/ctr", true, null),
-            new MountOption(MountOption.Type.TMPFS, null, "/tmp", false, List.of("tmpfs-size=64m"))),
-        new ContainerOptions.ResourceOptions(64 << 20, -1, 1_500_000_000L, 512, "0-1", 100), List.of("NET_ADMIN"),
-        List.of("ALL"), false, true, List.of("no-new-privileges"),
-        List.of(new ContainerOptions.UlimitOption("nofile", 1024, 2048)), "SIGQUIT", 3, "runc", "none", true,
-        1 << 20, false);
+    ContainerOptions o =
+        new ContainerOptions(
+            "busybox:1",
+            "/web",
+            List.of("/bin/sh", "-c"),
+            List.of("httpd", "-f"),
+            List.of("K=V", "EMPTY="),
+            "/srv",
+            "1000:1000",
+            "web1",
+            true,
+            true,
+            Map.of("a", "1", "b", "2"),
+            List.of(
+                new MountOption(MountOption.Type.VOLUME, "data", "/data", false, List.of("nocopy")),
+                new MountOption(MountOption.Type.BIND, "/host", "/ctr", true, null),
+                new MountOption(
+                    MountOption.Type.TMPFS, null, "/tmp", false, List.of("tmpfs-size=64m"))),
+            new ContainerOptions.ResourceOptions(64 << 20, -1, 1_500_000_000L, 512, "0-1", 100),
+            List.of("NET_ADMIN"),
+            List.of("ALL"),
+            false,
+            true,
+            List.of("no-new-privileges"),
+            List.of(new ContainerOptions.UlimitOption("nofile", 1024, 2048)),
+            "SIGQUIT",
+            3,
+            "runc",
+            "none",
+            true,
+            1 << 20,
+            false);
     String id = store.newId();
-    ContainerRecord r = ContainerRecord.of(id, Instant.parse("2026-01-02T03:04:05.123456789Z"), o,
-        "sha256:" + "cd".repeat(32), "runc")
-        .withParts("berth-" + id, root.resolve("bundle"), root.resolve("log"))
-        .withVolumes(List.of("data", "f".repeat(64)))
-        .withExtras(Map.of("network", "none"));
+    ContainerRecord r =
+        ContainerRecord.of(
+                id,
+                Instant.parse("2026-01-02T03:04:05.123456789Z"),
+                o,
+                "sha256:" + "cd".repeat(32),
+                "runc")
+            .withParts("berth-" + id, root.resolve("bundle"), root.resolve("log"))
+            .withVolumes(List.of("data", "f".repeat(64)))
+            .withExtras(Map.of("network", "none"));
     ContainerRecord stored = store.create(r);
     assertEquals("web", stored.name(), "the leading / is not part of the name");
     assertEquals(stored, store.get(id));
@@ -78,8 +106,13 @@ class ContainerStoreTest {
     ContainerRecord first = create("web");
     BerthException e = assertThrows(BerthException.class, () -> create("web"));
     assertEquals(ErrorCategory.ALREADY_EXISTS, e.category());
-    assertTrue(e.getMessage().startsWith("Conflict. The container name \"/web\" is already in use by container \""
-        + first.id() + "\""), e.getMessage());
+    assertTrue(
+        e.getMessage()
+            .startsWith(
+                "Conflict. The container name \"/web\" is already in use by container \""
+                    + first.id()
+                    + "\""),
+        e.getMessage());
     assertEquals(1, store.list().containers().size(), "the loser left nothing behind");
     assertEquals(1, dirs(root.resolve("containers")));
     assertFalse(Files.exists(root.resolve("containers.dirty")));
@@ -88,9 +121,12 @@ class ContainerStoreTest {
   @Test
   void invalidNamesAreRefusedNamingThem() {
     for (String bad : List.of("a", "-x", "_x", "a b", "a/b", "ä1", "")) {
-      BerthException e = assertThrows(BerthException.class, () -> ContainerNames.checkName(bad), bad);
+      BerthException e =
+          assertThrows(BerthException.class, () -> ContainerNames.checkName(bad), bad);
       assertEquals(ErrorCategory.INVALID_ARGUMENT, e.category());
-      assertEquals("Invalid container name (" + bad + "), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", e.getMessage());
+      assertEquals(
+          "Invalid container name (" + bad + "), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
+          e.getMessage());
     }
     assertThrows(IllegalArgumentException.class, () -> StoreChild.record(store, "a b"));
   }
@@ -114,8 +150,9 @@ class ContainerStoreTest {
     BerthException none = assertThrows(BerthException.class, () -> store.resolveId("gamma"));
     assertEquals(ErrorCategory.NOT_FOUND, none.category());
     assertEquals("No such container: gamma", none.getMessage());
-    assertEquals(ErrorCategory.NOT_FOUND, assertThrows(BerthException.class, () -> store.get("0".repeat(64)))
-        .category());
+    assertEquals(
+        ErrorCategory.NOT_FOUND,
+        assertThrows(BerthException.class, () -> store.get("0".repeat(64))).category());
   }
 
   @Test
@@ -136,7 +173,8 @@ class ContainerStoreTest {
   @Test
   void updateIsAReadModifyWriteThatKeepsIdAndName() throws Exception {
     ContainerRecord c = create("web");
-    ContainerRecord running = store.update(c.id(), r -> r.withState(r.state().running(42, 41, Instant.EPOCH)));
+    ContainerRecord running =
+        store.update(c.id(), r -> r.withState(r.state().running(42, 41, Instant.EPOCH)));
     assertEquals(ContainerState.Status.RUNNING, store.get(c.id()).state().status());
     assertEquals(42, store.get(c.id()).state().pid());
     assertEquals(running, store.get(c.id()));
@@ -144,13 +182,22 @@ class ContainerStoreTest {
     long inode = Linux.stat(file.toString()).ino();
     assertEquals(running, store.update(c.id(), r -> r));
     assertEquals(inode, Linux.stat(file.toString()).ino(), "an unchanged record is not rewritten");
-    assertThrows(IllegalArgumentException.class, () -> store.update(c.id(), r -> r.withName("other")));
-    BerthException refused = assertThrows(BerthException.class, () -> store.update(c.id(), r -> {
-      throw new BerthException(ErrorCategory.FAILED_PRECONDITION, "container is running");
-    }));
+    assertThrows(
+        IllegalArgumentException.class, () -> store.update(c.id(), r -> r.withName("other")));
+    BerthException refused =
+        assertThrows(
+            BerthException.class,
+            () ->
+                store.update(
+                    c.id(),
+                    r -> {
+                      throw new BerthException(
+                          ErrorCategory.FAILED_PRECONDITION, "container is running");
+                    }));
     assertEquals("container is running", refused.getMessage());
     assertEquals(running, store.get(c.id()));
-    assertEquals(ErrorCategory.NOT_FOUND,
+    assertEquals(
+        ErrorCategory.NOT_FOUND,
         assertThrows(BerthException.class, () -> store.update("1".repeat(64), r -> r)).category());
   }
 
@@ -160,14 +207,18 @@ class ContainerStoreTest {
     ContainerRecord other = create("taken");
     assertEquals("new", store.rename(c.id(), "/new").name());
     assertEquals(c.id(), store.resolveId("new"));
-    assertEquals(ErrorCategory.NOT_FOUND, assertThrows(BerthException.class, () -> store.resolveId("old")).category());
+    assertEquals(
+        ErrorCategory.NOT_FOUND,
+        assertThrows(BerthException.class, () -> store.resolveId("old")).category());
     assertEquals("old", create("old").name(), "the old name is free again");
     BerthException e = assertThrows(BerthException.class, () -> store.rename(c.id(), "taken"));
     assertEquals(ErrorCategory.ALREADY_EXISTS, e.category());
     assertTrue(e.getMessage().contains(other.id()));
-    assertEquals(ErrorCategory.INVALID_ARGUMENT,
+    assertEquals(
+        ErrorCategory.INVALID_ARGUMENT,
         assertThrows(BerthException.class, () -> store.rename(c.id(), "new")).category());
-    assertEquals(ErrorCategory.INVALID_ARGUMENT,
+    assertEquals(
+        ErrorCategory.INVALID_ARGUMENT,
         assertThrows(BerthException.class, () -> store.rename(c.id(), "x!")).category());
     assertEquals(Set("new", "old", "taken"), links());
   }
@@ -180,7 +231,9 @@ class ContainerStoreTest {
     store.remove(c.id());
     assertFalse(Files.exists(store.containerDir(c.id())));
     assertEquals(Set(), links());
-    assertEquals(ErrorCategory.NOT_FOUND, assertThrows(BerthException.class, () -> store.remove(c.id())).category());
+    assertEquals(
+        ErrorCategory.NOT_FOUND,
+        assertThrows(BerthException.class, () -> store.remove(c.id())).category());
     assertEquals("web", create("web").name());
   }
 
@@ -196,14 +249,19 @@ class ContainerStoreTest {
     assertEquals(List.of(good), l.containers());
     assertEquals(1, l.unreadable().size());
     assertEquals(file, l.unreadable().get(0).path());
-    assertTrue(l.unreadable().get(0).reason().contains(file.toString()), l.unreadable().get(0).reason());
+    assertTrue(
+        l.unreadable().get(0).reason().contains(file.toString()), l.unreadable().get(0).reason());
     BerthException e = assertThrows(BerthException.class, () -> store.get(bad.id()));
     assertEquals(ErrorCategory.INTERNAL, e.category());
     assertTrue(e.getMessage().contains(file.toString()), e.getMessage());
     // Its name stays taken (it may be its own) and resolves, so `rm bad` can clean up.
-    assertEquals(ErrorCategory.ALREADY_EXISTS, assertThrows(BerthException.class, () -> create("bad")).category());
+    assertEquals(
+        ErrorCategory.ALREADY_EXISTS,
+        assertThrows(BerthException.class, () -> create("bad")).category());
     assertEquals(bad.id(), store.resolveId("bad"));
-    assertEquals(List.of(), store.repair().stream().filter(s -> s.contains(bad.id())).toList(),
+    assertEquals(
+        List.of(),
+        store.repair().stream().filter(s -> s.contains(bad.id())).toList(),
         "repair leaves an unreadable record alone");
     store.remove(bad.id());
     assertEquals(List.of(), store.list().unreadable());
@@ -216,9 +274,13 @@ class ContainerStoreTest {
     String id = "a".repeat(64);
     Path dir = root.resolve("containers").resolve(id);
     Files.createDirectories(dir);
-    Files.writeString(dir.resolve("container.json"), "{\"version\": 7, \"id\": \"" + id + "\", \"name\": \"min\","
-        + " \"created\": \"2026-01-01T00:00:00Z\", \"future\": {\"x\": [1, 2]}, \"options\": {\"image\": \"busybox\","
-        + " \"later\": true}}");
+    Files.writeString(
+        dir.resolve("container.json"),
+        "{\"version\": 7, \"id\": \""
+            + id
+            + "\", \"name\": \"min\","
+            + " \"created\": \"2026-01-01T00:00:00Z\", \"future\": {\"x\": [1, 2]}, \"options\": {\"image\": \"busybox\","
+            + " \"later\": true}}");
     Linux.symlink(id, root.resolve("names/min").toString());
     ContainerRecord r = store.resolve("min");
     assertEquals(ContainerState.CREATED, r.state());
@@ -231,21 +293,27 @@ class ContainerStoreTest {
   @Test
   void crashLeftoversAreIgnoredByReadersAndRepairedOnOpen() throws Exception {
     ContainerRecord live = create("live");
-    // What a writer killed mid-create leaves: its name link, its directory without a record, a temp file.
+    // What a writer killed mid-create leaves: its name link, its directory without a record, a temp
+    // file.
     String ghost = "b".repeat(64);
     Linux.symlink(ghost, root.resolve("names/ghost").toString());
     Files.createDirectories(root.resolve("containers").resolve(ghost));
-    Files.writeString(root.resolve("containers").resolve(ghost).resolve("container.json.tmp"), "{\"id\":");
+    Files.writeString(
+        root.resolve("containers").resolve(ghost).resolve("container.json.tmp"), "{\"id\":");
     // And a rename killed after its new link: the record still says "live".
     Linux.symlink(live.id(), root.resolve("names/half").toString());
 
     assertEquals(List.of(live), store.list().containers());
     assertEquals(List.of(), store.list().unreadable());
-    assertEquals("No such container: ghost",
+    assertEquals(
+        "No such container: ghost",
         assertThrows(BerthException.class, () -> store.resolveId("ghost")).getMessage());
-    assertEquals(ErrorCategory.NOT_FOUND, assertThrows(BerthException.class, () -> store.resolveId("half"))
-        .category());
-    assertEquals(ErrorCategory.NOT_FOUND, assertThrows(BerthException.class, () -> store.lock(ghost)).category());
+    assertEquals(
+        ErrorCategory.NOT_FOUND,
+        assertThrows(BerthException.class, () -> store.resolveId("half")).category());
+    assertEquals(
+        ErrorCategory.NOT_FOUND,
+        assertThrows(BerthException.class, () -> store.lock(ghost)).category());
 
     Files.createFile(root.resolve("containers.dirty")); // the writer died with its marker set
     ContainerStore.open(root);
@@ -260,14 +328,17 @@ class ContainerStoreTest {
     ContainerRecord c = create("web");
     CompletableFuture<BerthException> waiter;
     try (LockFile held = store.lock(c.id())) {
-      waiter = CompletableFuture.supplyAsync(() -> {
-        try (LockFile l = store.lock(c.id())) {
-          return null;
-        } catch (BerthException e) {
-          return e;
-        }
-      });
-      Thread.sleep(200); // let it block on the flock (not asserted on: only gives the race a chance)
+      waiter =
+          CompletableFuture.supplyAsync(
+              () -> {
+                try (LockFile l = store.lock(c.id())) {
+                  return null;
+                } catch (BerthException e) {
+                  return e;
+                }
+              });
+      Thread.sleep(
+          200); // let it block on the flock (not asserted on: only gives the race a chance)
       assertFalse(waiter.isDone(), "the lock excludes a second holder");
       store.remove(c.id());
     }
@@ -278,14 +349,43 @@ class ContainerStoreTest {
 
   @Test
   void volumeUsersComeFromRecordsAndVolumeMounts() throws Exception {
-    ContainerOptions o = new ContainerOptions("busybox", null, null, null, null, null, null, null, false, false, null,
-        List.of(new MountOption(MountOption.Type.VOLUME, "data", "/data", false, null),
-            new MountOption(MountOption.Type.VOLUME, null, "/anon", false, null),
-            new MountOption(MountOption.Type.BIND, "/host", "/h", false, null)),
-        null, null, null, false, false, null, null, null, null, null, null, false, 0, false);
-    ContainerRecord a = store.create(ContainerRecord.of(store.newId(), Instant.now(), o, "", "berth")
-        .withVolumes(List.of("data", "c".repeat(64))));
-    ContainerRecord b = store.create(ContainerRecord.of(store.newId(), Instant.now(), o, "", "berth"));
+    ContainerOptions o =
+        new ContainerOptions(
+            "busybox",
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            false,
+            false,
+            null,
+            List.of(
+                new MountOption(MountOption.Type.VOLUME, "data", "/data", false, null),
+                new MountOption(MountOption.Type.VOLUME, null, "/anon", false, null),
+                new MountOption(MountOption.Type.BIND, "/host", "/h", false, null)),
+            null,
+            null,
+            null,
+            false,
+            false,
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            false,
+            0,
+            false);
+    ContainerRecord a =
+        store.create(
+            ContainerRecord.of(store.newId(), Instant.now(), o, "", "berth")
+                .withVolumes(List.of("data", "c".repeat(64))));
+    ContainerRecord b =
+        store.create(ContainerRecord.of(store.newId(), Instant.now(), o, "", "berth"));
     Map<String, List<String>> users = store.volumeUsers();
     assertEquals(Set("data", "c".repeat(64)), users.keySet());
     assertEquals(Stream.of(a.id(), b.id()).sorted().toList(), users.get("data"));

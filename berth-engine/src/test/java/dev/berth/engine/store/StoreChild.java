@@ -17,7 +17,8 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A second process on one container store, for the crash and race tests: a JVM with the test class path.
+ * A second process on one container store, for the crash and race tests: a JVM with the test class
+ * path.
  *
  * <pre>
  * churn ROOT SEED   creates, updates, renames and removes containers forever, printing each step before
@@ -33,7 +34,8 @@ final class StoreChild implements AutoCloseable {
 
   private StoreChild(Process process) {
     this.process = process;
-    this.out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+    this.out =
+        new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
     this.in = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
   }
 
@@ -48,7 +50,8 @@ final class StoreChild implements AutoCloseable {
     cmd.add("-XX:+UseSerialGC");
     cmd.add(StoreChild.class.getName());
     cmd.addAll(List.of(args));
-    return new StoreChild(new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start());
+    return new StoreChild(
+        new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start());
   }
 
   String readLine() throws IOException {
@@ -69,8 +72,8 @@ final class StoreChild implements AutoCloseable {
   }
 
   /**
-   * SIGKILL, as a crash or the OOM killer would; by kill(2) rather than destroyForcibly, which also closes our end of
-   * its stdout: the lines it printed before dying are still to be read.
+   * SIGKILL, as a crash or the OOM killer would; by kill(2) rather than destroyForcibly, which also
+   * closes our end of its stdout: the lines it printed before dying are still to be read.
    */
   void kill() throws InterruptedException {
     try {
@@ -87,18 +90,56 @@ final class StoreChild implements AutoCloseable {
   }
 
   static ContainerRecord record(ContainerStore store, String name) throws BerthException {
-    ContainerOptions o = new ContainerOptions("busybox", name, null, List.of("sh", "-c", "echo hi"), List.of("K=V"),
-        "/data", null, null, false, false, Map.of("l", "v"), null, null, null, null, false, false, null, null, null,
-        null, null, null, false, 0, false);
-    return ContainerRecord.of(store.newId(), Instant.now(), o, "sha256:" + "ab".repeat(32), "berth");
+    ContainerOptions o =
+        new ContainerOptions(
+            "busybox",
+            name,
+            null,
+            List.of("sh", "-c", "echo hi"),
+            List.of("K=V"),
+            "/data",
+            null,
+            null,
+            false,
+            false,
+            Map.of("l", "v"),
+            null,
+            null,
+            null,
+            null,
+            false,
+            false,
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            false,
+            0,
+            false);
+    return ContainerRecord.of(
+        store.newId(), Instant.now(), o, "sha256:" + "ab".repeat(32), "berth");
   }
 
-  /** The version the churn writes: restartCount, mirrored in extras and the exit code so a torn mix would show. */
+  /**
+   * The version the churn writes: restartCount, mirrored in extras and the exit code so a torn mix
+   * would show.
+   */
   static ContainerRecord bump(ContainerRecord c) {
     int n = c.state().restartCount() + 1;
     ContainerState s = c.state();
-    ContainerState next = new ContainerState(s.status(), s.pid(), s.monitorPid(), s.startedAt(), s.finishedAt(),
-        n % 256, s.oomKilled(), "run " + n, n);
+    ContainerState next =
+        new ContainerState(
+            s.status(),
+            s.pid(),
+            s.monitorPid(),
+            s.startedAt(),
+            s.finishedAt(),
+            n % 256,
+            s.oomKilled(),
+            "run " + n,
+            n);
     return c.withState(next).withExtras(Map.of("version", Integer.toString(n)));
   }
 
@@ -108,7 +149,8 @@ final class StoreChild implements AutoCloseable {
     switch (args[0]) {
       case "churn" -> churn(store, new java.util.Random(Long.parseLong(args[2])), o);
       case "race" -> {
-        BufferedReader stdin = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        BufferedReader stdin =
+            new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         o.println("ready");
         for (String name; (name = stdin.readLine()) != null; ) {
           try {
@@ -134,19 +176,24 @@ final class StoreChild implements AutoCloseable {
     List<Throwable> errors = java.util.Collections.synchronizedList(new ArrayList<>());
     for (int t = 0; t < threads; t++) {
       int first = t;
-      ts.add(Thread.ofPlatform().start(() -> {
-        try {
-          for (int i = first; i < n; i += threads) store.create(record(store, prefix + "-" + i));
-        } catch (Throwable e) {
-          errors.add(e);
-        }
-      }));
+      ts.add(
+          Thread.ofPlatform()
+              .start(
+                  () -> {
+                    try {
+                      for (int i = first; i < n; i += threads)
+                        store.create(record(store, prefix + "-" + i));
+                    } catch (Throwable e) {
+                      errors.add(e);
+                    }
+                  }));
     }
     for (Thread t : ts) t.join();
     if (!errors.isEmpty()) throw new AssertionError("create failed", errors.get(0));
   }
 
-  private static void churn(ContainerStore store, java.util.Random rnd, PrintStream o) throws BerthException {
+  private static void churn(ContainerStore store, java.util.Random rnd, PrintStream o)
+      throws BerthException {
     List<String> live = new ArrayList<>();
     for (ContainerRecord c : store.list().containers()) live.add(c.id());
     o.println("ready");

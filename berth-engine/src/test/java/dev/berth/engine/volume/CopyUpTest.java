@@ -19,9 +19,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Copy-up of an image's directory into a new volume, on a root filesystem made by hand: owners, modes, setuid, xattrs,
- * symlinks, hard links, fifos kept; done once; and a hostile image whose mount target is a symlink out of it copies
- * its own files, never the host's.
+ * Copy-up of an image's directory into a new volume, on a root filesystem made by hand: owners,
+ * modes, setuid, xattrs, symlinks, hard links, fifos kept; done once; and a hostile image whose
+ * mount target is a symlink out of it copies its own files, never the host's.
  */
 @RequiresRoot
 class CopyUpTest {
@@ -45,12 +45,17 @@ class CopyUpTest {
     Linux.chmod(data.resolve("conf").toString(), 0640);
     Files.writeString(data.resolve("tool"), "#!/bin/sh\n");
     Linux.chmod(data.resolve("tool").toString(), 04755);
-    Linux.lsetxattr(data.resolve("conf").toString(), "user.origin", "image".getBytes(StandardCharsets.UTF_8), 0);
+    Linux.lsetxattr(
+        data.resolve("conf").toString(),
+        "user.origin",
+        "image".getBytes(StandardCharsets.UTF_8),
+        0);
     Files.createDirectories(data.resolve("sub/deeper"));
     Linux.chown(data.resolve("sub").toString(), 42, 43);
     Linux.chmod(data.resolve("sub").toString(), 0711);
     Files.writeString(data.resolve("sub/deeper/file"), "deep\n");
-    Linux.linkat(null, data.resolve("conf").toString(), null, data.resolve("sub/hardlink").toString(), 0);
+    Linux.linkat(
+        null, data.resolve("conf").toString(), null, data.resolve("sub/hardlink").toString(), 0);
     Linux.symlink("/etc/passwd", data.resolve("passwd-link").toString());
     Linux.lchown(data.resolve("passwd-link").toString(), 7, 8);
     Linux.mkfifo(data.resolve("fifo").toString(), 0620);
@@ -64,9 +69,13 @@ class CopyUpTest {
     assertEquals("k=v\n", Files.readString(d.resolve("conf")));
     Stat conf = Linux.lstat(d.resolve("conf").toString());
     assertEquals(List.of(1234, 5678, 0640), List.of(conf.uid(), conf.gid(), conf.permissions()));
-    assertArrayEquals("image".getBytes(StandardCharsets.UTF_8), Linux.lgetxattr(d.resolve("conf").toString(),
-        "user.origin"));
-    assertEquals(04755, Linux.lstat(d.resolve("tool").toString()).permissions(), "setuid survives the chown");
+    assertArrayEquals(
+        "image".getBytes(StandardCharsets.UTF_8),
+        Linux.lgetxattr(d.resolve("conf").toString(), "user.origin"));
+    assertEquals(
+        04755,
+        Linux.lstat(d.resolve("tool").toString()).permissions(),
+        "setuid survives the chown");
     Stat sub = Linux.lstat(d.resolve("sub").toString());
     assertEquals(List.of(42, 43, 0711), List.of(sub.uid(), sub.gid(), sub.permissions()));
     assertEquals("deep\n", Files.readString(d.resolve("sub/deeper/file")));
@@ -76,12 +85,17 @@ class CopyUpTest {
     Stat sym = Linux.lstat(d.resolve("passwd-link").toString());
     assertTrue(sym.isSymlink());
     assertEquals(List.of(7, 8), List.of(sym.uid(), sym.gid()));
-    assertEquals("/etc/passwd", Linux.readlink(d.resolve("passwd-link").toString()), "kept as a link, not followed");
+    assertEquals(
+        "/etc/passwd",
+        Linux.readlink(d.resolve("passwd-link").toString()),
+        "kept as a link, not followed");
     Stat fifo = Linux.lstat(d.resolve("fifo").toString());
     assertTrue(fifo.isFifo());
     assertEquals(0620, fifo.permissions());
     Stat top = Linux.lstat(d.toString());
-    assertEquals(List.of(1000, 1001, 0750), List.of(top.uid(), top.gid(), top.permissions()),
+    assertEquals(
+        List.of(1000, 1001, 0750),
+        List.of(top.uid(), top.gid(), top.permissions()),
         "the volume's root takes the image directory's owner and mode");
     assertFalse(Files.exists(d.getParent().resolve("copyup")), "no staging left");
     assertFalse(store.get("data").needsCopyUp());
@@ -121,7 +135,10 @@ class CopyUpTest {
       String name = "v" + Integer.toHexString(target.hashCode());
       Volume v = store.create(name, Map.of());
       assertTrue(store.copyUp(name, rootfs, target), target);
-      assertEquals(List.of("image-marker"), names(v.mountpoint()), target + ": the image's /etc, not the host's");
+      assertEquals(
+          List.of("image-marker"),
+          names(v.mountpoint()),
+          target + ": the image's /etc, not the host's");
     }
     // A symlink inside the copied tree stays a link: its target is never opened.
     Volume w = store.create("inner", Map.of());

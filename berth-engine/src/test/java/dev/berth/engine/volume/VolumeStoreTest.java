@@ -39,13 +39,16 @@ class VolumeStoreTest {
     assertTrue(Files.isDirectory(v.mountpoint()));
     assertEquals(0755, Linux.stat(v.mountpoint().toString()).permissions());
     assertEquals(v, store.get("data"));
-    assertEquals(v, VolumeStore.open(root, () -> users).get("data"), "another process reads the same");
-    assertEquals(v, store.create("data", Map.of("other", "label")), "create of an existing name returns it");
+    assertEquals(
+        v, VolumeStore.open(root, () -> users).get("data"), "another process reads the same");
+    assertEquals(
+        v, store.create("data", Map.of("other", "label")), "create of an existing name returns it");
 
     Volume anon = store.create(null, Map.of());
     assertTrue(anon.name().matches("[0-9a-f]{64}"), anon.name());
     assertTrue(anon.anonymous());
-    assertEquals(List.of(anon.name(), "data").stream().sorted().toList(),
+    assertEquals(
+        List.of(anon.name(), "data").stream().sorted().toList(),
         store.list().volumes().stream().map(Volume::name).toList());
 
     store.remove("data", false);
@@ -53,8 +56,9 @@ class VolumeStoreTest {
     BerthException e = assertThrows(BerthException.class, () -> store.get("data"));
     assertEquals(ErrorCategory.NOT_FOUND, e.category());
     assertEquals("No such volume: data", e.getMessage());
-    assertEquals(ErrorCategory.NOT_FOUND, assertThrows(BerthException.class, () -> store.remove("data", false))
-        .category());
+    assertEquals(
+        ErrorCategory.NOT_FOUND,
+        assertThrows(BerthException.class, () -> store.remove("data", false)).category());
     store.remove("data", true); // force: a missing volume is no error
   }
 
@@ -63,7 +67,9 @@ class VolumeStoreTest {
     for (String bad : List.of("a", "/data", "da ta", "-x", "../x")) {
       BerthException e = assertThrows(BerthException.class, () -> store.create(bad, Map.of()), bad);
       assertEquals(ErrorCategory.INVALID_ARGUMENT, e.category());
-      assertTrue(e.getMessage().startsWith("\"" + bad + "\" includes invalid characters for a local volume name"),
+      assertTrue(
+          e.getMessage()
+              .startsWith("\"" + bad + "\" includes invalid characters for a local volume name"),
           e.getMessage());
     }
     assertFalse(Files.exists(root.resolve("x")));
@@ -76,7 +82,8 @@ class VolumeStoreTest {
     for (boolean force : new boolean[] {false, true}) {
       BerthException e = assertThrows(BerthException.class, () -> store.remove("data", force));
       assertEquals(ErrorCategory.FAILED_PRECONDITION, e.category());
-      assertEquals("remove data: volume is in use - [" + "a".repeat(64) + ", " + "b".repeat(64) + "]",
+      assertEquals(
+          "remove data: volume is in use - [" + "a".repeat(64) + ", " + "b".repeat(64) + "]",
           e.getMessage());
     }
     assertTrue(Files.exists(root.resolve("volumes/data/volume.json")));
@@ -98,7 +105,8 @@ class VolumeStoreTest {
     assertEquals(List.of(unused.name()), p.names());
     assertTrue(p.reclaimedBytes() >= 100_000, "reclaimed " + p.reclaimedBytes());
     assertFalse(Files.exists(root.resolve("volumes/half")));
-    assertEquals(List.of(used.name(), "named").stream().sorted().toList(),
+    assertEquals(
+        List.of(used.name(), "named").stream().sorted().toList(),
         store.list().volumes().stream().map(Volume::name).toList());
 
     assertEquals(List.of("named"), store.prune(true).names());

@@ -19,6 +19,7 @@ public enum ArchiveFormat {
 
   public static ArchiveFormat of(String flag) {
     for (ArchiveFormat f : values()) if (f.flag.equals(flag)) return f;
-    throw new IllegalArgumentException("unknown archive format \"" + flag + "\": want oci-archive or docker-archive");
+    throw new IllegalArgumentException(
+        "unknown archive format \"" + flag + "\": want oci-archive or docker-archive");
   }
 }

@@ -33,16 +33,18 @@ import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarFile;
 
 /**
- * docker-archive, the format of {@code docker save}: {@code manifest.json} listing each image's config file, tags and
- * layer tars (uncompressed, one per diff id), plus the legacy {@code repositories} file. Layers are decompressed from
- * the content store as they are written; loading stores each layer tar as an uncompressed OCI layer, so the image's id
- * (its config digest) is the same as docker's.
+ * docker-archive, the format of {@code docker save}: {@code manifest.json} listing each image's
+ * config file, tags and layer tars (uncompressed, one per diff id), plus the legacy {@code
+ * repositories} file. Layers are decompressed from the content store as they are written; loading
+ * stores each layer tar as an uncompressed OCI layer, so the image's id (its config digest) is the
+ * same as docker's.
  */
 public final class DockerArchive {
   private DockerArchive() {}
 
   /** An image read from the archive, stored and ready for naming and unpacking. */
-  public record Loaded(List<String> tags, Descriptor manifest, Manifest parsed, ImageConfig config) {}
+  public record Loaded(
+      List<String> tags, Descriptor manifest, Manifest parsed, ImageConfig config) {}
 
   public static void save(ContentStore content, List<SavedImage> images, OutputStream out)
       throws IOException, ImageException {
@@ -53,7 +55,8 @@ public final class DockerArchive {
       mj.beginArray();
       for (SavedImage image : images) {
         byte[] configBytes = content.read(image.config(), ImageService.MAX_METADATA);
-        ImageConfig config = read(() -> ImageJson.readConfig(configBytes, "config " + image.config()));
+        ImageConfig config =
+            read(() -> ImageJson.readConfig(configBytes, "config " + image.config()));
         List<Digest> diffIds = config.rootfs().diffIds();
         String configName = image.config().encoded() + ".json";
         if (written.add(configName)) tar.file(configName, configBytes);
@@ -79,8 +82,11 @@ public final class DockerArchive {
             String familiar = ref.familiar();
             mj.value(familiar);
             int colon = familiar.lastIndexOf(':');
-            repositories.computeIfAbsent(familiar.substring(0, colon), k -> new LinkedHashMap<>())
-                .put(familiar.substring(colon + 1), diffIds.isEmpty() ? "" : diffIds.getLast().encoded());
+            repositories
+                .computeIfAbsent(familiar.substring(0, colon), k -> new LinkedHashMap<>())
+                .put(
+                    familiar.substring(colon + 1),
+                    diffIds.isEmpty() ? "" : diffIds.getLast().encoded());
           }
         }
         mj.endArray();
@@ -103,8 +109,8 @@ public final class DockerArchive {
     }
   }
 
-  private static long uncompressedSize(ContentStore content, Descriptor layer, MediaTypes.Compression c)
-      throws IOException {
+  private static long uncompressedSize(
+      ContentStore content, Descriptor layer, MediaTypes.Compression c) throws IOException {
     if (c == MediaTypes.Compression.NONE) return layer.size();
     try (InputStream in = decompressed(content.open(layer.digest()), c)) {
       return in.transferTo(OutputStream.nullOutputStream());
@@ -120,10 +126,12 @@ public final class DockerArchive {
   }
 
   /**
-   * Reads a docker-archive file (random access: manifest.json may come last) into the content store. Each layer is
-   * stored as it is in the archive (gzip detected by its magic number), and checked against the config's diff ids.
+   * Reads a docker-archive file (random access: manifest.json may come last) into the content
+   * store. Each layer is stored as it is in the archive (gzip detected by its magic number), and
+   * checked against the config's diff ids.
    */
-  public static List<Loaded> load(ContentStore content, Path archive) throws IOException, ImageException {
+  public static List<Loaded> load(ContentStore content, Path archive)
+      throws IOException, ImageException {
     String source = archive.getFileName().toString();
     try (TarFile tar = new TarFile(archive.toFile())) {
       Map<String, TarArchiveEntry> members = new HashMap<>();
@@ -133,7 +141,8 @@ public final class DockerArchive {
         members.put(name, e);
       }
       TarArchiveEntry mf = members.get("manifest.json");
-      if (mf == null) throw ImageException.invalid(source + ": not a docker archive (no manifest.json)");
+      if (mf == null)
+        throw ImageException.invalid(source + ": not a docker archive (no manifest.json)");
       byte[] mjBytes;
       try (InputStream in = tar.getInputStream(mf)) {
         mjBytes = in.readNBytes((int) Math.min(mf.getSize(), ImageService.MAX_METADATA));
@@ -145,19 +154,33 @@ public final class DockerArchive {
         try (InputStream in = tar.getInputStream(ce)) {
           configBytes = in.readNBytes((int) Math.min(ce.getSize(), ImageService.MAX_METADATA));
         }
-        ImageConfig config = read(() -> ImageJson.readConfig(configBytes, source + ": " + entry.config));
+        ImageConfig config =
+            read(() -> ImageJson.readConfig(configBytes, source + ": " + entry.config));
         List<Digest> diffIds = config.rootfs().diffIds();
         if (diffIds.size() != entry.layers.size()) {
-          throw ImageException.invalid(source + ": " + entry.config + " lists " + diffIds.size()
-              + " diff ids, manifest.json " + entry.layers.size() + " layers");
+          throw ImageException.invalid(
+              source
+                  + ": "
+                  + entry.config
+                  + " lists "
+                  + diffIds.size()
+                  + " diff ids, manifest.json "
+                  + entry.layers.size()
+                  + " layers");
         }
         List<Descriptor> layers = new ArrayList<>();
         for (int i = 0; i < entry.layers.size(); i++) {
-          layers.add(storeLayer(content, tar, member(members, entry.layers.get(i), source), diffIds.get(i),
-              source + ": " + entry.layers.get(i)));
+          layers.add(
+              storeLayer(
+                  content,
+                  tar,
+                  member(members, entry.layers.get(i), source),
+                  diffIds.get(i),
+                  source + ": " + entry.layers.get(i)));
         }
         Descriptor configDesc = content.put(configBytes, MediaTypes.OCI_CONFIG);
-        Manifest manifest = new Manifest(2, MediaTypes.OCI_MANIFEST, "", configDesc, layers, null, Map.of());
+        Manifest manifest =
+            new Manifest(2, MediaTypes.OCI_MANIFEST, "", configDesc, layers, null, Map.of());
         byte[] manifestBytes = ImageJson.write(manifest);
         Descriptor md = content.put(manifestBytes, MediaTypes.OCI_MANIFEST);
         out.add(new Loaded(entry.tags, md, manifest, config));
@@ -166,15 +189,20 @@ public final class DockerArchive {
     }
   }
 
-  private static TarArchiveEntry member(Map<String, TarArchiveEntry> members, String name, String source)
-      throws ImageException {
+  private static TarArchiveEntry member(
+      Map<String, TarArchiveEntry> members, String name, String source) throws ImageException {
     TarArchiveEntry e = members.get(name);
-    if (e == null || !e.isFile()) throw ImageException.invalid(source + ": manifest.json names missing member " + name);
+    if (e == null || !e.isFile())
+      throw ImageException.invalid(source + ": manifest.json names missing member " + name);
     return e;
   }
 
-  /** Stores one layer tar (gzip or plain) as a blob; its uncompressed digest must be the config's diff id. */
-  private static Descriptor storeLayer(ContentStore content, TarFile tar, TarArchiveEntry e, Digest diffId, String what)
+  /**
+   * Stores one layer tar (gzip or plain) as a blob; its uncompressed digest must be the config's
+   * diff id.
+   */
+  private static Descriptor storeLayer(
+      ContentStore content, TarFile tar, TarArchiveEntry e, Digest diffId, String what)
       throws IOException, ImageException {
     boolean gzip;
     try (InputStream in = tar.getInputStream(e)) {
@@ -195,9 +223,11 @@ public final class DockerArchive {
     Digest blob = Digest.sha256(raw.digest());
     Digest uncompressed = gzip ? Digest.sha256(plain.digest()) : blob;
     if (!uncompressed.equals(diffId)) {
-      throw ImageException.invalid(what + ": content is " + uncompressed + ", the config says " + diffId);
+      throw ImageException.invalid(
+          what + ": content is " + uncompressed + ", the config says " + diffId);
     }
-    Descriptor d = new Descriptor(gzip ? MediaTypes.OCI_LAYER_GZIP : MediaTypes.OCI_LAYER, blob, e.getSize());
+    Descriptor d =
+        new Descriptor(gzip ? MediaTypes.OCI_LAYER_GZIP : MediaTypes.OCI_LAYER, blob, e.getSize());
     try (InputStream in = tar.getInputStream(e)) {
       OciArchive.ingest(content, d, in, what);
     }
@@ -207,31 +237,32 @@ public final class DockerArchive {
   private record Entry(String config, List<String> tags, List<String> layers) {}
 
   private static List<Entry> readManifestJson(byte[] json, String source) throws ImageException {
-    return read(() -> {
-      List<Entry> out = new ArrayList<>();
-      try (JsonReader r = JsonReader.of(json, source + ": manifest.json")) {
-        r.beginArray();
-        while (r.nextElement()) {
-          String config = null;
-          List<String> tags = List.of();
-          List<String> layers = List.of();
-          r.beginObject();
-          String field;
-          while ((field = r.nextField()) != null) {
-            switch (field) {
-              case "Config" -> config = r.string();
-              case "RepoTags" -> tags = r.isNull() ? List.of() : r.strings();
-              case "Layers" -> layers = r.strings();
-              default -> r.skip();
+    return read(
+        () -> {
+          List<Entry> out = new ArrayList<>();
+          try (JsonReader r = JsonReader.of(json, source + ": manifest.json")) {
+            r.beginArray();
+            while (r.nextElement()) {
+              String config = null;
+              List<String> tags = List.of();
+              List<String> layers = List.of();
+              r.beginObject();
+              String field;
+              while ((field = r.nextField()) != null) {
+                switch (field) {
+                  case "Config" -> config = r.string();
+                  case "RepoTags" -> tags = r.isNull() ? List.of() : r.strings();
+                  case "Layers" -> layers = r.strings();
+                  default -> r.skip();
+                }
+              }
+              if (config == null) throw r.error("Config is required");
+              out.add(new Entry(config, tags, layers));
             }
+            r.end();
           }
-          if (config == null) throw r.error("Config is required");
-          out.add(new Entry(config, tags, layers));
-        }
-        r.end();
-      }
-      return out;
-    });
+          return out;
+        });
   }
 
   private interface SpecCall<T> {

@@ -25,12 +25,17 @@ import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 
 /**
- * oci-archive: a tar of an OCI image layout. Saving streams blobs from the content store; loading streams members
- * into it (each blob checked against the digest its path names), so neither holds a layer in memory.
+ * oci-archive: a tar of an OCI image layout. Saving streams blobs from the content store; loading
+ * streams members into it (each blob checked against the digest its path names), so neither holds a
+ * layer in memory.
  */
 public final class OciArchive {
-  /** The annotation that carries a tag (or a full name) in index.json, as skopeo and podman write it. */
+  /**
+   * The annotation that carries a tag (or a full name) in index.json, as skopeo and podman write
+   * it.
+   */
   public static final String REF_NAME = "org.opencontainers.image.ref.name";
+
   /** containerd's annotation with the full image name. */
   public static final String IMAGE_NAME = "io.containerd.image.name";
 
@@ -47,7 +52,11 @@ public final class OciArchive {
       if (image.name() != null) {
         ann.put(IMAGE_NAME, image.name());
         int colon = image.name().lastIndexOf(':');
-        ann.put(REF_NAME, colon > image.name().lastIndexOf('/') ? image.name().substring(colon + 1) : image.name());
+        ann.put(
+            REF_NAME,
+            colon > image.name().lastIndexOf('/')
+                ? image.name().substring(colon + 1)
+                : image.name());
       }
       entries.add(image.root().withAnnotations(ann));
     }
@@ -66,13 +75,18 @@ public final class OciArchive {
   }
 
   /** Every blob an index or manifest reaches, children before parents. */
-  static void collect(ContentStore content, Descriptor d, Set<Digest> into) throws IOException, ImageException {
+  static void collect(ContentStore content, Descriptor d, Set<Digest> into)
+      throws IOException, ImageException {
     try {
       if (MediaTypes.isIndex(d.mediaType())) {
-        Index index = ImageJson.readIndex(content.read(d.digest(), ImageService.MAX_METADATA), d.digest().toString());
+        Index index =
+            ImageJson.readIndex(
+                content.read(d.digest(), ImageService.MAX_METADATA), d.digest().toString());
         for (Descriptor m : index.manifests()) collect(content, m, into);
       } else if (MediaTypes.isManifest(d.mediaType())) {
-        Manifest m = ImageJson.readManifest(content.read(d.digest(), ImageService.MAX_METADATA), d.digest().toString());
+        Manifest m =
+            ImageJson.readManifest(
+                content.read(d.digest(), ImageService.MAX_METADATA), d.digest().toString());
         for (Descriptor l : m.layers()) into.add(l.digest());
         into.add(m.config().digest());
       }
@@ -86,9 +100,9 @@ public final class OciArchive {
   }
 
   /**
-   * Reads an OCI layout tar into the content store and returns its index (the caller names and unpacks the images it
-   * lists). Members other than oci-layout, index.json and blobs are ignored; a blob whose content does not match its
-   * name is refused and not stored.
+   * Reads an OCI layout tar into the content store and returns its index (the caller names and
+   * unpacks the images it lists). Members other than oci-layout, index.json and blobs are ignored;
+   * a blob whose content does not match its name is refused and not stored.
    */
   public static Index load(ContentStore content, InputStream archive, String source)
       throws IOException, ImageException {

@@ -24,8 +24,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * docker import: a root filesystem tarball (plain, gzip or zstd, told apart by magic number) becomes a one-layer
- * image. The tarball is stored as it is, so its blob digest is the file's.
+ * docker import: a root filesystem tarball (plain, gzip or zstd, told apart by magic number)
+ * becomes a one-layer image. The tarball is stored as it is, so its blob digest is the file's.
  */
 public final class RootfsImport {
   private RootfsImport() {}
@@ -33,30 +33,35 @@ public final class RootfsImport {
   /** The stored image: its manifest, and the config's digest (the image id). */
   public record Imported(Descriptor manifest, Manifest parsed, Digest config, Digest diffId) {}
 
-  public static Imported importTarball(ContentStore content, Path tarball, Platform platform, Instant created,
-      String message) throws IOException, ImageException {
+  public static Imported importTarball(
+      ContentStore content, Path tarball, Platform platform, Instant created, String message)
+      throws IOException, ImageException {
     String what = "import " + tarball;
     MediaTypes.Compression c = sniff(tarball);
     MessageDigest raw = sha256();
     MessageDigest plain = sha256();
     long size;
-    try (InputStream file = new DigestInputStream(new BufferedInputStream(Files.newInputStream(tarball), 1 << 16), raw)) {
+    try (InputStream file =
+        new DigestInputStream(
+            new BufferedInputStream(Files.newInputStream(tarball), 1 << 16), raw)) {
       InputStream un = DockerArchive.decompressed(file, c);
       try {
         new DigestInputStream(un, plain).transferTo(OutputStream.nullOutputStream());
       } catch (IOException e) {
-        throw ImageException.invalid(what + ": not a readable " + c.name().toLowerCase() + " tarball: " + e.getMessage());
+        throw ImageException.invalid(
+            what + ": not a readable " + c.name().toLowerCase() + " tarball: " + e.getMessage());
       }
       file.transferTo(OutputStream.nullOutputStream());
     }
     size = Files.size(tarball);
     Digest blob = Digest.sha256(raw.digest());
     Digest diffId = c == MediaTypes.Compression.NONE ? blob : Digest.sha256(plain.digest());
-    String mediaType = switch (c) {
-      case NONE -> MediaTypes.OCI_LAYER;
-      case GZIP -> MediaTypes.OCI_LAYER_GZIP;
-      case ZSTD -> MediaTypes.OCI_LAYER_ZSTD;
-    };
+    String mediaType =
+        switch (c) {
+          case NONE -> MediaTypes.OCI_LAYER;
+          case GZIP -> MediaTypes.OCI_LAYER_GZIP;
+          case ZSTD -> MediaTypes.OCI_LAYER_ZSTD;
+        };
     Descriptor layer = new Descriptor(mediaType, blob, size);
     try (InputStream in = new BufferedInputStream(Files.newInputStream(tarball), 1 << 16)) {
       OciArchive.ingest(content, layer, in, what);
@@ -69,13 +74,25 @@ public final class RootfsImport {
     if (!platform.variant().isEmpty()) w.field("variant", platform.variant());
     w.field("os", platform.os());
     w.name("config").beginObject().endObject();
-    w.name("rootfs").beginObject().field("type", "layers").name("diff_ids").beginArray().value(diffId.toString())
-        .endArray().endObject();
-    w.name("history").beginArray().beginObject().field("created", when)
-        .field("created_by", message == null || message.isEmpty() ? "berth import" : message).endObject().endArray();
+    w.name("rootfs")
+        .beginObject()
+        .field("type", "layers")
+        .name("diff_ids")
+        .beginArray()
+        .value(diffId.toString())
+        .endArray()
+        .endObject();
+    w.name("history")
+        .beginArray()
+        .beginObject()
+        .field("created", when)
+        .field("created_by", message == null || message.isEmpty() ? "berth import" : message)
+        .endObject()
+        .endArray();
     w.endObject();
     Descriptor config = content.put(w.toByteArray(), MediaTypes.OCI_CONFIG);
-    Manifest manifest = new Manifest(2, MediaTypes.OCI_MANIFEST, "", config, List.of(layer), null, Map.of());
+    Manifest manifest =
+        new Manifest(2, MediaTypes.OCI_MANIFEST, "", config, List.of(layer), null, Map.of());
     Descriptor md = content.put(ImageJson.write(manifest), MediaTypes.OCI_MANIFEST);
     return new Imported(md, manifest, config.digest(), diffId);
   }
@@ -85,8 +102,12 @@ public final class RootfsImport {
     try (InputStream in = Files.newInputStream(file)) {
       m = in.readNBytes(4);
     }
-    if (m.length >= 2 && (m[0] & 0xff) == 0x1f && (m[1] & 0xff) == 0x8b) return MediaTypes.Compression.GZIP;
-    if (m.length == 4 && (m[0] & 0xff) == 0x28 && (m[1] & 0xff) == 0xb5 && (m[2] & 0xff) == 0x2f
+    if (m.length >= 2 && (m[0] & 0xff) == 0x1f && (m[1] & 0xff) == 0x8b)
+      return MediaTypes.Compression.GZIP;
+    if (m.length == 4
+        && (m[0] & 0xff) == 0x28
+        && (m[1] & 0xff) == 0xb5
+        && (m[2] & 0xff) == 0x2f
         && (m[3] & 0xff) == 0xfd) {
       return MediaTypes.Compression.ZSTD;
     }

@@ -6,7 +6,10 @@ import java.io.OutputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 
-/** Writes archive members with fixed owners and times, so saving the same images twice gives the same bytes. */
+/**
+ * Writes archive members with fixed owners and times, so saving the same images twice gives the
+ * same bytes.
+ */
 final class TarWriting implements AutoCloseable {
   private final TarArchiveOutputStream tar;
 
@@ -41,7 +44,8 @@ final class TarWriting implements AutoCloseable {
     e.setSize(size);
     tar.putArchiveEntry(e);
     long copied = content.transferTo(tar);
-    if (copied != size) throw new IOException(name + ": wrote " + copied + " bytes, declared " + size);
+    if (copied != size)
+      throw new IOException(name + ": wrote " + copied + " bytes, declared " + size);
     tar.closeArchiveEntry();
   }
 

@@ -29,18 +29,22 @@ import java.util.Set;
 import java.util.function.Function;
 
 /**
- * Blobs addressed by digest, under one root directory shared by every thread and process that opens it:
+ * Blobs addressed by digest, under one root directory shared by every thread and process that opens
+ * it:
+ *
  * <pre>
  * root/lock                          store-wide lock: shared by leases, exclusive for garbage collection
  * root/blobs/sha256/&lt;hex&gt;             committed blobs, read-only, never partial
  * root/ingest/sha256-&lt;hex&gt;/data       a blob being written (kept across a crash or failure, for resume)
  * root/ingest/sha256-&lt;hex&gt;/lock       held (flock) by the one ingest writing it
  * </pre>
- * A blob appears in {@code blobs/} only by an atomic rename of fully written, verified, fsynced data, so a reader
- * sees a whole blob or none, and no temporary file is ever under {@code blobs/}.
  *
- * <p>Writers should hold a {@link #lease()} from before their first ingest until the blobs are referenced (an image
- * record written), else a concurrent {@link #collect} may delete what they committed.
+ * A blob appears in {@code blobs/} only by an atomic rename of fully written, verified, fsynced
+ * data, so a reader sees a whole blob or none, and no temporary file is ever under {@code blobs/}.
+ *
+ * <p>Writers should hold a {@link #lease()} from before their first ingest until the blobs are
+ * referenced (an image record written), else a concurrent {@link #collect} may delete what they
+ * committed.
  */
 public final class ContentStore {
   static final String INGEST_DATA = "data";
@@ -63,9 +67,13 @@ public final class ContentStore {
     this.digestLocks = DigestLocks.forRoot(root);
   }
 
-  /** Opens the store at {@code root}, creating its directories (private: {@link PrivateDirs}) when missing. */
+  /**
+   * Opens the store at {@code root}, creating its directories (private: {@link PrivateDirs}) when
+   * missing.
+   */
   public static ContentStore open(Path root) throws IOException {
-    for (String dir : new String[] {"", "blobs", "blobs/sha256", "ingest"}) PrivateDirs.ensure(root.resolve(dir));
+    for (String dir : new String[] {"", "blobs", "blobs/sha256", "ingest"})
+      PrivateDirs.ensure(root.resolve(dir));
     return new ContentStore(root.toRealPath());
   }
 
@@ -75,7 +83,9 @@ public final class ContentStore {
 
   // ---- reading ----
 
-  /** Where the blob is (or would be): for zero-copy reads. The file is read-only; never write to it. */
+  /**
+   * Where the blob is (or would be): for zero-copy reads. The file is read-only; never write to it.
+   */
   public Path path(Digest digest) {
     return blobs.resolve(digest.algorithm()).resolve(digest.encoded());
   }
@@ -103,16 +113,17 @@ public final class ContentStore {
   }
 
   /**
-   * Reads a whole small blob (a manifest, an index, a config) and checks it against its digest. A blob larger than
-   * {@code maxBytes} is refused before anything is read: layers are streamed, never held in memory.
+   * Reads a whole small blob (a manifest, an index, a config) and checks it against its digest. A
+   * blob larger than {@code maxBytes} is refused before anything is read: layers are streamed,
+   * never held in memory.
    */
   public byte[] read(Digest digest, long maxBytes) throws IOException {
     byte[] content;
     try (FileChannel in = FileChannel.open(path(digest), StandardOpenOption.READ)) {
       long size = in.size();
       if (size > maxBytes) {
-        throw new IOException("blob " + digest + ": " + size + " bytes, more than the " + maxBytes
-            + " read whole");
+        throw new IOException(
+            "blob " + digest + ": " + size + " bytes, more than the " + maxBytes + " read whole");
       }
       content = new byte[(int) size];
       ByteBuffer buf = ByteBuffer.wrap(content);
@@ -124,15 +135,24 @@ public final class ContentStore {
     } catch (NoSuchFileException e) {
       throw new BlobNotFoundException(digest);
     }
-    Digest got = new Digest(digest.algorithm(), HexFormat.of().formatHex(Ingest.newHasher(digest).digest(content)));
+    Digest got =
+        new Digest(
+            digest.algorithm(), HexFormat.of().formatHex(Ingest.newHasher(digest).digest(content)));
     if (!got.equals(digest)) {
-      throw new IOException("blob " + digest + ": content does not match its digest (got " + got
-          + "): the store is damaged");
+      throw new IOException(
+          "blob "
+              + digest
+              + ": content does not match its digest (got "
+              + got
+              + "): the store is damaged");
     }
     return content;
   }
 
-  /** Every committed blob, sorted. Files under {@code blobs/} that are not named as digests are ignored. */
+  /**
+   * Every committed blob, sorted. Files under {@code blobs/} that are not named as digests are
+   * ignored.
+   */
   public List<Digest> list() throws IOException {
     List<Digest> all = new ArrayList<>();
     try (DirectoryStream<Path> algorithms = Files.newDirectoryStream(blobs)) {
@@ -156,7 +176,10 @@ public final class ContentStore {
 
   // ---- writing ----
 
-  /** Writes and commits a small blob in one step; returns its descriptor. Does nothing if it is already there. */
+  /**
+   * Writes and commits a small blob in one step; returns its descriptor. Does nothing if it is
+   * already there.
+   */
   public Descriptor put(byte[] content, String mediaType) throws IOException {
     Digest digest = Digest.sha256Of(content);
     try (Ingest ingest = ingest(digest, content.length, mediaType)) {
@@ -170,15 +193,19 @@ public final class ContentStore {
     }
   }
 
-  /** Opens or resumes the ingest of the blob {@code expected} describes; see {@link #ingest(Digest, long, String)}. */
+  /**
+   * Opens or resumes the ingest of the blob {@code expected} describes; see {@link #ingest(Digest,
+   * long, String)}.
+   */
   public Ingest ingest(Descriptor expected) throws IOException {
     return ingest(expected.digest(), expected.size(), expected.mediaType());
   }
 
   /**
-   * Opens or resumes the ingest of {@code digest}, of {@code expectedSize} bytes (-1: unknown), waiting while another
-   * thread or process ingests it. When that one commits, or the blob was already there, the returned ingest is
-   * {@link Ingest#alreadyCommitted() already committed}. Close it in every case.
+   * Opens or resumes the ingest of {@code digest}, of {@code expectedSize} bytes (-1: unknown),
+   * waiting while another thread or process ingests it. When that one commits, or the blob was
+   * already there, the returned ingest is {@link Ingest#alreadyCommitted() already committed}.
+   * Close it in every case.
    */
   public Ingest ingest(Digest digest, long expectedSize, String mediaType) throws IOException {
     if (expectedSize < -1) {
@@ -207,26 +234,33 @@ public final class ContentStore {
           if (LockFile.isMissing(e)) {
             continue; // the committing holder removed the directory between our mkdir and open
           }
-          throw new IOException("ingest of " + digest + ": lock " + dir.resolve(INGEST_LOCK) + ": "
-              + e.getMessage(), e);
+          throw new IOException(
+              "ingest of " + digest + ": lock " + dir.resolve(INGEST_LOCK) + ": " + e.getMessage(),
+              e);
         }
         boolean ok = false;
         try {
           done = committedIngest(digest, expectedSize, type);
           if (done != null) {
-            // Left by a crash between the rename into blobs/ and the removal of the ingest directory.
+            // Left by a crash between the rename into blobs/ and the removal of the ingest
+            // directory.
             Files.deleteIfExists(dir.resolve(INGEST_DATA));
             lock.unlink();
             deleteEmptyDirectory(dir);
             return done;
           }
-          FileChannel out = FileChannel.open(dir.resolve(INGEST_DATA), StandardOpenOption.CREATE,
-              StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+          FileChannel out =
+              FileChannel.open(
+                  dir.resolve(INGEST_DATA),
+                  StandardOpenOption.CREATE,
+                  StandardOpenOption.WRITE,
+                  StandardOpenOption.APPEND);
           try {
             if (expectedSize >= 0 && out.size() > expectedSize) {
               out.truncate(0); // longer than the blob can be: not a prefix of it
             }
-            Ingest ingest = new Ingest(digest, expectedSize, type, path(digest), dir, lock, permit, out);
+            Ingest ingest =
+                new Ingest(digest, expectedSize, type, path(digest), dir, lock, permit, out);
             ingest.verifyIfComplete();
             ok = true;
             handedOver = true;
@@ -249,19 +283,28 @@ public final class ContentStore {
     }
   }
 
-  private Ingest committedIngest(Digest digest, long expectedSize, String mediaType) throws IOException {
+  private Ingest committedIngest(Digest digest, long expectedSize, String mediaType)
+      throws IOException {
     long size = size(digest);
     if (size < 0) {
       return null;
     }
     if (expectedSize >= 0 && size != expectedSize) {
-      throw new IOException("blob " + digest + ": declared " + expectedSize + " bytes, but the stored blob has "
-          + size);
+      throw new IOException(
+          "blob "
+              + digest
+              + ": declared "
+              + expectedSize
+              + " bytes, but the stored blob has "
+              + size);
     }
     return new Ingest(digest, mediaType, path(digest), size);
   }
 
-  /** Removes a blob; false when it was not there. Callers keep it from being referenced (or hold the GC lock). */
+  /**
+   * Removes a blob; false when it was not there. Callers keep it from being referenced (or hold the
+   * GC lock).
+   */
   public boolean delete(Digest digest) throws IOException {
     return Files.deleteIfExists(path(digest));
   }
@@ -274,25 +317,29 @@ public final class ContentStore {
   }
 
   /** {@link #collect(Set, Function, Duration)} with {@link #DEFAULT_STALE_INGEST_AGE}. */
-  public GcResult collect(Set<Digest> roots, Function<Digest, Collection<Digest>> children) throws IOException {
+  public GcResult collect(Set<Digest> roots, Function<Digest, Collection<Digest>> children)
+      throws IOException {
     return collect(roots, children, DEFAULT_STALE_INGEST_AGE);
   }
 
   /**
-   * Mark and sweep, under the store lock held exclusively (waiting for every lease to close): keeps the blobs
-   * reachable from {@code roots} through {@code children} (which returns the digests a blob references: a manifest's
-   * config and layers, an index's manifests; empty for a layer), deletes the others, and removes ingest directories
-   * nobody holds that were last written more than {@code staleIngestAge} ago. {@code children} is only asked about
-   * blobs present in the store; a missing root is skipped. If {@code children} throws, nothing is deleted.
+   * Mark and sweep, under the store lock held exclusively (waiting for every lease to close): keeps
+   * the blobs reachable from {@code roots} through {@code children} (which returns the digests a
+   * blob references: a manifest's config and layers, an index's manifests; empty for a layer),
+   * deletes the others, and removes ingest directories nobody holds that were last written more
+   * than {@code staleIngestAge} ago. {@code children} is only asked about blobs present in the
+   * store; a missing root is skipped. If {@code children} throws, nothing is deleted.
    */
-  public GcResult collect(Set<Digest> roots, Function<Digest, Collection<Digest>> children, Duration staleIngestAge)
+  public GcResult collect(
+      Set<Digest> roots, Function<Digest, Collection<Digest>> children, Duration staleIngestAge)
       throws IOException {
     return collect(() -> roots, children, staleIngestAge, () -> null);
   }
 
   /**
-   * Runs {@code work} under the store lock held exclusively, if that is free now (no lease, no collection): for
-   * cleanups that are safe only while nothing writes. Returns false, without waiting, when it did not run.
+   * Runs {@code work} under the store lock held exclusively, if that is free now (no lease, no
+   * collection): for cleanups that are safe only while nothing writes. Returns false, without
+   * waiting, when it did not run.
    */
   public boolean ifUnused(Locked<?> work) throws IOException {
     try (LockFile exclusive = LockFile.tryAcquire(storeLock, true)) {
@@ -309,12 +356,17 @@ public final class ContentStore {
   }
 
   /**
-   * As {@link #collect(Set, Function, Duration)}, with the roots read and {@code alsoUnderLock} run while the lock is
-   * held: what the roots are made of (the image names) and what else is swept (snapshots) must not change between
-   * the mark and the sweep, and no pull may be half-way (pulls hold a lease throughout).
+   * As {@link #collect(Set, Function, Duration)}, with the roots read and {@code alsoUnderLock} run
+   * while the lock is held: what the roots are made of (the image names) and what else is swept
+   * (snapshots) must not change between the mark and the sweep, and no pull may be half-way (pulls
+   * hold a lease throughout).
    */
-  public GcResult collect(Locked<Set<Digest>> roots, Function<Digest, Collection<Digest>> children,
-      Duration staleIngestAge, Locked<?> alsoUnderLock) throws IOException {
+  public GcResult collect(
+      Locked<Set<Digest>> roots,
+      Function<Digest, Collection<Digest>> children,
+      Duration staleIngestAge,
+      Locked<?> alsoUnderLock)
+      throws IOException {
     try (LockFile exclusive = LockFile.acquire(storeLock, true)) {
       GcResult result = sweep(roots.run(), children, staleIngestAge);
       alsoUnderLock.run();
@@ -322,7 +374,8 @@ public final class ContentStore {
     }
   }
 
-  private GcResult sweep(Set<Digest> roots, Function<Digest, Collection<Digest>> children, Duration staleIngestAge)
+  private GcResult sweep(
+      Set<Digest> roots, Function<Digest, Collection<Digest>> children, Duration staleIngestAge)
       throws IOException {
     Set<Digest> reachable = mark(roots, children);
     List<Digest> removed = new ArrayList<>();
@@ -348,7 +401,8 @@ public final class ContentStore {
     return new GcResult(removed, reclaimed, kept, ingests.names(), ingests.bytes());
   }
 
-  private Set<Digest> mark(Set<Digest> roots, Function<Digest, Collection<Digest>> children) throws IOException {
+  private Set<Digest> mark(Set<Digest> roots, Function<Digest, Collection<Digest>> children)
+      throws IOException {
     Set<Digest> reachable = new HashSet<>();
     ArrayDeque<Digest> todo = new ArrayDeque<>(roots);
     while (!todo.isEmpty()) {
@@ -361,10 +415,12 @@ public final class ContentStore {
       try {
         refs = children.apply(d);
       } catch (UncheckedIOException e) {
-        throw new IOException("gc: references of " + d + ": " + e.getCause().getMessage() + " (nothing deleted)",
+        throw new IOException(
+            "gc: references of " + d + ": " + e.getCause().getMessage() + " (nothing deleted)",
             e.getCause());
       } catch (RuntimeException e) {
-        throw new IOException("gc: references of " + d + ": " + e.getMessage() + " (nothing deleted)", e);
+        throw new IOException(
+            "gc: references of " + d + ": " + e.getMessage() + " (nothing deleted)", e);
       }
       if (refs != null) {
         todo.addAll(refs);
@@ -376,8 +432,8 @@ public final class ContentStore {
   private record SweptIngests(List<String> names, long bytes) {}
 
   /**
-   * Removes the ingest directories that nobody holds and nobody wrote for {@code maxAge} (zero: every one nobody
-   * holds).
+   * Removes the ingest directories that nobody holds and nobody wrote for {@code maxAge} (zero:
+   * every one nobody holds).
    */
   private SweptIngests removeStaleIngests(Duration maxAge) throws IOException {
     List<String> removed = new ArrayList<>();
@@ -390,7 +446,8 @@ public final class ContentStore {
     for (Path dir : dirs) {
       String name = dir.getFileName().toString();
       int dash = name.indexOf('-');
-      Digest digest = dash < 0 ? null : parseDigest(name.substring(0, dash), name.substring(dash + 1));
+      Digest digest =
+          dash < 0 ? null : parseDigest(name.substring(0, dash), name.substring(dash + 1));
       if (digest == null || !Files.isDirectory(dir)) {
         continue; // not ours
       }
@@ -403,9 +460,12 @@ public final class ContentStore {
           continue; // being ingested by another process
         }
         Path data = dir.resolve(INGEST_DATA);
-        Instant written = Files.exists(data) ? Files.getLastModifiedTime(data).toInstant()
-            : Files.getLastModifiedTime(dir).toInstant();
-        // Without data there is nothing to resume (a commit or a discard was cut short): remove it at once.
+        Instant written =
+            Files.exists(data)
+                ? Files.getLastModifiedTime(data).toInstant()
+                : Files.getLastModifiedTime(dir).toInstant();
+        // Without data there is nothing to resume (a commit or a discard was cut short): remove it
+        // at once.
         if (Files.exists(data) && written.isAfter(cutoff)) {
           continue;
         }

@@ -9,10 +9,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 
 /**
- * In-process exclusion per digest, in front of the ingest lock files: a second thread of this JVM that ingests the
- * same blob waits here, interruptibly, instead of in flock(2), which cannot be interrupted. One instance per store
- * root, whatever the number of {@link ContentStore} objects opened on it. A semaphore rather than a lock, because an
- * ingest may be opened on one thread and committed on another.
+ * In-process exclusion per digest, in front of the ingest lock files: a second thread of this JVM
+ * that ingests the same blob waits here, interruptibly, instead of in flock(2), which cannot be
+ * interrupted. One instance per store root, whatever the number of {@link ContentStore} objects
+ * opened on it. A semaphore rather than a lock, because an ingest may be opened on one thread and
+ * committed on another.
  */
 final class DigestLocks {
   private static final Map<Path, DigestLocks> BY_ROOT = new ConcurrentHashMap<>();
@@ -60,7 +61,8 @@ final class DigestLocks {
         unuse(digest, e);
       }
       Thread.currentThread().interrupt();
-      throw new InterruptedIOException("ingest of " + digest + ": interrupted while waiting for another ingest");
+      throw new InterruptedIOException(
+          "ingest of " + digest + ": interrupted while waiting for another ingest");
     }
     return new Permit(digest, e);
   }

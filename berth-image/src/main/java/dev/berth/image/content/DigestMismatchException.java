@@ -3,7 +3,10 @@ package dev.berth.image.content;
 import dev.berth.spec.image.Digest;
 import java.io.IOException;
 
-/** Bytes written for a blob hash to another digest: {@code blob sha256:..: digest mismatch, got sha256:..}. */
+/**
+ * Bytes written for a blob hash to another digest: {@code blob sha256:..: digest mismatch, got
+ * sha256:..}.
+ */
 public final class DigestMismatchException extends IOException {
   private static final long serialVersionUID = 1L;
 

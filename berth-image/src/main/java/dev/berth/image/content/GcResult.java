@@ -12,7 +12,11 @@ import java.util.List;
  * @param removedIngests the stale ingest directories deleted (by name, e.g. {@code sha256-ab..})
  * @param removedIngestBytes the size of the partial data they held
  */
-public record GcResult(List<Digest> removed, long reclaimedBytes, int kept, List<String> removedIngests,
+public record GcResult(
+    List<Digest> removed,
+    long reclaimedBytes,
+    int kept,
+    List<String> removedIngests,
     long removedIngestBytes) {
   public GcResult {
     removed = List.copyOf(removed);

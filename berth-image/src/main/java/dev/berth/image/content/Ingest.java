@@ -19,18 +19,20 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
- * The writing of one blob into a {@link ContentStore}, held exclusively (across threads and processes) from
- * {@link ContentStore#ingest} until {@link #commit()} or {@link #close()}.
+ * The writing of one blob into a {@link ContentStore}, held exclusively (across threads and
+ * processes) from {@link ContentStore#ingest} until {@link #commit()} or {@link #close()}.
  *
- * <p>The bytes go to {@code ingest/<algorithm>-<hex>/data}, hashed as they are written. {@link #close()} without a
- * commit keeps them: the next ingest of the digest resumes at {@link #offset()} (an HTTP Range request from there),
- * and re-hashes the bytes already there once, on its first write or commit (at once when they are as many as the
- * blob's: bytes that are not the blob are then dropped, not resumed). {@link #commit()} checks the size and the
- * digest, then renames the data into {@code blobs/} atomically; a wrong digest, or a write past the declared size,
- * deletes the partial data, since it can never become the blob, as does {@link #discardPartial()}.
+ * <p>The bytes go to {@code ingest/<algorithm>-<hex>/data}, hashed as they are written. {@link
+ * #close()} without a commit keeps them: the next ingest of the digest resumes at {@link #offset()}
+ * (an HTTP Range request from there), and re-hashes the bytes already there once, on its first
+ * write or commit (at once when they are as many as the blob's: bytes that are not the blob are
+ * then dropped, not resumed). {@link #commit()} checks the size and the digest, then renames the
+ * data into {@code blobs/} atomically; a wrong digest, or a write past the declared size, deletes
+ * the partial data, since it can never become the blob, as does {@link #discardPartial()}.
  *
- * <p>When the blob is already in the store (another thread or process committed it, perhaps while this one waited),
- * {@link #alreadyCommitted()} is true, {@link #offset()} is the blob's size, and writing is refused.
+ * <p>When the blob is already in the store (another thread or process committed it, perhaps while
+ * this one waited), {@link #alreadyCommitted()} is true, {@link #offset()} is the blob's size, and
+ * writing is refused.
  *
  * <p>Not for concurrent use by several threads, but it may be handed from one thread to another.
  */
@@ -50,8 +52,16 @@ public final class Ingest implements WritableByteChannel {
   private boolean closed;
 
   /** An ingest that holds the locks and has {@code data} open for appending. */
-  Ingest(Digest digest, long expectedSize, String mediaType, Path blob, Path dir, LockFile lock,
-      DigestLocks.Permit permit, FileChannel out) throws IOException {
+  Ingest(
+      Digest digest,
+      long expectedSize,
+      String mediaType,
+      Path blob,
+      Path dir,
+      LockFile lock,
+      DigestLocks.Permit permit,
+      FileChannel out)
+      throws IOException {
     this.digest = digest;
     this.expectedSize = expectedSize;
     this.mediaType = mediaType;
@@ -113,7 +123,8 @@ public final class Ingest implements WritableByteChannel {
     int n = src.remaining();
     if (expectedSize >= 0 && size + n > expectedSize) {
       discard();
-      throw new IOException("blob " + digest + ": more than the declared " + expectedSize + " bytes");
+      throw new IOException(
+          "blob " + digest + ": more than the declared " + expectedSize + " bytes");
     }
     hashExisting();
     ByteBuffer hashed = src.duplicate();
@@ -122,7 +133,8 @@ public final class Ingest implements WritableByteChannel {
         out.write(src);
       }
     } catch (IOException e) {
-      // Some bytes may have reached the file: the hash no longer follows it, rebuild it from the file if resumed.
+      // Some bytes may have reached the file: the hash no longer follows it, rebuild it from the
+      // file if resumed.
       hasher = null;
       size = out.size();
       throw new IOException("blob " + digest + ": write to " + data + ": " + e.getMessage(), e);
@@ -151,7 +163,10 @@ public final class Ingest implements WritableByteChannel {
     };
   }
 
-  /** Throws away what was written, to start again at offset 0 (a server that ignored the Range request). */
+  /**
+   * Throws away what was written, to start again at offset 0 (a server that ignored the Range
+   * request).
+   */
   public synchronized void restart() throws IOException {
     ensureWritable();
     out.truncate(0);
@@ -160,9 +175,10 @@ public final class Ingest implements WritableByteChannel {
   }
 
   /**
-   * Checks the size and digest and moves the data into the store. Returns the blob's descriptor. On a digest mismatch
-   * ({@link DigestMismatchException}) the partial data is deleted; when fewer bytes than declared were written it is
-   * kept (the download may resume). A second call returns the same descriptor.
+   * Checks the size and digest and moves the data into the store. Returns the blob's descriptor. On
+   * a digest mismatch ({@link DigestMismatchException}) the partial data is deleted; when fewer
+   * bytes than declared were written it is kept (the download may resume). A second call returns
+   * the same descriptor.
    */
   public synchronized Descriptor commit() throws IOException {
     if (committed) {
@@ -170,8 +186,14 @@ public final class Ingest implements WritableByteChannel {
     }
     ensureOpen();
     if (expectedSize >= 0 && size < expectedSize) {
-      throw new IOException("blob " + digest + ": short: " + size + " of the declared " + expectedSize
-          + " bytes (the partial data is kept to resume)");
+      throw new IOException(
+          "blob "
+              + digest
+              + ": short: "
+              + size
+              + " of the declared "
+              + expectedSize
+              + " bytes (the partial data is kept to resume)");
     }
     hashExisting();
     Digest got = new Digest(digest.algorithm(), HexFormat.of().formatHex(hasher.digest()));
@@ -194,8 +216,9 @@ public final class Ingest implements WritableByteChannel {
   }
 
   /**
-   * Deletes what was written and releases the ingest: for bytes that can never become the blob (content a reader
-   * refused), which a later ingest must not resume. Nothing to do once committed or closed.
+   * Deletes what was written and releases the ingest: for bytes that can never become the blob
+   * (content a reader refused), which a later ingest must not resume. Nothing to do once committed
+   * or closed.
    */
   public synchronized void discardPartial() throws IOException {
     if (closed || committed) return;
@@ -203,9 +226,10 @@ public final class Ingest implements WritableByteChannel {
   }
 
   /**
-   * On resume, when the data already holds as many bytes as the blob: checks them now, and starts again from zero
-   * if they are not the blob (a run killed between its last write and its commit, or one that left refused bytes),
-   * so the caller neither skips the download nor resumes into bytes that can never commit.
+   * On resume, when the data already holds as many bytes as the blob: checks them now, and starts
+   * again from zero if they are not the blob (a run killed between its last write and its commit,
+   * or one that left refused bytes), so the caller neither skips the download nor resumes into
+   * bytes that can never commit.
    */
   void verifyIfComplete() throws IOException {
     if (expectedSize < 0 || size != expectedSize || size == 0) return;
@@ -270,7 +294,8 @@ public final class Ingest implements WritableByteChannel {
         }
         int n = in.read(buf, read);
         if (n < 0) {
-          throw new IOException("blob " + digest + ": " + data + " is shorter than " + size + " bytes");
+          throw new IOException(
+              "blob " + digest + ": " + data + " is shorter than " + size + " bytes");
         }
         buf.flip();
         h.update(buf);
@@ -297,7 +322,8 @@ public final class Ingest implements WritableByteChannel {
     try {
       Files.deleteIfExists(dir);
     } catch (java.nio.file.DirectoryNotEmptyException e) {
-      // Another ingest of this digest already made a new lock file in it: the directory is theirs now.
+      // Another ingest of this digest already made a new lock file in it: the directory is theirs
+      // now.
     }
   }
 

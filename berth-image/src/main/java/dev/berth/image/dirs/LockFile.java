@@ -16,18 +16,20 @@ import java.io.IOException;
 import java.nio.file.Path;
 
 /**
- * A flock(2) on a lock file, shared or exclusive: the one lock of the stores (content, images, containers, volumes,
- * networks) that several processes share.
+ * A flock(2) on a lock file, shared or exclusive: the one lock of the stores (content, images,
+ * containers, volumes, networks) that several processes share.
  *
- * <p>flock rather than {@link java.nio.channels.FileChannel#lock}: FileChannel locks are POSIX record locks, owned by
- * the process (closing any descriptor of the file drops them, and a second lock from the same JVM throws instead of
- * waiting), and loading FileChannel costs start time. flock belongs to the open file description, so two threads
- * exclude each other exactly as two processes do, and the kernel drops it when its holder dies, {@code kill -9}
- * included: a crash never leaves a store locked.
+ * <p>flock rather than {@link java.nio.channels.FileChannel#lock}: FileChannel locks are POSIX
+ * record locks, owned by the process (closing any descriptor of the file drops them, and a second
+ * lock from the same JVM throws instead of waiting), and loading FileChannel costs start time.
+ * flock belongs to the open file description, so two threads exclude each other exactly as two
+ * processes do, and the kernel drops it when its holder dies, {@code kill -9} included: a crash
+ * never leaves a store locked.
  *
- * <p>A lock file may be unlinked by its holder (a committed ingest, a removed container's directory). A waiter then
- * holds a lock on a file nobody else can reach; so after locking, the descriptor's inode is compared with the path's:
- * {@link #acquire} locks the new file afresh, {@link #acquireExisting} reports the object gone.
+ * <p>A lock file may be unlinked by its holder (a committed ingest, a removed container's
+ * directory). A waiter then holds a lock on a file nobody else can reach; so after locking, the
+ * descriptor's inode is compared with the path's: {@link #acquire} locks the new file afresh,
+ * {@link #acquireExisting} reports the object gone.
  */
 public final class LockFile implements AutoCloseable {
   private final Path path;
@@ -38,12 +40,18 @@ public final class LockFile implements AutoCloseable {
     this.fd = fd;
   }
 
-  /** Waits for the exclusive lock on {@code path}, creating the file when missing (its directory must exist). */
+  /**
+   * Waits for the exclusive lock on {@code path}, creating the file when missing (its directory
+   * must exist).
+   */
   public static LockFile acquire(Path path) throws IOException {
     return take(path, true, true, true);
   }
 
-  /** Waits for the lock, exclusive or shared. A missing parent directory throws {@link ErrnoException} ENOENT. */
+  /**
+   * Waits for the lock, exclusive or shared. A missing parent directory throws {@link
+   * ErrnoException} ENOENT.
+   */
   public static LockFile acquire(Path path, boolean exclusive) throws IOException {
     return take(path, exclusive, true, true);
   }
@@ -59,9 +67,9 @@ public final class LockFile implements AutoCloseable {
   }
 
   /**
-   * Waits for the exclusive lock on an existing {@code path} (never created here: a directory being removed must not
-   * get a new file) in a directory that may go away meanwhile: null when the file is gone, before or once we hold it,
-   * which means the object it guards was removed.
+   * Waits for the exclusive lock on an existing {@code path} (never created here: a directory being
+   * removed must not get a new file) in a directory that may go away meanwhile: null when the file
+   * is gone, before or once we hold it, which means the object it guards was removed.
    */
   public static LockFile acquireExisting(Path path) throws IOException {
     return takeExisting(path, true);
@@ -81,7 +89,8 @@ public final class LockFile implements AutoCloseable {
     }
   }
 
-  private static LockFile take(Path path, boolean exclusive, boolean create, boolean wait) throws IOException {
+  private static LockFile take(Path path, boolean exclusive, boolean create, boolean wait)
+      throws IOException {
     String p = path.toString();
     while (true) {
       Fd fd = Linux.open(p, create ? O_RDWR | O_CREAT : O_RDWR, 0600);
@@ -116,13 +125,18 @@ public final class LockFile implements AutoCloseable {
     return mine.ino() == there.ino() && mine.dev() == there.dev();
   }
 
-  /** Whether {@code e} says a file is missing (berth-sys' ENOENT or the JDK's NoSuchFileException). */
+  /**
+   * Whether {@code e} says a file is missing (berth-sys' ENOENT or the JDK's NoSuchFileException).
+   */
   public static boolean isMissing(IOException e) {
     return e instanceof ErrnoException errno && errno.errno() == ENOENT
         || e instanceof java.nio.file.NoSuchFileException;
   }
 
-  /** Removes the lock file while holding it: a waiter then finds its inode unlinked and locks afresh. */
+  /**
+   * Removes the lock file while holding it: a waiter then finds its inode unlinked and locks
+   * afresh.
+   */
   public void unlink() throws IOException {
     java.nio.file.Files.deleteIfExists(path);
   }

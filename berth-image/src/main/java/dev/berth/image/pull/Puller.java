@@ -41,18 +41,21 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
- * Pulls an image: resolves the reference to a manifest (choosing the platform from an index), fetches the config,
- * then every layer in parallel, each streamed once from the registry into the content store and, in the same pass,
- * into its snapshot. The image's name is recorded last, so a failed pull leaves no image visible; what a broken
- * download fetched stays as a partial ingest and the next pull resumes it, while bytes that were refused (not the
- * blob's digest, not a readable layer) are deleted so that no later pull resumes them.
+ * Pulls an image: resolves the reference to a manifest (choosing the platform from an index),
+ * fetches the config, then every layer in parallel, each streamed once from the registry into the
+ * content store and, in the same pass, into its snapshot. The image's name is recorded last, so a
+ * failed pull leaves no image visible; what a broken download fetched stays as a partial ingest and
+ * the next pull resumes it, while bytes that were refused (not the blob's digest, not a readable
+ * layer) are deleted so that no later pull resumes them.
  */
 public final class Puller {
   /** Configs are read whole; a larger one is hostile. */
   static final long MAX_CONFIG = dev.berth.image.ImageService.MAX_METADATA;
+
   /**
-   * Layers in flight at once, as podman's default: with fewer, the last layers of a typical image waited for a slot
-   * while the others finished (a 6-layer pull took 8.8 s with 4 slots, 6 s with 6, on two cores).
+   * Layers in flight at once, as podman's default: with fewer, the last layers of a typical image
+   * waited for a slot while the others finished (a 6-layer pull took 8.8 s with 4 slots, 6 s with
+   * 6, on two cores).
    */
   private static final int PARALLEL = 6;
 
@@ -61,7 +64,8 @@ public final class Puller {
   private final Snapshotter snapshots;
   private final RegistryClient registry;
 
-  public Puller(ContentStore content, ImageStore images, Snapshotter snapshots, RegistryClient registry) {
+  public Puller(
+      ContentStore content, ImageStore images, Snapshotter snapshots, RegistryClient registry) {
     this.content = content;
     this.images = images;
     this.snapshots = snapshots;
@@ -69,15 +73,17 @@ public final class Puller {
   }
 
   /** Pulls {@code ref} for {@code platform} and records it under its canonical name. */
-  public ImageRecord pull(Reference ref, Platform platform, Progress progress) throws ImageException {
+  public ImageRecord pull(Reference ref, Platform platform, Progress progress)
+      throws ImageException {
     return pull(ref, platform, false, progress);
   }
 
   /**
-   * With {@code platformRequired} (the user named one), a single-platform image of another platform is refused, as
-   * docker does; otherwise only an index is filtered by {@code platform}.
+   * With {@code platformRequired} (the user named one), a single-platform image of another platform
+   * is refused, as docker does; otherwise only an index is filtered by {@code platform}.
    */
-  public ImageRecord pull(Reference ref, Platform platform, boolean platformRequired, Progress progress)
+  public ImageRecord pull(
+      Reference ref, Platform platform, boolean platformRequired, Progress progress)
       throws ImageException {
     Reference r = ref.withDefaultTag();
     String what = "pull " + r;
@@ -95,26 +101,42 @@ public final class Puller {
         Descriptor chosen = Platforms.select(index, platform);
         var m = repo.manifest(chosen.digest().toString(), null);
         if (!m.digest().equals(chosen.digest()) || m.body().length != chosen.size()) {
-          throw ImageException.invalid(what + ": manifest " + chosen.digest() + " does not match the index");
+          throw ImageException.invalid(
+              what + ": manifest " + chosen.digest() + " does not match the index");
         }
         manifestBytes = m.body();
         toStore.add(m.body());
         toStoreAs.add(new Descriptor(m.mediaType(), m.digest(), m.body().length));
       } else if (!MediaTypes.isManifest(top.mediaType())) {
-        throw ImageException.invalid(what + ": unsupported manifest media type \"" + top.mediaType() + "\"");
+        throw ImageException.invalid(
+            what + ": unsupported manifest media type \"" + top.mediaType() + "\"");
       }
       Manifest manifest = ImageJson.readManifest(manifestBytes, r.toString());
       byte[] configBytes = fetchSmall(repo, manifest.config(), what);
-      ImageConfig config = ImageJson.readConfig(configBytes, "config " + manifest.config().digest());
-      if (platformRequired && !MediaTypes.isIndex(top.mediaType()) && !config.os().isEmpty()
+      ImageConfig config =
+          ImageJson.readConfig(configBytes, "config " + manifest.config().digest());
+      if (platformRequired
+          && !MediaTypes.isIndex(top.mediaType())
+          && !config.os().isEmpty()
           && !Platforms.matches(platform, config.platform())) {
-        throw ImageException.invalid(what + ": image platform (" + config.platform() + ") does not match the"
-            + " requested platform (" + platform + ")");
+        throw ImageException.invalid(
+            what
+                + ": image platform ("
+                + config.platform()
+                + ") does not match the"
+                + " requested platform ("
+                + platform
+                + ")");
       }
       List<Digest> diffIds = config.rootfs().diffIds();
       if (diffIds.size() != manifest.layers().size()) {
-        throw ImageException.invalid(what + ": manifest has " + manifest.layers().size() + " layers, config lists "
-            + diffIds.size() + " diff ids");
+        throw ImageException.invalid(
+            what
+                + ": manifest has "
+                + manifest.layers().size()
+                + " layers, config lists "
+                + diffIds.size()
+                + " diff ids");
       }
       fetchLayers(repo, manifest.layers(), diffIds, progress, what);
       content.put(configBytes, manifest.config().mediaType());
@@ -124,15 +146,19 @@ public final class Puller {
           throw new IllegalStateException("stored manifest digest differs from the registry's");
         }
       }
-      ImageRecord record = new ImageRecord(r.toString(), target, manifest.config().digest(), Instant.now());
+      ImageRecord record =
+          new ImageRecord(r.toString(), target, manifest.config().digest(), Instant.now());
       images.put(record);
       progress.message("Digest: " + target.digest());
       return record;
     } catch (RegistryException e) {
-      throw new ImageException(e.category(),
+      throw new ImageException(
+          e.category(),
           // The client's manifest errors already start with "pull <ref>": say it once.
-          e.getMessage() != null && e.getMessage().startsWith(what + ":") ? e.getMessage()
-              : what + ": " + e.getMessage(), e);
+          e.getMessage() != null && e.getMessage().startsWith(what + ":")
+              ? e.getMessage()
+              : what + ": " + e.getMessage(),
+          e);
     } catch (SpecException | IllegalArgumentException e) {
       throw new ImageException(ErrorCategory.INVALID_ARGUMENT, what + ": " + e.getMessage(), e);
     } catch (IOException e) {
@@ -143,8 +169,15 @@ public final class Puller {
   private byte[] fetchSmall(RegistryClient.Repository repo, Descriptor d, String what)
       throws IOException, ImageException {
     if (d.size() > MAX_CONFIG) {
-      throw ImageException.invalid(what + ": config " + d.digest() + " declares " + d.size() + " bytes (limit "
-          + MAX_CONFIG + ")");
+      throw ImageException.invalid(
+          what
+              + ": config "
+              + d.digest()
+              + " declares "
+              + d.size()
+              + " bytes (limit "
+              + MAX_CONFIG
+              + ")");
     }
     if (content.exists(d.digest())) {
       return content.read(d.digest(), MAX_CONFIG);
@@ -154,46 +187,77 @@ public final class Puller {
       bytes = in.readNBytes((int) d.size() + 1);
     }
     if (bytes.length != d.size()) {
-      throw ImageException.invalid(what + ": config " + d.digest() + ": got " + bytes.length + " bytes, want " + d.size());
+      throw ImageException.invalid(
+          what + ": config " + d.digest() + ": got " + bytes.length + " bytes, want " + d.size());
     }
     Digest got = Digest.sha256Of(bytes);
     if (!got.equals(d.digest())) {
-      throw ImageException.invalid(what + ": config " + d.digest() + ": digest mismatch, got " + got);
+      throw ImageException.invalid(
+          what + ": config " + d.digest() + ": digest mismatch, got " + got);
     }
     return bytes;
   }
 
-  private void fetchLayers(RegistryClient.Repository repo, List<Descriptor> layers, List<Digest> diffIds,
-      Progress progress, String what) throws ImageException, IOException {
+  private void fetchLayers(
+      RegistryClient.Repository repo,
+      List<Descriptor> layers,
+      List<Digest> diffIds,
+      Progress progress,
+      String what)
+      throws ImageException, IOException {
     List<Digest> chain = ChainIds.of(diffIds);
     for (Descriptor layer : layers) {
       if (MediaTypes.layerCompression(layer.mediaType()) == null) {
-        throw ImageException.invalid(what + ": layer " + layer.digest() + ": unsupported media type \""
-            + layer.mediaType() + "\"");
+        throw ImageException.invalid(
+            what
+                + ": layer "
+                + layer.digest()
+                + ": unsupported media type \""
+                + layer.mediaType()
+                + "\"");
       }
       progress.blob(layer.digest(), Phase.WAITING, 0, layer.size());
     }
     if (!snapshots.layersIndependent()) {
       // A copy snapshot starts from its parent's full tree: one layer after the other.
       for (int i = 0; i < layers.size(); i++) {
-        Staging staging = fetchLayer(repo, layers.get(i), diffIds.get(i), chain.get(i),
-            i == 0 ? null : chain.get(i - 1), progress, what);
+        Staging staging =
+            fetchLayer(
+                repo,
+                layers.get(i),
+                diffIds.get(i),
+                chain.get(i),
+                i == 0 ? null : chain.get(i - 1),
+                progress,
+                what);
         commitOrAbort(staging);
       }
       return;
     }
-    // Overlay layers download and unpack in parallel, but a snapshot is committed only after its parent: the
+    // Overlay layers download and unpack in parallel, but a snapshot is committed only after its
+    // parent: the
     // stagings are committed here, bottom first, once every layer is verified.
-    ExecutorService pool = Executors.newFixedThreadPool(Math.min(PARALLEL, Math.max(1, layers.size())),
-        Thread.ofPlatform().name("pull-", 0).daemon().factory());
+    ExecutorService pool =
+        Executors.newFixedThreadPool(
+            Math.min(PARALLEL, Math.max(1, layers.size())),
+            Thread.ofPlatform().name("pull-", 0).daemon().factory());
     List<Future<Staging>> running = new ArrayList<>();
     Set<Staging> committed = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     boolean ok = false;
     try {
       for (int i = 0; i < layers.size(); i++) {
         int n = i;
-        running.add(pool.submit(() -> fetchLayer(repo, layers.get(n), diffIds.get(n), chain.get(n),
-            n == 0 ? null : chain.get(n - 1), progress, what)));
+        running.add(
+            pool.submit(
+                () ->
+                    fetchLayer(
+                        repo,
+                        layers.get(n),
+                        diffIds.get(n),
+                        chain.get(n),
+                        n == 0 ? null : chain.get(n - 1),
+                        progress,
+                        what)));
       }
       List<Staging> staged = new ArrayList<>();
       for (Future<Staging> f : running) {
@@ -234,8 +298,8 @@ public final class Puller {
   }
 
   /**
-   * After a failed layer: waits for the other layers' tasks to stop (they were interrupted) and discards the
-   * stagings of those that finished, so no uncommitted snapshot is left behind.
+   * After a failed layer: waits for the other layers' tasks to stop (they were interrupted) and
+   * discards the stagings of those that finished, so no uncommitted snapshot is left behind.
    */
   private void abortAll(ExecutorService pool, List<Future<Staging>> running, Set<Staging> handled) {
     try {
@@ -257,11 +321,19 @@ public final class Puller {
   }
 
   /**
-   * Makes sure the layer's blob is in the content store, reading it once, and returns its snapshot's verified but
-   * uncommitted staging (null when the snapshot exists already). The caller commits it after the parent's.
+   * Makes sure the layer's blob is in the content store, reading it once, and returns its
+   * snapshot's verified but uncommitted staging (null when the snapshot exists already). The caller
+   * commits it after the parent's.
    */
-  private Staging fetchLayer(RegistryClient.Repository repo, Descriptor layer, Digest diffId, Digest chainId,
-      Digest parent, Progress progress, String what) throws IOException, ImageException {
+  private Staging fetchLayer(
+      RegistryClient.Repository repo,
+      Descriptor layer,
+      Digest diffId,
+      Digest chainId,
+      Digest parent,
+      Progress progress,
+      String what)
+      throws IOException, ImageException {
     boolean haveSnapshot = snapshots.has(chainId);
     if (haveSnapshot && content.exists(layer.digest())) {
       progress.blob(layer.digest(), Phase.EXISTS, layer.size(), layer.size());
@@ -273,8 +345,18 @@ public final class Puller {
       for (boolean mayRefetch = true; ; mayRefetch = false) {
         try (Ingest ingest = content.ingest(layer)) {
           if (!ingest.alreadyCommitted()) {
-            staging = download(repo, ingest, layer, diffId, chainId, parent, haveSnapshot, mayRefetch, progress,
-                what);
+            staging =
+                download(
+                    repo,
+                    ingest,
+                    layer,
+                    diffId,
+                    chainId,
+                    parent,
+                    haveSnapshot,
+                    mayRefetch,
+                    progress,
+                    what);
           } else if (!haveSnapshot) {
             try (InputStream in = content.open(layer.digest())) {
               progress.blob(layer.digest(), Phase.EXTRACTING, 0, layer.size());
@@ -295,22 +377,38 @@ public final class Puller {
   }
 
   /**
-   * Streams the layer from the registry into its ingest (after the bytes an earlier attempt left there) and, in the
-   * same pass, into a staging snapshot (none when {@code haveSnapshot}), then commits the blob. When the download
-   * breaks, the bytes stay for the next attempt to resume. When they are refused (another digest, a stream the
-   * unpacker cannot read, another diff id) they stay only if they are the blob: bytes that are not would fail every
-   * later pull that resumed them. Refused bytes an earlier attempt left are fetched once more from the first byte
-   * ({@link Refetch}, when {@code mayRefetch}).
+   * Streams the layer from the registry into its ingest (after the bytes an earlier attempt left
+   * there) and, in the same pass, into a staging snapshot (none when {@code haveSnapshot}), then
+   * commits the blob. When the download breaks, the bytes stay for the next attempt to resume. When
+   * they are refused (another digest, a stream the unpacker cannot read, another diff id) they stay
+   * only if they are the blob: bytes that are not would fail every later pull that resumed them.
+   * Refused bytes an earlier attempt left are fetched once more from the first byte ({@link
+   * Refetch}, when {@code mayRefetch}).
    */
-  private Staging download(RegistryClient.Repository repo, Ingest ingest, Descriptor layer, Digest diffId,
-      Digest chainId, Digest parent, boolean haveSnapshot, boolean mayRefetch, Progress progress, String what)
+  private Staging download(
+      RegistryClient.Repository repo,
+      Ingest ingest,
+      Descriptor layer,
+      Digest diffId,
+      Digest chainId,
+      Digest parent,
+      boolean haveSnapshot,
+      boolean mayRefetch,
+      Progress progress,
+      String what)
       throws IOException, ImageException, Refetch {
     String name = "layer " + layer.digest();
     long resumedAt = ingest.offset();
     OutputStream sink = ingest.outputStream();
-    ResumingBlobStream blob = new ResumingBlobStream(what + ": " + name, layer.size(),
-        resumedAt > 0 ? ingest.partial() : null, resumedAt, o -> repo.blob(layer, o), sink,
-        at -> progress.blob(layer.digest(), Phase.DOWNLOADING, at, layer.size()));
+    ResumingBlobStream blob =
+        new ResumingBlobStream(
+            what + ": " + name,
+            layer.size(),
+            resumedAt > 0 ? ingest.partial() : null,
+            resumedAt,
+            o -> repo.blob(layer, o),
+            sink,
+            at -> progress.blob(layer.digest(), Phase.DOWNLOADING, at, layer.size()));
     Staging staging = null;
     try {
       try (blob) {
@@ -322,25 +420,32 @@ public final class Puller {
       }
       sink.flush();
       progress.blob(layer.digest(), Phase.VERIFYING, layer.size(), layer.size());
-      // The blob first: a snapshot is only committed from bytes whose digest the manifest vouches for.
+      // The blob first: a snapshot is only committed from bytes whose digest the manifest vouches
+      // for.
       ingest.commit();
       return staging;
     } catch (IOException | ImageException | RuntimeException e) {
       if (staging != null) snapshots.abort(staging);
-      if (blob.broke() || Thread.currentThread().isInterrupted()) throw e; // kept: the next pull resumes
-      DigestMismatchException mismatch = e instanceof DigestMismatchException m ? m : keepOnlyTheBlob(ingest, e);
+      if (blob.broke() || Thread.currentThread().isInterrupted())
+        throw e; // kept: the next pull resumes
+      DigestMismatchException mismatch =
+          e instanceof DigestMismatchException m ? m : keepOnlyTheBlob(ingest, e);
       if (mayRefetch && resumedAt > 0 && !content.exists(layer.digest())) throw new Refetch();
       if (mismatch == null) throw e;
-      ImageException refused = new ImageException(ErrorCategory.INVALID_ARGUMENT, what + ": " + name
-          + ": digest mismatch, got " + mismatch.got(), mismatch);
+      ImageException refused =
+          new ImageException(
+              ErrorCategory.INVALID_ARGUMENT,
+              what + ": " + name + ": digest mismatch, got " + mismatch.got(),
+              mismatch);
       if (e != mismatch) refused.addSuppressed(e);
       throw refused;
     }
   }
 
   /**
-   * After the reader refused the bytes: commits them when they are the whole blob (the refusal is then about its
-   * content), else deletes them. Returns the mismatch when they were as many as the blob's but not the blob.
+   * After the reader refused the bytes: commits them when they are the whole blob (the refusal is
+   * then about its content), else deletes them. Returns the mismatch when they were as many as the
+   * blob's but not the blob.
    */
   private static DigestMismatchException keepOnlyTheBlob(Ingest ingest, Exception refusal) {
     try {
@@ -357,7 +462,9 @@ public final class Puller {
     return null;
   }
 
-  /** Resumed bytes were not the blob's and are deleted: fetch the blob again from its first byte. */
+  /**
+   * Resumed bytes were not the blob's and are deleted: fetch the blob again from its first byte.
+   */
   private static final class Refetch extends Exception {
     private static final long serialVersionUID = 1L;
 
@@ -367,34 +474,52 @@ public final class Puller {
   }
 
   /**
-   * Unpacks a whole layer stream into a staging snapshot, drains what the tar reader left (padding after the
-   * end-of-archive blocks is still part of the blob) and checks the diff id. The caller commits or aborts.
+   * Unpacks a whole layer stream into a staging snapshot, drains what the tar reader left (padding
+   * after the end-of-archive blocks is still part of the blob) and checks the diff id. The caller
+   * commits or aborts.
    */
-  private Staging unpack(InputStream blob, Descriptor layer, Digest diffId, Digest chainId, Digest parent,
-      String what) throws IOException, ImageException {
+  private Staging unpack(
+      InputStream blob, Descriptor layer, Digest diffId, Digest chainId, Digest parent, String what)
+      throws IOException, ImageException {
     Staging staging = snapshots.stage(chainId, parent);
     boolean ok = false;
     try {
       UnpackResult result;
       try {
         // An unpacker per layer: one holds buffers, and layers unpack in parallel.
-        result = new LayerUnpacker().unpack(blob, MediaTypes.layerCompression(layer.mediaType()), staging.dir(),
-            staging.mode());
+        result =
+            new LayerUnpacker()
+                .unpack(
+                    blob,
+                    MediaTypes.layerCompression(layer.mediaType()),
+                    staging.dir(),
+                    staging.mode());
         blob.transferTo(OutputStream.nullOutputStream());
       } catch (IOException e) {
-        // The download gave up under the tar reader: that is the error, not the entry it was reading.
+        // The download gave up under the tar reader: that is the error, not the entry it was
+        // reading.
         if (blob instanceof ResumingBlobStream r && r.failure() != null) {
-          throw new ImageException(ErrorCategory.UNAVAILABLE, r.failure().getMessage(), r.failure());
+          throw new ImageException(
+              ErrorCategory.UNAVAILABLE, r.failure().getMessage(), r.failure());
         }
         if (e instanceof UnpackException) {
-          throw new ImageException(ErrorCategory.INVALID_ARGUMENT, what + ": layer " + layer.digest() + ": "
-              + e.getMessage(), e);
+          throw new ImageException(
+              ErrorCategory.INVALID_ARGUMENT,
+              what + ": layer " + layer.digest() + ": " + e.getMessage(),
+              e);
         }
-        throw new IOException("layer " + layer.digest() + ": " + e.getMessage(), e); // a corrupt stream, a full disk
+        throw new IOException(
+            "layer " + layer.digest() + ": " + e.getMessage(), e); // a corrupt stream, a full disk
       }
       if (!result.diffId().equals(diffId)) {
-        throw ImageException.invalid(what + ": layer " + layer.digest() + ": uncompressed content is "
-            + result.diffId() + ", the config says " + diffId);
+        throw ImageException.invalid(
+            what
+                + ": layer "
+                + layer.digest()
+                + ": uncompressed content is "
+                + result.diffId()
+                + ", the config says "
+                + diffId);
       }
       staging.madeDirs(result.madeDirs());
       ok = true;

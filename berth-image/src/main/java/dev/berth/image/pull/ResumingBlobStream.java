@@ -5,10 +5,11 @@ import java.io.InputStream;
 import java.io.OutputStream;
 
 /**
- * A layer blob as one stream from its first byte, however it arrives: the bytes a former attempt already left in the
- * ingest (read back from disk), then the registry's body from that offset, reopened with a Range request when the
- * connection breaks. Bytes that come from the network are appended to the ingest as they pass, so an unpacker reading
- * this stream and the content store see exactly the same bytes, and a layer is never held whole in memory.
+ * A layer blob as one stream from its first byte, however it arrives: the bytes a former attempt
+ * already left in the ingest (read back from disk), then the registry's body from that offset,
+ * reopened with a Range request when the connection breaks. Bytes that come from the network are
+ * appended to the ingest as they pass, so an unpacker reading this stream and the content store see
+ * exactly the same bytes, and a layer is never held whole in memory.
  */
 final class ResumingBlobStream extends InputStream {
   /** Opens the blob's body from an offset. */
@@ -36,7 +37,13 @@ final class ResumingBlobStream extends InputStream {
   private IOException failure;
   private boolean broken;
 
-  ResumingBlobStream(String what, long size, InputStream partial, long partialSize, Source source, OutputStream ingest,
+  ResumingBlobStream(
+      String what,
+      long size,
+      InputStream partial,
+      long partialSize,
+      Source source,
+      OutputStream ingest,
       Counter counter) {
     this.what = what;
     this.size = size;
@@ -51,14 +58,18 @@ final class ResumingBlobStream extends InputStream {
     return position;
   }
 
-  /** The error the download gave up with, or null: a reader that wraps read errors can report this one. */
+  /**
+   * The error the download gave up with, or null: a reader that wraps read errors can report this
+   * one.
+   */
   IOException failure() {
     return failure;
   }
 
   /**
-   * Whether reading broke on this side (the download gave up, was interrupted, or the ingest could not be written):
-   * then the bytes so far are kept to resume. Otherwise the stream gave what it had, and an error is its reader's.
+   * Whether reading broke on this side (the download gave up, was interrupted, or the ingest could
+   * not be written): then the bytes so far are kept to resume. Otherwise the stream gave what it
+   * had, and an error is its reader's.
    */
   boolean broke() {
     return broken;
@@ -83,7 +94,13 @@ final class ResumingBlobStream extends InputStream {
       partial.close();
       partial = null;
       if (position != partialSize) {
-        throw new IOException(what + ": partial download shorter than recorded (" + position + " of " + partialSize + ")");
+        throw new IOException(
+            what
+                + ": partial download shorter than recorded ("
+                + position
+                + " of "
+                + partialSize
+                + ")");
       }
     }
     if (position >= size) {
@@ -113,8 +130,18 @@ final class ResumingBlobStream extends InputStream {
         closeNetwork();
         if (retriesLeft-- == 0) {
           broken = true;
-          failure = new IOException(what + ": download failed at byte " + position + " of " + size + " after "
-              + RETRIES + " retries: " + e.getMessage(), e);
+          failure =
+              new IOException(
+                  what
+                      + ": download failed at byte "
+                      + position
+                      + " of "
+                      + size
+                      + " after "
+                      + RETRIES
+                      + " retries: "
+                      + e.getMessage(),
+                  e);
           throw failure;
         }
         backoff();

@@ -23,26 +23,29 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Registry credentials in auth files, in the format docker, podman and skopeo share:
- * {@code {"auths":{"registry.example.com":{"auth":"base64(user:pass)","identitytoken":"..."}}}}.
+ * Registry credentials in auth files, in the format docker, podman and skopeo share: {@code
+ * {"auths":{"registry.example.com":{"auth":"base64(user:pass)","identitytoken":"..."}}}}.
  *
- * <p>{@link #lookup} reads, in this order, and takes the first file that has an entry for the registry:
+ * <p>{@link #lookup} reads, in this order, and takes the first file that has an entry for the
+ * registry:
+ *
  * <ol>
- *   <li>the explicit {@code --authfile}, when one is given;</li>
- *   <li>berth's own file: {@code $XDG_RUNTIME_DIR/berth/auth.json} when XDG_RUNTIME_DIR is set, else
- *       {@code ~/.config/berth/auth.json};</li>
- *   <li>the containers tools' files: {@code $XDG_RUNTIME_DIR/containers/auth.json},
- *       {@code ~/.config/containers/auth.json};</li>
- *   <li>docker's {@code ~/.docker/config.json}.</li>
+ *   <li>the explicit {@code --authfile}, when one is given;
+ *   <li>berth's own file: {@code $XDG_RUNTIME_DIR/berth/auth.json} when XDG_RUNTIME_DIR is set,
+ *       else {@code ~/.config/berth/auth.json};
+ *   <li>the containers tools' files: {@code $XDG_RUNTIME_DIR/containers/auth.json}, {@code
+ *       ~/.config/containers/auth.json};
+ *   <li>docker's {@code ~/.docker/config.json}.
  * </ol>
+ *
  * Keys may carry a scheme and a path, as docker writes them ({@code https://index.docker.io/v1/},
  * {@code http://host:5000}); Docker Hub is known as {@code docker.io}, {@code index.docker.io} and
- * {@code registry-1.docker.io}. Entries that only name a credential helper ({@code credsStore}, {@code credHelpers})
- * hold no secret here and are skipped: helpers are not supported.
+ * {@code registry-1.docker.io}. Entries that only name a credential helper ({@code credsStore},
+ * {@code credHelpers}) hold no secret here and are skipped: helpers are not supported.
  *
- * <p>{@link #login} and {@link #logout} change the explicit file when one was given (as podman's --authfile), else
- * berth's own file; writes are atomic (a 0600 temporary file renamed over the old one) under a lock file, so two
- * concurrent logins do not lose each other's entry.
+ * <p>{@link #login} and {@link #logout} change the explicit file when one was given (as podman's
+ * --authfile), else berth's own file; writes are atomic (a 0600 temporary file renamed over the old
+ * one) under a lock file, so two concurrent logins do not lose each other's entry.
  */
 public final class AuthStore implements CredentialSource {
   private static final String DOCKER_HUB = "docker.io";
@@ -52,15 +55,18 @@ public final class AuthStore implements CredentialSource {
   private final List<Path> searchOrder;
 
   /**
-   * An auth store for a user whose environment is {@code env} (HOME and XDG_RUNTIME_DIR are read from it);
-   * {@code explicitFile} is the --authfile, or null.
+   * An auth store for a user whose environment is {@code env} (HOME and XDG_RUNTIME_DIR are read
+   * from it); {@code explicitFile} is the --authfile, or null.
    */
   public AuthStore(Path explicitFile, Map<String, String> env) {
     String home = env.getOrDefault("HOME", System.getProperty("user.home"));
     String xdg = env.get("XDG_RUNTIME_DIR");
     boolean hasXdg = xdg != null && !xdg.isEmpty();
     this.explicitFile = explicitFile;
-    this.ownFile = hasXdg ? Path.of(xdg, "berth", "auth.json") : Path.of(home, ".config", "berth", "auth.json");
+    this.ownFile =
+        hasXdg
+            ? Path.of(xdg, "berth", "auth.json")
+            : Path.of(home, ".config", "berth", "auth.json");
     List<Path> order = new ArrayList<>();
     if (explicitFile != null) order.add(explicitFile);
     order.add(ownFile);
@@ -86,8 +92,9 @@ public final class AuthStore implements CredentialSource {
   }
 
   /**
-   * Fails, naming the file, when an explicit auth file was given and is not there: a mistyped --authfile must not
-   * silently fall back to other credentials or none (podman refuses it too). {@link #login} alone may create it.
+   * Fails, naming the file, when an explicit auth file was given and is not there: a mistyped
+   * --authfile must not silently fall back to other credentials or none (podman refuses it too).
+   * {@link #login} alone may create it.
    */
   public void requireExplicitFile() throws IOException {
     if (explicitFile != null && !Files.exists(explicitFile)) {
@@ -165,7 +172,8 @@ public final class AuthStore implements CredentialSource {
     return out;
   }
 
-  private static Credentials entry(JsonReader r, Path file, String key) throws SpecException, IOException {
+  private static Credentials entry(JsonReader r, Path file, String key)
+      throws SpecException, IOException {
     if (!r.beginObject()) return null;
     String auth = "";
     String token = "";
@@ -183,19 +191,33 @@ public final class AuthStore implements CredentialSource {
     if (!auth.isEmpty()) {
       String decoded;
       try {
-        decoded = StandardCharsets.UTF_8.newDecoder()
-            .decode(ByteBuffer.wrap(Base64.getDecoder().decode(auth.trim()))).toString();
+        decoded =
+            StandardCharsets.UTF_8
+                .newDecoder()
+                .decode(ByteBuffer.wrap(Base64.getDecoder().decode(auth.trim())))
+                .toString();
       } catch (IllegalArgumentException | CharacterCodingException e) {
-        throw new IOException("read credentials " + file + ": auths.\"" + key + "\".auth: not base64 of user:password");
+        throw new IOException(
+            "read credentials "
+                + file
+                + ": auths.\""
+                + key
+                + "\".auth: not base64 of user:password");
       }
       int colon = decoded.indexOf(':');
       if (colon < 0) {
-        throw new IOException("read credentials " + file + ": auths.\"" + key + "\".auth: no \":\" between user and password");
+        throw new IOException(
+            "read credentials "
+                + file
+                + ": auths.\""
+                + key
+                + "\".auth: no \":\" between user and password");
       }
       user = decoded.substring(0, colon);
       pass = decoded.substring(colon + 1);
     }
-    if (user.isEmpty() && pass.isEmpty() && token.isEmpty()) return null; // a credential helper's placeholder
+    if (user.isEmpty() && pass.isEmpty() && token.isEmpty())
+      return null; // a credential helper's placeholder
     return new Credentials(user, pass, token);
   }
 
@@ -207,7 +229,8 @@ public final class AuthStore implements CredentialSource {
     Path dir = file.toAbsolutePath().getParent();
     Files.createDirectories(dir);
     Path lockFile = dir.resolve(file.getFileName() + ".lock");
-    try (FileChannel lockChannel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    try (FileChannel lockChannel =
+            FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         FileLock lock = lockChannel.lock()) {
       Map<String, Credentials> auths = new LinkedHashMap<>(read(file));
       boolean removed = auths.keySet().removeIf(k -> normalize(k).equals(want));
@@ -225,8 +248,11 @@ public final class AuthStore implements CredentialSource {
       Credentials c = e.getValue();
       w.name(e.getKey()).beginObject();
       if (!c.username().isEmpty() || !c.password().isEmpty()) {
-        w.field("auth", Base64.getEncoder()
-            .encodeToString((c.username() + ":" + c.password()).getBytes(StandardCharsets.UTF_8)));
+        w.field(
+            "auth",
+            Base64.getEncoder()
+                .encodeToString(
+                    (c.username() + ":" + c.password()).getBytes(StandardCharsets.UTF_8)));
       }
       if (c.hasIdentityToken()) w.field("identitytoken", c.identityToken());
       w.endObject();
@@ -235,8 +261,12 @@ public final class AuthStore implements CredentialSource {
     byte[] bytes = (w + "\n").getBytes(StandardCharsets.UTF_8);
     Path dir = file.toAbsolutePath().getParent();
     // created 0600 from the start: the secret is never readable by others, not even for a moment
-    Path tmp = Files.createTempFile(dir, ".auth", ".tmp",
-        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    Path tmp =
+        Files.createTempFile(
+            dir,
+            ".auth",
+            ".tmp",
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
     try {
       try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
         ch.write(ByteBuffer.wrap(bytes));

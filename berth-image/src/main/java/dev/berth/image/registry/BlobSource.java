@@ -7,8 +7,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * The content of a blob to push, readable from the start as many times as needed: an upload is retried after a 401,
- * and each chunk of a chunked upload opens it again and skips to its offset.
+ * The content of a blob to push, readable from the start as many times as needed: an upload is
+ * retried after a 401, and each chunk of a chunked upload opens it again and skips to its offset.
  */
 @FunctionalInterface
 public interface BlobSource {

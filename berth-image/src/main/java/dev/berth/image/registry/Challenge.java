@@ -7,8 +7,8 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * One challenge of a {@code WWW-Authenticate} header (RFC 7235): a scheme ("basic", "bearer", lowercased) and its
- * parameters ({@code realm}, {@code service}, {@code scope}, names lowercased).
+ * One challenge of a {@code WWW-Authenticate} header (RFC 7235): a scheme ("basic", "bearer",
+ * lowercased) and its parameters ({@code realm}, {@code service}, {@code scope}, names lowercased).
  */
 record Challenge(String scheme, Map<String, String> params) {
 
@@ -24,7 +24,10 @@ record Challenge(String scheme, Map<String, String> params) {
     return scheme.equals("basic");
   }
 
-  /** The challenges in the values of all WWW-Authenticate headers of an answer; unparseable text is skipped. */
+  /**
+   * The challenges in the values of all WWW-Authenticate headers of an answer; unparseable text is
+   * skipped.
+   */
   static List<Challenge> parseAll(List<String> headerValues) {
     List<Challenge> out = new ArrayList<>();
     for (String v : headerValues) parse(v, out);
@@ -41,8 +44,10 @@ record Challenge(String scheme, Map<String, String> params) {
     return basic;
   }
 
-  // Grammar: challenge = scheme [ 1*SP ( token68 / #auth-param ) ], challenges separated by commas; an auth-param is
-  // token BWS "=" BWS ( token / quoted-string ). A new challenge starts at a token that is not followed by "=".
+  // Grammar: challenge = scheme [ 1*SP ( token68 / #auth-param ) ], challenges separated by commas;
+  // an auth-param is
+  // token BWS "=" BWS ( token / quoted-string ). A new challenge starts at a token that is not
+  // followed by "=".
   private static void parse(String s, List<Challenge> out) {
     int[] pos = {0};
     String scheme = null;
@@ -60,7 +65,8 @@ record Challenge(String scheme, Map<String, String> params) {
       if (scheme != null && pos[0] < s.length() && s.charAt(pos[0]) == '=') {
         pos[0]++;
         skipSpace(s, pos);
-        String value = pos[0] < s.length() && s.charAt(pos[0]) == '"' ? quoted(s, pos) : token(s, pos);
+        String value =
+            pos[0] < s.length() && s.charAt(pos[0]) == '"' ? quoted(s, pos) : token(s, pos);
         params.put(token.toLowerCase(Locale.ROOT), value);
         continue;
       }
@@ -77,7 +83,8 @@ record Challenge(String scheme, Map<String, String> params) {
   }
 
   private static void skipSpaceAndCommas(String s, int[] pos) {
-    while (pos[0] < s.length() && (s.charAt(pos[0]) == ' ' || s.charAt(pos[0]) == '\t' || s.charAt(pos[0]) == ',')) {
+    while (pos[0] < s.length()
+        && (s.charAt(pos[0]) == ' ' || s.charAt(pos[0]) == '\t' || s.charAt(pos[0]) == ',')) {
       pos[0]++;
     }
   }

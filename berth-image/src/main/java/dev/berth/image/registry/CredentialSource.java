@@ -9,8 +9,8 @@ public interface CredentialSource {
   CredentialSource ANONYMOUS = registry -> null;
 
   /**
-   * The credentials for {@code registry} (a host with optional port, {@code docker.io} for Docker Hub), or null to go
-   * anonymous.
+   * The credentials for {@code registry} (a host with optional port, {@code docker.io} for Docker
+   * Hub), or null to go anonymous.
    */
   Credentials lookup(String registry) throws IOException;
 }

@@ -1,8 +1,9 @@
 package dev.berth.image.registry;
 
 /**
- * What a user proves who they are with: a user name and password, or an identity token (a refresh token an
- * OAuth2-style token server issued at login, stored by docker as {@code identitytoken}). Either part may be "".
+ * What a user proves who they are with: a user name and password, or an identity token (a refresh
+ * token an OAuth2-style token server issued at login, stored by docker as {@code identitytoken}).
+ * Either part may be "".
  */
 public record Credentials(String username, String password, String identityToken) {
 
@@ -22,13 +23,18 @@ public record Credentials(String username, String password, String identityToken
 
   /** The value of a Basic Authorization header. */
   String basicHeader() {
-    return "Basic " + java.util.Base64.getEncoder()
-        .encodeToString((username + ":" + password).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    return "Basic "
+        + java.util.Base64.getEncoder()
+            .encodeToString(
+                (username + ":" + password).getBytes(java.nio.charset.StandardCharsets.UTF_8));
   }
 
   @Override
   public String toString() {
     // never print secrets: records print all components by default
-    return "Credentials[username=" + username + (identityToken.isEmpty() ? "" : ", identity token") + "]";
+    return "Credentials[username="
+        + username
+        + (identityToken.isEmpty() ? "" : ", identity token")
+        + "]";
   }
 }

@@ -24,10 +24,11 @@ import javax.net.ssl.SSLException;
 import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
- * How requests reach registries: the two HTTP clients (one checks certificates, one is for insecure TLS and plain
- * HTTP), the scheme each host answers on ({@link Origin}, found by GET /v2/ and kept per host), and the retries of
- * idempotent requests after a transient failure. It adds no Authorization and follows no redirect: {@link
- * Authenticator} does both, so that our Authorization never follows a redirect to another host.
+ * How requests reach registries: the two HTTP clients (one checks certificates, one is for insecure
+ * TLS and plain HTTP), the scheme each host answers on ({@link Origin}, found by GET /v2/ and kept
+ * per host), and the retries of idempotent requests after a transient failure. It adds no
+ * Authorization and follows no redirect: {@link Authenticator} does both, so that our Authorization
+ * never follows a redirect to another host.
  */
 final class HttpTransport implements AutoCloseable {
   static final String USER_AGENT = "berth/0.1";
@@ -51,27 +52,42 @@ final class HttpTransport implements AutoCloseable {
 
   /** GET /v2/: which scheme answers, and which authentication the registry wants. */
   private Origin ping(Endpoint ep, String action) throws IOException {
-    // Loopback: plain HTTP unless the registries config names the host (then HTTPS first, as for any insecure
+    // Loopback: plain HTTP unless the registries config names the host (then HTTPS first, as for
+    // any insecure
     // registry): a TLS handshake sent to some plain-HTTP servers waits for a line that never comes.
-    List<String> schemes = RegistriesConfig.isLoopback(ep.host()) && !config.names(ep.host()) ? List.of("http")
-        : ep.plainHttpAllowed() ? List.of("https", "http") : List.of("https");
+    List<String> schemes =
+        RegistriesConfig.isLoopback(ep.host()) && !config.names(ep.host())
+            ? List.of("http")
+            : ep.plainHttpAllowed() ? List.of("https", "http") : List.of("https");
     IOException failure = null;
     for (String scheme : schemes) {
       boolean insecureTls = scheme.equals("https") && ep.plainHttpAllowed();
       boolean probe = scheme.equals("https") && schemes.size() > 1;
       String base = scheme + "://" + ep.host();
-      HttpRequest req = HttpRequest.newBuilder(URI.create(base + "/v2/"))
-          .timeout(probe ? Duration.ofSeconds(10) : settings.requestTimeout())
-          .header("User-Agent", USER_AGENT).GET().build();
+      HttpRequest req =
+          HttpRequest.newBuilder(URI.create(base + "/v2/"))
+              .timeout(probe ? Duration.ofSeconds(10) : settings.requestTimeout())
+              .header("User-Agent", USER_AGENT)
+              .GET()
+              .build();
       try {
-        HttpResponse<InputStream> resp = exchange(insecureTls || scheme.equals("http") ? insecureClient() : verifiedClient(), req, true,
-            probe ? 0 : settings.retries(), action);
+        HttpResponse<InputStream> resp =
+            exchange(
+                insecureTls || scheme.equals("http") ? insecureClient() : verifiedClient(),
+                req,
+                true,
+                probe ? 0 : settings.retries(),
+                action);
         int status = resp.statusCode();
-        Challenge c = status == 401
-            ? Challenge.preferred(Challenge.parseAll(resp.headers().allValues("WWW-Authenticate"))) : null;
+        Challenge c =
+            status == 401
+                ? Challenge.preferred(
+                    Challenge.parseAll(resp.headers().allValues("WWW-Authenticate")))
+                : null;
         discard(resp);
         Origin o = new Origin(base, insecureTls, c);
-        if (status == 200 || status == 401) origins.put(ep.host(), o); // anything else: ask again next time
+        if (status == 200 || status == 401)
+          origins.put(ep.host(), o); // anything else: ask again next time
         return o;
       } catch (IOException e) {
         if (failure != null) e.addSuppressed(failure);
@@ -81,14 +97,17 @@ final class HttpTransport implements AutoCloseable {
     throw failure;
   }
 
-  /** Keeps what a later answer of {@code host} taught (a new challenge), for the next session there. */
+  /**
+   * Keeps what a later answer of {@code host} taught (a new challenge), for the next session there.
+   */
   void remember(String host, Origin origin) {
     origins.put(host, origin);
   }
 
   /** One request, retried when idempotent and the failure is transient (I/O error, 5xx, 429). */
-  HttpResponse<InputStream> exchange(HttpClient http, HttpRequest req, boolean idempotent, int retries,
-      String action) throws IOException {
+  HttpResponse<InputStream> exchange(
+      HttpClient http, HttpRequest req, boolean idempotent, int retries, String action)
+      throws IOException {
     for (int attempt = 0; ; attempt++) {
       try {
         HttpResponse<InputStream> resp = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
@@ -130,21 +149,28 @@ final class HttpTransport implements AutoCloseable {
   private static String describe(URI uri, IOException e) {
     String host = uri.getAuthority();
     for (Throwable t = e; t != null; t = t.getCause()) {
-      // java.net.http reports a name that does not resolve as a ConnectException too: it is not a refusal.
-      if (t instanceof java.nio.channels.UnresolvedAddressException || t instanceof java.net.UnknownHostException) {
+      // java.net.http reports a name that does not resolve as a ConnectException too: it is not a
+      // refusal.
+      if (t instanceof java.nio.channels.UnresolvedAddressException
+          || t instanceof java.net.UnknownHostException) {
         return "cannot resolve host " + uri.getHost();
       }
     }
-    if (e instanceof ConnectException) return "cannot connect to " + host + " (" + uri.getScheme() + "): connection refused";
+    if (e instanceof ConnectException)
+      return "cannot connect to " + host + " (" + uri.getScheme() + "): connection refused";
     if (e instanceof HttpTimeoutException) return "no answer from " + host + " in time";
     if (e instanceof SSLException) return "TLS with " + host + " failed: " + e.getMessage();
-    if (e.getCause() instanceof IOException cause && e.getMessage() == null) return describe(uri, cause);
-    return "talking to " + host + ": " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
+    if (e.getCause() instanceof IOException cause && e.getMessage() == null)
+      return describe(uri, cause);
+    return "talking to "
+        + host
+        + ": "
+        + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
   }
 
   /**
-   * The client that checks certificates against the JDK's trust store. Made on first use: loading the trust store
-   * costs ~150 ms, which a pull from a plain-HTTP registry on loopback never needs.
+   * The client that checks certificates against the JDK's trust store. Made on first use: loading
+   * the trust store costs ~150 ms, which a pull from a plain-HTTP registry on loopback never needs.
    */
   HttpClient verifiedClient() {
     HttpClient c = verified;
@@ -158,8 +184,8 @@ final class HttpTransport implements AutoCloseable {
   }
 
   /**
-   * The client for insecure TLS and for plain HTTP (where no certificate is ever seen: its trust-all context only
-   * spares loading the trust store).
+   * The client for insecure TLS and for plain HTTP (where no certificate is ever seen: its
+   * trust-all context only spares loading the trust store).
    */
   HttpClient insecureClient() {
     HttpClient c = insecure;
@@ -181,27 +207,43 @@ final class HttpTransport implements AutoCloseable {
   }
 
   private HttpClient newHttpClient(SSLContext ssl) {
-    HttpClient.Builder b = HttpClient.newBuilder()
-        .version(HttpClient.Version.HTTP_1_1)
-        // redirects are followed by hand: only blob GETs follow them, and never with our Authorization
-        .followRedirects(HttpClient.Redirect.NEVER)
-        .connectTimeout(Duration.ofSeconds(15));
+    HttpClient.Builder b =
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            // redirects are followed by hand: only blob GETs follow them, and never with our
+            // Authorization
+            .followRedirects(HttpClient.Redirect.NEVER)
+            .connectTimeout(Duration.ofSeconds(15));
     if (ssl != null) b.sslContext(ssl);
     return b.build();
   }
 
   /**
-   * Accepts any certificate and host name: what "insecure" means for a registry in registries.conf(5). An
-   * X509ExtendedTrustManager, so the JDK does not add its own host name check on top.
+   * Accepts any certificate and host name: what "insecure" means for a registry in
+   * registries.conf(5). An X509ExtendedTrustManager, so the JDK does not add its own host name
+   * check on top.
    */
   private static final class TrustAll extends X509ExtendedTrustManager {
-    @Override public void checkClientTrusted(X509Certificate[] chain, String authType, java.net.Socket s) {}
-    @Override public void checkServerTrusted(X509Certificate[] chain, String authType, java.net.Socket s) {}
-    @Override public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine e) {}
-    @Override public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine e) {}
-    @Override public void checkClientTrusted(X509Certificate[] chain, String authType) {}
-    @Override public void checkServerTrusted(X509Certificate[] chain, String authType) {}
-    @Override public X509Certificate[] getAcceptedIssuers() {
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType, java.net.Socket s) {}
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType, java.net.Socket s) {}
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine e) {}
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine e) {}
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType) {}
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType) {}
+
+    @Override
+    public X509Certificate[] getAcceptedIssuers() {
       return new X509Certificate[0];
     }
   }

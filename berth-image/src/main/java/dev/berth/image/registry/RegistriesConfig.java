@@ -12,8 +12,10 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Where repositories are fetched from: mirrors, rewritten locations, insecure and blocked registries. The file is our
- * own JSON (default {@code /etc/berth/registries.json}) with the semantics of containers-registries.conf(5) v2:
+ * Where repositories are fetched from: mirrors, rewritten locations, insecure and blocked
+ * registries. The file is our own JSON (default {@code /etc/berth/registries.json}) with the
+ * semantics of containers-registries.conf(5) v2:
+ *
  * <pre>{@code
  * {"registries": [
  *    {"prefix": "example.com/foo",          // what a reference must start with (whole path components);
@@ -24,13 +26,17 @@ import java.util.Locale;
  *     "mirrors": [{"location": "m1:5000/foo", "insecure": true}]}],
  *  "insecureRegistries": ["10.0.0.5:5000"]}  // hosts with "insecure": true and nothing else
  * }</pre>
- * The entry with the longest matching prefix wins (wildcards lose against any exact prefix). For a match, the
- * remainder of the reference after the prefix is appended to each location. Pulls try the mirrors in order, then the
- * registry itself; pushes go to the registry only. {@code docker.io} is served by {@code registry-1.docker.io}.
  *
- * <p>Loopback registries ({@code localhost}, {@code 127.0.0.0/8}, {@code ::1}) are insecure without configuration,
- * as Docker allows, and reached over plain HTTP only, unless this file names them (then HTTPS is tried first). Insecure means: try HTTPS without verifying the certificate, and fall back to plain HTTP when
- * the TLS connection fails ({@link RegistryClient} remembers which one worked, per host).
+ * The entry with the longest matching prefix wins (wildcards lose against any exact prefix). For a
+ * match, the remainder of the reference after the prefix is appended to each location. Pulls try
+ * the mirrors in order, then the registry itself; pushes go to the registry only. {@code docker.io}
+ * is served by {@code registry-1.docker.io}.
+ *
+ * <p>Loopback registries ({@code localhost}, {@code 127.0.0.0/8}, {@code ::1}) are insecure without
+ * configuration, as Docker allows, and reached over plain HTTP only, unless this file names them
+ * (then HTTPS is tried first). Insecure means: try HTTPS without verifying the certificate, and
+ * fall back to plain HTTP when the TLS connection fails ({@link RegistryClient} remembers which one
+ * worked, per host).
  */
 public final class RegistriesConfig {
   /** The default location of the file. */
@@ -40,7 +46,8 @@ public final class RegistriesConfig {
   public record Mirror(String location, boolean insecure) {}
 
   /** One registry entry. */
-  public record Registry(String prefix, String location, boolean insecure, boolean blocked, List<Mirror> mirrors) {
+  public record Registry(
+      String prefix, String location, boolean insecure, boolean blocked, List<Mirror> mirrors) {
     public Registry {
       location = location == null || location.isEmpty() ? prefix : location;
       mirrors = mirrors == null ? List.of() : List.copyOf(mirrors);
@@ -51,7 +58,8 @@ public final class RegistriesConfig {
   private final List<Registry> registries;
   private final List<String> insecureRegistries;
 
-  public RegistriesConfig(String source, List<Registry> registries, List<String> insecureRegistries) {
+  public RegistriesConfig(
+      String source, List<Registry> registries, List<String> insecureRegistries) {
     this.source = source;
     this.registries = List.copyOf(registries);
     this.insecureRegistries = List.copyOf(insecureRegistries);
@@ -165,7 +173,8 @@ public final class RegistriesConfig {
   }
 
   /**
-   * Where to pull {@code domain/repository} from, in the order to try: mirrors first, then the registry itself.
+   * Where to pull {@code domain/repository} from, in the order to try: mirrors first, then the
+   * registry itself.
    *
    * @throws RegistryException when the matching entry is blocked
    */
@@ -178,7 +187,8 @@ public final class RegistriesConfig {
       return out;
     }
     if (reg.blocked()) {
-      throw new RegistryException("registry \"" + reg.prefix() + "\" is blocked by " + source + " (for " + ref + ")");
+      throw new RegistryException(
+          "registry \"" + reg.prefix() + "\" is blocked by " + source + " (for " + ref + ")");
     }
     // for a wildcard entry the "prefix" that is replaced is the domain itself
     String prefix = reg.prefix().startsWith("*.") ? domain : reg.prefix();
@@ -191,7 +201,9 @@ public final class RegistriesConfig {
     return out;
   }
 
-  /** The endpoint a push of {@code domain/repository} goes to: the registry itself, never a mirror. */
+  /**
+   * The endpoint a push of {@code domain/repository} goes to: the registry itself, never a mirror.
+   */
   public Endpoint pushEndpoint(String domain, String repository) throws RegistryException {
     List<Endpoint> all = endpoints(domain, repository);
     return all.get(all.size() - 1);
@@ -207,9 +219,9 @@ public final class RegistriesConfig {
   }
 
   /**
-   * Whether the file says anything of {@code host} (an entry's prefix, location or mirror on it, or an insecure
-   * registry): a loopback registry is reached over plain HTTP only unless it is named here, and then HTTPS is tried
-   * first, as Docker does for every insecure registry.
+   * Whether the file says anything of {@code host} (an entry's prefix, location or mirror on it, or
+   * an insecure registry): a loopback registry is reached over plain HTTP only unless it is named
+   * here, and then HTTPS is tried first, as Docker does for every insecure registry.
    */
   public boolean names(String host) {
     if (insecureRegistries.contains(host)) return true;
@@ -230,7 +242,8 @@ public final class RegistriesConfig {
     for (Registry reg : registries) {
       String p = reg.prefix();
       if (p.startsWith("*.")) continue;
-      if ((ref.equals(p) || ref.startsWith(p + "/")) && (best == null || p.length() > best.prefix().length())) {
+      if ((ref.equals(p) || ref.startsWith(p + "/"))
+          && (best == null || p.length() > best.prefix().length())) {
         best = reg;
       }
     }
@@ -238,7 +251,8 @@ public final class RegistriesConfig {
     String host = hostWithoutPort(domain);
     for (Registry reg : registries) {
       String p = reg.prefix();
-      if (p.startsWith("*.") && host.endsWith(p.substring(1))
+      if (p.startsWith("*.")
+          && host.endsWith(p.substring(1))
           && (best == null || p.length() > best.prefix().length())) {
         best = reg;
       }

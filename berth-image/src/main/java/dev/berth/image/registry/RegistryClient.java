@@ -15,49 +15,65 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
 /**
- * A client of the OCI distribution protocol (the registry API v2): manifests, blobs, tags, and the token and basic
- * authentication around them. One client serves many repositories and threads; it keeps the connections, what it
- * learned about each registry (scheme, authentication challenge) and the tokens it was given.
+ * A client of the OCI distribution protocol (the registry API v2): manifests, blobs, tags, and the
+ * token and basic authentication around them. One client serves many repositories and threads; it
+ * keeps the connections, what it learned about each registry (scheme, authentication challenge) and
+ * the tokens it was given.
  *
- * <p>Usage: {@code client.repo("127.0.0.1:5000", "team/app").manifest("v1", null)}. The domain and path are as in a
- * reference ({@code docker.io}, {@code library/busybox}); {@link RegistriesConfig} maps them to endpoints, and pulls
- * fall back from mirrors to the registry itself.
+ * <p>Usage: {@code client.repo("127.0.0.1:5000", "team/app").manifest("v1", null)}. The domain and
+ * path are as in a reference ({@code docker.io}, {@code library/busybox}); {@link RegistriesConfig}
+ * maps them to endpoints, and pulls fall back from mirrors to the registry itself.
  *
- * <p>Loopback registries are spoken to over plain HTTP only (no TLS attempt first: a TLS hello sent to a plain HTTP
- * server can hang until the timeout); other insecure registries are tried over HTTPS without certificate checks
- * first, then over HTTP.
+ * <p>Loopback registries are spoken to over plain HTTP only (no TLS attempt first: a TLS hello sent
+ * to a plain HTTP server can hang until the timeout); other insecure registries are tried over
+ * HTTPS without certificate checks first, then over HTTP.
  *
- * <p>Transient failures of idempotent requests (GET, HEAD: an I/O error, 5xx, 429) are retried a few times with a
- * short backoff. A blob body that breaks while being read is not resumed here: the caller asks again with an offset.
+ * <p>Transient failures of idempotent requests (GET, HEAD: an I/O error, 5xx, 429) are retried a
+ * few times with a short backoff. A blob body that breaks while being read is not resumed here: the
+ * caller asks again with an offset.
  *
- * <p>This class names and checks what is asked and picks the endpoint and session; the requests are made by
- * {@code HttpTransport} (TLS, schemes, retries), {@code Authenticator} (Authorization, redirects), {@code Manifests},
- * {@code Tags}, {@code BlobDownloads} and {@code BlobUploads}.
+ * <p>This class names and checks what is asked and picks the endpoint and session; the requests are
+ * made by {@code HttpTransport} (TLS, schemes, retries), {@code Authenticator} (Authorization,
+ * redirects), {@code Manifests}, {@code Tags}, {@code BlobDownloads} and {@code BlobUploads}.
  */
 public final class RegistryClient implements AutoCloseable {
-  /** What a manifest GET accepts unless told otherwise: OCI and Docker schema 2 manifests and indexes. */
-  public static final List<String> DEFAULT_ACCEPT = List.of(MediaTypes.OCI_MANIFEST, MediaTypes.OCI_INDEX,
-      MediaTypes.DOCKER_MANIFEST, MediaTypes.DOCKER_MANIFEST_LIST);
+  /**
+   * What a manifest GET accepts unless told otherwise: OCI and Docker schema 2 manifests and
+   * indexes.
+   */
+  public static final List<String> DEFAULT_ACCEPT =
+      List.of(
+          MediaTypes.OCI_MANIFEST,
+          MediaTypes.OCI_INDEX,
+          MediaTypes.DOCKER_MANIFEST,
+          MediaTypes.DOCKER_MANIFEST_LIST);
+
   /** The largest manifest we read or push (containers/image and containerd use the same limit). */
   public static final int MAX_MANIFEST_BYTES = 4 << 20;
 
-  private static final Pattern PATH = Pattern.compile(
-      "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*");
+  private static final Pattern PATH =
+      Pattern.compile(
+          "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*");
   private static final Pattern TAG = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
-  private static final Pattern HOST = Pattern.compile("(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\\[[0-9A-Fa-f:.]+\\])(?::[0-9]{1,5})?");
+  private static final Pattern HOST =
+      Pattern.compile(
+          "(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\\[[0-9A-Fa-f:.]+\\])(?::[0-9]{1,5})?");
 
   /**
-   * Tuning: blobs up to {@code monolithicLimit} bytes are uploaded with one PUT, bigger ones in PATCH chunks of
-   * {@code chunkSize}; {@code requestTimeout} bounds the wait for the answer's headers (not a body's transfer);
-   * idempotent requests are retried {@code retries} times, waiting {@code backoff}, then twice as long, ...
+   * Tuning: blobs up to {@code monolithicLimit} bytes are uploaded with one PUT, bigger ones in
+   * PATCH chunks of {@code chunkSize}; {@code requestTimeout} bounds the wait for the answer's
+   * headers (not a body's transfer); idempotent requests are retried {@code retries} times, waiting
+   * {@code backoff}, then twice as long, ...
    */
-  public record Settings(long monolithicLimit, int chunkSize, Duration requestTimeout, int retries, Duration backoff) {
-    public static final Settings DEFAULT = new Settings(32L << 20, 16 << 20, Duration.ofSeconds(60), 3,
-        Duration.ofMillis(200));
+  public record Settings(
+      long monolithicLimit, int chunkSize, Duration requestTimeout, int retries, Duration backoff) {
+    public static final Settings DEFAULT =
+        new Settings(32L << 20, 16 << 20, Duration.ofSeconds(60), 3, Duration.ofMillis(200));
 
     public Settings {
       if (monolithicLimit < 0 || chunkSize <= 0 || retries < 0) {
-        throw new IllegalArgumentException("registry client settings: negative limit, retries or chunk size");
+        throw new IllegalArgumentException(
+            "registry client settings: negative limit, retries or chunk size");
       }
       Objects.requireNonNull(requestTimeout);
       Objects.requireNonNull(backoff);
@@ -73,8 +89,14 @@ public final class RegistryClient implements AutoCloseable {
   private final BlobDownloads blobs;
   private final BlobUploads uploads;
 
-  /** How a blob reached the registry: it had it, mounted it from another repository, or received it. */
-  public enum PushedBlob { EXISTED, MOUNTED, UPLOADED }
+  /**
+   * How a blob reached the registry: it had it, mounted it from another repository, or received it.
+   */
+  public enum PushedBlob {
+    EXISTED,
+    MOUNTED,
+    UPLOADED
+  }
 
   public RegistryClient(RegistriesConfig config, CredentialSource credentials) {
     this(config, credentials, Settings.DEFAULT);
@@ -92,7 +114,8 @@ public final class RegistryClient implements AutoCloseable {
   }
 
   /**
-   * The repository {@code path} on the registry {@code domain} ({@code docker.io}, {@code 127.0.0.1:5000}).
+   * The repository {@code path} on the registry {@code domain} ({@code docker.io}, {@code
+   * 127.0.0.1:5000}).
    *
    * @throws RegistryException when the name is invalid or the registries config blocks it
    */
@@ -104,15 +127,16 @@ public final class RegistryClient implements AutoCloseable {
   }
 
   /**
-   * Checks that {@code credentials} let us in at {@code domain}, as {@code berth login} must before it stores them:
-   * GET /v2/ with Basic credentials, or with a token the registry's token server gave for them. A registry that asks
-   * for no authentication at all accepts any credentials.
+   * Checks that {@code credentials} let us in at {@code domain}, as {@code berth login} must before
+   * it stores them: GET /v2/ with Basic credentials, or with a token the registry's token server
+   * gave for them. A registry that asks for no authentication at all accepts any credentials.
    *
    * @throws RegistryException "unauthorized" when the registry or its token server refuses them
    */
   public void checkLogin(String domain, Credentials credentials) throws IOException {
     Objects.requireNonNull(credentials, "credentials");
-    if (!HOST.matcher(domain).matches()) throw new RegistryException("login " + domain + ": invalid registry name");
+    if (!HOST.matcher(domain).matches())
+      throw new RegistryException("login " + domain + ": invalid registry name");
     Endpoint ep = config.registryEndpoint(domain);
     String action = "login " + domain;
     auth.checkLogin(ep, credentials, action);
@@ -146,10 +170,11 @@ public final class RegistryClient implements AutoCloseable {
     }
 
     /**
-     * The manifest or index {@code tagOrDigest} ({@code latest}, {@code sha256:...}). {@code accept} lists the media
-     * types to accept ({@link #DEFAULT_ACCEPT} when null or empty); anything else, and schema 1, is refused. By
-     * digest, the body must hash to it; by tag, the digest is the body's sha256, and must match the registry's
-     * Docker-Content-Digest header when that is a sha256.
+     * The manifest or index {@code tagOrDigest} ({@code latest}, {@code sha256:...}). {@code
+     * accept} lists the media types to accept ({@link #DEFAULT_ACCEPT} when null or empty);
+     * anything else, and schema 1, is refused. By digest, the body must hash to it; by tag, the
+     * digest is the body's sha256, and must match the registry's Docker-Content-Digest header when
+     * that is a sha256.
      */
     public ManifestResponse manifest(String tagOrDigest, List<String> accept) throws IOException {
       Digest want = reference(tagOrDigest);
@@ -159,30 +184,36 @@ public final class RegistryClient implements AutoCloseable {
     }
 
     /**
-     * The blob of {@code d} from byte {@code offset} on. The stream ends with an exception, not a quiet EOF, when
-     * the body is shorter than the descriptor's size, and refuses bytes past it; the caller hashes it.
+     * The blob of {@code d} from byte {@code offset} on. The stream ends with an exception, not a
+     * quiet EOF, when the body is shorter than the descriptor's size, and refuses bytes past it;
+     * the caller hashes it.
      */
     public InputStream blob(Descriptor d, long offset) throws IOException {
       String action = "pull " + name() + " blob " + d.digest();
       if (offset < 0 || offset > d.size()) {
-        throw new RegistryException(action + ": offset " + offset + " is outside the blob's " + d.size() + " bytes");
+        throw new RegistryException(
+            action + ": offset " + offset + " is outside the blob's " + d.size() + " bytes");
       }
       if (offset == d.size()) return InputStream.nullInputStream();
       return pull(action, (s, a) -> blobs.fetch(s, d, offset, a));
     }
 
-    /** True when the registry itself (not a mirror) has the blob {@code digest} in this repository. */
+    /**
+     * True when the registry itself (not a mirror) has the blob {@code digest} in this repository.
+     */
     public boolean hasBlob(Digest digest) throws IOException {
       String action = "check " + name() + " blob " + digest;
       return uploads.exists(session(pushEndpoint, false, null), digest, action + via(pushEndpoint));
     }
 
     /**
-     * Uploads the blob {@code d}, whose bytes {@code src} gives, unless the registry has it already. With
-     * {@code mountFromOrNull} (another repository path on the same registry) it first asks the registry to link the
-     * blob from there, which costs no transfer when that repository has it and we may read it.
+     * Uploads the blob {@code d}, whose bytes {@code src} gives, unless the registry has it
+     * already. With {@code mountFromOrNull} (another repository path on the same registry) it first
+     * asks the registry to link the blob from there, which costs no transfer when that repository
+     * has it and we may read it.
      */
-    public PushedBlob pushBlob(Descriptor d, BlobSource src, String mountFromOrNull) throws IOException {
+    public PushedBlob pushBlob(Descriptor d, BlobSource src, String mountFromOrNull)
+        throws IOException {
       String action = "push " + name() + " blob " + d.digest() + via(pushEndpoint);
       String from = null;
       if (mountFromOrNull != null && !mountFromOrNull.isEmpty()) {
@@ -197,12 +228,14 @@ public final class RegistryClient implements AutoCloseable {
     }
 
     /**
-     * Stores a manifest or index under {@code tagOrDigest} and returns its digest (sha256 of {@code body}, or the
-     * digest named).
+     * Stores a manifest or index under {@code tagOrDigest} and returns its digest (sha256 of {@code
+     * body}, or the digest named).
      */
-    public Digest putManifest(String tagOrDigest, byte[] body, String mediaType) throws IOException {
+    public Digest putManifest(String tagOrDigest, byte[] body, String mediaType)
+        throws IOException {
       Digest named = reference(tagOrDigest);
-      String action = "push " + name() + (named != null ? "@" : ":") + tagOrDigest + via(pushEndpoint);
+      String action =
+          "push " + name() + (named != null ? "@" : ":") + tagOrDigest + via(pushEndpoint);
       Digest digest = Manifests.digestToPut(named, body, action);
       manifests.put(session(pushEndpoint, true, null), tagOrDigest, body, mediaType, action);
       return digest;
@@ -213,7 +246,9 @@ public final class RegistryClient implements AutoCloseable {
       return tags(0);
     }
 
-    /** As {@link #tags()}, asking for {@code pageSize} tags per page (0: the registry's default). */
+    /**
+     * As {@link #tags()}, asking for {@code pageSize} tags per page (0: the registry's default).
+     */
     public List<String> tags(int pageSize) throws IOException {
       String action = "list tags of " + name() + via(pushEndpoint);
       return tags.list(session(pushEndpoint, false, null), pageSize, action);
@@ -225,7 +260,10 @@ public final class RegistryClient implements AutoCloseable {
       T run(Session s, String action) throws IOException;
     }
 
-    /** Runs {@code op} on each pull endpoint in turn until one succeeds; the registry's own error wins. */
+    /**
+     * Runs {@code op} on each pull endpoint in turn until one succeeds; the registry's own error
+     * wins.
+     */
     private <T> T pull(String action, Op<T> op) throws IOException {
       List<IOException> mirrorErrors = new ArrayList<>();
       for (Endpoint ep : pullEndpoints) {
@@ -241,7 +279,8 @@ public final class RegistryClient implements AutoCloseable {
           mirrorErrors.add(e);
         }
       }
-      throw new IllegalStateException("no registry endpoint"); // config.endpoints() ends with the registry itself
+      throw new IllegalStateException(
+          "no registry endpoint"); // config.endpoints() ends with the registry itself
     }
 
     private String via(Endpoint ep) {
@@ -250,8 +289,9 @@ public final class RegistryClient implements AutoCloseable {
     }
 
     /**
-     * The session for {@code ep}, whose tokens grant pull (and push) on this repository, plus {@code extraScope}
-     * (the pull of a mount's source) when not null. Scopes name the path at the endpoint: it may be rewritten.
+     * The session for {@code ep}, whose tokens grant pull (and push) on this repository, plus
+     * {@code extraScope} (the pull of a mount's source) when not null. Scopes name the path at the
+     * endpoint: it may be rewritten.
      */
     private Session session(Endpoint ep, boolean push, String extraScope) throws IOException {
       List<String> scopes = new ArrayList<>();
@@ -273,11 +313,12 @@ public final class RegistryClient implements AutoCloseable {
 
   private static void checkName(String domain, String path) throws RegistryException {
     if (!HOST.matcher(domain).matches()) {
-      throw new RegistryException("invalid registry name \"" + RegistryException.printable(domain) + "\"");
+      throw new RegistryException(
+          "invalid registry name \"" + RegistryException.printable(domain) + "\"");
     }
     if (path.length() > 255 || !PATH.matcher(path).matches()) {
-      throw new RegistryException("invalid repository path \"" + RegistryException.printable(path) + "\" at "
-          + domain);
+      throw new RegistryException(
+          "invalid repository path \"" + RegistryException.printable(path) + "\" at " + domain);
     }
   }
 
@@ -291,7 +332,8 @@ public final class RegistryClient implements AutoCloseable {
       }
     }
     if (!TAG.matcher(tagOrDigest).matches()) {
-      throw new RegistryException("invalid tag \"" + RegistryException.printable(tagOrDigest) + "\"");
+      throw new RegistryException(
+          "invalid tag \"" + RegistryException.printable(tagOrDigest) + "\"");
     }
     return null;
   }

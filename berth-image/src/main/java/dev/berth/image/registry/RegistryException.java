@@ -7,10 +7,11 @@ import java.io.IOException;
 import java.util.Locale;
 
 /**
- * A registry refused or botched a request, or the request could not be made. The message says what was being done
- * and what went wrong ({@code pull 127.0.0.1:5000/x:y: manifest unknown}); {@link #status()} is the HTTP status (0
- * when there was no answer, or the problem was ours), {@link #code()} the registry's error code from its JSON body
- * ({@code MANIFEST_UNKNOWN}, "" when it sent none).
+ * A registry refused or botched a request, or the request could not be made. The message says what
+ * was being done and what went wrong ({@code pull 127.0.0.1:5000/x:y: manifest unknown}); {@link
+ * #status()} is the HTTP status (0 when there was no answer, or the problem was ours), {@link
+ * #code()} the registry's error code from its JSON body ({@code MANIFEST_UNKNOWN}, "" when it sent
+ * none).
  */
 public final class RegistryException extends IOException {
   private static final long serialVersionUID = 1L;
@@ -50,7 +51,10 @@ public final class RegistryException extends IOException {
     return registryMessage;
   }
 
-  /** True for 401 / 403 and the UNAUTHORIZED / DENIED codes: credentials are missing, wrong or not enough. */
+  /**
+   * True for 401 / 403 and the UNAUTHORIZED / DENIED codes: credentials are missing, wrong or not
+   * enough.
+   */
   public boolean isAuthFailure() {
     return status == 401 || status == 403 || code.equals("UNAUTHORIZED") || code.equals("DENIED");
   }
@@ -61,18 +65,20 @@ public final class RegistryException extends IOException {
   }
 
   /**
-   * The category of a pull or push that failed so: refused credentials, a missing repository, manifest or blob, and
-   * anything else (no answer, a 5xx, a botched answer) as a registry out of reach for now.
+   * The category of a pull or push that failed so: refused credentials, a missing repository,
+   * manifest or blob, and anything else (no answer, a 5xx, a botched answer) as a registry out of
+   * reach for now.
    */
   public ErrorCategory category() {
-    return isAuthFailure() ? ErrorCategory.UNAUTHORIZED : isNotFound() ? ErrorCategory.NOT_FOUND
-        : ErrorCategory.UNAVAILABLE;
+    return isAuthFailure()
+        ? ErrorCategory.UNAUTHORIZED
+        : isNotFound() ? ErrorCategory.NOT_FOUND : ErrorCategory.UNAVAILABLE;
   }
 
   /**
-   * Maps an error answer to an exception. The distribution spec's body is
-   * {@code {"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown","detail":...}]}}; anything else (HTML
-   * from a proxy, nothing at all for HEAD) is reported by status only.
+   * Maps an error answer to an exception. The distribution spec's body is {@code
+   * {"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown","detail":...}]}}; anything
+   * else (HTML from a proxy, nothing at all for HEAD) is reported by status only.
    */
   static RegistryException fromResponse(String action, int status, byte[] body) {
     String code = "";
@@ -118,7 +124,8 @@ public final class RegistryException extends IOException {
         // not the spec's error body: the status says enough
       }
     }
-    return new RegistryException(action + ": " + describe(status, code, message), status, code, message);
+    return new RegistryException(
+        action + ": " + describe(status, code, message), status, code, message);
   }
 
   private static String describe(int status, String code, String message) {
@@ -127,20 +134,22 @@ public final class RegistryException extends IOException {
       return message.equalsIgnoreCase(phrase) ? phrase : phrase + ": " + printable(message);
     }
     if (!phrase.isEmpty()) return phrase;
-    String text = switch (status) {
-      case 401 -> "unauthorized";
-      case 403 -> "denied";
-      case 404 -> "not found";
-      case 405 -> "method not allowed (is the registry read-only?)";
-      case 416 -> "requested range not satisfiable";
-      case 429 -> "too many requests";
-      default -> status >= 500 ? "server error" : "unexpected answer";
-    };
+    String text =
+        switch (status) {
+          case 401 -> "unauthorized";
+          case 403 -> "denied";
+          case 404 -> "not found";
+          case 405 -> "method not allowed (is the registry read-only?)";
+          case 416 -> "requested range not satisfiable";
+          case 429 -> "too many requests";
+          default -> status >= 500 ? "server error" : "unexpected answer";
+        };
     text += " (HTTP " + status + ")";
     return message.isEmpty() ? text : text + ": " + printable(message);
   }
 
-  // A hostile registry's message ends up on a terminal: keep it short and without control characters.
+  // A hostile registry's message ends up on a terminal: keep it short and without control
+  // characters.
   static String printable(String s) {
     StringBuilder sb = new StringBuilder(Math.min(s.length(), 200));
     for (int i = 0; i < s.length() && sb.length() < 200; i++) {

@@ -6,8 +6,9 @@ import java.io.IOException;
 import java.io.InputStream;
 
 /**
- * A blob body that must hold exactly {@code expected} bytes: ending early is an error (a cut connection must not pass
- * for a short blob), and so is a byte past the end (a server must not make us hash more than the descriptor says).
+ * A blob body that must hold exactly {@code expected} bytes: ending early is an error (a cut
+ * connection must not pass for a short blob), and so is a byte past the end (a server must not make
+ * us hash more than the descriptor says).
  */
 final class SizedInputStream extends FilterInputStream {
   private final long expected;
@@ -21,8 +22,8 @@ final class SizedInputStream extends FilterInputStream {
   }
 
   /**
-   * {@code wholeBody} false: a window of {@code expected} bytes of a longer stream (a chunk of an upload), which ends
-   * there without looking further.
+   * {@code wholeBody} false: a window of {@code expected} bytes of a longer stream (a chunk of an
+   * upload), which ends there without looking further.
    */
   SizedInputStream(InputStream in, long expected, String what, boolean wholeBody) {
     super(in);
@@ -43,12 +44,15 @@ final class SizedInputStream extends FilterInputStream {
     if (len == 0) return 0;
     if (read == expected) {
       // at the announced end: the server must have nothing more
-      if (wholeBody && in.read() >= 0) throw new IOException(what + ": the body is longer than the expected " + expected + " bytes");
+      if (wholeBody && in.read() >= 0)
+        throw new IOException(
+            what + ": the body is longer than the expected " + expected + " bytes");
       return -1;
     }
     int n = in.read(b, off, (int) Math.min(len, expected - read));
     if (n < 0) {
-      throw new EOFException(what + ": the body ended after " + read + " of " + expected + " bytes");
+      throw new EOFException(
+          what + ": the body ended after " + read + " of " + expected + " bytes");
     }
     read += n;
     return n;

@@ -19,7 +19,10 @@ import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** The tag list of one session's repository (GET /tags/list), page after page as the Link headers lead. */
+/**
+ * The tag list of one session's repository (GET /tags/list), page after page as the Link headers
+ * lead.
+ */
 final class Tags {
   private static final Pattern LINK_NEXT = Pattern.compile("<([^>]*)>\\s*;[^,]*rel=\"?next\"?");
 
@@ -29,14 +32,17 @@ final class Tags {
     this.auth = auth;
   }
 
-  /** All tags, {@code pageSize} per page (0: the registry's default); a next page on another host is refused. */
+  /**
+   * All tags, {@code pageSize} per page (0: the registry's default); a next page on another host is
+   * refused.
+   */
   List<String> list(Session s, int pageSize, String action) throws IOException {
     URI uri = s.uri("/tags/list" + (pageSize > 0 ? "?n=" + pageSize : ""));
     List<String> all = new ArrayList<>();
     Set<URI> seen = new HashSet<>();
     while (uri != null && seen.add(uri)) {
-      HttpResponse<InputStream> resp = auth.send(s, "GET", uri, Map.of("Accept", "application/json"), null, true,
-          action);
+      HttpResponse<InputStream> resp =
+          auth.send(s, "GET", uri, Map.of("Accept", "application/json"), null, true, action);
       expect(resp, 200, action);
       byte[] body = readLimited(resp, MAX_MANIFEST_BYTES, "tag list", action);
       try (JsonReader r = JsonReader.of(body, "tag list")) {
@@ -58,7 +64,8 @@ final class Tags {
         if (m.find()) next = uri.resolve(m.group(1));
       }
       if (next != null && !sameOrigin(next, s.origin.base())) {
-        throw new RegistryException(action + ": the next page is on another host (" + next.getAuthority() + ")");
+        throw new RegistryException(
+            action + ": the next page is on another host (" + next.getAuthority() + ")");
       }
       uri = next;
     }

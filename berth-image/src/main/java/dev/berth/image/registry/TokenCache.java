@@ -18,12 +18,13 @@ import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Bearer tokens from registry token servers (the docker token protocol), cached in memory per (registry, user, scope
- * set) until shortly before they expire.
+ * Bearer tokens from registry token servers (the docker token protocol), cached in memory per
+ * (registry, user, scope set) until shortly before they expire.
  *
- * <p>With a user name and password: {@code GET realm?service=..&scope=..} with Basic credentials. With an identity
- * token: the OAuth2 form {@code POST realm} with {@code grant_type=refresh_token}. Anonymous: the GET without
- * credentials. The answer is {@code {"token"|"access_token": .., "expires_in": seconds}}.
+ * <p>With a user name and password: {@code GET realm?service=..&scope=..} with Basic credentials.
+ * With an identity token: the OAuth2 form {@code POST realm} with {@code grant_type=refresh_token}.
+ * Anonymous: the GET without credentials. The answer is {@code {"token"|"access_token": ..,
+ * "expires_in": seconds}}.
  */
 final class TokenCache {
   private static final int MAX_ANSWER = 1 << 20;
@@ -42,14 +43,33 @@ final class TokenCache {
     this.userAgent = userAgent;
   }
 
-  /** A token for {@code scopes} at {@code registry}; {@code fresh} drops a cached one the registry just refused. */
-  String token(HttpClient http, String registry, Challenge challenge, List<String> scopes, Credentials creds,
-      boolean fresh, String action) throws IOException {
+  /**
+   * A token for {@code scopes} at {@code registry}; {@code fresh} drops a cached one the registry
+   * just refused.
+   */
+  String token(
+      HttpClient http,
+      String registry,
+      Challenge challenge,
+      List<String> scopes,
+      Credentials creds,
+      boolean fresh,
+      String action)
+      throws IOException {
     TreeSet<String> sorted = new TreeSet<>(scopes);
-    // the key names who asked (a hash of all of the credentials): a token got with one password must not answer
+    // the key names who asked (a hash of all of the credentials): a token got with one password
+    // must not answer
     // for another, as berth login checks a new password with the same client
-    String key = registry + "\n" + who(creds) + "\n" + String.join(" ", sorted)
-        + "\n" + challenge.param("realm") + "\n" + challenge.param("service");
+    String key =
+        registry
+            + "\n"
+            + who(creds)
+            + "\n"
+            + String.join(" ", sorted)
+            + "\n"
+            + challenge.param("realm")
+            + "\n"
+            + challenge.param("service");
     if (fresh) {
       tokens.remove(key);
     } else {
@@ -64,26 +84,38 @@ final class TokenCache {
   private static String who(Credentials creds) {
     if (creds == null) return "";
     try {
-      byte[] h = java.security.MessageDigest.getInstance("SHA-256").digest((creds.username() + "\0" + creds.password()
-          + "\0" + creds.identityToken()).getBytes(StandardCharsets.UTF_8));
+      byte[] h =
+          java.security.MessageDigest.getInstance("SHA-256")
+              .digest(
+                  (creds.username() + "\0" + creds.password() + "\0" + creds.identityToken())
+                      .getBytes(StandardCharsets.UTF_8));
       return java.util.HexFormat.of().formatHex(h);
     } catch (java.security.NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
   }
 
-  private Token fetch(HttpClient http, Challenge challenge, TreeSet<String> scopes, Credentials creds, String action)
+  private Token fetch(
+      HttpClient http,
+      Challenge challenge,
+      TreeSet<String> scopes,
+      Credentials creds,
+      String action)
       throws IOException {
     String realm = challenge.param("realm");
     URI realmUri;
     try {
       realmUri = new URI(realm);
     } catch (java.net.URISyntaxException e) {
-      throw new RegistryException(action + ": invalid token realm \"" + RegistryException.printable(realm) + "\"");
+      throw new RegistryException(
+          action + ": invalid token realm \"" + RegistryException.printable(realm) + "\"");
     }
     if (!"https".equals(realmUri.getScheme()) && !"http".equals(realmUri.getScheme())) {
-      throw new RegistryException(action + ": token realm \"" + RegistryException.printable(realm)
-          + "\" is not an http(s) URL");
+      throw new RegistryException(
+          action
+              + ": token realm \""
+              + RegistryException.printable(realm)
+              + "\" is not an http(s) URL");
     }
     String service = challenge.param("service");
     HttpRequest.Builder req;
@@ -92,9 +124,10 @@ final class TokenCache {
       form.append("&refresh_token=").append(enc(creds.identityToken()));
       if (!service.isEmpty()) form.append("&service=").append(enc(service));
       if (!scopes.isEmpty()) form.append("&scope=").append(enc(String.join(" ", scopes)));
-      req = HttpRequest.newBuilder(realmUri)
-          .header("Content-Type", "application/x-www-form-urlencoded")
-          .POST(HttpRequest.BodyPublishers.ofString(form.toString()));
+      req =
+          HttpRequest.newBuilder(realmUri)
+              .header("Content-Type", "application/x-www-form-urlencoded")
+              .POST(HttpRequest.BodyPublishers.ofString(form.toString()));
     } else {
       StringBuilder q = new StringBuilder();
       if (!service.isEmpty()) q.append("service=").append(enc(service));
@@ -104,7 +137,8 @@ final class TokenCache {
       }
       String sep = realm.contains("?") ? "&" : "?";
       req = HttpRequest.newBuilder(URI.create(realm + (q.isEmpty() ? "" : sep + q))).GET();
-      if (creds != null && !creds.username().isEmpty()) req.header("Authorization", creds.basicHeader());
+      if (creds != null && !creds.username().isEmpty())
+        req.header("Authorization", creds.basicHeader());
     }
     req.timeout(timeout).header("User-Agent", userAgent);
     HttpResponse<InputStream> resp;
@@ -120,15 +154,27 @@ final class TokenCache {
     }
     int status = resp.statusCode();
     if (status == 401 || status == 403) {
-      String who = creds == null ? "anonymous access" : creds.hasIdentityToken() ? "the identity token"
-          : "the credentials of \"" + creds.username() + "\"";
+      String who =
+          creds == null
+              ? "anonymous access"
+              : creds.hasIdentityToken()
+                  ? "the identity token"
+                  : "the credentials of \"" + creds.username() + "\"";
       RegistryException e = RegistryException.fromResponse("", status, body);
-      throw new RegistryException(action + ": unauthorized: token server " + realm + " refused " + who
-          + (e.registryMessage().isEmpty() ? "" : " (" + e.registryMessage() + ")"), status, "UNAUTHORIZED",
+      throw new RegistryException(
+          action
+              + ": unauthorized: token server "
+              + realm
+              + " refused "
+              + who
+              + (e.registryMessage().isEmpty() ? "" : " (" + e.registryMessage() + ")"),
+          status,
+          "UNAUTHORIZED",
           e.registryMessage());
     }
     if (status != 200) {
-      RegistryException e = RegistryException.fromResponse(action + ": get a token from " + realm, status, body);
+      RegistryException e =
+          RegistryException.fromResponse(action + ": get a token from " + realm, status, body);
       throw e;
     }
     String token = "";
@@ -149,11 +195,13 @@ final class TokenCache {
       throw new RegistryException(action + ": " + e.getMessage(), e);
     }
     String value = !accessToken.isEmpty() ? accessToken : token;
-    if (value.isEmpty()) throw new RegistryException(action + ": token server " + realm + " answered no token");
+    if (value.isEmpty())
+      throw new RegistryException(action + ": token server " + realm + " answered no token");
     for (int i = 0; i < value.length(); i++) {
       char c = value.charAt(i);
       if (c <= ' ' || c >= 0x7f) {
-        throw new RegistryException(action + ": token server " + realm + " answered a token with invalid characters");
+        throw new RegistryException(
+            action + ": token server " + realm + " answered a token with invalid characters");
       }
     }
     long life = expiresIn < DEFAULT_LIFETIME ? DEFAULT_LIFETIME : expiresIn;

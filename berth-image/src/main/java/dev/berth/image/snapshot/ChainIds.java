@@ -8,9 +8,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Chain ids (image-spec config.md "Layer ChainID"): a layer's identity together with everything under it, so the
- * same diff on another parent is another snapshot. chainID(1) = diffID(1); chainID(n) = sha256 of
- * {@code chainID(n-1) + " " + diffID(n)}, both in their "sha256:hex" form.
+ * Chain ids (image-spec config.md "Layer ChainID"): a layer's identity together with everything
+ * under it, so the same diff on another parent is another snapshot. chainID(1) = diffID(1);
+ * chainID(n) = sha256 of {@code chainID(n-1) + " " + diffID(n)}, both in their "sha256:hex" form.
  */
 public final class ChainIds {
   private ChainIds() {}

@@ -8,9 +8,9 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * Snapshots as full trees, for filesystems or kernels without a usable overlayfs: a layer is staged as a copy of its
- * parent's tree and unpacked in {@link Mode#APPLY}; an active snapshot is another copy. Costs the disk space and
- * time of a copy per layer; needs nothing but a POSIX filesystem.
+ * Snapshots as full trees, for filesystems or kernels without a usable overlayfs: a layer is staged
+ * as a copy of its parent's tree and unpacked in {@link Mode#APPLY}; an active snapshot is another
+ * copy. Costs the disk space and time of a copy per layer; needs nothing but a POSIX filesystem.
  */
 public final class CopySnapshotter extends DirSnapshotter {
   public CopySnapshotter(Path root) throws IOException {
@@ -34,7 +34,8 @@ public final class CopySnapshotter extends DirSnapshotter {
 
   @Override
   public List<Mount> view(Digest chainId) throws IOException {
-    return List.of(new Mount("bind", home(chainId).resolve("fs").toString(), List.of("rbind", "ro")));
+    return List.of(
+        new Mount("bind", home(chainId).resolve("fs").toString(), List.of("rbind", "ro")));
   }
 
   @Override

@@ -21,20 +21,23 @@ import java.util.stream.Stream;
 
 /**
  * The on-disk layout both snapshotters share, under {@code root}:
+ *
  * <pre>
  *   snapshots/&lt;n&gt;/fs       a layer's tree (n: a small number, so overlay lowerdir strings stay short)
  *   snapshots/&lt;n&gt;/parent   the parent's chain id, absent for a bottom layer
  *   chains/&lt;hex&gt;          symlink to ../snapshots/&lt;n&gt;: the commit point
  *   active/&lt;key&gt;/          writable snapshots (fs, and work for overlay; parent)
  * </pre>
- * A staging directory is a numbered snapshots/&lt;n&gt; that no chains/ link names yet. Committing creates the link
- * with symlink(2), which is atomic and fails when the name exists: another process committed first, ours is removed.
- * Numbers rather than chain ids in paths: a 30-layer image's lowerdir is then about 30 * 30 bytes, far under the page
- * (4096 bytes) the kernel accepts for mount data, where 30 sha256 paths would not fit.
  *
- * <p>Every directory here but the trees is private ({@link PrivateDirs}): a tree's root (fs/) takes the owner and mode
- * of its layer's "/" entry, and what it holds may be setuid or world-writable, so the snapshot directory around it
- * keeps host users out.
+ * A staging directory is a numbered snapshots/&lt;n&gt; that no chains/ link names yet. Committing
+ * creates the link with symlink(2), which is atomic and fails when the name exists: another process
+ * committed first, ours is removed. Numbers rather than chain ids in paths: a 30-layer image's
+ * lowerdir is then about 30 * 30 bytes, far under the page (4096 bytes) the kernel accepts for
+ * mount data, where 30 sha256 paths would not fit.
+ *
+ * <p>Every directory here but the trees is private ({@link PrivateDirs}): a tree's root (fs/) takes
+ * the owner and mode of its layer's "/" entry, and what it holds may be setuid or world-writable,
+ * so the snapshot directory around it keeps host users out.
  */
 abstract class DirSnapshotter implements Snapshotter {
   private static final Pattern KEY = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
@@ -49,8 +52,10 @@ abstract class DirSnapshotter implements Snapshotter {
     this.snapshots = root.resolve("snapshots");
     this.chains = root.resolve("chains");
     this.active = root.resolve("active");
-    boolean loose = PrivateDirs.ensure(snapshots) | PrivateDirs.ensure(chains) | PrivateDirs.ensure(active);
-    // A store whose snapshots/ was private was made so by this code, which makes every snapshot directory private:
+    boolean loose =
+        PrivateDirs.ensure(snapshots) | PrivateDirs.ensure(chains) | PrivateDirs.ensure(active);
+    // A store whose snapshots/ was private was made so by this code, which makes every snapshot
+    // directory private:
     // only an older one (or one opened up by hand) needs each of them checked.
     if (loose) {
       for (Path dir : List.of(snapshots, active)) {
@@ -74,8 +79,10 @@ abstract class DirSnapshotter implements Snapshotter {
 
   @Override
   public Staging stage(Digest chainId, Digest parent) throws IOException {
-    // A copy starts from the parent's tree, so it must be committed now; an overlay layer only names its parent,
-    // which may still be unpacking in parallel: it must be committed before this one is (see commit).
+    // A copy starts from the parent's tree, so it must be committed now; an overlay layer only
+    // names its parent,
+    // which may still be unpacking in parallel: it must be committed before this one is (see
+    // commit).
     if (parent != null && !layersIndependent()) home(parent);
     Path home = newNumbered();
     try {
@@ -98,7 +105,8 @@ abstract class DirSnapshotter implements Snapshotter {
     try {
       Linux.symlink("../snapshots/" + s.home().getFileName(), link.toString());
     } catch (ErrnoException e) {
-      if (e.errno() != EEXIST) throw new IOException("commit snapshot " + s.chainId() + ": " + e.getMessage(), e);
+      if (e.errno() != EEXIST)
+        throw new IOException("commit snapshot " + s.chainId() + ": " + e.getMessage(), e);
       Trees.remove(s.home()); // someone else committed this chain id first
     }
   }
@@ -123,8 +131,8 @@ abstract class DirSnapshotter implements Snapshotter {
         for (Path p : (Iterable<Path>) s::iterator) {
           Path pf = p.resolve("parent");
           if (Files.isRegularFile(pf) && Files.readString(pf).trim().equals(id)) {
-            throw new IOException("remove snapshot " + chainId + ": snapshot " + describe(dir, p)
-                + " depends on it");
+            throw new IOException(
+                "remove snapshot " + chainId + ": snapshot " + describe(dir, p) + " depends on it");
           }
         }
       }
@@ -137,7 +145,8 @@ abstract class DirSnapshotter implements Snapshotter {
     if (dir == active) return "\"" + p.getFileName() + "\" (active)";
     try (Stream<Path> s = Files.list(chains)) {
       for (Path c : (Iterable<Path>) s::iterator) {
-        if (Files.readSymbolicLink(c).getFileName().equals(p.getFileName())) return "sha256:" + c.getFileName();
+        if (Files.readSymbolicLink(c).getFileName().equals(p.getFileName()))
+          return "sha256:" + c.getFileName();
       }
     }
     return "being staged (" + p.getFileName() + ")";
@@ -147,7 +156,8 @@ abstract class DirSnapshotter implements Snapshotter {
   public Set<Digest> committed() throws IOException {
     Set<Digest> out = new HashSet<>();
     try (Stream<Path> s = Files.list(chains)) {
-      for (Path p : (Iterable<Path>) s::iterator) out.add(new Digest("sha256", p.getFileName().toString()));
+      for (Path p : (Iterable<Path>) s::iterator)
+        out.add(new Digest("sha256", p.getFileName().toString()));
     }
     return out;
   }
@@ -156,7 +166,8 @@ abstract class DirSnapshotter implements Snapshotter {
   public int removeUncommitted() throws IOException {
     java.util.Set<String> named = new HashSet<>();
     try (Stream<Path> s = Files.list(chains)) {
-      for (Path link : (Iterable<Path>) s::iterator) named.add(Files.readSymbolicLink(link).getFileName().toString());
+      for (Path link : (Iterable<Path>) s::iterator)
+        named.add(Files.readSymbolicLink(link).getFileName().toString());
     }
     int removed = 0;
     try (Stream<Path> s = Files.list(snapshots)) {
@@ -219,7 +230,8 @@ abstract class DirSnapshotter implements Snapshotter {
   Path newActive(String key, Digest parent) throws IOException {
     if (parent != null) home(parent);
     Path dir = active.resolve(checkKey(key));
-    if (!PrivateDirs.create(dir)) throw new IOException("prepare snapshot \"" + key + "\": it already exists");
+    if (!PrivateDirs.create(dir))
+      throw new IOException("prepare snapshot \"" + key + "\": it already exists");
     if (parent != null) Files.writeString(dir.resolve("parent"), parent.toString());
     return dir;
   }
@@ -231,14 +243,18 @@ abstract class DirSnapshotter implements Snapshotter {
     }
     for (; ; n++) {
       Path p = snapshots.resolve(Integer.toString(n));
-      if (PrivateDirs.create(p)) return p; // atomic: two processes never get the same number; else try the next
+      if (PrivateDirs.create(p))
+        return p; // atomic: two processes never get the same number; else try the next
     }
   }
 
   static String checkKey(String key) {
     if (key == null || !KEY.matcher(key).matches()) {
-      throw new IllegalArgumentException("invalid snapshot key \"" + key + "\": want letters, digits, '.', '_', '-'"
-          + " (up to 128, not starting with '.' or '-')");
+      throw new IllegalArgumentException(
+          "invalid snapshot key \""
+              + key
+              + "\": want letters, digits, '.', '_', '-'"
+              + " (up to 128, not starting with '.' or '-')");
     }
     return key;
   }

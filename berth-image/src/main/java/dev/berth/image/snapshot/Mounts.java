@@ -24,7 +24,10 @@ public final class Mounts {
 
   private Mounts() {}
 
-  /** Mounts each of {@code mounts} on {@code target}, in order; on a failure the ones done are unmounted. */
+  /**
+   * Mounts each of {@code mounts} on {@code target}, in order; on a failure the ones done are
+   * unmounted.
+   */
   public static void mount(List<Mount> mounts, Path target) throws IOException {
     String t = target.toString();
     int done = 0;
@@ -52,12 +55,12 @@ public final class Mounts {
     for (String o : m.options()) {
       switch (o) {
         case "ro" -> flags |= MS_RDONLY;
-        case "rw" -> { }
+        case "rw" -> {}
         case "nosuid" -> flags |= MS_NOSUID;
         case "nodev" -> flags |= MS_NODEV;
         case "noexec" -> flags |= MS_NOEXEC;
         case "rbind" -> recursive = true;
-        case "bind" -> { }
+        case "bind" -> {}
         default -> data.add(o);
       }
     }
@@ -78,8 +81,16 @@ public final class Mounts {
     String d = String.join(",", data);
     int len = d.getBytes(StandardCharsets.UTF_8).length;
     if (len > MAX_DATA) {
-      throw new IOException("mount " + m.type() + " on " + target + ": options are " + len + " bytes, over the "
-          + MAX_DATA + " the kernel accepts (too many layers, or snapshot root path too long)");
+      throw new IOException(
+          "mount "
+              + m.type()
+              + " on "
+              + target
+              + ": options are "
+              + len
+              + " bytes, over the "
+              + MAX_DATA
+              + " the kernel accepts (too many layers, or snapshot root path too long)");
     }
     Linux.mount(m.source(), target, m.type(), flags, d.isEmpty() ? null : d);
   }

@@ -6,26 +6,27 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Layer snapshots on disk, keyed by chain id ({@link ChainIds}): committed ones are read-only and shared; active ones
- * (a container's rootfs) are writable and named by a key. A snapshotter returns mount descriptions; the caller mounts
- * them ({@link Mounts}). Several processes may share one root: committing the same chain id twice keeps the first.
+ * Layer snapshots on disk, keyed by chain id ({@link ChainIds}): committed ones are read-only and
+ * shared; active ones (a container's rootfs) are writable and named by a key. A snapshotter returns
+ * mount descriptions; the caller mounts them ({@link Mounts}). Several processes may share one
+ * root: committing the same chain id twice keeps the first.
  */
 public interface Snapshotter {
   /** Whether {@code chainId} is committed. */
   boolean has(Digest chainId) throws IOException;
 
   /**
-   * A new staging directory for the layer that makes {@code chainId}, on {@code parentChainId} (null for a bottom
-   * layer). The parent must be committed before this staging is; a snapshotter whose layers are not
-   * {@link #layersIndependent() independent} needs it committed already here. Unpack into {@link Staging#dir()} with
-   * {@link Staging#mode()}.
+   * A new staging directory for the layer that makes {@code chainId}, on {@code parentChainId}
+   * (null for a bottom layer). The parent must be committed before this staging is; a snapshotter
+   * whose layers are not {@link #layersIndependent() independent} needs it committed already here.
+   * Unpack into {@link Staging#dir()} with {@link Staging#mode()}.
    */
   Staging stage(Digest chainId, Digest parentChainId) throws IOException;
 
   /**
-   * Publishes the staging directory atomically as {@code staging.chainId()}; refused while its parent is not
-   * committed. When another process committed the same
-   * chain id meanwhile, ours is discarded: first wins, and that is not an error.
+   * Publishes the staging directory atomically as {@code staging.chainId()}; refused while its
+   * parent is not committed. When another process committed the same chain id meanwhile, ours is
+   * discarded: first wins, and that is not an error.
    */
   void commit(Staging staging) throws IOException;
 
@@ -36,18 +37,24 @@ public interface Snapshotter {
   List<Mount> view(Digest chainId) throws IOException;
 
   /**
-   * A new writable snapshot named {@code key} on {@code parentChainId} (null: empty), e.g. a container's rootfs;
-   * the mounts show it. Keys are short names: letters, digits, '.', '_', '-'.
+   * A new writable snapshot named {@code key} on {@code parentChainId} (null: empty), e.g. a
+   * container's rootfs; the mounts show it. Keys are short names: letters, digits, '.', '_', '-'.
    */
   List<Mount> prepare(String key, Digest parentChainId) throws IOException;
 
-  /** The mounts of the active snapshot {@code key} made by {@link #prepare}, to mount it again (after a reboot). */
+  /**
+   * The mounts of the active snapshot {@code key} made by {@link #prepare}, to mount it again
+   * (after a reboot).
+   */
   List<Mount> mounts(String key) throws IOException;
 
   /** Removes the active snapshot {@code key} (unmount it first); nothing there is fine. */
   void remove(String key) throws IOException;
 
-  /** Removes committed {@code chainId}; refused while a committed or active snapshot has it as its parent. */
+  /**
+   * Removes committed {@code chainId}; refused while a committed or active snapshot has it as its
+   * parent.
+   */
   void remove(Digest chainId) throws IOException;
 
   /** The committed chain ids. */
@@ -57,21 +64,23 @@ public interface Snapshotter {
   long usage(Digest chainId) throws IOException;
 
   /**
-   * Whether a layer unpacks without its parent's tree (overlay: a snapshot holds only its own diff), so a pull may
-   * unpack the layers of one image in parallel. False when a snapshot starts as a copy of its parent.
+   * Whether a layer unpacks without its parent's tree (overlay: a snapshot holds only its own
+   * diff), so a pull may unpack the layers of one image in parallel. False when a snapshot starts
+   * as a copy of its parent.
    */
   boolean layersIndependent();
 
   /**
-   * Removes snapshot directories that no chain id names: stagings of a pull, load or import that was killed before
-   * it committed or aborted them. Only safe while nothing stages (callers hold the store's GC lock, which every
-   * pull, load and import holds shared); returns how many it removed.
+   * Removes snapshot directories that no chain id names: stagings of a pull, load or import that
+   * was killed before it committed or aborted them. Only safe while nothing stages (callers hold
+   * the store's GC lock, which every pull, load and import holds shared); returns how many it
+   * removed.
    */
   int removeUncommitted() throws IOException;
 
   /**
-   * Removes every committed snapshot not in {@code keep}, children before parents; a snapshot that an active snapshot
-   * (a container's rootfs) or a kept child still depends on stays.
+   * Removes every committed snapshot not in {@code keep}, children before parents; a snapshot that
+   * an active snapshot (a container's rootfs) or a kept child still depends on stays.
    */
   default void retainOnly(Set<Digest> keep) throws IOException {
     boolean progress = true;

@@ -17,14 +17,18 @@ public final class Snapshotters {
 
   private Snapshotters() {}
 
-  /** Overlay when the kernel and root's filesystem can do it, else copy; {@value #ENV}=copy forces copy. */
+  /**
+   * Overlay when the kernel and root's filesystem can do it, else copy; {@value #ENV}=copy forces
+   * copy.
+   */
   public static Snapshotter open(Path root) throws IOException {
     return open(root, "copy".equals(System.getenv(ENV)));
   }
 
   /**
-   * The kind is chosen once, when the store is new, and recorded in {@code root/driver}: snapshots of one kind are
-   * useless to the other, and probing mounts an overlay, which is too slow for every CLI start.
+   * The kind is chosen once, when the store is new, and recorded in {@code root/driver}: snapshots
+   * of one kind are useless to the other, and probing mounts an overlay, which is too slow for
+   * every CLI start.
    */
   public static Snapshotter open(Path root, boolean forceCopy) throws IOException {
     PrivateDirs.ensure(root);
@@ -48,18 +52,26 @@ public final class Snapshotters {
     return switch (kind) {
       case "overlay" -> {
         if (forceCopy) {
-          throw new IOException("snapshots in " + root + " are overlay layers: " + ENV + "=copy applies to new stores");
+          throw new IOException(
+              "snapshots in "
+                  + root
+                  + " are overlay layers: "
+                  + ENV
+                  + "=copy applies to new stores");
         }
         yield new OverlaySnapshotter(root);
       }
       case "copy" -> new CopySnapshotter(root);
-      default -> throw new IOException(driver + ": unknown snapshotter \"" + kind + "\" (want overlay or copy)");
+      default ->
+          throw new IOException(
+              driver + ": unknown snapshotter \"" + kind + "\" (want overlay or copy)");
     };
   }
 
   /**
-   * Whether overlayfs works with layers under {@code root}: a tiny two-layer overlay with an opaque directory (the
-   * trusted.* xattr it needs) is mounted and unmounted in a temporary directory there. Probed once per root.
+   * Whether overlayfs works with layers under {@code root}: a tiny two-layer overlay with an opaque
+   * directory (the trusted.* xattr it needs) is mounted and unmounted in a temporary directory
+   * there. Probed once per root.
    */
   public static boolean overlayWorks(Path root) {
     return PROBED.computeIfAbsent(root.toAbsolutePath().normalize(), Snapshotters::probe);
@@ -74,7 +86,11 @@ public final class Snapshotters {
       Files.writeString(l2.resolve("hidden"), "x");
       Path m = Files.createDirectory(dir.resolve("m"));
       Linux.lsetxattr(l1.toString(), "trusted.overlay.opaque", new byte[] {'y'}, 0);
-      Linux.mount("overlay", m.toString(), "overlay", dev.berth.sys.LinuxConstants.MS_RDONLY,
+      Linux.mount(
+          "overlay",
+          m.toString(),
+          "overlay",
+          dev.berth.sys.LinuxConstants.MS_RDONLY,
           "lowerdir=" + dir.resolve("1") + ":" + dir.resolve("2"));
       try {
         return Files.isDirectory(m.resolve("d")) && !Files.exists(m.resolve("d/hidden"));

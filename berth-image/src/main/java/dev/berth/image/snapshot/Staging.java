@@ -6,8 +6,9 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * A layer being unpacked: unpack into {@link #dir()} in {@link #mode()}, then {@link Snapshotter#commit} or
- * {@link Snapshotter#abort}. Not visible to {@link Snapshotter#has} or {@link Snapshotter#view} until committed.
+ * A layer being unpacked: unpack into {@link #dir()} in {@link #mode()}, then {@link
+ * Snapshotter#commit} or {@link Snapshotter#abort}. Not visible to {@link Snapshotter#has} or
+ * {@link Snapshotter#view} until committed.
  */
 public final class Staging {
   private final Digest chainId;
@@ -42,10 +43,11 @@ public final class Staging {
   }
 
   /**
-   * Tells the snapshotter which directories of the unpacked tree the unpacker made for entries whose parent the layer
-   * does not list ({@code UnpackResult.madeDirs}). An overlay layer's directory hides the owner and mode of the same
-   * directory below it, so on commit each takes those of the lower layers' (as containerd's overlay applier does):
-   * else a layer adding "root/.profile" alone would turn a 0700 /root into 0755, or a 1777 /tmp into 0755.
+   * Tells the snapshotter which directories of the unpacked tree the unpacker made for entries
+   * whose parent the layer does not list ({@code UnpackResult.madeDirs}). An overlay layer's
+   * directory hides the owner and mode of the same directory below it, so on commit each takes
+   * those of the lower layers' (as containerd's overlay applier does): else a layer adding
+   * "root/.profile" alone would turn a 0700 /root into 0755, or a 1777 /tmp into 0755.
    */
   public void madeDirs(List<String> paths) {
     this.madeDirs = List.copyOf(paths);

@@ -19,7 +19,6 @@ import dev.berth.sys.Stat;
 import java.io.IOException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
@@ -29,15 +28,16 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Whole-tree operations on our own snapshot directories (trusted: written by us, not by a layer, and not changing
- * underneath), so plain paths are fine here; symlinks are never followed.
+ * Whole-tree operations on our own snapshot directories (trusted: written by us, not by a layer,
+ * and not changing underneath), so plain paths are fine here; symlinks are never followed.
  */
 public final class Trees {
   private Trees() {}
 
   /**
-   * Copies the tree {@code src} into the existing directory {@code dst}, keeping owners, modes (setuid included),
-   * times, xattrs, hardlinks (as links), symlinks, devices and fifos. Sockets are skipped.
+   * Copies the tree {@code src} into the existing directory {@code dst}, keeping owners, modes
+   * (setuid included), times, xattrs, hardlinks (as links), symlinks, devices and fifos. Sockets
+   * are skipped.
    */
   public static void copy(Path src, Path dst) throws IOException {
     Map<Long, Path> inodes = new HashMap<>(); // (dev, ino) folded: one filesystem, so ino alone
@@ -47,7 +47,8 @@ public final class Trees {
     for (int i = dirs.size() - 1; i >= 0; i--) times(dirs.get(i)[0], dirs.get(i)[1]);
   }
 
-  private static void copyDir(Path src, Path dst, Map<Long, Path> inodes, List<Path[]> dirs) throws IOException {
+  private static void copyDir(Path src, Path dst, Map<Long, Path> inodes, List<Path[]> dirs)
+      throws IOException {
     Stat st = Linux.lstat(src.toString());
     meta(src, dst, st, false);
     dirs.add(new Path[] {src, dst});
@@ -76,7 +77,8 @@ public final class Trees {
         Linux.symlink(Linux.readlink(c.toString()), d.toString());
       } else if (cs.isCharDevice() || cs.isBlockDevice() || cs.isFifo()) {
         int type = cs.isCharDevice() ? S_IFCHR : cs.isBlockDevice() ? S_IFBLK : S_IFIFO;
-        Linux.mknodat(null, d.toString(), type | 0600, Stat.makedev(cs.rdevMajor(), cs.rdevMinor()));
+        Linux.mknodat(
+            null, d.toString(), type | 0600, Stat.makedev(cs.rdevMajor(), cs.rdevMinor()));
       } else {
         continue; // a socket: meaningless in a copy
       }
@@ -89,8 +91,9 @@ public final class Trees {
   private static final int SEEK_HOLE = 4;
 
   /**
-   * Copies a regular file's data regions only (found with SEEK_DATA/SEEK_HOLE) and truncates to its size: holes stay
-   * holes. Files.copy writes them out as zeros, and a layer's sparse file may declare a terabyte of them.
+   * Copies a regular file's data regions only (found with SEEK_DATA/SEEK_HOLE) and truncates to its
+   * size: holes stay holes. Files.copy writes them out as zeros, and a layer's sparse file may
+   * declare a terabyte of them.
    */
   private static void copyFile(Path src, Path dst, long size) throws IOException {
     java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocateDirect(1 << 20);
@@ -134,15 +137,22 @@ public final class Trees {
 
   private static void times(Path src, Path dst) throws IOException {
     Stat st = Linux.lstat(src.toString());
-    Linux.utimensat(null, dst.toString(), st.mtimeSec(), st.mtimeNsec(), st.mtimeSec(), st.mtimeNsec(),
+    Linux.utimensat(
+        null,
+        dst.toString(),
+        st.mtimeSec(),
+        st.mtimeNsec(),
+        st.mtimeSec(),
+        st.mtimeNsec(),
         dev.berth.sys.LinuxConstants.AT_SYMLINK_NOFOLLOW);
   }
 
   /**
-   * Removes {@code p} and everything under it, not following symlinks; a missing {@code p} is fine. Walks with
-   * directory fds (openat, unlinkat, ".." to climb back), never a whole path: a layer may nest directories up to
-   * PATH_MAX below the snapshot's own directory, past PATH_MAX from "/", where a path walk fails (ENAMETOOLONG) and
-   * would leave the snapshot behind. Holds two fds at a time whatever the depth.
+   * Removes {@code p} and everything under it, not following symlinks; a missing {@code p} is fine.
+   * Walks with directory fds (openat, unlinkat, ".." to climb back), never a whole path: a layer
+   * may nest directories up to PATH_MAX below the snapshot's own directory, past PATH_MAX from "/",
+   * where a path walk fails (ENAMETOOLONG) and would leave the snapshot behind. Holds two fds at a
+   * time whatever the depth.
    */
   public static void remove(Path p) throws IOException {
     Stat st;
@@ -189,7 +199,8 @@ public final class Trees {
   private static List<String> emptyButDirs(Fd dir) throws IOException {
     List<String> subdirs = new ArrayList<>();
     for (String name : Linux.readdir(dir)) {
-      if (Linux.fstatat(dir, name, dev.berth.sys.LinuxConstants.AT_SYMLINK_NOFOLLOW).isDirectory()) {
+      if (Linux.fstatat(dir, name, dev.berth.sys.LinuxConstants.AT_SYMLINK_NOFOLLOW)
+          .isDirectory()) {
         subdirs.add(name);
       } else {
         Linux.unlinkat(dir, name, 0);
@@ -202,20 +213,23 @@ public final class Trees {
   public static long usage(Path p) throws IOException {
     long[] total = {0};
     java.util.Set<Long> seen = new java.util.HashSet<>();
-    Files.walkFileTree(p, new SimpleFileVisitor<>() {
-      @Override
-      public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes a) throws IOException {
-        total[0] += Linux.lstat(d.toString()).blocks() * 512;
-        return FileVisitResult.CONTINUE;
-      }
+    Files.walkFileTree(
+        p,
+        new SimpleFileVisitor<>() {
+          @Override
+          public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes a)
+              throws IOException {
+            total[0] += Linux.lstat(d.toString()).blocks() * 512;
+            return FileVisitResult.CONTINUE;
+          }
 
-      @Override
-      public FileVisitResult visitFile(Path f, BasicFileAttributes a) throws IOException {
-        Stat st = Linux.lstat(f.toString());
-        if (seen.add(st.ino())) total[0] += st.blocks() * 512;
-        return FileVisitResult.CONTINUE;
-      }
-    });
+          @Override
+          public FileVisitResult visitFile(Path f, BasicFileAttributes a) throws IOException {
+            Stat st = Linux.lstat(f.toString());
+            if (seen.add(st.ino())) total[0] += st.blocks() * 512;
+            return FileVisitResult.CONTINUE;
+          }
+        });
     return total[0];
   }
 }

@@ -5,10 +5,10 @@ import dev.berth.spec.image.Digest;
 import java.time.Instant;
 
 /**
- * A named image: {@code name} (a canonical reference, e.g. {@code docker.io/library/busybox:latest} or
- * {@code name@sha256:..}; the store does not parse it) points at {@code target}, the manifest or index in the content
- * store. {@code config} is the digest of the image config, what docker shows as the image ID; null when the target is
- * an index with no platform chosen.
+ * A named image: {@code name} (a canonical reference, e.g. {@code docker.io/library/busybox:latest}
+ * or {@code name@sha256:..}; the store does not parse it) points at {@code target}, the manifest or
+ * index in the content store. {@code config} is the digest of the image config, what docker shows
+ * as the image ID; null when the target is an index with no platform chosen.
  */
 public record ImageRecord(String name, Descriptor target, Digest config, Instant created) {
   public ImageRecord {

@@ -27,13 +27,15 @@ import java.util.TreeMap;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * Image names and what they point at, in {@code <root>/images.json}, shared by threads and processes.
+ * Image names and what they point at, in {@code <root>/images.json}, shared by threads and
+ * processes.
  *
- * <p>Every change rewrites the whole file: a temporary file beside it, fsynced, renamed over it, the directory fsynced;
- * so a reader never sees a half-written file and a crash leaves the old or the new one. Changes take
- * {@code images.lock} exclusively (flock(2), which excludes threads as well as processes), reads take it shared, so
- * a read-modify-write ({@link #update}) is atomic. The file is small (one entry per tag), so reading it whole on each
- * call costs less than keeping a cache coherent between processes.
+ * <p>Every change rewrites the whole file: a temporary file beside it, fsynced, renamed over it,
+ * the directory fsynced; so a reader never sees a half-written file and a crash leaves the old or
+ * the new one. Changes take {@code images.lock} exclusively (flock(2), which excludes threads as
+ * well as processes), reads take it shared, so a read-modify-write ({@link #update}) is atomic. The
+ * file is small (one entry per tag), so reading it whole on each call costs less than keeping a
+ * cache coherent between processes.
  */
 public final class ImageStore {
   static final String FILE = "images.json";
@@ -51,8 +53,8 @@ public final class ImageStore {
   }
 
   /**
-   * Opens the store in {@code root}, creating the directory (private: {@link PrivateDirs}) when missing; the file
-   * appears on the first change.
+   * Opens the store in {@code root}, creating the directory (private: {@link PrivateDirs}) when
+   * missing; the file appears on the first change.
    */
   public static ImageStore open(Path root) throws IOException {
     PrivateDirs.ensure(root);
@@ -64,16 +66,20 @@ public final class ImageStore {
     return file;
   }
 
-  /** A change made under the exclusive lock; it gets the records by name, mutable, and returns a result. */
+  /**
+   * A change made under the exclusive lock; it gets the records by name, mutable, and returns a
+   * result.
+   */
   @FunctionalInterface
   public interface Change<T> {
     T apply(Map<String, ImageRecord> images) throws IOException;
   }
 
   /**
-   * Reads the records, applies {@code change} to them, and writes them back if they changed, all under one exclusive
-   * lock: for tag (read one, put another) and rmi (find by prefix, remove) without a race. If {@code change} throws,
-   * nothing is written. The map must stay keyed by each record's name.
+   * Reads the records, applies {@code change} to them, and writes them back if they changed, all
+   * under one exclusive lock: for tag (read one, put another) and rmi (find by prefix, remove)
+   * without a race. If {@code change} throws, nothing is written. The map must stay keyed by each
+   * record's name.
    */
   public <T> T update(Change<T> change) throws IOException {
     try (Fd held = lock(LOCK_EX)) {
@@ -82,8 +88,12 @@ public final class ImageStore {
       T result = change.apply(images);
       for (Map.Entry<String, ImageRecord> e : images.entrySet()) {
         if (e.getValue() == null || !e.getKey().equals(e.getValue().name())) {
-          throw new IllegalArgumentException("update " + file + ": entry \"" + e.getKey()
-              + "\" is not keyed by its record's name");
+          throw new IllegalArgumentException(
+              "update "
+                  + file
+                  + ": entry \""
+                  + e.getKey()
+                  + "\" is not keyed by its record's name");
         }
       }
       if (!images.equals(before)) {
@@ -113,23 +123,27 @@ public final class ImageStore {
   }
 
   /**
-   * The records whose config digest starts with {@code hexPrefix} ({@code 3f2a}, or {@code sha256:3f2a}), sorted by
-   * name: docker's image IDs are config digests. Several names may share one config; whether a prefix is ambiguous
-   * (several distinct configs) is the caller's to decide.
+   * The records whose config digest starts with {@code hexPrefix} ({@code 3f2a}, or {@code
+   * sha256:3f2a}), sorted by name: docker's image IDs are config digests. Several names may share
+   * one config; whether a prefix is ambiguous (several distinct configs) is the caller's to decide.
    */
   public List<ImageRecord> byConfigPrefix(String hexPrefix) throws IOException {
-    String prefix = hexPrefix.startsWith("sha256:") ? hexPrefix.substring("sha256:".length()) : hexPrefix;
+    String prefix =
+        hexPrefix.startsWith("sha256:") ? hexPrefix.substring("sha256:".length()) : hexPrefix;
     boolean hex = !prefix.isEmpty();
     for (int i = 0; i < prefix.length() && hex; i++) {
       char c = prefix.charAt(i);
       hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
     }
     if (!hex) {
-      throw new IllegalArgumentException("image id prefix \"" + hexPrefix + "\": want lowercase hex digits");
+      throw new IllegalArgumentException(
+          "image id prefix \"" + hexPrefix + "\": want lowercase hex digits");
     }
     List<ImageRecord> found = new ArrayList<>();
     for (ImageRecord r : read().values()) {
-      if (r.config() != null && r.config().algorithm().equals("sha256") && r.config().encoded().startsWith(prefix)) {
+      if (r.config() != null
+          && r.config().algorithm().equals("sha256")
+          && r.config().encoded().startsWith(prefix)) {
         found.add(r);
       }
     }
@@ -161,9 +175,12 @@ public final class ImageStore {
   private void writeFile(TreeMap<String, ImageRecord> images) throws IOException {
     removeLeftoverTemps();
     byte[] json = ImagesJson.write(images.values());
-    Path temp = root.resolve(TEMP_PREFIX + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong()));
+    Path temp =
+        root.resolve(
+            TEMP_PREFIX + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong()));
     try {
-      try (FileChannel out = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      try (FileChannel out =
+          FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
         ByteBuffer buf = ByteBuffer.wrap(json);
         while (buf.hasRemaining()) {
           out.write(buf);
@@ -180,7 +197,10 @@ public final class ImageStore {
     }
   }
 
-  /** Temporary files of a writer that crashed before its rename; only called under the exclusive lock. */
+  /**
+   * Temporary files of a writer that crashed before its rename; only called under the exclusive
+   * lock.
+   */
   private void removeLeftoverTemps() throws IOException {
     try (DirectoryStream<Path> temps = Files.newDirectoryStream(root, TEMP_PREFIX + "*")) {
       for (Path t : temps) {
@@ -189,7 +209,10 @@ public final class ImageStore {
     }
   }
 
-  /** flock(2) on images.lock; per open file description, so threads of one JVM exclude each other too. */
+  /**
+   * flock(2) on images.lock; per open file description, so threads of one JVM exclude each other
+   * too.
+   */
   private Fd lock(int op) throws IOException {
     Fd fd = Linux.open(lock.toString(), O_RDWR | O_CREAT, 0644);
     try {

@@ -3,22 +3,23 @@ package dev.berth.image.store;
 import dev.berth.spec.image.Descriptor;
 import dev.berth.spec.image.Digest;
 import dev.berth.spec.image.ImageJson;
-import dev.berth.spec.image.Platform;
 import dev.berth.spec.json.JsonReader;
 import dev.berth.spec.json.JsonWriter;
 import dev.berth.spec.json.Rfc3339;
 import dev.berth.spec.json.SpecException;
 import java.time.Instant;
 import java.util.Collection;
-import java.util.List;
-import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The format of {@code images.json}: <pre>{@code
+ * The format of {@code images.json}:
+ *
+ * <pre>{@code
  * {"version": 1, "images": [{"name": "..", "target": {<descriptor>}, "config": "sha256:..", "created": "<RFC 3339>"}]}
  * }</pre>
- * Descriptors are written as image-spec descriptors, so the file reads like the rest of an OCI layout.
+ *
+ * Descriptors are written as image-spec descriptors, so the file reads like the rest of an OCI
+ * layout.
  */
 final class ImagesJson {
   static final int VERSION = 1;
@@ -55,7 +56,8 @@ final class ImagesJson {
         case "version" -> {
           int v = r.int32();
           if (v != VERSION) {
-            throw r.error("unsupported version " + v + " (this berth reads version " + VERSION + ")");
+            throw r.error(
+                "unsupported version " + v + " (this berth reads version " + VERSION + ")");
           }
         }
         case "images" -> {

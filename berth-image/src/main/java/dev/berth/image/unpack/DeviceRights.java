@@ -6,8 +6,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Whether this process may create device nodes: root in the initial user namespace. Inside another user namespace
- * mknod of a device fails (and a device made there would be useless), so layers' devices are skipped and counted.
+ * Whether this process may create device nodes: root in the initial user namespace. Inside another
+ * user namespace mknod of a device fails (and a device made there would be useless), so layers'
+ * devices are skipped and counted.
  */
 final class DeviceRights {
   private DeviceRights() {}

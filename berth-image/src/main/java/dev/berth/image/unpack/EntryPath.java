@@ -3,15 +3,17 @@ package dev.berth.image.unpack;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Tar entry names made relative to the layer root, lexically, or refused when they would leave it. */
+/**
+ * Tar entry names made relative to the layer root, lexically, or refused when they would leave it.
+ */
 final class EntryPath {
   private EntryPath() {}
 
   /**
-   * The clean relative path of {@code name} ("" for the root itself): leading "/" and "./" dropped, "." and empty
-   * components removed, ".." applied. A ".." that climbs above the root is an error rather than clamped at the root
-   * (what containerd does): a layer that says "../x" is broken or hostile, and unpacking it somewhere else than it
-   * says hides that.
+   * The clean relative path of {@code name} ("" for the root itself): leading "/" and "./" dropped,
+   * "." and empty components removed, ".." applied. A ".." that climbs above the root is an error
+   * rather than clamped at the root (what containerd does): a layer that says "../x" is broken or
+   * hostile, and unpacking it somewhere else than it says hides that.
    */
   static String clean(String name, String what) throws UnpackException {
     if (name.indexOf('\0') >= 0) throw new UnpackException(name, what + " contains a NUL byte");

@@ -44,14 +44,16 @@ import java.util.Set;
 import java.util.zip.GZIPInputStream;
 
 /**
- * Unpacks one image layer (a tar, maybe compressed) into a directory, streaming: decompress, hash (the diffID), read
- * entries, write files. Layers are hostile input. Every path is resolved inside the target with openat2
- * (RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS) on its parent directory and its last component is created with *at
- * calls relative to that directory fd, never following a final symlink; names that climb out of the root are refused.
+ * Unpacks one image layer (a tar, maybe compressed) into a directory, streaming: decompress, hash
+ * (the diffID), read entries, write files. Layers are hostile input. Every path is resolved inside
+ * the target with openat2 (RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS) on its parent directory and its
+ * last component is created with *at calls relative to that directory fd, never following a final
+ * symlink; names that climb out of the root are refused.
  *
- * <p>The work a layer can cause is bounded by its size, except for what sparse files declare: their holes cost nothing
- * to create (they are never written, only seeked over and truncated to), but a few bytes can declare terabytes of
- * them, which a copy of the tree or a reader of the file pays for. {@link Limits} bounds them.
+ * <p>The work a layer can cause is bounded by its size, except for what sparse files declare: their
+ * holes cost nothing to create (they are never written, only seeked over and truncated to), but a
+ * few bytes can declare terabytes of them, which a copy of the tree or a reader of the file pays
+ * for. {@link Limits} bounds them.
  *
  * <p>One instance may unpack several layers, one at a time (it holds a reusable buffer).
  */
@@ -60,15 +62,22 @@ public final class LayerUnpacker {
    * Bounds on the work a layer can cause beyond what its bytes pay for.
    *
    * @param sparseRegions data regions (entries of the sparse map) of one sparse file
-   * @param sparseHoles bytes of holes (apparent size minus the data stored) of all sparse files of one layer
-   * @param entries tar entries of one layer: each costs an inode or a lookup, and a header compresses to a few bytes
-   * @param expansion how many times its compressed size a layer's tar may be, once past {@code expansionFloor}:
-   *     deflate expands at most about 1032 times and zstd over 30000 times, so a few MiB of zeros in a regular file
-   *     would otherwise write terabytes; real layers, even of text, stay far below 100
+   * @param sparseHoles bytes of holes (apparent size minus the data stored) of all sparse files of
+   *     one layer
+   * @param entries tar entries of one layer: each costs an inode or a lookup, and a header
+   *     compresses to a few bytes
+   * @param expansion how many times its compressed size a layer's tar may be, once past {@code
+   *     expansionFloor}: deflate expands at most about 1032 times and zstd over 30000 times, so a
+   *     few MiB of zeros in a regular file would otherwise write terabytes; real layers, even of
+   *     text, stay far below 100
    * @param expansionFloor bytes of tar a compressed layer may always expand to, whatever its ratio
    */
-  public record Limits(int sparseRegions, long sparseHoles, long entries, int expansion, long expansionFloor) {
-    /** 64 Ki regions per file (1 MiB of map), 1 TiB of holes, 4 Mi entries, 256 times past 1 GiB, per layer. */
+  public record Limits(
+      int sparseRegions, long sparseHoles, long entries, int expansion, long expansionFloor) {
+    /**
+     * 64 Ki regions per file (1 MiB of map), 1 TiB of holes, 4 Mi entries, 256 times past 1 GiB,
+     * per layer.
+     */
     public static final Limits DEFAULT = new Limits(1 << 16, 1L << 40, 1L << 22, 256, 1L << 30);
   }
 
@@ -83,12 +92,17 @@ public final class LayerUnpacker {
   private static final long RESOLVE = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
 
   private final byte[] heap = new byte[CHUNK];
-  /** The process umask (applied by the kernel to a created file's mode), read once from /proc/self/status. */
+
+  /**
+   * The process umask (applied by the kernel to a created file's mode), read once from
+   * /proc/self/status.
+   */
   private static final int UMASK = readUmask();
 
   private static int readUmask() {
     try {
-      for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+      for (String line :
+          java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
         if (line.startsWith("Umask:")) return Integer.parseInt(line.substring(6).trim(), 8);
       }
     } catch (IOException | RuntimeException e) {
@@ -100,7 +114,11 @@ public final class LayerUnpacker {
   private final ByteBuffer direct = ByteBuffer.allocateDirect(CHUNK);
   private final boolean mayCreateDevices;
   private final Limits limits;
-  /** {uid, gid} every entry gets instead of the tar's (docker cp without -a), or null to keep the tar's. */
+
+  /**
+   * {uid, gid} every entry gets instead of the tar's (docker cp without -a), or null to keep the
+   * tar's.
+   */
   private final int[] owner;
 
   public LayerUnpacker() {
@@ -117,17 +135,21 @@ public final class LayerUnpacker {
     this.owner = owner;
   }
 
-  /** An unpacker that gives every entry (and every directory it makes) this owner, whatever the tar says. */
+  /**
+   * An unpacker that gives every entry (and every directory it makes) this owner, whatever the tar
+   * says.
+   */
   public LayerUnpacker withOwner(int uid, int gid) {
     return new LayerUnpacker(limits, new int[] {uid, gid});
   }
 
   /**
-   * Unpacks {@code blob} (compressed as {@code c}) into the directory {@code target}. Every error is an
-   * {@link UnpackException} naming the entry when there is one (the caller adds the layer). On an error the target
-   * holds what was written so far: it is the caller's to discard.
+   * Unpacks {@code blob} (compressed as {@code c}) into the directory {@code target}. Every error
+   * is an {@link UnpackException} naming the entry when there is one (the caller adds the layer).
+   * On an error the target holds what was written so far: it is the caller's to discard.
    */
-  public UnpackResult unpack(InputStream blob, Compression c, Path target, Mode mode) throws IOException {
+  public UnpackResult unpack(InputStream blob, Compression c, Path target, Mode mode)
+      throws IOException {
     Fd root;
     try {
       root = Linux.open(target.toString(), O_PATH | O_DIRECTORY | O_NOFOLLOW, 0);
@@ -140,33 +162,42 @@ public final class LayerUnpacker {
   }
 
   /**
-   * {@link #unpack(InputStream, Compression, Path, Mode)} into the directory {@code root} (an fd the caller resolved,
-   * e.g. inside a container's root filesystem, and keeps: it is not closed here).
+   * {@link #unpack(InputStream, Compression, Path, Mode)} into the directory {@code root} (an fd
+   * the caller resolved, e.g. inside a container's root filesystem, and keeps: it is not closed
+   * here).
    */
-  public UnpackResult unpack(InputStream blob, Compression c, Fd root, Mode mode) throws IOException {
+  public UnpackResult unpack(InputStream blob, Compression c, Fd root, Mode mode)
+      throws IOException {
     MessageDigest sha;
     try {
       sha = MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
-    // The caller owns blob and drains it after us (bytes after the compressed stream still count for its digest):
+    // The caller owns blob and drains it after us (bytes after the compressed stream still count
+    // for its digest):
     // closing the decompressor must not close it.
     long[] compressed = {0};
-    InputStream owned = new java.io.FilterInputStream(blob) {
-      @Override
-      public int read(byte[] b, int off, int len) throws IOException {
-        int n = in.read(b, off, len);
-        if (n > 0) compressed[0] += n;
-        return n;
-      }
+    InputStream owned =
+        new java.io.FilterInputStream(blob) {
+          @Override
+          public int read(byte[] b, int off, int len) throws IOException {
+            int n = in.read(b, off, len);
+            if (n > 0) compressed[0] += n;
+            return n;
+          }
 
-      @Override
-      public void close() {}
-    };
+          @Override
+          public void close() {}
+        };
     Decoded plain = new Decoded(owned, c);
-    TarFeed feed = new TarFeed(plain, sha, c == Compression.NONE ? null : () -> compressed[0], limits.expansion(),
-        limits.expansionFloor());
+    TarFeed feed =
+        new TarFeed(
+            plain,
+            sha,
+            c == Compression.NONE ? null : () -> compressed[0],
+            limits.expansion(),
+            limits.expansionFloor());
     TarReader tar = new TarReader(feed, limits.sparseRegions());
     Session s = new Session(root, mode, tar);
     try {
@@ -178,8 +209,10 @@ public final class LayerUnpacker {
         } catch (UnpackException x) {
           throw x;
         } catch (IOException | RuntimeException x) {
-          String where = last == null ? "reading the first tar header" : "reading the tar header after entry "
-              + UnpackException.quote(last);
+          String where =
+              last == null
+                  ? "reading the first tar header"
+                  : "reading the tar header after entry " + UnpackException.quote(last);
           throw new UnpackException(null, where + ": " + describe(x), x);
         }
         if (e == null) break;
@@ -193,10 +226,17 @@ public final class LayerUnpacker {
         throw new UnpackException(null, "after the last entry: " + describe(x), x);
       }
       s.closeCache();
-      return new UnpackResult(Digest.sha256(sha.digest()), feed.position(), s.entries, s.fileBytes, s.whiteouts,
-          s.skippedDevices, List.copyOf(s.madeDirs));
+      return new UnpackResult(
+          Digest.sha256(sha.digest()),
+          feed.position(),
+          s.entries,
+          s.fileBytes,
+          s.whiteouts,
+          s.skippedDevices,
+          List.copyOf(s.madeDirs));
     } finally {
-      // Also on an error: the cached directory fd would otherwise keep the target's mount busy until a GC.
+      // Also on an error: the cached directory fd would otherwise keep the target's mount busy
+      // until a GC.
       s.closeCache();
       plain.close(); // frees inflater / zstd native state; the caller owns blob
     }
@@ -208,8 +248,9 @@ public final class LayerUnpacker {
   }
 
   /**
-   * The decompressed layer. The decompressor is made on the first read, so that a blob that is not what its media
-   * type says fails there, like any other corrupt stream; its errors say which compression they are about.
+   * The decompressed layer. The decompressor is made on the first read, so that a blob that is not
+   * what its media type says fails there, like any other corrupt stream; its errors say which
+   * compression they are about.
    */
   private static final class Decoded extends FilterInputStream {
     private final Compression c;
@@ -223,11 +264,13 @@ public final class LayerUnpacker {
 
     private InputStream open() throws IOException {
       if (in == null) {
-        in = switch (c) {
-          case NONE -> new BufferedInputStream(raw, 256 * 1024);
-          case GZIP -> new GZIPInputStream(new BufferedInputStream(raw, 256 * 1024), 256 * 1024);
-          case ZSTD -> new BufferedInputStream(new ZstdInputStream(raw), 256 * 1024);
-        };
+        in =
+            switch (c) {
+              case NONE -> new BufferedInputStream(raw, 256 * 1024);
+              case GZIP ->
+                  new GZIPInputStream(new BufferedInputStream(raw, 256 * 1024), 256 * 1024);
+              case ZSTD -> new BufferedInputStream(new ZstdInputStream(raw), 256 * 1024);
+            };
       }
       return in;
     }
@@ -237,10 +280,12 @@ public final class LayerUnpacker {
       try {
         return open().read(b, off, len);
       } catch (EOFException e) {
-        throw new EOFException(c == Compression.NONE ? e.getMessage() : c.name().toLowerCase() + " stream ends early");
+        throw new EOFException(
+            c == Compression.NONE ? e.getMessage() : c.name().toLowerCase() + " stream ends early");
       } catch (IOException e) {
         if (c == Compression.NONE) throw e;
-        throw new IOException("corrupt " + c.name().toLowerCase() + " stream: " + e.getMessage(), e);
+        throw new IOException(
+            "corrupt " + c.name().toLowerCase() + " stream: " + e.getMessage(), e);
       }
     }
 
@@ -261,17 +306,21 @@ public final class LayerUnpacker {
     final Fd root;
     final Mode mode;
     final TarReader tar;
-    // Paths this layer created: whiteouts and opaque markers only hide what lower layers had (image-spec).
+    // Paths this layer created: whiteouts and opaque markers only hide what lower layers had
+    // (image-spec).
     final Set<String> written = new HashSet<>();
-    // OVERLAY: paths whited out by this layer; a directory this layer then creates there must be opaque.
+    // OVERLAY: paths whited out by this layer; a directory this layer then creates there must be
+    // opaque.
     final Set<String> whited = new HashSet<>();
     final List<DirTimes> dirTimes = new ArrayList<>();
-    // Directories made for entries whose parents this layer does not list, parents first (see UnpackResult); the
+    // Directories made for entries whose parents this layer does not list, parents first (see
+    // UnpackResult); the
     // root ("") until the layer lists it.
     final Set<String> madeDirs = new java.util.LinkedHashSet<>(List.of(""));
     String cachedPath;
     Fd cachedFd;
-    // Set when a directory was removed: the cached fd may name a removed directory. It is closed only when the next
+    // Set when a directory was removed: the cached fd may name a removed directory. It is closed
+    // only when the next
     // lookup replaces it, since the caller that removed may still be using it.
     boolean cacheStale;
     long entries;
@@ -291,7 +340,8 @@ public final class LayerUnpacker {
       byte type = e.type();
       String path = EntryPath.clean(name, "path");
       if (++entries > limits.entries()) {
-        throw new UnpackException(name, "the layer has more than " + limits.entries() + " entries, the limit");
+        throw new UnpackException(
+            name, "the layer has more than " + limits.entries() + " entries, the limit");
       }
       try {
         String base = path.isEmpty() ? "" : EntryPath.base(path);
@@ -316,7 +366,8 @@ public final class LayerUnpacker {
           case '1' -> hardlink(e, path);
           case '3', '4' -> device(e, path, type == '3' ? S_IFCHR : S_IFBLK);
           case '6' -> fifo(e, path);
-          default -> throw new UnpackException(name, "unsupported tar entry type " + describeType(type));
+          default ->
+              throw new UnpackException(name, "unsupported tar entry type " + describeType(type));
         }
         written.add(path);
       } catch (UnpackException x) {
@@ -326,14 +377,18 @@ public final class LayerUnpacker {
       }
     }
 
-    // ---- entry kinds -------------------------------------------------------------------------------------------
+    // ---- entry kinds
+    // -------------------------------------------------------------------------------------------
 
     void regularFile(TarHeader e, String path) throws IOException {
       Fd dir = parent(e, path);
       String base = EntryPath.base(path);
-      // Created with its final permission bits when the umask keeps them and there are no setuid/setgid/sticky
-      // bits (which chown would clear): then no chmod. Most files of a layer are new: try O_EXCL first and clear
-      // the slot only when something is there. Both save a syscall per file of many-small-files layers.
+      // Created with its final permission bits when the umask keeps them and there are no
+      // setuid/setgid/sticky
+      // bits (which chown would clear): then no chmod. Most files of a layer are new: try O_EXCL
+      // first and clear
+      // the slot only when something is there. Both save a syscall per file of many-small-files
+      // layers.
       int want = e.mode();
       boolean exact = (want & 07000) == 0 && (want & UMASK) == 0;
       int uid = uid(e);
@@ -344,7 +399,8 @@ public final class LayerUnpacker {
         Linux.fchown(f, uid, gid);
         if (!exact) Linux.fchmod(f, want); // after chown, which clears setuid/setgid
         Map<String, byte[]> xattrs = xattrs(e);
-        for (Map.Entry<String, byte[]> x : xattrs.entrySet()) Linux.fsetxattr(f, x.getKey(), x.getValue(), 0);
+        for (Map.Entry<String, byte[]> x : xattrs.entrySet())
+          Linux.fsetxattr(f, x.getKey(), x.getValue(), 0);
       }
       times(dir, base, e);
     }
@@ -368,14 +424,16 @@ public final class LayerUnpacker {
       } catch (ErrnoException x) {
         if (x.errno() != EEXIST) throw x;
         if (!Linux.fstatat(dir, base, AT_SYMLINK_NOFOLLOW).isDirectory()) {
-          if (mode == Mode.PLAIN) throw new IOException("cannot overwrite a non-directory with a directory");
+          if (mode == Mode.PLAIN)
+            throw new IOException("cannot overwrite a non-directory with a directory");
           removeTree(dir, base);
           Linux.mkdirat(dir, base, 0700);
         }
       }
       try (Fd d = Linux.openat(dir, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0)) {
         applyDirMetadata(d, e);
-        if (mode == Mode.OVERLAY && whited.contains(path)) Linux.fsetxattr(d, OPAQUE_XATTR, new byte[] {'y'}, 0);
+        if (mode == Mode.OVERLAY && whited.contains(path))
+          Linux.fsetxattr(d, OPAQUE_XATTR, new byte[] {'y'}, 0);
       }
       dirTimes.add(new DirTimes(path, e));
     }
@@ -391,7 +449,8 @@ public final class LayerUnpacker {
     void applyDirMetadata(Fd d, TarHeader e) throws IOException {
       Linux.fchown(d, uid(e), gid(e));
       Linux.fchmod(d, e.mode());
-      for (Map.Entry<String, byte[]> x : xattrs(e).entrySet()) Linux.fsetxattr(d, x.getKey(), x.getValue(), 0);
+      for (Map.Entry<String, byte[]> x : xattrs(e).entrySet())
+        Linux.fsetxattr(d, x.getKey(), x.getValue(), 0);
     }
 
     void symlink(TarHeader e, String path) throws IOException {
@@ -411,20 +470,26 @@ public final class LayerUnpacker {
       try {
         target = EntryPath.clean(e.linkName(), "path");
       } catch (UnpackException x) {
-        throw new UnpackException(e.name(), "hardlink target " + UnpackException.quote(e.linkName())
-            + " escapes the layer root");
+        throw new UnpackException(
+            e.name(),
+            "hardlink target " + UnpackException.quote(e.linkName()) + " escapes the layer root");
       }
       if (target.isEmpty()) throw new UnpackException(e.name(), "hardlink to the layer root");
       if (target.equals(path)) throw new UnpackException(e.name(), "hardlink to itself");
       Fd dir = parent(e, path);
       String base = EntryPath.base(path);
       clearSlot(dir, base, false);
-      try (Fd tdir = Linux.openat2(root, dotIfEmpty(EntryPath.parent(target)), O_PATH | O_DIRECTORY, 0, RESOLVE)) {
-        // No AT_SYMLINK_FOLLOW: a link to a symlink links the symlink, as tar means, and never what it points at.
+      try (Fd tdir =
+          Linux.openat2(
+              root, dotIfEmpty(EntryPath.parent(target)), O_PATH | O_DIRECTORY, 0, RESOLVE)) {
+        // No AT_SYMLINK_FOLLOW: a link to a symlink links the symlink, as tar means, and never what
+        // it points at.
         Linux.linkat(tdir, EntryPath.base(target), dir, base, 0);
       } catch (ErrnoException x) {
-        throw new UnpackException(e.name(), "hardlink to " + UnpackException.quote(e.linkName()) + ": "
-            + x.getMessage(), x);
+        throw new UnpackException(
+            e.name(),
+            "hardlink to " + UnpackException.quote(e.linkName()) + ": " + x.getMessage(),
+            x);
       }
     }
 
@@ -433,8 +498,12 @@ public final class LayerUnpacker {
         skippedDevices++;
         return;
       }
-      if (e.devMajor() < 0 || e.devMajor() > 0xFFFF_FFFFL || e.devMinor() < 0 || e.devMinor() > 0xFFFF_FFFFL) {
-        throw new UnpackException(e.name(), "device number " + e.devMajor() + ":" + e.devMinor() + " is out of range");
+      if (e.devMajor() < 0
+          || e.devMajor() > 0xFFFF_FFFFL
+          || e.devMinor() < 0
+          || e.devMinor() > 0xFFFF_FFFFL) {
+        throw new UnpackException(
+            e.name(), "device number " + e.devMajor() + ":" + e.devMinor() + " is out of range");
       }
       uid(e);
       gid(e);
@@ -462,7 +531,8 @@ public final class LayerUnpacker {
       times(dir, base, e);
     }
 
-    // ---- whiteouts ---------------------------------------------------------------------------------------------
+    // ---- whiteouts
+    // ---------------------------------------------------------------------------------------------
 
     void whiteout(String name, String path, String base) throws IOException {
       String dirPath = EntryPath.parent(path);
@@ -479,17 +549,23 @@ public final class LayerUnpacker {
       }
       String victim = base.substring(WHITEOUT.length());
       if (victim.isEmpty() || victim.equals(".") || victim.equals("..")) {
-        throw new UnpackException(name, "whiteout of " + (dirPath.isEmpty() ? "the layer root" : "a directory itself"
-            + " (" + UnpackException.quote(victim) + ")"));
+        throw new UnpackException(
+            name,
+            "whiteout of "
+                + (dirPath.isEmpty()
+                    ? "the layer root"
+                    : "a directory itself" + " (" + UnpackException.quote(victim) + ")"));
       }
       String victimPath = dirPath.isEmpty() ? victim : dirPath + "/" + victim;
       Fd dir = whiteoutDir(name, dirPath);
       if (dir == null) return;
       if (written.contains(victimPath)) {
-        // This layer's own entry stays (a whiteout hides lower layers only); a directory of ours there must not
+        // This layer's own entry stays (a whiteout hides lower layers only); a directory of ours
+        // there must not
         // show the lower one's contents.
         if (mode == Mode.OVERLAY && Linux.fstatat(dir, victim, AT_SYMLINK_NOFOLLOW).isDirectory()) {
-          Linux.lsetxattr("/proc/self/fd/" + dir.fd() + "/" + victim, OPAQUE_XATTR, new byte[] {'y'}, 0);
+          Linux.lsetxattr(
+              "/proc/self/fd/" + dir.fd() + "/" + victim, OPAQUE_XATTR, new byte[] {'y'}, 0);
         }
         return;
       }
@@ -503,9 +579,10 @@ public final class LayerUnpacker {
     }
 
     /**
-     * The directory a whiteout or opaque marker applies to. OVERLAY: made when missing, since it records what to hide
-     * of the layers below. APPLY: null when missing (a link there may name a path nothing is at): there is nothing
-     * to delete, and a whiteout must not make a directory to delete it from.
+     * The directory a whiteout or opaque marker applies to. OVERLAY: made when missing, since it
+     * records what to hide of the layers below. APPLY: null when missing (a link there may name a
+     * path nothing is at): there is nothing to delete, and a whiteout must not make a directory to
+     * delete it from.
      */
     Fd whiteoutDir(String name, String dirPath) throws IOException {
       if (mode == Mode.OVERLAY) return dirFd(name, dirPath);
@@ -517,7 +594,10 @@ public final class LayerUnpacker {
       }
     }
 
-    /** APPLY: empties {@code parent} ({@code dirPath}) of what lower layers put there, keeping what this layer wrote. */
+    /**
+     * APPLY: empties {@code parent} ({@code dirPath}) of what lower layers put there, keeping what
+     * this layer wrote.
+     */
     void removeLower(Fd parent, String dirPath) throws IOException {
       try (Fd d = Linux.openat(parent, ".", O_RDONLY | O_DIRECTORY, 0)) {
         removeLowerIn(d, dirPath);
@@ -538,9 +618,13 @@ public final class LayerUnpacker {
       }
     }
 
-    // ---- paths -------------------------------------------------------------------------------------------------
+    // ---- paths
+    // -------------------------------------------------------------------------------------------------
 
-    /** The parent directory of {@code path}, resolved in the root, created (0755, root-owned) when missing. */
+    /**
+     * The parent directory of {@code path}, resolved in the root, created (0755, root-owned) when
+     * missing.
+     */
     Fd parent(TarHeader e, String path) throws IOException {
       return dirFd(e.name(), EntryPath.parent(path));
     }
@@ -549,7 +633,10 @@ public final class LayerUnpacker {
       return dirFd(name, dirPath, true);
     }
 
-    /** The directory {@code dirPath} resolved in the root (cached: entries come in directory order), maybe made. */
+    /**
+     * The directory {@code dirPath} resolved in the root (cached: entries come in directory order),
+     * maybe made.
+     */
     Fd dirFd(String name, String dirPath, boolean make) throws IOException {
       if (!cacheStale && dirPath.equals(cachedPath) && cachedFd != null) return cachedFd;
       Fd fd;
@@ -577,12 +664,14 @@ public final class LayerUnpacker {
     }
 
     /**
-     * Creates the missing directories of {@code dirPath} as the kernel would resolve it in the root: a dangling
-     * symlink on the way is followed (its target resolved in the root, ".." stopping at the root) and the directory
-     * it names is created, so a layer writing "through" a link lands where RESOLVE_IN_ROOT says, never outside.
+     * Creates the missing directories of {@code dirPath} as the kernel would resolve it in the
+     * root: a dangling symlink on the way is followed (its target resolved in the root, ".."
+     * stopping at the root) and the directory it names is created, so a layer writing "through" a
+     * link lands where RESOLVE_IN_ROOT says, never outside.
      */
     private void mkdirs(String dirPath, int depth) throws IOException {
-      if (depth > 40) throw new ErrnoException(dev.berth.sys.LinuxConstants.ELOOP, "mkdirat", dirPath);
+      if (depth > 40)
+        throw new ErrnoException(dev.berth.sys.LinuxConstants.ELOOP, "mkdirat", dirPath);
       String[] comps = dirPath.split("/");
       String prefix = "";
       for (String c : comps) {
@@ -619,8 +708,8 @@ public final class LayerUnpacker {
     }
 
     /**
-     * Makes room for a new entry named {@code base}: a file or link there is unlinked, a directory removed with its
-     * contents.
+     * Makes room for a new entry named {@code base}: a file or link there is unlinked, a directory
+     * removed with its contents.
      */
     void clearSlot(Fd dir, String base, boolean keepDir) throws IOException {
       try {
@@ -628,7 +717,8 @@ public final class LayerUnpacker {
       } catch (ErrnoException x) {
         if (x.errno() == ENOENT) return;
         if (x.errno() == dev.berth.sys.LinuxConstants.EISDIR) {
-          if (mode == Mode.PLAIN) throw new IOException("cannot overwrite a directory with a non-directory");
+          if (mode == Mode.PLAIN)
+            throw new IOException("cannot overwrite a directory with a non-directory");
           if (!keepDir) removeTree(dir, base);
           return;
         }
@@ -636,7 +726,10 @@ public final class LayerUnpacker {
       }
     }
 
-    /** Removes {@code base} in {@code dir}, recursively, never following a symlink; nothing there is fine. */
+    /**
+     * Removes {@code base} in {@code dir}, recursively, never following a symlink; nothing there is
+     * fine.
+     */
     void removeTree(Fd dir, String base) throws IOException {
       Stat st;
       try {
@@ -667,11 +760,13 @@ public final class LayerUnpacker {
       dropCache();
     }
 
-    // ---- data and metadata -------------------------------------------------------------------------------------
+    // ---- data and metadata
+    // -------------------------------------------------------------------------------------
 
     /**
-     * Writes the entry's data. A sparse file's regions are written where its map says and the holes between and
-     * after them are only seeked over and truncated to: never written, so they cost no time and no disk.
+     * Writes the entry's data. A sparse file's regions are written where its map says and the holes
+     * between and after them are only seeked over and truncated to: never written, so they cost no
+     * time and no disk.
      */
     void copyData(Fd f, TarHeader e) throws IOException {
       TarHeader.Sparse sparse = e.sparse();
@@ -698,14 +793,23 @@ public final class LayerUnpacker {
       }
     }
 
-    /** Refuses a sparse file whose holes would take the layer's over {@link Limits#sparseHoles()}. */
+    /**
+     * Refuses a sparse file whose holes would take the layer's over {@link Limits#sparseHoles()}.
+     */
     private void countHoles(TarHeader e) throws UnpackException {
       long holes = e.sparse().realSize() - e.size();
       sparseHoles = holes > Long.MAX_VALUE - sparseHoles ? Long.MAX_VALUE : sparseHoles + holes;
       if (sparseHoles > limits.sparseHoles()) {
-        throw new UnpackException(e.name(), "sparse file of " + e.sparse().realSize() + " bytes with " + e.size()
-            + " bytes of data takes the holes this layer declares to " + sparseHoles + " bytes, over the limit of "
-            + limits.sparseHoles());
+        throw new UnpackException(
+            e.name(),
+            "sparse file of "
+                + e.sparse().realSize()
+                + " bytes with "
+                + e.size()
+                + " bytes of data takes the holes this layer declares to "
+                + sparseHoles
+                + " bytes, over the limit of "
+                + limits.sparseHoles());
       }
     }
 
@@ -718,19 +822,30 @@ public final class LayerUnpacker {
     void times(Fd dir, String base, TarHeader e) throws IOException {
       Instant m = e.mtime();
       Instant a = atime(e);
-      Linux.utimensat(dir, base, a.getEpochSecond(), a.getNano(), m.getEpochSecond(), m.getNano(),
+      Linux.utimensat(
+          dir,
+          base,
+          a.getEpochSecond(),
+          a.getNano(),
+          m.getEpochSecond(),
+          m.getNano(),
           AT_SYMLINK_NOFOLLOW);
     }
 
     void setXattrsByPath(Fd dir, String base, TarHeader e) throws IOException {
       Map<String, byte[]> xattrs = xattrs(e);
       if (xattrs.isEmpty()) return;
-      // The magic link of the parent fd is a middle component (followed); base, the last, is not followed.
+      // The magic link of the parent fd is a middle component (followed); base, the last, is not
+      // followed.
       String p = "/proc/self/fd/" + dir.fd() + "/" + base;
-      for (Map.Entry<String, byte[]> x : xattrs.entrySet()) Linux.lsetxattr(p, x.getKey(), x.getValue(), 0);
+      for (Map.Entry<String, byte[]> x : xattrs.entrySet())
+        Linux.lsetxattr(p, x.getKey(), x.getValue(), 0);
     }
 
-    /** The entry's xattrs, minus overlayfs' own (a layer must not forge whiteouts or redirects that way). */
+    /**
+     * The entry's xattrs, minus overlayfs' own (a layer must not forge whiteouts or redirects that
+     * way).
+     */
     Map<String, byte[]> xattrs(TarHeader e) {
       if (e.xattrs().isEmpty()) return Map.of();
       Map<String, byte[]> out = new HashMap<>(e.xattrs());
@@ -743,12 +858,21 @@ public final class LayerUnpacker {
       dropCache();
       for (int i = dirTimes.size() - 1; i >= 0; i--) {
         DirTimes d = dirTimes.get(i);
-        try (Fd p = Linux.openat2(root, dotIfEmpty(EntryPath.parent(d.path)), O_PATH | O_DIRECTORY, 0, RESOLVE)) {
+        try (Fd p =
+            Linux.openat2(
+                root, dotIfEmpty(EntryPath.parent(d.path)), O_PATH | O_DIRECTORY, 0, RESOLVE)) {
           String base = d.path.isEmpty() ? "." : EntryPath.base(d.path);
-          Linux.utimensat(p, base, d.atime.getEpochSecond(), d.atime.getNano(), d.mtime.getEpochSecond(),
-              d.mtime.getNano(), AT_SYMLINK_NOFOLLOW);
+          Linux.utimensat(
+              p,
+              base,
+              d.atime.getEpochSecond(),
+              d.atime.getNano(),
+              d.mtime.getEpochSecond(),
+              d.mtime.getNano(),
+              AT_SYMLINK_NOFOLLOW);
         } catch (ErrnoException x) {
-          // A later entry of the same layer may have replaced or removed the directory: nothing to set then.
+          // A later entry of the same layer may have replaced or removed the directory: nothing to
+          // set then.
           if (x.errno() != ENOENT && x.errno() != dev.berth.sys.LinuxConstants.ENOTDIR) {
             throw new UnpackException(d.name, "set directory times: " + x.getMessage(), x);
           }
@@ -783,10 +907,14 @@ public final class LayerUnpacker {
     return p.isEmpty() ? "." : p;
   }
 
-  /** A uid or gid as chown(2) takes it, refused outside 0..2^32-2 rather than wrapped (2^32 would become root). */
+  /**
+   * A uid or gid as chown(2) takes it, refused outside 0..2^32-2 rather than wrapped (2^32 would
+   * become root).
+   */
   private static int id(TarHeader e, String what, long v) throws UnpackException {
     if (v < 0 || v > MAX_ID) {
-      throw new UnpackException(e.name(), what + " " + v + " is out of range (0 to " + MAX_ID + ")");
+      throw new UnpackException(
+          e.name(), what + " " + v + " is out of range (0 to " + MAX_ID + ")");
     }
     return (int) v;
   }

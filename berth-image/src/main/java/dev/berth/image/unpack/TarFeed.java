@@ -6,9 +6,9 @@ import java.security.MessageDigest;
 import java.util.function.LongSupplier;
 
 /**
- * The uncompressed tar stream as it flows into the tar reader: hashed (the diffID), counted, and refused once it
- * expands more than the limit allows over the compressed bytes read so far (a compression bomb stops there, not at
- * its end).
+ * The uncompressed tar stream as it flows into the tar reader: hashed (the diffID), counted, and
+ * refused once it expands more than the limit allows over the compressed bytes read so far (a
+ * compression bomb stops there, not at its end).
  */
 final class TarFeed extends InputStream {
   private final InputStream in;
@@ -18,7 +18,10 @@ final class TarFeed extends InputStream {
   private final long floor;
   private long pos;
 
-  /** {@code compressed}: the compressed bytes read so far, or null for an uncompressed layer (nothing to bound). */
+  /**
+   * {@code compressed}: the compressed bytes read so far, or null for an uncompressed layer
+   * (nothing to bound).
+   */
   TarFeed(InputStream in, MessageDigest sha, LongSupplier compressed, int expansion, long floor) {
     this.in = in;
     this.sha = sha;
@@ -46,15 +49,24 @@ final class TarFeed extends InputStream {
       if (compressed != null && pos > floor) {
         long c = compressed.getAsLong();
         if (pos / expansion > c) {
-          throw new IOException("the layer expands to over " + expansion + " times its compressed size (" + pos
-              + " bytes of tar from " + c + " compressed bytes), the limit");
+          throw new IOException(
+              "the layer expands to over "
+                  + expansion
+                  + " times its compressed size ("
+                  + pos
+                  + " bytes of tar from "
+                  + c
+                  + " compressed bytes), the limit");
         }
       }
     }
     return n;
   }
 
-  /** Reads what the tar reader left (the zero padding after the end-of-archive blocks) so the hash covers it. */
+  /**
+   * Reads what the tar reader left (the zero padding after the end-of-archive blocks) so the hash
+   * covers it.
+   */
   void drain() throws IOException {
     byte[] buf = new byte[64 * 1024];
     while (read(buf, 0, buf.length) >= 0) {

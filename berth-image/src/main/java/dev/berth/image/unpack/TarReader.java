@@ -15,20 +15,24 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Reads a layer's tar stream entry by entry with the rules of Go's archive/tar, the reader containerd, docker, podman
- * and umoci unpack layers with (so that all of them see the same tree in one layer): ustar, GNU and PAX headers, GNU
- * long names, base-256 numbers, and GNU sparse files in each of their forms (old GNU 'S' headers, PAX 0.0, 0.1 and
- * 1.0) with 64-bit sizes and offsets. As in Go, PAX global headers leave no state behind and the header-only types
- * (links, devices, directories, fifos) have no data whatever their size field says.
+ * Reads a layer's tar stream entry by entry with the rules of Go's archive/tar, the reader
+ * containerd, docker, podman and umoci unpack layers with (so that all of them see the same tree in
+ * one layer): ustar, GNU and PAX headers, GNU long names, base-256 numbers, and GNU sparse files in
+ * each of their forms (old GNU 'S' headers, PAX 0.0, 0.1 and 1.0) with 64-bit sizes and offsets. As
+ * in Go, PAX global headers leave no state behind and the header-only types (links, devices,
+ * directories, fifos) have no data whatever their size field says.
  *
- * <p>Not commons-compress' reader: it parses {@code GNU.sparse.size} and {@code GNU.sparse.realsize} as an int (a
- * sparse file of 2 GiB or more fails with "Unable to parse int from string value"), hands holes out as zeros that
- * must be read one by one, and decodes PAX values as UTF-8, which mangles binary xattrs.
+ * <p>Not commons-compress' reader: it parses {@code GNU.sparse.size} and {@code
+ * GNU.sparse.realsize} as an int (a sparse file of 2 GiB or more fails with "Unable to parse int
+ * from string value"), hands holes out as zeros that must be read one by one, and decodes PAX
+ * values as UTF-8, which mangles binary xattrs.
  */
 final class TarReader {
   static final int BLOCK = 512;
+
   /** PAX and GNU long-name headers are held in memory: at most this much each, as Go's reader. */
   static final int MAX_META = 1 << 20;
+
   private static final String SCHILY = "SCHILY.xattr.";
   private static final String LIBARCHIVE = "LIBARCHIVE.xattr.";
 
@@ -36,8 +40,10 @@ final class TarReader {
   private final int maxSparseRegions;
   private final byte[] block = new byte[BLOCK];
   private final byte[] scratch = new byte[64 * 1024];
+
   /** Data bytes of the current entry not read yet, and the padding after them. */
   private long remaining;
+
   private long padding;
 
   TarReader(InputStream in, int maxSparseRegions) {
@@ -46,9 +52,10 @@ final class TarReader {
   }
 
   /**
-   * The next entry, or null at the end of the archive (a zero block, or the stream's end between entries). What is
-   * left of the previous entry's data is skipped. Errors about one entry are {@link UnpackException}s naming it;
-   * other IOExceptions are about the stream (not a tar, truncated).
+   * The next entry, or null at the end of the archive (a zero block, or the stream's end between
+   * entries). What is left of the previous entry's data is skipped. Errors about one entry are
+   * {@link UnpackException}s naming it; other IOExceptions are about the stream (not a tar,
+   * truncated).
    */
   TarHeader next() throws IOException {
     skip(remaining + padding);
@@ -66,7 +73,11 @@ final class TarReader {
         case 'x' -> pax = readMeta(size, "PAX header"); // a second one replaces the first, as in Go
         case 'L' -> longName = readMeta(size, "GNU long name");
         case 'K' -> longLink = readMeta(size, "GNU long link name");
-        case 'g' -> skip(size + pad(size)); // Go keeps no global PAX state, and neither does any layer unpacker
+        case 'g' ->
+            skip(
+                size
+                    + pad(
+                        size)); // Go keeps no global PAX state, and neither does any layer unpacker
         default -> {
           return entry(type, size, pax, longName, longLink);
         }
@@ -83,9 +94,11 @@ final class TarReader {
     return n;
   }
 
-  // ---- one entry --------------------------------------------------------------------------------------------
+  // ---- one entry
+  // --------------------------------------------------------------------------------------------
 
-  private TarHeader entry(byte type, long size, byte[] pax, byte[] longName, byte[] longLink) throws IOException {
+  private TarHeader entry(byte type, long size, byte[] pax, byte[] longName, byte[] longLink)
+      throws IOException {
     boolean ustar = matches(block, 257, "ustar\0");
     boolean gnu = matches(block, 257, "ustar  \0");
     boolean star = ustar && matches(block, 508, "tar\0");
@@ -95,7 +108,8 @@ final class TarReader {
       if (!prefix.isEmpty()) name = prefix + "/" + name;
     }
     if (longName != null) name = cString(longName, 0, longName.length);
-    String link = longLink != null ? cString(longLink, 0, longLink.length) : cString(block, 157, 100);
+    String link =
+        longLink != null ? cString(longLink, 0, longLink.length) : cString(block, 157, 100);
     String errName = name; // what errors call the entry until the PAX records are read
     int mode = (int) (number(block, 100, 8, "mode") & 07777);
     long uid = number(block, 108, 8, "uid");
@@ -103,7 +117,8 @@ final class TarReader {
     long mtimeSec = number(block, 136, 12, "mtime");
     long major = ustar || gnu ? number(block, 329, 8, "devmajor") : 0;
     long minor = ustar || gnu ? number(block, 337, 8, "devminor") : 0;
-    // GNU and star headers may carry an access time (garbage in some old writers: ignored when unreadable).
+    // GNU and star headers may carry an access time (garbage in some old writers: ignored when
+    // unreadable).
     long atimeSec = gnu ? lenient(block, 345, 12) : star ? lenient(block, 476, 12) : 0;
     Instant mtime = instant(errName, mtimeSec, 0, "mtime");
     Instant atime = atimeSec > 0 ? instant(errName, atimeSec, 0, "atime") : null;
@@ -111,7 +126,8 @@ final class TarReader {
     Map<String, byte[]> xattrs = new LinkedHashMap<>();
     Map<String, byte[]> libarchive = new LinkedHashMap<>();
     Map<String, String> sparseKeys = new HashMap<>();
-    List<Long> sparse0 = new ArrayList<>(); // PAX 0.0: GNU.sparse.offset and .numbytes records, in order
+    List<Long> sparse0 =
+        new ArrayList<>(); // PAX 0.0: GNU.sparse.offset and .numbytes records, in order
     if (pax != null) {
       for (PaxRecord r : parsePax(errName, pax)) {
         String v = new String(r.value, StandardCharsets.UTF_8);
@@ -127,10 +143,12 @@ final class TarReader {
           case "SCHILY.devminor" -> minor = paxLong(errName, r.key, v);
           case "GNU.sparse.offset", "GNU.sparse.numbytes" -> {
             if ((sparse0.size() % 2 == 0) != r.key.equals("GNU.sparse.offset")) {
-              throw new UnpackException(errName, "PAX records GNU.sparse.offset and GNU.sparse.numbytes do not"
-                  + " alternate");
+              throw new UnpackException(
+                  errName,
+                  "PAX records GNU.sparse.offset and GNU.sparse.numbytes do not" + " alternate");
             }
-            if (sparse0.size() / 2 >= maxSparseRegions) throw tooManyRegions(errName, sparse0.size() / 2 + 1);
+            if (sparse0.size() / 2 >= maxSparseRegions)
+              throw tooManyRegions(errName, sparse0.size() / 2 + 1);
             sparse0.add(paxLong(errName, r.key, v));
           }
           default -> {
@@ -148,7 +166,8 @@ final class TarReader {
       if (size < 0) throw new UnpackException(errName, "PAX record size is negative");
     }
     // libarchive writes both forms of an xattr; the SCHILY one is what Go readers see, so it wins.
-    for (Map.Entry<String, byte[]> x : libarchive.entrySet()) xattrs.putIfAbsent(x.getKey(), x.getValue());
+    for (Map.Entry<String, byte[]> x : libarchive.entrySet())
+      xattrs.putIfAbsent(x.getKey(), x.getValue());
     if (sparseKeys.containsKey("GNU.sparse.name")) name = sparseKeys.get("GNU.sparse.name");
 
     boolean regular = type == '0' || type == 0 || type == '7' || type == 'S';
@@ -160,16 +179,33 @@ final class TarReader {
     if (type == 'S') {
       sparse = oldGnuSparse(name, stored);
     } else if (!sparseKeys.isEmpty() || !sparse0.isEmpty()) {
-      if (!regular) throw new UnpackException(name, "GNU sparse records on an entry that is not a regular file");
+      if (!regular)
+        throw new UnpackException(
+            name, "GNU sparse records on an entry that is not a regular file");
       sparse = paxSparse(name, sparseKeys, sparse0);
     }
-    return new TarHeader(name, regular ? (byte) '0' : type, mode, uid, gid, remaining, link, major, minor, mtime,
-        atime, xattrs, sparse);
+    return new TarHeader(
+        name,
+        regular ? (byte) '0' : type,
+        mode,
+        uid,
+        gid,
+        remaining,
+        link,
+        major,
+        minor,
+        mtime,
+        atime,
+        xattrs,
+        sparse);
   }
 
-  // ---- sparse maps ------------------------------------------------------------------------------------------
+  // ---- sparse maps
+  // ------------------------------------------------------------------------------------------
 
-  /** Old GNU format: four regions in the header, 21 more in each extension block that follows it. */
+  /**
+   * Old GNU format: four regions in the header, 21 more in each extension block that follows it.
+   */
   private TarHeader.Sparse oldGnuSparse(String name, long stored) throws IOException {
     long realSize = number(block, 483, 12, "realsize");
     List<Long> regions = new ArrayList<>();
@@ -181,8 +217,12 @@ final class TarReader {
     return checkedSparse(name, realSize, toArray(regions), stored);
   }
 
-  /** Appends up to {@code n} (offset, length) pairs at {@code off}; false when the list ended inside them. */
-  private boolean gnuRegions(String name, byte[] b, int off, int n, List<Long> out) throws IOException {
+  /**
+   * Appends up to {@code n} (offset, length) pairs at {@code off}; false when the list ended inside
+   * them.
+   */
+  private boolean gnuRegions(String name, byte[] b, int off, int n, List<Long> out)
+      throws IOException {
     for (int i = 0; i < n; i++) {
       int at = off + 24 * i;
       if (b[at] == 0) return false; // an empty slot ends the list, as GNU tar and Go read it
@@ -193,14 +233,16 @@ final class TarReader {
     return true;
   }
 
-  private TarHeader.Sparse paxSparse(String name, Map<String, String> keys, List<Long> sparse0) throws IOException {
+  private TarHeader.Sparse paxSparse(String name, Map<String, String> keys, List<Long> sparse0)
+      throws IOException {
     String major = keys.get("GNU.sparse.major");
     String minor = keys.get("GNU.sparse.minor");
     if (major != null || minor != null) {
       if (!"1".equals(major) || !"0".equals(minor)) {
         throw new UnpackException(name, "unsupported GNU sparse format " + major + "." + minor);
       }
-      long realSize = paxLong(name, "GNU.sparse.realsize", required(name, keys, "GNU.sparse.realsize"));
+      long realSize =
+          paxLong(name, "GNU.sparse.realsize", required(name, keys, "GNU.sparse.realsize"));
       long[] regions = sparseMap1x0(name);
       return checkedSparse(name, realSize, regions, remaining);
     }
@@ -209,25 +251,32 @@ final class TarReader {
     String map = keys.get("GNU.sparse.map");
     if (map != null) { // 0.1: "offset,length,offset,length..."
       String[] parts = map.isEmpty() ? new String[0] : map.split(",", -1);
-      if (parts.length % 2 != 0) throw new UnpackException(name, "PAX record GNU.sparse.map has an odd count");
+      if (parts.length % 2 != 0)
+        throw new UnpackException(name, "PAX record GNU.sparse.map has an odd count");
       if (parts.length / 2 > maxSparseRegions) throw tooManyRegions(name, parts.length / 2);
       regions = new long[parts.length];
       for (int i = 0; i < parts.length; i++) regions[i] = paxLong(name, "GNU.sparse.map", parts[i]);
     } else { // 0.0
-      if (sparse0.size() % 2 != 0) throw new UnpackException(name, "PAX record GNU.sparse.numbytes missing");
+      if (sparse0.size() % 2 != 0)
+        throw new UnpackException(name, "PAX record GNU.sparse.numbytes missing");
       regions = toArray(sparse0);
     }
     String blocks = keys.get("GNU.sparse.numblocks");
     if (blocks != null && paxLong(name, "GNU.sparse.numblocks", blocks) != regions.length / 2) {
-      throw new UnpackException(name, "PAX record GNU.sparse.numblocks says " + blocks + " but the map has "
-          + regions.length / 2 + " regions");
+      throw new UnpackException(
+          name,
+          "PAX record GNU.sparse.numblocks says "
+              + blocks
+              + " but the map has "
+              + regions.length / 2
+              + " regions");
     }
     return checkedSparse(name, realSize, regions, remaining);
   }
 
   /**
-   * PAX 1.0: the map is at the start of the entry's data, decimal numbers one per line (the count, then offset and
-   * length pairs), padded to a block; the file's data follows.
+   * PAX 1.0: the map is at the start of the entry's data, decimal numbers one per line (the count,
+   * then offset and length pairs), padded to a block; the file's data follows.
    */
   private long[] sparseMap1x0(String name) throws IOException {
     Lines lines = new Lines(name);
@@ -252,7 +301,8 @@ final class TarReader {
       int digits = 0;
       while (true) {
         if (at == BLOCK) {
-          if (remaining < BLOCK) throw new UnpackException(name, "GNU sparse map runs past the entry's data");
+          if (remaining < BLOCK)
+            throw new UnpackException(name, "GNU sparse map runs past the entry's data");
           readFully(block, BLOCK);
           remaining -= BLOCK;
           at = 0;
@@ -260,14 +310,18 @@ final class TarReader {
         byte c = block[at++];
         if (c == '\n' && digits > 0) return v;
         if (c < '0' || c > '9' || ++digits > 18) {
-          throw new UnpackException(name, "GNU sparse map: not a decimal number of up to 18 digits");
+          throw new UnpackException(
+              name, "GNU sparse map: not a decimal number of up to 18 digits");
         }
         v = v * 10 + (c - '0');
       }
     }
   }
 
-  /** The map checked as Go checks it, and against what the entry stores: the data must be exactly the regions. */
+  /**
+   * The map checked as Go checks it, and against what the entry stores: the data must be exactly
+   * the regions.
+   */
   private static TarHeader.Sparse checkedSparse(String name, long realSize, long[] r, long stored)
       throws UnpackException {
     if (realSize < 0) throw new UnpackException(name, "sparse file with a negative size");
@@ -277,24 +331,39 @@ final class TarReader {
       long off = r[i];
       long len = r[i + 1];
       if (off < 0 || len < 0 || off > Long.MAX_VALUE - len || off + len > realSize || off < end) {
-        throw new UnpackException(name, "sparse map region " + i / 2 + " (offset " + off + ", length " + len
-            + ") is outside the file's " + realSize + " bytes or overlaps the one before");
+        throw new UnpackException(
+            name,
+            "sparse map region "
+                + i / 2
+                + " (offset "
+                + off
+                + ", length "
+                + len
+                + ") is outside the file's "
+                + realSize
+                + " bytes or overlaps the one before");
       }
       end = off + len;
       data += len;
     }
     if (data != stored) {
-      throw new UnpackException(name, "sparse map has " + data + " bytes of data but the entry stores " + stored);
+      throw new UnpackException(
+          name, "sparse map has " + data + " bytes of data but the entry stores " + stored);
     }
     return new TarHeader.Sparse(realSize, r);
   }
 
   private UnpackException tooManyRegions(String name, long n) {
-    return new UnpackException(name, "sparse map has " + (n > maxSparseRegions ? "more than " + maxSparseRegions
-        : n) + " regions; the limit is " + maxSparseRegions);
+    return new UnpackException(
+        name,
+        "sparse map has "
+            + (n > maxSparseRegions ? "more than " + maxSparseRegions : n)
+            + " regions; the limit is "
+            + maxSparseRegions);
   }
 
-  private static String required(String name, Map<String, String> keys, String key) throws UnpackException {
+  private static String required(String name, Map<String, String> keys, String key)
+      throws UnpackException {
     String v = keys.get(key);
     if (v == null) throw new UnpackException(name, "GNU sparse file without a PAX record " + key);
     return v;
@@ -306,7 +375,8 @@ final class TarReader {
     return a;
   }
 
-  // ---- PAX ---------------------------------------------------------------------------------------------------
+  // ---- PAX
+  // ---------------------------------------------------------------------------------------------------
 
   private record PaxRecord(String key, byte[] value) {}
 
@@ -317,8 +387,13 @@ final class TarReader {
     while (p < b.length) {
       int sp = p;
       long len = 0;
-      while (sp < b.length && b[sp] >= '0' && b[sp] <= '9' && len < b.length) len = len * 10 + (b[sp++] - '0');
-      if (sp == p || sp >= b.length || b[sp] != ' ' || len < sp - p + 4 || p + len > b.length
+      while (sp < b.length && b[sp] >= '0' && b[sp] <= '9' && len < b.length)
+        len = len * 10 + (b[sp++] - '0');
+      if (sp == p
+          || sp >= b.length
+          || b[sp] != ' '
+          || len < sp - p + 4
+          || p + len > b.length
           || b[(int) (p + len - 1)] != '\n') {
         throw new UnpackException(name, "malformed PAX record at byte " + p + " of the PAX header");
       }
@@ -328,8 +403,10 @@ final class TarReader {
       if (eq == end || eq == sp + 1) {
         throw new UnpackException(name, "malformed PAX record at byte " + p + " of the PAX header");
       }
-      out.add(new PaxRecord(new String(b, sp + 1, eq - sp - 1, StandardCharsets.UTF_8),
-          java.util.Arrays.copyOfRange(b, eq + 1, end)));
+      out.add(
+          new PaxRecord(
+              new String(b, sp + 1, eq - sp - 1, StandardCharsets.UTF_8),
+              java.util.Arrays.copyOfRange(b, eq + 1, end)));
       p += (int) len;
     }
     return out;
@@ -339,18 +416,27 @@ final class TarReader {
     try {
       return Long.parseLong(v);
     } catch (NumberFormatException e) {
-      throw new UnpackException(name, "PAX record " + key + ": " + UnpackException.quote(v)
-          + " is not a decimal number of 64 bits");
+      throw new UnpackException(
+          name,
+          "PAX record "
+              + key
+              + ": "
+              + UnpackException.quote(v)
+              + " is not a decimal number of 64 bits");
     }
   }
 
-  /** Seconds since the epoch, maybe negative, maybe with a fraction ("1796490992.024652275", "-1.5"). */
+  /**
+   * Seconds since the epoch, maybe negative, maybe with a fraction ("1796490992.024652275",
+   * "-1.5").
+   */
   private static Instant paxTime(String name, String key, String v) throws UnpackException {
     int dot = v.indexOf('.');
     String whole = dot < 0 ? v : v.substring(0, dot);
     String frac = dot < 0 ? "" : v.substring(dot + 1);
     if (!frac.chars().allMatch(c -> c >= '0' && c <= '9')) {
-      throw new UnpackException(name, "PAX record " + key + ": " + UnpackException.quote(v) + " is not a time");
+      throw new UnpackException(
+          name, "PAX record " + key + ": " + UnpackException.quote(v) + " is not a time");
     }
     long sec = whole.isEmpty() || whole.equals("-") ? 0 : paxLong(name, key, whole);
     long nanos = frac.isEmpty() ? 0 : Long.parseLong((frac + "000000000").substring(0, 9));
@@ -358,7 +444,8 @@ final class TarReader {
     return instant(name, sec, nanos, key);
   }
 
-  private static Instant instant(String name, long sec, long nanos, String what) throws UnpackException {
+  private static Instant instant(String name, long sec, long nanos, String what)
+      throws UnpackException {
     try {
       return Instant.ofEpochSecond(sec, nanos);
     } catch (DateTimeException | ArithmeticException e) {
@@ -379,16 +466,21 @@ final class TarReader {
       int hi = i + 2 < raw.length ? Character.digit(raw[i + 1], 16) : -1;
       int lo = i + 2 < raw.length ? Character.digit(raw[i + 2], 16) : -1;
       if (hi < 0 || lo < 0) {
-        throw new UnpackException(name, "PAX record " + UnpackException.quote(key) + ": bad %-escape in the"
-            + " xattr name");
+        throw new UnpackException(
+            name,
+            "PAX record " + UnpackException.quote(key) + ": bad %-escape in the" + " xattr name");
       }
       b.write(hi * 16 + lo);
       i += 2;
     }
     String decoded = b.toString(StandardCharsets.UTF_8);
     if (decoded.isEmpty() || decoded.indexOf('\0') >= 0) {
-      throw new UnpackException(name, "PAX record " + UnpackException.quote(key) + ": empty xattr name or one"
-          + " with a NUL byte");
+      throw new UnpackException(
+          name,
+          "PAX record "
+              + UnpackException.quote(key)
+              + ": empty xattr name or one"
+              + " with a NUL byte");
     }
     return decoded;
   }
@@ -397,16 +489,23 @@ final class TarReader {
     try {
       return Base64.getDecoder().decode(v.strip());
     } catch (IllegalArgumentException e) {
-      throw new UnpackException(name, "PAX record " + UnpackException.quote(key) + ": value is not base64 ("
-          + e.getMessage() + ")");
+      throw new UnpackException(
+          name,
+          "PAX record "
+              + UnpackException.quote(key)
+              + ": value is not base64 ("
+              + e.getMessage()
+              + ")");
     }
   }
 
-  // ---- blocks and numbers ------------------------------------------------------------------------------------
+  // ---- blocks and numbers
+  // ------------------------------------------------------------------------------------
 
   /** Reads the next header block; false at the end of the archive. Checks the header's checksum. */
   private boolean readHeader() throws IOException {
-    if (!readBlock()) return false; // the stream ends between entries: Go and GNU tar take that as the end too
+    if (!readBlock())
+      return false; // the stream ends between entries: Go and GNU tar take that as the end too
     boolean zero = true;
     for (byte x : block) {
       if (x != 0) {
@@ -428,7 +527,8 @@ final class TarReader {
     } catch (IOException e) {
       want = -1;
     }
-    if (want != unsigned && want != signed) throw new IOException("not a tar header (its checksum is wrong)");
+    if (want != unsigned && want != signed)
+      throw new IOException("not a tar header (its checksum is wrong)");
     return true;
   }
 
@@ -456,7 +556,8 @@ final class TarReader {
   }
 
   private byte[] readMeta(long size, String what) throws IOException {
-    if (size > MAX_META) throw new IOException(what + " of " + size + " bytes (the limit is " + MAX_META + ")");
+    if (size > MAX_META)
+      throw new IOException(what + " of " + size + " bytes (the limit is " + MAX_META + ")");
     byte[] b = new byte[(int) size];
     readFully(b, b.length);
     skip(pad(size));
@@ -466,7 +567,8 @@ final class TarReader {
   private void skip(long n) throws IOException {
     while (n > 0) {
       int r = in.read(scratch, 0, (int) Math.min(scratch.length, n));
-      if (r < 0) throw new EOFException("the layer ends " + n + " bytes before the end of an entry's data");
+      if (r < 0)
+        throw new EOFException("the layer ends " + n + " bytes before the end of an entry's data");
       n -= r;
     }
   }
@@ -476,8 +578,8 @@ final class TarReader {
   }
 
   /**
-   * A numeric header field: octal digits padded with spaces or NULs, or GNU's base-256 (the first byte's top bit
-   * set; 0xff leads a negative number), as Go reads them.
+   * A numeric header field: octal digits padded with spaces or NULs, or GNU's base-256 (the first
+   * byte's top bit set; 0xff leads a negative number), as Go reads them.
    */
   static long number(byte[] b, int off, int len, String field) throws IOException {
     if ((b[off] & 0x80) != 0) {
@@ -486,7 +588,8 @@ final class TarReader {
       for (int i = 0; i < len; i++) {
         int c = (b[off + i] ^ invert) & 0xff;
         if (i == 0) c &= 0x7f;
-        if ((v >>> 55) != 0) throw new IOException("tar header field " + field + " overflows 64 bits");
+        if ((v >>> 55) != 0)
+          throw new IOException("tar header field " + field + " overflows 64 bits");
         v = (v << 8) | c;
       }
       return invert != 0 ? ~v : v;
@@ -498,8 +601,11 @@ final class TarReader {
     long v = 0;
     for (int i = start; i < end; i++) {
       if (b[i] < '0' || b[i] > '7') {
-        throw new IOException("tar header field " + field + " is not an octal number: "
-            + UnpackException.quote(new String(b, off, len, StandardCharsets.ISO_8859_1)));
+        throw new IOException(
+            "tar header field "
+                + field
+                + " is not an octal number: "
+                + UnpackException.quote(new String(b, off, len, StandardCharsets.ISO_8859_1)));
       }
       v = (v << 3) | (b[i] - '0');
     }

@@ -3,9 +3,9 @@ package dev.berth.image.unpack;
 import java.io.IOException;
 
 /**
- * A layer could not be unpacked: the message names the tar entry as the layer has it ({@code entry "../x": path
- * escapes the layer root}). The target directory is left as it was when the error happened; discarding it is the
- * caller's job (a snapshotter aborts its staging directory).
+ * A layer could not be unpacked: the message names the tar entry as the layer has it ({@code entry
+ * "../x": path escapes the layer root}). The target directory is left as it was when the error
+ * happened; discarding it is the caller's job (a snapshotter aborts its staging directory).
  */
 public class UnpackException extends IOException {
   private static final long serialVersionUID = 1L;

@@ -33,8 +33,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * save and load in both formats, between berth stores and with skopeo on either side. The layers are gzip: skopeo
- * 1.9 cannot write a docker-archive of zstd layers (berth can: it decompresses them).
+ * save and load in both formats, between berth stores and with skopeo on either side. The layers
+ * are gzip: skopeo 1.9 cannot write a docker-archive of zstd layers (berth can: it decompresses
+ * them).
  */
 @RequiresCommand({"docker-registry", "skopeo"})
 class ArchiveRoundTripTest {
@@ -49,10 +50,22 @@ class ArchiveRoundTripTest {
   static void setUp() {
     registry = LocalRegistry.anonymous();
     OciLayoutBuilder layout = new OciLayoutBuilder(shared.resolve("layout"));
-    img = layout.image(OciLayoutBuilder.AMD64, ImageConfig.busybox(), List.of(
-        layout.layer(new LayerTar().add(TarEntry.dir("etc"), TarEntry.file("etc/a", "a"),
-            TarEntry.symlink("etc/l", "a")).randomFiles("d", 2, 80_000, 4, 0.5), Compression.GZIP),
-        layout.layer(new LayerTar().add(TarEntry.whiteout("etc/a"), TarEntry.file("etc/b", "b")), Compression.GZIP)));
+    img =
+        layout.image(
+            OciLayoutBuilder.AMD64,
+            ImageConfig.busybox(),
+            List.of(
+                layout.layer(
+                    new LayerTar()
+                        .add(
+                            TarEntry.dir("etc"),
+                            TarEntry.file("etc/a", "a"),
+                            TarEntry.symlink("etc/l", "a"))
+                        .randomFiles("d", 2, 80_000, 4, 0.5),
+                    Compression.GZIP),
+                layout.layer(
+                    new LayerTar().add(TarEntry.whiteout("etc/a"), TarEntry.file("etc/b", "b")),
+                    Compression.GZIP)));
     layout.tag("v1", img.manifest());
     ref = registry.address() + "/arch/app:v1";
     Skopeo.copy("oci:" + layout.dir() + ":v1", "docker://" + ref);
@@ -89,7 +102,8 @@ class ArchiveRoundTripTest {
     String dest = registry.address() + "/from-berth/" + format.flag() + ":1";
     Skopeo.copy(transport, "docker://" + dest);
     String config = Skopeo.inspect("docker://" + dest, "--config", "--raw");
-    assertEquals(pulled.config(), Digest.sha256Of(config.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    assertEquals(
+        pulled.config(), Digest.sha256Of(config.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
     StoreChecks.assertNoMountsUnder(tmp);
   }
 

@@ -27,8 +27,13 @@ class ContentStoreProcessTest {
   @TempDir Path root;
 
   private static StoreChild ingestIn(Path root, Descriptor d, byte[] prefix) throws Exception {
-    StoreChild child = StoreChild.start("ingest", root.toString(), d.digest().toString(), Long.toString(d.size()),
-        HexFormat.of().formatHex(prefix));
+    StoreChild child =
+        StoreChild.start(
+            "ingest",
+            root.toString(),
+            d.digest().toString(),
+            Long.toString(d.size()),
+            HexFormat.of().formatHex(prefix));
     assertEquals("held", child.readLine());
     return child;
   }
@@ -39,17 +44,21 @@ class ContentStoreProcessTest {
     byte[] content = bytes(4096, 20);
     Descriptor d = describe(content);
     try (StoreChild child = ingestIn(root, d, content)) {
-      CompletableFuture<Boolean> mine = CompletableFuture.supplyAsync(() -> {
-        try (Ingest ingest = store.ingest(d)) {
-          return ingest.alreadyCommitted();
-        } catch (Exception e) {
-          throw new RuntimeException(e);
-        }
-      });
+      CompletableFuture<Boolean> mine =
+          CompletableFuture.supplyAsync(
+              () -> {
+                try (Ingest ingest = store.ingest(d)) {
+                  return ingest.alreadyCommitted();
+                } catch (Exception e) {
+                  throw new RuntimeException(e);
+                }
+              });
       assertThrows(TimeoutException.class, () -> mine.get(500, TimeUnit.MILLISECONDS));
       child.send("commit");
       assertEquals("done", child.readLine());
-      assertTrue(mine.get(20, TimeUnit.SECONDS), "the blob the other process committed is not written again");
+      assertTrue(
+          mine.get(20, TimeUnit.SECONDS),
+          "the blob the other process committed is not written again");
       assertEquals(0, child.waitFor());
     }
     assertArrayEquals(content, store.read(d.digest(), 4096));
@@ -95,13 +104,15 @@ class ContentStoreProcessTest {
     Descriptor garbage = store.put(bytes(100, 23), "x");
     try (StoreChild child = StoreChild.start("lease", root.toString())) {
       assertEquals("held", child.readLine());
-      CompletableFuture<GcResult> gc = CompletableFuture.supplyAsync(() -> {
-        try {
-          return store.collect(Set.of(), d -> List.of());
-        } catch (Exception e) {
-          throw new RuntimeException(e);
-        }
-      });
+      CompletableFuture<GcResult> gc =
+          CompletableFuture.supplyAsync(
+              () -> {
+                try {
+                  return store.collect(Set.of(), d -> List.of());
+                } catch (Exception e) {
+                  throw new RuntimeException(e);
+                }
+              });
       assertThrows(TimeoutException.class, () -> gc.get(500, TimeUnit.MILLISECONDS));
       assertTrue(store.exists(garbage.digest()));
       child.send("release");

@@ -44,11 +44,17 @@ class ContentStoreTest {
     return new Descriptor(LAYER, Digest.sha256Of(content), content.length);
   }
 
-  /** Every file under the store root except the store lock: what a failed or finished ingest may leave. */
+  /**
+   * Every file under the store root except the store lock: what a failed or finished ingest may
+   * leave.
+   */
   static List<String> files(Path root) throws IOException {
     try (Stream<Path> all = Files.walk(root)) {
-      return all.filter(Files::isRegularFile).map(p -> root.relativize(p).toString())
-          .filter(p -> !p.equals("lock")).sorted().toList();
+      return all.filter(Files::isRegularFile)
+          .map(p -> root.relativize(p).toString())
+          .filter(p -> !p.equals("lock"))
+          .sorted()
+          .toList();
     }
   }
 
@@ -62,8 +68,10 @@ class ContentStoreTest {
     byte[] content = "{\"schemaVersion\":2}".getBytes();
     Descriptor d = store.put(content, "application/vnd.oci.image.manifest.v1+json");
 
-    assertEquals(new Descriptor("application/vnd.oci.image.manifest.v1+json", Digest.sha256Of(content),
-        content.length), d);
+    assertEquals(
+        new Descriptor(
+            "application/vnd.oci.image.manifest.v1+json", Digest.sha256Of(content), content.length),
+        d);
     assertTrue(store.exists(d.digest()));
     assertEquals(content.length, store.size(d.digest()));
     assertArrayEquals(content, store.read(d.digest(), 1024));
@@ -71,7 +79,9 @@ class ContentStoreTest {
     try (InputStream in = store.open(d.digest())) {
       assertArrayEquals(content, in.readAllBytes());
     }
-    assertEquals("r--r--r--", PosixFilePermissions.toString(Files.getPosixFilePermissions(store.path(d.digest()))));
+    assertEquals(
+        "r--r--r--",
+        PosixFilePermissions.toString(Files.getPosixFilePermissions(store.path(d.digest()))));
     assertEquals(List.of(d.digest()), store.list());
     assertEquals(List.of(blobFile(d.digest())), files(root));
     // Putting it again changes nothing.
@@ -96,7 +106,8 @@ class ContentStoreTest {
     ContentStore store = ContentStore.open(root);
     Descriptor d = store.put(bytes(5000, 1), LAYER);
     IOException e = assertThrows(IOException.class, () -> store.read(d.digest(), 4096));
-    assertEquals("blob " + d.digest() + ": 5000 bytes, more than the 4096 read whole", e.getMessage());
+    assertEquals(
+        "blob " + d.digest() + ": 5000 bytes, more than the 4096 read whole", e.getMessage());
   }
 
   @Test
@@ -107,7 +118,8 @@ class ContentStoreTest {
     Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-r--r--"));
     Files.write(p, "[]".getBytes());
     IOException e = assertThrows(IOException.class, () -> store.read(d.digest(), 100));
-    assertTrue(e.getMessage().startsWith("blob " + d.digest() + ": content does not match its digest"),
+    assertTrue(
+        e.getMessage().startsWith("blob " + d.digest() + ": content does not match its digest"),
         e.getMessage());
   }
 
@@ -142,8 +154,11 @@ class ContentStoreTest {
     try (Ingest ingest = ContentStore.open(root).ingest(d)) {
       ingest.write(content, 0, 123_456);
     } // a failed download: close without commit
-    assertEquals(List.of("ingest/sha256-" + d.digest().encoded() + "/data",
-        "ingest/sha256-" + d.digest().encoded() + "/lock"), files(root));
+    assertEquals(
+        List.of(
+            "ingest/sha256-" + d.digest().encoded() + "/data",
+            "ingest/sha256-" + d.digest().encoded() + "/lock"),
+        files(root));
 
     ContentStore store = ContentStore.open(root); // as another process would
     try (Ingest ingest = store.ingest(d)) {
@@ -168,7 +183,9 @@ class ContentStoreTest {
     }
     try (Ingest ingest = store.ingest(d)) {
       assertEquals(content.length, ingest.offset());
-      assertEquals(d, ingest.commit()); // the whole blob was already there: hashing the resumed bytes suffices
+      assertEquals(
+          d,
+          ingest.commit()); // the whole blob was already there: hashing the resumed bytes suffices
     }
     assertTrue(store.exists(d.digest()));
   }
@@ -181,10 +198,12 @@ class ContentStoreTest {
     byte[] wrong = content.clone();
     wrong[5000] ^= 1;
     try (Ingest ingest = store.ingest(d)) {
-      ingest.write(wrong, 0, wrong.length); // then killed, or refused by its reader, before the commit
+      ingest.write(
+          wrong, 0, wrong.length); // then killed, or refused by its reader, before the commit
     }
     try (Ingest ingest = store.ingest(d)) {
-      assertEquals(0, ingest.offset(), "as many bytes as the blob, but not the blob: nothing to resume");
+      assertEquals(
+          0, ingest.offset(), "as many bytes as the blob, but not the blob: nothing to resume");
       ingest.write(content, 0, content.length);
       ingest.commit();
     }
@@ -236,7 +255,9 @@ class ContentStoreTest {
     try (Ingest ingest = store.ingest(d)) {
       ingest.write(other, 0, other.length);
       DigestMismatchException e = assertThrows(DigestMismatchException.class, ingest::commit);
-      assertEquals("blob " + d.digest() + ": digest mismatch, got " + Digest.sha256Of(other), e.getMessage());
+      assertEquals(
+          "blob " + d.digest() + ": digest mismatch, got " + Digest.sha256Of(other),
+          e.getMessage());
       assertEquals(Digest.sha256Of(other), e.got());
       assertFalse(ingest.isOpen());
     }
@@ -270,7 +291,9 @@ class ContentStoreTest {
     try (Ingest ingest = store.ingest(d)) {
       ingest.write(content, 0, 700);
       IOException e = assertThrows(IOException.class, ingest::commit);
-      assertTrue(e.getMessage().startsWith("blob " + d.digest() + ": short: 700 of the declared 1000 bytes"),
+      assertTrue(
+          e.getMessage()
+              .startsWith("blob " + d.digest() + ": short: 700 of the declared 1000 bytes"),
           e.getMessage());
     }
     try (Ingest ingest = store.ingest(d)) {
@@ -292,9 +315,10 @@ class ContentStoreTest {
       assertThrows(IllegalStateException.class, () -> ingest.write(content, 0, 1));
       assertEquals(d, ingest.commit());
     }
-    IOException e = assertThrows(IOException.class,
-        () -> store.ingest(new Descriptor(LAYER, d.digest(), 99)));
-    assertEquals("blob " + d.digest() + ": declared 99 bytes, but the stored blob has 100", e.getMessage());
+    IOException e =
+        assertThrows(IOException.class, () -> store.ingest(new Descriptor(LAYER, d.digest(), 99)));
+    assertEquals(
+        "blob " + d.digest() + ": declared 99 bytes, but the stored blob has 100", e.getMessage());
   }
 
   @Test
@@ -311,8 +335,11 @@ class ContentStoreTest {
   void sha512BlobsHaveTheirOwnDirectory() throws Exception {
     ContentStore store = ContentStore.open(root);
     byte[] content = bytes(100, 15);
-    Digest d = new Digest("sha512",
-        java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-512").digest(content)));
+    Digest d =
+        new Digest(
+            "sha512",
+            java.util.HexFormat.of()
+                .formatHex(java.security.MessageDigest.getInstance("SHA-512").digest(content)));
     try (Ingest ingest = store.ingest(d, content.length, LAYER)) {
       ingest.write(content, 0, content.length);
       ingest.commit();
@@ -331,24 +358,28 @@ class ContentStoreTest {
     try {
       CountDownLatch firstHolds = new CountDownLatch(1);
       CountDownLatch mayCommit = new CountDownLatch(1);
-      Future<Boolean> first = pool.submit(() -> {
-        try (Ingest ingest = store.ingest(d)) {
-          ingest.write(content, 0, 20_000);
-          firstHolds.countDown();
-          mayCommit.await();
-          ingest.write(content, 20_000, content.length - 20_000);
-          ingest.commit();
-          return ingest.alreadyCommitted();
-        }
-      });
+      Future<Boolean> first =
+          pool.submit(
+              () -> {
+                try (Ingest ingest = store.ingest(d)) {
+                  ingest.write(content, 0, 20_000);
+                  firstHolds.countDown();
+                  mayCommit.await();
+                  ingest.write(content, 20_000, content.length - 20_000);
+                  ingest.commit();
+                  return ingest.alreadyCommitted();
+                }
+              });
       assertTrue(firstHolds.await(10, TimeUnit.SECONDS));
       // A second ingest of the same blob, through another store object on the same root, waits.
       ContentStore sameRoot = ContentStore.open(root);
-      Future<long[]> second = pool.submit(() -> {
-        try (Ingest ingest = sameRoot.ingest(d)) {
-          return new long[] {ingest.alreadyCommitted() ? 1 : 0, ingest.offset()};
-        }
-      });
+      Future<long[]> second =
+          pool.submit(
+              () -> {
+                try (Ingest ingest = sameRoot.ingest(d)) {
+                  return new long[] {ingest.alreadyCommitted() ? 1 : 0, ingest.offset()};
+                }
+              });
       assertThrows(TimeoutException.class, () -> second.get(300, TimeUnit.MILLISECONDS));
       mayCommit.countDown();
       assertFalse(first.get(10, TimeUnit.SECONDS));
@@ -371,21 +402,23 @@ class ContentStoreTest {
       CountDownLatch start = new CountDownLatch(1);
       List<Future<Descriptor>> all = new ArrayList<>();
       for (int i = 0; i < 8; i++) {
-        all.add(pool.submit(() -> {
-          start.await();
-          try (Ingest ingest = store.ingest(d)) {
-            if (ingest.alreadyCommitted()) {
-              skipped.incrementAndGet();
-              return ingest.commit();
-            }
-            writers.incrementAndGet();
-            for (int off = (int) ingest.offset(); off < content.length; off += 10_000) {
-              ingest.write(content, off, Math.min(10_000, content.length - off));
-              Thread.sleep(2);
-            }
-            return ingest.commit();
-          }
-        }));
+        all.add(
+            pool.submit(
+                () -> {
+                  start.await();
+                  try (Ingest ingest = store.ingest(d)) {
+                    if (ingest.alreadyCommitted()) {
+                      skipped.incrementAndGet();
+                      return ingest.commit();
+                    }
+                    writers.incrementAndGet();
+                    for (int off = (int) ingest.offset(); off < content.length; off += 10_000) {
+                      ingest.write(content, off, Math.min(10_000, content.length - off));
+                      Thread.sleep(2);
+                    }
+                    return ingest.commit();
+                  }
+                }));
       }
       start.countDown();
       for (Future<Descriptor> f : all) {
@@ -406,13 +439,16 @@ class ContentStoreTest {
     try (Ingest held = store.ingest(d)) {
       Thread[] waiter = new Thread[1];
       Throwable[] failure = new Throwable[1];
-      waiter[0] = Thread.ofPlatform().start(() -> {
-        try (Ingest ingest = store.ingest(d)) {
-          failure[0] = new AssertionError("got the ingest while it was held");
-        } catch (Throwable t) {
-          failure[0] = t;
-        }
-      });
+      waiter[0] =
+          Thread.ofPlatform()
+              .start(
+                  () -> {
+                    try (Ingest ingest = store.ingest(d)) {
+                      failure[0] = new AssertionError("got the ingest while it was held");
+                    } catch (Throwable t) {
+                      failure[0] = t;
+                    }
+                  });
       Thread.sleep(200);
       waiter[0].interrupt();
       waiter[0].join(10_000);

@@ -33,7 +33,10 @@ import org.junit.jupiter.api.io.TempDir;
 class GarbageCollectionTest {
   @TempDir Path root;
 
-  /** index -> manifest -> (config, layer1, layer2); a second manifest shares layer1; plus loose blobs. */
+  /**
+   * index -> manifest -> (config, layer1, layer2); a second manifest shares layer1; plus loose
+   * blobs.
+   */
   @Test
   void keepsWhatTheRootsReachAndDeletesTheRest() throws IOException {
     ContentStore store = ContentStore.open(root);
@@ -46,23 +49,30 @@ class GarbageCollectionTest {
     Digest oldLayer = store.put(bytes(777, 3), "l").digest();
     Digest missing = Digest.sha256Of("never stored".getBytes());
     Map<Digest, List<Digest>> refs = new HashMap<>();
-    refs.put(index, List.of(manifest, missing)); // an index may name platforms that were never pulled
+    refs.put(
+        index, List.of(manifest, missing)); // an index may name platforms that were never pulled
     refs.put(manifest, List.of(config, layer1, layer2));
     refs.put(oldManifest, List.of(layer1, oldLayer));
-    Function<Digest, Collection<Digest>> children = d -> {
-      assertTrue(store.exists(d), "children is only asked about blobs in the store: " + d);
-      return refs.getOrDefault(d, List.of());
-    };
+    Function<Digest, Collection<Digest>> children =
+        d -> {
+          assertTrue(store.exists(d), "children is only asked about blobs in the store: " + d);
+          return refs.getOrDefault(d, List.of());
+        };
 
     GcResult result = store.collect(Set.of(index, missing), children);
 
-    List<Digest> gone = List.of(oldManifest, oldLayer).stream().sorted(Comparator.comparing(Digest::toString))
-        .toList();
+    List<Digest> gone =
+        List.of(oldManifest, oldLayer).stream()
+            .sorted(Comparator.comparing(Digest::toString))
+            .toList();
     assertEquals(gone, result.removed());
     assertEquals("old manifest".length() + 777, result.reclaimedBytes());
     assertEquals(5, result.kept());
-    assertEquals(List.of(config, index, layer1, layer2, manifest).stream()
-        .sorted(Comparator.comparing(Digest::toString)).toList(), store.list());
+    assertEquals(
+        List.of(config, index, layer1, layer2, manifest).stream()
+            .sorted(Comparator.comparing(Digest::toString))
+            .toList(),
+        store.list());
   }
 
   @Test
@@ -70,10 +80,20 @@ class GarbageCollectionTest {
     ContentStore store = ContentStore.open(root);
     Digest manifest = store.put("manifest".getBytes(), "m").digest();
     Digest loose = store.put("loose".getBytes(), "l").digest();
-    IOException e = assertThrows(IOException.class, () -> store.collect(Set.of(manifest), d -> {
-      throw new UncheckedIOException(new IOException("manifest: layers[0].digest: invalid digest"));
-    }));
-    assertEquals("gc: references of " + manifest + ": manifest: layers[0].digest: invalid digest (nothing deleted)",
+    IOException e =
+        assertThrows(
+            IOException.class,
+            () ->
+                store.collect(
+                    Set.of(manifest),
+                    d -> {
+                      throw new UncheckedIOException(
+                          new IOException("manifest: layers[0].digest: invalid digest"));
+                    }));
+    assertEquals(
+        "gc: references of "
+            + manifest
+            + ": manifest: layers[0].digest: invalid digest (nothing deleted)",
         e.getMessage());
     assertTrue(store.exists(loose));
   }
@@ -85,13 +105,15 @@ class GarbageCollectionTest {
     Digest justPulled;
     try (StoreLease lease = store.lease()) {
       justPulled = store.put("pulled, not yet referenced".getBytes(), "l").digest();
-      gc = CompletableFuture.supplyAsync(() -> {
-        try {
-          return store.collect(Set.of(), d -> List.of());
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      });
+      gc =
+          CompletableFuture.supplyAsync(
+              () -> {
+                try {
+                  return store.collect(Set.of(), d -> List.of());
+                } catch (IOException e) {
+                  throw new UncheckedIOException(e);
+                }
+              });
       assertThrows(TimeoutException.class, () -> gc.get(300, TimeUnit.MILLISECONDS));
       assertTrue(store.exists(justPulled));
       try (StoreLease second = store.lease()) {
@@ -118,7 +140,8 @@ class GarbageCollectionTest {
     }
     try (Ingest holding = store.ingest(held)) {
       holding.write(bytes(100, 6), 0, 50);
-      Files.setLastModifiedTime(root.resolve("ingest/sha256-" + held.digest().encoded() + "/data"),
+      Files.setLastModifiedTime(
+          root.resolve("ingest/sha256-" + held.digest().encoded() + "/data"),
           FileTime.from(Instant.now().minus(Duration.ofHours(2))));
 
       GcResult result = store.collect(Set.of(), d -> List.of(), Duration.ofHours(1));
@@ -132,8 +155,11 @@ class GarbageCollectionTest {
       assertEquals(50, i.offset(), "a recent partial download stays for resume");
     }
     assertTrue(store.exists(held.digest()));
-    assertEquals(List.of("blobs/sha256/" + held.digest().encoded(),
-        "ingest/sha256-" + fresh.digest().encoded() + "/data",
-        "ingest/sha256-" + fresh.digest().encoded() + "/lock"), files(root));
+    assertEquals(
+        List.of(
+            "blobs/sha256/" + held.digest().encoded(),
+            "ingest/sha256-" + fresh.digest().encoded() + "/data",
+            "ingest/sha256-" + fresh.digest().encoded() + "/lock"),
+        files(root));
   }
 }

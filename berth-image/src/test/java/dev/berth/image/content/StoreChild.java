@@ -19,8 +19,9 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A second process on the same store, for the tests of exclusion between processes: a JVM started with the test
- * class path that holds an ingest or a lease until told to let go on its stdin (or runs another test main).
+ * A second process on the same store, for the tests of exclusion between processes: a JVM started
+ * with the test class path that holds an ingest or a lease until told to let go on its stdin (or
+ * runs another test main).
  *
  * <pre>
  * ingest ROOT DIGEST SIZE HEX   open the ingest, write HEX, print "held", then on "commit" / "close" do it
@@ -35,7 +36,8 @@ public final class StoreChild implements AutoCloseable {
 
   private StoreChild(Process process) {
     this.process = process;
-    this.out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+    this.out =
+        new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
     this.in = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
   }
 
@@ -57,7 +59,8 @@ public final class StoreChild implements AutoCloseable {
     cmd.add("-XX:TieredStopAtLevel=1");
     cmd.add(main.getName());
     cmd.addAll(List.of(args));
-    return new StoreChild(new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start());
+    return new StoreChild(
+        new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start());
   }
 
   /** The next line the child printed (null at its end). */
@@ -93,7 +96,8 @@ public final class StoreChild implements AutoCloseable {
   }
 
   public static void main(String[] args) throws Exception {
-    BufferedReader stdin = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+    BufferedReader stdin =
+        new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     ContentStore store = args[0].equals("count") ? null : ContentStore.open(Path.of(args[1]));
     switch (args[0]) {
       case "ingest" -> {
@@ -129,15 +133,21 @@ public final class StoreChild implements AutoCloseable {
     }
   }
 
-  /** Adds one to the "count" annotation of the target of {@code name}: a read-modify-write that must not lose any. */
+  /**
+   * Adds one to the "count" annotation of the target of {@code name}: a read-modify-write that must
+   * not lose any.
+   */
   public static void increment(ImageStore images, String name) throws IOException {
-    images.update(all -> {
-      ImageRecord r = all.get(name);
-      long n = r == null ? 0 : Long.parseLong(r.target().annotations().get("count"));
-      Descriptor target = new Descriptor("application/vnd.oci.image.manifest.v1+json",
-          Digest.sha256Of(new byte[0]), 0).withAnnotations(Map.of("count", Long.toString(n + 1)));
-      all.put(name, new ImageRecord(name, target, null, Instant.EPOCH));
-      return null;
-    });
+    images.update(
+        all -> {
+          ImageRecord r = all.get(name);
+          long n = r == null ? 0 : Long.parseLong(r.target().annotations().get("count"));
+          Descriptor target =
+              new Descriptor(
+                      "application/vnd.oci.image.manifest.v1+json", Digest.sha256Of(new byte[0]), 0)
+                  .withAnnotations(Map.of("count", Long.toString(n + 1)));
+          all.put(name, new ImageRecord(name, target, null, Instant.EPOCH));
+          return null;
+        });
   }
 }

@@ -34,9 +34,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Pulls of hostile or broken images from a registry that serves what the test says: each is refused with an error
- * that names the blob or entry, leaves no image, no staging snapshot, no mount, and nothing outside the store.
- * Broken downloads resume with a Range request.
+ * Pulls of hostile or broken images from a registry that serves what the test says: each is refused
+ * with an error that names the blob or entry, leaves no image, no staging snapshot, no mount, and
+ * nothing outside the store. Broken downloads resume with a Range request.
  */
 @RequiresRoot
 @Tag("integration")
@@ -57,8 +57,12 @@ class HostilePullTest {
     layout = new OciLayoutBuilder(tmp.resolve("layout"));
     registry = new LayoutRegistry(layout.dir());
     service = StoreChecks.service(store);
-    base = layout.layer(new LayerTar().add(TarEntry.dir("etc"), TarEntry.file("etc/os-release", "ID=test\n"))
-        .randomFiles("data", 2, 200_000, 11, 0.5), Compression.GZIP);
+    base =
+        layout.layer(
+            new LayerTar()
+                .add(TarEntry.dir("etc"), TarEntry.file("etc/os-release", "ID=test\n"))
+                .randomFiles("data", 2, 200_000, 11, 0.5),
+            Compression.GZIP);
   }
 
   @AfterEach
@@ -72,31 +76,42 @@ class HostilePullTest {
   }
 
   OciLayoutBuilder.Image image(String tag, OciLayoutBuilder.Layer... layers) {
-    OciLayoutBuilder.Image img = layout.image(OciLayoutBuilder.AMD64, ImageConfig.busybox(), List.of(layers));
+    OciLayoutBuilder.Image img =
+        layout.image(OciLayoutBuilder.AMD64, ImageConfig.busybox(), List.of(layers));
     layout.tag(tag, img.manifest());
     return img;
   }
 
   ImageException pullFails(String tag) {
-    return assertThrows(ImageException.class, () -> service.pull(ref(tag), OciLayoutBuilder.AMD64, Progress.NONE));
+    return assertThrows(
+        ImageException.class, () -> service.pull(ref(tag), OciLayoutBuilder.AMD64, Progress.NONE));
   }
 
-  /** The store after a refused pull: no image, no staging, no mount, and the host's sentinel untouched. */
+  /**
+   * The store after a refused pull: no image, no staging, no mount, and the host's sentinel
+   * untouched.
+   */
   void assertNothingLeft() throws Exception {
     assertEquals(List.of(), service.list());
     StoreChecks.assertNoLeftovers(store);
     try (var s = Files.list(sentinel)) {
-      assertEquals(List.of(sentinel.resolve("secret")), s.toList(), "files appeared in the sentinel dir");
+      assertEquals(
+          List.of(sentinel.resolve("secret")), s.toList(), "files appeared in the sentinel dir");
     }
     assertEquals("host file", Files.readString(sentinel.resolve("secret")));
-    assertEquals(1, (int) Files.getAttribute(sentinel.resolve("secret"), "unix:nlink"), "the host file was linked");
+    assertEquals(
+        1,
+        (int) Files.getAttribute(sentinel.resolve("secret"), "unix:nlink"),
+        "the host file was linked");
     assertEquals(List.of(), StoreChecks.find(tmp, "escaped", "escaped-too"));
   }
 
   @Test
-  void aLayerWhoseBytesDifferFromItsDigestIsRefusedEvenWhenItUnpacksToTheRightDiffId() throws Exception {
+  void aLayerWhoseBytesDifferFromItsDigestIsRefusedEvenWhenItUnpacksToTheRightDiffId()
+      throws Exception {
     OciLayoutBuilder.Image img = image("v1", base);
-    // The same gzip stream with another OS byte in its header: same size, same diff id, another digest.
+    // The same gzip stream with another OS byte in its header: same size, same diff id, another
+    // digest.
     byte[] wrong = Files.readAllBytes(layout.blob(base.blob().digest()));
     wrong[9] = (byte) (wrong[9] == 3 ? 7 : 3);
     registry.serveInstead(base.blob().digest(), wrong);
@@ -104,7 +119,9 @@ class HostilePullTest {
     ImageException e = pullFails("v1");
     assertTrue(e.getMessage().contains(base.blob().digest().toString()), e.getMessage());
     assertTrue(e.getMessage().contains("digest mismatch"), e.getMessage());
-    assertFalse(service.snapshots().has(ChainIds.of(img.diffIds()).getFirst()), "a snapshot of unverified bytes");
+    assertFalse(
+        service.snapshots().has(ChainIds.of(img.diffIds()).getFirst()),
+        "a snapshot of unverified bytes");
     assertFalse(service.content().exists(base.blob().digest()));
     assertNothingLeft();
   }
@@ -144,14 +161,17 @@ class HostilePullTest {
     int before = registry.blobRequests(layer).size();
     ImageRecord record = service.pull(ref("v1"), null, Progress.NONE);
     assertEquals(img.config().digest(), record.config());
-    List<LayoutRegistry.BlobRequest> again = registry.blobRequests(layer).subList(before,
-        registry.blobRequests(layer).size());
+    List<LayoutRegistry.BlobRequest> again =
+        registry.blobRequests(layer).subList(before, registry.blobRequests(layer).size());
     assertEquals(List.of(new LayoutRegistry.BlobRequest(layer, "bytes=3000-")), again);
     assertFalse(Files.exists(partial));
     assertEquals(List.of(record), service.list());
   }
 
-  /** The partial downloads in the store's content/ingest: none once a pull succeeded or refused its bytes. */
+  /**
+   * The partial downloads in the store's content/ingest: none once a pull succeeded or refused its
+   * bytes.
+   */
   List<Path> ingests() throws Exception {
     try (var s = Files.list(store.resolve("content/ingest"))) {
       return s.toList();
@@ -162,7 +182,8 @@ class HostilePullTest {
   void aCorruptedLayerFailsNamingItsDigestAndTheNextPullDownloadsItAgain() throws Exception {
     OciLayoutBuilder.Image img = image("v1", base);
     Digest layer = base.blob().digest();
-    // Damage in the middle of the deflate stream: the gzip reader refuses it before the end of the blob.
+    // Damage in the middle of the deflate stream: the gzip reader refuses it before the end of the
+    // blob.
     byte[] corrupt = Files.readAllBytes(layout.blob(layer));
     for (int i = corrupt.length / 2; i < corrupt.length / 2 + 64; i++) corrupt[i] ^= 0x5a;
     registry.serveInstead(layer, corrupt);
@@ -176,18 +197,22 @@ class HostilePullTest {
     int before = registry.blobRequests(layer).size();
     ImageRecord record = service.pull(ref("v1"), null, Progress.NONE);
     assertEquals(img.config().digest(), record.config());
-    assertEquals(List.of(new LayoutRegistry.BlobRequest(layer, null)),
-        registry.blobRequests(layer).subList(before, registry.blobRequests(layer).size()), "downloaded from 0");
+    assertEquals(
+        List.of(new LayoutRegistry.BlobRequest(layer, null)),
+        registry.blobRequests(layer).subList(before, registry.blobRequests(layer).size()),
+        "downloaded from 0");
     assertTrue(service.content().exists(layer));
     assertEquals(List.of(), ingests());
   }
 
   @Test
-  void aLayerThatUnpacksButDoesNotMatchItsDigestLeavesNoIngestAndTheNextPullSucceeds() throws Exception {
+  void aLayerThatUnpacksButDoesNotMatchItsDigestLeavesNoIngestAndTheNextPullSucceeds()
+      throws Exception {
     OciLayoutBuilder.Image img = image("v1", base);
     Digest layer = base.blob().digest();
     byte[] wrong = Files.readAllBytes(layout.blob(layer));
-    wrong[9] = (byte) (wrong[9] == 3 ? 7 : 3); // the gzip header's OS byte: same tree, another digest
+    wrong[9] =
+        (byte) (wrong[9] == 3 ? 7 : 3); // the gzip header's OS byte: same tree, another digest
     registry.serveInstead(layer, wrong);
     ImageException e = pullFails("v1");
     assertTrue(e.getMessage().contains("layer " + layer + ": digest mismatch"), e.getMessage());
@@ -214,8 +239,12 @@ class HostilePullTest {
     int before = registry.blobRequests(layer).size();
     ImageRecord record = service.pull(ref("v1"), null, Progress.NONE);
     assertEquals(img.config().digest(), record.config());
-    // The resumed blob fails its digest: that pull downloads it again from the first byte, and succeeds.
-    assertEquals(List.of(new LayoutRegistry.BlobRequest(layer, "bytes=3000-"), new LayoutRegistry.BlobRequest(layer, null)),
+    // The resumed blob fails its digest: that pull downloads it again from the first byte, and
+    // succeeds.
+    assertEquals(
+        List.of(
+            new LayoutRegistry.BlobRequest(layer, "bytes=3000-"),
+            new LayoutRegistry.BlobRequest(layer, null)),
         registry.blobRequests(layer).subList(before, registry.blobRequests(layer).size()));
     assertEquals(List.of(), ingests());
     assertTrue(service.content().exists(layer));
@@ -224,18 +253,22 @@ class HostilePullTest {
 
   @Test
   void aWholeIngestOfWrongBytesLeftInTheStoreIsNotResumed() throws Exception {
-    // What an earlier run left (killed between the last byte and the commit, or refused without cleaning up):
+    // What an earlier run left (killed between the last byte and the commit, or refused without
+    // cleaning up):
     // as many bytes as the blob has, but not the blob.
     OciLayoutBuilder.Image img = image("v1", base);
     Digest layer = base.blob().digest();
     byte[] corrupt = Files.readAllBytes(layout.blob(layer));
     for (int i = corrupt.length / 2; i < corrupt.length / 2 + 64; i++) corrupt[i] ^= 0x5a;
-    Path data = Files.createDirectories(store.resolve("content/ingest/sha256-" + layer.encoded())).resolve("data");
+    Path data =
+        Files.createDirectories(store.resolve("content/ingest/sha256-" + layer.encoded()))
+            .resolve("data");
     Files.write(data, corrupt);
 
     ImageRecord record = service.pull(ref("v1"), null, Progress.NONE);
     assertEquals(img.config().digest(), record.config());
-    assertEquals(List.of(new LayoutRegistry.BlobRequest(layer, null)), registry.blobRequests(layer));
+    assertEquals(
+        List.of(new LayoutRegistry.BlobRequest(layer, null)), registry.blobRequests(layer));
     assertEquals(List.of(), ingests());
   }
 
@@ -244,15 +277,18 @@ class HostilePullTest {
     OciLayoutBuilder.Image img = image("v1", base);
     registry.manifestType(img.manifest().digest(), "application/vnd.example.not-an-image+json");
     ImageException e = pullFails("v1");
-    assertTrue(e.getMessage().contains("application/vnd.example.not-an-image+json"), e.getMessage());
-    assertEquals(List.of(), registry.blobRequests(), "blobs fetched for a manifest that was not understood");
+    assertTrue(
+        e.getMessage().contains("application/vnd.example.not-an-image+json"), e.getMessage());
+    assertEquals(
+        List.of(), registry.blobRequests(), "blobs fetched for a manifest that was not understood");
     assertNothingLeft();
   }
 
   @Test
   void aConfigWhoseDiffIdsDoNotMatchTheLayersIsRefused() throws Exception {
     Digest wrong = Digest.sha256Of("not the layer".getBytes());
-    OciLayoutBuilder.Layer lying = new OciLayoutBuilder.Layer(base.blob(), wrong, base.compression());
+    OciLayoutBuilder.Layer lying =
+        new OciLayoutBuilder.Layer(base.blob(), wrong, base.compression());
     image("v1", lying);
     ImageException e = pullFails("v1");
     assertTrue(e.getMessage().contains("layer " + base.blob().digest()), e.getMessage());
@@ -270,7 +306,8 @@ class HostilePullTest {
     image("bad", base, bad);
     ImageException e = pullFails("bad");
     assertTrue(e.getMessage().contains("layer " + bad.blob().digest()), e.getMessage());
-    if (entry != null) assertTrue(e.getMessage().contains("entry \"" + entry + "\""), e.getMessage());
+    if (entry != null)
+      assertTrue(e.getMessage().contains("entry \"" + entry + "\""), e.getMessage());
     assertTrue(e.getMessage().contains(why), e.getMessage());
     assertEquals(ErrorCategory.INVALID_ARGUMENT, e.category(), e.getMessage());
     assertNothingLeft();
@@ -283,13 +320,16 @@ class HostilePullTest {
 
   @Test
   void hardlinksOutOfTheRootAreRefused() throws Exception {
-    assertRefused(TarEntries.hardlinkOutside("../../../../../../../.." + sentinel.resolve("secret")), "h",
+    assertRefused(
+        TarEntries.hardlinkOutside("../../../../../../../.." + sentinel.resolve("secret")),
+        "h",
         "escapes the layer root");
   }
 
   @Test
   void aHardlinkToAnAbsoluteHostPathIsRefused() throws Exception {
-    assertRefused(TarEntries.hardlinkOutside(sentinel.resolve("secret").toString()), "h", "hardlink");
+    assertRefused(
+        TarEntries.hardlinkOutside(sentinel.resolve("secret").toString()), "h", "hardlink");
   }
 
   @Test
@@ -307,14 +347,24 @@ class HostilePullTest {
     byte[] garbage = new byte[3000];
     new java.util.Random(3).nextBytes(garbage);
     Descriptor blob = layout.writeBlob(dev.berth.spec.image.MediaTypes.OCI_LAYER_GZIP, garbage);
-    assertRefused(new OciLayoutBuilder.Layer(blob, Digest.sha256Of(garbage), Compression.GZIP), null,
+    assertRefused(
+        new OciLayoutBuilder.Layer(blob, Digest.sha256Of(garbage), Compression.GZIP),
+        null,
         "reading the first tar header: corrupt gzip stream: Not in GZIP format");
   }
 
   @Test
   void aMalformedLibarchiveXattrIsRefusedNamingLayerAndEntry() throws Exception {
-    byte[] tar = new dev.berth.image.unpack.TarBuilder().file("etc/x", 0644, 0, 0, "x".getBytes(),
-        java.util.Map.of("LIBARCHIVE.xattr.user.x", "%%% not base64".getBytes())).bytes();
+    byte[] tar =
+        new dev.berth.image.unpack.TarBuilder()
+            .file(
+                "etc/x",
+                0644,
+                0,
+                0,
+                "x".getBytes(),
+                java.util.Map.of("LIBARCHIVE.xattr.user.x", "%%% not base64".getBytes()))
+            .bytes();
     assertRefused(layout.layer(tar, Compression.GZIP), "etc/x", "value is not base64");
   }
 
@@ -327,10 +377,15 @@ class HostilePullTest {
   @Test
   void absoluteNamesAndWritesThroughSymlinksLandInsideTheImage() throws Exception {
     String abs = sentinel.resolve("abs").toString();
-    OciLayoutBuilder.Layer odd = layout.layer(new TarEntries()
-        .add(TarEntry.file(abs, "absolute"))
-        .add(TarEntry.symlink("link", sentinel.toString()), TarEntry.file("link/escaped", "through a symlink"))
-        .toByteArray(), Compression.GZIP);
+    OciLayoutBuilder.Layer odd =
+        layout.layer(
+            new TarEntries()
+                .add(TarEntry.file(abs, "absolute"))
+                .add(
+                    TarEntry.symlink("link", sentinel.toString()),
+                    TarEntry.file("link/escaped", "through a symlink"))
+                .toByteArray(),
+            Compression.GZIP);
     image("odd", base, odd);
     ImageRecord record = service.pull(ref("odd"), null, Progress.NONE);
     TreeSnapshot tree = StoreChecks.unpackedTree(service, record, tmp);
@@ -339,7 +394,10 @@ class HostilePullTest {
     assertNotNull(tree.get(inside + "/escaped"), tree.toString());
     assertEquals(sentinel.toString(), tree.get("link").target());
     try (var s = Files.list(sentinel)) {
-      assertEquals(List.of(sentinel.resolve("secret")), s.toList(), "files appeared in the host's sentinel dir");
+      assertEquals(
+          List.of(sentinel.resolve("secret")),
+          s.toList(),
+          "files appeared in the host's sentinel dir");
     }
   }
 

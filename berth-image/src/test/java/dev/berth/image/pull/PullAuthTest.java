@@ -30,21 +30,31 @@ class PullAuthTest {
 
   void pullsOnlyAfterLogin(LocalRegistry registry) throws Exception {
     OciLayoutBuilder layout = new OciLayoutBuilder(tmp.resolve("layout"));
-    OciLayoutBuilder.Image img = layout.image(OciLayoutBuilder.AMD64, ImageConfig.empty(),
-        List.of(layout.layer(new LayerTar().add(TarEntry.file("secret", "s")), Compression.GZIP)));
+    OciLayoutBuilder.Image img =
+        layout.image(
+            OciLayoutBuilder.AMD64,
+            ImageConfig.empty(),
+            List.of(
+                layout.layer(new LayerTar().add(TarEntry.file("secret", "s")), Compression.GZIP)));
     layout.tag("v1", img.manifest());
     String ref = registry.address() + "/private/app:v1";
-    Skopeo.copy("oci:" + layout.dir() + ":v1", "docker://" + ref, "--dest-creds",
+    Skopeo.copy(
+        "oci:" + layout.dir() + ":v1",
+        "docker://" + ref,
+        "--dest-creds",
         registry.user() + ":" + registry.password());
 
     ImageService service = StoreChecks.service(tmp.resolve("store"));
-    ImageException refused = assertThrows(ImageException.class, () -> service.pull(ref, null, Progress.NONE));
+    ImageException refused =
+        assertThrows(ImageException.class, () -> service.pull(ref, null, Progress.NONE));
     assertEquals(ErrorCategory.UNAUTHORIZED, refused.category(), refused.getMessage());
     assertTrue(refused.getMessage().startsWith("pull " + ref), refused.getMessage());
     assertEquals(List.of(), service.list());
 
-    ImageException wrong = assertThrows(ImageException.class,
-        () -> service.login(registry.address(), registry.user(), "not-the-password"));
+    ImageException wrong =
+        assertThrows(
+            ImageException.class,
+            () -> service.login(registry.address(), registry.user(), "not-the-password"));
     assertEquals(ErrorCategory.UNAUTHORIZED, wrong.category(), wrong.getMessage());
 
     service.login(registry.address(), registry.user(), registry.password());

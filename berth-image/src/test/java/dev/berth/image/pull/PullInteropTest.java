@@ -34,14 +34,18 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * berth pulls from docker-registry what skopeo pushed there, and unpacks it exactly as umoci unpacks the same
- * layout: busybox, a generated layer, and a layer of every awkward entry kind, in each compression and manifest
- * format, and one platform out of an index.
+ * berth pulls from docker-registry what skopeo pushed there, and unpacks it exactly as umoci
+ * unpacks the same layout: busybox, a generated layer, and a layer of every awkward entry kind, in
+ * each compression and manifest format, and one platform out of an index.
  */
 @RequiresCommand({"docker-registry", "skopeo", "umoci"})
 class PullInteropTest {
-  static final ImageConfig CONFIG = ImageConfig.busybox().withEntrypoint("/bin/sh", "-c").withUser("1000:1000")
-      .withEnv("PATH=/bin", "GREETING=hello world").withLabels(Map.of("a", "1", "b", "two"));
+  static final ImageConfig CONFIG =
+      ImageConfig.busybox()
+          .withEntrypoint("/bin/sh", "-c")
+          .withUser("1000:1000")
+          .withEnv("PATH=/bin", "GREETING=hello world")
+          .withLabels(Map.of("a", "1", "b", "two"));
 
   @TempDir static Path shared;
   static LocalRegistry registry;
@@ -52,34 +56,51 @@ class PullInteropTest {
   @TempDir Path tmp;
   ImageService service;
 
-  /** Layers whose entries exercise the unpacker: whiteouts, an opaque dir, links, a fifo, a device, setuid, xattrs. */
+  /**
+   * Layers whose entries exercise the unpacker: whiteouts, an opaque dir, links, a fifo, a device,
+   * setuid, xattrs.
+   */
   static LayerTar generated() {
-    return new LayerTar().add(TarEntry.dir("opt"), TarEntry.file("opt/old", "old"), TarEntry.dir("opt/cache"),
-            TarEntry.file("opt/cache/a", "a"), TarEntry.file("opt/cache/b", "b"))
+    return new LayerTar()
+        .add(
+            TarEntry.dir("opt"),
+            TarEntry.file("opt/old", "old"),
+            TarEntry.dir("opt/cache"),
+            TarEntry.file("opt/cache/a", "a"),
+            TarEntry.file("opt/cache/b", "b"))
         .randomFiles("data", 3, 150_000, 5, 0.5);
   }
 
   static LayerTar awkward() {
     String longDir = "deep/" + "d".repeat(60) + "/" + "e".repeat(60);
-    return new LayerTar().add(
-        TarEntry.whiteout("etc/group"),
-        TarEntry.whiteout("opt/old"),
-        TarEntry.dir("opt/cache"), TarEntry.opaque("opt/cache"), TarEntry.file("opt/cache/c", "c"),
-        TarEntry.dir("x"),
-        TarEntry.file("x/setuid", "#!/bin/sh\n").withMode(04755),
-        TarEntry.file("x/setgid-sticky", "s").withMode(03775).withOwner(1000, 2000),
-        TarEntry.hardlink("x/hard", "x/setuid"),
-        TarEntry.symlink("x/sym", "../bin/busybox"),
-        TarEntry.symlink("x/dangling", "/nowhere/at/all"),
-        TarEntry.fifo("x/fifo"),
-        TarEntry.charDevice("x/null", 1, 3),
-        TarEntry.file("x/xattr", "x").withXattr("user.berth", "value").withXattr("trusted.berth", "t"),
-        TarEntry.dir("deep"), TarEntry.dir("deep/" + "d".repeat(60)), TarEntry.dir(longDir),
-        TarEntry.file(longDir + "/" + "f".repeat(80), "long name"));
+    return new LayerTar()
+        .add(
+            TarEntry.whiteout("etc/group"),
+            TarEntry.whiteout("opt/old"),
+            TarEntry.dir("opt/cache"),
+            TarEntry.opaque("opt/cache"),
+            TarEntry.file("opt/cache/c", "c"),
+            TarEntry.dir("x"),
+            TarEntry.file("x/setuid", "#!/bin/sh\n").withMode(04755),
+            TarEntry.file("x/setgid-sticky", "s").withMode(03775).withOwner(1000, 2000),
+            TarEntry.hardlink("x/hard", "x/setuid"),
+            TarEntry.symlink("x/sym", "../bin/busybox"),
+            TarEntry.symlink("x/dangling", "/nowhere/at/all"),
+            TarEntry.fifo("x/fifo"),
+            TarEntry.charDevice("x/null", 1, 3),
+            TarEntry.file("x/xattr", "x")
+                .withXattr("user.berth", "value")
+                .withXattr("trusted.berth", "t"),
+            TarEntry.dir("deep"),
+            TarEntry.dir("deep/" + "d".repeat(60)),
+            TarEntry.dir(longDir),
+            TarEntry.file(longDir + "/" + "f".repeat(80), "long name"));
   }
 
   static List<OciLayoutBuilder.Layer> layers(Compression c) {
-    return List.of(layout.layer(new LayerTar().busybox(), c), layout.layer(generated(), c),
+    return List.of(
+        layout.layer(new LayerTar().busybox(), c),
+        layout.layer(generated(), c),
         layout.layer(awkward(), c));
   }
 
@@ -89,7 +110,8 @@ class PullInteropTest {
     layout = new OciLayoutBuilder(shared.resolve("layout"));
     gzip = layout.image(OciLayoutBuilder.AMD64, CONFIG, layers(Compression.GZIP));
     layout.tag("gzip", gzip.manifest());
-    Skopeo.copy("oci:" + layout.dir() + ":gzip", "docker://" + registry.address() + "/interop/app:gzip");
+    Skopeo.copy(
+        "oci:" + layout.dir() + ":gzip", "docker://" + registry.address() + "/interop/app:gzip");
     umoci = TreeSnapshot.of(Umoci.unpack(layout.dir(), "gzip", shared.resolve("umoci")));
   }
 
@@ -117,7 +139,8 @@ class PullInteropTest {
     assertEquals(List.of(record), service.list());
 
     TreeSnapshot berth = StoreChecks.unpackedTree(service, record, tmp);
-    // umoci makes the rootfs dir itself (0755 root); ours is the view's top dir: the same, but compared apart
+    // umoci makes the rootfs dir itself (0755 root); ours is the view's top dir: the same, but
+    // compared apart
     berth.excluding(".").assertSameAs(umoci.excluding("."));
     assertEquals('p', berth.get("x/fifo").type());
     assertEquals(04755, berth.get("x/setuid").mode());
@@ -136,12 +159,15 @@ class PullInteropTest {
     assertEquals(Set.of("/data"), c.volumes());
     assertEquals(Map.of("a", "1", "b", "two"), c.labels());
     assertEquals(List.of(record.name()), d.names());
-    assertEquals(record.config(), service.inspect(record.config().encoded().substring(0, 12)).record().config());
+    assertEquals(
+        record.config(),
+        service.inspect(record.config().encoded().substring(0, 12)).record().config());
   }
 
   @Test
   void theCopySnapshotterGivesTheSameTree() throws Exception {
-    // A store whose recorded snapshotter is the copy fallback (what a host without overlayfs gets): layers unpack one
+    // A store whose recorded snapshotter is the copy fallback (what a host without overlayfs gets):
+    // layers unpack one
     // after the other onto a copy of their parent, whiteouts applied instead of kept.
     Path store = tmp.resolve("copy-store");
     Files.createDirectories(store.resolve("snapshots"));
@@ -156,13 +182,20 @@ class PullInteropTest {
 
   @Test
   void dockerSchema2ZstdAndUncompressedLayersGiveTheSameTree() throws Exception {
-    Skopeo.copy("oci:" + layout.dir() + ":gzip", "docker://" + registry.address() + "/interop/app:v2s2",
-        "--format", "v2s2");
-    OciLayoutBuilder.Image zstd = layout.image(OciLayoutBuilder.AMD64, CONFIG, layers(Compression.ZSTD));
-    OciLayoutBuilder.Image plain = layout.image(OciLayoutBuilder.AMD64, CONFIG, layers(Compression.NONE));
+    Skopeo.copy(
+        "oci:" + layout.dir() + ":gzip",
+        "docker://" + registry.address() + "/interop/app:v2s2",
+        "--format",
+        "v2s2");
+    OciLayoutBuilder.Image zstd =
+        layout.image(OciLayoutBuilder.AMD64, CONFIG, layers(Compression.ZSTD));
+    OciLayoutBuilder.Image plain =
+        layout.image(OciLayoutBuilder.AMD64, CONFIG, layers(Compression.NONE));
     layout.tag("zstd", zstd.manifest()).tag("plain", plain.manifest());
-    Skopeo.copy("oci:" + layout.dir() + ":zstd", "docker://" + registry.address() + "/interop/app:zstd");
-    Skopeo.copy("oci:" + layout.dir() + ":plain", "docker://" + registry.address() + "/interop/app:plain");
+    Skopeo.copy(
+        "oci:" + layout.dir() + ":zstd", "docker://" + registry.address() + "/interop/app:zstd");
+    Skopeo.copy(
+        "oci:" + layout.dir() + ":plain", "docker://" + registry.address() + "/interop/app:plain");
 
     ImageRecord docker = pull("v2s2", null);
     assertEquals(MediaTypes.DOCKER_MANIFEST, docker.target().mediaType());
@@ -181,12 +214,19 @@ class PullInteropTest {
 
   @Test
   void onePlatformOfAnIndexIsPulledTheHostsByDefault() throws Exception {
-    OciLayoutBuilder.Layer amd = layout.layer(new LayerTar().add(TarEntry.file("arch", "amd64")), Compression.GZIP);
-    OciLayoutBuilder.Layer arm = layout.layer(new LayerTar().add(TarEntry.file("arch", "arm64")), Compression.GZIP);
-    OciLayoutBuilder.Image a = layout.image(OciLayoutBuilder.AMD64, ImageConfig.empty(), List.of(amd));
-    OciLayoutBuilder.Image b = layout.image(OciLayoutBuilder.ARM64, ImageConfig.empty(), List.of(arm));
+    OciLayoutBuilder.Layer amd =
+        layout.layer(new LayerTar().add(TarEntry.file("arch", "amd64")), Compression.GZIP);
+    OciLayoutBuilder.Layer arm =
+        layout.layer(new LayerTar().add(TarEntry.file("arch", "arm64")), Compression.GZIP);
+    OciLayoutBuilder.Image a =
+        layout.image(OciLayoutBuilder.AMD64, ImageConfig.empty(), List.of(amd));
+    OciLayoutBuilder.Image b =
+        layout.image(OciLayoutBuilder.ARM64, ImageConfig.empty(), List.of(arm));
     layout.tag("multi", layout.index(List.of(b, a)));
-    Skopeo.copy("oci:" + layout.dir() + ":multi", "docker://" + registry.address() + "/interop/app:multi", "--all");
+    Skopeo.copy(
+        "oci:" + layout.dir() + ":multi",
+        "docker://" + registry.address() + "/interop/app:multi",
+        "--all");
 
     ImageRecord host = pull("multi", null);
     assertEquals(a.config().digest(), host.config());
@@ -200,26 +240,38 @@ class PullInteropTest {
     // the same name now means the arm64 image
     assertEquals(List.of(armRecord), service.list());
 
-    ImageException e = assertThrows(ImageException.class,
-        () -> pull("multi", new Platform("linux", "s390x", "")));
+    ImageException e =
+        assertThrows(ImageException.class, () -> pull("multi", new Platform("linux", "s390x", "")));
     assertTrue(e.getMessage().contains("s390x"), e.getMessage());
 
-    // A single-platform image: the platform it says it is must be the one asked for, when one is asked for.
-    ImageException single = assertThrows(ImageException.class, () -> pull("gzip", OciLayoutBuilder.ARM64));
-    assertTrue(single.getMessage().contains("image platform (linux/amd64) does not match the requested platform"
-        + " (linux/arm64/v8)"), single.getMessage());
+    // A single-platform image: the platform it says it is must be the one asked for, when one is
+    // asked for.
+    ImageException single =
+        assertThrows(ImageException.class, () -> pull("gzip", OciLayoutBuilder.ARM64));
+    assertTrue(
+        single
+            .getMessage()
+            .contains(
+                "image platform (linux/amd64) does not match the requested platform"
+                    + " (linux/arm64/v8)"),
+        single.getMessage());
     assertEquals(gzip.config().digest(), pull("gzip", OciLayoutBuilder.AMD64).config());
   }
 
   @Test
   void aBlobCorruptedInTheRegistryIsRefusedNamingIt() throws Exception {
-    OciLayoutBuilder.Layer l = layout.layer(new LayerTar().randomFiles("r", 1, 50_000, 99, 0.5), Compression.GZIP);
-    OciLayoutBuilder.Image img = layout.image(OciLayoutBuilder.AMD64, ImageConfig.empty(), List.of(l));
+    OciLayoutBuilder.Layer l =
+        layout.layer(new LayerTar().randomFiles("r", 1, 50_000, 99, 0.5), Compression.GZIP);
+    OciLayoutBuilder.Image img =
+        layout.image(OciLayoutBuilder.AMD64, ImageConfig.empty(), List.of(l));
     layout.tag("corrupt", img.manifest());
-    Skopeo.copy("oci:" + layout.dir() + ":corrupt", "docker://" + registry.address() + "/interop/app:corrupt");
+    Skopeo.copy(
+        "oci:" + layout.dir() + ":corrupt",
+        "docker://" + registry.address() + "/interop/app:corrupt");
     Path data = registry.blobData(l.blob().digest().toString());
     byte[] bytes = Files.readAllBytes(data);
-    bytes[9] ^= 1; // gzip's OS byte: the stream still unpacks to the right diff id, only the digest differs
+    bytes[9] ^=
+        1; // gzip's OS byte: the stream still unpacks to the right diff id, only the digest differs
     Files.write(data, bytes);
 
     ImageException e = assertThrows(ImageException.class, () -> pull("corrupt", null));
@@ -230,11 +282,15 @@ class PullInteropTest {
     assertEquals(Set.of(), service.snapshots().committed());
   }
 
-  /** A file of the image's unpacked tree, read through a mount of its view that is gone again when this returns. */
+  /**
+   * A file of the image's unpacked tree, read through a mount of its view that is gone again when
+   * this returns.
+   */
   Path unpackedFile(ImageRecord record, String path) throws Exception {
     Path copy = Files.createTempFile(tmp, "file-", "");
     Path mnt = Files.createTempDirectory(tmp, "view-");
-    dev.berth.image.snapshot.Mounts.mount(service.snapshots().view(StoreChecks.topChain(service, record)), mnt);
+    dev.berth.image.snapshot.Mounts.mount(
+        service.snapshots().view(StoreChecks.topChain(service, record)), mnt);
     try {
       Files.copy(mnt.resolve(path), copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     } finally {

@@ -25,8 +25,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A registry on loopback that speaks TLS with a self-signed certificate (a common local setup): reached over HTTPS
- * once the registries config names it insecure, as Docker would; pushes too.
+ * A registry on loopback that speaks TLS with a self-signed certificate (a common local setup):
+ * reached over HTTPS once the registries config names it insecure, as Docker would; pushes too.
  */
 @RequiresCommand({"docker-registry", "skopeo", "openssl"})
 class PullTlsTest {
@@ -35,27 +35,40 @@ class PullTlsTest {
   private ImageService service(String registriesJson) throws Exception {
     Path config = tmp.resolve("registries.json");
     Files.writeString(config, registriesJson);
-    return new ImageService(new ImageService.Options(tmp.resolve("store"), config,
-        StoreChecks.emptyAuthFile(tmp.resolve("auth.json")), null));
+    return new ImageService(
+        new ImageService.Options(
+            tmp.resolve("store"),
+            config,
+            StoreChecks.emptyAuthFile(tmp.resolve("auth.json")),
+            null));
   }
 
   @Test
   void aTlsRegistryNamedInsecureIsPulledFromAndPushedToOverHttps() throws Exception {
     try (LocalRegistry registry = LocalRegistry.tls()) {
       OciLayoutBuilder layout = new OciLayoutBuilder(tmp.resolve("layout"));
-      OciLayoutBuilder.Image img = layout.image(OciLayoutBuilder.AMD64, ImageConfig.empty(),
-          List.of(layout.layer(new LayerTar().add(TarEntry.file("over", "tls")), Compression.GZIP)));
+      OciLayoutBuilder.Image img =
+          layout.image(
+              OciLayoutBuilder.AMD64,
+              ImageConfig.empty(),
+              List.of(
+                  layout.layer(
+                      new LayerTar().add(TarEntry.file("over", "tls")), Compression.GZIP)));
       layout.tag("t", img.manifest());
       String ref = registry.address() + "/secure/app:1";
       Skopeo.copy("oci:" + layout.dir() + ":t", "docker://" + ref);
 
       try (ImageService plain = service("{}")) {
-        ImageException e = assertThrows(ImageException.class, () -> plain.pull(ref, null, Progress.NONE));
+        ImageException e =
+            assertThrows(ImageException.class, () -> plain.pull(ref, null, Progress.NONE));
         assertTrue(e.getMessage().startsWith("pull " + ref), e.getMessage());
         assertEquals(List.of(), plain.list());
       }
-      try (ImageService images = service("{\"registries\": [{\"prefix\": \"" + registry.address()
-          + "\", \"insecure\": true}]}")) {
+      try (ImageService images =
+          service(
+              "{\"registries\": [{\"prefix\": \""
+                  + registry.address()
+                  + "\", \"insecure\": true}]}")) {
         ImageRecord r = images.pull(ref, null, Progress.NONE);
         assertEquals(img.config().digest(), r.config());
         Digest pushed = images.push(ref, registry.address() + "/secure/copy:1", Progress.NONE);

@@ -30,7 +30,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** berth pushes byte for byte: skopeo sees the digests berth has, and copies the pushed image out again. */
+/**
+ * berth pushes byte for byte: skopeo sees the digests berth has, and copies the pushed image out
+ * again.
+ */
 @RequiresCommand({"docker-registry", "skopeo"})
 class PushInteropTest {
   @TempDir Path tmp;
@@ -56,7 +59,8 @@ class PushInteropTest {
   }
 
   Digest remoteDigest(String ref) throws Exception {
-    return Digest.sha256Of(Skopeo.inspect("docker://" + ref, "--raw").trim().getBytes(StandardCharsets.UTF_8));
+    return Digest.sha256Of(
+        Skopeo.inspect("docker://" + ref, "--raw").trim().getBytes(StandardCharsets.UTF_8));
   }
 
   List<Digest> layerDigests(Manifest m) {
@@ -68,9 +72,14 @@ class PushInteropTest {
   @Test
   void aPulledImagePushedToAnotherRepositoryKeepsItsDigestsAndMountsItsBlobs() throws Exception {
     OciLayoutBuilder layout = new OciLayoutBuilder(tmp.resolve("layout"));
-    OciLayoutBuilder.Image img = layout.image(OciLayoutBuilder.AMD64, ImageConfig.busybox(), List.of(
-        layout.layer(new LayerTar().busybox(), Compression.GZIP),
-        layout.layer(new LayerTar().randomFiles("d", 2, 100_000, 3, 0.5), Compression.ZSTD)));
+    OciLayoutBuilder.Image img =
+        layout.image(
+            OciLayoutBuilder.AMD64,
+            ImageConfig.busybox(),
+            List.of(
+                layout.layer(new LayerTar().busybox(), Compression.GZIP),
+                layout.layer(
+                    new LayerTar().randomFiles("d", 2, 100_000, 3, 0.5), Compression.ZSTD)));
     layout.tag("v1", img.manifest());
     String src = registry.address() + "/team/src:v1";
     Skopeo.copy("oci:" + layout.dir() + ":v1", "docker://" + src);
@@ -78,31 +87,36 @@ class PushInteropTest {
 
     String dst = registry.address() + "/other/dst:v2";
     List<String> phases = new CopyOnWriteArrayList<>();
-    Progress recording = new Progress() {
-      @Override
-      public void blob(Digest digest, Phase phase, long current, long total) {
-        phases.add(phase + " " + digest);
-      }
+    Progress recording =
+        new Progress() {
+          @Override
+          public void blob(Digest digest, Phase phase, long current, long total) {
+            phases.add(phase + " " + digest);
+          }
 
-      @Override
-      public void message(String line) {}
-    };
+          @Override
+          public void message(String line) {}
+        };
     Digest pushed = service.push(src, dst, recording);
     assertEquals(img.manifest().digest(), pushed);
     assertEquals(img.manifest().digest(), remoteDigest(dst));
     Manifest m = remoteManifest(dst);
     assertEquals(img.config().digest(), m.config().digest());
     assertEquals(img.layerDigests(), layerDigests(m));
-    // Same registry, other repository: the layers are mounted from where they were pulled, not uploaded again.
+    // Same registry, other repository: the layers are mounted from where they were pulled, not
+    // uploaded again.
     assertTrue(phases.contains("MOUNTED " + img.layerDigests().get(0)), phases.toString());
     assertTrue(phases.contains("MOUNTED " + img.layerDigests().get(1)), phases.toString());
     phases.clear();
     service.push(src, dst, recording);
-    assertTrue(phases.contains("EXISTS " + img.layerDigests().get(0)), "a second push finds it there: " + phases);
+    assertTrue(
+        phases.contains("EXISTS " + img.layerDigests().get(0)),
+        "a second push finds it there: " + phases);
 
     // skopeo copies what berth pushed into an OCI layout: the blobs are all there and whole
     Skopeo.copy("docker://" + dst, "oci:" + tmp.resolve("out") + ":copied");
-    assertTrue(Files.exists(tmp.resolve("out/blobs/sha256/" + img.layerDigests().get(1).encoded())));
+    assertTrue(
+        Files.exists(tmp.resolve("out/blobs/sha256/" + img.layerDigests().get(1).encoded())));
     assertEquals(pulled.config(), service.resolve(src).config());
   }
 
@@ -110,7 +124,9 @@ class PushInteropTest {
   void anImportedImageIsPushedWithTheDigestsBerthGaveIt() throws Exception {
     Path tarball = tmp.resolve("rootfs.tar");
     try (var out = Files.newOutputStream(tarball)) {
-      new LayerTar().add(TarEntry.dir("etc"), TarEntry.file("etc/hostname", "imported\n")).writeTo(out);
+      new LayerTar()
+          .add(TarEntry.dir("etc"), TarEntry.file("etc/hostname", "imported\n"))
+          .writeTo(out);
     }
     String name = registry.address() + "/imports/rootfs:1";
     ImageRecord record = service.importRootfs(tarball, name, "from a test");

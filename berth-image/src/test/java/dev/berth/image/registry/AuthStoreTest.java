@@ -48,8 +48,11 @@ class AuthStoreTest {
     Path containersXdg = xdg.resolve("containers/auth.json");
     Path containersHome = home.resolve(".config/containers/auth.json");
     Path docker = home.resolve(".docker/config.json");
-    AuthStore store = new AuthStore(explicit, Map.of("HOME", home.toString(), "XDG_RUNTIME_DIR", xdg.toString()));
-    assertEquals(java.util.List.of(explicit, berthXdg, containersXdg, containersHome, docker), store.searchOrder());
+    AuthStore store =
+        new AuthStore(explicit, Map.of("HOME", home.toString(), "XDG_RUNTIME_DIR", xdg.toString()));
+    assertEquals(
+        java.util.List.of(explicit, berthXdg, containersXdg, containersHome, docker),
+        store.searchOrder());
 
     write(explicit, "{}");
     assertNull(store.lookup("r.example"));
@@ -65,8 +68,13 @@ class AuthStoreTest {
     Credentials c = store.lookup("r.example");
     assertEquals(new Credentials("explicit", "pw-explicit"), c);
     // an earlier file without the registry does not hide a later one
-    write(docker, "{\"auths\":{\"r.example\":{\"auth\":\"" + auth("d", "x") + "\"},\"only.docker\":{\"auth\":\""
-        + auth("docker-only", "x") + "\"}}}");
+    write(
+        docker,
+        "{\"auths\":{\"r.example\":{\"auth\":\""
+            + auth("d", "x")
+            + "\"},\"only.docker\":{\"auth\":\""
+            + auth("docker-only", "x")
+            + "\"}}}");
     assertEquals("docker-only", store.lookup("only.docker").username());
     assertNull(store.lookup("nowhere.example"));
   }
@@ -75,13 +83,19 @@ class AuthStoreTest {
   void withoutXdgRuntimeDirBerthsFileIsUnderHome() {
     AuthStore store = new AuthStore(null, Map.of("HOME", home.toString()));
     assertEquals(home.resolve(".config/berth/auth.json"), store.writableFile());
-    assertEquals(java.util.List.of(home.resolve(".config/berth/auth.json"),
-        home.resolve(".config/containers/auth.json"), home.resolve(".docker/config.json")), store.searchOrder());
+    assertEquals(
+        java.util.List.of(
+            home.resolve(".config/berth/auth.json"),
+            home.resolve(".config/containers/auth.json"),
+            home.resolve(".docker/config.json")),
+        store.searchOrder());
   }
 
   @Test
   void dockerConfigForms() throws Exception {
-    write(home.resolve(".docker/config.json"), """
+    write(
+        home.resolve(".docker/config.json"),
+        """
         {"auths": {
            "https://index.docker.io/v1/": {"auth": "%s"},
            "http://insecure.example:5000": {"auth": "%s"},
@@ -90,12 +104,15 @@ class AuthStoreTest {
          },
          "credsStore": "desktop",
          "credHelpers": {"gcr.io": "gcloud"}}
-        """.formatted(auth("hubuser", "hubpass"), auth("plain", "p:with:colons"), auth("<token>", "")));
+        """
+            .formatted(
+                auth("hubuser", "hubpass"), auth("plain", "p:with:colons"), auth("<token>", "")));
     AuthStore store = new AuthStore(null, Map.of("HOME", home.toString()));
     assertEquals(new Credentials("hubuser", "hubpass"), store.lookup("docker.io"));
     assertEquals(new Credentials("hubuser", "hubpass"), store.lookup("registry-1.docker.io"));
     assertEquals(new Credentials("plain", "p:with:colons"), store.lookup("insecure.example:5000"));
-    assertNull(store.lookup("helper.example")); // only a credential helper knows: not supported, no crash
+    assertNull(
+        store.lookup("helper.example")); // only a credential helper knows: not supported, no crash
     assertNull(store.lookup("gcr.io"));
     Credentials t = store.lookup("token.example");
     assertTrue(t.hasIdentityToken());
@@ -108,13 +125,17 @@ class AuthStoreTest {
     write(home.resolve(".docker/config.json"), "{\"auths\":{\"r.example\":{\"auth\":\"!!!\"}}}");
     AuthStore store = new AuthStore(null, Map.of("HOME", home.toString()));
     IOException e = assertThrows(IOException.class, () -> store.lookup("r.example"));
-    assertEquals("read credentials " + home.resolve(".docker/config.json")
-        + ": auths.\"r.example\".auth: not base64 of user:password", e.getMessage());
+    assertEquals(
+        "read credentials "
+            + home.resolve(".docker/config.json")
+            + ": auths.\"r.example\".auth: not base64 of user:password",
+        e.getMessage());
   }
 
   @Test
   void loginWritesBerthsFilePrivatelyAndLogoutRemovesTheEntry() throws Exception {
-    AuthStore store = new AuthStore(null, Map.of("HOME", home.toString(), "XDG_RUNTIME_DIR", xdg.toString()));
+    AuthStore store =
+        new AuthStore(null, Map.of("HOME", home.toString(), "XDG_RUNTIME_DIR", xdg.toString()));
     store.login("a.example", new Credentials("ann", "secret"));
     store.login("https://index.docker.io/v1/", new Credentials("hub", "h"));
     store.login("a.example", new Credentials("ann", "changed"));
@@ -132,7 +153,8 @@ class AuthStoreTest {
     assertNull(store.lookup("a.example"));
     assertEquals(new Credentials("hub", "h"), store.lookup("docker.io"));
     try (var files = Files.list(file.getParent())) {
-      assertEquals(java.util.Set.of("auth.json", "auth.json.lock"),
+      assertEquals(
+          java.util.Set.of("auth.json", "auth.json.lock"),
           files.map(p -> p.getFileName().toString()).collect(java.util.stream.Collectors.toSet()));
     }
   }

@@ -13,7 +13,8 @@ import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 
 /** A one-layer image made in memory: a gzip tar layer with one file, a config, an OCI manifest. */
-record TestImage(byte[] layer, byte[] config, byte[] manifest, Descriptor layerDesc, Descriptor configDesc) {
+record TestImage(
+    byte[] layer, byte[] config, byte[] manifest, Descriptor layerDesc, Descriptor configDesc) {
 
   static TestImage make(String fileContent) throws IOException {
     ByteArrayOutputStream tgz = new ByteArrayOutputStream();
@@ -28,12 +29,23 @@ record TestImage(byte[] layer, byte[] config, byte[] manifest, Descriptor layerD
     }
     byte[] layer = tgz.toByteArray();
     Digest diffId = Digest.sha256Of(gunzip(layer));
-    byte[] config = ("{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{},\"rootfs\":{\"type\":\"layers\","
-        + "\"diff_ids\":[\"" + diffId + "\"]}}").getBytes(StandardCharsets.UTF_8);
+    byte[] config =
+        ("{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{},\"rootfs\":{\"type\":\"layers\","
+                + "\"diff_ids\":[\""
+                + diffId
+                + "\"]}}")
+            .getBytes(StandardCharsets.UTF_8);
     Descriptor l = new Descriptor(MediaTypes.OCI_LAYER_GZIP, Digest.sha256Of(layer), layer.length);
     Descriptor c = new Descriptor(MediaTypes.OCI_CONFIG, Digest.sha256Of(config), config.length);
-    byte[] manifest = ("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_MANIFEST + "\",\"config\":"
-        + desc(c) + ",\"layers\":[" + desc(l) + "]}").getBytes(StandardCharsets.UTF_8);
+    byte[] manifest =
+        ("{\"schemaVersion\":2,\"mediaType\":\""
+                + MediaTypes.OCI_MANIFEST
+                + "\",\"config\":"
+                + desc(c)
+                + ",\"layers\":["
+                + desc(l)
+                + "]}")
+            .getBytes(StandardCharsets.UTF_8);
     return new TestImage(layer, config, manifest, l, c);
   }
 
@@ -42,7 +54,13 @@ record TestImage(byte[] layer, byte[] config, byte[] manifest, Descriptor layerD
   }
 
   static String desc(Descriptor d) {
-    return "{\"mediaType\":\"" + d.mediaType() + "\",\"digest\":\"" + d.digest() + "\",\"size\":" + d.size() + "}";
+    return "{\"mediaType\":\""
+        + d.mediaType()
+        + "\",\"digest\":\""
+        + d.digest()
+        + "\",\"size\":"
+        + d.size()
+        + "}";
   }
 
   /** Writes the image as an OCI layout with {@code tag}, for skopeo's oci: transport. */
@@ -52,9 +70,17 @@ record TestImage(byte[] layer, byte[] config, byte[] manifest, Descriptor layerD
     Files.write(blobs.resolve(configDesc.digest().encoded()), config);
     Files.write(blobs.resolve(manifestDigest().encoded()), manifest);
     Files.writeString(dir.resolve("oci-layout"), "{\"imageLayoutVersion\":\"1.0.0\"}");
-    Files.writeString(dir.resolve("index.json"), "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\""
-        + MediaTypes.OCI_MANIFEST + "\",\"digest\":\"" + manifestDigest() + "\",\"size\":" + manifest.length
-        + ",\"annotations\":{\"org.opencontainers.image.ref.name\":\"" + tag + "\"}}]}");
+    Files.writeString(
+        dir.resolve("index.json"),
+        "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\""
+            + MediaTypes.OCI_MANIFEST
+            + "\",\"digest\":\""
+            + manifestDigest()
+            + "\",\"size\":"
+            + manifest.length
+            + ",\"annotations\":{\"org.opencontainers.image.ref.name\":\""
+            + tag
+            + "\"}}]}");
   }
 
   static byte[] gunzip(byte[] gz) throws IOException {

@@ -21,7 +21,8 @@ class OverlaySnapshotterTest extends SnapshotterContract {
 
   @Test
   void layersAreStagedInParallelAndCommittedParentFirst() throws Exception {
-    // A pull unpacks every layer of an image at once: a child is staged before its parent is committed.
+    // A pull unpacks every layer of an image at once: a child is staged before its parent is
+    // committed.
     Digest base = Digest.sha256Of(BASE);
     Digest top = ChainIds.next(base, Digest.sha256Of(TOP));
     Staging child = s.stage(top, base);
@@ -41,7 +42,8 @@ class OverlaySnapshotterTest extends SnapshotterContract {
     Digest big = commitAll(List.of(layer));
     Digest small = commitAll(List.of(layer, new TarBuilder().file("x", "y").bytes()));
     assertTrue(s.usage(big) >= 1 << 20, "usage " + s.usage(big));
-    assertTrue(s.usage(small) < 1 << 16, "the parent's file is not in the child: usage " + s.usage(small));
+    assertTrue(
+        s.usage(small) < 1 << 16, "the parent's file is not in the child: usage " + s.usage(small));
     assertEquals(new TreeMap<>(Map.of("x", "y")), tree(treesOf(s.view(small)).getFirst()));
   }
 }

@@ -37,24 +37,31 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * What every {@link Snapshotter} does, whatever it keeps on disk: run once per implementation by a subclass that says
- * how to open one ({@link OverlaySnapshotterTest}, {@link CopySnapshotterTest}); what only one of them does is tested
- * in that subclass. Everything here goes through the interface, {@link Staging} and {@link Mounts}, and looks at the
- * store's files only generically (a listing, modes), so a new snapshotter gets the whole suite by a subclass.
+ * What every {@link Snapshotter} does, whatever it keeps on disk: run once per implementation by a
+ * subclass that says how to open one ({@link OverlaySnapshotterTest}, {@link CopySnapshotterTest});
+ * what only one of them does is tested in that subclass. Everything here goes through the
+ * interface, {@link Staging} and {@link Mounts}, and looks at the store's files only generically (a
+ * listing, modes), so a new snapshotter gets the whole suite by a subclass.
  *
- * <p>DESIGN.md puts abstract contract suites in berth-testkit; this one stays in berth-image's tests because it is
- * written against berth-image's classes, and berth-image's tests depend on berth-testkit: berth-testkit depending on
- * berth-image would make a cycle, which Maven refuses whatever the scope.
+ * <p>DESIGN.md puts abstract contract suites in berth-testkit; this one stays in berth-image's
+ * tests because it is written against berth-image's classes, and berth-image's tests depend on
+ * berth-testkit: berth-testkit depending on berth-image would make a cycle, which Maven refuses
+ * whatever the scope.
  */
 @RequiresRoot
 abstract class SnapshotterContract {
   @TempDir Path tmp;
+
   /** The store's root: nothing under it but what the snapshotter made. */
   Path root;
+
   Snapshotter s;
   private final List<Path> mounted = new ArrayList<>();
 
-  /** A snapshotter of the implementation under test on {@code root} (new, or made earlier by this method). */
+  /**
+   * A snapshotter of the implementation under test on {@code root} (new, or made earlier by this
+   * method).
+   */
   abstract Snapshotter open(Path root) throws IOException;
 
   @BeforeEach
@@ -69,25 +76,59 @@ abstract class SnapshotterContract {
     StoreChecks.assertNoMountsUnder(tmp);
   }
 
-  static final byte[] BASE = new TarBuilder()
-      .dir("a/", 0755, 0, 0).file("a/gone", "1").file("a/kept", "2")
-      .dir("b/", 0755, 0, 0).file("b/inner", "3")
-      .dir("c/", 0755, 0, 0).file("c/lower", "4").dir("c/sub/", 0755, 0, 0).file("c/sub/deep", "5")
-      .file("f", "6")
-      .dir("e/", 0755, 0, 0).file("e/old", "7")
-      .bytes();
-  // Whiteouts of a file, of a dir, an opaque dir refilled by this layer, a whiteout of a path this layer also
+  static final byte[] BASE =
+      new TarBuilder()
+          .dir("a/", 0755, 0, 0)
+          .file("a/gone", "1")
+          .file("a/kept", "2")
+          .dir("b/", 0755, 0, 0)
+          .file("b/inner", "3")
+          .dir("c/", 0755, 0, 0)
+          .file("c/lower", "4")
+          .dir("c/sub/", 0755, 0, 0)
+          .file("c/sub/deep", "5")
+          .file("f", "6")
+          .dir("e/", 0755, 0, 0)
+          .file("e/old", "7")
+          .bytes();
+  // Whiteouts of a file, of a dir, an opaque dir refilled by this layer, a whiteout of a path this
+  // layer also
   // writes (the layer's own entry stays), a dir replacing a whited-out file.
-  static final byte[] TOP = new TarBuilder()
-      .file("a/.wh.gone", "")
-      .file(".wh.b", "")
-      .dir("c/", 0755, 0, 0).file("c/new", "8").file("c/.wh..wh..opq", "").dir("c/sub/", 0755, 0, 0)
-      .file("c/sub/fresh", "9")
-      .file("e/old", "replaced").file("e/.wh.old", "")
-      .file(".wh.f", "").dir("f/", 0755, 0, 0).file("f/now-a-dir", "10")
-      .bytes();
-  static final Map<String, String> BASE_TREE = Map.of("a/", "", "a/gone", "1", "a/kept", "2", "b/", "", "b/inner",
-      "3", "c/", "", "c/lower", "4", "c/sub/", "", "c/sub/deep", "5");
+  static final byte[] TOP =
+      new TarBuilder()
+          .file("a/.wh.gone", "")
+          .file(".wh.b", "")
+          .dir("c/", 0755, 0, 0)
+          .file("c/new", "8")
+          .file("c/.wh..wh..opq", "")
+          .dir("c/sub/", 0755, 0, 0)
+          .file("c/sub/fresh", "9")
+          .file("e/old", "replaced")
+          .file("e/.wh.old", "")
+          .file(".wh.f", "")
+          .dir("f/", 0755, 0, 0)
+          .file("f/now-a-dir", "10")
+          .bytes();
+  static final Map<String, String> BASE_TREE =
+      Map.of(
+          "a/",
+          "",
+          "a/gone",
+          "1",
+          "a/kept",
+          "2",
+          "b/",
+          "",
+          "b/inner",
+          "3",
+          "c/",
+          "",
+          "c/lower",
+          "4",
+          "c/sub/",
+          "",
+          "c/sub/deep",
+          "5");
   static final TreeMap<String, String> EXPECTED = new TreeMap<>();
 
   static {
@@ -111,7 +152,8 @@ abstract class SnapshotterContract {
     return t;
   }
 
-  // ---- commit, view, prepare, remove ----------------------------------------------------------------------------
+  // ---- commit, view, prepare, remove
+  // ----------------------------------------------------------------------------
 
   @Test
   void aStagingIsInvisibleUntilCommittedThenEveryOpenerSeesIt() throws Exception {
@@ -142,15 +184,22 @@ abstract class SnapshotterContract {
     assertEquals(EXPECTED, tree(rw));
   }
 
-  // An opaque marker on the layer's root: nothing of the layers below shows, in a view or a container's rootfs.
-  static final byte[] ROOT_OPAQUE = new TarBuilder().file(".wh..wh..opq", "").dir("a/", 0755, 0, 0)
-      .file("a/fresh", "11").file("g", "12").bytes();
+  // An opaque marker on the layer's root: nothing of the layers below shows, in a view or a
+  // container's rootfs.
+  static final byte[] ROOT_OPAQUE =
+      new TarBuilder()
+          .file(".wh..wh..opq", "")
+          .dir("a/", 0755, 0, 0)
+          .file("a/fresh", "11")
+          .file("g", "12")
+          .bytes();
   static final byte[] ABOVE = new TarBuilder().file("h", "13").file("a/.wh.fresh", "").bytes();
 
   @Test
   void anOpaqueLayerRootHidesEveryLowerLayer() throws Exception {
     TreeMap<String, String> top = new TreeMap<>(Map.of("a/", "", "a/fresh", "11", "g", "12"));
-    assertEquals(top, viewOf(commitAll(List.of(BASE, TOP, ROOT_OPAQUE))), "the opaque layer on top");
+    assertEquals(
+        top, viewOf(commitAll(List.of(BASE, TOP, ROOT_OPAQUE))), "the opaque layer on top");
     TreeMap<String, String> above = new TreeMap<>(Map.of("a/", "", "g", "12", "h", "13"));
     Digest chain = commitAll(List.of(BASE, TOP, ROOT_OPAQUE, ABOVE));
     assertEquals(above, viewOf(chain), "a layer above it");
@@ -163,8 +212,10 @@ abstract class SnapshotterContract {
     Digest base = Digest.sha256Of(BASE);
     for (Digest d : List.of(base, top)) {
       Path v = mount(s.view(d));
-      assertTrue(mountOptions(v).contains("ro"), d + ": a view is mounted read-only: " + mountOptions(v));
-      assertThrows(IOException.class, () -> Files.writeString(v.resolve("x"), "ro"), "a view is read-only");
+      assertTrue(
+          mountOptions(v).contains("ro"), d + ": a view is mounted read-only: " + mountOptions(v));
+      assertThrows(
+          IOException.class, () -> Files.writeString(v.resolve("x"), "ro"), "a view is read-only");
     }
 
     Path rw = mount(s.prepare("ctr", top));
@@ -193,7 +244,10 @@ abstract class SnapshotterContract {
     unmount(rw);
     s.remove("ctr");
     s.remove("ctr"); // nothing there is fine
-    assertEquals(EXPECTED, tree(mount(s.prepare("ctr", top))), "the key is free again, and the writes are gone");
+    assertEquals(
+        EXPECTED,
+        tree(mount(s.prepare("ctr", top))),
+        "the key is free again, and the writes are gone");
 
     Path empty = mount(s.prepare("scratch", null));
     assertEquals(new TreeMap<>(), tree(empty));
@@ -217,10 +271,13 @@ abstract class SnapshotterContract {
     assertEquals(before, listing(root));
     s.prepare("ctr", base);
     e = assertThrows(IOException.class, () -> s.prepare("ctr", base));
-    assertTrue(e.getMessage().contains("\"ctr\"") && e.getMessage().contains("already exists"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("\"ctr\"") && e.getMessage().contains("already exists"),
+        e.getMessage());
   }
 
-  // ---- parents and chain ids ------------------------------------------------------------------------------------
+  // ---- parents and chain ids
+  // ------------------------------------------------------------------------------------
 
   @Test
   void snapshotsAreKeyedByChainIdSoOneLayerOnTwoParentsIsTwoSnapshots() throws Exception {
@@ -260,7 +317,9 @@ abstract class SnapshotterContract {
     Digest base = commitAll(List.of(BASE));
     Digest top = commitAll(List.of(BASE, TOP));
     IOException e = assertThrows(IOException.class, () -> s.remove(base));
-    assertTrue(e.getMessage().startsWith("remove snapshot " + base + ": snapshot " + top + " depends on it"),
+    assertTrue(
+        e.getMessage()
+            .startsWith("remove snapshot " + base + ": snapshot " + top + " depends on it"),
         e.getMessage());
 
     s.prepare("ctr", top);
@@ -294,7 +353,8 @@ abstract class SnapshotterContract {
     assertEquals(0, s.removeUncommitted(), "removing a chain leaves no directory behind");
   }
 
-  // ---- racing processes, aborted stagings ---------------------------------------------------------------------
+  // ---- racing processes, aborted stagings
+  // ---------------------------------------------------------------------
 
   @Test
   void theFirstCommitOfAChainIdWinsWhenCommitsRace() throws Exception {
@@ -307,10 +367,13 @@ abstract class SnapshotterContract {
         Files.writeString(st.dir().resolve("marker"), Integer.toString(i));
         stagings.add(st);
       }
-      List<Object> results = race(stagings.size(), i -> {
-        s.commit(stagings.get(i));
-        return "ok";
-      });
+      List<Object> results =
+          race(
+              stagings.size(),
+              i -> {
+                s.commit(stagings.get(i));
+                return "ok";
+              });
       assertEquals(List.of("ok", "ok", "ok", "ok"), results, "losing the race is not an error");
       assertTrue(s.has(d));
       TreeMap<String, String> view = viewOf(d);
@@ -331,7 +394,9 @@ abstract class SnapshotterContract {
     int refused = 0;
     for (Object r : results) {
       if (r instanceof IOException e) {
-        assertTrue(e.getMessage().contains("\"ctr\"") && e.getMessage().contains("already exists"), e.getMessage());
+        assertTrue(
+            e.getMessage().contains("\"ctr\"") && e.getMessage().contains("already exists"),
+            e.getMessage());
         refused++;
       } else {
         assertEquals(null, winner, "two prepares of \"ctr\" succeeded: " + results);
@@ -369,23 +434,29 @@ abstract class SnapshotterContract {
     assertEquals(baseTree(), viewOf(base), "committed snapshots are kept");
   }
 
-  // ---- usage, directories -------------------------------------------------------------------------------------
+  // ---- usage, directories
+  // -------------------------------------------------------------------------------------
 
   @Test
   void usageCountsTheBlocksOfTheLayersOwnFilesAndNoHoles() throws Exception {
     byte[] mib = new byte[1 << 20];
     new java.util.Random(1).nextBytes(mib);
-    Digest data = commitAll(List.of(new TarBuilder().file("data", 0644, 0, 0, mib, Map.of()).bytes()));
+    Digest data =
+        commitAll(List.of(new TarBuilder().file("data", 0644, 0, 0, mib, Map.of()).bytes()));
     assertTrue(s.usage(data) >= 1 << 20, "usage " + s.usage(data));
 
-    // 100 GiB declared, 4 bytes of data: a layer above it (a copy of it, for some snapshotters) keeps the holes.
-    byte[] sparse = new TarBuilder().gnuSparse("big", 100L << 30, new long[] {0, 4, 100L << 30, 0}, "data".getBytes())
-        .bytes();
+    // 100 GiB declared, 4 bytes of data: a layer above it (a copy of it, for some snapshotters)
+    // keeps the holes.
+    byte[] sparse =
+        new TarBuilder()
+            .gnuSparse("big", 100L << 30, new long[] {0, 4, 100L << 30, 0}, "data".getBytes())
+            .bytes();
     long t0 = System.nanoTime();
     Digest top = commitAll(List.of(sparse, new TarBuilder().file("x", "y").bytes()));
     assertTrue(System.nanoTime() - t0 < 2_000_000_000L, "holes copied as holes");
     assertTrue(s.usage(top) < 1 << 20, "usage " + s.usage(top));
-    assertTrue(s.usage(Digest.sha256Of(sparse)) < 1 << 20, "usage " + s.usage(Digest.sha256Of(sparse)));
+    assertTrue(
+        s.usage(Digest.sha256Of(sparse)) < 1 << 20, "usage " + s.usage(Digest.sha256Of(sparse)));
     Path m = mount(s.view(top));
     assertEquals(100L << 30, Files.size(m.resolve("big")));
     try (var f = new java.io.RandomAccessFile(m.resolve("big").toFile(), "r")) {
@@ -393,15 +464,22 @@ abstract class SnapshotterContract {
       f.readFully(head);
       assertEquals("data\0\0\0\0", new String(head, StandardCharsets.US_ASCII));
     }
-    IOException e = assertThrows(IOException.class, () -> s.usage(Digest.sha256Of("none".getBytes())));
-    assertTrue(e.getMessage().contains(Digest.sha256Of("none".getBytes()).toString()), e.getMessage());
+    IOException e =
+        assertThrows(IOException.class, () -> s.usage(Digest.sha256Of("none".getBytes())));
+    assertTrue(
+        e.getMessage().contains(Digest.sha256Of("none".getBytes()).toString()), e.getMessage());
   }
 
   @Test
   void theStoresOwnDirectoriesArePrivateWhateverALayerSays() throws Exception {
-    // A layer whose "/" is 0777 and uid 1000's, with a world-writable directory: its word holds inside its tree only.
-    byte[] hostile = new TarBuilder().dir("./", 0777, 1000, 1000).dir("shared/", 0777, 0, 0).file("shared/f", "f")
-        .bytes();
+    // A layer whose "/" is 0777 and uid 1000's, with a world-writable directory: its word holds
+    // inside its tree only.
+    byte[] hostile =
+        new TarBuilder()
+            .dir("./", 0777, 1000, 1000)
+            .dir("shared/", 0777, 0, 0)
+            .file("shared/f", "f")
+            .bytes();
     Digest bottom = commitAll(List.of(hostile));
     Digest top = commitAll(List.of(hostile, TOP));
     List<Mount> rw = s.prepare("ctr", top);
@@ -416,16 +494,22 @@ abstract class SnapshotterContract {
     assertEquals(0777, bottomRoot.permissions());
     for (Path dir : storeDirs(trees)) assertPrivate(dir);
 
-    // An older (or hand-loosened) store is tightened when opened: every directory on the way to a tree.
-    List<Path> onTheWay = storeDirs(trees).stream().filter(d -> !d.equals(root))
-        .filter(d -> trees.stream().anyMatch(t -> t.startsWith(d))).toList();
+    // An older (or hand-loosened) store is tightened when opened: every directory on the way to a
+    // tree.
+    List<Path> onTheWay =
+        storeDirs(trees).stream()
+            .filter(d -> !d.equals(root))
+            .filter(d -> trees.stream().anyMatch(t -> t.startsWith(d)))
+            .toList();
     assertTrue(onTheWay.size() >= 2, onTheWay.toString());
     for (Path dir : onTheWay) Linux.chmod(dir.toString(), 0755);
     open(root);
     for (Path dir : onTheWay) assertPrivate(dir);
 
-    // A store directory that another user owns is refused, naming it: that user could open it again.
-    Path first = onTheWay.stream().filter(d -> d.getParent().equals(root)).findFirst().orElseThrow();
+    // A store directory that another user owns is refused, naming it: that user could open it
+    // again.
+    Path first =
+        onTheWay.stream().filter(d -> d.getParent().equals(root)).findFirst().orElseThrow();
     Linux.chown(first.toString(), 1000, 1000);
     try {
       IOException e = assertThrows(IOException.class, () -> open(root));
@@ -437,10 +521,20 @@ abstract class SnapshotterContract {
 
   @Test
   void directoriesALayerDoesNotListKeepTheOwnerAndModeOfTheLayersBelow() throws Exception {
-    byte[] lower = new TarBuilder().dir("root/", 0700, 0, 0).dir("tmp/", 01777, 0, 0).dir("home/", 02750, 1000, 1000)
-        .bytes();
-    // Adds into each without listing it: the unpacker makes the parents, the snapshot must not show them as made.
-    byte[] upper = new TarBuilder().file("root/.profile", "p").file("tmp/x", "x").file("home/user/f", "f").bytes();
+    byte[] lower =
+        new TarBuilder()
+            .dir("root/", 0700, 0, 0)
+            .dir("tmp/", 01777, 0, 0)
+            .dir("home/", 02750, 1000, 1000)
+            .bytes();
+    // Adds into each without listing it: the unpacker makes the parents, the snapshot must not show
+    // them as made.
+    byte[] upper =
+        new TarBuilder()
+            .file("root/.profile", "p")
+            .file("tmp/x", "x")
+            .file("home/user/f", "f")
+            .bytes();
     Digest top = commitAll(List.of(lower, upper));
     for (Path m : List.of(mount(s.view(top)), mount(s.prepare("ctr", top)))) {
       assertEquals(0700, Linux.stat(m.resolve("root").toString()).permissions(), "root/ in " + m);
@@ -454,7 +548,8 @@ abstract class SnapshotterContract {
 
   @Test
   void theImagesRootDirectoryIsTheLowestLayerThatSetsIt() throws Exception {
-    // As applying the layers on one tree gives it (umoci, docker's vfs): a layer without a "./" entry leaves "/" be.
+    // As applying the layers on one tree gives it (umoci, docker's vfs): a layer without a "./"
+    // entry leaves "/" be.
     byte[] lower = new TarBuilder().dir("./", 0750, 1000, 1000).file("f", "f").bytes();
     byte[] upper = new TarBuilder().file("g", "g").bytes();
     Digest top = commitAll(List.of(lower, upper));
@@ -465,14 +560,20 @@ abstract class SnapshotterContract {
     }
   }
 
-  // ---- helpers ------------------------------------------------------------------------------------------------
+  // ---- helpers
+  // ------------------------------------------------------------------------------------------------
 
   static void unpack(Staging st, byte[] layer) throws IOException {
-    st.madeDirs(new LayerUnpacker().unpack(new ByteArrayInputStream(layer), Compression.NONE, st.dir(), st.mode())
-        .madeDirs());
+    st.madeDirs(
+        new LayerUnpacker()
+            .unpack(new ByteArrayInputStream(layer), Compression.NONE, st.dir(), st.mode())
+            .madeDirs());
   }
 
-  /** Stages, unpacks and commits each layer on the one before (one already there is kept); the top chain id. */
+  /**
+   * Stages, unpacks and commits each layer on the one before (one already there is kept); the top
+   * chain id.
+   */
   Digest commitAll(List<byte[]> layers) throws IOException {
     List<Digest> diffIds = new ArrayList<>();
     Digest parent = null;
@@ -511,7 +612,9 @@ abstract class SnapshotterContract {
     }
   }
 
-  /** Path to content ("" for a directory, whose name ends in '/') of every file under {@code root}. */
+  /**
+   * Path to content ("" for a directory, whose name ends in '/') of every file under {@code root}.
+   */
   static TreeMap<String, String> tree(Path root) throws IOException {
     TreeMap<String, String> out = new TreeMap<>();
     try (Stream<Path> s = Files.walk(root)) {
@@ -525,7 +628,10 @@ abstract class SnapshotterContract {
     return out;
   }
 
-  /** Every path under {@code dir} with its type and mode: equal listings mean nothing was left or lost. */
+  /**
+   * Every path under {@code dir} with its type and mode: equal listings mean nothing was left or
+   * lost.
+   */
   static List<String> listing(Path dir) throws IOException {
     try (Stream<Path> s = Files.walk(dir)) {
       List<String> out = new ArrayList<>();
@@ -548,31 +654,42 @@ abstract class SnapshotterContract {
     return last;
   }
 
-  /** The directories a snapshotter's mounts show a tree from: bind sources, overlay lower and upper directories. */
+  /**
+   * The directories a snapshotter's mounts show a tree from: bind sources, overlay lower and upper
+   * directories.
+   */
   static List<Path> treesOf(List<Mount> mounts) {
     List<Path> out = new ArrayList<>();
     for (Mount m : mounts) {
       if (m.type().equals("bind")) out.add(Path.of(m.source()));
       for (String o : m.options()) {
-        if (o.startsWith("lowerdir=")) for (String d : o.substring(9).split(":")) out.add(Path.of(d));
+        if (o.startsWith("lowerdir="))
+          for (String d : o.substring(9).split(":")) out.add(Path.of(d));
         if (o.startsWith("upperdir=")) out.add(Path.of(o.substring(9)));
       }
     }
     return out;
   }
 
-  /** The store's own directories: every directory under its root that is not in a tree (overlay's workdir is). */
+  /**
+   * The store's own directories: every directory under its root that is not in a tree (overlay's
+   * workdir is).
+   */
   List<Path> storeDirs(Set<Path> trees) throws IOException {
     try (Stream<Path> w = Files.walk(root)) {
       return w.filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS))
-          .filter(p -> trees.stream().noneMatch(p::startsWith)).toList();
+          .filter(p -> trees.stream().noneMatch(p::startsWith))
+          .toList();
     }
   }
 
   /** Only the store's user reaches {@code dir}: no access for group or others, owned by root. */
   private static void assertPrivate(Path dir) throws IOException {
     Stat st = Linux.stat(dir.toString());
-    assertEquals(0, st.permissions() & 077, "mode of " + dir + ": " + Integer.toOctalString(st.permissions()));
+    assertEquals(
+        0,
+        st.permissions() & 077,
+        "mode of " + dir + ": " + Integer.toOctalString(st.permissions()));
     assertEquals(0, st.uid(), "owner of " + dir);
   }
 
@@ -580,7 +697,9 @@ abstract class SnapshotterContract {
     Object call(int i) throws Exception;
   }
 
-  /** Runs {@code n} calls at once (released together); each one's result, or the exception it threw. */
+  /**
+   * Runs {@code n} calls at once (released together); each one's result, or the exception it threw.
+   */
   static List<Object> race(int n, Call call) throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(n);
     try {
@@ -589,15 +708,17 @@ abstract class SnapshotterContract {
       List<Future<Object>> futures = new ArrayList<>();
       for (int i = 0; i < n; i++) {
         int k = i;
-        futures.add(pool.submit(() -> {
-          ready.countDown();
-          go.await();
-          try {
-            return call.call(k);
-          } catch (Exception e) {
-            return e;
-          }
-        }));
+        futures.add(
+            pool.submit(
+                () -> {
+                  ready.countDown();
+                  go.await();
+                  try {
+                    return call.call(k);
+                  } catch (Exception e) {
+                    return e;
+                  }
+                }));
       }
       ready.await();
       go.countDown();

@@ -20,16 +20,22 @@ class SnapshottersTest {
 
   @Test
   void openProbesOverlay() throws Exception {
-    assertTrue(Snapshotters.open(tmp.resolve("p")) instanceof OverlaySnapshotter, "overlay works on this machine");
+    assertTrue(
+        Snapshotters.open(tmp.resolve("p")) instanceof OverlaySnapshotter,
+        "overlay works on this machine");
     assertTrue(Snapshotters.open(tmp.resolve("q"), true) instanceof CopySnapshotter);
     try (Stream<Path> s = Files.list(tmp.resolve("p"))) {
-      assertEquals(List.of("active", "chains", "driver", "snapshots"), s.map(p -> p.getFileName().toString()).sorted()
-          .toList(), "the probe left nothing behind but the recorded choice");
+      assertEquals(
+          List.of("active", "chains", "driver", "snapshots"),
+          s.map(p -> p.getFileName().toString()).sorted().toList(),
+          "the probe left nothing behind but the recorded choice");
     }
-    // The choice sticks: a store made with the copy snapshotter stays one, and cannot be silently switched.
+    // The choice sticks: a store made with the copy snapshotter stays one, and cannot be silently
+    // switched.
     assertEquals("copy", Files.readString(tmp.resolve("q/driver")).strip());
     assertTrue(Snapshotters.open(tmp.resolve("q")) instanceof CopySnapshotter);
-    IOException e = assertThrows(IOException.class, () -> Snapshotters.open(tmp.resolve("p"), true));
+    IOException e =
+        assertThrows(IOException.class, () -> Snapshotters.open(tmp.resolve("p"), true));
     assertTrue(e.getMessage().contains("overlay layers"), e.getMessage());
   }
 }

@@ -37,7 +37,8 @@ class ImageStoreTest {
   }
 
   static ImageRecord record(String name, String manifest, String config) {
-    return new ImageRecord(name, new Descriptor(MANIFEST, digest(manifest), 1234), digest(config), T);
+    return new ImageRecord(
+        name, new Descriptor(MANIFEST, digest(manifest), 1234), digest(config), T);
   }
 
   @Test
@@ -54,7 +55,10 @@ class ImageStoreTest {
     assertEquals(Optional.of(busybox), store.get(busybox.name()));
 
     ImageRecord newer = record(busybox.name(), "m3", "c3");
-    assertEquals(Optional.of(busybox), store.put(newer), "put replaces the name and returns what it replaced");
+    assertEquals(
+        Optional.of(busybox),
+        store.put(newer),
+        "put replaces the name and returns what it replaced");
     assertEquals(Optional.of(newer), ImageStore.open(root).get(busybox.name()));
 
     assertTrue(store.remove(alpine.name()));
@@ -65,10 +69,17 @@ class ImageStoreTest {
   @Test
   void everyFieldOfARecordSurvivesTheFile() throws IOException {
     ImageStore store = ImageStore.open(root);
-    Descriptor index = new Descriptor("application/vnd.oci.image.index.v1+json", digest("index"), 987,
-        List.of("https://example.com/blob"), Map.of("org.opencontainers.image.ref.name", "latest", "a", "<&>"),
-        new Platform("linux", "arm64", "v8", "10.0", List.of("sse4")), "application/x-artifact");
-    ImageRecord withIndex = new ImageRecord("example.com/multi@sha256:" + digest("index").encoded(), index, null, T);
+    Descriptor index =
+        new Descriptor(
+            "application/vnd.oci.image.index.v1+json",
+            digest("index"),
+            987,
+            List.of("https://example.com/blob"),
+            Map.of("org.opencontainers.image.ref.name", "latest", "a", "<&>"),
+            new Platform("linux", "arm64", "v8", "10.0", List.of("sse4")),
+            "application/x-artifact");
+    ImageRecord withIndex =
+        new ImageRecord("example.com/multi@sha256:" + digest("index").encoded(), index, null, T);
     store.put(withIndex);
     assertEquals(Optional.of(withIndex), ImageStore.open(root).get(withIndex.name()));
     String json = Files.readString(store.file());
@@ -90,7 +101,8 @@ class ImageStoreTest {
     assertEquals(List.of(a, aTag), store.byConfigPrefix("sha256:" + hexA));
     assertEquals(List.of(b), store.byConfigPrefix(digest("config-b").encoded().substring(0, 12)));
     assertEquals(List.of(), store.byConfigPrefix(digest("config-c").encoded()));
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> store.byConfigPrefix(""));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> store.byConfigPrefix(""));
     assertEquals("image id prefix \"\": want lowercase hex digits", e.getMessage());
     assertThrows(IllegalArgumentException.class, () -> store.byConfigPrefix("3F2A"));
   }
@@ -101,11 +113,16 @@ class ImageStoreTest {
     ImageRecord a = record("a:1", "m1", "c1");
     store.put(a);
     byte[] before = Files.readAllBytes(store.file());
-    IOException e = assertThrows(IOException.class, () -> store.update(images -> {
-      images.remove("a:1");
-      images.put("b:1", record("b:1", "m2", "c2"));
-      throw new IOException("tag b:1: source image gone");
-    }));
+    IOException e =
+        assertThrows(
+            IOException.class,
+            () ->
+                store.update(
+                    images -> {
+                      images.remove("a:1");
+                      images.put("b:1", record("b:1", "m2", "c2"));
+                      throw new IOException("tag b:1: source image gone");
+                    }));
     assertEquals("tag b:1: source image gone", e.getMessage());
     assertEquals(new String(before), new String(Files.readAllBytes(store.file())));
     assertEquals(List.of(a), store.list());
@@ -114,7 +131,8 @@ class ImageStoreTest {
   @Test
   void anUpdateMustKeepRecordsUnderTheirNames() throws IOException {
     ImageStore store = ImageStore.open(root);
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
         () -> store.update(images -> images.put("x:1", record("y:1", "m", "c"))));
     assertEquals(List.of(), store.list());
   }
@@ -127,28 +145,34 @@ class ImageStoreTest {
     int perChild = 40;
     AtomicBoolean writing = new AtomicBoolean(true);
     ExecutorService pool = Executors.newFixedThreadPool(threads + 1);
-    try (StoreChild child1 = StoreChild.start("count", root.toString(), "counter", Integer.toString(perChild));
-        StoreChild child2 = StoreChild.start("count", root.toString(), "counter", Integer.toString(perChild))) {
+    try (StoreChild child1 =
+            StoreChild.start("count", root.toString(), "counter", Integer.toString(perChild));
+        StoreChild child2 =
+            StoreChild.start("count", root.toString(), "counter", Integer.toString(perChild))) {
       // A reader all along: it never sees a half-written file.
-      Future<Integer> reads = pool.submit(() -> {
-        int n = 0;
-        while (writing.get()) {
-          store.list();
-          n++;
-        }
-        return n;
-      });
+      Future<Integer> reads =
+          pool.submit(
+              () -> {
+                int n = 0;
+                while (writing.get()) {
+                  store.list();
+                  n++;
+                }
+                return n;
+              });
       List<Future<?>> writers = new ArrayList<>();
       for (int t = 0; t < threads; t++) {
         int id = t;
-        writers.add(pool.submit(() -> {
-          ImageStore own = ImageStore.open(root); // as another part of the engine would
-          for (int i = 0; i < perThread; i++) {
-            StoreChild.increment(own, "counter");
-            own.put(record("thread" + id + ":" + i, "m", "c"));
-          }
-          return null;
-        }));
+        writers.add(
+            pool.submit(
+                () -> {
+                  ImageStore own = ImageStore.open(root); // as another part of the engine would
+                  for (int i = 0; i < perThread; i++) {
+                    StoreChild.increment(own, "counter");
+                    own.put(record("thread" + id + ":" + i, "m", "c"));
+                  }
+                  return null;
+                }));
       }
       for (Future<?> f : writers) {
         f.get(120, TimeUnit.SECONDS);
@@ -163,39 +187,57 @@ class ImageStoreTest {
       pool.shutdownNow();
     }
     ImageRecord counter = store.get("counter").orElseThrow();
-    assertEquals(Integer.toString(threads * perThread + 2 * perChild), counter.target().annotations().get("count"));
+    assertEquals(
+        Integer.toString(threads * perThread + 2 * perChild),
+        counter.target().annotations().get("count"));
     assertEquals(1 + threads * perThread, store.list().size());
     try (Stream<Path> files = Files.list(root)) {
-      assertEquals(List.of("images.json", "images.lock"),
-          files.map(p -> p.getFileName().toString()).sorted().toList(), "no temporary file is left");
+      assertEquals(
+          List.of("images.json", "images.lock"),
+          files.map(p -> p.getFileName().toString()).sorted().toList(),
+          "no temporary file is left");
     }
   }
 
   @Test
   void aCorruptedFileIsAnErrorNamingTheFileAndTheField() throws IOException {
     ImageStore store = ImageStore.open(root);
-    Files.writeString(store.file(), """
+    Files.writeString(
+        store.file(),
+        """
         {"version": 1, "images": [
           {"name": "a:1", "target": {"mediaType": "m", "digest": "sha256:abc", "size": 1}, "created": "2026-01-01T00:00:00Z"}
         ]}""");
     IOException e = assertThrows(IOException.class, store::list);
-    assertEquals(store.file() + ": images[0].target.digest: invalid sha256 digest: want 64 hex digits, got 3",
+    assertEquals(
+        store.file()
+            + ": images[0].target.digest: invalid sha256 digest: want 64 hex digits, got 3",
         e.getMessage());
 
     Files.writeString(store.file(), "{\"version\": 1, \"images\": [{\"name\": \"a:1\", \"tar");
     e = assertThrows(IOException.class, () -> store.get("a:1"));
-    assertTrue(e.getMessage().startsWith(store.file() + ": images[0].name: invalid json at line 1, column 47"),
+    assertTrue(
+        e.getMessage()
+            .startsWith(store.file() + ": images[0].name: invalid json at line 1, column 47"),
         e.getMessage());
 
-    Files.writeString(store.file(), "{\"version\": 1, \"images\": [{\"name\": \"a:1\", \"target\": {\"digest\": \""
-        + digest("m") + "\", \"size\": 1}, \"created\": \"yesterday\"}]}");
+    Files.writeString(
+        store.file(),
+        "{\"version\": 1, \"images\": [{\"name\": \"a:1\", \"target\": {\"digest\": \""
+            + digest("m")
+            + "\", \"size\": 1}, \"created\": \"yesterday\"}]}");
     e = assertThrows(IOException.class, () -> store.put(record("b:1", "m", "c")));
-    assertEquals(store.file() + ": images[0].created: invalid time \"yesterday\": want RFC 3339, e.g."
-        + " 2026-01-02T03:04:05Z", e.getMessage());
+    assertEquals(
+        store.file()
+            + ": images[0].created: invalid time \"yesterday\": want RFC 3339, e.g."
+            + " 2026-01-02T03:04:05Z",
+        e.getMessage());
 
     Files.writeString(store.file(), "{\"version\": 2, \"images\": []}");
     e = assertThrows(IOException.class, store::list);
-    assertEquals(store.file() + ": version: unsupported version 2 (this berth reads version 1)", e.getMessage());
+    assertEquals(
+        store.file() + ": version: unsupported version 2 (this berth reads version 1)",
+        e.getMessage());
   }
 
   @Test

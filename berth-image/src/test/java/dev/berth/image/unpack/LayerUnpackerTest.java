@@ -49,7 +49,8 @@ class LayerUnpackerTest {
   }
 
   private UnpackResult unpack(byte[] tar) throws IOException {
-    return new LayerUnpacker().unpack(new ByteArrayInputStream(tar), Compression.NONE, target, Mode.OVERLAY);
+    return new LayerUnpacker()
+        .unpack(new ByteArrayInputStream(tar), Compression.NONE, target, Mode.OVERLAY);
   }
 
   private void assertSentinelEmpty() throws IOException {
@@ -60,21 +61,34 @@ class LayerUnpackerTest {
 
   @Test
   void preservesOwnersModesTimesXattrsLinksAndDevices() throws Exception {
-    // security.capability as the kernel stores it (v2, cap_setuid|cap_net_bind_service): not valid UTF-8.
+    // security.capability as the kernel stores it (v2, cap_setuid|cap_net_bind_service): not valid
+    // UTF-8.
     byte[] cap = {1, 0, 0, 2, (byte) 0x80, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
     String longName = "d/" + "n".repeat(200);
-    byte[] tar = new TarBuilder().mtime(1_234_567_890L)
-        .dir("d/", 0750, 1000, 1001)
-        .file("d/suid", 04755, 1000, 1001, "run".getBytes(StandardCharsets.UTF_8),
-            Map.of("SCHILY.xattr.security.capability", cap, "SCHILY.xattr.user.note", "é".getBytes(
-                StandardCharsets.UTF_8), "SCHILY.xattr.trusted.overlay.opaque", new byte[] {'y'}))
-        .file("d/sgid", 02711, 5, 6, new byte[0], Map.of())
-        .hardlink("d/hard", "d/suid")
-        .symlink("d/link", "/etc/../nowhere")
-        .device("d/null", '3', 1, 3)
-        .device("d/fifo", '6', 0, 0)
-        .file(longName, "long")
-        .bytes();
+    byte[] tar =
+        new TarBuilder()
+            .mtime(1_234_567_890L)
+            .dir("d/", 0750, 1000, 1001)
+            .file(
+                "d/suid",
+                04755,
+                1000,
+                1001,
+                "run".getBytes(StandardCharsets.UTF_8),
+                Map.of(
+                    "SCHILY.xattr.security.capability",
+                    cap,
+                    "SCHILY.xattr.user.note",
+                    "é".getBytes(StandardCharsets.UTF_8),
+                    "SCHILY.xattr.trusted.overlay.opaque",
+                    new byte[] {'y'}))
+            .file("d/sgid", 02711, 5, 6, new byte[0], Map.of())
+            .hardlink("d/hard", "d/suid")
+            .symlink("d/link", "/etc/../nowhere")
+            .device("d/null", '3', 1, 3)
+            .device("d/fifo", '6', 0, 0)
+            .file(longName, "long")
+            .bytes();
     UnpackResult r = unpack(tar);
 
     assertEquals(Digest.sha256Of(tar), r.diffId());
@@ -83,15 +97,23 @@ class LayerUnpackerTest {
     assertEquals(0750, d.permissions());
     assertEquals(1000, d.uid());
     assertEquals(1001, d.gid());
-    assertEquals(1_234_567_890L, d.mtimeSec(), "a directory keeps its time though files were added after it");
+    assertEquals(
+        1_234_567_890L,
+        d.mtimeSec(),
+        "a directory keeps its time though files were added after it");
     Stat suid = Linux.lstat(target + "/d/suid");
     assertEquals(04755, suid.permissions(), "setuid survives the chown");
     assertEquals(1000, suid.uid());
     assertEquals(1_234_567_890L, suid.mtimeSec());
     assertEquals(02711, Linux.lstat(target + "/d/sgid").permissions());
-    assertArrayEquals(cap, Linux.lgetxattr(target + "/d/suid", "security.capability"), "binary xattr bytes");
-    assertEquals("é", new String(Linux.lgetxattr(target + "/d/suid", "user.note"), StandardCharsets.UTF_8));
-    assertEquals(null, Linux.lgetxattr(target + "/d/suid", "trusted.overlay.opaque"), "overlay xattrs dropped");
+    assertArrayEquals(
+        cap, Linux.lgetxattr(target + "/d/suid", "security.capability"), "binary xattr bytes");
+    assertEquals(
+        "é", new String(Linux.lgetxattr(target + "/d/suid", "user.note"), StandardCharsets.UTF_8));
+    assertEquals(
+        null,
+        Linux.lgetxattr(target + "/d/suid", "trusted.overlay.opaque"),
+        "overlay xattrs dropped");
     assertEquals(suid.ino(), Linux.lstat(target + "/d/hard").ino());
     assertEquals("/etc/../nowhere", Linux.readlink(target + "/d/link"));
     Stat dev = Linux.lstat(target + "/d/null");
@@ -109,7 +131,8 @@ class LayerUnpackerTest {
   void compressionsGiveTheSameTreeAndDiffId() throws Exception {
     byte[] data = new byte[3 << 20];
     new Random(1).nextBytes(data);
-    byte[] tar = new TarBuilder().file("big", 0644, 0, 0, data, Map.of()).file("small", "s").bytes();
+    byte[] tar =
+        new TarBuilder().file("big", 0644, 0, 0, data, Map.of()).file("small", "s").bytes();
     ByteArrayOutputStream gz = new ByteArrayOutputStream();
     try (GZIPOutputStream o = new GZIPOutputStream(gz)) {
       o.write(tar);
@@ -118,11 +141,19 @@ class LayerUnpackerTest {
     try (ZstdOutputStream o = new ZstdOutputStream(zs)) {
       o.write(tar);
     }
-    Map<Compression, byte[]> blobs = Map.of(Compression.NONE, tar, Compression.GZIP, gz.toByteArray(),
-        Compression.ZSTD, zs.toByteArray());
+    Map<Compression, byte[]> blobs =
+        Map.of(
+            Compression.NONE,
+            tar,
+            Compression.GZIP,
+            gz.toByteArray(),
+            Compression.ZSTD,
+            zs.toByteArray());
     for (Map.Entry<Compression, byte[]> b : blobs.entrySet()) {
       Path t = Files.createDirectory(tmp.resolve("t-" + b.getKey()));
-      UnpackResult r = new LayerUnpacker().unpack(new ByteArrayInputStream(b.getValue()), b.getKey(), t, Mode.APPLY);
+      UnpackResult r =
+          new LayerUnpacker()
+              .unpack(new ByteArrayInputStream(b.getValue()), b.getKey(), t, Mode.APPLY);
       assertEquals(Digest.sha256Of(tar), r.diffId(), b.getKey().toString());
       assertArrayEquals(data, Files.readAllBytes(t.resolve("big")), b.getKey().toString());
       assertEquals(data.length + 1, r.fileBytes());
@@ -134,15 +165,26 @@ class LayerUnpackerTest {
   void sparseFilesKeepTheirHolesAndContent() throws Exception {
     Path src = Files.createDirectory(tmp.resolve("src"));
     Path f = src.resolve("sparse");
-    try (var ch = java.nio.channels.FileChannel.open(f, java.nio.file.StandardOpenOption.CREATE,
-        java.nio.file.StandardOpenOption.WRITE)) {
+    try (var ch =
+        java.nio.channels.FileChannel.open(
+            f, java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE)) {
       ch.write(java.nio.ByteBuffer.wrap("head".getBytes()), 0);
       ch.write(java.nio.ByteBuffer.wrap("tail".getBytes()), 64L << 20);
     }
     for (String format : new String[] {"gnu", "posix"}) {
       Path tarFile = tmp.resolve(format + ".tar");
-      Process p = new ProcessBuilder("tar", "--sparse", "--format=" + format, "-cf", tarFile.toString(), "-C",
-          src.toString(), "sparse").inheritIO().start();
+      Process p =
+          new ProcessBuilder(
+                  "tar",
+                  "--sparse",
+                  "--format=" + format,
+                  "-cf",
+                  tarFile.toString(),
+                  "-C",
+                  src.toString(),
+                  "sparse")
+              .inheritIO()
+              .start();
       assertEquals(0, p.waitFor());
       Path t = Files.createDirectory(tmp.resolve("out-" + format));
       try (InputStream in = Files.newInputStream(tarFile)) {
@@ -155,9 +197,12 @@ class LayerUnpackerTest {
     }
   }
 
-  // ---- sparse files -----------------------------------------------------------------------------------------
+  // ---- sparse files
+  // -----------------------------------------------------------------------------------------
 
-  /** A sparse file of {@code size} bytes holding "@offset" at each offset and holes everywhere else. */
+  /**
+   * A sparse file of {@code size} bytes holding "@offset" at each offset and holes everywhere else.
+   */
   private static Path sparseFile(Path p, long size, long... offsets) throws IOException {
     try (RandomAccessFile f = new RandomAccessFile(p.toFile(), "rw")) {
       f.setLength(size);
@@ -170,17 +215,22 @@ class LayerUnpackerTest {
   }
 
   /** GNU tar's sparse forms: old GNU headers and PAX 0.0, 0.1 and 1.0. */
-  private static final List<List<String>> SPARSE_FORMATS = List.of(List.of("--format=gnu"),
-      List.of("--format=posix", "--sparse-version=0.0"), List.of("--format=posix", "--sparse-version=0.1"),
-      List.of("--format=posix", "--sparse-version=1.0"));
+  private static final List<List<String>> SPARSE_FORMATS =
+      List.of(
+          List.of("--format=gnu"),
+          List.of("--format=posix", "--sparse-version=0.0"),
+          List.of("--format=posix", "--sparse-version=0.1"),
+          List.of("--format=posix", "--sparse-version=1.0"));
 
   private static void run(Path dir, List<String> command) throws Exception {
-    Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+    Process p =
+        new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertEquals(0, p.waitFor(), command + ": " + out);
   }
 
-  private static Path gnuTar(Path src, Path tarFile, List<String> format, String... names) throws Exception {
+  private static Path gnuTar(Path src, Path tarFile, List<String> format, String... names)
+      throws Exception {
     List<String> cmd = new ArrayList<>(List.of("tar", "--sparse"));
     cmd.addAll(format);
     cmd.addAll(List.of("-cf", tarFile.toString()));
@@ -189,7 +239,10 @@ class LayerUnpackerTest {
     return tarFile;
   }
 
-  /** Where a file has data: (start, end) pairs found with SEEK_DATA and SEEK_HOLE, the holes never read. */
+  /**
+   * Where a file has data: (start, end) pairs found with SEEK_DATA and SEEK_HOLE, the holes never
+   * read.
+   */
   private static List<Long> dataMap(Path p) throws IOException {
     List<Long> out = new ArrayList<>();
     try (Fd f = Linux.open(p.toString(), dev.berth.sys.LinuxConstants.O_RDONLY, 0)) {
@@ -220,13 +273,19 @@ class LayerUnpackerTest {
     }
   }
 
-  /** Same size, same data map and same bytes in the data as {@code want}, so the same holes: nothing else exists. */
+  /**
+   * Same size, same data map and same bytes in the data as {@code want}, so the same holes: nothing
+   * else exists.
+   */
   private static void assertSameSparseFile(Path want, Path got, String what) throws IOException {
     assertEquals(Files.size(want), Files.size(got), what + ": size");
     List<Long> map = dataMap(want);
     assertEquals(map, dataMap(got), what + ": data and holes");
     for (int i = 0; i < map.size(); i += 2) {
-      assertArrayEquals(bytesAt(want, map.get(i), map.get(i + 1)), bytesAt(got, map.get(i), map.get(i + 1)), what);
+      assertArrayEquals(
+          bytesAt(want, map.get(i), map.get(i + 1)),
+          bytesAt(got, map.get(i), map.get(i + 1)),
+          what);
     }
   }
 
@@ -254,7 +313,9 @@ class LayerUnpackerTest {
       for (String name : List.of("big", "bigger")) {
         assertSameSparseFile(gnu.resolve(name), out.resolve(name), f + " " + name);
         assertSameSparseFile(src.resolve(name), out.resolve(name), f + " " + name);
-        assertTrue(Linux.lstat(out.resolve(name).toString()).blocks() * 512 <= 64 << 10, f + ": no disk for holes");
+        assertTrue(
+            Linux.lstat(out.resolve(name).toString()).blocks() * 512 <= 64 << 10,
+            f + ": no disk for holes");
       }
       Files.delete(tarFile);
       for (Path d : List.of(gnu, out)) {
@@ -267,7 +328,8 @@ class LayerUnpackerTest {
   @Test
   @RequiresCommand({"tar", "umoci"})
   void sparseFilesUnpackAsUmociUnpacksThem() throws Exception {
-    // umoci (Go's archive/tar) writes the holes as zeros: small files here. It refuses old GNU sparse entries
+    // umoci (Go's archive/tar) writes the holes as zeros: small files here. It refuses old GNU
+    // sparse entries
     // ("unknown typeflag 'S'"): the PAX forms only.
     Path src = Files.createDirectory(tmp.resolve("src"));
     sparseFile(src.resolve("s1"), 6 << 20, 0, 1 << 20, (5 << 20) + 100);
@@ -276,21 +338,29 @@ class LayerUnpackerTest {
     for (List<String> format : SPARSE_FORMATS.subList(1, SPARSE_FORMATS.size())) {
       String tag = "f" + SPARSE_FORMATS.indexOf(format);
       byte[] tar = Files.readAllBytes(gnuTar(src, tmp.resolve(tag + ".tar"), format, "s1", "s2"));
-      OciLayoutBuilder.Image img = layout.image(OciLayoutBuilder.AMD64, ImageConfig.empty(),
-          List.of(layout.layer(tar, Compression.GZIP)));
+      OciLayoutBuilder.Image img =
+          layout.image(
+              OciLayoutBuilder.AMD64,
+              ImageConfig.empty(),
+              List.of(layout.layer(tar, Compression.GZIP)));
       layout.tag(tag, img.manifest());
-      TreeSnapshot umoci = TreeSnapshot.of(Umoci.unpack(layout.dir(), tag, tmp.resolve("umoci-" + tag)));
+      TreeSnapshot umoci =
+          TreeSnapshot.of(Umoci.unpack(layout.dir(), tag, tmp.resolve("umoci-" + tag)));
       Path out = Files.createDirectory(tmp.resolve("berth-" + tag));
-      new LayerUnpacker().unpack(new ByteArrayInputStream(tar), Compression.NONE, out, Mode.OVERLAY);
+      new LayerUnpacker()
+          .unpack(new ByteArrayInputStream(tar), Compression.NONE, out, Mode.OVERLAY);
       TreeSnapshot.of(out).excluding(".").assertSameAs(umoci.excluding("."));
       assertSameSparseFile(src.resolve("s1"), out.resolve("s1"), String.join(" ", format));
     }
   }
 
-  /** One old-GNU sparse entry per name: {@code realSize} bytes, "data" at offset 0, the rest a hole. */
+  /**
+   * One old-GNU sparse entry per name: {@code realSize} bytes, "data" at offset 0, the rest a hole.
+   */
   private static byte[] gnuSparseLayer(long realSize, int files) {
     TarBuilder b = new TarBuilder();
-    for (int i = 0; i < files; i++) b.gnuSparse("f" + i, realSize, new long[] {0, 4, realSize, 0}, "data".getBytes());
+    for (int i = 0; i < files; i++)
+      b.gnuSparse("f" + i, realSize, new long[] {0, 4, realSize, 0}, "data".getBytes());
     return b.bytes();
   }
 
@@ -307,7 +377,8 @@ class LayerUnpackerTest {
     byte[] blob = gzip(gnuSparseLayer(2L << 30, 20));
     assertTrue(blob.length < 1024, "a tiny layer: " + blob.length);
     long t0 = System.nanoTime();
-    new LayerUnpacker().unpack(new ByteArrayInputStream(blob), Compression.GZIP, target, Mode.OVERLAY);
+    new LayerUnpacker()
+        .unpack(new ByteArrayInputStream(blob), Compression.GZIP, target, Mode.OVERLAY);
     assertTrue(System.nanoTime() - t0 < 1_000_000_000L, "holes are seeked over, not written");
     for (int i = 0; i < 20; i++) {
       Path f = target.resolve("f" + i);
@@ -322,16 +393,37 @@ class LayerUnpackerTest {
     // 20 files of 100 GiB: the eleventh takes the layer past 1 TiB of holes.
     byte[] blob = gzip(gnuSparseLayer(100L << 30, 20));
     long t0 = System.nanoTime();
-    UnpackException e = assertThrows(UnpackException.class,
-        () -> new LayerUnpacker().unpack(new ByteArrayInputStream(blob), Compression.GZIP, target, Mode.OVERLAY));
+    UnpackException e =
+        assertThrows(
+            UnpackException.class,
+            () ->
+                new LayerUnpacker()
+                    .unpack(
+                        new ByteArrayInputStream(blob), Compression.GZIP, target, Mode.OVERLAY));
     assertTrue(System.nanoTime() - t0 < 1_000_000_000L, "refused before any work");
     assertEquals("f10", e.entry());
-    assertEquals("entry \"f10\": sparse file of 107374182400 bytes with 4 bytes of data takes the holes this layer"
-        + " declares to 1181116006356 bytes, over the limit of 1099511627776", e.getMessage());
+    assertEquals(
+        "entry \"f10\": sparse file of 107374182400 bytes with 4 bytes of data takes the holes this layer"
+            + " declares to 1181116006356 bytes, over the limit of 1099511627776",
+        e.getMessage());
     assertFalse(Files.exists(target.resolve("f10")), "refused before it was created");
     // A single file declaring 2^62 bytes, in PAX 0.1 form.
-    byte[] huge = new TarBuilder().file("huge", 0644, 0, 0, "data".getBytes(), paxRecords("GNU.sparse.size",
-        Long.toString(1L << 62), "GNU.sparse.numblocks", "1", "GNU.sparse.map", "0,4")).bytes();
+    byte[] huge =
+        new TarBuilder()
+            .file(
+                "huge",
+                0644,
+                0,
+                0,
+                "data".getBytes(),
+                paxRecords(
+                    "GNU.sparse.size",
+                    Long.toString(1L << 62),
+                    "GNU.sparse.numblocks",
+                    "1",
+                    "GNU.sparse.map",
+                    "0,4"))
+            .bytes();
     e = assertThrows(UnpackException.class, () -> unpack(huge));
     assertEquals("huge", e.entry());
     assertTrue(e.getMessage().contains("over the limit of 1099511627776"), e.getMessage());
@@ -350,27 +442,48 @@ class LayerUnpackerTest {
     byte[] map = new byte[512];
     byte[] count = "1000000000\n0\n4\n".getBytes(StandardCharsets.US_ASCII);
     System.arraycopy(count, 0, map, 0, count.length);
-    byte[] billion = new TarBuilder().file("many", 0644, 0, 0, map, paxRecords("GNU.sparse.major", "1",
-        "GNU.sparse.minor", "0", "GNU.sparse.realsize", "4096")).bytes();
+    byte[] billion =
+        new TarBuilder()
+            .file(
+                "many",
+                0644,
+                0,
+                0,
+                map,
+                paxRecords(
+                    "GNU.sparse.major",
+                    "1",
+                    "GNU.sparse.minor",
+                    "0",
+                    "GNU.sparse.realsize",
+                    "4096"))
+            .bytes();
     long t0 = System.nanoTime();
     UnpackException e = assertThrows(UnpackException.class, () -> unpack(billion));
     assertTrue(System.nanoTime() - t0 < 1_000_000_000L);
-    assertEquals("entry \"many\": sparse map has more than 65536 regions; the limit is 65536", e.getMessage());
+    assertEquals(
+        "entry \"many\": sparse map has more than 65536 regions; the limit is 65536",
+        e.getMessage());
 
     // A real file of 20 data regions, in each of GNU tar's forms, under a limit of 10.
     Path src = Files.createDirectory(tmp.resolve("src"));
     long[] offsets = new long[20];
     for (int i = 0; i < 20; i++) offsets[i] = (long) i << 16;
     sparseFile(src.resolve("frag"), 20 << 16, offsets);
-    LayerUnpacker strict = new LayerUnpacker(new LayerUnpacker.Limits(10, 1L << 40, 1L << 22, 256, 1L << 30));
+    LayerUnpacker strict =
+        new LayerUnpacker(new LayerUnpacker.Limits(10, 1L << 40, 1L << 22, 256, 1L << 30));
     for (List<String> format : SPARSE_FORMATS) {
       Path tarFile = gnuTar(src, tmp.resolve("frag.tar"), format, "frag");
       Path out = Files.createDirectory(tmp.resolve("out"));
       try (InputStream in = Files.newInputStream(tarFile)) {
-        e = assertThrows(UnpackException.class, () -> strict.unpack(in, Compression.NONE, out, Mode.OVERLAY));
+        e =
+            assertThrows(
+                UnpackException.class,
+                () -> strict.unpack(in, Compression.NONE, out, Mode.OVERLAY));
       }
       assertEquals("frag", e.entry(), format.toString());
-      assertTrue(e.getMessage().contains("regions; the limit is 10"), format + ": " + e.getMessage());
+      assertTrue(
+          e.getMessage().contains("regions; the limit is 10"), format + ": " + e.getMessage());
       assertFalse(Files.exists(out.resolve("frag")));
       Files.delete(out);
       Files.delete(tarFile);
@@ -379,46 +492,65 @@ class LayerUnpackerTest {
 
   @Test
   void sparseMapsThatDoNotAddUpAreRefused() {
-    Map<String, String> bad = Map.of(
-        "0,4,2,4", "overlaps the one before",
-        "0,4,8190,4", "is outside the file's 8192 bytes",
-        "0,3", "sparse map has 3 bytes of data but the entry stores 4",
-        "0,-4", "offset 0, length -4",
-        "0,4,8", "odd count");
+    Map<String, String> bad =
+        Map.of(
+            "0,4,2,4", "overlaps the one before",
+            "0,4,8190,4", "is outside the file's 8192 bytes",
+            "0,3", "sparse map has 3 bytes of data but the entry stores 4",
+            "0,-4", "offset 0, length -4",
+            "0,4,8", "odd count");
     for (Map.Entry<String, String> b : bad.entrySet()) {
-      byte[] tar = new TarBuilder().file("s", 0644, 0, 0, "data".getBytes(), paxRecords("GNU.sparse.size", "8192",
-          "GNU.sparse.map", b.getKey())).bytes();
+      byte[] tar =
+          new TarBuilder()
+              .file(
+                  "s",
+                  0644,
+                  0,
+                  0,
+                  "data".getBytes(),
+                  paxRecords("GNU.sparse.size", "8192", "GNU.sparse.map", b.getKey()))
+              .bytes();
       UnpackException e = assertThrows(UnpackException.class, () -> unpack(tar), b.getKey());
       assertEquals("s", e.entry(), b.getKey());
       assertTrue(e.getMessage().contains(b.getValue()), b.getKey() + ": " + e.getMessage());
     }
   }
 
-  // ---- owners ----------------------------------------------------------------------------------------------------
+  // ---- owners
+  // ----------------------------------------------------------------------------------------------------
 
   @Test
   void uidsAndGidsOutsideUidTAreRefusedNotWrapped() throws Exception {
     // 2^32 would wrap to 0 (root); 2^32-1 is (uid_t) -1, "unchanged" to chown.
     for (String v : List.of("4294967296", "4294967295", "-1", "8589934592")) {
       for (String id : List.of("uid", "gid")) {
-        byte[] tar = new TarBuilder().file("f", 0644, 1000, 1000, "x".getBytes(), paxRecords(id, v)).bytes();
+        byte[] tar =
+            new TarBuilder().file("f", 0644, 1000, 1000, "x".getBytes(), paxRecords(id, v)).bytes();
         UnpackException e = assertThrows(UnpackException.class, () -> unpack(tar), id + "=" + v);
-        assertEquals("entry \"f\": " + id + " " + v + " is out of range (0 to 4294967294)", e.getMessage());
+        assertEquals(
+            "entry \"f\": " + id + " " + v + " is out of range (0 to 4294967294)", e.getMessage());
         assertTrue(!Files.exists(target.resolve("f")), "refused before it was created");
       }
     }
     // In the header itself, as GNU tar's base-256 numbers; and on directories, links, fifos.
-    UnpackException e = assertThrows(UnpackException.class,
-        () -> unpack(new TarBuilder().fileWithIds("b", 1L << 32, 0).bytes()));
+    UnpackException e =
+        assertThrows(
+            UnpackException.class,
+            () -> unpack(new TarBuilder().fileWithIds("b", 1L << 32, 0).bytes()));
     assertEquals("entry \"b\": uid 4294967296 is out of range (0 to 4294967294)", e.getMessage());
-    e = assertThrows(UnpackException.class, () -> unpack(new TarBuilder().fileWithIds("n", 0, -1).bytes()));
+    e =
+        assertThrows(
+            UnpackException.class, () -> unpack(new TarBuilder().fileWithIds("n", 0, -1).bytes()));
     assertEquals("entry \"n\": gid -1 is out of range (0 to 4294967294)", e.getMessage());
     Map<String, byte[]> big = paxRecords("uid", "4294967296");
     for (char type : new char[] {'5', '2', '6'}) {
-      byte[] tar = new TarBuilder().entry("e", type, 0755, 0, 0, type == '2' ? "t" : "", new byte[0], big, 0, 0)
-          .bytes();
+      byte[] tar =
+          new TarBuilder()
+              .entry("e", type, 0755, 0, 0, type == '2' ? "t" : "", new byte[0], big, 0, 0)
+              .bytes();
       e = assertThrows(UnpackException.class, () -> unpack(tar), "type " + type);
-      assertTrue(e.getMessage().startsWith("entry \"e\": uid 4294967296 is out of range"), e.getMessage());
+      assertTrue(
+          e.getMessage().startsWith("entry \"e\": uid 4294967296 is out of range"), e.getMessage());
     }
     // The top of the range is fine.
     unpack(new TarBuilder().fileWithIds("top", 4294967294L, 4294967294L).bytes());
@@ -427,24 +559,33 @@ class LayerUnpackerTest {
     assertEquals(4294967294L, Integer.toUnsignedLong(st.gid()));
   }
 
-  // ---- broken layers: every error names the entry, or says the stream is not what it should be --------------------
+  // ---- broken layers: every error names the entry, or says the stream is not what it should be
+  // --------------------
 
   @Test
   void libarchiveXattrsAreDecodedAndMalformedOnesRefusedNamingTheEntry() throws Exception {
     String v = java.util.Base64.getEncoder().withoutPadding().encodeToString("value".getBytes());
-    unpack(new TarBuilder().file("ok", 0644, 0, 0, "x".getBytes(), paxRecords("LIBARCHIVE.xattr.user.a+b%3Dc", v))
-        .bytes());
-    assertEquals("value", new String(Linux.lgetxattr(target + "/ok", "user.a+b=c"), StandardCharsets.UTF_8));
-    Map<String, String> bad = Map.of(
-        "LIBARCHIVE.xattr.user.x", "!!not base64!!",
-        "LIBARCHIVE.xattr.user.%zz", v,
-        "LIBARCHIVE.xattr.", v);
+    unpack(
+        new TarBuilder()
+            .file("ok", 0644, 0, 0, "x".getBytes(), paxRecords("LIBARCHIVE.xattr.user.a+b%3Dc", v))
+            .bytes());
+    assertEquals(
+        "value", new String(Linux.lgetxattr(target + "/ok", "user.a+b=c"), StandardCharsets.UTF_8));
+    Map<String, String> bad =
+        Map.of(
+            "LIBARCHIVE.xattr.user.x", "!!not base64!!",
+            "LIBARCHIVE.xattr.user.%zz", v,
+            "LIBARCHIVE.xattr.", v);
     for (Map.Entry<String, String> b : bad.entrySet()) {
-      byte[] tar = new TarBuilder().file("f", 0644, 0, 0, "x".getBytes(), paxRecords(b.getKey(), b.getValue()))
-          .bytes();
+      byte[] tar =
+          new TarBuilder()
+              .file("f", 0644, 0, 0, "x".getBytes(), paxRecords(b.getKey(), b.getValue()))
+              .bytes();
       UnpackException e = assertThrows(UnpackException.class, () -> unpack(tar), b.getKey());
       assertEquals("f", e.entry());
-      assertTrue(e.getMessage().startsWith("entry \"f\": PAX record \"" + b.getKey() + "\": "), e.getMessage());
+      assertTrue(
+          e.getMessage().startsWith("entry \"f\": PAX record \"" + b.getKey() + "\": "),
+          e.getMessage());
     }
   }
 
@@ -452,33 +593,53 @@ class LayerUnpackerTest {
   void aBlobThatIsNotWhatItsCompressionSaysFailsNamingTheCompression() throws Exception {
     byte[] garbage = new byte[4096];
     new Random(7).nextBytes(garbage);
-    Map<Compression, String> want = Map.of(
-        Compression.GZIP, "reading the first tar header: corrupt gzip stream: Not in GZIP format",
-        Compression.ZSTD, "reading the first tar header: corrupt zstd stream: ",
-        Compression.NONE, "reading the first tar header: not a tar header (its checksum is wrong)");
+    Map<Compression, String> want =
+        Map.of(
+            Compression.GZIP,
+                "reading the first tar header: corrupt gzip stream: Not in GZIP format",
+            Compression.ZSTD, "reading the first tar header: corrupt zstd stream: ",
+            Compression.NONE,
+                "reading the first tar header: not a tar header (its checksum is wrong)");
     for (Map.Entry<Compression, String> w : want.entrySet()) {
-      UnpackException e = assertThrows(UnpackException.class, () -> new LayerUnpacker()
-          .unpack(new ByteArrayInputStream(garbage), w.getKey(), target, Mode.OVERLAY), w.getKey().toString());
+      UnpackException e =
+          assertThrows(
+              UnpackException.class,
+              () ->
+                  new LayerUnpacker()
+                      .unpack(new ByteArrayInputStream(garbage), w.getKey(), target, Mode.OVERLAY),
+              w.getKey().toString());
       assertTrue(e.getMessage().startsWith(w.getValue()), e.getMessage());
     }
     // A gzip layer cut in the middle of an entry's data.
     byte[] data = new byte[1 << 20];
     new Random(1).nextBytes(data);
-    byte[] gz = gzip(new TarBuilder().file("first", "1").file("cut", 0644, 0, 0, data, Map.of()).bytes());
+    byte[] gz =
+        gzip(new TarBuilder().file("first", "1").file("cut", 0644, 0, 0, data, Map.of()).bytes());
     byte[] half = java.util.Arrays.copyOf(gz, gz.length / 2);
-    UnpackException e = assertThrows(UnpackException.class, () -> new LayerUnpacker()
-        .unpack(new ByteArrayInputStream(half), Compression.GZIP, target, Mode.OVERLAY));
+    UnpackException e =
+        assertThrows(
+            UnpackException.class,
+            () ->
+                new LayerUnpacker()
+                    .unpack(
+                        new ByteArrayInputStream(half), Compression.GZIP, target, Mode.OVERLAY));
     assertEquals("entry \"cut\": layer is truncated: gzip stream ends early", e.getMessage());
     // ...and between two entries.
     byte[] tar = new TarBuilder().file("a", "1").file("b", "2").bytes();
     byte[] cut = gzip(java.util.Arrays.copyOf(tar, 1024 + 100));
-    e = assertThrows(UnpackException.class, () -> new LayerUnpacker()
-        .unpack(new ByteArrayInputStream(cut), Compression.GZIP, target, Mode.OVERLAY));
-    assertEquals("reading the tar header after entry \"a\": layer is truncated: the layer ends inside a tar header",
+    e =
+        assertThrows(
+            UnpackException.class,
+            () ->
+                new LayerUnpacker()
+                    .unpack(new ByteArrayInputStream(cut), Compression.GZIP, target, Mode.OVERLAY));
+    assertEquals(
+        "reading the tar header after entry \"a\": layer is truncated: the layer ends inside a tar header",
         e.getMessage());
   }
 
-  // ---- hostile layers ------------------------------------------------------------------------------------------
+  // ---- hostile layers
+  // ------------------------------------------------------------------------------------------
 
   @Test
   void dotDotThatLeavesTheRootIsRefused() throws Exception {
@@ -503,19 +664,21 @@ class LayerUnpackerTest {
 
   @Test
   void writesThroughSymlinksStayInsideTheRoot() throws Exception {
-    byte[] tar = new TarBuilder()
-        .symlink("abs", sentinel.toString())
-        .symlink("rel", "../../../../../../../../" + sentinel)
-        .file("abs/pwned", "a")
-        .file("rel/pwned", "b")
-        .symlink("file-link", sentinel + "/victim")
-        .file("file-link", "replaced the link, not its target")
-        .bytes();
+    byte[] tar =
+        new TarBuilder()
+            .symlink("abs", sentinel.toString())
+            .symlink("rel", "../../../../../../../../" + sentinel)
+            .file("abs/pwned", "a")
+            .file("rel/pwned", "b")
+            .symlink("file-link", sentinel + "/victim")
+            .file("file-link", "replaced the link, not its target")
+            .bytes();
     unpack(tar);
     assertSentinelEmpty();
     // Resolved as if the target were "/": the files exist under target/<sentinel path>.
     assertTrue(Files.exists(target.resolve(sentinel.toString().substring(1)).resolve("pwned")));
-    assertTrue(Files.isRegularFile(target.resolve("file-link"), java.nio.file.LinkOption.NOFOLLOW_LINKS));
+    assertTrue(
+        Files.isRegularFile(target.resolve("file-link"), java.nio.file.LinkOption.NOFOLLOW_LINKS));
   }
 
   @Test
@@ -523,9 +686,12 @@ class LayerUnpackerTest {
     Files.writeString(sentinel.resolve("secret"), "s");
     byte[] tar = new TarBuilder().hardlink("h", "../sentinel/secret").bytes();
     UnpackException e = assertThrows(UnpackException.class, () -> unpack(tar));
-    assertEquals("entry \"h\": hardlink target \"../sentinel/secret\" escapes the layer root", e.getMessage());
+    assertEquals(
+        "entry \"h\": hardlink target \"../sentinel/secret\" escapes the layer root",
+        e.getMessage());
     // Through a symlinked directory: resolved inside the root, where nothing is.
-    byte[] viaLink = new TarBuilder().symlink("s", sentinel.toString()).hardlink("h2", "s/secret").bytes();
+    byte[] viaLink =
+        new TarBuilder().symlink("s", sentinel.toString()).hardlink("h2", "s/secret").bytes();
     e = assertThrows(UnpackException.class, () -> unpack(viaLink));
     assertTrue(e.getMessage().startsWith("entry \"h2\": hardlink to \"s/secret\""), e.getMessage());
     assertEquals(1, Linux.lstat(sentinel + "/secret").nlink());
@@ -552,21 +718,37 @@ class LayerUnpackerTest {
 
   @Test
   void unknownEntryTypeIsAnError() {
-    byte[] tar = new TarBuilder().entry("odd", 'Z', 0644, 0, 0, "", new byte[0], Map.of(), 0, 0).bytes();
+    byte[] tar =
+        new TarBuilder().entry("odd", 'Z', 0644, 0, 0, "", new byte[0], Map.of(), 0, 0).bytes();
     UnpackException e = assertThrows(UnpackException.class, () -> unpack(tar));
     assertEquals("entry \"odd\": unsupported tar entry type 'Z'", e.getMessage());
   }
 
   @Test
   void replacingEntries() throws Exception {
-    unpack(new TarBuilder().dir("d/", 0755, 0, 0).file("d/x", "1").file("f", "old").symlink("l", "f")
-        .dir("keep/", 0700, 0, 0).file("keep/inside", "i").bytes());
-    unpack(new TarBuilder().file("d", "file over dir").file("f", "new").file("l", "file over link")
-        .dir("keep/", 0711, 3, 3).bytes());
+    unpack(
+        new TarBuilder()
+            .dir("d/", 0755, 0, 0)
+            .file("d/x", "1")
+            .file("f", "old")
+            .symlink("l", "f")
+            .dir("keep/", 0700, 0, 0)
+            .file("keep/inside", "i")
+            .bytes());
+    unpack(
+        new TarBuilder()
+            .file("d", "file over dir")
+            .file("f", "new")
+            .file("l", "file over link")
+            .dir("keep/", 0711, 3, 3)
+            .bytes());
     assertEquals("file over dir", Files.readString(target.resolve("d")));
     assertEquals("new", Files.readString(target.resolve("f")));
     assertEquals("file over link", Files.readString(target.resolve("l")));
-    assertEquals("i", Files.readString(target.resolve("keep/inside")), "a dir over a dir keeps its contents");
+    assertEquals(
+        "i",
+        Files.readString(target.resolve("keep/inside")),
+        "a dir over a dir keeps its contents");
     assertEquals(0711, Linux.lstat(target + "/keep").permissions());
   }
 }

@@ -6,8 +6,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Writes tar bytes by hand (ustar headers, PAX records as raw bytes), so tests can say exactly what a hostile or
- * unusual layer holds: commons-compress' writer normalises names and encodes PAX values as UTF-8.
+ * Writes tar bytes by hand (ustar headers, PAX records as raw bytes), so tests can say exactly what
+ * a hostile or unusual layer holds: commons-compress' writer normalises names and encodes PAX
+ * values as UTF-8.
  */
 public final class TarBuilder {
   private final ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -26,7 +27,8 @@ public final class TarBuilder {
     return file(name, 0644, 0, 0, content.getBytes(StandardCharsets.UTF_8), Map.of());
   }
 
-  public TarBuilder file(String name, int mode, int uid, int gid, byte[] content, Map<String, byte[]> pax) {
+  public TarBuilder file(
+      String name, int mode, int uid, int gid, byte[] content, Map<String, byte[]> pax) {
     return entry(name, '0', mode, uid, gid, "", content, pax, 0, 0);
   }
 
@@ -50,8 +52,9 @@ public final class TarBuilder {
   }
 
   /**
-   * An old-GNU sparse file ('S'): {@code regions} are (offset, length) pairs, four in the header and 21 in each
-   * extension block after it; {@code data} is the regions' bytes one after the other.
+   * An old-GNU sparse file ('S'): {@code regions} are (offset, length) pairs, four in the header
+   * and 21 in each extension block after it; {@code data} is the regions' bytes one after the
+   * other.
    */
   public TarBuilder gnuSparse(String name, long realSize, long[] regions, byte[] data) {
     byte[] h = headerBlock(name, 'S', 0644, 0, 0, "", data.length, 0, 0);
@@ -78,31 +81,54 @@ public final class TarBuilder {
     return this;
   }
 
-  /** A regular file whose header gives uid and gid as they are, in GNU's base-256 form when octal cannot hold them. */
+  /**
+   * A regular file whose header gives uid and gid as they are, in GNU's base-256 form when octal
+   * cannot hold them.
+   */
   public TarBuilder fileWithIds(String name, long uid, long gid) {
     header(name, '0', 0644, uid, gid, "", 0, 0, 0);
     return this;
   }
 
-  public TarBuilder entry(String name, char type, int mode, int uid, int gid, String link, byte[] data,
-                   Map<String, byte[]> pax, int major, int minor) {
+  public TarBuilder entry(
+      String name,
+      char type,
+      int mode,
+      int uid,
+      int gid,
+      String link,
+      byte[] data,
+      Map<String, byte[]> pax,
+      int major,
+      int minor) {
     Map<String, byte[]> records = new LinkedHashMap<>(pax);
     byte[] nameBytes = name.getBytes(StandardCharsets.UTF_8);
     if (nameBytes.length > 100) records.put("path", nameBytes);
-    if (link.getBytes(StandardCharsets.UTF_8).length > 100) records.put("linkpath", link.getBytes(StandardCharsets.UTF_8));
+    if (link.getBytes(StandardCharsets.UTF_8).length > 100)
+      records.put("linkpath", link.getBytes(StandardCharsets.UTF_8));
     if (!records.isEmpty()) {
       byte[] body = paxBody(records);
       header("PaxHeaders/x", 'x', 0644, 0, 0, "", body.length, 0, 0);
       data(body);
     }
-    header(nameBytes.length > 100 ? "long" : name, type, mode, uid, gid, link.length() > 100 ? "" : link,
-        data.length, major, minor);
+    header(
+        nameBytes.length > 100 ? "long" : name,
+        type,
+        mode,
+        uid,
+        gid,
+        link.length() > 100 ? "" : link,
+        data.length,
+        major,
+        minor);
     data(data);
     return this;
   }
 
   public byte[] bytes() {
-    byte[] end = new byte[1024 + 512 * 6]; // two zero blocks, then padding as GNU tar writes to its record size
+    byte[] end =
+        new byte
+            [1024 + 512 * 6]; // two zero blocks, then padding as GNU tar writes to its record size
     out.write(end, 0, end.length);
     return out.toByteArray();
   }
@@ -124,15 +150,31 @@ public final class TarBuilder {
     return b.toByteArray();
   }
 
-  private void header(String name, char type, int mode, long uid, long gid, String link, long size, int major,
-                      int minor) {
+  private void header(
+      String name,
+      char type,
+      int mode,
+      long uid,
+      long gid,
+      String link,
+      long size,
+      int major,
+      int minor) {
     byte[] h = headerBlock(name, type, mode, uid, gid, link, size, major, minor);
     checksum(h);
     out.write(h, 0, 512);
   }
 
-  private byte[] headerBlock(String name, char type, int mode, long uid, long gid, String link, long size, int major,
-                             int minor) {
+  private byte[] headerBlock(
+      String name,
+      char type,
+      int mode,
+      long uid,
+      long gid,
+      String link,
+      long size,
+      int major,
+      int minor) {
     byte[] h = new byte[512];
     put(h, 0, 100, name.getBytes(StandardCharsets.UTF_8));
     octal(h, 100, 8, mode);
@@ -166,7 +208,10 @@ public final class TarBuilder {
     System.arraycopy(v, 0, h, off, Math.min(len, v.length));
   }
 
-  /** Octal digits, or GNU's base-256 (big-endian two's complement, top bit of the first byte set) when they do not fit. */
+  /**
+   * Octal digits, or GNU's base-256 (big-endian two's complement, top bit of the first byte set)
+   * when they do not fit.
+   */
   private static void octal(byte[] h, int off, int len, long v) {
     if (v < 0 || v >= 1L << (3 * (len - 1))) {
       for (int i = len - 1; i >= 0; i--) {

@@ -16,21 +16,23 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * A container's hold on its cgroups. Without {@code linux.cgroupsPath} the cgroup is named after the container id, so
- * two state roots using one id, or two containers given one cgroupsPath, name the same directories; a second container
- * there would rewrite the first one's limits, and its {@code delete -f} would kill the first one's processes.
+ * A container's hold on its cgroups. Without {@code linux.cgroupsPath} the cgroup is named after
+ * the container id, so two state roots using one id, or two containers given one cgroupsPath, name
+ * the same directories; a second container there would rewrite the first one's limits, and its
+ * {@code delete -f} would kill the first one's processes.
  *
- * <p>So create claims the cgroups before anything of the container is written or runs there: under an flock on the
- * cgroup directory (two creates of one cgroup take turns; the lock is held until the init has joined), it refuses a
- * cgroup that holds processes or is frozen (runc 1.2's rule; runc 1.1 only warned), and stamps every directory with an
- * owner token in an extended attribute, which the container's state keeps. Delete and {@code kill --all} then act only
- * where the stamp is still theirs: an empty cgroup that a stopped container left may be taken by a newer container,
+ * <p>So create claims the cgroups before anything of the container is written or runs there: under
+ * an flock on the cgroup directory (two creates of one cgroup take turns; the lock is held until
+ * the init has joined), it refuses a cgroup that holds processes or is frozen (runc 1.2's rule;
+ * runc 1.1 only warned), and stamps every directory with an owner token in an extended attribute,
+ * which the container's state keeps. Delete and {@code kill --all} then act only where the stamp is
+ * still theirs: an empty cgroup that a stopped container left may be taken by a newer container,
  * and the older one's delete must then leave it and its processes alone.
  */
 public final class CgroupClaim implements AutoCloseable {
   /**
-   * The stamp: trusted.* (only root can read or write it) for root, user.* otherwise (cgroupfs keeps user xattrs
-   * since Linux 5.7). systemd marks the cgroups it delegates the same way.
+   * The stamp: trusted.* (only root can read or write it) for root, user.* otherwise (cgroupfs
+   * keeps user xattrs since Linux 5.7). systemd marks the cgroups it delegates the same way.
    */
   static String attribute() {
     return Linux.geteuid() == 0 ? "trusted.berth.owner" : "user.berth.owner";
@@ -63,9 +65,9 @@ public final class CgroupClaim implements AutoCloseable {
   }
 
   /**
-   * Makes the cgroups of {@code cg} ({@link CgroupManager#create}) and claims them for {@code owner}: fails, having
-   * removed what it made, if another container's processes are in them or they are frozen. Close the claim once the
-   * container's init is in the cgroups.
+   * Makes the cgroups of {@code cg} ({@link CgroupManager#create}) and claims them for {@code
+   * owner}: fails, having removed what it made, if another container's processes are in them or
+   * they are frozen. Close the claim once the container's init is in the cgroups.
    */
   public static CgroupClaim create(CgroupManager cg, String owner) throws IOException {
     Set<Path> dirs = dirs(cg.paths());
@@ -78,21 +80,30 @@ public final class CgroupClaim implements AutoCloseable {
     CgroupClaim claim = new CgroupClaim(cg, made, owner, null);
     try {
       if (dirs.isEmpty()) return claim;
-      claim.lock = Linux.open(dirs.iterator().next().toString(), LinuxConstants.O_RDONLY | LinuxConstants.O_DIRECTORY,
-          0);
+      claim.lock =
+          Linux.open(
+              dirs.iterator().next().toString(),
+              LinuxConstants.O_RDONLY | LinuxConstants.O_DIRECTORY,
+              0);
       Linux.flock(claim.lock, LinuxConstants.LOCK_EX);
       for (Path dir : dirs) {
         List<Integer> pids = CgroupFiles.REAL.pidsRecursive(dir);
         if (!pids.isEmpty()) {
-          throw new InUse("container's cgroup is not empty: " + pids.size() + " process(es) found in " + dir
-              + " (another container's? give each container its own id or linux.cgroupsPath)");
+          throw new InUse(
+              "container's cgroup is not empty: "
+                  + pids.size()
+                  + " process(es) found in "
+                  + dir
+                  + " (another container's? give each container its own id or linux.cgroupsPath)");
         }
       }
-      if (cg.isFrozen()) throw new InUse("container's cgroup unexpectedly frozen: " + dirs.iterator().next());
+      if (cg.isFrozen())
+        throw new InUse("container's cgroup unexpectedly frozen: " + dirs.iterator().next());
       return new CgroupClaim(cg, made, stamp(dirs, owner) ? owner : "", claim.lock);
     } catch (IOException | RuntimeException e) {
       try {
-        // A create that lost the race for a cgroup may have made directories the winner's init now is in: those
+        // A create that lost the race for a cgroup may have made directories the winner's init now
+        // is in: those
         // are the winner's (and busy: waiting for them would take a second each).
         claim.remove(true);
       } catch (IOException suppressed) {
@@ -102,7 +113,10 @@ public final class CgroupClaim implements AutoCloseable {
     }
   }
 
-  /** Writes the stamp on every directory; false if this host keeps no such attribute there (then nothing is owned). */
+  /**
+   * Writes the stamp on every directory; false if this host keeps no such attribute there (then
+   * nothing is owned).
+   */
   private static boolean stamp(Set<Path> dirs, String owner) throws ErrnoException {
     byte[] value = owner.getBytes(StandardCharsets.UTF_8);
     for (Path dir : dirs) {
@@ -110,7 +124,9 @@ public final class CgroupClaim implements AutoCloseable {
         Linux.lsetxattr(dir.toString(), attribute(), value, 0);
       } catch (ErrnoException e) {
         int errno = e.errno();
-        if (errno == LinuxConstants.EOPNOTSUPP || errno == LinuxConstants.EPERM || errno == LinuxConstants.EACCES) {
+        if (errno == LinuxConstants.EOPNOTSUPP
+            || errno == LinuxConstants.EPERM
+            || errno == LinuxConstants.EACCES) {
           return false;
         }
         throw e;
@@ -130,8 +146,8 @@ public final class CgroupClaim implements AutoCloseable {
   }
 
   /**
-   * Removes what this claim made (a create that failed): directories that were there before stay, since they were
-   * not the container's to remove.
+   * Removes what this claim made (a create that failed): directories that were there before stay,
+   * since they were not the container's to remove.
    */
   public void undo() throws IOException {
     remove(false);
@@ -160,8 +176,9 @@ public final class CgroupClaim implements AutoCloseable {
   }
 
   /**
-   * The part of a container's {@code paths} that is still its own: directories stamped with {@code owner}, or gone.
-   * With no owner (a state written before stamps, or a host that keeps none) all of them, as before.
+   * The part of a container's {@code paths} that is still its own: directories stamped with {@code
+   * owner}, or gone. With no owner (a state written before stamps, or a host that keeps none) all
+   * of them, as before.
    */
   public static Map<String, String> owned(Map<String, String> paths, String owner) {
     if (owner == null || owner.isEmpty()) return paths;
@@ -170,7 +187,8 @@ public final class CgroupClaim implements AutoCloseable {
     String attr = attribute();
     for (Map.Entry<String, String> e : paths.entrySet()) {
       try {
-        if (Arrays.equals(want, Linux.lgetxattr(e.getValue(), attr))) out.put(e.getKey(), e.getValue());
+        if (Arrays.equals(want, Linux.lgetxattr(e.getValue(), attr)))
+          out.put(e.getKey(), e.getValue());
       } catch (ErrnoException x) {
         // Gone is still ours (nothing there to kill or keep); unreadable is not known to be ours.
         if (x.errno() == LinuxConstants.ENOENT) out.put(e.getKey(), e.getValue());

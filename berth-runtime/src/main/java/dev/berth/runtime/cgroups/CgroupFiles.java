@@ -22,13 +22,13 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Reads and writes cgroup control files. Every error names the file, the value and the errno ("write
- * memory.limit_in_bytes=1 in /sys/fs/cgroup/memory/x: EINVAL"), because the kernel's EINVAL is all a user gets to
- * tell which of thirty writes went wrong.
+ * Reads and writes cgroup control files. Every error names the file, the value and the errno
+ * ("write memory.limit_in_bytes=1 in /sys/fs/cgroup/memory/x: EINVAL"), because the kernel's EINVAL
+ * is all a user gets to tell which of thirty writes went wrong.
  *
- * <p>Through berth-sys' open/read/write/mkdir/rmdir rather than java.nio: a create makes and writes some forty
- * files, and NIO's channel and provider machinery, first run interpreted on every cold start, cost milliseconds
- * there; the errno also comes back as a number instead of strerror text.
+ * <p>Through berth-sys' open/read/write/mkdir/rmdir rather than java.nio: a create makes and writes
+ * some forty files, and NIO's channel and provider machinery, first run interpreted on every cold
+ * start, cost milliseconds there; the errno also comes back as a number instead of strerror text.
  *
  * <p>Not final: unit tests record writes through a subclass instead of needing root.
  */
@@ -39,8 +39,8 @@ class CgroupFiles {
   static final long REMOVE_PATIENCE_NANOS = 1_000_000_000L;
 
   /**
-   * Writes {@code value} to {@code dir/file} in one write(2), without O_CREAT: a missing control file means a
-   * missing controller, and that must fail rather than leave a regular file behind.
+   * Writes {@code value} to {@code dir/file} in one write(2), without O_CREAT: a missing control
+   * file means a missing controller, and that must fail rather than leave a regular file behind.
    */
   void write(Path dir, String file, String value) throws IOException {
     byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
@@ -77,7 +77,10 @@ class CgroupFiles {
     }
   }
 
-  /** "key value" lines (memory.stat, cpu.stat, memory.events) in file order; absent file, no entries. */
+  /**
+   * "key value" lines (memory.stat, cpu.stat, memory.events) in file order; absent file, no
+   * entries.
+   */
   Map<String, Long> keyValues(Path dir, String file) throws IOException {
     String text = readIfExists(dir, file);
     Map<String, Long> values = new LinkedHashMap<>();
@@ -85,10 +88,12 @@ class CgroupFiles {
     for (String line : text.split("\n")) {
       int space = line.indexOf(' ');
       if (space <= 0) continue;
-      values.put(line.substring(0, space), ResourceValues.parseCount(line.substring(space + 1).trim()));
+      values.put(
+          line.substring(0, space), ResourceValues.parseCount(line.substring(space + 1).trim()));
     }
     return values;
   }
+
   boolean exists(Path dir, String file) {
     try {
       Linux.lstat(dir + "/" + file);
@@ -125,7 +130,10 @@ class CgroupFiles {
     return true;
   }
 
-  /** The pids in {@code dir/cgroup.procs} and in those of every cgroup below it; none if {@code dir} is gone. */
+  /**
+   * The pids in {@code dir/cgroup.procs} and in those of every cgroup below it; none if {@code dir}
+   * is gone.
+   */
   List<Integer> pidsRecursive(Path dir) throws IOException {
     List<Integer> pids = new ArrayList<>();
     collectPids(dir, pids);
@@ -143,12 +151,13 @@ class CgroupFiles {
   }
 
   /**
-   * Removes {@code dir} and any cgroup the container made below it, deepest first. A cgroup is busy until the
-   * kernel has finished reaping its last task, which lags the exit the caller waited for: retry EBUSY until
-   * {@code deadline} (System.nanoTime()). Missing is success.
+   * Removes {@code dir} and any cgroup the container made below it, deepest first. A cgroup is busy
+   * until the kernel has finished reaping its last task, which lags the exit the caller waited for:
+   * retry EBUSY until {@code deadline} (System.nanoTime()). Missing is success.
    */
   void removeTree(Path dir, long deadline) throws IOException {
-    // rmdir first, and look for child cgroups only when it fails: listing a cgroup stats every control file in it,
+    // rmdir first, and look for child cgroups only when it fails: listing a cgroup stats every
+    // control file in it,
     // and a container rarely makes cgroups of its own.
     long delay = 5;
     while (true) {
@@ -158,8 +167,10 @@ class CgroupFiles {
       } catch (ErrnoException e) {
         int errno = e.errno();
         if (errno == LinuxConstants.ENOENT) return;
-        // cgroupfs says EBUSY for both child cgroups and tasks; other file systems (tests) say ENOTEMPTY.
-        if (errno != LinuxConstants.EBUSY && errno != LinuxConstants.ENOTEMPTY) throw failed("remove cgroup " + dir, e);
+        // cgroupfs says EBUSY for both child cgroups and tasks; other file systems (tests) say
+        // ENOTEMPTY.
+        if (errno != LinuxConstants.EBUSY && errno != LinuxConstants.ENOTEMPTY)
+          throw failed("remove cgroup " + dir, e);
         if (System.nanoTime() - deadline > 0) throw failed("remove cgroup " + dir, e);
         List<Path> subs = hasSubdirs(dir) ? subdirs(dir) : List.of();
         if (!subs.isEmpty()) {
@@ -173,9 +184,9 @@ class CgroupFiles {
   }
 
   /**
-   * Whether {@code dir} may hold directories: a directory's link count is 2 plus its subdirectories on cgroupfs
-   * (kernfs) as on ext4 and tmpfs, so 2 means none and saves listing it; file systems that keep no such count
-   * (btrfs says 1) get listed.
+   * Whether {@code dir} may hold directories: a directory's link count is 2 plus its subdirectories
+   * on cgroupfs (kernfs) as on ext4 and tmpfs, so 2 means none and saves listing it; file systems
+   * that keep no such count (btrfs says 1) get listed.
    */
   private static boolean hasSubdirs(Path dir) {
     try {
@@ -225,8 +236,8 @@ class CgroupFiles {
   }
 
   /**
-   * The errno name of a failed file operation. java.nio only keeps strerror(3)'s text, so map the texts cgroupfs
-   * actually returns back to names; anything else keeps its text.
+   * The errno name of a failed file operation. java.nio only keeps strerror(3)'s text, so map the
+   * texts cgroupfs actually returns back to names; anything else keeps its text.
    */
   static String errno(IOException e) {
     if (e instanceof CgroupException c && c.errno() != null) return c.errno();

@@ -10,8 +10,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The spec's resource values as cgroup files want them: the v1 to v2 conversions every runtime agrees on (so a
- * container gets the same share of a host under runc, crun or us), device rules, huge page size names.
+ * The spec's resource values as cgroup files want them: the v1 to v2 conversions every runtime
+ * agrees on (so a container gets the same share of a host under runc, crun or us), device rules,
+ * huge page size names.
  */
 final class ResourceValues {
   private ResourceValues() {}
@@ -21,12 +22,16 @@ final class ResourceValues {
     return pids.limit() > 0 ? Long.toString(pids.limit()) : "max";
   }
 
-  /** The kernel's cpu.shares range (v1); values outside it are clamped by the kernel, so clamp before converting. */
+  /**
+   * The kernel's cpu.shares range (v1); values outside it are clamped by the kernel, so clamp
+   * before converting.
+   */
   static final long MIN_SHARES = 2, MAX_SHARES = 262144;
 
   /**
-   * cpu.weight (1-10000, default 100) for v1 cpu.shares (2-262144, default 1024): the linear map of the OCI
-   * runtime-spec's cgroup v2 conversion table, so shares 1024 gives weight 39 as under runc and crun.
+   * cpu.weight (1-10000, default 100) for v1 cpu.shares (2-262144, default 1024): the linear map of
+   * the OCI runtime-spec's cgroup v2 conversion table, so shares 1024 gives weight 39 as under runc
+   * and crun.
    */
   static long cpuWeight(long shares) {
     long s = Math.clamp(shares, MIN_SHARES, MAX_SHARES);
@@ -39,7 +44,10 @@ final class ResourceValues {
     return 1 + ((w - 10) * 9999) / 990;
   }
 
-  /** cpu.max's "quota period" ("max" for no quota; the period alone is left as is when not given), or null. */
+  /**
+   * cpu.max's "quota period" ("max" for no quota; the period alone is left as is when not given),
+   * or null.
+   */
   static String cpuMax(Long quota, Long period) {
     boolean q = quota != null && quota != 0;
     boolean p = period != null && period != 0;
@@ -49,9 +57,9 @@ final class ResourceValues {
   }
 
   /**
-   * memory.swap.max for the spec's swap, which is memory+swap (the v1 memsw meaning), given the memory limit:
-   * -1 for "max", null to leave it alone. An unlimited memory with no swap given means unlimited swap too, as on
-   * v1 where memsw then follows the limit.
+   * memory.swap.max for the spec's swap, which is memory+swap (the v1 memsw meaning), given the
+   * memory limit: -1 for "max", null to leave it alone. An unlimited memory with no swap given
+   * means unlimited swap too, as on v1 where memsw then follows the limit.
    */
   static Long swapMax(Long swap, Long limit) throws CgroupException {
     long s = swap == null ? 0 : swap;
@@ -59,11 +67,16 @@ final class ResourceValues {
     if (s == 0) return l == -1 ? Long.valueOf(-1) : null;
     if (s < 0) return -1L;
     if (l <= 0) {
-      throw new CgroupException("linux.resources.memory.swap: needs memory.limit on cgroup v2 (swap is memory+swap)");
+      throw new CgroupException(
+          "linux.resources.memory.swap: needs memory.limit on cgroup v2 (swap is memory+swap)");
     }
     if (s < l) {
-      throw new CgroupException("linux.resources.memory.swap: " + s + " is below memory.limit " + l
-          + " (swap is memory+swap)");
+      throw new CgroupException(
+          "linux.resources.memory.swap: "
+              + s
+              + " is below memory.limit "
+              + l
+              + " (swap is memory+swap)");
     }
     return s - l;
   }
@@ -74,13 +87,15 @@ final class ResourceValues {
   }
 
   /**
-   * A device rule as devices.allow and devices.deny take it ("c 1:3 rwm"); a missing type is every type, a missing
-   * major or minor every number, a missing access all of "rwm". Null for a rule that grants or takes nothing.
+   * A device rule as devices.allow and devices.deny take it ("c 1:3 rwm"); a missing type is every
+   * type, a missing major or minor every number, a missing access all of "rwm". Null for a rule
+   * that grants or takes nothing.
    */
   static String deviceRule(DeviceRule r, int index) throws CgroupException {
     String type = r.type() == null || r.type().isEmpty() ? "a" : r.type();
     if (!type.equals("a") && !type.equals("b") && !type.equals("c")) {
-      throw new CgroupException("linux.resources.devices[" + index + "].type: must be a, b or c (got \"" + type + "\")");
+      throw new CgroupException(
+          "linux.resources.devices[" + index + "].type: must be a, b or c (got \"" + type + "\")");
     }
     String access = r.access() == null || r.access().isEmpty() ? "rwm" : deviceAccess(r.access());
     if (access.isEmpty()) return null;
@@ -88,8 +103,8 @@ final class ResourceValues {
   }
 
   /**
-   * The letters of an access string the kernel knows (r, w, m), in that order; others are ignored, as runc reads
-   * them ("rwa" is "rw"), so a spec that runs under runc runs here.
+   * The letters of an access string the kernel knows (r, w, m), in that order; others are ignored,
+   * as runc reads them ("rwa" is "rw"), so a spec that runs under runc runs here.
    */
   public static String deviceAccess(String access) {
     StringBuilder out = new StringBuilder(3);
@@ -104,17 +119,28 @@ final class ResourceValues {
   }
 
   /**
-   * The devices every container may use whatever its spec says (/dev/null, zero, full, random, urandom, tty, the
-   * console's pts and ptmx, tun; mknod of any node), as runc grants them: the nodes the runtime itself creates.
+   * The devices every container may use whatever its spec says (/dev/null, zero, full, random,
+   * urandom, tty, the console's pts and ptmx, tun; mknod of any node), as runc grants them: the
+   * nodes the runtime itself creates.
    */
   static List<String> defaultDeviceRules() {
-    return List.of("c *:* m", "b *:* m", "c 1:3 rwm", "c 1:8 rwm", "c 1:7 rwm", "c 5:0 rwm", "c 1:5 rwm",
-        "c 1:9 rwm", "c 136:* rwm", "c 5:2 rwm", "c 10:200 rwm");
+    return List.of(
+        "c *:* m",
+        "b *:* m",
+        "c 1:3 rwm",
+        "c 1:8 rwm",
+        "c 1:7 rwm",
+        "c 5:0 rwm",
+        "c 1:5 rwm",
+        "c 1:9 rwm",
+        "c 136:* rwm",
+        "c 5:2 rwm",
+        "c 10:200 rwm");
   }
 
   /**
-   * The names cgroup files use for this host's huge page sizes ("2MB", "1GB"), from /sys/kernel/mm/hugepages
-   * ("hugepages-2048kB"); empty without huge page support.
+   * The names cgroup files use for this host's huge page sizes ("2MB", "1GB"), from
+   * /sys/kernel/mm/hugepages ("hugepages-2048kB"); empty without huge page support.
    */
   static List<String> hugePageSizes(Path sysHugepages) throws IOException {
     List<String> sizes = new ArrayList<>();
@@ -129,7 +155,9 @@ final class ResourceValues {
     return sizes;
   }
 
-  /** 2048 -> "2MB", 1048576 -> "1GB", 64 -> "64KB": the kernel's names in hugetlb.<size>.* files. */
+  /**
+   * 2048 -> "2MB", 1048576 -> "1GB", 64 -> "64KB": the kernel's names in hugetlb.<size>.* files.
+   */
   static String pageSizeName(long kiB) {
     String[] units = {"KB", "MB", "GB", "TB", "PB"};
     int u = 0;

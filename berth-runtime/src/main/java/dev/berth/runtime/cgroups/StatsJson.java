@@ -9,9 +9,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Writes {@link Stats} as the {@code "data"} object of runc's {@code events --stats} output, with runc's field
- * names and its habit of leaving out zero counters, so tools that parse runc's output parse ours; and reads that
- * object back (from runc, crun or berth-runc: {@code OciCliDriver}), an absent counter as zero.
+ * Writes {@link Stats} as the {@code "data"} object of runc's {@code events --stats} output, with
+ * runc's field names and its habit of leaving out zero counters, so tools that parse runc's output
+ * parse ours; and reads that object back (from runc, crun or berth-runc: {@code OciCliDriver}), an
+ * absent counter as zero.
  */
 public final class StatsJson {
   private StatsJson() {}
@@ -109,12 +110,21 @@ public final class StatsJson {
     if (value != 0) g.field(name, value);
   }
 
-  /** Reads the {@code "data"} object of a stats event at the reader's position; unknown fields are skipped. */
+  /**
+   * Reads the {@code "data"} object of a stats event at the reader's position; unknown fields are
+   * skipped.
+   */
   public static Stats read(JsonReader r) throws SpecException {
     Stats.CpuUsage usage = new Stats.CpuUsage(0, List.of(), List.of(), List.of(), 0, 0);
     Stats.Throttling throttling = new Stats.Throttling(0, 0, 0);
-    Stats.Memory memory = new Stats.Memory(0, Stats.MemoryEntry.NONE, Stats.MemoryEntry.NONE, Stats.MemoryEntry.NONE,
-        Stats.MemoryEntry.NONE, Map.of());
+    Stats.Memory memory =
+        new Stats.Memory(
+            0,
+            Stats.MemoryEntry.NONE,
+            Stats.MemoryEntry.NONE,
+            Stats.MemoryEntry.NONE,
+            Stats.MemoryEntry.NONE,
+            Map.of());
     Stats.Pids pids = new Stats.Pids(0, 0);
     Stats.Blkio blkio = new Stats.Blkio(List.of(), List.of());
     Map<String, Stats.Hugetlb> hugetlb = new LinkedHashMap<>();

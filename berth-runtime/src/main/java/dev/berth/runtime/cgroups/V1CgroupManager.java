@@ -14,11 +14,14 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * A container's cgroups on a cgroup v1 host: one directory per hierarchy, plus, on a hybrid host, one in the
- * cgroup2 hierarchy (key "") that only tracks processes, as runc 1.1 makes it.
+ * A container's cgroups on a cgroup v1 host: one directory per hierarchy, plus, on a hybrid host,
+ * one in the cgroup2 hierarchy (key "") that only tracks processes, as runc 1.1 makes it.
  */
 final class V1CgroupManager implements CgroupManager {
-  /** Long enough for a loaded host to freeze a few thousand tasks, short enough that pause never hangs. */
+  /**
+   * Long enough for a loaded host to freeze a few thousand tasks, short enough that pause never
+   * hangs.
+   */
   private static final long FREEZE_TIMEOUT_NANOS = 5_000_000_000L;
 
   private final CgroupFiles io;
@@ -33,10 +36,12 @@ final class V1CgroupManager implements CgroupManager {
 
   @Override
   public void create() throws IOException {
-    // Without the devices controller a container could open any device node it can make: refuse, as runc does.
+    // Without the devices controller a container could open any device node it can make: refuse, as
+    // runc does.
     if (!paths.containsKey("devices")) {
-      throw new CgroupException("create cgroups: the devices controller is not mounted, and a container without "
-          + "device confinement is not run");
+      throw new CgroupException(
+          "create cgroups: the devices controller is not mounted, and a container without "
+              + "device confinement is not run");
     }
     List<Path> made = new ArrayList<>();
     try {
@@ -60,12 +65,15 @@ final class V1CgroupManager implements CgroupManager {
   }
 
   /**
-   * A new cpuset cgroup starts with no cpus and no mems, and the kernel refuses tasks into it (ENOSPC): give every
-   * empty one between the hierarchy's root and {@code dir} its parent's sets, top down.
+   * A new cpuset cgroup starts with no cpus and no mems, and the kernel refuses tasks into it
+   * (ENOSPC): give every empty one between the hierarchy's root and {@code dir} its parent's sets,
+   * top down.
    */
   private void inheritCpuset(Path dir) throws IOException {
     List<Path> chain = new ArrayList<>();
-    for (Path p = dir; p.getParent() != null && io.exists(p.getParent(), "cpuset.cpus"); p = p.getParent()) {
+    for (Path p = dir;
+        p.getParent() != null && io.exists(p.getParent(), "cpuset.cpus");
+        p = p.getParent()) {
       chain.addFirst(p);
     }
     for (Path p : chain) {
@@ -77,20 +85,23 @@ final class V1CgroupManager implements CgroupManager {
 
   private static Path highestMissing(Path dir) {
     Path top = null;
-    for (Path p = dir; p != null && !Files.exists(p, LinkOption.NOFOLLOW_LINKS); p = p.getParent()) top = p;
+    for (Path p = dir; p != null && !Files.exists(p, LinkOption.NOFOLLOW_LINKS); p = p.getParent())
+      top = p;
     return top;
   }
 
   @Override
   public void apply(Resources resources) throws IOException {
-    new V1Resources(io, paths, sysHugepages).apply(resources == null ? Cgroups.noResources() : resources);
+    new V1Resources(io, paths, sysHugepages)
+        .apply(resources == null ? Cgroups.noResources() : resources);
   }
 
   @Override
   public void limitPids(dev.berth.spec.runtime.Pids pids) throws IOException {
     if (pids == null) return;
     Path dir = paths.get("pids");
-    if (dir == null) throw new CgroupException("linux.resources.pids: the pids controller is not mounted");
+    if (dir == null)
+      throw new CgroupException("linux.resources.pids: the pids controller is not mounted");
     io.write(dir, "pids.max", ResourceValues.pidsMax(pids));
   }
 
@@ -109,11 +120,17 @@ final class V1CgroupManager implements CgroupManager {
       if (state.equals("FROZEN")) return;
       if (System.nanoTime() - deadline > 0) {
         io.write(dir, "freezer.state", "THAWED");
-        throw new CgroupException("freeze " + dir + ": still " + state + " after 5s (a task may be in an "
-            + "uninterruptible sleep); thawed it again");
+        throw new CgroupException(
+            "freeze "
+                + dir
+                + ": still "
+                + state
+                + " after 5s (a task may be in an "
+                + "uninterruptible sleep); thawed it again");
       }
       if (i % 50 == 0) {
-        // A task stuck in vfork() or another freezer-unaware wait can hold FREEZING for ever; a short thaw lets it
+        // A task stuck in vfork() or another freezer-unaware wait can hold FREEZING for ever; a
+        // short thaw lets it
         // move on, and the next attempt usually catches every task.
         io.write(dir, "freezer.state", "THAWED");
         CgroupFiles.sleep(10);
@@ -131,14 +148,16 @@ final class V1CgroupManager implements CgroupManager {
     for (int i = 1; ; i++) {
       String state = io.read(dir, "freezer.state");
       if (state.equals("THAWED")) return;
-      if (System.nanoTime() - deadline > 0) throw new CgroupException("thaw " + dir + ": still " + state + " after 5s");
+      if (System.nanoTime() - deadline > 0)
+        throw new CgroupException("thaw " + dir + ": still " + state + " after 5s");
       CgroupFiles.sleep(i < 10 ? 1 : 10);
     }
   }
 
   private Path freezer(String action) throws CgroupException {
     Path dir = paths.get("freezer");
-    if (dir == null) throw new CgroupException(action + " container: the freezer controller is not mounted");
+    if (dir == null)
+      throw new CgroupException(action + " container: the freezer controller is not mounted");
     return dir;
   }
 
@@ -151,7 +170,8 @@ final class V1CgroupManager implements CgroupManager {
   @Override
   public List<Integer> pids() throws IOException {
     // Every hierarchy holds every process of the container; read the one runc reads, or any.
-    for (String key : new String[] {"devices", "freezer", "pids", "memory", "cpu", CgroupLayout.UNIFIED_KEY}) {
+    for (String key :
+        new String[] {"devices", "freezer", "pids", "memory", "cpu", CgroupLayout.UNIFIED_KEY}) {
       Path dir = paths.get(key);
       if (dir != null) return io.pidsRecursive(dir);
     }
@@ -162,7 +182,8 @@ final class V1CgroupManager implements CgroupManager {
   @Override
   public void destroy() throws IOException {
     CgroupException first = null;
-    // One deadline for all hierarchies: a container with live tasks fails in a second, not in one per hierarchy.
+    // One deadline for all hierarchies: a container with live tasks fails in a second, not in one
+    // per hierarchy.
     long deadline = System.nanoTime() + CgroupFiles.REMOVE_PATIENCE_NANOS;
     for (Path dir : dirs()) {
       try {
@@ -191,7 +212,8 @@ final class V1CgroupManager implements CgroupManager {
   public boolean oomKilled() throws IOException {
     Path dir = paths.get("memory");
     if (dir == null) return false;
-    // memory.oom_control: "oom_kill_disable 0", "under_oom 0", and since Linux 4.13 "oom_kill <count>".
+    // memory.oom_control: "oom_kill_disable 0", "under_oom 0", and since Linux 4.13 "oom_kill
+    // <count>".
     Map<String, Long> oom = io.keyValues(dir, "memory.oom_control");
     return oom.getOrDefault("oom_kill", 0L) > 0 || oom.getOrDefault("under_oom", 0L) > 0;
   }

@@ -17,8 +17,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Writes a spec's resources into cgroup v1 files, controller by controller in runc's order. Zero means "not set"
- * for the numbers, as in runc, because callers (containerd's CRI among them) send 0 for "no limit".
+ * Writes a spec's resources into cgroup v1 files, controller by controller in runc's order. Zero
+ * means "not set" for the numbers, as in runc, because callers (containerd's CRI among them) send 0
+ * for "no limit".
  */
 final class V1Resources {
   private final CgroupFiles io;
@@ -32,7 +33,8 @@ final class V1Resources {
   }
 
   void apply(Resources r) throws IOException {
-    // Check everything before the first write: a host that cannot honour the spec fails with nothing changed.
+    // Check everything before the first write: a host that cannot honour the spec fails with
+    // nothing changed.
     List<String> deviceRules = deviceRules(r.devices());
     check(r);
     Cpu cpu = r.cpu();
@@ -48,10 +50,14 @@ final class V1Resources {
     if (r.network() != null) network(r.network());
   }
 
-  /** The rules devices.allow and devices.deny get, in order: deny all, the spec's rules, then the defaults. */
+  /**
+   * The rules devices.allow and devices.deny get, in order: deny all, the spec's rules, then the
+   * defaults.
+   */
   static List<String> deviceRules(List<DeviceRule> specRules) throws CgroupException {
     List<String> rules = new ArrayList<>();
-    // A spec that lists nothing still gets confined, as under runc: deny all, then allow what the runtime makes.
+    // A spec that lists nothing still gets confined, as under runc: deny all, then allow what the
+    // runtime makes.
     rules.add("deny a *:* rwm");
     List<DeviceRule> spec = orEmpty(specRules);
     for (int i = 0; i < spec.size(); i++) {
@@ -67,51 +73,78 @@ final class V1Resources {
     Memory m = r.memory();
     if (m != null) {
       if (m.swappiness() != null && m.swappiness() > 100) {
-        throw new CgroupException("linux.resources.memory.swappiness: must be 0-100 (got " + m.swappiness() + ")");
+        throw new CgroupException(
+            "linux.resources.memory.swappiness: must be 0-100 (got " + m.swappiness() + ")");
       }
-      // The kernel refuses memsw below the limit, but only after the limit was written: refuse it before any write.
-      if (set(m.limit()) && m.limit() > 0 && set(m.swap()) && m.swap() > 0 && m.swap() < m.limit()) {
-        throw new CgroupException("linux.resources.memory.swap: " + m.swap() + " is below memory.limit " + m.limit()
-            + " (swap is memory+swap)");
+      // The kernel refuses memsw below the limit, but only after the limit was written: refuse it
+      // before any write.
+      if (set(m.limit())
+          && m.limit() > 0
+          && set(m.swap())
+          && m.swap() > 0
+          && m.swap() < m.limit()) {
+        throw new CgroupException(
+            "linux.resources.memory.swap: "
+                + m.swap()
+                + " is below memory.limit "
+                + m.limit()
+                + " (swap is memory+swap)");
       }
-      if (set(m.limit()) || set(m.reservation()) || set(m.swap()) || (m.swappiness() != null && m.swappiness() >= 0)
+      if (set(m.limit())
+          || set(m.reservation())
+          || set(m.swap())
+          || (m.swappiness() != null && m.swappiness() >= 0)
           || Boolean.TRUE.equals(m.disableOOMKiller())) {
         need("memory", "linux.resources.memory");
       }
     }
     Cpu c = r.cpu();
     if (c != null) {
-      if (set(c.shares()) || set(c.quota()) || set(c.period()) || c.burst() != null || set(c.realtimeRuntime())
-          || set(c.realtimePeriod()) || c.idle() != null) {
+      if (set(c.shares())
+          || set(c.quota())
+          || set(c.period())
+          || c.burst() != null
+          || set(c.realtimeRuntime())
+          || set(c.realtimePeriod())
+          || c.idle() != null) {
         need("cpu", "linux.resources.cpu");
       }
       if (notEmpty(c.cpus()) || notEmpty(c.mems())) need("cpuset", "linux.resources.cpu.cpus/mems");
     }
     if (r.pids() != null) need("pids", "linux.resources.pids");
     BlockIO b = r.blockIO();
-    if (b != null && (set(b.weight()) || set(b.leafWeight()) || !orEmpty(b.weightDevice()).isEmpty()
-        || !orEmpty(b.throttleReadBpsDevice()).isEmpty() || !orEmpty(b.throttleWriteBpsDevice()).isEmpty()
-        || !orEmpty(b.throttleReadIOPSDevice()).isEmpty() || !orEmpty(b.throttleWriteIOPSDevice()).isEmpty())) {
+    if (b != null
+        && (set(b.weight())
+            || set(b.leafWeight())
+            || !orEmpty(b.weightDevice()).isEmpty()
+            || !orEmpty(b.throttleReadBpsDevice()).isEmpty()
+            || !orEmpty(b.throttleWriteBpsDevice()).isEmpty()
+            || !orEmpty(b.throttleReadIOPSDevice()).isEmpty()
+            || !orEmpty(b.throttleWriteIOPSDevice()).isEmpty())) {
       need("blkio", "linux.resources.blockIO");
     }
     List<HugepageLimit> huge = orEmpty(r.hugepageLimits());
     if (!huge.isEmpty()) {
       checkPageSizes(huge, sysHugepages);
       Path unified = paths.get(CgroupLayout.UNIFIED_KEY);
-      if (!paths.containsKey("hugetlb") && (unified == null || !V2Resources.offered(io, unified, "hugetlb"))) {
-        throw new CgroupException("linux.resources.hugepageLimits: the hugetlb controller is not mounted, neither "
-            + "as cgroup v1 nor in the cgroup2 hierarchy");
+      if (!paths.containsKey("hugetlb")
+          && (unified == null || !V2Resources.offered(io, unified, "hugetlb"))) {
+        throw new CgroupException(
+            "linux.resources.hugepageLimits: the hugetlb controller is not mounted, neither "
+                + "as cgroup v1 nor in the cgroup2 hierarchy");
       }
     }
     Network n = r.network();
     if (n != null) {
       if (set(n.classID())) need("net_cls", "linux.resources.network.classID");
-      if (!orEmpty(n.priorities()).isEmpty()) need("net_prio", "linux.resources.network.priorities");
+      if (!orEmpty(n.priorities()).isEmpty())
+        need("net_prio", "linux.resources.network.priorities");
     }
     if (r.unified() != null && !r.unified().isEmpty()) {
       // runc's words, which callers grep for, with the field.
-      throw new CgroupException("linux.resources.unified: invalid configuration: cannot use unified on cgroup v1"
-          + " (it needs cgroup v2, and this host's controllers are cgroup v1)");
+      throw new CgroupException(
+          "linux.resources.unified: invalid configuration: cannot use unified on cgroup v1"
+              + " (it needs cgroup v2, and this host's controllers are cgroup v1)");
     }
     need("devices", "linux.resources.devices");
   }
@@ -127,8 +160,14 @@ final class V1Resources {
     for (int i = 0; i < limits.size(); i++) {
       String size = limits.get(i).pageSize();
       if (size == null || !sizes.contains(size)) {
-        throw new CgroupException("linux.resources.hugepageLimits[" + i + "].pageSize: \"" + size
-            + "\" is not a huge page size of this host (" + (sizes.isEmpty() ? "none" : String.join(", ", sizes)) + ")");
+        throw new CgroupException(
+            "linux.resources.hugepageLimits["
+                + i
+                + "].pageSize: \""
+                + size
+                + "\" is not a huge page size of this host ("
+                + (sizes.isEmpty() ? "none" : String.join(", ", sizes))
+                + ")");
       }
     }
   }
@@ -146,31 +185,37 @@ final class V1Resources {
   }
 
   private void memory(Path dir, Memory m) throws IOException {
-    // As runc 1.1: the kernel memory limit is deprecated and ignored; the TCP buffer limit still works where the
+    // As runc 1.1: the kernel memory limit is deprecated and ignored; the TCP buffer limit still
+    // works where the
     // kernel has the file (a value of 0 is "not set", as runc reads it).
-    if (m.kernel() != null) Cgroups.warn("linux.resources.memory.kernel is ignored: kernel memory limits are deprecated");
+    if (m.kernel() != null)
+      Cgroups.warn("linux.resources.memory.kernel is ignored: kernel memory limits are deprecated");
     if (m.kernelTCP() != null && m.kernelTCP() != 0) {
       if (io.exists(dir, "memory.kmem.tcp.limit_in_bytes")) {
         io.write(dir, "memory.kmem.tcp.limit_in_bytes", Long.toString(m.kernelTCP()));
       } else {
-        Cgroups.warn("linux.resources.memory.kernelTCP is ignored: this kernel has no memory.kmem.tcp.limit_in_bytes");
+        Cgroups.warn(
+            "linux.resources.memory.kernelTCP is ignored: this kernel has no memory.kmem.tcp.limit_in_bytes");
       }
     }
     long limit = value(m.limit());
     long swap = value(m.swap());
     boolean memsw = io.exists(dir, "memory.memsw.limit_in_bytes");
-    // Unlimited memory with no swap given is unlimited memory+swap too, else memsw would still cap it.
+    // Unlimited memory with no swap given is unlimited memory+swap too, else memsw would still cap
+    // it.
     if (limit == -1 && swap == 0 && memsw) swap = -1;
     if (swap != 0 && !memsw) {
-      Cgroups.warn("linux.resources.memory.swap is ignored: this kernel does not account swap (no "
-          + "memory.memsw.limit_in_bytes)");
+      Cgroups.warn(
+          "linux.resources.memory.swap is ignored: this kernel does not account swap (no "
+              + "memory.memsw.limit_in_bytes)");
       swap = 0;
     }
     if (limit > 0 && Boolean.TRUE.equals(m.checkBeforeUpdate())) {
       checkUsage(limit, dir, "memory.usage_in_bytes");
     }
     if (limit != 0 && swap != 0) {
-      // The kernel keeps memory.limit <= memsw.limit at every step: when memory+swap grows past the current limit,
+      // The kernel keeps memory.limit <= memsw.limit at every step: when memory+swap grows past the
+      // current limit,
       // raise it first; otherwise lower the limit first.
       long current = ResourceValues.parseCount(io.read(dir, "memory.limit_in_bytes"));
       if (swap == -1 || current < swap) {
@@ -185,7 +230,8 @@ final class V1Resources {
     } else if (swap != 0) {
       io.write(dir, "memory.memsw.limit_in_bytes", Long.toString(swap));
     }
-    if (set(m.reservation())) io.write(dir, "memory.soft_limit_in_bytes", Long.toString(m.reservation()));
+    if (set(m.reservation()))
+      io.write(dir, "memory.soft_limit_in_bytes", Long.toString(m.reservation()));
     if (Boolean.TRUE.equals(m.disableOOMKiller())) io.write(dir, "memory.oom_control", "1");
     if (m.swappiness() != null && m.swappiness() >= 0) {
       io.write(dir, "memory.swappiness", Long.toString(m.swappiness()));
@@ -197,29 +243,45 @@ final class V1Resources {
       io.write(dir, "memory.limit_in_bytes", Long.toString(limit));
     } catch (CgroupException e) {
       if (!"EBUSY".equals(e.errno())) throw e;
-      // EBUSY: the container already uses more than the new limit and the kernel could not reclaim it.
+      // EBUSY: the container already uses more than the new limit and the kernel could not reclaim
+      // it.
       String usage = io.readIfExists(dir, "memory.usage_in_bytes");
       String peak = io.readIfExists(dir, "memory.max_usage_in_bytes");
-      throw new CgroupException(e.getMessage() + " (current usage " + usage + ", peak " + peak + ")", "EBUSY", e);
+      throw new CgroupException(
+          e.getMessage() + " (current usage " + usage + ", peak " + peak + ")", "EBUSY", e);
     }
   }
 
   void checkUsage(long limit, Path dir, String usageFile) throws IOException {
     long usage = ResourceValues.parseCount(io.read(dir, usageFile));
     if (usage > limit) {
-      throw new CgroupException("linux.resources.memory.limit: " + limit + " is below the current usage " + usage
-          + " of " + dir);
+      throw new CgroupException(
+          "linux.resources.memory.limit: "
+              + limit
+              + " is below the current usage "
+              + usage
+              + " of "
+              + dir);
     }
   }
 
   private void cpu(Path dir, Cpu c) throws IOException {
     if (set(c.shares())) {
       io.write(dir, "cpu.shares", Long.toString(c.shares()));
-      // The kernel clamps out-of-range shares silently; say so instead of running with another value.
+      // The kernel clamps out-of-range shares silently; say so instead of running with another
+      // value.
       long got = ResourceValues.parseCount(io.read(dir, "cpu.shares"));
       if (got != c.shares()) {
-        throw new CgroupException("linux.resources.cpu.shares: " + c.shares() + " is outside the kernel's range "
-            + ResourceValues.MIN_SHARES + "-" + ResourceValues.MAX_SHARES + " (it set " + got + ")");
+        throw new CgroupException(
+            "linux.resources.cpu.shares: "
+                + c.shares()
+                + " is outside the kernel's range "
+                + ResourceValues.MIN_SHARES
+                + "-"
+                + ResourceValues.MAX_SHARES
+                + " (it set "
+                + got
+                + ")");
       }
     }
     boolean periodPending = false;
@@ -227,7 +289,8 @@ final class V1Resources {
       try {
         io.write(dir, "cpu.cfs_period_us", Long.toString(c.period()));
       } catch (CgroupException e) {
-        // A shorter period with the old quota can exceed the parent's bandwidth (EINVAL): retry after the quota.
+        // A shorter period with the old quota can exceed the parent's bandwidth (EINVAL): retry
+        // after the quota.
         if (!"EINVAL".equals(e.errno()) || !set(c.quota())) throw e;
         periodPending = true;
       }
@@ -238,21 +301,26 @@ final class V1Resources {
     }
     if (c.burst() != null) io.write(dir, "cpu.cfs_burst_us", Long.toString(c.burst()));
     // The period first: the kernel checks runtime <= period.
-    if (set(c.realtimePeriod())) io.write(dir, "cpu.rt_period_us", Long.toString(c.realtimePeriod()));
-    if (set(c.realtimeRuntime())) io.write(dir, "cpu.rt_runtime_us", Long.toString(c.realtimeRuntime()));
+    if (set(c.realtimePeriod()))
+      io.write(dir, "cpu.rt_period_us", Long.toString(c.realtimePeriod()));
+    if (set(c.realtimeRuntime()))
+      io.write(dir, "cpu.rt_runtime_us", Long.toString(c.realtimeRuntime()));
     if (c.idle() != null) io.write(dir, "cpu.idle", Long.toString(c.idle()));
   }
 
   private void blkio(Path dir, BlockIO b) throws IOException {
     // Kernels without CFQ (all since 5.0) have only BFQ's files, under another name.
     String weight = io.exists(dir, "blkio.weight") ? "blkio.weight" : "blkio.bfq.weight";
-    String weightDevice = io.exists(dir, "blkio.weight_device") ? "blkio.weight_device" : "blkio.bfq.weight_device";
+    String weightDevice =
+        io.exists(dir, "blkio.weight_device") ? "blkio.weight_device" : "blkio.bfq.weight_device";
     if (set(b.weight())) io.write(dir, weight, Integer.toString(b.weight()));
     if (set(b.leafWeight())) io.write(dir, "blkio.leaf_weight", Integer.toString(b.leafWeight()));
     for (WeightDevice d : orEmpty(b.weightDevice())) {
-      if (d.weight() != null) io.write(dir, weightDevice, d.major() + ":" + d.minor() + " " + d.weight());
+      if (d.weight() != null)
+        io.write(dir, weightDevice, d.major() + ":" + d.minor() + " " + d.weight());
       if (d.leafWeight() != null) {
-        io.write(dir, "blkio.leaf_weight_device", d.major() + ":" + d.minor() + " " + d.leafWeight());
+        io.write(
+            dir, "blkio.leaf_weight_device", d.major() + ":" + d.minor() + " " + d.leafWeight());
       }
     }
     throttle(dir, "blkio.throttle.read_bps_device", b.throttleReadBpsDevice());
@@ -262,7 +330,8 @@ final class V1Resources {
   }
 
   private void throttle(Path dir, String file, List<ThrottleDevice> devices) throws IOException {
-    for (ThrottleDevice d : orEmpty(devices)) io.write(dir, file, d.major() + ":" + d.minor() + " " + d.rate());
+    for (ThrottleDevice d : orEmpty(devices))
+      io.write(dir, file, d.major() + ":" + d.minor() + " " + d.rate());
   }
 
   private void hugetlb(List<HugepageLimit> limits) throws IOException {
@@ -271,24 +340,29 @@ final class V1Resources {
     if (v1 != null) {
       for (HugepageLimit h : limits) {
         io.write(v1, "hugetlb." + h.pageSize() + ".limit_in_bytes", Long.toString(h.limit()));
-        // Reservations are charged separately (kernel 5.7+): cap them alike, or a mapping could reserve past the limit.
+        // Reservations are charged separately (kernel 5.7+): cap them alike, or a mapping could
+        // reserve past the limit.
         String rsvd = "hugetlb." + h.pageSize() + ".rsvd.limit_in_bytes";
         if (io.exists(v1, rsvd)) io.write(v1, rsvd, Long.toString(h.limit()));
       }
       return;
     }
-    // A hybrid host whose hugetlb controller is in the cgroup2 hierarchy (as here on Debian's kernels).
+    // A hybrid host whose hugetlb controller is in the cgroup2 hierarchy (as here on Debian's
+    // kernels).
     Path unified = paths.get(CgroupLayout.UNIFIED_KEY);
     V2Resources.enableControllers(io, unified, List.of("hugetlb"));
     if (!List.of(io.read(unified, "cgroup.controllers").split(" ")).contains("hugetlb")) {
-      throw new CgroupException("linux.resources.hugepageLimits: cannot enable the cgroup2 hugetlb controller for "
-          + unified + " (an ancestor with processes of its own cannot delegate it)");
+      throw new CgroupException(
+          "linux.resources.hugepageLimits: cannot enable the cgroup2 hugetlb controller for "
+              + unified
+              + " (an ancestor with processes of its own cannot delegate it)");
     }
     new V2Resources(io, unified, sysHugepages).hugetlb(limits);
   }
 
   private void network(Network n) throws IOException {
-    if (set(n.classID())) io.write(paths.get("net_cls"), "net_cls.classid", Long.toString(n.classID()));
+    if (set(n.classID()))
+      io.write(paths.get("net_cls"), "net_cls.classid", Long.toString(n.classID()));
     for (NetPriority p : orEmpty(n.priorities())) {
       io.write(paths.get("net_prio"), "net_prio.ifpriomap", p.name() + " " + p.priority());
     }

@@ -11,7 +11,10 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
-/** A container's cgroup on a cgroup v2 (unified) host: one directory, key "" in {@link #paths()} as in runc's state. */
+/**
+ * A container's cgroup on a cgroup v2 (unified) host: one directory, key "" in {@link #paths()} as
+ * in runc's state.
+ */
 final class V2CgroupManager implements CgroupManager {
   private static final long FREEZE_TIMEOUT_NANOS = 5_000_000_000L;
 
@@ -28,10 +31,12 @@ final class V2CgroupManager implements CgroupManager {
   @Override
   public void create() throws IOException {
     Path top = null;
-    for (Path p = dir; p != null && !Files.exists(p, LinkOption.NOFOLLOW_LINKS); p = p.getParent()) top = p;
+    for (Path p = dir; p != null && !Files.exists(p, LinkOption.NOFOLLOW_LINKS); p = p.getParent())
+      top = p;
     io.mkdirs(dir);
     try {
-      // A v2 cgroup only has the controllers its parent delegates: delegate every available one down the path,
+      // A v2 cgroup only has the controllers its parent delegates: delegate every available one
+      // down the path,
       // as runc does, so that apply() finds the files the spec needs.
       V2Resources.enableControllers(io, dir, null);
     } catch (IOException | RuntimeException e) {
@@ -56,7 +61,8 @@ final class V2CgroupManager implements CgroupManager {
     try {
       DeviceFilter.install(dir, program);
     } catch (CgroupException e) {
-      // Without CAP_SYS_ADMIN (rootless, in a user namespace) no program can be attached; one that would allow
+      // Without CAP_SYS_ADMIN (rootless, in a user namespace) no program can be attached; one that
+      // would allow
       // everything is not missed, and runc lets that case go too.
       if (!devices.allowsAll()) throw e;
       Cgroups.warn("linux.resources.devices: allow-all program not attached: " + e.getMessage());
@@ -67,7 +73,8 @@ final class V2CgroupManager implements CgroupManager {
   public void limitPids(dev.berth.spec.runtime.Pids pids) throws IOException {
     if (pids == null) return;
     if (!List.of(io.read(dir, "cgroup.controllers").split(" ")).contains("pids")) {
-      throw new CgroupException("linux.resources.pids: the pids controller is not enabled for " + dir);
+      throw new CgroupException(
+          "linux.resources.pids: the pids controller is not enabled for " + dir);
     }
     io.write(dir, "pids.max", ResourceValues.pidsMax(pids));
   }
@@ -87,11 +94,16 @@ final class V2CgroupManager implements CgroupManager {
     setFrozen(false);
   }
 
-  /** Writes cgroup.freeze, then waits for cgroup.events to report the state reached (Linux 5.2+). */
+  /**
+   * Writes cgroup.freeze, then waits for cgroup.events to report the state reached (Linux 5.2+).
+   */
   private void setFrozen(boolean frozen) throws IOException {
     if (!io.exists(dir, "cgroup.freeze")) {
-      throw new CgroupException((frozen ? "freeze " : "thaw ") + dir + ": this kernel has no cgroup v2 freezer "
-          + "(cgroup.freeze needs Linux 5.2)");
+      throw new CgroupException(
+          (frozen ? "freeze " : "thaw ")
+              + dir
+              + ": this kernel has no cgroup v2 freezer "
+              + "(cgroup.freeze needs Linux 5.2)");
     }
     io.write(dir, "cgroup.freeze", frozen ? "1" : "0");
     long want = frozen ? 1 : 0;
@@ -100,8 +112,13 @@ final class V2CgroupManager implements CgroupManager {
       if (io.keyValues(dir, "cgroup.events").getOrDefault("frozen", -1L) == want) return;
       if (System.nanoTime() - deadline > 0) {
         if (frozen) io.write(dir, "cgroup.freeze", "0");
-        throw new CgroupException((frozen ? "freeze " : "thaw ") + dir + ": cgroup.events did not report frozen "
-            + want + " after 5s" + (frozen ? "; thawed it again" : ""));
+        throw new CgroupException(
+            (frozen ? "freeze " : "thaw ")
+                + dir
+                + ": cgroup.events did not report frozen "
+                + want
+                + " after 5s"
+                + (frozen ? "; thawed it again" : ""));
       }
       CgroupFiles.sleep(i < 10 ? 1 : 10);
     }

@@ -20,7 +20,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-/** Writes a spec's resources into one cgroup v2 directory, converting the v1-shaped spec values as runc does. */
+/**
+ * Writes a spec's resources into one cgroup v2 directory, converting the v1-shaped spec values as
+ * runc does.
+ */
 final class V2Resources {
   private final CgroupFiles io;
   private final Path dir;
@@ -33,16 +36,20 @@ final class V2Resources {
   }
 
   void apply(Resources r) throws IOException {
-    // Check everything before the first write: a host that cannot honour the spec fails with nothing changed.
+    // Check everything before the first write: a host that cannot honour the spec fails with
+    // nothing changed.
     check(r);
     if (r.pids() != null) io.write(dir, "pids.max", ResourceValues.pidsMax(r.pids()));
     if (r.memory() != null) memory(r.memory());
     if (r.blockIO() != null) blockIO(r.blockIO());
     if (r.cpu() != null) cpu(r.cpu());
     hugetlb(orEmpty(r.hugepageLimits()));
-    // cgroup v2 has no devices.allow: V2CgroupManager attaches a device program compiled by devicePolicy().
-    if (r.network() != null && (set(r.network().classID()) || !orEmpty(r.network().priorities()).isEmpty())) {
-      Cgroups.warn("linux.resources.network is ignored: cgroup v2 has no net_cls or net_prio controller");
+    // cgroup v2 has no devices.allow: V2CgroupManager attaches a device program compiled by
+    // devicePolicy().
+    if (r.network() != null
+        && (set(r.network().classID()) || !orEmpty(r.network().priorities()).isEmpty())) {
+      Cgroups.warn(
+          "linux.resources.network is ignored: cgroup v2 has no net_cls or net_prio controller");
     }
     unified(r.unified());
   }
@@ -59,19 +66,29 @@ final class V2Resources {
     Cpu c = r.cpu();
     if (c != null) {
       if (set(c.realtimePeriod()) || set(c.realtimeRuntime())) {
-        throw new CgroupException("linux.resources.cpu.realtimeRuntime/realtimePeriod: cgroup v2 has no real-time "
-            + "bandwidth control");
+        throw new CgroupException(
+            "linux.resources.cpu.realtimeRuntime/realtimePeriod: cgroup v2 has no real-time "
+                + "bandwidth control");
       }
-      if (set(c.shares()) || set(c.quota()) || set(c.period()) || c.burst() != null || c.idle() != null) {
+      if (set(c.shares())
+          || set(c.quota())
+          || set(c.period())
+          || c.burst() != null
+          || c.idle() != null) {
         need(available, "cpu", "linux.resources.cpu");
       }
-      if (notEmpty(c.cpus()) || notEmpty(c.mems())) need(available, "cpuset", "linux.resources.cpu.cpus/mems");
+      if (notEmpty(c.cpus()) || notEmpty(c.mems()))
+        need(available, "cpuset", "linux.resources.cpu.cpus/mems");
     }
     if (r.pids() != null) need(available, "pids", "linux.resources.pids");
     BlockIO b = r.blockIO();
-    if (b != null && (set(b.weight()) || !orEmpty(b.weightDevice()).isEmpty()
-        || !orEmpty(b.throttleReadBpsDevice()).isEmpty() || !orEmpty(b.throttleWriteBpsDevice()).isEmpty()
-        || !orEmpty(b.throttleReadIOPSDevice()).isEmpty() || !orEmpty(b.throttleWriteIOPSDevice()).isEmpty())) {
+    if (b != null
+        && (set(b.weight())
+            || !orEmpty(b.weightDevice()).isEmpty()
+            || !orEmpty(b.throttleReadBpsDevice()).isEmpty()
+            || !orEmpty(b.throttleWriteBpsDevice()).isEmpty()
+            || !orEmpty(b.throttleReadIOPSDevice()).isEmpty()
+            || !orEmpty(b.throttleWriteIOPSDevice()).isEmpty())) {
       need(available, "io", "linux.resources.blockIO");
     }
     List<HugepageLimit> huge = orEmpty(r.hugepageLimits());
@@ -82,37 +99,60 @@ final class V2Resources {
     if (r.unified() != null) {
       for (String key : r.unified().keySet()) {
         // The keys are file names in this directory and nothing else: no path may walk out of it.
-        if (key.isEmpty() || key.indexOf('/') >= 0 || key.equals(".") || key.equals("..") || key.indexOf('.') <= 0) {
-          throw new CgroupException("linux.resources.unified[\"" + key + "\"]: must be a cgroup file name such as "
-              + "\"memory.high\"");
+        if (key.isEmpty()
+            || key.indexOf('/') >= 0
+            || key.equals(".")
+            || key.equals("..")
+            || key.indexOf('.') <= 0) {
+          throw new CgroupException(
+              "linux.resources.unified[\""
+                  + key
+                  + "\"]: must be a cgroup file name such as "
+                  + "\"memory.high\"");
         }
       }
     }
   }
 
-  private void need(List<String> available, String controller, String field) throws CgroupException {
+  private void need(List<String> available, String controller, String field)
+      throws CgroupException {
     if (!available.contains(controller)) {
-      throw new CgroupException(field + ": the " + controller + " controller is not enabled for " + dir
-          + " (cgroup.controllers: " + String.join(" ", available) + "); enable it in the parent's "
-          + "cgroup.subtree_control");
+      throw new CgroupException(
+          field
+              + ": the "
+              + controller
+              + " controller is not enabled for "
+              + dir
+              + " (cgroup.controllers: "
+              + String.join(" ", available)
+              + "); enable it in the parent's "
+              + "cgroup.subtree_control");
     }
   }
 
   private void memory(Memory m) throws IOException {
     if (m.kernel() != null || m.kernelTCP() != null) {
-      Cgroups.warn("linux.resources.memory.kernel and kernelTCP are ignored: cgroup v2 has no kernel memory limit");
+      Cgroups.warn(
+          "linux.resources.memory.kernel and kernelTCP are ignored: cgroup v2 has no kernel memory limit");
     }
     if (m.swappiness() != null && m.swappiness() >= 0) {
-      Cgroups.warn("linux.resources.memory.swappiness is ignored: cgroup v2 has no per-cgroup swappiness");
+      Cgroups.warn(
+          "linux.resources.memory.swappiness is ignored: cgroup v2 has no per-cgroup swappiness");
     }
     if (Boolean.TRUE.equals(m.disableOOMKiller())) {
-      Cgroups.warn("linux.resources.memory.disableOOMKiller is ignored: cgroup v2 cannot disable the OOM killer");
+      Cgroups.warn(
+          "linux.resources.memory.disableOOMKiller is ignored: cgroup v2 cannot disable the OOM killer");
     }
     if (m.limit() != null && m.limit() > 0 && Boolean.TRUE.equals(m.checkBeforeUpdate())) {
       long usage = ResourceValues.parseCount(io.read(dir, "memory.current"));
       if (usage > m.limit()) {
-        throw new CgroupException("linux.resources.memory.limit: " + m.limit() + " is below the current usage "
-            + usage + " of " + dir);
+        throw new CgroupException(
+            "linux.resources.memory.limit: "
+                + m.limit()
+                + " is below the current usage "
+                + usage
+                + " of "
+                + dir);
       }
     }
     Long swapMax = ResourceValues.swapMax(m.swap(), m.limit());
@@ -120,7 +160,8 @@ final class V2Resources {
       if (io.exists(dir, "memory.swap.max")) {
         io.write(dir, "memory.swap.max", ResourceValues.limit(swapMax));
       } else if (swapMax > 0) {
-        Cgroups.warn("linux.resources.memory.swap is ignored: this kernel does not account swap (no memory.swap.max)");
+        Cgroups.warn(
+            "linux.resources.memory.swap is ignored: this kernel does not account swap (no memory.swap.max)");
       }
     }
     if (set(m.limit())) io.write(dir, "memory.max", ResourceValues.limit(m.limit()));
@@ -137,7 +178,8 @@ final class V2Resources {
         io.write(dir, "io.weight", Long.toString(ResourceValues.ioWeight(b.weight())));
       }
     }
-    if (set(b.leafWeight())) Cgroups.warn("linux.resources.blockIO.leafWeight is ignored: cgroup v2 has no leaf weight");
+    if (set(b.leafWeight()))
+      Cgroups.warn("linux.resources.blockIO.leafWeight is ignored: cgroup v2 has no leaf weight");
     for (WeightDevice d : orEmpty(b.weightDevice())) {
       if (d.weight() == null) continue;
       String dev = d.major() + ":" + d.minor() + " ";
@@ -173,7 +215,8 @@ final class V2Resources {
       try {
         io.write(dir, "cpu.max.burst", Long.toString(c.burst()));
       } catch (CgroupException e) {
-        // The burst may not exceed the quota: a burst raised along with the quota has to wait for it.
+        // The burst may not exceed the quota: a burst raised along with the quota has to wait for
+        // it.
         if (!"EINVAL".equals(e.errno()) || max == null) throw e;
         burstPending = true;
       }
@@ -188,7 +231,8 @@ final class V2Resources {
     for (HugepageLimit h : limits) {
       String value = ResourceValues.limit(h.limit());
       io.write(dir, "hugetlb." + h.pageSize() + ".max", value);
-      // Reservations are charged separately (kernel 5.7+): cap them alike, or a mapping could reserve past the limit.
+      // Reservations are charged separately (kernel 5.7+): cap them alike, or a mapping could
+      // reserve past the limit.
       String rsvd = "hugetlb." + h.pageSize() + ".rsvd.max";
       if (io.exists(dir, rsvd)) io.write(dir, rsvd, value);
     }
@@ -203,28 +247,43 @@ final class V2Resources {
       } catch (CgroupException x) {
         if (!"ENOENT".equals(x.errno())) throw x;
         String controller = e.getKey().substring(0, e.getKey().indexOf('.'));
-        throw new CgroupException("linux.resources.unified[\"" + e.getKey() + "\"]: no such file in " + dir
-            + " (is the " + controller + " controller enabled?)", "ENOENT", x);
+        throw new CgroupException(
+            "linux.resources.unified[\""
+                + e.getKey()
+                + "\"]: no such file in "
+                + dir
+                + " (is the "
+                + controller
+                + " controller enabled?)",
+            "ENOENT",
+            x);
       }
     }
   }
 
   /**
-   * What the device rules add up to, taken in the order {@link V1Resources#deviceRules} writes them on v1 (deny
-   * all, the spec's rules, then the defaults every container gets), so a container may use the same devices on
-   * either cgroup version.
+   * What the device rules add up to, taken in the order {@link V1Resources#deviceRules} writes them
+   * on v1 (deny all, the spec's rules, then the defaults every container gets), so a container may
+   * use the same devices on either cgroup version.
    */
   static DevicePolicy devicePolicy(List<DeviceRule> specRules) throws CgroupException {
     DeviceEmulator e = new DeviceEmulator();
     e.apply(new DeviceRule(false, "a", null, null, "rwm"), "linux.resources.devices");
     List<DeviceRule> spec = orEmpty(specRules);
-    for (int i = 0; i < spec.size(); i++) e.apply(spec.get(i), "linux.resources.devices[" + i + "]");
+    for (int i = 0; i < spec.size(); i++)
+      e.apply(spec.get(i), "linux.resources.devices[" + i + "]");
     for (String d : ResourceValues.defaultDeviceRules()) {
       // "c 1:3 rwm", "c 136:* rwm"
       String[] f = d.split(" ");
       String[] n = f[1].split(":");
-      e.apply(new DeviceRule(true, f[0], n[0].equals("*") ? null : Long.valueOf(n[0]),
-          n[1].equals("*") ? null : Long.valueOf(n[1]), f[2]), "default device rule \"" + d + "\"");
+      e.apply(
+          new DeviceRule(
+              true,
+              f[0],
+              n[0].equals("*") ? null : Long.valueOf(n[0]),
+              n[1].equals("*") ? null : Long.valueOf(n[1]),
+              f[2]),
+          "default device rule \"" + d + "\"");
     }
     return e.policy();
   }
@@ -232,19 +291,25 @@ final class V2Resources {
   /** True if the cgroup2 hierarchy holding {@code dir} has {@code controller} at its root. */
   static boolean offered(CgroupFiles io, Path dir, String controller) throws IOException {
     Path root = null;
-    for (Path p = dir.getParent(); p != null && io.exists(p, "cgroup.controllers"); p = p.getParent()) root = p;
-    return root != null && List.of(io.read(root, "cgroup.controllers").split(" ")).contains(controller);
+    for (Path p = dir.getParent();
+        p != null && io.exists(p, "cgroup.controllers");
+        p = p.getParent()) root = p;
+    return root != null
+        && List.of(io.read(root, "cgroup.controllers").split(" ")).contains(controller);
   }
 
   /**
-   * Enables {@code controllers} (all the available ones when null) in the cgroup.subtree_control of every
-   * ancestor of {@code dir}, from the hierarchy's root down, so that {@code dir} gets their files. Best effort, as
-   * runc: an ancestor with processes of its own cannot delegate (EBUSY), and {@link #apply} then names the
-   * controller that is missing.
+   * Enables {@code controllers} (all the available ones when null) in the cgroup.subtree_control of
+   * every ancestor of {@code dir}, from the hierarchy's root down, so that {@code dir} gets their
+   * files. Best effort, as runc: an ancestor with processes of its own cannot delegate (EBUSY), and
+   * {@link #apply} then names the controller that is missing.
    */
-  static void enableControllers(CgroupFiles io, Path dir, List<String> controllers) throws IOException {
+  static void enableControllers(CgroupFiles io, Path dir, List<String> controllers)
+      throws IOException {
     List<Path> ancestors = new ArrayList<>();
-    for (Path p = dir.getParent(); p != null && io.exists(p, "cgroup.controllers"); p = p.getParent()) {
+    for (Path p = dir.getParent();
+        p != null && io.exists(p, "cgroup.controllers");
+        p = p.getParent()) {
       ancestors.addFirst(p);
     }
     for (Path a : ancestors) {

@@ -40,26 +40,33 @@ import java.util.Map;
 import java.util.function.IntConsumer;
 
 /**
- * Checkpoint and restore of berth containers with CRIU, as runc does them: through CRIU's RPC ({@link Swrk}), with
- * runc's options and runc's image directory (CRIU's images plus {@link Descriptors}), so that images move between
- * the two runtimes.
+ * Checkpoint and restore of berth containers with CRIU, as runc does them: through CRIU's RPC
+ * ({@link Swrk}), with runc's options and runc's image directory (CRIU's images plus {@link
+ * Descriptors}), so that images move between the two runtimes.
  *
- * <p>A checkpoint dumps the container's process tree (frozen through its cgroup) with its mount namespace relative to
- * the rootfs; bind mounts, masked files and device nodes are external mounts keyed by their destination, a network
- * namespace joined by path is external too, and the network namespace is always restored empty (runc's and berth's
- * containers do not own their network devices). Unless asked to leave it running, CRIU kills the container and it is
- * deleted.
+ * <p>A checkpoint dumps the container's process tree (frozen through its cgroup) with its mount
+ * namespace relative to the rootfs; bind mounts, masked files and device nodes are external mounts
+ * keyed by their destination, a network namespace joined by path is external too, and the network
+ * namespace is always restored empty (runc's and berth's containers do not own their network
+ * devices). Unless asked to leave it running, CRIU kills the container and it is deleted.
  *
- * <p>A restore makes a new container from a bundle and a checkpoint: state directory, cgroups (CRIU is moved into
- * them so the restored tree is born there), the rootfs bind-mounted where CRIU wants a root, then CRIU recreates the
- * processes as our children (rst_sibling); the container is then running, with its state written as create writes
- * it. The configured prestart and createRuntime hooks run when CRIU has set up the namespaces.
+ * <p>A restore makes a new container from a bundle and a checkpoint: state directory, cgroups (CRIU
+ * is moved into them so the restored tree is born there), the rootfs bind-mounted where CRIU wants
+ * a root, then CRIU recreates the processes as our children (rst_sibling); the container is then
+ * running, with its state written as create writes it. The configured prestart and createRuntime
+ * hooks run when CRIU has set up the namespaces.
  */
 public final class Checkpoints {
-  /** The network namespace: always restored empty (see above), plus what {@code --empty-ns} adds. */
+  /**
+   * The network namespace: always restored empty (see above), plus what {@code --empty-ns} adds.
+   */
   private static final int CLONE_NEWNET = 0x40000000;
-  /** runc's default CRIU configuration file, read when the config has no org.criu.config annotation. */
+
+  /**
+   * runc's default CRIU configuration file, read when the config has no org.criu.config annotation.
+   */
   static final String DEFAULT_CRIU_CONFIG = "/etc/criu/runc.conf";
+
   static final String CRIU_CONFIG_ANNOTATION = "org.criu.config";
 
   private final ContainerRuntime rt;
@@ -68,12 +75,14 @@ public final class Checkpoints {
     this.rt = rt;
   }
 
-  // ---------------------------------------------------------------------------------------------- checkpoint
+  // ----------------------------------------------------------------------------------------------
+  // checkpoint
 
   /**
-   * Dumps running (or paused) container {@code id} into {@code o.imagePath()}. Every option is checked before
-   * anything is written; if the dump fails, the container keeps running and the image directory keeps CRIU's log
-   * (named in the error with CRIU's first errors) unless CRIU never ran, when an image directory made here is removed.
+   * Dumps running (or paused) container {@code id} into {@code o.imagePath()}. Every option is
+   * checked before anything is written; if the dump fails, the container keeps running and the
+   * image directory keeps CRIU's log (named in the error with CRIU's first errors) unless CRIU
+   * never ran, when an image directory made here is removed.
    */
   public CheckpointResult checkpoint(String id, CheckpointOptions o) throws ContainerException {
     ContainerRuntime.checkId(id);
@@ -85,7 +94,8 @@ public final class Checkpoints {
       ContainerRecord r = dir.readExisting(id);
       Status s = rt.state(id).status();
       if (s == Status.CREATED || s == Status.STOPPED) {
-        throw ContainerException.precondition("container " + id + " cannot be checkpointed in " + s + " state");
+        throw ContainerException.precondition(
+            "container " + id + " cannot be checkpointed in " + s + " state");
       }
       Spec spec = savedSpec(dir);
       int emptyNs = emptyNamespaces(o.emptyNamespaces());
@@ -99,29 +109,33 @@ public final class Checkpoints {
       boolean criuRan = false;
       try {
         if (o.workPath() != null) mkdirs(work, "--work-path");
-        try (Fd imagesFd = openDir(images); Fd workFd = openDir(work)) {
+        try (Fd imagesFd = openDir(images);
+            Fd workFd = openDir(work)) {
           Descriptors.write(images, Descriptors.of(r.pid()));
-          ProtoWriter opts = new ProtoWriter()
-              .int32(Rpc.IMAGES_DIR_FD, imagesFd.fd())
-              .int32(Rpc.WORK_DIR_FD, workFd.fd())
-              .int32(Rpc.LOG_LEVEL, Rpc.LOG_ALL)
-              .string(Rpc.LOG_FILE, "dump.log")
-              .string(Rpc.ROOT, r.rootfs())
-              .bool(Rpc.MANAGE_CGROUPS, true)
-              .bool(Rpc.NOTIFY_SCRIPTS, true)
-              .int32(Rpc.PID, r.pid())
-              .bool(Rpc.SHELL_JOB, o.shellJob())
-              .bool(Rpc.LEAVE_RUNNING, o.leaveRunning())
-              .bool(Rpc.TCP_ESTABLISHED, o.tcpEstablished())
-              .bool(Rpc.EXT_UNIX_SK, o.extUnixSk())
-              .bool(Rpc.FILE_LOCKS, o.fileLocks())
-              .uint32(Rpc.EMPTY_NS, emptyNs)
-              .bool(Rpc.ORPHAN_PTS_MASTER, true)
-              .bool(Rpc.AUTO_DEDUP, o.autoDedup())
-              .bool(Rpc.LAZY_PAGES, o.lazyPages());
+          ProtoWriter opts =
+              new ProtoWriter()
+                  .int32(Rpc.IMAGES_DIR_FD, imagesFd.fd())
+                  .int32(Rpc.WORK_DIR_FD, workFd.fd())
+                  .int32(Rpc.LOG_LEVEL, Rpc.LOG_ALL)
+                  .string(Rpc.LOG_FILE, "dump.log")
+                  .string(Rpc.ROOT, r.rootfs())
+                  .bool(Rpc.MANAGE_CGROUPS, true)
+                  .bool(Rpc.NOTIFY_SCRIPTS, true)
+                  .int32(Rpc.PID, r.pid())
+                  .bool(Rpc.SHELL_JOB, o.shellJob())
+                  .bool(Rpc.LEAVE_RUNNING, o.leaveRunning())
+                  .bool(Rpc.TCP_ESTABLISHED, o.tcpEstablished())
+                  .bool(Rpc.EXT_UNIX_SK, o.extUnixSk())
+                  .bool(Rpc.FILE_LOCKS, o.fileLocks())
+                  .uint32(Rpc.EMPTY_NS, emptyNs)
+                  .bool(Rpc.ORPHAN_PTS_MASTER, true)
+                  .bool(Rpc.AUTO_DEDUP, o.autoDedup())
+                  .bool(Rpc.LAZY_PAGES, o.lazyPages());
           configFile(opts, spec);
-          String freezer = r.cgroupPaths().containsKey("freezer") ? r.cgroupPaths().get("freezer")
-              : r.cgroupPaths().get("");
+          String freezer =
+              r.cgroupPaths().containsKey("freezer")
+                  ? r.cgroupPaths().get("freezer")
+                  : r.cgroupPaths().get("");
           if (freezer != null) opts.string(Rpc.FREEZE_CGROUP, freezer);
           for (String dest : externalMounts(spec, r.pid())) extMount(opts, dest, dest);
           for (String masked : maskedFiles(spec, r.pid())) extMount(opts, masked, "/dev/null");
@@ -130,8 +144,11 @@ public final class Checkpoints {
             opts.string(Rpc.EXTERNAL, "net[" + Linux.stat(netns).ino() + "]:extRootNetNS");
           }
           if (o.pageServer() != null) {
-            opts.message(Rpc.PS, new ProtoWriter().string(Rpc.PS_ADDRESS, o.pageServer().address())
-                .int32(Rpc.PS_PORT, o.pageServer().port()));
+            opts.message(
+                Rpc.PS,
+                new ProtoWriter()
+                    .string(Rpc.PS_ADDRESS, o.pageServer().address())
+                    .int32(Rpc.PS_PORT, o.pageServer().port()));
           }
           if (o.parentPath() != null && !o.parentPath().isEmpty()) {
             opts.string(Rpc.PARENT_IMG, o.parentPath()).bool(Rpc.TRACK_MEM, true);
@@ -140,27 +157,42 @@ public final class Checkpoints {
           int type = o.preDump() ? Rpc.PRE_DUMP : Rpc.DUMP;
           int[] statusFd = {o.statusFd()};
           criuRan = true;
-          Swrk.Response resp = Swrk.call(o.criu(), request(type, opts), new int[0], null, (script, pid, fds) -> {
-            // Lazy pages: the page server is up, the caller of --status-fd may start the restore now.
-            if (script.equals("status-ready") && statusFd[0] != -1) {
-              try (Fd status = new Fd(statusFd[0])) {
-                Linux.writeAll(status, new byte[] {0});
-              }
-              statusFd[0] = -1;
-            }
-          });
+          Swrk.Response resp =
+              Swrk.call(
+                  o.criu(),
+                  request(type, opts),
+                  new int[0],
+                  null,
+                  (script, pid, fds) -> {
+                    // Lazy pages: the page server is up, the caller of --status-fd may start the
+                    // restore now.
+                    if (script.equals("status-ready") && statusFd[0] != -1) {
+                      try (Fd status = new Fd(statusFd[0])) {
+                        Linux.writeAll(status, new byte[] {0});
+                      }
+                      statusFd[0] = -1;
+                    }
+                  });
           if (!resp.success()) throw ContainerException.invalid(CriuLog.failure(resp, type, log));
         }
       } catch (ContainerException | IOException e) {
-        // Without a run of CRIU there is nothing to look at in a directory made here: leave nothing behind.
+        // Without a run of CRIU there is nothing to look at in a directory made here: leave nothing
+        // behind.
         if (madeImages && !criuRan) removeTree(images);
         if (e instanceof ContainerException c) throw c;
-        throw new ContainerException(ErrorCategory.INTERNAL, "checkpoint container " + id + ": " + e.getMessage()
-            + (criuRan ? " (log file: " + log + ")" : ""), e);
+        throw new ContainerException(
+            ErrorCategory.INTERNAL,
+            "checkpoint container "
+                + id
+                + ": "
+                + e.getMessage()
+                + (criuRan ? " (log file: " + log + ")" : ""),
+            e);
       }
     }
     boolean running = o.leaveRunning() || o.preDump();
-    // CRIU has killed the tree: what is left is the state and the cgroups, removed as delete removes them.
+    // CRIU has killed the tree: what is left is the state and the cgroups, removed as delete
+    // removes them.
     if (!running) rt.delete(id, true);
     return new CheckpointResult(images, log, running);
   }
@@ -171,22 +203,27 @@ public final class Checkpoints {
     Path real = images.resolve(parent).normalize();
     try {
       if (!Linux.stat(real.toString()).isDirectory()) {
-        throw ContainerException.invalid("invalid --parent-path: stat " + real + ": not a directory");
+        throw ContainerException.invalid(
+            "invalid --parent-path: stat " + real + ": not a directory");
       }
     } catch (ErrnoException e) {
-      throw ContainerException.invalid("invalid --parent-path: stat " + real + ": " + ErrnoException.text(e.errno()));
+      throw ContainerException.invalid(
+          "invalid --parent-path: stat " + real + ": " + ErrnoException.text(e.errno()));
     }
   }
 
   /** runc's check of --status-fd: an open fd of this process, open for writing. */
   private static void checkStatusFd(int fd) throws ContainerException {
     long flags;
-    if (fd < 0) throw ContainerException.invalid("invalid --status-fd argument " + fd + ": bad file descriptor");
+    if (fd < 0)
+      throw ContainerException.invalid(
+          "invalid --status-fd argument " + fd + ": bad file descriptor");
     Fd borrowed = new Fd(fd);
     try {
       flags = Linux.fcntl(borrowed, LinuxConstants.F_GETFL, 0);
     } catch (ErrnoException e) {
-      throw ContainerException.invalid("invalid --status-fd argument " + fd + ": " + ErrnoException.text(e.errno()));
+      throw ContainerException.invalid(
+          "invalid --status-fd argument " + fd + ": " + ErrnoException.text(e.errno()));
     } finally {
       borrowed.release(); // the caller's fd: not ours to close
     }
@@ -205,13 +242,20 @@ public final class Checkpoints {
     }
   }
 
-  /** Asks CRIU whether it can track memory changes (pre-dump) and serve lazy pages, as runc does first. */
-  private static void checkFeatures(String criu, boolean memTrack, boolean lazyPages) throws ContainerException {
+  /**
+   * Asks CRIU whether it can track memory changes (pre-dump) and serve lazy pages, as runc does
+   * first.
+   */
+  private static void checkFeatures(String criu, boolean memTrack, boolean lazyPages)
+      throws ContainerException {
     ProtoWriter features = new ProtoWriter();
     if (memTrack) features.bool(Rpc.FEATURE_MEM_TRACK, true);
     if (lazyPages) features.bool(Rpc.FEATURE_LAZY_PAGES, true);
-    byte[] req = new ProtoWriter().int32(Rpc.REQ_TYPE, Rpc.FEATURE_CHECK).message(Rpc.REQ_FEATURES, features)
-        .toByteArray();
+    byte[] req =
+        new ProtoWriter()
+            .int32(Rpc.REQ_TYPE, Rpc.FEATURE_CHECK)
+            .message(Rpc.REQ_FEATURES, features)
+            .toByteArray();
     Swrk.Response resp;
     try {
       resp = Swrk.call(criu, req, new int[0], null, (s, p, f) -> {});
@@ -219,13 +263,15 @@ public final class Checkpoints {
       throw ContainerException.invalid("criu feature check: " + e.getMessage());
     }
     if (!resp.success()) {
-      throw ContainerException.invalid("criu feature check failed (see its errors above; `criu check --all` tells"
-          + " what this kernel lacks)");
+      throw ContainerException.invalid(
+          "criu feature check failed (see its errors above; `criu check --all` tells"
+              + " what this kernel lacks)");
     }
     List<String> missing = new ArrayList<>();
     if (memTrack && !resp.memTrack()) missing.add("memory tracking (needed by --pre-dump)");
     if (lazyPages && !resp.lazyPages()) missing.add("lazy pages (needed by --lazy-pages)");
-    if (!missing.isEmpty()) throw ContainerException.invalid("criu is missing features: " + String.join(", ", missing));
+    if (!missing.isEmpty())
+      throw ContainerException.invalid("criu is missing features: " + String.join(", ", missing));
   }
 
   /** Bind mounts and device nodes of the config: external to CRIU, keyed by their destination. */
@@ -253,16 +299,17 @@ public final class Checkpoints {
   // ------------------------------------------------------------------------------------------------- restore
 
   /**
-   * Restores container {@code id} from {@code bundle} and the checkpoint in {@code o.imagePath()}. Nothing is left
-   * behind when it fails (state directory, cgroups, the root mount); the image directory is only read, CRIU's log
-   * goes to {@code o.workPath()} (default: the image directory).
+   * Restores container {@code id} from {@code bundle} and the checkpoint in {@code o.imagePath()}.
+   * Nothing is left behind when it fails (state directory, cgroups, the root mount); the image
+   * directory is only read, CRIU's log goes to {@code o.workPath()} (default: the image directory).
    *
    * @param onStarted in the foreground, told the restored init's pid, e.g. to forward signals to it
    */
   public RestoreResult restore(String id, Path bundle, RestoreOptions o, IntConsumer onStarted)
       throws ContainerException {
     ContainerRuntime.checkId(id);
-    if (rt.rootless()) throw ContainerException.invalid("restore: CRIU cannot restore a rootless container");
+    if (rt.rootless())
+      throw ContainerException.invalid("restore: CRIU cannot restore a rootless container");
     Path bundleDir = bundle.toAbsolutePath().normalize();
     if (!Files.isDirectory(bundleDir)) {
       throw ContainerException.invalid("chdir " + bundleDir + ": no such file or directory");
@@ -275,17 +322,21 @@ public final class Checkpoints {
       throw ContainerException.invalid("open " + configFile + ": no such file or directory");
     }
     Spec spec = Creation.load(config, configFile);
-    if (spec.process() == null) throw ContainerException.invalid("config.json: process: required to restore a container");
+    if (spec.process() == null)
+      throw ContainerException.invalid("config.json: process: required to restore a container");
     Path rootfs = bundleDir.resolve(spec.root().path()).normalize();
     if (!Files.isDirectory(rootfs)) {
-      throw ContainerException.invalid("rootfs (" + rootfs + ") does not exist or is not a directory");
+      throw ContainerException.invalid(
+          "rootfs (" + rootfs + ") does not exist or is not a directory");
     }
     boolean terminal = spec.process().terminal();
     if (terminal && o.consoleSocket() == null && o.pty() == null) {
-      throw ContainerException.invalid("cannot allocate tty if runc will detach without setting console socket");
+      throw ContainerException.invalid(
+          "cannot allocate tty if runc will detach without setting console socket");
     }
     if (!terminal && o.consoleSocket() != null) {
-      throw ContainerException.invalid("cannot use console socket if runc will not detach or allocate tty");
+      throw ContainerException.invalid(
+          "cannot use console socket if runc will not detach or allocate tty");
     }
     int emptyNs = emptyNamespaces(o.emptyNamespaces());
     Path images = o.imagePath().toAbsolutePath().normalize();
@@ -296,10 +347,13 @@ public final class Checkpoints {
     ContainerRecord record;
     CgroupClaim claim = null;
     try (Rollback rb = new Rollback()) {
-      if (!dir.create()) throw new ContainerException(ErrorCategory.ALREADY_EXISTS, "container with id exists: " + id);
+      if (!dir.create())
+        throw new ContainerException(
+            ErrorCategory.ALREADY_EXISTS, "container with id exists: " + id);
       rb.push(dir::remove);
       try (Fd lock = dir.lock()) {
-        String mountinfo = new String(Files.readAllBytes(Path.of("/proc/self/mountinfo")), StandardCharsets.UTF_8);
+        String mountinfo =
+            new String(Files.readAllBytes(Path.of("/proc/self/mountinfo")), StandardCharsets.UTF_8);
         String created = Rfc3339.format(Instant.now());
         Resources resources = spec.linux() == null ? null : spec.linux().resources();
         claim = cgroups(spec, id, mountinfo, dir.path() + " " + created);
@@ -309,38 +363,49 @@ public final class Checkpoints {
         Path work = o.workPath() == null ? images : o.workPath().toAbsolutePath().normalize();
         mkdirs(work, "--work-path");
         Path log = work.resolve("restore.log");
-        // CRIU wants its root to be a mount point whose parent is not overmounted: the rootfs bound in the state dir.
+        // CRIU wants its root to be a mount point whose parent is not overmounted: the rootfs bound
+        // in the state dir.
         Path root = dir.path().resolve("criu-root");
         Linux.mkdir(root.toString(), 0755);
         rb.push(() -> Linux.rmdir(root.toString()));
-        Linux.mount(rootfs.toString(), root.toString(), null, LinuxConstants.MS_BIND | LinuxConstants.MS_REC, null);
-        try (Fd imagesFd = openDir(images); Fd workFd = openDir(work)) {
-          ProtoWriter opts = new ProtoWriter()
-              .int32(Rpc.IMAGES_DIR_FD, imagesFd.fd())
-              .int32(Rpc.WORK_DIR_FD, workFd.fd())
-              .bool(Rpc.EVASIVE_DEVICES, true)
-              .int32(Rpc.LOG_LEVEL, Rpc.LOG_ALL)
-              .string(Rpc.LOG_FILE, "restore.log")
-              .bool(Rpc.RST_SIBLING, true)
-              .string(Rpc.ROOT, root.toString())
-              .bool(Rpc.MANAGE_CGROUPS, true)
-              .bool(Rpc.NOTIFY_SCRIPTS, true)
-              .bool(Rpc.SHELL_JOB, o.shellJob())
-              .bool(Rpc.EXT_UNIX_SK, o.extUnixSk())
-              .bool(Rpc.TCP_ESTABLISHED, o.tcpEstablished())
-              .bool(Rpc.FILE_LOCKS, o.fileLocks())
-              .uint32(Rpc.EMPTY_NS, emptyNs)
-              .bool(Rpc.ORPHAN_PTS_MASTER, true)
-              .bool(Rpc.AUTO_DEDUP, o.autoDedup())
-              .bool(Rpc.LAZY_PAGES, o.lazyPages());
+        Linux.mount(
+            rootfs.toString(),
+            root.toString(),
+            null,
+            LinuxConstants.MS_BIND | LinuxConstants.MS_REC,
+            null);
+        try (Fd imagesFd = openDir(images);
+            Fd workFd = openDir(work)) {
+          ProtoWriter opts =
+              new ProtoWriter()
+                  .int32(Rpc.IMAGES_DIR_FD, imagesFd.fd())
+                  .int32(Rpc.WORK_DIR_FD, workFd.fd())
+                  .bool(Rpc.EVASIVE_DEVICES, true)
+                  .int32(Rpc.LOG_LEVEL, Rpc.LOG_ALL)
+                  .string(Rpc.LOG_FILE, "restore.log")
+                  .bool(Rpc.RST_SIBLING, true)
+                  .string(Rpc.ROOT, root.toString())
+                  .bool(Rpc.MANAGE_CGROUPS, true)
+                  .bool(Rpc.NOTIFY_SCRIPTS, true)
+                  .bool(Rpc.SHELL_JOB, o.shellJob())
+                  .bool(Rpc.EXT_UNIX_SK, o.extUnixSk())
+                  .bool(Rpc.TCP_ESTABLISHED, o.tcpEstablished())
+                  .bool(Rpc.FILE_LOCKS, o.fileLocks())
+                  .uint32(Rpc.EMPTY_NS, emptyNs)
+                  .bool(Rpc.ORPHAN_PTS_MASTER, true)
+                  .bool(Rpc.AUTO_DEDUP, o.autoDedup())
+                  .bool(Rpc.LAZY_PAGES, o.lazyPages());
           if (o.lsmProfile() != null) opts.string(Rpc.LSM_PROFILE, o.lsmProfile());
           if (o.lsmMountContext() != null) opts.string(Rpc.LSM_MOUNT_CONTEXT, o.lsmMountContext());
           configFile(opts, spec);
           for (Mount m : spec.mounts()) {
-            if (isBind(m)) extMount(opts, m.destination(), bundleDir.resolve(m.source()).normalize().toString());
+            if (isBind(m))
+              extMount(opts, m.destination(), bundleDir.resolve(m.source()).normalize().toString());
           }
-          if (spec.linux() != null && !spec.linux().maskedPaths().isEmpty()) extMount(opts, "/dev/null", "/dev/null");
-          if (spec.linux() != null) for (Device d : spec.linux().devices()) extMount(opts, d.path(), d.path());
+          if (spec.linux() != null && !spec.linux().maskedPaths().isEmpty())
+            extMount(opts, "/dev/null", "/dev/null");
+          if (spec.linux() != null)
+            for (Device d : spec.linux().devices()) extMount(opts, d.path(), d.path());
           if (o.cgroupsMode() != null) opts.int32(Rpc.MANAGE_CGROUPS_MODE, o.cgroupsMode().rpc);
           for (Map.Entry<String, String> e : cgroupRoots(cg.paths(), mountinfo).entrySet()) {
             ProtoWriter cgRoot = new ProtoWriter();
@@ -361,45 +426,69 @@ public final class Checkpoints {
             int[] extraFds = new int[extra.size()];
             for (int i = 0; i < extraFds.length; i++) extraFds[i] = extra.get(i).fd();
             String bundleText = bundleDir.toString();
-            Fd console = o.consoleSocket() == null ? null
-                : Linux.connectUnix(o.consoleSocket().toString(), LinuxConstants.SOCK_STREAM);
+            Fd console =
+                o.consoleSocket() == null
+                    ? null
+                    : Linux.connectUnix(o.consoleSocket().toString(), LinuxConstants.SOCK_STREAM);
             try (Fd ignored = console) {
-              Swrk.Response resp = Swrk.call(o.criu(), request(Rpc.RESTORE, opts), extraFds, criuPid -> {
-                // CRIU forks the restored tree: from inside the cgroups, so it is born there.
-                if (!cg.paths().isEmpty()) {
-                  try {
-                    cg.addProcess(criuPid);
-                  } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                  }
-                }
-              }, (script, notifyPid, fds) -> {
-                switch (script) {
-                  case "setup-namespaces" -> {
-                    byte[] st = SpecWriter.writeState(new State(ContainerRuntime.OCI_VERSION, id, "creating",
-                        notifyPid, bundleText, spec.annotations()));
-                    HookRunner.run("prestart", spec.hooks().prestart(), st);
-                    HookRunner.run("createRuntime", spec.hooks().createRuntime(), st);
-                  }
-                  case "orphan-pts-master" -> {
-                    if (fds.length == 0) throw new IOException("no pty master came with orphan-pts-master");
-                    Fd master = Linux.dup(fds[0]);
-                    if (o.pty() != null) {
-                      o.pty().master(master, spec.process().consoleSize());
-                    } else {
-                      try (master) {
-                        if (console == null) throw new IOException("container has a terminal but no console socket is set");
-                        Linux.sendmsg(console, ByteBuffer.wrap("orphan-pts-master".getBytes(StandardCharsets.UTF_8)),
-                            new int[] {master.fd()});
-                      }
-                    }
-                  }
-                  default -> {
-                    // post-restore and others: the response carries the pid; nothing to do before it
-                  }
-                }
-              });
-              if (!resp.success()) throw ContainerException.invalid(CriuLog.failure(resp, Rpc.RESTORE, log));
+              Swrk.Response resp =
+                  Swrk.call(
+                      o.criu(),
+                      request(Rpc.RESTORE, opts),
+                      extraFds,
+                      criuPid -> {
+                        // CRIU forks the restored tree: from inside the cgroups, so it is born
+                        // there.
+                        if (!cg.paths().isEmpty()) {
+                          try {
+                            cg.addProcess(criuPid);
+                          } catch (IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                          }
+                        }
+                      },
+                      (script, notifyPid, fds) -> {
+                        switch (script) {
+                          case "setup-namespaces" -> {
+                            byte[] st =
+                                SpecWriter.writeState(
+                                    new State(
+                                        ContainerRuntime.OCI_VERSION,
+                                        id,
+                                        "creating",
+                                        notifyPid,
+                                        bundleText,
+                                        spec.annotations()));
+                            HookRunner.run("prestart", spec.hooks().prestart(), st);
+                            HookRunner.run("createRuntime", spec.hooks().createRuntime(), st);
+                          }
+                          case "orphan-pts-master" -> {
+                            if (fds.length == 0)
+                              throw new IOException("no pty master came with orphan-pts-master");
+                            Fd master = Linux.dup(fds[0]);
+                            if (o.pty() != null) {
+                              o.pty().master(master, spec.process().consoleSize());
+                            } else {
+                              try (master) {
+                                if (console == null)
+                                  throw new IOException(
+                                      "container has a terminal but no console socket is set");
+                                Linux.sendmsg(
+                                    console,
+                                    ByteBuffer.wrap(
+                                        "orphan-pts-master".getBytes(StandardCharsets.UTF_8)),
+                                    new int[] {master.fd()});
+                              }
+                            }
+                          }
+                          default -> {
+                            // post-restore and others: the response carries the pid; nothing to do
+                            // before it
+                          }
+                        }
+                      });
+              if (!resp.success())
+                throw ContainerException.invalid(CriuLog.failure(resp, Rpc.RESTORE, log));
               pid = resp.restoredPid();
             }
           } finally {
@@ -418,12 +507,26 @@ public final class Checkpoints {
         if (resources != null && !cg.paths().isEmpty()) cg.limitPids(resources.pids());
         ProcStat st = ProcStat.of(pid);
         List<String> namespaces = new ArrayList<>();
-        if (spec.linux() != null) for (Namespace n : spec.linux().namespaces()) namespaces.add(n.type());
+        if (spec.linux() != null)
+          for (Namespace n : spec.linux().namespaces()) namespaces.add(n.type());
         List<String> laterHooks = new ArrayList<>();
         if (!spec.hooks().poststart().isEmpty()) laterHooks.add("poststart");
         if (!spec.hooks().poststop().isEmpty()) laterHooks.add("poststop");
-        record = new ContainerRecord(id, pid, st == null ? 0 : st.startTime(), bundleDir.toString(), rootfs.toString(),
-            created, "", spec.annotations(), cg.paths(), claim.owner(), namespaces, laterHooks, false);
+        record =
+            new ContainerRecord(
+                id,
+                pid,
+                st == null ? 0 : st.startTime(),
+                bundleDir.toString(),
+                rootfs.toString(),
+                created,
+                "",
+                spec.annotations(),
+                cg.paths(),
+                claim.owner(),
+                namespaces,
+                laterHooks,
+                false);
         dir.write(record);
         Linux.rmdir(root.toString());
         if (o.pidFile() != null) writePidFile(o.pidFile(), pid);
@@ -434,7 +537,8 @@ public final class Checkpoints {
     } catch (CgroupClaim.InUse e) {
       throw new ContainerException(ErrorCategory.FAILED_PRECONDITION, e.getMessage(), e);
     } catch (IOException | java.io.UncheckedIOException e) {
-      throw new ContainerException(ErrorCategory.INTERNAL, "restore container " + id + ": " + e.getMessage(), e);
+      throw new ContainerException(
+          ErrorCategory.INTERNAL, "restore container " + id + ": " + e.getMessage(), e);
     } finally {
       if (claim != null) claim.close();
     }
@@ -451,21 +555,33 @@ public final class Checkpoints {
     try {
       code = Creation.waitForExit(pid);
     } catch (ErrnoException e) {
-      throw new ContainerException(ErrorCategory.INTERNAL, "wait for container " + id + ": " + e.getMessage(), e);
+      throw new ContainerException(
+          ErrorCategory.INTERNAL, "wait for container " + id + ": " + e.getMessage(), e);
     }
     rt.delete(id, true);
     return new RestoreResult(pid, code);
   }
 
   /** The container's cgroups, made and claimed as create makes them (limits but pids first). */
-  private static CgroupClaim cgroups(Spec spec, String id, String mountinfo, String owner) throws IOException {
+  private static CgroupClaim cgroups(Spec spec, String id, String mountinfo, String owner)
+      throws IOException {
     String cgroupsPath = spec.linux() == null ? null : spec.linux().cgroupsPath();
     Resources resources = spec.linux() == null ? null : spec.linux().resources();
     CgroupClaim claim = CgroupClaim.create(Cgroups.forContainer(cgroupsPath, id, mountinfo), owner);
     try {
       if (resources != null) {
-        claim.manager().apply(new Resources(resources.devices(), resources.memory(), resources.cpu(), null,
-            resources.blockIO(), resources.hugepageLimits(), resources.network(), resources.unified()));
+        claim
+            .manager()
+            .apply(
+                new Resources(
+                    resources.devices(),
+                    resources.memory(),
+                    resources.cpu(),
+                    null,
+                    resources.blockIO(),
+                    resources.hugepageLimits(),
+                    resources.network(),
+                    resources.unified()));
       }
       return claim;
     } catch (IOException | RuntimeException e) {
@@ -480,8 +596,9 @@ public final class Checkpoints {
   }
 
   /**
-   * CRIU's cgroup_root entries: each of the container's cgroups relative to the root of its hierarchy (controller
-   * name; "" for cgroup2), so the restored tasks land in the new container's cgroups, not the old one's.
+   * CRIU's cgroup_root entries: each of the container's cgroups relative to the root of its
+   * hierarchy (controller name; "" for cgroup2), so the restored tasks land in the new container's
+   * cgroups, not the old one's.
    */
   static Map<String, String> cgroupRoots(Map<String, String> paths, String mountinfo) {
     List<String> mountpoints = new ArrayList<>();
@@ -496,7 +613,8 @@ public final class Checkpoints {
     for (Map.Entry<String, String> e : paths.entrySet()) {
       String best = "";
       for (String mp : mountpoints) {
-        if ((e.getValue().equals(mp) || e.getValue().startsWith(mp + "/")) && mp.length() > best.length()) best = mp;
+        if ((e.getValue().equals(mp) || e.getValue().startsWith(mp + "/"))
+            && mp.length() > best.length()) best = mp;
       }
       if (best.isEmpty()) continue;
       String rel = e.getValue().substring(best.length());
@@ -508,18 +626,22 @@ public final class Checkpoints {
   // ------------------------------------------------------------------------------------------------- shared
 
   /**
-   * The clone flags of {@code --empty-ns}: runc accepts "network" alone (and always adds it). Anything else is
-   * refused as runc refuses it.
+   * The clone flags of {@code --empty-ns}: runc accepts "network" alone (and always adds it).
+   * Anything else is refused as runc refuses it.
    */
   static int emptyNamespaces(List<String> names) throws ContainerException {
     int mask = CLONE_NEWNET;
     for (String n : names) {
-      if (!n.equals("network")) throw ContainerException.invalid("namespace \"" + n + "\" is not supported");
+      if (!n.equals("network"))
+        throw ContainerException.invalid("namespace \"" + n + "\" is not supported");
     }
     return mask;
   }
 
-  /** The CRIU config file: the config's org.criu.config annotation ("" for none), else runc's default file. */
+  /**
+   * The CRIU config file: the config's org.criu.config annotation ("" for none), else runc's
+   * default file.
+   */
   private static void configFile(ProtoWriter opts, Spec spec) {
     String file = spec.annotations().get(CRIU_CONFIG_ANNOTATION);
     if (file == null) file = DEFAULT_CRIU_CONFIG;
@@ -554,8 +676,8 @@ public final class Checkpoints {
     try {
       return SpecReader.read(dir.config());
     } catch (SpecException | IOException e) {
-      throw new ContainerException(ErrorCategory.INTERNAL,
-          "read saved config " + dir.config() + ": " + e.getMessage(), e);
+      throw new ContainerException(
+          ErrorCategory.INTERNAL, "read saved config " + dir.config() + ": " + e.getMessage(), e);
     }
   }
 
@@ -569,14 +691,17 @@ public final class Checkpoints {
       return true;
     } catch (ErrnoException e) {
       if (e.errno() == LinuxConstants.EEXIST && Files.isDirectory(dir)) return false;
-      throw ContainerException.invalid(flag + ": mkdir " + dir + ": " + ErrnoException.text(e.errno()));
+      throw ContainerException.invalid(
+          flag + ": mkdir " + dir + ": " + ErrnoException.text(e.errno()));
     } catch (IOException e) {
       throw ContainerException.invalid(flag + ": mkdir " + dir + ": " + e.getMessage());
     }
   }
 
   private static Fd openDir(Path dir) throws ErrnoException {
-    return Linux.open(dir.toString(), LinuxConstants.O_RDONLY | LinuxConstants.O_DIRECTORY | LinuxConstants.O_CLOEXEC,
+    return Linux.open(
+        dir.toString(),
+        LinuxConstants.O_RDONLY | LinuxConstants.O_DIRECTORY | LinuxConstants.O_CLOEXEC,
         0);
   }
 

@@ -8,8 +8,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * CRIU's own account of a failure: its RPC answer says only "not successful" (runc reports "criu failed: type DUMP
- * errno 0"), the reason is in its log. The first error lines are the cause; later ones are the unwinding.
+ * CRIU's own account of a failure: its RPC answer says only "not successful" (runc reports "criu
+ * failed: type DUMP errno 0"), the reason is in its log. The first error lines are the cause; later
+ * ones are the unwinding.
  */
 final class CriuLog {
   private static final int MAX_LINES = 3;
@@ -17,7 +18,10 @@ final class CriuLog {
 
   private CriuLog() {}
 
-  /** The first few "Error (file:line): ..." lines of {@code log}, without their timestamps; empty if none. */
+  /**
+   * The first few "Error (file:line): ..." lines of {@code log}, without their timestamps; empty if
+   * none.
+   */
   static List<String> errors(Path log) {
     List<String> out = new ArrayList<>();
     try (RandomAccessFile f = new RandomAccessFile(log.toFile(), "r")) {
@@ -36,11 +40,18 @@ final class CriuLog {
     return out;
   }
 
-  /** The message of a request CRIU answered as failed: its errno and message if any, its log's errors, the log. */
+  /**
+   * The message of a request CRIU answered as failed: its errno and message if any, its log's
+   * errors, the log.
+   */
   static String failure(Swrk.Response r, int type, Path log) {
     StringBuilder b = new StringBuilder("criu failed: type ").append(Rpc.typeName(type));
-    if (r.crErrno() != 0) b.append(" errno ").append(r.crErrno()).append(" (")
-        .append(dev.berth.sys.ErrnoException.name(r.crErrno())).append(')');
+    if (r.crErrno() != 0)
+      b.append(" errno ")
+          .append(r.crErrno())
+          .append(" (")
+          .append(dev.berth.sys.ErrnoException.name(r.crErrno()))
+          .append(')');
     if (!r.crErrmsg().isEmpty()) b.append(": ").append(r.crErrmsg());
     List<String> errors = errors(log);
     if (!errors.isEmpty()) b.append(": ").append(String.join("; ", errors));

@@ -12,10 +12,11 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * {@code descriptors.json}, the one file runc adds to CRIU's images and berth writes the same way, so that either
- * runtime restores the other's checkpoints: a JSON array of what the init's fds 0, 1 and 2 were
- * ({@code readlink /proc/PID/fd/N}: "/dev/null", "pipe:[1234]", "/dev/pts/0"). CRIU cannot dump the other end of a
- * pipe it does not see, so a restore hands its own stdio in their place (inherit_fd keyed by the "pipe:[...]" name).
+ * {@code descriptors.json}, the one file runc adds to CRIU's images and berth writes the same way,
+ * so that either runtime restores the other's checkpoints: a JSON array of what the init's fds 0, 1
+ * and 2 were ({@code readlink /proc/PID/fd/N}: "/dev/null", "pipe:[1234]", "/dev/pts/0"). CRIU
+ * cannot dump the other end of a pipe it does not see, so a restore hands its own stdio in their
+ * place (inherit_fd keyed by the "pipe:[...]" name).
  */
 public final class Descriptors {
   public static final String FILE = "descriptors.json";
@@ -39,21 +40,35 @@ public final class Descriptors {
     JsonWriter w = new JsonWriter(JsonWriter.COMPACT).beginArray();
     for (String d : descriptors) w.value(d);
     w.endArray();
-    try (Fd fd = Linux.open(imageDir.resolve(FILE).toString(), LinuxConstants.O_WRONLY | LinuxConstants.O_CREAT
-        | LinuxConstants.O_TRUNC | LinuxConstants.O_CLOEXEC, 0600)) {
+    try (Fd fd =
+        Linux.open(
+            imageDir.resolve(FILE).toString(),
+            LinuxConstants.O_WRONLY
+                | LinuxConstants.O_CREAT
+                | LinuxConstants.O_TRUNC
+                | LinuxConstants.O_CLOEXEC,
+            0600)) {
       Linux.writeAll(fd, w.toByteArray());
     }
   }
 
-  /** Reads the file of a checkpoint; missing or malformed is an error naming it, as runc's "open ...: no such file". */
+  /**
+   * Reads the file of a checkpoint; missing or malformed is an error naming it, as runc's "open
+   * ...: no such file".
+   */
   static List<String> read(Path imageDir) throws ContainerException {
     Path file = imageDir.resolve(FILE);
     byte[] json;
-    try (Fd fd = Linux.open(file.toString(), LinuxConstants.O_RDONLY | LinuxConstants.O_CLOEXEC, 0)) {
+    try (Fd fd =
+        Linux.open(file.toString(), LinuxConstants.O_RDONLY | LinuxConstants.O_CLOEXEC, 0)) {
       json = Linux.readAll(fd);
     } catch (ErrnoException e) {
-      throw ContainerException.invalid("open " + file + ": " + ErrnoException.text(e.errno())
-          + " (not the image directory of a checkpoint?)");
+      throw ContainerException.invalid(
+          "open "
+              + file
+              + ": "
+              + ErrnoException.text(e.errno())
+              + " (not the image directory of a checkpoint?)");
     }
     try (JsonReader r = JsonReader.of(json, file.toString())) {
       List<String> list = r.strings();

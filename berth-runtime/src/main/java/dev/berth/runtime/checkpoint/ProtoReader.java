@@ -4,9 +4,10 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Reads protocol buffers' wire format field by field (see {@link ProtoWriter}): {@link #next()} gives the next field
- * number, then the caller reads its value with the method of its type or {@link #skip()}s it. Fields of unknown
- * numbers are skipped, so a newer CRIU's replies still parse. A malformed message is an IOException.
+ * Reads protocol buffers' wire format field by field (see {@link ProtoWriter}): {@link #next()}
+ * gives the next field number, then the caller reads its value with the method of its type or
+ * {@link #skip()}s it. Fields of unknown numbers are skipped, so a newer CRIU's replies still
+ * parse. A malformed message is an IOException.
  */
 final class ProtoReader {
   private final byte[] buf;
@@ -69,12 +70,15 @@ final class ProtoReader {
   }
 
   private void expect(int type) throws IOException {
-    if (wireType != type) throw new IOException("malformed message from criu: wire type " + wireType + ", want " + type);
+    if (wireType != type)
+      throw new IOException(
+          "malformed message from criu: wire type " + wireType + ", want " + type);
   }
 
   private int length() throws IOException {
     long n = varint();
-    if (n < 0 || n > end - pos) throw new IOException("malformed message from criu: length " + n + " past its end");
+    if (n < 0 || n > end - pos)
+      throw new IOException("malformed message from criu: length " + n + " past its end");
     return (int) n;
   }
 

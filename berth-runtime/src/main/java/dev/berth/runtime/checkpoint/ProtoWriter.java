@@ -4,10 +4,11 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
- * Protocol buffers' wire format, only as much of it as CRIU's rpc.proto needs: varints (int32, uint32, bool, enum),
- * strings and nested messages. Written by hand rather than with protobuf-java, whose runtime and generated classes
- * would cost every berth-runc start a few megabytes of jar for two verbs; the format itself is a stable public
- * contract (field number and wire type in a tag, then the value).
+ * Protocol buffers' wire format, only as much of it as CRIU's rpc.proto needs: varints (int32,
+ * uint32, bool, enum), strings and nested messages. Written by hand rather than with protobuf-java,
+ * whose runtime and generated classes would cost every berth-runc start a few megabytes of jar for
+ * two verbs; the format itself is a stable public contract (field number and wire type in a tag,
+ * then the value).
  */
 final class ProtoWriter {
   private static final int VARINT = 0;
@@ -16,7 +17,10 @@ final class ProtoWriter {
   private byte[] buf = new byte[256];
   private int size;
 
-  /** An int32 or enum field: negative values take ten bytes, as protobuf sign-extends them to 64 bits. */
+  /**
+   * An int32 or enum field: negative values take ten bytes, as protobuf sign-extends them to 64
+   * bits.
+   */
   ProtoWriter int32(int field, int value) {
     tag(field, VARINT);
     varint(value);

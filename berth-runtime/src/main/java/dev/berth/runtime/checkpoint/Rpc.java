@@ -1,8 +1,9 @@
 package dev.berth.runtime.checkpoint;
 
 /**
- * Numbers of CRIU's RPC protocol (images/rpc.proto in CRIU's sources; stable since CRIU 3.0, checked against
- * Debian's CRIU 3.17): request types and the field numbers of the messages berth writes and reads.
+ * Numbers of CRIU's RPC protocol (images/rpc.proto in CRIU's sources; stable since CRIU 3.0,
+ * checked against Debian's CRIU 3.17): request types and the field numbers of the messages berth
+ * writes and reads.
  */
 final class Rpc {
   private Rpc() {}

@@ -15,14 +15,16 @@ import java.util.Map;
 import java.util.function.IntConsumer;
 
 /**
- * One request to a CRIU service worker, as runc drives CRIU: {@code criu swrk 3} with one end of a SOCK_SEQPACKET
- * socketpair as its fd 3, one protobuf message per packet. CRIU may send notifications (criu_resp of type NOTIFY,
- * e.g. "post-restore" with the restored pid, "orphan-pts-master" with a pty master as SCM_RIGHTS), each answered
- * before it goes on, and ends with the response to the request; then the socket is closed and CRIU exits.
+ * One request to a CRIU service worker, as runc drives CRIU: {@code criu swrk 3} with one end of a
+ * SOCK_SEQPACKET socketpair as its fd 3, one protobuf message per packet. CRIU may send
+ * notifications (criu_resp of type NOTIFY, e.g. "post-restore" with the restored pid,
+ * "orphan-pts-master" with a pty master as SCM_RIGHTS), each answered before it goes on, and ends
+ * with the response to the request; then the socket is closed and CRIU exits.
  *
- * <p>CRIU opens the fds named in criu_opts (images_dir_fd, work_dir_fd) through /proc of its peer, this process: they
- * need not be passed to it. Fds CRIU itself must hold (inherit_fd: the container's new stdio, a network namespace
- * to restore into) are its fds 4, 5, ... from {@code extraFds}; its stdio is ours.
+ * <p>CRIU opens the fds named in criu_opts (images_dir_fd, work_dir_fd) through /proc of its peer,
+ * this process: they need not be passed to it. Fds CRIU itself must hold (inherit_fd: the
+ * container's new stdio, a network namespace to restore into) are its fds 4, 5, ... from {@code
+ * extraFds}; its stdio is ours.
  */
 final class Swrk {
   private static final int MAX_MESSAGE = 1 << 20;
@@ -35,18 +37,30 @@ final class Swrk {
   }
 
   /** What the final criu_resp said: the fields berth reads. */
-  record Response(int type, boolean success, int crErrno, String crErrmsg, int restoredPid, boolean memTrack,
-      boolean lazyPages, String version) {}
+  record Response(
+      int type,
+      boolean success,
+      int crErrno,
+      String crErrmsg,
+      int restoredPid,
+      boolean memTrack,
+      boolean lazyPages,
+      String version) {}
 
   /**
-   * Sends {@code request} (a whole criu_req) to a new {@code criu swrk} and returns CRIU's response.
+   * Sends {@code request} (a whole criu_req) to a new {@code criu swrk} and returns CRIU's
+   * response.
    *
-   * @param onSpawned told CRIU's pid before the request goes out (restore moves it into the container's cgroups)
+   * @param onSpawned told CRIU's pid before the request goes out (restore moves it into the
+   *     container's cgroups)
    */
-  static Response call(String criu, byte[] request, int[] extraFds, IntConsumer onSpawned, Listener listener)
+  static Response call(
+      String criu, byte[] request, int[] extraFds, IntConsumer onSpawned, Listener listener)
       throws IOException {
     String binary = resolve(criu);
-    Fd[] pair = Linux.socketpair(LinuxConstants.AF_UNIX, LinuxConstants.SOCK_SEQPACKET | LinuxConstants.SOCK_CLOEXEC, 0);
+    Fd[] pair =
+        Linux.socketpair(
+            LinuxConstants.AF_UNIX, LinuxConstants.SOCK_SEQPACKET | LinuxConstants.SOCK_CLOEXEC, 0);
     int pid;
     try (Fd theirs = pair[1]) {
       int[] map = new int[8 + 2 * extraFds.length];
@@ -79,7 +93,8 @@ final class Swrk {
           byte[] msg = new byte[got.bytes()];
           buf.get(0, msg);
           Parsed p = parse(msg);
-          // After a notification berth refused, CRIU's "failed" says less than the reason it was refused.
+          // After a notification berth refused, CRIU's "failed" says less than the reason it was
+          // refused.
           if (p.response.type() != Rpc.NOTIFY) {
             if (failure != null) break;
             return p.response;
@@ -88,11 +103,13 @@ final class Swrk {
           try {
             listener.notify(p.script, p.notifyPid, fds);
           } catch (IOException | RuntimeException e) {
-            // CRIU is told, rolls back what it did, and answers the request as failed: keep this error for then.
+            // CRIU is told, rolls back what it did, and answers the request as failed: keep this
+            // error for then.
             ok = false;
             failure = new IOException("criu notification " + p.script + ": " + e.getMessage(), e);
           }
-          ProtoWriter ack = new ProtoWriter().int32(Rpc.REQ_TYPE, Rpc.NOTIFY).bool(Rpc.REQ_NOTIFY_SUCCESS, ok);
+          ProtoWriter ack =
+              new ProtoWriter().int32(Rpc.REQ_TYPE, Rpc.NOTIFY).bool(Rpc.REQ_NOTIFY_SUCCESS, ok);
           Linux.sendmsg(sock, ByteBuffer.wrap(ack.toByteArray()), null);
         } finally {
           for (Fd fd : fds) fd.close();
@@ -101,7 +118,8 @@ final class Swrk {
     } catch (IOException e) {
       if (failure == null) failure = e;
     } finally {
-      // The socket is closed: CRIU exits, and is reaped here (a restored tree is ours too, but not this pid).
+      // The socket is closed: CRIU exits, and is reaped here (a restored tree is ours too, but not
+      // this pid).
       String how = reap(pid);
       if (failure != null && failure.getMessage().startsWith("criu exited")) {
         failure = new IOException("criu exited before it answered (" + how + ")");
@@ -165,29 +183,41 @@ final class Swrk {
         default -> r.skip();
       }
     }
-    return new Parsed(new Response(type, success, errno, errmsg, pid, memTrack, lazy, version), script, notifyPid);
+    return new Parsed(
+        new Response(type, success, errno, errmsg, pid, memTrack, lazy, version),
+        script,
+        notifyPid);
   }
 
-  /** A binary name without a slash is looked up in $PATH, as Go's exec.Command finds runc's --criu. */
+  /**
+   * A binary name without a slash is looked up in $PATH, as Go's exec.Command finds runc's --criu.
+   */
   static String resolve(String criu) throws IOException {
     if (criu.isEmpty()) throw new IOException("criu binary: empty name");
     if (criu.contains("/")) {
-      if (!new File(criu).canExecute()) throw new IOException("criu binary " + criu + ": not an executable file");
+      if (!new File(criu).canExecute())
+        throw new IOException("criu binary " + criu + ": not an executable file");
       return criu;
     }
     String path = System.getenv("PATH");
-    if (path == null || path.isEmpty()) path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    if (path == null || path.isEmpty())
+      path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
     for (String dir : path.split(":")) {
       File f = new File(dir.isEmpty() ? "." : dir, criu);
       if (f.isFile() && f.canExecute()) return f.getPath();
     }
-    throw new IOException("criu binary " + criu + ": not found in $PATH (Debian's package criu; or --criu PATH)");
+    throw new IOException(
+        "criu binary " + criu + ": not found in $PATH (Debian's package criu; or --criu PATH)");
   }
 
-  /** Our environment: CRIU runs helpers (iptables/nft for --tcp-established, action scripts) through PATH. */
+  /**
+   * Our environment: CRIU runs helpers (iptables/nft for --tcp-established, action scripts) through
+   * PATH.
+   */
   private static String[] environment() {
     List<String> env = new ArrayList<>();
-    for (Map.Entry<String, String> e : System.getenv().entrySet()) env.add(e.getKey() + "=" + e.getValue());
+    for (Map.Entry<String, String> e : System.getenv().entrySet())
+      env.add(e.getKey() + "=" + e.getValue());
     return env.toArray(new String[0]);
   }
 

@@ -7,7 +7,10 @@ import java.util.List;
 final class CapabilityNames {
   private CapabilityNames() {}
 
-  /** The bit mask of the named capabilities that this kernel knows; unknown names are left out, as runc does. */
+  /**
+   * The bit mask of the named capabilities that this kernel knows; unknown names are left out, as
+   * runc does.
+   */
   static long mask(List<String> names, int last) {
     long m = 0;
     for (String n : names) {

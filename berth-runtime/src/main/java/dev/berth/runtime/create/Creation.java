@@ -4,8 +4,6 @@ import dev.berth.runtime.ContainerException;
 import dev.berth.runtime.ContainerRuntime;
 import dev.berth.runtime.CreateOptions;
 import dev.berth.runtime.PhaseTrace;
-import dev.berth.spec.error.ErrorCategory;
-import dev.berth.spec.json.Rfc3339;
 import dev.berth.runtime.Rollback;
 import dev.berth.runtime.RuntimeLog;
 import dev.berth.runtime.cgroups.CgroupClaim;
@@ -19,8 +17,9 @@ import dev.berth.runtime.seccomp.ListenerHandoff;
 import dev.berth.runtime.state.ContainerDir;
 import dev.berth.runtime.state.ContainerRecord;
 import dev.berth.runtime.state.Status;
+import dev.berth.spec.error.ErrorCategory;
+import dev.berth.spec.json.Rfc3339;
 import dev.berth.spec.json.SpecException;
-import dev.berth.spec.runtime.Hook;
 import dev.berth.spec.runtime.IdMapping;
 import dev.berth.spec.runtime.Namespace;
 import dev.berth.spec.runtime.Resources;
@@ -46,23 +45,24 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The steps of a container's life that touch the kernel: create (state dir, cgroups, berth-init, hooks, state.json),
- * release from the exec fifo, signal, and destroy. Every side effect of create is pushed on a {@link Rollback} so a
- * failure leaves nothing behind.
+ * The steps of a container's life that touch the kernel: create (state dir, cgroups, berth-init,
+ * hooks, state.json), release from the exec fifo, signal, and destroy. Every side effect of create
+ * is pushed on a {@link Rollback} so a failure leaves nothing behind.
  */
 public final class Creation {
 
   private Creation() {}
 
   /** Creates the container and returns what its state file records. */
-  public static ContainerRecord create(ContainerRuntime rt, ContainerDir dir, String id, CreateOptions o)
-      throws ContainerException {
+  public static ContainerRecord create(
+      ContainerRuntime rt, ContainerDir dir, String id, CreateOptions o) throws ContainerException {
     return create(rt, dir, id, o, false).record();
   }
 
   /**
-   * A container just created, with the sync socket of its init still open when asked for: a caller that starts it
-   * at once (run) follows the init through its startContainer hooks to its exec (see {@link #awaitExec}).
+   * A container just created, with the sync socket of its init still open when asked for: a caller
+   * that starts it at once (run) follows the init through its startContainer hooks to its exec (see
+   * {@link #awaitExec}).
    */
   public record Created(ContainerRecord record, InitProcess init) implements AutoCloseable {
     @Override
@@ -71,26 +71,34 @@ public final class Creation {
     }
   }
 
-  /** Creates the container; with {@code holdInit}, the result keeps the init's sync socket open (close it). */
-  public static Created create(ContainerRuntime rt, ContainerDir dir, String id, CreateOptions o, boolean holdInit)
+  /**
+   * Creates the container; with {@code holdInit}, the result keeps the init's sync socket open
+   * (close it).
+   */
+  public static Created create(
+      ContainerRuntime rt, ContainerDir dir, String id, CreateOptions o, boolean holdInit)
       throws ContainerException {
     Path bundle = o.bundle().toAbsolutePath().normalize();
     Path configFile = bundle.resolve("config.json");
     byte[] config = readConfig(configFile);
     Spec spec = load(config, configFile);
-    if (spec.process() == null) throw ContainerException.invalid("config.json: process: required to create a container");
+    if (spec.process() == null)
+      throw ContainerException.invalid("config.json: process: required to create a container");
     Path rootfs = bundle.resolve(spec.root().path()).normalize();
     if (!Files.isDirectory(rootfs)) {
-      throw ContainerException.invalid("rootfs (" + rootfs + ") does not exist or is not a directory");
+      throw ContainerException.invalid(
+          "rootfs (" + rootfs + ") does not exist or is not a directory");
     }
     if (spec.process().terminal() && o.consoleSocket() == null && o.pty() == null) {
-      throw ContainerException.invalid("cannot allocate tty if runc will detach without setting console socket");
+      throw ContainerException.invalid(
+          "cannot allocate tty if runc will detach without setting console socket");
     }
     if (o.consoleSocket() != null && o.pty() != null) {
       throw ContainerException.invalid("console socket and pty handler: give one, not both");
     }
     if (!spec.process().terminal() && o.consoleSocket() != null) {
-      throw ContainerException.invalid("cannot use console socket if runc will not detach or allocate tty");
+      throw ContainerException.invalid(
+          "cannot use console socket if runc will not detach or allocate tty");
     }
     SecurityModules.check(spec.process(), spec.linux());
     MountTargets.check(spec, rootfs);
@@ -102,25 +110,40 @@ public final class Creation {
       try {
         made = dir.create();
       } catch (IOException e) {
-        throw ContainerException.invalid("create the state directory of " + id + " in " + rt.root() + ": "
-            + e.getMessage());
+        throw ContainerException.invalid(
+            "create the state directory of " + id + " in " + rt.root() + ": " + e.getMessage());
       }
-      if (!made) throw new ContainerException(ErrorCategory.ALREADY_EXISTS, "container with id exists: " + id);
+      if (!made)
+        throw new ContainerException(
+            ErrorCategory.ALREADY_EXISTS, "container with id exists: " + id);
       rb.push(dir::remove);
       try (Fd lock = dir.lock()) {
         String mountinfo = readMountinfo();
         String cgroupsPath = spec.linux() == null ? null : spec.linux().cgroupsPath();
         Resources resources = spec.linux() == null ? null : spec.linux().resources();
         String created = Rfc3339.format(Instant.now());
-        // The owner token names this container's state: whoever finds the stamp on a cgroup knows whose it is.
+        // The owner token names this container's state: whoever finds the stamp on a cgroup knows
+        // whose it is.
         claim = cgroups(rt, resources, cgroupsPath, id, mountinfo, dir.path() + " " + created);
         CgroupManager cg = claim.manager();
         rb.push(claim::undo);
         RuntimeLog.debug("cgroups claimed", "paths", cg.paths());
         PhaseTrace.mark("cgroups");
-        // berth-init joins the cgroups itself, before it clones the container's init (see PlanCompiler#cgroups).
-        Plan plan = PlanCompiler.compile(spec, new PlanCompiler.Context(id, bundle, rootfs, dir.fifo(), o.noPivot(),
-            o.noNewKeyring(), o.preserveFds(), cg.paths(), PlanCompiler.HostFacts.probe(mountinfo)));
+        // berth-init joins the cgroups itself, before it clones the container's init (see
+        // PlanCompiler#cgroups).
+        Plan plan =
+            PlanCompiler.compile(
+                spec,
+                new PlanCompiler.Context(
+                    id,
+                    bundle,
+                    rootfs,
+                    dir.fifo(),
+                    o.noPivot(),
+                    o.noNewKeyring(),
+                    o.preserveFds(),
+                    cg.paths(),
+                    PlanCompiler.HostFacts.probe(mountinfo)));
         RuntimeLog.debug("plan compiled", "ops", plan.ops().size());
         PhaseTrace.mark("compile plan");
         writeFile(dir.config(), config);
@@ -131,67 +154,107 @@ public final class Creation {
           init = InitProcess.spawn(plan, o.preserveFds(), o.initLauncher());
           int pid = init.awaitPid();
           rb.push(() -> killAndReap(pid));
-          // Connected once berth-init runs: a monitor that starts it makes the console socket first.
+          // Connected once berth-init runs: a monitor that starts it makes the console socket
+          // first.
           if (o.consoleSocket() != null) {
-            consoleFd[0] = Linux.connectUnix(o.consoleSocket().toString(), LinuxConstants.SOCK_STREAM);
+            consoleFd[0] =
+                Linux.connectUnix(o.consoleSocket().toString(), LinuxConstants.SOCK_STREAM);
           }
           Fd console = consoleFd[0];
           RuntimeLog.debug("container init cloned", "pid", pid);
           PhaseTrace.mark("spawn, await pid");
-          // berth-init, which forked the init inside the cgroups, has exited and been reaped: the pids limit can hold.
+          // berth-init, which forked the init inside the cgroups, has exited and been reaped: the
+          // pids limit can hold.
           if (resources != null && !cg.paths().isEmpty()) cg.limitPids(resources.pids());
           writeIdMaps(spec, pid);
           if (spec.process().oomScoreAdj() != null) {
-            Files.writeString(Path.of("/proc/" + pid + "/oom_score_adj"), spec.process().oomScoreAdj().toString());
+            Files.writeString(
+                Path.of("/proc/" + pid + "/oom_score_adj"),
+                spec.process().oomScoreAdj().toString());
           }
           ProcStat st = ProcStat.of(pid);
-          State state = new State(ContainerRuntime.OCI_VERSION, id, "creating", pid, bundle.toString(),
-              spec.annotations());
+          State state =
+              new State(
+                  ContainerRuntime.OCI_VERSION,
+                  id,
+                  "creating",
+                  pid,
+                  bundle.toString(),
+                  spec.annotations());
           byte[] creatingState = SpecWriter.writeState(state);
-          byte[] createdState = SpecWriter.writeState(new State(state.ociVersion(), id, "created", pid,
-              bundle.toString(), spec.annotations()));
+          byte[] createdState =
+              SpecWriter.writeState(
+                  new State(
+                      state.ociVersion(),
+                      id,
+                      "created",
+                      pid,
+                      bundle.toString(),
+                      spec.annotations()));
           init.go(List.of(creatingState, createdState));
-          init.awaitReady(new InitProcess.Listener() {
-            @Override
-            public void hooks() throws IOException {
-              RuntimeLog.debug("running prestart and createRuntime hooks");
-              HookRunner.run("prestart", spec.hooks().prestart(), creatingState);
-              HookRunner.run("createRuntime", spec.hooks().createRuntime(), creatingState);
-            }
+          init.awaitReady(
+              new InitProcess.Listener() {
+                @Override
+                public void hooks() throws IOException {
+                  RuntimeLog.debug("running prestart and createRuntime hooks");
+                  HookRunner.run("prestart", spec.hooks().prestart(), creatingState);
+                  HookRunner.run("createRuntime", spec.hooks().createRuntime(), creatingState);
+                }
 
-            @Override
-            public void pty(Fd master) throws IOException {
-              if (o.pty() != null) {
-                o.pty().master(master, spec.process().consoleSize());
-                return;
-              }
-              try (master) {
-                // The requested size is the pty's before anyone reads it, as runc sets it before sending the master.
-                var size = spec.process().consoleSize();
-                if (size != null) Linux.setWinsize(master, size.height(), size.width());
-                if (console == null) throw new IOException("container sent a terminal but no console socket is set");
-                // runc sends the master's name with it; receivers use the fd.
-                Linux.sendmsg(console, ByteBuffer.wrap("/dev/ptmx".getBytes(StandardCharsets.UTF_8)), new int[] {master.fd()});
-              }
-            }
+                @Override
+                public void pty(Fd master) throws IOException {
+                  if (o.pty() != null) {
+                    o.pty().master(master, spec.process().consoleSize());
+                    return;
+                  }
+                  try (master) {
+                    // The requested size is the pty's before anyone reads it, as runc sets it
+                    // before sending the master.
+                    var size = spec.process().consoleSize();
+                    if (size != null) Linux.setWinsize(master, size.height(), size.width());
+                    if (console == null)
+                      throw new IOException(
+                          "container sent a terminal but no console socket is set");
+                    // runc sends the master's name with it; receivers use the fd.
+                    Linux.sendmsg(
+                        console,
+                        ByteBuffer.wrap("/dev/ptmx".getBytes(StandardCharsets.UTF_8)),
+                        new int[] {master.fd()});
+                  }
+                }
 
-            @Override
-            public void seccomp(int loader, Fd notifyFd) throws IOException {
-              Seccomp sc = spec.linux().seccomp();
-              ListenerHandoff.send(sc.listenerPath(), ListenerHandoff.processState(loader, sc.listenerMetadata(),
-                  creatingState), notifyFd);
-            }
-          });
+                @Override
+                public void seccomp(int loader, Fd notifyFd) throws IOException {
+                  Seccomp sc = spec.linux().seccomp();
+                  ListenerHandoff.send(
+                      sc.listenerPath(),
+                      ListenerHandoff.processState(loader, sc.listenerMetadata(), creatingState),
+                      notifyFd);
+                }
+              });
           RuntimeLog.debug("container init ready: waiting on the exec fifo", "pid", pid);
           PhaseTrace.mark("await ready");
           List<String> namespaces = new ArrayList<>();
-          if (spec.linux() != null) for (Namespace n : spec.linux().namespaces()) namespaces.add(n.type());
+          if (spec.linux() != null)
+            for (Namespace n : spec.linux().namespaces()) namespaces.add(n.type());
           List<String> laterHooks = new ArrayList<>();
           if (!spec.hooks().poststart().isEmpty()) laterHooks.add("poststart");
           if (!spec.hooks().poststop().isEmpty()) laterHooks.add("poststop");
-          ContainerRecord record = new ContainerRecord(id, pid, st == null ? 0 : st.startTime(), bundle.toString(),
-              rootfs.toString(), created, "", spec.annotations(), cg.paths(), claim.owner(), namespaces, laterHooks,
-              false);
+          ContainerRecord record =
+              new ContainerRecord(
+                  id,
+                  pid,
+                  st == null ? 0 : st.startTime(),
+                  bundle.toString(),
+                  rootfs.toString(),
+                  created,
+                  "",
+                  spec.annotations(),
+                  cg.paths(),
+                  claim.owner(),
+                  namespaces,
+                  laterHooks,
+                  false);
           dir.write(record);
           if (o.pidFile() != null) writePidFile(o.pidFile(), pid);
           rb.commit();
@@ -208,25 +271,38 @@ public final class Creation {
     } catch (ContainerException e) {
       throw e;
     } catch (IOException e) {
-      if (e instanceof InitProcess.InitFailure && String.valueOf(e.getMessage()).contains("/proc/self/timens_offsets")) {
-        throw new ContainerException(ErrorCategory.INVALID_ARGUMENT, "linux.timeOffsets: " + e.getMessage()
-            + " (the kernel refuses an offset that takes a clock below zero or out of its range)", e);
+      if (e instanceof InitProcess.InitFailure
+          && String.valueOf(e.getMessage()).contains("/proc/self/timens_offsets")) {
+        throw new ContainerException(
+            ErrorCategory.INVALID_ARGUMENT,
+            "linux.timeOffsets: "
+                + e.getMessage()
+                + " (the kernel refuses an offset that takes a clock below zero or out of its range)",
+            e);
       }
-      throw new ContainerException(ErrorCategory.INTERNAL, e.getMessage() + userNamespaceHint(spec, e), e);
+      throw new ContainerException(
+          ErrorCategory.INTERNAL, e.getMessage() + userNamespaceHint(spec, e), e);
     } finally {
-      // Held until the init is in the cgroups (or the rollback has run): a second create of them waits, then sees it.
+      // Held until the init is in the cgroups (or the rollback has run): a second create of them
+      // waits, then sees it.
       if (claim != null) claim.close();
     }
   }
 
   /**
-   * The container's cgroups, created, claimed (see {@link CgroupClaim}: another container's cgroup is refused) and
-   * limited but for the pids limit (see {@link CgroupManager#limitPids}). A rootless runtime (runc's
-   * {@code --rootless}) usually may not create cgroups: then, as runc does, a permission error leaves the container
-   * without cgroups of its own.
+   * The container's cgroups, created, claimed (see {@link CgroupClaim}: another container's cgroup
+   * is refused) and limited but for the pids limit (see {@link CgroupManager#limitPids}). A
+   * rootless runtime (runc's {@code --rootless}) usually may not create cgroups: then, as runc
+   * does, a permission error leaves the container without cgroups of its own.
    */
-  private static CgroupClaim cgroups(ContainerRuntime rt, Resources resources, String cgroupsPath, String id,
-      String mountinfo, String owner) throws IOException, ContainerException {
+  private static CgroupClaim cgroups(
+      ContainerRuntime rt,
+      Resources resources,
+      String cgroupsPath,
+      String id,
+      String mountinfo,
+      String owner)
+      throws IOException, ContainerException {
     CgroupClaim claim;
     try {
       claim = CgroupClaim.create(Cgroups.forContainer(cgroupsPath, id, mountinfo), owner);
@@ -238,8 +314,18 @@ public final class Creation {
     }
     try {
       if (resources != null) {
-        claim.manager().apply(new Resources(resources.devices(), resources.memory(), resources.cpu(), null,
-            resources.blockIO(), resources.hugepageLimits(), resources.network(), resources.unified()));
+        claim
+            .manager()
+            .apply(
+                new Resources(
+                    resources.devices(),
+                    resources.memory(),
+                    resources.cpu(),
+                    null,
+                    resources.blockIO(),
+                    resources.hugepageLimits(),
+                    resources.network(),
+                    resources.unified()));
       }
       return claim;
     } catch (IOException e) {
@@ -251,9 +337,15 @@ public final class Creation {
 
   private static boolean isPermissionError(IOException e) {
     if (e instanceof java.nio.file.AccessDeniedException) return true;
-    String m = String.valueOf(e.getMessage()) + (e.getCause() == null ? "" : " " + e.getCause().getMessage());
-    return m.contains("EACCES") || m.contains("EPERM") || m.contains("EROFS") || m.contains("Permission denied")
-        || m.contains("Operation not permitted") || m.contains("Read-only file system");
+    String m =
+        String.valueOf(e.getMessage())
+            + (e.getCause() == null ? "" : " " + e.getCause().getMessage());
+    return m.contains("EACCES")
+        || m.contains("EPERM")
+        || m.contains("EROFS")
+        || m.contains("Permission denied")
+        || m.contains("Operation not permitted")
+        || m.contains("Read-only file system");
   }
 
   private static void undoQuietly(CgroupClaim claim) {
@@ -264,15 +356,22 @@ public final class Creation {
     }
   }
 
-  /** Why a path the runtime can reach may be out of reach of the container's root in its own user namespace. */
+  /**
+   * Why a path the runtime can reach may be out of reach of the container's root in its own user
+   * namespace.
+   */
   static String userNamespaceHint(Spec spec, IOException e) {
-    if (!(e instanceof InitProcess.InitFailure f) || f.errno() != LinuxConstants.EACCES || spec.linux() == null
+    if (!(e instanceof InitProcess.InitFailure f)
+        || f.errno() != LinuxConstants.EACCES
+        || spec.linux() == null
         || spec.linux().uidMappings().isEmpty()) {
       return "";
     }
     long root = spec.linux().uidMappings().get(0).hostID();
     for (IdMapping m : spec.linux().uidMappings()) if (m.containerID() == 0) root = m.hostID();
-    return " (in its user namespace the container's root is host uid " + root + ": it must be able to reach the"
+    return " (in its user namespace the container's root is host uid "
+        + root
+        + ": it must be able to reach the"
         + " rootfs, its parent directories and every bind source; map their owner or use an idmapped mount)";
   }
 
@@ -312,17 +411,21 @@ public final class Creation {
 
   /** Creates or truncates {@code file} with {@code bytes} (mode 0644 before the umask). */
   private static void writeFile(Path file, byte[] bytes) throws ErrnoException {
-    try (Fd fd = Linux.open(file.toString(), LinuxConstants.O_WRONLY | LinuxConstants.O_CREAT | LinuxConstants.O_TRUNC,
-        0644)) {
+    try (Fd fd =
+        Linux.open(
+            file.toString(),
+            LinuxConstants.O_WRONLY | LinuxConstants.O_CREAT | LinuxConstants.O_TRUNC,
+            0644)) {
       Linux.writeAll(fd, bytes);
     }
   }
 
   /**
-   * Writes the uid/gid maps of a new user namespace from outside, as runc's parent does (the child cannot). As root
-   * the maps are written directly and setgroups stays "allow". Without privilege (rootless) the kernel lets a process
-   * map only its own uid and gid, and only once setgroups is "deny"; any other map goes through the setuid helpers
-   * newuidmap/newgidmap (which check /etc/subuid and /etc/subgid), as runc does.
+   * Writes the uid/gid maps of a new user namespace from outside, as runc's parent does (the child
+   * cannot). As root the maps are written directly and setgroups stays "allow". Without privilege
+   * (rootless) the kernel lets a process map only its own uid and gid, and only once setgroups is
+   * "deny"; any other map goes through the setuid helpers newuidmap/newgidmap (which check
+   * /etc/subuid and /etc/subgid), as runc does.
    */
   static void writeIdMaps(Spec spec, int pid) throws ContainerException {
     if (spec.linux() == null) return;
@@ -350,20 +453,34 @@ public final class Creation {
 
   /** The one map an unprivileged process may write itself: a single id, its own. */
   static boolean isOwnId(List<IdMapping> maps, int id) {
-    return maps.size() == 1 && maps.get(0).size() == 1 && maps.get(0).hostID() == Integer.toUnsignedLong(id);
+    return maps.size() == 1
+        && maps.get(0).size() == 1
+        && maps.get(0).hostID() == Integer.toUnsignedLong(id);
   }
 
-  /** Writes /proc/pid/{file} in one write (the kernel takes a map only whole, and only once); null: "deny" setgroups. */
-  private static void writeMap(int pid, String file, String field, List<IdMapping> maps) throws ContainerException {
+  /**
+   * Writes /proc/pid/{file} in one write (the kernel takes a map only whole, and only once); null:
+   * "deny" setgroups.
+   */
+  private static void writeMap(int pid, String file, String field, List<IdMapping> maps)
+      throws ContainerException {
     String path = "/proc/" + pid + "/" + file;
     String text = maps == null ? "deny" : mapText(maps);
     try (Fd fd = Linux.open(path, LinuxConstants.O_WRONLY | LinuxConstants.O_CLOEXEC, 0)) {
       Linux.writeAll(fd, text.getBytes(StandardCharsets.US_ASCII));
     } catch (ErrnoException e) {
-      String shown = maps == null ? text : maps.size() + " ranges starting " + maps.get(0).containerID() + " "
-          + maps.get(0).hostID() + " " + maps.get(0).size();
-      throw ContainerException.invalid(field + ": write " + path + " (" + shown + "): " + e.errnoName()
-          + mapHint(e.errno()));
+      String shown =
+          maps == null
+              ? text
+              : maps.size()
+                  + " ranges starting "
+                  + maps.get(0).containerID()
+                  + " "
+                  + maps.get(0).hostID()
+                  + " "
+                  + maps.get(0).size();
+      throw ContainerException.invalid(
+          field + ": write " + path + " (" + shown + "): " + e.errnoName() + mapHint(e.errno()));
     }
   }
 
@@ -377,7 +494,9 @@ public final class Creation {
     return "";
   }
 
-  /** Runs newuidmap/newgidmap {@code pid containerID hostID size ...}; its stderr becomes the error. */
+  /**
+   * Runs newuidmap/newgidmap {@code pid containerID hostID size ...}; its stderr becomes the error.
+   */
   private static void runMapHelper(String helper, int pid, String field, List<IdMapping> maps)
       throws ContainerException {
     List<String> cmd = new ArrayList<>();
@@ -389,17 +508,29 @@ public final class Creation {
       cmd.add(Long.toString(m.size()));
     }
     try {
-      java.lang.Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectInput(
-          ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+      java.lang.Process p =
+          new ProcessBuilder(cmd)
+              .redirectErrorStream(true)
+              .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+              .start();
       String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
       int code = p.waitFor();
       if (code != 0) {
-        throw ContainerException.invalid(field + ": " + String.join(" ", cmd) + " exited with status " + code
-            + (out.isEmpty() ? "" : ": " + out.replace('\n', ' ')));
+        throw ContainerException.invalid(
+            field
+                + ": "
+                + String.join(" ", cmd)
+                + " exited with status "
+                + code
+                + (out.isEmpty() ? "" : ": " + out.replace('\n', ' ')));
       }
     } catch (IOException e) {
-      throw ContainerException.invalid(field + ": more than the caller's own id needs " + helper
-          + " (package uidmap): " + e.getMessage());
+      throw ContainerException.invalid(
+          field
+              + ": more than the caller's own id needs "
+              + helper
+              + " (package uidmap): "
+              + e.getMessage());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw ContainerException.invalid(field + ": interrupted while " + helper + " ran");
@@ -408,7 +539,13 @@ public final class Creation {
 
   private static String mapText(List<IdMapping> maps) {
     StringBuilder sb = new StringBuilder();
-    for (IdMapping m : maps) sb.append(m.containerID()).append(' ').append(m.hostID()).append(' ').append(m.size()).append('\n');
+    for (IdMapping m : maps)
+      sb.append(m.containerID())
+          .append(' ')
+          .append(m.hostID())
+          .append(' ')
+          .append(m.size())
+          .append('\n');
     return sb.toString();
   }
 
@@ -420,57 +557,68 @@ public final class Creation {
   }
 
   /** Lets the init blocked on the exec fifo go on to exec the container's process. */
-  public static void release(ContainerDir dir, ContainerRecord r) throws ContainerException, IOException {
+  public static void release(ContainerDir dir, ContainerRecord r)
+      throws ContainerException, IOException {
     Fd fifo;
     try {
-      fifo = Linux.open(dir.fifo().toString(), LinuxConstants.O_WRONLY | LinuxConstants.O_NONBLOCK
-          | LinuxConstants.O_CLOEXEC, 0);
+      fifo =
+          Linux.open(
+              dir.fifo().toString(),
+              LinuxConstants.O_WRONLY | LinuxConstants.O_NONBLOCK | LinuxConstants.O_CLOEXEC,
+              0);
     } catch (ErrnoException e) {
-      if (e.errno() == LinuxConstants.ENXIO) throw ContainerException.precondition("cannot start a container that has stopped");
+      if (e.errno() == LinuxConstants.ENXIO)
+        throw ContainerException.precondition("cannot start a container that has stopped");
       throw e;
     }
     try (fifo) {
       Linux.writeAll(fifo, new byte[] {0});
     }
     Files.deleteIfExists(dir.fifo());
-    RuntimeLog.debug("exec fifo written: the container process goes on to its exec", "pid", r.pid());
+    RuntimeLog.debug(
+        "exec fifo written: the container process goes on to its exec", "pid", r.pid());
   }
 
   /**
-   * Follows a just released init (see {@link Created}) to its exec: EOF on the sync socket, which is close-on-exec.
-   * A startContainer hook runs in between, in the container; its failure comes as an ERROR and is thrown here, as
-   * runc's "error running hook" (the init then exits 127).
+   * Follows a just released init (see {@link Created}) to its exec: EOF on the sync socket, which
+   * is close-on-exec. A startContainer hook runs in between, in the container; its failure comes as
+   * an ERROR and is thrown here, as runc's "error running hook" (the init then exits 127).
    */
   public static void awaitExec(InitProcess init, ContainerRecord r) throws ContainerException {
     try {
-      init.awaitExec(new InitProcess.Listener() {
-        // The init made its requests before READY; one now breaks the protocol.
-        @Override
-        public void hooks() throws IOException {
-          throw new IOException("container init asked for hooks after it was started");
-        }
+      init.awaitExec(
+          new InitProcess.Listener() {
+            // The init made its requests before READY; one now breaks the protocol.
+            @Override
+            public void hooks() throws IOException {
+              throw new IOException("container init asked for hooks after it was started");
+            }
 
-        @Override
-        public void pty(Fd master) throws IOException {
-          master.close();
-          throw new IOException("container init sent a terminal after it was started");
-        }
+            @Override
+            public void pty(Fd master) throws IOException {
+              master.close();
+              throw new IOException("container init sent a terminal after it was started");
+            }
 
-        @Override
-        public void seccomp(int pid, Fd notifyFd) throws IOException {
-          notifyFd.close();
-          throw new IOException("container init sent a seccomp fd after it was started");
-        }
-      });
+            @Override
+            public void seccomp(int pid, Fd notifyFd) throws IOException {
+              notifyFd.close();
+              throw new IOException("container init sent a seccomp fd after it was started");
+            }
+          });
     } catch (InitProcess.InitFailure e) {
       throw new ContainerException(ErrorCategory.FAILED_PRECONDITION, e.getMessage(), e);
     } catch (IOException e) {
-      throw new ContainerException(ErrorCategory.INTERNAL, "start container " + r.id() + ": " + e.getMessage(), e);
+      throw new ContainerException(
+          ErrorCategory.INTERNAL, "start container " + r.id() + ": " + e.getMessage(), e);
     }
     RuntimeLog.debug("container process started", "pid", r.pid());
   }
 
-  /** Runs the poststart hooks; a failing one is reported, the container keeps running (runtime-spec). */
+  /**
+   * Runs the poststart hooks; a failing one is reported, the container keeps running
+   * (runtime-spec).
+   */
   public static void runPoststart(ContainerDir dir, ContainerRecord r) throws ContainerException {
     if (!r.hooks().contains("poststart")) return;
     Spec spec = savedSpec(dir);
@@ -486,21 +634,26 @@ public final class Creation {
     try {
       return SpecReader.read(dir.config());
     } catch (SpecException | IOException e) {
-      throw new ContainerException(ErrorCategory.INTERNAL,
-          "read saved config " + dir.config() + ": " + e.getMessage(), e);
+      throw new ContainerException(
+          ErrorCategory.INTERNAL, "read saved config " + dir.config() + ": " + e.getMessage(), e);
     }
   }
 
   private static byte[] stateBytes(ContainerRecord r, String status) {
-    return SpecWriter.writeState(new State(ContainerRuntime.OCI_VERSION, r.id(), status, r.pid(), r.bundle(),
-        r.annotations()));
+    return SpecWriter.writeState(
+        new State(
+            ContainerRuntime.OCI_VERSION, r.id(), status, r.pid(), r.bundle(), r.annotations()));
   }
 
-  /** Signals the init, through a pidfd checked against the recorded start time so a reused pid is never hit. */
+  /**
+   * Signals the init, through a pidfd checked against the recorded start time so a reused pid is
+   * never hit.
+   */
   public static void signalInit(ContainerRecord r, int signal) throws IOException {
     try (Fd pidfd = Linux.pidfdOpen(r.pid(), 0)) {
       ProcStat st = ProcStat.of(r.pid());
-      if (st == null || st.startTime() != r.pidStartTime()) throw new IOException("container not running");
+      if (st == null || st.startTime() != r.pidStartTime())
+        throw new IOException("container not running");
       RuntimeLog.debug("sending signal to the container's init", "signal", signal, "pid", r.pid());
       Linux.pidfdSendSignal(pidfd, signal);
     } catch (ErrnoException e) {
@@ -509,7 +662,10 @@ public final class Creation {
     }
   }
 
-  /** Waits for our child {@code pid} (the container init, cloned with CLONE_PARENT) and returns its exit code. */
+  /**
+   * Waits for our child {@code pid} (the container init, cloned with CLONE_PARENT) and returns its
+   * exit code.
+   */
   public static int waitForExit(int pid) throws ErrnoException {
     while (true) {
       try {
@@ -521,9 +677,9 @@ public final class Creation {
   }
 
   /**
-   * The manager of the container's cgroups if they are all still its own (see {@link CgroupClaim}), else null: an
-   * empty cgroup that a stopped container left may have been taken by a newer container since, and the processes
-   * there are then not this container's to signal.
+   * The manager of the container's cgroups if they are all still its own (see {@link CgroupClaim}),
+   * else null: an empty cgroup that a stopped container left may have been taken by a newer
+   * container since, and the processes there are then not this container's to signal.
    */
   public static CgroupManager ownCgroups(ContainerRecord r) {
     Map<String, String> ours = CgroupClaim.owned(r.cgroupPaths(), r.cgroupOwner());
@@ -535,19 +691,24 @@ public final class Creation {
   private static void warnClaimed(ContainerRecord r, Map<String, String> ours) {
     for (Map.Entry<String, String> e : r.cgroupPaths().entrySet()) {
       if (!ours.containsKey(e.getKey())) {
-        RuntimeLog.warn("cgroup " + e.getValue() + " is no longer container " + r.id()
-            + "'s (another container has claimed it): left alone with its processes");
+        RuntimeLog.warn(
+            "cgroup "
+                + e.getValue()
+                + " is no longer container "
+                + r.id()
+                + "'s (another container has claimed it): left alone with its processes");
         return;
       }
     }
   }
 
   /**
-   * Kills what is left, removes the cgroups and the state directory, then runs the poststop hooks. Only the init
-   * (checked by its start time) and the processes of cgroups that are all still the container's own are killed, and
-   * only the cgroups still its own removed.
+   * Kills what is left, removes the cgroups and the state directory, then runs the poststop hooks.
+   * Only the init (checked by its start time) and the processes of cgroups that are all still the
+   * container's own are killed, and only the cgroups still its own removed.
    */
-  public static void destroy(ContainerDir dir, ContainerRecord r, Status s) throws IOException, ContainerException {
+  public static void destroy(ContainerDir dir, ContainerRecord r, Status s)
+      throws IOException, ContainerException {
     RuntimeLog.debug("destroy container", "id", r.id(), "status", s);
     Map<String, String> ours = CgroupClaim.owned(r.cgroupPaths(), r.cgroupOwner());
     boolean whole = ours.size() == r.cgroupPaths().size();
@@ -562,7 +723,8 @@ public final class Creation {
       }
     }
     if (cg != null) {
-      // Without a pid namespace of its own, the init's death does not end its children: end them all.
+      // Without a pid namespace of its own, the init's death does not end its children: end them
+      // all.
       for (int i = 0; i < 500; i++) {
         List<Integer> pids = cg.pids();
         if (pids.isEmpty()) break;
@@ -594,9 +756,9 @@ public final class Creation {
   }
 
   /**
-   * Reaps {@code pid} if it is a child of this process that has exited. Embedded in a long-running program, the
-   * runtime is the parent of the inits and exec'd processes it starts (CLONE_PARENT); their zombies would otherwise
-   * stay in the cgroup.
+   * Reaps {@code pid} if it is a child of this process that has exited. Embedded in a long-running
+   * program, the runtime is the parent of the inits and exec'd processes it starts (CLONE_PARENT);
+   * their zombies would otherwise stay in the cgroup.
    */
   static void reapIfOurs(int pid) {
     try {

@@ -31,23 +31,29 @@ import java.util.Map;
 import java.util.function.IntConsumer;
 
 /**
- * {@code exec}: a new process in a running container, joining all its namespaces and its cgroup, with the
- * container's limits and the capabilities, user and seccomp the process asks for. berth-init does the joining; the
- * process becomes our child (CLONE_PARENT), so a foreground exec waits for it and returns its status.
+ * {@code exec}: a new process in a running container, joining all its namespaces and its cgroup,
+ * with the container's limits and the capabilities, user and seccomp the process asks for.
+ * berth-init does the joining; the process becomes our child (CLONE_PARENT), so a foreground exec
+ * waits for it and returns its status.
  */
 public final class Execution {
   private Execution() {}
 
-  /** The process of the container's own config: what runc's exec starts from before applying its flags. */
+  /**
+   * The process of the container's own config: what runc's exec starts from before applying its
+   * flags.
+   */
   public static Process configuredProcess(ContainerDir dir) throws ContainerException {
     Spec spec = Creation.savedSpec(dir);
-    if (spec.process() == null) throw ContainerException.invalid("the container's config has no process");
+    if (spec.process() == null)
+      throw ContainerException.invalid("the container's config has no process");
     return spec.process();
   }
 
   /**
-   * The cgroups an exec'd process is born in: the container's, or existing sub-cgroups of them (runc's --cgroup). A
-   * sub-cgroup never leaves the container's own cgroup ("../other" is refused) and must exist, as runc requires.
+   * The cgroups an exec'd process is born in: the container's, or existing sub-cgroups of them
+   * (runc's --cgroup). A sub-cgroup never leaves the container's own cgroup ("../other" is refused)
+   * and must exist, as runc requires.
    */
   static Map<String, String> subCgroups(Map<String, String> container, Map<String, String> subs)
       throws ContainerException {
@@ -55,7 +61,8 @@ public final class Execution {
     for (String controller : subs.keySet()) {
       String key = controller.equals("unified") ? "" : controller;
       if (!controller.isEmpty() && !container.containsKey(key)) {
-        throw ContainerException.invalid("--cgroup: the container has no cgroup of controller " + controller);
+        throw ContainerException.invalid(
+            "--cgroup: the container has no cgroup of controller " + controller);
       }
     }
     Map<String, String> out = new java.util.TreeMap<>();
@@ -69,7 +76,8 @@ public final class Execution {
       Path base = Path.of(e.getValue());
       Path path = base.resolve(sub.startsWith("/") ? sub.substring(1) : sub).normalize();
       if (!path.startsWith(base)) {
-        throw ContainerException.invalid("--cgroup: " + sub + " is not inside the container's cgroup " + base);
+        throw ContainerException.invalid(
+            "--cgroup: " + sub + " is not inside the container's cgroup " + base);
       }
       if (!java.nio.file.Files.isDirectory(path)) {
         throw ContainerException.invalid("--cgroup: sub-cgroup " + path + " does not exist");
@@ -79,36 +87,59 @@ public final class Execution {
     return out;
   }
 
-  public static int exec(ContainerDir dir, ContainerRecord r, Status status, ExecOptions o, IntConsumer onStarted)
+  public static int exec(
+      ContainerDir dir, ContainerRecord r, Status status, ExecOptions o, IntConsumer onStarted)
       throws ContainerException {
     switch (status) {
       case STOPPED -> throw ContainerException.precondition("cannot exec in a stopped container");
       case PAUSED -> {
         if (!o.ignorePaused()) {
-          throw ContainerException.precondition("cannot exec in a paused container (use --ignore-paused to override)");
+          throw ContainerException.precondition(
+              "cannot exec in a paused container (use --ignore-paused to override)");
         }
       }
-      default -> { }
+      default -> {}
     }
     Process p = o.process();
     List<String> problems = SpecValidator.validateProcess(p);
-    if (!problems.isEmpty()) throw ContainerException.invalid("invalid process: " + String.join("; ", problems));
+    if (!problems.isEmpty())
+      throw ContainerException.invalid("invalid process: " + String.join("; ", problems));
     SecurityModules.check(p, null);
     if (p.terminal() && o.consoleSocket() == null && o.pty() == null) {
-      throw ContainerException.invalid("cannot allocate tty if runc will detach without setting console socket");
+      throw ContainerException.invalid(
+          "cannot allocate tty if runc will detach without setting console socket");
     }
     if (o.consoleSocket() != null && o.pty() != null) {
       throw ContainerException.invalid("console socket and pty handler: give one, not both");
     }
     if (!p.terminal() && o.consoleSocket() != null) {
-      throw ContainerException.invalid("cannot use console socket if runc will not detach or allocate tty");
+      throw ContainerException.invalid(
+          "cannot use console socket if runc will not detach or allocate tty");
     }
     Spec saved = Creation.savedSpec(dir);
-    Spec spec = new Spec(saved.ociVersion(), p, saved.root(), saved.hostname(), saved.domainname(), saved.mounts(),
-        saved.hooks(), saved.annotations(), saved.linux());
+    Spec spec =
+        new Spec(
+            saved.ociVersion(),
+            p,
+            saved.root(),
+            saved.hostname(),
+            saved.domainname(),
+            saved.mounts(),
+            saved.hooks(),
+            saved.annotations(),
+            saved.linux());
     Map<String, String> cgroups = subCgroups(r.cgroupPaths(), o.subCgroups());
-    PlanCompiler.Context ctx = new PlanCompiler.Context(r.id(), Path.of(r.bundle()), Path.of(r.rootfs()), null, false,
-        false, o.preserveFds(), cgroups, PlanCompiler.HostFacts.probe());
+    PlanCompiler.Context ctx =
+        new PlanCompiler.Context(
+            r.id(),
+            Path.of(r.bundle()),
+            Path.of(r.rootfs()),
+            null,
+            false,
+            false,
+            o.preserveFds(),
+            cgroups,
+            PlanCompiler.HostFacts.probe());
     Plan plan;
     try {
       plan = PlanCompiler.compileExec(spec, ctx, r.pid(), r.namespaces(), status != Status.PAUSED);
@@ -116,44 +147,67 @@ public final class Execution {
       throw ContainerException.invalid(e.getMessage());
     }
     int pid;
-    try (Fd console = o.consoleSocket() == null ? null
-            : Linux.connectUnix(o.consoleSocket().toString(), LinuxConstants.SOCK_STREAM);
-         InitProcess init = InitProcess.spawn(plan, o.preserveFds(),
-             o.launcher() == null ? dev.berth.runtime.process.InitLauncher.SPAWN : o.launcher())) {
+    try (Fd console =
+            o.consoleSocket() == null
+                ? null
+                : Linux.connectUnix(o.consoleSocket().toString(), LinuxConstants.SOCK_STREAM);
+        InitProcess init =
+            InitProcess.spawn(
+                plan,
+                o.preserveFds(),
+                o.launcher() == null
+                    ? dev.berth.runtime.process.InitLauncher.SPAWN
+                    : o.launcher())) {
       pid = init.awaitPid();
       RuntimeLog.debug("exec: process cloned into the container", "pid", pid);
       try {
-        // A paused container's process is moved in afterwards (see compileExec); otherwise it was born there.
+        // A paused container's process is moved in afterwards (see compileExec); otherwise it was
+        // born there.
         if (status == Status.PAUSED) Cgroups.load(cgroups).addProcess(pid);
         init.go(List.of());
-        init.awaitExec(new InitProcess.Listener() {
-          @Override
-          public void hooks() {}
+        init.awaitExec(
+            new InitProcess.Listener() {
+              @Override
+              public void hooks() {}
 
-          @Override
-          public void pty(Fd master) throws IOException {
-            if (o.pty() != null) {
-              o.pty().master(master, p.consoleSize());
-              return;
-            }
-            try (master) {
-              // The requested size is the pty's before anyone reads it, as runc sets it before sending the master.
-              if (p.consoleSize() != null) Linux.setWinsize(master, p.consoleSize().height(), p.consoleSize().width());
-              Linux.sendmsg(console, ByteBuffer.wrap("/dev/ptmx".getBytes(StandardCharsets.UTF_8)),
-                  new int[] {master.fd()});
-            }
-          }
+              @Override
+              public void pty(Fd master) throws IOException {
+                if (o.pty() != null) {
+                  o.pty().master(master, p.consoleSize());
+                  return;
+                }
+                try (master) {
+                  // The requested size is the pty's before anyone reads it, as runc sets it before
+                  // sending the master.
+                  if (p.consoleSize() != null)
+                    Linux.setWinsize(master, p.consoleSize().height(), p.consoleSize().width());
+                  Linux.sendmsg(
+                      console,
+                      ByteBuffer.wrap("/dev/ptmx".getBytes(StandardCharsets.UTF_8)),
+                      new int[] {master.fd()});
+                }
+              }
 
-          @Override
-          public void seccomp(int loader, Fd notifyFd) throws IOException {
-            // As runc: the container's state (its init's pid), the exec'd process as the one that loaded the filter.
-            Seccomp sc = spec.linux().seccomp();
-            byte[] state = SpecWriter.writeState(new State(ContainerRuntime.OCI_VERSION, r.id(), status.toString(),
-                r.pid(), r.bundle(), r.annotations()));
-            ListenerHandoff.send(sc.listenerPath(), ListenerHandoff.processState(loader, sc.listenerMetadata(), state),
-                notifyFd);
-          }
-        });
+              @Override
+              public void seccomp(int loader, Fd notifyFd) throws IOException {
+                // As runc: the container's state (its init's pid), the exec'd process as the one
+                // that loaded the filter.
+                Seccomp sc = spec.linux().seccomp();
+                byte[] state =
+                    SpecWriter.writeState(
+                        new State(
+                            ContainerRuntime.OCI_VERSION,
+                            r.id(),
+                            status.toString(),
+                            r.pid(),
+                            r.bundle(),
+                            r.annotations()));
+                ListenerHandoff.send(
+                    sc.listenerPath(),
+                    ListenerHandoff.processState(loader, sc.listenerMetadata(), state),
+                    notifyFd);
+              }
+            });
         RuntimeLog.debug("exec: process started", "pid", pid);
         if (o.pidFile() != null) Creation.writePidFile(o.pidFile(), pid);
       } catch (IOException | RuntimeException e) {
@@ -163,7 +217,8 @@ public final class Execution {
     } catch (InitProcess.InitFailure e) {
       throw ContainerException.invalid("exec in container " + r.id() + ": " + e.getMessage());
     } catch (IOException e) {
-      throw new ContainerException(ErrorCategory.INTERNAL, "exec in container " + r.id() + ": " + e.getMessage(), e);
+      throw new ContainerException(
+          ErrorCategory.INTERNAL, "exec in container " + r.id() + ": " + e.getMessage(), e);
     }
     if (o.detach()) return 0;
     if (onStarted != null) onStarted.accept(pid);
@@ -172,7 +227,8 @@ public final class Execution {
       RuntimeLog.debug("process exited", "pid", pid, "status", code);
       return code;
     } catch (ErrnoException e) {
-      throw new ContainerException(ErrorCategory.INTERNAL, "wait for exec'd process " + pid + ": " + e.getMessage(), e);
+      throw new ContainerException(
+          ErrorCategory.INTERNAL, "wait for exec'd process " + pid + ": " + e.getMessage(), e);
     }
   }
 

@@ -12,10 +12,10 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * proc and sysfs go only onto a directory, as runc requires: a symlink or a file in their place is how an image
- * redirects them (a proc mounted over a symlink lands where the link points, and the masks meant for /proc then
- * miss it). Checked in the rootfs before anything is made, so the refusal leaves nothing behind; berth-init still
- * resolves every target inside the root.
+ * proc and sysfs go only onto a directory, as runc requires: a symlink or a file in their place is
+ * how an image redirects them (a proc mounted over a symlink lands where the link points, and the
+ * masks meant for /proc then miss it). Checked in the rootfs before anything is made, so the
+ * refusal leaves nothing behind; berth-init still resolves every target inside the root.
  */
 final class MountTargets {
   private MountTargets() {}
@@ -26,12 +26,20 @@ final class MountTargets {
       Mount m = mounts.get(i);
       if (!m.type().equals("proc") && !m.type().equals("sysfs")) continue;
       String dest = normalise(m.destination());
-      // Under an earlier mount, the target is in that mount, not in the rootfs on disk: berth-init sees it there.
+      // Under an earlier mount, the target is in that mount, not in the rootfs on disk: berth-init
+      // sees it there.
       if (dest.equals("/") || coveredByEarlier(mounts, i, dest)) continue;
       String what = whatIsThere(rootfs, dest);
       if (what != null) {
-        throw ContainerException.invalid("mounts[" + i + "]: filesystem \"" + m.type()
-            + "\" must be mounted on ordinary directory: " + dest + " in the rootfs is " + what);
+        throw ContainerException.invalid(
+            "mounts["
+                + i
+                + "]: filesystem \""
+                + m.type()
+                + "\" must be mounted on ordinary directory: "
+                + dest
+                + " in the rootfs is "
+                + what);
       }
     }
   }
@@ -44,7 +52,9 @@ final class MountTargets {
     return false;
   }
 
-  /** "/a/b" for "a//b/", "/a/./b", "/../a/b" (normalize clamps '..' at the root, as the root does). */
+  /**
+   * "/a/b" for "a//b/", "/a/./b", "/../a/b" (normalize clamps '..' at the root, as the root does).
+   */
   private static String normalise(String dest) {
     return Path.of("/").resolve(dest).normalize().toString();
   }
@@ -54,10 +64,18 @@ final class MountTargets {
     int slash = dest.lastIndexOf('/');
     String parent = slash == 0 ? "/" : dest.substring(0, slash);
     String name = dest.substring(slash + 1);
-    try (Fd root = Linux.open(rootfs.toString(), LinuxConstants.O_PATH | LinuxConstants.O_DIRECTORY
-            | LinuxConstants.O_CLOEXEC, 0);
-         Fd dir = Linux.openat2(root, parent, LinuxConstants.O_PATH | LinuxConstants.O_DIRECTORY
-            | LinuxConstants.O_CLOEXEC, 0, LinuxConstants.RESOLVE_IN_ROOT)) {
+    try (Fd root =
+            Linux.open(
+                rootfs.toString(),
+                LinuxConstants.O_PATH | LinuxConstants.O_DIRECTORY | LinuxConstants.O_CLOEXEC,
+                0);
+        Fd dir =
+            Linux.openat2(
+                root,
+                parent,
+                LinuxConstants.O_PATH | LinuxConstants.O_DIRECTORY | LinuxConstants.O_CLOEXEC,
+                0,
+                LinuxConstants.RESOLVE_IN_ROOT)) {
       Stat st = Linux.fstatat(dir, name, LinuxConstants.AT_SYMLINK_NOFOLLOW);
       if (st.isDirectory()) return null;
       return st.isSymlink() ? "a symbolic link" : "not a directory";

@@ -31,10 +31,11 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Compiles a validated spec into the plan berth-init executes: every decision (defaults, order, which mounts, devices,
- * capabilities) is made here, in Java, so berth-init stays a policy-free executor. The order follows what runc does,
- * because peers and users observe it: namespaces, rootfs and mounts, devices, createRuntime/createContainer hooks,
- * pivot_root, masked and read-only paths, sysctls, identity and capabilities, then the exec fifo and exec.
+ * Compiles a validated spec into the plan berth-init executes: every decision (defaults, order,
+ * which mounts, devices, capabilities) is made here, in Java, so berth-init stays a policy-free
+ * executor. The order follows what runc does, because peers and users observe it: namespaces,
+ * rootfs and mounts, devices, createRuntime/createContainer hooks, pivot_root, masked and read-only
+ * paths, sysctls, identity and capabilities, then the exec fifo and exec.
  */
 public final class PlanCompiler {
   /**
@@ -42,27 +43,44 @@ public final class PlanCompiler {
    *
    * @param cgroupPaths controller (or "unified") -> the container's cgroup directory on the host
    */
-  public record Context(String id, Path bundle, Path rootfs, Path fifo, boolean noPivot, boolean noNewKeyring,
-      int preserveFds, Map<String, String> cgroupPaths, HostFacts host) {}
+  public record Context(
+      String id,
+      Path bundle,
+      Path rootfs,
+      Path fifo,
+      boolean noPivot,
+      boolean noNewKeyring,
+      int preserveFds,
+      Map<String, String> cgroupPaths,
+      HostFacts host) {}
 
   /**
-   * What the plan depends on in the host: read once per create, and given fixed in tests so plans are golden.
+   * What the plan depends on in the host: read once per create, and given fixed in tests so plans
+   * are golden.
    *
    * @param capLastCap the highest capability the kernel knows (/proc/sys/kernel/cap_last_cap)
    * @param hasKcore whether /proc/kcore exists (the /dev/core link points there)
-   * @param mountPoints the host's mount points in mount-table order (for the order of cgroup mounts)
+   * @param mountPoints the host's mount points in mount-table order (for the order of cgroup
+   *     mounts)
    * @param euid the runtime's effective uid: not 0 when rootless
    * @param egid the runtime's effective gid
-   * @param procSysMounts the mount points of whole (root "/") procfs and sysfs mounts: with --no-pivot they must go
+   * @param procSysMounts the mount points of whole (root "/") procfs and sysfs mounts: with
+   *     --no-pivot they must go
    */
-  public record HostFacts(int capLastCap, boolean hasKcore, List<String> mountPoints, int euid, int egid,
+  public record HostFacts(
+      int capLastCap,
+      boolean hasKcore,
+      List<String> mountPoints,
+      int euid,
+      int egid,
       List<String> procSysMounts) {
     /** The facts of a host where the runtime runs as root. */
     public HostFacts(int capLastCap, boolean hasKcore, List<String> mountPoints) {
       this(capLastCap, hasKcore, mountPoints, 0, 0);
     }
 
-    public HostFacts(int capLastCap, boolean hasKcore, List<String> mountPoints, int euid, int egid) {
+    public HostFacts(
+        int capLastCap, boolean hasKcore, List<String> mountPoints, int euid, int egid) {
       this(capLastCap, hasKcore, mountPoints, euid, egid, List.of("/proc", "/sys"));
     }
 
@@ -77,34 +95,63 @@ public final class PlanCompiler {
       return probe(mountinfo);
     }
 
-    /** The facts of this host, given the text of /proc/self/mountinfo (create reads it once for the cgroups too). */
+    /**
+     * The facts of this host, given the text of /proc/self/mountinfo (create reads it once for the
+     * cgroups too).
+     */
     public static HostFacts probe(String mountinfo) {
       List<String> points = new ArrayList<>();
       List<String> procSys = new ArrayList<>();
       for (dev.berth.sys.MountInfo m : dev.berth.sys.MountInfo.parse(mountinfo)) {
         points.add(m.mountPoint());
-        if (m.root().equals("/") && (m.fsType().equals("proc") || m.fsType().equals("sysfs"))) procSys.add(m.mountPoint());
+        if (m.root().equals("/") && (m.fsType().equals("proc") || m.fsType().equals("sysfs")))
+          procSys.add(m.mountPoint());
       }
-      return new HostFacts(dev.berth.sys.Kernel.capLastCap(), Files.exists(Path.of("/proc/kcore"), LinkOption.NOFOLLOW_LINKS),
-          points, dev.berth.sys.Linux.geteuid(), dev.berth.sys.Linux.getegid(), procSys);
+      return new HostFacts(
+          dev.berth.sys.Kernel.capLastCap(),
+          Files.exists(Path.of("/proc/kcore"), LinkOption.NOFOLLOW_LINKS),
+          points,
+          dev.berth.sys.Linux.geteuid(),
+          dev.berth.sys.Linux.getegid(),
+          procSys);
     }
   }
 
-  static final Map<String, Long> CLONE_FLAGS = Map.of(
-      "pid", CLONE_NEWPID, "network", CLONE_NEWNET, "mount", CLONE_NEWNS, "ipc", CLONE_NEWIPC,
-      "uts", CLONE_NEWUTS, "user", CLONE_NEWUSER, "cgroup", CLONE_NEWCGROUP, "time", CLONE_NEWTIME);
+  static final Map<String, Long> CLONE_FLAGS =
+      Map.of(
+          "pid",
+          CLONE_NEWPID,
+          "network",
+          CLONE_NEWNET,
+          "mount",
+          CLONE_NEWNS,
+          "ipc",
+          CLONE_NEWIPC,
+          "uts",
+          CLONE_NEWUTS,
+          "user",
+          CLONE_NEWUSER,
+          "cgroup",
+          CLONE_NEWCGROUP,
+          "time",
+          CLONE_NEWTIME);
 
-  /** The order in which existing namespaces are joined: user first, so the others are owned by it; mount last. */
-  static final List<String> JOIN_ORDER = List.of("user", "ipc", "uts", "network", "pid", "cgroup", "time", "mount");
+  /**
+   * The order in which existing namespaces are joined: user first, so the others are owned by it;
+   * mount last.
+   */
+  static final List<String> JOIN_ORDER =
+      List.of("user", "ipc", "uts", "network", "pid", "cgroup", "time", "mount");
 
   /** The devices every container gets (runtime-spec "Default Devices"). */
-  static final List<Device> DEFAULT_DEVICES = List.of(
-      new Device("c", "/dev/null", 1, 3, 0666, 0, 0),
-      new Device("c", "/dev/zero", 1, 5, 0666, 0, 0),
-      new Device("c", "/dev/full", 1, 7, 0666, 0, 0),
-      new Device("c", "/dev/tty", 5, 0, 0666, 0, 0),
-      new Device("c", "/dev/random", 1, 8, 0666, 0, 0),
-      new Device("c", "/dev/urandom", 1, 9, 0666, 0, 0));
+  static final List<Device> DEFAULT_DEVICES =
+      List.of(
+          new Device("c", "/dev/null", 1, 3, 0666, 0, 0),
+          new Device("c", "/dev/zero", 1, 5, 0666, 0, 0),
+          new Device("c", "/dev/full", 1, 7, 0666, 0, 0),
+          new Device("c", "/dev/tty", 5, 0, 0666, 0, 0),
+          new Device("c", "/dev/random", 1, 8, 0666, 0, 0),
+          new Device("c", "/dev/urandom", 1, 9, 0666, 0, 0));
 
   static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -115,8 +162,12 @@ public final class PlanCompiler {
   private final List<Op> ops = new ArrayList<>();
   private final Map<String, Namespace> namespaces = new LinkedHashMap<>();
   private Op.Seccomp seccomp; // the compiled linux.seccomp, or null for none
-  private boolean consoleMount; // a terminal's pty goes on /dev/console too: create, with a root of its own
-  private int[] trees; // by mount index: its IdmapTree's number in the plan, or -1 for a mount that is not idmapped
+  private boolean
+      consoleMount; // a terminal's pty goes on /dev/console too: create, with a root of its own
+  private int[]
+      trees; // by mount index: its IdmapTree's number in the plan, or -1 for a mount that is not
+
+  // idmapped
 
   private PlanCompiler(Spec spec, Context ctx) {
     this.spec = spec;
@@ -126,7 +177,10 @@ public final class PlanCompiler {
     if (linux != null) for (Namespace n : linux.namespaces()) namespaces.put(n.type(), n);
   }
 
-  /** The plan that creates this container; errors name the field of the spec that cannot be honoured. */
+  /**
+   * The plan that creates this container; errors name the field of the spec that cannot be
+   * honoured.
+   */
   public static Plan compile(Spec spec, Context ctx) throws ContainerException {
     PlanCompiler c = new PlanCompiler(spec, ctx);
     c.cgroups();
@@ -150,14 +204,16 @@ public final class PlanCompiler {
   }
 
   /** The names of the namespace files under /proc/<pid>/ns, by runtime-spec type. */
-  static final Map<String, String> PROC_NS = Map.of(
-      "pid", "pid", "network", "net", "mount", "mnt", "ipc", "ipc", "uts", "uts", "user", "user", "cgroup", "cgroup",
-      "time", "time");
+  static final Map<String, String> PROC_NS =
+      Map.of(
+          "pid", "pid", "network", "net", "mount", "mnt", "ipc", "ipc", "uts", "uts", "user",
+          "user", "cgroup", "cgroup", "time", "time");
 
   /**
-   * The plan of {@code exec}: join every namespace of the running container through its init's /proc entries (user
-   * first; mount last, since after it /proc is the container's), clone into the pid namespace, then the process's
-   * identity, limits and privileges as at create; no rootfs work, no fifo.
+   * The plan of {@code exec}: join every namespace of the running container through its init's
+   * /proc entries (user first; mount last, since after it /proc is the container's), clone into the
+   * pid namespace, then the process's identity, limits and privileges as at create; no rootfs work,
+   * no fifo.
    *
    * @param spec the container's config with {@code process} replaced by the process to run
    * @param namespaces the namespace types the container has (runtime-spec names)
@@ -167,21 +223,24 @@ public final class PlanCompiler {
   }
 
   /**
-   * The plan of an exec'd process. With {@code bornInCgroups}, berth-init joins the container's cgroups before it
-   * clones, as for create (no RCU wait); the caller passes false for a paused container, whose frozen cgroup would
-   * freeze berth-init itself before it could report the pid.
+   * The plan of an exec'd process. With {@code bornInCgroups}, berth-init joins the container's
+   * cgroups before it clones, as for create (no RCU wait); the caller passes false for a paused
+   * container, whose frozen cgroup would freeze berth-init itself before it could report the pid.
    */
-  public static Plan compileExec(Spec spec, Context ctx, int initPid, List<String> namespaces,
-      boolean bornInCgroups) {
+  public static Plan compileExec(
+      Spec spec, Context ctx, int initPid, List<String> namespaces, boolean bornInCgroups) {
     PlanCompiler c = new PlanCompiler(spec, ctx);
     if (bornInCgroups) c.cgroups();
     for (String type : JOIN_ORDER) {
       if (!namespaces.contains(type)) continue;
-      c.ops.add(new Op.Setns(CLONE_FLAGS.get(type).intValue(), "/proc/" + initPid + "/ns/" + PROC_NS.get(type)));
+      c.ops.add(
+          new Op.Setns(
+              CLONE_FLAGS.get(type).intValue(), "/proc/" + initPid + "/ns/" + PROC_NS.get(type)));
     }
     c.ops.add(new Op.Clone(0));
     c.ops.add(new Op.WaitGo());
-    // The container's root, which the joined mount namespace made ours: CHDIR resolves the cwd inside it.
+    // The container's root, which the joined mount namespace made ours: CHDIR resolves the cwd
+    // inside it.
     c.ops.add(new Op.SetRoot("/"));
     try {
       c.rlimits();
@@ -196,10 +255,11 @@ public final class PlanCompiler {
   }
 
   /**
-   * Puts the container process in its cgroups from birth: berth-init joins every v1 hierarchy itself, then clones
-   * into the cgroup2 directory (key ""). First in the plan, while berth-init still sees the host's /sys/fs/cgroup
-   * with the host's credentials. Moving a running process there instead, by writing its pid to cgroup.procs, makes
-   * the kernel wait for an RCU grace period: 10 ms and more on every create.
+   * Puts the container process in its cgroups from birth: berth-init joins every v1 hierarchy
+   * itself, then clones into the cgroup2 directory (key ""). First in the plan, while berth-init
+   * still sees the host's /sys/fs/cgroup with the host's credentials. Moving a running process
+   * there instead, by writing its pid to cgroup.procs, makes the kernel wait for an RCU grace
+   * period: 10 ms and more on every create.
    */
   private void cgroups() {
     java.util.Set<String> joined = new java.util.HashSet<>();
@@ -227,26 +287,36 @@ public final class PlanCompiler {
       if (!joinsNs(type)) continue;
       String path = namespaces.get(type).path();
       if (!Files.exists(Path.of(path))) {
-        throw ContainerException.invalid("linux.namespaces: " + type + " namespace path " + path + " does not exist");
+        throw ContainerException.invalid(
+            "linux.namespaces: " + type + " namespace path " + path + " does not exist");
       }
       ops.add(new Op.Setns(CLONE_FLAGS.get(type).intValue(), path));
     }
     if (joinsNs("network") && hasNetSysctl() && isHostNetwork(namespaces.get("network").path())) {
-      throw ContainerException.invalid("linux.sysctl: net.* sysctls are not allowed in the host's network namespace"
-          + " (linux.namespaces names it: " + namespaces.get("network").path() + ")");
+      throw ContainerException.invalid(
+          "linux.sysctl: net.* sysctls are not allowed in the host's network namespace"
+              + " (linux.namespaces names it: "
+              + namespaces.get("network").path()
+              + ")");
     }
     if (newNs("time")) timeNamespace();
     long flags = 0;
     for (var e : namespaces.entrySet()) {
       if (!newNs(e.getKey()) || e.getKey().equals("time")) continue;
       Long f = CLONE_FLAGS.get(e.getKey());
-      if (f == null) throw ContainerException.invalid("linux.namespaces: " + e.getKey() + " namespace is not supported yet");
+      if (f == null)
+        throw ContainerException.invalid(
+            "linux.namespaces: " + e.getKey() + " namespace is not supported yet");
       flags |= f;
     }
-    // Without root the runtime can write the clone's maps only while the clone is dumpable (its /proc files are then
-    // the caller's). berth-init turns it on before the clone, so the clone is born dumpable: turned on by the clone
-    // itself, the runtime (told the pid by berth-init at once) could write the maps first and fail with EACCES.
-    // becomeNamespaceRoot turns it back off. berth-init, the caller's own process here, exits right after the clone.
+    // Without root the runtime can write the clone's maps only while the clone is dumpable (its
+    // /proc files are then
+    // the caller's). berth-init turns it on before the clone, so the clone is born dumpable: turned
+    // on by the clone
+    // itself, the runtime (told the pid by berth-init at once) could write the maps first and fail
+    // with EACCES.
+    // becomeNamespaceRoot turns it back off. berth-init, the caller's own process here, exits right
+    // after the clone.
     if (rootlessMaps()) ops.add(new Op.SetDumpable(true));
     ops.add(new Op.Clone(flags));
   }
@@ -260,14 +330,18 @@ public final class PlanCompiler {
     return false;
   }
 
-  /** Whether a network namespace file is the runtime's own (the host's): joining it isolates nothing. */
+  /**
+   * Whether a network namespace file is the runtime's own (the host's): joining it isolates
+   * nothing.
+   */
   private static boolean isHostNetwork(String path) throws ContainerException {
     try {
       var ns = dev.berth.sys.Linux.stat(path);
       var own = dev.berth.sys.Linux.stat("/proc/self/ns/net");
       return ns.dev() == own.dev() && ns.ino() == own.ino();
     } catch (dev.berth.sys.ErrnoException e) {
-      throw ContainerException.invalid("linux.namespaces: network namespace path " + path + ": " + e.getMessage());
+      throw ContainerException.invalid(
+          "linux.namespaces: network namespace path " + path + ": " + e.getMessage());
     }
   }
 
@@ -276,28 +350,34 @@ public final class PlanCompiler {
   }
 
   /**
-   * A time namespace takes its offsets only before a process is in it, and clone3's CLONE_NEWTIME would give the
-   * offsets no window; so berth-init unshares it (it applies to berth-init's children only), writes its own
-   * /proc/self/timens_offsets, then clones the container process into it.
+   * A time namespace takes its offsets only before a process is in it, and clone3's CLONE_NEWTIME
+   * would give the offsets no window; so berth-init unshares it (it applies to berth-init's
+   * children only), writes its own /proc/self/timens_offsets, then clones the container process
+   * into it.
    */
   private void timeNamespace() {
     ops.add(new Op.Unshare(CLONE_NEWTIME));
     if (linux.timeOffsets().isEmpty()) return;
     StringBuilder text = new StringBuilder();
     for (var e : new TreeMap<>(linux.timeOffsets()).entrySet()) {
-      text.append(e.getKey()).append(' ').append(e.getValue().secs()).append(' ').append(e.getValue().nanosecs())
+      text.append(e.getKey())
+          .append(' ')
+          .append(e.getValue().secs())
+          .append(' ')
+          .append(e.getValue().nanosecs())
           .append('\n');
     }
     ops.add(new Op.WriteFile("/proc/self/timens_offsets", text.toString()));
   }
 
   /**
-   * In a new user namespace the child starts as the unmapped host root; once Java has written the maps it becomes root
-   * of its namespace (as runc's init does), so the files it creates on filesystems mounted inside (the /dev tmpfs)
-   * have an owner there. The exec fifo is opened first: the state directory is the host root's, and after the switch
-   * the child acts on host files as the mapped root. From here on the rootfs, its parent directories and bind sources
-   * must be reachable by the mapped root (runc does not chown the rootfs either: the caller maps its owner or uses an
-   * idmapped mount).
+   * In a new user namespace the child starts as the unmapped host root; once Java has written the
+   * maps it becomes root of its namespace (as runc's init does), so the files it creates on
+   * filesystems mounted inside (the /dev tmpfs) have an owner there. The exec fifo is opened first:
+   * the state directory is the host root's, and after the switch the child acts on host files as
+   * the mapped root. From here on the rootfs, its parent directories and bind sources must be
+   * reachable by the mapped root (runc does not chown the rootfs either: the caller maps its owner
+   * or uses an idmapped mount).
    */
   private void becomeNamespaceRoot() {
     if (rootlessMaps()) ops.add(new Op.SetDumpable(false));
@@ -309,11 +389,12 @@ public final class PlanCompiler {
   // ---- root filesystem ----
 
   /**
-   * Without a mount namespace of its own (the spec allows it) the container shares the runtime's mounts, so nothing
-   * may be mounted or moved: the process is only chrooted into root.path (runc 1.1.5 mounts the spec's mounts in the
-   * host's namespace here and leaves them behind). Mounts and devices are not set up; SpecValidator refused masked
-   * and read-only paths. Sysctls are written before the chroot, through the runtime's /proc (they are namespaced,
-   * and /proc/sys shows the writer's namespaces).
+   * Without a mount namespace of its own (the spec allows it) the container shares the runtime's
+   * mounts, so nothing may be mounted or moved: the process is only chrooted into root.path (runc
+   * 1.1.5 mounts the spec's mounts in the host's namespace here and leaves them behind). Mounts and
+   * devices are not set up; SpecValidator refused masked and read-only paths. Sysctls are written
+   * before the chroot, through the runtime's /proc (they are namespaced, and /proc/sys shows the
+   * writer's namespaces).
    */
   private void chrootOnly() {
     ops.add(new Op.SetRoot(ctx.rootfs().toString()));
@@ -332,8 +413,8 @@ public final class PlanCompiler {
   }
 
   /**
-   * The mount the rootfs sits on, from the host's mount table: the longest mount point that is the rootfs or one of
-   * its parents.
+   * The mount the rootfs sits on, from the host's mount table: the longest mount point that is the
+   * rootfs or one of its parents.
    */
   private String rootfsParentMount() {
     Path rootfs = ctx.rootfs();
@@ -351,12 +432,16 @@ public final class PlanCompiler {
 
   private void rootfs() throws ContainerException {
     String rootfs = ctx.rootfs().toString();
-    long propagation = linux == null || linux.rootfsPropagation() == null || linux.rootfsPropagation().isEmpty()
-        ? MS_SLAVE | MS_REC : propagationFlag(linux.rootfsPropagation());
+    long propagation =
+        linux == null || linux.rootfsPropagation() == null || linux.rootfsPropagation().isEmpty()
+            ? MS_SLAVE | MS_REC
+            : propagationFlag(linux.rootfsPropagation());
     ops.add(new Op.Mount(false, false, "", "/", "", propagation, ""));
-    if (propagation != (MS_SLAVE | MS_REC) && propagation != (MS_PRIVATE | MS_REC)
+    if (propagation != (MS_SLAVE | MS_REC)
+        && propagation != (MS_PRIVATE | MS_REC)
         && propagation != (MS_UNBINDABLE | MS_REC)) {
-      // The mount under the rootfs may still be shared: then the bind below would propagate to the host's peers and
+      // The mount under the rootfs may still be shared: then the bind below would propagate to the
+      // host's peers and
       // pivot_root refuses a new root whose parent is shared (EINVAL). runc makes it private too.
       ops.add(new Op.Mount(false, false, "", rootfsParentMount(), "", MS_PRIVATE, ""));
     }
@@ -379,19 +464,23 @@ public final class PlanCompiler {
       for (String p : linux.readonlyPaths()) ops.add(new Op.Readonly(p));
       for (String p : linux.maskedPaths()) ops.add(new Op.Mask(p));
     }
-    // Read-only /dev and tmpfs mounts were mounted writable so that devices, /dev/pts and copied-up content could be
-    // made in them; they turn read-only now, as runc does at the end of the rootfs (paths are the container's now).
+    // Read-only /dev and tmpfs mounts were mounted writable so that devices, /dev/pts and copied-up
+    // content could be
+    // made in them; they turn read-only now, as runc does at the end of the rootfs (paths are the
+    // container's now).
     ops.addAll(lateRemounts);
-    if (spec.root().readonly()) ops.add(new Op.Remount(false, "/", MS_BIND | MS_REMOUNT | MS_RDONLY));
+    if (spec.root().readonly())
+      ops.add(new Op.Remount(false, "/", MS_BIND | MS_REMOUNT | MS_RDONLY));
   }
 
   private final List<Op> lateRemounts = new ArrayList<>();
 
   /**
-   * With --no-pivot the host's root stays in the mount namespace under the chroot, and a whole procfs or sysfs mount
-   * of the host is what lets the kernel allow a fresh proc mount in a user namespace the container creates (it checks
-   * that an unobstructed one is already visible). So they go, as under runc 1.1.5: detached (each made a slave first,
-   * so the detach does not reach the host), or covered where the kernel refuses.
+   * With --no-pivot the host's root stays in the mount namespace under the chroot, and a whole
+   * procfs or sysfs mount of the host is what lets the kernel allow a fresh proc mount in a user
+   * namespace the container creates (it checks that an unobstructed one is already visible). So
+   * they go, as under runc 1.1.5: detached (each made a slave first, so the detach does not reach
+   * the host), or covered where the kernel refuses.
    */
   private void hideHostProcAndSys() {
     String rootfs = ctx.rootfs().toString();
@@ -416,17 +505,19 @@ public final class PlanCompiler {
     Path src = Path.of(m.source());
     if (!src.isAbsolute()) src = ctx.bundle().resolve(src);
     if (!Files.exists(src)) {
-      throw ContainerException.invalid("mounts: bind source " + src + " for " + dest(m) + " does not exist");
+      throw ContainerException.invalid(
+          "mounts: bind source " + src + " for " + dest(m) + " does not exist");
     }
     return src;
   }
 
   /**
-   * Idmapped bind mounts (mounts[i].uidMappings/gidMappings, or the idmap/ridmap option alone for the container's own
-   * mappings): berth-init makes them first, as host root in the host's namespaces, since only the owner of the
-   * source's mount namespace may idmap it; the container process attaches them where {@link #mount} puts the bind.
-   * The maps are written as the spec gives them ("containerID hostID size"), as runc does: a file the source's
-   * filesystem owns by containerID shows as hostID through the mount.
+   * Idmapped bind mounts (mounts[i].uidMappings/gidMappings, or the idmap/ridmap option alone for
+   * the container's own mappings): berth-init makes them first, as host root in the host's
+   * namespaces, since only the owner of the source's mount namespace may idmap it; the container
+   * process attaches them where {@link #mount} puts the bind. The maps are written as the spec
+   * gives them ("containerID hostID size"), as runc does: a file the source's filesystem owns by
+   * containerID shows as hostID through the mount.
    */
   private void idmapTrees() throws ContainerException {
     List<Mount> mounts = spec.mounts();
@@ -440,33 +531,50 @@ public final class PlanCompiler {
       String at = "mounts[" + i + "]";
       if (uids.isEmpty() && gids.isEmpty() && !o.idmap()) {
         if (isBind(m) && newNs("user") && ctx.host().euid() == 0) {
-          // In its user namespace the container's root may not reach the source's path (a 0700 parent): the runtime
-          // takes it with its own credentials before the clone, as runc opens bind sources before the namespace.
-          if (n >= MAX_TREES) throw ContainerException.invalid(at + ": more than " + MAX_TREES + " bind mounts with a"
-              + " user namespace");
-          ops.add(new Op.IdmapTree(bindSource(m).toString(), o.isRecursiveBind(), false, "", "", at));
+          // In its user namespace the container's root may not reach the source's path (a 0700
+          // parent): the runtime
+          // takes it with its own credentials before the clone, as runc opens bind sources before
+          // the namespace.
+          if (n >= MAX_TREES)
+            throw ContainerException.invalid(
+                at + ": more than " + MAX_TREES + " bind mounts with a" + " user namespace");
+          ops.add(
+              new Op.IdmapTree(bindSource(m).toString(), o.isRecursiveBind(), false, "", "", at));
           trees[i] = n++;
         }
         continue;
       }
       if (!isBind(m)) throw ContainerException.invalid(at + ": only bind mounts can be idmapped");
       if (uids.isEmpty() && gids.isEmpty()) {
-        // runtime-spec: idmap/ridmap without mappings of their own take the container's user namespace mappings.
+        // runtime-spec: idmap/ridmap without mappings of their own take the container's user
+        // namespace mappings.
         uids = linux == null ? List.of() : linux.uidMappings();
         gids = linux == null ? List.of() : linux.gidMappings();
         if (uids.isEmpty() || gids.isEmpty()) {
-          throw ContainerException.invalid(at + ".uidMappings: required for idmap without linux.uidMappings and"
-              + " linux.gidMappings");
+          throw ContainerException.invalid(
+              at
+                  + ".uidMappings: required for idmap without linux.uidMappings and"
+                  + " linux.gidMappings");
         }
       }
-      if (uids.isEmpty()) throw ContainerException.invalid(at + ".uidMappings: required with " + at + ".gidMappings");
-      if (gids.isEmpty()) throw ContainerException.invalid(at + ".gidMappings: required with " + at + ".uidMappings");
+      if (uids.isEmpty())
+        throw ContainerException.invalid(at + ".uidMappings: required with " + at + ".gidMappings");
+      if (gids.isEmpty())
+        throw ContainerException.invalid(at + ".gidMappings: required with " + at + ".uidMappings");
       if (ctx.host().euid() != 0) {
         throw ContainerException.invalid(at + ": idmapped mounts need a runtime running as root");
       }
       Path src = bindSource(m);
-      if (n >= MAX_TREES) throw ContainerException.invalid(at + ": more than " + MAX_TREES + " idmapped mounts");
-      ops.add(new Op.IdmapTree(src.toString(), o.isRecursiveBind(), o.idmapRecursive(), idMap(uids), idMap(gids), at));
+      if (n >= MAX_TREES)
+        throw ContainerException.invalid(at + ": more than " + MAX_TREES + " idmapped mounts");
+      ops.add(
+          new Op.IdmapTree(
+              src.toString(),
+              o.isRecursiveBind(),
+              o.idmapRecursive(),
+              idMap(uids),
+              idMap(gids),
+              at));
       trees[i] = n++;
     }
   }
@@ -476,8 +584,13 @@ public final class PlanCompiler {
 
   private static String idMap(List<IdMapping> mappings) {
     StringBuilder sb = new StringBuilder();
-    for (IdMapping m : mappings) sb.append(m.containerID()).append(' ').append(m.hostID()).append(' ').append(m.size())
-        .append('\n');
+    for (IdMapping m : mappings)
+      sb.append(m.containerID())
+          .append(' ')
+          .append(m.hostID())
+          .append(' ')
+          .append(m.size())
+          .append('\n');
     return sb.toString();
   }
 
@@ -502,10 +615,12 @@ public final class PlanCompiler {
       String type = m.type() == null ? "" : m.type();
       String source = m.source() == null || m.source().isEmpty() ? type : m.source();
       if ("sysfs".equals(type) && newNs("user") && !newNs("network")) {
-        // A sysfs mount needs a network namespace owned by our user namespace: bind the host's instead, as runc does.
+        // A sysfs mount needs a network namespace owned by our user namespace: bind the host's
+        // instead, as runc does.
         ops.add(new Op.Mkdirs(dest, 0755));
         ops.add(new Op.Mount(false, true, "/sys", dest, "", MS_BIND | MS_REC, ""));
-        if ((o.flags() & ~MS_REC) != 0) ops.add(new Op.Remount(true, dest, MS_BIND | MS_REMOUNT | o.flags()));
+        if ((o.flags() & ~MS_REC) != 0)
+          ops.add(new Op.Remount(true, dest, MS_BIND | MS_REMOUNT | o.flags()));
       } else {
         long flags = o.flags() & ~MS_REMOUNT;
         if ((flags & MS_RDONLY) != 0 && (dest.equals("/dev") || type.equals("tmpfs"))) {
@@ -517,13 +632,14 @@ public final class PlanCompiler {
         ops.add(new Op.Mount(false, true, source, dest, type, flags, o.data()));
       }
     }
-    if (o.hasRecursiveAttrs()) ops.add(new Op.MountSetattr(true, dest, o.recAttrSet(), o.recAttrClr()));
+    if (o.hasRecursiveAttrs())
+      ops.add(new Op.MountSetattr(true, dest, o.recAttrSet(), o.recAttrClr()));
     for (int p : o.propagations()) ops.add(new Op.Mount(false, true, "", dest, "", p, ""));
   }
 
   /**
-   * A cgroup v1 mount: a tmpfs holding one read-only bind of the container's own directory per hierarchy, as runc
-   * does, so the container sees its cgroups and nothing above them.
+   * A cgroup v1 mount: a tmpfs holding one read-only bind of the container's own directory per
+   * hierarchy, as runc does, so the container sees its cgroups and nothing above them.
    */
   private void cgroupMount(String dest, MountOptions o) {
     long flags = o.flags() & (MS_NOSUID | MS_NODEV | MS_NOEXEC);
@@ -532,20 +648,24 @@ public final class PlanCompiler {
     for (var c : ctx.cgroupPaths().entrySet()) {
       if (c.getKey().isEmpty()) continue; // the cgroup2 directory
       String path = c.getValue();
-      String rel = path.startsWith("/sys/fs/cgroup/") ? path.substring("/sys/fs/cgroup/".length()) : null;
+      String rel =
+          path.startsWith("/sys/fs/cgroup/") ? path.substring("/sys/fs/cgroup/".length()) : null;
       if (rel == null) continue;
       String dir = rel.contains("/") ? rel.substring(0, rel.indexOf('/')) : rel;
-      if (dir.equals("unified")) continue; // runc leaves the hybrid cgroup2 tree out of v1 containers
+      if (dir.equals("unified"))
+        continue; // runc leaves the hybrid cgroup2 tree out of v1 containers
       byDir.put(dir, path);
     }
     if (ctx.cgroupPaths().isEmpty()) {
-      // Rootless, without cgroups of its own: the host's tree read-only, as a cgroup mount needs privilege.
+      // Rootless, without cgroups of its own: the host's tree read-only, as a cgroup mount needs
+      // privilege.
       ops.add(new Op.Mount(false, true, "/sys/fs/cgroup", dest, "", MS_BIND | MS_REC, ""));
       ops.add(new Op.Remount(true, dest, MS_BIND | MS_REMOUNT | MS_RDONLY | o.flags()));
       return;
     }
     if (byDir.isEmpty()) {
-      // Unified host: the container's cgroup namespace (or its own directory) under one cgroup2 mount.
+      // Unified host: the container's cgroup namespace (or its own directory) under one cgroup2
+      // mount.
       ops.add(new Op.Mount(false, true, "cgroup", dest, "cgroup2", o.flags(), ""));
       return;
     }
@@ -556,19 +676,24 @@ public final class PlanCompiler {
       ops.add(new Op.Mount(false, true, e.getValue(), d, "", MS_BIND | MS_REC, ""));
       ops.add(new Op.Remount(true, d, MS_BIND | MS_REMOUNT | o.flags()));
       if (e.getKey().contains(",")) {
-        for (String part : e.getKey().split(",")) ops.add(new Op.Symlink(e.getKey(), dest + "/" + part));
+        for (String part : e.getKey().split(","))
+          ops.add(new Op.Symlink(e.getKey(), dest + "/" + part));
       }
     }
   }
 
-  /** In the host's mount order, as runc lists them (a plain comparator: no lambda to spin up on the start path). */
-  private final Comparator<String> hostMountOrder = new Comparator<>() {
-    @Override
-    public int compare(String a, String b) {
-      int c = Integer.compare(hostMountIndex(a), hostMountIndex(b));
-      return c != 0 ? c : a.compareTo(b);
-    }
-  };
+  /**
+   * In the host's mount order, as runc lists them (a plain comparator: no lambda to spin up on the
+   * start path).
+   */
+  private final Comparator<String> hostMountOrder =
+      new Comparator<>() {
+        @Override
+        public int compare(String a, String b) {
+          int c = Integer.compare(hostMountIndex(a), hostMountIndex(b));
+          return c != 0 ? c : a.compareTo(b);
+        }
+      };
 
   /** Where /sys/fs/cgroup/{@code dir} stands in the host's mount table. */
   private int hostMountIndex(String dir) {
@@ -592,8 +717,14 @@ public final class PlanCompiler {
         ops.add(new Op.Mount(false, true, path, path, "", MS_BIND, ""));
       } else {
         int mode = (d.fileMode() == null ? 0666 : d.fileMode()) | typeBits(d.type());
-        ops.add(new Op.Mknod(path, mode, (int) d.major(), (int) d.minor(),
-            d.uid() == null ? 0 : d.uid(), d.gid() == null ? 0 : d.gid()));
+        ops.add(
+            new Op.Mknod(
+                path,
+                mode,
+                (int) d.major(),
+                (int) d.minor(),
+                d.uid() == null ? 0 : d.uid(),
+                d.gid() == null ? 0 : d.gid()));
       }
     }
     ops.add(new Op.Symlink("/proc/self/fd", "/dev/fd"));
@@ -620,8 +751,10 @@ public final class PlanCompiler {
   }
 
   private void hooksBeforePivot() {
-    if (!spec.hooks().prestart().isEmpty() || !spec.hooks().createRuntime().isEmpty()) ops.add(new Op.SyncHooks());
-    // createContainer hooks start in the container's root, as runc's do: never in a directory of the host's.
+    if (!spec.hooks().prestart().isEmpty() || !spec.hooks().createRuntime().isEmpty())
+      ops.add(new Op.SyncHooks());
+    // createContainer hooks start in the container's root, as runc's do: never in a directory of
+    // the host's.
     if (!spec.hooks().createContainer().isEmpty()) ops.add(new Op.Chdir("/"));
     for (Hook h : spec.hooks().createContainer()) ops.add(runHook(0, h));
   }
@@ -637,13 +770,15 @@ public final class PlanCompiler {
   private void hostIdentity() throws ContainerException {
     if (spec.hostname() != null && !spec.hostname().isEmpty()) {
       if (!newNs("uts") && !joinsNs("uts")) {
-        throw ContainerException.invalid("hostname: unable to set hostname without a UTS namespace");
+        throw ContainerException.invalid(
+            "hostname: unable to set hostname without a UTS namespace");
       }
       ops.add(new Op.Sethostname(spec.hostname()));
     }
     if (spec.domainname() != null && !spec.domainname().isEmpty()) {
       if (!newNs("uts") && !joinsNs("uts")) {
-        throw ContainerException.invalid("domainname: unable to set domainname without a UTS namespace");
+        throw ContainerException.invalid(
+            "domainname: unable to set domainname without a UTS namespace");
       }
       ops.add(new Op.Setdomainname(spec.domainname()));
     }
@@ -652,7 +787,8 @@ public final class PlanCompiler {
   private void rlimits() throws ContainerException {
     for (Rlimit r : process.rlimits()) {
       int res = SpecValidator.rlimitNumber(r.type());
-      if (res < 0) throw ContainerException.invalid("process.rlimits: unknown rlimit type " + r.type());
+      if (res < 0)
+        throw ContainerException.invalid("process.rlimits: unknown rlimit type " + r.type());
       ops.add(new Op.Setrlimit(res, r.soft(), r.hard()));
     }
   }
@@ -660,7 +796,8 @@ public final class PlanCompiler {
   private void session() {
     ops.add(new Op.Setsid());
     if (!ctx.noNewKeyring()) ops.add(new Op.JoinKeyring("_ses." + ctx.id()));
-    // The console of a container is also /dev/console, as under runc; an exec'd process gets only its pty.
+    // The console of a container is also /dev/console, as under runc; an exec'd process gets only
+    // its pty.
     if (process.terminal()) ops.add(new Op.OpenPty(consoleMount ? "/dev/console" : ""));
   }
 
@@ -671,24 +808,32 @@ public final class PlanCompiler {
 
   private void privileges() throws ContainerException {
     ops.add(new Op.CloseFds(3 + ctx.preserveFds()));
-    // The cwd is entered as root first, as runc does (a directory the runtime reaches but the user cannot is fine), and
-    // before a filter that may deny what CHDIR needs; only if root is denied is it retried as the user, below.
+    // The cwd is entered as root first, as runc does (a directory the runtime reaches but the user
+    // cannot is fine), and
+    // before a filter that may deny what CHDIR needs; only if root is denied is it retried as the
+    // user, below.
     ops.add(new Op.Chdir(process.cwd(), Op.Chdir.Attempt.TRY));
-    // As runc: without no_new_privs loading a filter needs CAP_SYS_ADMIN, so before the capabilities go; with it, as
-    // late as create allows (a failure still reaches create), so the fewest of our own syscalls run filtered.
+    // As runc: without no_new_privs loading a filter needs CAP_SYS_ADMIN, so before the
+    // capabilities go; with it, as
+    // late as create allows (a failure still reaches create), so the fewest of our own syscalls run
+    // filtered.
     if (seccomp != null && !process.noNewPrivileges()) ops.add(seccomp);
     Capabilities caps = process.capabilities();
     int lastCap = ctx.host().capLastCap();
-    if (caps != null) ops.add(new Op.CapsBounding(CapabilityNames.mask(caps.bounding(), lastCap), lastCap));
+    if (caps != null)
+      ops.add(new Op.CapsBounding(CapabilityNames.mask(caps.bounding(), lastCap), lastCap));
     ops.add(new Op.Keepcaps(true));
     var user = process.user();
     List<Integer> groups = user.additionalGids();
-    // Root writes gid_map before the child runs, so setgroups stays allowed in a new user namespace; a rootless
-    // runtime that maps only its own gid must deny setgroups first (user_namespaces(7)): then leave groups alone.
+    // Root writes gid_map before the child runs, so setgroups stays allowed in a new user
+    // namespace; a rootless
+    // runtime that maps only its own gid must deny setgroups first (user_namespaces(7)): then leave
+    // groups alone.
     if (!setgroupsDenied()) ops.add(new Op.Setgroups(groups));
     else if (!groups.isEmpty()) {
-      throw ContainerException.invalid("process.user.additionalGids: cannot be set without root when"
-          + " linux.gidMappings maps only the caller's own gid (setgroups is denied); map more through newgidmap");
+      throw ContainerException.invalid(
+          "process.user.additionalGids: cannot be set without root when"
+              + " linux.gidMappings maps only the caller's own gid (setgroups is denied); map more through newgidmap");
     }
     ops.add(new Op.ChownStdio(user.uid()));
     ops.add(new Op.Setresgid(user.gid()));
@@ -697,25 +842,32 @@ public final class PlanCompiler {
     if (caps != null) {
       long permitted = CapabilityNames.mask(caps.permitted(), lastCap);
       long inheritable = CapabilityNames.mask(caps.inheritable(), lastCap);
-      ops.add(new Op.Capset(CapabilityNames.mask(caps.effective(), lastCap), permitted, inheritable));
-      // The kernel raises an ambient capability only if it is permitted and inheritable; runc skips the others
+      ops.add(
+          new Op.Capset(CapabilityNames.mask(caps.effective(), lastCap), permitted, inheritable));
+      // The kernel raises an ambient capability only if it is permitted and inheritable; runc skips
+      // the others
       // (with a warning), and so does this plan, so the default spec's ambient list is harmless.
-      ops.add(new Op.Ambient(CapabilityNames.mask(caps.ambient(), lastCap) & permitted & inheritable));
+      ops.add(
+          new Op.Ambient(CapabilityNames.mask(caps.ambient(), lastCap) & permitted & inheritable));
     } else {
       ops.add(new Op.Capset(0, 0, 0));
     }
     ops.add(new Op.Chdir(process.cwd(), Op.Chdir.Attempt.RETRY));
     ops.add(new Op.Umask(user.umask() == null ? 0022 : user.umask()));
     if (process.noNewPrivileges()) ops.add(new Op.NoNewPrivs());
-    // The executable is looked up as the user (its access check is the user's) and, with no_new_privs, before the
-    // filter: a profile may deny what the lookup needs (faccessat2, missing from profiles older than glibc 2.33).
+    // The executable is looked up as the user (its access check is the user's) and, with
+    // no_new_privs, before the
+    // filter: a profile may deny what the lookup needs (faccessat2, missing from profiles older
+    // than glibc 2.33).
     ops.add(new Op.ResolveExec(candidates(process.args().get(0), environment())));
     if (seccomp != null && process.noNewPrivileges()) ops.add(seccomp);
   }
 
   /** Whether the runtime writes gid_map itself without privilege, which needs setgroups denied. */
   private boolean setgroupsDenied() {
-    return (newNs("user") || joinsNs("user")) && ctx.host().euid() != 0 && linux != null
+    return (newNs("user") || joinsNs("user"))
+        && ctx.host().euid() != 0
+        && linux != null
         && Creation.isOwnId(linux.gidMappings(), ctx.host().egid());
   }
 
@@ -726,7 +878,10 @@ public final class PlanCompiler {
     ops.add(new Op.Exec(process.args(), environment()));
   }
 
-  /** The process env, with HOME from the container's passwd when the spec leaves it out (as runc does). */
+  /**
+   * The process env, with HOME from the container's passwd when the spec leaves it out (as runc
+   * does).
+   */
   private List<String> environment() {
     List<String> env = new ArrayList<>(process.env());
     for (String e : env) if (e.startsWith("HOME=")) return env;
@@ -738,10 +893,12 @@ public final class PlanCompiler {
     Path passwd = ctx.rootfs().resolve("etc/passwd");
     try {
       // Never follow a link out of the rootfs: read only a plain file under plain directories.
-      if (Files.isSymbolicLink(ctx.rootfs().resolve("etc")) || Files.isSymbolicLink(passwd)) return "/";
+      if (Files.isSymbolicLink(ctx.rootfs().resolve("etc")) || Files.isSymbolicLink(passwd))
+        return "/";
       for (String line : Files.readAllLines(passwd)) {
         String[] f = line.split(":", -1);
-        if (f.length >= 6 && f[2].equals(Integer.toUnsignedString(uid)) && !f[5].isEmpty()) return f[5];
+        if (f.length >= 6 && f[2].equals(Integer.toUnsignedString(uid)) && !f[5].isEmpty())
+          return f[5];
       }
     } catch (IOException | RuntimeException e) {
       // No passwd: "/" as runc does.
@@ -749,7 +906,10 @@ public final class PlanCompiler {
     return "/";
   }
 
-  /** Where execve may find argv[0]: itself when it has a '/', else each PATH entry of the container's env. */
+  /**
+   * Where execve may find argv[0]: itself when it has a '/', else each PATH entry of the
+   * container's env.
+   */
   static List<String> candidates(String arg0, List<String> env) {
     if (arg0.contains("/")) return List.of(arg0);
     String path = DEFAULT_PATH;
@@ -772,7 +932,8 @@ public final class PlanCompiler {
       case "rshared" -> MS_SHARED | MS_REC;
       case "unbindable" -> MS_UNBINDABLE;
       case "runbindable" -> MS_UNBINDABLE | MS_REC;
-      default -> throw ContainerException.invalid("linux.rootfsPropagation: unknown propagation " + p);
+      default ->
+          throw ContainerException.invalid("linux.rootfsPropagation: unknown propagation " + p);
     };
   }
 }

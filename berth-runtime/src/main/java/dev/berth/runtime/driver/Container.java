@@ -10,22 +10,33 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * One container on a {@link RuntimeDriver}, with its life as an explicit state machine: {@link #TRANSITIONS} says,
- * in one table, which operation each state allows and where it leads, and every operation checks it in one place
- * ({@link #check}) before it reaches the driver, refusing with a failed precondition ("cannot pause a stopped
- * container").
+ * One container on a {@link RuntimeDriver}, with its life as an explicit state machine: {@link
+ * #TRANSITIONS} says, in one table, which operation each state allows and where it leads, and every
+ * operation checks it in one place ({@link #check}) before it reaches the driver, refusing with a
+ * failed precondition ("cannot pause a stopped container").
  *
- * <p>The state is never cached: it is read from the driver, which reads the kernel, at each call (a RUNNING
- * container whose process exited reads STOPPED). Only CREATING is this object's own: the state of a container
- * {@link #define defined} and not yet made by the driver, until {@link #create()} returns. The check and the driver's call are not atomic: the state may change in between (the process
- * exits), and the driver, which checks again under its own lock, then refuses with the same category.
+ * <p>The state is never cached: it is read from the driver, which reads the kernel, at each call (a
+ * RUNNING container whose process exited reads STOPPED). Only CREATING is this object's own: the
+ * state of a container {@link #define defined} and not yet made by the driver, until {@link
+ * #create()} returns. The check and the driver's call are not atomic: the state may change in
+ * between (the process exits), and the driver, which checks again under its own lock, then refuses
+ * with the same category.
  */
 public final class Container {
 
   /** What can be done to a container. */
   public enum Operation {
-    CREATE("create"), START("start"), KILL("kill"), PAUSE("pause"), RESUME("resume"), EXEC("exec in"), UPDATE("update"),
-    STATS("read the stats of"), EVENTS("follow the events of"), DELETE("delete"), FORCE_DELETE("force-delete");
+    CREATE("create"),
+    START("start"),
+    KILL("kill"),
+    PAUSE("pause"),
+    RESUME("resume"),
+    EXEC("exec in"),
+    UPDATE("update"),
+    STATS("read the stats of"),
+    EVENTS("follow the events of"),
+    DELETE("delete"),
+    FORCE_DELETE("force-delete");
 
     private final String words;
 
@@ -35,8 +46,9 @@ public final class Container {
   }
 
   /**
-   * An allowed operation: the states it acts on and the state it leads to; null "to" leaves the state as it is (the
-   * process, not the operation, decides: a signal may end it or not), and DELETE leads out of the machine.
+   * An allowed operation: the states it acts on and the state it leads to; null "to" leaves the
+   * state as it is (the process, not the operation, decides: a signal may end it or not), and
+   * DELETE leads out of the machine.
    */
   public record Transition(Set<Status> from, Status to) {}
 
@@ -55,10 +67,13 @@ public final class Container {
     t.put(Operation.UPDATE, new Transition(live, null));
     t.put(Operation.STATS, new Transition(live, null));
     t.put(Operation.EVENTS, new Transition(live, null));
-    // A created container's init has not run its process: deleting it needs no force (runc's rule too).
+    // A created container's init has not run its process: deleting it needs no force (runc's rule
+    // too).
     t.put(Operation.DELETE, new Transition(EnumSet.of(Status.CREATED, Status.STOPPED), null));
-    t.put(Operation.FORCE_DELETE, new Transition(EnumSet.of(Status.CREATED, Status.RUNNING, Status.PAUSED,
-        Status.STOPPED), null));
+    t.put(
+        Operation.FORCE_DELETE,
+        new Transition(
+            EnumSet.of(Status.CREATED, Status.RUNNING, Status.PAUSED, Status.STOPPED), null));
     for (Map.Entry<Operation, Transition> x : t.entrySet()) {
       if (x.getKey() != Operation.CREATE && x.getValue().from().contains(Status.CREATING)) {
         throw new AssertionError("only create acts on a container being created");
@@ -70,7 +85,10 @@ public final class Container {
   private final RuntimeDriver driver;
   private final String id;
   private final CreateRequest request;
-  /** CREATING: defined here and not (yet) made by the driver; the driver knows every later state. */
+
+  /**
+   * CREATING: defined here and not (yet) made by the driver; the driver knows every later state.
+   */
   private volatile boolean creating;
 
   private Container(RuntimeDriver driver, String id, CreateRequest request) {
@@ -81,21 +99,25 @@ public final class Container {
   }
 
   /**
-   * A container to be made from {@code request}: CREATING until {@link #create()} returns (an engine lists it as
-   * such meanwhile), then whatever the driver says.
+   * A container to be made from {@code request}: CREATING until {@link #create()} returns (an
+   * engine lists it as such meanwhile), then whatever the driver says.
    */
   public static Container define(RuntimeDriver driver, CreateRequest request) {
     return new Container(driver, request.id(), request);
   }
 
   /** Defines and creates: a CREATED container. */
-  public static Container create(RuntimeDriver driver, CreateRequest request) throws ContainerException {
+  public static Container create(RuntimeDriver driver, CreateRequest request)
+      throws ContainerException {
     Container c = define(driver, request);
     c.create();
     return c;
   }
 
-  /** A container that exists on {@code driver} already (made by another process, or before a restart). */
+  /**
+   * A container that exists on {@code driver} already (made by another process, or before a
+   * restart).
+   */
   public static Container existing(RuntimeDriver driver, String id) throws ContainerException {
     Container c = new Container(driver, id, null);
     c.status();
@@ -103,8 +125,8 @@ public final class Container {
   }
 
   /**
-   * Has the driver make the container. Success or failure, it leaves CREATING: a failed create leaves nothing (the
-   * drivers roll back), and the state then reads as the driver's "not found".
+   * Has the driver make the container. Success or failure, it leaves CREATING: a failed create
+   * leaves nothing (the drivers roll back), and the state then reads as the driver's "not found".
    */
   public synchronized void create() throws ContainerException {
     check(Operation.CREATE);
@@ -139,13 +161,19 @@ public final class Container {
     return TRANSITIONS.get(op).from().contains(s);
   }
 
-  /** The one check of the machine: the state now allows {@code op}, or a failed precondition naming both. */
+  /**
+   * The one check of the machine: the state now allows {@code op}, or a failed precondition naming
+   * both.
+   */
   private Status check(Operation op) throws ContainerException {
     Status s = state();
     if (!allowed(op, s)) {
-      String hint = op == Operation.DELETE && (s == Status.RUNNING || s == Status.PAUSED) ? " (kill it, or force)" : "";
-      throw ContainerException.precondition("container " + id + ": cannot " + op.words + " a " + s + " container"
-          + hint);
+      String hint =
+          op == Operation.DELETE && (s == Status.RUNNING || s == Status.PAUSED)
+              ? " (kill it, or force)"
+              : "";
+      throw ContainerException.precondition(
+          "container " + id + ": cannot " + op.words + " a " + s + " container" + hint);
     }
     return s;
   }
@@ -191,14 +219,16 @@ public final class Container {
     return driver.stats(id);
   }
 
-  public void events(java.time.Duration interval, RuntimeDriver.EventListener listener) throws ContainerException {
+  public void events(java.time.Duration interval, RuntimeDriver.EventListener listener)
+      throws ContainerException {
     check(Operation.EVENTS);
     driver.events(id, interval, listener);
   }
 
   /** Deletes a created or stopped container; {@code force} kills a running or paused one first. */
   public void delete(boolean force) throws ContainerException {
-    // Forced, every state but CREATING allows it, and a container already gone is no error: the driver decides.
+    // Forced, every state but CREATING allows it, and a container already gone is no error: the
+    // driver decides.
     if (!force || creating) check(force ? Operation.FORCE_DELETE : Operation.DELETE);
     driver.delete(id, force);
   }

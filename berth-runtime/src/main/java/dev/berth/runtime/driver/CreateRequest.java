@@ -9,31 +9,51 @@ import java.nio.file.Path;
  * @param id the container id (runc's rule: letters, digits, '_', '+', '-', '.')
  * @param bundle the OCI bundle directory (config.json and, usually, the rootfs)
  * @param stdio the container process's fds 0-2 when it has no terminal
- * @param consoleSocket the AF_UNIX socket that receives the pty master when {@code process.terminal} is true, or null
+ * @param consoleSocket the AF_UNIX socket that receives the pty master when {@code
+ *     process.terminal} is true, or null
  * @param pidFile where the container init's pid is written, or null
  * @param noPivot {@code --no-pivot}: move the root with MS_MOVE instead of pivot_root
  * @param noNewKeyring {@code --no-new-keyring}: keep the caller's session keyring
  * @param preserveFds how many of the caller's fds after stdio (3, 4, ...) pass into the container
- * @param monitor start the container under a monitor of this configuration (dev.berth.runtime.monitor): the monitor
- *     starts the runtime's create as its child, holds the container's stdio (then {@code stdio} must be inherited
- *     and {@code consoleSocket} null: the monitor's console socket is used) and records its exit; null: none
+ * @param monitor start the container under a monitor of this configuration
+ *     (dev.berth.runtime.monitor): the monitor starts the runtime's create as its child, holds the
+ *     container's stdio (then {@code stdio} must be inherited and {@code consoleSocket} null: the
+ *     monitor's console socket is used) and records its exit; null: none
  */
-public record CreateRequest(String id, Path bundle, Stdio stdio, Path consoleSocket, Path pidFile, boolean noPivot,
-    boolean noNewKeyring, int preserveFds, MonitorConfig monitor) {
+public record CreateRequest(
+    String id,
+    Path bundle,
+    Stdio stdio,
+    Path consoleSocket,
+    Path pidFile,
+    boolean noPivot,
+    boolean noNewKeyring,
+    int preserveFds,
+    MonitorConfig monitor) {
 
   public CreateRequest {
     if (stdio == null) stdio = Stdio.INHERIT;
-    if (preserveFds < 0) throw new IllegalArgumentException("preserveFds: " + preserveFds + " (must be >= 0)");
+    if (preserveFds < 0)
+      throw new IllegalArgumentException("preserveFds: " + preserveFds + " (must be >= 0)");
     if (monitor != null && !stdio.inherited()) {
-      throw new IllegalArgumentException("stdio: " + stdio + " (under a monitor the container's stdio is the monitor's)");
+      throw new IllegalArgumentException(
+          "stdio: " + stdio + " (under a monitor the container's stdio is the monitor's)");
     }
     if (monitor != null && consoleSocket != null) {
-      throw new IllegalArgumentException("consoleSocket: " + consoleSocket + " (under a monitor the monitor's is used)");
+      throw new IllegalArgumentException(
+          "consoleSocket: " + consoleSocket + " (under a monitor the monitor's is used)");
     }
   }
 
-  public CreateRequest(String id, Path bundle, Stdio stdio, Path consoleSocket, Path pidFile, boolean noPivot,
-      boolean noNewKeyring, int preserveFds) {
+  public CreateRequest(
+      String id,
+      Path bundle,
+      Stdio stdio,
+      Path consoleSocket,
+      Path pidFile,
+      boolean noPivot,
+      boolean noNewKeyring,
+      int preserveFds) {
     this(id, bundle, stdio, consoleSocket, pidFile, noPivot, noNewKeyring, preserveFds, null);
   }
 
@@ -48,18 +68,22 @@ public record CreateRequest(String id, Path bundle, Stdio stdio, Path consoleSoc
   }
 
   public CreateRequest withStdio(Stdio s) {
-    return new CreateRequest(id, bundle, s, consoleSocket, pidFile, noPivot, noNewKeyring, preserveFds, monitor);
+    return new CreateRequest(
+        id, bundle, s, consoleSocket, pidFile, noPivot, noNewKeyring, preserveFds, monitor);
   }
 
   public CreateRequest withConsoleSocket(Path socket) {
-    return new CreateRequest(id, bundle, stdio, socket, pidFile, noPivot, noNewKeyring, preserveFds, monitor);
+    return new CreateRequest(
+        id, bundle, stdio, socket, pidFile, noPivot, noNewKeyring, preserveFds, monitor);
   }
 
   public CreateRequest withPidFile(Path file) {
-    return new CreateRequest(id, bundle, stdio, consoleSocket, file, noPivot, noNewKeyring, preserveFds, monitor);
+    return new CreateRequest(
+        id, bundle, stdio, consoleSocket, file, noPivot, noNewKeyring, preserveFds, monitor);
   }
 
   public CreateRequest withMonitor(MonitorConfig m) {
-    return new CreateRequest(id, bundle, stdio, consoleSocket, pidFile, noPivot, noNewKeyring, preserveFds, m);
+    return new CreateRequest(
+        id, bundle, stdio, consoleSocket, pidFile, noPivot, noNewKeyring, preserveFds, m);
   }
 }

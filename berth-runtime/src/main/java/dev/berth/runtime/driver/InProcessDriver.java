@@ -21,9 +21,9 @@ import java.time.Duration;
 import java.time.Instant;
 
 /**
- * berth's own runtime in this JVM: the default driver, with no second JVM on a container's path. A thin adapter over
- * {@link ContainerRuntime}, which keeps its behaviour (berth-runc runs on it too). See the package documentation for
- * who is the parent and reaper of its containers.
+ * berth's own runtime in this JVM: the default driver, with no second JVM on a container's path. A
+ * thin adapter over {@link ContainerRuntime}, which keeps its behaviour (berth-runc runs on it
+ * too). See the package documentation for who is the parent and reaper of its containers.
  */
 public final class InProcessDriver implements RuntimeDriver {
   private final String name;
@@ -52,20 +52,30 @@ public final class InProcessDriver implements RuntimeDriver {
   public void create(CreateRequest r) throws ContainerException {
     requireInherited(r.stdio());
     ContainerRuntime.checkId(r.id());
-    CreateOptions o = new CreateOptions(r.bundle(), r.pidFile(), r.effectiveConsoleSocket(), r.noPivot(),
-        r.noNewKeyring(), r.preserveFds());
+    CreateOptions o =
+        new CreateOptions(
+            r.bundle(),
+            r.pidFile(),
+            r.effectiveConsoleSocket(),
+            r.noPivot(),
+            r.noNewKeyring(),
+            r.preserveFds());
     if (r.monitor() == null) {
       runtime.create(r.id(), o);
       return;
     }
-    // The monitor starts berth-init, with the monitor's stdio; the container init, cloned with CLONE_PARENT, is the
+    // The monitor starts berth-init, with the monitor's stdio; the container init, cloned with
+    // CLONE_PARENT, is the
     // monitor's child.
     Monitor[] monitor = {null};
     try {
-      runtime.create(r.id(), o.withLauncher((binary, argv, fds) -> {
-        monitor[0] = Monitor.spawn(r.monitor(), binary, argv, fds);
-        return monitor[0].ready();
-      }));
+      runtime.create(
+          r.id(),
+          o.withLauncher(
+              (binary, argv, fds) -> {
+                monitor[0] = Monitor.spawn(r.monitor(), binary, argv, fds);
+                return monitor[0].ready();
+              }));
     } catch (ContainerException e) {
       if (monitor[0] != null) monitor[0].abort();
       throw e;
@@ -74,10 +84,11 @@ public final class InProcessDriver implements RuntimeDriver {
   }
 
   /**
-   * Tells the monitor the container init's pid; when it cannot take it, the container is deleted: a container whose
-   * exit no one records is not made.
+   * Tells the monitor the container init's pid; when it cannot take it, the container is deleted: a
+   * container whose exit no one records is not made.
    */
-  static void handOver(RuntimeDriver driver, String id, Monitor monitor, int pid) throws ContainerException {
+  static void handOver(RuntimeDriver driver, String id, Monitor monitor, int pid)
+      throws ContainerException {
     try {
       monitor.container(pid);
     } catch (IOException e) {
@@ -92,13 +103,18 @@ public final class InProcessDriver implements RuntimeDriver {
   }
 
   /**
-   * A container's berth-init takes fds 0-2 from this process (see InitProcess#spawn), or from a monitor
-   * (CreateRequest#monitor); files are refused rather than silently ignored. An exec'd process may have files.
+   * A container's berth-init takes fds 0-2 from this process (see InitProcess#spawn), or from a
+   * monitor (CreateRequest#monitor); files are refused rather than silently ignored. An exec'd
+   * process may have files.
    */
   private void requireInherited(Stdio stdio) throws ContainerException {
     if (!stdio.inherited()) {
-      throw ContainerException.invalid("runtime " + name + ": stdio " + stdio
-          + ": the in-process runtime gives a container the caller's own stdio, or a monitor's");
+      throw ContainerException.invalid(
+          "runtime "
+              + name
+              + ": stdio "
+              + stdio
+              + ": the in-process runtime gives a container the caller's own stdio, or a monitor's");
     }
   }
 
@@ -116,7 +132,8 @@ public final class InProcessDriver implements RuntimeDriver {
     } catch (IllegalArgumentException e) {
       created = null;
     }
-    return new ContainerStatus(s.id(), s.pid(), s.status(), Path.of(s.bundle()), created, s.annotations());
+    return new ContainerStatus(
+        s.id(), s.pid(), s.status(), Path.of(s.bundle()), created, s.annotations());
   }
 
   @Override
@@ -146,11 +163,17 @@ public final class InProcessDriver implements RuntimeDriver {
     }
   }
 
-  private ExecResult exec(String id, ExecRequest r, InitLauncher launcher) throws ContainerException {
+  private ExecResult exec(String id, ExecRequest r, InitLauncher launcher)
+      throws ContainerException {
     if (!r.detach()) {
       int[] pid = {0};
-      int code = runtime.exec(id, new ExecOptions(r.process(), r.consoleSocket(), r.pidFile(), r.preserveFds(), false,
-          false).withLauncher(launcher), p -> pid[0] = p);
+      int code =
+          runtime.exec(
+              id,
+              new ExecOptions(
+                      r.process(), r.consoleSocket(), r.pidFile(), r.preserveFds(), false, false)
+                  .withLauncher(launcher),
+              p -> pid[0] = p);
       return new ExecResult(pid[0], code);
     }
     // A detached exec tells its pid only through a pid file.
@@ -161,11 +184,15 @@ public final class InProcessDriver implements RuntimeDriver {
         temp = Files.createTempFile("berth-exec-", ".pid");
         pidFile = temp;
       }
-      runtime.exec(id, new ExecOptions(r.process(), r.consoleSocket(), pidFile, r.preserveFds(), true, false)
-          .withLauncher(launcher), null);
+      runtime.exec(
+          id,
+          new ExecOptions(r.process(), r.consoleSocket(), pidFile, r.preserveFds(), true, false)
+              .withLauncher(launcher),
+          null);
       return new ExecResult(Integer.parseInt(Files.readString(pidFile).trim()), -1);
     } catch (IOException | NumberFormatException e) {
-      throw ContainerException.invalid("exec in container " + id + ": read pid file " + pidFile + ": " + e.getMessage());
+      throw ContainerException.invalid(
+          "exec in container " + id + ": read pid file " + pidFile + ": " + e.getMessage());
     } finally {
       if (temp != null) {
         try {
@@ -177,15 +204,20 @@ public final class InProcessDriver implements RuntimeDriver {
     }
   }
 
-  /** The files of {@code stdio}, opened as {@link Stdio} says (null where the caller's own fd is meant). */
+  /**
+   * The files of {@code stdio}, opened as {@link Stdio} says (null where the caller's own fd is
+   * meant).
+   */
   private static Fd[] open(Stdio stdio) throws ContainerException {
     Path[] paths = {stdio.in(), stdio.out(), stdio.err()};
     Fd[] fds = new Fd[3];
     try {
       for (int i = 0; i < 3; i++) {
         if (paths[i] == null) continue;
-        int flags = i == 0 ? LinuxConstants.O_RDONLY
-            : LinuxConstants.O_WRONLY | LinuxConstants.O_APPEND | LinuxConstants.O_CREAT;
+        int flags =
+            i == 0
+                ? LinuxConstants.O_RDONLY
+                : LinuxConstants.O_WRONLY | LinuxConstants.O_APPEND | LinuxConstants.O_CREAT;
         fds[i] = Linux.open(paths[i].toString(), flags | LinuxConstants.O_CLOEXEC, 0644);
       }
       return fds;
@@ -227,17 +259,21 @@ public final class InProcessDriver implements RuntimeDriver {
   }
 
   @Override
-  public void events(String id, Duration interval, EventListener listener) throws ContainerException {
-    runtime.events(id, interval, new ContainerRuntime.EventListener() {
-      @Override
-      public void stats(Stats stats) throws IOException {
-        listener.stats(stats);
-      }
+  public void events(String id, Duration interval, EventListener listener)
+      throws ContainerException {
+    runtime.events(
+        id,
+        interval,
+        new ContainerRuntime.EventListener() {
+          @Override
+          public void stats(Stats stats) throws IOException {
+            listener.stats(stats);
+          }
 
-      @Override
-      public void oom() throws IOException {
-        listener.oom();
-      }
-    });
+          @Override
+          public void oom() throws IOException {
+            listener.oom();
+          }
+        });
   }
 }

@@ -31,21 +31,27 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Any OCI runtime binary with runc's command line (runc, crun, berth-runc): each verb is one run of
- * {@code <binary> --root <root> --log <file> --log-format json <verb> ...}, as containerd's go-runc and conmon drive
- * runc. The binary's last error line (from its JSON log, not its stderr: a created container keeps the stdio it was
- * given, and a pipe there would never reach end of file) becomes the message of the {@link ContainerException}, its
- * words (runc's, which crun and berth-runc share) the category.
+ * {@code <binary> --root <root> --log <file> --log-format json <verb> ...}, as containerd's go-runc
+ * and conmon drive runc. The binary's last error line (from its JSON log, not its stderr: a created
+ * container keeps the stdio it was given, and a pipe there would never reach end of file) becomes
+ * the message of the {@link ContainerException}, its words (runc's, which crun and berth-runc
+ * share) the category.
  *
- * <p>The binary is started with posix_spawn (berth-sys), not {@link ProcessBuilder}: the container inherits the
- * binary's fds 0-2 and the preserved fds after them, which this driver maps exactly; Java's process launcher would
- * close them. Each driver has a state root of its own: two runtimes never share one.
+ * <p>The binary is started with posix_spawn (berth-sys), not {@link ProcessBuilder}: the container
+ * inherits the binary's fds 0-2 and the preserved fds after them, which this driver maps exactly;
+ * Java's process launcher would close them. Each driver has a state root of its own: two runtimes
+ * never share one.
  */
 public final class OciCliDriver implements RuntimeDriver {
   private final String name;
   private final String binary;
   private final Path root;
   private volatile String resolved;
-  /** The init pid of each container this driver created, to reap it after delete when this process adopted it. */
+
+  /**
+   * The init pid of each container this driver created, to reap it after delete when this process
+   * adopted it.
+   */
   private final Map<String, Integer> inits = new ConcurrentHashMap<>();
 
   /**
@@ -73,12 +79,15 @@ public final class OciCliDriver implements RuntimeDriver {
     if (b != null) return b;
     if (binary.indexOf('/') >= 0) {
       if (!Files.isExecutable(Path.of(binary))) {
-        throw ContainerException.invalid("runtime " + name + ": " + binary + " is not an executable file");
+        throw ContainerException.invalid(
+            "runtime " + name + ": " + binary + " is not an executable file");
       }
       b = binary;
     } else {
       String path = System.getenv("PATH");
-      for (String dir : (path == null ? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" : path).split(":")) {
+      for (String dir :
+          (path == null ? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" : path)
+              .split(":")) {
         if (dir.isEmpty()) continue;
         Path p = Path.of(dir, binary);
         if (Files.isExecutable(p) && !Files.isDirectory(p)) {
@@ -86,7 +95,8 @@ public final class OciCliDriver implements RuntimeDriver {
           break;
         }
       }
-      if (b == null) throw ContainerException.invalid("runtime " + name + ": " + binary + " not found in PATH");
+      if (b == null)
+        throw ContainerException.invalid("runtime " + name + ": " + binary + " not found in PATH");
     }
     resolved = b;
     return b;
@@ -97,7 +107,8 @@ public final class OciCliDriver implements RuntimeDriver {
   @Override
   public void create(CreateRequest r) throws ContainerException {
     checkId(r.id());
-    List<String> args = new ArrayList<>(List.of("create", "--bundle", r.bundle().toAbsolutePath().toString()));
+    List<String> args =
+        new ArrayList<>(List.of("create", "--bundle", r.bundle().toAbsolutePath().toString()));
     Path pidFile = r.pidFile();
     Path temp = null;
     try {
@@ -109,10 +120,12 @@ public final class OciCliDriver implements RuntimeDriver {
       }
       args.addAll(List.of("--pid-file", pidFile.toAbsolutePath().toString()));
       Path console = r.effectiveConsoleSocket();
-      if (console != null) args.addAll(List.of("--console-socket", console.toAbsolutePath().toString()));
+      if (console != null)
+        args.addAll(List.of("--console-socket", console.toAbsolutePath().toString()));
       if (r.noPivot()) args.add("--no-pivot");
       if (r.noNewKeyring()) args.add("--no-new-keyring");
-      if (r.preserveFds() > 0) args.addAll(List.of("--preserve-fds", Integer.toString(r.preserveFds())));
+      if (r.preserveFds() > 0)
+        args.addAll(List.of("--preserve-fds", Integer.toString(r.preserveFds())));
       args.add(r.id());
       if (r.monitor() != null) {
         createUnderMonitor(r, args, pidFile);
@@ -133,10 +146,12 @@ public final class OciCliDriver implements RuntimeDriver {
   }
 
   /**
-   * {@code <binary> create} as the monitor's child, with the monitor's stdio, as conmon runs it: when it returns, the
-   * init it leaves is adopted by the monitor (the subreaper), which is told its pid.
+   * {@code <binary> create} as the monitor's child, with the monitor's stdio, as conmon runs it:
+   * when it returns, the init it leaves is adopted by the monitor (the subreaper), which is told
+   * its pid.
    */
-  private void createUnderMonitor(CreateRequest r, List<String> args, Path pidFile) throws ContainerException {
+  private void createUnderMonitor(CreateRequest r, List<String> args, Path pidFile)
+      throws ContainerException {
     String bin = binary();
     Path log = newLog();
     Monitor monitor = null;
@@ -145,7 +160,8 @@ public final class OciCliDriver implements RuntimeDriver {
       for (int i = 0; i < fds.length; i++) fds[i] = 3 + i;
       monitor = Monitor.spawn(r.monitor(), bin, argv(bin, log, args).toArray(new String[0]), fds);
       Monitor.ChildExit exit = monitor.awaitChild();
-      if (exit.exitCode() != 0) throw failure("create", r.id(), new Outcome(exit.exitCode(), null, lastError(log)));
+      if (exit.exitCode() != 0)
+        throw failure("create", r.id(), new Outcome(exit.exitCode(), null, lastError(log)));
       int pid;
       try {
         pid = Integer.parseInt(Files.readString(pidFile).trim());
@@ -222,7 +238,8 @@ public final class OciCliDriver implements RuntimeDriver {
       r.end();
     }
     if (status == null) throw new SpecException(source, "status", "missing");
-    return new ContainerStatus(id, pid, status, bundle.isEmpty() ? null : Path.of(bundle), created, annotations);
+    return new ContainerStatus(
+        id, pid, status, bundle.isEmpty() ? null : Path.of(bundle), created, annotations);
   }
 
   @Override
@@ -242,8 +259,9 @@ public final class OciCliDriver implements RuntimeDriver {
   }
 
   /**
-   * The init was the child of the binary's create, which exited: it was reparented to the nearest subreaper, this
-   * process if it is one (then it is reaped here, not left a zombie), else an ancestor or pid 1 that reaps it.
+   * The init was the child of the binary's create, which exited: it was reparented to the nearest
+   * subreaper, this process if it is one (then it is reaped here, not left a zombie), else an
+   * ancestor or pid 1 that reaps it.
    */
   private static void reapIfAdopted(int pid) {
     for (int i = 0; i < 200; i++) {
@@ -270,20 +288,30 @@ public final class OciCliDriver implements RuntimeDriver {
         Files.delete(temp);
         pidFile = temp;
       }
-      List<String> args = new ArrayList<>(List.of("exec", "--process", process.toString(), "--pid-file",
-          pidFile.toAbsolutePath().toString()));
-      if (r.consoleSocket() != null) args.addAll(List.of("--console-socket", r.consoleSocket().toString()));
+      List<String> args =
+          new ArrayList<>(
+              List.of(
+                  "exec",
+                  "--process",
+                  process.toString(),
+                  "--pid-file",
+                  pidFile.toAbsolutePath().toString()));
+      if (r.consoleSocket() != null)
+        args.addAll(List.of("--console-socket", r.consoleSocket().toString()));
       if (r.detach()) args.add("--detach");
-      if (r.preserveFds() > 0) args.addAll(List.of("--preserve-fds", Integer.toString(r.preserveFds())));
+      if (r.preserveFds() > 0)
+        args.addAll(List.of("--preserve-fds", Integer.toString(r.preserveFds())));
       args.add(id);
       Outcome o = run(args, r.stdio(), r.preserveFds(), false);
-      // In the foreground the binary exits with the process's status: only a logged error is the runtime's own.
+      // In the foreground the binary exits with the process's status: only a logged error is the
+      // runtime's own.
       if (o.error() != null || (r.detach() && o.status() != 0)) throw failure("exec", id, o);
       int pid = 0;
       try {
         pid = Integer.parseInt(Files.readString(pidFile).trim());
       } catch (IOException | NumberFormatException e) {
-        if (r.detach()) throw ContainerException.internal(name + " exec " + id + ": no pid in " + pidFile, e);
+        if (r.detach())
+          throw ContainerException.internal(name + " exec " + id + ": no pid in " + pidFile, e);
       }
       return new ExecResult(pid, r.detach() ? -1 : o.status());
     } catch (IOException e) {
@@ -343,17 +371,23 @@ public final class OciCliDriver implements RuntimeDriver {
     if (o.status() != 0) throw failure("events --stats", id, o);
     try {
       Event e = parseEvent(o.stdout(), name + " events --stats " + id);
-      if (e.stats() == null) throw new SpecException(name + " events --stats " + id, "type", "not a stats event");
+      if (e.stats() == null)
+        throw new SpecException(name + " events --stats " + id, "type", "not a stats event");
       return e.stats();
     } catch (SpecException e) {
       throw ContainerException.internal(name + " events --stats " + id + ": " + e.getMessage(), e);
     }
   }
 
-  /** One line of {@code events}: its type ("stats", "oom", ...) and, for a stats event, the stats. */
+  /**
+   * One line of {@code events}: its type ("stats", "oom", ...) and, for a stats event, the stats.
+   */
   record Event(String type, Stats stats) {}
 
-  /** Reads {@code {"type":..., "id":..., "data":{...}}}; the data of a type other than stats is skipped. */
+  /**
+   * Reads {@code {"type":..., "id":..., "data":{...}}}; the data of a type other than stats is
+   * skipped.
+   */
   static Event parseEvent(byte[] line, String source) throws SpecException {
     String type = "";
     Stats stats = null;
@@ -371,12 +405,14 @@ public final class OciCliDriver implements RuntimeDriver {
         }
       }
     }
-    if (type.equals("stats") && stats == null) throw new SpecException(source, "data", "missing in a stats event");
+    if (type.equals("stats") && stats == null)
+      throw new SpecException(source, "data", "missing in a stats event");
     return new Event(type, stats);
   }
 
   @Override
-  public void events(String id, Duration interval, EventListener listener) throws ContainerException {
+  public void events(String id, Duration interval, EventListener listener)
+      throws ContainerException {
     if (interval.isNegative() || interval.isZero()) {
       throw ContainerException.invalid("duration interval must be greater than 0");
     }
@@ -385,7 +421,8 @@ public final class OciCliDriver implements RuntimeDriver {
       throw ContainerException.precondition("container with id " + id + " is not running");
     }
     String source = name + " events " + id;
-    // The binary's events goes on reporting after the container stopped (runc's does): the init's pidfd ends it.
+    // The binary's events goes on reporting after the container stopped (runc's does): the init's
+    // pidfd ends it.
     Fd pidfd;
     try {
       pidfd = Linux.pidfdOpen(st.pid(), 0);
@@ -394,7 +431,8 @@ public final class OciCliDriver implements RuntimeDriver {
       throw ContainerException.internal(source + ": " + e.getMessage(), e);
     }
     try (pidfd) {
-      // The pid may have been reused between state and pidfd_open: ask again, through the pidfd's process.
+      // The pid may have been reused between state and pidfd_open: ask again, through the pidfd's
+      // process.
       ContainerStatus again = state(id);
       if (again.status() == Status.STOPPED || again.pid() != st.pid()) return;
       long ms = Math.max(1, interval.toMillis());
@@ -418,15 +456,17 @@ public final class OciCliDriver implements RuntimeDriver {
         }
       }
       // The binary ended the stream itself: an error unless the container stopped meanwhile.
-      if (ended && o.status() != 0 && state(id).status() != Status.STOPPED) throw failure("events", id, o);
+      if (ended && o.status() != 0 && state(id).status() != Status.STOPPED)
+        throw failure("events", id, o);
     }
   }
 
   /**
-   * Hands each line of the binary's events to the listener until the init exits (false) or the binary closes its
-   * output (true).
+   * Hands each line of the binary's events to the listener until the init exits (false) or the
+   * binary closes its output (true).
    */
-  private static boolean follow(Fd out, Fd pidfd, String source, EventListener listener) throws ContainerException {
+  private static boolean follow(Fd out, Fd pidfd, String source, EventListener listener)
+      throws ContainerException {
     Fd[] fds = {out, pidfd};
     short[] want = {LinuxConstants.POLLIN, LinuxConstants.POLLIN};
     short[] got = new short[2];
@@ -456,7 +496,8 @@ public final class OciCliDriver implements RuntimeDriver {
         if ((got[1] & LinuxConstants.POLLIN) != 0) return false;
       }
     } catch (SpecException | IOException e) {
-      // a line that is not an event, a failed read, or the listener's own error: the stream ends with it
+      // a line that is not an event, a failed read, or the listener's own error: the stream ends
+      // with it
       throw ContainerException.internal(source + ": " + e.getMessage(), e);
     }
   }
@@ -471,8 +512,8 @@ public final class OciCliDriver implements RuntimeDriver {
   }
 
   /**
-   * The ids the binary is given: runc's rule, and never one that reads as a flag (runc's rule allows a leading
-   * '-', which its flag parser would take for a flag).
+   * The ids the binary is given: runc's rule, and never one that reads as a flag (runc's rule
+   * allows a leading '-', which its flag parser would take for a flag).
    */
   private static void checkId(String id) throws ContainerException {
     ContainerRuntime.checkId(id);
@@ -480,12 +521,13 @@ public final class OciCliDriver implements RuntimeDriver {
   }
 
   /**
-   * How a run of the binary ended: its exit status (128+signal when killed), what it wrote on stdout when captured,
-   * and the message of the last error it logged, or null.
+   * How a run of the binary ended: its exit status (128+signal when killed), what it wrote on
+   * stdout when captured, and the message of the last error it logged, or null.
    */
   private record Outcome(int status, byte[] stdout, String error) {}
 
-  private Outcome run(List<String> args, Stdio stdio, int preserveFds, boolean capture) throws ContainerException {
+  private Outcome run(List<String> args, Stdio stdio, int preserveFds, boolean capture)
+      throws ContainerException {
     Spawned p = spawn(args, stdio, preserveFds, capture);
     try {
       byte[] out = null;
@@ -493,7 +535,8 @@ public final class OciCliDriver implements RuntimeDriver {
         try {
           out = Linux.readAll(p.stdout());
         } catch (ErrnoException e) {
-          throw ContainerException.internal(name + " " + args.get(0) + ": read its output: " + e.getMessage(), e);
+          throw ContainerException.internal(
+              name + " " + args.get(0) + ": read its output: " + e.getMessage(), e);
         }
       }
       Outcome o = p.finish();
@@ -556,13 +599,16 @@ public final class OciCliDriver implements RuntimeDriver {
   }
 
   private List<String> argv(String bin, Path log, List<String> args) {
-    List<String> argv = new ArrayList<>(List.of(bin, "--root", root.toString(), "--log", log.toString(), "--log-format",
-        "json"));
+    List<String> argv =
+        new ArrayList<>(
+            List.of(
+                bin, "--root", root.toString(), "--log", log.toString(), "--log-format", "json"));
     argv.addAll(args);
     return argv;
   }
 
-  private Spawned spawn(List<String> args, Stdio stdio, int preserveFds, boolean capture) throws ContainerException {
+  private Spawned spawn(List<String> args, Stdio stdio, int preserveFds, boolean capture)
+      throws ContainerException {
     String bin = binary();
     Path log = newLog();
     List<String> argv = argv(bin, log, args);
@@ -573,8 +619,10 @@ public final class OciCliDriver implements RuntimeDriver {
       Path[] files = {stdio.in(), stdio.out(), stdio.err()};
       for (int i = 0; i < 3; i++) {
         if (files[i] == null) continue;
-        int flags = i == 0 ? LinuxConstants.O_RDONLY
-            : LinuxConstants.O_WRONLY | LinuxConstants.O_CREAT | LinuxConstants.O_APPEND;
+        int flags =
+            i == 0
+                ? LinuxConstants.O_RDONLY
+                : LinuxConstants.O_WRONLY | LinuxConstants.O_CREAT | LinuxConstants.O_APPEND;
         Fd fd = Linux.open(files[i].toString(), flags | LinuxConstants.O_CLOEXEC, 0644);
         opened.add(fd);
         parent[i] = fd.fd();
@@ -593,7 +641,8 @@ public final class OciCliDriver implements RuntimeDriver {
       Map<String, String> env = System.getenv();
       String[] envp = new String[env.size()];
       int k = 0;
-      for (Map.Entry<String, String> e : env.entrySet()) envp[k++] = e.getKey() + "=" + e.getValue();
+      for (Map.Entry<String, String> e : env.entrySet())
+        envp[k++] = e.getKey() + "=" + e.getValue();
       int pid = Linux.spawn(bin, argv.toArray(new String[0]), envp, fdMap, false);
       Spawned s = new Spawned(pid, readEnd, log);
       readEnd = null;
@@ -607,7 +656,10 @@ public final class OciCliDriver implements RuntimeDriver {
     }
   }
 
-  /** The message of the last error-level line of a JSON log (runc's logrus format); a plain text line as it is. */
+  /**
+   * The message of the last error-level line of a JSON log (runc's logrus format); a plain text
+   * line as it is.
+   */
   static String lastError(Path log) {
     List<String> lines;
     try {
@@ -633,14 +685,15 @@ public final class OciCliDriver implements RuntimeDriver {
       } catch (SpecException e) {
         return line;
       }
-      if (msg != null && (level.equals("error") || level.equals("fatal") || level.equals("panic"))) return msg;
+      if (msg != null && (level.equals("error") || level.equals("fatal") || level.equals("panic")))
+        return msg;
     }
     return null;
   }
 
   /**
-   * The binary's error as a ContainerException of the category its words say (runc's words, which crun and
-   * berth-runc use too), with the message in full.
+   * The binary's error as a ContainerException of the category its words say (runc's words, which
+   * crun and berth-runc use too), with the message in full.
    */
   private ContainerException failure(String verb, String id, Outcome o) {
     String msg = o.error() != null ? o.error() : "exited with status " + o.status();
@@ -649,24 +702,37 @@ public final class OciCliDriver implements RuntimeDriver {
 
   static ContainerException classify(String what, String id, String msg) {
     String m = msg.toLowerCase(Locale.ROOT);
-    // runc's "container does not exist", berth-runc's "container \"c1\" does not exist" (after a "exec failed: "
+    // runc's "container does not exist", berth-runc's "container \"c1\" does not exist" (after a
+    // "exec failed: "
     // or so); not a missing rootfs or file whose path happens to hold the word.
     String idLower = id.toLowerCase(Locale.ROOT);
-    if (m.contains("container does not exist") || m.contains("container \"" + idLower + "\" does not exist")
+    if (m.contains("container does not exist")
+        || m.contains("container \"" + idLower + "\" does not exist")
         || m.contains("container " + idLower + " does not exist")) {
       ContainerException e = ContainerException.notFound(id);
       e.initCause(new IOException(what));
       return e;
     }
-    if (m.contains("already exists") || m.contains("with id exists")) return ContainerException.alreadyExists(what);
-    if (m.contains("not running") || m.contains("not paused") || m.contains("already running")
-        || m.contains("has stopped") || m.contains("not stopped") || m.contains("cannot exec in a")
-        || m.contains("is paused") || m.contains("not created")) {
+    if (m.contains("already exists") || m.contains("with id exists"))
+      return ContainerException.alreadyExists(what);
+    if (m.contains("not running")
+        || m.contains("not paused")
+        || m.contains("already running")
+        || m.contains("has stopped")
+        || m.contains("not stopped")
+        || m.contains("cannot exec in a")
+        || m.contains("is paused")
+        || m.contains("not created")) {
       return ContainerException.precondition(what);
     }
-    if (m.contains("invalid") || m.contains("cannot allocate tty") || m.contains("console socket")
-        || m.contains("no such file or directory") || m.contains("does not exist") || m.contains("not a directory")
-        || m.contains("unknown") || m.contains("must be")) {
+    if (m.contains("invalid")
+        || m.contains("cannot allocate tty")
+        || m.contains("console socket")
+        || m.contains("no such file or directory")
+        || m.contains("does not exist")
+        || m.contains("not a directory")
+        || m.contains("unknown")
+        || m.contains("must be")) {
       return ContainerException.invalid(what);
     }
     return ContainerException.internal(what, null);

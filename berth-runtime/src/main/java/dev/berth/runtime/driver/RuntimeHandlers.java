@@ -9,10 +9,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The runtime handlers: a name chosen per container ({@code berth run --runtime}, the CRI's runtime handler) to its
- * driver. "berth", the default, is the in-process runtime; "runc", "crun" and "berth-runc" are those binaries from
- * PATH; {@link #configure} adds any other binary (or another path for one of those names). Every handler has a state
- * root of its own under {@code stateBase} ({@code <stateBase>/<name>}): two runtimes never share one.
+ * The runtime handlers: a name chosen per container ({@code berth run --runtime}, the CRI's runtime
+ * handler) to its driver. "berth", the default, is the in-process runtime; "runc", "crun" and
+ * "berth-runc" are those binaries from PATH; {@link #configure} adds any other binary (or another
+ * path for one of those names). Every handler has a state root of its own under {@code stateBase}
+ * ({@code <stateBase>/<name>}): two runtimes never share one.
  */
 public final class RuntimeHandlers {
   /** The handler of a container that names none. */
@@ -26,18 +27,23 @@ public final class RuntimeHandlers {
 
   public RuntimeHandlers(Path stateBase) {
     this.stateBase = stateBase.toAbsolutePath();
-    drivers.put(DEFAULT, new InProcessDriver(DEFAULT, new ContainerRuntime(this.stateBase.resolve(DEFAULT))));
-    for (String b : KNOWN_BINARIES) drivers.put(b, new OciCliDriver(b, b, this.stateBase.resolve(b)));
+    drivers.put(
+        DEFAULT,
+        new InProcessDriver(DEFAULT, new ContainerRuntime(this.stateBase.resolve(DEFAULT))));
+    for (String b : KNOWN_BINARIES)
+      drivers.put(b, new OciCliDriver(b, b, this.stateBase.resolve(b)));
   }
 
   /**
-   * Registers {@code binary} (a path, or a name in PATH) as handler {@code name}, replacing one of that name.
-   * The name becomes a directory name: runc's container id rule applies.
+   * Registers {@code binary} (a path, or a name in PATH) as handler {@code name}, replacing one of
+   * that name. The name becomes a directory name: runc's container id rule applies.
    */
-  public synchronized RuntimeDriver configure(String name, String binary) throws ContainerException {
+  public synchronized RuntimeDriver configure(String name, String binary)
+      throws ContainerException {
     checkName(name);
     if (name.equals(DEFAULT)) {
-      throw ContainerException.invalid("runtime handler \"" + DEFAULT + "\" is the in-process runtime: choose another name");
+      throw ContainerException.invalid(
+          "runtime handler \"" + DEFAULT + "\" is the in-process runtime: choose another name");
     }
     RuntimeDriver d = new OciCliDriver(name, binary, stateBase.resolve(name));
     drivers.put(name, d);
@@ -55,8 +61,8 @@ public final class RuntimeHandlers {
     String n = name == null || name.isEmpty() ? DEFAULT : name;
     RuntimeDriver d = drivers.get(n);
     if (d == null) {
-      throw ContainerException.invalid("unknown runtime handler \"" + n + "\" (known: " + String.join(", ", names())
-          + ")");
+      throw ContainerException.invalid(
+          "unknown runtime handler \"" + n + "\" (known: " + String.join(", ", names()) + ")");
     }
     return d;
   }
@@ -69,8 +75,10 @@ public final class RuntimeHandlers {
     try {
       ContainerRuntime.checkId(name);
     } catch (ContainerException e) {
-      throw ContainerException.invalid("runtime handler name \"" + name + "\": letters, digits, '_', '+', '-', '.'");
+      throw ContainerException.invalid(
+          "runtime handler name \"" + name + "\": letters, digits, '_', '+', '-', '.'");
     }
-    if (name.startsWith("-")) throw ContainerException.invalid("runtime handler name \"" + name + "\": starts with '-'");
+    if (name.startsWith("-"))
+      throw ContainerException.invalid("runtime handler name \"" + name + "\": starts with '-'");
   }
 }

@@ -3,8 +3,9 @@ package dev.berth.runtime.driver;
 import java.nio.file.Path;
 
 /**
- * Where a container's (or an exec'd process's) fds 0, 1 and 2 come from: a file each, or the caller's own fd when the
- * path is null. Output files are appended to and made when missing; the input file must exist.
+ * Where a container's (or an exec'd process's) fds 0, 1 and 2 come from: a file each, or the
+ * caller's own fd when the path is null. Output files are appended to and made when missing; the
+ * input file must exist.
  */
 public record Stdio(Path in, Path out, Path err) {
   /** The caller's own stdio. */

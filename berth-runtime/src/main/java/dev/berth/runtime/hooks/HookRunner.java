@@ -8,16 +8,17 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Runs the hooks that execute in the runtime's namespaces (prestart, createRuntime, poststart, poststop): each gets
- * the container state on stdin, exactly its own environment, and is killed at its timeout. The container-namespace
- * hooks (createContainer, startContainer) run inside berth-init instead.
+ * Runs the hooks that execute in the runtime's namespaces (prestart, createRuntime, poststart,
+ * poststop): each gets the container state on stdin, exactly its own environment, and is killed at
+ * its timeout. The container-namespace hooks (createContainer, startContainer) run inside
+ * berth-init instead.
  */
 public final class HookRunner {
   private HookRunner() {}
 
   /**
-   * Runs {@code hooks} in order; the first failure stops the rest and is thrown in runc's words, which callers grep
-   * for ("error running hook #N: "), naming the hook kind and path.
+   * Runs {@code hooks} in order; the first failure stops the rest and is thrown in runc's words,
+   * which callers grep for ("error running hook #N: "), naming the hook kind and path.
    */
   public static void run(String kind, List<Hook> hooks, byte[] state) throws IOException {
     for (int i = 0; i < hooks.size(); i++) {
@@ -32,7 +33,8 @@ public final class HookRunner {
   private static void runOne(String kind, Hook h, byte[] state) throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(h.path());
-    // args[0] is argv[0]; ProcessBuilder cannot set argv[0] apart from the path, so the path stands in for it.
+    // args[0] is argv[0]; ProcessBuilder cannot set argv[0] apart from the path, so the path stands
+    // in for it.
     if (h.args().size() > 1) cmd.addAll(h.args().subList(1, h.args().size()));
     ProcessBuilder pb = new ProcessBuilder(cmd);
     pb.environment().clear();
@@ -54,10 +56,12 @@ public final class HookRunner {
       // A hook that does not read its stdin is fine.
     }
     try {
-      boolean done = h.timeout() == null ? waitForever(p) : p.waitFor(h.timeout(), TimeUnit.SECONDS);
+      boolean done =
+          h.timeout() == null ? waitForever(p) : p.waitFor(h.timeout(), TimeUnit.SECONDS);
       if (!done) {
         p.destroyForcibly().waitFor();
-        throw new IOException(kind + " hook " + h.path() + ": timed out after " + h.timeout() + "s");
+        throw new IOException(
+            kind + " hook " + h.path() + ": timed out after " + h.timeout() + "s");
       }
     } catch (InterruptedException e) {
       p.destroyForcibly();

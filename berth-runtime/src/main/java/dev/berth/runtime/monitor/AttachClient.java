@@ -8,10 +8,11 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * A client of a monitor's attach socket (SOCK_SEQPACKET, one packet per frame, docs/monitor.md): reads the
- * container's output as it comes (output from before the client attached is in the log only) and its exit, writes
- * its stdin, closes it, resizes its terminal, asks for the log to be reopened. A client that does not read fast
- * enough is dropped by the monitor (it never holds back the container): {@link #read} then returns null early.
+ * A client of a monitor's attach socket (SOCK_SEQPACKET, one packet per frame, docs/monitor.md):
+ * reads the container's output as it comes (output from before the client attached is in the log
+ * only) and its exit, writes its stdin, closes it, resizes its terminal, asks for the log to be
+ * reopened. A client that does not read fast enough is dropped by the monitor (it never holds back
+ * the container): {@link #read} then returns null early.
  */
 public final class AttachClient implements AutoCloseable {
   /** The largest stdin payload of one packet; longer writes are cut into packets of this size. */
@@ -19,7 +20,9 @@ public final class AttachClient implements AutoCloseable {
 
   /** What a frame from the monitor carries. */
   public enum Kind {
-    STDOUT, STDERR, EXIT
+    STDOUT,
+    STDERR,
+    EXIT
   }
 
   /** One frame: output of a stream, or the exit (its data: the exit file's JSON). */
@@ -27,7 +30,8 @@ public final class AttachClient implements AutoCloseable {
 
   private final Fd sock;
   private final ByteBuffer in = ByteBuffer.allocateDirect(1 + MAX_PAYLOAD);
-  private final ByteBuffer out = ByteBuffer.allocateDirect(1 + MAX_PAYLOAD).order(ByteOrder.LITTLE_ENDIAN);
+  private final ByteBuffer out =
+      ByteBuffer.allocateDirect(1 + MAX_PAYLOAD).order(ByteOrder.LITTLE_ENDIAN);
 
   private AttachClient(Fd sock) {
     this.sock = sock;
@@ -37,7 +41,10 @@ public final class AttachClient implements AutoCloseable {
     return new AttachClient(Linux.connectUnix(socket.toString(), LinuxConstants.SOCK_SEQPACKET));
   }
 
-  /** The next frame, blocking; null when the monitor closed the connection (after EXIT, or the client was dropped). */
+  /**
+   * The next frame, blocking; null when the monitor closed the connection (after EXIT, or the
+   * client was dropped).
+   */
   public Frame read() throws ErrnoException {
     while (true) {
       in.clear();
@@ -45,18 +52,20 @@ public final class AttachClient implements AutoCloseable {
       try {
         n = Linux.recvmsg(sock, in, 0).bytes();
       } catch (ErrnoException e) {
-        // The monitor closed its end while a packet of ours (a resize, a stdin close) was unread: the kernel reports
+        // The monitor closed its end while a packet of ours (a resize, a stdin close) was unread:
+        // the kernel reports
         // that once, ahead of the frames still queued for us (the exit among them). Read on.
         if (e.errno() == LinuxConstants.ECONNRESET) continue;
         throw e;
       }
       if (n == 0) return null;
-      Kind k = switch (in.get(0)) {
-        case 1 -> Kind.STDOUT;
-        case 2 -> Kind.STDERR;
-        case 3 -> Kind.EXIT;
-        default -> null; // a newer monitor's frame: skipped
-      };
+      Kind k =
+          switch (in.get(0)) {
+            case 1 -> Kind.STDOUT;
+            case 2 -> Kind.STDERR;
+            case 3 -> Kind.EXIT;
+            default -> null; // a newer monitor's frame: skipped
+          };
       if (k == null) continue;
       byte[] data = new byte[n - 1];
       in.get(1, data);
@@ -74,7 +83,10 @@ public final class AttachClient implements AutoCloseable {
     }
   }
 
-  /** Ends this client's stdin; with the monitor's stdin-once, the container's stdin is closed (it reads EOF). */
+  /**
+   * Ends this client's stdin; with the monitor's stdin-once, the container's stdin is closed (it
+   * reads EOF).
+   */
   public void closeStdin() throws ErrnoException {
     out.clear();
     out.put((byte) 1).flip();

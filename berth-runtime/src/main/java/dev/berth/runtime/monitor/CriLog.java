@@ -18,26 +18,30 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * Reads the CRI log a monitor writes ({@code <RFC3339Nano> <stdout|stderr> <F|P> <text>} per line) across its
- * rotations: {@code log.N} (oldest) ... {@code log.1}, {@code log}. Lines that do not parse (a record cut by a full
- * disk) are skipped.
+ * Reads the CRI log a monitor writes ({@code <RFC3339Nano> <stdout|stderr> <F|P> <text>} per line)
+ * across its rotations: {@code log.N} (oldest) ... {@code log.1}, {@code log}. Lines that do not
+ * parse (a record cut by a full disk) are skipped.
  */
 public final class CriLog {
   private CriLog() {}
 
   public enum Stream {
-    STDOUT, STDERR
+    STDOUT,
+    STDERR
   }
 
   /**
-   * One record: a whole line of the container's output without its newline ({@code partial} false), or a piece of a
-   * longer line, or the end of the output without a newline ({@code partial} true; the next records of the stream
-   * continue it).
+   * One record: a whole line of the container's output without its newline ({@code partial} false),
+   * or a piece of a longer line, or the end of the output without a newline ({@code partial} true;
+   * the next records of the stream continue it).
    */
   public record Entry(Instant time, Stream stream, boolean partial, byte[] text) {
     @Override
     public boolean equals(Object o) {
-      return o instanceof Entry e && time.equals(e.time) && stream == e.stream && partial == e.partial
+      return o instanceof Entry e
+          && time.equals(e.time)
+          && stream == e.stream
+          && partial == e.partial
           && Arrays.equals(text, e.text);
     }
 
@@ -48,7 +52,11 @@ public final class CriLog {
 
     @Override
     public String toString() {
-      return time + " " + stream + (partial ? " P " : " F ") + new String(text, StandardCharsets.UTF_8);
+      return time
+          + " "
+          + stream
+          + (partial ? " P " : " F ")
+          + new String(text, StandardCharsets.UTF_8);
     }
   }
 
@@ -77,7 +85,8 @@ public final class CriLog {
       return null;
     }
     String stream = new String(b, s1 + 1, s2 - s1 - 1, StandardCharsets.US_ASCII);
-    Stream st = stream.equals("stdout") ? Stream.STDOUT : stream.equals("stderr") ? Stream.STDERR : null;
+    Stream st =
+        stream.equals("stdout") ? Stream.STDOUT : stream.equals("stderr") ? Stream.STDERR : null;
     byte flag = b[s2 + 1];
     if (st == null || (flag != 'F' && flag != 'P')) return null;
     int text = Math.min(s2 + 3, to);
@@ -89,7 +98,10 @@ public final class CriLog {
     return -1;
   }
 
-  /** Every record of the log from {@code since} on (null: all), only the last {@code tail} of them (negative: all). */
+  /**
+   * Every record of the log from {@code since} on (null: all), only the last {@code tail} of them
+   * (negative: all).
+   */
   public static List<Entry> read(Path log, Instant since, int tail) throws IOException {
     try (Follower f = follow(log, since, tail)) {
       return f.poll();
@@ -97,8 +109,8 @@ public final class CriLog {
   }
 
   /**
-   * Follows the log ({@code logs -f}): the first {@link Follower#poll} returns what {@link #read} would, the next
-   * ones what was written since, across rotations and reopens.
+   * Follows the log ({@code logs -f}): the first {@link Follower#poll} returns what {@link #read}
+   * would, the next ones what was written since, across rotations and reopens.
    */
   public static Follower follow(Path log, Instant since, int tail) throws IOException {
     return new Follower(log, since, tail);
@@ -121,7 +133,10 @@ public final class CriLog {
       this.tail = tail;
     }
 
-    /** The records written since the last call (none: an empty list; the caller waits and asks again). */
+    /**
+     * The records written since the last call (none: an empty list; the caller waits and asks
+     * again).
+     */
     public List<Entry> poll() throws IOException {
       List<Entry> out = new ArrayList<>();
       if (first) {
@@ -142,11 +157,13 @@ public final class CriLog {
             pending.reset();
           }
         }
-        if (tail >= 0 && out.size() > tail) out = new ArrayList<>(out.subList(out.size() - tail, out.size()));
+        if (tail >= 0 && out.size() > tail)
+          out = new ArrayList<>(out.subList(out.size() - tail, out.size()));
         return out;
       }
       if (channel != null) drain(channel, out);
-      // Rotated or renamed away (a reopen): the rest of the old file is read above, the new one from its start.
+      // Rotated or renamed away (a reopen): the rest of the old file is read above, the new one
+      // from its start.
       Object now = keyOf(log);
       if (now != null && !now.equals(key)) {
         FileChannel c = open(log);

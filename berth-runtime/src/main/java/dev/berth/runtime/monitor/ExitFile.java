@@ -13,9 +13,9 @@ import java.time.Instant;
 import java.util.Optional;
 
 /**
- * The exit file a monitor writes (atomically: it is whole or absent) when its container init exited. Absent means
- * the container is still running, or its monitor died before it could tell (then the exit status is lost, as with
- * conmon).
+ * The exit file a monitor writes (atomically: it is whole or absent) when its container init
+ * exited. Absent means the container is still running, or its monitor died before it could tell
+ * (then the exit status is lost, as with conmon).
  */
 public final class ExitFile {
   private ExitFile() {}
@@ -29,7 +29,12 @@ public final class ExitFile {
    * @param startedAt when the monitor was handed the container (after its create)
    * @param finishedAt when the monitor reaped the container init
    */
-  public record ExitStatus(int pid, int exitCode, int signal, boolean oomKilled, Instant startedAt,
+  public record ExitStatus(
+      int pid,
+      int exitCode,
+      int signal,
+      boolean oomKilled,
+      Instant startedAt,
       Instant finishedAt) {}
 
   /** The exit status in {@code file}, or empty when there is none (yet). */
@@ -40,16 +45,20 @@ public final class ExitFile {
     } catch (NoSuchFileException e) {
       return Optional.empty();
     } catch (IOException e) {
-      throw new BerthException(ErrorCategory.INTERNAL, "read exit file " + file + ": " + e.getMessage(), e);
+      throw new BerthException(
+          ErrorCategory.INTERNAL, "read exit file " + file + ": " + e.getMessage(), e);
     }
     try {
       return Optional.of(parse(json, file.toString()));
     } catch (SpecException | IllegalArgumentException e) {
-      throw new BerthException(ErrorCategory.INTERNAL, "exit file " + file + ": " + e.getMessage(), e);
+      throw new BerthException(
+          ErrorCategory.INTERNAL, "exit file " + file + ": " + e.getMessage(), e);
     }
   }
 
-  /** The exit status in {@code json} (the exit file's content, or an attach client's exit frame). */
+  /**
+   * The exit status in {@code json} (the exit file's content, or an attach client's exit frame).
+   */
   public static ExitStatus parse(byte[] json, String source) throws SpecException {
     int pid = 0;
     int exitCode = -1;

@@ -14,11 +14,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The Java end of one container's monitor (berth-monitor, docs/monitor.md) while the container is being created:
- * {@link #spawn} starts the monitor detached (its own session, reparented away from this JVM) with the child command
- * that creates the container (berth-init, or an OCI runtime's {@code create}); {@link #container} hands it the
- * container init's pid once the create succeeded, {@link #abort} tells it the create failed. After either, the
- * monitor goes on alone: this JVM may exit.
+ * The Java end of one container's monitor (berth-monitor, docs/monitor.md) while the container is
+ * being created: {@link #spawn} starts the monitor detached (its own session, reparented away from
+ * this JVM) with the child command that creates the container (berth-init, or an OCI runtime's
+ * {@code create}); {@link #container} hands it the container init's pid once the create succeeded,
+ * {@link #abort} tells it the create failed. After either, the monitor goes on alone: this JVM may
+ * exit.
  */
 public final class Monitor implements AutoCloseable {
   private final Fd control;
@@ -33,29 +34,39 @@ public final class Monitor implements AutoCloseable {
     this.childPid = childPid;
   }
 
-  /** How the monitor's direct child (the create command) ended: its exit code (128+signal) and signal (0 if none). */
+  /**
+   * How the monitor's direct child (the create command) ended: its exit code (128+signal) and
+   * signal (0 if none).
+   */
   public record ChildExit(int pid, int exitCode, int signal) {}
 
   /**
-   * Starts a monitor whose child runs the executable at {@code path} (on the host) with {@code argv}; the fds of this
-   * process in {@code fds} are the child's 3, 4, ...
+   * Starts a monitor whose child runs the executable at {@code path} (on the host) with {@code
+   * argv}; the fds of this process in {@code fds} are the child's 3, 4, ...
    */
-  public static Monitor spawn(MonitorConfig config, String path, String[] argv, int[] fds) throws IOException {
+  public static Monitor spawn(MonitorConfig config, String path, String[] argv, int[] fds)
+      throws IOException {
     return start(config, null, path, argv, fds);
   }
 
-  /** As {@link #spawn(MonitorConfig, String, String[], int[])}, the executable being an fd of this process (a memfd). */
-  public static Monitor spawn(MonitorConfig config, Fd executable, String[] argv, int[] fds) throws IOException {
+  /**
+   * As {@link #spawn(MonitorConfig, String, String[], int[])}, the executable being an fd of this
+   * process (a memfd).
+   */
+  public static Monitor spawn(MonitorConfig config, Fd executable, String[] argv, int[] fds)
+      throws IOException {
     return start(config, executable, null, argv, fds);
   }
 
-  private static Monitor start(MonitorConfig config, Fd executable, String path, String[] argv, int[] fds)
+  private static Monitor start(
+      MonitorConfig config, Fd executable, String path, String[] argv, int[] fds)
       throws IOException {
     String what = "start the monitor of " + config.containerId();
     Fd[] pair = Linux.socketpair(LinuxConstants.AF_UNIX, LinuxConstants.SOCK_SEQPACKET, 0);
     Fd control = pair[0];
     try {
-      // The monitor's fds: 3 the control socket, then the child's executable (if an fd), then the child's fds.
+      // The monitor's fds: 3 the control socket, then the child's executable (if an fd), then the
+      // child's fds.
       int next = 4;
       List<Integer> map = new ArrayList<>(List.of(3, pair[1].fd()));
       List<String> args = new ArrayList<>(List.of("berth-monitor"));
@@ -80,22 +91,34 @@ public final class Monitor implements AutoCloseable {
       Map<String, String> env = System.getenv();
       String[] envp = new String[env.size()];
       int k = 0;
-      for (Map.Entry<String, String> e : env.entrySet()) envp[k++] = e.getKey() + "=" + e.getValue();
+      for (Map.Entry<String, String> e : env.entrySet())
+        envp[k++] = e.getKey() + "=" + e.getValue();
       int pid;
-      try (Fd exe = EmbeddedBinary.MONITOR.sealed(); Fd child = pair[1]) {
-        pid = Linux.spawn("/proc/" + Linux.getpid() + "/fd/" + exe.fd(), args.toArray(new String[0]), envp, fdMap,
-            true);
+      try (Fd exe = EmbeddedBinary.MONITOR.sealed();
+          Fd child = pair[1]) {
+        pid =
+            Linux.spawn(
+                "/proc/" + Linux.getpid() + "/fd/" + exe.fd(),
+                args.toArray(new String[0]),
+                envp,
+                fdMap,
+                true);
       }
-      // The process spawned forks the monitor and exits at once: the monitor is no child of this JVM.
+      // The process spawned forks the monitor and exits at once: the monitor is no child of this
+      // JVM.
       WaitStatus ws = Linux.wait4(pid, 0);
       String first = receive(control);
       if (first != null && first.startsWith("READY ")) {
         String[] f = first.split(" ");
         return new Monitor(control, Integer.parseInt(f[1]), Integer.parseInt(f[2]));
       }
-      if (first != null && first.startsWith("ERROR ")) throw new IOException(what + ": " + first.substring(6));
-      throw new IOException(what + ": it exited with status " + (ws.signaled() ? 128 + ws.termSig() : ws.exitCode())
-          + (first == null ? "" : " after \"" + first + "\""));
+      if (first != null && first.startsWith("ERROR "))
+        throw new IOException(what + ": " + first.substring(6));
+      throw new IOException(
+          what
+              + ": it exited with status "
+              + (ws.signaled() ? 128 + ws.termSig() : ws.exitCode())
+              + (first == null ? "" : " after \"" + first + "\""));
     } catch (IOException | RuntimeException e) {
       control.close();
       throw e;
@@ -117,7 +140,8 @@ public final class Monitor implements AutoCloseable {
     String m = receive(control);
     if (m != null && m.startsWith("CHILD ")) {
       String[] f = m.split(" ");
-      childExit = new ChildExit(Integer.parseInt(f[1]), Integer.parseInt(f[2]), Integer.parseInt(f[3]));
+      childExit =
+          new ChildExit(Integer.parseInt(f[1]), Integer.parseInt(f[2]), Integer.parseInt(f[3]));
     }
     return m;
   }
@@ -136,14 +160,15 @@ public final class Monitor implements AutoCloseable {
   public ChildExit awaitChild() throws IOException {
     while (childExit == null) {
       String m = next();
-      if (m == null) throw new IOException("monitor " + monitorPid + " exited before its child " + childPid);
+      if (m == null)
+        throw new IOException("monitor " + monitorPid + " exited before its child " + childPid);
     }
     return childExit;
   }
 
   /**
-   * Hands the monitor the container init's pid (its child, or adopted by it as the subreaper); from now on the
-   * monitor records its exit. This end is closed after.
+   * Hands the monitor the container init's pid (its child, or adopted by it as the subreaper); from
+   * now on the monitor records its exit. This end is closed after.
    */
   public void container(int pid) throws IOException {
     if (done) throw new IllegalStateException("the monitor was already told");
@@ -151,9 +176,12 @@ public final class Monitor implements AutoCloseable {
       Linux.writeAll(control, ("CONTAINER " + pid).getBytes(StandardCharsets.US_ASCII));
       while (true) {
         String m = next();
-        if (m == null) throw new IOException("monitor " + monitorPid + " exited before it took container pid " + pid);
+        if (m == null)
+          throw new IOException(
+              "monitor " + monitorPid + " exited before it took container pid " + pid);
         if (m.equals("OK")) break;
-        if (m.startsWith("ERROR ")) throw new IOException("monitor " + monitorPid + ": " + m.substring(6));
+        if (m.startsWith("ERROR "))
+          throw new IOException("monitor " + monitorPid + ": " + m.substring(6));
       }
       done = true;
     } finally {
@@ -162,8 +190,8 @@ public final class Monitor implements AutoCloseable {
   }
 
   /**
-   * The create failed: the monitor kills and reaps its child, removes its sockets (and the log it made) and exits
-   * without an exit file. Returns once it has.
+   * The create failed: the monitor kills and reaps its child, removes its sockets (and the log it
+   * made) and exits without an exit file. Returns once it has.
    */
   public void abort() {
     if (done) return;

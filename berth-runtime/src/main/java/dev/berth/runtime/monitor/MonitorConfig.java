@@ -5,85 +5,178 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Everything a container's monitor does, decided here and passed on its command line (docs/monitor.md).
+ * Everything a container's monitor does, decided here and passed on its command line
+ * (docs/monitor.md).
  *
  * @param containerId the container's id (shown in ps; the monitor does nothing else with it)
  * @param log the CRI log file, or null for no log at all
  * @param logMaxSize rotate the log before a record would take it past this many bytes; 0: never
- * @param logMaxFiles how many files the log keeps, the live one included (log, log.1, ...); the oldest is dropped
+ * @param logMaxFiles how many files the log keeps, the live one included (log, log.1, ...); the
+ *     oldest is dropped
  * @param attachSocket where the attach socket (SOCK_SEQPACKET, 0600) is made, or null for none
- * @param consoleSocket where the console socket is made for a container with a terminal (its pty master arrives
- *     there), or null for a container without one (its stdout and stderr are pipes)
+ * @param consoleSocket where the console socket is made for a container with a terminal (its pty
+ *     master arrives there), or null for a container without one (its stdout and stderr are pipes)
  * @param exitFile where the exit status is written when the container init exits, or null
- * @param oomFile the file of the container's memory cgroup with the OOM kill counter (v1
- *     {@code memory.oom_control}, v2 {@code memory.events}), or null
+ * @param oomFile the file of the container's memory cgroup with the OOM kill counter (v1 {@code
+ *     memory.oom_control}, v2 {@code memory.events}), or null
  * @param oomKey the counter's key in {@code oomFile} ({@code oom_kill})
- * @param stdin give the container a stdin pipe that attach clients write to (else /dev/null); not with a terminal
+ * @param stdin give the container a stdin pipe that attach clients write to (else /dev/null); not
+ *     with a terminal
  * @param stdinOnce a client's stdin close closes the container's stdin (docker's StdinOnce)
  * @param exitCommand run, detached, after the exit file is written (absolute path first), or empty
  */
-public record MonitorConfig(String containerId, Path log, long logMaxSize, int logMaxFiles, Path attachSocket,
-    Path consoleSocket, Path exitFile, Path oomFile, String oomKey, boolean stdin, boolean stdinOnce,
+public record MonitorConfig(
+    String containerId,
+    Path log,
+    long logMaxSize,
+    int logMaxFiles,
+    Path attachSocket,
+    Path consoleSocket,
+    Path exitFile,
+    Path oomFile,
+    String oomKey,
+    boolean stdin,
+    boolean stdinOnce,
     List<String> exitCommand) {
 
   public MonitorConfig {
-    if (containerId == null || containerId.isEmpty()) throw new IllegalArgumentException("containerId: required");
-    if (logMaxSize < 0) throw new IllegalArgumentException("logMaxSize: " + logMaxSize + " (must be >= 0)");
-    if (logMaxFiles < 1) throw new IllegalArgumentException("logMaxFiles: " + logMaxFiles + " (must be >= 1)");
-    if ((oomFile == null) != (oomKey == null)) throw new IllegalArgumentException("oomFile and oomKey: both or neither");
+    if (containerId == null || containerId.isEmpty())
+      throw new IllegalArgumentException("containerId: required");
+    if (logMaxSize < 0)
+      throw new IllegalArgumentException("logMaxSize: " + logMaxSize + " (must be >= 0)");
+    if (logMaxFiles < 1)
+      throw new IllegalArgumentException("logMaxFiles: " + logMaxFiles + " (must be >= 1)");
+    if ((oomFile == null) != (oomKey == null))
+      throw new IllegalArgumentException("oomFile and oomKey: both or neither");
     if (stdin && consoleSocket != null) {
       throw new IllegalArgumentException("stdin: a container with a terminal reads the terminal");
     }
     exitCommand = exitCommand == null ? List.of() : List.copyOf(exitCommand);
     if (!exitCommand.isEmpty() && !exitCommand.get(0).startsWith("/")) {
-      throw new IllegalArgumentException("exitCommand: " + exitCommand.get(0) + " (must be an absolute path)");
+      throw new IllegalArgumentException(
+          "exitCommand: " + exitCommand.get(0) + " (must be an absolute path)");
     }
   }
 
   /** A monitor of container {@code id} that writes only the exit file. */
   public static MonitorConfig of(String id, Path exitFile) {
-    return new MonitorConfig(id, null, 0, 1, null, null, exitFile, null, null, false, false, List.of());
+    return new MonitorConfig(
+        id, null, 0, 1, null, null, exitFile, null, null, false, false, List.of());
   }
 
   public MonitorConfig withLog(Path file, long maxSize, int maxFiles) {
-    return new MonitorConfig(containerId, file, maxSize, maxFiles, attachSocket, consoleSocket, exitFile, oomFile,
-        oomKey, stdin, stdinOnce, exitCommand);
+    return new MonitorConfig(
+        containerId,
+        file,
+        maxSize,
+        maxFiles,
+        attachSocket,
+        consoleSocket,
+        exitFile,
+        oomFile,
+        oomKey,
+        stdin,
+        stdinOnce,
+        exitCommand);
   }
 
   public MonitorConfig withAttach(Path socket) {
-    return new MonitorConfig(containerId, log, logMaxSize, logMaxFiles, socket, consoleSocket, exitFile, oomFile,
-        oomKey, stdin, stdinOnce, exitCommand);
+    return new MonitorConfig(
+        containerId,
+        log,
+        logMaxSize,
+        logMaxFiles,
+        socket,
+        consoleSocket,
+        exitFile,
+        oomFile,
+        oomKey,
+        stdin,
+        stdinOnce,
+        exitCommand);
   }
 
   public MonitorConfig withConsoleSocket(Path socket) {
-    return new MonitorConfig(containerId, log, logMaxSize, logMaxFiles, attachSocket, socket, exitFile, oomFile,
-        oomKey, stdin, stdinOnce, exitCommand);
+    return new MonitorConfig(
+        containerId,
+        log,
+        logMaxSize,
+        logMaxFiles,
+        attachSocket,
+        socket,
+        exitFile,
+        oomFile,
+        oomKey,
+        stdin,
+        stdinOnce,
+        exitCommand);
   }
 
   public MonitorConfig withOom(Path file, String key) {
-    return new MonitorConfig(containerId, log, logMaxSize, logMaxFiles, attachSocket, consoleSocket, exitFile, file,
-        key, stdin, stdinOnce, exitCommand);
+    return new MonitorConfig(
+        containerId,
+        log,
+        logMaxSize,
+        logMaxFiles,
+        attachSocket,
+        consoleSocket,
+        exitFile,
+        file,
+        key,
+        stdin,
+        stdinOnce,
+        exitCommand);
   }
 
   public MonitorConfig withStdin(boolean once) {
-    return new MonitorConfig(containerId, log, logMaxSize, logMaxFiles, attachSocket, consoleSocket, exitFile, oomFile,
-        oomKey, true, once, exitCommand);
+    return new MonitorConfig(
+        containerId,
+        log,
+        logMaxSize,
+        logMaxFiles,
+        attachSocket,
+        consoleSocket,
+        exitFile,
+        oomFile,
+        oomKey,
+        true,
+        once,
+        exitCommand);
   }
 
   public MonitorConfig withExitCommand(List<String> command) {
-    return new MonitorConfig(containerId, log, logMaxSize, logMaxFiles, attachSocket, consoleSocket, exitFile, oomFile,
-        oomKey, stdin, stdinOnce, command);
+    return new MonitorConfig(
+        containerId,
+        log,
+        logMaxSize,
+        logMaxFiles,
+        attachSocket,
+        consoleSocket,
+        exitFile,
+        oomFile,
+        oomKey,
+        stdin,
+        stdinOnce,
+        command);
   }
 
   /** The monitor's flags for this configuration. */
   List<String> flags() {
     List<String> a = new ArrayList<>(List.of("--id", containerId));
     if (log != null) {
-      a.addAll(List.of("--log", log.toAbsolutePath().toString(), "--log-max-size", Long.toString(logMaxSize),
-          "--log-max-files", Integer.toString(logMaxFiles)));
+      a.addAll(
+          List.of(
+              "--log",
+              log.toAbsolutePath().toString(),
+              "--log-max-size",
+              Long.toString(logMaxSize),
+              "--log-max-files",
+              Integer.toString(logMaxFiles)));
     }
-    if (attachSocket != null) a.addAll(List.of("--attach", attachSocket.toAbsolutePath().toString()));
-    if (consoleSocket != null) a.addAll(List.of("--console-socket", consoleSocket.toAbsolutePath().toString()));
+    if (attachSocket != null)
+      a.addAll(List.of("--attach", attachSocket.toAbsolutePath().toString()));
+    if (consoleSocket != null)
+      a.addAll(List.of("--console-socket", consoleSocket.toAbsolutePath().toString()));
     if (exitFile != null) a.addAll(List.of("--exit-file", exitFile.toAbsolutePath().toString()));
     if (oomFile != null) a.addAll(List.of("--oom-file", oomFile.toString(), "--oom-key", oomKey));
     if (stdin) a.add("--stdin");

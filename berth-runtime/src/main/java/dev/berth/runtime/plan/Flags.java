@@ -7,38 +7,133 @@ final class Flags {
   private Flags() {}
 
   // The numbers are berth-sys's; this class only names them.
-  static final long MS_RDONLY = LinuxConstants.MS_RDONLY, MS_NOSUID = LinuxConstants.MS_NOSUID,
-      MS_NODEV = LinuxConstants.MS_NODEV, MS_NOEXEC = LinuxConstants.MS_NOEXEC, MS_REMOUNT = LinuxConstants.MS_REMOUNT,
-      MS_BIND = LinuxConstants.MS_BIND, MS_MOVE = LinuxConstants.MS_MOVE, MS_REC = LinuxConstants.MS_REC,
-      MS_UNBINDABLE = LinuxConstants.MS_UNBINDABLE, MS_PRIVATE = LinuxConstants.MS_PRIVATE,
-      MS_SLAVE = LinuxConstants.MS_SLAVE, MS_SHARED = LinuxConstants.MS_SHARED;
+  static final long MS_RDONLY = LinuxConstants.MS_RDONLY,
+      MS_NOSUID = LinuxConstants.MS_NOSUID,
+      MS_NODEV = LinuxConstants.MS_NODEV,
+      MS_NOEXEC = LinuxConstants.MS_NOEXEC,
+      MS_REMOUNT = LinuxConstants.MS_REMOUNT,
+      MS_BIND = LinuxConstants.MS_BIND,
+      MS_MOVE = LinuxConstants.MS_MOVE,
+      MS_REC = LinuxConstants.MS_REC,
+      MS_UNBINDABLE = LinuxConstants.MS_UNBINDABLE,
+      MS_PRIVATE = LinuxConstants.MS_PRIVATE,
+      MS_SLAVE = LinuxConstants.MS_SLAVE,
+      MS_SHARED = LinuxConstants.MS_SHARED;
   static final long PROPAGATION = MS_UNBINDABLE | MS_PRIVATE | MS_SLAVE | MS_SHARED;
 
   private static final long[] MOUNT_BITS = {
-      MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, 16, 32, 64, 128, 1024, 2048, MS_BIND, MS_MOVE, MS_REC, 32768,
-      MS_UNBINDABLE, MS_PRIVATE, MS_SLAVE, MS_SHARED, 1 << 21, 1 << 22, 1 << 23, 1 << 24, 1 << 25};
+    MS_RDONLY,
+    MS_NOSUID,
+    MS_NODEV,
+    MS_NOEXEC,
+    16,
+    32,
+    64,
+    128,
+    1024,
+    2048,
+    MS_BIND,
+    MS_MOVE,
+    MS_REC,
+    32768,
+    MS_UNBINDABLE,
+    MS_PRIVATE,
+    MS_SLAVE,
+    MS_SHARED,
+    1 << 21,
+    1 << 22,
+    1 << 23,
+    1 << 24,
+    1 << 25
+  };
   private static final String[] MOUNT_NAMES = {
-      "MS_RDONLY", "MS_NOSUID", "MS_NODEV", "MS_NOEXEC", "MS_SYNCHRONOUS", "MS_REMOUNT", "MS_MANDLOCK",
-      "MS_DIRSYNC", "MS_NOATIME", "MS_NODIRATIME", "MS_BIND", "MS_MOVE", "MS_REC", "MS_SILENT", "MS_UNBINDABLE",
-      "MS_PRIVATE", "MS_SLAVE", "MS_SHARED", "MS_RELATIME", "MS_KERNMOUNT", "MS_I_VERSION", "MS_STRICTATIME",
-      "MS_LAZYTIME"};
+    "MS_RDONLY",
+    "MS_NOSUID",
+    "MS_NODEV",
+    "MS_NOEXEC",
+    "MS_SYNCHRONOUS",
+    "MS_REMOUNT",
+    "MS_MANDLOCK",
+    "MS_DIRSYNC",
+    "MS_NOATIME",
+    "MS_NODIRATIME",
+    "MS_BIND",
+    "MS_MOVE",
+    "MS_REC",
+    "MS_SILENT",
+    "MS_UNBINDABLE",
+    "MS_PRIVATE",
+    "MS_SLAVE",
+    "MS_SHARED",
+    "MS_RELATIME",
+    "MS_KERNMOUNT",
+    "MS_I_VERSION",
+    "MS_STRICTATIME",
+    "MS_LAZYTIME"
+  };
+
   /** The mount(8) option of each bit, for short descriptions ("remount /x ro,nosuid"). */
   private static final String[] MOUNT_OPTIONS = {
-      "ro", "nosuid", "nodev", "noexec", "sync", "remount", "mand", "dirsync", "noatime", "nodiratime", "bind",
-      "move", "rec", "silent", "unbindable", "private", "slave", "shared", "relatime", "kernmount", "iversion",
-      "strictatime", "lazytime"};
+    "ro",
+    "nosuid",
+    "nodev",
+    "noexec",
+    "sync",
+    "remount",
+    "mand",
+    "dirsync",
+    "noatime",
+    "nodiratime",
+    "bind",
+    "move",
+    "rec",
+    "silent",
+    "unbindable",
+    "private",
+    "slave",
+    "shared",
+    "relatime",
+    "kernmount",
+    "iversion",
+    "strictatime",
+    "lazytime"
+  };
 
   private static final long[] CLONE_BITS = {
-      0x80L, 0x00020000L, 0x02000000L, 0x04000000L, 0x08000000L, 0x10000000L, 0x20000000L, 0x40000000L};
+    0x80L, 0x00020000L, 0x02000000L, 0x04000000L, 0x08000000L, 0x10000000L, 0x20000000L, 0x40000000L
+  };
   private static final String[] CLONE_NAMES = {
-      "CLONE_NEWTIME", "CLONE_NEWNS", "CLONE_NEWCGROUP", "CLONE_NEWUTS", "CLONE_NEWIPC", "CLONE_NEWUSER",
-      "CLONE_NEWPID", "CLONE_NEWNET"};
-  private static final String[] NAMESPACES = {"time", "mount", "cgroup", "uts", "ipc", "user", "pid", "network"};
+    "CLONE_NEWTIME",
+    "CLONE_NEWNS",
+    "CLONE_NEWCGROUP",
+    "CLONE_NEWUTS",
+    "CLONE_NEWIPC",
+    "CLONE_NEWUSER",
+    "CLONE_NEWPID",
+    "CLONE_NEWNET"
+  };
+  private static final String[] NAMESPACES = {
+    "time", "mount", "cgroup", "uts", "ipc", "user", "pid", "network"
+  };
 
   private static final String[] RLIMITS = {
-      "RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_DATA", "RLIMIT_STACK", "RLIMIT_CORE", "RLIMIT_RSS", "RLIMIT_NPROC",
-      "RLIMIT_NOFILE", "RLIMIT_MEMLOCK", "RLIMIT_AS", "RLIMIT_LOCKS", "RLIMIT_SIGPENDING", "RLIMIT_MSGQUEUE",
-      "RLIMIT_NICE", "RLIMIT_RTPRIO", "RLIMIT_RTTIME"};
+    "RLIMIT_CPU",
+    "RLIMIT_FSIZE",
+    "RLIMIT_DATA",
+    "RLIMIT_STACK",
+    "RLIMIT_CORE",
+    "RLIMIT_RSS",
+    "RLIMIT_NPROC",
+    "RLIMIT_NOFILE",
+    "RLIMIT_MEMLOCK",
+    "RLIMIT_AS",
+    "RLIMIT_LOCKS",
+    "RLIMIT_SIGPENDING",
+    "RLIMIT_MSGQUEUE",
+    "RLIMIT_NICE",
+    "RLIMIT_RTPRIO",
+    "RLIMIT_RTTIME"
+  };
 
   static String mountFlags(long flags) {
     return names(flags, MOUNT_BITS, MOUNT_NAMES, "|", "0");

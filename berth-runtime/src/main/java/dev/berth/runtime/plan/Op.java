@@ -5,15 +5,18 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * One primitive operation of a plan, executed in order by berth-init (docs/berth-init-protocol.md, "Ops"). Each record
- * is one opcode; its components are the payload fields in wire order. Paths called "in-root" are resolved inside the
- * container root by berth-init; every other path is used as given. Integers are sent as unsigned 32 or 64 bits.
+ * One primitive operation of a plan, executed in order by berth-init (docs/berth-init-protocol.md,
+ * "Ops"). Each record is one opcode; its components are the payload fields in wire order. Paths
+ * called "in-root" are resolved inside the container root by berth-init; every other path is used
+ * as given. Integers are sent as unsigned 32 or 64 bits.
  */
 public sealed interface Op {
   /** The opcode on the wire ({@link Opcode}). */
   int opcode();
 
-  /** What the op does, lowercase, for error messages: "mount proc on /proc", "mkdir -p /dev/pts". */
+  /**
+   * What the op does, lowercase, for error messages: "mount proc on /proc", "mkdir -p /dev/pts".
+   */
   String describe();
 
   /** Writes the payload (without opcode and length) in the layout berth-init reads. */
@@ -42,9 +45,10 @@ public sealed interface Op {
   }
 
   /**
-   * Moves berth-init itself into a cgroup v1 hierarchy by writing "0" to that cgroup's {@code tasks} file, so that
-   * the container process cloned next starts in it. A single-threaded process moving itself takes no threadgroup
-   * lock, whose write side (taken for a pid written to cgroup.procs) waits for an RCU grace period: 10 ms and more.
+   * Moves berth-init itself into a cgroup v1 hierarchy by writing "0" to that cgroup's {@code
+   * tasks} file, so that the container process cloned next starts in it. A single-threaded process
+   * moving itself takes no threadgroup lock, whose write side (taken for a pid written to
+   * cgroup.procs) waits for an RCU grace period: 10 ms and more.
    */
   record JoinCgroup(String tasksFile) implements Op {
     public JoinCgroup {
@@ -65,8 +69,9 @@ public sealed interface Op {
   }
 
   /**
-   * The cgroup2 directory the next CLONE creates the container process in (clone3's CLONE_INTO_CGROUP, Linux 5.7):
-   * born there, it is never moved, which would wait for an RCU grace period as {@link JoinCgroup} explains.
+   * The cgroup2 directory the next CLONE creates the container process in (clone3's
+   * CLONE_INTO_CGROUP, Linux 5.7): born there, it is never moved, which would wait for an RCU grace
+   * period as {@link JoinCgroup} explains.
    */
   record IntoCgroup(String dir) implements Op {
     public IntoCgroup {
@@ -94,8 +99,9 @@ public sealed interface Op {
 
     public String describe() {
       String ns = Flags.namespaces(flags);
-      return ns.isEmpty() ? "clone the container process" : "clone the container process into new " + ns
-          + " namespaces";
+      return ns.isEmpty()
+          ? "clone the container process"
+          : "clone the container process into new " + ns + " namespaces";
     }
 
     public void encode(WireWriter out) {
@@ -104,8 +110,9 @@ public sealed interface Op {
   }
 
   /**
-   * unshare(2) in berth-init before CLONE. For CLONE_NEWTIME the new time namespace is for berth-init's children
-   * only, so its offsets can be written (/proc/self/timens_offsets) before the container process is born into it.
+   * unshare(2) in berth-init before CLONE. For CLONE_NEWTIME the new time namespace is for
+   * berth-init's children only, so its offsets can be written (/proc/self/timens_offsets) before
+   * the container process is born into it.
    */
   record Unshare(long flags) implements Op {
     public int opcode() {
@@ -122,15 +129,22 @@ public sealed interface Op {
   }
 
   /**
-   * Before CLONE, in the host's mount namespace: a detached copy of the host path {@code source} ({@code cloneTree}:
-   * with its submounts), idmapped ({@code idmapTree}: submounts too) through a user namespace whose uid_map and gid_map
-   * are {@code uidMap} and {@code gidMap} ("0 1000 1\n" lines). The kernel lets only the owner of the source's mount
-   * namespace idmap it, so the container process cannot do it; it attaches the n-th one with {@link MoveMount}(n).
-   * With empty maps the copy is not idmapped: a bind source taken by the runtime's credentials, for a container whose
-   * root in its own user namespace could not reach the source's path. {@code field} names the spec's mount in
-   * messages ("mounts[2]") and is not sent.
+   * Before CLONE, in the host's mount namespace: a detached copy of the host path {@code source}
+   * ({@code cloneTree}: with its submounts), idmapped ({@code idmapTree}: submounts too) through a
+   * user namespace whose uid_map and gid_map are {@code uidMap} and {@code gidMap} ("0 1000 1\n"
+   * lines). The kernel lets only the owner of the source's mount namespace idmap it, so the
+   * container process cannot do it; it attaches the n-th one with {@link MoveMount}(n). With empty
+   * maps the copy is not idmapped: a bind source taken by the runtime's credentials, for a
+   * container whose root in its own user namespace could not reach the source's path. {@code field}
+   * names the spec's mount in messages ("mounts[2]") and is not sent.
    */
-  record IdmapTree(String source, boolean cloneTree, boolean idmapTree, String uidMap, String gidMap, String field)
+  record IdmapTree(
+      String source,
+      boolean cloneTree,
+      boolean idmapTree,
+      String uidMap,
+      String gidMap,
+      String field)
       implements Op {
     public IdmapTree {
       Objects.requireNonNull(source, "source");
@@ -144,7 +158,8 @@ public sealed interface Op {
     }
 
     public String describe() {
-      return (field.isEmpty() ? "" : field + ": ") + (uidMap.isEmpty() ? "open the bind source " : "make an idmapped mount of ")
+      return (field.isEmpty() ? "" : field + ": ")
+          + (uidMap.isEmpty() ? "open the bind source " : "make an idmapped mount of ")
           + source;
     }
 
@@ -159,7 +174,10 @@ public sealed interface Op {
 
   // ---- the container process ----
 
-  /** Attaches the {@code index}-th {@link IdmapTree} of the plan on the in-root {@code target} (which must exist). */
+  /**
+   * Attaches the {@code index}-th {@link IdmapTree} of the plan on the in-root {@code target}
+   * (which must exist).
+   */
   record MoveMount(int index, String target) implements Op {
     public MoveMount {
       Objects.requireNonNull(target, "target");
@@ -180,8 +198,9 @@ public sealed interface Op {
   }
 
   /**
-   * PR_SET_DUMPABLE. berth-init is not dumpable, so its clone's /proc files belong to the host's root; a rootless
-   * runtime must be able to write the clone's uid_map, so the clone is dumpable only until the maps are written.
+   * PR_SET_DUMPABLE. berth-init is not dumpable, so its clone's /proc files belong to the host's
+   * root; a rootless runtime must be able to write the clone's uid_map, so the clone is dumpable
+   * only until the maps are written.
    */
   record SetDumpable(boolean on) implements Op {
     public int opcode() {
@@ -230,11 +249,18 @@ public sealed interface Op {
   }
 
   /**
-   * mount(2). An empty {@code source}, {@code fstype} or {@code data} is NULL; a null one is taken as empty. The
-   * target (and, for a bind inside the root, the source) may be in-root.
+   * mount(2). An empty {@code source}, {@code fstype} or {@code data} is NULL; a null one is taken
+   * as empty. The target (and, for a bind inside the root, the source) may be in-root.
    */
-  record Mount(boolean sourceInRoot, boolean targetInRoot, String source, String target, String fstype, long flags,
-      String data) implements Op {
+  record Mount(
+      boolean sourceInRoot,
+      boolean targetInRoot,
+      String source,
+      String target,
+      String fstype,
+      long flags,
+      String data)
+      implements Op {
     public Mount {
       source = source == null ? "" : source;
       Objects.requireNonNull(target, "target");
@@ -287,7 +313,10 @@ public sealed interface Op {
     }
   }
 
-  /** Creates an empty regular file at an in-root path unless something is there already (a bind mount target). */
+  /**
+   * Creates an empty regular file at an in-root path unless something is there already (a bind
+   * mount target).
+   */
   record Mkfile(String path, int mode) implements Op {
     public Mkfile {
       Objects.requireNonNull(path, "path");
@@ -307,7 +336,10 @@ public sealed interface Op {
     }
   }
 
-  /** Creates a device node at an in-root path, replacing a non-directory; {@code mode} includes S_IFCHR etc. */
+  /**
+   * Creates a device node at an in-root path, replacing a non-directory; {@code mode} includes
+   * S_IFCHR etc.
+   */
   record Mknod(String path, int mode, int major, int minor, int uid, int gid) implements Op {
     public Mknod {
       Objects.requireNonNull(path, "path");
@@ -318,12 +350,20 @@ public sealed interface Op {
     }
 
     public String describe() {
-      String type = switch (mode & 0170000) {
-        case 0060000 -> "b";
-        case 0010000 -> "p";
-        default -> "c";
-      };
-      return "mknod " + path + " " + type + " " + Integer.toUnsignedString(major) + " " + Integer.toUnsignedString(minor);
+      String type =
+          switch (mode & 0170000) {
+            case 0060000 -> "b";
+            case 0010000 -> "p";
+            default -> "c";
+          };
+      return "mknod "
+          + path
+          + " "
+          + type
+          + " "
+          + Integer.toUnsignedString(major)
+          + " "
+          + Integer.toUnsignedString(minor);
     }
 
     public void encode(WireWriter out) {
@@ -336,7 +376,10 @@ public sealed interface Op {
     }
   }
 
-  /** Creates a symlink at the in-root {@code linkPath} pointing to {@code target}; an existing entry is kept. */
+  /**
+   * Creates a symlink at the in-root {@code linkPath} pointing to {@code target}; an existing entry
+   * is kept.
+   */
   record Symlink(String target, String linkPath) implements Op {
     public Symlink {
       Objects.requireNonNull(target, "target");
@@ -395,7 +438,10 @@ public sealed interface Op {
     }
   }
 
-  /** Remounts {@code target} with {@code flags} (MS_REMOUNT and usually MS_BIND included) plus its locked flags. */
+  /**
+   * Remounts {@code target} with {@code flags} (MS_REMOUNT and usually MS_BIND included) plus its
+   * locked flags.
+   */
   record Remount(boolean targetInRoot, String target, long flags) implements Op {
     public Remount {
       Objects.requireNonNull(target, "target");
@@ -418,10 +464,11 @@ public sealed interface Op {
   }
 
   /**
-   * mount_setattr(2) with AT_RECURSIVE on the mount at {@code target}: the recursive options ({@code rro},
-   * {@code rnosuid} ...) that reach every submount, which a remount cannot.
+   * mount_setattr(2) with AT_RECURSIVE on the mount at {@code target}: the recursive options
+   * ({@code rro}, {@code rnosuid} ...) that reach every submount, which a remount cannot.
    */
-  record MountSetattr(boolean targetInRoot, String target, long attrSet, long attrClr) implements Op {
+  record MountSetattr(boolean targetInRoot, String target, long attrSet, long attrClr)
+      implements Op {
     public MountSetattr {
       Objects.requireNonNull(target, "target");
     }
@@ -443,8 +490,9 @@ public sealed interface Op {
   }
 
   /**
-   * umount2(target, MNT_DETACH); with {@code coverIfDenied}, a mount refused so (EINVAL, EPERM: locked in a user
-   * namespace) is covered with an empty read-only tmpfs instead. A target that does not exist is nothing to do.
+   * umount2(target, MNT_DETACH); with {@code coverIfDenied}, a mount refused so (EINVAL, EPERM:
+   * locked in a user namespace) is covered with an empty read-only tmpfs instead. A target that
+   * does not exist is nothing to do.
    */
   record Umount(String target, boolean coverIfDenied) implements Op {
     public Umount {
@@ -466,12 +514,16 @@ public sealed interface Op {
   }
 
   /**
-   * Makes the root (SET_ROOT) the process's "/": pivot_root ({@link Mode#PIVOT}), a move mount + chroot
-   * ({@link Mode#MOVE_AND_CHROOT}, --no-pivot), or a chroot alone ({@link Mode#CHROOT}: without a mount namespace of
-   * the container's own, where moving the root would move the host's).
+   * Makes the root (SET_ROOT) the process's "/": pivot_root ({@link Mode#PIVOT}), a move mount +
+   * chroot ({@link Mode#MOVE_AND_CHROOT}, --no-pivot), or a chroot alone ({@link Mode#CHROOT}:
+   * without a mount namespace of the container's own, where moving the root would move the host's).
    */
   record PivotRoot(Mode mode) implements Op {
-    public enum Mode { PIVOT, MOVE_AND_CHROOT, CHROOT }
+    public enum Mode {
+      PIVOT,
+      MOVE_AND_CHROOT,
+      CHROOT
+    }
 
     public PivotRoot {
       Objects.requireNonNull(mode, "mode");
@@ -590,10 +642,11 @@ public sealed interface Op {
   }
 
   /**
-   * Runs a hook from inside the container's namespaces, with GO's blob {@code blobIndex} (the state JSON) on its
-   * stdin ({@link #NO_BLOB}: empty stdin); {@code timeoutMs} 0 waits forever.
+   * Runs a hook from inside the container's namespaces, with GO's blob {@code blobIndex} (the state
+   * JSON) on its stdin ({@link #NO_BLOB}: empty stdin); {@code timeoutMs} 0 waits forever.
    */
-  record RunHook(int blobIndex, int timeoutMs, String path, List<String> args, List<String> env) implements Op {
+  record RunHook(int blobIndex, int timeoutMs, String path, List<String> args, List<String> env)
+      implements Op {
     public static final int NO_BLOB = -1;
 
     public RunHook {
@@ -664,7 +717,10 @@ public sealed interface Op {
     public void encode(WireWriter out) {}
   }
 
-  /** Chooses the executable for {@link Exec}: the first candidate that is an executable regular file. */
+  /**
+   * Chooses the executable for {@link Exec}: the first candidate that is an executable regular
+   * file.
+   */
   record ResolveExec(List<String> candidates) implements Op {
     public ResolveExec {
       candidates = List.copyOf(candidates);
@@ -687,12 +743,17 @@ public sealed interface Op {
   }
 
   /**
-   * chdir to {@code path} resolved inside ROOT without magic links, then a check that the cwd is under the root
-   * (CVE-2024-21626). {@code attempt}: {@link Attempt#ALWAYS} fails on any error; {@link Attempt#TRY} (as root, before the
-   * filter and the user change) leaves EACCES/EPERM to a later {@link Attempt#RETRY}, which runs only then.
+   * chdir to {@code path} resolved inside ROOT without magic links, then a check that the cwd is
+   * under the root (CVE-2024-21626). {@code attempt}: {@link Attempt#ALWAYS} fails on any error;
+   * {@link Attempt#TRY} (as root, before the filter and the user change) leaves EACCES/EPERM to a
+   * later {@link Attempt#RETRY}, which runs only then.
    */
   record Chdir(String path, Attempt attempt) implements Op {
-    public enum Attempt { ALWAYS, TRY, RETRY }
+    public enum Attempt {
+      ALWAYS,
+      TRY,
+      RETRY
+    }
 
     public Chdir {
       Objects.requireNonNull(path, "path");
@@ -780,7 +841,10 @@ public sealed interface Op {
     }
   }
 
-  /** Drops every capability 0..{@code lastCap} that is not in {@code keepMask} from the bounding set. */
+  /**
+   * Drops every capability 0..{@code lastCap} that is not in {@code keepMask} from the bounding
+   * set.
+   */
   record CapsBounding(long keepMask, int lastCap) implements Op {
     public int opcode() {
       return Opcode.CAPS_BOUNDING;
@@ -840,14 +904,19 @@ public sealed interface Op {
     public void encode(WireWriter out) {}
   }
 
-  /** Loads a compiled classic-BPF seccomp program: {@code program} holds struct sock_filter entries, 8 bytes each. */
+  /**
+   * Loads a compiled classic-BPF seccomp program: {@code program} holds struct sock_filter entries,
+   * 8 bytes each.
+   */
   record Seccomp(int flags, byte[] program) implements Op {
     public static final int MAX_INSNS = 4096;
 
     public Seccomp {
       if (program.length == 0 || program.length % 8 != 0 || program.length / 8 > MAX_INSNS) {
-        throw new IllegalArgumentException("seccomp: program of " + program.length
-            + " bytes is not 1 to 4096 instructions of 8 bytes");
+        throw new IllegalArgumentException(
+            "seccomp: program of "
+                + program.length
+                + " bytes is not 1 to 4096 instructions of 8 bytes");
       }
       program = program.clone();
     }
@@ -914,8 +983,9 @@ public sealed interface Op {
   }
 
   /**
-   * Opens a pty, sends its master to the runtime (PTY message) and makes the slave stdio and controlling tty; with a
-   * {@code consolePath} (in-root, "" for none) the slave is also bind-mounted there, as runc's /dev/console.
+   * Opens a pty, sends its master to the runtime (PTY message) and makes the slave stdio and
+   * controlling tty; with a {@code consolePath} (in-root, "" for none) the slave is also
+   * bind-mounted there, as runc's /dev/console.
    */
   record OpenPty(String consolePath) implements Op {
     public OpenPty {
@@ -931,7 +1001,9 @@ public sealed interface Op {
     }
 
     public String describe() {
-      return consolePath.isEmpty() ? "open the console pty" : "open the console pty and mount it on " + consolePath;
+      return consolePath.isEmpty()
+          ? "open the console pty"
+          : "open the console pty and mount it on " + consolePath;
     }
 
     public void encode(WireWriter out) {
@@ -940,9 +1012,9 @@ public sealed interface Op {
   }
 
   /**
-   * Gives stdio to the process's user: fchown of fds 0-2 to {@code uid} (their group kept), except /dev/null, as runc
-   * does so that a user can use its console; failures the kernel may give for an unmapped or read-only file are
-   * ignored.
+   * Gives stdio to the process's user: fchown of fds 0-2 to {@code uid} (their group kept), except
+   * /dev/null, as runc does so that a user can use its console; failures the kernel may give for an
+   * unmapped or read-only file are ignored.
    */
   record ChownStdio(int uid) implements Op {
     public int opcode() {
@@ -958,7 +1030,10 @@ public sealed interface Op {
     }
   }
 
-  /** Closes every fd from {@code firstFd} up but berth-init's own, so nothing of the runtime leaks (CVE-2024-21626). */
+  /**
+   * Closes every fd from {@code firstFd} up but berth-init's own, so nothing of the runtime leaks
+   * (CVE-2024-21626).
+   */
   record CloseFds(int firstFd) implements Op {
     public int opcode() {
       return Opcode.CLOSE_FDS;
@@ -995,7 +1070,10 @@ public sealed interface Op {
     }
   }
 
-  /** Joins a new session keyring of this name, so the container does not share the caller's keys (runc's default). */
+  /**
+   * Joins a new session keyring of this name, so the container does not share the caller's keys
+   * (runc's default).
+   */
   record JoinKeyring(String name) implements Op {
     public JoinKeyring {
       name = name == null ? "" : name;

@@ -8,20 +8,44 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The frames on berth-init's sync socket, {@code u32 type | u32 length | payload}, and the payloads of its messages
- * (docs/berth-init-protocol.md, "Messages"). Pure Java on streams and byte arrays: the runtime moves the bytes over the
- * socket through berth-sys (the fds of PTY and SECCOMP_FD travel beside the frame, as SCM_RIGHTS).
+ * The frames on berth-init's sync socket, {@code u32 type | u32 length | payload}, and the payloads
+ * of its messages (docs/berth-init-protocol.md, "Messages"). Pure Java on streams and byte arrays:
+ * the runtime moves the bytes over the socket through berth-sys (the fds of PTY and SECCOMP_FD
+ * travel beside the frame, as SCM_RIGHTS).
  */
 public final class SyncMessages {
-  public static final int PLAN = 1, PID = 2, GO = 3, HOOKS = 4, HOOKS_DONE = 5, READY = 6, ERROR = 7, PTY = 8,
-      PTY_DONE = 9, SECCOMP_FD = 10, SECCOMP_DONE = 11;
+  public static final int PLAN = 1,
+      PID = 2,
+      GO = 3,
+      HOOKS = 4,
+      HOOKS_DONE = 5,
+      READY = 6,
+      ERROR = 7,
+      PTY = 8,
+      PTY_DONE = 9,
+      SECCOMP_FD = 10,
+      SECCOMP_DONE = 11;
+
   /** Bytes of a frame header. */
   public static final int HEADER = 8;
+
   /** The largest payload either side accepts. */
   public static final int MAX_PAYLOAD = Plan.MAX_BYTES;
 
-  private static final String[] NAMES = {null, "plan", "pid", "go", "hooks", "hooks-done", "ready", "error", "pty",
-      "pty-done", "seccomp-fd", "seccomp-done"};
+  private static final String[] NAMES = {
+    null,
+    "plan",
+    "pid",
+    "go",
+    "hooks",
+    "hooks-done",
+    "ready",
+    "error",
+    "pty",
+    "pty-done",
+    "seccomp-fd",
+    "seccomp-done"
+  };
 
   private SyncMessages() {}
 
@@ -33,7 +57,9 @@ public final class SyncMessages {
 
     @Override
     public boolean equals(Object o) {
-      return o instanceof Message m && m.type == type && java.util.Arrays.equals(m.payload, payload);
+      return o instanceof Message m
+          && m.type == type
+          && java.util.Arrays.equals(m.payload, payload);
     }
 
     @Override
@@ -48,8 +74,9 @@ public final class SyncMessages {
   }
 
   /**
-   * An ERROR message: the index of the failed op ({@link Plan#NO_OP} when none), the errno (0 when the failure is not
-   * a system call's, e.g. a hook's exit status) and what failed beyond the op's own description.
+   * An ERROR message: the index of the failed op ({@link Plan#NO_OP} when none), the errno (0 when
+   * the failure is not a system call's, e.g. a hook's exit status) and what failed beyond the op's
+   * own description.
    */
   public record InitError(int opIndex, int errno, String detail) {}
 
@@ -61,8 +88,8 @@ public final class SyncMessages {
   /** The bytes of one frame. */
   public static byte[] frame(int type, byte[] payload) {
     if (payload.length > MAX_PAYLOAD) {
-      throw new IllegalArgumentException(typeName(type) + " message: " + payload.length + " bytes exceed "
-          + MAX_PAYLOAD);
+      throw new IllegalArgumentException(
+          typeName(type) + " message: " + payload.length + " bytes exceed " + MAX_PAYLOAD);
     }
     byte[] f = new byte[HEADER + payload.length];
     WireWriter.putU32(f, 0, type);
@@ -78,26 +105,42 @@ public final class SyncMessages {
 
   /** The (type, length) of a frame header; the length is checked against {@link #MAX_PAYLOAD}. */
   public static int[] parseHeader(byte[] header) throws IOException {
-    if (header.length < HEADER) throw new IOException("read message: header of " + header.length + " bytes");
+    if (header.length < HEADER)
+      throw new IOException("read message: header of " + header.length + " bytes");
     int type = WireWriter.getU32(header, 0);
     int len = WireWriter.getU32(header, 4);
     if (len < 0 || len > MAX_PAYLOAD) {
-      throw new IOException("read " + typeName(type) + " message: length " + Integer.toUnsignedString(len)
-          + " exceeds " + MAX_PAYLOAD);
+      throw new IOException(
+          "read "
+              + typeName(type)
+              + " message: length "
+              + Integer.toUnsignedString(len)
+              + " exceeds "
+              + MAX_PAYLOAD);
     }
     return new int[] {type, len};
   }
 
-  /** The next frame, or null at EOF before its first byte; EOF inside a frame is an {@link EOFException}. */
+  /**
+   * The next frame, or null at EOF before its first byte; EOF inside a frame is an {@link
+   * EOFException}.
+   */
   public static Message read(InputStream in) throws IOException {
     byte[] header = in.readNBytes(HEADER);
     if (header.length == 0) return null;
-    if (header.length < HEADER) throw new EOFException("read message: end of stream inside a header");
+    if (header.length < HEADER)
+      throw new EOFException("read message: end of stream inside a header");
     int[] tl = parseHeader(header);
     byte[] payload = in.readNBytes(tl[1]);
     if (payload.length < tl[1]) {
-      throw new EOFException("read " + typeName(tl[0]) + " message: end of stream after " + payload.length + " of "
-          + tl[1] + " bytes");
+      throw new EOFException(
+          "read "
+              + typeName(tl[0])
+              + " message: end of stream after "
+              + payload.length
+              + " of "
+              + tl[1]
+              + " bytes");
     }
     return new Message(tl[0], payload);
   }
@@ -129,8 +172,13 @@ public final class SyncMessages {
   public static List<byte[]> decodeGo(byte[] payload) throws IOException {
     WireReader r = new WireReader(payload, "go");
     int n = r.u32();
-    if (n < 0 || n > payload.length / 4) throw new IOException("read go message: " + Integer.toUnsignedString(n)
-        + " blobs cannot fit in " + payload.length + " bytes");
+    if (n < 0 || n > payload.length / 4)
+      throw new IOException(
+          "read go message: "
+              + Integer.toUnsignedString(n)
+              + " blobs cannot fit in "
+              + payload.length
+              + " bytes");
     List<byte[]> out = new ArrayList<>(n);
     for (int i = 0; i < n; i++) out.add(r.bytes(r.u32()));
     r.end();
@@ -148,7 +196,8 @@ public final class SyncMessages {
     WireReader r = new WireReader(payload, "pid");
     int pid = r.u32();
     r.end();
-    if (pid <= 0) throw new IOException("read pid message: invalid pid " + Integer.toUnsignedString(pid));
+    if (pid <= 0)
+      throw new IOException("read pid message: invalid pid " + Integer.toUnsignedString(pid));
     return pid;
   }
 

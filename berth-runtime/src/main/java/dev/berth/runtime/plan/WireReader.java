@@ -3,7 +3,10 @@ package dev.berth.runtime.plan;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 
-/** Reads fields written by berth-init (or a {@link WireWriter}); a short or malformed payload is an IOException. */
+/**
+ * Reads fields written by berth-init (or a {@link WireWriter}); a short or malformed payload is an
+ * IOException.
+ */
 final class WireReader {
   private final byte[] buf;
   private final String what;
@@ -16,8 +19,15 @@ final class WireReader {
 
   private void need(int n) throws IOException {
     if (n < 0 || buf.length - pos < n) {
-      throw new IOException("read " + what + " message: payload ends at byte " + buf.length + ", " + n
-          + " more bytes needed at byte " + pos);
+      throw new IOException(
+          "read "
+              + what
+              + " message: payload ends at byte "
+              + buf.length
+              + ", "
+              + n
+              + " more bytes needed at byte "
+              + pos);
     }
   }
 
@@ -38,8 +48,9 @@ final class WireReader {
   String str() throws IOException {
     int n = u32();
     need(n);
-    if (n < 1 || buf[pos + n - 1] != 0) throw new IOException("read " + what + " message: string at byte " + pos
-        + " does not end with a NUL");
+    if (n < 1 || buf[pos + n - 1] != 0)
+      throw new IOException(
+          "read " + what + " message: string at byte " + pos + " does not end with a NUL");
     String s = new String(buf, pos, n - 1, StandardCharsets.UTF_8);
     pos += n;
     return s;
@@ -47,7 +58,8 @@ final class WireReader {
 
   void end() throws IOException {
     if (pos != buf.length) {
-      throw new IOException("read " + what + " message: " + (buf.length - pos) + " unexpected bytes at the end");
+      throw new IOException(
+          "read " + what + " message: " + (buf.length - pos) + " unexpected bytes at the end");
     }
   }
 }

@@ -5,9 +5,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
- * Writes the fields of berth-init messages in the layout its C side reads in place: fixed-width integers in native
- * byte order, no padding, strings with their length and a trailing NUL (docs/berth-init-protocol.md, "Framing").
- * Only this package creates one; ops get it in {@link Op#encode(WireWriter)}.
+ * Writes the fields of berth-init messages in the layout its C side reads in place: fixed-width
+ * integers in native byte order, no padding, strings with their length and a trailing NUL
+ * (docs/berth-init-protocol.md, "Framing"). Only this package creates one; ops get it in {@link
+ * Op#encode(WireWriter)}.
  */
 public final class WireWriter {
   private static final boolean LITTLE = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
@@ -55,7 +56,8 @@ public final class WireWriter {
   void str(String s) {
     byte[] b = s.getBytes(StandardCharsets.UTF_8);
     for (byte x : b) {
-      if (x == 0) throw new IllegalArgumentException("string contains a NUL byte: " + s.replace("\0", "\\0"));
+      if (x == 0)
+        throw new IllegalArgumentException("string contains a NUL byte: " + s.replace("\0", "\\0"));
     }
     u32(b.length + 1);
     bytes(b);

@@ -9,8 +9,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * A native program of this jar (berth-init, berth-monitor), run from a sealed memfd copy: a container can never
- * overwrite the binary on the host, and the jar's entry is read once per JVM.
+ * A native program of this jar (berth-init, berth-monitor), run from a sealed memfd copy: a
+ * container can never overwrite the binary on the host, and the jar's entry is read once per JVM.
  */
 public final class EmbeddedBinary {
   public static final EmbeddedBinary INIT = new EmbeddedBinary("berth-init");
@@ -33,8 +33,12 @@ public final class EmbeddedBinary {
     Fd fd = Linux.memfdCreate(name, LinuxConstants.MFD_CLOEXEC | LinuxConstants.MFD_ALLOW_SEALING);
     try {
       Linux.writeAll(fd, b);
-      Linux.addSeals(fd, LinuxConstants.F_SEAL_SEAL | LinuxConstants.F_SEAL_SHRINK | LinuxConstants.F_SEAL_GROW
-          | LinuxConstants.F_SEAL_WRITE);
+      Linux.addSeals(
+          fd,
+          LinuxConstants.F_SEAL_SEAL
+              | LinuxConstants.F_SEAL_SHRINK
+              | LinuxConstants.F_SEAL_GROW
+              | LinuxConstants.F_SEAL_WRITE);
       return fd;
     } catch (IOException e) {
       fd.close();
@@ -45,7 +49,8 @@ public final class EmbeddedBinary {
   private byte[] bytes() throws IOException {
     byte[] b = bytes;
     if (b != null) return b;
-    // The launchers point berth.native.dir at a plain copy: reading it costs less than opening the jar entry (a few
+    // The launchers point berth.native.dir at a plain copy: reading it costs less than opening the
+    // jar entry (a few
     // ms on every create). Either way a container only ever sees the sealed memfd copy.
     String dir = System.getProperty("berth.native.dir");
     Path copy = dir == null ? null : Path.of(dir, name);
@@ -54,7 +59,8 @@ public final class EmbeddedBinary {
     } else {
       String resource = "/dev/berth/runtime/" + name;
       try (InputStream in = EmbeddedBinary.class.getResourceAsStream(resource)) {
-        if (in == null) throw new IOException(name + " is not in the class path (" + resource + ")");
+        if (in == null)
+          throw new IOException(name + " is not in the class path (" + resource + ")");
         b = in.readAllBytes();
       }
     }

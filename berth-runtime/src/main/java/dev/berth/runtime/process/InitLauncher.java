@@ -5,8 +5,9 @@ import dev.berth.sys.Linux;
 import java.io.IOException;
 
 /**
- * How berth-init is started: by this JVM ({@link #SPAWN}, the container's stdio is the caller's) or by a container
- * monitor, which gives it the monitor's stdio and becomes the container init's parent.
+ * How berth-init is started: by this JVM ({@link #SPAWN}, the container's stdio is the caller's) or
+ * by a container monitor, which gives it the monitor's stdio and becomes the container init's
+ * parent.
  */
 @FunctionalInterface
 public interface InitLauncher {
@@ -15,14 +16,18 @@ public interface InitLauncher {
    *
    * @param binary the sealed memfd of berth-init (the caller closes it)
    * @param argv berth-init's arguments, argv[0] first
-   * @param fds fds of this process that berth-init gets at 3, 4, ... (the preserved fds, then the sync socket)
+   * @param fds fds of this process that berth-init gets at 3, 4, ... (the preserved fds, then the
+   *     sync socket)
    */
   int launch(Fd binary, String[] argv, int[] fds) throws IOException;
 
   /** posix_spawn from this JVM with its fds 0-2. */
   InitLauncher SPAWN = withStdio(0, 1, 2);
 
-  /** posix_spawn from this JVM with {@code in}, {@code out} and {@code err} (fds of this process) as its fds 0-2. */
+  /**
+   * posix_spawn from this JVM with {@code in}, {@code out} and {@code err} (fds of this process) as
+   * its fds 0-2.
+   */
   static InitLauncher withStdio(int in, int out, int err) {
     return (binary, argv, fds) -> {
       int[] stdio = {in, out, err};
@@ -32,7 +37,8 @@ public interface InitLauncher {
         fdMap[2 * i + 1] = i < 3 ? stdio[i] : fds[i - 3];
       }
       // Through our own fd table: spawn closes every unmapped fd in the child before it execs.
-      return Linux.spawn("/proc/" + Linux.getpid() + "/fd/" + binary.fd(), argv, new String[0], fdMap, false);
+      return Linux.spawn(
+          "/proc/" + Linux.getpid() + "/fd/" + binary.fd(), argv, new String[0], fdMap, false);
     };
   }
 }

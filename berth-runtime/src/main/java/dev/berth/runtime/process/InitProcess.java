@@ -13,9 +13,9 @@ import java.nio.ByteOrder;
 import java.util.List;
 
 /**
- * The Java side of berth-init (see docs/berth-init-protocol.md): spawns it from a sealed memfd copy of the binary
- * embedded in this jar, so a container can never overwrite the binary on the host, sends the plan, and follows the
- * container init through its sync points until it is ready to exec.
+ * The Java side of berth-init (see docs/berth-init-protocol.md): spawns it from a sealed memfd copy
+ * of the binary embedded in this jar, so a container can never overwrite the binary on the host,
+ * sends the plan, and follows the container init through its sync points until it is ready to exec.
  */
 public final class InitProcess implements AutoCloseable {
   /** What the container init asks of the runtime while it sets itself up. */
@@ -27,8 +27,9 @@ public final class InitProcess implements AutoCloseable {
     void pty(Fd master) throws IOException;
 
     /**
-     * The seccomp notify fd of a filter with SCMP_ACT_NOTIFY rules, loaded by {@code pid} (the process being set
-     * up); the listener owns it and hands it to {@code linux.seccomp.listenerPath} before the process goes on.
+     * The seccomp notify fd of a filter with SCMP_ACT_NOTIFY rules, loaded by {@code pid} (the
+     * process being set up); the listener owns it and hands it to {@code
+     * linux.seccomp.listenerPath} before the process goes on.
      */
     void seccomp(int pid, Fd notifyFd) throws IOException;
   }
@@ -44,23 +45,30 @@ public final class InitProcess implements AutoCloseable {
     this.initPid = initPid;
   }
 
-  /** Starts berth-init with the plan; fds 0-2 and the {@code preserveFds} after them are passed through. */
+  /**
+   * Starts berth-init with the plan; fds 0-2 and the {@code preserveFds} after them are passed
+   * through.
+   */
   public static InitProcess spawn(Plan plan, int preserveFds) throws IOException {
     return spawn(plan, preserveFds, InitLauncher.SPAWN);
   }
 
   /**
-   * Starts berth-init with the plan through {@code launcher}; the {@code preserveFds} after stdio are passed through,
-   * stdio is the launcher's.
+   * Starts berth-init with the plan through {@code launcher}; the {@code preserveFds} after stdio
+   * are passed through, stdio is the launcher's.
    */
-  public static InitProcess spawn(Plan plan, int preserveFds, InitLauncher launcher) throws IOException {
-    Fd[] pair = Linux.socketpair(LinuxConstants.AF_UNIX, LinuxConstants.SOCK_STREAM | LinuxConstants.SOCK_CLOEXEC, 0);
+  public static InitProcess spawn(Plan plan, int preserveFds, InitLauncher launcher)
+      throws IOException {
+    Fd[] pair =
+        Linux.socketpair(
+            LinuxConstants.AF_UNIX, LinuxConstants.SOCK_STREAM | LinuxConstants.SOCK_CLOEXEC, 0);
     int syncFd = 3 + preserveFds;
     int[] fds = new int[preserveFds + 1];
     for (int i = 0; i < preserveFds; i++) fds[i] = 3 + i;
     fds[preserveFds] = pair[1].fd();
     int pid;
-    try (Fd exe = EmbeddedBinary.INIT.sealed(); Fd child = pair[1]) {
+    try (Fd exe = EmbeddedBinary.INIT.sealed();
+        Fd child = pair[1]) {
       pid = launcher.launch(exe, new String[] {"berth-init", Integer.toString(syncFd)}, fds);
     } catch (IOException e) {
       pair[0].close();
@@ -99,7 +107,8 @@ public final class InitProcess implements AutoCloseable {
           send(SyncMessages.HOOKS_DONE, new byte[0]);
         }
         case SyncMessages.PTY -> {
-          if (lastFds.length != 1) throw new IOException("container init sent a terminal without its fd");
+          if (lastFds.length != 1)
+            throw new IOException("container init sent a terminal without its fd");
           listener.pty(new Fd(lastFds[0]));
           send(SyncMessages.PTY_DONE, new byte[0]);
         }
@@ -113,8 +122,8 @@ public final class InitProcess implements AutoCloseable {
   }
 
   /**
-   * Waits until the process has exec'd (EOF on its close-on-exec socket) or failed, handing over its pty master on
-   * the way when it has a terminal.
+   * Waits until the process has exec'd (EOF on its close-on-exec socket) or failed, handing over
+   * its pty master on the way when it has a terminal.
    */
   public void awaitExec(Listener listener) throws IOException {
     while (true) {
@@ -133,7 +142,10 @@ public final class InitProcess implements AutoCloseable {
     }
   }
 
-  /** SECCOMP_FD: the listener takes the notify fd; SECCOMP_DONE lets the process go on only once it has. */
+  /**
+   * SECCOMP_FD: the listener takes the notify fd; SECCOMP_DONE lets the process go on only once it
+   * has.
+   */
   private void seccomp(Listener listener) throws IOException {
     if (lastFds.length != 1) {
       for (int fd : lastFds) new Fd(fd).close();
@@ -157,7 +169,10 @@ public final class InitProcess implements AutoCloseable {
     if (containerPid <= 0) return "";
     try {
       var st = Linux.wait4(containerPid, LinuxConstants.WNOHANG);
-      if (st.pid() == containerPid) return " (" + (st.signaled() ? "killed by signal " + st.termSig() : "exit status " + st.exitCode()) + ")";
+      if (st.pid() == containerPid)
+        return " ("
+            + (st.signaled() ? "killed by signal " + st.termSig() : "exit status " + st.exitCode())
+            + ")";
     } catch (ErrnoException e) {
       // not our child
     }
@@ -172,7 +187,8 @@ public final class InitProcess implements AutoCloseable {
     if (got.bytes() == 0) return null;
     while (header.position() < 8) {
       int n = Linux.read(sock, header);
-      if (n <= 0) throw new IOException("container init closed its socket in the middle of a message");
+      if (n <= 0)
+        throw new IOException("container init closed its socket in the middle of a message");
     }
     header.flip();
     int type = header.getInt();
@@ -180,7 +196,8 @@ public final class InitProcess implements AutoCloseable {
     ByteBuffer body = ByteBuffer.allocateDirect(len).order(ByteOrder.nativeOrder());
     while (body.hasRemaining()) {
       int n = Linux.read(sock, body);
-      if (n <= 0) throw new IOException("container init closed its socket in the middle of a message");
+      if (n <= 0)
+        throw new IOException("container init closed its socket in the middle of a message");
     }
     body.flip();
     byte[] payload = new byte[len];
@@ -200,16 +217,20 @@ public final class InitProcess implements AutoCloseable {
   }
 
   private static IOException unexpected(SyncMessages.Message m, String wanted) {
-    return new IOException("container init sent message " + m.type() + " while " + wanted + " was expected");
+    return new IOException(
+        "container init sent message " + m.type() + " while " + wanted + " was expected");
   }
 
   /**
-   * The error of a failed RUN_HOOK op in runc's words, which callers grep for ("error running hook #N: ..."), with
-   * the hook's kind and index as the spec lists them: the hooks before the exec fifo wait are createContainer's,
-   * those after it startContainer's. Null when the op is not a hook.
+   * The error of a failed RUN_HOOK op in runc's words, which callers grep for ("error running hook
+   * #N: ..."), with the hook's kind and index as the spec lists them: the hooks before the exec
+   * fifo wait are createContainer's, those after it startContainer's. Null when the op is not a
+   * hook.
    */
   static String hookFailure(Plan plan, int opIndex, int errno, String detail) {
-    if (opIndex < 0 || opIndex >= plan.ops().size() || !(plan.ops().get(opIndex) instanceof Op.RunHook)) return null;
+    if (opIndex < 0
+        || opIndex >= plan.ops().size()
+        || !(plan.ops().get(opIndex) instanceof Op.RunHook)) return null;
     String kind = "createContainer";
     int index = 0;
     for (int i = 0; i < opIndex; i++) {
@@ -222,7 +243,10 @@ public final class InitProcess implements AutoCloseable {
       }
     }
     // errno 0 (an exit status, a signal) and ETIMEDOUT: the detail tells it all.
-    String cause = errno == 0 || errno == LinuxConstants.ETIMEDOUT ? "" : ": " + ErrnoException.describe(errno);
+    String cause =
+        errno == 0 || errno == LinuxConstants.ETIMEDOUT
+            ? ""
+            : ": " + ErrnoException.describe(errno);
     return "error running hook #" + index + ": " + kind + " " + detail + cause;
   }
 
@@ -246,8 +270,12 @@ public final class InitProcess implements AutoCloseable {
 
     InitFailure(String step, int errno, String detail) {
       // errno 0: a failure with no errno (a hook's exit status), told whole by the detail.
-      super(step + (detail == null || detail.isEmpty() ? "" : (errno == 0 ? ": " : " (") + detail + (errno == 0 ? "" : ")"))
-          + (errno == 0 ? "" : ": " + ErrnoException.describe(errno)));
+      super(
+          step
+              + (detail == null || detail.isEmpty()
+                  ? ""
+                  : (errno == 0 ? ": " : " (") + detail + (errno == 0 ? "" : ")"))
+              + (errno == 0 ? "" : ": " + ErrnoException.describe(errno)));
       this.errno = errno;
     }
 

@@ -7,8 +7,9 @@ import dev.berth.sys.LinuxConstants;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The fields of {@code /proc/<pid>/stat} the runtime needs: the process state letter and its start time (clock ticks
- * after boot), which together tell a live container init from an exited one or from a reused pid.
+ * The fields of {@code /proc/<pid>/stat} the runtime needs: the process state letter and its start
+ * time (clock ticks after boot), which together tell a live container init from an exited one or
+ * from a reused pid.
  */
 public record ProcStat(int pid, char state, int ppid, long startTime) {
 
@@ -24,7 +25,10 @@ public record ProcStat(int pid, char state, int ppid, long startTime) {
     return parse(pid, s);
   }
 
-  /** Parses a stat line; the command name may hold spaces and parentheses, so fields count from the last ')'. */
+  /**
+   * Parses a stat line; the command name may hold spaces and parentheses, so fields count from the
+   * last ')'.
+   */
   public static ProcStat parse(int pid, String line) {
     int close = line.lastIndexOf(')');
     String[] f = line.substring(close + 2).trim().split(" ");

@@ -4,9 +4,9 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * A syscall ABI a filter can recognise: the AUDIT_ARCH value the kernel puts in {@code seccomp_data.arch}, whether its
- * syscall arguments are 64 bits wide, and its syscall table. x32 shares AUDIT_ARCH_X86_64 with x86_64; its syscall
- * numbers carry the x32 bit (0x40000000) instead.
+ * A syscall ABI a filter can recognise: the AUDIT_ARCH value the kernel puts in {@code
+ * seccomp_data.arch}, whether its syscall arguments are 64 bits wide, and its syscall table. x32
+ * shares AUDIT_ARCH_X86_64 with x86_64; its syscall numbers carry the x32 bit (0x40000000) instead.
  */
 enum Arch {
   X86_64("SCMP_ARCH_X86_64", 0xC000003E, true),
@@ -19,8 +19,13 @@ enum Arch {
 
   final String scmpName;
   final int auditArch;
-  /** 64-bit arguments: compare both halves. On a 32-bit ABI only the low half carries the value (as libseccomp). */
+
+  /**
+   * 64-bit arguments: compare both halves. On a 32-bit ABI only the low half carries the value (as
+   * libseccomp).
+   */
   final boolean wideArgs;
+
   private Map<String, Integer> numbers;
 
   Arch(String scmpName, int auditArch, boolean wideArgs) {
@@ -52,12 +57,13 @@ enum Arch {
 
   private synchronized Map<String, Integer> table() {
     if (numbers == null) {
-      String text = switch (this) {
-        case X86_64 -> SyscallTables.X86_64;
-        case X86 -> SyscallTables.X86;
-        case X32 -> SyscallTables.X32;
-        case AARCH64 -> SyscallTables.AARCH64;
-      };
+      String text =
+          switch (this) {
+            case X86_64 -> SyscallTables.X86_64;
+            case X86 -> SyscallTables.X86;
+            case X32 -> SyscallTables.X32;
+            case AARCH64 -> SyscallTables.AARCH64;
+          };
       Map<String, Integer> m = new HashMap<>(1024);
       int start = 0;
       for (int nl; (nl = text.indexOf('\n', start)) >= 0; start = nl + 1) {

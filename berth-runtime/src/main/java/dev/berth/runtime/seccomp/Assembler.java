@@ -6,9 +6,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A classic-BPF assembler with symbolic labels. Conditional jumps have 8-bit offsets, so after layout any that reaches
- * further than 255 instructions is relaxed into a jump to an adjacent {@code ja} (32-bit offset) until everything fits.
- * All jumps go forward: seccomp's verifier rejects anything else, and the compiler only places labels after their users.
+ * A classic-BPF assembler with symbolic labels. Conditional jumps have 8-bit offsets, so after
+ * layout any that reaches further than 255 instructions is relaxed into a jump to an adjacent
+ * {@code ja} (32-bit offset) until everything fits. All jumps go forward: seccomp's verifier
+ * rejects anything else, and the compiler only places labels after their users.
  */
 final class Assembler {
   // struct sock_filter codes (linux/filter.h, linux/bpf_common.h)
@@ -77,7 +78,8 @@ final class Assembler {
   /** The program as struct sock_filter entries in native byte order, 8 bytes each. */
   byte[] assemble() {
     while (relax()) {
-      // Each pass only adds trampolines; offsets only grow, so this ends once nothing is out of reach.
+      // Each pass only adds trampolines; offsets only grow, so this ends once nothing is out of
+      // reach.
     }
     int n = layout();
     ByteBuffer out = ByteBuffer.allocate(n * 8).order(ByteOrder.nativeOrder());
@@ -90,7 +92,8 @@ final class Assembler {
       } else if (i.conditional()) {
         jt = offset(pc, i.jt);
         jf = offset(pc, i.jf);
-        if (jt > 255 || jf > 255) throw new IllegalStateException("bpf: jump out of reach after relaxation");
+        if (jt > 255 || jf > 255)
+          throw new IllegalStateException("bpf: jump out of reach after relaxation");
       }
       out.putShort(i.code).put((byte) jt).put((byte) jf).putInt(k);
       pc++;

@@ -11,9 +11,10 @@ import java.nio.ByteBuffer;
 
 /**
  * Hands the notify fd of a filter with SCMP_ACT_NOTIFY rules to the seccomp agent listening at
- * {@code linux.seccomp.listenerPath}, as runc does: one connection per fd, carrying the runtime-spec
- * "containerProcessState" JSON as data and the fd as SCM_RIGHTS in the same message, then closed. The agent
- * services the process's notifications from then on; the runtime keeps no copy of the fd.
+ * {@code linux.seccomp.listenerPath}, as runc does: one connection per fd, carrying the
+ * runtime-spec "containerProcessState" JSON as data and the fd as SCM_RIGHTS in the same message,
+ * then closed. The agent services the process's notifications from then on; the runtime keeps no
+ * copy of the fd.
  */
 public final class ListenerHandoff {
   /** The name runtime-spec gives the notify fd in {@code fds}. */
@@ -22,9 +23,10 @@ public final class ListenerHandoff {
   private ListenerHandoff() {}
 
   /**
-   * The containerProcessState document: {@code pid} is the process that loaded the filter (the container's init
-   * at create, the new process at exec), {@code state} the container's state JSON as {@code state} prints it,
-   * {@code metadata} the spec's listenerMetadata (left out when empty, as runc does).
+   * The containerProcessState document: {@code pid} is the process that loaded the filter (the
+   * container's init at create, the new process at exec), {@code state} the container's state JSON
+   * as {@code state} prints it, {@code metadata} the spec's listenerMetadata (left out when empty,
+   * as runc does).
    */
   public static byte[] processState(int pid, String metadata, byte[] state) {
     JsonWriter g = new JsonWriter(JsonWriter.COMPACT);
@@ -37,27 +39,35 @@ public final class ListenerHandoff {
   }
 
   /**
-   * Connects to {@code listenerPath} and sends {@code processState} with {@code notifyFd}; closes {@code notifyFd}
-   * whatever happens. Errors name linux.seccomp.listenerPath.
+   * Connects to {@code listenerPath} and sends {@code processState} with {@code notifyFd}; closes
+   * {@code notifyFd} whatever happens. Errors name linux.seccomp.listenerPath.
    */
-  public static void send(String listenerPath, byte[] processState, Fd notifyFd) throws IOException {
+  public static void send(String listenerPath, byte[] processState, Fd notifyFd)
+      throws IOException {
     Fd sock;
     try {
       sock = Linux.connectUnix(listenerPath, LinuxConstants.SOCK_STREAM);
     } catch (ErrnoException e) {
       notifyFd.close();
       // runc's words, which callers grep for, with the field.
-      throw new IOException("linux.seccomp.listenerPath: failed to connect with seccomp agent specified in the"
-          + " seccomp profile: " + e.getMessage(), e);
+      throw new IOException(
+          "linux.seccomp.listenerPath: failed to connect with seccomp agent specified in the"
+              + " seccomp profile: "
+              + e.getMessage(),
+          e);
     }
-    try (notifyFd; sock) {
+    try (notifyFd;
+        sock) {
       ByteBuffer data = ByteBuffer.allocateDirect(processState.length).put(processState).flip();
-      // The fd rides on the first bytes; a stream socket may take the rest of a long document in more writes.
+      // The fd rides on the first bytes; a stream socket may take the rest of a long document in
+      // more writes.
       Linux.sendmsg(sock, data, new int[] {notifyFd.fd()});
       while (data.hasRemaining()) Linux.write(sock, data);
     } catch (ErrnoException e) {
-      throw new IOException("linux.seccomp.listenerPath: hand the seccomp notify fd to the listener: "
-          + e.getMessage(), e);
+      throw new IOException(
+          "linux.seccomp.listenerPath: hand the seccomp notify fd to the listener: "
+              + e.getMessage(),
+          e);
     }
   }
 }

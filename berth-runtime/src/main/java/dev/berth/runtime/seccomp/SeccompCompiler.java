@@ -14,29 +14,34 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * Compiles the spec's {@code linux.seccomp} into a classic-BPF program with the decisions runc 1.1 makes through
- * libseccomp 2.5, so a profile means the same thing under berth as under runc:
+ * Compiles the spec's {@code linux.seccomp} into a classic-BPF program with the decisions runc 1.1
+ * makes through libseccomp 2.5, so a profile means the same thing under berth as under runc:
  *
  * <ul>
- *   <li>The filter knows the native ABI plus the listed architectures; any other {@code seccomp_data.arch} (and, on
- *       AUDIT_ARCH_X86_64, an x32 syscall number when x32 is not listed) gets libseccomp's bad-arch action, which runc
- *       leaves at its default: kill the thread. Architectures berth has no syscall table for are left out, so their
- *       processes get that same action.
- *   <li>A syscall name is resolved per ABI; a name an ABI lacks is skipped for that ABI, and a name no ABI knows is
- *       ignored (runc logs it at debug level and goes on: profiles name syscalls of newer kernels).
- *   <li>A rule whose action equals the default action is dropped (runc skips it before libseccomp). An unconditional
- *       rule for a syscall wins over conditional ones (libseccomp replaces or ignores them). Conditional rules are
- *       tried in spec order, the first whose conditions all hold decides; a rule that compares one argument twice is
- *       split into one rule per condition, as runc does.
- *   <li>When the default action does not allow (not ALLOW, LOG or TRACE), a syscall numbered above the highest one
- *       the profile names for a listed architecture returns ENOSYS, as runc's patch of the libseccomp filter does, so
- *       libcs fall back from syscalls newer than the profile instead of failing with EPERM.
+ *   <li>The filter knows the native ABI plus the listed architectures; any other {@code
+ *       seccomp_data.arch} (and, on AUDIT_ARCH_X86_64, an x32 syscall number when x32 is not
+ *       listed) gets libseccomp's bad-arch action, which runc leaves at its default: kill the
+ *       thread. Architectures berth has no syscall table for are left out, so their processes get
+ *       that same action.
+ *   <li>A syscall name is resolved per ABI; a name an ABI lacks is skipped for that ABI, and a name
+ *       no ABI knows is ignored (runc logs it at debug level and goes on: profiles name syscalls of
+ *       newer kernels).
+ *   <li>A rule whose action equals the default action is dropped (runc skips it before libseccomp).
+ *       An unconditional rule for a syscall wins over conditional ones (libseccomp replaces or
+ *       ignores them). Conditional rules are tried in spec order, the first whose conditions all
+ *       hold decides; a rule that compares one argument twice is split into one rule per condition,
+ *       as runc does.
+ *   <li>When the default action does not allow (not ALLOW, LOG or TRACE), a syscall numbered above
+ *       the highest one the profile names for a listed architecture returns ENOSYS, as runc's patch
+ *       of the libseccomp filter does, so libcs fall back from syscalls newer than the profile
+ *       instead of failing with EPERM.
  *   <li>SCMP_ACT_NOTIFY compiles to SECCOMP_RET_USER_NOTIF and makes the filter load with
- *       SECCOMP_FILTER_FLAG_NEW_LISTENER; the notify fd goes to {@code listenerPath} ({@link ListenerHandoff}).
+ *       SECCOMP_FILTER_FLAG_NEW_LISTENER; the notify fd goes to {@code listenerPath} ({@link
+ *       ListenerHandoff}).
  * </ul>
  *
- * The syscall number is dispatched by a binary search over ranges of equal outcome, so a 300-syscall profile costs
- * about nine comparisons and a few hundred instructions per ABI.
+ * The syscall number is dispatched by a binary search over ranges of equal outcome, so a
+ * 300-syscall profile costs about nine comparisons and a few hundred instructions per ABI.
  */
 public final class SeccompCompiler {
   // SECCOMP_RET_* (linux/seccomp.h)
@@ -53,14 +58,18 @@ public final class SeccompCompiler {
   static final int FLAG_TSYNC = 1;
   static final int FLAG_LOG = 2;
   static final int FLAG_SPEC_ALLOW = 4;
+
   /** seccomp() returns a notify fd for the filter's SECCOMP_RET_USER_NOTIF outcomes. */
   public static final int FLAG_NEW_LISTENER = 8;
+
   static final int FLAG_WAIT_KILLABLE_RECV = 32;
 
   static final int EPERM = 1;
   static final int ENOSYS = 38;
 
-  /** What libseccomp does with a foreign architecture unless told otherwise (runc does not tell it). */
+  /**
+   * What libseccomp does with a foreign architecture unless told otherwise (runc does not tell it).
+   */
   static final int BAD_ARCH_ACTION = RET_KILL_THREAD;
 
   // offsets in struct seccomp_data
@@ -68,7 +77,15 @@ public final class SeccompCompiler {
   static final int OFF_ARCH = 4;
   static final int OFF_ARGS = 16;
 
-  enum Op { NE, LT, LE, EQ, GE, GT, MASKED_EQ }
+  enum Op {
+    NE,
+    LT,
+    LE,
+    EQ,
+    GE,
+    GT,
+    MASKED_EQ
+  }
 
   record Cond(int index, Op op, long value, long valueTwo) {}
 
@@ -84,25 +101,27 @@ public final class SeccompCompiler {
   private record Named(String name, Rule rule) {}
 
   /**
-   * Syscalls a runtime makes after loading the filter and before anyone holds the notify fd: berth-init sends
-   * SECCOMP_FD (and an ERROR if that fails) with sendmsg; runc's init writes to its sync pipe, so runc refuses write,
-   * and a profile that runs under runc must run here and the other way round. Notified, they would wait forever for a
-   * listener that cannot exist yet.
+   * Syscalls a runtime makes after loading the filter and before anyone holds the notify fd:
+   * berth-init sends SECCOMP_FD (and an ERROR if that fails) with sendmsg; runc's init writes to
+   * its sync pipe, so runc refuses write, and a profile that runs under runc must run here and the
+   * other way round. Notified, they would wait forever for a listener that cannot exist yet.
    */
   private static final Set<String> NOT_NOTIFIABLE = Set.of("sendmsg", "write");
 
   private SeccompCompiler() {}
 
   /**
-   * The filter for {@code seccomp} on this host's ABI, or null when the spec asks for none (no section, or neither a
-   * default action nor rules, as runc reads it). Errors name the field.
+   * The filter for {@code seccomp} on this host's ABI, or null when the spec asks for none (no
+   * section, or neither a default action nor rules, as runc reads it). Errors name the field.
    */
   public static SeccompProgram compile(Seccomp seccomp) throws ContainerException {
     if (off(seccomp)) return null;
     Arch arch = Arch.nativeArch();
     if (arch == null) {
-      throw ContainerException.unsupported("linux.seccomp: seccomp filters are not supported on "
-          + System.getProperty("os.arch") + " yet");
+      throw ContainerException.unsupported(
+          "linux.seccomp: seccomp filters are not supported on "
+              + System.getProperty("os.arch")
+              + " yet");
     }
     return compile(seccomp, arch);
   }
@@ -114,7 +133,8 @@ public final class SeccompCompiler {
   /** The filter as compiled for a host whose own ABI is {@code nativeArch}. */
   static SeccompProgram compile(Seccomp s, Arch nativeArch) throws ContainerException {
     if (off(s)) return null;
-    int defaultAction = action(s.defaultAction(), s.defaultErrnoRet(), "linux.seccomp.defaultAction");
+    int defaultAction =
+        action(s.defaultAction(), s.defaultErrnoRet(), "linux.seccomp.defaultAction");
     if (defaultAction == RET_USER_NOTIF) {
       throw invalid("linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default action");
     }
@@ -126,7 +146,8 @@ public final class SeccompCompiler {
       if (s.listenerPath().isEmpty()) {
         throw invalid("linux.seccomp.listenerPath: required when an action is SCMP_ACT_NOTIFY");
       }
-      // The notify fd is what a NOTIFY rule needs; without it the kernel fails every notified syscall with ENOSYS.
+      // The notify fd is what a NOTIFY rule needs; without it the kernel fails every notified
+      // syscall with ENOSYS.
       flags |= FLAG_NEW_LISTENER;
     }
 
@@ -137,7 +158,8 @@ public final class SeccompCompiler {
     for (int i = 0; i < s.architectures().size(); i++) {
       String name = s.architectures().get(i);
       if (!SpecValidator.SECCOMP_ARCHITECTURES.contains(name)) {
-        throw invalid("linux.seccomp.architectures[" + i + "]: unknown architecture " + quote(name));
+        throw invalid(
+            "linux.seccomp.architectures[" + i + "]: unknown architecture " + quote(name));
       }
       Arch a = Arch.byScmpName(name);
       if (a != null) listed.add(a);
@@ -146,8 +168,10 @@ public final class SeccompCompiler {
 
     List<String> allNames = new ArrayList<>();
     for (SeccompSyscall sc : s.syscalls()) allNames.addAll(sc.names());
-    boolean permissive = defaultAction == RET_ALLOW || defaultAction == RET_LOG
-        || (defaultAction & 0xfff00000) == RET_TRACE;
+    boolean permissive =
+        defaultAction == RET_ALLOW
+            || defaultAction == RET_LOG
+            || (defaultAction & 0xfff00000) == RET_TRACE;
 
     Assembler asm = new Assembler();
     // Group the ABIs by the AUDIT_ARCH value the kernel reports (x86_64 and x32 share one).
@@ -176,11 +200,23 @@ public final class SeccompCompiler {
         }
         if (x64) {
           asm.place(l64);
-          abi(asm, Arch.X86_64, rules, allNames, defaultAction, !permissive && listed.contains(Arch.X86_64));
+          abi(
+              asm,
+              Arch.X86_64,
+              rules,
+              allNames,
+              defaultAction,
+              !permissive && listed.contains(Arch.X86_64));
         }
         if (x32) {
           asm.place(l32);
-          abi(asm, Arch.X32, rules, allNames, defaultAction, !permissive && listed.contains(Arch.X32));
+          abi(
+              asm,
+              Arch.X32,
+              rules,
+              allNames,
+              defaultAction,
+              !permissive && listed.contains(Arch.X32));
         }
       } else {
         Arch a = members.get(0);
@@ -189,8 +225,10 @@ public final class SeccompCompiler {
     }
     byte[] bpf = asm.assemble();
     if (bpf.length / 8 > 4096) {
-      throw invalid("linux.seccomp: the filter needs " + bpf.length / 8
-          + " BPF instructions, more than the kernel's limit of 4096");
+      throw invalid(
+          "linux.seccomp: the filter needs "
+              + bpf.length / 8
+              + " BPF instructions, more than the kernel's limit of 4096");
     }
     return new SeccompProgram(flags, bpf);
   }
@@ -201,19 +239,21 @@ public final class SeccompCompiler {
     int flags = 0;
     for (int i = 0; i < names.size(); i++) {
       String at = "linux.seccomp.flags[" + i + "]";
-      flags |= switch (names.get(i)) {
-        case "SECCOMP_FILTER_FLAG_TSYNC" -> FLAG_TSYNC;
-        case "SECCOMP_FILTER_FLAG_LOG" -> FLAG_LOG;
-        case "SECCOMP_FILTER_FLAG_SPEC_ALLOW" -> FLAG_SPEC_ALLOW;
-        case "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV" -> {
-          // The kernel accepts it only together with a listener (EINVAL otherwise).
-          if (!notify) {
-            throw invalid(at + ": SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV needs an SCMP_ACT_NOTIFY rule");
-          }
-          yield FLAG_WAIT_KILLABLE_RECV;
-        }
-        default -> throw invalid(at + ": unknown flag " + quote(names.get(i)));
-      };
+      flags |=
+          switch (names.get(i)) {
+            case "SECCOMP_FILTER_FLAG_TSYNC" -> FLAG_TSYNC;
+            case "SECCOMP_FILTER_FLAG_LOG" -> FLAG_LOG;
+            case "SECCOMP_FILTER_FLAG_SPEC_ALLOW" -> FLAG_SPEC_ALLOW;
+            case "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV" -> {
+              // The kernel accepts it only together with a listener (EINVAL otherwise).
+              if (!notify) {
+                throw invalid(
+                    at + ": SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV needs an SCMP_ACT_NOTIFY rule");
+              }
+              yield FLAG_WAIT_KILLABLE_RECV;
+            }
+            default -> throw invalid(at + ": unknown flag " + quote(names.get(i)));
+          };
     }
     return flags;
   }
@@ -247,8 +287,12 @@ public final class SeccompCompiler {
     };
   }
 
-  /** Every (name, rule) pair that can change an outcome, in spec order; checks every entry, even dropped ones. */
-  private static List<Named> rules(List<SeccompSyscall> syscalls, int defaultAction) throws ContainerException {
+  /**
+   * Every (name, rule) pair that can change an outcome, in spec order; checks every entry, even
+   * dropped ones.
+   */
+  private static List<Named> rules(List<SeccompSyscall> syscalls, int defaultAction)
+      throws ContainerException {
     List<Named> out = new ArrayList<>();
     for (int i = 0; i < syscalls.size(); i++) {
       SeccompSyscall sc = syscalls.get(i);
@@ -258,9 +302,14 @@ public final class SeccompCompiler {
       for (int j = 0; j < sc.names().size(); j++) {
         if (sc.names().get(j).isEmpty()) throw invalid(at + ".names[" + j + "]: must not be empty");
         if (action == RET_USER_NOTIF && NOT_NOTIFIABLE.contains(sc.names().get(j))) {
-          throw invalid(at + ".names[" + j + "]: SCMP_ACT_NOTIFY cannot apply to " + sc.names().get(j)
-              + ": the runtime needs it to hand the notify fd over, so the container would hang at start (runc refuses"
-              + " write for the same reason)");
+          throw invalid(
+              at
+                  + ".names["
+                  + j
+                  + "]: SCMP_ACT_NOTIFY cannot apply to "
+                  + sc.names().get(j)
+                  + ": the runtime needs it to hand the notify fd over, so the container would hang at start (runc refuses"
+                  + " write for the same reason)");
         }
       }
       List<Cond> conds = new ArrayList<>();
@@ -270,7 +319,12 @@ public final class SeccompCompiler {
         SeccompArg a = sc.args().get(j);
         Op op = op(a.op(), at + ".args[" + j + "].op");
         if (Integer.compareUnsigned(a.index(), 6) >= 0) {
-          throw invalid(at + ".args[" + j + "].index: must be below 6, got " + Integer.toUnsignedString(a.index()));
+          throw invalid(
+              at
+                  + ".args["
+                  + j
+                  + "].index: must be below 6, got "
+                  + Integer.toUnsignedString(a.index()));
         }
         repeated |= seen[a.index()];
         seen[a.index()] = true;
@@ -281,7 +335,8 @@ public final class SeccompCompiler {
         if (!repeated) {
           out.add(new Named(name, new Rule(List.copyOf(conds), action)));
         } else {
-          // runc: conditions on the same argument cannot be AND-ed by libseccomp, so each becomes its own rule.
+          // runc: conditions on the same argument cannot be AND-ed by libseccomp, so each becomes
+          // its own rule.
           for (Cond c : conds) out.add(new Named(name, new Rule(List.of(c), action)));
         }
       }
@@ -292,7 +347,12 @@ public final class SeccompCompiler {
   // ---- code ----
 
   /** The code for one ABI, entered with the syscall number in A. */
-  private static void abi(Assembler asm, Arch abi, List<Named> rules, List<String> allNames, int defaultAction,
+  private static void abi(
+      Assembler asm,
+      Arch abi,
+      List<Named> rules,
+      List<String> allNames,
+      int defaultAction,
       boolean enosysAbove) {
     Map<Integer, List<Rule>> byNr = new TreeMap<>(Integer::compareUnsigned);
     long highest = -1;
@@ -319,7 +379,8 @@ public final class SeccompCompiler {
       addRange(starts, decisions, cur, dflt);
       cur = highest + 1;
     }
-    if (cur <= 0xffffffffL) addRange(starts, decisions, cur, highest >= 0 ? Decision.of(RET_ERRNO | ENOSYS) : dflt);
+    if (cur <= 0xffffffffL)
+      addRange(starts, decisions, cur, highest >= 0 ? Decision.of(RET_ERRNO | ENOSYS) : dflt);
     tree(asm, abi, starts, decisions, 0, starts.size() - 1);
   }
 
@@ -332,8 +393,10 @@ public final class SeccompCompiler {
     return highest;
   }
 
-  private static void addRange(List<Long> starts, List<Decision> decisions, long start, Decision d) {
-    if (!decisions.isEmpty() && decisions.getLast().equals(d)) return; // merge with the range before
+  private static void addRange(
+      List<Long> starts, List<Decision> decisions, long start, Decision d) {
+    if (!decisions.isEmpty() && decisions.getLast().equals(d))
+      return; // merge with the range before
     starts.add(start);
     decisions.add(d);
   }
@@ -344,7 +407,8 @@ public final class SeccompCompiler {
   }
 
   /** Binary search over the ranges lo..hi: A holds the syscall number. */
-  private static void tree(Assembler asm, Arch abi, List<Long> starts, List<Decision> decisions, int lo, int hi) {
+  private static void tree(
+      Assembler asm, Arch abi, List<Long> starts, List<Decision> decisions, int lo, int hi) {
     if (lo == hi) {
       decision(asm, abi, decisions.get(lo));
       return;
@@ -373,11 +437,13 @@ public final class SeccompCompiler {
   }
 
   /** Jumps to {@code pass} if the condition holds, else to {@code fail}; clobbers A. */
-  static void condition(Assembler asm, boolean wide, Cond c, Assembler.Label pass, Assembler.Label fail) {
+  static void condition(
+      Assembler asm, boolean wide, Cond c, Assembler.Label pass, Assembler.Label fail) {
     int lowOff = OFF_ARGS + 8 * c.index();
     int lo = (int) c.value(), hi = (int) (c.value() >>> 32);
     if (!wide) {
-      // A 32-bit ABI passes 32-bit arguments: compare the low word with the low word of the value, as libseccomp.
+      // A 32-bit ABI passes 32-bit arguments: compare the low word with the low word of the value,
+      // as libseccomp.
       asm.load(lowOff);
       word(asm, c.op(), lo, (int) c.valueTwo(), pass, fail);
       return;
@@ -409,8 +475,11 @@ public final class SeccompCompiler {
     word(asm, c.op(), lo, (int) c.valueTwo(), pass, fail);
   }
 
-  /** One 32-bit comparison of A (already loaded) with {@code value} (mask and datum for MASKED_EQ). */
-  private static void word(Assembler asm, Op op, int value, int datum, Assembler.Label pass, Assembler.Label fail) {
+  /**
+   * One 32-bit comparison of A (already loaded) with {@code value} (mask and datum for MASKED_EQ).
+   */
+  private static void word(
+      Assembler asm, Op op, int value, int datum, Assembler.Label pass, Assembler.Label fail) {
     switch (op) {
       case EQ -> asm.jump(Assembler.JEQ, value, pass, fail);
       case NE -> asm.jump(Assembler.JEQ, value, fail, pass);

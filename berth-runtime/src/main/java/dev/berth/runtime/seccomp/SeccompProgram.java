@@ -3,8 +3,9 @@ package dev.berth.runtime.seccomp;
 import java.util.Arrays;
 
 /**
- * A compiled seccomp filter: the flags word of {@code seccomp(SECCOMP_SET_MODE_FILTER, flags, prog)} and the program,
- * struct sock_filter entries (u16 code, u8 jt, u8 jf, u32 k) in native byte order, 8 bytes each.
+ * A compiled seccomp filter: the flags word of {@code seccomp(SECCOMP_SET_MODE_FILTER, flags,
+ * prog)} and the program, struct sock_filter entries (u16 code, u8 jt, u8 jf, u32 k) in native byte
+ * order, 8 bytes each.
  */
 public record SeccompProgram(int flags, byte[] bpf) {
   public SeccompProgram {

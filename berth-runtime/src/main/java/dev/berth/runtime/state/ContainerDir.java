@@ -10,9 +10,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * One container's directory under the runtime root ({@code <root>/<id>}): {@code state.json}, the {@code exec.fifo}
- * that holds a created container before {@code start}, and a copy of the bundle's config. Every verb that changes a
- * container holds the directory's flock, so concurrent commands on one container are serialised.
+ * One container's directory under the runtime root ({@code <root>/<id>}): {@code state.json}, the
+ * {@code exec.fifo} that holds a created container before {@code start}, and a copy of the bundle's
+ * config. Every verb that changes a container holds the directory's flock, so concurrent commands
+ * on one container are serialised.
  */
 public final class ContainerDir {
   public static final String STATE = "state.json";
@@ -42,8 +43,9 @@ public final class ContainerDir {
   }
 
   /**
-   * Whether the container's state file is there: false when it or its directory is missing; a root or directory out
-   * of reach (EACCES) is an error naming the path, not a container that does not exist.
+   * Whether the container's state file is there: false when it or its directory is missing; a root
+   * or directory out of reach (EACCES) is an error naming the path, not a container that does not
+   * exist.
    */
   public boolean exists() throws ErrnoException {
     try {
@@ -55,18 +57,21 @@ public final class ContainerDir {
   }
 
   /**
-   * Creates the directory (rwx--x--x, as runc's), and the root above it if missing (see {@link StateRoot}); false when
-   * it already exists (a duplicate id).
+   * Creates the directory (rwx--x--x, as runc's), and the root above it if missing (see {@link
+   * StateRoot}); false when it already exists (a duplicate id).
    */
   public boolean create() throws IOException {
-    // mkdir(2) first, the root only when something on the way is missing or wrong: the common case is one syscall.
+    // mkdir(2) first, the root only when something on the way is missing or wrong: the common case
+    // is one syscall.
     try {
       Linux.mkdir(dir.toString(), 0711);
       return true;
     } catch (ErrnoException e) {
       if (e.errno() == LinuxConstants.EEXIST) return false;
       int errno = e.errno();
-      if (errno != LinuxConstants.ENOENT && errno != LinuxConstants.ENOTDIR && errno != LinuxConstants.ELOOP) throw e;
+      if (errno != LinuxConstants.ENOENT
+          && errno != LinuxConstants.ENOTDIR
+          && errno != LinuxConstants.ELOOP) throw e;
     }
     StateRoot.ensure(dir.getParent().toString());
     try {
@@ -80,7 +85,11 @@ public final class ContainerDir {
 
   /** Takes the exclusive lock of this container; close the returned fd to release it. */
   public Fd lock() throws ErrnoException {
-    Fd fd = Linux.open(dir.toString(), LinuxConstants.O_RDONLY | LinuxConstants.O_DIRECTORY | LinuxConstants.O_CLOEXEC, 0);
+    Fd fd =
+        Linux.open(
+            dir.toString(),
+            LinuxConstants.O_RDONLY | LinuxConstants.O_DIRECTORY | LinuxConstants.O_CLOEXEC,
+            0);
     try {
       Linux.flock(fd, LinuxConstants.LOCK_EX);
     } catch (ErrnoException e) {
@@ -100,7 +109,8 @@ public final class ContainerDir {
 
   /** Removes the directory and everything in it; missing is fine. */
   public void remove() throws IOException {
-    // The files this class makes by name first; a listing only if something else was left in the directory.
+    // The files this class makes by name first; a listing only if something else was left in the
+    // directory.
     for (String name : new String[] {STATE, FIFO, CONFIG, STATE + ".tmp"}) {
       try {
         Linux.unlink(dir + "/" + name);
@@ -122,15 +132,17 @@ public final class ContainerDir {
   }
 
   /**
-   * Takes the container's lock; a container deleted meanwhile (its directory gone) is "does not exist", not an
-   * internal error, since concurrent commands on one container are expected.
+   * Takes the container's lock; a container deleted meanwhile (its directory gone) is "does not
+   * exist", not an internal error, since concurrent commands on one container are expected.
    */
   public Fd lockExisting(String id) throws dev.berth.runtime.ContainerException {
     try {
       return lock();
     } catch (ErrnoException e) {
-      if (e.errno() == LinuxConstants.ENOENT) throw dev.berth.runtime.ContainerException.notFound(id);
-      throw dev.berth.runtime.ContainerException.internal("lock container " + id + ": " + e.getMessage(), e);
+      if (e.errno() == LinuxConstants.ENOENT)
+        throw dev.berth.runtime.ContainerException.notFound(id);
+      throw dev.berth.runtime.ContainerException.internal(
+          "lock container " + id + ": " + e.getMessage(), e);
     }
   }
 
@@ -141,7 +153,8 @@ public final class ContainerDir {
     } catch (java.nio.file.NoSuchFileException e) {
       throw dev.berth.runtime.ContainerException.notFound(id);
     } catch (IOException e) {
-      throw dev.berth.runtime.ContainerException.internal("read state of " + id + ": " + e.getMessage(), e);
+      throw dev.berth.runtime.ContainerException.internal(
+          "read state of " + id + ": " + e.getMessage(), e);
     }
   }
 }

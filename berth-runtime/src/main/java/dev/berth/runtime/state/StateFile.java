@@ -15,18 +15,25 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Reads and writes {@link ContainerRecord} as {@code state.json}, with the same streaming JSON reader and writer as
- * the spec (every verb reads this file, so it stays off jackson's start-up cost), written atomically. Through
- * berth-sys' open/read/write/rename rather than java.nio, whose file machinery costs a cold start milliseconds.
+ * Reads and writes {@link ContainerRecord} as {@code state.json}, with the same streaming JSON
+ * reader and writer as the spec (every verb reads this file, so it stays off jackson's start-up
+ * cost), written atomically. Through berth-sys' open/read/write/rename rather than java.nio, whose
+ * file machinery costs a cold start milliseconds.
  */
 public final class StateFile {
   private StateFile() {}
 
-  /** Writes the record to {@code file} through a temporary file and a rename, so a reader never sees half of it. */
+  /**
+   * Writes the record to {@code file} through a temporary file and a rename, so a reader never sees
+   * half of it.
+   */
   public static void write(Path file, ContainerRecord r) throws IOException {
     String tmp = file + ".tmp";
-    // No fsync: the state lives in /run (tmpfs) and describes kernel objects that do not survive a reboot either.
-    try (Fd fd = Linux.open(tmp, LinuxConstants.O_WRONLY | LinuxConstants.O_CREAT | LinuxConstants.O_TRUNC, 0644)) {
+    // No fsync: the state lives in /run (tmpfs) and describes kernel objects that do not survive a
+    // reboot either.
+    try (Fd fd =
+        Linux.open(
+            tmp, LinuxConstants.O_WRONLY | LinuxConstants.O_CREAT | LinuxConstants.O_TRUNC, 0644)) {
       Linux.writeAll(fd, encode(r));
     }
     Linux.rename(tmp, file.toString(), 0);
@@ -105,7 +112,19 @@ public final class StateFile {
       throw new IOException("read " + file + ": " + e.getMessage(), e);
     }
     if (id == null) throw new IOException("read " + file + ": no id");
-    return new ContainerRecord(id, pid, start, bundle, rootfs, created, owner, annotations, cgroups, cgroupOwner,
-        namespaces, hooks, systemd);
+    return new ContainerRecord(
+        id,
+        pid,
+        start,
+        bundle,
+        rootfs,
+        created,
+        owner,
+        annotations,
+        cgroups,
+        cgroupOwner,
+        namespaces,
+        hooks,
+        systemd);
   }
 }

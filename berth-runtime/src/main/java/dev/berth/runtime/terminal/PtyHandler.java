@@ -5,10 +5,11 @@ import dev.berth.sys.Fd;
 import java.io.IOException;
 
 /**
- * Takes the pty master of a process with {@code process.terminal}, in place of a console socket: what a foreground
- * {@code run} or {@code exec} uses to proxy the caller's terminal ({@link TerminalProxy}), or what a Java embedder
- * uses to drive the terminal itself. berth-init waits until the handler returns (PTY_DONE) before the process can
- * exec, so a size set here is the one it starts with.
+ * Takes the pty master of a process with {@code process.terminal}, in place of a console socket:
+ * what a foreground {@code run} or {@code exec} uses to proxy the caller's terminal ({@link
+ * TerminalProxy}), or what a Java embedder uses to drive the terminal itself. berth-init waits
+ * until the handler returns (PTY_DONE) before the process can exec, so a size set here is the one
+ * it starts with.
  */
 @FunctionalInterface
 public interface PtyHandler {

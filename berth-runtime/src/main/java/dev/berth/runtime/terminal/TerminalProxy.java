@@ -9,21 +9,27 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 
 /**
- * Proxies a process's pty to the caller's stdio, as a foreground {@code run} or {@code exec} of a process with a
- * terminal does without a console socket: input to the master, the master to output. While it runs, a caller's
- * terminal on input is in raw mode, so keys (Ctrl-C included) reach the container's line discipline as bytes; the pty
- * starts with the caller's window size (or {@code process.consoleSize}) and follows it on {@link #resize()}.
+ * Proxies a process's pty to the caller's stdio, as a foreground {@code run} or {@code exec} of a
+ * process with a terminal does without a console socket: input to the master, the master to output.
+ * While it runs, a caller's terminal on input is in raw mode, so keys (Ctrl-C included) reach the
+ * container's line discipline as bytes; the pty starts with the caller's window size (or {@code
+ * process.consoleSize}) and follows it on {@link #resize()}.
  *
- * <p>Two platform threads, each blocked in poll(2) beside a wake-up pipe, so {@link #close()} can stop them. Use:
- * pass the proxy as the {@link PtyHandler}, wait for the process, then {@link #close()}: that drains what the process
- * wrote (until EIO on the master, i.e. every holder of the slave is gone, or output stays quiet for a moment) and
- * puts the caller's terminal back as it was.
+ * <p>Two platform threads, each blocked in poll(2) beside a wake-up pipe, so {@link #close()} can
+ * stop them. Use: pass the proxy as the {@link PtyHandler}, wait for the process, then {@link
+ * #close()}: that drains what the process wrote (until EIO on the master, i.e. every holder of the
+ * slave is gone, or output stays quiet for a moment) and puts the caller's terminal back as it was.
  */
 public final class TerminalProxy implements PtyHandler, AutoCloseable {
-  /** After the process exits, output that pauses this long is taken as finished: a leftover child may hold the slave. */
+  /**
+   * After the process exits, output that pauses this long is taken as finished: a leftover child
+   * may hold the slave.
+   */
   private static final int QUIET_MS = 200;
+
   /** After the process exits, the most time spent draining output. */
   private static final long DRAIN_LIMIT_NS = 2_000_000_000L;
+
   private static final byte VEOF = 4; // the default c_cc[VEOF], ^D
 
   private final Fd in;
@@ -67,8 +73,12 @@ public final class TerminalProxy implements PtyHandler, AutoCloseable {
       throw new IOException("attach pty master: this proxy already has one");
     }
     master = m; // ours from here on, so close() releases it whatever fails below
-    // Non-blocking, so a process that stops reading its input cannot wedge the input thread in write(2).
-    Linux.fcntl(m, LinuxConstants.F_SETFL, Linux.fcntl(m, LinuxConstants.F_GETFL, 0) | LinuxConstants.O_NONBLOCK);
+    // Non-blocking, so a process that stops reading its input cannot wedge the input thread in
+    // write(2).
+    Linux.fcntl(
+        m,
+        LinuxConstants.F_SETFL,
+        Linux.fcntl(m, LinuxConstants.F_GETFL, 0) | LinuxConstants.O_NONBLOCK);
     if (sizeSource != null) {
       copySize();
     } else if (requested != null && requested.height() > 0 && requested.width() > 0) {
@@ -80,7 +90,10 @@ public final class TerminalProxy implements PtyHandler, AutoCloseable {
     input = start("berth-pty-input", this::pumpInput);
   }
 
-  /** Copies the caller's window size onto the pty (on SIGWINCH); the kernel then signals the process. */
+  /**
+   * Copies the caller's window size onto the pty (on SIGWINCH); the kernel then signals the
+   * process.
+   */
   public void resize() {
     Fd m = master;
     if (m == null || sizeSource == null) return;
@@ -97,8 +110,9 @@ public final class TerminalProxy implements PtyHandler, AutoCloseable {
   }
 
   /**
-   * Call once the process has exited: drains its last output, stops both threads, restores the caller's terminal
-   * and closes the master. Idempotent; does nothing more if no master was attached.
+   * Call once the process has exited: drains its last output, stops both threads, restores the
+   * caller's terminal and closes the master. Idempotent; does nothing more if no master was
+   * attached.
    */
   @Override
   public synchronized void close() {
@@ -135,14 +149,18 @@ public final class TerminalProxy implements PtyHandler, AutoCloseable {
   private static void join(Thread t) {
     if (t == null) return;
     try {
-      // Bounded: the output thread stops within DRAIN_LIMIT_NS, the input thread at the wake-up; never hang an exit.
+      // Bounded: the output thread stops within DRAIN_LIMIT_NS, the input thread at the wake-up;
+      // never hang an exit.
       t.join(DRAIN_LIMIT_NS / 1_000_000 + 1000);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
   }
 
-  /** master -> out, until EIO (every holder of the slave closed it) or, once the process has exited, quiet. */
+  /**
+   * master -> out, until EIO (every holder of the slave closed it) or, once the process has exited,
+   * quiet.
+   */
   private void pumpOutput() {
     Fd[] fds = {master, wake[0]};
     short[] events = {LinuxConstants.POLLIN, LinuxConstants.POLLIN};
@@ -202,10 +220,15 @@ public final class TerminalProxy implements PtyHandler, AutoCloseable {
           return; // EIO: the caller's terminal hung up
         }
         if (n == 0) {
-          // End of piped input: give the pty an end of file too (^D ends a partial line first, then reads as EOF
-          // in canonical mode), so `echo cmd | run` of a shell ends. A terminal in raw mode never reads 0.
-          if (!inIsTty) writeFully(master, ByteBuffer.wrap(last == '\n' ? new byte[] {VEOF} : new byte[] {VEOF, VEOF}),
-              wake[0]);
+          // End of piped input: give the pty an end of file too (^D ends a partial line first, then
+          // reads as EOF
+          // in canonical mode), so `echo cmd | run` of a shell ends. A terminal in raw mode never
+          // reads 0.
+          if (!inIsTty)
+            writeFully(
+                master,
+                ByteBuffer.wrap(last == '\n' ? new byte[] {VEOF} : new byte[] {VEOF, VEOF}),
+                wake[0]);
           return;
         }
         last = buf.get(n - 1);
@@ -218,8 +241,8 @@ public final class TerminalProxy implements PtyHandler, AutoCloseable {
   }
 
   /**
-   * Writes all of {@code buf}, waiting in poll(2) when {@code to} is non-blocking and full; false if {@code stop}
-   * became readable first.
+   * Writes all of {@code buf}, waiting in poll(2) when {@code to} is non-blocking and full; false
+   * if {@code stop} became readable first.
    */
   private static boolean writeFully(Fd to, ByteBuffer buf, Fd stop) throws ErrnoException {
     Fd[] fds = {to, stop};

@@ -18,16 +18,21 @@ class CgroupFilesTest {
 
   @Test
   void aMissingControlFileIsNeitherCreatedNorSilentlySkipped() {
-    CgroupException e = assertThrows(CgroupException.class,
-        () -> CgroupFiles.REAL.write(dir, "memory.limit_in_bytes", "1000\n"));
+    CgroupException e =
+        assertThrows(
+            CgroupException.class,
+            () -> CgroupFiles.REAL.write(dir, "memory.limit_in_bytes", "1000\n"));
     assertEquals("write memory.limit_in_bytes=1000 in " + dir + ": ENOENT", e.getMessage());
     assertEquals("ENOENT", e.errno());
-    assertFalse(Files.exists(dir.resolve("memory.limit_in_bytes")), "a regular file would hide a missing controller");
+    assertFalse(
+        Files.exists(dir.resolve("memory.limit_in_bytes")),
+        "a regular file would hide a missing controller");
   }
 
   @Test
   void errnoNamesComeBackFromJavasMessages() {
-    assertEquals("EBUSY", CgroupFiles.errno(new FileSystemException("/x", null, "Device or resource busy")));
+    assertEquals(
+        "EBUSY", CgroupFiles.errno(new FileSystemException("/x", null, "Device or resource busy")));
     assertEquals("EINVAL", CgroupFiles.errno(new IOException("Invalid argument")));
     assertEquals("ENOENT", CgroupFiles.errno(new NoSuchFileException("/x")));
     assertEquals("Something new", CgroupFiles.errno(new IOException("Something new")));

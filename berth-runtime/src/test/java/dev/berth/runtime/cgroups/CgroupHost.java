@@ -9,8 +9,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * What a privileged cgroup test made on the real host, undone in {@link #close()} even when the test failed:
- * processes, cgroups, directories, and the controllers it delegated at a cgroup2 root.
+ * What a privileged cgroup test made on the real host, undone in {@link #close()} even when the
+ * test failed: processes, cgroups, directories, and the controllers it delegated at a cgroup2 root.
  */
 final class CgroupHost implements AutoCloseable {
   private static final AtomicInteger SEQ = new AtomicInteger();
@@ -45,7 +45,8 @@ final class CgroupHost implements AutoCloseable {
   /** Remembers which controllers {@code root} delegates now, to take back the ones a test adds. */
   void restoreDelegation(Path root) throws IOException {
     delegatingRoot = root;
-    delegatedBefore = List.of(Files.readString(root.resolve("cgroup.subtree_control")).trim().split(" "));
+    delegatedBefore =
+        List.of(Files.readString(root.resolve("cgroup.subtree_control")).trim().split(" "));
   }
 
   static void kill(Process p) {
@@ -70,7 +71,8 @@ final class CgroupHost implements AutoCloseable {
     }
     for (Path d : dirs.reversed()) CgroupFiles.REAL.removeTree(d);
     if (delegatingRoot != null) {
-      for (String c : Files.readString(delegatingRoot.resolve("cgroup.subtree_control")).trim().split(" ")) {
+      for (String c :
+          Files.readString(delegatingRoot.resolve("cgroup.subtree_control")).trim().split(" ")) {
         if (c.isEmpty() || delegatedBefore.contains(c)) continue;
         try {
           CgroupFiles.REAL.write(delegatingRoot, "cgroup.subtree_control", "-" + c);

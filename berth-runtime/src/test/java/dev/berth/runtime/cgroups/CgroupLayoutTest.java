@@ -11,8 +11,12 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class CgroupLayoutTest {
-  /** A hybrid host as Debian 12 mounts it, the caller's memory cgroup nested (this project's test machines). */
-  static final String HYBRID_CGROUP = """
+  /**
+   * A hybrid host as Debian 12 mounts it, the caller's memory cgroup nested (this project's test
+   * machines).
+   */
+  static final String HYBRID_CGROUP =
+      """
       9:name=systemd:/
       8:pids:/
       7:blkio:/
@@ -24,7 +28,9 @@ class CgroupLayoutTest {
       1:cpu:/
       0::/
       """;
-  static final String HYBRID_MOUNTINFO = """
+
+  static final String HYBRID_MOUNTINFO =
+      """
       22 1 253:1 / / rw,relatime shared:1 - ext4 /dev/vda1 rw
       31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
       32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu
@@ -41,13 +47,19 @@ class CgroupLayoutTest {
 
   /** A systemd host in unified mode, the caller in a login session. */
   static final String UNIFIED_CGROUP = "0::/user.slice/user-1000.slice/session-3.scope\n";
-  static final String UNIFIED_MOUNTINFO = """
+
+  static final String UNIFIED_MOUNTINFO =
+      """
       24 30 0:22 / /sys rw,nosuid,nodev,noexec,relatime shared:7 - sysfs sysfs rw
       29 24 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 rw,nsdelegate,memory_recursiveprot
       """;
 
-  /** Inside a Docker container on a v1 host: each mount shows the container's own subtree, cpu,cpuacct co-mounted. */
-  static final String NESTED_CGROUP = """
+  /**
+   * Inside a Docker container on a v1 host: each mount shows the container's own subtree,
+   * cpu,cpuacct co-mounted.
+   */
+  static final String NESTED_CGROUP =
+      """
       12:devices:/docker/abc
       11:cpu,cpuacct:/docker/abc
       10:memory:/docker/abc/inner
@@ -55,7 +67,9 @@ class CgroupLayoutTest {
       8:freezer:/docker/abc
       1:name=systemd:/docker/abc
       """;
-  static final String NESTED_MOUNTINFO = """
+
+  static final String NESTED_MOUNTINFO =
+      """
       700 699 0:50 /docker/abc /sys/fs/cgroup/devices ro,nosuid - cgroup cgroup rw,devices
       701 699 0:51 /docker/abc /sys/fs/cgroup/cpu,cpuacct ro,nosuid - cgroup cgroup rw,cpu,cpuacct
       702 699 0:52 /docker/abc /sys/fs/cgroup/memory ro,nosuid - cgroup cgroup rw,memory
@@ -65,12 +79,24 @@ class CgroupLayoutTest {
       """;
 
   @Test
-  void hybridHostWithoutCgroupsPathPutsTheContainerBelowTheCallersCgroupInEveryHierarchy() throws Exception {
+  void hybridHostWithoutCgroupsPathPutsTheContainerBelowTheCallersCgroupInEveryHierarchy()
+      throws Exception {
     CgroupLayout layout = CgroupLayout.parse(HYBRID_CGROUP, HYBRID_MOUNTINFO);
     assertEquals(Cgroups.Mode.HYBRID, layout.mode());
     Map<String, Path> paths = layout.resolve(null, "t1");
     // What runc 1.1.5 records for "t1" on that host, keys in its subsystem order.
-    assertEquals(List.of("cpuset", "devices", "memory", "cpu", "cpuacct", "pids", "blkio", "freezer", "name=systemd", ""),
+    assertEquals(
+        List.of(
+            "cpuset",
+            "devices",
+            "memory",
+            "cpu",
+            "cpuacct",
+            "pids",
+            "blkio",
+            "freezer",
+            "name=systemd",
+            ""),
         List.copyOf(paths.keySet()));
     assertEquals(Path.of("/sys/fs/cgroup/memory/process_api/c3f8/t1"), paths.get("memory"));
     assertEquals(Path.of("/sys/fs/cgroup/cpu/t1"), paths.get("cpu"));
@@ -80,14 +106,16 @@ class CgroupLayoutTest {
 
   @Test
   void relativeCgroupsPathGoesBelowTheCallersCgroup() throws Exception {
-    Map<String, Path> paths = CgroupLayout.parse(HYBRID_CGROUP, HYBRID_MOUNTINFO).resolve("pods/./p1//c1", "c1");
+    Map<String, Path> paths =
+        CgroupLayout.parse(HYBRID_CGROUP, HYBRID_MOUNTINFO).resolve("pods/./p1//c1", "c1");
     assertEquals(Path.of("/sys/fs/cgroup/memory/process_api/c3f8/pods/p1/c1"), paths.get("memory"));
     assertEquals(Path.of("/sys/fs/cgroup/pids/pods/p1/c1"), paths.get("pids"));
   }
 
   @Test
   void absoluteCgroupsPathIsBelowEachMountPointNotTheCallersCgroup() throws Exception {
-    Map<String, Path> paths = CgroupLayout.parse(HYBRID_CGROUP, HYBRID_MOUNTINFO).resolve("/default/c1", "c1");
+    Map<String, Path> paths =
+        CgroupLayout.parse(HYBRID_CGROUP, HYBRID_MOUNTINFO).resolve("/default/c1", "c1");
     assertEquals(Path.of("/sys/fs/cgroup/memory/default/c1"), paths.get("memory"));
     assertEquals(Path.of("/sys/fs/cgroup/unified/default/c1"), paths.get(""));
   }
@@ -96,9 +124,12 @@ class CgroupLayoutTest {
   void unifiedHostGetsOneCgroup2Path() throws Exception {
     CgroupLayout layout = CgroupLayout.parse(UNIFIED_CGROUP, UNIFIED_MOUNTINFO);
     assertEquals(Cgroups.Mode.UNIFIED, layout.mode());
-    assertEquals(Map.of("", Path.of("/sys/fs/cgroup/user.slice/user-1000.slice/session-3.scope/c1")),
+    assertEquals(
+        Map.of("", Path.of("/sys/fs/cgroup/user.slice/user-1000.slice/session-3.scope/c1")),
         layout.resolve(null, "c1"));
-    assertEquals(Map.of("", Path.of("/sys/fs/cgroup/machine.slice/c1")), layout.resolve("/machine.slice/c1", "c1"));
+    assertEquals(
+        Map.of("", Path.of("/sys/fs/cgroup/machine.slice/c1")),
+        layout.resolve("/machine.slice/c1", "c1"));
   }
 
   @Test
@@ -119,36 +150,47 @@ class CgroupLayoutTest {
 
   @Test
   void callerOutsideTheMountedSubtreeIsAnError() throws Exception {
-    CgroupLayout layout = CgroupLayout.parse("5:devices:/elsewhere\n",
-        "700 699 0:50 /docker/abc /sys/fs/cgroup/devices ro - cgroup cgroup rw,devices\n");
+    CgroupLayout layout =
+        CgroupLayout.parse(
+            "5:devices:/elsewhere\n",
+            "700 699 0:50 /docker/abc /sys/fs/cgroup/devices ro - cgroup cgroup rw,devices\n");
     CgroupException e = assertThrows(CgroupException.class, () -> layout.resolve(null, "c1"));
-    assertTrue(e.getMessage().contains("/elsewhere is outside the cgroup mounted at /sys/fs/cgroup/devices"),
+    assertTrue(
+        e.getMessage()
+            .contains("/elsewhere is outside the cgroup mounted at /sys/fs/cgroup/devices"),
         e.getMessage());
   }
 
   @Test
   void pathsThatWouldEscapeOrNameTheRootAreRefused() throws Exception {
     CgroupLayout layout = CgroupLayout.parse(HYBRID_CGROUP, HYBRID_MOUNTINFO);
-    assertEquals("linux.cgroupsPath: must not contain \"..\" (../../etc)",
+    assertEquals(
+        "linux.cgroupsPath: must not contain \"..\" (../../etc)",
         assertThrows(CgroupException.class, () -> layout.resolve("../../etc", "c1")).getMessage());
     assertThrows(CgroupException.class, () -> layout.resolve("/a/../../b", "c1"));
-    assertTrue(assertThrows(CgroupException.class, () -> layout.resolve("/", "c1")).getMessage()
-        .startsWith("linux.cgroupsPath: must name a cgroup below"));
+    assertTrue(
+        assertThrows(CgroupException.class, () -> layout.resolve("/", "c1"))
+            .getMessage()
+            .startsWith("linux.cgroupsPath: must name a cgroup below"));
     assertThrows(CgroupException.class, () -> layout.resolve(null, "a/b"));
     assertThrows(CgroupException.class, () -> layout.resolve(null, ".."));
   }
 
   @Test
   void mountinfoEscapesAreDecoded() throws Exception {
-    CgroupLayout layout = CgroupLayout.parse("3:devices:/\n",
-        "36 31 0:33 / /mnt/my\\040cgroups/devices rw - cgroup cgroup rw,devices\n");
+    CgroupLayout layout =
+        CgroupLayout.parse(
+            "3:devices:/\n",
+            "36 31 0:33 / /mnt/my\\040cgroups/devices rw - cgroup cgroup rw,devices\n");
     assertEquals(Path.of("/mnt/my cgroups/devices/c1"), layout.resolve(null, "c1").get("devices"));
   }
 
   @Test
   void noCgroupFileSystemIsAnError() {
-    CgroupException e = assertThrows(CgroupException.class,
-        () -> CgroupLayout.parse("0::/\n", "22 1 253:1 / / rw - ext4 /dev/vda1 rw\n"));
+    CgroupException e =
+        assertThrows(
+            CgroupException.class,
+            () -> CgroupLayout.parse("0::/\n", "22 1 253:1 / / rw - ext4 /dev/vda1 rw\n"));
     assertTrue(e.getMessage().contains("no cgroup file system is mounted"), e.getMessage());
   }
 
@@ -157,7 +199,8 @@ class CgroupLayoutTest {
     CgroupManager v2 = Cgroups.load(Map.of("", "/sys/fs/cgroup/c1"));
     assertTrue(v2 instanceof V2CgroupManager);
     assertEquals(Map.of("", "/sys/fs/cgroup/c1"), v2.paths());
-    CgroupManager v1 = Cgroups.load(Map.of("memory", "/sys/fs/cgroup/memory/c1", "", "/sys/fs/cgroup/unified/c1"));
+    CgroupManager v1 =
+        Cgroups.load(Map.of("memory", "/sys/fs/cgroup/memory/c1", "", "/sys/fs/cgroup/unified/c1"));
     assertTrue(v1 instanceof V1CgroupManager);
     assertEquals(2, v1.paths().size());
   }

@@ -24,14 +24,16 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * What every {@link CgroupManager} does on the real host, run once per implementation by a subclass that makes one
- * ({@link CgroupV1IntegrationTest}, {@link CgroupV2IntegrationTest}); a case that needs a controller the manager's
- * hierarchy lacks here (a hybrid host's cgroup2 mount has few or none) is skipped, naming it. Everything is checked
- * through the interface, {@link Stats} and the kernel's view of a process (/proc/PID/cgroup and /proc/PID/stat), not
- * through one version's files: those checks stay in the subclasses.
+ * What every {@link CgroupManager} does on the real host, run once per implementation by a subclass
+ * that makes one ({@link CgroupV1IntegrationTest}, {@link CgroupV2IntegrationTest}); a case that
+ * needs a controller the manager's hierarchy lacks here (a hybrid host's cgroup2 mount has few or
+ * none) is skipped, naming it. Everything is checked through the interface, {@link Stats} and the
+ * kernel's view of a process (/proc/PID/cgroup and /proc/PID/stat), not through one version's
+ * files: those checks stay in the subclasses.
  *
- * <p>It stays in berth-runtime's tests rather than berth-testkit (where DESIGN.md puts contract suites): it is written
- * against berth-runtime's classes, and berth-runtime's tests depend on berth-testkit, so the other way is a cycle.
+ * <p>It stays in berth-runtime's tests rather than berth-testkit (where DESIGN.md puts contract
+ * suites): it is written against berth-runtime's classes, and berth-runtime's tests depend on
+ * berth-testkit, so the other way is a cycle.
  */
 @RequiresRoot
 abstract class CgroupManagerContract {
@@ -40,8 +42,9 @@ abstract class CgroupManagerContract {
   final CgroupHost host = new CgroupHost();
 
   /**
-   * A manager (not created yet, tracked by {@link #host}) for the container {@code host.id} at {@code cgroupsPath}
-   * (null: below the caller's own cgroup); aborts the test when this host has no hierarchy for it.
+   * A manager (not created yet, tracked by {@link #host}) for the container {@code host.id} at
+   * {@code cgroupsPath} (null: below the caller's own cgroup); aborts the test when this host has
+   * no hierarchy for it.
    */
   abstract CgroupManager manager(String cgroupsPath) throws IOException;
 
@@ -56,13 +59,20 @@ abstract class CgroupManagerContract {
     return cg;
   }
 
-  /** Whether the manager's cgroups have {@code controller} on this host; skips the rest of the test if not. */
+  /**
+   * Whether the manager's cgroups have {@code controller} on this host; skips the rest of the test
+   * if not.
+   */
   static void assumeController(CgroupManager cg, String controller) throws IOException {
-    assumeTrue(controllers(cg).contains(controller), "no " + controller + " controller for " + cg.paths()
-        + " on this host");
+    assumeTrue(
+        controllers(cg).contains(controller),
+        "no " + controller + " controller for " + cg.paths() + " on this host");
   }
 
-  /** The controllers of the manager's cgroups: a v1 hierarchy's key, or what a cgroup2 directory has enabled. */
+  /**
+   * The controllers of the manager's cgroups: a v1 hierarchy's key, or what a cgroup2 directory has
+   * enabled.
+   */
   static Set<String> controllers(CgroupManager cg) throws IOException {
     Set<String> out = new LinkedHashSet<>();
     for (Map.Entry<String, String> e : cg.paths().entrySet()) {
@@ -87,7 +97,8 @@ abstract class CgroupManagerContract {
   @Test
   void createMakesTheContainersCgroupsBelowTheCallersOwnAndAProcessIsBornThere() throws Exception {
     CgroupManager cg = manager(null);
-    for (String dir : cg.paths().values()) assertFalse(Files.exists(Path.of(dir)), dir + " before create");
+    for (String dir : cg.paths().values())
+      assertFalse(Files.exists(Path.of(dir)), dir + " before create");
     cg.create();
     assertFalse(cg.paths().isEmpty());
     for (String dir : cg.paths().values()) {
@@ -103,22 +114,32 @@ abstract class CgroupManagerContract {
     cg.addProcess(pid);
     assertEquals(List.of(pid), cg.pids());
     assertEquals(List.of(pid), loaded.pids(), "another process sees the container's processes");
-    // Where the kernel says the process is: each hierarchy's line moved from the caller's cgroup to <it>/<id>.
+    // Where the kernel says the process is: each hierarchy's line moved from the caller's cgroup to
+    // <it>/<id>.
     List<String> own = Files.readAllLines(Path.of("/proc/self/cgroup"));
     List<String> now = Files.readAllLines(Path.of("/proc/" + pid + "/cgroup"));
     int moved = 0;
     for (int i = 0; i < own.size(); i++) {
       if (own.get(i).equals(now.get(i))) continue;
-      String ownPath = own.get(i).substring(own.get(i).indexOf(':', own.get(i).indexOf(':') + 1) + 1);
-      assertEquals(own.get(i).substring(0, own.get(i).length() - ownPath.length())
-          + (ownPath.equals("/") ? "" : ownPath) + "/" + host.id, now.get(i));
+      String ownPath =
+          own.get(i).substring(own.get(i).indexOf(':', own.get(i).indexOf(':') + 1) + 1);
+      assertEquals(
+          own.get(i).substring(0, own.get(i).length() - ownPath.length())
+              + (ownPath.equals("/") ? "" : ownPath)
+              + "/"
+              + host.id,
+          now.get(i));
       moved++;
     }
-    assertEquals(new LinkedHashSet<>(cg.paths().values()).size(), moved, "every hierarchy of the manager: " + now);
+    assertEquals(
+        new LinkedHashSet<>(cg.paths().values()).size(),
+        moved,
+        "every hierarchy of the manager: " + now);
   }
 
   @Test
-  void anAbsoluteCgroupsPathIsFromEachHierarchysRootAndDestroyRemovesOnlyTheContainersCgroup() throws Exception {
+  void anAbsoluteCgroupsPathIsFromEachHierarchysRootAndDestroyRemovesOnlyTheContainersCgroup()
+      throws Exception {
     String parent = "/" + host.id + "-parent";
     CgroupManager cg = manager(parent + "/c");
     for (String dir : cg.paths().values()) {
@@ -133,7 +154,9 @@ abstract class CgroupManagerContract {
     cg.destroy();
     for (String dir : cg.paths().values()) {
       assertFalse(Files.exists(Path.of(dir)), dir);
-      assertTrue(Files.isDirectory(Path.of(dir).getParent()), "only the container's own cgroup goes: " + dir);
+      assertTrue(
+          Files.isDirectory(Path.of(dir).getParent()),
+          "only the container's own cgroup goes: " + dir);
     }
   }
 
@@ -159,7 +182,8 @@ abstract class CgroupManagerContract {
     cg.limitPids(new Pids(1));
     assertEquals(1, cg.stats().pids().limit());
     // A shell in a cgroup of one process cannot fork: the kernel enforces what was written.
-    Process p = host.track(new ProcessBuilder("sh", "-c", "read go; /bin/true && echo forked").start());
+    Process p =
+        host.track(new ProcessBuilder("sh", "-c", "read go; /bin/true && echo forked").start());
     cg.addProcess((int) p.pid());
     p.getOutputStream().write('\n');
     p.getOutputStream().flush();
@@ -175,7 +199,9 @@ abstract class CgroupManagerContract {
   @Test
   void freezeStopsEveryProcessAndThawLetsThemRun() throws Exception {
     CgroupManager cg = created();
-    assumeTrue(cg.paths().containsKey("freezer") || Files.exists(Path.of(cg.paths().get(""), "cgroup.freeze")),
+    assumeTrue(
+        cg.paths().containsKey("freezer")
+            || Files.exists(Path.of(cg.paths().get(""), "cgroup.freeze")),
         "no freezer for " + cg.paths());
     Process p = host.track(new ProcessBuilder("sh", "-c", "while :; do :; done").start());
     int pid = (int) p.pid();
@@ -209,22 +235,33 @@ abstract class CgroupManagerContract {
     CgroupManager cg = created();
     Set<String> have = controllers(cg);
     if (have.contains("memory")) cg.apply(resources(memory(64 * MiB), null, null, List.of()));
-    // Joins first, then works: the shell keeps 4 MB of output in memory, which takes it some cpu, and waits.
-    Process p = host.track(new ProcessBuilder("sh", "-c",
-        "read go; x=$(head -c 4000000 /dev/zero | tr '\\0' a); echo ${#x}; read wait").start());
+    // Joins first, then works: the shell keeps 4 MB of output in memory, which takes it some cpu,
+    // and waits.
+    Process p =
+        host.track(
+            new ProcessBuilder(
+                    "sh",
+                    "-c",
+                    "read go; x=$(head -c 4000000 /dev/zero | tr '\\0' a); echo ${#x}; read wait")
+                .start());
     cg.addProcess((int) p.pid());
     p.getOutputStream().write('\n');
     p.getOutputStream().flush();
-    assertEquals("4000000", new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream())).readLine());
+    assertEquals(
+        "4000000",
+        new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream())).readLine());
     Stats s = cg.stats();
     assertTrue(s.cpu().usage().total() > 0, s.cpu().toString());
     assertTrue(s.cpu().usage().total() >= s.cpu().usage().kernel(), s.cpu().toString());
-    assertTrue(s.cpu().usage().total() >= s.cpu().usage().perCpu().stream().mapToLong(Long::longValue).max()
-        .orElse(0), s.cpu().toString());
+    assertTrue(
+        s.cpu().usage().total()
+            >= s.cpu().usage().perCpu().stream().mapToLong(Long::longValue).max().orElse(0),
+        s.cpu().toString());
     if (have.contains("memory")) {
       assertEquals(64 * MiB, s.memory().usage().limit());
       assertTrue(s.memory().usage().usage() > 4_000_000, s.memory().usage().toString());
-      assertTrue(s.memory().usage().max() >= s.memory().usage().usage(), s.memory().usage().toString());
+      assertTrue(
+          s.memory().usage().max() >= s.memory().usage().usage(), s.memory().usage().toString());
     }
     if (have.contains("pids")) assertEquals(1, s.pids().current());
     assertFalse(cg.oomKilled());
@@ -234,8 +271,12 @@ abstract class CgroupManagerContract {
   void anOomKillIsReported() throws Exception {
     CgroupManager cg = created();
     assumeController(cg, "memory");
-    cg.apply(resources(new Memory(16 * MiB, null, 16 * MiB, null, null, null, null, null, null), null, null,
-        List.of()));
+    cg.apply(
+        resources(
+            new Memory(16 * MiB, null, 16 * MiB, null, null, null, null, null, null),
+            null,
+            null,
+            List.of()));
     // Joins first, then eats memory: tail keeps the never-ending "line" of /dev/zero in memory.
     Process p = host.track(new ProcessBuilder("sh", "-c", "read go; exec tail /dev/zero").start());
     cg.addProcess((int) p.pid());
@@ -252,12 +293,14 @@ abstract class CgroupManagerContract {
     CgroupManager cg = created();
     Process p = host.sleeper();
     cg.addProcess((int) p.pid());
-    // The container made cgroups of its own (as systemd inside a container does) and moved into them.
+    // The container made cgroups of its own (as systemd inside a container does) and moved into
+    // them.
     for (String dir : new LinkedHashSet<>(cg.paths().values())) {
       Path sub = Files.createDirectory(Path.of(dir, "inner"));
       for (String f : List.of("cpuset.cpus", "cpuset.mems")) {
         // a new v1 cpuset has none, and takes no task so
-        if (Files.exists(sub.resolve(f))) Files.writeString(sub.resolve(f), Files.readString(Path.of(dir, f)).trim());
+        if (Files.exists(sub.resolve(f)))
+          Files.writeString(sub.resolve(f), Files.readString(Path.of(dir, f)).trim());
       }
       Files.writeString(sub.resolve("cgroup.procs"), Long.toString(p.pid()));
     }
@@ -266,12 +309,16 @@ abstract class CgroupManagerContract {
     long start = System.nanoTime();
     CgroupException busy = assertThrows(CgroupException.class, cg::destroy);
     assertEquals("EBUSY", busy.errno());
-    assertTrue(System.nanoTime() - start < 3_000_000_000L, "gives up after about a second, not per hierarchy");
-    for (String dir : cg.paths().values()) assertTrue(Files.isDirectory(Path.of(dir)), "a cgroup with tasks stays");
+    assertTrue(
+        System.nanoTime() - start < 3_000_000_000L,
+        "gives up after about a second, not per hierarchy");
+    for (String dir : cg.paths().values())
+      assertTrue(Files.isDirectory(Path.of(dir)), "a cgroup with tasks stays");
 
     CgroupHost.kill(p);
     cg.destroy();
-    for (String dir : cg.paths().values()) assertFalse(Files.exists(Path.of(dir)), dir + " is gone");
+    for (String dir : cg.paths().values())
+      assertFalse(Files.exists(Path.of(dir)), dir + " is gone");
     cg.destroy(); // idempotent
     assertEquals(List.of(), cg.pids());
   }
@@ -280,11 +327,23 @@ abstract class CgroupManagerContract {
   void invalidResourcesAreRefusedNamingTheFieldWithNothingWritten() throws Exception {
     CgroupManager cg = created();
     List<String> before = files(cg);
-    CgroupException e = assertThrows(CgroupException.class, () -> cg.apply(resources(null, null, null,
-        List.of(new HugepageLimit("3MB", 0)))));
-    assertTrue(e.getMessage().startsWith("linux.resources.hugepageLimits[0].pageSize: \"3MB\""), e.getMessage());
-    e = assertThrows(CgroupException.class, () -> cg.apply(resources(
-        new Memory(64 * MiB, null, 32 * MiB, null, null, null, null, null, null), null, null, List.of())));
+    CgroupException e =
+        assertThrows(
+            CgroupException.class,
+            () -> cg.apply(resources(null, null, null, List.of(new HugepageLimit("3MB", 0)))));
+    assertTrue(
+        e.getMessage().startsWith("linux.resources.hugepageLimits[0].pageSize: \"3MB\""),
+        e.getMessage());
+    e =
+        assertThrows(
+            CgroupException.class,
+            () ->
+                cg.apply(
+                    resources(
+                        new Memory(64 * MiB, null, 32 * MiB, null, null, null, null, null, null),
+                        null,
+                        null,
+                        List.of())));
     assertTrue(e.getMessage().startsWith("linux.resources.memory"), e.getMessage());
     assertEquals(before, files(cg), "nothing written");
   }
@@ -294,21 +353,38 @@ abstract class CgroupManagerContract {
     CgroupManager cg = created();
     Set<String> have = controllers(cg);
     record Case(String controller, Resources resources, String field) {}
-    List<Case> cases = List.of(
-        new Case("memory", resources(memory(64 * MiB), null, null, List.of()), "linux.resources.memory"),
-        new Case("pids", resources(null, null, new Pids(10), List.of()), "linux.resources.pids"),
-        new Case("cpu", resources(null, new Cpu(512L, null, null, null, null, null, null, null, null), null,
-            List.of()), "linux.resources.cpu"));
-    List<Case> missing = new ArrayList<>(cases.stream().filter(c -> !have.contains(c.controller())).toList());
+    List<Case> cases =
+        List.of(
+            new Case(
+                "memory",
+                resources(memory(64 * MiB), null, null, List.of()),
+                "linux.resources.memory"),
+            new Case(
+                "pids", resources(null, null, new Pids(10), List.of()), "linux.resources.pids"),
+            new Case(
+                "cpu",
+                resources(
+                    null,
+                    new Cpu(512L, null, null, null, null, null, null, null, null),
+                    null,
+                    List.of()),
+                "linux.resources.cpu"));
+    List<Case> missing =
+        new ArrayList<>(cases.stream().filter(c -> !have.contains(c.controller())).toList());
     assumeTrue(!missing.isEmpty(), "every controller this test asks for is there: " + have);
     for (Case c : missing) {
-      CgroupException e = assertThrows(CgroupException.class, () -> cg.apply(c.resources()), c.controller());
-      assertTrue(e.getMessage().startsWith(c.field() + ": the " + c.controller() + " controller is not"),
+      CgroupException e =
+          assertThrows(CgroupException.class, () -> cg.apply(c.resources()), c.controller());
+      assertTrue(
+          e.getMessage().startsWith(c.field() + ": the " + c.controller() + " controller is not"),
           e.getMessage());
     }
   }
 
-  /** Every file of the manager's cgroups with its content, where readable: what a refused apply must not change. */
+  /**
+   * Every file of the manager's cgroups with its content, where readable: what a refused apply must
+   * not change.
+   */
   static List<String> files(CgroupManager cg) throws IOException {
     List<String> out = new ArrayList<>();
     for (String dir : new LinkedHashSet<>(cg.paths().values())) {
@@ -316,7 +392,10 @@ abstract class CgroupManagerContract {
         for (Path f : s.sorted().toList()) {
           String name = f.getFileName().toString();
           // Counters and pressure move on their own.
-          if (name.contains("stat") || name.contains("pressure") || name.contains("usage") || name.contains("events")
+          if (name.contains("stat")
+              || name.contains("pressure")
+              || name.contains("usage")
+              || name.contains("events")
               || !Files.isRegularFile(f)) {
             continue;
           }

@@ -16,13 +16,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The cgroup manager contract on the v1 manager on the real host (legacy or hybrid), and what only v1 does: each
- * controller's own files, the tracking cgroup2 directory of a hybrid host, the v1 freezer's states.
+ * The cgroup manager contract on the v1 manager on the real host (legacy or hybrid), and what only
+ * v1 does: each controller's own files, the tracking cgroup2 directory of a hybrid host, the v1
+ * freezer's states.
  */
 class CgroupV1IntegrationTest extends CgroupManagerContract {
   CgroupLayout layout;
@@ -30,7 +30,8 @@ class CgroupV1IntegrationTest extends CgroupManagerContract {
   @BeforeEach
   void v1Host() throws Exception {
     layout = CgroupLayout.current();
-    assumeTrue(layout.mode() != Cgroups.Mode.UNIFIED, "needs cgroup v1 controllers; this host is unified");
+    assumeTrue(
+        layout.mode() != Cgroups.Mode.UNIFIED, "needs cgroup v1 controllers; this host is unified");
   }
 
   @Override
@@ -59,9 +60,16 @@ class CgroupV1IntegrationTest extends CgroupManagerContract {
       Path own = h.mountPoint().resolve(h.own().substring(1));
       assertEquals(own.resolve(host.id), Path.of(paths.get("memory")));
     }
-    cg.apply(new Resources(List.of(), new Memory(64 * MiB, 32 * MiB, 128 * MiB, null, null, null, null, null, null),
-        new Cpu(512L, 20000L, null, 100000L, null, null, "0", "0", null), new Pids(32), null, List.of(), null,
-        Map.of()));
+    cg.apply(
+        new Resources(
+            List.of(),
+            new Memory(64 * MiB, 32 * MiB, 128 * MiB, null, null, null, null, null, null),
+            new Cpu(512L, 20000L, null, 100000L, null, null, "0", "0", null),
+            new Pids(32),
+            null,
+            List.of(),
+            null,
+            Map.of()));
     assertEquals(Long.toString(64 * MiB), read(paths, "memory", "memory.limit_in_bytes"));
     assertEquals(Long.toString(32 * MiB), read(paths, "memory", "memory.soft_limit_in_bytes"));
     if (Files.exists(Path.of(paths.get("memory"), "memory.memsw.limit_in_bytes"))) {
@@ -78,8 +86,16 @@ class CgroupV1IntegrationTest extends CgroupManagerContract {
     assertTrue(devices.contains("c 1:3 rwm"), "/dev/null is allowed: " + devices);
 
     // update: lowering memory below memory+swap works in either order.
-    cg.apply(new Resources(List.of(), new Memory(16 * MiB, null, 24 * MiB, null, null, null, null, null, null), null,
-        null, null, List.of(), null, Map.of()));
+    cg.apply(
+        new Resources(
+            List.of(),
+            new Memory(16 * MiB, null, 24 * MiB, null, null, null, null, null, null),
+            null,
+            null,
+            null,
+            List.of(),
+            null,
+            Map.of()));
     assertEquals(Long.toString(16 * MiB), read(paths, "memory", "memory.limit_in_bytes"));
   }
 
@@ -92,9 +108,13 @@ class CgroupV1IntegrationTest extends CgroupManagerContract {
     cg.addProcess(pid);
     assertEquals(List.of(pid), cg.pids());
     String procCgroup = Files.readString(Path.of("/proc/" + pid + "/cgroup"));
-    assertTrue(procCgroup.contains(":pids:") && procCgroup.contains("/" + host.id + "\n"), procCgroup);
+    assertTrue(
+        procCgroup.contains(":pids:") && procCgroup.contains("/" + host.id + "\n"), procCgroup);
     if (cg.paths().containsKey("")) {
-      assertEquals(Integer.toString(pid), read(cg.paths(), "", "cgroup.procs"), "tracked in cgroup2 too (hybrid)");
+      assertEquals(
+          Integer.toString(pid),
+          read(cg.paths(), "", "cgroup.procs"),
+          "tracked in cgroup2 too (hybrid)");
     }
 
     cg.freeze();
@@ -119,9 +139,22 @@ class CgroupV1IntegrationTest extends CgroupManagerContract {
   @Test
   void aValueTheKernelRefusesNamesFileValueDirectoryAndErrno() throws Exception {
     CgroupManager cg = created(null);
-    CgroupException e = assertThrows(CgroupException.class, () -> cg.apply(new Resources(List.of(), null,
-        new Cpu(null, null, null, null, null, null, "1-0", null, null), null, null, List.of(), null, Map.of())));
-    assertEquals("write cpuset.cpus=1-0 in " + cg.paths().get("cpuset") + ": EINVAL", e.getMessage());
+    CgroupException e =
+        assertThrows(
+            CgroupException.class,
+            () ->
+                cg.apply(
+                    new Resources(
+                        List.of(),
+                        null,
+                        new Cpu(null, null, null, null, null, null, "1-0", null, null),
+                        null,
+                        null,
+                        List.of(),
+                        null,
+                        Map.of())));
+    assertEquals(
+        "write cpuset.cpus=1-0 in " + cg.paths().get("cpuset") + ": EINVAL", e.getMessage());
     assertEquals("EINVAL", e.errno());
   }
 
@@ -129,16 +162,28 @@ class CgroupV1IntegrationTest extends CgroupManagerContract {
   void hugetlbLimitsReachTheCgroup2HierarchyOnAHybridHost() throws Exception {
     CgroupLayout.Hierarchy unified = layout.unified();
     assumeTrue(layout.mode() == Cgroups.Mode.HYBRID, "hybrid host only");
-    assumeTrue(layout.v1().stream().noneMatch(h -> h.controllers().contains("hugetlb")), "hugetlb is v1 here");
+    assumeTrue(
+        layout.v1().stream().noneMatch(h -> h.controllers().contains("hugetlb")),
+        "hugetlb is v1 here");
     Path root = unified.mountPoint();
-    assumeTrue(Files.readString(root.resolve("cgroup.controllers")).contains("hugetlb"), "no v2 hugetlb either");
+    assumeTrue(
+        Files.readString(root.resolve("cgroup.controllers")).contains("hugetlb"),
+        "no v2 hugetlb either");
     assumeTrue(unified.own().equals("/"), "needs to delegate from the cgroup2 root");
     List<String> sizes = ResourceValues.hugePageSizes(Cgroups.SYS_HUGEPAGES);
     assumeTrue(!sizes.isEmpty(), "no huge pages");
     host.restoreDelegation(root);
     CgroupManager cg = created(null);
-    cg.apply(new Resources(List.of(), null, null, null, null, List.of(new HugepageLimit(sizes.getFirst(), 0)), null,
-        Map.of()));
+    cg.apply(
+        new Resources(
+            List.of(),
+            null,
+            null,
+            null,
+            null,
+            List.of(new HugepageLimit(sizes.getFirst(), 0)),
+            null,
+            Map.of()));
     assertEquals("0", read(cg.paths(), "", "hugetlb." + sizes.getFirst() + ".max"));
   }
 }

@@ -29,9 +29,10 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Device programs on a real cgroup2 directory: the whole host on a unified host, the tracking hierarchy at
- * /sys/fs/cgroup/unified on a hybrid one, where the kernel runs them too (before the v1 devices controller).
- * A child shell waits on a fifo until it is in the cgroup, then opens a device and says whether it could.
+ * Device programs on a real cgroup2 directory: the whole host on a unified host, the tracking
+ * hierarchy at /sys/fs/cgroup/unified on a hybrid one, where the kernel runs them too (before the
+ * v1 devices controller). A child shell waits on a fifo until it is in the cgroup, then opens a
+ * device and says whether it could.
  */
 @RequiresRoot
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -50,7 +51,10 @@ class CgroupV2DevicesIntegrationTest {
     return layout.resolve(null, host.id).get("");
   }
 
-  /** A shell that, each time a line arrives on its fifo, runs {@code open} and prints "ok" or "no" and the error. */
+  /**
+   * A shell that, each time a line arrives on its fifo, runs {@code open} and prints "ok" or "no"
+   * and the error.
+   */
   final class Child implements AutoCloseable {
     final Process process;
     final Fd fifo;
@@ -59,11 +63,19 @@ class CgroupV2DevicesIntegrationTest {
     Child(String name, String open) throws IOException {
       Path f = tmp.resolve(name);
       Linux.mkfifo(f.toString(), 0600);
-      // Read-write: never blocks, and the line written stays in the pipe until the shell opens it to read.
+      // Read-write: never blocks, and the line written stays in the pipe until the shell opens it
+      // to read.
       fifo = Linux.open(f.toString(), LinuxConstants.O_RDWR, 0);
-      String script = "while read x < \"$0\"; do if " + open + "; then echo ok; else echo no; fi; done";
-      process = host.track(new ProcessBuilder("sh", "-c", script, f.toString()).redirectErrorStream(true).start());
-      out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+      String script =
+          "while read x < \"$0\"; do if " + open + "; then echo ok; else echo no; fi; done";
+      process =
+          host.track(
+              new ProcessBuilder("sh", "-c", script, f.toString())
+                  .redirectErrorStream(true)
+                  .start());
+      out =
+          new BufferedReader(
+              new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
     }
 
     /** Lets the shell try once; returns "ok", or what it printed before "no". */
@@ -96,21 +108,27 @@ class CgroupV2DevicesIntegrationTest {
     Path dir = cgroup2Dir();
     host.removeLater(dir);
     Files.createDirectories(dir);
-    DeviceFilter.install(dir, program(new DeviceRule(true, "a", null, null, "rwm"),
-        new DeviceRule(false, "c", 1L, 3L, "rw")));
+    DeviceFilter.install(
+        dir,
+        program(
+            new DeviceRule(true, "a", null, null, "rwm"),
+            new DeviceRule(false, "c", 1L, 3L, "rw")));
     int[] first = DeviceFilter.attached(dir);
     assertEquals(1, first.length);
 
     try (Child child = new Child("null", "head -c1 /dev/null")) {
       Files.writeString(dir.resolve("cgroup.procs"), Long.toString(child.process.pid()));
       String denied = child.attempt();
-      assertTrue(denied.contains("Operation not permitted"), "reading /dev/null (c 1:3) is denied: " + denied);
+      assertTrue(
+          denied.contains("Operation not permitted"),
+          "reading /dev/null (c 1:3) is denied: " + denied);
 
       DeviceFilter.install(dir, program(new DeviceRule(true, "a", null, null, "rwm")));
       int[] second = DeviceFilter.attached(dir);
       assertEquals(1, second.length, "the new program replaced the old one");
       assertNotEquals(first[0], second[0]);
-      assertEquals("ok", child.attempt(), "reading /dev/null is allowed once the program is replaced");
+      assertEquals(
+          "ok", child.attempt(), "reading /dev/null is allowed once the program is replaced");
     }
   }
 
@@ -118,20 +136,32 @@ class CgroupV2DevicesIntegrationTest {
   void v2ManagerConfinesTheContainerToItsRulesAndTheDefaults() throws Exception {
     Path dir = cgroup2Dir();
     host.restoreDelegation(CgroupLayout.current().unified().mountPoint());
-    CgroupManager cg = host.track(new V2CgroupManager(CgroupFiles.REAL, dir, Cgroups.SYS_HUGEPAGES));
+    CgroupManager cg =
+        host.track(new V2CgroupManager(CgroupFiles.REAL, dir, Cgroups.SYS_HUGEPAGES));
     cg.create();
     cg.apply(null);
     assertEquals(1, DeviceFilter.attached(dir).length);
 
-    try (Child kmsg = new Child("kmsg", "true </dev/kmsg"); Child nul = new Child("null", "head -c1 /dev/null")) {
+    try (Child kmsg = new Child("kmsg", "true </dev/kmsg");
+        Child nul = new Child("null", "head -c1 /dev/null")) {
       cg.addProcess((int) kmsg.process.pid());
       cg.addProcess((int) nul.process.pid());
-      assertTrue(kmsg.attempt().contains("Operation not permitted"), "/dev/kmsg is not in the default devices");
+      assertTrue(
+          kmsg.attempt().contains("Operation not permitted"),
+          "/dev/kmsg is not in the default devices");
       assertEquals("ok", nul.attempt(), "/dev/null is a default device");
 
       // update, as runc update re-applies the config's rules: now c 1:11 may be read
-      cg.apply(new Resources(List.of(new DeviceRule(true, "c", 1L, 11L, "r")), null, null, null, null, List.of(),
-          null, Map.of()));
+      cg.apply(
+          new Resources(
+              List.of(new DeviceRule(true, "c", 1L, 11L, "r")),
+              null,
+              null,
+              null,
+              null,
+              List.of(),
+              null,
+              Map.of()));
       assertEquals(1, DeviceFilter.attached(dir).length);
       assertEquals("ok", kmsg.attempt(), "/dev/kmsg may be read once a rule allows it");
     }

@@ -11,16 +11,18 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * The cgroup manager contract on the v2 manager on the host's cgroup2 hierarchy: the whole host on a unified host,
- * the tracking hierarchy at /sys/fs/cgroup/unified on a hybrid one (few or no resource controllers there: the cases
- * that need one are skipped, naming it; the core files are the same), and what only v2 does.
+ * The cgroup manager contract on the v2 manager on the host's cgroup2 hierarchy: the whole host on
+ * a unified host, the tracking hierarchy at /sys/fs/cgroup/unified on a hybrid one (few or no
+ * resource controllers there: the cases that need one are skipped, naming it; the core files are
+ * the same), and what only v2 does.
  */
 class CgroupV2IntegrationTest extends CgroupManagerContract {
   @Override
   CgroupManager manager(String cgroupsPath) throws IOException {
     CgroupLayout layout = CgroupLayout.current();
     assumeTrue(layout.unified() != null, "no cgroup2 hierarchy on this host");
-    // create() delegates every available controller down the path: take back at the root what it added.
+    // create() delegates every available controller down the path: take back at the root what it
+    // added.
     host.restoreDelegation(layout.unified().mountPoint());
     Path dir = layout.resolve(cgroupsPath, host.id).get(CgroupLayout.UNIFIED_KEY);
     return host.track(new V2CgroupManager(CgroupFiles.REAL, dir, Cgroups.SYS_HUGEPAGES));

@@ -9,8 +9,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Control files in a temporary directory instead of cgroupfs: records every write ("memory.limit_in_bytes=100") in
- * order and stores the value, like a kernel that accepts everything, so the resource mapping runs without root.
+ * Control files in a temporary directory instead of cgroupfs: records every write
+ * ("memory.limit_in_bytes=100") in order and stores the value, like a kernel that accepts
+ * everything, so the resource mapping runs without root.
  */
 class RecordingFiles extends CgroupFiles {
   final List<String> writes = new ArrayList<>();
@@ -25,10 +26,13 @@ class RecordingFiles extends CgroupFiles {
   @Override
   void write(Path dir, String file, String value) throws IOException {
     String errno = failOnce.remove(file);
-    if (errno != null) throw new CgroupException("write " + file + "=" + value + " in " + dir + ": " + errno, errno, null);
+    if (errno != null)
+      throw new CgroupException(
+          "write " + file + "=" + value + " in " + dir + ": " + errno, errno, null);
     // Missing control file: the real write fails too (no O_CREAT).
     if (!Files.exists(dir.resolve(file))) {
-      throw new CgroupException("write " + file + "=" + value + " in " + dir + ": ENOENT", "ENOENT", null);
+      throw new CgroupException(
+          "write " + file + "=" + value + " in " + dir + ": ENOENT", "ENOENT", null);
     }
     writes.add(file + "=" + value);
     Files.writeString(dir.resolve(file), value);

@@ -44,10 +44,13 @@ class StatsTest {
     set(pids, "pids.max", "max\n");
     Path blkio = cgroup(root.resolve("blkio/c1"));
     set(blkio, "blkio.bfq.io_service_bytes_recursive", "Total 0\n");
-    set(blkio, "blkio.throttle.io_service_bytes_recursive", "8:0 Read 4096\n8:0 Write 8192\nTotal 12288\n");
+    set(
+        blkio,
+        "blkio.throttle.io_service_bytes_recursive",
+        "8:0 Read 4096\n8:0 Write 8192\nTotal 12288\n");
     set(blkio, "blkio.throttle.io_serviced_recursive", "8:0 Read 1\n8:0 Write 2\nTotal 3\n");
-    return new StatsReader(CgroupFiles.REAL, hugepages).v1(Map.of("cpu", cpu, "cpuacct", acct, "memory", mem,
-        "pids", pids, "blkio", blkio));
+    return new StatsReader(CgroupFiles.REAL, hugepages)
+        .v1(Map.of("cpu", cpu, "cpuacct", acct, "memory", mem, "pids", pids, "blkio", blkio));
   }
 
   @Test
@@ -66,7 +69,9 @@ class StatsTest {
     assertEquals(53248L, s.memory().raw().get("rss"));
     assertEquals(new Stats.Pids(1, 0), s.pids(), "no pids limit reads as 0");
     // BFQ has no counts here, the throttling layer has: its entries, without the Total line.
-    assertEquals(List.of(new Stats.BlkioEntry(8, 0, "Read", 4096), new Stats.BlkioEntry(8, 0, "Write", 8192)),
+    assertEquals(
+        List.of(
+            new Stats.BlkioEntry(8, 0, "Read", 4096), new Stats.BlkioEntry(8, 0, "Write", 8192)),
         s.blkio().ioServiceBytesRecursive());
     assertEquals(2, s.blkio().ioServicedRecursive().size());
   }
@@ -74,8 +79,11 @@ class StatsTest {
   @Test
   void v2CountersInV1Units() throws Exception {
     Path dir = cgroup(root.resolve("c1"));
-    set(dir, "cpu.stat", "usage_usec 1500\nuser_usec 1000\nsystem_usec 500\nnr_periods 4\nnr_throttled 1\n"
-        + "throttled_usec 20\n");
+    set(
+        dir,
+        "cpu.stat",
+        "usage_usec 1500\nuser_usec 1000\nsystem_usec 500\nnr_periods 4\nnr_throttled 1\n"
+            + "throttled_usec 20\n");
     set(dir, "memory.current", "1000\n");
     set(dir, "memory.max", "4000\n");
     set(dir, "memory.peak", "3000\n");
@@ -98,7 +106,8 @@ class StatsTest {
     assertEquals(1100, s.memory().swap().usage(), "memory+swap, as v1's memsw");
     assertEquals(200, s.memory().cache());
     assertEquals(new Stats.Pids(3, 50), s.pids());
-    assertEquals(List.of(new Stats.BlkioEntry(8, 0, "Read", 4096), new Stats.BlkioEntry(8, 0, "Write", 0)),
+    assertEquals(
+        List.of(new Stats.BlkioEntry(8, 0, "Read", 4096), new Stats.BlkioEntry(8, 0, "Write", 0)),
         s.blkio().ioServiceBytesRecursive());
     assertEquals(new Stats.Hugetlb(0, 0, 2), s.hugetlb().get("2MB"));
     assertTrue(new V2CgroupManager(CgroupFiles.REAL, dir, hugepages).oomKilled());
@@ -106,17 +115,28 @@ class StatsTest {
 
   @Test
   void jsonUsesRuncsFieldNamesAndLeavesOutZeroCounters() throws Exception {
-    dev.berth.spec.json.JsonWriter g = new dev.berth.spec.json.JsonWriter(dev.berth.spec.json.JsonWriter.COMPACT);
+    dev.berth.spec.json.JsonWriter g =
+        new dev.berth.spec.json.JsonWriter(dev.berth.spec.json.JsonWriter.COMPACT);
     StatsJson.write(g, v1());
     String json = g.toString();
-    assertTrue(json.startsWith("{\"cpu\":{\"usage\":{\"total\":13941260,\"percpu\":[13941260,0],"
-        + "\"percpu_kernel\":[11902464,0],\"percpu_user\":[2000,0],\"kernel\":10000000,\"user\":30000000},"
-        + "\"throttling\":{\"periods\":20,\"throttled_periods\":3,\"throttled_time\":4500000}}"), json);
-    assertTrue(json.contains("\"usage\":{\"limit\":99999744,\"usage\":331776,\"max\":2011136,\"failcnt\":0}"), json);
+    assertTrue(
+        json.startsWith(
+            "{\"cpu\":{\"usage\":{\"total\":13941260,\"percpu\":[13941260,0],"
+                + "\"percpu_kernel\":[11902464,0],\"percpu_user\":[2000,0],\"kernel\":10000000,\"user\":30000000},"
+                + "\"throttling\":{\"periods\":20,\"throttled_periods\":3,\"throttled_time\":4500000}}"),
+        json);
+    assertTrue(
+        json.contains(
+            "\"usage\":{\"limit\":99999744,\"usage\":331776,\"max\":2011136,\"failcnt\":0}"),
+        json);
     assertTrue(json.contains("\"kernelTCP\":{\"limit\":0,\"failcnt\":0}"), json);
     assertTrue(json.contains("\"pids\":{\"current\":1,\"limit\":0}"), json);
-    assertTrue(json.contains("\"ioServiceBytesRecursive\":[{\"major\":8,\"op\":\"Read\",\"value\":4096}"), json);
-    assertFalse(json.contains("\"minor\":0"), "zero fields are left out, as runc's omitempty does: " + json);
+    assertTrue(
+        json.contains("\"ioServiceBytesRecursive\":[{\"major\":8,\"op\":\"Read\",\"value\":4096}"),
+        json);
+    assertFalse(
+        json.contains("\"minor\":0"),
+        "zero fields are left out, as runc's omitempty does: " + json);
     assertTrue(json.endsWith("\"hugetlb\":{}}"), json);
   }
 }

@@ -17,19 +17,22 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * berth's hand-written encoding of CRIU's RPC, checked against the real peers: Google's protobuf (Debian's
- * python3-protobuf with CRIU's own generated rpc_pb2, shipped in the criu package) decodes what berth writes and
- * encodes what berth reads; and a real {@code criu swrk} answers berth's requests.
+ * berth's hand-written encoding of CRIU's RPC, checked against the real peers: Google's protobuf
+ * (Debian's python3-protobuf with CRIU's own generated rpc_pb2, shipped in the criu package)
+ * decodes what berth writes and encodes what berth reads; and a real {@code criu swrk} answers
+ * berth's requests.
  */
 class CriuRpcTest {
   @TempDir Path tmp;
 
   /** CRIU's rpc_pb2 (package criu) and python3-protobuf. */
-  private static final String PY = "import sys; sys.path.insert(0, '/usr/lib/python3/dist-packages');"
-      + " import pycriu.rpc_pb2 as rpc; from google.protobuf import text_format;";
+  private static final String PY =
+      "import sys; sys.path.insert(0, '/usr/lib/python3/dist-packages');"
+          + " import pycriu.rpc_pb2 as rpc; from google.protobuf import text_format;";
 
   private static String python(String script, String stdin) {
-    Exec.Result r = Exec.run(List.of("python3", "-c", PY + script), Path.of("/"), Map.of(), stdin, 30);
+    Exec.Result r =
+        Exec.run(List.of("python3", "-c", PY + script), Path.of("/"), Map.of(), stdin, 30);
     if (r.exitCode() != 0) throw new AssertionError("python3: " + r);
     return r.stdout();
   }
@@ -37,27 +40,39 @@ class CriuRpcTest {
   @Test
   @RequiresCommand({"python3", "criu"})
   void protobufReadsTheRequestsBerthWrites() {
-    ProtoWriter opts = new ProtoWriter()
-        .int32(Rpc.IMAGES_DIR_FD, 7)
-        .int32(Rpc.LOG_LEVEL, Rpc.LOG_ALL)
-        .string(Rpc.LOG_FILE, "dump.log")
-        .string(Rpc.ROOT, "/run/x/rootfs ü")
-        .int32(Rpc.PID, 4242)
-        .bool(Rpc.LEAVE_RUNNING, true)
-        .bool(Rpc.SHELL_JOB, false)
-        .uint32(Rpc.EMPTY_NS, 0x40000000)
-        .int32(Rpc.MANAGE_CGROUPS_MODE, CgroupsMode.STRICT.rpc)
-        .int32(Rpc.STATUS_FD, -1)
-        .message(Rpc.PS, new ProtoWriter().string(Rpc.PS_ADDRESS, "10.0.0.1").int32(Rpc.PS_PORT, 27000))
-        .message(Rpc.EXT_MNT, new ProtoWriter().string(Rpc.KEY, "/data").string(Rpc.VAL, "/srv/data"))
-        .message(Rpc.INHERIT_FD, new ProtoWriter().string(Rpc.KEY, "pipe:[123]").int32(Rpc.VAL, 1))
-        .message(Rpc.CG_ROOT, new ProtoWriter().string(Rpc.CTRL, "memory").string(Rpc.PATH, "/berth/c1"))
-        .string(Rpc.EXTERNAL, "net[4026531840]:extRootNetNS")
-        .string(Rpc.CONFIG_FILE, "/etc/criu/runc.conf");
+    ProtoWriter opts =
+        new ProtoWriter()
+            .int32(Rpc.IMAGES_DIR_FD, 7)
+            .int32(Rpc.LOG_LEVEL, Rpc.LOG_ALL)
+            .string(Rpc.LOG_FILE, "dump.log")
+            .string(Rpc.ROOT, "/run/x/rootfs ü")
+            .int32(Rpc.PID, 4242)
+            .bool(Rpc.LEAVE_RUNNING, true)
+            .bool(Rpc.SHELL_JOB, false)
+            .uint32(Rpc.EMPTY_NS, 0x40000000)
+            .int32(Rpc.MANAGE_CGROUPS_MODE, CgroupsMode.STRICT.rpc)
+            .int32(Rpc.STATUS_FD, -1)
+            .message(
+                Rpc.PS,
+                new ProtoWriter().string(Rpc.PS_ADDRESS, "10.0.0.1").int32(Rpc.PS_PORT, 27000))
+            .message(
+                Rpc.EXT_MNT,
+                new ProtoWriter().string(Rpc.KEY, "/data").string(Rpc.VAL, "/srv/data"))
+            .message(
+                Rpc.INHERIT_FD, new ProtoWriter().string(Rpc.KEY, "pipe:[123]").int32(Rpc.VAL, 1))
+            .message(
+                Rpc.CG_ROOT,
+                new ProtoWriter().string(Rpc.CTRL, "memory").string(Rpc.PATH, "/berth/c1"))
+            .string(Rpc.EXTERNAL, "net[4026531840]:extRootNetNS")
+            .string(Rpc.CONFIG_FILE, "/etc/criu/runc.conf");
     byte[] req = Checkpoints.request(Rpc.DUMP, opts);
-    String text = python("r = rpc.criu_req(); r.ParseFromString(bytes.fromhex(sys.stdin.read()));"
-        + " print(text_format.MessageToString(r, as_utf8=True), end='')", HexFormat.of().formatHex(req));
-    assertEquals("""
+    String text =
+        python(
+            "r = rpc.criu_req(); r.ParseFromString(bytes.fromhex(sys.stdin.read()));"
+                + " print(text_format.MessageToString(r, as_utf8=True), end='')",
+            HexFormat.of().formatHex(req));
+    assertEquals(
+        """
         type: DUMP
         opts {
           images_dir_fd: 7
@@ -89,16 +104,21 @@ class CriuRpcTest {
           status_fd: -1
           config_file: "/etc/criu/runc.conf"
         }
-        """, text);
+        """,
+        text);
   }
 
   @Test
   @RequiresCommand({"python3", "criu"})
   void berthReadsTheResponsesProtobufWrites() throws IOException {
-    String hex = python("r = rpc.criu_resp(); r.type = rpc.RESTORE; r.success = False; r.cr_errno = 2;"
-        + " r.cr_errmsg = 'no such image'; r.restore.pid = 77; r.status = 5; r.version.major_number = 3;"
-        + " r.version.minor_number = 17; r.version.sublevel = 1; r.version.gitid = 'abc';"
-        + " print(r.SerializeToString().hex())", null).strip();
+    String hex =
+        python(
+                "r = rpc.criu_resp(); r.type = rpc.RESTORE; r.success = False; r.cr_errno = 2;"
+                    + " r.cr_errmsg = 'no such image'; r.restore.pid = 77; r.status = 5; r.version.major_number = 3;"
+                    + " r.version.minor_number = 17; r.version.sublevel = 1; r.version.gitid = 'abc';"
+                    + " print(r.SerializeToString().hex())",
+                null)
+            .strip();
     Swrk.Response r = Swrk.parseResponse(HexFormat.of().parseHex(hex));
     assertEquals(Rpc.RESTORE, r.type());
     assertFalse(r.success());
@@ -125,8 +145,11 @@ class CriuRpcTest {
   @Test
   void aMissingCriuIsNamed() {
     IOException e = assertThrows(IOException.class, () -> Swrk.resolve("no-such-criu-binary"));
-    assertTrue(e.getMessage().contains("no-such-criu-binary") && e.getMessage().contains("PATH"), e.getMessage());
-    IOException f = assertThrows(IOException.class, () -> Swrk.resolve(tmp.resolve("criu").toString()));
+    assertTrue(
+        e.getMessage().contains("no-such-criu-binary") && e.getMessage().contains("PATH"),
+        e.getMessage());
+    IOException f =
+        assertThrows(IOException.class, () -> Swrk.resolve(tmp.resolve("criu").toString()));
     assertTrue(f.getMessage().contains(tmp.resolve("criu").toString()), f.getMessage());
   }
 
@@ -136,22 +159,36 @@ class CriuRpcTest {
     Files.writeString(fake, "#!/bin/sh\nexit 3\n");
     fake.toFile().setExecutable(true);
     byte[] req = new ProtoWriter().int32(Rpc.REQ_TYPE, Rpc.VERSION).toByteArray();
-    IOException e = assertThrows(IOException.class, () -> Swrk.call(fake.toString(), req, new int[0], null,
-        (s, p, f) -> {}));
-    assertTrue(e.getMessage().contains("exited before it answered") || e.getMessage().contains("EPIPE")
-        || e.getMessage().contains("ECONNRESET"), e.getMessage());
+    IOException e =
+        assertThrows(
+            IOException.class,
+            () -> Swrk.call(fake.toString(), req, new int[0], null, (s, p, f) -> {}));
+    assertTrue(
+        e.getMessage().contains("exited before it answered")
+            || e.getMessage().contains("EPIPE")
+            || e.getMessage().contains("ECONNRESET"),
+        e.getMessage());
   }
 
   @Test
   void cgroupRootsAreRelativeToTheirHierarchy() {
-    String mountinfo = """
+    String mountinfo =
+        """
         30 25 0:26 / /sys/fs/cgroup/memory rw,nosuid - cgroup cgroup rw,memory
         31 25 0:27 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid - cgroup cgroup rw,cpu,cpuacct
         32 25 0:28 / /sys/fs/cgroup/unified rw,nosuid - cgroup2 cgroup2 rw
         """;
-    assertEquals(Map.of("memory", "/berth/c1", "cpu", "/berth/c1", "", "/berth/c1"),
-        Checkpoints.cgroupRoots(Map.of("memory", "/sys/fs/cgroup/memory/berth/c1",
-            "cpu", "/sys/fs/cgroup/cpu,cpuacct/berth/c1", "", "/sys/fs/cgroup/unified/berth/c1"), mountinfo));
+    assertEquals(
+        Map.of("memory", "/berth/c1", "cpu", "/berth/c1", "", "/berth/c1"),
+        Checkpoints.cgroupRoots(
+            Map.of(
+                "memory",
+                "/sys/fs/cgroup/memory/berth/c1",
+                "cpu",
+                "/sys/fs/cgroup/cpu,cpuacct/berth/c1",
+                "",
+                "/sys/fs/cgroup/unified/berth/c1"),
+            mountinfo));
   }
 
   @Test
@@ -161,13 +198,17 @@ class CriuRpcTest {
     for (String bad : new String[] {"foo", ":1", "a:", "a:b:c", "[::1]"}) {
       assertThrows(dev.berth.runtime.ContainerException.class, () -> PageServer.parse(bad), bad);
     }
-    var port = assertThrows(dev.berth.runtime.ContainerException.class, () -> PageServer.parse("a:b"));
+    var port =
+        assertThrows(dev.berth.runtime.ContainerException.class, () -> PageServer.parse("a:b"));
     assertTrue(port.getMessage().startsWith("Invalid port number"), port.getMessage());
     assertEquals(CgroupsMode.FULL, CgroupsMode.parse("full"));
     assertEquals(null, CgroupsMode.parse(""));
     assertThrows(dev.berth.runtime.ContainerException.class, () -> CgroupsMode.parse("bad"));
     assertEquals(0x40000000, Checkpoints.emptyNamespaces(List.of("network")));
-    var pid = assertThrows(dev.berth.runtime.ContainerException.class, () -> Checkpoints.emptyNamespaces(List.of("pid")));
+    var pid =
+        assertThrows(
+            dev.berth.runtime.ContainerException.class,
+            () -> Checkpoints.emptyNamespaces(List.of("pid")));
     assertEquals("namespace \"pid\" is not supported", pid.getMessage());
   }
 }

@@ -21,24 +21,46 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The plan compiler on spec fixtures, without root: golden plans and the errors of specs it cannot honour. */
+/**
+ * The plan compiler on spec fixtures, without root: golden plans and the errors of specs it cannot
+ * honour.
+ */
 class PlanCompilerTest {
   @TempDir Path tmp;
 
-  static final PlanCompiler.HostFacts HOST = new PlanCompiler.HostFacts(40, false,
-      List.of("/", "/sys/fs/cgroup/cpu", "/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids"));
-  static final Map<String, String> CGROUPS = Map.of(
-      "cpu", "/sys/fs/cgroup/cpu/c1", "memory", "/sys/fs/cgroup/memory/nested/c1", "pids", "/sys/fs/cgroup/pids/c1",
-      "", "/sys/fs/cgroup/unified/c1");
+  static final PlanCompiler.HostFacts HOST =
+      new PlanCompiler.HostFacts(
+          40,
+          false,
+          List.of("/", "/sys/fs/cgroup/cpu", "/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids"));
+  static final Map<String, String> CGROUPS =
+      Map.of(
+          "cpu",
+          "/sys/fs/cgroup/cpu/c1",
+          "memory",
+          "/sys/fs/cgroup/memory/nested/c1",
+          "pids",
+          "/sys/fs/cgroup/pids/c1",
+          "",
+          "/sys/fs/cgroup/unified/c1");
 
   /** What every plan with {@link #CGROUPS} starts with. */
-  static final String CGROUP_OPS = "0 join-cgroup /sys/fs/cgroup/cpu/c1/tasks\n"
-      + "1 join-cgroup /sys/fs/cgroup/memory/nested/c1/tasks\n2 join-cgroup /sys/fs/cgroup/pids/c1/tasks\n"
-      + "3 into-cgroup /sys/fs/cgroup/unified/c1\n";
+  static final String CGROUP_OPS =
+      "0 join-cgroup /sys/fs/cgroup/cpu/c1/tasks\n"
+          + "1 join-cgroup /sys/fs/cgroup/memory/nested/c1/tasks\n2 join-cgroup /sys/fs/cgroup/pids/c1/tasks\n"
+          + "3 into-cgroup /sys/fs/cgroup/unified/c1\n";
 
   private PlanCompiler.Context ctx(Path bundle) {
-    return new PlanCompiler.Context("c1", bundle, bundle.resolve("rootfs"), Path.of("/run/berth-runc/c1/exec.fifo"),
-        false, false, 0, CGROUPS, HOST);
+    return new PlanCompiler.Context(
+        "c1",
+        bundle,
+        bundle.resolve("rootfs"),
+        Path.of("/run/berth-runc/c1/exec.fifo"),
+        false,
+        false,
+        0,
+        CGROUPS,
+        HOST);
   }
 
   private static String golden(String name) throws IOException {
@@ -64,31 +86,44 @@ class PlanCompilerTest {
 
   @Test
   void runcRootlessSpecCompilesToTheGoldenPlan() throws Exception {
-    // A new user namespace: the fifo is opened as the host's root, then the child becomes root of its namespace.
+    // A new user namespace: the fifo is opened as the host's root, then the child becomes root of
+    // its namespace.
     Plan plan = PlanCompiler.compile(DefaultSpecs.rootless(), ctx(Path.of("/b")));
     String text = PlanText.render(plan);
     if (Boolean.getBoolean("update.golden")) {
       Files.writeString(Path.of("src/test/resources/plans/runc-rootless.plan"), text);
     }
     assertEquals(golden("runc-rootless.plan"), text);
-    assertTrue(text.contains(" wait-go\n7 open-fifo /run/berth-runc/c1/exec.fifo\n8 setresgid 0\n9 setresuid 0\n"), text);
+    assertTrue(
+        text.contains(
+            " wait-go\n7 open-fifo /run/berth-runc/c1/exec.fifo\n8 setresgid 0\n9 setresuid 0\n"),
+        text);
   }
 
   @Test
   void aTimeNamespaceIsUnsharedAndItsOffsetsWrittenBeforeTheClone() throws Exception {
-    Plan plan = PlanCompiler.compile(spec("""
+    Plan plan =
+        PlanCompiler.compile(
+            spec(
+                """
         {"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "process": {"args": ["sh"], "cwd": "/"},
          "linux": {"namespaces": [{"type": "mount"}, {"type": "time"}],
-                   "timeOffsets": {"monotonic": {"secs": 5, "nanosecs": 7}, "boottime": {"secs": -3}}}}"""), ctx(tmp));
+                   "timeOffsets": {"monotonic": {"secs": 5, "nanosecs": 7}, "boottime": {"secs": -3}}}}"""),
+            ctx(tmp));
     String text = PlanText.render(plan);
-    assertTrue(text.startsWith(CGROUP_OPS + "4 unshare flags=CLONE_NEWTIME\n"
-        + "5 write-file /proc/self/timens_offsets content=\"boottime -3 0\\nmonotonic 5 7\\n\"\n"
-        + "6 clone flags=CLONE_NEWNS\n"), text);
+    assertTrue(
+        text.startsWith(
+            CGROUP_OPS
+                + "4 unshare flags=CLONE_NEWTIME\n"
+                + "5 write-file /proc/self/timens_offsets content=\"boottime -3 0\\nmonotonic 5 7\\n\"\n"
+                + "6 clone flags=CLONE_NEWNS\n"),
+        text);
   }
 
   @Test
   void theContainerProcessIsBornInItsCgroups() throws Exception {
-    // v1 hierarchies joined by berth-init itself (co-mounted controllers share a directory: joined once), the
+    // v1 hierarchies joined by berth-init itself (co-mounted controllers share a directory: joined
+    // once), the
     // cgroup2 directory by cloning into it; all before anything leaves the host's namespaces.
     Map<String, String> cgroups = new java.util.LinkedHashMap<>();
     cgroups.put("cpu", "/sys/fs/cgroup/cpu,cpuacct/c1");
@@ -96,52 +131,114 @@ class PlanCompilerTest {
     cgroups.put("devices", "/sys/fs/cgroup/devices/c1");
     cgroups.put("", "/sys/fs/cgroup/unified/c1");
     Path netns = Files.writeString(tmp.resolve("netns"), "");
-    String json = """
+    String json =
+        """
         {"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "process": {"args": ["sh"], "cwd": "/"},
-         "linux": {"namespaces": [{"type": "mount"}, {"type": "network", "path": "%s"}]}}""".formatted(netns);
-    String text = PlanText.render(PlanCompiler.compile(spec(json), new PlanCompiler.Context("c1", tmp,
-        tmp.resolve("rootfs"), Path.of("/f"), false, false, 0, cgroups, HOST)));
-    assertTrue(text.startsWith("0 join-cgroup /sys/fs/cgroup/cpu,cpuacct/c1/tasks\n"
-        + "1 join-cgroup /sys/fs/cgroup/devices/c1/tasks\n2 into-cgroup /sys/fs/cgroup/unified/c1\n"
-        + "3 setns type=network path=" + netns + "\n"), text);
+         "linux": {"namespaces": [{"type": "mount"}, {"type": "network", "path": "%s"}]}}"""
+            .formatted(netns);
+    String text =
+        PlanText.render(
+            PlanCompiler.compile(
+                spec(json),
+                new PlanCompiler.Context(
+                    "c1",
+                    tmp,
+                    tmp.resolve("rootfs"),
+                    Path.of("/f"),
+                    false,
+                    false,
+                    0,
+                    cgroups,
+                    HOST)));
+    assertTrue(
+        text.startsWith(
+            "0 join-cgroup /sys/fs/cgroup/cpu,cpuacct/c1/tasks\n"
+                + "1 join-cgroup /sys/fs/cgroup/devices/c1/tasks\n2 into-cgroup /sys/fs/cgroup/unified/c1\n"
+                + "3 setns type=network path="
+                + netns
+                + "\n"),
+        text);
     // Without cgroups of its own (rootless), nothing to join.
-    text = PlanText.render(PlanCompiler.compile(spec(json), new PlanCompiler.Context("c1", tmp,
-        tmp.resolve("rootfs"), Path.of("/f"), false, false, 0, Map.of(), HOST)));
+    text =
+        PlanText.render(
+            PlanCompiler.compile(
+                spec(json),
+                new PlanCompiler.Context(
+                    "c1",
+                    tmp,
+                    tmp.resolve("rootfs"),
+                    Path.of("/f"),
+                    false,
+                    false,
+                    0,
+                    Map.of(),
+                    HOST)));
     assertTrue(!text.contains("cgroup "), text);
   }
 
   @Test
   void aRootlessPlanIsDumpableOnlyUntilTheMapsAreWrittenAndLeavesGroupsAlone() throws Exception {
-    PlanCompiler.HostFacts rootless = new PlanCompiler.HostFacts(40, false, List.of("/"), 1000, 1000);
-    Plan plan = PlanCompiler.compile(DefaultSpecs.rootless(1000, 1000), new PlanCompiler.Context("c1", tmp,
-        tmp.resolve("rootfs"), Path.of("/f"), false, false, 0, Map.of(), rootless));
+    PlanCompiler.HostFacts rootless =
+        new PlanCompiler.HostFacts(40, false, List.of("/"), 1000, 1000);
+    Plan plan =
+        PlanCompiler.compile(
+            DefaultSpecs.rootless(1000, 1000),
+            new PlanCompiler.Context(
+                "c1",
+                tmp,
+                tmp.resolve("rootfs"),
+                Path.of("/f"),
+                false,
+                false,
+                0,
+                Map.of(),
+                rootless));
     String text = PlanText.render(plan);
-    // Born dumpable (set before the clone), so the maps can be written as soon as the runtime has the pid.
+    // Born dumpable (set before the clone), so the maps can be written as soon as the runtime has
+    // the pid.
     assertTrue(text.startsWith("0 set-dumpable on\n1 clone flags="), text);
-    assertTrue(text.contains("CLONE_NEWUSER|CLONE_NEWPID\n2 wait-go\n3 set-dumpable off\n"
-        + "4 open-fifo /f\n5 setresgid 0\n6 setresuid 0\n"), text);
+    assertTrue(
+        text.contains(
+            "CLONE_NEWUSER|CLONE_NEWPID\n2 wait-go\n3 set-dumpable off\n"
+                + "4 open-fifo /f\n5 setresgid 0\n6 setresuid 0\n"),
+        text);
     assertTrue(!text.contains("setgroups"), text);
     // Without cgroups of its own, /sys/fs/cgroup is the host's, read-only.
-    assertTrue(text.contains("mount source=/sys/fs/cgroup target-in-root=/sys/fs/cgroup fstype=\"\" flags=MS_BIND|MS_REC"),
+    assertTrue(
+        text.contains(
+            "mount source=/sys/fs/cgroup target-in-root=/sys/fs/cgroup fstype=\"\" flags=MS_BIND|MS_REC"),
         text);
   }
 
   @Test
   void hostnameNeedsAUtsNamespace() {
-    ContainerException e = assertThrows(ContainerException.class, () -> PlanCompiler.compile(spec("""
+    ContainerException e =
+        assertThrows(
+            ContainerException.class,
+            () ->
+                PlanCompiler.compile(
+                    spec(
+                        """
         {"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "hostname": "h",
          "process": {"args": ["sh"], "cwd": "/"},
-         "linux": {"namespaces": [{"type": "mount"}]}}"""), ctx(tmp)));
+         "linux": {"namespaces": [{"type": "mount"}]}}"""),
+                    ctx(tmp)));
     assertTrue(e.getMessage().startsWith("hostname:"), e.getMessage());
   }
 
   @Test
   void withoutAMountNamespaceTheProcessIsOnlyChrooted() throws Exception {
-    // The mount namespace is the runtime's: no mount, no pivot; a chroot, and the cwd resolves inside it.
-    String text = PlanText.render(PlanCompiler.compile(spec("""
+    // The mount namespace is the runtime's: no mount, no pivot; a chroot, and the cwd resolves
+    // inside it.
+    String text =
+        PlanText.render(
+            PlanCompiler.compile(
+                spec(
+                    """
         {"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "process": {"args": ["sh"], "cwd": "/tmp"},
          "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"}],
-         "linux": {"namespaces": [{"type": "pid"}]}}"""), ctx(tmp)));
+         "linux": {"namespaces": [{"type": "pid"}]}}"""),
+                ctx(tmp)));
     assertTrue(text.contains("set-root " + tmp.resolve("rootfs") + "\n"), text);
     assertTrue(text.contains("pivot-root chroot\n"), text);
     assertTrue(text.contains("chdir /tmp try\n"), text);
@@ -150,20 +247,33 @@ class PlanCompilerTest {
 
   @Test
   void aMissingBindSourceIsNamed() {
-    ContainerException e = assertThrows(ContainerException.class, () -> PlanCompiler.compile(spec("""
+    ContainerException e =
+        assertThrows(
+            ContainerException.class,
+            () ->
+                PlanCompiler.compile(
+                    spec(
+                        """
         {"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "process": {"args": ["sh"], "cwd": "/"},
          "mounts": [{"destination": "/data", "type": "bind", "source": "/no/such/dir", "options": ["rbind"]}],
-         "linux": {"namespaces": [{"type": "mount"}]}}"""), ctx(tmp)));
-    assertTrue(e.getMessage().contains("/no/such/dir") && e.getMessage().contains("/data"), e.getMessage());
+         "linux": {"namespaces": [{"type": "mount"}]}}"""),
+                    ctx(tmp)));
+    assertTrue(
+        e.getMessage().contains("/no/such/dir") && e.getMessage().contains("/data"),
+        e.getMessage());
   }
 
   @Test
   void inAUserNamespaceDevicesAreBoundNotMade() throws Exception {
-    Plan plan = PlanCompiler.compile(spec("""
+    Plan plan =
+        PlanCompiler.compile(
+            spec(
+                """
         {"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "process": {"args": ["sh"], "cwd": "/"},
          "linux": {"namespaces": [{"type": "mount"}, {"type": "user"}],
                    "uidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}],
-                   "gidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}]}}"""), ctx(tmp));
+                   "gidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}]}}"""),
+            ctx(tmp));
     String text = PlanText.render(plan);
     assertTrue(text.contains("mount source=/dev/null target-in-root=/dev/null"), text);
     assertTrue(!text.contains("mknod"), text);
@@ -171,64 +281,102 @@ class PlanCompilerTest {
 
   @Test
   void sysctlsAreWrittenBeforeProcSysTurnsReadOnly() throws Exception {
-    Plan plan = PlanCompiler.compile(spec("""
+    Plan plan =
+        PlanCompiler.compile(
+            spec(
+                """
         {"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "process": {"args": ["sh"], "cwd": "/"},
          "linux": {"namespaces": [{"type": "mount"}, {"type": "network"}], "sysctl": {"net.ipv4.ip_forward": "1"},
-                   "readonlyPaths": ["/proc/sys"]}}"""), ctx(tmp));
+                   "readonlyPaths": ["/proc/sys"]}}"""),
+            ctx(tmp));
     String text = PlanText.render(plan);
-    assertTrue(text.indexOf("/proc/sys/net/ipv4/ip_forward") < text.indexOf("readonly /proc/sys"), text);
+    assertTrue(
+        text.indexOf("/proc/sys/net/ipv4/ip_forward") < text.indexOf("readonly /proc/sys"), text);
   }
 
   @Test
   void execJoinsTheInitsNamespacesUserFirstMountLast() throws Exception {
-    Plan plan = PlanCompiler.compileExec(DefaultSpecs.runc(), ctx(Path.of("/b")), 4242,
-        List.of("pid", "network", "ipc", "uts", "mount", "user"));
+    Plan plan =
+        PlanCompiler.compileExec(
+            DefaultSpecs.runc(),
+            ctx(Path.of("/b")),
+            4242,
+            List.of("pid", "network", "ipc", "uts", "mount", "user"));
     String text = PlanText.render(plan);
-    assertTrue(text.startsWith(CGROUP_OPS), "born in the container's cgroups, as the init:\n" + text);
+    assertTrue(
+        text.startsWith(CGROUP_OPS), "born in the container's cgroups, as the init:\n" + text);
     List<String> lines = text.substring(CGROUP_OPS.length()).lines().toList();
     assertTrue(lines.get(0).contains("/proc/4242/ns/user"), lines.get(0));
     assertTrue(lines.get(5).contains("/proc/4242/ns/mnt"), lines.get(5));
     assertTrue(lines.get(6).contains("clone"), lines.get(6));
     assertTrue(lines.getLast().contains("exec"), lines.getLast());
-    // Into a paused container berth-init would freeze on joining: the runtime moves the process in afterwards.
-    String paused = PlanText.render(PlanCompiler.compileExec(DefaultSpecs.runc(), ctx(Path.of("/b")), 4242,
-        List.of("pid", "mount"), false));
+    // Into a paused container berth-init would freeze on joining: the runtime moves the process in
+    // afterwards.
+    String paused =
+        PlanText.render(
+            PlanCompiler.compileExec(
+                DefaultSpecs.runc(), ctx(Path.of("/b")), 4242, List.of("pid", "mount"), false));
     assertFalse(paused.contains("cgroup"), paused);
   }
 
   @Test
   void anIdmappedBindIsMadeBeforeTheCloneAndMovedInWhereTheBindWouldBe() throws Exception {
     Files.createDirectories(tmp.resolve("data"));
-    Plan plan = PlanCompiler.compile(spec("""
+    Plan plan =
+        PlanCompiler.compile(
+            spec(
+                """
         {"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "process": {"args": ["sh"], "cwd": "/"},
          "mounts": [{"destination": "/plain", "type": "bind", "source": "data", "options": ["rbind"]},
                     {"destination": "/data", "type": "bind", "source": "data", "options": ["bind", "ro"],
                      "uidMappings": [{"containerID": 1000, "hostID": 0, "size": 1}],
                      "gidMappings": [{"containerID": 1000, "hostID": 0, "size": 1},
                                      {"containerID": 0, "hostID": 1000, "size": 1}]}],
-         "linux": {"namespaces": [{"type": "mount"}]}}"""), ctx(tmp));
+         "linux": {"namespaces": [{"type": "mount"}]}}"""),
+            ctx(tmp));
     String text = PlanText.render(plan);
     String data = tmp.resolve("data").toString();
-    assertTrue(text.startsWith(CGROUP_OPS + "4 idmap-tree source=" + data
-        + " uid-map=\"1000 0 1\\n\" gid-map=\"1000 0 1\\n0 1000 1\\n\"\n5 clone flags=CLONE_NEWNS\n"), text);
-    assertTrue(text.contains("mount source=" + data + " target-in-root=/plain fstype=\"\" flags=MS_BIND|MS_REC"), text);
-    assertTrue(text.contains("mkdirs /data mode=0755\n13 move-mount 0 target-in-root=/data\n"
-        + "14 remount target-in-root=/data flags=MS_RDONLY|MS_REMOUNT|MS_BIND\n"), text);
+    assertTrue(
+        text.startsWith(
+            CGROUP_OPS
+                + "4 idmap-tree source="
+                + data
+                + " uid-map=\"1000 0 1\\n\" gid-map=\"1000 0 1\\n0 1000 1\\n\"\n5 clone flags=CLONE_NEWNS\n"),
+        text);
+    assertTrue(
+        text.contains(
+            "mount source=" + data + " target-in-root=/plain fstype=\"\" flags=MS_BIND|MS_REC"),
+        text);
+    assertTrue(
+        text.contains(
+            "mkdirs /data mode=0755\n13 move-mount 0 target-in-root=/data\n"
+                + "14 remount target-in-root=/data flags=MS_RDONLY|MS_REMOUNT|MS_BIND\n"),
+        text);
     assertEquals(1, text.split("idmap-tree", -1).length - 1, text);
   }
 
   @Test
   void ridmapWithoutMappingsTakesTheContainersOwn() throws Exception {
     Files.createDirectories(tmp.resolve("data"));
-    Plan plan = PlanCompiler.compile(spec("""
+    Plan plan =
+        PlanCompiler.compile(
+            spec(
+                """
         {"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "process": {"args": ["sh"], "cwd": "/"},
          "mounts": [{"destination": "/data", "type": "bind", "source": "data", "options": ["rbind", "ridmap"]}],
          "linux": {"namespaces": [{"type": "mount"}, {"type": "user"}],
                    "uidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}],
-                   "gidMappings": [{"containerID": 0, "hostID": 200000, "size": 65536}]}}"""), ctx(tmp));
+                   "gidMappings": [{"containerID": 0, "hostID": 200000, "size": 65536}]}}"""),
+            ctx(tmp));
     String text = PlanText.render(plan);
-    assertTrue(text.startsWith(CGROUP_OPS + "4 idmap-tree source=" + tmp.resolve("data") + " tree idmap-tree"
-        + " uid-map=\"0 100000 65536\\n\" gid-map=\"0 200000 65536\\n\"\n5 clone "), text);
+    assertTrue(
+        text.startsWith(
+            CGROUP_OPS
+                + "4 idmap-tree source="
+                + tmp.resolve("data")
+                + " tree idmap-tree"
+                + " uid-map=\"0 100000 65536\\n\" gid-map=\"0 200000 65536\\n\"\n5 clone "),
+        text);
     assertTrue(text.contains(" move-mount 0 target-in-root=/data\n"), text);
   }
 
@@ -236,17 +384,32 @@ class PlanCompilerTest {
   void idmappingsThatCannotBeHonouredNameTheMount() throws Exception {
     Files.createDirectories(tmp.resolve("data"));
     String map = "[{\"containerID\": 0, \"hostID\": 1000, \"size\": 1}]";
-    Map<String, String> cases = Map.of(
-        "{\"destination\": \"/t\", \"type\": \"tmpfs\", \"source\": \"tmpfs\", \"uidMappings\": " + map
-            + ", \"gidMappings\": " + map + "}", "mounts[0]: only bind mounts can be idmapped",
-        "{\"destination\": \"/d\", \"type\": \"bind\", \"source\": \"data\", \"uidMappings\": " + map + "}",
-        "mounts[0].gidMappings: required with mounts[0].uidMappings",
-        "{\"destination\": \"/d\", \"type\": \"bind\", \"source\": \"data\", \"options\": [\"idmap\"]}",
-        "mounts[0].uidMappings: required for idmap without linux.uidMappings");
+    Map<String, String> cases =
+        Map.of(
+            "{\"destination\": \"/t\", \"type\": \"tmpfs\", \"source\": \"tmpfs\", \"uidMappings\": "
+                + map
+                + ", \"gidMappings\": "
+                + map
+                + "}",
+            "mounts[0]: only bind mounts can be idmapped",
+            "{\"destination\": \"/d\", \"type\": \"bind\", \"source\": \"data\", \"uidMappings\": "
+                + map
+                + "}",
+            "mounts[0].gidMappings: required with mounts[0].uidMappings",
+            "{\"destination\": \"/d\", \"type\": \"bind\", \"source\": \"data\", \"options\": [\"idmap\"]}",
+            "mounts[0].uidMappings: required for idmap without linux.uidMappings");
     for (var c : cases.entrySet()) {
-      ContainerException e = assertThrows(ContainerException.class, () -> PlanCompiler.compile(spec(
-          "{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"rootfs\"}, \"process\": {\"args\": [\"sh\"], \"cwd\": \"/\"},"
-          + " \"mounts\": [" + c.getKey() + "], \"linux\": {\"namespaces\": [{\"type\": \"mount\"}]}}"), ctx(tmp)));
+      ContainerException e =
+          assertThrows(
+              ContainerException.class,
+              () ->
+                  PlanCompiler.compile(
+                      spec(
+                          "{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"rootfs\"}, \"process\": {\"args\": [\"sh\"], \"cwd\": \"/\"},"
+                              + " \"mounts\": ["
+                              + c.getKey()
+                              + "], \"linux\": {\"namespaces\": [{\"type\": \"mount\"}]}}"),
+                      ctx(tmp)));
       assertTrue(e.getMessage().startsWith(c.getValue()), e.getMessage());
     }
   }

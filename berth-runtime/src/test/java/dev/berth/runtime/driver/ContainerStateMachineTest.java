@@ -20,7 +20,9 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
-/** The state machine of {@link Container} on a driver whose state the test sets: no root, no kernel. */
+/**
+ * The state machine of {@link Container} on a driver whose state the test sets: no root, no kernel.
+ */
 class ContainerStateMachineTest {
 
   /** A driver that reports {@link #status} and records the verbs that reach it. */
@@ -54,7 +56,8 @@ class ContainerStateMachineTest {
 
     @Override
     public ContainerStatus state(String id) {
-      return new ContainerStatus(id, status == Status.STOPPED ? 0 : 42, status, Path.of("/b"), Instant.EPOCH, Map.of());
+      return new ContainerStatus(
+          id, status == Status.STOPPED ? 0 : 42, status, Path.of("/b"), Instant.EPOCH, Map.of());
     }
 
     @Override
@@ -105,8 +108,21 @@ class ContainerStateMachineTest {
     }
   }
 
-  private static final Process TRUE = new Process(false, null, null, List.of("true"), null, List.of(), "/", null,
-      null, false, null, null, null);
+  private static final Process TRUE =
+      new Process(
+          false,
+          null,
+          null,
+          List.of("true"),
+          null,
+          List.of(),
+          "/",
+          null,
+          null,
+          false,
+          null,
+          null,
+          null);
 
   private static void apply(Container c, Container.Operation op) throws ContainerException {
     switch (op) {
@@ -124,7 +140,10 @@ class ContainerStateMachineTest {
     }
   }
 
-  /** Every operation in every state the driver can report: it reaches the driver exactly when the table allows. */
+  /**
+   * Every operation in every state the driver can report: it reaches the driver exactly when the
+   * table allows.
+   */
   @Test
   void everyOperationIsCheckedAgainstTheOneTable() throws Exception {
     for (Status s : List.of(Status.CREATED, Status.RUNNING, Status.PAUSED, Status.STOPPED)) {
@@ -139,7 +158,8 @@ class ContainerStateMachineTest {
           apply(c, op);
           assertEquals(1, d.calls.size(), op + " in " + s + " reaches the driver");
         } else {
-          ContainerException e = assertThrows(ContainerException.class, () -> apply(c, op), op + " in " + s);
+          ContainerException e =
+              assertThrows(ContainerException.class, () -> apply(c, op), op + " in " + s);
           assertEquals("FAILED_PRECONDITION", e.category().name());
           assertTrue(e.getMessage().startsWith("container c1: cannot "), e.getMessage());
           assertTrue(e.getMessage().contains(" a " + s + " container"), e.getMessage());
@@ -161,7 +181,10 @@ class ContainerStateMachineTest {
     assertTrue(Container.allowed(Container.Operation.FORCE_DELETE, Status.RUNNING));
     assertTrue(Container.allowed(Container.Operation.DELETE, Status.STOPPED));
     for (Container.Operation op : Container.Operation.values()) {
-      assertEquals(op == Container.Operation.CREATE, Container.allowed(op, Status.CREATING), op + " in creating");
+      assertEquals(
+          op == Container.Operation.CREATE,
+          Container.allowed(op, Status.CREATING),
+          op + " in creating");
     }
   }
 
@@ -170,16 +193,22 @@ class ContainerStateMachineTest {
     FakeDriver d = new FakeDriver();
     Container c = Container.create(d, CreateRequest.of("c1", Path.of("/b")));
     d.status = Status.STOPPED;
-    assertEquals("container c1: cannot pause a stopped container",
+    assertEquals(
+        "container c1: cannot pause a stopped container",
         assertThrows(ContainerException.class, c::pause).getMessage());
     d.status = Status.RUNNING;
-    assertEquals("container c1: cannot delete a running container (kill it, or force)",
+    assertEquals(
+        "container c1: cannot delete a running container (kill it, or force)",
         assertThrows(ContainerException.class, () -> c.delete(false)).getMessage());
-    assertEquals("container c1: cannot create a running container",
+    assertEquals(
+        "container c1: cannot create a running container",
         assertThrows(ContainerException.class, c::create).getMessage());
   }
 
-  /** The driver is the truth: a container whose process exited reads STOPPED at once, with no event to tell it. */
+  /**
+   * The driver is the truth: a container whose process exited reads STOPPED at once, with no event
+   * to tell it.
+   */
   @Test
   void theStateIsTheDriversAtEachCall() throws Exception {
     FakeDriver d = new FakeDriver();
@@ -198,18 +227,23 @@ class ContainerStateMachineTest {
     d.createMayReturn = new CountDownLatch(1);
     Container c = Container.define(d, CreateRequest.of("c1", Path.of("/b")));
     assertEquals(Status.CREATING, c.state());
-    CompletableFuture<Void> making = CompletableFuture.runAsync(() -> {
-      try {
-        c.create();
-      } catch (ContainerException e) {
-        throw new IllegalStateException(e);
-      }
-    });
+    CompletableFuture<Void> making =
+        CompletableFuture.runAsync(
+            () -> {
+              try {
+                c.create();
+              } catch (ContainerException e) {
+                throw new IllegalStateException(e);
+              }
+            });
     assertTrue(d.createEntered.await(10, TimeUnit.SECONDS));
     assertEquals(Status.CREATING, c.state());
     ContainerException e = assertThrows(ContainerException.class, c::start);
     assertEquals("container c1: cannot start a creating container", e.getMessage());
-    assertThrows(ContainerException.class, () -> c.delete(true), "not even forced while the driver makes it");
+    assertThrows(
+        ContainerException.class,
+        () -> c.delete(true),
+        "not even forced while the driver makes it");
     d.createMayReturn.countDown();
     making.get(10, TimeUnit.SECONDS);
     assertEquals(Status.CREATED, c.state());

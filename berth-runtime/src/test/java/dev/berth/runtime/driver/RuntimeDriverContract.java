@@ -41,31 +41,36 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The runtime contract, run against each {@link RuntimeDriver} by a subclass: the same busybox bundle, the same
- * verbs, the same states at each step and the same error categories, whichever runtime runs the container; and after
- * every test, nothing left behind (state directory, cgroups).
+ * The runtime contract, run against each {@link RuntimeDriver} by a subclass: the same busybox
+ * bundle, the same verbs, the same states at each step and the same error categories, whichever
+ * runtime runs the container; and after every test, nothing left behind (state directory, cgroups).
  *
- * <p>Here in berth-runtime's tests rather than in berth-testkit, where DESIGN.md puts contract suites: it drives
- * berth-runtime's {@link RuntimeDriver}, and berth-testkit may not depend on berth-runtime, whose tests depend on
- * berth-testkit (a cycle Maven refuses).
+ * <p>Here in berth-runtime's tests rather than in berth-testkit, where DESIGN.md puts contract
+ * suites: it drives berth-runtime's {@link RuntimeDriver}, and berth-testkit may not depend on
+ * berth-runtime, whose tests depend on berth-testkit (a cycle Maven refuses).
  */
 @RequiresRoot
 abstract class RuntimeDriverContract {
   private static final AtomicInteger SEQ = new AtomicInteger();
   private static final long MIB = 1024 * 1024;
 
-  /** The driver under test, keeping its containers' state in {@code stateRoot} (its own, made for this test). */
+  /**
+   * The driver under test, keeping its containers' state in {@code stateRoot} (its own, made for
+   * this test).
+   */
   protected abstract RuntimeDriver driver(Path stateRoot) throws Exception;
 
   /**
-   * A prefix for this driver's container ids. Distinct per driver: without cgroupsPath an id names the cgroup, and
-   * a runtime refuses (berth) or joins (runc) a cgroup another container's processes are in.
+   * A prefix for this driver's container ids. Distinct per driver: without cgroupsPath an id names
+   * the cgroup, and a runtime refuses (berth) or joins (runc) a cgroup another container's
+   * processes are in.
    */
   protected abstract String idPrefix();
 
   /**
-   * Whether the driver gives a container the stdio of a {@link Stdio} of files; the in-process runtime gives only the
-   * caller's own (the monitor will hold the rest) and must refuse the others, not ignore them.
+   * Whether the driver gives a container the stdio of a {@link Stdio} of files; the in-process
+   * runtime gives only the caller's own (the monitor will hold the rest) and must refuse the
+   * others, not ignore them.
    */
   protected boolean stdioFiles() {
     return true;
@@ -98,7 +103,9 @@ abstract class RuntimeDriverContract {
         }
       }
       for (String id : ids) {
-        assertFalse(Files.exists(stateRoot.resolve(id)), "state directory of " + id + " left in " + stateRoot);
+        assertFalse(
+            Files.exists(stateRoot.resolve(id)),
+            "state directory of " + id + " left in " + stateRoot);
         assertEquals(List.of(), cgroupsNamed(id), "cgroups of " + id + " left behind");
       }
     } finally {
@@ -108,11 +115,18 @@ abstract class RuntimeDriverContract {
     }
   }
 
-  /** Every cgroup directory named {@code id}, in every hierarchy (cgroup v1 controllers and cgroup2 alike). */
+  /**
+   * Every cgroup directory named {@code id}, in every hierarchy (cgroup v1 controllers and cgroup2
+   * alike).
+   */
   private static List<Path> cgroupsNamed(String id) throws IOException {
     List<Path> out = new ArrayList<>();
     try (Stream<Path> s = Files.walk(Path.of("/sys/fs/cgroup"), 6)) {
-      s.filter(p -> p.getFileName() != null && p.getFileName().toString().equals(id) && Files.isDirectory(p))
+      s.filter(
+              p ->
+                  p.getFileName() != null
+                      && p.getFileName().toString().equals(id)
+                      && Files.isDirectory(p))
           .forEach(out::add);
     }
     return out;
@@ -137,7 +151,8 @@ abstract class RuntimeDriverContract {
 
   private static Status await(Container c, Status want) throws Exception {
     Status s = c.state();
-    for (long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10); s != want && System.nanoTime() < end; ) {
+    for (long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        s != want && System.nanoTime() < end; ) {
       Thread.sleep(20);
       s = c.state();
     }
@@ -146,8 +161,20 @@ abstract class RuntimeDriverContract {
   }
 
   private static Process process(String... args) {
-    return new Process(false, null, User.ROOT, List.of(args), null, List.of("PATH=/bin:/usr/bin:/sbin:/usr/sbin"),
-        "/", null, null, false, null, null, null);
+    return new Process(
+        false,
+        null,
+        User.ROOT,
+        List.of(args),
+        null,
+        List.of("PATH=/bin:/usr/bin:/sbin:/usr/sbin"),
+        "/",
+        null,
+        null,
+        false,
+        null,
+        null,
+        null);
   }
 
   /** The category of a driver's error: the same name from every driver for the same situation. */
@@ -179,10 +206,12 @@ abstract class RuntimeDriverContract {
     assertTrue(Files.exists(Path.of("/proc/" + st.pid())), "init " + st.pid() + " exists");
     assertEquals(bundle.dir(), st.bundle());
     assertNotNull(st.created());
-    assertTrue(!st.created().isBefore(before) && !st.created().isAfter(Instant.now().plusSeconds(2)),
+    assertTrue(
+        !st.created().isBefore(before) && !st.created().isAfter(Instant.now().plusSeconds(2)),
         "created " + st.created());
     assertEquals("contract", st.annotations().get("dev.berth.test"));
-    assertTrue(Files.isDirectory(stateRoot.resolve(c.id())), "state directory in the driver's own root");
+    assertTrue(
+        Files.isDirectory(stateRoot.resolve(c.id())), "state directory in the driver's own root");
 
     c.start();
     ContainerStatus running = c.status();
@@ -224,7 +253,8 @@ abstract class RuntimeDriverContract {
     assertTrue(ps != null && !ps.isGone(), "detached process " + d.pid() + " runs");
     c.delete(true);
     ProcStat after = ProcStat.of(d.pid());
-    assertTrue(after == null || after.isGone() || after.startTime() != ps.startTime(),
+    assertTrue(
+        after == null || after.isGone() || after.startTime() != ps.startTime(),
         "force delete ended the exec'd process too");
   }
 
@@ -235,8 +265,11 @@ abstract class RuntimeDriverContract {
     Files.writeString(in, "hello\n");
     Path out = tmp.resolve("exec-out.log");
     Path err = tmp.resolve("exec-err.log");
-    ExecResult r = c.exec(ExecRequest.of(process("sh", "-c", "echo out; echo err >&2; read l; echo in:$l; exit 4"))
-        .withStdio(new Stdio(in, out, err)));
+    ExecResult r =
+        c.exec(
+            ExecRequest.of(
+                    process("sh", "-c", "echo out; echo err >&2; read l; echo in:$l; exit 4"))
+                .withStdio(new Stdio(in, out, err)));
     assertEquals(4, r.exitCode());
     assertEquals("out\nin:hello\n", Files.readString(out));
     assertEquals("err\n", Files.readString(err));
@@ -249,7 +282,8 @@ abstract class RuntimeDriverContract {
     int init = driver.state(c.id()).pid();
     ExecResult d = c.exec(ExecRequest.of(process("sleep", "60")).detached());
     List<Integer> pids = driver.pids(c.id());
-    assertTrue(pids.contains(init) && pids.contains(d.pid()) && pids.size() == 2,
+    assertTrue(
+        pids.contains(init) && pids.contains(d.pid()) && pids.size() == 2,
         pids + ": want init " + init + " and exec " + d.pid());
     c.delete(true);
     refused("NOT_FOUND", () -> driver.pids(c.id()));
@@ -275,11 +309,27 @@ abstract class RuntimeDriverContract {
   @Test
   void updateMemoryLimitReadsBackFromStats() throws Exception {
     Container c = running();
-    c.update(new Resources(null, new Memory(64 * MIB, null, null, null, null, null, null, null, null), null, null,
-        null, null, null, null));
+    c.update(
+        new Resources(
+            null,
+            new Memory(64 * MIB, null, null, null, null, null, null, null, null),
+            null,
+            null,
+            null,
+            null,
+            null,
+            null));
     assertEquals(64 * MIB, c.stats().memory().usage().limit());
-    c.update(new Resources(null, new Memory(48 * MIB, null, null, null, null, null, null, null, null), null, null,
-        null, null, null, null));
+    c.update(
+        new Resources(
+            null,
+            new Memory(48 * MIB, null, null, null, null, null, null, null, null),
+            null,
+            null,
+            null,
+            null,
+            null,
+            null));
     assertEquals(48 * MIB, c.stats().memory().usage().limit());
   }
 
@@ -299,23 +349,27 @@ abstract class RuntimeDriverContract {
     Container c = running();
     CountDownLatch first = new CountDownLatch(1);
     AtomicInteger count = new AtomicInteger();
-    CompletableFuture<Void> stream = CompletableFuture.runAsync(() -> {
-      try {
-        c.events(Duration.ofMillis(100), new RuntimeDriver.EventListener() {
-          @Override
-          public void stats(Stats stats) {
-            assertTrue(stats.pids().current() >= 1);
-            count.incrementAndGet();
-            first.countDown();
-          }
+    CompletableFuture<Void> stream =
+        CompletableFuture.runAsync(
+            () -> {
+              try {
+                c.events(
+                    Duration.ofMillis(100),
+                    new RuntimeDriver.EventListener() {
+                      @Override
+                      public void stats(Stats stats) {
+                        assertTrue(stats.pids().current() >= 1);
+                        count.incrementAndGet();
+                        first.countDown();
+                      }
 
-          @Override
-          public void oom() {}
-        });
-      } catch (ContainerException e) {
-        throw new IllegalStateException(e);
-      }
-    });
+                      @Override
+                      public void oom() {}
+                    });
+              } catch (ContainerException e) {
+                throw new IllegalStateException(e);
+              }
+            });
     assertTrue(first.await(10, TimeUnit.SECONDS), "a stats event within 10 s");
     c.kill(LinuxConstants.SIGKILL);
     stream.get(10, TimeUnit.SECONDS);
@@ -356,15 +410,17 @@ abstract class RuntimeDriverContract {
     bundle.config().put("root", Bundle.map("path", "no-such-rootfs"));
     bundle.write();
     String id = newId();
-    ContainerException e = refused("INVALID_ARGUMENT", () -> driver.create(CreateRequest.of(id, bundle.dir())));
+    ContainerException e =
+        refused("INVALID_ARGUMENT", () -> driver.create(CreateRequest.of(id, bundle.dir())));
     assertTrue(e.getMessage().contains("no-such-rootfs"), e.getMessage());
     refused("NOT_FOUND", () -> driver.state(id));
     // nothingLeftBehind checks the state directory and the cgroups
   }
 
   /**
-   * The init is reaped once deleted, not left a zombie, when this process is its parent (in-process) or its
-   * subreaper (a binary's: the engine's monitor will be one): see the package documentation.
+   * The init is reaped once deleted, not left a zombie, when this process is its parent
+   * (in-process) or its subreaper (a binary's: the engine's monitor will be one): see the package
+   * documentation.
    */
   @Test
   void deleteReapsTheInitOfItsSubreaper() throws Exception {
@@ -376,7 +432,8 @@ abstract class RuntimeDriverContract {
       await(c, Status.STOPPED);
       c.delete(false);
       ProcStat st = ProcStat.of(pid);
-      assertTrue(st == null || st.ppid() != ProcessHandle.current().pid(),
+      assertTrue(
+          st == null || st.ppid() != ProcessHandle.current().pid(),
           "init " + pid + " reaped, not a zombie of ours: " + st);
     } finally {
       Linux.prctl(LinuxConstants.PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
@@ -408,7 +465,8 @@ abstract class RuntimeDriverContract {
   // --- under a monitor (dev.berth.runtime.monitor) ---
 
   private MonitorConfig monitorConfig(String id) {
-    return MonitorConfig.of(id, tmp.resolve(id + ".exit")).withLog(tmp.resolve(id + ".log"), 0, 1)
+    return MonitorConfig.of(id, tmp.resolve(id + ".exit"))
+        .withLog(tmp.resolve(id + ".log"), 0, 1)
         .withAttach(tmp.resolve(id + ".attach"));
   }
 
@@ -446,15 +504,19 @@ abstract class RuntimeDriverContract {
     assertEquals(3, st.exitCode());
     assertEquals(0, st.signal());
     assertEquals(pid, st.pid());
-    assertEquals(List.of("STDOUT F out", "STDERR F err"), CriLog.read(m.log(), null, -1).stream()
-        .map(e -> e.stream() + (e.partial() ? " P " : " F ") + new String(e.text())).toList());
+    assertEquals(
+        List.of("STDOUT F out", "STDERR F err"),
+        CriLog.read(m.log(), null, -1).stream()
+            .map(e -> e.stream() + (e.partial() ? " P " : " F ") + new String(e.text()))
+            .toList());
     await(c, Status.STOPPED);
     c.delete(false);
   }
 
   /**
-   * The caller lets go after create (the monitor's control socket is closed), and the container runs on; killed with
-   * SIGKILL, the monitor takes nothing with it, but then no one records the container's exit (as with conmon).
+   * The caller lets go after create (the monitor's control socket is closed), and the container
+   * runs on; killed with SIGKILL, the monitor takes nothing with it, but then no one records the
+   * container's exit (as with conmon).
    */
   @Test
   void underAMonitorTheContainerOutlivesTheCallerAndTheMonitor() throws Exception {
@@ -465,7 +527,8 @@ abstract class RuntimeDriverContract {
     int pid = c.status().pid();
     int monitor = parentOf(pid);
     assertTrue(isMonitor(monitor), "the init's parent is its monitor");
-    assertTrue(parentOf(monitor) != ProcessHandle.current().pid(), "the monitor is not this JVM's child");
+    assertTrue(
+        parentOf(monitor) != ProcessHandle.current().pid(), "the monitor is not this JVM's child");
     Linux.kill(monitor, LinuxConstants.SIGKILL);
     for (int i = 0; i < 500 && Files.exists(Path.of("/proc/" + monitor)); i++) Thread.sleep(10);
     assertEquals(Status.RUNNING, c.state());
@@ -479,7 +542,11 @@ abstract class RuntimeDriverContract {
   @Test
   void underAMonitorATerminalIsResizedAndReadThroughAttach() throws Exception {
     bundle.process().put("terminal", true);
-    bundle.process().put("consoleSize", Bundle.map("height", 24, "width", 80)); // busybox's stty size fails on 0 0
+    bundle
+        .process()
+        .put(
+            "consoleSize",
+            Bundle.map("height", 24, "width", 80)); // busybox's stty size fails on 0 0
     bundle.sh("stty size; read x; stty size").write();
     String id = newId();
     MonitorConfig m = monitorConfig(id).withConsoleSocket(tmp.resolve(id + ".console"));
@@ -508,7 +575,9 @@ abstract class RuntimeDriverContract {
     bundle.bind(tmp.resolve("no-such-dir"), "/mnt").write();
     String id = newId();
     MonitorConfig m = monitorConfig(id);
-    assertThrows(ContainerException.class, () -> driver.create(CreateRequest.of(id, bundle.dir()).withMonitor(m)));
+    assertThrows(
+        ContainerException.class,
+        () -> driver.create(CreateRequest.of(id, bundle.dir()).withMonitor(m)));
     refused("NOT_FOUND", () -> driver.state(id));
     try (Stream<Path> s = Files.list(tmp)) {
       assertEquals(List.of(), s.filter(p -> p.getFileName().toString().startsWith(id)).toList());
@@ -517,7 +586,8 @@ abstract class RuntimeDriverContract {
       for (Path p : s.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
         try {
           String cmd = Files.readString(p.resolve("cmdline"));
-          assertFalse(cmd.startsWith("berth-monitor\0") && cmd.contains(id), "monitor " + p + " left");
+          assertFalse(
+              cmd.startsWith("berth-monitor\0") && cmd.contains(id), "monitor " + p + " left");
         } catch (IOException e) {
           // gone meanwhile
         }

@@ -13,18 +13,28 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The CRI log reader on files written here: parsing, since/tail, and following across a rotation and a reopen. */
+/**
+ * The CRI log reader on files written here: parsing, since/tail, and following across a rotation
+ * and a reopen.
+ */
 class CriLogTest {
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
   private static String line(int second, String stream, char flag, String text) {
-    return "2026-01-01T00:00:" + String.format("%02d", second) + ".000000001Z " + stream + " " + flag + " " + text
+    return "2026-01-01T00:00:"
+        + String.format("%02d", second)
+        + ".000000001Z "
+        + stream
+        + " "
+        + flag
+        + " "
+        + text
         + "\n";
   }
 
   private static void append(Path p, String s) throws Exception {
-    Files.writeString(p, s, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    Files.writeString(
+        p, s, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
   }
 
   private static List<String> texts(List<CriLog.Entry> entries) {
@@ -41,8 +51,14 @@ class CriLogTest {
     assertEquals("a b  c", new String(e.text(), StandardCharsets.UTF_8));
     byte[] empty = "2026-01-01T00:00:01Z stdout F ".getBytes(StandardCharsets.UTF_8);
     assertEquals(0, CriLog.parse(empty, 0, empty.length).text().length, "an empty line");
-    for (String bad : List.of("", "garbage", "2026-01-01T00:00:01Z stdin F x", "2026-01-01T00:00:01Z stdout X x",
-        "yesterday stdout F x", "2026-01-01T00:00:01Z stdout Fx")) {
+    for (String bad :
+        List.of(
+            "",
+            "garbage",
+            "2026-01-01T00:00:01Z stdin F x",
+            "2026-01-01T00:00:01Z stdout X x",
+            "yesterday stdout F x",
+            "2026-01-01T00:00:01Z stdout Fx")) {
       byte[] x = bad.getBytes(StandardCharsets.UTF_8);
       assertNull(CriLog.parse(x, 0, x.length), bad);
     }
@@ -56,7 +72,9 @@ class CriLogTest {
     append(log, line(3, "stderr", 'F', "three") + line(4, "stdout", 'F', "four"));
     assertEquals(List.of("one", "two", "three", "four"), texts(CriLog.read(log, null, -1)));
     assertEquals(List.of("three", "four"), texts(CriLog.read(log, null, 2)));
-    assertEquals(List.of("two", "three", "four"), texts(CriLog.read(log, Instant.parse("2026-01-01T00:00:02Z"), -1)));
+    assertEquals(
+        List.of("two", "three", "four"),
+        texts(CriLog.read(log, Instant.parse("2026-01-01T00:00:02Z"), -1)));
     assertEquals(List.of(), texts(CriLog.read(log, null, 0)));
   }
 
@@ -83,11 +101,21 @@ class CriLogTest {
 
   @Test
   void exitFileParses() throws Exception {
-    ExitFile.ExitStatus s = ExitFile.parse(("{\"pid\":12,\"exitCode\":137,\"signal\":9,\"oomKilled\":true,"
-        + "\"startedAt\":\"2026-01-01T00:00:01.000000001Z\",\"finishedAt\":\"2026-01-01T00:00:02Z\"}").getBytes(),
-        "test");
-    assertEquals(new ExitFile.ExitStatus(12, 137, 9, true, Instant.parse("2026-01-01T00:00:01.000000001Z"),
-        Instant.parse("2026-01-01T00:00:02Z")), s);
+    ExitFile.ExitStatus s =
+        ExitFile.parse(
+            ("{\"pid\":12,\"exitCode\":137,\"signal\":9,\"oomKilled\":true,"
+                    + "\"startedAt\":\"2026-01-01T00:00:01.000000001Z\",\"finishedAt\":\"2026-01-01T00:00:02Z\"}")
+                .getBytes(),
+            "test");
+    assertEquals(
+        new ExitFile.ExitStatus(
+            12,
+            137,
+            9,
+            true,
+            Instant.parse("2026-01-01T00:00:01.000000001Z"),
+            Instant.parse("2026-01-01T00:00:02Z")),
+        s);
     assertTrue(ExitFile.read(tmp.resolve("none")).isEmpty(), "no file: still running");
   }
 }

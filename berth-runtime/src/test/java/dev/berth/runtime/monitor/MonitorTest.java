@@ -27,9 +27,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * berth-monitor around plain host processes (/bin/sh as the "container init": the monitor's own child, as berth-init's
- * CLONE_PARENT clone is): the CRI log, rotation, reopen, the exit file, OOM kills, attach, and the monitor's lifetime
- * against this JVM's. The same monitor under real containers is in the driver contract (RuntimeDriverContract).
+ * berth-monitor around plain host processes (/bin/sh as the "container init": the monitor's own
+ * child, as berth-init's CLONE_PARENT clone is): the CRI log, rotation, reopen, the exit file, OOM
+ * kills, attach, and the monitor's lifetime against this JVM's. The same monitor under real
+ * containers is in the driver contract (RuntimeDriverContract).
  */
 @RequiresRoot
 class MonitorTest {
@@ -56,7 +57,8 @@ class MonitorTest {
   }
 
   private MonitorConfig config() {
-    return MonitorConfig.of("test", tmp.resolve("exit")).withLog(tmp.resolve("ctr.log"), 0, 1)
+    return MonitorConfig.of("test", tmp.resolve("exit"))
+        .withLog(tmp.resolve("ctr.log"), 0, 1)
         .withAttach(tmp.resolve("attach.sock"));
   }
 
@@ -96,15 +98,22 @@ class MonitorTest {
   void logsLinesInCriFormatWithStreamsAndPartialLines() throws Exception {
     MonitorConfig c = config();
     Instant before = Instant.now();
-    // The stderr line is written after the stdout one has surely been read: their order in the log is then fixed.
-    ExitStatus st = run(c, "echo one; printf 'two '; printf 'halves\\n'; sleep 0.2; echo oops >&2; printf tail");
+    // The stderr line is written after the stdout one has surely been read: their order in the log
+    // is then fixed.
+    ExitStatus st =
+        run(
+            c,
+            "echo one; printf 'two '; printf 'halves\\n'; sleep 0.2; echo oops >&2; printf tail");
     assertEquals(0, st.exitCode());
     List<String> lines = Files.readAllLines(c.log());
     for (String l : lines) {
-      assertTrue(l.matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{9}Z (stdout|stderr) [FP] .*"), l);
+      assertTrue(
+          l.matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{9}Z (stdout|stderr) [FP] .*"),
+          l);
     }
     List<Entry> entries = CriLog.read(c.log(), null, -1);
-    assertEquals(List.of("STDOUT F one", "STDOUT F two halves", "STDERR F oops", "STDOUT P tail"),
+    assertEquals(
+        List.of("STDOUT F one", "STDOUT F two halves", "STDERR F oops", "STDOUT P tail"),
         entries.stream().map(e -> e.stream() + (e.partial() ? " P " : " F ") + text(e)).toList());
     assertFalse(entries.get(0).time().isBefore(before.minusSeconds(1)));
     assertEquals(2, CriLog.read(c.log(), null, 2).size(), "tail");
@@ -119,7 +128,8 @@ class MonitorTest {
     int i = 0;
     for (; entries.get(i).partial(); i++) joined.write(entries.get(i).text());
     joined.write(entries.get(i).text());
-    assertTrue(i >= 2, "20000 bytes in records of at most 8192: at least two partial ones, got " + i);
+    assertTrue(
+        i >= 2, "20000 bytes in records of at most 8192: at least two partial ones, got " + i);
     assertEquals("x".repeat(20000), joined.toString(StandardCharsets.UTF_8));
     assertEquals("next", text(entries.get(i + 1)));
     assertEquals(i + 2, entries.size());
@@ -137,12 +147,14 @@ class MonitorTest {
       assertTrue(Files.size(f) <= 4096, f + " is " + Files.size(f) + " bytes");
       byte[] b = Files.readAllBytes(f);
       assertEquals('\n', b[b.length - 1], f + " ends in the middle of a record");
-      for (String l : Files.readAllLines(f)) assertTrue(l.matches("\\S+ stdout F line-\\d+"), f + ": " + l);
+      for (String l : Files.readAllLines(f))
+        assertTrue(l.matches("\\S+ stdout F line-\\d+"), f + ": " + l);
     }
     entries.addAll(CriLog.read(c.log(), null, -1));
     // The newest files hold an unbroken run of the last lines: nothing lost or repeated in between.
     int last = 1999;
-    for (int k = entries.size() - 1; k >= 0; k--, last--) assertEquals("line-" + last, text(entries.get(k)));
+    for (int k = entries.size() - 1; k >= 0; k--, last--)
+      assertEquals("line-" + last, text(entries.get(k)));
     assertTrue(entries.size() > 100);
   }
 
@@ -168,11 +180,16 @@ class MonitorTest {
       a.closeStdin();
     }
     awaitExit(c.exitFile());
-    assertEquals(List.of("got-a"), CriLog.read(tmp.resolve("ctr.log.old"), null, -1).stream().map(MonitorTest::text)
-        .toList());
-    assertEquals(List.of("got-b"), CriLog.read(tmp.resolve("ctr.log.older"), null, -1).stream()
-        .map(MonitorTest::text).toList());
-    assertEquals(List.of("got-c"), CriLog.read(c.log(), null, -1).stream().map(MonitorTest::text).toList());
+    assertEquals(
+        List.of("got-a"),
+        CriLog.read(tmp.resolve("ctr.log.old"), null, -1).stream().map(MonitorTest::text).toList());
+    assertEquals(
+        List.of("got-b"),
+        CriLog.read(tmp.resolve("ctr.log.older"), null, -1).stream()
+            .map(MonitorTest::text)
+            .toList());
+    assertEquals(
+        List.of("got-c"), CriLog.read(c.log(), null, -1).stream().map(MonitorTest::text).toList());
   }
 
   private int pidOf(MonitorConfig c) {
@@ -214,17 +231,22 @@ class MonitorTest {
       Files.writeString(cg.resolve("memory.limit_in_bytes"), "16777216");
       MonitorConfig c = config().withOom(cg.resolve("memory.oom_control"), "oom_kill");
       // The shell moves itself into the cgroup, then a pipe holds 100M in tail's memory.
-      ExitStatus st = run(c, "echo $$ > " + cg + "/cgroup.procs; head -c 100M /dev/zero | tail; exit 1");
+      ExitStatus st =
+          run(c, "echo $$ > " + cg + "/cgroup.procs; head -c 100M /dev/zero | tail; exit 1");
       assertTrue(st.oomKilled(), st.toString());
       Files.delete(tmp.resolve("exit"));
       ExitStatus fine = run(config().withOom(cg.resolve("memory.oom_control"), "oom_kill"), "true");
-      assertTrue(fine.oomKilled(), "the counter is the cgroup's: a second container in it sees the same kill");
+      assertTrue(
+          fine.oomKilled(),
+          "the counter is the cgroup's: a second container in it sees the same kill");
       Files.delete(tmp.resolve("exit"));
     } finally {
-      for (int i = 0; i < 100 && !Files.readString(cg.resolve("cgroup.procs")).isBlank(); i++) Thread.sleep(20);
+      for (int i = 0; i < 100 && !Files.readString(cg.resolve("cgroup.procs")).isBlank(); i++)
+        Thread.sleep(20);
       Files.delete(cg);
     }
-    assertFalse(run(config().withOom(tmp.resolve("no-such-cgroup"), "oom_kill"), "true").oomKilled());
+    assertFalse(
+        run(config().withOom(tmp.resolve("no-such-cgroup"), "oom_kill"), "true").oomKilled());
   }
 
   @Test
@@ -252,28 +274,39 @@ class MonitorTest {
       assertNull(a.read());
     }
     // Output from before the client attached is in the log only.
-    assertEquals(List.of("before", "hello", "after"), CriLog.read(c.log(), null, -1).stream().map(MonitorTest::text)
-        .toList());
+    assertEquals(
+        List.of("before", "hello", "after"),
+        CriLog.read(c.log(), null, -1).stream().map(MonitorTest::text).toList());
     awaitGone(mpid);
     assertFalse(Files.exists(c.attachSocket()), "the attach socket goes with the monitor");
   }
 
   @Test
   void aClientThatConnectedBeforeTheOutputGetsAllOfItAndTheExit() throws Exception {
-    // berth run attaches, then starts: its client must get the first output. Here the monitor is stopped while the
-    // client connects and sends a packet, and the container writes and exits: when the monitor wakes it finds all
-    // of that at once, and exits with the packet unread (the kernel then reports ECONNRESET ahead of the frames).
+    // berth run attaches, then starts: its client must get the first output. Here the monitor is
+    // stopped while the
+    // client connects and sends a packet, and the container writes and exits: when the monitor
+    // wakes it finds all
+    // of that at once, and exits with the packet unread (the kernel then reports ECONNRESET ahead
+    // of the frames).
     MonitorConfig c = config();
     Path go = tmp.resolve("go");
     Path written = tmp.resolve("written");
     int monitor;
-    try (Monitor m = start(c, "while [ ! -e " + go + " ]; do sleep 0.01; done; echo first; touch " + written
-        + "; exit 3")) {
+    try (Monitor m =
+        start(
+            c,
+            "while [ ! -e "
+                + go
+                + " ]; do sleep 0.01; done; echo first; touch "
+                + written
+                + "; exit 3")) {
       monitor = m.pid();
       int child = m.ready();
       m.container(child);
       Linux.kill(monitor, LinuxConstants.SIGSTOP);
-      // kill(2) returns before the signal takes effect: on a loaded machine the monitor could still run a round.
+      // kill(2) returns before the signal takes effect: on a loaded machine the monitor could still
+      // run a round.
       for (int i = 0; i < 3000 && state(monitor) != 'T'; i++) Thread.sleep(1);
       assertEquals('T', state(monitor), "the monitor is stopped");
       try (AttachClient a = AttachClient.connect(c.attachSocket())) {
@@ -309,14 +342,16 @@ class MonitorTest {
   @Test
   void aClientThatNeverReadsDoesNotHoldBackTheContainer() throws Exception {
     MonitorConfig c = config().withStdin(false);
-    try (Monitor m = start(c, "read go; head -c 20000000 /dev/zero | tr '\\0' x | fold -w 100; exit 2")) {
+    try (Monitor m =
+        start(c, "read go; head -c 20000000 /dev/zero | tr '\\0' x | fold -w 100; exit 2")) {
       m.container(m.ready());
       try (AttachClient idle = AttachClient.connect(c.attachSocket());
           AttachClient feeder = AttachClient.connect(c.attachSocket())) {
         feeder.stdin("go\n".getBytes());
         ExitStatus st = awaitExit(c.exitFile());
         assertEquals(2, st.exitCode());
-        // It was dropped once its socket was full: some output, then the end, and never the exit frame.
+        // It was dropped once its socket was full: some output, then the end, and never the exit
+        // frame.
         int frames = 0;
         for (AttachClient.Frame f; (f = idle.read()) != null; frames++) {
           assertEquals(AttachClient.Kind.STDOUT, f.kind());
@@ -335,11 +370,13 @@ class MonitorTest {
     int monitor = m.pid();
     m.container(m.ready()); // closes our end: nothing of this JVM is left in the monitor
     String status = Files.readString(Path.of("/proc/" + monitor + "/status"));
-    assertFalse(status.contains("PPid:\t" + Linux.getpid() + "\n"), "the monitor is not this JVM's child");
+    assertFalse(
+        status.contains("PPid:\t" + Linux.getpid() + "\n"), "the monitor is not this JVM's child");
     Files.writeString(go, "");
     ExitStatus st = awaitExit(c.exitFile());
     assertEquals(5, st.exitCode());
-    assertEquals(List.of("done"), CriLog.read(c.log(), null, -1).stream().map(MonitorTest::text).toList());
+    assertEquals(
+        List.of("done"), CriLog.read(c.log(), null, -1).stream().map(MonitorTest::text).toList());
     awaitGone(monitor);
     assertFalse(Files.exists(Path.of("/proc/" + monitor)), "the monitor exits after its container");
   }
@@ -347,9 +384,12 @@ class MonitorTest {
   @Test
   void exitCommandRunsAfterTheExitFileIsWritten() throws Exception {
     Path seen = tmp.resolve("seen");
-    MonitorConfig c = config().withExitCommand(List.of("/bin/sh", "-c", "cat " + tmp.resolve("exit") + " > " + seen));
+    MonitorConfig c =
+        config()
+            .withExitCommand(List.of("/bin/sh", "-c", "cat " + tmp.resolve("exit") + " > " + seen));
     run(c, "exit 9");
-    for (int i = 0; i < 1000 && (!Files.exists(seen) || Files.size(seen) == 0); i++) Thread.sleep(10);
+    for (int i = 0; i < 1000 && (!Files.exists(seen) || Files.size(seen) == 0); i++)
+      Thread.sleep(10);
     assertEquals(9, ExitFile.parse(Files.readAllBytes(seen), "seen").exitCode());
   }
 

@@ -23,15 +23,23 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * berth-init executing real plans as root: namespaces, the rootfs, pivot_root, identity, hooks, the exec fifo, the pty
- * and errors, driven by src/test/c/drive-init.c in place of the Java runtime. Every container here exits by itself
- * and its mounts live only in its own mount namespace.
+ * berth-init executing real plans as root: namespaces, the rootfs, pivot_root, identity, hooks, the
+ * exec fifo, the pty and errors, driven by src/test/c/drive-init.c in place of the Java runtime.
+ * Every container here exits by itself and its mounts live only in its own mount namespace.
  */
 @RequiresRoot
 class BerthInitEndToEndTest {
-  static final long MS_RDONLY = 1, MS_NOSUID = 2, MS_NODEV = 4, MS_NOEXEC = 8, MS_BIND = 4096, MS_REC = 16384,
+  static final long MS_RDONLY = 1,
+      MS_NOSUID = 2,
+      MS_NODEV = 4,
+      MS_NOEXEC = 8,
+      MS_BIND = 4096,
+      MS_REC = 16384,
       MS_SLAVE = 1 << 19;
-  static final long NEWNS = 0x00020000L, NEWUTS = 0x04000000L, NEWPID = 0x20000000L, NEWUSER = 0x10000000L;
+  static final long NEWNS = 0x00020000L,
+      NEWUTS = 0x04000000L,
+      NEWPID = 0x20000000L,
+      NEWUSER = 0x10000000L;
   static final List<String> ENV = List.of("PATH=/bin");
 
   @TempDir Path tmp;
@@ -42,16 +50,21 @@ class BerthInitEndToEndTest {
     rootfs = Busybox.rootfs(tmp.resolve("rootfs"));
   }
 
-  /** Clone into new namespaces, bind the rootfs, proc and a tmpfs /dev with a null device: the usual prefix. */
+  /**
+   * Clone into new namespaces, bind the rootfs, proc and a tmpfs /dev with a null device: the usual
+   * prefix.
+   */
   List<Op> container(long cloneFlags, boolean devices) {
     List<Op> ops = new ArrayList<>();
     ops.add(new Op.Clone(cloneFlags));
     ops.add(new Op.WaitGo());
     ops.add(new Op.Mount(false, false, "", "/", "", MS_SLAVE | MS_REC, ""));
-    ops.add(new Op.Mount(false, false, rootfs.toString(), rootfs.toString(), "", MS_BIND | MS_REC, ""));
+    ops.add(
+        new Op.Mount(false, false, rootfs.toString(), rootfs.toString(), "", MS_BIND | MS_REC, ""));
     ops.add(new Op.SetRoot(rootfs.toString()));
     ops.add(new Op.Mkdirs("/proc", 0755));
-    ops.add(new Op.Mount(false, true, "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, ""));
+    ops.add(
+        new Op.Mount(false, true, "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, ""));
     ops.add(new Op.Mkdirs("/dev", 0755));
     ops.add(new Op.Mount(false, true, "tmpfs", "/dev", "tmpfs", MS_NOSUID, "mode=755"));
     if (devices) ops.add(new Op.Mknod("/dev/null", 0020666, 1, 3, 0, 0));
@@ -92,7 +105,10 @@ class BerthInitEndToEndTest {
     assertTrue(out.get(1).startsWith("uid=0(root) gid=0(root)"), r.toString());
     assertEquals("pid=1", out.get(2), "the shell is pid 1 of its pid namespace\n" + r);
     assertTrue(r.stdout().contains("root:\nbin\ndev\netc\nproc\n"), "ls / shows the rootfs\n" + r);
-    assertEquals(hostHostname, Files.readAllLines(Path.of("/proc/sys/kernel/hostname")).get(0), "host hostname kept");
+    assertEquals(
+        hostHostname,
+        Files.readAllLines(Path.of("/proc/sys/kernel/hostname")).get(0),
+        "host hostname kept");
   }
 
   @Test
@@ -132,46 +148,66 @@ class BerthInitEndToEndTest {
 
     assertNull(r.error(), r.toString());
     assertTrue(Files.exists(rootfs.resolve("etc").resolve(marker)), "created in the rootfs's /etc");
-    assertFalse(Files.exists(Path.of("/etc", marker), LinkOption.NOFOLLOW_LINKS), "not in the host's /etc");
-    assertTrue(Files.isDirectory(rootfs.resolve("tmp").resolve(marker).resolve("sub")), "in the rootfs's /tmp");
-    assertFalse(Files.exists(Path.of("/tmp", marker), LinkOption.NOFOLLOW_LINKS), "not in the host's /tmp");
-    assertEquals(List.of(".", "..", "mounts:", "1"), r.stdout().lines().toList(),
+    assertFalse(
+        Files.exists(Path.of("/etc", marker), LinkOption.NOFOLLOW_LINKS), "not in the host's /etc");
+    assertTrue(
+        Files.isDirectory(rootfs.resolve("tmp").resolve(marker).resolve("sub")),
+        "in the rootfs's /tmp");
+    assertFalse(
+        Files.exists(Path.of("/tmp", marker), LinkOption.NOFOLLOW_LINKS), "not in the host's /tmp");
+    assertEquals(
+        List.of(".", "..", "mounts:", "1"),
+        r.stdout().lines().toList(),
         "the tmpfs covers the rootfs's /etc\n" + r);
   }
 
   @Test
   void malformedPlanIsRefusedBeforeAnyOpRuns() throws IOException {
     Path made = tmp.resolve("made");
-    Plan plan = new Plan(List.of(new Op.SetRoot(tmp.toString()), new Op.Mkdirs("/made", 0755),
-        new Op.Umask(022)));
+    Plan plan =
+        new Plan(
+            List.of(
+                new Op.SetRoot(tmp.toString()), new Op.Mkdirs("/made", 0755), new Op.Umask(022)));
     byte[] bytes = plan.encode();
     bytes[bytes.length - 12] = 99; // the opcode of the last op (opcode, length, u32 mask)
     Path file = Files.write(tmp.resolve("bad-plan.bin"), bytes);
 
     InitDriver.Result r = new InitDriver(tmp).run(file, List.of());
 
-    assertEquals(new SyncMessages.InitError(Plan.NO_OP, 22,
-        "plan: op 2 (unknown opcode 99): not an op of protocol version 1"), r.error(), r.toString());
+    assertEquals(
+        new SyncMessages.InitError(
+            Plan.NO_OP, 22, "plan: op 2 (unknown opcode 99): not an op of protocol version 1"),
+        r.error(),
+        r.toString());
     assertEquals(1, r.exitCode(), r.toString());
     assertFalse(Files.exists(made), "no op ran");
 
     byte[] truncated = Arrays.copyOf(plan.encode(), plan.encode().length - 1);
     r = new InitDriver(tmp).run(Files.write(tmp.resolve("short-plan.bin"), truncated), List.of());
-    assertEquals("plan: op 2 (umask): payload runs past the plan", r.error().detail(), r.toString());
+    assertEquals(
+        "plan: op 2 (umask): payload runs past the plan", r.error().detail(), r.toString());
     assertFalse(Files.exists(made), "no op ran");
   }
 
   @Test
   void withoutCloneBerthInitRunsThePlanItself() throws IOException {
-    Plan plan = new Plan(List.of(new Op.SetRoot(tmp.toString()), new Op.Mkdirs("/a/b", 0750),
-        new Op.Mkfile("/a/b/f", 0600), new Op.Symlink("b/f", "/a/link")));
+    Plan plan =
+        new Plan(
+            List.of(
+                new Op.SetRoot(tmp.toString()),
+                new Op.Mkdirs("/a/b", 0750),
+                new Op.Mkfile("/a/b/f", 0600),
+                new Op.Symlink("b/f", "/a/link")));
 
     InitDriver.Result r = new InitDriver(tmp).run(plan, List.of());
 
     assertEquals(List.of("EOF", "INIT-EXIT 0"), r.transcript(), r.toString());
     assertTrue(Files.isRegularFile(tmp.resolve("a/b/f")));
-    assertEquals("rwxr-x---", java.nio.file.attribute.PosixFilePermissions.toString(
-        Files.getPosixFilePermissions(tmp.resolve("a/b"))), "plan modes are exact (umask 0)");
+    assertEquals(
+        "rwxr-x---",
+        java.nio.file.attribute.PosixFilePermissions.toString(
+            Files.getPosixFilePermissions(tmp.resolve("a/b"))),
+        "plan modes are exact (umask 0)");
     assertEquals(Path.of("b/f"), Files.readSymbolicLink(tmp.resolve("a/link")));
   }
 
@@ -179,16 +215,28 @@ class BerthInitEndToEndTest {
   void hooksGetTheirBlobAndFailuresAreReported() throws IOException {
     Path got = tmp.resolve("state.json");
     byte[] state = "{\"ociVersion\":\"1.2.0\",\"id\":\"x\"}".getBytes(StandardCharsets.UTF_8);
-    Op.RunHook reads = new Op.RunHook(0, 5000, "/bin/sh", List.of("sh", "-c", "cat > " + got), List.of());
-    Op.RunHook fails = new Op.RunHook(Op.RunHook.NO_BLOB, 0, "/bin/sh", List.of("sh", "-c", "exit 3"), List.of());
-    Plan plan = new Plan(List.of(new Op.Clone(0), new Op.WaitGo(), new Op.SyncHooks(), reads, fails,
-        new Op.Exec(List.of("/bin/true"), List.of())));
+    Op.RunHook reads =
+        new Op.RunHook(0, 5000, "/bin/sh", List.of("sh", "-c", "cat > " + got), List.of());
+    Op.RunHook fails =
+        new Op.RunHook(Op.RunHook.NO_BLOB, 0, "/bin/sh", List.of("sh", "-c", "exit 3"), List.of());
+    Plan plan =
+        new Plan(
+            List.of(
+                new Op.Clone(0),
+                new Op.WaitGo(),
+                new Op.SyncHooks(),
+                reads,
+                fails,
+                new Op.Exec(List.of("/bin/true"), List.of())));
 
     InitDriver.Result r = new InitDriver(tmp).run(plan, List.of(state));
 
     assertEquals("HOOKS", r.transcript().get(1), r.toString());
     assertEquals(new String(state, StandardCharsets.UTF_8), Files.readString(got));
-    assertEquals(new SyncMessages.InitError(4, 0, "hook /bin/sh exited with status 3"), r.error(), r.toString());
+    assertEquals(
+        new SyncMessages.InitError(4, 0, "hook /bin/sh exited with status 3"),
+        r.error(),
+        r.toString());
     assertEquals(127, r.exitCode());
   }
 
@@ -197,10 +245,15 @@ class BerthInitEndToEndTest {
     Path count = tmp.resolve("count");
     byte[] big = new byte[1 << 20]; // far more than a pipe holds
     Arrays.fill(big, (byte) 'x');
-    Plan plan = new Plan(List.of(new Op.Clone(0), new Op.WaitGo(),
-        new Op.RunHook(0, 10_000, "/bin/sh", List.of("sh", "-c", "wc -c > " + count), List.of()),
-        new Op.RunHook(0, 10_000, "/bin/true", List.of("true"), List.of()),
-        new Op.Exec(List.of("/bin/true"), List.of())));
+    Plan plan =
+        new Plan(
+            List.of(
+                new Op.Clone(0),
+                new Op.WaitGo(),
+                new Op.RunHook(
+                    0, 10_000, "/bin/sh", List.of("sh", "-c", "wc -c > " + count), List.of()),
+                new Op.RunHook(0, 10_000, "/bin/true", List.of("true"), List.of()),
+                new Op.Exec(List.of("/bin/true"), List.of())));
 
     InitDriver.Result r = new InitDriver(tmp).run(plan, List.of(big));
 
@@ -211,12 +264,22 @@ class BerthInitEndToEndTest {
   @Test
   void hookThatOutlivesItsTimeoutIsKilled() {
     Op.RunHook slow = new Op.RunHook(0, 300, "/bin/sh", List.of("sh", "-c", "sleep 20"), List.of());
-    Plan plan = new Plan(List.of(new Op.Clone(0), new Op.WaitGo(), slow, new Op.Exec(List.of("/bin/true"), List.of())));
+    Plan plan =
+        new Plan(
+            List.of(
+                new Op.Clone(0),
+                new Op.WaitGo(),
+                slow,
+                new Op.Exec(List.of("/bin/true"), List.of())));
     long start = System.nanoTime();
 
-    InitDriver.Result r = new InitDriver(tmp).run(plan, List.of("{}".getBytes(StandardCharsets.UTF_8)));
+    InitDriver.Result r =
+        new InitDriver(tmp).run(plan, List.of("{}".getBytes(StandardCharsets.UTF_8)));
 
-    assertEquals(new SyncMessages.InitError(2, 110, "hook /bin/sh timed out after 300ms"), r.error(), r.toString());
+    assertEquals(
+        new SyncMessages.InitError(2, 110, "hook /bin/sh timed out after 300ms"),
+        r.error(),
+        r.toString());
     assertTrue(System.nanoTime() - start < 10_000_000_000L, "did not wait for the hook");
   }
 
@@ -224,8 +287,15 @@ class BerthInitEndToEndTest {
   void execWaitsForStartOnTheFifo() throws IOException {
     Path fifo = tmp.resolve("exec.fifo");
     Exec.run("mkfifo", fifo.toString()).ok();
-    Plan plan = new Plan(List.of(new Op.Clone(0), new Op.WaitGo(), new Op.OpenFifo(fifo.toString()), new Op.Ready(),
-        new Op.WaitFifo(), new Op.Exec(List.of("/bin/sh", "-c", "echo started"), List.of())));
+    Plan plan =
+        new Plan(
+            List.of(
+                new Op.Clone(0),
+                new Op.WaitGo(),
+                new Op.OpenFifo(fifo.toString()),
+                new Op.Ready(),
+                new Op.WaitFifo(),
+                new Op.Exec(List.of("/bin/sh", "-c", "echo started"), List.of())));
 
     InitDriver.Result r = new InitDriver(tmp).startVia(fifo).run(plan, List.of());
 
@@ -237,7 +307,9 @@ class BerthInitEndToEndTest {
   @Test
   void dropsToAnUnprivilegedIdentity() throws IOException {
     // Not Files.readString: sysctl files answer only the first read (it returns "4" of "40").
-    int lastCap = Integer.parseInt(Files.readAllLines(Path.of("/proc/sys/kernel/cap_last_cap")).get(0).strip());
+    int lastCap =
+        Integer.parseInt(
+            Files.readAllLines(Path.of("/proc/sys/kernel/cap_last_cap")).get(0).strip());
     List<Op> ops = container(NEWNS | NEWPID, true);
     ops.add(new Op.PivotRoot(false));
     ops.add(new Op.Setrlimit(7, 1024, 2048));
@@ -253,13 +325,24 @@ class BerthInitEndToEndTest {
     ops.add(new Op.Chdir("/tmp"));
     ops.add(new Op.Umask(027));
     ops.add(new Op.NoNewPrivs());
-    Plan plan = shell(ops, "id; grep -E '^(CapBnd|CapEff|CapAmb|NoNewPrivs)' /proc/self/status; ulimit -n; umask; pwd");
+    Plan plan =
+        shell(
+            ops,
+            "id; grep -E '^(CapBnd|CapEff|CapAmb|NoNewPrivs)' /proc/self/status; ulimit -n; umask; pwd");
 
     InitDriver.Result r = new InitDriver(tmp).run(plan, List.of());
 
     assertNull(r.error(), r.toString());
-    assertEquals(List.of("uid=65534(nobody) gid=65534(nogroup) groups=10", "CapEff:\t0000000000000002",
-        "CapBnd:\t0000000000000002", "CapAmb:\t0000000000000002", "NoNewPrivs:\t1", "1024", "0027", "/tmp"),
+    assertEquals(
+        List.of(
+            "uid=65534(nobody) gid=65534(nogroup) groups=10",
+            "CapEff:\t0000000000000002",
+            "CapBnd:\t0000000000000002",
+            "CapAmb:\t0000000000000002",
+            "NoNewPrivs:\t1",
+            "1024",
+            "0027",
+            "/tmp"),
         r.stdout().lines().toList(),
         r.toString());
   }
@@ -276,7 +359,8 @@ class BerthInitEndToEndTest {
 
     assertNull(r.error(), r.toString());
     assertEquals("through-fd-3\n", Files.readString(file));
-    // ls opens the directory as fd 4 itself; fd 50 is the driver's leaked fd and the sync socket was at 4.
+    // ls opens the directory as fd 4 itself; fd 50 is the driver's leaked fd and the sync socket
+    // was at 4.
     assertEquals("0 1 2 3 4 ", r.stdout(), r.toString());
 
     // The same plan without CLOSE_FDS shows the leak, so the check above can fail.
@@ -298,8 +382,11 @@ class BerthInitEndToEndTest {
     ops.add(new Op.Mask("/secret"));
     ops.add(new Op.Mask("/etc/token"));
     ops.add(new Op.Mask("/does/not/exist"));
-    Plan plan = shell(ops, "cat /proc/sys/kernel/domainname; ls /secret | wc -l; cat /etc/token | wc -c; "
-        + "grep ' /proc/sys ' /proc/self/mountinfo | cut -d' ' -f6; touch /secret/x 2>/dev/null || echo ro-tmpfs");
+    Plan plan =
+        shell(
+            ops,
+            "cat /proc/sys/kernel/domainname; ls /secret | wc -l; cat /etc/token | wc -c; "
+                + "grep ' /proc/sys ' /proc/self/mountinfo | cut -d' ' -f6; touch /secret/x 2>/dev/null || echo ro-tmpfs");
 
     InitDriver.Result r = new InitDriver(tmp).run(plan, List.of());
 
@@ -309,10 +396,14 @@ class BerthInitEndToEndTest {
     assertEquals("0", out.get(1), "masked directory is empty\n" + r);
     assertEquals("0", out.get(2), "masked file reads as /dev/null\n" + r);
     assertTrue(out.get(3).startsWith("ro,"), "/proc/sys is read-only\n" + r);
-    assertTrue(out.get(3).contains("nosuid") && out.get(3).contains("nodev") && out.get(3).contains("noexec"),
+    assertTrue(
+        out.get(3).contains("nosuid")
+            && out.get(3).contains("nodev")
+            && out.get(3).contains("noexec"),
         "the remount kept proc's locked flags\n" + r);
     assertEquals("ro-tmpfs", out.get(4), r.toString());
-    assertEquals("hidden", Files.readString(rootfs.resolve("secret/key")), "the host's file is untouched");
+    assertEquals(
+        "hidden", Files.readString(rootfs.resolve("secret/key")), "the host's file is untouched");
   }
 
   @Test
@@ -326,7 +417,9 @@ class BerthInitEndToEndTest {
 
     InitDriver.Result r = new InitDriver(tmp).run(plan, List.of());
 
-    assertEquals(new SyncMessages.InitError(indexOf(plan, mask), 1, "/dev/null is not the null device"), r.error(),
+    assertEquals(
+        new SyncMessages.InitError(indexOf(plan, mask), 1, "/dev/null is not the null device"),
+        r.error(),
         r.toString());
   }
 
@@ -338,8 +431,11 @@ class BerthInitEndToEndTest {
     ops.add(new Op.Mount(false, true, data.toString(), "/data", "", MS_BIND | MS_REC, ""));
     ops.add(new Op.Remount(true, "/data", MS_BIND | 32 | MS_RDONLY | MS_NOEXEC));
     ops.add(new Op.PivotRoot(false));
-    Plan plan = shell(ops, "touch /data/f 2>/dev/null || echo read-only; grep ' /data ' /proc/self/mountinfo "
-        + "| cut -d' ' -f6");
+    Plan plan =
+        shell(
+            ops,
+            "touch /data/f 2>/dev/null || echo read-only; grep ' /data ' /proc/self/mountinfo "
+                + "| cut -d' ' -f6");
 
     InitDriver.Result r = new InitDriver(tmp).run(plan, List.of());
 
@@ -352,9 +448,17 @@ class BerthInitEndToEndTest {
 
   @Test
   void seccompNotifyFdIsHandedOverBeforeTheProcessGoesOn() throws Exception {
-    var profile = new dev.berth.spec.runtime.Seccomp("SCMP_ACT_ALLOW", null, List.of(), List.of(), "/run/agent.sock",
-        "", List.of(new dev.berth.spec.runtime.SeccompSyscall(List.of("mkdir", "mkdirat"), "SCMP_ACT_NOTIFY", null,
-            List.of())));
+    var profile =
+        new dev.berth.spec.runtime.Seccomp(
+            "SCMP_ACT_ALLOW",
+            null,
+            List.of(),
+            List.of(),
+            "/run/agent.sock",
+            "",
+            List.of(
+                new dev.berth.spec.runtime.SeccompSyscall(
+                    List.of("mkdir", "mkdirat"), "SCMP_ACT_NOTIFY", null, List.of())));
     var filter = dev.berth.runtime.seccomp.SeccompCompiler.compile(profile);
     List<Op> ops = container(NEWNS | NEWPID, true);
     ops.add(new Op.PivotRoot(false));
@@ -366,7 +470,8 @@ class BerthInitEndToEndTest {
 
     assertNull(r.error(), r.toString());
     assertEquals("SECCOMP", r.transcript().get(1), "the fd came with the message\n" + r);
-    // The driver closes the fd: with no listener left the kernel fails notified syscalls with ENOSYS.
+    // The driver closes the fd: with no listener left the kernel fails notified syscalls with
+    // ENOSYS.
     assertTrue(r.stdout().contains("Function not implemented"), r.toString());
     assertTrue(r.stdout().contains("mkdir=1"), r.toString());
   }
@@ -375,13 +480,22 @@ class BerthInitEndToEndTest {
   void consolePtyBecomesTheControllingTerminal() {
     List<Op> ops = container(NEWNS | NEWPID, true);
     ops.add(new Op.Mkdirs("/dev/pts", 0755));
-    ops.add(new Op.Mount(false, true, "devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
-        "newinstance,ptmxmode=0666,mode=0620"));
+    ops.add(
+        new Op.Mount(
+            false,
+            true,
+            "devpts",
+            "/dev/pts",
+            "devpts",
+            MS_NOSUID | MS_NOEXEC,
+            "newinstance,ptmxmode=0666,mode=0620"));
     ops.add(new Op.Symlink("pts/ptmx", "/dev/ptmx"));
     ops.add(new Op.PivotRoot(false));
     ops.add(new Op.Setsid());
     ops.add(new Op.OpenPty());
-    Plan plan = shell(ops, "test -t 0 && test -t 1 && test -t 2 && echo on-a-tty; readlink /proc/self/fd/0");
+    Plan plan =
+        shell(
+            ops, "test -t 0 && test -t 1 && test -t 2 && echo on-a-tty; readlink /proc/self/fd/0");
 
     InitDriver.Result r = new InitDriver(tmp).run(plan, List.of());
 
@@ -394,7 +508,8 @@ class BerthInitEndToEndTest {
   @Test
   void userNamespaceWithMapsWrittenAfterClone() throws IOException {
     // Root of the namespace is host uid 100000: it must be able to reach the rootfs.
-    Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+    Files.setPosixFilePermissions(
+        tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
     List<Op> ops = container(NEWUSER | NEWNS | NEWPID | NEWUTS, false);
     // Until it sets its ids, the process is the unmapped host root (overflow uid) in its namespace.
     ops.addAll(2, List.of(new Op.Setresgid(0), new Op.Setresuid(0)));
@@ -418,17 +533,25 @@ class BerthInitEndToEndTest {
     Plan plan = new Plan(concat(ops, missing, new Op.Exec(List.of("app"), ENV)));
 
     InitDriver.Result r = new InitDriver(tmp).run(plan, List.of());
-    assertEquals(new SyncMessages.InitError(indexOf(plan, missing), 2, "/nope/app"), r.error(), r.toString());
+    assertEquals(
+        new SyncMessages.InitError(indexOf(plan, missing), 2, "/nope/app"),
+        r.error(),
+        r.toString());
 
-    Op.Exec direct = new Op.Exec(List.of("/bin/app"), ENV); // without RESOLVE_EXEC: execve's own error
+    Op.Exec direct =
+        new Op.Exec(List.of("/bin/app"), ENV); // without RESOLVE_EXEC: execve's own error
     plan = new Plan(concat(ops, direct));
     r = new InitDriver(tmp).run(plan, List.of());
-    assertEquals(new SyncMessages.InitError(indexOf(plan, direct), 2, "/bin/app"), r.error(), r.toString());
+    assertEquals(
+        new SyncMessages.InitError(indexOf(plan, direct), 2, "/bin/app"), r.error(), r.toString());
 
     Op denied = new Op.ResolveExec(List.of("/bin/not-executable"));
     plan = new Plan(concat(ops, denied, new Op.Exec(List.of("not-executable"), ENV)));
     r = new InitDriver(tmp).run(plan, List.of());
-    assertEquals(new SyncMessages.InitError(indexOf(plan, denied), 13, "/bin/not-executable"), r.error(), r.toString());
+    assertEquals(
+        new SyncMessages.InitError(indexOf(plan, denied), 13, "/bin/not-executable"),
+        r.error(),
+        r.toString());
   }
 
   private static List<Op> concat(List<Op> ops, Op... more) {

@@ -22,7 +22,9 @@ import org.junit.jupiter.api.Test;
 class PlanEncodingTest {
   @BeforeAll
   static void littleEndian() {
-    assumeTrue(ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN, "golden bytes are written for little-endian hosts");
+    assumeTrue(
+        ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN,
+        "golden bytes are written for little-endian hosts");
   }
 
   private static String hex(byte[] b) {
@@ -42,13 +44,20 @@ class PlanEncodingTest {
 
   @Test
   void mountFieldsAreInWireOrder() {
-    byte[] b = new Plan(List.of(new Op.Mount(false, true, "proc", "/proc", "proc", 0xe, ""))).encode();
-    String payload = "00000000" + "01000000"
-        + "05000000" + "70726f6300"
-        + "06000000" + "2f70726f6300"
-        + "05000000" + "70726f6300"
-        + "0e00000000000000"
-        + "01000000" + "00";
+    byte[] b =
+        new Plan(List.of(new Op.Mount(false, true, "proc", "/proc", "proc", 0xe, ""))).encode();
+    String payload =
+        "00000000"
+            + "01000000"
+            + "05000000"
+            + "70726f6300"
+            + "06000000"
+            + "2f70726f6300"
+            + "05000000"
+            + "70726f6300"
+            + "0e00000000000000"
+            + "01000000"
+            + "00";
     assertEquals(plan("05000000" + "31000000" + payload), hex(b));
   }
 
@@ -61,16 +70,28 @@ class PlanEncodingTest {
   @Test
   void execIsTwoStringArrays() {
     byte[] b = new Plan(List.of(new Op.Exec(List.of("sh", "-c"), List.of("A=b")))).encode();
-    String payload = "02000000" + "03000000" + "736800" + "03000000" + "2d6300"
-        + "01000000" + "04000000" + "413d6200";
+    String payload =
+        "02000000"
+            + "03000000"
+            + "736800"
+            + "03000000"
+            + "2d6300"
+            + "01000000"
+            + "04000000"
+            + "413d6200";
     assertEquals(plan("26000000" + "1e000000" + payload), hex(b));
   }
 
   @Test
   void setgroupsIsCountThenGids() {
-    byte[] b = new Plan(List.of(new Op.Setgroups(List.of(1, 65534)), new Op.Setgroups(List.of()))).encode();
-    assertEquals(plan("19000000" + "0c000000" + "02000000" + "01000000" + "feff0000",
-        "19000000" + "04000000" + "00000000"), hex(b));
+    byte[] b =
+        new Plan(List.of(new Op.Setgroups(List.of(1, 65534)), new Op.Setgroups(List.of())))
+            .encode();
+    assertEquals(
+        plan(
+            "19000000" + "0c000000" + "02000000" + "01000000" + "feff0000",
+            "19000000" + "04000000" + "00000000"),
+        hex(b));
   }
 
   @Test
@@ -83,8 +104,11 @@ class PlanEncodingTest {
   @Test
   void unsignedValuesKeepAllBits() {
     byte[] b = new Plan(List.of(new Op.Setrlimit(7, -1L, -1L), new Op.Setresuid(-2))).encode();
-    assertEquals(plan("11000000" + "14000000" + "07000000" + "ffffffffffffffff" + "ffffffffffffffff",
-        "1b000000" + "04000000" + "feffffff"), hex(b));
+    assertEquals(
+        plan(
+            "11000000" + "14000000" + "07000000" + "ffffffffffffffff" + "ffffffffffffffff",
+            "1b000000" + "04000000" + "feffffff"),
+        hex(b));
   }
 
   @Test
@@ -94,8 +118,8 @@ class PlanEncodingTest {
   }
 
   /**
-   * Every op, walked with the field list of the protocol doc: a mismatch between an encoder and the table (a missing,
-   * extra or reordered field) leaves bytes over or runs short.
+   * Every op, walked with the field list of the protocol doc: a mismatch between an encoder and the
+   * table (a missing, extra or reordered field) leaves bytes over or runs short.
    */
   @Test
   void everyOpMatchesTheFieldsOfTheProtocolDoc() {
@@ -131,20 +155,22 @@ class PlanEncodingTest {
           default -> throw new AssertionError(f);
         }
       }
-      assertEquals(end, b.position(), Opcode.name(op.opcode()) + ": payload length and fields disagree");
+      assertEquals(
+          end, b.position(), Opcode.name(op.opcode()) + ": payload length and fields disagree");
     }
     assertEquals(b.limit(), b.position());
   }
 
   /**
-   * The protocol doc's op tables name every opcode of ops.def with its number, names and fields: the doc is written
-   * by hand, so this is what keeps it the contract.
+   * The protocol doc's op tables name every opcode of ops.def with its number, names and fields:
+   * the doc is written by hand, so this is what keeps it the contract.
    */
   @Test
   void theProtocolDocListsEveryOpAsOpsDefDoes() throws Exception {
     Path doc = Path.of("../docs/berth-init-protocol.md");
-    java.util.regex.Pattern row = java.util.regex.Pattern.compile(
-        "^\\| (\\d+) \\| ([A-Z_]+) \\(`([a-z-]+)`\\) \\| (.*?) \\|");
+    java.util.regex.Pattern row =
+        java.util.regex.Pattern.compile(
+            "^\\| (\\d+) \\| ([A-Z_]+) \\(`([a-z-]+)`\\) \\| (.*?) \\|");
     Map<Integer, String> documented = new java.util.TreeMap<>();
     for (String line : Files.readAllLines(doc)) {
       var m = row.matcher(line);
@@ -155,8 +181,11 @@ class PlanEncodingTest {
     }
     Map<Integer, String> defined = new java.util.TreeMap<>();
     for (Op op : allOps()) {
-      defined.put(op.opcode(), documented.getOrDefault(op.opcode(), "").split(" ", 2)[0] + " "
-          + Opcode.fields(op.opcode()));
+      defined.put(
+          op.opcode(),
+          documented.getOrDefault(op.opcode(), "").split(" ", 2)[0]
+              + " "
+              + Opcode.fields(op.opcode()));
     }
     assertEquals(defined, documented);
   }
@@ -266,16 +295,27 @@ class PlanEncodingTest {
 
   @Test
   void describeSaysWhatFailed() {
-    assertEquals("mount proc on /proc", new Op.Mount(false, true, "proc", "/proc", "proc", 14, "").describe());
-    assertEquals("bind mount /src on /dst", new Op.Mount(false, true, "/src", "/dst", "", 4096 | 16384, "").describe());
-    assertEquals("make / rslave", new Op.Mount(false, false, "", "/", "", (1 << 19) | 16384, "").describe());
+    assertEquals(
+        "mount proc on /proc",
+        new Op.Mount(false, true, "proc", "/proc", "proc", 14, "").describe());
+    assertEquals(
+        "bind mount /src on /dst",
+        new Op.Mount(false, true, "/src", "/dst", "", 4096 | 16384, "").describe());
+    assertEquals(
+        "make / rslave", new Op.Mount(false, false, "", "/", "", (1 << 19) | 16384, "").describe());
     assertEquals("mkdir -p /dev/pts", new Op.Mkdirs("/dev/pts", 0755).describe());
     assertEquals("exec /bin/sh", new Op.Exec(List.of("/bin/sh"), List.of()).describe());
-    assertEquals("clone the container process into new mount, uts, pid namespaces",
+    assertEquals(
+        "clone the container process into new mount, uts, pid namespaces",
         new Op.Clone(0x00020000L | 0x04000000L | 0x20000000L).describe());
-    assertEquals("join network namespace /var/run/netns/a", new Op.Setns(0x40000000, "/var/run/netns/a").describe());
-    assertEquals("remount /data ro,nosuid", new Op.Remount(true, "/data", 4096 | 32 | 1 | 2).describe());
-    assertEquals("find executable sh in PATH", new Op.ResolveExec(List.of("/usr/bin/sh", "/bin/sh")).describe());
+    assertEquals(
+        "join network namespace /var/run/netns/a",
+        new Op.Setns(0x40000000, "/var/run/netns/a").describe());
+    assertEquals(
+        "remount /data ro,nosuid", new Op.Remount(true, "/data", 4096 | 32 | 1 | 2).describe());
+    assertEquals(
+        "find executable sh in PATH",
+        new Op.ResolveExec(List.of("/usr/bin/sh", "/bin/sh")).describe());
     assertEquals("mknod /dev/sda b 8 0", new Op.Mknod("/dev/sda", 0060660, 8, 0, 0, 0).describe());
     assertEquals("set umask 022", new Op.Umask(022).describe());
     assertEquals("set RLIMIT_NOFILE", new Op.Setrlimit(7, 1, 1).describe());

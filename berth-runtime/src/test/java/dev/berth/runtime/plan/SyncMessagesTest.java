@@ -47,15 +47,19 @@ class SyncMessagesTest {
   @Test
   void eofInsideAFrameIsAnError() {
     byte[] f = SyncMessages.frame(SyncMessages.ERROR, new byte[10]);
-    assertThrows(EOFException.class, () -> SyncMessages.read(new ByteArrayInputStream(Arrays.copyOf(f, 5))));
-    assertThrows(EOFException.class, () -> SyncMessages.read(new ByteArrayInputStream(Arrays.copyOf(f, 12))));
+    assertThrows(
+        EOFException.class, () -> SyncMessages.read(new ByteArrayInputStream(Arrays.copyOf(f, 5))));
+    assertThrows(
+        EOFException.class,
+        () -> SyncMessages.read(new ByteArrayInputStream(Arrays.copyOf(f, 12))));
   }
 
   @Test
   void oversizedLengthIsRefusedBeforeReading() {
     byte[] header = new byte[8];
     ByteBuffer.wrap(header).order(ByteOrder.nativeOrder()).putInt(SyncMessages.GO).putInt(-1);
-    IOException e = assertThrows(IOException.class, () -> SyncMessages.read(new ByteArrayInputStream(header)));
+    IOException e =
+        assertThrows(IOException.class, () -> SyncMessages.read(new ByteArrayInputStream(header)));
     assertTrue(e.getMessage().contains("4294967295"), e.getMessage());
   }
 
@@ -78,7 +82,9 @@ class SyncMessagesTest {
   void errorRoundTripsWithUtf8Detail() throws IOException {
     var e = new SyncMessages.InitError(5, 2, "target /données");
     assertEquals(e, SyncMessages.decodeError(SyncMessages.encodeError(e)));
-    var unblamed = new SyncMessages.InitError(Plan.NO_OP, 22, "plan: op 0 (mount): payload shorter than its fields");
+    var unblamed =
+        new SyncMessages.InitError(
+            Plan.NO_OP, 22, "plan: op 0 (mount): payload shorter than its fields");
     assertEquals(unblamed, SyncMessages.decodeError(SyncMessages.encodeError(unblamed)));
   }
 

@@ -10,9 +10,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.berth.runtime.ContainerException;
 import dev.berth.runtime.ContainerRuntime;
 import dev.berth.runtime.ContainerTest;
-import dev.berth.runtime.Fixture;
 import dev.berth.runtime.CreateOptions;
 import dev.berth.runtime.ExecOptions;
+import dev.berth.runtime.Fixture;
 import dev.berth.spec.runtime.Process;
 import dev.berth.sys.ErrnoException;
 import dev.berth.sys.Fd;
@@ -38,8 +38,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * SCMP_ACT_NOTIFY end to end: the runtime hands the notify fd and the container process state to a seccomp agent at
- * listenerPath, and the agent's answers decide the container's syscalls.
+ * SCMP_ACT_NOTIFY end to end: the runtime hands the notify fd and the container process state to a
+ * seccomp agent at listenerPath, and the agent's answers decide the container's syscalls.
  */
 @ContainerTest(id = "sn")
 class SeccompNotifyTest {
@@ -61,9 +61,21 @@ class SeccompNotifyTest {
   }
 
   private Path notifyMkdir(Path listener) {
-    bundle.linux().put("seccomp", Bundle.map("defaultAction", "SCMP_ACT_ALLOW", "listenerPath", listener.toString(),
-        "listenerMetadata", "team=seccomp;tool=test", "syscalls", Bundle.list(
-            Bundle.map("names", Bundle.list("mkdir", "mkdirat"), "action", "SCMP_ACT_NOTIFY"))));
+    bundle
+        .linux()
+        .put(
+            "seccomp",
+            Bundle.map(
+                "defaultAction",
+                "SCMP_ACT_ALLOW",
+                "listenerPath",
+                listener.toString(),
+                "listenerMetadata",
+                "team=seccomp;tool=test",
+                "syscalls",
+                Bundle.list(
+                    Bundle.map(
+                        "names", Bundle.list("mkdir", "mkdirat"), "action", "SCMP_ACT_NOTIFY"))));
     return listener;
   }
 
@@ -88,13 +100,19 @@ class SeccompNotifyTest {
     assertFalse(Files.exists(out.resolve("x")), "the mkdir never ran");
     assertTrue(probe.contains("done\n"), "the other syscalls still run: " + probe);
     SeccompNotification n = agent.notifications.getFirst();
-    assertTrue(n.nr() == Arch.X86_64.number("mkdir") || n.nr() == Arch.X86_64.number("mkdirat"), n.toString());
+    assertTrue(
+        n.nr() == Arch.X86_64.number("mkdir") || n.nr() == Arch.X86_64.number("mkdirat"),
+        n.toString());
     assertTrue(n.pid() > 0, "the caller's pid in the agent's pid namespace: " + n);
   }
 
   @Test
   void continueLetsTheSyscallRun() throws Exception {
-    agent = new Agent(notifyMkdir(tmp.resolve("agent.sock")), 0, LinuxConstants.SECCOMP_USER_NOTIF_FLAG_CONTINUE);
+    agent =
+        new Agent(
+            notifyMkdir(tmp.resolve("agent.sock")),
+            0,
+            LinuxConstants.SECCOMP_USER_NOTIF_FLAG_CONTINUE);
     int code = run("mkdir /out/x; echo mkdir=$?; test -d /out/x && echo exists");
     String probe = probe();
     assertEquals(0, code, probe);
@@ -138,9 +156,21 @@ class SeccompNotifyTest {
     int initPid = rt.state(id).pid();
 
     Process base = rt.configuredProcess(id);
-    Process p = new Process(false, null, base.user(), List.of("sh", "-c",
-        "mkdir /out/y 2>/out/exec; echo mkdir=$? >>/out/exec"), "", base.env(), "/", base.capabilities(),
-        base.rlimits(), base.noNewPrivileges(), "", null, "");
+    Process p =
+        new Process(
+            false,
+            null,
+            base.user(),
+            List.of("sh", "-c", "mkdir /out/y 2>/out/exec; echo mkdir=$? >>/out/exec"),
+            "",
+            base.env(),
+            "/",
+            base.capabilities(),
+            base.rlimits(),
+            base.noNewPrivileges(),
+            "",
+            null,
+            "");
     int[] execPid = new int[1];
     int code = rt.exec(id, new ExecOptions(p, null, null, 0, false, false), x -> execPid[0] = x);
     assertEquals(0, code);
@@ -164,19 +194,25 @@ class SeccompNotifyTest {
     notifyMkdir(tmp.resolve("nobody.sock"));
     bundle.sh("true").write();
     long children = ProcessHandle.current().children().count();
-    var e = assertThrows(ContainerException.class, () -> rt.create(id, CreateOptions.of(bundle.dir())));
+    var e =
+        assertThrows(ContainerException.class, () -> rt.create(id, CreateOptions.of(bundle.dir())));
     // runc's words, which callers grep for.
-    assertTrue(e.getMessage().startsWith("linux.seccomp.listenerPath: failed to connect with seccomp agent"),
+    assertTrue(
+        e.getMessage()
+            .startsWith("linux.seccomp.listenerPath: failed to connect with seccomp agent"),
         e.getMessage());
     assertTrue(e.getMessage().contains(tmp.resolve("nobody.sock").toString()), e.getMessage());
     assertFalse(Files.exists(rt.root().resolve(id)), "state dir of a failed create");
     assertTrue(rt.list().isEmpty());
-    assertEquals(children, ProcessHandle.current().children().count(), "the container init was killed and reaped");
+    assertEquals(
+        children,
+        ProcessHandle.current().children().count(),
+        "the container init was killed and reaped");
   }
 
   /**
-   * A seccomp agent: accepts handoffs on a unix socket and answers every notification with one errno (0 and
-   * CONTINUE: let the syscall run), until the filter has no process left.
+   * A seccomp agent: accepts handoffs on a unix socket and answers every notification with one
+   * errno (0 and CONTINUE: let the syscall run), until the filter has no process left.
    */
   static final class Agent implements AutoCloseable {
     record Handoff(byte[] json, int fds) {}
@@ -203,7 +239,8 @@ class SeccompNotifyTest {
           if (!readable(sock)) continue;
           Fd conn = Linux.accept(sock, 0);
           Fd notifyFd = receive(conn);
-          if (notifyFd != null) Thread.ofPlatform().daemon().name("seccomp-agent-fd").start(() -> serve(notifyFd));
+          if (notifyFd != null)
+            Thread.ofPlatform().daemon().name("seccomp-agent-fd").start(() -> serve(notifyFd));
         }
       } catch (IOException | RuntimeException e) {
         if (!closed) failures.add(e);

@@ -13,21 +13,37 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** Where the filter goes in the plan: the kernel lets only CAP_SYS_ADMIN load one without no_new_privs. */
+/**
+ * Where the filter goes in the plan: the kernel lets only CAP_SYS_ADMIN load one without
+ * no_new_privs.
+ */
 class SeccompPlacementTest {
   static final PlanCompiler.HostFacts HOST = new PlanCompiler.HostFacts(40, false, List.of("/"));
 
   static List<Class<?>> ops(boolean nnp, boolean seccomp) throws Exception {
-    String json = """
+    String json =
+        """
         {"ociVersion": "1.0.2", "root": {"path": "rootfs"},
          "process": {"args": ["/bin/sh"], "cwd": "/", "noNewPrivileges": %s,
                      "capabilities": {"bounding": ["CAP_KILL"], "permitted": ["CAP_KILL"]}},
          "linux": {"namespaces": [{"type": "mount"}] %s}}"""
-        .formatted(nnp, seccomp ? ", \"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\"}" : "");
+            .formatted(
+                nnp, seccomp ? ", \"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\"}" : "");
     var spec = SpecReader.parse(json.getBytes(StandardCharsets.UTF_8), "config.json");
     Path b = Path.of("/b");
-    Plan plan = PlanCompiler.compile(spec, new PlanCompiler.Context("c1", b, b.resolve("rootfs"),
-        Path.of("/run/c1/exec.fifo"), false, false, 0, Map.of(), HOST));
+    Plan plan =
+        PlanCompiler.compile(
+            spec,
+            new PlanCompiler.Context(
+                "c1",
+                b,
+                b.resolve("rootfs"),
+                Path.of("/run/c1/exec.fifo"),
+                false,
+                false,
+                0,
+                Map.of(),
+                HOST));
     return plan.ops().stream().<Class<?>>map(Object::getClass).toList();
   }
 
@@ -44,7 +60,8 @@ class SeccompPlacementTest {
   void withNoNewPrivsTheFilterIsLoadedAfterItAndBeforeReady() throws Exception {
     List<Class<?>> ops = ops(true, true);
     int filter = ops.indexOf(Op.Seccomp.class);
-    // After no_new_privs and the executable's lookup (which a profile may deny), right before READY.
+    // After no_new_privs and the executable's lookup (which a profile may deny), right before
+    // READY.
     assertEquals(ops.indexOf(Op.NoNewPrivs.class) + 2, filter, ops.toString());
     assertEquals(ops.indexOf(Op.ResolveExec.class) + 1, filter, ops.toString());
     assertTrue(filter < ops.indexOf(Op.Ready.class), ops.toString());

@@ -8,9 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.berth.runtime.ContainerException;
 import dev.berth.runtime.ContainerRuntime;
 import dev.berth.runtime.ContainerTest;
-import dev.berth.runtime.Fixture;
 import dev.berth.runtime.CreateOptions;
 import dev.berth.runtime.ExecOptions;
+import dev.berth.runtime.Fixture;
 import dev.berth.spec.runtime.ConsoleSize;
 import dev.berth.spec.runtime.Process;
 import dev.berth.sys.Fd;
@@ -26,12 +26,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * A process's pty handed to a {@link PtyHandler} instead of a console socket, proxied by {@link TerminalProxy} to
- * pipes (the "stdin is not a terminal" case: bytes are copied, nothing is made raw). The CLI's tests cover the proxy
- * under a real terminal.
+ * A process's pty handed to a {@link PtyHandler} instead of a console socket, proxied by {@link
+ * TerminalProxy} to pipes (the "stdin is not a terminal" case: bytes are copied, nothing is made
+ * raw). The CLI's tests cover the proxy under a real terminal.
  */
 @ContainerTest(id = "t", out = false)
-// A process that never sees the input it waits for would hang in wait4: fail instead (tearDown then kills it).
+// A process that never sees the input it waits for would hang in wait4: fail instead (tearDown then
+// kills it).
 @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class TerminalProxyTest {
   @Fixture Path tmp;
@@ -90,8 +91,21 @@ class TerminalProxyTest {
     bundle.args("sleep", "60").write();
     rt.run(id, CreateOptions.of(bundle.dir()), true, false, null);
     Process base = rt.configuredProcess(id);
-    Process p = new Process(true, new ConsoleSize(40, 90), base.user(), List.of("sh", "-c", "tty; stty size; exit 4"),
-        "", base.env(), "/", base.capabilities(), base.rlimits(), base.noNewPrivileges(), "", null, "");
+    Process p =
+        new Process(
+            true,
+            new ConsoleSize(40, 90),
+            base.user(),
+            List.of("sh", "-c", "tty; stty size; exit 4"),
+            "",
+            base.env(),
+            "/",
+            base.capabilities(),
+            base.rlimits(),
+            base.noNewPrivileges(),
+            "",
+            null,
+            "");
     TerminalProxy proxy = new TerminalProxy(in[0], out[1]);
     int code = rt.exec(id, new ExecOptions(p, null, null, 0, false, false).withPty(proxy), null);
     String text = output(proxy);
@@ -103,11 +117,18 @@ class TerminalProxyTest {
   void aTerminalNeedsAConsoleSocketOrAPtyHandler() throws Exception {
     bundle.process().put("terminal", true);
     bundle.write();
-    ContainerException e = assertThrows(ContainerException.class,
-        () -> rt.create(id, CreateOptions.of(bundle.dir())));
+    ContainerException e =
+        assertThrows(ContainerException.class, () -> rt.create(id, CreateOptions.of(bundle.dir())));
     assertTrue(e.getMessage().contains("console socket"), e.getMessage());
-    e = assertThrows(ContainerException.class, () -> rt.create(id,
-        new CreateOptions(bundle.dir(), null, tmp.resolve("console.sock"), false, false, 0).withPty((m, s) -> m.close())));
+    e =
+        assertThrows(
+            ContainerException.class,
+            () ->
+                rt.create(
+                    id,
+                    new CreateOptions(
+                            bundle.dir(), null, tmp.resolve("console.sock"), false, false, 0)
+                        .withPty((m, s) -> m.close())));
     assertEquals("console socket and pty handler: give one, not both", e.getMessage());
     assertFalse(Files.exists(rt.root().resolve(id)));
   }

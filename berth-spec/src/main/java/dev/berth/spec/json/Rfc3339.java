@@ -3,16 +3,17 @@ package dev.berth.spec.json;
 import java.time.Instant;
 
 /**
- * RFC 3339 times as Go writes and reads them: the "created" field of runc's state, log lines, image configs and the
- * image store. By hand, because java.time's formatters and parsers cost milliseconds to set up (Instant.parse: ~30 ms
- * cold), on the start path of every command that prints or reads a time.
+ * RFC 3339 times as Go writes and reads them: the "created" field of runc's state, log lines, image
+ * configs and the image store. By hand, because java.time's formatters and parsers cost
+ * milliseconds to set up (Instant.parse: ~30 ms cold), on the start path of every command that
+ * prints or reads a time.
  */
 public final class Rfc3339 {
   private Rfc3339() {}
 
   /**
-   * {@code t} in UTC as Go's RFC3339Nano writes it: trailing zeros of the fraction dropped, no fraction at all for a
-   * whole second.
+   * {@code t} in UTC as Go's RFC3339Nano writes it: trailing zeros of the fraction dropped, no
+   * fraction at all for a whole second.
    */
   public static String format(Instant t) {
     long secs = t.getEpochSecond();
@@ -46,13 +47,17 @@ public final class Rfc3339 {
   }
 
   /**
-   * Parses {@code YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)} (a lowercase t or z, or a space for the T, as Go
-   * accepts); the message of the exception says what is wrong.
+   * Parses {@code YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)} (a lowercase t or z, or a space
+   * for the T, as Go accepts); the message of the exception says what is wrong.
    */
   public static Instant parse(String s) {
     int n = s.length();
-    if (n < 20 || s.charAt(4) != '-' || s.charAt(7) != '-' || "Tt ".indexOf(s.charAt(10)) < 0
-        || s.charAt(13) != ':' || s.charAt(16) != ':') {
+    if (n < 20
+        || s.charAt(4) != '-'
+        || s.charAt(7) != '-'
+        || "Tt ".indexOf(s.charAt(10)) < 0
+        || s.charAt(13) != ':'
+        || s.charAt(16) != ':') {
       throw bad(s);
     }
     long year = digits(s, 0, 4);
@@ -61,7 +66,12 @@ public final class Rfc3339 {
     int hour = (int) digits(s, 11, 2);
     int minute = (int) digits(s, 14, 2);
     int second = (int) digits(s, 17, 2);
-    if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month) || hour > 23 || minute > 59
+    if (month < 1
+        || month > 12
+        || day < 1
+        || day > daysIn(year, month)
+        || hour > 23
+        || minute > 59
         || second > 60) {
       throw bad(s);
     }
@@ -94,7 +104,8 @@ public final class Rfc3339 {
     long doy = (153L * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
     long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     long days = era * 146097 + doe - 719468;
-    return Instant.ofEpochSecond(days * 86400 + hour * 3600L + minute * 60L + Math.min(second, 59) - offset, nanos);
+    return Instant.ofEpochSecond(
+        days * 86400 + hour * 3600L + minute * 60L + Math.min(second, 59) - offset, nanos);
   }
 
   private static long digits(String s, int from, int count) {
@@ -113,11 +124,11 @@ public final class Rfc3339 {
   }
 
   private static IllegalArgumentException bad(String s) {
-    return new IllegalArgumentException("invalid time \"" + s + "\": want RFC 3339, e.g. 2026-01-02T03:04:05Z");
+    return new IllegalArgumentException(
+        "invalid time \"" + s + "\": want RFC 3339, e.g. 2026-01-02T03:04:05Z");
   }
 
   private static StringBuilder two(StringBuilder sb, long v) {
     return sb.append((char) ('0' + v / 10)).append((char) ('0' + v % 10));
   }
-
 }

@@ -1,10 +1,4 @@
 package dev.berth.spec.runtime;
 
-/**
- * A uid or gid mapping; all three are uint32.
- */
-public record IdMapping(
-        long containerID,
-        long hostID,
-        long size) {
-}
+/** A uid or gid mapping; all three are uint32. */
+public record IdMapping(long containerID, long hostID, long size) {}

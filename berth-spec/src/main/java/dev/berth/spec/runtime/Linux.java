@@ -4,34 +4,35 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Linux-specific configuration. {@code resources}, {@code seccomp} and {@code personality} are null when absent.
+ * Linux-specific configuration. {@code resources}, {@code seccomp} and {@code personality} are null
+ * when absent.
  */
 public record Linux(
-        List<Namespace> namespaces,
-        List<IdMapping> uidMappings,
-        List<IdMapping> gidMappings,
-        Map<String, TimeOffset> timeOffsets,
-        List<Device> devices,
-        String cgroupsPath,
-        Resources resources,
-        Map<String, String> sysctl,
-        Seccomp seccomp,
-        String rootfsPropagation,
-        List<String> maskedPaths,
-        List<String> readonlyPaths,
-        String mountLabel,
-        Personality personality) {
-    public Linux {
-        namespaces = Copies.list(namespaces);
-        uidMappings = Copies.list(uidMappings);
-        gidMappings = Copies.list(gidMappings);
-        timeOffsets = Copies.map(timeOffsets);
-        devices = Copies.list(devices);
-        cgroupsPath = cgroupsPath == null ? "" : cgroupsPath;
-        sysctl = Copies.map(sysctl);
-        rootfsPropagation = rootfsPropagation == null ? "" : rootfsPropagation;
-        maskedPaths = Copies.list(maskedPaths);
-        readonlyPaths = Copies.list(readonlyPaths);
-        mountLabel = mountLabel == null ? "" : mountLabel;
-    }
+    List<Namespace> namespaces,
+    List<IdMapping> uidMappings,
+    List<IdMapping> gidMappings,
+    Map<String, TimeOffset> timeOffsets,
+    List<Device> devices,
+    String cgroupsPath,
+    Resources resources,
+    Map<String, String> sysctl,
+    Seccomp seccomp,
+    String rootfsPropagation,
+    List<String> maskedPaths,
+    List<String> readonlyPaths,
+    String mountLabel,
+    Personality personality) {
+  public Linux {
+    namespaces = Copies.list(namespaces);
+    uidMappings = Copies.list(uidMappings);
+    gidMappings = Copies.list(gidMappings);
+    timeOffsets = Copies.map(timeOffsets);
+    devices = Copies.list(devices);
+    cgroupsPath = cgroupsPath == null ? "" : cgroupsPath;
+    sysctl = Copies.map(sysctl);
+    rootfsPropagation = rootfsPropagation == null ? "" : rootfsPropagation;
+    maskedPaths = Copies.list(maskedPaths);
+    readonlyPaths = Copies.list(readonlyPaths);
+    mountLabel = mountLabel == null ? "" : mountLabel;
+  }
 }

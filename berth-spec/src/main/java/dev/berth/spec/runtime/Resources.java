@@ -3,21 +3,19 @@ package dev.berth.spec.runtime;
 import java.util.List;
 import java.util.Map;
 
-/**
- * Cgroup resource limits. The sub-objects are null when absent.
- */
+/** Cgroup resource limits. The sub-objects are null when absent. */
 public record Resources(
-        List<DeviceRule> devices,
-        Memory memory,
-        Cpu cpu,
-        Pids pids,
-        BlockIO blockIO,
-        List<HugepageLimit> hugepageLimits,
-        Network network,
-        Map<String, String> unified) {
-    public Resources {
-        devices = Copies.list(devices);
-        hugepageLimits = Copies.list(hugepageLimits);
-        unified = Copies.map(unified);
-    }
+    List<DeviceRule> devices,
+    Memory memory,
+    Cpu cpu,
+    Pids pids,
+    BlockIO blockIO,
+    List<HugepageLimit> hugepageLimits,
+    Network network,
+    Map<String, String> unified) {
+  public Resources {
+    devices = Copies.list(devices);
+    hugepageLimits = Copies.list(hugepageLimits);
+    unified = Copies.map(unified);
+  }
 }

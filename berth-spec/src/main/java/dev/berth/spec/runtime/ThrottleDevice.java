@@ -1,10 +1,4 @@
 package dev.berth.spec.runtime;
 
-/**
- * A per-device block I/O throttle; rate is uint64.
- */
-public record ThrottleDevice(
-        long major,
-        long minor,
-        long rate) {
-}
+/** A per-device block I/O throttle; rate is uint64. */
+public record ThrottleDevice(long major, long minor, long rate) {}

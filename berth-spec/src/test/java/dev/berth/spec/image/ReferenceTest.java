@@ -12,10 +12,13 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 class ReferenceTest {
-    private static final String D = "sha256:" + "0123456789abcdef".repeat(4);
+  private static final String D = "sha256:" + "0123456789abcdef".repeat(4);
 
-    @ParameterizedTest(name = "{0} -> {1}")
-    @CsvSource(delimiter = '|', textBlock = """
+  @ParameterizedTest(name = "{0} -> {1}")
+  @CsvSource(
+      delimiter = '|',
+      textBlock =
+          """
             busybox                                | docker.io/library/busybox                 | busybox
             busybox:1.36                           | docker.io/library/busybox:1.36            | busybox:1.36
             user/app                               | docker.io/user/app                        | user/app
@@ -40,32 +43,37 @@ class ReferenceTest {
             a0/b---c                               | docker.io/a0/b---c                        | a0/b---c
             x/y:_tag                               | docker.io/x/y:_tag                        | x/y:_tag
             """)
-    void normalises(String input, String canonical, String familiar) {
-        Reference r = Reference.parse(input);
-        assertEquals(canonical, r.toString());
-        assertEquals(familiar, r.familiar());
-        assertEquals(r, Reference.parse(r.toString()), "the canonical form parses to the same reference");
-        assertEquals(r, Reference.parse(r.familiar()), "so does the familiar one");
-    }
+  void normalises(String input, String canonical, String familiar) {
+    Reference r = Reference.parse(input);
+    assertEquals(canonical, r.toString());
+    assertEquals(familiar, r.familiar());
+    assertEquals(
+        r, Reference.parse(r.toString()), "the canonical form parses to the same reference");
+    assertEquals(r, Reference.parse(r.familiar()), "so does the familiar one");
+  }
 
-    @Test
-    void keepsTagAndDigestTogether() {
-        Reference r = Reference.parse("busybox:1.36@" + D);
-        assertEquals("docker.io", r.domain());
-        assertEquals("library/busybox", r.path());
-        assertEquals("1.36", r.tag());
-        assertEquals(Digest.parse(D), r.digest());
-        assertEquals("docker.io/library/busybox:1.36@" + D, r.toString());
-        assertEquals("busybox:1.36@" + D, r.familiar());
-        Reference byDigest = Reference.parse("host.example/x@" + D);
-        assertEquals("host.example", byDigest.domain());
-        assertEquals("", byDigest.tag());
-        assertFalse(byDigest.hasTag());
-        assertEquals("host.example/x", byDigest.name());
-    }
+  @Test
+  void keepsTagAndDigestTogether() {
+    Reference r = Reference.parse("busybox:1.36@" + D);
+    assertEquals("docker.io", r.domain());
+    assertEquals("library/busybox", r.path());
+    assertEquals("1.36", r.tag());
+    assertEquals(Digest.parse(D), r.digest());
+    assertEquals("docker.io/library/busybox:1.36@" + D, r.toString());
+    assertEquals("busybox:1.36@" + D, r.familiar());
+    Reference byDigest = Reference.parse("host.example/x@" + D);
+    assertEquals("host.example", byDigest.domain());
+    assertEquals("", byDigest.tag());
+    assertFalse(byDigest.hasTag());
+    assertEquals("host.example/x", byDigest.name());
+  }
 
-    @ParameterizedTest(name = "{0}: {1}")
-    @CsvSource(delimiter = '|', emptyValue = "", textBlock = """
+  @ParameterizedTest(name = "{0}: {1}")
+  @CsvSource(
+      delimiter = '|',
+      emptyValue = "",
+      textBlock =
+          """
             ''                             | empty reference
             Foo                            | repository name must be lowercase
             Foo:Bar                        | repository name must be lowercase
@@ -94,47 +102,64 @@ class ReferenceTest {
             [zz]:5000/x                    | invalid domain "[zz]:5000": bad IPv6 address
             host..com/x                    | invalid domain "host..com"
             """)
-    void refuses(String input, String what) {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Reference.parse(input));
-        assertTrue(e.getMessage().startsWith("invalid reference \"" + input + "\": "), e.getMessage());
-        assertTrue(e.getMessage().contains(what), e.getMessage());
-    }
+  void refuses(String input, String what) {
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> Reference.parse(input));
+    assertTrue(e.getMessage().startsWith("invalid reference \"" + input + "\": "), e.getMessage());
+    assertTrue(e.getMessage().contains(what), e.getMessage());
+  }
 
-    @Test
-    void refusesTheExactMessagesUsersSee() {
-        assertEquals("invalid reference \"Foo\": repository name must be lowercase",
-                assertThrows(IllegalArgumentException.class, () -> Reference.parse("Foo")).getMessage());
-        String id = "0123456789abcdef".repeat(4);
-        assertEquals("invalid reference \"" + id + "\": a 64-character hex string is an image id, not a repository "
-                + "name", assertThrows(IllegalArgumentException.class, () -> Reference.parse(id)).getMessage());
-    }
+  @Test
+  void refusesTheExactMessagesUsersSee() {
+    assertEquals(
+        "invalid reference \"Foo\": repository name must be lowercase",
+        assertThrows(IllegalArgumentException.class, () -> Reference.parse("Foo")).getMessage());
+    String id = "0123456789abcdef".repeat(4);
+    assertEquals(
+        "invalid reference \""
+            + id
+            + "\": a 64-character hex string is an image id, not a repository "
+            + "name",
+        assertThrows(IllegalArgumentException.class, () -> Reference.parse(id)).getMessage());
+  }
 
-    @Test
-    void limitsNameAndTagLength() {
-        // docker.io/library/ is 18 characters: the name is 255 with 237 more
-        String longest = "a".repeat(237);
-        assertEquals(255, Reference.parse(longest).name().length());
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> Reference.parse(longest + "b")).getMessage()
-                .contains("name is longer than 255 characters"));
-        assertEquals(128, Reference.parse("x:" + "t".repeat(128)).tag().length());
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> Reference.parse("x:" + "t".repeat(129)))
-                .getMessage().contains("tag is longer than 128 characters"));
-    }
+  @Test
+  void limitsNameAndTagLength() {
+    // docker.io/library/ is 18 characters: the name is 255 with 237 more
+    String longest = "a".repeat(237);
+    assertEquals(255, Reference.parse(longest).name().length());
+    assertTrue(
+        assertThrows(IllegalArgumentException.class, () -> Reference.parse(longest + "b"))
+            .getMessage()
+            .contains("name is longer than 255 characters"));
+    assertEquals(128, Reference.parse("x:" + "t".repeat(128)).tag().length());
+    assertTrue(
+        assertThrows(IllegalArgumentException.class, () -> Reference.parse("x:" + "t".repeat(129)))
+            .getMessage()
+            .contains("tag is longer than 128 characters"));
+  }
 
-    @Test
-    void withTagDigestAndDefaultTag() {
-        Reference plain = Reference.parse("busybox");
-        assertEquals("", plain.tag());
-        assertNull(plain.digest());
-        assertEquals("docker.io/library/busybox:latest", plain.withDefaultTag().toString());
-        Reference tagged = Reference.parse("busybox:1.36");
-        assertSame(tagged, tagged.withDefaultTag());
-        Reference pinned = Reference.parse("busybox@" + D);
-        assertSame(pinned, pinned.withDefaultTag(), "a digest is enough: no tag is added");
-        assertEquals("docker.io/library/busybox:2@" + D, plain.withTag("2").withDigest(Digest.parse(D)).toString());
-        assertEquals("docker.io/library/busybox@" + D, tagged.withTag("").withDigest(Digest.parse(D)).toString());
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> plain.withTag("bad tag")).getMessage()
-                .startsWith("invalid reference \"docker.io/library/busybox:bad tag\": invalid tag"));
-        assertThrows(IllegalArgumentException.class, () -> new Reference("docker.io", "Upper", "", null));
-    }
+  @Test
+  void withTagDigestAndDefaultTag() {
+    Reference plain = Reference.parse("busybox");
+    assertEquals("", plain.tag());
+    assertNull(plain.digest());
+    assertEquals("docker.io/library/busybox:latest", plain.withDefaultTag().toString());
+    Reference tagged = Reference.parse("busybox:1.36");
+    assertSame(tagged, tagged.withDefaultTag());
+    Reference pinned = Reference.parse("busybox@" + D);
+    assertSame(pinned, pinned.withDefaultTag(), "a digest is enough: no tag is added");
+    assertEquals(
+        "docker.io/library/busybox:2@" + D,
+        plain.withTag("2").withDigest(Digest.parse(D)).toString());
+    assertEquals(
+        "docker.io/library/busybox@" + D,
+        tagged.withTag("").withDigest(Digest.parse(D)).toString());
+    assertTrue(
+        assertThrows(IllegalArgumentException.class, () -> plain.withTag("bad tag"))
+            .getMessage()
+            .startsWith("invalid reference \"docker.io/library/busybox:bad tag\": invalid tag"));
+    assertThrows(
+        IllegalArgumentException.class, () -> new Reference("docker.io", "Upper", "", null));
+  }
 }

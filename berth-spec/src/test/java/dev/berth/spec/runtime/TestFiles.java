@@ -6,17 +6,16 @@ import java.io.UncheckedIOException;
 
 /** Test resources on the class path. */
 final class TestFiles {
-    private TestFiles() {
-    }
+  private TestFiles() {}
 
-    static byte[] bytes(String name) {
-        try (InputStream in = TestFiles.class.getResourceAsStream("/" + name)) {
-            if (in == null) {
-                throw new IllegalArgumentException("no test resource " + name);
-            }
-            return in.readAllBytes();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+  static byte[] bytes(String name) {
+    try (InputStream in = TestFiles.class.getResourceAsStream("/" + name)) {
+      if (in == null) {
+        throw new IllegalArgumentException("no test resource " + name);
+      }
+      return in.readAllBytes();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
+  }
 }

@@ -5,11 +5,19 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The execution parameters of a test image's config ("config" in image-spec config.md). Empty values are left out of
- * the JSON. {@link #busybox()} is a typical one; the withers change one field.
+ * The execution parameters of a test image's config ("config" in image-spec config.md). Empty
+ * values are left out of the JSON. {@link #busybox()} is a typical one; the withers change one
+ * field.
  */
-public record ImageConfig(List<String> env, List<String> entrypoint, List<String> cmd, String workingDir, String user,
-                          List<String> exposedPorts, List<String> volumes, Map<String, String> labels) {
+public record ImageConfig(
+    List<String> env,
+    List<String> entrypoint,
+    List<String> cmd,
+    String workingDir,
+    String user,
+    List<String> exposedPorts,
+    List<String> volumes,
+    Map<String, String> labels) {
 
   public ImageConfig {
     env = List.copyOf(env);
@@ -27,14 +35,25 @@ public record ImageConfig(List<String> env, List<String> entrypoint, List<String
     return new ImageConfig(List.of(), List.of(), List.of(), "", "", List.of(), List.of(), Map.of());
   }
 
-  /** PATH set, {@code sh} as the command, /root as working dir, port 80/tcp, volume /data, one label. */
+  /**
+   * PATH set, {@code sh} as the command, /root as working dir, port 80/tcp, volume /data, one
+   * label.
+   */
   public static ImageConfig busybox() {
-    return new ImageConfig(List.of("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"), List.of(),
-        List.of("sh"), "/root", "", List.of("80/tcp"), List.of("/data"), Map.of("dev.berth.test", "fixture"));
+    return new ImageConfig(
+        List.of("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
+        List.of(),
+        List.of("sh"),
+        "/root",
+        "",
+        List.of("80/tcp"),
+        List.of("/data"),
+        Map.of("dev.berth.test", "fixture"));
   }
 
   public ImageConfig withEnv(String... v) {
-    return new ImageConfig(List.of(v), entrypoint, cmd, workingDir, user, exposedPorts, volumes, labels);
+    return new ImageConfig(
+        List.of(v), entrypoint, cmd, workingDir, user, exposedPorts, volumes, labels);
   }
 
   public ImageConfig withEntrypoint(String... v) {
@@ -42,7 +61,8 @@ public record ImageConfig(List<String> env, List<String> entrypoint, List<String
   }
 
   public ImageConfig withCmd(String... v) {
-    return new ImageConfig(env, entrypoint, List.of(v), workingDir, user, exposedPorts, volumes, labels);
+    return new ImageConfig(
+        env, entrypoint, List.of(v), workingDir, user, exposedPorts, volumes, labels);
   }
 
   public ImageConfig withWorkingDir(String v) {
@@ -58,7 +78,8 @@ public record ImageConfig(List<String> env, List<String> entrypoint, List<String
   }
 
   public ImageConfig withVolumes(String... v) {
-    return new ImageConfig(env, entrypoint, cmd, workingDir, user, exposedPorts, List.of(v), labels);
+    return new ImageConfig(
+        env, entrypoint, cmd, workingDir, user, exposedPorts, List.of(v), labels);
   }
 
   public ImageConfig withLabels(Map<String, String> v) {

@@ -21,11 +21,13 @@ import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.apache.commons.compress.archivers.tar.TarConstants;
 
 /**
- * The content of one well-formed layer: entries in the order they were added, written by commons-compress (PAX for
- * long names, big numbers and xattrs) with a fixed mtime and empty user/group names, so the same calls give the same
- * bytes and digests on every machine. Hostile streams are {@link TarEntries}' job.
+ * The content of one well-formed layer: entries in the order they were added, written by
+ * commons-compress (PAX for long names, big numbers and xattrs) with a fixed mtime and empty
+ * user/group names, so the same calls give the same bytes and digests on every machine. Hostile
+ * streams are {@link TarEntries}' job.
  *
- * <p>Usage: {@code new LayerTar().busybox().add(TarEntry.whiteout("etc/group")).randomFiles("data", 3, 1 << 20, 7, 0.5)}
+ * <p>Usage: {@code new LayerTar().busybox().add(TarEntry.whiteout("etc/group")).randomFiles("data",
+ * 3, 1 << 20, 7, 0.5)}
  */
 public final class LayerTar {
   /** The mtime of every entry: 2024-01-01T00:00:00Z. */
@@ -43,9 +45,10 @@ public final class LayerTar {
   }
 
   /**
-   * Adds the tree under {@code dir} as entries under {@code prefix} ("" for the layer root), in sorted order, with the
-   * tree's modes, owners, device numbers and symlink targets; files sharing an inode become hard links to the first.
-   * File content is read when the tar is written. Sockets are skipped: tar cannot hold them.
+   * Adds the tree under {@code dir} as entries under {@code prefix} ("" for the layer root), in
+   * sorted order, with the tree's modes, owners, device numbers and symlink targets; files sharing
+   * an inode become hard links to the first. File content is read when the tar is written. Sockets
+   * are skipped: tar cannot hold them.
    */
   public LayerTar tree(Path dir, String prefix) {
     walk(dir, dir, prefix, false, new HashMap<>());
@@ -56,7 +59,10 @@ public final class LayerTar {
     return tree(dir, "");
   }
 
-  /** The busybox-static root filesystem of {@link Busybox#rootfs}: /bin/busybox, applet links, etc/passwd, dirs. */
+  /**
+   * The busybox-static root filesystem of {@link Busybox#rootfs}: /bin/busybox, applet links,
+   * etc/passwd, dirs.
+   */
   public LayerTar busybox() {
     Path tmp = null;
     try {
@@ -70,18 +76,24 @@ public final class LayerTar {
     }
   }
 
-  /** {@code n} files {@code dir/file-<i>.bin} of {@code size} seeded random bytes ({@link TarEntry.Content#random}). */
+  /**
+   * {@code n} files {@code dir/file-<i>.bin} of {@code size} seeded random bytes ({@link
+   * TarEntry.Content#random}).
+   */
   public LayerTar randomFiles(String dir, int n, long size, long seed, double compressible) {
     add(TarEntry.dir(dir));
     for (int i = 0; i < n; i++) {
-      add(TarEntry.file(dir + "/file-" + i + ".bin", TarEntry.Content.random(size, seed + i, compressible)));
+      add(
+          TarEntry.file(
+              dir + "/file-" + i + ".bin", TarEntry.Content.random(size, seed + i, compressible)));
     }
     return this;
   }
 
   /**
-   * {@code count} files of {@code minSize..maxSize} random bytes, 100 per directory, in {@code dir/dNN/dNN/}: the
-   * many-small-files layer whose cost is per entry (metadata, syscalls) rather than per byte.
+   * {@code count} files of {@code minSize..maxSize} random bytes, 100 per directory, in {@code
+   * dir/dNN/dNN/}: the many-small-files layer whose cost is per entry (metadata, syscalls) rather
+   * than per byte.
    */
   public LayerTar smallFiles(String dir, int count, int minSize, int maxSize, long seed) {
     Random sizes = new Random(seed);
@@ -94,19 +106,24 @@ public final class LayerTar {
       if (i % 100 == 0) add(TarEntry.dir(leaf));
       lastTop = top;
       int size = minSize + sizes.nextInt(maxSize - minSize + 1);
-      add(TarEntry.file(String.format("%s/f%05d", leaf, i), TarEntry.Content.random(size, seed * 31 + i, 0.5)));
+      add(
+          TarEntry.file(
+              String.format("%s/f%05d", leaf, i),
+              TarEntry.Content.random(size, seed * 31 + i, 0.5)));
     }
     return this;
   }
 
   /** Writes the tar (uncompressed) to {@code out}, leaving {@code out} open. */
   public void writeTo(OutputStream out) throws IOException {
-    TarArchiveOutputStream tar = new TarArchiveOutputStream(new NonClosing(out), StandardCharsets.UTF_8.name());
+    TarArchiveOutputStream tar =
+        new TarArchiveOutputStream(new NonClosing(out), StandardCharsets.UTF_8.name());
     tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
     tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
     tar.setAddPaxHeadersForNonAsciiNames(true);
     for (TarEntry e : entries) {
-      String name = e.type() == TarEntry.Type.DIR && !e.name().endsWith("/") ? e.name() + "/" : e.name();
+      String name =
+          e.type() == TarEntry.Type.DIR && !e.name().endsWith("/") ? e.name() + "/" : e.name();
       TarArchiveEntry t = new TarArchiveEntry(name, flag(e.type()), true);
       t.setMode(e.typeBits() | e.mode());
       t.setUserId(e.uid());
@@ -122,9 +139,14 @@ public final class LayerTar {
       for (var x : e.xattrs().entrySet()) {
         String v = new String(x.getValue(), StandardCharsets.UTF_8);
         if (!java.util.Arrays.equals(v.getBytes(StandardCharsets.UTF_8), x.getValue())) {
-          // commons-compress writes PAX values as UTF-8 strings: binary values (security.capability) would change.
-          throw new IllegalArgumentException("tar entry \"" + e.name() + "\": xattr " + x.getKey()
-              + " is not UTF-8: write it with TarEntries");
+          // commons-compress writes PAX values as UTF-8 strings: binary values
+          // (security.capability) would change.
+          throw new IllegalArgumentException(
+              "tar entry \""
+                  + e.name()
+                  + "\": xattr "
+                  + x.getKey()
+                  + " is not UTF-8: write it with TarEntries");
         }
         t.addPaxHeader("SCHILY.xattr." + x.getKey(), v);
       }
@@ -181,7 +203,10 @@ public final class LayerTar {
           e = TarEntry.hardlink(name, first);
         } else {
           try {
-            e = TarEntry.file(name, eager ? TarEntry.Content.of(Files.readAllBytes(p)) : TarEntry.Content.of(p));
+            e =
+                TarEntry.file(
+                    name,
+                    eager ? TarEntry.Content.of(Files.readAllBytes(p)) : TarEntry.Content.of(p));
           } catch (IOException x) {
             throw new UncheckedIOException("read " + p, x);
           }
@@ -208,7 +233,10 @@ public final class LayerTar {
     }
   }
 
-  /** Lets a tar stream or a compressor finish (write its trailer) without closing the stream under it. */
+  /**
+   * Lets a tar stream or a compressor finish (write its trailer) without closing the stream under
+   * it.
+   */
   static final class NonClosing extends java.io.FilterOutputStream {
     NonClosing(OutputStream out) {
       super(out);

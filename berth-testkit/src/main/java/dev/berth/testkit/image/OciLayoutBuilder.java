@@ -10,25 +10,25 @@ import dev.berth.spec.json.JsonWriter;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.zip.GZIPOutputStream;
 
 /**
- * Writes an OCI image layout (image-spec image-layout.md: {@code oci-layout}, {@code index.json}, {@code blobs/sha256/})
- * that skopeo ({@code oci:dir:tag}) and umoci ({@code --image dir:tag}) read. Everything is deterministic: the same
- * calls give the same digests, so tests can hard-wire nothing and still compare two builds.
+ * Writes an OCI image layout (image-spec image-layout.md: {@code oci-layout}, {@code index.json},
+ * {@code blobs/sha256/}) that skopeo ({@code oci:dir:tag}) and umoci ({@code --image dir:tag})
+ * read. Everything is deterministic: the same calls give the same digests, so tests can hard-wire
+ * nothing and still compare two builds.
  *
  * <p>Usage:
+ *
  * <pre>{@code
  * var b = new OciLayoutBuilder(dir);
  * var base = b.layer(new LayerTar().busybox(), Compression.GZIP);
@@ -39,15 +39,20 @@ import java.util.zip.GZIPOutputStream;
 public final class OciLayoutBuilder {
   /** The "created" time of every config and history entry. */
   public static final String CREATED = "2024-01-01T00:00:00Z";
+
   public static final Platform AMD64 = new Platform("linux", "amd64", "");
   public static final Platform ARM64 = new Platform("linux", "arm64", "v8");
   public static final String REF_NAME = "org.opencontainers.image.ref.name";
 
-  /** A layer blob in the layout and the digest of its uncompressed tar (the config's rootfs.diff_ids entry). */
+  /**
+   * A layer blob in the layout and the digest of its uncompressed tar (the config's rootfs.diff_ids
+   * entry).
+   */
   public record Layer(Descriptor blob, Digest diffId, Compression compression) {}
 
   /** An image manifest written to the layout, with its config and layers. */
-  public record Image(Descriptor manifest, Descriptor config, List<Layer> layers, Platform platform) {
+  public record Image(
+      Descriptor manifest, Descriptor config, List<Layer> layers, Platform platform) {
     public List<Digest> layerDigests() {
       return layers.stream().map(l -> l.blob().digest()).toList();
     }
@@ -90,23 +95,29 @@ public final class OciLayoutBuilder {
     return layer(content::writeTo, compression);
   }
 
-  /** Writes a raw tar stream ({@link TarEntries#toByteArray}, or any bytes at all) as a layer blob. */
+  /**
+   * Writes a raw tar stream ({@link TarEntries#toByteArray}, or any bytes at all) as a layer blob.
+   */
   public Layer layer(byte[] tar, Compression compression) {
     return layer(out -> out.write(tar), compression);
   }
 
-  /** Writes the tar that {@code writer} produces as a layer blob, hashing it before and after compression. */
+  /**
+   * Writes the tar that {@code writer} produces as a layer blob, hashing it before and after
+   * compression.
+   */
   public Layer layer(TarWriter writer, Compression compression) {
     Path tmp = blobs.resolve(".tmp-" + (tmpCounter++));
     try {
       MessageDigest blobHash = sha256();
       MessageDigest tarHash = sha256();
       try (OutputStream file = new DigestOutputStream(Files.newOutputStream(tmp), blobHash)) {
-        OutputStream compressed = switch (compression) {
-          case NONE -> new LayerTar.NonClosing(file);
-          case GZIP -> new GZIPOutputStream(new LayerTar.NonClosing(file), 65536);
-          case ZSTD -> new ZstdOutputStream(new LayerTar.NonClosing(file), 3);
-        };
+        OutputStream compressed =
+            switch (compression) {
+              case NONE -> new LayerTar.NonClosing(file);
+              case GZIP -> new GZIPOutputStream(new LayerTar.NonClosing(file), 65536);
+              case ZSTD -> new ZstdOutputStream(new LayerTar.NonClosing(file), 3);
+            };
         try (OutputStream tar = new DigestOutputStream(compressed, tarHash)) {
           writer.writeTo(tar);
         }
@@ -114,12 +125,14 @@ public final class OciLayoutBuilder {
       Digest digest = Digest.sha256(blobHash.digest());
       long size = Files.size(tmp);
       Files.move(tmp, blob(digest), StandardCopyOption.REPLACE_EXISTING);
-      String mediaType = switch (compression) {
-        case NONE -> MediaTypes.OCI_LAYER;
-        case GZIP -> MediaTypes.OCI_LAYER_GZIP;
-        case ZSTD -> MediaTypes.OCI_LAYER_ZSTD;
-      };
-      return new Layer(new Descriptor(mediaType, digest, size), Digest.sha256(tarHash.digest()), compression);
+      String mediaType =
+          switch (compression) {
+            case NONE -> MediaTypes.OCI_LAYER;
+            case GZIP -> MediaTypes.OCI_LAYER_GZIP;
+            case ZSTD -> MediaTypes.OCI_LAYER_ZSTD;
+          };
+      return new Layer(
+          new Descriptor(mediaType, digest, size), Digest.sha256(tarHash.digest()), compression);
     } catch (IOException e) {
       try {
         Files.deleteIfExists(tmp);
@@ -141,12 +154,15 @@ public final class OciLayoutBuilder {
   }
 
   /**
-   * Writes the config and the manifest of an image made of {@code layers}, with OCI media types or, when
-   * {@code dockerMediaTypes}, Docker schema 2 ones (which have no zstd layers).
+   * Writes the config and the manifest of an image made of {@code layers}, with OCI media types or,
+   * when {@code dockerMediaTypes}, Docker schema 2 ones (which have no zstd layers).
    */
-  public Image image(Platform platform, ImageConfig config, List<Layer> layers, boolean dockerMediaTypes) {
-    Descriptor cfg = writeBlob(dockerMediaTypes ? MediaTypes.DOCKER_CONFIG : MediaTypes.OCI_CONFIG,
-        configJson(platform, config, layers));
+  public Image image(
+      Platform platform, ImageConfig config, List<Layer> layers, boolean dockerMediaTypes) {
+    Descriptor cfg =
+        writeBlob(
+            dockerMediaTypes ? MediaTypes.DOCKER_CONFIG : MediaTypes.OCI_CONFIG,
+            configJson(platform, config, layers));
     JsonWriter w = new JsonWriter(JsonWriter.COMPACT);
     w.beginObject().field("schemaVersion", 2);
     w.field("mediaType", dockerMediaTypes ? MediaTypes.DOCKER_MANIFEST : MediaTypes.OCI_MANIFEST);
@@ -156,20 +172,34 @@ public final class OciLayoutBuilder {
     for (Layer l : layers) {
       Descriptor d = l.blob();
       if (dockerMediaTypes) {
-        String mt = switch (l.compression()) {
-          case NONE -> "application/vnd.docker.image.rootfs.diff.tar";
-          case GZIP -> MediaTypes.DOCKER_LAYER_GZIP;
-          case ZSTD -> throw new IllegalArgumentException("docker manifest: layer " + d.digest()
-              + " is zstd, which schema 2 has no media type for");
-        };
+        String mt =
+            switch (l.compression()) {
+              case NONE -> "application/vnd.docker.image.rootfs.diff.tar";
+              case GZIP -> MediaTypes.DOCKER_LAYER_GZIP;
+              case ZSTD ->
+                  throw new IllegalArgumentException(
+                      "docker manifest: layer "
+                          + d.digest()
+                          + " is zstd, which schema 2 has no media type for");
+            };
         d = new Descriptor(mt, d.digest(), d.size());
       }
       descriptor(w, d);
     }
     w.endArray().endObject();
-    Descriptor manifest = writeBlob(dockerMediaTypes ? MediaTypes.DOCKER_MANIFEST : MediaTypes.OCI_MANIFEST,
-        w.toByteArray());
-    manifest = new Descriptor(manifest.mediaType(), manifest.digest(), manifest.size(), List.of(), Map.of(), platform, "");
+    Descriptor manifest =
+        writeBlob(
+            dockerMediaTypes ? MediaTypes.DOCKER_MANIFEST : MediaTypes.OCI_MANIFEST,
+            w.toByteArray());
+    manifest =
+        new Descriptor(
+            manifest.mediaType(),
+            manifest.digest(),
+            manifest.size(),
+            List.of(),
+            Map.of(),
+            platform,
+            "");
     return new Image(manifest, cfg, List.copyOf(layers), platform);
   }
 
@@ -177,7 +207,9 @@ public final class OciLayoutBuilder {
     return index(images, false);
   }
 
-  /** Writes an image index (or a Docker manifest list) of {@code images}, each with its platform. */
+  /**
+   * Writes an image index (or a Docker manifest list) of {@code images}, each with its platform.
+   */
   public Descriptor index(List<Image> images, boolean dockerMediaTypes) {
     String mt = dockerMediaTypes ? MediaTypes.DOCKER_MANIFEST_LIST : MediaTypes.OCI_INDEX;
     JsonWriter w = new JsonWriter(JsonWriter.COMPACT);
@@ -188,9 +220,13 @@ public final class OciLayoutBuilder {
     return writeBlob(mt, w.toByteArray());
   }
 
-  /** Points {@code ref} at {@code target} in index.json (replacing an earlier target of that ref). */
+  /**
+   * Points {@code ref} at {@code target} in index.json (replacing an earlier target of that ref).
+   */
   public OciLayoutBuilder tag(String ref, Descriptor target) {
-    Descriptor plain = new Descriptor(target.mediaType(), target.digest(), target.size(), List.of(), Map.of(), null, "");
+    Descriptor plain =
+        new Descriptor(
+            target.mediaType(), target.digest(), target.size(), List.of(), Map.of(), null, "");
     tags.put(ref, plain.withAnnotations(Map.of(REF_NAME, ref)));
     try {
       writeIndexJson();
@@ -256,9 +292,16 @@ public final class OciLayoutBuilder {
     w.endArray().endObject();
     w.name("history").beginArray();
     for (int i = 0; i < layers.size(); i++) {
-      w.beginObject().field("created", CREATED)
-          .field("created_by", "berth-testkit layer " + i + " (" + layers.get(i).compression().name().toLowerCase()
-              + ")").endObject();
+      w.beginObject()
+          .field("created", CREATED)
+          .field(
+              "created_by",
+              "berth-testkit layer "
+                  + i
+                  + " ("
+                  + layers.get(i).compression().name().toLowerCase()
+                  + ")")
+          .endObject();
     }
     w.endArray().endObject();
     return w.toByteArray();
@@ -272,7 +315,10 @@ public final class OciLayoutBuilder {
   }
 
   private static void descriptor(JsonWriter w, Descriptor d) {
-    w.beginObject().field("mediaType", d.mediaType()).field("digest", d.digest().toString()).field("size", d.size());
+    w.beginObject()
+        .field("mediaType", d.mediaType())
+        .field("digest", d.digest().toString())
+        .field("size", d.size());
     if (!d.annotations().isEmpty()) {
       w.name("annotations").beginObject();
       d.annotations().forEach(w::field);

@@ -6,9 +6,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Debian's skopeo as a peer in interop tests: copies images between transports ({@code oci:dir:tag},
- * {@code docker://127.0.0.1:port/name:tag}, {@code docker-archive:...}). Registries in tests are plain HTTP on
- * 127.0.0.1, so TLS verification is off wherever a docker:// reference is used, and the signature policy is not read.
+ * Debian's skopeo as a peer in interop tests: copies images between transports ({@code
+ * oci:dir:tag}, {@code docker://127.0.0.1:port/name:tag}, {@code docker-archive:...}). Registries
+ * in tests are plain HTTP on 127.0.0.1, so TLS verification is off wherever a docker:// reference
+ * is used, and the signature policy is not read.
  */
 public final class Skopeo {
   public static final String BINARY = "/usr/bin/skopeo";
@@ -27,7 +28,10 @@ public final class Skopeo {
     return Exec.run(cmd, null, Map.of(), null, TIMEOUT_SECONDS).ok();
   }
 
-  /** {@code skopeo inspect [--raw|--config ...] ref}: its JSON output; throws AssertionError when it fails. */
+  /**
+   * {@code skopeo inspect [--raw|--config ...] ref}: its JSON output; throws AssertionError when it
+   * fails.
+   */
   public static String inspect(String ref, String... extraFlags) {
     List<String> cmd = new ArrayList<>(List.of(BINARY, "--insecure-policy", "inspect"));
     if (ref.startsWith("docker://")) cmd.add("--tls-verify=false");

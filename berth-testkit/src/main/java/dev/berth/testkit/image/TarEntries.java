@@ -8,13 +8,14 @@ import java.util.Arrays;
 import java.util.Map;
 
 /**
- * A tar stream written byte by byte with hand-made ustar headers, for the layers an unpacker must refuse: names are
- * written exactly as given ("../x", "/etc/x", ".wh.."), nothing is checked, and a stream may end in the middle of an
- * entry. Names or link names longer than 100 bytes and xattrs go into a PAX 'x' header (values are raw bytes, so
- * binary xattrs such as security.capability survive).
+ * A tar stream written byte by byte with hand-made ustar headers, for the layers an unpacker must
+ * refuse: names are written exactly as given ("../x", "/etc/x", ".wh.."), nothing is checked, and a
+ * stream may end in the middle of an entry. Names or link names longer than 100 bytes and xattrs go
+ * into a PAX 'x' header (values are raw bytes, so binary xattrs such as security.capability
+ * survive).
  *
- * <p>Usage: {@code byte[] tar = TarEntries.dotDot().toByteArray();} then
- * {@code builder.layer(tar, Compression.GZIP)}.
+ * <p>Usage: {@code byte[] tar = TarEntries.dotDot().toByteArray();} then {@code builder.layer(tar,
+ * Compression.GZIP)}.
  */
 public final class TarEntries {
   private final ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -22,20 +23,34 @@ public final class TarEntries {
 
   public TarEntries add(TarEntry... entries) {
     for (TarEntry e : entries) {
-      if (truncated) throw new IllegalStateException("tar stream: nothing can follow a truncated entry");
+      if (truncated)
+        throw new IllegalStateException("tar stream: nothing can follow a truncated entry");
       byte[] name = e.name().getBytes(StandardCharsets.UTF_8);
       byte[] link = e.linkName().getBytes(StandardCharsets.UTF_8);
       ByteArrayOutputStream paxBytes = new ByteArrayOutputStream();
       if (name.length > 100) paxRecord(paxBytes, "path", name);
       if (link.length > 100) paxRecord(paxBytes, "linkpath", link);
-      for (Map.Entry<String, byte[]> x : e.xattrs().entrySet()) paxRecord(paxBytes, "SCHILY.xattr." + x.getKey(), x.getValue());
+      for (Map.Entry<String, byte[]> x : e.xattrs().entrySet())
+        paxRecord(paxBytes, "SCHILY.xattr." + x.getKey(), x.getValue());
       if (paxBytes.size() > 0) {
-        String paxName = "PaxHeaders/" + new String(Arrays.copyOf(name, Math.min(name.length, 80)), StandardCharsets.UTF_8);
+        String paxName =
+            "PaxHeaders/"
+                + new String(
+                    Arrays.copyOf(name, Math.min(name.length, 80)), StandardCharsets.UTF_8);
         raw(header(paxName, 'x', paxBytes.size(), 0644, 0, 0, "", 0, 0));
         data(paxBytes.toByteArray());
       }
-      raw(header(e.name(), e.type().flag, e.size(), e.typeBits() | e.mode(), e.uid(), e.gid(), e.linkName(),
-          e.devMajor(), e.devMinor()));
+      raw(
+          header(
+              e.name(),
+              e.type().flag,
+              e.size(),
+              e.typeBits() | e.mode(),
+              e.uid(),
+              e.gid(),
+              e.linkName(),
+              e.devMajor(),
+              e.devMinor()));
       if (e.content() != null) {
         ByteArrayOutputStream c = new ByteArrayOutputStream();
         try {
@@ -50,9 +65,10 @@ public final class TarEntries {
   }
 
   /**
-   * A regular file whose header declares {@code declaredSize} bytes, followed by only {@code actualBytes} bytes and the
-   * end of the stream (no padding, no end-of-archive blocks): an unpacker must fail, not wait or write a short file
-   * silently. Sizes beyond the 11 octal digits of ustar use the base-256 form GNU tar and Go read.
+   * A regular file whose header declares {@code declaredSize} bytes, followed by only {@code
+   * actualBytes} bytes and the end of the stream (no padding, no end-of-archive blocks): an
+   * unpacker must fail, not wait or write a short file silently. Sizes beyond the 11 octal digits
+   * of ustar use the base-256 form GNU tar and Go read.
    */
   public TarEntries truncated(String name, long declaredSize, int actualBytes) {
     raw(header(name, '0', declaredSize, 0100644, 0, 0, "", 0, 0));
@@ -79,21 +95,34 @@ public final class TarEntries {
 
   /** A file named "../escaped" (and "a/../../escaped-too"), after a harmless dir. */
   public static TarEntries dotDot() {
-    return new TarEntries().add(TarEntry.dir("a"), TarEntry.file("../escaped", "out"),
-        TarEntry.file("a/../../escaped-too", "out"));
+    return new TarEntries()
+        .add(
+            TarEntry.dir("a"),
+            TarEntry.file("../escaped", "out"),
+            TarEntry.file("a/../../escaped-too", "out"));
   }
 
-  /** A file with an absolute name: must land inside the root (as tar(1) does), or be refused; never at /. */
+  /**
+   * A file with an absolute name: must land inside the root (as tar(1) does), or be refused; never
+   * at /.
+   */
   public static TarEntries absoluteName(String absolutePath) {
     return new TarEntries().add(TarEntry.file(absolutePath, "absolute"));
   }
 
-  /** A symlink "link" to {@code target} (an absolute or ../ path), then a file "link/escaped" written through it. */
+  /**
+   * A symlink "link" to {@code target} (an absolute or ../ path), then a file "link/escaped"
+   * written through it.
+   */
   public static TarEntries symlinkThenFileThrough(String target) {
-    return new TarEntries().add(TarEntry.symlink("link", target), TarEntry.file("link/escaped", "through a symlink"));
+    return new TarEntries()
+        .add(TarEntry.symlink("link", target), TarEntry.file("link/escaped", "through a symlink"));
   }
 
-  /** A hard link "h" to {@code outsideTarget} ("/etc/passwd", "../../etc/shadow"): a link to a host file. */
+  /**
+   * A hard link "h" to {@code outsideTarget} ("/etc/passwd", "../../etc/shadow"): a link to a host
+   * file.
+   */
   public static TarEntries hardlinkOutside(String outsideTarget) {
     return new TarEntries().add(TarEntry.hardlink("h", outsideTarget));
   }
@@ -105,8 +134,11 @@ public final class TarEntries {
 
   /** Device nodes: a block device 8:0 (the host's first disk) and a char device 1:1 (/dev/mem). */
   public static TarEntries deviceNodes() {
-    return new TarEntries().add(TarEntry.dir("dev"), TarEntry.blockDevice("dev/disk", 8, 0),
-        TarEntry.charDevice("dev/mem", 1, 1));
+    return new TarEntries()
+        .add(
+            TarEntry.dir("dev"),
+            TarEntry.blockDevice("dev/disk", 8, 0),
+            TarEntry.charDevice("dev/mem", 1, 1));
   }
 
   /** A header that declares 8 GiB, then 100 bytes and the end of the stream. */
@@ -117,11 +149,19 @@ public final class TarEntries {
   // ---- ustar ----
 
   /**
-   * One ustar header block with its checksum. {@code mode} is written as is (type bits included or not); numbers
-   * that do not fit their octal field use the base-256 form.
+   * One ustar header block with its checksum. {@code mode} is written as is (type bits included or
+   * not); numbers that do not fit their octal field use the base-256 form.
    */
-  public static byte[] header(String name, char typeflag, long size, int mode, long uid, long gid, String linkName,
-                              int devMajor, int devMinor) {
+  public static byte[] header(
+      String name,
+      char typeflag,
+      long size,
+      int mode,
+      long uid,
+      long gid,
+      String linkName,
+      int devMajor,
+      int devMinor) {
     byte[] h = new byte[512];
     put(h, 0, 100, name.getBytes(StandardCharsets.UTF_8));
     number(h, 100, 8, mode);
@@ -171,7 +211,8 @@ public final class TarEntries {
     out.writeBytes(new byte[pad]);
   }
 
-  // A PAX record is "<len> <key>=<value>\n" where <len> counts the whole record, its own digits included.
+  // A PAX record is "<len> <key>=<value>\n" where <len> counts the whole record, its own digits
+  // included.
   private static void paxRecord(ByteArrayOutputStream to, String key, byte[] value) {
     byte[] k = key.getBytes(StandardCharsets.UTF_8);
     int rest = 1 + k.length + 1 + value.length + 1;

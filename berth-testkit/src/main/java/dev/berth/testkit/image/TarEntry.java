@@ -11,16 +11,32 @@ import java.util.Random;
 import java.util.TreeMap;
 
 /**
- * One entry of a layer tar, as a test describes it: the name is written exactly as given (no normalisation), so the
- * same model serves well-formed layers ({@link LayerTar}) and hostile streams ({@link TarEntries}). {@code mode} holds
- * the permission bits with setuid, setgid and sticky (07777); xattrs become PAX {@code SCHILY.xattr.*} records.
+ * One entry of a layer tar, as a test describes it: the name is written exactly as given (no
+ * normalisation), so the same model serves well-formed layers ({@link LayerTar}) and hostile
+ * streams ({@link TarEntries}). {@code mode} holds the permission bits with setuid, setgid and
+ * sticky (07777); xattrs become PAX {@code SCHILY.xattr.*} records.
  */
-public record TarEntry(String name, Type type, int mode, int uid, int gid, Content content, String linkName,
-                       int devMajor, int devMinor, Map<String, byte[]> xattrs) {
+public record TarEntry(
+    String name,
+    Type type,
+    int mode,
+    int uid,
+    int gid,
+    Content content,
+    String linkName,
+    int devMajor,
+    int devMinor,
+    Map<String, byte[]> xattrs) {
 
   /** The kinds of tar entries a layer may hold. */
   public enum Type {
-    FILE('0'), HARDLINK('1'), SYMLINK('2'), CHAR_DEVICE('3'), BLOCK_DEVICE('4'), DIR('5'), FIFO('6');
+    FILE('0'),
+    HARDLINK('1'),
+    SYMLINK('2'),
+    CHAR_DEVICE('3'),
+    BLOCK_DEVICE('4'),
+    DIR('5'),
+    FIFO('6');
 
     /** The ustar typeflag. */
     public final char flag;
@@ -30,7 +46,10 @@ public record TarEntry(String name, Type type, int mode, int uid, int gid, Conte
     }
   }
 
-  /** The bytes of a regular file, produced when the tar is written (a 40 MB generated file never sits in memory). */
+  /**
+   * The bytes of a regular file, produced when the tar is written (a 40 MB generated file never
+   * sits in memory).
+   */
   public interface Content {
     long size();
 
@@ -69,9 +88,10 @@ public record TarEntry(String name, Type type, int mode, int uid, int gid, Conte
     }
 
     /**
-     * {@code size} bytes from a seeded {@link Random} (its algorithm is fixed by the JDK spec, so the bytes are the
-     * same on every JDK). {@code compressible} is the share, 0..1, of each 64 KiB chunk (or smaller file) that is a
-     * repeated pattern rather than random: 0 compresses not at all, 0.5 to about half.
+     * {@code size} bytes from a seeded {@link Random} (its algorithm is fixed by the JDK spec, so
+     * the bytes are the same on every JDK). {@code compressible} is the share, 0..1, of each 64 KiB
+     * chunk (or smaller file) that is a repeated pattern rather than random: 0 compresses not at
+     * all, 0.5 to about half.
      */
     static Content random(long size, long seed, double compressible) {
       return new Content() {
@@ -100,7 +120,8 @@ public record TarEntry(String name, Type type, int mode, int uid, int gid, Conte
     linkName = linkName == null ? "" : linkName;
     if (type == Type.FILE && content == null) content = Content.of(new byte[0]);
     if (type != Type.FILE && content != null) {
-      throw new IllegalArgumentException("tar entry \"" + name + "\": only regular files have content");
+      throw new IllegalArgumentException(
+          "tar entry \"" + name + "\": only regular files have content");
     }
     TreeMap<String, byte[]> x = new TreeMap<>();
     if (xattrs != null) xattrs.forEach((k, v) -> x.put(k, v.clone()));
@@ -128,7 +149,10 @@ public record TarEntry(String name, Type type, int mode, int uid, int gid, Conte
     return new TarEntry(name, Type.SYMLINK, 0777, 0, 0, null, target, 0, 0, Map.of());
   }
 
-  /** A hard link to {@code target}, an earlier entry's name (tar link names are relative to the layer root). */
+  /**
+   * A hard link to {@code target}, an earlier entry's name (tar link names are relative to the
+   * layer root).
+   */
   public static TarEntry hardlink(String name, String target) {
     return new TarEntry(name, Type.HARDLINK, 0644, 0, 0, null, target, 0, 0, Map.of());
   }
@@ -145,24 +169,35 @@ public record TarEntry(String name, Type type, int mode, int uid, int gid, Conte
     return new TarEntry(name, Type.BLOCK_DEVICE, 0660, 0, 0, null, "", major, minor, Map.of());
   }
 
-  /** The AUFS-style whiteout that deletes {@code path} of the layers below: an empty file {@code dir/.wh.base}. */
+  /**
+   * The AUFS-style whiteout that deletes {@code path} of the layers below: an empty file {@code
+   * dir/.wh.base}.
+   */
   public static TarEntry whiteout(String path) {
     int slash = path.lastIndexOf('/');
-    String name = slash < 0 ? ".wh." + path : path.substring(0, slash + 1) + ".wh." + path.substring(slash + 1);
+    String name =
+        slash < 0
+            ? ".wh." + path
+            : path.substring(0, slash + 1) + ".wh." + path.substring(slash + 1);
     return file(name, new byte[0]);
   }
 
-  /** The opaque marker {@code dir/.wh..wh..opq}: hides everything the layers below have in {@code dir}. */
+  /**
+   * The opaque marker {@code dir/.wh..wh..opq}: hides everything the layers below have in {@code
+   * dir}.
+   */
   public static TarEntry opaque(String dir) {
     return file(dir.endsWith("/") ? dir + ".wh..wh..opq" : dir + "/.wh..wh..opq", new byte[0]);
   }
 
   public TarEntry withMode(int newMode) {
-    return new TarEntry(name, type, newMode, uid, gid, content, linkName, devMajor, devMinor, xattrs);
+    return new TarEntry(
+        name, type, newMode, uid, gid, content, linkName, devMajor, devMinor, xattrs);
   }
 
   public TarEntry withOwner(int newUid, int newGid) {
-    return new TarEntry(name, type, mode, newUid, newGid, content, linkName, devMajor, devMinor, xattrs);
+    return new TarEntry(
+        name, type, mode, newUid, newGid, content, linkName, devMajor, devMinor, xattrs);
   }
 
   public TarEntry withXattr(String xattr, byte[] value) {
@@ -180,7 +215,10 @@ public record TarEntry(String name, Type type, int mode, int uid, int gid, Conte
     return content == null ? 0 : content.size();
   }
 
-  /** The S_IF* bits of this type, which Go and commons-compress both put into the header's mode field. */
+  /**
+   * The S_IF* bits of this type, which Go and commons-compress both put into the header's mode
+   * field.
+   */
   int typeBits() {
     return switch (type) {
       case FILE, HARDLINK -> 0100000;

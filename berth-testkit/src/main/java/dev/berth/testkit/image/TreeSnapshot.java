@@ -3,12 +3,9 @@ package dev.berth.testkit.image;
 import dev.berth.sys.ErrnoException;
 import dev.berth.sys.Linux;
 import dev.berth.sys.Stat;
-import dev.berth.testkit.PrivilegeCondition;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -25,35 +22,50 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A comparable description of a directory tree: for every path (relative, "." for the root) its type, permission bits,
- * owner, size and content hash (regular files), link target, device numbers, xattrs, hard-link group and optionally
- * mtime. Used to check that berth unpacks an image exactly as umoci does:
- * {@code TreeSnapshot.of(berthRoot).assertSameAs(TreeSnapshot.of(umociRoot))}.
+ * A comparable description of a directory tree: for every path (relative, "." for the root) its
+ * type, permission bits, owner, size and content hash (regular files), link target, device numbers,
+ * xattrs, hard-link group and optionally mtime. Used to check that berth unpacks an image exactly
+ * as umoci does: {@code TreeSnapshot.of(berthRoot).assertSameAs(TreeSnapshot.of(umociRoot))}.
  *
  * <p>Xattrs are read with berth-sys' llistxattr/lgetxattr (no symlink following).
  */
 public final class TreeSnapshot {
 
   /**
-   * One path. {@code type} is one of f d l c b p s; {@code rdev} is "major:minor" for devices, else "";
-   * {@code sha256} is the content hash of regular files, else ""; {@code hardlinkOf} is, for a regular file sharing
-   * its inode with an earlier path (in sorted order), that path, else ""; {@code mtime} is seconds, or -1 when not
-   * recorded; xattr values are hex.
+   * One path. {@code type} is one of f d l c b p s; {@code rdev} is "major:minor" for devices, else
+   * ""; {@code sha256} is the content hash of regular files, else ""; {@code hardlinkOf} is, for a
+   * regular file sharing its inode with an earlier path (in sorted order), that path, else "";
+   * {@code mtime} is seconds, or -1 when not recorded; xattr values are hex.
    */
-  public record Node(String path, char type, int mode, int uid, int gid, long size, String sha256, String target,
-                     String rdev, String hardlinkOf, Map<String, String> xattrs, long mtime) {
+  public record Node(
+      String path,
+      char type,
+      int mode,
+      int uid,
+      int gid,
+      long size,
+      String sha256,
+      String target,
+      String rdev,
+      String hardlinkOf,
+      Map<String, String> xattrs,
+      long mtime) {
 
     /** The differences from {@code other} (the same path), one "field: this != other" each. */
     List<String> differences(Node o) {
       List<String> d = new ArrayList<>();
       if (type != o.type) d.add("type " + type + " != " + o.type);
-      if (mode != o.mode) d.add("mode " + Integer.toOctalString(mode) + " != " + Integer.toOctalString(o.mode));
-      if (uid != o.uid || gid != o.gid) d.add("owner " + uid + ":" + gid + " != " + o.uid + ":" + o.gid);
+      if (mode != o.mode)
+        d.add("mode " + Integer.toOctalString(mode) + " != " + Integer.toOctalString(o.mode));
+      if (uid != o.uid || gid != o.gid)
+        d.add("owner " + uid + ":" + gid + " != " + o.uid + ":" + o.gid);
       if (size != o.size) d.add("size " + size + " != " + o.size);
-      if (!sha256.equals(o.sha256)) d.add("content sha256 " + shortHash(sha256) + " != " + shortHash(o.sha256));
+      if (!sha256.equals(o.sha256))
+        d.add("content sha256 " + shortHash(sha256) + " != " + shortHash(o.sha256));
       if (!target.equals(o.target)) d.add("link target \"" + target + "\" != \"" + o.target + "\"");
       if (!rdev.equals(o.rdev)) d.add("device " + rdev + " != " + o.rdev);
-      if (!hardlinkOf.equals(o.hardlinkOf)) d.add("hard link of \"" + hardlinkOf + "\" != \"" + o.hardlinkOf + "\"");
+      if (!hardlinkOf.equals(o.hardlinkOf))
+        d.add("hard link of \"" + hardlinkOf + "\" != \"" + o.hardlinkOf + "\"");
       if (!xattrs.equals(o.xattrs)) d.add("xattrs " + xattrs + " != " + o.xattrs);
       if (mtime != o.mtime) d.add("mtime " + mtime + " != " + o.mtime);
       return d;
@@ -99,14 +111,20 @@ public final class TreeSnapshot {
     return nodes.get(path);
   }
 
-  /** This snapshot without {@code paths} and everything under them (e.g. dirs an unpacker creates on its own). */
+  /**
+   * This snapshot without {@code paths} and everything under them (e.g. dirs an unpacker creates on
+   * its own).
+   */
   public TreeSnapshot excluding(String... paths) {
     Map<String, Node> kept = new TreeMap<>(nodes);
     for (String p : paths) kept.keySet().removeIf(k -> k.equals(p) || k.startsWith(p + "/"));
     return new TreeSnapshot(root, kept);
   }
 
-  /** Every difference from {@code other}, in path order: "path: field this != other", "only in ...: path". */
+  /**
+   * Every difference from {@code other}, in path order: "path: field this != other", "only in ...:
+   * path".
+   */
   public List<String> diff(TreeSnapshot other) {
     List<String> out = new ArrayList<>();
     TreeMap<String, Boolean> all = new TreeMap<>();
@@ -126,12 +144,21 @@ public final class TreeSnapshot {
     return out;
   }
 
-  /** Throws an AssertionError listing the first 30 differences when this tree is not the same as {@code expected}. */
+  /**
+   * Throws an AssertionError listing the first 30 differences when this tree is not the same as
+   * {@code expected}.
+   */
   public void assertSameAs(TreeSnapshot expected) {
     List<String> d = diff(expected);
     if (d.isEmpty()) return;
-    StringBuilder sb = new StringBuilder(d.size() + " differences between " + root + " and " + expected.root
-        + " (left != right):");
+    StringBuilder sb =
+        new StringBuilder(
+            d.size()
+                + " differences between "
+                + root
+                + " and "
+                + expected.root
+                + " (left != right):");
     d.stream().limit(30).forEach(s -> sb.append("\n  ").append(s));
     if (d.size() > 30) sb.append("\n  ...");
     throw new AssertionError(sb.toString());
@@ -144,8 +171,13 @@ public final class TreeSnapshot {
     return sb.toString();
   }
 
-  private static void walk(Path dir, Path root, boolean withMtimes, Map<String, Map<String, String>> xattrs,
-                           Map<String, String> inodes, Map<String, Node> nodes) {
+  private static void walk(
+      Path dir,
+      Path root,
+      boolean withMtimes,
+      Map<String, Map<String, String>> xattrs,
+      Map<String, String> inodes,
+      Map<String, Node> nodes) {
     // Sorted, so the first path of a hard-link group is the same in both trees.
     nodes.put(".", node(root, ".", withMtimes, xattrs, inodes));
     List<Path> pending = new ArrayList<>(List.of(dir));
@@ -161,21 +193,33 @@ public final class TreeSnapshot {
         throw new UncheckedIOException("list " + d, e);
       }
     }
-    List<String> rels = new ArrayList<>(files.stream().map(p -> root.relativize(p).toString()).toList());
+    List<String> rels =
+        new ArrayList<>(files.stream().map(p -> root.relativize(p).toString()).toList());
     rels.sort(null);
-    for (String rel : rels) nodes.put(rel, node(root.resolve(rel), rel, withMtimes, xattrs, inodes));
+    for (String rel : rels)
+      nodes.put(rel, node(root.resolve(rel), rel, withMtimes, xattrs, inodes));
   }
 
-  private static Node node(Path p, String rel, boolean withMtimes, Map<String, Map<String, String>> xattrs,
-                           Map<String, String> inodes) {
+  private static Node node(
+      Path p,
+      String rel,
+      boolean withMtimes,
+      Map<String, Map<String, String>> xattrs,
+      Map<String, String> inodes) {
     Stat st;
     try {
       st = Linux.lstat(p.toString());
     } catch (ErrnoException e) {
       throw new UncheckedIOException("snapshot " + p, e);
     }
-    char type = st.isRegularFile() ? 'f' : st.isDirectory() ? 'd' : st.isSymlink() ? 'l' : st.isCharDevice() ? 'c'
-        : st.isBlockDevice() ? 'b' : st.isFifo() ? 'p' : 's';
+    char type =
+        st.isRegularFile()
+            ? 'f'
+            : st.isDirectory()
+                ? 'd'
+                : st.isSymlink()
+                    ? 'l'
+                    : st.isCharDevice() ? 'c' : st.isBlockDevice() ? 'b' : st.isFifo() ? 'p' : 's';
     String sha = "";
     String hardlinkOf = "";
     long size = 0;
@@ -204,8 +248,19 @@ public final class TreeSnapshot {
         throw new UncheckedIOException("read mtime of " + p, e);
       }
     }
-    return new Node(rel, type, st.permissions(), st.uid(), st.gid(), size, sha, target, rdev, hardlinkOf,
-        xattrs.getOrDefault(rel, Map.of()), mtime);
+    return new Node(
+        rel,
+        type,
+        st.permissions(),
+        st.uid(),
+        st.gid(),
+        size,
+        sha,
+        target,
+        rdev,
+        hardlinkOf,
+        xattrs.getOrDefault(rel, Map.of()),
+        mtime);
   }
 
   private static String sha256(Path file) {
@@ -221,7 +276,10 @@ public final class TreeSnapshot {
     }
   }
 
-  /** Reads every xattr of a tree through berth-sys (llistxattr/lgetxattr: symlinks are not followed). */
+  /**
+   * Reads every xattr of a tree through berth-sys (llistxattr/lgetxattr: symlinks are not
+   * followed).
+   */
   static final class Xattrs {
     private Xattrs() {}
 
@@ -233,7 +291,9 @@ public final class TreeSnapshot {
           for (String name : dev.berth.sys.Linux.llistxattr(p.toString())) {
             byte[] v = dev.berth.sys.Linux.lgetxattr(p.toString(), name);
             if (v != null) {
-              result.computeIfAbsent(rel, x -> new TreeMap<>()).put(name, java.util.HexFormat.of().formatHex(v));
+              result
+                  .computeIfAbsent(rel, x -> new TreeMap<>())
+                  .put(name, java.util.HexFormat.of().formatHex(v));
             }
           }
         }

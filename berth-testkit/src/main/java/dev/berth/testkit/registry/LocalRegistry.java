@@ -15,21 +15,32 @@ import java.util.HexFormat;
 import java.util.stream.Stream;
 
 /**
- * A real registry for tests: Debian's {@code docker-registry} (distribution 2.8) on {@code 127.0.0.1:<free port>},
- * storing into a temporary directory, with deletes enabled. Three modes:
+ * A real registry for tests: Debian's {@code docker-registry} (distribution 2.8) on {@code
+ * 127.0.0.1:<free port>}, storing into a temporary directory, with deletes enabled. Three modes:
+ *
  * <ul>
- *   <li>{@link #anonymous()}: anyone may pull and push;</li>
- *   <li>{@link #basicAuth()}: htpasswd users {@link #user()} and {@link #readOnlyUser()} (the registry's htpasswd
- *       mode has no per-user rights: both may push);</li>
- *   <li>{@link #tokenAuth()}: a {@link TokenServer} in this JVM issues RS256 tokens that the registry trusts;
- *       {@link #user()} gets pull and push everywhere, {@link #readOnlyUser()} pull only, anyone else a 401.</li>
+ *   <li>{@link #anonymous()}: anyone may pull and push;
+ *   <li>{@link #basicAuth()}: htpasswd users {@link #user()} and {@link #readOnlyUser()} (the
+ *       registry's htpasswd mode has no per-user rights: both may push);
+ *   <li>{@link #tokenAuth()}: a {@link TokenServer} in this JVM issues RS256 tokens that the
+ *       registry trusts; {@link #user()} gets pull and push everywhere, {@link #readOnlyUser()}
+ *       pull only, anyone else a 401.
  * </ul>
+ *
  * Close it: the process is killed by pid and the directory deleted.
  */
 public final class LocalRegistry implements AutoCloseable {
   /** How clients must authenticate. */
-  /** TLS: anonymous, over HTTPS with a self-signed certificate for 127.0.0.1 ({@link #certificate()}). */
-  public enum Mode { ANONYMOUS, BASIC, TOKEN, TLS }
+  /**
+   * TLS: anonymous, over HTTPS with a self-signed certificate for 127.0.0.1 ({@link
+   * #certificate()}).
+   */
+  public enum Mode {
+    ANONYMOUS,
+    BASIC,
+    TOKEN,
+    TLS
+  }
 
   private static final String USER = "berth";
   private static final String READER = "reader";
@@ -85,48 +96,89 @@ public final class LocalRegistry implements AutoCloseable {
     StringBuilder auth = new StringBuilder();
     String tls = "";
     switch (mode) {
-      case ANONYMOUS -> { }
+      case ANONYMOUS -> {}
       case TLS -> {
         Path key = dir.resolve("tls.key");
         Path cert = dir.resolve("tls.crt");
-        Exec.run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key.toString(), "-out",
-            cert.toString(), "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1").ok();
+        Exec.run(
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                key.toString(),
+                "-out",
+                cert.toString(),
+                "-days",
+                "2",
+                "-subj",
+                "/CN=127.0.0.1",
+                "-addext",
+                "subjectAltName=IP:127.0.0.1")
+            .ok();
         tls = "  tls:\n    certificate: " + cert + "\n    key: " + key + "\n";
       }
       case BASIC -> {
         Path htpasswd = dir.resolve("htpasswd");
-        String lines = Exec.run("htpasswd", "-Bbn", USER, password).ok().stdout().trim() + "\n"
-            + Exec.run("htpasswd", "-Bbn", READER, readerPassword).ok().stdout().trim() + "\n";
+        String lines =
+            Exec.run("htpasswd", "-Bbn", USER, password).ok().stdout().trim()
+                + "\n"
+                + Exec.run("htpasswd", "-Bbn", READER, readerPassword).ok().stdout().trim()
+                + "\n";
         Files.writeString(htpasswd, lines);
-        auth.append("auth:\n  htpasswd:\n    realm: berth-test\n    path: ").append(htpasswd).append('\n');
+        auth.append("auth:\n  htpasswd:\n    realm: berth-test\n    path: ")
+            .append(htpasswd)
+            .append('\n');
       }
       case TOKEN -> {
-        tokenServer = TokenServer.start(dir.resolve("token"), USER, password, READER, readerPassword);
+        tokenServer =
+            TokenServer.start(dir.resolve("token"), USER, password, READER, readerPassword);
         auth.append("auth:\n  token:\n")
-            .append("    realm: ").append(tokenServer.realm()).append('\n')
-            .append("    service: ").append(TokenServer.SERVICE).append('\n')
-            .append("    issuer: ").append(TokenServer.ISSUER).append('\n')
-            .append("    rootcertbundle: ").append(tokenServer.certificate()).append('\n');
+            .append("    realm: ")
+            .append(tokenServer.realm())
+            .append('\n')
+            .append("    service: ")
+            .append(TokenServer.SERVICE)
+            .append('\n')
+            .append("    issuer: ")
+            .append(TokenServer.ISSUER)
+            .append('\n')
+            .append("    rootcertbundle: ")
+            .append(tokenServer.certificate())
+            .append('\n');
       }
     }
-    // The port is picked here and bound by the registry a moment later; another process could take it in between,
+    // The port is picked here and bound by the registry a moment later; another process could take
+    // it in between,
     // so a failed start is retried on a new port.
     IOException last = null;
     for (int attempt = 0; attempt < 3; attempt++) {
       port = freePort();
       Path config = dir.resolve("config.yml");
-      Files.writeString(config, "version: 0.1\n"
-          + "log:\n  level: warn\n  accesslog:\n    disabled: true\n"
-          + "storage:\n  filesystem:\n    rootdirectory: " + dir.resolve("data") + "\n"
-          + "  delete:\n    enabled: true\n"
-          + "http:\n  addr: 127.0.0.1:" + port + "\n  secret: " + random(16) + "\n" + tls
-          + auth);
+      Files.writeString(
+          config,
+          "version: 0.1\n"
+              + "log:\n  level: warn\n  accesslog:\n    disabled: true\n"
+              + "storage:\n  filesystem:\n    rootdirectory: "
+              + dir.resolve("data")
+              + "\n"
+              + "  delete:\n    enabled: true\n"
+              + "http:\n  addr: 127.0.0.1:"
+              + port
+              + "\n  secret: "
+              + random(16)
+              + "\n"
+              + tls
+              + auth);
       Path log = dir.resolve("registry.log");
-      process = new ProcessBuilder("docker-registry", "serve", config.toString())
-          .redirectErrorStream(true)
-          .redirectOutput(log.toFile())
-          .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-          .start();
+      process =
+          new ProcessBuilder("docker-registry", "serve", config.toString())
+              .redirectErrorStream(true)
+              .redirectOutput(log.toFile())
+              .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+              .start();
       try {
         awaitReady(log);
         return;
@@ -142,11 +194,15 @@ public final class LocalRegistry implements AutoCloseable {
     long deadline = System.nanoTime() + 20_000_000_000L;
     while (System.nanoTime() < deadline) {
       if (!process.isAlive()) {
-        throw new IOException("docker-registry exited with " + process.exitValue() + ": " + Files.readString(log));
+        throw new IOException(
+            "docker-registry exited with " + process.exitValue() + ": " + Files.readString(log));
       }
       try {
-        HttpURLConnection c = (HttpURLConnection) URI.create((mode == Mode.TLS ? "https://" : "http://") + address()
-            + "/v2/").toURL().openConnection();
+        HttpURLConnection c =
+            (HttpURLConnection)
+                URI.create((mode == Mode.TLS ? "https://" : "http://") + address() + "/v2/")
+                    .toURL()
+                    .openConnection();
         if (c instanceof javax.net.ssl.HttpsURLConnection https) trustAnything(https);
         c.setConnectTimeout(500);
         c.setReadTimeout(2000);
@@ -163,20 +219,33 @@ public final class LocalRegistry implements AutoCloseable {
         throw new IOException("interrupted while waiting for docker-registry");
       }
     }
-    throw new IOException("docker-registry did not answer on " + address() + " within 20s: " + Files.readString(log));
+    throw new IOException(
+        "docker-registry did not answer on " + address() + " within 20s: " + Files.readString(log));
   }
 
   /** The readiness probe of a TLS registry accepts its self-signed certificate. */
   private static void trustAnything(javax.net.ssl.HttpsURLConnection c) throws IOException {
     try {
       javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
-      ctx.init(null, new javax.net.ssl.TrustManager[] {new javax.net.ssl.X509TrustManager() {
-        @Override public void checkClientTrusted(java.security.cert.X509Certificate[] chain, String type) {}
-        @Override public void checkServerTrusted(java.security.cert.X509Certificate[] chain, String type) {}
-        @Override public java.security.cert.X509Certificate[] getAcceptedIssuers() {
-          return new java.security.cert.X509Certificate[0];
-        }
-      }}, null);
+      ctx.init(
+          null,
+          new javax.net.ssl.TrustManager[] {
+            new javax.net.ssl.X509TrustManager() {
+              @Override
+              public void checkClientTrusted(
+                  java.security.cert.X509Certificate[] chain, String type) {}
+
+              @Override
+              public void checkServerTrusted(
+                  java.security.cert.X509Certificate[] chain, String type) {}
+
+              @Override
+              public java.security.cert.X509Certificate[] getAcceptedIssuers() {
+                return new java.security.cert.X509Certificate[0];
+              }
+            }
+          },
+          null);
       c.setSSLSocketFactory(ctx.getSocketFactory());
       c.setHostnameVerifier((host, session) -> true);
     } catch (java.security.GeneralSecurityException e) {
@@ -221,10 +290,15 @@ public final class LocalRegistry implements AutoCloseable {
     return tokenServer;
   }
 
-  /** Where the registry keeps the data of blob {@code digest} ("sha256:..."), to corrupt it in a test. */
+  /**
+   * Where the registry keeps the data of blob {@code digest} ("sha256:..."), to corrupt it in a
+   * test.
+   */
   public Path blobData(String digest) {
     String hex = digest.substring(digest.indexOf(':') + 1);
-    return dir.resolve("data/docker/registry/v2/blobs/sha256").resolve(hex.substring(0, 2)).resolve(hex)
+    return dir.resolve("data/docker/registry/v2/blobs/sha256")
+        .resolve(hex.substring(0, 2))
+        .resolve(hex)
         .resolve("data");
   }
 

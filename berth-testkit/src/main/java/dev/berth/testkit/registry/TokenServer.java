@@ -27,11 +27,12 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A registry token server (the docker token protocol) for {@link LocalRegistry}: {@code GET /token?service=&scope=}
- * with Basic credentials, or the OAuth2 form {@code POST /token} ({@code grant_type=password} or
- * {@code grant_type=refresh_token} with {@link #identityToken()}). It answers a JWT signed RS256 whose header carries
- * the certificate ({@code x5c}) that the registry is configured to trust. The full user gets every action asked for,
- * the read-only user only pull, anyone else (anonymous too) a 401.
+ * A registry token server (the docker token protocol) for {@link LocalRegistry}: {@code GET
+ * /token?service=&scope=} with Basic credentials, or the OAuth2 form {@code POST /token} ({@code
+ * grant_type=password} or {@code grant_type=refresh_token} with {@link #identityToken()}). It
+ * answers a JWT signed RS256 whose header carries the certificate ({@code x5c}) that the registry
+ * is configured to trust. The full user gets every action asked for, the read-only user only pull,
+ * anyone else (anonymous too) a 401.
  */
 public final class TokenServer implements AutoCloseable {
   public static final String SERVICE = "berth-test-registry";
@@ -47,19 +48,37 @@ public final class TokenServer implements AutoCloseable {
   private final String readerPassword;
   private final String identityToken = "idt-" + LocalRegistry.random(12);
   private final AtomicInteger requests = new AtomicInteger();
-  private final List<String> scopesAsked = java.util.Collections.synchronizedList(new ArrayList<>());
+  private final List<String> scopesAsked =
+      java.util.Collections.synchronizedList(new ArrayList<>());
 
   private TokenServer(Path dir, String user, String password, String reader, String readerPassword)
       throws IOException, GeneralSecurityException {
     Files.createDirectories(dir);
     Path keyFile = dir.resolve("key.pem");
     certificate = dir.resolve("cert.pem");
-    Exec.run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", keyFile.toString(),
-        "-out", certificate.toString(), "-days", "2", "-subj", "/CN=berth-test-token").ok();
+    Exec.run(
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            keyFile.toString(),
+            "-out",
+            certificate.toString(),
+            "-days",
+            "2",
+            "-subj",
+            "/CN=berth-test-token")
+        .ok();
     String pem = Files.readString(keyFile);
-    if (!pem.contains("BEGIN PRIVATE KEY")) throw new IOException("openssl wrote no PKCS#8 key: " + keyFile);
+    if (!pem.contains("BEGIN PRIVATE KEY"))
+      throw new IOException("openssl wrote no PKCS#8 key: " + keyFile);
     String b64 = pem.replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", "");
-    key = KeyFactory.getInstance("RSA").generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(b64)));
+    key =
+        KeyFactory.getInstance("RSA")
+            .generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(b64)));
     X509Certificate cert;
     try (InputStream in = Files.newInputStream(certificate)) {
       cert = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
@@ -74,7 +93,8 @@ public final class TokenServer implements AutoCloseable {
     server.start();
   }
 
-  static TokenServer start(Path dir, String user, String password, String reader, String readerPassword)
+  static TokenServer start(
+      Path dir, String user, String password, String reader, String readerPassword)
       throws IOException {
     try {
       return new TokenServer(dir, user, password, reader, readerPassword);
@@ -134,7 +154,9 @@ public final class TokenServer implements AutoCloseable {
         if (authz != null && authz.startsWith("Basic ")) {
           String decoded;
           try {
-            decoded = new String(Base64.getDecoder().decode(authz.substring(6).trim()), StandardCharsets.UTF_8);
+            decoded =
+                new String(
+                    Base64.getDecoder().decode(authz.substring(6).trim()), StandardCharsets.UTF_8);
           } catch (IllegalArgumentException e) {
             decoded = "";
           }
@@ -153,8 +175,12 @@ public final class TokenServer implements AutoCloseable {
       }
       String jwt = jwt(who, scopes);
       JsonWriter w = new JsonWriter(JsonWriter.COMPACT);
-      w.beginObject().field("token", jwt).field("access_token", jwt).field("expires_in", 300)
-          .field("issued_at", java.time.Instant.now().toString()).endObject();
+      w.beginObject()
+          .field("token", jwt)
+          .field("access_token", jwt)
+          .field("expires_in", 300)
+          .field("issued_at", java.time.Instant.now().toString())
+          .endObject();
       reply(ex, 200, w.toString());
     } catch (GeneralSecurityException e) {
       throw new IOException("sign a token", e);
@@ -171,13 +197,26 @@ public final class TokenServer implements AutoCloseable {
   private String jwt(String who, List<String> scopes) throws GeneralSecurityException {
     Base64.Encoder url = Base64.getUrlEncoder().withoutPadding();
     JsonWriter h = new JsonWriter(JsonWriter.COMPACT);
-    h.beginObject().field("typ", "JWT").field("alg", "RS256").name("x5c").beginArray().value(certBase64).endArray()
+    h.beginObject()
+        .field("typ", "JWT")
+        .field("alg", "RS256")
+        .name("x5c")
+        .beginArray()
+        .value(certBase64)
+        .endArray()
         .endObject();
     long now = System.currentTimeMillis() / 1000;
     JsonWriter c = new JsonWriter(JsonWriter.COMPACT);
-    c.beginObject().field("iss", ISSUER).field("sub", who).field("aud", SERVICE)
-        .field("exp", now + 300).field("nbf", now - 10).field("iat", now).field("jti", LocalRegistry.random(8))
-        .name("access").beginArray();
+    c.beginObject()
+        .field("iss", ISSUER)
+        .field("sub", who)
+        .field("aud", SERVICE)
+        .field("exp", now + 300)
+        .field("nbf", now - 10)
+        .field("iat", now)
+        .field("jti", LocalRegistry.random(8))
+        .name("access")
+        .beginArray();
     for (String scope : scopes) {
       int first = scope.indexOf(':');
       int last = scope.lastIndexOf(':');
@@ -193,7 +232,8 @@ public final class TokenServer implements AutoCloseable {
       c.endArray().endObject();
     }
     c.endArray().endObject();
-    String signingInput = url.encodeToString(h.toByteArray()) + "." + url.encodeToString(c.toByteArray());
+    String signingInput =
+        url.encodeToString(h.toByteArray()) + "." + url.encodeToString(c.toByteArray());
     Signature sig = Signature.getInstance("SHA256withRSA");
     sig.initSign(key);
     sig.update(signingInput.getBytes(StandardCharsets.US_ASCII));

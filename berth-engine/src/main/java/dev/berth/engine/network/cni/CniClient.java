@@ -19,22 +19,27 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The CNI protocol of libcni (spec 1.0.0; the plugins' 0.3.x/0.4.0/1.0.0 results read): ADD, DEL and CHECK of a
- * config list, VERSION of a plugin, and GC and STATUS where the list and its plugins are 1.1.0 (Debian's plugins 1.1.1
- * speak 1.0.0 at most, so with them both report the plugins as unsupported and run nothing).
+ * The CNI protocol of libcni (spec 1.0.0; the plugins' 0.3.x/0.4.0/1.0.0 results read): ADD, DEL
+ * and CHECK of a config list, VERSION of a plugin, and GC and STATUS where the list and its plugins
+ * are 1.1.0 (Debian's plugins 1.1.1 speak 1.0.0 at most, so with them both report the plugins as
+ * unsupported and run nothing).
  *
- * <p>Each plugin gets the {@code CNI_*} environment (plus this process' environment: plugins need {@code PATH} for
- * iptables), and on stdin its own config with the list's {@code name} and {@code cniVersion}, the previous plugin's
- * result as {@code prevResult}, and {@code runtimeConfig} for the capabilities it declares. ADD runs the chain in
- * order; DEL in reverse with the cached ADD result, after a restart too ({@link ResultCache}); a failed ADD is rolled
- * back by a DEL of the whole chain, so nothing half-made stays (libcni leaves that to its caller).
+ * <p>Each plugin gets the {@code CNI_*} environment (plus this process' environment: plugins need
+ * {@code PATH} for iptables), and on stdin its own config with the list's {@code name} and {@code
+ * cniVersion}, the previous plugin's result as {@code prevResult}, and {@code runtimeConfig} for
+ * the capabilities it declares. ADD runs the chain in order; DEL in reverse with the cached ADD
+ * result, after a restart too ({@link ResultCache}); a failed ADD is rolled back by a DEL of the
+ * whole chain, so nothing half-made stays (libcni leaves that to its caller).
  */
 public final class CniClient {
   private final List<Path> pluginDirs;
   private final ResultCache cache;
   private final Launcher launcher;
 
-  /** Plugins from {@code pluginDirs} (CNI_PATH, searched in order), results cached under {@code cacheDir}. */
+  /**
+   * Plugins from {@code pluginDirs} (CNI_PATH, searched in order), results cached under {@code
+   * cacheDir}.
+   */
   public CniClient(List<Path> pluginDirs, Path cacheDir, Launcher launcher) throws BerthException {
     this.pluginDirs = List.copyOf(pluginDirs);
     this.cache = ResultCache.open(cacheDir);
@@ -49,25 +54,33 @@ public final class CniClient {
     return launcher;
   }
 
-  /** Reads a conflist file; INVALID_ARGUMENT naming the file and the field when it is not a valid one. */
+  /**
+   * Reads a conflist file; INVALID_ARGUMENT naming the file and the field when it is not a valid
+   * one.
+   */
   public static NetworkConfigList load(Path file) throws BerthException {
     byte[] bytes;
     try (var fd = Linux.open(file.toString(), LinuxConstants.O_RDONLY, 0)) {
       bytes = Linux.readAll(fd);
     } catch (ErrnoException e) {
-      if (StoreErrors.isMissing(e)) throw new BerthException(ErrorCategory.NOT_FOUND, "no CNI config " + file);
+      if (StoreErrors.isMissing(e))
+        throw new BerthException(ErrorCategory.NOT_FOUND, "no CNI config " + file);
       throw StoreErrors.io("read CNI config " + file, e);
     }
     try {
       return NetworkConfigList.parse(bytes, file.toString());
     } catch (SpecException e) {
-      throw new BerthException(ErrorCategory.INVALID_ARGUMENT, "invalid CNI config " + e.getMessage(), e);
+      throw new BerthException(
+          ErrorCategory.INVALID_ARGUMENT, "invalid CNI config " + e.getMessage(), e);
     }
   }
 
   // ---- ADD / DEL / CHECK ----
 
-  /** Attaches the container's netns to the network: the chain's ADD; the last plugin's result, cached. */
+  /**
+   * Attaches the container's netns to the network: the chain's ADD; the last plugin's result,
+   * cached.
+   */
   public CniResult add(NetworkConfigList list, RuntimeConf rt) throws BerthException {
     checkRuntime(list, rt, true);
     ResultCache.Entry pending = entry(list, rt, null);
@@ -77,10 +90,21 @@ public final class CniClient {
       for (PluginConfig p : list.plugins()) {
         byte[] out = invoke(list, p, "ADD", rt, prev);
         try {
-          prev = CniResult.parse(out, "network " + list.name() + ": plugin " + p.type() + " ADD result");
+          prev =
+              CniResult.parse(
+                  out, "network " + list.name() + ": plugin " + p.type() + " ADD result");
         } catch (SpecException e) {
-          throw new CniException(ErrorCategory.INTERNAL, list.name(), p.type(), CniException.NO_CODE,
-              "network " + list.name() + ": plugin " + p.type() + " ADD: unreadable result: " + e.getMessage());
+          throw new CniException(
+              ErrorCategory.INTERNAL,
+              list.name(),
+              p.type(),
+              CniException.NO_CODE,
+              "network "
+                  + list.name()
+                  + ": plugin "
+                  + p.type()
+                  + " ADD: unreadable result: "
+                  + e.getMessage());
         }
       }
       if (prev == null) throw new IllegalStateException("a config list has plugins");
@@ -88,13 +112,17 @@ public final class CniClient {
       return prev;
     } catch (BerthException | RuntimeException e) {
       try {
-        delChain(list, rt, prev); // the plugins before the failing one made things; the failing one may have too
+        delChain(
+            list, rt,
+            prev); // the plugins before the failing one made things; the failing one may have too
       } catch (BerthException | RuntimeException undo) {
         e.addSuppressed(undo);
       }
       try {
-        // Even when the rollback failed: its DEL would fail again (a bad config); what it left, the recovery scan
-        // finds without the entry (leases, veths, rules). The pending entry is for a crash of this process.
+        // Even when the rollback failed: its DEL would fail again (a bad config); what it left, the
+        // recovery scan
+        // finds without the entry (leases, veths, rules). The pending entry is for a crash of this
+        // process.
         cache.remove(list.name(), rt.containerId(), rt.ifName());
       } catch (IOException undo) {
         e.addSuppressed(undo);
@@ -104,9 +132,10 @@ public final class CniClient {
   }
 
   /**
-   * Detaches: the chain's DEL in reverse order with the cached ADD result, then the cache entry goes. Idempotent, as
-   * the spec requires of plugins: a second DEL, a DEL without a cache entry or after the netns is gone is no error.
-   * The cached config is run when there is one (the ADD's plugins, even if {@code list} changed since).
+   * Detaches: the chain's DEL in reverse order with the cached ADD result, then the cache entry
+   * goes. Idempotent, as the spec requires of plugins: a second DEL, a DEL without a cache entry or
+   * after the netns is gone is no error. The cached config is run when there is one (the ADD's
+   * plugins, even if {@code list} changed since).
    */
   public void del(NetworkConfigList list, RuntimeConf rt) throws BerthException {
     checkRuntime(list, rt, false);
@@ -121,28 +150,37 @@ public final class CniClient {
     try {
       cache.remove(list.name(), rt.containerId(), rt.ifName());
     } catch (IOException e) {
-      throw StoreErrors.io("remove the CNI cache entry of " + rt.containerId() + " on " + list.name(), e);
+      throw StoreErrors.io(
+          "remove the CNI cache entry of " + rt.containerId() + " on " + list.name(), e);
     }
   }
 
   /**
-   * DEL of a cached attachment alone, for cleanup when the network's conflist is gone or unknown: the cached config
-   * and arguments are run, with {@code netns} (empty when the namespace is gone).
+   * DEL of a cached attachment alone, for cleanup when the network's conflist is gone or unknown:
+   * the cached config and arguments are run, with {@code netns} (empty when the namespace is gone).
    */
   public void del(ResultCache.Entry cached, String netns) throws BerthException {
     NetworkConfigList run;
     try {
       run = NetworkConfigList.parse(cached.config(), "cached config of " + cached.network());
     } catch (SpecException e) {
-      throw new BerthException(ErrorCategory.INTERNAL, "CNI cache entry of " + cached.containerId() + " on "
-          + cached.network() + ": unreadable config: " + e.getMessage(), e);
+      throw new BerthException(
+          ErrorCategory.INTERNAL,
+          "CNI cache entry of "
+              + cached.containerId()
+              + " on "
+              + cached.network()
+              + ": unreadable config: "
+              + e.getMessage(),
+          e);
     }
     RuntimeConf rt = cached.runtimeConf().withNetns(netns);
     delChain(run, rt, cached.result());
     try {
       cache.remove(cached.network(), cached.containerId(), cached.ifName());
     } catch (IOException e) {
-      throw StoreErrors.io("remove the CNI cache entry of " + cached.containerId() + " on " + cached.network(), e);
+      throw StoreErrors.io(
+          "remove the CNI cache entry of " + cached.containerId() + " on " + cached.network(), e);
     }
   }
 
@@ -152,8 +190,16 @@ public final class CniClient {
     if (list.disableCheck()) return;
     ResultCache.Entry cached = cachedEntry(list.name(), rt);
     if (cached == null || cached.result() == null) {
-      throw new BerthException(ErrorCategory.FAILED_PRECONDITION, "network " + list.name() + ": no cached result"
-          + " for container " + rt.containerId() + " interface " + rt.ifName() + " to check");
+      throw new BerthException(
+          ErrorCategory.FAILED_PRECONDITION,
+          "network "
+              + list.name()
+              + ": no cached result"
+              + " for container "
+              + rt.containerId()
+              + " interface "
+              + rt.ifName()
+              + " to check");
     }
     for (PluginConfig p : list.plugins()) invoke(list, p, "CHECK", rt, cached.result());
   }
@@ -163,7 +209,8 @@ public final class CniClient {
   /** The spec versions the plugin supports (its VERSION answer). */
   public List<String> version(String type) throws BerthException {
     PluginConfig p = new PluginConfig(type, Map.of("type", type));
-    NetworkConfigList probe = new NetworkConfigList("(version)", "1.0.0", false, false, List.of(p), new byte[0]);
+    NetworkConfigList probe =
+        new NetworkConfigList("(version)", "1.0.0", false, false, List.of(p), new byte[0]);
     byte[] out = invoke(probe, p, "VERSION", null, null);
     try (JsonReader r = JsonReader.of(out, "plugin " + type + " VERSION")) {
       List<String> versions = List.of();
@@ -175,7 +222,11 @@ public final class CniClient {
       }
       return versions;
     } catch (SpecException e) {
-      throw new CniException(ErrorCategory.INTERNAL, "", type, CniException.NO_CODE,
+      throw new CniException(
+          ErrorCategory.INTERNAL,
+          "",
+          type,
+          CniException.NO_CODE,
           "plugin " + type + " VERSION: unreadable answer: " + e.getMessage());
     }
   }
@@ -184,15 +235,17 @@ public final class CniClient {
   public record Attachment(String containerId, String ifName) {}
 
   /**
-   * GC (spec 1.1.0): each plugin removes what it holds for attachments other than {@code valid}. Runs only when the
-   * list is 1.1.0 or later and not {@code disableGC}, on the plugins whose VERSION lists 1.1.0; returns the plugins
-   * that do not (all of Debian's 1.1.1), which did nothing.
+   * GC (spec 1.1.0): each plugin removes what it holds for attachments other than {@code valid}.
+   * Runs only when the list is 1.1.0 or later and not {@code disableGC}, on the plugins whose
+   * VERSION lists 1.1.0; returns the plugins that do not (all of Debian's 1.1.1), which did
+   * nothing.
    */
   public List<String> gc(NetworkConfigList list, List<Attachment> valid) throws BerthException {
     List<String> unsupported = new ArrayList<>();
     if (list.disableGC()) return unsupported;
     List<Object> attachments = new ArrayList<>();
-    for (Attachment a : valid) attachments.add(Map.of("containerID", a.containerId(), "ifname", a.ifName()));
+    for (Attachment a : valid)
+      attachments.add(Map.of("containerID", a.containerId(), "ifname", a.ifName()));
     for (PluginConfig p : list.plugins()) {
       if (!speaks11(list, p)) {
         unsupported.add(p.type());
@@ -205,7 +258,10 @@ public final class CniClient {
     return unsupported;
   }
 
-  /** STATUS (spec 1.1.0): throws the first plugin's error (e.g. code 50, "not ready"); returns unsupported plugins. */
+  /**
+   * STATUS (spec 1.1.0): throws the first plugin's error (e.g. code 50, "not ready"); returns
+   * unsupported plugins.
+   */
   public List<String> status(NetworkConfigList list) throws BerthException {
     List<String> unsupported = new ArrayList<>();
     for (PluginConfig p : list.plugins()) {
@@ -225,10 +281,11 @@ public final class CniClient {
   // ---- internals ----
 
   /**
-   * DEL in reverse order. Unlike libcni, a failing plugin does not stop the others (each removes its own part); the
-   * first failure is thrown after all ran.
+   * DEL in reverse order. Unlike libcni, a failing plugin does not stop the others (each removes
+   * its own part); the first failure is thrown after all ran.
    */
-  private void delChain(NetworkConfigList list, RuntimeConf rt, CniResult prev) throws BerthException {
+  private void delChain(NetworkConfigList list, RuntimeConf rt, CniResult prev)
+      throws BerthException {
     List<PluginConfig> plugins = list.plugins();
     BerthException first = null;
     for (int i = plugins.size() - 1; i >= 0; i--) {
@@ -243,8 +300,15 @@ public final class CniClient {
   }
 
   private ResultCache.Entry entry(NetworkConfigList list, RuntimeConf rt, CniResult result) {
-    return new ResultCache.Entry(list.name(), rt.containerId(), rt.ifName(), rt.netns(), list.bytes(), rt.args(),
-        rt.capabilityArgs(), result);
+    return new ResultCache.Entry(
+        list.name(),
+        rt.containerId(),
+        rt.ifName(),
+        rt.netns(),
+        list.bytes(),
+        rt.args(),
+        rt.capabilityArgs(),
+        result);
   }
 
   private void writeCache(NetworkConfigList list, ResultCache.Entry e) throws BerthException {
@@ -259,11 +323,13 @@ public final class CniClient {
     try {
       return cache.get(network, rt.containerId(), rt.ifName());
     } catch (IOException e) {
-      return null; // unreadable: DEL goes on without it, as libcni does when its cache cannot be read
+      return null; // unreadable: DEL goes on without it, as libcni does when its cache cannot be
+      // read
     }
   }
 
-  private static NetworkConfigList cachedConfig(ResultCache.Entry cached, NetworkConfigList fallback) {
+  private static NetworkConfigList cachedConfig(
+      ResultCache.Entry cached, NetworkConfigList fallback) {
     if (cached.config().length == 0) return fallback;
     try {
       return NetworkConfigList.parse(cached.config(), "cached config of " + cached.network());
@@ -276,26 +342,45 @@ public final class CniClient {
       throws BerthException {
     String id = rt.containerId();
     if (id.isEmpty() || !id.matches("[A-Za-z0-9][A-Za-z0-9_.\\-]*")) {
-      throw new BerthException(ErrorCategory.INVALID_ARGUMENT, "network " + list.name() + ": invalid container id "
-          + id + ": letters, digits, '_', '.' and '-' only");
+      throw new BerthException(
+          ErrorCategory.INVALID_ARGUMENT,
+          "network "
+              + list.name()
+              + ": invalid container id "
+              + id
+              + ": letters, digits, '_', '.' and '-' only");
     }
     String ifName = rt.ifName();
-    if (ifName.isEmpty() || ifName.length() > 15 || ifName.equals(".") || ifName.equals("..")
+    if (ifName.isEmpty()
+        || ifName.length() > 15
+        || ifName.equals(".")
+        || ifName.equals("..")
         || !ifName.chars().allMatch(c -> c > ' ' && c < 127 && c != '/' && c != ':')) {
-      throw new BerthException(ErrorCategory.INVALID_ARGUMENT, "network " + list.name() + ": invalid interface name "
-          + ifName + ": 1 to 15 printable characters, no '/', ':' or space");
+      throw new BerthException(
+          ErrorCategory.INVALID_ARGUMENT,
+          "network "
+              + list.name()
+              + ": invalid interface name "
+              + ifName
+              + ": 1 to 15 printable characters, no '/', ':' or space");
     }
     if (netnsRequired && rt.netns().isEmpty()) {
-      throw new BerthException(ErrorCategory.INVALID_ARGUMENT, "network " + list.name() + ": no network namespace for"
-          + " container " + id);
+      throw new BerthException(
+          ErrorCategory.INVALID_ARGUMENT,
+          "network " + list.name() + ": no network namespace for" + " container " + id);
     }
   }
 
   /** Runs one plugin; its stdout when it succeeded, else a CniException that says what it said. */
-  private byte[] invoke(NetworkConfigList list, PluginConfig p, String command, RuntimeConf rt, CniResult prev)
+  private byte[] invoke(
+      NetworkConfigList list, PluginConfig p, String command, RuntimeConf rt, CniResult prev)
       throws BerthException {
-    String who = (list.name().startsWith("(") ? "" : "network " + list.name() + ": ") + "plugin " + p.type() + " "
-        + command;
+    String who =
+        (list.name().startsWith("(") ? "" : "network " + list.name() + ": ")
+            + "plugin "
+            + p.type()
+            + " "
+            + command;
     String path = find(list, p.type());
     List<String> env = new ArrayList<>();
     for (Map.Entry<String, String> e : System.getenv().entrySet()) {
@@ -305,8 +390,12 @@ public final class CniClient {
     env.add("CNI_PATH=" + String.join(":", pluginDirs.stream().map(Path::toString).toList()));
     byte[] stdin;
     if (rt == null) {
-      stdin = new JsonWriter(JsonWriter.COMPACT).beginObject().field("cniVersion", list.cniVersion()).endObject()
-          .toByteArray();
+      stdin =
+          new JsonWriter(JsonWriter.COMPACT)
+              .beginObject()
+              .field("cniVersion", list.cniVersion())
+              .endObject()
+              .toByteArray();
     } else {
       env.add("CNI_CONTAINERID=" + rt.containerId());
       env.add("CNI_NETNS=" + rt.netns());
@@ -318,24 +407,39 @@ public final class CniClient {
     try {
       o = launcher.run(path, List.of(), env, stdin);
     } catch (ErrnoException e) {
-      throw new CniException(ErrorCategory.INTERNAL, list.name(), p.type(), CniException.NO_CODE,
+      throw new CniException(
+          ErrorCategory.INTERNAL,
+          list.name(),
+          p.type(),
+          CniException.NO_CODE,
           who + ": cannot run " + path + ": " + e.getMessage());
     }
     if (o.timedOut()) {
-      throw new CniException(ErrorCategory.DEADLINE_EXCEEDED, list.name(), p.type(), CniException.NO_CODE,
+      throw new CniException(
+          ErrorCategory.DEADLINE_EXCEEDED,
+          list.name(),
+          p.type(),
+          CniException.NO_CODE,
           who + ": timed out after " + seconds(launcher.timeout()) + " and was killed");
     }
     if (o.status() == 0) return o.stdout();
     throw failure(list, p, who, o);
   }
 
-  /** libcni's buildOneConfig: the plugin's config with the list's name and version, runtimeConfig, prevResult. */
-  static byte[] pluginStdin(NetworkConfigList list, PluginConfig p, RuntimeConf rt, CniResult prev) {
+  /**
+   * libcni's buildOneConfig: the plugin's config with the list's name and version, runtimeConfig,
+   * prevResult.
+   */
+  static byte[] pluginStdin(
+      NetworkConfigList list, PluginConfig p, RuntimeConf rt, CniResult prev) {
     JsonWriter w = new JsonWriter(JsonWriter.COMPACT).beginObject();
     w.field("cniVersion", list.cniVersion()).field("name", list.name());
     for (Map.Entry<String, Object> e : p.config().entrySet()) {
       String k = e.getKey();
-      if (k.equals("cniVersion") || k.equals("name") || k.equals("prevResult") || k.equals("runtimeConfig")) continue;
+      if (k.equals("cniVersion")
+          || k.equals("name")
+          || k.equals("prevResult")
+          || k.equals("runtimeConfig")) continue;
       w.name(k).tree(e.getValue());
     }
     Map<String, Object> runtime = new java.util.LinkedHashMap<>();
@@ -358,12 +462,21 @@ public final class CniClient {
       }
     }
     String net = list.name().startsWith("(") ? "" : "network " + list.name() + ": ";
-    throw new CniException(ErrorCategory.FAILED_PRECONDITION, list.name(), type, CniException.NO_CODE,
-        net + "plugin " + type + " not found in " + pluginDirs.stream().map(Path::toString).toList()
-        + " (install containernetworking-plugins)");
+    throw new CniException(
+        ErrorCategory.FAILED_PRECONDITION,
+        list.name(),
+        type,
+        CniException.NO_CODE,
+        net
+            + "plugin "
+            + type
+            + " not found in "
+            + pluginDirs.stream().map(Path::toString).toList()
+            + " (install containernetworking-plugins)");
   }
 
-  private static CniException failure(NetworkConfigList list, PluginConfig p, String who, Launcher.Outcome o) {
+  private static CniException failure(
+      NetworkConfigList list, PluginConfig p, String who, Launcher.Outcome o) {
     int code = CniException.NO_CODE;
     String msg = null;
     String details = "";
@@ -385,11 +498,21 @@ public final class CniClient {
     }
     String text;
     if (msg != null) {
-      text = who + ": " + msg + (details.isEmpty() ? "" : ": " + details) + (code >= 0 ? " (code " + code + ")" : "");
+      text =
+          who
+              + ": "
+              + msg
+              + (details.isEmpty() ? "" : ": " + details)
+              + (code >= 0 ? " (code " + code + ")" : "");
     } else {
-      String how = o.status() > 128 ? "killed by " + Signals.name(o.status() - 128)
-          : "exited with status " + o.status();
-      String said = o.stderrText().isEmpty() ? new String(o.stdout(), StandardCharsets.UTF_8).strip() : o.stderrText();
+      String how =
+          o.status() > 128
+              ? "killed by " + Signals.name(o.status() - 128)
+              : "exited with status " + o.status();
+      String said =
+          o.stderrText().isEmpty()
+              ? new String(o.stdout(), StandardCharsets.UTF_8).strip()
+              : o.stderrText();
       text = who + ": " + how + (said.isEmpty() ? "" : ": " + lastLine(said));
     }
     return new CniException(category(code), list.name(), p.type(), code, text);
@@ -407,7 +530,8 @@ public final class CniClient {
   private static ErrorCategory category(int code) {
     return switch (code) {
       case 1 -> ErrorCategory.FAILED_PRECONDITION; // incompatible CNI version
-      case 2, 4, 7 -> ErrorCategory.INVALID_ARGUMENT; // unsupported field, bad environment, invalid config
+      case 2, 4, 7 ->
+          ErrorCategory.INVALID_ARGUMENT; // unsupported field, bad environment, invalid config
       case 3 -> ErrorCategory.NOT_FOUND; // container unknown or does not exist
       case 11 -> ErrorCategory.UNAVAILABLE; // try again later
       case 50, 51 -> ErrorCategory.UNAVAILABLE; // STATUS: not available, limited connectivity

@@ -4,9 +4,10 @@ import dev.berth.spec.error.BerthException;
 import dev.berth.spec.error.ErrorCategory;
 
 /**
- * A CNI operation failed: a plugin's error ({@code {"code","msg","details"}} on its stdout), its crash or timeout, or a
- * plugin that is not there. The message is one line naming the network, the plugin and the command, e.g.
- * {@code network berth: plugin bridge ADD: failed to allocate for range 0: no IP addresses available (code 11)}.
+ * A CNI operation failed: a plugin's error ({@code {"code","msg","details"}} on its stdout), its
+ * crash or timeout, or a plugin that is not there. The message is one line naming the network, the
+ * plugin and the command, e.g. {@code network berth: plugin bridge ADD: failed to allocate for
+ * range 0: no IP addresses available (code 11)}.
  */
 public final class CniException extends BerthException {
   private static final long serialVersionUID = 1L;
@@ -18,7 +19,8 @@ public final class CniException extends BerthException {
   private final String plugin;
   private final int code;
 
-  public CniException(ErrorCategory category, String network, String plugin, int code, String message) {
+  public CniException(
+      ErrorCategory category, String network, String plugin, int code, String message) {
     super(category, oneLine(message));
     this.network = network;
     this.plugin = plugin;
@@ -35,7 +37,9 @@ public final class CniException extends BerthException {
     return plugin;
   }
 
-  /** The CNI error code the plugin returned (the spec's 1-11, 100+ its own), or {@link #NO_CODE}. */
+  /**
+   * The CNI error code the plugin returned (the spec's 1-11, 100+ its own), or {@link #NO_CODE}.
+   */
   public int code() {
     return code;
   }

@@ -6,11 +6,17 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A plugin's ADD result in the spec's 0.3.0-1.0.0 shape (the versions Debian's plugins 1.1.1 answer in): the
- * interfaces it made, their addresses, the routes and DNS. {@link #json} is the result as the plugin printed it, which
- * the client passes on as the next plugin's {@code prevResult} and caches for DEL and CHECK.
+ * A plugin's ADD result in the spec's 0.3.0-1.0.0 shape (the versions Debian's plugins 1.1.1 answer
+ * in): the interfaces it made, their addresses, the routes and DNS. {@link #json} is the result as
+ * the plugin printed it, which the client passes on as the next plugin's {@code prevResult} and
+ * caches for DEL and CHECK.
  */
-public record CniResult(String cniVersion, List<Interface> interfaces, List<IpConfig> ips, List<Route> routes, Dns dns,
+public record CniResult(
+    String cniVersion,
+    List<Interface> interfaces,
+    List<IpConfig> ips,
+    List<Route> routes,
+    Dns dns,
     byte[] json) {
   public CniResult {
     interfaces = List.copyOf(interfaces);
@@ -18,10 +24,16 @@ public record CniResult(String cniVersion, List<Interface> interfaces, List<IpCo
     routes = List.copyOf(routes);
   }
 
-  /** An interface: {@code sandbox} is the netns path for one inside a container, empty for a host-side one. */
+  /**
+   * An interface: {@code sandbox} is the netns path for one inside a container, empty for a
+   * host-side one.
+   */
   public record Interface(String name, String mac, String sandbox) {}
 
-  /** An address in CIDR form ({@code 10.87.0.2/16}), its gateway or empty, the interface index or -1. */
+  /**
+   * An address in CIDR form ({@code 10.87.0.2/16}), its gateway or empty, the interface index or
+   * -1.
+   */
   public record IpConfig(String address, String gateway, int interfaceIndex) {
     /** The address without its prefix length. */
     public String ip() {
@@ -33,7 +45,8 @@ public record CniResult(String cniVersion, List<Interface> interfaces, List<IpCo
   /** A route: destination CIDR and gateway (empty: the interface's default). */
   public record Route(String dst, String gw) {}
 
-  public record Dns(List<String> nameservers, String domain, List<String> search, List<String> options) {
+  public record Dns(
+      List<String> nameservers, String domain, List<String> search, List<String> options) {
     public static final Dns NONE = new Dns(List.of(), "", List.of(), List.of());
   }
 
@@ -42,7 +55,10 @@ public record CniResult(String cniVersion, List<Interface> interfaces, List<IpCo
     return interfaces.stream().filter(i -> !i.sandbox().isEmpty()).toList();
   }
 
-  /** The host-side interfaces (no sandbox): the bridge and the host end of a veth, for the bridge plugin. */
+  /**
+   * The host-side interfaces (no sandbox): the bridge and the host end of a veth, for the bridge
+   * plugin.
+   */
   public List<Interface> hostInterfaces() {
     return interfaces.stream().filter(i -> i.sandbox().isEmpty()).toList();
   }
@@ -75,8 +91,9 @@ public record CniResult(String cniVersion, List<Interface> interfaces, List<IpCo
             }
           }
           case "dns" -> dns = readDns(r);
-          case "ip4", "ip6" -> throw r.error("results of CNI 0.1.0/0.2.0 are not supported (cniVersion "
-              + version + ")");
+          case "ip4", "ip6" ->
+              throw r.error(
+                  "results of CNI 0.1.0/0.2.0 are not supported (cniVersion " + version + ")");
           default -> r.skip();
         }
       }

@@ -8,13 +8,15 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Any JSON value as plain Java values (maps in document order, lists, strings, longs, booleans, null), for the parts of
- * a CNI config that belong to a plugin and that the client passes on without knowing them, as libcni does with its
- * {@code map[string]interface{}}. {@link dev.berth.spec.json.JsonWriter#tree} writes such a tree back.
+ * Any JSON value as plain Java values (maps in document order, lists, strings, longs, booleans,
+ * null), for the parts of a CNI config that belong to a plugin and that the client passes on
+ * without knowing them, as libcni does with its {@code map[string]interface{}}. {@link
+ * dev.berth.spec.json.JsonWriter#tree} writes such a tree back.
  *
- * <p>{@link JsonReader} does not say what kind of value it is on, so the kinds are tried in turn (a mismatch throws
- * and consumes nothing). Configs are small; a {@code JsonReader.kind()} in berth-spec would remove the probing.
- * Floating-point numbers are refused: no plugin config of ours has one, and the reader cannot return them.
+ * <p>{@link JsonReader} does not say what kind of value it is on, so the kinds are tried in turn (a
+ * mismatch throws and consumes nothing). Configs are small; a {@code JsonReader.kind()} in
+ * berth-spec would remove the probing. Floating-point numbers are refused: no plugin config of ours
+ * has one, and the reader cannot return them.
  */
 public final class JsonTree {
   private JsonTree() {}

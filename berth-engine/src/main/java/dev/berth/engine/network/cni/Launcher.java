@@ -23,22 +23,27 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Runs the host-side helpers of the network layer, CNI plugins and {@code ip}/{@code iptables}: stdin fed, stdout and
- * stderr captured, killed at a deadline.
+ * Runs the host-side helpers of the network layer, CNI plugins and {@code ip}/{@code iptables}:
+ * stdin fed, stdout and stderr captured, killed at a deadline.
  *
- * <p>posix_spawn through berth-sys, not {@link ProcessBuilder}: networking sits on {@code berth run}'s path (four to
- * six plugin runs per network), and ProcessBuilder's first use loads its process classes, a reaper thread and
- * {@code jspawnhelper}'s extra exec; here one poll loop over three pipes and a pidfd does it all on the calling
- * thread. Measured in a fresh JVM (berth-sys loaded, C1 only), five VERSION runs of the bridge plugin: the first
- * took 20 ms here and 31 ms through ProcessBuilder (its classes and reaper thread), the next ones 13-15 ms against
- * 15-18 ms; a plugin's own start (a Go binary) is most of the rest, so an ADD of the four-plugin chain costs about
- * 60-80 ms either way, and ProcessBuilder would add about 10-20 ms to it on a cold CLI.
+ * <p>posix_spawn through berth-sys, not {@link ProcessBuilder}: networking sits on {@code berth
+ * run}'s path (four to six plugin runs per network), and ProcessBuilder's first use loads its
+ * process classes, a reaper thread and {@code jspawnhelper}'s extra exec; here one poll loop over
+ * three pipes and a pidfd does it all on the calling thread. Measured in a fresh JVM (berth-sys
+ * loaded, C1 only), five VERSION runs of the bridge plugin: the first took 20 ms here and 31 ms
+ * through ProcessBuilder (its classes and reaper thread), the next ones 13-15 ms against 15-18 ms;
+ * a plugin's own start (a Go binary) is most of the rest, so an ADD of the four-plugin chain costs
+ * about 60-80 ms either way, and ProcessBuilder would add about 10-20 ms to it on a cold CLI.
  *
- * <p>The {@link #prefix} is put before every command: empty in production; tests set {@code nsenter --net=<ns> --} so
- * the plugins, and the bridges and iptables rules they make, live in a namespace the test created, never the host's.
+ * <p>The {@link #prefix} is put before every command: empty in production; tests set {@code nsenter
+ * --net=<ns> --} so the plugins, and the bridges and iptables rules they make, live in a namespace
+ * the test created, never the host's.
  */
 public final class Launcher {
-  /** How a run ended: its exit status (128+signal when killed), what it wrote, and whether the deadline killed it. */
+  /**
+   * How a run ended: its exit status (128+signal when killed), what it wrote, and whether the
+   * deadline killed it.
+   */
   public record Outcome(int status, byte[] stdout, byte[] stderr, boolean timedOut) {
     public String stderrText() {
       return new String(stderr, java.nio.charset.StandardCharsets.UTF_8).strip();
@@ -67,10 +72,12 @@ public final class Launcher {
   }
 
   /**
-   * Runs {@code path} with {@code args} (argv[0] is {@code path}) and exactly the environment {@code env}, feeding it
-   * {@code stdin}. Throws when it cannot be started (ENOENT for a missing binary, or the prefix's).
+   * Runs {@code path} with {@code args} (argv[0] is {@code path}) and exactly the environment
+   * {@code env}, feeding it {@code stdin}. Throws when it cannot be started (ENOENT for a missing
+   * binary, or the prefix's).
    */
-  public Outcome run(String path, List<String> args, List<String> env, byte[] stdin) throws ErrnoException {
+  public Outcome run(String path, List<String> args, List<String> env, byte[] stdin)
+      throws ErrnoException {
     List<String> argv = new ArrayList<>(prefix);
     argv.add(path);
     argv.addAll(args);
@@ -118,8 +125,9 @@ public final class Launcher {
   private record Pumped(boolean finished, byte[] stdout, byte[] stderr) {}
 
   /**
-   * Writes stdin and reads stdout and stderr until both are at end of file, or the deadline passes (not finished).
-   * The pidfd ends the wait a second after the command exits while a descendant still holds its pipes.
+   * Writes stdin and reads stdout and stderr until both are at end of file, or the deadline passes
+   * (not finished). The pidfd ends the wait a second after the command exits while a descendant
+   * still holds its pipes.
    */
   private Pumped pump(Fd stdinFd, byte[] stdin, Fd stdoutFd, Fd stderrFd, Fd pidfd)
       throws ErrnoException {
@@ -141,12 +149,14 @@ public final class Launcher {
       while (out != null || errFd != null) {
         long left = (deadline - System.nanoTime()) / 1_000_000;
         if (left <= 0) return new Pumped(false, outBuf.toByteArray(), errBuf.toByteArray());
-        if (exited) left = Math.min(left, Math.max(1, 1000 - (System.nanoTime() - exitedAt) / 1_000_000));
+        if (exited)
+          left = Math.min(left, Math.max(1, 1000 - (System.nanoTime() - exitedAt) / 1_000_000));
         Fd[] fds = {in, out, errFd, exited ? null : pidfd};
         short[] events = {POLLOUT, POLLIN, POLLIN, POLLIN};
         short[] revents = new short[4];
         int ready = Linux.poll(fds, events, revents, (int) Math.min(left, Integer.MAX_VALUE));
-        if (ready == 0 && exited) break; // exited, and a descendant holds the pipes: what came is what counts
+        if (ready == 0 && exited)
+          break; // exited, and a descendant holds the pipes: what came is what counts
         if (in != null && revents[0] != 0) {
           try {
             written += Linux.write(in, ByteBuffer.wrap(stdin, written, stdin.length - written));
@@ -159,8 +169,10 @@ public final class Launcher {
             in = null;
           }
         }
-        if (out != null && (revents[1] & (POLLIN | POLLHUP)) != 0 && !drain(out, chunk, outBuf)) out = null;
-        if (errFd != null && (revents[2] & (POLLIN | POLLHUP)) != 0 && !drain(errFd, chunk, errBuf)) errFd = null;
+        if (out != null && (revents[1] & (POLLIN | POLLHUP)) != 0 && !drain(out, chunk, outBuf))
+          out = null;
+        if (errFd != null && (revents[2] & (POLLIN | POLLHUP)) != 0 && !drain(errFd, chunk, errBuf))
+          errFd = null;
         if (!exited && revents[3] != 0) {
           exited = true;
           exitedAt = System.nanoTime();
@@ -173,7 +185,8 @@ public final class Launcher {
   }
 
   /** Reads what is there into {@code to}; false at end of file. */
-  private static boolean drain(Fd fd, ByteBuffer chunk, ByteArrayOutputStream to) throws ErrnoException {
+  private static boolean drain(Fd fd, ByteBuffer chunk, ByteArrayOutputStream to)
+      throws ErrnoException {
     chunk.clear();
     int n = Linux.read(fd, chunk);
     if (n <= 0) return false;
@@ -185,7 +198,8 @@ public final class Launcher {
     try {
       Linux.pidfdSendSignal(pidfd, SIGKILL);
     } catch (ErrnoException e) {
-      if (e.errno() != ESRCH) throw new IllegalStateException("kill a timed-out command: " + e.getMessage(), e);
+      if (e.errno() != ESRCH)
+        throw new IllegalStateException("kill a timed-out command: " + e.getMessage(), e);
     }
   }
 }

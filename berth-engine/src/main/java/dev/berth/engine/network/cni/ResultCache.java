@@ -22,18 +22,27 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The attachments CNI made, on disk as libcni keeps them ({@code <dir>/results/<network>-<container>-<ifname>}, its
- * {@code cniCacheV1} fields plus the netns path): the config list the ADD ran (base64, as libcni), the arguments, and
- * the result. So a DEL after a restart, a reboot or a removed network runs the plugins the ADD ran, with the ADD's
- * result as {@code prevResult}. An entry is written before the ADD (no result yet) and completed after it, so a crash
- * mid-ADD still leaves a record the recovery scan finds. Files are replaced atomically.
+ * The attachments CNI made, on disk as libcni keeps them ({@code
+ * <dir>/results/<network>-<container>-<ifname>}, its {@code cniCacheV1} fields plus the netns
+ * path): the config list the ADD ran (base64, as libcni), the arguments, and the result. So a DEL
+ * after a restart, a reboot or a removed network runs the plugins the ADD ran, with the ADD's
+ * result as {@code prevResult}. An entry is written before the ADD (no result yet) and completed
+ * after it, so a crash mid-ADD still leaves a record the recovery scan finds. Files are replaced
+ * atomically.
  */
 public final class ResultCache {
   static final String KIND = "cniCacheV1";
 
   /** One attachment; {@code result} null while its ADD has not completed. */
-  public record Entry(String network, String containerId, String ifName, String netns, byte[] config,
-      Map<String, String> args, Map<String, Object> capabilityArgs, CniResult result) {
+  public record Entry(
+      String network,
+      String containerId,
+      String ifName,
+      String netns,
+      byte[] config,
+      Map<String, String> args,
+      Map<String, Object> capabilityArgs,
+      CniResult result) {
     public RuntimeConf runtimeConf() {
       return new RuntimeConf(containerId, netns, ifName, args, capabilityArgs);
     }
@@ -62,13 +71,15 @@ public final class ResultCache {
   }
 
   public void put(Entry e) throws IOException {
-    JsonWriter w = new JsonWriter(JsonWriter.COMPACT).beginObject()
-        .field("kind", KIND)
-        .field("containerId", e.containerId())
-        .field("config", Base64.getEncoder().encodeToString(e.config()))
-        .field("ifName", e.ifName())
-        .field("networkName", e.network())
-        .field("netns", e.netns());
+    JsonWriter w =
+        new JsonWriter(JsonWriter.COMPACT)
+            .beginObject()
+            .field("kind", KIND)
+            .field("containerId", e.containerId())
+            .field("config", Base64.getEncoder().encodeToString(e.config()))
+            .field("ifName", e.ifName())
+            .field("networkName", e.network())
+            .field("netns", e.netns());
     w.name("cniArgs").beginArray();
     for (Map.Entry<String, String> a : e.args().entrySet()) {
       w.beginArray().value(a.getKey()).value(a.getValue()).endArray();
@@ -76,7 +87,8 @@ public final class ResultCache {
     w.endArray();
     w.name("capabilityArgs").tree(e.capabilityArgs());
     if (e.result() != null) w.name("result").rawValue(e.result().json());
-    AtomicFiles.replace(file(e.network(), e.containerId(), e.ifName()), w.endObject().toByteArray());
+    AtomicFiles.replace(
+        file(e.network(), e.containerId(), e.ifName()), w.endObject().toByteArray());
   }
 
   /** The entry, or null when there is none. */
@@ -176,8 +188,10 @@ public final class ResultCache {
       throw new IOException("unreadable CNI cache entry " + e.getMessage(), e);
     }
     if (network.isEmpty() || container.isEmpty() || ifName.isEmpty()) {
-      throw new IOException("unreadable CNI cache entry " + file
-          + ": networkName, containerId and ifName are required");
+      throw new IOException(
+          "unreadable CNI cache entry "
+              + file
+              + ": networkName, containerId and ifName are required");
     }
     return new Entry(network, container, ifName, netns, config, args, caps, result);
   }

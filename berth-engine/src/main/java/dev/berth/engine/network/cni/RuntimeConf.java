@@ -5,12 +5,16 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What one attachment of a container to a network is run with (libcni's RuntimeConf): the container's id, its network
- * namespace (a pin's path; empty on a DEL whose namespace is gone), the interface name inside it, {@code CNI_ARGS}
- * pairs, and the capability arguments that plugins declaring the capability get as {@code runtimeConfig} (e.g.
- * {@code portMappings} for portmap).
+ * What one attachment of a container to a network is run with (libcni's RuntimeConf): the
+ * container's id, its network namespace (a pin's path; empty on a DEL whose namespace is gone), the
+ * interface name inside it, {@code CNI_ARGS} pairs, and the capability arguments that plugins
+ * declaring the capability get as {@code runtimeConfig} (e.g. {@code portMappings} for portmap).
  */
-public record RuntimeConf(String containerId, String netns, String ifName, Map<String, String> args,
+public record RuntimeConf(
+    String containerId,
+    String netns,
+    String ifName,
+    Map<String, String> args,
     Map<String, Object> capabilityArgs) {
   public RuntimeConf {
     args = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(args));
@@ -42,7 +46,8 @@ public record RuntimeConf(String containerId, String netns, String ifName, Map<S
   }
 
   /** A port mapping as portmap's {@code runtimeConfig.portMappings} entries are. */
-  public static Map<String, Object> portMapping(int hostPort, int containerPort, String protocol, String hostIp) {
+  public static Map<String, Object> portMapping(
+      int hostPort, int containerPort, String protocol, String hostIp) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("hostPort", (long) hostPort);
     m.put("containerPort", (long) containerPort);

@@ -7,10 +7,11 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * Sets {@code lo} up in the calling thread's network namespace with one rtnetlink request (RTM_NEWLINK, IFF_UP on
- * index 1, which {@code lo} always has in a new namespace). A new namespace's loopback is down, and no runtime brings
- * it up for a namespace it joins by path; the CNI "loopback" plugin would do the same for a process start (about
- * 13 ms), this is a few microseconds.
+ * Sets {@code lo} up in the calling thread's network namespace with one rtnetlink request
+ * (RTM_NEWLINK, IFF_UP on index 1, which {@code lo} always has in a new namespace). A new
+ * namespace's loopback is down, and no runtime brings it up for a namespace it joins by path; the
+ * CNI "loopback" plugin would do the same for a process start (about 13 ms), this is a few
+ * microseconds.
  */
 public final class Loopback {
   private static final int AF_NETLINK = 16;
@@ -24,20 +25,26 @@ public final class Loopback {
   private Loopback() {}
 
   /**
-   * Brings up lo in the network namespace at {@code nsPath} (a container's own, e.g. /proc/PID/ns/net), from a
-   * short-lived thread that joins it: the namespace a runtime makes for {@code --network none} has lo down, and
-   * docker's has it up (a program talking to itself over 127.0.0.1 needs it).
+   * Brings up lo in the network namespace at {@code nsPath} (a container's own, e.g.
+   * /proc/PID/ns/net), from a short-lived thread that joins it: the namespace a runtime makes for
+   * {@code --network none} has lo down, and docker's has it up (a program talking to itself over
+   * 127.0.0.1 needs it).
    */
   public static void upIn(java.nio.file.Path nsPath) throws java.io.IOException {
     Throwable[] failed = new Throwable[1];
-    Thread t = Thread.ofPlatform().name("berth-lo-up").unstarted(() -> {
-      try (Fd ns = Linux.open(nsPath.toString(), dev.berth.sys.LinuxConstants.O_RDONLY, 0)) {
-        Linux.setns(ns, dev.berth.sys.LinuxConstants.CLONE_NEWNET);
-        up();
-      } catch (Throwable e) {
-        failed[0] = e;
-      }
-    });
+    Thread t =
+        Thread.ofPlatform()
+            .name("berth-lo-up")
+            .unstarted(
+                () -> {
+                  try (Fd ns =
+                      Linux.open(nsPath.toString(), dev.berth.sys.LinuxConstants.O_RDONLY, 0)) {
+                    Linux.setns(ns, dev.berth.sys.LinuxConstants.CLONE_NEWNET);
+                    up();
+                  } catch (Throwable e) {
+                    failed[0] = e;
+                  }
+                });
     t.start();
     try {
       t.join();
@@ -45,15 +52,25 @@ public final class Loopback {
       Thread.currentThread().interrupt();
       throw new java.io.IOException("bring lo up in " + nsPath + ": interrupted");
     }
-    if (failed[0] != null) throw new java.io.IOException("bring lo up in " + nsPath + ": " + failed[0].getMessage(),
-        failed[0]);
+    if (failed[0] != null)
+      throw new java.io.IOException(
+          "bring lo up in " + nsPath + ": " + failed[0].getMessage(), failed[0]);
   }
 
   static void up() throws ErrnoException {
     try (Fd sock = Linux.socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE)) {
       ByteBuffer req = ByteBuffer.allocate(32).order(ByteOrder.nativeOrder());
-      req.putInt(32).putShort(RTM_NEWLINK).putShort(NLM_F_REQUEST_ACK).putInt(1).putInt(0); // nlmsghdr
-      req.put((byte) 0).put((byte) 0).putShort((short) 0).putInt(1).putInt(IFF_UP).putInt(IFF_UP); // ifinfomsg
+      req.putInt(32)
+          .putShort(RTM_NEWLINK)
+          .putShort(NLM_F_REQUEST_ACK)
+          .putInt(1)
+          .putInt(0); // nlmsghdr
+      req.put((byte) 0)
+          .put((byte) 0)
+          .putShort((short) 0)
+          .putInt(1)
+          .putInt(IFF_UP)
+          .putInt(IFF_UP); // ifinfomsg
       req.flip();
       Linux.write(sock, req);
       ByteBuffer ack = ByteBuffer.allocate(256).order(ByteOrder.nativeOrder());

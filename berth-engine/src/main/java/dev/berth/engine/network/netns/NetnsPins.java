@@ -27,18 +27,19 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Network namespaces pinned by a bind mount of their nsfs file onto {@code <dir>/<id>} (as {@code ip netns add}
- * does), so a namespace outlives the processes in it: containers join it by path (the OCI spec's network namespace
- * {@code path}), and monitors, exec and CRI pods can join it later. The directory is a shared mount of itself, so a
- * pin's removal reaches the copies other mount namespaces made of it (otherwise a service's private mount table would
- * keep the namespace alive).
+ * Network namespaces pinned by a bind mount of their nsfs file onto {@code <dir>/<id>} (as {@code
+ * ip netns add} does), so a namespace outlives the processes in it: containers join it by path (the
+ * OCI spec's network namespace {@code path}), and monitors, exec and CRI pods can join it later.
+ * The directory is a shared mount of itself, so a pin's removal reaches the copies other mount
+ * namespaces made of it (otherwise a service's private mount table would keep the namespace alive).
  *
- * <p>A namespace is made by a short-lived platform thread of this JVM: unshare(CLONE_NEWNET) affects only the calling
- * thread (a network namespace is per task, and unlike a user namespace it may be entered by a multi-threaded
- * process), and the thread bind-mounts {@code /proc/thread-self/ns/net} before it ends. No process is spawned:
- * 2-3 ms a pin here against 17 ms for {@code unshare --net=<pin> true} (NetnsPinsTest prints its mean). A fresh thread
- * rather than the caller's: the caller could not return to its namespace if setns back failed, and a thread that
- * ends leaves nothing.
+ * <p>A namespace is made by a short-lived platform thread of this JVM: unshare(CLONE_NEWNET)
+ * affects only the calling thread (a network namespace is per task, and unlike a user namespace it
+ * may be entered by a multi-threaded process), and the thread bind-mounts {@code
+ * /proc/thread-self/ns/net} before it ends. No process is spawned: 2-3 ms a pin here against 17 ms
+ * for {@code unshare --net=<pin> true} (NetnsPinsTest prints its mean). A fresh thread rather than
+ * the caller's: the caller could not return to its namespace if setns back failed, and a thread
+ * that ends leaves nothing.
  */
 public final class NetnsPins {
   /** statfs f_type of nsfs: what a mounted pin reports. */
@@ -53,7 +54,10 @@ public final class NetnsPins {
     this.dir = dir;
   }
 
-  /** The pins under {@code dir} (e.g. {@code <runRoot>/netns}), made and made a shared mount when needed. */
+  /**
+   * The pins under {@code dir} (e.g. {@code <runRoot>/netns}), made and made a shared mount when
+   * needed.
+   */
   public static NetnsPins open(Path dir) throws BerthException {
     Path d = dir.toAbsolutePath();
     try {
@@ -76,8 +80,8 @@ public final class NetnsPins {
   }
 
   /**
-   * A new network namespace pinned as {@code id}, its loopback up (as docker's and podman's containers have it);
-   * ALREADY_EXISTS when the pin exists. Bad input leaves nothing.
+   * A new network namespace pinned as {@code id}, its loopback up (as docker's and podman's
+   * containers have it); ALREADY_EXISTS when the pin exists. Bad input leaves nothing.
    */
   public Path create(String id) throws BerthException {
     Path pin = path(id);
@@ -85,20 +89,25 @@ public final class NetnsPins {
       // an empty file to mount onto, mode 0 as ip netns makes it
     } catch (ErrnoException e) {
       if (e.errno() == EEXIST) {
-        throw new BerthException(ErrorCategory.ALREADY_EXISTS, "network namespace " + id + " exists: " + pin);
+        throw new BerthException(
+            ErrorCategory.ALREADY_EXISTS, "network namespace " + id + " exists: " + pin);
       }
       throw StoreErrors.io("create network namespace pin " + pin, e);
     }
     Throwable[] failed = new Throwable[1];
-    Thread t = Thread.ofPlatform().name("berth-netns-" + id).unstarted(() -> {
-      try {
-        Linux.unshare(CLONE_NEWNET);
-        Loopback.up();
-        Linux.mount("/proc/thread-self/ns/net", pin.toString(), "none", MS_BIND, null);
-      } catch (Throwable e) {
-        failed[0] = e;
-      }
-    });
+    Thread t =
+        Thread.ofPlatform()
+            .name("berth-netns-" + id)
+            .unstarted(
+                () -> {
+                  try {
+                    Linux.unshare(CLONE_NEWNET);
+                    Loopback.up();
+                    Linux.mount("/proc/thread-self/ns/net", pin.toString(), "none", MS_BIND, null);
+                  } catch (Throwable e) {
+                    failed[0] = e;
+                  }
+                });
     t.start();
     boolean interrupted = false;
     while (true) {
@@ -112,8 +121,10 @@ public final class NetnsPins {
     if (interrupted) Thread.currentThread().interrupt();
     if (failed[0] != null) {
       unlinkQuietly(pin);
-      if (failed[0] instanceof IOException e) throw StoreErrors.io("create network namespace " + id, e);
-      throw new BerthException(ErrorCategory.INTERNAL, "create network namespace " + id + ": " + failed[0], failed[0]);
+      if (failed[0] instanceof IOException e)
+        throw StoreErrors.io("create network namespace " + id, e);
+      throw new BerthException(
+          ErrorCategory.INTERNAL, "create network namespace " + id + ": " + failed[0], failed[0]);
     }
     return pin;
   }
@@ -121,7 +132,9 @@ public final class NetnsPins {
   /** Opens the pinned namespace (for setns); NOT_FOUND when there is no mounted pin. */
   public Fd openNamespace(String id) throws BerthException {
     Path pin = path(id);
-    if (!isMounted(pin)) throw new BerthException(ErrorCategory.NOT_FOUND, "no network namespace " + id + " at " + pin);
+    if (!isMounted(pin))
+      throw new BerthException(
+          ErrorCategory.NOT_FOUND, "no network namespace " + id + " at " + pin);
     try {
       return Linux.open(pin.toString(), O_RDONLY, 0);
     } catch (ErrnoException e) {
@@ -135,8 +148,9 @@ public final class NetnsPins {
   }
 
   /**
-   * Unpins {@code id}: unmount (lazily: a process that has it open keeps the namespace until it closes it) and unlink.
-   * A missing or unmounted pin is no error, so a repeated or crashed remove completes.
+   * Unpins {@code id}: unmount (lazily: a process that has it open keeps the namespace until it
+   * closes it) and unlink. A missing or unmounted pin is no error, so a repeated or crashed remove
+   * completes.
    */
   public void remove(String id) throws BerthException {
     Path pin = path(id);
@@ -152,7 +166,10 @@ public final class NetnsPins {
     }
   }
 
-  /** Every pin, sorted by id, mounted or left behind by a crash between creating the file and mounting it. */
+  /**
+   * Every pin, sorted by id, mounted or left behind by a crash between creating the file and
+   * mounting it.
+   */
   public List<Pin> list() throws BerthException {
     List<Pin> pins = new ArrayList<>();
     try (Fd d = Linux.open(dir.toString(), O_RDONLY | O_DIRECTORY, 0)) {
@@ -180,7 +197,9 @@ public final class NetnsPins {
     }
   }
 
-  /** iproute2's way: make the directory a mount (a bind of itself) if it is not one, then shared. */
+  /**
+   * iproute2's way: make the directory a mount (a bind of itself) if it is not one, then shared.
+   */
   private static void makeShared(Path d) throws MountException {
     try {
       Linux.mount("none", d.toString(), null, MS_SHARED | MS_REC, null);
@@ -224,8 +243,11 @@ public final class NetnsPins {
 
   private static void checkId(String id) throws BerthException {
     if (!validId(id)) {
-      throw new BerthException(ErrorCategory.INVALID_ARGUMENT, "invalid network namespace id " + id
-          + ": letters, digits, '_', '.' and '-', starting with a letter or digit");
+      throw new BerthException(
+          ErrorCategory.INVALID_ARGUMENT,
+          "invalid network namespace id "
+              + id
+              + ": letters, digits, '_', '.' and '-', starting with a letter or digit");
     }
   }
 }

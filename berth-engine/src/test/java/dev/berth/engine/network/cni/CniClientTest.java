@@ -51,18 +51,27 @@ class CniClientTest {
     assertEquals("1.0.0", r.cniVersion());
     assertEquals(1, r.ips().size(), r.ips().toString());
     CniResult.IpConfig ip = r.ips().get(0);
-    assertTrue(Subnet.parse(n.subnet()).contains(Subnet.parseAddress(ip.ip())), ip + " in " + n.subnet());
+    assertTrue(
+        Subnet.parse(n.subnet()).contains(Subnet.parseAddress(ip.ip())), ip + " in " + n.subnet());
     assertEquals(n.gateway(), ip.gateway());
     assertEquals("eth0", r.containerInterfaces().get(0).name());
     assertEquals(rt.netns(), r.containerInterfaces().get(0).sandbox());
-    assertTrue(r.routes().stream().anyMatch(x -> x.dst().equals("0.0.0.0/0")), r.routes().toString());
+    assertTrue(
+        r.routes().stream().anyMatch(x -> x.dst().equals("0.0.0.0/0")), r.routes().toString());
     // What the container sees: its address on eth0 and the default route through the bridge.
-    String addr = net.inPin(Path.of(rt.netns()), "ip", "-4", "-o", "addr", "show", "dev", "eth0").ok().stdout();
+    String addr =
+        net.inPin(Path.of(rt.netns()), "ip", "-4", "-o", "addr", "show", "dev", "eth0")
+            .ok()
+            .stdout();
     assertTrue(addr.contains(ip.address()), addr);
     String route = net.inPin(Path.of(rt.netns()), "ip", "route", "show", "default").ok().stdout();
     assertTrue(route.contains("default via " + n.gateway() + " dev eth0"), route);
     // The bridge and masquerade live in the test namespace.
-    assertTrue(net.inNs("ip", "-o", "link", "show", NetworkStore.DEFAULT_BRIDGE).ok().stdout().contains("berth0"));
+    assertTrue(
+        net.inNs("ip", "-o", "link", "show", NetworkStore.DEFAULT_BRIDGE)
+            .ok()
+            .stdout()
+            .contains("berth0"));
     assertTrue(net.inNs("iptables-save", "-t", "nat").ok().stdout().contains("id: \\\"c1\\\""));
     assertEquals(1, net.veths().size());
 
@@ -116,12 +125,14 @@ class CniClientTest {
     net.cni.del(list, rt);
     net.cni.del(list, rt); // a second DEL: no error
     net.cni.add(list, rt);
-    net.pins.remove("idem"); // the namespace (and with it the veth) is gone, as after a reboot or a crash
+    net.pins.remove(
+        "idem"); // the namespace (and with it the veth) is gone, as after a reboot or a crash
     ResultCache.Entry cached = net.cni.cache().get(list.name(), "idem", "eth0");
     net.cni.del(list, rt.withNetns(""));
     net.cni.del(list, rt.withNetns(""));
     assertEquals(List.of(), net.leases());
-    // The bridge plugin (1.1.1) learns the addresses to unmasquerade from the namespace: without it, its rules stay
+    // The bridge plugin (1.1.1) learns the addresses to unmasquerade from the namespace: without
+    // it, its rules stay
     // (a reboot takes them; a crash does not). The teardown removes them by their comment.
     assertEquals(3, net.containerRules().size(), net.containerRules().toString());
     net.cni.cache().put(cached);
@@ -134,13 +145,18 @@ class CniClientTest {
     RuntimeConf rt = container("restart");
     CniResult r = net.cni.add(list, rt);
     String ip = r.ips().get(0).ip();
-    assertTrue(net.containerRules().stream().anyMatch(l -> l.contains(ip + "/32")), "firewall rules made");
+    assertTrue(
+        net.containerRules().stream().anyMatch(l -> l.contains(ip + "/32")), "firewall rules made");
 
-    CniClient fresh = new CniClient(List.of(TestNetwork.PLUGINS), net.store.cacheDir(), net.launcher);
+    CniClient fresh =
+        new CniClient(List.of(TestNetwork.PLUGINS), net.store.cacheDir(), net.launcher);
     ResultCache.Entry cached = fresh.cache().get(list.name(), "restart", "eth0");
     assertEquals(ip, cached.result().ips().get(0).ip());
-    assertEquals(new String(list.bytes(), StandardCharsets.UTF_8), new String(cached.config(), StandardCharsets.UTF_8));
-    // The firewall plugin finds the rules to remove only in prevResult: they go only if the cache was used.
+    assertEquals(
+        new String(list.bytes(), StandardCharsets.UTF_8),
+        new String(cached.config(), StandardCharsets.UTF_8));
+    // The firewall plugin finds the rules to remove only in prevResult: they go only if the cache
+    // was used.
     fresh.del(list, rt);
     assertNull(fresh.cache().get(list.name(), "restart", "eth0"));
     net.pins.remove("restart");
@@ -148,10 +164,14 @@ class CniClientTest {
 
   @Test
   void aPluginErrorIsOneLineNamingThePluginAndTheNetworkAndTheAddIsRolledBack() throws Exception {
-    byte[] conf = ("{\"cniVersion\":\"1.0.0\",\"name\":\"broken\",\"plugins\":[{\"type\":\"bridge\","
-        + "\"bridge\":\"brk0\","
-        + "\"ipam\":{\"type\":\"host-local\",\"dataDir\":\"" + net.store.ipamDir() + "\","
-        + "\"ranges\":[[{\"subnet\":\"10.77.0.0/33\"}]]}}]}").getBytes(StandardCharsets.UTF_8);
+    byte[] conf =
+        ("{\"cniVersion\":\"1.0.0\",\"name\":\"broken\",\"plugins\":[{\"type\":\"bridge\","
+                + "\"bridge\":\"brk0\","
+                + "\"ipam\":{\"type\":\"host-local\",\"dataDir\":\""
+                + net.store.ipamDir()
+                + "\","
+                + "\"ranges\":[[{\"subnet\":\"10.77.0.0/33\"}]]}}]}")
+            .getBytes(StandardCharsets.UTF_8);
     NetworkConfigList list = NetworkConfigList.parse(conf, "broken.conflist");
     RuntimeConf rt = container("err");
     CniException e = assertThrows(CniException.class, () -> net.cni.add(list, rt));
@@ -168,39 +188,56 @@ class CniClientTest {
   @Test
   void aMissingPluginIsNamedAndWhatTheChainMadeBeforeItIsUndone() throws Exception {
     Network n = net.store.defaultNetwork();
-    String conf = new String(net.store.configList(n.name()).bytes(), StandardCharsets.UTF_8)
-        .replace("\"type\": \"tuning\"", "\"type\": \"nosuch\"");
+    String conf =
+        new String(net.store.configList(n.name()).bytes(), StandardCharsets.UTF_8)
+            .replace("\"type\": \"tuning\"", "\"type\": \"nosuch\"");
     NetworkConfigList list = NetworkConfigList.parse(conf.getBytes(StandardCharsets.UTF_8), "x");
     RuntimeConf rt = container("missing");
     CniException e = assertThrows(CniException.class, () -> net.cni.add(list, rt));
-    assertEquals("network berth: plugin nosuch not found in [/usr/lib/cni] (install containernetworking-plugins)",
+    assertEquals(
+        "network berth: plugin nosuch not found in [/usr/lib/cni] (install containernetworking-plugins)",
         e.getMessage());
     assertEquals(ErrorCategory.FAILED_PRECONDITION, e.category());
     net.pins.remove("missing");
-    // close() asserts: the bridge's veth, lease and masquerade, the firewall's rules: all rolled back
+    // close() asserts: the bridge's veth, lease and masquerade, the firewall's rules: all rolled
+    // back
   }
 
   @Test
   void aCrashOrAHangOfAPluginIsOneLineAndAHungOneIsKilledAtTheDeadline() throws Exception {
     Path bin = net.dir.resolve("plugins");
     Files.createDirectories(bin);
-    script(bin.resolve("crash"), "#!/bin/sh\necho 'panic: runtime error: index out of range' >&2\n"
-        + "echo 'goroutine 1 [running]:' >&2\nkill -SEGV $$\n");
+    script(
+        bin.resolve("crash"),
+        "#!/bin/sh\necho 'panic: runtime error: index out of range' >&2\n"
+            + "echo 'goroutine 1 [running]:' >&2\nkill -SEGV $$\n");
     script(bin.resolve("hang"), "#!/bin/sh\ncat >/dev/null\nexec sleep 60\n");
-    CniClient client = new CniClient(List.of(bin), net.store.cacheDir(),
-        new Launcher(net.launcher.prefix(), Duration.ofMillis(500)));
+    CniClient client =
+        new CniClient(
+            List.of(bin),
+            net.store.cacheDir(),
+            new Launcher(net.launcher.prefix(), Duration.ofMillis(500)));
     RuntimeConf rt = container("bad");
-    NetworkConfigList crash = NetworkConfigList.parse(
-        "{\"cniVersion\":\"1.0.0\",\"name\":\"n1\",\"type\":\"crash\"}".getBytes(StandardCharsets.UTF_8), "x");
+    NetworkConfigList crash =
+        NetworkConfigList.parse(
+            "{\"cniVersion\":\"1.0.0\",\"name\":\"n1\",\"type\":\"crash\"}"
+                .getBytes(StandardCharsets.UTF_8),
+            "x");
     CniException e = assertThrows(CniException.class, () -> client.add(crash, rt));
-    assertEquals("network n1: plugin crash ADD: killed by SIGSEGV: goroutine 1 [running]:", e.getMessage());
-    NetworkConfigList hang = NetworkConfigList.parse(
-        "{\"cniVersion\":\"1.0.0\",\"name\":\"n2\",\"type\":\"hang\"}".getBytes(StandardCharsets.UTF_8), "x");
+    assertEquals(
+        "network n1: plugin crash ADD: killed by SIGSEGV: goroutine 1 [running]:", e.getMessage());
+    NetworkConfigList hang =
+        NetworkConfigList.parse(
+            "{\"cniVersion\":\"1.0.0\",\"name\":\"n2\",\"type\":\"hang\"}"
+                .getBytes(StandardCharsets.UTF_8),
+            "x");
     var t = assertThrows(dev.berth.spec.error.BerthException.class, () -> client.check(hang, rt));
-    assertEquals(ErrorCategory.FAILED_PRECONDITION, t.category(), "no cached result to check against");
+    assertEquals(
+        ErrorCategory.FAILED_PRECONDITION, t.category(), "no cached result to check against");
     CniException d = assertThrows(CniException.class, () -> client.del(hang, rt));
     assertEquals(ErrorCategory.DEADLINE_EXCEEDED, d.category());
-    assertEquals("network n2: plugin hang DEL: timed out after 500ms and was killed", d.getMessage());
+    assertEquals(
+        "network n2: plugin hang DEL: timed out after 500ms and was killed", d.getMessage());
     net.pins.remove("bad");
   }
 
@@ -209,19 +246,30 @@ class CniClientTest {
     List<String> v = net.cni.version("bridge");
     assertTrue(v.contains("1.0.0") && v.contains("0.4.0"), v.toString());
     assertFalse(v.contains("1.1.0"), "Debian's plugins 1.1.1 have no GC or STATUS: " + v);
-    NetworkConfigList list = NetworkConfigList.parse(("{\"cniVersion\":\"1.1.0\",\"name\":\"n\",\"plugins\":"
-        + "[{\"type\":\"bridge\"},{\"type\":\"portmap\"}]}").getBytes(StandardCharsets.UTF_8), "x");
-    assertEquals(List.of("bridge", "portmap"), net.cni.gc(list, List.of(new CniClient.Attachment("c", "eth0"))));
+    NetworkConfigList list =
+        NetworkConfigList.parse(
+            ("{\"cniVersion\":\"1.1.0\",\"name\":\"n\",\"plugins\":"
+                    + "[{\"type\":\"bridge\"},{\"type\":\"portmap\"}]}")
+                .getBytes(StandardCharsets.UTF_8),
+            "x");
+    assertEquals(
+        List.of("bridge", "portmap"),
+        net.cni.gc(list, List.of(new CniClient.Attachment("c", "eth0"))));
     assertEquals(List.of("bridge", "portmap"), net.cni.status(list));
-    NetworkConfigList old = NetworkConfigList.parse(
-        "{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"type\":\"bridge\"}".getBytes(StandardCharsets.UTF_8), "x");
+    NetworkConfigList old =
+        NetworkConfigList.parse(
+            "{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"type\":\"bridge\"}"
+                .getBytes(StandardCharsets.UTF_8),
+            "x");
     assertEquals(List.of("bridge"), net.cni.gc(old, List.of()), "a 1.0.0 list has no GC");
   }
 
   @Test
   void portMappingsReachPortmapAsRuntimeConfig() throws Exception {
     NetworkConfigList list = net.store.configList(net.store.defaultNetwork().name());
-    RuntimeConf rt = container("ports").withPortMappings(List.of(RuntimeConf.portMapping(8080, 80, "tcp", null)));
+    RuntimeConf rt =
+        container("ports")
+            .withPortMappings(List.of(RuntimeConf.portMapping(8080, 80, "tcp", null)));
     CniResult r = net.cni.add(list, rt);
     String nat = net.inNs("iptables-save", "-t", "nat").ok().stdout();
     assertTrue(nat.contains("--dport 8080") && nat.contains(r.ips().get(0).ip() + ":80"), nat);

@@ -54,7 +54,8 @@ class NetnsPinsTest {
     assertTrue(links.contains("lo:"), links);
     assertEquals(self, Linux.readlink("/proc/self/ns/net"), "this process stayed in its namespace");
     // The directory is a shared mount, so an unpin reaches other mount namespaces' copies.
-    String opts = Exec.run("findmnt", "-n", "-o", "PROPAGATION", pins.dir().toString()).ok().stdout().strip();
+    String opts =
+        Exec.run("findmnt", "-n", "-o", "PROPAGATION", pins.dir().toString()).ok().stdout().strip();
     assertEquals("shared", opts);
 
     BerthException dup = assertThrows(BerthException.class, () -> pins.create("c1"));
@@ -63,8 +64,9 @@ class NetnsPinsTest {
     assertFalse(Files.exists(pin));
     assertFalse(pins.exists("c1"));
     pins.remove("c1"); // idempotent
-    assertEquals(ErrorCategory.NOT_FOUND, assertThrows(BerthException.class, () -> pins.openNamespace("c1"))
-        .category());
+    assertEquals(
+        ErrorCategory.NOT_FOUND,
+        assertThrows(BerthException.class, () -> pins.openNamespace("c1")).category());
   }
 
   @Test
@@ -81,7 +83,8 @@ class NetnsPinsTest {
   @Test
   void aPinLeftUnmountedByACrashIsListedAndRemoved() throws Exception {
     Files.createFile(pins.dir().resolve("half"));
-    assertEquals(List.of(new NetnsPins.Pin("half", pins.dir().resolve("half"), false)), pins.list());
+    assertEquals(
+        List.of(new NetnsPins.Pin("half", pins.dir().resolve("half"), false)), pins.list());
     pins.remove("half");
     assertEquals(List.of(), pins.list());
   }
@@ -95,12 +98,14 @@ class NetnsPinsTest {
     long thread = (System.nanoTime() - t0) / n;
     for (int i = 0; i < n; i++) pins.remove("t" + i);
     System.out.printf("netns pin by a JVM thread: %.2f ms each (mean of %d)%n", thread / 1e6, n);
-    // Not asserted (no timed assertions): the number is DESIGN material. unshare --net=<pin> true measured ~17 ms.
+    // Not asserted (no timed assertions): the number is DESIGN material. unshare --net=<pin> true
+    // measured ~17 ms.
     assertEquals(List.of("warm"), pins.list().stream().map(NetnsPins.Pin::id).toList());
   }
 
   private static List<String> mountsUnder(Path dir) throws Exception {
     return Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
-        .filter(l -> l.split(" ")[4].startsWith(dir.toString())).toList();
+        .filter(l -> l.split(" ")[4].startsWith(dir.toString()))
+        .toList();
   }
 }

@@ -6,11 +6,12 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Applies device rules in order with the semantics of cgroup v1's devices.allow and devices.deny, so that a rule
- * list means on cgroup v2 what it means on v1: a rule of type "a" resets to allow-all or deny-all; a rule against
- * the default adds an exception (merging the access of one for the same devices); a rule in the default's
- * direction takes access away from the exception for exactly the same devices, and drops it once it has none.
- * Like a new v1 cgroup under an unconfined parent, it starts by allowing everything.
+ * Applies device rules in order with the semantics of cgroup v1's devices.allow and devices.deny,
+ * so that a rule list means on cgroup v2 what it means on v1: a rule of type "a" resets to
+ * allow-all or deny-all; a rule against the default adds an exception (merging the access of one
+ * for the same devices); a rule in the default's direction takes access away from the exception for
+ * exactly the same devices, and drops it once it has none. Like a new v1 cgroup under an unconfined
+ * parent, it starts by allowing everything.
  */
 public final class DeviceEmulator {
   private static final long MAX_NUMBER = 0xffffffffL;
@@ -19,8 +20,8 @@ public final class DeviceEmulator {
   private final List<DevicePolicy.Entry> exceptions = new ArrayList<>();
 
   /**
-   * Applies {@code rule}: an empty type means "a", an empty access "rwm", a null or negative major or minor any
-   * number. {@code field} names the rule in errors ("linux.resources.devices[2]").
+   * Applies {@code rule}: an empty type means "a", an empty access "rwm", a null or negative major
+   * or minor any number. {@code field} names the rule in errors ("linux.resources.devices[2]").
    */
   public void apply(DeviceRule rule, String field) throws CgroupException {
     String type = rule.type() == null || rule.type().isEmpty() ? "a" : rule.type();
@@ -35,8 +36,12 @@ public final class DeviceEmulator {
       exceptions.clear();
       return;
     }
-    DevicePolicy.Entry e = new DevicePolicy.Entry(type.charAt(0), number(rule.major(), field + ".major"),
-        number(rule.minor(), field + ".minor"), access);
+    DevicePolicy.Entry e =
+        new DevicePolicy.Entry(
+            type.charAt(0),
+            number(rule.major(), field + ".major"),
+            number(rule.minor(), field + ".minor"),
+            access);
     if (rule.allow() == defaultAllow) {
       remove(e);
     } else {
@@ -53,7 +58,8 @@ public final class DeviceEmulator {
     for (int i = 0; i < exceptions.size(); i++) {
       DevicePolicy.Entry x = exceptions.get(i);
       if (x.sameDevices(e)) {
-        exceptions.set(i, new DevicePolicy.Entry(x.type(), x.major(), x.minor(), x.access() | e.access()));
+        exceptions.set(
+            i, new DevicePolicy.Entry(x.type(), x.major(), x.minor(), x.access() | e.access()));
         return;
       }
     }
@@ -81,7 +87,7 @@ public final class DeviceEmulator {
         case 'r' -> mask |= DevicePolicy.READ;
         case 'w' -> mask |= DevicePolicy.WRITE;
         case 'm' -> mask |= DevicePolicy.MKNOD;
-        default -> { } // ignored, as runc reads an access string ("rwa" is "rw")
+        default -> {} // ignored, as runc reads an access string ("rwa" is "rw")
       }
     }
     return mask;
@@ -89,7 +95,8 @@ public final class DeviceEmulator {
 
   private static long number(Long n, String field) throws CgroupException {
     if (n == null || n < 0) return DevicePolicy.ANY;
-    if (n > MAX_NUMBER) throw new CgroupException(field + ": must be at most " + MAX_NUMBER + " (got " + n + ")");
+    if (n > MAX_NUMBER)
+      throw new CgroupException(field + ": must be at most " + MAX_NUMBER + " (got " + n + ")");
     return n;
   }
 }

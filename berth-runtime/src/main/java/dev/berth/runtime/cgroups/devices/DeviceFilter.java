@@ -8,19 +8,20 @@ import dev.berth.sys.LinuxConstants;
 import java.nio.file.Path;
 
 /**
- * Loads device programs and attaches them to cgroup2 directories, as the one program the container's cgroup has.
+ * Loads device programs and attaches them to cgroup2 directories, as the one program the
+ * container's cgroup has.
  *
- * <p>A new program is attached with BPF_F_ALLOW_MULTI before the old ones are detached: while both are attached the
- * kernel allows only what both allow, so an update never leaves a moment with no confinement or with more than
- * either policy grants. The cgroup is the container's own, so every device program found on it is taken for a
- * previous one of ours.
+ * <p>A new program is attached with BPF_F_ALLOW_MULTI before the old ones are detached: while both
+ * are attached the kernel allows only what both allow, so an update never leaves a moment with no
+ * confinement or with more than either policy grants. The cgroup is the container's own, so every
+ * device program found on it is taken for a previous one of ours.
  */
 public final class DeviceFilter {
   private DeviceFilter() {}
 
   /**
-   * "GPL" would only unlock GPL-only helpers, and a device program calls no helper at all; so the license string
-   * says what the generated code is, the project's license, as runc's "Apache".
+   * "GPL" would only unlock GPL-only helpers, and a device program calls no helper at all; so the
+   * license string says what the generated code is, the project's license, as runc's "Apache".
    */
   public static final String LICENSE = "Apache-2.0";
 
@@ -34,7 +35,8 @@ public final class DeviceFilter {
         Fd dir = open(cgroupDir, what)) {
       int[] old = attached(dir, what);
       try {
-        Linux.bpfProgAttach(dir, prog, LinuxConstants.BPF_CGROUP_DEVICE, LinuxConstants.BPF_F_ALLOW_MULTI);
+        Linux.bpfProgAttach(
+            dir, prog, LinuxConstants.BPF_CGROUP_DEVICE, LinuxConstants.BPF_F_ALLOW_MULTI);
       } catch (ErrnoException e) {
         throw failed(what, e);
       }
@@ -42,14 +44,19 @@ public final class DeviceFilter {
         try (Fd p = Linux.bpfProgGetFdById(id)) {
           Linux.bpfProgDetach(dir, p, LinuxConstants.BPF_CGROUP_DEVICE);
         } catch (ErrnoException e) {
-          // Gone meanwhile (a concurrent update detached it): the state wanted is reached all the same.
-          if (e.errno() != LinuxConstants.ENOENT) throw failed(what + ": detach the previous program " + id, e);
+          // Gone meanwhile (a concurrent update detached it): the state wanted is reached all the
+          // same.
+          if (e.errno() != LinuxConstants.ENOENT)
+            throw failed(what + ": detach the previous program " + id, e);
         }
       }
     }
   }
 
-  /** The ids of the device programs attached to {@code cgroupDir} itself (not inherited), in the order they run. */
+  /**
+   * The ids of the device programs attached to {@code cgroupDir} itself (not inherited), in the
+   * order they run.
+   */
   public static int[] attached(Path cgroupDir) throws CgroupException {
     String what = "list device programs of " + cgroupDir;
     try (Fd dir = open(cgroupDir, what)) {
@@ -66,8 +73,12 @@ public final class DeviceFilter {
 
   private static Fd load(long[] program, String what) throws CgroupException {
     try {
-      return Linux.bpfProgLoad(LinuxConstants.BPF_PROG_TYPE_CGROUP_DEVICE, LinuxConstants.BPF_CGROUP_DEVICE, program,
-          LICENSE, NAME);
+      return Linux.bpfProgLoad(
+          LinuxConstants.BPF_PROG_TYPE_CGROUP_DEVICE,
+          LinuxConstants.BPF_CGROUP_DEVICE,
+          program,
+          LICENSE,
+          NAME);
     } catch (ErrnoException e) {
       throw failed(what, e);
     }

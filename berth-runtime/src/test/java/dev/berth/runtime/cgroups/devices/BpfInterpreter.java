@@ -1,9 +1,10 @@
 package dev.berth.runtime.cgroups.devices;
 
 /**
- * Runs a device program on one struct bpf_cgroup_dev_ctx, knowing only the instructions {@link DeviceProgram}
- * documents: anything else fails, so the generator cannot drift from the subset the tests check. Like the
- * verifier it refuses reads of registers never written, and jumps out of the program.
+ * Runs a device program on one struct bpf_cgroup_dev_ctx, knowing only the instructions {@link
+ * DeviceProgram} documents: anything else fails, so the generator cannot drift from the subset the
+ * tests check. Like the verifier it refuses reads of registers never written, and jumps out of the
+ * program.
  */
 final class BpfInterpreter {
   private static final long CTX = 0x5ec0_0000_0000_0000L;
@@ -19,7 +20,8 @@ final class BpfInterpreter {
     set[1] = true;
     int pc = 0;
     for (int steps = 0; steps < 10_000; steps++) {
-      if (pc < 0 || pc >= program.length) throw new AssertionError("pc " + pc + " outside the program");
+      if (pc < 0 || pc >= program.length)
+        throw new AssertionError("pc " + pc + " outside the program");
       long insn = program[pc];
       int code = (int) (insn & 0xff);
       int dst = (int) (insn >>> 8 & 0xf);
@@ -29,7 +31,8 @@ final class BpfInterpreter {
       pc++;
       switch (code) {
         case DeviceProgram.LDX_MEM_W -> {
-          if (r[src] != CTX || off < 0 || off > 8 || off % 4 != 0) throw new AssertionError("bad load at " + (pc - 1));
+          if (r[src] != CTX || off < 0 || off > 8 || off % 4 != 0)
+            throw new AssertionError("bad load at " + (pc - 1));
           r[dst] = ctx[off / 4] & 0xffffffffL;
           set[dst] = true;
         }
@@ -62,8 +65,13 @@ final class BpfInterpreter {
           read(set, 0, pc);
           return r[0];
         }
-        default -> throw new AssertionError("opcode 0x" + Integer.toHexString(code) + " at " + (pc - 1)
-            + " is not in the interpreted subset");
+        default ->
+            throw new AssertionError(
+                "opcode 0x"
+                    + Integer.toHexString(code)
+                    + " at "
+                    + (pc - 1)
+                    + " is not in the interpreted subset");
       }
       if (dst == 10) throw new AssertionError("write to the frame pointer at " + (pc - 1));
     }

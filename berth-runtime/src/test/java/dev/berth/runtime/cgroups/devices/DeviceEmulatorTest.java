@@ -49,7 +49,8 @@ class DeviceEmulatorTest {
 
   @Test
   void typeAResetsWhateverItsNumbersAndAccess() throws Exception {
-    DevicePolicy p = policy(deny("", null, null, ""), allow("c", 1L, 3L, "rwm"), allow("a", 1L, 3L, "r"));
+    DevicePolicy p =
+        policy(deny("", null, null, ""), allow("c", 1L, 3L, "rwm"), allow("a", 1L, 3L, "r"));
     assertTrue(p.allowsAll(), "\"a\" is allow-all for the kernel, numbers or not");
     p = policy(allow("c", 1L, 3L, "rwm"), deny("a", null, null, "rwm"));
     assertFalse(p.defaultAllow());
@@ -58,19 +59,30 @@ class DeviceEmulatorTest {
 
   @Test
   void allowsForTheSameDevicesMergeTheirAccess() throws Exception {
-    DevicePolicy p = policy(deny("a", null, null, null), allow("c", 1L, 3L, "r"), allow("c", 1L, 3L, "w"),
-        allow("c", null, null, "m"));
-    assertEquals(List.of(new DevicePolicy.Entry('c', 1, 3, R | W), new DevicePolicy.Entry('c', -1, -1, M)),
+    DevicePolicy p =
+        policy(
+            deny("a", null, null, null),
+            allow("c", 1L, 3L, "r"),
+            allow("c", 1L, 3L, "w"),
+            allow("c", null, null, "m"));
+    assertEquals(
+        List.of(new DevicePolicy.Entry('c', 1, 3, R | W), new DevicePolicy.Entry('c', -1, -1, M)),
         p.exceptions());
   }
 
   @Test
   void laterDenyTakesAccessBackFromTheSameDevicesOnly() throws Exception {
-    DevicePolicy p = policy(deny("a", null, null, "rwm"), allow("c", 1L, 3L, "rwm"), allow("c", null, null, "m"),
-        deny("c", 1L, 3L, "w"), deny("c", 1L, 3L, "m"));
+    DevicePolicy p =
+        policy(
+            deny("a", null, null, "rwm"),
+            allow("c", 1L, 3L, "rwm"),
+            allow("c", null, null, "m"),
+            deny("c", 1L, 3L, "w"),
+            deny("c", 1L, 3L, "m"));
     assertTrue(p.allows('c', 1, 3, R));
     assertFalse(p.allows('c', 1, 3, W));
-    // As on v1: the deny of c 1:3 m removes nothing from the c *:* m exception, which still grants it.
+    // As on v1: the deny of c 1:3 m removes nothing from the c *:* m exception, which still grants
+    // it.
     assertTrue(p.allows('c', 1, 3, M));
     p = policy(deny("a", null, null, "rwm"), allow("c", 1L, 3L, "rw"), deny("c", 1L, 3L, "rwm"));
     assertTrue(p.exceptions().isEmpty(), "an exception left with no access is dropped");
@@ -85,7 +97,9 @@ class DeviceEmulatorTest {
     assertTrue(p.allows('c', 1, 3, M));
     assertTrue(p.allows('c', 1, 5, R | W));
     // and a later allow of the same devices takes the exception back: later rules win
-    assertTrue(policy(allow("a", null, null, "rwm"), deny("c", 1L, 3L, "rw"), allow("c", 1L, 3L, "rwm")).allowsAll());
+    assertTrue(
+        policy(allow("a", null, null, "rwm"), deny("c", 1L, 3L, "rw"), allow("c", 1L, 3L, "rwm"))
+            .allowsAll());
   }
 
   @Test
@@ -98,15 +112,19 @@ class DeviceEmulatorTest {
   @Test
   void lettersOtherThanRwmAreIgnoredAsRuncIgnoresThem() throws Exception {
     // runc reads "rwa" as "rw" and "x" as no access at all; a spec that runs under runc runs here.
-    DevicePolicy p = policy(deny("a", null, null, null), allow("c", 1L, 3L, "rwa"), allow("c", 1L, 5L, "x"));
+    DevicePolicy p =
+        policy(deny("a", null, null, null), allow("c", 1L, 3L, "rwa"), allow("c", 1L, 5L, "x"));
     assertEquals(List.of(new DevicePolicy.Entry('c', 1, 3, R | W)), p.exceptions());
   }
 
   @Test
   void invalidRulesNameTheField() {
-    assertEquals("linux.resources.devices[0].type: must be a, b or c (got \"p\")",
+    assertEquals(
+        "linux.resources.devices[0].type: must be a, b or c (got \"p\")",
         assertThrows(CgroupException.class, () -> policy(allow("p", 1L, 1L, "r"))).getMessage());
-    assertEquals("linux.resources.devices[0].minor: must be at most 4294967295 (got 4294967296)",
-        assertThrows(CgroupException.class, () -> policy(allow("c", 1L, 1L << 32, "r"))).getMessage());
+    assertEquals(
+        "linux.resources.devices[0].minor: must be at most 4294967295 (got 4294967296)",
+        assertThrows(CgroupException.class, () -> policy(allow("c", 1L, 1L << 32, "r")))
+            .getMessage());
   }
 }

@@ -22,7 +22,9 @@ class DeviceProgramTest {
     return BpfInterpreter.run(program, type == 'b' ? BLOCK : CHAR, access, major, minor);
   }
 
-  /** Every request over a grid of types, numbers and access: the program decides as the policy does. */
+  /**
+   * Every request over a grid of types, numbers and access: the program decides as the policy does.
+   */
   static void assertSameDecisions(DevicePolicy p) {
     long[] program = DeviceProgram.compile(p);
     for (char type : new char[] {'b', 'c'}) {
@@ -32,7 +34,8 @@ class DeviceProgramTest {
             long want = p.allows(type, major, minor, access) ? 1 : 0;
             long got = decide(program, type, major, minor, access);
             if (got != want) {
-              assertEquals(want, got, p + ": " + type + " " + major + ":" + minor + " access " + access);
+              assertEquals(
+                  want, got, p + ": " + type + " " + major + ":" + minor + " access " + access);
             }
           }
         }
@@ -42,10 +45,18 @@ class DeviceProgramTest {
 
   @Test
   void containerDefaultsAllowTheRuntimesNodesAndMknodOnly() throws Exception {
-    // what V2Resources.devicePolicy gives a spec without rules: deny all, then runc's default allowed devices
-    List<DeviceRule> rules = new ArrayList<>(List.of(deny("a", null, null, "rwm"), allow("c", null, null, "m"),
-        allow("b", null, null, "m")));
-    for (long[] d : new long[][] {{1, 3}, {1, 8}, {1, 7}, {5, 0}, {1, 5}, {1, 9}, {136, -1}, {5, 2}, {10, 200}}) {
+    // what V2Resources.devicePolicy gives a spec without rules: deny all, then runc's default
+    // allowed devices
+    List<DeviceRule> rules =
+        new ArrayList<>(
+            List.of(
+                deny("a", null, null, "rwm"),
+                allow("c", null, null, "m"),
+                allow("b", null, null, "m")));
+    for (long[] d :
+        new long[][] {
+          {1, 3}, {1, 8}, {1, 7}, {5, 0}, {1, 5}, {1, 9}, {136, -1}, {5, 2}, {10, 200}
+        }) {
       rules.add(allow("c", d[0], d[1] < 0 ? null : d[1], "rwm"));
     }
     DevicePolicy p = policy(rules.toArray(new DeviceRule[0]));
@@ -64,7 +75,8 @@ class DeviceProgramTest {
 
   @Test
   void denyListDeniesPartialAccessAndAllowsTheRest() throws Exception {
-    DevicePolicy p = policy(allow("a", null, null, "rwm"), deny("c", 1L, 3L, "rw"), deny("b", 8L, null, "w"));
+    DevicePolicy p =
+        policy(allow("a", null, null, "rwm"), deny("c", 1L, 3L, "rw"), deny("b", 8L, null, "w"));
     long[] program = DeviceProgram.compile(p);
     assertEquals(0, decide(program, 'c', 1, 3, DevicePolicy.READ));
     assertEquals(1, decide(program, 'c', 1, 3, DevicePolicy.MKNOD));
@@ -76,7 +88,8 @@ class DeviceProgramTest {
 
   @Test
   void numbersAboveTwoToThe31AreComparedUnsigned() throws Exception {
-    DevicePolicy p = policy(deny("a", null, null, "rwm"), allow("c", 0xffffffffL, 0x80000000L, "r"));
+    DevicePolicy p =
+        policy(deny("a", null, null, "rwm"), allow("c", 0xffffffffL, 0x80000000L, "r"));
     long[] program = DeviceProgram.compile(p);
     assertEquals(1, decide(program, 'c', 0xffffffffL, 0x80000000L, DevicePolicy.READ));
     assertEquals(0, decide(program, 'c', 0xffffffffL, 0, DevicePolicy.READ));
@@ -117,13 +130,20 @@ class DeviceProgramTest {
       for (int j = 0; j < n; j++) {
         // "a" rules are rare, or they would wipe out everything before them
         String type = rnd.nextInt(10) == 0 ? "a" : types[1 + rnd.nextInt(types.length - 1)];
-        rules[j] = new DeviceRule(rnd.nextBoolean(), type, numbers[rnd.nextInt(numbers.length)],
-            numbers[rnd.nextInt(numbers.length)], access[rnd.nextInt(access.length)]);
+        rules[j] =
+            new DeviceRule(
+                rnd.nextBoolean(),
+                type,
+                numbers[rnd.nextInt(numbers.length)],
+                numbers[rnd.nextInt(numbers.length)],
+                access[rnd.nextInt(access.length)]);
       }
       DevicePolicy p = policy(rules);
       out.add(p);
     }
-    assertTrue(out.stream().anyMatch(p -> p.exceptions().size() > 3), "the random lists make non-trivial policies");
+    assertTrue(
+        out.stream().anyMatch(p -> p.exceptions().size() > 3),
+        "the random lists make non-trivial policies");
     return out;
   }
 }
