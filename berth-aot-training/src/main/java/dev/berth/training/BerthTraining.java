@@ -114,6 +114,19 @@ public final class BerthTraining {
       {"inspect", "-f", "{{.State.Pid}}", "train-web"},
       {"logs", "train-web"},
       {"logs", "-t", "--tail", "1", "train-web"},
+      {"exec", "train-web", "true"},
+      {"exec", "-e", "A=B", "-w", "/", "train-web", "sh", "-c", "echo $A"},
+      {"top", "train-web"},
+      {"stats", "--no-stream", "train-web"},
+      {"pause", "train-web"},
+      {"unpause", "train-web"},
+      {"port", "train-web"},
+      {"cp", "train-web:/etc/passwd", work.resolve("passwd.copy").toString()},
+      {"rename", "train-web", "train-web2"},
+      {"rename", "train-web2", "train-web"},
+      {"volume", "ls"},
+      {"network", "ls"},
+      {"container", "prune", "-f"},
       {"rm", "train-web"},
       {"stop", "-t", "0", "train-web"},
       {"start", "train-web"},
@@ -151,6 +164,10 @@ public final class BerthTraining {
     Path work = Files.createTempDirectory("berth-train");
     PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
     try {
+      String part = argv.length == 1 ? argv[0] : "";
+      if (!part.equals("transfer") && !part.equals("local")) {
+        throw new IllegalArgumentException("usage: BerthTraining transfer|local");
+      }
       Path tarball = work.resolve("rootfs.tar.gz");
       try (TarArchiveOutputStream tar =
           new TarArchiveOutputStream(
@@ -182,18 +199,20 @@ public final class BerthTraining {
       }
       String root = work.resolve("store").toString();
       String archive = work.resolve("saved.tar").toString();
-      try (TrainingRegistry registry = new TrainingRegistry()) {
-        String remote = registry.address() + "/train/app:1";
-        String[][] network = {
-          {"--root", root, "import", tarball.toString(), remote},
-          {"--root", root, "push", remote},
-          {"--root", root, "rmi", remote},
-          {"--root", root, "pull", remote},
-          {"--root", root, "push", remote, registry.address() + "/train/copy:1"},
-          {"--root", root, "rmi", remote},
-        };
-        for (int i = 0; i < 3; i++) {
-          for (String[] args : network) BerthMain.run(args, quiet, quiet);
+      if (part.equals("transfer")) {
+        try (TrainingRegistry registry = new TrainingRegistry()) {
+          String remote = registry.address() + "/train/app:1";
+          String[][] network = {
+            {"--root", root, "import", tarball.toString(), remote},
+            {"--root", root, "push", remote},
+            {"--root", root, "rmi", remote},
+            {"--root", root, "pull", remote},
+            {"--root", root, "push", remote, registry.address() + "/train/copy:1"},
+            {"--root", root, "rmi", remote},
+          };
+          for (int i = 0; i < 3; i++) {
+            for (String[] args : network) BerthMain.run(args, quiet, quiet);
+          }
         }
       }
       String[][] commands = {
@@ -213,7 +232,7 @@ public final class BerthTraining {
       for (String[] args : commands) {
         for (int i = 0; i < 3; i++) BerthMain.run(args, quiet, quiet);
       }
-      containers(work, quiet);
+      if (part.equals("local")) containers(work, quiet);
     } finally {
       try (Stream<Path> all = Files.walk(work)) {
         for (Path p : all.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);

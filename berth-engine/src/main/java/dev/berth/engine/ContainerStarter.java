@@ -10,6 +10,7 @@ import dev.berth.engine.volume.Volume;
 import dev.berth.image.snapshot.Mount;
 import dev.berth.image.snapshot.Trees;
 import dev.berth.runtime.ContainerException;
+import dev.berth.runtime.PhaseTrace;
 import dev.berth.runtime.cgroups.CgroupManager;
 import dev.berth.runtime.cgroups.Cgroups;
 import dev.berth.runtime.driver.CreateRequest;
@@ -173,9 +174,13 @@ final class ContainerStarter {
       }
       Files.deleteIfExists(l.exitFile());
       ImageConfig config = engine.imageConfigOf(r);
+      PhaseTrace.mark("start: runtime state cleared, image config read");
       mountRootfs(r);
+      PhaseTrace.mark("start: rootfs mounted");
       GeneratedSpec generated = writeBundle(r, config);
+      PhaseTrace.mark("start: bundle written");
       engine.networking().setUp(r, config);
+      PhaseTrace.mark("start: network set up");
       Files.createDirectories(l.attachSocket().getParent());
       Files.deleteIfExists(l.attachSocket());
       Files.deleteIfExists(l.consoleSocket());
@@ -194,6 +199,7 @@ final class ContainerStarter {
       }
       driver.create(CreateRequest.of(id, l.bundle()).withMonitor(m));
       created = true;
+      PhaseTrace.mark("start: runtime create");
       int pid = driver.state(id).pid();
       int monitorPid = ProcStat.of(pid).ppid();
       if (hasOwnEmptyNetns(generated.spec())) {
@@ -202,7 +208,9 @@ final class ContainerStarter {
         dev.berth.engine.network.netns.Loopback.upIn(Path.of("/proc/" + pid + "/ns/net"));
       }
       listener.created(r, l.attachSocket());
+      PhaseTrace.mark("start: caller attached");
       driver.start(id);
+      PhaseTrace.mark("start: runtime start");
       Instant now = Instant.now();
       return engine
           .containers()

@@ -29,6 +29,7 @@ import dev.berth.image.snapshot.Mount;
 import dev.berth.image.snapshot.Mounts;
 import dev.berth.image.store.ImageRecord;
 import dev.berth.runtime.ContainerException;
+import dev.berth.runtime.PhaseTrace;
 import dev.berth.runtime.cgroups.Stats;
 import dev.berth.runtime.driver.ContainerStatus;
 import dev.berth.runtime.driver.ExecResult;
@@ -234,6 +235,7 @@ public final class Engine implements AutoCloseable {
   public ContainerRecord create(ContainerOptions options) throws BerthException {
     ImageRecord image = images.resolve(options.image());
     ImageConfig imageConfig = imageConfig(image);
+    PhaseTrace.mark("create: image resolved");
     List<Digest> chain = ChainIds.of(imageConfig.rootfs().diffIds());
     String runtime = options.runtime() == null ? RuntimeHandlers.DEFAULT : options.runtime();
     runtimes.get(runtime);
@@ -246,11 +248,13 @@ public final class Engine implements AutoCloseable {
             ContainerRecord.of(
                 containers.newId(), Instant.now(), options, image.config().toString(), runtime));
     String id = record.id();
+    PhaseTrace.mark("create: record made");
     List<String> madeVolumes = new ArrayList<>();
     boolean snapshot = false;
     try {
       images.snapshots().prepare(id, chain.isEmpty() ? null : chain.getLast());
       snapshot = true;
+      PhaseTrace.mark("create: snapshot prepared");
       List<String> names = new ArrayList<>();
       for (VolumeNeed need : needs) {
         boolean existed = need.name() != null && volumeExists(need.name());
@@ -266,12 +270,15 @@ public final class Engine implements AutoCloseable {
       AtomicFiles.replace(
           dir.resolve(IMAGE_CONFIG),
           images.content().read(image.config(), ImageService.MAX_METADATA));
+      PhaseTrace.mark("create: volumes, image config kept");
       GeneratedSpec spec = starter.validate(made, imageConfig);
+      PhaseTrace.mark("create: spec checked on the rootfs");
       Map<String, String> extras = new java.util.LinkedHashMap<>(made.extras());
       extras.put(ContainerViews.ARGS, ContainerViews.encodeCommand(spec.spec().process().args()));
       extras.put(ContainerViews.HOSTNAME, spec.hostname());
       ContainerRecord done = containers.update(id, r -> r.withExtras(extras));
       event("create", done, Map.of(), Instant.now());
+      PhaseTrace.mark("create: recorded");
       return done;
     } catch (BerthException | IOException | RuntimeException e) {
       try {

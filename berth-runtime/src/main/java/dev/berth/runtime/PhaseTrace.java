@@ -8,6 +8,7 @@ package dev.berth.runtime;
 public final class PhaseTrace {
   private static final boolean ON = Boolean.getBoolean("berth.trace.phases");
   private static long last = ON ? System.nanoTime() : 0;
+  private static long lastCpu = ON ? cpuNanos() : 0;
 
   private PhaseTrace() {}
 
@@ -16,15 +17,33 @@ public final class PhaseTrace {
    * --version}).
    */
   public static void start() {
-    if (ON) last = System.nanoTime();
+    if (ON) {
+      last = System.nanoTime();
+      lastCpu = cpuNanos();
+    }
+  }
+
+  /** This process's CPU time (all its threads: JIT and GC included), user and system. */
+  private static long cpuNanos() {
+    return ProcessHandle.current().info().totalCpuDuration().map(d -> d.toNanos()).orElse(0L);
   }
 
   /** Ends the phase that led up to here, named {@code phase}. */
   public static void mark(String phase) {
     if (!ON) return;
     long now = System.nanoTime();
-    // No printf: its Formatter would cost more than most phases.
-    System.err.println("berth: phase " + phase + " " + (now - last) / 1000 + " us");
+    long cpu = cpuNanos();
+    // No printf: its Formatter would cost more than most phases. The process's CPU time beside the
+    // wall time: on a loaded machine the wall time mostly measures the load.
+    System.err.println(
+        "berth: phase "
+            + phase
+            + " "
+            + (now - last) / 1000
+            + " us ("
+            + (cpu - lastCpu) / 1000
+            + " us cpu)");
+    lastCpu = cpuNanos();
     last = System.nanoTime();
   }
 }

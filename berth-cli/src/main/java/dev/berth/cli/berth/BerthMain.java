@@ -8,6 +8,7 @@ import dev.berth.cli.flags.Parser;
 import dev.berth.cli.flags.TextOutput;
 import dev.berth.cli.flags.UsageException;
 import dev.berth.image.ImageService;
+import dev.berth.runtime.PhaseTrace;
 import dev.berth.spec.error.BerthException;
 import dev.berth.spec.error.ErrorCategory;
 import java.io.IOException;
@@ -24,6 +25,7 @@ public final class BerthMain {
   private BerthMain() {}
 
   public static void main(String[] args) {
+    PhaseTrace.start();
     int code = run(args, System.out, System.err);
     System.out.flush();
     System.err.flush();

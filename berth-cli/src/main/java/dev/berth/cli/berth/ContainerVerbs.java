@@ -11,6 +11,7 @@ import dev.berth.engine.container.ContainerOptions;
 import dev.berth.engine.store.ContainerRecord;
 import dev.berth.engine.store.ContainerState.Status;
 import dev.berth.image.ImageException;
+import dev.berth.runtime.PhaseTrace;
 import dev.berth.runtime.monitor.CriLog;
 import dev.berth.runtime.monitor.ExitFile;
 import dev.berth.spec.error.BerthException;
@@ -56,6 +57,7 @@ final class ContainerVerbs {
       throws BerthException, IOException {
     ContainerOptions o = ContainerFlags.options(c.flags(), c.args(), System.getenv());
     Engine engine = BerthMain.engine(c);
+    PhaseTrace.mark("engine opened");
     pullIfNeeded(c, engine, o.image(), err);
     ContainerRecord r = engine.create(o);
     String cidfile = c.flags().getString("cidfile");
@@ -154,6 +156,7 @@ final class ContainerVerbs {
     try (AttachSession s = session[0]) {
       s.begin(stdin && r.options().openStdin(), started.state().pid(), true);
       ExitFile.ExitStatus exit = s.pump();
+      PhaseTrace.mark("container ran");
       out.flush();
       err.flush();
       if (exit != null) {
@@ -162,6 +165,7 @@ final class ContainerVerbs {
         } else {
           release(engine, r);
         }
+        PhaseTrace.mark("container released");
         return exit.exitCode();
       }
     }

@@ -87,14 +87,53 @@ public final class SeccompCompiler {
     MASKED_EQ
   }
 
-  record Cond(int index, Op op, long value, long valueTwo) {}
+  // equals and hashCode by hand in these three: a record's generated ones cost ~20 ms of
+  // method-handle spinning per record class at their first call in a JVM (the AOT cache does not
+  // keep them), and every container start compares decisions.
 
-  record Rule(List<Cond> conds, int action) {}
+  record Cond(int index, Op op, long value, long valueTwo) {
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Cond c
+          && c.index == index
+          && c.op == op
+          && c.value == value
+          && c.valueTwo == valueTwo;
+    }
+
+    @Override
+    public int hashCode() {
+      return (31 * (31 * index + op.hashCode()) + Long.hashCode(value)) * 31
+          + Long.hashCode(valueTwo);
+    }
+  }
+
+  record Rule(List<Cond> conds, int action) {
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Rule r && r.action == action && r.conds.equals(conds);
+    }
+
+    @Override
+    public int hashCode() {
+      return 31 * conds.hashCode() + action;
+    }
+  }
 
   /** What a syscall gets: the first conditional rule that matches, else {@code fallback}. */
   record Decision(List<Rule> rules, int fallback) {
     static Decision of(int action) {
       return new Decision(List.of(), action);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Decision d && d.fallback == fallback && d.rules.equals(rules);
+    }
+
+    @Override
+    public int hashCode() {
+      return 31 * rules.hashCode() + fallback;
     }
   }
 
