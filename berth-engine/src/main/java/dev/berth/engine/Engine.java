@@ -970,7 +970,7 @@ public final class Engine implements AutoCloseable {
    * it leads to.
    */
   public PathStat statPath(String ref, String path, boolean followLink) throws BerthException {
-    return onRootfs(ref, (files, r) -> files.stat(path, followLink));
+    return onRootfs(ref, true, (files, r) -> files.stat(path, followLink));
   }
 
   /**
@@ -980,7 +980,7 @@ public final class Engine implements AutoCloseable {
    */
   public PathStat copyFrom(String ref, String path, boolean followLink, String as, OutputStream tar)
       throws BerthException {
-    return onRootfs(ref, (files, r) -> files.archive(path, followLink, as, tar));
+    return onRootfs(ref, true, (files, r) -> files.archive(path, followLink, as, tar));
   }
 
   /**
@@ -991,11 +991,10 @@ public final class Engine implements AutoCloseable {
       throws BerthException {
     onRootfs(
         ref,
+        true,
         (files, r) -> {
-          if (r.options().readOnlyRootfs()) {
-            throw EngineException.precondition("container rootfs is marked read-only");
-          }
-          files.extract(path, tar, keepOwners ? null : new int[] {0, 0});
+          files.extract(
+              path, tar, keepOwners ? null : new int[] {0, 0}, r.options().readOnlyRootfs());
           return null;
         });
   }
@@ -1004,6 +1003,7 @@ public final class Engine implements AutoCloseable {
   public void export(String ref, OutputStream tar) throws BerthException {
     onRootfs(
         ref,
+        false,
         (files, r) -> {
           files.export(tar);
           return null;
@@ -1082,9 +1082,11 @@ public final class Engine implements AutoCloseable {
   /**
    * Runs {@code work} on the mounted root filesystem of {@code ref}, with the container's lock held
    * (no start, stop or removal meanwhile): a running container's mount as it is, else its snapshot
-   * mounted for the while.
+   * mounted for the while. With {@code withMounts} (cp), paths go through the container's mount
+   * table instead: a running container's as its init sees it, a stopped one's volumes and binds
+   * mounted over its rootfs for the while (see {@link ContainerFsView}).
    */
-  <T> T onRootfs(String ref, RootfsWork<T> work) throws BerthException {
+  <T> T onRootfs(String ref, boolean withMounts, RootfsWork<T> work) throws BerthException {
     ContainerRecord r = inspect(ref);
     try (LockFile lock = containers.lock(r.id())) {
       r = syncLocked(r.id());
@@ -1092,18 +1094,21 @@ public final class Engine implements AutoCloseable {
         throw EngineException.precondition("container " + r.shortId() + " is being removed");
       }
       Layout l = layout(r.id());
+      boolean live = r.state().status() == Status.RUNNING || r.state().status() == Status.PAUSED;
       boolean mounted = false;
       try {
+        if (withMounts && live) {
+          try (ContainerFsView view = ContainerFsView.ofProcess(r.state().pid())) {
+            return work.apply(new ContainerFiles(view.root(), ref), r);
+          }
+        }
         if (!isMountPoint(l.rootfs())) {
           starter.mountRootfs(r);
           mounted = true;
         }
-        try (Fd root =
-            Linux.open(
-                l.rootfs().toString(),
-                LinuxConstants.O_PATH | LinuxConstants.O_DIRECTORY | LinuxConstants.O_NOFOLLOW,
-                0)) {
-          return work.apply(new ContainerFiles(root, ref), r);
+        List<dev.berth.spec.runtime.Mount> binds = withMounts ? starter.volumeMounts(r) : List.of();
+        try (ContainerFsView view = ContainerFsView.withBinds(l.rootfs(), binds)) {
+          return work.apply(new ContainerFiles(view.root(), ref), r);
         }
       } catch (IOException e) {
         throw EngineException.internal(
