@@ -864,13 +864,24 @@ public final class Engine implements AutoCloseable {
    */
   public ExecResult exec(String ref, ExecOptions options, Stdio stdio, PtyHandler pty)
       throws BerthException {
+    return exec(ref, options, stdio, pty, null);
+  }
+
+  /**
+   * {@link #exec(String, ExecOptions, Stdio, PtyHandler)}, with {@code signals} (may be null) able
+   * to reach the process of a foreground exec without a terminal while it runs (docker's
+   * sig-proxy).
+   */
+  public ExecResult exec(
+      String ref, ExecOptions options, Stdio stdio, PtyHandler pty, ExecSignals signals)
+      throws BerthException {
     ContainerRecord r = running(ref);
     String command = String.join(" ", options.command());
     Map<String, String> execId = Map.of("execID", containers.newId());
     event("exec_create: " + command, r, execId, Instant.now());
     // As docker's, before the process runs: a foreground exec returns only at its end.
     event("exec_start: " + command, r, execId, Instant.now());
-    ExecResult result = execs.run(r, options, stdio, pty);
+    ExecResult result = execs.run(r, options, stdio, pty, signals);
     if (!result.detached()) {
       Map<String, String> die = new java.util.LinkedHashMap<>(execId);
       die.put("exitCode", Integer.toString(result.exitCode()));
