@@ -51,7 +51,7 @@ final class ContainerExec {
    * Runs {@code o} in running container {@code r}; see {@link Engine#exec}. Everything that fails
    * once the container is found running is an {@link ExecFailedException}.
    */
-  ExecResult run(ContainerRecord r, ExecOptions o, Stdio stdio, PtyHandler pty)
+  ExecResult run(ContainerRecord r, ExecOptions o, Stdio stdio, PtyHandler pty, ExecSignals signals)
       throws BerthException {
     if (o.command().isEmpty()) throw EngineException.invalid("exec: no command given");
     Engine.Layout l = engine.layout(r.id());
@@ -67,6 +67,17 @@ final class ContainerExec {
         new ExecRequest(
             process, o.detach() ? DISCARD : tty ? Stdio.INHERIT : stdio, null, null, o.detach(), 0);
     try {
+      if (!tty && signals != null && !o.detach()) {
+        // The runtime writes the pid once the process runs: where the signals find it.
+        Path pidFile = l.runDir().resolve("exec-" + randomName() + ".pid");
+        signals.bind(pidFile);
+        try {
+          return driver.exec(r.id(), request.withPidFile(pidFile));
+        } finally {
+          signals.unbind();
+          Files.deleteIfExists(pidFile);
+        }
+      }
       if (!tty) {
         ExecResult result = driver.exec(r.id(), request);
         if (result.detached()) reapWhenItExits(result.pid());
@@ -74,10 +85,7 @@ final class ContainerExec {
       }
       if (pty == null)
         throw EngineException.invalid("exec with a terminal: no handler for its pty");
-      Path socket =
-          l.runDir()
-              .resolve(
-                  "exec-" + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".sock");
+      Path socket = l.runDir().resolve("exec-" + randomName() + ".sock");
       try (ConsoleReceiver console = new ConsoleReceiver(socket, pty, process.consoleSize())) {
         ExecResult result =
             driver.exec(r.id(), new ExecRequest(process, Stdio.INHERIT, socket, null, false, 0));
@@ -90,6 +98,10 @@ final class ContainerExec {
       throw new ExecFailedException(
           ErrorCategory.INTERNAL, "exec in container " + r.shortId() + ": " + e.getMessage(), e);
     }
+  }
+
+  private static String randomName() {
+    return Long.toHexString(ThreadLocalRandom.current().nextLong());
   }
 
   /**

@@ -147,6 +147,23 @@ final class ContainerStarter {
     return (parent.endsWith("/") ? parent : parent + "/") + "berth-" + id.substring(0, 12);
   }
 
+  /**
+   * The volumes and binds of stopped container {@code r} as its spec would mount them (rootfs
+   * mounted, lock held), parents first: what cp reaches through them. Its own /etc files are left
+   * out (made at start), as are tmpfs mounts (empty until it runs).
+   */
+  List<dev.berth.spec.runtime.Mount> volumeMounts(ContainerRecord r) throws BerthException {
+    Engine.Layout l = engine.layout(r.id());
+    List<dev.berth.spec.runtime.Mount> out = new ArrayList<>();
+    for (var m : generate(r, engine.imageConfigOf(r), false).spec().mounts()) {
+      if (!m.type().equals("bind")) continue;
+      Path source = Path.of(m.source());
+      if (source.startsWith(l.dir()) || source.startsWith(l.runDir())) continue;
+      out.add(m);
+    }
+    return out;
+  }
+
   /** Mounts the container's writable snapshot at its rootfs directory (once). */
   void mountRootfs(ContainerRecord r) throws IOException {
     Path rootfs = engine.layout(r.id()).rootfs();

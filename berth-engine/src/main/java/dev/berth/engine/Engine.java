@@ -871,13 +871,24 @@ public final class Engine implements AutoCloseable {
    */
   public ExecResult exec(String ref, ExecOptions options, Stdio stdio, PtyHandler pty)
       throws BerthException {
+    return exec(ref, options, stdio, pty, null);
+  }
+
+  /**
+   * {@link #exec(String, ExecOptions, Stdio, PtyHandler)}, with {@code signals} (may be null) able
+   * to reach the process of a foreground exec without a terminal while it runs (docker's
+   * sig-proxy).
+   */
+  public ExecResult exec(
+      String ref, ExecOptions options, Stdio stdio, PtyHandler pty, ExecSignals signals)
+      throws BerthException {
     ContainerRecord r = running(ref);
     String command = String.join(" ", options.command());
     Map<String, String> execId = Map.of("execID", containers.newId());
     event("exec_create: " + command, r, execId, Instant.now());
     // As docker's, before the process runs: a foreground exec returns only at its end.
     event("exec_start: " + command, r, execId, Instant.now());
-    ExecResult result = execs.run(r, options, stdio, pty);
+    ExecResult result = execs.run(r, options, stdio, pty, signals);
     if (!result.detached()) {
       Map<String, String> die = new java.util.LinkedHashMap<>(execId);
       die.put("exitCode", Integer.toString(result.exitCode()));
@@ -977,7 +988,7 @@ public final class Engine implements AutoCloseable {
    * it leads to.
    */
   public PathStat statPath(String ref, String path, boolean followLink) throws BerthException {
-    return onRootfs(ref, (files, r) -> files.stat(path, followLink));
+    return onRootfs(ref, true, (files, r) -> files.stat(path, followLink));
   }
 
   /**
@@ -987,7 +998,7 @@ public final class Engine implements AutoCloseable {
    */
   public PathStat copyFrom(String ref, String path, boolean followLink, String as, OutputStream tar)
       throws BerthException {
-    return onRootfs(ref, (files, r) -> files.archive(path, followLink, as, tar));
+    return onRootfs(ref, true, (files, r) -> files.archive(path, followLink, as, tar));
   }
 
   /**
@@ -998,11 +1009,10 @@ public final class Engine implements AutoCloseable {
       throws BerthException {
     onRootfs(
         ref,
+        true,
         (files, r) -> {
-          if (r.options().readOnlyRootfs()) {
-            throw EngineException.precondition("container rootfs is marked read-only");
-          }
-          files.extract(path, tar, keepOwners ? null : new int[] {0, 0});
+          files.extract(
+              path, tar, keepOwners ? null : new int[] {0, 0}, r.options().readOnlyRootfs());
           return null;
         });
   }
@@ -1011,6 +1021,7 @@ public final class Engine implements AutoCloseable {
   public void export(String ref, OutputStream tar) throws BerthException {
     onRootfs(
         ref,
+        false,
         (files, r) -> {
           files.export(tar);
           return null;
@@ -1089,9 +1100,11 @@ public final class Engine implements AutoCloseable {
   /**
    * Runs {@code work} on the mounted root filesystem of {@code ref}, with the container's lock held
    * (no start, stop or removal meanwhile): a running container's mount as it is, else its snapshot
-   * mounted for the while.
+   * mounted for the while. With {@code withMounts} (cp), paths go through the container's mount
+   * table instead: a running container's as its init sees it, a stopped one's volumes and binds
+   * mounted over its rootfs for the while (see {@link ContainerFsView}).
    */
-  <T> T onRootfs(String ref, RootfsWork<T> work) throws BerthException {
+  <T> T onRootfs(String ref, boolean withMounts, RootfsWork<T> work) throws BerthException {
     ContainerRecord r = inspect(ref);
     try (LockFile lock = containers.lock(r.id())) {
       r = syncLocked(r.id());
@@ -1099,18 +1112,21 @@ public final class Engine implements AutoCloseable {
         throw EngineException.precondition("container " + r.shortId() + " is being removed");
       }
       Layout l = layout(r.id());
+      boolean live = r.state().status() == Status.RUNNING || r.state().status() == Status.PAUSED;
       boolean mounted = false;
       try {
+        if (withMounts && live) {
+          try (ContainerFsView view = ContainerFsView.ofProcess(r.state().pid())) {
+            return work.apply(new ContainerFiles(view.root(), ref), r);
+          }
+        }
         if (!isMountPoint(l.rootfs())) {
           starter.mountRootfs(r);
           mounted = true;
         }
-        try (Fd root =
-            Linux.open(
-                l.rootfs().toString(),
-                LinuxConstants.O_PATH | LinuxConstants.O_DIRECTORY | LinuxConstants.O_NOFOLLOW,
-                0)) {
-          return work.apply(new ContainerFiles(root, ref), r);
+        List<dev.berth.spec.runtime.Mount> binds = withMounts ? starter.volumeMounts(r) : List.of();
+        try (ContainerFsView view = ContainerFsView.withBinds(l.rootfs(), binds)) {
+          return work.apply(new ContainerFiles(view.root(), ref), r);
         }
       } catch (IOException e) {
         throw EngineException.internal(

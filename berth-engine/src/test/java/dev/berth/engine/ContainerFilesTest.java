@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.engine.commit.Commit;
 import dev.berth.engine.container.ContainerOptions;
+import dev.berth.engine.container.DockerFlags;
 import dev.berth.engine.fs.HostFiles;
 import dev.berth.engine.fs.PathStat;
 import dev.berth.engine.store.ContainerRecord;
@@ -352,6 +353,117 @@ class ContainerFilesTest {
         List.of("go"),
         entries(copyFrom(r.id(), "/tmp/go", false, null), false),
         "and an exited one");
+  }
+
+  /** A container of the busybox image with a volume, binds (one read-only) and a tmpfs. */
+  private ContainerRecord withMounts(Path bind, Path readOnly, boolean readOnlyRoot, String... cmd)
+      throws Exception {
+    Files.createDirectories(bind);
+    Files.createDirectories(readOnly);
+    Files.writeString(readOnly.resolve("kept"), "kept\n");
+    return engine.create(
+        new ContainerOptions.Builder(IMAGE)
+            .command(List.of(cmd))
+            .readOnlyRootfs(readOnlyRoot)
+            .mounts(
+                List.of(
+                    DockerFlags.volume("vol:/vol"),
+                    DockerFlags.volume(bind + ":/b"),
+                    DockerFlags.volume(readOnly + ":/ro:ro"),
+                    // its mount point through the image's hostile link: inside the root, not the
+                    // host
+                    DockerFlags.volume("deep:/escape/deep"),
+                    DockerFlags.tmpfs("/tm")))
+            .build());
+  }
+
+  private void copyIn(String ref, String dir, String name, String text) throws Exception {
+    engine.copyTo(ref, dir, new ByteArrayInputStream(tar(TarEntry.file(name, text))), false);
+  }
+
+  private String contentOf(String ref, String path) throws Exception {
+    byte[] t = copyFrom(ref, path, false, null);
+    try (TarArchiveInputStream in = new TarArchiveInputStream(new ByteArrayInputStream(t))) {
+      in.getNextEntry();
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+
+  private String execOut(String ref, String script) throws Exception {
+    Path out = tmp.resolve("exec.out");
+    Files.deleteIfExists(out);
+    engine.exec(
+        ref,
+        dev.berth.engine.container.ExecOptions.of("sh", "-c", script),
+        new dev.berth.runtime.driver.Stdio(Path.of("/dev/null"), out, out),
+        null);
+    return Files.readString(out);
+  }
+
+  @Test
+  void copiesGoThroughARunningContainersVolumesBindsAndTmpfs() throws Exception {
+    Path bind = tmp.resolve("bind");
+    Path ro = tmp.resolve("ro");
+    ContainerRecord r = withMounts(bind, ro, false, "sleep", "100");
+    engine.start(r.id(), Engine.StartListener.NONE);
+    for (String dir : List.of("/vol", "/b", "/tm", "/escape/deep")) copyIn(r.id(), dir, "f", dir);
+    // The container sees each file in its mount, where its own processes read and write.
+    assertEquals("/vol/b/tm/escape/deep", execOut(r.id(), "cat /vol/f /b/f /tm/f /escape/deep/f"));
+    assertEquals("/b", Files.readString(bind.resolve("f")));
+    assertEquals("/vol", Files.readString(engine.volumes().get("vol").mountpoint().resolve("f")));
+    execOut(r.id(), "echo made > /tm/made; echo vol > /vol/made");
+    assertEquals("made\n", contentOf(r.id(), "/tm/made"));
+    assertEquals("vol\n", contentOf(r.id(), "/vol/made"));
+    assertEquals("kept\n", contentOf(r.id(), "/ro/kept"));
+    BerthException readOnly =
+        assertThrows(BerthException.class, () -> copyIn(r.id(), "/ro", "f", "x"));
+    assertEquals(ErrorCategory.FAILED_PRECONDITION, readOnly.category());
+    assertEquals("mounted volume is marked read-only", readOnly.getMessage());
+    assertEquals(List.of("kept"), names(ro));
+    // A link of the container's in a volume leads inside the container, never to the host.
+    execOut(r.id(), "ln -s " + host + " /vol/out; mkdir -p " + host);
+    copyIn(r.id(), "/vol/out", "pwned", "x");
+    assertEquals("x", execOut(r.id(), "cat " + host + "/pwned"));
+    // Nothing went into the root filesystem beneath the mounts.
+    engine.kill(r.id(), 9);
+    engine.await(r.id());
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
+    engine.export(r.id(), b);
+    List<String> names = entries(b.toByteArray(), false);
+    for (String n : List.of("vol/f", "b/f", "tm/f", "tm/made", "escape/deep/f")) {
+      assertFalse(names.stream().anyMatch(e -> e.endsWith(n)), n + " in " + names);
+    }
+  }
+
+  @Test
+  void copiesReachAStoppedContainersVolumesAndBindsButNotItsTmpfs() throws Exception {
+    Path bind = tmp.resolve("bind");
+    Path ro = tmp.resolve("ro");
+    ContainerRecord r =
+        withMounts(bind, ro, true, "sh", "-c", "cat /vol/f /b/f /escape/deep/f; ls /tm");
+    // Never started: the mount points are made inside the root as the start would make them.
+    copyIn(r.id(), "/vol", "f", "vol\n");
+    copyIn(r.id(), "/b", "f", "bind\n");
+    copyIn(r.id(), "/escape/deep", "f", "deep\n");
+    assertEquals("bind\n", Files.readString(bind.resolve("f")));
+    assertEquals("vol\n", contentOf(r.id(), "/vol/f"));
+    assertEquals(List.of(), EngineTest.mountsUnder(runRoot), "the copy's mounts are undone");
+    BerthException readOnly =
+        assertThrows(BerthException.class, () -> copyIn(r.id(), "/ro", "f", "x"));
+    assertEquals("mounted volume is marked read-only", readOnly.getMessage());
+    assertEquals(List.of("kept"), names(ro));
+    BerthException rootReadOnly =
+        assertThrows(BerthException.class, () -> copyIn(r.id(), "/tmp", "f", "x"));
+    assertEquals(ErrorCategory.FAILED_PRECONDITION, rootReadOnly.category());
+    assertEquals("container rootfs is marked read-only", rootReadOnly.getMessage());
+    // No tmpfs before it runs: its mount point is not even made.
+    BerthException tmpfs =
+        assertThrows(BerthException.class, () -> copyIn(r.id(), "/tm", "f", "x"));
+    assertEquals(ErrorCategory.NOT_FOUND, tmpfs.category(), tmpfs.getMessage());
+    engine.start(r.id(), Engine.StartListener.NONE);
+    assertEquals(0, engine.await(r.id()));
+    assertEquals("vol\nbind\ndeep\n", log(r));
+    assertEquals(List.of(), EngineTest.mountsUnder(runRoot));
   }
 
   // ---- export ----

@@ -1,5 +1,6 @@
 package dev.berth.cli.berth;
 
+import dev.berth.engine.container.DetachKeys;
 import dev.berth.runtime.monitor.AttachClient;
 import dev.berth.runtime.monitor.ExitFile;
 import dev.berth.sys.ErrnoException;
@@ -14,17 +15,19 @@ import sun.misc.Signal;
 /**
  * This terminal attached to a container through its monitor's attach socket: the container's output
  * to our stdout and stderr, our stdin to the container (with {@code -i}), and with a terminal
- * ({@code -t}) ours in raw mode and its size followed. Without a terminal, SIGINT, SIGTERM and
- * SIGHUP are passed to the container's init (docker's sig-proxy).
+ * ({@code -t}) ours in raw mode and its size followed, and the detach keys end the session with the
+ * container running (docker's: only with a terminal and stdin). Without a terminal, SIGINT,
+ * SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 are passed to the container's init (docker's
+ * sig-proxy).
  */
 final class AttachSession implements AutoCloseable {
-  private static final String[] PROXIED = {"INT", "TERM", "HUP", "QUIT", "USR1", "USR2"};
   private final AttachClient client;
   private final boolean tty;
   private final OutputStream out;
   private final OutputStream err;
   private byte[] savedTermios;
   private volatile int proxyPid;
+  private volatile boolean detached;
 
   private AttachSession(AttachClient client, boolean tty, OutputStream out, OutputStream err) {
     this.client = client;
@@ -44,10 +47,10 @@ final class AttachSession implements AutoCloseable {
   }
 
   /**
-   * Starts forwarding: stdin (when {@code stdin}), the terminal's size, signals to {@code pid}
-   * (without a terminal, when {@code sigProxy}).
+   * Starts forwarding: stdin (when {@code stdin}; with a terminal, watched for {@code detachKeys}),
+   * the terminal's size, signals to {@code pid} (without a terminal, when {@code sigProxy}).
    */
-  void begin(boolean stdin, int pid, boolean sigProxy) throws IOException {
+  void begin(boolean stdin, int pid, boolean sigProxy, DetachKeys detachKeys) throws IOException {
     Fd in = new Fd(0);
     if (tty) {
       if (Linux.isatty(in)) savedTermios = Linux.makeRaw(in);
@@ -59,16 +62,11 @@ final class AttachSession implements AutoCloseable {
       }
     } else if (sigProxy) {
       proxyPid = pid;
-      for (String name : PROXIED) {
-        try {
-          Signal.handle(new Signal(name), s -> forward(s.getNumber()));
-        } catch (IllegalArgumentException e) {
-          // reserved by the JVM
-        }
-      }
+      SignalProxy.install(this::forward);
     }
     if (stdin) {
-      Thread t = new Thread(this::pumpStdin, "berth-attach-stdin");
+      DetachKeys.Watcher watcher = tty ? detachKeys.watcher() : null;
+      Thread t = new Thread(() -> pumpStdin(watcher), "berth-attach-stdin");
       t.setDaemon(true);
       t.start();
     }
@@ -96,17 +94,32 @@ final class AttachSession implements AutoCloseable {
     }
   }
 
-  private void pumpStdin() {
+  private void pumpStdin(DetachKeys.Watcher watcher) {
     java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocateDirect(AttachClient.MAX_PAYLOAD);
+    byte[] b = new byte[AttachClient.MAX_PAYLOAD];
     Fd in = new Fd(0);
     try {
       while (true) {
         buf.clear();
         int n = Linux.read(in, buf);
         if (n <= 0) break;
-        byte[] b = new byte[n];
-        buf.get(0, b);
-        client.stdin(b);
+        buf.get(0, b, 0, n);
+        if (watcher == null) {
+          client.stdin(java.util.Arrays.copyOf(b, n));
+          continue;
+        }
+        DetachKeys.Scan scan = watcher.scan(b, n);
+        if (scan.pass().length > 0) client.stdin(scan.pass());
+        if (scan.detach()) {
+          // The container runs on; pump() sees the connection end.
+          detached = true;
+          client.shutdown();
+          return;
+        }
+      }
+      if (watcher != null) {
+        byte[] held = watcher.held();
+        if (held.length > 0) client.stdin(held);
       }
       client.closeStdin();
     } catch (ErrnoException e) {
@@ -114,9 +127,14 @@ final class AttachSession implements AutoCloseable {
     }
   }
 
+  /** Whether the user typed the detach keys: the session ended with the container running. */
+  boolean detached() {
+    return detached;
+  }
+
   /**
    * Copies the container's output until it exits; returns its exit status, or null when the monitor
-   * went away.
+   * went away or the user detached ({@link #detached}).
    */
   ExitFile.ExitStatus pump() throws IOException {
     while (true) {

@@ -3,6 +3,7 @@ package dev.berth.cli.berth;
 import dev.berth.cli.flags.ParsedCommand;
 import dev.berth.engine.Engine;
 import dev.berth.engine.EngineException;
+import dev.berth.engine.container.DetachKeys;
 import dev.berth.engine.store.ContainerRecord;
 import dev.berth.engine.store.ContainerState.Status;
 import dev.berth.runtime.monitor.ExitFile;
@@ -11,11 +12,12 @@ import java.io.IOException;
 import java.io.PrintStream;
 
 /**
- * {@code berth attach [--no-stdin] [--sig-proxy=false] CONTAINER}: this terminal joined to a
- * running container's stdio through its monitor (output from now on; stdin when the container keeps
- * it open; with its terminal, ours in raw mode and resized), until the container exits; berth then
- * ends with its exit code, as docker's attach. docker's detach keys (Ctrl-P Ctrl-Q) are not
- * recognised yet: a terminal's input goes to the container as it is.
+ * {@code berth attach [--no-stdin] [--sig-proxy=false] [--detach-keys KEYS] CONTAINER}: this
+ * terminal joined to a running container's stdio through its monitor (output from now on; stdin
+ * when the container keeps it open; with its terminal, ours in raw mode and resized), until the
+ * container exits; berth then ends with its exit code, as docker's attach. With a terminal and
+ * stdin, the detach keys (docker's ctrl-p ctrl-q by default) end the attach with the container
+ * running, exit 0.
  */
 final class AttachVerb {
   private AttachVerb() {}
@@ -32,18 +34,22 @@ final class AttachVerb {
       throw EngineException.precondition(
           "You cannot attach to a stopped container, start it first");
     }
+    DetachKeys keys = DetachKeys.parse(c.flags().getString("detach-keys"));
     boolean sigProxy = !c.flags().isSet("sig-proxy") || c.flags().getBool("sig-proxy");
     boolean stdin = !c.flags().getBool("no-stdin") && r.options().openStdin();
     ExitFile.ExitStatus exit;
+    boolean detached = false;
     try (AttachSession s =
         AttachSession.open(engine.layout(r.id()).attachSocket(), r.options().tty(), out, err)) {
-      s.begin(stdin, r.state().pid(), sigProxy);
+      s.begin(stdin, r.state().pid(), sigProxy, keys);
       exit = s.pump();
+      detached = exit == null && s.detached();
     } catch (dev.berth.sys.ErrnoException e) {
       // The monitor's socket is gone: the container exited between the look and the connect.
       exit = null;
     }
     out.flush();
+    if (detached) return detached(err);
     err.flush();
     if (exit != null) return exit.exitCode();
     // The monitor went away without an exit frame (or before we connected): ask the engine.
@@ -54,5 +60,15 @@ final class AttachVerb {
         return 0; // an --rm container, gone
       throw e;
     }
+  }
+
+  /**
+   * The end of a session the user detached from: docker's line on stderr (the terminal is restored
+   * by then), exit 0.
+   */
+  static int detached(PrintStream err) {
+    err.println("read escape sequence");
+    err.flush();
+    return 0;
   }
 }

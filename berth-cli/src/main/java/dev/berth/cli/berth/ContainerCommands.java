@@ -74,13 +74,16 @@ final class ContainerCommands {
     };
   }
 
+  private static FlagSpec detachKeys() {
+    return string(
+        "detach-keys", null, "keys that detach from a terminal, e.g. ctrl-x,q (ctrl-p,ctrl-q)", "");
+  }
+
   static CommandSpec[] commands(boolean top) {
     FlagSpec[] create = createFlags();
     List<FlagSpec> runFlags = new ArrayList<>(List.of(create));
     runFlags.add(bool("detach", "d", "run in the background and print the container id"));
-    runFlags.add(
-        string("detach-keys", null, "key sequence that detaches (not supported yet)", "")
-            .asHidden());
+    runFlags.add(detachKeys());
     runFlags.add(stringList("attach", "a", "attach to STDIN, STDOUT or STDERR"));
     runFlags.add(bool("sig-proxy", null, "forward signals to the container (the default)"));
     CommandSpec run =
@@ -101,7 +104,9 @@ final class ContainerCommands {
             .withMinArgs(1)
             .withFlags(
                 bool("attach", "a", "attach to the output and wait for the exit"),
-                bool("interactive", "i", "attach stdin"));
+                bool("interactive", "i", "attach stdin"),
+                detachKeys(),
+                bool("sig-proxy", null, "forward signals with -a (the default)"));
     CommandSpec stop =
         CommandSpec.of("stop", "stop running containers (the stop signal, then SIGKILL)")
             .withUsage("CONTAINER [CONTAINER...]")
@@ -173,13 +178,15 @@ final class ContainerCommands {
                 stringList("env-file", null, "read environment variables from a file"),
                 string("user", "u", "user[:group] to run as", ""),
                 string("workdir", "w", "working directory", ""),
-                bool("privileged", null, "every capability for this process"));
+                bool("privileged", null, "every capability for this process"),
+                bool("sig-proxy", null, "forward signals without -t (the default)"));
     CommandSpec attach =
         CommandSpec.of("attach", "attach to a running container's stdio")
             .withUsage("CONTAINER")
             .withExactArgs(1)
             .withFlags(
                 bool("no-stdin", null, "do not attach stdin"),
+                detachKeys(),
                 bool("sig-proxy", null, "forward signals (the default)"));
     CommandSpec wait =
         CommandSpec.of("wait", "wait for containers to stop and print their exit codes")

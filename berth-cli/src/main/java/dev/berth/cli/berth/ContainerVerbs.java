@@ -8,6 +8,7 @@ import dev.berth.engine.Engine;
 import dev.berth.engine.EngineException;
 import dev.berth.engine.HumanDuration;
 import dev.berth.engine.container.ContainerOptions;
+import dev.berth.engine.container.DetachKeys;
 import dev.berth.engine.store.ContainerRecord;
 import dev.berth.engine.store.ContainerState.Status;
 import dev.berth.image.ImageException;
@@ -100,6 +101,7 @@ final class ContainerVerbs {
 
   static int run(ParsedCommand c, PrintStream out, PrintStream err)
       throws BerthException, IOException {
+    DetachKeys.parse(c.flags().getString("detach-keys")); // a bad spec fails before the create
     ContainerRecord r = createFrom(c, err);
     Engine engine = BerthMain.engine(c);
     boolean detach = c.flags().getBool("detach");
@@ -112,22 +114,27 @@ final class ContainerVerbs {
       out.println(r.id());
       return 0;
     }
-    return attachAndStart(engine, r, c.flags().getBool("interactive"), true, out, err);
+    return attachAndStart(engine, r, c, true, out, err);
   }
 
   /**
    * Starts {@code r} attached to this terminal and waits for its exit; returns the container's exit
-   * code.
+   * code, or 0 when the user detached (the container runs on).
    */
   private static int attachAndStart(
       Engine engine,
       ContainerRecord r,
-      boolean stdin,
+      ParsedCommand c,
       boolean removeOnBadStart,
       PrintStream out,
       PrintStream err)
       throws BerthException, IOException {
     boolean tty = r.options().tty();
+    boolean stdin = c.flags().getBool("interactive") && r.options().openStdin();
+    DetachKeys keys = DetachKeys.parse(c.flags().getString("detach-keys"));
+    boolean sigProxy = !c.flags().isSet("sig-proxy") || c.flags().getBool("sig-proxy");
+    // A session the user may detach from leaves the container's end to its monitor's exit command.
+    boolean mayDetach = tty && stdin;
     AttachSession[] session = {null};
     ContainerRecord started;
     try {
@@ -142,7 +149,7 @@ final class ContainerVerbs {
 
                 @Override
                 public boolean releasesAtExit() {
-                  return true; // this CLI waits for the exit and reconciles (or removes) the
+                  return !mayDetach; // this CLI waits for the exit and reconciles (or removes) the
                   // container itself
                 }
               });
@@ -153,8 +160,9 @@ final class ContainerVerbs {
     }
     if (session[0] == null)
       return 0; // running already: docker start -a of a running container attaches; later
+    boolean detached = false;
     try (AttachSession s = session[0]) {
-      s.begin(stdin && r.options().openStdin(), started.state().pid(), true);
+      s.begin(stdin, started.state().pid(), sigProxy, keys);
       ExitFile.ExitStatus exit = s.pump();
       PhaseTrace.mark("container ran");
       out.flush();
@@ -168,7 +176,9 @@ final class ContainerVerbs {
         PhaseTrace.mark("container released");
         return exit.exitCode();
       }
+      detached = s.detached();
     }
+    if (detached) return AttachVerb.detached(err);
     // The monitor went away without an exit frame: ask the engine.
     int code = engine.await(r.id());
     if (r.options().autoRemove()) remove(engine, r);
@@ -225,7 +235,7 @@ final class ContainerVerbs {
       if (c.args().size() != 1)
         throw EngineException.invalid("you cannot start and attach multiple containers at once");
       ContainerRecord r = engine.inspect(c.arg(0));
-      return attachAndStart(engine, r, c.flags().getBool("interactive"), false, out, err);
+      return attachAndStart(engine, r, c, false, out, err);
     }
     return forEach(
         c,

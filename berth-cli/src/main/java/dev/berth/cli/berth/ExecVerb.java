@@ -3,6 +3,7 @@ package dev.berth.cli.berth;
 import dev.berth.cli.flags.ParsedCommand;
 import dev.berth.engine.Engine;
 import dev.berth.engine.ExecFailedException;
+import dev.berth.engine.ExecSignals;
 import dev.berth.engine.container.ExecOptions;
 import dev.berth.runtime.driver.Stdio;
 import dev.berth.runtime.terminal.TerminalProxy;
@@ -19,7 +20,8 @@ import sun.misc.Signal;
  * {@code berth exec [-i] [-t] [-d] [-e K=V] [--env-file F] [-u USER] [-w DIR] [--privileged]
  * CONTAINER CMD...}, as docker's: this terminal's stdio is the process's (with {@code -t}, a pty
  * proxied to it, raw with {@code -i}, its size followed), and berth ends with the process's status;
- * 126 or 127 when it could not start; with {@code -d} nothing is printed.
+ * 126 or 127 when it could not start; with {@code -d} nothing is printed. Without a terminal the
+ * signals of docker's sig-proxy are passed to the process ({@code --sig-proxy=false}: not).
  */
 final class ExecVerb {
   private ExecVerb() {}
@@ -67,7 +69,16 @@ final class ExecVerb {
           // no SIGWINCH here: the size stays as it was at start
         }
       }
-      int code = engine.exec(c.arg(0), o, interactive ? Stdio.INHERIT : NO_STDIN, proxy).exitCode();
+      ExecSignals signals = null;
+      if (proxy == null && !o.detach() && (!f.isSet("sig-proxy") || f.getBool("sig-proxy"))) {
+        ExecSignals target = new ExecSignals();
+        SignalProxy.install(target::send);
+        signals = target;
+      }
+      int code =
+          engine
+              .exec(c.arg(0), o, interactive ? Stdio.INHERIT : NO_STDIN, proxy, signals)
+              .exitCode();
       return o.detach() ? 0 : code;
     } catch (ExecFailedException e) {
       err.println("Error: " + e.getMessage());

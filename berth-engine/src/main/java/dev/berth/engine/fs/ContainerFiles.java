@@ -143,9 +143,12 @@ public final class ContainerFiles {
    * inside the root). {@code owner} {uid, gid} replaces the tar's owners (null keeps them). The tar
    * is hostile: entries that climb out are refused, symlinks it makes are never written through out
    * of the root, and an entry never replaces a directory with a non-directory or the reverse
-   * (docker's rule for cp).
+   * (docker's rule for cp). As docker's: with {@code rootReadOnly}, a directory of the root
+   * filesystem itself (not of a volume, bind or tmpfs mounted in it) is refused before anything is
+   * written, and a read-only mount's refusal is named so.
    */
-  public void extract(String path, InputStream in, int[] owner) throws BerthException {
+  public void extract(String path, InputStream in, int[] owner, boolean rootReadOnly)
+      throws BerthException {
     ContainerPath p = ContainerPath.parse(path);
     try (Located l = locate(p, true)) {
       if (!l.stat().isDirectory()) {
@@ -157,18 +160,35 @@ public final class ContainerFiles {
         if (now.ino() != l.stat().ino() || now.dev() != l.stat().dev()) {
           throw new IOException(path + ": changed while being opened");
         }
+        // A mount's root directory has its own device; the root filesystem's directories, the
+        // root's.
+        if (rootReadOnly && now.dev() == Linux.fstat(root).dev()) {
+          throw EngineException.precondition("container rootfs is marked read-only");
+        }
         LayerUnpacker unpacker =
             owner == null ? new LayerUnpacker() : new LayerUnpacker().withOwner(owner[0], owner[1]);
         unpacker.unpack(in, Compression.NONE, dir, Mode.PLAIN);
       }
     } catch (UnpackException e) {
+      if (readOnly(e)) throw EngineException.precondition("mounted volume is marked read-only");
       throw new EngineException(
           ErrorCategory.INVALID_ARGUMENT,
           "copy to " + path + " in container " + container + ": " + e.getMessage(),
           e);
     } catch (IOException e) {
+      if (readOnly(e)) throw EngineException.precondition("mounted volume is marked read-only");
       throw failed("copy to " + path, e);
     }
+  }
+
+  /** Whether {@code e} comes from a write to a read-only filesystem. */
+  private static boolean readOnly(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof ErrnoException x && x.errno() == dev.berth.sys.LinuxConstants.EROFS) {
+        return true;
+      }
+    }
+    return false;
   }
 
   // ---- resolution ----

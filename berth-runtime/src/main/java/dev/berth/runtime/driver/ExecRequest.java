@@ -40,6 +40,11 @@ public record ExecRequest(
     return new ExecRequest(process, stdio, consoleSocket, pidFile, true, preserveFds);
   }
 
+  /** The same request, its pid written to {@code file} once the process runs. */
+  public ExecRequest withPidFile(Path file) {
+    return new ExecRequest(process, stdio, consoleSocket, file, detach, preserveFds);
+  }
+
   public ExecRequest withStdio(Stdio s) {
     return new ExecRequest(process, s, consoleSocket, pidFile, detach, preserveFds);
   }

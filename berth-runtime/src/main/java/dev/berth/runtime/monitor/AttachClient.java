@@ -111,6 +111,18 @@ public final class AttachClient implements AutoCloseable {
     Linux.sendmsg(sock, out, null);
   }
 
+  /**
+   * Ends the connection from any thread (a client detaching): a {@link #read} blocked in another
+   * thread returns null, the container runs on.
+   */
+  public void shutdown() {
+    try {
+      Linux.shutdown(sock, LinuxConstants.SHUT_RDWR);
+    } catch (ErrnoException e) {
+      // closed already
+    }
+  }
+
   @Override
   public void close() {
     sock.close();
