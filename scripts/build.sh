@@ -16,7 +16,10 @@ rm -rf "$out.tmp" && mkdir -p "$out.tmp/lib" "$out.tmp/lib-image" "$out.tmp/all"
 mvn -B -q -pl berth-runtime dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$out.tmp/lib"
 cp berth-runtime/target/berth-runtime-*.jar berth-cli/target/berth-cli-*.jar "$out.tmp/lib/"
 mvn -B -q -pl berth-cli dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$out.tmp/all"
+# berthd's own jars (berth-api, netty) go to lib-daemon: neither CLI's class path sees them.
+mkdir -p "$out.tmp/lib-daemon"
 for j in "$out.tmp"/all/*.jar; do
+  case ${j##*/} in berth-api-*|netty-*) mv "$j" "$out.tmp/lib-daemon/"; continue ;; esac
   [ -e "$out.tmp/lib/${j##*/}" ] || mv "$j" "$out.tmp/lib-image/"
 done
 rm -rf "$out.tmp/all"
@@ -30,6 +33,9 @@ cp berth-runtime/target/classes/dev/berth/runtime/berth-monitor "$out.tmp/native
   --output "$out.tmp/runtime"
 "$JAVA_HOME/bin/jlink" --add-modules java.base,java.net.http,jdk.unsupported --strip-debug --no-header-files \
   --no-man-pages --output "$out.tmp/runtime-berth"
+# berthd's: netty logs through java.logging when no other logging library is there.
+"$JAVA_HOME/bin/jlink" --add-modules java.base,java.net.http,java.logging,jdk.unsupported --strip-debug \
+  --no-header-files --no-man-pages --output "$out.tmp/runtime-berthd"
 rm -rf "$out" && mv "$out.tmp" "$out"
 # Train the AOT cache on real commands; a stale cache is silently ignored by the JVM, so this runs on every build.
 sh "$top/scripts/train-aot.sh"

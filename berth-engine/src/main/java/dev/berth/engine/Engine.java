@@ -220,6 +220,24 @@ public final class Engine implements AutoCloseable {
     return removed;
   }
 
+  /**
+   * A container made from the image {@code nameOrId}, if any: docker refuses to remove an image a
+   * container uses unless forced. Empty too when there is no such image (the removal reports it).
+   */
+  public Optional<ContainerRecord> imageUser(String nameOrId) throws BerthException {
+    ImageRecord image;
+    try {
+      image = images.resolve(nameOrId);
+    } catch (BerthException e) {
+      if (e.category() == ErrorCategory.NOT_FOUND) return Optional.empty();
+      throw e;
+    }
+    for (ContainerRecord r : containers.list().containers()) {
+      if (r.imageId().equals(image.config().toString())) return Optional.of(r);
+    }
+    return Optional.empty();
+  }
+
   /** The store's event file: what {@code berth events} reads and follows. */
   public EventLog events() {
     return events;

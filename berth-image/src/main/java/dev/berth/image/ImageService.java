@@ -11,6 +11,7 @@ import dev.berth.image.dirs.PrivateDirs;
 import dev.berth.image.pull.Puller;
 import dev.berth.image.push.Pusher;
 import dev.berth.image.registry.AuthStore;
+import dev.berth.image.registry.CredentialSource;
 import dev.berth.image.registry.Credentials;
 import dev.berth.image.registry.RegistriesConfig;
 import dev.berth.image.registry.RegistryClient;
@@ -135,16 +136,26 @@ public final class ImageService implements AutoCloseable {
   /** Pulls an image by reference ("busybox", "127.0.0.1:5000/app:1", "x@sha256:.."). */
   public ImageRecord pull(String reference, Platform platform, Progress progress)
       throws ImageException {
+    return pull(reference, platform, progress, null);
+  }
+
+  /**
+   * Pulls with {@code credentials} for the reference's registry (a daemon's client sends them with
+   * each request), or the stored ones when null.
+   */
+  public ImageRecord pull(
+      String reference, Platform platform, Progress progress, Credentials credentials)
+      throws ImageException {
     Reference ref = parse(reference);
     requireAuthFile("pull " + reference);
-    try {
+    try (Registry r = registryFor(ref.domain(), credentials)) {
       // A pull killed before it committed its layers left stagings that no GC may have run to
       // remove since: take
       // them now when no other pull, load or import is running (none holds a lease), without
       // waiting for that.
       Snapshotter snaps = snapshots();
       content.ifUnused(snaps::removeUncommitted);
-      return new Puller(content, images, snaps, registry())
+      return new Puller(content, images, snaps, r.client())
           .pull(ref, platform == null ? options.platform() : platform, platform != null, progress);
     } catch (IOException e) {
       throw new ImageException(
@@ -152,15 +163,39 @@ public final class ImageService implements AutoCloseable {
     }
   }
 
+  /** The shared client, or one of its own for explicit credentials (closed after the call). */
+  private record Registry(RegistryClient client, boolean own) implements AutoCloseable {
+    @Override
+    public void close() {
+      if (own) client.close();
+    }
+  }
+
+  private Registry registryFor(String domain, Credentials credentials) throws IOException {
+    if (credentials == null) return new Registry(registry(), false);
+    RegistriesConfig config =
+        options.registriesConfig() == null
+            ? RegistriesConfig.empty()
+            : RegistriesConfig.load(options.registriesConfig());
+    CredentialSource source = host -> host.equals(domain) ? credentials : auth.lookup(host);
+    return new Registry(new RegistryClient(config, source), true);
+  }
+
   /** Pushes a local image to its own name, or to {@code destination} when given. */
   public Digest push(String source, String destination, Progress progress) throws ImageException {
+    return push(source, destination, progress, null);
+  }
+
+  /** {@link #push} with {@code credentials} for the destination's registry, or the stored ones. */
+  public Digest push(String source, String destination, Progress progress, Credentials credentials)
+      throws ImageException {
     ImageRecord record = resolve(source);
     Reference dest =
         destination == null || destination.isEmpty() ? parse(record.name()) : parse(destination);
     Reference from = parse(record.name());
     requireAuthFile("push " + dest);
-    try {
-      return new Pusher(content, registry())
+    try (Registry r = registryFor(dest.domain(), credentials)) {
+      return new Pusher(content, r.client())
           .push(record.target(), manifestOf(record), dest, from, progress);
     } catch (IOException e) {
       throw new ImageException(ErrorCategory.INTERNAL, "push " + dest + ": " + e.getMessage(), e);
@@ -659,6 +694,19 @@ public final class ImageService implements AutoCloseable {
       }
     }
     return false;
+  }
+
+  /**
+   * Checks the credentials against the registry without storing them (a daemon's {@code /auth}: the
+   * client keeps them).
+   */
+  public void checkLogin(String registryHost, Credentials credentials) throws ImageException {
+    try {
+      registry().checkLogin(registryHost, credentials);
+    } catch (IOException e) {
+      throw new ImageException(
+          ErrorCategory.UNAUTHORIZED, "login " + registryHost + ": " + e.getMessage(), e);
+    }
   }
 
   /** Checks the credentials against the registry, then stores them for later pulls and pushes. */

@@ -527,7 +527,7 @@ final class ContainerVerbs {
       w.beginArray();
       for (Object o : found) {
         if (o instanceof dev.berth.image.ImageService.ImageDetails d) {
-          InspectVerb.write(w, d);
+          dev.berth.engine.ImageViews.inspect(w, d);
         } else {
           w.tree(o);
         }

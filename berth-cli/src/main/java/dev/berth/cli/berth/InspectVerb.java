@@ -1,20 +1,12 @@
 package dev.berth.cli.berth;
 
 import dev.berth.cli.flags.ParsedCommand;
+import dev.berth.engine.ImageViews;
 import dev.berth.image.ImageException;
 import dev.berth.image.ImageService;
-import dev.berth.spec.image.Descriptor;
-import dev.berth.spec.image.Digest;
-import dev.berth.spec.image.ImageConfig;
-import dev.berth.spec.image.ImageConfig.ContainerConfig;
-import dev.berth.spec.image.ImageConfig.History;
-import dev.berth.spec.image.Reference;
 import dev.berth.spec.json.JsonWriter;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.util.List;
-import java.util.Map;
-import java.util.Set;
 
 /**
  * berth inspect IMAGE...: a JSON array with docker's field names (Id, RepoTags, Config, RootFS,
@@ -32,93 +24,9 @@ final class InspectVerb {
     // Four spaces, as docker and podman indent inspect (and berth inspect of containers).
     JsonWriter w = new JsonWriter("    ");
     w.beginArray();
-    for (String name : c.args()) write(w, images.inspect(name));
+    for (String name : c.args()) ImageViews.inspect(w, images.inspect(name));
     w.endArray();
     out.println(w);
     return 0;
-  }
-
-  static void write(JsonWriter w, ImageService.ImageDetails d) {
-    ImageConfig cfg = d.config();
-    w.beginObject();
-    w.field("Id", d.record().config().toString());
-    w.name("RepoTags").beginArray();
-    for (String n : d.names()) {
-      if (n.startsWith("sha256:")) continue;
-      Reference r = Reference.parse(n);
-      if (r.hasTag()) w.value(r.familiar());
-    }
-    w.endArray();
-    w.name("RepoDigests").beginArray();
-    for (String n : d.names()) {
-      if (n.startsWith("sha256:")) continue;
-      Reference r = Reference.parse(n);
-      w.value(r.name() + "@" + d.record().target().digest());
-    }
-    w.endArray();
-    w.field("Digest", d.record().target().digest().toString());
-    w.field("ManifestType", d.manifestDescriptor().mediaType());
-    w.field("Created", cfg.created());
-    w.field("Author", cfg.author());
-    w.field("Architecture", cfg.architecture());
-    if (!cfg.variant().isEmpty()) w.field("Variant", cfg.variant());
-    w.field("Os", cfg.os());
-    w.field("Size", d.size());
-    ContainerConfig cc = cfg.config();
-    w.name("Config").beginObject();
-    w.field("User", cc.user());
-    set(w, "ExposedPorts", cc.exposedPorts());
-    // The model has no absent Env, only an empty one; docker prints an image without variables as
-    // null.
-    list(w, "Env", cc.env().isEmpty() ? null : cc.env());
-    list(w, "Entrypoint", cc.entrypoint());
-    list(w, "Cmd", cc.cmd());
-    set(w, "Volumes", cc.volumes());
-    w.field("WorkingDir", cc.workingDir());
-    w.name("Labels").beginObject();
-    for (Map.Entry<String, String> l : cc.labels().entrySet()) w.field(l.getKey(), l.getValue());
-    w.endObject();
-    if (!cc.stopSignal().isEmpty()) w.field("StopSignal", cc.stopSignal());
-    w.endObject();
-    w.name("RootFS").beginObject().field("Type", cfg.rootfs().type()).name("Layers").beginArray();
-    for (Digest l : cfg.rootfs().diffIds()) w.value(l.toString());
-    w.endArray().endObject();
-    w.name("Layers").beginArray();
-    for (Descriptor l : d.manifest().layers()) w.value(l.digest().toString());
-    w.endArray();
-    w.name("History").beginArray();
-    for (History h : cfg.history()) {
-      w.beginObject();
-      if (!h.created().isEmpty()) w.field("created", h.created());
-      if (!h.createdBy().isEmpty()) w.field("created_by", h.createdBy());
-      if (!h.comment().isEmpty()) w.field("comment", h.comment());
-      if (h.emptyLayer()) w.field("empty_layer", true);
-      w.endObject();
-    }
-    w.endArray();
-    w.endObject();
-  }
-
-  /** null (absent) prints as null, as docker does for an image without Cmd. */
-  private static void list(JsonWriter w, String name, List<String> values) {
-    w.name(name);
-    if (values == null) {
-      w.nullValue();
-      return;
-    }
-    w.beginArray();
-    for (String v : values) w.value(v);
-    w.endArray();
-  }
-
-  private static void set(JsonWriter w, String name, Set<String> keys) {
-    w.name(name);
-    if (keys.isEmpty()) {
-      w.nullValue();
-      return;
-    }
-    w.beginObject();
-    for (String k : keys) w.name(k).beginObject().endObject();
-    w.endObject();
   }
 }

@@ -9,10 +9,9 @@ import dev.berth.cli.flags.CommandSpec;
 import dev.berth.cli.flags.ParsedCommand;
 import dev.berth.cli.format.Columns;
 import dev.berth.cli.format.GoTemplate;
-import dev.berth.engine.ContainerViews;
 import dev.berth.engine.Engine;
 import dev.berth.engine.EngineException;
-import dev.berth.engine.network.Endpoint;
+import dev.berth.engine.NetworkViews;
 import dev.berth.engine.network.Network;
 import dev.berth.engine.network.NetworkStore;
 import dev.berth.engine.store.ContainerRecord;
@@ -221,49 +220,6 @@ final class NetworkVerbs {
     return s.substring(0, 10) + " " + s.substring(11, 19) + " +0000 UTC";
   }
 
-  /**
-   * docker network inspect's object, fields in docker's order; running containers under Containers.
-   */
-  static Map<String, Object> inspectView(Network n, List<ContainerRecord> containers) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("Name", n.name());
-    m.put("Id", n.id());
-    m.put("Created", Rfc3339.format(n.created()));
-    m.put("Scope", "local");
-    m.put("Driver", n.driver());
-    m.put("EnableIPv6", false);
-    Map<String, Object> ipam = new LinkedHashMap<>();
-    ipam.put("Driver", "default");
-    ipam.put("Options", Map.of());
-    Map<String, Object> config = new LinkedHashMap<>();
-    config.put("Subnet", n.subnet());
-    config.put("Gateway", n.gateway());
-    ipam.put("Config", List.of(config));
-    m.put("IPAM", ipam);
-    m.put("Internal", n.internal());
-    m.put("Attachable", false);
-    m.put("Ingress", false);
-    m.put("ConfigFrom", Map.of("Network", ""));
-    m.put("ConfigOnly", false);
-    Map<String, Object> attached = new TreeMap<>();
-    for (ContainerRecord r : containers) {
-      for (Endpoint e : ContainerViews.endpoints(r)) {
-        if (!e.network().equals(n.name())) continue;
-        Map<String, Object> x = new LinkedHashMap<>();
-        x.put("Name", r.name());
-        x.put("EndpointID", ContainerViews.endpointId(r, e));
-        x.put("MacAddress", e.mac());
-        x.put("IPv4Address", e.ip() + "/" + e.prefix());
-        x.put("IPv6Address", "");
-        attached.put(r.id(), x);
-      }
-    }
-    m.put("Containers", attached);
-    m.put("Options", Map.of("com.docker.network.bridge.name", n.bridge()));
-    m.put("Labels", new TreeMap<>(n.labels()));
-    return m;
-  }
-
   private static int inspect(ParsedCommand c, Engine engine, PrintStream out, PrintStream err)
       throws BerthException {
     List<Map<String, Object>> found = new ArrayList<>();
@@ -271,7 +227,7 @@ final class NetworkVerbs {
     List<ContainerRecord> containers = engine.containers().list().containers();
     for (String name : c.args()) {
       try {
-        found.add(inspectView(engine.network(name), containers));
+        found.add(NetworkViews.inspect(engine.network(name), containers));
       } catch (BerthException e) {
         if (e.category() != ErrorCategory.NOT_FOUND) throw e;
         missing.add(name);

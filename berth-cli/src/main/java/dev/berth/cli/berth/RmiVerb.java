@@ -1,11 +1,8 @@
 package dev.berth.cli.berth;
 
 import dev.berth.cli.flags.ParsedCommand;
-import dev.berth.engine.store.ContainerRecord;
 import dev.berth.image.ImageService;
-import dev.berth.image.store.ImageRecord;
 import dev.berth.spec.error.BerthException;
-import dev.berth.spec.error.ErrorCategory;
 import java.io.IOException;
 import java.io.PrintStream;
 
@@ -25,24 +22,15 @@ final class RmiVerb {
       throws BerthException, IOException {
     ImageService images = BerthMain.service(c);
     if (!c.flags().getBool("force")) {
-      var containers = BerthMain.engine(c).containers().list().containers();
       for (String name : c.args()) {
-        ImageRecord image;
-        try {
-          image = images.resolve(name);
-        } catch (BerthException e) {
-          if (e.category() == ErrorCategory.NOT_FOUND) continue; // remove() reports it, in its turn
-          throw e;
-        }
-        for (ContainerRecord r : containers) {
-          if (r.imageId().equals(image.config().toString())) {
-            err.println(
-                "Error: image used by "
-                    + r.id()
-                    + ": image is in use by a container: consider listing"
-                    + " external containers and force-removing image");
-            return IN_USE;
-          }
+        var user = BerthMain.engine(c).imageUser(name);
+        if (user.isPresent()) {
+          err.println(
+              "Error: image used by "
+                  + user.get().id()
+                  + ": image is in use by a container: consider listing"
+                  + " external containers and force-removing image");
+          return IN_USE;
         }
       }
     }

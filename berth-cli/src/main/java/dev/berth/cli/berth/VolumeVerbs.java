@@ -10,6 +10,7 @@ import dev.berth.cli.flags.ParsedCommand;
 import dev.berth.cli.format.Columns;
 import dev.berth.cli.format.GoTemplate;
 import dev.berth.engine.EngineException;
+import dev.berth.engine.VolumeViews;
 import dev.berth.engine.volume.Volume;
 import dev.berth.engine.volume.VolumeStore;
 import dev.berth.spec.error.BerthException;
@@ -179,19 +180,6 @@ final class VolumeVerbs {
     return m;
   }
 
-  /** docker volume inspect's object, fields in docker's order. */
-  static Map<String, Object> inspectView(Volume v) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("CreatedAt", createdAt(v));
-    m.put("Driver", v.driver());
-    m.put("Labels", v.labels().isEmpty() ? null : new TreeMap<>(v.labels()));
-    m.put("Mountpoint", v.mountpoint().toString());
-    m.put("Name", v.name());
-    m.put("Options", v.options().isEmpty() ? null : new TreeMap<>(v.options()));
-    m.put("Scope", "local");
-    return m;
-  }
-
   private static String createdAt(Volume v) {
     return Rfc3339.format(v.created().truncatedTo(ChronoUnit.SECONDS));
   }
@@ -202,7 +190,7 @@ final class VolumeVerbs {
     List<String> missing = new ArrayList<>();
     for (String name : c.args()) {
       try {
-        found.add(inspectView(volumes.get(name)));
+        found.add(VolumeViews.inspect(volumes.get(name)));
       } catch (BerthException e) {
         if (e.category() != ErrorCategory.NOT_FOUND
             && e.category() != ErrorCategory.INVALID_ARGUMENT) throw e;

@@ -5,9 +5,9 @@ package dev.berth.cli.runc;
  * (berth-cli/pom.xml) from src/main/templates, so it costs a constant at start-up. The commit comes
  * from scripts/build.sh ({@code -Dberth.commit}); "unknown" otherwise.
  */
-final class BuildInfo {
-  static final String VERSION = "${berth.version}";
-  static final String COMMIT = "${berth.commit}";
+public final class BuildInfo {
+  public static final String VERSION = "${berth.version}";
+  public static final String COMMIT = "${berth.commit}";
 
   private BuildInfo() {}
 }

@@ -43,19 +43,27 @@ class EventsVerbTest {
 
   @Test
   void filtersOfOneKeyAreOredAndOfDifferentKeysAnded() throws Exception {
-    assertTrue(EventsVerb.Filters.parse(List.of("event=start", "event=die")).matches(DIE));
-    assertTrue(EventsVerb.Filters.parse(List.of("container=web", "label=tier=front")).matches(DIE));
-    assertFalse(EventsVerb.Filters.parse(List.of("container=web", "label=tier=back")).matches(DIE));
     assertTrue(
-        EventsVerb.Filters.parse(List.of("container=ab", "image=busybox", "type=container"))
+        dev.berth.engine.events.EventFilter.parse(List.of("event=start", "event=die"))
+            .matches(DIE));
+    assertTrue(
+        dev.berth.engine.events.EventFilter.parse(List.of("container=web", "label=tier=front"))
+            .matches(DIE));
+    assertFalse(
+        dev.berth.engine.events.EventFilter.parse(List.of("container=web", "label=tier=back"))
+            .matches(DIE));
+    assertTrue(
+        dev.berth.engine.events.EventFilter.parse(
+                List.of("container=ab", "image=busybox", "type=container"))
             .matches(DIE));
     Event exec = new Event(DIE.time(), "container", "exec_start: sh -c true", "abc", Map.of());
-    assertTrue(EventsVerb.Filters.parse(List.of("event=exec_start")).matches(exec));
+    assertTrue(
+        dev.berth.engine.events.EventFilter.parse(List.of("event=exec_start")).matches(exec));
     assertEquals(
         "invalid filter 'volume'",
         org.junit.jupiter.api.Assertions.assertThrows(
                 dev.berth.spec.error.BerthException.class,
-                () -> EventsVerb.Filters.parse(List.of("volume=x")))
+                () -> dev.berth.engine.events.EventFilter.parse(List.of("volume=x")))
             .getMessage());
   }
 

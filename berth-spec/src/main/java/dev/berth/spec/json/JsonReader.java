@@ -106,6 +106,16 @@ public final class JsonReader implements AutoCloseable {
     return new SpecException(source, path(), detail);
   }
 
+  /** True if the current value is an array (fields that take one value or a list of them). */
+  public boolean isArray() {
+    return token == BEGIN_ARRAY;
+  }
+
+  /** True if the current value is an object. */
+  public boolean isObject() {
+    return token == BEGIN_OBJECT;
+  }
+
   /** True if the current value is JSON null. */
   public boolean isNull() {
     return token == NULL;

@@ -1,0 +1,208 @@
+package dev.berth.api.docker;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerDomainSocketChannel;
+import io.netty.channel.unix.DomainSocketAddress;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpServerCodec;
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.GroupPrincipal;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The Docker Engine API's HTTP server on a Unix domain socket: netty with epoll, one event loop
+ * thread that only moves bytes, and a pool of worker threads (none while idle, at most {@link
+ * Options#maxWorkers}) that run the routes' handlers, which block on engine calls.
+ *
+ * <p>Connections speak HTTP/1.1 with keep-alive; answers are whole or chunked ({@link Exchange});
+ * attach and exec take their connection over ({@link Exchange#hijack}). Every answer carries {@code
+ * Api-Version}, {@code Ostype}, {@code Server} and {@code Docker-Experimental}.
+ */
+public final class DockerApiServer implements AutoCloseable {
+  /** The name of the HTTP codec in each connection's pipeline (a hijack removes it). */
+  static final String CODEC = "http";
+
+  /** The largest request body read whole: JSON bodies are small; uploads are streamed routes. */
+  public static final int DEFAULT_MAX_BODY = 4 << 20;
+
+  /**
+   * @param socket the socket file (made; a stale one replaced; refused if a server answers on it)
+   * @param group the group that may use the socket (mode 0660), or null for root only (0600)
+   * @param serverHeader the {@code Server} header ("Berth/0.1.0 (linux)")
+   * @param maxBody the largest request body a {@link Router.Body#BOUNDED} route reads (413 beyond)
+   * @param maxWorkers handler threads at most (streams hold one each: events, logs -f, attach)
+   */
+  public record Options(
+      Path socket, String group, String serverHeader, int maxBody, int maxWorkers, ServerLog log) {
+    public Options {
+      if (socket == null) throw new IllegalArgumentException("socket: required");
+      if (serverHeader == null) serverHeader = "Berth (linux)";
+      if (maxBody <= 0) maxBody = DEFAULT_MAX_BODY;
+      if (maxWorkers <= 0) maxWorkers = 256;
+      if (log == null) log = new ServerLog(System.err, ServerLog.Level.INFO);
+    }
+
+    public static Options at(Path socket) {
+      return new Options(socket, null, null, 0, 0, null);
+    }
+  }
+
+  private final Options options;
+  private final EventLoopGroup loop;
+  private final ThreadPoolExecutor workers;
+  private final Channel server;
+
+  private DockerApiServer(
+      Options options, EventLoopGroup loop, ThreadPoolExecutor workers, Channel server) {
+    this.options = options;
+    this.loop = loop;
+    this.workers = workers;
+    this.server = server;
+  }
+
+  /** Binds the socket and serves {@code router} until {@link #close()}. */
+  public static DockerApiServer start(Options options, Router router) throws IOException {
+    claim(options.socket());
+    AtomicInteger n = new AtomicInteger();
+    ThreadPoolExecutor workers =
+        new ThreadPoolExecutor(
+            0,
+            options.maxWorkers(),
+            30,
+            TimeUnit.SECONDS,
+            new SynchronousQueue<>(),
+            r -> {
+              Thread t = new Thread(null, r, "berthd-worker-" + n.incrementAndGet(), 512 << 10);
+              t.setDaemon(true);
+              return t;
+            });
+    EventLoopGroup loop = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+    DockerApiServer[] self = new DockerApiServer[1];
+    try {
+      ServerBootstrap b =
+          new ServerBootstrap()
+              .group(loop)
+              .channel(EpollServerDomainSocketChannel.class)
+              .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+              .childHandler(
+                  new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                      ch.pipeline()
+                          .addLast(
+                              CODEC,
+                              new HttpServerCodec(
+                                  new HttpDecoderConfig()
+                                      .setMaxInitialLineLength(16 << 10)
+                                      .setMaxHeaderSize(64 << 10)
+                                      .setMaxChunkSize(64 << 10)))
+                          .addLast(
+                              HttpConnection.NAME,
+                              new HttpConnection(self[0], router, workers, options.maxBody()));
+                    }
+                  });
+      Channel ch =
+          b.bind(new DomainSocketAddress(options.socket().toString()))
+              .syncUninterruptibly()
+              .channel();
+      self[0] = new DockerApiServer(options, loop, workers, ch);
+      permit(options.socket(), options.group());
+      return self[0];
+    } catch (RuntimeException | IOException e) {
+      loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+      workers.shutdownNow();
+      Files.deleteIfExists(options.socket());
+      throw e instanceof IOException io
+          ? io
+          : new IOException("serve on " + options.socket() + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Makes the socket's place ours: refuses when a server answers on it (another berthd), removes a
+   * stale file left by one that died.
+   */
+  static void claim(Path socket) throws IOException {
+    Files.createDirectories(socket.toAbsolutePath().getParent());
+    if (!Files.exists(socket, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return;
+    var attrs =
+        Files.readAttributes(
+            socket,
+            java.nio.file.attribute.BasicFileAttributes.class,
+            java.nio.file.LinkOption.NOFOLLOW_LINKS);
+    if (!attrs.isOther()) {
+      throw new IOException(socket + " exists and is not a socket");
+    }
+    try (SocketChannel c = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+      c.connect(UnixDomainSocketAddress.of(socket));
+      throw new IOException("another daemon serves " + socket + " (it accepted a connection)");
+    } catch (java.net.SocketException e) {
+      Files.delete(socket); // nobody listens: a stale socket of a daemon that died
+    }
+  }
+
+  private static void permit(Path socket, String group) throws IOException {
+    if (group == null || group.isEmpty()) {
+      Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
+      return;
+    }
+    GroupPrincipal g =
+        socket.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByGroupName(group);
+    Files.setAttribute(socket, "posix:group", g, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+    Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw----"));
+  }
+
+  public Path socket() {
+    return options.socket();
+  }
+
+  ServerLog log() {
+    return options.log();
+  }
+
+  String serverHeader() {
+    return options.serverHeader();
+  }
+
+  /** Blocks until the server is closed. */
+  public void awaitClose() {
+    server.closeFuture().awaitUninterruptibly();
+  }
+
+  /**
+   * Stops accepting, closes every connection (streams end), lets running handlers finish for a few
+   * seconds, and removes the socket file.
+   */
+  @Override
+  public void close() {
+    server.close().awaitUninterruptibly();
+    loop.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+    workers.shutdown();
+    try {
+      workers.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    workers.shutdownNow();
+    try {
+      Files.deleteIfExists(options.socket());
+    } catch (IOException e) {
+      options.log().warn("remove " + options.socket() + ": " + e.getMessage());
+    }
+  }
+}
