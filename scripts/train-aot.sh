@@ -16,10 +16,14 @@ for part in transfer local; do
   BERTH_JAVA_OPTS="-XX:AOTCacheOutput=$b/$cache" BERTH_NO_AOT=1 BERTH_AOT_TRAINING=1 \
     "$top/bin/berth" $part >"$b/train-berth-$part.log" 2>&1 || { cat "$b/train-berth-$part.log" >&2; exit 1; }
 done
+# And for berthd: its training main runs the daemon on a throwaway store and asks it what the docker CLI asks.
+rm -f "$b/berthd.aot"
+BERTH_JAVA_OPTS="-XX:AOTCacheOutput=$b/berthd.aot" BERTH_NO_AOT=1 BERTH_AOT_TRAINING=1 \
+  "$top/bin/berthd" >"$b/train-berthd.log" 2>&1 || { cat "$b/train-berthd.log" >&2; exit 1; }
 # The JVM ignores a cache it cannot use without a word, and every verb would start ~3x slower: a short verb of each
 # CLI must load its classes from the cache, or the build fails.
 tmp=$(mktemp -d)
-for cmd in "berth-runc list" "berth images" "berth load --help"; do
+for cmd in "berth-runc list" "berth images" "berth load --help" "berthd --help"; do
   set -- $cmd
   outside=$(BERTH_JAVA_OPTS=-Xlog:class+load "$top/bin/$1" --root "$tmp/$1" $2 ${3:-} | grep "source:" |
     grep -c -v "shared objects file" || true)

@@ -195,6 +195,9 @@ final class ContainerStarter {
       mountRootfs(r);
       PhaseTrace.mark("start: rootfs mounted");
       GeneratedSpec generated = writeBundle(r, config);
+      // A container created for an immediate start (run) learns its command and hostname here;
+      // networking below writes the hostname into its peers' hosts files.
+      r = engine.containers().update(id, c -> Engine.withSpecFacts(c, generated));
       PhaseTrace.mark("start: bundle written");
       engine.networking().setUp(r, config);
       PhaseTrace.mark("start: network set up");

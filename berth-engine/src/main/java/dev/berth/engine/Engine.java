@@ -251,6 +251,16 @@ public final class Engine implements AutoCloseable {
    * failure leaves nothing behind.
    */
   public ContainerRecord create(ContainerOptions options) throws BerthException {
+    return create(options, true);
+  }
+
+  /**
+   * {@link #create(ContainerOptions)}; with {@code checkNow} false the spec is not made on the
+   * image's files yet: for a caller that starts the container at once (run), whose start makes the
+   * same spec and fails the same way, one rootfs mount and one spec generation later. Such a caller
+   * removes the container when that start fails.
+   */
+  public ContainerRecord create(ContainerOptions options, boolean checkNow) throws BerthException {
     ImageRecord image = images.resolve(options.image());
     ImageConfig imageConfig = imageConfig(image);
     PhaseTrace.mark("create: image resolved");
@@ -289,12 +299,12 @@ public final class Engine implements AutoCloseable {
           dir.resolve(IMAGE_CONFIG),
           images.content().read(image.config(), ImageService.MAX_METADATA));
       PhaseTrace.mark("create: volumes, image config kept");
-      GeneratedSpec spec = starter.validate(made, imageConfig);
-      PhaseTrace.mark("create: spec checked on the rootfs");
-      Map<String, String> extras = new java.util.LinkedHashMap<>(made.extras());
-      extras.put(ContainerViews.ARGS, ContainerViews.encodeCommand(spec.spec().process().args()));
-      extras.put(ContainerViews.HOSTNAME, spec.hostname());
-      ContainerRecord done = containers.update(id, r -> r.withExtras(extras));
+      ContainerRecord done = made;
+      if (checkNow) {
+        GeneratedSpec spec = starter.validate(made, imageConfig);
+        PhaseTrace.mark("create: spec checked on the rootfs");
+        done = containers.update(id, r -> withSpecFacts(r, spec));
+      }
       event("create", done, Map.of(), Instant.now());
       PhaseTrace.mark("create: recorded");
       return done;
@@ -322,6 +332,22 @@ public final class Engine implements AutoCloseable {
       if (e instanceof BerthException b) throw b;
       throw EngineException.internal("create container: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * {@code r} with what its spec says that docker's views show (the command, the hostname); the
+   * same object when it has them already.
+   */
+  static ContainerRecord withSpecFacts(ContainerRecord r, GeneratedSpec spec) {
+    String args = ContainerViews.encodeCommand(spec.spec().process().args());
+    if (args.equals(r.extras().get(ContainerViews.ARGS))
+        && spec.hostname().equals(r.extras().get(ContainerViews.HOSTNAME))) {
+      return r;
+    }
+    Map<String, String> extras = new java.util.LinkedHashMap<>(r.extras());
+    extras.put(ContainerViews.ARGS, args);
+    extras.put(ContainerViews.HOSTNAME, spec.hostname());
+    return r.withExtras(extras);
   }
 
   private boolean volumeExists(String name) throws BerthException {

@@ -45,7 +45,7 @@ final class ContainerVerbs {
 
   static int create(ParsedCommand c, PrintStream out, PrintStream err)
       throws BerthException, IOException {
-    ContainerRecord r = createFrom(c, err);
+    ContainerRecord r = createFrom(c, err, true);
     out.println(r.id());
     return 0;
   }
@@ -54,13 +54,13 @@ final class ContainerVerbs {
    * create's work, shared with run: the options, the image (pulled when missing, per --pull), the
    * container.
    */
-  private static ContainerRecord createFrom(ParsedCommand c, PrintStream err)
+  private static ContainerRecord createFrom(ParsedCommand c, PrintStream err, boolean checkNow)
       throws BerthException, IOException {
     ContainerOptions o = ContainerFlags.options(c.flags(), c.args(), System.getenv());
     Engine engine = BerthMain.engine(c);
     PhaseTrace.mark("engine opened");
     pullIfNeeded(c, engine, o.image(), err);
-    ContainerRecord r = engine.create(o);
+    ContainerRecord r = engine.create(o, checkNow);
     String cidfile = c.flags().getString("cidfile");
     if (!cidfile.isEmpty()) Files.writeString(Path.of(cidfile), r.id());
     return r;
@@ -102,7 +102,7 @@ final class ContainerVerbs {
   static int run(ParsedCommand c, PrintStream out, PrintStream err)
       throws BerthException, IOException {
     DetachKeys.parse(c.flags().getString("detach-keys")); // a bad spec fails before the create
-    ContainerRecord r = createFrom(c, err);
+    ContainerRecord r = createFrom(c, err, false);
     Engine engine = BerthMain.engine(c);
     boolean detach = c.flags().getBool("detach");
     if (detach) {

@@ -138,7 +138,12 @@ class HostilePullTest {
     List<LayoutRegistry.BlobRequest> asked = registry.blobRequests(layer);
     assertEquals(2, asked.size(), asked.toString());
     assertEquals(null, asked.get(0).range());
-    assertEquals("bytes=" + half + "-", asked.get(1).range());
+    // Resumed from what arrived: all the server sent before the cut, or less when the cut's reset
+    // dropped bytes still in the client's socket buffer.
+    String range = asked.get(1).range();
+    assertTrue(range != null && range.matches("bytes=[0-9]+-"), range);
+    long from = Long.parseLong(range.substring("bytes=".length(), range.length() - 1));
+    assertTrue(from > 0 && from <= half, range + " for a cut after " + half + " bytes");
     assertTrue(service.content().exists(layer));
     TreeSnapshot tree = StoreChecks.unpackedTree(service, record, tmp);
     assertEquals(200_000, tree.get("data/file-1.bin").size());
