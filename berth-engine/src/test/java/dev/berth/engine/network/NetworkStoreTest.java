@@ -61,8 +61,10 @@ class NetworkStoreTest {
   @Test
   void userNetworksGetTheNextFreeSubnetOrTheirOwnAndDockersErrors() throws Exception {
     routes.add(Subnet.parse("10.91.0.0/24"));
+    // "x", not "a": names are looked up before id prefixes, but once "a" is gone another
+    // network's hex id may start with it, and the lookups after the removal would find that one.
     Network a =
-        store.create(new NetworkStore.CreateRequest("a", null, null, Map.of("team", "x"), false));
+        store.create(new NetworkStore.CreateRequest("x", null, null, Map.of("team", "x"), false));
     assertEquals("10.91.1.0/24", a.subnet(), "the pool's first /24 is routed on the host");
     assertEquals("berth1", a.bridge());
     assertEquals(Map.of("team", "x"), a.labels());
@@ -83,19 +85,19 @@ class NetworkStoreTest {
                 .get("routes");
     assertEquals(List.of(), cRoutes, "an internal network has no default route");
 
-    assertEquals(a, store.get("a"));
+    assertEquals(a, store.get("x"));
     assertEquals(a, store.get(a.id()));
     assertEquals(a, store.get(a.id().substring(0, 12)));
     assertEquals(
         a,
-        NetworkStore.open(root, () -> users, () -> routes).get("a"),
+        NetworkStore.open(root, () -> users, () -> routes).get("x"),
         "another process reads the same");
-    assertEquals(List.of("a", "b", "c"), store.list(null).stream().map(Network::name).toList());
+    assertEquals(List.of("b", "c", "x"), store.list(null).stream().map(Network::name).toList());
 
     assertEquals(
-        "network with name a already exists",
+        "network with name x already exists",
         assertThrows(
-                BerthException.class, () -> store.create(NetworkStore.CreateRequest.named("a")))
+                BerthException.class, () -> store.create(NetworkStore.CreateRequest.named("x")))
             .getMessage());
     BerthException overlap =
         assertThrows(
@@ -133,20 +135,20 @@ class NetworkStoreTest {
     assertFalse(
         Files.exists(store.confDir().resolve("d.conflist")), "refused creates leave nothing");
 
-    users.put("a", List.of("c0ffee"));
-    BerthException inUse = assertThrows(BerthException.class, () -> store.remove("a"));
+    users.put("x", List.of("c0ffee"));
+    BerthException inUse = assertThrows(BerthException.class, () -> store.remove("x"));
     assertEquals(ErrorCategory.FAILED_PRECONDITION, inUse.category());
     assertEquals(
-        "error while removing network: network a id " + a.id() + " has active endpoints",
+        "error while removing network: network x id " + a.id() + " has active endpoints",
         inUse.getMessage());
     users.clear();
-    store.remove("a");
-    BerthException gone = assertThrows(BerthException.class, () -> store.get("a"));
+    store.remove("x");
+    BerthException gone = assertThrows(BerthException.class, () -> store.get("x"));
     assertEquals(ErrorCategory.NOT_FOUND, gone.category());
-    assertEquals("network a not found", gone.getMessage());
+    assertEquals("network x not found", gone.getMessage());
     assertEquals(
-        "network a not found",
-        assertThrows(BerthException.class, () -> store.remove("a")).getMessage());
+        "network x not found",
+        assertThrows(BerthException.class, () -> store.remove("x")).getMessage());
     assertEquals(
         "berth1",
         store.create(NetworkStore.CreateRequest.named("e")).bridge(),
