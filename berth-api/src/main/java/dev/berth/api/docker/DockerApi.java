@@ -1,5 +1,6 @@
 package dev.berth.api.docker;
 
+import dev.berth.api.docker.containers.ContainerRoutes;
 import dev.berth.api.docker.images.ImageRoutes;
 import dev.berth.api.docker.networks.NetworkRoutes;
 import dev.berth.api.docker.system.SystemRoutes;
@@ -8,7 +9,7 @@ import dev.berth.engine.Engine;
 
 /**
  * The Docker Engine API's routes on an engine: each concern registers its own ({@code system},
- * {@code images}, {@code volumes}, {@code networks}; containers and exec next) on one {@link
+ * {@code images}, {@code volumes}, {@code networks}, {@code containers}; exec next) on one {@link
  * Router}, which {@link DockerApiServer} serves.
  */
 public final class DockerApi {
@@ -21,6 +22,7 @@ public final class DockerApi {
     new ImageRoutes(engine).register(r);
     new VolumeRoutes(engine).register(r);
     new NetworkRoutes(engine).register(r);
+    new ContainerRoutes(engine).register(r);
     return r;
   }
 }
