@@ -284,4 +284,66 @@ class DockerCliInteropTest {
     docker("system", "prune", "-f").ok();
     assertEquals("", docker("ps", "-aq").ok().stdout());
   }
+
+  @Test
+  void execAndCopyInAndOut() throws IOException {
+    importBusybox();
+    docker(
+            "run",
+            "-d",
+            "--name",
+            "box",
+            "--hostname",
+            "boxhost",
+            "--network",
+            "none",
+            "bb:1",
+            "sleep",
+            "1000")
+        .ok();
+    assertEquals("boxhost\n", docker("exec", "box", "cat", "/etc/hostname").ok().stdout());
+    Exec.Result in =
+        Exec.run(
+            List.of("docker", "exec", "-i", "box", "sh", "-c", "cat > /tmp/f; wc -c < /tmp/f"),
+            null,
+            env,
+            "12345",
+            120);
+    assertEquals("5\n", in.stdout(), in.toString());
+    Exec.Result code = docker("exec", "box", "sh", "-c", "echo e >&2; exit 7");
+    assertEquals(7, code.exitCode(), code.toString());
+    assertEquals("e\n", code.stderr());
+    Exec.Result missing = docker("exec", "box", "nothere");
+    assertEquals(127, missing.exitCode(), missing.toString());
+    docker("exec", "-d", "box", "touch", "/tmp/detached").ok();
+    Exec.Result pty =
+        sh("script -qec 'docker exec -it box sh -c \"tty; exit 5\"' /dev/null < /dev/null");
+    assertTrue(pty.stdout().contains("/dev/pts/"), pty.toString());
+    assertEquals(5, pty.exitCode(), pty.toString());
+
+    Path host = tmp.resolve("host.txt");
+    Files.writeString(host, "from the host");
+    docker("cp", host.toString(), "box:/tmp/").ok();
+    assertEquals("from the host", docker("exec", "box", "cat", "/tmp/host.txt").ok().stdout());
+    docker("cp", "box:/etc/hostname", tmp.resolve("out.txt").toString()).ok();
+    assertEquals("boxhost\n", Files.readString(tmp.resolve("out.txt")));
+    docker("create", "--name", "fresh", "--network", "none", "bb:1", "cat", "/in.txt").ok();
+    docker("cp", host.toString(), "fresh:/in.txt").ok();
+    assertEquals("from the host\n".strip(), sh("docker start -a fresh").ok().stdout().strip());
+    sh("docker export box > " + tmp.resolve("box.tar")).ok();
+    assertTrue(
+        Exec.run("tar", "-tf", tmp.resolve("box.tar").toString())
+            .ok()
+            .stdout()
+            .lines()
+            .anyMatch("bin/busybox"::equals));
+    String committed = docker("commit", "box", "bb:committed").ok().stdout().strip();
+    assertTrue(committed.startsWith("sha256:"), committed);
+    assertEquals(
+        "from the host",
+        docker("run", "--rm", "--network", "none", "bb:committed", "cat", "/tmp/host.txt")
+            .ok()
+            .stdout());
+    docker("rm", "-f", "box", "fresh").ok();
+  }
 }
