@@ -14,7 +14,6 @@ import dev.berth.engine.store.ContainerState.Status;
 import dev.berth.image.ImageException;
 import dev.berth.image.store.ImageRecord;
 import dev.berth.runtime.monitor.AttachClient;
-import dev.berth.spec.error.BerthException;
 import dev.berth.spec.error.ErrorCategory;
 import dev.berth.sys.ErrnoException;
 import dev.berth.sys.Signals;
@@ -64,11 +63,6 @@ public final class ContainerRoutes {
     new OutputRoutes(engine, sessions).register(r);
     new FileRoutes(engine).register(r);
     new StatsRoutes(engine).register(r);
-  }
-
-  /** The session state shared with the exec routes (none so far) and tests. */
-  Sessions sessions() {
-    return sessions;
   }
 
   // ---- create ----
@@ -243,10 +237,5 @@ public final class ContainerRoutes {
             container,
             new Commit.Options(reference, x.query("author"), x.query("comment"), changes, pause));
     x.json(201, Map.of("Id", image.config().toString()));
-  }
-
-  static BerthException notRunning(String id) {
-    return new BerthException(
-        ErrorCategory.FAILED_PRECONDITION, "Container " + id + " is not running");
   }
 }
