@@ -92,6 +92,26 @@ public record EngineConfig(
         cniLauncher);
   }
 
+  /**
+   * The exit command of the {@code berth} launcher at {@code launcher}: {@code berth --root R
+   * --runroot RR [--cni-launcher PREFIX] container cleanup}, which releases a container's mounts
+   * and removes an {@code --rm} one as soon as it exits. What the {@code berth} CLI and {@code
+   * berthd} (its launcher beside {@code bin/berthd}) give their containers' monitors.
+   */
+  public EngineConfig withCleanupBy(Path launcher) {
+    List<String> cmd =
+        new java.util.ArrayList<>(
+            List.of(
+                launcher.toString(), "--root", root.toString(), "--runroot", runRoot.toString()));
+    if (!cniLauncher.isEmpty()) {
+      cmd.add("--cni-launcher");
+      cmd.add(String.join(" ", cniLauncher));
+    }
+    cmd.add("container");
+    cmd.add("cleanup");
+    return withExitCommand(cmd);
+  }
+
   public EngineConfig withRegistriesConfig(Path file) {
     return new EngineConfig(
         root,

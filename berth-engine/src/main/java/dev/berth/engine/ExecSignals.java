@@ -30,6 +30,17 @@ public final class ExecSignals {
     }
   }
 
+  /** The process's pid once it runs, else 0 (not yet, or it has ended). */
+  public int pid() {
+    Path p = pidFile;
+    if (p == null) return 0;
+    try {
+      return Integer.parseInt(Files.readString(p).trim());
+    } catch (IOException | NumberFormatException e) {
+      return 0;
+    }
+  }
+
   void bind(Path file) {
     pidFile = file;
   }

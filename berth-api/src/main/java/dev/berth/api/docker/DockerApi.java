@@ -1,5 +1,7 @@
 package dev.berth.api.docker;
 
+import dev.berth.api.docker.containers.ContainerRoutes;
+import dev.berth.api.docker.exec.ExecRoutes;
 import dev.berth.api.docker.images.ImageRoutes;
 import dev.berth.api.docker.networks.NetworkRoutes;
 import dev.berth.api.docker.system.SystemRoutes;
@@ -8,8 +10,8 @@ import dev.berth.engine.Engine;
 
 /**
  * The Docker Engine API's routes on an engine: each concern registers its own ({@code system},
- * {@code images}, {@code volumes}, {@code networks}; containers and exec next) on one {@link
- * Router}, which {@link DockerApiServer} serves.
+ * {@code images}, {@code volumes}, {@code networks}, {@code containers}, {@code exec}) on one
+ * {@link Router}, which {@link DockerApiServer} serves.
  */
 public final class DockerApi {
   private DockerApi() {}
@@ -21,6 +23,8 @@ public final class DockerApi {
     new ImageRoutes(engine).register(r);
     new VolumeRoutes(engine).register(r);
     new NetworkRoutes(engine).register(r);
+    new ContainerRoutes(engine).register(r);
+    new ExecRoutes(engine).register(r);
     return r;
   }
 }

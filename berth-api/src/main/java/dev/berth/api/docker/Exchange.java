@@ -54,6 +54,7 @@ public final class Exchange {
   private byte[] body;
   private InboundStream bodyStream;
   private State state = State.OPEN;
+  private final HttpHeaders answerHeaders = new io.netty.handler.codec.http.DefaultHttpHeaders();
   private ResponseStream stream;
 
   Exchange(
@@ -203,6 +204,11 @@ public final class Exchange {
 
   // ---- the answer ----
 
+  /** Adds a header to the answer; before it is sent ({@code X-Docker-Container-Path-Stat}). */
+  public void answerHeader(String name, String value) {
+    answerHeaders.add(name, value);
+  }
+
   /** A JSON answer of the tree (maps, lists, strings, numbers; {@link JsonWriter#tree}). */
   public void json(int status, Object tree) {
     json(status, new JsonWriter(JsonWriter.COMPACT).tree(tree));
@@ -230,6 +236,7 @@ public final class Exchange {
             HttpVersion.HTTP_1_1,
             HttpResponseStatus.valueOf(status),
             head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(content));
+    r.headers().add(answerHeaders);
     if (contentType != null) r.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
     r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, content.length);
     send(r);
@@ -250,6 +257,7 @@ public final class Exchange {
     begin(State.STREAMING);
     HttpResponse r =
         new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status));
+    r.headers().add(answerHeaders);
     r.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
     r.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
     connection.decorate(r, keepAlive);

@@ -160,4 +160,190 @@ class DockerCliInteropTest {
     String df = docker("system", "df").ok().stdout();
     assertTrue(df.contains("Local Volumes"), df);
   }
+
+  /** busybox imported through the API as {@code bb:1}. */
+  private void importBusybox() throws IOException {
+    Path rootfs = tmp.resolve("rootfs.tar");
+    try (OutputStream out = Files.newOutputStream(rootfs)) {
+      new LayerTar().busybox().writeTo(out);
+    }
+    docker("import", rootfs.toString(), "bb:1").ok();
+  }
+
+  @Test
+  void runsContainersInTheForegroundWithTheirOutputAndExitCodes() throws IOException {
+    importBusybox();
+    Exec.Result hi = docker("run", "--rm", "--network", "none", "bb:1", "echo", "hi");
+    assertEquals(0, hi.exitCode(), hi.toString());
+    assertEquals("hi\n", hi.stdout());
+    Exec.Result three =
+        docker(
+            "run",
+            "--name",
+            "three",
+            "--network",
+            "none",
+            "bb:1",
+            "sh",
+            "-c",
+            "echo out; echo err >&2; exit 3");
+    assertEquals(3, three.exitCode(), three.toString());
+    assertEquals("out\n", three.stdout());
+    assertEquals("err\n", three.stderr());
+    assertEquals(
+        "3", docker("inspect", "--format", "{{.State.ExitCode}}", "three").ok().stdout().strip());
+    assertEquals("out\nerr\n", sh("docker logs three 2>&1").ok().stdout());
+    docker("rm", "three").ok();
+    assertEquals("", docker("ps", "-aq").ok().stdout(), "--rm removed the first one");
+    Exec.Result in =
+        Exec.run(
+            List.of("docker", "run", "-i", "--rm", "--network", "none", "bb:1", "cat"),
+            null,
+            env,
+            "typed\n",
+            120);
+    assertEquals("typed\n", in.stdout(), in.toString());
+    Exec.Result pty =
+        sh(
+            "script -qec 'docker run -it --rm --network none bb:1 sh -c \"tty; exit 4\"' /dev/null < /dev/null");
+    assertTrue(pty.stdout().contains("/dev/pts/"), pty.toString());
+    assertEquals(4, pty.exitCode(), pty.toString());
+  }
+
+  @Test
+  void aDetachedContainerThroughItsLifecycle() throws IOException {
+    importBusybox();
+    String id =
+        docker(
+                "run",
+                "-d",
+                "--name",
+                "web",
+                "--network",
+                "none",
+                "-v",
+                "vol:/data",
+                "-e",
+                "K=V",
+                "--label",
+                "app=web",
+                "bb:1",
+                "busybox",
+                "httpd",
+                "-f",
+                "-p",
+                "80")
+            .ok()
+            .stdout()
+            .strip();
+    assertEquals(64, id.length(), id);
+    String ps = docker("ps", "--format", "{{.Names}} {{.Status}}").ok().stdout();
+    assertTrue(ps.startsWith("web Up"), ps);
+    assertEquals(
+        "web\n",
+        docker("ps", "-a", "--filter", "label=app=web", "--format", "{{.Names}}").ok().stdout());
+    assertEquals("", docker("ps", "-a", "--filter", "label=app=db", "-q").ok().stdout());
+    assertEquals(
+        "true", docker("inspect", "--format", "{{.State.Running}}", "web").ok().stdout().strip());
+    assertTrue(
+        docker("inspect", "--format", "{{.Config.Env}}", "web").ok().stdout().contains("K=V"));
+    String top = docker("top", "web").ok().stdout();
+    assertTrue(top.contains("busybox httpd -f -p 80"), top);
+    String stats =
+        docker("stats", "--no-stream", "--format", "{{.Name}} {{.PIDs}}", "web").ok().stdout();
+    assertEquals("web 1\n", stats);
+    docker("pause", "web").ok();
+    assertEquals(
+        "paused", docker("inspect", "--format", "{{.State.Status}}", "web").ok().stdout().strip());
+    docker("unpause", "web").ok();
+    docker("rename", "web", "web2").ok();
+    assertEquals("/web2", docker("inspect", "--format", "{{.Name}}", id).ok().stdout().strip());
+    docker("stop", "-t", "1", "web2").ok();
+    assertEquals(
+        "exited", docker("inspect", "--format", "{{.State.Status}}", "web2").ok().stdout().strip());
+    docker("start", "web2").ok();
+    docker("restart", "-t", "1", "web2").ok();
+    assertEquals(
+        "running",
+        docker("inspect", "--format", "{{.State.Status}}", "web2").ok().stdout().strip());
+    docker("kill", "web2").ok();
+    assertEquals("137", docker("wait", "web2").ok().stdout().strip());
+    Exec.Result missing = docker("inspect", "nothere");
+    assertEquals(1, missing.exitCode());
+    docker("start", "web2").ok();
+    Exec.Result busy = docker("rm", "web2");
+    assertFalse(busy.exitCode() == 0, busy.toString());
+    assertTrue(busy.stderr().contains("cannot remove a running container"), busy.stderr());
+    docker("rm", "-f", "-v", "web2").ok();
+    assertEquals("", docker("ps", "-aq").ok().stdout());
+    docker("run", "--network", "none", "bb:1", "true").ok();
+    String pruned = docker("container", "prune", "-f").ok().stdout();
+    assertTrue(pruned.contains("Deleted Containers:"), pruned);
+    assertEquals("", docker("ps", "-aq").ok().stdout());
+    docker("run", "--network", "none", "bb:1", "true").ok();
+    docker("system", "prune", "-f").ok();
+    assertEquals("", docker("ps", "-aq").ok().stdout());
+  }
+
+  @Test
+  void execAndCopyInAndOut() throws IOException {
+    importBusybox();
+    docker(
+            "run",
+            "-d",
+            "--name",
+            "box",
+            "--hostname",
+            "boxhost",
+            "--network",
+            "none",
+            "bb:1",
+            "sleep",
+            "1000")
+        .ok();
+    assertEquals("boxhost\n", docker("exec", "box", "cat", "/etc/hostname").ok().stdout());
+    Exec.Result in =
+        Exec.run(
+            List.of("docker", "exec", "-i", "box", "sh", "-c", "cat > /tmp/f; wc -c < /tmp/f"),
+            null,
+            env,
+            "12345",
+            120);
+    assertEquals("5\n", in.stdout(), in.toString());
+    Exec.Result code = docker("exec", "box", "sh", "-c", "echo e >&2; exit 7");
+    assertEquals(7, code.exitCode(), code.toString());
+    assertEquals("e\n", code.stderr());
+    Exec.Result missing = docker("exec", "box", "nothere");
+    assertEquals(127, missing.exitCode(), missing.toString());
+    docker("exec", "-d", "box", "touch", "/tmp/detached").ok();
+    Exec.Result pty =
+        sh("script -qec 'docker exec -it box sh -c \"tty; exit 5\"' /dev/null < /dev/null");
+    assertTrue(pty.stdout().contains("/dev/pts/"), pty.toString());
+    assertEquals(5, pty.exitCode(), pty.toString());
+
+    Path host = tmp.resolve("host.txt");
+    Files.writeString(host, "from the host");
+    docker("cp", host.toString(), "box:/tmp/").ok();
+    assertEquals("from the host", docker("exec", "box", "cat", "/tmp/host.txt").ok().stdout());
+    docker("cp", "box:/etc/hostname", tmp.resolve("out.txt").toString()).ok();
+    assertEquals("boxhost\n", Files.readString(tmp.resolve("out.txt")));
+    docker("create", "--name", "fresh", "--network", "none", "bb:1", "cat", "/in.txt").ok();
+    docker("cp", host.toString(), "fresh:/in.txt").ok();
+    assertEquals("from the host\n".strip(), sh("docker start -a fresh").ok().stdout().strip());
+    sh("docker export box > " + tmp.resolve("box.tar")).ok();
+    assertTrue(
+        Exec.run("tar", "-tf", tmp.resolve("box.tar").toString())
+            .ok()
+            .stdout()
+            .lines()
+            .anyMatch("bin/busybox"::equals));
+    String committed = docker("commit", "box", "bb:committed").ok().stdout().strip();
+    assertTrue(committed.startsWith("sha256:"), committed);
+    assertEquals(
+        "from the host",
+        docker("run", "--rm", "--network", "none", "bb:committed", "cat", "/tmp/host.txt")
+            .ok()
+            .stdout());
+    docker("rm", "-f", "box", "fresh").ok();
+  }
 }

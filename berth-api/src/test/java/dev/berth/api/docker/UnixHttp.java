@@ -79,7 +79,9 @@ final class UnixHttp implements AutoCloseable {
 
   Response read(boolean head) throws IOException {
     Response r = head();
-    if (head) return new Response(r.status(), r.reason(), r.headers(), new byte[0]);
+    // HEAD, 204 and 304 answers have no body (and netty sends them without a Content-Length).
+    if (head || r.status() == 204 || r.status() == 304)
+      return new Response(r.status(), r.reason(), r.headers(), new byte[0]);
     byte[] body;
     if ("chunked".equalsIgnoreCase(r.header("transfer-encoding"))) {
       ByteArrayOutputStream all = new ByteArrayOutputStream();

@@ -202,19 +202,7 @@ public final class BerthMain {
     if (cni.isEmpty()) cni = System.getenv().getOrDefault("BERTH_CNI_LAUNCHER", "");
     if (!cni.isBlank()) config = config.withCniLauncher(cniLauncher(cni));
     String launcher = System.getProperty("berth.launcher");
-    if (launcher != null && !launcher.isEmpty()) {
-      java.util.List<String> exit =
-          new java.util.ArrayList<>(
-              java.util.List.of(
-                  launcher,
-                  "--root",
-                  root.toString(),
-                  "--runroot",
-                  runRoot.toAbsolutePath().toString()));
-      if (!cni.isBlank()) exit.addAll(java.util.List.of("--cni-launcher", cni.strip()));
-      exit.addAll(java.util.List.of("container", "cleanup"));
-      config = config.withExitCommand(exit);
-    }
+    if (launcher != null && !launcher.isEmpty()) config = config.withCleanupBy(Path.of(launcher));
     dev.berth.engine.Engine engine = dev.berth.engine.Engine.open(config);
     ENGINE.set(engine);
     return engine;

@@ -60,7 +60,7 @@ final class ContainerFlags {
     List<String> entrypoint = entry == null ? null : entry.isEmpty() ? List.of() : List.of(entry);
     List<String> networks = new ArrayList<>(f.getList("network"));
     networks.addAll(f.getList("net"));
-    String network = networks.isEmpty() ? defaultNetwork(environment) : networks.get(0);
+    String network = networks.isEmpty() ? DockerFlags.defaultNetwork(environment) : networks.get(0);
     List<PortOption> ports = new ArrayList<>();
     for (String p : f.getList("publish")) ports.addAll(PortSpecs.parse(p));
     NetworkOptions net =
@@ -104,16 +104,6 @@ final class ContainerFlags {
         shm,
         false,
         net);
-  }
-
-  /**
-   * docker's default network, "bridge" (berth's default network). TEST ONLY: BERTH_DEFAULT_NETWORK
-   * replaces it; the build's test runs set "none", so a test that runs containers without --network
-   * makes no bridge or rule in the host's namespace.
-   */
-  static String defaultNetwork(Map<String, String> environment) {
-    String d = environment.get("BERTH_DEFAULT_NETWORK");
-    return d == null || d.isEmpty() ? "bridge" : d;
   }
 
   /**

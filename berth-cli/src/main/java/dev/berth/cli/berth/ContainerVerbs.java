@@ -3,12 +3,14 @@ package dev.berth.cli.berth;
 import dev.berth.cli.flags.ParsedCommand;
 import dev.berth.cli.format.Columns;
 import dev.berth.cli.format.GoTemplate;
+import dev.berth.engine.ContainerFilters;
 import dev.berth.engine.ContainerViews;
 import dev.berth.engine.Engine;
 import dev.berth.engine.EngineException;
 import dev.berth.engine.HumanDuration;
 import dev.berth.engine.container.ContainerOptions;
 import dev.berth.engine.container.DetachKeys;
+import dev.berth.engine.container.DockerFlags;
 import dev.berth.engine.store.ContainerRecord;
 import dev.berth.engine.store.ContainerState.Status;
 import dev.berth.image.ImageException;
@@ -388,17 +390,17 @@ final class ContainerVerbs {
     Engine engine = BerthMain.engine(c);
     boolean all = c.flags().getBool("all");
     boolean noTrunc = c.flags().getBool("no-trunc");
-    List<Filter> filters = new ArrayList<>();
-    for (String f : c.flags().getList("filter")) filters.add(Filter.parse(f));
+    List<String> filterFlags = c.flags().getList("filter");
+    java.util.function.Predicate<ContainerRecord> filter =
+        ContainerFilters.parse(filterFlags, ContainerFilters.LIST);
+    boolean byStatus = ContainerFilters.selectsStatus(filterFlags);
     int last = c.flags().getBool("latest") ? 1 : c.flags().getInt("last");
     Instant now = Instant.now();
     List<ContainerRecord> shown = new ArrayList<>();
     for (ContainerRecord r : engine.list()) {
       boolean running = r.state().status() == Status.RUNNING || r.state().status() == Status.PAUSED;
-      if (!all && last < 0 && !running && !hasStatusFilter(filters)) continue;
-      boolean ok = true;
-      for (Filter f : filters) ok &= f.matches(r);
-      if (ok) shown.add(r);
+      if (!all && last < 0 && !running && !byStatus) continue;
+      if (filter.test(r)) shown.add(r);
     }
     if (last >= 0 && shown.size() > last) shown = shown.subList(0, last);
     if (c.flags().getBool("quiet")) {
@@ -416,11 +418,6 @@ final class ContainerVerbs {
       throw EngineException.invalid("template: " + e.getMessage());
     }
     return 0;
-  }
-
-  private static boolean hasStatusFilter(List<Filter> filters) {
-    for (Filter f : filters) if (f.key().equals("status") || f.key().equals("exited")) return true;
-    return false;
   }
 
   /** A row of docker ps's table and template fields. */
@@ -451,42 +448,6 @@ final class ContainerVerbs {
   private static String createdAt(Instant t) {
     String s = Rfc3339.format(t.truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
     return s.substring(0, 10) + " " + s.substring(11, 19) + " +0000 UTC";
-  }
-
-  /** One {@code --filter key=value} of ps. */
-  record Filter(String key, String value) {
-    static Filter parse(String f) throws EngineException {
-      int eq = f.indexOf('=');
-      if (eq <= 0)
-        throw EngineException.invalid("bad format of filter (expected name=value): " + f);
-      String key = f.substring(0, eq);
-      if (!List.of("id", "name", "label", "status", "ancestor", "exited").contains(key)) {
-        throw EngineException.invalid("invalid filter '" + key + "'");
-      }
-      return new Filter(key, f.substring(eq + 1));
-    }
-
-    boolean matches(ContainerRecord r) {
-      return switch (key) {
-        case "id" -> r.id().startsWith(value);
-        case "name" -> r.name().contains(value);
-        case "label" -> {
-          int eq = value.indexOf('=');
-          String k = eq < 0 ? value : value.substring(0, eq);
-          String v = r.options().labels().get(k);
-          yield v != null && (eq < 0 || v.equals(value.substring(eq + 1)));
-        }
-        case "status" -> r.state().status().word().equals(value);
-        case "ancestor" ->
-            r.imageRef().equals(value)
-                || r.imageId().equals(value)
-                || r.imageId().startsWith("sha256:" + value);
-        case "exited" ->
-            r.state().status() == Status.EXITED
-                && Integer.toString(r.state().exitCode()).equals(value);
-        default -> false;
-      };
-    }
   }
 
   /**
@@ -568,9 +529,13 @@ final class ContainerVerbs {
           "invalid value for --tail: " + tailText + " (a number, or all)");
     }
     Instant since =
-        c.flags().getString("since").isEmpty() ? null : time(c.flags().getString("since"));
+        c.flags().getString("since").isEmpty()
+            ? null
+            : DockerFlags.time(c.flags().getString("since"));
     Instant until =
-        c.flags().getString("until").isEmpty() ? null : time(c.flags().getString("until"));
+        c.flags().getString("until").isEmpty()
+            ? null
+            : DockerFlags.time(c.flags().getString("until"));
     boolean timestamps = c.flags().getBool("timestamps");
     if (!c.flags().getBool("follow")) {
       for (CriLog.Entry e : CriLog.read(log, since, tail)) {
@@ -614,24 +579,5 @@ final class ContainerVerbs {
     if (timestamps) to.print(Rfc3339.format(e.time()) + " ");
     to.write(e.text(), 0, e.text().length);
     if (!e.partial()) to.print('\n');
-  }
-
-  /** A --since/--until value: RFC 3339, a Unix time, or a duration back from now (10m, 1h30m). */
-  static Instant time(String s) throws EngineException {
-    try {
-      return Rfc3339.parse(s);
-    } catch (IllegalArgumentException notRfc) {
-      // next form
-    }
-    if (s.matches("[0-9]+(\\.[0-9]+)?")) {
-      double secs = Double.parseDouble(s);
-      return Instant.ofEpochSecond((long) secs, (long) ((secs - Math.floor(secs)) * 1e9));
-    }
-    try {
-      return Instant.now().minus(Duration.parse("PT" + s.toUpperCase(java.util.Locale.ROOT)));
-    } catch (java.time.format.DateTimeParseException e) {
-      throw EngineException.invalid(
-          "invalid time: " + s + " (want RFC 3339, a Unix time or a duration like 10m)");
-    }
   }
 }

@@ -31,8 +31,10 @@ final class EventsVerb {
     Engine engine = BerthMain.engine(c);
     String sinceText = c.flags().getString("since");
     String untilText = c.flags().getString("until");
-    Instant since = sinceText.isEmpty() ? null : ContainerVerbs.time(sinceText);
-    Instant until = untilText.isEmpty() ? null : ContainerVerbs.time(untilText);
+    Instant since =
+        sinceText.isEmpty() ? null : dev.berth.engine.container.DockerFlags.time(sinceText);
+    Instant until =
+        untilText.isEmpty() ? null : dev.berth.engine.container.DockerFlags.time(untilText);
     EventFilter filters = EventFilter.parse(c.flags().getList("filter"));
     Printer printer = Printer.of(c.flags().getString("format"));
     boolean history = since != null || until != null;

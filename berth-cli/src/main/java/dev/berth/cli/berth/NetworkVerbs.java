@@ -183,8 +183,8 @@ final class NetworkVerbs {
       case "name" -> n -> n.name().contains(value);
       case "id" -> n -> n.id().startsWith(value);
       case "driver" -> n -> n.driver().equals(value);
-      case "label" -> n -> ContainerPruneVerb.labelMatches(n.labels(), value);
-      case "label!" -> n -> !ContainerPruneVerb.labelMatches(n.labels(), value);
+      case "label" -> n -> dev.berth.engine.ContainerFilters.labelMatches(n.labels(), value);
+      case "label!" -> n -> !dev.berth.engine.ContainerFilters.labelMatches(n.labels(), value);
       case "type" -> {
         if (!value.equals("custom") && !value.equals("builtin")) {
           throw EngineException.invalid("invalid filter: 'type'='" + value + "'");

@@ -133,8 +133,10 @@ final class VolumeVerbs {
       switch (key) {
         case "name" -> filters.add(v -> v.name().contains(value));
         case "driver" -> filters.add(v -> v.driver().equals(value));
-        case "label" -> filters.add(v -> ContainerPruneVerb.labelMatches(v.labels(), value));
-        case "label!" -> filters.add(v -> !ContainerPruneVerb.labelMatches(v.labels(), value));
+        case "label" ->
+            filters.add(v -> dev.berth.engine.ContainerFilters.labelMatches(v.labels(), value));
+        case "label!" ->
+            filters.add(v -> !dev.berth.engine.ContainerFilters.labelMatches(v.labels(), value));
         case "dangling" -> {
           if (!List.of("true", "false", "1", "0").contains(value)) {
             throw EngineException.invalid("invalid filter 'dangling=" + value + "'");
@@ -232,8 +234,10 @@ final class VolumeVerbs {
       String key = f.substring(0, eq);
       String value = f.substring(eq + 1);
       switch (key) {
-        case "label" -> filters.add(v -> ContainerPruneVerb.labelMatches(v.labels(), value));
-        case "label!" -> filters.add(v -> !ContainerPruneVerb.labelMatches(v.labels(), value));
+        case "label" ->
+            filters.add(v -> dev.berth.engine.ContainerFilters.labelMatches(v.labels(), value));
+        case "label!" ->
+            filters.add(v -> !dev.berth.engine.ContainerFilters.labelMatches(v.labels(), value));
         case "all" -> all = value.equals("true") || value.equals("1");
         default -> throw EngineException.invalid("invalid filter '" + key + "'");
       }

@@ -46,7 +46,7 @@ public final class BerthdMain {
     DockerApiServer server;
     Engine engine;
     try {
-      engine = Engine.open(EngineConfig.at(o.root(), o.runRoot()));
+      engine = Engine.open(config(o));
       engine.list(); // reconcile every container with its monitor's exit file now, not on first ask
       DaemonInfo info = new DaemonInfo(BuildInfo.VERSION, BuildInfo.COMMIT);
       server =
@@ -76,6 +76,19 @@ public final class BerthdMain {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  /**
+   * The engine's configuration: the store at --root and --runroot, and the berth launcher beside
+   * bin/berthd (berth.launcher) as its containers' exit command, so a container that ends while no
+   * client waits is released at once; without a launcher (an embedded daemon) that happens at the
+   * next call that looks at it (every list and inspect reconciles).
+   */
+  static EngineConfig config(Options o) {
+    EngineConfig config = EngineConfig.at(o.root(), o.runRoot());
+    String launcher = System.getProperty("berth.launcher");
+    if (launcher != null && !launcher.isEmpty()) config = config.withCleanupBy(Path.of(launcher));
+    return config;
   }
 
   static final String USAGE =

@@ -459,6 +459,42 @@ public final class DockerFlags {
     return out;
   }
 
+  /**
+   * A time as docker's {@code --since}/{@code --until} and the Engine API's {@code since}/{@code
+   * until} take it: RFC 3339, a Unix time with an optional fraction ({@code 1700000000.5}), or a
+   * duration back from now ({@code 10m}, {@code 1h30m}).
+   */
+  public static java.time.Instant time(String s) throws BerthException {
+    try {
+      return dev.berth.spec.json.Rfc3339.parse(s);
+    } catch (IllegalArgumentException notRfc) {
+      // next form
+    }
+    if (s.matches("[0-9]+(\\.[0-9]+)?")) {
+      BigDecimal secs = new BigDecimal(s);
+      long whole = secs.longValue();
+      long nanos = secs.subtract(BigDecimal.valueOf(whole)).movePointRight(9).longValue();
+      return java.time.Instant.ofEpochSecond(whole, nanos);
+    }
+    try {
+      return java.time.Instant.now()
+          .minus(java.time.Duration.parse("PT" + s.toUpperCase(Locale.ROOT)));
+    } catch (java.time.format.DateTimeParseException e) {
+      throw invalid("invalid time: " + s + " (want RFC 3339, a Unix time or a duration like 10m)");
+    }
+  }
+
+  /**
+   * docker's default network, "bridge" (berth's default network), for a create that names none.
+   * TEST ONLY: BERTH_DEFAULT_NETWORK in {@code environment} replaces it; the build's test runs set
+   * "none", so a test that runs containers without a network makes no bridge or rule in the host's
+   * namespace.
+   */
+  public static String defaultNetwork(Map<String, String> environment) {
+    String d = environment.get("BERTH_DEFAULT_NETWORK");
+    return d == null || d.isEmpty() ? "bridge" : d;
+  }
+
   private static boolean bool(String value, String field) throws BerthException {
     return switch (value.toLowerCase(Locale.ROOT)) {
       case "1", "true" -> true;

@@ -1,0 +1,401 @@
+package dev.berth.api.docker.containers;
+
+import dev.berth.engine.EngineException;
+import dev.berth.engine.container.ContainerOptions;
+import dev.berth.engine.container.ContainerOptions.MountOption;
+import dev.berth.engine.container.ContainerOptions.ResourceOptions;
+import dev.berth.engine.container.ContainerOptions.UlimitOption;
+import dev.berth.engine.container.DockerFlags;
+import dev.berth.engine.container.NetworkOptions;
+import dev.berth.engine.container.NetworkOptions.PortOption;
+import dev.berth.engine.container.PortSpecs;
+import dev.berth.spec.error.BerthException;
+import dev.berth.spec.json.JsonReader;
+import dev.berth.spec.json.SpecException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The body of {@code POST /containers/create} (docker's Config with HostConfig and
+ * NetworkingConfig) to {@link ContainerOptions}. Strings in docker's flag syntax (Binds, Tmpfs,
+ * port keys) go through the CLI's own parsers ({@link DockerFlags}, {@link PortSpecs}), so both
+ * front doors accept and refuse the same values. Unknown fields are skipped, as dockerd's decoder
+ * does; so are fields the engine has no use for (Healthcheck, LogConfig, RestartPolicy "no").
+ */
+final class CreateBody {
+  private CreateBody() {}
+
+  /**
+   * The options of {@code body}, named {@code name} (null: generated); {@code environment} gives
+   * the default network.
+   */
+  static ContainerOptions parse(JsonReader r, String name, Map<String, String> environment)
+      throws BerthException, SpecException {
+    Parsed p = new Parsed();
+    if (!r.beginObject()) throw EngineException.invalid("config cannot be empty");
+    for (String f; (f = r.nextField()) != null; ) {
+      switch (f) {
+        case "Image" -> p.image = r.string();
+        case "Cmd" -> p.cmd = stringOrList(r);
+        case "Entrypoint" -> p.entrypoint = r.isNull() ? skipNull(r) : stringOrList(r);
+        case "Env" -> p.env = r.strings();
+        case "WorkingDir" -> p.workingDir = r.string();
+        case "User" -> p.user = r.string();
+        case "Hostname" -> p.hostname = r.string();
+        case "Tty" -> p.tty = r.bool();
+        case "OpenStdin" -> p.openStdin = r.bool();
+        case "Labels" -> p.labels = r.stringMap();
+        case "StopSignal" -> p.stopSignal = r.string();
+        case "StopTimeout" -> p.stopTimeout = r.optInt32();
+        case "Volumes" -> {
+          // Anonymous volumes, as -v /path.
+          if (r.beginObject()) {
+            for (String v; (v = r.nextField()) != null; ) {
+              r.skip();
+              p.mounts.add(DockerFlags.volume(v));
+            }
+          }
+        }
+        case "HostConfig" -> hostConfig(r, p);
+        case "NetworkingConfig" -> networkingConfig(r, p);
+        default -> r.skip();
+      }
+    }
+    if (p.image == null || p.image.isEmpty()) throw EngineException.invalid("Image: required");
+    // The first network is NetworkMode's; NetworkingConfig's others are attached beside it.
+    for (String n : p.endpointNetworks) {
+      if (p.networkMode == null || p.networkMode.isEmpty() || p.networkMode.equals("default")) {
+        p.networkMode = n;
+      } else if (!n.equals(p.networkMode)) {
+        p.moreNetworks.add(n);
+      }
+    }
+    String network = p.networkMode;
+    if (network == null || network.isEmpty() || network.equals("default")) {
+      network = DockerFlags.defaultNetwork(environment);
+    }
+    NetworkOptions net =
+        new NetworkOptions(
+            p.moreNetworks,
+            p.aliases,
+            p.ip,
+            p.extraHosts,
+            p.dns,
+            p.dnsSearch,
+            p.dnsOptions,
+            p.ports,
+            p.publishAll);
+    try {
+      return new ContainerOptions(
+          p.image,
+          name == null || name.isEmpty() ? null : name.startsWith("/") ? name.substring(1) : name,
+          p.entrypoint,
+          p.cmd,
+          p.env,
+          emptyToNull(p.workingDir),
+          emptyToNull(p.user),
+          emptyToNull(p.hostname),
+          p.tty,
+          p.openStdin,
+          p.labels,
+          p.mounts,
+          new ResourceOptions(
+              p.memory, p.memorySwap, p.nanoCpus, p.cpuShares, emptyToNull(p.cpuset), p.pidsLimit),
+          p.capAdd,
+          p.capDrop,
+          p.privileged,
+          p.readOnlyRootfs,
+          p.securityOpt,
+          p.ulimits,
+          emptyToNull(p.stopSignal),
+          p.stopTimeout,
+          emptyToNull(p.runtime),
+          network,
+          p.autoRemove,
+          p.shmSize,
+          false,
+          net);
+    } catch (IllegalArgumentException e) {
+      throw EngineException.invalid(e.getMessage());
+    }
+  }
+
+  /** What the body says, field by field. */
+  private static final class Parsed {
+    String image;
+    List<String> cmd = List.of();
+    List<String> entrypoint;
+    List<String> env = List.of();
+    String workingDir;
+    String user;
+    String hostname;
+    boolean tty;
+    boolean openStdin;
+    Map<String, String> labels = Map.of();
+    String stopSignal;
+    Integer stopTimeout;
+    final List<MountOption> mounts = new ArrayList<>();
+    long memory;
+    long memorySwap;
+    long nanoCpus;
+    long cpuShares;
+    String cpuset;
+    long pidsLimit;
+    List<String> capAdd = List.of();
+    List<String> capDrop = List.of();
+    boolean privileged;
+    boolean readOnlyRootfs;
+    List<String> securityOpt = List.of();
+    final List<UlimitOption> ulimits = new ArrayList<>();
+    String runtime;
+    String networkMode;
+    boolean autoRemove;
+    long shmSize;
+    final List<PortOption> ports = new ArrayList<>();
+    boolean publishAll;
+    List<String> extraHosts = List.of();
+    List<String> dns = List.of();
+    List<String> dnsSearch = List.of();
+    List<String> dnsOptions = List.of();
+    final List<String> moreNetworks = new ArrayList<>();
+    final List<String> aliases = new ArrayList<>();
+    String ip;
+    final List<String> endpointNetworks = new ArrayList<>();
+  }
+
+  private static void hostConfig(JsonReader r, Parsed p) throws BerthException, SpecException {
+    if (!r.beginObject()) return;
+    for (String f; (f = r.nextField()) != null; ) {
+      switch (f) {
+        case "Binds" -> {
+          for (String b : r.strings()) p.mounts.add(DockerFlags.volume(b));
+        }
+        case "Mounts" -> {
+          if (r.beginArray()) {
+            while (r.nextElement()) p.mounts.add(mount(r));
+          }
+        }
+        case "Tmpfs" -> {
+          for (var e : r.stringMap().entrySet()) {
+            p.mounts.add(
+                DockerFlags.tmpfs(
+                    e.getValue().isEmpty() ? e.getKey() : e.getKey() + ":" + e.getValue()));
+          }
+        }
+        case "PortBindings" -> portBindings(r, p);
+        case "PublishAllPorts" -> p.publishAll = r.bool();
+        case "AutoRemove" -> p.autoRemove = r.bool();
+        case "Privileged" -> p.privileged = r.bool();
+        case "ReadonlyRootfs" -> p.readOnlyRootfs = r.bool();
+        case "Memory" -> p.memory = r.int64();
+        case "MemorySwap" -> p.memorySwap = r.int64();
+        case "NanoCpus" -> p.nanoCpus = r.int64();
+        case "CpuShares" -> p.cpuShares = r.int64();
+        case "CpusetCpus" -> p.cpuset = r.string();
+        case "PidsLimit" -> {
+          Long v = r.optInt64();
+          p.pidsLimit = v == null ? 0 : v == 0 ? 0 : v < 0 ? -1 : v;
+        }
+        case "CapAdd" -> p.capAdd = r.strings();
+        case "CapDrop" -> p.capDrop = r.strings();
+        case "SecurityOpt" -> p.securityOpt = r.strings();
+        case "Ulimits" -> {
+          if (r.beginArray()) {
+            while (r.nextElement()) p.ulimits.add(ulimit(r));
+          }
+        }
+        case "NetworkMode" -> p.networkMode = r.string();
+        case "ExtraHosts" -> p.extraHosts = r.strings();
+        case "Dns" -> p.dns = r.strings();
+        case "DnsSearch" -> p.dnsSearch = r.strings();
+        case "DnsOptions" -> p.dnsOptions = r.strings();
+        case "ShmSize" -> p.shmSize = r.int64();
+        case "Runtime" -> p.runtime = r.string();
+        case "RestartPolicy" -> restartPolicy(r);
+        default -> r.skip();
+      }
+    }
+  }
+
+  /** Only "no" (or none): the engine restarts nothing. */
+  private static void restartPolicy(JsonReader r) throws BerthException, SpecException {
+    if (!r.beginObject()) return;
+    for (String f; (f = r.nextField()) != null; ) {
+      if (f.equals("Name")) {
+        String n = r.string();
+        if (!n.isEmpty() && !n.equals("no")) {
+          throw new BerthException(
+              dev.berth.spec.error.ErrorCategory.UNIMPLEMENTED,
+              "RestartPolicy " + n + ": berthd restarts no container yet (only \"no\")");
+        }
+      } else {
+        r.skip();
+      }
+    }
+  }
+
+  /** {@code "80/tcp": [{"HostIp": "", "HostPort": ""}]}: an empty HostPort is a free port. */
+  private static void portBindings(JsonReader r, Parsed p) throws BerthException, SpecException {
+    if (!r.beginObject()) return;
+    for (String key; (key = r.nextField()) != null; ) {
+      if (!r.beginArray()) {
+        p.ports.addAll(PortSpecs.parse(key));
+        continue;
+      }
+      while (r.nextElement()) {
+        String ip = "";
+        String port = "";
+        if (r.beginObject()) {
+          for (String f; (f = r.nextField()) != null; ) {
+            switch (f) {
+              case "HostIp" -> ip = r.string();
+              case "HostPort" -> port = r.string();
+              default -> r.skip();
+            }
+          }
+        }
+        String host = ip.contains(":") ? "[" + ip + "]" : ip;
+        String spec = host.isEmpty() ? port + ":" + key : host + ":" + port + ":" + key;
+        p.ports.addAll(PortSpecs.parse(spec));
+      }
+    }
+  }
+
+  /** One of HostConfig.Mounts, through the {@code --mount} parser. */
+  private static MountOption mount(JsonReader r) throws BerthException, SpecException {
+    List<String> fields = new ArrayList<>();
+    if (!r.beginObject()) throw EngineException.invalid("HostConfig.Mounts: null mount");
+    for (String f; (f = r.nextField()) != null; ) {
+      switch (f) {
+        case "Type" -> fields.add("type=" + r.string());
+        case "Source" -> {
+          String s = r.string();
+          if (!s.isEmpty()) fields.add("source=" + s);
+        }
+        case "Target" -> fields.add("target=" + r.string());
+        case "ReadOnly" -> fields.add("readonly=" + r.bool());
+        case "BindOptions" -> {
+          if (r.beginObject()) {
+            for (String b; (b = r.nextField()) != null; ) {
+              if (b.equals("Propagation")) {
+                String v = r.string();
+                if (!v.isEmpty()) fields.add("bind-propagation=" + v);
+              } else if (b.equals("NonRecursive")) {
+                if (r.bool()) fields.add("bind-nonrecursive=true");
+              } else {
+                r.skip();
+              }
+            }
+          }
+        }
+        case "VolumeOptions" -> {
+          if (r.beginObject()) {
+            for (String v; (v = r.nextField()) != null; ) {
+              if (v.equals("NoCopy")) {
+                if (r.bool()) fields.add("volume-nocopy=true");
+              } else {
+                r.skip(); // Labels, DriverConfig: the local driver's volume is made as it is
+              }
+            }
+          }
+        }
+        case "TmpfsOptions" -> {
+          if (r.beginObject()) {
+            for (String t; (t = r.nextField()) != null; ) {
+              switch (t) {
+                case "SizeBytes" -> {
+                  long n = r.int64();
+                  if (n > 0) fields.add("tmpfs-size=" + n);
+                }
+                case "Mode" -> {
+                  long m = r.int64();
+                  if (m != 0) fields.add("tmpfs-mode=" + Long.toOctalString(m & 07777));
+                }
+                default -> r.skip();
+              }
+            }
+          }
+        }
+        default -> r.skip();
+      }
+    }
+    for (String f : fields) {
+      if (f.indexOf(',') >= 0)
+        throw EngineException.invalid("HostConfig.Mounts: a comma in '" + f + "'");
+    }
+    return DockerFlags.mount(String.join(",", fields));
+  }
+
+  private static UlimitOption ulimit(JsonReader r) throws BerthException, SpecException {
+    String name = null;
+    long soft = 0;
+    long hard = 0;
+    if (r.beginObject()) {
+      for (String f; (f = r.nextField()) != null; ) {
+        switch (f) {
+          case "Name" -> name = r.string();
+          case "Soft" -> soft = r.int64();
+          case "Hard" -> hard = r.int64();
+          default -> r.skip();
+        }
+      }
+    }
+    if (name == null) throw EngineException.invalid("HostConfig.Ulimits: Name required");
+    return DockerFlags.ulimit(name + "=" + soft + ":" + hard);
+  }
+
+  /** {@code {"EndpointsConfig": {"net": {"Aliases": [...], "IPAMConfig": {...}}}}}. */
+  private static void networkingConfig(JsonReader r, Parsed p)
+      throws BerthException, SpecException {
+    if (!r.beginObject()) return;
+    for (String f; (f = r.nextField()) != null; ) {
+      if (!f.equals("EndpointsConfig") || !r.beginObject()) {
+        if (!f.equals("EndpointsConfig")) r.skip();
+        continue;
+      }
+      Map<String, Boolean> seen = new LinkedHashMap<>();
+      for (String net; (net = r.nextField()) != null; ) {
+        seen.put(net, true);
+        if (!r.beginObject()) continue;
+        for (String e; (e = r.nextField()) != null; ) {
+          switch (e) {
+            case "Aliases" -> {
+              for (String a : r.strings()) if (!p.aliases.contains(a)) p.aliases.add(a);
+            }
+            case "IPAMConfig" -> {
+              if (r.beginObject()) {
+                for (String i; (i = r.nextField()) != null; ) {
+                  if (i.equals("IPv4Address")) {
+                    String ip = r.string();
+                    if (!ip.isEmpty()) p.ip = ip;
+                  } else {
+                    r.skip();
+                  }
+                }
+              }
+            }
+            default -> r.skip();
+          }
+        }
+      }
+      p.endpointNetworks.addAll(seen.keySet());
+    }
+  }
+
+  private static List<String> stringOrList(JsonReader r) throws SpecException {
+    if (r.isNull()) return List.of();
+    if (r.isArray()) return r.strings();
+    String s = r.string();
+    return s.isEmpty() ? List.of() : List.of(s);
+  }
+
+  private static List<String> skipNull(JsonReader r) {
+    return null;
+  }
+
+  private static String emptyToNull(String s) {
+    return s == null || s.isEmpty() ? null : s;
+  }
+}

@@ -1,0 +1,449 @@
+package dev.berth.api.docker.exec;
+
+import dev.berth.api.docker.ApiError;
+import dev.berth.api.docker.Exchange;
+import dev.berth.api.docker.Hijacked;
+import dev.berth.api.docker.Router;
+import dev.berth.api.docker.StdFrames;
+import dev.berth.engine.Engine;
+import dev.berth.engine.EngineException;
+import dev.berth.engine.ExecFailedException;
+import dev.berth.engine.ExecSignals;
+import dev.berth.engine.container.DetachKeys;
+import dev.berth.engine.container.ExecOptions;
+import dev.berth.engine.store.ContainerRecord;
+import dev.berth.engine.store.ContainerState.Status;
+import dev.berth.runtime.driver.ExecResult;
+import dev.berth.runtime.driver.Stdio;
+import dev.berth.spec.error.BerthException;
+import dev.berth.spec.error.ErrorCategory;
+import dev.berth.spec.json.JsonReader;
+import dev.berth.sys.ErrnoException;
+import dev.berth.sys.Fd;
+import dev.berth.sys.Linux;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code exec}: create ({@code POST /containers/{id}/exec}), start ({@code POST /exec/{id}/start}:
+ * detached, or the process's stdio on the connection, hijacked or as a plain POST's body, framed
+ * without a terminal), resize and inspect, on the engine's {@link Engine#exec}. The process's stdio
+ * are pipes of this daemon, handed to the runtime by their {@code /proc/self/fd} paths (the runtime
+ * opens its stdio by path); with a terminal, its pty master comes to this daemon.
+ */
+public final class ExecRoutes {
+  private static final Path NULL = Path.of("/dev/null");
+
+  private final Engine engine;
+  private final ExecRegistry execs = new ExecRegistry();
+
+  public ExecRoutes(Engine engine) {
+    this.engine = engine;
+  }
+
+  public void register(Router r) {
+    r.post("/containers/{id}/exec", this::create);
+    r.post("/exec/{id}/start", this::start);
+    r.post("/exec/{id}/resize", this::resize);
+    r.get("/exec/{id}/json", this::inspect);
+  }
+
+  // ---- create ----
+
+  private void create(Exchange x) throws Exception {
+    ContainerRecord c = running(x.param("id"));
+    List<String> cmd = List.of();
+    List<String> env = List.of();
+    String user = null;
+    String workingDir = null;
+    boolean tty = false;
+    boolean privileged = false;
+    boolean in = false;
+    boolean out = false;
+    boolean err = false;
+    String detachKeys = null;
+    int rows = 0;
+    int cols = 0;
+    JsonReader r = x.json();
+    if (r.beginObject()) {
+      for (String f; (f = r.nextField()) != null; ) {
+        switch (f) {
+          case "Cmd" -> cmd = r.strings();
+          case "Env" -> env = r.strings();
+          case "User" -> user = r.string();
+          case "WorkingDir" -> workingDir = r.string();
+          case "Tty" -> tty = r.bool();
+          case "Privileged" -> privileged = r.bool();
+          case "AttachStdin" -> in = r.bool();
+          case "AttachStdout" -> out = r.bool();
+          case "AttachStderr" -> err = r.bool();
+          case "DetachKeys" -> detachKeys = r.string();
+          case "ConsoleSize" -> {
+            if (r.beginArray()) {
+              int i = 0;
+              while (r.nextElement()) {
+                int v = r.int32();
+                if (i == 0) rows = v;
+                else if (i == 1) cols = v;
+                i++;
+              }
+            }
+          }
+          default -> r.skip();
+        }
+      }
+    }
+    if (cmd.isEmpty()) throw ApiError.badRequest("No exec command specified");
+    DetachKeys.parse(detachKeys); // a bad spec fails here, as docker's
+    ExecOptions o = new ExecOptions(cmd, env, user, workingDir, false, 0, 0, false, privileged);
+    if (tty) o = o.withTty(rows, cols);
+    execs.sweep(this::gone);
+    String id = engine.containers().newId();
+    execs.add(new ExecRegistry.Instance(id, c.id(), o, in, out, err, detachKeys));
+    x.json(201, Map.of("Id", id));
+  }
+
+  private boolean gone(String containerId) {
+    try {
+      engine.containers().get(containerId);
+      return false;
+    } catch (BerthException e) {
+      return e.category() == ErrorCategory.NOT_FOUND;
+    }
+  }
+
+  private ContainerRecord running(String ref) throws BerthException {
+    ContainerRecord c = engine.inspect(ref);
+    if (c.state().status() == Status.PAUSED) {
+      throw EngineException.precondition(
+          "Container " + c.id() + " is paused, unpause the container before exec");
+    }
+    if (c.state().status() != Status.RUNNING)
+      throw EngineException.precondition("Container " + c.id() + " is not running");
+    return c;
+  }
+
+  private ExecRegistry.Instance instance(String id) throws ApiError {
+    ExecRegistry.Instance i = execs.get(id);
+    if (i == null) throw ApiError.notFound("No such exec instance: " + id);
+    return i;
+  }
+
+  // ---- start ----
+
+  private void start(Exchange x) throws Exception {
+    ExecRegistry.Instance i = instance(x.param("id"));
+    boolean detach = false;
+    if (x.body().length > 0) {
+      JsonReader r = x.json();
+      if (r.beginObject()) {
+        for (String f; (f = r.nextField()) != null; ) {
+          if (f.equals("Detach")) detach = r.bool();
+          else r.skip();
+        }
+      }
+    }
+    synchronized (i) {
+      if (i.started) {
+        throw new BerthException(
+            ErrorCategory.FAILED_PRECONDITION, "Error: Exec command " + i.id + " has already run");
+      }
+      i.started = true;
+    }
+    running(i.containerId);
+    if (detach) {
+      startDetached(i);
+      x.respond(200);
+      return;
+    }
+    boolean tty = i.options.tty();
+    try (Hijacked h =
+        x.hijack(
+            tty
+                ? "application/vnd.docker.raw-stream"
+                : "application/vnd.docker.multiplexed-stream")) {
+      if (tty) {
+        runWithTerminal(i, h);
+      } else {
+        runWithPipes(i, h);
+      }
+    }
+  }
+
+  /**
+   * A detached exec runs in the foreground of a thread of ours, its stdio discarded, so its exit
+   * code is known when it ends; the answer comes once it runs (or failed to).
+   */
+  private void startDetached(ExecRegistry.Instance i) throws Exception {
+    ExecSignals signals = new ExecSignals();
+    ExecOptions o =
+        new ExecOptions(
+            i.options.command(),
+            i.options.env(),
+            i.options.user(),
+            i.options.workingDir(),
+            false,
+            0,
+            0,
+            false,
+            i.options.privileged());
+    java.util.concurrent.CompletableFuture<Void> ended =
+        new java.util.concurrent.CompletableFuture<>();
+    i.running = true;
+    Thread.ofPlatform()
+        .name("berthd-exec-" + i.id.substring(0, 12))
+        .daemon(true)
+        .start(
+            () -> {
+              try {
+                ExecResult res =
+                    engine.exec(i.containerId, o, new Stdio(NULL, NULL, NULL), null, signals);
+                finished(i, res.exitCode());
+                ended.complete(null);
+              } catch (Throwable e) {
+                finished(i, e instanceof ExecFailedException f ? f.exitCode() : 126);
+                ended.completeExceptionally(e);
+              }
+            });
+    while (!ended.isDone() && (i.pid = signals.pid()) <= 0) Thread.sleep(5);
+    if (ended.isCompletedExceptionally()) {
+      try {
+        ended.join();
+      } catch (java.util.concurrent.CompletionException e) {
+        if (e.getCause() instanceof BerthException b) throw b;
+        throw e;
+      }
+    }
+  }
+
+  private static void finished(ExecRegistry.Instance i, int code) {
+    i.exitCode = code;
+    i.ended = true;
+    i.running = false;
+    i.master = null;
+  }
+
+  /** Without a terminal: pipes for stdin (when attached), stdout and stderr, framed out. */
+  private void runWithPipes(ExecRegistry.Instance i, Hijacked h) throws Exception {
+    List<Fd> ours = new ArrayList<>();
+    try {
+      Fd[] in = i.attachStdin ? Linux.pipe2(0) : null;
+      Fd[] out = Linux.pipe2(0);
+      Fd[] err = Linux.pipe2(0);
+      if (in != null) ours.add(in[0]); // in[1] is the input copier's, closed at the input's end
+      ours.addAll(List.of(out));
+      ours.addAll(List.of(err));
+      StdFrames frames = new StdFrames(h.output());
+      Thread o = copyOut(out[0], i.attachStdout ? frames.stream(StdFrames.STDOUT) : null);
+      Thread e = copyOut(err[0], i.attachStderr ? frames.stream(StdFrames.STDERR) : null);
+      if (in != null) copyIn(h.input(), in[1], null);
+      Stdio stdio = new Stdio(in == null ? NULL : proc(in[0]), proc(out[1]), proc(err[1]));
+      ExecSignals signals = new ExecSignals();
+      i.running = true;
+      int code;
+      try {
+        Thread pid = watchPid(i, signals);
+        code = engine.exec(i.containerId, i.options, stdio, null, signals).exitCode();
+        pid.interrupt();
+      } catch (ExecFailedException f) {
+        code = f.exitCode();
+        byte[] m = ("OCI runtime exec failed: " + f.getMessage() + "\n").getBytes();
+        try {
+          frames.frame(StdFrames.STDERR, m, 0, m.length);
+        } catch (IOException gone) {
+          // the client left
+        }
+      }
+      // The process has ended: our write ends go, and the readers drain to the end.
+      out[1].close();
+      err[1].close();
+      o.join();
+      e.join();
+      finished(i, code);
+    } finally {
+      for (Fd f : ours) f.close();
+      if (i.running) finished(i, -1);
+    }
+  }
+
+  /** The pid of a running exec, for inspect, once the runtime wrote it. */
+  private static Thread watchPid(ExecRegistry.Instance i, ExecSignals signals) {
+    return Thread.ofPlatform()
+        .daemon(true)
+        .start(
+            () -> {
+              try {
+                while (i.running && (i.pid = signals.pid()) <= 0) Thread.sleep(5);
+              } catch (InterruptedException e) {
+                // ended
+              }
+            });
+  }
+
+  /** With a terminal: the pty master's output raw to the client, its input to the master. */
+  private void runWithTerminal(ExecRegistry.Instance i, Hijacked h) throws Exception {
+    Thread[] reader = {null};
+    Fd[] master = {null};
+    DetachKeys keys = DetachKeys.parse(i.detachKeys);
+    i.running = true;
+    int code;
+    try {
+      code =
+          engine
+              .exec(
+                  i.containerId,
+                  i.options,
+                  Stdio.INHERIT,
+                  (m, size) -> {
+                    master[0] = m;
+                    i.master = m;
+                    if (size != null) Linux.setWinsize(m, size.height(), size.width());
+                    reader[0] = copyOut(m, i.attachStdout ? h.output() : null);
+                    if (i.attachStdin) copyIn(h.input(), m, keys.watcher());
+                  },
+                  null)
+              .exitCode();
+    } catch (ExecFailedException f) {
+      code = f.exitCode();
+      try {
+        h.output().write(("OCI runtime exec failed: " + f.getMessage() + "\r\n").getBytes());
+      } catch (IOException gone) {
+        // the client left
+      }
+    } finally {
+      if (reader[0] != null) reader[0].join(); // the master reads EIO once the process is gone
+      if (master[0] != null) {
+        synchronized (master[0]) {
+          master[0].close();
+        }
+      }
+    }
+    finished(i, code);
+  }
+
+  private static Path proc(Fd fd) {
+    return Path.of("/proc/self/fd/" + fd.fd());
+  }
+
+  /** Copies what {@code from} reads to {@code to} (null: discards) until its end. */
+  private static Thread copyOut(Fd from, OutputStream to) {
+    return Thread.ofPlatform()
+        .name("berthd-exec-out")
+        .daemon(true)
+        .start(
+            () -> {
+              ByteBuffer buf = ByteBuffer.allocateDirect(32 << 10);
+              byte[] b = new byte[32 << 10];
+              OutputStream sink = to;
+              try {
+                while (true) {
+                  buf.clear();
+                  int n = Linux.read(from, buf);
+                  if (n <= 0) return;
+                  if (sink == null) continue;
+                  buf.get(0, b, 0, n);
+                  try {
+                    sink.write(b, 0, n);
+                  } catch (IOException gone) {
+                    sink = null; // the client left: drain, so the process never blocks on us
+                  }
+                }
+              } catch (ErrnoException e) {
+                // EIO: a pty whose other side is closed
+              }
+            });
+  }
+
+  /**
+   * The client's input to {@code to} (a pipe's write end, closed at the input's end; or a pty
+   * master, watched for the detach keys).
+   */
+  private static void copyIn(InputStream from, Fd to, DetachKeys.Watcher watcher) {
+    Thread.ofPlatform()
+        .name("berthd-exec-in")
+        .daemon(true)
+        .start(
+            () -> {
+              byte[] b = new byte[8192];
+              ByteBuffer buf = ByteBuffer.allocateDirect(8192);
+              try {
+                for (int n; (n = from.read(b)) > 0; ) {
+                  byte[] pass = b;
+                  int len = n;
+                  if (watcher != null) {
+                    DetachKeys.Scan scan = watcher.scan(b, n);
+                    pass = scan.pass();
+                    len = pass.length;
+                    if (scan.detach()) return;
+                  }
+                  // Under the fd's lock: whoever closes it takes the lock too, so a write never
+                  // reaches a number the kernel has given to another file meanwhile.
+                  synchronized (to) {
+                    for (int at = 0; at < len; ) {
+                      buf.clear();
+                      buf.put(pass, at, len - at).flip();
+                      at += Linux.write(to, buf);
+                    }
+                  }
+                }
+              } catch (IOException e) {
+                // the client or the process went away
+              } finally {
+                if (watcher == null) {
+                  synchronized (to) {
+                    to.close(); // EOF for the process
+                  }
+                }
+              }
+            });
+  }
+
+  // ---- resize, inspect ----
+
+  private void resize(Exchange x) throws Exception {
+    ExecRegistry.Instance i = instance(x.param("id"));
+    int rows = (int) x.integer("h", 0);
+    int cols = (int) x.integer("w", 0);
+    Fd m = i.master;
+    if (m != null && rows > 0 && cols > 0) {
+      synchronized (m) {
+        try {
+          Linux.setWinsize(m, rows, cols);
+        } catch (ErrnoException e) {
+          // it ended meanwhile (a closed master is EBADF)
+        }
+      }
+    }
+    x.respond(200);
+  }
+
+  private void inspect(Exchange x) throws Exception {
+    ExecRegistry.Instance i = instance(x.param("id"));
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("ID", i.id);
+    m.put("Running", i.running);
+    m.put("ExitCode", i.ended ? (Object) (long) i.exitCode : null);
+    Map<String, Object> p = new LinkedHashMap<>();
+    p.put("tty", i.options.tty());
+    p.put("entrypoint", i.options.command().get(0));
+    p.put("arguments", i.options.command().subList(1, i.options.command().size()));
+    p.put("privileged", i.options.privileged());
+    p.put("user", i.options.user() == null ? "" : i.options.user());
+    m.put("ProcessConfig", p);
+    m.put("OpenStdin", i.attachStdin);
+    m.put("OpenStderr", i.attachStderr);
+    m.put("OpenStdout", i.attachStdout);
+    m.put("CanRemove", false);
+    m.put("ContainerID", i.containerId);
+    m.put("DetachKeys", i.detachKeys == null ? "" : i.detachKeys);
+    m.put("Pid", (long) (i.running ? i.pid : 0));
+    x.json(200, m);
+  }
+}

@@ -1,0 +1,256 @@
+package dev.berth.api.docker;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.berth.engine.Engine;
+import dev.berth.engine.EngineConfig;
+import dev.berth.spec.json.JsonReader;
+import dev.berth.testkit.Busybox;
+import dev.berth.testkit.Exec;
+import dev.berth.testkit.RequiresRoot;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The container and exec routes on the wire, with a hand-written client: hijacked attach and exec
+ * streams and their frames, wait conditions answering headers first, docker's status codes for a
+ * missing container and a running one removed without force, and a client leaving a followed log.
+ */
+@RequiresRoot
+@org.junit.jupiter.api.Timeout(120)
+class ContainerApiTest {
+  static final String IMAGE = "localhost/busybox:latest";
+  static final Map<String, String> UPGRADE = Map.of("Connection", "Upgrade", "Upgrade", "tcp");
+
+  @TempDir Path tmp;
+  Engine engine;
+  DockerApiServer server;
+  Path socket;
+
+  @BeforeEach
+  void start() throws Exception {
+    engine = Engine.open(EngineConfig.at(tmp.resolve("root"), tmp.resolve("run")));
+    Path rootfs = Busybox.rootfs(tmp.resolve("rootfs"));
+    Path tar = tmp.resolve("busybox.tar");
+    Exec.run("tar", "-C", rootfs.toString(), "-cf", tar.toString(), ".").ok();
+    engine.images().importRootfs(tar, IMAGE, null);
+    DaemonInfo info = new DaemonInfo("0.1.0-test", "test");
+    socket = tmp.resolve("docker.sock");
+    server =
+        DockerApiServer.start(
+            new DockerApiServer.Options(socket, null, info.serverHeader(), 0, 0, null),
+            DockerApi.router(engine, info));
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    if (server != null) server.close();
+    if (engine != null) {
+      for (var r : engine.list()) engine.remove(r.id(), true, true);
+      engine.close();
+    }
+    assertFalse(
+        Exec.run("cat", "/proc/self/mountinfo").ok().stdout().contains(tmp.toString()),
+        "nothing stays mounted under the test's directory");
+  }
+
+  private String create(UnixHttp c, String body) throws Exception {
+    UnixHttp.Response r =
+        c.call("POST", "/v1.44/containers/create", Map.of(), body.getBytes(StandardCharsets.UTF_8));
+    assertEquals(201, r.status(), r.text());
+    return field(r.body(), "Id");
+  }
+
+  private static String field(byte[] json, String name) throws Exception {
+    try (JsonReader j = JsonReader.of(json, "answer")) {
+      j.beginObject();
+      for (String f; (f = j.nextField()) != null; ) {
+        if (f.equals(name)) return j.isObject() ? "object" : numberOrString(j);
+        j.skip();
+      }
+    }
+    return null;
+  }
+
+  private static String numberOrString(JsonReader j) throws Exception {
+    try {
+      return Long.toString(j.int64());
+    } catch (dev.berth.spec.json.SpecException notNumber) {
+      return j.string();
+    }
+  }
+
+  /** Reads docker's frames until the stream ends: each payload tagged by its stream. */
+  private static String frames(java.io.InputStream in) throws IOException {
+    StringBuilder b = new StringBuilder();
+    while (true) {
+      byte[] h = in.readNBytes(8);
+      if (h.length < 8) return b.toString();
+      assertArrayEquals(new byte[] {0, 0, 0}, new byte[] {h[1], h[2], h[3]}, "header padding");
+      int n = ((h[4] & 0xff) << 24) | ((h[5] & 0xff) << 16) | ((h[6] & 0xff) << 8) | (h[7] & 0xff);
+      b.append(h[0] == 1 ? "out:" : "err:")
+          .append(new String(in.readNBytes(n), StandardCharsets.UTF_8));
+    }
+  }
+
+  @Test
+  void attachBeforeStartGetsEveryFramedLineAndWaitAnswersItsExitCode() throws Exception {
+    String id;
+    try (UnixHttp c = new UnixHttp(socket)) {
+      id =
+          create(
+              c,
+              "{\"Image\":\""
+                  + IMAGE
+                  + "\",\"Cmd\":[\"sh\",\"-c\",\"echo one; echo two >&2; exit 3\"],"
+                  + "\"HostConfig\":{\"NetworkMode\":\"none\"}}");
+    }
+    try (UnixHttp attach = new UnixHttp(socket);
+        UnixHttp await = new UnixHttp(socket);
+        UnixHttp start = new UnixHttp(socket)) {
+      attach.send(
+          "POST", "/v1.44/containers/" + id + "/attach?stream=1&stdout=1&stderr=1", UPGRADE, null);
+      UnixHttp.Response up = attach.head();
+      assertEquals(101, up.status());
+      assertEquals("application/vnd.docker.multiplexed-stream", up.header("Content-Type"));
+      await.send("POST", "/v1.44/containers/" + id + "/wait?condition=next-exit", null, null);
+      UnixHttp.Response headers = await.head(); // before the start: headers come at once
+      assertEquals(200, headers.status());
+      assertEquals(204, start.call("POST", "/v1.44/containers/" + id + "/start").status());
+      assertEquals("out:one\nerr:two\n", frames(attach.in));
+      byte[] body = await.chunk();
+      assertEquals("3", field(body, "StatusCode"));
+    }
+  }
+
+  @Test
+  void execStreamsAreFramedOrRawAndInspectTellsTheExitCode() throws Exception {
+    try (UnixHttp c = new UnixHttp(socket)) {
+      String id =
+          create(
+              c,
+              "{\"Image\":\""
+                  + IMAGE
+                  + "\",\"Cmd\":[\"sleep\",\"1000\"],\"HostConfig\":{\"NetworkMode\":\"none\"}}");
+      assertEquals(204, c.call("POST", "/containers/" + id + "/start").status());
+      UnixHttp.Response e =
+          c.call(
+              "POST",
+              "/containers/" + id + "/exec",
+              Map.of(),
+              ("{\"AttachStdin\":true,\"AttachStdout\":true,\"AttachStderr\":true,"
+                      + "\"Cmd\":[\"sh\",\"-c\",\"read x; echo got $x; echo bad >&2; exit 9\"]}")
+                  .getBytes());
+      assertEquals(201, e.status(), e.text());
+      String exec = field(e.body(), "Id");
+      try (UnixHttp s = new UnixHttp(socket)) {
+        s.send("POST", "/exec/" + exec + "/start", UPGRADE, "{\"Detach\":false}".getBytes());
+        assertEquals(101, s.head().status());
+        s.out.write("hello\n".getBytes());
+        s.out.flush();
+        s.channel.shutdownOutput(); // stdin ends
+        // Two pipes: the streams' frames keep their own order, not each other's.
+        String got = frames(s.in);
+        assertTrue(
+            got.equals("out:got hello\nerr:bad\n") || got.equals("err:bad\nout:got hello\n"), got);
+      }
+      UnixHttp.Response info = c.call("GET", "/exec/" + exec + "/json");
+      assertEquals("9", field(info.body(), "ExitCode"), info.text());
+      assertEquals(404, c.call("GET", "/exec/nothere/json").status());
+
+      // With a terminal: raw bytes, a plain POST without an upgrade.
+      e =
+          c.call(
+              "POST",
+              "/containers/" + id + "/exec",
+              Map.of(),
+              "{\"AttachStdout\":true,\"Tty\":true,\"Cmd\":[\"sh\",\"-c\",\"tty\"]}".getBytes());
+      exec = field(e.body(), "Id");
+      try (UnixHttp s = new UnixHttp(socket)) {
+        s.send("POST", "/exec/" + exec + "/start", Map.of(), "{}".getBytes());
+        UnixHttp.Response h = s.head();
+        assertEquals(200, h.status());
+        assertEquals("application/vnd.docker.raw-stream", h.header("Content-Type"));
+        String out = new String(s.in.readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(out.startsWith("/dev/pts/"), out);
+      }
+    }
+  }
+
+  @Test
+  void missingAndBusyContainersGetDockersStatusCodes() throws Exception {
+    try (UnixHttp c = new UnixHttp(socket)) {
+      UnixHttp.Response missing = c.call("GET", "/v1.44/containers/nothere/json");
+      assertEquals(404, missing.status());
+      assertTrue(missing.text().contains("No such container"), missing.text());
+      assertEquals(404, c.call("POST", "/containers/nothere/start").status());
+      assertEquals(404, c.call("DELETE", "/containers/nothere?force=1").status());
+      UnixHttp.Response noImage =
+          c.call("POST", "/containers/create", Map.of(), "{\"Image\":\"none:1\"}".getBytes());
+      assertEquals(404, noImage.status());
+      assertTrue(noImage.text().contains("No such image: none:1"), noImage.text());
+      assertEquals(
+          400, c.call("POST", "/containers/create", Map.of(), "{\"Image\":".getBytes()).status());
+      String id =
+          create(
+              c,
+              "{\"Image\":\""
+                  + IMAGE
+                  + "\",\"Cmd\":[\"sleep\",\"1000\"],\"HostConfig\":{\"NetworkMode\":\"none\"}}");
+      assertEquals(204, c.call("POST", "/containers/" + id + "/start").status());
+      assertEquals(304, c.call("POST", "/containers/" + id + "/start").status());
+      UnixHttp.Response busy = c.call("DELETE", "/containers/" + id);
+      assertEquals(409, busy.status());
+      assertTrue(busy.text().contains("cannot remove a running container"), busy.text());
+      UnixHttp.Response wait = c.call("POST", "/containers/" + id + "/wait?condition=sometime");
+      assertEquals(400, wait.status());
+      assertEquals(204, c.call("DELETE", "/containers/" + id + "?force=1").status());
+      assertEquals(404, c.call("GET", "/containers/" + id + "/json").status());
+    }
+  }
+
+  @Test
+  void aClientLeavingAFollowedLogEndsItAndTheDaemonKeepsServing() throws Exception {
+    String id;
+    try (UnixHttp c = new UnixHttp(socket)) {
+      id =
+          create(
+              c,
+              "{\"Image\":\""
+                  + IMAGE
+                  + "\",\"Cmd\":[\"sh\",\"-c\",\"echo first; exec sleep 1000\"],"
+                  + "\"HostConfig\":{\"NetworkMode\":\"none\"}}");
+      assertEquals(204, c.call("POST", "/containers/" + id + "/start").status());
+    }
+    try (UnixHttp logs = new UnixHttp(socket)) {
+      logs.send("GET", "/containers/" + id + "/logs?follow=1&stdout=1&stderr=1", null, null);
+      assertEquals(200, logs.head().status());
+      byte[] chunk = logs.chunk();
+      assertEquals("first\n", new String(chunk, 8, chunk.length - 8, StandardCharsets.UTF_8));
+    }
+    try (UnixHttp c = new UnixHttp(socket)) {
+      UnixHttp.Response r = c.call("GET", "/containers/" + id + "/logs?stdout=1&timestamps=1");
+      assertEquals(200, r.status());
+      String text = new String(r.body(), 8, r.body().length - 8, StandardCharsets.UTF_8);
+      assertTrue(text.matches("\\d{4}-\\d\\d-\\d\\dT\\S+ first\n"), text);
+      assertEquals(204, c.call("POST", "/containers/" + id + "/kill").status());
+      UnixHttp.Response w = c.call("POST", "/containers/" + id + "/wait");
+      assertEquals("137", field(w.body(), "StatusCode"));
+      try (UnixHttp removed = new UnixHttp(socket)) {
+        removed.send("POST", "/containers/" + id + "/wait?condition=removed", null, null);
+        assertEquals(200, removed.head().status());
+        assertEquals(204, c.call("DELETE", "/containers/" + id).status());
+        assertEquals("137", field(removed.chunk(), "StatusCode"));
+      }
+    }
+  }
+}
