@@ -291,10 +291,15 @@ public final class Engine implements AutoCloseable {
         names.add(v.name());
       }
       Path dir = containers.containerDir(id);
+      Map<String, String> extras = new java.util.LinkedHashMap<>(record.extras());
+      if (!madeVolumes.isEmpty()) extras.put(MADE_VOLUMES, String.join(",", madeVolumes));
       ContainerRecord made =
           containers.update(
               id,
-              r -> r.withParts(id, layout(id).bundle(), dir.resolve("ctr.log")).withVolumes(names));
+              r ->
+                  r.withParts(id, layout(id).bundle(), dir.resolve("ctr.log"))
+                      .withVolumes(names)
+                      .withExtras(extras));
       AtomicFiles.replace(
           dir.resolve(IMAGE_CONFIG),
           images.content().read(image.config(), ImageService.MAX_METADATA));
@@ -782,6 +787,27 @@ public final class Engine implements AutoCloseable {
    * Removes a container: record, snapshot, logs, and with {@code removeVolumes} its anonymous
    * volumes. A running one is refused unless {@code force}, which kills it first.
    */
+  /** The extra that lists the volumes a container's create made (named ones included). */
+  static final String MADE_VOLUMES = "madeVolumes";
+
+  /**
+   * Removes a container whose first start failed (a run), with every volume its create made, named
+   * ones too: a failed run leaves nothing behind. A volume another container uses by then stays.
+   */
+  public void discard(String ref) throws BerthException {
+    ContainerRecord r = containers.resolve(ref);
+    String made = r.extras().get(MADE_VOLUMES);
+    remove(r.id(), true, true);
+    if (made == null) return;
+    for (String v : made.split(",")) {
+      try {
+        volumes.remove(v, true);
+      } catch (BerthException e) {
+        if (e.category() != ErrorCategory.FAILED_PRECONDITION) throw e;
+      }
+    }
+  }
+
   public void remove(String ref, boolean force, boolean removeVolumes) throws BerthException {
     ContainerRecord r = containers.resolve(ref);
     r = sync(r);

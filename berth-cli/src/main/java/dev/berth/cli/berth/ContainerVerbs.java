@@ -221,7 +221,7 @@ final class ContainerVerbs {
       // gone
     }
     try {
-      engine.remove(r.id(), true, true);
+      engine.discard(r.id());
     } catch (BerthException ignored) {
       // the start error is the one to report
     }
