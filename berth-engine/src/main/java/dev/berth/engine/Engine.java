@@ -1171,6 +1171,7 @@ public final class Engine implements AutoCloseable {
 
   @Override
   public void close() {
+    networking.close();
     images.close();
   }
 }
