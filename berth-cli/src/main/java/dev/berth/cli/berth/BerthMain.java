@@ -176,7 +176,8 @@ public final class BerthMain {
    * The engine the container verbs work on: --root as the image verbs', --runroot for what a reboot
    * clears (for a user without root, $XDG_RUNTIME_DIR/berth). The launcher (bin/berth) names itself
    * in berth.launcher, and the monitors run it as their exit command: `berth container cleanup ID`
-   * releases a stopped container's mounts at once.
+   * releases a stopped container's mounts at once. The engine starts the DNS responder of user
+   * networks the same way: `berth network dns-serve`.
    */
   static dev.berth.engine.Engine engine(ParsedCommand c) throws IOException, BerthException {
     dev.berth.engine.Engine opened = ENGINE.get();
@@ -212,6 +213,8 @@ public final class BerthMain {
       if (!cni.isBlank()) exit.addAll(java.util.List.of("--cni-launcher", cni.strip()));
       exit.addAll(java.util.List.of("container", "cleanup"));
       config = config.withExitCommand(exit);
+      // The DNS responder of user networks, a process of its own that outlives this one.
+      config = config.withDnsResponder(java.util.List.of(launcher, "network", "dns-serve"));
     }
     dev.berth.engine.Engine engine = dev.berth.engine.Engine.open(config);
     ENGINE.set(engine);
