@@ -800,7 +800,7 @@ final class ContainerNetworking {
           entries.add(new NetworkRecords.Entry(c.id(), e.ip(), new ArrayList<>(names)));
         }
       }
-      dns().publish(new NetworkRecords(name, n.gateway(), entries));
+      dns().publish(new NetworkRecords(name, n.gateway(), n.subnet(), entries));
       any = true;
     }
     if (!any) return;

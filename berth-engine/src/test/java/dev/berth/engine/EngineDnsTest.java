@@ -257,6 +257,9 @@ class EngineDnsTest {
     assertEquals(0, check("app", "nslookup www.example.org | grep -q 'Address: 192.0.2.1'"));
     // a container on another network resolves none of app's names
     assertNotEquals(0, check("other", "nslookup web"));
+    // not even by asking app's gateway, which the host routes to from any bridge
+    assertNotEquals(0, check("other", "nslookup web " + app.gateway()));
+    assertEquals(0, check("app", "nslookup web " + app.gateway()));
     assertNotEquals(0, check("other", "ping -c1 -W2 web"));
     assertEquals(pid, responderPid(), "one responder all along");
 

@@ -49,10 +49,11 @@ import java.util.concurrent.ThreadLocalRandom;
  * The DNS responder of an engine's user networks (podman's aardvark-dns, in Java): one for the
  * whole store, serving UDP and TCP on port 53 of each network's gateway, in the namespace the
  * bridges live in. It answers A, PTR (and empty AAAA) for the containers of the network a query
- * came in on, known by the address it was received on, widened to the other networks of the asking
- * container (found by its source address), so a container never resolves a name of a network it is
- * not on; anything else is forwarded to the host's resolvers ({@link Upstreams}) with a timeout per
- * server.
+ * came in on, known by the address it was received on, to sources on that network's subnet only
+ * (the host routes a query from any bridge to any gateway), widened to the other networks of the
+ * asking container (found by its source address), so a container never resolves a name of a network
+ * it is not on; anything else is forwarded to the host's resolvers ({@link Upstreams}) with a
+ * timeout per server.
  *
  * <p>One thread and one selector: the sockets, the upstream queries in flight, the TCP clients and
  * the control socket. Every socket is opened by that thread, which first joins {@link
@@ -480,14 +481,17 @@ public final class DnsResponder implements AutoCloseable {
   private List<NetworkRecords> scope(Client client) {
     List<NetworkRecords> out = new ArrayList<>();
     NetworkRecords own = client.listener.records;
+    if (!(client.peer instanceof InetSocketAddress p) || p.getAddress().getAddress().length != 4) {
+      return out;
+    }
+    int source = address(p.getAddress().getAddress());
+    // From another network (the host routes to every gateway): a stranger, nothing of ours.
+    if (!own.contains(source)) return out;
     out.add(own);
-    SocketAddress peer = client.peer;
-    if (peer instanceof InetSocketAddress p && p.getAddress().getAddress().length == 4) {
-      String id = own.containerAt(address(p.getAddress().getAddress()));
-      if (id != null) {
-        for (Listener l : listeners.values()) {
-          if (l != client.listener && l.records.holds(id)) out.add(l.records);
-        }
+    String id = own.containerAt(source);
+    if (id != null) {
+      for (Listener l : listeners.values()) {
+        if (l != client.listener && l.records.holds(id)) out.add(l.records);
       }
     }
     return out;

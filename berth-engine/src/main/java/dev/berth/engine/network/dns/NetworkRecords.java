@@ -7,21 +7,24 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * What the responder answers on one network: the gateway it listens on and, per running container,
- * its address and names (name, short id, aliases). The engine writes one file per network ({@link
- * #write}), replaced atomically whenever a container joins or leaves; the responder reads it
- * ({@link #read}) at each reload. Text, one container a line:
+ * What the responder answers on one network: the gateway it listens on, the subnet whose addresses
+ * it answers (a container of another network could send to this gateway too: the host routes it)
+ * and, per running container, its address and names (name, short id, aliases). The engine writes
+ * one file per network ({@link #write}), replaced atomically whenever a container joins or leaves;
+ * the responder reads it ({@link #read}) at each reload. Text, one container a line:
  *
  * <pre>
  * gateway 10.91.0.1
+ * subnet 10.91.0.0/24
  * &lt;container id&gt; 10.91.0.2 web 4f1c2a9e0b3d db
  * </pre>
  *
  * @param network the network's name
  * @param gateway its gateway address, where the responder listens
+ * @param subnet its subnet (CIDR): only queries from there see its names
  * @param entries one per container on it
  */
-public record NetworkRecords(String network, String gateway, List<Entry> entries) {
+public record NetworkRecords(String network, String gateway, String subnet, List<Entry> entries) {
   public NetworkRecords {
     entries = List.copyOf(entries);
   }
@@ -66,8 +69,14 @@ public record NetworkRecords(String network, String gateway, List<Entry> entries
     return false;
   }
 
+  /** Whether {@code address} is on this network. */
+  public boolean contains(int address) {
+    return Subnet.parse(subnet).contains(address);
+  }
+
   public byte[] write() {
     StringBuilder sb = new StringBuilder("gateway ").append(gateway).append('\n');
+    sb.append("subnet ").append(subnet).append('\n');
     for (Entry e : entries) {
       sb.append(e.containerId()).append(' ').append(e.ip());
       for (String n : e.names()) sb.append(' ').append(n);
@@ -82,6 +91,7 @@ public record NetworkRecords(String network, String gateway, List<Entry> entries
    */
   public static NetworkRecords read(String network, byte[] text) {
     String gateway = null;
+    String subnet = null;
     List<Entry> entries = new ArrayList<>();
     String[] lines = new String(text, StandardCharsets.UTF_8).split("\n");
     for (int i = 0; i < lines.length; i++) {
@@ -92,6 +102,11 @@ public record NetworkRecords(String network, String gateway, List<Entry> entries
         if (f[0].equals("gateway") && f.length == 2) {
           Subnet.parseAddress(f[1]);
           gateway = f[1];
+          continue;
+        }
+        if (f[0].equals("subnet") && f.length == 2) {
+          Subnet.parse(f[1]);
+          subnet = f[1];
           continue;
         }
         if (f.length < 3) throw new IllegalArgumentException("too few fields");
@@ -107,8 +122,9 @@ public record NetworkRecords(String network, String gateway, List<Entry> entries
             "records of network " + network + ", line " + (i + 1) + ": " + e.getMessage(), e);
       }
     }
-    if (gateway == null)
-      throw new IllegalArgumentException("records of network " + network + ": no gateway line");
-    return new NetworkRecords(network, gateway, entries);
+    if (gateway == null || subnet == null)
+      throw new IllegalArgumentException(
+          "records of network " + network + ": no gateway or subnet line");
+    return new NetworkRecords(network, gateway, subnet, entries);
   }
 }

@@ -39,14 +39,18 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The responder in this JVM, its sockets in a network namespace the test made ({@link
- * DnsResponder.Options#netns}), where loopback addresses play the gateways: network "a" on
- * 127.0.0.1, "b" on 127.0.0.3, and a fake upstream server on 127.0.0.2:53 that knows only names
- * under example.org (and never answers silent.example.org).
+ * DnsResponder.Options#netns}), where loopback addresses play the networks: "a" is 127.0.1.0/24
+ * (gateway .1), "b" 127.0.2.0/24, and a fake upstream server on 127.0.0.2:53 knows only names under
+ * example.org (and never answers silent.example.org).
  */
 @RequiresRoot
 class DnsResponderTest {
   static final String C1 = "c1".repeat(32);
   static final String C2 = "c2".repeat(32);
+  static final String A_GW = "127.0.1.1";
+  static final String A_HOST = "127.0.1.5"; // an address of network a that no container has
+  static final String B_GW = "127.0.2.1";
+  static final String B_HOST = "127.0.2.5";
 
   @TempDir Path tmp;
   String ns;
@@ -134,19 +138,21 @@ class DnsResponderTest {
   NetworkRecords networkA() {
     return new NetworkRecords(
         "a",
-        "127.0.0.1",
+        A_GW,
+        "127.0.1.0/24",
         List.of(
-            new NetworkRecords.Entry(C1, "127.0.0.10", List.of("web", C1.substring(0, 12), "db")),
-            new NetworkRecords.Entry(C2, "127.0.0.30", List.of("db"))));
+            new NetworkRecords.Entry(C1, "127.0.1.10", List.of("web", C1.substring(0, 12), "db")),
+            new NetworkRecords.Entry(C2, "127.0.1.30", List.of("db"))));
   }
 
   NetworkRecords networkB() {
     return new NetworkRecords(
         "b",
-        "127.0.0.3",
+        B_GW,
+        "127.0.2.0/24",
         List.of(
-            new NetworkRecords.Entry(C1, "127.0.0.11", List.of("web")),
-            new NetworkRecords.Entry("c3".repeat(32), "127.0.0.20", List.of("other"))));
+            new NetworkRecords.Entry(C1, "127.0.2.10", List.of("web")),
+            new NetworkRecords.Entry("c3".repeat(32), "127.0.2.20", List.of("other"))));
   }
 
   ResponderControl control() {
@@ -208,62 +214,58 @@ class DnsResponderTest {
   @Test
   void answersNamesAliasesShortIdsAndAddressesOfItsOwnNetworkOnly() throws Exception {
     startWith(networkA(), networkB());
-    DnsMessage m = ask("127.0.0.1", "127.0.0.1", "WEB", DnsMessage.TYPE_A);
+    DnsMessage m = ask(A_HOST, A_GW, "WEB", DnsMessage.TYPE_A);
     assertEquals(0x1234, m.id());
     assertTrue(m.isResponse());
     assertEquals(DnsMessage.RCODE_NOERROR, m.rcode());
-    assertEquals(List.of("127.0.0.10"), addresses(m));
+    assertEquals(List.of("127.0.1.10"), addresses(m));
     assertEquals("WEB", m.answers().get(0).name(), "the question's case is kept");
     assertEquals(
-        List.of("127.0.0.10"),
-        addresses(ask("127.0.0.1", "127.0.0.1", C1.substring(0, 12), DnsMessage.TYPE_A)));
+        List.of("127.0.1.10"),
+        addresses(ask(A_HOST, A_GW, C1.substring(0, 12), DnsMessage.TYPE_A)));
     // an alias two containers share: both
     assertEquals(
-        List.of("127.0.0.10", "127.0.0.30"),
-        addresses(ask("127.0.0.1", "127.0.0.1", "db", DnsMessage.TYPE_A)));
+        List.of("127.0.1.10", "127.0.1.30"), addresses(ask(A_HOST, A_GW, "db", DnsMessage.TYPE_A)));
     // AAAA of a container: the name exists, with no such data
-    DnsMessage aaaa = ask("127.0.0.1", "127.0.0.1", "web", DnsMessage.TYPE_AAAA);
+    DnsMessage aaaa = ask(A_HOST, A_GW, "web", DnsMessage.TYPE_AAAA);
     assertEquals(DnsMessage.RCODE_NOERROR, aaaa.rcode());
     assertEquals(0, aaaa.answers().size());
     // PTR
-    DnsMessage ptr = ask("127.0.0.1", "127.0.0.1", "10.0.0.127.in-addr.arpa", DnsMessage.TYPE_PTR);
+    DnsMessage ptr = ask(A_HOST, A_GW, "10.1.0.127.in-addr.arpa", DnsMessage.TYPE_PTR);
     assertArrayEquals(new byte[] {3, 'w', 'e', 'b', 0}, ptr.answers().get(0).data());
 
-    // "other" is on network b only: asked on a's gateway by a stranger, it goes upstream
-    // (NXDOMAIN there); on b's gateway it is known.
-    assertEquals(
-        DnsMessage.RCODE_NXDOMAIN,
-        ask("127.0.0.1", "127.0.0.1", "other", DnsMessage.TYPE_A).rcode());
-    assertEquals(
-        List.of("127.0.0.20"),
-        addresses(ask("127.0.0.1", "127.0.0.3", "other", DnsMessage.TYPE_A)));
+    // "other" is on network b only: asked on a's gateway, it goes upstream (NXDOMAIN there); on
+    // b's gateway it is known.
+    assertEquals(DnsMessage.RCODE_NXDOMAIN, ask(A_HOST, A_GW, "other", DnsMessage.TYPE_A).rcode());
+    assertEquals(List.of("127.0.2.20"), addresses(ask(B_HOST, B_GW, "other", DnsMessage.TYPE_A)));
     // container c1 is on both networks: from its address on a, b's names answer too
     assertEquals(
-        List.of("127.0.0.20"),
-        addresses(ask("127.0.0.10", "127.0.0.1", "other", DnsMessage.TYPE_A)));
+        List.of("127.0.2.20"), addresses(ask("127.0.1.10", A_GW, "other", DnsMessage.TYPE_A)));
+    // a source on b asking a's gateway (the host routes it there) sees none of a's names
+    assertEquals(DnsMessage.RCODE_NXDOMAIN, ask(B_HOST, A_GW, "web", DnsMessage.TYPE_A).rcode());
     // c2 is on a only: not
     assertEquals(
-        DnsMessage.RCODE_NXDOMAIN,
-        ask("127.0.0.30", "127.0.0.1", "other", DnsMessage.TYPE_A).rcode());
+        DnsMessage.RCODE_NXDOMAIN, ask("127.0.1.30", A_GW, "other", DnsMessage.TYPE_A).rcode());
   }
 
   @Test
   void otherNamesAreForwardedAndASilentUpstreamGivesServfail() throws Exception {
     startWith(networkA());
-    DnsMessage m = ask("127.0.0.1", "127.0.0.1", "www.example.org", DnsMessage.TYPE_A);
+    DnsMessage m = ask(A_HOST, A_GW, "www.example.org", DnsMessage.TYPE_A);
     assertEquals(0x1234, m.id(), "the client's id is restored");
     assertEquals(List.of("192.0.2.1"), addresses(m));
-    DnsMessage silent = ask("127.0.0.1", "127.0.0.1", "silent.example.org", DnsMessage.TYPE_A);
+    DnsMessage silent = ask(A_HOST, A_GW, "silent.example.org", DnsMessage.TYPE_A);
     assertEquals(DnsMessage.RCODE_SERVFAIL, silent.rcode());
     // the upstream is asked over TCP clients' behalf too, and local names answer over TCP
     assertEquals(List.of("192.0.2.1"), addresses(askTcp("www.example.org")));
-    assertEquals(List.of("127.0.0.10"), addresses(askTcp("web")));
+    assertEquals(List.of("127.0.1.10"), addresses(askTcp("web")));
   }
 
   DnsMessage askTcp(String name) throws Exception {
     return inNetns(
         () -> {
-          try (Socket s = new Socket(InetAddress.getByName("127.0.0.1"), 53)) {
+          try (Socket s =
+              new Socket(InetAddress.getByName(A_GW), 53, InetAddress.getByName(A_HOST), 0)) {
             s.setSoTimeout(5000);
             byte[] q = DnsMessageTest.query(name, DnsMessage.TYPE_A).encode();
             DataOutputStream out = new DataOutputStream(s.getOutputStream());
@@ -291,17 +293,17 @@ class DnsResponderTest {
     startWith(networkA());
     // a pointer loop in the question: FORMERR with the query's id
     byte[] loop = {0x55, 0x66, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, (byte) 0xc0, 12, 0, 1, 0, 1};
-    DnsMessage m = ask("127.0.0.1", "127.0.0.1", loop);
+    DnsMessage m = ask(A_HOST, A_GW, loop);
     assertEquals(0x5566, m.id());
     assertEquals(DnsMessage.RCODE_FORMERR, m.rcode());
     // huge counts: FORMERR
     byte[] counts = {1, 2, 1, 0, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0, 0, 0, 0};
-    assertEquals(DnsMessage.RCODE_FORMERR, ask("127.0.0.1", "127.0.0.1", counts).rcode());
+    assertEquals(DnsMessage.RCODE_FORMERR, ask(A_HOST, A_GW, counts).rcode());
     // shorter than a header, or a response: dropped
-    assertNull(ask("127.0.0.1", "127.0.0.1", new byte[] {1, 2, 3}));
+    assertNull(ask(A_HOST, A_GW, new byte[] {1, 2, 3}));
     byte[] response = DnsMessageTest.query("web", 1).encode();
     response[2] |= (byte) 0x80;
-    assertNull(ask("127.0.0.1", "127.0.0.1", response));
+    assertNull(ask(A_HOST, A_GW, response));
     // two questions: FORMERR; an opcode other than QUERY: NOTIMP
     DnsMessage two =
         new DnsMessage(
@@ -311,12 +313,11 @@ class DnsResponderTest {
             List.of(),
             List.of(),
             List.of());
-    assertEquals(DnsMessage.RCODE_FORMERR, ask("127.0.0.1", "127.0.0.1", two.encode()).rcode());
+    assertEquals(DnsMessage.RCODE_FORMERR, ask(A_HOST, A_GW, two.encode()).rcode());
     DnsMessage status =
         new DnsMessage(9, 2 << 11, two.questions().subList(0, 1), List.of(), List.of(), List.of());
-    assertEquals(DnsMessage.RCODE_NOTIMP, ask("127.0.0.1", "127.0.0.1", status.encode()).rcode());
-    assertEquals(
-        List.of("127.0.0.10"), addresses(ask("127.0.0.1", "127.0.0.1", "web", DnsMessage.TYPE_A)));
+    assertEquals(DnsMessage.RCODE_NOTIMP, ask(A_HOST, A_GW, status.encode()).rcode());
+    assertEquals(List.of("127.0.1.10"), addresses(ask(A_HOST, A_GW, "web", DnsMessage.TYPE_A)));
   }
 
   @Test
@@ -327,18 +328,16 @@ class DnsResponderTest {
     c.publish(networkA());
     c.sync();
     assertEquals(ProcessHandle.current().pid(), c.pid().getAsLong());
-    assertNull(ask("127.0.0.1", "127.0.0.3", "other", DnsMessage.TYPE_A), "b is not served yet");
+    assertNull(ask(B_HOST, B_GW, "other", DnsMessage.TYPE_A), "b is not served yet");
     c.publish(networkB());
     c.sync();
-    assertEquals(
-        List.of("127.0.0.20"),
-        addresses(ask("127.0.0.1", "127.0.0.3", "other", DnsMessage.TYPE_A)));
+    assertEquals(List.of("127.0.2.20"), addresses(ask(B_HOST, B_GW, "other", DnsMessage.TYPE_A)));
     // a second responder on the same run directory is refused while this one lives
     assertNull(DnsResponder.start(options()));
     // the last container of a leaves: its gateway no longer answers
-    c.publish(new NetworkRecords("a", "127.0.0.1", List.of()));
+    c.publish(new NetworkRecords("a", A_GW, "127.0.1.0/24", List.of()));
     c.sync();
-    assertNull(ask("127.0.0.1", "127.0.0.1", "web", DnsMessage.TYPE_A));
+    assertNull(ask(A_HOST, A_GW, "web", DnsMessage.TYPE_A));
     c.withdraw("b");
     c.sync(); // answered "exit"
     assertFalse(Files.exists(dir.pid()));
@@ -351,7 +350,9 @@ class DnsResponderTest {
   @Test
   void aGatewayItCannotListenOnFailsNamingTheNetwork() throws Exception {
     ResponderControl c = control();
-    c.publish(new NetworkRecords("far", "192.0.2.77", List.of(networkA().entries().get(0))));
+    c.publish(
+        new NetworkRecords(
+            "far", "192.0.2.77", "192.0.2.0/24", List.of(networkA().entries().get(0))));
     BerthException e = assertThrows(BerthException.class, c::sync);
     assertEquals(ErrorCategory.FAILED_PRECONDITION, e.category());
     assertTrue(e.getMessage().contains("network far: listen on 192.0.2.77:53"), e.getMessage());
