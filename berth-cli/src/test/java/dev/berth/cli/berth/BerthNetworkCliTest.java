@@ -179,7 +179,8 @@ class BerthNetworkCliTest {
             "run --rm --network app localhost/busybox sh -c 'nslookup first && nslookup cache"
                 + " && ping -c1 -W5 first && ping -c1 -W5 cache'");
     assertEquals(0, second.exitCode(), second.toString());
-    Exec.Result stranger = berth("run --rm --network other localhost/busybox nslookup first");
+    Exec.Result stranger =
+        berth("run --rm --network other localhost/busybox sh -c 'nslookup first'");
     assertEquals(1, stranger.exitCode(), stranger.toString());
     // podman's --disable-dns: the host's resolvers, no responder address
     Exec.Result quiet = berth("run --rm --network quiet localhost/busybox cat /etc/resolv.conf");
