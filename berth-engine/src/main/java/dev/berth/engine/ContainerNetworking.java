@@ -15,6 +15,10 @@ import dev.berth.engine.network.cni.CniResult;
 import dev.berth.engine.network.cni.Launcher;
 import dev.berth.engine.network.cni.NetworkConfigList;
 import dev.berth.engine.network.cni.RuntimeConf;
+import dev.berth.engine.network.dns.DnsResponder;
+import dev.berth.engine.network.dns.DnsRunDir;
+import dev.berth.engine.network.dns.NetworkRecords;
+import dev.berth.engine.network.dns.ResponderControl;
 import dev.berth.engine.network.netns.NetnsPins;
 import dev.berth.engine.store.ContainerRecord;
 import dev.berth.engine.store.ContainerState.Status;
@@ -46,13 +50,14 @@ import java.util.concurrent.ThreadLocalRandom;
  * with published ports on the first, /etc/hosts with the container's addresses and its peers', and
  * the teardown that leaves nothing when it stops.
  *
- * <p>Name resolution on user networks is by /etc/hosts: each container's file lists every running
- * container on the networks it shares with it (by name, short id and aliases), rewritten in place
- * (the file is bound into the container: a rename would not reach it) whenever a container joins or
- * leaves. No resolver process to keep alive in a daemonless engine, nothing to start per network;
- * the cost is a hosts file write per peer on start and stop, and that a process caching an address
- * (few do with /etc/hosts) may not see a restarted peer's new one. As docker, the default network
- * resolves no names.
+ * <p>Name resolution on user networks is DNS, as docker's and podman's: the engine's responder
+ * ({@link dev.berth.engine.network.dns}) listens on each network's gateway, and a container on such
+ * a network gets that gateway as its nameserver. The records it answers are files the engine
+ * rewrites here whenever a container joins or leaves a network, and the responder reloads before
+ * the container starts. A network made with {@code --disable-dns} (and an internal one, whose
+ * bridge has no gateway address to listen on) lists its peers in each container's /etc/hosts
+ * instead, rewritten in place (the file is bound into the container: a rename would not reach it).
+ * As docker, the default network resolves no names.
  *
  * <p>Everything that reads or changes which containers sit on which network (CNI ADD/DEL, host
  * ports, the endpoint fields of records, hosts files) holds {@code <runRoot>/network.lock}, so two
@@ -80,6 +85,7 @@ final class ContainerNetworking {
   private NetnsPins pins;
   private CniClient cni;
   private NetworkCleanup cleanup;
+  private ResponderControl dns;
 
   ContainerNetworking(Engine engine) {
     this.engine = engine;
@@ -109,6 +115,34 @@ final class ContainerNetworking {
   synchronized NetworkCleanup cleanup() throws BerthException {
     if (cleanup == null) cleanup = new NetworkCleanup(cni(), pins(), store());
     return cleanup;
+  }
+
+  /**
+   * The DNS responder's control: detached through the configured command (after the CNI launcher
+   * prefix, so it lives where the bridges do), else in this process, joining the namespace a test's
+   * {@code nsenter --net=NS} launcher names.
+   */
+  synchronized ResponderControl dns() {
+    if (dns == null) {
+      EngineConfig c = engine.config();
+      DnsRunDir dir = new DnsRunDir(c.runRoot().resolve("dns"));
+      List<String> command = new ArrayList<>();
+      if (!c.dnsResponder().isEmpty()) {
+        command.addAll(c.cniLauncher());
+        command.addAll(c.dnsResponder());
+      }
+      Path netns = null;
+      for (String w : c.cniLauncher()) {
+        if (w.startsWith("--net=")) netns = Path.of(w.substring("--net=".length()));
+      }
+      dns = new ResponderControl(dir, command, DnsResponder.Options.of(dir).withNetns(netns));
+    }
+    return dns;
+  }
+
+  /** Stops the responder this process runs, if any. */
+  synchronized void close() {
+    if (dns != null) dns.close();
   }
 
   private Launcher launcher() {
@@ -340,6 +374,8 @@ final class ContainerNetworking {
                                   PORTS,
                                   Endpoint.writePorts(ports)))));
       writeHosts(now, networksOf(endpoints));
+      writeResolvConf(now, endpoints, true);
+      updateDns(networksOf(endpoints), true);
     } catch (IOException e) {
       throw EngineException.internal(
           "set up the network of container " + r.shortId() + ": " + e.getMessage(), e);
@@ -402,6 +438,7 @@ final class ContainerNetworking {
             .containers()
             .update(r.id(), c -> c.withExtras(without(c.extras(), ENDPOINTS, PORTS)));
         writePeersHosts(r.id(), nets);
+        updateDns(nets, false);
       }
       cleanup().teardown(r.id());
     } catch (IOException e) {
@@ -463,6 +500,8 @@ final class ContainerNetworking {
                                       ENDPOINTS,
                                       Endpoint.writeEndpoints(endpoints)))));
           writeHosts(now, networksOf(endpoints));
+          writeResolvConf(now, endpoints, false);
+          updateDns(Set.of(net.name()), true);
           return;
         } catch (IOException e) {
           throw EngineException.internal(
@@ -525,6 +564,8 @@ final class ContainerNetworking {
                                     Endpoint.writeEndpoints(endpoints)))));
         writeHosts(now, networksOf(endpoints));
         writePeersHosts(r.id(), Set.of(net.name()));
+        writeResolvConf(now, endpoints, false);
+        updateDns(Set.of(net.name()), false);
       } catch (IOException e) {
         throw EngineException.internal(
             "disconnect " + r.shortId() + " from " + net.name() + ": " + e.getMessage(), e);
@@ -658,12 +699,26 @@ final class ContainerNetworking {
     }
   }
 
-  private static boolean sharesUserNetwork(ContainerRecord c, Set<String> networks) {
+  private boolean sharesUserNetwork(ContainerRecord c, Set<String> networks) {
     for (Endpoint e : Endpoint.readEndpoints(c.extras().get(ENDPOINTS))) {
-      if (networks.contains(e.network()) && !e.network().equals(NetworkStore.DEFAULT_NETWORK))
-        return true;
+      if (networks.contains(e.network()) && listsPeersInHosts(e.network())) return true;
     }
     return false;
+  }
+
+  /** User networks without DNS list peers in /etc/hosts; the others resolve them by DNS. */
+  private boolean listsPeersInHosts(String network) {
+    if (network.equals(NetworkStore.DEFAULT_NETWORK)) return false;
+    try {
+      return !resolves(store().get(network));
+    } catch (BerthException e) {
+      return false; // removed
+    }
+  }
+
+  /** Whether the responder serves {@code n}: DNS on, and a gateway address to listen on. */
+  static boolean resolves(Network n) {
+    return n.dnsEnabled() && !n.internal() && !n.gateway().isEmpty();
   }
 
   /**
@@ -684,7 +739,7 @@ final class ContainerNetworking {
     for (Endpoint e : mine) {
       Set<String> names = new LinkedHashSet<>(List.of(hostname));
       if (!e.network().equals(NetworkStore.DEFAULT_NETWORK)) {
-        shared.add(e.network());
+        if (listsPeersInHosts(e.network())) shared.add(e.network());
         names.add(c.name());
         names.addAll(e.aliases());
       }
@@ -701,6 +756,105 @@ final class ContainerNetworking {
       }
     }
     // In place: the file is bound into the running container by its inode.
+    Files.writeString(
+        file,
+        sb,
+        StandardCharsets.UTF_8,
+        StandardOpenOption.WRITE,
+        StandardOpenOption.TRUNCATE_EXISTING);
+  }
+
+  // ---- DNS ----
+
+  /**
+   * Publishes the records of {@code networks} (every running container on each, with its name,
+   * short id and aliases there) and has the responder serve them. {@code strict}: a network of the
+   * set the responder cannot serve fails (a start or connect); else (stop, rm, disconnect) DNS
+   * trouble never keeps a container's networking from going.
+   */
+  private void updateDns(Set<String> networks, boolean strict) throws BerthException, IOException {
+    boolean any = false;
+    List<ContainerRecord> all = null;
+    for (String name : networks) {
+      Network n;
+      try {
+        n = store().get(name);
+      } catch (BerthException e) {
+        if (e.category() != ErrorCategory.NOT_FOUND) throw e;
+        n = null;
+      }
+      if (n == null || !resolves(n)) {
+        if (Files.exists(dns().dir().records(name))) {
+          dns().withdraw(name);
+          any = true;
+        }
+        continue;
+      }
+      if (all == null) all = engine.containers().list().containers();
+      List<NetworkRecords.Entry> entries = new ArrayList<>();
+      for (ContainerRecord c : all) {
+        for (Endpoint e : Endpoint.readEndpoints(c.extras().get(ENDPOINTS))) {
+          if (!e.network().equals(name) || e.ip().isEmpty()) continue;
+          Set<String> names = new LinkedHashSet<>(List.of(c.name(), c.shortId()));
+          names.addAll(e.aliases());
+          entries.add(new NetworkRecords.Entry(c.id(), e.ip(), new ArrayList<>(names)));
+        }
+      }
+      dns().publish(new NetworkRecords(name, n.gateway(), n.subnet(), entries));
+      any = true;
+    }
+    if (!any) return;
+    try {
+      dns().sync();
+    } catch (BerthException e) {
+      if (!strict) return;
+      for (String name : networks) {
+        if (e.getMessage().contains("network " + name + ":")
+            || !e.getMessage().contains("network ")) throw e;
+      }
+    }
+  }
+
+  /**
+   * The container's resolv.conf on DNS networks: the gateways as nameservers (podman's way;
+   * docker's 127.0.0.11 needs a listener inside each container's namespace, the gateway needs
+   * none), with the search and options lines made at create (the host's, or
+   * --dns-search/--dns-option). {@code --dns} keeps its servers; on networks without DNS the host's
+   * servers stay. {@code atStart}: the file is the one the spec generator just wrote from the
+   * host's, kept aside (resolv.conf.host) for connect and disconnect. Written in place: the file is
+   * bound into the container.
+   */
+  private void writeResolvConf(ContainerRecord c, List<Endpoint> endpoints, boolean atStart)
+      throws BerthException, IOException {
+    if (!c.options().networking().dns().isEmpty()) return;
+    Path file = engine.layout(c.id()).dir().resolve("resolv.conf");
+    Path hostFile = engine.layout(c.id()).dir().resolve("resolv.conf.host");
+    if (!Files.exists(file)) return;
+    String now = Files.readString(file);
+    if (atStart) Files.writeString(hostFile, now);
+    String host = Files.exists(hostFile) ? Files.readString(hostFile) : now;
+    List<String> gateways = new ArrayList<>();
+    for (Endpoint e : endpoints) {
+      Network n;
+      try {
+        n = store().get(e.network());
+      } catch (BerthException x) {
+        continue; // removed
+      }
+      // resolvers read at most three
+      if (resolves(n) && !gateways.contains(n.gateway()) && gateways.size() < 3)
+        gateways.add(n.gateway());
+    }
+    StringBuilder sb = new StringBuilder();
+    if (gateways.isEmpty()) {
+      sb.append(host);
+    } else {
+      for (String g : gateways) sb.append("nameserver ").append(g).append('\n');
+      for (String line : host.split("\n")) {
+        if (!line.strip().startsWith("nameserver") && !line.isBlank()) sb.append(line).append('\n');
+      }
+    }
+    if (sb.toString().equals(now)) return;
     Files.writeString(
         file,
         sb,

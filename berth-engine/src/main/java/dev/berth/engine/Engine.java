@@ -1264,6 +1264,7 @@ public final class Engine implements AutoCloseable {
 
   @Override
   public void close() {
+    networking.close();
     images.close();
   }
 }

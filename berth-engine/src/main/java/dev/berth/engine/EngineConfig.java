@@ -25,6 +25,10 @@ import java.util.List;
  * @param cniLauncher TEST ONLY: a command prefix put before every CNI plugin and host network tool
  *     the engine runs ({@code nsenter --net=<test namespace> --}), so bridges, veths and iptables
  *     rules are made in a namespace a test owns; empty in production (this process' own namespace)
+ * @param dnsResponder the command that runs the DNS responder of user networks as a process of its
+ *     own ({@code berth network dns-serve}; {@code --run-dir DIR} is appended, the CNI launcher
+ *     prefix put before it), so it outlives a CLI; empty: the engine runs it in this process while
+ *     it is open (an embedded engine, berthd)
  */
 public record EngineConfig(
     Path root,
@@ -35,7 +39,8 @@ public record EngineConfig(
     long logMaxSize,
     int logMaxFiles,
     List<Path> cniPluginDirs,
-    List<String> cniLauncher) {
+    List<String> cniLauncher,
+    List<String> dnsResponder) {
   /** Where Debian's containernetworking-plugins are, then the upstream default. */
   public static final List<Path> DEFAULT_CNI_PLUGIN_DIRS =
       List.of(Path.of("/usr/lib/cni"), Path.of("/opt/cni/bin"));
@@ -52,6 +57,7 @@ public record EngineConfig(
             ? DEFAULT_CNI_PLUGIN_DIRS
             : List.copyOf(cniPluginDirs);
     cniLauncher = cniLauncher == null ? List.of() : List.copyOf(cniLauncher);
+    dnsResponder = dnsResponder == null ? List.of() : List.copyOf(dnsResponder);
   }
 
   public EngineConfig(
@@ -71,6 +77,7 @@ public record EngineConfig(
         logMaxSize,
         logMaxFiles,
         null,
+        null,
         null);
   }
 
@@ -89,7 +96,8 @@ public record EngineConfig(
         logMaxSize,
         logMaxFiles,
         cniPluginDirs,
-        cniLauncher);
+        cniLauncher,
+        dnsResponder);
   }
 
   /**
@@ -122,7 +130,8 @@ public record EngineConfig(
         logMaxSize,
         logMaxFiles,
         cniPluginDirs,
-        cniLauncher);
+        cniLauncher,
+        dnsResponder);
   }
 
   public EngineConfig withCgroupParent(String parent) {
@@ -135,7 +144,8 @@ public record EngineConfig(
         logMaxSize,
         logMaxFiles,
         cniPluginDirs,
-        cniLauncher);
+        cniLauncher,
+        dnsResponder);
   }
 
   /** TEST ONLY: see {@link #cniLauncher}. */
@@ -149,7 +159,8 @@ public record EngineConfig(
         logMaxSize,
         logMaxFiles,
         cniPluginDirs,
-        prefix);
+        prefix,
+        dnsResponder);
   }
 
   public EngineConfig withCniPluginDirs(List<Path> dirs) {
@@ -162,6 +173,22 @@ public record EngineConfig(
         logMaxSize,
         logMaxFiles,
         dirs,
-        cniLauncher);
+        cniLauncher,
+        dnsResponder);
+  }
+
+  /** See {@link #dnsResponder}. */
+  public EngineConfig withDnsResponder(List<String> command) {
+    return new EngineConfig(
+        root,
+        runRoot,
+        registriesConfig,
+        cgroupParent,
+        exitCommand,
+        logMaxSize,
+        logMaxFiles,
+        cniPluginDirs,
+        cniLauncher,
+        command);
   }
 }

@@ -170,16 +170,15 @@ class EngineNetworkTest {
   void containersOnAUserNetworkReachEachOtherByNameAndAliasAndLeaveNothingBehind()
       throws Exception {
     engine.networks().create(NetworkStore.CreateRequest.named("app"));
-    // alpha starts first and waits until beta appears in its own /etc/hosts (rewritten in place,
-    // seen through the
-    // bind mount), then pings it by name.
+    // alpha starts first and waits until beta's name resolves (the engine's DNS responder, run in
+    // this process here), then pings it by name.
     ContainerRecord alpha =
         run(
             opts(
                     "app",
                     "sh",
                     "-c",
-                    "while ! grep -q beta /etc/hosts; do sleep 0.1; done; ping -c1 -W5 beta && sleep 100")
+                    "while ! nslookup beta >/dev/null 2>&1; do sleep 0.1; done; ping -c1 -W5 beta && sleep 100")
                 .name("alpha")
                 .networking(
                     new NetworkOptions(
@@ -195,8 +194,12 @@ class EngineNetworkTest {
     assertEquals(List.of("db"), a.aliases());
     String hosts = Files.readString(engine.layout(alpha.id()).dir().resolve("hosts"));
     assertTrue(hosts.contains(a.ip() + "\t" + alpha.shortId() + " alpha db\n"), hosts);
-    // beta exited: it left alpha's hosts file, and its networking is gone.
+    // beta exited: its name left the network's DNS records (peers are never in hosts files on a
+    // DNS network), and its networking is gone.
     assertFalse(hosts.contains("beta"), hosts);
+    String records = Files.readString(runRoot.resolve("dns/networks/app"));
+    assertTrue(records.contains(" alpha "), records);
+    assertFalse(records.contains("beta"), records);
     assertEquals(List.of(), ContainerViews.endpoints(engine.inspect(beta.id())));
 
     Map<String, Object> inspect =
@@ -417,7 +420,8 @@ class EngineNetworkTest {
 
   @Test
   void connectAndDisconnectARunningContainer() throws Exception {
-    engine.networks().create(NetworkStore.CreateRequest.named("extra"));
+    // without DNS: peers are listed in each other's /etc/hosts
+    engine.networks().create(NetworkStore.CreateRequest.named("extra").withDisableDns(true));
     ContainerRecord peer = run(opts("extra", "sleep", "100").name("peer").build());
     ContainerRecord r = run(opts("bridge", "sleep", "100").name("joiner").build());
     engine.connect("extra", "joiner", List.of("j"), null);

@@ -178,7 +178,8 @@ public final class BerthMain {
    * The engine the container verbs work on: --root as the image verbs', --runroot for what a reboot
    * clears (for a user without root, $XDG_RUNTIME_DIR/berth). The launcher (bin/berth) names itself
    * in berth.launcher, and the monitors run it as their exit command: `berth container cleanup ID`
-   * releases a stopped container's mounts at once.
+   * releases a stopped container's mounts at once. The engine starts the DNS responder of user
+   * networks the same way: `berth network dns-serve`.
    */
   static dev.berth.engine.Engine engine(ParsedCommand c) throws IOException, BerthException {
     dev.berth.engine.Engine opened = ENGINE.get();
@@ -202,7 +203,11 @@ public final class BerthMain {
     if (cni.isEmpty()) cni = System.getenv().getOrDefault("BERTH_CNI_LAUNCHER", "");
     if (!cni.isBlank()) config = config.withCniLauncher(cniLauncher(cni));
     String launcher = System.getProperty("berth.launcher");
-    if (launcher != null && !launcher.isEmpty()) config = config.withCleanupBy(Path.of(launcher));
+    if (launcher != null && !launcher.isEmpty()) {
+      config = config.withCleanupBy(Path.of(launcher));
+      // The DNS responder of user networks, a process of its own that outlives this one.
+      config = config.withDnsResponder(java.util.List.of(launcher, "network", "dns-serve"));
+    }
     dev.berth.engine.Engine engine = dev.berth.engine.Engine.open(config);
     ENGINE.set(engine);
     return engine;

@@ -14,6 +14,8 @@ import dev.berth.engine.EngineException;
 import dev.berth.engine.NetworkViews;
 import dev.berth.engine.network.Network;
 import dev.berth.engine.network.NetworkStore;
+import dev.berth.engine.network.dns.DnsResponder;
+import dev.berth.engine.network.dns.DnsRunDir;
 import dev.berth.engine.store.ContainerRecord;
 import dev.berth.spec.error.BerthException;
 import dev.berth.spec.error.ErrorCategory;
@@ -46,6 +48,7 @@ final class NetworkVerbs {
                 string("gateway", null, "gateway address (default: the subnet's first)", ""),
                 stringList("label", null, "set a label (KEY=VALUE)"),
                 bool("internal", null, "no route out: no gateway, no masquerade"),
+                bool("disable-dns", null, "no name resolution between its containers"),
                 string("driver", "d", "network driver (only bridge)", "bridge"));
     CommandSpec ls =
         CommandSpec.of("ls", "list networks")
@@ -86,13 +89,25 @@ final class NetworkVerbs {
             .withUsage("[OPTIONS] NETWORK CONTAINER")
             .withExactArgs(2)
             .withFlags(bool("force", "f", "disconnect even if the container is not running"));
+    CommandSpec dnsServe =
+        CommandSpec.of("dns-serve", "serve DNS on the user networks (started by the engine)")
+            .withArgs(0, 0)
+            .asHidden()
+            .withFlags(
+                string("run-dir", null, "the engine's DNS run directory", ""),
+                string(
+                    "resolv-conf",
+                    null,
+                    "where the upstream servers are",
+                    DnsResponder.Options.HOST_RESOLV_CONF.toString()));
     return App.of("berth network", "manage networks")
-        .withCommands(create, ls, inspect, rm, prune, connect, disconnect)
+        .withCommands(create, ls, inspect, rm, prune, connect, disconnect, dnsServe)
         .withShortClusters();
   }
 
   static int run(ParsedCommand c, InputStream in, PrintStream out, PrintStream err)
       throws BerthException, IOException {
+    if (c.command().name().equals("dns-serve")) return dnsServe(c, out, err);
     Engine engine = BerthMain.engine(c);
     return switch (c.command().name()) {
       case "create" -> create(c, engine, out);
@@ -128,7 +143,8 @@ final class NetworkVerbs {
                     c.flags().getString("subnet"),
                     c.flags().getString("gateway"),
                     labels(c.flags().getList("label")),
-                    c.flags().getBool("internal")));
+                    c.flags().getBool("internal"),
+                    c.flags().getBool("disable-dns")));
     out.println(n.id());
     return 0;
   }
@@ -286,6 +302,21 @@ final class NetworkVerbs {
       out.print(b);
     }
     return 0;
+  }
+
+  /**
+   * The engine's DNS responder as a process of its own (the engine starts it detached, {@code
+   * setsid -f}): its status line on stdout, its log on stderr; it ends when no network needs it.
+   */
+  private static int dnsServe(ParsedCommand c, PrintStream out, PrintStream err)
+      throws BerthException {
+    String dir = c.flags().getString("run-dir");
+    if (dir.isEmpty()) throw EngineException.invalid("--run-dir: required");
+    DnsResponder.Options o =
+        DnsResponder.Options.of(new DnsRunDir(java.nio.file.Path.of(dir)))
+            .withResolvConf(java.nio.file.Path.of(c.flags().getString("resolv-conf")))
+            .withLog(err);
+    return DnsResponder.serve(o, out);
   }
 
   private static String emptyToNull(String s) {

@@ -25,7 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The network verbs and flags through the real {@code bin/berth}, its network side in a namespace
  * this test creates (the hidden {@code --cni-launcher} global flag, passed on to the monitors'
  * cleanup too): docker's outputs for {@code network create/ls/inspect/rm}, {@code -p} reachable
- * from that namespace's loopback, {@code port} and the PORTS column, names on a user network, and
+ * from that namespace's loopback, {@code port} and the PORTS column, names on a user network (the
+ * DNS responder the CLI starts detached, one for racing CLIs, gone with the last container), and
  * nothing left after {@code rm}.
  */
 @RequiresRoot
@@ -163,15 +164,29 @@ class BerthNetworkCliTest {
   }
 
   @Test
-  void containersOnAUserNetworkPingEachOtherByName() {
+  void containersOnAUserNetworkResolveEachOtherByNameThroughOneDetachedResponder()
+      throws Exception {
     berth("network create app").ok();
+    berth("network create other").ok();
+    berth("network create --disable-dns quiet").ok();
     berth("run -d --network app --network-alias cache --name first localhost/busybox sleep 100")
         .ok();
+    long pid = responderPid();
+    String cmd = Files.readString(Path.of("/proc/" + pid + "/cmdline")).replace('\0', ' ');
+    assertTrue(cmd.contains("network dns-serve --run-dir " + tmp.resolve("run/dns")), cmd);
     Exec.Result second =
         berth(
-            "run --rm --network app localhost/busybox sh -c 'ping -c1 -W5 first && "
-                + "ping -c1 -W5 cache'");
+            "run --rm --network app localhost/busybox sh -c 'nslookup first && nslookup cache"
+                + " && ping -c1 -W5 first && ping -c1 -W5 cache'");
     assertEquals(0, second.exitCode(), second.toString());
+    Exec.Result stranger =
+        berth("run --rm --network other localhost/busybox sh -c 'nslookup first'");
+    assertEquals(1, stranger.exitCode(), stranger.toString());
+    // podman's --disable-dns: the host's resolvers, no responder address
+    Exec.Result quiet = berth("run --rm --network quiet localhost/busybox cat /etc/resolv.conf");
+    assertFalse(quiet.ok().stdout().contains("nameserver 10.91."), quiet.stdout());
+    assertEquals(pid, responderPid(), "one responder for all of it");
+
     Exec.Result inUse = berth("network rm app");
     assertEquals(1, inUse.exitCode());
     assertTrue(
@@ -182,6 +197,55 @@ class BerthNetworkCliTest {
                     + " endpoints\n"),
         inUse.stderr());
     berth("rm -f first").ok();
-    berth("network rm app").ok();
+    berth("network rm app other quiet").ok();
+    // no container on a DNS network: the responder ended by itself
+    assertTrue(gone(pid), "responder " + pid + " still runs");
+  }
+
+  @Test
+  void twoCliesRacingOnAUserNetworkStartOneResponder() throws Exception {
+    berth("network create app").ok();
+    List<java.util.concurrent.CompletableFuture<Exec.Result>> runs = new java.util.ArrayList<>();
+    for (String name : List.of("alpha", "beta")) {
+      runs.add(
+          java.util.concurrent.CompletableFuture.supplyAsync(
+              () -> berth("run -d --network app --name " + name + " localhost/busybox sleep 100")));
+    }
+    for (var r : runs) r.join().ok();
+    long pid = responderPid();
+    List<Long> responders =
+        ProcessHandle.allProcesses()
+            .filter(
+                h ->
+                    String.join(" ", h.info().arguments().orElse(new String[0]))
+                        .contains("dns-serve --run-dir " + tmp.resolve("run/dns")))
+            .map(ProcessHandle::pid)
+            .toList();
+    assertEquals(List.of(pid), responders);
+    Exec.Result both =
+        berth("run --rm --network app localhost/busybox sh -c 'nslookup alpha && nslookup beta'");
+    assertEquals(0, both.exitCode(), both.toString());
+    // its memory, for the record
+    String status = Files.readString(Path.of("/proc/" + pid + "/status"));
+    System.out.println(
+        "DNS responder "
+            + status.lines().filter(l -> l.startsWith("VmRSS")).findFirst().orElse("VmRSS ?"));
+    berth("rm -f alpha beta").ok();
+    assertTrue(gone(pid), "responder " + pid + " still runs");
+  }
+
+  private long responderPid() throws Exception {
+    return Long.parseLong(Files.readString(tmp.resolve("run/dns/responder.pid")).strip());
+  }
+
+  /**
+   * Waits (bounded) until {@code pid} has ended: it exits right after answering its last reload.
+   */
+  private static boolean gone(long pid) throws InterruptedException {
+    for (int i = 0; i < 200; i++) {
+      if (ProcessHandle.of(pid).map(h -> !h.isAlive()).orElse(true)) return true;
+      TimeUnit.MILLISECONDS.sleep(50);
+    }
+    return false;
   }
 }

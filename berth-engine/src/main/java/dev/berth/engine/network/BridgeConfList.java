@@ -76,7 +76,8 @@ public final class BridgeConfList {
         .field("subnet", n.subnet())
         .field("gateway", n.gateway())
         .field("bridge", n.bridge())
-        .field("internal", n.internal());
+        .field("internal", n.internal())
+        .field("dnsEnabled", n.dnsEnabled());
     w.name("labels").beginObject();
     for (Map.Entry<String, String> l : n.labels().entrySet()) w.field(l.getKey(), l.getValue());
     w.endObject().endObject();
@@ -96,6 +97,7 @@ public final class BridgeConfList {
     String gateway = "";
     String bridge = "";
     boolean internal = false;
+    boolean dns = true; // networks made before the responder had it
     Map<String, String> labels = new LinkedHashMap<>();
     boolean meta = false;
     try (JsonReader r = JsonReader.of(json, source)) {
@@ -121,6 +123,7 @@ public final class BridgeConfList {
                 case "gateway" -> gateway = r.string();
                 case "bridge" -> bridge = r.string();
                 case "internal" -> internal = r.bool();
+                case "dnsEnabled" -> dns = r.bool();
                 case "labels" -> labels.putAll(r.stringMap());
                 default -> r.skip();
               }
@@ -133,6 +136,16 @@ public final class BridgeConfList {
     if (name == null || name.isEmpty())
       throw new SpecException(source, "name", "missing network name");
     if (!meta) throw new SpecException(source, META, "not a berth network (no \"berth\" metadata)");
-    return new Network(name, id, created, driver, subnet, gateway, bridge, internal, labels);
+    return new Network(
+        name,
+        id,
+        created,
+        driver,
+        subnet,
+        gateway,
+        bridge,
+        internal,
+        labels,
+        dns && !name.equals(NetworkStore.DEFAULT_NETWORK));
   }
 }

@@ -107,17 +107,34 @@ public final class NetworkStore {
     return cacheDir;
   }
 
-  /** What {@link #create} is asked: subnet and gateway empty for "choose". */
+  /**
+   * What {@link #create} is asked: subnet and gateway empty for "choose"; {@code disableDns}:
+   * podman's flag, no name resolution on it.
+   */
   public record CreateRequest(
-      String name, String subnet, String gateway, Map<String, String> labels, boolean internal) {
+      String name,
+      String subnet,
+      String gateway,
+      Map<String, String> labels,
+      boolean internal,
+      boolean disableDns) {
     public CreateRequest {
       subnet = subnet == null ? "" : subnet;
       gateway = gateway == null ? "" : gateway;
       labels = labels == null ? Map.of() : Map.copyOf(labels);
     }
 
+    public CreateRequest(
+        String name, String subnet, String gateway, Map<String, String> labels, boolean internal) {
+      this(name, subnet, gateway, labels, internal, false);
+    }
+
     public static CreateRequest named(String name) {
       return new CreateRequest(name, "", "", Map.of(), false);
+    }
+
+    public CreateRequest withDisableDns(boolean disable) {
+      return new CreateRequest(name, subnet, gateway, labels, internal, disable);
     }
   }
 
@@ -306,7 +323,8 @@ public final class NetworkStore {
             Subnet.format(gw),
             bridge,
             req.internal(),
-            req.labels());
+            req.labels(),
+            !req.disableDns() && !name.equals(DEFAULT_NETWORK));
     AtomicFiles.replace(file(name), BridgeConfList.write(n, ipamDir));
     return n;
   }
