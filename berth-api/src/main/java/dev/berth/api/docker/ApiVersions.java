@@ -11,6 +11,9 @@ public final class ApiVersions {
   /** The version berthd implements, and the one it announces. */
   public static final String CURRENT = "1.44";
 
+  /** The docker release that speaks {@link #CURRENT} (Engine 25.0), for clients that compare it. */
+  public static final String DOCKER_RELEASE = "25.0.0";
+
   /** The oldest version dockerd 25 still accepts, and so berthd. */
   public static final String MIN = "1.24";
 

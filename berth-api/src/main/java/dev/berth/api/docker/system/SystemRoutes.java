@@ -98,7 +98,10 @@ public final class SystemRoutes {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("Platform", Map.of("Name", "Berth"));
     m.put("Components", List.of(engineComponent));
-    m.put("Version", daemon.version());
+    // Clients compare this with docker's release numbers (Testcontainers refuses a server older
+    // than 1.6.0): the docker release whose API berthd speaks; berth's own version is the
+    // Engine component's.
+    m.put("Version", ApiVersions.DOCKER_RELEASE);
     m.put("ApiVersion", ApiVersions.CURRENT);
     m.put("MinAPIVersion", ApiVersions.MIN);
     m.put("GitCommit", daemon.commit());
