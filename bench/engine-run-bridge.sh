@@ -18,7 +18,10 @@ ns=berth-bench-$$
 image=localhost/busybox:latest
 cleanup() {
   ip netns del $ns 2>/dev/null || true
-  umount -R "$work/brun" 2>/dev/null || true
+  # berth's pinned namespaces (a bind-mounted directory under its run root), deepest first
+  for m in $(awk -v w="$work/" 'index($5, w) == 1 {print $5}' /proc/self/mountinfo | sort -r); do
+    umount -l "$m" 2>/dev/null || true
+  done
   podman --root $work/podman --runroot $work/prun --storage-driver overlay system reset -f >/dev/null 2>&1 || true
   rm -rf "$work"
 }
