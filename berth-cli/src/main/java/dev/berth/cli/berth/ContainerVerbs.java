@@ -576,7 +576,7 @@ final class ContainerVerbs {
 
   private static void print(CriLog.Entry e, boolean timestamps, PrintStream out, PrintStream err) {
     PrintStream to = e.stream() == CriLog.Stream.STDERR ? err : out;
-    if (timestamps) to.print(Rfc3339.format(e.time()) + " ");
+    if (timestamps) to.print(Rfc3339.formatFixedNanos(e.time()) + " ");
     to.write(e.text(), 0, e.text().length);
     if (!e.partial()) to.print('\n');
   }

@@ -16,6 +16,18 @@ public final class Rfc3339 {
    * fraction at all for a whole second.
    */
   public static String format(Instant t) {
+    return format(t, false);
+  }
+
+  /**
+   * {@code t} in UTC with all nine digits of the fraction, as docker prints log timestamps (Go's
+   * RFC3339NanoFixed): lines stamped in one second stay aligned.
+   */
+  public static String formatFixedNanos(Instant t) {
+    return format(t, true);
+  }
+
+  private static String format(Instant t, boolean fixed) {
     long secs = t.getEpochSecond();
     long days = Math.floorDiv(secs, 86400);
     int sod = (int) Math.floorMod(secs, 86400);
@@ -37,10 +49,10 @@ public final class Rfc3339 {
     two(sb, sod / 60 % 60).append(':');
     two(sb, sod % 60);
     int nanos = t.getNano();
-    if (nanos != 0) {
+    if (nanos != 0 || fixed) {
       String f = Integer.toString(nanos + 1_000_000_000).substring(1);
       int end = f.length();
-      while (f.charAt(end - 1) == '0') end--;
+      while (!fixed && f.charAt(end - 1) == '0') end--;
       sb.append('.').append(f, 0, end);
     }
     return sb.append('Z').toString();

@@ -29,6 +29,16 @@ class Rfc3339Test {
   }
 
   @Test
+  void logTimestampsKeepAllNineDigitsAsDockersDo() {
+    assertEquals(
+        "2026-12-06T00:27:22.516767970Z",
+        Rfc3339.formatFixedNanos(Instant.parse("2026-12-06T00:27:22.51676797Z")));
+    assertEquals(
+        "2000-02-29T00:00:00.000000000Z",
+        Rfc3339.formatFixedNanos(Instant.parse("2000-02-29T00:00:00Z")));
+  }
+
+  @Test
   void parsesWhatGoWritesAndRefusesTheRest() {
     assertEquals(
         Instant.parse("2026-11-23T19:10:22.658909892Z"),

@@ -120,7 +120,7 @@ final class OutputRoutes {
       if (err ? !stderr : !stdout) return;
       byte[] prefix =
           timestamps
-              ? (Rfc3339.format(e.time()) + " ").getBytes(StandardCharsets.US_ASCII)
+              ? (Rfc3339.formatFixedNanos(e.time()) + " ").getBytes(StandardCharsets.US_ASCII)
               : new byte[0];
       byte[] line = new byte[prefix.length + e.text().length + (e.partial() ? 0 : 1)];
       System.arraycopy(prefix, 0, line, 0, prefix.length);
