@@ -4,6 +4,14 @@ import dev.berth.api.docker.DaemonInfo;
 import dev.berth.api.docker.DockerApi;
 import dev.berth.api.docker.DockerApiServer;
 import dev.berth.api.docker.ServerLog;
+import dev.berth.cli.flags.App;
+import dev.berth.cli.flags.FlagSpec;
+import dev.berth.cli.flags.Flags;
+import dev.berth.cli.flags.Invocation;
+import dev.berth.cli.flags.ParsedCommand;
+import dev.berth.cli.flags.Parser;
+import dev.berth.cli.flags.TextOutput;
+import dev.berth.cli.flags.UsageException;
 import dev.berth.cli.runc.BuildInfo;
 import dev.berth.engine.Engine;
 import dev.berth.engine.EngineConfig;
@@ -31,15 +39,16 @@ public final class BerthdMain {
   public static void main(String[] args) {
     Options o;
     try {
-      o = parse(args);
-    } catch (IllegalArgumentException e) {
+      Invocation inv = new Parser(APP).parse(args);
+      if (inv instanceof TextOutput text) {
+        System.out.print(text.text());
+        return;
+      }
+      o = options(((ParsedCommand) inv).globals());
+    } catch (UsageException | IllegalArgumentException e) {
       System.err.println("berthd: " + e.getMessage());
-      System.err.println(USAGE);
+      System.err.println("See 'berthd --help'.");
       System.exit(2);
-      return;
-    }
-    if (o == null) {
-      System.out.println(USAGE);
       return;
     }
     ServerLog log = new ServerLog(System.err, o.level());
@@ -91,42 +100,30 @@ public final class BerthdMain {
     return config;
   }
 
-  static final String USAGE =
-      "Usage: berthd [--root DIR] [--runroot DIR] [--host unix://PATH] [--group NAME]"
-          + " [--log-level debug|info|warn|error]";
+  /** berthd's command line: flags only, dockerd's spelling. */
+  static final App APP =
+      App.of("berthd", "the berth engine as a service: the Docker Engine API on a Unix socket")
+          .withVersion(BuildInfo.VERSION + "\ncommit: " + BuildInfo.COMMIT)
+          .withShortClusters()
+          .withGlobalFlags(
+              FlagSpec.string("root", null, "the engine's store", "/var/lib/berth"),
+              FlagSpec.string("runroot", null, "the engine's run-time files", "/run/berth"),
+              FlagSpec.string("host", "H", "the socket to serve", DEFAULT_HOST),
+              FlagSpec.string("group", "G", "the socket's group (root only without)", ""),
+              FlagSpec.string("log-level", "l", "debug, info, warn or error", "info"));
 
-  /** The options, or null for --help. */
-  static Options parse(String[] args) {
-    Path root = Path.of("/var/lib/berth");
-    Path runRoot = Path.of("/run/berth");
-    String host = DEFAULT_HOST;
-    String group = null;
-    ServerLog.Level level = ServerLog.Level.INFO;
-    for (int i = 0; i < args.length; i++) {
-      String a = args[i];
-      if (a.equals("--help") || a.equals("-h")) return null;
-      int eq = a.indexOf('=');
-      String name = eq > 0 ? a.substring(0, eq) : a;
-      String value;
-      if (eq > 0) {
-        value = a.substring(eq + 1);
-      } else if (i + 1 < args.length) {
-        value = args[++i];
-      } else {
-        throw new IllegalArgumentException("flag needs an argument: " + a);
-      }
-      switch (name) {
-        case "--root" -> root = Path.of(value);
-        case "--runroot" -> runRoot = Path.of(value);
-        case "--host", "-H" -> host = value;
-        case "--group", "-G" -> group = value;
-        case "--log-level", "-l" -> level = ServerLog.level(value);
-        default -> throw new IllegalArgumentException("unknown flag: " + name);
-      }
-    }
+  /** The options of a parsed command line; IllegalArgumentException names a bad value. */
+  static Options options(Flags f) {
+    String host = f.getString("host");
     if (!host.startsWith("unix://") || host.length() <= "unix://".length()) {
       throw new IllegalArgumentException("--host: only unix:///PATH is supported, not " + host);
     }
-    return new Options(root, runRoot, Path.of(host.substring("unix://".length())), group, level);
+    String group = f.getString("group");
+    return new Options(
+        Path.of(f.getString("root")),
+        Path.of(f.getString("runroot")),
+        Path.of(host.substring("unix://".length())),
+        group.isEmpty() ? null : group,
+        ServerLog.level(f.getString("log-level")));
   }
 }

@@ -27,15 +27,17 @@ public final class Help {
     if (!app.longDescription().isEmpty()) {
       b.append("\n\n").append(trimEnd(app.longDescription()));
     }
+    boolean commands = !app.commands().isEmpty();
     b.append("\n\nUSAGE:\n")
         .append(INDENT)
         .append(app.name())
-        .append(" [global options] command [command options] [arguments...]");
+        .append(
+            commands ? " [global options] command [command options] [arguments...]" : " [options]");
     if (!app.version().isEmpty()) {
       b.append("\n\nVERSION:\n").append(INDENT).append(trimEnd(app.version()));
     }
-    b.append("\n\nCOMMANDS:");
-    for (CommandSpec c : app.allCommands()) {
+    if (commands) b.append("\n\nCOMMANDS:");
+    for (CommandSpec c : commands ? app.allCommands() : List.<CommandSpec>of()) {
       if (c.hidden()) {
         continue;
       }
@@ -45,7 +47,7 @@ public final class Help {
       }
       b.append('\t').append(c.description());
     }
-    b.append("\n\nGLOBAL OPTIONS:");
+    b.append(commands ? "\n\nGLOBAL OPTIONS:" : "\n\nOPTIONS:");
     for (FlagSpec f : app.allGlobalFlags()) {
       if (!f.hidden()) {
         b.append('\n').append(INDENT);

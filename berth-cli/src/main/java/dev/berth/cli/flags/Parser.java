@@ -47,6 +47,20 @@ public final class Parser {
     if (!app.version().isEmpty() && globals.getBool("version")) {
       return new TextOutput(Help.version(app));
     }
+    if (app.commands().isEmpty()) {
+      // An app without commands (a daemon): its flags are the whole command line.
+      if (next != args.length) {
+        throw new UsageException(
+            "unexpected argument \"" + args[next] + "\"",
+            app,
+            null,
+            globals,
+            null,
+            UsageException.EXIT_USAGE);
+      }
+      return new ParsedCommand(
+          app, CommandSpec.of(app.name(), app.description()), globals, globals, List.of());
+    }
     if (next == args.length) {
       return new TextOutput(Help.app(app));
     }

@@ -1,0 +1,74 @@
+package dev.berth.cli.berthd;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.berth.api.docker.ServerLog;
+import dev.berth.cli.flags.Invocation;
+import dev.berth.cli.flags.ParsedCommand;
+import dev.berth.cli.flags.Parser;
+import dev.berth.cli.flags.TextOutput;
+import dev.berth.cli.flags.UsageException;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+/** berthd's command line: flags only, on the shared table parser, with dockerd's spellings. */
+class BerthdFlagsTest {
+  static BerthdMain.Options parse(String... args) throws UsageException {
+    Invocation inv = new Parser(BerthdMain.APP).parse(args);
+    return BerthdMain.options(((ParsedCommand) inv).globals());
+  }
+
+  @Test
+  void noFlagsServeTheDefaultSocketOnTheDefaultStore() throws Exception {
+    BerthdMain.Options o = parse();
+    assertEquals(Path.of("/var/lib/berth"), o.root());
+    assertEquals(Path.of("/run/berth"), o.runRoot());
+    assertEquals(Path.of("/run/berth/docker.sock"), o.socket());
+    assertNull(o.group());
+    assertEquals(ServerLog.Level.INFO, o.level());
+  }
+
+  @Test
+  void flagsInBothFormsAndShortNames() throws Exception {
+    BerthdMain.Options o =
+        parse(
+            "--root=/r", "--runroot", "/rr", "-H", "unix:///s.sock", "-G", "docker", "-l", "debug");
+    assertEquals(Path.of("/r"), o.root());
+    assertEquals(Path.of("/rr"), o.runRoot());
+    assertEquals(Path.of("/s.sock"), o.socket());
+    assertEquals("docker", o.group());
+    assertEquals(ServerLog.Level.DEBUG, o.level());
+  }
+
+  @Test
+  void badInputIsNamed() {
+    assertTrue(
+        assertThrows(UsageException.class, () -> parse("--nosuch"))
+            .getMessage()
+            .contains("nosuch"));
+    assertTrue(
+        assertThrows(UsageException.class, () -> parse("serve"))
+            .getMessage()
+            .contains("unexpected argument \"serve\""));
+    assertTrue(
+        assertThrows(IllegalArgumentException.class, () -> parse("--host", "tcp://0.0.0.0:2375"))
+            .getMessage()
+            .contains("--host"));
+    assertTrue(
+        assertThrows(IllegalArgumentException.class, () -> parse("--log-level", "loud"))
+            .getMessage()
+            .contains("loud"));
+  }
+
+  @Test
+  void helpListsTheOptionsAndNoCommands() throws Exception {
+    String help = ((TextOutput) new Parser(BerthdMain.APP).parse("--help")).text();
+    assertTrue(help.contains("berthd [options]"), help);
+    assertTrue(help.contains("--host"), help);
+    assertFalse(help.contains("COMMANDS:"), help);
+  }
+}
