@@ -302,7 +302,9 @@ public final class StreamingServer implements AutoCloseable {
             : new SpdyRemoteCommand(runtime, request, protocol, options.streamCreationTimeout());
     var p = ctx.pipeline();
     p.addAfter(ctx.name(), "spdy", new SpdyFrameCodec(SpdyVersion.SPDY_3_1))
-        .addAfter("spdy", "spdy-session", new SpdySessionHandler(SpdyVersion.SPDY_3_1, true))
+        .addAfter("spdy", "no-flow-control", new NoFlowControl())
+        .addAfter(
+            "no-flow-control", "spdy-session", new SpdySessionHandler(SpdyVersion.SPDY_3_1, true))
         .addAfter("spdy-session", "streams", streams)
         .addAfter("streams", "idle-close", new IdleClose());
     p.remove("aggregator");

@@ -5,7 +5,6 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.spdy.DefaultSpdyDataFrame;
 import io.netty.handler.codec.spdy.DefaultSpdySynStreamFrame;
-import io.netty.handler.codec.spdy.DefaultSpdyWindowUpdateFrame;
 import io.netty.handler.codec.spdy.SpdyDataFrame;
 import io.netty.handler.codec.spdy.SpdyFrameCodec;
 import io.netty.handler.codec.spdy.SpdyRstStreamFrame;
@@ -29,7 +28,7 @@ import java.util.Map;
  * {@code X-Stream-Protocol-Version}, then streams opened by SYN_STREAM with a {@code streamtype}
  * header (and {@code port}, {@code requestid} for port forwarding), data frames, FINs. netty's
  * frame codec in an embedded channel does the framing and header compression; a blocking socket
- * carries the bytes.
+ * carries the bytes. Like spdystream, it implements no flow control.
  */
 final class SpdyTestClient implements AutoCloseable {
   /** A stream as the client sees it. */
@@ -138,11 +137,7 @@ final class SpdyTestClient implements AutoCloseable {
           d.content().getBytes(d.content().readerIndex(), s.data, n);
           if (d.isLast()) s.ended = true;
         }
-        if (n > 0) {
-          // Keep the server's send windows open, as spdystream does.
-          codec.writeOutbound(new DefaultSpdyWindowUpdateFrame(d.streamId(), n));
-          codec.writeOutbound(new DefaultSpdyWindowUpdateFrame(0, n));
-        }
+        // No WINDOW_UPDATE: spdystream (client-go's SPDY) sends none.
       }
       default -> {}
     }

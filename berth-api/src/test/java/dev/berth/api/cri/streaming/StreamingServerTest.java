@@ -114,6 +114,24 @@ class StreamingServerTest {
           status.contains("\"causes\":[{\"reason\":\"ExitCode\",\"message\":\"3\"}]"), status);
       assertTrue(client.awaitClosed(), "the server ends the connection after the status");
     }
+    // 4 MiB of output to a client that, as client-go's, never opens its flow-control windows.
+    String big =
+        server.exec(
+            new ExecRequest(
+                c.id(),
+                List.of("sh", "-c", "dd if=/dev/zero bs=65536 count=64 2>/dev/null | tr '\\0' x"),
+                false,
+                false,
+                true,
+                false));
+    try (SpdyTestClient client = new SpdyTestClient(big, V4)) {
+      SpdyTestClient.Stream error = client.open("streamtype", "error");
+      SpdyTestClient.Stream out = client.open("streamtype", "stdout");
+      String all = client.readAll(out);
+      assertEquals(4 << 20, all.length(), "bytes of output");
+      assertTrue(all.chars().allMatch(ch -> ch == 'x'));
+      assertEquals("{\"metadata\":{},\"status\":\"Success\"}", client.readAll(error));
+    }
     // v4's success, and an older protocol: the error stream stays empty on success.
     String ok = server.exec(new ExecRequest(c.id(), List.of("true"), false, false, true, false));
     try (SpdyTestClient client = new SpdyTestClient(ok, List.of("v4.channel.k8s.io"))) {
