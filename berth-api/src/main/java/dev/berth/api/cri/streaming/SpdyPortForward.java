@@ -35,6 +35,9 @@ final class SpdyPortForward extends SpdyStreams {
     }
   }
 
+  /** Forwarded connections, pending or running, one client connection may have at once. */
+  static final int MAX_FORWARDS = 256;
+
   private final StreamingRuntime runtime;
   private final PortForwardRequest request;
   private final Duration timeout;
@@ -67,6 +70,10 @@ final class SpdyPortForward extends SpdyStreams {
       requestId = Integer.toString(type.equals("error") ? id : id - 2);
     }
     Pair p = pending.get(requestId);
+    if (p == null && pending.size() + running.size() >= MAX_FORWARDS) {
+      refuse(id, SpdyStreamStatus.REFUSED_STREAM); // a client opening streams without end
+      return;
+    }
     if (p == null) {
       Pair fresh = new Pair(requestId, port);
       fresh.expiry =

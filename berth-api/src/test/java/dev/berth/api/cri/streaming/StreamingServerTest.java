@@ -132,6 +132,18 @@ class StreamingServerTest {
       assertTrue(all.chars().allMatch(ch -> ch == 'x'));
       assertEquals("{\"metadata\":{},\"status\":\"Success\"}", client.readAll(error));
     }
+    // 1 MiB of stdin in 32 KiB frames (client-go's copy), then its half-close: EOF for the process.
+    String wc = server.exec(new ExecRequest(c.id(), List.of("wc", "-c"), false, true, true, false));
+    try (SpdyTestClient client = new SpdyTestClient(wc, V4)) {
+      SpdyTestClient.Stream error = client.open("streamtype", "error");
+      SpdyTestClient.Stream in = client.open("streamtype", "stdin");
+      SpdyTestClient.Stream out = client.open("streamtype", "stdout");
+      String chunk = "y".repeat(32 << 10);
+      for (int i = 0; i < 32; i++) client.send(in, chunk);
+      client.finish(in);
+      assertEquals("1048576", client.readAll(out).trim());
+      assertEquals("{\"metadata\":{},\"status\":\"Success\"}", client.readAll(error));
+    }
     // v4's success, and an older protocol: the error stream stays empty on success.
     String ok = server.exec(new ExecRequest(c.id(), List.of("true"), false, false, true, false));
     try (SpdyTestClient client = new SpdyTestClient(ok, List.of("v4.channel.k8s.io"))) {
@@ -382,6 +394,19 @@ class StreamingServerTest {
     String url2 = server.exec(new ExecRequest(c.id(), List.of("true"), false, false, true, false));
     try (SpdyTestClient w = new SpdyTestClient(url2, List.of("v9.channel.k8s.io"))) {
       assertEquals(403, w.status);
+    }
+  }
+
+  @Test
+  void anOversizedRequestHeadIsRefused() throws Exception {
+    String url = server.exec(new ExecRequest("c1", List.of("true"), false, false, true, false));
+    java.net.URI u = java.net.URI.create(url);
+    try (java.net.Socket s = new java.net.Socket(u.getHost(), u.getPort())) {
+      String head =
+          "GET " + u.getPath() + " HTTP/1.1\r\nX-Big: " + "a".repeat(64 << 10) + "\r\n\r\n";
+      s.getOutputStream().write(head.getBytes(StandardCharsets.US_ASCII));
+      String answer = SpdyTestClient.readHead(s.getInputStream());
+      assertTrue(answer.startsWith("HTTP/1.1 4"), answer);
     }
   }
 
