@@ -406,8 +406,12 @@ public final class EngineStreamingRuntime implements StreamingRuntime {
           stream.out().write(buf.array(), 0, buf.position());
         }
       } catch (IOException e) {
-        close(socket);
+        // the client has gone
       }
+      // The server has ended its side: the forward is over, as containerd's (a WebSocket client
+      // cannot half-close, so waiting for the client's end could last as long as its connection).
+      close(socket);
+      stream.in().close();
       stream.out().close();
       try {
         up.join();

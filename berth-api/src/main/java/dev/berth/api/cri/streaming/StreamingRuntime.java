@@ -18,7 +18,8 @@ public interface StreamingRuntime {
 
   /**
    * Connects to {@code port} on the loopback of pod {@code podSandboxId}'s network namespace and
-   * copies both ways with {@code stream} until both directions have ended.
+   * copies both ways with {@code stream}: the client's half-close (the end of {@code stream.in()})
+   * is passed on; the server's end of its side ends the forward.
    */
   void portForward(String podSandboxId, int port, Duplex stream) throws BerthException, IOException;
 }

@@ -240,10 +240,6 @@ public final class StreamingServer implements AutoCloseable {
       }
       String upgrade = req.headers().get(HttpHeaderNames.UPGRADE, "");
       if (upgrade.equalsIgnoreCase("websocket")) {
-        if (request instanceof PortForwardRequest) {
-          answer(ctx, HttpResponseStatus.BAD_REQUEST, "port forwarding needs SPDY/3.1");
-          return;
-        }
         webSocket(ctx, req, request);
       } else if (upgrade.equalsIgnoreCase("SPDY/3.1")) {
         spdy(ctx, req, request);
@@ -314,16 +310,29 @@ public final class StreamingServer implements AutoCloseable {
 
   private void webSocket(ChannelHandlerContext ctx, FullHttpRequest req, Object request) {
     String url = "ws://" + req.headers().get(HttpHeaderNames.HOST, "localhost") + req.uri();
+    String offered;
+    WebSocketChannels session;
+    if (request instanceof PortForwardRequest pf) {
+      List<Integer> ports =
+          WebSocketPortForward.ports(
+              new QueryStringDecoder(req.uri()).parameters().getOrDefault("ports", List.of()), pf);
+      if (ports == null) {
+        answer(ctx, HttpResponseStatus.BAD_REQUEST, "query parameter \"ports\": bad or missing");
+        return;
+      }
+      offered = WebSocketPortForward.PROTOCOLS;
+      session = new WebSocketPortForward(runtime, pf, ports, selectProtocol(req, offered));
+    } else {
+      offered = WebSocketRemoteCommand.PROTOCOLS;
+      session = new WebSocketRemoteCommand(runtime, request, selectProtocol(req, offered));
+    }
     WebSocketServerHandshaker hs =
-        new WebSocketServerHandshakerFactory(url, WebSocketRemoteCommand.PROTOCOLS, false, 1 << 20)
-            .newHandshaker(req);
+        new WebSocketServerHandshakerFactory(url, offered, false, 1 << 20).newHandshaker(req);
     if (hs == null) {
       WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ctx.channel());
       ctx.close();
       return;
     }
-    WebSocketRemoteCommand session =
-        new WebSocketRemoteCommand(runtime, request, selectProtocol(req));
     ctx.pipeline().addAfter(ctx.name(), "ws-aggregator", new WebSocketFrameAggregator(1 << 20));
     ctx.pipeline().addAfter("ws-aggregator", "session", session);
     ctx.pipeline().addAfter("session", "idle-close", new IdleClose());
@@ -338,10 +347,10 @@ public final class StreamingServer implements AutoCloseable {
   }
 
   /** The subprotocol netty's handshaker picks: the client's first that we offer. */
-  private static String selectProtocol(FullHttpRequest req) {
+  private static String selectProtocol(FullHttpRequest req, String offered) {
     String asked = req.headers().get(HttpHeaderNames.SEC_WEBSOCKET_PROTOCOL);
     if (asked == null) return "";
-    List<String> ours = List.of(WebSocketRemoteCommand.PROTOCOLS.split(","));
+    List<String> ours = List.of(offered.split(","));
     for (String p : asked.split(",")) {
       if (ours.contains(p.trim())) return p.trim();
     }

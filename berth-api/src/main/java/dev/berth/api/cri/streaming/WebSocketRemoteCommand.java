@@ -1,29 +1,14 @@
 package dev.berth.api.cri.streaming;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.WebSocketFrame;
-import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.util.Base64;
 
 /**
- * An exec or attach over WebSocket ({@code channel.k8s.io} and its versions): every message is one
- * channel's (0 stdin, 1 stdout, 2 stderr, 3 error, 4 resize), its first byte the channel number
- * (base64 protocols: text messages, the channel as an ASCII digit and the data in base64); v5 adds
- * the close signal (channel 255, then the channel the client closes: stdin's EOF). The session
+ * An exec or attach over WebSocket: channels 0 stdin, 1 stdout, 2 stderr, 3 error, 4 resize; v5
+ * adds the close signal (channel 255, then the channel the client closes: stdin's EOF). The session
  * starts at once with an empty message on the lowest channel written to, as kubelet does.
  */
-final class WebSocketRemoteCommand extends ChannelInboundHandlerAdapter {
+final class WebSocketRemoteCommand extends WebSocketChannels {
   static final String V5 = "v5.channel.k8s.io";
   static final String V4 = "v4.channel.k8s.io";
   static final String V4_BASE64 = "v4.base64.channel.k8s.io";
@@ -42,20 +27,17 @@ final class WebSocketRemoteCommand extends ChannelInboundHandlerAdapter {
 
   private final StreamingRuntime runtime;
   private final Object request;
-  private final String protocol;
-  private final boolean base64;
   private InboundPipe stdin;
   private ResizeDecoder resize;
   private Streams streams;
 
   WebSocketRemoteCommand(StreamingRuntime runtime, Object request, String protocol) {
+    super(protocol);
     this.runtime = runtime;
     this.request = request;
-    this.protocol = protocol == null ? "" : protocol;
-    this.base64 = this.protocol.startsWith("v4.base64") || this.protocol.startsWith("base64");
   }
 
-  /** Starts the session once the handshake's answer is written. */
+  @Override
   void begin(ChannelHandlerContext ctx) {
     boolean in;
     boolean out;
@@ -90,75 +72,12 @@ final class WebSocketRemoteCommand extends ChannelInboundHandlerAdapter {
               } catch (IOException gone) {
                 return;
               }
-              RemoteCommand.start(
-                  runtime,
-                  request,
-                  streams,
-                  error,
-                  json,
-                  () ->
-                      ctx.channel()
-                          .writeAndFlush(new CloseWebSocketFrame(1000, ""))
-                          .addListener(ChannelFutureListener.CLOSE));
+              RemoteCommand.start(runtime, request, streams, error, json, () -> end(ctx));
             });
   }
 
-  private FrameOutput output(ChannelHandlerContext ctx, int channel) {
-    return new FrameOutput(ctx.channel(), b -> frame(channel, b), null);
-  }
-
-  private WebSocketFrame frame(int channel, byte[] data) {
-    if (base64) {
-      String text = (char) ('0' + channel) + Base64.getEncoder().encodeToString(data);
-      return new TextWebSocketFrame(text);
-    }
-    ByteBuf b = Unpooled.buffer(1 + data.length);
-    b.writeByte(channel).writeBytes(data);
-    return new BinaryWebSocketFrame(b);
-  }
-
   @Override
-  public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    try {
-      switch (msg) {
-        case BinaryWebSocketFrame f -> {
-          ByteBuf c = f.content();
-          if (c.isReadable()) {
-            int channel = c.readUnsignedByte();
-            byte[] data = new byte[c.readableBytes()];
-            c.readBytes(data);
-            received(channel, data);
-          }
-        }
-        case TextWebSocketFrame f -> {
-          String text = f.text();
-          if (!text.isEmpty()) {
-            int channel = text.charAt(0) - '0';
-            byte[] data;
-            try {
-              data =
-                  base64
-                      ? Base64.getDecoder().decode(text.substring(1))
-                      : text.substring(1).getBytes(StandardCharsets.UTF_8);
-            } catch (IllegalArgumentException bad) {
-              return; // not base64: dropped
-            }
-            received(channel, data);
-          }
-        }
-        case PingWebSocketFrame p ->
-            ctx.writeAndFlush(new PongWebSocketFrame(p.content().retain()));
-        case CloseWebSocketFrame c -> ctx.close();
-        default -> {
-          // pongs, continuation frames (the aggregator joins them)
-        }
-      }
-    } finally {
-      ReferenceCountUtil.release(msg);
-    }
-  }
-
-  private void received(int channel, byte[] data) {
+  void received(int channel, byte[] data) {
     switch (channel) {
       case STDIN -> {
         if (stdin != null) stdin.offer(data);
@@ -183,10 +102,5 @@ final class WebSocketRemoteCommand extends ChannelInboundHandlerAdapter {
     if (stdin != null) stdin.fail("the client has gone");
     if (streams != null) streams.disconnected();
     ctx.fireChannelInactive();
-  }
-
-  @Override
-  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    ctx.close();
   }
 }

@@ -254,6 +254,29 @@ class StreamingServerTest {
       SpdyTestClient.Stream bad = client.open("streamtype", "data", "port", "0");
       assertFalse(client.awaitReply(bad));
     }
+    // Over WebSocket: the ports in the query, data and error channels announced by their port.
+    String ws = server.portForward(new PortForwardRequest(c.id(), List.of()));
+    try (WebSocketTestClient client =
+        new WebSocketTestClient(ws + "?ports=8080", "v4.channel.k8s.io")) {
+      assertEquals(101, client.status);
+      byte[] port = {(byte) 0x90, 0x1f}; // 8080, little endian
+      java.util.Map<Integer, java.io.ByteArrayOutputStream> got = new java.util.HashMap<>();
+      client.send(0, "GET /index.html HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      for (WebSocketTestClient.Message m; (m = client.read()) != null && m.opcode() != 8; ) {
+        got.computeIfAbsent((int) m.payload()[0], k -> new java.io.ByteArrayOutputStream())
+            .write(m.payload(), 1, m.payload().length - 1);
+      }
+      String data = got.get(0).toString(StandardCharsets.ISO_8859_1);
+      assertTrue(data.startsWith("\u0090\u001f"), "the data channel's first message is its port");
+      assertTrue(data.contains("hello from the pod"), data);
+      assertEquals(
+          new String(port, StandardCharsets.ISO_8859_1),
+          got.get(1).toString(StandardCharsets.ISO_8859_1),
+          "the error channel carries its port and no error");
+    }
+    try (WebSocketTestClient client = new WebSocketTestClient(ws, "v4.channel.k8s.io")) {
+      assertEquals(404, client.status, "the token was used");
+    }
     // Only the listed ports, when the request lists some.
     String only = server.portForward(new PortForwardRequest(c.id(), List.of(8081)));
     try (SpdyTestClient client = new SpdyTestClient(only, List.of("portforward.k8s.io"))) {

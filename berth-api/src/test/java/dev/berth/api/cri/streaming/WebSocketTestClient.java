@@ -34,6 +34,7 @@ final class WebSocketTestClient implements AutoCloseable {
     String req =
         "GET "
             + u.getRawPath()
+            + (u.getRawQuery() == null ? "" : "?" + u.getRawQuery())
             + " HTTP/1.1\r\nHost: "
             + u.getHost()
             + ":"
