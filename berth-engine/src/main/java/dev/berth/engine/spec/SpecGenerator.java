@@ -91,7 +91,15 @@ public final class SpecGenerator {
 
     List<String> args = args(o, image);
     String network = o.network() == null || o.network().isEmpty() ? "none" : o.network();
-    String hostname = hostname(o, request.id(), network);
+    String utsMode = namespaceMode(o, "uts");
+    String hostname =
+        utsMode.equals("host")
+            ? host.hostname()
+            : !utsMode.isEmpty()
+                ? o.hostname() != null && !o.hostname().isEmpty()
+                    ? o.hostname()
+                    : request.joinedHostname() == null ? "" : request.joinedHostname()
+                : hostname(o, request.id(), network);
     String cwd = workingDir(o, image);
     ImageUsers.ExecUser user =
         ImageUsers.resolve(request.rootfs(), o.user() != null ? o.user() : image.user());
@@ -111,7 +119,7 @@ public final class SpecGenerator {
     etc.put("/etc/resolv.conf", files.resolve("resolv.conf"));
     etc.put("/etc/hostname", files.resolve("hostname"));
     etc.put("/etc/hosts", files.resolve("hosts"));
-    List<Mount> mounts = ContainerMounts.mounts(o, volumes, request.volumes(), etc);
+    List<Mount> mounts = ContainerMounts.mounts(o, volumes, request.volumes(), etc, request.shm());
 
     // docker 20.10+: a non-root process starts with no effective or permitted capabilities, only
     // the bounding set.
@@ -136,8 +144,11 @@ public final class SpecGenerator {
             null);
 
     List<Namespace> namespaces = new ArrayList<>();
-    for (String ns : List.of("pid", "ipc", "uts", "mount", "cgroup"))
-      namespaces.add(new Namespace(ns, null));
+    // A mode "host" has none of its own; a joined one (a container's, a pod's pin) its file.
+    for (String ns : List.of("pid", "ipc", "uts", "mount", "cgroup")) {
+      if (namespaceMode(o, ns).equals("host")) continue;
+      namespaces.add(new Namespace(ns, request.namespaces().get(ns)));
+    }
     // Every mode but "host" has a namespace of its own (or another container's): the engine's pin
     // when it gave one.
     if (!network.equals("host")) {
@@ -156,7 +167,7 @@ public final class SpecGenerator {
             devices,
             null,
             resources,
-            null,
+            o.host().sysctls(),
             seccomp,
             null,
             confined ? MASKED_PATHS : List.of(),
@@ -168,7 +179,8 @@ public final class SpecGenerator {
             DefaultSpecs.OCI_VERSION,
             process,
             new Root(request.rootfs().toString(), o.readOnlyRootfs()),
-            hostname,
+            // A joined or the host's uts namespace keeps its own name: only /etc/hostname says it.
+            utsMode.isEmpty() ? hostname : null,
             null,
             mounts,
             null,
@@ -223,6 +235,22 @@ public final class SpecGenerator {
           "invalid hostname format: " + h + " (want letters, digits, '-' and '.', at most 64)");
     }
     return h;
+  }
+
+  /**
+   * The mode of namespace {@code type} of {@code o}: "" (its own), "host", or a joined one
+   * (container:NAME, ns:PATH).
+   */
+  static String namespaceMode(ContainerOptions o, String type) {
+    String m =
+        switch (type) {
+          case "pid" -> o.host().pidMode();
+          case "ipc" -> o.host().ipcMode();
+          case "uts" -> o.host().utsMode();
+          case "cgroup" -> o.host().cgroupnsMode();
+          default -> "";
+        };
+    return m.equals("private") || m.equals("shareable") ? "" : m;
   }
 
   static String workingDir(ContainerOptions o, ContainerConfig image) throws BerthException {

@@ -4,6 +4,7 @@ import dev.berth.engine.container.ContainerOptions;
 import dev.berth.engine.container.ContainerOptions.MountOption;
 import dev.berth.engine.container.ContainerOptions.ResourceOptions;
 import dev.berth.engine.container.ContainerOptions.UlimitOption;
+import dev.berth.engine.container.HostOptions;
 import dev.berth.engine.container.NetworkOptions;
 import dev.berth.engine.container.NetworkOptions.PortOption;
 import dev.berth.spec.json.JsonReader;
@@ -121,7 +122,44 @@ final class RecordJson {
     // its first call in a JVM, which the AOT cache does not keep. A copy equal to NONE is written.
     if (o.networking() != NetworkOptions.NONE)
       writeNetworking(w.name("networking"), o.networking());
+    if (o.host() != HostOptions.NONE && !o.host().isEmpty()) writeHost(w.name("host"), o.host());
     w.endObject();
+  }
+
+  private static void writeHost(JsonWriter w, HostOptions h) {
+    w.beginObject();
+    if (!h.pidMode().isEmpty()) w.field("pidMode", h.pidMode());
+    if (!h.ipcMode().isEmpty()) w.field("ipcMode", h.ipcMode());
+    if (!h.utsMode().isEmpty()) w.field("utsMode", h.utsMode());
+    if (!h.cgroupnsMode().isEmpty()) w.field("cgroupnsMode", h.cgroupnsMode());
+    opt(w, "cgroupParent", h.cgroupParent());
+    if (!h.sysctls().isEmpty()) map(w.name("sysctls"), h.sysctls());
+    opt(w, "logPath", h.logPath());
+    w.endObject();
+  }
+
+  private static HostOptions readHost(JsonReader r) throws SpecException {
+    if (!r.beginObject()) return null;
+    String pid = null;
+    String ipc = null;
+    String uts = null;
+    String cgroupns = null;
+    String cgroupParent = null;
+    Map<String, String> sysctls = null;
+    String logPath = null;
+    for (String f; (f = r.nextField()) != null; ) {
+      switch (f) {
+        case "pidMode" -> pid = optString(r);
+        case "ipcMode" -> ipc = optString(r);
+        case "utsMode" -> uts = optString(r);
+        case "cgroupnsMode" -> cgroupns = optString(r);
+        case "cgroupParent" -> cgroupParent = optString(r);
+        case "sysctls" -> sysctls = r.stringMap();
+        case "logPath" -> logPath = optString(r);
+        default -> r.skip();
+      }
+    }
+    return new HostOptions(pid, ipc, uts, cgroupns, cgroupParent, sysctls, logPath);
   }
 
   private static void writeNetworking(JsonWriter w, NetworkOptions n) {
@@ -343,6 +381,7 @@ final class RecordJson {
     long shmSize = 0;
     boolean init = false;
     NetworkOptions networking = null;
+    HostOptions host = null;
     for (String f; (f = r.nextField()) != null; ) {
       switch (f) {
         case "image" -> image = r.string();
@@ -372,6 +411,7 @@ final class RecordJson {
         case "shmSize" -> shmSize = r.int64();
         case "init" -> init = r.bool();
         case "networking" -> networking = readNetworking(r);
+        case "host" -> host = readHost(r);
         default -> r.skip();
       }
     }
@@ -403,7 +443,8 @@ final class RecordJson {
           autoRemove,
           shmSize,
           init,
-          networking);
+          networking,
+          host);
     } catch (IllegalArgumentException e) {
       throw r.error(e.getMessage());
     }
