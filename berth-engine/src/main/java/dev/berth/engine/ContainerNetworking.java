@@ -922,6 +922,8 @@ final class ContainerNetworking {
           Status s = r.state().status();
           if (s == Status.RUNNING || s == Status.PAUSED) live.add(r.id());
         }
+        // Pods whose network namespace is still pinned keep their attachment.
+        live.addAll(engine.pods().liveIds());
         cleanup().recover(live);
       }
       Files.write(marker, new byte[0]);
@@ -939,7 +941,7 @@ final class ContainerNetworking {
 
   // ---- helpers ----
 
-  private LockFile lock() throws IOException {
+  LockFile lock() throws IOException {
     return LockFile.acquire(engine.config().runRoot().resolve("network.lock"));
   }
 

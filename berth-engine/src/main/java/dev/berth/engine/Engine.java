@@ -158,6 +158,14 @@ public final class Engine implements AutoCloseable {
     return networking;
   }
 
+  private dev.berth.engine.pod.Pods pods;
+
+  /** The pod sandboxes (the CRI's), opened on first use. */
+  public synchronized dev.berth.engine.pod.Pods pods() throws BerthException {
+    if (pods == null) pods = new dev.berth.engine.pod.Pods(this, new PodNetworking(networking));
+    return pods;
+  }
+
   // ---- networks ----
 
   /** The networks (docker network create/ls/inspect/rm), opened on first use. */
