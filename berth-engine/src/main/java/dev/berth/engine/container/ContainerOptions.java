@@ -259,6 +259,10 @@ public record ContainerOptions(
    * @param cpuShares relative weight ({@code --cpu-shares})
    * @param cpusetCpus {@code --cpuset-cpus}, or null
    * @param pidsLimit {@code --pids-limit}; 0 unset, -1 unlimited
+   * @param cpuPeriod {@code --cpu-period} (microseconds), 0 unset
+   * @param cpuQuota {@code --cpu-quota} (microseconds per period), 0 unset
+   * @param cpusetMems {@code --cpuset-mems}, or null
+   * @param hugepageLimits bytes of huge pages by page size ("2MB", "1GB"): the CRI's
    */
   public record ResourceOptions(
       long memory,
@@ -266,8 +270,31 @@ public record ContainerOptions(
       long nanoCpus,
       long cpuShares,
       String cpusetCpus,
-      long pidsLimit) {
+      long pidsLimit,
+      long cpuPeriod,
+      long cpuQuota,
+      String cpusetMems,
+      Map<String, Long> hugepageLimits) {
     public static final ResourceOptions NONE = new ResourceOptions(0, 0, 0, 0, null, 0);
+
+    public ResourceOptions {
+      cpusetMems = cpusetMems == null || cpusetMems.isEmpty() ? null : cpusetMems;
+      hugepageLimits =
+          hugepageLimits == null
+              ? Map.of()
+              : java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(hugepageLimits));
+    }
+
+    /** docker's six resource flags; the rest unset. */
+    public ResourceOptions(
+        long memory,
+        long memorySwap,
+        long nanoCpus,
+        long cpuShares,
+        String cpusetCpus,
+        long pidsLimit) {
+      this(memory, memorySwap, nanoCpus, cpuShares, cpusetCpus, pidsLimit, 0, 0, null, null);
+    }
   }
 
   /** One {@code --ulimit name=soft[:hard]}; name without "RLIMIT_" ("nofile", "nproc", ...). */

@@ -283,6 +283,11 @@ public final class Pods {
         dir.resolve("hostname"), EtcFiles.hostname(hostname).getBytes(StandardCharsets.UTF_8));
     AtomicFiles.replace(dir.resolve("hosts"), hosts.getBytes(StandardCharsets.UTF_8));
     AtomicFiles.replace(dir.resolve("resolv.conf"), resolv.getBytes(StandardCharsets.UTF_8));
+    // Bound into containers whose process may run as any user: readable by all, as docker's.
+    for (String f : List.of("hostname", "hosts", "resolv.conf")) {
+      Files.setPosixFilePermissions(
+          dir.resolve(f), java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+    }
   }
 
   private void mountShm(String id) throws IOException {
@@ -522,6 +527,17 @@ public final class Pods {
         base.init(),
         null,
         h);
+  }
+
+  /**
+   * CreateContainer: {@code c} made options ({@link PodContainerConfig#options}), put in the pod
+   * ({@link #inPod}, its pid namespace by the container's security context), then the engine's
+   * create. A pod that is not READY is FAILED_PRECONDITION; an unknown one NOT_FOUND.
+   */
+  public ContainerRecord createContainer(String podRef, PodContainerConfig c)
+      throws BerthException {
+    PodRecord p = status(podRef);
+    return engine.create(inPod(p, c.options(p), c.security().pid()));
   }
 
   /** CreateContainer of a pod: {@link #inPod} then the engine's create. */

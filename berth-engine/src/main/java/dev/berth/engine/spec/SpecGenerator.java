@@ -111,7 +111,30 @@ public final class SpecGenerator {
     int stopSignal = stopSignal(o, image);
     Resources resources = ContainerResources.resources(o.resources(), o.privileged(), host.cpus());
     List<Device> devices =
-        o.privileged() ? ContainerResources.hostDevices(host.devDir()) : List.of();
+        new ArrayList<>(o.privileged() ? ContainerResources.hostDevices(host.devDir()) : List.of());
+    if (!o.host().devices().isEmpty()) {
+      List<dev.berth.spec.runtime.DeviceRule> rules = new ArrayList<>(resources.devices());
+      devices.addAll(ContainerResources.devices(o.host().devices(), rules));
+      resources =
+          new Resources(
+              rules,
+              resources.memory(),
+              resources.cpu(),
+              resources.pids(),
+              resources.blockIO(),
+              resources.hugepageLimits(),
+              resources.network(),
+              resources.unified());
+    }
+    List<Integer> gids = new ArrayList<>(user.additionalGids());
+    for (int g : ImageUsers.groupIds(request.rootfs(), o.host().groupAdd()))
+      if (!gids.contains(g)) gids.add(g);
+    if (o.host().oomScoreAdj() != null
+        && (o.host().oomScoreAdj() < -1000 || o.host().oomScoreAdj() > 1000)) {
+      throw new BerthException(
+          ErrorCategory.INVALID_ARGUMENT,
+          "invalid --oom-score-adj " + o.host().oomScoreAdj() + ": want -1000 to 1000");
+    }
 
     List<VolumeNeed> volumes = volumesNeeded(request.image(), o);
     Path files = request.filesDir();
@@ -131,7 +154,7 @@ public final class SpecGenerator {
         new Process(
             o.tty(),
             null,
-            new User(user.uid(), user.gid(), null, user.additionalGids(), null),
+            new User(user.uid(), user.gid(), null, gids, null),
             args,
             null,
             env,
@@ -140,7 +163,7 @@ public final class SpecGenerator {
             ContainerResources.rlimits(o.ulimits()),
             security.noNewPrivileges(),
             null,
-            null,
+            o.host().oomScoreAdj(),
             null);
 
     List<Namespace> namespaces = new ArrayList<>();
@@ -170,8 +193,12 @@ public final class SpecGenerator {
             o.host().sysctls(),
             seccomp,
             null,
-            confined ? MASKED_PATHS : List.of(),
-            confined ? READONLY_PATHS : List.of(),
+            o.host().maskedPaths() != null
+                ? o.host().maskedPaths()
+                : confined ? MASKED_PATHS : List.of(),
+            o.host().readonlyPaths() != null
+                ? o.host().readonlyPaths()
+                : confined ? READONLY_PATHS : List.of(),
             null,
             null);
     Spec spec =
@@ -184,7 +211,7 @@ public final class SpecGenerator {
             null,
             mounts,
             null,
-            null,
+            o.host().annotations(),
             linux);
     List<String> problems = SpecValidator.validate(spec, true);
     if (!problems.isEmpty()) {

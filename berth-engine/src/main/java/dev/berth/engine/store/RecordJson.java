@@ -99,7 +99,17 @@ final class RecordJson {
         .field("nanoCpus", r.nanoCpus())
         .field("cpuShares", r.cpuShares());
     opt(w, "cpusetCpus", r.cpusetCpus());
-    w.field("pidsLimit", r.pidsLimit()).endObject();
+    w.field("pidsLimit", r.pidsLimit());
+    if (r.cpuPeriod() != 0) w.field("cpuPeriod", r.cpuPeriod());
+    if (r.cpuQuota() != 0) w.field("cpuQuota", r.cpuQuota());
+    opt(w, "cpusetMems", r.cpusetMems());
+    if (!r.hugepageLimits().isEmpty()) {
+      w.name("hugepageLimits").beginObject();
+      for (Map.Entry<String, Long> e : r.hugepageLimits().entrySet())
+        w.field(e.getKey(), e.getValue());
+      w.endObject();
+    }
+    w.endObject();
     strings(w.name("capAdd"), o.capAdd());
     strings(w.name("capDrop"), o.capDrop());
     w.field("privileged", o.privileged()).field("readOnlyRootfs", o.readOnlyRootfs());
@@ -135,6 +145,22 @@ final class RecordJson {
     opt(w, "cgroupParent", h.cgroupParent());
     if (!h.sysctls().isEmpty()) map(w.name("sysctls"), h.sysctls());
     opt(w, "logPath", h.logPath());
+    if (!h.groupAdd().isEmpty()) strings(w.name("groupAdd"), h.groupAdd());
+    if (h.oomScoreAdj() != null) w.field("oomScoreAdj", h.oomScoreAdj());
+    if (!h.devices().isEmpty()) {
+      w.name("devices").beginArray();
+      for (HostOptions.DeviceOption d : h.devices()) {
+        w.beginObject()
+            .field("hostPath", d.hostPath())
+            .field("containerPath", d.containerPath())
+            .field("permissions", d.permissions())
+            .endObject();
+      }
+      w.endArray();
+    }
+    if (h.maskedPaths() != null) strings(w.name("maskedPaths"), h.maskedPaths());
+    if (h.readonlyPaths() != null) strings(w.name("readonlyPaths"), h.readonlyPaths());
+    if (!h.annotations().isEmpty()) map(w.name("annotations"), h.annotations());
     w.endObject();
   }
 
@@ -147,8 +173,41 @@ final class RecordJson {
     String cgroupParent = null;
     Map<String, String> sysctls = null;
     String logPath = null;
+    List<String> groupAdd = null;
+    Integer oomScoreAdj = null;
+    List<HostOptions.DeviceOption> devices = new ArrayList<>();
+    List<String> masked = null;
+    List<String> readonly = null;
+    Map<String, String> annotations = null;
     for (String f; (f = r.nextField()) != null; ) {
       switch (f) {
+        case "groupAdd" -> groupAdd = r.strings();
+        case "oomScoreAdj" -> oomScoreAdj = r.optInt32();
+        case "devices" -> {
+          if (!r.beginArray()) break;
+          while (r.nextElement()) {
+            if (!r.beginObject()) throw r.error("expected object, got null");
+            String host = null;
+            String target = null;
+            String perms = null;
+            for (String g; (g = r.nextField()) != null; ) {
+              switch (g) {
+                case "hostPath" -> host = r.string();
+                case "containerPath" -> target = r.string();
+                case "permissions" -> perms = r.string();
+                default -> r.skip();
+              }
+            }
+            try {
+              devices.add(new HostOptions.DeviceOption(host, target, perms));
+            } catch (IllegalArgumentException e) {
+              throw r.error(e.getMessage());
+            }
+          }
+        }
+        case "maskedPaths" -> masked = r.strings();
+        case "readonlyPaths" -> readonly = r.strings();
+        case "annotations" -> annotations = r.stringMap();
         case "pidMode" -> pid = optString(r);
         case "ipcMode" -> ipc = optString(r);
         case "utsMode" -> uts = optString(r);
@@ -159,7 +218,20 @@ final class RecordJson {
         default -> r.skip();
       }
     }
-    return new HostOptions(pid, ipc, uts, cgroupns, cgroupParent, sysctls, logPath);
+    return new HostOptions(
+        pid,
+        ipc,
+        uts,
+        cgroupns,
+        cgroupParent,
+        sysctls,
+        logPath,
+        groupAdd,
+        oomScoreAdj,
+        devices,
+        masked,
+        readonly,
+        annotations);
   }
 
   private static void writeNetworking(JsonWriter w, NetworkOptions n) {
@@ -496,8 +568,21 @@ final class RecordJson {
     long shares = 0;
     String cpuset = null;
     long pids = 0;
+    long period = 0;
+    long quota = 0;
+    String mems = null;
+    Map<String, Long> hugepages = null;
     for (String f; (f = r.nextField()) != null; ) {
       switch (f) {
+        case "cpuPeriod" -> period = r.int64();
+        case "cpuQuota" -> quota = r.int64();
+        case "cpusetMems" -> mems = optString(r);
+        case "hugepageLimits" -> {
+          hugepages = new TreeMap<>();
+          if (r.beginObject()) {
+            for (String g; (g = r.nextField()) != null; ) hugepages.put(g, r.int64());
+          }
+        }
         case "memory" -> memory = r.int64();
         case "memorySwap" -> swap = r.int64();
         case "nanoCpus" -> nanoCpus = r.int64();
@@ -507,7 +592,8 @@ final class RecordJson {
         default -> r.skip();
       }
     }
-    return new ResourceOptions(memory, swap, nanoCpus, shares, cpuset, pids);
+    return new ResourceOptions(
+        memory, swap, nanoCpus, shares, cpuset, pids, period, quota, mems, hugepages);
   }
 
   private static List<UlimitOption> readUlimits(JsonReader r) throws SpecException {

@@ -254,6 +254,119 @@ class PodsTest {
   }
 
   @Test
+  void aCriContainerConfigBecomesTheContainersSpec() throws Exception {
+    Path logs = tmp.resolve("logs");
+    Path data = Files.createDirectories(tmp.resolve("data"));
+    Files.writeString(data.resolve("file"), "from the host\n");
+    PodConfig base = pod("cri", NamespaceOptions.POD, List.of());
+    PodConfig c =
+        new PodConfig(
+            base.name(),
+            base.uid(),
+            base.namespace(),
+            1,
+            base.hostname(),
+            logs.toString(),
+            new PodConfig.Dns(List.of("10.9.8.7"), List.of("svc.example"), List.of("ndots:5")),
+            List.of(),
+            base.labels(),
+            base.annotations(),
+            null,
+            Map.of("net.ipv4.ip_unprivileged_port_start", "80", "kernel.shmmni", "4000"),
+            base.namespaces(),
+            null,
+            null,
+            null);
+    PodRecord p = engine.pods().run(c);
+    PodContainerConfig cc =
+        new PodContainerConfig(
+            "app",
+            0,
+            IMAGE,
+            List.of("sh", "-c"),
+            List.of(
+                "id; cat /proc/self/oom_score_adj; grep NoNewPrivs /proc/self/status;"
+                    + " touch /x 2>/dev/null || echo read-only; cat /data/file; ls /dev/mynull;"
+                    + " echo $GREETING; cat /etc/resolv.conf;"
+                    + " cat /proc/sys/net/ipv4/ip_unprivileged_port_start /proc/sys/kernel/shmmni;"
+                    + " cat /sys/fs/cgroup/memory/memory.limit_in_bytes"),
+            null,
+            List.of("GREETING=hi"),
+            List.of(
+                new PodContainerConfig.Mount(
+                    "/data",
+                    data.toString(),
+                    true,
+                    PodContainerConfig.Propagation.HOST_TO_CONTAINER)),
+            List.of(new PodContainerConfig.Device("/dev/mynull", "/dev/null", "rw")),
+            Map.of("tier", "front"),
+            Map.of("io.example/note", "yes"),
+            "app/0.log",
+            false,
+            false,
+            false,
+            new PodContainerConfig.Security(
+                1000L,
+                1000L,
+                null,
+                List.of(1234L),
+                null,
+                null,
+                false,
+                true,
+                true,
+                null,
+                null,
+                null,
+                null),
+            new PodContainerConfig.Resources(
+                100_000, 50_000, 512, null, null, 64L << 20, 500, null));
+    ContainerRecord r = engine.pods().createContainer(p.id(), cc);
+    assertEquals("k8s_app_cri_default_uid-cri_1", r.name());
+    engine.start(r.id(), Engine.StartListener.NONE);
+    int code = engine.await(r.id());
+    Path log = logs.resolve("app/0.log");
+    assertTrue(Files.exists(log), "the log is at log_directory/log_path");
+    StringBuilder out = new StringBuilder();
+    for (CriLog.Entry e : CriLog.read(log, null, -1))
+      out.append(new String(e.text(), StandardCharsets.UTF_8)).append('\n');
+    assertEquals(0, code, out.toString());
+    List<String> lines = out.toString().lines().toList();
+    assertEquals("uid=1000 gid=1000 groups=1234", lines.get(0), out.toString());
+    assertEquals("500", lines.get(1));
+    assertEquals("NoNewPrivs:\t1", lines.get(2));
+    assertEquals("read-only", lines.get(3));
+    assertEquals("from the host", lines.get(4));
+    assertEquals("/dev/mynull", lines.get(5));
+    assertEquals("hi", lines.get(6));
+    assertTrue(out.toString().contains("nameserver 10.9.8.7\n"), out.toString());
+    assertTrue(out.toString().contains("search svc.example\n"), out.toString());
+    assertTrue(out.toString().contains("80\n4000\n"), out.toString());
+    assertTrue(out.toString().endsWith((64L << 20) + "\n"), out.toString());
+    assertEquals(
+        Map.of("tier", "front", Pods.POD_LABEL, p.id()), engine.inspect(r.id()).options().labels());
+
+    BerthException e =
+        assertThrows(
+            BerthException.class,
+            () ->
+                engine
+                    .pods()
+                    .createContainer(p.id(), PodContainerConfig.of("", IMAGE, List.of("true"))));
+    assertEquals("container config: metadata.name is required", e.getMessage());
+    engine.pods().stop(p.id());
+    BerthException notReady =
+        assertThrows(
+            BerthException.class,
+            () ->
+                engine
+                    .pods()
+                    .createContainer(
+                        p.id(), PodContainerConfig.of("late", IMAGE, List.of("true"))));
+    assertEquals(ErrorCategory.FAILED_PRECONDITION, notReady.category());
+  }
+
+  @Test
   void containersOfAPodSharingItsPidNamespaceSeeEachOther() throws Exception {
     PodRecord p =
         engine
