@@ -194,7 +194,10 @@ final class ContainerNetworking {
 
   /** Whether the mode attaches the container to networks (bridge or a user network). */
   static boolean attaches(String mode) {
-    return !mode.equals("none") && !mode.equals("host") && !mode.startsWith("container:");
+    return !mode.equals("none")
+        && !mode.equals("host")
+        && !mode.startsWith("container:")
+        && !mode.startsWith("ns:");
   }
 
   /**
@@ -214,6 +217,14 @@ final class ContainerNetworking {
   List<Endpoint.Request> check(ContainerOptions o) throws BerthException {
     String mode = mode(o);
     NetworkOptions n = o.networking();
+    if (mode.startsWith("ns:")) {
+      // A namespace someone else made and pinned (a CRI pod's): no CNI, no pin of ours.
+      ContainerNamespaces.checkNamespaceFile("--network", mode);
+      if (!n.ports().isEmpty() || n.publishAll()) {
+        throw EngineException.invalid(
+            "conflicting options: port publishing and the network mode " + mode);
+      }
+    }
     if (mode.startsWith("container:")) {
       if (mode.length() == "container:".length())
         throw EngineException.invalid("invalid network mode: " + mode);
@@ -310,6 +321,7 @@ final class ContainerNetworking {
   Path netnsPath(ContainerRecord r) throws BerthException {
     String mode = mode(r.options());
     if (mode.equals("host")) return null;
+    if (mode.startsWith("ns:")) return Path.of(mode.substring("ns:".length()));
     if (mode.startsWith("container:")) {
       ContainerRecord other = engine.inspect(mode.substring("container:".length()));
       Status s = other.state().status();
@@ -910,6 +922,8 @@ final class ContainerNetworking {
           Status s = r.state().status();
           if (s == Status.RUNNING || s == Status.PAUSED) live.add(r.id());
         }
+        // Pods whose network namespace is still pinned keep their attachment.
+        live.addAll(engine.pods().liveIds());
         cleanup().recover(live);
       }
       Files.write(marker, new byte[0]);
@@ -927,7 +941,7 @@ final class ContainerNetworking {
 
   // ---- helpers ----
 
-  private LockFile lock() throws IOException {
+  LockFile lock() throws IOException {
     return LockFile.acquire(engine.config().runRoot().resolve("network.lock"));
   }
 

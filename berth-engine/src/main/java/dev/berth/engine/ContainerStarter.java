@@ -57,10 +57,11 @@ final class ContainerStarter {
    */
   GeneratedSpec generate(ContainerRecord r, ImageConfig image, boolean copyUp)
       throws BerthException {
-    return generate(r, image, copyUp, null);
+    return generate(r, image, copyUp, null, false);
   }
 
-  private GeneratedSpec generate(ContainerRecord r, ImageConfig image, boolean copyUp, Path netns)
+  private GeneratedSpec generate(
+      ContainerRecord r, ImageConfig image, boolean copyUp, Path netns, boolean atStart)
       throws BerthException {
     Engine.Layout l = engine.layout(r.id());
     Map<String, Path> volumeDirs = new LinkedHashMap<>();
@@ -72,9 +73,20 @@ final class ContainerStarter {
       }
       volumeDirs.put(needs.get(i).target(), v.mountpoint());
     }
+    ContainerNamespaces.Joined joined = ContainerNamespaces.resolve(engine, r, atStart);
     return new SpecGenerator(host())
         .generate(
-            new SpecRequest(image, r.options(), r.id(), l.rootfs(), l.dir(), volumeDirs, netns));
+            new SpecRequest(
+                image,
+                r.options(),
+                r.id(),
+                l.rootfs(),
+                l.dir(),
+                volumeDirs,
+                netns,
+                joined.paths(),
+                joined.hostname(),
+                joined.shm()));
   }
 
   /**
@@ -97,8 +109,8 @@ final class ContainerStarter {
   GeneratedSpec writeBundle(ContainerRecord r, ImageConfig image)
       throws BerthException, IOException {
     Engine.Layout l = engine.layout(r.id());
-    GeneratedSpec g = generate(r, image, true, engine.networking().netnsPath(r));
-    Spec spec = withCgroupsPath(g.spec(), cgroupsPath(r.id()));
+    GeneratedSpec g = generate(r, image, true, engine.networking().netnsPath(r), true);
+    Spec spec = withCgroupsPath(g.spec(), cgroupsPath(r));
     Files.createDirectories(l.bundle());
     Path config = l.bundle().resolve("config.json");
     Path tmp = l.bundle().resolve("config.json.tmp");
@@ -138,11 +150,13 @@ final class ContainerStarter {
   }
 
   /**
-   * Where the container's cgroups go: under the configured parent, else relative to the caller's
-   * cgroup.
+   * Where the container's cgroups go: under its own parent ({@code --cgroup-parent}), else the
+   * configured one, else relative to the caller's cgroup.
    */
-  String cgroupsPath(String id) {
-    String parent = engine.config().cgroupParent();
+  String cgroupsPath(ContainerRecord r) {
+    String id = r.id();
+    String parent = r.options().host().cgroupParent();
+    if (parent == null) parent = engine.config().cgroupParent();
     if (parent == null || parent.isEmpty()) return "berth-" + id.substring(0, 12);
     return (parent.endsWith("/") ? parent : parent + "/") + "berth-" + id.substring(0, 12);
   }
@@ -202,15 +216,17 @@ final class ContainerStarter {
       engine.networking().setUp(r, config);
       PhaseTrace.mark("start: network set up");
       Files.createDirectories(l.attachSocket().getParent());
+      Files.createDirectories(Engine.logPath(r, l).getParent());
       Files.deleteIfExists(l.attachSocket());
       Files.deleteIfExists(l.consoleSocket());
       MonitorConfig m =
           MonitorConfig.of(id, l.exitFile())
-              .withLog(l.log(), engine.config().logMaxSize(), engine.config().logMaxFiles())
+              .withLog(
+                  Engine.logPath(r, l), engine.config().logMaxSize(), engine.config().logMaxFiles())
               .withAttach(l.attachSocket());
       if (r.options().tty()) m = m.withConsoleSocket(l.consoleSocket());
       if (r.options().openStdin() && !r.options().tty()) m = m.withStdin(true);
-      Path[] oom = oomCounter(id);
+      Path[] oom = oomCounter(r);
       if (oom != null) m = m.withOom(oom[0], oom[1].toString());
       if (!engine.config().exitCommand().isEmpty() && !listener.releasesAtExit()) {
         List<String> cmd = new ArrayList<>(engine.config().exitCommand());
@@ -279,9 +295,9 @@ final class ContainerStarter {
   /**
    * The file and key of a container's OOM kill counter (its memory cgroup's), or null without one.
    */
-  Path[] oomCounter(String id) {
+  Path[] oomCounter(ContainerRecord r) {
     try {
-      CgroupManager cg = Cgroups.forContainer(cgroupsPath(id), id);
+      CgroupManager cg = Cgroups.forContainer(cgroupsPath(r), r.id());
       Map<String, String> paths = cg.paths();
       String memory = paths.get("memory");
       if (memory != null)

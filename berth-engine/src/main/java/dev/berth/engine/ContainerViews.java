@@ -264,7 +264,7 @@ public final class ContainerViews {
     m.put("ResolvConfPath", layout.dir().resolve("resolv.conf").toString());
     m.put("HostnamePath", layout.dir().resolve("hostname").toString());
     m.put("HostsPath", layout.dir().resolve("hosts").toString());
-    m.put("LogPath", layout.log().toString());
+    m.put("LogPath", Engine.logPath(r, layout).toString());
     m.put("Name", "/" + r.name());
     m.put("RestartCount", s.restartCount());
     m.put("Driver", "overlay");
@@ -315,6 +315,12 @@ public final class ContainerViews {
     }
     h.put("Binds", binds.isEmpty() ? null : binds);
     h.put("NetworkMode", network(o));
+    h.put("PidMode", o.host().pidMode());
+    h.put("IpcMode", o.host().ipcMode().isEmpty() ? "private" : o.host().ipcMode());
+    h.put("UTSMode", o.host().utsMode());
+    h.put("CgroupnsMode", o.host().cgroupnsMode().isEmpty() ? "private" : o.host().cgroupnsMode());
+    h.put("CgroupParent", o.host().cgroupParent() == null ? "" : o.host().cgroupParent());
+    h.put("Sysctls", o.host().sysctls().isEmpty() ? null : new LinkedHashMap<>(o.host().sysctls()));
     h.put("AutoRemove", o.autoRemove());
     h.put("Privileged", o.privileged());
     h.put("ReadonlyRootfs", o.readOnlyRootfs());

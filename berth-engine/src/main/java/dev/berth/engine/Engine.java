@@ -158,6 +158,14 @@ public final class Engine implements AutoCloseable {
     return networking;
   }
 
+  private dev.berth.engine.pod.Pods pods;
+
+  /** The pod sandboxes (the CRI's), opened on first use. */
+  public synchronized dev.berth.engine.pod.Pods pods() throws BerthException {
+    if (pods == null) pods = new dev.berth.engine.pod.Pods(this, new PodNetworking(networking));
+    return pods;
+  }
+
   // ---- networks ----
 
   /** The networks (docker network create/ls/inspect/rm), opened on first use. */
@@ -271,6 +279,11 @@ public final class Engine implements AutoCloseable {
     // network options.
     List<VolumeNeed> needs = SpecGenerator.volumesNeeded(imageConfig, options);
     networking.check(options);
+    ContainerNamespaces.check(this, options);
+    if (options.host().logPath() != null && !options.host().logPath().startsWith("/")) {
+      throw EngineException.invalid(
+          "invalid log path " + options.host().logPath() + ": it must be absolute");
+    }
     ContainerRecord record =
         containers.create(
             ContainerRecord.of(
@@ -297,7 +310,12 @@ public final class Engine implements AutoCloseable {
           containers.update(
               id,
               r ->
-                  r.withParts(id, layout(id).bundle(), dir.resolve("ctr.log"))
+                  r.withParts(
+                          id,
+                          layout(id).bundle(),
+                          options.host().logPath() != null
+                              ? Path.of(options.host().logPath())
+                              : dir.resolve("ctr.log"))
                       .withVolumes(names)
                       .withExtras(extras));
       AtomicFiles.replace(
@@ -1247,6 +1265,15 @@ public final class Engine implements AutoCloseable {
         run.resolve("attach"),
         run.resolve("console"),
         config.runRoot().resolve("netns").resolve(id));
+  }
+
+  /**
+   * Where the monitor writes {@code r}'s log: its own path ({@code HostOptions.logPath}, the CRI's
+   * log_directory/log_path), else {@code <container dir>/ctr.log}.
+   */
+  public static Path logPath(ContainerRecord r, Layout layout) {
+    String own = r.options().host().logPath();
+    return own != null ? Path.of(own) : layout.log();
   }
 
   static boolean isMountPoint(Path dir) throws IOException {

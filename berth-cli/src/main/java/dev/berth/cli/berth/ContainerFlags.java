@@ -7,6 +7,7 @@ import dev.berth.engine.container.ContainerOptions.MountOption;
 import dev.berth.engine.container.ContainerOptions.ResourceOptions;
 import dev.berth.engine.container.ContainerOptions.UlimitOption;
 import dev.berth.engine.container.DockerFlags;
+import dev.berth.engine.container.HostOptions;
 import dev.berth.engine.container.NetworkOptions;
 import dev.berth.engine.container.NetworkOptions.PortOption;
 import dev.berth.engine.container.PortSpecs;
@@ -76,6 +77,23 @@ final class ContainerFlags {
             f.getBool("publish-all"));
     String stopTimeout = f.getString("stop-timeout");
     long shm = f.getString("shm-size").isEmpty() ? 0 : DockerFlags.bytes(f.getString("shm-size"));
+    Map<String, String> sysctls = new LinkedHashMap<>();
+    for (String kv : f.getList("sysctl")) {
+      int eq = kv.indexOf('=');
+      if (eq <= 0) {
+        throw EngineException.invalid("invalid --sysctl \"" + kv + "\": want NAME=VALUE");
+      }
+      sysctls.put(kv.substring(0, eq).strip(), kv.substring(eq + 1));
+    }
+    HostOptions host =
+        new HostOptions(
+            f.getString("pid"),
+            f.getString("ipc"),
+            f.getString("uts"),
+            f.getString("cgroupns"),
+            f.getString("cgroup-parent"),
+            sysctls,
+            null);
     return new ContainerOptions(
         image,
         emptyToNull(f.getString("name")),
@@ -103,7 +121,8 @@ final class ContainerFlags {
         f.getBool("rm"),
         shm,
         false,
-        net);
+        net,
+        host);
   }
 
   /**

@@ -36,12 +36,14 @@ import java.util.Map;
  * @param stopTimeout seconds {@code stop} waits before SIGKILL, or null for 10
  * @param runtime the runtime handler ("berth", "runc", ...), or null for the default
  * @param network the first network: "none", "host", "bridge" (the default network), a user
- *     network's name, or "container:NAME" (its network namespace); null: "none" (the front doors
- *     give docker's default, "bridge")
+ *     network's name, "container:NAME" (its network namespace) or "ns:/path" (a namespace file
+ *     pinned by someone else, podman's form: no CNI, no pin of the engine's; /etc/hosts and
+ *     resolv.conf as for "none"); null: "none" (the front doors give docker's default, "bridge")
  * @param autoRemove remove the container when it exits ({@code --rm})
  * @param shmSize bytes of /dev/shm, or 0 for docker's 64 MiB
  * @param init run a minimal init as PID 1 ({@code --init}) — not supported yet; false
  * @param networking further networks, aliases, addresses, hosts, DNS and published ports
+ * @param host namespace modes, cgroup parent, sysctls and log path
  */
 public record ContainerOptions(
     String image,
@@ -70,7 +72,8 @@ public record ContainerOptions(
     boolean autoRemove,
     long shmSize,
     boolean init,
-    NetworkOptions networking) {
+    NetworkOptions networking,
+    HostOptions host) {
 
   public ContainerOptions {
     if (image == null || image.isEmpty()) throw new IllegalArgumentException("image: required");
@@ -86,6 +89,67 @@ public record ContainerOptions(
     ulimits = ulimits == null ? List.of() : List.copyOf(ulimits);
     if (shmSize < 0) throw new IllegalArgumentException("shmSize: " + shmSize + " (must be >= 0)");
     networking = networking == null ? NetworkOptions.NONE : networking;
+    host = host == null ? HostOptions.NONE : host;
+  }
+
+  /** The options without host options (namespace modes, cgroup parent, sysctls). */
+  public ContainerOptions(
+      String image,
+      String name,
+      List<String> entrypoint,
+      List<String> command,
+      List<String> env,
+      String workingDir,
+      String user,
+      String hostname,
+      boolean tty,
+      boolean openStdin,
+      Map<String, String> labels,
+      List<MountOption> mounts,
+      ResourceOptions resources,
+      List<String> capAdd,
+      List<String> capDrop,
+      boolean privileged,
+      boolean readOnlyRootfs,
+      List<String> securityOpts,
+      List<UlimitOption> ulimits,
+      String stopSignal,
+      Integer stopTimeout,
+      String runtime,
+      String network,
+      boolean autoRemove,
+      long shmSize,
+      boolean init,
+      NetworkOptions networking) {
+    this(
+        image,
+        name,
+        entrypoint,
+        command,
+        env,
+        workingDir,
+        user,
+        hostname,
+        tty,
+        openStdin,
+        labels,
+        mounts,
+        resources,
+        capAdd,
+        capDrop,
+        privileged,
+        readOnlyRootfs,
+        securityOpts,
+        ulimits,
+        stopSignal,
+        stopTimeout,
+        runtime,
+        network,
+        autoRemove,
+        shmSize,
+        init,
+        networking,
+        HostOptions.NONE);
   }
 
   /** The options without networking flags beyond the mode. */
@@ -195,6 +259,10 @@ public record ContainerOptions(
    * @param cpuShares relative weight ({@code --cpu-shares})
    * @param cpusetCpus {@code --cpuset-cpus}, or null
    * @param pidsLimit {@code --pids-limit}; 0 unset, -1 unlimited
+   * @param cpuPeriod {@code --cpu-period} (microseconds), 0 unset
+   * @param cpuQuota {@code --cpu-quota} (microseconds per period), 0 unset
+   * @param cpusetMems {@code --cpuset-mems}, or null
+   * @param hugepageLimits bytes of huge pages by page size ("2MB", "1GB"): the CRI's
    */
   public record ResourceOptions(
       long memory,
@@ -202,8 +270,31 @@ public record ContainerOptions(
       long nanoCpus,
       long cpuShares,
       String cpusetCpus,
-      long pidsLimit) {
+      long pidsLimit,
+      long cpuPeriod,
+      long cpuQuota,
+      String cpusetMems,
+      Map<String, Long> hugepageLimits) {
     public static final ResourceOptions NONE = new ResourceOptions(0, 0, 0, 0, null, 0);
+
+    public ResourceOptions {
+      cpusetMems = cpusetMems == null || cpusetMems.isEmpty() ? null : cpusetMems;
+      hugepageLimits =
+          hugepageLimits == null
+              ? Map.of()
+              : java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(hugepageLimits));
+    }
+
+    /** docker's six resource flags; the rest unset. */
+    public ResourceOptions(
+        long memory,
+        long memorySwap,
+        long nanoCpus,
+        long cpuShares,
+        String cpusetCpus,
+        long pidsLimit) {
+      this(memory, memorySwap, nanoCpus, cpuShares, cpusetCpus, pidsLimit, 0, 0, null, null);
+    }
   }
 
   /** One {@code --ulimit name=soft[:hard]}; name without "RLIMIT_" ("nofile", "nproc", ...). */
@@ -238,6 +329,7 @@ public record ContainerOptions(
     private long shmSize;
     private boolean init;
     private NetworkOptions networking;
+    private HostOptions host;
 
     public Builder(String image) {
       this.image = image;
@@ -373,6 +465,11 @@ public record ContainerOptions(
       return this;
     }
 
+    public Builder host(HostOptions v) {
+      this.host = v;
+      return this;
+    }
+
     public ContainerOptions build() {
       return new ContainerOptions(
           image,
@@ -401,7 +498,8 @@ public record ContainerOptions(
           autoRemove,
           shmSize,
           init,
-          networking);
+          networking,
+          host);
     }
   }
 }

@@ -86,6 +86,17 @@ final class ContainerMounts {
       Map<String, Path> volumeDirs,
       Map<String, Path> etcFiles)
       throws BerthException {
+    return mounts(o, volumes, volumeDirs, etcFiles, null);
+  }
+
+  /** {@link #mounts}, with {@code shm} (null: a tmpfs of its own) bound at /dev/shm. */
+  static List<Mount> mounts(
+      ContainerOptions o,
+      List<VolumeNeed> volumes,
+      Map<String, Path> volumeDirs,
+      Map<String, Path> etcFiles,
+      Path shm)
+      throws BerthException {
     Map<String, Mount> user = new LinkedHashMap<>();
     for (MountOption m : o.mounts()) {
       String target = cleanTarget(m.target());
@@ -117,7 +128,7 @@ final class ContainerMounts {
 
     List<Mount> out = new ArrayList<>();
     boolean userDev = user.containsKey("/dev");
-    for (Mount d : defaults(o)) {
+    for (Mount d : defaults(o, shm)) {
       if (user.containsKey(d.destination())) continue;
       if (userDev && d.destination().startsWith("/dev/")) continue;
       out.add(d);
@@ -128,7 +139,7 @@ final class ContainerMounts {
     return out;
   }
 
-  private static List<Mount> defaults(ContainerOptions o) {
+  private static List<Mount> defaults(ContainerOptions o, Path shmSource) {
     long shm = o.shmSize() > 0 ? o.shmSize() : DEFAULT_SHM_SIZE;
     String ro = o.privileged() ? "rw" : "ro";
     return List.of(
@@ -143,11 +154,13 @@ final class ContainerMounts {
         mount("/sys", "sysfs", "sysfs", List.of("nosuid", "noexec", "nodev", ro)),
         mount("/sys/fs/cgroup", "cgroup", "cgroup", List.of(ro, "nosuid", "noexec", "nodev")),
         mount("/dev/mqueue", "mqueue", "mqueue", List.of("nosuid", "noexec", "nodev")),
-        mount(
-            "/dev/shm",
-            "tmpfs",
-            "shm",
-            List.of("nosuid", "noexec", "nodev", "mode=1777", "size=" + shm)));
+        shmSource != null
+            ? mount("/dev/shm", "bind", shmSource.toString(), List.of("rbind", "rprivate"))
+            : mount(
+                "/dev/shm",
+                "tmpfs",
+                "shm",
+                List.of("nosuid", "noexec", "nodev", "mode=1777", "size=" + shm)));
   }
 
   private static Mount bind(MountOption m, String target) throws BerthException {

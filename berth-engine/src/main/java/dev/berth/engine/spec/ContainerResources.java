@@ -3,11 +3,13 @@ package dev.berth.engine.spec;
 import dev.berth.engine.container.ContainerOptions.ResourceOptions;
 import dev.berth.engine.container.ContainerOptions.UlimitOption;
 import dev.berth.engine.container.DockerFlags;
+import dev.berth.engine.container.HostOptions;
 import dev.berth.spec.error.BerthException;
 import dev.berth.spec.error.ErrorCategory;
 import dev.berth.spec.runtime.Cpu;
 import dev.berth.spec.runtime.Device;
 import dev.berth.spec.runtime.DeviceRule;
+import dev.berth.spec.runtime.HugepageLimit;
 import dev.berth.spec.runtime.Memory;
 import dev.berth.spec.runtime.Pids;
 import dev.berth.spec.runtime.Resources;
@@ -98,8 +100,28 @@ final class ContainerResources {
       throw invalid("invalid --cpu-shares " + r.cpuShares() + ": must not be negative");
     if (r.cpuShares() > 0) shares = r.cpuShares();
     if (r.cpusetCpus() != null && !r.cpusetCpus().isEmpty()) cpuset = cpuset(r.cpusetCpus());
-    if (shares != null || quota != null || !cpuset.isEmpty()) {
-      cpu = new Cpu(shares, quota, null, period, null, null, cpuset, null, null);
+    if (r.cpuPeriod() != 0 || r.cpuQuota() != 0) {
+      if (r.nanoCpus() != 0) {
+        throw invalid(
+            "conflicting options: --cpus and --cpu-period/--cpu-quota cannot both be set");
+      }
+      if (r.cpuPeriod() != 0 && (r.cpuPeriod() < 1000 || r.cpuPeriod() > 1_000_000))
+        throw invalid("invalid --cpu-period " + r.cpuPeriod() + ": want 1000 to 1000000");
+      if (r.cpuQuota() != 0 && r.cpuQuota() != -1 && r.cpuQuota() < 1000)
+        throw invalid("invalid --cpu-quota " + r.cpuQuota() + ": want at least 1000 (or -1)");
+      if (r.cpuPeriod() != 0) period = r.cpuPeriod();
+      if (r.cpuQuota() != 0) quota = r.cpuQuota();
+    }
+    String mems = "";
+    if (r.cpusetMems() != null) mems = cpuset(r.cpusetMems());
+    if (shares != null || quota != null || period != null || !cpuset.isEmpty() || !mems.isEmpty()) {
+      cpu = new Cpu(shares, quota, null, period, null, null, cpuset, mems, null);
+    }
+    List<HugepageLimit> hugepages = new ArrayList<>();
+    for (Map.Entry<String, Long> e : r.hugepageLimits().entrySet()) {
+      if (!e.getKey().matches("[0-9]+[KMG]B") || e.getValue() < 0)
+        throw invalid("invalid hugepage limit " + e.getKey() + "=" + e.getValue());
+      hugepages.add(new HugepageLimit(e.getKey(), e.getValue()));
     }
 
     Pids pids = r.pidsLimit() > 0 ? new Pids(r.pidsLimit()) : null;
@@ -108,7 +130,53 @@ final class ContainerResources {
 
     List<DeviceRule> devices =
         privileged ? List.of(new DeviceRule(true, "", null, null, "rwm")) : DEVICE_RULES;
-    return new Resources(devices, memory, cpu, pids, null, null, null, null);
+    return new Resources(devices, memory, cpu, pids, null, hugepages, null, null);
+  }
+
+  /**
+   * {@code --device}s: each host device node (followed through symlinks, as docker does) made at
+   * its container path, and a cgroup rule allowing it.
+   */
+  static List<Device> devices(List<HostOptions.DeviceOption> options, List<DeviceRule> rules)
+      throws BerthException {
+    List<Device> out = new ArrayList<>();
+    for (HostOptions.DeviceOption d : options) {
+      if (!d.containerPath().startsWith("/"))
+        throw invalid(
+            "invalid --device "
+                + d.hostPath()
+                + ":"
+                + d.containerPath()
+                + ": the container path must be absolute");
+      if (!d.permissions().matches("[rwm]{1,3}"))
+        throw invalid("invalid --device " + d.hostPath() + ": bad permissions " + d.permissions());
+      Stat st;
+      try {
+        st = Linux.stat(d.hostPath());
+      } catch (ErrnoException e) {
+        throw invalid(
+            "error gathering device information while adding custom device \""
+                + d.hostPath()
+                + "\": "
+                + e.getMessage());
+      }
+      if (!st.isCharDevice() && !st.isBlockDevice())
+        throw invalid("invalid --device " + d.hostPath() + ": not a device node");
+      String type = st.isCharDevice() ? "c" : "b";
+      out.add(
+          new Device(
+              type,
+              d.containerPath(),
+              st.rdevMajor(),
+              st.rdevMinor(),
+              st.permissions(),
+              st.uid(),
+              st.gid()));
+      rules.add(
+          new DeviceRule(
+              true, type, (long) st.rdevMajor(), (long) st.rdevMinor(), d.permissions()));
+    }
+    return out;
   }
 
   /** docker's cpuset syntax: comma-separated numbers and ranges ("0-2,4"). */

@@ -58,6 +58,34 @@ public final class ImageUsers {
     return resolve(passwd, group, userSpec == null ? "" : userSpec);
   }
 
+  /**
+   * The gids of {@code groups} ({@code --group-add}): numbers as they are, names from the image's
+   * /etc/group (docker's error for a name it lacks).
+   */
+  public static List<Integer> groupIds(Path rootfs, List<String> groups) throws BerthException {
+    List<Integer> out = new java.util.ArrayList<>();
+    byte[] group = null;
+    for (String g : groups) {
+      Long n = number(g);
+      if (n != null) {
+        out.add(inRange(n, "group " + g));
+        continue;
+      }
+      if (group == null) group = readInRoot(rootfs, "etc/group");
+      Integer found = null;
+      if (group != null) {
+        for (String[] e : entries(group, 3)) if (e[0].equals(g)) found = id(e[2], "group", g);
+      }
+      if (found == null) {
+        throw new BerthException(
+            ErrorCategory.INVALID_ARGUMENT,
+            "unable to find group " + g + ": no matching entries in group file");
+      }
+      out.add(found);
+    }
+    return out;
+  }
+
   /** Resolves {@code userSpec} with the files' contents; null means the image has no such file. */
   static ExecUser resolve(byte[] passwd, byte[] group, String userSpec) throws BerthException {
     int colon = userSpec.indexOf(':');

@@ -91,7 +91,15 @@ public final class SpecGenerator {
 
     List<String> args = args(o, image);
     String network = o.network() == null || o.network().isEmpty() ? "none" : o.network();
-    String hostname = hostname(o, request.id(), network);
+    String utsMode = namespaceMode(o, "uts");
+    String hostname =
+        utsMode.equals("host")
+            ? host.hostname()
+            : !utsMode.isEmpty()
+                ? o.hostname() != null && !o.hostname().isEmpty()
+                    ? o.hostname()
+                    : request.joinedHostname() == null ? "" : request.joinedHostname()
+                : hostname(o, request.id(), network);
     String cwd = workingDir(o, image);
     ImageUsers.ExecUser user =
         ImageUsers.resolve(request.rootfs(), o.user() != null ? o.user() : image.user());
@@ -103,7 +111,30 @@ public final class SpecGenerator {
     int stopSignal = stopSignal(o, image);
     Resources resources = ContainerResources.resources(o.resources(), o.privileged(), host.cpus());
     List<Device> devices =
-        o.privileged() ? ContainerResources.hostDevices(host.devDir()) : List.of();
+        new ArrayList<>(o.privileged() ? ContainerResources.hostDevices(host.devDir()) : List.of());
+    if (!o.host().devices().isEmpty()) {
+      List<dev.berth.spec.runtime.DeviceRule> rules = new ArrayList<>(resources.devices());
+      devices.addAll(ContainerResources.devices(o.host().devices(), rules));
+      resources =
+          new Resources(
+              rules,
+              resources.memory(),
+              resources.cpu(),
+              resources.pids(),
+              resources.blockIO(),
+              resources.hugepageLimits(),
+              resources.network(),
+              resources.unified());
+    }
+    List<Integer> gids = new ArrayList<>(user.additionalGids());
+    for (int g : ImageUsers.groupIds(request.rootfs(), o.host().groupAdd()))
+      if (!gids.contains(g)) gids.add(g);
+    if (o.host().oomScoreAdj() != null
+        && (o.host().oomScoreAdj() < -1000 || o.host().oomScoreAdj() > 1000)) {
+      throw new BerthException(
+          ErrorCategory.INVALID_ARGUMENT,
+          "invalid --oom-score-adj " + o.host().oomScoreAdj() + ": want -1000 to 1000");
+    }
 
     List<VolumeNeed> volumes = volumesNeeded(request.image(), o);
     Path files = request.filesDir();
@@ -111,7 +142,7 @@ public final class SpecGenerator {
     etc.put("/etc/resolv.conf", files.resolve("resolv.conf"));
     etc.put("/etc/hostname", files.resolve("hostname"));
     etc.put("/etc/hosts", files.resolve("hosts"));
-    List<Mount> mounts = ContainerMounts.mounts(o, volumes, request.volumes(), etc);
+    List<Mount> mounts = ContainerMounts.mounts(o, volumes, request.volumes(), etc, request.shm());
 
     // docker 20.10+: a non-root process starts with no effective or permitted capabilities, only
     // the bounding set.
@@ -123,7 +154,7 @@ public final class SpecGenerator {
         new Process(
             o.tty(),
             null,
-            new User(user.uid(), user.gid(), null, user.additionalGids(), null),
+            new User(user.uid(), user.gid(), null, gids, null),
             args,
             null,
             env,
@@ -132,12 +163,15 @@ public final class SpecGenerator {
             ContainerResources.rlimits(o.ulimits()),
             security.noNewPrivileges(),
             null,
-            null,
+            o.host().oomScoreAdj(),
             null);
 
     List<Namespace> namespaces = new ArrayList<>();
-    for (String ns : List.of("pid", "ipc", "uts", "mount", "cgroup"))
-      namespaces.add(new Namespace(ns, null));
+    // A mode "host" has none of its own; a joined one (a container's, a pod's pin) its file.
+    for (String ns : List.of("pid", "ipc", "uts", "mount", "cgroup")) {
+      if (namespaceMode(o, ns).equals("host")) continue;
+      namespaces.add(new Namespace(ns, request.namespaces().get(ns)));
+    }
     // Every mode but "host" has a namespace of its own (or another container's): the engine's pin
     // when it gave one.
     if (!network.equals("host")) {
@@ -156,11 +190,15 @@ public final class SpecGenerator {
             devices,
             null,
             resources,
-            null,
+            o.host().sysctls(),
             seccomp,
             null,
-            confined ? MASKED_PATHS : List.of(),
-            confined ? READONLY_PATHS : List.of(),
+            o.host().maskedPaths() != null
+                ? o.host().maskedPaths()
+                : confined ? MASKED_PATHS : List.of(),
+            o.host().readonlyPaths() != null
+                ? o.host().readonlyPaths()
+                : confined ? READONLY_PATHS : List.of(),
             null,
             null);
     Spec spec =
@@ -168,11 +206,12 @@ public final class SpecGenerator {
             DefaultSpecs.OCI_VERSION,
             process,
             new Root(request.rootfs().toString(), o.readOnlyRootfs()),
-            hostname,
+            // A joined or the host's uts namespace keeps its own name: only /etc/hostname says it.
+            utsMode.isEmpty() ? hostname : null,
             null,
             mounts,
             null,
-            null,
+            o.host().annotations(),
             linux);
     List<String> problems = SpecValidator.validate(spec, true);
     if (!problems.isEmpty()) {
@@ -223,6 +262,22 @@ public final class SpecGenerator {
           "invalid hostname format: " + h + " (want letters, digits, '-' and '.', at most 64)");
     }
     return h;
+  }
+
+  /**
+   * The mode of namespace {@code type} of {@code o}: "" (its own), "host", or a joined one
+   * (container:NAME, ns:PATH).
+   */
+  static String namespaceMode(ContainerOptions o, String type) {
+    String m =
+        switch (type) {
+          case "pid" -> o.host().pidMode();
+          case "ipc" -> o.host().ipcMode();
+          case "uts" -> o.host().utsMode();
+          case "cgroup" -> o.host().cgroupnsMode();
+          default -> "";
+        };
+    return m.equals("private") || m.equals("shareable") ? "" : m;
   }
 
   static String workingDir(ContainerOptions o, ContainerConfig image) throws BerthException {

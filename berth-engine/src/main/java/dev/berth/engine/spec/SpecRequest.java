@@ -18,6 +18,12 @@ import java.util.Map;
  * @param volumes the host directory of each {@link VolumeNeed}, by target
  * @param netnsPath the network namespace the container joins (a pin), or null: a new one (none of
  *     host's for network "host")
+ * @param namespaces the pid, ipc, uts and cgroup namespaces the container joins, files by spec type
+ *     (the modes "host" and "" are the options')
+ * @param joinedHostname the hostname of the uts namespace it joins (a container's, a pod's), or
+ *     null
+ * @param shm the directory bound at /dev/shm (the host's, another container's), or null for a tmpfs
+ *     of its own
  */
 public record SpecRequest(
     ImageConfig image,
@@ -26,9 +32,24 @@ public record SpecRequest(
     Path rootfs,
     Path filesDir,
     Map<String, Path> volumes,
-    Path netnsPath) {
+    Path netnsPath,
+    Map<String, String> namespaces,
+    String joinedHostname,
+    Path shm) {
   public SpecRequest {
     volumes = volumes == null ? Map.of() : Map.copyOf(volumes);
+    namespaces = namespaces == null ? Map.of() : Map.copyOf(namespaces);
+  }
+
+  public SpecRequest(
+      ImageConfig image,
+      ContainerOptions options,
+      String id,
+      Path rootfs,
+      Path filesDir,
+      Map<String, Path> volumes,
+      Path netnsPath) {
+    this(image, options, id, rootfs, filesDir, volumes, netnsPath, null, null, null);
   }
 
   public SpecRequest(

@@ -4,6 +4,7 @@ import dev.berth.engine.container.ContainerOptions;
 import dev.berth.engine.container.ContainerOptions.MountOption;
 import dev.berth.engine.container.ContainerOptions.ResourceOptions;
 import dev.berth.engine.container.ContainerOptions.UlimitOption;
+import dev.berth.engine.container.HostOptions;
 import dev.berth.engine.container.NetworkOptions;
 import dev.berth.engine.container.NetworkOptions.PortOption;
 import dev.berth.spec.json.JsonReader;
@@ -98,7 +99,17 @@ final class RecordJson {
         .field("nanoCpus", r.nanoCpus())
         .field("cpuShares", r.cpuShares());
     opt(w, "cpusetCpus", r.cpusetCpus());
-    w.field("pidsLimit", r.pidsLimit()).endObject();
+    w.field("pidsLimit", r.pidsLimit());
+    if (r.cpuPeriod() != 0) w.field("cpuPeriod", r.cpuPeriod());
+    if (r.cpuQuota() != 0) w.field("cpuQuota", r.cpuQuota());
+    opt(w, "cpusetMems", r.cpusetMems());
+    if (!r.hugepageLimits().isEmpty()) {
+      w.name("hugepageLimits").beginObject();
+      for (Map.Entry<String, Long> e : r.hugepageLimits().entrySet())
+        w.field(e.getKey(), e.getValue());
+      w.endObject();
+    }
+    w.endObject();
     strings(w.name("capAdd"), o.capAdd());
     strings(w.name("capDrop"), o.capDrop());
     w.field("privileged", o.privileged()).field("readOnlyRootfs", o.readOnlyRootfs());
@@ -121,7 +132,106 @@ final class RecordJson {
     // its first call in a JVM, which the AOT cache does not keep. A copy equal to NONE is written.
     if (o.networking() != NetworkOptions.NONE)
       writeNetworking(w.name("networking"), o.networking());
+    if (o.host() != HostOptions.NONE && !o.host().isEmpty()) writeHost(w.name("host"), o.host());
     w.endObject();
+  }
+
+  private static void writeHost(JsonWriter w, HostOptions h) {
+    w.beginObject();
+    if (!h.pidMode().isEmpty()) w.field("pidMode", h.pidMode());
+    if (!h.ipcMode().isEmpty()) w.field("ipcMode", h.ipcMode());
+    if (!h.utsMode().isEmpty()) w.field("utsMode", h.utsMode());
+    if (!h.cgroupnsMode().isEmpty()) w.field("cgroupnsMode", h.cgroupnsMode());
+    opt(w, "cgroupParent", h.cgroupParent());
+    if (!h.sysctls().isEmpty()) map(w.name("sysctls"), h.sysctls());
+    opt(w, "logPath", h.logPath());
+    if (!h.groupAdd().isEmpty()) strings(w.name("groupAdd"), h.groupAdd());
+    if (h.oomScoreAdj() != null) w.field("oomScoreAdj", h.oomScoreAdj());
+    if (!h.devices().isEmpty()) {
+      w.name("devices").beginArray();
+      for (HostOptions.DeviceOption d : h.devices()) {
+        w.beginObject()
+            .field("hostPath", d.hostPath())
+            .field("containerPath", d.containerPath())
+            .field("permissions", d.permissions())
+            .endObject();
+      }
+      w.endArray();
+    }
+    if (h.maskedPaths() != null) strings(w.name("maskedPaths"), h.maskedPaths());
+    if (h.readonlyPaths() != null) strings(w.name("readonlyPaths"), h.readonlyPaths());
+    if (!h.annotations().isEmpty()) map(w.name("annotations"), h.annotations());
+    w.endObject();
+  }
+
+  private static HostOptions readHost(JsonReader r) throws SpecException {
+    if (!r.beginObject()) return null;
+    String pid = null;
+    String ipc = null;
+    String uts = null;
+    String cgroupns = null;
+    String cgroupParent = null;
+    Map<String, String> sysctls = null;
+    String logPath = null;
+    List<String> groupAdd = null;
+    Integer oomScoreAdj = null;
+    List<HostOptions.DeviceOption> devices = new ArrayList<>();
+    List<String> masked = null;
+    List<String> readonly = null;
+    Map<String, String> annotations = null;
+    for (String f; (f = r.nextField()) != null; ) {
+      switch (f) {
+        case "groupAdd" -> groupAdd = r.strings();
+        case "oomScoreAdj" -> oomScoreAdj = r.optInt32();
+        case "devices" -> {
+          if (!r.beginArray()) break;
+          while (r.nextElement()) {
+            if (!r.beginObject()) throw r.error("expected object, got null");
+            String host = null;
+            String target = null;
+            String perms = null;
+            for (String g; (g = r.nextField()) != null; ) {
+              switch (g) {
+                case "hostPath" -> host = r.string();
+                case "containerPath" -> target = r.string();
+                case "permissions" -> perms = r.string();
+                default -> r.skip();
+              }
+            }
+            try {
+              devices.add(new HostOptions.DeviceOption(host, target, perms));
+            } catch (IllegalArgumentException e) {
+              throw r.error(e.getMessage());
+            }
+          }
+        }
+        case "maskedPaths" -> masked = r.strings();
+        case "readonlyPaths" -> readonly = r.strings();
+        case "annotations" -> annotations = r.stringMap();
+        case "pidMode" -> pid = optString(r);
+        case "ipcMode" -> ipc = optString(r);
+        case "utsMode" -> uts = optString(r);
+        case "cgroupnsMode" -> cgroupns = optString(r);
+        case "cgroupParent" -> cgroupParent = optString(r);
+        case "sysctls" -> sysctls = r.stringMap();
+        case "logPath" -> logPath = optString(r);
+        default -> r.skip();
+      }
+    }
+    return new HostOptions(
+        pid,
+        ipc,
+        uts,
+        cgroupns,
+        cgroupParent,
+        sysctls,
+        logPath,
+        groupAdd,
+        oomScoreAdj,
+        devices,
+        masked,
+        readonly,
+        annotations);
   }
 
   private static void writeNetworking(JsonWriter w, NetworkOptions n) {
@@ -343,6 +453,7 @@ final class RecordJson {
     long shmSize = 0;
     boolean init = false;
     NetworkOptions networking = null;
+    HostOptions host = null;
     for (String f; (f = r.nextField()) != null; ) {
       switch (f) {
         case "image" -> image = r.string();
@@ -372,6 +483,7 @@ final class RecordJson {
         case "shmSize" -> shmSize = r.int64();
         case "init" -> init = r.bool();
         case "networking" -> networking = readNetworking(r);
+        case "host" -> host = readHost(r);
         default -> r.skip();
       }
     }
@@ -403,7 +515,8 @@ final class RecordJson {
           autoRemove,
           shmSize,
           init,
-          networking);
+          networking,
+          host);
     } catch (IllegalArgumentException e) {
       throw r.error(e.getMessage());
     }
@@ -455,8 +568,21 @@ final class RecordJson {
     long shares = 0;
     String cpuset = null;
     long pids = 0;
+    long period = 0;
+    long quota = 0;
+    String mems = null;
+    Map<String, Long> hugepages = null;
     for (String f; (f = r.nextField()) != null; ) {
       switch (f) {
+        case "cpuPeriod" -> period = r.int64();
+        case "cpuQuota" -> quota = r.int64();
+        case "cpusetMems" -> mems = optString(r);
+        case "hugepageLimits" -> {
+          hugepages = new TreeMap<>();
+          if (r.beginObject()) {
+            for (String g; (g = r.nextField()) != null; ) hugepages.put(g, r.int64());
+          }
+        }
         case "memory" -> memory = r.int64();
         case "memorySwap" -> swap = r.int64();
         case "nanoCpus" -> nanoCpus = r.int64();
@@ -466,7 +592,8 @@ final class RecordJson {
         default -> r.skip();
       }
     }
-    return new ResourceOptions(memory, swap, nanoCpus, shares, cpuset, pids);
+    return new ResourceOptions(
+        memory, swap, nanoCpus, shares, cpuset, pids, period, quota, mems, hugepages);
   }
 
   private static List<UlimitOption> readUlimits(JsonReader r) throws SpecException {

@@ -27,11 +27,12 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Network namespaces pinned by a bind mount of their nsfs file onto {@code <dir>/<id>} (as {@code
- * ip netns add} does), so a namespace outlives the processes in it: containers join it by path (the
- * OCI spec's network namespace {@code path}), and monitors, exec and CRI pods can join it later.
- * The directory is a shared mount of itself, so a pin's removal reaches the copies other mount
- * namespaces made of it (otherwise a service's private mount table would keep the namespace alive).
+ * Network namespaces (and a pod's ipc and uts ones, {@link #create(String, String, Inside)}) pinned
+ * by a bind mount of their nsfs file onto {@code <dir>/<id>} (as {@code ip netns add} does), so a
+ * namespace outlives the processes in it: containers join it by path (the OCI spec's network
+ * namespace {@code path}), and monitors, exec and CRI pods can join it later. The directory is a
+ * shared mount of itself, so a pin's removal reaches the copies other mount namespaces made of it
+ * (otherwise a service's private mount table would keep the namespace alive).
  *
  * <p>A namespace is made by a short-lived platform thread of this JVM: unshare(CLONE_NEWNET)
  * affects only the calling thread (a network namespace is per task, and unlike a user namespace it
@@ -84,6 +85,29 @@ public final class NetnsPins {
    * containers have it); ALREADY_EXISTS when the pin exists. Bad input leaves nothing.
    */
   public Path create(String id) throws BerthException {
+    return create(id, "net", null);
+  }
+
+  /** Work done inside a namespace by the thread that made or joined it. */
+  public interface Inside {
+    void run() throws Exception;
+  }
+
+  /**
+   * A new namespace of {@code type} ("net", "ipc" or "uts": those a thread of a multi-threaded
+   * process may unshare alone) pinned as {@code id}, with {@code inside} (may be null) run in it
+   * before it is pinned: a pod's hostname and sysctls (procfs writes act on the writer's
+   * namespaces). A network namespace gets its loopback up first. ALREADY_EXISTS when the pin
+   * exists; a failure leaves nothing.
+   */
+  public Path create(String id, String type, Inside inside) throws BerthException {
+    long flag =
+        switch (type) {
+          case "net" -> CLONE_NEWNET;
+          case "ipc" -> dev.berth.sys.LinuxConstants.CLONE_NEWIPC;
+          case "uts" -> dev.berth.sys.LinuxConstants.CLONE_NEWUTS;
+          default -> throw new IllegalArgumentException("namespace type " + type);
+        };
     Path pin = path(id);
     try (Fd f = Linux.open(pin.toString(), O_WRONLY | O_CREAT | O_EXCL, 0)) {
       // an empty file to mount onto, mode 0 as ip netns makes it
@@ -97,13 +121,15 @@ public final class NetnsPins {
     Throwable[] failed = new Throwable[1];
     Thread t =
         Thread.ofPlatform()
-            .name("berth-netns-" + id)
+            .name("berth-" + type + "ns-" + id)
             .unstarted(
                 () -> {
                   try {
-                    Linux.unshare(CLONE_NEWNET);
-                    Loopback.up();
-                    Linux.mount("/proc/thread-self/ns/net", pin.toString(), "none", MS_BIND, null);
+                    Linux.unshare(flag);
+                    if (flag == CLONE_NEWNET) Loopback.up();
+                    if (inside != null) inside.run();
+                    Linux.mount(
+                        "/proc/thread-self/ns/" + type, pin.toString(), "none", MS_BIND, null);
                   } catch (Throwable e) {
                     failed[0] = e;
                   }
@@ -121,12 +147,56 @@ public final class NetnsPins {
     if (interrupted) Thread.currentThread().interrupt();
     if (failed[0] != null) {
       unlinkQuietly(pin);
+      if (failed[0] instanceof BerthException e) throw e;
       if (failed[0] instanceof IOException e)
         throw StoreErrors.io("create network namespace " + id, e);
       throw new BerthException(
           ErrorCategory.INTERNAL, "create network namespace " + id + ": " + failed[0], failed[0]);
     }
     return pin;
+  }
+
+  /**
+   * Runs {@code work} in the namespace of {@code type} at {@code ns} (a pin), from a short-lived
+   * thread that joins it.
+   */
+  public static void inside(Path ns, String type, Inside work) throws BerthException {
+    long flag =
+        switch (type) {
+          case "net" -> CLONE_NEWNET;
+          case "ipc" -> dev.berth.sys.LinuxConstants.CLONE_NEWIPC;
+          case "uts" -> dev.berth.sys.LinuxConstants.CLONE_NEWUTS;
+          default -> throw new IllegalArgumentException("namespace type " + type);
+        };
+    Throwable[] failed = new Throwable[1];
+    Thread t =
+        Thread.ofPlatform()
+            .name("berth-in-" + type)
+            .unstarted(
+                () -> {
+                  try (Fd fd = Linux.open(ns.toString(), O_RDONLY, 0)) {
+                    Linux.setns(fd, flag);
+                    work.run();
+                  } catch (Throwable e) {
+                    failed[0] = e;
+                  }
+                });
+    t.start();
+    boolean interrupted = false;
+    while (true) {
+      try {
+        t.join();
+        break;
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) Thread.currentThread().interrupt();
+    if (failed[0] instanceof BerthException e) throw e;
+    if (failed[0] != null) {
+      throw new BerthException(
+          ErrorCategory.INTERNAL, "in " + type + " namespace " + ns + ": " + failed[0], failed[0]);
+    }
   }
 
   /** Opens the pinned namespace (for setns); NOT_FOUND when there is no mounted pin. */

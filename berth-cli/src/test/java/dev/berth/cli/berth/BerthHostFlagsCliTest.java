@@ -1,0 +1,100 @@
+package dev.berth.cli.berth;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.berth.testkit.Busybox;
+import dev.berth.testkit.Exec;
+import dev.berth.testkit.RequiresRoot;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code --pid}, {@code --ipc}, {@code --uts}, {@code --cgroupns}, {@code --cgroup-parent} and
+ * {@code --sysctl} of {@code berth create/run}: kept, shown by {@code inspect} in HostConfig as
+ * docker shows them, and bad values refused naming the flag (in this JVM, {@link BerthCli}).
+ */
+@RequiresRoot
+class BerthHostFlagsCliTest {
+  static final String IMAGE = "localhost/busybox:latest";
+
+  @TempDir Path tmp;
+  BerthCli berth;
+  String runRoot;
+
+  @BeforeEach
+  void importBusybox() throws Exception {
+    berth = new BerthCli(tmp.resolve("root"));
+    runRoot = tmp.resolve("run").toString();
+    Path rootfs = Busybox.rootfs(tmp.resolve("rootfs"));
+    Path tar = tmp.resolve("busybox.tar");
+    Exec.run("tar", "-C", rootfs.toString(), "-cf", tar.toString(), ".").ok();
+    cli("import", tar.toString(), IMAGE).ok();
+  }
+
+  @AfterEach
+  void removeContainers() {
+    for (String id : cli("ps", "-aq", "--no-trunc").ok().lines()) cli("rm", "-f", id);
+  }
+
+  BerthCli.Result cli(String... args) {
+    String[] all = new String[args.length + 2];
+    all[0] = "--runroot";
+    all[1] = runRoot;
+    System.arraycopy(args, 0, all, 2, args.length);
+    return berth.run(all);
+  }
+
+  @Test
+  void theFlagsShowInInspectAsDockersHostConfig() {
+    cli(
+            "create",
+            "--name",
+            "ctr",
+            "--network",
+            "none",
+            "--pid",
+            "host",
+            "--ipc",
+            "host",
+            "--uts",
+            "host",
+            "--cgroupns",
+            "host",
+            "--cgroup-parent",
+            "/berth-test-parent",
+            "--sysctl",
+            "net.ipv4.ip_forward=1",
+            IMAGE,
+            "true")
+        .ok();
+    assertEquals(
+        "host host host host /berth-test-parent map[net.ipv4.ip_forward:1]\n",
+        cli(
+                "inspect",
+                "-f",
+                "{{.HostConfig.PidMode}} {{.HostConfig.IpcMode}} {{.HostConfig.UTSMode}}"
+                    + " {{.HostConfig.CgroupnsMode}} {{.HostConfig.CgroupParent}}"
+                    + " {{.HostConfig.Sysctls}}",
+                "ctr")
+            .ok()
+            .stdout());
+  }
+
+  @Test
+  void badValuesAreRefusedNamingTheFlag() {
+    assertEquals(
+        "invalid --pid \"bogus\": want host, container:NAME or ns:PATH",
+        cli("create", "--pid", "bogus", IMAGE, "true").fails().error());
+    assertEquals(
+        "invalid --sysctl \"nonsense\": want NAME=VALUE",
+        cli("create", "--sysctl", "nonsense", IMAGE, "true").fails().error());
+    assertEquals(
+        "invalid --sysctl kernel.hostname=x: not a namespaced sysctl (kernel.msg*, kernel.sem,"
+            + " kernel.shm*, fs.mqueue.* and net.* are)",
+        cli("create", "--sysctl", "kernel.hostname=x", IMAGE, "true").fails().error());
+    assertEquals("", cli("ps", "-aq").ok().stdout());
+  }
+}

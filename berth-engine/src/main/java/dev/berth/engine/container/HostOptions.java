@@ -1,0 +1,348 @@
+package dev.berth.engine.container;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The parts of docker's HostConfig (and podman's flags) that place a container among the host's
+ * namespaces and cgroups, beyond its network mode ({@link ContainerOptions#network()}): what the
+ * CRI's pods are made of. Empty or null means "not given".
+ *
+ * <p>A namespace mode is "" (a namespace of the container's own, the default), "host" (the host's:
+ * none of its own), {@code container:NAME} (a running container's, joined through {@code
+ * /proc/PID/ns/X}) or {@code ns:/path} (a namespace file pinned by someone else, podman's form).
+ *
+ * @param pidMode {@code --pid}
+ * @param ipcMode {@code --ipc} ("private" and "shareable" are the default's names in docker)
+ * @param utsMode {@code --uts}
+ * @param cgroupnsMode {@code --cgroupns}: "" or "private" (a cgroup namespace of its own), "host"
+ * @param cgroupParent {@code --cgroup-parent}: the cgroup the container's goes under, instead of
+ *     the engine's ({@code EngineConfig.cgroupParent}); the same rules (absolute, or relative to
+ *     the caller's cgroup)
+ * @param sysctls {@code --sysctl}: namespaced kernel parameters written inside the container
+ * @param logPath where the monitor writes the container's CRI-format log, instead of {@code
+ *     <container dir>/ctr.log}; null for that
+ * @param groupAdd {@code --group-add}: further groups of the process, names (from the image's
+ *     /etc/group) or numbers
+ * @param oomScoreAdj {@code --oom-score-adj}, or null
+ * @param devices {@code --device}: host devices made in the container and allowed by its cgroup
+ * @param maskedPaths the paths masked instead of docker's (HostConfig.MaskedPaths; the CRI's), null
+ *     for docker's
+ * @param readonlyPaths the read-only paths instead of docker's, null for docker's
+ * @param annotations the OCI spec's annotations (HostConfig.Annotations; the CRI's)
+ */
+public record HostOptions(
+    String pidMode,
+    String ipcMode,
+    String utsMode,
+    String cgroupnsMode,
+    String cgroupParent,
+    Map<String, String> sysctls,
+    String logPath,
+    List<String> groupAdd,
+    Integer oomScoreAdj,
+    List<DeviceOption> devices,
+    List<String> maskedPaths,
+    List<String> readonlyPaths,
+    Map<String, String> annotations) {
+  public static final HostOptions NONE =
+      new HostOptions(null, null, null, null, null, null, null, null, null, null, null, null, null);
+
+  public HostOptions {
+    pidMode = pidMode == null ? "" : pidMode;
+    ipcMode = ipcMode == null ? "" : ipcMode;
+    utsMode = utsMode == null ? "" : utsMode;
+    cgroupnsMode = cgroupnsMode == null ? "" : cgroupnsMode;
+    cgroupParent = cgroupParent == null || cgroupParent.isEmpty() ? null : cgroupParent;
+    // Kept in the order given: an inspect shows them as they were asked for.
+    sysctls =
+        sysctls == null
+            ? Map.of()
+            : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(sysctls));
+    logPath = logPath == null || logPath.isEmpty() ? null : logPath;
+    groupAdd = groupAdd == null ? List.of() : List.copyOf(groupAdd);
+    devices = devices == null ? List.of() : List.copyOf(devices);
+    maskedPaths = maskedPaths == null ? null : List.copyOf(maskedPaths);
+    readonlyPaths = readonlyPaths == null ? null : List.copyOf(readonlyPaths);
+    annotations = annotations == null ? Map.of() : Map.copyOf(annotations);
+  }
+
+  /** The 7 fields of namespaces, cgroup, sysctls and log path; the rest unset. */
+  public HostOptions(
+      String pidMode,
+      String ipcMode,
+      String utsMode,
+      String cgroupnsMode,
+      String cgroupParent,
+      Map<String, String> sysctls,
+      String logPath) {
+    this(
+        pidMode,
+        ipcMode,
+        utsMode,
+        cgroupnsMode,
+        cgroupParent,
+        sysctls,
+        logPath,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null);
+  }
+
+  /**
+   * A {@code --device}: {@code hostPath} made at {@code containerPath} with cgroup access {@code
+   * permissions} (r, w, m; "rwm" when empty).
+   */
+  public record DeviceOption(String hostPath, String containerPath, String permissions) {
+    public DeviceOption {
+      if (hostPath == null || !hostPath.startsWith("/"))
+        throw new IllegalArgumentException("device: host path " + hostPath + " is not absolute");
+      containerPath = containerPath == null || containerPath.isEmpty() ? hostPath : containerPath;
+      permissions = permissions == null || permissions.isEmpty() ? "rwm" : permissions;
+    }
+  }
+
+  /** Whether every field is unset: the record keeps nothing of it. */
+  public boolean isEmpty() {
+    // Not equals(NONE): a record's generated equals spins method handles on its first call (~20 ms
+    // on a cold CLI).
+    return pidMode.isEmpty()
+        && ipcMode.isEmpty()
+        && utsMode.isEmpty()
+        && cgroupnsMode.isEmpty()
+        && cgroupParent == null
+        && sysctls.isEmpty()
+        && logPath == null
+        && groupAdd.isEmpty()
+        && oomScoreAdj == null
+        && devices.isEmpty()
+        && maskedPaths == null
+        && readonlyPaths == null
+        && annotations.isEmpty();
+  }
+
+  public HostOptions withPidMode(String v) {
+    return new HostOptions(
+        v,
+        ipcMode,
+        utsMode,
+        cgroupnsMode,
+        cgroupParent,
+        sysctls,
+        logPath,
+        groupAdd,
+        oomScoreAdj,
+        devices,
+        maskedPaths,
+        readonlyPaths,
+        annotations);
+  }
+
+  public HostOptions withIpcMode(String v) {
+    return new HostOptions(
+        pidMode,
+        v,
+        utsMode,
+        cgroupnsMode,
+        cgroupParent,
+        sysctls,
+        logPath,
+        groupAdd,
+        oomScoreAdj,
+        devices,
+        maskedPaths,
+        readonlyPaths,
+        annotations);
+  }
+
+  public HostOptions withUtsMode(String v) {
+    return new HostOptions(
+        pidMode,
+        ipcMode,
+        v,
+        cgroupnsMode,
+        cgroupParent,
+        sysctls,
+        logPath,
+        groupAdd,
+        oomScoreAdj,
+        devices,
+        maskedPaths,
+        readonlyPaths,
+        annotations);
+  }
+
+  public HostOptions withCgroupnsMode(String v) {
+    return new HostOptions(
+        pidMode,
+        ipcMode,
+        utsMode,
+        v,
+        cgroupParent,
+        sysctls,
+        logPath,
+        groupAdd,
+        oomScoreAdj,
+        devices,
+        maskedPaths,
+        readonlyPaths,
+        annotations);
+  }
+
+  public HostOptions withCgroupParent(String v) {
+    return new HostOptions(
+        pidMode,
+        ipcMode,
+        utsMode,
+        cgroupnsMode,
+        v,
+        sysctls,
+        logPath,
+        groupAdd,
+        oomScoreAdj,
+        devices,
+        maskedPaths,
+        readonlyPaths,
+        annotations);
+  }
+
+  public HostOptions withSysctls(Map<String, String> v) {
+    return new HostOptions(
+        pidMode,
+        ipcMode,
+        utsMode,
+        cgroupnsMode,
+        cgroupParent,
+        v,
+        logPath,
+        groupAdd,
+        oomScoreAdj,
+        devices,
+        maskedPaths,
+        readonlyPaths,
+        annotations);
+  }
+
+  public HostOptions withLogPath(String v) {
+    return new HostOptions(
+        pidMode,
+        ipcMode,
+        utsMode,
+        cgroupnsMode,
+        cgroupParent,
+        sysctls,
+        v,
+        groupAdd,
+        oomScoreAdj,
+        devices,
+        maskedPaths,
+        readonlyPaths,
+        annotations);
+  }
+
+  public HostOptions withGroupAdd(List<String> v) {
+    return new HostOptions(
+        pidMode,
+        ipcMode,
+        utsMode,
+        cgroupnsMode,
+        cgroupParent,
+        sysctls,
+        logPath,
+        v,
+        oomScoreAdj,
+        devices,
+        maskedPaths,
+        readonlyPaths,
+        annotations);
+  }
+
+  public HostOptions withOomScoreAdj(Integer v) {
+    return new HostOptions(
+        pidMode,
+        ipcMode,
+        utsMode,
+        cgroupnsMode,
+        cgroupParent,
+        sysctls,
+        logPath,
+        groupAdd,
+        v,
+        devices,
+        maskedPaths,
+        readonlyPaths,
+        annotations);
+  }
+
+  public HostOptions withDevices(List<DeviceOption> v) {
+    return new HostOptions(
+        pidMode,
+        ipcMode,
+        utsMode,
+        cgroupnsMode,
+        cgroupParent,
+        sysctls,
+        logPath,
+        groupAdd,
+        oomScoreAdj,
+        v,
+        maskedPaths,
+        readonlyPaths,
+        annotations);
+  }
+
+  public HostOptions withMaskedPaths(List<String> v) {
+    return new HostOptions(
+        pidMode,
+        ipcMode,
+        utsMode,
+        cgroupnsMode,
+        cgroupParent,
+        sysctls,
+        logPath,
+        groupAdd,
+        oomScoreAdj,
+        devices,
+        v,
+        readonlyPaths,
+        annotations);
+  }
+
+  public HostOptions withReadonlyPaths(List<String> v) {
+    return new HostOptions(
+        pidMode,
+        ipcMode,
+        utsMode,
+        cgroupnsMode,
+        cgroupParent,
+        sysctls,
+        logPath,
+        groupAdd,
+        oomScoreAdj,
+        devices,
+        maskedPaths,
+        v,
+        annotations);
+  }
+
+  public HostOptions withAnnotations(Map<String, String> v) {
+    return new HostOptions(
+        pidMode,
+        ipcMode,
+        utsMode,
+        cgroupnsMode,
+        cgroupParent,
+        sysctls,
+        logPath,
+        groupAdd,
+        oomScoreAdj,
+        devices,
+        maskedPaths,
+        readonlyPaths,
+        v);
+  }
+}
