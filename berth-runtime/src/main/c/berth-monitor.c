@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -711,6 +712,45 @@ static void parse(int argc, char **argv) {
   if (want_stdin && console_path) usage("--stdin with --console-socket: the terminal is the stdin", NULL);
 }
 
+/* ---- pause: the pid 1 of a pod's shared pid namespace ----
+ *
+ * `berth-monitor pause`: a new pid namespace whose init only reaps: the orphans of the pod's containers are
+ * reparented to it and must not stay zombies. Fd 3 is the control socket: "READY <pid>" (the init's pid as this
+ * side numbers it) or "ERROR ...", then it is closed. The init ends on SIGTERM or SIGINT (SIGKILL ends it anyway).
+ */
+static int pause_main(void) {
+  if (unshare(CLONE_NEWPID) < 0) die("unshare CLONE_NEWPID", NULL, errno);
+  sigset_t all;
+  sigfillset(&all);
+  sigprocmask(SIG_BLOCK, &all, NULL);
+  pid_t p = fork();
+  if (p < 0) die("fork", NULL, errno);
+  if (p > 0) {
+    ctl_send("READY %d", (int)p);
+    _exit(0);
+  }
+  ctl_fd = -1;
+  setsid();
+  prctl(PR_SET_NAME, "berth-pause", 0, 0, 0);
+  syscall(SYS_close_range, 3U, ~0U, 0U);
+  if (chdir("/") < 0) _exit(1);
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGCHLD);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  int fd = signalfd(-1, &mask, SFD_CLOEXEC);
+  if (fd < 0) _exit(1);
+  for (;;) {
+    struct signalfd_siginfo si;
+    ssize_t n = read(fd, &si, sizeof si);
+    if (n < 0 && errno == EINTR) continue;
+    if (n != (ssize_t)sizeof si) _exit(1);
+    if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) _exit(0);
+    while (waitpid(-1, NULL, WNOHANG) > 0) {}
+  }
+}
+
 int main(int argc, char **argv) {
   old_umask = umask(077);
   /* stdin and stdout to /dev/null; stderr too unless Java gave us one to tell our troubles to. */
@@ -724,6 +764,7 @@ int main(int argc, char **argv) {
   if (null > 2) close(null);
   if (fcntl(ctl_fd, F_GETFD) < 0) return 2;
   fcntl(ctl_fd, F_SETFD, FD_CLOEXEC);
+  if (argc == 2 && strcmp(argv[1], "pause") == 0) return pause_main();
   parse(argc, argv);
 
   /* Out of Java's process tree: the process Java spawned exits at once (Java reaps it), we go on. */

@@ -1,5 +1,6 @@
 package dev.berth.engine.pod;
 
+import dev.berth.runtime.monitor.PauseProcess;
 import dev.berth.spec.error.BerthException;
 import dev.berth.spec.error.ErrorCategory;
 import dev.berth.sys.ErrnoException;
@@ -9,7 +10,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
+import java.util.Map;
 
 /**
  * The pid 1 of a pid namespace a pod's containers share. Unlike net, ipc and uts, a pid namespace
@@ -17,13 +18,9 @@ import java.util.List;
  * process, which becomes its init, exits (then no process can enter it), and making the pod's first
  * container that init would end every other container's processes when it exits, which a pod must
  * survive (kubelet restarts containers one by one). So a pod that shares its pid namespace has one
- * idle process: util-linux's {@code unshare --pid --fork --kill-child} runs {@code sleep infinity}
- * as pid 1 of a new namespace (it ignores the signals pid 1 has no handler for), detached with
- * {@code setsid}, tagged with the pod's id in its environment so a later engine knows it is still
- * the pod's. Containers join it through {@code /proc/PID/ns/pid}.
- *
- * <p>What it does not do (a further step, a pause mode of berth-init): reap the zombies a
- * container's orphans leave when their parent dies (they are reparented to this pid 1).
+ * idle process, berth-monitor's pause mode ({@link PauseProcess}): an init that reaps the orphans
+ * of the pod's containers, detached, tagged with the pod's id in its environment so a later engine
+ * knows it is still the pod's. Containers join it through {@code /proc/PID/ns/pid}.
  */
 final class PausePid {
   private PausePid() {}
@@ -32,52 +29,11 @@ final class PausePid {
 
   /** Starts the pause of pod {@code podId} and returns the pid of its pid 1 (host's numbering). */
   static int start(String podId) throws BerthException {
-    Process p;
     try {
-      ProcessBuilder b =
-          new ProcessBuilder(
-              List.of(
-                  "/usr/bin/setsid",
-                  "/usr/bin/unshare",
-                  "--pid",
-                  "--fork",
-                  "--kill-child",
-                  "/usr/bin/sleep",
-                  "infinity"));
-      b.environment().clear();
-      b.environment().put(ENV, podId);
-      b.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
-      b.redirectOutput(ProcessBuilder.Redirect.DISCARD);
-      b.redirectError(ProcessBuilder.Redirect.DISCARD);
-      p = b.start();
+      return PauseProcess.start(Map.of(ENV, podId));
     } catch (IOException e) {
-      throw new BerthException(
-          ErrorCategory.FAILED_PRECONDITION,
-          "start the pause process of pod " + podId + " (util-linux's unshare): " + e.getMessage(),
-          e);
+      throw new BerthException(ErrorCategory.INTERNAL, "pod " + podId + ": " + e.getMessage(), e);
     }
-    int parent = (int) p.pid();
-    Path children = Path.of("/proc/" + parent + "/task/" + parent + "/children");
-    try {
-      for (int i = 0; i < 500; i++) {
-        String c = Files.readString(children).strip();
-        if (!c.isEmpty()) {
-          int pid = Integer.parseInt(c.split(" ")[0]);
-          // The child is forked before it execs sleep: wait until it is in its own pid namespace.
-          if (!Files.readSymbolicLink(Path.of("/proc/" + pid + "/ns/pid"))
-              .equals(Files.readSymbolicLink(Path.of("/proc/self/ns/pid")))) return pid;
-        }
-        if (!p.isAlive()) break;
-        Thread.sleep(5);
-      }
-    } catch (IOException | NumberFormatException e) {
-      // it died: reported below
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    p.destroyForcibly();
-    throw new BerthException(
-        ErrorCategory.INTERNAL, "start the pause process of pod " + podId + ": it did not start");
   }
 
   /** Whether {@code pid} is still the pause of {@code podId}. */

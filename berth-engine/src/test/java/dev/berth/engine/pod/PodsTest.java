@@ -206,6 +206,37 @@ class PodsTest {
     return out;
   }
 
+  /** The /proc stat lines of {@code parent}'s children (zombies too). */
+  static List<String> children(int parent) {
+    List<String> found = new java.util.ArrayList<>();
+    try (var dirs = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
+      for (Path d : dirs) {
+        String stat;
+        try {
+          stat = Files.readString(d.resolve("stat"));
+        } catch (IOException gone) {
+          continue;
+        }
+        // pid (comm) state ppid ...: comm may hold spaces, so read after its last ')'.
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        if (Integer.parseInt(f[1]) == parent) found.add(stat.strip());
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return found;
+  }
+
+  /** Whether {@code condition} holds within 5 seconds. */
+  static boolean waitFor(java.util.function.BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) return false;
+      Thread.sleep(20);
+    }
+    return true;
+  }
+
   static String nsLink(int pid, String type) throws IOException {
     return Files.readSymbolicLink(Path.of("/proc/" + pid + "/ns/" + type)).toString();
   }
@@ -372,10 +403,16 @@ class PodsTest {
         engine
             .pods()
             .run(pod("pids", new NamespaceOptions(Mode.POD, Mode.POD, Mode.POD), List.of()));
-    start(p, opts("sleep", "1000").build(), null);
+    // The first container's shell leaves an orphan: it becomes a child of the pod's init (its
+    // container's processes have parents outside the namespace), which reaps it when it ends.
+    start(p, opts("sh", "-c", "(sleep 1.5 &); exec sleep 1000").build(), null);
     String out = output(p, opts("ps", "-o", "pid,args").build(), null);
     assertTrue(out.contains("sleep 1000"), out);
-    assertTrue(out.lines().anyMatch(l -> l.matches("\\s*1\\s+.*sleep infinity")), out);
+    assertTrue(out.lines().anyMatch(l -> l.matches("\\s*1\\s+.*berth-monitor pause")), out);
+    assertTrue(waitFor(() -> !children(p.pausePid()).isEmpty()), "the orphan reached the init");
+    assertTrue(
+        waitFor(() -> children(p.pausePid()).isEmpty()),
+        () -> "orphans reaped by the pod's init: " + children(p.pausePid()));
     // A container of its own pid namespace in the same pod sees only itself.
     String own = output(p, opts("ps", "-o", "pid,args").build(), Mode.CONTAINER);
     assertFalse(own.contains("sleep"), own);
