@@ -522,7 +522,7 @@ final class ContainerVerbs {
       throws BerthException, IOException {
     Engine engine = BerthMain.engine(c);
     ContainerRecord r = engine.inspect(c.arg(0));
-    Path log = engine.layout(r.id()).log();
+    Path log = Engine.logPath(r, engine.layout(r.id()));
     String tailText = c.flags().getString("tail");
     int tail;
     try {

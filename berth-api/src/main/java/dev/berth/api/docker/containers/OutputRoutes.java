@@ -79,7 +79,7 @@ final class OutputRoutes {
     ResponseStream s = x.stream(200, tty ? RAW : MULTIPLEXED);
     StdFrames frames = new StdFrames(s);
     LogWriter w = new LogWriter(tty ? null : frames, s, stdout, stderr, timestamps);
-    var log = engine.layout(c.id()).log();
+    var log = Engine.logPath(c, engine.layout(c.id()));
     try (CriLog.Follower f = CriLog.follow(log, since, tail)) {
       while (true) {
         List<CriLog.Entry> batch = f.poll();
@@ -155,7 +155,8 @@ final class OutputRoutes {
       StdFrames frames = tty ? null : new StdFrames(out);
       if (logs) {
         LogWriter w = new LogWriter(frames, out, stdout, stderr, false);
-        for (CriLog.Entry e : CriLog.read(engine.layout(id).log(), null, -1)) w.write(e);
+        for (CriLog.Entry e : CriLog.read(Engine.logPath(c, engine.layout(id)), null, -1))
+          w.write(e);
       }
       if (!stream) return;
       AttachClient client;
