@@ -4,6 +4,7 @@ import dev.berth.api.socket.UnixSocketFiles;
 import dev.berth.engine.Engine;
 import io.grpc.Server;
 import io.grpc.netty.NettyServerBuilder;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
@@ -88,6 +89,10 @@ public final class CriServer implements AutoCloseable {
     Server server =
         NettyServerBuilder.forAddress(new DomainSocketAddress(options.socket().toString()))
             .channelType(EpollServerDomainSocketChannel.class)
+            // grpc asks every connection for TCP keep-alive: a Unix socket has none, and netty
+            // would
+            // log a warning for each (null removes the option).
+            .withChildOption(ChannelOption.SO_KEEPALIVE, null)
             .bossEventLoopGroup(loop)
             .workerEventLoopGroup(loop)
             .executor(workers)
