@@ -16,13 +16,19 @@ rm -rf "$out.tmp" && mkdir -p "$out.tmp/lib" "$out.tmp/lib-image" "$out.tmp/all"
 mvn -B -q -pl berth-runtime dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$out.tmp/lib"
 cp berth-runtime/target/berth-runtime-*.jar berth-cli/target/berth-cli-*.jar "$out.tmp/lib/"
 mvn -B -q -pl berth-cli dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$out.tmp/all"
-# berthd's own jars (berth-api, netty) go to lib-daemon: neither CLI's class path sees them.
+mvn -B -q -pl berth-engine dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$out.tmp/engine"
+cp berth-engine/target/berth-engine-*.jar "$out.tmp/engine/"
+# berth's jars are the engine's (lib-image); everything else berth-cli pulls in is berthd's own (berth-api, netty, grpc,
+# protobuf, guava: lib-daemon), on neither CLI's class path.
 mkdir -p "$out.tmp/lib-daemon"
 for j in "$out.tmp"/all/*.jar; do
-  case ${j##*/} in berth-api-*|netty-*) mv "$j" "$out.tmp/lib-daemon/"; continue ;; esac
-  [ -e "$out.tmp/lib/${j##*/}" ] || mv "$j" "$out.tmp/lib-image/"
+  n=${j##*/}
+  if [ -e "$out.tmp/lib/$n" ]; then continue
+  elif [ -e "$out.tmp/engine/$n" ]; then mv "$j" "$out.tmp/lib-image/"
+  else mv "$j" "$out.tmp/lib-daemon/"
+  fi
 done
-rm -rf "$out.tmp/all"
+rm -rf "$out.tmp/all" "$out.tmp/engine"
 # The AOT training mains (scripts/train-aot.sh), on the training run's class path only.
 cp berth-aot-training/target/berth-aot-training-*.jar "$out.tmp/training/"
 cp berth-sys/target/classes/dev/berth/sys/libberthsys.so berth-runtime/target/classes/dev/berth/runtime/berth-init \

@@ -19,9 +19,10 @@ import java.util.stream.Stream;
 /**
  * The AOT cache's training run for {@code berthd} (scripts/train-aot.sh): the real daemon on a
  * throwaway store and socket, asked what the docker CLI asks (ping, version, info, lists, inspects,
- * volume and network verbs, missing objects), so its start and its first answers run from the
- * cache. It ends with System.exit: the daemon's shutdown hook closes it, and the JVM writes the
- * cache at that ordinary exit.
+ * volume and network verbs, missing objects) and what the kubelet asks first on the CRI socket
+ * (Version, Status, an image's status), so its start and its first answers run from the cache. It
+ * ends with System.exit: the daemon's shutdown hook closes it, and the JVM writes the cache at that
+ * ordinary exit.
  */
 public final class BerthdTraining {
   private BerthdTraining() {}
@@ -31,6 +32,7 @@ public final class BerthdTraining {
     int code = 0;
     try {
       Path socket = work.resolve("docker.sock");
+      Path cri = work.resolve("cri.sock");
       String[] args = {
         "--root",
         work.resolve("root").toString(),
@@ -38,6 +40,8 @@ public final class BerthdTraining {
         work.resolve("run").toString(),
         "--host",
         "unix://" + socket,
+        "--cri",
+        "unix://" + cri,
         "--log-level",
         "error"
       };
@@ -73,6 +77,7 @@ public final class BerthdTraining {
             System.err.println("train: " + r[0] + " " + r[1] + " -> " + statusLine(answer));
         }
       }
+      CriTraining.run(cri, work);
     } catch (Exception e) {
       e.printStackTrace();
       code = 1;

@@ -1,5 +1,6 @@
 package dev.berth.api.docker;
 
+import dev.berth.api.socket.UnixSocketFiles;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -12,13 +13,8 @@ import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
 import java.io.IOException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.GroupPrincipal;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -77,7 +73,7 @@ public final class DockerApiServer implements AutoCloseable {
 
   /** Binds the socket and serves {@code router} until {@link #close()}. */
   public static DockerApiServer start(Options options, Router router) throws IOException {
-    claim(options.socket());
+    UnixSocketFiles.claim(options.socket());
     AtomicInteger n = new AtomicInteger();
     ThreadPoolExecutor workers =
         new ThreadPoolExecutor(
@@ -121,7 +117,7 @@ public final class DockerApiServer implements AutoCloseable {
               .syncUninterruptibly()
               .channel();
       self[0] = new DockerApiServer(options, loop, workers, ch);
-      permit(options.socket(), options.group());
+      UnixSocketFiles.permit(options.socket(), options.group(), false);
       return self[0];
     } catch (RuntimeException | IOException e) {
       loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
@@ -131,40 +127,6 @@ public final class DockerApiServer implements AutoCloseable {
           ? io
           : new IOException("serve on " + options.socket() + ": " + e.getMessage(), e);
     }
-  }
-
-  /**
-   * Makes the socket's place ours: refuses when a server answers on it (another berthd), removes a
-   * stale file left by one that died.
-   */
-  static void claim(Path socket) throws IOException {
-    Files.createDirectories(socket.toAbsolutePath().getParent());
-    if (!Files.exists(socket, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return;
-    var attrs =
-        Files.readAttributes(
-            socket,
-            java.nio.file.attribute.BasicFileAttributes.class,
-            java.nio.file.LinkOption.NOFOLLOW_LINKS);
-    if (!attrs.isOther()) {
-      throw new IOException(socket + " exists and is not a socket");
-    }
-    try (SocketChannel c = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-      c.connect(UnixDomainSocketAddress.of(socket));
-      throw new IOException("another daemon serves " + socket + " (it accepted a connection)");
-    } catch (java.net.SocketException e) {
-      Files.delete(socket); // nobody listens: a stale socket of a daemon that died
-    }
-  }
-
-  private static void permit(Path socket, String group) throws IOException {
-    if (group == null || group.isEmpty()) {
-      Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
-      return;
-    }
-    GroupPrincipal g =
-        socket.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByGroupName(group);
-    Files.setAttribute(socket, "posix:group", g, java.nio.file.LinkOption.NOFOLLOW_LINKS);
-    Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw----"));
   }
 
   public Path socket() {
@@ -177,6 +139,14 @@ public final class DockerApiServer implements AutoCloseable {
 
   String serverHeader() {
     return options.serverHeader();
+  }
+
+  /**
+   * The event loop that moves this server's bytes: berthd's other front door (CRI's gRPC) runs on
+   * it too, and must close before this server does.
+   */
+  public EventLoopGroup eventLoop() {
+    return loop;
   }
 
   /** Blocks until the server is closed. */

@@ -1,5 +1,6 @@
 package dev.berth.cli.berthd;
 
+import dev.berth.api.cri.CriServer;
 import dev.berth.api.docker.DaemonInfo;
 import dev.berth.api.docker.DockerApi;
 import dev.berth.api.docker.DockerApiServer;
@@ -21,20 +22,24 @@ import java.util.concurrent.CountDownLatch;
 /**
  * {@code berthd}: the engine as a service, in the foreground (systemd's Type=simple): it opens the
  * store the {@code berth} CLI uses (reconciling it, as every engine open does), serves the Docker
- * Engine API on a Unix socket, and on SIGTERM or SIGINT stops accepting, lets running requests
- * finish, and removes its socket. Containers are never its children: they outlive it.
+ * Engine API and Kubernetes' CRI v1 on Unix sockets, both from the same engine, and on SIGTERM or
+ * SIGINT stops accepting, lets running requests finish, and removes its sockets. Containers are
+ * never its children: they outlive it.
  *
  * <p>Flags (dockerd's spelling): {@code --root DIR}, {@code --runroot DIR}, {@code --host
- * unix:///run/berth/docker.sock}, {@code --group NAME} (the socket's group; root only without),
- * {@code --log-level debug|info|warn|error}.
+ * unix:///run/berth/docker.sock}, {@code --cri unix:///run/berth/cri.sock} ({@code --cri ""}: no
+ * CRI), {@code --group NAME} (the sockets' group; root only without), {@code --log-level
+ * debug|info|warn|error}.
  */
 public final class BerthdMain {
   private BerthdMain() {}
 
   static final String DEFAULT_HOST = "unix:///run/berth/docker.sock";
+  static final String DEFAULT_CRI = "unix:///run/berth/cri.sock";
 
-  /** The parsed command line. */
-  record Options(Path root, Path runRoot, Path socket, String group, ServerLog.Level level) {}
+  /** The parsed command line; {@code criSocket} null: CRI not served. */
+  record Options(
+      Path root, Path runRoot, Path socket, Path criSocket, String group, ServerLog.Level level) {}
 
   public static void main(String[] args) {
     Options o;
@@ -53,6 +58,7 @@ public final class BerthdMain {
     }
     ServerLog log = new ServerLog(System.err, o.level());
     DockerApiServer server;
+    CriServer cri = null;
     Engine engine;
     try {
       engine = Engine.open(config(o));
@@ -62,18 +68,33 @@ public final class BerthdMain {
           DockerApiServer.start(
               new DockerApiServer.Options(o.socket(), o.group(), info.serverHeader(), 0, 0, log),
               DockerApi.router(engine, info));
+      if (o.criSocket() != null) {
+        try {
+          cri =
+              CriServer.start(
+                  new CriServer.Options(
+                      o.criSocket(), o.group(), BuildInfo.VERSION, server.eventLoop(), 0),
+                  engine);
+        } catch (Exception e) {
+          server.close();
+          throw e;
+        }
+      }
     } catch (Exception e) {
       log.error("start: " + e.getMessage(), e);
       System.exit(1);
       return;
     }
     log.info("API listen on " + o.socket());
+    if (cri != null) log.info("CRI listen on " + cri.socket());
     CountDownLatch stopped = new CountDownLatch(1);
+    CriServer criServer = cri;
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
                 () -> {
                   log.info("stopping");
+                  if (criServer != null) criServer.close(); // first: it runs on the API's loop
                   server.close();
                   engine.close();
                   stopped.countDown();
@@ -102,28 +123,37 @@ public final class BerthdMain {
 
   /** berthd's command line: flags only, dockerd's spelling. */
   static final App APP =
-      App.of("berthd", "the berth engine as a service: the Docker Engine API on a Unix socket")
+      App.of(
+              "berthd",
+              "the berth engine as a service: the Docker Engine API and the CRI on Unix sockets")
           .withVersion(BuildInfo.VERSION + "\ncommit: " + BuildInfo.COMMIT)
           .withShortClusters()
           .withGlobalFlags(
               FlagSpec.string("root", null, "the engine's store", "/var/lib/berth"),
               FlagSpec.string("runroot", null, "the engine's run-time files", "/run/berth"),
-              FlagSpec.string("host", "H", "the socket to serve", DEFAULT_HOST),
-              FlagSpec.string("group", "G", "the socket's group (root only without)", ""),
+              FlagSpec.string("host", "H", "the Docker API's socket", DEFAULT_HOST),
+              FlagSpec.string("cri", null, "the CRI's socket (\"\": no CRI)", DEFAULT_CRI),
+              FlagSpec.string("group", "G", "the sockets' group (root only without)", ""),
               FlagSpec.string("log-level", "l", "debug, info, warn or error", "info"));
 
   /** The options of a parsed command line; IllegalArgumentException names a bad value. */
   static Options options(Flags f) {
     String host = f.getString("host");
-    if (!host.startsWith("unix://") || host.length() <= "unix://".length()) {
-      throw new IllegalArgumentException("--host: only unix:///PATH is supported, not " + host);
-    }
+    String cri = f.getString("cri");
     String group = f.getString("group");
     return new Options(
         Path.of(f.getString("root")),
         Path.of(f.getString("runroot")),
-        Path.of(host.substring("unix://".length())),
+        unixPath("--host", host),
+        cri.isEmpty() ? null : unixPath("--cri", cri),
         group.isEmpty() ? null : group,
         ServerLog.level(f.getString("log-level")));
+  }
+
+  private static Path unixPath(String flag, String address) {
+    if (!address.startsWith("unix://") || address.length() <= "unix://".length()) {
+      throw new IllegalArgumentException(flag + ": only unix:///PATH is supported, not " + address);
+    }
+    return Path.of(address.substring("unix://".length()));
   }
 }

@@ -28,6 +28,7 @@ class BerthdFlagsTest {
     assertEquals(Path.of("/var/lib/berth"), o.root());
     assertEquals(Path.of("/run/berth"), o.runRoot());
     assertEquals(Path.of("/run/berth/docker.sock"), o.socket());
+    assertEquals(Path.of("/run/berth/cri.sock"), o.criSocket());
     assertNull(o.group());
     assertEquals(ServerLog.Level.INFO, o.level());
   }
@@ -36,12 +37,28 @@ class BerthdFlagsTest {
   void flagsInBothFormsAndShortNames() throws Exception {
     BerthdMain.Options o =
         parse(
-            "--root=/r", "--runroot", "/rr", "-H", "unix:///s.sock", "-G", "docker", "-l", "debug");
+            "--root=/r",
+            "--runroot",
+            "/rr",
+            "-H",
+            "unix:///s.sock",
+            "--cri=unix:///c.sock",
+            "-G",
+            "docker",
+            "-l",
+            "debug");
     assertEquals(Path.of("/r"), o.root());
     assertEquals(Path.of("/rr"), o.runRoot());
     assertEquals(Path.of("/s.sock"), o.socket());
+    assertEquals(Path.of("/c.sock"), o.criSocket());
     assertEquals("docker", o.group());
     assertEquals(ServerLog.Level.DEBUG, o.level());
+  }
+
+  @Test
+  void anEmptyCriSocketServesNoCri() throws Exception {
+    assertNull(parse("--cri", "").criSocket());
+    assertNull(parse("--cri=").criSocket());
   }
 
   @Test
@@ -59,6 +76,10 @@ class BerthdFlagsTest {
             .getMessage()
             .contains("--host"));
     assertTrue(
+        assertThrows(IllegalArgumentException.class, () -> parse("--cri", "/run/cri.sock"))
+            .getMessage()
+            .contains("--cri: only unix:///PATH"));
+    assertTrue(
         assertThrows(IllegalArgumentException.class, () -> parse("--log-level", "loud"))
             .getMessage()
             .contains("loud"));
@@ -69,6 +90,7 @@ class BerthdFlagsTest {
     String help = ((TextOutput) new Parser(BerthdMain.APP).parse("--help")).text();
     assertTrue(help.contains("berthd [options]"), help);
     assertTrue(help.contains("--host"), help);
+    assertTrue(help.contains("--cri"), help);
     assertFalse(help.contains("COMMANDS:"), help);
   }
 }

@@ -211,7 +211,15 @@ public final class Trees {
 
   /** Bytes allocated under {@code p} (st_blocks * 512), each inode once. */
   public static long usage(Path p) throws IOException {
-    long[] total = {0};
+    return usageOf(p).bytes();
+  }
+
+  /** What a tree holds on its file system: bytes allocated and inodes, each inode counted once. */
+  public record Usage(long bytes, long inodes) {}
+
+  /** The {@link Usage} of the tree at {@code p} (directories included), as du counts it. */
+  public static Usage usageOf(Path p) throws IOException {
+    long[] total = {0, 0};
     java.util.Set<Long> seen = new java.util.HashSet<>();
     Files.walkFileTree(
         p,
@@ -220,16 +228,20 @@ public final class Trees {
           public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes a)
               throws IOException {
             total[0] += Linux.lstat(d.toString()).blocks() * 512;
+            total[1]++;
             return FileVisitResult.CONTINUE;
           }
 
           @Override
           public FileVisitResult visitFile(Path f, BasicFileAttributes a) throws IOException {
             Stat st = Linux.lstat(f.toString());
-            if (seen.add(st.ino())) total[0] += st.blocks() * 512;
+            if (seen.add(st.ino())) {
+              total[0] += st.blocks() * 512;
+              total[1]++;
+            }
             return FileVisitResult.CONTINUE;
           }
         });
-    return total[0];
+    return new Usage(total[0], total[1]);
   }
 }

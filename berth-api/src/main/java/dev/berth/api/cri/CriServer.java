@@ -1,0 +1,145 @@
+package dev.berth.api.cri;
+
+import dev.berth.api.socket.UnixSocketFiles;
+import dev.berth.engine.Engine;
+import io.grpc.Server;
+import io.grpc.netty.NettyServerBuilder;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerDomainSocketChannel;
+import io.netty.channel.unix.DomainSocketAddress;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * CRI v1's gRPC server ({@code runtime.v1.RuntimeService} and {@code ImageService}) on a Unix
+ * domain socket: grpc-java on netty with epoll, on the Docker API server's event loop when berthd
+ * gives it one (one netty, one I/O thread for both front doors), calls run on a pool of worker
+ * threads (none while idle) because they block on the engine.
+ *
+ * <p>Messages up to {@link #MAX_MESSAGE} bytes are read (the kubelet's own limit); a larger one
+ * fails its call with RESOURCE_EXHAUSTED and the connection serves on. Unknown methods answer
+ * UNIMPLEMENTED, as do the RuntimeService calls not served yet (pods and containers).
+ */
+public final class CriServer implements AutoCloseable {
+  /** The largest message read: 16 MiB, as the kubelet's and containerd's. */
+  public static final int MAX_MESSAGE = 16 << 20;
+
+  /**
+   * @param socket the socket file (made; a stale one replaced; refused if a server answers on it)
+   * @param group the socket's group (0660), or null for root's (0660 too, as containerd's)
+   * @param version berth's version (Version's runtime_version)
+   * @param loop the event loop to run on, owned by the caller, or null for one of the server's own
+   * @param maxWorkers call threads at most
+   */
+  public record Options(
+      Path socket, String group, String version, EventLoopGroup loop, int maxWorkers) {
+    public Options {
+      if (socket == null) throw new IllegalArgumentException("socket: required");
+      if (version == null || version.isEmpty()) version = "0.0.0";
+      if (maxWorkers <= 0) maxWorkers = 128;
+    }
+
+    public static Options at(Path socket, String version) {
+      return new Options(socket, null, version, null, 0);
+    }
+  }
+
+  private final Options options;
+  private final Server server;
+  private final EventLoopGroup ownLoop;
+  private final ThreadPoolExecutor workers;
+
+  private CriServer(
+      Options options, Server server, EventLoopGroup ownLoop, ThreadPoolExecutor workers) {
+    this.options = options;
+    this.server = server;
+    this.ownLoop = ownLoop;
+    this.workers = workers;
+  }
+
+  /** Binds the socket and serves the engine's CRI until {@link #close()}. */
+  public static CriServer start(Options options, Engine engine) throws IOException {
+    UnixSocketFiles.claim(options.socket());
+    AtomicInteger n = new AtomicInteger();
+    ThreadPoolExecutor workers =
+        new ThreadPoolExecutor(
+            0,
+            options.maxWorkers(),
+            30,
+            TimeUnit.SECONDS,
+            new SynchronousQueue<>(),
+            r -> {
+              Thread t = new Thread(null, r, "berthd-cri-" + n.incrementAndGet(), 512 << 10);
+              t.setDaemon(true);
+              return t;
+            });
+    EventLoopGroup own =
+        options.loop() == null
+            ? new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory())
+            : null;
+    EventLoopGroup loop = own != null ? own : options.loop();
+    Server server =
+        NettyServerBuilder.forAddress(new DomainSocketAddress(options.socket().toString()))
+            .channelType(EpollServerDomainSocketChannel.class)
+            // grpc asks every connection for TCP keep-alive: a Unix socket has none, and netty
+            // would
+            // log a warning for each (null removes the option).
+            .withChildOption(ChannelOption.SO_KEEPALIVE, null)
+            .bossEventLoopGroup(loop)
+            .workerEventLoopGroup(loop)
+            .executor(workers)
+            .maxInboundMessageSize(MAX_MESSAGE)
+            .addService(new CriRuntimeService(engine, options.version()))
+            .addService(new CriImageService(engine))
+            .build();
+    try {
+      server.start();
+      UnixSocketFiles.permit(options.socket(), options.group(), true);
+    } catch (IOException | RuntimeException e) {
+      server.shutdownNow();
+      if (own != null) own.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+      workers.shutdownNow();
+      Files.deleteIfExists(options.socket());
+      throw e instanceof IOException io
+          ? io
+          : new IOException("serve CRI on " + options.socket() + ": " + e.getMessage(), e);
+    }
+    return new CriServer(options, server, own, workers);
+  }
+
+  public Path socket() {
+    return options.socket();
+  }
+
+  /**
+   * Stops accepting, lets running calls finish for a few seconds, ends the rest, and removes the
+   * socket file. The caller's event loop stays up (its owner closes it after this).
+   */
+  @Override
+  public void close() {
+    server.shutdown();
+    try {
+      if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
+        server.shutdownNow().awaitTermination(2, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      server.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
+    if (ownLoop != null) ownLoop.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+    workers.shutdownNow();
+    try {
+      Files.deleteIfExists(options.socket());
+    } catch (IOException e) {
+      // the directory went away with it (a test's temporary run root)
+    }
+  }
+}
