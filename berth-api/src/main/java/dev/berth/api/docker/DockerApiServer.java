@@ -61,14 +61,13 @@ public final class DockerApiServer implements AutoCloseable {
   private final Options options;
   private final EventLoopGroup loop;
   private final ThreadPoolExecutor workers;
-  private final Channel server;
+  // Set once bound; the object exists before, since a connection may come the moment it is bound.
+  private volatile Channel server;
 
-  private DockerApiServer(
-      Options options, EventLoopGroup loop, ThreadPoolExecutor workers, Channel server) {
+  private DockerApiServer(Options options, EventLoopGroup loop, ThreadPoolExecutor workers) {
     this.options = options;
     this.loop = loop;
     this.workers = workers;
-    this.server = server;
   }
 
   /** Binds the socket and serves {@code router} until {@link #close()}. */
@@ -88,7 +87,7 @@ public final class DockerApiServer implements AutoCloseable {
               return t;
             });
     EventLoopGroup loop = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
-    DockerApiServer[] self = new DockerApiServer[1];
+    DockerApiServer self = new DockerApiServer(options, loop, workers);
     try {
       ServerBootstrap b =
           new ServerBootstrap()
@@ -109,16 +108,15 @@ public final class DockerApiServer implements AutoCloseable {
                                       .setMaxChunkSize(64 << 10)))
                           .addLast(
                               HttpConnection.NAME,
-                              new HttpConnection(self[0], router, workers, options.maxBody()));
+                              new HttpConnection(self, router, workers, options.maxBody()));
                     }
                   });
-      Channel ch =
+      self.server =
           b.bind(new DomainSocketAddress(options.socket().toString()))
               .syncUninterruptibly()
               .channel();
-      self[0] = new DockerApiServer(options, loop, workers, ch);
       UnixSocketFiles.permit(options.socket(), options.group(), false);
-      return self[0];
+      return self;
     } catch (RuntimeException | IOException e) {
       loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
       workers.shutdownNow();
