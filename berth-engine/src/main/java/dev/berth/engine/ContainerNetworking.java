@@ -8,6 +8,7 @@ import dev.berth.engine.network.Endpoint;
 import dev.berth.engine.network.HostRoutes;
 import dev.berth.engine.network.Network;
 import dev.berth.engine.network.NetworkCleanup;
+import dev.berth.engine.network.NetworkFirewall;
 import dev.berth.engine.network.NetworkStore;
 import dev.berth.engine.network.Subnet;
 import dev.berth.engine.network.cni.CniClient;
@@ -113,7 +114,11 @@ final class ContainerNetworking {
   }
 
   synchronized NetworkCleanup cleanup() throws BerthException {
-    if (cleanup == null) cleanup = new NetworkCleanup(cni(), pins(), store());
+    if (cleanup == null) {
+      NetworkFirewall firewall =
+          new NetworkFirewall(cni().launcher(), engine.config().runRoot().resolve("firewall.lock"));
+      cleanup = new NetworkCleanup(cni(), pins(), store(), firewall);
+    }
     return cleanup;
   }
 
@@ -365,6 +370,9 @@ final class ContainerNetworking {
       cleanup().teardown(r.id());
       Path pin = pins().create(r.id());
       List<Endpoint.Request> requests = requests(r);
+      List<Network> nets = new ArrayList<>();
+      for (Endpoint.Request q : requests) nets.add(resolve(q.network()));
+      cleanup().firewall().ensure(nets);
       List<Endpoint.Port> ports = allocatePorts(r, image);
       List<Endpoint> endpoints = new ArrayList<>();
       for (Endpoint.Request q : requests) {
@@ -398,7 +406,7 @@ final class ContainerNetworking {
       ContainerRecord r, Endpoint.Request q, Path pin, String ifName, List<Endpoint.Port> ports)
       throws BerthException {
     Network net = resolve(q.network());
-    NetworkConfigList list = store().configList(net.name());
+    NetworkConfigList list = store().attachConfig(net, !ports.isEmpty());
     Map<String, String> args = new LinkedHashMap<>();
     if (q.ip() != null) {
       args.put("IgnoreUnknown", "1");
@@ -496,6 +504,7 @@ final class ContainerNetworking {
           for (Endpoint e : endpoints) used.add(e.ifName());
           int i = 0;
           while (used.contains("eth" + i)) i++;
+          cleanup().firewall().ensure(List.of(net));
           endpoints.add(attach(r, q, pins().path(r.id()), "eth" + i, List.of()));
           ContainerRecord now =
               engine

@@ -122,10 +122,81 @@ class EngineNetworkTest {
                             || l.startsWith("-A CNI-DN-")))
             .toList();
     assertEquals(List.of(), rules, "iptables rules left");
+    // The networks' own rules (berth's chains) name only bridges of networks that still exist.
+    java.util.Set<String> bridges = new java.util.HashSet<>();
+    for (var n : engine.networks().list(null)) bridges.add(n.bridge());
+    List<String> stale =
+        berthRules().stream()
+            .filter(l -> l.startsWith("-A BERTH-"))
+            .filter(l -> bridgeOf(l) != null && !bridges.contains(bridgeOf(l)))
+            .toList();
+    assertEquals(List.of(), stale, "rules of removed networks left");
     assertEquals(List.of(), files(root.resolve("cni/ipam"), "[0-9.]+"), "leases left");
     assertEquals(
         List.of(), files(root.resolve("cni/cache/results"), ".*"), "CNI cache entries left");
     assertEquals(List.of(), files(runRoot.resolve("netns"), ".*"), "pins left");
+  }
+
+  /** The lines of iptables-save in the test namespace that name berth's chains. */
+  List<String> berthRules() {
+    return inNs("iptables-save").ok().stdout().lines().filter(l -> l.contains("BERTH-")).toList();
+  }
+
+  /** The interface of a rule's first -i or -o: the bridge a network's rule belongs to. */
+  static String bridgeOf(String rule) {
+    String[] w = rule.split(" ");
+    for (int i = 0; i + 1 < w.length; i++)
+      if (w[i].equals("-i") || w[i].equals("-o")) return w[i + 1];
+    return null;
+  }
+
+  /**
+   * A peer beyond the engine's bridges: a namespace of its own behind a veth of the test's "host"
+   * namespace ({@value #HOST_SIDE} there, {@value #PEER} in it), with no route to any container
+   * subnet, as a machine on the host's LAN. Closing it removes both (and so the veth).
+   */
+  final class Outside implements AutoCloseable {
+    static final String HOST_SIDE = "192.168.213.1";
+    static final String PEER = "192.168.213.2";
+    final String name = "berth-out-" + UUID.randomUUID().toString().substring(0, 8);
+
+    Outside() {
+      Exec.run("ip", "netns", "add", name).ok();
+      try {
+        inNs("ip", "link", "add", "bout0", "type", "veth", "peer", "name", "bpeer0").ok();
+        inNs("ip", "link", "set", "bpeer0", "netns", name).ok();
+        inNs("ip", "addr", "add", HOST_SIDE + "/24", "dev", "bout0").ok();
+        inNs("ip", "link", "set", "bout0", "up").ok();
+        in("ip", "addr", "add", PEER + "/24", "dev", "bpeer0").ok();
+        in("ip", "link", "set", "bpeer0", "up").ok();
+        in("ip", "link", "set", "lo", "up").ok();
+      } catch (RuntimeException | Error e) {
+        close();
+        throw e;
+      }
+    }
+
+    Exec.Result in(String... command) {
+      List<String> c = new ArrayList<>(List.of("nsenter", "--net=/run/netns/" + name, "--"));
+      c.addAll(List.of(command));
+      return Exec.run(c);
+    }
+
+    String fetch(String url) throws Exception {
+      Exec.Result last = null;
+      for (int i = 0; i < 50; i++) {
+        last = in("timeout", "5", "busybox", "wget", "-q", "-O", "-", url);
+        if (last.exitCode() == 0) return last.stdout();
+        TimeUnit.MILLISECONDS.sleep(100);
+      }
+      throw new AssertionError("wget " + url + " from outside: " + last);
+    }
+
+    @Override
+    public void close() {
+      inNs("ip", "link", "del", "bout0"); // and its peer (a namespace goes asynchronously)
+      Exec.run("ip", "netns", "del", name).ok();
+    }
   }
 
   static List<String> files(Path dir, String pattern) throws Exception {
@@ -179,7 +250,8 @@ class EngineNetworkTest {
       engine.remove(r.id(), true, true);
     }
     assertClean();
-    engine.networks().remove("tiny");
+    engine.removeNetwork("tiny");
+    assertEquals(List.of(), berthRules(), "with the last network, berth's chains went");
   }
 
   @Test
@@ -245,6 +317,102 @@ class EngineNetworkTest {
         0, inNs("ip", "link", "show", "berth1").exitCode(), "the network's bridge is gone");
     assertFalse(
         inNs("iptables-save").ok().stdout().contains("berth1"), "rules naming its bridge are gone");
+    assertEquals(List.of(), berthRules(), "with the last network, berth's chains went");
+  }
+
+  @Test
+  void aHostForwardPolicyOfDropStillLetsContainersOutAndPublishedPortsIn() throws Exception {
+    inNs("iptables", "-w", "-P", "FORWARD", "DROP").ok(); // as docker sets it
+    try (Outside out = new Outside()) {
+      ContainerRecord web =
+          run(
+              opts("bridge", "sh", "-c", HTTPD)
+                  .networking(
+                      new NetworkOptions(
+                          null,
+                          null,
+                          null,
+                          null,
+                          null,
+                          null,
+                          null,
+                          PortSpecs.parse("8080:80"),
+                          false))
+                  .build());
+      // Out, masqueraded (the peer has no route back to the container's subnet), and in through
+      // the published port.
+      ContainerRecord probe =
+          run(opts("bridge", "sh", "-c", "ping -c1 -W5 " + Outside.PEER).build());
+      assertEquals(0, engine.await(probe.id()), "a container reaches a peer beyond its bridge");
+      assertEquals("hello\n", out.fetch("http://" + Outside.HOST_SIDE + ":8080/index.html"));
+      engine.stop(web.id(), 1);
+
+      // A firewall reload flushes every rule: the next start makes the network's again, once.
+      inNs("iptables", "-w", "-F").ok();
+      inNs("iptables", "-w", "-t", "nat", "-F").ok();
+      ContainerRecord again =
+          run(opts("bridge", "sh", "-c", "ping -c1 -W5 " + Outside.PEER).build());
+      assertEquals(0, engine.await(again.id()), "out again after the flush");
+      List<String> rules = berthRules();
+      assertEquals(rules.stream().distinct().toList(), rules, "no rule twice");
+      assertTrue(rules.contains("-A FORWARD -j BERTH-FORWARD"), rules.toString());
+    }
+  }
+
+  @Test
+  void anInternalNetworkHasNoWayOutButItsContainersReachEachOther() throws Exception {
+    engine.networks().create(new NetworkStore.CreateRequest("shut", "", "", Map.of(), true));
+    try (Outside out = new Outside()) {
+      run(opts("shut", "sleep", "100").name("peer").build());
+      ContainerRecord probe =
+          run(
+              opts(
+                      "shut",
+                      "sh",
+                      "-c",
+                      "ping -c1 -W2 peer || exit 3; ping -c1 -W2 "
+                          + Outside.PEER
+                          + " && exit 4; ping -c1 -W2 "
+                          + Outside.HOST_SIDE
+                          + " && exit 5; exit 0")
+                  .build());
+      assertEquals(0, engine.await(probe.id()), "3: no peer, 4: reached out, 5: reached the host");
+      assertTrue(
+          berthRules().contains("-A BERTH-FORWARD -i berth1 -j DROP"), berthRules().toString());
+      assertFalse(
+          berthRules().stream().anyMatch(l -> l.contains("MASQUERADE")), berthRules().toString());
+    }
+  }
+
+  @Test
+  void twoEnginesStartingContainersOnANewNetworkAtOnceLeaveOneSetOfRules() throws Exception {
+    engine.networks().create(NetworkStore.CreateRequest.named("app").withDisableDns(true));
+    Engine second = Engine.open(config());
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(2);
+    try {
+      java.util.concurrent.CyclicBarrier go = new java.util.concurrent.CyclicBarrier(2);
+      List<java.util.concurrent.Future<Integer>> exits = new ArrayList<>();
+      for (Engine e : List.of(engine, second)) {
+        ContainerRecord c = e.create(opts("app", "true").build());
+        exits.add(
+            pool.submit(
+                () -> {
+                  go.await();
+                  e.start(c.id(), Engine.StartListener.NONE);
+                  return e.await(c.id());
+                }));
+      }
+      for (var f : exits) assertEquals(0, f.get());
+    } finally {
+      pool.shutdown();
+      second.close();
+    }
+    List<String> rules = berthRules();
+    assertEquals(rules.stream().distinct().toList(), rules, "no rule twice");
+    assertEquals(1, rules.stream().filter(l -> l.equals("-A FORWARD -j BERTH-FORWARD")).count());
+    assertEquals(
+        1, rules.stream().filter(l -> l.equals("-A BERTH-FORWARD -i berth1 -j ACCEPT")).count());
   }
 
   @Test
@@ -255,8 +423,8 @@ class EngineNetworkTest {
     ContainerRecord b = run(opts("blue", "sleep", "100").name("bb").build());
     String rIp = ContainerViews.endpoints(engine.inspect(r.id())).get(0).ip();
     String bIp = ContainerViews.endpoints(engine.inspect(b.id())).get(0).ip();
-    // Different networks: no name, no route between their bridges' containers (the firewall plugin
-    // isolates).
+    // Different networks: no name, no route between their bridges' containers (the networks'
+    // isolation rules).
     ContainerRecord probe = run(opts("red", "sh", "-c", "ping -c1 -W2 " + bIp).build());
     assertNotEquals(0, engine.await(probe.id()));
     ContainerRecord both =

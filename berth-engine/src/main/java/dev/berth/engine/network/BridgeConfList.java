@@ -10,13 +10,15 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The conflist of a bridge network, podman's default chain: {@code bridge} (gateway, masquerade,
- * hairpin; host-local IPAM with its leases under the engine root, not {@code /var/lib/cni}), {@code
- * portmap} (published ports through {@code runtimeConfig.portMappings}), {@code firewall} (the
- * forward rules, and no ingress from other bridges) and {@code tuning}. An internal network's
- * bridge is no gateway: no default route, no masquerade. Berth's own metadata rides in the
- * top-level {@code "berth"} object, which libcni and our client ignore, so one file, replaced
- * atomically, is the whole network.
+ * The conflist of a bridge network: {@code bridge} (gateway, hairpin; host-local IPAM with its
+ * leases under the engine root, not {@code /var/lib/cni}) and {@code portmap} (published ports
+ * through {@code runtimeConfig.portMappings}). Masquerade, forwarding and isolation between
+ * networks are the network's own rules ({@link NetworkFirewall}), made once per network: no {@code
+ * ipMasq}, no {@code firewall} plugin, which made iptables runs for every container. A container
+ * without published ports is attached with the bridge alone ({@link #write(Network, Path,
+ * boolean)}). An internal network's bridge is no gateway: no default route. Berth's own metadata
+ * rides in the top-level {@code "berth"} object, which libcni and our client ignore, so one file,
+ * replaced atomically, is the whole network.
  */
 public final class BridgeConfList {
   /** The spec version our conflists are run with: the newest Debian's plugins 1.1.1 speak. */
@@ -26,8 +28,16 @@ public final class BridgeConfList {
 
   private BridgeConfList() {}
 
-  /** The conflist for {@code n}, leases under {@code ipamDir}. */
+  /** The conflist for {@code n}, leases under {@code ipamDir}: the network's file. */
   public static byte[] write(Network n, Path ipamDir) {
+    return write(n, ipamDir, true);
+  }
+
+  /**
+   * The conflist for {@code n}, with {@code portmap} only when {@code portMappings} (a container
+   * that publishes ports): each plugin run costs a process start on {@code berth run}'s path.
+   */
+  public static byte[] write(Network n, Path ipamDir, boolean portMappings) {
     JsonWriter w = new JsonWriter(JsonWriter.TWO_SPACES).beginObject();
     w.field("cniVersion", CNI_VERSION).field("name", n.name());
     w.name("plugins").beginArray();
@@ -35,7 +45,6 @@ public final class BridgeConfList {
         .field("type", "bridge")
         .field("bridge", n.bridge())
         .field("isGateway", !n.internal())
-        .field("ipMasq", !n.internal())
         .field("hairpinMode", true);
     w.name("ipam").beginObject().field("type", "host-local").field("dataDir", ipamDir.toString());
     w.name("routes").beginArray();
@@ -52,21 +61,15 @@ public final class BridgeConfList {
         .endArray();
     w.endObject(); // ipam
     w.endObject(); // bridge
-    w.beginObject()
-        .field("type", "portmap")
-        .name("capabilities")
-        .beginObject()
-        .field("portMappings", true)
-        .endObject()
-        .endObject();
-    // same-bridge: no traffic from another bridge's containers (docker isolates its user networks
-    // the same way).
-    w.beginObject()
-        .field("type", "firewall")
-        .field("backend", "iptables")
-        .field("ingressPolicy", "same-bridge")
-        .endObject();
-    w.beginObject().field("type", "tuning").endObject();
+    if (portMappings) {
+      w.beginObject()
+          .field("type", "portmap")
+          .name("capabilities")
+          .beginObject()
+          .field("portMappings", true)
+          .endObject()
+          .endObject();
+    }
     w.endArray();
     w.name(META)
         .beginObject()

@@ -13,12 +13,14 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Removes the iptables rules the CNI plugins left for containers that are gone, when their DEL
- * could not run (no cache entry: a crash mid-ADD; the netns gone, so the bridge plugin could not
- * learn the addresses). Only berth's rules: nat rules whose comment names one of berth's networks
- * and a dead container (bridge's masquerade {@code name: "n" id: "c"}, portmap's {@code dnat name:
- * "n" id: "c"}) with the per-container chains they jump to, and the firewall plugin's CNI-FORWARD
- * rules for an address of a berth subnet that no live container leases.
+ * Removes the per-container iptables rules the CNI plugins left for containers that are gone (the
+ * portmap plugin's; the bridge plugin's ipMasq and the firewall plugin's of containers an older
+ * berth attached), when their DEL could not run (no cache entry: a crash mid-ADD; the netns gone,
+ * so the bridge plugin could not learn the addresses). Only berth's rules: nat rules whose comment
+ * names one of berth's networks and a dead container (bridge's masquerade {@code name: "n" id:
+ * "c"}, portmap's {@code dnat name: "n" id: "c"}) with the per-container chains they jump to, and
+ * the firewall plugin's CNI-FORWARD rules for an address of a berth subnet that no live container
+ * leases.
  */
 final class IptablesSweep {
   private static final Pattern COMMENT = Pattern.compile("name: \"([^\"]*)\" id: \"([^\"]*)\"");

@@ -34,11 +34,19 @@ public final class NetworkCleanup {
   private final CniClient cni;
   private final NetnsPins pins;
   private final NetworkStore networks;
+  private final NetworkFirewall firewall;
 
-  public NetworkCleanup(CniClient cni, NetnsPins pins, NetworkStore networks) {
+  public NetworkCleanup(
+      CniClient cni, NetnsPins pins, NetworkStore networks, NetworkFirewall firewall) {
     this.cni = cni;
     this.pins = pins;
     this.networks = networks;
+    this.firewall = firewall;
+  }
+
+  /** The networks' own iptables rules (made at a container's start, removed with the network). */
+  public NetworkFirewall firewall() {
+    return firewall;
   }
 
   /**
@@ -88,8 +96,9 @@ public final class NetworkCleanup {
   }
 
   /**
-   * What a removed network leaves on the host: its bridge, and the firewall plugin's isolation
-   * rules naming it. A missing bridge is no error (never used, or gone with a reboot).
+   * What a removed network leaves on the host: its bridge, its rules ({@link NetworkFirewall}: with
+   * the last network's, berth's chains go), and the isolation rules of the firewall plugin an older
+   * berth ran naming it. A missing bridge is no error (never used, or gone with a reboot).
    */
   public void removeBridge(Network n) throws BerthException {
     List<String> errors = new ArrayList<>();
@@ -102,6 +111,11 @@ public final class NetworkCleanup {
       }
       new IptablesSweep(cni.launcher()).sweepBridge(n.bridge(), errors);
     } catch (ErrnoException e) {
+      errors.add(e.getMessage());
+    }
+    try {
+      firewall.remove(n.bridge());
+    } catch (BerthException e) {
       errors.add(e.getMessage());
     }
     if (!errors.isEmpty()) {
@@ -130,8 +144,9 @@ public final class NetworkCleanup {
   /**
    * Removes what containers no longer in {@code live} left: their CNI attachments (DEL with the
    * cached result), their pins, host-local leases held in their name, veths on berth's bridges that
-   * no live attachment made, and iptables rules of the plugins that name them (or, for the firewall
-   * plugin's, their addresses). Errors do not stop the scan; they are reported.
+   * no live attachment made, iptables rules of the plugins that name them (or, for the firewall
+   * plugin's, their addresses), and the network rules of bridges no network has any more (with none
+   * left, berth's chains). Errors do not stop the scan; they are reported.
    */
   public Report recover(Set<String> live) throws BerthException {
     List<String> attachments = new ArrayList<>();
@@ -178,6 +193,13 @@ public final class NetworkCleanup {
     // A veth of an ADD running now is in no completed entry yet: leave links alone while one runs.
     if (!addInFlight) sweepLinks(nets, keep, links, errors);
     new IptablesSweep(cni.launcher()).sweep(live, nets, leased, rules, errors);
+    Set<String> bridges = new HashSet<>();
+    for (Network n : nets) bridges.add(n.bridge());
+    try {
+      if (firewall.retain(bridges)) rules.add("network rules of bridges other than " + bridges);
+    } catch (BerthException e) {
+      errors.add(e.getMessage());
+    }
     return new Report(attachments, pinned, leases, links, rules, errors);
   }
 

@@ -219,6 +219,22 @@ public final class NetworkStore {
   }
 
   /**
+   * The chain a container's ADD runs on {@code n}: made from the network's metadata, so a network
+   * an older berth wrote (ipMasq, the firewall plugin) attaches new containers the current way,
+   * while its old containers' DEL runs the cached config of their ADD; {@code portmap} only when
+   * {@code portMappings}.
+   */
+  public NetworkConfigList attachConfig(Network n, boolean portMappings) throws BerthException {
+    try {
+      return NetworkConfigList.parse(
+          BridgeConfList.write(n, ipamDir, portMappings), file(n.name()).toString());
+    } catch (SpecException e) {
+      throw new BerthException(
+          ErrorCategory.INTERNAL, "invalid network config " + e.getMessage(), e);
+    }
+  }
+
+  /**
    * Every network, by name; conflists that cannot be read are skipped and named in {@code
    * unreadable}.
    */

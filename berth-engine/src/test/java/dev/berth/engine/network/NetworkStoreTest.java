@@ -30,7 +30,7 @@ class NetworkStoreTest {
   }
 
   @Test
-  void theDefaultNetworkIsMadeOnFirstUseWithPodmansChainAndSkipsRoutedSubnets() throws Exception {
+  void theDefaultNetworkIsMadeOnFirstUseAndSkipsRoutedSubnets() throws Exception {
     routes.add(Subnet.parse("10.87.3.0/24")); // e.g. a VPN's route inside 10.87/16
     Network n = store.defaultNetwork();
     assertEquals("berth", n.name());
@@ -40,11 +40,12 @@ class NetworkStoreTest {
     assertEquals(n, store.defaultNetwork(), "made once");
     NetworkConfigList list = store.configList("berth");
     assertEquals("1.0.0", list.cniVersion());
+    // Masquerade and forwarding are the network's own rules (NetworkFirewall), not per container.
     assertEquals(
-        List.of("bridge", "portmap", "firewall", "tuning"),
+        List.of("bridge", "portmap"),
         list.plugins().stream().map(NetworkConfigList.PluginConfig::type).toList());
     Map<String, Object> bridge = list.plugins().get(0).config();
-    assertEquals(true, bridge.get("ipMasq"));
+    assertEquals(null, bridge.get("ipMasq"));
     assertEquals(true, bridge.get("isGateway"));
     @SuppressWarnings("unchecked")
     Map<String, Object> ipam = (Map<String, Object>) bridge.get("ipam");
@@ -53,6 +54,17 @@ class NetworkStoreTest {
         ipam.get("dataDir"),
         "leases under the engine root, not /var/lib/cni");
     assertTrue(list.plugins().get(1).hasCapability("portMappings"));
+    // A container without published ports is attached by the bridge plugin alone.
+    assertEquals(
+        List.of("bridge"),
+        store.attachConfig(n, false).plugins().stream()
+            .map(NetworkConfigList.PluginConfig::type)
+            .toList());
+    assertEquals(
+        List.of("bridge", "portmap"),
+        store.attachConfig(n, true).plugins().stream()
+            .map(NetworkConfigList.PluginConfig::type)
+            .toList());
     assertEquals(
         ErrorCategory.FAILED_PRECONDITION,
         assertThrows(BerthException.class, () -> store.remove("berth")).category());

@@ -5,9 +5,11 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.berth.engine.network.cni.CniClient;
 import dev.berth.engine.network.cni.Launcher;
+import dev.berth.engine.network.cni.NetworkConfigList;
 import dev.berth.engine.network.netns.NetnsPins;
 import dev.berth.testkit.Exec;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -35,6 +37,7 @@ public final class TestNetwork implements AutoCloseable {
   public final NetworkStore store;
   public final NetnsPins pins;
   public final CniClient cni;
+  public final NetworkFirewall firewall;
   public final NetworkCleanup cleanup;
 
   public TestNetwork() throws Exception {
@@ -56,7 +59,33 @@ public final class TestNetwork implements AutoCloseable {
             root, Map::of, () -> HostRoutes.parse(inNs("cat", "/proc/net/route").ok().stdout()));
     pins = NetnsPins.open(dir.resolve("run/netns"));
     cni = new CniClient(pluginDirs, store.cacheDir(), launcher);
-    cleanup = new NetworkCleanup(cni, pins, store);
+    firewall = new NetworkFirewall(launcher, dir.resolve("firewall.lock"));
+    cleanup = new NetworkCleanup(cni, pins, store, firewall);
+  }
+
+  /**
+   * The conflist an older berth wrote for {@code n}, podman's per-container chain: the bridge
+   * plugin's ipMasq, portmap, the firewall plugin (same-bridge) and tuning, each making iptables
+   * rules per container. Containers attached with it must still be torn down.
+   */
+  public NetworkConfigList olderBerthList(Network n) throws Exception {
+    String json =
+        "{\"cniVersion\":\"1.0.0\",\"name\":\""
+            + n.name()
+            + "\",\"plugins\":[{\"type\":\"bridge\",\"bridge\":\""
+            + n.bridge()
+            + "\",\"isGateway\":true,\"ipMasq\":true,\"hairpinMode\":true,"
+            + "\"ipam\":{\"type\":\"host-local\",\"dataDir\":\""
+            + store.ipamDir()
+            + "\",\"routes\":[{\"dst\":\"0.0.0.0/0\"}],\"ranges\":[[{\"subnet\":\""
+            + n.subnet()
+            + "\",\"gateway\":\""
+            + n.gateway()
+            + "\"}]]}},"
+            + "{\"type\":\"portmap\",\"capabilities\":{\"portMappings\":true}},"
+            + "{\"type\":\"firewall\",\"backend\":\"iptables\",\"ingressPolicy\":\"same-bridge\"},"
+            + "{\"type\":\"tuning\"}]}";
+    return NetworkConfigList.parse(json.getBytes(StandardCharsets.UTF_8), "older berth's conflist");
   }
 
   /** Runs a command in the test's "host" namespace. */

@@ -27,13 +27,14 @@ import java.util.List;
  * stdin fed, stdout and stderr captured, killed at a deadline.
  *
  * <p>posix_spawn through berth-sys, not {@link ProcessBuilder}: networking sits on {@code berth
- * run}'s path (four to six plugin runs per network), and ProcessBuilder's first use loads its
- * process classes, a reaper thread and {@code jspawnhelper}'s extra exec; here one poll loop over
- * three pipes and a pidfd does it all on the calling thread. Measured in a fresh JVM (berth-sys
- * loaded, C1 only), five VERSION runs of the bridge plugin: the first took 20 ms here and 31 ms
- * through ProcessBuilder (its classes and reaper thread), the next ones 13-15 ms against 15-18 ms;
- * a plugin's own start (a Go binary) is most of the rest, so an ADD of the four-plugin chain costs
- * about 60-80 ms either way, and ProcessBuilder would add about 10-20 ms to it on a cold CLI.
+ * run}'s path (the bridge plugin and its IPAM per network, portmap for published ports), and
+ * ProcessBuilder's first use loads its process classes, a reaper thread and {@code jspawnhelper}'s
+ * extra exec; here one poll loop over three pipes and a pidfd does it all on the calling thread.
+ * Measured in a fresh JVM (berth-sys loaded, C1 only), five VERSION runs of the bridge plugin: the
+ * first took 20 ms here and 31 ms through ProcessBuilder (its classes and reaper thread), the next
+ * ones 13-15 ms against 15-18 ms; a plugin's own start (a Go binary) is most of the rest, so an ADD
+ * of a four-plugin chain costs about 60-80 ms either way, and ProcessBuilder would add about 10-20
+ * ms to it on a cold CLI.
  *
  * <p>The {@link #prefix} is put before every command: empty in production; tests set {@code nsenter
  * --net=<ns> --} so the plugins, and the bridges and iptables rules they make, live in a namespace

@@ -44,7 +44,7 @@ class CniClientTest {
   @Test
   void addOfTheDefaultNetworkGivesAnAddressInItsSubnetAndADefaultRoute() throws Exception {
     Network n = net.store.defaultNetwork();
-    NetworkConfigList list = net.store.configList(n.name());
+    NetworkConfigList list = net.olderBerthList(n);
     RuntimeConf rt = container("c1");
     CniResult r = net.cni.add(list, rt);
 
@@ -66,7 +66,8 @@ class CniClientTest {
     assertTrue(addr.contains(ip.address()), addr);
     String route = net.inPin(Path.of(rt.netns()), "ip", "route", "show", "default").ok().stdout();
     assertTrue(route.contains("default via " + n.gateway() + " dev eth0"), route);
-    // The bridge and masquerade live in the test namespace.
+    // The bridge and (an older berth's chain) the per-container masquerade live in the test
+    // namespace.
     assertTrue(
         net.inNs("ip", "-o", "link", "show", NetworkStore.DEFAULT_BRIDGE)
             .ok()
@@ -119,7 +120,7 @@ class CniClientTest {
 
   @Test
   void delIsIdempotentAndWorksAfterTheNamespaceIsGone() throws Exception {
-    NetworkConfigList list = net.store.configList(net.store.defaultNetwork().name());
+    NetworkConfigList list = net.olderBerthList(net.store.defaultNetwork());
     RuntimeConf rt = container("idem");
     net.cni.add(list, rt);
     net.cni.del(list, rt);
@@ -141,7 +142,9 @@ class CniClientTest {
 
   @Test
   void theCacheSurvivesANewClientSoDelAfterARestartGetsTheAddResult() throws Exception {
-    NetworkConfigList list = net.store.configList(net.store.defaultNetwork().name());
+    // Attached by an older berth (per-container masquerade and firewall rules), detached by this
+    // one: the DEL runs the cached config of the ADD, not the network's current conflist.
+    NetworkConfigList list = net.olderBerthList(net.store.defaultNetwork());
     RuntimeConf rt = container("restart");
     CniResult r = net.cni.add(list, rt);
     String ip = r.ips().get(0).ip();
@@ -156,8 +159,8 @@ class CniClientTest {
         new String(list.bytes(), StandardCharsets.UTF_8),
         new String(cached.config(), StandardCharsets.UTF_8));
     // The firewall plugin finds the rules to remove only in prevResult: they go only if the cache
-    // was used.
-    fresh.del(list, rt);
+    // was used (close() asserts that none is left).
+    fresh.del(net.store.configList(list.name()), rt);
     assertNull(fresh.cache().get(list.name(), "restart", "eth0"));
     net.pins.remove("restart");
   }
@@ -190,7 +193,7 @@ class CniClientTest {
     Network n = net.store.defaultNetwork();
     String conf =
         new String(net.store.configList(n.name()).bytes(), StandardCharsets.UTF_8)
-            .replace("\"type\": \"tuning\"", "\"type\": \"nosuch\"");
+            .replace("\"type\": \"portmap\"", "\"type\": \"nosuch\"");
     NetworkConfigList list = NetworkConfigList.parse(conf.getBytes(StandardCharsets.UTF_8), "x");
     RuntimeConf rt = container("missing");
     CniException e = assertThrows(CniException.class, () -> net.cni.add(list, rt));
@@ -199,8 +202,7 @@ class CniClientTest {
         e.getMessage());
     assertEquals(ErrorCategory.FAILED_PRECONDITION, e.category());
     net.pins.remove("missing");
-    // close() asserts: the bridge's veth, lease and masquerade, the firewall's rules: all rolled
-    // back
+    // close() asserts: the bridge's veth and lease: rolled back
   }
 
   @Test
