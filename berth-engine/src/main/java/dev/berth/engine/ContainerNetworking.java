@@ -606,10 +606,11 @@ final class ContainerNetworking {
       throws BerthException {
     NetworkOptions n = r.options().networking();
     List<PortOption> wanted = new ArrayList<>(n.ports());
-    if (n.publishAll() && image != null) {
+    if (n.publishAll()) {
       Set<String> given = new HashSet<>();
       for (PortOption p : wanted) given.add(p.key());
-      for (String key : new java.util.TreeSet<>(image.config().exposedPorts())) {
+      java.util.Set<String> fromImage = image == null ? Set.of() : image.config().exposedPorts();
+      for (String key : ContainerViews.exposed(fromImage, n.expose())) {
         PortOption p = PortSpecs.exposed(key);
         if (given.add(p.key())) wanted.add(p);
       }

@@ -37,6 +37,34 @@ public final class ContainerViews {
   /** The extras key of the container's host name. */
   public static final String HOSTNAME = "hostname";
 
+  /**
+   * The extras key of the ports the container exposes (the image's and {@code --expose}), comma
+   * separated keys {@code 80/tcp}: kept at create, so inspect needs no image config.
+   */
+  public static final String EXPOSED = "exposedPorts";
+
+  /** The ports {@code r} exposes, sorted ({@code 80/tcp}). */
+  public static List<String> exposed(ContainerRecord r) {
+    String v = r.extras().get(EXPOSED);
+    return v == null || v.isEmpty() ? List.of() : List.of(v.split(","));
+  }
+
+  /**
+   * The exposed ports of an image config and of {@code --expose}, sorted, as keys. An image's key
+   * that is no port is left out: the image is not the user's to fix.
+   */
+  static List<String> exposed(java.util.Set<String> image, List<String> more) {
+    java.util.TreeSet<String> all = new java.util.TreeSet<>(more);
+    for (String key : image) {
+      try {
+        all.add(dev.berth.engine.container.PortSpecs.exposed(key).key());
+      } catch (dev.berth.spec.error.BerthException notAPort) {
+        // left out
+      }
+    }
+    return List.copyOf(all);
+  }
+
   /** The command the container runs: its path and arguments, as resolved at create. */
   public static List<String> command(ContainerRecord r) {
     String json = r.extras().get(ARGS);
@@ -172,6 +200,8 @@ public final class ContainerViews {
       b.put("HostPort", Integer.toString(p.hostPort()));
       bindings.add(b);
     }
+    // Exposed and not published: docker lists them with no binding.
+    if (!eps.isEmpty()) for (String key : exposed(r)) ports.putIfAbsent(key, null);
     m.put("Ports", ports);
     Endpoint first = eps.isEmpty() ? null : eps.get(0);
     m.put("EndpointID", first == null ? "" : endpointId(r, first));
@@ -300,6 +330,12 @@ public final class ContainerViews {
     c.put("WorkingDir", o.workingDir() == null ? "" : o.workingDir());
     c.put("Entrypoint", o.entrypoint());
     c.put("Labels", new LinkedHashMap<>(o.labels()));
+    List<String> exposed = exposed(r);
+    if (!exposed.isEmpty()) {
+      Map<String, Object> e = new LinkedHashMap<>();
+      for (String key : exposed) e.put(key, Map.of());
+      c.put("ExposedPorts", e);
+    }
     if (o.stopSignal() != null) c.put("StopSignal", o.stopSignal());
     if (o.stopTimeout() != null) c.put("StopTimeout", o.stopTimeout());
     return c;

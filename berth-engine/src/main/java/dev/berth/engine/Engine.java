@@ -306,6 +306,10 @@ public final class Engine implements AutoCloseable {
       Path dir = containers.containerDir(id);
       Map<String, String> extras = new java.util.LinkedHashMap<>(record.extras());
       if (!madeVolumes.isEmpty()) extras.put(MADE_VOLUMES, String.join(",", madeVolumes));
+      List<String> exposed =
+          ContainerViews.exposed(
+              imageConfig.config().exposedPorts(), options.networking().expose());
+      if (!exposed.isEmpty()) extras.put(ContainerViews.EXPOSED, String.join(",", exposed));
       ContainerRecord made =
           containers.update(
               id,

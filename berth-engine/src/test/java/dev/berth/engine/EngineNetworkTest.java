@@ -3,6 +3,7 @@ package dev.berth.engine;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -505,6 +506,49 @@ class EngineNetworkTest {
     assertEquals(
         "",
         inNs("sh", "-c", "iptables-save -t nat | grep -e '--dport 8080' || true").ok().stdout());
+  }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void publishAllPublishesTheExposedPortsAndInspectListsThem() throws Exception {
+    List<String> expose = new java.util.ArrayList<>(PortSpecs.expose("8000-8001"));
+    expose.addAll(PortSpecs.expose("53/udp"));
+    ContainerRecord all =
+        run(
+            opts("bridge", "sh", "-c", HTTPD.replace("-p 80", "-p 8001"))
+                .networking(
+                    new NetworkOptions(
+                        null, null, null, null, null, null, null, null, true, expose))
+                .build());
+    List<Endpoint.Port> ports = ContainerViews.ports(engine.inspect(all.id()));
+    assertEquals(
+        List.of("53/udp", "8000/tcp", "8001/tcp"),
+        ports.stream().map(p -> p.containerPort() + "/" + p.protocol()).sorted().toList());
+    int web = ports.stream().filter(p -> p.containerPort() == 8001).findFirst().get().hostPort();
+    assertEquals("hello\n", fetch("http://127.0.0.1:" + web + "/index.html"));
+
+    // Exposed, not published: inspect lists them, with no binding, as docker does.
+    ContainerRecord quiet =
+        run(
+            opts("bridge", "sleep", "100")
+                .networking(
+                    new NetworkOptions(
+                        null, null, null, null, null, null, null, null, false, expose))
+                .build());
+    Map<String, Object> view =
+        ContainerViews.inspect(engine.inspect(quiet.id()), engine.layout(quiet.id()));
+    Map<String, Object> config = (Map<String, Object>) view.get("Config");
+    assertEquals(
+        List.of("53/udp", "8000/tcp", "8001/tcp"),
+        List.copyOf(((Map<String, Object>) config.get("ExposedPorts")).keySet()));
+    Map<String, Object> settingsPorts =
+        (Map<String, Object>) ((Map<String, Object>) view.get("NetworkSettings")).get("Ports");
+    assertTrue(settingsPorts.containsKey("8000/tcp"), settingsPorts.toString());
+    assertNull(settingsPorts.get("8000/tcp"));
+    assertEquals(List.of(), ContainerViews.ports(engine.inspect(quiet.id())));
+
+    BerthException bad = assertThrows(BerthException.class, () -> PortSpecs.expose("80/icmp"));
+    assertTrue(bad.getMessage().contains("80/icmp"), bad.getMessage());
   }
 
   @Test

@@ -64,7 +64,11 @@ final class ContainerCommands {
       stringList("dns-search", null, "search domain of the container's /etc/resolv.conf"),
       stringList("dns-option", null, "option of the container's /etc/resolv.conf"),
       stringList("publish", "p", "publish a port: [IP:][HOST_PORT:]CONTAINER_PORT[/tcp|udp]"),
-      bool("publish-all", "P", "publish every port the image exposes on a free host port"),
+      bool(
+          "publish-all",
+          "P",
+          "publish every exposed port (the image's, --expose) on a free host port"),
+      stringList("expose", null, "expose a port or a range of ports: PORT[-PORT][/tcp|udp]"),
       string("pid", null, "pid namespace: host, container:NAME or ns:PATH", ""),
       string("ipc", null, "ipc namespace: private, host, container:NAME or ns:PATH", ""),
       string("uts", null, "uts namespace: host, container:NAME or ns:PATH", ""),

@@ -64,6 +64,8 @@ final class ContainerFlags {
     String network = networks.isEmpty() ? DockerFlags.defaultNetwork(environment) : networks.get(0);
     List<PortOption> ports = new ArrayList<>();
     for (String p : f.getList("publish")) ports.addAll(PortSpecs.parse(p));
+    List<String> expose = new ArrayList<>();
+    for (String p : f.getList("expose")) expose.addAll(PortSpecs.expose(p));
     NetworkOptions net =
         new NetworkOptions(
             networks.size() > 1 ? networks.subList(1, networks.size()) : List.of(),
@@ -74,7 +76,8 @@ final class ContainerFlags {
             f.getList("dns-search"),
             f.getList("dns-option"),
             ports,
-            f.getBool("publish-all"));
+            f.getBool("publish-all"),
+            expose);
     String stopTimeout = f.getString("stop-timeout");
     long shm = f.getString("shm-size").isEmpty() ? 0 : DockerFlags.bytes(f.getString("shm-size"));
     Map<String, String> sysctls = new LinkedHashMap<>();

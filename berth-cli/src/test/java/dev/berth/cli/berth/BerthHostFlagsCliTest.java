@@ -84,6 +84,29 @@ class BerthHostFlagsCliTest {
   }
 
   @Test
+  void exposedPortsShowInInspectsConfig() {
+    cli(
+            "create",
+            "--name",
+            "exp",
+            "--network",
+            "none",
+            "--expose",
+            "8000-8001",
+            "--expose",
+            "53/udp",
+            IMAGE,
+            "true")
+        .ok();
+    assertEquals(
+        "{\"53/udp\":{},\"8000/tcp\":{},\"8001/tcp\":{}}\n",
+        cli("inspect", "-f", "{{json .Config.ExposedPorts}}", "exp").ok().stdout());
+    assertEquals(
+        "invalid proto: icmp (in --expose \"80/icmp\")",
+        cli("create", "--expose", "80/icmp", IMAGE, "true").fails().error());
+  }
+
+  @Test
   void badValuesAreRefusedNamingTheFlag() {
     assertEquals(
         "invalid --pid \"bogus\": want host, container:NAME or ns:PATH",

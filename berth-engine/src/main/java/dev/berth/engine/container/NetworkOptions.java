@@ -18,7 +18,10 @@ import java.util.List;
  * @param dnsSearch search domains
  * @param dnsOptions resolver options ({@code ndots:2})
  * @param ports published ports ({@code -p})
- * @param publishAll publish every port the image exposes on a free host port ({@code -P})
+ * @param publishAll publish every port the image or {@code --expose} exposes on a free host port
+ *     ({@code -P})
+ * @param expose further ports the container exposes ({@code --expose}, docker's Config.ExposedPorts
+ *     beyond the image's), as keys {@code 80/tcp}
  */
 public record NetworkOptions(
     List<String> networks,
@@ -29,9 +32,24 @@ public record NetworkOptions(
     List<String> dnsSearch,
     List<String> dnsOptions,
     List<PortOption> ports,
-    boolean publishAll) {
+    boolean publishAll,
+    List<String> expose) {
   public static final NetworkOptions NONE =
-      new NetworkOptions(null, null, null, null, null, null, null, null, false);
+      new NetworkOptions(null, null, null, null, null, null, null, null, false, null);
+
+  /** The options without ports exposed beyond the image's. */
+  public NetworkOptions(
+      List<String> networks,
+      List<String> aliases,
+      String ip,
+      List<String> extraHosts,
+      List<String> dns,
+      List<String> dnsSearch,
+      List<String> dnsOptions,
+      List<PortOption> ports,
+      boolean publishAll) {
+    this(networks, aliases, ip, extraHosts, dns, dnsSearch, dnsOptions, ports, publishAll, null);
+  }
 
   public NetworkOptions {
     networks = networks == null ? List.of() : List.copyOf(networks);
@@ -42,6 +60,7 @@ public record NetworkOptions(
     dnsSearch = dnsSearch == null ? List.of() : List.copyOf(dnsSearch);
     dnsOptions = dnsOptions == null ? List.of() : List.copyOf(dnsOptions);
     ports = ports == null ? List.of() : List.copyOf(ports);
+    expose = expose == null ? List.of() : List.copyOf(expose);
   }
 
   /**

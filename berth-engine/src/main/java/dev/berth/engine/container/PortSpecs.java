@@ -74,6 +74,21 @@ public final class PortSpecs {
     return out;
   }
 
+  /**
+   * The ports of one {@code --expose} value ({@code 80}, {@code 53/udp}, {@code 8000-8010/tcp}) as
+   * keys {@code 80/tcp}.
+   */
+  public static List<String> expose(String spec) throws BerthException {
+    int slash = spec.indexOf('/');
+    String proto = slash < 0 ? "tcp" : spec.substring(slash + 1).toLowerCase(java.util.Locale.ROOT);
+    if (!proto.equals("tcp") && !proto.equals("udp") && !proto.equals("sctp"))
+      throw invalid("invalid proto: " + proto + " (in --expose \"" + spec + "\")");
+    int[] r = range(slash < 0 ? spec : spec.substring(0, slash), spec);
+    List<String> out = new ArrayList<>();
+    for (int p = r[0]; p <= r[1]; p++) out.add(p + "/" + proto);
+    return out;
+  }
+
   /** An exposed port of an image config ({@code 80/tcp}, {@code 53/udp}, {@code 8080}). */
   public static PortOption exposed(String key) throws BerthException {
     int slash = key.indexOf('/');

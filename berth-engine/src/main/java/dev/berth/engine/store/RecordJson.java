@@ -253,7 +253,9 @@ final class RecordJson {
           .endObject();
     }
     w.endArray();
-    w.field("publishAll", n.publishAll()).endObject();
+    w.field("publishAll", n.publishAll());
+    if (!n.expose().isEmpty()) strings(w.name("expose"), n.expose());
+    w.endObject();
   }
 
   private static NetworkOptions readNetworking(JsonReader r) throws SpecException {
@@ -267,6 +269,7 @@ final class RecordJson {
     List<String> dnsOptions = null;
     List<PortOption> ports = new ArrayList<>();
     boolean publishAll = false;
+    List<String> expose = null;
     for (String f; (f = r.nextField()) != null; ) {
       switch (f) {
         case "networks" -> networks = r.strings();
@@ -301,11 +304,12 @@ final class RecordJson {
           }
         }
         case "publishAll" -> publishAll = r.bool();
+        case "expose" -> expose = r.strings();
         default -> r.skip();
       }
     }
     return new NetworkOptions(
-        networks, aliases, ip, extraHosts, dns, dnsSearch, dnsOptions, ports, publishAll);
+        networks, aliases, ip, extraHosts, dns, dnsSearch, dnsOptions, ports, publishAll, expose);
   }
 
   private static void opt(JsonWriter w, String name, String value) {

@@ -49,6 +49,15 @@ final class CreateBody {
         case "Labels" -> p.labels = r.stringMap();
         case "StopSignal" -> p.stopSignal = r.string();
         case "StopTimeout" -> p.stopTimeout = r.optInt32();
+        case "ExposedPorts" -> {
+          // {"80/tcp": {}}: ports beyond the image's, published by PublishAllPorts.
+          if (r.beginObject()) {
+            for (String port; (port = r.nextField()) != null; ) {
+              r.skip();
+              p.expose.addAll(PortSpecs.expose(port));
+            }
+          }
+        }
         case "Volumes" -> {
           // Anonymous volumes, as -v /path.
           if (r.beginObject()) {
@@ -86,7 +95,8 @@ final class CreateBody {
             p.dnsSearch,
             p.dnsOptions,
             p.ports,
-            p.publishAll);
+            p.publishAll,
+            p.expose);
     try {
       return new ContainerOptions(
           p.image,
@@ -155,6 +165,7 @@ final class CreateBody {
     long shmSize;
     final List<PortOption> ports = new ArrayList<>();
     boolean publishAll;
+    final List<String> expose = new ArrayList<>();
     List<String> extraHosts = List.of();
     List<String> dns = List.of();
     List<String> dnsSearch = List.of();
