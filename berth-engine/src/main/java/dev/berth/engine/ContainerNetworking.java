@@ -197,6 +197,13 @@ final class ContainerNetworking {
     return n.equals("default") ? "bridge" : n;
   }
 
+  /** The interface of a container's first network. */
+  static final String FIRST_INTERFACE = "eth0";
+
+  /** A MAC address as docker takes it: six hex octets with colons. */
+  private static final java.util.regex.Pattern MAC =
+      java.util.regex.Pattern.compile("[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}");
+
   /** Whether the mode attaches the container to networks (bridge or a user network). */
   static boolean attaches(String mode) {
     return !mode.equals("none")
@@ -264,7 +271,18 @@ final class ContainerNetworking {
         throw EngineException.invalid("invalid IPv4 address: " + n.ip());
       }
     }
+    if (n.macAddress() != null && !MAC.matcher(n.macAddress()).matches()) {
+      throw EngineException.invalid("invalid MAC address: " + n.macAddress());
+    }
+    if (n.macAddress() != null && (Integer.parseInt(n.macAddress().substring(0, 2), 16) & 1) != 0) {
+      throw EngineException.invalid(
+          "invalid MAC address: " + n.macAddress() + " (a multicast address)");
+    }
     if (!attaches(mode)) {
+      if (n.macAddress() != null) {
+        throw EngineException.invalid(
+            "conflicting options: mac-address and the network mode " + mode);
+      }
       if (!n.networks().isEmpty()) {
         throw EngineException.invalid(
             "conflicting options: cannot attach both user-defined and non-user-defined"
@@ -413,6 +431,11 @@ final class ContainerNetworking {
       args.put("IP", q.ip());
     }
     RuntimeConf rt = new RuntimeConf(r.id(), pin.toString(), ifName, args, Map.of());
+    // --mac-address is the first network's interface's (the bridge plugin's "mac" capability).
+    String wantedMac = r.options().networking().macAddress();
+    if (wantedMac != null && ifName.equals(FIRST_INTERFACE)) {
+      rt = rt.withCapability("mac", wantedMac.toLowerCase(java.util.Locale.ROOT));
+    }
     if (!ports.isEmpty()) {
       List<Map<String, Object>> mappings = new ArrayList<>();
       for (Endpoint.Port p : ports) {

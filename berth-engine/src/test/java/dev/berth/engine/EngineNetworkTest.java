@@ -518,7 +518,7 @@ class EngineNetworkTest {
             opts("bridge", "sh", "-c", HTTPD.replace("-p 80", "-p 8001"))
                 .networking(
                     new NetworkOptions(
-                        null, null, null, null, null, null, null, null, true, expose))
+                        null, null, null, null, null, null, null, null, true, expose, null))
                 .build());
     List<Endpoint.Port> ports = ContainerViews.ports(engine.inspect(all.id()));
     assertEquals(
@@ -533,7 +533,7 @@ class EngineNetworkTest {
             opts("bridge", "sleep", "100")
                 .networking(
                     new NetworkOptions(
-                        null, null, null, null, null, null, null, null, false, expose))
+                        null, null, null, null, null, null, null, null, false, expose, null))
                 .build());
     Map<String, Object> view =
         ContainerViews.inspect(engine.inspect(quiet.id()), engine.layout(quiet.id()));
@@ -549,6 +549,66 @@ class EngineNetworkTest {
 
     BerthException bad = assertThrows(BerthException.class, () -> PortSpecs.expose("80/icmp"));
     assertTrue(bad.getMessage().contains("80/icmp"), bad.getMessage());
+  }
+
+  @Test
+  void aMacAddressGivenIsTheContainersOnItsFirstNetwork() throws Exception {
+    ContainerRecord r =
+        run(
+            opts(
+                    "bridge",
+                    "sh",
+                    "-c",
+                    "test $(cat /sys/class/net/eth0/address) = 02:42:ac:11:00:99")
+                .networking(
+                    new NetworkOptions(
+                        null,
+                        null,
+                        null,
+                        null,
+                        null,
+                        null,
+                        null,
+                        null,
+                        false,
+                        null,
+                        "02:42:AC:11:00:99"))
+                .build());
+    assertEquals(0, engine.await(r.id()), "the interface has the address given");
+    for (String bad : List.of("02:42:ac:11:00", "03:42:ac:11:00:99", "zz:42:ac:11:00:99")) {
+      BerthException e =
+          assertThrows(
+              BerthException.class,
+              () ->
+                  engine.create(
+                      opts("bridge", "true")
+                          .networking(
+                              new NetworkOptions(
+                                  null, null, null, null, null, null, null, null, false, null, bad))
+                          .build()));
+      assertTrue(e.getMessage().startsWith("invalid MAC address: " + bad), e.getMessage());
+    }
+    BerthException none =
+        assertThrows(
+            BerthException.class,
+            () ->
+                engine.create(
+                    opts("none", "true")
+                        .networking(
+                            new NetworkOptions(
+                                null,
+                                null,
+                                null,
+                                null,
+                                null,
+                                null,
+                                null,
+                                null,
+                                false,
+                                null,
+                                "02:42:ac:11:00:99"))
+                        .build()));
+    assertTrue(none.getMessage().contains("mac-address"), none.getMessage());
   }
 
   @Test

@@ -77,7 +77,8 @@ final class ContainerFlags {
             f.getList("dns-option"),
             ports,
             f.getBool("publish-all"),
-            expose);
+            expose,
+            emptyToNull(f.getString("mac-address")));
     String stopTimeout = f.getString("stop-timeout");
     long shm = f.getString("shm-size").isEmpty() ? 0 : DockerFlags.bytes(f.getString("shm-size"));
     Map<String, String> sysctls = new LinkedHashMap<>();

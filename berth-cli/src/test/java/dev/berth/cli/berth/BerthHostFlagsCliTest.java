@@ -104,6 +104,9 @@ class BerthHostFlagsCliTest {
     assertEquals(
         "invalid proto: icmp (in --expose \"80/icmp\")",
         cli("create", "--expose", "80/icmp", IMAGE, "true").fails().error());
+    assertEquals(
+        "invalid MAC address: 02:42",
+        cli("create", "--mac-address", "02:42", IMAGE, "true").fails().error());
   }
 
   @Test

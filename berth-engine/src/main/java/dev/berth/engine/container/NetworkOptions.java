@@ -22,6 +22,8 @@ import java.util.List;
  *     ({@code -P})
  * @param expose further ports the container exposes ({@code --expose}, docker's Config.ExposedPorts
  *     beyond the image's), as keys {@code 80/tcp}
+ * @param macAddress the MAC address of its interface on its first network ({@code --mac-address}),
+ *     or null for one the kernel picks
  */
 public record NetworkOptions(
     List<String> networks,
@@ -33,9 +35,10 @@ public record NetworkOptions(
     List<String> dnsOptions,
     List<PortOption> ports,
     boolean publishAll,
-    List<String> expose) {
+    List<String> expose,
+    String macAddress) {
   public static final NetworkOptions NONE =
-      new NetworkOptions(null, null, null, null, null, null, null, null, false, null);
+      new NetworkOptions(null, null, null, null, null, null, null, null, false, null, null);
 
   /** The options without ports exposed beyond the image's. */
   public NetworkOptions(
@@ -48,7 +51,18 @@ public record NetworkOptions(
       List<String> dnsOptions,
       List<PortOption> ports,
       boolean publishAll) {
-    this(networks, aliases, ip, extraHosts, dns, dnsSearch, dnsOptions, ports, publishAll, null);
+    this(
+        networks,
+        aliases,
+        ip,
+        extraHosts,
+        dns,
+        dnsSearch,
+        dnsOptions,
+        ports,
+        publishAll,
+        null,
+        null);
   }
 
   public NetworkOptions {
@@ -61,6 +75,7 @@ public record NetworkOptions(
     dnsOptions = dnsOptions == null ? List.of() : List.copyOf(dnsOptions);
     ports = ports == null ? List.of() : List.copyOf(ports);
     expose = expose == null ? List.of() : List.copyOf(expose);
+    macAddress = macAddress == null || macAddress.isEmpty() ? null : macAddress;
   }
 
   /**

@@ -46,6 +46,8 @@ public final class BridgeConfList {
         .field("bridge", n.bridge())
         .field("isGateway", !n.internal())
         .field("hairpinMode", true);
+    // --mac-address arrives as runtimeConfig.mac (the bridge plugin sets it on the container side).
+    w.name("capabilities").beginObject().field("mac", true).endObject();
     w.name("ipam").beginObject().field("type", "host-local").field("dataDir", ipamDir.toString());
     w.name("routes").beginArray();
     if (!n.internal()) w.beginObject().field("dst", "0.0.0.0/0").endObject();

@@ -255,6 +255,7 @@ final class RecordJson {
     w.endArray();
     w.field("publishAll", n.publishAll());
     if (!n.expose().isEmpty()) strings(w.name("expose"), n.expose());
+    opt(w, "macAddress", n.macAddress());
     w.endObject();
   }
 
@@ -270,6 +271,7 @@ final class RecordJson {
     List<PortOption> ports = new ArrayList<>();
     boolean publishAll = false;
     List<String> expose = null;
+    String mac = null;
     for (String f; (f = r.nextField()) != null; ) {
       switch (f) {
         case "networks" -> networks = r.strings();
@@ -305,11 +307,22 @@ final class RecordJson {
         }
         case "publishAll" -> publishAll = r.bool();
         case "expose" -> expose = r.strings();
+        case "macAddress" -> mac = optString(r);
         default -> r.skip();
       }
     }
     return new NetworkOptions(
-        networks, aliases, ip, extraHosts, dns, dnsSearch, dnsOptions, ports, publishAll, expose);
+        networks,
+        aliases,
+        ip,
+        extraHosts,
+        dns,
+        dnsSearch,
+        dnsOptions,
+        ports,
+        publishAll,
+        expose,
+        mac);
   }
 
   private static void opt(JsonWriter w, String name, String value) {

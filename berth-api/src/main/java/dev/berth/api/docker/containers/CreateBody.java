@@ -49,6 +49,9 @@ final class CreateBody {
         case "Labels" -> p.labels = r.stringMap();
         case "StopSignal" -> p.stopSignal = r.string();
         case "StopTimeout" -> p.stopTimeout = r.optInt32();
+        case "MacAddress" -> {
+          if (!r.isNull()) p.macAddress = emptyToNull(r.string());
+        }
         case "ExposedPorts" -> {
           // {"80/tcp": {}}: ports beyond the image's, published by PublishAllPorts.
           if (r.beginObject()) {
@@ -96,7 +99,8 @@ final class CreateBody {
             p.dnsOptions,
             p.ports,
             p.publishAll,
-            p.expose);
+            p.expose,
+            p.macAddress);
     try {
       return new ContainerOptions(
           p.image,
@@ -166,6 +170,7 @@ final class CreateBody {
     final List<PortOption> ports = new ArrayList<>();
     boolean publishAll;
     final List<String> expose = new ArrayList<>();
+    String macAddress;
     List<String> extraHosts = List.of();
     List<String> dns = List.of();
     List<String> dnsSearch = List.of();
@@ -374,6 +379,13 @@ final class CreateBody {
           switch (e) {
             case "Aliases" -> {
               for (String a : r.strings()) if (!p.aliases.contains(a)) p.aliases.add(a);
+            }
+            case "MacAddress" -> {
+              // API 1.44 moved it here from Config.
+              if (!r.isNull()) {
+                String mac = emptyToNull(r.string());
+                if (mac != null) p.macAddress = mac;
+              }
             }
             case "IPAMConfig" -> {
               if (r.beginObject()) {
