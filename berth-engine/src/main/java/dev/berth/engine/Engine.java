@@ -7,6 +7,7 @@ import dev.berth.engine.container.ExecOptions;
 import dev.berth.engine.events.Event;
 import dev.berth.engine.events.EventLog;
 import dev.berth.engine.fs.ContainerFiles;
+import dev.berth.engine.fs.OverlayChanges;
 import dev.berth.engine.fs.PathStat;
 import dev.berth.engine.spec.GeneratedSpec;
 import dev.berth.engine.spec.SpecGenerator;
@@ -1159,6 +1160,34 @@ public final class Engine implements AutoCloseable {
     }
   }
 
+  /**
+   * The files the engine binds into every container, made in its tree when the image lacks them.
+   */
+  private static final java.util.Set<String> ENGINE_MOUNT_POINTS =
+      java.util.Set.of("/etc/hostname", "/etc/hosts", "/etc/resolv.conf");
+
+  /**
+   * docker diff: what the container changed in its image's tree, sorted by path ({@code C /etc},
+   * {@code A /etc/new}, {@code D /bin/gone}).
+   */
+  public List<OverlayChanges.Change> changes(String ref) throws BerthException {
+    ContainerRecord r = inspect(ref);
+    Path upper = upperDir(r);
+    List<Path> lowers = new ArrayList<>();
+    try {
+      for (Mount m : images.snapshots().mounts(r.id())) {
+        for (String opt : m.options()) {
+          if (!opt.startsWith("lowerdir=")) continue;
+          for (String l : opt.substring("lowerdir=".length()).split(":")) lowers.add(Path.of(l));
+        }
+      }
+      return OverlayChanges.of(upper, lowers, ENGINE_MOUNT_POINTS);
+    } catch (IOException e) {
+      throw EngineException.internal(
+          "changes of container " + r.shortId() + ": " + e.getMessage(), e);
+    }
+  }
+
   /** The directory holding a container's changes: its overlay snapshot's upper directory. */
   private Path upperDir(ContainerRecord r) throws BerthException {
     try {
@@ -1166,7 +1195,7 @@ public final class Engine implements AutoCloseable {
       if (!(snapshots instanceof dev.berth.image.snapshot.OverlaySnapshotter)) {
         throw new EngineException(
             ErrorCategory.UNIMPLEMENTED,
-            "commit needs the overlay snapshotter; the store at "
+            "a container's changes need the overlay snapshotter; the store at "
                 + config.root()
                 + " uses the copy snapshotter");
       }
@@ -1178,9 +1207,9 @@ public final class Engine implements AutoCloseable {
         }
       }
       throw EngineException.internal(
-          "commit container " + r.shortId() + ": its snapshot has no upper directory", null);
+          "container " + r.shortId() + ": its snapshot has no upper directory", null);
     } catch (IOException e) {
-      throw EngineException.internal("commit container " + r.shortId() + ": " + e.getMessage(), e);
+      throw EngineException.internal("container " + r.shortId() + ": " + e.getMessage(), e);
     }
   }
 

@@ -483,6 +483,27 @@ class ContainerFilesTest {
         names.stream().anyMatch(n -> n.startsWith("./") || n.startsWith("/")), names.toString());
   }
 
+  // ---- diff ----
+
+  @Test
+  void changesListWhatTheContainerAddedChangedAndDeleted() throws Exception {
+    ContainerRecord r =
+        engine.create(
+            new ContainerOptions.Builder(IMAGE)
+                .command(
+                    List.of(
+                        "sh",
+                        "-c",
+                        "echo x >> /etc/passwd; rm /data/a; echo n > /data/new; mkdir -p /n/m"))
+                .build());
+    assertEquals(List.of(), engine.changes(r.id()), "nothing before it ran");
+    engine.start(r.id(), Engine.StartListener.NONE);
+    assertEquals(0, engine.await(r.id()));
+    assertEquals(
+        List.of("C /data", "D /data/a", "A /data/new", "C /etc", "C /etc/passwd", "A /n", "A /n/m"),
+        engine.changes(r.id()).stream().map(c -> c.kind().letter() + " " + c.path()).toList());
+  }
+
   // ---- commit ----
 
   @Test

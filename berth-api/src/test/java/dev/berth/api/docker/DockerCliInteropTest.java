@@ -338,6 +338,9 @@ class DockerCliInteropTest {
     docker("create", "--name", "fresh", "--network", "none", "bb:1", "cat", "/in.txt").ok();
     docker("cp", host.toString(), "fresh:/in.txt").ok();
     assertEquals("from the host\n".strip(), sh("docker start -a fresh").ok().stdout().strip());
+    assertTrue(
+        docker("diff", "box").ok().stdout().lines().anyMatch("A /tmp/host.txt"::equals),
+        "docker diff");
     sh("docker export box > " + tmp.resolve("box.tar")).ok();
     assertTrue(
         Exec.run("tar", "-tf", tmp.resolve("box.tar").toString())

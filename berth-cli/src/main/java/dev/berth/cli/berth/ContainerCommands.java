@@ -246,6 +246,10 @@ final class ContainerCommands {
             .withUsage("CONTAINER")
             .withExactArgs(1)
             .withFlags(string("output", "o", "file to write (stdout when unset)", ""));
+    CommandSpec diff =
+        CommandSpec.of("diff", "list the files a container added (A), changed (C) and deleted (D)")
+            .withUsage("CONTAINER")
+            .withExactArgs(1);
     CommandSpec commit =
         CommandSpec.of("commit", "make an image from a container's changes")
             .withUsage("CONTAINER [REPOSITORY[:TAG]]")
@@ -280,7 +284,7 @@ final class ContainerCommands {
         new ArrayList<>(
             List.of(
                 run, createCmd, start, stop, restart, kill, rm, ps, logs, wait, pause, unpause,
-                rename, exec, attach, top_, stats, events, cp, port, export, commit));
+                rename, exec, attach, top_, stats, events, cp, port, export, diff, commit));
     if (top) {
       all.add(inspect);
     } else {

@@ -518,6 +518,15 @@ final class ContainerVerbs {
     return missing.isEmpty() ? 0 : BerthExit.CONTAINER_ERROR;
   }
 
+  /** berth diff CONTAINER: docker's lines, {@code C /etc}. */
+  static int diff(ParsedCommand c, PrintStream out) throws BerthException, IOException {
+    StringBuilder b = new StringBuilder();
+    for (var change : BerthMain.engine(c).changes(c.arg(0)))
+      b.append(change.kind().letter()).append(' ').append(change.path()).append('\n');
+    out.print(b);
+    return 0;
+  }
+
   static int logs(ParsedCommand c, PrintStream out, PrintStream err)
       throws BerthException, IOException {
     Engine engine = BerthMain.engine(c);

@@ -136,6 +136,8 @@ class BerthFilesCliTest {
         export.stdout().lines().toList().containsAll(List.of("bin/busybox", "data/a", "data/sub/")),
         export.toString());
     assertFalse(export.stdout().contains("data/sub/b"), export.stdout());
+    assertEquals(
+        "C /data\nC /data/a\nC /data/sub\nD /data/sub/b\n", berth("diff web").ok().stdout());
     berth("export -o " + tmp.resolve("w.tar") + " web").ok();
     assertTrue(Files.size(tmp.resolve("w.tar")) > 100_000);
 

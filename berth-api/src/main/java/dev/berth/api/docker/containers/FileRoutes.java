@@ -34,6 +34,7 @@ final class FileRoutes {
     r.get("/containers/{id}/archive", this::get);
     r.add("PUT", "/containers/{id}/archive", Router.Body.STREAM, this::put);
     r.get("/containers/{id}/export", this::export);
+    r.get("/containers/{id}/changes", this::changes);
   }
 
   private static String path(Exchange x) throws ApiError {
@@ -66,6 +67,15 @@ final class FileRoutes {
     // nor a file a directory.
     engine.copyTo(id, path, x.bodyStream(), x.bool("copyUIDGID"));
     x.respond(200);
+  }
+
+  /** docker diff: [{"Path": "/etc", "Kind": 0}], Kind 0 changed, 1 added, 2 deleted. */
+  private void changes(Exchange x) throws Exception {
+    JsonWriter w = new JsonWriter(JsonWriter.COMPACT).beginArray();
+    for (var c : engine.changes(x.param("id"))) {
+      w.beginObject().field("Path", c.path()).field("Kind", c.kind().ordinal()).endObject();
+    }
+    x.json(200, w.endArray());
   }
 
   private void export(Exchange x) throws Exception {
