@@ -550,6 +550,15 @@ class ContainerFilesTest {
     ImageConfig.History last = config.history().getLast();
     assertEquals("a message", last.comment());
     assertTrue(last.createdBy().startsWith("sh -c echo new"), last.createdBy());
+    // The committed layer has the container's changes, not the engine's empty mount points.
+    var top = dev.berth.image.snapshot.ChainIds.of(config.rootfs().diffIds()).getLast();
+    String lowers = "";
+    for (var m : engine.images().snapshots().view(top)) {
+      for (String o : m.options()) if (o.startsWith("lowerdir=")) lowers = o.substring(9);
+    }
+    java.nio.file.Path layer = java.nio.file.Path.of(lowers.split(":")[0]);
+    assertTrue(java.nio.file.Files.exists(layer.resolve("etc/motd")), layer.toString());
+    assertFalse(java.nio.file.Files.exists(layer.resolve("etc/hostname")), "no mount point");
 
     ContainerRecord fromCommit =
         engine.create(new ContainerOptions.Builder("localhost/changed:1").build());

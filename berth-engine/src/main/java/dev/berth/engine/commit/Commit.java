@@ -50,6 +50,12 @@ import java.util.Map;
  * into a snapshot at once so the image runs.
  */
 public final class Commit {
+  /**
+   * The files the engine binds into a container, made empty in its tree when the image lacks them.
+   */
+  private static final java.util.Set<String> ENGINE_MOUNT_POINTS =
+      java.util.Set.of("etc/hostname", "etc/hosts", "etc/resolv.conf");
+
   private Commit() {}
 
   /**
@@ -104,7 +110,7 @@ public final class Commit {
           OutputStream out =
               new DigestOutputStream(
                   new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16), sha)) {
-        OverlayDiff.write(dir, out);
+        OverlayDiff.write(dir, out, ENGINE_MOUNT_POINTS);
       }
       Digest diffId = Digest.sha256(sha.digest());
       Descriptor layer = new Descriptor(MediaTypes.OCI_LAYER, diffId, Files.size(tmp));

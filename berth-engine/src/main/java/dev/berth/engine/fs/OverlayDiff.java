@@ -17,8 +17,18 @@ public final class OverlayDiff {
    * {@code .wh..wh..opq}.
    */
   public static void write(Fd upper, OutputStream out) throws IOException {
+    write(upper, out, java.util.Set.of());
+  }
+
+  /**
+   * As {@link #write(Fd, OutputStream)}, without the entries named in {@code mountPoints} ({@code
+   * etc/hosts}) that are empty files: the engine made them to bind its own files on, and docker
+   * keeps those in a layer no commit takes.
+   */
+  public static void write(Fd upper, OutputStream out, java.util.Set<String> mountPoints)
+      throws IOException {
     try (TarWriter tar = new TarWriter(out)) {
-      new TreeTar(tar, true).contents(upper, "");
+      new TreeTar(tar, true, mountPoints).contents(upper, "");
     }
   }
 }

@@ -42,9 +42,17 @@ final class TreeTar {
       new HashMap<>(); // "dev:ino" -> the name written first
   private final ByteBuffer direct = ByteBuffer.allocateDirect(1 << 16);
 
+  // Entry names (as written, "etc/hosts") left out when they are empty regular files.
+  private final java.util.Set<String> skipEmpty;
+
   TreeTar(TarWriter tar, boolean overlayUpper) {
+    this(tar, overlayUpper, java.util.Set.of());
+  }
+
+  TreeTar(TarWriter tar, boolean overlayUpper, java.util.Set<String> skipEmpty) {
     this.tar = tar;
     this.overlayUpper = overlayUpper;
+    this.skipEmpty = skipEmpty;
   }
 
   /**
@@ -67,6 +75,7 @@ final class TreeTar {
 
   private void write(Fd dir, String base, String name, Stat st) throws IOException {
     if (st.isSocket()) return;
+    if (st.isRegularFile() && st.size() == 0 && skipEmpty.contains(name)) return;
     if (st.isDirectory()) {
       try (Fd d = Linux.openat(dir, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0)) {
         same(d, st, name);
