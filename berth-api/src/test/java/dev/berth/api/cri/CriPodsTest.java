@@ -699,7 +699,23 @@ class CriPodsTest {
             .getDescription()
             .contains("config.linux.resources.memory_limit_in_bytes"),
         badMemory.toString());
+    // one that fails in the engine's create, after its record was made
+    StatusRuntimeException device =
+        error(
+            () ->
+                create(
+                    pod,
+                    container("a", "true")
+                        .addDevices(
+                            dev.berth.api.cri.v1.Device.newBuilder()
+                                .setHostPath("/dev/berth-no-such-device")
+                                .setContainerPath("/dev/x")
+                                .setPermissions("rw"))));
+    assertTrue(
+        device.getStatus().getDescription().contains("/dev/berth-no-such-device"),
+        device.toString());
     assertEquals(List.of(), engine.containers().list().containers(), "no container made");
+    assertEquals(List.of(), entries(root.resolve("snapshots/active"), ".*"), "no snapshot left");
     assertEquals(
         0, rt().listContainers(ListContainersRequest.getDefaultInstance()).getContainersCount());
     rt().removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(pod).build());
