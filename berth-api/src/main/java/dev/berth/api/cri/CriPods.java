@@ -38,6 +38,10 @@ import java.time.Instant;
 final class CriPods {
   private final Engine engine;
 
+  /** The names of the pods being run now (only while their RunPodSandbox lasts). */
+  private final java.util.concurrent.ConcurrentHashMap<String, Boolean> running =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
   CriPods(Engine engine) {
     this.engine = engine;
   }
@@ -48,9 +52,15 @@ final class CriPods {
 
   RunPodSandboxResponse run(RunPodSandboxRequest request) throws BerthException {
     PodConfig c = CriConfigs.pod(request.getConfig(), request.getRuntimeHandler());
-    // One pod of a name, namespace, uid and attempt, as containerd reserves the sandbox's name;
-    // checked and made under one lock so that two runs of the same pod cannot both pass.
-    synchronized (this) {
+    // One pod of a name, namespace, uid and attempt, as containerd reserves the sandbox's name:
+    // reserved here while it is made (two runs of the same pod cannot both pass, other pods are
+    // made meanwhile), then the store's records tell.
+    if (running.putIfAbsent(c.fullName(), Boolean.TRUE) != null) {
+      throw new BerthException(
+          ErrorCategory.ALREADY_EXISTS,
+          "pod sandbox name " + c.fullName() + " is reserved by a run in progress");
+    }
+    try {
       for (PodRecord p : pods().list(PodRecord.Filter.ALL)) {
         if (p.config().fullName().equals(c.fullName())) {
           throw new BerthException(
@@ -60,6 +70,8 @@ final class CriPods {
       }
       PodRecord p = pods().run(c);
       return RunPodSandboxResponse.newBuilder().setPodSandboxId(p.id()).build();
+    } finally {
+      running.remove(c.fullName());
     }
   }
 
