@@ -921,8 +921,11 @@ public final class Engine implements AutoCloseable {
     return new Pruned(ids, bytes);
   }
 
-  /** Bytes of a container's changes (its snapshot's upper directory), 0 when unknown. */
-  private long changesSize(ContainerRecord r) {
+  /**
+   * Bytes of a container's changes (its snapshot's upper directory: docker's SizeRw, the CRI's
+   * writable layer), 0 when unknown.
+   */
+  public long changesSize(ContainerRecord r) {
     try {
       for (Mount m : images.snapshots().mounts(r.id())) {
         if (m.type().equals("bind"))
@@ -1051,6 +1054,50 @@ public final class Engine implements AutoCloseable {
     } catch (IOException e) {
       throw EngineException.internal(
           "stats of container " + r.shortId() + ": " + e.getMessage(), e);
+    }
+  }
+
+  // ---- update, log ----
+
+  /**
+   * Changes a container's resource limits (docker update, the CRI's UpdateContainerResources): kept
+   * in its record for its next start, applied by its runtime now when it runs. A bad value is
+   * INVALID_ARGUMENT with docker's message, and changes nothing.
+   */
+  public ContainerRecord update(String ref, ContainerOptions.ResourceOptions resources)
+      throws BerthException {
+    ContainerRecord r = containers.resolve(ref);
+    dev.berth.spec.runtime.Resources limits =
+        dev.berth.engine.spec.SpecGenerator.limits(
+            resources, dev.berth.engine.spec.HostFacts.current());
+    try (LockFile lock = containers.lock(r.id())) {
+      r = syncLocked(r.id());
+      Status s = r.state().status();
+      if (s == Status.RUNNING || s == Status.PAUSED) {
+        runtimes.get(r.runtime()).update(r.id(), limits);
+      }
+      ContainerRecord updated =
+          containers.update(r.id(), c -> c.withOptions(c.options().withResources(resources)));
+      event("update", updated, Map.of(), Instant.now());
+      return updated;
+    }
+  }
+
+  /**
+   * Has a running container's monitor reopen its log file (after it was renamed away: the CRI's
+   * ReopenContainerLog, kubelet's log rotation). A container that does not run is
+   * FAILED_PRECONDITION: nothing writes its log.
+   */
+  public void reopenLog(String ref) throws BerthException {
+    ContainerRecord r = inspect(ref);
+    if (r.state().status() != Status.RUNNING && r.state().status() != Status.PAUSED)
+      throw EngineException.precondition("container " + r.id() + " is not running");
+    try (dev.berth.runtime.monitor.AttachClient c =
+        dev.berth.runtime.monitor.AttachClient.connect(layout(r.id()).attachSocket())) {
+      c.reopenLog();
+    } catch (ErrnoException e) {
+      throw EngineException.internal(
+          "reopen the log of container " + r.shortId() + ": " + e.getMessage(), e);
     }
   }
 

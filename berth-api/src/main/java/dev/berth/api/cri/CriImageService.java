@@ -189,19 +189,24 @@ final class CriImageService extends ImageServiceGrpc.ImageServiceImplBase {
     }
   }
 
-  /** containerd's CRI image: id, full references, size, the config's user, never pinned. */
-  private static Image image(ImageDetails d, List<ImageRecord> all) {
-    String id = d.record().config().toString();
-    Image.Builder b = Image.newBuilder().setId(id).setSize(d.size());
+  /** The repo tags and repo digests of {@code record}'s image (every name of its config). */
+  static Image.Builder names(ImageRecord record, List<ImageRecord> all) {
+    Image.Builder b = Image.newBuilder();
     List<String> digests = new ArrayList<>();
     for (ImageRecord r : all) {
-      if (!d.record().config().equals(r.config()) || ImageService.isUnnamed(r)) continue;
+      if (!record.config().equals(r.config()) || ImageService.isUnnamed(r)) continue;
       Reference ref = Reference.parse(r.name());
       if (ref.hasTag()) b.addRepoTags(ref.name() + ":" + ref.tag());
       String digest = ref.name() + "@" + r.target().digest();
       if (!digests.contains(digest)) digests.add(digest);
     }
-    b.addAllRepoDigests(digests);
+    return b.addAllRepoDigests(digests);
+  }
+
+  /** containerd's CRI image: id, full references, size, the config's user, never pinned. */
+  private static Image image(ImageDetails d, List<ImageRecord> all) {
+    String id = d.record().config().toString();
+    Image.Builder b = names(d.record(), all).setId(id).setSize(d.size());
     String user = d.config().config() == null ? "" : d.config().config().user();
     if (user != null && !user.isEmpty()) {
       String name = user.split(":", 2)[0];

@@ -1,14 +1,50 @@
 package dev.berth.api.cri;
 
 import dev.berth.api.cri.v1.CgroupDriver;
+import dev.berth.api.cri.v1.ContainerStatsRequest;
+import dev.berth.api.cri.v1.ContainerStatsResponse;
+import dev.berth.api.cri.v1.ContainerStatusRequest;
+import dev.berth.api.cri.v1.ContainerStatusResponse;
+import dev.berth.api.cri.v1.CreateContainerRequest;
+import dev.berth.api.cri.v1.CreateContainerResponse;
+import dev.berth.api.cri.v1.ExecSyncRequest;
+import dev.berth.api.cri.v1.ExecSyncResponse;
 import dev.berth.api.cri.v1.LinuxRuntimeConfiguration;
+import dev.berth.api.cri.v1.ListContainerStatsRequest;
+import dev.berth.api.cri.v1.ListContainerStatsResponse;
+import dev.berth.api.cri.v1.ListContainersRequest;
+import dev.berth.api.cri.v1.ListContainersResponse;
+import dev.berth.api.cri.v1.ListPodSandboxRequest;
+import dev.berth.api.cri.v1.ListPodSandboxResponse;
+import dev.berth.api.cri.v1.ListPodSandboxStatsRequest;
+import dev.berth.api.cri.v1.ListPodSandboxStatsResponse;
+import dev.berth.api.cri.v1.PodSandboxStatsRequest;
+import dev.berth.api.cri.v1.PodSandboxStatsResponse;
+import dev.berth.api.cri.v1.PodSandboxStatusRequest;
+import dev.berth.api.cri.v1.PodSandboxStatusResponse;
+import dev.berth.api.cri.v1.RemoveContainerRequest;
+import dev.berth.api.cri.v1.RemoveContainerResponse;
+import dev.berth.api.cri.v1.RemovePodSandboxRequest;
+import dev.berth.api.cri.v1.RemovePodSandboxResponse;
+import dev.berth.api.cri.v1.ReopenContainerLogRequest;
+import dev.berth.api.cri.v1.ReopenContainerLogResponse;
+import dev.berth.api.cri.v1.RunPodSandboxRequest;
+import dev.berth.api.cri.v1.RunPodSandboxResponse;
 import dev.berth.api.cri.v1.RuntimeCondition;
 import dev.berth.api.cri.v1.RuntimeConfigRequest;
 import dev.berth.api.cri.v1.RuntimeConfigResponse;
 import dev.berth.api.cri.v1.RuntimeServiceGrpc;
 import dev.berth.api.cri.v1.RuntimeStatus;
+import dev.berth.api.cri.v1.StartContainerRequest;
+import dev.berth.api.cri.v1.StartContainerResponse;
 import dev.berth.api.cri.v1.StatusRequest;
 import dev.berth.api.cri.v1.StatusResponse;
+import dev.berth.api.cri.v1.StopContainerRequest;
+import dev.berth.api.cri.v1.StopContainerResponse;
+import dev.berth.api.cri.v1.StopPodSandboxRequest;
+import dev.berth.api.cri.v1.StopPodSandboxResponse;
+import dev.berth.api.cri.v1.UpdateContainerResourcesRequest;
+import dev.berth.api.cri.v1.UpdateContainerResourcesResponse;
 import dev.berth.api.cri.v1.VersionRequest;
 import dev.berth.api.cri.v1.VersionResponse;
 import dev.berth.engine.Engine;
@@ -20,8 +56,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The RuntimeService calls about the runtime itself: Version, Status and RuntimeConfig. Pods and
- * containers answer UNIMPLEMENTED (the base class) until they are served.
+ * The RuntimeService: Version, Status and RuntimeConfig here; pods ({@link CriPods}), containers
+ * ({@link CriContainers}), ExecSync ({@link CriExecSync}) and stats ({@link CriStats}) delegated.
+ * The calls not served (checkpoints, events, metrics, pod resources) answer UNIMPLEMENTED (the base
+ * class), which the kubelet takes as "not supported".
  */
 final class CriRuntimeService extends RuntimeServiceGrpc.RuntimeServiceImplBase {
   /** The only Version.version the kubelet accepts. */
@@ -34,10 +72,18 @@ final class CriRuntimeService extends RuntimeServiceGrpc.RuntimeServiceImplBase 
 
   private final Engine engine;
   private final String version;
+  private final CriPods pods;
+  private final CriContainers containers;
+  private final CriExecSync execSync;
+  private final CriStats stats;
 
   CriRuntimeService(Engine engine, String version) {
     this.engine = engine;
     this.version = version;
+    this.pods = new CriPods(engine);
+    this.containers = new CriContainers(engine);
+    this.execSync = new CriExecSync(engine, containers);
+    this.stats = new CriStats(engine, containers);
   }
 
   @Override
@@ -77,6 +123,116 @@ final class CriRuntimeService extends RuntimeServiceGrpc.RuntimeServiceImplBase 
                 .setLinux(
                     LinuxRuntimeConfiguration.newBuilder().setCgroupDriver(CgroupDriver.CGROUPFS))
                 .build());
+  }
+
+  // ---- pods, containers, stats: delegated ----
+
+  @Override
+  public void runPodSandbox(
+      RunPodSandboxRequest request, StreamObserver<RunPodSandboxResponse> out) {
+    CriCalls.answer(out, () -> pods.run(request));
+  }
+
+  @Override
+  public void stopPodSandbox(
+      StopPodSandboxRequest request, StreamObserver<StopPodSandboxResponse> out) {
+    CriCalls.answer(out, () -> pods.stop(request));
+  }
+
+  @Override
+  public void removePodSandbox(
+      RemovePodSandboxRequest request, StreamObserver<RemovePodSandboxResponse> out) {
+    CriCalls.answer(out, () -> pods.remove(request));
+  }
+
+  @Override
+  public void podSandboxStatus(
+      PodSandboxStatusRequest request, StreamObserver<PodSandboxStatusResponse> out) {
+    CriCalls.answer(out, () -> pods.status(request));
+  }
+
+  @Override
+  public void listPodSandbox(
+      ListPodSandboxRequest request, StreamObserver<ListPodSandboxResponse> out) {
+    CriCalls.answer(out, () -> pods.list(request));
+  }
+
+  @Override
+  public void createContainer(
+      CreateContainerRequest request, StreamObserver<CreateContainerResponse> out) {
+    CriCalls.answer(out, () -> containers.create(request));
+  }
+
+  @Override
+  public void startContainer(
+      StartContainerRequest request, StreamObserver<StartContainerResponse> out) {
+    CriCalls.answer(out, () -> containers.start(request));
+  }
+
+  @Override
+  public void stopContainer(
+      StopContainerRequest request, StreamObserver<StopContainerResponse> out) {
+    CriCalls.answer(out, () -> containers.stop(request));
+  }
+
+  @Override
+  public void removeContainer(
+      RemoveContainerRequest request, StreamObserver<RemoveContainerResponse> out) {
+    CriCalls.answer(out, () -> containers.remove(request));
+  }
+
+  @Override
+  public void containerStatus(
+      ContainerStatusRequest request, StreamObserver<ContainerStatusResponse> out) {
+    CriCalls.answer(out, () -> containers.status(request));
+  }
+
+  @Override
+  public void listContainers(
+      ListContainersRequest request, StreamObserver<ListContainersResponse> out) {
+    CriCalls.answer(out, () -> containers.list(request));
+  }
+
+  @Override
+  public void updateContainerResources(
+      UpdateContainerResourcesRequest request,
+      StreamObserver<UpdateContainerResourcesResponse> out) {
+    CriCalls.answer(out, () -> containers.update(request));
+  }
+
+  @Override
+  public void reopenContainerLog(
+      ReopenContainerLogRequest request, StreamObserver<ReopenContainerLogResponse> out) {
+    CriCalls.answer(out, () -> containers.reopenLog(request));
+  }
+
+  @Override
+  public void execSync(ExecSyncRequest request, StreamObserver<ExecSyncResponse> out) {
+    CriCalls.answer(out, () -> execSync.run(request));
+  }
+
+  @Override
+  public void containerStats(
+      ContainerStatsRequest request, StreamObserver<ContainerStatsResponse> out) {
+    CriCalls.answer(out, () -> stats.container(request));
+  }
+
+  @Override
+  public void listContainerStats(
+      ListContainerStatsRequest request, StreamObserver<ListContainerStatsResponse> out) {
+    CriCalls.answer(out, () -> stats.list(request));
+  }
+
+  @Override
+  public void podSandboxStats(
+      PodSandboxStatsRequest request, StreamObserver<PodSandboxStatsResponse> out) {
+    CriCalls.answer(out, () -> stats.pod(request));
+  }
+
+  @Override
+  public void listPodSandboxStats(
+      ListPodSandboxStatsRequest request, StreamObserver<ListPodSandboxStatsResponse> out) {
+    CriCalls.answer(out, () -> stats.listPods(request));
   }
 
   /** Ready when the store reads and the run root is there: what every container call needs. */

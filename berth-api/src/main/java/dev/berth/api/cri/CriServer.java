@@ -26,7 +26,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Messages up to {@link #MAX_MESSAGE} bytes are read (the kubelet's own limit); a larger one
  * fails its call with RESOURCE_EXHAUSTED and the connection serves on. Unknown methods answer
- * UNIMPLEMENTED, as do the RuntimeService calls not served yet (pods and containers).
+ * UNIMPLEMENTED, as do the RuntimeService calls not served (checkpoints, events, metrics).
  */
 public final class CriServer implements AutoCloseable {
   /** The largest message read: 16 MiB, as the kubelet's and containerd's. */

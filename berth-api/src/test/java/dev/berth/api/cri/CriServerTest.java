@@ -19,7 +19,6 @@ import dev.berth.api.cri.v1.ListImagesRequest;
 import dev.berth.api.cri.v1.PodSandboxConfig;
 import dev.berth.api.cri.v1.PullImageRequest;
 import dev.berth.api.cri.v1.RemoveImageRequest;
-import dev.berth.api.cri.v1.RunPodSandboxRequest;
 import dev.berth.api.cri.v1.RuntimeCondition;
 import dev.berth.api.cri.v1.RuntimeConfigRequest;
 import dev.berth.api.cri.v1.RuntimeServiceGrpc;
@@ -171,7 +170,9 @@ class CriServerTest {
     StatusRuntimeException pod =
         assertThrows(
             StatusRuntimeException.class,
-            () -> runtime.runPodSandbox(RunPodSandboxRequest.getDefaultInstance()));
+            () ->
+                runtime.checkpointContainer(
+                    dev.berth.api.cri.v1.CheckpointContainerRequest.getDefaultInstance()));
     assertEquals(Status.Code.UNIMPLEMENTED, pod.getStatus().getCode());
 
     MethodDescriptor<VersionRequest, VersionResponse> unknown =

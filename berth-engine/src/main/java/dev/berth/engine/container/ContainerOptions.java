@@ -297,6 +297,39 @@ public record ContainerOptions(
     }
   }
 
+  /** The same options with other resource limits (an update's). */
+  public ContainerOptions withResources(ResourceOptions r) {
+    return new ContainerOptions(
+        image,
+        name,
+        entrypoint,
+        command,
+        env,
+        workingDir,
+        user,
+        hostname,
+        tty,
+        openStdin,
+        labels,
+        mounts,
+        r,
+        capAdd,
+        capDrop,
+        privileged,
+        readOnlyRootfs,
+        securityOpts,
+        ulimits,
+        stopSignal,
+        stopTimeout,
+        runtime,
+        network,
+        autoRemove,
+        shmSize,
+        init,
+        networking,
+        host);
+  }
+
   /** One {@code --ulimit name=soft[:hard]}; name without "RLIMIT_" ("nofile", "nproc", ...). */
   public record UlimitOption(String name, long soft, long hard) {}
 

@@ -64,6 +64,22 @@ public record PodContainerConfig(
     resources = resources == null ? Resources.NONE : resources;
   }
 
+  /** The label keeping the container's CRI name (metadata.name) in its record. */
+  public static final String NAME_LABEL = "dev.berth.pod.container.name";
+
+  /** The label keeping its CRI attempt (metadata.attempt). */
+  public static final String ATTEMPT_LABEL = "dev.berth.pod.container.attempt";
+
+  /**
+   * Its engine name, containerd's {@code k8s_<name>_<pod>_<namespace>_<uid>_<attempt>}: one
+   * container of a name and attempt per pod, a second is ALREADY_EXISTS.
+   */
+  public String engineName(PodConfig pod) {
+    return String.join(
+            "_", "k8s", name, pod.name(), pod.namespace(), pod.uid(), Integer.toString(attempt))
+        .replaceAll("[^a-zA-Z0-9_.-]", "-");
+  }
+
   /** {@code image} running {@code command} (may be empty: the image's), every other field unset. */
   public static PodContainerConfig of(String name, String image, List<String> command) {
     return new PodContainerConfig(
@@ -157,6 +173,26 @@ public record PodContainerConfig(
     public Resources {
       hugepageLimits = hugepageLimits == null ? Map.of() : Map.copyOf(hugepageLimits);
     }
+
+    /**
+     * In docker's terms, with Kubernetes' rule that a container has no swap beyond its memory
+     * limit; a negative limit is INVALID_ARGUMENT.
+     */
+    public ResourceOptions options() throws BerthException {
+      if (memoryLimit < 0)
+        throw invalid("container config: memory_limit_in_bytes " + memoryLimit + " is negative");
+      return new ResourceOptions(
+          memoryLimit,
+          memoryLimit > 0 ? memoryLimit : 0,
+          0,
+          cpuShares,
+          cpusetCpus,
+          0,
+          cpuPeriod,
+          cpuQuota,
+          cpusetMems,
+          hugepageLimits);
+    }
   }
 
   /**
@@ -226,21 +262,7 @@ public record PodContainerConfig(
       log = Path.of(pod.config().logDirectory()).resolve(logPath).normalize().toString();
     }
     Resources r = resources;
-    if (r.memoryLimit() < 0)
-      throw invalid("container config: memory_limit_in_bytes " + r.memoryLimit() + " is negative");
-    ResourceOptions res =
-        new ResourceOptions(
-            r.memoryLimit(),
-            // Kubernetes' containers have no swap beyond their memory limit.
-            r.memoryLimit() > 0 ? r.memoryLimit() : 0,
-            0,
-            r.cpuShares(),
-            r.cpusetCpus(),
-            0,
-            r.cpuPeriod(),
-            r.cpuQuota(),
-            r.cpusetMems(),
-            r.hugepageLimits());
+    ResourceOptions res = r.options();
     HostOptions host =
         new HostOptions(
             null,
@@ -256,8 +278,11 @@ public record PodContainerConfig(
             s.maskedPaths(),
             s.readonlyPaths(),
             annotations);
+    Map<String, String> withMetadata = new java.util.LinkedHashMap<>(labels);
+    withMetadata.put(NAME_LABEL, name);
+    withMetadata.put(ATTEMPT_LABEL, Integer.toString(attempt));
     return new ContainerOptions.Builder(image)
-        .name(("k8s_" + name + "_" + pod.config().fullName()).replaceAll("[^a-zA-Z0-9_.-]", "-"))
+        .name(engineName(pod.config()))
         .entrypoint(command.isEmpty() ? null : command)
         .command(args)
         .env(env)
@@ -265,7 +290,7 @@ public record PodContainerConfig(
         .user(user)
         .tty(tty)
         .openStdin(stdin)
-        .labels(labels)
+        .labels(withMetadata)
         .mounts(binds)
         .resources(res)
         .capAdd(s.capAdd())

@@ -73,6 +73,24 @@ public final class SpecGenerator {
   }
 
   /**
+   * The limits of {@code r} as a runtime's update takes them (memory, cpu, pids, hugepages; no
+   * device rules: an update keeps the container's), with docker's errors for bad values.
+   */
+  public static dev.berth.spec.runtime.Resources limits(
+      ContainerOptions.ResourceOptions r, HostFacts host) throws BerthException {
+    dev.berth.spec.runtime.Resources all = ContainerResources.resources(r, false, host.cpus());
+    return new dev.berth.spec.runtime.Resources(
+        List.of(),
+        all.memory(),
+        all.cpu(),
+        all.pids(),
+        all.blockIO(),
+        all.hugepageLimits(),
+        all.network(),
+        all.unified());
+  }
+
+  /**
    * The volumes a container of {@code image} with {@code options} needs: the user's, then the
    * image's uncovered.
    */

@@ -133,6 +133,23 @@ public record ContainerRecord(
         state, extras);
   }
 
+  public ContainerRecord withOptions(ContainerOptions o) {
+    return new ContainerRecord(
+        id,
+        name,
+        created,
+        o,
+        imageId,
+        imageRef,
+        runtime,
+        snapshotKey,
+        bundleDir,
+        logPath,
+        volumes,
+        state,
+        extras);
+  }
+
   public ContainerRecord withVolumes(List<String> v) {
     return new ContainerRecord(
         id,

@@ -353,7 +353,8 @@ class PodsTest {
             new PodContainerConfig.Resources(
                 100_000, 50_000, 512, null, null, 64L << 20, 500, null));
     ContainerRecord r = engine.pods().createContainer(p.id(), cc);
-    assertEquals("k8s_app_cri_default_uid-cri_1", r.name());
+    // containerd's name: the container's attempt (0), not the pod's (1)
+    assertEquals("k8s_app_cri_default_uid-cri_0", r.name());
     engine.start(r.id(), Engine.StartListener.NONE);
     int code = engine.await(r.id());
     Path log = logs.resolve("app/0.log");
@@ -375,7 +376,16 @@ class PodsTest {
     assertTrue(out.toString().contains("80\n4000\n"), out.toString());
     assertTrue(out.toString().endsWith((64L << 20) + "\n"), out.toString());
     assertEquals(
-        Map.of("tier", "front", Pods.POD_LABEL, p.id()), engine.inspect(r.id()).options().labels());
+        Map.of(
+            "tier",
+            "front",
+            Pods.POD_LABEL,
+            p.id(),
+            PodContainerConfig.NAME_LABEL,
+            "app",
+            PodContainerConfig.ATTEMPT_LABEL,
+            "0"),
+        engine.inspect(r.id()).options().labels());
 
     BerthException e =
         assertThrows(
