@@ -304,14 +304,15 @@ public final class Pods {
   // ---- stop, remove ----
 
   /**
-   * StopPodSandbox: its containers stopped, its pause process ended, CNI DEL and its network
-   * namespace unpinned; the record stays, NOTREADY. Stopping a stopped pod is fine; an unknown id
-   * is NOT_FOUND.
+   * StopPodSandbox: its containers killed at once (as containerd: the kubelet stopped them with
+   * their grace periods before), its pause process ended, CNI DEL and its network namespace
+   * unpinned; the record stays, NOTREADY. Stopping a stopped pod is fine; an unknown id is
+   * NOT_FOUND.
    */
   public PodRecord stop(String ref) throws BerthException {
     PodRecord p = store.resolve(ref);
     try (LockFile lock = store.lock(p.id())) {
-      for (ContainerRecord r : containers(p.id())) engine.stop(r.id(), null);
+      for (ContainerRecord r : containers(p.id())) engine.stop(r.id(), 0);
       PausePid.stop(p.pausePid(), p.id());
       if (p.config().namespaces().network() == Mode.POD) network.teardown(p.id());
       return store.update(p.id(), r -> r.withoutNetwork().withoutPause().withState(State.NOTREADY));
