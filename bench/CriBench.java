@@ -180,7 +180,7 @@ public final class CriBench {
       // image then).
       recording = false;
       for (Runtime r : runtimes) {
-        round(r, 2, 1);
+        round(r, 2, Math.min(1, pulls));
         System.err.println("warmed up " + r.name);
       }
       recording = true;

@@ -65,7 +65,7 @@ cleanup() {
   # What a failed teardown left: containerd's shims (by their -address, ours alone), then every process in the
   # bench's cgroup (started by the runtimes for the bench's pods).
   for d in /proc/[0-9]*; do
-    case $(tr '\0' ' ' <"$d/cmdline" 2>/dev/null) in
+    case $(tr '\0' ' ' 2>/dev/null <"$d/cmdline") in
       containerd-shim*"$work/containerd/sock"*) kill -9 "${d#/proc/}" 2>/dev/null ;;
     esac
   done
