@@ -358,6 +358,11 @@ public final class ContainerViews {
     h.put("CgroupParent", o.host().cgroupParent() == null ? "" : o.host().cgroupParent());
     h.put("Sysctls", o.host().sysctls().isEmpty() ? null : new LinkedHashMap<>(o.host().sysctls()));
     h.put("AutoRemove", o.autoRemove());
+    h.put(
+        "RestartPolicy",
+        Map.of(
+            "Name", o.host().restartPolicy().name(),
+            "MaximumRetryCount", o.host().restartPolicy().maxRetries()));
     h.put("Privileged", o.privileged());
     h.put("ReadonlyRootfs", o.readOnlyRootfs());
     h.put("CapAdd", o.capAdd().isEmpty() ? null : o.capAdd());

@@ -4,6 +4,7 @@ import dev.berth.engine.commit.Changes;
 import dev.berth.engine.commit.Commit;
 import dev.berth.engine.container.ContainerOptions;
 import dev.berth.engine.container.ExecOptions;
+import dev.berth.engine.container.RestartPolicy;
 import dev.berth.engine.events.Event;
 import dev.berth.engine.events.EventLog;
 import dev.berth.engine.fs.ContainerFiles;
@@ -281,6 +282,9 @@ public final class Engine implements AutoCloseable {
     List<VolumeNeed> needs = SpecGenerator.volumesNeeded(imageConfig, options);
     networking.check(options);
     ContainerNamespaces.check(this, options);
+    if (options.autoRemove() && !options.host().restartPolicy().name().equals("no")) {
+      throw EngineException.invalid("Conflicting options: --restart and --rm");
+    }
     if (options.host().logPath() != null && !options.host().logPath().startsWith("/")) {
       throw EngineException.invalid(
           "invalid log path " + options.host().logPath() + ": it must be absolute");
@@ -459,6 +463,12 @@ public final class Engine implements AutoCloseable {
       r = syncLocked(r.id());
       Status s = r.state().status();
       if (s == Status.RUNNING) return r;
+      if (!r.options().host().restartPolicy().name().equals("no")) {
+        // A start by its user: the policy applies again, from a count of 0 (docker's).
+        r =
+            containers.update(
+                r.id(), x -> withoutStoppedByUser(x.withState(x.state().withRestartCount(0))));
+      }
       if (s == Status.PAUSED) {
         throw EngineException.precondition("cannot start a paused container, try unpause instead");
       }
@@ -605,6 +615,7 @@ public final class Engine implements AutoCloseable {
   public ContainerRecord stop(String ref, Integer timeoutSeconds) throws BerthException {
     ContainerRecord r = inspect(ref);
     if (r.state().status() != Status.RUNNING && r.state().status() != Status.PAUSED) return r;
+    r = markStoppedByUser(r);
     int timeout =
         timeoutSeconds != null && timeoutSeconds >= 0
             ? timeoutSeconds
@@ -675,8 +686,112 @@ public final class Engine implements AutoCloseable {
       throw EngineException.precondition(
           "Cannot kill container: " + ref + ": Container " + r.id() + " is not running");
     }
+    markStoppedByUser(r);
     runtimes.get(r.runtime()).kill(r.id(), signal, false);
     killEvent(r, signal);
+  }
+
+  // ---- restart policies ----
+
+  /** The extras key set when its user stopped or killed a container: no policy restarts it. */
+  static final String STOPPED_BY_USER = "stoppedByUser";
+
+  /** docker's restart backoff: from 100 ms, doubled at each restart in a row, at most a minute. */
+  private static final long RESTART_DELAY_MS = 100;
+
+  private static final long RESTART_DELAY_MAX_MS = 60_000;
+
+  /** A run this long resets the backoff (docker's). */
+  private static final java.time.Duration RESTART_RESET = java.time.Duration.ofSeconds(10);
+
+  /** Marks {@code r} stopped by its user when it has a restart policy (else nothing to keep). */
+  private ContainerRecord markStoppedByUser(ContainerRecord r) throws BerthException {
+    if (r.options().host().restartPolicy().name().equals("no")) return r;
+    if (r.extras().containsKey(STOPPED_BY_USER)) return r;
+    return containers.update(
+        r.id(),
+        x -> {
+          Map<String, String> e = new java.util.LinkedHashMap<>(x.extras());
+          e.put(STOPPED_BY_USER, "true");
+          return x.withExtras(e);
+        });
+  }
+
+  private static ContainerRecord withoutStoppedByUser(ContainerRecord r) {
+    if (!r.extras().containsKey(STOPPED_BY_USER)) return r;
+    Map<String, String> e = new java.util.LinkedHashMap<>(r.extras());
+    e.remove(STOPPED_BY_USER);
+    return r.withExtras(e);
+  }
+
+  /**
+   * After a container's exit (its monitor's cleanup calls this): starts it again when its restart
+   * policy says so — it exited by itself (nobody stopped or killed it), and for "on-failure" with a
+   * non-zero code within the retries — after docker's backoff. Returns whether it was started.
+   */
+  public boolean restartByPolicy(String ref) throws BerthException {
+    ContainerRecord r = inspect(ref);
+    RestartPolicy policy = r.options().host().restartPolicy();
+    if (!exitedByItself(r) || !policy.restarts(r.state().exitCode(), r.state().restartCount()))
+      return false;
+    ContainerState s = r.state();
+    boolean ranLong =
+        s.startedAt() != null
+            && s.finishedAt() != null
+            && java.time.Duration.between(s.startedAt(), s.finishedAt()).compareTo(RESTART_RESET)
+                >= 0;
+    long delay =
+        ranLong
+            ? RESTART_DELAY_MS
+            : Math.min(RESTART_DELAY_MS << Math.min(s.restartCount(), 20), RESTART_DELAY_MAX_MS);
+    try {
+      Thread.sleep(delay);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+    try (LockFile lock = containers.lock(r.id())) {
+      r = syncLocked(r.id());
+      // Stopped, started, removed or restarted by another process meanwhile: theirs to decide.
+      if (!exitedByItself(r) || r.state().restartCount() != s.restartCount()) return false;
+      int count = s.restartCount() + 1;
+      r = containers.update(r.id(), x -> x.withState(x.state().withRestartCount(count)));
+      ContainerRecord started = starter.start(r, StartListener.NONE);
+      event("start", started, Map.of(), started.state().startedAt());
+      return true;
+    }
+  }
+
+  private static boolean exitedByItself(ContainerRecord r) {
+    return r.state().status() == Status.EXITED
+        && !r.extras().containsKey(STOPPED_BY_USER)
+        && !r.options().autoRemove()
+        && !r.options().host().restartPolicy().name().equals("no");
+  }
+
+  /**
+   * At an engine service's start (berthd, as dockerd at its start): starts the containers whose
+   * policy is "always", or "unless-stopped" and not stopped by their user, that are not running.
+   * Returns the ids started; a failure to start one is reported and does not stop the others.
+   */
+  public List<String> startByPolicy(java.util.function.Consumer<String> report)
+      throws BerthException {
+    List<String> started = new ArrayList<>();
+    for (ContainerRecord r : list()) {
+      RestartPolicy p = r.options().host().restartPolicy();
+      Status st = r.state().status();
+      if (st != Status.EXITED && st != Status.CREATED) continue;
+      if (!p.startsWithEngine(r.extras().containsKey(STOPPED_BY_USER))) continue;
+      if (st == Status.CREATED && r.state().startedAt() == null) continue; // never started
+      try {
+        start(r.id(), StartListener.NONE);
+        started.add(r.id());
+      } catch (BerthException e) {
+        report.accept(
+            "start container " + r.shortId() + " (restart policy " + p + "): " + e.getMessage());
+      }
+    }
+    return started;
   }
 
   /** Waits until the container is not running and returns its exit code (docker wait). */

@@ -118,6 +118,73 @@ class EngineTest {
   }
 
   @Test
+  void aRestartPolicyRestartsAContainerThatExitedByItselfAndNotOneItsUserStopped()
+      throws Exception {
+    ContainerRecord r =
+        engine.create(
+            opts("sh", "-c", "echo run; exit 3")
+                .host(
+                    dev.berth.engine.container.HostOptions.NONE.withRestartPolicy(
+                        dev.berth.engine.container.RestartPolicy.parse("on-failure:2")))
+                .build());
+    engine.start(r.id(), Engine.StartListener.NONE);
+    assertEquals(3, engine.await(r.id()));
+    // Twice (its maximum), then no more; each restart counted, with docker's backoff between.
+    assertTrue(engine.restartByPolicy(r.id()));
+    assertEquals(3, engine.await(r.id()));
+    assertTrue(engine.restartByPolicy(r.id()));
+    assertEquals(3, engine.await(r.id()));
+    assertFalse(engine.restartByPolicy(r.id()), "at its maximum retry count");
+    assertEquals(2, engine.inspect(r.id()).state().restartCount());
+    assertEquals("STDOUT:run\nSTDOUT:run\nSTDOUT:run\n", logText(engine.inspect(r.id())));
+    // A start by its user counts from 0 again.
+    engine.start(r.id(), Engine.StartListener.NONE);
+    assertEquals(0, engine.inspect(r.id()).state().restartCount());
+    engine.await(r.id());
+
+    ContainerRecord always =
+        engine.create(
+            opts("sleep", "100")
+                .host(
+                    dev.berth.engine.container.HostOptions.NONE.withRestartPolicy(
+                        dev.berth.engine.container.RestartPolicy.parse("always")))
+                .build());
+    engine.start(always.id(), Engine.StartListener.NONE);
+    engine.stop(always.id(), 0);
+    assertFalse(engine.restartByPolicy(always.id()), "stopped by its user");
+    // At an engine's start (berthd's), as at dockerd's: "always" comes back, "unless-stopped"
+    // stopped by its user does not.
+    ContainerRecord unless =
+        engine.create(
+            opts("sleep", "100")
+                .host(
+                    dev.berth.engine.container.HostOptions.NONE.withRestartPolicy(
+                        dev.berth.engine.container.RestartPolicy.parse("unless-stopped")))
+                .build());
+    engine.start(unless.id(), Engine.StartListener.NONE);
+    engine.stop(unless.id(), 0);
+    assertEquals(List.of(always.id()), engine.startByPolicy(m -> {}));
+    engine.stop(always.id(), 0);
+
+    BerthException both =
+        assertThrows(
+            BerthException.class,
+            () ->
+                engine.create(
+                    opts("true")
+                        .autoRemove(true)
+                        .host(
+                            dev.berth.engine.container.HostOptions.NONE.withRestartPolicy(
+                                dev.berth.engine.container.RestartPolicy.parse("always")))
+                        .build()));
+    assertEquals("Conflicting options: --restart and --rm", both.getMessage());
+    assertThrows(
+        BerthException.class, () -> dev.berth.engine.container.RestartPolicy.parse("sometimes"));
+    assertThrows(
+        BerthException.class, () -> dev.berth.engine.container.RestartPolicy.parse("always:3"));
+  }
+
+  @Test
   void aContainerWithoutANetworkHasItsLoopbackUp() throws Exception {
     // docker's --network none: only lo, and up (flags 0x9: IFF_UP | IFF_LOOPBACK), so 127.0.0.1
     // works.

@@ -70,6 +70,7 @@ final class ContainerCommands {
           "publish every exposed port (the image's, --expose) on a free host port"),
       stringList("expose", null, "expose a port or a range of ports: PORT[-PORT][/tcp|udp]"),
       string("mac-address", null, "the MAC address of its interface on its first network", ""),
+      string("restart", null, "restart policy: no, always, unless-stopped, on-failure[:N]", ""),
       string("pid", null, "pid namespace: host, container:NAME or ns:PATH", ""),
       string("ipc", null, "ipc namespace: private, host, container:NAME or ns:PATH", ""),
       string("uts", null, "uts namespace: host, container:NAME or ns:PATH", ""),

@@ -11,6 +11,7 @@ import dev.berth.engine.container.HostOptions;
 import dev.berth.engine.container.NetworkOptions;
 import dev.berth.engine.container.NetworkOptions.PortOption;
 import dev.berth.engine.container.PortSpecs;
+import dev.berth.engine.container.RestartPolicy;
 import dev.berth.spec.error.BerthException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -91,13 +92,14 @@ final class ContainerFlags {
     }
     HostOptions host =
         new HostOptions(
-            f.getString("pid"),
-            f.getString("ipc"),
-            f.getString("uts"),
-            f.getString("cgroupns"),
-            f.getString("cgroup-parent"),
-            sysctls,
-            null);
+                f.getString("pid"),
+                f.getString("ipc"),
+                f.getString("uts"),
+                f.getString("cgroupns"),
+                f.getString("cgroup-parent"),
+                sysctls,
+                null)
+            .withRestartPolicy(RestartPolicy.parse(f.getString("restart")));
     return new ContainerOptions(
         image,
         emptyToNull(f.getString("name")),

@@ -372,7 +372,9 @@ final class ContainerVerbs {
     // this) has nothing to release, and opening it would make an empty one.
     if (!java.nio.file.Files.isDirectory(Path.of(c.globals().getString("root")))) return 0;
     try {
-      BerthMain.engine(c).inspect(c.arg(0));
+      // Brings its record up to date (exited, its mounts and network released, --rm removed),
+      // then starts it again if its restart policy says so.
+      BerthMain.engine(c).restartByPolicy(c.arg(0));
     } catch (BerthException | IOException e) {
       // removed (--rm), or removed meanwhile by another berth
     }

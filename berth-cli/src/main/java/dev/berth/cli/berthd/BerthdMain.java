@@ -87,6 +87,13 @@ public final class BerthdMain {
     }
     log.info("API listen on " + o.socket());
     if (cri != null) log.info("CRI listen on " + cri.socket());
+    // As dockerd at its start: the containers whose restart policy brings them back.
+    try {
+      for (String id : engine.startByPolicy(log::warn))
+        log.info("started container " + id.substring(0, 12) + " (its restart policy)");
+    } catch (Exception e) {
+      log.warn("restart policies: " + e.getMessage());
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     CriServer criServer = cri;
     Runtime.getRuntime()

@@ -330,6 +330,39 @@ public record ContainerOptions(
         host);
   }
 
+  /** The same options with other host options. */
+  public ContainerOptions withHost(HostOptions h) {
+    return new ContainerOptions(
+        image,
+        name,
+        entrypoint,
+        command,
+        env,
+        workingDir,
+        user,
+        hostname,
+        tty,
+        openStdin,
+        labels,
+        mounts,
+        resources,
+        capAdd,
+        capDrop,
+        privileged,
+        readOnlyRootfs,
+        securityOpts,
+        ulimits,
+        stopSignal,
+        stopTimeout,
+        runtime,
+        network,
+        autoRemove,
+        shmSize,
+        init,
+        networking,
+        h);
+  }
+
   /** One {@code --ulimit name=soft[:hard]}; name without "RLIMIT_" ("nofile", "nproc", ...). */
   public record UlimitOption(String name, long soft, long hard) {}
 

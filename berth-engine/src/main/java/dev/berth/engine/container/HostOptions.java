@@ -31,6 +31,7 @@ import java.util.Map;
  *     for docker's
  * @param readonlyPaths the read-only paths instead of docker's, null for docker's
  * @param annotations the OCI spec's annotations (HostConfig.Annotations; the CRI's)
+ * @param restartPolicy {@code --restart}: what happens when the container exits by itself
  */
 public record HostOptions(
     String pidMode,
@@ -45,9 +46,11 @@ public record HostOptions(
     List<DeviceOption> devices,
     List<String> maskedPaths,
     List<String> readonlyPaths,
-    Map<String, String> annotations) {
+    Map<String, String> annotations,
+    RestartPolicy restartPolicy) {
   public static final HostOptions NONE =
-      new HostOptions(null, null, null, null, null, null, null, null, null, null, null, null, null);
+      new HostOptions(
+          null, null, null, null, null, null, null, null, null, null, null, null, null, null);
 
   public HostOptions {
     pidMode = pidMode == null ? "" : pidMode;
@@ -66,6 +69,39 @@ public record HostOptions(
     maskedPaths = maskedPaths == null ? null : List.copyOf(maskedPaths);
     readonlyPaths = readonlyPaths == null ? null : List.copyOf(readonlyPaths);
     annotations = annotations == null ? Map.of() : Map.copyOf(annotations);
+    restartPolicy = restartPolicy == null ? RestartPolicy.NO : restartPolicy;
+  }
+
+  /** The options without a restart policy ("no"). */
+  public HostOptions(
+      String pidMode,
+      String ipcMode,
+      String utsMode,
+      String cgroupnsMode,
+      String cgroupParent,
+      Map<String, String> sysctls,
+      String logPath,
+      List<String> groupAdd,
+      Integer oomScoreAdj,
+      List<DeviceOption> devices,
+      List<String> maskedPaths,
+      List<String> readonlyPaths,
+      Map<String, String> annotations) {
+    this(
+        pidMode,
+        ipcMode,
+        utsMode,
+        cgroupnsMode,
+        cgroupParent,
+        sysctls,
+        logPath,
+        groupAdd,
+        oomScoreAdj,
+        devices,
+        maskedPaths,
+        readonlyPaths,
+        annotations,
+        null);
   }
 
   /** The 7 fields of namespaces, cgroup, sysctls and log path; the rest unset. */
@@ -122,7 +158,8 @@ public record HostOptions(
         && devices.isEmpty()
         && maskedPaths == null
         && readonlyPaths == null
-        && annotations.isEmpty();
+        && annotations.isEmpty()
+        && restartPolicy.name().equals("no");
   }
 
   public HostOptions withPidMode(String v) {
@@ -139,7 +176,8 @@ public record HostOptions(
         devices,
         maskedPaths,
         readonlyPaths,
-        annotations);
+        annotations,
+        restartPolicy);
   }
 
   public HostOptions withIpcMode(String v) {
@@ -156,7 +194,8 @@ public record HostOptions(
         devices,
         maskedPaths,
         readonlyPaths,
-        annotations);
+        annotations,
+        restartPolicy);
   }
 
   public HostOptions withUtsMode(String v) {
@@ -173,7 +212,8 @@ public record HostOptions(
         devices,
         maskedPaths,
         readonlyPaths,
-        annotations);
+        annotations,
+        restartPolicy);
   }
 
   public HostOptions withCgroupnsMode(String v) {
@@ -190,7 +230,8 @@ public record HostOptions(
         devices,
         maskedPaths,
         readonlyPaths,
-        annotations);
+        annotations,
+        restartPolicy);
   }
 
   public HostOptions withCgroupParent(String v) {
@@ -207,7 +248,8 @@ public record HostOptions(
         devices,
         maskedPaths,
         readonlyPaths,
-        annotations);
+        annotations,
+        restartPolicy);
   }
 
   public HostOptions withSysctls(Map<String, String> v) {
@@ -224,7 +266,8 @@ public record HostOptions(
         devices,
         maskedPaths,
         readonlyPaths,
-        annotations);
+        annotations,
+        restartPolicy);
   }
 
   public HostOptions withLogPath(String v) {
@@ -241,7 +284,8 @@ public record HostOptions(
         devices,
         maskedPaths,
         readonlyPaths,
-        annotations);
+        annotations,
+        restartPolicy);
   }
 
   public HostOptions withGroupAdd(List<String> v) {
@@ -258,7 +302,8 @@ public record HostOptions(
         devices,
         maskedPaths,
         readonlyPaths,
-        annotations);
+        annotations,
+        restartPolicy);
   }
 
   public HostOptions withOomScoreAdj(Integer v) {
@@ -275,7 +320,8 @@ public record HostOptions(
         devices,
         maskedPaths,
         readonlyPaths,
-        annotations);
+        annotations,
+        restartPolicy);
   }
 
   public HostOptions withDevices(List<DeviceOption> v) {
@@ -292,7 +338,8 @@ public record HostOptions(
         v,
         maskedPaths,
         readonlyPaths,
-        annotations);
+        annotations,
+        restartPolicy);
   }
 
   public HostOptions withMaskedPaths(List<String> v) {
@@ -309,7 +356,8 @@ public record HostOptions(
         devices,
         v,
         readonlyPaths,
-        annotations);
+        annotations,
+        restartPolicy);
   }
 
   public HostOptions withReadonlyPaths(List<String> v) {
@@ -326,7 +374,8 @@ public record HostOptions(
         devices,
         maskedPaths,
         v,
-        annotations);
+        annotations,
+        restartPolicy);
   }
 
   public HostOptions withAnnotations(Map<String, String> v) {
@@ -343,6 +392,25 @@ public record HostOptions(
         devices,
         maskedPaths,
         readonlyPaths,
+        v,
+        restartPolicy);
+  }
+
+  public HostOptions withRestartPolicy(RestartPolicy v) {
+    return new HostOptions(
+        pidMode,
+        ipcMode,
+        utsMode,
+        cgroupnsMode,
+        cgroupParent,
+        sysctls,
+        logPath,
+        groupAdd,
+        oomScoreAdj,
+        devices,
+        maskedPaths,
+        readonlyPaths,
+        annotations,
         v);
   }
 }

@@ -66,6 +66,12 @@ public record ContainerState(
     error = error == null ? "" : error;
   }
 
+  /** The state with {@code n} restarts by its restart policy. */
+  public ContainerState withRestartCount(int n) {
+    return new ContainerState(
+        status, pid, monitorPid, startedAt, finishedAt, exitCode, oomKilled, error, n);
+  }
+
   public ContainerState withStatus(Status s) {
     return new ContainerState(
         s, pid, monitorPid, startedAt, finishedAt, exitCode, oomKilled, error, restartCount);

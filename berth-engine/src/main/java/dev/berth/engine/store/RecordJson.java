@@ -7,6 +7,7 @@ import dev.berth.engine.container.ContainerOptions.UlimitOption;
 import dev.berth.engine.container.HostOptions;
 import dev.berth.engine.container.NetworkOptions;
 import dev.berth.engine.container.NetworkOptions.PortOption;
+import dev.berth.engine.container.RestartPolicy;
 import dev.berth.spec.json.JsonReader;
 import dev.berth.spec.json.JsonWriter;
 import dev.berth.spec.json.Rfc3339;
@@ -161,6 +162,13 @@ final class RecordJson {
     if (h.maskedPaths() != null) strings(w.name("maskedPaths"), h.maskedPaths());
     if (h.readonlyPaths() != null) strings(w.name("readonlyPaths"), h.readonlyPaths());
     if (!h.annotations().isEmpty()) map(w.name("annotations"), h.annotations());
+    if (!h.restartPolicy().name().equals("no")) {
+      w.name("restartPolicy")
+          .beginObject()
+          .field("name", h.restartPolicy().name())
+          .field("maxRetries", h.restartPolicy().maxRetries())
+          .endObject();
+    }
     w.endObject();
   }
 
@@ -179,8 +187,22 @@ final class RecordJson {
     List<String> masked = null;
     List<String> readonly = null;
     Map<String, String> annotations = null;
+    RestartPolicy restart = null;
     for (String f; (f = r.nextField()) != null; ) {
       switch (f) {
+        case "restartPolicy" -> {
+          if (!r.beginObject()) break;
+          String name = "no";
+          int max = 0;
+          for (String g; (g = r.nextField()) != null; ) {
+            switch (g) {
+              case "name" -> name = r.string();
+              case "maxRetries" -> max = r.int32();
+              default -> r.skip();
+            }
+          }
+          restart = new RestartPolicy(name, max);
+        }
         case "groupAdd" -> groupAdd = r.strings();
         case "oomScoreAdj" -> oomScoreAdj = r.optInt32();
         case "devices" -> {
@@ -231,7 +253,8 @@ final class RecordJson {
         devices,
         masked,
         readonly,
-        annotations);
+        annotations,
+        restart);
   }
 
   private static void writeNetworking(JsonWriter w, NetworkOptions n) {

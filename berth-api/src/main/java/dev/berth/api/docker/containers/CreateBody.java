@@ -6,9 +6,11 @@ import dev.berth.engine.container.ContainerOptions.MountOption;
 import dev.berth.engine.container.ContainerOptions.ResourceOptions;
 import dev.berth.engine.container.ContainerOptions.UlimitOption;
 import dev.berth.engine.container.DockerFlags;
+import dev.berth.engine.container.HostOptions;
 import dev.berth.engine.container.NetworkOptions;
 import dev.berth.engine.container.NetworkOptions.PortOption;
 import dev.berth.engine.container.PortSpecs;
+import dev.berth.engine.container.RestartPolicy;
 import dev.berth.spec.error.BerthException;
 import dev.berth.spec.json.JsonReader;
 import dev.berth.spec.json.SpecException;
@@ -130,14 +132,35 @@ final class CreateBody {
           p.autoRemove,
           p.shmSize,
           false,
-          net);
+          net,
+          new HostOptions(
+                  ipcModeOf(p.pidMode),
+                  ipcModeOf(p.ipcMode),
+                  p.utsMode,
+                  p.cgroupnsMode,
+                  p.cgroupParent,
+                  p.sysctls,
+                  null)
+              .withRestartPolicy(p.restartPolicy));
     } catch (IllegalArgumentException e) {
       throw EngineException.invalid(e.getMessage());
     }
   }
 
+  /** docker's names of the default ("private", "shareable") are ours "". */
+  private static String ipcModeOf(String mode) {
+    return mode == null || mode.equals("private") || mode.equals("shareable") ? "" : mode;
+  }
+
   /** What the body says, field by field. */
   private static final class Parsed {
+    RestartPolicy restartPolicy = RestartPolicy.NO;
+    String pidMode;
+    String ipcMode;
+    String utsMode;
+    String cgroupnsMode;
+    String cgroupParent;
+    Map<String, String> sysctls = Map.of();
     String image;
     List<String> cmd = List.of();
     List<String> entrypoint;
@@ -229,27 +252,35 @@ final class CreateBody {
         case "DnsOptions" -> p.dnsOptions = r.strings();
         case "ShmSize" -> p.shmSize = r.int64();
         case "Runtime" -> p.runtime = r.string();
-        case "RestartPolicy" -> restartPolicy(r);
+        case "RestartPolicy" -> p.restartPolicy = restartPolicy(r);
+        case "PidMode" -> p.pidMode = r.isNull() ? null : r.string();
+        case "IpcMode" -> p.ipcMode = r.isNull() ? null : r.string();
+        case "UTSMode" -> p.utsMode = r.isNull() ? null : r.string();
+        case "CgroupnsMode" -> p.cgroupnsMode = r.isNull() ? null : r.string();
+        case "CgroupParent" -> p.cgroupParent = r.isNull() ? null : r.string();
+        case "Sysctls" -> p.sysctls = r.stringMap();
         default -> r.skip();
       }
     }
   }
 
   /** Only "no" (or none): the engine restarts nothing. */
-  private static void restartPolicy(JsonReader r) throws BerthException, SpecException {
-    if (!r.beginObject()) return;
+  /** {@code {"Name": "on-failure", "MaximumRetryCount": 3}}. */
+  private static RestartPolicy restartPolicy(JsonReader r) throws BerthException, SpecException {
+    if (!r.beginObject()) return RestartPolicy.NO;
+    String name = "";
+    int max = 0;
     for (String f; (f = r.nextField()) != null; ) {
-      if (f.equals("Name")) {
-        String n = r.string();
-        if (!n.isEmpty() && !n.equals("no")) {
-          throw new BerthException(
-              dev.berth.spec.error.ErrorCategory.UNIMPLEMENTED,
-              "RestartPolicy " + n + ": berthd restarts no container yet (only \"no\")");
+      switch (f) {
+        case "Name" -> name = r.isNull() ? "" : r.string();
+        case "MaximumRetryCount" -> {
+          Integer v = r.optInt32();
+          max = v == null ? 0 : v;
         }
-      } else {
-        r.skip();
+        default -> r.skip();
       }
     }
+    return RestartPolicy.of(name, max);
   }
 
   /** {@code "80/tcp": [{"HostIp": "", "HostPort": ""}]}: an empty HostPort is a free port. */
