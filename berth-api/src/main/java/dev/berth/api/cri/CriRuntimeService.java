@@ -63,6 +63,7 @@ final class CriRuntimeService extends RuntimeServiceGrpc.RuntimeServiceImplBase 
                     RuntimeStatus.newBuilder()
                         .addConditions(runtimeReady())
                         .addConditions(networkReady()))
+                .addAllRuntimeHandlers(CriRuntimeHandlers.of(engine))
                 .build());
   }
 
