@@ -116,7 +116,7 @@ public final class BerthdMain {
     }
     log.info("API listen on " + o.socket());
     if (cri != null) log.info("CRI listen on " + cri.socket());
-    if (streaming != null) log.info("CRI streaming server listen on " + streaming.address());
+    if (streaming != null) log.info("CRI streaming on " + streaming.baseUrl());
     CountDownLatch stopped = new CountDownLatch(1);
     CriServer criServer = cri;
     StreamingServer streamingServer = streaming;

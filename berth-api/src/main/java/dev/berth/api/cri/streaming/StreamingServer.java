@@ -199,6 +199,11 @@ public final class StreamingServer implements AutoCloseable {
     return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
   }
 
+  /** What the URLs start with: {@code http://HOST:PORT}, a host clients reach. */
+  public String baseUrl() {
+    return baseUrl;
+  }
+
   /** The address the server listens on. */
   public InetSocketAddress address() {
     return (InetSocketAddress) server.localAddress();
