@@ -49,6 +49,11 @@ class ConfiguredRuntimesTest {
     Path runcState = tmp.resolve("runc-state");
     Path ownState = tmp.resolve("own-state");
     Path file = tmp.resolve("berth.toml");
+    Path argsSeen = tmp.resolve("args");
+    Path wrapper = tmp.resolve("runc-wrapper");
+    Files.writeString(wrapper, "#!/bin/sh\necho \"$@\" >> " + argsSeen + "\nexec runc \"$@\"\n");
+    Files.setPosixFilePermissions(
+        wrapper, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
     Files.writeString(
         file,
         """
@@ -60,8 +65,13 @@ class ConfiguredRuntimesTest {
         [runtimes.sandboxed]
         runtime = "berth"
         root = "%s"
+
+        # a binary by its path, its options before every verb
+        [runtimes.wrapped]
+        runtime = "%s"
+        options = ["--debug"]
         """
-            .formatted(runcState, ownState));
+            .formatted(runcState, ownState, wrapper));
     EngineConfig config =
         EngineConfig.at(tmp.resolve("root"), tmp.resolve("run")).withConfigFile(file);
     engine = Engine.open(config);
@@ -82,6 +92,15 @@ class ConfiguredRuntimesTest {
     ContainerRecord own = start("sandboxed");
     assertTrue(Files.isDirectory(ownState.resolve(own.id())), "its state is under the file's root");
     assertEquals(Status.RUNNING, engine.inspect(own.id()).state().status());
+
+    ContainerRecord wrapped = start("wrapped");
+    assertEquals(Status.RUNNING, engine.inspect(wrapped.id()).state().status());
+    List<String> creates =
+        Files.readAllLines(argsSeen).stream().filter(l -> l.contains(" create ")).toList();
+    assertEquals(1, creates.size(), creates::toString);
+    assertTrue(
+        creates.get(0).matches("--root \\S+ --log \\S+ --log-format json --debug create .*"),
+        creates.get(0));
 
     // Another engine on the same store and file (a second berth process) drives them too.
     try (Engine other = Engine.open(config)) {

@@ -301,6 +301,58 @@ class CriStreamingTest {
   }
 
   @Test
+  void aHostNetworkPodsPortsAreTheHosts() throws Exception {
+    PodRecord pod =
+        engine
+            .pods()
+            .run(
+                new PodConfig(
+                    "host",
+                    "uid-host",
+                    "default",
+                    0,
+                    null,
+                    null,
+                    null,
+                    List.of(),
+                    Map.of(),
+                    Map.of(),
+                    null,
+                    Map.of(),
+                    new PodConfig.NamespaceOptions(
+                        PodConfig.Mode.NODE, PodConfig.Mode.CONTAINER, PodConfig.Mode.POD),
+                    null,
+                    null,
+                    null));
+    try (java.net.ServerSocket host =
+        new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      Thread.ofPlatform()
+          .daemon(true)
+          .start(
+              () -> {
+                try (java.net.Socket s = host.accept()) {
+                  s.getOutputStream().write("from the host\n".getBytes());
+                } catch (java.io.IOException e) {
+                  // the test failed elsewhere
+                }
+              });
+      String port = Integer.toString(host.getLocalPort());
+      String url =
+          runtime
+              .portForward(PortForwardRequest.newBuilder().setPodSandboxId(pod.id()).build())
+              .getUrl();
+      try (SpdyTestClient client = new SpdyTestClient(url, List.of("portforward.k8s.io"))) {
+        SpdyTestClient.Stream error =
+            client.open("streamtype", "error", "port", port, "requestid", "1");
+        SpdyTestClient.Stream data =
+            client.open("streamtype", "data", "port", port, "requestid", "1");
+        client.finish(data);
+        assertEquals("from the host\n", client.readAll(data), client.text(error));
+      }
+    }
+  }
+
+  @Test
   void portForwardUrlReachesAServerInThePodsNetworkNamespace() throws Exception {
     assumeTrue(
         Files.isExecutable(Path.of("/usr/lib/cni/bridge")),
