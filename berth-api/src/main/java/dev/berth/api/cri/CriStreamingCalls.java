@@ -55,6 +55,7 @@ final class CriStreamingCalls {
   }
 
   ExecResponse exec(dev.berth.api.cri.v1.ExecRequest r) throws BerthException {
+    StreamingServer server = server();
     String id = running(r.getContainerId());
     streams("exec", r.getTty(), r.getStdin(), r.getStdout(), r.getStderr());
     if (r.getCmdCount() == 0) throw CriCalls.invalid("exec: cmd: required");
@@ -66,18 +67,20 @@ final class CriStreamingCalls {
             r.getStdin(),
             r.getStdout(),
             r.getStderr());
-    return ExecResponse.newBuilder().setUrl(server().exec(request)).build();
+    return ExecResponse.newBuilder().setUrl(server.exec(request)).build();
   }
 
   AttachResponse attach(dev.berth.api.cri.v1.AttachRequest r) throws BerthException {
+    StreamingServer server = server();
     String id = running(r.getContainerId());
     streams("attach", r.getTty(), r.getStdin(), r.getStdout(), r.getStderr());
     AttachRequest request =
         new AttachRequest(id, r.getTty(), r.getStdin(), r.getStdout(), r.getStderr());
-    return AttachResponse.newBuilder().setUrl(server().attach(request)).build();
+    return AttachResponse.newBuilder().setUrl(server.attach(request)).build();
   }
 
   PortForwardResponse portForward(dev.berth.api.cri.v1.PortForwardRequest r) throws BerthException {
+    StreamingServer server = server();
     if (r.getPodSandboxId().isEmpty()) {
       throw CriCalls.invalid("port forward: pod_sandbox_id: required");
     }
@@ -88,10 +91,11 @@ final class CriStreamingCalls {
     }
     PodRecord pod = readyPod(engine, r.getPodSandboxId());
     return PortForwardResponse.newBuilder()
-        .setUrl(server().portForward(new PortForwardRequest(pod.id(), r.getPortList())))
+        .setUrl(server.portForward(new PortForwardRequest(pod.id(), r.getPortList())))
         .build();
   }
 
+  /** The streaming server; UNIMPLEMENTED first when there is none, as for a call not served. */
   private StreamingServer server() {
     if (server == null) {
       throw Status.UNIMPLEMENTED

@@ -55,6 +55,15 @@ class CriRuntimeHandlersTest {
                 .map(RuntimeHandler::getName)
                 .toList();
         assertEquals(List.of("", "berth", "runc", "crun", "berth-runc", "kata-like"), names);
+        // This server has no streaming server: the streaming calls are not served.
+        io.grpc.StatusRuntimeException none =
+            org.junit.jupiter.api.Assertions.assertThrows(
+                io.grpc.StatusRuntimeException.class,
+                () ->
+                    RuntimeServiceGrpc.newBlockingStub(channel)
+                        .withDeadlineAfter(30, TimeUnit.SECONDS)
+                        .exec(dev.berth.api.cri.v1.ExecRequest.getDefaultInstance()));
+        assertEquals(io.grpc.Status.Code.UNIMPLEMENTED, none.getStatus().getCode());
       } finally {
         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
       }
