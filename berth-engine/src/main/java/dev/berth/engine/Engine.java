@@ -2,6 +2,8 @@ package dev.berth.engine;
 
 import dev.berth.engine.commit.Changes;
 import dev.berth.engine.commit.Commit;
+import dev.berth.engine.config.BerthConfig;
+import dev.berth.engine.config.RuntimeHandlerConfig;
 import dev.berth.engine.container.ContainerOptions;
 import dev.berth.engine.container.ExecOptions;
 import dev.berth.engine.container.RestartPolicy;
@@ -110,6 +112,11 @@ public final class Engine implements AutoCloseable {
 
   /** Opens the engine's stores (made when missing). */
   public static Engine open(EngineConfig config) throws BerthException {
+    // The configuration first: a bad file fails before anything is opened.
+    RuntimeHandlers runtimes = new RuntimeHandlers(config.runRoot().resolve("runtimes"));
+    if (config.configFile() != null) {
+      configure(runtimes, BerthConfig.read(config.configFile()), config.configFile());
+    }
     try {
       ImageService images =
           new ImageService(
@@ -121,7 +128,6 @@ public final class Engine implements AutoCloseable {
       PrivateDirs.ensure(config.runRoot().resolve("containers"));
       ContainerStore containers = ContainerStore.open(config.root());
       VolumeStore volumes = VolumeStore.open(config.root(), containers::volumeUsers);
-      RuntimeHandlers runtimes = new RuntimeHandlers(config.runRoot().resolve("runtimes"));
       Engine engine = new Engine(config, images, containers, volumes, runtimes);
       try {
         engine.networking.recoverIfNeeded();
@@ -138,6 +144,20 @@ public final class Engine implements AutoCloseable {
 
   public EngineConfig config() {
     return config;
+  }
+
+  /** The configuration file's runtime handlers, registered; an error names the file and handler. */
+  private static void configure(RuntimeHandlers runtimes, BerthConfig file, Path source)
+      throws BerthException {
+    for (RuntimeHandlerConfig h : file.runtimes()) {
+      try {
+        if (h.inProcess()) runtimes.configureInProcess(h.name(), h.root());
+        else runtimes.configure(h.name(), h.runtime(), h.root(), h.options());
+      } catch (BerthException e) {
+        throw new BerthException(
+            e.category(), source + ": runtimes." + h.name() + ": " + e.getMessage(), e);
+      }
+    }
   }
 
   public ImageService images() {

@@ -29,6 +29,8 @@ import java.util.List;
  *     own ({@code berth network dns-serve}; {@code --run-dir DIR} is appended, the CNI launcher
  *     prefix put before it), so it outlives a CLI; empty: the engine runs it in this process while
  *     it is open (an embedded engine, berthd)
+ * @param configFile berth's configuration file ({@code berth.toml} or {@code .json}: the runtime
+ *     handlers), read when the engine opens; null: none (only the built-in handlers)
  */
 public record EngineConfig(
     Path root,
@@ -40,7 +42,8 @@ public record EngineConfig(
     int logMaxFiles,
     List<Path> cniPluginDirs,
     List<String> cniLauncher,
-    List<String> dnsResponder) {
+    List<String> dnsResponder,
+    Path configFile) {
   /** Where Debian's containernetworking-plugins are, then the upstream default. */
   public static final List<Path> DEFAULT_CNI_PLUGIN_DIRS =
       List.of(Path.of("/usr/lib/cni"), Path.of("/opt/cni/bin"));
@@ -78,6 +81,7 @@ public record EngineConfig(
         logMaxFiles,
         null,
         null,
+        null,
         null);
   }
 
@@ -97,20 +101,26 @@ public record EngineConfig(
         logMaxFiles,
         cniPluginDirs,
         cniLauncher,
-        dnsResponder);
+        dnsResponder,
+        configFile);
   }
 
   /**
    * The exit command of the {@code berth} launcher at {@code launcher}: {@code berth --root R
-   * --runroot RR [--cni-launcher PREFIX] container cleanup}, which releases a container's mounts
-   * and removes an {@code --rm} one as soon as it exits. What the {@code berth} CLI and {@code
-   * berthd} (its launcher beside {@code bin/berthd}) give their containers' monitors.
+   * --runroot RR [--config FILE] [--cni-launcher PREFIX] container cleanup}, which releases a
+   * container's mounts and removes an {@code --rm} one as soon as it exits. What the {@code berth}
+   * CLI and {@code berthd} (its launcher beside {@code bin/berthd}) give their containers'
+   * monitors.
    */
   public EngineConfig withCleanupBy(Path launcher) {
     List<String> cmd =
         new java.util.ArrayList<>(
             List.of(
                 launcher.toString(), "--root", root.toString(), "--runroot", runRoot.toString()));
+    if (configFile != null) {
+      cmd.add("--config");
+      cmd.add(configFile.toString());
+    }
     if (!cniLauncher.isEmpty()) {
       cmd.add("--cni-launcher");
       cmd.add(String.join(" ", cniLauncher));
@@ -131,7 +141,8 @@ public record EngineConfig(
         logMaxFiles,
         cniPluginDirs,
         cniLauncher,
-        dnsResponder);
+        dnsResponder,
+        configFile);
   }
 
   public EngineConfig withCgroupParent(String parent) {
@@ -145,7 +156,8 @@ public record EngineConfig(
         logMaxFiles,
         cniPluginDirs,
         cniLauncher,
-        dnsResponder);
+        dnsResponder,
+        configFile);
   }
 
   /** TEST ONLY: see {@link #cniLauncher}. */
@@ -160,7 +172,8 @@ public record EngineConfig(
         logMaxFiles,
         cniPluginDirs,
         prefix,
-        dnsResponder);
+        dnsResponder,
+        configFile);
   }
 
   public EngineConfig withCniPluginDirs(List<Path> dirs) {
@@ -174,7 +187,8 @@ public record EngineConfig(
         logMaxFiles,
         dirs,
         cniLauncher,
-        dnsResponder);
+        dnsResponder,
+        configFile);
   }
 
   /** See {@link #dnsResponder}. */
@@ -189,6 +203,23 @@ public record EngineConfig(
         logMaxFiles,
         cniPluginDirs,
         cniLauncher,
-        command);
+        command,
+        configFile);
+  }
+
+  /** See {@link #configFile}; an exit command made before keeps its own. */
+  public EngineConfig withConfigFile(Path file) {
+    return new EngineConfig(
+        root,
+        runRoot,
+        registriesConfig,
+        cgroupParent,
+        exitCommand,
+        logMaxSize,
+        logMaxFiles,
+        cniPluginDirs,
+        cniLauncher,
+        dnsResponder,
+        file);
   }
 }

@@ -109,6 +109,7 @@ final class CriRuntimeService extends RuntimeServiceGrpc.RuntimeServiceImplBase 
                     RuntimeStatus.newBuilder()
                         .addConditions(runtimeReady())
                         .addConditions(networkReady()))
+                .addAllRuntimeHandlers(CriRuntimeHandlers.of(engine))
                 .build());
   }
 
@@ -285,5 +286,36 @@ final class CriRuntimeService extends RuntimeServiceGrpc.RuntimeServiceImplBase 
           .setMessage(CriCalls.status(e).getStatus().getDescription())
           .build();
     }
+  }
+
+  // ---- streaming: Exec, Attach and PortForward, served by CriStreamingCalls ----
+
+  private CriStreamingCalls streaming = new CriStreamingCalls(null, null);
+
+  /** Serves the streaming calls with {@code calls} (else they answer UNIMPLEMENTED). */
+  CriRuntimeService streaming(CriStreamingCalls calls) {
+    this.streaming = calls;
+    return this;
+  }
+
+  @Override
+  public void exec(
+      dev.berth.api.cri.v1.ExecRequest request,
+      StreamObserver<dev.berth.api.cri.v1.ExecResponse> out) {
+    CriCalls.answer(out, () -> streaming.exec(request));
+  }
+
+  @Override
+  public void attach(
+      dev.berth.api.cri.v1.AttachRequest request,
+      StreamObserver<dev.berth.api.cri.v1.AttachResponse> out) {
+    CriCalls.answer(out, () -> streaming.attach(request));
+  }
+
+  @Override
+  public void portForward(
+      dev.berth.api.cri.v1.PortForwardRequest request,
+      StreamObserver<dev.berth.api.cri.v1.PortForwardResponse> out) {
+    CriCalls.answer(out, () -> streaming.portForward(request));
   }
 }

@@ -1,5 +1,7 @@
 package dev.berth.api.cri;
 
+import dev.berth.api.cri.streaming.StreamingRuntime;
+import dev.berth.api.cri.streaming.StreamingServer;
 import dev.berth.api.socket.UnixSocketFiles;
 import dev.berth.engine.Engine;
 import io.grpc.Server;
@@ -26,7 +28,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Messages up to {@link #MAX_MESSAGE} bytes are read (the kubelet's own limit); a larger one
  * fails its call with RESOURCE_EXHAUSTED and the connection serves on. Unknown methods answer
- * UNIMPLEMENTED, as do the RuntimeService calls not served (checkpoints, events, metrics).
+ * UNIMPLEMENTED, as do the RuntimeService calls not served (checkpoints, events, metrics). Exec,
+ * Attach and PortForward answer URLs of a {@link StreamingServer} the caller runs beside this one.
  */
 public final class CriServer implements AutoCloseable {
   /** The largest message read: 16 MiB, as the kubelet's and containerd's. */
@@ -65,8 +68,21 @@ public final class CriServer implements AutoCloseable {
     this.workers = workers;
   }
 
-  /** Binds the socket and serves the engine's CRI until {@link #close()}. */
+  /**
+   * Binds the socket and serves the engine's CRI until {@link #close()}, without streaming: Exec,
+   * Attach and PortForward answer UNIMPLEMENTED.
+   */
   public static CriServer start(Options options, Engine engine) throws IOException {
+    return start(options, engine, null);
+  }
+
+  /**
+   * Binds the socket and serves the engine's CRI until {@link #close()}; Exec, Attach and
+   * PortForward answer with URLs of {@code streaming} (the caller's: it closes it after this
+   * server; {@link #streamingRuntime} is what it runs sessions on), none when null.
+   */
+  public static CriServer start(Options options, Engine engine, StreamingServer streaming)
+      throws IOException {
     UnixSocketFiles.claim(options.socket());
     AtomicInteger n = new AtomicInteger();
     ThreadPoolExecutor workers =
@@ -97,7 +113,9 @@ public final class CriServer implements AutoCloseable {
             .workerEventLoopGroup(loop)
             .executor(workers)
             .maxInboundMessageSize(MAX_MESSAGE)
-            .addService(new CriRuntimeService(engine, options.version()))
+            .addService(
+                new CriRuntimeService(engine, options.version())
+                    .streaming(new CriStreamingCalls(engine, streaming)))
             .addService(new CriImageService(engine))
             .build();
     try {
@@ -113,6 +131,14 @@ public final class CriServer implements AutoCloseable {
           : new IOException("serve CRI on " + options.socket() + ": " + e.getMessage(), e);
     }
     return new CriServer(options, server, own, workers);
+  }
+
+  /**
+   * The streaming sessions of the engine's CRI: exec and attach by container id, port forwarding
+   * into a pod sandbox's network namespace.
+   */
+  public static StreamingRuntime streamingRuntime(Engine engine) {
+    return CriStreamingCalls.runtime(engine);
   }
 
   public Path socket() {

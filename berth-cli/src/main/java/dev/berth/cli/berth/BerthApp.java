@@ -51,6 +51,11 @@ final class BerthApp {
           "registries configuration file (mirrors, insecure registries)",
           "/etc/berth/registries.json"),
       string(
+          "config",
+          null,
+          "configuration file (runtime handlers; default /etc/berth/berth.toml or .json)",
+          ""),
+      string(
           "runroot",
           null,
           "directory of state a reboot clears (runtime state, mounts, sockets)",

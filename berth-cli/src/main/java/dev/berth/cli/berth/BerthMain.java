@@ -101,6 +101,7 @@ public final class BerthMain {
       String a = args[i];
       if (a.equals("--root")
           || a.equals("--registries-config")
+          || a.equals("--config")
           || a.equals("--runroot")
           || a.equals("--cni-launcher")) {
         i++; // a global flag's value, not the command
@@ -197,6 +198,12 @@ public final class BerthMain {
     dev.berth.engine.EngineConfig config =
         dev.berth.engine.EngineConfig.at(root, runRoot)
             .withRegistriesConfig(Path.of(g.getString("registries-config")));
+    // The configuration file (runtime handlers): read by the engine verbs only, so the image verbs
+    // work whatever it says.
+    String file = g.getString("config");
+    Path configFile =
+        file.isEmpty() ? dev.berth.engine.config.BerthConfig.defaultFile() : Path.of(file);
+    if (configFile != null) config = config.withConfigFile(configFile.toAbsolutePath());
     // TEST ONLY: the CNI plugins and network tools run under this prefix (nsenter --net=<test
     // namespace> --).
     String cni = g.getString("cni-launcher");

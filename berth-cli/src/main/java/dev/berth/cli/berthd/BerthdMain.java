@@ -1,6 +1,7 @@
 package dev.berth.cli.berthd;
 
 import dev.berth.api.cri.CriServer;
+import dev.berth.api.cri.streaming.StreamingServer;
 import dev.berth.api.docker.DaemonInfo;
 import dev.berth.api.docker.DockerApi;
 import dev.berth.api.docker.DockerApiServer;
@@ -16,6 +17,10 @@ import dev.berth.cli.flags.UsageException;
 import dev.berth.cli.runc.BuildInfo;
 import dev.berth.engine.Engine;
 import dev.berth.engine.EngineConfig;
+import dev.berth.engine.config.BerthConfig;
+import dev.berth.spec.error.BerthException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 
@@ -28,8 +33,10 @@ import java.util.concurrent.CountDownLatch;
  *
  * <p>Flags (dockerd's spelling): {@code --root DIR}, {@code --runroot DIR}, {@code --host
  * unix:///run/berth/docker.sock}, {@code --cri unix:///run/berth/cri.sock} ({@code --cri ""}: no
- * CRI), {@code --group NAME} (the sockets' group; root only without), {@code --log-level
- * debug|info|warn|error}.
+ * CRI), {@code --stream-address HOST:PORT} (the CRI's streaming server, for exec, attach and
+ * port-forward: 127.0.0.1 on a free port by default, as containerd's), {@code --config FILE}
+ * (runtime handlers; a bad file: berthd does not start), {@code --group NAME} (the sockets' group;
+ * root only without), {@code --log-level debug|info|warn|error}.
  */
 public final class BerthdMain {
   private BerthdMain() {}
@@ -37,9 +44,20 @@ public final class BerthdMain {
   static final String DEFAULT_HOST = "unix:///run/berth/docker.sock";
   static final String DEFAULT_CRI = "unix:///run/berth/cri.sock";
 
-  /** The parsed command line; {@code criSocket} null: CRI not served. */
+  static final String DEFAULT_STREAM_ADDRESS = "127.0.0.1:0";
+
+  /**
+   * The parsed command line; {@code criSocket} null: CRI not served; {@code configFile} null: none.
+   */
   record Options(
-      Path root, Path runRoot, Path socket, Path criSocket, String group, ServerLog.Level level) {}
+      Path root,
+      Path runRoot,
+      Path socket,
+      Path criSocket,
+      InetSocketAddress streamAddress,
+      Path configFile,
+      String group,
+      ServerLog.Level level) {}
 
   public static void main(String[] args) {
     Options o;
@@ -55,10 +73,15 @@ public final class BerthdMain {
       System.err.println("See 'berthd --help'.");
       System.exit(2);
       return;
+    } catch (BerthException e) {
+      System.err.println("berthd: " + e.getMessage());
+      System.exit(1);
+      return;
     }
     ServerLog log = new ServerLog(System.err, o.level());
     DockerApiServer server;
     CriServer cri = null;
+    StreamingServer streaming = null;
     Engine engine;
     try {
       engine = Engine.open(config(o));
@@ -70,12 +93,18 @@ public final class BerthdMain {
               DockerApi.router(engine, info));
       if (o.criSocket() != null) {
         try {
+          streaming =
+              StreamingServer.start(
+                  StreamingServer.Options.defaults().withAddress(o.streamAddress()),
+                  CriServer.streamingRuntime(engine));
           cri =
               CriServer.start(
                   new CriServer.Options(
                       o.criSocket(), o.group(), BuildInfo.VERSION, server.eventLoop(), 0),
-                  engine);
+                  engine,
+                  streaming);
         } catch (Exception e) {
+          if (streaming != null) streaming.close();
           server.close();
           throw e;
         }
@@ -87,6 +116,7 @@ public final class BerthdMain {
     }
     log.info("API listen on " + o.socket());
     if (cri != null) log.info("CRI listen on " + cri.socket());
+    if (streaming != null) log.info("CRI streaming on " + streaming.baseUrl());
     // As dockerd at its start: the containers whose restart policy brings them back.
     try {
       for (String id : engine.startByPolicy(log::warn))
@@ -96,12 +126,14 @@ public final class BerthdMain {
     }
     CountDownLatch stopped = new CountDownLatch(1);
     CriServer criServer = cri;
+    StreamingServer streamingServer = streaming;
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
                 () -> {
                   log.info("stopping");
                   if (criServer != null) criServer.close(); // first: it runs on the API's loop
+                  if (streamingServer != null) streamingServer.close();
                   server.close();
                   engine.close();
                   stopped.countDown();
@@ -122,7 +154,7 @@ public final class BerthdMain {
    * next call that looks at it (every list and inspect reconciles).
    */
   static EngineConfig config(Options o) {
-    EngineConfig config = EngineConfig.at(o.root(), o.runRoot());
+    EngineConfig config = EngineConfig.at(o.root(), o.runRoot()).withConfigFile(o.configFile());
     String launcher = System.getProperty("berth.launcher");
     if (launcher != null && !launcher.isEmpty()) config = config.withCleanupBy(Path.of(launcher));
     return config;
@@ -140,21 +172,61 @@ public final class BerthdMain {
               FlagSpec.string("runroot", null, "the engine's run-time files", "/run/berth"),
               FlagSpec.string("host", "H", "the Docker API's socket", DEFAULT_HOST),
               FlagSpec.string("cri", null, "the CRI's socket (\"\": no CRI)", DEFAULT_CRI),
+              FlagSpec.string(
+                  "stream-address",
+                  null,
+                  "HOST:PORT of the CRI's streaming server (exec, attach, port-forward; port 0: any"
+                      + " free one)",
+                  DEFAULT_STREAM_ADDRESS),
+              FlagSpec.string(
+                  "config",
+                  null,
+                  "configuration file (runtime handlers; default /etc/berth/berth.toml or .json)",
+                  ""),
               FlagSpec.string("group", "G", "the sockets' group (root only without)", ""),
               FlagSpec.string("log-level", "l", "debug, info, warn or error", "info"));
 
-  /** The options of a parsed command line; IllegalArgumentException names a bad value. */
-  static Options options(Flags f) {
+  /**
+   * The options of a parsed command line; IllegalArgumentException names a bad value. The default
+   * configuration file is the one of {@link BerthConfig#defaultFile} that exists, if any.
+   */
+  static Options options(Flags f) throws BerthException {
     String host = f.getString("host");
     String cri = f.getString("cri");
     String group = f.getString("group");
+    String file = f.getString("config");
+    Path config = file.isEmpty() ? BerthConfig.defaultFile() : Path.of(file).toAbsolutePath();
     return new Options(
         Path.of(f.getString("root")),
         Path.of(f.getString("runroot")),
         unixPath("--host", host),
         cri.isEmpty() ? null : unixPath("--cri", cri),
+        hostPort("--stream-address", f.getString("stream-address")),
+        config,
         group.isEmpty() ? null : group,
         ServerLog.level(f.getString("log-level")));
+  }
+
+  /** {@code HOST:PORT}, {@code [IPV6]:PORT}; the host an address literal or a name. */
+  static InetSocketAddress hostPort(String flag, String value) {
+    int colon = value.lastIndexOf(':');
+    String bad = flag + ": HOST:PORT expected, not \"" + value + "\"";
+    if (colon <= 0) throw new IllegalArgumentException(bad);
+    String host = value.substring(0, colon);
+    if (host.startsWith("[") && host.endsWith("]")) host = host.substring(1, host.length() - 1);
+    else if (host.contains(":")) throw new IllegalArgumentException(bad + " (an IPv6 host in [])");
+    int port;
+    try {
+      port = Integer.parseInt(value.substring(colon + 1));
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(bad);
+    }
+    if (port < 0 || port > 65535) throw new IllegalArgumentException(flag + ": port " + port);
+    try {
+      return new InetSocketAddress(InetAddress.getByName(host), port);
+    } catch (java.net.UnknownHostException e) {
+      throw new IllegalArgumentException(flag + ": unknown host \"" + host + "\"");
+    }
   }
 
   private static Path unixPath(String flag, String address) {

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 
 /** berthd's command line: flags only, on the shared table parser, with dockerd's spellings. */
 class BerthdFlagsTest {
-  static BerthdMain.Options parse(String... args) throws UsageException {
+  static BerthdMain.Options parse(String... args) throws Exception {
     Invocation inv = new Parser(BerthdMain.APP).parse(args);
     return BerthdMain.options(((ParsedCommand) inv).globals());
   }
@@ -31,6 +31,26 @@ class BerthdFlagsTest {
     assertEquals(Path.of("/run/berth/cri.sock"), o.criSocket());
     assertNull(o.group());
     assertEquals(ServerLog.Level.INFO, o.level());
+    // containerd's stream_server_address and port: loopback, any free port
+    assertEquals(new java.net.InetSocketAddress("127.0.0.1", 0), o.streamAddress());
+  }
+
+  @Test
+  void streamAddressAndConfigFile() throws Exception {
+    BerthdMain.Options o =
+        parse("--stream-address", "0.0.0.0:10010", "--config", "/etc/other/berth.json");
+    assertEquals(new java.net.InetSocketAddress("0.0.0.0", 10010), o.streamAddress());
+    assertEquals(Path.of("/etc/other/berth.json"), o.configFile());
+    assertEquals(
+        new java.net.InetSocketAddress("::1", 0),
+        parse("--stream-address=[::1]:0").streamAddress());
+    for (String bad : new String[] {"10010", "::1:0", "127.0.0.1:x", "127.0.0.1:70000"}) {
+      assertTrue(
+          assertThrows(IllegalArgumentException.class, () -> parse("--stream-address", bad))
+              .getMessage()
+              .startsWith("--stream-address: "),
+          bad);
+    }
   }
 
   @Test

@@ -46,6 +46,7 @@ public final class OciCliDriver implements RuntimeDriver {
   private final String name;
   private final String binary;
   private final Path root;
+  private final List<String> globalArgs;
   private volatile String resolved;
 
   /**
@@ -59,9 +60,19 @@ public final class OciCliDriver implements RuntimeDriver {
    * @param root the binary's {@code --root}: its state directory, this driver's own
    */
   public OciCliDriver(String name, String binary, Path root) {
+    this(name, binary, root, List.of());
+  }
+
+  /**
+   * @param globalArgs flags put before every verb, after {@code --root} and the log flags ({@code
+   *     --systemd-cgroup}, crun's {@code --cgroup-manager=cgroupfs}): a configured handler's
+   *     options
+   */
+  public OciCliDriver(String name, String binary, Path root, List<String> globalArgs) {
     this.name = name;
     this.binary = binary;
     this.root = root.toAbsolutePath();
+    this.globalArgs = List.copyOf(globalArgs);
   }
 
   @Override
@@ -603,6 +614,7 @@ public final class OciCliDriver implements RuntimeDriver {
         new ArrayList<>(
             List.of(
                 bin, "--root", root.toString(), "--log", log.toString(), "--log-format", "json"));
+    argv.addAll(globalArgs);
     argv.addAll(args);
     return argv;
   }

@@ -40,12 +40,35 @@ public final class RuntimeHandlers {
    */
   public synchronized RuntimeDriver configure(String name, String binary)
       throws ContainerException {
+    return configure(name, binary, null, List.of());
+  }
+
+  /**
+   * Registers {@code binary} as handler {@code name} with its own state root ({@code null}: {@code
+   * <stateBase>/<name>}) and global flags before every verb: a handler of the configuration file.
+   */
+  public synchronized RuntimeDriver configure(
+      String name, String binary, Path root, List<String> globalArgs) throws ContainerException {
     checkName(name);
     if (name.equals(DEFAULT)) {
       throw ContainerException.invalid(
           "runtime handler \"" + DEFAULT + "\" is the in-process runtime: choose another name");
     }
-    RuntimeDriver d = new OciCliDriver(name, binary, stateBase.resolve(name));
+    RuntimeDriver d =
+        new OciCliDriver(name, binary, root == null ? stateBase.resolve(name) : root, globalArgs);
+    drivers.put(name, d);
+    return d;
+  }
+
+  /**
+   * Registers berth's in-process runtime under another name, with a state root of its own ({@code
+   * null}: {@code <stateBase>/<name>}), or gives the default handler another state root.
+   */
+  public synchronized RuntimeDriver configureInProcess(String name, Path root)
+      throws ContainerException {
+    checkName(name);
+    Path r = root == null ? stateBase.resolve(name) : root.toAbsolutePath();
+    RuntimeDriver d = new InProcessDriver(name, new ContainerRuntime(r));
     drivers.put(name, d);
     return d;
   }

@@ -46,6 +46,23 @@ class RuntimeHandlersTest {
   }
 
   @Test
+  void configuredRootsAndTheInProcessRuntimeUnderAnotherName() throws Exception {
+    RuntimeHandlers h = new RuntimeHandlers(base);
+    OciCliDriver runc =
+        assertInstanceOf(
+            OciCliDriver.class,
+            h.configure("runc", "runc", base.resolve("elsewhere"), List.of("--debug")));
+    assertEquals(base.resolve("elsewhere"), runc.root());
+    assertEquals(runc, h.get("runc"));
+    InProcessDriver own =
+        assertInstanceOf(InProcessDriver.class, h.configureInProcess("own", null));
+    assertEquals("own", own.name());
+    assertEquals(base.resolve("own"), own.runtime().root());
+    assertEquals(base.resolve("berth"), ((InProcessDriver) h.get(null)).runtime().root());
+    assertThrows(ContainerException.class, () -> h.configureInProcess("a/b", null));
+  }
+
+  @Test
   void badNamesAndBinariesAreRefusedNamingThem() throws Exception {
     RuntimeHandlers h = new RuntimeHandlers(base);
     ContainerException e = assertThrows(ContainerException.class, () -> h.get("runsc"));

@@ -36,6 +36,7 @@ import io.netty.handler.timeout.IdleStateHandler;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -65,6 +66,8 @@ public final class StreamingServer implements AutoCloseable {
   /**
    * @param address where to listen (port 0: any free one)
    * @param baseUrl what the URLs start with ({@code http://host:port}); null: the bound address
+   *     (for a wildcard address, an address of this host's that clients reach: see {@link
+   *     #reachable})
    * @param tokenTtl how long a token may be used (kubelet: 1 minute)
    * @param maxTokens how many tokens may wait at once (kubelet: 1000)
    * @param streamCreationTimeout how long a client has to make its streams (kubelet: 30 s)
@@ -158,8 +161,33 @@ public final class StreamingServer implements AutoCloseable {
     s.baseUrl =
         options.baseUrl() != null
             ? stripSlash(options.baseUrl())
-            : "http://" + hostPort(bound.getAddress(), bound.getPort());
+            : "http://" + hostPort(reachable(bound.getAddress()), bound.getPort());
     return s;
+  }
+
+  /**
+   * The address a client reaches a server bound to {@code a} at: {@code a} itself, but for a
+   * wildcard ({@code 0.0.0.0}, {@code ::}) the first address of an interface that is up and not
+   * loopback (IPv4 first, as kubelet's and containerd's choice of the node's address), else
+   * loopback.
+   */
+  static InetAddress reachable(InetAddress a) {
+    if (!a.isAnyLocalAddress()) return a;
+    InetAddress v6 = null;
+    try {
+      for (NetworkInterface i :
+          java.util.Collections.list(NetworkInterface.getNetworkInterfaces())) {
+        if (!i.isUp() || i.isLoopback()) continue;
+        for (InetAddress x : java.util.Collections.list(i.getInetAddresses())) {
+          if (x.isLinkLocalAddress() || x.isLoopbackAddress()) continue;
+          if (x instanceof java.net.Inet4Address) return x;
+          if (v6 == null) v6 = x;
+        }
+      }
+    } catch (java.net.SocketException e) {
+      // no interfaces to read: loopback
+    }
+    return v6 != null ? v6 : InetAddress.getLoopbackAddress();
   }
 
   private static String stripSlash(String u) {
@@ -169,6 +197,11 @@ public final class StreamingServer implements AutoCloseable {
   private static String hostPort(InetAddress a, int port) {
     String host = a.getHostAddress();
     return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+  }
+
+  /** What the URLs start with: {@code http://HOST:PORT}, a host clients reach. */
+  public String baseUrl() {
+    return baseUrl;
   }
 
   /** The address the server listens on. */

@@ -28,11 +28,12 @@ import java.util.Map;
  * {@code X-Stream-Protocol-Version}, then streams opened by SYN_STREAM with a {@code streamtype}
  * header (and {@code port}, {@code requestid} for port forwarding), data frames, FINs. netty's
  * frame codec in an embedded channel does the framing and header compression; a blocking socket
- * carries the bytes. Like spdystream, it implements no flow control.
+ * carries the bytes. Like spdystream, it implements no flow control. Public for the CRI tests,
+ * which drive the URLs their RPCs return.
  */
-final class SpdyTestClient implements AutoCloseable {
+public final class SpdyTestClient implements AutoCloseable {
   /** A stream as the client sees it. */
-  static final class Stream {
+  public static final class Stream {
     final int id;
     final ByteArrayOutputStream data = new ByteArrayOutputStream();
     boolean replied;
@@ -44,9 +45,9 @@ final class SpdyTestClient implements AutoCloseable {
     }
   }
 
-  final Socket socket;
-  final int status;
-  final Map<String, String> headers = new LinkedHashMap<>();
+  public final Socket socket;
+  public final int status;
+  public final Map<String, String> headers = new LinkedHashMap<>();
   private final OutputStream out;
   private final InputStream in;
   private final EmbeddedChannel codec =
@@ -56,7 +57,7 @@ final class SpdyTestClient implements AutoCloseable {
   private boolean closed;
 
   /** Connects to {@code url} and asks to upgrade with {@code protocols} (none: no header). */
-  SpdyTestClient(String url, List<String> protocols) throws IOException {
+  public SpdyTestClient(String url, List<String> protocols) throws IOException {
     URI u = URI.create(url);
     socket = new Socket(u.getHost(), u.getPort());
     out = socket.getOutputStream();
@@ -82,7 +83,7 @@ final class SpdyTestClient implements AutoCloseable {
     }
   }
 
-  static String readHead(InputStream in) throws IOException {
+  public static String readHead(InputStream in) throws IOException {
     ByteArrayOutputStream b = new ByteArrayOutputStream();
     while (true) {
       int c = in.read();
@@ -154,7 +155,7 @@ final class SpdyTestClient implements AutoCloseable {
   }
 
   /** Opens a stream with {@code headers} (streamtype first). */
-  synchronized Stream open(String... headers) throws IOException {
+  public synchronized Stream open(String... headers) throws IOException {
     int id = nextId;
     nextId += 2;
     DefaultSpdySynStreamFrame syn = new DefaultSpdySynStreamFrame(id, 0, (byte) 0);
@@ -166,14 +167,14 @@ final class SpdyTestClient implements AutoCloseable {
     return s;
   }
 
-  synchronized void send(Stream s, String text) throws IOException {
+  public synchronized void send(Stream s, String text) throws IOException {
     codec.writeOutbound(
         new DefaultSpdyDataFrame(s.id, Unpooled.copiedBuffer(text, StandardCharsets.UTF_8)));
     flushOut();
   }
 
   /** The client's half-close of {@code s}. */
-  synchronized void finish(Stream s) throws IOException {
+  public synchronized void finish(Stream s) throws IOException {
     DefaultSpdyDataFrame fin = new DefaultSpdyDataFrame(s.id);
     fin.setLast(true);
     codec.writeOutbound(fin);
@@ -181,21 +182,21 @@ final class SpdyTestClient implements AutoCloseable {
   }
 
   /** Waits for the server's answer to {@code s}: true when accepted, false when reset. */
-  synchronized boolean awaitReply(Stream s) throws InterruptedException {
+  public synchronized boolean awaitReply(Stream s) throws InterruptedException {
     long deadline = System.nanoTime() + 20_000_000_000L;
     while (!s.replied && !s.reset && !closed && System.nanoTime() < deadline) wait(100);
     return s.replied;
   }
 
   /** What {@code s} carried until the server's FIN (or the connection's end). */
-  synchronized String readAll(Stream s) throws InterruptedException {
+  public synchronized String readAll(Stream s) throws InterruptedException {
     long deadline = System.nanoTime() + 30_000_000_000L;
     while (!s.ended && !closed && System.nanoTime() < deadline) wait(100);
     return s.data.toString(StandardCharsets.UTF_8);
   }
 
   /** Waits until {@code s} carried {@code text}; what it carried. */
-  synchronized String awaitText(Stream s, String text) throws InterruptedException {
+  public synchronized String awaitText(Stream s, String text) throws InterruptedException {
     long deadline = System.nanoTime() + 20_000_000_000L;
     while (!s.data.toString(StandardCharsets.UTF_8).contains(text)
         && !s.ended
@@ -205,7 +206,7 @@ final class SpdyTestClient implements AutoCloseable {
   }
 
   /** Waits until {@code s} carried a match of {@code regex}; the match, or null. */
-  synchronized String awaitMatch(Stream s, String regex) throws InterruptedException {
+  public synchronized String awaitMatch(Stream s, String regex) throws InterruptedException {
     java.util.regex.Pattern p = java.util.regex.Pattern.compile(regex);
     long deadline = System.nanoTime() + 20_000_000_000L;
     while (!s.ended && !closed && System.nanoTime() < deadline) {
@@ -216,16 +217,16 @@ final class SpdyTestClient implements AutoCloseable {
     return null;
   }
 
-  synchronized String text(Stream s) {
+  public synchronized String text(Stream s) {
     return s.data.toString(StandardCharsets.UTF_8);
   }
 
-  synchronized boolean ended(Stream s) {
+  public synchronized boolean ended(Stream s) {
     return s.ended;
   }
 
   /** Waits for the server to close the connection; true when it did. */
-  synchronized boolean awaitClosed() throws InterruptedException {
+  public synchronized boolean awaitClosed() throws InterruptedException {
     long deadline = System.nanoTime() + 30_000_000_000L;
     while (!closed && System.nanoTime() < deadline) wait(100);
     return closed;

@@ -434,6 +434,27 @@ class StreamingServerTest {
   }
 
   @Test
+  void onAWildcardAddressTheUrlsNameAnAddressClientsReach() throws Exception {
+    try (StreamingServer s =
+        StreamingServer.start(
+            StreamingServer.Options.defaults()
+                .withAddress(new java.net.InetSocketAddress("0.0.0.0", 0)),
+            new EngineStreamingRuntime(engine, this::netnsOfContainer))) {
+      ContainerRecord c = running(false, "sleep", "1000");
+      String url = s.exec(new ExecRequest(c.id(), List.of("true"), false, false, true, false));
+      String host = java.net.URI.create(url).getHost();
+      assertFalse(host.equals("0.0.0.0") || host.equals("[::]"), url);
+      assertTrue(url.startsWith(s.baseUrl() + "/exec/"), url);
+      try (SpdyTestClient client = new SpdyTestClient(url, V4)) {
+        assertEquals(101, client.status);
+        SpdyTestClient.Stream error = client.open("streamtype", "error");
+        client.open("streamtype", "stdout");
+        assertEquals("{\"metadata\":{},\"status\":\"Success\"}", client.readAll(error));
+      }
+    }
+  }
+
+  @Test
   void anExpiredTokenIs404() throws Exception {
     TokenCacheTest.ManualClock clock = new TokenCacheTest.ManualClock();
     try (StreamingServer s =
