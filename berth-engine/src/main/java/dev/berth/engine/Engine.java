@@ -634,8 +634,10 @@ public final class Engine implements AutoCloseable {
    */
   public ContainerRecord stop(String ref, Integer timeoutSeconds) throws BerthException {
     ContainerRecord r = inspect(ref);
-    if (r.state().status() != Status.RUNNING && r.state().status() != Status.PAUSED) return r;
+    // Also when it is not running: a restart its policy has scheduled (a cleanup in its backoff)
+    // is called off, as docker's stop of a restarting container.
     r = markStoppedByUser(r);
+    if (r.state().status() != Status.RUNNING && r.state().status() != Status.PAUSED) return r;
     int timeout =
         timeoutSeconds != null && timeoutSeconds >= 0
             ? timeoutSeconds

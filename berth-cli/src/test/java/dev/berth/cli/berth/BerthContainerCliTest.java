@@ -277,6 +277,53 @@ class BerthContainerCliTest {
     assertEmptyStore();
   }
 
+  @Test
+  void theMonitorsCleanupRestartsByPolicyAndAStopEndsIt() throws Exception {
+    // No berth process stays: each exit's cleanup (run by the monitor) starts the next run.
+    berth("run", "-d", "--restart", "on-failure:2", "--name", "flaky", IMAGE, "sh", "-c", "exit 3")
+        .ok();
+    String want = "2 exited 3";
+    String got = "";
+    for (int i = 0; i < 200 && !got.equals(want); i++) {
+      TimeUnit.MILLISECONDS.sleep(50);
+      got =
+          berth("inspect", "-f", "{{.RestartCount}} {{.State.Status}} {{.State.ExitCode}}", "flaky")
+              .ok()
+              .stdout()
+              .strip();
+    }
+    assertEquals(want, got);
+    assertEquals(
+        "on-failure 2\n",
+        berth(
+                "inspect",
+                "-f",
+                "{{.HostConfig.RestartPolicy.Name}} {{.HostConfig.RestartPolicy.MaximumRetryCount}}",
+                "flaky")
+            .ok()
+            .stdout());
+
+    berth("run", "-d", "--restart", "always", "--name", "again", IMAGE, "sh", "-c", "sleep 0.2")
+        .ok();
+    int count = 0;
+    for (int i = 0; i < 200 && count < 1; i++) {
+      TimeUnit.MILLISECONDS.sleep(50);
+      count =
+          Integer.parseInt(
+              berth("inspect", "-f", "{{.RestartCount}}", "again").ok().stdout().strip());
+    }
+    assertTrue(count >= 1, "restarted after exiting 0");
+    berth("stop", "-t", "0", "again").ok();
+    String after = berth("inspect", "-f", "{{.RestartCount}}", "again").ok().stdout().strip();
+    TimeUnit.MILLISECONDS.sleep(1500);
+    assertEquals(
+        "exited", berth("inspect", "-f", "{{.State.Status}}", "again").ok().stdout().strip());
+    assertEquals(after, berth("inspect", "-f", "{{.RestartCount}}", "again").ok().stdout().strip());
+    assertEquals(
+        "Error: Conflicting options: --restart and --rm\n",
+        berth("run", "--rm", "--restart", "always", IMAGE, "true").stderr());
+  }
+
   // ---- terminals and stdin ----
 
   @Test
