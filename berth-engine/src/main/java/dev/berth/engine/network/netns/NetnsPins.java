@@ -270,13 +270,21 @@ public final class NetnsPins {
   /**
    * iproute2's way: make the directory a mount (a bind of itself) if it is not one, then shared.
    */
-  private static void makeShared(Path d) throws MountException {
-    try {
-      Linux.mount("none", d.toString(), null, MS_SHARED | MS_REC, null);
-    } catch (MountException e) {
-      if (e.errno() != EINVAL) throw e;
-      Linux.mount(d.toString(), d.toString(), "none", MS_BIND | MS_REC, null);
-      Linux.mount("none", d.toString(), null, MS_SHARED | MS_REC, null);
+  /**
+   * Makes {@code d} a shared mount, bound onto itself first when it is no mount point. Under a lock
+   * beside it: two processes opening a new run root at once would each bind it, one mount stacked
+   * on the other (and a pin made in the lower one hidden and left behind).
+   */
+  private static void makeShared(Path d) throws IOException {
+    try (dev.berth.image.dirs.LockFile held =
+        dev.berth.image.dirs.LockFile.acquire(d.resolveSibling(d.getFileName() + ".lock"))) {
+      try {
+        Linux.mount("none", d.toString(), null, MS_SHARED | MS_REC, null);
+      } catch (MountException e) {
+        if (e.errno() != EINVAL) throw e;
+        Linux.mount(d.toString(), d.toString(), "none", MS_BIND | MS_REC, null);
+        Linux.mount("none", d.toString(), null, MS_SHARED | MS_REC, null);
+      }
     }
   }
 

@@ -70,6 +70,37 @@ class NetnsPinsTest {
   }
 
   @Test
+  void openersRacingOnANewDirectoryMountItOnce() throws Exception {
+    // The window between "not a mount point" and the bind is short: many rounds of many openers.
+    for (int round = 0; round < 40; round++) {
+      Path fresh = tmp.resolve("race" + round + "/netns");
+      int n = 6;
+      java.util.concurrent.CyclicBarrier go = new java.util.concurrent.CyclicBarrier(n);
+      List<Thread> threads = new java.util.ArrayList<>();
+      java.util.Queue<Throwable> failed = new java.util.concurrent.ConcurrentLinkedQueue<>();
+      for (int i = 0; i < n; i++) {
+        threads.add(
+            Thread.ofPlatform()
+                .start(
+                    () -> {
+                      try {
+                        go.await();
+                        NetnsPins.open(fresh);
+                      } catch (Throwable e) {
+                        failed.add(e);
+                      }
+                    }));
+      }
+      for (Thread t : threads) t.join();
+      List<String> mounts =
+          mountsUnder(fresh.getParent()).stream().map(l -> l.split(" ")[4]).toList();
+      for (int i = 0; i < mounts.size(); i++) Exec.run("umount", fresh.toString());
+      assertEquals(List.of(), List.copyOf(failed));
+      assertEquals(List.of(fresh.toString()), mounts, "one mount, none stacked on it");
+    }
+  }
+
+  @Test
   void badIdsAreRefusedAndLeaveNothing() throws Exception {
     for (String bad : List.of("", "../x", "a/b", "-x", ".hidden")) {
       BerthException e = assertThrows(BerthException.class, () -> pins.create(bad), bad);
