@@ -1203,7 +1203,21 @@ public final class Engine implements AutoCloseable {
    */
   public ContainerRecord update(String ref, ContainerOptions.ResourceOptions resources)
       throws BerthException {
+    return update(ref, resources, null);
+  }
+
+  /**
+   * docker update: {@link #update(String, ContainerOptions.ResourceOptions)}, and the restart
+   * policy too when {@code restart} is not null (an {@code --rm} container takes none).
+   */
+  public ContainerRecord update(
+      String ref, ContainerOptions.ResourceOptions resources, RestartPolicy restart)
+      throws BerthException {
     ContainerRecord r = containers.resolve(ref);
+    if (restart != null && r.options().autoRemove() && !restart.name().equals("no")) {
+      throw EngineException.invalid(
+          "Restart policy cannot be updated because AutoRemove is enabled for the container");
+    }
     dev.berth.spec.runtime.Resources limits =
         dev.berth.engine.spec.SpecGenerator.limits(
             resources, dev.berth.engine.spec.HostFacts.current());
@@ -1214,7 +1228,13 @@ public final class Engine implements AutoCloseable {
         runtimes.get(r.runtime()).update(r.id(), limits);
       }
       ContainerRecord updated =
-          containers.update(r.id(), c -> c.withOptions(c.options().withResources(resources)));
+          containers.update(
+              r.id(),
+              c -> {
+                ContainerOptions o = c.options().withResources(resources);
+                if (restart != null) o = o.withHost(o.host().withRestartPolicy(restart));
+                return c.withOptions(o);
+              });
       event("update", updated, Map.of(), Instant.now());
       return updated;
     }

@@ -341,6 +341,20 @@ class DockerCliInteropTest {
     assertTrue(
         docker("diff", "box").ok().stdout().lines().anyMatch("A /tmp/host.txt"::equals),
         "docker diff");
+    docker("update", "--memory", "64m", "--restart", "unless-stopped", "box").ok();
+    assertEquals(
+        "67108864 unless-stopped\n",
+        docker("inspect", "-f", "{{.HostConfig.Memory}} {{.HostConfig.RestartPolicy.Name}}", "box")
+            .ok()
+            .stdout());
+    assertTrue(
+        Files.readString(
+                Path.of(
+                    "/proc/"
+                        + docker("inspect", "-f", "{{.State.Pid}}", "box").ok().stdout().strip()
+                        + "/cgroup"))
+            .contains("memory"),
+        "running");
     sh("docker export box > " + tmp.resolve("box.tar")).ok();
     assertTrue(
         Exec.run("tar", "-tf", tmp.resolve("box.tar").toString())

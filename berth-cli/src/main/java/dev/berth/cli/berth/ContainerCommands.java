@@ -234,6 +234,22 @@ final class ContainerCommands {
             .withFlags(
                 bool("archive", "a", "keep uid/gid"),
                 bool("follow-link", "L", "follow a source symlink"));
+    CommandSpec update =
+        CommandSpec.of("update", "change the resource limits or restart policy of containers")
+            .withUsage("CONTAINER [CONTAINER...]")
+            .withArgs(1, Integer.MAX_VALUE)
+            .withFlags(
+                string("memory", "m", "memory limit (e.g. 64m, 1g)", ""),
+                string("memory-swap", null, "memory plus swap limit (-1: unlimited)", ""),
+                string("cpus", null, "number of CPUs (e.g. 1.5)", ""),
+                string("cpu-shares", "c", "CPU shares (relative weight)", ""),
+                string("cpuset-cpus", null, "CPUs to run on (0-3, 0,1)", ""),
+                string("pids-limit", null, "process limit (-1: unlimited)", ""),
+                string(
+                    "restart",
+                    null,
+                    "restart policy: no, always, unless-stopped, on-failure[:N]",
+                    ""));
     CommandSpec rename =
         CommandSpec.of("rename", "rename a container")
             .withUsage("CONTAINER NEW_NAME")
@@ -285,7 +301,7 @@ final class ContainerCommands {
         new ArrayList<>(
             List.of(
                 run, createCmd, start, stop, restart, kill, rm, ps, logs, wait, pause, unpause,
-                rename, exec, attach, top_, stats, events, cp, port, export, diff, commit));
+                rename, update, exec, attach, top_, stats, events, cp, port, export, diff, commit));
     if (top) {
       all.add(inspect);
     } else {

@@ -160,7 +160,7 @@ final class ContainerFlags {
     return env;
   }
 
-  private static long number(String text, String flag) throws EngineException {
+  static long number(String text, String flag) throws EngineException {
     if (text.isEmpty()) return 0;
     try {
       return Long.parseLong(text);

@@ -9,8 +9,10 @@ import dev.berth.engine.Engine;
 import dev.berth.engine.EngineException;
 import dev.berth.engine.HumanDuration;
 import dev.berth.engine.container.ContainerOptions;
+import dev.berth.engine.container.ContainerOptions.ResourceOptions;
 import dev.berth.engine.container.DetachKeys;
 import dev.berth.engine.container.DockerFlags;
+import dev.berth.engine.container.RestartPolicy;
 import dev.berth.engine.store.ContainerRecord;
 import dev.berth.engine.store.ContainerState.Status;
 import dev.berth.image.ImageException;
@@ -518,6 +520,63 @@ final class ContainerVerbs {
     // exit 1.
     for (String m : missing) err.println("Error: No such object: " + m);
     return missing.isEmpty() ? 0 : BerthExit.CONTAINER_ERROR;
+  }
+
+  /**
+   * berth update [flags] CONTAINER...: the flags given replace those limits (the others stay), as
+   * docker update; each container's name as given is printed, errors go on to the next.
+   */
+  static int update(ParsedCommand c, PrintStream out, PrintStream err)
+      throws BerthException, IOException {
+    var f = c.flags();
+    String[] names = {"memory", "memory-swap", "cpus", "cpu-shares", "cpuset-cpus", "pids-limit"};
+    boolean any = f.isSet("restart");
+    for (String n : names) any |= f.isSet(n);
+    if (!any)
+      throw EngineException.invalid("you must provide one or more flags when using this command");
+    RestartPolicy restart = f.isSet("restart") ? RestartPolicy.parse(f.getString("restart")) : null;
+    Engine engine = BerthMain.engine(c);
+    int status = 0;
+    for (String ref : c.args()) {
+      try {
+        ResourceOptions o = engine.inspect(ref).options().resources();
+        long memory = f.isSet("memory") ? DockerFlags.bytes(f.getString("memory")) : o.memory();
+        String swapText = f.getString("memory-swap");
+        long swap =
+            !f.isSet("memory-swap")
+                ? o.memorySwap()
+                : swapText.equals("-1") ? -1 : DockerFlags.bytes(swapText);
+        long cpus = f.isSet("cpus") ? DockerFlags.nanoCpus(f.getString("cpus")) : o.nanoCpus();
+        long shares =
+            f.isSet("cpu-shares")
+                ? ContainerFlags.number(f.getString("cpu-shares"), "--cpu-shares")
+                : o.cpuShares();
+        String cpuset = f.isSet("cpuset-cpus") ? f.getString("cpuset-cpus") : o.cpusetCpus();
+        long pids =
+            f.isSet("pids-limit")
+                ? ContainerFlags.number(f.getString("pids-limit"), "--pids-limit")
+                : o.pidsLimit();
+        engine.update(
+            ref,
+            new ResourceOptions(
+                memory,
+                swap,
+                cpus,
+                shares,
+                cpuset == null || cpuset.isEmpty() ? null : cpuset,
+                pids,
+                o.cpuPeriod(),
+                o.cpuQuota(),
+                o.cpusetMems(),
+                o.hugepageLimits()),
+            restart);
+        out.println(ref);
+      } catch (BerthException e) {
+        err.println("Error: " + e.getMessage());
+        status = 125;
+      }
+    }
+    return status;
   }
 
   /** berth diff CONTAINER: docker's lines, {@code C /etc}. */

@@ -50,6 +50,8 @@ final class Verbs {
           return CpVerb.run(c, in, out);
         case "export":
           return ExportVerb.run(c, out);
+        case "update":
+          return ContainerVerbs.update(c, out, err);
         case "diff":
           return ContainerVerbs.diff(c, out);
         case "commit":

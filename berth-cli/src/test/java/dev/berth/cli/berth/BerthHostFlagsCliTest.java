@@ -110,6 +110,27 @@ class BerthHostFlagsCliTest {
   }
 
   @Test
+  void updateChangesTheLimitsGivenAndThePolicyOfAContainer() {
+    cli("create", "--name", "upd", "--network", "none", "--memory", "32m", IMAGE, "true").ok();
+    assertEquals(
+        "upd\n", cli("update", "--cpus", "1.5", "--restart", "on-failure:3", "upd").ok().stdout());
+    assertEquals(
+        "33554432 1500000000 on-failure 3\n",
+        cli(
+                "inspect",
+                "-f",
+                "{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}}"
+                    + " {{.HostConfig.RestartPolicy.Name}}"
+                    + " {{.HostConfig.RestartPolicy.MaximumRetryCount}}",
+                "upd")
+            .ok()
+            .stdout());
+    assertEquals(
+        "you must provide one or more flags when using this command",
+        cli("update", "upd").fails().error());
+  }
+
+  @Test
   void badValuesAreRefusedNamingTheFlag() {
     assertEquals(
         "invalid --pid \"bogus\": want host, container:NAME or ns:PATH",

@@ -9,12 +9,16 @@ import dev.berth.engine.Engine;
 import dev.berth.engine.EngineException;
 import dev.berth.engine.ProcessTable;
 import dev.berth.engine.commit.Commit;
+import dev.berth.engine.container.ContainerOptions.ResourceOptions;
+import dev.berth.engine.container.RestartPolicy;
 import dev.berth.engine.store.ContainerRecord;
 import dev.berth.engine.store.ContainerState.Status;
 import dev.berth.image.ImageException;
 import dev.berth.image.store.ImageRecord;
 import dev.berth.runtime.monitor.AttachClient;
 import dev.berth.spec.error.ErrorCategory;
+import dev.berth.spec.json.JsonReader;
+import dev.berth.spec.json.JsonWriter;
 import dev.berth.sys.ErrnoException;
 import dev.berth.sys.Signals;
 import java.time.Instant;
@@ -56,6 +60,7 @@ public final class ContainerRoutes {
     r.post("/containers/{id}/pause", x -> engine.pause(x.param("id")));
     r.post("/containers/{id}/unpause", x -> engine.unpause(x.param("id")));
     r.post("/containers/{id}/rename", this::rename);
+    r.post("/containers/{id}/update", this::update);
     r.get("/containers/{id}/top", this::top);
     r.post("/containers/{id}/resize", this::resize);
     r.delete("/containers/{id}", this::remove);
@@ -172,6 +177,85 @@ public final class ContainerRoutes {
     engine.remove(x.param("id"), x.bool("force"), x.bool("v"));
     sessions.changed();
     x.respond(204);
+  }
+
+  /**
+   * docker update: the resource fields present replace the container's (the others stay), and a
+   * RestartPolicy its policy; {"Warnings": []}.
+   */
+  private void update(Exchange x) throws Exception {
+    ContainerRecord c = engine.inspect(x.param("id"));
+    ResourceOptions o = c.options().resources();
+    long memory = o.memory();
+    long swap = o.memorySwap();
+    long nanoCpus = o.nanoCpus();
+    long shares = o.cpuShares();
+    String cpuset = o.cpusetCpus();
+    long pids = o.pidsLimit();
+    long period = o.cpuPeriod();
+    long quota = o.cpuQuota();
+    String mems = o.cpusetMems();
+    RestartPolicy restart = null;
+    JsonReader r = x.json();
+    if (!r.beginObject()) throw ApiError.badRequest("update: a JSON object is required");
+    for (String f; (f = r.nextField()) != null; ) {
+      if (r.isNull()) continue;
+      switch (f) {
+        case "Memory" -> memory = r.int64();
+        case "MemorySwap" -> swap = r.int64();
+        case "NanoCpus" -> nanoCpus = r.int64();
+        case "CpuShares" -> shares = r.int64();
+        case "CpusetCpus" -> cpuset = r.string();
+        case "CpusetMems" -> mems = r.string();
+        case "CpuPeriod" -> period = r.int64();
+        case "CpuQuota" -> quota = r.int64();
+        case "PidsLimit" -> {
+          long v = r.int64();
+          pids = v == 0 ? 0 : v < 0 ? -1 : v;
+        }
+        case "RestartPolicy" -> {
+          String name = "";
+          int max = 0;
+          if (r.beginObject()) {
+            for (String g; (g = r.nextField()) != null; ) {
+              switch (g) {
+                case "Name" -> name = r.isNull() ? "" : r.string();
+                case "MaximumRetryCount" -> {
+                  Integer v = r.optInt32();
+                  max = v == null ? 0 : v;
+                }
+                default -> r.skip();
+              }
+            }
+          }
+          // An empty policy in an update leaves the container's as it is (the CLI sends one).
+          if (!name.isEmpty()) restart = RestartPolicy.of(name, max);
+        }
+        default -> r.skip();
+      }
+    }
+    engine.update(
+        c.id(),
+        new ResourceOptions(
+            memory,
+            swap,
+            nanoCpus,
+            shares,
+            cpuset == null || cpuset.isEmpty() ? null : cpuset,
+            pids,
+            period,
+            quota,
+            mems,
+            o.hugepageLimits()),
+        restart);
+    x.json(
+        200,
+        new JsonWriter(JsonWriter.COMPACT)
+            .beginObject()
+            .name("Warnings")
+            .beginArray()
+            .endArray()
+            .endObject());
   }
 
   private void rename(Exchange x) throws Exception {
