@@ -347,14 +347,18 @@ class DockerCliInteropTest {
         docker("inspect", "-f", "{{.HostConfig.Memory}} {{.HostConfig.RestartPolicy.Name}}", "box")
             .ok()
             .stdout());
-    assertTrue(
-        Files.readString(
-                Path.of(
-                    "/proc/"
-                        + docker("inspect", "-f", "{{.State.Pid}}", "box").ok().stdout().strip()
-                        + "/cgroup"))
-            .contains("memory"),
-        "running");
+    // Applied to the running container's cgroup (v1 memory controller on these hosts).
+    String pid = docker("inspect", "-f", "{{.State.Pid}}", "box").ok().stdout().strip();
+    String memoryCgroup =
+        Files.readAllLines(Path.of("/proc/" + pid + "/cgroup")).stream()
+            .filter(l -> l.split(":")[1].equals("memory"))
+            .findFirst()
+            .orElseThrow()
+            .split(":")[2];
+    assertEquals(
+        "67108864",
+        Files.readString(Path.of("/sys/fs/cgroup/memory" + memoryCgroup, "memory.limit_in_bytes"))
+            .strip());
     sh("docker export box > " + tmp.resolve("box.tar")).ok();
     assertTrue(
         Exec.run("tar", "-tf", tmp.resolve("box.tar").toString())
