@@ -279,7 +279,7 @@ public final class DnsResponder implements AutoCloseable {
           switch (k.attachment()) {
             case Listener l when k.channel() == l.udp -> udpReadable(l);
             case Listener l -> accept(l);
-            case Pending p -> upstreamReadable(p);
+            case Pending p -> upstreamReady(p, k);
             case TcpClient c -> tcpReady(c, k);
             case ControlAcceptor a -> controlAccept();
             case ControlClient c -> controlReadable(c);
@@ -520,7 +520,11 @@ public final class DnsResponder implements AutoCloseable {
 
   // ---- forwarding ----
 
-  /** A query forwarded upstream, waiting for its answer on its own connected socket. */
+  /**
+   * A query forwarded upstream, waiting for its answer on its own connected socket: UDP first, and
+   * for a TCP client whose UDP answer came truncated, the same server again over TCP (the client
+   * asked over TCP to get the whole answer).
+   */
   private static final class Pending {
     final DnsMessage query;
     final byte[] wire; // with our id
@@ -529,7 +533,11 @@ public final class DnsResponder implements AutoCloseable {
     final Client client;
     int server;
     long deadline;
-    DatagramChannel channel;
+    java.nio.channels.SelectableChannel channel;
+    boolean overTcp;
+    ByteBuffer tcpOut; // length-prefixed query still to write
+    ByteBuffer tcpLength; // the answer's 2-byte length, then
+    ByteBuffer tcpIn; // the answer
 
     Pending(DnsMessage query, byte[] wire, int id, Client client) {
       this.query = query;
@@ -573,19 +581,21 @@ public final class DnsResponder implements AutoCloseable {
 
   /** Sends {@code p} to its current server; on failure moves on to the next one. */
   private void ask(Pending p, List<InetSocketAddress> servers) throws IOException {
+    p.overTcp = false;
     while (p.server < servers.size()) {
       closeQuietly(p.channel);
       InetSocketAddress to = servers.get(p.server);
       try {
-        p.channel =
+        DatagramChannel c =
             DatagramChannel.open(
                 to.getAddress().getAddress().length == 4
                     ? StandardProtocolFamily.INET
                     : StandardProtocolFamily.INET6);
-        p.channel.configureBlocking(false);
-        p.channel.connect(to);
-        p.channel.write(ByteBuffer.wrap(p.wire));
-        p.channel.register(selector, SelectionKey.OP_READ, p);
+        p.channel = c;
+        c.configureBlocking(false);
+        c.connect(to);
+        c.write(ByteBuffer.wrap(p.wire));
+        c.register(selector, SelectionKey.OP_READ, p);
         p.deadline = System.nanoTime() + options.upstreamTimeout().toNanos();
         return;
       } catch (IOException e) {
@@ -595,11 +605,63 @@ public final class DnsResponder implements AutoCloseable {
     fail(p);
   }
 
+  /** Asks {@code p}'s current server again over TCP (its UDP answer came truncated). */
+  private void askOverTcp(Pending p, List<InetSocketAddress> servers) throws IOException {
+    closeQuietly(p.channel);
+    InetSocketAddress to = servers.get(p.server);
+    try {
+      SocketChannel c = SocketChannel.open();
+      p.channel = c;
+      c.configureBlocking(false);
+      p.overTcp = true;
+      p.tcpOut = ByteBuffer.allocate(2 + p.wire.length);
+      p.tcpOut.putShort((short) p.wire.length).put(p.wire).flip();
+      p.tcpLength = ByteBuffer.allocate(2);
+      p.tcpIn = null;
+      boolean connected = c.connect(to);
+      c.register(selector, connected ? SelectionKey.OP_WRITE : SelectionKey.OP_CONNECT, p);
+      p.deadline = System.nanoTime() + options.upstreamTimeout().toNanos();
+    } catch (IOException e) {
+      p.server++;
+      ask(p, servers);
+    }
+  }
+
+  private void upstreamReady(Pending p, SelectionKey k) throws IOException {
+    if (!p.overTcp) {
+      upstreamReadable(p);
+      return;
+    }
+    SocketChannel c = (SocketChannel) p.channel;
+    try {
+      if (k.isConnectable() && c.finishConnect()) k.interestOps(SelectionKey.OP_WRITE);
+      if (k.isValid() && k.isWritable()) {
+        c.write(p.tcpOut);
+        if (!p.tcpOut.hasRemaining()) k.interestOps(SelectionKey.OP_READ);
+      }
+      if (!k.isValid() || !k.isReadable()) return;
+      if (p.tcpIn == null) {
+        if (c.read(p.tcpLength) < 0) throw new IOException("closed before the answer");
+        if (p.tcpLength.hasRemaining()) return;
+        int length = Short.toUnsignedInt(p.tcpLength.flip().getShort());
+        if (length < DnsMessage.HEADER) throw new IOException("answer too short");
+        p.tcpIn = ByteBuffer.allocate(length);
+      }
+      if (c.read(p.tcpIn) < 0) throw new IOException("closed in the answer");
+      if (p.tcpIn.hasRemaining()) return;
+    } catch (IOException e) { // refused, reset, cut short: next server
+      p.server++;
+      ask(p, usableUpstreams());
+      return;
+    }
+    answered(p, p.tcpIn.array());
+  }
+
   private void upstreamReadable(Pending p) throws IOException {
     packet.clear();
     int n;
     try {
-      n = p.channel.read(packet);
+      n = ((DatagramChannel) p.channel).read(packet);
     } catch (IOException e) { // ICMP port unreachable and the like: next server
       p.server++;
       ask(p, usableUpstreams());
@@ -608,6 +670,11 @@ public final class DnsResponder implements AutoCloseable {
     if (n < DnsMessage.HEADER) return;
     byte[] answer = new byte[n];
     packet.flip().get(answer);
+    answered(p, answer);
+  }
+
+  /** An upstream's answer to {@code p}: passed to its client, or {@code p} asked over TCP. */
+  private void answered(Pending p, byte[] answer) throws IOException {
     if (DnsMessage.readId(answer) != p.id) return; // not ours: keep waiting
     DnsMessage parsed;
     try {
@@ -616,6 +683,13 @@ public final class DnsResponder implements AutoCloseable {
       return;
     }
     if (!parsed.isResponse() || !parsed.questions().equals(p.query.questions())) return;
+    if (parsed.truncated() && !p.overTcp && p.client.tcp != null) {
+      List<InetSocketAddress> servers = usableUpstreams();
+      if (p.server < servers.size()) {
+        askOverTcp(p, servers);
+        return;
+      }
+    }
     done(p);
     DnsMessage.writeId(answer, p.clientId);
     if (answer.length > p.client.limit) {

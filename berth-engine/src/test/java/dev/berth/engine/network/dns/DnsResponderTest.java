@@ -60,6 +60,8 @@ class DnsResponderTest {
   DnsResponder responder;
   DatagramSocket upstream;
   Thread upstreamThread;
+  java.net.ServerSocket upstreamTcp;
+  Thread upstreamTcpThread;
 
   @BeforeEach
   void setUp() throws Exception {
@@ -72,6 +74,9 @@ class DnsResponderTest {
     Files.writeString(resolv, "search example.org\nnameserver 127.0.0.2\n");
     upstream = inNetns(() -> new DatagramSocket(new InetSocketAddress("127.0.0.2", 53)));
     upstreamThread = Thread.ofPlatform().daemon().start(this::fakeUpstream);
+    upstreamTcp =
+        inNetns(() -> new java.net.ServerSocket(53, 10, InetAddress.getByName("127.0.0.2")));
+    upstreamTcpThread = Thread.ofPlatform().daemon().start(this::fakeUpstreamTcp);
   }
 
   @AfterEach
@@ -80,6 +85,8 @@ class DnsResponderTest {
       if (responder != null) responder.close();
       if (upstream != null) upstream.close();
       if (upstreamThread != null) upstreamThread.join();
+      if (upstreamTcp != null) upstreamTcp.close();
+      if (upstreamTcpThread != null) upstreamTcpThread.join();
       // the responder released everything: lock free, no pid file, no control socket
       if (Files.exists(dir.lock())) {
         try (LockFile l = LockFile.tryAcquire(dir.lock())) {
@@ -113,6 +120,32 @@ class DnsResponderTest {
     return out.get();
   }
 
+  /** big.example.org's answer: more addresses than a 512-byte UDP answer holds. */
+  static DnsMessage bigAnswer(DnsMessage q) {
+    List<DnsMessage.Record> all = new java.util.ArrayList<>();
+    for (int i = 1; i <= 60; i++)
+      all.add(DnsMessage.a(q.questions().get(0).name(), 5, 0xc0000200 + i));
+    return DnsMessage.reply(q, 0, 0, all, false);
+  }
+
+  /** Over TCP: big.example.org's whole answer (over UDP it comes truncated). */
+  void fakeUpstreamTcp() {
+    while (!upstreamTcp.isClosed()) {
+      try (Socket s = upstreamTcp.accept()) {
+        DataInputStream in = new DataInputStream(s.getInputStream());
+        byte[] q = new byte[in.readUnsignedShort()];
+        in.readFully(q);
+        byte[] a = bigAnswer(DnsMessage.parse(q)).encode();
+        DataOutputStream out = new DataOutputStream(s.getOutputStream());
+        out.writeShort(a.length);
+        out.write(a);
+        out.flush();
+      } catch (Exception e) {
+        // closed
+      }
+    }
+  }
+
   /** Answers A 192.0.2.1 for names under example.org, NXDOMAIN for others; silent.* never. */
   void fakeUpstream() {
     byte[] buf = new byte[2048];
@@ -123,6 +156,11 @@ class DnsResponderTest {
         DnsMessage q = DnsMessage.parse(java.util.Arrays.copyOf(buf, p.getLength()));
         String name = q.questions().get(0).name();
         if (name.startsWith("silent.")) continue;
+        if (name.startsWith("big.")) {
+          byte[] cut = bigAnswer(q).encode(512);
+          upstream.send(new DatagramPacket(cut, cut.length, p.getSocketAddress()));
+          continue;
+        }
         DnsMessage a =
             name.endsWith("example.org")
                 ? DnsMessage.reply(q, 0, 0, List.of(DnsMessage.a(name, 5, 0xc0000201)), false)
@@ -259,6 +297,11 @@ class DnsResponderTest {
     // the upstream is asked over TCP clients' behalf too, and local names answer over TCP
     assertEquals(List.of("192.0.2.1"), addresses(askTcp("www.example.org")));
     assertEquals(List.of("127.0.1.10"), addresses(askTcp("web")));
+    // An answer too big for UDP: a UDP client gets it truncated (and retries over TCP, as this
+    // one), a TCP client gets it whole, the responder asking the upstream over TCP.
+    DnsMessage cut = ask(A_HOST, A_GW, "big.example.org", DnsMessage.TYPE_A);
+    assertTrue(cut.truncated());
+    assertEquals(60, addresses(askTcp("big.example.org")).size());
   }
 
   DnsMessage askTcp(String name) throws Exception {
