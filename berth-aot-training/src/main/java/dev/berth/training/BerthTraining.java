@@ -207,6 +207,8 @@ public final class BerthTraining {
             {"--root", root, "push", remote},
             {"--root", root, "rmi", remote},
             {"--root", root, "pull", remote},
+            // again: the pull of an image already here (one manifest request), its own code path
+            {"--root", root, "pull", remote},
             {"--root", root, "push", remote, registry.address() + "/train/copy:1"},
             {"--root", root, "rmi", remote},
           };
