@@ -2,6 +2,7 @@ package dev.berth.engine;
 
 import dev.berth.engine.container.ContainerOptions;
 import dev.berth.engine.container.HostOptions;
+import dev.berth.engine.spec.NamespacedSysctls;
 import dev.berth.engine.store.ContainerRecord;
 import dev.berth.engine.store.ContainerState.Status;
 import dev.berth.spec.error.BerthException;
@@ -15,7 +16,6 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * The pid, ipc, uts and cgroup namespace modes of a container ({@link HostOptions}) and its
@@ -28,18 +28,6 @@ final class ContainerNamespaces {
 
   /** statfs f_type of nsfs: what a namespace file (or a pin of one) reports. */
   static final long NSFS_MAGIC = 0x6e736673L;
-
-  /** The sysctls of an ipc namespace that are not under fs.mqueue (ipc_namespaces(7)). */
-  static final Set<String> IPC_SYSCTLS =
-      Set.of(
-          "kernel.msgmax",
-          "kernel.msgmnb",
-          "kernel.msgmni",
-          "kernel.sem",
-          "kernel.shmall",
-          "kernel.shmmax",
-          "kernel.shmmni",
-          "kernel.shm_rmid_forced");
 
   /**
    * What a container joins: namespace files by spec type, the hostname of a joined uts, and the
@@ -111,10 +99,11 @@ final class ContainerNamespaces {
     for (Map.Entry<String, String> e : h.sysctls().entrySet()) {
       String key = e.getKey();
       String what = "invalid --sysctl " + key + "=" + e.getValue() + ": ";
-      if (IPC_SYSCTLS.contains(key) || key.startsWith("fs.mqueue.")) {
+      NamespacedSysctls.Kind kind = NamespacedSysctls.of(key);
+      if (kind == NamespacedSysctls.Kind.IPC) {
         if (mode(h, "ipc").equals("host"))
           throw EngineException.invalid(what + "not allowed in the host's IPC namespace");
-      } else if (key.startsWith("net.")) {
+      } else if (kind == NamespacedSysctls.Kind.NET) {
         if (network.equals("host"))
           throw EngineException.invalid(what + "not allowed in the host's network namespace");
       } else {

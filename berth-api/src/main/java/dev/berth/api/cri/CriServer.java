@@ -3,6 +3,7 @@ package dev.berth.api.cri;
 import dev.berth.api.cri.streaming.StreamingRuntime;
 import dev.berth.api.cri.streaming.StreamingServer;
 import dev.berth.api.socket.UnixSocketFiles;
+import dev.berth.api.socket.Workers;
 import dev.berth.engine.Engine;
 import io.grpc.Server;
 import io.grpc.netty.NettyServerBuilder;
@@ -15,10 +16,8 @@ import io.netty.channel.unix.DomainSocketAddress;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * CRI v1's gRPC server ({@code runtime.v1.RuntimeService} and {@code ImageService}) on a Unix
@@ -84,19 +83,7 @@ public final class CriServer implements AutoCloseable {
   public static CriServer start(Options options, Engine engine, StreamingServer streaming)
       throws IOException {
     UnixSocketFiles.claim(options.socket());
-    AtomicInteger n = new AtomicInteger();
-    ThreadPoolExecutor workers =
-        new ThreadPoolExecutor(
-            0,
-            options.maxWorkers(),
-            30,
-            TimeUnit.SECONDS,
-            new SynchronousQueue<>(),
-            r -> {
-              Thread t = new Thread(null, r, "berthd-cri-" + n.incrementAndGet(), 512 << 10);
-              t.setDaemon(true);
-              return t;
-            });
+    ThreadPoolExecutor workers = Workers.pool("berthd-cri", options.maxWorkers());
     EventLoopGroup own =
         options.loop() == null
             ? new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory())

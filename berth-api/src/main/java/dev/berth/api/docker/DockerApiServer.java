@@ -1,6 +1,7 @@
 package dev.berth.api.docker;
 
 import dev.berth.api.socket.UnixSocketFiles;
+import dev.berth.api.socket.Workers;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -15,10 +16,8 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The Docker Engine API's HTTP server on a Unix domain socket: netty with epoll, one event loop
@@ -73,19 +72,7 @@ public final class DockerApiServer implements AutoCloseable {
   /** Binds the socket and serves {@code router} until {@link #close()}. */
   public static DockerApiServer start(Options options, Router router) throws IOException {
     UnixSocketFiles.claim(options.socket());
-    AtomicInteger n = new AtomicInteger();
-    ThreadPoolExecutor workers =
-        new ThreadPoolExecutor(
-            0,
-            options.maxWorkers(),
-            30,
-            TimeUnit.SECONDS,
-            new SynchronousQueue<>(),
-            r -> {
-              Thread t = new Thread(null, r, "berthd-worker-" + n.incrementAndGet(), 512 << 10);
-              t.setDaemon(true);
-              return t;
-            });
+    ThreadPoolExecutor workers = Workers.pool("berthd-worker", options.maxWorkers());
     EventLoopGroup loop = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
     DockerApiServer self = new DockerApiServer(options, loop, workers);
     try {

@@ -9,6 +9,7 @@ import dev.berth.engine.pod.PodConfig.Mode;
 import dev.berth.engine.pod.PodRecord.State;
 import dev.berth.engine.spec.EtcFiles;
 import dev.berth.engine.spec.HostFacts;
+import dev.berth.engine.spec.NamespacedSysctls;
 import dev.berth.engine.store.AtomicFiles;
 import dev.berth.engine.store.ContainerRecord;
 import dev.berth.image.dirs.LockFile;
@@ -219,10 +220,11 @@ public final class Pods {
     for (Map.Entry<String, String> e : c.sysctls().entrySet()) {
       String k = e.getKey();
       String what = "pod config: sysctl " + k + "=" + e.getValue() + ": ";
-      if (k.startsWith("net.")) {
+      NamespacedSysctls.Kind kind = NamespacedSysctls.of(k);
+      if (kind == NamespacedSysctls.Kind.NET) {
         if (c.namespaces().network() == Mode.NODE)
           throw invalid(what + "not allowed with the host's network namespace");
-      } else if (k.startsWith("fs.mqueue.") || IPC_SYSCTLS.contains(k)) {
+      } else if (kind == NamespacedSysctls.Kind.IPC) {
         if (c.namespaces().ipc() == Mode.NODE)
           throw invalid(what + "not allowed with the host's ipc namespace");
       } else {
@@ -233,17 +235,6 @@ public final class Pods {
     engine.runtimes().get(c.runtimeHandler() == null ? "berth" : c.runtimeHandler());
     if (c.network() != null && c.namespaces().network() == Mode.POD) engine.network(c.network());
   }
-
-  static final Set<String> IPC_SYSCTLS =
-      Set.of(
-          "kernel.msgmax",
-          "kernel.msgmnb",
-          "kernel.msgmni",
-          "kernel.sem",
-          "kernel.shmall",
-          "kernel.shmmax",
-          "kernel.shmmni",
-          "kernel.shm_rmid_forced");
 
   private static void writeSysctls(Map<String, String> sysctls) throws ErrnoException {
     for (Map.Entry<String, String> e : sysctls.entrySet())
