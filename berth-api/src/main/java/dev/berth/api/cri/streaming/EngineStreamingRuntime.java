@@ -1,5 +1,6 @@
 package dev.berth.api.cri.streaming;
 
+import dev.berth.api.io.FdPumps;
 import dev.berth.engine.Engine;
 import dev.berth.engine.ExecFailedException;
 import dev.berth.engine.ExecSignals;
@@ -72,9 +73,9 @@ public final class EngineStreamingRuntime implements StreamingRuntime {
       if (in != null) ours.add(in[0]); // in[1] is the input copier's
       ours.addAll(List.of(out));
       ours.addAll(List.of(err));
-      copiers.add(copyOut(out[0], s.stdout()));
-      copiers.add(copyOut(err[0], s.stderr()));
-      if (in != null) copyIn(s.stdin(), in[1]);
+      copiers.add(FdPumps.out("berth-stream-out", out[0], s.stdout()));
+      copiers.add(FdPumps.out("berth-stream-out", err[0], s.stderr()));
+      if (in != null) FdPumps.in("berth-stream-in", s.stdin(), in[1], null, true);
       s.onDisconnect(() -> killWhenRunning(signals, ended));
       Stdio stdio = new Stdio(in == null ? NULL : proc(in[0]), proc(out[1]), proc(err[1]));
       int code;
@@ -144,7 +145,7 @@ public final class EngineStreamingRuntime implements StreamingRuntime {
                   Stdio.INHERIT,
                   (m, size) -> {
                     reader[0] = copyTerminal(m, s.stdout(), gone);
-                    if (s.stdin() != null) copyIn(s.stdin(), m, false);
+                    if (s.stdin() != null) FdPumps.in("berth-stream-in", s.stdin(), m, null, false);
                     resizer[0] = resizes(m, s);
                   },
                   null)
@@ -238,73 +239,6 @@ public final class EngineStreamingRuntime implements StreamingRuntime {
 
   private static Path proc(Fd fd) {
     return Path.of("/proc/self/fd/" + fd.fd());
-  }
-
-  /** Copies what {@code from} reads to {@code to} (null: discards) until its end. */
-  private static Thread copyOut(Fd from, OutputStream to) {
-    return Thread.ofPlatform()
-        .name("berth-stream-out")
-        .daemon(true)
-        .start(
-            () -> {
-              ByteBuffer buf = ByteBuffer.allocateDirect(32 << 10);
-              byte[] b = new byte[32 << 10];
-              OutputStream sink = to;
-              try {
-                while (true) {
-                  buf.clear();
-                  int n = Linux.read(from, buf);
-                  if (n <= 0) return;
-                  if (sink == null) continue;
-                  buf.get(0, b, 0, n);
-                  try {
-                    sink.write(b, 0, n);
-                  } catch (IOException gone) {
-                    sink = null; // the client left: drain, so the process never blocks on us
-                  }
-                }
-              } catch (ErrnoException e) {
-                // the pipe broke
-              }
-            });
-  }
-
-  private static void copyIn(InputStream from, Fd to) {
-    copyIn(from, to, true);
-  }
-
-  /** The client's stdin to {@code to}; a pipe's write end is closed at the end (EOF). */
-  private static void copyIn(InputStream from, Fd to, boolean closeAtEnd) {
-    Thread.ofPlatform()
-        .name("berth-stream-in")
-        .daemon(true)
-        .start(
-            () -> {
-              byte[] b = new byte[8192];
-              ByteBuffer buf = ByteBuffer.allocateDirect(8192);
-              try {
-                for (int n; (n = from.read(b)) > 0; ) {
-                  // Under the fd's lock: whoever closes it takes the lock too, so a write never
-                  // reaches a number the kernel has given to another file meanwhile.
-                  synchronized (to) {
-                    if (!to.isOpen()) return;
-                    for (int at = 0; at < n; ) {
-                      buf.clear();
-                      buf.put(b, at, n - at).flip();
-                      at += Linux.write(to, buf);
-                    }
-                  }
-                }
-              } catch (IOException e) {
-                // the client or the process went away
-              } finally {
-                if (closeAtEnd) {
-                  synchronized (to) {
-                    to.close();
-                  }
-                }
-              }
-            });
   }
 
   // ---- attach ----

@@ -5,6 +5,7 @@ import dev.berth.api.docker.Exchange;
 import dev.berth.api.docker.Hijacked;
 import dev.berth.api.docker.Router;
 import dev.berth.api.docker.StdFrames;
+import dev.berth.api.io.FdPumps;
 import dev.berth.engine.Engine;
 import dev.berth.engine.EngineException;
 import dev.berth.engine.ExecFailedException;
@@ -22,9 +23,6 @@ import dev.berth.sys.ErrnoException;
 import dev.berth.sys.Fd;
 import dev.berth.sys.Linux;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -241,9 +239,13 @@ public final class ExecRoutes {
       ours.addAll(List.of(out));
       ours.addAll(List.of(err));
       StdFrames frames = new StdFrames(h.output());
-      Thread o = copyOut(out[0], i.attachStdout ? frames.stream(StdFrames.STDOUT) : null);
-      Thread e = copyOut(err[0], i.attachStderr ? frames.stream(StdFrames.STDERR) : null);
-      if (in != null) copyIn(h.input(), in[1], null);
+      Thread o =
+          FdPumps.out(
+              "berthd-exec-out", out[0], i.attachStdout ? frames.stream(StdFrames.STDOUT) : null);
+      Thread e =
+          FdPumps.out(
+              "berthd-exec-out", err[0], i.attachStderr ? frames.stream(StdFrames.STDERR) : null);
+      if (in != null) FdPumps.in("berthd-exec-in", h.input(), in[1], null, true);
       Stdio stdio = new Stdio(in == null ? NULL : proc(in[0]), proc(out[1]), proc(err[1]));
       ExecSignals signals = new ExecSignals();
       i.running = true;
@@ -305,8 +307,12 @@ public final class ExecRoutes {
                     master[0] = m;
                     i.master = m;
                     if (size != null) Linux.setWinsize(m, size.height(), size.width());
-                    reader[0] = copyOut(m, i.attachStdout ? h.output() : null);
-                    if (i.attachStdin) copyIn(h.input(), m, keys.watcher());
+                    reader[0] =
+                        FdPumps.out("berthd-exec-out", m, i.attachStdout ? h.output() : null);
+                    if (i.attachStdin) {
+                      DetachKeys.Watcher w = keys.watcher();
+                      FdPumps.in("berthd-exec-in", h.input(), m, w, w == null);
+                    }
                   },
                   null)
               .exitCode();
@@ -330,79 +336,6 @@ public final class ExecRoutes {
 
   private static Path proc(Fd fd) {
     return Path.of("/proc/self/fd/" + fd.fd());
-  }
-
-  /** Copies what {@code from} reads to {@code to} (null: discards) until its end. */
-  private static Thread copyOut(Fd from, OutputStream to) {
-    return Thread.ofPlatform()
-        .name("berthd-exec-out")
-        .daemon(true)
-        .start(
-            () -> {
-              ByteBuffer buf = ByteBuffer.allocateDirect(32 << 10);
-              byte[] b = new byte[32 << 10];
-              OutputStream sink = to;
-              try {
-                while (true) {
-                  buf.clear();
-                  int n = Linux.read(from, buf);
-                  if (n <= 0) return;
-                  if (sink == null) continue;
-                  buf.get(0, b, 0, n);
-                  try {
-                    sink.write(b, 0, n);
-                  } catch (IOException gone) {
-                    sink = null; // the client left: drain, so the process never blocks on us
-                  }
-                }
-              } catch (ErrnoException e) {
-                // EIO: a pty whose other side is closed
-              }
-            });
-  }
-
-  /**
-   * The client's input to {@code to} (a pipe's write end, closed at the input's end; or a pty
-   * master, watched for the detach keys).
-   */
-  private static void copyIn(InputStream from, Fd to, DetachKeys.Watcher watcher) {
-    Thread.ofPlatform()
-        .name("berthd-exec-in")
-        .daemon(true)
-        .start(
-            () -> {
-              byte[] b = new byte[8192];
-              ByteBuffer buf = ByteBuffer.allocateDirect(8192);
-              try {
-                for (int n; (n = from.read(b)) > 0; ) {
-                  byte[] pass = b;
-                  int len = n;
-                  if (watcher != null) {
-                    DetachKeys.Scan scan = watcher.scan(b, n);
-                    pass = scan.pass();
-                    len = pass.length;
-                    if (scan.detach()) return;
-                  }
-                  // Under the fd's lock: whoever closes it takes the lock too, so a write never
-                  // reaches a number the kernel has given to another file meanwhile.
-                  synchronized (to) {
-                    for (int at = 0; at < len; ) {
-                      buf.clear();
-                      buf.put(pass, at, len - at).flip();
-                      at += Linux.write(to, buf);
-                    }
-                  }
-                }
-              } catch (IOException e) {
-                // the client or the process went away
-              } finally {
-                if (watcher == null) {
-                  synchronized (to) {
-                    to.close(); // EOF for the process
-                  }
-                }
-              }
-            });
   }
 
   // ---- resize, inspect ----
