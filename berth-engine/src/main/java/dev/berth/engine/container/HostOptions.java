@@ -163,254 +163,139 @@ public record HostOptions(
   }
 
   public HostOptions withPidMode(String v) {
-    return new HostOptions(
-        v,
-        ipcMode,
-        utsMode,
-        cgroupnsMode,
-        cgroupParent,
-        sysctls,
-        logPath,
-        groupAdd,
-        oomScoreAdj,
-        devices,
-        maskedPaths,
-        readonlyPaths,
-        annotations,
-        restartPolicy);
+    Copy c = new Copy(this);
+    c.pidMode = v;
+    return c.build();
   }
 
   public HostOptions withIpcMode(String v) {
-    return new HostOptions(
-        pidMode,
-        v,
-        utsMode,
-        cgroupnsMode,
-        cgroupParent,
-        sysctls,
-        logPath,
-        groupAdd,
-        oomScoreAdj,
-        devices,
-        maskedPaths,
-        readonlyPaths,
-        annotations,
-        restartPolicy);
+    Copy c = new Copy(this);
+    c.ipcMode = v;
+    return c.build();
   }
 
   public HostOptions withUtsMode(String v) {
-    return new HostOptions(
-        pidMode,
-        ipcMode,
-        v,
-        cgroupnsMode,
-        cgroupParent,
-        sysctls,
-        logPath,
-        groupAdd,
-        oomScoreAdj,
-        devices,
-        maskedPaths,
-        readonlyPaths,
-        annotations,
-        restartPolicy);
+    Copy c = new Copy(this);
+    c.utsMode = v;
+    return c.build();
   }
 
   public HostOptions withCgroupnsMode(String v) {
-    return new HostOptions(
-        pidMode,
-        ipcMode,
-        utsMode,
-        v,
-        cgroupParent,
-        sysctls,
-        logPath,
-        groupAdd,
-        oomScoreAdj,
-        devices,
-        maskedPaths,
-        readonlyPaths,
-        annotations,
-        restartPolicy);
+    Copy c = new Copy(this);
+    c.cgroupnsMode = v;
+    return c.build();
   }
 
   public HostOptions withCgroupParent(String v) {
-    return new HostOptions(
-        pidMode,
-        ipcMode,
-        utsMode,
-        cgroupnsMode,
-        v,
-        sysctls,
-        logPath,
-        groupAdd,
-        oomScoreAdj,
-        devices,
-        maskedPaths,
-        readonlyPaths,
-        annotations,
-        restartPolicy);
+    Copy c = new Copy(this);
+    c.cgroupParent = v;
+    return c.build();
   }
 
   public HostOptions withSysctls(Map<String, String> v) {
-    return new HostOptions(
-        pidMode,
-        ipcMode,
-        utsMode,
-        cgroupnsMode,
-        cgroupParent,
-        v,
-        logPath,
-        groupAdd,
-        oomScoreAdj,
-        devices,
-        maskedPaths,
-        readonlyPaths,
-        annotations,
-        restartPolicy);
+    Copy c = new Copy(this);
+    c.sysctls = v;
+    return c.build();
   }
 
   public HostOptions withLogPath(String v) {
-    return new HostOptions(
-        pidMode,
-        ipcMode,
-        utsMode,
-        cgroupnsMode,
-        cgroupParent,
-        sysctls,
-        v,
-        groupAdd,
-        oomScoreAdj,
-        devices,
-        maskedPaths,
-        readonlyPaths,
-        annotations,
-        restartPolicy);
+    Copy c = new Copy(this);
+    c.logPath = v;
+    return c.build();
   }
 
   public HostOptions withGroupAdd(List<String> v) {
-    return new HostOptions(
-        pidMode,
-        ipcMode,
-        utsMode,
-        cgroupnsMode,
-        cgroupParent,
-        sysctls,
-        logPath,
-        v,
-        oomScoreAdj,
-        devices,
-        maskedPaths,
-        readonlyPaths,
-        annotations,
-        restartPolicy);
+    Copy c = new Copy(this);
+    c.groupAdd = v;
+    return c.build();
   }
 
   public HostOptions withOomScoreAdj(Integer v) {
-    return new HostOptions(
-        pidMode,
-        ipcMode,
-        utsMode,
-        cgroupnsMode,
-        cgroupParent,
-        sysctls,
-        logPath,
-        groupAdd,
-        v,
-        devices,
-        maskedPaths,
-        readonlyPaths,
-        annotations,
-        restartPolicy);
+    Copy c = new Copy(this);
+    c.oomScoreAdj = v;
+    return c.build();
   }
 
   public HostOptions withDevices(List<DeviceOption> v) {
-    return new HostOptions(
-        pidMode,
-        ipcMode,
-        utsMode,
-        cgroupnsMode,
-        cgroupParent,
-        sysctls,
-        logPath,
-        groupAdd,
-        oomScoreAdj,
-        v,
-        maskedPaths,
-        readonlyPaths,
-        annotations,
-        restartPolicy);
+    Copy c = new Copy(this);
+    c.devices = v;
+    return c.build();
   }
 
   public HostOptions withMaskedPaths(List<String> v) {
-    return new HostOptions(
-        pidMode,
-        ipcMode,
-        utsMode,
-        cgroupnsMode,
-        cgroupParent,
-        sysctls,
-        logPath,
-        groupAdd,
-        oomScoreAdj,
-        devices,
-        v,
-        readonlyPaths,
-        annotations,
-        restartPolicy);
+    Copy c = new Copy(this);
+    c.maskedPaths = v;
+    return c.build();
   }
 
   public HostOptions withReadonlyPaths(List<String> v) {
-    return new HostOptions(
-        pidMode,
-        ipcMode,
-        utsMode,
-        cgroupnsMode,
-        cgroupParent,
-        sysctls,
-        logPath,
-        groupAdd,
-        oomScoreAdj,
-        devices,
-        maskedPaths,
-        v,
-        annotations,
-        restartPolicy);
+    Copy c = new Copy(this);
+    c.readonlyPaths = v;
+    return c.build();
   }
 
   public HostOptions withAnnotations(Map<String, String> v) {
-    return new HostOptions(
-        pidMode,
-        ipcMode,
-        utsMode,
-        cgroupnsMode,
-        cgroupParent,
-        sysctls,
-        logPath,
-        groupAdd,
-        oomScoreAdj,
-        devices,
-        maskedPaths,
-        readonlyPaths,
-        v,
-        restartPolicy);
+    Copy c = new Copy(this);
+    c.annotations = v;
+    return c.build();
   }
 
   public HostOptions withRestartPolicy(RestartPolicy v) {
-    return new HostOptions(
-        pidMode,
-        ipcMode,
-        utsMode,
-        cgroupnsMode,
-        cgroupParent,
-        sysctls,
-        logPath,
-        groupAdd,
-        oomScoreAdj,
-        devices,
-        maskedPaths,
-        readonlyPaths,
-        annotations,
-        v);
+    Copy c = new Copy(this);
+    c.restartPolicy = v;
+    return c.build();
+  }
+
+  /** A mutable copy, for the withers: one field changed, the others kept. */
+  private static final class Copy {
+    String pidMode;
+    String ipcMode;
+    String utsMode;
+    String cgroupnsMode;
+    String cgroupParent;
+    Map<String, String> sysctls;
+    String logPath;
+    List<String> groupAdd;
+    Integer oomScoreAdj;
+    List<DeviceOption> devices;
+    List<String> maskedPaths;
+    List<String> readonlyPaths;
+    Map<String, String> annotations;
+    RestartPolicy restartPolicy;
+
+    Copy(HostOptions h) {
+      pidMode = h.pidMode;
+      ipcMode = h.ipcMode;
+      utsMode = h.utsMode;
+      cgroupnsMode = h.cgroupnsMode;
+      cgroupParent = h.cgroupParent;
+      sysctls = h.sysctls;
+      logPath = h.logPath;
+      groupAdd = h.groupAdd;
+      oomScoreAdj = h.oomScoreAdj;
+      devices = h.devices;
+      maskedPaths = h.maskedPaths;
+      readonlyPaths = h.readonlyPaths;
+      annotations = h.annotations;
+      restartPolicy = h.restartPolicy;
+    }
+
+    HostOptions build() {
+      return new HostOptions(
+          pidMode,
+          ipcMode,
+          utsMode,
+          cgroupnsMode,
+          cgroupParent,
+          sysctls,
+          logPath,
+          groupAdd,
+          oomScoreAdj,
+          devices,
+          maskedPaths,
+          readonlyPaths,
+          annotations,
+          restartPolicy);
+    }
   }
 }
