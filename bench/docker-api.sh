@@ -3,17 +3,20 @@
 #  1. `docker run --rm --network none IMAGE true`, `docker ps -a` and `docker inspect` against each daemon (hyperfine,
 #     in rounds that take turns, so load on a shared machine falls on both alike); means, medians, berthd's ratio
 #     (target: 0.5x dockerd).
-#  2. Idle resident memory of each daemon after the runs: berthd's RSS and PSS beside dockerd's plus the containerd
+#  2. A Testcontainers GenericContainer's start and stop (bench/TcStart.java: an httpd with an exposed port, the
+#     default wait strategy) against each daemon, on each one's default bridge network.
+#  3. Idle resident memory of each daemon after the runs: berthd's RSS and PSS beside dockerd's plus the containerd
 #     dockerd started for itself (targets: berthd at most containerd's).
-# Both daemons run inside a network namespace of the bench's own with their stores, sockets and state under one
-# temporary directory (dockerd without iptables or a bridge), which is removed at the end, on Ctrl-C too.
+# Both daemons run inside a network namespace of the bench's own (their bridges and iptables rules too), with their
+# stores, sockets and state under one temporary directory, which is removed at the end, on Ctrl-C too.
 # Not part of the test suite. dockerd comes from Debian's docker.io (not installed by the project's scripts: it is
 # the reference only); without it, berthd alone is measured.
-# Usage: bench/docker-api.sh [runs]   (needs root, a built berth (scripts/build.sh), the docker CLI, hyperfine,
-#   busybox-static, python3; dockerd optional)
+# Usage: bench/docker-api.sh [runs] [tc-runs]   (needs root, a built berth (scripts/build.sh), the docker CLI,
+#   hyperfine, busybox-static, python3, Maven for Testcontainers' class path (tc-runs 0 skips it); dockerd optional)
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 runs=${1:-20}
+tc_runs=${2:-10}
 rounds=3
 [ -x "$top/build/runtime-berthd/bin/java" ] || { echo "berthd is not built: run scripts/build.sh" >&2; exit 1; }
 for c in docker hyperfine python3 busybox ip nsenter; do
@@ -58,7 +61,7 @@ wait_for() { # socket, name
 # ---- one busybox image in both stores ----
 mkdir -p "$work/rootfs/bin" "$work/rootfs/etc"
 cp "$(command -v busybox)" "$work/rootfs/bin/busybox"
-for a in sh true sleep echo; do ln -s busybox "$work/rootfs/bin/$a"; done
+for a in sh true sleep echo cat awk grep nc mkdir httpd; do ln -s busybox "$work/rootfs/bin/$a"; done
 for d in proc sys dev tmp root run; do mkdir -p "$work/rootfs/$d"; done
 printf 'root:x:0:0:root:/root:/bin/sh\n' >"$work/rootfs/etc/passwd"
 printf 'root:x:0:\n' >"$work/rootfs/etc/group"
@@ -72,10 +75,10 @@ DOCKER_HOST="unix://$work/berthd.sock" docker import "$work/busybox.tar" $image 
 hosts="berthd=unix://$work/berthd.sock"
 DOCKER_HOST="unix://$work/berthd.sock" docker run --rm --network none $image echo berthd runs containers
 if [ -n "$have_dockerd" ]; then
-  # No iptables, no bridge: this host's network is not the bench's to change. oom-score-adjust 0: root here may not
-  # lower it. Its containers' cgroups under a parent of the bench's own.
+  # Its bridge and iptables rules live in the bench's namespace only. oom-score-adjust 0: root here may not lower
+  # it. Its containers' cgroups under a parent of the bench's own.
   nsenter --net="/run/netns/$ns" dockerd --data-root "$work/docker" --exec-root "$work/dexec" --pidfile "$work/dockerd.pid" \
-    -H "unix://$work/dockerd.sock" --iptables=false --ip6tables=false --bridge=none --oom-score-adjust=0 \
+    -H "unix://$work/dockerd.sock" --ip6tables=false --oom-score-adjust=0 \
     --cgroup-parent "/$cg" --storage-driver overlay2 >"$work/dockerd.log" 2>&1 &
   dockerd_pid=$!
   wait_for "$work/dockerd.sock" dockerd
@@ -120,7 +123,25 @@ bench run run --rm --network none $image true
 bench ps ps -a
 bench inspect inspect idle
 
-# ---- 2. idle memory ----
+# ---- 2. Testcontainers ----
+if [ "$tc_runs" -gt 0 ]; then
+  mkdir -p "$work/tc"
+  (cd "$top" && mvn -B -q dependency:build-classpath -pl berth-testcontainers -Dmdep.includeScope=test \
+    -Dmdep.outputFile="$work/tc/cp.txt") >"$work/tc/mvn.log" 2>&1 ||
+    { echo "Testcontainers' class path: mvn failed (see below)" >&2; cat "$work/tc/mvn.log" >&2; exit 1; }
+  tccp="$(cat "$work/tc/cp.txt"):$work/tc"
+  javac -d "$work/tc" -cp "$tccp" "$top/bench/TcStart.java"
+  echo "Testcontainers GenericContainer start/stop ($tc_runs runs each, after a warm-up):"
+  for h in $hosts; do
+    # The client in the namespace too: it checks the published port on localhost.
+    line=$(nsenter --net="/run/netns/$ns" env DOCKER_HOST=${h#*=} TESTCONTAINERS_RYUK_DISABLED=true \
+      TESTCONTAINERS_CHECKS_DISABLE=true java -cp "$tccp" TcStart $image "$tc_runs" 2>"$work/tc/${h%%=*}.log" | tail -1)
+    if [ -n "$line" ]; then echo "  ${h%%=*}  $line"
+    else echo "  ${h%%=*}  failed:"; grep -E 'Exception|Caused by' "$work/tc/${h%%=*}.log" | head -5 | sed 's/^/    /'; fi
+  done
+fi
+
+# ---- 3. idle memory ----
 sleep 2
 mem() { # pid -> "RSS PSS" in KiB
   rss=$(awk '/^VmRSS/ {print $2}' "/proc/$1/status")
