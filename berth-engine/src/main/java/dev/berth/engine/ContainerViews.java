@@ -358,6 +358,17 @@ public final class ContainerViews {
     h.put("CgroupParent", o.host().cgroupParent() == null ? "" : o.host().cgroupParent());
     h.put("Sysctls", o.host().sysctls().isEmpty() ? null : new LinkedHashMap<>(o.host().sysctls()));
     h.put("AutoRemove", o.autoRemove());
+    List<Map<String, Object>> devices = new ArrayList<>();
+    for (var d : o.host().devices()) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("PathOnHost", d.hostPath());
+      m.put("PathInContainer", d.containerPath());
+      m.put("CgroupPermissions", d.permissions());
+      devices.add(m);
+    }
+    h.put("Devices", devices.isEmpty() ? null : devices);
+    h.put("GroupAdd", o.host().groupAdd().isEmpty() ? null : o.host().groupAdd());
+    h.put("OomScoreAdj", o.host().oomScoreAdj() == null ? 0 : o.host().oomScoreAdj());
     h.put(
         "RestartPolicy",
         Map.of(

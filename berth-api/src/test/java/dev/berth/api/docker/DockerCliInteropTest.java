@@ -341,6 +341,25 @@ class DockerCliInteropTest {
     assertTrue(
         docker("diff", "box").ok().stdout().lines().anyMatch("A /tmp/host.txt"::equals),
         "docker diff");
+    assertEquals(
+        "0 1234\n300\n",
+        docker(
+                "run",
+                "--rm",
+                "--network",
+                "none",
+                "--device",
+                "/dev/null:/dev/mynull",
+                "--group-add",
+                "1234",
+                "--oom-score-adj",
+                "300",
+                "bb:1",
+                "sh",
+                "-c",
+                "test -c /dev/mynull && id -G && cat /proc/self/oom_score_adj")
+            .ok()
+            .stdout());
     docker("update", "--memory", "64m", "--restart", "unless-stopped", "box").ok();
     assertEquals(
         "67108864 unless-stopped\n",

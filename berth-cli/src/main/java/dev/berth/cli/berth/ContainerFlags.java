@@ -100,6 +100,17 @@ final class ContainerFlags {
                 sysctls,
                 null)
             .withRestartPolicy(RestartPolicy.parse(f.getString("restart")));
+    List<HostOptions.DeviceOption> devices = new ArrayList<>();
+    for (String d : f.getList("device")) devices.add(DockerFlags.device(d));
+    host = host.withDevices(devices).withGroupAdd(f.getList("group-add"));
+    if (!f.getString("oom-score-adj").isEmpty()) {
+      long adj = number(f.getString("oom-score-adj"), "--oom-score-adj");
+      if (adj < -1000 || adj > 1000) {
+        throw EngineException.invalid(
+            "invalid value \"" + adj + "\" for --oom-score-adj: it must be between -1000 and 1000");
+      }
+      host = host.withOomScoreAdj((int) adj);
+    }
     return new ContainerOptions(
         image,
         emptyToNull(f.getString("name")),

@@ -131,6 +131,32 @@ class BerthHostFlagsCliTest {
   }
 
   @Test
+  void aDeviceAGroupAndAnOomScoreReachTheProcess() {
+    assertEquals(
+        "0 1234\n500\n",
+        cli(
+                "run",
+                "--rm",
+                "--network",
+                "none",
+                "--device",
+                "/dev/null:/dev/mynull:rw",
+                "--group-add",
+                "1234",
+                "--oom-score-adj",
+                "500",
+                IMAGE,
+                "sh",
+                "-c",
+                "test -c /dev/mynull && echo x > /dev/mynull && id -G && cat /proc/self/oom_score_adj")
+            .ok()
+            .stdout());
+    assertEquals(
+        "invalid device specification: /dev/null:/x:rwz",
+        cli("create", "--device", "/dev/null:/x:rwz", IMAGE, "true").fails().error());
+  }
+
+  @Test
   void badValuesAreRefusedNamingTheFlag() {
     assertEquals(
         "invalid --pid \"bogus\": want host, container:NAME or ns:PATH",

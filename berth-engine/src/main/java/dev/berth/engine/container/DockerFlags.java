@@ -356,6 +356,36 @@ public final class DockerFlags {
   }
 
   /**
+   * {@code --device HOST[:CONTAINER][:PERMISSIONS]}: a host device made in the container, its
+   * cgroup access r, w and m (all three by default), as docker parses it.
+   */
+  public static HostOptions.DeviceOption device(String spec) throws BerthException {
+    String[] parts = spec.split(":", -1);
+    if (parts.length > 3 || parts[0].isEmpty())
+      throw invalid("invalid device specification: " + spec);
+    String host = parts[0];
+    String target = host;
+    String perms = "rwm";
+    if (parts.length == 2) {
+      if (validPermissions(parts[1])) perms = parts[1];
+      else target = parts[1];
+    } else if (parts.length == 3) {
+      target = parts[1];
+      perms = parts[2];
+    }
+    if (!validPermissions(perms)) throw invalid("invalid device specification: " + spec);
+    if (!host.startsWith("/") || !target.startsWith("/"))
+      throw invalid("invalid device specification: " + spec + " (paths must be absolute)");
+    return new HostOptions.DeviceOption(host, target, perms);
+  }
+
+  private static boolean validPermissions(String p) {
+    if (p.isEmpty() || p.length() > 3) return false;
+    for (char c : p.toCharArray()) if (c != 'r' && c != 'w' && c != 'm') return false;
+    return true;
+  }
+
+  /**
    * {@code --ulimit name=soft[:hard]}; a value is a number, -1 or "unlimited"; hard defaults to
    * soft.
    */

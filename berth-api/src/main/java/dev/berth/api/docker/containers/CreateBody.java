@@ -141,7 +141,10 @@ final class CreateBody {
                   p.cgroupParent,
                   p.sysctls,
                   null)
-              .withRestartPolicy(p.restartPolicy));
+              .withRestartPolicy(p.restartPolicy)
+              .withDevices(p.devices)
+              .withGroupAdd(p.groupAdd)
+              .withOomScoreAdj(p.oomScoreAdj == null || p.oomScoreAdj == 0 ? null : p.oomScoreAdj));
     } catch (IllegalArgumentException e) {
       throw EngineException.invalid(e.getMessage());
     }
@@ -161,6 +164,9 @@ final class CreateBody {
     String cgroupnsMode;
     String cgroupParent;
     Map<String, String> sysctls = Map.of();
+    List<String> groupAdd = List.of();
+    Integer oomScoreAdj;
+    final List<HostOptions.DeviceOption> devices = new ArrayList<>();
     String image;
     List<String> cmd = List.of();
     List<String> entrypoint;
@@ -259,6 +265,31 @@ final class CreateBody {
         case "CgroupnsMode" -> p.cgroupnsMode = r.isNull() ? null : r.string();
         case "CgroupParent" -> p.cgroupParent = r.isNull() ? null : r.string();
         case "Sysctls" -> p.sysctls = r.stringMap();
+        case "GroupAdd" -> p.groupAdd = r.strings();
+        case "OomScoreAdj" -> p.oomScoreAdj = r.optInt32();
+        case "Devices" -> {
+          if (r.beginArray()) {
+            while (r.nextElement()) {
+              if (!r.beginObject()) continue;
+              String host = "";
+              String target = "";
+              String perms = "";
+              for (String g; (g = r.nextField()) != null; ) {
+                switch (g) {
+                  case "PathOnHost" -> host = r.string();
+                  case "PathInContainer" -> target = r.string();
+                  case "CgroupPermissions" -> perms = r.string();
+                  default -> r.skip();
+                }
+              }
+              p.devices.add(
+                  DockerFlags.device(
+                      host
+                          + (target.isEmpty() ? "" : ":" + target)
+                          + (perms.isEmpty() ? "" : ":" + perms)));
+            }
+          }
+        }
         default -> r.skip();
       }
     }
