@@ -166,6 +166,7 @@ class EngineTest {
     assertEquals(List.of(always.id()), engine.startByPolicy(m -> {}));
     engine.stop(always.id(), 0);
 
+    int before = engine.list().size();
     BerthException both =
         assertThrows(
             BerthException.class,
@@ -178,6 +179,7 @@ class EngineTest {
                                 dev.berth.engine.container.RestartPolicy.parse("always")))
                         .build()));
     assertEquals("Conflicting options: --restart and --rm", both.getMessage());
+    assertEquals(before, engine.list().size(), "the refused create left no container");
     assertThrows(
         BerthException.class, () -> dev.berth.engine.container.RestartPolicy.parse("sometimes"));
     assertThrows(

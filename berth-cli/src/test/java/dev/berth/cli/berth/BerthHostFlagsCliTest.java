@@ -128,6 +128,11 @@ class BerthHostFlagsCliTest {
     assertEquals(
         "you must provide one or more flags when using this command",
         cli("update", "upd").fails().error());
+    cli("update", "--memory", "lots", "upd").fails();
+    assertEquals(
+        "33554432\n",
+        cli("inspect", "-f", "{{.HostConfig.Memory}}", "upd").ok().stdout(),
+        "a bad value changes nothing");
   }
 
   @Test

@@ -299,6 +299,15 @@ public record ContainerOptions(
 
   /** The same options with other resource limits (an update's). */
   public ContainerOptions withResources(ResourceOptions r) {
+    return with(r, host);
+  }
+
+  /** The same options with other host options. */
+  public ContainerOptions withHost(HostOptions h) {
+    return with(resources, h);
+  }
+
+  private ContainerOptions with(ResourceOptions r, HostOptions h) {
     return new ContainerOptions(
         image,
         name,
@@ -313,39 +322,6 @@ public record ContainerOptions(
         labels,
         mounts,
         r,
-        capAdd,
-        capDrop,
-        privileged,
-        readOnlyRootfs,
-        securityOpts,
-        ulimits,
-        stopSignal,
-        stopTimeout,
-        runtime,
-        network,
-        autoRemove,
-        shmSize,
-        init,
-        networking,
-        host);
-  }
-
-  /** The same options with other host options. */
-  public ContainerOptions withHost(HostOptions h) {
-    return new ContainerOptions(
-        image,
-        name,
-        entrypoint,
-        command,
-        env,
-        workingDir,
-        user,
-        hostname,
-        tty,
-        openStdin,
-        labels,
-        mounts,
-        resources,
         capAdd,
         capDrop,
         privileged,
