@@ -42,6 +42,9 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -372,12 +375,82 @@ final class ContainerNetworking {
   // ---- start and stop ----
 
   /**
-   * At start, before the runtime creates the container: pins its namespace (lo up), attaches it to
-   * its networks (eth0, eth1...; ports on the first), records the endpoints and ports, and writes
-   * its /etc/hosts and its peers'. What a failure leaves, {@link #tearDown} removes (the start's
-   * release calls it).
+   * A network set-up running beside the runtime's create ({@link #setUpBeside}): the runtime may
+   * join the container's namespace once it is {@link #pinned}, and the container's process may run
+   * once it is {@link #done}.
    */
-  void setUp(ContainerRecord r, ImageConfig image) throws BerthException {
+  static final class PendingSetUp {
+    private final CompletableFuture<Void> pinned = new CompletableFuture<>();
+    private final CompletableFuture<Void> done = new CompletableFuture<>();
+
+    /** Waits until the namespace is pinned; throws what made the set-up fail before. */
+    void pinned() throws BerthException {
+      await(pinned);
+    }
+
+    /** Waits for the whole set-up; throws what made it fail. */
+    void done() throws BerthException {
+      await(done);
+    }
+
+    /** Waits for the set-up to end, however it ends (before what it made is torn down). */
+    void settled() {
+      done.exceptionally(t -> null).join();
+    }
+
+    private static void await(CompletableFuture<Void> f) throws BerthException {
+      try {
+        f.join();
+      } catch (java.util.concurrent.CompletionException e) {
+        if (e.getCause() instanceof BerthException b) throw b;
+        if (e.getCause() instanceof RuntimeException r) throw r;
+        throw EngineException.internal("set up the network: " + e.getCause(), e.getCause());
+      }
+    }
+
+    private void fail(Throwable t) {
+      pinned.completeExceptionally(t);
+      done.completeExceptionally(t);
+    }
+  }
+
+  /**
+   * {@link #setUp} on a thread of its own, so that the CNI plugins (~100 ms of processes) run while
+   * the runtime creates the container: they need nothing of it but its pinned namespace, and its
+   * process does not run before the caller's {@link PendingSetUp#done}. Modes without a pin are set
+   * up before this returns.
+   */
+  PendingSetUp setUpBeside(ContainerRecord r, ImageConfig image) throws BerthException {
+    PendingSetUp pending = new PendingSetUp();
+    if (!pinned(mode(r.options()))) {
+      setUp(r, image, () -> {});
+      pending.pinned.complete(null);
+      pending.done.complete(null);
+      return pending;
+    }
+    Thread.ofPlatform()
+        .name("berth-network-setup")
+        .daemon()
+        .start(
+            () -> {
+              try {
+                setUp(r, image, () -> pending.pinned.complete(null));
+                pending.pinned.complete(null);
+                pending.done.complete(null);
+              } catch (Throwable t) {
+                pending.fail(t);
+              }
+            });
+    return pending;
+  }
+
+  /**
+   * At start, before the container's process runs: pins its namespace (lo up; then {@code
+   * onPinned}), attaches it to its networks (eth0, eth1...; ports on the first) while its networks'
+   * firewall rules are checked, records the endpoints and ports, and writes its /etc/hosts and its
+   * peers'. What a failure leaves, {@link #tearDown} removes (the start's release calls it).
+   */
+  void setUp(ContainerRecord r, ImageConfig image, Runnable onPinned) throws BerthException {
     String mode = mode(r.options());
     if (!pinned(mode)) {
       if (mode.startsWith("container:")) copyEtcFrom(r, mode.substring("container:".length()));
@@ -387,16 +460,28 @@ final class ContainerNetworking {
       // A crash of an earlier start may have left a pin or attachments: they go first.
       cleanup().teardown(r.id());
       Path pin = pins().create(r.id());
+      onPinned.run();
       List<Endpoint.Request> requests = requests(r);
       List<Network> nets = new ArrayList<>();
       for (Endpoint.Request q : requests) nets.add(resolve(q.network()));
-      cleanup().firewall().ensure(nets);
-      List<Endpoint.Port> ports = allocatePorts(r, image);
+      // The rules are per network and matter only once traffic flows: iptables-save (and a
+      // restore when they are missing) runs while the plugins attach.
+      NetworkFirewall firewall = cleanup().firewall();
+      FutureTask<Boolean> rules = new FutureTask<>(() -> firewall.ensure(nets));
+      Thread.ofPlatform().name("berth-network-firewall").daemon().start(rules);
       List<Endpoint> endpoints = new ArrayList<>();
-      for (Endpoint.Request q : requests) {
-        endpoints.add(
-            attach(r, q, pin, "eth" + endpoints.size(), endpoints.isEmpty() ? ports : List.of()));
+      List<Endpoint.Port> ports;
+      try {
+        ports = allocatePorts(r, image);
+        for (Endpoint.Request q : requests) {
+          endpoints.add(
+              attach(r, q, pin, "eth" + endpoints.size(), endpoints.isEmpty() ? ports : List.of()));
+        }
+      } catch (BerthException | RuntimeException e) {
+        awaitQuietly(rules); // the attachment's error is the one to report
+        throw e;
       }
+      await(rules);
       ContainerRecord now =
           engine
               .containers()
@@ -417,6 +502,27 @@ final class ContainerNetworking {
     } catch (IOException e) {
       throw EngineException.internal(
           "set up the network of container " + r.shortId() + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static void await(FutureTask<Boolean> rules) throws BerthException {
+    try {
+      rules.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw EngineException.internal("set up the firewall rules: interrupted", e);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof BerthException b) throw b;
+      if (e.getCause() instanceof RuntimeException x) throw x;
+      throw EngineException.internal("set up the firewall rules: " + e.getCause(), e.getCause());
+    }
+  }
+
+  private static void awaitQuietly(FutureTask<Boolean> rules) {
+    try {
+      await(rules);
+    } catch (BerthException | RuntimeException ignored) {
+      // the caller reports its own error
     }
   }
 
@@ -457,6 +563,11 @@ final class ContainerNetworking {
     }
     String mac = res.containerInterfaces().isEmpty() ? "" : res.containerInterfaces().get(0).mac();
     return new Endpoint(net.name(), net.id(), ifName, ip, prefix, gateway, mac, q.aliases());
+  }
+
+  /** Whether {@link #tearDown} has anything to do for {@code r} (a namespace of its own). */
+  boolean hasTeardown(ContainerRecord r) {
+    return pinned(mode(r.options()));
   }
 
   /**

@@ -31,6 +31,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 
 /**
  * The start path of {@link Engine}: rootfs mount, spec, monitor, runtime create and start; and its
@@ -196,6 +198,7 @@ final class ContainerStarter {
     Engine.Layout l = engine.layout(id);
     RuntimeDriver driver = engine.runtimes().get(r.runtime());
     boolean created = false;
+    ContainerNetworking.PendingSetUp network = null;
     try {
       // What the last run left: its runtime state (stopped) and exit file.
       try {
@@ -213,8 +216,9 @@ final class ContainerStarter {
       // networking below writes the hostname into its peers' hosts files.
       r = engine.containers().update(id, c -> Engine.withSpecFacts(c, generated));
       PhaseTrace.mark("start: bundle written");
-      engine.networking().setUp(r, config);
-      PhaseTrace.mark("start: network set up");
+      network = engine.networking().setUpBeside(r, config);
+      network.pinned();
+      PhaseTrace.mark("start: network namespace pinned");
       Files.createDirectories(l.attachSocket().getParent());
       Files.createDirectories(Engine.logPath(r, l).getParent());
       Files.deleteIfExists(l.attachSocket());
@@ -236,6 +240,8 @@ final class ContainerStarter {
       driver.create(CreateRequest.of(id, l.bundle()).withMonitor(m));
       created = true;
       PhaseTrace.mark("start: runtime create");
+      network.done();
+      PhaseTrace.mark("start: network set up");
       int pid = driver.state(id).pid();
       int monitorPid = ProcStat.of(pid).ppid();
       if (hasOwnEmptyNetns(generated.spec())) {
@@ -254,6 +260,7 @@ final class ContainerStarter {
     } catch (BerthException | IOException | RuntimeException e) {
       String message = e.getMessage() == null ? e.toString() : e.getMessage();
       int code = exitCode(e);
+      if (network != null) network.settled();
       try {
         if (created) driver.delete(id, true);
       } catch (ContainerException ignored) {
@@ -320,6 +327,19 @@ final class ContainerStarter {
   void release(ContainerRecord r) throws BerthException {
     Engine.Layout l = engine.layout(r.id());
     List<String> errors = new ArrayList<>();
+    // The network's teardown (CNI DEL: plugin processes) depends on none of the steps before it
+    // here: it runs beside them.
+    FutureTask<Void> network =
+        new FutureTask<>(
+            () -> {
+              engine.networking().tearDown(r);
+              return null;
+            });
+    if (engine.networking().hasTeardown(r)) {
+      Thread.ofPlatform().name("berth-network-teardown").daemon().start(network);
+    } else {
+      network.run();
+    }
     try {
       engine.runtimes().get(r.runtime()).delete(r.id(), true);
     } catch (ContainerException e) {
@@ -334,9 +354,12 @@ final class ContainerStarter {
       errors.add(e.getMessage());
     }
     try {
-      engine.networking().tearDown(r);
-    } catch (BerthException e) {
-      errors.add(e.getMessage());
+      network.get();
+    } catch (ExecutionException e) {
+      errors.add(e.getCause().getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      errors.add("interrupted while the network was torn down");
     }
     if (!errors.isEmpty()) {
       throw EngineException.internal(
