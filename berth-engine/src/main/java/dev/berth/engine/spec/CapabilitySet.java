@@ -3,6 +3,9 @@ package dev.berth.engine.spec;
 import dev.berth.spec.error.BerthException;
 import dev.berth.spec.error.ErrorCategory;
 import dev.berth.spec.runtime.SpecValidator;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -35,22 +38,23 @@ public final class CapabilitySet {
           "CAP_AUDIT_WRITE");
 
   /**
-   * The container's capabilities. A name may omit "CAP_" and is case-insensitive; "ALL" in capAdd
-   * gives every capability the kernel knows but the dropped ones; "ALL" in capDrop leaves only the
-   * added ones; otherwise the default set less capDrop plus capAdd. An unknown name is an error
-   * naming it.
+   * The container's capabilities. A name may omit "CAP_" and is case-insensitive; privileged and
+   * "ALL" in capAdd give every capability the kernel knows and {@code bounding} holds (as docker
+   * and containerd give the current ones: one the daemon lacks cannot be set) but the dropped ones;
+   * "ALL" in capDrop leaves only the added ones; otherwise the default set less capDrop plus
+   * capAdd. An unknown name is an error naming it.
    */
   public static List<String> of(
-      List<String> capAdd, List<String> capDrop, boolean privileged, int capLastCap)
+      List<String> capAdd, List<String> capDrop, boolean privileged, int capLastCap, long bounding)
       throws BerthException {
     List<String> known = known(capLastCap);
-    if (privileged) return known;
+    if (privileged) return grantable(known, bounding);
     if (capAdd.isEmpty() && capDrop.isEmpty()) return DEFAULT;
     List<String> add = normalize(capAdd, known);
     List<String> drop = normalize(capDrop, known);
     Set<String> caps = new LinkedHashSet<>();
     if (add.contains("ALL")) {
-      for (String c : known) if (!drop.contains(c)) caps.add(c);
+      for (String c : grantable(known, bounding)) if (!drop.contains(c)) caps.add(c);
     } else if (drop.contains("ALL")) {
       caps.addAll(add);
     } else {
@@ -64,6 +68,27 @@ public final class CapabilitySet {
   public static List<String> known(int capLastCap) {
     int last = Math.min(capLastCap, SpecValidator.CAPABILITIES.size() - 1);
     return SpecValidator.CAPABILITIES.subList(0, last + 1);
+  }
+
+  /** The capabilities of {@code known} (in number order) that {@code bounding} holds. */
+  public static List<String> grantable(List<String> known, long bounding) {
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < known.size() && i < 64; i++) {
+      if ((bounding & (1L << i)) != 0) out.add(known.get(i));
+    }
+    return out;
+  }
+
+  /** This process's capability bounding set, from /proc/self/status (all bits when unreadable). */
+  public static long bounding() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith("CapBnd:")) return Long.parseUnsignedLong(line.substring(7).trim(), 16);
+      }
+    } catch (IOException | NumberFormatException e) {
+      // no procfs: assume every capability, capset will say if one is missing
+    }
+    return -1L;
   }
 
   private static List<String> normalize(List<String> names, List<String> known)

@@ -17,6 +17,8 @@ import java.nio.file.Path;
  * @param hosts the host's /etc/hosts (network "host")
  * @param hostname the host's name
  * @param capLastCap the highest capability number the kernel knows
+ * @param capBounding this process's capability bounding set (bit n: capability n), what it can give
+ *     a container: a sandboxed daemon may lack some the kernel knows (CAP_SYS_RESOURCE)
  * @param cpus CPUs this process may run on ({@code --cpus} must not exceed them)
  * @param kernelRelease uname -r
  * @param goArch the architecture in Go's (and docker's profile) names: amd64, arm64
@@ -28,6 +30,7 @@ public record HostFacts(
     Path hosts,
     String hostname,
     int capLastCap,
+    long capBounding,
     int cpus,
     String kernelRelease,
     String goArch,
@@ -41,6 +44,7 @@ public record HostFacts(
         Path.of("/etc/hosts"),
         read("/proc/sys/kernel/hostname"),
         Kernel.capLastCap(),
+        CapabilitySet.bounding(),
         Runtime.getRuntime().availableProcessors(),
         read("/proc/sys/kernel/osrelease"),
         hostGoArch(),

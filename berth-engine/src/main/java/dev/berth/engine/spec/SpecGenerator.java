@@ -124,7 +124,8 @@ public final class SpecGenerator {
     List<String> env = env(o, image, hostname, user.home());
     SecurityOptions security = SecurityOptions.parse(o.securityOpts());
     List<String> caps =
-        CapabilitySet.of(o.capAdd(), o.capDrop(), o.privileged(), host.capLastCap());
+        CapabilitySet.of(
+            o.capAdd(), o.capDrop(), o.privileged(), host.capLastCap(), host.capBounding());
     Seccomp seccomp = seccomp(security, o.privileged(), caps);
     int stopSignal = stopSignal(o, image);
     Resources resources = ContainerResources.resources(o.resources(), o.privileged(), host.cpus());

@@ -69,6 +69,7 @@ class SpecGeneratorTest {
             hosts,
             "thehost",
             40,
+            -1L,
             2,
             "6.1.0-18-amd64",
             "amd64",
@@ -299,6 +300,7 @@ class SpecGeneratorTest {
                     host.hosts(),
                     "thehost",
                     38,
+                    -1L,
                     2,
                     "6.1.0",
                     "amd64",
@@ -324,6 +326,46 @@ class SpecGeneratorTest {
     assertEquals(1, nul.major());
     assertEquals(3, nul.minor());
     assertTrue(s.linux().devices().stream().noneMatch(d -> d.path().startsWith("/dev/pts/")));
+  }
+
+  @Test
+  void privilegedAndAllGetOnlyTheCapabilitiesTheDaemonHas() throws Exception {
+    // A daemon without CAP_SYS_RESOURCE (24), as in a sandbox: asking it would fail capset.
+    long bounding = ((1L << 41) - 1) & ~(1L << 24);
+    SpecGenerator g =
+        new SpecGenerator(
+            new HostFacts(
+                host.resolvConf(),
+                host.resolvedResolvConf(),
+                host.hosts(),
+                "thehost",
+                40,
+                bounding,
+                2,
+                "6.1.0",
+                "amd64",
+                Path.of("/dev")));
+    Opts o = Opts.of();
+    o.privileged = true;
+    List<String> privileged =
+        g.generate(new SpecRequest(Opts.plain(), o.build(), ID, rootfs, files, Map.of()))
+            .spec()
+            .process()
+            .capabilities()
+            .bounding();
+    assertEquals(40, privileged.size());
+    assertFalse(privileged.contains("CAP_SYS_RESOURCE"));
+    Opts all = Opts.of();
+    all.capAdd = List.of("ALL");
+    all.capDrop = List.of("NET_RAW");
+    List<String> added =
+        g.generate(new SpecRequest(Opts.plain(), all.build(), ID, rootfs, files, Map.of()))
+            .spec()
+            .process()
+            .capabilities()
+            .bounding();
+    assertEquals(39, added.size());
+    assertFalse(added.contains("CAP_SYS_RESOURCE") || added.contains("CAP_NET_RAW"));
   }
 
   @Test
@@ -420,6 +462,7 @@ class SpecGeneratorTest {
                     host.hosts(),
                     "h",
                     40,
+                    -1L,
                     2,
                     "4.4.0-1",
                     "amd64",
