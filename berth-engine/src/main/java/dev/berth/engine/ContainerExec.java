@@ -166,7 +166,7 @@ final class ContainerExec {
     if (o.privileged()) {
       // docker: every capability in the bounding, permitted and effective sets; the container's
       // seccomp stays.
-      List<String> all = grantable(CapabilitySet.known(Kernel.capLastCap()));
+      List<String> all = CapabilitySet.grantable(CapabilitySet.known(Kernel.capLastCap()));
       caps = new Capabilities(all, all, List.of(), all, List.of());
     }
     ConsoleSize size =
@@ -186,28 +186,6 @@ final class ContainerExec {
         base.apparmorProfile(),
         base.oomScoreAdj(),
         base.selinuxLabel());
-  }
-
-  /**
-   * The capabilities of {@code known} in this process's bounding set: a process cannot be given one
-   * that its runtime lacks (capset fails with EPERM), as in a sandbox without CAP_SYS_RESOURCE.
-   */
-  static List<String> grantable(List<String> known) throws BerthException {
-    long bounding;
-    try {
-      bounding = -1;
-      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-        if (line.startsWith("CapBnd:"))
-          bounding = Long.parseUnsignedLong(line.substring(7).trim(), 16);
-      }
-    } catch (IOException | NumberFormatException e) {
-      throw EngineException.internal("read this process's capabilities: " + e.getMessage(), e);
-    }
-    List<String> out = new java.util.ArrayList<>();
-    for (int i = 0; i < known.size(); i++) {
-      if (i < 64 && (bounding & (1L << i)) != 0) out.add(known.get(i));
-    }
-    return out;
   }
 
   /**

@@ -44,13 +44,13 @@ public final class CapabilitySet {
       List<String> capAdd, List<String> capDrop, boolean privileged, int capLastCap)
       throws BerthException {
     List<String> known = known(capLastCap);
-    if (privileged) return known;
+    if (privileged) return grantable(known);
     if (capAdd.isEmpty() && capDrop.isEmpty()) return DEFAULT;
     List<String> add = normalize(capAdd, known);
     List<String> drop = normalize(capDrop, known);
     Set<String> caps = new LinkedHashSet<>();
     if (add.contains("ALL")) {
-      for (String c : known) if (!drop.contains(c)) caps.add(c);
+      for (String c : grantable(known)) if (!drop.contains(c)) caps.add(c);
     } else if (drop.contains("ALL")) {
       caps.addAll(add);
     } else {
@@ -58,6 +58,33 @@ public final class CapabilitySet {
       caps.addAll(add);
     }
     return List.copyOf(caps);
+  }
+
+  /**
+   * Those of {@code known} this process may hand on (its bounding set): what privileged and "ALL"
+   * give, as containerd and docker give a privileged container the engine's own capabilities. On a
+   * host whose root lacks one (a sandbox without CAP_SYS_RESOURCE, a hardened init), asking for it
+   * fails the start with EPERM.
+   */
+  public static List<String> grantable(List<String> known) {
+    long bounding = boundingSet();
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < known.size() && i < 64; i++)
+      if ((bounding >>> i & 1) != 0) out.add(known.get(i));
+    return out;
+  }
+
+  /** This process' CapBnd from /proc/self/status; every bit set when it cannot be read. */
+  private static long boundingSet() {
+    try {
+      for (String line :
+          java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status")))
+        if (line.startsWith("CapBnd:"))
+          return Long.parseUnsignedLong(line.substring(7).strip(), 16);
+    } catch (java.io.IOException | NumberFormatException e) {
+      // no procfs: the kernel will say what it refuses
+    }
+    return -1L;
   }
 
   /** Every capability this kernel knows, by name, in number order. */
