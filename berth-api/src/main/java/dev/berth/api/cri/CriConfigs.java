@@ -115,7 +115,8 @@ final class CriConfigs {
             default -> PodContainerConfig.Propagation.PRIVATE;
           };
       mounts.add(
-          new PodContainerConfig.Mount(m.getContainerPath(), m.getHostPath(), m.getReadonly(), p));
+          new PodContainerConfig.Mount(
+              m.getContainerPath(), m.getHostPath(), m.getReadonly(), p, m.getRecursiveReadOnly()));
     }
     List<PodContainerConfig.Device> devices = new ArrayList<>();
     for (var d : c.getDevicesList()) {

@@ -164,6 +164,7 @@ final class CriContainers {
               .setContainerPath(m.target())
               .setHostPath(m.source())
               .setReadonly(m.readOnly())
+              .setRecursiveReadOnly(m.options().contains("bind-recursive=readonly"))
               .setPropagation(p));
     }
     Spec spec = spec(r);

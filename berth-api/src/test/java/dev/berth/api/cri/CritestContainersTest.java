@@ -268,30 +268,55 @@ class CritestContainersTest extends CriPodTestBase {
       assertEquals(137, s.getExitCode());
 
       // should support non-recursive readonly mounts: a mount under the read-only one stays
-      // writable (recursive ones are skipped: berth does not claim them in Status' features)
+      // writable
       Path hostPath = Files.createDirectories(tmp.resolve("rro" + pod.substring(0, 12)));
       Path tmpfs = Files.createDirectories(hostPath.resolve("tmpfs"));
       Exec.run("mount", "-t", "tmpfs", "none", tmpfs.toString()).ok();
       hostMounts.add(tmpfs);
-      String ro =
-          create(
-              pod,
-              ContainerConfig.newBuilder()
-                  .setMetadata(
-                      ContainerMetadata.newBuilder()
-                          .setName("test-mount-" + UUID.randomUUID())
-                          .setAttempt(2))
-                  .setImage(ImageSpec.newBuilder().setImage(IMAGE))
-                  .addAllCommand(PAUSE)
-                  .addMounts(
-                      Mount.newBuilder()
-                          .setHostPath(hostPath.toString())
-                          .setContainerPath("/mnt")
-                          .setReadonly(true)
-                          .setSelinuxRelabel(true)));
+      Mount.Builder readonly =
+          Mount.newBuilder()
+              .setHostPath(hostPath.toString())
+              .setContainerPath("/mnt")
+              .setReadonly(true)
+              .setSelinuxRelabel(true);
+      String ro = create(pod, mountContainer(readonly));
       assertEquals(1, containerStatus(ro, true).getMountsCount());
       startAndWaitRunning(ro);
       execOk(ro, "touch", "/mnt/tmpfs/file");
+
+      // should support recursive readonly mounts: the runtime says it does (runtimeSupportsRRO),
+      // and the mount under it is read-only too
+      assertTrue(
+          rt()
+              .status(dev.berth.api.cri.v1.StatusRequest.getDefaultInstance())
+              .getRuntimeHandlersList()
+              .stream()
+              .anyMatch(
+                  h -> h.getName().isEmpty() && h.getFeatures().getRecursiveReadOnlyMounts()));
+      String rro = create(pod, mountContainer(readonly.clone().setRecursiveReadOnly(true)));
+      ContainerStatus rs = containerStatus(rro, true);
+      assertEquals(1, rs.getMountsCount());
+      assertTrue(rs.getMounts(0).getRecursiveReadOnly(), rs.toString());
+      startAndWaitRunning(rro);
+      execOk(rro, "sh", "-c", "touch /mnt/tmpfs/foo 2>&1 | grep -q \"Read-only file system\"");
+      // should reject a recursive readonly mount with PROPAGATION_HOST_TO_CONTAINER, with
+      // PROPAGATION_BIDIRECTIONAL, with ReadOnly: false
+      for (Mount.Builder bad :
+          List.of(
+              readonly
+                  .clone()
+                  .setRecursiveReadOnly(true)
+                  .setPropagation(MountPropagation.PROPAGATION_HOST_TO_CONTAINER),
+              readonly
+                  .clone()
+                  .setRecursiveReadOnly(true)
+                  .setPropagation(MountPropagation.PROPAGATION_BIDIRECTIONAL),
+              readonly.clone().setRecursiveReadOnly(true).setReadonly(false))) {
+        assertEquals(
+            io.grpc.Status.Code.INVALID_ARGUMENT,
+            code(() -> create(pod, mountContainer(bad))),
+            bad.toString());
+      }
 
       stopAndRemovePod(pod);
     } finally {
@@ -369,6 +394,16 @@ class CritestContainersTest extends CriPodTestBase {
   }
 
   // ---- critest's request makers and checks ----
+
+  /** createMountContainer: the pause command with {@code mount}. */
+  static ContainerConfig.Builder mountContainer(Mount.Builder mount) {
+    return ContainerConfig.newBuilder()
+        .setMetadata(
+            ContainerMetadata.newBuilder().setName("test-mount-" + UUID.randomUUID()).setAttempt(2))
+        .setImage(ImageSpec.newBuilder().setImage(IMAGE))
+        .addAllCommand(PAUSE)
+        .addMounts(mount);
+  }
 
   /** framework.CreateDefaultContainer's config: the test image running {@code top}. */
   static ContainerConfig.Builder defaultContainer(String prefix) {

@@ -665,6 +665,20 @@ class SpecGeneratorTest {
     assertEquals("rshared", generate(Opts.plain(), o, Map.of()).spec().linux().rootfsPropagation());
     o.mounts = List.of(DockerFlags.volume(src + ":/none"));
     assertEquals("", generate(Opts.plain(), o, Map.of()).spec().linux().rootfsPropagation());
+    // docker's bind-recursive=readonly (the CRI's recursive_read_only): the runtime's rro, on a
+    // read-only private mount only
+    o.mounts =
+        List.of(
+            new MountOption(
+                Type.BIND, src.toString(), "/r", true, List.of("bind-recursive=readonly")));
+    assertEquals(
+        List.of("rbind", "rprivate", "ro", "rro"),
+        mount(generate(Opts.plain(), o, Map.of()).spec(), "/r").options());
+    o.mounts =
+        List.of(
+            new MountOption(
+                Type.BIND, src.toString(), "/r", false, List.of("bind-recursive=readonly")));
+    assertTrue(refused(o).contains("bind-recursive=readonly of /r"), refused(o));
     // Parents first: fewer path components mount earlier.
     List<String> d = destinations(s);
     assertTrue(
