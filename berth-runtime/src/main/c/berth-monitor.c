@@ -52,7 +52,7 @@
 #define DRAIN_MAX_MS 2000 /* ... or after this long in all (a grandchild may write forever) */
 
 /* Attach packet types (first byte). */
-enum { OUT_STDOUT = 1, OUT_STDERR = 2, OUT_EXIT = 3 };
+enum { OUT_STDOUT = 1, OUT_STDERR = 2, OUT_EXIT = 3, OUT_REOPENED = 4 };
 enum { IN_STDIN = 0, IN_STDIN_CLOSE = 1, IN_RESIZE = 2, IN_REOPEN = 3 };
 
 /* ---- the command line ---- */
@@ -439,9 +439,14 @@ static int client_packet(struct client *c) {
       ioctl(pty_fd, TIOCSWINSZ, &ws);
     }
     break;
-  case IN_REOPEN:
+  case IN_REOPEN: {
     log_reopen();
+    /* Told to the asking client only, once the new file is there: the CRI's ReopenContainerLog returns then. */
+    uint8_t done = OUT_REOPENED;
+    ssize_t w;
+    do w = send(c->fd, &done, 1, MSG_DONTWAIT | MSG_NOSIGNAL); while (w < 0 && errno == EINTR);
     break;
+  }
   default:
     break; /* unknown: ignored, so newer clients can talk to an older monitor */
   }

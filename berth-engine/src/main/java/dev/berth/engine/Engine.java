@@ -1242,7 +1242,8 @@ public final class Engine implements AutoCloseable {
 
   /**
    * Has a running container's monitor reopen its log file (after it was renamed away: the CRI's
-   * ReopenContainerLog, kubelet's log rotation). A container that does not run is
+   * ReopenContainerLog, kubelet's log rotation); returns once the new file is there (a monitor from
+   * before that answer existed is not waited for). A container that does not run is
    * FAILED_PRECONDITION: nothing writes its log.
    */
   public void reopenLog(String ref) throws BerthException {

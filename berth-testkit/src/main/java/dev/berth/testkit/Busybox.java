@@ -47,7 +47,10 @@ public final class Busybox {
           "find",
           "sort",
           "cut",
-          "whoami");
+          "whoami",
+          // critest's default container command and web server (Debian's busybox has no pgrep)
+          "top",
+          "httpd");
 
   private Busybox() {}
 

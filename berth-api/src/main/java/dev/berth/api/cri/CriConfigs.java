@@ -100,9 +100,12 @@ final class CriConfigs {
     }
     List<PodContainerConfig.Mount> mounts = new ArrayList<>();
     for (var m : c.getMountsList()) {
+      // UNIMPLEMENTED, as critest reads a runtime without image volumes (it skips then).
       if (m.hasImage() && !m.getImage().getImage().isEmpty())
-        throw CriCalls.invalid(
-            "config.mounts: image volume " + m.getImage().getImage() + " is not supported");
+        throw io.grpc.Status.UNIMPLEMENTED
+            .withDescription(
+                "config.mounts: image volume " + m.getImage().getImage() + " is not supported")
+            .asRuntimeException();
       required(m.getContainerPath(), "config.mounts.container_path");
       required(m.getHostPath(), "config.mounts.host_path");
       PodContainerConfig.Propagation p =
@@ -112,7 +115,8 @@ final class CriConfigs {
             default -> PodContainerConfig.Propagation.PRIVATE;
           };
       mounts.add(
-          new PodContainerConfig.Mount(m.getContainerPath(), m.getHostPath(), m.getReadonly(), p));
+          new PodContainerConfig.Mount(
+              m.getContainerPath(), m.getHostPath(), m.getReadonly(), p, m.getRecursiveReadOnly()));
     }
     List<PodContainerConfig.Device> devices = new ArrayList<>();
     for (var d : c.getDevicesList()) {

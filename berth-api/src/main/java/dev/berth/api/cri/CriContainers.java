@@ -52,9 +52,9 @@ import java.util.Map;
 /**
  * The RuntimeService's container calls on the engine's containers of pods (those labelled {@link
  * Pods#POD_LABEL}), answered as containerd's CRI plugin does: an unknown id is NOT_FOUND except for
- * RemoveContainer, stopping a stopped container is fine, an exited container reads Completed, Error
- * or OOMKilled. The CRI's own names (metadata) live in labels the engine keeps, which no answer
- * shows.
+ * StopContainer and RemoveContainer, stopping a stopped container is fine, an exited container
+ * reads Completed, Error or OOMKilled. The CRI's own names (metadata) live in labels the engine
+ * keeps, which no answer shows.
  */
 final class CriContainers {
   /** The labels berth keeps for itself on a pod's container, hidden from the CRI's labels. */
@@ -92,12 +92,17 @@ final class CriContainers {
   }
 
   /**
-   * Its stop signal, SIGKILL after {@code timeout} seconds (0: at once); stopped already is fine.
+   * Its stop signal, SIGKILL after {@code timeout} seconds (0: at once); stopped already, or gone,
+   * is fine (the CRI's stop is idempotent, as containerd's).
    */
   StopContainerResponse stop(StopContainerRequest request) throws BerthException {
-    ContainerRecord r = container(request.getContainerId());
+    CriConfigs.required(request.getContainerId(), "container_id");
     int timeout = (int) Math.max(0, Math.min(Integer.MAX_VALUE, request.getTimeout()));
-    engine.stop(r.id(), timeout);
+    try {
+      engine.stop(container(request.getContainerId()).id(), timeout);
+    } catch (BerthException e) {
+      if (e.category() != ErrorCategory.NOT_FOUND) throw e;
+    }
     return StopContainerResponse.getDefaultInstance();
   }
 
@@ -159,6 +164,7 @@ final class CriContainers {
               .setContainerPath(m.target())
               .setHostPath(m.source())
               .setReadonly(m.readOnly())
+              .setRecursiveReadOnly(m.options().contains("bind-recursive=readonly"))
               .setPropagation(p));
     }
     Spec spec = spec(r);

@@ -152,8 +152,15 @@ final class CriImageService extends ImageServiceGrpc.ImageServiceImplBase {
         out,
         () -> {
           ImageDetails d = find(request.getImage(), images().list());
-          // Every name of the image goes, as containerd removes an image by its id.
-          if (d != null) images().remove(List.of(d.record().config().toString()), true);
+          // Every name of the image goes, as containerd removes an image by its id; one removed
+          // meanwhile (by a call at the same time) is removed all the same.
+          if (d != null) {
+            try {
+              images().remove(List.of(d.record().config().toString()), true);
+            } catch (BerthException e) {
+              if (e.category() != ErrorCategory.NOT_FOUND) throw e;
+            }
+          }
           return RemoveImageResponse.getDefaultInstance();
         });
   }
@@ -178,15 +185,47 @@ final class CriImageService extends ImageServiceGrpc.ImageServiceImplBase {
         });
   }
 
-  /** The image a spec names (reference, id or unique id prefix), or null when there is none. */
+  /**
+   * The image a spec names (reference, id, unique id prefix, or one of the repo digests this
+   * service shows), or null when there is none.
+   */
   private ImageDetails find(ImageSpec spec, List<ImageRecord> all) throws BerthException {
     if (spec.getImage().isEmpty()) throw CriCalls.invalid("image: a reference is required");
     try {
       return images().details(images().resolve(spec.getImage()), all);
     } catch (BerthException e) {
-      if (e.category() == ErrorCategory.NOT_FOUND) return null;
+      if (e.category() != ErrorCategory.NOT_FOUND) throw e;
+    }
+    ImageRecord byDigest = byRepoDigest(spec.getImage(), all);
+    if (byDigest == null) return null;
+    try {
+      return images().details(byDigest, all);
+    } catch (BerthException e) {
+      if (e.category() == ErrorCategory.NOT_FOUND) return null; // removed meanwhile
       throw e;
     }
+  }
+
+  /**
+   * The image whose repo digest (as {@link #names} makes them: a name's repository and the digest
+   * it was pulled at) is {@code ref}: a tag pulled is found by {@code repo@digest} too, as
+   * containerd finds it.
+   */
+  private static ImageRecord byRepoDigest(String ref, List<ImageRecord> all) {
+    Reference wanted;
+    try {
+      wanted = Reference.parse(ref);
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+    if (wanted.digest() == null) return null;
+    for (ImageRecord r : all) {
+      if (r.config() == null || ImageService.isUnnamed(r)) continue;
+      Reference name = Reference.parse(r.name());
+      if (name.name().equals(wanted.name()) && r.target().digest().equals(wanted.digest()))
+        return r;
+    }
+    return null;
   }
 
   /** The repo tags and repo digests of {@code record}'s image (every name of its config). */

@@ -31,9 +31,10 @@ import java.time.Instant;
 
 /**
  * The RuntimeService's pod sandbox calls on the engine's pods ({@link Pods}), answered as
- * containerd's CRI plugin does: an unknown id is NOT_FOUND except for RemovePodSandbox (already
- * gone is fine), a second pod of the same name and attempt ALREADY_EXISTS. Everything is read from
- * the engine's store on each call, so a restarted berthd answers the same.
+ * containerd's CRI plugin does: an unknown id is NOT_FOUND except for StopPodSandbox and
+ * RemovePodSandbox (already gone is fine: both are idempotent), a second pod of the same name and
+ * attempt ALREADY_EXISTS. Everything is read from the engine's store on each call, so a restarted
+ * berthd answers the same.
  */
 final class CriPods {
   private final Engine engine;
@@ -75,9 +76,14 @@ final class CriPods {
     }
   }
 
+  /** Stopped (or stopped already, or gone: the CRI's stop is idempotent, as containerd's). */
   StopPodSandboxResponse stop(StopPodSandboxRequest request) throws BerthException {
     CriConfigs.required(request.getPodSandboxId(), "pod_sandbox_id");
-    pods().stop(request.getPodSandboxId());
+    try {
+      pods().stop(request.getPodSandboxId());
+    } catch (BerthException e) {
+      if (e.category() != ErrorCategory.NOT_FOUND) throw e;
+    }
     return StopPodSandboxResponse.getDefaultInstance();
   }
 
@@ -186,7 +192,7 @@ final class CriPods {
     w.name("config").beginObject();
     w.field("name", c.name()).field("namespace", c.namespace()).field("uid", c.uid());
     w.field("attempt", c.attempt());
-    w.field("hostname", c.hostname() == null ? c.name() : c.hostname());
+    w.field("hostname", c.hostnameOrHost());
     if (c.logDirectory() != null) w.field("logDirectory", c.logDirectory());
     w.name("sysctls").beginObject();
     for (var e : c.sysctls().entrySet()) w.field(e.getKey(), e.getValue());

@@ -295,12 +295,8 @@ class CriPodsTest extends CriPodTestBase {
     rt().removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(pod).build());
     assertEquals(Status.Code.NOT_FOUND, code(() -> podStatus(pod, false)));
     rt().removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(pod).build());
-    assertEquals(
-        Status.Code.NOT_FOUND,
-        code(
-            () ->
-                rt().stopPodSandbox(
-                        StopPodSandboxRequest.newBuilder().setPodSandboxId(pod).build())));
+    // stopping a pod that is gone is fine too (critest's idempotence)
+    rt().stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(pod).build());
     assertClean();
   }
 
@@ -388,12 +384,7 @@ class CriPodsTest extends CriPodTestBase {
 
     String unknown = "0".repeat(64);
     assertEquals(Status.Code.NOT_FOUND, code(() -> podStatus(unknown, false)));
-    assertEquals(
-        Status.Code.NOT_FOUND,
-        code(
-            () ->
-                rt().stopPodSandbox(
-                        StopPodSandboxRequest.newBuilder().setPodSandboxId(unknown).build())));
+    rt().stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(unknown).build());
     rt().removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(unknown).build());
     assertEquals(Status.Code.NOT_FOUND, code(() -> status(unknown)));
     assertEquals(Status.Code.NOT_FOUND, code(() -> exec(unknown, 1, "true")));
@@ -403,12 +394,7 @@ class CriPodsTest extends CriPodTestBase {
             () ->
                 rt().startContainer(
                         StartContainerRequest.newBuilder().setContainerId(unknown).build())));
-    assertEquals(
-        Status.Code.NOT_FOUND,
-        code(
-            () ->
-                rt().stopContainer(
-                        StopContainerRequest.newBuilder().setContainerId(unknown).build())));
+    rt().stopContainer(StopContainerRequest.newBuilder().setContainerId(unknown).build());
     rt().removeContainer(RemoveContainerRequest.newBuilder().setContainerId(unknown).build());
     assertEquals(Status.Code.NOT_FOUND, code(() -> create(unknown, container("a", "true"))));
 

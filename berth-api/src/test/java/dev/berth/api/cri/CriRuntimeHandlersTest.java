@@ -46,15 +46,21 @@ class CriRuntimeHandlersTest {
               .usePlaintext()
               .build();
       try {
-        List<String> names =
+        List<RuntimeHandler> handlers =
             RuntimeServiceGrpc.newBlockingStub(channel)
                 .withDeadlineAfter(30, TimeUnit.SECONDS)
                 .status(StatusRequest.getDefaultInstance())
-                .getRuntimeHandlersList()
-                .stream()
-                .map(RuntimeHandler::getName)
-                .toList();
+                .getRuntimeHandlersList();
+        List<String> names = handlers.stream().map(RuntimeHandler::getName).toList();
         assertEquals(List.of("", "berth", "runc", "crun", "berth-runc", "kata-like"), names);
+        // recursive read-only mounts: berth's own runtime makes them (this kernel has
+        // mount_setattr); of a runtime binary berth cannot tell
+        assertEquals(
+            List.of("", "berth"),
+            handlers.stream()
+                .filter(h -> h.getFeatures().getRecursiveReadOnlyMounts())
+                .map(RuntimeHandler::getName)
+                .toList());
         // This server has no streaming server: the streaming calls are not served.
         io.grpc.StatusRuntimeException none =
             org.junit.jupiter.api.Assertions.assertThrows(

@@ -12,7 +12,7 @@ import java.util.Map;
  * @param uid its uid (metadata.uid), required
  * @param namespace its Kubernetes namespace (metadata.namespace), required
  * @param attempt the attempt number (metadata.attempt)
- * @param hostname the hostname in its uts namespace; null: the name
+ * @param hostname the hostname in its uts namespace; null: the host's (as containerd)
  * @param logDirectory where its containers' logs go (their log paths are relative to it), or null
  * @param dns its /etc/resolv.conf; null: the host's
  * @param portMappings host ports forwarded to the pod (through CNI's portmap)
@@ -60,6 +60,14 @@ public record PodConfig(
     cgroupParent = cgroupParent == null || cgroupParent.isEmpty() ? null : cgroupParent;
     runtimeHandler = runtimeHandler == null || runtimeHandler.isEmpty() ? null : runtimeHandler;
     network = network == null || network.isEmpty() ? null : network;
+  }
+
+  /**
+   * The hostname its containers see: its own, else the host's, as containerd does (kubelet always
+   * sets one; a pod name can be longer than a hostname may be).
+   */
+  public String hostnameOrHost() {
+    return hostname != null ? hostname : dev.berth.engine.spec.HostFacts.current().hostname();
   }
 
   /** A pod named {@code name} in {@code namespace} with every other field unset. */

@@ -94,11 +94,22 @@ public record PodContainerConfig(
     BIDIRECTIONAL
   }
 
-  /** A host path bound into the container. */
+  /**
+   * A host path bound into the container; {@code recursiveReadOnly}: the mounts under it read-only
+   * too (it must be read-only and private).
+   */
   public record Mount(
-      String containerPath, String hostPath, boolean readonly, Propagation propagation) {
+      String containerPath,
+      String hostPath,
+      boolean readonly,
+      Propagation propagation,
+      boolean recursiveReadOnly) {
     public Mount {
       propagation = propagation == null ? Propagation.PRIVATE : propagation;
+    }
+
+    public Mount(String containerPath, String hostPath, boolean readonly, Propagation propagation) {
+      this(containerPath, hostPath, readonly, propagation, false);
     }
   }
 
@@ -237,13 +248,25 @@ public record PodContainerConfig(
             case HOST_TO_CONTAINER -> "rslave";
             case BIDIRECTIONAL -> "rshared";
           };
+      List<String> options = new ArrayList<>(List.of("bind-propagation=" + propagation));
+      if (m.recursiveReadOnly()) {
+        // containerd's rules: a mount below could otherwise come back writable by propagation
+        if (!m.readonly())
+          throw invalid(
+              "container config: mount "
+                  + m.containerPath()
+                  + ": recursive read-only needs a read-only mount");
+        if (m.propagation() != Propagation.PRIVATE)
+          throw invalid(
+              "container config: mount "
+                  + m.containerPath()
+                  + ": recursive read-only needs private propagation, not "
+                  + propagation);
+        options.add("bind-recursive=readonly");
+      }
       binds.add(
           new MountOption(
-              MountOption.Type.BIND,
-              m.hostPath(),
-              m.containerPath(),
-              m.readonly(),
-              List.of("bind-propagation=" + propagation)));
+              MountOption.Type.BIND, m.hostPath(), m.containerPath(), m.readonly(), options));
     }
     List<HostOptions.DeviceOption> devs = new ArrayList<>();
     for (Device d : devices) {

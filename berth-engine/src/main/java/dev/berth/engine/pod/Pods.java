@@ -90,7 +90,7 @@ public final class Pods {
   public PodRecord run(PodConfig c) throws BerthException {
     check(c);
     String id = store.newId();
-    String hostname = c.hostname() != null ? c.hostname() : c.name();
+    String hostname = c.hostnameOrHost();
     Mode net = c.namespaces().network();
     Mode ipc = c.namespaces().ipc();
     String cgroupParent;
@@ -204,8 +204,10 @@ public final class Pods {
       throw invalid("pod config: namespace_options.network: CONTAINER is not a pod's mode");
     if (c.namespaces().ipc() == Mode.CONTAINER)
       throw invalid("pod config: namespace_options.ipc: CONTAINER is not a pod's mode");
-    String hostname = c.hostname() != null ? c.hostname() : c.name();
-    if (c.namespaces().network() == Mode.POD
+    // The host's own name, used when none is given, is the host's business.
+    String hostname = c.hostname();
+    if (hostname != null
+        && c.namespaces().network() == Mode.POD
         && (hostname.length() > 64 || !hostname.matches("[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?")))
       throw invalid("pod config: invalid hostname " + hostname);
     for (PodConfig.PortMapping m : c.portMappings()) {
@@ -489,7 +491,7 @@ public final class Pods {
             .withIpcMode(ipc)
             .withUtsMode(uts)
             .withCgroupParent(p.cgroupParent());
-    String hostname = c.hostname() != null ? c.hostname() : c.name();
+    String hostname = c.hostnameOrHost();
     return new ContainerOptions(
         base.image(),
         base.name(),

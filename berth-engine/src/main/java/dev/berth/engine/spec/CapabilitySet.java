@@ -70,7 +70,11 @@ public final class CapabilitySet {
     return SpecValidator.CAPABILITIES.subList(0, last + 1);
   }
 
-  /** The capabilities of {@code known} (in number order) that {@code bounding} holds. */
+  /**
+   * The capabilities of {@code known} (in number order) that {@code bounding} holds: what this
+   * process may hand on. On a host whose root lacks one (a sandbox without CAP_SYS_RESOURCE, a
+   * hardened init), asking for it fails the start with EPERM.
+   */
   public static List<String> grantable(List<String> known, long bounding) {
     List<String> out = new ArrayList<>();
     for (int i = 0; i < known.size() && i < 64; i++) {

@@ -181,6 +181,7 @@ final class ContainerMounts {
     }
     String propagation = "rprivate";
     boolean recursive = true;
+    boolean recursiveReadOnly = false;
     for (String opt : m.options()) {
       if (opt.startsWith("bind-propagation=")) {
         propagation = propagation(opt.substring("bind-propagation=".length()), target);
@@ -188,6 +189,8 @@ final class ContainerMounts {
         propagation = opt;
       } else if (opt.equals("bind-nonrecursive")) {
         recursive = false;
+      } else if (opt.equals("bind-recursive=readonly")) {
+        recursiveReadOnly = true; // docker's name: the mounts under it read-only too
       } else if (!opt.equals("z")
           && !opt.equals("Z")) { // SELinux relabelling: nothing to do without SELinux
         throw unknownOption("bind", opt, target);
@@ -195,6 +198,15 @@ final class ContainerMounts {
     }
     List<String> opts = new ArrayList<>(List.of(recursive ? "rbind" : "bind", propagation));
     if (m.readOnly()) opts.add("ro");
+    if (recursiveReadOnly) {
+      if (!m.readOnly() || !propagation.endsWith("private"))
+        throw new BerthException(
+            ErrorCategory.INVALID_ARGUMENT,
+            "invalid mount config for type \"bind\": bind-recursive=readonly of "
+                + target
+                + " needs a read-only, private mount");
+      opts.add("rro");
+    }
     return mount(target, "bind", src.toString(), opts);
   }
 

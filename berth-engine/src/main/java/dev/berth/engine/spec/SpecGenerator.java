@@ -100,6 +100,22 @@ public final class SpecGenerator {
   }
 
   /**
+   * The root's propagation its mounts need, as docker and containerd set it: a shared mount
+   * (bidirectional) propagates back to the host only under a shared root, a slave one only under a
+   * shared or slave root; otherwise the runtime's default (null).
+   */
+  static String rootfsPropagation(List<Mount> mounts) {
+    String root = null;
+    for (Mount m : mounts) {
+      for (String o : m.options()) {
+        if (o.equals("shared") || o.equals("rshared")) return "rshared";
+        if (o.equals("slave") || o.equals("rslave")) root = "rslave";
+      }
+    }
+    return root;
+  }
+
+  /**
    * The spec; writes the container's hostname, hosts and resolv.conf files into {@code
    * request.filesDir()}.
    */
@@ -211,7 +227,7 @@ public final class SpecGenerator {
             resources,
             o.host().sysctls(),
             seccomp,
-            null,
+            rootfsPropagation(mounts),
             o.host().maskedPaths() != null
                 ? o.host().maskedPaths()
                 : confined ? MASKED_PATHS : List.of(),

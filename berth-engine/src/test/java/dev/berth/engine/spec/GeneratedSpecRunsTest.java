@@ -82,9 +82,7 @@ class GeneratedSpecRunsTest {
   void setUp() throws Exception {
     tmp = Files.createTempDirectory("berth-specrun-");
     rootfs = Busybox.rootfs(tmp.resolve("rootfs"));
-    for (String applet : List.of("unshare", "httpd")) {
-      Files.createSymbolicLink(rootfs.resolve("bin").resolve(applet), Path.of("busybox"));
-    }
+    Files.createSymbolicLink(rootfs.resolve("bin/unshare"), Path.of("busybox")); // httpd: there
     Files.writeString(
         rootfs.resolve("etc/passwd"),
         "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n");

@@ -277,7 +277,11 @@ class SpecGeneratorTest {
     o.capAdd = List.of("ALL");
     o.capDrop = List.of("NET_RAW");
     caps = spec(o).process().capabilities().bounding();
-    assertEquals(40, caps.size());
+    // every capability this process may hand on (its bounding set) but the dropped one
+    assertEquals(
+        CapabilitySet.grantable(CapabilitySet.known(host.capLastCap()), host.capBounding()).size()
+            - 1,
+        caps.size());
     assertFalse(caps.contains("CAP_NET_RAW"));
 
     o.capAdd = List.of("FLY");
@@ -307,8 +311,11 @@ class SpecGeneratorTest {
                     Path.of("/dev")))
             .generate(new SpecRequest(Opts.plain(), o.build(), ID, rootfs, files, Map.of()));
     Spec s = g.spec();
-    assertEquals(CapabilitySet.known(38), s.process().capabilities().bounding());
-    assertEquals(39, s.process().capabilities().bounding().size());
+    // those of the kernel's this process may hand on, as containerd's privileged
+    assertEquals(
+        CapabilitySet.grantable(CapabilitySet.known(38), -1L),
+        s.process().capabilities().bounding());
+    assertTrue(s.process().capabilities().bounding().contains("CAP_SYS_ADMIN"));
     assertNull(s.linux().seccomp());
     assertEquals(List.of(), s.linux().maskedPaths());
     assertEquals(List.of(), s.linux().readonlyPaths());
@@ -697,6 +704,27 @@ class SpecGeneratorTest {
         new Mount("/var/lib/x", "bind", vol.toString(), List.of("rbind", "rprivate"), null, null),
         mount(s, "/var/lib/x"));
     assertEquals(List.of("bind", "rprivate"), mount(s, "/flat").options());
+    // an rslave mount needs a slave root to see the host's new mounts, a shared one a shared root
+    // to show the container's to the host (as docker sets rootfsPropagation)
+    assertEquals("rslave", s.linux().rootfsPropagation());
+    o.mounts = List.of(DockerFlags.volume(src + ":/both:rshared"));
+    assertEquals("rshared", generate(Opts.plain(), o, Map.of()).spec().linux().rootfsPropagation());
+    o.mounts = List.of(DockerFlags.volume(src + ":/none"));
+    assertEquals("", generate(Opts.plain(), o, Map.of()).spec().linux().rootfsPropagation());
+    // docker's bind-recursive=readonly (the CRI's recursive_read_only): the runtime's rro, on a
+    // read-only private mount only
+    o.mounts =
+        List.of(
+            new MountOption(
+                Type.BIND, src.toString(), "/r", true, List.of("bind-recursive=readonly")));
+    assertEquals(
+        List.of("rbind", "rprivate", "ro", "rro"),
+        mount(generate(Opts.plain(), o, Map.of()).spec(), "/r").options());
+    o.mounts =
+        List.of(
+            new MountOption(
+                Type.BIND, src.toString(), "/r", false, List.of("bind-recursive=readonly")));
+    assertTrue(refused(o).contains("bind-recursive=readonly of /r"), refused(o));
     // Parents first: fewer path components mount earlier.
     List<String> d = destinations(s);
     assertTrue(

@@ -100,11 +100,37 @@ public final class AttachClient implements AutoCloseable {
     send();
   }
 
-  /** Asks the monitor to reopen its log file (after it was renamed: CRI's ReopenContainerLog). */
-  public void reopenLog() throws ErrnoException {
+  /** How long {@link #reopenLog} waits for the monitor to say it reopened. */
+  private static final int REOPEN_WAIT_MS = 5_000;
+
+  /**
+   * Asks the monitor to reopen its log file (after it was renamed: CRI's ReopenContainerLog) and
+   * waits until it has, so the new file is there when this returns (the kubelet and critest look
+   * for it at once). Returns false when the monitor did not say so in time, or is gone (the
+   * container exited): an older monitor reopens without telling.
+   */
+  public boolean reopenLog() throws ErrnoException {
     out.clear();
     out.put((byte) 3).flip();
     send();
+    long deadline = System.nanoTime() + REOPEN_WAIT_MS * 1_000_000L;
+    Fd[] fds = {sock};
+    short[] events = {LinuxConstants.POLLIN};
+    short[] revents = new short[1];
+    while (true) {
+      int left = (int) ((deadline - System.nanoTime()) / 1_000_000L);
+      if (left <= 0 || Linux.poll(fds, events, revents, left) == 0) return false;
+      in.clear();
+      int n;
+      try {
+        n = Linux.recvmsg(sock, in, 0).bytes();
+      } catch (ErrnoException e) {
+        if (e.errno() == LinuxConstants.ECONNRESET) continue;
+        throw e;
+      }
+      if (n == 0) return false;
+      if (in.get(0) == 4) return true; // output frames meanwhile are not this call's
+    }
   }
 
   private void send() throws ErrnoException {

@@ -168,7 +168,9 @@ class MonitorTest {
       a.stdin("a\n".getBytes());
       assertEquals("got-a\n", new String(a.read().data()));
       Files.move(c.log(), tmp.resolve("ctr.log.old"));
-      a.reopenLog();
+      // answered once the new file is open: it is there at once
+      assertTrue(a.reopenLog());
+      assertTrue(Files.exists(c.log()));
       a.stdin("b\n".getBytes());
       assertEquals("got-b\n", new String(a.read().data()));
       Files.move(c.log(), tmp.resolve("ctr.log.older"));
