@@ -14,6 +14,10 @@ import dev.berth.api.cri.v1.ListContainerStatsRequest;
 import dev.berth.api.cri.v1.ListContainerStatsResponse;
 import dev.berth.api.cri.v1.ListContainersRequest;
 import dev.berth.api.cri.v1.ListContainersResponse;
+import dev.berth.api.cri.v1.ListMetricDescriptorsRequest;
+import dev.berth.api.cri.v1.ListMetricDescriptorsResponse;
+import dev.berth.api.cri.v1.ListPodSandboxMetricsRequest;
+import dev.berth.api.cri.v1.ListPodSandboxMetricsResponse;
 import dev.berth.api.cri.v1.ListPodSandboxRequest;
 import dev.berth.api.cri.v1.ListPodSandboxResponse;
 import dev.berth.api.cri.v1.ListPodSandboxStatsRequest;
@@ -57,9 +61,9 @@ import java.util.List;
 
 /**
  * The RuntimeService: Version, Status and RuntimeConfig here; pods ({@link CriPods}), containers
- * ({@link CriContainers}), ExecSync ({@link CriExecSync}) and stats ({@link CriStats}) delegated.
- * The calls not served (checkpoints, events, metrics, pod resources) answer UNIMPLEMENTED (the base
- * class), which the kubelet takes as "not supported".
+ * ({@link CriContainers}), ExecSync ({@link CriExecSync}), stats ({@link CriStats}) and metrics
+ * ({@link CriMetrics}) delegated. The calls not served (checkpoints, events, pod resources) answer
+ * UNIMPLEMENTED (the base class), which the kubelet takes as "not supported".
  */
 final class CriRuntimeService extends RuntimeServiceGrpc.RuntimeServiceImplBase {
   /** The only Version.version the kubelet accepts. */
@@ -76,6 +80,7 @@ final class CriRuntimeService extends RuntimeServiceGrpc.RuntimeServiceImplBase 
   private final CriContainers containers;
   private final CriExecSync execSync;
   private final CriStats stats;
+  private final CriMetrics metrics;
 
   CriRuntimeService(Engine engine, String version) {
     this.engine = engine;
@@ -84,6 +89,7 @@ final class CriRuntimeService extends RuntimeServiceGrpc.RuntimeServiceImplBase 
     this.containers = new CriContainers(engine);
     this.execSync = new CriExecSync(engine, containers);
     this.stats = new CriStats(engine, containers);
+    this.metrics = new CriMetrics(engine);
   }
 
   @Override
@@ -234,6 +240,18 @@ final class CriRuntimeService extends RuntimeServiceGrpc.RuntimeServiceImplBase 
   public void listPodSandboxStats(
       ListPodSandboxStatsRequest request, StreamObserver<ListPodSandboxStatsResponse> out) {
     CriCalls.answer(out, () -> stats.listPods(request));
+  }
+
+  @Override
+  public void listMetricDescriptors(
+      ListMetricDescriptorsRequest request, StreamObserver<ListMetricDescriptorsResponse> out) {
+    CriCalls.answer(out, metrics::descriptors);
+  }
+
+  @Override
+  public void listPodSandboxMetrics(
+      ListPodSandboxMetricsRequest request, StreamObserver<ListPodSandboxMetricsResponse> out) {
+    CriCalls.answer(out, metrics::podMetrics);
   }
 
   /** Ready when the store reads and the run root is there: what every container call needs. */
