@@ -1,6 +1,7 @@
 package dev.berth.api.cri;
 
 import dev.berth.api.cri.v1.CgroupDriver;
+import dev.berth.api.cri.v1.ContainerEventResponse;
 import dev.berth.api.cri.v1.ContainerStatsRequest;
 import dev.berth.api.cri.v1.ContainerStatsResponse;
 import dev.berth.api.cri.v1.ContainerStatusRequest;
@@ -9,6 +10,7 @@ import dev.berth.api.cri.v1.CreateContainerRequest;
 import dev.berth.api.cri.v1.CreateContainerResponse;
 import dev.berth.api.cri.v1.ExecSyncRequest;
 import dev.berth.api.cri.v1.ExecSyncResponse;
+import dev.berth.api.cri.v1.GetEventsRequest;
 import dev.berth.api.cri.v1.LinuxRuntimeConfiguration;
 import dev.berth.api.cri.v1.ListContainerStatsRequest;
 import dev.berth.api.cri.v1.ListContainerStatsResponse;
@@ -61,9 +63,10 @@ import java.util.List;
 
 /**
  * The RuntimeService: Version, Status and RuntimeConfig here; pods ({@link CriPods}), containers
- * ({@link CriContainers}), ExecSync ({@link CriExecSync}), stats ({@link CriStats}) and metrics
- * ({@link CriMetrics}) delegated. The calls not served (checkpoints, events, pod resources) answer
- * UNIMPLEMENTED (the base class), which the kubelet takes as "not supported".
+ * ({@link CriContainers}), ExecSync ({@link CriExecSync}), stats ({@link CriStats}), metrics
+ * ({@link CriMetrics}) and container events ({@link CriContainerEvents}) delegated. The calls not
+ * served (checkpoints, pod resources) answer UNIMPLEMENTED (the base class), which the kubelet
+ * takes as "not supported".
  */
 final class CriRuntimeService extends RuntimeServiceGrpc.RuntimeServiceImplBase {
   /** The only Version.version the kubelet accepts. */
@@ -81,6 +84,7 @@ final class CriRuntimeService extends RuntimeServiceGrpc.RuntimeServiceImplBase 
   private final CriExecSync execSync;
   private final CriStats stats;
   private final CriMetrics metrics;
+  private final CriContainerEvents events;
 
   CriRuntimeService(Engine engine, String version) {
     this.engine = engine;
@@ -90,6 +94,7 @@ final class CriRuntimeService extends RuntimeServiceGrpc.RuntimeServiceImplBase 
     this.execSync = new CriExecSync(engine, containers);
     this.stats = new CriStats(engine, containers);
     this.metrics = new CriMetrics(engine);
+    this.events = new CriContainerEvents(engine, pods, containers);
   }
 
   @Override
@@ -240,6 +245,12 @@ final class CriRuntimeService extends RuntimeServiceGrpc.RuntimeServiceImplBase 
   public void listPodSandboxStats(
       ListPodSandboxStatsRequest request, StreamObserver<ListPodSandboxStatsResponse> out) {
     CriCalls.answer(out, () -> stats.listPods(request));
+  }
+
+  @Override
+  public void getContainerEvents(
+      GetEventsRequest request, StreamObserver<ContainerEventResponse> out) {
+    events.stream(out);
   }
 
   @Override

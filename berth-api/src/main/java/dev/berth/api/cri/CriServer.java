@@ -27,7 +27,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Messages up to {@link #MAX_MESSAGE} bytes are read (the kubelet's own limit); a larger one
  * fails its call with RESOURCE_EXHAUSTED and the connection serves on. Unknown methods answer
- * UNIMPLEMENTED, as do the RuntimeService calls not served (checkpoints, events). Exec, Attach and
+ * UNIMPLEMENTED, as do the RuntimeService calls not served (checkpoints). Exec, Attach and
  * PortForward answer URLs of a {@link StreamingServer} the caller runs beside this one.
  */
 public final class CriServer implements AutoCloseable {

@@ -4,11 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.berth.api.cri.v1.ContainerEventResponse;
+import dev.berth.api.cri.v1.ContainerEventType;
 import dev.berth.api.cri.v1.ContainerFilter;
 import dev.berth.api.cri.v1.ContainerMetrics;
 import dev.berth.api.cri.v1.ContainerState;
 import dev.berth.api.cri.v1.ContainerStateValue;
 import dev.berth.api.cri.v1.ContainerStatsFilter;
+import dev.berth.api.cri.v1.ContainerStatus;
+import dev.berth.api.cri.v1.GetEventsRequest;
 import dev.berth.api.cri.v1.ListContainerStatsRequest;
 import dev.berth.api.cri.v1.ListContainersRequest;
 import dev.berth.api.cri.v1.ListMetricDescriptorsRequest;
@@ -24,18 +28,26 @@ import dev.berth.api.cri.v1.PodSandboxStateValue;
 import dev.berth.api.cri.v1.PodSandboxStatsFilter;
 import dev.berth.api.cri.v1.RemoveContainerRequest;
 import dev.berth.api.cri.v1.RemovePodSandboxRequest;
+import dev.berth.api.cri.v1.RuntimeServiceGrpc;
 import dev.berth.api.cri.v1.StopPodSandboxRequest;
 import dev.berth.testkit.RequiresRoot;
+import io.grpc.Context;
+import io.grpc.stub.StreamObserver;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
  * critest's "Streaming List" (streaming_list.go): the lists a kubelet with CRIListStreaming takes
  * (its client falls back to the unary List calls when the streaming ones answer UNIMPLEMENTED, as
  * berthd's do), with their filters, and the pod metrics the kubelet reads from the runtime
- * (ListMetricDescriptors, ListPodSandboxMetrics).
+ * (ListMetricDescriptors, ListPodSandboxMetrics); and GetContainerEvents, which the kubelet's
+ * evented PLEG follows.
  */
 @RequiresRoot
 @org.junit.jupiter.api.Timeout(120)
@@ -161,6 +173,73 @@ class CritestListsTest extends CriPodTestBase {
             .stream()
             .noneMatch(m -> m.getPodSandboxId().equals(pod)));
     rt().removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(pod).build());
+  }
+
+  @Test
+  void containerEventsFollowAPodContainersLife() throws Exception {
+    String pod = runPod(podConfig("events-pod"));
+    BlockingQueue<ContainerEventResponse> events = new LinkedBlockingQueue<>();
+    Context.CancellableContext call = Context.current().withCancellation();
+    call.run(
+        () ->
+            RuntimeServiceGrpc.newStub(channel)
+                .getContainerEvents(
+                    GetEventsRequest.getDefaultInstance(),
+                    new StreamObserver<>() {
+                      @Override
+                      public void onNext(ContainerEventResponse r) {
+                        events.add(r);
+                      }
+
+                      @Override
+                      public void onError(Throwable t) {}
+
+                      @Override
+                      public void onCompleted() {}
+                    }));
+    try {
+      // the stream is open once the server answers its headers: a first call after it is seen
+      Thread.sleep(300);
+      String id = startContainer(pod, container("short", "sh", "-c", "exit 3"));
+      List<ContainerEventType> seen = new ArrayList<>();
+      ContainerEventResponse stopped = next(events, id, seen);
+      while (stopped.getContainerEventType() != ContainerEventType.CONTAINER_STOPPED_EVENT) {
+        stopped = next(events, id, seen);
+      }
+      // the stopped event carries the pod's status and the container's, with its exit code
+      assertEquals(pod, stopped.getPodSandboxStatus().getId());
+      ContainerStatus s =
+          stopped.getContainersStatusesList().stream()
+              .filter(c -> c.getId().equals(id))
+              .findFirst()
+              .orElseThrow(() -> new AssertionError(seen.toString()));
+      assertEquals(ContainerState.CONTAINER_EXITED, s.getState());
+      assertEquals(3, s.getExitCode());
+      rt().removeContainer(RemoveContainerRequest.newBuilder().setContainerId(id).build());
+      next(events, id, seen);
+      assertEquals(
+          List.of(
+              ContainerEventType.CONTAINER_CREATED_EVENT,
+              ContainerEventType.CONTAINER_STARTED_EVENT,
+              ContainerEventType.CONTAINER_STOPPED_EVENT,
+              ContainerEventType.CONTAINER_DELETED_EVENT),
+          seen);
+    } finally {
+      call.cancel(null);
+    }
+  }
+
+  /** The next event of container {@code id} within 20 s; its type is added to {@code seen}. */
+  private static ContainerEventResponse next(
+      BlockingQueue<ContainerEventResponse> events, String id, List<ContainerEventType> seen)
+      throws InterruptedException {
+    while (true) {
+      ContainerEventResponse r = events.poll(20, TimeUnit.SECONDS);
+      if (r == null) throw new AssertionError("no further event; so far " + seen);
+      if (!r.getContainerId().equals(id)) continue;
+      seen.add(r.getContainerEventType());
+      return r;
+    }
   }
 
   private List<String> pods(PodSandboxFilter.Builder f) {
