@@ -614,9 +614,18 @@ static void write_exit_file(void) {
                      (int)container_pid, code, sig, oom ? "true" : "false", started, finished);
   snprintf(path_a, sizeof path_a, "%s.tmp", exit_path);
   int fd = open(path_a, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  int renamed = 0;
   if (fd < 0 || write(fd, json, (size_t)len) != len || fsync(fd) < 0 || rename(path_a, exit_path) < 0) {
     warn("berth-monitor: write exit file %s: %s", exit_path, strerror(errno));
   } else {
+    renamed = 1;
+  }
+  if (fd >= 0) close(fd);
+  /* The file is in place for every reader: the attached clients hear of the exit now, and the
+     directory's fsync (for a power cut only) is off their path. A client that removes the
+     directory meanwhile leaves nothing to sync. */
+  broadcast(OUT_EXIT, json, (size_t)len);
+  if (renamed) {
     snprintf(path_b, sizeof path_b, "%s", exit_path);
     char *slash = strrchr(path_b, '/');
     if (slash == path_b) slash[1] = 0;
@@ -628,8 +637,6 @@ static void write_exit_file(void) {
       close(dir);
     }
   }
-  if (fd >= 0) close(fd);
-  broadcast(OUT_EXIT, json, (size_t)len);
 }
 
 /* After the container init exited: what its streams still hold (a grandchild may keep them open: bounded). */

@@ -309,10 +309,17 @@ public final class Engine implements AutoCloseable {
       throw EngineException.invalid(
           "invalid log path " + options.host().logPath() + ": it must be absolute");
     }
+    String newId = containers.newId();
+    // Its parts are known before anything is made: stored with it, one record write fewer.
     ContainerRecord record =
         containers.create(
-            ContainerRecord.of(
-                containers.newId(), Instant.now(), options, image.config().toString(), runtime));
+            ContainerRecord.of(newId, Instant.now(), options, image.config().toString(), runtime)
+                .withParts(
+                    newId,
+                    layout(newId).bundle(),
+                    options.host().logPath() != null
+                        ? Path.of(options.host().logPath())
+                        : containers.containerDir(newId).resolve("ctr.log")));
     String id = record.id();
     PhaseTrace.mark("create: record made");
     List<String> madeVolumes = new ArrayList<>();
@@ -335,18 +342,10 @@ public final class Engine implements AutoCloseable {
           ContainerViews.exposed(
               imageConfig.config().exposedPorts(), options.networking().expose());
       if (!exposed.isEmpty()) extras.put(ContainerViews.EXPOSED, String.join(",", exposed));
-      ContainerRecord made =
-          containers.update(
-              id,
-              r ->
-                  r.withParts(
-                          id,
-                          layout(id).bundle(),
-                          options.host().logPath() != null
-                              ? Path.of(options.host().logPath())
-                              : dir.resolve("ctr.log"))
-                      .withVolumes(names)
-                      .withExtras(extras));
+      ContainerRecord made = record;
+      if (!names.isEmpty() || !extras.equals(record.extras())) {
+        made = containers.update(id, r -> r.withVolumes(names).withExtras(extras));
+      }
       AtomicFiles.replace(
           dir.resolve(IMAGE_CONFIG),
           images.content().read(image.config(), ImageService.MAX_METADATA));
@@ -535,7 +534,7 @@ public final class Engine implements AutoCloseable {
     Status s = r.state().status();
     if (s != Status.RUNNING
         && s != Status.PAUSED
-        && !(r.options().autoRemove() && s == Status.EXITED)) return r;
+        && !(r.options().autoRemove() && (s == Status.EXITED || s == Status.REMOVING))) return r;
     try (LockFile lock = containers.lock(r.id())) {
       return syncLocked(r.id());
     }
@@ -549,6 +548,9 @@ public final class Engine implements AutoCloseable {
   private ContainerRecord syncLocked(String id, boolean autoRemove) throws BerthException {
     ContainerRecord r = containers.get(id);
     Status s = r.state().status();
+    // An --rm container's end and its removal's start are one write: one synced record fewer.
+    boolean removeNow = autoRemove && r.options().autoRemove();
+    boolean released = false;
     if (s == Status.RUNNING || s == Status.PAUSED) {
       Optional<ExitFile.ExitStatus> exit = ExitFile.read(layout(id).exitFile());
       if (exit.isEmpty()) {
@@ -583,7 +585,8 @@ public final class Engine implements AutoCloseable {
                 next.restartCount());
       }
       starter.release(r);
-      ContainerState n = next;
+      released = true;
+      ContainerState n = removeNow ? next.withStatus(Status.REMOVING) : next;
       r = containers.update(id, c -> c.withState(n));
       if (n.oomKilled()) event("oom", r, Map.of(), n.finishedAt());
       Map<String, String> die = new java.util.LinkedHashMap<>();
@@ -596,8 +599,10 @@ public final class Engine implements AutoCloseable {
       }
       event("die", r, die, n.finishedAt());
     }
-    if (autoRemove && r.state().status() == Status.EXITED && r.options().autoRemove()) {
-      removeLocked(r, false);
+    // REMOVING under the lock: a removal that did not finish (the process died), finished now.
+    if (removeNow
+        && (r.state().status() == Status.EXITED || r.state().status() == Status.REMOVING)) {
+      removeLocked(r, false, released);
       throw EngineException.notFound("No such container: " + id);
     }
     return r;
@@ -1002,14 +1007,20 @@ public final class Engine implements AutoCloseable {
         if (now.state().status() == Status.RUNNING || now.state().status() == Status.PAUSED)
           starter.release(now);
       }
-      removeLocked(now, removeVolumes);
+      removeLocked(now, removeVolumes, false);
     }
   }
 
-  /** Removes a container whose lock is held and whose processes are gone. */
-  private void removeLocked(ContainerRecord r, boolean removeVolumes) throws BerthException {
-    containers.update(r.id(), c -> c.withState(c.state().withStatus(Status.REMOVING)));
-    starter.release(r);
+  /**
+   * Removes a container whose lock is held and whose processes are gone; {@code released}: its
+   * run's mounts and runtime state were released just now, under this lock.
+   */
+  private void removeLocked(ContainerRecord r, boolean removeVolumes, boolean released)
+      throws BerthException {
+    if (r.state().status() != Status.REMOVING) {
+      containers.update(r.id(), c -> c.withState(c.state().withStatus(Status.REMOVING)));
+    }
+    if (!released) starter.release(r);
     try {
       images.snapshots().remove(r.id());
     } catch (IOException e) {

@@ -336,6 +336,61 @@ class EngineTest {
   }
 
   @Test
+  void anAutoRemoveContainersRootfsIsAVolatileOverlayAndGoesWithIt() throws Exception {
+    // volatile: its unmount skips syncing the whole upper filesystem (podman's --rm does the same).
+    ContainerRecord kept =
+        engine.start(engine.create(opts("sleep", "100").build()).id(), Engine.StartListener.NONE);
+    ContainerRecord rm =
+        engine.start(
+            engine.create(opts("sleep", "100").autoRemove(true).build()).id(),
+            Engine.StartListener.NONE);
+    assertFalse(superOptions(engine.layout(kept.id()).rootfs()).contains("volatile"));
+    assertTrue(superOptions(engine.layout(rm.id()).rootfs()).contains("volatile"));
+    engine.kill(rm.id(), 9);
+    assertEquals(137, engine.await(rm.id()));
+    assertEquals(List.of(kept.id()), engine.list().stream().map(ContainerRecord::id).toList());
+    assertFalse(Files.exists(engine.layout(rm.id()).runDir()));
+    assertFalse(Files.exists(engine.containers().containerDir(rm.id())));
+    assertFalse(Files.exists(root.resolve("snapshots/active").resolve(rm.id())));
+    assertEquals(List.of(engine.layout(kept.id()).rootfs().toString()), mountsUnder(runRoot));
+  }
+
+  /** The filesystem options of the mount at {@code target} (mountinfo's last field). */
+  static String superOptions(Path target) throws IOException {
+    for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+      String[] f = line.split(" ");
+      if (f[4].equals(target.toString())) return f[f.length - 1];
+    }
+    throw new AssertionError("nothing mounted at " + target);
+  }
+
+  @Test
+  void anAutoRemoveContainerWhoseRemovalWasCutShortGoesAtTheNextLook() throws Exception {
+    // What an engine killed right after recording an --rm container's end leaves: the record
+    // marked for removal (its end and that mark are one write), its snapshot still there.
+    ContainerRecord r = engine.create(opts("true").autoRemove(true).build());
+    engine.containers().update(r.id(), c -> c.withState(c.state().exited(0, false, c.created())));
+    engine.containers().update(r.id(), c -> c.withState(c.state().withStatus(Status.REMOVING)));
+    assertTrue(Files.exists(root.resolve("snapshots/active").resolve(r.id())));
+    assertEquals(List.of(), engine.list());
+    assertFalse(Files.exists(engine.containers().containerDir(r.id())));
+    assertFalse(Files.exists(root.resolve("snapshots/active").resolve(r.id())));
+  }
+
+  @Test
+  void aContainerCreatedForRunLearnsItsCommandAndHostnameAtItsStart() throws Exception {
+    ContainerRecord r = engine.create(opts("sh", "-c", "exit 4").hostname("h1").build(), false);
+    assertEquals(
+        null, r.extras().get(ContainerViews.HOSTNAME), "not known before its spec is made");
+    engine.start(r.id(), Engine.StartListener.NONE);
+    assertEquals(4, engine.await(r.id()));
+    ContainerRecord done = engine.inspect(r.id());
+    assertEquals(List.of("sh", "-c", "exit 4"), ContainerViews.command(done));
+    assertEquals("h1", done.extras().get(ContainerViews.HOSTNAME));
+    assertEquals(engine.layout(r.id()).bundle(), done.bundleDir());
+  }
+
+  @Test
   void namedVolumesOutliveTheirContainers() throws Exception {
     ContainerRecord w =
         engine.create(

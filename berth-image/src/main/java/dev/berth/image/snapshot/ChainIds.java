@@ -2,8 +2,6 @@ package dev.berth.image.snapshot;
 
 import dev.berth.spec.image.Digest;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -28,11 +26,7 @@ public final class ChainIds {
 
   /** The chain id of {@code diffId} applied on {@code parent}. */
   public static Digest next(Digest parent, Digest diffId) {
-    try {
-      MessageDigest sha = MessageDigest.getInstance("SHA-256");
-      return Digest.sha256(sha.digest((parent + " " + diffId).getBytes(StandardCharsets.US_ASCII)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    // Not through the JCA: its first use costs a cold CLI ~11 ms (Sha256).
+    return Digest.sha256Of((parent + " " + diffId).getBytes(StandardCharsets.US_ASCII));
   }
 }

@@ -48,8 +48,9 @@ public record Digest(String algorithm, String encoded) {
     return new Digest("sha256", HexFormat.of().formatHex(hash));
   }
 
-  /** The digest of these bytes with SHA-256. */
+  /** The digest of these bytes with SHA-256 (see {@link Sha256} for small ones). */
   public static Digest sha256Of(byte[] content) {
+    if (content.length <= Sha256.SMALL) return sha256(Sha256.digest(content));
     try {
       return sha256(java.security.MessageDigest.getInstance("SHA-256").digest(content));
     } catch (java.security.NoSuchAlgorithmException e) {
