@@ -37,8 +37,10 @@ final class TomlSubset {
     Map<String, ConfigNode> root = new LinkedHashMap<>();
     Map<String, ConfigNode> current = root;
     String currentName = "";
-    // Tables given by a header, so a second header of the same table is refused.
+    // Tables given by a header, so a second header of the same table is refused; and tables made
+    // by dotted keys, which TOML forbids to define again with a header (or the other way round).
     List<Map<String, ConfigNode>> headed = new ArrayList<>();
+    List<Map<String, ConfigNode>> dotted = new ArrayList<>();
     while (true) {
       skipBlankAndComments();
       if (at >= text.length()) return root;
@@ -53,8 +55,9 @@ final class TomlSubset {
         endOfLine();
         currentName = String.join(".", key);
         current = table(root, key, headerLine, true);
-        for (Map<String, ConfigNode> t : headed) {
-          if (t == current) throw error("table [" + currentName + "] defined twice");
+        if (contains(headed, current)) throw error("table [" + currentName + "] defined twice");
+        if (contains(dotted, current)) {
+          throw error("table [" + currentName + "] already defined by dotted keys");
         }
         headed.add(current);
       } else {
@@ -65,8 +68,22 @@ final class TomlSubset {
         skipSpaces();
         Object value = value();
         endOfLine();
-        Map<String, ConfigNode> into =
-            table(current, key.subList(0, key.size() - 1), keyLine, false);
+        Map<String, ConfigNode> into = current;
+        for (int i = 0; i < key.size() - 1; i++) {
+          into = table(into, key.subList(i, i + 1), keyLine, false);
+          if (contains(headed, into)) {
+            throw new BerthException(
+                ErrorCategory.INVALID_ARGUMENT,
+                source
+                    + ":"
+                    + keyLine
+                    + ": table \""
+                    + (currentName.isEmpty() ? "" : currentName + ".")
+                    + String.join(".", key.subList(0, i + 1))
+                    + "\" already defined by a header");
+          }
+          if (!contains(dotted, into)) dotted.add(into);
+        }
         String last = key.get(key.size() - 1);
         if (into.containsKey(last)) {
           String full = (currentName.isEmpty() ? "" : currentName + ".") + String.join(".", key);
@@ -77,6 +94,13 @@ final class TomlSubset {
         into.put(last, new ConfigNode(value, keyLine));
       }
     }
+  }
+
+  private static boolean contains(List<Map<String, ConfigNode>> tables, Map<String, ConfigNode> t) {
+    for (Map<String, ConfigNode> x : tables) {
+      if (x == t) return true;
+    }
+    return false;
   }
 
   /** The table at {@code path} under {@code from}, made when missing. */

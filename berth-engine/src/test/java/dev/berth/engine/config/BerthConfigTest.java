@@ -93,6 +93,13 @@ class BerthConfigTest {
     assertEquals(
         "berth.toml:3: table [runtimes.a] defined twice",
         tomlError("[runtimes.a]\nruntime = \"x\"\n[runtimes.a]\n"));
+    // TOML 1.0: a table made by dotted keys is not defined again by a header, nor the reverse
+    assertEquals(
+        "berth.toml:2: table [runtimes.a] already defined by dotted keys",
+        tomlError("runtimes.a.runtime = \"x\"\n[runtimes.a]\n"));
+    assertEquals(
+        "berth.toml:4: table \"runtimes.a\" already defined by a header",
+        tomlError("[runtimes.a]\nruntime = \"x\"\n[runtimes]\na.root = \"/r\"\n"));
     assertEquals(
         "berth.toml:1: arrays of tables ([[...]]) are not supported", tomlError("[[runtimes]]\n"));
     assertEquals(
