@@ -188,9 +188,14 @@ class BerthSessionCliTest {
 
   // ---- sig-proxy ----
 
-  /** berth {@code args} as a process of ours (no shell between: no signal ignored). */
+  /**
+   * berth {@code args} as a process of ours (no shell between), every signal at its default action:
+   * a suite started under nohup would hand its SIGHUP-ignored disposition down, and a JVM may not
+   * catch a signal it started with ignored.
+   */
   private Process launch(String args) throws IOException {
-    List<String> command = new ArrayList<>(List.of(BerthCli.launcher().toString()));
+    List<String> command =
+        new ArrayList<>(List.of("env", "--default-signal", BerthCli.launcher().toString()));
     command.addAll(List.of(globals.split(" ")));
     command.addAll(List.of(args.split(" ")));
     Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
