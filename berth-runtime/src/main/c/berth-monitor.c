@@ -88,7 +88,9 @@ static struct timespec started_at, finished_at;
 static struct { pid_t pid; int status; struct timespec at; } early[MAX_EARLY];
 static int nearly, early_next;
 
-static struct client { int fd; int no_stdin; } clients[MAX_CLIENTS];
+/* out_gone: the client stopped taking output (it shut its socket down, or closed it) but may still have stdin packets
+ * queued for us: they are read to the end, and it goes when they are. */
+static struct client { int fd; int no_stdin; int out_gone; } clients[MAX_CLIENTS];
 static int nclients;
 
 /* A partial line of each stream waits here for the rest of it (see log_stream). */
@@ -292,15 +294,25 @@ static void drop_client(int i) {
 }
 
 /* Sends one packet to every client; one that cannot take it now (EAGAIN) is dropped: it must never hold back the
- * container or the log. */
+ * container or the log. One whose reading side is gone (EPIPE: a client whose stdin ended and that left) gets no
+ * more output, but what it sent before leaving still reaches the container. */
 static void broadcast(uint8_t type, const void *data, size_t len) {
   for (int i = 0; i < nclients;) {
+    if (clients[i].out_gone) {
+      i++;
+      continue;
+    }
     struct iovec iov[2] = {{&type, 1}, {(void *)data, len}};
     struct msghdr mh = {.msg_iov = iov, .msg_iovlen = len ? 2 : 1};
     ssize_t n;
     do n = sendmsg(clients[i].fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL); while (n < 0 && errno == EINTR);
-    if (n < 0) drop_client(i);
-    else i++;
+    if (n < 0 && (errno == EPIPE || errno == ECONNRESET)) {
+      clients[i++].out_gone = 1;
+    } else if (n < 0) {
+      drop_client(i);
+    } else {
+      i++;
+    }
   }
 }
 
@@ -314,6 +326,7 @@ static void accept_clients(void) {
     }
     clients[nclients].fd = fd;
     clients[nclients].no_stdin = 0;
+    clients[nclients].out_gone = 0;
     nclients++;
   }
 }
@@ -413,11 +426,12 @@ static void flush_stdin(void) {
   }
 }
 
-/* One packet from a client; returns -1 when the client is gone. */
+/* One packet from a client; returns -1 when the client is gone. A client that closed with our frames unread makes
+ * the kernel report ECONNRESET once, ahead of the packets it sent before: those are read on. */
 static int client_packet(struct client *c) {
   ssize_t n;
   do n = recv(c->fd, pkt, sizeof pkt, MSG_DONTWAIT); while (n < 0 && errno == EINTR);
-  if (n < 0 && errno == EAGAIN) return 0;
+  if (n < 0 && (errno == EAGAIN || errno == ECONNRESET)) return 0;
   if (n <= 0) return -1;
   switch (pkt[0]) {
   case IN_STDIN:
@@ -850,9 +864,10 @@ int main(int argc, char **argv) {
     if (console_fd >= 0) pfd[i_con = n++] = (struct pollfd){console_fd, POLLIN, 0};
     if (attach_fd >= 0) pfd[i_att = n++] = (struct pollfd){attach_fd, POLLIN, 0};
     if (stdin_len > 0 && stdin_target() >= 0) pfd[i_in = n++] = (struct pollfd){stdin_target(), POLLOUT, 0};
-    /* While stdin waits for the container, clients are not read (their packets wait in their sockets). */
+    /* While stdin waits for the container, clients are not polled at all (their packets wait in their sockets): not
+     * even for a hangup, which would drop a client that sent its last stdin and left before the container took it. */
     i_cl = n;
-    for (int c = 0; c < nclients; c++) pfd[n++] = (struct pollfd){clients[c].fd, stdin_len ? 0 : POLLIN, 0};
+    for (int c = 0; c < nclients; c++) pfd[n++] = (struct pollfd){stdin_len ? -1 : clients[c].fd, POLLIN, 0};
     if (poll(pfd, (nfds_t)n, -1) < 0) {
       if (errno == EINTR) continue;
       die("poll", NULL, errno);

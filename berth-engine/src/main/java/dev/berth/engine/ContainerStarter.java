@@ -266,7 +266,9 @@ final class ContainerStarter {
                   Engine.logPath(r, l), engine.config().logMaxSize(), engine.config().logMaxFiles())
               .withAttach(l.attachSocket());
       if (r.options().tty()) m = m.withConsoleSocket(l.consoleSocket());
-      if (r.options().openStdin() && !r.options().tty()) m = m.withStdin(true);
+      // With stdin once, a client's stdin end is the container's (the monitor closes its pipe).
+      if (r.options().openStdin() && !r.options().tty())
+        m = m.withStdin(r.options().stdinEndsWithAttach());
       Path[] oom = oomCounter(r);
       if (oom != null) m = m.withOom(oom[0], oom[1].toString());
       if (!engine.config().exitCommand().isEmpty() && !listener.releasesAtExit()) {

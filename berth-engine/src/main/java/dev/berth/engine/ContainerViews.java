@@ -319,7 +319,7 @@ public final class ContainerViews {
     c.put("AttachStderr", true);
     c.put("Tty", o.tty());
     c.put("OpenStdin", o.openStdin());
-    c.put("StdinOnce", o.openStdin());
+    c.put("StdinOnce", o.stdinOnce());
     c.put("Env", o.env());
     c.put("Cmd", o.command().isEmpty() ? null : o.command());
     c.put("Image", r.imageRef());

@@ -164,6 +164,42 @@ class CritestStreamingTest extends CriPodTestBase {
   }
 
   /**
+   * Not one of critest's: containerd's other branch. Without stdin_once an attach whose stdin ends
+   * just ends (its output too), and the container's stdin stays open: the next attach reaches the
+   * same cat, which never read EOF.
+   */
+  @Test
+  void attachWithoutStdinOnceLeavesTheContainersStdinOpen() throws Exception {
+    String pod = runPod(podConfig("attach-again"));
+    String id = startContainer(pod, container("cat", "cat").setStdin(true).setStdinOnce(false));
+    for (String word : List.of("one", "two")) {
+      String url =
+          rt().attach(
+                  AttachRequest.newBuilder()
+                      .setContainerId(id)
+                      .setStdin(true)
+                      .setStdout(true)
+                      .setStderr(true)
+                      .build())
+              .getUrl();
+      try (SpdyTestClient client = new SpdyTestClient(url, REMOTE_COMMAND)) {
+        SpdyTestClient.Stream error = client.open("streamtype", "error");
+        SpdyTestClient.Stream in = client.open("streamtype", "stdin");
+        SpdyTestClient.Stream out = client.open("streamtype", "stdout");
+        SpdyTestClient.Stream err = client.open("streamtype", "stderr");
+        assertTrue(client.awaitReply(err));
+        client.send(in, word + "\n");
+        assertEquals(word + "\n", client.awaitText(out, word + "\n"));
+        client.finish(in);
+        assertEquals(word + "\n", client.readAll(out));
+        client.readAll(error);
+        assertTrue(client.ended(out), "the attach ended with its stdin");
+      }
+      assertEquals(ContainerState.CONTAINER_RUNNING, status(id).getState(), "cat runs on");
+    }
+  }
+
+  /**
    * "runtime should support portforward [Conformance]": a pod mapping container port 80, a web
    * server in it, its page from the pod's IP, then through a port forward of the pod.
    */

@@ -218,6 +218,61 @@ class DockerCliInteropTest {
     assertEquals(4, pty.exitCode(), pty.toString());
   }
 
+  /**
+   * StdinOnce as docker's CLI sets it (attached -i: run, create; not run -d -i) and as dockerd acts
+   * on it: without it an attach whose stdin ends just ends, and the next one reaches the same cat.
+   */
+  @Test
+  void runDetachedWithIKeepsStdinOpenForOneAttachAfterAnother() throws Exception {
+    importBusybox();
+    docker("create", "-i", "--name", "created", "--network", "none", "bb:1", "cat").ok();
+    docker(
+            "run",
+            "-d",
+            "-i",
+            "--name",
+            "feed",
+            "--network",
+            "none",
+            "bb:1",
+            "sh",
+            "-c",
+            "cat; echo eof; exit 5")
+        .ok();
+    String format = "{{.Config.OpenStdin}} {{.Config.StdinOnce}}";
+    assertEquals(
+        "true true", docker("inspect", "--format", format, "created").ok().stdout().strip());
+    assertEquals("true false", docker("inspect", "--format", format, "feed").ok().stdout().strip());
+    List<Process> attaches = new ArrayList<>();
+    try {
+      for (String word : List.of("one", "two")) {
+        ProcessBuilder pb = new ProcessBuilder("docker", "attach", "feed");
+        pb.environment().putAll(env);
+        Process a = pb.start();
+        attaches.add(a);
+        OutputStream in = a.getOutputStream();
+        in.write((word + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        in.flush();
+        java.io.BufferedReader out =
+            new java.io.BufferedReader(
+                new java.io.InputStreamReader(
+                    a.getInputStream(), java.nio.charset.StandardCharsets.UTF_8));
+        assertEquals(word, out.readLine(), "this attach reached cat");
+        in.close(); // its stdin ends: its attach ends, cat's stdin stays open for the next one
+      }
+      // docker attach waits for the container's exit once its streams ended.
+      docker("kill", "feed").ok();
+      for (Process a : attaches) {
+        assertTrue(a.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+        assertEquals(137, a.exitValue());
+      }
+    } finally {
+      for (Process a : attaches) a.destroyForcibly();
+    }
+    assertEquals("one\ntwo\n", docker("logs", "feed").ok().stdout(), "cat never read EOF");
+    docker("rm", "feed", "created").ok();
+  }
+
   @Test
   void aDetachedContainerThroughItsLifecycle() throws IOException {
     importBusybox();

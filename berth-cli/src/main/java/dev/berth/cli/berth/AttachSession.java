@@ -48,9 +48,13 @@ final class AttachSession implements AutoCloseable {
 
   /**
    * Starts forwarding: stdin (when {@code stdin}; with a terminal, watched for {@code detachKeys}),
-   * the terminal's size, signals to {@code pid} (without a terminal, when {@code sigProxy}).
+   * the terminal's size, signals to {@code pid} (without a terminal, when {@code sigProxy}). The
+   * end of our stdin closes the container's when {@code once} ({@link
+   * dev.berth.engine.container.ContainerOptions#stdinEndsWithAttach}), else it ends this session's
+   * output too, as docker's daemon does: {@link #pump} returns null.
    */
-  void begin(boolean stdin, int pid, boolean sigProxy, DetachKeys detachKeys) throws IOException {
+  void begin(boolean stdin, boolean once, int pid, boolean sigProxy, DetachKeys detachKeys)
+      throws IOException {
     Fd in = new Fd(0);
     if (tty) {
       if (Linux.isatty(in)) savedTermios = Linux.makeRaw(in);
@@ -66,7 +70,7 @@ final class AttachSession implements AutoCloseable {
     }
     if (stdin) {
       DetachKeys.Watcher watcher = tty ? detachKeys.watcher() : null;
-      Thread t = new Thread(() -> pumpStdin(watcher), "berth-attach-stdin");
+      Thread t = new Thread(() -> pumpStdin(watcher, once), "berth-attach-stdin");
       t.setDaemon(true);
       t.start();
     }
@@ -94,7 +98,7 @@ final class AttachSession implements AutoCloseable {
     }
   }
 
-  private void pumpStdin(DetachKeys.Watcher watcher) {
+  private void pumpStdin(DetachKeys.Watcher watcher, boolean once) {
     java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocateDirect(AttachClient.MAX_PAYLOAD);
     byte[] b = new byte[AttachClient.MAX_PAYLOAD];
     Fd in = new Fd(0);
@@ -122,6 +126,7 @@ final class AttachSession implements AutoCloseable {
         if (held.length > 0) client.stdin(held);
       }
       client.closeStdin();
+      if (!once) client.shutdown(); // the container's stdin stays open for the next attach
     } catch (ErrnoException e) {
       // the container exited, or our stdin went away
     }
@@ -134,7 +139,7 @@ final class AttachSession implements AutoCloseable {
 
   /**
    * Copies the container's output until it exits; returns its exit status, or null when the monitor
-   * went away or the user detached ({@link #detached}).
+   * went away, the user detached ({@link #detached}) or our stdin ended without stdin once.
    */
   ExitFile.ExitStatus pump() throws IOException {
     while (true) {

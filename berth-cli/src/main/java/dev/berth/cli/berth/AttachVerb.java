@@ -41,7 +41,7 @@ final class AttachVerb {
     boolean detached = false;
     try (AttachSession s =
         AttachSession.open(engine.layout(r.id()).attachSocket(), r.options().tty(), out, err)) {
-      s.begin(stdin, r.state().pid(), sigProxy, keys);
+      s.begin(stdin, r.options().stdinEndsWithAttach(), r.state().pid(), sigProxy, keys);
       exit = s.pump();
       detached = exit == null && s.detached();
     } catch (dev.berth.sys.ErrnoException e) {

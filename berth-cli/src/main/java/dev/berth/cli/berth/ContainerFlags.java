@@ -29,9 +29,11 @@ final class ContainerFlags {
 
   /**
    * The options of {@code IMAGE [COMMAND...]} with flags {@code f}; {@code environment} fills bare
-   * {@code -e KEY}.
+   * {@code -e KEY}. {@code detached}: a {@code run -d}, whose {@code -i} keeps stdin open for later
+   * attaches; docker's CLI makes every other {@code -i} (run attached, create) stdin once.
    */
-  static ContainerOptions options(Flags f, List<String> args, Map<String, String> environment)
+  static ContainerOptions options(
+      Flags f, List<String> args, Map<String, String> environment, boolean detached)
       throws BerthException {
     String image = args.get(0);
     List<String> command = args.subList(1, args.size());
@@ -122,6 +124,7 @@ final class ContainerFlags {
         emptyToNull(f.getString("hostname")),
         f.getBool("tty"),
         f.getBool("interactive"),
+        f.getBool("interactive") && !detached,
         labels,
         mounts,
         resources,

@@ -49,18 +49,19 @@ final class ContainerVerbs {
 
   static int create(ParsedCommand c, PrintStream out, PrintStream err)
       throws BerthException, IOException {
-    ContainerRecord r = createFrom(c, err, true);
+    ContainerRecord r = createFrom(c, err, true, false);
     out.println(r.id());
     return 0;
   }
 
   /**
    * create's work, shared with run: the options, the image (pulled when missing, per --pull), the
-   * container.
+   * container. {@code detached}: a {@code run -d}.
    */
-  private static ContainerRecord createFrom(ParsedCommand c, PrintStream err, boolean checkNow)
+  private static ContainerRecord createFrom(
+      ParsedCommand c, PrintStream err, boolean checkNow, boolean detached)
       throws BerthException, IOException {
-    ContainerOptions o = ContainerFlags.options(c.flags(), c.args(), System.getenv());
+    ContainerOptions o = ContainerFlags.options(c.flags(), c.args(), System.getenv(), detached);
     Engine engine = BerthMain.engine(c);
     PhaseTrace.mark("engine opened");
     pullIfNeeded(c, engine, o.image(), err);
@@ -106,7 +107,7 @@ final class ContainerVerbs {
   static int run(ParsedCommand c, PrintStream out, PrintStream err)
       throws BerthException, IOException {
     DetachKeys.parse(c.flags().getString("detach-keys")); // a bad spec fails before the create
-    ContainerRecord r = createFrom(c, err, false);
+    ContainerRecord r = createFrom(c, err, false, c.flags().getBool("detach"));
     Engine engine = BerthMain.engine(c);
     boolean detach = c.flags().getBool("detach");
     if (detach) {
@@ -166,7 +167,7 @@ final class ContainerVerbs {
       return 0; // running already: docker start -a of a running container attaches; later
     boolean detached = false;
     try (AttachSession s = session[0]) {
-      s.begin(stdin, started.state().pid(), sigProxy, keys);
+      s.begin(stdin, r.options().stdinEndsWithAttach(), started.state().pid(), sigProxy, keys);
       ExitFile.ExitStatus exit = s.pump();
       PhaseTrace.mark("container ran");
       out.flush();

@@ -391,6 +391,44 @@ class BerthContainerCliTest {
     assertEquals("end\n", none.stdout(), none.toString());
   }
 
+  @Test
+  void runDetachedWithIKeepsStdinOpenForOneAttachAfterAnother() throws Exception {
+    // docker's CLI: -i is stdin once when attached (run, create), not for run -d.
+    berth("create", "-i", "--name", "created", IMAGE, "cat").ok();
+    berth("create", "--name", "plain", IMAGE, "cat").ok();
+    berth("run", "-d", "-i", "--name", "feed", IMAGE, "sh", "-c", "cat; echo eof; exit 5").ok();
+    String format = "{{.Config.OpenStdin}} {{.Config.StdinOnce}}";
+    assertEquals(
+        "true true", berth("inspect", "--format", format, "created").ok().stdout().strip());
+    assertEquals(
+        "false false", berth("inspect", "--format", format, "plain").ok().stdout().strip());
+    assertEquals("true false", berth("inspect", "--format", format, "feed").ok().stdout().strip());
+    List<Process> attaches = new ArrayList<>();
+    try {
+      for (String word : List.of("one", "two")) {
+        Process a = new ProcessBuilder(command("attach", "feed")).start();
+        attaches.add(a);
+        OutputStream in = a.getOutputStream();
+        in.write((word + "\n").getBytes(StandardCharsets.UTF_8));
+        in.flush();
+        java.io.BufferedReader out =
+            new java.io.BufferedReader(
+                new java.io.InputStreamReader(a.getInputStream(), StandardCharsets.UTF_8));
+        assertEquals(word, out.readLine(), "this attach reached cat");
+        in.close(); // its stdin ends: its attach ends, cat's stdin stays open for the next one
+      }
+      // As docker's attach, each waits for the container's exit once its streams ended.
+      berth("kill", "feed").ok();
+      for (Process a : attaches) {
+        assertTrue(a.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(137, a.exitValue());
+      }
+    } finally {
+      for (Process a : attaches) a.destroyForcibly();
+    }
+    assertEquals("one\ntwo\n", berth("logs", "feed").ok().stdout(), "cat never read EOF");
+  }
+
   // ---- bad input ----
 
   @Test

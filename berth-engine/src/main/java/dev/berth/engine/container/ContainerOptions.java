@@ -22,6 +22,10 @@ import java.util.Map;
  * @param hostname the UTS hostname, or null for the first 12 hex digits of the id
  * @param tty allocate a terminal ({@code -t})
  * @param openStdin keep stdin open ({@code -i})
+ * @param stdinOnce an attached client's stdin end closes the container's stdin (docker's
+ *     Config.StdinOnce, the CRI's stdin_once); else it ends only that client's attach and the
+ *     container's stdin stays open for the next one. A terminal ignores it (see {@link
+ *     #stdinEndsWithAttach})
  * @param labels container labels, over the image's
  * @param mounts {@code -v}, {@code --mount} and {@code --tmpfs}, in the order given
  * @param resources memory, cpu and pids limits
@@ -56,6 +60,7 @@ public record ContainerOptions(
     String hostname,
     boolean tty,
     boolean openStdin,
+    boolean stdinOnce,
     Map<String, String> labels,
     List<MountOption> mounts,
     ResourceOptions resources,
@@ -132,6 +137,7 @@ public record ContainerOptions(
         hostname,
         tty,
         openStdin,
+        false,
         labels,
         mounts,
         resources,
@@ -319,6 +325,7 @@ public record ContainerOptions(
         hostname,
         tty,
         openStdin,
+        stdinOnce,
         labels,
         mounts,
         r,
@@ -339,6 +346,15 @@ public record ContainerOptions(
         h);
   }
 
+  /**
+   * Whether an attached client's stdin end closes the container's stdin: docker's and containerd's
+   * rule, StdinOnce without a terminal. Otherwise the end of a client's stdin ends that client's
+   * attach (its output too) and leaves the container's stdin, or terminal, open.
+   */
+  public boolean stdinEndsWithAttach() {
+    return openStdin && stdinOnce && !tty;
+  }
+
   /** One {@code --ulimit name=soft[:hard]}; name without "RLIMIT_" ("nofile", "nproc", ...). */
   public record UlimitOption(String name, long soft, long hard) {}
 
@@ -354,6 +370,7 @@ public record ContainerOptions(
     private String hostname;
     private boolean tty;
     private boolean openStdin;
+    private boolean stdinOnce;
     private Map<String, String> labels;
     private List<MountOption> mounts;
     private ResourceOptions resources;
@@ -419,6 +436,11 @@ public record ContainerOptions(
 
     public Builder openStdin(boolean v) {
       this.openStdin = v;
+      return this;
+    }
+
+    public Builder stdinOnce(boolean v) {
+      this.stdinOnce = v;
       return this;
     }
 
@@ -524,6 +546,7 @@ public record ContainerOptions(
           hostname,
           tty,
           openStdin,
+          stdinOnce,
           labels,
           mounts,
           resources,

@@ -29,7 +29,8 @@ import java.util.Map;
  * @param annotations annotations (the OCI spec's)
  * @param logPath its log, relative to the pod's log directory, or null (the engine's own place)
  * @param stdin keep stdin open
- * @param stdinOnce close stdin after the first attach ends (kept; not acted on yet)
+ * @param stdinOnce the first attach's stdin end closes the container's stdin (containerd: without a
+ *     terminal); else an attach whose stdin ends just ends
  * @param tty allocate a terminal
  * @param security its security context
  * @param resources its Linux resources
@@ -313,6 +314,7 @@ public record PodContainerConfig(
         .user(user)
         .tty(tty)
         .openStdin(stdin)
+        .stdinOnce(stdinOnce)
         .labels(withMetadata)
         .mounts(binds)
         .resources(res)

@@ -503,6 +503,7 @@ public final class Pods {
         c.namespaces().network() == Mode.NODE ? null : hostname,
         base.tty(),
         base.openStdin(),
+        base.stdinOnce(),
         labels,
         mounts,
         base.resources(),

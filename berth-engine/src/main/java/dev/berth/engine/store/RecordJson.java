@@ -82,6 +82,7 @@ final class RecordJson {
     opt(w, "user", o.user());
     opt(w, "hostname", o.hostname());
     w.field("tty", o.tty()).field("openStdin", o.openStdin());
+    if (o.stdinOnce()) w.field("stdinOnce", true);
     map(w.name("labels"), o.labels());
     w.name("mounts").beginArray();
     for (MountOption m : o.mounts()) {
@@ -476,6 +477,7 @@ final class RecordJson {
     String hostname = null;
     boolean tty = false;
     boolean openStdin = false;
+    boolean stdinOnce = false; // absent in records of before it existed
     Map<String, String> labels = null;
     List<MountOption> mounts = null;
     ResourceOptions resources = null;
@@ -506,6 +508,7 @@ final class RecordJson {
         case "hostname" -> hostname = optString(r);
         case "tty" -> tty = r.bool();
         case "openStdin" -> openStdin = r.bool();
+        case "stdinOnce" -> stdinOnce = r.bool();
         case "labels" -> labels = r.stringMap();
         case "mounts" -> mounts = readMounts(r);
         case "resources" -> resources = readResources(r);
@@ -539,6 +542,7 @@ final class RecordJson {
           hostname,
           tty,
           openStdin,
+          stdinOnce,
           labels,
           mounts,
           resources,

@@ -89,6 +89,15 @@ class ContainerStoreTest {
     assertEquals(stored, ContainerStore.open(root).get(id), "another opener reads the same");
     assertTrue(Files.isDirectory(store.containerDir(id)));
     assertEquals(List.of(stored), store.list().containers());
+    // stdinOnce is written only when set (records of before it read as false).
+    ContainerOptions once =
+        new ContainerOptions.Builder("busybox").openStdin(true).stdinOnce(true).build();
+    ContainerRecord r2 =
+        store.create(
+            ContainerRecord.of(
+                store.newId(), Instant.now(), once, "sha256:" + "cd".repeat(32), "berth"));
+    assertTrue(ContainerStore.open(root).get(r2.id()).options().stdinOnce());
+    assertFalse(store.get(id).options().stdinOnce());
   }
 
   @Test

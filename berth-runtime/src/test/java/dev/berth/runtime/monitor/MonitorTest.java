@@ -284,6 +284,77 @@ class MonitorTest {
   }
 
   @Test
+  void withoutStdinOnceClientsInTurnReachTheSameCatAndItNeverSeesEof() throws Exception {
+    MonitorConfig c = config().withStdin(false);
+    int container;
+    try (Monitor m = start(c, "cat; echo eof >&2; exit 5")) {
+      container = m.ready();
+      m.container(container);
+    }
+    for (String word : List.of("one", "two", "three")) {
+      try (AttachClient a = AttachClient.connect(c.attachSocket())) {
+        a.stdin((word + "\n").getBytes());
+        AttachClient.Frame f = a.read();
+        assertEquals(AttachClient.Kind.STDOUT, f.kind());
+        assertEquals(word + "\n", new String(f.data()));
+        a.closeStdin(); // only this client's stdin ends
+        a.shutdown(); // and it leaves, as a front door ends an attach whose stdin ended
+      }
+    }
+    Linux.kill(container, 9);
+    assertEquals(137, awaitExit(c.exitFile()).exitCode());
+    assertEquals(
+        List.of("one", "two", "three"),
+        CriLog.read(c.log(), null, -1).stream().map(MonitorTest::text).toList(),
+        "cat never read EOF: no \"eof\" line");
+  }
+
+  @Test
+  void withStdinOnceTheFirstClientsStdinEndIsTheContainersEof() throws Exception {
+    MonitorConfig c = config().withStdin(true);
+    try (Monitor m = start(c, "cat; echo eof >&2; exit 5")) {
+      m.container(m.ready());
+    }
+    try (AttachClient a = AttachClient.connect(c.attachSocket())) {
+      a.stdin("one\n".getBytes());
+      assertEquals("one\n", new String(a.read().data()));
+      a.closeStdin();
+      assertEquals("eof\n", new String(a.read().data()));
+      assertEquals(AttachClient.Kind.EXIT, a.read().kind());
+    }
+    assertEquals(5, awaitExit(c.exitFile()).exitCode());
+    assertThrows(
+        IOException.class,
+        () -> AttachClient.connect(c.attachSocket()),
+        "no second attach: the container is gone");
+  }
+
+  @Test
+  void stdinAClientSentBeforeLeavingAllReachesASlowContainer() throws Exception {
+    // The container reads nothing until told: its pipe fills (64 KiB), the rest of what the client
+    // sent waits in the client's socket (a few packets, so the client is not held up), and the
+    // client leaves meanwhile. Every byte it sent must still arrive.
+    int size = 120_000;
+    Path go = tmp.resolve("go");
+    MonitorConfig c = config().withStdin(false);
+    try (Monitor m =
+        start(c, "while [ ! -e " + go + " ]; do sleep 0.05; done; head -c " + size + " | wc -c")) {
+      m.container(m.ready());
+    }
+    try (AttachClient a = AttachClient.connect(c.attachSocket())) {
+      a.stdin(new byte[size]);
+      a.closeStdin();
+      a.shutdown();
+    }
+    Thread.sleep(300); // the monitor sees the client gone while the pipe is still full
+    Files.createFile(go);
+    assertEquals(0, awaitExit(c.exitFile()).exitCode());
+    assertEquals(
+        List.of(Integer.toString(size)),
+        CriLog.read(c.log(), null, -1).stream().map(e -> text(e).strip()).toList());
+  }
+
+  @Test
   void aClientThatConnectedBeforeTheOutputGetsAllOfItAndTheExit() throws Exception {
     // berth run attaches, then starts: its client must get the first output. Here the monitor is
     // stopped while the

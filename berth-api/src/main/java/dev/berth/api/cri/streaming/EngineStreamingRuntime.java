@@ -5,6 +5,7 @@ import dev.berth.engine.Engine;
 import dev.berth.engine.ExecFailedException;
 import dev.berth.engine.ExecSignals;
 import dev.berth.engine.container.ExecOptions;
+import dev.berth.engine.store.ContainerRecord;
 import dev.berth.runtime.driver.Stdio;
 import dev.berth.runtime.monitor.AttachClient;
 import dev.berth.spec.error.BerthException;
@@ -245,7 +246,8 @@ public final class EngineStreamingRuntime implements StreamingRuntime {
 
   @Override
   public void attach(AttachRequest request, Streams s) throws BerthException, IOException {
-    String id = engine.inspect(request.containerId()).id();
+    ContainerRecord r = engine.inspect(request.containerId());
+    String id = r.id();
     AttachClient client;
     try {
       client = AttachClient.connect(engine.layout(id).attachSocket());
@@ -257,11 +259,13 @@ public final class EngineStreamingRuntime implements StreamingRuntime {
     }
     try (client) {
       s.onDisconnect(client::shutdown);
-      if (s.stdin() != null) {
+      // containerd reads a client's stdin only into a container that keeps one open.
+      if (s.stdin() != null && r.options().openStdin()) {
+        boolean once = r.options().stdinEndsWithAttach();
         Thread.ofPlatform()
             .name("berth-stream-attach-in")
             .daemon(true)
-            .start(() -> attachStdin(s.stdin(), client));
+            .start(() -> attachStdin(s.stdin(), client, once));
       }
       Thread resizer = null;
       if (s.tty()) {
@@ -300,11 +304,16 @@ public final class EngineStreamingRuntime implements StreamingRuntime {
     }
   }
 
-  private static void attachStdin(InputStream in, AttachClient client) {
+  /**
+   * The client's stdin to the container's; its end closes the container's with stdin_once (no
+   * terminal), else ends this attach and leaves the container's open: containerd's rule.
+   */
+  private static void attachStdin(InputStream in, AttachClient client, boolean once) {
     byte[] b = new byte[AttachClient.MAX_PAYLOAD];
     try {
       for (int n; (n = in.read(b)) > 0; ) client.stdin(Arrays.copyOf(b, n));
       client.closeStdin();
+      if (!once) client.shutdown();
     } catch (IOException e) {
       // the client or the container went away
     }

@@ -48,6 +48,7 @@ final class CreateBody {
         case "Hostname" -> p.hostname = r.string();
         case "Tty" -> p.tty = r.bool();
         case "OpenStdin" -> p.openStdin = r.bool();
+        case "StdinOnce" -> p.stdinOnce = r.bool();
         case "Labels" -> p.labels = r.stringMap();
         case "StopSignal" -> p.stopSignal = r.string();
         case "StopTimeout" -> p.stopTimeout = r.optInt32();
@@ -115,6 +116,7 @@ final class CreateBody {
           emptyToNull(p.hostname),
           p.tty,
           p.openStdin,
+          p.stdinOnce,
           p.labels,
           p.mounts,
           new ResourceOptions(
@@ -176,6 +178,7 @@ final class CreateBody {
     String hostname;
     boolean tty;
     boolean openStdin;
+    boolean stdinOnce;
     Map<String, String> labels = Map.of();
     String stopSignal;
     Integer stopTimeout;

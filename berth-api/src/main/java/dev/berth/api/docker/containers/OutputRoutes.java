@@ -7,6 +7,7 @@ import dev.berth.api.docker.ResponseStream;
 import dev.berth.api.docker.Router;
 import dev.berth.api.docker.StdFrames;
 import dev.berth.engine.Engine;
+import dev.berth.engine.container.ContainerOptions;
 import dev.berth.engine.container.DetachKeys;
 import dev.berth.engine.container.DockerFlags;
 import dev.berth.engine.store.ContainerRecord;
@@ -138,7 +139,8 @@ final class OutputRoutes {
 
   private void attach(Exchange x) throws Exception {
     ContainerRecord c = engine.inspect(x.param("id"));
-    boolean stdin = x.bool("stdin");
+    // docker reads a client's stdin only into a container that keeps one open.
+    boolean stdin = x.bool("stdin") && c.options().openStdin();
     boolean stdout = x.bool("stdout");
     boolean stderr = x.bool("stderr");
     boolean logs = x.bool("logs");
@@ -172,7 +174,7 @@ final class OutputRoutes {
         }
       }
       try (client) {
-        pump(id, client, h, frames, tty, stdin, stdout, stderr, keys);
+        pump(id, client, h, frames, c.options(), stdin, stdout, stderr, keys);
       }
     } finally {
       if (parked != null) sessions.unpark(id, parked);
@@ -217,24 +219,27 @@ final class OutputRoutes {
 
   /**
    * The container's output to the client until it exits or the client leaves; the client's input to
-   * the container's stdin (its end closing the container's stdin, as docker's stdin-once), and with
-   * a terminal the detach keys end the attach and leave the container running.
+   * the container's stdin (its end closing the container's stdin with StdinOnce, else ending this
+   * attach: docker's rule), and with a terminal the detach keys end the attach and leave the
+   * container running.
    */
   private void pump(
       String id,
       AttachClient client,
       Hijacked h,
       StdFrames frames,
-      boolean tty,
+      ContainerOptions o,
       boolean stdin,
       boolean stdout,
       boolean stderr,
       DetachKeys keys) {
     if (stdin) {
+      DetachKeys.Watcher watcher = o.tty() ? keys.watcher() : null;
+      boolean once = o.stdinEndsWithAttach();
       Thread.ofPlatform()
           .name("berthd-attach-stdin")
           .daemon(true)
-          .start(() -> pumpStdin(h.input(), client, tty ? keys.watcher() : null));
+          .start(() -> pumpStdin(h.input(), client, watcher, once));
     }
     OutputStream out = h.output();
     try {
@@ -272,7 +277,8 @@ final class OutputRoutes {
     }
   }
 
-  private static void pumpStdin(InputStream in, AttachClient client, DetachKeys.Watcher watcher) {
+  private static void pumpStdin(
+      InputStream in, AttachClient client, DetachKeys.Watcher watcher, boolean once) {
     byte[] b = new byte[AttachClient.MAX_PAYLOAD];
     try {
       for (int n; (n = in.read(b)) > 0; ) {
@@ -289,6 +295,7 @@ final class OutputRoutes {
       }
       if (watcher != null && watcher.held().length > 0) client.stdin(watcher.held());
       client.closeStdin();
+      if (!once) client.shutdown(); // this attach ends; the container's stdin stays open
     } catch (IOException e) {
       // the client or the container went away
     }
