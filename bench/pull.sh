@@ -35,7 +35,8 @@
 # the untar is timed too, as wall time, and printed beside the floor, not in it.
 # Last, per shape: `berth pull` of the image already present against `berth images` (and podman's two), hyperfine.
 #
-# berth is skipped while bin/berth is missing (scripts/build.sh builds it).
+# berth is skipped while bin/berth is missing (scripts/build.sh builds it). BERTH_BASE=<another checkout, built> adds
+# its berth as "berth (base)" to every run, to compare a change with what it changes in the same run.
 # Usage: bench/pull.sh [runs] [layers] [mb-per-layer] [small-files]   (the last three: the generated shape)
 #   Needs root, a JDK, docker-registry, podman, skopeo, umoci, curl, openssl, zstd, hyperfine, perl.
 set -eu
@@ -46,6 +47,7 @@ java=java
 [ -x /usr/lib/jvm/temurin-25-jdk-amd64/bin/java ] && java=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java
 [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/java" ] && java=$JAVA_HOME/bin/java
 berth="$top/bin/berth"
+base=${BERTH_BASE:+$BERTH_BASE/bin/berth}
 cores=$(nproc)
 hz=$(getconf CLK_TCK)
 
@@ -208,6 +210,7 @@ for shape in $shapes; do
     load=$(cut -d' ' -f1-3 /proc/loadavg)
     tools="podman skopeo"
     [ -x "$berth" ] && tools="$tools berth"
+    [ -n "$base" ] && tools="$tools base"
     r=0
     while [ $r -lt "$runs" ]; do
       for tool in $tools; do
@@ -219,6 +222,7 @@ for shape in $shapes; do
           skopeo) cmd="skopeo --insecure-policy copy -q --src-tls-verify=false docker://$ref oci:STORE/oci:latest &&
             umoci unpack --image STORE/oci:latest STORE/bundle" ;;
           berth) cmd="$berth --root STORE pull $ref" ;;
+          base) cmd="$base --root STORE pull $ref" ;;
         esac
         timed "$k.$tool" "$(echo "$cmd" | sed "s|STORE|$st|g")"
       done
@@ -252,7 +256,9 @@ for shape in $shapes; do
       "x floor" "cpu x floor's"
     pw=$(median "$k.podman" 1)
     for tool in $tools; do
-      case $tool in podman) label=podman ;; skopeo) label="skopeo + umoci" ;; berth) label=berth ;; esac
+      case $tool in
+        podman) label=podman ;; skopeo) label="skopeo + umoci" ;; berth) label=berth ;; base) label="berth (base)" ;;
+      esac
       w=$(median "$k.$tool" 1)
       awk -v l="$label" -v w="$w" -v c="$(median "$k.$tool" 2)" -v g="$(median "$k.$tool" 3)" -v p="$pw" -v f="$floor" \
         -v n="$cores" -v y="$(median "$k.$tool" 4)" 'BEGIN { printf "%-16s %8.2f %8.2f %8.2f %15.2f %9.2fx %8.2fx %13.2fx\n",
@@ -282,6 +288,12 @@ for shape in $shapes; do
         "'"$1"'", m[1], m[2];
       printf " %.2fx;  podman pull %.3f s, podman images %.3f s: %.2fx\n", m[1] / m[2], m[3], m[4], m[3] / m[4] }' \
       "$s/noop.csv"
+    if [ -n "$base" ]; then
+      hyperfine -N -w 2 -r 10 --export-csv "$s/noop-base.csv" "$base --root $k/base pull $ref" \
+        "$base --root $k/base images" >/dev/null 2>&1 || { echo "hyperfine of the base's no-op pulls failed" >&2; exit 1; }
+      awk -F, 'NR > 1 { m[NR - 1] = $4 } END {
+        printf "  berth (base): pull %.3f s, images %.3f s: %.2fx\n", m[1], m[2], m[1] / m[2] }' "$s/noop-base.csv"
+    fi
   fi
   # This shape's files go now: the next shape's pulls should not share the page cache with them.
   unmount_under "$s"

@@ -38,6 +38,7 @@ public final class LayoutRegistry implements AutoCloseable {
   private final Map<Digest, Cut> cuts = new ConcurrentHashMap<>();
   private final Map<String, String> manifestTypes = new ConcurrentHashMap<>();
   private final List<BlobRequest> blobRequests = new CopyOnWriteArrayList<>();
+  private final List<String> requests = new CopyOnWriteArrayList<>();
   private final Map<Digest, Long> stalls = new ConcurrentHashMap<>();
   private volatile java.util.concurrent.CountDownLatch unstall =
       new java.util.concurrent.CountDownLatch(1);
@@ -100,6 +101,17 @@ public final class LayoutRegistry implements AutoCloseable {
     return List.copyOf(blobRequests);
   }
 
+  /** Every request so far, as "METHOD path". */
+  public List<String> requests() {
+    return List.copyOf(requests);
+  }
+
+  /** Forgets the requests so far ({@link #requests}, {@link #blobRequests}). */
+  public void clearRequests() {
+    requests.clear();
+    blobRequests.clear();
+  }
+
   /** The blob GETs of {@code digest} so far. */
   public List<BlobRequest> blobRequests(Digest digest) {
     return blobRequests.stream().filter(r -> r.digest().equals(digest)).toList();
@@ -116,6 +128,7 @@ public final class LayoutRegistry implements AutoCloseable {
     try (ex) {
       ex.getRequestBody().readAllBytes();
       String path = ex.getRequestURI().getPath();
+      requests.add(ex.getRequestMethod() + " " + path);
       if (path.equals("/v2/") || path.equals("/v2")) {
         send(ex, 200, "application/json", "{}".getBytes(StandardCharsets.UTF_8));
         return;

@@ -1,5 +1,7 @@
 package dev.berth.image.content;
 
+import dev.berth.image.LayerPhases;
+import dev.berth.image.LayerPhases.Phase;
 import dev.berth.image.dirs.LockFile;
 import dev.berth.spec.image.Descriptor;
 import dev.berth.spec.image.Digest;
@@ -139,7 +141,9 @@ public final class Ingest implements WritableByteChannel {
       size = out.size();
       throw new IOException("blob " + digest + ": write to " + data + ": " + e.getMessage(), e);
     }
+    LayerPhases.enter(Phase.HASH);
     hasher.update(hashed);
+    LayerPhases.exit();
     size += n;
     return n;
   }
@@ -202,7 +206,12 @@ public final class Ingest implements WritableByteChannel {
       discard();
       throw new DigestMismatchException(digest, got);
     }
-    out.force(true);
+    LayerPhases.enter(Phase.FSYNC);
+    try {
+      out.force(true);
+    } finally {
+      LayerPhases.exit();
+    }
     out.close();
     Files.move(data, blob, StandardCopyOption.ATOMIC_MOVE);
     // Read-only, so a reader given path() cannot change the blob under its name by mistake.

@@ -1,11 +1,13 @@
 package dev.berth.image.pull;
 
 import dev.berth.image.ImageException;
+import dev.berth.image.LayerPhases;
 import dev.berth.image.Progress;
 import dev.berth.image.Progress.Phase;
 import dev.berth.image.content.ContentStore;
 import dev.berth.image.content.DigestMismatchException;
 import dev.berth.image.content.Ingest;
+import dev.berth.image.registry.ManifestResponse;
 import dev.berth.image.registry.RegistryClient;
 import dev.berth.image.registry.RegistryException;
 import dev.berth.image.snapshot.ChainIds;
@@ -87,9 +89,17 @@ public final class Puller {
       throws ImageException {
     Reference r = ref.withDefaultTag();
     String what = "pull " + r;
+    LayerPhases.mark("start");
     try (var lease = content.lease()) {
       RegistryClient.Repository repo = registry.repo(r.domain(), r.path());
       var top = repo.manifest(r.digest() != null ? r.digest().toString() : r.tag(), null);
+      LayerPhases.mark("manifest");
+      ImageRecord present = alreadyPresent(r, top, platform, platformRequired);
+      if (present != null) {
+        LayerPhases.mark("already present");
+        progress.message("Digest: " + present.target().digest());
+        return present;
+      }
       Descriptor target = new Descriptor(top.mediaType(), top.digest(), top.body().length);
       List<byte[]> toStore = new ArrayList<>();
       List<Descriptor> toStoreAs = new ArrayList<>();
@@ -115,6 +125,7 @@ public final class Puller {
       byte[] configBytes = fetchSmall(repo, manifest.config(), what);
       ImageConfig config =
           ImageJson.readConfig(configBytes, "config " + manifest.config().digest());
+      LayerPhases.mark("config");
       if (platformRequired
           && !MediaTypes.isIndex(top.mediaType())
           && !config.os().isEmpty()
@@ -139,6 +150,7 @@ public final class Puller {
                 + " diff ids");
       }
       fetchLayers(repo, manifest.layers(), diffIds, progress, what);
+      LayerPhases.mark("layers");
       content.put(configBytes, manifest.config().mediaType());
       for (int i = toStore.size() - 1; i >= 0; i--) {
         Descriptor stored = content.put(toStore.get(i), toStoreAs.get(i).mediaType());
@@ -149,6 +161,7 @@ public final class Puller {
       ImageRecord record =
           new ImageRecord(r.toString(), target, manifest.config().digest(), Instant.now());
       images.put(record);
+      LayerPhases.mark("records");
       progress.message("Digest: " + target.digest());
       return record;
     } catch (RegistryException e) {
@@ -164,6 +177,46 @@ public final class Puller {
     } catch (IOException e) {
       throw new ImageException(ErrorCategory.INTERNAL, what + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * The record of {@code r} when it names the manifest the registry just served and the store holds
+   * all of that image (manifests, config, every layer's blob and snapshot), so that a pull has
+   * nothing to fetch and nothing to write; else null, and the pull goes on as for a new image.
+   */
+  private ImageRecord alreadyPresent(
+      Reference r, ManifestResponse top, Platform platform, boolean platformRequired)
+      throws IOException, SpecException {
+    ImageRecord have = images.get(r.toString()).orElse(null);
+    if (have == null || have.config() == null || !have.target().digest().equals(top.digest()))
+      return null;
+    boolean index = MediaTypes.isIndex(top.mediaType());
+    byte[] manifestBytes = top.body();
+    if (index) {
+      Descriptor chosen =
+          Platforms.select(ImageJson.readIndex(top.body(), top.digest().toString()), platform);
+      if (!content.exists(chosen.digest())) return null;
+      manifestBytes = content.read(chosen.digest(), RegistryClient.MAX_MANIFEST_BYTES);
+    } else if (!MediaTypes.isManifest(top.mediaType())) {
+      return null;
+    }
+    Manifest manifest = ImageJson.readManifest(manifestBytes, r.toString());
+    Digest configDigest = manifest.config().digest();
+    if (!configDigest.equals(have.config()) || !content.exists(configDigest)) return null;
+    ImageConfig config =
+        ImageJson.readConfig(content.read(configDigest, MAX_CONFIG), "config " + configDigest);
+    if (platformRequired
+        && !index
+        && !config.os().isEmpty()
+        && !Platforms.matches(platform, config.platform())) return null;
+    List<Digest> diffIds = config.rootfs().diffIds();
+    if (diffIds.size() != manifest.layers().size()) return null;
+    List<Digest> chain = ChainIds.of(diffIds);
+    for (int i = 0; i < chain.size(); i++) {
+      if (!snapshots.has(chain.get(i)) || !content.exists(manifest.layers().get(i).digest()))
+        return null;
+    }
+    return have;
   }
 
   private byte[] fetchSmall(RegistryClient.Repository repo, Descriptor d, String what)
@@ -206,7 +259,9 @@ public final class Puller {
       String what)
       throws ImageException, IOException {
     List<Digest> chain = ChainIds.of(diffIds);
+    List<LayerPhases.Tally> tallies = new ArrayList<>();
     for (Descriptor layer : layers) {
+      tallies.add(LayerPhases.tally(layer.digest().toString(), layer.size()));
       if (MediaTypes.layerCompression(layer.mediaType()) == null) {
         throw ImageException.invalid(
             what
@@ -229,9 +284,12 @@ public final class Puller {
                 chain.get(i),
                 i == 0 ? null : chain.get(i - 1),
                 progress,
-                what);
-        commitOrAbort(staging);
+                what,
+                tallies.get(i),
+                System.nanoTime());
+        commitOrAbort(staging, tallies.get(i));
       }
+      printTallies(tallies);
       return;
     }
     // Overlay layers download and unpack in parallel, but a snapshot is committed only after its
@@ -245,6 +303,7 @@ public final class Puller {
     Set<Staging> committed = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     boolean ok = false;
     try {
+      long submitted = System.nanoTime();
       for (int i = 0; i < layers.size(); i++) {
         int n = i;
         running.add(
@@ -257,7 +316,9 @@ public final class Puller {
                         chain.get(n),
                         n == 0 ? null : chain.get(n - 1),
                         progress,
-                        what)));
+                        what,
+                        tallies.get(n),
+                        submitted)));
       }
       List<Staging> staged = new ArrayList<>();
       for (Future<Staging> f : running) {
@@ -274,10 +335,11 @@ public final class Puller {
           throw new IOException(what + ": interrupted");
         }
       }
-      for (Staging s : staged) {
-        committed.add(s); // done or, when the commit fails, aborted by commitOrAbort
-        commitOrAbort(s);
+      for (int i = 0; i < staged.size(); i++) {
+        committed.add(staged.get(i)); // done or, when the commit fails, aborted by commitOrAbort
+        commitOrAbort(staged.get(i), tallies.get(i));
       }
+      printTallies(tallies);
       ok = true;
     } finally {
       pool.shutdownNow();
@@ -285,15 +347,22 @@ public final class Puller {
     }
   }
 
+  private static void printTallies(List<LayerPhases.Tally> tallies) {
+    for (LayerPhases.Tally t : tallies) if (t != null) t.print();
+  }
+
   /** Commits a staging (null: nothing to do), aborting it when the commit fails. */
-  private void commitOrAbort(Staging staging) throws IOException {
+  private void commitOrAbort(Staging staging, LayerPhases.Tally tally) throws IOException {
     if (staging == null) return;
     boolean ok = false;
+    LayerPhases.bind(tally);
+    LayerPhases.enter(LayerPhases.Phase.COMMIT);
     try {
       snapshots.commit(staging);
       ok = true;
     } finally {
       if (!ok) snapshots.abort(staging);
+      LayerPhases.unbind();
     }
   }
 
@@ -332,6 +401,27 @@ public final class Puller {
       Digest chainId,
       Digest parent,
       Progress progress,
+      String what,
+      LayerPhases.Tally tally,
+      long submitted)
+      throws IOException, ImageException {
+    if (tally != null) tally.add(LayerPhases.Phase.WAIT, System.nanoTime() - submitted);
+    LayerPhases.bind(tally);
+    try {
+      return fetchLayer(repo, layer, diffId, chainId, parent, progress, what);
+    } finally {
+      LayerPhases.unbind();
+      if (tally != null) tally.done();
+    }
+  }
+
+  private Staging fetchLayer(
+      RegistryClient.Repository repo,
+      Descriptor layer,
+      Digest diffId,
+      Digest chainId,
+      Digest parent,
+      Progress progress,
       String what)
       throws IOException, ImageException {
     boolean haveSnapshot = snapshots.has(chainId);
@@ -343,7 +433,14 @@ public final class Puller {
     boolean ok = false;
     try {
       for (boolean mayRefetch = true; ; mayRefetch = false) {
-        try (Ingest ingest = content.ingest(layer)) {
+        LayerPhases.enter(LayerPhases.Phase.WAIT);
+        Ingest opened;
+        try {
+          opened = content.ingest(layer);
+        } finally {
+          LayerPhases.exit();
+        }
+        try (Ingest ingest = opened) {
           if (!ingest.alreadyCommitted()) {
             staging =
                 download(
@@ -422,7 +519,12 @@ public final class Puller {
       progress.blob(layer.digest(), Phase.VERIFYING, layer.size(), layer.size());
       // The blob first: a snapshot is only committed from bytes whose digest the manifest vouches
       // for.
-      ingest.commit();
+      LayerPhases.enter(LayerPhases.Phase.COMMIT);
+      try {
+        ingest.commit();
+      } finally {
+        LayerPhases.exit();
+      }
       return staging;
     } catch (IOException | ImageException | RuntimeException e) {
       if (staging != null) snapshots.abort(staging);

@@ -1,5 +1,7 @@
 package dev.berth.image.pull;
 
+import dev.berth.image.LayerPhases;
+import dev.berth.image.LayerPhases.Phase;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -108,17 +110,26 @@ final class ResumingBlobStream extends InputStream {
     }
     while (true) {
       try {
-        if (network == null) {
-          network = source.open(position);
+        int n;
+        LayerPhases.enter(Phase.DOWNLOAD);
+        try {
+          if (network == null) {
+            network = source.open(position);
+          }
+          n = network.read(b, off, (int) Math.min(len, size - position));
+        } finally {
+          LayerPhases.exit();
         }
-        int n = network.read(b, off, (int) Math.min(len, size - position));
         if (n < 0) {
           throw new IOException(what + ": connection closed at byte " + position + " of " + size);
         }
+        LayerPhases.enter(Phase.WRITE);
         try {
           ingest.write(b, off, n);
         } catch (IOException e) {
           throw new IngestWriteException(e);
+        } finally {
+          LayerPhases.exit();
         }
         position += n;
         counter.at(position);

@@ -75,10 +75,7 @@ final class Authenticator {
       throws IOException {
     Origin origin = s.origin;
     boolean same = sameOrigin(uri, origin.base());
-    HttpClient http =
-        same && (origin.insecureTls() || isPlain(origin.base()))
-            ? transport.insecureClient()
-            : transport.verifiedClient();
+    boolean insecure = same && (origin.insecureTls() || isPlain(origin.base()));
     String authz = same ? authorization(s, false, action) : null;
     boolean refreshed = false;
     while (true) {
@@ -90,7 +87,7 @@ final class Authenticator {
       headers.forEach(b::header);
       if (authz != null) b.header("Authorization", authz);
       HttpResponse<InputStream> resp =
-          transport.exchange(http, b.build(), idempotent, settings.retries(), action);
+          transport.exchange(insecure, b.build(), idempotent, settings.retries(), action);
       if (resp.statusCode() != 401 || !same || refreshed) return resp;
       Challenge c =
           Challenge.preferred(Challenge.parseAll(resp.headers().allValues("WWW-Authenticate")));

@@ -24,14 +24,16 @@ import javax.net.ssl.SSLException;
 import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
- * How requests reach registries: the two HTTP clients (one checks certificates, one is for insecure
- * TLS and plain HTTP), the scheme each host answers on ({@link Origin}, found by GET /v2/ and kept
+ * How requests reach registries: the clients ({@link PlainHttp} for GETs and HEADs over plain HTTP;
+ * java.net.http for the rest, one client that checks certificates and one for insecure TLS, each
+ * made on first use), the scheme each host answers on ({@link Origin}, found by GET /v2/ and kept
  * per host), and the retries of idempotent requests after a transient failure. It adds no
  * Authorization and follows no redirect: {@link Authenticator} does both, so that our Authorization
  * never follows a redirect to another host.
  */
 final class HttpTransport implements AutoCloseable {
   static final String USER_AGENT = "berth/0.1";
+  private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(15);
 
   private final RegistriesConfig config;
   private final RegistryClient.Settings settings;
@@ -50,15 +52,35 @@ final class HttpTransport implements AutoCloseable {
     return o != null ? o : ping(ep, action);
   }
 
+  /**
+   * What is known of {@code ep}'s host; when nothing is yet and only one scheme may answer there,
+   * an origin on that scheme without a challenge, asking nothing: the first request's 401 then
+   * brings the challenge ({@link Authenticator#send}). So a pull of an image already present makes
+   * one request, not a GET /v2/ first. Only an insecure registry's scheme needs asking.
+   */
+  Origin originUnasked(Endpoint ep, String action) throws IOException {
+    Origin o = origins.get(ep.host());
+    if (o != null) return o;
+    List<String> schemes = schemes(ep);
+    return schemes.size() == 1
+        ? new Origin(schemes.get(0) + "://" + ep.host(), false, null)
+        : ping(ep, action);
+  }
+
+  /**
+   * The schemes to try at {@code ep}, in order. Loopback: plain HTTP unless the registries config
+   * names the host (then HTTPS first, as for any insecure registry): a TLS handshake sent to some
+   * plain-HTTP servers waits for a line that never comes.
+   */
+  private List<String> schemes(Endpoint ep) {
+    return RegistriesConfig.isLoopback(ep.host()) && !config.names(ep.host())
+        ? List.of("http")
+        : ep.plainHttpAllowed() ? List.of("https", "http") : List.of("https");
+  }
+
   /** GET /v2/: which scheme answers, and which authentication the registry wants. */
   private Origin ping(Endpoint ep, String action) throws IOException {
-    // Loopback: plain HTTP unless the registries config names the host (then HTTPS first, as for
-    // any insecure
-    // registry): a TLS handshake sent to some plain-HTTP servers waits for a line that never comes.
-    List<String> schemes =
-        RegistriesConfig.isLoopback(ep.host()) && !config.names(ep.host())
-            ? List.of("http")
-            : ep.plainHttpAllowed() ? List.of("https", "http") : List.of("https");
+    List<String> schemes = schemes(ep);
     IOException failure = null;
     for (String scheme : schemes) {
       boolean insecureTls = scheme.equals("https") && ep.plainHttpAllowed();
@@ -73,7 +95,7 @@ final class HttpTransport implements AutoCloseable {
       try {
         HttpResponse<InputStream> resp =
             exchange(
-                insecureTls || scheme.equals("http") ? insecureClient() : verifiedClient(),
+                insecureTls || scheme.equals("http"),
                 req,
                 true,
                 probe ? 0 : settings.retries(),
@@ -104,13 +126,22 @@ final class HttpTransport implements AutoCloseable {
     origins.put(host, origin);
   }
 
-  /** One request, retried when idempotent and the failure is transient (I/O error, 5xx, 429). */
+  /**
+   * One request, retried when idempotent and the failure is transient (I/O error, 5xx, 429). A GET
+   * or HEAD of an http:// URL goes through {@link PlainHttp}; the rest through java.net.http, with
+   * certificates checked unless {@code insecure}.
+   */
   HttpResponse<InputStream> exchange(
-      HttpClient http, HttpRequest req, boolean idempotent, int retries, String action)
+      boolean insecure, HttpRequest req, boolean idempotent, int retries, String action)
       throws IOException {
+    boolean plain = PlainHttp.handles(req);
     for (int attempt = 0; ; attempt++) {
       try {
-        HttpResponse<InputStream> resp = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
+        HttpResponse<InputStream> resp =
+            plain
+                ? PlainHttp.send(req, CONNECT_TIMEOUT)
+                : (insecure ? insecureClient() : verifiedClient())
+                    .send(req, HttpResponse.BodyHandlers.ofInputStream());
         int status = resp.statusCode();
         if (idempotent && attempt < retries && (status >= 500 || status == 429)) {
           long after = resp.headers().firstValueAsLong("Retry-After").orElse(0);
@@ -213,7 +244,7 @@ final class HttpTransport implements AutoCloseable {
             // redirects are followed by hand: only blob GETs follow them, and never with our
             // Authorization
             .followRedirects(HttpClient.Redirect.NEVER)
-            .connectTimeout(Duration.ofSeconds(15));
+            .connectTimeout(CONNECT_TIMEOUT);
     if (ssl != null) b.sslContext(ssl);
     return b.build();
   }

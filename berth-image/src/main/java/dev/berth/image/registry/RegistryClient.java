@@ -302,7 +302,11 @@ public final class RegistryClient implements AutoCloseable {
       if (s == null) {
         String registry = ep.host().equals("registry-1.docker.io") ? "docker.io" : ep.host();
         s = new Session(ep, scopes, credentials.lookup(registry));
-        s.origin = transport.origin(ep, "contact " + ep.host());
+        // A push asks GET /v2/ first: its uploads have bodies that a 401 would make it send twice.
+        s.origin =
+            push
+                ? transport.origin(ep, "contact " + ep.host())
+                : transport.originUnasked(ep, "contact " + ep.host());
         sessions.put(key, s);
       }
       return s;

@@ -113,6 +113,10 @@ public final class LayerUnpacker {
 
   private final ByteBuffer direct = ByteBuffer.allocateDirect(CHUNK);
   private final boolean mayCreateDevices;
+
+  /** Whether the files this process creates are 0:0 (euid and egid 0: fsuid and fsgid follow). */
+  private final boolean createsAsRoot = Linux.geteuid() == 0 && Linux.getegid() == 0;
+
   private final Limits limits;
 
   /**
@@ -319,6 +323,8 @@ public final class LayerUnpacker {
     final Set<String> madeDirs = new java.util.LinkedHashSet<>(List.of(""));
     String cachedPath;
     Fd cachedFd;
+    // Whether files created in cachedFd are 0:0 (1), are not (-1), or not yet known (0).
+    int cachedRootOwned;
     // Set when a directory was removed: the cached fd may name a removed directory. It is closed
     // only when the next
     // lookup replaces it, since the caller that removed may still be using it.
@@ -396,13 +402,27 @@ public final class LayerUnpacker {
       if (e.sparse() != null) countHoles(e);
       try (Fd f = createExclusive(dir, base, exact ? want : 0600)) {
         copyData(f, e);
-        Linux.fchown(f, uid, gid);
+        if (uid != 0 || gid != 0 || !createsRootOwned(dir)) Linux.fchown(f, uid, gid);
         if (!exact) Linux.fchmod(f, want); // after chown, which clears setuid/setgid
         Map<String, byte[]> xattrs = xattrs(e);
         for (Map.Entry<String, byte[]> x : xattrs.entrySet())
           Linux.fsetxattr(f, x.getKey(), x.getValue(), 0);
       }
       times(dir, base, e);
+    }
+
+    /**
+     * Whether a file created now in {@code dir} is already 0:0, so that its chown can go (one
+     * syscall per file of most layers): this process creates as 0:0, and {@code dir} (the cached
+     * directory; any other is not known) does not hand another group down with its setgid bit.
+     */
+    private boolean createsRootOwned(Fd dir) throws IOException {
+      if (!createsAsRoot || dir != cachedFd) return false;
+      if (cachedRootOwned == 0) {
+        Stat st = Linux.fstatat(dir, "", dev.berth.sys.LinuxConstants.AT_EMPTY_PATH);
+        cachedRootOwned = (st.permissions() & 02000) == 0 || st.gid() == 0 ? 1 : -1;
+      }
+      return cachedRootOwned > 0;
     }
 
     private Fd createExclusive(Fd dir, String base, int mode) throws IOException {
@@ -447,6 +467,7 @@ public final class LayerUnpacker {
     }
 
     void applyDirMetadata(Fd d, TarHeader e) throws IOException {
+      cachedRootOwned = 0; // the cached directory may be this one, its mode and group changing
       Linux.fchown(d, uid(e), gid(e));
       Linux.fchmod(d, e.mode());
       for (Map.Entry<String, byte[]> x : xattrs(e).entrySet())
@@ -752,6 +773,7 @@ public final class LayerUnpacker {
     void dropCache() {
       if (cachedFd != null) cachedFd.close();
       cachedFd = null;
+      cachedRootOwned = 0;
       cachedPath = null;
       cacheStale = false;
     }

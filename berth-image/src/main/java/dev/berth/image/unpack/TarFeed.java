@@ -1,5 +1,7 @@
 package dev.berth.image.unpack;
 
+import dev.berth.image.LayerPhases;
+import dev.berth.image.LayerPhases.Phase;
 import java.io.IOException;
 import java.io.InputStream;
 import java.security.MessageDigest;
@@ -42,9 +44,17 @@ final class TarFeed extends InputStream {
 
   @Override
   public int read(byte[] b, int off, int len) throws IOException {
-    int n = in.read(b, off, len);
+    int n;
+    LayerPhases.enter(Phase.INFLATE);
+    try {
+      n = in.read(b, off, len);
+    } finally {
+      LayerPhases.exit();
+    }
     if (n > 0) {
+      LayerPhases.enter(Phase.HASH);
       sha.update(b, off, n);
+      LayerPhases.exit();
       pos += n;
       if (compressed != null && pos > floor) {
         long c = compressed.getAsLong();

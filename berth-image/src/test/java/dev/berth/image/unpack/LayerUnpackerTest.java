@@ -128,6 +128,27 @@ class LayerUnpackerTest {
   }
 
   @Test
+  void rootOwnedFilesStayRootOwnedUnderASetgidDirectoryOfAnotherGroup() throws Exception {
+    byte[] tar =
+        new TarBuilder()
+            .dir("g/", 02775, 0, 1234)
+            .file("g/f", 0644, 0, 0, "in g".getBytes(StandardCharsets.UTF_8), Map.of())
+            .dir("h/", 0755, 0, 0)
+            .file("h/f", 0644, 0, 0, "in h".getBytes(StandardCharsets.UTF_8), Map.of())
+            .file("g/later", 0600, 0, 0, new byte[0], Map.of())
+            .bytes();
+    unpack(tar);
+    // The kernel gives a file created in a setgid directory the directory's group: the tar's 0
+    // must be set.
+    for (String f : List.of("g/f", "g/later", "h/f")) {
+      Stat st = Linux.lstat(target + "/" + f);
+      assertEquals(0, st.uid(), f);
+      assertEquals(0, st.gid(), f);
+    }
+    assertEquals(1234, Linux.lstat(target + "/g").gid());
+  }
+
+  @Test
   void compressionsGiveTheSameTreeAndDiffId() throws Exception {
     byte[] data = new byte[3 << 20];
     new Random(1).nextBytes(data);
