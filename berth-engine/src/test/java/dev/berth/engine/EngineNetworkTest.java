@@ -273,10 +273,16 @@ class EngineNetworkTest {
                     new NetworkOptions(
                         null, List.of("db"), null, null, null, null, null, null, false))
                 .build());
+    // beta stays a while: alpha pings it once its name resolves, which is as soon as it starts.
     ContainerRecord beta =
-        run(opts("app", "sh", "-c", "ping -c1 -W5 alpha && ping -c1 -W5 db").name("beta").build());
+        run(
+            opts("app", "sh", "-c", "ping -c1 -W5 alpha && ping -c1 -W5 db && sleep 3")
+                .name("beta")
+                .build());
     assertEquals(0, engine.await(beta.id()), "beta pinged alpha by name and alias");
 
+    assertEquals(
+        Status.RUNNING, engine.inspect(alpha.id()).state().status(), "alpha pinged beta by name");
     Endpoint a = ContainerViews.endpoints(engine.inspect(alpha.id())).get(0);
     assertEquals("app", a.network());
     assertEquals("eth0", a.ifName());

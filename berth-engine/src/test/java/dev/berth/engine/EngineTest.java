@@ -14,6 +14,7 @@ import dev.berth.spec.error.BerthException;
 import dev.berth.spec.error.ErrorCategory;
 import dev.berth.sys.Linux;
 import dev.berth.testkit.Busybox;
+import dev.berth.testkit.CgroupTree;
 import dev.berth.testkit.RequiresRoot;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -290,12 +291,8 @@ class EngineTest {
   }
 
   static boolean cgroupExists(String id) throws IOException {
-    try (Stream<Path> s = Files.walk(Path.of("/sys/fs/cgroup/memory"), 6)) {
-      return s.anyMatch(
-          p ->
-              p.getFileName() != null
-                  && p.getFileName().toString().equals("berth-" + id.substring(0, 12)));
-    }
+    String name = "berth-" + id.substring(0, 12);
+    return !CgroupTree.named(Path.of("/sys/fs/cgroup/memory"), 6, name::equals).isEmpty();
   }
 
   @Test

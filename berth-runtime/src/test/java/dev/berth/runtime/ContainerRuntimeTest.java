@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.berth.runtime.state.Status;
 import dev.berth.spec.error.ErrorCategory;
 import dev.berth.testkit.Bundle;
+import dev.berth.testkit.CgroupTree;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -208,9 +209,9 @@ class ContainerRuntimeTest {
     try (Stream<String> lines = Files.lines(Path.of("/proc/self/mountinfo"))) {
       assertTrue(lines.noneMatch(l -> l.contains(bundle.rootfs().toString())), "mount left behind");
     }
-    try (Stream<Path> s = Files.walk(Path.of("/sys/fs/cgroup/pids"), 3)) {
-      assertTrue(s.noneMatch(p -> p.getFileName().toString().equals(id)), "cgroup left behind");
-    }
+    assertTrue(
+        CgroupTree.named(Path.of("/sys/fs/cgroup/pids"), 3, id::equals).isEmpty(),
+        "cgroup left behind");
   }
 
   private static void waitFor(Path p) throws InterruptedException {

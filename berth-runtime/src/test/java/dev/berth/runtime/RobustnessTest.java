@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.runtime.state.Status;
 import dev.berth.testkit.Bundle;
+import dev.berth.testkit.CgroupTree;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -13,7 +14,6 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -33,9 +33,9 @@ class RobustnessTest {
     assertFalse(Files.exists(rt.root().resolve(id)), "state dir");
     var st = dev.berth.runtime.process.ProcStat.of(pid);
     assertTrue(st == null || st.isGone(), "process " + pid + " still runs");
-    try (Stream<Path> s = Files.walk(Path.of("/sys/fs/cgroup/pids"), 3)) {
-      assertTrue(s.noneMatch(p -> p.getFileName().toString().equals(id)), "cgroup left behind");
-    }
+    assertTrue(
+        CgroupTree.named(Path.of("/sys/fs/cgroup/pids"), 3, id::equals).isEmpty(),
+        "cgroup left behind");
   }
 
   @Test

@@ -27,6 +27,7 @@ import dev.berth.engine.Engine;
 import dev.berth.engine.EngineConfig;
 import dev.berth.engine.store.ContainerRecord;
 import dev.berth.testkit.Busybox;
+import dev.berth.testkit.CgroupTree;
 import dev.berth.testkit.Exec;
 import dev.berth.testkit.RequiresRoot;
 import io.grpc.ManagedChannel;
@@ -168,17 +169,11 @@ abstract class CriPodTestBase {
     }
     assertEquals(List.of(), mounts, "mounts left");
     Path memory = Path.of("/sys/fs/cgroup/memory");
-    if (!Files.isDirectory(memory)) memory = Path.of("/sys/fs/cgroup");
-    try (Stream<Path> s = Files.walk(memory, 6)) {
-      assertEquals(
-          List.of(),
-          s.filter(
-                  p ->
-                      p.getFileName() != null
-                          && p.getFileName().toString().startsWith("berth-pod-"))
-              .toList(),
-          "pod cgroups left");
-    }
+    if (!Files.isDirectory(memory)) memory = CgroupTree.ROOT;
+    assertEquals(
+        List.of(),
+        CgroupTree.named(memory, 6, n -> n.startsWith("berth-pod-")),
+        "pod cgroups left");
   }
 
   static List<String> files(Path dir, String pattern) throws IOException {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.sys.Linux;
 import dev.berth.testkit.Busybox;
+import dev.berth.testkit.CgroupTree;
 import dev.berth.testkit.Exec;
 import dev.berth.testkit.RequiresCommand;
 import dev.berth.testkit.RequiresRoot;
@@ -120,10 +121,7 @@ class BerthContainerCliTest {
   /** The cgroup directories named for the container (berth-ID12), in any hierarchy. */
   static List<Path> cgroupsOf(String id) throws IOException {
     String name = "berth-" + id.substring(0, 12);
-    try (Stream<Path> s = Files.walk(Path.of("/sys/fs/cgroup"), 7)) {
-      return s.filter(p -> p.getFileName() != null && p.getFileName().toString().equals(name))
-          .toList();
-    }
+    return CgroupTree.named(7, name::equals);
   }
 
   /** Processes whose command line names the container (its monitor has --id ID). */

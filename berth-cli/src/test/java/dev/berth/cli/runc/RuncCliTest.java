@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.testkit.Bundle;
+import dev.berth.testkit.CgroupTree;
 import dev.berth.testkit.Exec;
 import dev.berth.testkit.RequiresRoot;
 import java.io.IOException;
@@ -229,9 +230,9 @@ class RuncCliTest {
     try (Stream<String> lines = Files.lines(Path.of("/proc/self/mountinfo"))) {
       assertTrue(lines.noneMatch(l -> l.contains(bundle.dir().toString())), "mount left behind");
     }
-    try (Stream<Path> s = Files.walk(Path.of("/sys/fs/cgroup/pids"), 2)) {
-      assertTrue(s.noneMatch(p -> p.getFileName().toString().equals(id)), "cgroup left behind");
-    }
+    assertTrue(
+        CgroupTree.named(Path.of("/sys/fs/cgroup/pids"), 2, id::equals).isEmpty(),
+        "cgroup left behind");
   }
 
   @Test

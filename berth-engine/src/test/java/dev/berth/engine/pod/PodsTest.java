@@ -18,6 +18,7 @@ import dev.berth.runtime.monitor.CriLog;
 import dev.berth.spec.error.BerthException;
 import dev.berth.spec.error.ErrorCategory;
 import dev.berth.testkit.Busybox;
+import dev.berth.testkit.CgroupTree;
 import dev.berth.testkit.Exec;
 import dev.berth.testkit.RequiresRoot;
 import java.io.IOException;
@@ -129,16 +130,10 @@ class PodsTest {
           && !target.equals(runRoot.resolve("podns").toString())) mounts.add(target);
     }
     assertEquals(List.of(), mounts, "mounts left");
-    try (Stream<Path> s = Files.walk(Path.of("/sys/fs/cgroup/memory"), 6)) {
-      assertEquals(
-          List.of(),
-          s.filter(
-                  p ->
-                      p.getFileName() != null
-                          && p.getFileName().toString().startsWith("berth-pod-"))
-              .toList(),
-          "pod cgroups left");
-    }
+    assertEquals(
+        List.of(),
+        CgroupTree.named(Path.of("/sys/fs/cgroup/memory"), 6, n -> n.startsWith("berth-pod-")),
+        "pod cgroups left");
   }
 
   static List<String> files(Path dir, String pattern) throws IOException {

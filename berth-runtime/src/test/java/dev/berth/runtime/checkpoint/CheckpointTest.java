@@ -13,6 +13,7 @@ import dev.berth.runtime.Fixture;
 import dev.berth.runtime.state.Status;
 import dev.berth.spec.error.ErrorCategory;
 import dev.berth.testkit.Bundle;
+import dev.berth.testkit.CgroupTree;
 import dev.berth.testkit.Exec;
 import dev.berth.testkit.RequiresCommand;
 import java.io.IOException;
@@ -412,10 +413,6 @@ class CheckpointTest {
     assertFalse(
         Files.readString(Path.of("/proc/self/mountinfo")).contains("criu-root"),
         "root mount left behind");
-    try (var s = Files.walk(Path.of("/sys/fs/cgroup"), 3)) {
-      assertTrue(
-          s.noneMatch(p -> p.getFileName() != null && p.getFileName().toString().equals(id)),
-          "cgroup left behind");
-    }
+    assertTrue(CgroupTree.named(3, id::equals).isEmpty(), "cgroup left behind");
   }
 }

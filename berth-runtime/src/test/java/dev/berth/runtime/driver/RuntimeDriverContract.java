@@ -22,6 +22,7 @@ import dev.berth.spec.runtime.User;
 import dev.berth.sys.Linux;
 import dev.berth.sys.LinuxConstants;
 import dev.berth.testkit.Bundle;
+import dev.berth.testkit.CgroupTree;
 import dev.berth.testkit.RequiresRoot;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -120,16 +121,7 @@ abstract class RuntimeDriverContract {
    * alike).
    */
   private static List<Path> cgroupsNamed(String id) throws IOException {
-    List<Path> out = new ArrayList<>();
-    try (Stream<Path> s = Files.walk(Path.of("/sys/fs/cgroup"), 6)) {
-      s.filter(
-              p ->
-                  p.getFileName() != null
-                      && p.getFileName().toString().equals(id)
-                      && Files.isDirectory(p))
-          .forEach(out::add);
-    }
-    return out;
+    return CgroupTree.named(6, id::equals);
   }
 
   private String newId() {
