@@ -143,7 +143,8 @@ public final class Creation {
                     o.noNewKeyring(),
                     o.preserveFds(),
                     cg.paths(),
-                    PlanCompiler.HostFacts.probe(mountinfo)));
+                    PlanCompiler.HostFacts.probe(mountinfo),
+                    rt.seccompPrograms()));
         RuntimeLog.debug("plan compiled", "ops", plan.ops().size());
         PhaseTrace.mark("compile plan");
         writeFile(dir.config(), config);
