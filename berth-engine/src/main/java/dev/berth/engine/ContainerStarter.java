@@ -9,6 +9,7 @@ import dev.berth.engine.store.ContainerRecord;
 import dev.berth.engine.volume.Volume;
 import dev.berth.image.snapshot.Mount;
 import dev.berth.image.snapshot.Trees;
+import dev.berth.runtime.BundleConfig;
 import dev.berth.runtime.ContainerException;
 import dev.berth.runtime.PhaseTrace;
 import dev.berth.runtime.cgroups.CgroupManager;
@@ -23,6 +24,8 @@ import dev.berth.spec.image.ImageConfig;
 import dev.berth.spec.runtime.Linux;
 import dev.berth.spec.runtime.Spec;
 import dev.berth.spec.runtime.SpecWriter;
+import dev.berth.sys.Fd;
+import dev.berth.sys.LinuxConstants;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -107,18 +110,33 @@ final class ContainerStarter {
     }
   }
 
-  /** {@link #generate} with copy-up, then the bundle's config.json, written atomically. */
-  GeneratedSpec writeBundle(ContainerRecord r, ImageConfig image)
-      throws BerthException, IOException {
+  /** A bundle written for a start: the generated spec and the config.json made of it. */
+  record Bundle(GeneratedSpec generated, BundleConfig config) {}
+
+  /**
+   * {@link #generate} with copy-up, then the bundle's config.json, written atomically (for OCI
+   * tools and runtime binaries: berth's own runtime takes the returned config as it is).
+   */
+  Bundle writeBundle(ContainerRecord r, ImageConfig image) throws BerthException, IOException {
     Engine.Layout l = engine.layout(r.id());
     GeneratedSpec g = generate(r, image, true, engine.networking().netnsPath(r), true);
     Spec spec = withCgroupsPath(g.spec(), cgroupsPath(r));
+    byte[] json = SpecWriter.write(spec, "\t");
     Files.createDirectories(l.bundle());
-    Path config = l.bundle().resolve("config.json");
-    Path tmp = l.bundle().resolve("config.json.tmp");
-    Files.write(tmp, SpecWriter.write(spec, "\t"));
-    Files.move(tmp, config, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-    return g;
+    String config = l.bundle().resolve("config.json").toString();
+    String tmp = config + ".tmp";
+    try (Fd fd =
+        dev.berth.sys.Linux.open(
+            tmp,
+            LinuxConstants.O_WRONLY
+                | LinuxConstants.O_CREAT
+                | LinuxConstants.O_TRUNC
+                | LinuxConstants.O_CLOEXEC,
+            0644)) {
+      dev.berth.sys.Linux.writeAll(fd, json);
+    }
+    dev.berth.sys.Linux.rename(tmp, config, 0);
+    return new Bundle(g, new BundleConfig(spec, json));
   }
 
   private static Spec withCgroupsPath(Spec s, String path) {
@@ -242,7 +260,8 @@ final class ContainerStarter {
       PhaseTrace.mark("start: runtime state cleared, image config read");
       mountRootfs(r, true);
       PhaseTrace.mark("start: rootfs mounted");
-      GeneratedSpec generated = writeBundle(r, config);
+      Bundle bundle = writeBundle(r, config);
+      GeneratedSpec generated = bundle.generated();
       generatedSpec[0] = generated;
       // A container created for an immediate start (run) learns its command and hostname here.
       // They are stored with its running state below (one synced write fewer), or now when its
@@ -276,7 +295,7 @@ final class ContainerStarter {
         cmd.add(id);
         m = m.withExitCommand(cmd);
       }
-      driver.create(CreateRequest.of(id, l.bundle()).withMonitor(m));
+      driver.create(CreateRequest.of(id, l.bundle()).withMonitor(m).withConfig(bundle.config()));
       created = true;
       PhaseTrace.mark("start: runtime create");
       network.done();

@@ -41,6 +41,7 @@ import dev.berth.runtime.driver.RuntimeDriver;
 import dev.berth.runtime.driver.RuntimeHandlers;
 import dev.berth.runtime.driver.Stdio;
 import dev.berth.runtime.monitor.ExitFile;
+import dev.berth.runtime.seccomp.SeccompCache;
 import dev.berth.runtime.terminal.PtyHandler;
 import dev.berth.spec.error.BerthException;
 import dev.berth.spec.error.ErrorCategory;
@@ -113,7 +114,12 @@ public final class Engine implements AutoCloseable {
   /** Opens the engine's stores (made when missing). */
   public static Engine open(EngineConfig config) throws BerthException {
     // The configuration first: a bad file fails before anything is opened.
-    RuntimeHandlers runtimes = new RuntimeHandlers(config.runRoot().resolve("runtimes"));
+    // Compiled seccomp programs live in the store (root's alone, as the rest of it): one compile of
+    // a profile instead of one per start.
+    RuntimeHandlers runtimes =
+        new RuntimeHandlers(
+            config.runRoot().resolve("runtimes"),
+            SeccompCache.in(config.root().resolve("seccomp")));
     if (config.configFile() != null) {
       configure(runtimes, BerthConfig.read(config.configFile()), config.configFile());
     }

@@ -5,6 +5,7 @@ import dev.berth.runtime.cgroups.Cgroups;
 import dev.berth.runtime.create.Creation;
 import dev.berth.runtime.create.Execution;
 import dev.berth.runtime.process.ProcStat;
+import dev.berth.runtime.seccomp.SeccompCache;
 import dev.berth.runtime.state.ContainerDir;
 import dev.berth.runtime.state.ContainerRecord;
 import dev.berth.runtime.state.StateRoot;
@@ -33,6 +34,7 @@ public final class ContainerRuntime {
 
   private final Path root;
   private final boolean rootless;
+  private final SeccompCache seccompPrograms;
 
   /**
    * A runtime on {@code root}; rootless (cgroup permission errors ignored) when not running as
@@ -47,8 +49,26 @@ public final class ContainerRuntime {
    *     of permission runs without cgroups of its own
    */
   public ContainerRuntime(Path root, boolean rootless) {
+    this(root, rootless, SeccompCache.NONE);
+  }
+
+  /**
+   * @param seccompPrograms where the seccomp programs of creates and execs are kept (see {@link
+   *     SeccompCache}: its directory must be this user's alone)
+   */
+  public ContainerRuntime(Path root, boolean rootless, SeccompCache seccompPrograms) {
     this.root = root.toAbsolutePath();
     this.rootless = rootless;
+    this.seccompPrograms = seccompPrograms == null ? SeccompCache.NONE : seccompPrograms;
+  }
+
+  /** A runtime on {@code root} that keeps its compiled seccomp programs in {@code programs}. */
+  public ContainerRuntime withSeccompPrograms(SeccompCache programs) {
+    return new ContainerRuntime(root, rootless, programs);
+  }
+
+  public SeccompCache seccompPrograms() {
+    return seccompPrograms;
   }
 
   /** Whether cgroup permission errors are ignored at create. */
@@ -127,7 +147,7 @@ public final class ContainerRuntime {
   public int exec(String id, ExecOptions options, IntConsumer onStarted) throws ContainerException {
     ContainerDir dir = existing(id);
     ContainerRecord r = dir.readExisting(id);
-    return Execution.exec(dir, r, status(dir, r), options, onStarted);
+    return Execution.exec(dir, r, status(dir, r), options, seccompPrograms, onStarted);
   }
 
   /** The process of the container's config, which {@code exec} starts from. */

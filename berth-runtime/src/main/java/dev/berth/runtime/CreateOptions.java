@@ -16,6 +16,7 @@ import java.nio.file.Path;
  *     proxy), or null; unused when the process has no terminal
  * @param launcher how berth-init is started (a container monitor starts it: then the stdio is the
  *     monitor's), or null: this process spawns it with its own fds 0-2
+ * @param config the bundle's config.json as this process wrote it, or null: read from the bundle
  */
 public record CreateOptions(
     Path bundle,
@@ -25,7 +26,20 @@ public record CreateOptions(
     boolean noNewKeyring,
     int preserveFds,
     PtyHandler pty,
-    InitLauncher launcher) {
+    InitLauncher launcher,
+    BundleConfig config) {
+
+  public CreateOptions(
+      Path bundle,
+      Path pidFile,
+      Path consoleSocket,
+      boolean noPivot,
+      boolean noNewKeyring,
+      int preserveFds,
+      PtyHandler pty,
+      InitLauncher launcher) {
+    this(bundle, pidFile, consoleSocket, noPivot, noNewKeyring, preserveFds, pty, launcher, null);
+  }
 
   public CreateOptions(
       Path bundle,
@@ -49,19 +63,33 @@ public record CreateOptions(
   }
 
   public static CreateOptions of(Path bundle) {
-    return new CreateOptions(bundle, null, null, false, false, 0, null, null);
+    return new CreateOptions(bundle, null, null, false, false, 0, null, null, null);
   }
 
   /** The same options with the pty master going to {@code handler}. */
   public CreateOptions withPty(PtyHandler handler) {
     return new CreateOptions(
-        bundle, pidFile, consoleSocket, noPivot, noNewKeyring, preserveFds, handler, launcher);
+        bundle,
+        pidFile,
+        consoleSocket,
+        noPivot,
+        noNewKeyring,
+        preserveFds,
+        handler,
+        launcher,
+        config);
   }
 
   /** The same options with berth-init started by {@code l}. */
   public CreateOptions withLauncher(InitLauncher l) {
     return new CreateOptions(
-        bundle, pidFile, consoleSocket, noPivot, noNewKeyring, preserveFds, pty, l);
+        bundle, pidFile, consoleSocket, noPivot, noNewKeyring, preserveFds, pty, l, config);
+  }
+
+  /** The same options with the bundle's config given (see {@link BundleConfig}). */
+  public CreateOptions withConfig(BundleConfig c) {
+    return new CreateOptions(
+        bundle, pidFile, consoleSocket, noPivot, noNewKeyring, preserveFds, pty, launcher, c);
   }
 
   /** How berth-init is started. */

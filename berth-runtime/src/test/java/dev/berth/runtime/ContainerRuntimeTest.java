@@ -1,5 +1,6 @@
 package dev.berth.runtime;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -7,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.runtime.state.Status;
 import dev.berth.spec.error.ErrorCategory;
+import dev.berth.spec.runtime.Spec;
+import dev.berth.spec.runtime.SpecReader;
 import dev.berth.testkit.Bundle;
 import dev.berth.testkit.CgroupTree;
 import java.io.IOException;
@@ -50,6 +53,39 @@ class ContainerRuntimeTest {
     assertTrue(probe.contains("runc\n"), probe);
     assertTrue(probe.contains("uid=0(root) gid=0(root)"), probe);
     assertFalse(Files.exists(rt.root().resolve(id)), "state dir removed after a foreground run");
+  }
+
+  @Test
+  void aConfigGivenByItsWriterIsRunValidatedAndKeptWithoutReadingTheFile() throws Exception {
+    bundle.sh("echo given >/out/p && mv /out/p /out/probe").write();
+    Path file = bundle.dir().resolve("config.json");
+    byte[] given = Files.readAllBytes(file);
+    Spec spec = SpecReader.parse(given, file.toString());
+    bundle.sh("echo file >/out/p && mv /out/p /out/probe").write(); // what a reader gets
+    rt.create(id, CreateOptions.of(bundle.dir()).withConfig(new BundleConfig(spec, given)));
+    assertArrayEquals(
+        given, Files.readAllBytes(rt.root().resolve(id).resolve("config.json")), "kept as given");
+    rt.start(id);
+    waitFor(out.resolve("probe"));
+    assertEquals("given\n", Files.readString(out.resolve("probe")));
+    rt.delete(id, true);
+
+    // A given spec is checked as a read one is (the file is fine here); nothing is left of the
+    // refused container.
+    bundle.process().put("cwd", "rel");
+    bundle.write();
+    Spec relative = SpecReader.parse(Files.readAllBytes(file), file.toString());
+    bundle.process().put("cwd", "/");
+    bundle.write();
+    ContainerException e =
+        assertThrows(
+            ContainerException.class,
+            () ->
+                rt.create(
+                    id,
+                    CreateOptions.of(bundle.dir()).withConfig(new BundleConfig(relative, given))));
+    assertTrue(e.getMessage().contains("process.cwd"), e.getMessage());
+    assertFalse(Files.exists(rt.root().resolve(id)));
   }
 
   @Test

@@ -893,6 +893,8 @@ class SpecGeneratorTest {
     assertEquals(List.of(), SpecValidator.validate(s, true));
     Spec back = SpecReader.parse(SpecWriter.write(s, JsonWriter.TWO_SPACES), "config.json");
     assertEquals(s, back);
+    // As the engine writes a bundle: its own runtime takes the spec, runtime binaries the file.
+    assertEquals(s, SpecReader.parse(SpecWriter.write(s, "\t"), "config.json"));
   }
 
   private static List<String> destinations(Spec s) {

@@ -80,8 +80,15 @@ public final class Creation {
       throws ContainerException {
     Path bundle = o.bundle().toAbsolutePath().normalize();
     Path configFile = bundle.resolve("config.json");
-    byte[] config = readConfig(configFile);
-    Spec spec = load(config, configFile);
+    byte[] config;
+    Spec spec;
+    if (o.config() != null) {
+      config = o.config().json();
+      spec = validated(o.config().spec(), configFile);
+    } else {
+      config = readConfig(configFile);
+      spec = load(config, configFile);
+    }
     if (spec.process() == null)
       throw ContainerException.invalid("config.json: process: required to create a container");
     Path rootfs = bundle.resolve(spec.root().path()).normalize();
@@ -143,7 +150,8 @@ public final class Creation {
                     o.noNewKeyring(),
                     o.preserveFds(),
                     cg.paths(),
-                    PlanCompiler.HostFacts.probe(mountinfo)));
+                    PlanCompiler.HostFacts.probe(mountinfo),
+                    rt.seccompPrograms()));
         RuntimeLog.debug("plan compiled", "ops", plan.ops().size());
         PhaseTrace.mark("compile plan");
         writeFile(dir.config(), config);
@@ -395,6 +403,11 @@ public final class Creation {
     } catch (SpecException e) {
       throw ContainerException.invalid(e.getMessage());
     }
+    return validated(spec, config);
+  }
+
+  /** {@code spec}, checked as the bundle's config {@code config}; every problem names the field. */
+  private static Spec validated(Spec spec, Path config) throws ContainerException {
     List<String> problems = SpecValidator.validate(spec, true);
     if (!problems.isEmpty()) {
       throw ContainerException.invalid("invalid " + config + ": " + String.join("; ", problems));

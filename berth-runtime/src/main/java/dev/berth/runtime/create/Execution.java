@@ -8,6 +8,7 @@ import dev.berth.runtime.cgroups.Cgroups;
 import dev.berth.runtime.plan.Plan;
 import dev.berth.runtime.process.InitProcess;
 import dev.berth.runtime.seccomp.ListenerHandoff;
+import dev.berth.runtime.seccomp.SeccompCache;
 import dev.berth.runtime.state.ContainerDir;
 import dev.berth.runtime.state.ContainerRecord;
 import dev.berth.runtime.state.Status;
@@ -88,7 +89,12 @@ public final class Execution {
   }
 
   public static int exec(
-      ContainerDir dir, ContainerRecord r, Status status, ExecOptions o, IntConsumer onStarted)
+      ContainerDir dir,
+      ContainerRecord r,
+      Status status,
+      ExecOptions o,
+      SeccompCache seccompPrograms,
+      IntConsumer onStarted)
       throws ContainerException {
     switch (status) {
       case STOPPED -> throw ContainerException.precondition("cannot exec in a stopped container");
@@ -139,7 +145,8 @@ public final class Execution {
             false,
             o.preserveFds(),
             cgroups,
-            PlanCompiler.HostFacts.probe());
+            PlanCompiler.HostFacts.probe(),
+            seccompPrograms);
     Plan plan;
     try {
       plan = PlanCompiler.compileExec(spec, ctx, r.pid(), r.namespaces(), status != Status.PAUSED);

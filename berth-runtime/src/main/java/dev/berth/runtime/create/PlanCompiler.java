@@ -5,7 +5,7 @@ import static dev.berth.sys.LinuxConstants.*;
 import dev.berth.runtime.ContainerException;
 import dev.berth.runtime.plan.Op;
 import dev.berth.runtime.plan.Plan;
-import dev.berth.runtime.seccomp.SeccompCompiler;
+import dev.berth.runtime.seccomp.SeccompCache;
 import dev.berth.runtime.seccomp.SeccompProgram;
 import dev.berth.spec.runtime.Capabilities;
 import dev.berth.spec.runtime.Device;
@@ -42,6 +42,8 @@ public final class PlanCompiler {
    * Where the container goes on this host.
    *
    * @param cgroupPaths controller (or "unified") -> the container's cgroup directory on the host
+   * @param seccompPrograms where compiled seccomp programs are kept ({@link SeccompCache#NONE}:
+   *     compiled every time)
    */
   public record Context(
       String id,
@@ -52,7 +54,36 @@ public final class PlanCompiler {
       boolean noNewKeyring,
       int preserveFds,
       Map<String, String> cgroupPaths,
-      HostFacts host) {}
+      HostFacts host,
+      SeccompCache seccompPrograms) {
+    public Context {
+      if (seccompPrograms == null) seccompPrograms = SeccompCache.NONE;
+    }
+
+    /** Without a cache of seccomp programs. */
+    public Context(
+        String id,
+        Path bundle,
+        Path rootfs,
+        Path fifo,
+        boolean noPivot,
+        boolean noNewKeyring,
+        int preserveFds,
+        Map<String, String> cgroupPaths,
+        HostFacts host) {
+      this(
+          id,
+          bundle,
+          rootfs,
+          fifo,
+          noPivot,
+          noNewKeyring,
+          preserveFds,
+          cgroupPaths,
+          host,
+          SeccompCache.NONE);
+    }
+  }
 
   /**
    * What the plan depends on in the host: read once per create, and given fixed in tests so plans
@@ -197,7 +228,7 @@ public final class PlanCompiler {
     c.hostIdentity();
     c.rlimits();
     c.session();
-    c.seccomp = seccomp(c.linux);
+    c.seccomp = seccomp(c.linux, ctx.seccompPrograms());
     c.privileges();
     c.exec();
     return new Plan(c.ops);
@@ -244,7 +275,7 @@ public final class PlanCompiler {
     c.ops.add(new Op.SetRoot("/"));
     try {
       c.rlimits();
-      c.seccomp = seccomp(c.linux);
+      c.seccomp = seccomp(c.linux, ctx.seccompPrograms());
       c.session();
       c.privileges();
     } catch (ContainerException e) {
@@ -801,8 +832,8 @@ public final class PlanCompiler {
     if (process.terminal()) ops.add(new Op.OpenPty(consoleMount ? "/dev/console" : ""));
   }
 
-  private static Op.Seccomp seccomp(Linux linux) throws ContainerException {
-    SeccompProgram p = linux == null ? null : SeccompCompiler.compile(linux.seccomp());
+  private static Op.Seccomp seccomp(Linux linux, SeccompCache programs) throws ContainerException {
+    SeccompProgram p = linux == null ? null : programs.compile(linux.seccomp());
     return p == null ? null : new Op.Seccomp(p.flags(), p.bpf());
   }
 

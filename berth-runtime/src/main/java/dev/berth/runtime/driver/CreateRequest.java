@@ -1,5 +1,6 @@
 package dev.berth.runtime.driver;
 
+import dev.berth.runtime.BundleConfig;
 import dev.berth.runtime.monitor.MonitorConfig;
 import java.nio.file.Path;
 
@@ -19,6 +20,8 @@ import java.nio.file.Path;
  *     (dev.berth.runtime.monitor): the monitor starts the runtime's create as its child, holds the
  *     container's stdio (then {@code stdio} must be inherited and {@code consoleSocket} null: the
  *     monitor's console socket is used) and records its exit; null: none
+ * @param config the bundle's config.json as the caller wrote it: a runtime in this process takes it
+ *     instead of reading the file back (a runtime binary reads the file); null: read it
  */
 public record CreateRequest(
     String id,
@@ -29,7 +32,8 @@ public record CreateRequest(
     boolean noPivot,
     boolean noNewKeyring,
     int preserveFds,
-    MonitorConfig monitor) {
+    MonitorConfig monitor,
+    BundleConfig config) {
 
   public CreateRequest {
     if (stdio == null) stdio = Stdio.INHERIT;
@@ -54,7 +58,7 @@ public record CreateRequest(
       boolean noPivot,
       boolean noNewKeyring,
       int preserveFds) {
-    this(id, bundle, stdio, consoleSocket, pidFile, noPivot, noNewKeyring, preserveFds, null);
+    this(id, bundle, stdio, consoleSocket, pidFile, noPivot, noNewKeyring, preserveFds, null, null);
   }
 
   /** The console socket the runtime sends the pty master to: the monitor's, or the caller's. */
@@ -64,26 +68,40 @@ public record CreateRequest(
 
   /** Container {@code id} from {@code bundle}, with the caller's stdio and nothing else. */
   public static CreateRequest of(String id, Path bundle) {
-    return new CreateRequest(id, bundle, Stdio.INHERIT, null, null, false, false, 0, null);
+    return new CreateRequest(id, bundle, Stdio.INHERIT, null, null, false, false, 0, null, null);
   }
 
   public CreateRequest withStdio(Stdio s) {
     return new CreateRequest(
-        id, bundle, s, consoleSocket, pidFile, noPivot, noNewKeyring, preserveFds, monitor);
+        id, bundle, s, consoleSocket, pidFile, noPivot, noNewKeyring, preserveFds, monitor, config);
   }
 
   public CreateRequest withConsoleSocket(Path socket) {
     return new CreateRequest(
-        id, bundle, stdio, socket, pidFile, noPivot, noNewKeyring, preserveFds, monitor);
+        id, bundle, stdio, socket, pidFile, noPivot, noNewKeyring, preserveFds, monitor, config);
   }
 
   public CreateRequest withPidFile(Path file) {
     return new CreateRequest(
-        id, bundle, stdio, consoleSocket, file, noPivot, noNewKeyring, preserveFds, monitor);
+        id,
+        bundle,
+        stdio,
+        consoleSocket,
+        file,
+        noPivot,
+        noNewKeyring,
+        preserveFds,
+        monitor,
+        config);
   }
 
   public CreateRequest withMonitor(MonitorConfig m) {
     return new CreateRequest(
-        id, bundle, stdio, consoleSocket, pidFile, noPivot, noNewKeyring, preserveFds, m);
+        id, bundle, stdio, consoleSocket, pidFile, noPivot, noNewKeyring, preserveFds, m, config);
+  }
+
+  public CreateRequest withConfig(BundleConfig c) {
+    return new CreateRequest(
+        id, bundle, stdio, consoleSocket, pidFile, noPivot, noNewKeyring, preserveFds, monitor, c);
   }
 }

@@ -60,6 +60,7 @@ public final class InProcessDriver implements RuntimeDriver {
             r.noPivot(),
             r.noNewKeyring(),
             r.preserveFds());
+    if (r.config() != null) o = o.withConfig(r.config());
     if (r.monitor() == null) {
       runtime.create(r.id(), o);
       return;

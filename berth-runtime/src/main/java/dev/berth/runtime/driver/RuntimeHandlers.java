@@ -2,6 +2,7 @@ package dev.berth.runtime.driver;
 
 import dev.berth.runtime.ContainerException;
 import dev.berth.runtime.ContainerRuntime;
+import dev.berth.runtime.seccomp.SeccompCache;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -23,13 +24,21 @@ public final class RuntimeHandlers {
   public static final List<String> KNOWN_BINARIES = List.of("runc", "crun", "berth-runc");
 
   private final Path stateBase;
+  private final SeccompCache seccompPrograms;
   private final Map<String, RuntimeDriver> drivers = new LinkedHashMap<>();
 
   public RuntimeHandlers(Path stateBase) {
+    this(stateBase, SeccompCache.NONE);
+  }
+
+  /**
+   * Handlers whose in-process runtimes keep their compiled seccomp programs in {@code
+   * seccompPrograms} (the binaries compile their own).
+   */
+  public RuntimeHandlers(Path stateBase, SeccompCache seccompPrograms) {
     this.stateBase = stateBase.toAbsolutePath();
-    drivers.put(
-        DEFAULT,
-        new InProcessDriver(DEFAULT, new ContainerRuntime(this.stateBase.resolve(DEFAULT))));
+    this.seccompPrograms = seccompPrograms;
+    drivers.put(DEFAULT, new InProcessDriver(DEFAULT, inProcess(this.stateBase.resolve(DEFAULT))));
     for (String b : KNOWN_BINARIES)
       drivers.put(b, new OciCliDriver(b, b, this.stateBase.resolve(b)));
   }
@@ -68,9 +77,13 @@ public final class RuntimeHandlers {
       throws ContainerException {
     checkName(name);
     Path r = root == null ? stateBase.resolve(name) : root.toAbsolutePath();
-    RuntimeDriver d = new InProcessDriver(name, new ContainerRuntime(r));
+    RuntimeDriver d = new InProcessDriver(name, inProcess(r));
     drivers.put(name, d);
     return d;
+  }
+
+  private ContainerRuntime inProcess(Path root) {
+    return new ContainerRuntime(root).withSeccompPrograms(seccompPrograms);
   }
 
   /** Registers a driver of the caller's under its {@link RuntimeDriver#name()}. */
