@@ -346,9 +346,7 @@ public final class Engine implements AutoCloseable {
       if (!names.isEmpty() || !extras.equals(record.extras())) {
         made = containers.update(id, r -> r.withVolumes(names).withExtras(extras));
       }
-      AtomicFiles.replace(
-          dir.resolve(IMAGE_CONFIG),
-          images.content().read(image.config(), ImageService.MAX_METADATA));
+      keepImageConfig(dir, image.config());
       PhaseTrace.mark("create: volumes, image config kept");
       ContainerRecord done = made;
       if (checkNow) {
@@ -416,6 +414,22 @@ public final class Engine implements AutoCloseable {
    * to start.
    */
   static final String IMAGE_CONFIG = "image-config.json";
+
+  /**
+   * Keeps the image's config in a container's directory: a hard link to the content store's blob
+   * (immutable, checked against its digest when it came in), so nothing is written and nothing
+   * synced. The next synced record write in that directory (the spec's facts at create, the state
+   * at start) makes the link durable with it; were a power cut to lose it before, {@link
+   * #imageConfigOf} reads the image store's. A store across filesystems gets a copy.
+   */
+  private void keepImageConfig(Path dir, Digest config) throws IOException {
+    Path kept = dir.resolve(IMAGE_CONFIG);
+    try {
+      Files.createLink(kept, images.content().path(config));
+    } catch (IOException e) {
+      AtomicFiles.replace(kept, images.content().read(config, ImageService.MAX_METADATA));
+    }
+  }
 
   /**
    * The config of the image a container was made from: its own copy (kept at create, so removing or
