@@ -93,12 +93,29 @@ public final class Engine implements AutoCloseable {
   private final EventLog events;
   private final ContainerNetworking networking;
 
+  /**
+   * The thread that empties the snapshotter's trash when removal is in the background (none while
+   * idle; a request made while one waits is that one), else null.
+   */
+  private final java.util.concurrent.ThreadPoolExecutor trashEmptier;
+
   private Engine(
       EngineConfig config,
       ImageService images,
       ContainerStore containers,
       VolumeStore volumes,
       RuntimeHandlers runtimes) {
+    this.trashEmptier =
+        config.backgroundRemoval()
+            ? new java.util.concurrent.ThreadPoolExecutor(
+                0,
+                1,
+                30,
+                java.util.concurrent.TimeUnit.SECONDS,
+                new java.util.concurrent.ArrayBlockingQueue<>(1),
+                r -> Thread.ofPlatform().name("berth-trash").daemon().unstarted(r),
+                new java.util.concurrent.ThreadPoolExecutor.DiscardPolicy())
+            : null;
     this.config = config;
     this.images = images;
     this.containers = containers;
@@ -131,7 +148,9 @@ public final class Engine implements AutoCloseable {
       Engine engine = new Engine(config, images, containers, volumes, runtimes);
       try {
         engine.networking.recoverIfNeeded();
-      } catch (BerthException | RuntimeException e) {
+        // What a removal left in the trash when its process died (a look at one directory).
+        if (images.hasSnapshotTrash()) engine.emptyTrash(false);
+      } catch (BerthException | IOException | RuntimeException e) {
         engine.close();
         throw e;
       }
@@ -1036,13 +1055,15 @@ public final class Engine implements AutoCloseable {
     }
     if (!released) starter.release(r);
     try {
-      images.snapshots().remove(r.id());
+      // Out of sight at once (a rename); its files deleted below, or on the engine's own thread.
+      images.snapshots().trash(r.id());
     } catch (IOException e) {
       throw EngineException.internal(
           "remove the rootfs snapshot of container " + r.shortId() + ": " + e.getMessage(), e);
     }
     containers.remove(r.id());
     event("destroy", r, Map.of(), Instant.now());
+    emptyTrash(true);
     // Anonymous volumes go with --rm and -v, as docker's; named ones stay.
     if (removeVolumes || r.options().autoRemove()) {
       for (String name : r.volumes()) {
@@ -1552,8 +1573,42 @@ public final class Engine implements AutoCloseable {
     Mounts.mount(mounts, target);
   }
 
+  /**
+   * Deletes the snapshots in the snapshotter's trash: on the engine's own thread with background
+   * removal, else now ({@code wait}: after another process that empties it, so a CLI's removal
+   * returns with its files gone). A failure leaves them for the next removal or open to delete.
+   */
+  private void emptyTrash(boolean wait) throws BerthException {
+    if (trashEmptier != null) {
+      trashEmptier.execute(
+          () -> {
+            try {
+              images.snapshots().emptyTrash(true);
+            } catch (IOException | RuntimeException e) {
+              System.err.println("berth: empty the snapshot trash: " + e.getMessage());
+            }
+          });
+      return;
+    }
+    try {
+      images.snapshots().emptyTrash(wait);
+    } catch (IOException e) {
+      throw EngineException.internal("empty the snapshot trash: " + e.getMessage(), e);
+    }
+  }
+
   @Override
   public void close() {
+    if (trashEmptier != null) {
+      // What is being deleted is finished (a daemon's stop waits for it); what is left is the next
+      // open's.
+      trashEmptier.shutdown();
+      try {
+        trashEmptier.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
     networking.close();
     images.close();
   }
