@@ -51,7 +51,7 @@ import java.util.function.Supplier;
  * turn, every round: Version, then PullImage (the image removed before each pull, untimed), then N pods one after
  * the other through RunPodSandbox, CreateContainer, StartContainer, StopContainer, RemoveContainer,
  * StopPodSandbox, RemovePodSandbox, each call timed on this side of the socket. Prints median, p90 and mean per
- * operation and runtime, and the first runtime's median over the second's. An operation the server answers
+ * operation and runtime, and each runtime's median over the last one's. An operation the server answers
  * UNIMPLEMENTED is reported as such (and one that needs an unimplemented one's result as not measured).
  *
  * <pre>
@@ -184,9 +184,13 @@ public final class CriBench {
         System.err.println("warmed up " + r.name);
       }
       recording = true;
-      // Rounds take turns between the runtimes, so load on a shared machine falls on all alike.
+      // Rounds take turns between the runtimes, so load on a shared machine falls on all alike, and
+      // each round starts with the next runtime: the one after containerd inherits its
+      // asynchronous work (snapshot garbage collection, shims exiting), which would otherwise always
+      // slow the same one.
       for (int round = 1; round <= rounds; round++) {
-        for (Runtime r : runtimes) {
+        for (int k = 0; k < runtimes.size(); k++) {
+          Runtime r = runtimes.get((k + round - 1) % runtimes.size());
           long t0 = System.nanoTime();
           round(r, pods, pulls);
           System.err.printf(
@@ -350,8 +354,9 @@ public final class CriBench {
   private static void report(List<Runtime> runtimes) {
     StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "%-18s", "operation (ms)"));
     for (Runtime r : runtimes) head.append(String.format(Locale.ROOT, " | %-34s", r.name + ": median / p90 / mean (n)"));
-    boolean ratio = runtimes.size() >= 2;
-    if (ratio) head.append(" | ").append(runtimes.get(0).name).append('/').append(runtimes.get(1).name);
+    // Each runtime but the last over the last (the reference: containerd).
+    int ref = runtimes.size() - 1;
+    for (int i = 0; i < ref; i++) head.append(" | ").append(runtimes.get(i).name).append('/').append(runtimes.get(ref).name);
     System.out.println(head);
     for (Op op : Op.values()) {
       StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-18s", op.rpc));
@@ -376,11 +381,13 @@ public final class CriBench {
                 Arrays.stream(ms).average().orElse(0),
                 ms.length));
       }
-      if (ratio && !Double.isNaN(medians[0]) && !Double.isNaN(medians[1])) {
-        double q = medians[0] / medians[1];
-        line.append(String.format(Locale.ROOT, " | %5.2fx%s", q, q <= 0.5 ? "" : " (target 0.5x)"));
-      } else if (ratio) {
-        line.append(" | -");
+      for (int i = 0; i < ref; i++) {
+        if (!Double.isNaN(medians[i]) && !Double.isNaN(medians[ref])) {
+          double q = medians[i] / medians[ref];
+          line.append(String.format(Locale.ROOT, " | %5.2fx%s", q, q <= 0.5 ? "" : " (target 0.5x)"));
+        } else {
+          line.append(" | -");
+        }
       }
       System.out.println(line);
     }

@@ -15,6 +15,10 @@
 # (pods, containers, daemons, cgroups, mounts, the namespace). Outside it: containerd 1.6's shims put their sockets
 # under /run/containerd/s (fixed in 1.6), removed when they exit.
 # Not part of the test suite.
+# BERTH_BASELINE=DIR (a copy of another build's bin/ and build/) adds that berthd as "berthd-base", in a namespace of
+# its own (both berthds would make the same bridge) with a registry there on the same storage: old and new measured
+# in one run, in turns, under the same load.
+# BERTH_BENCH_LOGS=DIR keeps the daemons' logs there (e.g. with BERTH_JAVA_OPTS=-Dberth.trace.phases=true).
 # Usage: bench/cri.sh [pods] [rounds] [pulls]   (defaults 50, 3, 20; needs root, a built berth (scripts/build.sh),
 #   JDK 25, containerd + containerd-shim-runc-v2 + runc, CNI plugins in /usr/lib/cni, docker-registry, umoci,
 #   skopeo, busybox-static, curl)
@@ -39,7 +43,9 @@ pause=$reg/bench/pause:latest
 cp="$work/client:$top/build/lib-daemon/*"
 client="java --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -XX:+UseSerialGC"
 client="$client -Dio.netty.native.workdir=$work/client -cp $cp CriBench"
-berthd_pid= containerd_pid= registry_pid= client_pid=
+base=${BERTH_BASELINE:-}
+[ -z "$base" ] || [ -x "$base/bin/berthd" ] || { echo "BERTH_BASELINE=$base: no bin/berthd there" >&2; exit 1; }
+berthd_pid= containerd_pid= registry_pid= client_pid= base_pid= base_registry_pid=
 # Daemons are started with nsenter itself in the background (it execs them: $! is theirs), not through in_ns (a
 # function in the background is a subshell whose $! is the subshell's).
 in_ns() { nsenter --net="/run/netns/$ns" "$@"; }
@@ -59,9 +65,10 @@ cleanup() {
   # Pods and containers through each daemon first (the daemons tear down their networks and mounts so).
   if [ -f "$work/client/CriBench.class" ]; then
     [ -n "$berthd_pid" ] && kill -0 "$berthd_pid" 2>/dev/null && $client clean "unix://$work/berthd-cri.sock"
+    [ -n "$base_pid" ] && kill -0 "$base_pid" 2>/dev/null && $client clean "unix://$work/base-cri.sock"
     [ -n "$containerd_pid" ] && kill -0 "$containerd_pid" 2>/dev/null && $client clean "unix://$work/containerd/sock"
   fi
-  for p in $berthd_pid $containerd_pid $registry_pid; do stop "$p"; done
+  for p in $berthd_pid $base_pid $containerd_pid $registry_pid $base_registry_pid; do stop "$p"; done
   # What a failed teardown left: containerd's shims (by their -address, ours alone), then every process in the
   # bench's cgroup (started by the runtimes for the bench's pods).
   for d in /proc/[0-9]*; do
@@ -75,7 +82,11 @@ cleanup() {
   sleep 0.2
   find /sys/fs/cgroup/*/$cg -depth -type d -exec rmdir {} \; 2>/dev/null
   grep -o " $work[^ ]*" /proc/self/mounts | sort -r | while read -r m; do umount -l "$m"; done
+  if [ -n "${BERTH_BENCH_LOGS:-}" ]; then
+    mkdir -p "$BERTH_BENCH_LOGS" && cp "$work"/*.log "$work/containerd/log" "$BERTH_BENCH_LOGS/" 2>/dev/null
+  fi
   ip netns del "$ns" 2>/dev/null
+  ip netns del "$ns-base" 2>/dev/null
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -133,6 +144,15 @@ image pause sleep 2147483647
 nsenter --net="/run/netns/$ns" "$top/bin/berthd" --root "$work/berth" --runroot "$work/brun" -H "unix://$work/berthd.sock" \
   --cri "unix://$work/berthd-cri.sock" >"$work/berthd.log" 2>&1 &
 berthd_pid=$!
+if [ -n "$base" ]; then
+  ip netns add "$ns-base"
+  ip -n "$ns-base" link set lo up
+  nsenter --net="/run/netns/$ns-base" docker-registry serve "$work/registry/config.yml" >"$work/registry/log-base" 2>&1 &
+  base_registry_pid=$!
+  nsenter --net="/run/netns/$ns-base" "$base/bin/berthd" --root "$work/base" --runroot "$work/base-run" \
+    -H "unix://$work/base.sock" --cri "unix://$work/base-cri.sock" >"$work/base.log" 2>&1 &
+  base_pid=$!
+fi
 
 # ---- containerd with its CRI plugin ----
 mkdir -p "$work/containerd/net.d" "$work/containerd/cni"
@@ -174,9 +194,10 @@ containerd_pid=$!
 
 javac -d "$work/client" -cp "$cp" "$top/bench/CriBench.java"
 i=0
-until [ -S "$work/berthd-cri.sock" ] && [ -S "$work/containerd/sock" ]; do
+until [ -S "$work/berthd-cri.sock" ] && [ -S "$work/containerd/sock" ] && { [ -z "$base" ] || [ -S "$work/base-cri.sock" ]; }; do
   i=$((i + 1))
-  if [ $i -ge 300 ] || ! kill -0 $berthd_pid 2>/dev/null || ! kill -0 $containerd_pid 2>/dev/null; then
+  if [ $i -ge 300 ] || ! kill -0 $berthd_pid 2>/dev/null || ! kill -0 $containerd_pid 2>/dev/null ||
+    { [ -n "$base" ] && ! kill -0 $base_pid 2>/dev/null; }; then
     echo "a daemon did not start; berthd:" >&2; tail -20 "$work/berthd.log" >&2
     echo "containerd:" >&2; tail -20 "$work/containerd/log" >&2; exit 1
   fi
@@ -188,7 +209,8 @@ echo "$(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); berth $(git -C "$to
   "($pulls pulls each), busybox image from a registry in the namespace"
 # In the background and waited for: a signal to this script then runs its trap at once.
 $client --pods "$pods" --rounds "$rounds" --pulls "$pulls" --image "$image" --cgroup-parent "/$cg" \
-  --logs "$work/logs" "berthd=unix://$work/berthd-cri.sock" "containerd=unix://$work/containerd/sock" &
+  --logs "$work/logs" "berthd=unix://$work/berthd-cri.sock" ${base:+"berthd-base=unix://$work/base-cri.sock"} \
+  "containerd=unix://$work/containerd/sock" &
 client_pid=$!
 wait $client_pid ||
   { echo "the bench failed; berthd's log:" >&2; tail -20 "$work/berthd.log" >&2

@@ -100,7 +100,13 @@ final class ContainerStarter {
    * the mount is undone.
    */
   GeneratedSpec validate(ContainerRecord r, ImageConfig image) throws BerthException, IOException {
-    mountRootfs(r);
+    // Read-only: the spec only reads the image's files, and a writable overlay's unmount would sync
+    // the whole filesystem of its upper directory (CreateContainer's largest cost on a busy host).
+    Path rootfs = engine.layout(r.id()).rootfs();
+    Files.createDirectories(rootfs);
+    List<Mount> readOnly = new ArrayList<>();
+    for (Mount m : engine.images().snapshots().mounts(r.id())) readOnly.add(m.readOnly());
+    Engine.mountAll(readOnly, rootfs);
     try {
       return generate(r, image, false);
     } finally {

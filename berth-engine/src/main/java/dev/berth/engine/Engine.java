@@ -94,12 +94,29 @@ public final class Engine implements AutoCloseable {
   private final EventLog events;
   private final ContainerNetworking networking;
 
+  /**
+   * The thread that empties the snapshotter's trash when removal is in the background (none while
+   * idle; a request made while one waits is that one), else null.
+   */
+  private final java.util.concurrent.ThreadPoolExecutor trashEmptier;
+
   private Engine(
       EngineConfig config,
       ImageService images,
       ContainerStore containers,
       VolumeStore volumes,
       RuntimeHandlers runtimes) {
+    this.trashEmptier =
+        config.backgroundRemoval()
+            ? new java.util.concurrent.ThreadPoolExecutor(
+                0,
+                1,
+                30,
+                java.util.concurrent.TimeUnit.SECONDS,
+                new java.util.concurrent.ArrayBlockingQueue<>(1),
+                r -> Thread.ofPlatform().name("berth-trash").daemon().unstarted(r),
+                new java.util.concurrent.ThreadPoolExecutor.DiscardPolicy())
+            : null;
     this.config = config;
     this.images = images;
     this.containers = containers;
@@ -137,7 +154,9 @@ public final class Engine implements AutoCloseable {
       Engine engine = new Engine(config, images, containers, volumes, runtimes);
       try {
         engine.networking.recoverIfNeeded();
-      } catch (BerthException | RuntimeException e) {
+        // What a removal left in the trash when its process died (a look at one directory).
+        if (images.hasSnapshotTrash()) engine.emptyTrash(false);
+      } catch (BerthException | IOException | RuntimeException e) {
         engine.close();
         throw e;
       }
@@ -352,9 +371,7 @@ public final class Engine implements AutoCloseable {
       if (!names.isEmpty() || !extras.equals(record.extras())) {
         made = containers.update(id, r -> r.withVolumes(names).withExtras(extras));
       }
-      AtomicFiles.replace(
-          dir.resolve(IMAGE_CONFIG),
-          images.content().read(image.config(), ImageService.MAX_METADATA));
+      keepImageConfig(dir, image.config());
       PhaseTrace.mark("create: volumes, image config kept");
       ContainerRecord done = made;
       if (checkNow) {
@@ -422,6 +439,22 @@ public final class Engine implements AutoCloseable {
    * to start.
    */
   static final String IMAGE_CONFIG = "image-config.json";
+
+  /**
+   * Keeps the image's config in a container's directory: a hard link to the content store's blob
+   * (immutable, checked against its digest when it came in), so nothing is written and nothing
+   * synced. The next synced record write in that directory (the spec's facts at create, the state
+   * at start) makes the link durable with it; were a power cut to lose it before, {@link
+   * #imageConfigOf} reads the image store's. A store across filesystems gets a copy.
+   */
+  private void keepImageConfig(Path dir, Digest config) throws IOException {
+    Path kept = dir.resolve(IMAGE_CONFIG);
+    try {
+      Files.createLink(kept, images.content().path(config));
+    } catch (IOException e) {
+      AtomicFiles.replace(kept, images.content().read(config, ImageService.MAX_METADATA));
+    }
+  }
 
   /**
    * The config of the image a container was made from: its own copy (kept at create, so removing or
@@ -1028,13 +1061,15 @@ public final class Engine implements AutoCloseable {
     }
     if (!released) starter.release(r);
     try {
-      images.snapshots().remove(r.id());
+      // Out of sight at once (a rename); its files deleted below, or on the engine's own thread.
+      images.snapshots().trash(r.id());
     } catch (IOException e) {
       throw EngineException.internal(
           "remove the rootfs snapshot of container " + r.shortId() + ": " + e.getMessage(), e);
     }
     containers.remove(r.id());
     event("destroy", r, Map.of(), Instant.now());
+    emptyTrash(true);
     // Anonymous volumes go with --rm and -v, as docker's; named ones stay.
     if (removeVolumes || r.options().autoRemove()) {
       for (String name : r.volumes()) {
@@ -1544,8 +1579,42 @@ public final class Engine implements AutoCloseable {
     Mounts.mount(mounts, target);
   }
 
+  /**
+   * Deletes the snapshots in the snapshotter's trash: on the engine's own thread with background
+   * removal, else now ({@code wait}: after another process that empties it, so a CLI's removal
+   * returns with its files gone). A failure leaves them for the next removal or open to delete.
+   */
+  private void emptyTrash(boolean wait) throws BerthException {
+    if (trashEmptier != null) {
+      trashEmptier.execute(
+          () -> {
+            try {
+              images.snapshots().emptyTrash(true);
+            } catch (IOException | RuntimeException e) {
+              System.err.println("berth: empty the snapshot trash: " + e.getMessage());
+            }
+          });
+      return;
+    }
+    try {
+      images.snapshots().emptyTrash(wait);
+    } catch (IOException e) {
+      throw EngineException.internal("empty the snapshot trash: " + e.getMessage(), e);
+    }
+  }
+
   @Override
   public void close() {
+    if (trashEmptier != null) {
+      // What is being deleted is finished (a daemon's stop waits for it); what is left is the next
+      // open's.
+      trashEmptier.shutdown();
+      try {
+        trashEmptier.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
     networking.close();
     images.close();
   }

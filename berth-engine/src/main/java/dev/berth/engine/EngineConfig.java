@@ -31,6 +31,11 @@ import java.util.List;
  *     it is open (an embedded engine, berthd)
  * @param configFile berth's configuration file ({@code berth.toml} or {@code .json}: the runtime
  *     handlers), read when the engine opens; null: none (only the built-in handlers)
+ * @param backgroundRemoval a removed container's writable layer is deleted on a thread of the
+ *     engine's own after the removal returns (it is out of sight at once: moved into the
+ *     snapshotter's trash), for a long-lived engine (berthd: the CRI's RemoveContainer); false (a
+ *     CLI): before it returns. Either way, what a process that died left in the trash is deleted
+ *     when an engine opens.
  */
 public record EngineConfig(
     Path root,
@@ -43,7 +48,8 @@ public record EngineConfig(
     List<Path> cniPluginDirs,
     List<String> cniLauncher,
     List<String> dnsResponder,
-    Path configFile) {
+    Path configFile,
+    boolean backgroundRemoval) {
   /** Where Debian's containernetworking-plugins are, then the upstream default. */
   public static final List<Path> DEFAULT_CNI_PLUGIN_DIRS =
       List.of(Path.of("/usr/lib/cni"), Path.of("/opt/cni/bin"));
@@ -82,7 +88,8 @@ public record EngineConfig(
         null,
         null,
         null,
-        null);
+        null,
+        false);
   }
 
   /** An engine at {@code root} and {@code runRoot}, with everything else at its default. */
@@ -102,7 +109,8 @@ public record EngineConfig(
         cniPluginDirs,
         cniLauncher,
         dnsResponder,
-        configFile);
+        configFile,
+        backgroundRemoval);
   }
 
   /**
@@ -142,7 +150,8 @@ public record EngineConfig(
         cniPluginDirs,
         cniLauncher,
         dnsResponder,
-        configFile);
+        configFile,
+        backgroundRemoval);
   }
 
   public EngineConfig withCgroupParent(String parent) {
@@ -157,7 +166,8 @@ public record EngineConfig(
         cniPluginDirs,
         cniLauncher,
         dnsResponder,
-        configFile);
+        configFile,
+        backgroundRemoval);
   }
 
   /** TEST ONLY: see {@link #cniLauncher}. */
@@ -173,7 +183,8 @@ public record EngineConfig(
         cniPluginDirs,
         prefix,
         dnsResponder,
-        configFile);
+        configFile,
+        backgroundRemoval);
   }
 
   public EngineConfig withCniPluginDirs(List<Path> dirs) {
@@ -188,7 +199,8 @@ public record EngineConfig(
         dirs,
         cniLauncher,
         dnsResponder,
-        configFile);
+        configFile,
+        backgroundRemoval);
   }
 
   /** See {@link #dnsResponder}. */
@@ -204,7 +216,8 @@ public record EngineConfig(
         cniPluginDirs,
         cniLauncher,
         command,
-        configFile);
+        configFile,
+        backgroundRemoval);
   }
 
   /** See {@link #configFile}; an exit command made before keeps its own. */
@@ -220,6 +233,24 @@ public record EngineConfig(
         cniPluginDirs,
         cniLauncher,
         dnsResponder,
-        file);
+        file,
+        backgroundRemoval);
+  }
+
+  /** See {@link #backgroundRemoval}. */
+  public EngineConfig withBackgroundRemoval(boolean background) {
+    return new EngineConfig(
+        root,
+        runRoot,
+        registriesConfig,
+        cgroupParent,
+        exitCommand,
+        logMaxSize,
+        logMaxFiles,
+        cniPluginDirs,
+        cniLauncher,
+        dnsResponder,
+        configFile,
+        background);
   }
 }

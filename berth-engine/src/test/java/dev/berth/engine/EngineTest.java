@@ -290,6 +290,47 @@ class EngineTest {
     assertFalse(cgroupExists(r.id()), "the container's cgroup");
   }
 
+  @Test
+  void createChecksTheSpecOnAReadOnlyMountOfTheRootfs() throws Exception {
+    ContainerRecord r = engine.create(opts("pwd").user("root").workingDir("/tmp").build());
+    // A writable overlay's mount fills its work directory (and its unmount syncs a filesystem).
+    try (Stream<Path> work =
+        Files.list(root.resolve("snapshots/active").resolve(r.id()).resolve("work"))) {
+      assertEquals(List.of(), work.toList(), "create mounted the snapshot read-only");
+    }
+    assertEquals(List.of(), mountsUnder(tmp));
+    engine.start(r.id(), Engine.StartListener.NONE);
+    assertEquals(0, engine.await(r.id()), "it runs from that snapshot afterwards");
+  }
+
+  @Test
+  void removalInTheBackgroundLeavesNothingAndATrashLeftByACrashGoesAtTheNextOpen()
+      throws Exception {
+    engine.close();
+    engine = Engine.open(EngineConfig.at(root, runRoot).withBackgroundRemoval(true));
+    ContainerRecord r = engine.create(opts("sh", "-c", "echo x > /written").build());
+    engine.start(r.id(), Engine.StartListener.NONE);
+    assertEquals(0, engine.await(r.id()));
+    engine.remove(r.id(), false, false);
+    assertFalse(
+        Files.exists(root.resolve("snapshots/active").resolve(r.id())), "gone from sight at once");
+    assertEquals(
+        ErrorCategory.NOT_FOUND,
+        assertThrows(BerthException.class, () -> engine.inspect(r.id())).category());
+    engine.close(); // waits for the deletion it started
+    Path trash = root.resolve("snapshots/trash");
+    try (Stream<Path> left = Files.list(trash)) {
+      assertEquals(List.of(), left.toList(), "its files deleted");
+    }
+    // A removal whose process died after the rename: the next engine (a CLI's) deletes it at open.
+    Path dead = Files.createDirectories(trash.resolve("dead-1/fs/etc"));
+    Files.writeString(dead.resolve("hostname"), "x");
+    engine = Engine.open(EngineConfig.at(root, runRoot));
+    try (Stream<Path> left = Files.list(trash)) {
+      assertEquals(List.of(), left.toList(), "the trash is empty after an open");
+    }
+  }
+
   static boolean cgroupExists(String id) throws IOException {
     String name = "berth-" + id.substring(0, 12);
     return !CgroupTree.named(Path.of("/sys/fs/cgroup/memory"), 6, name::equals).isEmpty();

@@ -112,6 +112,14 @@ public final class ImageService implements AutoCloseable {
     return content;
   }
 
+  /**
+   * Whether the snapshots have a trash to empty ({@link Snapshotter#emptyTrash}), known without
+   * opening them.
+   */
+  public boolean hasSnapshotTrash() throws IOException {
+    return Snapshotters.hasTrash(options.root().resolve("snapshots"));
+  }
+
   /** Opened on first use: listing and inspecting need no snapshots. */
   public synchronized Snapshotter snapshots() throws IOException {
     if (snapshots == null) snapshots = Snapshotters.open(options.root().resolve("snapshots"));

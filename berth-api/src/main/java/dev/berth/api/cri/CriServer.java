@@ -2,10 +2,14 @@ package dev.berth.api.cri;
 
 import dev.berth.api.cri.streaming.StreamingRuntime;
 import dev.berth.api.cri.streaming.StreamingServer;
+import dev.berth.api.cri.v1.RuntimeServiceGrpc;
 import dev.berth.api.socket.UnixSocketFiles;
 import dev.berth.api.socket.Workers;
 import dev.berth.engine.Engine;
+import io.grpc.Metadata;
 import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallExecutorSupplier;
 import io.grpc.netty.NettyServerBuilder;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
@@ -16,6 +20,8 @@ import io.netty.channel.unix.DomainSocketAddress;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Set;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
@@ -23,7 +29,8 @@ import java.util.concurrent.TimeUnit;
  * CRI v1's gRPC server ({@code runtime.v1.RuntimeService} and {@code ImageService}) on a Unix
  * domain socket: grpc-java on netty with epoll, on the Docker API server's event loop when berthd
  * gives it one (one netty, one I/O thread for both front doors), calls run on a pool of worker
- * threads (none while idle) because they block on the engine.
+ * threads (none while idle) because they block on the engine, but for the few that never block
+ * ({@link #ON_EVENT_LOOP}).
  *
  * <p>Messages up to {@link #MAX_MESSAGE} bytes are read (the kubelet's own limit); a larger one
  * fails its call with RESOURCE_EXHAUSTED and the connection serves on. Unknown methods answer
@@ -53,6 +60,12 @@ public final class CriServer implements AutoCloseable {
       return new Options(socket, null, version, null, 0);
     }
   }
+
+  /** The calls answered on the event loop: they only build a constant-sized answer. */
+  static final Set<String> ON_EVENT_LOOP =
+      Set.of(
+          RuntimeServiceGrpc.getVersionMethod().getFullMethodName(),
+          RuntimeServiceGrpc.getRuntimeConfigMethod().getFullMethodName());
 
   private final Options options;
   private final Server server;
@@ -98,7 +111,19 @@ public final class CriServer implements AutoCloseable {
             .withChildOption(ChannelOption.SO_KEEPALIVE, null)
             .bossEventLoopGroup(loop)
             .workerEventLoopGroup(loop)
-            .executor(workers)
+            // Calls that never block (Version, RuntimeConfig) answer on the event loop: a hand-off
+            // to a worker and back costs two thread wake-ups, most of such a call's time on a busy
+            // host. Every other call runs on a worker (they block on the engine).
+            .directExecutor()
+            .callExecutor(
+                new ServerCallExecutorSupplier() {
+                  @Override
+                  public <Q, R> Executor getExecutor(ServerCall<Q, R> call, Metadata headers) {
+                    return ON_EVENT_LOOP.contains(call.getMethodDescriptor().getFullMethodName())
+                        ? null
+                        : workers;
+                  }
+                })
             .maxInboundMessageSize(MAX_MESSAGE)
             .addService(
                 new CriRuntimeService(engine, options.version())

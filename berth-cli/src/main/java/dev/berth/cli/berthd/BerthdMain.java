@@ -148,13 +148,18 @@ public final class BerthdMain {
   }
 
   /**
-   * The engine's configuration: the store at --root and --runroot, and the berth launcher beside
-   * bin/berthd (berth.launcher) as its containers' exit command, so a container that ends while no
-   * client waits is released at once; without a launcher (an embedded daemon) that happens at the
-   * next call that looks at it (every list and inspect reconciles).
+   * The engine's configuration: the store at --root and --runroot, removal in the background, and
+   * the berth launcher beside bin/berthd (berth.launcher) as its containers' exit command, so a
+   * container that ends while no client waits is released at once; without a launcher (an embedded
+   * daemon) that happens at the next call that looks at it (every list and inspect reconciles).
    */
   static EngineConfig config(Options o) {
-    EngineConfig config = EngineConfig.at(o.root(), o.runRoot()).withConfigFile(o.configFile());
+    // A daemon deletes removed containers' writable layers after answering (the CRI's
+    // RemoveContainer, as containerd's garbage collector does).
+    EngineConfig config =
+        EngineConfig.at(o.root(), o.runRoot())
+            .withConfigFile(o.configFile())
+            .withBackgroundRemoval(true);
     String launcher = System.getProperty("berth.launcher");
     if (launcher != null && !launcher.isEmpty()) config = config.withCleanupBy(Path.of(launcher));
     return config;

@@ -1,11 +1,18 @@
 package dev.berth.image.snapshot;
 
 import static dev.berth.sys.LinuxConstants.EEXIST;
+import static dev.berth.sys.LinuxConstants.ENOENT;
+import static dev.berth.sys.LinuxConstants.O_DIRECTORY;
+import static dev.berth.sys.LinuxConstants.O_NOFOLLOW;
+import static dev.berth.sys.LinuxConstants.O_RDONLY;
+import static dev.berth.sys.LinuxConstants.RENAME_NOREPLACE;
 
+import dev.berth.image.dirs.LockFile;
 import dev.berth.image.dirs.PrivateDirs;
 import dev.berth.image.unpack.Mode;
 import dev.berth.spec.image.Digest;
 import dev.berth.sys.ErrnoException;
+import dev.berth.sys.Fd;
 import dev.berth.sys.Linux;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -46,12 +53,15 @@ abstract class DirSnapshotter implements Snapshotter {
   final Path snapshots;
   final Path chains;
   final Path active;
+  final Path trash;
 
   DirSnapshotter(Path root) throws IOException {
     this.root = root;
     this.snapshots = root.resolve("snapshots");
     this.chains = root.resolve("chains");
     this.active = root.resolve("active");
+    this.trash = root.resolve(TRASH);
+    PrivateDirs.ensure(trash);
     boolean loose =
         PrivateDirs.ensure(snapshots) | PrivateDirs.ensure(chains) | PrivateDirs.ensure(active);
     // A store whose snapshots/ was private was made so by this code, which makes every snapshot
@@ -120,6 +130,63 @@ abstract class DirSnapshotter implements Snapshotter {
   public void remove(String key) throws IOException {
     Trees.remove(active.resolve(checkKey(key)));
   }
+
+  @Override
+  public void trash(String key) throws IOException {
+    Path from = active.resolve(checkKey(key));
+    // A name of its own in the trash: the same key may be trashed again before the trash is
+    // emptied.
+    for (int attempt = 0; ; attempt++) {
+      Path to =
+          trash.resolve(
+              key
+                  + "-"
+                  + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong()));
+      try {
+        Linux.rename(from.toString(), to.toString(), RENAME_NOREPLACE);
+        return;
+      } catch (ErrnoException e) {
+        if (e.errno() == ENOENT) return; // nothing there
+        if (e.errno() != EEXIST || attempt > 8) throw e;
+      }
+    }
+  }
+
+  @Override
+  public int emptyTrash(boolean wait) throws IOException {
+    Path lock = root.resolve(TRASH + ".lock");
+    try (LockFile held = wait ? LockFile.acquire(lock) : LockFile.tryAcquire(lock)) {
+      if (held == null) return 0;
+      int removed = 0;
+      for (String name : names(trash)) {
+        Trees.remove(trash.resolve(name));
+        removed++;
+      }
+      return removed;
+    }
+  }
+
+  /**
+   * Whether the trash of the snapshotter at {@code root} holds anything: a look that opens no
+   * snapshotter, for a process that empties it only when needed (false for a root not made yet).
+   */
+  static boolean hasTrash(Path root) throws IOException {
+    try {
+      return !names(root.resolve(TRASH)).isEmpty();
+    } catch (ErrnoException e) {
+      if (e.errno() == ENOENT) return false;
+      throw e;
+    }
+  }
+
+  private static List<String> names(Path dir) throws IOException {
+    try (Fd fd = Linux.open(dir.toString(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0)) {
+      return Linux.readdir(fd);
+    }
+  }
+
+  /** The directory under the root that {@link #trash} moves snapshots into. */
+  static final String TRASH = "trash";
 
   @Override
   public void remove(Digest chainId) throws IOException {

@@ -52,6 +52,23 @@ public interface Snapshotter {
   void remove(String key) throws IOException;
 
   /**
+   * Removes the active snapshot {@code key} at once as far as anyone can see (unmount it first):
+   * one rename into the snapshotter's trash, whose files {@link #emptyTrash} deletes later, on a
+   * thread or in a process that is not waiting for it; nothing there is fine. The key is free again
+   * on return, and the trash depends on no image: their layers may go before it is emptied.
+   */
+  void trash(String key) throws IOException;
+
+  /**
+   * Deletes what {@link #trash} moved aside, by this process or another (one that died before it
+   * emptied the trash included); returns how many snapshots it deleted. One process or thread
+   * empties at a time: with {@code wait} false, another doing it already makes this return 0 at
+   * once (it deletes what it finds); with {@code wait}, this waits for it, then deletes what is
+   * left.
+   */
+  int emptyTrash(boolean wait) throws IOException;
+
+  /**
    * Removes committed {@code chainId}; refused while a committed or active snapshot has it as its
    * parent.
    */

@@ -69,6 +69,14 @@ public final class Snapshotters {
   }
 
   /**
+   * Whether the snapshots at {@code root} have a trash to empty ({@link Snapshotter#trash}): a
+   * directory listing, without opening (or, for a new root, probing) a snapshotter.
+   */
+  public static boolean hasTrash(Path root) throws IOException {
+    return DirSnapshotter.hasTrash(root);
+  }
+
+  /**
    * Whether overlayfs works with layers under {@code root}: a tiny two-layer overlay with an opaque
    * directory (the trusted.* xattr it needs) is mounted and unmounted in a temporary directory
    * there. Probed once per root.

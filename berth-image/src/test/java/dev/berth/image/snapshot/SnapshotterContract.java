@@ -256,6 +256,57 @@ abstract class SnapshotterContract {
   }
 
   @Test
+  void aContainersRootfsMountedReadOnlyShowsItsWritesAndTakesNone() throws Exception {
+    Digest top = commitAll(List.of(BASE, TOP));
+    for (String key : List.of("ctr", "scratch")) {
+      Path rw = mount(s.prepare(key, key.equals("ctr") ? top : null));
+      Files.writeString(rw.resolve("written"), "w");
+      TreeMap<String, String> before = tree(rw);
+      unmount(rw);
+      List<Mount> readOnly = new ArrayList<>();
+      for (Mount m : s.mounts(key)) readOnly.add(m.readOnly());
+      Path ro = mount(readOnly);
+      assertTrue(mountOptions(ro).contains("ro"), key + ": " + mountOptions(ro));
+      assertEquals(before, tree(ro), key + ": the snapshot's own files and the image's");
+      assertThrows(IOException.class, () -> Files.writeString(ro.resolve("x"), "no"), key);
+      unmount(ro);
+      // A writable mount afterwards is as before: the read-only one used nothing of the snapshot.
+      assertEquals(before, tree(mount(s.mounts(key))), key);
+    }
+  }
+
+  @Test
+  void aTrashedSnapshotIsGoneAtOnceAndItsFilesWhenTheTrashIsEmptied() throws Exception {
+    Digest top = commitAll(List.of(BASE, TOP));
+    Path rw = mount(s.prepare("ctr", top));
+    Files.writeString(rw.resolve("only-in-ctr"), "w");
+    unmount(rw);
+    assertFalse(Snapshotters.hasTrash(root), "an empty trash");
+    s.trash("ctr");
+    s.trash("nosuch"); // nothing there is fine
+    assertThrows(IOException.class, () -> s.mounts("ctr"), "gone at once");
+    assertEquals(EXPECTED, tree(mount(s.prepare("ctr", top))), "the key is free again");
+    s.trash("ctr"); // the same key twice before an emptying
+    assertTrue(Snapshotters.hasTrash(root));
+    assertEquals(1, namesUnder(root, "only-in-ctr").size(), "its files wait in the trash");
+    // The image's layers do not wait for the trash.
+    s.remove(top);
+    // Another snapshotter on the root (a process that did not trash them: the one that did died)
+    // deletes them.
+    assertEquals(2, open(root).emptyTrash(false));
+    assertFalse(Snapshotters.hasTrash(root));
+    assertEquals(List.of(), namesUnder(root, "only-in-ctr"), "nothing of the snapshot is left");
+    assertEquals(0, s.emptyTrash(true));
+  }
+
+  /** Paths under {@code dir} whose file name is {@code name}. */
+  static List<Path> namesUnder(Path dir, String name) throws IOException {
+    try (Stream<Path> w = Files.walk(dir)) {
+      return w.filter(p -> p.getFileName().toString().equals(name)).toList();
+    }
+  }
+
+  @Test
   void badKeysAndUnknownParentsAreRefusedLeavingNothing() throws Exception {
     Digest base = commitAll(List.of(BASE));
     List<String> before = listing(root);
