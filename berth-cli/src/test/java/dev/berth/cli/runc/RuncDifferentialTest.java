@@ -7,6 +7,7 @@ import dev.berth.testkit.Exec;
 import dev.berth.testkit.RequiresCommand;
 import java.nio.file.Path;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -44,9 +45,33 @@ class RuncDifferentialTest {
     assertEquals(a, b, "probe: " + script);
   }
 
+  /**
+   * A cwd the rootfs lacks is made, as runc makes it: root's, 0755, even for another user and under
+   * a read-only root.
+   */
+  @Test
+  void aMissingCwdIsMadeAsRuncMakesIt() {
+    String berth = BerthRunc.launcher().toString();
+    String script = "pwd; stat -c '%n %u:%g %a' /made /made/here; touch /made/x 2>&1 | wc -l";
+    java.util.function.Consumer<Bundle> edit =
+        b -> {
+          b.process().put("cwd", "/made/./here");
+          b.process().put("user", Bundle.map("uid", 1000, "gid", 1000));
+          b.config().put("root", Bundle.map("path", "rootfs", "readonly", true));
+        };
+    String a = observe("runc", script, edit);
+    assertEquals("/made/here\n/made 0:0 755\n/made/here 0:0 755\n1\n", a);
+    assertEquals(a, observe(berth, script, edit));
+  }
+
   private String observe(String runtime, String script) {
+    return observe(runtime, script, b -> {});
+  }
+
+  private String observe(String runtime, String script, java.util.function.Consumer<Bundle> edit) {
     Path dir = tmp.resolve(runtime.equals("runc") ? "runc" : "berth");
     Bundle bundle = Bundle.busybox(dir.resolve("bundle")).sh(script);
+    edit.accept(bundle);
     bundle.write();
     String id = "diff" + ProcessHandle.current().pid();
     Exec.Result r =

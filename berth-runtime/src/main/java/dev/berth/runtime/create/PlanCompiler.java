@@ -489,6 +489,10 @@ public final class PlanCompiler {
     if (!newNs("user")) ops.add(new Op.OpenFifo(ctx.fifo().toString()));
     if (ctx.noPivot()) hideHostProcAndSys();
     ops.add(new Op.PivotRoot(ctx.noPivot()));
+    // As runc: a cwd the image lacks is made (root's, 0755) inside the new root, before it or
+    // anything above it can turn read-only.
+    if (process != null && process.cwd() != null && !process.cwd().equals("/"))
+      ops.add(new Op.Mkdirs(process.cwd(), 0755));
     // Sysctls first: /proc/sys is one of the read-only paths.
     sysctls();
     if (linux != null) {
