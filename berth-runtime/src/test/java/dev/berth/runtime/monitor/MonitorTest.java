@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.runtime.monitor.CriLog.Entry;
 import dev.berth.runtime.monitor.ExitFile.ExitStatus;
+import dev.berth.sys.ErrnoException;
+import dev.berth.sys.Fd;
 import dev.berth.sys.Linux;
 import dev.berth.sys.LinuxConstants;
 import dev.berth.testkit.RequiresRoot;
@@ -329,12 +331,25 @@ class MonitorTest {
         "no second attach: the container is gone");
   }
 
+  /** The capacity of a pipe made now (F_GETPIPE_SZ). */
+  private static int newPipeCapacity() throws ErrnoException {
+    Fd[] p = Linux.pipe2(0);
+    try {
+      return (int) Linux.fcntl(p[0], 1032 /* F_GETPIPE_SZ */, 0);
+    } finally {
+      p[0].close();
+      p[1].close();
+    }
+  }
+
   @Test
   void stdinAClientSentBeforeLeavingAllReachesASlowContainer() throws Exception {
-    // The container reads nothing until told: its pipe fills (64 KiB), the rest of what the client
-    // sent waits in the client's socket (a few packets, so the client is not held up), and the
-    // client leaves meanwhile. Every byte it sent must still arrive.
-    int size = 120_000;
+    // The container reads nothing until told: its pipe fills, the rest of what the client sent
+    // waits in the client's socket (two packets, so the client is not held up), and the client
+    // leaves meanwhile. Every byte it sent must still arrive. The pipe's size is what a new pipe
+    // gets now: 64 KiB, or one page once this user holds more pipe pages than
+    // fs.pipe-user-pages-soft (root without CAP_SYS_RESOURCE, as here, in a long test run).
+    int size = newPipeCapacity() + 2 * AttachClient.MAX_PAYLOAD;
     Path go = tmp.resolve("go");
     MonitorConfig c = config().withStdin(false);
     try (Monitor m =
@@ -342,8 +357,24 @@ class MonitorTest {
       m.container(m.ready());
     }
     try (AttachClient a = AttachClient.connect(c.attachSocket())) {
-      a.stdin(new byte[size]);
-      a.closeStdin();
+      // A send the kernel holds up would hang this thread in native code, past any timeout:
+      // bounded here, and the socket shut to free it.
+      var sent =
+          java.util.concurrent.CompletableFuture.runAsync(
+              () -> {
+                try {
+                  a.stdin(new byte[size]);
+                  a.closeStdin();
+                } catch (ErrnoException e) {
+                  throw new java.io.UncheckedIOException(e);
+                }
+              });
+      try {
+        sent.get(30, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (java.util.concurrent.TimeoutException e) {
+        a.shutdown();
+        throw new AssertionError("the client's stdin was held up: the monitor did not read it", e);
+      }
       a.shutdown();
     }
     Thread.sleep(300); // the monitor sees the client gone while the pipe is still full
