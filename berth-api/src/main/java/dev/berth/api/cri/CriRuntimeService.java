@@ -51,6 +51,8 @@ import dev.berth.api.cri.v1.StopPodSandboxRequest;
 import dev.berth.api.cri.v1.StopPodSandboxResponse;
 import dev.berth.api.cri.v1.UpdateContainerResourcesRequest;
 import dev.berth.api.cri.v1.UpdateContainerResourcesResponse;
+import dev.berth.api.cri.v1.UpdateRuntimeConfigRequest;
+import dev.berth.api.cri.v1.UpdateRuntimeConfigResponse;
 import dev.berth.api.cri.v1.VersionRequest;
 import dev.berth.api.cri.v1.VersionResponse;
 import dev.berth.engine.Engine;
@@ -122,6 +124,17 @@ final class CriRuntimeService extends RuntimeServiceGrpc.RuntimeServiceImplBase 
                         .addConditions(networkReady()))
                 .addAllRuntimeHandlers(CriRuntimeHandlers.of(engine))
                 .build());
+  }
+
+  /**
+   * The kubelet hands the node's pod CIDR over at start and whenever it changes; containerd keeps
+   * it only for a CNI config template. berth's pod networks take their addresses from the engine's
+   * default network, so there is nothing to keep: accepted, as containerd without a template.
+   */
+  @Override
+  public void updateRuntimeConfig(
+      UpdateRuntimeConfigRequest request, StreamObserver<UpdateRuntimeConfigResponse> out) {
+    CriCalls.answer(out, UpdateRuntimeConfigResponse::getDefaultInstance);
   }
 
   @Override

@@ -123,6 +123,16 @@ class CriServerTest {
             .runtimeConfig(RuntimeConfigRequest.getDefaultInstance())
             .getLinux()
             .getCgroupDriver());
+    // the kubelet's pod CIDR at its start: accepted (it answered UNIMPLEMENTED, an error the
+    // kubelet logs and retries)
+    runtime.updateRuntimeConfig(
+        dev.berth.api.cri.v1.UpdateRuntimeConfigRequest.newBuilder()
+            .setRuntimeConfig(
+                dev.berth.api.cri.v1.RuntimeConfig.newBuilder()
+                    .setNetworkConfig(
+                        dev.berth.api.cri.v1.NetworkConfig.newBuilder()
+                            .setPodCidr("10.244.0.0/24")))
+            .build());
   }
 
   @Test
