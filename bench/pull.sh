@@ -26,8 +26,9 @@
 #             ends of the loopback share the machine's cores during every pull too)
 #   digests   sha256 of every blob (the faster of sha256sum and openssl dgst; both printed)
 #   diff ids  sha256 of every uncompressed layer (the config's diff_ids, which a pull must check as well)
-#   inflate   every blob inflated to nowhere: the faster of `gzip -dc` and zlib's inflate (Compress::Raw::Zlib, a Perl
-#             one-liner: GNU gzip has an inflater of its own, slower than zlib's, which Java's Inflater wraps); both
+#   inflate   every blob inflated to nowhere: the fastest of `gzip -dc`, zlib's inflate (Compress::Raw::Zlib, a Perl
+#             one-liner: GNU gzip has an inflater of its own, slower than zlib's) and ISA-L's `igzip -dc` (the
+#             inflater berth uses: berth-sys GzipInflater; Java's own Inflater wraps zlib); all printed
 #             printed. `zstd -dc` for a zstd layer
 #   untar     tar -x (as root: owners, modes, times) of every uncompressed layer into a directory of its own, in a
 #             store emptied as the pulls' are
@@ -38,7 +39,7 @@
 # berth is skipped while bin/berth is missing (scripts/build.sh builds it). BERTH_BASE=<another checkout, built> adds
 # its berth as "berth (base)" to every run, to compare a change with what it changes in the same run.
 # Usage: bench/pull.sh [runs] [layers] [mb-per-layer] [small-files]   (the last three: the generated shape)
-#   Needs root, a JDK, docker-registry, podman, skopeo, umoci, curl, openssl, zstd, hyperfine, perl.
+#   Needs root, a JDK, docker-registry, podman, skopeo, umoci, curl, openssl, zstd, hyperfine, perl, isal (igzip).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 runs=${1:-3} layers=${2:-5} mb=${3:-40} small=${4:-10000}
@@ -175,19 +176,20 @@ for shape in $shapes; do
   manifest=$(grep -o '"sha256:[0-9a-f]*"' "$s/layout/index.json" | tr -d '"' | cut -c8-)
   digests=$(grep -o '"digest":"sha256:[0-9a-f]*"' "$s/layout/blobs/sha256/$manifest" | sed 1d | cut -d: -f3 |
     tr -d '"')
-  blobs= tars= fetch= inflate= inflate_zlib= untar= zstd= n=0
+  blobs= tars= fetch= inflate= inflate_zlib= inflate_isal= untar= zstd= n=0
   for d in $digests; do
     n=$((n + 1))
     b=$s/layout/blobs/sha256/$d
     case $(od -An -tx1 -N4 "$b" | tr -d ' ') in
-      1f8b*) z='gzip -dc' zl="perl $work/inflate.pl" ;;
-      28b52ffd) z='zstd -dcq' zl='zstd -dcq' zstd=" (zstd -dc for zstd layers)" ;;
+      1f8b*) z='gzip -dc' zl="perl $work/inflate.pl" zi='igzip -dc' ;;
+      28b52ffd) z='zstd -dcq' zl='zstd -dcq' zi='zstd -dcq' zstd=" (zstd -dc for zstd layers)" ;;
       *) echo "layer $d: neither gzip nor zstd" >&2; exit 1 ;;
     esac
     $z "$b" >"$s/tars/$n.tar"
     blobs="$blobs $b" tars="$tars $s/tars/$n.tar"
     fetch="$fetch -o /dev/null http://127.0.0.1:$port/v2/bench-$shape/blobs/sha256:$d"
     inflate="$inflate $z $b >/dev/null;" inflate_zlib="$inflate_zlib $zl $b >/dev/null;"
+    inflate_isal="$inflate_isal $zi $b >/dev/null;"
     untar="$untar mkdir STORE/$n && tar -xf $s/tars/$n.tar -C STORE/$n &&"
   done
   entries=$(for t in $tars; do tar -tf "$t"; done | wc -l)
@@ -229,7 +231,8 @@ for shape in $shapes; do
       r=$((r + 1))
     done
 
-    # The floor: columns fetch-client fetch-registry sha256sum openssl diff-sha256sum diff-openssl gzip zlib untar sync.
+    # The floor: columns fetch-client fetch-registry sha256sum openssl diff-sha256sum diff-openssl gzip zlib igzip untar
+    # sync.
     r=0
     : >"$k.floor"
     while [ $r -lt "$runs" ]; do
@@ -241,16 +244,17 @@ for shape in $shapes; do
       timed "$k.steps" "openssl dgst -sha256 $tars >/dev/null"
       timed "$k.steps" "$inflate"
       timed "$k.steps" "$inflate_zlib"
+      timed "$k.steps" "$inflate_isal"
       cold "$kind" "$k/floor"
       timed "$k.steps" "$(echo "$untar" | sed "s|STORE|$k/floor|g") true"
       timed "$k.steps" sync
-      awk 'NR == 1 { printf "%s %s", $2, $3; next } NR < 9 { printf " %s", $2; next } { printf " %s\n", $1 }' \
+      awk 'NR == 1 { printf "%s %s", $2, $3; next } NR < 10 { printf " %s", $2; next } { printf " %s\n", $1 }' \
         "$k.steps" >>"$k.floor"
       r=$((r + 1))
     done
-    set -- $(for c in 1 2 3 4 5 6 7 8 9 10; do median "$k.floor" $c; done)
+    set -- $(for c in 1 2 3 4 5 6 7 8 9 10 11; do median "$k.floor" $c; done)
     floor=$(awk -v a="$*" -v n="$cores" 'function min(x, y) { return x < y ? x : y } BEGIN { split(a, v, " ");
-      printf "%.3f", (v[1] + v[2] + min(v[3], v[4]) + min(v[5], v[6]) + min(v[7], v[8]) + v[9]) / n }')
+      printf "%.3f", (v[1] + v[2] + min(v[3], v[4]) + min(v[5], v[6]) + min(min(v[7], v[8]), v[9]) + v[10]) / n }')
 
     printf '%-16s %8s %8s %8s %15s %10s %9s %14s\n' "" "wall s" "cpu s" "sys s" "registry cpu s" "x podman" \
       "x floor" "cpu x floor's"
@@ -268,10 +272,10 @@ for shape in $shapes; do
       BEGIN { split(a, v, " ");
       printf "floor %.2f s = (fetch %.2f [curl %.2f + registry %.2f] + digests %.2f [sha256sum %.2f, openssl %.2f]", f,
         v[1] + v[2], v[1], v[2], min(v[3], v[4]), v[3], v[4];
-      printf " + diff ids %.2f [sha256sum %.2f, openssl %.2f] + inflate %.2f [gzip -dc %.2f, zlib %.2f%s]",
-        min(v[5], v[6]), v[5], v[6], min(v[7], v[8]), v[7], v[8], z;
-      printf " + untar %.2f [tar -x]) CPU s / %d cores;  sync after the untar %.2f s wall, not in the floor\n", v[9], n,
-        v[10] }'
+      printf " + diff ids %.2f [sha256sum %.2f, openssl %.2f] + inflate %.2f [gzip -dc %.2f, zlib %.2f, igzip %.2f%s]",
+        min(v[5], v[6]), v[5], v[6], min(min(v[7], v[8]), v[9]), v[7], v[8], v[9], z;
+      printf " + untar %.2f [tar -x]) CPU s / %d cores;  sync after the untar %.2f s wall, not in the floor\n", v[10], n,
+        v[11] }'
     echo "(load average as the pulls began: $load; after: $(cut -d' ' -f1-3 /proc/loadavg))"
   done
 

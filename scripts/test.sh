@@ -3,7 +3,7 @@
 # (root: namespaces, mounts, cgroups) and interop (runc) tests. CI runs exactly this (.ci/run).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
-sh "$top/scripts/install-deps.sh" maven gcc make libc6-dev busybox-static curl runc criu hyperfine uidmap iproute2 iptables containernetworking-plugins procps conmon podman containerd skopeo umoci docker-registry apache2-utils openssl
+sh "$top/scripts/install-deps.sh" maven gcc make libc6-dev libisal-dev busybox-static curl runc criu hyperfine uidmap iproute2 iptables containernetworking-plugins procps conmon podman containerd skopeo umoci docker-registry apache2-utils openssl
 . "$top/scripts/env.sh"
 cd "$top"
 sh scripts/build.sh

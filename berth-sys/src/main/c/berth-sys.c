@@ -7,6 +7,8 @@
  * - address: the address of a direct ByteBuffer.
  * - spawn: posix_spawn, the one libc call that is not a syscall; the JVM must not fork (DESIGN "Java plans, C
  *   executes"), and glibc's posix_spawn uses clone(CLONE_VM|CLONE_VFORK), which is safe in a multi-threaded process.
+ *
+ * berth-inflate.c, in the same library, is the one door that is not to the kernel: ISA-L's gzip inflation.
  */
 #define _GNU_SOURCE
 #include <jni.h>

@@ -139,7 +139,7 @@ class LoadedLayersTest {
     Descriptor blob = layout.writeBlob(MediaTypes.OCI_LAYER_GZIP, garbage);
     assertLoadRefused(
         new OciLayoutBuilder.Layer(blob, Digest.sha256Of(garbage), Compression.GZIP),
-        "reading the first tar header: corrupt gzip stream: Not in GZIP format");
+        "reading the first tar header: corrupt gzip stream: not in gzip format");
   }
 
   @Test

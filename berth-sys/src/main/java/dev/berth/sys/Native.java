@@ -52,6 +52,24 @@ final class Native {
    */
   static native int spawn(long path, long argv, long envp, long fdMap, int nfds, boolean setsid);
 
+  // ISA-L's gzip inflation (src/main/c/berth-inflate.c); see GzipInflater.
+
+  /** dlopen of libisal.so.2: whether its inflate functions are there. */
+  static native boolean isalOpen();
+
+  /** sizeof(struct inflate_state). */
+  static native int isalStateSize();
+
+  /** isal_inflate_init of the state at {@code state}, for a gzip member. */
+  static native void isalGzipInit(long state);
+
+  /**
+   * isal_inflate from {@code inLen} bytes at {@code in} into {@code outLen} bytes at {@code out};
+   * writes {consumed, produced} as two ints at {@code result}. Returns 1 when the member is
+   * complete, 0 when it wants more input or room, or ISA-L's negative error code.
+   */
+  static native int isalInflate(long state, long in, int inLen, long out, int outLen, long result);
+
   static UnsatisfiedLinkError link(String what, Throwable cause) {
     UnsatisfiedLinkError e =
         new UnsatisfiedLinkError(

@@ -23,6 +23,7 @@ import dev.berth.spec.image.Digest;
 import dev.berth.spec.image.MediaTypes.Compression;
 import dev.berth.sys.ErrnoException;
 import dev.berth.sys.Fd;
+import dev.berth.sys.GzipInflater;
 import dev.berth.sys.Linux;
 import dev.berth.sys.Stat;
 import java.io.BufferedInputStream;
@@ -272,7 +273,9 @@ public final class LayerUnpacker {
             switch (c) {
               case NONE -> new BufferedInputStream(raw, 256 * 1024);
               case GZIP ->
-                  new GZIPInputStream(new BufferedInputStream(raw, 256 * 1024), 256 * 1024);
+                  GzipInflater.available()
+                      ? new IsalGzipInputStream(raw)
+                      : new GZIPInputStream(new BufferedInputStream(raw, 256 * 1024), 256 * 1024);
               case ZSTD -> new BufferedInputStream(new ZstdInputStream(raw), 256 * 1024);
             };
       }

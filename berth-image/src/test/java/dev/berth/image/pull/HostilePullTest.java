@@ -355,7 +355,7 @@ class HostilePullTest {
     assertRefused(
         new OciLayoutBuilder.Layer(blob, Digest.sha256Of(garbage), Compression.GZIP),
         null,
-        "reading the first tar header: corrupt gzip stream: Not in GZIP format");
+        "reading the first tar header: corrupt gzip stream: not in gzip format");
   }
 
   @Test

@@ -617,7 +617,7 @@ class LayerUnpackerTest {
     Map<Compression, String> want =
         Map.of(
             Compression.GZIP,
-                "reading the first tar header: corrupt gzip stream: Not in GZIP format",
+                "reading the first tar header: corrupt gzip stream: not in gzip format",
             Compression.ZSTD, "reading the first tar header: corrupt zstd stream: ",
             Compression.NONE,
                 "reading the first tar header: not a tar header (its checksum is wrong)");
