@@ -1,0 +1,311 @@
+package dev.berth.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.berth.engine.container.ContainerOptions;
+import dev.berth.engine.container.ExecOptions;
+import dev.berth.engine.fs.HostFiles;
+import dev.berth.engine.store.ContainerRecord;
+import dev.berth.runtime.driver.Stdio;
+import dev.berth.spec.error.BerthException;
+import dev.berth.spec.error.ErrorCategory;
+import dev.berth.testkit.Busybox;
+import dev.berth.testkit.RequiresRoot;
+import dev.berth.testkit.image.LayerTar;
+import dev.berth.testkit.image.TarEntry;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Published escapes through container files, replayed on the real kernel: docker cp's
+ * symlink-exchange race (CVE-2018-15664) and its static variants, docker cp loading the container's
+ * code (CVE-2019-14271), hostile image volumes (CVE-2022-23648), hostile image archives for load
+ * and import, hostile volume names. A directory of the host ({@code host}, one file) stands for
+ * what a container must never read or write; every test ends by checking it is untouched.
+ */
+@RequiresRoot
+class HostileFilesTest {
+  static final String IMAGE = "localhost/hostile-files:latest";
+  static final String SECRET = "host secret\n";
+
+  @TempDir Path tmp;
+  Path root;
+  Path host;
+  Engine engine;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    root = tmp.resolve("root");
+    host = Files.createDirectories(tmp.resolve("host"));
+    Files.writeString(host.resolve("secret"), SECRET);
+    engine = Engine.open(EngineConfig.at(root, tmp.resolve("run")));
+    Path rootfs = Busybox.rootfs(tmp.resolve("rootfs"));
+    String rel = host.toString().substring(1);
+    // The host's path as the container has it: a decoy (where an in-root resolution of "/" lands)
+    // and the same path under /w/d (where it lands while d is the directory).
+    Files.createDirectories(rootfs.resolve(rel));
+    Files.writeString(rootfs.resolve(rel).resolve("secret"), "decoy\n");
+    Files.createDirectories(rootfs.resolve("w/d").resolve(rel));
+    Files.writeString(rootfs.resolve("w/d").resolve(rel).resolve("secret"), "inside\n");
+    Files.createSymbolicLink(rootfs.resolve("w/lnk"), Path.of("/"));
+    // Static links out of the root, each a way the attacks name the host's "/".
+    Files.createSymbolicLink(rootfs.resolve("w/abs"), Path.of("/"));
+    Files.createSymbolicLink(rootfs.resolve("w/rel"), Path.of("../../../../../../.."));
+    Files.createSymbolicLink(rootfs.resolve("w/self"), Path.of("/proc/self/root"));
+    Files.createSymbolicLink(rootfs.resolve("w/cwd"), Path.of("/proc/1/cwd"));
+    Files.createSymbolicLink(rootfs.resolve("w/init"), Path.of("/proc/1/root"));
+    Files.createSymbolicLink(rootfs.resolve("w/file"), host.resolve("secret"));
+    // CVE-2019-14271: the container's name-service library, which docker-tar loaded on the host.
+    for (String lib : List.of("lib/x86_64-linux-gnu/libnss_files.so.2", "lib/libnss_files.so.2")) {
+      Files.createDirectories(rootfs.resolve(lib).getParent());
+      Files.writeString(rootfs.resolve(lib), "not a library, and never loaded\n");
+    }
+    Files.writeString(rootfs.resolve("etc/nsswitch.conf"), "passwd: files\ngroup: files\n");
+    Path tar = tmp.resolve("rootfs.tar");
+    Process p =
+        new ProcessBuilder("tar", "-C", rootfs.toString(), "-cf", tar.toString(), ".")
+            .inheritIO()
+            .start();
+    assertEquals(0, p.waitFor());
+    engine.images().importRootfs(tar, IMAGE, null);
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    for (ContainerRecord r : engine.containers().list().containers()) {
+      try {
+        engine.remove(r.id(), true, true);
+      } catch (BerthException e) {
+        // gone
+      }
+    }
+    engine.close();
+    assertEquals(List.of(), EngineTest.mountsUnder(tmp), "mounts left behind");
+    assertEquals(List.of("secret"), names(host), "the host's directory changed");
+    assertEquals(SECRET, Files.readString(host.resolve("secret")));
+  }
+
+  static List<String> names(Path dir) throws IOException {
+    try (var s = Files.list(dir)) {
+      return s.map(p -> p.getFileName().toString()).sorted().toList();
+    }
+  }
+
+  private ContainerRecord running(String script) throws Exception {
+    ContainerRecord r =
+        engine.create(
+            new ContainerOptions.Builder(IMAGE).command(List.of("sh", "-c", script)).build());
+    engine.start(r.id(), Engine.StartListener.NONE);
+    return r;
+  }
+
+  private static byte[] tar(TarEntry... entries) throws IOException {
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
+    new LayerTar().add(entries).writeTo(b);
+    return b.toByteArray();
+  }
+
+  /** Every entry's name and content ("name=content" for files, "name" otherwise). */
+  private static List<String> contents(byte[] tar) throws IOException {
+    List<String> out = new ArrayList<>();
+    try (TarArchiveInputStream in = new TarArchiveInputStream(new ByteArrayInputStream(tar))) {
+      for (TarArchiveEntry e; (e = in.getNextEntry()) != null; ) {
+        out.add(
+            e.isSymbolicLink()
+                ? e.getName() + " -> " + e.getLinkName()
+                : e.isFile()
+                    ? e.getName() + "=" + new String(in.readAllBytes(), StandardCharsets.UTF_8)
+                    : e.getName());
+      }
+    }
+    return out;
+  }
+
+  /** What GET archive gives for {@code path}, or the error's category when refused. */
+  private String get(String id, String path, boolean follow) throws IOException {
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
+    try {
+      engine.copyFrom(id, path, follow, null, b);
+    } catch (BerthException e) {
+      return e.category().name();
+    }
+    return String.join(",", contents(b.toByteArray()));
+  }
+
+  private String exec(String id, String script) throws Exception {
+    Path out = tmp.resolve("exec.out");
+    Files.deleteIfExists(out);
+    engine.exec(
+        id, ExecOptions.of("sh", "-c", script), new Stdio(Path.of("/dev/null"), out, out), null);
+    return Files.readString(out);
+  }
+
+  // ---- CVE-2018-15664: docker cp and a path swapped for a symlink to "/" ----
+
+  @Test
+  void cve201815664SymlinkExchangeRaceNeverReadsOrWritesTheHost() throws Exception {
+    String rel = host.toString().substring(1);
+    // /w/d is a directory, then a symlink to "/", then the directory again, in a tight loop.
+    ContainerRecord r =
+        running(
+            "cd /w; while :; do busybox mv d real; busybox mv lnk d; busybox mv d lnk;"
+                + " busybox mv real d; done");
+    String file = "/w/d/" + rel + "/secret";
+    String dir = "/w/d/" + rel;
+    Path out = Files.createDirectories(tmp.resolve("out"));
+    List<String> seen = new ArrayList<>();
+    for (int i = 0; i < 150; i++) {
+      // GET archive and HEAD archive (stat), not following and following the path's last link.
+      seen.add(get(r.id(), file, i % 2 == 0));
+      seen.add(get(r.id(), dir, false));
+      try {
+        seen.add(engine.statPath(r.id(), file, true).size() == SECRET.length() ? "host?" : "");
+      } catch (BerthException e) {
+        seen.add(e.category().name());
+      }
+      // PUT archive into the swapped path.
+      try {
+        engine.copyTo(
+            r.id(), dir, new ByteArrayInputStream(tar(TarEntry.file("pwned", "x"))), i % 2 == 0);
+      } catch (BerthException e) {
+        seen.add(e.category().name());
+      }
+      // berth cp CONTAINER:PATH HOSTDIR: the container's tar extracted on the host.
+      ByteArrayOutputStream b = new ByteArrayOutputStream();
+      try {
+        engine.copyFrom(r.id(), dir, false, null, b);
+        HostFiles.extract(new ByteArrayInputStream(b.toByteArray()), out.toString(), null);
+      } catch (BerthException e) {
+        seen.add(e.category().name());
+      }
+    }
+    for (String s : seen) {
+      assertFalse(s.contains("host secret") || s.equals("host?"), "read the host's file: " + s);
+    }
+    // What the copies wrote landed in the container's tree: its directory, or its decoy (d a link).
+    String written =
+        exec(
+            r.id(),
+            "cat /w/real/" + rel + "/pwned /w/d/" + rel + "/pwned /" + rel + "/pwned 2>/dev/null");
+    assertTrue(written.contains("x"), written);
+    try (var walk = Files.walk(out)) {
+      for (Path p : walk.filter(Files::isRegularFile).toList()) {
+        assertNotEquals(SECRET, Files.readString(p), p.toString());
+      }
+    }
+  }
+
+  @Test
+  void cve201815664StaticLinksAndHostileTarEntriesStayInTheContainer() throws Exception {
+    String rel = host.toString().substring(1);
+    ContainerRecord r = running("sleep 1000");
+    // Each link as a component of the copy path, and as its last component (followed or not;
+    // followed, "/" is the container's whole root with its /proc: copied below with a file).
+    for (String link : List.of("abs", "rel", "self", "cwd", "init")) {
+      for (String path : List.of("/w/" + link + "/" + rel + "/secret", "/w/" + link + "/" + rel)) {
+        for (boolean follow : List.of(false, true)) {
+          String got = get(r.id(), path, follow);
+          assertFalse(got.contains("host secret"), path + " (follow " + follow + "): " + got);
+          assertNotEquals("INTERNAL", got, path);
+        }
+      }
+      String self = get(r.id(), "/w/" + link, false);
+      assertTrue(self.startsWith(link + " -> "), self);
+    }
+    assertEquals("file=decoy\n", get(r.id(), "/w/file", true), "a link to a host file");
+    for (String path :
+        List.of(
+            "/proc/1/root/" + rel + "/secret",
+            "/proc/self/root/" + rel + "/secret",
+            "/proc/1/cwd/" + rel + "/secret")) {
+      String got = get(r.id(), path, true);
+      assertFalse(got.contains("host secret"), path + ": " + got);
+      assertNotEquals("INTERNAL", got, path);
+    }
+
+    // PUT through the links and with absolute entry names: all of it lands in the container.
+    for (String into : List.of("/w/abs/" + rel, "/w/rel/" + rel, "/")) {
+      engine.copyTo(
+          r.id(),
+          into,
+          new ByteArrayInputStream(tar(TarEntry.file("/" + rel + "/put", into))),
+          false);
+    }
+    for (String into : List.of("/proc/1/root/" + rel, "/w/init/" + rel, "/w/self/" + rel)) {
+      try {
+        engine.copyTo(
+            r.id(), into, new ByteArrayInputStream(tar(TarEntry.file("put2", "x"))), false);
+      } catch (BerthException e) {
+        assertNotEquals(ErrorCategory.INTERNAL, e.category(), into + ": " + e.getMessage());
+      }
+    }
+    assertEquals(
+        "/w/rel/" + rel + "|/|", // both links are the container's "/": the second copy replaced
+        exec(r.id(), "cat /" + rel + "/" + rel + "/put; echo '|'; cat /" + rel + "/put; echo '|'")
+            .replace("\n", ""));
+
+    // A device node comes in (as docker's cp makes it), but the container may not open it; a
+    // set-uid file keeps its bits, owned by the container's root or, with copyUIDGID, the tar's.
+    engine.copyTo(
+        r.id(),
+        "/tmp",
+        new ByteArrayInputStream(
+            tar(
+                TarEntry.charDevice("mem", 1, 1),
+                TarEntry.file("suid", "#!/bin/sh\n").withMode(04755).withOwner(1000, 1000))),
+        false);
+    engine.copyTo(
+        r.id(),
+        "/tmp",
+        new ByteArrayInputStream(
+            tar(TarEntry.file("suid-kept", "#!/bin/sh\n").withMode(04755).withOwner(1000, 1000))),
+        true);
+    assertEquals(
+        "denied 0:0:4755 1000:1000:4755",
+        exec(
+                r.id(),
+                "head -c1 /tmp/mem >/dev/null 2>&1 && echo read || echo denied;"
+                    + " stat -c '%u:%g:%a' /tmp/suid /tmp/suid-kept")
+            .replace("\n", " ")
+            .trim());
+
+    // The kernel's own files under the container's /proc and /sys are never written.
+    String corePattern = Files.readString(Path.of("/proc/sys/kernel/core_pattern"));
+    for (String into : List.of("/proc/sys/kernel", "/sys/kernel")) {
+      assertThrows(
+          BerthException.class,
+          () ->
+              engine.copyTo(
+                  r.id(),
+                  into,
+                  new ByteArrayInputStream(
+                      tar(
+                          TarEntry.file("core_pattern", "|/pwned"),
+                          TarEntry.file("uevent_helper", "/pwned"))),
+                  false),
+          into);
+    }
+    assertEquals(corePattern, Files.readString(Path.of("/proc/sys/kernel/core_pattern")));
+
+    // CVE-2019-14271: a copy never loads the container's code (docker-tar loaded its libnss).
+    for (String line : Files.readAllLines(Path.of("/proc/self/maps"))) {
+      assertFalse(line.contains(tmp.toString()), "mapped from the container: " + line);
+    }
+  }
+}
