@@ -308,4 +308,144 @@ class HostileFilesTest {
       assertFalse(line.contains(tmp.toString()), "mapped from the container: " + line);
     }
   }
+
+  // ---- CVE-2023-25153 and kin: hostile archives for load and import ----
+
+  private static byte[] sha256(byte[] b) throws Exception {
+    return java.security.MessageDigest.getInstance("SHA-256").digest(b);
+  }
+
+  private static String hex(byte[] b) {
+    return java.util.HexFormat.of().formatHex(b);
+  }
+
+  /** A docker-archive of the given members, written in order (null content: a symlink to it). */
+  private Path archive(String name, java.util.Map<String, byte[]> members, int emptyEntries)
+      throws IOException {
+    Path p = tmp.resolve(name);
+    try (var out =
+        new org.apache.commons.compress.archivers.tar.TarArchiveOutputStream(
+            Files.newOutputStream(p))) {
+      out.setLongFileMode(
+          org.apache.commons.compress.archivers.tar.TarArchiveOutputStream.LONGFILE_POSIX);
+      for (int i = 0; i < emptyEntries; i++) {
+        TarArchiveEntry e = new TarArchiveEntry("bomb/" + i);
+        out.putArchiveEntry(e);
+        out.closeArchiveEntry();
+      }
+      for (var m : members.entrySet()) {
+        TarArchiveEntry e;
+        if (m.getValue() == null) {
+          e = new TarArchiveEntry(m.getKey(), TarArchiveEntry.LF_SYMLINK);
+          e.setLinkName("/etc/passwd");
+        } else {
+          e = new TarArchiveEntry(m.getKey());
+          e.setSize(m.getValue().length);
+        }
+        out.putArchiveEntry(e);
+        if (m.getValue() != null) out.write(m.getValue());
+        out.closeArchiveEntry();
+      }
+    }
+    return p;
+  }
+
+  private static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void cve202325153HostileArchivesAreRefusedClearlyLeavingNothing() throws Exception {
+    var images = engine.images();
+    var before = images.list();
+    var snapshotsBefore = images.snapshots().committed();
+    var blobsBefore = images.content().list();
+    byte[] layer = tar(TarEntry.file("hello", "hello\n"));
+    String diffId = "sha256:" + hex(sha256(layer));
+    java.util.function.Function<String, byte[]> config =
+        ids ->
+            utf8(
+                "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\","
+                    + "\"diff_ids\":["
+                    + ids
+                    + "]}}");
+    java.util.function.Function<String, byte[]> manifest =
+        layers ->
+            utf8("[{\"Config\":\"c.json\",\"RepoTags\":[\"x:1\"],\"Layers\":[" + layers + "]}]");
+    java.util.Map<String, String> refused = new java.util.LinkedHashMap<>();
+    // manifest.json over the metadata limit, or nested past the reader's depth
+    refused.put(
+        "manifest.json: 8388609 bytes, over the limit",
+        archive(
+                "huge.tar",
+                java.util.Map.of("manifest.json", utf8("[]" + " ".repeat((8 << 20) - 1))),
+                0)
+            .toString());
+    refused.put(
+        "manifest.json",
+        archive("deep.tar", java.util.Map.of("manifest.json", utf8("[".repeat(100_000))), 0)
+            .toString());
+    // a layer whose content is not its diff id
+    refused.put(
+        "l.tar: content is sha256:",
+        archive(
+                "mismatch.tar",
+                new java.util.TreeMap<>(
+                    java.util.Map.of(
+                        "c.json", config.apply("\"sha256:" + "0".repeat(64) + "\""),
+                        "l.tar", layer,
+                        "manifest.json", manifest.apply("\"l.tar\""))),
+                0)
+            .toString());
+    // members named with "..", and a layer that is a symlink to a host file
+    refused.put(
+        "missing member ../../../etc/passwd",
+        archive(
+                "climb.tar",
+                new java.util.TreeMap<>(
+                    java.util.Map.of(
+                        "c.json", config.apply("\"" + diffId + "\""),
+                        "manifest.json", manifest.apply("\"../../../etc/passwd\""))),
+                0)
+            .toString());
+    java.util.Map<String, byte[]> linked = new java.util.TreeMap<>();
+    linked.put("c.json", config.apply("\"" + diffId + "\""));
+    linked.put("l.tar", null);
+    linked.put("manifest.json", manifest.apply("\"l.tar\""));
+    refused.put("member l.tar is not a regular file", archive("linked.tar", linked, 0).toString());
+    // a tar bomb of empty entries
+    refused.put(
+        "more than 65536 members",
+        archive(
+                "bomb.tar",
+                new java.util.TreeMap<>(
+                    java.util.Map.of(
+                        "c.json", config.apply("\"" + diffId + "\""),
+                        "l.tar", layer,
+                        "manifest.json", manifest.apply("\"l.tar\""))),
+                70_000)
+            .toString());
+    for (var r : refused.entrySet()) {
+      BerthException e =
+          assertThrows(
+              BerthException.class, () -> images.load(Path.of(r.getValue())), r.getValue());
+      assertEquals(ErrorCategory.INVALID_ARGUMENT, e.category(), e.getMessage());
+      assertTrue(e.getMessage().contains(r.getKey()), e.getMessage());
+    }
+    assertEquals(before, images.list(), "no image from a refused archive");
+    assertEquals(snapshotsBefore, images.snapshots().committed(), "no layer unpacked");
+    assertEquals(blobsBefore, images.content().list(), "no blob stored");
+
+    // A layer listed twice is one blob, unpacked once and stacked twice, as docker loads it.
+    Path twice =
+        archive(
+            "twice.tar",
+            new java.util.TreeMap<>(
+                java.util.Map.of(
+                    "c.json", config.apply("\"" + diffId + "\",\"" + diffId + "\""),
+                    "l.tar", layer,
+                    "manifest.json", manifest.apply("\"l.tar\",\"l.tar\""))),
+            0);
+    assertEquals(List.of("docker.io/library/x:1"), images.load(twice));
+  }
 }
