@@ -448,4 +448,89 @@ class HostileFilesTest {
             0);
     assertEquals(List.of("docker.io/library/x:1"), images.load(twice));
   }
+
+  // ---- CVE-2022-23648: an image's VOLUMEs aimed at the host ----
+
+  @Test
+  void cve202223648ImageVolumesResolveInsideTheImage() throws Exception {
+    String rel = host.toString().substring(1);
+    Path rootfs = tmp.resolve("rootfs");
+    Files.createDirectories(rootfs.resolve(rel).resolve("v"));
+    Files.writeString(rootfs.resolve(rel).resolve("v/image-v"), "image\n");
+    Files.createSymbolicLink(rootfs.resolve("hostlink"), host);
+    Path layerTar = tmp.resolve("layer.tar");
+    Process p =
+        new ProcessBuilder("tar", "-C", rootfs.toString(), "-cf", layerTar.toString(), ".")
+            .inheritIO()
+            .start();
+    assertEquals(0, p.waitFor());
+    var layout = new dev.berth.testkit.image.OciLayoutBuilder(tmp.resolve("layout"));
+    var layer =
+        layout.layer(
+            Files.readAllBytes(layerTar), dev.berth.spec.image.MediaTypes.Compression.NONE);
+    var image =
+        layout.image(
+            dev.berth.testkit.image.OciLayoutBuilder.AMD64,
+            dev.berth.testkit.image.ImageConfig.busybox()
+                .withCmd("true")
+                .withVolumes("/../../" + rel + "/v", "/hostlink/data", "/hostlink"),
+            List.of(layer));
+    layout.tag("latest", image.manifest());
+    Path archive = tmp.resolve("volumes.tar");
+    p =
+        new ProcessBuilder("tar", "-C", layout.dir().toString(), "-cf", archive.toString(), ".")
+            .inheritIO()
+            .start();
+    assertEquals(0, p.waitFor());
+    String name = engine.images().load(archive).getFirst();
+
+    ContainerRecord r = engine.create(new ContainerOptions.Builder(name).build());
+    engine.start(r.id(), Engine.StartListener.NONE);
+    assertEquals(0, engine.await(r.id()));
+    r = engine.inspect(r.id());
+    // "/../../HOST/v" is the image's /HOST/v: its content was copied up, and the host's is not
+    // there; "/hostlink" and "/hostlink/data" are the image's link followed inside the image.
+    // (the image's /HOST holds the decoy "secret" and v).
+    List<String> copied = new ArrayList<>();
+    for (String v : r.volumes()) {
+      Path data = engine.volumes().get(v).mountpoint();
+      try (var walk = Files.walk(data)) {
+        for (Path f : walk.filter(Files::isRegularFile).toList()) {
+          copied.add(data.relativize(f) + "=" + Files.readString(f).trim());
+        }
+      }
+    }
+    assertEquals(
+        List.of("image-v=image", "secret=decoy", "v/image-v=image"),
+        copied.stream().sorted().toList());
+
+    // A relative VOLUME is refused at create, leaving no container and no volume.
+    var relative =
+        layout.image(
+            dev.berth.testkit.image.OciLayoutBuilder.AMD64,
+            dev.berth.testkit.image.ImageConfig.busybox().withVolumes("etc"),
+            List.of(layer));
+    layout.tag("relative", relative.manifest());
+    Files.delete(archive);
+    p =
+        new ProcessBuilder("tar", "-C", layout.dir().toString(), "-cf", archive.toString(), ".")
+            .inheritIO()
+            .start();
+    assertEquals(0, p.waitFor());
+    String relName =
+        engine.images().load(archive).stream()
+            .filter(n -> n.endsWith(":relative"))
+            .findFirst()
+            .get();
+    int volumes = engine.volumes().list().volumes().size();
+    int containers = engine.containers().list().containers().size();
+    BerthException e =
+        assertThrows(
+            BerthException.class,
+            () -> engine.create(new ContainerOptions.Builder(relName).build()));
+    assertEquals(ErrorCategory.INVALID_ARGUMENT, e.category(), e.getMessage());
+    assertTrue(e.getMessage().contains("'etc'"), e.getMessage());
+    assertEquals(volumes, engine.volumes().list().volumes().size());
+    assertEquals(containers, engine.containers().list().containers().size());
+  }
 }
