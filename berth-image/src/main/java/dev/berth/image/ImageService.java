@@ -1,6 +1,7 @@
 package dev.berth.image;
 
 import dev.berth.image.archive.ArchiveFormat;
+import dev.berth.image.archive.ArchiveMembers;
 import dev.berth.image.archive.DockerArchive;
 import dev.berth.image.archive.OciArchive;
 import dev.berth.image.archive.RootfsImport;
@@ -49,8 +50,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarFile;
 
 /**
  * The image library's front door: pull, push, list, inspect, tag, remove, and the store's garbage
@@ -603,7 +602,7 @@ public final class ImageService implements AutoCloseable {
     List<String> loaded = new ArrayList<>();
     try (var lease = content.lease()) {
       LocalLayers layers = new LocalLayers(content, snapshots());
-      if (isOciArchive(archive)) {
+      if (ArchiveMembers.isOciLayout(archive, source)) {
         Index index;
         try (InputStream in = new BufferedInputStream(Files.newInputStream(archive), 1 << 16)) {
           index = OciArchive.load(content, in, source);
@@ -692,16 +691,6 @@ public final class ImageService implements AutoCloseable {
     if (ref == null || ref.isEmpty()) return config.toString();
     if (ref.contains("/") || ref.contains(":")) return parse(ref).withDefaultTag().toString();
     return parse("localhost/" + stem.toLowerCase() + ":" + ref).toString();
-  }
-
-  private static boolean isOciArchive(Path archive) throws IOException {
-    try (TarFile tar = new TarFile(archive.toFile())) {
-      for (TarArchiveEntry e : tar.getEntries()) {
-        String n = e.getName().startsWith("./") ? e.getName().substring(2) : e.getName();
-        if (n.equals("oci-layout")) return true;
-      }
-    }
-    return false;
   }
 
   /**

@@ -209,6 +209,7 @@ public final class ContainerFiles {
             Linux.openat2(root, parent.isEmpty() ? "." : parent, O_PATH | O_DIRECTORY, 0, RESOLVE);
       } catch (ErrnoException e) {
         if (e.errno() == ENOENT || e.errno() == ENOTDIR) throw noSuchFile(p);
+        if (e.errno() == ELOOP) throw tooManyLinks(p);
         throw e;
       }
       Stat st;
@@ -226,7 +227,7 @@ public final class ContainerFiles {
       } finally {
         dir.close();
       }
-      if (links >= MAX_LINKS) throw new ErrnoException(ELOOP, "resolve", p.original());
+      if (links >= MAX_LINKS) throw tooManyLinks(p);
       clean = ContainerPath.parse(target.startsWith("/") ? target : parent + "/" + target).clean();
     }
   }
@@ -241,6 +242,19 @@ public final class ContainerFiles {
   private EngineException noSuchFile(ContainerPath p) {
     return EngineException.notFound(
         "Could not find the file " + p.original() + " in container " + container);
+  }
+
+  /**
+   * A path the client chose that loops, or goes through one of procfs' magic links (/proc/1/root,
+   * /proc/self/cwd: RESOLVE_NO_MAGICLINKS refuses them, as they would jump out of the root).
+   */
+  private EngineException tooManyLinks(ContainerPath p) {
+    return EngineException.invalid(
+        "resolve "
+            + p.original()
+            + " in container "
+            + container
+            + ": a symlink loop or a /proc magic link on the way");
   }
 
   private EngineException failed(String what, IOException e) {

@@ -1,6 +1,7 @@
 package dev.berth.engine.fs;
 
 import static dev.berth.sys.LinuxConstants.AT_SYMLINK_NOFOLLOW;
+import static dev.berth.sys.LinuxConstants.ENOENT;
 import static dev.berth.sys.LinuxConstants.EOPNOTSUPP;
 import static dev.berth.sys.LinuxConstants.O_DIRECTORY;
 import static dev.berth.sys.LinuxConstants.O_NOFOLLOW;
@@ -70,7 +71,16 @@ final class TreeTar {
   void contents(Fd d, String prefix) throws IOException {
     List<String> names = new ArrayList<>(Linux.readdir(d));
     names.sort(null);
-    for (String child : names) write(d, child, prefix.isEmpty() ? child : prefix + "/" + child);
+    for (String child : names) {
+      try {
+        write(d, child, prefix.isEmpty() ? child : prefix + "/" + child);
+      } catch (ErrnoException e) {
+        // Removed since readdir (a running container's file, or one of its /proc): left out, as
+        // tar and docker leave it. Every call that can say so comes before the entry's header,
+        // and a directory's children are handled here one by one, so the tar stays whole.
+        if (e.errno() != ENOENT) throw e;
+      }
+    }
   }
 
   private void write(Fd dir, String base, String name, Stat st) throws IOException {

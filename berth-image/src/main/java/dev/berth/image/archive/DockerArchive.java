@@ -133,6 +133,7 @@ public final class DockerArchive {
   public static List<Loaded> load(ContentStore content, Path archive)
       throws IOException, ImageException {
     String source = archive.getFileName().toString();
+    ArchiveMembers.isOciLayout(archive, source); // bounds what TarFile keeps in memory
     try (TarFile tar = new TarFile(archive.toFile())) {
       Map<String, TarArchiveEntry> members = new HashMap<>();
       for (TarArchiveEntry e : tar.getEntries()) {
@@ -141,19 +142,13 @@ public final class DockerArchive {
         members.put(name, e);
       }
       TarArchiveEntry mf = members.get("manifest.json");
-      if (mf == null)
+      if (mf == null || !ArchiveMembers.isRegular(mf))
         throw ImageException.invalid(source + ": not a docker archive (no manifest.json)");
-      byte[] mjBytes;
-      try (InputStream in = tar.getInputStream(mf)) {
-        mjBytes = in.readNBytes((int) Math.min(mf.getSize(), ImageService.MAX_METADATA));
-      }
+      byte[] mjBytes = metadata(tar, mf, source + ": manifest.json");
       List<Loaded> out = new ArrayList<>();
       for (Entry entry : readManifestJson(mjBytes, source)) {
         TarArchiveEntry ce = member(members, entry.config, source);
-        byte[] configBytes;
-        try (InputStream in = tar.getInputStream(ce)) {
-          configBytes = in.readNBytes((int) Math.min(ce.getSize(), ImageService.MAX_METADATA));
-        }
+        byte[] configBytes = metadata(tar, ce, source + ": " + entry.config);
         ImageConfig config =
             read(() -> ImageJson.readConfig(configBytes, source + ": " + entry.config));
         List<Digest> diffIds = config.rootfs().diffIds();
@@ -189,11 +184,28 @@ public final class DockerArchive {
     }
   }
 
+  /**
+   * A member read whole (manifest.json, a config): refused when larger than {@link
+   * ImageService#MAX_METADATA}, rather than cut and then misread.
+   */
+  private static byte[] metadata(TarFile tar, TarArchiveEntry e, String what)
+      throws IOException, ImageException {
+    if (e.getSize() > ImageService.MAX_METADATA) {
+      throw ImageException.invalid(
+          what + ": " + e.getSize() + " bytes, over the limit of " + ImageService.MAX_METADATA);
+    }
+    try (InputStream in = tar.getInputStream(e)) {
+      return in.readNBytes((int) e.getSize());
+    }
+  }
+
   private static TarArchiveEntry member(
       Map<String, TarArchiveEntry> members, String name, String source) throws ImageException {
     TarArchiveEntry e = members.get(name);
-    if (e == null || !e.isFile())
+    if (e == null)
       throw ImageException.invalid(source + ": manifest.json names missing member " + name);
+    if (!ArchiveMembers.isRegular(e))
+      throw ImageException.invalid(source + ": member " + name + " is not a regular file");
     return e;
   }
 

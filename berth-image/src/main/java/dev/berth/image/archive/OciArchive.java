@@ -113,9 +113,17 @@ public final class OciArchive {
     while ((e = tar.getNextEntry()) != null) {
       String name = e.getName();
       while (name.startsWith("./")) name = name.substring(2);
-      if (!e.isFile()) continue;
+      if (!ArchiveMembers.isRegular(e)) continue;
       if (name.equals("index.json")) {
-        indexJson = tar.readNBytes((int) Math.min(e.getSize(), ImageService.MAX_METADATA));
+        if (e.getSize() > ImageService.MAX_METADATA) {
+          throw ImageException.invalid(
+              source
+                  + ": index.json: "
+                  + e.getSize()
+                  + " bytes, over the limit of "
+                  + ImageService.MAX_METADATA);
+        }
+        indexJson = tar.readNBytes((int) e.getSize());
       } else if (name.equals("oci-layout")) {
         layoutSeen = true;
       } else if (name.startsWith("blobs/")) {
