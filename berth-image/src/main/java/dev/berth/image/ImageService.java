@@ -602,7 +602,7 @@ public final class ImageService implements AutoCloseable {
     List<String> loaded = new ArrayList<>();
     try (var lease = content.lease()) {
       LocalLayers layers = new LocalLayers(content, snapshots());
-      if (ArchiveMembers.isOciLayout(archive, source)) {
+      if (ArchiveMembers.scan(archive, source).ociLayout()) {
         Index index;
         try (InputStream in = new BufferedInputStream(Files.newInputStream(archive), 1 << 16)) {
           index = OciArchive.load(content, in, source);

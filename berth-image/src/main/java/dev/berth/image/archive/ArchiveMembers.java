@@ -22,12 +22,15 @@ public final class ArchiveMembers {
 
   private ArchiveMembers() {}
 
+  /** What one pass over an archive's headers found. */
+  public record Scan(int members, boolean ociLayout) {}
+
   /**
-   * Whether {@code archive} is an OCI layout (it has an {@code oci-layout} member); refuses it,
-   * naming {@code source}, when it has more than {@link #MAX} members or is not a tar.
+   * Counts {@code archive}'s members and sees whether it is an OCI layout (it has an {@code
+   * oci-layout} member); refuses it, naming {@code source}, when it has more than {@link #MAX}
+   * members or is not a tar.
    */
-  public static boolean isOciLayout(Path archive, String source)
-      throws IOException, ImageException {
+  public static Scan scan(Path archive, String source) throws IOException, ImageException {
     boolean oci = false;
     int n = 0;
     try (InputStream in = new BufferedInputStream(Files.newInputStream(archive), 1 << 16);
@@ -42,7 +45,7 @@ public final class ArchiveMembers {
         if (name.equals("oci-layout")) oci = true;
       }
     }
-    return oci;
+    return new Scan(n, oci);
   }
 
   /**

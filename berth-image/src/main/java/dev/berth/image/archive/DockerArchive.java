@@ -133,7 +133,7 @@ public final class DockerArchive {
   public static List<Loaded> load(ContentStore content, Path archive)
       throws IOException, ImageException {
     String source = archive.getFileName().toString();
-    ArchiveMembers.isOciLayout(archive, source); // bounds what TarFile keeps in memory
+    ArchiveMembers.scan(archive, source); // refuses a tar bomb before TarFile indexes it
     try (TarFile tar = new TarFile(archive.toFile())) {
       Map<String, TarArchiveEntry> members = new HashMap<>();
       for (TarArchiveEntry e : tar.getEntries()) {
