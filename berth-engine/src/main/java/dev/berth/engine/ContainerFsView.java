@@ -91,11 +91,27 @@ final class ContainerFsView implements AutoCloseable {
     if (dest.isEmpty()) return; // a bind over "/" is no volume cp could mean
     boolean dir = Files.isDirectory(Path.of(m.source()));
     long flags = MS_BIND | (m.options().contains("bind") ? 0 : MS_REC);
+    Stat source = Linux.stat(m.source());
+    Fd top;
     try (Fd target = mountPoint(dest, dir)) {
       Linux.mount(m.source(), procPath(target), null, flags, null);
+      // The new mount's top, reopened by its path (the target's fd still names the directory
+      // under it): what a remount and the unmount act on. A running container that shares a
+      // volume with this one may have swapped a component of that path meanwhile; then the path
+      // leads elsewhere, and the bind, through the target's fd, is undone.
+      top = Linux.openat2(root, dest, O_PATH, 0, RESOLVE);
+      Stat st = Linux.fstat(top);
+      if (st.dev() != source.dev() || st.ino() != source.ino()) {
+        top.close();
+        Linux.umount2(procPath(target), MNT_DETACH);
+        throw new IOException(
+            "mount "
+                + m.source()
+                + " at "
+                + m.destination()
+                + ": the mount point was moved while it was mounted");
+      }
     }
-    // The new mount's top, reopened: what a remount and the unmount act on.
-    Fd top = Linux.openat2(root, dest, O_PATH, 0, RESOLVE);
     mounted.add(top);
     if (m.options().contains("ro")) {
       Linux.mount(null, procPath(top), null, MS_REMOUNT | MS_BIND | MS_RDONLY, null);
