@@ -376,8 +376,43 @@ static int must_in_root(const char *path, uint64_t flags, const char *what) {
   return fd;
 }
 
+#ifndef PROC_SUPER_MAGIC
+#define PROC_SUPER_MAGIC 0x9fa0
+#endif
+
+static int pivoted;      /* PIVOT_ROOT ran: "/proc" is the container's from here on */
+static int proc_checked; /* ... and check_proc found it sound */
+
+/*
+ * After PIVOT_ROOT the /proc/self/fd/N paths handed to mount(2) resolve through the container's /proc. It must be a
+ * procfs reached without a symlink, with nothing mounted on the way to /proc/self/fd: a volume over /proc (or a bind
+ * over /proc/1/fd) holding links named fd/N would send masks and read-only remounts wherever its links point, and leave
+ * what they were meant for open (CVE-2019-16884's class). Checked once, before the first such path is used; no other
+ * process is in the container's mount namespace yet to change it afterwards.
+ */
+static void check_proc(void) {
+  struct statfs sf;
+  struct open_how how;
+  memset(&how, 0, sizeof how);
+  how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+  how.resolve = RESOLVE_NO_SYMLINKS;
+  int proc = openat2_retry(AT_FDCWD, "/proc", &how);
+  if (proc < 0) fail(errno, "/proc in the container", errno == ELOOP ? ": is a symlink" : NULL);
+  if (fstatfs(proc, &sf) < 0) fail(errno, "/proc in the container", NULL);
+  if (sf.f_type != PROC_SUPER_MAGIC) fail(EXDEV, "/proc in the container is not procfs", NULL);
+  /* "self" is an ordinary symlink to "<pid>" inside procfs: BENEATH allows it; NO_XDEV refuses any mount on the way. */
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS;
+  int fds = openat2_retry(proc, "self/fd", &how);
+  if (fds < 0) fail(errno, "/proc/self/fd in the container", errno == EXDEV ? ": something is mounted on the way" : NULL);
+  if (fstatfs(fds, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC) fail(EXDEV, "/proc/self/fd in the container is not procfs", NULL);
+  close(fds);
+  close(proc);
+  proc_checked = 1;
+}
+
 /* "/proc/self/fd/N": how mount(2) gets a path we already resolved safely. */
 static const char *fd_path(char buf[32], int fd) {
+  if (pivoted && !proc_checked) check_proc();
   char num[12];
   int i = sizeof num;
   num[--i] = 0;
@@ -816,14 +851,11 @@ static void op_pivot_root(uint32_t mode) {
     close(old);
   }
   if (chdir("/") < 0) fail(errno, "chdir /", NULL);
+  pivoted = 1;
   close(root_fd);
   root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root_fd < 0) fail(errno, "open the new root", NULL);
 }
-
-#ifndef PROC_SUPER_MAGIC
-#define PROC_SUPER_MAGIC 0x9fa0
-#endif
 
 /*
  * Only files of procfs are written (sysctls, time offsets): the path is resolved beneath a /proc that must be procfs,

@@ -121,13 +121,18 @@ final class ExecVerb {
           caps == null
               ? new Capabilities(List.of(), List.of(), List.of(), List.of(), List.of())
               : caps;
+      // Never into the inheritable set (CVE-2022-29162: a file-capability binary would gain them
+      // through it); ambient only where the config's inheritable set already holds the capability,
+      // since the kernel raises no other, as runc 1.1.2 and later.
+      List<String> ambient = new ArrayList<>();
+      for (String cap : extra) if (b.inheritable().contains(cap)) ambient.add(cap);
       caps =
           new Capabilities(
               plus(b.bounding(), extra),
               plus(b.effective(), extra),
-              plus(b.inheritable(), extra),
+              b.inheritable(),
               plus(b.permitted(), extra),
-              plus(b.ambient(), extra));
+              plus(b.ambient(), ambient));
     }
     String apparmor =
         c.flags().getString("apparmor").isEmpty()

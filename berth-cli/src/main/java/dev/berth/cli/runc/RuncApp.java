@@ -148,7 +148,10 @@ final class RuncApp {
                         "AppArmor profile of the process (accepted, not applied)",
                         ""),
                     bool("no-new-privs", null, "set no_new_privs for the process"),
-                    stringList("cap", "c", "add a capability to every set of the process"),
+                    stringList(
+                        "cap",
+                        "c",
+                        "add a capability to the bounding, effective and permitted sets"),
                     integer(
                         "preserve-fds",
                         null,

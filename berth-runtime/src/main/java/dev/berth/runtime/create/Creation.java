@@ -96,6 +96,7 @@ public final class Creation {
       throw ContainerException.invalid(
           "rootfs (" + rootfs + ") does not exist or is not a directory");
     }
+    notThroughASymlink(bundle, spec.root().path(), rootfs);
     if (spec.process().terminal() && o.consoleSocket() == null && o.pty() == null) {
       throw ContainerException.invalid(
           "cannot allocate tty if runc will detach without setting console socket");
@@ -108,7 +109,8 @@ public final class Creation {
           "cannot use console socket if runc will not detach or allocate tty");
     }
     SecurityModules.check(spec.process(), spec.linux());
-    MountTargets.check(spec, rootfs);
+    UserIds.check(spec.process().user());
+    MountTargets.check(spec, bundle, rootfs);
     RuntimeLog.debug("create container", "id", id, "bundle", bundle);
     PhaseTrace.mark("load spec");
     CgroupClaim claim = null;
@@ -413,6 +415,33 @@ public final class Creation {
       throw ContainerException.invalid("invalid " + config + ": " + String.join("; ", problems));
     }
     return spec;
+  }
+
+  /**
+   * root.path may not lead through a symlink, as runc refuses it ("invalid rootfs: not an absolute
+   * path, or a symlink"): a bundle's rootfs link can name any directory of the host, "/" too. A
+   * relative root.path is checked from the bundle's real path, so a bundle reached through a link
+   * of the host's (a /var/lib on another disk) still works.
+   */
+  private static void notThroughASymlink(Path bundle, String rootPath, Path rootfs)
+      throws ContainerException {
+    try {
+      Path within =
+          Path.of(rootPath).isAbsolute()
+              ? rootfs
+              : bundle.toRealPath().resolve(rootPath).normalize();
+      Path real = within.toRealPath();
+      if (!real.equals(within)) {
+        throw ContainerException.invalid(
+            "root.path: invalid rootfs "
+                + rootfs
+                + ": not an absolute path, or a symlink (it leads to "
+                + real
+                + ")");
+      }
+    } catch (IOException e) {
+      throw ContainerException.invalid("root.path: invalid rootfs " + rootfs + ": " + e);
+    }
   }
 
   /** The text of /proc/self/mountinfo, which both the cgroup layout and the plan need. */

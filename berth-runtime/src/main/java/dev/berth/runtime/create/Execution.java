@@ -111,6 +111,7 @@ public final class Execution {
     if (!problems.isEmpty())
       throw ContainerException.invalid("invalid process: " + String.join("; ", problems));
     SecurityModules.check(p, null);
+    UserIds.check(p.user());
     if (p.terminal() && o.consoleSocket() == null && o.pty() == null) {
       throw ContainerException.invalid(
           "cannot allocate tty if runc will detach without setting console socket");

@@ -14,16 +14,24 @@ import java.util.List;
 /**
  * proc and sysfs go only onto a directory, as runc requires: a symlink or a file in their place is
  * how an image redirects them (a proc mounted over a symlink lands where the link points, and the
- * masks meant for /proc then miss it). Checked in the rootfs before anything is made, so the
- * refusal leaves nothing behind; berth-init still resolves every target inside the root.
+ * masks meant for /proc then miss it). Nothing else goes onto /proc or into it (runc's rule since
+ * CVE-2019-16884): a volume over /proc hides the procfs the masks and the runtime's own
+ * /proc/self/fd paths must reach, and a mount inside it (over /proc/1/fd, say) redirects them. Only
+ * a bind of a procfs source may replace /proc, and only the files lxcfs emulates may be mounted
+ * inside it. Checked in the rootfs before anything is made, so the refusal leaves nothing behind;
+ * berth-init still resolves every target inside the root and checks /proc before it uses it.
  */
 final class MountTargets {
   private MountTargets() {}
 
-  static void check(Spec spec, Path rootfs) throws ContainerException {
+  static void check(Spec spec, Path bundle, Path rootfs) throws ContainerException {
     List<Mount> mounts = spec.mounts();
     for (int i = 0; i < mounts.size(); i++) {
       Mount m = mounts.get(i);
+      if (!m.type().equals("proc")) procMount(i, m, normalise(m.destination()), bundle);
+      // Where a link in the rootfs takes it, as berth-init resolves it: "/p" -> "/proc" is /proc.
+      String resolved = resolvedInRoot(rootfs, normalise(m.destination()));
+      if (!m.type().equals("proc") && resolved != null) procMount(i, m, resolved, bundle);
       if (!m.type().equals("proc") && !m.type().equals("sysfs")) continue;
       String dest = normalise(m.destination());
       // Under an earlier mount, the target is in that mount, not in the rootfs on disk: berth-init
@@ -41,6 +49,87 @@ final class MountTargets {
                 + " in the rootfs is "
                 + what);
       }
+    }
+  }
+
+  /** The files under /proc that lxcfs emulates: the only mounts runc allows inside /proc. */
+  private static final List<String> PROC_FILES =
+      List.of(
+          "/proc/cpuinfo",
+          "/proc/diskstats",
+          "/proc/meminfo",
+          "/proc/stat",
+          "/proc/swaps",
+          "/proc/uptime",
+          "/proc/loadavg",
+          "/proc/slabinfo",
+          "/proc/net/dev",
+          "/proc/sys/kernel/ns_last_pid");
+
+  private static void procMount(int i, Mount m, String dest, Path bundle)
+      throws ContainerException {
+    if (dest.equals("/proc")) {
+      if (isBind(m) && onProcfs(bundle, m.source())) return;
+      throw ContainerException.invalid(
+          "mounts["
+              + i
+              + "]: "
+              + m.destination()
+              + " cannot be mounted because it is not of type proc"
+              + (dest.equals(normalise(m.destination())) ? "" : " (it leads to " + dest + ")"));
+    }
+    if (!dest.startsWith("/proc/") || PROC_FILES.contains(dest)) return;
+    throw ContainerException.invalid(
+        "mounts["
+            + i
+            + "]: "
+            + m.destination()
+            + " cannot be mounted because it is inside /proc"
+            + (dest.equals(normalise(m.destination())) ? "" : " (it leads to " + dest + ")"));
+  }
+
+  private static boolean isBind(Mount m) {
+    return m.type().equals("bind") || m.options().contains("bind") || m.options().contains("rbind");
+  }
+
+  private static final long PROC_SUPER_MAGIC = 0x9fa0;
+
+  private static boolean onProcfs(Path bundle, String source) {
+    if (source == null || source.isEmpty()) return false;
+    try {
+      return Linux.statfsType(bundle.resolve(source).toString()) == PROC_SUPER_MAGIC;
+    } catch (ErrnoException e) {
+      return false;
+    }
+  }
+
+  /**
+   * The destination as the rootfs on disk resolves it, links followed inside the root: its longest
+   * existing prefix resolved, the rest appended (berth-init makes it there). Null when the rootfs
+   * cannot be read (berth-init refuses what it cannot reach).
+   */
+  private static String resolvedInRoot(Path rootfs, String dest) {
+    int flags = LinuxConstants.O_PATH | LinuxConstants.O_CLOEXEC;
+    try (Fd root = Linux.open(rootfs.toString(), flags | LinuxConstants.O_DIRECTORY, 0)) {
+      String top = Linux.readlink("/proc/self/fd/" + root.fd());
+      String prefix = dest;
+      String rest = "";
+      for (; ; ) {
+        try (Fd f = Linux.openat2(root, prefix, flags, 0, LinuxConstants.RESOLVE_IN_ROOT)) {
+          String at = Linux.readlink("/proc/self/fd/" + f.fd());
+          if (at.equals(top)) return rest.isEmpty() ? "/" : rest;
+          if (top.equals("/")) return at + rest;
+          if (!at.startsWith(top + "/")) return null;
+          return at.substring(top.length()) + rest;
+        } catch (ErrnoException e) {
+          if (prefix.equals("/")) return null;
+          int slash = prefix.lastIndexOf('/');
+          rest = prefix.substring(slash) + rest;
+          prefix = slash == 0 ? "/" : prefix.substring(0, slash);
+        }
+      }
+    } catch (ErrnoException e) {
+      return null;
     }
   }
 

@@ -13,6 +13,7 @@ import dev.berth.spec.runtime.Hook;
 import dev.berth.spec.runtime.IdMapping;
 import dev.berth.spec.runtime.Linux;
 import dev.berth.spec.runtime.Mount;
+import dev.berth.spec.runtime.MountFlags;
 import dev.berth.spec.runtime.MountOptions;
 import dev.berth.spec.runtime.Namespace;
 import dev.berth.spec.runtime.Process;
@@ -281,6 +282,12 @@ public final class PlanCompiler {
     } catch (ContainerException e) {
       throw new IllegalArgumentException(e.getMessage(), e);
     }
+    try {
+      fitsBerthInit(c.process.args(), "process.args");
+      fitsBerthInit(c.environment(), "process.env");
+    } catch (ContainerException e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
+    }
     c.ops.add(new Op.Exec(c.process.args(), c.environment()));
     return new Plan(c.ops);
   }
@@ -532,6 +539,11 @@ public final class PlanCompiler {
     return Path.of(d).normalize().toString();
   }
 
+  /** A sysfs the container cannot mount itself, without a network namespace of its user's. */
+  private boolean sysfsFromHost(Mount m) {
+    return "sysfs".equals(m.type()) && !isBind(m) && newNs("user") && !newNs("network");
+  }
+
   private static boolean isBind(Mount m) {
     return "bind".equals(m.type()) || m.options().contains("bind") || m.options().contains("rbind");
   }
@@ -565,7 +577,14 @@ public final class PlanCompiler {
       List<IdMapping> uids = m.uidMappings(), gids = m.gidMappings();
       String at = "mounts[" + i + "]";
       if (uids.isEmpty() && gids.isEmpty() && !o.idmap()) {
-        if (isBind(m) && newNs("user") && ctx.host().euid() == 0) {
+        if (sysfsFromHost(m) && ctx.host().euid() == 0) {
+          // The host's sysfs mount without the mounts under it: see mount.
+          if (n >= MAX_TREES)
+            throw ContainerException.invalid(
+                at + ": more than " + MAX_TREES + " bind mounts with a" + " user namespace");
+          ops.add(new Op.IdmapTree("/sys", false, false, "", "", at));
+          trees[i] = n++;
+        } else if (isBind(m) && newNs("user") && ctx.host().euid() == 0) {
           // In its user namespace the container's root may not reach the source's path (a 0700
           // parent): the runtime
           // takes it with its own credentials before the clone, as runc opens bind sources before
@@ -644,18 +663,29 @@ public final class PlanCompiler {
         extra &= ~MS_RDONLY;
       }
       if (extra != 0) ops.add(new Op.Remount(true, dest, MS_BIND | MS_REMOUNT | extra));
+      // In a user namespace a read-only rbind is read-only all the way down: the host's mounts
+      // under it (the /sys/fs/cgroup hierarchies under a rootless spec's /sys) are not the
+      // container's to write (CVE-2023-25809).
+      if (newNs("user") && o.isRecursiveBind() && (extra & MS_RDONLY) != 0)
+        ops.add(new Op.MountSetattr(true, dest, MountFlags.MOUNT_ATTR_RDONLY, 0));
     } else if ("cgroup".equals(m.type())) {
       cgroupMount(dest, o);
     } else {
       String type = m.type() == null ? "" : m.type();
       String source = m.source() == null || m.source().isEmpty() ? type : m.source();
-      if ("sysfs".equals(type) && newNs("user") && !newNs("network")) {
-        // A sysfs mount needs a network namespace owned by our user namespace: bind the host's
-        // instead, as runc does.
+      if (sysfsFromHost(m)) {
+        // A sysfs mount needs a network namespace owned by our user namespace: the host's instead,
+        // as runc does, but never the host's mounts under it (CVE-2023-25809: the host's
+        // /sys/fs/cgroup hierarchies stayed writable below a read-only /sys, and a container root
+        // may unmount what covers them). As root, the sysfs mount alone (taken before the clone);
+        // without root, the whole tree, each mount of it read-only when /sys is.
         ops.add(new Op.Mkdirs(dest, 0755));
-        ops.add(new Op.Mount(false, true, "/sys", dest, "", MS_BIND | MS_REC, ""));
+        if (tree >= 0) ops.add(new Op.MoveMount(tree, dest));
+        else ops.add(new Op.Mount(false, true, "/sys", dest, "", MS_BIND | MS_REC, ""));
         if ((o.flags() & ~MS_REC) != 0)
           ops.add(new Op.Remount(true, dest, MS_BIND | MS_REMOUNT | o.flags()));
+        if (tree < 0 && (o.flags() & MS_RDONLY) != 0)
+          ops.add(new Op.MountSetattr(true, dest, MountFlags.MOUNT_ATTR_RDONLY, 0));
       } else {
         long flags = o.flags() & ~MS_REMOUNT;
         if ((flags & MS_RDONLY) != 0 && (dest.equals("/dev") || type.equals("tmpfs"))) {
@@ -696,6 +726,9 @@ public final class PlanCompiler {
       // privilege.
       ops.add(new Op.Mount(false, true, "/sys/fs/cgroup", dest, "", MS_BIND | MS_REC, ""));
       ops.add(new Op.Remount(true, dest, MS_BIND | MS_REMOUNT | MS_RDONLY | o.flags()));
+      // Every hierarchy under it too (a v1 host's are mounts of their own): the caller's delegated
+      // cgroups must not be writable from the container (CVE-2023-25809).
+      ops.add(new Op.MountSetattr(true, dest, MountFlags.MOUNT_ATTR_RDONLY, 0));
       return;
     }
     if (byDir.isEmpty()) {
@@ -906,7 +939,19 @@ public final class PlanCompiler {
         && Creation.isOwnId(linux.gidMappings(), ctx.host().egid());
   }
 
-  private void exec() {
+  /** berth-init's bound on the strings of one array (argv, env): MAX_STRS in berth-init.c. */
+  static final int MAX_STRINGS = 65535;
+
+  private static void fitsBerthInit(List<String> strings, String field) throws ContainerException {
+    if (strings.size() > MAX_STRINGS) {
+      throw ContainerException.invalid(
+          field + ": " + strings.size() + " entries, more than the " + MAX_STRINGS + " supported");
+    }
+  }
+
+  private void exec() throws ContainerException {
+    fitsBerthInit(process.args(), "process.args");
+    fitsBerthInit(environment(), "process.env");
     ops.add(new Op.Ready());
     ops.add(new Op.WaitFifo());
     for (Hook h : spec.hooks().startContainer()) ops.add(runHook(1, h));
