@@ -64,6 +64,8 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 
 /**
  * The engine: containers from images on one store that every {@code berth} process (and later
@@ -626,7 +628,10 @@ public final class Engine implements AutoCloseable {
       starter.release(r);
       released = true;
       ContainerState n = removeNow ? next.withStatus(Status.REMOVING) : next;
-      r = containers.update(id, c -> c.withState(n));
+      // An --rm container is removed just below, its end not written first: should this process
+      // die before the removal ends, the next look finds the record running beside its exit file,
+      // as this one did, and removes it then.
+      r = removeNow ? r.withState(n) : containers.update(id, c -> c.withState(n));
       if (n.oomKilled()) event("oom", r, Map.of(), n.finishedAt());
       Map<String, String> die = new java.util.LinkedHashMap<>();
       die.put("exitCode", Integer.toString(n.exitCode()));
@@ -1067,9 +1072,30 @@ public final class Engine implements AutoCloseable {
       throw EngineException.internal(
           "remove the rootfs snapshot of container " + r.shortId() + ": " + e.getMessage(), e);
     }
+    // The snapshot's files are deleted while the record is (both mostly wait for the disk).
+    FutureTask<Void> emptying =
+        new FutureTask<>(
+            () -> {
+              emptyTrash(true);
+              return null;
+            });
+    if (trashEmptier == null) {
+      Thread.ofPlatform().name("berth-trash").daemon().start(emptying);
+    } else {
+      emptying.run(); // hands it to the engine's own thread
+    }
     containers.remove(r.id());
     event("destroy", r, Map.of(), Instant.now());
-    emptyTrash(true);
+    try {
+      emptying.get();
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof BerthException b) throw b;
+      throw EngineException.internal("empty the snapshot trash: " + e.getCause(), e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw EngineException.internal("interrupted while the snapshot trash was emptied", e);
+    }
+    PhaseTrace.mark("rm: removed");
     // Anonymous volumes go with --rm and -v, as docker's; named ones stay.
     if (removeVolumes || r.options().autoRemove()) {
       for (String name : r.volumes()) {
