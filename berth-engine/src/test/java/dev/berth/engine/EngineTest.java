@@ -23,6 +23,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -382,8 +383,15 @@ class EngineTest {
         engine.start(
             engine.create(opts("sleep", "100").autoRemove(true).build()).id(),
             Engine.StartListener.NONE);
+    // A pod's container runs once too: the kubelet never starts it again.
+    ContainerRecord pod =
+        engine.create(
+            opts("sleep", "100").labels(Map.of(dev.berth.engine.pod.Pods.POD_LABEL, "p1")).build());
+    engine.start(pod.id(), Engine.StartListener.NONE);
     assertFalse(superOptions(engine.layout(kept.id()).rootfs()).contains("volatile"));
     assertTrue(superOptions(engine.layout(rm.id()).rootfs()).contains("volatile"));
+    assertTrue(superOptions(engine.layout(pod.id()).rootfs()).contains("volatile"));
+    engine.remove(pod.id(), true, true);
     engine.kill(rm.id(), 9);
     assertEquals(137, engine.await(rm.id()));
     assertEquals(List.of(kept.id()), engine.list().stream().map(ContainerRecord::id).toList());
