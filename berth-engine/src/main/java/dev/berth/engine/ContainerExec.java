@@ -28,6 +28,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -149,7 +150,11 @@ final class ContainerExec {
     String home = null;
     if (o.user() != null) {
       ImageUsers.ExecUser u = ImageUsers.resolve(l.rootfs(), o.user());
-      user = new User(u.uid(), u.gid(), base.user().umask(), u.additionalGids(), null);
+      // As docker's exec: the user's groups, then the container's --group-add ones.
+      List<Integer> gids = new ArrayList<>(u.additionalGids());
+      for (int g : ImageUsers.groupIds(l.rootfs(), r.options().host().groupAdd()))
+        if (!gids.contains(g)) gids.add(g);
+      user = new User(u.uid(), u.gid(), base.user().umask(), gids, null);
       home = u.home();
     }
     String cwd = base.cwd().isEmpty() ? "/" : base.cwd();

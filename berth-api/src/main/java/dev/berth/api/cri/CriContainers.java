@@ -71,6 +71,13 @@ final class CriContainers {
     CriConfigs.required(request.getPodSandboxId(), "pod_sandbox_id");
     PodContainerConfig c = CriConfigs.container(request.getConfig());
     PodRecord pod = engine.pods().status(request.getPodSandboxId());
+    // containerd's rule: a privileged container needs a privileged pod, so the pod's own security
+    // context (what a policy admitted) bounds its containers'.
+    if (c.security().privileged() && !pod.config().security().privileged())
+      throw CriCalls.invalid(
+          "config.linux.security_context.privileged: no privileged container allowed in sandbox "
+              + pod.id()
+              + " (its linux.security_context.privileged is false)");
     try {
       engine.images().resolve(c.image());
     } catch (BerthException e) {

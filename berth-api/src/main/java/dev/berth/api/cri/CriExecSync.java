@@ -12,22 +12,18 @@ import dev.berth.runtime.driver.ExecResult;
 import dev.berth.runtime.driver.Stdio;
 import dev.berth.spec.error.BerthException;
 import dev.berth.spec.error.ErrorCategory;
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
  * ExecSync: a command run to its end in a running container (kubelet's exec probes), its output
- * kept in files of the container's run directory (no pipe to drain while it runs, and none left
- * after), at most {@link #MAX_OUTPUT} bytes of each stream returned. Past its timeout the process
- * is killed and the call answers DEADLINE_EXCEEDED, as containerd does: the kubelet reads that code
- * as a probe that timed out.
+ * read from pipes while it runs, at most {@link #MAX_OUTPUT} bytes of each stream kept and the rest
+ * dropped ({@link BoundedOutput}: files on the run directory's tmpfs grew with whatever the process
+ * wrote). Past its timeout the process is killed and the call answers DEADLINE_EXCEEDED, as
+ * containerd does: the kubelet reads that code as a probe that timed out.
  */
 final class CriExecSync {
   /** The most of stdout, and of stderr, returned: containerd's 16 MiB. */
@@ -49,19 +45,14 @@ final class CriExecSync {
     if (request.getCmdCount() == 0) throw CriCalls.invalid("cmd: required");
     if (request.getTimeout() < 0)
       throw CriCalls.invalid("timeout: " + request.getTimeout() + " is negative");
-    Path dir = engine.layout(r.id()).runDir();
-    String name = "execsync-" + Long.toHexString(ThreadLocalRandom.current().nextLong());
-    Path out = dir.resolve(name + ".out");
-    Path err = dir.resolve(name + ".err");
     ExecSignals signals = new ExecSignals();
     ExecOptions options =
         new ExecOptions(request.getCmdList(), null, null, null, false, 0, 0, false, false);
-    FutureTask<ExecResult> task =
-        new FutureTask<>(
-            () ->
-                engine.exec(
-                    r.id(), options, new Stdio(Path.of("/dev/null"), out, err), null, signals));
-    try {
+    try (BoundedOutput out = new BoundedOutput("berthd-cri-execsync-out", MAX_OUTPUT);
+        BoundedOutput err = new BoundedOutput("berthd-cri-execsync-err", MAX_OUTPUT)) {
+      Stdio stdio = new Stdio(Path.of("/dev/null"), out.path(), err.path());
+      FutureTask<ExecResult> task =
+          new FutureTask<>(() -> engine.exec(r.id(), options, stdio, null, signals));
       Thread.ofPlatform().name("berthd-cri-execsync").daemon(true).start(task);
       ExecResult result;
       try {
@@ -95,13 +86,10 @@ final class CriExecSync {
         throw e;
       }
       return ExecSyncResponse.newBuilder()
-          .setStdout(read(out))
-          .setStderr(read(err))
+          .setStdout(out.finish())
+          .setStderr(err.finish())
           .setExitCode(result.exitCode())
           .build();
-    } finally {
-      Files.deleteIfExists(out);
-      Files.deleteIfExists(err);
     }
   }
 
@@ -118,13 +106,6 @@ final class CriExecSync {
       } catch (ExecutionException | TimeoutException e) {
         // ended with an error, or not yet: look again
       }
-    }
-  }
-
-  private static ByteString read(Path file) throws IOException {
-    if (!Files.exists(file)) return ByteString.EMPTY;
-    try (InputStream in = Files.newInputStream(file)) {
-      return ByteString.copyFrom(in.readNBytes(MAX_OUTPUT));
     }
   }
 }

@@ -200,7 +200,7 @@ class CriPodsTest extends CriPodTestBase {
                 + " echo oops >&2; exit 3");
     assertEquals(3, r.getExitCode());
     assertEquals(
-        "uid=1000 gid=1000 groups=1234\nweb-host\nfrom the host\nhi\n1\n",
+        "uid=1000 gid=1000 groups=1000,1234\nweb-host\nfrom the host\nhi\n1\n",
         r.getStdout().toStringUtf8());
     assertEquals("oops\n", r.getStderr().toStringUtf8());
     ExecSyncResponse missing = exec(id, 10, "/no/such/program");

@@ -26,6 +26,15 @@ import java.util.List;
  * home "/"); a user found by name or number gets its passwd gid and home and, unless a group is
  * given, the groups that list it as a member.
  *
+ * <p>The primary gid is always the first of the additional gids, as docker (CVE-2022-36109) and
+ * containerd (CVE-2023-25173) set them since their fixes and as a login's initgroups does: a group
+ * held only as the primary gid is dropped by exec of a setgid program or by newgrp, which would
+ * free the process from a file's group restriction (mode 0705 and the like keep that group out).
+ *
+ * <p>Ids are uid_t values runc accepts, 0 to 2^31-1, whether given or read from the image's files:
+ * anything else is refused (CVE-2024-40635: an id that wraps to -1 is "leave unchanged" to
+ * setresuid, so the process would stay root).
+ *
  * <p>The files are opened inside the root filesystem (openat2 RESOLVE_IN_ROOT): an image's symlink
  * {@code /etc/passwd -> /host/etc/shadow} or {@code -> ../../../etc/shadow} resolves within the
  * image, never on the host. Only regular files are read (a FIFO would block, a device never end),
@@ -42,8 +51,9 @@ public final class ImageUsers {
   private static final long MAX_ID = Integer.MAX_VALUE;
 
   /**
-   * The process user: ids, the supplementary groups from /etc/group, the home directory, and the
-   * passwd name (empty when the user has none).
+   * The process user: ids, the additional gids (the primary gid first, then the supplementary
+   * groups from /etc/group), the home directory, and the passwd name (empty when the user has
+   * none).
    */
   public record ExecUser(int uid, int gid, List<Integer> additionalGids, String home, String name) {
     public ExecUser {
@@ -125,7 +135,7 @@ public final class ImageUsers {
       uid = inRange(uidArg, userSpec);
     }
 
-    List<Integer> groups = new ArrayList<>();
+    List<Integer> supplementary = new ArrayList<>();
     if (!groupArg.isEmpty() || !matched.isEmpty()) {
       List<String[]> found = new ArrayList<>();
       for (String[] g : entries(group, 4)) {
@@ -152,10 +162,12 @@ public final class ImageUsers {
       } else {
         for (String[] g : found) {
           int id = id(g[2], "group", g[0]);
-          if (!groups.contains(id)) groups.add(id);
+          if (!supplementary.contains(id)) supplementary.add(id);
         }
       }
     }
+    List<Integer> groups = new ArrayList<>(List.of(gid));
+    for (int g : supplementary) if (g != gid) groups.add(g);
     return new ExecUser(uid, gid, groups, home, matched);
   }
 
@@ -187,7 +199,7 @@ public final class ImageUsers {
 
   private static int id(String field, String file, String name) throws BerthException {
     Long n = number(field);
-    if (n == null || n > MAX_ID) {
+    if (n == null || n < 0 || n > MAX_ID) {
       throw new BerthException(
           ErrorCategory.INVALID_ARGUMENT,
           "invalid id '" + field + "' of " + name + " in the image's /etc/" + file);

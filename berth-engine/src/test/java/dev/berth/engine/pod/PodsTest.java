@@ -359,7 +359,7 @@ class PodsTest {
       out.append(new String(e.text(), StandardCharsets.UTF_8)).append('\n');
     assertEquals(0, code, out.toString());
     List<String> lines = out.toString().lines().toList();
-    assertEquals("uid=1000 gid=1000 groups=1234", lines.get(0), out.toString());
+    assertEquals("uid=1000 gid=1000 groups=1000,1234", lines.get(0), out.toString());
     assertEquals("500", lines.get(1));
     assertEquals("NoNewPrivs:\t1", lines.get(2));
     assertEquals("read-only", lines.get(3));

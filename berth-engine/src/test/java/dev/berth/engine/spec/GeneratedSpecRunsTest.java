@@ -166,7 +166,7 @@ class GeneratedSpecRunsTest {
   void anUnprivilegedUserSeesWhatWasAskedFor() throws Exception {
     Map<String, String> out = run(appOptions(), APP_SCRIPT);
     assertEquals("done", out.get("done"), "the shell ran to its end: " + out);
-    assertEquals("uid=1000(app) gid=1000(app) groups=2000(extra)", out.get("id"));
+    assertEquals("uid=1000(app) gid=1000(app) groups=1000(app),2000(extra)", out.get("id"));
     assertEquals("specbox", out.get("hostname"));
     assertEquals("specbox", out.get("etc-hostname"));
     assertEquals("/bin", out.get("pwd"));

@@ -43,21 +43,23 @@ class ImageUsersTest {
 
   @Test
   void namesAndNumbersResolveAsDockerDoes() throws Exception {
-    assertEquals(new ExecUser(0, 0, List.of(), "/root", "root"), resolve(""));
-    // A named user gets its passwd gid and home, and the groups listing it as a member.
-    assertEquals(new ExecUser(1000, 1000, List.of(2000, 3000), "/home/app", "app"), resolve("app"));
+    assertEquals(new ExecUser(0, 0, List.of(0), "/root", "root"), resolve(""));
+    // A named user gets its passwd gid and home, and the groups listing it as a member, after its
+    // primary gid.
+    assertEquals(
+        new ExecUser(1000, 1000, List.of(1000, 2000, 3000), "/home/app", "app"), resolve("app"));
     // A number is looked up by uid, never by name: "1234" is uid 1234 (no entry), not the user
     // named "1234".
     assertEquals(
-        new ExecUser(1000, 1000, List.of(2000, 3000), "/home/app", "app"), resolve("1000"));
-    assertEquals(new ExecUser(1234, 0, List.of(), "/", ""), resolve("1234"));
+        new ExecUser(1000, 1000, List.of(1000, 2000, 3000), "/home/app", "app"), resolve("1000"));
+    assertEquals(new ExecUser(1234, 0, List.of(0), "/", ""), resolve("1234"));
     // An explicit group replaces the primary group and drops the supplementary ones.
-    assertEquals(new ExecUser(1000, 4000, List.of(), "/home/app", "app"), resolve("app:web"));
-    assertEquals(new ExecUser(1000, 4000, List.of(), "/home/app", "app"), resolve("app:4000"));
-    assertEquals(new ExecUser(1000, 777, List.of(), "/home/app", "app"), resolve("app:777"));
-    assertEquals(new ExecUser(4242, 4000, List.of(), "/", ""), resolve("4242:web"));
-    assertEquals(new ExecUser(1002, 1002, List.of(), "/", "nohome"), resolve("nohome"));
-    assertEquals(new ExecUser(1001, 1001, List.of(2000), "/srv", "svc"), resolve("svc"));
+    assertEquals(new ExecUser(1000, 4000, List.of(4000), "/home/app", "app"), resolve("app:web"));
+    assertEquals(new ExecUser(1000, 4000, List.of(4000), "/home/app", "app"), resolve("app:4000"));
+    assertEquals(new ExecUser(1000, 777, List.of(777), "/home/app", "app"), resolve("app:777"));
+    assertEquals(new ExecUser(4242, 4000, List.of(4000), "/", ""), resolve("4242:web"));
+    assertEquals(new ExecUser(1002, 1002, List.of(1002), "/", "nohome"), resolve("nohome"));
+    assertEquals(new ExecUser(1001, 1001, List.of(1001, 2000), "/srv", "svc"), resolve("svc"));
   }
 
   @Test
@@ -76,8 +78,9 @@ class ImageUsersTest {
 
   @Test
   void withoutFilesNumbersStillResolve() throws Exception {
-    assertEquals(new ExecUser(0, 0, List.of(), "/", ""), ImageUsers.resolve(null, null, ""));
-    assertEquals(new ExecUser(33, 44, List.of(), "/", ""), ImageUsers.resolve(null, null, "33:44"));
+    assertEquals(new ExecUser(0, 0, List.of(0), "/", ""), ImageUsers.resolve(null, null, ""));
+    assertEquals(
+        new ExecUser(33, 44, List.of(44), "/", ""), ImageUsers.resolve(null, null, "33:44"));
   }
 
   @Test
@@ -87,7 +90,7 @@ class ImageUsersTest {
     Files.write(rootfs.resolve("etc/passwd"), PASSWD);
     Files.write(rootfs.resolve("etc/group"), GROUP);
     assertEquals(
-        new ExecUser(1000, 1000, List.of(2000, 3000), "/home/app", "app"),
+        new ExecUser(1000, 1000, List.of(1000, 2000, 3000), "/home/app", "app"),
         ImageUsers.resolve(rootfs, "app"));
   }
 
@@ -114,7 +117,7 @@ class ImageUsersTest {
     Files.writeString(rootfs.resolve("real-passwd"), "inside:x:7:8::/in:/bin/sh\n");
     Files.createSymbolicLink(rootfs.resolve("etc/passwd"), Path.of("/real-passwd"));
     assertEquals(
-        new ExecUser(7, 8, List.of(), "/in", "inside"), ImageUsers.resolve(rootfs, "inside"));
+        new ExecUser(7, 8, List.of(8), "/in", "inside"), ImageUsers.resolve(rootfs, "inside"));
   }
 
   @Test

@@ -193,13 +193,13 @@ class SpecGeneratorTest {
     Spec s = spec(o);
     assertEquals(1000, s.process().user().uid());
     assertEquals(1000, s.process().user().gid());
-    assertEquals(List.of(2000), s.process().user().additionalGids());
+    assertEquals(List.of(1000, 2000), s.process().user().additionalGids());
     assertTrue(s.process().env().contains("HOME=/home/app"));
     // The image's User applies when the options name none.
     ImageConfig image = Opts.image("app:extra", null, null, List.of("sh"), null, null, null);
     s = generate(image, Opts.of()).spec();
     assertEquals(2000, s.process().user().gid());
-    assertEquals(List.of(), s.process().user().additionalGids());
+    assertEquals(List.of(2000), s.process().user().additionalGids());
     // A number without an entry: gid 0, HOME /.
     o.user = "4321";
     s = spec(o);
