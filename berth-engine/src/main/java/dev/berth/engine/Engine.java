@@ -1084,7 +1084,7 @@ public final class Engine implements AutoCloseable {
     } else {
       emptying.run(); // hands it to the engine's own thread
     }
-    containers.remove(r.id());
+    containers.removeGoing(r.id()); // REMOVING on disk, or an --rm container's record
     event("destroy", r, Map.of(), Instant.now());
     try {
       emptying.get();

@@ -251,6 +251,20 @@ public final class ContainerStore {
    * its id).
    */
   public void remove(String id) throws BerthException {
+    remove(id, true);
+  }
+
+  /**
+   * {@link #remove(String)} of a record that says already, on disk, that it goes (REMOVING, or an
+   * --rm container that was running): nothing is synced, since a removal that a crash undoes comes
+   * back as that record, and the next look at it removes it again. Two directory fsyncs fewer on
+   * every rm.
+   */
+  public void removeGoing(String id) throws BerthException {
+    remove(id, false);
+  }
+
+  private void remove(String id, boolean durable) throws BerthException {
     if (!ContainerNames.isId(id)) throw noSuch(id);
     try (Writing w = beginWrite()) {
       Path dir = containers.resolve(id);
@@ -272,13 +286,13 @@ public final class ContainerStore {
       // The record first: from then on the name is garbage and the directory incomplete, whatever
       // happens next.
       Linux.unlink(file.toString());
-      AtomicFiles.fsyncDirectory(dir);
+      if (durable) AtomicFiles.fsyncDirectory(dir);
       if (name != null) {
         unlinkIfPointsTo(names.resolve(name), id);
       } else {
         for (String n : entries(names)) unlinkIfPointsTo(names.resolve(n), id);
       }
-      AtomicFiles.fsyncDirectory(names);
+      if (durable) AtomicFiles.fsyncDirectory(names);
       Trees.remove(dir);
       w.changed();
     } catch (IOException e) {
