@@ -326,6 +326,8 @@ public final class Engine implements AutoCloseable {
     runtimes.get(runtime);
     // Checked before anything is written: the volumes the options and the image name, and the
     // network options.
+    if (options.name() != null) dev.berth.engine.store.ContainerNames.checkName(options.name());
+    ContainerOptionStrings.check(options);
     List<VolumeNeed> needs = SpecGenerator.volumesNeeded(imageConfig, options);
     networking.check(options);
     ContainerNamespaces.check(this, options);
@@ -1193,6 +1195,7 @@ public final class Engine implements AutoCloseable {
   public ExecResult exec(
       String ref, ExecOptions options, Stdio stdio, PtyHandler pty, ExecSignals signals)
       throws BerthException {
+    ContainerOptionStrings.check(options);
     ContainerRecord r = running(ref);
     String command = String.join(" ", options.command());
     Map<String, String> execId = Map.of("execID", containers.newId());
