@@ -95,10 +95,17 @@ final class ContainerNamespaces {
       throw EngineException.invalid(
           "conflicting options: --hostname " + o.hostname() + " and --uts host");
     }
+    checkCgroupParent(h.cgroupParent());
     String network = ContainerNetworking.mode(o);
     for (Map.Entry<String, String> e : h.sysctls().entrySet()) {
       String key = e.getKey();
       String what = "invalid --sysctl " + key + "=" + e.getValue() + ": ";
+      // A name is a path under /proc/sys: no "." or ".." steps, empty parts or blanks (the
+      // runtime writes only into procfs, this says so at create rather than failing the start).
+      if (dev.berth.spec.runtime.SpecValidator.sysctlPath(key) == null
+          || key.chars().anyMatch(c -> c <= ' ' || c == 0x7f)) {
+        throw EngineException.invalid(what + "not a sysctl name");
+      }
       NamespacedSysctls.Kind kind = NamespacedSysctls.of(key);
       if (kind == NamespacedSysctls.Kind.IPC) {
         if (mode(h, "ipc").equals("host"))
@@ -111,6 +118,21 @@ final class ContainerNamespaces {
             what
                 + "not a namespaced sysctl (kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.* and"
                 + " net.* are)");
+      }
+    }
+  }
+
+  /**
+   * A {@code --cgroup-parent} names a cgroup at or below a hierarchy's root (absolute) or the
+   * caller's cgroup (relative): a ".." step would climb out of the subtree it names, and the
+   * runtime refuses it at start; refused here at create, naming the flag.
+   */
+  static void checkCgroupParent(String parent) throws BerthException {
+    if (parent == null) return;
+    for (String part : parent.split("/", -1)) {
+      if (part.equals("..")) {
+        throw EngineException.invalid(
+            "invalid --cgroup-parent \"" + parent + "\": must not contain \"..\"");
       }
     }
   }

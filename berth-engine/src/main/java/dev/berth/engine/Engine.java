@@ -149,7 +149,7 @@ public final class Engine implements AutoCloseable {
       // The run root holds containers' mounted root filesystems (setuid binaries of images
       // included): no host user
       // may reach them, as none may reach the image store.
-      PrivateDirs.ensure(config.runRoot());
+      if (!traversableBySocketGroup(config.runRoot())) PrivateDirs.ensure(config.runRoot());
       PrivateDirs.ensure(config.runRoot().resolve("containers"));
       ContainerStore containers = ContainerStore.open(config.root());
       VolumeStore volumes = VolumeStore.open(config.root(), containers::volumeUsers);
@@ -326,6 +326,8 @@ public final class Engine implements AutoCloseable {
     runtimes.get(runtime);
     // Checked before anything is written: the volumes the options and the image name, and the
     // network options.
+    if (options.name() != null) dev.berth.engine.store.ContainerNames.checkName(options.name());
+    ContainerOptionStrings.check(options);
     List<VolumeNeed> needs = SpecGenerator.volumesNeeded(imageConfig, options);
     networking.check(options);
     ContainerNamespaces.check(this, options);
@@ -407,6 +409,20 @@ public final class Engine implements AutoCloseable {
       }
       if (e instanceof BerthException b) throw b;
       throw EngineException.internal("create container: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Whether {@code runRoot} is ours with mode 0710: berthd's {@code --group} lets that group
+   * traverse it to reach the sockets it holds (no listing; the containers' directory stays 0700;
+   * others get nothing), and an engine opened by the CLI meanwhile keeps it so.
+   */
+  private static boolean traversableBySocketGroup(Path runRoot) {
+    try {
+      dev.berth.sys.Stat st = Linux.stat(runRoot.toString());
+      return st.isDirectory() && st.uid() == Linux.geteuid() && st.permissions() == 0710;
+    } catch (ErrnoException e) {
+      return false;
     }
   }
 
@@ -1193,6 +1209,7 @@ public final class Engine implements AutoCloseable {
   public ExecResult exec(
       String ref, ExecOptions options, Stdio stdio, PtyHandler pty, ExecSignals signals)
       throws BerthException {
+    ContainerOptionStrings.check(options);
     ContainerRecord r = running(ref);
     String command = String.join(" ", options.command());
     Map<String, String> execId = Map.of("execID", containers.newId());

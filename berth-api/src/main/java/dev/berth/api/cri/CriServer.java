@@ -96,6 +96,7 @@ public final class CriServer implements AutoCloseable {
   public static CriServer start(Options options, Engine engine, StreamingServer streaming)
       throws IOException {
     UnixSocketFiles.claim(options.socket());
+    UnixSocketFiles.Staged staged = UnixSocketFiles.stage(options.socket());
     ThreadPoolExecutor workers = Workers.pool("berthd-cri", options.maxWorkers());
     EventLoopGroup own =
         options.loop() == null
@@ -103,7 +104,7 @@ public final class CriServer implements AutoCloseable {
             : null;
     EventLoopGroup loop = own != null ? own : options.loop();
     Server server =
-        NettyServerBuilder.forAddress(new DomainSocketAddress(options.socket().toString()))
+        NettyServerBuilder.forAddress(new DomainSocketAddress(staged.path().toString()))
             .channelType(EpollServerDomainSocketChannel.class)
             // grpc asks every connection for TCP keep-alive: a Unix socket has none, and netty
             // would
@@ -132,12 +133,12 @@ public final class CriServer implements AutoCloseable {
             .build();
     try {
       server.start();
-      UnixSocketFiles.permit(options.socket(), options.group(), true);
+      staged.publish(options.group(), true);
     } catch (IOException | RuntimeException e) {
       server.shutdownNow();
       if (own != null) own.shutdownGracefully(0, 1, TimeUnit.SECONDS);
       workers.shutdownNow();
-      Files.deleteIfExists(options.socket());
+      staged.discard();
       throw e instanceof IOException io
           ? io
           : new IOException("serve CRI on " + options.socket() + ": " + e.getMessage(), e);

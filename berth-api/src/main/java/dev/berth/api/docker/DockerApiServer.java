@@ -72,6 +72,7 @@ public final class DockerApiServer implements AutoCloseable {
   /** Binds the socket and serves {@code router} until {@link #close()}. */
   public static DockerApiServer start(Options options, Router router) throws IOException {
     UnixSocketFiles.claim(options.socket());
+    UnixSocketFiles.Staged staged = UnixSocketFiles.stage(options.socket());
     ThreadPoolExecutor workers = Workers.pool("berthd-worker", options.maxWorkers());
     EventLoopGroup loop = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
     DockerApiServer self = new DockerApiServer(options, loop, workers);
@@ -99,15 +100,13 @@ public final class DockerApiServer implements AutoCloseable {
                     }
                   });
       self.server =
-          b.bind(new DomainSocketAddress(options.socket().toString()))
-              .syncUninterruptibly()
-              .channel();
-      UnixSocketFiles.permit(options.socket(), options.group(), false);
+          b.bind(new DomainSocketAddress(staged.path().toString())).syncUninterruptibly().channel();
+      staged.publish(options.group(), false);
       return self;
     } catch (RuntimeException | IOException e) {
       loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
       workers.shutdownNow();
-      Files.deleteIfExists(options.socket());
+      staged.discard();
       throw e instanceof IOException io
           ? io
           : new IOException("serve on " + options.socket() + ": " + e.getMessage(), e);

@@ -6,6 +6,7 @@ import dev.berth.api.docker.DaemonInfo;
 import dev.berth.api.docker.DockerApi;
 import dev.berth.api.docker.DockerApiServer;
 import dev.berth.api.docker.ServerLog;
+import dev.berth.api.socket.UnixSocketFiles;
 import dev.berth.cli.flags.App;
 import dev.berth.cli.flags.FlagSpec;
 import dev.berth.cli.flags.Flags;
@@ -86,6 +87,7 @@ public final class BerthdMain {
     try {
       engine = Engine.open(config(o));
       engine.list(); // reconcile every container with its monitor's exit file now, not on first ask
+      socketDirectories(o);
       DaemonInfo info = new DaemonInfo(BuildInfo.VERSION, BuildInfo.COMMIT);
       server =
           DockerApiServer.start(
@@ -145,6 +147,20 @@ public final class BerthdMain {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  /**
+   * The default sockets live in the engine's run root (0700: it holds the containers' mounted root
+   * filesystems): with {@code --group} that group may traverse it to them (0710 root:group; the
+   * directories in it stay closed), without it nobody but root may.
+   */
+  static void socketDirectories(Options o) throws java.io.IOException {
+    Path runRoot = o.runRoot().toAbsolutePath().normalize();
+    boolean holdsSocket =
+        runRoot.equals(o.socket().toAbsolutePath().normalize().getParent())
+            || (o.criSocket() != null
+                && runRoot.equals(o.criSocket().toAbsolutePath().normalize().getParent()));
+    if (holdsSocket) UnixSocketFiles.traversableBy(runRoot, o.group());
   }
 
   /**

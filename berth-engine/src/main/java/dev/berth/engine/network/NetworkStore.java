@@ -56,6 +56,10 @@ public final class NetworkStore {
 
   static final String SUFFIX = ".conflist";
 
+  /** Names no user network may take: the network modes, and the default network's. */
+  static final Set<String> PREDEFINED =
+      Set.of("bridge", "host", "none", "default", DEFAULT_NETWORK);
+
   private final Path root;
   private final Path confDir;
   private final Path ipamDir;
@@ -145,6 +149,13 @@ public final class NetworkStore {
    */
   public Network create(CreateRequest req) throws BerthException {
     checkName(req.name());
+    if (PREDEFINED.contains(req.name())) {
+      // docker's answer: a user network of such a name would shadow a network mode or become the
+      // default network (made on first use under this name) with the creator's settings.
+      throw new BerthException(
+          ErrorCategory.PERMISSION_DENIED,
+          "operation is not permitted on predefined " + req.name() + " network");
+    }
     try (LockFile held = LockFile.acquire(lock)) {
       if (readOrNull(req.name()) != null) {
         throw new BerthException(

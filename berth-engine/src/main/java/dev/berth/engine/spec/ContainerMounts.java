@@ -57,6 +57,19 @@ final class ContainerMounts {
   private static final Set<String> TMPFS_KEYS =
       Set.of("size", "mode", "uid", "gid", "nr_inodes", "nr_blocks", "mpol", "huge");
 
+  /**
+   * What the numeric tmpfs options take, as tmpfs(5) parses them: a bad one would fail the start's
+   * mount with EINVAL; checked at create instead.
+   */
+  private static final Map<String, String> TMPFS_VALUES =
+      Map.of(
+          "size", "[0-9]+[kKmMgGtTpPeE%]?",
+          "nr_blocks", "[0-9]+[kKmMgGtTpPeE]?",
+          "nr_inodes", "[0-9]+[kKmMgGtTpPeE]?",
+          "mode", "[0-7]{1,4}",
+          "uid", "[0-9]{1,10}",
+          "gid", "[0-9]{1,10}");
+
   /** The image's VOLUMEs no user mount covers, after the user's own volume mounts, in order. */
   static List<VolumeNeed> volumesNeeded(List<String> imageVolumes, ContainerOptions options)
       throws BerthException {
@@ -242,7 +255,17 @@ final class ContainerMounts {
       if (opt.startsWith("tmpfs-mode=")) o = "mode=" + opt.substring("tmpfs-mode=".length());
       int eq = o.indexOf('=');
       if (eq > 0 && TMPFS_KEYS.contains(o.substring(0, eq))) {
-        merged.put(o.substring(0, eq), o);
+        String key = o.substring(0, eq);
+        String pattern = TMPFS_VALUES.get(key);
+        if (pattern != null && !o.substring(eq + 1).matches(pattern)) {
+          throw new BerthException(
+              ErrorCategory.INVALID_ARGUMENT,
+              "invalid mount config for type \"tmpfs\": invalid value in '"
+                  + opt
+                  + "' for "
+                  + target);
+        }
+        merged.put(key, o);
       } else if (TMPFS_FLAGS.contains(o)) {
         merged.put(flagKey(o), o);
       } else if (DockerFlags.PROPAGATIONS.contains(o)) {

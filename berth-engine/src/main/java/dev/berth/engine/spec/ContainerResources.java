@@ -64,6 +64,9 @@ final class ContainerResources {
       if (r.memory() < MIN_MEMORY)
         throw invalid("Minimum memory limit allowed is 6MB (got --memory " + r.memory() + ")");
       long swap = r.memorySwap() == 0 ? 2 * r.memory() : r.memorySwap();
+      if (swap < -1)
+        throw invalid(
+            "invalid --memory-swap " + swap + ": want -1 (unlimited) or at least --memory");
       if (swap > 0 && swap < r.memory()) {
         throw invalid(
             "Minimum memoryswap limit should be larger than memory limit, see usage (--memory "
@@ -99,7 +102,10 @@ final class ContainerResources {
     if (r.cpuShares() < 0)
       throw invalid("invalid --cpu-shares " + r.cpuShares() + ": must not be negative");
     if (r.cpuShares() > 0) shares = r.cpuShares();
-    if (r.cpusetCpus() != null && !r.cpusetCpus().isEmpty()) cpuset = cpuset(r.cpusetCpus());
+    if (r.cpusetCpus() != null && !r.cpusetCpus().isEmpty()) {
+      cpuset = cpuset(r.cpusetCpus());
+      available(cpuset, ONLINE_CPUS, "CPUs");
+    }
     if (r.cpuPeriod() != 0 || r.cpuQuota() != 0) {
       if (r.nanoCpus() != 0) {
         throw invalid(
@@ -113,7 +119,10 @@ final class ContainerResources {
       if (r.cpuQuota() != 0) quota = r.cpuQuota();
     }
     String mems = "";
-    if (r.cpusetMems() != null) mems = cpuset(r.cpusetMems());
+    if (r.cpusetMems() != null) {
+      mems = cpuset(r.cpusetMems());
+      available(mems, ONLINE_NODES, "memory nodes");
+    }
     if (shares != null || quota != null || period != null || !cpuset.isEmpty() || !mems.isEmpty()) {
       cpu = new Cpu(shares, quota, null, period, null, null, cpuset, mems, null);
     }
@@ -177,6 +186,42 @@ final class ContainerResources {
               true, type, (long) st.rdevMajor(), (long) st.rdevMinor(), d.permissions()));
     }
     return out;
+  }
+
+  static final Path ONLINE_CPUS = Path.of("/sys/devices/system/cpu/online");
+  static final Path ONLINE_NODES = Path.of("/sys/devices/system/node/online");
+
+  /**
+   * docker's check at create: every CPU (or memory node) of {@code set} is online on this host;
+   * else the cgroup write at start fails with ERANGE or EINVAL. A host without the file is not
+   * checked.
+   */
+  private static void available(String set, Path online, String what) throws BerthException {
+    String have;
+    try {
+      have = Files.readString(online).trim();
+    } catch (IOException e) {
+      return;
+    }
+    java.util.BitSet on = bits(have);
+    java.util.BitSet asked = bits(set);
+    asked.andNot(on);
+    if (!asked.isEmpty()) {
+      throw invalid(
+          "Requested " + what + " are not available - requested " + set + ", available: " + have);
+    }
+  }
+
+  /** The members of a checked cpuset list ("0-2,4"). */
+  private static java.util.BitSet bits(String set) {
+    java.util.BitSet b = new java.util.BitSet();
+    if (set.isEmpty()) return b;
+    for (String part : set.split(",")) {
+      String[] ends = part.split("-");
+      int from = Integer.parseInt(ends[0].trim());
+      b.set(from, (ends.length == 2 ? Integer.parseInt(ends[1].trim()) : from) + 1);
+    }
+    return b;
   }
 
   /** docker's cpuset syntax: comma-separated numbers and ranges ("0-2,4"). */

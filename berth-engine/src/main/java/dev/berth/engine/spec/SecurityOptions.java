@@ -6,24 +6,28 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * docker's {@code --security-opt} values: {@code seccomp=unconfined|<file>}, {@code
+ * docker's {@code --security-opt} values: {@code seccomp=unconfined|builtin|<file>|<JSON>}, {@code
  * no-new-privileges[=|:true|false]}, {@code systempaths=unconfined}, and the SELinux and AppArmor
  * options this host does without ({@code label=disable}, {@code apparmor=unconfined}: accepted;
  * other labels or profiles: refused as not implemented). docker's old ':' separator is accepted
  * too. Anything else is an error naming it.
  *
  * @param seccompProfile the profile file, or null for the default profile (or none when {@code
- *     seccompUnconfined})
+ *     seccompUnconfined}, or the inline {@code seccompJson})
+ * @param seccompJson the profile itself, as the Docker API carries it (the docker CLI reads the
+ *     file and sends its content: dockerd never opens a path a client names), or null
  */
 public record SecurityOptions(
     boolean seccompUnconfined,
     String seccompProfile,
+    String seccompJson,
     boolean noNewPrivileges,
     boolean systemPathsUnconfined) {
 
   public static SecurityOptions parse(List<String> opts) throws BerthException {
     boolean unconfined = false;
     String profile = null;
+    String json = null;
     boolean nnp = false;
     boolean systemPaths = false;
     for (String opt : opts) {
@@ -39,11 +43,12 @@ public record SecurityOptions(
       switch (key) {
         case "seccomp" -> {
           if (value.isEmpty()) throw invalid(opt);
-          if (value.equals("unconfined")) {
-            unconfined = true;
-            profile = null;
-          } else {
-            unconfined = false;
+          unconfined = value.equals("unconfined");
+          profile = null;
+          json = null;
+          if (value.strip().startsWith("{")) {
+            json = value;
+          } else if (!unconfined && !value.equals("builtin")) {
             profile = value;
           }
         }
@@ -90,7 +95,7 @@ public record SecurityOptions(
         default -> throw invalid(opt);
       }
     }
-    return new SecurityOptions(unconfined, profile, nnp, systemPaths);
+    return new SecurityOptions(unconfined, profile, json, nnp, systemPaths);
   }
 
   private static BerthException invalid(String opt) {
@@ -98,7 +103,7 @@ public record SecurityOptions(
         ErrorCategory.INVALID_ARGUMENT,
         "invalid --security-opt: "
             + quote(opt)
-            + " (want seccomp=unconfined|<file>, no-new-privileges[=true|false], systempaths=unconfined, label=disable "
+            + " (want seccomp=unconfined|builtin|<file>|<JSON>, no-new-privileges[=true|false], systempaths=unconfined, label=disable "
             + "or apparmor=unconfined)");
   }
 

@@ -368,9 +368,22 @@ public final class SpecGenerator {
       throws BerthException {
     if (privileged || security.seccompUnconfined()) return null;
     SeccompProfile profile = DefaultSeccompProfile.profile();
-    if (security.seccompProfile() != null) {
+    if (security.seccompJson() != null) {
+      try {
+        profile =
+            SeccompProfileReader.parse(
+                security.seccompJson().getBytes(StandardCharsets.UTF_8), "seccomp profile");
+      } catch (SpecException e) {
+        throw new BerthException(
+            ErrorCategory.INVALID_ARGUMENT,
+            "decoding seccomp profile failed: " + e.getMessage(),
+            e);
+      }
+    } else if (security.seccompProfile() != null) {
       Path file = Path.of(security.seccompProfile());
       try {
+        // A profile is a file: a device or a fifo named here would be read without end.
+        if (!Files.isRegularFile(file)) throw new IOException(file + " is not a regular file");
         profile = SeccompProfileReader.parse(Files.readAllBytes(file), file.toString());
       } catch (IOException e) {
         throw new BerthException(

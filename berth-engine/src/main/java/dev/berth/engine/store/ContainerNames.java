@@ -16,6 +16,12 @@ import java.nio.ByteBuffer;
  * gives none.
  */
 public final class ContainerNames {
+  /**
+   * The longest name: each name is a file of the store's names directory (NAME_MAX). docker has no
+   * limit of its own.
+   */
+  public static final int MAX_NAME = 255;
+
   /** Docker's character rule, as its error message prints it. */
   public static final String NAME_CHARS = "[a-zA-Z0-9][a-zA-Z0-9_.-]";
 
@@ -120,7 +126,21 @@ public final class ContainerNames {
     if (!isValidName(bare)) {
       throw new BerthException(
           ErrorCategory.INVALID_ARGUMENT,
-          "Invalid container name (" + name + "), only " + NAME_CHARS + " are allowed");
+          "Invalid container name ("
+              + (name == null ? null : name.replace("\0", "\\0"))
+              + "), only "
+              + NAME_CHARS
+              + " are allowed");
+    }
+    if (bare.length() > MAX_NAME) {
+      throw new BerthException(
+          ErrorCategory.INVALID_ARGUMENT,
+          "Invalid container name ("
+              + bare.substring(0, 20)
+              + "...): "
+              + bare.length()
+              + " characters, at most "
+              + MAX_NAME);
     }
     return bare;
   }

@@ -106,6 +106,18 @@ public final class VolumeStore {
               + "\" are allowed. If you intended to pass a host"
               + " directory, use absolute path");
     }
+    // Each volume is a directory named after it: longer names than a file name can hold are
+    // refused here, not by mkdir's ENAMETOOLONG as an internal error.
+    if (name.length() > ContainerNames.MAX_NAME) {
+      throw new BerthException(
+          ErrorCategory.INVALID_ARGUMENT,
+          "invalid volume name \""
+              + name.substring(0, 20)
+              + "...\": "
+              + name.length()
+              + " characters, at most "
+              + ContainerNames.MAX_NAME);
+    }
   }
 
   /**

@@ -11,6 +11,7 @@ import dev.berth.engine.container.NetworkOptions;
 import dev.berth.engine.container.NetworkOptions.PortOption;
 import dev.berth.engine.container.PortSpecs;
 import dev.berth.engine.container.RestartPolicy;
+import dev.berth.engine.spec.SecurityOptions;
 import dev.berth.spec.error.BerthException;
 import dev.berth.spec.json.JsonReader;
 import dev.berth.spec.json.SpecException;
@@ -248,7 +249,7 @@ final class CreateBody {
         }
         case "CapAdd" -> p.capAdd = r.strings();
         case "CapDrop" -> p.capDrop = r.strings();
-        case "SecurityOpt" -> p.securityOpt = r.strings();
+        case "SecurityOpt" -> p.securityOpt = securityOpt(r.strings());
         case "Ulimits" -> {
           if (r.beginArray()) {
             while (r.nextElement()) p.ulimits.add(ulimit(r));
@@ -298,7 +299,21 @@ final class CreateBody {
     }
   }
 
-  /** Only "no" (or none): the engine restarts nothing. */
+  /**
+   * HostConfig.SecurityOpt as dockerd takes it: a seccomp profile is its JSON (the docker CLI reads
+   * the file and sends the content), "unconfined" or "builtin"; never a path, which would have
+   * berthd open a host file a client names (a device never ending, or a secret whose first token an
+   * error would show).
+   */
+  private static List<String> securityOpt(List<String> opts) throws BerthException {
+    if (SecurityOptions.parse(opts).seccompProfile() != null) {
+      throw EngineException.invalid(
+          "HostConfig.SecurityOpt: decoding seccomp profile failed: want the profile's JSON (as"
+              + " the docker CLI sends it), unconfined or builtin, not a path");
+    }
+    return opts;
+  }
+
   /** {@code {"Name": "on-failure", "MaximumRetryCount": 3}}. */
   private static RestartPolicy restartPolicy(JsonReader r) throws BerthException, SpecException {
     if (!r.beginObject()) return RestartPolicy.NO;
