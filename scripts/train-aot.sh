@@ -9,9 +9,10 @@ rm -f "$b/berth-runc.aot"
 BERTH_JAVA_OPTS="-XX:AOTCacheOutput=$b/berth-runc.aot" BERTH_NO_AOT=1 BERTH_AOT_TRAINING=1 \
   "$top/bin/berth-runc" >"$b/train.log" 2>&1 || { cat "$b/train.log" >&2; exit 1; }
 # The same for berth, whose training main runs its verbs on a throwaway store: one cache for the verbs that move
-# images (bin/berth picks it for pull, push, save, load, import, login), one for the rest.
-for part in transfer local; do
-  case $part in transfer) cache=berth-transfer.aot ;; local) cache=berth.aot ;; esac
+# images (bin/berth picks it for pull, push, save, load, import, login), one for the verbs that run a container
+# (run, create, start, rm), one for the rest.
+for part in transfer local run; do
+  case $part in transfer) cache=berth-transfer.aot ;; local) cache=berth.aot ;; run) cache=berth-run.aot ;; esac
   rm -f "$b/$cache"
   BERTH_JAVA_OPTS="-XX:AOTCacheOutput=$b/$cache" BERTH_NO_AOT=1 BERTH_AOT_TRAINING=1 \
     "$top/bin/berth" $part >"$b/train-berth-$part.log" 2>&1 || { cat "$b/train-berth-$part.log" >&2; exit 1; }
@@ -23,7 +24,7 @@ BERTH_JAVA_OPTS="-XX:AOTCacheOutput=$b/berthd.aot" BERTH_NO_AOT=1 BERTH_AOT_TRAI
 # The JVM ignores a cache it cannot use without a word, and every verb would start ~3x slower: a short verb of each
 # CLI must load its classes from the cache, or the build fails.
 tmp=$(mktemp -d)
-for cmd in "berth-runc list" "berth images" "berth load --help" "berthd --help"; do
+for cmd in "berth-runc list" "berth images" "berth load --help" "berth rm --help" "berthd --help"; do
   set -- $cmd
   outside=$(BERTH_JAVA_OPTS=-Xlog:class+load "$top/bin/$1" --root "$tmp/$1" $2 ${3:-} | grep "source:" |
     grep -c -v "shared objects file" || true)
