@@ -5,12 +5,15 @@
  * buffers, and reads every result.
  *
  * libisal.so.2 is opened at run time (dlopen), not linked: without it, libberthsys.so still loads and Java falls back
- * to java.util.zip. Its header comes from Debian's libisal-dev at build time.
+ * to java.util.zip. Its header comes from Debian's libisal-dev at build time (scripts/install-deps.sh installs it);
+ * built without the header, the door is shut the same way.
  */
 #define _GNU_SOURCE
 #include <jni.h>
 #include <dlfcn.h>
 #include <stdint.h>
+
+#if __has_include(<isa-l/igzip_lib.h>)
 #include <isa-l/igzip_lib.h>
 
 static void (*isal_inflate_init_fn)(struct inflate_state *);
@@ -63,3 +66,37 @@ JNIEXPORT jint JNICALL Java_dev_berth_sys_Native_isalInflate(JNIEnv *env, jclass
   if (r < 0) return r;
   return s->block_state == ISAL_BLOCK_FINISH ? 1 : 0;
 }
+
+#else
+/* Built without ISA-L's header: the door stays, shut (Java then inflates with java.util.zip). */
+JNIEXPORT jboolean JNICALL Java_dev_berth_sys_Native_isalOpen(JNIEnv *env, jclass cls) {
+  (void)env;
+  (void)cls;
+  return JNI_FALSE;
+}
+
+JNIEXPORT jint JNICALL Java_dev_berth_sys_Native_isalStateSize(JNIEnv *env, jclass cls) {
+  (void)env;
+  (void)cls;
+  return 0;
+}
+
+JNIEXPORT void JNICALL Java_dev_berth_sys_Native_isalGzipInit(JNIEnv *env, jclass cls, jlong state) {
+  (void)env;
+  (void)cls;
+  (void)state;
+}
+
+JNIEXPORT jint JNICALL Java_dev_berth_sys_Native_isalInflate(JNIEnv *env, jclass cls, jlong state, jlong in,
+                                                             jint inLen, jlong out, jint outLen, jlong result) {
+  (void)env;
+  (void)cls;
+  (void)state;
+  (void)in;
+  (void)inLen;
+  (void)out;
+  (void)outLen;
+  (void)result;
+  return -9;
+}
+#endif
