@@ -41,10 +41,7 @@ final class ContainerHealth {
 
   /** The state of {@code r}: kept, else "starting" for a container with an active healthcheck. */
   Optional<HealthState> state(ContainerRecord r) {
-    Healthcheck h = r.options().healthcheck();
-    if (h == null || !h.active()) return Optional.empty();
-    Optional<HealthState> kept = HealthFile.read(engine.containers().containerDir(r.id()));
-    return kept.isPresent() ? kept : Optional.of(HealthState.INITIAL);
+    return ContainerViews.health(r, engine.containers().containerDir(r.id()));
   }
 
   /** At a (re)start: "starting" again, the streak ended, the log kept. */

@@ -455,6 +455,11 @@ public final class Engine implements AutoCloseable {
     return health.state(r);
   }
 
+  /** The health status of {@code r} as docker's {@code health} filter sees it ("none" without). */
+  public String healthStatus(ContainerRecord r) {
+    return health(r).map(HealthState::status).orElse(ContainerFilters.NO_HEALTHCHECK);
+  }
+
   /**
    * Whether {@code runRoot} is ours with mode 0710: berthd's {@code --group} lets that group
    * traverse it to reach the sockets it holds (no listing; the containers' directory stays 0700;
