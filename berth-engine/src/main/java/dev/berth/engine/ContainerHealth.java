@@ -10,9 +10,12 @@ import dev.berth.runtime.driver.ExecResult;
 import dev.berth.runtime.driver.Stdio;
 import dev.berth.spec.error.BerthException;
 import dev.berth.spec.image.Healthcheck;
+import dev.berth.sys.ErrnoException;
+import dev.berth.sys.Fd;
+import dev.berth.sys.Linux;
 import dev.berth.sys.LinuxConstants;
 import java.io.IOException;
-import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -83,21 +86,21 @@ final class ContainerHealth {
 
   private HealthState.Probe run(ContainerRecord r, Healthcheck h) throws BerthException {
     Engine.Layout l = engine.layout(r.id());
-    Path out =
+    Path fifo =
         l.runDir()
             .resolve("health-" + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".out");
     long timeout = h.timeoutOrDefault();
     ExecSignals signals = new ExecSignals();
     Instant start = Instant.now();
-    Watchdog dog = new Watchdog(signals, timeout);
-    try {
+    try (OutputHead head = OutputHead.open(fifo)) {
+      Watchdog dog = new Watchdog(signals, timeout);
       ExecResult result;
       try {
         result =
             execs.run(
                 r,
                 new ExecOptions(h.argv(), null, null, null, false, 0, 0, false, false),
-                new Stdio(Path.of("/dev/null"), out, out),
+                new Stdio(Path.of("/dev/null"), fifo, fifo),
                 null,
                 signals);
       } catch (ExecFailedException e) {
@@ -114,22 +117,100 @@ final class ContainerHealth {
             HealthState.PROBE_FAILED,
             "Health check exceeded timeout (" + Duration.ofNanos(timeout).toMillis() + "ms)");
       }
-      return new HealthState.Probe(start, end, result.exitCode(), head(out));
-    } finally {
-      try {
-        Files.deleteIfExists(out);
-      } catch (IOException e) {
-        // in the run directory, which goes with the container
-      }
+      return new HealthState.Probe(start, end, result.exitCode(), head.finish());
+    } catch (IOException e) {
+      throw EngineException.internal(
+          "healthcheck of container " + r.shortId() + ": its output: " + e.getMessage(), e);
     }
   }
 
-  /** The first {@link #MAX_OUTPUT} bytes of {@code file}, "" when it was never written. */
-  private static String head(Path file) {
-    try (InputStream in = Files.newInputStream(file)) {
-      return new String(in.readNBytes(MAX_OUTPUT), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      return "";
+  /**
+   * A probe's stdout and stderr: a FIFO in the container's run directory, read while the probe
+   * runs, its first {@link #MAX_OUTPUT} bytes kept and the rest discarded (as docker's bounded
+   * buffer): a probe that writes without end fills no file. Closing removes the FIFO.
+   */
+  private static final class OutputHead implements AutoCloseable {
+    private final Path path;
+    private final Fd fd;
+    private final Thread reader;
+    private final java.io.ByteArrayOutputStream kept = new java.io.ByteArrayOutputStream();
+    private volatile boolean execEnded;
+
+    private OutputHead(Path path, Fd fd) {
+      this.path = path;
+      this.fd = fd;
+      this.reader = Thread.ofVirtual().name("berth-health-output").start(this::drain);
+    }
+
+    static OutputHead open(Path path) throws IOException {
+      Files.createDirectories(path.getParent());
+      Linux.mkfifo(path.toString(), 0600);
+      try {
+        // Non-blocking: the open returns before the runtime opens the writing end, and a read
+        // finds "nothing now" instead of waiting for it.
+        return new OutputHead(
+            path,
+            Linux.open(
+                path.toString(),
+                LinuxConstants.O_RDONLY | LinuxConstants.O_NONBLOCK | LinuxConstants.O_CLOEXEC,
+                0));
+      } catch (IOException | RuntimeException e) {
+        Files.deleteIfExists(path);
+        throw e;
+      }
+    }
+
+    /**
+     * Reads until the exec has returned and the pipe is empty: before the writer opens and after it
+     * closes a read gives 0, so the exec's end, not the read, says when output is over.
+     */
+    private void drain() {
+      ByteBuffer buf = ByteBuffer.allocateDirect(16 * 1024);
+      try {
+        while (true) {
+          boolean last = execEnded;
+          buf.clear();
+          int n;
+          try {
+            n = Linux.read(fd, buf);
+          } catch (ErrnoException e) {
+            if (e.errno() != LinuxConstants.EAGAIN) return;
+            n = 0;
+          }
+          if (n > 0) {
+            int keep = Math.min(n, MAX_OUTPUT - kept.size());
+            for (int i = 0; i < keep; i++) kept.write(buf.get(i));
+            continue;
+          }
+          if (last) return;
+          Thread.sleep(10);
+        }
+      } catch (InterruptedException e) {
+        // closed
+      }
+    }
+
+    /** The output kept, once the exec has returned. */
+    String finish() {
+      execEnded = true;
+      join();
+      return kept.toString(StandardCharsets.UTF_8);
+    }
+
+    private void join() {
+      try {
+        reader.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+
+    @Override
+    public void close() throws IOException {
+      execEnded = true;
+      join();
+      fd.close();
+      Files.deleteIfExists(path);
     }
   }
 

@@ -110,6 +110,15 @@ class EngineHealthTest {
   }
 
   @Test
+  void aProbesOutputIsKeptToItsFirst4096Bytes() throws Exception {
+    ContainerRecord r =
+        running(IMAGE, shell("head -c 1000000 /dev/zero | tr '\\0' x; echo done >&2", 0));
+    HealthState.Probe p = engine.healthcheck(r.id()).log().getFirst();
+    assertEquals(0, p.exitCode(), p.output());
+    assertEquals("x".repeat(4096), p.output(), "as docker: the head, the rest read and dropped");
+  }
+
+  @Test
   void failuresInARowUpToTheRetriesMakeItUnhealthyAndOneSuccessHealsIt() throws Exception {
     ContainerRecord r =
         running(IMAGE, new Healthcheck(List.of("CMD", "test", "-f", "/tmp/ok"), 0, 0, 0, 0, 2));
