@@ -108,6 +108,34 @@ class BerthHealthCliTest {
         cli("ps").stdout());
     assertEquals(
         "", cli("ps", "--filter", "health=unhealthy", "--format", "{{.Names}}").ok().stdout());
+
+    // commit keeps it in the image's config, which image inspect shows and a new container takes
+    cli("commit", "web", "localhost/healthy:1").ok();
+    String image =
+        cli("image", "inspect", "localhost/healthy:1").ok().stdout().replaceAll("\\s", "");
+    assertTrue(
+        image.contains(
+            "\"Healthcheck\":{\"Test\":[\"CMD-SHELL\",\"test-f/tmp/ok||{echonotyet;exit1;}\"],"
+                + "\"Interval\":90000000000,\"Timeout\":5000000000,\"Retries\":1}"),
+        image);
+    cli(
+            "run",
+            "-d",
+            "--name",
+            "child",
+            "--network",
+            "none",
+            "--health-retries",
+            "4",
+            "localhost/healthy:1",
+            "sleep",
+            "1000")
+        .ok();
+    assertEquals(
+        "{\"Test\":[\"CMD-SHELL\",\"test -f /tmp/ok || { echo not yet; exit 1; }\"],"
+            + "\"Interval\":90000000000,\"Timeout\":5000000000,\"Retries\":4}\n",
+        cli("inspect", "-f", "{{json .Config.Healthcheck}}", "child").ok().stdout());
+    assertEquals(0, cli("healthcheck", "run", "child").exitCode(), "/tmp/ok came with the commit");
   }
 
   @Test
