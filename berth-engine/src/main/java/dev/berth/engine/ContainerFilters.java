@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.function.Predicate;
 
 /**
@@ -21,7 +22,7 @@ public final class ContainerFilters {
 
   /** The keys of {@code docker ps} / {@code GET /containers/json}. */
   public static final List<String> LIST =
-      List.of("id", "name", "label", "label!", "status", "ancestor", "exited", "network");
+      List.of("id", "name", "label", "label!", "status", "ancestor", "exited", "network", "health");
 
   /** The keys of {@code docker container prune}. */
   public static final List<String> PRUNE = List.of("label", "label!", "until");
@@ -32,6 +33,19 @@ public final class ContainerFilters {
    */
   public static Predicate<ContainerRecord> parse(List<String> filters, List<String> allowed)
       throws BerthException {
+    return parse(filters, allowed, r -> NO_HEALTHCHECK);
+  }
+
+  /** docker's health filter value of a container without a healthcheck. */
+  public static final String NO_HEALTHCHECK = "none";
+
+  /**
+   * {@link #parse(List, List)}, with {@code health} giving a container's health status for the
+   * {@code health} key (starting, healthy, unhealthy, or {@link #NO_HEALTHCHECK}).
+   */
+  public static Predicate<ContainerRecord> parse(
+      List<String> filters, List<String> allowed, Function<ContainerRecord, String> health)
+      throws BerthException {
     Map<String, List<Predicate<ContainerRecord>>> byKey = new LinkedHashMap<>();
     for (String f : filters) {
       int eq = f.indexOf('=');
@@ -39,7 +53,7 @@ public final class ContainerFilters {
         throw EngineException.invalid("bad format of filter (expected name=value): " + f);
       String key = f.substring(0, eq);
       if (!allowed.contains(key)) throw EngineException.invalid("invalid filter '" + key + "'");
-      byKey.computeIfAbsent(key, k -> new ArrayList<>()).add(one(key, f.substring(eq + 1)));
+      byKey.computeIfAbsent(key, k -> new ArrayList<>()).add(one(key, f.substring(eq + 1), health));
     }
     List<Predicate<ContainerRecord>> all = new ArrayList<>();
     for (var e : byKey.entrySet()) {
@@ -60,8 +74,18 @@ public final class ContainerFilters {
     return false;
   }
 
-  private static Predicate<ContainerRecord> one(String key, String value) throws BerthException {
+  private static Predicate<ContainerRecord> one(
+      String key, String value, Function<ContainerRecord, String> health) throws BerthException {
     return switch (key) {
+      case "health" -> {
+        if (!List.of("starting", "healthy", "unhealthy", NO_HEALTHCHECK).contains(value)) {
+          throw EngineException.invalid(
+              "Unrecognised filter value for health: "
+                  + value
+                  + " (want starting, healthy, unhealthy or none)");
+        }
+        yield r -> health.apply(r).equals(value);
+      }
       case "id" -> r -> r.id().startsWith(value);
       case "name" -> r -> r.name().contains(value.startsWith("/") ? value.substring(1) : value);
       case "label" -> r -> labelMatches(r.options().labels(), value);

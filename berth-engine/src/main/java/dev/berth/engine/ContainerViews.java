@@ -2,10 +2,13 @@ package dev.berth.engine;
 
 import dev.berth.engine.container.ContainerOptions;
 import dev.berth.engine.container.ContainerOptions.MountOption;
+import dev.berth.engine.health.HealthFile;
+import dev.berth.engine.health.HealthState;
 import dev.berth.engine.network.Endpoint;
 import dev.berth.engine.store.ContainerRecord;
 import dev.berth.engine.store.ContainerState;
 import dev.berth.engine.store.ContainerState.Status;
+import dev.berth.spec.image.Healthcheck;
 import dev.berth.spec.json.JsonReader;
 import dev.berth.spec.json.JsonWriter;
 import dev.berth.spec.json.Rfc3339;
@@ -88,6 +91,21 @@ public final class ContainerViews {
    * seconds ago".
    */
   public static String statusText(ContainerState s, Instant now) {
+    return statusText(s, null, now);
+  }
+
+  /**
+   * {@link #statusText(ContainerState, Instant)} with docker's health suffix for a running
+   * container with a healthcheck ({@code health} null without): "Up 3 seconds (healthy)", "(health:
+   * starting)", "(unhealthy)".
+   */
+  public static String statusText(ContainerState s, HealthState health, Instant now) {
+    if (health != null && s.status() == Status.RUNNING) {
+      String h = health.status();
+      return "Up "
+          + human(s.startedAt(), now)
+          + (h.equals(HealthState.STARTING) ? " (health: starting)" : " (" + h + ")");
+    }
     return switch (s.status()) {
       case CREATED -> "Created";
       case RUNNING -> "Up " + human(s.startedAt(), now);
@@ -105,6 +123,11 @@ public final class ContainerViews {
 
   /** An entry of docker's container list. */
   public static Map<String, Object> summary(ContainerRecord r, Instant now) {
+    return summary(r, null, now);
+  }
+
+  /** An entry of docker's container list, its Status with {@code health} (null: none). */
+  public static Map<String, Object> summary(ContainerRecord r, HealthState health, Instant now) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("Id", r.id());
     m.put("Names", List.of("/" + r.name()));
@@ -124,7 +147,7 @@ public final class ContainerViews {
     m.put("Ports", ports);
     m.put("Labels", new LinkedHashMap<>(r.options().labels()));
     m.put("State", r.state().status().word());
-    m.put("Status", statusText(r.state(), now));
+    m.put("Status", statusText(r.state(), health, now));
     m.put("HostConfig", Map.of("NetworkMode", network(r.options())));
     m.put("Mounts", mounts(r));
     return m;
@@ -285,6 +308,7 @@ public final class ContainerViews {
     state.put("Error", s.error());
     state.put("StartedAt", time(s.startedAt()));
     state.put("FinishedAt", time(s.finishedAt()));
+    health(r, layout.dir()).ifPresent(h -> state.put("Health", healthView(h)));
     m.put("State", state);
     m.put("Image", r.imageId());
     m.put("ResolvConfPath", layout.dir().resolve("resolv.conf").toString());
@@ -334,7 +358,48 @@ public final class ContainerViews {
     }
     if (o.stopSignal() != null) c.put("StopSignal", o.stopSignal());
     if (o.stopTimeout() != null) c.put("StopTimeout", o.stopTimeout());
+    if (o.healthcheck() != null) c.put("Healthcheck", healthcheckView(o.healthcheck()));
     return c;
+  }
+
+  /**
+   * The health of {@code r}, whose directory is {@code dir}: what its last probe left ("starting"
+   * before the first), kept after it stops; empty without an active healthcheck.
+   */
+  public static java.util.Optional<HealthState> health(ContainerRecord r, Path dir) {
+    Healthcheck h = r.options().healthcheck();
+    if (h == null || !h.active()) return java.util.Optional.empty();
+    return java.util.Optional.of(HealthFile.read(dir).orElse(HealthState.INITIAL));
+  }
+
+  /** docker's State.Health. */
+  public static Map<String, Object> healthView(HealthState h) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("Status", h.status());
+    m.put("FailingStreak", h.failingStreak());
+    List<Object> log = new ArrayList<>();
+    for (HealthState.Probe p : h.log()) {
+      Map<String, Object> e = new LinkedHashMap<>();
+      e.put("Start", Rfc3339.format(p.start()));
+      e.put("End", Rfc3339.format(p.end()));
+      e.put("ExitCode", p.exitCode());
+      e.put("Output", p.output());
+      log.add(e);
+    }
+    m.put("Log", log);
+    return m;
+  }
+
+  /** docker's Config.Healthcheck (HealthConfig), zero fields left out. */
+  public static Map<String, Object> healthcheckView(Healthcheck h) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    if (!h.test().isEmpty()) m.put("Test", h.test());
+    if (h.interval() != 0) m.put("Interval", h.interval());
+    if (h.timeout() != 0) m.put("Timeout", h.timeout());
+    if (h.startPeriod() != 0) m.put("StartPeriod", h.startPeriod());
+    if (h.startInterval() != 0) m.put("StartInterval", h.startInterval());
+    if (h.retries() != 0) m.put("Retries", h.retries());
+    return m;
   }
 
   private static Map<String, Object> hostConfig(ContainerRecord r) {

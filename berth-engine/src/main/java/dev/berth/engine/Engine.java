@@ -12,6 +12,7 @@ import dev.berth.engine.events.EventLog;
 import dev.berth.engine.fs.ContainerFiles;
 import dev.berth.engine.fs.OverlayChanges;
 import dev.berth.engine.fs.PathStat;
+import dev.berth.engine.health.HealthState;
 import dev.berth.engine.spec.GeneratedSpec;
 import dev.berth.engine.spec.SpecGenerator;
 import dev.berth.engine.spec.VolumeNeed;
@@ -46,6 +47,7 @@ import dev.berth.runtime.terminal.PtyHandler;
 import dev.berth.spec.error.BerthException;
 import dev.berth.spec.error.ErrorCategory;
 import dev.berth.spec.image.Digest;
+import dev.berth.spec.image.Healthcheck;
 import dev.berth.spec.image.ImageConfig;
 import dev.berth.spec.image.ImageJson;
 import dev.berth.sys.ErrnoException;
@@ -93,6 +95,7 @@ public final class Engine implements AutoCloseable {
   private final RuntimeHandlers runtimes;
   private final ContainerStarter starter;
   private final ContainerExec execs;
+  private final ContainerHealth health;
   private final EventLog events;
   private final ContainerNetworking networking;
 
@@ -126,6 +129,7 @@ public final class Engine implements AutoCloseable {
     this.runtimes = runtimes;
     this.starter = new ContainerStarter(this);
     this.execs = new ContainerExec(this);
+    this.health = new ContainerHealth(this, execs);
     this.events = new EventLog(config.root(), EventLog.DEFAULT_MAX_SIZE);
     this.networking = new ContainerNetworking(this);
   }
@@ -320,6 +324,7 @@ public final class Engine implements AutoCloseable {
   public ContainerRecord create(ContainerOptions options, boolean checkNow) throws BerthException {
     ImageRecord image = images.resolve(options.image());
     ImageConfig imageConfig = imageConfig(image);
+    options = withHealthcheck(options, imageConfig);
     PhaseTrace.mark("create: image resolved");
     List<Digest> chain = ChainIds.of(imageConfig.rootfs().diffIds());
     String runtime = options.runtime() == null ? RuntimeHandlers.DEFAULT : options.runtime();
@@ -410,6 +415,49 @@ public final class Engine implements AutoCloseable {
       if (e instanceof BerthException b) throw b;
       throw EngineException.internal("create container: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * {@code o} with docker's healthcheck: its own over the image's, field by field; checked as
+   * docker checks it.
+   */
+  private static ContainerOptions withHealthcheck(ContainerOptions o, ImageConfig image)
+      throws BerthException {
+    if (o.healthcheck() != null) {
+      String problem = o.healthcheck().problem();
+      if (problem != null) throw EngineException.invalid(problem);
+    }
+    Healthcheck merged = Healthcheck.merge(image.config().healthcheck(), o.healthcheck());
+    return merged == o.healthcheck() ? o : o.withHealthcheck(merged);
+  }
+
+  // ---- health ----
+
+  /**
+   * Runs running container {@code ref}'s healthcheck once now (podman's {@code healthcheck run};
+   * berthd's scheduler calls it at the intervals) and returns the health it leads to.
+   * FAILED_PRECONDITION when the container has no healthcheck (or NONE).
+   */
+  public HealthState healthcheck(String ref) throws BerthException {
+    ContainerRecord r = running(ref);
+    Healthcheck h = r.options().healthcheck();
+    if (h == null || !h.active()) {
+      throw EngineException.precondition("container " + r.shortId() + " has no healthcheck");
+    }
+    return health.probe(r);
+  }
+
+  /**
+   * The health of {@code r} as docker's inspect shows it: the state the last probe left ("starting"
+   * before the first), kept after the container stops; empty without an active healthcheck.
+   */
+  public Optional<HealthState> health(ContainerRecord r) {
+    return health.state(r);
+  }
+
+  /** The health status of {@code r} as docker's {@code health} filter sees it ("none" without). */
+  public String healthStatus(ContainerRecord r) {
+    return health(r).map(HealthState::status).orElse(ContainerFilters.NO_HEALTHCHECK);
   }
 
   /**
@@ -551,6 +599,7 @@ public final class Engine implements AutoCloseable {
       if (s == Status.REMOVING)
         throw EngineException.precondition("container " + r.shortId() + " is being removed");
       ContainerRecord started = starter.start(r, listener);
+      health.restarted(started);
       event("start", started, Map.of(), started.state().startedAt());
       return started;
     }
@@ -844,6 +893,7 @@ public final class Engine implements AutoCloseable {
       int count = s.restartCount() + 1;
       r = containers.update(r.id(), x -> x.withState(x.state().withRestartCount(count)));
       ContainerRecord started = starter.start(r, StartListener.NONE);
+      health.restarted(started);
       event("start", started, Map.of(), started.state().startedAt());
       return true;
     }

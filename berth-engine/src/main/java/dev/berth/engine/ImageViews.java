@@ -55,6 +55,7 @@ public final class ImageViews {
     list(w, "Env", cc.env().isEmpty() ? null : cc.env());
     list(w, "Entrypoint", cc.entrypoint());
     list(w, "Cmd", cc.cmd());
+    if (cc.healthcheck() != null) cc.healthcheck().write(w.name("Healthcheck"));
     set(w, "Volumes", cc.volumes());
     w.field("WorkingDir", cc.workingDir());
     w.name("Labels").beginObject();

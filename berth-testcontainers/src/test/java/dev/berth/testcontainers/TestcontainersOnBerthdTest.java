@@ -6,11 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.model.HealthCheck;
 import dev.berth.api.docker.DaemonInfo;
 import dev.berth.api.docker.DockerApi;
 import dev.berth.api.docker.DockerApiServer;
 import dev.berth.engine.Engine;
 import dev.berth.engine.EngineConfig;
+import dev.berth.engine.health.HealthScheduler;
 import dev.berth.engine.store.ContainerRecord;
 import dev.berth.sys.Fd;
 import dev.berth.sys.Linux;
@@ -72,6 +74,7 @@ class TestcontainersOnBerthdTest {
   static Fd hostNetns;
   static Engine engine;
   static DockerApiServer server;
+  static HealthScheduler probes;
   static Path socket;
   static String userHome;
 
@@ -106,6 +109,7 @@ class TestcontainersOnBerthdTest {
         DockerApiServer.start(
             new DockerApiServer.Options(socket, null, info.serverHeader(), 0, 0, null),
             DockerApi.router(engine, info));
+    probes = HealthScheduler.start(engine, 2, m -> {});
 
     // Testcontainers reads docker.host from ~/.testcontainers.properties: a home of the test's own,
     // so neither the process environment nor the user's files decide which daemon it talks to.
@@ -123,6 +127,7 @@ class TestcontainersOnBerthdTest {
     try {
       if (userHome != null) System.setProperty("user.home", userHome);
       if (server != null) server.close();
+      if (probes != null) probes.close();
       if (engine != null) {
         for (ContainerRecord r : engine.list()) engine.remove(r.id(), true, true);
         engine.close();
@@ -281,6 +286,32 @@ class TestcontainersOnBerthdTest {
 
   @Test
   @Order(5)
+  void aHealthcheckWaitWaitsForTheContainerToBecomeHealthy() throws Exception {
+    HealthCheck check =
+        new HealthCheck()
+            .withTest(List.of("CMD-SHELL", "test -f /tmp/ready"))
+            .withInterval(200_000_000L)
+            .withRetries(100);
+    try (GenericContainer<?> c =
+        busybox("sleep 1; touch /tmp/ready; exec sleep 1000")
+            .withCreateContainerCmdModifier(cmd -> cmd.withHealthcheck(check))
+            .waitingFor(Wait.forHealthcheck())) {
+      c.start();
+      // started only once healthy: the file the check looks for is there
+      assertEquals(0, c.execInContainer("test", "-f", "/tmp/ready").getExitCode());
+      var state =
+          DockerClientFactory.instance()
+              .client()
+              .inspectContainerCmd(c.getContainerId())
+              .exec()
+              .getState();
+      assertEquals("healthy", state.getHealth().getStatus());
+      assertEquals(0, state.getHealth().getLog().getLast().getExitCode());
+    }
+  }
+
+  @Test
+  @Order(6)
   void theJvmHookReaperRemovesWhatTheSessionLeftRunning() throws Exception {
     Network network = Network.newNetwork();
     GenericContainer<?> left = busybox("exec sleep 1000").withNetwork(network);

@@ -178,6 +178,102 @@ class DockerCliInteropTest {
     docker("import", rootfs.toString(), "bb:1").ok();
   }
 
+  /** docker inspect's health status of {@code name}. */
+  private String health(String name) {
+    return docker("inspect", "--format", "{{.State.Health.Status}}", name).ok().stdout().strip();
+  }
+
+  /** Waits for {@code name}'s health to become {@code status}, a minute at most. */
+  private void awaitHealth(String name, String status) throws InterruptedException {
+    for (int i = 0; i < 600 && !health(name).equals(status); i++) Thread.sleep(100);
+    assertEquals(status, health(name));
+  }
+
+  @Test
+  void healthchecksAsDockerRunsThem() throws Exception {
+    importBusybox();
+    try (dev.berth.engine.health.HealthScheduler probes =
+        dev.berth.engine.health.HealthScheduler.start(engine, 2, m -> {})) {
+      docker(
+              "run",
+              "-d",
+              "--name",
+              "web",
+              "--network",
+              "none",
+              "--health-cmd",
+              "test -f /tmp/ok",
+              "--health-interval",
+              "1s",
+              "--health-retries",
+              "2",
+              "--health-start-period",
+              "1ms",
+              "bb:1",
+              "sleep",
+              "1000")
+          .ok();
+      String config =
+          docker("inspect", "--format", "{{json .Config.Healthcheck}}", "web").ok().stdout();
+      assertEquals(
+          "{\"Test\":[\"CMD-SHELL\",\"test -f /tmp/ok\"],\"Interval\":1000000000,"
+              + "\"StartPeriod\":1000000,\"Retries\":2}",
+          config.strip());
+      String ps = docker("ps", "--format", "{{.Names}} {{.Status}}").ok().stdout();
+      assertTrue(
+          ps.contains("(health: starting)") || ps.contains("(unhealthy)"), "starting first: " + ps);
+      awaitHealth("web", "unhealthy");
+      String streak =
+          docker("inspect", "--format", "{{.State.Health.FailingStreak}}", "web")
+              .ok()
+              .stdout()
+              .strip();
+      assertTrue(Integer.parseInt(streak) >= 2, streak);
+      assertTrue(docker("ps").ok().stdout().contains("(unhealthy)"), docker("ps").stdout());
+      assertEquals(
+          "web",
+          docker("ps", "--filter", "health=unhealthy", "--format", "{{.Names}}")
+              .ok()
+              .stdout()
+              .strip());
+      docker("exec", "web", "touch", "/tmp/ok").ok();
+      awaitHealth("web", "healthy");
+      assertTrue(docker("ps").ok().stdout().contains("(healthy)"), docker("ps").stdout());
+      assertEquals(
+          "",
+          docker("ps", "--filter", "health=unhealthy", "--format", "{{.Names}}")
+              .ok()
+              .stdout()
+              .strip());
+      String log =
+          docker("inspect", "--format", "{{range .State.Health.Log}}{{.ExitCode}} {{end}}", "web")
+              .ok()
+              .stdout();
+      assertTrue(log.strip().endsWith("0"), log);
+
+      // --no-healthcheck: no State.Health, "none" for the filter
+      docker(
+              "run",
+              "-d",
+              "--name",
+              "plain",
+              "--network",
+              "none",
+              "--no-healthcheck",
+              "bb:1",
+              "sleep",
+              "1000")
+          .ok();
+      assertEquals(
+          "<nil>",
+          docker("inspect", "--format", "{{.State.Health}}", "plain").ok().stdout().strip());
+      assertEquals(
+          "plain",
+          docker("ps", "--filter", "health=none", "--format", "{{.Names}}").ok().stdout().strip());
+      docker("rm", "-f", "web", "plain").ok();
+    }
+  }
+
   @Test
   void runsContainersInTheForegroundWithTheirOutputAndExitCodes() throws IOException {
     importBusybox();

@@ -188,12 +188,30 @@ final class BerthApp {
             .withUsage("COMMAND [ARG...]")
             .withMinArgs(0)
             .stopFlagsAtFirstArg();
+    CommandSpec healthcheck =
+        CommandSpec.of("healthcheck", "run healthchecks (berth healthcheck --help)")
+            .withUsage("COMMAND [ARG...]")
+            .withMinArgs(0)
+            .stopFlagsAtFirstArg();
     java.util.List<CommandSpec> all =
         new java.util.ArrayList<>(java.util.List.of(ContainerCommands.commands(true)));
     all.addAll(
         java.util.List.of(
-            pull, push, images, rmi, tag, save, load, imp, login, logout, image, container, volume,
-            network));
+            pull,
+            push,
+            images,
+            rmi,
+            tag,
+            save,
+            load,
+            imp,
+            login,
+            logout,
+            image,
+            container,
+            volume,
+            network,
+            healthcheck));
     return all.toArray(new CommandSpec[0]);
   }
 }

@@ -55,14 +55,19 @@ public final class BerthMain {
       if (management.equals("image")
           || management.equals("container")
           || management.equals("volume")
-          || management.equals("network")) {
+          || management.equals("network")
+          || management.equals("healthcheck")) {
         where = "berth " + management;
         App subApp =
             management.equals("image")
                 ? BerthApp.image()
                 : management.equals("volume")
                     ? VolumeVerbs.app()
-                    : management.equals("network") ? NetworkVerbs.app() : BerthApp.container();
+                    : management.equals("network")
+                        ? NetworkVerbs.app()
+                        : management.equals("healthcheck")
+                            ? HealthcheckVerbs.app()
+                            : BerthApp.container();
         Invocation sub = new Parser(subApp).parse(cmd.args().toArray(new String[0]));
         if (sub instanceof TextOutput text) {
           out.print(text.text());
@@ -108,7 +113,11 @@ public final class BerthMain {
         continue;
       }
       if (a.startsWith("-")) continue;
-      if (!(a.equals("image") || a.equals("container") || a.equals("volume") || a.equals("network"))
+      if (!(a.equals("image")
+              || a.equals("container")
+              || a.equals("volume")
+              || a.equals("network")
+              || a.equals("healthcheck"))
           || !(args[i + 1].equals("--help") || args[i + 1].equals("-h"))) {
         return args;
       }

@@ -1,6 +1,7 @@
 package dev.berth.cli.berth;
 
 import static dev.berth.cli.flags.FlagSpec.bool;
+import static dev.berth.cli.flags.FlagSpec.duration;
 import static dev.berth.cli.flags.FlagSpec.integer;
 import static dev.berth.cli.flags.FlagSpec.string;
 import static dev.berth.cli.flags.FlagSpec.stringList;
@@ -49,6 +50,15 @@ final class ContainerCommands {
       stringList("ulimit", null, "resource limit: NAME=SOFT[:HARD]"),
       string("stop-signal", null, "signal that stops the container", ""),
       string("stop-timeout", null, "seconds to wait before killing at stop", ""),
+      string("health-cmd", null, "command that checks the container's health (under sh -c)", ""),
+      duration("health-interval", null, "time between health checks (default 30s)", "0s"),
+      duration("health-timeout", null, "time a health check may take (default 30s)", "0s"),
+      integer("health-retries", null, "failures in a row that make it unhealthy (default 3)", 0),
+      duration(
+          "health-start-period", null, "time after the start when failures do not count", "0s"),
+      duration(
+          "health-start-interval", null, "time between health checks in the start period", "0s"),
+      bool("no-healthcheck", null, "disable the image's healthcheck"),
       string("runtime", null, "runtime handler (berth, runc, crun, ...)", ""),
       stringList(
               "network",

@@ -13,6 +13,7 @@ import dev.berth.engine.container.NetworkOptions.PortOption;
 import dev.berth.engine.container.PortSpecs;
 import dev.berth.engine.container.RestartPolicy;
 import dev.berth.spec.error.BerthException;
+import dev.berth.spec.image.Healthcheck;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -142,7 +143,51 @@ final class ContainerFlags {
         shm,
         false,
         net,
-        host);
+        host,
+        healthcheck(f));
+  }
+
+  /**
+   * docker's {@code --health-*} flags, or {@code --no-healthcheck} ({@code ["NONE"]}); null when
+   * none is given (the image's applies).
+   */
+  static Healthcheck healthcheck(Flags f) throws BerthException {
+    boolean none = f.getBool("no-healthcheck");
+    String cmd = f.getString("health-cmd");
+    long interval = f.getDuration("health-interval").toNanos();
+    long timeout = f.getDuration("health-timeout").toNanos();
+    long startPeriod = f.getDuration("health-start-period").toNanos();
+    long startInterval = f.getDuration("health-start-interval").toNanos();
+    int retries = f.getInt("health-retries");
+    boolean any =
+        !cmd.isEmpty()
+            || interval != 0
+            || timeout != 0
+            || startPeriod != 0
+            || startInterval != 0
+            || retries != 0;
+    if (none) {
+      if (any) throw EngineException.invalid("--no-healthcheck conflicts with --health-* options");
+      return Healthcheck.NONE;
+    }
+    if (!any) return null;
+    for (var e :
+        Map.of(
+                "--health-interval", interval,
+                "--health-timeout", timeout,
+                "--health-start-period", startPeriod,
+                "--health-start-interval", startInterval,
+                "--health-retries", (long) retries)
+            .entrySet()) {
+      if (e.getValue() < 0) throw EngineException.invalid(e.getKey() + " cannot be negative");
+    }
+    return new Healthcheck(
+        cmd.isEmpty() ? List.of() : List.of("CMD-SHELL", cmd),
+        interval,
+        timeout,
+        startPeriod,
+        startInterval,
+        retries);
   }
 
   /**

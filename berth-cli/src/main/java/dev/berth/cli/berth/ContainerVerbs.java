@@ -13,6 +13,7 @@ import dev.berth.engine.container.ContainerOptions.ResourceOptions;
 import dev.berth.engine.container.DetachKeys;
 import dev.berth.engine.container.DockerFlags;
 import dev.berth.engine.container.RestartPolicy;
+import dev.berth.engine.health.HealthState;
 import dev.berth.engine.store.ContainerRecord;
 import dev.berth.engine.store.ContainerState.Status;
 import dev.berth.image.ImageException;
@@ -400,7 +401,7 @@ final class ContainerVerbs {
     boolean noTrunc = c.flags().getBool("no-trunc");
     List<String> filterFlags = c.flags().getList("filter");
     java.util.function.Predicate<ContainerRecord> filter =
-        ContainerFilters.parse(filterFlags, ContainerFilters.LIST);
+        ContainerFilters.parse(filterFlags, ContainerFilters.LIST, engine::healthStatus);
     boolean byStatus = ContainerFilters.selectsStatus(filterFlags);
     int last = c.flags().getBool("latest") ? 1 : c.flags().getInt("last");
     Instant now = Instant.now();
@@ -418,7 +419,11 @@ final class ContainerVerbs {
     String format = c.flags().getString("format");
     List<Map<String, Object>> rows = new ArrayList<>();
     for (ContainerRecord r : shown) {
-      rows.add(format.equals("json") ? ContainerViews.summary(r, now) : psRow(r, now, noTrunc));
+      HealthState health = engine.health(r).orElse(null);
+      rows.add(
+          format.equals("json")
+              ? ContainerViews.summary(r, health, now)
+              : psRow(r, health, now, noTrunc));
     }
     try {
       Columns.print(out, rows, format, PS_TABLE, PS_HEADERS);
@@ -429,7 +434,8 @@ final class ContainerVerbs {
   }
 
   /** A row of docker ps's table and template fields. */
-  static Map<String, Object> psRow(ContainerRecord r, Instant now, boolean noTrunc) {
+  static Map<String, Object> psRow(
+      ContainerRecord r, HealthState health, Instant now, boolean noTrunc) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("ID", noTrunc ? r.id() : r.shortId());
     m.put("Image", r.imageRef());
@@ -438,7 +444,7 @@ final class ContainerVerbs {
     m.put("Command", "\"" + cmd + "\"");
     m.put("CreatedAt", createdAt(r.created()));
     m.put("RunningFor", HumanDuration.ago(Duration.between(r.created(), now)));
-    m.put("Status", ContainerViews.statusText(r.state(), now));
+    m.put("Status", ContainerViews.statusText(r.state(), health, now));
     m.put("State", r.state().status().word());
     m.put("Ports", ContainerViews.portsText(r));
     m.put("Names", r.name());

@@ -14,6 +14,7 @@ final class Verbs {
     boolean images = c.app().name().equals("berth image");
     if (c.app().name().equals("berth volume")) return VolumeVerbs.run(c, in, out, err);
     if (c.app().name().equals("berth network")) return NetworkVerbs.run(c, in, out, err);
+    if (c.app().name().equals("berth healthcheck")) return HealthcheckVerbs.run(c, out, err);
     if (!images) {
       switch (c.command().name()) {
         case "run":

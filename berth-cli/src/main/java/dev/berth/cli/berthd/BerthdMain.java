@@ -19,6 +19,7 @@ import dev.berth.cli.runc.BuildInfo;
 import dev.berth.engine.Engine;
 import dev.berth.engine.EngineConfig;
 import dev.berth.engine.config.BerthConfig;
+import dev.berth.engine.health.HealthScheduler;
 import dev.berth.spec.error.BerthException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -59,6 +60,9 @@ public final class BerthdMain {
       Path configFile,
       String group,
       ServerLog.Level level) {}
+
+  /** Probes that may run at once: a slow one (up to its timeout) holds up no other beyond these. */
+  static final int HEALTH_PROBE_THREADS = 4;
 
   public static void main(String[] args) {
     Options o;
@@ -126,6 +130,15 @@ public final class BerthdMain {
     } catch (Exception e) {
       log.warn("restart policies: " + e.getMessage());
     }
+    // As dockerd: the healthchecks of running containers, probed at their intervals.
+    HealthScheduler health;
+    try {
+      health = HealthScheduler.start(engine, HEALTH_PROBE_THREADS, log::warn);
+    } catch (Exception e) {
+      log.error("healthchecks: " + e.getMessage(), e);
+      System.exit(1);
+      return;
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     CriServer criServer = cri;
     StreamingServer streamingServer = streaming;
@@ -137,6 +150,7 @@ public final class BerthdMain {
                   if (criServer != null) criServer.close(); // first: it runs on the API's loop
                   if (streamingServer != null) streamingServer.close();
                   server.close();
+                  health.close();
                   engine.close();
                   stopped.countDown();
                 },

@@ -24,8 +24,8 @@ public final class Changes {
   private Changes() {}
 
   /**
-   * The instructions {@code docker commit -c} accepts (ONBUILD and HEALTHCHECK are not kept by
-   * berth's configs).
+   * The instructions {@code docker commit -c} accepts (not ONBUILD, which berth's configs do not
+   * keep, nor HEALTHCHECK yet: a committed container's own healthcheck is kept).
    */
   private static final Set<String> VALID =
       Set.of(
@@ -100,7 +100,8 @@ public final class Changes {
         workdir,
         labels,
         stopSignal,
-        c.argsEscaped());
+        c.argsEscaped(),
+        c.healthcheck());
   }
 
   /** The JSON form (an array of strings), else the shell form under /bin/sh -c. */

@@ -208,7 +208,9 @@ public final class Commit {
         workdir,
         labels,
         stop,
-        image.argsEscaped());
+        image.argsEscaped(),
+        // merged over the image's at create: the container's is the one it ran with
+        o.healthcheck() != null ? o.healthcheck() : image.healthcheck());
   }
 
   private static Manifest baseManifest(ImageService images, ImageRecord base)

@@ -1,5 +1,6 @@
 package dev.berth.engine.container;
 
+import dev.berth.spec.image.Healthcheck;
 import java.util.List;
 import java.util.Map;
 
@@ -48,6 +49,8 @@ import java.util.Map;
  * @param init run a minimal init as PID 1 ({@code --init}) — not supported yet; false
  * @param networking further networks, aliases, addresses, hosts, DNS and published ports
  * @param host namespace modes, cgroup parent, sysctls and log path
+ * @param healthcheck docker's healthcheck flags, or null; merged field by field over the image's at
+ *     create, which stores the result here ({@link Healthcheck#NONE} disables the image's)
  */
 public record ContainerOptions(
     String image,
@@ -78,7 +81,8 @@ public record ContainerOptions(
     long shmSize,
     boolean init,
     NetworkOptions networking,
-    HostOptions host) {
+    HostOptions host,
+    Healthcheck healthcheck) {
 
   public ContainerOptions {
     if (image == null || image.isEmpty()) throw new IllegalArgumentException("image: required");
@@ -95,6 +99,70 @@ public record ContainerOptions(
     if (shmSize < 0) throw new IllegalArgumentException("shmSize: " + shmSize + " (must be >= 0)");
     networking = networking == null ? NetworkOptions.NONE : networking;
     host = host == null ? HostOptions.NONE : host;
+  }
+
+  /** The options without a healthcheck of their own. */
+  public ContainerOptions(
+      String image,
+      String name,
+      List<String> entrypoint,
+      List<String> command,
+      List<String> env,
+      String workingDir,
+      String user,
+      String hostname,
+      boolean tty,
+      boolean openStdin,
+      boolean stdinOnce,
+      Map<String, String> labels,
+      List<MountOption> mounts,
+      ResourceOptions resources,
+      List<String> capAdd,
+      List<String> capDrop,
+      boolean privileged,
+      boolean readOnlyRootfs,
+      List<String> securityOpts,
+      List<UlimitOption> ulimits,
+      String stopSignal,
+      Integer stopTimeout,
+      String runtime,
+      String network,
+      boolean autoRemove,
+      long shmSize,
+      boolean init,
+      NetworkOptions networking,
+      HostOptions host) {
+    this(
+        image,
+        name,
+        entrypoint,
+        command,
+        env,
+        workingDir,
+        user,
+        hostname,
+        tty,
+        openStdin,
+        stdinOnce,
+        labels,
+        mounts,
+        resources,
+        capAdd,
+        capDrop,
+        privileged,
+        readOnlyRootfs,
+        securityOpts,
+        ulimits,
+        stopSignal,
+        stopTimeout,
+        runtime,
+        network,
+        autoRemove,
+        shmSize,
+        init,
+        networking,
+        host,
+        null);
   }
 
   /** The options without host options (namespace modes, cgroup parent, sysctls). */
@@ -305,15 +373,20 @@ public record ContainerOptions(
 
   /** The same options with other resource limits (an update's). */
   public ContainerOptions withResources(ResourceOptions r) {
-    return with(r, host);
+    return with(r, host, healthcheck);
   }
 
   /** The same options with other host options. */
   public ContainerOptions withHost(HostOptions h) {
-    return with(resources, h);
+    return with(resources, h, healthcheck);
   }
 
-  private ContainerOptions with(ResourceOptions r, HostOptions h) {
+  /** The same options with another healthcheck (null: none). */
+  public ContainerOptions withHealthcheck(Healthcheck h) {
+    return with(resources, host, h);
+  }
+
+  private ContainerOptions with(ResourceOptions r, HostOptions h, Healthcheck hc) {
     return new ContainerOptions(
         image,
         name,
@@ -343,7 +416,8 @@ public record ContainerOptions(
         shmSize,
         init,
         networking,
-        h);
+        h,
+        hc);
   }
 
   /**
@@ -389,6 +463,7 @@ public record ContainerOptions(
     private boolean init;
     private NetworkOptions networking;
     private HostOptions host;
+    private Healthcheck healthcheck;
 
     public Builder(String image) {
       this.image = image;
@@ -534,6 +609,11 @@ public record ContainerOptions(
       return this;
     }
 
+    public Builder healthcheck(Healthcheck v) {
+      this.healthcheck = v;
+      return this;
+    }
+
     public ContainerOptions build() {
       return new ContainerOptions(
           image,
@@ -564,7 +644,8 @@ public record ContainerOptions(
           shmSize,
           init,
           networking,
-          host);
+          host,
+          healthcheck);
     }
   }
 }

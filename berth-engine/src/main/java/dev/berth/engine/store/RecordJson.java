@@ -135,6 +135,7 @@ final class RecordJson {
     if (o.networking() != NetworkOptions.NONE)
       writeNetworking(w.name("networking"), o.networking());
     if (o.host() != HostOptions.NONE && !o.host().isEmpty()) writeHost(w.name("host"), o.host());
+    if (o.healthcheck() != null) o.healthcheck().write(w.name("healthcheck"));
     w.endObject();
   }
 
@@ -496,6 +497,7 @@ final class RecordJson {
     boolean init = false;
     NetworkOptions networking = null;
     HostOptions host = null;
+    dev.berth.spec.image.Healthcheck healthcheck = null;
     for (String f; (f = r.nextField()) != null; ) {
       switch (f) {
         case "image" -> image = r.string();
@@ -527,6 +529,7 @@ final class RecordJson {
         case "init" -> init = r.bool();
         case "networking" -> networking = readNetworking(r);
         case "host" -> host = readHost(r);
+        case "healthcheck" -> healthcheck = dev.berth.spec.image.Healthcheck.read(r);
         default -> r.skip();
       }
     }
@@ -560,7 +563,8 @@ final class RecordJson {
           shmSize,
           init,
           networking,
-          host);
+          host,
+          healthcheck);
     } catch (IllegalArgumentException e) {
       throw r.error(e.getMessage());
     }

@@ -48,7 +48,7 @@ public record ImageConfig(
    * The defaults for a container of this image (image-spec "config", Docker's "config"). {@code
    * entrypoint} and {@code cmd} are null when absent and empty when given as {@code []}: Docker
    * tells them apart (an image that resets its parent's entrypoint says {@code []}). Ports and
-   * volumes are the keys of their JSON objects, sorted.
+   * volumes are the keys of their JSON objects, sorted. {@code healthcheck} is null when absent.
    */
   public record ContainerConfig(
       String user,
@@ -60,10 +60,37 @@ public record ImageConfig(
       String workingDir,
       Map<String, String> labels,
       String stopSignal,
-      boolean argsEscaped) {
+      boolean argsEscaped,
+      Healthcheck healthcheck) {
 
     public static final ContainerConfig EMPTY =
         new ContainerConfig("", null, null, null, null, null, "", null, "", false);
+
+    /** A config without a healthcheck. */
+    public ContainerConfig(
+        String user,
+        Set<String> exposedPorts,
+        List<String> env,
+        List<String> entrypoint,
+        List<String> cmd,
+        Set<String> volumes,
+        String workingDir,
+        Map<String, String> labels,
+        String stopSignal,
+        boolean argsEscaped) {
+      this(
+          user,
+          exposedPorts,
+          env,
+          entrypoint,
+          cmd,
+          volumes,
+          workingDir,
+          labels,
+          stopSignal,
+          argsEscaped,
+          null);
+    }
 
     public ContainerConfig {
       user = user == null ? "" : user;

@@ -206,9 +206,11 @@ final class ImageJsonReader {
     List<String> env = List.of(), entrypoint = null, cmd = null;
     Map<String, String> labels = Map.of();
     boolean argsEscaped = false;
+    Healthcheck healthcheck = null;
     for (String f; (f = r.nextField()) != null; ) {
       switch (f) {
         case "User" -> user = r.string();
+        case "Healthcheck" -> healthcheck = Healthcheck.read(r);
         case "ExposedPorts" -> exposedPorts = keys(r);
         case "Env" -> env = r.strings();
         // null and absent are the same (null); [] is kept: docker distinguishes "not set" from
@@ -220,7 +222,7 @@ final class ImageJsonReader {
         case "Labels" -> labels = r.stringMap();
         case "StopSignal" -> stopSignal = r.string();
         case "ArgsEscaped" -> argsEscaped = r.bool();
-        default -> r.skip(); // Healthcheck, OnBuild, Shell and docker's container fields
+        default -> r.skip(); // OnBuild, Shell and docker's container fields
       }
     }
     return new ImageConfig.ContainerConfig(
@@ -233,7 +235,8 @@ final class ImageJsonReader {
         workingDir,
         labels,
         stopSignal,
-        argsEscaped);
+        argsEscaped,
+        healthcheck);
   }
 
   private static ImageConfig.RootFs rootfs(JsonReader r) throws SpecException {

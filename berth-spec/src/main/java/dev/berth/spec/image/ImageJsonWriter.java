@@ -119,6 +119,9 @@ final class ImageJsonWriter {
     if (c.argsEscaped()) {
       w.field("ArgsEscaped", true);
     }
+    if (c.healthcheck() != null) {
+      c.healthcheck().write(w.name("Healthcheck"));
+    }
     w.endObject();
   }
 

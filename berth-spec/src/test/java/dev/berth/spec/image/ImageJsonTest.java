@@ -94,6 +94,49 @@ class ImageJsonTest {
   }
 
   @Test
+  void dockersHealthcheckIsReadAndWrittenBack() throws SpecException {
+    // as `docker build` writes HEALTHCHECK --interval=5s --start-period=1s CMD test -f /ok
+    String go =
+        "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Healthcheck\":"
+            + "{\"Test\":[\"CMD\",\"test\",\"-f\",\"/ok\"],\"Interval\":5000000000,"
+            + "\"StartPeriod\":1000000000,\"Retries\":2}},"
+            + "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}";
+    ImageConfig c = ImageJson.readConfig(utf8(go), "config");
+    Healthcheck h = c.config().healthcheck();
+    assertEquals(
+        new Healthcheck(
+            List.of("CMD", "test", "-f", "/ok"), 5_000_000_000L, 0, 1_000_000_000L, 0, 2),
+        h);
+    assertEquals(List.of("test", "-f", "/ok"), h.argv());
+    assertEquals(Healthcheck.DEFAULT_TIMEOUT, h.timeoutOrDefault());
+    assertEquals(go, string(ImageJson.write(c)));
+    assertEquals(
+        List.of("/bin/sh", "-c", "curl -f localhost || exit 1"),
+        new Healthcheck(List.of("CMD-SHELL", "curl -f localhost || exit 1"), 0, 0, 0, 0, 0).argv());
+    // the container's fields over the image's; NONE disables
+    Healthcheck merged =
+        Healthcheck.merge(h, new Healthcheck(List.of(), 0, 3_000_000_000L, 0, 0, 5));
+    assertEquals(
+        new Healthcheck(
+            List.of("CMD", "test", "-f", "/ok"),
+            5_000_000_000L,
+            3_000_000_000L,
+            1_000_000_000L,
+            0,
+            5),
+        merged);
+    assertTrue(Healthcheck.merge(h, Healthcheck.NONE).disabled());
+    assertEquals(List.of(), Healthcheck.merge(h, Healthcheck.NONE).argv());
+    SpecException e =
+        assertThrows(
+            SpecException.class,
+            () ->
+                ImageJson.readConfig(
+                    utf8(go.replace("\"Retries\":2", "\"Retries\":-1")), "config"));
+    assertTrue(e.getMessage().contains("healthcheck"), e.getMessage());
+  }
+
+  @Test
   void emptyConfigIsWrittenAsGoDoes() throws SpecException {
     // what umoci wrote for a new image: config and rootfs.diff_ids are present even when empty
     String go =

@@ -93,7 +93,8 @@ public final class ContainerRoutes {
 
   private void list(Exchange x) throws Exception {
     List<String> filters = x.filters().asFlags();
-    Predicate<ContainerRecord> filter = ContainerFilters.parse(filters, ContainerFilters.LIST);
+    Predicate<ContainerRecord> filter =
+        ContainerFilters.parse(filters, ContainerFilters.LIST, engine::healthStatus);
     boolean all = x.bool("all") || ContainerFilters.selectsStatus(filters);
     long limit = x.integer("limit", -1);
     if (limit > 0) all = true;
@@ -104,7 +105,7 @@ public final class ContainerRoutes {
       if (!all && s != Status.RUNNING && s != Status.PAUSED) continue;
       if (!filter.test(c)) continue;
       if (limit > 0 && out.size() >= limit) break;
-      Map<String, Object> m = ContainerViews.summary(c, now);
+      Map<String, Object> m = ContainerViews.summary(c, engine.health(c).orElse(null), now);
       if (x.bool("size")) {
         m.put("SizeRw", 0L);
         m.put("SizeRootFs", 0L);

@@ -13,6 +13,7 @@ import dev.berth.engine.container.PortSpecs;
 import dev.berth.engine.container.RestartPolicy;
 import dev.berth.engine.spec.SecurityOptions;
 import dev.berth.spec.error.BerthException;
+import dev.berth.spec.image.Healthcheck;
 import dev.berth.spec.json.JsonReader;
 import dev.berth.spec.json.SpecException;
 import java.util.ArrayList;
@@ -25,7 +26,7 @@ import java.util.Map;
  * NetworkingConfig) to {@link ContainerOptions}. Strings in docker's flag syntax (Binds, Tmpfs,
  * port keys) go through the CLI's own parsers ({@link DockerFlags}, {@link PortSpecs}), so both
  * front doors accept and refuse the same values. Unknown fields are skipped, as dockerd's decoder
- * does; so are fields the engine has no use for (Healthcheck, LogConfig, RestartPolicy "no").
+ * does; so are fields the engine has no use for (LogConfig, RestartPolicy "no").
  */
 final class CreateBody {
   private CreateBody() {}
@@ -53,6 +54,7 @@ final class CreateBody {
         case "Labels" -> p.labels = r.stringMap();
         case "StopSignal" -> p.stopSignal = r.string();
         case "StopTimeout" -> p.stopTimeout = r.optInt32();
+        case "Healthcheck" -> p.healthcheck = Healthcheck.read(r);
         case "MacAddress" -> {
           if (!r.isNull()) p.macAddress = emptyToNull(r.string());
         }
@@ -107,47 +109,56 @@ final class CreateBody {
             p.macAddress);
     try {
       return new ContainerOptions(
-          p.image,
-          name == null || name.isEmpty() ? null : name.startsWith("/") ? name.substring(1) : name,
-          p.entrypoint,
-          p.cmd,
-          p.env,
-          emptyToNull(p.workingDir),
-          emptyToNull(p.user),
-          emptyToNull(p.hostname),
-          p.tty,
-          p.openStdin,
-          p.stdinOnce,
-          p.labels,
-          p.mounts,
-          new ResourceOptions(
-              p.memory, p.memorySwap, p.nanoCpus, p.cpuShares, emptyToNull(p.cpuset), p.pidsLimit),
-          p.capAdd,
-          p.capDrop,
-          p.privileged,
-          p.readOnlyRootfs,
-          p.securityOpt,
-          p.ulimits,
-          emptyToNull(p.stopSignal),
-          p.stopTimeout,
-          emptyToNull(p.runtime),
-          network,
-          p.autoRemove,
-          p.shmSize,
-          false,
-          net,
-          new HostOptions(
-                  ipcModeOf(p.pidMode),
-                  ipcModeOf(p.ipcMode),
-                  p.utsMode,
-                  p.cgroupnsMode,
-                  p.cgroupParent,
-                  p.sysctls,
-                  null)
-              .withRestartPolicy(p.restartPolicy)
-              .withDevices(p.devices)
-              .withGroupAdd(p.groupAdd)
-              .withOomScoreAdj(p.oomScoreAdj == null || p.oomScoreAdj == 0 ? null : p.oomScoreAdj));
+              p.image,
+              name == null || name.isEmpty()
+                  ? null
+                  : name.startsWith("/") ? name.substring(1) : name,
+              p.entrypoint,
+              p.cmd,
+              p.env,
+              emptyToNull(p.workingDir),
+              emptyToNull(p.user),
+              emptyToNull(p.hostname),
+              p.tty,
+              p.openStdin,
+              p.stdinOnce,
+              p.labels,
+              p.mounts,
+              new ResourceOptions(
+                  p.memory,
+                  p.memorySwap,
+                  p.nanoCpus,
+                  p.cpuShares,
+                  emptyToNull(p.cpuset),
+                  p.pidsLimit),
+              p.capAdd,
+              p.capDrop,
+              p.privileged,
+              p.readOnlyRootfs,
+              p.securityOpt,
+              p.ulimits,
+              emptyToNull(p.stopSignal),
+              p.stopTimeout,
+              emptyToNull(p.runtime),
+              network,
+              p.autoRemove,
+              p.shmSize,
+              false,
+              net,
+              new HostOptions(
+                      ipcModeOf(p.pidMode),
+                      ipcModeOf(p.ipcMode),
+                      p.utsMode,
+                      p.cgroupnsMode,
+                      p.cgroupParent,
+                      p.sysctls,
+                      null)
+                  .withRestartPolicy(p.restartPolicy)
+                  .withDevices(p.devices)
+                  .withGroupAdd(p.groupAdd)
+                  .withOomScoreAdj(
+                      p.oomScoreAdj == null || p.oomScoreAdj == 0 ? null : p.oomScoreAdj))
+          .withHealthcheck(p.healthcheck);
     } catch (IllegalArgumentException e) {
       throw EngineException.invalid(e.getMessage());
     }
@@ -160,6 +171,7 @@ final class CreateBody {
 
   /** What the body says, field by field. */
   private static final class Parsed {
+    Healthcheck healthcheck;
     RestartPolicy restartPolicy = RestartPolicy.NO;
     String pidMode;
     String ipcMode;

@@ -1,0 +1,32 @@
+package dev.berth.engine.health;
+
+import dev.berth.spec.image.Healthcheck;
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * When a container's probes run: docker's intervals, the start interval within the start period.
+ */
+public final class HealthSchedule {
+  private HealthSchedule() {}
+
+  /** Whether {@code t} lies within the start period of a container started at {@code startedAt}. */
+  public static boolean inStartPeriod(Healthcheck h, Instant startedAt, Instant t) {
+    return startedAt != null
+        && h.startPeriod() > 0
+        && t.isBefore(startedAt.plus(Duration.ofNanos(h.startPeriod())));
+  }
+
+  /**
+   * Nanoseconds from {@code now} to the next probe: the start interval while the container is still
+   * starting within its start period (when one is set), else the interval.
+   */
+  public static long nextDelayNanos(Healthcheck h, Instant startedAt, Instant now, String status) {
+    if (h.startInterval() > 0
+        && HealthState.STARTING.equals(status)
+        && inStartPeriod(h, startedAt, now)) {
+      return h.startInterval();
+    }
+    return h.intervalOrDefault();
+  }
+}
