@@ -70,6 +70,13 @@ final class ContainerHealth {
     HealthState after;
     try (LockFile lock = engine.containers().lock(r.id())) {
       before = state(r).orElse(HealthState.INITIAL);
+      // A probe that outlived its run (the container stopped, or stopped and started again while
+      // it ran) says nothing of the run there is now: dropped.
+      ContainerRecord now = engine.containers().get(r.id());
+      if (now.state().status() != dev.berth.engine.store.ContainerState.Status.RUNNING
+          || !java.util.Objects.equals(now.state().startedAt(), r.state().startedAt())) {
+        return before;
+      }
       after = before.after(p, h.retriesOrDefault(), inStart);
       try {
         HealthFile.write(dir, after);
