@@ -78,9 +78,7 @@ class ConfiguredRuntimesTest {
     assertTrue(
         engine.runtimes().names().contains("sandboxed"), engine.runtimes().names()::toString);
     Path rootfs = Busybox.rootfs(tmp.resolve("rootfs"));
-    Path tar = tmp.resolve("busybox.tar");
-    Exec.run("tar", "-C", rootfs.toString(), "-cf", tar.toString(), ".").ok();
-    engine.images().importRootfs(tar, IMAGE, null);
+    EngineTestSupport.importRootfs(engine, rootfs, tmp.resolve("busybox.tar"), IMAGE);
 
     ContainerRecord onRunc = start("runc");
     assertEquals("runc", onRunc.runtime());

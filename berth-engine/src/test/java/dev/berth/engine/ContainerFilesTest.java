@@ -71,26 +71,12 @@ class ContainerFilesTest {
     Files.createSymbolicLink(rootfs.resolve("escape"), host);
     Files.createSymbolicLink(rootfs.resolve("up"), Path.of("../../../../../../../../" + host));
     Files.createSymbolicLink(rootfs.resolve("leak"), host.resolve("secret"));
-    Path tar = tmp.resolve("busybox.tar");
-    Process p =
-        new ProcessBuilder("tar", "-C", rootfs.toString(), "-cf", tar.toString(), ".")
-            .inheritIO()
-            .start();
-    assertEquals(0, p.waitFor());
-    engine.images().importRootfs(tar, IMAGE, null);
+    EngineTestSupport.importRootfs(engine, rootfs, tmp.resolve("busybox.tar"), IMAGE);
   }
 
   @AfterEach
   void tearDown() throws Exception {
-    for (ContainerRecord r : engine.containers().list().containers()) {
-      try {
-        engine.remove(r.id(), true, true);
-      } catch (BerthException e) {
-        // gone
-      }
-    }
-    engine.close();
-    assertEquals(List.of(), EngineTest.mountsUnder(tmp), "mounts left behind");
+    EngineTestSupport.removeAllAndClose(engine, tmp);
     assertEquals(List.of("secret"), names(host), "the host's directory changed");
     assertEquals("host secret\n", Files.readString(host.resolve("secret")));
   }

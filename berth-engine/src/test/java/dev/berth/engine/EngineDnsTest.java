@@ -72,9 +72,7 @@ class EngineDnsTest {
     startUpstream();
     engine = Engine.open(config());
     Path rootfs = Busybox.rootfs(tmp.resolve("rootfs"));
-    Path tar = tmp.resolve("busybox.tar");
-    Exec.run("tar", "-C", rootfs.toString(), "-cf", tar.toString(), ".").ok();
-    engine.images().importRootfs(tar, IMAGE, null);
+    EngineTestSupport.importRootfs(engine, rootfs, tmp.resolve("busybox.tar"), IMAGE);
   }
 
   /** The responder as the CLI runs it: a process of its own, here a JVM on the test class path. */

@@ -53,28 +53,14 @@ class EngineExecTest {
   void setUp() throws Exception {
     engine = Engine.open(EngineConfig.at(tmp.resolve("root"), tmp.resolve("run")));
     Path rootfs = Busybox.rootfs(tmp.resolve("rootfs"));
-    Path tar = tmp.resolve("busybox.tar");
-    Process p =
-        new ProcessBuilder("tar", "-C", rootfs.toString(), "-cf", tar.toString(), ".")
-            .inheritIO()
-            .start();
-    assertEquals(0, p.waitFor());
-    engine.images().importRootfs(tar, IMAGE, null);
+    EngineTestSupport.importRootfs(engine, rootfs, tmp.resolve("busybox.tar"), IMAGE);
     out = tmp.resolve("out");
     err = tmp.resolve("err");
   }
 
   @AfterEach
   void tearDown() throws Exception {
-    for (ContainerRecord r : engine.containers().list().containers()) {
-      try {
-        engine.remove(r.id(), true, true);
-      } catch (BerthException e) {
-        // gone
-      }
-    }
-    engine.close();
-    assertEquals(List.of(), EngineTest.mountsUnder(tmp), "mounts left behind");
+    EngineTestSupport.removeAllAndClose(engine, tmp);
   }
 
   private ContainerRecord running(ContainerOptions.Builder b) throws BerthException {

@@ -41,26 +41,12 @@ class EngineHealthTest {
   void setUp() throws Exception {
     engine = Engine.open(EngineConfig.at(tmp.resolve("root"), tmp.resolve("run")));
     Path rootfs = Busybox.rootfs(tmp.resolve("rootfs"));
-    Path tar = tmp.resolve("busybox.tar");
-    Process p =
-        new ProcessBuilder("tar", "-C", rootfs.toString(), "-cf", tar.toString(), ".")
-            .inheritIO()
-            .start();
-    assertEquals(0, p.waitFor());
-    engine.images().importRootfs(tar, IMAGE, null);
+    EngineTestSupport.importRootfs(engine, rootfs, tmp.resolve("busybox.tar"), IMAGE);
   }
 
   @AfterEach
   void tearDown() throws Exception {
-    for (ContainerRecord r : engine.containers().list().containers()) {
-      try {
-        engine.remove(r.id(), true, true);
-      } catch (BerthException e) {
-        // gone
-      }
-    }
-    engine.close();
-    assertEquals(List.of(), EngineTest.mountsUnder(tmp), "mounts left behind");
+    EngineTestSupport.removeAllAndClose(engine, tmp);
   }
 
   private ContainerRecord running(String image, Healthcheck h) throws BerthException {

@@ -52,9 +52,7 @@ class EngineNamespacesTest {
     runRoot = tmp.resolve("run");
     engine = Engine.open(EngineConfig.at(root, runRoot));
     Path rootfs = Busybox.rootfs(tmp.resolve("rootfs"));
-    Path tar = tmp.resolve("busybox.tar");
-    Exec.run("tar", "-C", rootfs.toString(), "-cf", tar.toString(), ".").ok();
-    engine.images().importRootfs(tar, IMAGE, null);
+    EngineTestSupport.importRootfs(engine, rootfs, tmp.resolve("busybox.tar"), IMAGE);
   }
 
   @AfterEach

@@ -53,26 +53,12 @@ class EngineTest {
     runRoot = tmp.resolve("run");
     engine = Engine.open(EngineConfig.at(root, runRoot));
     Path rootfs = Busybox.rootfs(tmp.resolve("rootfs"));
-    Path tar = tmp.resolve("busybox.tar");
-    Process p =
-        new ProcessBuilder("tar", "-C", rootfs.toString(), "-cf", tar.toString(), ".")
-            .inheritIO()
-            .start();
-    assertEquals(0, p.waitFor());
-    engine.images().importRootfs(tar, IMAGE, null);
+    EngineTestSupport.importRootfs(engine, rootfs, tmp.resolve("busybox.tar"), IMAGE);
   }
 
   @AfterEach
   void tearDown() throws Exception {
-    for (ContainerRecord r : engine.containers().list().containers()) {
-      try {
-        engine.remove(r.id(), true, true);
-      } catch (BerthException e) {
-        // gone
-      }
-    }
-    engine.close();
-    assertEquals(List.of(), mountsUnder(tmp), "mounts left behind");
+    EngineTestSupport.removeAllAndClose(engine, tmp);
   }
 
   static ContainerOptions.Builder opts(String... command) {

@@ -78,25 +78,12 @@ class HostileFilesTest {
     }
     Files.writeString(rootfs.resolve("etc/nsswitch.conf"), "passwd: files\ngroup: files\n");
     Path tar = tmp.resolve("rootfs.tar");
-    Process p =
-        new ProcessBuilder("tar", "-C", rootfs.toString(), "-cf", tar.toString(), ".")
-            .inheritIO()
-            .start();
-    assertEquals(0, p.waitFor());
-    engine.images().importRootfs(tar, IMAGE, null);
+    EngineTestSupport.importRootfs(engine, rootfs, tar, IMAGE);
   }
 
   @AfterEach
   void tearDown() throws Exception {
-    for (ContainerRecord r : engine.containers().list().containers()) {
-      try {
-        engine.remove(r.id(), true, true);
-      } catch (BerthException e) {
-        // gone
-      }
-    }
-    engine.close();
-    assertEquals(List.of(), EngineTest.mountsUnder(tmp), "mounts left behind");
+    EngineTestSupport.removeAllAndClose(engine, tmp);
     assertEquals(List.of("secret"), names(host), "the host's directory changed");
     assertEquals(SECRET, Files.readString(host.resolve("secret")));
   }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.engine.Engine;
 import dev.berth.engine.EngineConfig;
+import dev.berth.engine.EngineTestSupport;
 import dev.berth.engine.container.ContainerOptions;
 import dev.berth.engine.container.ExecOptions;
 import dev.berth.engine.store.ContainerRecord;
@@ -38,13 +39,7 @@ class HealthSchedulerTest {
   void setUp() throws Exception {
     engine = Engine.open(EngineConfig.at(tmp.resolve("root"), tmp.resolve("run")));
     Path rootfs = Busybox.rootfs(tmp.resolve("rootfs"));
-    Path tar = tmp.resolve("busybox.tar");
-    Process p =
-        new ProcessBuilder("tar", "-C", rootfs.toString(), "-cf", tar.toString(), ".")
-            .inheritIO()
-            .start();
-    assertEquals(0, p.waitFor());
-    engine.images().importRootfs(tar, IMAGE, null);
+    EngineTestSupport.importRootfs(engine, rootfs, tmp.resolve("busybox.tar"), IMAGE);
   }
 
   @AfterEach

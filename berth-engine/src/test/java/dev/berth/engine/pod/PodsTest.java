@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.berth.engine.Engine;
 import dev.berth.engine.EngineConfig;
+import dev.berth.engine.EngineTestSupport;
 import dev.berth.engine.container.ContainerOptions;
 import dev.berth.engine.pod.PodConfig.Mode;
 import dev.berth.engine.pod.PodConfig.NamespaceOptions;
@@ -65,9 +66,7 @@ class PodsTest {
     runRoot = tmp.resolve("run");
     engine = Engine.open(config());
     Path rootfs = Busybox.rootfs(tmp.resolve("rootfs"));
-    Path tar = tmp.resolve("busybox.tar");
-    Exec.run("tar", "-C", rootfs.toString(), "-cf", tar.toString(), ".").ok();
-    engine.images().importRootfs(tar, IMAGE, null);
+    EngineTestSupport.importRootfs(engine, rootfs, tmp.resolve("busybox.tar"), IMAGE);
   }
 
   EngineConfig config() {

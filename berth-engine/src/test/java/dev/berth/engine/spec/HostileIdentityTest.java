@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.engine.Engine;
 import dev.berth.engine.EngineConfig;
+import dev.berth.engine.EngineTestSupport;
 import dev.berth.engine.commit.Commit;
 import dev.berth.engine.container.ContainerOptions;
 import dev.berth.engine.container.ExecOptions;
@@ -64,26 +65,12 @@ class HostileIdentityTest {
         web:x:4000:
         neggrp:x:-1:nobody
         """);
-    Path tar = tmp.resolve("busybox.tar");
-    Process p =
-        new ProcessBuilder("tar", "-C", rootfs.toString(), "-cf", tar.toString(), ".")
-            .inheritIO()
-            .start();
-    assertEquals(0, p.waitFor());
-    engine.images().importRootfs(tar, IMAGE, null);
+    EngineTestSupport.importRootfs(engine, rootfs, tmp.resolve("busybox.tar"), IMAGE);
   }
 
   @AfterEach
   void tearDown() throws Exception {
-    for (ContainerRecord r : engine.containers().list().containers()) {
-      try {
-        engine.remove(r.id(), true, true);
-      } catch (BerthException e) {
-        // gone
-      }
-    }
-    engine.close();
-    assertEquals(List.of(), mountsUnder(tmp), "mounts left behind");
+    EngineTestSupport.removeAllAndClose(engine, tmp);
   }
 
   private static ContainerOptions.Builder opts(String image, String... command) {
