@@ -204,6 +204,31 @@ static int send_frame(uint32_t type, const void *payload, uint32_t len, int pass
 }
 
 /*
+ * A frame without an fd, sent with write(2), not sendmsg: after a no_new_privs filter runc's init writes to its sync
+ * pipe but makes no sendmsg, so a profile written for runc may leave sendmsg out (READY, and ERROR when sendmsg was
+ * refused). Only while Java listens: a closed peer would raise SIGPIPE.
+ */
+static int write_frame(uint32_t type, const void *payload, uint32_t len) {
+  uint8_t hdr[8];
+  put32(hdr, type);
+  put32(hdr + 4, len);
+  const uint8_t *parts[2] = {hdr, payload};
+  size_t sizes[2] = {8, len};
+  for (int i = 0; i < 2; i++) {
+    for (size_t done = 0; done < sizes[i];) {
+      ssize_t n = write(sync_fd, parts[i] + done, sizes[i] - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        if (n == 0) errno = EPIPE;
+        return -1;
+      }
+      done += (size_t)n;
+    }
+  }
+  return 0;
+}
+
+/*
  * Sends ERROR(cur_op, err, detail) and exits: 127 in the container process, 1 in berth-init. When nobody reads the
  * socket any more (create has returned and start only released the fifo: a startContainer hook failed), the error goes
  * to the container's stderr instead, as runc's init prints it there ("error running hook ...").
@@ -215,7 +240,10 @@ static _Noreturn void die(int err) {
   put32(m + 4, (uint32_t)err);
   put32(m + 8, slen);
   memcpy(m + 12, detail, slen);
-  if (send_frame(MSG_ERROR, m, 12 + slen, -1) < 0 && cloned) {
+  int sent = send_frame(MSG_ERROR, m, 12 + slen, -1) == 0;
+  /* Refused (not EPIPE: Java still listens) by a filter that allows what runc's init needs: write. */
+  if (!sent && errno != EPIPE) sent = write_frame(MSG_ERROR, m, 12 + slen) == 0;
+  if (!sent && cloned) {
     /* The errno as a number: strerror may take gettext's lock, which the rules above forbid after the raw clone. */
     char num[24];
     int i = sizeof num;
@@ -1012,12 +1040,27 @@ static void op_run_hook(uint32_t blob, uint32_t timeout_ms, const char *path, st
   }
 }
 
+/*
+ * Runs after a no_new_privs filter, so it makes only syscalls runc's init makes there too (openat, write, close): a
+ * profile that runs under runc must run here. The fifo is reopened for writing through /proc/self/fd, which blocks
+ * until start opens it for reading; the byte tells start the init got through.
+ */
 static void op_wait_fifo(void) {
-  char b;
-  ssize_t n;
+  char path[32] = "/proc/self/fd/";
+  size_t at = 14;
   if (fifo_fd < 0) fail(EBADF, "no exec fifo is open", NULL);
-  do n = read(fifo_fd, &b, 1); while (n < 0 && errno == EINTR);
-  if (n <= 0) fail(n < 0 ? errno : EPIPE, "read the exec fifo", NULL);
+  char digits[12];
+  int nd = 0;
+  for (unsigned v = (unsigned)fifo_fd; nd == 0 || v; v /= 10) digits[nd++] = (char)('0' + v % 10);
+  while (nd) path[at++] = digits[--nd];
+  path[at] = 0;
+  int fd;
+  do fd = open(path, O_WRONLY | O_CLOEXEC); while (fd < 0 && errno == EINTR);
+  if (fd < 0) fail(errno, "reopen the exec fifo through /proc/self/fd (is /proc mounted?)", NULL);
+  ssize_t n;
+  do n = write(fd, "0", 1); while (n < 0 && errno == EINTR);
+  if (n != 1) fail(n < 0 ? errno : EPIPE, "write the exec fifo", NULL);
+  close(fd);
   close(fifo_fd);
   fifo_fd = -1;
 }
@@ -1356,14 +1399,14 @@ static void run_op(uint32_t code, struct rd *r) {
     return;
   }
   case OP_READY:
-    if (!done(r) && send_frame(MSG_READY, NULL, 0, -1) < 0) fail(errno, "send ready", NULL);
+    if (!done(r) && write_frame(MSG_READY, NULL, 0) < 0) fail(errno, "send ready", NULL);
     return;
   case OP_OPEN_FIFO: {
     const char *path = gstr(r);
     if (done(r)) return;
-    /* O_RDWR: the open does not wait for a writer, and the read in WAIT_FIFO waits for start instead. */
+    /* O_PATH: the open neither waits nor reads; WAIT_FIFO reopens it for writing, as runc's init does. */
     if (fifo_fd >= 0) close(fifo_fd);
-    fifo_fd = open(path, O_RDWR | O_CLOEXEC);
+    fifo_fd = open(path, O_PATH | O_CLOEXEC);
     if (fifo_fd < 0) fail(errno, path, NULL);
     return;
   }
