@@ -968,7 +968,11 @@ static void op_run_hook(uint32_t blob, uint32_t timeout_ms, const char *path, st
   close(ex[1]);
   int64_t deadline = timeout_ms ? now_ms() + timeout_ms : -1;
   int pidfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
-  if (pidfd < 0) {
+  /*
+   * A filter may refuse pidfd_open (a startContainer hook runs after a no_new_privs filter, and runc's hooks need no
+   * pidfd_open or poll): without a timeout to keep, the state is written blocking and the hook waited for plainly.
+   */
+  if (pidfd < 0 && timeout_ms) {
     int e = errno;
     kill((pid_t)pid, SIGKILL);
     fail(e, "pidfd_open for hook ", path);
@@ -978,10 +982,16 @@ static void op_run_hook(uint32_t blob, uint32_t timeout_ms, const char *path, st
   memset(&ign, 0, sizeof ign);
   ign.sa_handler = SIG_IGN;
   sigaction(SIGPIPE, &ign, &old);
-  fcntl(in[1], F_SETFL, O_NONBLOCK);
   uint32_t off = 0;
   int exited = 0, timed_out = 0;
-  while (off < len && !exited && !timed_out) {
+  while (pidfd < 0 && off < len) {
+    ssize_t n = write(in[1], data + off, len - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    off += (uint32_t)n;
+  }
+  if (pidfd >= 0) fcntl(in[1], F_SETFL, O_NONBLOCK);
+  while (pidfd >= 0 && off < len && !exited && !timed_out) {
     struct pollfd p[2] = {{in[1], POLLOUT, 0}, {pidfd, POLLIN, 0}};
     int r = poll(p, 2, left_ms(deadline));
     if (r < 0 && errno == EINTR) continue;
@@ -998,7 +1008,7 @@ static void op_run_hook(uint32_t blob, uint32_t timeout_ms, const char *path, st
   }
   close(in[1]);
   sigaction(SIGPIPE, &old, NULL);
-  while (!exited && !timed_out) {
+  while (pidfd >= 0 && !exited && !timed_out) {
     struct pollfd p = {pidfd, POLLIN, 0};
     int r = poll(&p, 1, left_ms(deadline));
     if (r < 0 && errno == EINTR) continue;
@@ -1014,7 +1024,7 @@ static void op_run_hook(uint32_t blob, uint32_t timeout_ms, const char *path, st
   while (wait4((pid_t)pid, &status, 0, NULL) < 0) {
     if (errno != EINTR) fail(errno, "wait for hook ", path);
   }
-  close(pidfd);
+  if (pidfd >= 0) close(pidfd);
   int e;
   ssize_t n = read(ex[0], &e, sizeof e);
   close(ex[0]);
