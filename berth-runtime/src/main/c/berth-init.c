@@ -123,6 +123,7 @@ static const char *const op_names[OP_COUNT] = {
 static int sync_fd = -1;
 static int root_fd = -1;     /* ROOT: where in-root paths resolve */
 static int fifo_fd = -1;     /* the exec fifo */
+static int fifo_dir = -1;    /* /proc/self/fd as OPEN_FIFO found it: the fifo is reopened here even without /proc */
 static int cgroup_fd = -1;   /* INTO_CGROUP: the cgroup2 directory CLONE creates the container process in */
 static int cloned;           /* in the cloned child: failures exit 127 instead of 1 */
 static int dry;              /* while checking the plan: decode every op, run none */
@@ -1052,27 +1053,29 @@ static void op_run_hook(uint32_t blob, uint32_t timeout_ms, const char *path, st
 
 /*
  * Runs after a no_new_privs filter, so it makes only syscalls runc's init makes there too (openat, write, close): a
- * profile that runs under runc must run here. The fifo is reopened for writing through /proc/self/fd, which blocks
- * until start opens it for reading; the byte tells start the init got through.
+ * profile that runs under runc must run here. The fifo is reopened for writing through /proc/self/fd (opened with it,
+ * before PIVOT_ROOT), which blocks until start opens it for reading; the byte tells start the init got through. Both
+ * fds are closed here, before startContainer hooks and exec.
  */
 static void op_wait_fifo(void) {
-  char path[32] = "/proc/self/fd/";
-  size_t at = 14;
-  if (fifo_fd < 0) fail(EBADF, "no exec fifo is open", NULL);
-  char digits[12];
+  char name[12];
   int nd = 0;
+  if (fifo_fd < 0 || fifo_dir < 0) fail(EBADF, "no exec fifo is open", NULL);
+  char digits[12];
   for (unsigned v = (unsigned)fifo_fd; nd == 0 || v; v /= 10) digits[nd++] = (char)('0' + v % 10);
-  while (nd) path[at++] = digits[--nd];
-  path[at] = 0;
+  int at = 0;
+  while (nd) name[at++] = digits[--nd];
+  name[at] = 0;
   int fd;
-  do fd = open(path, O_WRONLY | O_CLOEXEC); while (fd < 0 && errno == EINTR);
-  if (fd < 0) fail(errno, "reopen the exec fifo through /proc/self/fd (is /proc mounted?)", NULL);
+  do fd = openat(fifo_dir, name, O_WRONLY | O_CLOEXEC); while (fd < 0 && errno == EINTR);
+  if (fd < 0) fail(errno, "reopen the exec fifo for writing", NULL);
   ssize_t n;
   do n = write(fd, "0", 1); while (n < 0 && errno == EINTR);
   if (n != 1) fail(n < 0 ? errno : EPIPE, "write the exec fifo", NULL);
   close(fd);
   close(fifo_fd);
-  fifo_fd = -1;
+  close(fifo_dir);
+  fifo_fd = fifo_dir = -1;
 }
 
 #ifndef SYS_faccessat2
@@ -1125,10 +1128,10 @@ static void op_resolve_exec(struct strs c) {
  * inherited directory fd is a way out of the root through /proc/self/fd/N (CVE-2024-21626).
  */
 static void op_close_fds(uint32_t first) {
-  int keep[3] = {sync_fd, fifo_fd, root_fd};
+  int keep[4] = {sync_fd, fifo_fd, root_fd, fifo_dir};
   /* Sorted, so the ranges between them can be closed in one pass. */
-  for (int i = 0; i < 3; i++) {
-    for (int j = i + 1; j < 3; j++) {
+  for (int i = 0; i < 4; i++) {
+    for (int j = i + 1; j < 4; j++) {
       if (keep[j] < keep[i]) {
         int t = keep[i];
         keep[i] = keep[j];
@@ -1137,7 +1140,7 @@ static void op_close_fds(uint32_t first) {
     }
   }
   uint32_t from = first;
-  for (int i = 0; i < 3; i++) {
+  for (int i = 0; i < 4; i++) {
     if (keep[i] < 0 || (uint32_t)keep[i] < from) continue;
     if ((uint32_t)keep[i] > from && syscall(SYS_close_range, from, (uint32_t)keep[i] - 1, 0) < 0) {
       fail(errno, "close_range", NULL);
@@ -1416,8 +1419,12 @@ static void run_op(uint32_t code, struct rd *r) {
     if (done(r)) return;
     /* O_PATH: the open neither waits nor reads; WAIT_FIFO reopens it for writing, as runc's init does. */
     if (fifo_fd >= 0) close(fifo_fd);
+    if (fifo_dir >= 0) close(fifo_dir);
     fifo_fd = open(path, O_PATH | O_CLOEXEC);
     if (fifo_fd < 0) fail(errno, path, NULL);
+    /* The host's /proc, before PIVOT_ROOT: a root without /proc (no mount namespace, a bare chroot) works too. */
+    fifo_dir = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fifo_dir < 0) fail(errno, "/proc/self/fd", NULL);
     return;
   }
   case OP_WAIT_FIFO:
