@@ -123,6 +123,7 @@ static const char *const op_names[OP_COUNT] = {
 static int sync_fd = -1;
 static int root_fd = -1;     /* ROOT: where in-root paths resolve */
 static int fifo_fd = -1;     /* the exec fifo */
+static int fifo_dir = -1;    /* /proc/self/fd as OPEN_FIFO found it: the fifo is reopened here even without /proc */
 static int cgroup_fd = -1;   /* INTO_CGROUP: the cgroup2 directory CLONE creates the container process in */
 static int cloned;           /* in the cloned child: failures exit 127 instead of 1 */
 static int dry;              /* while checking the plan: decode every op, run none */
@@ -204,6 +205,31 @@ static int send_frame(uint32_t type, const void *payload, uint32_t len, int pass
 }
 
 /*
+ * A frame without an fd, sent with write(2), not sendmsg: after a no_new_privs filter runc's init writes to its sync
+ * pipe but makes no sendmsg, so a profile written for runc may leave sendmsg out (READY, and ERROR when sendmsg was
+ * refused). Only while Java listens: a closed peer would raise SIGPIPE.
+ */
+static int write_frame(uint32_t type, const void *payload, uint32_t len) {
+  uint8_t hdr[8];
+  put32(hdr, type);
+  put32(hdr + 4, len);
+  const uint8_t *parts[2] = {hdr, payload};
+  size_t sizes[2] = {8, len};
+  for (int i = 0; i < 2; i++) {
+    for (size_t done = 0; done < sizes[i];) {
+      ssize_t n = write(sync_fd, parts[i] + done, sizes[i] - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        if (n == 0) errno = EPIPE;
+        return -1;
+      }
+      done += (size_t)n;
+    }
+  }
+  return 0;
+}
+
+/*
  * Sends ERROR(cur_op, err, detail) and exits: 127 in the container process, 1 in berth-init. When nobody reads the
  * socket any more (create has returned and start only released the fifo: a startContainer hook failed), the error goes
  * to the container's stderr instead, as runc's init prints it there ("error running hook ...").
@@ -215,7 +241,10 @@ static _Noreturn void die(int err) {
   put32(m + 4, (uint32_t)err);
   put32(m + 8, slen);
   memcpy(m + 12, detail, slen);
-  if (send_frame(MSG_ERROR, m, 12 + slen, -1) < 0 && cloned) {
+  int sent = send_frame(MSG_ERROR, m, 12 + slen, -1) == 0;
+  /* Refused (not EPIPE: Java still listens) by a filter that allows what runc's init needs: write. */
+  if (!sent && errno != EPIPE) sent = write_frame(MSG_ERROR, m, 12 + slen) == 0;
+  if (!sent && cloned) {
     /* The errno as a number: strerror may take gettext's lock, which the rules above forbid after the raw clone. */
     char num[24];
     int i = sizeof num;
@@ -940,7 +969,11 @@ static void op_run_hook(uint32_t blob, uint32_t timeout_ms, const char *path, st
   close(ex[1]);
   int64_t deadline = timeout_ms ? now_ms() + timeout_ms : -1;
   int pidfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
-  if (pidfd < 0) {
+  /*
+   * A filter may refuse pidfd_open (a startContainer hook runs after a no_new_privs filter, and runc's hooks need no
+   * pidfd_open or poll): without a timeout to keep, the state is written blocking and the hook waited for plainly.
+   */
+  if (pidfd < 0 && timeout_ms) {
     int e = errno;
     kill((pid_t)pid, SIGKILL);
     fail(e, "pidfd_open for hook ", path);
@@ -950,10 +983,16 @@ static void op_run_hook(uint32_t blob, uint32_t timeout_ms, const char *path, st
   memset(&ign, 0, sizeof ign);
   ign.sa_handler = SIG_IGN;
   sigaction(SIGPIPE, &ign, &old);
-  fcntl(in[1], F_SETFL, O_NONBLOCK);
   uint32_t off = 0;
   int exited = 0, timed_out = 0;
-  while (off < len && !exited && !timed_out) {
+  while (pidfd < 0 && off < len) {
+    ssize_t n = write(in[1], data + off, len - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    off += (uint32_t)n;
+  }
+  if (pidfd >= 0) fcntl(in[1], F_SETFL, O_NONBLOCK);
+  while (pidfd >= 0 && off < len && !exited && !timed_out) {
     struct pollfd p[2] = {{in[1], POLLOUT, 0}, {pidfd, POLLIN, 0}};
     int r = poll(p, 2, left_ms(deadline));
     if (r < 0 && errno == EINTR) continue;
@@ -970,7 +1009,7 @@ static void op_run_hook(uint32_t blob, uint32_t timeout_ms, const char *path, st
   }
   close(in[1]);
   sigaction(SIGPIPE, &old, NULL);
-  while (!exited && !timed_out) {
+  while (pidfd >= 0 && !exited && !timed_out) {
     struct pollfd p = {pidfd, POLLIN, 0};
     int r = poll(&p, 1, left_ms(deadline));
     if (r < 0 && errno == EINTR) continue;
@@ -986,7 +1025,7 @@ static void op_run_hook(uint32_t blob, uint32_t timeout_ms, const char *path, st
   while (wait4((pid_t)pid, &status, 0, NULL) < 0) {
     if (errno != EINTR) fail(errno, "wait for hook ", path);
   }
-  close(pidfd);
+  if (pidfd >= 0) close(pidfd);
   int e;
   ssize_t n = read(ex[0], &e, sizeof e);
   close(ex[0]);
@@ -1012,14 +1051,31 @@ static void op_run_hook(uint32_t blob, uint32_t timeout_ms, const char *path, st
   }
 }
 
+/*
+ * Runs after a no_new_privs filter, so it makes only syscalls runc's init makes there too (openat, write, close): a
+ * profile that runs under runc must run here. The fifo is reopened for writing through /proc/self/fd (opened with it,
+ * before PIVOT_ROOT), which blocks until start opens it for reading; the byte tells start the init got through. Both
+ * fds are closed here, before startContainer hooks and exec.
+ */
 static void op_wait_fifo(void) {
-  char b;
+  char name[12];
+  int nd = 0;
+  if (fifo_fd < 0 || fifo_dir < 0) fail(EBADF, "no exec fifo is open", NULL);
+  char digits[12];
+  for (unsigned v = (unsigned)fifo_fd; nd == 0 || v; v /= 10) digits[nd++] = (char)('0' + v % 10);
+  int at = 0;
+  while (nd) name[at++] = digits[--nd];
+  name[at] = 0;
+  int fd;
+  do fd = openat(fifo_dir, name, O_WRONLY | O_CLOEXEC); while (fd < 0 && errno == EINTR);
+  if (fd < 0) fail(errno, "reopen the exec fifo for writing", NULL);
   ssize_t n;
-  if (fifo_fd < 0) fail(EBADF, "no exec fifo is open", NULL);
-  do n = read(fifo_fd, &b, 1); while (n < 0 && errno == EINTR);
-  if (n <= 0) fail(n < 0 ? errno : EPIPE, "read the exec fifo", NULL);
+  do n = write(fd, "0", 1); while (n < 0 && errno == EINTR);
+  if (n != 1) fail(n < 0 ? errno : EPIPE, "write the exec fifo", NULL);
+  close(fd);
   close(fifo_fd);
-  fifo_fd = -1;
+  close(fifo_dir);
+  fifo_fd = fifo_dir = -1;
 }
 
 #ifndef SYS_faccessat2
@@ -1072,10 +1128,10 @@ static void op_resolve_exec(struct strs c) {
  * inherited directory fd is a way out of the root through /proc/self/fd/N (CVE-2024-21626).
  */
 static void op_close_fds(uint32_t first) {
-  int keep[3] = {sync_fd, fifo_fd, root_fd};
+  int keep[4] = {sync_fd, fifo_fd, root_fd, fifo_dir};
   /* Sorted, so the ranges between them can be closed in one pass. */
-  for (int i = 0; i < 3; i++) {
-    for (int j = i + 1; j < 3; j++) {
+  for (int i = 0; i < 4; i++) {
+    for (int j = i + 1; j < 4; j++) {
       if (keep[j] < keep[i]) {
         int t = keep[i];
         keep[i] = keep[j];
@@ -1084,7 +1140,7 @@ static void op_close_fds(uint32_t first) {
     }
   }
   uint32_t from = first;
-  for (int i = 0; i < 3; i++) {
+  for (int i = 0; i < 4; i++) {
     if (keep[i] < 0 || (uint32_t)keep[i] < from) continue;
     if ((uint32_t)keep[i] > from && syscall(SYS_close_range, from, (uint32_t)keep[i] - 1, 0) < 0) {
       fail(errno, "close_range", NULL);
@@ -1356,15 +1412,19 @@ static void run_op(uint32_t code, struct rd *r) {
     return;
   }
   case OP_READY:
-    if (!done(r) && send_frame(MSG_READY, NULL, 0, -1) < 0) fail(errno, "send ready", NULL);
+    if (!done(r) && write_frame(MSG_READY, NULL, 0) < 0) fail(errno, "send ready", NULL);
     return;
   case OP_OPEN_FIFO: {
     const char *path = gstr(r);
     if (done(r)) return;
-    /* O_RDWR: the open does not wait for a writer, and the read in WAIT_FIFO waits for start instead. */
+    /* O_PATH: the open neither waits nor reads; WAIT_FIFO reopens it for writing, as runc's init does. */
     if (fifo_fd >= 0) close(fifo_fd);
-    fifo_fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fifo_dir >= 0) close(fifo_dir);
+    fifo_fd = open(path, O_PATH | O_CLOEXEC);
     if (fifo_fd < 0) fail(errno, path, NULL);
+    /* The host's /proc, before PIVOT_ROOT: a root without /proc (no mount namespace, a bare chroot) works too. */
+    fifo_dir = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fifo_dir < 0) fail(errno, "/proc/self/fd", NULL);
     return;
   }
   case OP_WAIT_FIFO:

@@ -201,8 +201,15 @@ int main(int argc, char **argv) {
     case 6:
       fprintf(transcript, "READY\n");
       if (fifo) {
-        int fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-        if (fd < 0 || write(fd, "0", 1) != 1) die(fifo);
+        /* As start: open to read (the init's open to write returns), then take the init's byte. */
+        int fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0) die(fifo);
+        char b;
+        int tries = 0;
+        while (read(fd, &b, 1) != 1) {
+          if (++tries > 10000) die(fifo);
+          usleep(1000);
+        }
         close(fd);
       }
       break;

@@ -158,6 +158,8 @@ public final class Creation {
         PhaseTrace.mark("compile plan");
         writeFile(dir.config(), config);
         Linux.mkfifo(dir.fifo().toString(), 0622);
+        // Past the umask, as runc: the init reopens it for writing as the container's user.
+        Linux.chmod(dir.fifo().toString(), 0622);
         Fd[] consoleFd = {null};
         InitProcess init = null;
         try {
@@ -598,27 +600,41 @@ public final class Creation {
     Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
   }
 
-  /** Lets the init blocked on the exec fifo go on to exec the container's process. */
+  /**
+   * Lets the init blocked on the exec fifo go on to exec the container's process: as runc's start,
+   * opens it for reading (which lets the init's open for writing return) and reads the init's byte.
+   * Non-blocking, so an init that died meanwhile is noticed instead of waited for.
+   */
   public static void release(ContainerDir dir, ContainerRecord r)
       throws ContainerException, IOException {
-    Fd fifo;
-    try {
-      fifo =
-          Linux.open(
-              dir.fifo().toString(),
-              LinuxConstants.O_WRONLY | LinuxConstants.O_NONBLOCK | LinuxConstants.O_CLOEXEC,
-              0);
-    } catch (ErrnoException e) {
-      if (e.errno() == LinuxConstants.ENXIO)
-        throw ContainerException.precondition("cannot start a container that has stopped");
-      throw e;
-    }
-    try (fifo) {
-      Linux.writeAll(fifo, new byte[] {0});
+    try (Fd fifo =
+        Linux.open(
+            dir.fifo().toString(),
+            LinuxConstants.O_RDONLY | LinuxConstants.O_NONBLOCK | LinuxConstants.O_CLOEXEC,
+            0)) {
+      ByteBuffer one = ByteBuffer.allocateDirect(1);
+      while (true) {
+        int n;
+        try {
+          n = Linux.read(fifo, one);
+        } catch (ErrnoException e) {
+          if (e.errno() != LinuxConstants.EAGAIN) throw e;
+          n = 0; // the init opened its end and is about to write
+        }
+        if (n == 1) break;
+        ProcStat st = ProcStat.of(r.pid());
+        if (st == null || st.isGone() || st.startTime() != r.pidStartTime())
+          throw ContainerException.precondition("cannot start a container that has stopped");
+        try {
+          Thread.sleep(1);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IOException("interrupted while starting the container", e);
+        }
+      }
     }
     Files.deleteIfExists(dir.fifo());
-    RuntimeLog.debug(
-        "exec fifo written: the container process goes on to its exec", "pid", r.pid());
+    RuntimeLog.debug("exec fifo read: the container process goes on to its exec", "pid", r.pid());
   }
 
   /**

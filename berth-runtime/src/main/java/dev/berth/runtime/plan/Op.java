@@ -685,7 +685,7 @@ public sealed interface Op {
     public void encode(WireWriter out) {}
   }
 
-  /** Opens the exec fifo (a host path, before pivot_root) that {@link WaitFifo} reads. */
+  /** Opens the exec fifo (a host path, before pivot_root) as O_PATH, for {@link WaitFifo}. */
   record OpenFifo(String path) implements Op {
     public OpenFifo {
       Objects.requireNonNull(path, "path");
@@ -704,7 +704,7 @@ public sealed interface Op {
     }
   }
 
-  /** Blocks until start writes one byte to the exec fifo. */
+  /** Reopens the exec fifo for writing (blocks until start reads it) and writes one byte. */
   record WaitFifo() implements Op {
     public int opcode() {
       return Opcode.WAIT_FIFO;
