@@ -101,70 +101,6 @@ public record ContainerOptions(
     host = host == null ? HostOptions.NONE : host;
   }
 
-  /** The options without a healthcheck of their own. */
-  public ContainerOptions(
-      String image,
-      String name,
-      List<String> entrypoint,
-      List<String> command,
-      List<String> env,
-      String workingDir,
-      String user,
-      String hostname,
-      boolean tty,
-      boolean openStdin,
-      boolean stdinOnce,
-      Map<String, String> labels,
-      List<MountOption> mounts,
-      ResourceOptions resources,
-      List<String> capAdd,
-      List<String> capDrop,
-      boolean privileged,
-      boolean readOnlyRootfs,
-      List<String> securityOpts,
-      List<UlimitOption> ulimits,
-      String stopSignal,
-      Integer stopTimeout,
-      String runtime,
-      String network,
-      boolean autoRemove,
-      long shmSize,
-      boolean init,
-      NetworkOptions networking,
-      HostOptions host) {
-    this(
-        image,
-        name,
-        entrypoint,
-        command,
-        env,
-        workingDir,
-        user,
-        hostname,
-        tty,
-        openStdin,
-        stdinOnce,
-        labels,
-        mounts,
-        resources,
-        capAdd,
-        capDrop,
-        privileged,
-        readOnlyRootfs,
-        securityOpts,
-        ulimits,
-        stopSignal,
-        stopTimeout,
-        runtime,
-        network,
-        autoRemove,
-        shmSize,
-        init,
-        networking,
-        host,
-        null);
-  }
-
   /** The options without host options (namespace modes, cgroup parent, sysctls). */
   public ContainerOptions(
       String image,
@@ -223,7 +159,8 @@ public record ContainerOptions(
         shmSize,
         init,
         networking,
-        HostOptions.NONE);
+        HostOptions.NONE,
+        null);
   }
 
   /** The options without networking flags beyond the mode. */

@@ -521,7 +521,8 @@ public final class Pods {
         base.shmSize(),
         base.init(),
         null,
-        h);
+        h,
+        null); // the CRI has no docker healthchecks (the kubelet probes)
   }
 
   /**

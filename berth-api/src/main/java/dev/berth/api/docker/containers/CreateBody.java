@@ -109,56 +109,48 @@ final class CreateBody {
             p.macAddress);
     try {
       return new ContainerOptions(
-              p.image,
-              name == null || name.isEmpty()
-                  ? null
-                  : name.startsWith("/") ? name.substring(1) : name,
-              p.entrypoint,
-              p.cmd,
-              p.env,
-              emptyToNull(p.workingDir),
-              emptyToNull(p.user),
-              emptyToNull(p.hostname),
-              p.tty,
-              p.openStdin,
-              p.stdinOnce,
-              p.labels,
-              p.mounts,
-              new ResourceOptions(
-                  p.memory,
-                  p.memorySwap,
-                  p.nanoCpus,
-                  p.cpuShares,
-                  emptyToNull(p.cpuset),
-                  p.pidsLimit),
-              p.capAdd,
-              p.capDrop,
-              p.privileged,
-              p.readOnlyRootfs,
-              p.securityOpt,
-              p.ulimits,
-              emptyToNull(p.stopSignal),
-              p.stopTimeout,
-              emptyToNull(p.runtime),
-              network,
-              p.autoRemove,
-              p.shmSize,
-              false,
-              net,
-              new HostOptions(
-                      ipcModeOf(p.pidMode),
-                      ipcModeOf(p.ipcMode),
-                      p.utsMode,
-                      p.cgroupnsMode,
-                      p.cgroupParent,
-                      p.sysctls,
-                      null)
-                  .withRestartPolicy(p.restartPolicy)
-                  .withDevices(p.devices)
-                  .withGroupAdd(p.groupAdd)
-                  .withOomScoreAdj(
-                      p.oomScoreAdj == null || p.oomScoreAdj == 0 ? null : p.oomScoreAdj))
-          .withHealthcheck(p.healthcheck);
+          p.image,
+          name == null || name.isEmpty() ? null : name.startsWith("/") ? name.substring(1) : name,
+          p.entrypoint,
+          p.cmd,
+          p.env,
+          emptyToNull(p.workingDir),
+          emptyToNull(p.user),
+          emptyToNull(p.hostname),
+          p.tty,
+          p.openStdin,
+          p.stdinOnce,
+          p.labels,
+          p.mounts,
+          new ResourceOptions(
+              p.memory, p.memorySwap, p.nanoCpus, p.cpuShares, emptyToNull(p.cpuset), p.pidsLimit),
+          p.capAdd,
+          p.capDrop,
+          p.privileged,
+          p.readOnlyRootfs,
+          p.securityOpt,
+          p.ulimits,
+          emptyToNull(p.stopSignal),
+          p.stopTimeout,
+          emptyToNull(p.runtime),
+          network,
+          p.autoRemove,
+          p.shmSize,
+          false,
+          net,
+          new HostOptions(
+                  ipcModeOf(p.pidMode),
+                  ipcModeOf(p.ipcMode),
+                  p.utsMode,
+                  p.cgroupnsMode,
+                  p.cgroupParent,
+                  p.sysctls,
+                  null)
+              .withRestartPolicy(p.restartPolicy)
+              .withDevices(p.devices)
+              .withGroupAdd(p.groupAdd)
+              .withOomScoreAdj(p.oomScoreAdj == null || p.oomScoreAdj == 0 ? null : p.oomScoreAdj),
+          p.healthcheck);
     } catch (IllegalArgumentException e) {
       throw EngineException.invalid(e.getMessage());
     }
