@@ -603,38 +603,54 @@ public final class Creation {
   /**
    * Lets the init blocked on the exec fifo go on to exec the container's process: as runc's start,
    * opens it for reading (which lets the init's open for writing return) and reads the init's byte.
-   * Non-blocking, so an init that died meanwhile is noticed instead of waited for.
+   * Non-blocking, and waiting in poll on the fifo and the init's pidfd, so the byte is read as soon
+   * as it is written and an init that died meanwhile is noticed instead of waited for.
    */
   public static void release(ContainerDir dir, ContainerRecord r)
       throws ContainerException, IOException {
+    Fd pidfd = null;
     try (Fd fifo =
         Linux.open(
             dir.fifo().toString(),
             LinuxConstants.O_RDONLY | LinuxConstants.O_NONBLOCK | LinuxConstants.O_CLOEXEC,
             0)) {
       ByteBuffer one = ByteBuffer.allocateDirect(1);
+      short[] revents = new short[2];
       while (true) {
         int n;
         try {
           n = Linux.read(fifo, one);
         } catch (ErrnoException e) {
           if (e.errno() != LinuxConstants.EAGAIN) throw e;
-          n = 0; // the init opened its end and is about to write
+          n = -1; // the init opened its end and is about to write
         }
         if (n == 1) break;
+        if (pidfd == null) pidfd = initPidfd(r.pid());
         ProcStat st = ProcStat.of(r.pid());
         if (st == null || st.isGone() || st.startTime() != r.pidStartTime())
           throw ContainerException.precondition("cannot start a container that has stopped");
-        try {
-          Thread.sleep(1);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new IOException("interrupted while starting the container", e);
-        }
+        // EOF (n == 0: the init closed its end without writing) keeps the fifo readable: poll
+        // would not wait then, so that case only sleeps until the init is seen gone.
+        Linux.poll(
+            new Fd[] {n == 0 ? null : fifo, pidfd},
+            new short[] {LinuxConstants.POLLIN, LinuxConstants.POLLIN},
+            revents,
+            pidfd == null || n == 0 ? 1 : 1000);
       }
+    } finally {
+      if (pidfd != null) pidfd.close();
     }
     Files.deleteIfExists(dir.fifo());
     RuntimeLog.debug("exec fifo read: the container process goes on to its exec", "pid", r.pid());
+  }
+
+  /** The init's pidfd (readable once it exits), or null where pidfd_open is not available. */
+  private static Fd initPidfd(int pid) {
+    try {
+      return Linux.pidfdOpen(pid, 0);
+    } catch (ErrnoException e) {
+      return null; // ESRCH: gone, which the caller sees in /proc; else poll with a short timeout
+    }
   }
 
   /**
