@@ -16,6 +16,7 @@ import dev.berth.spec.error.ErrorCategory;
 import dev.berth.testkit.Busybox;
 import dev.berth.testkit.RequiresRoot;
 import dev.berth.testkit.image.LayerTar;
+import dev.berth.testkit.image.TarEntries;
 import dev.berth.testkit.image.TarEntry;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -412,6 +413,17 @@ class HostileFilesTest {
                         "manifest.json", manifest.apply("\"l.tar\""))),
                 70_000)
             .toString());
+    // a member whose name is a PAX header of 2 MiB (commons-compress would hold any size whole),
+    // and 20 names of 1,000,000 bytes each: bounded one by one as Go, and in all
+    Path longName = tmp.resolve("longname.tar");
+    Files.write(
+        longName, new TarEntries().add(TarEntry.file("n".repeat(2 << 20), "x")).toByteArray());
+    refused.put("PAX header of 2097", longName.toString());
+    TarEntries names = new TarEntries();
+    for (int i = 0; i < 20; i++) names.add(TarEntry.file(i + "n".repeat(1_000_000), "x"));
+    Path longNames = tmp.resolve("longnames.tar");
+    Files.write(longNames, names.toByteArray());
+    refused.put("PAX and long-name headers take more than 16777216 bytes", longNames.toString());
     for (var r : refused.entrySet()) {
       BerthException e =
           assertThrows(

@@ -15,7 +15,7 @@ import java.util.Map;
  * @param xattrs SCHILY.xattr and LIBARCHIVE.xattr records, values as raw bytes
  * @param sparse the sparse map of a sparse file, or null
  */
-record TarHeader(
+public record TarHeader(
     String name,
     byte type,
     int mode,
@@ -43,7 +43,7 @@ record TarHeader(
    * overlapping, inside {@code realSize}; the stored data is the regions' bytes one after the
    * other, and everything else is a hole.
    */
-  record Sparse(long realSize, long[] regions) {
+  public record Sparse(long realSize, long[] regions) {
     int count() {
       return regions.length / 2;
     }

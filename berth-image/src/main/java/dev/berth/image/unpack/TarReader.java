@@ -27,11 +27,14 @@ import java.util.Map;
  * from string value"), hands holes out as zeros that must be read one by one, and decodes PAX
  * values as UTF-8, which mangles binary xattrs.
  */
-final class TarReader {
+public final class TarReader {
   static final int BLOCK = 512;
 
-  /** PAX and GNU long-name headers are held in memory: at most this much each, as Go's reader. */
-  static final int MAX_META = 1 << 20;
+  /**
+   * PAX (global ones too) and GNU long-name headers are held in memory: at most this much each, as
+   * Go's reader.
+   */
+  public static final int MAX_META = 1 << 20;
 
   private static final String SCHILY = "SCHILY.xattr.";
   private static final String LIBARCHIVE = "LIBARCHIVE.xattr.";
@@ -46,7 +49,10 @@ final class TarReader {
 
   private long padding;
 
-  TarReader(InputStream in, int maxSparseRegions) {
+  /** Bytes of PAX and GNU long-name headers read so far. */
+  private long metaBytes;
+
+  public TarReader(InputStream in, int maxSparseRegions) {
     this.in = in;
     this.maxSparseRegions = maxSparseRegions;
   }
@@ -57,7 +63,7 @@ final class TarReader {
    * {@link UnpackException}s naming it; other IOExceptions are about the stream (not a tar,
    * truncated).
    */
-  TarHeader next() throws IOException {
+  public TarHeader next() throws IOException {
     skip(remaining + padding);
     remaining = 0;
     padding = 0;
@@ -73,16 +79,19 @@ final class TarReader {
         case 'x' -> pax = readMeta(size, "PAX header"); // a second one replaces the first, as in Go
         case 'L' -> longName = readMeta(size, "GNU long name");
         case 'K' -> longLink = readMeta(size, "GNU long link name");
-        case 'g' ->
-            skip(
-                size
-                    + pad(
-                        size)); // Go keeps no global PAX state, and neither does any layer unpacker
+        // Go keeps no global PAX state, and neither does any layer unpacker; Go bounds it all the
+        // same
+        case 'g' -> readMeta(size, "PAX global header");
         default -> {
           return entry(type, size, pax, longName, longLink);
         }
       }
     }
+  }
+
+  /** Bytes of PAX and GNU long-name headers (each at most {@link #MAX_META}) read so far. */
+  public long metaBytes() {
+    return metaBytes;
   }
 
   /** Reads the current entry's data; -1 at its end. */
@@ -211,7 +220,8 @@ final class TarReader {
     List<Long> regions = new ArrayList<>();
     boolean extended = gnuRegions(name, block, 386, 4, regions) && block[482] != 0;
     while (extended) {
-      if (!readBlock()) throw new EOFException("the layer ends in the sparse map of entry " + name);
+      if (!readBlock())
+        throw new EOFException("the tar stream ends in the sparse map of entry " + name);
       extended = gnuRegions(name, block, 0, 21, regions) && block[504] != 0;
     }
     return checkedSparse(name, realSize, toArray(regions), stored);
@@ -539,7 +549,7 @@ final class TarReader {
       int r = in.read(block, n, BLOCK - n);
       if (r < 0) {
         if (n == 0) return false;
-        throw new EOFException("the layer ends inside a tar header");
+        throw new EOFException("the tar stream ends inside a tar header");
       }
       n += r;
     }
@@ -550,7 +560,7 @@ final class TarReader {
     int n = 0;
     while (n < len) {
       int r = in.read(b, n, len - n);
-      if (r < 0) throw new EOFException("the layer ends inside an entry's data");
+      if (r < 0) throw new EOFException("the tar stream ends inside an entry's data");
       n += r;
     }
   }
@@ -558,6 +568,7 @@ final class TarReader {
   private byte[] readMeta(long size, String what) throws IOException {
     if (size > MAX_META)
       throw new IOException(what + " of " + size + " bytes (the limit is " + MAX_META + ")");
+    metaBytes += size;
     byte[] b = new byte[(int) size];
     readFully(b, b.length);
     skip(pad(size));
@@ -568,7 +579,8 @@ final class TarReader {
     while (n > 0) {
       int r = in.read(scratch, 0, (int) Math.min(scratch.length, n));
       if (r < 0)
-        throw new EOFException("the layer ends " + n + " bytes before the end of an entry's data");
+        throw new EOFException(
+            "the tar stream ends " + n + " bytes before the end of an entry's data");
       n -= r;
     }
   }

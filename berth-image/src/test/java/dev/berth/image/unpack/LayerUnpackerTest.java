@@ -655,7 +655,7 @@ class LayerUnpackerTest {
                 new LayerUnpacker()
                     .unpack(new ByteArrayInputStream(cut), Compression.GZIP, target, Mode.OVERLAY));
     assertEquals(
-        "reading the tar header after entry \"a\": layer is truncated: the layer ends inside a tar header",
+        "reading the tar header after entry \"a\": layer is truncated: the tar stream ends inside a tar header",
         e.getMessage());
   }
 
