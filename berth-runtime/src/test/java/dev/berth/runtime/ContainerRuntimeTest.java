@@ -208,6 +208,25 @@ class ContainerRuntimeTest {
   }
 
   @Test
+  void aFailingPoststartOrPoststopHookIsOnlyWarnedAboutAndTheRestStillRun() throws Exception {
+    Path log = tmp.resolve("hooks.log");
+    for (String kind : new String[] {"poststart", "poststop"}) {
+      bundle.hook(kind, "/bin/false", List.of("false"), List.of(), 5);
+      bundle.hook(
+          kind, "/bin/sh", List.of("sh", "-c", "echo " + kind + " >> " + log), List.of(), 5);
+    }
+    bundle.sh("echo ran >/out/probe").write();
+    rt.create(id, CreateOptions.of(bundle.dir()));
+    rt.start(id);
+    waitFor(out.resolve("probe"));
+    for (int i = 0; i < 200 && rt.state(id).status() != Status.STOPPED; i++) Thread.sleep(10);
+    assertEquals(List.of("poststart"), Files.readAllLines(log), "after start");
+    rt.delete(id, false);
+    assertEquals(List.of("poststart", "poststop"), Files.readAllLines(log), "after delete");
+    assertFalse(Files.exists(rt.root().resolve(id)), "deleted despite the failed poststop hook");
+  }
+
+  @Test
   void badInputLeavesNothingBehind() throws Exception {
     Path root = rt.root();
     bundle.args("/bin/no-such-program").write();

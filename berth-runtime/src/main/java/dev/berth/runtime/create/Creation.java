@@ -690,17 +690,16 @@ public final class Creation {
   }
 
   /**
-   * Runs the poststart hooks; a failing one is reported, the container keeps running
-   * (runtime-spec).
+   * Runs the poststart hooks; a failing one is reported and the rest still run, the container keeps
+   * running (runtime-spec).
    */
   public static void runPoststart(ContainerDir dir, ContainerRecord r) throws ContainerException {
     if (!r.hooks().contains("poststart")) return;
     Spec spec = savedSpec(dir);
     RuntimeLog.debug("running poststart hooks");
-    try {
-      HookRunner.run("poststart", spec.hooks().poststart(), stateBytes(r, "running"));
-    } catch (IOException e) {
-      RuntimeLog.warn(e.getMessage());
+    for (String failure :
+        HookRunner.runEach("poststart", spec.hooks().poststart(), stateBytes(r, "running"))) {
+      RuntimeLog.warn(failure);
     }
   }
 
@@ -821,10 +820,9 @@ public final class Creation {
     dir.remove();
     if (spec != null) {
       RuntimeLog.debug("running poststop hooks");
-      try {
-        HookRunner.run("poststop", spec.hooks().poststop(), stateBytes(r, "stopped"));
-      } catch (IOException e) {
-        RuntimeLog.warn(e.getMessage());
+      for (String failure :
+          HookRunner.runEach("poststop", spec.hooks().poststop(), stateBytes(r, "stopped"))) {
+        RuntimeLog.warn(failure);
       }
     }
   }

@@ -30,6 +30,23 @@ public final class HookRunner {
     }
   }
 
+  /**
+   * Runs every hook in {@code hooks}, in order, whatever the earlier ones did: for poststart and
+   * poststop the runtime-spec asks that a failing hook only be warned about while the remaining
+   * hooks and the lifecycle go on. Returns one message per failed hook, in {@link #run}'s words.
+   */
+  public static List<String> runEach(String kind, List<Hook> hooks, byte[] state) {
+    List<String> failures = new ArrayList<>();
+    for (int i = 0; i < hooks.size(); i++) {
+      try {
+        runOne(kind, hooks.get(i), state);
+      } catch (IOException e) {
+        failures.add("error running hook #" + i + ": " + e.getMessage());
+      }
+    }
+    return failures;
+  }
+
   private static void runOne(String kind, Hook h, byte[] state) throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(h.path());
