@@ -2,6 +2,7 @@ package dev.berth.engine;
 
 import dev.berth.engine.container.ContainerOptions;
 import dev.berth.engine.container.ContainerOptions.MountOption;
+import dev.berth.engine.container.NetworkOptions;
 import dev.berth.engine.health.HealthFile;
 import dev.berth.engine.health.HealthState;
 import dev.berth.engine.network.Endpoint;
@@ -46,7 +47,16 @@ public final class ContainerViews {
    */
   public static final String EXPOSED = "exposedPorts";
 
+  /** The extra that lists the targets of a container's anonymous volumes, one per line. */
+  public static final String VOLUMES = "anonymousVolumes";
+
   /** The ports {@code r} exposes, sorted ({@code 80/tcp}). */
+  /** The targets of {@code r}'s anonymous volumes (docker's Config.Volumes), as made at create. */
+  public static List<String> volumes(ContainerRecord r) {
+    String v = r.extras().get(VOLUMES);
+    return v == null || v.isEmpty() ? List.of() : List.of(v.split("\n"));
+  }
+
   public static List<String> exposed(ContainerRecord r) {
     String v = r.extras().get(EXPOSED);
     return v == null || v.isEmpty() ? List.of() : List.of(v.split(","));
@@ -149,6 +159,9 @@ public final class ContainerViews {
     m.put("State", r.state().status().word());
     m.put("Status", statusText(r.state(), health, now));
     m.put("HostConfig", Map.of("NetworkMode", network(r.options())));
+    Map<String, Object> settings = new LinkedHashMap<>();
+    settings.put("Networks", networkSettings(r, null).get("Networks"));
+    m.put("NetworkSettings", settings);
     m.put("Mounts", mounts(r));
     return m;
   }
@@ -211,6 +224,11 @@ public final class ContainerViews {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("Bridge", "");
     m.put("SandboxID", eps.isEmpty() ? "" : r.id());
+    m.put("HairpinMode", false);
+    m.put("LinkLocalIPv6Address", "");
+    m.put("LinkLocalIPv6PrefixLen", 0L);
+    m.put("SecondaryIPAddresses", null);
+    m.put("SecondaryIPv6Addresses", null);
     m.put("SandboxKey", eps.isEmpty() || sandbox == null ? "" : sandbox.toString());
     Map<String, Object> ports = new java.util.TreeMap<>();
     for (Endpoint.Port p : ports(r)) {
@@ -238,36 +256,32 @@ public final class ContainerViews {
     Map<String, Object> nets = new LinkedHashMap<>();
     List<String> names = networkNames(r);
     for (String name : names) {
-      if (!eps.isEmpty() || ContainerNetworking.attaches(ContainerNetworking.mode(r.options()))) {
-        Endpoint e = null;
-        for (Endpoint x : eps) if (x.network().equals(name)) e = x;
-        Map<String, Object> n = new LinkedHashMap<>();
-        n.put("IPAMConfig", null);
-        n.put("Links", null);
-        List<String> aliases = new ArrayList<>();
-        if (e != null) aliases.addAll(e.aliases());
-        n.put("Aliases", aliases.isEmpty() ? null : aliases);
-        n.put("MacAddress", e == null ? "" : e.mac());
-        n.put("NetworkID", e == null ? "" : e.networkId());
-        n.put("EndpointID", e == null ? "" : endpointId(r, e));
-        n.put("Gateway", e == null ? "" : e.gateway());
-        n.put("IPAddress", e == null ? "" : e.ip());
-        n.put("IPPrefixLen", e == null ? 0L : (long) e.prefix());
-        n.put("IPv6Gateway", "");
-        n.put("GlobalIPv6Address", "");
-        n.put("GlobalIPv6PrefixLen", 0L);
-        n.put("DriverOpts", null);
-        List<String> dns = new ArrayList<>();
-        if (e != null && !name.equals(dev.berth.engine.network.NetworkStore.DEFAULT_NETWORK)) {
-          dns.add(r.name());
-          dns.add(r.shortId());
-          dns.addAll(e.aliases());
-        }
-        n.put("DNSNames", dns.isEmpty() ? null : dns);
-        nets.put(name, n);
-      } else {
-        nets.put(name, new LinkedHashMap<>(Map.of("IPAddress", "", "MacAddress", "")));
+      Endpoint e = null;
+      for (Endpoint x : eps) if (x.network().equals(name)) e = x;
+      Map<String, Object> n = new LinkedHashMap<>();
+      n.put("IPAMConfig", null);
+      n.put("Links", null);
+      List<String> aliases = new ArrayList<>();
+      if (e != null) aliases.addAll(e.aliases());
+      n.put("Aliases", aliases.isEmpty() ? null : aliases);
+      n.put("MacAddress", e == null ? "" : e.mac());
+      n.put("NetworkID", e == null ? "" : e.networkId());
+      n.put("EndpointID", e == null ? "" : endpointId(r, e));
+      n.put("Gateway", e == null ? "" : e.gateway());
+      n.put("IPAddress", e == null ? "" : e.ip());
+      n.put("IPPrefixLen", e == null ? 0L : (long) e.prefix());
+      n.put("IPv6Gateway", "");
+      n.put("GlobalIPv6Address", "");
+      n.put("GlobalIPv6PrefixLen", 0L);
+      n.put("DriverOpts", null);
+      List<String> dns = new ArrayList<>();
+      if (e != null && !name.equals(dev.berth.engine.network.NetworkStore.DEFAULT_NETWORK)) {
+        dns.add(r.name());
+        dns.add(r.shortId());
+        dns.addAll(e.aliases());
       }
+      n.put("DNSNames", dns.isEmpty() ? null : dns);
+      nets.put(name, n);
     }
     m.put("Networks", nets);
     return m;
@@ -317,6 +331,7 @@ public final class ContainerViews {
     m.put("LogPath", Engine.logPath(r, layout).toString());
     m.put("Name", "/" + r.name());
     m.put("RestartCount", s.restartCount());
+    m.put("ExecIDs", null);
     m.put("Driver", "overlay");
     m.put("Platform", "linux");
     m.put("MountLabel", "");
@@ -344,11 +359,16 @@ public final class ContainerViews {
     c.put("Tty", o.tty());
     c.put("OpenStdin", o.openStdin());
     c.put("StdinOnce", o.stdinOnce());
-    c.put("Env", o.env());
+    c.put("Env", o.env().isEmpty() ? null : o.env());
     c.put("Cmd", o.command().isEmpty() ? null : o.command());
     c.put("Image", r.imageRef());
     c.put("WorkingDir", o.workingDir() == null ? "" : o.workingDir());
     c.put("Entrypoint", o.entrypoint());
+    List<String> anonymous = volumes(r);
+    Map<String, Object> volumes = new LinkedHashMap<>();
+    for (String target : anonymous) volumes.put(target, Map.of());
+    c.put("Volumes", volumes.isEmpty() ? null : volumes);
+    c.put("OnBuild", null);
     c.put("Labels", new LinkedHashMap<>(o.labels()));
     List<String> exposed = exposed(r);
     if (!exposed.isEmpty()) {
@@ -407,11 +427,28 @@ public final class ContainerViews {
     Map<String, Object> h = new LinkedHashMap<>();
     List<String> binds = new ArrayList<>();
     for (MountOption m : o.mounts()) {
-      if (m.type() == MountOption.Type.BIND)
+      // docker lists -v host:ctr and -v name:ctr here; an anonymous volume is in Config.Volumes
+      boolean named = m.type() == MountOption.Type.VOLUME && m.source() != null;
+      if (m.type() == MountOption.Type.BIND || named)
         binds.add(m.source() + ":" + m.target() + (m.readOnly() ? ":ro" : ""));
     }
     h.put("Binds", binds.isEmpty() ? null : binds);
+    h.put("ContainerIDFile", "");
+    h.put("LogConfig", Map.of("Type", "k8s-file", "Config", Map.of()));
     h.put("NetworkMode", network(o));
+    Map<String, Object> bindings = new java.util.TreeMap<>();
+    for (NetworkOptions.PortOption p : o.networking().ports()) {
+      @SuppressWarnings("unchecked")
+      List<Object> l = (List<Object>) bindings.computeIfAbsent(p.key(), k -> new ArrayList<>());
+      Map<String, Object> b = new LinkedHashMap<>();
+      b.put("HostIp", p.hostIp());
+      b.put("HostPort", p.hostPort() == 0 ? "" : Integer.toString(p.hostPort()));
+      l.add(b);
+    }
+    h.put("PortBindings", bindings);
+    h.put("VolumeDriver", "");
+    h.put("VolumesFrom", null);
+    h.put("ConsoleSize", List.of(0, 0));
     h.put("PidMode", o.host().pidMode());
     h.put("IpcMode", o.host().ipcMode().isEmpty() ? "private" : o.host().ipcMode());
     h.put("UTSMode", o.host().utsMode());
@@ -427,7 +464,13 @@ public final class ContainerViews {
       m.put("CgroupPermissions", d.permissions());
       devices.add(m);
     }
-    h.put("Devices", devices.isEmpty() ? null : devices);
+    h.put("Devices", devices);
+    h.put("DeviceCgroupRules", null);
+    h.put("DeviceRequests", null);
+    h.put("Dns", o.networking().dns());
+    h.put("DnsOptions", o.networking().dnsOptions());
+    h.put("DnsSearch", o.networking().dnsSearch());
+    h.put("ExtraHosts", o.networking().extraHosts().isEmpty() ? null : o.networking().extraHosts());
     h.put("GroupAdd", o.host().groupAdd().isEmpty() ? null : o.host().groupAdd());
     h.put("OomScoreAdj", o.host().oomScoreAdj() == null ? 0 : o.host().oomScoreAdj());
     h.put(
@@ -447,12 +490,43 @@ public final class ContainerViews {
     h.put("NanoCpus", o.resources().nanoCpus());
     h.put("CpuShares", o.resources().cpuShares());
     h.put("CpusetCpus", o.resources().cpusetCpus() == null ? "" : o.resources().cpusetCpus());
+    h.put("CpusetMems", o.resources().cpusetMems() == null ? "" : o.resources().cpusetMems());
+    h.put("CpuPeriod", o.resources().cpuPeriod());
+    h.put("CpuQuota", o.resources().cpuQuota());
     h.put("PidsLimit", o.resources().pidsLimit() == 0 ? null : o.resources().pidsLimit());
     List<Object> ulimits = new ArrayList<>();
     for (ContainerOptions.UlimitOption u : o.ulimits()) {
       ulimits.add(Map.of("Name", u.name(), "Soft", u.soft(), "Hard", u.hard()));
     }
-    h.put("Ulimits", ulimits.isEmpty() ? null : ulimits);
+    h.put("Ulimits", ulimits);
+    // What docker answers for the settings berth has no flag for: their zero values, so that
+    // clients reading them (templates, typed decoders) see what dockerd shows when unset.
+    for (String zero :
+        List.of(
+            "BlkioWeight",
+            "CpuCount",
+            "CpuPercent",
+            "CpuRealtimePeriod",
+            "CpuRealtimeRuntime",
+            "IOMaximumBandwidth",
+            "IOMaximumIOps",
+            "KernelMemory",
+            "KernelMemoryTCP",
+            "MemoryReservation")) h.put(zero, 0L);
+    for (String empty :
+        List.of(
+            "BlkioWeightDevice",
+            "BlkioDeviceReadBps",
+            "BlkioDeviceWriteBps",
+            "BlkioDeviceReadIOps",
+            "BlkioDeviceWriteIOps")) h.put(empty, List.of());
+    h.put("MemorySwappiness", null);
+    h.put("OomKillDisable", false);
+    h.put("PublishAllPorts", o.networking().publishAll());
+    h.put("Links", null);
+    h.put("Cgroup", "");
+    h.put("UsernsMode", "");
+    h.put("Isolation", "");
     return h;
   }
 

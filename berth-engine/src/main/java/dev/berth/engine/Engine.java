@@ -376,6 +376,9 @@ public final class Engine implements AutoCloseable {
           ContainerViews.exposed(
               imageConfig.config().exposedPorts(), options.networking().expose());
       if (!exposed.isEmpty()) extras.put(ContainerViews.EXPOSED, String.join(",", exposed));
+      List<String> anonymous = new ArrayList<>();
+      for (VolumeNeed need : needs) if (need.anonymous()) anonymous.add(need.target());
+      if (!anonymous.isEmpty()) extras.put(ContainerViews.VOLUMES, String.join("\n", anonymous));
       ContainerRecord made = record;
       if (!names.isEmpty() || !extras.equals(record.extras())) {
         made = containers.update(id, r -> r.withVolumes(names).withExtras(extras));

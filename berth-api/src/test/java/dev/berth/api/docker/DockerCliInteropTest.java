@@ -169,6 +169,68 @@ class DockerCliInteropTest {
     assertTrue(df.contains("Local Volumes"), df);
   }
 
+  /**
+   * What dockerd shows of a created container on its default network (the same commands against
+   * dockerd 20.10 give these lines): published ports, anonymous and named volumes, DNS settings,
+   * zero values of settings berth has no flag for, and the default network named "bridge" (the
+   * engine calls it berth) in inspect, ps and network ls. Created only: nothing touches the host's
+   * network.
+   */
+  @Test
+  void aCreatedContainerInspectsAsDockerdShowsIt() throws IOException {
+    importBusybox();
+    docker(
+            "create",
+            "--name",
+            "shape",
+            "--network",
+            "bridge",
+            "-p",
+            "8080:80",
+            "-p",
+            "9000",
+            "-v",
+            "/data",
+            "-v",
+            "named:/named",
+            "--dns",
+            "10.0.0.9",
+            "--add-host",
+            "h:10.0.0.8",
+            "bb:1",
+            "sleep",
+            "1")
+        .ok();
+    assertEquals(
+        "{\"80/tcp\":[{\"HostIp\":\"\",\"HostPort\":\"8080\"}],"
+            + "\"9000/tcp\":[{\"HostIp\":\"\",\"HostPort\":\"\"}]}"
+            + "|{\"/data\":{}}|[\"named:/named\"]|bridge |0 0|[\"10.0.0.9\"]|[\"h:10.0.0.8\"]",
+        docker(
+                "inspect",
+                "--format",
+                "{{json .HostConfig.PortBindings}}|{{json .Config.Volumes}}"
+                    + "|{{json .HostConfig.Binds}}"
+                    + "|{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}"
+                    + "|{{.HostConfig.CpuQuota}} {{.HostConfig.BlkioWeight}}"
+                    + "|{{json .HostConfig.Dns}}|{{json .HostConfig.ExtraHosts}}",
+                "shape")
+            .ok()
+            .stdout()
+            .strip());
+    assertEquals("bridge", docker("ps", "-a", "--format", "{{.Networks}}").ok().stdout().strip());
+    assertEquals(
+        "bridge",
+        docker("network", "inspect", "--format", "{{.Name}}", "bridge").ok().stdout().strip());
+    assertTrue(
+        docker("network", "ls", "--format", "{{.Name}}")
+            .ok()
+            .stdout()
+            .lines()
+            .anyMatch("bridge"::equals));
+    docker("rm", "-v", "shape").ok();
+    docker("volume", "rm", "named").ok();
+  }
+
   /** busybox imported through the API as {@code bb:1}. */
   private void importBusybox() throws IOException {
     Path rootfs = tmp.resolve("rootfs.tar");
@@ -299,6 +361,21 @@ class DockerCliInteropTest {
     assertEquals("out\nerr\n", sh("docker logs three 2>&1").ok().stdout());
     docker("rm", "three").ok();
     assertEquals("", docker("ps", "-aq").ok().stdout(), "--rm removed the first one");
+    // A command the image lacks: 127, and an --rm container whose start failed is removed (the
+    // CLI waits for that removal: it hung before), as dockerd; without --rm it stays, created.
+    Exec.Result missing = docker("run", "--rm", "--network", "none", "bb:1", "nosuchcmd");
+    assertEquals(127, missing.exitCode(), missing.toString());
+    assertTrue(missing.stderr().contains("nosuchcmd"), missing.toString());
+    assertEquals("", docker("ps", "-aq").ok().stdout(), "the failed --rm container is gone");
+    assertEquals(
+        127, docker("run", "--name", "nf", "--network", "none", "bb:1", "nosuchcmd").exitCode());
+    assertEquals(
+        "created 127",
+        docker("inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", "nf")
+            .ok()
+            .stdout()
+            .strip());
+    docker("rm", "nf").ok();
     Exec.Result in =
         Exec.run(
             List.of("docker", "run", "-i", "--rm", "--network", "none", "bb:1", "cat"),

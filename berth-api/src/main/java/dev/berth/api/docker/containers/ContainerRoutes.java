@@ -3,6 +3,7 @@ package dev.berth.api.docker.containers;
 import dev.berth.api.docker.ApiError;
 import dev.berth.api.docker.Exchange;
 import dev.berth.api.docker.Router;
+import dev.berth.api.docker.networks.BridgeName;
 import dev.berth.engine.ContainerFilters;
 import dev.berth.engine.ContainerViews;
 import dev.berth.engine.Engine;
@@ -105,7 +106,8 @@ public final class ContainerRoutes {
       if (!all && s != Status.RUNNING && s != Status.PAUSED) continue;
       if (!filter.test(c)) continue;
       if (limit > 0 && out.size() >= limit) break;
-      Map<String, Object> m = ContainerViews.summary(c, engine.health(c).orElse(null), now);
+      Map<String, Object> m =
+          BridgeName.inContainerView(ContainerViews.summary(c, engine.health(c).orElse(null), now));
       if (x.bool("size")) {
         m.put("SizeRw", 0L);
         m.put("SizeRootFs", 0L);
@@ -117,7 +119,8 @@ public final class ContainerRoutes {
 
   private void inspect(Exchange x) throws Exception {
     ContainerRecord c = engine.inspect(x.param("id"));
-    Map<String, Object> m = ContainerViews.inspect(c, engine.layout(c.id()));
+    Map<String, Object> m =
+        BridgeName.inContainerView(ContainerViews.inspect(c, engine.layout(c.id())));
     if (x.bool("size")) {
       m.put("SizeRw", 0L);
       m.put("SizeRootFs", 0L);

@@ -68,7 +68,11 @@ final class Sessions {
     return lastExit.get(id);
   }
 
-  /** Starts {@code ref}, connecting its parked attaches before the container runs. */
+  /**
+   * Starts {@code ref}, connecting its parked attaches before the container runs. An AutoRemove
+   * container whose start fails is removed, as dockerd does: the client's wait for its removal (the
+   * docker CLI's {@code run --rm}) then ends.
+   */
   ContainerRecord start(String ref) throws BerthException {
     ContainerRecord r = engine.inspect(ref);
     String id = r.id();
@@ -101,6 +105,15 @@ final class Sessions {
               }
             }
           });
+    } catch (BerthException e) {
+      if (r.options().autoRemove()) {
+        try {
+          engine.remove(id, true, true);
+        } catch (BerthException ignored) {
+          // the start error is the one to report
+        }
+      }
+      throw e;
     } finally {
       synchronized (this) {
         changed();

@@ -115,7 +115,10 @@ public final class NetworkRoutes {
     List<Object> out = new ArrayList<>();
     for (Network n : engine.networks().list(null)) {
       if (!f.labelsMatch(n.labels())) continue;
-      if (f.has("name") && f.get("name").stream().noneMatch(v -> n.name().contains(v))) continue;
+      String name = BridgeName.of(n.name());
+      if (f.has("name")
+          && f.get("name").stream().noneMatch(v -> name.contains(v) || n.name().contains(v)))
+        continue;
       if (f.has("id") && f.get("id").stream().noneMatch(v -> n.id().startsWith(v))) continue;
       if (f.has("driver") && !f.get("driver").contains(n.driver())) continue;
       if (f.has("scope") && !f.get("scope").contains("local")) continue;
@@ -126,13 +129,13 @@ public final class NetworkRoutes {
         String want = f.get("dangling").get(0);
         if (dangling != (want.equals("true") || want.equals("1"))) continue;
       }
-      out.add(NetworkViews.inspect(n, containers));
+      out.add(BridgeName.inNetworkView(NetworkViews.inspect(n, containers)));
     }
     x.json(200, out);
   }
 
   private void inspect(Exchange x) throws Exception {
-    x.json(200, NetworkViews.inspect(get(x.param("id")), engine.list()));
+    x.json(200, BridgeName.inNetworkView(NetworkViews.inspect(get(x.param("id")), engine.list())));
   }
 
   private void connect(Exchange x) throws Exception {
