@@ -40,7 +40,10 @@ public final class ImageViews {
     w.endArray();
     w.field("Digest", d.record().target().digest().toString());
     w.field("ManifestType", d.manifestDescriptor().mediaType());
+    w.field("Parent", "");
+    w.field("Comment", lastComment(cfg));
     w.field("Created", cfg.created());
+    w.field("DockerVersion", "");
     w.field("Author", cfg.author());
     w.field("Architecture", cfg.architecture());
     if (!cfg.variant().isEmpty()) w.field("Variant", cfg.variant());
@@ -48,20 +51,33 @@ public final class ImageViews {
     w.field("Size", d.size());
     ContainerConfig cc = cfg.config();
     w.name("Config").beginObject();
+    // docker's container-config fields an image leaves at their zero values, as dockerd shows them
+    w.field("Hostname", "").field("Domainname", "");
     w.field("User", cc.user());
-    set(w, "ExposedPorts", cc.exposedPorts());
+    w.field("AttachStdin", false).field("AttachStdout", false).field("AttachStderr", false);
+    if (!cc.exposedPorts().isEmpty()) set(w, "ExposedPorts", cc.exposedPorts());
+    w.field("Tty", false).field("OpenStdin", false).field("StdinOnce", false);
     // The model has no absent Env, only an empty one; docker prints an image without variables as
     // null.
     list(w, "Env", cc.env().isEmpty() ? null : cc.env());
     list(w, "Entrypoint", cc.entrypoint());
     list(w, "Cmd", cc.cmd());
     if (cc.healthcheck() != null) cc.healthcheck().write(w.name("Healthcheck"));
+    w.field("Image", "");
     set(w, "Volumes", cc.volumes());
     w.field("WorkingDir", cc.workingDir());
-    w.name("Labels").beginObject();
-    for (Map.Entry<String, String> l : cc.labels().entrySet()) w.field(l.getKey(), l.getValue());
-    w.endObject();
+    w.name("OnBuild").nullValue();
+    w.name("Labels");
+    if (cc.labels().isEmpty()) {
+      w.nullValue(); // as docker prints an image without labels
+    } else {
+      w.beginObject();
+      for (Map.Entry<String, String> l : cc.labels().entrySet()) w.field(l.getKey(), l.getValue());
+      w.endObject();
+    }
     if (!cc.stopSignal().isEmpty()) w.field("StopSignal", cc.stopSignal());
+    w.endObject();
+    w.name("GraphDriver").beginObject().field("Name", "overlay").name("Data").nullValue();
     w.endObject();
     w.name("RootFS").beginObject().field("Type", cfg.rootfs().type()).name("Layers").beginArray();
     for (Digest l : cfg.rootfs().diffIds()) w.value(l.toString());
@@ -79,7 +95,15 @@ public final class ImageViews {
       w.endObject();
     }
     w.endArray();
+    w.name("Metadata").beginObject();
+    w.field("LastTagTime", dev.berth.spec.json.Rfc3339.format(d.record().created()));
     w.endObject();
+    w.endObject();
+  }
+
+  /** The comment of the image's last history entry (docker's Comment: "Imported from -"...). */
+  private static String lastComment(ImageConfig cfg) {
+    return cfg.history().isEmpty() ? "" : cfg.history().getLast().comment();
   }
 
   /** null (absent) prints as null, as docker does for an image without Cmd. */

@@ -229,6 +229,18 @@ class DockerCliInteropTest {
             .anyMatch("bridge"::equals));
     docker("rm", "-v", "shape").ok();
     docker("volume", "rm", "named").ok();
+    // an image's fields at their zero values, as dockerd prints an imported one
+    assertEquals(
+        "overlay false null",
+        docker(
+                "image",
+                "inspect",
+                "--format",
+                "{{.GraphDriver.Name}} {{.Config.Tty}} {{json .Config.Labels}}",
+                "bb:1")
+            .ok()
+            .stdout()
+            .strip());
   }
 
   /** busybox imported through the API as {@code bb:1}. */
