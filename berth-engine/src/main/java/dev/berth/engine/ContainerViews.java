@@ -131,6 +131,20 @@ public final class ContainerViews {
         : HumanDuration.of(Duration.between(since, now));
   }
 
+  /**
+   * The command as docker's list shows it: the path, then the arguments, one with a space in single
+   * quotes ({@code sh -c 'echo a; sleep 1'}).
+   */
+  static String listedCommand(List<String> cmd) {
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < cmd.size(); i++) {
+      String a = cmd.get(i);
+      if (i > 0) b.append(' ');
+      b.append(i > 0 && a.contains(" ") ? "'" + a + "'" : a);
+    }
+    return b.toString();
+  }
+
   /** An entry of docker's container list. */
   public static Map<String, Object> summary(ContainerRecord r, Instant now) {
     return summary(r, null, now);
@@ -143,7 +157,7 @@ public final class ContainerViews {
     m.put("Names", List.of("/" + r.name()));
     m.put("Image", r.imageRef());
     m.put("ImageID", r.imageId());
-    m.put("Command", String.join(" ", command(r)));
+    m.put("Command", listedCommand(command(r)));
     m.put("Created", r.created().getEpochSecond());
     List<Object> ports = new ArrayList<>();
     for (Endpoint.Port p : ports(r)) {

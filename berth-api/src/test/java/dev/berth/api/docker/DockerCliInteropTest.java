@@ -488,6 +488,9 @@ class DockerCliInteropTest {
     String ps = docker("ps", "--format", "{{.Names}} {{.Status}}").ok().stdout();
     assertTrue(ps.startsWith("web Up"), ps);
     assertEquals(
+        "\"busybox httpd -f -p 80\"\n",
+        docker("ps", "--no-trunc", "--format", "{{.Command}}").ok().stdout());
+    assertEquals(
         "web\n",
         docker("ps", "-a", "--filter", "label=app=web", "--format", "{{.Names}}").ok().stdout());
     assertEquals("", docker("ps", "-a", "--filter", "label=app=db", "-q").ok().stdout());
@@ -561,8 +564,9 @@ class DockerCliInteropTest {
     Exec.Result code = docker("exec", "box", "sh", "-c", "echo e >&2; exit 7");
     assertEquals(7, code.exitCode(), code.toString());
     assertEquals("e\n", code.stderr());
+    // dockerd's exit code for an exec that could not start, a missing command too
     Exec.Result missing = docker("exec", "box", "nothere");
-    assertEquals(127, missing.exitCode(), missing.toString());
+    assertEquals(126, missing.exitCode(), missing.toString());
     docker("exec", "-d", "box", "touch", "/tmp/detached").ok();
     Exec.Result pty =
         sh("script -qec 'docker exec -it box sh -c \"tty; exit 5\"' /dev/null < /dev/null");

@@ -37,6 +37,12 @@ import java.util.Map;
  * opens its stdio by path); with a terminal, its pty master comes to this daemon.
  */
 public final class ExecRoutes {
+  /**
+   * The exit code of an exec whose process could not start, whatever the cause: dockerd's 126 (the
+   * berth CLI, as podman, tells a missing command's 127 apart).
+   */
+  static final int START_FAILED = 126;
+
   private static final Path NULL = Path.of("/dev/null");
 
   private final Engine engine;
@@ -206,7 +212,7 @@ public final class ExecRoutes {
                 finished(i, res.exitCode());
                 ended.complete(null);
               } catch (Throwable e) {
-                finished(i, e instanceof ExecFailedException f ? f.exitCode() : 126);
+                finished(i, START_FAILED);
                 ended.completeExceptionally(e);
               }
             });
@@ -255,7 +261,7 @@ public final class ExecRoutes {
         code = engine.exec(i.containerId, i.options, stdio, null, signals).exitCode();
         pid.interrupt();
       } catch (ExecFailedException f) {
-        code = f.exitCode();
+        code = START_FAILED;
         byte[] m = ("OCI runtime exec failed: " + f.getMessage() + "\n").getBytes();
         try {
           frames.frame(StdFrames.STDERR, m, 0, m.length);
@@ -317,7 +323,7 @@ public final class ExecRoutes {
                   null)
               .exitCode();
     } catch (ExecFailedException f) {
-      code = f.exitCode();
+      code = START_FAILED;
       try {
         h.output().write(("OCI runtime exec failed: " + f.getMessage() + "\r\n").getBytes());
       } catch (IOException gone) {
