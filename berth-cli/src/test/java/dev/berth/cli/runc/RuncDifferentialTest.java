@@ -1,11 +1,13 @@
 package dev.berth.cli.runc;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.testkit.Bundle;
 import dev.berth.testkit.Exec;
 import dev.berth.testkit.RequiresCommand;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -62,6 +64,39 @@ class RuncDifferentialTest {
     String a = observe("runc", script, edit);
     assertEquals("/made/here\n/made 0:0 755\n/made/here 0:0 755\n1\n", a);
     assertEquals(a, observe(berth, script, edit));
+  }
+
+  /**
+   * A capability name neither runtime knows (runtime-tools' process_capabilities_fail asks for
+   * CAP_TEST): runc warns, leaves it out and runs the container with the rest; so does berth-runc.
+   */
+  @Test
+  void anUnknownCapabilityIsLeftOutWithAWarningAsRuncDoes() {
+    String berth = BerthRunc.launcher().toString();
+    String script = "grep CapBnd /proc/self/status";
+    java.util.function.Consumer<Bundle> edit =
+        b -> {
+          List<String> set = List.of("CAP_KILL", "CAP_TEST");
+          b.process()
+              .put(
+                  "capabilities",
+                  Bundle.map(
+                      "bounding", set, "effective", set, "permitted", set, "inheritable", set));
+        };
+    String a = observe("runc", script, edit);
+    assertEquals("CapBnd:\t0000000000000020\n", a);
+    assertEquals(a, observe(berth, script, edit));
+    Path dir = tmp.resolve("warn");
+    Bundle bundle = Bundle.busybox(dir.resolve("bundle")).sh("true");
+    edit.accept(bundle);
+    bundle.write();
+    Exec.Result r =
+        BerthRunc.run(
+            berth, bundle.dir(), "--root", dir.resolve("state").toString(), "run", "warn");
+    assertEquals(0, r.exitCode(), r.toString());
+    assertTrue(
+        r.stderr().contains("ignoring unknown or unavailable capabilities: [CAP_TEST]"),
+        r.stderr());
   }
 
   private String observe(String runtime, String script) {

@@ -416,7 +416,15 @@ public final class Creation {
     if (!problems.isEmpty()) {
       throw ContainerException.invalid("invalid " + config + ": " + String.join("; ", problems));
     }
+    if (spec.process() != null) warnUnknownCapabilities(spec.process());
     return spec;
+  }
+
+  /** runc's warning for capability names it leaves out (the plan's masks drop them). */
+  static void warnUnknownCapabilities(dev.berth.spec.runtime.Process p) {
+    List<String> unknown = SpecValidator.unknownCapabilities(p);
+    if (!unknown.isEmpty())
+      RuntimeLog.warn("ignoring unknown or unavailable capabilities: " + unknown);
   }
 
   /**

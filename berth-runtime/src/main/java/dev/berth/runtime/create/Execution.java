@@ -110,6 +110,7 @@ public final class Execution {
     List<String> problems = SpecValidator.validateProcess(p);
     if (!problems.isEmpty())
       throw ContainerException.invalid("invalid process: " + String.join("; ", problems));
+    Creation.warnUnknownCapabilities(p);
     SecurityModules.check(p, null);
     UserIds.check(p.user());
     if (p.terminal() && o.consoleSocket() == null && o.pty() == null) {

@@ -291,14 +291,8 @@ public final class SpecValidator {
     if (p.oomScoreAdj() != null && (p.oomScoreAdj() < -1000 || p.oomScoreAdj() > 1000)) {
       problems.add(at + ".oomScoreAdj: must be between -1000 and 1000, got " + p.oomScoreAdj());
     }
-    if (p.capabilities() != null) {
-      Capabilities c = p.capabilities();
-      capabilities(c.bounding(), at + ".capabilities.bounding", problems);
-      capabilities(c.effective(), at + ".capabilities.effective", problems);
-      capabilities(c.inheritable(), at + ".capabilities.inheritable", problems);
-      capabilities(c.permitted(), at + ".capabilities.permitted", problems);
-      capabilities(c.ambient(), at + ".capabilities.ambient", problems);
-    }
+    // Unknown capability names are no problem: the runtime warns and leaves them out, as runc does
+    // (a spec written for a newer kernel still runs); see unknownCapabilities.
     Set<String> seen = new HashSet<>();
     for (int i = 0; i < p.rlimits().size(); i++) {
       Rlimit r = p.rlimits().get(i);
@@ -319,12 +313,21 @@ public final class SpecValidator {
     }
   }
 
-  private static void capabilities(List<String> names, String at, List<String> problems) {
-    for (int i = 0; i < names.size(); i++) {
-      if (capabilityNumber(names.get(i)) < 0) {
-        problems.add(at + "[" + i + "]: unknown capability " + quote(names.get(i)));
-      }
+  /**
+   * The names in {@code p}'s capability sets that are no capability this runtime knows, each once,
+   * in the order of the sets (bounding, effective, inheritable, permitted, ambient). runc ignores
+   * them with a warning ("ignoring unknown or unavailable capabilities"), and so does berth's
+   * runtime; the engine refuses them in its users' options.
+   */
+  public static List<String> unknownCapabilities(Process p) {
+    java.util.LinkedHashSet<String> unknown = new java.util.LinkedHashSet<>();
+    Capabilities c = p.capabilities();
+    if (c == null) return List.of();
+    for (List<String> set :
+        List.of(c.bounding(), c.effective(), c.inheritable(), c.permitted(), c.ambient())) {
+      for (String n : set) if (capabilityNumber(n) < 0) unknown.add(n);
     }
+    return List.copyOf(unknown);
   }
 
   private static void hooks(List<Hook> hooks, String at, List<String> problems) {
