@@ -100,6 +100,7 @@ final class ContainerNetworking {
   synchronized NetworkStore store() throws BerthException {
     if (store == null) {
       store = NetworkStore.open(engine.config().root(), this::usersByNetwork, routes());
+      store.reportTo(engine::objectEvent);
     }
     return store;
   }

@@ -158,6 +158,9 @@ public final class Engine implements AutoCloseable {
       ContainerStore containers = ContainerStore.open(config.root());
       VolumeStore volumes = VolumeStore.open(config.root(), containers::volumeUsers);
       Engine engine = new Engine(config, images, containers, volumes, runtimes);
+      volumes.reportTo(engine::objectEvent);
+      images.reportTo(
+          (action, id, attributes) -> engine.objectEvent(Event.IMAGE, action, id, attributes));
       try {
         engine.networking.recoverIfNeeded();
         // What a removal left in the trash when its process died (a look at one directory).
@@ -250,11 +253,23 @@ public final class Engine implements AutoCloseable {
   public void connect(String network, String container, List<String> aliases, String ip)
       throws BerthException {
     networking.connect(network, container, aliases, ip);
+    networkEvent("connect", network, container);
   }
 
   /** docker network disconnect. */
   public void disconnect(String network, String container) throws BerthException {
     networking.disconnect(network, container);
+    networkEvent("disconnect", network, container);
+  }
+
+  private void networkEvent(String action, String network, String container) throws BerthException {
+    dev.berth.engine.network.Network n = network(network);
+    objectEvent(
+        Event.NETWORK,
+        action,
+        n.id(),
+        Map.of(
+            "container", containers.resolve(container).id(), "name", n.name(), "type", n.driver()));
   }
 
   /**
@@ -1422,6 +1437,18 @@ public final class Engine implements AutoCloseable {
       events.append(
           new Event(
               time == null ? Instant.now() : time, Event.CONTAINER, action, r.id(), attributes));
+    } catch (IOException | RuntimeException e) {
+      // a full disk or a store we cannot write: the operation itself has succeeded
+    }
+  }
+
+  /**
+   * An image, volume or network event into the log (the stores report theirs here); a log that
+   * cannot be written loses the event, not the operation.
+   */
+  void objectEvent(String type, String action, String id, Map<String, String> attributes) {
+    try {
+      events.append(new Event(Instant.now(), type, action, id, attributes));
     } catch (IOException | RuntimeException e) {
       // a full disk or a store we cannot write: the operation itself has succeeded
     }

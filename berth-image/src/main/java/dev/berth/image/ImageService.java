@@ -140,6 +140,32 @@ public final class ImageService implements AutoCloseable {
     return registry;
   }
 
+  /** Where image events go (docker's: pull, push, tag, untag, delete, import, load, save). */
+  @FunctionalInterface
+  public interface Listener {
+    /**
+     * @param action docker's word
+     * @param id the image's id, or the reference for pull and push (as docker reports them)
+     * @param attributes docker's: the image's name
+     */
+    void changed(String action, String id, Map<String, String> attributes);
+  }
+
+  private volatile Listener listener = (action, id, attributes) -> {};
+
+  /** Reports image events to {@code l} from now on (the engine's event log). */
+  public void reportTo(Listener l) {
+    listener = l;
+  }
+
+  private void event(String action, String id, String name) {
+    listener.changed(action, id, Map.of("name", name));
+  }
+
+  private static String familiar(String name) {
+    return name.startsWith("sha256:") ? name : Reference.parse(name).familiar();
+  }
+
   /** Pulls an image by reference ("busybox", "127.0.0.1:5000/app:1", "x@sha256:.."). */
   public ImageRecord pull(String reference, Platform platform, Progress progress)
       throws ImageException {
@@ -162,8 +188,15 @@ public final class ImageService implements AutoCloseable {
       // waiting for that.
       Snapshotter snaps = snapshots();
       content.ifUnused(snaps::removeUncommitted);
-      return new Puller(content, images, snaps, r.client())
-          .pull(ref, platform == null ? options.platform() : platform, platform != null, progress);
+      ImageRecord pulled =
+          new Puller(content, images, snaps, r.client())
+              .pull(
+                  ref,
+                  platform == null ? options.platform() : platform,
+                  platform != null,
+                  progress);
+      event("pull", familiar(pulled.name()), familiar(pulled.name()));
+      return pulled;
     } catch (IOException e) {
       throw new ImageException(
           ErrorCategory.INTERNAL, "pull " + reference + ": " + e.getMessage(), e);
@@ -202,8 +235,11 @@ public final class ImageService implements AutoCloseable {
     Reference from = parse(record.name());
     requireAuthFile("push " + dest);
     try (Registry r = registryFor(dest.domain(), credentials)) {
-      return new Pusher(content, r.client())
-          .push(record.target(), manifestOf(record), dest, from, progress);
+      Digest pushed =
+          new Pusher(content, r.client())
+              .push(record.target(), manifestOf(record), dest, from, progress);
+      event("push", dest.familiar(), dest.familiar());
+      return pushed;
     } catch (IOException e) {
       throw new ImageException(ErrorCategory.INTERNAL, "push " + dest + ": " + e.getMessage(), e);
     }
@@ -382,6 +418,7 @@ public final class ImageService implements AutoCloseable {
     } catch (IOException e) {
       throw new ImageException(ErrorCategory.INTERNAL, "tag " + target + ": " + e.getMessage(), e);
     }
+    event("tag", record.config().toString(), familiar(named.name()));
     return named;
   }
 
@@ -418,8 +455,12 @@ public final class ImageService implements AutoCloseable {
         for (ImageRecord r : untag) {
           images.remove(r.name());
           lines.add("Untagged: " + Reference.parse(r.name()).familiar());
+          event("untag", record.config().toString(), familiar(r.name()));
         }
-        if (untag.size() == sameImage.size()) lines.add("Deleted: " + record.config());
+        if (untag.size() == sameImage.size()) {
+          lines.add("Deleted: " + record.config());
+          event("delete", record.config().toString(), familiar(record.name()));
+        }
       } catch (IOException e) {
         throw new ImageException(
             ErrorCategory.INTERNAL, "remove " + what + ": " + e.getMessage(), e);
@@ -587,6 +628,11 @@ public final class ImageService implements AutoCloseable {
         case OCI_ARCHIVE -> OciArchive.save(content, saved, out);
         case DOCKER_ARCHIVE -> DockerArchive.save(content, saved, out);
       }
+      for (SavedImage i : saved)
+        event(
+            "save",
+            i.config().toString(),
+            i.name() == null ? i.config().toString() : familiar(i.name()));
     } catch (IOException | SpecException e) {
       throw new ImageException(ErrorCategory.INTERNAL, "save: " + e.getMessage(), e);
     }
@@ -642,6 +688,7 @@ public final class ImageService implements AutoCloseable {
           }
         }
       }
+      for (String name : loaded) event("load", familiar(name), familiar(name));
       return loaded;
     } catch (IOException | SpecException | IllegalArgumentException e) {
       throw new ImageException(
@@ -668,6 +715,7 @@ public final class ImageService implements AutoCloseable {
       ImageRecord record =
           new ImageRecord(name, imported.manifest(), imported.config(), Instant.now());
       images.put(record);
+      event("import", imported.config().toString(), familiar(name));
       return record;
     } catch (IOException e) {
       throw new ImageException(

@@ -167,6 +167,27 @@ class DockerCliInteropTest {
 
     String df = docker("system", "df").ok().stdout();
     assertTrue(df.contains("Local Volumes"), df);
+    // docker's volume and network events, filtered by type
+    assertEquals("create v1\ndestroy v1\n", events("type=volume", "{{.Action}} {{.Actor.ID}}"));
+    assertEquals(
+        "create n1 " + id + "\ndestroy n1 " + id + "\n",
+        events("type=network", "{{.Action}} {{.Actor.Attributes.name}} {{.Actor.ID}}"));
+  }
+
+  /** The events so far (docker events --since 0 --until now) that {@code filter} lets through. */
+  private String events(String filter, String format) {
+    return docker(
+            "events",
+            "--since",
+            "0",
+            "--until",
+            Long.toString(java.time.Instant.now().getEpochSecond() + 1),
+            "--filter",
+            filter,
+            "--format",
+            format)
+        .ok()
+        .stdout();
   }
 
   /**
@@ -229,6 +250,11 @@ class DockerCliInteropTest {
             .anyMatch("bridge"::equals));
     docker("rm", "-v", "shape").ok();
     docker("volume", "rm", "named").ok();
+    docker("tag", "bb:1", "bb:2").ok();
+    docker("rmi", "bb:2").ok();
+    assertEquals(
+        "import bb:1\ntag bb:2\nuntag bb:2\n",
+        events("type=image", "{{.Action}} {{.Actor.Attributes.name}}"));
     // an image's fields at their zero values, as dockerd prints an imported one
     assertEquals(
         "overlay false null",

@@ -9,7 +9,7 @@ import java.util.TreeMap;
  *
  * @param time when it happened (a container's death: when its monitor saw it, not when the engine
  *     noticed)
- * @param type what it happened to: "container"
+ * @param type what it happened to: "container", "image", "volume" or "network"
  * @param action docker's word: create, start, die, stop, kill, destroy, pause, unpause, rename,
  *     oom, exec_create: CMD, exec_start: CMD, exec_die
  * @param id the object's id
@@ -19,6 +19,9 @@ import java.util.TreeMap;
 public record Event(
     Instant time, String type, String action, String id, Map<String, String> attributes) {
   public static final String CONTAINER = "container";
+  public static final String IMAGE = "image";
+  public static final String VOLUME = "volume";
+  public static final String NETWORK = "network";
 
   public Event {
     if (time == null || type == null || action == null || id == null) {

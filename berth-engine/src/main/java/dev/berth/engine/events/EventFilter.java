@@ -11,7 +11,8 @@ import java.util.Map;
  * key ORed, different keys ANDed.
  */
 public record EventFilter(Map<String, List<String>> byKey) {
-  private static final List<String> KEYS = List.of("container", "event", "image", "label", "type");
+  private static final List<String> KEYS =
+      List.of("container", "event", "image", "label", "network", "type", "volume");
 
   public static EventFilter parse(List<String> specs) throws EngineException {
     Map<String, List<String>> m = new LinkedHashMap<>();
@@ -37,10 +38,18 @@ public record EventFilter(Map<String, List<String>> byKey) {
 
   private static boolean matches(String key, String v, Event e) {
     return switch (key) {
-      case "container" -> e.id().startsWith(v) || v.equals(e.attributes().get("name"));
+      case "container" ->
+          e.type().equals(Event.CONTAINER)
+                  && (e.id().startsWith(v) || v.equals(e.attributes().get("name")))
+              || v.equals(e.attributes().get("container"));
+      case "network", "volume" ->
+          e.type().equals(key) && (e.id().startsWith(v) || v.equals(e.attributes().get("name")));
       // "exec_start" matches "exec_start: sh -c ...", as docker's
       case "event" -> e.action().equals(v) || e.action().startsWith(v + ":");
-      case "image" -> v.equals(e.attributes().get("image"));
+      case "image" ->
+          v.equals(e.attributes().get("image"))
+              || e.type().equals(Event.IMAGE)
+                  && (e.id().equals(v) || v.equals(e.attributes().get("name")));
       case "label" -> {
         int eq = v.indexOf('=');
         String got = e.attributes().get(eq < 0 ? v : v.substring(0, eq));

@@ -17,9 +17,13 @@ public final class EventMessages {
     actor.put("ID", e.id());
     actor.put("Attributes", new LinkedHashMap<>(e.attributes()));
     Map<String, Object> m = new LinkedHashMap<>();
-    m.put(json ? "status" : "Status", e.action());
-    m.put(json ? "id" : "ID", e.id());
-    m.put(json ? "from" : "From", e.attributes().getOrDefault("image", ""));
+    // docker's legacy fields, on container and image events only
+    if (e.type().equals(Event.CONTAINER) || e.type().equals(Event.IMAGE)) {
+      m.put(json ? "status" : "Status", e.action());
+      m.put(json ? "id" : "ID", e.id());
+      if (e.type().equals(Event.CONTAINER))
+        m.put(json ? "from" : "From", e.attributes().getOrDefault("image", ""));
+    }
     m.put("Type", e.type());
     m.put("Action", e.action());
     m.put("Actor", actor);

@@ -147,6 +147,22 @@ public final class NetworkStore {
    * for a bad name, subnet or gateway; FAILED_PRECONDITION when the subnet overlaps another
    * network's or a host route, or no /24 of the pool is free.
    */
+  /** Where network create and destroy events go (the engine's event log). */
+  public void reportTo(dev.berth.engine.events.ObjectEvents events) {
+    this.events = events;
+  }
+
+  private volatile dev.berth.engine.events.ObjectEvents events =
+      dev.berth.engine.events.ObjectEvents.NONE;
+
+  private void event(String action, Network n) {
+    events.emit(
+        dev.berth.engine.events.Event.NETWORK,
+        action,
+        n.id(),
+        Map.of("name", n.name(), "type", n.driver()));
+  }
+
   public Network create(CreateRequest req) throws BerthException {
     checkName(req.name());
     if (PREDEFINED.contains(req.name())) {
@@ -161,7 +177,9 @@ public final class NetworkStore {
         throw new BerthException(
             ErrorCategory.ALREADY_EXISTS, "network with name " + req.name() + " already exists");
       }
-      return createLocked(req.name(), req, nextBridge(), null);
+      Network made = createLocked(req.name(), req, nextBridge(), null);
+      event("create", made);
+      return made;
     } catch (IOException e) {
       throw StoreErrors.io("create network " + req.name(), e);
     }
@@ -285,6 +303,7 @@ public final class NetworkStore {
       Linux.unlink(file(n.name()).toString());
       AtomicFiles.fsyncDirectory(confDir);
       dev.berth.image.snapshot.Trees.remove(ipamDir.resolve(n.name()));
+      event("destroy", n);
     } catch (IOException e) {
       throw StoreErrors.io("remove network " + n.name(), e);
     }

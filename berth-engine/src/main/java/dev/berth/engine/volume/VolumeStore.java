@@ -66,6 +66,8 @@ public final class VolumeStore {
   private final Path volumes;
   private final Path storeLock;
   private final VolumeUsers users;
+  private volatile dev.berth.engine.events.ObjectEvents events =
+      dev.berth.engine.events.ObjectEvents.NONE;
 
   private VolumeStore(Path root, VolumeUsers users) {
     this.root = root;
@@ -120,6 +122,15 @@ public final class VolumeStore {
     }
   }
 
+  /** Where volume create and destroy events go (the engine's event log). */
+  public void reportTo(dev.berth.engine.events.ObjectEvents events) {
+    this.events = events;
+  }
+
+  private void event(String action, String name) {
+    events.emit(dev.berth.engine.events.Event.VOLUME, action, name, Map.of("driver", Volume.LOCAL));
+  }
+
   /**
    * Creates the volume {@code name}, or an anonymous one (64 random hex digits) when null. A volume
    * of that name that exists already is returned as it is, labels included (docker's create is
@@ -159,6 +170,7 @@ public final class VolumeStore {
         }
         throw e;
       }
+      event("create", n);
       return v;
     } catch (IOException e) {
       throw StoreErrors.io("create volume " + (anonymous ? "(anonymous)" : name), e);
@@ -225,6 +237,7 @@ public final class VolumeStore {
         }
         delete(dir);
       }
+      event("destroy", name);
     } catch (IOException e) {
       throw StoreErrors.io("remove volume " + name, e);
     }
@@ -277,6 +290,7 @@ public final class VolumeStore {
             if (!filter.test(v)) continue;
             long size = Trees.usage(dir.resolve(DATA));
             delete(dir);
+            event("destroy", n);
             removed.add(n);
             bytes += size;
           }
