@@ -635,8 +635,12 @@ public final class Creation {
         if (n == 1) break;
         if (pidfd == null) pidfd = initPidfd(r.pid());
         ProcStat st = ProcStat.of(r.pid());
-        if (st == null || st.isGone() || st.startTime() != r.pidStartTime())
+        if (st == null || st.isGone() || st.startTime() != r.pidStartTime()) {
+          // Between the read above and this look the init may have written its byte, exec'ed and
+          // its process ended (a short command, a failed execve): that start happened.
+          if (readOne(fifo, one)) break;
           throw ContainerException.precondition("cannot start a container that has stopped");
+        }
         // EOF (n == 0: the init closed its end without writing) keeps the fifo readable: poll
         // would not wait then, so that case only sleeps until the init is seen gone.
         Linux.poll(
@@ -650,6 +654,17 @@ public final class Creation {
     }
     Files.deleteIfExists(dir.fifo());
     RuntimeLog.debug("exec fifo read: the container process goes on to its exec", "pid", r.pid());
+  }
+
+  /** Whether the init's byte is in the fifo now (read without waiting). */
+  private static boolean readOne(Fd fifo, ByteBuffer one) throws ErrnoException {
+    one.clear();
+    try {
+      return Linux.read(fifo, one) == 1;
+    } catch (ErrnoException e) {
+      if (e.errno() != LinuxConstants.EAGAIN) throw e;
+      return false;
+    }
   }
 
   /** The init's pidfd (readable once it exits), or null where pidfd_open is not available. */
