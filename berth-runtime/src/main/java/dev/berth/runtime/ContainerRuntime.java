@@ -253,12 +253,16 @@ public final class ContainerRuntime {
     try {
       ContainerRecord r = dir.readExisting(id);
       Status s = status(dir, r);
-      if (s == Status.STOPPED) throw ContainerException.precondition("container not running");
+      // With --all a stopped container is no error, as under runc: what is left in its cgroups (a
+      // container without a pid namespace of its own may outlive its init) is signalled, if
+      // anything.
+      if (s == Status.STOPPED && !all)
+        throw ContainerException.precondition("container not running");
       if (all) {
         // Every process of the cgroups, if they are still the container's own; else its init alone.
         CgroupManager cg = Creation.ownCgroups(r);
         if (cg == null) {
-          Creation.signalInit(r, signal);
+          if (s != Status.STOPPED) Creation.signalInit(r, signal);
           return;
         }
         List<Integer> pids = cg.pids();

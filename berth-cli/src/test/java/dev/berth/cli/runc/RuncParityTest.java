@@ -246,6 +246,31 @@ class RuncParityTest {
     }
   }
 
+  @Test
+  void theEnvironmentHasOneEntryPerNameAndAnEmptyHomeIsFilledIn() {
+    // As runc: the last value of a name wins (at the place of its first), and HOME= counts as
+    // unset.
+    Consumer<Bundle> setup =
+        b -> {
+          b.process()
+              .put("env", Bundle.list("ONE=two", "HOME=/override", "ONE=", "PATH=/bin", "HOME="));
+          b.args("env");
+        };
+    List<String> outs = new ArrayList<>();
+    for (String rt : List.of(RUNC, berth())) {
+      Bundle b = bundle(rt, setup);
+      try {
+        Exec.Result r = cmd(rt, b, "run", id(rt));
+        assertEquals(0, r.exitCode(), name(rt) + ": " + r);
+        outs.add(r.stdout());
+      } finally {
+        cleanUp(rt, b);
+      }
+    }
+    assertEquals("ONE=\nHOME=/root\nPATH=/bin\n", outs.get(0));
+    assertEquals(outs.get(0), outs.get(1));
+  }
+
   // ---- tmpfs mounts ----
 
   @Test
@@ -401,7 +426,8 @@ class RuncParityTest {
         runc.contains("[0] 0")
             && runc.contains("--all 0: 0")
             && runc.contains("still running: true")
-            && runc.contains("stopped, 0: 1"),
+            && runc.contains("stopped, 0: 1")
+            && runc.contains("stopped, --all 0: 0"),
         runc.toString());
   }
 
@@ -417,6 +443,9 @@ class RuncParityTest {
       for (int i = 0; i < 100 && !cmd(rt, b, "state", id(rt)).stdout().contains("\"stopped\""); i++)
         sleep(20);
       out.add("stopped, 0: " + cmd(rt, b, "kill", id(rt), "0").exitCode());
+      // --all signals what is left in the cgroups: nothing, and no error.
+      out.add("stopped, --all 0: " + cmd(rt, b, "kill", "--all", id(rt), "0").exitCode());
+      out.add("stopped, --all KILL: " + cmd(rt, b, "kill", "-a", id(rt), "KILL").exitCode());
       return out;
     } finally {
       cleanUp(rt, b);

@@ -988,14 +988,20 @@ public final class PlanCompiler {
   }
 
   /**
-   * The process env, with HOME from the container's passwd when the spec leaves it out (as runc
-   * does).
+   * The process env as runc hands it over: one entry per name, the last value given winning at the
+   * place of the first (as setenv does), and HOME from the container's passwd when the spec leaves
+   * it out or empty.
    */
   private List<String> environment() {
-    List<String> env = new ArrayList<>(process.env());
-    for (String e : env) if (e.startsWith("HOME=")) return env;
-    env.add("HOME=" + home(process.user().uid()));
-    return env;
+    Map<String, String> byName = new LinkedHashMap<>();
+    for (String e : process.env()) {
+      int eq = e.indexOf('=');
+      byName.put(eq < 0 ? e : e.substring(0, eq), e);
+    }
+    String home = byName.get("HOME");
+    if (home == null || home.equals("HOME="))
+      byName.put("HOME", "HOME=" + home(process.user().uid()));
+    return new ArrayList<>(byName.values());
   }
 
   private String home(int uid) {
