@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -449,6 +450,53 @@ class RuncParityTest {
       return out;
     } finally {
       cleanUp(rt, b);
+    }
+  }
+
+  @Test
+  void killKillOfAContainerInTheHostPidNamespaceKillsAllItsProcesses() throws Exception {
+    // berth only: runc 1.1.5 signals the init alone, so processes exec'd into a container without
+    // a pid namespace of its own outlive `kill KILL`; runc 1.2 kills them all, as berth does, and
+    // does so too once the init is gone (the container then reads "stopped").
+    String rt = berth();
+    for (boolean initGone : List.of(false, true)) {
+      Bundle b =
+          bundle(
+              rt,
+              x -> {
+                x.args("sleep", "300");
+                x.withoutNamespace("pid");
+              });
+      try {
+        assertEquals(0, detached(rt, b, "run -d " + id(rt)));
+        List<Long> pids = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+          Path pidFile = tmp.resolve("exec" + i + initGone + ".pid");
+          assertEquals(
+              0, detached(rt, b, "exec -d --pid-file " + pidFile + " " + id(rt) + " sleep 300"));
+          pids.add(Long.parseLong(Files.readString(pidFile).trim()));
+        }
+        if (initGone) {
+          String state = cmd(rt, b, "state", id(rt)).stdout();
+          Matcher m = Pattern.compile("\"pid\": (\\d+)").matcher(state);
+          assertTrue(m.find(), state);
+          ProcessHandle.of(Long.parseLong(m.group(1))).ifPresent(ProcessHandle::destroyForcibly);
+          for (int i = 0; i < 100 && !cmd(rt, b, "state", id(rt)).stdout().contains("stopped"); i++)
+            sleep(20);
+        }
+        Exec.Result k = cmd(rt, b, "kill", id(rt), "KILL");
+        assertEquals(0, k.exitCode(), "init gone " + initGone + ": " + k);
+        for (long pid : pids) {
+          for (int i = 0;
+              i < 100 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+              i++) sleep(20);
+          assertFalse(
+              ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false),
+              "exec'd process " + pid + " outlived kill KILL (init gone " + initGone + ")");
+        }
+      } finally {
+        cleanUp(rt, b);
+      }
     }
   }
 
