@@ -246,19 +246,27 @@ public final class ContainerRuntime {
 
   /**
    * Sends {@code signal} to the container's init, or with {@code all} to every process of its
-   * cgroup.
+   * cgroup; SIGKILL to a container without a pid namespace of its own goes to every process.
    */
   public void kill(String id, int signal, boolean all) throws ContainerException {
     ContainerDir dir = existing(id);
     try {
       ContainerRecord r = dir.readExisting(id);
       Status s = status(dir, r);
-      if (s == Status.STOPPED) throw ContainerException.precondition("container not running");
+      // Without a pid namespace of its own, the init's death does not take the container's other
+      // processes with it: SIGKILL goes to every process of its cgroups, whether or not the init is
+      // still there (as runc does from 1.2 on; 1.1 left them running).
+      if (signal == LinuxConstants.SIGKILL && !r.namespaces().contains("pid")) all = true;
+      // With --all a stopped container is no error, as under runc: what is left in its cgroups (a
+      // container without a pid namespace of its own may outlive its init) is signalled, if
+      // anything.
+      if (s == Status.STOPPED && !all)
+        throw ContainerException.precondition("container not running");
       if (all) {
         // Every process of the cgroups, if they are still the container's own; else its init alone.
         CgroupManager cg = Creation.ownCgroups(r);
         if (cg == null) {
-          Creation.signalInit(r, signal);
+          if (s != Status.STOPPED) Creation.signalInit(r, signal);
           return;
         }
         List<Integer> pids = cg.pids();

@@ -158,7 +158,10 @@ class ContainerFeaturesTest {
     ContainerException e =
         assertThrows(ContainerException.class, () -> rt.create(id, CreateOptions.of(bundle.dir())));
     assertTrue(
-        e.getMessage().contains("createRuntime hook /bin/sh: exited with status 3"),
+        e.getMessage()
+            .contains(
+                "error running hook #0: error running createRuntime hook #0: /bin/sh: exited with"
+                    + " status 3"),
         e.getMessage());
     assertFalse(Files.exists(rt.root().resolve(id)));
     assertTrue(rt.list().isEmpty());
@@ -177,7 +180,8 @@ class ContainerFeaturesTest {
               ContainerException.class,
               () -> rt.run(id, CreateOptions.of(bundle.dir()), detach, false, null));
       assertEquals(
-          "error running hook #1: startContainer hook /bin/sh exited with status 3",
+          "error running hook #1: error running startContainer hook #1: /bin/sh exited with"
+              + " status 3",
           e.getMessage());
       assertFalse(Files.exists(out.resolve("ran")), "the process ran");
       assertFalse(Files.exists(rt.root().resolve(id)));

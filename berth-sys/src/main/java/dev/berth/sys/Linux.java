@@ -1308,13 +1308,21 @@ public final class Linux {
    * #restoreTermios}.
    */
   public static byte[] makeRaw(Fd tty) throws ErrnoException {
+    return makeRaw(tty, false);
+  }
+
+  /**
+   * {@link #makeRaw(Fd)}, optionally keeping output processing (OPOST) on: runc's raw mode, under
+   * which a terminal still turns the newlines it shows into CR-NL.
+   */
+  public static byte[] makeRaw(Fd tty, boolean keepOutputProcessing) throws ErrnoException {
     Scratch.Mem t = Scratch.get().alloc(TERMIOS_SIZE);
     check(sys(Nr.IOCTL, tty.fd(), LinuxConstants.TCGETS, t.addr), "ioctl TCGETS", tty);
     byte[] saved = new byte[TERMIOS_SIZE];
     t.buf.get(t.off, saved);
     // IGNBRK BRKINT PARMRK ISTRIP INLCR IGNCR ICRNL IXON
     t.putInt(IFLAG, t.getInt(IFLAG) & ~(01 | 02 | 010 | 040 | 0100 | 0200 | 0400 | 02000));
-    t.putInt(OFLAG, t.getInt(OFLAG) & ~01); // OPOST
+    if (!keepOutputProcessing) t.putInt(OFLAG, t.getInt(OFLAG) & ~01); // OPOST
     t.putInt(
         LFLAG,
         t.getInt(LFLAG) & ~(010 | 0100 | 02 | 01 | 0100000)); // ECHO ECHONL ICANON ISIG IEXTEN
@@ -1323,6 +1331,24 @@ public final class Linux {
     t.put(CC + 6, (byte) 1); // VMIN
     check(sys(Nr.IOCTL, tty.fd(), LinuxConstants.TCSETS, t.addr), "ioctl TCSETS", tty);
     return saved;
+  }
+
+  /**
+   * Turns off ONLCR on a terminal, so the newlines written to it come out as they are, not as
+   * CR-NL. On a pty master it changes the pair's line discipline, the one the slave's writers use.
+   */
+  public static void clearOnlcr(Fd tty) throws ErrnoException {
+    Scratch.Mem t = Scratch.get().alloc(TERMIOS_SIZE);
+    check(sys(Nr.IOCTL, tty.fd(), LinuxConstants.TCGETS, t.addr), "ioctl TCGETS", tty);
+    t.putInt(OFLAG, t.getInt(OFLAG) & ~04); // ONLCR
+    check(sys(Nr.IOCTL, tty.fd(), LinuxConstants.TCSETS, t.addr), "ioctl TCSETS", tty);
+  }
+
+  /** Whether a terminal has ONLCR on (newline shown as CR-NL). */
+  public static boolean onlcr(Fd tty) throws ErrnoException {
+    Scratch.Mem t = Scratch.get().alloc(TERMIOS_SIZE);
+    check(sys(Nr.IOCTL, tty.fd(), LinuxConstants.TCGETS, t.addr), "ioctl TCGETS", tty);
+    return (t.getInt(OFLAG) & 04) != 0;
   }
 
   /** Puts back terminal settings returned by {@link #makeRaw}. */

@@ -26,6 +26,27 @@ class TerminalTest {
     }
   }
 
+  @Test
+  void onlcrOffAndRawModeThatKeepsOutputProcessing() throws Exception {
+    try (Fd master = Linux.open("/dev/ptmx", LinuxConstants.O_RDWR | LinuxConstants.O_NOCTTY, 0)) {
+      assertTrue(Linux.onlcr(master), "a new terminal turns NL into CR-NL");
+      // makeRaw returns the settings it found, i.e. what the call before it left.
+      byte[] saved = Linux.makeRaw(master, true);
+      assertNotEquals(0, oflag(Linux.makeRaw(master)) & OPOST, "OPOST kept");
+      assertEquals(0, oflag(Linux.makeRaw(master, true)) & OPOST, "OPOST off in full raw mode");
+      Linux.restoreTermios(master, saved);
+      Linux.clearOnlcr(master);
+      assertFalse(Linux.onlcr(master));
+      assertNotEquals(0, oflag(Linux.makeRaw(master)) & OPOST, "only ONLCR went");
+    }
+  }
+
+  private static final int OPOST = 01;
+
+  private static int oflag(byte[] termios) {
+    return java.nio.ByteBuffer.wrap(termios).order(java.nio.ByteOrder.nativeOrder()).getInt(4);
+  }
+
   private static final int ECHO = 010;
   private static final int ICANON = 02;
   private static final int ISIG = 01;

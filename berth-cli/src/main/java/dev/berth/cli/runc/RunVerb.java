@@ -39,7 +39,7 @@ final class RunVerb {
 
   static TerminalProxy stdioProxy() throws ContainerException {
     try {
-      return TerminalProxy.stdio();
+      return TerminalProxy.runcStdio();
     } catch (ErrnoException e) {
       throw ContainerException.invalid("set up the terminal proxy on stdio: " + e.getMessage());
     }

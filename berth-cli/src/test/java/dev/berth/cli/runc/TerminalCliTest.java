@@ -179,6 +179,38 @@ class TerminalCliTest {
   }
 
   @Test
+  @RequiresCommand("runc")
+  void outputToAPipeHasNewlinesAsUnderRunc() throws Exception {
+    // A foreground run and exec -t from a terminal, their output piped: runc turns off the pty's
+    // ONLCR, so "\n" reaches the pipe alone (scripts compare lines), and keeps output processing
+    // on the caller's terminal, which still shows CR-NL.
+    bundle.sh("echo one; echo two").write();
+    String runcRoot = tmp.resolve("runc-state").toString();
+    for (String verb : List.of("run", "run-shown")) {
+      String pipe = verb.equals("run") ? " | od -An -c" : "";
+      Exec.Result runc = inPty("runc --root '" + runcRoot + "' run " + id + pipe);
+      Exec.Result ours = inPty(berthCommand("run " + id) + pipe);
+      assertEquals(0, runc.exitCode(), runc.toString());
+      assertEquals(runc.stdout(), ours.stdout(), verb);
+      assertEquals(runc.exitCode(), ours.exitCode(), verb);
+      if (!pipe.isEmpty()) assertFalse(ours.stdout().contains("\\r"), ours.stdout());
+    }
+    bundle.process().put("terminal", false);
+    bundle.args("sleep", "60").write();
+    Exec.Result d =
+        Exec.run(
+            "sh",
+            "-c",
+            berthCommand("run -d --bundle " + bundle.dir() + " " + id)
+                + " </dev/null >/dev/null 2>&1");
+    assertEquals(0, d.exitCode(), d.toString());
+    Exec.Result r =
+        inPty(berthCommand("exec -t " + id + " sh -c 'echo one; echo two' | od -An -c"));
+    assertEquals(0, r.exitCode(), r.toString());
+    assertFalse(r.stdout().contains("\\r"), r.stdout());
+  }
+
+  @Test
   void aConsoleThatIsASymlinkIsRefused() throws Exception {
     // CVE-2025-52565's class: the bind of the pty onto /dev/console must not follow a link to a
     // host-sensitive file.

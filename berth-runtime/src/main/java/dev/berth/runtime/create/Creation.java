@@ -173,7 +173,10 @@ public final class Creation {
                 Linux.connectUnix(o.consoleSocket().toString(), LinuxConstants.SOCK_STREAM);
           }
           Fd console = consoleFd[0];
-          RuntimeLog.debug("container init cloned", "pid", pid);
+          // Debug lines name the stage as runc's do (nsexec, init()): tools and runc's own tests
+          // look for them in --debug output; berth-init does the work of both.
+          RuntimeLog.debug(
+              "container init cloned: nsexec container setup (berth-init)", "pid", pid);
           PhaseTrace.mark("spawn, await pid");
           // berth-init, which forked the init inside the cgroups, has exited and been reaped: the
           // pids limit can hold.
@@ -244,7 +247,8 @@ public final class Creation {
                       notifyFd);
                 }
               });
-          RuntimeLog.debug("container init ready: waiting on the exec fifo", "pid", pid);
+          RuntimeLog.debug(
+              "container init ready: child process in init() waits on the exec fifo", "pid", pid);
           PhaseTrace.mark("await ready");
           List<String> namespaces = new ArrayList<>();
           if (spec.linux() != null)

@@ -168,11 +168,14 @@ public final class Execution {
                     ? dev.berth.runtime.process.InitLauncher.SPAWN
                     : o.launcher())) {
       pid = init.awaitPid();
-      RuntimeLog.debug("exec: process cloned into the container", "pid", pid);
+      // Worded after runc's stages (see Creation): nsexec, init(), setns_init.
+      RuntimeLog.debug(
+          "exec: process cloned into the container: nsexec container setup done", "pid", pid);
       try {
         // A paused container's process is moved in afterwards (see compileExec); otherwise it was
         // born there.
         if (status == Status.PAUSED) Cgroups.load(cgroups).addProcess(pid);
+        RuntimeLog.debug("exec: child process in init(): setns_init: about to exec", "pid", pid);
         init.go(List.of());
         init.awaitExec(
             new InitProcess.Listener() {

@@ -20,6 +20,9 @@ import dev.berth.spec.runtime.Process;
 import dev.berth.spec.runtime.Rlimit;
 import dev.berth.spec.runtime.Spec;
 import dev.berth.spec.runtime.SpecValidator;
+import dev.berth.sys.ErrnoException;
+import dev.berth.sys.Fd;
+import dev.berth.sys.Stat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -533,6 +536,30 @@ public final class PlanCompiler {
     }
   }
 
+  /**
+   * A tmpfs over a directory the rootfs already has takes that directory's mode (setuid, setgid and
+   * sticky bits too) unless its options give one, as under runc: /tmp stays 1777. The directory is
+   * looked up inside the rootfs (its links resolved there), before anything is mounted.
+   */
+  private String withDirectoryMode(String dest, String data) {
+    if (dest.equals("/")) return data;
+    for (String opt : data.split(",")) if (opt.startsWith("mode=")) return data;
+    int mode;
+    try (Fd root =
+            dev.berth.sys.Linux.open(ctx.rootfs().toString(), O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+        Fd dir =
+            dev.berth.sys.Linux.openat2(
+                root, dest.substring(1), O_PATH | O_CLOEXEC, 0, RESOLVE_IN_ROOT)) {
+      Stat st = dev.berth.sys.Linux.fstat(dir);
+      if (!st.isDirectory()) return data;
+      mode = st.mode() & 07777;
+    } catch (ErrnoException e) {
+      return data; // not there yet: made 0755 as runc makes it
+    }
+    String m = "mode=" + Integer.toOctalString(mode);
+    return data.isEmpty() ? m : data + "," + m;
+  }
+
   private static String dest(Mount m) {
     String d = m.destination();
     if (!d.startsWith("/")) d = "/" + d;
@@ -693,8 +720,10 @@ public final class PlanCompiler {
           flags &= ~MS_RDONLY;
           lateRemounts.add(new Op.Remount(false, dest, MS_REMOUNT | MS_RDONLY | (flags & ~MS_REC)));
         }
+        String data = o.data();
+        if (type.equals("tmpfs")) data = withDirectoryMode(dest, data);
         ops.add(new Op.Mkdirs(dest, 0755));
-        ops.add(new Op.Mount(false, true, source, dest, type, flags, o.data()));
+        ops.add(new Op.Mount(false, true, source, dest, type, flags, data));
       }
     }
     if (o.hasRecursiveAttrs())
@@ -959,14 +988,20 @@ public final class PlanCompiler {
   }
 
   /**
-   * The process env, with HOME from the container's passwd when the spec leaves it out (as runc
-   * does).
+   * The process env as runc hands it over: one entry per name, the last value given winning at the
+   * place of the first (as setenv does), and HOME from the container's passwd when the spec leaves
+   * it out or empty.
    */
   private List<String> environment() {
-    List<String> env = new ArrayList<>(process.env());
-    for (String e : env) if (e.startsWith("HOME=")) return env;
-    env.add("HOME=" + home(process.user().uid()));
-    return env;
+    Map<String, String> byName = new LinkedHashMap<>();
+    for (String e : process.env()) {
+      int eq = e.indexOf('=');
+      byName.put(eq < 0 ? e : e.substring(0, eq), e);
+    }
+    String home = byName.get("HOME");
+    if (home == null || home.equals("HOME="))
+      byName.put("HOME", "HOME=" + home(process.user().uid()));
+    return new ArrayList<>(byName.values());
   }
 
   private String home(int uid) {

@@ -25,7 +25,7 @@ public final class HookRunner {
       try {
         runOne(kind, hooks.get(i), state);
       } catch (IOException e) {
-        throw new IOException("error running hook #" + i + ": " + e.getMessage(), e);
+        throw new IOException(failure(kind, i, e.getMessage()), e);
       }
     }
   }
@@ -41,10 +41,28 @@ public final class HookRunner {
       try {
         runOne(kind, hooks.get(i), state);
       } catch (IOException e) {
-        failures.add("error running hook #" + i + ": " + e.getMessage());
+        failures.add(failure(kind, i, e.getMessage()));
       }
     }
     return failures;
+  }
+
+  /**
+   * A failed hook in both of runc's wordings, which callers grep for: 1.1's "error running hook #N:
+   * " and later releases' "error running KIND hook #N: ", then what went wrong ({@code what}, its
+   * leading "KIND hook " dropped as the prefix already says it).
+   */
+  public static String failure(String kind, int index, String what) {
+    String named = kind + " hook ";
+    if (what.startsWith(named)) what = what.substring(named.length());
+    return "error running hook #"
+        + index
+        + ": error running "
+        + kind
+        + " hook #"
+        + index
+        + ": "
+        + what;
   }
 
   private static void runOne(String kind, Hook h, byte[] state) throws IOException {

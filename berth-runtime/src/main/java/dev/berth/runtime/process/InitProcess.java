@@ -247,7 +247,7 @@ public final class InitProcess implements AutoCloseable {
         errno == 0 || errno == LinuxConstants.ETIMEDOUT
             ? ""
             : ": " + ErrnoException.describe(errno);
-    return "error running hook #" + index + ": " + kind + " " + detail + cause;
+    return dev.berth.runtime.hooks.HookRunner.failure(kind, index, kind + " " + detail + cause);
   }
 
   public int containerPid() {
@@ -269,10 +269,12 @@ public final class InitProcess implements AutoCloseable {
     }
 
     InitFailure(String step, int errno, String detail) {
-      // errno 0: a failure with no errno (a hook's exit status), told whole by the detail.
+      // errno 0: a failure with no errno (a hook's exit status), told whole by the detail. A detail
+      // the step already names ("exec /run.sh" failing on /run.sh) is not said twice, so the error
+      // reads as runc's: "exec /run.sh: no such file or directory".
       super(
           step
-              + (detail == null || detail.isEmpty()
+              + (detail == null || detail.isEmpty() || (errno != 0 && step.endsWith(" " + detail))
                   ? ""
                   : (errno == 0 ? ": " : " (") + detail + (errno == 0 ? "" : ")"))
               + (errno == 0 ? "" : ": " + ErrnoException.describe(errno)));

@@ -36,6 +36,7 @@ public final class TerminalProxy implements PtyHandler, AutoCloseable {
   private final Fd out;
   private final boolean inIsTty;
   private final Fd sizeSource;
+  private final boolean asRunc;
   private volatile Fd master;
   private Fd[] wake;
   private byte[] savedTermios;
@@ -50,6 +51,17 @@ public final class TerminalProxy implements PtyHandler, AutoCloseable {
    * @throws ErrnoException if {@code in} or {@code out} is not an open fd
    */
   public TerminalProxy(Fd in, Fd out) throws ErrnoException {
+    this(in, out, false);
+  }
+
+  /**
+   * A proxy between {@code in} and {@code out}; with {@code asRunc}, newlines pass as runc's
+   * foreground run and exec pass them: the pty's ONLCR is turned off (so {@code out} gets "\n", not
+   * "\r\n", e.g. when it is a pipe) and the caller's terminal keeps its output processing in raw
+   * mode (so it still shows "\r\n").
+   */
+  public TerminalProxy(Fd in, Fd out, boolean asRunc) throws ErrnoException {
+    this.asRunc = asRunc;
     this.in = in;
     this.out = out;
     this.inIsTty = Linux.isatty(in);
@@ -59,6 +71,11 @@ public final class TerminalProxy implements PtyHandler, AutoCloseable {
   /** A proxy between this process's stdin and stdout. */
   public static TerminalProxy stdio() throws ErrnoException {
     return new TerminalProxy(new Fd(0), new Fd(1));
+  }
+
+  /** A proxy between this process's stdin and stdout that passes newlines as runc does. */
+  public static TerminalProxy runcStdio() throws ErrnoException {
+    return new TerminalProxy(new Fd(0), new Fd(1), true);
   }
 
   /** Whether input is a terminal, which the proxy then puts in raw mode while it runs. */
@@ -84,8 +101,9 @@ public final class TerminalProxy implements PtyHandler, AutoCloseable {
     } else if (requested != null && requested.height() > 0 && requested.width() > 0) {
       Linux.setWinsize(m, requested.height(), requested.width());
     }
+    if (asRunc) Linux.clearOnlcr(m);
     wake = Linux.pipe2(0);
-    if (inIsTty) savedTermios = Linux.makeRaw(in);
+    if (inIsTty) savedTermios = Linux.makeRaw(in, asRunc);
     output = start("berth-pty-output", this::pumpOutput);
     input = start("berth-pty-input", this::pumpInput);
   }

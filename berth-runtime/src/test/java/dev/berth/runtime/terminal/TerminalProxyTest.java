@@ -74,6 +74,18 @@ class TerminalProxyTest {
   }
 
   @Test
+  void asRuncNewlinesReachAPipeUnchanged() throws Exception {
+    // runc clears ONLCR on the pty of a foreground run: `runc run id | od -c` shows "\n" alone.
+    bundle.process().put("terminal", true);
+    bundle.sh("echo one; echo two").write();
+    TerminalProxy proxy = new TerminalProxy(in[0], out[1], true);
+    int code = rt.run(id, CreateOptions.of(bundle.dir()).withPty(proxy), false, false, null);
+    String text = output(proxy);
+    assertEquals(0, code, text);
+    assertEquals("one\ntwo\n", text);
+  }
+
+  @Test
   void inputReachesTheProcess() throws Exception {
     bundle.process().put("terminal", true);
     bundle.args("sh").write();
