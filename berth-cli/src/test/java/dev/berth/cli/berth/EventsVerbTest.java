@@ -59,11 +59,17 @@ class EventsVerbTest {
     Event exec = new Event(DIE.time(), "container", "exec_start: sh -c true", "abc", Map.of());
     assertTrue(
         dev.berth.engine.events.EventFilter.parse(List.of("event=exec_start")).matches(exec));
+    // volume= and network= pick those objects' events by name or id, not containers'
+    Event volume = new Event(DIE.time(), "volume", "create", "data", Map.of("driver", "local"));
+    assertTrue(dev.berth.engine.events.EventFilter.parse(List.of("volume=data")).matches(volume));
+    assertFalse(dev.berth.engine.events.EventFilter.parse(List.of("volume=data")).matches(DIE));
+    assertFalse(
+        dev.berth.engine.events.EventFilter.parse(List.of("container=data")).matches(volume));
     assertEquals(
-        "invalid filter 'volume'",
+        "invalid filter 'plugin'",
         org.junit.jupiter.api.Assertions.assertThrows(
                 dev.berth.spec.error.BerthException.class,
-                () -> dev.berth.engine.events.EventFilter.parse(List.of("volume=x")))
+                () -> dev.berth.engine.events.EventFilter.parse(List.of("plugin=x")))
             .getMessage());
   }
 
