@@ -135,8 +135,8 @@ class TerminalCliTest {
     assertTrue(r.stdout().contains("\r\ntyped-5\r\n"), r.stdout());
   }
 
-  @Test
-  void execTProxiesThePtyOfTheNewProcess() throws Exception {
+  /** A container without a terminal that sleeps, run detached, for exec -t to enter. */
+  private void runDetachedSleep() {
     bundle.process().put("terminal", false);
     bundle.args("sleep", "60").write();
     // The detached container keeps the stdio it was given: not the pipes Exec reads to their end.
@@ -147,6 +147,11 @@ class TerminalCliTest {
             berthCommand("run -d --bundle " + bundle.dir() + " " + id)
                 + " </dev/null >/dev/null 2>&1");
     assertEquals(0, d.exitCode(), d.toString());
+  }
+
+  @Test
+  void execTProxiesThePtyOfTheNewProcess() throws Exception {
+    runDetachedSleep();
     Exec.Result r =
         keepingTerminalSettings(berthCommand("exec -t " + id + " sh -c 'tty; stty size; exit 3'"));
     assertEquals(3, r.exitCode(), r.toString());
@@ -195,15 +200,7 @@ class TerminalCliTest {
       assertEquals(runc.exitCode(), ours.exitCode(), verb);
       if (!pipe.isEmpty()) assertFalse(ours.stdout().contains("\\r"), ours.stdout());
     }
-    bundle.process().put("terminal", false);
-    bundle.args("sleep", "60").write();
-    Exec.Result d =
-        Exec.run(
-            "sh",
-            "-c",
-            berthCommand("run -d --bundle " + bundle.dir() + " " + id)
-                + " </dev/null >/dev/null 2>&1");
-    assertEquals(0, d.exitCode(), d.toString());
+    runDetachedSleep();
     Exec.Result r =
         inPty(berthCommand("exec -t " + id + " sh -c 'echo one; echo two' | od -An -c"));
     assertEquals(0, r.exitCode(), r.toString());
