@@ -242,12 +242,16 @@ class DockerCliInteropTest {
     assertEquals(
         "bridge",
         docker("network", "inspect", "--format", "{{.Name}}", "bridge").ok().stdout().strip());
+    assertEquals(
+        "bridge bridge\nhost host\nnone null\n",
+        docker("network", "ls", "--format", "{{.Name}} {{.Driver}}").ok().stdout(),
+        "docker's three built-in networks");
+    assertEquals(
+        "host",
+        docker("network", "inspect", "--format", "{{.Driver}}", "host").ok().stdout().strip());
     assertTrue(
-        docker("network", "ls", "--format", "{{.Name}}")
-            .ok()
-            .stdout()
-            .lines()
-            .anyMatch("bridge"::equals));
+        docker("network", "rm", "none").stderr().contains("pre-defined network"),
+        "the none network cannot be removed");
     docker("rm", "-v", "shape").ok();
     docker("volume", "rm", "named").ok();
     docker("tag", "bb:1", "bb:2").ok();

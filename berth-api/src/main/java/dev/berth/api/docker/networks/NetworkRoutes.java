@@ -131,11 +131,42 @@ public final class NetworkRoutes {
       }
       out.add(BridgeName.inNetworkView(NetworkViews.inspect(n, containers)));
     }
+    for (String name : PseudoNetworks.NAMES) {
+      String id = PseudoNetworks.id(name);
+      if (f.has("name") && f.get("name").stream().noneMatch(name::contains)) continue;
+      if (f.has("id") && f.get("id").stream().noneMatch(id::startsWith)) continue;
+      if (f.has("driver") && !f.get("driver").contains(PseudoNetworks.driver(name))) continue;
+      if (f.has("scope") && !f.get("scope").contains("local")) continue;
+      if (f.has("type") && !f.get("type").contains("builtin")) continue;
+      if (f.has("dangling") || !f.labelsMatch(Map.of())) continue; // built in, no labels
+      out.add(PseudoNetworks.view(name));
+    }
     x.json(200, out);
   }
 
   private void inspect(Exchange x) throws Exception {
+    String pseudo = pseudo(x.param("id"));
+    if (pseudo != null) {
+      x.json(200, PseudoNetworks.view(pseudo));
+      return;
+    }
     x.json(200, BridgeName.inNetworkView(NetworkViews.inspect(get(x.param("id")), engine.list())));
+  }
+
+  /**
+   * The pseudo-network (host, none) {@code ref} names when no network of the engine is so named.
+   */
+  private String pseudo(String ref) throws BerthException {
+    String name = PseudoNetworks.resolve(ref);
+    if (name == null) return null;
+    try {
+      engine.network(ref);
+      return null;
+    } catch (BerthException e) {
+      if (e.category() == ErrorCategory.NOT_FOUND || e.category() == ErrorCategory.INVALID_ARGUMENT)
+        return name;
+      throw e;
+    }
   }
 
   private void connect(Exchange x) throws Exception {
@@ -190,6 +221,9 @@ public final class NetworkRoutes {
   }
 
   private void remove(Exchange x) throws Exception {
+    String pseudo = pseudo(x.param("id"));
+    if (pseudo != null)
+      throw new ApiError(403, pseudo + " is a pre-defined network and cannot be removed");
     Network n = get(x.param("id"));
     if (n.name().equals(NetworkStore.DEFAULT_NETWORK)) {
       throw new ApiError(403, n.name() + " is a pre-defined network and cannot be removed");
