@@ -262,14 +262,24 @@ public final class Engine implements AutoCloseable {
     networkEvent("disconnect", network, container);
   }
 
-  private void networkEvent(String action, String network, String container) throws BerthException {
-    dev.berth.engine.network.Network n = network(network);
-    objectEvent(
-        Event.NETWORK,
-        action,
-        n.id(),
-        Map.of(
-            "container", containers.resolve(container).id(), "name", n.name(), "type", n.driver()));
+  /** A connect or disconnect that happened; one whose objects are gone meanwhile goes unlogged. */
+  private void networkEvent(String action, String network, String container) {
+    try {
+      dev.berth.engine.network.Network n = network(network);
+      objectEvent(
+          Event.NETWORK,
+          action,
+          n.id(),
+          Map.of(
+              "container",
+              containers.resolve(container).id(),
+              "name",
+              n.name(),
+              "type",
+              n.driver()));
+    } catch (BerthException e) {
+      // removed by another process since: the operation itself has succeeded
+    }
   }
 
   /**
