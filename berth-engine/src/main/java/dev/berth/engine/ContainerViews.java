@@ -176,7 +176,7 @@ public final class ContainerViews {
     Map<String, Object> settings = new LinkedHashMap<>();
     settings.put("Networks", networkSettings(r, null).get("Networks"));
     m.put("NetworkSettings", settings);
-    m.put("Mounts", mounts(r));
+    m.put("Mounts", mounts(r, null));
     return m;
   }
 
@@ -355,7 +355,7 @@ public final class ContainerViews {
     m.put(
         "GraphDriver",
         Map.of("Name", "overlay", "Data", Map.of("MergedDir", layout.rootfs().toString())));
-    m.put("Mounts", mounts(r));
+    m.put("Mounts", mounts(r, layout));
     m.put("Config", config(r));
     m.put("NetworkSettings", networkSettings(r, layout.netns()));
     return m;
@@ -544,7 +544,10 @@ public final class ContainerViews {
     return h;
   }
 
-  private static List<Object> mounts(ContainerRecord r) {
+  /**
+   * The container's mounts; a volume's Source is its data directory when {@code layout} is known.
+   */
+  private static List<Object> mounts(ContainerRecord r, Engine.Layout layout) {
     List<Object> out = new ArrayList<>();
     int volume = 0;
     for (MountOption m : r.options().mounts()) {
@@ -557,7 +560,7 @@ public final class ContainerViews {
                 : volume < r.volumes().size() ? r.volumes().get(volume) : "";
         volume++;
         x.put("Name", name);
-        x.put("Source", "");
+        x.put("Source", layout == null || name.isEmpty() ? "" : layout.volumeData(name).toString());
         x.put("Driver", "local");
       } else {
         x.put("Source", m.source() == null ? "" : m.source());

@@ -1669,7 +1669,13 @@ public final class Engine implements AutoCloseable {
       Path log,
       Path attachSocket,
       Path consoleSocket,
-      Path netns) {}
+      Path netns,
+      Path volumes) {
+    /** Where the named volume's data is: docker shows it as a volume mount's Source. */
+    public Path volumeData(String name) {
+      return dev.berth.engine.volume.VolumeStore.dataDir(volumes, name);
+    }
+  }
 
   /**
    * The paths of container {@code id}: persistent ones in its store directory, the others under the
@@ -1687,7 +1693,8 @@ public final class Engine implements AutoCloseable {
         dir.resolve("ctr.log"),
         run.resolve("attach"),
         run.resolve("console"),
-        config.runRoot().resolve("netns").resolve(id));
+        config.runRoot().resolve("netns").resolve(id),
+        volumes.directory());
   }
 
   /**

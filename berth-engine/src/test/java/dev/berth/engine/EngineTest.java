@@ -438,6 +438,16 @@ class EngineTest {
     engine.start(r.id(), Engine.StartListener.NONE);
     assertEquals(0, engine.await(r.id()));
     assertEquals("STDOUT:kept\n", logText(engine.inspect(r.id())));
+    // docker inspect's volume mount names the volume's data directory as its Source.
+    @SuppressWarnings("unchecked")
+    Map<String, Object> mount =
+        ((List<Map<String, Object>>)
+                ContainerViews.inspect(engine.inspect(r.id()), engine.layout(r.id())).get("Mounts"))
+            .get(0);
+    assertEquals("data", mount.get("Name"));
+    Path source = Path.of((String) mount.get("Source"));
+    assertEquals(engine.volumes().get("data").mountpoint(), source);
+    assertEquals("kept\n", Files.readString(source.resolve("f")));
     BerthException inUse =
         assertThrows(BerthException.class, () -> engine.volumes().remove("data", false));
     assertTrue(inUse.getMessage().contains("volume is in use"), inUse.getMessage());

@@ -77,6 +77,19 @@ public final class VolumeStore {
   }
 
   /**
+   * Where volume {@code name} keeps its data (its mountpoint), in the volumes directory {@code
+   * volumes}.
+   */
+  public static Path dataDir(Path volumes, String name) {
+    return volumes.resolve(name).resolve(DATA);
+  }
+
+  /** The directory that holds every volume. */
+  public Path directory() {
+    return volumes;
+  }
+
+  /**
    * Opens the volumes under {@code dir} (made private when missing); {@code users} says which are
    * in use.
    */
