@@ -32,6 +32,9 @@ abstract class SpdyStreams extends ChannelInboundHandlerAdapter {
   protected ChannelHandlerContext ctx;
   private final Map<Integer, Sink> sinks = new HashMap<>();
 
+  /** The headers of the stream being opened, echoed in its SYN_REPLY. */
+  private SpdySynStreamFrame opening;
+
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
@@ -48,7 +51,12 @@ abstract class SpdyStreams extends ChannelInboundHandlerAdapter {
     try {
       switch (msg) {
         case SpdySynStreamFrame syn -> {
-          opened(syn);
+          opening = syn;
+          try {
+            opened(syn);
+          } finally {
+            opening = null;
+          }
           if (syn.isLast()) ended(syn.streamId());
         }
         case SpdyDataFrame d -> {
@@ -118,9 +126,19 @@ abstract class SpdyStreams extends ChannelInboundHandlerAdapter {
     accept(id, DISCARD);
   }
 
+  /**
+   * The SYN_REPLY echoes the stream's own headers: netty writes an empty header set as no header
+   * block at all, which SPDY/3 does not allow (the block always starts with its count) and Go's
+   * framer, so client-go (kubectl, critest, the API server), cannot read: it waited for the reply
+   * until its 30 s timeout. spdystream's server answers with no headers, which Go encodes as a
+   * block with a zero count; any header block is read the same.
+   */
   private void accept(int id, Sink s) {
     sinks.put(id, s);
-    ctx.writeAndFlush(new DefaultSpdySynReplyFrame(id));
+    DefaultSpdySynReplyFrame reply = new DefaultSpdySynReplyFrame(id);
+    if (opening != null && opening.streamId() == id) reply.headers().add(opening.headers());
+    if (reply.headers().isEmpty()) reply.headers().set("streamtype", "");
+    ctx.writeAndFlush(reply);
   }
 
   void refuse(int id, SpdyStreamStatus status) {
