@@ -351,7 +351,8 @@ public final class Creation {
                     resources.blockIO(),
                     resources.hugepageLimits(),
                     resources.network(),
-                    resources.unified()));
+                    resources.unified(),
+                    resources.rdma()));
       }
       return claim;
     } catch (IOException e) {
