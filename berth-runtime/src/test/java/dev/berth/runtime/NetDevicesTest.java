@@ -174,6 +174,19 @@ class NetDevicesTest {
         "no cgroup left");
   }
 
+  @Test
+  void aCreateRuntimeHookThatFailsSendsTheDeviceBackFromTheContainersOwnNamespace()
+      throws Exception {
+    // The hook runs once the device is in the container's namespace (as under runc): the
+    // namespace dies with the init, so the rollback must bring the device back before the kill.
+    netDevices(Map.of("nd0", Map.of("name", "ctr0")));
+    bundle.hook(
+        "createRuntime", "/bin/false", java.util.List.of("false"), java.util.List.of(), null);
+    String before = ip(outer, "addr show dev nd0");
+    assertRefused("createRuntime");
+    assertEquals(before, ip(outer, "addr show dev nd0"));
+  }
+
   private ContainerException assertRefused(String words) throws Exception {
     bundle.sh("true").write();
     ContainerException e =
