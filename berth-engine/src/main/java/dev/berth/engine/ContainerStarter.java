@@ -162,7 +162,9 @@ final class ContainerStarter {
             l.maskedPaths(),
             l.readonlyPaths(),
             l.mountLabel(),
-            l.personality());
+            l.personality(),
+            l.netDevices(),
+            l.intelRdt());
     return new Spec(
         s.ociVersion(),
         s.process(),

@@ -68,7 +68,7 @@ final class FeaturesVerb {
         .field("v2", true)
         .field("systemd", false) // --systemd-cgroup is refused
         .field("systemdUser", false)
-        .field("rdma", false)
+        .field("rdma", true) // applied where the controller is mounted, refused elsewhere
         .endObject();
     w.name("seccomp").beginObject().field("enabled", seccomp);
     if (seccomp) {
@@ -89,6 +89,8 @@ final class FeaturesVerb {
         .field("enabled", true)
         .endObject()
         .endObject();
+    // linux.netDevices (runtime-spec 1.2), after mountExtensions as runc 1.3 prints it.
+    w.name("netDevices").beginObject().field("enabled", true).endObject();
     w.endObject();
 
     w.name("annotations").beginObject();

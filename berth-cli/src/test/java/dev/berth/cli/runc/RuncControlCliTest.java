@@ -138,5 +138,8 @@ class RuncControlCliTest {
     assertEquals(false, ((Map<?, ?>) linux.get("cgroup")).get("systemd"));
     assertTrue(((List<?>) doc.get("mountOptions")).contains("rbind"));
     assertTrue(((List<?>) linux.get("capabilities")).contains("CAP_SYS_ADMIN"));
+    assertEquals(Map.of("enabled", true), linux.get("netDevices"));
+    assertEquals(Map.of("enabled", false), linux.get("intelRdt"));
+    assertEquals(true, ((Map<?, ?>) linux.get("cgroup")).get("rdma"));
   }
 }

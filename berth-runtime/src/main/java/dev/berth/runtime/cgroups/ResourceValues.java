@@ -17,6 +17,23 @@ import java.util.List;
 final class ResourceValues {
   private ResourceValues() {}
 
+  /**
+   * The rdma.max lines of linux.resources.rdma, one per device as runc writes them ("mlx5_1
+   * hca_handle=3 hca_object=10000"); an unset limit is left out (the kernel keeps "max").
+   */
+  static List<String> rdmaMax(java.util.Map<String, dev.berth.spec.runtime.Rdma> rdma) {
+    List<String> lines = new ArrayList<>();
+    for (var e : rdma.entrySet()) {
+      StringBuilder b = new StringBuilder(e.getKey());
+      if (e.getValue().hcaHandles() != null)
+        b.append(" hca_handle=").append(e.getValue().hcaHandles());
+      if (e.getValue().hcaObjects() != null)
+        b.append(" hca_object=").append(e.getValue().hcaObjects());
+      lines.add(b.toString());
+    }
+    return lines;
+  }
+
   /** pids.max for the spec's pids limit: 0 or less is no limit. */
   static String pidsMax(dev.berth.spec.runtime.Pids pids) {
     return pids.limit() > 0 ? Long.toString(pids.limit()) : "max";

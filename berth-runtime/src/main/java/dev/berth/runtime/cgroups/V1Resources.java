@@ -48,6 +48,9 @@ final class V1Resources {
     if (r.blockIO() != null) blkio(paths.get("blkio"), r.blockIO());
     hugetlb(orEmpty(r.hugepageLimits()));
     if (r.network() != null) network(r.network());
+    for (String line : ResourceValues.rdmaMax(r.rdma())) {
+      io.write(paths.get("rdma"), "rdma.max", line);
+    }
   }
 
   /**
@@ -146,6 +149,9 @@ final class V1Resources {
           "linux.resources.unified: invalid configuration: cannot use unified on cgroup v1"
               + " (it needs cgroup v2, and this host's controllers are cgroup v1)");
     }
+    // Without the controller runc fails too ("cannot set rdma limit"): the limits are not
+    // dropped silently.
+    if (!r.rdma().isEmpty()) need("rdma", "linux.resources.rdma");
     need("devices", "linux.resources.devices");
   }
 

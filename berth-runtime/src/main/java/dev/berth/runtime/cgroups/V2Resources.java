@@ -44,6 +44,7 @@ final class V2Resources {
     if (r.blockIO() != null) blockIO(r.blockIO());
     if (r.cpu() != null) cpu(r.cpu());
     hugetlb(orEmpty(r.hugepageLimits()));
+    for (String line : ResourceValues.rdmaMax(r.rdma())) io.write(dir, "rdma.max", line);
     // cgroup v2 has no devices.allow: V2CgroupManager attaches a device program compiled by
     // devicePolicy().
     if (r.network() != null
@@ -96,6 +97,7 @@ final class V2Resources {
       V1Resources.checkPageSizes(huge, sysHugepages);
       need(available, "hugetlb", "linux.resources.hugepageLimits");
     }
+    if (!r.rdma().isEmpty()) need(available, "rdma", "linux.resources.rdma");
     if (r.unified() != null) {
       for (String key : r.unified().keySet()) {
         // The keys are file names in this directory and nothing else: no path may walk out of it.

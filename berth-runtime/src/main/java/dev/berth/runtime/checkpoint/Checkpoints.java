@@ -581,7 +581,8 @@ public final class Checkpoints {
                     resources.blockIO(),
                     resources.hugepageLimits(),
                     resources.network(),
-                    resources.unified()));
+                    resources.unified(),
+                    resources.rdma()));
       }
       return claim;
     } catch (IOException | RuntimeException e) {

@@ -10,6 +10,7 @@ import dev.berth.runtime.cgroups.CgroupClaim;
 import dev.berth.runtime.cgroups.CgroupManager;
 import dev.berth.runtime.cgroups.Cgroups;
 import dev.berth.runtime.hooks.HookRunner;
+import dev.berth.runtime.netdev.NetDevices;
 import dev.berth.runtime.plan.Plan;
 import dev.berth.runtime.process.InitProcess;
 import dev.berth.runtime.process.ProcStat;
@@ -111,6 +112,10 @@ public final class Creation {
     SecurityModules.check(spec.process(), spec.linux());
     UserIds.check(spec.process().user());
     MountTargets.check(spec, bundle, rootfs);
+    if (spec.linux() != null) {
+      refuseIntelRdtWithoutResctrl(spec.linux());
+      NetDevices.check(spec.linux().netDevices(), spec.linux().namespaces());
+    }
     RuntimeLog.debug("create container", "id", id, "bundle", bundle);
     PhaseTrace.mark("load spec");
     CgroupClaim claim = null;
@@ -182,6 +187,10 @@ public final class Creation {
           // pids limit can hold.
           if (resources != null && !cg.paths().isEmpty()) cg.limitPids(resources.pids());
           writeIdMaps(spec, pid);
+          // As runc: the devices are in the container's namespace before its hooks and its
+          // process run. Their undo runs before the kill above, while the namespace is there.
+          Fd movedInto =
+              spec.linux() == null ? null : NetDevices.moveInto(spec.linux().netDevices(), pid, rb);
           if (spec.process().oomScoreAdj() != null) {
             Files.writeString(
                 Path.of("/proc/" + pid + "/oom_score_adj"),
@@ -274,6 +283,7 @@ public final class Creation {
           dir.write(record);
           if (o.pidFile() != null) writePidFile(o.pidFile(), pid);
           rb.commit();
+          if (movedInto != null) movedInto.close();
           RuntimeLog.debug("state written", "dir", dir.path());
           PhaseTrace.mark("write state");
           Created result = new Created(record, holdInit ? init : null);
@@ -341,7 +351,8 @@ public final class Creation {
                     resources.blockIO(),
                     resources.hugepageLimits(),
                     resources.network(),
-                    resources.unified()));
+                    resources.unified(),
+                    resources.rdma()));
       }
       return claim;
     } catch (IOException e) {
@@ -392,6 +403,27 @@ public final class Creation {
   }
 
   /** The bundle's config.json, read once: what is validated is what the state directory keeps. */
+  /**
+   * runc refuses linux.intelRdt where the kernel has no resctrl filesystem mounted, rather than run
+   * the container outside the class of service it asked for; so does berth, which has no resctrl
+   * support yet either way.
+   */
+  private static void refuseIntelRdtWithoutResctrl(dev.berth.spec.runtime.Linux linux)
+      throws ContainerException {
+    if (linux.intelRdt() == null) return;
+    boolean mounted;
+    try {
+      mounted = readMountinfo().contains(" - resctrl ");
+    } catch (ErrnoException e) {
+      mounted = false;
+    }
+    throw ContainerException.invalid(
+        mounted
+            ? "linux.intelRdt: Intel RDT (resctrl) is not supported by berth-runc yet"
+            : "linux.intelRdt: intelRdt is specified in config, but Intel RDT is not supported or"
+                + " enabled (no resctrl filesystem is mounted)");
+  }
+
   private static byte[] readConfig(Path config) throws ContainerException {
     try (Fd fd = Linux.open(config.toString(), LinuxConstants.O_RDONLY, 0)) {
       return Linux.readAll(fd);

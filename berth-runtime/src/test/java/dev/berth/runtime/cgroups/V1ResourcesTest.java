@@ -406,4 +406,32 @@ class V1ResourcesTest {
             + " v2, and this host's controllers are cgroup v1)",
         e.getMessage());
   }
+
+  @Test
+  void rdmaLimitsAreWrittenPerDeviceAndRefusedWithoutTheController() throws Exception {
+    Resources rdma =
+        new Resources(
+            List.of(),
+            null,
+            null,
+            null,
+            null,
+            List.of(),
+            null,
+            Map.of(),
+            Map.of(
+                "mlx5_1",
+                new dev.berth.spec.runtime.Rdma(3L, 10000L),
+                "mlx5_2",
+                new dev.berth.spec.runtime.Rdma(null, 7L)));
+    CgroupException e = assertThrows(CgroupException.class, () -> apply(rdma));
+    assertEquals("linux.resources.rdma: the rdma controller is not mounted", e.getMessage());
+    assertTrue(writes("").isEmpty(), "nothing written before the refusal");
+
+    paths.put("rdma", cgroup(root.resolve("rdma/c1"), "rdma.max"));
+    apply(rdma);
+    assertEquals(
+        List.of("rdma.max=mlx5_1 hca_handle=3 hca_object=10000", "rdma.max=mlx5_2 hca_object=7"),
+        writes("rdma."));
+  }
 }

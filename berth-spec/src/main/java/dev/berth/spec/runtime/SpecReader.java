@@ -381,6 +381,8 @@ public final class SpecReader {
     Seccomp seccomp = null;
     List<String> maskedPaths = List.of(), readonlyPaths = List.of();
     Personality personality = null;
+    Map<String, NetDevice> netDevices = Map.of();
+    IntelRdt intelRdt = null;
     for (String f; (f = r.nextField()) != null; ) {
       switch (f) {
         case "namespaces" -> namespaces = namespaces(r);
@@ -397,6 +399,8 @@ public final class SpecReader {
         case "readonlyPaths" -> readonlyPaths = r.strings();
         case "mountLabel" -> mountLabel = r.string();
         case "personality" -> personality = personality(r);
+        case "netDevices" -> netDevices = netDevices(r);
+        case "intelRdt" -> intelRdt = intelRdt(r);
         default -> r.skip();
       }
     }
@@ -414,7 +418,48 @@ public final class SpecReader {
         maskedPaths,
         readonlyPaths,
         mountLabel,
-        personality);
+        personality,
+        netDevices,
+        intelRdt);
+  }
+
+  private static Map<String, NetDevice> netDevices(JsonReader r) throws SpecException {
+    Map<String, NetDevice> map = new LinkedHashMap<>();
+    if (r.beginObject()) {
+      for (String device; (device = r.nextField()) != null; ) {
+        String name = "";
+        if (r.beginObject()) {
+          for (String f; (f = r.nextField()) != null; ) {
+            if (f.equals("name")) {
+              name = r.string();
+            } else {
+              r.skip();
+            }
+          }
+        }
+        map.put(device, new NetDevice(name));
+      }
+    }
+    return map;
+  }
+
+  private static IntelRdt intelRdt(JsonReader r) throws SpecException {
+    if (!r.beginObject()) {
+      return null;
+    }
+    String closID = "", l3CacheSchema = "", memBwSchema = "";
+    Boolean enableCMT = null, enableMBM = null;
+    for (String f; (f = r.nextField()) != null; ) {
+      switch (f) {
+        case "closID" -> closID = r.string();
+        case "l3CacheSchema" -> l3CacheSchema = r.string();
+        case "memBwSchema" -> memBwSchema = r.string();
+        case "enableCMT" -> enableCMT = r.optBool();
+        case "enableMBM" -> enableMBM = r.optBool();
+        default -> r.skip();
+      }
+    }
+    return new IntelRdt(closID, l3CacheSchema, memBwSchema, enableCMT, enableMBM);
   }
 
   private static List<Namespace> namespaces(JsonReader r) throws SpecException {
@@ -501,6 +546,7 @@ public final class SpecReader {
     List<HugepageLimit> hugepageLimits = List.of();
     Network network = null;
     Map<String, String> unified = Map.of();
+    Map<String, Rdma> rdma = Map.of();
     for (String f; (f = r.nextField()) != null; ) {
       switch (f) {
         case "devices" -> devices = deviceRules(r);
@@ -511,10 +557,37 @@ public final class SpecReader {
         case "hugepageLimits" -> hugepageLimits = hugepageLimits(r);
         case "network" -> network = network(r);
         case "unified" -> unified = r.stringMap();
+        case "rdma" -> rdma = rdma(r);
         default -> r.skip();
       }
     }
-    return new Resources(devices, memory, cpu, pids, blockIO, hugepageLimits, network, unified);
+    return new Resources(
+        devices, memory, cpu, pids, blockIO, hugepageLimits, network, unified, rdma);
+  }
+
+  private static Map<String, Rdma> rdma(JsonReader r) throws SpecException {
+    Map<String, Rdma> map = new LinkedHashMap<>();
+    if (r.beginObject()) {
+      for (String device; (device = r.nextField()) != null; ) {
+        Long handles = null, objects = null;
+        if (r.beginObject()) {
+          for (String f; (f = r.nextField()) != null; ) {
+            switch (f) {
+              case "hcaHandles" -> handles = optUint32(r);
+              case "hcaObjects" -> objects = optUint32(r);
+              default -> r.skip();
+            }
+          }
+        }
+        map.put(device, new Rdma(handles, objects));
+      }
+    }
+    return map;
+  }
+
+  private static Long optUint32(JsonReader r) throws SpecException {
+    Integer v = r.optUint32();
+    return v == null ? null : Integer.toUnsignedLong(v);
   }
 
   private static List<DeviceRule> deviceRules(JsonReader r) throws SpecException {

@@ -441,6 +441,14 @@ public final class SpecValidator {
       seccomp(l.seccomp(), problems);
     }
 
+    netDevices(l, problems);
+    if (l.intelRdt() != null) {
+      String clos = l.intelRdt().closID();
+      if (clos.equals(".") || clos.equals("..") || clos.contains("/")) {
+        problems.add("linux.intelRdt.closID: invalid intelRdt.ClosID " + quote(clos));
+      }
+    }
+
     if (l.personality() != null) {
       String domain = l.personality().domain();
       if (!domain.equals("LINUX") && !domain.equals("LINUX32")) {
@@ -450,6 +458,52 @@ public final class SpecValidator {
                 + ", want LINUX or LINUX32");
       }
     }
+  }
+
+  /**
+   * runc's rules for linux.netDevices: a network namespace of the container's own (whether it is
+   * the host's, which a path may name, is the runtime's check), names the kernel accepts, and no
+   * two devices ending up with one name in the container.
+   */
+  private static void netDevices(Linux l, List<String> problems) {
+    if (l.netDevices().isEmpty()) return;
+    if (!hasNamespace(l.namespaces(), "network")) {
+      problems.add(
+          "linux.netDevices: unable to move network devices without a private NET namespace");
+    }
+    java.util.Map<String, String> byTarget = new java.util.HashMap<>();
+    for (var e : l.netDevices().entrySet()) {
+      String at = "linux.netDevices[" + e.getKey() + "]";
+      if (!isNetDeviceName(e.getKey())) {
+        problems.add(at + ": invalid network device name " + quote(e.getKey()));
+      }
+      String target = e.getValue().name().isEmpty() ? e.getKey() : e.getValue().name();
+      if (!e.getValue().name().isEmpty() && !isNetDeviceName(target)) {
+        problems.add(at + ".name: invalid network device name " + quote(target));
+      }
+      String other = byTarget.putIfAbsent(target, e.getKey());
+      if (other != null) {
+        problems.add(
+            at
+                + ": network device name "
+                + quote(target)
+                + " is already taken in the container by "
+                + quote(other));
+      }
+    }
+  }
+
+  /**
+   * The kernel's dev_valid_name: 1 to 15 bytes (IFNAMSIZ with its NUL), not "." or "..", no '/',
+   * ':' or whitespace.
+   */
+  public static boolean isNetDeviceName(String name) {
+    byte[] b = name.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    if (b.length == 0 || b.length > 15 || name.equals(".") || name.equals("..")) return false;
+    for (byte c : b) {
+      if (c == '/' || c == ':' || c == ' ' || (c >= '\t' && c <= '\r')) return false;
+    }
+    return true;
   }
 
   /**

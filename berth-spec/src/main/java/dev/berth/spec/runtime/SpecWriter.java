@@ -249,6 +249,25 @@ public final class SpecWriter {
       }
       w.endObject();
     }
+    if (l.intelRdt() != null) {
+      IntelRdt i = l.intelRdt();
+      w.name("intelRdt").beginObject();
+      string(w, "closID", i.closID());
+      string(w, "l3CacheSchema", i.l3CacheSchema());
+      string(w, "memBwSchema", i.memBwSchema());
+      if (i.enableCMT() != null) w.field("enableCMT", i.enableCMT());
+      if (i.enableMBM() != null) w.field("enableMBM", i.enableMBM());
+      w.endObject();
+    }
+    if (!l.netDevices().isEmpty()) {
+      w.name("netDevices").beginObject();
+      for (Map.Entry<String, NetDevice> e : l.netDevices().entrySet()) {
+        w.name(e.getKey()).beginObject();
+        string(w, "name", e.getValue().name());
+        w.endObject();
+      }
+      w.endObject();
+    }
     w.endObject();
   }
 
@@ -353,6 +372,16 @@ public final class SpecWriter {
       w.endObject();
     }
     stringMap(w, "unified", r.unified());
+    if (!r.rdma().isEmpty()) {
+      w.name("rdma").beginObject();
+      for (Map.Entry<String, Rdma> e : r.rdma().entrySet()) {
+        w.name(e.getKey()).beginObject();
+        if (e.getValue().hcaHandles() != null) w.field("hcaHandles", e.getValue().hcaHandles());
+        if (e.getValue().hcaObjects() != null) w.field("hcaObjects", e.getValue().hcaObjects());
+        w.endObject();
+      }
+      w.endObject();
+    }
     w.endObject();
   }
 

@@ -420,4 +420,26 @@ class SpecReaderTest {
     Files.write(config, SpecWriter.write(DefaultSpecs.runc(), JsonWriter.TABS));
     assertEquals(DefaultSpecs.runc(), SpecReader.read(config));
   }
+
+  @Test
+  void readsAndWritesNetDevicesIntelRdtAndRdma() throws SpecException {
+    Spec spec =
+        SpecReader.parse(
+            ("{\"ociVersion\": \"1.2.0\", \"root\": {\"path\": \"rootfs\"}, \"linux\": {"
+                    + "\"netDevices\": {\"eth1\": {\"name\": \"ctr0\"}, \"dummy0\": {}},"
+                    + " \"intelRdt\": {\"closID\": \"c1\", \"l3CacheSchema\": \"L3:0=ff\","
+                    + " \"enableCMT\": true},"
+                    + " \"resources\": {\"rdma\": {\"mlx5_1\": {\"hcaHandles\": 3,"
+                    + " \"hcaObjects\": 10000}, \"mlx5_2\": {}}}}}")
+                .getBytes(StandardCharsets.UTF_8),
+            "config.json");
+    Linux l = spec.linux();
+    assertEquals(
+        Map.of("eth1", new NetDevice("ctr0"), "dummy0", new NetDevice("")), l.netDevices());
+    assertEquals(new IntelRdt("c1", "L3:0=ff", "", true, null), l.intelRdt());
+    assertEquals(
+        Map.of("mlx5_1", new Rdma(3L, 10000L), "mlx5_2", new Rdma(null, null)),
+        l.resources().rdma());
+    assertEquals(spec, SpecReader.parse(SpecWriter.write(spec, JsonWriter.COMPACT), "written"));
+  }
 }

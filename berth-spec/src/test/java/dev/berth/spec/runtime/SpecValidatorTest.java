@@ -472,4 +472,38 @@ class SpecValidatorTest {
       assertTrue(p.matches("^[a-zA-Z.\\[\\]0-9]+: [a-z\"].*[^.]$"), p);
     }
   }
+
+  @Test
+  void netDevicesNeedTheContainersOwnNetworkNamespaceAndValidDistinctNames() throws SpecException {
+    assertEquals(
+        List.of(),
+        problems(
+            withNamespaces(
+                "[{\"type\": \"network\", \"path\": \"/run/netns/t\"}]",
+                "\"netDevices\": {\"dummy0\": {}, \"eth9\": {\"name\": \"ctr0\"}}")));
+    assertEquals(
+        List.of("linux.netDevices: unable to move network devices without a private NET namespace"),
+        problems(withNamespaces("[{\"type\": \"pid\"}]", "\"netDevices\": {\"dummy0\": {}}")));
+    assertEquals(
+        List.of(
+            "linux.netDevices[a:b]: invalid network device name \"a:b\"",
+            "linux.netDevices[d1].name: invalid network device name \"sixteen-bytes-xx\"",
+            "linux.netDevices[d2].name: invalid network device name \"..\"",
+            "linux.netDevices[d4]: network device name \"d3\" is already taken in the container by"
+                + " \"d3\""),
+        problems(
+            withNamespaces(
+                "[{\"type\": \"network\"}]",
+                "\"netDevices\": {\"a:b\": {}, \"d1\": {\"name\": \"sixteen-bytes-xx\"},"
+                    + " \"d2\": {\"name\": \"..\"}, \"d3\": {}, \"d4\": {\"name\": \"d3\"}}")));
+    assertTrue(SpecValidator.isNetDeviceName("fifteen-bytes-x"));
+    assertTrue(!SpecValidator.isNetDeviceName("has space"));
+  }
+
+  @Test
+  void intelRdtClosIdIsADirectoryName() throws SpecException {
+    assertEquals(
+        List.of("linux.intelRdt.closID: invalid intelRdt.ClosID \"a/b\""),
+        problems(withNamespaces("[]", "\"intelRdt\": {\"closID\": \"a/b\"}")));
+  }
 }
