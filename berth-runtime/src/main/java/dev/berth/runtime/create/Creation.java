@@ -402,7 +402,6 @@ public final class Creation {
         + " rootfs, its parent directories and every bind source; map their owner or use an idmapped mount)";
   }
 
-  /** The bundle's config.json, read once: what is validated is what the state directory keeps. */
   /**
    * runc refuses linux.intelRdt where the kernel has no resctrl filesystem mounted, rather than run
    * the container outside the class of service it asked for; so does berth, which has no resctrl
@@ -424,6 +423,7 @@ public final class Creation {
                 + " enabled (no resctrl filesystem is mounted)");
   }
 
+  /** The bundle's config.json, read once: what is validated is what the state directory keeps. */
   private static byte[] readConfig(Path config) throws ContainerException {
     try (Fd fd = Linux.open(config.toString(), LinuxConstants.O_RDONLY, 0)) {
       return Linux.readAll(fd);
