@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * linux.netDevices on real network namespaces. The runtime runs on a thread in a network namespace
- * of the test's ("outer", standing for the host's), which holds the test's own ifb devices (this
+ * of the test's ("outer", standing for the host's), which holds the test's own veth devices (this
  * kernel has no dummy driver); the host's devices are never touched.
  */
 @ContainerTest(id = "nd")
@@ -49,7 +49,7 @@ class NetDevicesTest {
     ip(outer, "addr add 2001:db8::7/64 dev nd0 nodad");
     ip(outer, "addr add 127.0.0.33/8 dev nd0"); // host scope: stays behind, as with runc
     ip(outer, "link set nd0 up");
-    ip(outer, "link add nd1 type ifb");
+    ip(outer, "link add nd1 type veth peer name nd1p");
   }
 
   @AfterEach
@@ -57,6 +57,14 @@ class NetDevicesTest {
     // Deleting a namespace destroys the devices in it.
     Exec.run("ip", "netns", "del", outer);
     Exec.run("ip", "netns", "del", inner);
+  }
+
+  /**
+   * What {@code ip addr show} says of a device, without its index: a device that goes to another
+   * namespace and back may come back under a new one (when its index was taken there).
+   */
+  private static String device(String netns, String name) {
+    return ip(netns, "addr show dev " + name).replaceFirst("^[0-9]+: ", "");
   }
 
   private static String ip(String netns, String args) {
@@ -133,7 +141,7 @@ class NetDevicesTest {
 
   @Test
   void refusedConfigsNameTheFieldAndLeaveEveryDeviceWhereItWas() throws Exception {
-    String before = ip(outer, "addr show dev nd0");
+    String before = device(outer, "nd0");
 
     netDevices(Map.of("nope0", Map.of()));
     assertRefused(
@@ -150,23 +158,23 @@ class NetDevicesTest {
     assertRefused(
         "linux.netDevices: unable to move network devices without a private NET namespace");
 
-    assertEquals(before, ip(outer, "addr show dev nd0"));
+    assertEquals(before, device(outer, "nd0"));
   }
 
   @Test
   void aCreateThatFailsAfterAMovePutsTheDeviceBackAsItWas() throws Exception {
     // nd0 moves first (in name order), then nd1's new name meets the namespace's own device.
-    ip(inner, "link add taken0 type ifb");
+    ip(inner, "link add taken0 type veth peer name taken0p");
     bundle.namespace("network", "/run/netns/" + inner);
     netDevices(Map.of("nd0", Map.of("name", "ctr0"), "nd1", Map.of("name", "taken0")));
-    String before = ip(outer, "addr show dev nd0");
+    String before = device(outer, "nd0");
     String innerBefore = ip(inner, "link show");
     ContainerException e = assertRefused("fail to move network device nd1");
     assertTrue(
         e.getMessage().contains("File exists") || e.getMessage().contains("EEXIST"),
         e.getMessage());
 
-    assertEquals(before, ip(outer, "addr show dev nd0"));
+    assertEquals(before, device(outer, "nd0"));
     ip(outer, "link show nd1");
     assertEquals(innerBefore, ip(inner, "link show"));
     assertTrue(
@@ -182,9 +190,9 @@ class NetDevicesTest {
     netDevices(Map.of("nd0", Map.of("name", "ctr0")));
     bundle.hook(
         "createRuntime", "/bin/false", java.util.List.of("false"), java.util.List.of(), null);
-    String before = ip(outer, "addr show dev nd0");
+    String before = device(outer, "nd0");
     assertRefused("createRuntime");
-    assertEquals(before, ip(outer, "addr show dev nd0"));
+    assertEquals(before, device(outer, "nd0"));
   }
 
   private ContainerException assertRefused(String words) throws Exception {
