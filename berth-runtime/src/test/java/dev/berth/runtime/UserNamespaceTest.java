@@ -160,6 +160,43 @@ class UserNamespaceTest {
   }
 
   @Test
+  void aJoinedUserNamespaceGoesWithANetworkNamespaceItDoesNotOwn() throws Exception {
+    bundle.args("sleep", "60").write();
+    rt.create(id, CreateOptions.of(bundle.dir()));
+    String joiner = id + "-n";
+    try {
+      String userns = "/proc/" + rt.state(id).pid() + "/ns/user";
+      String hostNet = "/proc/" + ProcessHandle.current().pid() + "/ns/net";
+      bundle.namespace("user", userns).namespace("network", hostNet);
+      bundle.linux().remove("uidMappings");
+      bundle.linux().remove("gidMappings");
+      // sysfs can only be mounted by the owner of the network namespace: the host's /sys instead.
+      for (Object m : bundle.mounts()) {
+        @SuppressWarnings("unchecked")
+        var mount = (Map<String, Object>) m;
+        if ("/sys".equals(mount.get("destination"))) {
+          mount.put("type", "bind");
+          mount.put("source", "/sys");
+          mount.put("options", Bundle.list("rbind", "ro"));
+        }
+      }
+      // Joined after the user namespace, the host's network namespace was out of reach (EPERM).
+      bundle.sh(
+          "(readlink /proc/self/ns/user; readlink /proc/self/ns/net; id -u) >/out/probe 2>&1");
+      assertEquals(
+          0, rt.run(joiner, CreateOptions.of(bundle.write()), false, false, null), probeText());
+      assertEquals(
+          Files.readSymbolicLink(Path.of(userns))
+              + "\n"
+              + Files.readSymbolicLink(Path.of(hostNet))
+              + "\n0\n",
+          probeText());
+    } finally {
+      assertEquals(List.of(id), rt.list().stream().map(c -> c.id()).toList());
+    }
+  }
+
+  @Test
   void aNamespaceThatDoesNotMapRootRunsAsTheMappedUser() throws Exception {
     // Only container id 1000 exists: the rootfs belongs to the host id it maps to.
     chown(HOST + 1000, tmp.resolve("bundle/rootfs"), out);

@@ -330,7 +330,7 @@ public final class PlanCompiler {
   }
 
   private void namespaces() throws ContainerException {
-    for (String type : JOIN_ORDER) {
+    for (String type : joinOrder()) {
       if (!joinsNs(type)) continue;
       String path = namespaces.get(type).path();
       if (!Files.exists(Path.of(path))) {
@@ -366,6 +366,20 @@ public final class PlanCompiler {
     // after the clone.
     if (rootlessMaps()) ops.add(new Op.SetDumpable(true));
     ops.add(new Op.Clone(flags));
+  }
+
+  /**
+   * {@link #JOIN_ORDER}, except that a runtime with root joins a user namespace last: joined first,
+   * it would leave berth-init without capabilities over a namespace another user namespace owns
+   * (the host's network namespace, say: EPERM), while the host root may join every namespace,
+   * whoever owns it, and then the user namespace too.
+   */
+  private List<String> joinOrder() {
+    if (ctx.host().euid() != 0) return JOIN_ORDER;
+    List<String> order = new ArrayList<>(JOIN_ORDER);
+    order.remove("user");
+    order.add("user");
+    return order;
   }
 
   private boolean hasNetSysctl() {
