@@ -191,9 +191,34 @@ class UserNamespaceTest {
               + Files.readSymbolicLink(Path.of(hostNet))
               + "\n0\n",
           probeText());
+      // An exec into that container joins the two in the same order.
+      bundle.args("sleep", "60").write();
+      rt.create(joiner, CreateOptions.of(bundle.dir()));
+      rt.start(joiner);
+      assertEquals(
+          0,
+          rt.exec(
+              joiner,
+              new ExecOptions(
+                  execProcess(
+                      rt.configuredProcess(joiner),
+                      "(readlink /proc/self/ns/user; readlink /proc/self/ns/net) > /out/exec"),
+                  null,
+                  null,
+                  0,
+                  false,
+                  false),
+              null));
+      assertEquals(
+          Files.readSymbolicLink(Path.of(userns))
+              + "\n"
+              + Files.readSymbolicLink(Path.of(hostNet))
+              + "\n",
+          Files.readString(out.resolve("exec")));
     } finally {
-      assertEquals(List.of(id), rt.list().stream().map(c -> c.id()).toList());
+      if (rt.list().stream().anyMatch(c -> c.id().equals(joiner))) rt.delete(joiner, true);
     }
+    assertEquals(List.of(id), rt.list().stream().map(c -> c.id()).toList());
   }
 
   @Test
@@ -222,6 +247,24 @@ class UserNamespaceTest {
     String probe = probe("id -u; id -g; tr -s ' ' < /proc/self/uid_map; touch /out/made");
     assertEquals("1000\n1000\n 1000 " + (HOST + 1000) + " 1\n", probe);
     assertEquals(HOST + 1000, (int) Files.getAttribute(out.resolve("made"), "unix:uid"));
+  }
+
+  private static dev.berth.spec.runtime.Process execProcess(
+      dev.berth.spec.runtime.Process base, String script) {
+    return new dev.berth.spec.runtime.Process(
+        false,
+        null,
+        new dev.berth.spec.runtime.User(0, 0, null, List.of(), ""),
+        List.of("sh", "-c", script),
+        "",
+        base.env(),
+        "/",
+        base.capabilities(),
+        base.rlimits(),
+        base.noNewPrivileges(),
+        "",
+        null,
+        "");
   }
 
   private String probeText() throws Exception {

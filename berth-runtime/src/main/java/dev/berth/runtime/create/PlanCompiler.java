@@ -267,7 +267,7 @@ public final class PlanCompiler {
       Spec spec, Context ctx, int initPid, List<String> namespaces, boolean bornInCgroups) {
     PlanCompiler c = new PlanCompiler(spec, ctx);
     if (bornInCgroups) c.cgroups();
-    for (String type : JOIN_ORDER) {
+    for (String type : c.joinOrder()) {
       if (!namespaces.contains(type)) continue;
       c.ops.add(
           new Op.Setns(
@@ -369,10 +369,10 @@ public final class PlanCompiler {
   }
 
   /**
-   * {@link #JOIN_ORDER}, except that a runtime with root joins a user namespace last: joined first,
-   * it would leave berth-init without capabilities over a namespace another user namespace owns
-   * (the host's network namespace, say: EPERM), while the host root may join every namespace,
-   * whoever owns it, and then the user namespace too.
+   * {@link #JOIN_ORDER}, except that a runtime with root joins a user namespace last (on create and
+   * exec): joined first, it would leave berth-init without capabilities over a namespace another
+   * user namespace owns (the host's network namespace, say: EPERM), while the host root may join
+   * every namespace, whoever owns it, and then the user namespace too.
    */
   private List<String> joinOrder() {
     if (ctx.host().euid() != 0) return JOIN_ORDER;
