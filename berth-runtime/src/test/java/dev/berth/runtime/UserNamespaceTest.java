@@ -136,6 +136,143 @@ class UserNamespaceTest {
   }
 
   @Test
+  void aContainerJoiningAnotherOnesUserNamespaceIsItsRoot() throws Exception {
+    bundle.args("sleep", "60").write();
+    rt.create(id, CreateOptions.of(bundle.dir()));
+    String joiner = id + "-j";
+    try {
+      int pid = rt.state(id).pid();
+      bundle.namespace("user", "/proc/" + pid + "/ns/user");
+      bundle.linux().remove("uidMappings");
+      bundle.linux().remove("gidMappings");
+      // Before the switch to the namespace's root, the /dev tmpfs refused the unmapped host
+      // root's mkdir (EOVERFLOW) and create failed.
+      bundle.sh(
+          "(id -u; id -g; tr -s ' ' < /proc/self/uid_map; touch /dev/shm/a; stat -c %u /dev/shm/a)"
+              + " >/out/probe 2>&1");
+      assertEquals(
+          0, rt.run(joiner, CreateOptions.of(bundle.write()), false, false, null), probeText());
+      assertEquals("0\n0\n 0 " + HOST + " " + SIZE + "\n0\n", probeText());
+    } finally {
+      // run deletes what it made; a failed run leaves nothing either (asserted here).
+      assertEquals(List.of(id), rt.list().stream().map(c -> c.id()).toList());
+    }
+  }
+
+  @Test
+  void aJoinedUserNamespaceGoesWithANetworkNamespaceItDoesNotOwn() throws Exception {
+    bundle.args("sleep", "60").write();
+    rt.create(id, CreateOptions.of(bundle.dir()));
+    String joiner = id + "-n";
+    try {
+      String userns = "/proc/" + rt.state(id).pid() + "/ns/user";
+      String hostNet = "/proc/" + ProcessHandle.current().pid() + "/ns/net";
+      bundle.namespace("user", userns).namespace("network", hostNet);
+      bundle.linux().remove("uidMappings");
+      bundle.linux().remove("gidMappings");
+      // sysfs can only be mounted by the owner of the network namespace: the host's /sys instead.
+      for (Object m : bundle.mounts()) {
+        @SuppressWarnings("unchecked")
+        var mount = (Map<String, Object>) m;
+        if ("/sys".equals(mount.get("destination"))) {
+          mount.put("type", "bind");
+          mount.put("source", "/sys");
+          mount.put("options", Bundle.list("rbind", "ro"));
+        }
+      }
+      // Joined after the user namespace, the host's network namespace was out of reach (EPERM).
+      bundle.sh(
+          "(readlink /proc/self/ns/user; readlink /proc/self/ns/net; id -u) >/out/probe 2>&1");
+      assertEquals(
+          0, rt.run(joiner, CreateOptions.of(bundle.write()), false, false, null), probeText());
+      assertEquals(
+          Files.readSymbolicLink(Path.of(userns))
+              + "\n"
+              + Files.readSymbolicLink(Path.of(hostNet))
+              + "\n0\n",
+          probeText());
+      // An exec into that container joins the two in the same order.
+      bundle.args("sleep", "60").write();
+      rt.create(joiner, CreateOptions.of(bundle.dir()));
+      rt.start(joiner);
+      assertEquals(
+          0,
+          rt.exec(
+              joiner,
+              new ExecOptions(
+                  execProcess(
+                      rt.configuredProcess(joiner),
+                      "(readlink /proc/self/ns/user; readlink /proc/self/ns/net) > /out/exec"),
+                  null,
+                  null,
+                  0,
+                  false,
+                  false),
+              null));
+      assertEquals(
+          Files.readSymbolicLink(Path.of(userns))
+              + "\n"
+              + Files.readSymbolicLink(Path.of(hostNet))
+              + "\n",
+          Files.readString(out.resolve("exec")));
+    } finally {
+      if (rt.list().stream().anyMatch(c -> c.id().equals(joiner))) rt.delete(joiner, true);
+    }
+    assertEquals(List.of(id), rt.list().stream().map(c -> c.id()).toList());
+  }
+
+  @Test
+  void aNamespaceThatDoesNotMapRootRunsAsTheMappedUser() throws Exception {
+    // Only container id 1000 exists: the rootfs belongs to the host id it maps to.
+    chown(HOST + 1000, tmp.resolve("bundle/rootfs"), out);
+    bundle
+        .linux()
+        .put(
+            "uidMappings",
+            Bundle.list(Bundle.map("containerID", 1000, "hostID", HOST + 1000, "size", 1)));
+    bundle
+        .linux()
+        .put(
+            "gidMappings",
+            Bundle.list(Bundle.map("containerID", 1000, "hostID", HOST + 1000, "size", 1)));
+    bundle.process().put("user", Bundle.map("uid", 1000, "gid", 1000));
+    // gid 5 (tty) has no mapping: devpts would refuse it.
+    for (Object m : bundle.mounts()) {
+      @SuppressWarnings("unchecked")
+      var mount = (Map<String, Object>) m;
+      if ("/dev/pts".equals(mount.get("destination")))
+        ((List<?>) mount.get("options")).removeIf("gid=5"::equals);
+    }
+    // Before, berth-init switched to gid 0 first, which this namespace lacks (EINVAL).
+    String probe = probe("id -u; id -g; tr -s ' ' < /proc/self/uid_map; touch /out/made");
+    assertEquals("1000\n1000\n 1000 " + (HOST + 1000) + " 1\n", probe);
+    assertEquals(HOST + 1000, (int) Files.getAttribute(out.resolve("made"), "unix:uid"));
+  }
+
+  private static dev.berth.spec.runtime.Process execProcess(
+      dev.berth.spec.runtime.Process base, String script) {
+    return new dev.berth.spec.runtime.Process(
+        false,
+        null,
+        new dev.berth.spec.runtime.User(0, 0, null, List.of(), ""),
+        List.of("sh", "-c", script),
+        "",
+        base.env(),
+        "/",
+        base.capabilities(),
+        base.rlimits(),
+        base.noNewPrivileges(),
+        "",
+        null,
+        "");
+  }
+
+  private String probeText() throws Exception {
+    Path p = out.resolve("probe");
+    return Files.exists(p) ? Files.readString(p) : "(no probe)";
+  }
+
+  @Test
   void execIntoACreatedContainerJoinsItsNamespacesToo() throws Exception {
     // Before start the init has not exec'd and is not dumpable: its /proc/<pid>/ns/* cannot be
     // opened from inside

@@ -33,6 +33,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.regex.Pattern;
 
 /**
  * Compiles a validated spec into the plan berth-init executes: every decision (defaults, order,
@@ -222,7 +223,7 @@ public final class PlanCompiler {
     c.idmapTrees();
     c.namespaces();
     c.ops.add(new Op.WaitGo());
-    if (c.newNs("user")) c.becomeNamespaceRoot();
+    if (c.entersUserNs()) c.becomeNamespaceRoot();
     if (c.newNs("mount") || c.joinsNs("mount")) {
       c.rootfs();
       c.consoleMount = true;
@@ -266,7 +267,7 @@ public final class PlanCompiler {
       Spec spec, Context ctx, int initPid, List<String> namespaces, boolean bornInCgroups) {
     PlanCompiler c = new PlanCompiler(spec, ctx);
     if (bornInCgroups) c.cgroups();
-    for (String type : JOIN_ORDER) {
+    for (String type : c.joinOrder()) {
       if (!namespaces.contains(type)) continue;
       c.ops.add(
           new Op.Setns(
@@ -318,13 +319,18 @@ public final class PlanCompiler {
     return n != null && (n.path() == null || n.path().isEmpty());
   }
 
+  /** Whether the container process lives in a user namespace, its own or one it joins. */
+  private boolean entersUserNs() {
+    return newNs("user") || joinsNs("user");
+  }
+
   private boolean joinsNs(String type) {
     Namespace n = namespaces.get(type);
     return n != null && n.path() != null && !n.path().isEmpty();
   }
 
   private void namespaces() throws ContainerException {
-    for (String type : JOIN_ORDER) {
+    for (String type : joinOrder()) {
       if (!joinsNs(type)) continue;
       String path = namespaces.get(type).path();
       if (!Files.exists(Path.of(path))) {
@@ -360,6 +366,20 @@ public final class PlanCompiler {
     // after the clone.
     if (rootlessMaps()) ops.add(new Op.SetDumpable(true));
     ops.add(new Op.Clone(flags));
+  }
+
+  /**
+   * {@link #JOIN_ORDER}, except that a runtime with root joins a user namespace last (on create and
+   * exec): joined first, it would leave berth-init without capabilities over a namespace another
+   * user namespace owns (the host's network namespace, say: EPERM), while the host root may join
+   * every namespace, whoever owns it, and then the user namespace too.
+   */
+  private List<String> joinOrder() {
+    if (ctx.host().euid() != 0) return JOIN_ORDER;
+    List<String> order = new ArrayList<>(JOIN_ORDER);
+    order.remove("user");
+    order.add("user");
+    return order;
   }
 
   private boolean hasNetSysctl() {
@@ -412,19 +432,68 @@ public final class PlanCompiler {
   }
 
   /**
-   * In a new user namespace the child starts as the unmapped host root; once Java has written the
-   * maps it becomes root of its namespace (as runc's init does), so the files it creates on
-   * filesystems mounted inside (the /dev tmpfs) have an owner there. The exec fifo is opened first:
-   * the state directory is the host root's, and after the switch the child acts on host files as
-   * the mapped root. From here on the rootfs, its parent directories and bind sources must be
-   * reachable by the mapped root (runc does not chown the rootfs either: the caller maps its owner
-   * or uses an idmapped mount).
+   * In a user namespace, new or joined, the child starts as the unmapped host root; once Java has
+   * written the maps (or setns has joined) it becomes root of its namespace (as runc's init does),
+   * so the files it creates on filesystems mounted inside (the /dev tmpfs) have an owner there: the
+   * unmapped host root gets EOVERFLOW. A namespace that does not map 0 gets the process's own ids
+   * if they are mapped, else the first mapped ones; the capabilities stay, the namespace being the
+   * child's (a uid change drops them only when it leaves the namespace's root). The exec fifo is
+   * opened first: the state directory is the host root's, and after the switch the child acts on
+   * host files as the mapped root. From here on the rootfs, its parent directories and bind sources
+   * must be reachable by the mapped root (runc does not chown the rootfs either: the caller maps
+   * its owner or uses an idmapped mount).
    */
-  private void becomeNamespaceRoot() {
+  private void becomeNamespaceRoot() throws ContainerException {
     if (rootlessMaps()) ops.add(new Op.SetDumpable(false));
     ops.add(new Op.OpenFifo(ctx.fifo().toString()));
-    ops.add(new Op.Setresgid(0));
-    ops.add(new Op.Setresuid(0));
+    List<IdMapping> uids, gids;
+    if (newNs("user")) {
+      uids = linux.uidMappings();
+      gids = linux.gidMappings();
+    } else {
+      String path = namespaces.get("user").path();
+      uids = joinedMappings(path, "uid_map");
+      gids = joinedMappings(path, "gid_map");
+    }
+    ops.add(new Op.Setresgid(namespaceRootId(gids, process.user().gid())));
+    ops.add(new Op.Setresuid(namespaceRootId(uids, process.user().uid())));
+  }
+
+  /** 0 if the mappings give it, else {@code own} if they give that, else their first id. */
+  static int namespaceRootId(List<IdMapping> mappings, long own) {
+    if (mappings.isEmpty() || maps(mappings, 0)) return 0;
+    if (maps(mappings, own)) return (int) own;
+    return (int) mappings.get(0).containerID();
+  }
+
+  private static boolean maps(List<IdMapping> mappings, long id) {
+    for (IdMapping m : mappings)
+      if (id >= m.containerID() && id - m.containerID() < m.size()) return true;
+    return false;
+  }
+
+  /**
+   * The mappings of a joined user namespace named by /proc/PID/ns/user, read from that process's
+   * map file (its first column is the id inside); none for another path (a bind-mounted namespace
+   * file), which {@link #namespaceRootId} takes as mapping root.
+   */
+  private static List<IdMapping> joinedMappings(String nsPath, String file)
+      throws ContainerException {
+    var m = Pattern.compile("/proc/(\\d+)/(?:task/\\d+/)?ns/user").matcher(nsPath);
+    if (!m.matches()) return List.of();
+    Path map = Path.of("/proc", m.group(1), file);
+    try {
+      List<IdMapping> out = new ArrayList<>();
+      for (String line : Files.readAllLines(map)) {
+        String[] f = line.trim().split("\\s+");
+        if (f.length == 3)
+          out.add(new IdMapping(Long.parseLong(f[0]), Long.parseLong(f[1]), Long.parseLong(f[2])));
+      }
+      return out;
+    } catch (IOException | NumberFormatException e) {
+      throw ContainerException.invalid(
+          "linux.namespaces: user namespace path " + nsPath + ": cannot read " + map + ": " + e);
+    }
   }
 
   // ---- root filesystem ----
@@ -439,7 +508,7 @@ public final class PlanCompiler {
    */
   private void chrootOnly() {
     ops.add(new Op.SetRoot(ctx.rootfs().toString()));
-    if (!newNs("user")) ops.add(new Op.OpenFifo(ctx.fifo().toString()));
+    if (!entersUserNs()) ops.add(new Op.OpenFifo(ctx.fifo().toString()));
     hooksBeforePivot();
     sysctls();
     ops.add(new Op.PivotRoot(Op.PivotRoot.Mode.CHROOT));
@@ -496,7 +565,7 @@ public final class PlanCompiler {
     }
     if (!devBound) devices();
     hooksBeforePivot();
-    if (!newNs("user")) ops.add(new Op.OpenFifo(ctx.fifo().toString()));
+    if (!entersUserNs()) ops.add(new Op.OpenFifo(ctx.fifo().toString()));
     if (ctx.noPivot()) hideHostProcAndSys();
     ops.add(new Op.PivotRoot(ctx.noPivot()));
     // As runc: a cwd the image lacks is made (root's, 0755) inside the new root, before it or

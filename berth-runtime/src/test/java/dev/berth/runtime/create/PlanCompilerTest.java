@@ -295,7 +295,7 @@ class PlanCompilerTest {
   }
 
   @Test
-  void execJoinsTheInitsNamespacesUserFirstMountLast() throws Exception {
+  void execJoinsTheInitsNamespacesMountThenUserLast() throws Exception {
     Plan plan =
         PlanCompiler.compileExec(
             DefaultSpecs.runc(),
@@ -306,8 +306,9 @@ class PlanCompilerTest {
     assertTrue(
         text.startsWith(CGROUP_OPS), "born in the container's cgroups, as the init:\n" + text);
     List<String> lines = text.substring(CGROUP_OPS.length()).lines().toList();
-    assertTrue(lines.get(0).contains("/proc/4242/ns/user"), lines.get(0));
-    assertTrue(lines.get(5).contains("/proc/4242/ns/mnt"), lines.get(5));
+    // Root joins the user namespace last: a namespace another user namespace owns stays in reach.
+    assertTrue(lines.get(4).contains("/proc/4242/ns/mnt"), lines.get(4));
+    assertTrue(lines.get(5).contains("/proc/4242/ns/user"), lines.get(5));
     assertTrue(lines.get(6).contains("clone"), lines.get(6));
     assertTrue(lines.getLast().contains("exec"), lines.getLast());
     // Into a paused container berth-init would freeze on joining: the runtime moves the process in
@@ -317,6 +318,25 @@ class PlanCompilerTest {
             PlanCompiler.compileExec(
                 DefaultSpecs.runc(), ctx(Path.of("/b")), 4242, List.of("pid", "mount"), false));
     assertFalse(paused.contains("cgroup"), paused);
+  }
+
+  @Test
+  void aRootlessExecJoinsTheUserNamespaceFirst() throws Exception {
+    // Without root, only the user namespace gives the capabilities to join the others.
+    PlanCompiler.HostFacts rootless =
+        new PlanCompiler.HostFacts(40, false, List.of("/"), 1000, 1000);
+    var ctx =
+        new PlanCompiler.Context(
+            "c1", tmp, tmp.resolve("rootfs"), Path.of("/f"), false, false, 0, Map.of(), rootless);
+    List<String> setns =
+        PlanText.render(
+                PlanCompiler.compileExec(
+                    DefaultSpecs.rootless(1000, 1000), ctx, 4242, List.of("mount", "user"), false))
+            .lines()
+            .filter(l -> l.contains("/proc/4242/ns/"))
+            .toList();
+    assertEquals(2, setns.size(), setns.toString());
+    assertTrue(setns.get(0).contains("/proc/4242/ns/user"), setns.toString());
   }
 
   @Test
