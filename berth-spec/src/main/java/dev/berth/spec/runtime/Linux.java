@@ -4,8 +4,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Linux-specific configuration. {@code resources}, {@code seccomp} and {@code personality} are null
- * when absent.
+ * Linux-specific configuration. {@code resources}, {@code seccomp}, {@code personality} and {@code
+ * memoryPolicy} are null when absent.
  */
 public record Linux(
     List<Namespace> namespaces,
@@ -21,7 +21,8 @@ public record Linux(
     List<String> maskedPaths,
     List<String> readonlyPaths,
     String mountLabel,
-    Personality personality) {
+    Personality personality,
+    MemoryPolicy memoryPolicy) {
   public Linux {
     namespaces = Copies.list(namespaces);
     uidMappings = Copies.list(uidMappings);
@@ -34,5 +35,39 @@ public record Linux(
     maskedPaths = Copies.list(maskedPaths);
     readonlyPaths = Copies.list(readonlyPaths);
     mountLabel = mountLabel == null ? "" : mountLabel;
+  }
+
+  /** Without a memory policy. */
+  public Linux(
+      List<Namespace> namespaces,
+      List<IdMapping> uidMappings,
+      List<IdMapping> gidMappings,
+      Map<String, TimeOffset> timeOffsets,
+      List<Device> devices,
+      String cgroupsPath,
+      Resources resources,
+      Map<String, String> sysctl,
+      Seccomp seccomp,
+      String rootfsPropagation,
+      List<String> maskedPaths,
+      List<String> readonlyPaths,
+      String mountLabel,
+      Personality personality) {
+    this(
+        namespaces,
+        uidMappings,
+        gidMappings,
+        timeOffsets,
+        devices,
+        cgroupsPath,
+        resources,
+        sysctl,
+        seccomp,
+        rootfsPropagation,
+        maskedPaths,
+        readonlyPaths,
+        mountLabel,
+        personality,
+        null);
   }
 }

@@ -132,6 +132,9 @@ public final class SpecReader {
     Capabilities capabilities = null;
     List<Rlimit> rlimits = List.of();
     Integer oomScoreAdj = null;
+    IoPriority ioPriority = null;
+    Scheduler scheduler = null;
+    ExecCpuAffinity execCpuAffinity = null;
     for (String f; (f = r.nextField()) != null; ) {
       switch (f) {
         case "terminal" -> terminal = r.bool();
@@ -147,6 +150,9 @@ public final class SpecReader {
         case "apparmorProfile" -> apparmorProfile = r.string();
         case "oomScoreAdj" -> oomScoreAdj = r.optInt32();
         case "selinuxLabel" -> selinuxLabel = r.string();
+        case "ioPriority" -> ioPriority = ioPriority(r);
+        case "scheduler" -> scheduler = scheduler(r);
+        case "execCPUAffinity" -> execCpuAffinity = execCpuAffinity(r);
         default -> r.skip();
       }
     }
@@ -163,7 +169,58 @@ public final class SpecReader {
         noNewPrivileges,
         apparmorProfile,
         oomScoreAdj,
-        selinuxLabel);
+        selinuxLabel,
+        ioPriority,
+        scheduler,
+        execCpuAffinity);
+  }
+
+  private static IoPriority ioPriority(JsonReader r) throws SpecException {
+    if (!r.beginObject()) return null;
+    String ioClass = "";
+    int priority = 0;
+    for (String f; (f = r.nextField()) != null; ) {
+      switch (f) {
+        case "class" -> ioClass = r.string();
+        case "priority" -> priority = r.int32();
+        default -> r.skip();
+      }
+    }
+    return new IoPriority(ioClass, priority);
+  }
+
+  private static Scheduler scheduler(JsonReader r) throws SpecException {
+    if (!r.beginObject()) return null;
+    String policy = "";
+    int nice = 0, priority = 0;
+    List<String> flags = List.of();
+    long runtime = 0, deadline = 0, period = 0;
+    for (String f; (f = r.nextField()) != null; ) {
+      switch (f) {
+        case "policy" -> policy = r.string();
+        case "nice" -> nice = r.int32();
+        case "priority" -> priority = r.int32();
+        case "flags" -> flags = r.strings();
+        case "runtime" -> runtime = r.uint64();
+        case "deadline" -> deadline = r.uint64();
+        case "period" -> period = r.uint64();
+        default -> r.skip();
+      }
+    }
+    return new Scheduler(policy, nice, priority, flags, runtime, deadline, period);
+  }
+
+  private static ExecCpuAffinity execCpuAffinity(JsonReader r) throws SpecException {
+    if (!r.beginObject()) return null;
+    String initial = "", finalCpus = "";
+    for (String f; (f = r.nextField()) != null; ) {
+      switch (f) {
+        case "initial" -> initial = r.string();
+        case "final" -> finalCpus = r.string();
+        default -> r.skip();
+      }
+    }
+    return new ExecCpuAffinity(initial, finalCpus);
   }
 
   private static ConsoleSize consoleSize(JsonReader r) throws SpecException {
@@ -381,6 +438,7 @@ public final class SpecReader {
     Seccomp seccomp = null;
     List<String> maskedPaths = List.of(), readonlyPaths = List.of();
     Personality personality = null;
+    MemoryPolicy memoryPolicy = null;
     for (String f; (f = r.nextField()) != null; ) {
       switch (f) {
         case "namespaces" -> namespaces = namespaces(r);
@@ -397,6 +455,7 @@ public final class SpecReader {
         case "readonlyPaths" -> readonlyPaths = r.strings();
         case "mountLabel" -> mountLabel = r.string();
         case "personality" -> personality = personality(r);
+        case "memoryPolicy" -> memoryPolicy = memoryPolicy(r);
         default -> r.skip();
       }
     }
@@ -414,7 +473,23 @@ public final class SpecReader {
         maskedPaths,
         readonlyPaths,
         mountLabel,
-        personality);
+        personality,
+        memoryPolicy);
+  }
+
+  private static MemoryPolicy memoryPolicy(JsonReader r) throws SpecException {
+    if (!r.beginObject()) return null;
+    String mode = "", nodes = "";
+    List<String> flags = List.of();
+    for (String f; (f = r.nextField()) != null; ) {
+      switch (f) {
+        case "mode" -> mode = r.string();
+        case "nodes" -> nodes = r.string();
+        case "flags" -> flags = r.strings();
+        default -> r.skip();
+      }
+    }
+    return new MemoryPolicy(mode, nodes, flags);
   }
 
   private static List<Namespace> namespaces(JsonReader r) throws SpecException {
