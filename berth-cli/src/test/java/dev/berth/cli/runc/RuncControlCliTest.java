@@ -138,5 +138,10 @@ class RuncControlCliTest {
     assertEquals(false, ((Map<?, ?>) linux.get("cgroup")).get("systemd"));
     assertTrue(((List<?>) doc.get("mountOptions")).contains("rbind"));
     assertTrue(((List<?>) linux.get("capabilities")).contains("CAP_SYS_ADMIN"));
+    Map<?, ?> mpol = (Map<?, ?>) linux.get("memoryPolicy");
+    assertTrue(((List<?>) mpol.get("modes")).contains("MPOL_INTERLEAVE"), mpol.toString());
+    assertEquals(
+        List.of("MPOL_F_NUMA_BALANCING", "MPOL_F_RELATIVE_NODES", "MPOL_F_STATIC_NODES"),
+        mpol.get("flags"));
   }
 }
