@@ -100,6 +100,33 @@ class SchedulingContainerTest {
   }
 
   @Test
+  void personalityFlagsAreWarnedAboutAndTheInitialAffinityLoggedAsRuncDoes() throws Exception {
+    List<String> lines = new java.util.ArrayList<>();
+    RuntimeLog.install(
+        new RuntimeLog.Sink() {
+          public void debug(String msg, Object... fields) {
+            lines.add("debug " + msg);
+          }
+
+          public void warn(String msg) {
+            lines.add("warn " + msg);
+          }
+        },
+        true);
+    try {
+      bundle.linux().put("personality", Bundle.map("domain", "LINUX", "flags", Bundle.list("X")));
+      start();
+      assertTrue(
+          lines.contains("warn ignoring unsupported personality flags: [X]"), lines.toString());
+      exec(null, null, new ExecCpuAffinity("0-1", ""));
+      // cpu_affinity.bats greps runc's nsexec line for the mask the exec starts with.
+      assertTrue(lines.contains("debug exec: nsexec: affinity: 0x3"), lines.toString());
+    } finally {
+      RuntimeLog.install(null, false);
+    }
+  }
+
+  @Test
   void theFieldsApplyUnderAProfileThatDeniesTheirSyscalls() throws Exception {
     configure();
     bundle.linux().put("seccomp", strictProfile());
