@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.berth.spec.runtime.ExecCpuAffinity;
 import dev.berth.spec.runtime.IoPriority;
@@ -189,6 +190,48 @@ class SchedulingContainerTest {
     assertTrue(e.getMessage().contains("linux.memoryPolicy: set_mempolicy"), e.getMessage());
     assertTrue(e.getMessage().contains("invalid argument"), e.getMessage());
     assertNothingLeft();
+  }
+
+  @Test
+  void aDeadlineUnderACpusetIsRefusedInRuncsWordsAndLeavesNothingBehind() throws Exception {
+    assumeTrue(Runtime.getRuntime().availableProcessors() > 1, "needs two CPUs");
+    // sched_setattr refuses SCHED_DEADLINE to a process whose CPUs do not span the system.
+    bundle.linux().put("resources", Bundle.map("cpu", Bundle.map("cpus", "0", "mems", "0")));
+    bundle
+        .process()
+        .put(
+            "scheduler",
+            Bundle.map(
+                "policy",
+                "SCHED_DEADLINE",
+                "runtime",
+                42000,
+                "deadline",
+                1000000,
+                "period",
+                1000000));
+    bundle.sh("true").write();
+    var e =
+        assertThrows(ContainerException.class, () -> rt.create(id, CreateOptions.of(bundle.dir())));
+    assertTrue(
+        e.getMessage().contains("process scheduler can't be used together with AllowedCPUs"),
+        e.getMessage());
+    assertTrue(e.getMessage().contains("EPERM"), e.getMessage());
+    assertNothingLeft();
+  }
+
+  @Test
+  void anExecOnCpusOutsideTheContainersIsRefusedAndStartsNothing() throws Exception {
+    start();
+    List<Integer> before = rt.pids(id);
+    // A CPU the host does not have: the kernel's intersection is empty.
+    var e =
+        assertThrows(
+            ContainerException.class, () -> exec(null, null, new ExecCpuAffinity("", "4095")));
+    assertTrue(
+        e.getMessage().contains("process.execCPUAffinity.final: set the CPU affinity to [4095]"),
+        e.getMessage());
+    assertEquals(before, rt.pids(id));
   }
 
   @Test
