@@ -43,7 +43,8 @@ import java.util.TreeMap;
  * which mounts, devices, capabilities) is made here, in Java, so berth-init stays a policy-free
  * executor. The order follows what runc does, because peers and users observe it: namespaces,
  * rootfs and mounts, devices, createRuntime/createContainer hooks, pivot_root, masked and read-only
- * paths, sysctls, identity and capabilities, then the exec fifo and exec.
+ * paths, sysctls, the scheduling fields (personality, memory policy, scheduler, I/O priority) while
+ * still root and before seccomp, identity and capabilities, then the exec fifo and exec.
  */
 public final class PlanCompiler {
   /**
