@@ -927,11 +927,11 @@ public final class PlanCompiler {
     // before a filter that may deny what CHDIR needs; only if root is denied is it retried as the
     // user, below.
     ops.add(new Op.Chdir(process.cwd(), Op.Chdir.Attempt.TRY));
+    scheduling();
     // As runc: without no_new_privs loading a filter needs CAP_SYS_ADMIN, so before the
     // capabilities go; with it, as
     // late as create allows (a failure still reaches create), so the fewest of our own syscalls run
     // filtered.
-    scheduling();
     if (seccomp != null && !process.noNewPrivileges()) ops.add(seccomp);
     Capabilities caps = process.capabilities();
     int lastCap = ctx.host().capLastCap();
