@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -93,6 +94,8 @@
 #define MAX_STRS 65535u        /* strings in one array (argv, env, exec candidates) */
 #define MAX_BLOBS 64u
 #define MAX_GROUPS 65536u      /* NGROUPS_MAX */
+#define MAX_CPUS 8192u         /* SCHED_AFFINITY: the kernel's largest NR_CPUS */
+#define MAX_NODES 1024u        /* SET_MEMPOLICY: the kernel's largest MAX_NUMNODES */
 #define MAX_INSNS 4096u        /* BPF_MAXINSNS */
 #define MAX_TREES 512u         /* detached mounts (IDMAP_TREE) waiting for MOVE_MOUNT */
 #define NO_OP 0xffffffffu      /* ERROR not tied to an op */
@@ -919,6 +922,43 @@ static void op_setrlimit(uint32_t resource, uint64_t soft, uint64_t hard) {
   if (syscall(SYS_prlimit64, 0, resource, &lim, NULL) < 0) fail(errno, NULL, NULL);
 }
 
+/* ---- scheduling: the process's execution domain, priorities, CPUs and NUMA policy ---- */
+
+static unsigned long bits[MAX_CPUS / (8 * sizeof(unsigned long))];
+
+/* Reads a u32s list of CPU or node numbers below max into bits; with fill, an empty list sets every bit. */
+static void get_bits(struct rd *r, uint32_t max, int fill_empty, uint32_t *highest) {
+  uint32_t n = g32(r);
+  if (n > max) malformed("more numbers than the limit");
+  memset(bits, fill_empty && n == 0 ? 0xff : 0, sizeof bits);
+  *highest = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t b = g32(r);
+    if (b >= max) malformed("a CPU or node number above the limit");
+    bits[b / (8 * sizeof(unsigned long))] |= 1UL << (b % (8 * sizeof(unsigned long)));
+    if (b > *highest) *highest = b;
+  }
+}
+
+static void op_sched_setattr(uint32_t policy, uint64_t flags, uint32_t nice, uint32_t priority, uint64_t runtime,
+                             uint64_t deadline, uint64_t period) {
+  /* struct sched_attr as of Linux 3.14 (SCHED_ATTR_SIZE_VER0): no uclamp fields. */
+  struct {
+    uint32_t size, policy;
+    uint64_t flags;
+    int32_t nice;
+    uint32_t priority;
+    uint64_t runtime, deadline, period;
+  } attr = {48, policy, flags, (int32_t)nice, priority, runtime, deadline, period};
+  if (syscall(SYS_sched_setattr, 0, &attr, 0) < 0) fail(errno, NULL, NULL);
+}
+
+static void op_set_mempolicy(uint32_t mode, uint32_t n, uint32_t highest) {
+  /* maxnode counts one past the bits the kernel reads (set_mempolicy(2)). */
+  if (syscall(SYS_set_mempolicy, mode, n ? bits : NULL, n ? (unsigned long)highest + 2 : 0UL) < 0)
+    fail(errno, NULL, NULL);
+}
+
 static void op_sync_hooks(void) {
   uint32_t type;
   if (send_frame(MSG_HOOKS, NULL, 0, -1) < 0) fail(errno, "send hooks", NULL);
@@ -1399,6 +1439,40 @@ static void run_op(uint32_t code, struct rd *r) {
     uint32_t res = g32(r);
     uint64_t soft = g64(r), hard = g64(r);
     if (!done(r)) op_setrlimit(res, soft, hard);
+    return;
+  }
+  case OP_PERSONALITY: {
+    uint32_t persona = g32(r);
+    if (!done(r) && personality(persona) < 0) fail(errno, NULL, NULL);
+    return;
+  }
+  case OP_IOPRIO_SET: {
+    uint32_t prio = g32(r);
+    /* IOPRIO_WHO_PROCESS 1, who 0: this process, before it execs. */
+    if (!done(r) && syscall(SYS_ioprio_set, 1, 0, prio) < 0) fail(errno, NULL, NULL);
+    return;
+  }
+  case OP_SCHED_SETATTR: {
+    uint32_t policy = g32(r);
+    uint64_t flags = g64(r);
+    uint32_t nice = g32(r), priority = g32(r);
+    uint64_t runtime = g64(r), deadline = g64(r), period = g64(r);
+    if (!done(r)) op_sched_setattr(policy, flags, nice, priority, runtime, deadline, period);
+    return;
+  }
+  case OP_SCHED_AFFINITY: {
+    uint32_t highest;
+    get_bits(r, MAX_CPUS, 1, &highest);
+    if (!done(r) && sched_setaffinity(0, sizeof bits, (cpu_set_t *)bits) < 0) fail(errno, NULL, NULL);
+    return;
+  }
+  case OP_SET_MEMPOLICY: {
+    uint32_t mode = g32(r), highest;
+    const uint8_t *at = r->p;
+    get_bits(r, MAX_NODES, 0, &highest);
+    uint32_t n;
+    memcpy(&n, at, 4);
+    if (!done(r)) op_set_mempolicy(mode, n, highest);
     return;
   }
   case OP_SYNC_HOOKS:

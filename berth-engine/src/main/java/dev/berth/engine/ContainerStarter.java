@@ -147,24 +147,7 @@ final class ContainerStarter {
 
   private static Spec withCgroupsPath(Spec s, String path) {
     Linux l = s.linux();
-    Linux withPath =
-        new Linux(
-            l.namespaces(),
-            l.uidMappings(),
-            l.gidMappings(),
-            l.timeOffsets(),
-            l.devices(),
-            path,
-            l.resources(),
-            l.sysctl(),
-            l.seccomp(),
-            l.rootfsPropagation(),
-            l.maskedPaths(),
-            l.readonlyPaths(),
-            l.mountLabel(),
-            l.personality(),
-            l.netDevices(),
-            l.intelRdt());
+    Linux withPath = l.withCgroupsPath(path);
     return new Spec(
         s.ociVersion(),
         s.process(),

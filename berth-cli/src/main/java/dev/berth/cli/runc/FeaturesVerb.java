@@ -91,6 +91,11 @@ final class FeaturesVerb {
         .endObject();
     // linux.netDevices (runtime-spec 1.2), after mountExtensions as runc 1.3 prints it.
     w.name("netDevices").beginObject().field("enabled", true).endObject();
+    // runtime-spec 1.3's linux.memoryPolicy, as runc 1.4 reports it: the modes and flags it knows.
+    w.name("memoryPolicy").beginObject();
+    strings(w, "modes", sorted(SpecValidator.MPOL_MODES.keySet()));
+    strings(w, "flags", sorted(SpecValidator.MPOL_FLAGS.keySet()));
+    w.endObject();
     w.endObject();
 
     w.name("annotations").beginObject();
@@ -100,7 +105,7 @@ final class FeaturesVerb {
     return w.toByteArray();
   }
 
-  private static List<String> sorted(List<String> values) {
+  private static List<String> sorted(java.util.Collection<String> values) {
     List<String> copy = new ArrayList<>(values);
     copy.sort(null);
     return copy;

@@ -141,5 +141,10 @@ class RuncControlCliTest {
     assertEquals(Map.of("enabled", true), linux.get("netDevices"));
     assertEquals(Map.of("enabled", false), linux.get("intelRdt"));
     assertEquals(true, ((Map<?, ?>) linux.get("cgroup")).get("rdma"));
+    Map<?, ?> mpol = (Map<?, ?>) linux.get("memoryPolicy");
+    assertTrue(((List<?>) mpol.get("modes")).contains("MPOL_INTERLEAVE"), mpol.toString());
+    assertEquals(
+        List.of("MPOL_F_NUMA_BALANCING", "MPOL_F_RELATIVE_NODES", "MPOL_F_STATIC_NODES"),
+        mpol.get("flags"));
   }
 }

@@ -453,6 +453,13 @@ public final class Creation {
       throw ContainerException.invalid("invalid " + config + ": " + String.join("; ", problems));
     }
     if (spec.process() != null) warnUnknownCapabilities(spec.process());
+    // As runc: the domain is applied, the flags (none of which it supports) only warned about.
+    if (spec.linux() != null
+        && spec.linux().personality() != null
+        && !spec.linux().personality().flags().isEmpty()) {
+      RuntimeLog.warn(
+          "ignoring unsupported personality flags: " + spec.linux().personality().flags());
+    }
     return spec;
   }
 

@@ -5,6 +5,7 @@ import dev.berth.runtime.ContainerRuntime;
 import dev.berth.runtime.ExecOptions;
 import dev.berth.runtime.RuntimeLog;
 import dev.berth.runtime.cgroups.Cgroups;
+import dev.berth.runtime.plan.Op;
 import dev.berth.runtime.plan.Plan;
 import dev.berth.runtime.process.InitProcess;
 import dev.berth.runtime.seccomp.ListenerHandoff;
@@ -128,7 +129,9 @@ public final class Execution {
     Spec spec =
         new Spec(
             saved.ociVersion(),
-            p,
+            // runc: what the exec'd process leaves out of ioPriority, scheduler and
+            // execCPUAffinity, it takes from the container's config.
+            p.inheritScheduling(saved.process()),
             saved.root(),
             saved.hostname(),
             saved.domainname(),
@@ -154,6 +157,12 @@ public final class Execution {
       plan = PlanCompiler.compileExec(spec, ctx, r.pid(), r.namespaces(), status != Status.PAUSED);
     } catch (IllegalArgumentException e) {
       throw ContainerException.invalid(e.getMessage());
+    }
+    if (!plan.ops().isEmpty()
+        && plan.ops().get(0) instanceof Op.SchedAffinity a
+        && !a.cpus().isEmpty()) {
+      // Worded as runc's nsexec reports the affinity it starts with (cpu_affinity.bats greps it).
+      RuntimeLog.debug("exec: nsexec: affinity: 0x" + a.mask().toString(16));
     }
     int pid;
     try (Fd console =

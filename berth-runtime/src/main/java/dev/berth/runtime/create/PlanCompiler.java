@@ -8,16 +8,20 @@ import dev.berth.runtime.plan.Plan;
 import dev.berth.runtime.seccomp.SeccompCache;
 import dev.berth.runtime.seccomp.SeccompProgram;
 import dev.berth.spec.runtime.Capabilities;
+import dev.berth.spec.runtime.CpuList;
 import dev.berth.spec.runtime.Device;
 import dev.berth.spec.runtime.Hook;
 import dev.berth.spec.runtime.IdMapping;
+import dev.berth.spec.runtime.IoPriority;
 import dev.berth.spec.runtime.Linux;
+import dev.berth.spec.runtime.MemoryPolicy;
 import dev.berth.spec.runtime.Mount;
 import dev.berth.spec.runtime.MountFlags;
 import dev.berth.spec.runtime.MountOptions;
 import dev.berth.spec.runtime.Namespace;
 import dev.berth.spec.runtime.Process;
 import dev.berth.spec.runtime.Rlimit;
+import dev.berth.spec.runtime.Scheduler;
 import dev.berth.spec.runtime.Spec;
 import dev.berth.spec.runtime.SpecValidator;
 import dev.berth.sys.ErrnoException;
@@ -40,7 +44,8 @@ import java.util.regex.Pattern;
  * which mounts, devices, capabilities) is made here, in Java, so berth-init stays a policy-free
  * executor. The order follows what runc does, because peers and users observe it: namespaces,
  * rootfs and mounts, devices, createRuntime/createContainer hooks, pivot_root, masked and read-only
- * paths, sysctls, identity and capabilities, then the exec fifo and exec.
+ * paths, sysctls, the scheduling fields (personality, memory policy, scheduler, I/O priority) while
+ * still root and before seccomp, identity and capabilities, then the exec fifo and exec.
  */
 public final class PlanCompiler {
   /**
@@ -223,6 +228,9 @@ public final class PlanCompiler {
     c.idmapTrees();
     c.namespaces();
     c.ops.add(new Op.WaitGo());
+    // As runc (1.3): the container does not inherit the runtime's CPU affinity (a `taskset -c 0
+    // runc run`); every CPU its cpuset allows.
+    c.ops.add(new Op.SchedAffinity(List.of(), ""));
     if (c.entersUserNs()) c.becomeNamespaceRoot();
     if (c.newNs("mount") || c.joinsNs("mount")) {
       c.rootfs();
@@ -266,6 +274,12 @@ public final class PlanCompiler {
   public static Plan compileExec(
       Spec spec, Context ctx, int initPid, List<String> namespaces, boolean bornInCgroups) {
     PlanCompiler c = new PlanCompiler(spec, ctx);
+    // execCPUAffinity (runtime-spec 1.2, runc 1.3): initial is berth-init's own, before it enters
+    // the container's cgroups; final the process's once inside. Without final, the process gets
+    // every CPU its cpuset allows, not the runtime's affinity.
+    var affinity = c.process.execCpuAffinity();
+    if (affinity != null && !affinity.initial().isEmpty())
+      c.ops.add(new Op.SchedAffinity(cpus(affinity.initial()), "process.execCPUAffinity.initial"));
     if (bornInCgroups) c.cgroups();
     for (String type : c.joinOrder()) {
       if (!namespaces.contains(type)) continue;
@@ -275,6 +289,9 @@ public final class PlanCompiler {
     }
     c.ops.add(new Op.Clone(0));
     c.ops.add(new Op.WaitGo());
+    if (affinity != null && !affinity.finalCpus().isEmpty())
+      c.ops.add(new Op.SchedAffinity(cpus(affinity.finalCpus()), "process.execCPUAffinity.final"));
+    else c.ops.add(new Op.SchedAffinity(List.of(), ""));
     // The container's root, which the joined mount namespace made ours: CHDIR resolves the cwd
     // inside it.
     c.ops.add(new Op.SetRoot("/"));
@@ -979,6 +996,7 @@ public final class PlanCompiler {
     // before a filter that may deny what CHDIR needs; only if root is denied is it retried as the
     // user, below.
     ops.add(new Op.Chdir(process.cwd(), Op.Chdir.Attempt.TRY));
+    scheduling();
     // As runc: without no_new_privs loading a filter needs CAP_SYS_ADMIN, so before the
     // capabilities go; with it, as
     // late as create allows (a failure still reaches create), so the fewest of our own syscalls run
@@ -1027,6 +1045,56 @@ public final class PlanCompiler {
     // than glibc 2.33).
     ops.add(new Op.ResolveExec(candidates(process.args().get(0), environment())));
     if (seccomp != null && process.noNewPrivileges()) ops.add(seccomp);
+  }
+
+  /**
+   * The execution domain, NUMA policy, scheduler and I/O priority: while still root (raising a
+   * priority needs CAP_SYS_NICE, as with runc, which sets them before finalizing the namespace) and
+   * before any seccomp filter, which may deny the syscalls.
+   */
+  private void scheduling() {
+    if (linux != null && linux.personality() != null) {
+      // runc ignores the flags (with a warning): no personality flag is supported.
+      ops.add(new Op.Personality(linux.personality().domain().equals("LINUX32") ? 0x0008 : 0));
+    }
+    MemoryPolicy mp = linux == null ? null : linux.memoryPolicy();
+    if (mp != null && !mp.isEmpty()) {
+      int flags = 0;
+      for (String f : mp.flags()) flags |= SpecValidator.MPOL_FLAGS.get(f);
+      ops.add(
+          new Op.SetMempolicy(
+              SpecValidator.MPOL_MODES.get(mp.mode()),
+              flags,
+              CpuList.parse(mp.nodes(), SpecValidator.MAX_NODES).stream().boxed().toList()));
+    }
+    Scheduler s = process.scheduler();
+    if (s != null) {
+      long flags = 0;
+      for (String f : s.flags()) flags |= SpecValidator.SCHED_FLAGS.get(f);
+      boolean cpusRestricted =
+          linux != null
+              && linux.resources() != null
+              && linux.resources().cpu() != null
+              && linux.resources().cpu().cpus() != null
+              && !linux.resources().cpu().cpus().isEmpty();
+      ops.add(
+          new Op.SchedSetattr(
+              SpecValidator.SCHED_POLICIES.get(s.policy()),
+              flags,
+              s.nice(),
+              s.priority(),
+              s.runtime(),
+              s.deadline(),
+              s.period(),
+              cpusRestricted));
+    }
+    IoPriority io = process.ioPriority();
+    if (io != null)
+      ops.add(new Op.IoprioSet(SpecValidator.IOPRIO_CLASSES.get(io.ioClass()), io.priority()));
+  }
+
+  private static List<Integer> cpus(String list) {
+    return CpuList.parse(list, SpecValidator.MAX_CPUS).stream().boxed().toList();
   }
 
   /** Whether the runtime writes gid_map itself without privilege, which needs setgroups denied. */

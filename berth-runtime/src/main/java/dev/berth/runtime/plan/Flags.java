@@ -172,6 +172,78 @@ final class Flags {
     return r + "unbindable";
   }
 
+  /** "LINUX", "LINUX32": the execution domain of a persona, or its hex value. */
+  static String persona(int persona) {
+    return switch (persona) {
+      case 0 -> "LINUX";
+      case 8 -> "LINUX32";
+      default -> "0x" + Integer.toHexString(persona);
+    };
+  }
+
+  private static final String[] IOPRIO_CLASSES = {
+    "IOPRIO_CLASS_NONE", "IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE", "IOPRIO_CLASS_IDLE"
+  };
+
+  static String ioprioClass(int ioClass) {
+    return ioClass >= 0 && ioClass < IOPRIO_CLASSES.length
+        ? IOPRIO_CLASSES[ioClass]
+        : "class " + ioClass;
+  }
+
+  private static final String[] SCHED_POLICIES = {
+    "SCHED_OTHER",
+    "SCHED_FIFO",
+    "SCHED_RR",
+    "SCHED_BATCH",
+    "SCHED_ISO",
+    "SCHED_IDLE",
+    "SCHED_DEADLINE"
+  };
+
+  static String schedPolicy(int policy) {
+    return policy >= 0 && policy < SCHED_POLICIES.length
+        ? SCHED_POLICIES[policy]
+        : "policy " + policy;
+  }
+
+  private static final long[] SCHED_FLAG_BITS = {0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40};
+  private static final String[] SCHED_FLAG_NAMES = {
+    "SCHED_FLAG_RESET_ON_FORK",
+    "SCHED_FLAG_RECLAIM",
+    "SCHED_FLAG_DL_OVERRUN",
+    "SCHED_FLAG_KEEP_POLICY",
+    "SCHED_FLAG_KEEP_PARAMS",
+    "SCHED_FLAG_UTIL_CLAMP_MIN",
+    "SCHED_FLAG_UTIL_CLAMP_MAX"
+  };
+
+  static String schedFlags(long flags) {
+    return names(flags, SCHED_FLAG_BITS, SCHED_FLAG_NAMES, "|", "0");
+  }
+
+  private static final String[] MPOL_MODES = {
+    "MPOL_DEFAULT",
+    "MPOL_PREFERRED",
+    "MPOL_BIND",
+    "MPOL_INTERLEAVE",
+    "MPOL_LOCAL",
+    "MPOL_PREFERRED_MANY",
+    "MPOL_WEIGHTED_INTERLEAVE"
+  };
+  private static final long[] MPOL_FLAG_BITS = {1 << 13, 1 << 14, 1 << 15};
+  private static final String[] MPOL_FLAG_NAMES = {
+    "MPOL_F_NUMA_BALANCING", "MPOL_F_RELATIVE_NODES", "MPOL_F_STATIC_NODES"
+  };
+
+  /** "MPOL_BIND|MPOL_F_STATIC_NODES": a mode with its flags, as set_mempolicy takes them. */
+  static String mpolMode(int modeAndFlags) {
+    int mode = modeAndFlags & 0xff;
+    String name = mode < MPOL_MODES.length ? MPOL_MODES[mode] : "mode " + mode;
+    long flags = modeAndFlags & ~0xffL;
+    return flags == 0 ? name : name + "|" + names(flags, MPOL_FLAG_BITS, MPOL_FLAG_NAMES, "|", "");
+  }
+
   private static long cloneMask() {
     long m = 0;
     for (long b : CLONE_BITS) m |= b;

@@ -1091,4 +1091,148 @@ public sealed interface Op {
       out.str(name);
     }
   }
+
+  // ---- scheduling: the process's execution domain, priorities, CPUs and NUMA policy ----
+
+  /**
+   * personality(2): the execution domain ({@code linux.personality}; PER_LINUX 0, PER_LINUX32 8),
+   * inherited across execve.
+   */
+  record Personality(int persona) implements Op {
+    public int opcode() {
+      return Opcode.PERSONALITY;
+    }
+
+    public String describe() {
+      return "linux.personality: set personality " + Flags.persona(persona);
+    }
+
+    public void encode(WireWriter out) {
+      out.u32(persona);
+    }
+  }
+
+  /**
+   * ioprio_set(2) of the process itself ({@code process.ioPriority}): {@code ioClass} is
+   * IOPRIO_CLASS_* (1 RT, 2 BE, 3 IDLE), {@code level} 0 to 7.
+   */
+  record IoprioSet(int ioClass, int level) implements Op {
+    public int opcode() {
+      return Opcode.IOPRIO_SET;
+    }
+
+    /** The value ioprio_set takes: the class in the bits above 13, the level below. */
+    public int value() {
+      return ioClass << 13 | level;
+    }
+
+    public String describe() {
+      return "process.ioPriority: set io priority " + Flags.ioprioClass(ioClass) + " " + level;
+    }
+
+    public void encode(WireWriter out) {
+      out.u32(value());
+    }
+  }
+
+  /**
+   * sched_setattr(2) of the process itself ({@code process.scheduler}): policy SCHED_*, flags
+   * SCHED_FLAG_*, nice, the static priority of SCHED_FIFO/RR, and the nanoseconds of
+   * SCHED_DEADLINE. {@code cpusRestricted} (not sent): linux.resources.cpu.cpus limits the CPUs,
+   * which the kernel refuses for SCHED_DEADLINE, and the error says so in runc's words.
+   */
+  record SchedSetattr(
+      int policy,
+      long flags,
+      int nice,
+      int priority,
+      long runtime,
+      long deadline,
+      long period,
+      boolean cpusRestricted)
+      implements Op {
+    public int opcode() {
+      return Opcode.SCHED_SETATTR;
+    }
+
+    public String describe() {
+      return "process.scheduler: "
+          + (cpusRestricted
+              ? "process scheduler can't be used together with AllowedCPUs"
+                  + " (linux.resources.cpu.cpus): "
+              : "")
+          + "sched_setattr "
+          + Flags.schedPolicy(policy);
+    }
+
+    public void encode(WireWriter out) {
+      out.u32(policy);
+      out.u64(flags);
+      out.u32(nice);
+      out.u32(priority);
+      out.u64(runtime);
+      out.u64(deadline);
+      out.u64(period);
+    }
+  }
+
+  /**
+   * sched_setaffinity(2) of berth-init or the container process to {@code cpus}; none: every CPU
+   * (the kernel keeps those of the cpuset). {@code field} names the spec's list in messages
+   * ("process.execCPUAffinity.final") and is not sent.
+   */
+  record SchedAffinity(List<Integer> cpus, String field) implements Op {
+    public SchedAffinity {
+      cpus = cpus == null ? List.of() : List.copyOf(cpus);
+      field = field == null ? "" : field;
+    }
+
+    public int opcode() {
+      return Opcode.SCHED_AFFINITY;
+    }
+
+    /** The CPUs as one number, bit n for CPU n: the mask runc's debug log prints. */
+    public java.math.BigInteger mask() {
+      java.math.BigInteger m = java.math.BigInteger.ZERO;
+      for (int c : cpus) m = m.setBit(c);
+      return m;
+    }
+
+    public String describe() {
+      return cpus.isEmpty()
+          ? "reset the CPU affinity to every CPU"
+          : (field.isEmpty() ? "" : field + ": ") + "set the CPU affinity to " + cpus;
+    }
+
+    public void encode(WireWriter out) {
+      out.u32(cpus.size());
+      for (int c : cpus) out.u32(c);
+    }
+  }
+
+  /**
+   * set_mempolicy(2) ({@code linux.memoryPolicy}): {@code mode} MPOL_* with its MPOL_F_* {@code
+   * flags}, on the NUMA {@code nodes} (none: a null node mask).
+   */
+  record SetMempolicy(int mode, int flags, List<Integer> nodes) implements Op {
+    public SetMempolicy {
+      nodes = nodes == null ? List.of() : List.copyOf(nodes);
+    }
+
+    public int opcode() {
+      return Opcode.SET_MEMPOLICY;
+    }
+
+    public String describe() {
+      return "linux.memoryPolicy: set_mempolicy "
+          + Flags.mpolMode(mode | flags)
+          + (nodes.isEmpty() ? "" : " nodes " + nodes);
+    }
+
+    public void encode(WireWriter out) {
+      out.u32(mode | flags);
+      out.u32(nodes.size());
+      for (int n : nodes) out.u32(n);
+    }
+  }
 }

@@ -113,6 +113,26 @@ public final class PlanText {
           case Op.Keepcaps o -> o.on() ? "on" : "off";
           case Op.SetDumpable o -> o.on() ? "on" : "off";
           case Op.Unshare o -> "flags=" + Flags.cloneFlags(o.flags());
+          case Op.Personality o -> Flags.persona(o.persona());
+          case Op.IoprioSet o -> Flags.ioprioClass(o.ioClass()) + " level=" + o.level();
+          case Op.SchedSetattr o ->
+              Flags.schedPolicy(o.policy())
+                  + " flags="
+                  + Flags.schedFlags(o.flags())
+                  + " nice="
+                  + o.nice()
+                  + " priority="
+                  + o.priority()
+                  + (o.policy() == 6
+                      ? " runtime="
+                          + Long.toUnsignedString(o.runtime())
+                          + " deadline="
+                          + Long.toUnsignedString(o.deadline())
+                          + " period="
+                          + Long.toUnsignedString(o.period())
+                      : "");
+          case Op.SchedAffinity o -> o.cpus().isEmpty() ? "all" : "cpus=" + o.cpus();
+          case Op.SetMempolicy o -> Flags.mpolMode(o.mode() | o.flags()) + " nodes=" + o.nodes();
           case Op.JoinCgroup o -> q(o.tasksFile());
           case Op.IntoCgroup o -> q(o.dir());
           case Op.IdmapTree o ->

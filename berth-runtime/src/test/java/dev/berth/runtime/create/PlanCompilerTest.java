@@ -96,7 +96,7 @@ class PlanCompilerTest {
     assertEquals(golden("runc-rootless.plan"), text);
     assertTrue(
         text.contains(
-            " wait-go\n7 open-fifo /run/berth-runc/c1/exec.fifo\n8 setresgid 0\n9 setresuid 0\n"),
+            " wait-go\n7 sched-affinity all\n8 open-fifo /run/berth-runc/c1/exec.fifo\n9 setresgid 0\n10 setresuid 0\n"),
         text);
   }
 
@@ -199,8 +199,8 @@ class PlanCompilerTest {
     assertTrue(text.startsWith("0 set-dumpable on\n1 clone flags="), text);
     assertTrue(
         text.contains(
-            "CLONE_NEWUSER|CLONE_NEWPID\n2 wait-go\n3 set-dumpable off\n"
-                + "4 open-fifo /f\n5 setresgid 0\n6 setresuid 0\n"),
+            "CLONE_NEWUSER|CLONE_NEWPID\n2 wait-go\n3 sched-affinity all\n4 set-dumpable off\n"
+                + "5 open-fifo /f\n6 setresgid 0\n7 setresuid 0\n"),
         text);
     assertTrue(!text.contains("setgroups"), text);
     // Without cgroups of its own, /sys/fs/cgroup is the host's, read-only.
@@ -369,8 +369,8 @@ class PlanCompilerTest {
         text);
     assertTrue(
         text.contains(
-            "mkdirs /data mode=0755\n13 move-mount 0 target-in-root=/data\n"
-                + "14 remount target-in-root=/data flags=MS_RDONLY|MS_REMOUNT|MS_BIND\n"),
+            "mkdirs /data mode=0755\n14 move-mount 0 target-in-root=/data\n"
+                + "15 remount target-in-root=/data flags=MS_RDONLY|MS_REMOUNT|MS_BIND\n"),
         text);
     assertEquals(1, text.split("idmap-tree", -1).length - 1, text);
   }

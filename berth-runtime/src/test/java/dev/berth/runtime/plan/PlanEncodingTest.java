@@ -263,6 +263,11 @@ class PlanEncodingTest {
     ops.add(new Op.Setsid());
     ops.add(new Op.OpenPty("/dev/console"));
     ops.add(new Op.ChownStdio(1000));
+    ops.add(new Op.Personality(8));
+    ops.add(new Op.IoprioSet(2, 4));
+    ops.add(new Op.SchedSetattr(6, 1, -5, 0, 42000, 100000, 1000000, false));
+    ops.add(new Op.SchedAffinity(List.of(0, 2), "process.execCPUAffinity.final"));
+    ops.add(new Op.SetMempolicy(2, 1 << 15, List.of(0)));
     ops.add(new Op.CloseFds(3));
     ops.add(new Op.JoinKeyring("_ses.c1"));
     ops.add(new Op.SetDumpable(true));

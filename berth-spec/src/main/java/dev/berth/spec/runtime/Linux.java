@@ -5,7 +5,7 @@ import java.util.Map;
 
 /**
  * Linux-specific configuration. {@code resources}, {@code seccomp}, {@code personality} and {@code
- * intelRdt} are null when absent.
+ * intelRdt} and {@code memoryPolicy} are null when absent.
  */
 public record Linux(
     List<Namespace> namespaces,
@@ -23,7 +23,8 @@ public record Linux(
     String mountLabel,
     Personality personality,
     Map<String, NetDevice> netDevices,
-    IntelRdt intelRdt) {
+    IntelRdt intelRdt,
+    MemoryPolicy memoryPolicy) {
   public Linux {
     namespaces = Copies.list(namespaces);
     uidMappings = Copies.list(uidMappings);
@@ -39,7 +40,7 @@ public record Linux(
     netDevices = Copies.map(netDevices);
   }
 
-  /** Without netDevices and intelRdt. */
+  /** Without netDevices, intelRdt and a memory policy. */
   public Linux(
       List<Namespace> namespaces,
       List<IdMapping> uidMappings,
@@ -71,6 +72,29 @@ public record Linux(
         mountLabel,
         personality,
         Map.of(),
+        null,
         null);
+  }
+
+  /** This configuration with another {@code cgroupsPath}, every other field kept. */
+  public Linux withCgroupsPath(String path) {
+    return new Linux(
+        namespaces,
+        uidMappings,
+        gidMappings,
+        timeOffsets,
+        devices,
+        path,
+        resources,
+        sysctl,
+        seccomp,
+        rootfsPropagation,
+        maskedPaths,
+        readonlyPaths,
+        mountLabel,
+        personality,
+        netDevices,
+        intelRdt,
+        memoryPolicy);
   }
 }

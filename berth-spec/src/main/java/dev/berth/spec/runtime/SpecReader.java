@@ -132,6 +132,9 @@ public final class SpecReader {
     Capabilities capabilities = null;
     List<Rlimit> rlimits = List.of();
     Integer oomScoreAdj = null;
+    IoPriority ioPriority = null;
+    Scheduler scheduler = null;
+    ExecCpuAffinity execCpuAffinity = null;
     for (String f; (f = r.nextField()) != null; ) {
       switch (f) {
         case "terminal" -> terminal = r.bool();
@@ -147,6 +150,9 @@ public final class SpecReader {
         case "apparmorProfile" -> apparmorProfile = r.string();
         case "oomScoreAdj" -> oomScoreAdj = r.optInt32();
         case "selinuxLabel" -> selinuxLabel = r.string();
+        case "ioPriority" -> ioPriority = ioPriority(r);
+        case "scheduler" -> scheduler = scheduler(r);
+        case "execCPUAffinity" -> execCpuAffinity = execCpuAffinity(r);
         default -> r.skip();
       }
     }
@@ -163,7 +169,58 @@ public final class SpecReader {
         noNewPrivileges,
         apparmorProfile,
         oomScoreAdj,
-        selinuxLabel);
+        selinuxLabel,
+        ioPriority,
+        scheduler,
+        execCpuAffinity);
+  }
+
+  private static IoPriority ioPriority(JsonReader r) throws SpecException {
+    if (!r.beginObject()) return null;
+    String ioClass = "";
+    int priority = 0;
+    for (String f; (f = r.nextField()) != null; ) {
+      switch (f) {
+        case "class" -> ioClass = r.string();
+        case "priority" -> priority = r.int32();
+        default -> r.skip();
+      }
+    }
+    return new IoPriority(ioClass, priority);
+  }
+
+  private static Scheduler scheduler(JsonReader r) throws SpecException {
+    if (!r.beginObject()) return null;
+    String policy = "";
+    int nice = 0, priority = 0;
+    List<String> flags = List.of();
+    long runtime = 0, deadline = 0, period = 0;
+    for (String f; (f = r.nextField()) != null; ) {
+      switch (f) {
+        case "policy" -> policy = r.string();
+        case "nice" -> nice = r.int32();
+        case "priority" -> priority = r.int32();
+        case "flags" -> flags = r.strings();
+        case "runtime" -> runtime = r.uint64();
+        case "deadline" -> deadline = r.uint64();
+        case "period" -> period = r.uint64();
+        default -> r.skip();
+      }
+    }
+    return new Scheduler(policy, nice, priority, flags, runtime, deadline, period);
+  }
+
+  private static ExecCpuAffinity execCpuAffinity(JsonReader r) throws SpecException {
+    if (!r.beginObject()) return null;
+    String initial = "", finalCpus = "";
+    for (String f; (f = r.nextField()) != null; ) {
+      switch (f) {
+        case "initial" -> initial = r.string();
+        case "final" -> finalCpus = r.string();
+        default -> r.skip();
+      }
+    }
+    return new ExecCpuAffinity(initial, finalCpus);
   }
 
   private static ConsoleSize consoleSize(JsonReader r) throws SpecException {
@@ -383,6 +440,7 @@ public final class SpecReader {
     Personality personality = null;
     Map<String, NetDevice> netDevices = Map.of();
     IntelRdt intelRdt = null;
+    MemoryPolicy memoryPolicy = null;
     for (String f; (f = r.nextField()) != null; ) {
       switch (f) {
         case "namespaces" -> namespaces = namespaces(r);
@@ -401,6 +459,7 @@ public final class SpecReader {
         case "personality" -> personality = personality(r);
         case "netDevices" -> netDevices = netDevices(r);
         case "intelRdt" -> intelRdt = intelRdt(r);
+        case "memoryPolicy" -> memoryPolicy = memoryPolicy(r);
         default -> r.skip();
       }
     }
@@ -420,7 +479,8 @@ public final class SpecReader {
         mountLabel,
         personality,
         netDevices,
-        intelRdt);
+        intelRdt,
+        memoryPolicy);
   }
 
   private static Map<String, NetDevice> netDevices(JsonReader r) throws SpecException {
@@ -460,6 +520,21 @@ public final class SpecReader {
       }
     }
     return new IntelRdt(closID, l3CacheSchema, memBwSchema, enableCMT, enableMBM);
+  }
+
+  private static MemoryPolicy memoryPolicy(JsonReader r) throws SpecException {
+    if (!r.beginObject()) return null;
+    String mode = "", nodes = "";
+    List<String> flags = List.of();
+    for (String f; (f = r.nextField()) != null; ) {
+      switch (f) {
+        case "mode" -> mode = r.string();
+        case "nodes" -> nodes = r.string();
+        case "flags" -> flags = r.strings();
+        default -> r.skip();
+      }
+    }
+    return new MemoryPolicy(mode, nodes, flags);
   }
 
   private static List<Namespace> namespaces(JsonReader r) throws SpecException {

@@ -3,6 +3,7 @@ package dev.berth.spec.runtime;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -311,6 +312,137 @@ public final class SpecValidator {
                 + Long.toUnsignedString(r.hard()));
       }
     }
+    scheduling(p, at, problems);
+  }
+
+  /** The I/O priority classes of runtime-spec, by name: their IOPRIO_CLASS_* numbers. */
+  public static final Map<String, Integer> IOPRIO_CLASSES =
+      Map.of("IOPRIO_CLASS_RT", 1, "IOPRIO_CLASS_BE", 2, "IOPRIO_CLASS_IDLE", 3);
+
+  /** The scheduling policies of runtime-spec, by name: their SCHED_* numbers. */
+  public static final Map<String, Integer> SCHED_POLICIES =
+      Map.of(
+          "SCHED_OTHER", 0,
+          "SCHED_FIFO", 1,
+          "SCHED_RR", 2,
+          "SCHED_BATCH", 3,
+          "SCHED_ISO", 4,
+          "SCHED_IDLE", 5,
+          "SCHED_DEADLINE", 6);
+
+  /** The scheduler flags of runtime-spec, by name: their SCHED_FLAG_* bits. */
+  public static final Map<String, Integer> SCHED_FLAGS =
+      Map.of(
+          "SCHED_FLAG_RESET_ON_FORK", 0x01,
+          "SCHED_FLAG_RECLAIM", 0x02,
+          "SCHED_FLAG_DL_OVERRUN", 0x04,
+          "SCHED_FLAG_KEEP_POLICY", 0x08,
+          "SCHED_FLAG_KEEP_PARAMS", 0x10,
+          "SCHED_FLAG_UTIL_CLAMP_MIN", 0x20,
+          "SCHED_FLAG_UTIL_CLAMP_MAX", 0x40);
+
+  /** The memory policy modes of runtime-spec, by name: their MPOL_* numbers. */
+  public static final Map<String, Integer> MPOL_MODES =
+      Map.of(
+          "MPOL_DEFAULT", 0,
+          "MPOL_PREFERRED", 1,
+          "MPOL_BIND", 2,
+          "MPOL_INTERLEAVE", 3,
+          "MPOL_LOCAL", 4,
+          "MPOL_PREFERRED_MANY", 5,
+          "MPOL_WEIGHTED_INTERLEAVE", 6);
+
+  /** The memory policy mode flags of runtime-spec, by name: their MPOL_F_* bits. */
+  public static final Map<String, Integer> MPOL_FLAGS =
+      Map.of(
+          "MPOL_F_NUMA_BALANCING", 1 << 13,
+          "MPOL_F_RELATIVE_NODES", 1 << 14,
+          "MPOL_F_STATIC_NODES", 1 << 15);
+
+  /** CPU numbers in execCPUAffinity are below this (the kernel's largest NR_CPUS). */
+  public static final int MAX_CPUS = 8192;
+
+  /** NUMA node numbers in linux.memoryPolicy are below this (the kernel's largest MAX_NUMNODES). */
+  public static final int MAX_NODES = 1024;
+
+  // ioPriority, scheduler and execCPUAffinity, refused as runc refuses them (in runc's words where
+  // callers grep them).
+  private static void scheduling(Process p, String at, List<String> problems) {
+    IoPriority io = p.ioPriority();
+    if (io != null) {
+      if (!IOPRIO_CLASSES.containsKey(io.ioClass())) {
+        problems.add(
+            at
+                + ".ioPriority.class: invalid io priority class "
+                + quote(io.ioClass())
+                + ", want IOPRIO_CLASS_RT, IOPRIO_CLASS_BE or IOPRIO_CLASS_IDLE");
+      }
+      if (io.priority() < 0 || io.priority() > 7) {
+        problems.add(at + ".ioPriority.priority: must be between 0 and 7, got " + io.priority());
+      }
+    }
+    Scheduler s = p.scheduler();
+    if (s != null) {
+      String sa = at + ".scheduler";
+      if (s.policy().isEmpty()) {
+        problems.add(sa + ".policy: scheduler policy is required");
+      } else if (!SCHED_POLICIES.containsKey(s.policy())) {
+        problems.add(sa + ".policy: invalid scheduler policy " + quote(s.policy()));
+      }
+      if (s.nice() < -20 || s.nice() > 19) {
+        problems.add(sa + ".nice: invalid scheduler.nice: " + s.nice() + ", want -20 to 19");
+      }
+      if (s.priority() != 0 && !s.policy().equals("SCHED_FIFO") && !s.policy().equals("SCHED_RR")) {
+        problems.add(
+            sa
+                + ".priority: scheduler.priority can only be specified for SchedFIFO or SchedRR policy");
+      }
+      if (SCHED_POLICIES.containsKey(s.policy())
+          && !s.policy().equals("SCHED_DEADLINE")
+          && (s.runtime() != 0 || s.deadline() != 0 || s.period() != 0)) {
+        problems.add(
+            sa
+                + ": scheduler runtime/deadline/period can only be specified for SchedDeadline policy");
+      }
+      for (String f : s.flags()) {
+        if (!SCHED_FLAGS.containsKey(f))
+          problems.add(sa + ".flags: invalid scheduler flag " + quote(f));
+      }
+    }
+    ExecCpuAffinity a = p.execCpuAffinity();
+    if (a != null) {
+      cpuList(a.initial(), at + ".execCPUAffinity.initial", problems);
+      cpuList(a.finalCpus(), at + ".execCPUAffinity.final", problems);
+    }
+  }
+
+  private static void cpuList(String list, String at, List<String> problems) {
+    try {
+      CpuList.parse(list, MAX_CPUS);
+    } catch (IllegalArgumentException e) {
+      problems.add(at + ": invalid CPU list " + quote(list) + ": " + e.getMessage());
+    }
+  }
+
+  private static void memoryPolicy(MemoryPolicy m, List<String> problems) {
+    if (m.isEmpty()) return;
+    if (!MPOL_MODES.containsKey(m.mode())) {
+      problems.add("linux.memoryPolicy.mode: invalid memory policy mode " + quote(m.mode()));
+    }
+    try {
+      CpuList.parse(m.nodes(), MAX_NODES);
+    } catch (IllegalArgumentException e) {
+      problems.add(
+          "linux.memoryPolicy.nodes: invalid memory policy nodes "
+              + quote(m.nodes())
+              + ": "
+              + e.getMessage());
+    }
+    for (String f : m.flags()) {
+      if (!MPOL_FLAGS.containsKey(f)) {
+        problems.add("linux.memoryPolicy.flags: invalid memory policy flag " + quote(f));
+      }
+    }
   }
 
   /**
@@ -458,6 +590,7 @@ public final class SpecValidator {
                 + ", want LINUX or LINUX32");
       }
     }
+    if (l.memoryPolicy() != null) memoryPolicy(l.memoryPolicy(), problems);
   }
 
   /**

@@ -177,6 +177,30 @@ public final class SpecWriter {
       w.field("oomScoreAdj", p.oomScoreAdj());
     }
     string(w, "selinuxLabel", p.selinuxLabel());
+    if (p.ioPriority() != null) {
+      w.name("ioPriority").beginObject();
+      w.field("class", p.ioPriority().ioClass());
+      w.field("priority", p.ioPriority().priority());
+      w.endObject();
+    }
+    if (p.scheduler() != null) {
+      Scheduler s = p.scheduler();
+      w.name("scheduler").beginObject();
+      w.field("policy", s.policy());
+      w.field("nice", s.nice());
+      w.field("priority", s.priority());
+      strings(w, "flags", s.flags());
+      w.unsignedField("runtime", s.runtime());
+      w.unsignedField("deadline", s.deadline());
+      w.unsignedField("period", s.period());
+      w.endObject();
+    }
+    if (p.execCpuAffinity() != null) {
+      w.name("execCPUAffinity").beginObject();
+      string(w, "initial", p.execCpuAffinity().initial());
+      string(w, "final", p.execCpuAffinity().finalCpus());
+      w.endObject();
+    }
     w.endObject();
   }
 
@@ -233,6 +257,13 @@ public final class SpecWriter {
       w.name("personality").beginObject();
       w.field("domain", l.personality().domain());
       strings(w, "flags", l.personality().flags());
+      w.endObject();
+    }
+    if (l.memoryPolicy() != null) {
+      w.name("memoryPolicy").beginObject();
+      string(w, "mode", l.memoryPolicy().mode());
+      string(w, "nodes", l.memoryPolicy().nodes());
+      strings(w, "flags", l.memoryPolicy().flags());
       w.endObject();
     }
     if (!l.timeOffsets().isEmpty()) {
