@@ -6,7 +6,6 @@ import dev.berth.engine.spec.NamespacedSysctls;
 import dev.berth.engine.store.ContainerRecord;
 import dev.berth.engine.store.ContainerState.Status;
 import dev.berth.spec.error.BerthException;
-import dev.berth.spec.error.ErrorCategory;
 import dev.berth.sys.ErrnoException;
 import dev.berth.sys.Fd;
 import dev.berth.sys.Linux;
@@ -200,34 +199,21 @@ final class ContainerNamespaces {
    * uts namespace may be entered by one thread of a multi-threaded process).
    */
   static String hostnameIn(Path ns) throws BerthException {
-    String[] out = new String[1];
-    Throwable[] failed = new Throwable[1];
-    Thread t =
-        Thread.ofPlatform()
-            .name("berth-uts")
-            .unstarted(
-                () -> {
-                  try (Fd fd = Linux.open(ns.toString(), LinuxConstants.O_RDONLY, 0)) {
-                    Linux.setns(fd, LinuxConstants.CLONE_NEWUTS);
-                    try (Fd f =
-                        Linux.open("/proc/sys/kernel/hostname", LinuxConstants.O_RDONLY, 0)) {
-                      out[0] = new String(Linux.readAll(f), StandardCharsets.UTF_8).strip();
-                    }
-                  } catch (Throwable e) {
-                    failed[0] = e;
-                  }
-                });
-    t.start();
-    try {
-      t.join();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new EngineException(ErrorCategory.CANCELLED, "read the hostname in " + ns);
-    }
-    if (failed[0] != null) {
+    dev.berth.sys.NamespaceThread.Outcome<String> o =
+        dev.berth.sys.NamespaceThread.run(
+            "berth-uts",
+            () -> {
+              try (Fd fd = Linux.open(ns.toString(), LinuxConstants.O_RDONLY, 0)) {
+                Linux.setns(fd, LinuxConstants.CLONE_NEWUTS);
+                try (Fd f = Linux.open("/proc/sys/kernel/hostname", LinuxConstants.O_RDONLY, 0)) {
+                  return new String(Linux.readAll(f), StandardCharsets.UTF_8).strip();
+                }
+              }
+            });
+    if (o.failure() != null) {
       throw EngineException.internal(
-          "read the hostname in " + ns + ": " + failed[0].getMessage(), failed[0]);
+          "read the hostname in " + ns + ": " + o.failure().getMessage(), o.failure());
     }
-    return out[0];
+    return o.value();
   }
 }

@@ -3,6 +3,7 @@ package dev.berth.engine.network.netns;
 import dev.berth.sys.ErrnoException;
 import dev.berth.sys.Fd;
 import dev.berth.sys.Linux;
+import dev.berth.sys.NamespaceThread;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
@@ -31,30 +32,21 @@ public final class Loopback {
    * 127.0.0.1 needs it).
    */
   public static void upIn(java.nio.file.Path nsPath) throws java.io.IOException {
-    Throwable[] failed = new Throwable[1];
-    Thread t =
-        Thread.ofPlatform()
-            .name("berth-lo-up")
-            .unstarted(
+    Throwable failed =
+        NamespaceThread.run(
+                "berth-lo-up",
                 () -> {
                   try (Fd ns =
                       Linux.open(nsPath.toString(), dev.berth.sys.LinuxConstants.O_RDONLY, 0)) {
                     Linux.setns(ns, dev.berth.sys.LinuxConstants.CLONE_NEWNET);
                     up();
-                  } catch (Throwable e) {
-                    failed[0] = e;
                   }
-                });
-    t.start();
-    try {
-      t.join();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new java.io.IOException("bring lo up in " + nsPath + ": interrupted");
-    }
-    if (failed[0] != null)
+                  return null;
+                })
+            .failure();
+    if (failed != null)
       throw new java.io.IOException(
-          "bring lo up in " + nsPath + ": " + failed[0].getMessage(), failed[0]);
+          "bring lo up in " + nsPath + ": " + failed.getMessage(), failed);
   }
 
   static void up() throws ErrnoException {

@@ -21,6 +21,7 @@ import dev.berth.sys.ErrnoException;
 import dev.berth.sys.Fd;
 import dev.berth.sys.Linux;
 import dev.berth.sys.MountException;
+import dev.berth.sys.NamespaceThread;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -118,40 +119,25 @@ public final class NetnsPins {
       }
       throw StoreErrors.io("create network namespace pin " + pin, e);
     }
-    Throwable[] failed = new Throwable[1];
-    Thread t =
-        Thread.ofPlatform()
-            .name("berth-" + type + "ns-" + id)
-            .unstarted(
+    Throwable failed =
+        NamespaceThread.run(
+                "berth-" + type + "ns-" + id,
                 () -> {
-                  try {
-                    Linux.unshare(flag);
-                    if (flag == CLONE_NEWNET) Loopback.up();
-                    if (inside != null) inside.run();
-                    Linux.mount(
-                        "/proc/thread-self/ns/" + type, pin.toString(), "none", MS_BIND, null);
-                  } catch (Throwable e) {
-                    failed[0] = e;
-                  }
-                });
-    t.start();
-    boolean interrupted = false;
-    while (true) {
-      try {
-        t.join();
-        break;
-      } catch (InterruptedException e) {
-        interrupted = true; // the thread is short: wait for it, so its mount is known
-      }
-    }
-    if (interrupted) Thread.currentThread().interrupt();
-    if (failed[0] != null) {
+                  Linux.unshare(flag);
+                  if (flag == CLONE_NEWNET) Loopback.up();
+                  if (inside != null) inside.run();
+                  Linux.mount(
+                      "/proc/thread-self/ns/" + type, pin.toString(), "none", MS_BIND, null);
+                  return null;
+                })
+            .failure();
+    if (failed != null) {
       unlinkQuietly(pin);
-      if (failed[0] instanceof BerthException e) throw e;
-      if (failed[0] instanceof IOException e)
+      if (failed instanceof BerthException e) throw e;
+      if (failed instanceof IOException e)
         throw StoreErrors.io("create network namespace " + id, e);
       throw new BerthException(
-          ErrorCategory.INTERNAL, "create network namespace " + id + ": " + failed[0], failed[0]);
+          ErrorCategory.INTERNAL, "create network namespace " + id + ": " + failed, failed);
     }
     return pin;
   }
@@ -168,34 +154,21 @@ public final class NetnsPins {
           case "uts" -> dev.berth.sys.LinuxConstants.CLONE_NEWUTS;
           default -> throw new IllegalArgumentException("namespace type " + type);
         };
-    Throwable[] failed = new Throwable[1];
-    Thread t =
-        Thread.ofPlatform()
-            .name("berth-in-" + type)
-            .unstarted(
+    Throwable failed =
+        NamespaceThread.run(
+                "berth-in-" + type,
                 () -> {
                   try (Fd fd = Linux.open(ns.toString(), O_RDONLY, 0)) {
                     Linux.setns(fd, flag);
                     work.run();
-                  } catch (Throwable e) {
-                    failed[0] = e;
                   }
-                });
-    t.start();
-    boolean interrupted = false;
-    while (true) {
-      try {
-        t.join();
-        break;
-      } catch (InterruptedException e) {
-        interrupted = true;
-      }
-    }
-    if (interrupted) Thread.currentThread().interrupt();
-    if (failed[0] instanceof BerthException e) throw e;
-    if (failed[0] != null) {
+                  return null;
+                })
+            .failure();
+    if (failed instanceof BerthException e) throw e;
+    if (failed != null) {
       throw new BerthException(
-          ErrorCategory.INTERNAL, "in " + type + " namespace " + ns + ": " + failed[0], failed[0]);
+          ErrorCategory.INTERNAL, "in " + type + " namespace " + ns + ": " + failed, failed);
     }
   }
 
