@@ -74,7 +74,7 @@ public final class ContainerRoutes {
   // ---- create ----
 
   private void create(Exchange x) throws Exception {
-    var options = CreateBody.parse(x.json(), x.query("name"), environment);
+    var options = CreateBody.parse(x.json(), x.query("name"), environment, engine::volumesFrom);
     try {
       engine.images().resolve(options.image());
     } catch (ImageException e) {
