@@ -117,10 +117,23 @@ public final class ContainerRoutes {
     x.json(200, out);
   }
 
+  /**
+   * The log driver docker's clients are shown. They read a container's output through the API only
+   * from the drivers they know keep it (docker-py's foreground run and docker-compose's logs and
+   * attached up check for json-file); berthd keeps every container's output in a CRI log file and
+   * serves it through the same logs and attach calls.
+   */
+  public static final String LOG_DRIVER = "json-file";
+
   private void inspect(Exchange x) throws Exception {
     ContainerRecord c = engine.inspect(x.param("id"));
     Map<String, Object> m =
         BridgeName.inContainerView(ContainerViews.inspect(c, engine.layout(c.id())));
+    if (m.get("HostConfig") instanceof Map<?, ?> h) {
+      @SuppressWarnings("unchecked")
+      Map<String, Object> host = (Map<String, Object>) h;
+      host.put("LogConfig", Map.of("Type", LOG_DRIVER, "Config", Map.of()));
+    }
     if (x.bool("size")) {
       m.put("SizeRw", 0L);
       m.put("SizeRootFs", 0L);
