@@ -151,6 +151,11 @@ class DockerComposeInteropTest {
             image: localhost/busybox:latest
             command: sh -c 'echo b-out; exit 3'
             network_mode: none
+          i:
+            image: localhost/busybox:latest
+            command: cat /proc/1/comm
+            init: true
+            network_mode: none
         """);
     Exec.Result up = compose("up");
     assertEquals(0, up.exitCode(), all(up));
@@ -160,6 +165,7 @@ class DockerComposeInteropTest {
             "a_1  | a-err",
             "b_1  | b-out",
             "t_a_1 exited with code 0",
+            "i_1  | docker-init",
             "t_b_1 exited with code 3")) {
       assertTrue(up.stdout().contains(line), line + " in " + all(up));
     }

@@ -165,7 +165,7 @@ final class CreateBody {
           network,
           p.autoRemove,
           p.shmSize,
-          false,
+          p.init,
           net,
           new HostOptions(
                   ipcModeOf(p.pidMode),
@@ -235,6 +235,7 @@ final class CreateBody {
     String networkMode;
     boolean autoRemove;
     long shmSize;
+    boolean init;
     final List<PortOption> ports = new ArrayList<>();
     boolean publishAll;
     final List<String> expose = new ArrayList<>();
@@ -272,6 +273,7 @@ final class CreateBody {
         case "PortBindings" -> portBindings(r, p);
         case "PublishAllPorts" -> p.publishAll = r.bool();
         case "AutoRemove" -> p.autoRemove = r.bool();
+        case "Init" -> p.init = !r.isNull() && r.bool();
         case "Privileged" -> p.privileged = r.bool();
         case "ReadonlyRootfs" -> p.readOnlyRootfs = r.bool();
         case "Memory" -> p.memory = r.int64();
