@@ -1468,6 +1468,14 @@ public final class Engine implements AutoCloseable {
   // ---- events ----
 
   /**
+   * Records docker's restart event for container {@code ref}, once its restart (a stop, then a
+   * start) is done: clients that follow events (docker-compose events, docker-py) wait for it.
+   */
+  public void restarted(String ref) throws BerthException {
+    event("restart", inspect(ref), Map.of(), Instant.now());
+  }
+
+  /**
    * Records a container event: its image, name and labels with {@code extra}, as docker's. Best
    * effort: an event that cannot be written never fails the operation it reports.
    */

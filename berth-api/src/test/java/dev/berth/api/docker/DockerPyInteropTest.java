@@ -44,7 +44,7 @@ class DockerPyInteropTest {
       assertEquals(0, r.exitCode(), r.stdout() + r.stderr());
       List<String> ok = r.stdout().lines().filter(l -> l.startsWith("ok ")).toList();
       assertTrue(ok.contains("ok left volumes"), r.stdout());
-      assertEquals(32, ok.size(), r.stdout());
+      assertEquals(33, ok.size(), r.stdout());
     }
   }
 }

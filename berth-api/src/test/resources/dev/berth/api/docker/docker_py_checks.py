@@ -74,6 +74,9 @@ check("get_archive stat", (stat["name"], stat["mode"] & 0o777), ("dir", 0o755))
 s = ct.stats(stream=False)
 check("stats", all(k in s for k in ("cpu_stats", "memory_stats", "pids_stats", "read")), True)
 check("top", "PID" in ct.top()["Titles"], True)
+ct.restart(timeout=1)
+ct.reload()
+check("restarted", ct.status, "running")
 ct.kill()
 check("wait", ct.wait(timeout=30), {"Error": None, "StatusCode": 137})
 ct.remove()
@@ -116,8 +119,8 @@ ct.wait(timeout=30)
 ct.remove()
 until = int(time.time()) + 1
 past = c.events(since=since, until=until, decode=True,
-                filters={"container": "pyd", "event": ["create", "die", "destroy"]})
-check("past events", [e["Action"] for e in past], ["create", "die", "destroy"])
+                filters={"container": "pyd", "event": ["create", "die", "restart", "destroy"]})
+check("past events", [e["Action"] for e in past], ["create", "die", "restart", "die", "destroy"])
 
 # A user network with an alias, connected after create.
 n = c.networks.create("pynet", driver="bridge", labels={"p": "q"})

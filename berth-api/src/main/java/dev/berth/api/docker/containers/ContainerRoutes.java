@@ -169,6 +169,7 @@ public final class ContainerRoutes {
     ContainerRecord c = engine.inspect(x.param("id"));
     engine.stop(c.id(), timeout(x));
     sessions.start(c.id());
+    engine.restarted(c.id());
     x.respond(204);
   }
 
