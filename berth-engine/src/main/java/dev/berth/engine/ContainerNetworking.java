@@ -580,6 +580,7 @@ final class ContainerNetworking {
     String mode = mode(r.options());
     if (!pinned(mode)) return;
     try (LockFile held = lock()) {
+      Files.deleteIfExists(dns().dir().upstreams(r.id()));
       ContainerRecord now;
       try {
         now = engine.containers().get(r.id());
@@ -976,14 +977,14 @@ final class ContainerNetworking {
    * The container's resolv.conf on DNS networks: the gateways as nameservers (podman's way;
    * docker's 127.0.0.11 needs a listener inside each container's namespace, the gateway needs
    * none), with the search and options lines made at create (the host's, or
-   * --dns-search/--dns-option). {@code --dns} keeps its servers; on networks without DNS the host's
-   * servers stay. {@code atStart}: the file is the one the spec generator just wrote from the
-   * host's, kept aside (resolv.conf.host) for connect and disconnect. Written in place: the file is
-   * bound into the container.
+   * --dns-search/--dns-option). {@code --dns} servers are where the responder forwards this
+   * container's other queries (as docker's embedded DNS does: its peers' names still resolve); on
+   * networks without DNS the host's servers, or --dns's, stay. {@code atStart}: the file is the one
+   * the spec generator just wrote, kept aside (resolv.conf.host) for connect and disconnect.
+   * Written in place: the file is bound into the container.
    */
   private void writeResolvConf(ContainerRecord c, List<Endpoint> endpoints, boolean atStart)
       throws BerthException, IOException {
-    if (!c.options().networking().dns().isEmpty()) return;
     Path file = engine.layout(c.id()).dir().resolve("resolv.conf");
     Path hostFile = engine.layout(c.id()).dir().resolve("resolv.conf.host");
     if (!Files.exists(file)) return;
@@ -1001,6 +1002,18 @@ final class ContainerNetworking {
       // resolvers read at most three
       if (resolves(n) && !gateways.contains(n.gateway()) && gateways.size() < 3)
         gateways.add(n.gateway());
+    }
+    Path ownServers = dns().dir().upstreams(c.id());
+    if (gateways.isEmpty() || c.options().networking().dns().isEmpty()) {
+      Files.deleteIfExists(ownServers);
+    } else {
+      StringBuilder servers = new StringBuilder();
+      for (String line : host.split("\n")) {
+        if (line.strip().startsWith("nameserver")) servers.append(line.strip()).append('\n');
+      }
+      Files.createDirectories(ownServers.getParent());
+      dev.berth.engine.store.AtomicFiles.replace(
+          ownServers, servers.toString().getBytes(StandardCharsets.UTF_8));
     }
     StringBuilder sb = new StringBuilder();
     if (gateways.isEmpty()) {

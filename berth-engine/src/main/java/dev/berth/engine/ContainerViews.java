@@ -541,6 +541,7 @@ public final class ContainerViews {
     h.put("Cgroup", "");
     h.put("UsernsMode", "");
     h.put("Isolation", "");
+    h.put("Init", o.init() ? Boolean.TRUE : null); // docker's null: not asked for
     return h;
   }
 

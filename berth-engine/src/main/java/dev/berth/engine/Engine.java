@@ -566,6 +566,39 @@ public final class Engine implements AutoCloseable {
     }
   }
 
+  /**
+   * What docker's {@code --volumes-from} takes from container {@code ref}: each of its volumes (by
+   * name, anonymous and image ones included) and binds, at the same targets; read-only when {@code
+   * readOnly} or mounted so there. Its tmpfs mounts are its own.
+   */
+  public List<ContainerOptions.MountOption> volumesFrom(String ref, boolean readOnly)
+      throws BerthException {
+    ContainerRecord r = inspect(ref);
+    List<ContainerOptions.MountOption> out = new ArrayList<>();
+    Map<String, Boolean> readOnlyAt = new java.util.HashMap<>();
+    for (ContainerOptions.MountOption m : r.options().mounts()) {
+      readOnlyAt.put(m.target(), m.readOnly());
+      if (m.type() == ContainerOptions.MountOption.Type.BIND) {
+        out.add(
+            new ContainerOptions.MountOption(
+                m.type(), m.source(), m.target(), readOnly || m.readOnly(), m.options()));
+      }
+    }
+    // The record names its volumes in the order the options and the image need them.
+    List<VolumeNeed> needs = SpecGenerator.volumesNeeded(imageConfigOf(r), r.options());
+    for (int i = 0; i < needs.size() && i < r.volumes().size(); i++) {
+      String target = needs.get(i).target();
+      out.add(
+          new ContainerOptions.MountOption(
+              ContainerOptions.MountOption.Type.VOLUME,
+              r.volumes().get(i),
+              target,
+              readOnly || readOnlyAt.getOrDefault(target, false),
+              List.of()));
+    }
+    return out;
+  }
+
   ImageConfig imageConfig(ImageRecord image) throws BerthException {
     try {
       return ImageJson.readConfig(
@@ -1433,6 +1466,14 @@ public final class Engine implements AutoCloseable {
   }
 
   // ---- events ----
+
+  /**
+   * Records docker's restart event for container {@code ref}, once its restart (a stop, then a
+   * start) is done: clients that follow events (docker-compose events, docker-py) wait for it.
+   */
+  public void restarted(String ref) throws BerthException {
+    event("restart", inspect(ref), Map.of(), Instant.now());
+  }
 
   /**
    * Records a container event: its image, name and labels with {@code extra}, as docker's. Best

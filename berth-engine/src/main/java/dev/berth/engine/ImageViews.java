@@ -49,6 +49,18 @@ public final class ImageViews {
     if (!cfg.variant().isEmpty()) w.field("Variant", cfg.variant());
     w.field("Os", cfg.os());
     w.field("Size", d.size());
+    // The builder container's id and config: dockerd shows them (zero for an image it did not
+    // build) up to API 1.44, and docker-compose 1.29 reads ContainerConfig.Volumes whenever it
+    // recreates a container.
+    w.field("Container", "");
+    w.name("ContainerConfig").beginObject();
+    w.field("Hostname", "").field("Domainname", "").field("User", "");
+    w.field("AttachStdin", false).field("AttachStdout", false).field("AttachStderr", false);
+    w.field("Tty", false).field("OpenStdin", false).field("StdinOnce", false);
+    w.name("Env").nullValue().name("Cmd").nullValue().field("Image", "");
+    w.name("Volumes").nullValue().field("WorkingDir", "").name("Entrypoint").nullValue();
+    w.name("OnBuild").nullValue().name("Labels").nullValue();
+    w.endObject();
     ContainerConfig cc = cfg.config();
     w.name("Config").beginObject();
     // docker's container-config fields an image leaves at their zero values, as dockerd shows them

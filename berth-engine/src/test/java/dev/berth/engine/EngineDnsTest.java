@@ -13,6 +13,7 @@ import dev.berth.engine.network.NetworkStore;
 import dev.berth.engine.network.dns.DnsMessage;
 import dev.berth.engine.network.dns.DnsRunDir;
 import dev.berth.engine.store.ContainerRecord;
+import dev.berth.engine.store.ContainerState;
 import dev.berth.spec.error.BerthException;
 import dev.berth.sys.Fd;
 import dev.berth.sys.Linux;
@@ -138,48 +139,57 @@ class EngineDnsTest {
 
   /** A fake upstream on 127.0.0.1:53 of the test namespace: A 192.0.2.1 for *.example.org. */
   void startUpstream() throws Exception {
+    upstream = fakeUpstream("127.0.0.1", 0xc0000201);
+    upstreamThread = serve(upstream, 0xc0000201);
+  }
+
+  /** A socket on {@code address}:53 of the test namespace. */
+  DatagramSocket fakeUpstream(String address, int answer) throws Exception {
     CompletableFuture<DatagramSocket> socket = new CompletableFuture<>();
     Thread.ofPlatform()
         .start(
             () -> {
               try (Fd fd = Linux.open(nsPath.toString(), LinuxConstants.O_RDONLY, 0)) {
                 Linux.setns(fd, LinuxConstants.CLONE_NEWNET);
-                socket.complete(new DatagramSocket(new InetSocketAddress("127.0.0.1", 53)));
+                socket.complete(new DatagramSocket(new InetSocketAddress(address, 53)));
               } catch (Exception e) {
                 socket.completeExceptionally(e);
               }
             })
         .join();
-    upstream = socket.get();
-    upstreamThread =
-        Thread.ofPlatform()
-            .daemon()
-            .start(
-                () -> {
-                  byte[] buf = new byte[2048];
-                  while (!upstream.isClosed()) {
-                    try {
-                      DatagramPacket p = new DatagramPacket(buf, buf.length);
-                      upstream.receive(p);
-                      DnsMessage q = DnsMessage.parse(java.util.Arrays.copyOf(buf, p.getLength()));
-                      String name = q.questions().get(0).name();
-                      boolean known =
-                          name.endsWith("example.org")
-                              && q.questions().get(0).type() == DnsMessage.TYPE_A;
-                      DnsMessage a =
-                          DnsMessage.reply(
-                              q,
-                              name.endsWith("example.org") ? 0 : DnsMessage.RCODE_NXDOMAIN,
-                              0,
-                              known ? List.of(DnsMessage.a(name, 5, 0xc0000201)) : List.of(),
-                              false);
-                      byte[] out = a.encode();
-                      upstream.send(new DatagramPacket(out, out.length, p.getSocketAddress()));
-                    } catch (Exception e) {
-                      // closed, or unreadable
-                    }
-                  }
-                });
+    return socket.get();
+  }
+
+  /** Answers A {@code answer} for *.example.org on {@code upstream} until it is closed. */
+  static Thread serve(DatagramSocket upstream, int answer) {
+    return Thread.ofPlatform()
+        .daemon()
+        .start(
+            () -> {
+              byte[] buf = new byte[2048];
+              while (!upstream.isClosed()) {
+                try {
+                  DatagramPacket p = new DatagramPacket(buf, buf.length);
+                  upstream.receive(p);
+                  DnsMessage q = DnsMessage.parse(java.util.Arrays.copyOf(buf, p.getLength()));
+                  String name = q.questions().get(0).name();
+                  boolean known =
+                      name.endsWith("example.org")
+                          && q.questions().get(0).type() == DnsMessage.TYPE_A;
+                  DnsMessage a =
+                      DnsMessage.reply(
+                          q,
+                          name.endsWith("example.org") ? 0 : DnsMessage.RCODE_NXDOMAIN,
+                          0,
+                          known ? List.of(DnsMessage.a(name, 5, answer)) : List.of(),
+                          false);
+                  byte[] out = a.encode();
+                  upstream.send(new DatagramPacket(out, out.length, p.getSocketAddress()));
+                } catch (Exception e) {
+                  // closed, or unreadable
+                }
+              }
+            });
   }
 
   ContainerRecord run(String network, String name, List<String> aliases, String script)
@@ -268,6 +278,58 @@ class EngineDnsTest {
     assertTrue(gone(pid), "responder " + pid + " still runs");
     assertFalse(Files.exists(dns().pid()));
     assertEquals(List.of(), files(dns().networks()));
+  }
+
+  /**
+   * docker's --dns on a network with names (compose's dns:): the container's queries for other
+   * names go to its own servers, and its peers' names still resolve (the gateway stays its
+   * nameserver, as docker's embedded DNS stays). Before, its resolv.conf had only its servers.
+   */
+  @Test
+  void ownDnsServersGetTheOtherNamesAndPeersStillResolve() throws Exception {
+    Network app = engine.networks().create(NetworkStore.CreateRequest.named("app"));
+    ContainerRecord web = run("app", "web", List.of(), "exec sleep 1000");
+    DatagramSocket own = fakeUpstream("127.0.0.2", 0xc0000202);
+    Thread ownThread = serve(own, 0xc0000202);
+    try {
+      ContainerOptions o =
+          new ContainerOptions.Builder(IMAGE)
+              .network("app")
+              .networking(
+                  new NetworkOptions(
+                      null, null, null, null, List.of("127.0.0.2"), null, null, null, false))
+              .command(
+                  List.of(
+                      "sh",
+                      "-c",
+                      "grep -qx 'nameserver "
+                          + app.gateway()
+                          + "' /etc/resolv.conf && nslookup web | grep -q 'Address: "
+                          + ip(web)
+                          + "' && nslookup www.example.org | grep -q 'Address: 192.0.2.2'"
+                          + " && echo checked && exec sleep 1000"))
+              .build();
+      ContainerRecord asker = engine.start(engine.create(o).id(), Engine.StartListener.NONE);
+      Path log = engine.layout(asker.id()).log();
+      // its checks pass (it sleeps), or fail (it ends)
+      for (int i = 0; i < 400; i++) {
+        if ((Files.exists(log) && Files.readString(log).contains("checked"))
+            || engine.inspect(asker.id()).state().status() != ContainerState.Status.RUNNING) break;
+        TimeUnit.MILLISECONDS.sleep(50);
+      }
+      assertTrue(Files.readString(log).contains("checked"), Files.readString(log));
+      Path servers = dns().upstreams(asker.id());
+      assertEquals("nameserver 127.0.0.2\n", Files.readString(servers));
+      engine.kill(asker.id(), 9);
+      assertEquals(137, engine.await(asker.id()));
+      assertFalse(Files.exists(servers), "its servers go with its network");
+      engine.remove(asker.id(), true, true);
+      // the others still get the host's
+      assertEquals(0, check("app", "nslookup www.example.org | grep -q 'Address: 192.0.2.1'"));
+    } finally {
+      own.close();
+      ownThread.join();
+    }
   }
 
   @Test

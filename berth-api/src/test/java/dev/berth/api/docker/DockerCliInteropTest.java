@@ -139,6 +139,11 @@ class DockerCliInteropTest {
 
   @Test
   void volumesNetworksAndDiskUsage() {
+    // dockerd's three, before any container made the default one
+    assertEquals(
+        "bridge\nhost\nnone\n",
+        docker("network", "ls", "--format", "{{.Name}}").ok().stdout(),
+        "a fresh daemon's networks");
     docker("volume", "create", "--label", "k=v", "v1").ok();
     assertTrue(docker("volume", "ls", "-q").ok().stdout().lines().anyMatch("v1"::equals));
     assertEquals(

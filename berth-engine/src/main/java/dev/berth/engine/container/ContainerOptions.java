@@ -46,7 +46,7 @@ import java.util.Map;
  *     resolv.conf as for "none"); null: "none" (the front doors give docker's default, "bridge")
  * @param autoRemove remove the container when it exits ({@code --rm})
  * @param shmSize bytes of /dev/shm, or 0 for docker's 64 MiB
- * @param init run a minimal init as PID 1 ({@code --init}) — not supported yet; false
+ * @param init run the host's static tini as PID 1 before the command ({@code --init})
  * @param networking further networks, aliases, addresses, hosts, DNS and published ports
  * @param host namespace modes, cgroup parent, sysctls and log path
  * @param healthcheck docker's healthcheck flags, or null; merged field by field over the image's at

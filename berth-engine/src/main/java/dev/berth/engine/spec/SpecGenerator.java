@@ -178,6 +178,21 @@ public final class SpecGenerator {
     etc.put("/etc/hostname", files.resolve("hostname"));
     etc.put("/etc/hosts", files.resolve("hosts"));
     List<Mount> mounts = ContainerMounts.mounts(o, volumes, request.volumes(), etc, request.shm());
+    if (o.init()) {
+      // --init: the host's static tini as PID 1, bound read-only where docker puts its own; it
+      // forwards signals to the command and reaps orphans.
+      args = new ArrayList<>(List.of(INIT_PATH, "--"));
+      args.addAll(args(o, image));
+      mounts = new ArrayList<>(mounts);
+      mounts.add(
+          new Mount(
+              INIT_PATH,
+              "bind",
+              initBinary().toString(),
+              List.of("bind", "ro", "nosuid", "nodev"),
+              List.of(),
+              List.of()));
+    }
 
     // docker 20.10+: a non-root process starts with no effective or permitted capabilities, only
     // the bounding set.
@@ -256,6 +271,28 @@ public final class SpecGenerator {
 
     List<Path> written = writeEtcFiles(files, hostname, network, o.networking());
     return new GeneratedSpec(spec, hostname, stopSignal, written, volumes);
+  }
+
+  /** Where an {@code --init} process is in the container, as docker places its docker-init. */
+  public static final String INIT_PATH = "/sbin/docker-init";
+
+  /** The host's static init binaries for {@code --init}, by preference (Debian's tini-static). */
+  static final List<Path> INIT_BINARIES =
+      List.of(Path.of("/usr/bin/tini-static"), Path.of("/usr/bin/docker-init"));
+
+  private static Path initBinary() throws BerthException {
+    for (Path p : INIT_BINARIES) {
+      if (Files.isExecutable(p)) {
+        try {
+          return p.toRealPath();
+        } catch (java.io.IOException e) {
+          // raced away: try the next
+        }
+      }
+    }
+    throw new BerthException(
+        ErrorCategory.INVALID_ARGUMENT,
+        "--init: no static init on the host (install tini: " + INIT_BINARIES.getFirst() + ")");
   }
 
   /**

@@ -32,6 +32,7 @@ final class Opts {
   String stopSignal;
   String network;
   long shmSize;
+  boolean init;
 
   static Opts of(String... command) {
     Opts o = new Opts();
@@ -66,7 +67,7 @@ final class Opts {
         network,
         false,
         shmSize,
-        false);
+        init);
   }
 
   /** An image config with the given container defaults. */

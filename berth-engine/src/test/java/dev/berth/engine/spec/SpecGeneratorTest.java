@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.berth.engine.container.ContainerOptions.MountOption;
 import dev.berth.engine.container.ContainerOptions.MountOption.Type;
@@ -139,6 +140,23 @@ class SpecGeneratorTest {
     Opts empty = Opts.of();
     empty.entrypoint = List.of();
     assertEquals("no command specified", refused(ErrorCategory.INVALID_ARGUMENT, both, empty));
+  }
+
+  @Test
+  void initRunsTheHostsStaticTiniBeforeTheCommand() throws Exception {
+    Path tini = SpecGenerator.INIT_BINARIES.getFirst();
+    assumeTrue(Files.isExecutable(tini), "tini not installed");
+    Opts o = Opts.of("sleep", "1");
+    o.init = true;
+    Spec spec = spec(o);
+    assertEquals(
+        List.of("/sbin/docker-init", "--", "sleep", "1"), spec.process().args(), "tini, then ours");
+    List<Mount> init =
+        spec.mounts().stream().filter(m -> m.destination().equals("/sbin/docker-init")).toList();
+    assertEquals(1, init.size(), spec.mounts().toString());
+    assertEquals(tini.toRealPath().toString(), init.getFirst().source());
+    assertTrue(init.getFirst().options().contains("ro"), init.toString());
+    assertEquals(List.of("sleep", "1"), spec(Opts.of("sleep", "1")).process().args(), "no init");
   }
 
   @Test

@@ -74,7 +74,7 @@ public final class ContainerRoutes {
   // ---- create ----
 
   private void create(Exchange x) throws Exception {
-    var options = CreateBody.parse(x.json(), x.query("name"), environment);
+    var options = CreateBody.parse(x.json(), x.query("name"), environment, engine::volumesFrom);
     try {
       engine.images().resolve(options.image());
     } catch (ImageException e) {
@@ -117,10 +117,23 @@ public final class ContainerRoutes {
     x.json(200, out);
   }
 
+  /**
+   * The log driver docker's clients are shown. They read a container's output through the API only
+   * from the drivers they know keep it (docker-py's foreground run and docker-compose's logs and
+   * attached up check for json-file); berthd keeps every container's output in a CRI log file and
+   * serves it through the same logs and attach calls.
+   */
+  public static final String LOG_DRIVER = "json-file";
+
   private void inspect(Exchange x) throws Exception {
     ContainerRecord c = engine.inspect(x.param("id"));
     Map<String, Object> m =
         BridgeName.inContainerView(ContainerViews.inspect(c, engine.layout(c.id())));
+    if (m.get("HostConfig") instanceof Map<?, ?> h) {
+      @SuppressWarnings("unchecked")
+      Map<String, Object> host = (Map<String, Object>) h;
+      host.put("LogConfig", Map.of("Type", LOG_DRIVER, "Config", Map.of()));
+    }
     if (x.bool("size")) {
       m.put("SizeRw", 0L);
       m.put("SizeRootFs", 0L);
@@ -156,6 +169,7 @@ public final class ContainerRoutes {
     ContainerRecord c = engine.inspect(x.param("id"));
     engine.stop(c.id(), timeout(x));
     sessions.start(c.id());
+    engine.restarted(c.id());
     x.respond(204);
   }
 

@@ -16,10 +16,13 @@ import dev.berth.spec.error.BerthException;
 import dev.berth.spec.image.Healthcheck;
 import dev.berth.spec.json.JsonReader;
 import dev.berth.spec.json.SpecException;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The body of {@code POST /containers/create} (docker's Config with HostConfig and
@@ -31,11 +34,18 @@ import java.util.Map;
 final class CreateBody {
   private CreateBody() {}
 
+  /** The mounts a HostConfig.VolumesFrom entry takes from another container. */
+  @FunctionalInterface
+  interface VolumesFrom {
+    List<MountOption> mountsOf(String container, boolean readOnly) throws BerthException;
+  }
+
   /**
    * The options of {@code body}, named {@code name} (null: generated); {@code environment} gives
-   * the default network.
+   * the default network, {@code volumesFrom} the mounts of the containers VolumesFrom names.
    */
-  static ContainerOptions parse(JsonReader r, String name, Map<String, String> environment)
+  static ContainerOptions parse(
+      JsonReader r, String name, Map<String, String> environment, VolumesFrom volumesFrom)
       throws BerthException, SpecException {
     Parsed p = new Parsed();
     if (!r.beginObject()) throw EngineException.invalid("config cannot be empty");
@@ -68,11 +78,11 @@ final class CreateBody {
           }
         }
         case "Volumes" -> {
-          // Anonymous volumes, as -v /path.
+          // Anonymous volumes, as -v /path, unless a bind or mount takes the path (below).
           if (r.beginObject()) {
             for (String v; (v = r.nextField()) != null; ) {
               r.skip();
-              p.mounts.add(DockerFlags.volume(v));
+              p.anonymous.add(DockerFlags.volume(v));
             }
           }
         }
@@ -82,6 +92,25 @@ final class CreateBody {
       }
     }
     if (p.image == null || p.image.isEmpty()) throw EngineException.invalid("Image: required");
+    // Config.Volumes lists every target, named ones too (docker-py and compose send "/data": {}
+    // beside Binds' "vol:/data"): like an image's volumes, it yields to a mount at the same path.
+    Set<Path> taken = new HashSet<>();
+    for (MountOption m : p.mounts) taken.add(Path.of(m.target()).normalize());
+    // "container[:ro|rw]": its volumes and binds where the body mounts nothing of its own.
+    for (String from : p.volumesFrom) {
+      int colon = from.lastIndexOf(':');
+      String mode = colon < 0 ? "rw" : from.substring(colon + 1);
+      if (!mode.equals("rw") && !mode.equals("ro")) {
+        throw EngineException.invalid("HostConfig.VolumesFrom: invalid mode in '" + from + "'");
+      }
+      String ref = colon < 0 ? from : from.substring(0, colon);
+      for (MountOption m : volumesFrom.mountsOf(ref, mode.equals("ro"))) {
+        if (taken.add(Path.of(m.target()).normalize())) p.mounts.add(m);
+      }
+    }
+    for (MountOption m : p.anonymous) {
+      if (taken.add(Path.of(m.target()).normalize())) p.mounts.add(m);
+    }
     // The first network is NetworkMode's; NetworkingConfig's others are attached beside it.
     for (String n : p.endpointNetworks) {
       if (p.networkMode == null || p.networkMode.isEmpty() || p.networkMode.equals("default")) {
@@ -136,7 +165,7 @@ final class CreateBody {
           network,
           p.autoRemove,
           p.shmSize,
-          false,
+          p.init,
           net,
           new HostOptions(
                   ipcModeOf(p.pidMode),
@@ -188,6 +217,8 @@ final class CreateBody {
     String stopSignal;
     Integer stopTimeout;
     final List<MountOption> mounts = new ArrayList<>();
+    final List<MountOption> anonymous = new ArrayList<>();
+    final List<String> volumesFrom = new ArrayList<>();
     long memory;
     long memorySwap;
     long nanoCpus;
@@ -204,6 +235,7 @@ final class CreateBody {
     String networkMode;
     boolean autoRemove;
     long shmSize;
+    boolean init;
     final List<PortOption> ports = new ArrayList<>();
     boolean publishAll;
     final List<String> expose = new ArrayList<>();
@@ -225,6 +257,7 @@ final class CreateBody {
         case "Binds" -> {
           for (String b : r.strings()) p.mounts.add(DockerFlags.volume(b));
         }
+        case "VolumesFrom" -> p.volumesFrom.addAll(r.strings());
         case "Mounts" -> {
           if (r.beginArray()) {
             while (r.nextElement()) p.mounts.add(mount(r));
@@ -240,6 +273,7 @@ final class CreateBody {
         case "PortBindings" -> portBindings(r, p);
         case "PublishAllPorts" -> p.publishAll = r.bool();
         case "AutoRemove" -> p.autoRemove = r.bool();
+        case "Init" -> p.init = !r.isNull() && r.bool();
         case "Privileged" -> p.privileged = r.bool();
         case "ReadonlyRootfs" -> p.readOnlyRootfs = r.bool();
         case "Memory" -> p.memory = r.int64();

@@ -315,7 +315,8 @@ final class OutputRoutes {
     try {
       ResponseStream s = x.stream(200, Exchange.JSON);
       int code = waitFor(c, condition, s);
-      s.line(("{\"StatusCode\":" + code + "}").getBytes(StandardCharsets.US_ASCII));
+      // docker's body names the error field even when there is none (clients print it)
+      s.line(("{\"Error\":null,\"StatusCode\":" + code + "}").getBytes(StandardCharsets.US_ASCII));
     } finally {
       sessions.waiting(id, false);
     }

@@ -20,9 +20,15 @@ public final class BridgeName {
     return NetworkStore.DEFAULT_NETWORK.equals(name) ? BRIDGE : name;
   }
 
-  /** Renames the default network in a network view (its Name). */
+  /**
+   * Renames the default network in a network view (its Name). A network a client created shows the
+   * driver options it was created with, as docker's do, and create takes none: its Options are
+   * empty (docker-compose recreates a network whose Options differ from its file's driver_opts).
+   */
   public static Map<String, Object> inNetworkView(Map<String, Object> view) {
-    view.put("Name", of((String) view.get("Name")));
+    String name = (String) view.get("Name");
+    if (!NetworkStore.DEFAULT_NETWORK.equals(name)) view.put("Options", Map.of());
+    view.put("Name", of(name));
     return view;
   }
 

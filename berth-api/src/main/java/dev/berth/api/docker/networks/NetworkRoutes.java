@@ -110,6 +110,8 @@ public final class NetworkRoutes {
     Filters f =
         x.filters()
             .only(List.of("name", "id", "label", "label!", "driver", "type", "scope", "dangling"));
+    // dockerd always lists its "bridge"; the engine makes its default network on first use.
+    engine.network(BridgeName.BRIDGE);
     List<ContainerRecord> containers = engine.list();
     Map<String, List<String>> users = engine.networkUsers();
     List<Object> out = new ArrayList<>();

@@ -7,6 +7,7 @@ import dev.berth.api.docker.Exchange;
 import dev.berth.api.docker.Filters;
 import dev.berth.api.docker.ResponseStream;
 import dev.berth.api.docker.Router;
+import dev.berth.api.docker.containers.ContainerRoutes;
 import dev.berth.engine.ContainerViews;
 import dev.berth.engine.Engine;
 import dev.berth.engine.VolumeViews;
@@ -139,7 +140,7 @@ public final class SystemRoutes {
     plugins.put("Volume", List.of("local"));
     plugins.put("Network", List.of("bridge", "host", "none"));
     plugins.put("Authorization", null);
-    plugins.put("Log", List.of("k8s-file"));
+    plugins.put("Log", List.of(ContainerRoutes.LOG_DRIVER));
     m.put("Plugins", plugins);
     m.put("MemoryLimit", true);
     m.put("SwapLimit", true);
@@ -154,7 +155,7 @@ public final class SystemRoutes {
     m.put("OomKillDisable", false);
     m.put("NGoroutines", Thread.activeCount());
     m.put("SystemTime", Rfc3339.format(Instant.now()));
-    m.put("LoggingDriver", "k8s-file");
+    m.put("LoggingDriver", ContainerRoutes.LOG_DRIVER);
     m.put("CgroupDriver", "cgroupfs");
     m.put("CgroupVersion", Files.exists(Path.of("/sys/fs/cgroup/cgroup.controllers")) ? "2" : "1");
     m.put("NEventsListener", 0);

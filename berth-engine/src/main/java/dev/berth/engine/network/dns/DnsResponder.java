@@ -549,7 +549,7 @@ public final class DnsResponder implements AutoCloseable {
   }
 
   private void forward(DnsMessage q, byte[] query, Client client) throws IOException {
-    List<InetSocketAddress> servers = usableUpstreams();
+    List<InetSocketAddress> servers = usableUpstreams(upstreamsOf(client));
     if (servers.isEmpty() || pending.size() >= MAX_PENDING) {
       send(client, DnsMessage.reply(q, RCODE_SERVFAIL, 0, List.of(), q.opt() != null).encode());
       return;
@@ -566,10 +566,29 @@ public final class DnsResponder implements AutoCloseable {
     ask(p, servers);
   }
 
-  /** The upstreams minus our own listening addresses (a host resolving through us would loop). */
-  private List<InetSocketAddress> usableUpstreams() {
+  /**
+   * The servers a query of {@code client} goes to: the asking container's own (docker's --dns,
+   * which on a network with names replaces only the forwarding, as docker's embedded DNS does),
+   * else the host's.
+   */
+  private Upstreams upstreamsOf(Client client) {
+    if (!(client.peer instanceof InetSocketAddress p) || p.getAddress().getAddress().length != 4) {
+      return upstreams;
+    }
+    String id = client.listener.records.containerAt(address(p.getAddress().getAddress()));
+    if (id == null) return upstreams;
+    Path own = options.runDir().upstreams(id);
+    try {
+      return Files.exists(own) ? Upstreams.read(own) : upstreams;
+    } catch (IOException e) {
+      return upstreams; // removed meanwhile: the container is going
+    }
+  }
+
+  /** {@code from} minus our own listening addresses (a host resolving through us would loop). */
+  private List<InetSocketAddress> usableUpstreams(Upstreams from) {
     List<InetSocketAddress> out = new ArrayList<>();
-    for (InetSocketAddress s : upstreams.servers()) {
+    for (InetSocketAddress s : from.servers()) {
       boolean ours = false;
       for (Listener l : listeners.values()) {
         if (l.address != null && l.address.getAddress().equals(s.getAddress())) ours = true;
@@ -651,7 +670,7 @@ public final class DnsResponder implements AutoCloseable {
       if (p.tcpIn.hasRemaining()) return;
     } catch (IOException e) { // refused, reset, cut short: next server
       p.server++;
-      ask(p, usableUpstreams());
+      ask(p, usableUpstreams(upstreamsOf(p.client)));
       return;
     }
     answered(p, p.tcpIn.array());
@@ -664,7 +683,7 @@ public final class DnsResponder implements AutoCloseable {
       n = ((DatagramChannel) p.channel).read(packet);
     } catch (IOException e) { // ICMP port unreachable and the like: next server
       p.server++;
-      ask(p, usableUpstreams());
+      ask(p, usableUpstreams(upstreamsOf(p.client)));
       return;
     }
     if (n < DnsMessage.HEADER) return;
@@ -684,7 +703,7 @@ public final class DnsResponder implements AutoCloseable {
     }
     if (!parsed.isResponse() || !parsed.questions().equals(p.query.questions())) return;
     if (parsed.truncated() && !p.overTcp && p.client.tcp != null) {
-      List<InetSocketAddress> servers = usableUpstreams();
+      List<InetSocketAddress> servers = usableUpstreams(upstreamsOf(p.client));
       if (p.server < servers.size()) {
         askOverTcp(p, servers);
         return;
@@ -726,7 +745,7 @@ public final class DnsResponder implements AutoCloseable {
     for (Pending p : new ArrayList<>(pending.values())) {
       if (now - p.deadline >= 0) {
         p.server++;
-        ask(p, usableUpstreams());
+        ask(p, usableUpstreams(upstreamsOf(p.client)));
       }
     }
     for (TcpClient c : new ArrayList<>(tcpClients)) {

@@ -7,6 +7,8 @@ import java.nio.file.Path;
  *
  * <pre>
  * networks/&lt;network&gt;   the records of each network that needs answers ({@link NetworkRecords})
+ * upstreams/&lt;id&gt;       a container's own servers (--dns), in resolv.conf's form: its queries go
+ *                      there instead of to the host's
  * responder.lock       flock held by the one live responder for its whole life
  * start.lock           flock of an engine checking, reloading or starting the responder
  * control.sock         the responder's control socket ("reload")
@@ -25,6 +27,11 @@ public record DnsRunDir(Path dir) {
 
   public Path records(String network) {
     return networks().resolve(network);
+  }
+
+  /** Container {@code id}'s own upstream servers, when it has some. */
+  public Path upstreams(String id) {
+    return dir.resolve("upstreams").resolve(id);
   }
 
   public Path lock() {
