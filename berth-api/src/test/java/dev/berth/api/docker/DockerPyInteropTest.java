@@ -30,8 +30,16 @@ class DockerPyInteropTest {
 
   @Test
   void aUsersScriptRunsAsAgainstDockerd() throws Exception {
+    // Debian's python3 with python3-docker (what scripts/test.sh installs), before any other
+    // python3
+    // on the PATH, which may carry another docker-py or none.
+    String python =
+        Files.isExecutable(Path.of("/usr/bin/python3"))
+                && Exec.run("/usr/bin/python3", "-c", "import docker").exitCode() == 0
+            ? "/usr/bin/python3"
+            : "python3";
     assumeTrue(
-        Exec.run("python3", "-c", "import docker").exitCode() == 0, "python3-docker not installed");
+        Exec.run(python, "-c", "import docker").exitCode() == 0, "python3-docker not installed");
     Path script = tmp.resolve("docker_py_checks.py");
     try (InputStream in = getClass().getResourceAsStream("docker_py_checks.py")) {
       Files.write(script, in.readAllBytes());
@@ -40,7 +48,7 @@ class DockerPyInteropTest {
         NetnsDaemon daemon = new NetnsDaemon(tmp.resolve("daemon"))) {
       Exec.Result r =
           daemon.client(
-              tmp, null, "env", "REGISTRY=" + registry.address(), "python3", script.toString());
+              tmp, null, "env", "REGISTRY=" + registry.address(), python, script.toString());
       assertEquals(0, r.exitCode(), r.stdout() + r.stderr());
       List<String> ok = r.stdout().lines().filter(l -> l.startsWith("ok ")).toList();
       assertTrue(ok.contains("ok left volumes"), r.stdout());
