@@ -82,17 +82,18 @@ public final class Creation {
     Path bundle = o.bundle().toAbsolutePath().normalize();
     Path configFile = bundle.resolve("config.json");
     byte[] config;
-    Spec spec;
+    Spec loaded;
     if (o.config() != null) {
       config = o.config().json();
-      spec = validated(o.config().spec(), configFile);
+      loaded = validated(o.config().spec(), configFile);
     } else {
       config = readConfig(configFile);
-      spec = load(config, configFile);
+      loaded = load(config, configFile);
     }
-    if (spec.process() == null)
+    if (loaded.process() == null)
       throw ContainerException.invalid("config.json: process: required to create a container");
-    Path rootfs = bundle.resolve(spec.root().path()).normalize();
+    Path rootfs = bundle.resolve(loaded.root().path()).normalize();
+    Spec spec = MountTargets.rootfsPrefixStripped(loaded, rootfs);
     if (!Files.isDirectory(rootfs)) {
       throw ContainerException.invalid(
           "rootfs (" + rootfs + ") does not exist or is not a directory");
