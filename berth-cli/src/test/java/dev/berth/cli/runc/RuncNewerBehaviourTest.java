@@ -202,4 +202,47 @@ class RuncNewerBehaviourTest {
     assertEquals(0, r.exitCode(), r.stderr());
     assertEquals("bound\n", r.stdout());
   }
+
+  @Test
+  void aDeviceNodeOfTheRootfsIsKeptOnlyWhenItIsTheOneAskedFor() throws IOException {
+    bundle
+        .linux()
+        .put(
+            "devices",
+            Bundle.list(Bundle.map("path", "/data/conflict", "type", "c", "major", 1, "minor", 3)));
+    bundle.args("true");
+    bundle.write();
+    Files.createDirectories(bundle.rootfs().resolve("data"));
+    Path file = Files.createFile(bundle.rootfs().resolve("data/conflict"));
+    Exec.Result r = cli("run", id);
+    assertNotEquals(0, r.exitCode());
+    assertTrue(r.stderr().contains("/data/conflict has incorrect ftype"), r.stderr());
+    // The image's file is still there: never removed to make room for the node.
+    assertTrue(Files.isRegularFile(file));
+    Files.delete(file);
+    Exec.Result mknod =
+        Exec.run("mknod", bundle.rootfs().resolve("data/conflict").toString(), "c", "1", "5");
+    assertEquals(0, mknod.exitCode(), mknod.stderr());
+    r = cli("run", id);
+    assertNotEquals(0, r.exitCode());
+    assertTrue(
+        r.stderr()
+            .contains("/data/conflict has incorrect major:minor: 1:5 doesn't match expected 1:3"),
+        r.stderr());
+  }
+
+  @Test
+  void updateSetsCpuIdle() throws IOException {
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        Files.exists(Path.of("/sys/fs/cgroup/cpu/cpu.idle")), "needs a cgroup v1 cpu.idle");
+    bundle.args("sleep", "1000");
+    bundle.linux().put("cgroupsPath", "/" + id);
+    bundle.write();
+    assertEquals(0, detached("run -d " + id).exitCode());
+    Exec.Result r = cli("update", "--cpu-idle", "1", id);
+    assertEquals(0, r.exitCode(), r.stderr());
+    assertEquals("1\n", Files.readString(Path.of("/sys/fs/cgroup/cpu", id, "cpu.idle")));
+    assertNotEquals(0, cli("update", "--cpu-idle", "2", id).exitCode());
+    assertEquals("1\n", Files.readString(Path.of("/sys/fs/cgroup/cpu", id, "cpu.idle")));
+  }
 }
