@@ -830,7 +830,18 @@ static void op_mask(const char *path) {
   if (fd < 0 && errno == ENOENT) return;
   if (fd < 0 || fstat(fd, &st) < 0) fail(errno, path, NULL);
   if (S_ISDIR(st.st_mode)) {
-    if (mount("tmpfs", fd_path(tbuf, fd), "tmpfs", MS_RDONLY, NULL) < 0) fail(errno, NULL, NULL);
+    /* One read-only tmpfs for every masked directory, bound onto the others, as runc 1.2+ does: a superblock per
+     * masked path costs the kernel for nothing. */
+    static int masks_tmpfs = -1;
+    if (masks_tmpfs < 0) {
+      if (mount("tmpfs", fd_path(tbuf, fd), "tmpfs", MS_RDONLY, NULL) < 0) fail(errno, NULL, NULL);
+      masks_tmpfs = must_in_root(path, O_PATH | O_DIRECTORY, "");
+    } else {
+      if (mount(fd_path(sbuf, masks_tmpfs), fd_path(tbuf, fd), NULL, MS_BIND, NULL) < 0) fail(errno, NULL, NULL);
+      int bound = must_in_root(path, O_PATH | O_DIRECTORY, "");
+      if (mount(NULL, fd_path(tbuf, bound), NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0) fail(errno, NULL, NULL);
+      close(bound);
+    }
   } else {
     /* A /dev/null replaced by the image (or a racing process) must not turn the mask into a writable bind. */
     int nul = must_in_root("/dev/null", O_PATH, "");

@@ -154,6 +154,27 @@ class RootlessCliTest {
   }
 
   @Test
+  void rootsBusyCgroupOfTheSameNameDoesNotStopARootlessContainer() throws Exception {
+    // Root's container of the same id holds /sys/fs/cgroup/pids/<id>: nobody could never use that
+    // cgroup, and runs without cgroups, as runc does.
+    Path busy = Path.of("/sys/fs/cgroup/pids", id);
+    Files.createDirectory(busy);
+    Process sleeper = new ProcessBuilder("sleep", "60").start();
+    try {
+      Files.writeString(busy.resolve("cgroup.procs"), Long.toString(sleeper.pid()));
+      rootlessSpec("echo ran");
+      Exec.Result r = asNobody("run", id);
+      assertEquals(0, r.exitCode(), r.stderr());
+      assertEquals("ran\n", r.stdout());
+      // Root's cgroup is untouched.
+      assertEquals(sleeper.pid() + "\n", Files.readString(busy.resolve("cgroup.procs")));
+    } finally {
+      sleeper.destroyForcibly().waitFor();
+      Files.delete(busy);
+    }
+  }
+
+  @Test
   void withRootlessFalseTheCgroupPermissionErrorIsReported() throws Exception {
     rootlessSpec("true");
     Exec.Result r = asNobody("--rootless", "false", "run", id);

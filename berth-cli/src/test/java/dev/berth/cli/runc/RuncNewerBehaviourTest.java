@@ -245,4 +245,31 @@ class RuncNewerBehaviourTest {
     assertNotEquals(0, cli("update", "--cpu-idle", "2", id).exitCode());
     assertEquals("1\n", Files.readString(Path.of("/sys/fs/cgroup/cpu", id, "cpu.idle")));
   }
+
+  @Test
+  void debugOutputNamesTheStagesRuncsTestsLookFor() {
+    bundle.args("true");
+    bundle.write();
+    Exec.Result r = cli("--debug", "run", id);
+    assertEquals(0, r.exitCode(), r.stderr());
+    // runc 1.2+'s debug.bats looks for "nsexec started" and "child process in init()".
+    assertTrue(r.stderr().contains("nsexec started"), r.stderr());
+    assertTrue(r.stderr().contains("child process in init()"), r.stderr());
+  }
+
+  @Test
+  void maskedDirectoriesShareOneReadOnlyTmpfs() throws IOException {
+    Files.createDirectories(bundle.rootfs().resolve("m1"));
+    Files.createDirectories(bundle.rootfs().resolve("m2"));
+    Files.writeString(bundle.rootfs().resolve("m2/secret"), "x");
+    bundle.linux().put("maskedPaths", Bundle.list("/m1", "/m2"));
+    bundle.args("sh", "-c", "stat -c %d /m1 /m2; ls /m2; touch /m2/f 2>/dev/null || echo ro");
+    bundle.write();
+    Exec.Result r = cli("run", id);
+    assertEquals(0, r.exitCode(), r.stderr());
+    List<String> lines = r.stdout().lines().toList();
+    assertEquals(3, lines.size(), r.stdout());
+    assertEquals(lines.get(0), lines.get(1), "one device for both: " + r.stdout());
+    assertEquals("ro", lines.get(2));
+  }
 }

@@ -182,7 +182,9 @@ public final class Creation {
           // Debug lines name the stage as runc's do (nsexec, init()): tools and runc's own tests
           // look for them in --debug output; berth-init does the work of both.
           RuntimeLog.debug(
-              "container init cloned: nsexec container setup (berth-init)", "pid", pid);
+              "container init cloned: nsexec started, nsexec container setup (berth-init)",
+              "pid",
+              pid);
           PhaseTrace.mark("spawn, await pid");
           // berth-init, which forked the init inside the cgroups, has exited and been reaped: the
           // pids limit can hold.
@@ -331,9 +333,13 @@ public final class Creation {
       String owner)
       throws IOException, ContainerException {
     CgroupClaim claim;
+    var manager = Cgroups.forContainer(cgroupsPath, id, mountinfo);
     try {
-      claim = CgroupClaim.create(Cgroups.forContainer(cgroupsPath, id, mountinfo), owner);
+      claim = CgroupClaim.create(manager, owner);
     } catch (CgroupClaim.InUse e) {
+      // A rootless runtime that may not write the busy cgroup could never have used it: it runs
+      // without cgroups, as when it may not create them (root's container of the same name).
+      if (rt.rootless() && !writable(manager.paths())) return CgroupClaim.none();
       throw new ContainerException(ErrorCategory.FAILED_PRECONDITION, e.getMessage(), e);
     } catch (IOException e) {
       if (!rt.rootless() || !isPermissionError(e)) throw e;
@@ -361,6 +367,14 @@ public final class Creation {
       if (!rt.rootless() || !isPermissionError(e)) throw e;
       return CgroupClaim.none();
     }
+  }
+
+  /** Whether this process may move a process into any of the cgroup directories. */
+  private static boolean writable(java.util.Map<String, String> paths) {
+    for (String dir : paths.values()) {
+      if (Files.isWritable(Path.of(dir, "cgroup.procs"))) return true;
+    }
+    return false;
   }
 
   private static boolean isPermissionError(IOException e) {

@@ -187,7 +187,9 @@ public final class Execution {
       pid = init.awaitPid();
       // Worded after runc's stages (see Creation): nsexec, init(), setns_init.
       RuntimeLog.debug(
-          "exec: process cloned into the container: nsexec container setup done", "pid", pid);
+          "exec: process cloned into the container: nsexec started, nsexec container setup done",
+          "pid",
+          pid);
       try {
         // A paused container's process is moved in afterwards (see compileExec); otherwise it was
         // born there.
