@@ -272,4 +272,14 @@ class RuncNewerBehaviourTest {
     assertEquals(lines.get(0), lines.get(1), "one device for both: " + r.stdout());
     assertEquals("ro", lines.get(2));
   }
+
+  @Test
+  void aSharedRootfsPropagationMakesTheNewRootShared() {
+    bundle.linux().put("rootfsPropagation", "shared");
+    bundle.args("sh", "-c", "awk '$5 == \"/\" { print $7 }' /proc/self/mountinfo");
+    bundle.write();
+    Exec.Result r = cli("run", id);
+    assertEquals(0, r.exitCode(), r.stderr());
+    assertTrue(r.stdout().startsWith("shared:"), r.stdout());
+  }
 }

@@ -559,12 +559,17 @@ public final class PlanCompiler {
     return best;
   }
 
+  /** linux.rootfsPropagation as mount flags; 0 when not given. */
+  private long rootfsPropagationFlags() throws ContainerException {
+    return linux == null || linux.rootfsPropagation() == null || linux.rootfsPropagation().isEmpty()
+        ? 0
+        : propagationFlag(linux.rootfsPropagation());
+  }
+
   private void rootfs() throws ContainerException {
     String rootfs = ctx.rootfs().toString();
-    long propagation =
-        linux == null || linux.rootfsPropagation() == null || linux.rootfsPropagation().isEmpty()
-            ? MS_SLAVE | MS_REC
-            : propagationFlag(linux.rootfsPropagation());
+    long given = rootfsPropagationFlags();
+    long propagation = given == 0 ? MS_SLAVE | MS_REC : given;
     ops.add(new Op.Mount(false, false, "", "/", "", propagation, ""));
     if (propagation != (MS_SLAVE | MS_REC)
         && propagation != (MS_PRIVATE | MS_REC)
@@ -587,6 +592,12 @@ public final class PlanCompiler {
     if (!entersUserNs()) ops.add(new Op.OpenFifo(ctx.fifo().toString()));
     if (ctx.noPivot()) hideHostProcAndSys();
     ops.add(new Op.PivotRoot(ctx.noPivot()));
+    // The rootfs was bound under a private parent (pivot_root needs it): a shared
+    // rootfsPropagation is given to the new root now, as runc 1.2+ does (a peer group of the
+    // container's own: the bind it comes from was private).
+    long rootPropagation = rootfsPropagationFlags();
+    if ((rootPropagation & MS_SHARED) != 0)
+      ops.add(new Op.Mount(false, false, "", "/", "", rootPropagation, ""));
     // As runc: a cwd the image lacks is made (root's, 0755) inside the new root, before it or
     // anything above it can turn read-only.
     if (process != null && process.cwd() != null && !process.cwd().equals("/"))
