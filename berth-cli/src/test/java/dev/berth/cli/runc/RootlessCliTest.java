@@ -175,6 +175,29 @@ class RootlessCliTest {
   }
 
   @Test
+  void limitsOrACgroupsPathWithoutCgroupPermissionAreRefused() throws Exception {
+    // As runc: without permission a rootless container may go without cgroups only when it asked
+    // for none; a limit is never silently dropped.
+    rootlessSpec("true");
+    Path config = bundle.resolve("config.json");
+    String json = Files.readString(config);
+    Files.writeString(
+        config,
+        json.replaceFirst(
+            "\"linux\": \\{", "\"linux\": {\"resources\": {\"pids\": {\"limit\": 10}},"));
+    Exec.Result r = asNobody("run", id);
+    assertEquals(1, r.exitCode(), r.stdout());
+    assertTrue(r.stderr().contains("rootless needs no limits + no cgrouppath"), r.stderr());
+    Files.writeString(
+        config,
+        json.replaceFirst("\"linux\": \\{", "\"linux\": {\"cgroupsPath\": \"/" + id + "\","));
+    r = asNobody("run", id);
+    assertEquals(1, r.exitCode(), r.stdout());
+    assertTrue(r.stderr().contains("unable to apply cgroup configuration"), r.stderr());
+    assertFalse(Files.exists(xdg.resolve("berth-runc").resolve(id)));
+  }
+
+  @Test
   void withRootlessFalseTheCgroupPermissionErrorIsReported() throws Exception {
     rootlessSpec("true");
     Exec.Result r = asNobody("--rootless", "false", "run", id);

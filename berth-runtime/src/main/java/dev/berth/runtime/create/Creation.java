@@ -339,11 +339,12 @@ public final class Creation {
     } catch (CgroupClaim.InUse e) {
       // A rootless runtime that may not write the busy cgroup could never have used it: it runs
       // without cgroups, as when it may not create them (root's container of the same name).
-      if (rt.rootless() && !writable(manager.paths())) return CgroupClaim.none();
+      if (rt.rootless() && !writable(manager.paths()))
+        return withoutCgroups(resources, cgroupsPath, e);
       throw new ContainerException(ErrorCategory.FAILED_PRECONDITION, e.getMessage(), e);
     } catch (IOException e) {
       if (!rt.rootless() || !isPermissionError(e)) throw e;
-      return CgroupClaim.none();
+      return withoutCgroups(resources, cgroupsPath, e);
     }
     try {
       if (resources != null) {
@@ -365,8 +366,32 @@ public final class Creation {
     } catch (IOException e) {
       undoQuietly(claim);
       if (!rt.rootless() || !isPermissionError(e)) throw e;
-      return CgroupClaim.none();
+      return withoutCgroups(resources, cgroupsPath, e);
     }
+  }
+
+  /**
+   * A rootless container goes without cgroups only when it asked for none, as under runc: a
+   * cgroupsPath or a limit it may not have is an error, not a limit silently dropped.
+   */
+  private static CgroupClaim withoutCgroups(Resources resources, String cgroupsPath, IOException e)
+      throws ContainerException {
+    if (cgroupsPath != null && !cgroupsPath.isEmpty()) {
+      throw ContainerException.invalid(
+          "unable to apply cgroup configuration: " + e.getMessage() + " (permission denied)");
+    }
+    if (resources != null
+        && (resources.memory() != null
+            || resources.cpu() != null
+            || resources.pids() != null
+            || resources.blockIO() != null
+            || !resources.hugepageLimits().isEmpty()
+            || resources.network() != null
+            || !resources.unified().isEmpty())) {
+      throw ContainerException.invalid(
+          "rootless needs no limits + no cgrouppath when no permission is granted for cgroups");
+    }
+    return CgroupClaim.none();
   }
 
   /** Whether this process may move a process into any of the cgroup directories. */
