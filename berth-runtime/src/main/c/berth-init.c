@@ -784,10 +784,33 @@ static void op_mknod(const char *path, uint32_t mode, uint32_t major, uint32_t m
   const char *base;
   struct stat st;
   int dir = parent_of(path, &base);
-  if (fstatat(dir, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode) && unlinkat(dir, base, 0) < 0) {
-    fail(errno, "remove ", path);
+  if (fstatat(dir, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+    /* As runc 1.4: a node the rootfs already has is kept when it is the device asked for, and refused otherwise;
+     * never a file of the image removed to make room. */
+    if ((st.st_mode & S_IFMT) != (mode & S_IFMT)) {
+      d_reset();
+      d_str(path);
+      d_str(" has incorrect ftype");
+      die(0);
+    }
+    if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
+      if (major(st.st_rdev) != major || minor(st.st_rdev) != minor) {
+        d_reset();
+        d_str(path);
+        d_str(" has incorrect major:minor: ");
+        d_u64(major(st.st_rdev));
+        d_str(":");
+        d_u64(minor(st.st_rdev));
+        d_str(" doesn't match expected ");
+        d_u64(major);
+        d_str(":");
+        d_u64(minor);
+        die(0);
+      }
+    }
+  } else if (mknodat(dir, base, mode, makedev(major, minor)) < 0) {
+    fail(errno, path, NULL);
   }
-  if (mknodat(dir, base, mode, makedev(major, minor)) < 0) fail(errno, path, NULL);
   if (fchownat(dir, base, uid, gid, AT_SYMLINK_NOFOLLOW) < 0) fail(errno, "chown ", path);
   close(dir);
 }
@@ -807,7 +830,18 @@ static void op_mask(const char *path) {
   if (fd < 0 && errno == ENOENT) return;
   if (fd < 0 || fstat(fd, &st) < 0) fail(errno, path, NULL);
   if (S_ISDIR(st.st_mode)) {
-    if (mount("tmpfs", fd_path(tbuf, fd), "tmpfs", MS_RDONLY, NULL) < 0) fail(errno, NULL, NULL);
+    /* One read-only tmpfs for every masked directory, bound onto the others, as runc 1.2+ does: a superblock per
+     * masked path costs the kernel for nothing. */
+    static int masks_tmpfs = -1;
+    if (masks_tmpfs < 0) {
+      if (mount("tmpfs", fd_path(tbuf, fd), "tmpfs", MS_RDONLY, NULL) < 0) fail(errno, NULL, NULL);
+      masks_tmpfs = must_in_root(path, O_PATH | O_DIRECTORY, "");
+    } else {
+      if (mount(fd_path(sbuf, masks_tmpfs), fd_path(tbuf, fd), NULL, MS_BIND, NULL) < 0) fail(errno, NULL, NULL);
+      int bound = must_in_root(path, O_PATH | O_DIRECTORY, "");
+      if (mount(NULL, fd_path(tbuf, bound), NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0) fail(errno, NULL, NULL);
+      close(bound);
+    }
   } else {
     /* A /dev/null replaced by the image (or a racing process) must not turn the mask into a writable bind. */
     int nul = must_in_root("/dev/null", O_PATH, "");
@@ -1097,7 +1131,21 @@ static void op_run_hook(uint32_t blob, uint32_t timeout_ms, const char *path, st
  * before PIVOT_ROOT), which blocks until start opens it for reading; the byte tells start the init got through. Both
  * fds are closed here, before startContainer hooks and exec.
  */
+static void exit_on_signal(int sig) {
+  _exit(128 + sig);
+}
+
+/* Signals a created container dies of while it waits to be started (runc's init, a Go program, exits on these):
+ * as the init of its pid namespace, without a handler it would ignore them, even a SIGTERM from `kill` or a pidfd. */
+static const int WAIT_SIGNALS[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2};
+#define N_WAIT_SIGNALS (sizeof(WAIT_SIGNALS) / sizeof(WAIT_SIGNALS[0]))
+
 static void op_wait_fifo(void) {
+  struct sigaction exiting, old[N_WAIT_SIGNALS];
+  memset(&exiting, 0, sizeof(exiting));
+  exiting.sa_handler = exit_on_signal;
+  sigemptyset(&exiting.sa_mask);
+  for (size_t i = 0; i < N_WAIT_SIGNALS; i++) sigaction(WAIT_SIGNALS[i], &exiting, &old[i]);
   char name[12];
   int nd = 0;
   if (fifo_fd < 0 || fifo_dir < 0) fail(EBADF, "no exec fifo is open", NULL);
@@ -1109,6 +1157,7 @@ static void op_wait_fifo(void) {
   int fd;
   do fd = openat(fifo_dir, name, O_WRONLY | O_CLOEXEC); while (fd < 0 && errno == EINTR);
   if (fd < 0) fail(errno, "reopen the exec fifo for writing", NULL);
+  for (size_t i = 0; i < N_WAIT_SIGNALS; i++) sigaction(WAIT_SIGNALS[i], &old[i], NULL);
   ssize_t n;
   do n = write(fd, "0", 1); while (n < 0 && errno == EINTR);
   if (n != 1) fail(n < 0 ? errno : EPIPE, "write the exec fifo", NULL);

@@ -179,7 +179,7 @@ public final class ContainerRuntime {
         Creation.release(dir, r);
       }
       // Signals reach the init from here on: a startContainer hook may take its time.
-      if (!detach && onStarted != null) onStarted.accept(r.pid());
+      if (onStarted != null) onStarted.accept(r.pid());
       Creation.awaitExec(created.init(), r);
       try (Fd lock = dir.lockExisting(id)) {
         Creation.runPoststart(dir, r);

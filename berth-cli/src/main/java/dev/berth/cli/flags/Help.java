@@ -3,11 +3,11 @@ package dev.berth.cli.flags;
 import java.util.List;
 
 /**
- * Renders help in runc's layout (urfave/cli v1's templates): NAME, USAGE, VERSION, COMMANDS and
- * GLOBAL OPTIONS for the app; NAME, USAGE, DESCRIPTION and OPTIONS for a command. Flags are listed
- * as {@code --bundle value, -b value}, with {@code (default: "x")} after their help, and the help
- * column is aligned two spaces after the widest flag, as Go's tabwriter does. Hidden flags and
- * commands are left out.
+ * Renders help in runc's layout (urfave/cli v1's templates, as runc 1.2+ sets them): NAME, USAGE,
+ * COMMANDS and GLOBAL OPTIONS for the app; NAME, USAGE, DESCRIPTION and OPTIONS for a command.
+ * Flags are listed as {@code --bundle value, -b value}, with {@code (default: "x")} after their
+ * help, and the help column is aligned two spaces after the widest flag, as Go's tabwriter does.
+ * Hidden flags and commands are left out.
  */
 public final class Help {
 
@@ -33,9 +33,7 @@ public final class Help {
         .append(app.name())
         .append(
             commands ? " [global options] command [command options] [arguments...]" : " [options]");
-    if (!app.version().isEmpty()) {
-      b.append("\n\nVERSION:\n").append(INDENT).append(trimEnd(app.version()));
-    }
+    // No VERSION section: runc 1.2+ dropped it from -h (its help.bats checks), --version tells it.
     if (commands) b.append("\n\nCOMMANDS:");
     for (CommandSpec c : commands ? app.allCommands() : List.<CommandSpec>of()) {
       if (c.hidden()) {

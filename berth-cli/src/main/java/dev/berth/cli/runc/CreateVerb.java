@@ -10,6 +10,8 @@ final class CreateVerb {
 
   static int run(ContainerRuntime rt, ParsedCommand c) throws ContainerException {
     rt.create(c.arg(0), Verbs.createOptions(c));
+    String pidfdSocket = PidfdSocket.of(c);
+    if (pidfdSocket != null) PidfdSocket.send(pidfdSocket, rt.state(c.arg(0)).pid());
     return 0;
   }
 }

@@ -51,12 +51,16 @@ final class ExecVerb {
             c.flags().getBool("detach"),
             c.flags().getBool("ignore-paused"));
     o = o.withSubCgroups(subCgroups(c.flags().getList("cgroup")));
-    if (o.detach()) return rt.exec(id, o, null);
+    String pidfdSocket = PidfdSocket.of(c);
+    if (o.detach()) return rt.exec(id, o, PidfdSocket.then(pidfdSocket, null));
     // runc's foreground -t without --console-socket: the pty is proxied to our stdio.
     TerminalProxy proxy = p.terminal() && o.consoleSocket() == null ? RunVerb.stdioProxy() : null;
     try (SignalForwarder forwarder = new SignalForwarder()) {
       if (proxy != null) forwarder.onResize(proxy::resize);
-      return rt.exec(id, proxy == null ? o : o.withPty(proxy), forwarder::forwardTo);
+      return rt.exec(
+          id,
+          proxy == null ? o : o.withPty(proxy),
+          PidfdSocket.then(pidfdSocket, forwarder::forwardTo));
     } finally {
       if (proxy != null) proxy.close();
     }

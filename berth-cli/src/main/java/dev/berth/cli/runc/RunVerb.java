@@ -20,7 +20,10 @@ final class RunVerb {
     String id = c.arg(0);
     boolean detach = c.flags().getBool("detach");
     CreateOptions o = Verbs.createOptions(c);
-    if (detach) return rt.run(id, o, true, c.flags().getBool("keep"), null);
+    String pidfdSocket = PidfdSocket.of(c);
+    if (detach) {
+      return rt.run(id, o, true, c.flags().getBool("keep"), PidfdSocket.then(pidfdSocket, null));
+    }
     // Only used if config.json asks for a terminal; until then it touches nothing.
     TerminalProxy proxy = o.consoleSocket() == null ? stdioProxy() : null;
     try (SignalForwarder forwarder = new SignalForwarder()) {
@@ -30,7 +33,7 @@ final class RunVerb {
           proxy == null ? o : o.withPty(proxy),
           false,
           c.flags().getBool("keep"),
-          forwarder::forwardTo);
+          PidfdSocket.then(pidfdSocket, forwarder::forwardTo));
     } finally {
       // Restores the caller's terminal before any error is printed.
       if (proxy != null) proxy.close();

@@ -76,6 +76,11 @@ final class RuncApp {
                         ""),
                     string(
                         "pid-file", null, "file that receives the pid of the container's init", ""),
+                    string(
+                        "pidfd-socket",
+                        null,
+                        "AF_UNIX socket that receives a pidfd of the container's init",
+                        ""),
                     bool(
                         "no-pivot",
                         null,
@@ -104,6 +109,11 @@ final class RuncApp {
                     bool("keep", null, "keep the container after its process exits"),
                     string(
                         "pid-file", null, "file that receives the pid of the container's init", ""),
+                    string(
+                        "pidfd-socket",
+                        null,
+                        "AF_UNIX socket that receives a pidfd of the container's init",
+                        ""),
                     bool(
                         "no-subreaper",
                         null,
@@ -138,6 +148,11 @@ final class RuncApp {
                     bool("detach", "d", "return once the process runs"),
                     string("pid-file", null, "file that receives the pid of the process", ""),
                     string(
+                        "pidfd-socket",
+                        null,
+                        "AF_UNIX socket that receives a pidfd of the process",
+                        ""),
+                    string(
                         "process-label",
                         null,
                         "SELinux label of the process (accepted, not applied)",
@@ -160,7 +175,7 @@ final class RuncApp {
                     stringList(
                         "cgroup",
                         null,
-                        "run in a sub-cgroup ([<controller>:]<cgroup>; not supported yet)"),
+                        "run in an existing sub-cgroup of the container ([<controller>[,<controller>]:]<cgroup>)"),
                     bool("ignore-paused", null, "exec even into a paused container")),
             CommandSpec.of("state", "print the state of a container as JSON")
                 .withUsage("<container-id>")
@@ -225,6 +240,8 @@ final class RuncApp {
                         "CPU CFS period (in usecs); 0 keeps the current one",
                         ""),
                     string("cpu-quota", null, "CPU CFS quota (in usecs) per period", ""),
+                    string("cpu-burst", null, "CPU CFS burst (in usecs) on top of the quota", ""),
+                    string("cpu-idle", null, "SCHED_IDLE for the cgroup: 1, or 0 (default)", ""),
                     new FlagSpec(
                         List.of("cpu-share", "cpu-shares"),
                         FlagSpec.Kind.STRING,

@@ -39,6 +39,11 @@ final class RuncLog implements dev.berth.runtime.RuntimeLog.Sink {
     return new RuncLog(null, false, false);
   }
 
+  /** Whether lines go to a --log file (stderr otherwise). */
+  boolean hasFile() {
+    return file != null;
+  }
+
   /** Whether {@code --debug} was given: the runtime library's debug lines come here only then. */
   boolean debugOn() {
     return debug;

@@ -11,6 +11,7 @@ import dev.berth.runtime.ContainerException;
 import dev.berth.runtime.ContainerRuntime;
 import dev.berth.runtime.PhaseTrace;
 import dev.berth.runtime.RuntimeLog;
+import dev.berth.runtime.process.InitProcess;
 import dev.berth.spec.error.BerthException;
 import dev.berth.spec.error.ErrorCategory;
 import dev.berth.sys.Linux;
@@ -79,6 +80,14 @@ public final class RuncMain {
           new ContainerRuntime(root(cmd.globals()), rootless(cmd.globals().getString("rootless")));
       return Verbs.run(rt, cmd, System.out);
     } catch (BerthException e) {
+      String execError = containerExecError(cmd, e);
+      if (execError != null) {
+        // As runc: the container's process, not the runtime, reports its failed execve, on the
+        // stderr it was given; a log file still gets the error line.
+        System.err.println(execError);
+        if (log.hasFile()) log.error(execError);
+        return RuncExit.ERROR;
+      }
       return failed(cmd, log, e.category(), e.getMessage());
     } catch (UsageException e) {
       System.out.print(e.stdout());
@@ -89,6 +98,16 @@ public final class RuncMain {
       return failed(
           cmd, log, ErrorCategory.INTERNAL, e.getMessage() == null ? e.toString() : e.getMessage());
     }
+  }
+
+  /**
+   * The execve error of the container's process when {@code run} or {@code start} failed at that
+   * last step; null otherwise.
+   */
+  private static String containerExecError(ParsedCommand cmd, BerthException e) {
+    String verb = cmd.command().name();
+    if (!verb.equals("run") && !verb.equals("start")) return null;
+    return e.getCause() instanceof InitProcess.InitFailure f ? f.execError() : null;
   }
 
   /** Logs a verb's error and returns its exit status, both as runc's ({@link RuncExit}). */

@@ -90,13 +90,13 @@ final class UpdateVerb {
         new Cpu(
             unsigned(f, "cpu-share"),
             signed(f, "cpu-quota"),
-            null,
+            unsigned(f, "cpu-burst"),
             unsigned(f, "cpu-period"),
             signed(f, "cpu-rt-runtime"),
             unsigned(f, "cpu-rt-period"),
             f.getString("cpuset-cpus"),
             f.getString("cpuset-mems"),
-            null);
+            signed(f, "cpu-idle"));
     Pids pids = f.isSet("pids-limit") ? new Pids(f.getInt("pids-limit")) : null;
     long weight = f.getUint("blkio-weight");
     BlockIO blkio = null;

@@ -42,10 +42,6 @@ class HelpTest {
         USAGE:
            tool [global options] command [command options] [arguments...]
 
-        VERSION:
-           1.0
-        commit: abc
-
         COMMANDS:
            run      create and start a container
            ping     check that it answers
@@ -103,7 +99,7 @@ class HelpTest {
     String help = Help.app(SampleApp.APP);
     List<String> sections =
         help.lines().filter(l -> l.endsWith(":") && !l.startsWith(" ")).toList();
-    assertEquals(List.of("NAME:", "USAGE:", "VERSION:", "COMMANDS:", "GLOBAL OPTIONS:"), sections);
+    assertEquals(List.of("NAME:", "USAGE:", "COMMANDS:", "GLOBAL OPTIONS:"), sections);
     assertTrue(help.contains("\n   list, ls  "), help);
     assertTrue(
         help.contains(

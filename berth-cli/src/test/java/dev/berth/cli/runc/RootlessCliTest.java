@@ -154,6 +154,50 @@ class RootlessCliTest {
   }
 
   @Test
+  void rootsBusyCgroupOfTheSameNameDoesNotStopARootlessContainer() throws Exception {
+    // Root's container of the same id holds /sys/fs/cgroup/pids/<id>: nobody could never use that
+    // cgroup, and runs without cgroups, as runc does.
+    Path busy = Path.of("/sys/fs/cgroup/pids", id);
+    Files.createDirectory(busy);
+    Process sleeper = new ProcessBuilder("sleep", "60").start();
+    try {
+      Files.writeString(busy.resolve("cgroup.procs"), Long.toString(sleeper.pid()));
+      rootlessSpec("echo ran");
+      Exec.Result r = asNobody("run", id);
+      assertEquals(0, r.exitCode(), r.stderr());
+      assertEquals("ran\n", r.stdout());
+      // Root's cgroup is untouched.
+      assertEquals(sleeper.pid() + "\n", Files.readString(busy.resolve("cgroup.procs")));
+    } finally {
+      sleeper.destroyForcibly().waitFor();
+      Files.delete(busy);
+    }
+  }
+
+  @Test
+  void limitsOrACgroupsPathWithoutCgroupPermissionAreRefused() throws Exception {
+    // As runc: without permission a rootless container may go without cgroups only when it asked
+    // for none; a limit is never silently dropped.
+    rootlessSpec("true");
+    Path config = bundle.resolve("config.json");
+    String json = Files.readString(config);
+    Files.writeString(
+        config,
+        json.replaceFirst(
+            "\"linux\": \\{", "\"linux\": {\"resources\": {\"pids\": {\"limit\": 10}},"));
+    Exec.Result r = asNobody("run", id);
+    assertEquals(1, r.exitCode(), r.stdout());
+    assertTrue(r.stderr().contains("rootless needs no limits + no cgrouppath"), r.stderr());
+    Files.writeString(
+        config,
+        json.replaceFirst("\"linux\": \\{", "\"linux\": {\"cgroupsPath\": \"/" + id + "\","));
+    r = asNobody("run", id);
+    assertEquals(1, r.exitCode(), r.stdout());
+    assertTrue(r.stderr().contains("unable to apply cgroup configuration"), r.stderr());
+    assertFalse(Files.exists(xdg.resolve("berth-runc").resolve(id)));
+  }
+
+  @Test
   void withRootlessFalseTheCgroupPermissionErrorIsReported() throws Exception {
     rootlessSpec("true");
     Exec.Result r = asNobody("--rootless", "false", "run", id);

@@ -59,9 +59,11 @@ class RuncConformanceTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"shared", "rshared", "slave", "rslave", "private", "rprivate"})
+  @ValueSource(strings = {"slave", "rslave", "private", "rprivate"})
   void rootfsPropagation(String propagation) {
     // pivot_root refuses a new root whose parent mount is shared: runc makes it private first.
+    // ("shared" and "rshared" are left out: runc 1.2+ makes the new root shared after
+    // pivot_root, runc 1.1.5 leaves it private; RuncNewerBehaviourTest has them.)
     // ("unbindable" is left
     // out: runc 1.1.5 then fails to bind the rootfs onto itself, EINVAL, where berth-runc runs the
     // container.)

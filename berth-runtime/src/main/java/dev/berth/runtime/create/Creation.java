@@ -82,17 +82,18 @@ public final class Creation {
     Path bundle = o.bundle().toAbsolutePath().normalize();
     Path configFile = bundle.resolve("config.json");
     byte[] config;
-    Spec spec;
+    Spec loaded;
     if (o.config() != null) {
       config = o.config().json();
-      spec = validated(o.config().spec(), configFile);
+      loaded = validated(o.config().spec(), configFile);
     } else {
       config = readConfig(configFile);
-      spec = load(config, configFile);
+      loaded = load(config, configFile);
     }
-    if (spec.process() == null)
+    if (loaded.process() == null)
       throw ContainerException.invalid("config.json: process: required to create a container");
-    Path rootfs = bundle.resolve(spec.root().path()).normalize();
+    Path rootfs = bundle.resolve(loaded.root().path()).normalize();
+    Spec spec = MountTargets.rootfsPrefixStripped(loaded, rootfs);
     if (!Files.isDirectory(rootfs)) {
       throw ContainerException.invalid(
           "rootfs (" + rootfs + ") does not exist or is not a directory");
@@ -181,7 +182,9 @@ public final class Creation {
           // Debug lines name the stage as runc's do (nsexec, init()): tools and runc's own tests
           // look for them in --debug output; berth-init does the work of both.
           RuntimeLog.debug(
-              "container init cloned: nsexec container setup (berth-init)", "pid", pid);
+              "container init cloned: nsexec started, nsexec container setup (berth-init)",
+              "pid",
+              pid);
           PhaseTrace.mark("spawn, await pid");
           // berth-init, which forked the init inside the cgroups, has exited and been reaped: the
           // pids limit can hold.
@@ -330,13 +333,18 @@ public final class Creation {
       String owner)
       throws IOException, ContainerException {
     CgroupClaim claim;
+    var manager = Cgroups.forContainer(cgroupsPath, id, mountinfo);
     try {
-      claim = CgroupClaim.create(Cgroups.forContainer(cgroupsPath, id, mountinfo), owner);
+      claim = CgroupClaim.create(manager, owner);
     } catch (CgroupClaim.InUse e) {
+      // A rootless runtime that may not write the busy cgroup could never have used it: it runs
+      // without cgroups, as when it may not create them (root's container of the same name).
+      if (rt.rootless() && !writable(manager.paths()))
+        return withoutCgroups(resources, cgroupsPath, e);
       throw new ContainerException(ErrorCategory.FAILED_PRECONDITION, e.getMessage(), e);
     } catch (IOException e) {
       if (!rt.rootless() || !isPermissionError(e)) throw e;
-      return CgroupClaim.none();
+      return withoutCgroups(resources, cgroupsPath, e);
     }
     try {
       if (resources != null) {
@@ -358,8 +366,40 @@ public final class Creation {
     } catch (IOException e) {
       undoQuietly(claim);
       if (!rt.rootless() || !isPermissionError(e)) throw e;
-      return CgroupClaim.none();
+      return withoutCgroups(resources, cgroupsPath, e);
     }
+  }
+
+  /**
+   * A rootless container goes without cgroups only when it asked for none, as under runc: a
+   * cgroupsPath or a limit it may not have is an error, not a limit silently dropped.
+   */
+  private static CgroupClaim withoutCgroups(Resources resources, String cgroupsPath, IOException e)
+      throws ContainerException {
+    if (cgroupsPath != null && !cgroupsPath.isEmpty()) {
+      throw ContainerException.invalid(
+          "unable to apply cgroup configuration: " + e.getMessage() + " (permission denied)");
+    }
+    if (resources != null
+        && (resources.memory() != null
+            || resources.cpu() != null
+            || resources.pids() != null
+            || resources.blockIO() != null
+            || !resources.hugepageLimits().isEmpty()
+            || resources.network() != null
+            || !resources.unified().isEmpty())) {
+      throw ContainerException.invalid(
+          "rootless needs no limits + no cgrouppath when no permission is granted for cgroups");
+    }
+    return CgroupClaim.none();
+  }
+
+  /** Whether this process may move a process into any of the cgroup directories. */
+  private static boolean writable(java.util.Map<String, String> paths) {
+    for (String dir : paths.values()) {
+      if (Files.isWritable(Path.of(dir, "cgroup.procs"))) return true;
+    }
+    return false;
   }
 
   private static boolean isPermissionError(IOException e) {

@@ -63,8 +63,9 @@ public final class Execution {
     for (String controller : subs.keySet()) {
       String key = controller.equals("unified") ? "" : controller;
       if (!controller.isEmpty() && !container.containsKey(key)) {
+        // runc's wording, which callers match: "unknown controller <name>".
         throw ContainerException.invalid(
-            "--cgroup: the container has no cgroup of controller " + controller);
+            "--cgroup: unknown controller " + controller + " (the container has no such cgroup)");
       }
     }
     Map<String, String> out = new java.util.TreeMap<>();
@@ -79,10 +80,17 @@ public final class Execution {
       Path path = base.resolve(sub.startsWith("/") ? sub.substring(1) : sub).normalize();
       if (!path.startsWith(base)) {
         throw ContainerException.invalid(
-            "--cgroup: " + sub + " is not inside the container's cgroup " + base);
+            "--cgroup: bad sub cgroup path: "
+                + sub
+                + " (not inside the container's cgroup "
+                + base
+                + ")");
       }
       if (!java.nio.file.Files.isDirectory(path)) {
-        throw ContainerException.invalid("--cgroup: sub-cgroup " + path + " does not exist");
+        throw ContainerException.invalid(
+            "--cgroup: error adding pid to cgroups: open "
+                + path.resolve("cgroup.procs")
+                + ": no such file or directory");
       }
       out.put(e.getKey(), path.toString());
     }
@@ -179,7 +187,9 @@ public final class Execution {
       pid = init.awaitPid();
       // Worded after runc's stages (see Creation): nsexec, init(), setns_init.
       RuntimeLog.debug(
-          "exec: process cloned into the container: nsexec container setup done", "pid", pid);
+          "exec: process cloned into the container: nsexec started, nsexec container setup done",
+          "pid",
+          pid);
       try {
         // A paused container's process is moved in afterwards (see compileExec); otherwise it was
         // born there.
@@ -241,8 +251,8 @@ public final class Execution {
       throw new ContainerException(
           ErrorCategory.INTERNAL, "exec in container " + r.id() + ": " + e.getMessage(), e);
     }
-    if (o.detach()) return 0;
     if (onStarted != null) onStarted.accept(pid);
+    if (o.detach()) return 0;
     try {
       int code = Creation.waitForExit(pid);
       RuntimeLog.debug("process exited", "pid", pid, "status", code);

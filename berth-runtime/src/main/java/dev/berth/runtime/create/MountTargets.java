@@ -24,6 +24,39 @@ import java.util.List;
 final class MountTargets {
   private MountTargets() {}
 
+  /**
+   * The spec with every mount destination that spells out the rootfs's own host path
+   * ("<rootfs>/mnt") taken as the path inside it ("/mnt"), as runc takes it; other destinations are
+   * unchanged.
+   */
+  static Spec rootfsPrefixStripped(Spec spec, Path rootfs) {
+    String prefix = rootfs.toString();
+    boolean any = false;
+    List<Mount> out = new java.util.ArrayList<>();
+    for (Mount m : spec.mounts()) {
+      String d = m.destination();
+      if (d.startsWith(prefix + "/")) {
+        d = d.substring(prefix.length());
+        any = true;
+      }
+      out.add(
+          d.equals(m.destination())
+              ? m
+              : new Mount(d, m.type(), m.source(), m.options(), m.uidMappings(), m.gidMappings()));
+    }
+    if (!any) return spec;
+    return new Spec(
+        spec.ociVersion(),
+        spec.process(),
+        spec.root(),
+        spec.hostname(),
+        spec.domainname(),
+        out,
+        spec.hooks(),
+        spec.annotations(),
+        spec.linux());
+  }
+
   static void check(Spec spec, Path bundle, Path rootfs) throws ContainerException {
     List<Mount> mounts = spec.mounts();
     for (int i = 0; i < mounts.size(); i++) {

@@ -3,6 +3,7 @@ package dev.berth.runtime.create;
 import static dev.berth.sys.LinuxConstants.*;
 
 import dev.berth.runtime.ContainerException;
+import dev.berth.runtime.RuntimeLog;
 import dev.berth.runtime.plan.Op;
 import dev.berth.runtime.plan.Plan;
 import dev.berth.runtime.seccomp.SeccompCache;
@@ -241,6 +242,7 @@ public final class PlanCompiler {
     c.hostIdentity();
     c.rlimits();
     c.session();
+    c.ops.addAll(c.afterConsole);
     c.seccomp = seccomp(c.linux, ctx.seccompPrograms());
     c.privileges();
     c.exec();
@@ -557,12 +559,17 @@ public final class PlanCompiler {
     return best;
   }
 
+  /** linux.rootfsPropagation as mount flags; 0 when not given. */
+  private long rootfsPropagationFlags() throws ContainerException {
+    return linux == null || linux.rootfsPropagation() == null || linux.rootfsPropagation().isEmpty()
+        ? 0
+        : propagationFlag(linux.rootfsPropagation());
+  }
+
   private void rootfs() throws ContainerException {
     String rootfs = ctx.rootfs().toString();
-    long propagation =
-        linux == null || linux.rootfsPropagation() == null || linux.rootfsPropagation().isEmpty()
-            ? MS_SLAVE | MS_REC
-            : propagationFlag(linux.rootfsPropagation());
+    long given = rootfsPropagationFlags();
+    long propagation = given == 0 ? MS_SLAVE | MS_REC : given;
     ops.add(new Op.Mount(false, false, "", "/", "", propagation, ""));
     if (propagation != (MS_SLAVE | MS_REC)
         && propagation != (MS_PRIVATE | MS_REC)
@@ -577,7 +584,7 @@ public final class PlanCompiler {
     boolean devBound = false;
     for (int i = 0; i < spec.mounts().size(); i++) {
       Mount m = spec.mounts().get(i);
-      mount(m, trees[i]);
+      mount(m, i, trees[i]);
       if (dest(m).equals("/dev") && isBind(m)) devBound = true;
     }
     if (!devBound) devices();
@@ -585,6 +592,12 @@ public final class PlanCompiler {
     if (!entersUserNs()) ops.add(new Op.OpenFifo(ctx.fifo().toString()));
     if (ctx.noPivot()) hideHostProcAndSys();
     ops.add(new Op.PivotRoot(ctx.noPivot()));
+    // The rootfs was bound under a private parent (pivot_root needs it): a shared
+    // rootfsPropagation is given to the new root now, as runc 1.2+ does (a peer group of the
+    // container's own: the bind it comes from was private).
+    long rootPropagation = rootfsPropagationFlags();
+    if ((rootPropagation & MS_SHARED) != 0)
+      ops.add(new Op.Mount(false, false, "", "/", "", rootPropagation, ""));
     // As runc: a cwd the image lacks is made (root's, 0755) inside the new root, before it or
     // anything above it can turn read-only.
     if (process != null && process.cwd() != null && !process.cwd().equals("/"))
@@ -599,12 +612,21 @@ public final class PlanCompiler {
     // content could be
     // made in them; they turn read-only now, as runc does at the end of the rootfs (paths are the
     // container's now).
-    ops.addAll(lateRemounts);
+    for (Op op : lateRemounts) {
+      // A read-only /dev turns read-only only once the console's pty is on /dev/console (runc
+      // mounts the console before it finalizes the rootfs).
+      if (process != null
+          && process.terminal()
+          && op instanceof Op.Remount r
+          && r.target().equals("/dev")) afterConsole.add(op);
+      else ops.add(op);
+    }
     if (spec.root().readonly())
       ops.add(new Op.Remount(false, "/", MS_BIND | MS_REMOUNT | MS_RDONLY));
   }
 
   private final List<Op> lateRemounts = new ArrayList<>();
+  private final List<Op> afterConsole = new ArrayList<>();
 
   /**
    * With --no-pivot the host's root stays in the mount namespace under the chroot, and a whole
@@ -662,11 +684,86 @@ public final class PlanCompiler {
   }
 
   private Path bindSource(Mount m) throws ContainerException {
+    return bindSource(m, 0);
+  }
+
+  /**
+   * The host path of a bind mount's source. One inside the rootfs may not exist yet: an earlier
+   * mount of the spec ({@code before} is this mount's index) makes it, as under runc, which
+   * resolves each source when its turn comes.
+   */
+  private Path bindSource(Mount m, int before) throws ContainerException {
     Path src = Path.of(m.source());
     if (!src.isAbsolute()) src = ctx.bundle().resolve(src);
-    if (!Files.exists(src)) {
+    if (!Files.exists(throughEarlierMounts(src, before))) {
       throw ContainerException.invalid(
           "mounts: bind source " + src + " for " + dest(m) + " does not exist");
+    }
+    return src;
+  }
+
+  /**
+   * A bind's target that passes through a symlink of the rootfs pointing nowhere yet ("/etc/hosts"
+   * -> "/tmp/hosts", /tmp/hosts missing): the path the link names, resolved inside the root, so
+   * that the missing directories and file are made there and the bind lands there, as runc 1.2+
+   * does. Any other target is returned as it is (berth-init resolves it in the root).
+   */
+  static String throughDanglingLinks(Path rootfs, String dest) {
+    java.util.ArrayDeque<String> todo = new java.util.ArrayDeque<>(List.of(dest.split("/")));
+    List<String> done = new ArrayList<>();
+    boolean followed = false;
+    for (int links = 0; !todo.isEmpty(); ) {
+      String c = todo.pollFirst();
+      if (c.isEmpty() || c.equals(".")) continue;
+      if (c.equals("..")) {
+        if (!done.isEmpty()) done.remove(done.size() - 1);
+        continue;
+      }
+      Path host = rootfs.resolve(String.join("/", done)).resolve(c);
+      if (Files.isSymbolicLink(host)) {
+        if (++links > 40) return dest; // a loop: berth-init reports it
+        String target;
+        try {
+          target = Files.readSymbolicLink(host).toString();
+        } catch (java.io.IOException e) {
+          return dest;
+        }
+        if (target.startsWith("/")) done.clear();
+        List<String> parts = List.of(target.split("/"));
+        for (int i = parts.size() - 1; i >= 0; i--) todo.addFirst(parts.get(i));
+        followed = true;
+        continue;
+      }
+      done.add(c);
+    }
+    String resolved = "/" + String.join("/", done);
+    return followed
+            && !Files.exists(rootfs.resolve(String.join("/", done)), LinkOption.NOFOLLOW_LINKS)
+        ? resolved
+        : dest;
+  }
+
+  /**
+   * Where {@code src}, a host path, will lead once the bind mounts before index {@code before} are
+   * in place: a path inside the rootfs under an earlier bind's destination is that bind's source
+   * plus the rest. Paths outside the rootfs, or already there, are their own.
+   */
+  private Path throughEarlierMounts(Path src, int before) {
+    Path root = ctx.rootfs();
+    for (int hops = 0; hops < 64 && src.startsWith(root) && !Files.exists(src); hops++) {
+      String inside = "/" + root.relativize(src);
+      Path next = null;
+      for (int j = before - 1; j >= 0 && next == null; j--) {
+        Mount e = spec.mounts().get(j);
+        String d = dest(e);
+        if (!isBind(e) || !(inside.equals(d) || inside.startsWith(d + "/"))) continue;
+        Path s = Path.of(e.source());
+        if (!s.isAbsolute()) s = ctx.bundle().resolve(s);
+        next = inside.equals(d) ? s : s.resolve(inside.substring(d.length() + 1));
+        before = j;
+      }
+      if (next == null) break;
+      src = next;
     }
     return src;
   }
@@ -761,12 +858,16 @@ public final class PlanCompiler {
     return sb.toString();
   }
 
-  private void mount(Mount m, int tree) throws ContainerException {
+  private void mount(Mount m, int index, int tree) throws ContainerException {
     String dest = dest(m);
     MountOptions o = MountOptions.of(m);
     if (isBind(m)) {
-      Path src = bindSource(m);
-      ops.add(Files.isDirectory(src) ? new Op.Mkdirs(dest, 0755) : new Op.Mkfile(dest, 0644));
+      dest = throughDanglingLinks(ctx.rootfs(), dest);
+      Path src = bindSource(m, index);
+      ops.add(
+          Files.isDirectory(throughEarlierMounts(src, index))
+              ? new Op.Mkdirs(dest, 0755)
+              : new Op.Mkfile(dest, 0644));
       long bind = MS_BIND | (o.isRecursiveBind() ? MS_REC : 0);
       if (tree >= 0) ops.add(new Op.MoveMount(tree, dest));
       else ops.add(new Op.Mount(false, true, src.toString(), dest, "", bind, ""));
@@ -1031,8 +1132,18 @@ public final class PlanCompiler {
       // The kernel raises an ambient capability only if it is permitted and inheritable; runc skips
       // the others
       // (with a warning), and so does this plan, so the default spec's ambient list is harmless.
-      ops.add(
-          new Op.Ambient(CapabilityNames.mask(caps.ambient(), lastCap) & permitted & inheritable));
+      long ambient = CapabilityNames.mask(caps.ambient(), lastCap);
+      // runc 1.2+ warns of each one it cannot raise. Not when the config has no inheritable set
+      // at all: the default spec (runc's and ours) lists ambient capabilities without inheritable
+      // ones, and every such container would warn.
+      if (!caps.inheritable().isEmpty()) {
+        for (String name : caps.ambient()) {
+          long bit = CapabilityNames.mask(List.of(name), lastCap);
+          if (bit != 0 && (bit & permitted & inheritable) == 0)
+            RuntimeLog.warn("can't raise ambient capability " + name + ": operation not permitted");
+        }
+      }
+      ops.add(new Op.Ambient(ambient & permitted & inheritable));
     } else {
       ops.add(new Op.Capset(0, 0, 0));
     }
@@ -1120,7 +1231,13 @@ public final class PlanCompiler {
     fitsBerthInit(environment(), "process.env");
     ops.add(new Op.Ready());
     ops.add(new Op.WaitFifo());
-    for (Hook h : spec.hooks().startContainer()) ops.add(runHook(1, h));
+    // A startContainer hook without env of its own gets the process's, as under runc, whose init
+    // runs it with the environment it has already switched to the process's.
+    for (Hook h : spec.hooks().startContainer()) {
+      ops.add(
+          runHook(
+              1, h.env().isEmpty() ? new Hook(h.path(), h.args(), environment(), h.timeout()) : h));
+    }
     ops.add(new Op.Exec(process.args(), environment()));
   }
 

@@ -262,10 +262,12 @@ public final class InitProcess implements AutoCloseable {
   /** A step of the plan that failed in berth-init: what it was doing and the errno. */
   public static final class InitFailure extends IOException {
     private final int errno;
+    private final String execError;
 
     InitFailure(String message, int errno) {
       super(message);
       this.errno = errno;
+      this.execError = null;
     }
 
     InitFailure(String step, int errno, String detail) {
@@ -279,6 +281,17 @@ public final class InitProcess implements AutoCloseable {
                   : (errno == 0 ? ": " : " (") + detail + (errno == 0 ? "" : ")"))
               + (errno == 0 ? "" : ": " + ErrnoException.describe(errno)));
       this.errno = errno;
+      this.execError =
+          errno != 0 && step.startsWith("exec ") ? step + ": " + ErrnoException.text(errno) : null;
+    }
+
+    /**
+     * When the failed step was the execve of the container's process: the error as that process
+     * itself reports it, without the errno's name ("exec /run.sh: no such file or directory"); null
+     * for any other step.
+     */
+    public String execError() {
+      return execError;
     }
 
     public int errno() {

@@ -848,8 +848,9 @@ public final class SpecReader {
         long limit = 0;
         if (r.beginObject()) {
           for (String f; (f = r.nextField()) != null; ) {
-            switch (f) {
-              case "pageSize" -> pageSize = r.string();
+            // Any case, as runc's Go decoder reads field names: runc's own tests write "pagesize".
+            switch (f.toLowerCase(java.util.Locale.ROOT)) {
+              case "pagesize" -> pageSize = r.string();
               case "limit" -> limit = r.uint64();
               default -> r.skip();
             }

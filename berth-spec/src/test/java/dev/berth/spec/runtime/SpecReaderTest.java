@@ -140,6 +140,19 @@ class SpecReaderTest {
   }
 
   @Test
+  void aHugepageLimitsPageSizeIsReadInAnyCase() throws SpecException {
+    // runc (Go's decoder) matches field names in any case; its own bats tests write "pagesize".
+    Spec spec =
+        parse(
+            "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},\"linux\":{\"resources\":"
+                + "{\"hugepageLimits\":[{\"pagesize\":\"2MB\",\"limit\":2097152},"
+                + "{\"PAGESIZE\":\"1GB\",\"limit\":0}]}}}");
+    assertEquals(
+        List.of(new HugepageLimit("2MB", 2097152), new HugepageLimit("1GB", 0)),
+        spec.linux().resources().hugepageLimits());
+  }
+
+  @Test
   void richConfigRoundTrips() throws SpecException {
     Spec spec = SpecReader.parse(TestFiles.bytes("fixtures/rich.json"), "rich.json");
     for (String indent :
