@@ -808,6 +808,8 @@ static void op_mknod(const char *path, uint32_t mode, uint32_t major, uint32_t m
         die(0);
       }
     }
+    /* Its permissions are the spec's, not the image's: an image must not widen who may use a device. */
+    if (fchmodat(dir, base, mode & 07777, 0) < 0) fail(errno, "chmod ", path);
   } else if (mknodat(dir, base, mode, makedev(major, minor)) < 0) {
     fail(errno, path, NULL);
   }

@@ -229,6 +229,38 @@ class RuncNewerBehaviourTest {
         r.stderr()
             .contains("/data/conflict has incorrect major:minor: 1:5 doesn't match expected 1:3"),
         r.stderr());
+    // The right device is kept, with the spec's permissions rather than the image's wider ones.
+    Files.delete(bundle.rootfs().resolve("data/conflict"));
+    Exec.run(
+            "mknod",
+            "-m",
+            "0666",
+            bundle.rootfs().resolve("data/conflict").toString(),
+            "c",
+            "1",
+            "3")
+        .ok();
+    bundle
+        .linux()
+        .put(
+            "devices",
+            Bundle.list(
+                Bundle.map(
+                    "path",
+                    "/data/conflict",
+                    "type",
+                    "c",
+                    "major",
+                    1,
+                    "minor",
+                    3,
+                    "fileMode",
+                    0600)));
+    bundle.args("stat", "-c", "%a %t:%T", "/data/conflict");
+    bundle.write();
+    r = cli("run", id);
+    assertEquals(0, r.exitCode(), r.stderr());
+    assertEquals("600 1:3\n", r.stdout());
   }
 
   @Test
