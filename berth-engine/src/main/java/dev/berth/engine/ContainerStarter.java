@@ -21,7 +21,6 @@ import dev.berth.runtime.process.ProcStat;
 import dev.berth.spec.error.BerthException;
 import dev.berth.spec.error.ErrorCategory;
 import dev.berth.spec.image.ImageConfig;
-import dev.berth.spec.runtime.Linux;
 import dev.berth.spec.runtime.Spec;
 import dev.berth.spec.runtime.SpecWriter;
 import dev.berth.sys.Fd;
@@ -146,18 +145,7 @@ final class ContainerStarter {
   }
 
   private static Spec withCgroupsPath(Spec s, String path) {
-    Linux l = s.linux();
-    Linux withPath = l.withCgroupsPath(path);
-    return new Spec(
-        s.ociVersion(),
-        s.process(),
-        s.root(),
-        s.hostname(),
-        s.domainname(),
-        s.mounts(),
-        s.hooks(),
-        s.annotations(),
-        withPath);
+    return s.withLinux(s.linux().withCgroupsPath(path));
   }
 
   /**

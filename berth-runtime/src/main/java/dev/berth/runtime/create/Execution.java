@@ -134,19 +134,9 @@ public final class Execution {
           "cannot use console socket if runc will not detach or allocate tty");
     }
     Spec saved = Creation.savedSpec(dir);
-    Spec spec =
-        new Spec(
-            saved.ociVersion(),
-            // runc: what the exec'd process leaves out of ioPriority, scheduler and
-            // execCPUAffinity, it takes from the container's config.
-            p.inheritScheduling(saved.process()),
-            saved.root(),
-            saved.hostname(),
-            saved.domainname(),
-            saved.mounts(),
-            saved.hooks(),
-            saved.annotations(),
-            saved.linux());
+    // runc: what the exec'd process leaves out of ioPriority, scheduler and execCPUAffinity, it
+    // takes from the container's config.
+    Spec spec = saved.withProcess(p.inheritScheduling(saved.process()));
     Map<String, String> cgroups = subCgroups(r.cgroupPaths(), o.subCgroups());
     PlanCompiler.Context ctx =
         new PlanCompiler.Context(

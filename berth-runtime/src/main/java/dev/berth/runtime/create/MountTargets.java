@@ -44,17 +44,7 @@ final class MountTargets {
               ? m
               : new Mount(d, m.type(), m.source(), m.options(), m.uidMappings(), m.gidMappings()));
     }
-    if (!any) return spec;
-    return new Spec(
-        spec.ociVersion(),
-        spec.process(),
-        spec.root(),
-        spec.hostname(),
-        spec.domainname(),
-        out,
-        spec.hooks(),
-        spec.annotations(),
-        spec.linux());
+    return any ? spec.withMounts(out) : spec;
   }
 
   static void check(Spec spec, Path bundle, Path rootfs) throws ContainerException {

@@ -25,4 +25,19 @@ public record Spec(
     annotations = Copies.map(annotations);
     hooks = hooks == null ? Hooks.EMPTY : hooks;
   }
+
+  /** This configuration with another process, every other field kept. */
+  public Spec withProcess(Process p) {
+    return new Spec(ociVersion, p, root, hostname, domainname, mounts, hooks, annotations, linux);
+  }
+
+  /** This configuration with other mounts, every other field kept. */
+  public Spec withMounts(List<Mount> m) {
+    return new Spec(ociVersion, process, root, hostname, domainname, m, hooks, annotations, linux);
+  }
+
+  /** This configuration with another linux section, every other field kept. */
+  public Spec withLinux(Linux l) {
+    return new Spec(ociVersion, process, root, hostname, domainname, mounts, hooks, annotations, l);
+  }
 }
