@@ -72,6 +72,7 @@ abstract class CriPodTestBase {
   Path socket;
   Engine engine;
   CriServer server;
+  dev.berth.engine.ExitWatcher exits;
   EventLoopGroup clientLoop;
   ManagedChannel channel;
   RuntimeServiceGrpc.RuntimeServiceBlockingStub runtime;
@@ -95,6 +96,8 @@ abstract class CriPodTestBase {
     socket = runRoot.resolve("cri.sock");
     Files.createDirectories(runRoot);
     server = CriServer.start(CriServer.Options.at(socket, "1.0"), engine);
+    // as berthd composes it: container ends recorded when they happen (the evented PLEG's events)
+    exits = dev.berth.engine.ExitWatcher.start(engine, m -> {});
     clientLoop = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
     channel =
         NettyChannelBuilder.forAddress(new DomainSocketAddress(socket.toString()))
@@ -123,6 +126,7 @@ abstract class CriPodTestBase {
       if (clientLoop != null)
         clientLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
       if (server != null) server.close();
+      if (exits != null) exits.close();
       if (engine != null) {
         for (var p : engine.pods().list(dev.berth.engine.pod.PodRecord.Filter.ALL))
           engine.pods().remove(p.id());

@@ -18,6 +18,7 @@ import dev.berth.cli.flags.UsageException;
 import dev.berth.cli.runc.BuildInfo;
 import dev.berth.engine.Engine;
 import dev.berth.engine.EngineConfig;
+import dev.berth.engine.ExitWatcher;
 import dev.berth.engine.config.BerthConfig;
 import dev.berth.engine.health.HealthScheduler;
 import dev.berth.spec.error.BerthException;
@@ -139,6 +140,16 @@ public final class BerthdMain {
       System.exit(1);
       return;
     }
+    // As dockerd hears of a container's end from containerd: at once (its "die" event, the CRI's
+    // CONTAINER_STOPPED_EVENT), also without a launcher to run the monitors' exit command.
+    ExitWatcher exits;
+    try {
+      exits = ExitWatcher.start(engine, log::warn);
+    } catch (Exception e) {
+      log.error("container exits: " + e.getMessage(), e);
+      System.exit(1);
+      return;
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     CriServer criServer = cri;
     StreamingServer streamingServer = streaming;
@@ -151,6 +162,7 @@ public final class BerthdMain {
                   if (streamingServer != null) streamingServer.close();
                   server.close();
                   health.close();
+                  exits.close();
                   engine.close();
                   stopped.countDown();
                 },
@@ -180,8 +192,8 @@ public final class BerthdMain {
   /**
    * The engine's configuration: the store at --root and --runroot, removal in the background, and
    * the berth launcher beside bin/berthd (berth.launcher) as its containers' exit command, so a
-   * container that ends while no client waits is released at once; without a launcher (an embedded
-   * daemon) that happens at the next call that looks at it (every list and inspect reconciles).
+   * container that ends is released, and restarted by its policy, also while berthd is down; while
+   * it runs, its {@link ExitWatcher} records each end at once too.
    */
   static EngineConfig config(Options o) {
     // A daemon deletes removed containers' writable layers after answering (the CRI's

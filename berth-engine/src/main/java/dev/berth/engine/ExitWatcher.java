@@ -1,0 +1,178 @@
+package dev.berth.engine;
+
+import dev.berth.engine.events.Event;
+import dev.berth.engine.events.EventLog;
+import dev.berth.engine.store.ContainerRecord;
+import dev.berth.engine.store.ContainerState;
+import dev.berth.spec.error.BerthException;
+import dev.berth.spec.error.ErrorCategory;
+import dev.berth.sys.ErrnoException;
+import dev.berth.sys.Fd;
+import dev.berth.sys.Linux;
+import dev.berth.sys.LinuxConstants;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * Records each container's end as soon as it happens, for a process that holds the engine for long
+ * (berthd, an application embedding it): one thread polls the pidfds of the running containers'
+ * monitors and reconciles a container whose monitor exited, so its "die" event (the CRI's
+ * CONTAINER_STOPPED_EVENT, docker's {@code die}), its release and an {@code --rm} removal come
+ * then, not at the next call that happens to look at it. The monitors' exit command does the same
+ * from outside when one is configured; both are harmless together (the reconciliation runs under
+ * the container's lock and the second finds it ended). Starts are learned from the engine's event
+ * log, so containers started by any process on the store are watched.
+ */
+public final class ExitWatcher implements AutoCloseable {
+  /** How often new starts are read while no monitor exits. */
+  static final int POLL_MS = 100;
+
+  private final Engine engine;
+  private final Consumer<String> warn;
+  private final EventLog.Follower events;
+  private final Thread thread;
+  private volatile boolean closed;
+
+  /** The watched containers' monitor pidfds by container id; the watcher thread's alone. */
+  private final Map<String, Fd> monitors = new HashMap<>();
+
+  private ExitWatcher(Engine engine, Consumer<String> warn) throws IOException {
+    this.engine = engine;
+    this.warn = warn;
+    this.events = engine.events().follow(false);
+    this.thread = Thread.ofPlatform().name("berth-exit-watcher").daemon().unstarted(this::run);
+  }
+
+  /**
+   * Watches the containers running now and those started from now on; {@code warn} hears of a
+   * reconciliation that failed.
+   */
+  public static ExitWatcher start(Engine engine, Consumer<String> warn) throws BerthException {
+    ExitWatcher w;
+    try {
+      w = new ExitWatcher(engine, warn);
+    } catch (IOException e) {
+      throw new BerthException(
+          ErrorCategory.INTERNAL, "container exits: read the event log: " + e.getMessage(), e);
+    }
+    // Followed before the scan: a start in between is seen twice, never missed.
+    for (ContainerRecord r : engine.list()) w.watch(r);
+    w.thread.start();
+    return w;
+  }
+
+  /** The containers watched now (ids); for tests. */
+  synchronized List<String> watched() {
+    return List.copyOf(monitors.keySet());
+  }
+
+  private void run() {
+    try {
+      while (!closed) {
+        try {
+          for (Event e : events.poll()) {
+            if (!Event.CONTAINER.equals(e.type()) || !e.action().equals("start")) continue;
+            try {
+              watch(engine.inspect(e.id()));
+            } catch (BerthException x) {
+              // gone again (an --rm container that ended at once)
+            }
+          }
+          awaitExits();
+        } catch (IOException | RuntimeException e) {
+          // A failed round (an unreadable event log line, a full fd table) is said and tried
+          // again: the watcher must outlive it.
+          if (closed) return;
+          warn.accept("container exits: " + e.getMessage());
+          pause();
+        }
+      }
+    } finally {
+      synchronized (this) {
+        monitors.values().forEach(Fd::close);
+        monitors.clear();
+      }
+      events.close();
+    }
+  }
+
+  private void pause() {
+    try {
+      Thread.sleep(POLL_MS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      closed = true;
+    }
+  }
+
+  /** Starts watching {@code r}'s monitor if it runs; reconciles it now if the monitor is gone. */
+  private synchronized void watch(ContainerRecord r) {
+    ContainerState.Status s = r.state().status();
+    if (s != ContainerState.Status.RUNNING && s != ContainerState.Status.PAUSED) return;
+    int pid = r.state().monitorPid();
+    if (pid <= 0) return;
+    Fd pidfd;
+    try {
+      pidfd = Linux.pidfdOpen(pid, 0);
+    } catch (ErrnoException e) {
+      reconcile(r.id());
+      return;
+    }
+    Fd old = monitors.put(r.id(), pidfd);
+    if (old != null) old.close();
+  }
+
+  /** Polls the monitors' pidfds for up to {@link #POLL_MS}; reconciles those that exited. */
+  private void awaitExits() throws IOException {
+    List<String> ids;
+    Fd[] fds;
+    synchronized (this) {
+      ids = new ArrayList<>(monitors.keySet());
+      fds = new Fd[ids.size()];
+      for (int i = 0; i < fds.length; i++) fds[i] = monitors.get(ids.get(i));
+    }
+    if (fds.length == 0) {
+      pause();
+      return;
+    }
+    short[] in = new short[fds.length];
+    java.util.Arrays.fill(in, LinuxConstants.POLLIN);
+    short[] out = new short[fds.length];
+    if (Linux.poll(fds, in, out, POLL_MS) <= 0) return;
+    for (int i = 0; i < fds.length; i++) {
+      if (out[i] == 0) continue;
+      synchronized (this) {
+        Fd fd = monitors.get(ids.get(i));
+        // a restart watched a new monitor meanwhile: that one stays
+        if (fd != fds[i]) continue;
+        monitors.remove(ids.get(i));
+        fd.close();
+      }
+      reconcile(ids.get(i));
+    }
+  }
+
+  private void reconcile(String id) {
+    try {
+      engine.inspect(id);
+    } catch (BerthException e) {
+      if (e.category() != ErrorCategory.NOT_FOUND) {
+        warn.accept("container " + id.substring(0, Math.min(12, id.length())) + ": " + e);
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    try {
+      thread.join(2 * POLL_MS + 1000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,90 @@
+package dev.berth.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.berth.engine.container.ContainerOptions;
+import dev.berth.engine.events.Event;
+import dev.berth.engine.events.EventLog;
+import dev.berth.engine.store.ContainerRecord;
+import dev.berth.testkit.Busybox;
+import dev.berth.testkit.RequiresRoot;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A daemon's watcher of container ends: with no client looking and no exit command configured (an
+ * embedded engine), a container's end is recorded when it happens — its "die" event with the exit
+ * code, an --rm container removed — for containers running before the watcher started and after.
+ */
+@RequiresRoot
+@Timeout(120)
+class ExitWatcherTest {
+  @TempDir Path tmp;
+  Engine engine;
+  ExitWatcher watcher;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    engine = Engine.open(EngineConfig.at(tmp.resolve("root"), tmp.resolve("run")));
+    EngineTestSupport.importRootfs(
+        engine,
+        Busybox.rootfs(tmp.resolve("rootfs")),
+        tmp.resolve("busybox.tar"),
+        EngineTest.IMAGE);
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    if (watcher != null) watcher.close();
+    EngineTestSupport.removeAllAndClose(engine, tmp);
+  }
+
+  private ContainerRecord started(ContainerOptions o) throws Exception {
+    return engine.start(engine.create(o).id(), Engine.StartListener.NONE);
+  }
+
+  @Test
+  void endsAreRecordedWhenTheyHappenWithoutAnyCall() throws Exception {
+    ContainerRecord before = started(EngineTest.opts("sleep", "1000").build());
+    watcher = ExitWatcher.start(engine, m -> {});
+    assertEquals(List.of(before.id()), watcher.watched());
+    try (EventLog.Follower events = engine.events().follow(false)) {
+      // a container started after the watcher, ending by itself
+      ContainerRecord after = started(EngineTest.opts("sh", "-c", "exit 3").build());
+      Event die = awaitEvent(events, after.id(), "die");
+      assertEquals("3", die.attributes().get("exitCode"));
+      // one that ran before it, ended from outside (the kill does not look at it afterwards)
+      engine.kill(before.id(), 9);
+      die = awaitEvent(events, before.id(), "die");
+      assertEquals("137", die.attributes().get("exitCode"));
+      // an --rm one is removed: gone from the store itself, not just hidden by a reconciliation
+      ContainerRecord rm = started(EngineTest.opts("true").autoRemove(true).build());
+      awaitEvent(events, rm.id(), "destroy");
+      assertTrue(
+          engine.containers().list().containers().stream().noneMatch(c -> c.id().equals(rm.id())));
+    }
+    assertEquals(List.of(), watcher.watched());
+  }
+
+  /** The next event {@code action} of {@code id} within 10 s (no call on the engine meanwhile). */
+  private static Event awaitEvent(EventLog.Follower events, String id, String action)
+      throws Exception {
+    List<String> seen = new ArrayList<>();
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (System.nanoTime() < deadline) {
+      for (Event e : events.poll()) {
+        seen.add(e.action() + " " + e.id().substring(0, 12));
+        if (e.id().equals(id) && e.action().equals(action)) return e;
+      }
+      Thread.sleep(20);
+    }
+    throw new AssertionError("no " + action + " event of " + id + "; seen " + seen);
+  }
+}
