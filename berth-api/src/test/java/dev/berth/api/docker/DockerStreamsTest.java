@@ -209,6 +209,49 @@ class DockerStreamsTest {
     assertEquals(1, top.processes().size(), "only the container's init runs: " + top);
   }
 
+  @Test
+  void aRunIsFramedByNetworkEventsAsDockerds() throws Exception {
+    serve(0);
+    long since = java.time.Instant.now().getEpochSecond() - 1;
+    String id = run("true");
+    // berthd records an end when it looks at the container: a client's wait does
+    assertEquals(200, call("POST", "/v1.44/containers/" + id + "/wait", null).status());
+    long until = java.time.Instant.now().getEpochSecond() + 1;
+    UnixHttp events =
+        open(
+            "GET",
+            "/v1.44/events?since="
+                + since
+                + "&until="
+                + until
+                + "&filters=%7B%22type%22%3A%5B%22network%22%2C%22container%22%5D%7D");
+    List<String> seen = new ArrayList<>();
+    for (byte[] chunk; (chunk = events.chunk()) != null; ) {
+      String e = new String(chunk, StandardCharsets.UTF_8);
+      String type = e.replaceAll("(?s).*\"Type\":\"([a-z]+)\".*", "$1");
+      String action = e.replaceAll("(?s).*\"Action\":\"([a-z]+)\".*", "$1");
+      if (type.equals("network")) {
+        // dockerd's actor: the network, the container an attribute; "none" is of type "null"
+        assertTrue(e.contains("\"container\":\"" + id + "\""), e);
+        assertTrue(e.contains("\"name\":\"none\"") && e.contains("\"type\":\"null\""), e);
+        String none =
+            call("GET", "/v1.44/networks/none", null)
+                .text()
+                .replaceAll("(?s).*\"Id\":\"([0-9a-f]+)\".*", "$1");
+        assertTrue(e.contains("\"Actor\":{\"ID\":\"" + none + "\""), e);
+      }
+      seen.add(type + " " + action);
+    }
+    assertEquals(
+        List.of(
+            "container create",
+            "network connect",
+            "container start",
+            "container die",
+            "network disconnect"),
+        seen);
+  }
+
   private String exec(String container) throws IOException {
     UnixHttp.Response r =
         call(

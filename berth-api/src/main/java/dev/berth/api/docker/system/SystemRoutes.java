@@ -262,7 +262,9 @@ public final class SystemRoutes {
         if (until != null && e.time().isAfter(until)) continue;
         if (!filter.matches(e)) continue;
         out.line(
-            new JsonWriter(JsonWriter.COMPACT).tree(EventMessages.message(e, true)).toByteArray());
+            new JsonWriter(JsonWriter.COMPACT)
+                .tree(EventMessages.message(docker(e), true))
+                .toByteArray());
       }
       return until == null || Instant.now().isBefore(until);
     }
@@ -281,6 +283,16 @@ public final class SystemRoutes {
     public void end(Throwable failure) {
       follower.close();
     }
+  }
+
+  /** An event as docker's clients know its objects: the default network is "bridge". */
+  private static Event docker(Event e) {
+    if (!e.type().equals(Event.NETWORK)) return e;
+    String name = e.attributes().get("name");
+    if (!dev.berth.engine.network.NetworkStore.DEFAULT_NETWORK.equals(name)) return e;
+    Map<String, String> a = new LinkedHashMap<>(e.attributes());
+    a.put("name", dev.berth.api.docker.networks.BridgeName.BRIDGE);
+    return new Event(e.time(), e.type(), e.action(), e.id(), a);
   }
 
   private long stamp;
