@@ -661,8 +661,47 @@ public final class Engine implements AutoCloseable {
         throw EngineException.precondition("container " + r.shortId() + " is being removed");
       ContainerRecord started = starter.start(r, listener);
       health.restarted(started);
+      networkEvents("connect", started);
       event("start", started, Map.of(), started.state().startedAt());
       return started;
+    }
+  }
+
+  /**
+   * dockerd's network events of a run's start ("connect", before "start") or end ("disconnect",
+   * after "die"): one per network the run is attached to, the pseudo-networks "host" and "none"
+   * too; a container sharing another's namespace has none.
+   */
+  private void networkEvents(String action, ContainerRecord r) {
+    String mode = ContainerNetworking.mode(r.options());
+    if (mode.startsWith("container:")) return;
+    if (mode.equals("host") || mode.equals("none")) {
+      objectEvent(
+          Event.NETWORK,
+          action,
+          dev.berth.engine.network.NetworkStore.pseudoNetworkId(mode),
+          Map.of("container", r.id(), "name", mode, "type", mode.equals("host") ? "host" : "null"));
+      return;
+    }
+    List<dev.berth.engine.network.Endpoint> endpoints;
+    try {
+      endpoints =
+          dev.berth.engine.network.Endpoint.readEndpoints(
+              r.extras().get(ContainerNetworking.ENDPOINTS));
+    } catch (RuntimeException e) {
+      return; // unreadable: the run itself is what matters
+    }
+    for (dev.berth.engine.network.Endpoint e : endpoints) {
+      try {
+        dev.berth.engine.network.Network n = networking.resolve(e.network());
+        objectEvent(
+            Event.NETWORK,
+            action,
+            n.id(),
+            Map.of("container", r.id(), "name", n.name(), "type", n.driver()));
+      } catch (BerthException gone) {
+        // removed since by another process
+      }
     }
   }
 
@@ -751,6 +790,7 @@ public final class Engine implements AutoCloseable {
                 "the container's monitor is gone: its exit status was not recorded",
                 next.restartCount());
       }
+      ContainerRecord attached = r; // its endpoints, before the release forgets them
       starter.release(r);
       released = true;
       ContainerState n = removeNow ? next.withStatus(Status.REMOVING) : next;
@@ -768,6 +808,7 @@ public final class Engine implements AutoCloseable {
                 Math.max(0, n.finishedAt().getEpochSecond() - n.startedAt().getEpochSecond())));
       }
       event("die", r, die, n.finishedAt());
+      networkEvents("disconnect", attached);
     }
     // REMOVING under the lock: a removal that did not finish (the process died), finished now.
     if (removeNow

@@ -1284,6 +1284,26 @@ public final class Linux {
     check(sys(Nr.IOCTL, tty.fd(), LinuxConstants.TIOCSWINSZ, ws.addr), "ioctl TIOCSWINSZ", tty);
   }
 
+  /**
+   * tcgetpgrp(3): the foreground process group of a terminal, or of a pty's other side through its
+   * master (TIOCGPGRP), as this process's pid namespace numbers it.
+   */
+  public static int tcgetpgrp(Fd tty) throws ErrnoException {
+    Scratch.Mem v = Scratch.get().alloc(4);
+    check(sys(Nr.IOCTL, tty.fd(), LinuxConstants.TIOCGPGRP, v.addr), "ioctl TIOCGPGRP", tty);
+    return v.getInt(0);
+  }
+
+  /**
+   * tcgetsid(3): the session a terminal (or a pty's other side, through its master) controls
+   * (TIOCGSID); its leader's pid, as this process's pid namespace numbers it.
+   */
+  public static int tcgetsid(Fd tty) throws ErrnoException {
+    Scratch.Mem v = Scratch.get().alloc(4);
+    check(sys(Nr.IOCTL, tty.fd(), LinuxConstants.TIOCGSID, v.addr), "ioctl TIOCGSID", tty);
+    return v.getInt(0);
+  }
+
   /** isatty(3): whether the fd is a terminal (TCGETS succeeds). */
   public static boolean isatty(Fd fd) throws ErrnoException {
     Scratch.Mem t = Scratch.get().alloc(TERMIOS_SIZE);

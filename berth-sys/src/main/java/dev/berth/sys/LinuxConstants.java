@@ -285,6 +285,8 @@ public final class LinuxConstants {
   public static final int TIOCSWINSZ = 0x5414;
   public static final int TIOCGPTN = 0x80045430;
   public static final int TIOCSPTLCK = 0x40045431;
+  public static final int TIOCGPGRP = 0x540F;
+  public static final int TIOCGSID = 0x5429;
   public static final int TIOCGPTPEER = 0x5441;
 
   // seccomp user notification (linux/seccomp.h; ioctl numbers shared by x86_64 and aarch64)

@@ -21,8 +21,12 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The Docker Engine API's HTTP server on a Unix domain socket: netty with epoll, one event loop
- * thread that only moves bytes, and a pool of worker threads (none while idle, at most {@link
- * Options#maxWorkers}) that run the routes' handlers, which block on engine calls.
+ * thread that only moves bytes, and two pools of threads (none while idle) that run the routes'
+ * handlers, which block on engine calls: one for short calls (at most {@link Options#maxWorkers}),
+ * one for the streams whose length a client decides ({@link Router.Length#STREAM}: attach, exec,
+ * wait, stats, and events and logs until they catch up; at most {@link Options#maxStreams}, with
+ * smaller stacks), so that no number of open streams starves short calls. An idle event or log
+ * stream holds no thread: it is polled by one {@link StreamTicker}.
  *
  * <p>Connections speak HTTP/1.1 with keep-alive; answers are whole or chunked ({@link Exchange});
  * attach and exec take their connection over ({@link Exchange#hijack}). Every answer carries {@code
@@ -36,20 +40,48 @@ public final class DockerApiServer implements AutoCloseable {
   public static final int DEFAULT_MAX_BODY = 4 << 20;
 
   /**
+   * The most stream threads at once: each blocks in a native read or wait (a monitor's attach
+   * socket, a pipe, a pidfd), so each is a platform thread, on a {@link #STREAM_STACK} stack.
+   */
+  public static final int DEFAULT_MAX_STREAMS = 4096;
+
+  /** The stack of a stream thread: they copy bytes and wait, with shallow stacks. */
+  static final long STREAM_STACK = 256 << 10;
+
+  /**
    * @param socket the socket file (made; a stale one replaced; refused if a server answers on it)
    * @param group the group that may use the socket (mode 0660), or null for root only (0600)
    * @param serverHeader the {@code Server} header ("Berth/0.1.0 (linux)")
    * @param maxBody the largest request body a {@link Router.Body#BOUNDED} route reads (413 beyond)
-   * @param maxWorkers handler threads at most (streams hold one each: events, logs -f, attach)
+   * @param maxWorkers threads for short calls at most (more at once: 503)
+   * @param maxStreams threads for streams at most (attach, exec, wait, stats; more at once: 503)
    */
   public record Options(
-      Path socket, String group, String serverHeader, int maxBody, int maxWorkers, ServerLog log) {
+      Path socket,
+      String group,
+      String serverHeader,
+      int maxBody,
+      int maxWorkers,
+      int maxStreams,
+      ServerLog log) {
     public Options {
       if (socket == null) throw new IllegalArgumentException("socket: required");
       if (serverHeader == null) serverHeader = "Berth (linux)";
       if (maxBody <= 0) maxBody = DEFAULT_MAX_BODY;
       if (maxWorkers <= 0) maxWorkers = 256;
+      if (maxStreams <= 0) maxStreams = DEFAULT_MAX_STREAMS;
       if (log == null) log = new ServerLog(System.err, ServerLog.Level.INFO);
+    }
+
+    /** Options with the default number of stream threads. */
+    public Options(
+        Path socket,
+        String group,
+        String serverHeader,
+        int maxBody,
+        int maxWorkers,
+        ServerLog log) {
+      this(socket, group, serverHeader, maxBody, maxWorkers, 0, log);
     }
 
     public static Options at(Path socket) {
@@ -60,13 +92,20 @@ public final class DockerApiServer implements AutoCloseable {
   private final Options options;
   private final EventLoopGroup loop;
   private final ThreadPoolExecutor workers;
+  private final ThreadPoolExecutor streams;
+  private final StreamTicker ticker = new StreamTicker("berthd-stream-ticker");
   // Set once bound; the object exists before, since a connection may come the moment it is bound.
   private volatile Channel server;
 
-  private DockerApiServer(Options options, EventLoopGroup loop, ThreadPoolExecutor workers) {
+  private DockerApiServer(
+      Options options,
+      EventLoopGroup loop,
+      ThreadPoolExecutor workers,
+      ThreadPoolExecutor streams) {
     this.options = options;
     this.loop = loop;
     this.workers = workers;
+    this.streams = streams;
   }
 
   /** Binds the socket and serves {@code router} until {@link #close()}. */
@@ -74,8 +113,9 @@ public final class DockerApiServer implements AutoCloseable {
     UnixSocketFiles.claim(options.socket());
     UnixSocketFiles.Staged staged = UnixSocketFiles.stage(options.socket());
     ThreadPoolExecutor workers = Workers.pool("berthd-worker", options.maxWorkers());
+    ThreadPoolExecutor streams = Workers.pool("berthd-stream", options.maxStreams(), STREAM_STACK);
     EventLoopGroup loop = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
-    DockerApiServer self = new DockerApiServer(options, loop, workers);
+    DockerApiServer self = new DockerApiServer(options, loop, workers, streams);
     try {
       ServerBootstrap b =
           new ServerBootstrap()
@@ -96,7 +136,8 @@ public final class DockerApiServer implements AutoCloseable {
                                       .setMaxChunkSize(64 << 10)))
                           .addLast(
                               HttpConnection.NAME,
-                              new HttpConnection(self, router, workers, options.maxBody()));
+                              new HttpConnection(
+                                  self, router, workers, streams, options.maxBody()));
                     }
                   });
       self.server =
@@ -106,6 +147,7 @@ public final class DockerApiServer implements AutoCloseable {
     } catch (RuntimeException | IOException e) {
       loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
       workers.shutdownNow();
+      streams.shutdownNow();
       staged.discard();
       throw e instanceof IOException io
           ? io
@@ -115,6 +157,11 @@ public final class DockerApiServer implements AutoCloseable {
 
   public Path socket() {
     return options.socket();
+  }
+
+  /** What looks at the idle event and log streams (the test of starvation counts on it). */
+  StreamTicker ticker() {
+    return ticker;
   }
 
   ServerLog log() {
@@ -146,13 +193,17 @@ public final class DockerApiServer implements AutoCloseable {
   public void close() {
     server.close().awaitUninterruptibly();
     loop.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+    ticker.close();
     workers.shutdown();
+    streams.shutdown();
     try {
       workers.awaitTermination(5, TimeUnit.SECONDS);
+      streams.awaitTermination(1, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
     workers.shutdownNow();
+    streams.shutdownNow();
     try {
       Files.deleteIfExists(options.socket());
     } catch (IOException e) {

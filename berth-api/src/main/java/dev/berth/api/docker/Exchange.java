@@ -56,6 +56,7 @@ public final class Exchange {
   private State state = State.OPEN;
   private final HttpHeaders answerHeaders = new io.netty.handler.codec.http.DefaultHttpHeaders();
   private ResponseStream stream;
+  private volatile boolean handedOff;
 
   Exchange(
       HttpConnection connection,
@@ -267,6 +268,41 @@ public final class Exchange {
   }
 
   /**
+   * Hands the stream begun with {@link #stream} over to {@code task}, looked at by the server's
+   * {@link StreamTicker}: the handler returns at once and its thread goes back to the pool. The
+   * stream ends when the task says so (its last chunk is written and the connection serves on),
+   * when it throws (the connection closes), or when the client leaves. From now on the stream's
+   * writes never wait: the task writes only while {@link ResponseStream#writable()}.
+   */
+  public void handOff(StreamTicker.Task task) {
+    if (state != State.STREAMING || stream == null) {
+      throw new IllegalStateException("hand-off without a stream: " + method + " " + path);
+    }
+    handedOff = true;
+    stream.neverWait();
+    ResponseStream s = stream;
+    connection
+        .ticker()
+        .add(
+            new StreamTicker.Task() {
+              @Override
+              public boolean tick() throws Exception {
+                return s.isOpen() && task.tick();
+              }
+
+              @Override
+              public void end(Throwable failure) {
+                try {
+                  task.end(failure);
+                } finally {
+                  if (failure == null) endStream();
+                  else fail(500, String.valueOf(failure.getMessage()));
+                }
+              }
+            });
+  }
+
+  /**
    * Takes the connection over from HTTP: {@code 101 UPGRADED} with {@code Upgrade: tcp} when the
    * client asked for it ({@code Connection: Upgrade}), else {@code 200 OK}; then raw bytes both
    * ways, {@code contentType} naming them ({@code application/vnd.docker.raw-stream}, or {@code
@@ -303,7 +339,9 @@ public final class Exchange {
   void finish() {
     switch (state) {
       case OPEN -> respond(204);
-      case STREAMING -> endStream();
+      case STREAMING -> {
+        if (!handedOff) endStream();
+      }
       default -> {}
     }
   }
@@ -321,7 +359,7 @@ public final class Exchange {
     }
   }
 
-  private void endStream() {
+  private synchronized void endStream() {
     if (stream.closed()) return;
     stream.markClosed();
     if (!channel.isActive()) {

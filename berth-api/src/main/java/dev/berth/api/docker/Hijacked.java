@@ -35,6 +35,14 @@ public final class Hijacked implements AutoCloseable {
     return channel.isActive();
   }
 
+  /**
+   * Runs {@code r} (on the event loop: it must not block) once the connection is gone, at once if
+   * it is gone already; a half-close by the client does not count.
+   */
+  public void onClose(Runnable r) {
+    channel.closeFuture().addListener(f -> r.run());
+  }
+
   /** Half-closes: the client reads the end of the stream, and may go on writing. */
   public void closeOutput() {
     if (channel instanceof DomainSocketChannel d && d.isActive()) {

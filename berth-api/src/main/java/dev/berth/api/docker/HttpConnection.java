@@ -41,6 +41,7 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
   private final DockerApiServer server;
   private final Router router;
   private final ExecutorService workers;
+  private final ExecutorService streams;
   private final int maxBody;
   private ChannelHandlerContext ctx;
 
@@ -53,10 +54,16 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
   private boolean inputShut;
   private final ArrayDeque<Object> waiting = new ArrayDeque<>();
 
-  HttpConnection(DockerApiServer server, Router router, ExecutorService workers, int maxBody) {
+  HttpConnection(
+      DockerApiServer server,
+      Router router,
+      ExecutorService workers,
+      ExecutorService streams,
+      int maxBody) {
     this.server = server;
     this.router = router;
     this.workers = workers;
+    this.streams = streams;
     this.maxBody = maxBody;
   }
 
@@ -184,8 +191,9 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
   private void dispatch() {
     Exchange x = current;
     Router.Handler h = match.route().handler();
+    ExecutorService pool = match.route().length() == Router.Length.STREAM ? streams : workers;
     try {
-      workers.execute(() -> run(h, x));
+      pool.execute(() -> run(h, x));
     } catch (RejectedExecutionException e) {
       x.fail(503, "the daemon is busy: too many requests at once");
     }
@@ -219,6 +227,10 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
 
   private static String describe(Throwable t) {
     return t.getClass().getName() + ": " + t.getMessage();
+  }
+
+  StreamTicker ticker() {
+    return server.ticker();
   }
 
   /** The headers every answer carries. */

@@ -17,7 +17,8 @@ import java.util.function.Function;
 public class ResponseStream extends OutputStream {
   private final Channel channel;
   private final Function<ByteBuf, Object> wrap;
-  private boolean closed;
+  private volatile boolean closed;
+  private volatile boolean waits = true;
 
   ResponseStream(Channel channel, Function<ByteBuf, Object> wrap) {
     this.channel = channel;
@@ -38,6 +39,19 @@ public class ResponseStream extends OutputStream {
     return !closed && channel.isActive();
   }
 
+  /**
+   * Whether the connection takes more bytes without waiting: a stream that never waits (handed to
+   * the {@link StreamTicker}) reads more only while this holds.
+   */
+  public boolean writable() {
+    return channel.isWritable();
+  }
+
+  /** From now on writes never wait for a slow client (their callers look at {@link #writable}). */
+  void neverWait() {
+    waits = false;
+  }
+
   @Override
   public void write(int b) throws IOException {
     write(new byte[] {(byte) b}, 0, 1);
@@ -50,7 +64,7 @@ public class ResponseStream extends OutputStream {
     ByteBuf buf = channel.alloc().buffer(len);
     buf.writeBytes(b, off, len);
     ChannelFuture f = channel.writeAndFlush(wrap.apply(buf));
-    if (!channel.isWritable()) {
+    if (waits && !channel.isWritable()) {
       f.awaitUninterruptibly();
       if (!f.isSuccess()) throw new ClientGoneException();
     }

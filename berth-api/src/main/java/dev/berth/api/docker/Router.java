@@ -31,9 +31,24 @@ public final class Router {
     STREAM
   }
 
+  /**
+   * How long a route's handler may hold its thread: a short call, or a stream whose length the
+   * client decides (events, logs -f, attach, wait, exec, stats). Each runs on a pool of its own, so
+   * no number of open streams starves short calls ({@link DockerApiServer}).
+   */
+  public enum Length {
+    SHORT,
+    STREAM
+  }
+
   /** One route. */
   public record Route(
-      String method, String pattern, List<String> segments, Body body, Handler handler) {}
+      String method,
+      String pattern,
+      List<String> segments,
+      Body body,
+      Length length,
+      Handler handler) {}
 
   /** A matched route and the values of its path parameters. */
   public record Match(Route route, Map<String, String> params) {}
@@ -62,7 +77,19 @@ public final class Router {
 
   /** A route of any method, with its body mode. */
   public Router add(String method, String pattern, Body body, Handler h) {
-    routes.add(new Route(method, pattern, split(pattern), body, h));
+    return add(method, pattern, body, Length.SHORT, h);
+  }
+
+  /**
+   * A route whose answer is a stream that lasts as long as its client wants (its body read whole).
+   */
+  public Router stream(String method, String pattern, Handler h) {
+    return add(method, pattern, Body.BOUNDED, Length.STREAM, h);
+  }
+
+  /** A route of any method, with its body mode and length. */
+  public Router add(String method, String pattern, Body body, Length length, Handler h) {
+    routes.add(new Route(method, pattern, split(pattern), body, length, h));
     return this;
   }
 

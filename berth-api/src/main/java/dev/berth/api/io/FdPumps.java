@@ -56,6 +56,17 @@ public final class FdPumps {
    */
   public static Thread in(
       String name, InputStream from, Fd to, DetachKeys.Watcher detach, boolean closeAtEnd) {
+    return in(name, from, to, detach, closeAtEnd, null);
+  }
+
+  /** {@link #in}, and {@code detached} runs when the detach keys ended the copy. */
+  public static Thread in(
+      String name,
+      InputStream from,
+      Fd to,
+      DetachKeys.Watcher detach,
+      boolean closeAtEnd,
+      Runnable detached) {
     return Thread.ofPlatform()
         .name(name)
         .daemon(true)
@@ -71,7 +82,10 @@ public final class FdPumps {
                     DetachKeys.Scan scan = detach.scan(b, n);
                     pass = scan.pass();
                     len = pass.length;
-                    if (scan.detach()) return;
+                    if (scan.detach()) {
+                      if (detached != null) detached.run();
+                      return;
+                    }
                   }
                   // Under the fd's lock: whoever closes it takes the lock too, so a write never
                   // reaches a number the kernel has given to another file meanwhile.

@@ -15,6 +15,11 @@ public final class Workers {
 
   /** A pool of threads named {@code prefix-N}, at most {@code max} at once. */
   public static ThreadPoolExecutor pool(String prefix, int max) {
+    return pool(prefix, max, 512 << 10);
+  }
+
+  /** A pool of threads named {@code prefix-N}, at most {@code max} at once, on {@code stack}. */
+  public static ThreadPoolExecutor pool(String prefix, int max, long stack) {
     AtomicInteger n = new AtomicInteger();
     return new ThreadPoolExecutor(
         0,
@@ -23,7 +28,7 @@ public final class Workers {
         TimeUnit.SECONDS,
         new SynchronousQueue<>(),
         r -> {
-          Thread t = new Thread(null, r, prefix + "-" + n.incrementAndGet(), 512 << 10);
+          Thread t = new Thread(null, r, prefix + "-" + n.incrementAndGet(), stack);
           t.setDaemon(true);
           return t;
         });

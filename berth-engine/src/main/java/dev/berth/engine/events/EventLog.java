@@ -95,13 +95,19 @@ public final class EventLog {
     }
   }
 
+  /**
+   * The read buffer of the followers polled on a thread: a daemon may hold a follower per
+   * subscriber (a thousand idle ones), polled in turn by one thread, so they share it.
+   */
+  private static final ThreadLocal<ByteBuffer> SCRATCH =
+      ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(64 * 1024));
+
   /** Reads the log as it grows; not thread-safe. */
   public final class Follower implements AutoCloseable {
     private Fd current;
     private Fd older;
     private long position;
     private final ByteArrayOutputStream partial = new ByteArrayOutputStream();
-    private final ByteBuffer buf = ByteBuffer.allocateDirect(64 * 1024);
 
     private Follower(Fd current, Fd older) {
       this.current = current;
@@ -138,6 +144,7 @@ public final class EventLog {
 
     private void drain(Fd fd, List<Event> out) throws ErrnoException {
       Linux.lseek(fd, fd == current ? position : 0, 0);
+      ByteBuffer buf = SCRATCH.get();
       while (true) {
         buf.clear();
         int n = Linux.read(fd, buf);

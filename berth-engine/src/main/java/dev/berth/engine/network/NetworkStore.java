@@ -42,6 +42,18 @@ import java.util.Set;
  */
 public final class NetworkStore {
   public static final String DEFAULT_NETWORK = "berth";
+
+  /**
+   * The id shown for docker's pseudo-networks "host" and "none" (modes of a container, no objects
+   * of this store), stable across restarts: the Docker API lists them, events name them.
+   */
+  public static String pseudoNetworkId(String name) {
+    byte[] d =
+        dev.berth.spec.image.Sha256.digest(
+            ("berth pseudo-network " + name).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    return java.util.HexFormat.of().formatHex(d);
+  }
+
   public static final String DEFAULT_BRIDGE = "berth0";
 
   /**

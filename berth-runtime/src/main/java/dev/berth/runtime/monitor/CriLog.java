@@ -117,6 +117,13 @@ public final class CriLog {
   }
 
   /** A position in a log that moves on with each {@link #poll}. */
+  /**
+   * The read buffer of the followers polled on a thread: a daemon may follow many logs (one per
+   * {@code logs -f} client), polled in turn by one thread, so they share it.
+   */
+  private static final ThreadLocal<ByteBuffer> SCRATCH =
+      ThreadLocal.withInitial(() -> ByteBuffer.allocate(64 * 1024));
+
   public static final class Follower implements AutoCloseable {
     private final Path log;
     private final Instant since;
@@ -124,7 +131,6 @@ public final class CriLog {
     private FileChannel channel;
     private Object key;
     private final ByteArrayOutputStream pending = new ByteArrayOutputStream();
-    private final ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
     private boolean first = true;
 
     Follower(Path log, Instant since, int tail) {
@@ -195,6 +201,7 @@ public final class CriLog {
     }
 
     private void drain(FileChannel c, List<Entry> out) throws IOException {
+      ByteBuffer buf = SCRATCH.get();
       while (true) {
         buf.clear();
         int n = c.read(buf);

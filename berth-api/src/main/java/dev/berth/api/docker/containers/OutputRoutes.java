@@ -52,9 +52,9 @@ final class OutputRoutes {
   }
 
   void register(Router r) {
-    r.get("/containers/{id}/logs", this::logs);
-    r.post("/containers/{id}/attach", this::attach);
-    r.post("/containers/{id}/wait", this::await);
+    r.stream("GET", "/containers/{id}/logs", this::logs);
+    r.stream("POST", "/containers/{id}/attach", this::attach);
+    r.stream("POST", "/containers/{id}/wait", this::await);
   }
 
   // ---- logs ----
@@ -81,28 +81,99 @@ final class OutputRoutes {
     StdFrames frames = new StdFrames(s);
     LogWriter w = new LogWriter(tty ? null : frames, s, stdout, stderr, timestamps);
     var log = Engine.logPath(c, engine.layout(c.id()));
-    try (CriLog.Follower f = CriLog.follow(log, since, tail)) {
+    CriLog.Follower f = CriLog.follow(log, since, tail);
+    boolean handed = false;
+    try {
+      LogStream ls = new LogStream(c.id(), f, w, s, until);
+      // What the log holds, on this thread (its writes wait for a slow client).
       while (true) {
         List<CriLog.Entry> batch = f.poll();
-        for (CriLog.Entry e : batch) {
-          if (until != null && e.time().isAfter(until)) return;
-          w.write(e);
-        }
+        if (!ls.write(batch)) return;
         if (!x.bool("follow")) return;
-        if (!batch.isEmpty()) continue;
-        ContainerRecord now;
-        try {
-          now = engine.inspect(c.id());
-        } catch (BerthException e) {
-          if (e.category() == ErrorCategory.NOT_FOUND) return;
-          throw e;
-        }
-        if (now.state().status() != Status.RUNNING && now.state().status() != Status.PAUSED) {
-          for (CriLog.Entry e : f.poll()) w.write(e); // what it wrote before its exit
-          return;
-        }
-        if (!s.isOpen()) throw new ResponseStream.ClientGoneException();
-        Thread.sleep(100);
+        if (batch.isEmpty()) break;
+      }
+      ContainerRecord now;
+      try {
+        now = engine.inspect(c.id());
+      } catch (BerthException e) {
+        if (e.category() == ErrorCategory.NOT_FOUND) return;
+        throw e;
+      }
+      if (now.state().status() != Status.RUNNING && now.state().status() != Status.PAUSED) {
+        ls.write(f.poll()); // what it wrote before its exit
+        return;
+      }
+      // Followed: an idle follower holds no thread.
+      x.handOff(ls);
+      handed = true;
+    } finally {
+      if (!handed) f.close();
+    }
+  }
+
+  /**
+   * A followed log, looked at by the server's ticker: new records out, and the end once the
+   * container's run is over (read from its record and its monitor's exit file, without the
+   * container's lock, which a stop may hold for seconds).
+   */
+  private final class LogStream implements dev.berth.api.docker.StreamTicker.Task {
+    /** Every how many looks without new records the container's state is read. */
+    private static final int STATE_EVERY = 3;
+
+    private final String id;
+    private final CriLog.Follower follower;
+    private final LogWriter w;
+    private final ResponseStream out;
+    private final Instant until;
+    private int idle;
+
+    LogStream(String id, CriLog.Follower follower, LogWriter w, ResponseStream out, Instant until) {
+      this.id = id;
+      this.follower = follower;
+      this.w = w;
+      this.out = out;
+      this.until = until;
+    }
+
+    /** Writes {@code batch}; false once past {@code until}. */
+    boolean write(List<CriLog.Entry> batch) throws IOException {
+      for (CriLog.Entry e : batch) {
+        if (until != null && e.time().isAfter(until)) return false;
+        w.write(e);
+      }
+      return true;
+    }
+
+    @Override
+    public boolean tick() throws IOException {
+      if (!out.writable()) return true; // a slow client: read on once it caught up
+      List<CriLog.Entry> batch = follower.poll();
+      if (!write(batch)) return false;
+      if (!batch.isEmpty() || ++idle < STATE_EVERY) return true;
+      idle = 0;
+      if (running()) return true;
+      write(follower.poll()); // what it wrote before its exit
+      return false;
+    }
+
+    private boolean running() {
+      ContainerRecord now;
+      try {
+        now = engine.containers().get(id);
+      } catch (BerthException e) {
+        return false; // removed
+      }
+      Status st = now.state().status();
+      if (st != Status.RUNNING && st != Status.PAUSED) return false;
+      return !java.nio.file.Files.exists(engine.layout(id).exitFile());
+    }
+
+    @Override
+    public void end(Throwable failure) {
+      try {
+        follower.close();
+      } catch (IOException e) {
+        // nothing held is lost
       }
     }
   }

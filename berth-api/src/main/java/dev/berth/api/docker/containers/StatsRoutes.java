@@ -31,7 +31,7 @@ final class StatsRoutes {
   }
 
   void register(Router r) {
-    r.get("/containers/{id}/stats", this::stats);
+    r.stream("GET", "/containers/{id}/stats", this::stats);
   }
 
   private void stats(Exchange x) throws Exception {

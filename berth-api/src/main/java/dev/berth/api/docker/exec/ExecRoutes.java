@@ -22,6 +22,7 @@ import dev.berth.spec.json.JsonReader;
 import dev.berth.sys.ErrnoException;
 import dev.berth.sys.Fd;
 import dev.berth.sys.Linux;
+import dev.berth.sys.LinuxConstants;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -54,7 +55,7 @@ public final class ExecRoutes {
 
   public void register(Router r) {
     r.post("/containers/{id}/exec", this::create);
-    r.post("/exec/{id}/start", this::start);
+    r.stream("POST", "/exec/{id}/start", this::start);
     r.post("/exec/{id}/resize", this::resize);
     r.get("/exec/{id}/json", this::inspect);
   }
@@ -295,11 +296,20 @@ public final class ExecRoutes {
             });
   }
 
-  /** With a terminal: the pty master's output raw to the client, its input to the master. */
+  /**
+   * With a terminal: the pty master's output raw to the client, its input to the master. A client
+   * that goes away without detaching hangs the terminal up, as the end of a terminal session does
+   * (sshd's, a closed terminal window's): the session's leader and its foreground process group get
+   * SIGHUP, so a shell left waiting for input ends, and with it the two threads that served it (a
+   * process that ignores SIGHUP runs on, as under a real terminal). Detached with the detach keys,
+   * it runs on.
+   */
   private void runWithTerminal(ExecRegistry.Instance i, Hijacked h) throws Exception {
     Thread[] reader = {null};
     Fd[] master = {null};
     DetachKeys keys = DetachKeys.parse(i.detachKeys);
+    java.util.concurrent.atomic.AtomicBoolean detached =
+        new java.util.concurrent.atomic.AtomicBoolean();
     i.running = true;
     int code;
     try {
@@ -317,8 +327,19 @@ public final class ExecRoutes {
                         FdPumps.out("berthd-exec-out", m, i.attachStdout ? h.output() : null);
                     if (i.attachStdin) {
                       DetachKeys.Watcher w = keys.watcher();
-                      FdPumps.in("berthd-exec-in", h.input(), m, w, w == null);
+                      FdPumps.in(
+                          "berthd-exec-in", h.input(), m, w, w == null, () -> detached.set(true));
                     }
+                    h.onClose(
+                        () -> {
+                          // Off the event loop: the master's lock may be held by a writer.
+                          if (!detached.get()) {
+                            Thread.ofPlatform()
+                                .name("berthd-exec-hangup")
+                                .daemon(true)
+                                .start(() -> hangUp(m));
+                          }
+                        });
                   },
                   null)
               .exitCode();
@@ -338,6 +359,37 @@ public final class ExecRoutes {
       }
     }
     finished(i, code);
+  }
+
+  /**
+   * What the kernel does when a terminal's master side goes, without closing the master (its reader
+   * is blocked in it): SIGHUP then SIGCONT to the session's leader and its foreground group.
+   */
+  private static void hangUp(Fd master) {
+    synchronized (master) {
+      if (!master.isOpen()) return; // the exec has ended
+      List<Integer> targets = new ArrayList<>();
+      try {
+        targets.add(Linux.tcgetsid(master));
+      } catch (ErrnoException e) {
+        return; // no session: the process is gone, or not started yet
+      }
+      try {
+        targets.add(-Linux.tcgetpgrp(master));
+      } catch (ErrnoException e) {
+        // no foreground group: the leader alone
+      }
+      for (int sig : new int[] {LinuxConstants.SIGHUP, LinuxConstants.SIGCONT}) {
+        for (int t : targets) {
+          if (t == 0 || t == -1) continue;
+          try {
+            Linux.kill(t, sig);
+          } catch (ErrnoException e) {
+            // gone meanwhile
+          }
+        }
+      }
+    }
   }
 
   private static Path proc(Fd fd) {

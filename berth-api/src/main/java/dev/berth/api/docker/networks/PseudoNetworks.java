@@ -1,6 +1,5 @@
 package dev.berth.api.docker.networks;
 
-import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,10 +20,7 @@ final class PseudoNetworks {
   }
 
   static String id(String name) {
-    byte[] d =
-        dev.berth.spec.image.Sha256.digest(
-            ("berth pseudo-network " + name).getBytes(StandardCharsets.UTF_8));
-    return java.util.HexFormat.of().formatHex(d);
+    return dev.berth.engine.network.NetworkStore.pseudoNetworkId(name);
   }
 
   /** The pseudo-network {@code ref} names (by name, id or id prefix), or null. */

@@ -42,7 +42,8 @@ import java.util.Set;
  * there is nothing to prune: {@code docker system prune} calls it).
  */
 public final class SystemRoutes {
-  private static final long EVENTS_POLL_MS = 200;
+  /** How old the event log's stamp may be: under the ticker's period. */
+  private static final long EVENTS_STAMP_NS = 50_000_000L;
 
   private final Engine engine;
   private final DaemonInfo daemon;
@@ -57,7 +58,7 @@ public final class SystemRoutes {
     r.head("/_ping", SystemRoutes::ping);
     r.get("/version", x -> x.json(200, version()));
     r.get("/info", x -> x.json(200, info()));
-    r.get("/events", this::events);
+    r.stream("GET", "/events", this::events);
     r.get("/system/df", this::df);
     r.post(
         "/build/prune",
@@ -208,28 +209,113 @@ public final class SystemRoutes {
 
   // ---- events ----
 
+  /**
+   * {@code GET /events}: what the log holds since {@code since} on this thread, then the stream is
+   * handed to the server's {@link dev.berth.api.docker.StreamTicker}: an idle subscriber holds no
+   * thread, and its follower reads the log only when the log changed.
+   */
   private void events(Exchange x) throws Exception {
     Instant since = time(x.query("since"), "since");
     Instant until = time(x.query("until"), "until");
     Filters f = x.filters();
     EventFilter filter = EventFilter.parse(f.asFlags());
     boolean history = since != null;
-    try (EventLog.Follower follower = engine.events().follow(history)) {
+    EventLog.Follower follower = engine.events().follow(history);
+    boolean handed = false;
+    try {
       ResponseStream out = x.stream(200, Exchange.JSON);
-      while (out.isOpen()) {
-        for (Event e : follower.poll()) {
-          if (since != null && e.time().isBefore(since)) continue;
-          if (until != null && e.time().isAfter(until)) continue;
-          if (!filter.matches(e)) continue;
-          out.line(
-              new JsonWriter(JsonWriter.COMPACT)
-                  .tree(EventMessages.message(e, true))
-                  .toByteArray());
-        }
-        if (until != null && !Instant.now().isBefore(until)) return;
-        Thread.sleep(EVENTS_POLL_MS);
-      }
+      EventStream s = new EventStream(follower, out, since, until, filter);
+      if (!s.pump()) return;
+      x.handOff(s);
+      handed = true;
+    } finally {
+      if (!handed) follower.close();
     }
+  }
+
+  /** One events subscriber, looked at by the ticker once its history is out. */
+  private final class EventStream implements dev.berth.api.docker.StreamTicker.Task {
+    private final EventLog.Follower follower;
+    private final ResponseStream out;
+    private final Instant since;
+    private final Instant until;
+    private final EventFilter filter;
+    private long seen = Long.MIN_VALUE;
+
+    EventStream(
+        EventLog.Follower follower,
+        ResponseStream out,
+        Instant since,
+        Instant until,
+        EventFilter filter) {
+      this.follower = follower;
+      this.out = out;
+      this.since = since;
+      this.until = until;
+      this.filter = filter;
+    }
+
+    /** Writes what the log has for this subscriber; false once {@code until} has passed. */
+    boolean pump() throws IOException {
+      for (Event e : follower.poll()) {
+        if (since != null && e.time().isBefore(since)) continue;
+        if (until != null && e.time().isAfter(until)) continue;
+        if (!filter.matches(e)) continue;
+        out.line(
+            new JsonWriter(JsonWriter.COMPACT)
+                .tree(EventMessages.message(docker(e), true))
+                .toByteArray());
+      }
+      return until == null || Instant.now().isBefore(until);
+    }
+
+    @Override
+    public boolean tick() throws IOException {
+      if (!out.writable()) return true; // a slow client: read on once it caught up
+      // The stamp is taken before the read: an event appended meanwhile changes the next one.
+      long stamp = logStamp();
+      if (stamp == seen) return until == null || Instant.now().isBefore(until);
+      seen = stamp;
+      return pump();
+    }
+
+    @Override
+    public void end(Throwable failure) {
+      follower.close();
+    }
+  }
+
+  /** An event as docker's clients know its objects: the default network is "bridge". */
+  private static Event docker(Event e) {
+    if (!e.type().equals(Event.NETWORK)) return e;
+    String name = e.attributes().get("name");
+    if (!dev.berth.engine.network.NetworkStore.DEFAULT_NETWORK.equals(name)) return e;
+    Map<String, String> a = new LinkedHashMap<>(e.attributes());
+    a.put("name", dev.berth.api.docker.networks.BridgeName.BRIDGE);
+    return new Event(e.time(), e.type(), e.action(), e.id(), a);
+  }
+
+  private long stamp;
+  private long stampAt = Long.MIN_VALUE;
+
+  /**
+   * What identifies the event log's content now (its inode, size and modification time), looked at
+   * once per period whatever the number of subscribers.
+   */
+  private synchronized long logStamp() {
+    long now = System.nanoTime();
+    if (stampAt != Long.MIN_VALUE && now - stampAt < EVENTS_STAMP_NS) return stamp;
+    stampAt = now;
+    try {
+      dev.berth.sys.Stat st = dev.berth.sys.Linux.stat(engine.events().file().toString());
+      stamp =
+          (st.ino() * 1_000_003L + st.size()) * 31
+              + st.mtimeSec() * 1_000_000_000L
+              + st.mtimeNsec();
+    } catch (dev.berth.sys.ErrnoException e) {
+      stamp = e.errno(); // none yet: the next stamp differs once there is one
+    }
+    return stamp;
   }
 
   /** docker's since/until: unix seconds with an optional fraction ("1700000000.123456789"). */
