@@ -354,6 +354,24 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
     ctx.close();
   }
 
+  /**
+   * Whether the peer of a Unix socket closed it, rather than shutting down its writing half alone:
+   * the kernel marks the socket shut both ways then, which poll reports as POLLHUP.
+   */
+  static boolean peerClosed(Channel ch) {
+    if (!(ch instanceof io.netty.channel.unix.UnixChannel u) || !u.fd().isOpen()) return false;
+    dev.berth.sys.Fd fd = new dev.berth.sys.Fd(u.fd().intValue());
+    try {
+      short[] revents = new short[1];
+      dev.berth.sys.Linux.poll(new dev.berth.sys.Fd[] {fd}, new short[] {0}, revents, 0);
+      return (revents[0] & dev.berth.sys.LinuxConstants.POLLHUP) != 0;
+    } catch (dev.berth.sys.ErrnoException e) {
+      return false;
+    } finally {
+      fd.release(); // netty's
+    }
+  }
+
   /** The client's bytes of a hijacked connection. */
   private static final class RawInbound extends ChannelInboundHandlerAdapter {
     private final InboundStream in;
@@ -370,7 +388,13 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-      if (evt instanceof ChannelInputShutdownEvent) in.end(false);
+      if (evt instanceof ChannelInputShutdownEvent) {
+        in.end(false);
+        // A client that closed its socket, not only its sending half, is gone: closed here too,
+        // so the stream's handler hears of it (a terminal left waiting for input writes nothing
+        // that would fail and tell).
+        if (peerClosed(ctx.channel())) ctx.close();
+      }
     }
 
     @Override
