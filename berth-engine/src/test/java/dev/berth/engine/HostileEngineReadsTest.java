@@ -203,4 +203,59 @@ class HostileEngineReadsTest {
     assertEquals(List.of(), others, "outcomes other than a run or a clear refusal");
     assertEquals(3, grew, "the race was never won (" + ran + " execs ran)");
   }
+
+  /**
+   * A container's output is kept whole in its log (no rotation by default), so {@code logs} is read
+   * in bounded batches: a container that wrote a million lines, and one that writes without end
+   * ({@code yes}), never make the reader hold their log, and a reader that does not follow ends at
+   * what was there when it began.
+   */
+  @Test
+  void logsAreReadInBoundedBatches() throws Exception {
+    importImage();
+    ContainerRecord done =
+        engine.create(
+            new ContainerOptions.Builder(IMAGE)
+                .command(List.of("sh", "-c", "seq 1000000"))
+                .build());
+    engine.start(done.id(), Engine.StartListener.NONE);
+    assertEquals(0, engine.await(done.id()));
+    assertEquals(
+        1_000_000, readAll(Engine.logPath(engine.inspect(done.id()), engine.layout(done.id())), 0));
+
+    ContainerRecord endless =
+        engine.create(
+            new ContainerOptions.Builder(IMAGE).command(List.of("busybox", "yes")).build());
+    engine.start(endless.id(), Engine.StartListener.NONE);
+    Path log = Engine.logPath(engine.inspect(endless.id()), engine.layout(endless.id()));
+    long deadline = System.nanoTime() + 20_000_000_000L;
+    while (Files.size(log) < 32 << 20) {
+      if (System.nanoTime() > deadline) fail("yes wrote " + Files.size(log) + " bytes in 20 s");
+      Thread.sleep(50);
+    }
+    long atStart = Files.size(log);
+    long n = readAll(log, 1);
+    // Every record of the file as it was (about 40 bytes each), none much beyond it.
+    assertTrue(n >= atStart / 64 && n <= atStart / 20, n + " records of " + atStart + " bytes");
+    engine.remove(endless.id(), true, true);
+  }
+
+  /**
+   * The records of {@code log} read in batches, each checked to be bounded; {@code y}: each text.
+   */
+  private static long readAll(Path log, int textLength) throws Exception {
+    long n = 0;
+    try (var f = dev.berth.runtime.monitor.CriLog.reader(log, null, -1)) {
+      for (List<dev.berth.runtime.monitor.CriLog.Entry> b; !(b = f.poll()).isEmpty(); ) {
+        assertTrue(
+            b.size() <= dev.berth.runtime.monitor.CriLog.BATCH_RECORDS + 64 * 1024 / 40,
+            "records in one batch: " + b.size());
+        if (textLength > 0) {
+          for (var e : b) assertEquals(textLength, e.text().length, e.toString());
+        }
+        n += b.size();
+      }
+    }
+    return n;
+  }
 }

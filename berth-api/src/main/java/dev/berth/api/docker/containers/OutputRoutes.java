@@ -81,15 +81,18 @@ final class OutputRoutes {
     StdFrames frames = new StdFrames(s);
     LogWriter w = new LogWriter(tty ? null : frames, s, stdout, stderr, timestamps);
     var log = Engine.logPath(c, engine.layout(c.id()));
-    try (CriLog.Follower f = CriLog.follow(log, since, tail)) {
+    boolean follow = x.bool("follow");
+    // In batches: the log is the container's output, of any size.
+    try (CriLog.Follower f =
+        follow ? CriLog.follow(log, since, tail) : CriLog.reader(log, since, tail)) {
       while (true) {
         List<CriLog.Entry> batch = f.poll();
         for (CriLog.Entry e : batch) {
           if (until != null && e.time().isAfter(until)) return;
           w.write(e);
         }
-        if (!x.bool("follow")) return;
         if (!batch.isEmpty()) continue;
+        if (!follow) return;
         ContainerRecord now;
         try {
           now = engine.inspect(c.id());
@@ -98,7 +101,13 @@ final class OutputRoutes {
           throw e;
         }
         if (now.state().status() != Status.RUNNING && now.state().status() != Status.PAUSED) {
-          for (CriLog.Entry e : f.poll()) w.write(e); // what it wrote before its exit
+          // What it wrote before its exit.
+          for (List<CriLog.Entry> b; !(b = f.poll()).isEmpty(); ) {
+            for (CriLog.Entry e : b) {
+              if (until != null && e.time().isAfter(until)) return;
+              w.write(e);
+            }
+          }
           return;
         }
         if (!s.isOpen()) throw new ResponseStream.ClientGoneException();
@@ -157,8 +166,11 @@ final class OutputRoutes {
       StdFrames frames = tty ? null : new StdFrames(out);
       if (logs) {
         LogWriter w = new LogWriter(frames, out, stdout, stderr, false);
-        for (CriLog.Entry e : CriLog.read(Engine.logPath(c, engine.layout(id)), null, -1))
-          w.write(e);
+        try (CriLog.Follower f = CriLog.reader(Engine.logPath(c, engine.layout(id)), null, -1)) {
+          for (List<CriLog.Entry> b; !(b = f.poll()).isEmpty(); ) {
+            for (CriLog.Entry e : b) w.write(e);
+          }
+        }
       }
       if (!stream) return;
       AttachClient client;
