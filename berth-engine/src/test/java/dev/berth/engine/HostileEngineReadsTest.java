@@ -205,6 +205,67 @@ class HostileEngineReadsTest {
   }
 
   /**
+   * docker cp out (and export, commit) of a running container whose root swaps a file for a device
+   * node in a loop: the entry the engine examined as a file is opened O_PATH and checked first, so
+   * a device swapped in is never opened on the host (an unregistered major: an open would fail with
+   * ENXIO); a copy that meets the swap fails naming the entry, or copies the file.
+   */
+  @Test
+  void copyFromNeverOpensADeviceSwappedInForAFile() throws Exception {
+    int major = unregisteredCharMajor();
+    // The file carries 120 xattrs, which the copy reads between its fstatat and its open: the
+    // window the container's swap has to fall in.
+    Path w = Files.createDirectories(rootfs.resolve("w"));
+    Files.writeString(w.resolve("f"), "data\n");
+    for (int i = 0; i < 120; i++) {
+      Linux.lsetxattr(w.resolve("f").toString(), "user.x" + i, new byte[] {'v'}, 0);
+    }
+    Linux.mknodat(
+        null,
+        w.resolve("d").toString(),
+        dev.berth.sys.LinuxConstants.S_IFCHR | 0644,
+        Stat.makedev(major, 0));
+    Path tar = tmp.resolve("xattrs.tar");
+    dev.berth.testkit.Exec.run(
+            "tar",
+            "--xattrs",
+            "--xattrs-include=user.*",
+            "-C",
+            rootfs.toString(),
+            "-cf",
+            tar.toString(),
+            ".")
+        .ok();
+    engine.images().importRootfs(tar, IMAGE, null);
+    ContainerRecord r =
+        engine.create(
+            new ContainerOptions.Builder(IMAGE)
+                .command(
+                    List.of(
+                        "sh",
+                        "-c",
+                        "cd /w && touch /ready && while :; do busybox mv f x; busybox mv d f;"
+                            + " busybox mv f d; busybox mv x f; done"))
+                .build());
+    engine.start(r.id(), Engine.StartListener.NONE);
+    awaitInContainer(r.id(), "/ready");
+    int changed = 0;
+    int copied = 0;
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    while (changed < 2 && System.nanoTime() < deadline) {
+      try {
+        engine.copyFrom(r.id(), "/w", false, null, java.io.OutputStream.nullOutputStream());
+        copied++;
+      } catch (BerthException e) {
+        String m = e.getMessage();
+        assertTrue(m.contains("f: the entry changed while being copied"), m);
+        changed++;
+      }
+    }
+    assertEquals(2, changed, "the swap was never met (" + copied + " copies)");
+  }
+
+  /**
    * A container's output is kept whole in its log (no rotation by default), so {@code logs} is read
    * in bounded batches: a container that wrote a million lines, and one that writes without end
    * ({@code yes}), never make the reader hold their log, and a reader that does not follow ends at
