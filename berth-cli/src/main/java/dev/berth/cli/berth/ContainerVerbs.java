@@ -618,9 +618,14 @@ final class ContainerVerbs {
             : DockerFlags.time(c.flags().getString("until"));
     boolean timestamps = c.flags().getBool("timestamps");
     if (!c.flags().getBool("follow")) {
-      for (CriLog.Entry e : CriLog.read(log, since, tail)) {
-        if (until != null && e.time().isAfter(until)) break;
-        print(e, timestamps, out, err);
+      // In batches: the log is the container's output, of any size.
+      try (CriLog.Follower f = CriLog.reader(log, since, tail)) {
+        for (List<CriLog.Entry> b; !(b = f.poll()).isEmpty(); ) {
+          for (CriLog.Entry e : b) {
+            if (until != null && e.time().isAfter(until)) return 0;
+            print(e, timestamps, out, err);
+          }
+        }
       }
       return 0;
     }
@@ -637,7 +642,12 @@ final class ContainerVerbs {
         ContainerRecord now = engine.inspect(r.id());
         if (now.state().status() != Status.RUNNING && now.state().status() != Status.PAUSED) {
           // Drained: what the container wrote before its exit is all in the file now.
-          for (CriLog.Entry e : f.poll()) print(e, timestamps, out, err);
+          for (List<CriLog.Entry> b; !(b = f.poll()).isEmpty(); ) {
+            for (CriLog.Entry e : b) {
+              if (until != null && e.time().isAfter(until)) return 0;
+              print(e, timestamps, out, err);
+            }
+          }
           break;
         }
         sleep(100);

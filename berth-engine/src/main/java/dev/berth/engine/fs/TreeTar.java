@@ -3,9 +3,12 @@ package dev.berth.engine.fs;
 import static dev.berth.sys.LinuxConstants.AT_SYMLINK_NOFOLLOW;
 import static dev.berth.sys.LinuxConstants.ENOENT;
 import static dev.berth.sys.LinuxConstants.EOPNOTSUPP;
+import static dev.berth.sys.LinuxConstants.O_CLOEXEC;
 import static dev.berth.sys.LinuxConstants.O_DIRECTORY;
+import static dev.berth.sys.LinuxConstants.O_NOCTTY;
 import static dev.berth.sys.LinuxConstants.O_NOFOLLOW;
 import static dev.berth.sys.LinuxConstants.O_NONBLOCK;
+import static dev.berth.sys.LinuxConstants.O_PATH;
 import static dev.berth.sys.LinuxConstants.O_RDONLY;
 
 import dev.berth.sys.ErrnoException;
@@ -114,11 +117,14 @@ final class TreeTar {
     }
     Map<String, byte[]> xattrs = xattrs(dir, base);
     if (st.isRegularFile()) {
-      // O_NONBLOCK: had the entry become a fifo since fstatat, open would not hang; `same` then
-      // refuses it.
-      try (Fd f = Linux.openat(dir, base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0)) {
-        same(f, st, name);
-        tar.entry(header(name, TarWriter.FILE, st, st.size(), "", xattrs), new FdInput(f));
+      // O_PATH first, which opens nothing: had a running container swapped the entry for a device
+      // node since fstatat, opening it for reading would run its driver on the host (a watchdog
+      // armed, a tape rewound). Only the file examined is then opened, through that fd.
+      try (Fd p = Linux.openat(dir, base, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0)) {
+        same(p, st, name);
+        try (Fd f = reopen(p)) {
+          tar.entry(header(name, TarWriter.FILE, st, st.size(), "", xattrs), new FdInput(f));
+        }
       }
     } else if (st.isSymlink()) {
       tar.entry(
@@ -205,6 +211,15 @@ final class TreeTar {
         || now.type() != examined.type()) {
       throw new IOException(name + ": the entry changed while being copied");
     }
+  }
+
+  /**
+   * The regular file {@code path} (an O_PATH fd, checked by {@link #same}) opened for reading: the
+   * same inode, whatever its name has become since.
+   */
+  static Fd reopen(Fd path) throws IOException {
+    return Linux.open(
+        "/proc/self/fd/" + path.fd(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0);
   }
 
   /**

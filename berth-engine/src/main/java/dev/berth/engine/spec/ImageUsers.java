@@ -2,6 +2,7 @@ package dev.berth.engine.spec;
 
 import static dev.berth.sys.LinuxConstants.O_CLOEXEC;
 import static dev.berth.sys.LinuxConstants.O_DIRECTORY;
+import static dev.berth.sys.LinuxConstants.O_NOCTTY;
 import static dev.berth.sys.LinuxConstants.O_NONBLOCK;
 import static dev.berth.sys.LinuxConstants.O_PATH;
 import static dev.berth.sys.LinuxConstants.O_RDONLY;
@@ -37,8 +38,8 @@ import java.util.List;
  *
  * <p>The files are opened inside the root filesystem (openat2 RESOLVE_IN_ROOT): an image's symlink
  * {@code /etc/passwd -> /host/etc/shadow} or {@code -> ../../../etc/shadow} resolves within the
- * image, never on the host. Only regular files are read (a FIFO would block, a device never end),
- * up to {@link #MAX_SIZE}.
+ * image, never on the host. Only regular files are opened (a FIFO would block, a device never end
+ * or act on the host), and read up to {@link #MAX_SIZE}.
  */
 public final class ImageUsers {
   private ImageUsers() {}
@@ -228,29 +229,30 @@ public final class ImageUsers {
   /**
    * A file of the root filesystem, resolved as if {@code rootfs} were "/" (symlinks included), or
    * null if it is missing; anything but a regular file is refused.
+   *
+   * <p>The name is resolved to an O_PATH fd first, which opens nothing: a device node named
+   * /etc/passwd (an image's, or one a running container made with its CAP_MKNOD before an exec -u)
+   * is never opened on the host, where its driver would act for the engine (a watchdog armed, a
+   * tape rewound, a terminal made the engine's controlling one). Only a regular file is then
+   * reopened for reading, through that fd (the same inode, whatever the container renames since),
+   * and read up to {@link #MAX_SIZE} bytes: a running container may grow it (a sparse truncate to
+   * terabytes) after the size was checked.
    */
   static byte[] readInRoot(Path rootfs, String relative) throws BerthException {
-    try (Fd root = Linux.open(rootfs.toString(), O_PATH | O_DIRECTORY | O_CLOEXEC, 0)) {
-      // O_NONBLOCK: opening a FIFO for reading must not wait for a writer; it is refused below.
+    try (Fd root = Linux.open(rootfs.toString(), O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+        Fd path =
+            Linux.openat2(
+                root, relative, O_PATH | O_CLOEXEC, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)) {
+      Stat st = Linux.fstat(path);
+      if (!st.isRegularFile()) {
+        throw new BerthException(
+            ErrorCategory.INVALID_ARGUMENT, "the image's /" + relative + " is not a regular file");
+      }
+      if (st.size() > MAX_SIZE) throw tooLarge(relative);
       try (Fd fd =
-          Linux.openat2(
-              root,
-              relative,
-              O_RDONLY | O_NONBLOCK | O_CLOEXEC,
-              0,
-              RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)) {
-        Stat st = Linux.fstat(fd);
-        if (!st.isRegularFile()) {
-          throw new BerthException(
-              ErrorCategory.INVALID_ARGUMENT,
-              "the image's /" + relative + " is not a regular file");
-        }
-        if (st.size() > MAX_SIZE) {
-          throw new BerthException(
-              ErrorCategory.INVALID_ARGUMENT,
-              "the image's /" + relative + " is larger than " + MAX_SIZE + " bytes");
-        }
-        return Linux.readAll(fd);
+          Linux.open(
+              "/proc/self/fd/" + path.fd(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0)) {
+        return readAtMost(fd, relative);
       }
     } catch (ErrnoException e) {
       if (e.errno() == LinuxConstants.ENOENT || e.errno() == LinuxConstants.ENOTDIR) return null;
@@ -259,5 +261,28 @@ public final class ImageUsers {
           "read /" + relative + " in the root filesystem " + rootfs + ": " + e.getMessage(),
           e);
     }
+  }
+
+  /** All of {@code fd}, refused once it holds more than {@link #MAX_SIZE} bytes. */
+  private static byte[] readAtMost(Fd fd, String relative) throws BerthException, ErrnoException {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(64 * 1024);
+    while (true) {
+      buf.clear();
+      int n = Linux.read(fd, buf);
+      if (n <= 0) return out.toByteArray();
+      if (out.size() + n > MAX_SIZE) {
+        throw new BerthException(
+            ErrorCategory.INVALID_ARGUMENT,
+            "the image's /" + relative + " grew past " + MAX_SIZE + " bytes while being read");
+      }
+      out.write(buf.array(), 0, n);
+    }
+  }
+
+  private static BerthException tooLarge(String relative) {
+    return new BerthException(
+        ErrorCategory.INVALID_ARGUMENT,
+        "the image's /" + relative + " is larger than " + MAX_SIZE + " bytes");
   }
 }

@@ -4,11 +4,13 @@ import static dev.berth.sys.LinuxConstants.AT_SYMLINK_NOFOLLOW;
 import static dev.berth.sys.LinuxConstants.ENXIO;
 import static dev.berth.sys.LinuxConstants.EOPNOTSUPP;
 import static dev.berth.sys.LinuxConstants.EPERM;
+import static dev.berth.sys.LinuxConstants.O_CLOEXEC;
 import static dev.berth.sys.LinuxConstants.O_CREAT;
 import static dev.berth.sys.LinuxConstants.O_DIRECTORY;
 import static dev.berth.sys.LinuxConstants.O_EXCL;
 import static dev.berth.sys.LinuxConstants.O_NOFOLLOW;
 import static dev.berth.sys.LinuxConstants.O_NONBLOCK;
+import static dev.berth.sys.LinuxConstants.O_PATH;
 import static dev.berth.sys.LinuxConstants.O_RDONLY;
 import static dev.berth.sys.LinuxConstants.O_WRONLY;
 import static dev.berth.sys.LinuxConstants.SEEK_SET;
@@ -19,6 +21,7 @@ import static dev.berth.sys.LinuxConstants.S_IFIFO;
 import dev.berth.sys.ErrnoException;
 import dev.berth.sys.Fd;
 import dev.berth.sys.Linux;
+import dev.berth.sys.LinuxConstants;
 import dev.berth.sys.Stat;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -119,11 +122,11 @@ final class ImageCopy {
    * small.
    */
   private void copyFile(Fd srcDir, String name, Stat st, Fd dstDir, String rel) throws IOException {
-    // O_NONBLOCK: had the entry become a fifo since fstatat, open would not hang; `same` then
-    // refuses it.
-    try (Fd in = Linux.openat(srcDir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0);
+    // O_PATH first, which opens nothing (a device swapped in since fstatat is never opened on the
+    // host), then the file examined, through that fd; O_NONBLOCK: a fifo would not hang either.
+    try (Fd path = Linux.openat(srcDir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
+        Fd in = sameThenOpen(path, st, rel);
         Fd out = Linux.openat(dstDir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600)) {
-      same(in, st, rel);
       long size = st.size();
       long at = 0;
       while (at < size) {
@@ -149,6 +152,14 @@ final class ImageCopy {
       }
       Linux.ftruncate(out, size);
     }
+  }
+
+  private static Fd sameThenOpen(Fd path, Stat st, String rel) throws IOException {
+    same(path, st, rel);
+    return Linux.open(
+        "/proc/self/fd/" + path.fd(),
+        O_RDONLY | O_NONBLOCK | LinuxConstants.O_NOCTTY | O_CLOEXEC,
+        0);
   }
 
   /** The opened entry is the one fstatat examined (not swapped for another file meanwhile). */

@@ -100,23 +100,44 @@ public final class CriLog {
 
   /**
    * Every record of the log from {@code since} on (null: all), only the last {@code tail} of them
-   * (negative: all).
+   * (negative: all), as one list: for logs known to be small (a container's log is written by the
+   * container and has no bound unless rotated; the front doors read it with {@link #reader}).
    */
   public static List<Entry> read(Path log, Instant since, int tail) throws IOException {
-    try (Follower f = follow(log, since, tail)) {
-      return f.poll();
+    List<Entry> out = new ArrayList<>();
+    try (Follower f = reader(log, since, tail)) {
+      for (List<Entry> b; !(b = f.poll()).isEmpty(); ) out.addAll(b);
     }
+    return out;
   }
 
   /**
-   * Follows the log ({@code logs -f}): the first {@link Follower#poll} returns what {@link #read}
-   * would, the next ones what was written since, across rotations and reopens.
+   * What {@link #read} gives, in batches of at most about {@link #BATCH_BYTES} of text (and {@link
+   * #BATCH_RECORDS} records): each {@link Follower#poll} returns the next one, an empty list at the
+   * end, which is the end of the live file as it was at the first poll.
    */
-  public static Follower follow(Path log, Instant since, int tail) throws IOException {
-    return new Follower(log, since, tail);
+  public static Follower reader(Path log, Instant since, int tail) {
+    return new Follower(log, since, tail, false);
   }
 
-  /** A position in a log that moves on with each {@link #poll}. */
+  /**
+   * Follows the log ({@code logs -f}): the polls return what {@link #reader}'s would, then what was
+   * written since, across rotations and reopens; an empty batch when there is nothing new yet (the
+   * caller waits and asks again).
+   */
+  public static Follower follow(Path log, Instant since, int tail) throws IOException {
+    return new Follower(log, since, tail, true);
+  }
+
+  /**
+   * The text one poll returns at most, about (a batch ends after the read that reaches it): a
+   * container may have written gigabytes, which must never be held whole by the daemon.
+   */
+  public static final int BATCH_BYTES = 1 << 20;
+
+  /** The records one poll returns at most, about (each costs memory beside its text). */
+  public static final int BATCH_RECORDS = 16 * 1024;
+
   /**
    * The read buffer of the followers polled on a thread: a daemon may follow many logs (one per
    * {@code logs -f} client), polled in turn by one thread, so they share it.
@@ -124,50 +145,73 @@ public final class CriLog {
   private static final ThreadLocal<ByteBuffer> SCRATCH =
       ThreadLocal.withInitial(() -> ByteBuffer.allocate(64 * 1024));
 
+  /** A position in a log that moves on with each {@link #poll}. */
   public static final class Follower implements AutoCloseable {
     private final Path log;
     private final Instant since;
     private final int tail;
+    private final boolean follow;
     private FileChannel channel;
     private Object key;
     private final ByteArrayOutputStream pending = new ByteArrayOutputStream();
     private boolean first = true;
+    // The files found at the first poll, read in turn (null: done, following the live one).
+    private List<Path> files;
+    private int index;
+    // Records to leave out before the first one returned (those before the tail).
+    private long skip;
+    // Where a reader stops in the live file: its size at the first poll.
+    private long end = Long.MAX_VALUE;
 
-    Follower(Path log, Instant since, int tail) {
+    Follower(Path log, Instant since, int tail, boolean follow) {
       this.log = log;
       this.since = since;
       this.tail = tail;
+      this.follow = follow;
     }
 
-    /**
-     * The records written since the last call (none: an empty list; the caller waits and asks
-     * again).
-     */
+    /** The next batch of records (empty: none yet when following, the end when reading). */
     public List<Entry> poll() throws IOException {
       List<Entry> out = new ArrayList<>();
       if (first) {
         first = false;
-        List<Path> files = files(log);
-        for (int i = 0; i < files.size(); i++) {
-          FileChannel c = open(files.get(i));
-          if (c == null) continue;
-          boolean last = i == files.size() - 1;
-          if (last) {
-            channel = c;
-            key = keyOf(files.get(i));
-            drain(c, out);
-          } else {
-            try (c) {
-              drain(c, out);
-            }
-            pending.reset();
+        files = files(log);
+        if (!follow && !files.isEmpty()) {
+          try {
+            end = Files.size(files.getLast());
+          } catch (NoSuchFileException e) {
+            end = 0;
           }
         }
-        if (tail >= 0 && out.size() > tail)
-          out = new ArrayList<>(out.subList(out.size() - tail, out.size()));
-        return out;
+        if (tail >= 0) skip = Math.max(0, count(files) - tail);
       }
-      if (channel != null) drain(channel, out);
+      while (files != null) {
+        if (channel == null) {
+          if (index >= files.size()) {
+            files = null;
+            break;
+          }
+          Path p = files.get(index);
+          FileChannel c = open(p);
+          if (c == null) {
+            index++;
+            continue;
+          }
+          channel = c;
+          if (index == files.size() - 1) key = keyOf(p);
+        }
+        if (drain(channel, out)) return out;
+        if (index == files.size() - 1) {
+          files = null; // the live file: followed from here
+          break;
+        }
+        channel.close();
+        channel = null;
+        pending.reset();
+        index++;
+      }
+      if (!follow) return out;
+      if (channel != null && drain(channel, out)) return out;
       // Rotated or renamed away (a reopen): the rest of the old file is read above, the new one
       // from its start.
       Object now = keyOf(log);
@@ -182,6 +226,18 @@ public final class CriLog {
         }
       }
       return out;
+    }
+
+    /** The records of {@code files} from {@code since} on, read through and not kept. */
+    private long count(List<Path> files) throws IOException {
+      long n = 0;
+      try (Follower all = new Follower(log, since, -1, false)) {
+        all.first = false;
+        all.files = files;
+        all.end = end;
+        for (List<Entry> b; !(b = all.poll()).isEmpty(); ) n += b.size();
+      }
+      return n;
     }
 
     private static FileChannel open(Path p) throws IOException {
@@ -200,12 +256,24 @@ public final class CriLog {
       }
     }
 
-    private void drain(FileChannel c, List<Entry> out) throws IOException {
+    /**
+     * Reads records of {@code c} into {@code out} until its end (false) or until the batch is full
+     * (true: more may follow).
+     */
+    private boolean drain(FileChannel c, List<Entry> out) throws IOException {
       ByteBuffer buf = SCRATCH.get();
+      long text = 0;
+      for (Entry e : out) text += e.text().length;
       while (true) {
+        if (text >= BATCH_BYTES || out.size() >= BATCH_RECORDS) return true;
         buf.clear();
+        if (end != Long.MAX_VALUE && files != null && index == files.size() - 1) {
+          long left = end - c.position();
+          if (left <= 0) return false;
+          if (left < buf.capacity()) buf.limit((int) left);
+        }
         int n = c.read(buf);
-        if (n <= 0) return;
+        if (n <= 0) return false;
         byte[] b = buf.array();
         int start = 0;
         for (int i = 0; i < n; i++) {
@@ -219,10 +287,22 @@ public final class CriLog {
           } else {
             e = parse(b, start, i);
           }
-          if (e != null && (since == null || !e.time().isBefore(since))) out.add(e);
           start = i + 1;
+          if (e == null || (since != null && e.time().isBefore(since))) continue;
+          if (skip > 0) {
+            skip--;
+            continue;
+          }
+          out.add(e);
+          text += e.text().length;
         }
-        pending.write(b, start, n - start);
+        // A line without its newline yet: the monitor writes at most a record's worth (8 KiB);
+        // anything longer is not its file, and is dropped rather than held.
+        if (pending.size() + n - start > MAX_LINE) {
+          pending.reset();
+        } else {
+          pending.write(b, start, n - start);
+        }
       }
     }
 
@@ -231,4 +311,7 @@ public final class CriLog {
       if (channel != null) channel.close();
     }
   }
+
+  /** The longest line kept while its newline is awaited. */
+  private static final int MAX_LINE = 1 << 20;
 }

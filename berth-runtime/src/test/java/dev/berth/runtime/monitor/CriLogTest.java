@@ -78,6 +78,61 @@ class CriLogTest {
     assertEquals(List.of(), texts(CriLog.read(log, null, 0)));
   }
 
+  /**
+   * A container's log has no bound but rotation's (none by default): it is read in batches of
+   * bounded size, never held whole, with the same records, since and tail as one read; a reader
+   * ends where the live file ended at its first poll, however fast the container writes on.
+   */
+  @Test
+  void readsInBoundedBatches() throws Exception {
+    Path log = tmp.resolve("c.log");
+    int perFile = 60_000;
+    StringBuilder sb = new StringBuilder();
+    for (String f : List.of("c.log.2", "c.log.1", "c.log")) {
+      sb.setLength(0);
+      for (int i = 0; i < perFile; i++) sb.append(line(i % 60, "stdout", 'F', f + " " + i));
+      append(tmp.resolve(f), sb.toString());
+    }
+    // One long line of text per record too: the bytes bound a batch as well as the count.
+    sb.setLength(0);
+    for (int i = 0; i < 300; i++) sb.append(line(59, "stderr", 'P', "x".repeat(8192)));
+    append(log, sb.toString());
+    int total = 3 * perFile + 300;
+    try (CriLog.Follower f = CriLog.reader(log, null, -1)) {
+      int n = 0;
+      int batches = 0;
+      for (List<CriLog.Entry> b; !(b = f.poll()).isEmpty(); batches++) {
+        // A batch ends after the 64 KiB read that filled it: a record is 40 bytes or more.
+        assertTrue(
+            b.size() <= CriLog.BATCH_RECORDS + 64 * 1024 / 40, "records in one batch: " + b.size());
+        long text = b.stream().mapToLong(e -> e.text().length).sum();
+        assertTrue(text <= CriLog.BATCH_BYTES + 64 * 1024, "text in one batch: " + text);
+        if (n < 3 * perFile) {
+          String first = new String(b.getFirst().text(), StandardCharsets.UTF_8);
+          String file = n < perFile ? "c.log.2" : n < 2 * perFile ? "c.log.1" : "c.log";
+          assertEquals(file + " " + (n % perFile), first, "in order, none lost");
+        }
+        n += b.size();
+        // Written after the first poll: a reader does not wait for it.
+        if (batches == 0) append(log, line(59, "stdout", 'F', "later"));
+      }
+      assertEquals(total, n);
+      assertTrue(batches > 10, "batches: " + batches);
+    }
+    List<String> last = texts(CriLog.read(log, null, 302));
+    assertEquals(302, last.size());
+    assertEquals("c.log 59999", last.getFirst());
+    assertEquals("later", last.getLast());
+    assertEquals(total + 1, CriLog.read(log, null, -1).size());
+    try (CriLog.Follower f = CriLog.follow(log, null, 2)) {
+      int n = 0;
+      for (List<CriLog.Entry> b; !(b = f.poll()).isEmpty(); ) n += b.size();
+      assertEquals(2, n);
+      append(log, line(59, "stdout", 'F', "more"));
+      assertEquals(List.of("more"), texts(f.poll()));
+    }
+  }
+
   @Test
   void followsAcrossRotationAndReopen() throws Exception {
     Path log = tmp.resolve("c.log");

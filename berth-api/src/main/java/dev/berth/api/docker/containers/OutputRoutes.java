@@ -81,17 +81,19 @@ final class OutputRoutes {
     StdFrames frames = new StdFrames(s);
     LogWriter w = new LogWriter(tty ? null : frames, s, stdout, stderr, timestamps);
     var log = Engine.logPath(c, engine.layout(c.id()));
-    CriLog.Follower f = CriLog.follow(log, since, tail);
+    boolean follow = x.bool("follow");
+    CriLog.Follower f = follow ? CriLog.follow(log, since, tail) : CriLog.reader(log, since, tail);
     boolean handed = false;
     try {
       LogStream ls = new LogStream(c.id(), f, w, s, until);
-      // What the log holds, on this thread (its writes wait for a slow client).
+      // What the log holds, in batches (it is the container's output, of any size), on this
+      // thread (its writes wait for a slow client).
       while (true) {
         List<CriLog.Entry> batch = f.poll();
         if (!ls.write(batch)) return;
-        if (!x.bool("follow")) return;
         if (batch.isEmpty()) break;
       }
+      if (!follow) return;
       ContainerRecord now;
       try {
         now = engine.inspect(c.id());
@@ -100,7 +102,8 @@ final class OutputRoutes {
         throw e;
       }
       if (now.state().status() != Status.RUNNING && now.state().status() != Status.PAUSED) {
-        ls.write(f.poll()); // what it wrote before its exit
+        // what it wrote before its exit
+        for (List<CriLog.Entry> b; !(b = f.poll()).isEmpty(); ) if (!ls.write(b)) return;
         return;
       }
       // Followed: an idle follower holds no thread.
@@ -126,6 +129,7 @@ final class OutputRoutes {
     private final ResponseStream out;
     private final Instant until;
     private int idle;
+    private boolean over;
 
     LogStream(String id, CriLog.Follower follower, LogWriter w, ResponseStream out, Instant until) {
       this.id = id;
@@ -149,11 +153,13 @@ final class OutputRoutes {
       if (!out.writable()) return true; // a slow client: read on once it caught up
       List<CriLog.Entry> batch = follower.poll();
       if (!write(batch)) return false;
-      if (!batch.isEmpty() || ++idle < STATE_EVERY) return true;
+      if (!batch.isEmpty()) return true;
+      // Its run over: what it wrote before its exit was read by the looks since (in batches).
+      if (over) return false;
+      if (++idle < STATE_EVERY) return true;
       idle = 0;
-      if (running()) return true;
-      write(follower.poll()); // what it wrote before its exit
-      return false;
+      over = !running();
+      return true;
     }
 
     private boolean running() {
@@ -228,8 +234,11 @@ final class OutputRoutes {
       StdFrames frames = tty ? null : new StdFrames(out);
       if (logs) {
         LogWriter w = new LogWriter(frames, out, stdout, stderr, false);
-        for (CriLog.Entry e : CriLog.read(Engine.logPath(c, engine.layout(id)), null, -1))
-          w.write(e);
+        try (CriLog.Follower f = CriLog.reader(Engine.logPath(c, engine.layout(id)), null, -1)) {
+          for (List<CriLog.Entry> b; !(b = f.poll()).isEmpty(); ) {
+            for (CriLog.Entry e : b) w.write(e);
+          }
+        }
       }
       if (!stream) return;
       AttachClient client;
