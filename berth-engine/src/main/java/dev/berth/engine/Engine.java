@@ -634,7 +634,16 @@ public final class Engine implements AutoCloseable {
       return false;
     }
 
-    StartListener NONE = (r, s) -> {};
+    /**
+     * Nothing to do. A class, not a lambda: every listener initialises this interface (it has a
+     * default method), and a lambda here is spun at run time on each run's start path (the AOT
+     * cache does not keep it).
+     */
+    StartListener NONE =
+        new StartListener() {
+          @Override
+          public void created(ContainerRecord record, Path attachSocket) {}
+        };
   }
 
   /**

@@ -9,7 +9,6 @@ import dev.berth.spec.runtime.Mount;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -147,7 +146,9 @@ final class ContainerMounts {
       out.add(d);
     }
     List<Mount> sorted = new ArrayList<>(user.values());
-    sorted.sort(Comparator.comparingInt(m -> depth(m.destination())));
+    // Our own lambda, not Comparator.comparingInt's: the JDK's is spun at run time on every run's
+    // start path (the AOT cache keeps the lambdas of our classes, not that one).
+    sorted.sort((a, b) -> Integer.compare(depth(a.destination()), depth(b.destination())));
     out.addAll(sorted);
     return out;
   }
