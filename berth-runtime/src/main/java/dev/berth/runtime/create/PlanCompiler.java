@@ -910,7 +910,13 @@ public final class PlanCompiler {
         String data = o.data();
         if (type.equals("tmpfs")) data = withDirectoryMode(dest, data);
         ops.add(new Op.Mkdirs(dest, 0755));
+        // tmpcopyup (podman gives it to every tmpfs): the new tmpfs gets what the rootfs has there.
+        // berth-init opens the directory before the mount covers it and copies from that fd after,
+        // link by link inside the covered tree. As under runc, other filesystems ignore the option.
+        boolean copyUp = o.tmpcopyup() && type.equals("tmpfs");
+        if (copyUp) ops.add(new Op.CopySource(dest));
         ops.add(new Op.Mount(false, true, source, dest, type, flags, data));
+        if (copyUp) ops.add(new Op.CopyTree(dest));
       }
     }
     if (o.hasRecursiveAttrs())

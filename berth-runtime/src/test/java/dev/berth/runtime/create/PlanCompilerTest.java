@@ -401,6 +401,32 @@ class PlanCompilerTest {
   }
 
   @Test
+  void tmpcopyupOpensTheDirectoryBeforeTheTmpfsCoversItAndCopiesAfter() throws Exception {
+    Files.createDirectories(tmp.resolve("rootfs/etc"));
+    Plan plan =
+        PlanCompiler.compile(
+            spec(
+                """
+        {"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "process": {"args": ["sh"], "cwd": "/"},
+         "mounts": [{"destination": "/etc", "type": "tmpfs", "source": "tmpfs",
+                     "options": ["nosuid", "tmpcopyup", "mode=755"]},
+                    {"destination": "/data", "type": "bind", "source": "rootfs",
+                     "options": ["rbind", "tmpcopyup"]}],
+         "linux": {"namespaces": [{"type": "mount"}]}}"""),
+            ctx(tmp));
+    String text = PlanText.render(plan).replaceAll("(?m)^\\d+ ", "");
+    assertTrue(
+        text.contains(
+            "mkdirs /etc mode=0755\n"
+                + "copy-source /etc\n"
+                + "mount source=tmpfs target-in-root=/etc fstype=tmpfs flags=MS_NOSUID data=mode=755\n"
+                + "copy-tree /etc\n"),
+        text);
+    // As under runc, the option means nothing to other filesystems.
+    assertEquals(1, text.split("copy-tree", -1).length - 1, text);
+  }
+
+  @Test
   void idmappingsThatCannotBeHonouredNameTheMount() throws Exception {
     Files.createDirectories(tmp.resolve("data"));
     String map = "[{\"containerID\": 0, \"hostID\": 1000, \"size\": 1}]";
