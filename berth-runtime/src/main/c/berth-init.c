@@ -423,7 +423,7 @@ static int proc_checked; /* ... and check_proc found it sound */
  * what they were meant for open (CVE-2019-16884's class). Checked once, before the first such path is used; no other
  * process is in the container's mount namespace yet to change it afterwards.
  */
-static void check_proc(void) {
+static int open_proc_self_fd(void) {
   struct statfs sf;
   struct open_how how;
   memset(&how, 0, sizeof how);
@@ -438,8 +438,12 @@ static void check_proc(void) {
   int fds = openat2_retry(proc, "self/fd", &how);
   if (fds < 0) fail(errno, "/proc/self/fd in the container", errno == EXDEV ? ": something is mounted on the way" : NULL);
   if (fstatfs(fds, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC) fail(EXDEV, "/proc/self/fd in the container is not procfs", NULL);
-  close(fds);
   close(proc);
+  return fds;
+}
+
+static void check_proc(void) {
+  close(open_proc_self_fd());
   proc_checked = 1;
 }
 
@@ -1383,6 +1387,17 @@ static void op_resolve_exec(struct strs c) {
  * and die at execve. Closed, not just marked close-on-exec: CHDIR and startContainer hooks come before execve, and an
  * inherited directory fd is a way out of the root through /proc/self/fd/N (CVE-2024-21626).
  */
+/* The exec fifo is reopened through the container's own /proc/self/fd from here on (after PIVOT_ROOT), not the host's
+ * that OPEN_FIFO kept: a process that stays dumpable while it waits on the fifo (rootless, so exec can join it) must
+ * hold nothing that reaches the host's procfs through /proc/<pid>/fd. */
+static void op_fifo_dir(void) {
+  if (fifo_fd < 0 || fifo_dir < 0) fail(EBADF, "no exec fifo is open", NULL);
+  int fds = open_proc_self_fd();
+  proc_checked = 1;
+  close(fifo_dir);
+  fifo_dir = fds;
+}
+
 static void op_close_fds(uint32_t first) {
   int keep[4] = {sync_fd, fifo_fd, root_fd, fifo_dir};
   /* Sorted, so the ranges between them can be closed in one pass. */
@@ -1717,6 +1732,9 @@ static void run_op(uint32_t code, struct rd *r) {
     if (fifo_dir < 0) fail(errno, "/proc/self/fd", NULL);
     return;
   }
+  case OP_FIFO_DIR:
+    if (!done(r)) op_fifo_dir();
+    return;
   case OP_WAIT_FIFO:
     if (!done(r)) op_wait_fifo();
     return;

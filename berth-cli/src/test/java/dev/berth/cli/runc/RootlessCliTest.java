@@ -66,6 +66,10 @@ class RootlessCliTest {
   }
 
   private Exec.Result asNobody(String... args) {
+    return nobodyRuns(berth, args);
+  }
+
+  private Exec.Result nobodyRuns(String runtime, String... args) {
     List<String> cmd =
         new ArrayList<>(
             List.of(
@@ -78,7 +82,7 @@ class RootlessCliTest {
                 "env",
                 "HOME=" + work.resolve("home"),
                 "XDG_RUNTIME_DIR=" + xdg,
-                berth));
+                runtime));
     cmd.addAll(List.of(args));
     return Exec.run(cmd, bundle, Map.of(), null, 60);
   }
@@ -151,6 +155,63 @@ class RootlessCliTest {
     assertFalse(
         Files.exists(Path.of("/proc/" + pid))
             && Files.readString(Path.of("/proc/" + pid + "/cmdline")).contains("sleep"));
+  }
+
+  /** {@code create} as nobody with stdio away from the pipes Exec reads to their end. */
+  private void createAsNobody(String runtime, String name) throws Exception {
+    Path err = work.resolve("create.err");
+    Exec.Result c =
+        Exec.run(
+            List.of(
+                "setpriv",
+                "--reuid",
+                Integer.toString(NOBODY),
+                "--regid",
+                Integer.toString(NOBODY),
+                "--clear-groups",
+                "sh",
+                "-c",
+                "XDG_RUNTIME_DIR="
+                    + xdg
+                    + " exec "
+                    + runtime
+                    + " create "
+                    + name
+                    + " </dev/null >/dev/null 2>"
+                    + err),
+            bundle,
+            Map.of(),
+            null,
+            60);
+    assertEquals(0, c.exitCode(), Files.exists(err) ? Files.readString(err) : "");
+  }
+
+  @Test
+  @RequiresCommand("runc")
+  void execIntoACreatedContainerWorksAsWithRunc() throws Exception {
+    // runc's init stays dumpable when it joins no namespace, so its caller may open the created
+    // container's /proc/PID/ns files; berth-init was not, and exec failed with EACCES. What the
+    // exec'd process finds in the waiting init's fds must not lead out of the container: its
+    // /proc/self/fd is the container's own.
+    rootlessSpec("echo started");
+    String probe =
+        "id -u; echo exec-ok; for f in /proc/1/fd/*; do readlink $f; done | grep -cx /proc/1/fd;"
+            + " true";
+    for (String runtime : List.of("runc", berth)) {
+      String name = id + (runtime.equals("runc") ? "r" : "b");
+      try {
+        createAsNobody(runtime, name);
+        Exec.Result ex = nobodyRuns(runtime, "exec", name, "sh", "-c", probe);
+        assertEquals(0, ex.exitCode(), runtime + ": " + ex);
+        assertTrue(ex.stdout().startsWith("0\nexec-ok\n"), runtime + ": " + ex);
+        if (runtime.equals(berth)) assertEquals("0\nexec-ok\n1\n", ex.stdout());
+        Exec.Result st = nobodyRuns(runtime, "state", name);
+        assertTrue(st.stdout().contains("\"status\": \"created\""), runtime + ": " + st);
+        assertEquals(0, nobodyRuns(runtime, "start", name).exitCode(), runtime);
+      } finally {
+        nobodyRuns(runtime, "delete", "--force", name);
+      }
+    }
   }
 
   @Test

@@ -430,6 +430,23 @@ public final class PlanCompiler {
   }
 
   /**
+   * Whether a rootless container process stays dumpable (berth-init is not; the plan turns the
+   * clone's flag on for its maps): as under runc, whose init is non-dumpable only when it joins a
+   * namespace by path, so that its caller may open the /proc/PID/ns files of a created container
+   * and exec into it. Only with a mount namespace of its own and proc at /proc, so that {@link
+   * Op.FifoDir} swaps the host's /proc/self/fd it keeps for the exec fifo for the container's, and
+   * nothing a process exec'd into the container reaches through /proc/1/fd leads out of it.
+   */
+  private boolean staysDumpable() {
+    if (!rootlessMaps() || !newNs("mount")) return false;
+    for (Namespace n : namespaces.values())
+      if (n.path() != null && !n.path().isEmpty()) return false;
+    for (Mount m : spec.mounts())
+      if ("proc".equals(m.type()) && !isBind(m) && dest(m).equals("/proc")) return true;
+    return false;
+  }
+
+  /**
    * A time namespace takes its offsets only before a process is in it, and clone3's CLONE_NEWTIME
    * would give the offsets no window; so berth-init unshares it (it applies to berth-init's
    * children only), writes its own /proc/self/timens_offsets, then clones the container process
@@ -463,7 +480,7 @@ public final class PlanCompiler {
    * its owner or uses an idmapped mount).
    */
   private void becomeNamespaceRoot() throws ContainerException {
-    if (rootlessMaps()) ops.add(new Op.SetDumpable(false));
+    if (rootlessMaps() && !staysDumpable()) ops.add(new Op.SetDumpable(false));
     ops.add(new Op.OpenFifo(ctx.fifo().toString()));
     List<IdMapping> uids, gids;
     if (newNs("user")) {
@@ -592,6 +609,7 @@ public final class PlanCompiler {
     if (!entersUserNs()) ops.add(new Op.OpenFifo(ctx.fifo().toString()));
     if (ctx.noPivot()) hideHostProcAndSys();
     ops.add(new Op.PivotRoot(ctx.noPivot()));
+    if (staysDumpable()) ops.add(new Op.FifoDir());
     // The rootfs was bound under a private parent (pivot_root needs it): a shared
     // rootfsPropagation is given to the new root now, as runc 1.2+ does (a peer group of the
     // container's own: the bind it comes from was private).

@@ -750,6 +750,24 @@ public sealed interface Op {
     }
   }
 
+  /**
+   * From now on {@link WaitFifo} reopens the exec fifo through the container's own /proc/self/fd
+   * (emitted after {@link PivotRoot}, with proc mounted at /proc), not the host's that {@link
+   * OpenFifo} kept: a process left dumpable while it waits on the fifo holds no fd of the host's
+   * procfs.
+   */
+  record FifoDir() implements Op {
+    public int opcode() {
+      return Opcode.FIFO_DIR;
+    }
+
+    public String describe() {
+      return "reopen the exec fifo through the container's /proc";
+    }
+
+    public void encode(WireWriter out) {}
+  }
+
   /** Reopens the exec fifo for writing (blocks until start reads it) and writes one byte. */
   record WaitFifo() implements Op {
     public int opcode() {

@@ -103,6 +103,7 @@ public final class PlanText {
           case Op.Ready o -> "";
           case Op.OpenFifo o -> q(o.path());
           case Op.WaitFifo o -> "";
+          case Op.FifoDir o -> "";
           case Op.ResolveExec o -> list(o.candidates());
           case Op.Chdir o ->
               q(o.path())

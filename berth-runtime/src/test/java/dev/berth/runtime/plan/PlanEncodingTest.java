@@ -280,6 +280,7 @@ class PlanEncodingTest {
     ops.add(new Op.Umount("/proc", true));
     ops.add(new Op.CopySource("/etc"));
     ops.add(new Op.CopyTree("/etc"));
+    ops.add(new Op.FifoDir());
     ops.add(new Op.Exec(List.of("sh"), List.of("PATH=/bin")));
     return ops;
   }
