@@ -215,6 +215,41 @@ class RootlessCliTest {
   }
 
   @Test
+  @RequiresCommand({"runc", "script"})
+  void execWithATerminalGetsAPtyOfTheContainersDevptsAsWithRunc() throws Exception {
+    // exec -t into a created container, in a real terminal (script's pty): the process's pty is
+    // one of the container's own devpts instance (/dev/ptmx -> pts/ptmx), for runc and berth-runc.
+    rootlessSpec("sleep 60");
+    String probe =
+        "tty; test $(stat -L -c %d /proc/self/fd/0) = $(stat -c %d /dev/pts/ptmx) && echo own-devpts";
+    for (String runtime : List.of("runc", berth)) {
+      String name = id + (runtime.equals("runc") ? "r" : "b");
+      try {
+        createAsNobody(runtime, name);
+        String cmd =
+            String.join(
+                " ",
+                "setpriv --reuid",
+                Integer.toString(NOBODY),
+                "--regid",
+                Integer.toString(NOBODY),
+                "--clear-groups env XDG_RUNTIME_DIR=" + xdg,
+                runtime,
+                "exec -t",
+                name,
+                "sh -c '" + probe + "'");
+        Exec.Result r =
+            Exec.run(List.of("script", "-qec", cmd, "/dev/null"), bundle, Map.of(), null, 60);
+        String out = r.stdout().replace("\r", "");
+        assertEquals(0, r.exitCode(), runtime + ": " + r);
+        assertTrue(out.endsWith("/dev/pts/0\nown-devpts\n"), runtime + ": " + out);
+      } finally {
+        nobodyRuns(runtime, "delete", "--force", name);
+      }
+    }
+  }
+
+  @Test
   void rootsBusyCgroupOfTheSameNameDoesNotStopARootlessContainer() throws Exception {
     // Root's container of the same id holds /sys/fs/cgroup/pids/<id>: nobody could never use that
     // cgroup, and runs without cgroups, as runc does.
