@@ -812,7 +812,10 @@ public final class PlanCompiler {
                 at + ": more than " + MAX_TREES + " bind mounts with a" + " user namespace");
           ops.add(new Op.IdmapTree("/sys", false, false, "", "", at));
           trees[i] = n++;
-        } else if (isBind(m) && newNs("user") && ctx.host().euid() == 0) {
+        } else if (isBind(m)
+            && newNs("user")
+            && ctx.host().euid() == 0
+            && madeByEarlierMount(bindSource(m, i), i) < 0) {
           // In its user namespace the container's root may not reach the source's path (a 0700
           // parent): the runtime
           // takes it with its own credentials before the clone, as runc opens bind sources before
@@ -821,7 +824,13 @@ public final class PlanCompiler {
             throw ContainerException.invalid(
                 at + ": more than " + MAX_TREES + " bind mounts with a" + " user namespace");
           ops.add(
-              new Op.IdmapTree(bindSource(m).toString(), o.isRecursiveBind(), false, "", "", at));
+              new Op.IdmapTree(
+                  hostSource(bindSource(m, i), i).toString(),
+                  o.isRecursiveBind(),
+                  false,
+                  "",
+                  "",
+                  at));
           trees[i] = n++;
         }
         continue;
@@ -846,7 +855,26 @@ public final class PlanCompiler {
       if (ctx.host().euid() != 0) {
         throw ContainerException.invalid(at + ": idmapped mounts need a runtime running as root");
       }
-      Path src = bindSource(m);
+      Path src = Path.of(m.source());
+      if (!src.isAbsolute()) src = ctx.bundle().resolve(src);
+      int madeBy = madeByEarlierMount(src, i);
+      if (madeBy >= 0) {
+        Mount e = mounts.get(madeBy);
+        throw ContainerException.invalid(
+            at
+                + ": the idmapped source "
+                + src
+                + " is on mounts["
+                + madeBy
+                + "] ("
+                + e.type()
+                + " on "
+                + dest(e)
+                + "), which exists only in the container's mount namespace: an idmapped"
+                + " mount is made from the host's, so its source must be a host path or"
+                + " under bind mounts of host paths");
+      }
+      src = hostSource(bindSource(m, i), i);
       if (n >= MAX_TREES)
         throw ContainerException.invalid(at + ": more than " + MAX_TREES + " idmapped mounts");
       ops.add(
@@ -859,6 +887,61 @@ public final class PlanCompiler {
               at));
       trees[i] = n++;
     }
+  }
+
+  /**
+   * The mount of the spec before index {@code before} that a host path inside the rootfs is on in
+   * the container's mount namespace: the latest one whose destination holds it (later mounts cover
+   * earlier ones); -1 when none does, or the path is outside the rootfs.
+   */
+  private int coveringMount(Path src, int before) {
+    Path root = ctx.rootfs();
+    if (!src.startsWith(root)) return -1;
+    String inside = "/" + root.relativize(src);
+    for (int j = before - 1; j >= 0; j--) {
+      String d = dest(spec.mounts().get(j));
+      if (inside.equals(d) || inside.startsWith(d.equals("/") ? "/" : d + "/")) return j;
+    }
+    return -1;
+  }
+
+  /**
+   * A detached tree is taken in the host's mount namespace, before the clone: a source inside the
+   * rootfs that an earlier bind mount of the spec covers is that bind's source plus the rest (as
+   * the container would see it), through every such bind.
+   */
+  private Path hostSource(Path src, int before) {
+    for (int hops = 0; hops < 64; hops++) {
+      int j = coveringMount(src, before);
+      if (j < 0 || !isBind(spec.mounts().get(j))) return src;
+      Mount e = spec.mounts().get(j);
+      String d = dest(e), inside = "/" + ctx.rootfs().relativize(src);
+      Path s = Path.of(e.source());
+      if (!s.isAbsolute()) s = ctx.bundle().resolve(s);
+      src = inside.equals(d) ? s : s.resolve(inside.substring(d.length() + 1));
+      before = j;
+    }
+    return src;
+  }
+
+  /**
+   * The index of the earlier mount that is not a bind (a tmpfs, say) whose content a source is in,
+   * once followed through earlier binds ({@link #hostSource}); -1 for none. Such a source exists
+   * only in the container's mount namespace.
+   */
+  private int madeByEarlierMount(Path src, int before) {
+    for (int hops = 0; hops < 64; hops++) {
+      int j = coveringMount(src, before);
+      if (j < 0) return -1;
+      if (!isBind(spec.mounts().get(j))) return j;
+      Mount e = spec.mounts().get(j);
+      String d = dest(e), inside = "/" + ctx.rootfs().relativize(src);
+      Path s = Path.of(e.source());
+      if (!s.isAbsolute()) s = ctx.bundle().resolve(s);
+      src = inside.equals(d) ? s : s.resolve(inside.substring(d.length() + 1));
+      before = j;
+    }
+    return -1;
   }
 
   /** berth-init's table of detached mounts (IDMAP_TREE). */
