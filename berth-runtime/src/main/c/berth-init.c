@@ -38,6 +38,7 @@
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -422,7 +423,7 @@ static int proc_checked; /* ... and check_proc found it sound */
  * what they were meant for open (CVE-2019-16884's class). Checked once, before the first such path is used; no other
  * process is in the container's mount namespace yet to change it afterwards.
  */
-static void check_proc(void) {
+static int open_proc_self_fd(void) {
   struct statfs sf;
   struct open_how how;
   memset(&how, 0, sizeof how);
@@ -437,8 +438,12 @@ static void check_proc(void) {
   int fds = openat2_retry(proc, "self/fd", &how);
   if (fds < 0) fail(errno, "/proc/self/fd in the container", errno == EXDEV ? ": something is mounted on the way" : NULL);
   if (fstatfs(fds, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC) fail(EXDEV, "/proc/self/fd in the container is not procfs", NULL);
-  close(fds);
   close(proc);
+  return fds;
+}
+
+static void check_proc(void) {
+  close(open_proc_self_fd());
   proc_checked = 1;
 }
 
@@ -894,6 +899,170 @@ static void op_umount(const char *target, uint32_t cover) {
   }
 }
 
+/*
+ * tmpcopyup (COPY_SOURCE, then the tmpfs MOUNT, then COPY_TREE): the image's content at a tmpfs mount's destination is
+ * copied into the new tmpfs. COPY_SOURCE opens the directory before the mount covers it; the fd keeps reaching the
+ * covered directory afterwards. The walk goes through directory fds only, opening nothing with a path of more than
+ * one component and following no symlink (they are copied as links), so nothing outside the covered tree is read or
+ * written, whatever the image's links say.
+ */
+static int copy_src = -1;          /* COPY_SOURCE's directory, until COPY_TREE */
+static char copy_path[4096];       /* the entry being copied, for errors: the destination + the relative path */
+static size_t copy_len;
+static uint8_t copy_buf[65536];    /* file data */
+static char xattr_names[65536], xattr_value[65536];
+#define COPY_MAX_DEPTH 256         /* directories below the destination; deeper trees fail with ELOOP */
+
+static _Noreturn void copy_fail(int err, const char *what) { fail(err, what, copy_path); }
+
+/* The extended attributes of one file (a directory or regular file, by fd): security.capability, ACLs, user.*. One
+ * the target filesystem or our privileges cannot hold (trusted.* in a user namespace; user.* on an old tmpfs) is left
+ * out, as a copy with cp -a leaves it. */
+static void copy_xattrs(int from, int to) {
+  ssize_t n = flistxattr(from, xattr_names, sizeof xattr_names);
+  if (n < 0) {
+    if (errno == ENOTSUP) return;
+    copy_fail(errno, "list the extended attributes of ");
+  }
+  for (ssize_t at = 0; at < n; at += (ssize_t)strlen(xattr_names + at) + 1) {
+    const char *name = xattr_names + at;
+    ssize_t v = fgetxattr(from, name, xattr_value, sizeof xattr_value);
+    if (v < 0) {
+      if (errno == ENODATA || errno == ENOTSUP) continue;
+      copy_fail(errno, "read an extended attribute of ");
+    }
+    if (fsetxattr(to, name, xattr_value, (size_t)v, 0) < 0 && errno != ENOTSUP && errno != EPERM) {
+      copy_fail(errno, "set an extended attribute on ");
+    }
+  }
+}
+
+/* Owner, then mode (a chown clears setuid bits and file capabilities), then xattrs, then times. fd < 0: by name in
+ * dir without following a link (symlinks and nodes, whose xattrs are not copied). */
+static void copy_meta(int dir, const char *name, int from, int to, const struct stat *st) {
+  struct timespec times[2] = {st->st_atim, st->st_mtim};
+  if (to >= 0) {
+    if (fchown(to, st->st_uid, st->st_gid) < 0) copy_fail(errno, "chown ");
+    if (fchmod(to, st->st_mode & 07777) < 0) copy_fail(errno, "chmod ");
+    copy_xattrs(from, to);
+    if (futimens(to, times) < 0) copy_fail(errno, "set the times of ");
+    return;
+  }
+  if (fchownat(dir, name, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW) < 0) copy_fail(errno, "chown ");
+  if (!S_ISLNK(st->st_mode) && fchmodat(dir, name, st->st_mode & 07777, 0) < 0) copy_fail(errno, "chmod ");
+  if (utimensat(dir, name, times, AT_SYMLINK_NOFOLLOW) < 0) copy_fail(errno, "set the times of ");
+}
+
+static void copy_file(int from, int to) {
+  for (;;) {
+    ssize_t r = read(from, copy_buf, sizeof copy_buf);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) copy_fail(errno, "read ");
+    if (r == 0) return;
+    for (ssize_t w = 0; w < r;) {
+      ssize_t k = write(to, copy_buf + w, (size_t)(r - w));
+      if (k < 0 && errno == EINTR) continue;
+      if (k < 0) copy_fail(errno, "write ");
+      w += k;
+    }
+  }
+}
+
+struct dirent64_hdr {
+  uint64_t ino;
+  int64_t off;
+  unsigned short reclen;
+  unsigned char type;
+  char name[];
+};
+
+static void copy_dir(int from, int to, int depth);
+
+static void copy_entry(int from, int to, const char *name, int depth) {
+  struct stat st;
+  size_t save = copy_len, nl = strlen(name);
+  if (copy_len + 1 + nl >= sizeof copy_path) copy_fail(ENAMETOOLONG, "copy ");
+  copy_path[copy_len++] = '/';
+  memcpy(copy_path + copy_len, name, nl + 1);
+  copy_len += nl;
+  if (fstatat(from, name, &st, AT_SYMLINK_NOFOLLOW) < 0) copy_fail(errno, "stat ");
+  if (S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)) {
+    int dir = S_ISDIR(st.st_mode);
+    if (dir && depth >= COPY_MAX_DEPTH) copy_fail(ELOOP, "more than 256 directories deep: ");
+    int s = openat(from, name, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC | (dir ? O_DIRECTORY : 0));
+    struct stat again;
+    if (s < 0) copy_fail(errno, "open ");
+    /* The same kind of file as the stat said (a swap between the two would otherwise open a fifo or a device). */
+    if (fstat(s, &again) < 0 || (again.st_mode & S_IFMT) != (st.st_mode & S_IFMT)) copy_fail(EAGAIN, "changed while copied: ");
+    if (dir && mkdirat(to, name, 0700) < 0) copy_fail(errno, "mkdir ");
+    int d = dir ? openat(to, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                : openat(to, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0600);
+    if (d < 0) copy_fail(errno, "create ");
+    if (dir) copy_dir(s, d, depth + 1);
+    else copy_file(s, d);
+    copy_meta(to, name, s, d, &again);
+    close(d);
+    close(s);
+  } else if (S_ISLNK(st.st_mode)) {
+    ssize_t n = readlinkat(from, name, link_buf, sizeof link_buf - 1);
+    if (n < 0) copy_fail(errno, "readlink ");
+    link_buf[n] = 0;
+    if (symlinkat(link_buf, to, name) < 0) copy_fail(errno, "symlink ");
+    copy_meta(to, name, -1, -1, &st);
+  } else {
+    /* devices, fifos, sockets: the node itself (a device needs CAP_MKNOD in the host's user namespace) */
+    if (mknodat(to, name, st.st_mode & (S_IFMT | 07777), st.st_rdev) < 0) copy_fail(errno, "mknod ");
+    copy_meta(to, name, -1, -1, &st);
+  }
+  copy_len = save;
+  copy_path[copy_len] = 0;
+}
+
+static void copy_dir(int from, int to, int depth) {
+  /* getdents64 on a buffer of this level's own: the walk recurses while it reads, and needs no malloc. */
+  _Alignas(8) char buf[2048];
+  if (lseek(from, 0, SEEK_SET) < 0) copy_fail(errno, "read the directory ");
+  for (;;) {
+    long n = syscall(SYS_getdents64, from, buf, sizeof buf);
+    if (n < 0) copy_fail((int)errno, "read the directory ");
+    if (n == 0) return;
+    for (long at = 0; at < n;) {
+      struct dirent64_hdr *e = (struct dirent64_hdr *)(buf + at);
+      at += e->reclen;
+      if (!strcmp(e->name, ".") || !strcmp(e->name, "..")) continue;
+      copy_entry(from, to, e->name, depth);
+    }
+  }
+}
+
+static void op_copy_source(const char *path) {
+  if (copy_src >= 0) close(copy_src);
+  copy_src = must_in_root(path, O_RDONLY | O_DIRECTORY, "");
+}
+
+static void op_copy_tree(const char *path) {
+  struct stat src, dst;
+  if (copy_src < 0) fail(EBADF, "no copy source for ", path);
+  int to = must_in_root(path, O_RDONLY | O_DIRECTORY, "");
+  if (fstat(copy_src, &src) < 0 || fstat(to, &dst) < 0) fail(errno, path, NULL);
+  /* Only into what was mounted over the source: never a directory into itself. */
+  if (src.st_dev == dst.st_dev) fail(EINVAL, path, ": nothing new is mounted there to copy into");
+  size_t n = strlen(path);
+  if (n >= sizeof copy_path) fail(ENAMETOOLONG, path, NULL);
+  memcpy(copy_path, path, n + 1);
+  copy_len = n;
+  while (copy_len > 0 && copy_path[copy_len - 1] == '/') copy_path[--copy_len] = 0;
+  copy_dir(copy_src, to, 0);
+  copy_len = n;
+  memcpy(copy_path, path, n + 1);
+  /* The tmpfs's root: the directory's owner and xattrs; its mode is the mount's (mode=, the directory's by default). */
+  if (fchown(to, src.st_uid, src.st_gid) < 0) copy_fail(errno, "chown ");
+  copy_xattrs(copy_src, to);
+  close(to);
+  close(copy_src);
+  copy_src = -1;
+}
+
 enum { ROOT_PIVOT, ROOT_MOVE_AND_CHROOT, ROOT_CHROOT };
 
 static void op_pivot_root(uint32_t mode) {
@@ -1218,6 +1387,17 @@ static void op_resolve_exec(struct strs c) {
  * and die at execve. Closed, not just marked close-on-exec: CHDIR and startContainer hooks come before execve, and an
  * inherited directory fd is a way out of the root through /proc/self/fd/N (CVE-2024-21626).
  */
+/* The exec fifo is reopened through the container's own /proc/self/fd from here on (after PIVOT_ROOT), not the host's
+ * that OPEN_FIFO kept: a process that stays dumpable while it waits on the fifo (rootless, so exec can join it) must
+ * hold nothing that reaches the host's procfs through /proc/<pid>/fd. */
+static void op_fifo_dir(void) {
+  if (fifo_fd < 0 || fifo_dir < 0) fail(EBADF, "no exec fifo is open", NULL);
+  int fds = open_proc_self_fd();
+  proc_checked = 1;
+  close(fifo_dir);
+  fifo_dir = fds;
+}
+
 static void op_close_fds(uint32_t first) {
   int keep[4] = {sync_fd, fifo_fd, root_fd, fifo_dir};
   /* Sorted, so the ranges between them can be closed in one pass. */
@@ -1552,6 +1732,9 @@ static void run_op(uint32_t code, struct rd *r) {
     if (fifo_dir < 0) fail(errno, "/proc/self/fd", NULL);
     return;
   }
+  case OP_FIFO_DIR:
+    if (!done(r)) op_fifo_dir();
+    return;
   case OP_WAIT_FIFO:
     if (!done(r)) op_wait_fifo();
     return;
@@ -1597,6 +1780,14 @@ static void run_op(uint32_t code, struct rd *r) {
     uint32_t clone_tree = g32(r), idmap_tree = g32(r);
     const char *uid_map = gstr(r), *gid_map = gstr(r);
     if (!done(r)) op_idmap_tree(src, clone_tree, idmap_tree, uid_map, gid_map);
+    return;
+  }
+  case OP_COPY_SOURCE:
+  case OP_COPY_TREE: {
+    const char *path = gstr(r);
+    if (done(r)) return;
+    if (code == OP_COPY_SOURCE) op_copy_source(path);
+    else op_copy_tree(path);
     return;
   }
   case OP_MOVE_MOUNT: {

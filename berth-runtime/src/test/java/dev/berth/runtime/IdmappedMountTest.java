@@ -104,6 +104,91 @@ class IdmappedMountTest {
   }
 
   @Test
+  void aSourceUnderAnEarlierBindIsTakenThroughIt() throws Exception {
+    // mounts[0] binds src at /mnt; mounts[1] idmaps <rootfs>/mnt, a path that exists only once
+    // mounts[0] is in place: it is src, as the container sees it (runtime-spec: sources are
+    // resolved when their turn comes). Even an image directory under the bind's destination must
+    // not be taken instead.
+    Files.createDirectories(bundle.rootfs().resolve("mnt"));
+    Files.writeString(bundle.rootfs().resolve("mnt/from-image"), "hidden");
+    bundle
+        .mounts()
+        .add(
+            Bundle.map(
+                "destination",
+                "/mnt",
+                "type",
+                "bind",
+                "source",
+                src.toString(),
+                "options",
+                Bundle.list("rbind")));
+    Map<String, Object> m =
+        Bundle.map(
+            "destination",
+            "/data",
+            "type",
+            "bind",
+            "source",
+            bundle.rootfs().resolve("mnt").toString(),
+            "options",
+            Bundle.list("bind"));
+    m.put("uidMappings", mapping(1000, 0, 1));
+    m.put("gidMappings", mapping(1000, 0, 1));
+    bundle.mounts().add(m);
+    String probe = probe("stat -c %u:%g /data/by1000 /mnt/by1000; ls /data");
+    assertEquals("0:0\n1000:1000\nby1000\nbyroot\n", probe);
+  }
+
+  @Test
+  void aSourceOnAnEarlierTmpfsIsRefusedNamingBothMounts() throws Exception {
+    // A tmpfs of the spec exists only in the container's mount namespace; the idmapped tree is
+    // taken from the host's, so the host's directory under it would be mapped instead: refused.
+    Files.createDirectories(bundle.rootfs().resolve("scratch/sub"));
+    bundle
+        .mounts()
+        .add(
+            Bundle.map(
+                "destination",
+                "/scratch",
+                "type",
+                "tmpfs",
+                "source",
+                "tmpfs",
+                "options",
+                Bundle.list()));
+    int tmpfsIndex = bundle.mounts().size() - 1;
+    Map<String, Object> m =
+        Bundle.map(
+            "destination",
+            "/data",
+            "type",
+            "bind",
+            "source",
+            bundle.rootfs().resolve("scratch/sub").toString(),
+            "options",
+            Bundle.list("bind"));
+    m.put("uidMappings", mapping(1000, 0, 1));
+    m.put("gidMappings", mapping(1000, 0, 1));
+    bundle.mounts().add(m);
+    bundle.write();
+    ContainerException e =
+        assertThrows(ContainerException.class, () -> rt.create(id, CreateOptions.of(bundle.dir())));
+    assertTrue(
+        e.getMessage()
+            .contains(
+                "mounts["
+                    + (tmpfsIndex + 1)
+                    + "]: the idmapped source "
+                    + bundle.rootfs().resolve("scratch/sub")
+                    + " is on mounts["
+                    + tmpfsIndex
+                    + "] (tmpfs on /scratch)"),
+        e.getMessage());
+    assertFalse(Files.exists(rt.root().resolve(id)));
+  }
+
+  @Test
   void theMappingGoesFromContainerIdToHostId() throws Exception {
     idmapped("/data", List.of("bind"), mapping(0, 1000, 1), mapping(0, 1000, 1));
     String probe =

@@ -97,6 +97,33 @@ class UserNamespaceTest {
   }
 
   @Test
+  void tmpcopyupCopiesAsTheMappedRootWithTheContainersOwners() throws Exception {
+    // The copy runs in the container's user namespace: owners are the container's ids, and the
+    // tmpfs's files belong to the mapped host ids, as the image's do.
+    Path app = Files.createDirectories(tmp.resolve("bundle/rootfs/etc/app"));
+    Files.writeString(app.resolve("conf"), "hello\n");
+    chown(HOST, app);
+    chown(HOST + 1000, app.resolve("conf"));
+    bundle
+        .mounts()
+        .add(
+            Bundle.map(
+                "destination",
+                "/etc/app",
+                "type",
+                "tmpfs",
+                "source",
+                "tmpfs",
+                "options",
+                Bundle.list("tmpcopyup")));
+    String probe =
+        probe(
+            "stat -c '%u:%g %a' /etc/app/conf; cat /etc/app/conf;"
+                + " grep -c ' /etc/app .* - tmpfs ' /proc/self/mountinfo");
+    assertEquals("1000:1000 644\nhello\n1\n", probe);
+  }
+
+  @Test
   void aNonRootUserIsMappedToo() throws Exception {
     bundle
         .process()

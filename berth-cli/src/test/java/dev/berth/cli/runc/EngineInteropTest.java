@@ -166,6 +166,69 @@ class EngineInteropTest {
   }
 
   @Test
+  @RequiresCommand("podman")
+  void podmanTmpfsStartsWithWhatTheImageHasThere() throws Exception {
+    // podman gives tmpcopyup to every --tmpfs and --mount type=tmpfs unless notmpcopyup: the
+    // image's /etc (passwd, group, a file of our own) must be there, under podman's own binds.
+    String berth = BerthRunc.launcher().toString();
+    Path rootfs = Busybox.rootfs(tmp.resolve("rootfs"));
+    Files.writeString(rootfs.resolve("etc/berth-marker"), "from the image\n");
+    Path tar = tmp.resolve("busybox.tar");
+    Exec.run("tar", "-C", rootfs.toString(), "-cf", tar.toString(), ".").ok();
+    List<String> podman =
+        List.of(
+            "podman",
+            "--root",
+            tmp.resolve("storage").toString(),
+            "--runroot",
+            tmp.resolve("run").toString(),
+            "--storage-driver",
+            "vfs",
+            "--cgroup-manager",
+            "cgroupfs",
+            "--events-backend",
+            "file",
+            "--runtime",
+            berth);
+    List<String> limits =
+        List.of("--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", "--net", "none");
+    boolean hadParent = Files.exists(Path.of("/sys/fs/cgroup/pids/libpod_parent"));
+    String probe =
+        "cat /etc/berth-marker; grep -c ^root: /etc/passwd; grep -c ' /etc .* - tmpfs '"
+            + " /proc/self/mountinfo";
+    try {
+      run(podman, "import", tar.toString(), "localhost/berth-busybox:test").ok();
+      for (String opt : List.of("--tmpfs=/etc", "--mount=type=tmpfs,destination=/etc")) {
+        Exec.Result r =
+            run(
+                podman,
+                concat(
+                    List.of("run", "--rm", opt),
+                    limits,
+                    List.of("localhost/berth-busybox:test", "sh", "-c", probe)));
+        assertEquals(0, r.exitCode(), opt + ": " + r);
+        assertEquals("from the image\n1\n1\n", r.stdout(), opt + ": " + r);
+      }
+      Exec.Result empty =
+          run(
+              podman,
+              concat(
+                  List.of("run", "--rm", "--tmpfs=/etc:notmpcopyup"),
+                  limits,
+                  List.of(
+                      "localhost/berth-busybox:test",
+                      "sh",
+                      "-c",
+                      "test -e /etc/berth-marker && echo copied; ls /etc | wc -l")));
+      assertEquals(0, empty.exitCode(), empty.toString());
+      assertFalse(empty.stdout().contains("copied"), empty.toString());
+    } finally {
+      run(podman, List.of("rm", "-af"));
+      if (!hadParent) removeCgroupTree("libpod_parent");
+    }
+  }
+
+  @Test
   @RequiresCommand({"containerd", "ctr", "containerd-shim-runc-v2", "podman"})
   void containerdRunsExecsAndKillsThroughItsRuncShim() throws Exception {
     String berth = BerthRunc.launcher().toString();

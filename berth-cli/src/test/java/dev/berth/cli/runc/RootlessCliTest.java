@@ -66,6 +66,10 @@ class RootlessCliTest {
   }
 
   private Exec.Result asNobody(String... args) {
+    return nobodyRuns(berth, args);
+  }
+
+  private Exec.Result nobodyRuns(String runtime, String... args) {
     List<String> cmd =
         new ArrayList<>(
             List.of(
@@ -78,7 +82,7 @@ class RootlessCliTest {
                 "env",
                 "HOME=" + work.resolve("home"),
                 "XDG_RUNTIME_DIR=" + xdg,
-                berth));
+                runtime));
     cmd.addAll(List.of(args));
     return Exec.run(cmd, bundle, Map.of(), null, 60);
   }
@@ -151,6 +155,98 @@ class RootlessCliTest {
     assertFalse(
         Files.exists(Path.of("/proc/" + pid))
             && Files.readString(Path.of("/proc/" + pid + "/cmdline")).contains("sleep"));
+  }
+
+  /** {@code create} as nobody with stdio away from the pipes Exec reads to their end. */
+  private void createAsNobody(String runtime, String name) throws Exception {
+    Path err = work.resolve("create.err");
+    Exec.Result c =
+        Exec.run(
+            List.of(
+                "setpriv",
+                "--reuid",
+                Integer.toString(NOBODY),
+                "--regid",
+                Integer.toString(NOBODY),
+                "--clear-groups",
+                "sh",
+                "-c",
+                "XDG_RUNTIME_DIR="
+                    + xdg
+                    + " exec "
+                    + runtime
+                    + " create "
+                    + name
+                    + " </dev/null >/dev/null 2>"
+                    + err),
+            bundle,
+            Map.of(),
+            null,
+            60);
+    assertEquals(0, c.exitCode(), Files.exists(err) ? Files.readString(err) : "");
+  }
+
+  @Test
+  @RequiresCommand("runc")
+  void execIntoACreatedContainerWorksAsWithRunc() throws Exception {
+    // runc's init stays dumpable when it joins no namespace, so its caller may open the created
+    // container's /proc/PID/ns files; berth-init was not, and exec failed with EACCES. What the
+    // exec'd process finds in the waiting init's fds must not lead out of the container: its
+    // /proc/self/fd is the container's own.
+    rootlessSpec("echo started");
+    String probe =
+        "id -u; echo exec-ok; for f in /proc/1/fd/*; do readlink $f; done | grep -cx /proc/1/fd;"
+            + " true";
+    for (String runtime : List.of("runc", berth)) {
+      String name = id + (runtime.equals("runc") ? "r" : "b");
+      try {
+        createAsNobody(runtime, name);
+        Exec.Result ex = nobodyRuns(runtime, "exec", name, "sh", "-c", probe);
+        assertEquals(0, ex.exitCode(), runtime + ": " + ex);
+        assertTrue(ex.stdout().startsWith("0\nexec-ok\n"), runtime + ": " + ex);
+        if (runtime.equals(berth)) assertEquals("0\nexec-ok\n1\n", ex.stdout());
+        Exec.Result st = nobodyRuns(runtime, "state", name);
+        assertTrue(st.stdout().contains("\"status\": \"created\""), runtime + ": " + st);
+        assertEquals(0, nobodyRuns(runtime, "start", name).exitCode(), runtime);
+      } finally {
+        nobodyRuns(runtime, "delete", "--force", name);
+      }
+    }
+  }
+
+  @Test
+  @RequiresCommand({"runc", "script"})
+  void execWithATerminalGetsAPtyOfTheContainersDevptsAsWithRunc() throws Exception {
+    // exec -t into a created container, in a real terminal (script's pty): the process's pty is
+    // one of the container's own devpts instance (/dev/ptmx -> pts/ptmx), for runc and berth-runc.
+    rootlessSpec("sleep 60");
+    String probe =
+        "tty; test $(stat -L -c %d /proc/self/fd/0) = $(stat -c %d /dev/pts/ptmx) && echo own-devpts";
+    for (String runtime : List.of("runc", berth)) {
+      String name = id + (runtime.equals("runc") ? "r" : "b");
+      try {
+        createAsNobody(runtime, name);
+        String cmd =
+            String.join(
+                " ",
+                "setpriv --reuid",
+                Integer.toString(NOBODY),
+                "--regid",
+                Integer.toString(NOBODY),
+                "--clear-groups env XDG_RUNTIME_DIR=" + xdg,
+                runtime,
+                "exec -t",
+                name,
+                "sh -c '" + probe + "'");
+        Exec.Result r =
+            Exec.run(List.of("script", "-qec", cmd, "/dev/null"), bundle, Map.of(), null, 60);
+        String out = r.stdout().replace("\r", "");
+        assertEquals(0, r.exitCode(), runtime + ": " + r);
+        assertTrue(out.endsWith("/dev/pts/0\nown-devpts\n"), runtime + ": " + out);
+      } finally {
+        nobodyRuns(runtime, "delete", "--force", name);
+      }
+    }
   }
 
   @Test

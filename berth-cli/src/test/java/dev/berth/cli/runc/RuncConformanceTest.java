@@ -141,6 +141,54 @@ class RuncConformanceTest {
   }
 
   @Test
+  void tmpcopyupFillsTheTmpfsWithWhatTheImageHasThere() throws Exception {
+    // podman gives tmpcopyup to every --tmpfs. Compared: names, owners, types, sizes, the modes of
+    // files and the targets of links (runc 1.1.5 makes copied directories through the umask and
+    // does not keep times; TmpCopyupTest checks those, and extended attributes, for berth-runc).
+    // The destination /etc/out links out of the root: both resolve it inside, and copy nothing
+    // of the host's directory it names.
+    Path host = Files.createDirectories(tmp.resolve("host-dir"));
+    Files.writeString(host.resolve("secret"), "host\n");
+    same(
+        b -> {
+          try {
+            Path app = Files.createDirectories(b.rootfs().resolve("etc/app/sub/deep"));
+            app = app.getParent().getParent();
+            Files.writeString(app.resolve("conf"), "hello\n");
+            Exec.run("chown", "1000:2000", app.resolve("conf").toString()).ok();
+            Exec.run("chmod", "0640", app.resolve("conf").toString()).ok();
+            Files.writeString(app.resolve("sub/deep/f"), "x".repeat(5000));
+            Exec.run("chown", "3:4", app.resolve("sub").toString()).ok();
+            Exec.run("chmod", "4755", app.resolve("sub/deep/f").toString()).ok();
+            Files.createSymbolicLink(app.resolve("link-rel"), Path.of("conf"));
+            Files.createSymbolicLink(app.resolve("link-abs"), host);
+            Files.createSymbolicLink(
+                b.rootfs().resolve("etc/out"), Path.of("../../../../../../../.." + host));
+          } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+          for (String dest : List.of("/etc/app", "/etc/out"))
+            b.mounts()
+                .add(
+                    Bundle.map(
+                        "destination",
+                        dest,
+                        "type",
+                        "tmpfs",
+                        "source",
+                        "tmpfs",
+                        "options",
+                        Bundle.list("nosuid", "tmpcopyup")));
+          b.sh(
+              "find /etc/app ! -type d | sort | xargs stat -c '%n %u:%g %a %F %s';"
+                  + " find /etc/app -type d | sort | xargs stat -c '%n %u:%g %F';"
+                  + " readlink /etc/app/link-abs; cat /etc/app/sub/deep/f | wc -c;"
+                  + " grep -c ' /etc/app .* - tmpfs ' /proc/self/mountinfo; ls -A /etc/out/");
+        });
+    assertEquals(List.of("secret"), List.of(host.toFile().list()));
+  }
+
+  @Test
   void aReadOnlyDevStillGetsItsDevices() {
     // /dev turns read-only after the devices and /dev/pts are made in it.
     same(

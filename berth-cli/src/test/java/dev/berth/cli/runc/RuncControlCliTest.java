@@ -137,6 +137,9 @@ class RuncControlCliTest {
         linux.get("namespaces"));
     assertEquals(false, ((Map<?, ?>) linux.get("cgroup")).get("systemd"));
     assertTrue(((List<?>) doc.get("mountOptions")).contains("rbind"));
+    // tmpcopyup is listed because it is done (TmpCopyupTest), as are idmap and ridmap.
+    assertTrue(
+        ((List<?>) doc.get("mountOptions")).containsAll(List.of("tmpcopyup", "idmap", "ridmap")));
     assertTrue(((List<?>) linux.get("capabilities")).contains("CAP_SYS_ADMIN"));
     assertEquals(Map.of("enabled", true), linux.get("netDevices"));
     assertEquals(Map.of("enabled", false), linux.get("intelRdt"));

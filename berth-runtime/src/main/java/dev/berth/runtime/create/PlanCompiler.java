@@ -430,6 +430,23 @@ public final class PlanCompiler {
   }
 
   /**
+   * Whether a rootless container process stays dumpable (berth-init is not; the plan turns the
+   * clone's flag on for its maps): as under runc, whose init is non-dumpable only when it joins a
+   * namespace by path, so that its caller may open the /proc/PID/ns files of a created container
+   * and exec into it. Only with a mount namespace of its own and proc at /proc, so that {@link
+   * Op.FifoDir} swaps the host's /proc/self/fd it keeps for the exec fifo for the container's, and
+   * nothing a process exec'd into the container reaches through /proc/1/fd leads out of it.
+   */
+  private boolean staysDumpable() {
+    if (!rootlessMaps() || !newNs("mount")) return false;
+    for (Namespace n : namespaces.values())
+      if (n.path() != null && !n.path().isEmpty()) return false;
+    for (Mount m : spec.mounts())
+      if ("proc".equals(m.type()) && !isBind(m) && dest(m).equals("/proc")) return true;
+    return false;
+  }
+
+  /**
    * A time namespace takes its offsets only before a process is in it, and clone3's CLONE_NEWTIME
    * would give the offsets no window; so berth-init unshares it (it applies to berth-init's
    * children only), writes its own /proc/self/timens_offsets, then clones the container process
@@ -463,7 +480,7 @@ public final class PlanCompiler {
    * its owner or uses an idmapped mount).
    */
   private void becomeNamespaceRoot() throws ContainerException {
-    if (rootlessMaps()) ops.add(new Op.SetDumpable(false));
+    if (rootlessMaps() && !staysDumpable()) ops.add(new Op.SetDumpable(false));
     ops.add(new Op.OpenFifo(ctx.fifo().toString()));
     List<IdMapping> uids, gids;
     if (newNs("user")) {
@@ -592,6 +609,7 @@ public final class PlanCompiler {
     if (!entersUserNs()) ops.add(new Op.OpenFifo(ctx.fifo().toString()));
     if (ctx.noPivot()) hideHostProcAndSys();
     ops.add(new Op.PivotRoot(ctx.noPivot()));
+    if (staysDumpable()) ops.add(new Op.FifoDir());
     // The rootfs was bound under a private parent (pivot_root needs it): a shared
     // rootfsPropagation is given to the new root now, as runc 1.2+ does (a peer group of the
     // container's own: the bind it comes from was private).
@@ -794,7 +812,10 @@ public final class PlanCompiler {
                 at + ": more than " + MAX_TREES + " bind mounts with a" + " user namespace");
           ops.add(new Op.IdmapTree("/sys", false, false, "", "", at));
           trees[i] = n++;
-        } else if (isBind(m) && newNs("user") && ctx.host().euid() == 0) {
+        } else if (isBind(m)
+            && newNs("user")
+            && ctx.host().euid() == 0
+            && madeByEarlierMount(bindSource(m, i), i) < 0) {
           // In its user namespace the container's root may not reach the source's path (a 0700
           // parent): the runtime
           // takes it with its own credentials before the clone, as runc opens bind sources before
@@ -803,7 +824,13 @@ public final class PlanCompiler {
             throw ContainerException.invalid(
                 at + ": more than " + MAX_TREES + " bind mounts with a" + " user namespace");
           ops.add(
-              new Op.IdmapTree(bindSource(m).toString(), o.isRecursiveBind(), false, "", "", at));
+              new Op.IdmapTree(
+                  hostSource(bindSource(m, i), i).toString(),
+                  o.isRecursiveBind(),
+                  false,
+                  "",
+                  "",
+                  at));
           trees[i] = n++;
         }
         continue;
@@ -828,7 +855,26 @@ public final class PlanCompiler {
       if (ctx.host().euid() != 0) {
         throw ContainerException.invalid(at + ": idmapped mounts need a runtime running as root");
       }
-      Path src = bindSource(m);
+      Path src = Path.of(m.source());
+      if (!src.isAbsolute()) src = ctx.bundle().resolve(src);
+      int madeBy = madeByEarlierMount(src, i);
+      if (madeBy >= 0) {
+        Mount e = mounts.get(madeBy);
+        throw ContainerException.invalid(
+            at
+                + ": the idmapped source "
+                + src
+                + " is on mounts["
+                + madeBy
+                + "] ("
+                + e.type()
+                + " on "
+                + dest(e)
+                + "), which exists only in the container's mount namespace: an idmapped"
+                + " mount is made from the host's, so its source must be a host path or"
+                + " under bind mounts of host paths");
+      }
+      src = hostSource(bindSource(m, i), i);
       if (n >= MAX_TREES)
         throw ContainerException.invalid(at + ": more than " + MAX_TREES + " idmapped mounts");
       ops.add(
@@ -841,6 +887,61 @@ public final class PlanCompiler {
               at));
       trees[i] = n++;
     }
+  }
+
+  /**
+   * The mount of the spec before index {@code before} that a host path inside the rootfs is on in
+   * the container's mount namespace: the latest one whose destination holds it (later mounts cover
+   * earlier ones); -1 when none does, or the path is outside the rootfs.
+   */
+  private int coveringMount(Path src, int before) {
+    Path root = ctx.rootfs();
+    if (!src.startsWith(root)) return -1;
+    String inside = "/" + root.relativize(src);
+    for (int j = before - 1; j >= 0; j--) {
+      String d = dest(spec.mounts().get(j));
+      if (inside.equals(d) || inside.startsWith(d.equals("/") ? "/" : d + "/")) return j;
+    }
+    return -1;
+  }
+
+  /**
+   * A detached tree is taken in the host's mount namespace, before the clone: a source inside the
+   * rootfs that an earlier bind mount of the spec covers is that bind's source plus the rest (as
+   * the container would see it), through every such bind.
+   */
+  private Path hostSource(Path src, int before) {
+    for (int hops = 0; hops < 64; hops++) {
+      int j = coveringMount(src, before);
+      if (j < 0 || !isBind(spec.mounts().get(j))) return src;
+      Mount e = spec.mounts().get(j);
+      String d = dest(e), inside = "/" + ctx.rootfs().relativize(src);
+      Path s = Path.of(e.source());
+      if (!s.isAbsolute()) s = ctx.bundle().resolve(s);
+      src = inside.equals(d) ? s : s.resolve(inside.substring(d.length() + 1));
+      before = j;
+    }
+    return src;
+  }
+
+  /**
+   * The index of the earlier mount that is not a bind (a tmpfs, say) whose content a source is in,
+   * once followed through earlier binds ({@link #hostSource}); -1 for none. Such a source exists
+   * only in the container's mount namespace.
+   */
+  private int madeByEarlierMount(Path src, int before) {
+    for (int hops = 0; hops < 64; hops++) {
+      int j = coveringMount(src, before);
+      if (j < 0) return -1;
+      if (!isBind(spec.mounts().get(j))) return j;
+      Mount e = spec.mounts().get(j);
+      String d = dest(e), inside = "/" + ctx.rootfs().relativize(src);
+      Path s = Path.of(e.source());
+      if (!s.isAbsolute()) s = ctx.bundle().resolve(s);
+      src = inside.equals(d) ? s : s.resolve(inside.substring(d.length() + 1));
+      before = j;
+    }
+    return -1;
   }
 
   /** berth-init's table of detached mounts (IDMAP_TREE). */
@@ -910,7 +1011,13 @@ public final class PlanCompiler {
         String data = o.data();
         if (type.equals("tmpfs")) data = withDirectoryMode(dest, data);
         ops.add(new Op.Mkdirs(dest, 0755));
+        // tmpcopyup (podman gives it to every tmpfs): the new tmpfs gets what the rootfs has there.
+        // berth-init opens the directory before the mount covers it and copies from that fd after,
+        // link by link inside the covered tree. As under runc, other filesystems ignore the option.
+        boolean copyUp = o.tmpcopyup() && type.equals("tmpfs");
+        if (copyUp) ops.add(new Op.CopySource(dest));
         ops.add(new Op.Mount(false, true, source, dest, type, flags, data));
+        if (copyUp) ops.add(new Op.CopyTree(dest));
       }
     }
     if (o.hasRecursiveAttrs())

@@ -514,6 +514,52 @@ public sealed interface Op {
   }
 
   /**
+   * Opens the in-root directory {@code path} as the source of the next {@link CopyTree}: emitted
+   * before the mount that covers it (tmpcopyup), the fd still reaches the covered content after.
+   */
+  record CopySource(String path) implements Op {
+    public CopySource {
+      Objects.requireNonNull(path, "path");
+    }
+
+    public int opcode() {
+      return Opcode.COPY_SOURCE;
+    }
+
+    public String describe() {
+      return "open " + path + " to copy its content up";
+    }
+
+    public void encode(WireWriter out) {
+      out.str(path);
+    }
+  }
+
+  /**
+   * Copies the tree of the last {@link CopySource} into the in-root directory {@code path}, which
+   * must be a new mount over it (tmpcopyup): directories, files, symlinks (as links) and nodes with
+   * their owners, modes, times and extended attributes; the root of the mount gets the owner and
+   * extended attributes of the source.
+   */
+  record CopyTree(String path) implements Op {
+    public CopyTree {
+      Objects.requireNonNull(path, "path");
+    }
+
+    public int opcode() {
+      return Opcode.COPY_TREE;
+    }
+
+    public String describe() {
+      return "copy the content of " + path + " up into its tmpfs";
+    }
+
+    public void encode(WireWriter out) {
+      out.str(path);
+    }
+  }
+
+  /**
    * Makes the root (SET_ROOT) the process's "/": pivot_root ({@link Mode#PIVOT}), a move mount +
    * chroot ({@link Mode#MOVE_AND_CHROOT}, --no-pivot), or a chroot alone ({@link Mode#CHROOT}:
    * without a mount namespace of the container's own, where moving the root would move the host's).
@@ -702,6 +748,24 @@ public sealed interface Op {
     public void encode(WireWriter out) {
       out.str(path);
     }
+  }
+
+  /**
+   * From now on {@link WaitFifo} reopens the exec fifo through the container's own /proc/self/fd
+   * (emitted after {@link PivotRoot}, with proc mounted at /proc), not the host's that {@link
+   * OpenFifo} kept: a process left dumpable while it waits on the fifo holds no fd of the host's
+   * procfs.
+   */
+  record FifoDir() implements Op {
+    public int opcode() {
+      return Opcode.FIFO_DIR;
+    }
+
+    public String describe() {
+      return "reopen the exec fifo through the container's /proc";
+    }
+
+    public void encode(WireWriter out) {}
   }
 
   /** Reopens the exec fifo for writing (blocks until start reads it) and writes one byte. */

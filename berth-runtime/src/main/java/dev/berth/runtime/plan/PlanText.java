@@ -61,6 +61,8 @@ public final class PlanText {
                   + u(o.gid());
           case Op.Symlink o -> "link=" + q(o.linkPath()) + " target=" + q(o.target());
           case Op.Mask o -> q(o.path());
+          case Op.CopySource o -> q(o.path());
+          case Op.CopyTree o -> q(o.path());
           case Op.Readonly o -> q(o.path());
           case Op.Remount o ->
               (o.targetInRoot() ? "target-in-root=" : "target=")
@@ -101,6 +103,7 @@ public final class PlanText {
           case Op.Ready o -> "";
           case Op.OpenFifo o -> q(o.path());
           case Op.WaitFifo o -> "";
+          case Op.FifoDir o -> "";
           case Op.ResolveExec o -> list(o.candidates());
           case Op.Chdir o ->
               q(o.path())

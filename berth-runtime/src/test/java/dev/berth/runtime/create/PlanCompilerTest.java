@@ -177,7 +177,8 @@ class PlanCompilerTest {
   }
 
   @Test
-  void aRootlessPlanIsDumpableOnlyUntilTheMapsAreWrittenAndLeavesGroupsAlone() throws Exception {
+  void aRootlessPlanStaysDumpableForExecAndReopensTheFifoThroughTheContainersProc()
+      throws Exception {
     PlanCompiler.HostFacts rootless =
         new PlanCompiler.HostFacts(40, false, List.of("/"), 1000, 1000);
     Plan plan =
@@ -195,19 +196,75 @@ class PlanCompilerTest {
                 rootless));
     String text = PlanText.render(plan);
     // Born dumpable (set before the clone), so the maps can be written as soon as the runtime has
-    // the pid.
+    // the pid; left so, as runc leaves its init when it joins no namespace, so that the caller can
+    // open a created container's /proc/PID/ns files to exec into it. The host's /proc/self/fd the
+    // fifo was to be reopened through is swapped for the container's right after pivot_root.
     assertTrue(text.startsWith("0 set-dumpable on\n1 clone flags="), text);
     assertTrue(
         text.contains(
-            "CLONE_NEWUSER|CLONE_NEWPID\n2 wait-go\n3 sched-affinity all\n4 set-dumpable off\n"
-                + "5 open-fifo /f\n6 setresgid 0\n7 setresuid 0\n"),
+            "CLONE_NEWUSER|CLONE_NEWPID\n2 wait-go\n3 sched-affinity all\n"
+                + "4 open-fifo /f\n5 setresgid 0\n6 setresuid 0\n"),
         text);
+    assertFalse(text.contains("set-dumpable off"), text);
+    assertTrue(text.matches("(?s).*\\d+ pivot-root pivot\n\\d+ fifo-dir\n.*"), text);
     assertTrue(!text.contains("setgroups"), text);
     // Without cgroups of its own, /sys/fs/cgroup is the host's, read-only.
     assertTrue(
         text.contains(
             "mount source=/sys/fs/cgroup target-in-root=/sys/fs/cgroup fstype=\"\" flags=MS_BIND|MS_REC"),
         text);
+  }
+
+  @Test
+  void aRootlessPlanJoiningANamespaceOrWithoutProcIsNotDumpableAfterItsMaps() throws Exception {
+    PlanCompiler.HostFacts rootless =
+        new PlanCompiler.HostFacts(40, false, List.of("/"), 1000, 1000);
+    String base =
+        """
+        {"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "process": {"args": ["sh"], "cwd": "/"},
+         "mounts": [%s],
+         "linux": {"namespaces": [{"type": "mount"}, {"type": "user"}, {"type": "pid"}%s],
+                   "uidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}],
+                   "gidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}]}}""";
+    String proc = "{\"destination\": \"/proc\", \"type\": \"proc\", \"source\": \"proc\"}";
+    Spec withProc = spec(base.formatted(proc, ""));
+    Spec joining =
+        spec(base.formatted(proc, ", {\"type\": \"uts\", \"path\": \"/proc/self/ns/uts\"}"));
+    Spec noProc = spec(base.formatted("", ""));
+    String dumpable =
+        PlanText.render(
+            PlanCompiler.compile(
+                withProc,
+                new PlanCompiler.Context(
+                    "c1",
+                    tmp,
+                    tmp.resolve("rootfs"),
+                    Path.of("/f"),
+                    false,
+                    false,
+                    0,
+                    Map.of(),
+                    rootless)));
+    assertFalse(dumpable.contains("set-dumpable off"), dumpable);
+    assertTrue(dumpable.contains("fifo-dir"), dumpable);
+    for (Spec spec : List.of(joining, noProc)) {
+      String text =
+          PlanText.render(
+              PlanCompiler.compile(
+                  spec,
+                  new PlanCompiler.Context(
+                      "c1",
+                      tmp,
+                      tmp.resolve("rootfs"),
+                      Path.of("/f"),
+                      false,
+                      false,
+                      0,
+                      Map.of(),
+                      rootless)));
+      assertTrue(text.matches("(?s).* sched-affinity all\n\\d+ set-dumpable off\n.*"), text);
+      assertFalse(text.contains("fifo-dir"), text);
+    }
   }
 
   @Test
@@ -398,6 +455,32 @@ class PlanCompilerTest {
                 + " uid-map=\"0 100000 65536\\n\" gid-map=\"0 200000 65536\\n\"\n5 clone "),
         text);
     assertTrue(text.contains(" move-mount 0 target-in-root=/data\n"), text);
+  }
+
+  @Test
+  void tmpcopyupOpensTheDirectoryBeforeTheTmpfsCoversItAndCopiesAfter() throws Exception {
+    Files.createDirectories(tmp.resolve("rootfs/etc"));
+    Plan plan =
+        PlanCompiler.compile(
+            spec(
+                """
+        {"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "process": {"args": ["sh"], "cwd": "/"},
+         "mounts": [{"destination": "/etc", "type": "tmpfs", "source": "tmpfs",
+                     "options": ["nosuid", "tmpcopyup", "mode=755"]},
+                    {"destination": "/data", "type": "bind", "source": "rootfs",
+                     "options": ["rbind", "tmpcopyup"]}],
+         "linux": {"namespaces": [{"type": "mount"}]}}"""),
+            ctx(tmp));
+    String text = PlanText.render(plan).replaceAll("(?m)^\\d+ ", "");
+    assertTrue(
+        text.contains(
+            "mkdirs /etc mode=0755\n"
+                + "copy-source /etc\n"
+                + "mount source=tmpfs target-in-root=/etc fstype=tmpfs flags=MS_NOSUID data=mode=755\n"
+                + "copy-tree /etc\n"),
+        text);
+    // As under runc, the option means nothing to other filesystems.
+    assertEquals(1, text.split("copy-tree", -1).length - 1, text);
   }
 
   @Test

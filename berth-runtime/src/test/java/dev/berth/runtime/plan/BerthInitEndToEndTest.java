@@ -132,6 +132,36 @@ class BerthInitEndToEndTest {
   }
 
   @Test
+  void copyTreeCopiesOnlyIntoANewMountAndOnlyFromASource() throws IOException {
+    // Without a mount between them, source and target are one directory: never copied into itself.
+    Files.createDirectories(rootfs.resolve("etc"));
+    Files.writeString(rootfs.resolve("etc/f"), "x");
+    List<String> before = List.of(rootfs.resolve("etc").toFile().list());
+    List<Op> ops = container(NEWNS | NEWPID, false);
+    ops.add(new Op.CopySource("/etc"));
+    Op same = new Op.CopyTree("/etc");
+    ops.add(same);
+    Plan plan = shell(ops, "echo should not run");
+    InitDriver.Result r = new InitDriver(tmp).run(plan, List.of());
+    assertNotNull(r.error(), r.toString());
+    assertEquals(indexOf(plan, same), r.error().opIndex(), r.toString());
+    assertEquals(22, r.error().errno(), "EINVAL\n" + r);
+    assertEquals("/etc: nothing new is mounted there to copy into", r.error().detail());
+
+    // No source kept: EBADF, nothing copied.
+    ops = container(NEWNS | NEWPID, false);
+    ops.add(new Op.Mount(false, true, "tmpfs", "/etc", "tmpfs", 0, ""));
+    Op alone = new Op.CopyTree("/etc");
+    ops.add(alone);
+    plan = shell(ops, "echo should not run");
+    r = new InitDriver(tmp).run(plan, List.of());
+    assertNotNull(r.error(), r.toString());
+    assertEquals(indexOf(plan, alone), r.error().opIndex(), r.toString());
+    assertEquals(9, r.error().errno(), "EBADF\n" + r);
+    assertEquals(before, List.of(rootfs.resolve("etc").toFile().list()));
+  }
+
+  @Test
   void symlinksInTheRootfsCannotLeadOutOfIt() throws IOException {
     // An image may hold links that point anywhere: absolute, or with more ".." than the root has.
     Files.createSymbolicLink(rootfs.resolve("escape"), Path.of("/../../etc"));

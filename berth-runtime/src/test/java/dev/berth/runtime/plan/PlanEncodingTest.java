@@ -278,6 +278,9 @@ class PlanEncodingTest {
     ops.add(new Op.IntoCgroup("/sys/fs/cgroup/unified/c1"));
     ops.add(new Op.MountSetattr(true, "/data", 1, 0));
     ops.add(new Op.Umount("/proc", true));
+    ops.add(new Op.CopySource("/etc"));
+    ops.add(new Op.CopyTree("/etc"));
+    ops.add(new Op.FifoDir());
     ops.add(new Op.Exec(List.of("sh"), List.of("PATH=/bin")));
     return ops;
   }
