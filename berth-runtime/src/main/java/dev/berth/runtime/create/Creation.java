@@ -133,43 +133,55 @@ public final class Creation {
             ErrorCategory.ALREADY_EXISTS, "container with id exists: " + id);
       rb.push(dir::remove);
       try (Fd lock = dir.lock()) {
-        String mountinfo = readMountinfo();
-        String cgroupsPath = spec.linux() == null ? null : spec.linux().cgroupsPath();
-        Resources resources = spec.linux() == null ? null : spec.linux().resources();
-        String created = Rfc3339.format(Instant.now());
-        // The owner token names this container's state: whoever finds the stamp on a cgroup knows
-        // whose it is.
-        claim = cgroups(rt, resources, cgroupsPath, id, mountinfo, dir.path() + " " + created);
-        CgroupManager cg = claim.manager();
-        rb.push(claim::undo);
-        RuntimeLog.debug("cgroups claimed", "paths", cg.paths());
-        PhaseTrace.mark("cgroups");
-        // berth-init joins the cgroups itself, before it clones the container's init (see
-        // PlanCompiler#cgroups).
-        Plan plan =
-            PlanCompiler.compile(
-                spec,
-                new PlanCompiler.Context(
-                    id,
-                    bundle,
-                    rootfs,
-                    dir.fifo(),
-                    o.noPivot(),
-                    o.noNewKeyring(),
-                    o.preserveFds(),
-                    cg.paths(),
-                    PlanCompiler.HostFacts.probe(mountinfo),
-                    rt.seccompPrograms()));
-        RuntimeLog.debug("plan compiled", "ops", plan.ops().size());
-        PhaseTrace.mark("compile plan");
-        writeFile(dir.config(), config);
-        Linux.mkfifo(dir.fifo().toString(), 0622);
-        // Past the umask, as runc: the init reopens it for writing as the container's user.
-        Linux.chmod(dir.fifo().toString(), 0622);
-        Fd[] consoleFd = {null};
-        InitProcess init = null;
+        // berth-init starts now and waits for its plan: its exec (and a monitor's, which starts
+        // it) runs on the other core while this thread makes the cgroups and compiles the plan.
+        InitProcess started = InitProcess.start(o.preserveFds(), o.initLauncher());
+        String created;
+        CgroupManager cg;
+        Resources resources;
+        Plan plan;
         try {
-          init = InitProcess.spawn(plan, o.preserveFds(), o.initLauncher());
+          String mountinfo = readMountinfo();
+          String cgroupsPath = spec.linux() == null ? null : spec.linux().cgroupsPath();
+          resources = spec.linux() == null ? null : spec.linux().resources();
+          created = Rfc3339.format(Instant.now());
+          // The owner token names this container's state: whoever finds the stamp on a cgroup
+          // knows whose it is.
+          claim = cgroups(rt, resources, cgroupsPath, id, mountinfo, dir.path() + " " + created);
+          cg = claim.manager();
+          rb.push(claim::undo);
+          RuntimeLog.debug("cgroups claimed", "paths", cg.paths());
+          PhaseTrace.mark("cgroups");
+          // berth-init joins the cgroups itself, before it clones the container's init (see
+          // PlanCompiler#cgroups).
+          plan =
+              PlanCompiler.compile(
+                  spec,
+                  new PlanCompiler.Context(
+                      id,
+                      bundle,
+                      rootfs,
+                      dir.fifo(),
+                      o.noPivot(),
+                      o.noNewKeyring(),
+                      o.preserveFds(),
+                      cg.paths(),
+                      PlanCompiler.HostFacts.probe(mountinfo),
+                      rt.seccompPrograms()));
+          RuntimeLog.debug("plan compiled", "ops", plan.ops().size());
+          PhaseTrace.mark("compile plan");
+          writeFile(dir.config(), config);
+          Linux.mkfifo(dir.fifo().toString(), 0622);
+          // Past the umask, as runc: the init reopens it for writing as the container's user.
+          Linux.chmod(dir.fifo().toString(), 0622);
+        } catch (Throwable t) {
+          started.abandon(); // it exits without its plan, having done nothing
+          throw t;
+        }
+        Fd[] consoleFd = {null};
+        InitProcess init = started;
+        try {
+          init.sendPlan(plan);
           int pid = init.awaitPid();
           rb.push(() -> killAndReap(pid));
           // Connected once berth-init runs: a monitor that starts it makes the console socket

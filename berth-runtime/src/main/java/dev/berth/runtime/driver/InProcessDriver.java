@@ -68,15 +68,20 @@ public final class InProcessDriver implements RuntimeDriver {
     // The monitor starts berth-init, with the monitor's stdio; the container init, cloned with
     // CLONE_PARENT, is the
     // monitor's child.
+    // The monitor is spawned without waiting for it to start berth-init: the runtime compiles the
+    // plan meanwhile, and waits for its word when it needs the pid.
     Monitor[] monitor = {null};
+    InitLauncher viaMonitor =
+        new InitLauncher.Deferred() {
+          @Override
+          public Launched start(Fd binary, String[] argv, int[] fds) throws IOException {
+            Monitor m = Monitor.begin(r.monitor(), binary, argv, fds);
+            monitor[0] = m;
+            return m::ready;
+          }
+        };
     try {
-      runtime.create(
-          r.id(),
-          o.withLauncher(
-              (binary, argv, fds) -> {
-                monitor[0] = Monitor.spawn(r.monitor(), binary, argv, fds);
-                return monitor[0].ready();
-              }));
+      runtime.create(r.id(), o.withLauncher(viaMonitor));
     } catch (ContainerException e) {
       if (monitor[0] != null) monitor[0].abort();
       throw e;

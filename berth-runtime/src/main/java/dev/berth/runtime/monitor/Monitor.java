@@ -23,15 +23,18 @@ import java.util.Map;
  */
 public final class Monitor implements AutoCloseable {
   private final Fd control;
-  private final int monitorPid;
-  private final int childPid;
+  private final String what;
+  private final int spawnedPid;
+  private int monitorPid;
+  private int childPid;
+  private IOException failed;
   private ChildExit childExit;
   private boolean done;
 
-  private Monitor(Fd control, int monitorPid, int childPid) {
+  private Monitor(Fd control, String what, int spawnedPid) {
     this.control = control;
-    this.monitorPid = monitorPid;
-    this.childPid = childPid;
+    this.what = what;
+    this.spawnedPid = spawnedPid;
   }
 
   /**
@@ -58,7 +61,25 @@ public final class Monitor implements AutoCloseable {
     return start(config, executable, null, argv, fds);
   }
 
+  /**
+   * As {@link #spawn(MonitorConfig, Fd, String[], int[])}, but returns once the monitor's process
+   * is spawned, before it has started its child: {@link #awaitReady} waits for that (every other
+   * method does it first), so the caller's work runs beside the monitor's start.
+   */
+  public static Monitor begin(MonitorConfig config, Fd executable, String[] argv, int[] fds)
+      throws IOException {
+    return launch(config, executable, null, argv, fds);
+  }
+
   private static Monitor start(
+      MonitorConfig config, Fd executable, String path, String[] argv, int[] fds)
+      throws IOException {
+    Monitor m = launch(config, executable, path, argv, fds);
+    m.awaitReady();
+    return m;
+  }
+
+  private static Monitor launch(
       MonitorConfig config, Fd executable, String path, String[] argv, int[] fds)
       throws IOException {
     String what = "start the monitor of " + config.containerId();
@@ -104,13 +125,30 @@ public final class Monitor implements AutoCloseable {
                 fdMap,
                 true);
       }
+      return new Monitor(control, what, pid);
+    } catch (IOException | RuntimeException e) {
+      control.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Waits until the monitor has started its child ("READY"), or throws why it could not (the
+   * control socket is then closed). Once done, returns at once.
+   */
+  public void awaitReady() throws IOException {
+    if (monitorPid != 0) return;
+    if (failed != null) throw failed;
+    try {
       // The process spawned forks the monitor and exits at once: the monitor is no child of this
       // JVM.
-      WaitStatus ws = Linux.wait4(pid, 0);
+      WaitStatus ws = Linux.wait4(spawnedPid, 0);
       String first = receive(control);
       if (first != null && first.startsWith("READY ")) {
         String[] f = first.split(" ");
-        return new Monitor(control, Integer.parseInt(f[1]), Integer.parseInt(f[2]));
+        childPid = Integer.parseInt(f[2]);
+        monitorPid = Integer.parseInt(f[1]);
+        return;
       }
       if (first != null && first.startsWith("ERROR "))
         throw new IOException(what + ": " + first.substring(6));
@@ -120,8 +158,10 @@ public final class Monitor implements AutoCloseable {
               + (ws.signaled() ? 128 + ws.termSig() : ws.exitCode())
               + (first == null ? "" : " after \"" + first + "\""));
     } catch (IOException | RuntimeException e) {
+      failed = e instanceof IOException io ? io : new IOException(what + ": " + e, e);
+      done = true;
       control.close();
-      throw e;
+      throw failed;
     }
   }
 
@@ -146,18 +186,23 @@ public final class Monitor implements AutoCloseable {
     return m;
   }
 
-  /** The pid of the monitor's child, the create command (it is the monitor's to reap, not ours). */
-  public int ready() {
+  /**
+   * The pid of the monitor's child, the create command (it is the monitor's to reap, not ours),
+   * once the monitor has started it.
+   */
+  public int ready() throws IOException {
+    awaitReady();
     return childPid;
   }
 
-  /** The monitor's own pid. */
+  /** The monitor's own pid (0 until {@link #awaitReady} returned). */
   public int pid() {
     return monitorPid;
   }
 
   /** Waits until the monitor's child (the create command) exited, and tells how. */
   public ChildExit awaitChild() throws IOException {
+    awaitReady();
     while (childExit == null) {
       String m = next();
       if (m == null)
@@ -172,6 +217,7 @@ public final class Monitor implements AutoCloseable {
    */
   public void container(int pid) throws IOException {
     if (done) throw new IllegalStateException("the monitor was already told");
+    awaitReady();
     try {
       Linux.writeAll(control, ("CONTAINER " + pid).getBytes(StandardCharsets.US_ASCII));
       while (true) {
@@ -195,6 +241,11 @@ public final class Monitor implements AutoCloseable {
    */
   public void abort() {
     if (done) return;
+    try {
+      awaitReady();
+    } catch (IOException e) {
+      return; // it never started its child: nothing to abort (awaitReady closed the socket)
+    }
     done = true;
     try {
       Linux.writeAll(control, "ABORT".getBytes(StandardCharsets.US_ASCII));

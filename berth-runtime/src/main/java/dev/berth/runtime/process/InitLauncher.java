@@ -21,6 +21,30 @@ public interface InitLauncher {
    */
   int launch(Fd binary, String[] argv, int[] fds) throws IOException;
 
+  /**
+   * A launcher that may return before berth-init's pid is known: one that starts it through another
+   * process (a container monitor) need not wait for that process while the caller prepares the plan
+   * (see {@link InitProcess#start}). (A subinterface, not a default method here: a default method
+   * would have every launcher class initialise this interface, and with it {@link #SPAWN}'s lambda,
+   * which the AOT cache does not keep.)
+   */
+  interface Deferred extends InitLauncher {
+    /** Starts berth-init as {@link #launch} does, without waiting for its pid. */
+    Launched start(Fd binary, String[] argv, int[] fds) throws IOException;
+
+    @Override
+    default int launch(Fd binary, String[] argv, int[] fds) throws IOException {
+      return start(binary, argv, fds).pid();
+    }
+  }
+
+  /** A berth-init being started: its pid, once the process that starts it has told it. */
+  @FunctionalInterface
+  interface Launched {
+    /** Waits until the pid is known; throws the starting process's error if it failed. */
+    int pid() throws IOException;
+  }
+
   /** posix_spawn from this JVM with its fds 0-2. */
   InitLauncher SPAWN = withStdio(0, 1, 2);
 

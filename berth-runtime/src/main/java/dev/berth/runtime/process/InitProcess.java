@@ -34,15 +34,15 @@ public final class InitProcess implements AutoCloseable {
     void seccomp(int pid, Fd notifyFd) throws IOException;
   }
 
-  private final Plan plan;
+  private Plan plan;
   private final Fd sock;
-  private final int initPid;
+  private final InitLauncher.Launched launched;
   private int containerPid;
 
-  private InitProcess(Plan plan, Fd sock, int initPid) {
+  private InitProcess(Plan plan, Fd sock, InitLauncher.Launched launched) {
     this.plan = plan;
     this.sock = sock;
-    this.initPid = initPid;
+    this.launched = launched;
   }
 
   /**
@@ -59,6 +59,23 @@ public final class InitProcess implements AutoCloseable {
    */
   public static InitProcess spawn(Plan plan, int preserveFds, InitLauncher launcher)
       throws IOException {
+    InitProcess p = start(preserveFds, launcher);
+    try {
+      p.sendPlan(plan);
+    } catch (IOException | RuntimeException e) {
+      p.abandon();
+      throw e;
+    }
+    return p;
+  }
+
+  /**
+   * Starts berth-init through {@code launcher} without its plan: it waits for {@link #sendPlan}.
+   * Its start (exec, dynamic linking, a monitor's forks) then runs beside the caller's work on the
+   * plan (cgroups, compilation) instead of after it. A caller that fails before sending the plan
+   * calls {@link #abandon}.
+   */
+  public static InitProcess start(int preserveFds, InitLauncher launcher) throws IOException {
     Fd[] pair =
         Linux.socketpair(
             LinuxConstants.AF_UNIX, LinuxConstants.SOCK_STREAM | LinuxConstants.SOCK_CLOEXEC, 0);
@@ -66,21 +83,58 @@ public final class InitProcess implements AutoCloseable {
     int[] fds = new int[preserveFds + 1];
     for (int i = 0; i < preserveFds; i++) fds[i] = 3 + i;
     fds[preserveFds] = pair[1].fd();
-    int pid;
+    InitLauncher.Launched launched;
     try (Fd exe = EmbeddedBinary.INIT.sealed();
         Fd child = pair[1]) {
-      pid = launcher.launch(exe, new String[] {"berth-init", Integer.toString(syncFd)}, fds);
+      String[] argv = {"berth-init", Integer.toString(syncFd)};
+      launched =
+          launcher instanceof InitLauncher.Deferred d
+              ? d.start(exe, argv, fds)
+              : new Spawned(launcher.launch(exe, argv, fds));
     } catch (IOException e) {
       pair[0].close();
       throw new IOException("start berth-init: " + e.getMessage(), e);
     }
-    InitProcess p = new InitProcess(plan, pair[0], pid);
-    p.send(SyncMessages.PLAN, plan.encode());
-    return p;
+    return new InitProcess(null, pair[0], launched);
+  }
+
+  /** A berth-init whose pid its launcher returned. */
+  private record Spawned(int pid) implements InitLauncher.Launched {}
+
+  /** Sends berth-init its plan (once, after {@link #start}). */
+  public void sendPlan(Plan plan) throws IOException {
+    if (this.plan != null) throw new IllegalStateException("the plan was sent already");
+    send(SyncMessages.PLAN, plan.encode());
+    this.plan = plan;
+  }
+
+  /**
+   * Gives up a berth-init started without its plan yet: the socket is closed (berth-init exits at
+   * the end of the stream, having done nothing) and berth-init is reaped when it is this process's
+   * child (a monitor reaps its own).
+   */
+  public void abandon() {
+    sock.close();
+    // Past its plan it may have cloned the container's init: the caller's rollback kills that.
+    if (plan != null) return;
+    try {
+      int pid = launched.pid();
+      Linux.wait4(pid, 0);
+    } catch (IOException e) {
+      // not our child, or its starter failed: nothing of ours to reap
+    }
   }
 
   /** Waits for the pid of the cloned container init; berth-init itself exits and is reaped here. */
   public int awaitPid() throws IOException {
+    // First the starter's word: a monitor that failed to start berth-init says why (the socket
+    // would only say that berth-init is gone).
+    int initPid;
+    try {
+      initPid = launched.pid();
+    } catch (IOException e) {
+      throw new IOException("start berth-init: " + e.getMessage(), e);
+    }
     SyncMessages.Message m = receive();
     try {
       Linux.wait4(initPid, 0);
