@@ -670,7 +670,7 @@ public final class Engine implements AutoCloseable {
         throw EngineException.precondition("container " + r.shortId() + " is being removed");
       ContainerRecord started = starter.start(r, listener);
       health.restarted(started);
-      networkEvents("connect", started);
+      networkEvents("connect", started, started.state().startedAt());
       event("start", started, Map.of(), started.state().startedAt());
       return started;
     }
@@ -681,7 +681,7 @@ public final class Engine implements AutoCloseable {
    * after "die"): one per network the run is attached to, the pseudo-networks "host" and "none"
    * too; a container sharing another's namespace has none.
    */
-  private void networkEvents(String action, ContainerRecord r) {
+  private void networkEvents(String action, ContainerRecord r, Instant time) {
     String mode = ContainerNetworking.mode(r.options());
     if (mode.startsWith("container:")) return;
     if (mode.equals("host") || mode.equals("none")) {
@@ -689,7 +689,8 @@ public final class Engine implements AutoCloseable {
           Event.NETWORK,
           action,
           dev.berth.engine.network.NetworkStore.pseudoNetworkId(mode),
-          Map.of("container", r.id(), "name", mode, "type", mode.equals("host") ? "host" : "null"));
+          Map.of("container", r.id(), "name", mode, "type", mode.equals("host") ? "host" : "null"),
+          time);
       return;
     }
     List<dev.berth.engine.network.Endpoint> endpoints;
@@ -707,7 +708,8 @@ public final class Engine implements AutoCloseable {
             Event.NETWORK,
             action,
             n.id(),
-            Map.of("container", r.id(), "name", n.name(), "type", n.driver()));
+            Map.of("container", r.id(), "name", n.name(), "type", n.driver()),
+            time);
       } catch (BerthException gone) {
         // removed since by another process
       }
@@ -779,12 +781,12 @@ public final class Engine implements AutoCloseable {
       ContainerState next;
       if (exit.isPresent()) {
         ExitFile.ExitStatus e = exit.get();
-        next =
-            r.state()
-                .exited(
-                    e.exitCode(),
-                    e.oomKilled(),
-                    e.finishedAt() == null ? Instant.now() : e.finishedAt());
+        Instant finished = e.finishedAt() == null ? Instant.now() : e.finishedAt();
+        // A process that ended before its start was recorded ended at that record, not before:
+        // its die event and inspect never precede its start.
+        Instant started = r.state().startedAt();
+        if (started != null && finished.isBefore(started)) finished = started;
+        next = r.state().exited(e.exitCode(), e.oomKilled(), finished);
       } else {
         next = r.state().exited(UNKNOWN_EXIT, false, Instant.now());
         next =
@@ -817,7 +819,7 @@ public final class Engine implements AutoCloseable {
                 Math.max(0, n.finishedAt().getEpochSecond() - n.startedAt().getEpochSecond())));
       }
       event("die", r, die, n.finishedAt());
-      networkEvents("disconnect", attached);
+      networkEvents("disconnect", attached, n.finishedAt());
     }
     // REMOVING under the lock: a removal that did not finish (the process died), finished now.
     if (removeNow
@@ -1548,8 +1550,14 @@ public final class Engine implements AutoCloseable {
    * cannot be written loses the event, not the operation.
    */
   void objectEvent(String type, String action, String id, Map<String, String> attributes) {
+    objectEvent(type, action, id, attributes, null);
+  }
+
+  /** {@link #objectEvent} at {@code time} (null: now). */
+  void objectEvent(
+      String type, String action, String id, Map<String, String> attributes, Instant time) {
     try {
-      events.append(new Event(Instant.now(), type, action, id, attributes));
+      events.append(new Event(time == null ? Instant.now() : time, type, action, id, attributes));
     } catch (IOException | RuntimeException e) {
       // a full disk or a store we cannot write: the operation itself has succeeded
     }

@@ -229,8 +229,17 @@ class BerthExecCliTest {
     String since = Long.toString(System.currentTimeMillis() / 1000 - 1);
     assertEquals(2, berth("run --rm --name once " + IMAGE + " sh -c 'exit 2'").exitCode());
     Exec.Result r = berth("events --since " + since + " --until 0s").ok();
-    List<String> lines = r.stdout().lines().toList();
-    assertEquals(4, lines.size(), r.toString());
+    List<String> all = r.stdout().lines().toList();
+    // docker's network events frame the run (network "none" here), in time order with the rest
+    assertEquals(6, all.size(), r.toString());
+    String net = " \\(container=[0-9a-f]{64}, name=none, type=null\\)";
+    assertTrue(all.get(1).matches(".* network connect [0-9a-f]{64}" + net), all.get(1));
+    assertTrue(all.get(4).matches(".* network disconnect [0-9a-f]{64}" + net), all.get(4));
+    assertEquals(
+        all.stream().map(l -> l.split(" ")[0]).sorted().toList(),
+        all.stream().map(l -> l.split(" ")[0]).toList(),
+        "times in order: " + r);
+    List<String> lines = List.of(all.get(0), all.get(2), all.get(3), all.get(5));
     String time =
         "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{9}(Z|[+-][0-9]{2}:[0-9]{2})";
     String id = lines.get(0).split(" ")[3];
