@@ -342,7 +342,32 @@ public record Reference(String domain, String path, String tag, Digest digest) {
     return sb.toString();
   }
 
+  /**
+   * The error for a refused reference. A reference may come from an image archive, a registry or a
+   * remote client: its control characters are escaped (a newline in it must not forge a line of a
+   * log) and a long one is cut, so the message stays one readable line.
+   */
   private static IllegalArgumentException invalid(String input, String what) {
-    return new IllegalArgumentException("invalid reference \"" + input + "\": " + what);
+    String shown = input.length() > 300 ? input.substring(0, 300) + "..." : input;
+    return new IllegalArgumentException(printable("invalid reference \"" + shown + "\": " + what));
+  }
+
+  private static String printable(String s) {
+    StringBuilder b = null;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c >= 0x20 && c != 0x7f) {
+        if (b != null) b.append(c);
+        continue;
+      }
+      if (b == null) b = new StringBuilder(s.length() + 8).append(s, 0, i);
+      switch (c) {
+        case '\n' -> b.append("\\n");
+        case '\r' -> b.append("\\r");
+        case '\t' -> b.append("\\t");
+        default -> b.append(String.format("\\x%02x", (int) c));
+      }
+    }
+    return b == null ? s : b.toString();
   }
 }
