@@ -348,26 +348,10 @@ public record Reference(String domain, String path, String tag, Digest digest) {
    * log) and a long one is cut, so the message stays one readable line.
    */
   private static IllegalArgumentException invalid(String input, String what) {
-    String shown = input.length() > 300 ? input.substring(0, 300) + "..." : input;
-    return new IllegalArgumentException(printable("invalid reference \"" + shown + "\": " + what));
-  }
-
-  private static String printable(String s) {
-    StringBuilder b = null;
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (c >= 0x20 && c != 0x7f) {
-        if (b != null) b.append(c);
-        continue;
-      }
-      if (b == null) b = new StringBuilder(s.length() + 8).append(s, 0, i);
-      switch (c) {
-        case '\n' -> b.append("\\n");
-        case '\r' -> b.append("\\r");
-        case '\t' -> b.append("\\t");
-        default -> b.append(String.format("\\x%02x", (int) c));
-      }
-    }
-    return b == null ? s : b.toString();
+    return new IllegalArgumentException(
+        "invalid reference \""
+            + dev.berth.spec.error.Printable.of(input, 300)
+            + "\": "
+            + dev.berth.spec.error.Printable.of(what, 300));
   }
 }
