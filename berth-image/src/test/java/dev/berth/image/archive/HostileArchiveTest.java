@@ -188,6 +188,53 @@ class HostileArchiveTest {
     }
   }
 
+  /**
+   * index.json, a manifest or a config is read whole into the heap: each over {@link
+   * ImageService#MAX_METADATA} is refused naming it, in both formats.
+   */
+  @Test
+  void metadataOverTheBoundIsRefusedNamingIt() throws Exception {
+    String pad = " ".repeat((int) ImageService.MAX_METADATA + 1);
+    String msg =
+        loadFails(
+            archive("big.tar", layout(), Member.file("index.json", index("sha256:" + SOME) + pad)));
+    assertTrue(msg.contains("index.json") && msg.contains("over the limit"), msg);
+
+    // a config blob over the bound, named by a sound manifest
+    String config = CONFIG + pad;
+    String configHex = Digest.sha256Of(config.getBytes(StandardCharsets.UTF_8)).encoded();
+    String manifest =
+        "{\"schemaVersion\":2,\"mediaType\":\""
+            + MANIFEST
+            + "\",\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\","
+            + "\"digest\":\"sha256:"
+            + configHex
+            + "\",\"size\":"
+            + config.length()
+            + "},\"layers\":[]}";
+    String manifestHex = Digest.sha256Of(manifest.getBytes(StandardCharsets.UTF_8)).encoded();
+    msg =
+        loadFails(
+            archive(
+                "bigconfig.tar",
+                layout(),
+                Member.file("blobs/sha256/" + configHex, config),
+                Member.file("blobs/sha256/" + manifestHex, manifest),
+                Member.file(
+                    "index.json",
+                    index("sha256:" + manifestHex)
+                        .replace("\"size\":15", "\"size\":" + manifest.length()))));
+    assertTrue(msg.contains(configHex), msg);
+
+    msg =
+        loadFails(
+            archive(
+                "docker.tar",
+                Member.file("c.json", config),
+                Member.file("manifest.json", manifestJson("c.json", null))));
+    assertTrue(msg.contains("c.json") && msg.contains("over the limit"), msg);
+  }
+
   // ---- docker-archive
 
   static String manifestJson(String config, String tag, String... layers) {

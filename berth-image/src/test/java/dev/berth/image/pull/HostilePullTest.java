@@ -354,6 +354,46 @@ class HostilePullTest {
     assertEquals(List.of(), registry.blobRequests(), "blobs fetched for a refused manifest");
   }
 
+  /**
+   * A config declared at 100 MB (a config is read whole, into the daemon's heap) is refused before
+   * it is asked for; one declared small but served larger is read only up to its declared size.
+   */
+  @Test
+  void aConfigOverTheBoundIsRefusedBeforeItIsFetched() throws Exception {
+    OciLayoutBuilder.Image good = image("v1", base);
+    String layer = base.blob().digest().toString();
+    String json =
+        "{\"schemaVersion\":2,\"mediaType\":\""
+            + MediaTypes.OCI_MANIFEST
+            + "\",\"config\":{\"mediaType\":\""
+            + MediaTypes.OCI_CONFIG
+            + "\",\"digest\":\""
+            + good.config().digest()
+            + "\",\"size\":100000000},\"layers\":[{\"mediaType\":\""
+            + MediaTypes.OCI_LAYER_GZIP
+            + "\",\"digest\":\""
+            + layer
+            + "\",\"size\":"
+            + base.blob().size()
+            + "}]}";
+    layout.tag("big", layout.writeBlob(MediaTypes.OCI_MANIFEST, json.getBytes()));
+    ImageException e = pullFails("big");
+    assertTrue(e.getMessage().contains("declares 100000000 bytes"), e.getMessage());
+    assertTrue(e.getMessage().contains("limit"), e.getMessage());
+    assertEquals(List.of(), registry.blobRequests(), "a blob was fetched");
+    assertNothingLeft();
+
+    // declared 10 bytes, served whole (its real size): refused on the length the registry
+    // announces, before its body is read
+    layout.tag(
+        "short",
+        layout.writeBlob(
+            MediaTypes.OCI_MANIFEST, json.replace("\"size\":100000000", "\"size\":10").getBytes()));
+    e = pullFails("short");
+    assertTrue(e.getMessage().contains("the descriptor says 10"), e.getMessage());
+    assertNothingLeft();
+  }
+
   /** A hostile layer on the base: the pull is refused, naming the layer and the entry. */
   void assertRefused(TarEntries hostile, String entry, String why) throws Exception {
     assertRefused(layout.layer(hostile.toByteArray(), Compression.GZIP), entry, why);
