@@ -275,7 +275,11 @@ public final class Trees {
           Linux.unlinkat(dir, name, 0);
         }
       } catch (ErrnoException e) {
-        if (e.errno() != dev.berth.sys.LinuxConstants.ENOENT) throw e; // gone meanwhile
+        if (e.errno() == dev.berth.sys.LinuxConstants.EISDIR) {
+          subdirs.add(name); // a directory moved to the name of the file just seen
+        } else if (e.errno() != dev.berth.sys.LinuxConstants.ENOENT) {
+          throw e; // ENOENT: gone meanwhile
+        }
       }
     }
     return subdirs;
