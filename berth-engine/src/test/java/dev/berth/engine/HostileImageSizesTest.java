@@ -97,4 +97,30 @@ class HostileImageSizesTest {
     engine.start(ok.id(), Engine.StartListener.NONE);
     assertEquals(1, engine.list().size());
   }
+
+  /**
+   * An image's ExposedPorts keys that are no port (out of range, negative, a range, another
+   * protocol, a newline, a huge number) are left out, never an error of the user's run nor a host
+   * port; sound ones are kept, sorted and deduplicated.
+   */
+  @Test
+  void anImagesExposedPortsThatAreNoPortAreLeftOut() {
+    java.util.Set<String> image = new java.util.LinkedHashSet<>();
+    image.addAll(
+        List.of(
+            "0/tcp",
+            "65536/tcp",
+            "-1/tcp",
+            "99999999999999999999/tcp",
+            "1-65535/tcp",
+            "80/icmp",
+            "80/tcp\n",
+            "80/",
+            "/tcp",
+            "",
+            "8080",
+            "53/udp",
+            "8080/tcp"));
+    assertEquals(List.of("53/udp", "8080/tcp"), ContainerViews.exposed(image, List.of()));
+  }
 }
