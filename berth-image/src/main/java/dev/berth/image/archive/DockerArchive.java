@@ -206,7 +206,7 @@ public final class DockerArchive {
       throw ImageException.invalid(source + ": manifest.json names missing member " + name);
     if (!ArchiveMembers.isRegular(e))
       throw ImageException.invalid(
-          source + ": member " + name + " is " + OciArchive.kind(e) + ", not a regular file");
+          source + ": member " + name + " is not a regular file (" + OciArchive.kind(e) + ")");
     return e;
   }
 

@@ -122,7 +122,7 @@ public final class OciArchive {
             || bare.equals("index.json")
             || bare.equals("oci-layout")) {
           throw ImageException.invalid(
-              source + ": member " + name + " is " + kind(e) + ", not a regular file");
+              source + ": member " + name + " is not a regular file (" + kind(e) + ")");
         }
         continue;
       }
@@ -162,8 +162,10 @@ public final class OciArchive {
 
   /** What a member that is not a regular file is, for errors. */
   static String kind(TarArchiveEntry e) {
-    if (e.isSymbolicLink()) return "a symlink to " + e.getLinkName();
-    if (e.isLink()) return "a hard link to " + e.getLinkName();
+    if (e.isSymbolicLink())
+      return "a symlink to " + dev.berth.spec.error.Printable.of(e.getLinkName(), 200);
+    if (e.isLink())
+      return "a hard link to " + dev.berth.spec.error.Printable.of(e.getLinkName(), 200);
     if (e.isDirectory()) return "a directory";
     if (e.isCharacterDevice() || e.isBlockDevice()) return "a device";
     if (e.isFIFO()) return "a fifo";
