@@ -669,7 +669,13 @@ public final class ImageService implements AutoCloseable {
               ImageJson.readConfig(
                   content.read(m.config().digest(), MAX_METADATA), m.config().digest().toString());
           layers.ensureUnpacked(m.layers(), config.rootfs().diffIds(), "load " + source);
-          String name = ociName(entry, stem, m.config().digest());
+          String name;
+          try {
+            name = ociName(entry, stem, m.config().digest());
+          } catch (ImageException bad) {
+            throw ImageException.invalid(
+                "load " + source + ": index.json: " + entry.digest() + ": " + bad.getMessage());
+          }
           images.put(new ImageRecord(name, entry, m.config().digest(), Instant.now()));
           loaded.add(name);
         }
@@ -678,7 +684,14 @@ public final class ImageService implements AutoCloseable {
           layers.ensureUnpacked(
               image.parsed().layers(), image.config().rootfs().diffIds(), "load " + source);
           List<String> names = new ArrayList<>();
-          for (String tag : image.tags()) names.add(parse(tag).withDefaultTag().toString());
+          for (String tag : image.tags()) {
+            try {
+              names.add(parse(tag).withDefaultTag().toString());
+            } catch (ImageException bad) {
+              throw ImageException.invalid(
+                  "load " + source + ": manifest.json: RepoTags: " + bad.getMessage());
+            }
+          }
           if (names.isEmpty()) names.add(image.parsed().config().digest().toString());
           for (String name : names) {
             images.put(

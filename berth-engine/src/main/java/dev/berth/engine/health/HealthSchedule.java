@@ -22,11 +22,14 @@ public final class HealthSchedule {
    * starting within its start period (when one is set), else the interval.
    */
   public static long nextDelayNanos(Healthcheck h, Instant startedAt, Instant now, String status) {
-    if (h.startInterval() > 0
-        && HealthState.STARTING.equals(status)
-        && inStartPeriod(h, startedAt, now)) {
-      return h.startInterval();
-    }
-    return h.intervalOrDefault();
+    long delay =
+        h.startInterval() > 0
+                && HealthState.STARTING.equals(status)
+                && inStartPeriod(h, startedAt, now)
+            ? h.startInterval()
+            : h.intervalOrDefault();
+    // never back to back, whatever a record says (one written before images' sub-millisecond
+    // durations were dropped at create, or by hand): at least docker's 1ms minimum between probes
+    return Math.max(delay, Healthcheck.MIN_DURATION);
   }
 }

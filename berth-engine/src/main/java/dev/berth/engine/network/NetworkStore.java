@@ -465,7 +465,11 @@ public final class NetworkStore {
     if (name == null || !isValidName(name)) {
       throw new BerthException(
           ErrorCategory.INVALID_ARGUMENT,
-          "invalid network name \"" + name + "\": only \"" + NAME_CHARS + "\" are allowed");
+          "invalid network name \""
+              + dev.berth.spec.error.Printable.of(name, 140)
+              + "\": only \""
+              + NAME_CHARS
+              + "\" are allowed");
     }
   }
 
@@ -480,6 +484,8 @@ public final class NetworkStore {
   }
 
   private static BerthException notFound(String nameOrId) {
-    return new BerthException(ErrorCategory.NOT_FOUND, "network " + nameOrId + " not found");
+    return new BerthException(
+        ErrorCategory.NOT_FOUND,
+        "network " + dev.berth.spec.error.Printable.of(nameOrId, 140) + " not found");
   }
 }

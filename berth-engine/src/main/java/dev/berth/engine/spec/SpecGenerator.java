@@ -446,7 +446,9 @@ public final class SpecGenerator {
     try {
       return Signals.parse(s);
     } catch (IllegalArgumentException e) {
-      throw new BerthException(ErrorCategory.INVALID_ARGUMENT, "invalid signal: " + s);
+      throw new BerthException(
+          ErrorCategory.INVALID_ARGUMENT,
+          "invalid signal: " + dev.berth.spec.error.Printable.of(s, 64));
     }
   }
 

@@ -127,7 +127,7 @@ public final class ContainerNames {
       throw new BerthException(
           ErrorCategory.INVALID_ARGUMENT,
           "Invalid container name ("
-              + (name == null ? null : name.replace("\0", "\\0"))
+              + dev.berth.spec.error.Printable.of(name, 64)
               + "), only "
               + NAME_CHARS
               + " are allowed");

@@ -341,7 +341,7 @@ public final class ContainerStore {
       if (ContainerNames.isId(ref)
           && Linux.exists(containers.resolve(ref).resolve(RECORD).toString())) return ref;
       String bare = ref.startsWith("/") ? ref.substring(1) : ref;
-      if (ContainerNames.isValidName(bare)) {
+      if (ContainerNames.isValidName(bare) && bare.length() <= ContainerNames.MAX_NAME) {
         String owner = nameOwner(bare);
         if (owner != null) return owner;
       }
@@ -650,7 +650,9 @@ public final class ContainerStore {
   }
 
   private static BerthException noSuch(String ref) {
-    return new BerthException(ErrorCategory.NOT_FOUND, "No such container: " + ref);
+    return new BerthException(
+        ErrorCategory.NOT_FOUND,
+        "No such container: " + dev.berth.spec.error.Printable.of(ref, 300));
   }
 
   /** Docker's words, which scripts match. */

@@ -114,7 +114,7 @@ public final class VolumeStore {
       throw new BerthException(
           ErrorCategory.INVALID_ARGUMENT,
           "\""
-              + name
+              + dev.berth.spec.error.Printable.of(name, 140)
               + "\" includes invalid characters for a"
               + " local volume name, only \""
               + ContainerNames.NAME_CHARS

@@ -178,4 +178,40 @@ class NetworkStoreTest {
         HostRoutes.parse(table),
         "the default route is not a subnet");
   }
+
+  /**
+   * Network names name files of the store: climbing, absolute, NUL, newline and long names are
+   * refused at create with a one-line error, and looked up they are "not found", nothing outside
+   * the store read or made.
+   */
+  @Test
+  void hostileNamesAreRefusedOnOneLineAndFindNothingOutsideTheStore() throws Exception {
+    Files.writeString(root.resolve("escaped.conflist"), "{}");
+    for (String bad :
+        List.of(
+            "../escaped",
+            "/etc/x",
+            "..",
+            "a/../../b",
+            "a\nb",
+            "a\0b",
+            "a\u001b[2J",
+            "x".repeat(129),
+            "y".repeat(100_000))) {
+      BerthException e =
+          assertThrows(
+              BerthException.class, () -> store.create(NetworkStore.CreateRequest.named(bad)), bad);
+      assertEquals(ErrorCategory.INVALID_ARGUMENT, e.category(), bad);
+      assertFalse(e.getMessage().contains("\n") || e.getMessage().contains("\0"), e.getMessage());
+      assertFalse(e.getMessage().contains("\u001b"), e.getMessage());
+      assertTrue(e.getMessage().length() < 400, e.getMessage().length() + " chars");
+      e = assertThrows(BerthException.class, () -> store.get(bad), bad);
+      assertEquals(ErrorCategory.NOT_FOUND, e.category(), bad + ": " + e.getMessage());
+      assertFalse(e.getMessage().contains("\n"), e.getMessage());
+      assertTrue(e.getMessage().length() < 400, e.getMessage().length() + " chars");
+      e = assertThrows(BerthException.class, () -> store.remove(bad), bad);
+      assertEquals(ErrorCategory.NOT_FOUND, e.category(), bad + ": " + e.getMessage());
+    }
+    assertEquals("{}", Files.readString(root.resolve("escaped.conflist")));
+  }
 }

@@ -140,6 +140,49 @@ class ContainerStoreTest {
     assertThrows(IllegalArgumentException.class, () -> StoreChild.record(store, "a b"));
   }
 
+  /**
+   * Names made to reach the file system (each name is a link in the store's names directory):
+   * climbing, absolute, NUL, newline, longer than NAME_MAX. Refused at create and rename, naming
+   * them on one line; as a reference to look up, none is an I/O error or a lookup outside the
+   * store, only "No such container".
+   */
+  @Test
+  void hostileNamesAreRefusedOnOneLineAndLookUpNothingOutsideTheStore() throws Exception {
+    ContainerRecord a = create("alpha");
+    Files.writeString(root.resolve("escaped"), "x");
+    String[] hostile = {
+      "../escaped",
+      "..",
+      "/../escaped",
+      "a/../../escaped",
+      "a\0b",
+      "a\nb",
+      "a\u001b[2Jb",
+      "x".repeat(256),
+      "x".repeat(5000),
+      "/" + "x".repeat(300)
+    };
+    for (String bad : hostile) {
+      BerthException e =
+          assertThrows(BerthException.class, () -> ContainerNames.checkName(bad), bad);
+      assertEquals(ErrorCategory.INVALID_ARGUMENT, e.category(), bad);
+      assertFalse(e.getMessage().contains("\n") || e.getMessage().contains("\0"), e.getMessage());
+      assertFalse(e.getMessage().contains("\u001b"), e.getMessage());
+      assertTrue(e.getMessage().length() < 300, e.getMessage());
+      e = assertThrows(BerthException.class, () -> store.rename(a.id(), bad), bad);
+      assertEquals(ErrorCategory.INVALID_ARGUMENT, e.category(), bad);
+      e = assertThrows(BerthException.class, () -> store.resolveId(bad), bad);
+      assertEquals(ErrorCategory.NOT_FOUND, e.category(), bad + ": " + e.getMessage());
+      assertFalse(e.getMessage().contains("\n"), e.getMessage());
+      assertTrue(e.getMessage().length() < 400, e.getMessage());
+    }
+    assertEquals("alpha", store.get(a.id()).name());
+    assertEquals("x", Files.readString(root.resolve("escaped")));
+    try (var s = Files.list(root.resolve("names"))) {
+      assertEquals(List.of(root.resolve("names/alpha")), s.toList());
+    }
+  }
+
   @Test
   void resolveFollowsDockersOrderFullIdThenNameThenUniquePrefix() throws Exception {
     ContainerRecord a = create("alpha");

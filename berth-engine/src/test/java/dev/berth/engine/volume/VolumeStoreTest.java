@@ -73,6 +73,24 @@ class VolumeStoreTest {
           e.getMessage());
     }
     assertFalse(Files.exists(root.resolve("x")));
+    for (String bad : List.of("a\nb", "a\0b", "a\u001b[2J", "x/" + "y".repeat(10_000))) {
+      BerthException e = assertThrows(BerthException.class, () -> store.create(bad, Map.of()), bad);
+      assertEquals(ErrorCategory.INVALID_ARGUMENT, e.category());
+      assertFalse(e.getMessage().contains("\n") || e.getMessage().contains("\0"), "one line: " + e);
+      assertFalse(e.getMessage().contains("\u001b"), e.getMessage());
+      assertTrue(e.getMessage().length() < 400, e.getMessage().length() + " chars");
+      for (String op : List.of("inspect", "remove")) {
+        BerthException again =
+            assertThrows(
+                BerthException.class,
+                () -> {
+                  if (op.equals("inspect")) store.get(bad);
+                  else store.remove(bad, true);
+                },
+                op + " " + bad);
+        assertEquals(ErrorCategory.INVALID_ARGUMENT, again.category(), op + ": " + again);
+      }
+    }
   }
 
   @Test

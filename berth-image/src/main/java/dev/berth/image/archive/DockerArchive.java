@@ -205,7 +205,8 @@ public final class DockerArchive {
     if (e == null)
       throw ImageException.invalid(source + ": manifest.json names missing member " + name);
     if (!ArchiveMembers.isRegular(e))
-      throw ImageException.invalid(source + ": member " + name + " is not a regular file");
+      throw ImageException.invalid(
+          source + ": member " + name + " is not a regular file (" + OciArchive.kind(e) + ")");
     return e;
   }
 

@@ -113,7 +113,19 @@ public final class OciArchive {
     while ((e = tar.getNextEntry()) != null) {
       String name = e.getName();
       while (name.startsWith("./")) name = name.substring(2);
-      if (!ArchiveMembers.isRegular(e)) continue;
+      if (!ArchiveMembers.isRegular(e)) {
+        // blobs/ and blobs/<alg>/ may be directories; a link, device or directory where a blob
+        // or the index should be is refused by name rather than left to fail as a missing blob
+        String bare = name.endsWith("/") ? name.substring(0, name.length() - 1) : name;
+        boolean blobDir = e.isDirectory() && bare.split("/").length <= 2;
+        if ((bare.startsWith("blobs/") && !blobDir)
+            || bare.equals("index.json")
+            || bare.equals("oci-layout")) {
+          throw ImageException.invalid(
+              source + ": member " + name + " is not a regular file (" + kind(e) + ")");
+        }
+        continue;
+      }
       if (name.equals("index.json")) {
         if (e.getSize() > ImageService.MAX_METADATA) {
           throw ImageException.invalid(
@@ -146,6 +158,18 @@ public final class OciArchive {
     } catch (SpecException bad) {
       throw ImageException.invalid(bad.getMessage());
     }
+  }
+
+  /** What a member that is not a regular file is, for errors. */
+  static String kind(TarArchiveEntry e) {
+    if (e.isSymbolicLink())
+      return "a symlink to " + dev.berth.spec.error.Printable.of(e.getLinkName(), 200);
+    if (e.isLink())
+      return "a hard link to " + dev.berth.spec.error.Printable.of(e.getLinkName(), 200);
+    if (e.isDirectory()) return "a directory";
+    if (e.isCharacterDevice() || e.isBlockDevice()) return "a device";
+    if (e.isFIFO()) return "a fifo";
+    return "of tar type " + (char) e.getLinkFlag();
   }
 
   static void ingest(ContentStore content, Descriptor d, InputStream in, String what)

@@ -153,6 +153,14 @@ public final class Trees {
    * may nest directories up to PATH_MAX below the snapshot's own directory, past PATH_MAX from "/",
    * where a path walk fails (ENAMETOOLONG) and would leave the snapshot behind. Holds two fds at a
    * time whatever the depth.
+   *
+   * <p>A process still renaming inside the tree (a container sharing a volume with the one being
+   * removed, one that escaped the kill) may move the directory the walk stands in elsewhere, so
+   * that ".." leads out of the tree. Each level's device and inode, taken on the way down, are
+   * checked against what ".." opened on the way up; on a mismatch the walk starts again from {@code
+   * p} (whatever was moved out is no longer under {@code p}, so no longer ours to remove). The walk
+   * never crosses into another file system (a mount left under the tree): it fails naming the
+   * directory instead of emptying the mount.
    */
   public static void remove(Path p) throws IOException {
     Stat st;
@@ -166,44 +174,112 @@ public final class Trees {
       Linux.unlinkat(null, p.toString(), 0);
       return;
     }
+    for (int walk = 1; !removeUnder(p); walk++) {
+      if (walk == REMOVE_WALKS) {
+        throw new IOException(
+            "remove "
+                + p
+                + ": directories kept being moved out of the tree while it was removed ("
+                + walk
+                + " walks)");
+      }
+    }
+    Linux.unlinkat(null, p.toString(), dev.berth.sys.LinuxConstants.AT_REMOVEDIR);
+  }
+
+  /** How many times {@link #remove} walks a tree that keeps changing under it before it fails. */
+  static final int REMOVE_WALKS = 16;
+
+  /**
+   * Empties the directory {@code p}; false when a ".." on the way up did not lead back to the
+   * directory the walk came down from (the tree was changed under the walk; nothing outside it was
+   * touched).
+   */
+  private static boolean removeUnder(Path p) throws IOException {
     java.util.ArrayDeque<java.util.Iterator<String>> subdirs = new java.util.ArrayDeque<>();
     java.util.ArrayDeque<String> names = new java.util.ArrayDeque<>();
+    java.util.ArrayDeque<long[]> ids = new java.util.ArrayDeque<>(); // {dev, ino} of each level
     Fd cur = Linux.open(p.toString(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
     try {
+      Stat top = Linux.fstat(cur);
+      if (!top.isDirectory()) throw new IOException("remove " + p + ": not a directory");
+      ids.push(new long[] {top.dev(), top.ino()});
       subdirs.push(emptyButDirs(cur).iterator());
       while (true) {
         java.util.Iterator<String> next = subdirs.peek();
         if (next.hasNext()) {
           String name = next.next();
-          Fd down = Linux.openat(cur, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
+          Fd down;
+          try {
+            down = Linux.openat(cur, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
+          } catch (ErrnoException e) {
+            int errno = e.errno();
+            if (errno == dev.berth.sys.LinuxConstants.ENOENT) continue; // moved away meanwhile
+            if (errno == dev.berth.sys.LinuxConstants.ENOTDIR
+                || errno == dev.berth.sys.LinuxConstants.ELOOP) {
+              Linux.unlinkat(cur, name, 0); // replaced by a file or a symlink meanwhile
+              continue;
+            }
+            throw e;
+          }
           cur.close();
           cur = down;
+          Stat ds = Linux.fstat(cur);
+          if (ds.dev() != top.dev()) {
+            throw new IOException(
+                "remove "
+                    + p
+                    + ": "
+                    + String.join("/", names.reversed())
+                    + (names.isEmpty() ? "" : "/")
+                    + name
+                    + " is on another file system (a mount under the tree); not removed");
+          }
           names.push(name);
+          ids.push(new long[] {ds.dev(), ds.ino()});
           subdirs.push(emptyButDirs(cur).iterator());
           continue;
         }
         subdirs.pop();
-        if (names.isEmpty()) break;
-        Fd up = Linux.openat(cur, "..", O_RDONLY | O_DIRECTORY, 0);
+        if (names.isEmpty()) return true;
+        ids.pop();
+        Fd up = Linux.openat(cur, "..", O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
         cur.close();
         cur = up;
-        Linux.unlinkat(cur, names.pop(), dev.berth.sys.LinuxConstants.AT_REMOVEDIR);
+        Stat us = Linux.fstat(cur);
+        long[] want = ids.peek();
+        if (us.dev() != want[0] || us.ino() != want[1]) return false; // moved: ".." is elsewhere
+        try {
+          Linux.unlinkat(cur, names.pop(), dev.berth.sys.LinuxConstants.AT_REMOVEDIR);
+        } catch (ErrnoException e) {
+          // renamed within its parent, or another (non-empty) directory moved to its name
+          if (e.errno() == dev.berth.sys.LinuxConstants.ENOENT
+              || e.errno() == dev.berth.sys.LinuxConstants.ENOTEMPTY) return false;
+          throw e;
+        }
       }
     } finally {
       cur.close();
     }
-    Linux.unlinkat(null, p.toString(), dev.berth.sys.LinuxConstants.AT_REMOVEDIR);
   }
 
   /** Unlinks everything in {@code dir} but its subdirectories, and returns their names. */
   private static List<String> emptyButDirs(Fd dir) throws IOException {
     List<String> subdirs = new ArrayList<>();
     for (String name : Linux.readdir(dir)) {
-      if (Linux.fstatat(dir, name, dev.berth.sys.LinuxConstants.AT_SYMLINK_NOFOLLOW)
-          .isDirectory()) {
-        subdirs.add(name);
-      } else {
-        Linux.unlinkat(dir, name, 0);
+      try {
+        if (Linux.fstatat(dir, name, dev.berth.sys.LinuxConstants.AT_SYMLINK_NOFOLLOW)
+            .isDirectory()) {
+          subdirs.add(name);
+        } else {
+          Linux.unlinkat(dir, name, 0);
+        }
+      } catch (ErrnoException e) {
+        if (e.errno() == dev.berth.sys.LinuxConstants.EISDIR) {
+          subdirs.add(name); // a directory moved to the name of the file just seen
+        } else if (e.errno() != dev.berth.sys.LinuxConstants.ENOENT) {
+          throw e; // ENOENT: gone meanwhile
+        }
       }
     }
     return subdirs;

@@ -16,6 +16,7 @@ import dev.berth.image.store.ImageRecord;
 import dev.berth.spec.error.ErrorCategory;
 import dev.berth.spec.image.Descriptor;
 import dev.berth.spec.image.Digest;
+import dev.berth.spec.image.MediaTypes;
 import dev.berth.spec.image.MediaTypes.Compression;
 import dev.berth.testkit.RequiresRoot;
 import dev.berth.testkit.image.ImageConfig;
@@ -299,6 +300,97 @@ class HostilePullTest {
     assertTrue(e.getMessage().contains("layer " + base.blob().digest()), e.getMessage());
     assertTrue(e.getMessage().contains(wrong.toString()), e.getMessage());
     assertEquals(ErrorCategory.INVALID_ARGUMENT, e.category());
+    assertNothingLeft();
+  }
+
+  /**
+   * Manifests and indexes whose descriptors carry digests made to be paths (climbing, absolute,
+   * another algorithm's name): refused naming the field before any blob is asked for, nothing read
+   * or written outside the store.
+   */
+  @Test
+  void digestsThatArePathsInAManifestOrIndexAreRefusedNamingTheField() throws Exception {
+    String secret = sentinel.resolve("secret").toString();
+    OciLayoutBuilder.Image good = image("v1", base);
+    String config = good.config().digest().toString();
+    String layer = base.blob().digest().toString();
+    String[] hostile = {
+      "sha256:../../../../sentinel/secret", "sha256:" + secret, "..:" + "a".repeat(64)
+    };
+    for (String bad : hostile) {
+      for (boolean inConfig : new boolean[] {true, false}) {
+        String json =
+            "{\"schemaVersion\":2,\"mediaType\":\""
+                + MediaTypes.OCI_MANIFEST
+                + "\",\"config\":{\"mediaType\":\""
+                + MediaTypes.OCI_CONFIG
+                + "\",\"digest\":\""
+                + (inConfig ? bad : config)
+                + "\",\"size\":10},\"layers\":[{\"mediaType\":\""
+                + MediaTypes.OCI_LAYER_GZIP
+                + "\",\"digest\":\""
+                + (inConfig ? layer : bad)
+                + "\",\"size\":10}]}";
+        layout.tag("bad", layout.writeBlob(MediaTypes.OCI_MANIFEST, json.getBytes()));
+        ImageException e = pullFails("bad");
+        assertTrue(
+            e.getMessage().contains(inConfig ? "config.digest" : "layers[0].digest"),
+            e.getMessage());
+        assertNothingLeft();
+      }
+      String index =
+          "{\"schemaVersion\":2,\"mediaType\":\""
+              + MediaTypes.OCI_INDEX
+              + "\",\"manifests\":[{\"mediaType\":\""
+              + MediaTypes.OCI_MANIFEST
+              + "\",\"digest\":\""
+              + bad
+              + "\",\"size\":10,\"platform\":{\"os\":\"linux\",\"architecture\":\"amd64\"}}]}";
+      layout.tag("bad", layout.writeBlob(MediaTypes.OCI_INDEX, index.getBytes()));
+      ImageException e = pullFails("bad");
+      assertTrue(e.getMessage().contains("manifests[0].digest"), e.getMessage());
+      assertNothingLeft();
+    }
+    assertEquals(List.of(), registry.blobRequests(), "blobs fetched for a refused manifest");
+  }
+
+  /**
+   * A config declared at 100 MB (a config is read whole, into the daemon's heap) is refused before
+   * it is asked for; one declared small but served larger is read only up to its declared size.
+   */
+  @Test
+  void aConfigOverTheBoundIsRefusedBeforeItIsFetched() throws Exception {
+    OciLayoutBuilder.Image good = image("v1", base);
+    String layer = base.blob().digest().toString();
+    String json =
+        "{\"schemaVersion\":2,\"mediaType\":\""
+            + MediaTypes.OCI_MANIFEST
+            + "\",\"config\":{\"mediaType\":\""
+            + MediaTypes.OCI_CONFIG
+            + "\",\"digest\":\""
+            + good.config().digest()
+            + "\",\"size\":100000000},\"layers\":[{\"mediaType\":\""
+            + MediaTypes.OCI_LAYER_GZIP
+            + "\",\"digest\":\""
+            + layer
+            + "\",\"size\":"
+            + base.blob().size()
+            + "}]}";
+    layout.tag("big", layout.writeBlob(MediaTypes.OCI_MANIFEST, json.getBytes()));
+    ImageException e = pullFails("big");
+    assertTrue(e.getMessage().contains("declares 100000000 bytes"), e.getMessage());
+    assertTrue(e.getMessage().contains("limit"), e.getMessage());
+    assertEquals(List.of(), registry.blobRequests(), "a blob was fetched");
+    assertNothingLeft();
+
+    // declared 10 bytes, served whole (its real size): refused on the length the registry
+    // announces, before its body is read
+    layout.tag(
+        "short",
+        layout.writeBlob(
+            MediaTypes.OCI_MANIFEST, json.replace("\"size\":100000000", "\"size\":10").getBytes()));
+    e = pullFails("short");
+    assertTrue(e.getMessage().contains("the descriptor says 10"), e.getMessage());
     assertNothingLeft();
   }
 

@@ -64,7 +64,8 @@ public record Healthcheck(
     return null;
   }
 
-  private static final long MIN_DURATION = 1_000_000L;
+  /** docker's least duration of a healthcheck's fields (1ms), 0 aside. */
+  public static final long MIN_DURATION = 1_000_000L;
 
   /** Whether this healthcheck disables any inherited one. */
   public boolean disabled() {
@@ -94,8 +95,14 @@ public record Healthcheck(
   /**
    * docker's merge of a container's healthcheck over its image's: each field set in {@code
    * container} wins, the image's fills the rest; either may be null. Null when neither has one.
+   *
+   * <p>An image's duration under docker's 1ms minimum (which {@link #problem} enforces on a
+   * container's own) counts as unset, so docker's default applies: dockerd takes an image's 1ns
+   * interval as it is, and its probes then run back to back, an exec after an exec, for as long as
+   * the container runs. The image is not the user's to fix; its other fields still apply.
    */
   public static Healthcheck merge(Healthcheck image, Healthcheck container) {
+    if (image != null) image = image.withoutDurationsUnder(MIN_DURATION);
     if (container == null) return image;
     if (image == null) return container;
     return new Healthcheck(
@@ -105,6 +112,16 @@ public record Healthcheck(
         container.startPeriod != 0 ? container.startPeriod : image.startPeriod,
         container.startInterval != 0 ? container.startInterval : image.startInterval,
         container.retries != 0 ? container.retries : image.retries);
+  }
+
+  /** This healthcheck with each duration under {@code min} unset (0); itself when none is. */
+  private Healthcheck withoutDurationsUnder(long min) {
+    long i = interval < min ? 0 : interval;
+    long t = timeout < min ? 0 : timeout;
+    long p = startPeriod < min ? 0 : startPeriod;
+    long si = startInterval < min ? 0 : startInterval;
+    if (i == interval && t == timeout && p == startPeriod && si == startInterval) return this;
+    return new Healthcheck(test, i, t, p, si, retries);
   }
 
   /**

@@ -342,7 +342,16 @@ public record Reference(String domain, String path, String tag, Digest digest) {
     return sb.toString();
   }
 
+  /**
+   * The error for a refused reference. A reference may come from an image archive, a registry or a
+   * remote client: its control characters are escaped (a newline in it must not forge a line of a
+   * log) and a long one is cut, so the message stays one readable line.
+   */
   private static IllegalArgumentException invalid(String input, String what) {
-    return new IllegalArgumentException("invalid reference \"" + input + "\": " + what);
+    return new IllegalArgumentException(
+        "invalid reference \""
+            + dev.berth.spec.error.Printable.of(input, 300)
+            + "\": "
+            + dev.berth.spec.error.Printable.of(what, 300));
   }
 }

@@ -110,6 +110,18 @@ class ReferenceTest {
   }
 
   @Test
+  void aRefusedReferenceIsShownOnOneLineAndCut() {
+    assertEquals(
+        "invalid reference \"a\\nb\\x1b[2J:t\": repository name must be lowercase",
+        assertThrows(IllegalArgumentException.class, () -> Reference.parse("a\nb\u001b[2J:t"))
+            .getMessage());
+    String huge = "a/".repeat(100_000) + "b";
+    String msg =
+        assertThrows(IllegalArgumentException.class, () -> Reference.parse(huge)).getMessage();
+    assertTrue(msg.length() < 1000, msg.length() + " chars");
+  }
+
+  @Test
   void refusesTheExactMessagesUsersSee() {
     assertEquals(
         "invalid reference \"Foo\": repository name must be lowercase",
