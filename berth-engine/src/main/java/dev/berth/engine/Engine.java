@@ -752,6 +752,14 @@ public final class Engine implements AutoCloseable {
     if (s != Status.RUNNING
         && s != Status.PAUSED
         && !(r.options().autoRemove() && (s == Status.EXITED || s == Status.REMOVING))) return r;
+    // A running container whose monitor wrote no exit file and whose init lives has nothing to
+    // reconcile: told without the lock and a second read of its record (ps of N running
+    // containers did both N times). Racing an exit is as a lock-free reader of the store races
+    // it: the exit file, once written, stays until the next start or the removal, which the
+    // next look sees.
+    if ((s == Status.RUNNING || s == Status.PAUSED)
+        && !Files.exists(layout(r.id()).exitFile())
+        && alive(r)) return r;
     try (LockFile lock = containers.lock(r.id())) {
       return syncLocked(r.id());
     }
