@@ -49,29 +49,102 @@ final class MountTargets {
 
   static void check(Spec spec, Path bundle, Path rootfs) throws ContainerException {
     List<Mount> mounts = spec.mounts();
-    for (int i = 0; i < mounts.size(); i++) {
-      Mount m = mounts.get(i);
-      if (!m.type().equals("proc")) procMount(i, m, normalise(m.destination()), bundle);
-      // Where a link in the rootfs takes it, as berth-init resolves it: "/p" -> "/proc" is /proc.
-      String resolved = resolvedInRoot(rootfs, normalise(m.destination()));
-      if (!m.type().equals("proc") && resolved != null) procMount(i, m, resolved, bundle);
-      if (!m.type().equals("proc") && !m.type().equals("sysfs")) continue;
-      String dest = normalise(m.destination());
-      // Under an earlier mount, the target is in that mount, not in the rootfs on disk: berth-init
-      // sees it there.
-      if (dest.equals("/") || coveredByEarlier(mounts, i, dest)) continue;
-      String what = whatIsThere(rootfs, dest);
-      if (what != null) {
-        throw ContainerException.invalid(
-            "mounts["
-                + i
-                + "]: filesystem \""
-                + m.type()
-                + "\" must be mounted on ordinary directory: "
-                + dest
-                + " in the rootfs is "
-                + what);
+    // The rootfs is opened once for every mount's lookups (run's spec has a dozen mounts): null
+    // when it cannot be read (berth-init refuses what it cannot reach).
+    try (Root root = Root.open(rootfs)) {
+      for (int i = 0; i < mounts.size(); i++) {
+        Mount m = mounts.get(i);
+        String dest = normalise(m.destination());
+        if (!m.type().equals("proc")) {
+          procMount(i, m, dest, bundle);
+          // Where a link in the rootfs takes it, as berth-init resolves it: "/p" -> "/proc" is
+          // /proc.
+          String resolved = root == null ? null : root.resolved(dest);
+          if (resolved != null) procMount(i, m, resolved, bundle);
+          if (!m.type().equals("sysfs")) continue;
+        }
+        // Under an earlier mount, the target is in that mount, not in the rootfs on disk:
+        // berth-init sees it there.
+        if (dest.equals("/") || coveredByEarlier(mounts, i, dest)) continue;
+        String what = root == null ? null : root.whatIsThere(dest);
+        if (what != null) {
+          throw ContainerException.invalid(
+              "mounts["
+                  + i
+                  + "]: filesystem \""
+                  + m.type()
+                  + "\" must be mounted on ordinary directory: "
+                  + dest
+                  + " in the rootfs is "
+                  + what);
+        }
       }
+    }
+  }
+
+  /** The rootfs opened O_PATH, and the path the kernel gives for it. */
+  private record Root(Fd fd, String top) implements AutoCloseable {
+    static Root open(Path rootfs) {
+      int flags = LinuxConstants.O_PATH | LinuxConstants.O_CLOEXEC | LinuxConstants.O_DIRECTORY;
+      Fd fd = null;
+      try {
+        fd = Linux.open(rootfs.toString(), flags, 0);
+        return new Root(fd, Linux.readlink("/proc/self/fd/" + fd.fd()));
+      } catch (ErrnoException e) {
+        if (fd != null) fd.close();
+        return null;
+      }
+    }
+
+    /**
+     * The destination as the rootfs on disk resolves it, links followed inside the root: its
+     * longest existing prefix resolved, the rest appended (berth-init makes it there). Null when it
+     * leads out of the root's path.
+     */
+    String resolved(String dest) {
+      int flags = LinuxConstants.O_PATH | LinuxConstants.O_CLOEXEC;
+      String prefix = dest;
+      String rest = "";
+      for (; ; ) {
+        try (Fd f = Linux.openat2(fd, prefix, flags, 0, LinuxConstants.RESOLVE_IN_ROOT)) {
+          String at = Linux.readlink("/proc/self/fd/" + f.fd());
+          if (at.equals(top)) return rest.isEmpty() ? "/" : rest;
+          if (top.equals("/")) return at + rest;
+          if (!at.startsWith(top + "/")) return null;
+          return at.substring(top.length()) + rest;
+        } catch (ErrnoException e) {
+          if (prefix.equals("/")) return null;
+          int slash = prefix.lastIndexOf('/');
+          rest = prefix.substring(slash) + rest;
+          prefix = slash == 0 ? "/" : prefix.substring(0, slash);
+        }
+      }
+    }
+
+    /** Null when {@code dest} is a directory or missing (made then); else what it is. */
+    String whatIsThere(String dest) {
+      int slash = dest.lastIndexOf('/');
+      String parent = slash == 0 ? "/" : dest.substring(0, slash);
+      String name = dest.substring(slash + 1);
+      try (Fd dir =
+          Linux.openat2(
+              fd,
+              parent,
+              LinuxConstants.O_PATH | LinuxConstants.O_DIRECTORY | LinuxConstants.O_CLOEXEC,
+              0,
+              LinuxConstants.RESOLVE_IN_ROOT)) {
+        Stat st = Linux.fstatat(dir, name, LinuxConstants.AT_SYMLINK_NOFOLLOW);
+        if (st.isDirectory()) return null;
+        return st.isSymlink() ? "a symbolic link" : "not a directory";
+      } catch (ErrnoException e) {
+        // Missing (created then) or unreachable: berth-init makes or refuses it with its own error.
+        return null;
+      }
+    }
+
+    @Override
+    public void close() {
+      fd.close();
     }
   }
 
@@ -126,36 +199,6 @@ final class MountTargets {
     }
   }
 
-  /**
-   * The destination as the rootfs on disk resolves it, links followed inside the root: its longest
-   * existing prefix resolved, the rest appended (berth-init makes it there). Null when the rootfs
-   * cannot be read (berth-init refuses what it cannot reach).
-   */
-  private static String resolvedInRoot(Path rootfs, String dest) {
-    int flags = LinuxConstants.O_PATH | LinuxConstants.O_CLOEXEC;
-    try (Fd root = Linux.open(rootfs.toString(), flags | LinuxConstants.O_DIRECTORY, 0)) {
-      String top = Linux.readlink("/proc/self/fd/" + root.fd());
-      String prefix = dest;
-      String rest = "";
-      for (; ; ) {
-        try (Fd f = Linux.openat2(root, prefix, flags, 0, LinuxConstants.RESOLVE_IN_ROOT)) {
-          String at = Linux.readlink("/proc/self/fd/" + f.fd());
-          if (at.equals(top)) return rest.isEmpty() ? "/" : rest;
-          if (top.equals("/")) return at + rest;
-          if (!at.startsWith(top + "/")) return null;
-          return at.substring(top.length()) + rest;
-        } catch (ErrnoException e) {
-          if (prefix.equals("/")) return null;
-          int slash = prefix.lastIndexOf('/');
-          rest = prefix.substring(slash) + rest;
-          prefix = slash == 0 ? "/" : prefix.substring(0, slash);
-        }
-      }
-    } catch (ErrnoException e) {
-      return null;
-    }
-  }
-
   private static boolean coveredByEarlier(List<Mount> mounts, int i, String dest) {
     for (int j = 0; j < i; j++) {
       String d = normalise(mounts.get(j).destination());
@@ -169,31 +212,5 @@ final class MountTargets {
    */
   private static String normalise(String dest) {
     return Path.of("/").resolve(dest).normalize().toString();
-  }
-
-  /** Null when {@code dest} is a directory or missing (made then); else what it is. */
-  private static String whatIsThere(Path rootfs, String dest) throws ContainerException {
-    int slash = dest.lastIndexOf('/');
-    String parent = slash == 0 ? "/" : dest.substring(0, slash);
-    String name = dest.substring(slash + 1);
-    try (Fd root =
-            Linux.open(
-                rootfs.toString(),
-                LinuxConstants.O_PATH | LinuxConstants.O_DIRECTORY | LinuxConstants.O_CLOEXEC,
-                0);
-        Fd dir =
-            Linux.openat2(
-                root,
-                parent,
-                LinuxConstants.O_PATH | LinuxConstants.O_DIRECTORY | LinuxConstants.O_CLOEXEC,
-                0,
-                LinuxConstants.RESOLVE_IN_ROOT)) {
-      Stat st = Linux.fstatat(dir, name, LinuxConstants.AT_SYMLINK_NOFOLLOW);
-      if (st.isDirectory()) return null;
-      return st.isSymlink() ? "a symbolic link" : "not a directory";
-    } catch (ErrnoException e) {
-      // Missing (created then) or unreachable: berth-init makes or refuses it with its own error.
-      return null;
-    }
   }
 }
