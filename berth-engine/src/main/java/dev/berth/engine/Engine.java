@@ -36,7 +36,6 @@ import dev.berth.image.store.ImageRecord;
 import dev.berth.runtime.ContainerException;
 import dev.berth.runtime.PhaseTrace;
 import dev.berth.runtime.cgroups.Stats;
-import dev.berth.runtime.driver.ContainerStatus;
 import dev.berth.runtime.driver.ExecResult;
 import dev.berth.runtime.driver.RuntimeDriver;
 import dev.berth.runtime.driver.RuntimeHandlers;
@@ -852,13 +851,7 @@ public final class Engine implements AutoCloseable {
 
   /** Whether the container's init still runs, as its runtime sees it. */
   private boolean alive(ContainerRecord r) throws BerthException {
-    try {
-      ContainerStatus st = runtimes.get(r.runtime()).state(r.id());
-      return st.status() != dev.berth.runtime.state.Status.STOPPED;
-    } catch (ContainerException e) {
-      if (e.category() == ErrorCategory.NOT_FOUND) return false;
-      throw e;
-    }
+    return runtimes.get(r.runtime()).alive(r.id());
   }
 
   // ---- stop, kill, wait ----

@@ -217,6 +217,15 @@ public final class ContainerRuntime {
   }
 
   /**
+   * Whether the container's init is still the process it started as: {@link #state} is anything but
+   * stopped. Without the freezer's and the exec fifo's looks, which only tell the live states
+   * apart.
+   */
+  public boolean alive(String id) throws ContainerException {
+    return initLives(existing(id).readExisting(id));
+  }
+
+  /**
    * Every container under the root, sorted by id; none in a missing root (made then, as runc makes
    * it).
    */
@@ -396,8 +405,7 @@ public final class ContainerRuntime {
    * still exists, else running.
    */
   static Status status(ContainerDir dir, ContainerRecord r) {
-    ProcStat st = ProcStat.of(r.pid());
-    if (st == null || st.isGone() || st.startTime() != r.pidStartTime()) return Status.STOPPED;
+    if (!initLives(r)) return Status.STOPPED;
     try {
       if (!r.cgroupPaths().isEmpty() && Cgroups.load(r.cgroupPaths()).isFrozen())
         return Status.PAUSED;
@@ -406,6 +414,12 @@ public final class ContainerRuntime {
     }
     if (Files.exists(dir.fifo())) return Status.CREATED;
     return Status.RUNNING;
+  }
+
+  /** The init's pid still names the process it started as (not gone, not reused). */
+  private static boolean initLives(ContainerRecord r) {
+    ProcStat st = ProcStat.of(r.pid());
+    return st != null && !st.isGone() && st.startTime() == r.pidStartTime();
   }
 
   // --- pause, resume, update, stats, events (runc's control verbs) ---

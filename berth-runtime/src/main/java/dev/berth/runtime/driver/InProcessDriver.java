@@ -143,6 +143,16 @@ public final class InProcessDriver implements RuntimeDriver {
   }
 
   @Override
+  public boolean alive(String id) throws ContainerException {
+    try {
+      return runtime.alive(id);
+    } catch (ContainerException e) {
+      if (e.category() == dev.berth.spec.error.ErrorCategory.NOT_FOUND) return false;
+      throw e;
+    }
+  }
+
+  @Override
   public void kill(String id, int signal, boolean all) throws ContainerException {
     runtime.kill(id, signal, all);
   }

@@ -34,6 +34,20 @@ public interface RuntimeDriver {
   ContainerStatus state(String id) throws ContainerException;
 
   /**
+   * Whether the container's init still runs (created, running or paused: any state but stopped);
+   * false for a container this runtime does not know. What {@link #state} says of it, told as
+   * cheaply as the driver can ({@code ps} asks it of every running container).
+   */
+  default boolean alive(String id) throws ContainerException {
+    try {
+      return state(id).status() != dev.berth.runtime.state.Status.STOPPED;
+    } catch (ContainerException e) {
+      if (e.category() == dev.berth.spec.error.ErrorCategory.NOT_FOUND) return false;
+      throw e;
+    }
+  }
+
+  /**
    * Sends {@code signal} to the container's init, or with {@code all} to every process of its
    * cgroup.
    */

@@ -204,18 +204,22 @@ abstract class RuntimeDriverContract {
     assertEquals("contract", st.annotations().get("dev.berth.test"));
     assertTrue(
         Files.isDirectory(stateRoot.resolve(c.id())), "state directory in the driver's own root");
+    assertTrue(driver.alive(c.id()), "a created container's init is alive");
 
     c.start();
     ContainerStatus running = c.status();
     assertEquals(Status.RUNNING, running.status());
     assertEquals(st.pid(), running.pid(), "the init that waited is the one that runs");
+    assertTrue(driver.alive(c.id()), "a running container's init is alive");
 
     c.kill(LinuxConstants.SIGKILL);
     await(c, Status.STOPPED);
     assertEquals(0, c.status().pid(), "a stopped container has no pid");
+    assertFalse(driver.alive(c.id()), "a stopped container's init is not alive");
 
     c.delete(false);
     refused("NOT_FOUND", () -> driver.state(c.id()));
+    assertFalse(driver.alive(c.id()), "an unknown container is not alive");
   }
 
   @Test
@@ -286,6 +290,7 @@ abstract class RuntimeDriverContract {
     Container c = running();
     c.pause();
     assertEquals(Status.PAUSED, c.state());
+    assertTrue(driver.alive(c.id()), "a paused container's init is alive");
     ContainerException e = refused("FAILED_PRECONDITION", c::pause);
     assertTrue(e.getMessage().contains("cannot pause a paused container"), e.getMessage());
     refused("FAILED_PRECONDITION", () -> driver.pause(c.id()));
