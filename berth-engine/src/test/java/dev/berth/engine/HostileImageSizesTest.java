@@ -65,6 +65,8 @@ class HostileImageSizesTest {
         assertThrows(BerthException.class, () -> engine.start(r.id(), Engine.StartListener.NONE));
     assertTrue(e.getMessage().contains("environment or arguments too large"), e.getMessage());
     assertTrue(e.getMessage().length() < 2000, e.getMessage().length() + " chars");
+    // the bundle's fault, not the engine's
+    assertEquals(dev.berth.spec.error.ErrorCategory.INVALID_ARGUMENT, e.category(), e.getMessage());
     engine.remove(r.id(), true, true);
     theEngineGoesOn();
   }

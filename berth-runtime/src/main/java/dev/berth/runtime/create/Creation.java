@@ -181,7 +181,19 @@ public final class Creation {
         Fd[] consoleFd = {null};
         InitProcess init = started;
         try {
-          init.sendPlan(plan);
+          try {
+            init.sendPlan(plan);
+          } catch (IOException | RuntimeException e) {
+            // Not sent: berth-init, started before the plan was compiled, exits having done
+            // nothing, reaped when ours (a zombie per failed create in a daemon otherwise).
+            init.abandon();
+            init = null;
+            if (e instanceof IllegalArgumentException) {
+              // over the protocol's bound (megabytes of environment or arguments): the spec's
+              throw new ContainerException(ErrorCategory.INVALID_ARGUMENT, e.getMessage(), e);
+            }
+            throw e;
+          }
           int pid = init.awaitPid();
           rb.push(() -> killAndReap(pid));
           // Connected once berth-init runs: a monitor that starts it makes the console socket
