@@ -16,6 +16,8 @@ done
 work=$(mktemp -d /tmp/berth-brun.XXXXXX)
 ns=berth-bench-$$
 image=localhost/busybox:latest
+# podman (cgroupfs) makes libpod_parent/ in every hierarchy and leaves it: removed at the end unless it was there.
+had_libpod=; [ -d /sys/fs/cgroup/memory/libpod_parent ] && had_libpod=1
 cleanup() {
   ip netns del $ns 2>/dev/null || true
   # berth's pinned namespaces (a bind-mounted directory under its run root), deepest first
@@ -23,6 +25,8 @@ cleanup() {
     umount -l "$m" 2>/dev/null || true
   done
   podman --root $work/podman --runroot $work/prun --storage-driver overlay system reset -f >/dev/null 2>&1 || true
+  # Empty cgroups only: one that still holds a process (another podman's) is not ours to force.
+  [ -n "$had_libpod" ] || find /sys/fs/cgroup/*/libpod_parent -depth -type d -exec rmdir {} + 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
