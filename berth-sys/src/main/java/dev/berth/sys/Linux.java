@@ -95,6 +95,14 @@ public final class Linux {
     return openat(null, path, flags, mode);
   }
 
+  /**
+   * Opens anew, with {@code flags}, the file an O_PATH fd holds (through its /proc/self/fd magic
+   * link): the same inode, whatever its name has become since the fd was taken.
+   */
+  public static Fd reopen(Fd path, int flags) throws ErrnoException {
+    return open("/proc/self/fd/" + path.fd(), flags, 0);
+  }
+
   /** openat(2) relative to {@code dir} (null: the working directory); O_CLOEXEC is always added. */
   public static Fd openat(Fd dir, String path, int flags, int mode) throws ErrnoException {
     int d = dirfd(dir);

@@ -43,6 +43,11 @@ public record Stat(
     return mode & 07777;
   }
 
+  /** Whether {@code other} is of the same file: device, inode and type. */
+  public boolean sameFile(Stat other) {
+    return dev == other.dev && ino == other.ino && type() == other.type();
+  }
+
   public boolean isDirectory() {
     return type() == LinuxConstants.S_IFDIR;
   }

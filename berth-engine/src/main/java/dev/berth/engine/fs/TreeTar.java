@@ -205,10 +205,7 @@ final class TreeTar {
 
   /** The opened entry is the one fstatat examined (not swapped for another file meanwhile). */
   private static void same(Fd opened, Stat examined, String name) throws IOException {
-    Stat now = Linux.fstat(opened);
-    if (now.ino() != examined.ino()
-        || now.dev() != examined.dev()
-        || now.type() != examined.type()) {
+    if (!Linux.fstat(opened).sameFile(examined)) {
       throw new IOException(name + ": the entry changed while being copied");
     }
   }
@@ -218,8 +215,7 @@ final class TreeTar {
    * same inode, whatever its name has become since.
    */
   static Fd reopen(Fd path) throws IOException {
-    return Linux.open(
-        "/proc/self/fd/" + path.fd(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0);
+    return Linux.reopen(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
   }
 
   /**

@@ -249,9 +249,7 @@ public final class ImageUsers {
             ErrorCategory.INVALID_ARGUMENT, "the image's /" + relative + " is not a regular file");
       }
       if (st.size() > MAX_SIZE) throw tooLarge(relative);
-      try (Fd fd =
-          Linux.open(
-              "/proc/self/fd/" + path.fd(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0)) {
+      try (Fd fd = Linux.reopen(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) {
         return readAtMost(fd, relative);
       }
     } catch (ErrnoException e) {

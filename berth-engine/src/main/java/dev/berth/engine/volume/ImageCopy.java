@@ -156,18 +156,12 @@ final class ImageCopy {
 
   private static Fd sameThenOpen(Fd path, Stat st, String rel) throws IOException {
     same(path, st, rel);
-    return Linux.open(
-        "/proc/self/fd/" + path.fd(),
-        O_RDONLY | O_NONBLOCK | LinuxConstants.O_NOCTTY | O_CLOEXEC,
-        0);
+    return Linux.reopen(path, O_RDONLY | O_NONBLOCK | LinuxConstants.O_NOCTTY | O_CLOEXEC);
   }
 
   /** The opened entry is the one fstatat examined (not swapped for another file meanwhile). */
   private static void same(Fd opened, Stat examined, String rel) throws IOException {
-    Stat now = Linux.fstat(opened);
-    if (now.ino() != examined.ino()
-        || now.dev() != examined.dev()
-        || now.type() != examined.type()) {
+    if (!Linux.fstat(opened).sameFile(examined)) {
       throw new IOException("copy " + rel + ": the entry changed while being copied");
     }
   }
