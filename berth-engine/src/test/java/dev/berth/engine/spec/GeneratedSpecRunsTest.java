@@ -109,7 +109,9 @@ class GeneratedSpecRunsTest {
   /** As {@link #run}, under {@code runtime}. */
   protected Map<String, String> runWith(RuntimeDriver runtime, Opts o, String script)
       throws Exception {
-    String id = "specrun-" + ProcessHandle.current().pid() + "-" + SEQ.incrementAndGet();
+    // Letters and digits only: its first 12 characters become the default hostname (docker's
+    // short id), which may not end with '-' (a 3-digit pid put one there).
+    String id = "specrun" + ProcessHandle.current().pid() + "n" + SEQ.incrementAndGet();
     Path out = Files.createDirectories(tmp.resolve(id + "-out"));
     Files.setPosixFilePermissions(out, PosixFilePermissions.fromString("rwxrwxrwx"));
     o.command = List.of("sh", "-c", script);
