@@ -234,9 +234,40 @@ static int write_frame(uint32_t type, const void *payload, uint32_t len) {
 }
 
 /*
- * Sends ERROR(cur_op, err, detail) and exits: 127 in the container process, 1 in berth-init. When nobody reads the
- * socket any more (create has returned and start only released the fifo: a startContainer hook failed), the error goes
- * to the container's stderr instead, as runc's init prints it there ("error running hook ...").
+ * The words Go (so runc's init) gives the errnos an execve or a hook's spawn ends with, for the one message berth-init
+ * writes itself; static strings, since strerror may take gettext's lock, which the rules above forbid after the raw
+ * clone. Others print as "errno N".
+ */
+static const char *errno_text(int err) {
+  switch (err) {
+  case E2BIG: return "argument list too long";
+  case EACCES: return "permission denied";
+  case EAGAIN: return "resource temporarily unavailable";
+  case EFAULT: return "bad address";
+  case EINVAL: return "invalid argument";
+  case EIO: return "input/output error";
+  case EISDIR: return "is a directory";
+  case ELIBBAD: return "accessing a corrupted shared library";
+  case ELOOP: return "too many levels of symbolic links";
+  case EMFILE: return "too many open files";
+  case ENAMETOOLONG: return "file name too long";
+  case ENFILE: return "too many open files in system";
+  case ENOENT: return "no such file or directory";
+  case ENOEXEC: return "exec format error";
+  case ENOMEM: return "cannot allocate memory";
+  case ENOSYS: return "function not implemented";
+  case ENOTDIR: return "not a directory";
+  case EPERM: return "operation not permitted";
+  case ETXTBSY: return "text file busy";
+  default: return NULL;
+  }
+}
+
+/*
+ * Sends ERROR(cur_op, err, detail) and exits 127 in the container process (the runtime reads why), 1 in berth-init.
+ * When nobody reads the socket any more (create has returned and start only released the fifo: the execve itself
+ * failed, e.g. E2BIG, or a startContainer hook did), the error goes to the container's stderr in runc's words
+ * ("exec /bin/id: argument list too long", "error running hook ...") and the process exits 1, as runc 1.1's init.
  */
 static _Noreturn void die(int err) {
   static uint8_t m[12 + sizeof detail];
@@ -249,16 +280,22 @@ static _Noreturn void die(int err) {
   /* Refused (not EPIPE: Java still listens) by a filter that allows what runc's init needs: write. */
   if (!sent && errno != EPIPE) sent = write_frame(MSG_ERROR, m, 12 + slen) == 0;
   if (!sent && cloned) {
-    /* The errno as a number: strerror may take gettext's lock, which the rules above forbid after the raw clone. */
-    char num[24];
-    int i = sizeof num;
-    uint32_t e = (uint32_t)err;
-    num[--i] = '\n';
-    do num[--i] = (char)('0' + e % 10); while ((e /= 10) != 0);
-    const char *what = cur_code == OP_RUN_HOOK ? "error running hook: " : "berth-init: ";
-    struct iovec v[4] = {{(void *)what, strlen(what)}, {detail, dlen}, {(void *)": errno ", err ? 8 : 0},
-                         {err ? num + i : num + sizeof num - 1, err ? sizeof num - (size_t)i : 1}};
-    (void)!writev(2, v, 4);
+    char num[32] = "errno ";
+    const char *text = errno_text(err);
+    if (text == NULL) {
+      char rev[12];
+      int n = 0, i = 6;
+      uint32_t e = (uint32_t)err;
+      do rev[n++] = (char)('0' + e % 10); while ((e /= 10) != 0);
+      while (n > 0) num[i++] = rev[--n];
+      num[i] = 0;
+      text = num;
+    }
+    const char *what = cur_code == OP_RUN_HOOK ? "error running hook: " : cur_code == OP_EXEC ? "exec " : "berth-init: ";
+    struct iovec v[5] = {{(void *)what, strlen(what)}, {detail, dlen}, {(void *)": ", err ? 2 : 0},
+                         {(void *)text, err ? strlen(text) : 0}, {(void *)"\n", 1}};
+    (void)!writev(2, v, 5);
+    _exit(1);
   }
   _exit(cloned ? 127 : 1);
 }

@@ -3,6 +3,7 @@ package dev.berth.image.archive;
 import dev.berth.image.ImageException;
 import dev.berth.image.ImageService;
 import dev.berth.image.content.ContentStore;
+import dev.berth.spec.error.Printable;
 import dev.berth.spec.image.Descriptor;
 import dev.berth.spec.image.Digest;
 import dev.berth.spec.image.ImageConfig;
@@ -199,15 +200,84 @@ public final class DockerArchive {
     }
   }
 
+  /** Links followed from one member named in manifest.json to the member with the data. */
+  static final int MAX_LINK_HOPS = 8;
+
+  /**
+   * The regular member {@code name} stands for. docker save (the legacy format, docker 23 and
+   * older) writes a layer whose diff id came earlier in the same archive as a symlink {@code ../<v1
+   * id>/layer.tar} to the first copy; such a link, or a hard link, is followed to another member of
+   * the archive (at most {@link #MAX_LINK_HOPS} times). Only members are ever read: a link that is
+   * absolute, climbs out of the archive, or names no member is refused naming it.
+   */
   private static TarArchiveEntry member(
       Map<String, TarArchiveEntry> members, String name, String source) throws ImageException {
-    TarArchiveEntry e = members.get(name);
-    if (e == null)
-      throw ImageException.invalid(source + ": manifest.json names missing member " + name);
-    if (!ArchiveMembers.isRegular(e))
-      throw ImageException.invalid(
-          source + ": member " + name + " is not a regular file (" + OciArchive.kind(e) + ")");
-    return e;
+    String at = name;
+    for (int hop = 0; ; hop++) {
+      TarArchiveEntry e = members.get(at);
+      if (e == null) {
+        throw ImageException.invalid(
+            source
+                + ": manifest.json names missing member "
+                + Printable.of(at, 200)
+                + (at.equals(name) ? "" : " (through the link " + Printable.of(name, 200) + ")"));
+      }
+      if (ArchiveMembers.isRegular(e)) return e;
+      if (!e.isSymbolicLink() && !e.isLink()) {
+        throw ImageException.invalid(
+            source
+                + ": member "
+                + Printable.of(at, 200)
+                + " is not a regular file ("
+                + OciArchive.kind(e)
+                + ")");
+      }
+      if (hop == MAX_LINK_HOPS) {
+        throw ImageException.invalid(
+            source
+                + ": member "
+                + Printable.of(name, 200)
+                + " leads through more than "
+                + MAX_LINK_HOPS
+                + " links");
+      }
+      String next = linkTarget(at, e);
+      if (next == null) {
+        throw ImageException.invalid(
+            source
+                + ": member "
+                + Printable.of(at, 200)
+                + " is not a regular file ("
+                + OciArchive.kind(e)
+                + ", outside the archive)");
+      }
+      at = next;
+    }
+  }
+
+  /**
+   * The member name a link at {@code name} points to: a symlink's target relative to the link's
+   * directory, a hard link's relative to the archive's top; null when it is absolute or climbs
+   * above the top.
+   */
+  static String linkTarget(String name, TarArchiveEntry link) {
+    String target = link.getLinkName();
+    if (target.isEmpty() || target.startsWith("/")) return null;
+    List<String> parts = new ArrayList<>();
+    if (link.isSymbolicLink()) {
+      String[] dir = name.split("/");
+      for (int i = 0; i < dir.length - 1; i++) parts.add(dir[i]);
+    }
+    for (String p : target.split("/")) {
+      if (p.isEmpty() || p.equals(".")) continue;
+      if (p.equals("..")) {
+        if (parts.isEmpty()) return null;
+        parts.removeLast();
+      } else {
+        parts.add(p);
+      }
+    }
+    return parts.isEmpty() ? null : String.join("/", parts);
   }
 
   /**

@@ -53,9 +53,17 @@ class HostileArchiveTest {
       assertEquals(List.of(sentinel.resolve("secret")), s.toList(), "files appeared beside it");
     }
     assertEquals(List.of(), StoreChecks.find(tmp, "escaped"));
-    try (var s = Files.walk(store)) {
-      List<Path> links = s.filter(Files::isSymbolicLink).toList();
-      assertEquals(List.of(), links, "symlinks in the store");
+    try (var s = Files.walk(store)) { // the store's own links (chain ids) stay inside it
+      List<Path> links = s.filter(Files::isSymbolicLink).filter(l -> !insideStore(l)).toList();
+      assertEquals(List.of(), links, "symlinks out of the store");
+    }
+  }
+
+  boolean insideStore(Path link) {
+    try {
+      return link.getParent().resolve(Files.readSymbolicLink(link)).normalize().startsWith(store);
+    } catch (IOException e) {
+      return false;
     }
   }
 
@@ -87,7 +95,7 @@ class HostileArchiveTest {
         TarArchiveEntry e = new TarArchiveEntry(m.name(), m.type(), true);
         byte[] data = new byte[0];
         if (m.type() == TarConstants.LF_NORMAL) {
-          data = m.linkOrData().getBytes(StandardCharsets.UTF_8);
+          data = m.linkOrData().getBytes(StandardCharsets.ISO_8859_1); // binary layers too
           e.setSize(data.length);
         } else if (m.type() != TarConstants.LF_DIR) {
           e.setLinkName(m.linkOrData());
@@ -312,6 +320,100 @@ class HostileArchiveTest {
       assertTrue(msg.startsWith("load docker.tar: manifest.json: RepoTags: "), msg);
       assertTrue(msg.contains("\"" + tag + "\""), tag + ": " + msg); // a newline shown as \n
       assertTrue(!msg.contains("\n"), msg);
+    }
+  }
+
+  /** A layer tar's bytes (as ISO-8859-1 text, for {@link Member#file}) with one file. */
+  static String layerTar(String file, String content) throws IOException {
+    var bytes = new java.io.ByteArrayOutputStream();
+    try (TarArchiveOutputStream out = new TarArchiveOutputStream(bytes)) {
+      if (file != null) {
+        TarArchiveEntry e = new TarArchiveEntry(file);
+        byte[] data = content.getBytes(StandardCharsets.UTF_8);
+        e.setSize(data.length);
+        e.setMode(0100644);
+        out.putArchiveEntry(e);
+        out.write(data);
+        out.closeArchiveEntry();
+      }
+    }
+    return bytes.toString(StandardCharsets.ISO_8859_1);
+  }
+
+  static String configWith(String... diffIds) {
+    StringBuilder b = new StringBuilder();
+    for (String d : diffIds) b.append(b.isEmpty() ? "" : ",").append('"').append(d).append('"');
+    return CONFIG.replace("\"diff_ids\":[]", "\"diff_ids\":[" + b + "]");
+  }
+
+  static String diffId(String layer) {
+    return "sha256:" + Digest.sha256Of(layer.getBytes(StandardCharsets.ISO_8859_1)).encoded();
+  }
+
+  /**
+   * docker save (docker 23 and older, Debian's 20.10) writes a layer whose diff id came earlier in
+   * the archive as a symlink {@code ../<v1 id>/layer.tar} to the first copy: an image with two
+   * identical (e.g. empty) layers loads, as with docker load and podman load.
+   */
+  @Test
+  void dockerSaveLayersLinkedToAnEarlierCopyLoad() throws Exception {
+    String files = layerTar("etc/motd", "hi");
+    String empty = layerTar(null, null);
+    String config = configWith(diffId(files), diffId(empty), diffId(empty));
+    String cfgName = Digest.sha256Of(config.getBytes(StandardCharsets.UTF_8)).encoded() + ".json";
+    List<String> loaded =
+        service.load(
+            archive(
+                "legacy.tar",
+                Member.dir("aaa/"),
+                Member.file("aaa/VERSION", "1.0"),
+                Member.file("aaa/layer.tar", files),
+                Member.dir("bbb/"),
+                Member.file("bbb/layer.tar", empty),
+                Member.dir("ccc/"),
+                Member.symlink("ccc/layer.tar", "../bbb/layer.tar"),
+                Member.file(cfgName, config),
+                Member.file(
+                    "manifest.json",
+                    manifestJson(
+                        cfgName, "legacy:v1", "aaa/layer.tar", "bbb/layer.tar", "ccc/layer.tar"))));
+    assertEquals(1, loaded.size(), loaded.toString());
+    assertTrue(loaded.getFirst().contains("legacy:v1"), loaded.toString());
+    assertEquals(1, service.list().size());
+  }
+
+  /**
+   * Links between members are followed only to other members: one that is absolute, climbs out of
+   * the archive, names nothing, or loops is refused naming it, and nothing is loaded.
+   */
+  @Test
+  void dockerArchiveLinksThatLeaveTheArchiveLoopOrDangleAreRefusedNamingThem() throws Exception {
+    String empty = layerTar(null, null);
+    String config = configWith(diffId(empty));
+    String hostFile = sentinel.resolve("secret").toString();
+    List<Member[]> links =
+        List.of(
+            new Member[] {Member.symlink("x/layer.tar", "../../sentinel/secret")},
+            new Member[] {Member.symlink("x/layer.tar", hostFile)},
+            new Member[] {Member.hardlink("x/layer.tar", "../x")},
+            new Member[] {Member.symlink("x/layer.tar", "../y/layer.tar")},
+            new Member[] {
+              Member.symlink("x/layer.tar", "../y/layer.tar"),
+              Member.symlink("y/layer.tar", "../x/layer.tar")
+            });
+    List<String> words =
+        List.of(
+            "outside the archive",
+            "outside the archive",
+            "outside the archive",
+            "missing member y/layer.tar",
+            "more than " + DockerArchive.MAX_LINK_HOPS + " links");
+    for (int i = 0; i < links.size(); i++) {
+      List<Member> members = new ArrayList<>(List.of(links.get(i)));
+      members.add(Member.file("c.json", config));
+      members.add(Member.file("manifest.json", manifestJson("c.json", null, "x/layer.tar")));
+      String msg = loadFails(archive("links.tar", members.toArray(Member[]::new)));
+      assertTrue(msg.contains("x/layer.tar") && msg.contains(words.get(i)), i + ": " + msg);
     }
   }
 }
