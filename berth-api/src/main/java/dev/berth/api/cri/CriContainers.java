@@ -37,6 +37,7 @@ import dev.berth.engine.store.ContainerRecord;
 import dev.berth.engine.store.ContainerState.Status;
 import dev.berth.image.ImageService;
 import dev.berth.image.store.ImageRecord;
+import dev.berth.runtime.PhaseTrace;
 import dev.berth.spec.error.BerthException;
 import dev.berth.spec.error.ErrorCategory;
 import dev.berth.spec.json.JsonWriter;
@@ -68,9 +69,14 @@ final class CriContainers {
   }
 
   CreateContainerResponse create(CreateContainerRequest request) throws BerthException {
+    // With -Dberth.trace.phases=true: the clock starts at the call (the engine's marks would count
+    // from the daemon's last mark, an earlier call's), then the CRI's part and the engine's.
+    PhaseTrace.mark("cri create: called");
     CriConfigs.required(request.getPodSandboxId(), "pod_sandbox_id");
     PodContainerConfig c = CriConfigs.container(request.getConfig());
+    PhaseTrace.mark("cri create: config mapped");
     PodRecord pod = engine.pods().status(request.getPodSandboxId());
+    PhaseTrace.mark("cri create: pod status");
     // containerd's rule: a privileged container needs a privileged pod, so the pod's own security
     // context (what a policy admitted) bounds its containers'.
     if (c.security().privileged() && !pod.config().security().privileged())
@@ -85,7 +91,9 @@ final class CriContainers {
       throw new BerthException(
           ErrorCategory.NOT_FOUND, "image \"" + c.image() + "\" not found: pull it first");
     }
+    PhaseTrace.mark("cri create: image resolved");
     ContainerRecord r = engine.pods().createContainer(pod.id(), c);
+    PhaseTrace.mark("cri create: created");
     return CreateContainerResponse.newBuilder().setContainerId(r.id()).build();
   }
 
@@ -117,9 +125,12 @@ final class CriContainers {
   RemoveContainerResponse remove(RemoveContainerRequest request) throws BerthException {
     CriConfigs.required(request.getContainerId(), "container_id");
     ContainerRecord r;
+    PhaseTrace.mark("cri rm: called");
     try {
       r = container(request.getContainerId());
+      PhaseTrace.mark("cri rm: container inspected");
       engine.remove(r.id(), true, true);
+      PhaseTrace.mark("cri rm: removed");
     } catch (BerthException e) {
       if (e.category() != ErrorCategory.NOT_FOUND) throw e;
     }

@@ -21,6 +21,7 @@ import dev.berth.api.cri.v1.UInt64Value;
 import dev.berth.engine.Engine;
 import dev.berth.image.ImageService;
 import dev.berth.image.ImageService.ImageDetails;
+import dev.berth.image.LayerPhases;
 import dev.berth.image.Progress;
 import dev.berth.image.registry.Credentials;
 import dev.berth.image.snapshot.Trees;
@@ -61,6 +62,9 @@ final class CriImageService extends ImageServiceGrpc.ImageServiceImplBase {
     CriCalls.answer(
         out,
         () -> {
+          // The trace's clock starts here: the pull's first step is then its own setup, not the
+          // time since the daemon's last pull.
+          LayerPhases.mark("cri pull: called");
           String ref = request.getImage().getImage();
           if (ref.isEmpty()) throw CriCalls.invalid("image: a reference is required");
           ImageRecord got =
