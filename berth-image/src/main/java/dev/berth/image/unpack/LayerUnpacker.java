@@ -257,7 +257,7 @@ public final class LayerUnpacker {
    * what its media type says fails there, like any other corrupt stream; its errors say which
    * compression they are about.
    */
-  private static final class Decoded extends FilterInputStream {
+  private static final class Decoded extends FilterInputStream implements TarFeed.Direct {
     private final Compression c;
     private final InputStream raw;
 
@@ -293,6 +293,22 @@ public final class LayerUnpacker {
         if (c == Compression.NONE) throw e;
         throw new IOException(
             "corrupt " + c.name().toLowerCase() + " stream: " + e.getMessage(), e);
+      }
+    }
+
+    @Override
+    public boolean direct() {
+      return c == Compression.GZIP && GzipInflater.available();
+    }
+
+    @Override
+    public ByteBuffer readDirect(int max) throws IOException {
+      try {
+        return ((IsalGzipInputStream) open()).readDirect(max);
+      } catch (EOFException e) {
+        throw new EOFException("gzip stream ends early");
+      } catch (IOException e) {
+        throw new IOException("corrupt gzip stream: " + e.getMessage(), e);
       }
     }
 
@@ -843,6 +859,18 @@ public final class LayerUnpacker {
 
     private void copy(Fd f, long size) throws IOException {
       long left = size;
+      if (tar.direct()) {
+        // Straight from the inflater's buffer to write(2): no copy to the heap and back.
+        while (left > 0) {
+          ByteBuffer b = tar.readDirect((int) Math.min(CHUNK, left));
+          if (b == null) throw new EOFException("file content ends " + left + " bytes early");
+          int n = b.remaining();
+          left -= n;
+          fileBytes += n;
+          while (b.hasRemaining()) Linux.write(f, b);
+        }
+        return;
+      }
       while (left > 0) {
         int n = tar.read(heap, 0, (int) Math.min(heap.length, left));
         if (n < 0) throw new EOFException("file content ends " + left + " bytes early");

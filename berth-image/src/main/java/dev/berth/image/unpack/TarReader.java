@@ -4,6 +4,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.DateTimeException;
 import java.time.Instant;
@@ -92,6 +93,23 @@ public final class TarReader {
   /** Bytes of PAX and GNU long-name headers (each at most {@link #MAX_META}) read so far. */
   public long metaBytes() {
     return metaBytes;
+  }
+
+  /** Whether {@link #readDirect} works: the stream is a layer's, inflated into a direct buffer. */
+  boolean direct() {
+    return in instanceof TarFeed f && f.direct();
+  }
+
+  /**
+   * Up to {@code max} bytes of the current entry's data as a direct buffer valid until the next
+   * read (only when {@link #direct()}); null at its end.
+   */
+  ByteBuffer readDirect(int max) throws IOException {
+    if (remaining == 0) return null;
+    ByteBuffer b = ((TarFeed) in).readDirect((int) Math.min(max, remaining));
+    if (b == null) throw new EOFException("the entry's data ends " + remaining + " bytes early");
+    remaining -= b.remaining();
+    return b;
   }
 
   /** Reads the current entry's data; -1 at its end. */
