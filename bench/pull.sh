@@ -51,6 +51,14 @@ berth="$top/bin/berth"
 base=${BERTH_BASE:+$BERTH_BASE/bin/berth}
 cores=$(nproc)
 hz=$(getconf CLK_TCK)
+# Every tool up front, named with its Debian package: a missing one failed the run minutes in, after the images.
+missing=
+for t in docker-registry:docker-registry podman:podman skopeo:skopeo umoci:umoci curl:curl openssl:openssl \
+  zstd:zstd hyperfine:hyperfine perl:perl igzip:isal gzip:gzip python3:python3; do
+  command -v "${t%%:*}" >/dev/null 2>&1 || missing="$missing ${t%%:*} (${t#*:})"
+done
+perl -MCompress::Raw::Zlib -e 1 2>/dev/null || missing="$missing Compress::Raw::Zlib (libcompress-raw-zlib-perl)"
+[ -z "$missing" ] || { echo "bench/pull.sh needs:$missing" >&2; exit 2; }
 
 work=$(mktemp -d /tmp/berth-pull-bench.XXXXXX)
 regpid=

@@ -17,6 +17,31 @@ final class EntryPath {
    */
   static String clean(String name, String what) throws UnpackException {
     if (name.indexOf('\0') >= 0) throw new UnpackException(name, what + " contains a NUL byte");
+    String plain = plain(name);
+    return plain != null ? plain : resolve(name, what);
+  }
+
+  /**
+   * {@code name} when it is clean already but for one trailing "/" (a directory's), as most entries
+   * of most layers are: components none of which is empty, "." or "..". Else null.
+   */
+  private static String plain(String name) {
+    int n = name.length();
+    if (n > 1 && name.charAt(n - 1) == '/') n--;
+    int start = 0;
+    for (int i = 0; i <= n; i++) {
+      if (i < n && name.charAt(i) != '/') continue;
+      int len = i - start;
+      if (len == 0) return null;
+      if (name.charAt(start) == '.' && (len == 1 || (len == 2 && name.charAt(start + 1) == '.')))
+        return null;
+      start = i + 1;
+    }
+    return n == name.length() ? name : name.substring(0, n);
+  }
+
+  /** {@link #clean} of a name that is not {@link #plain}: component by component. */
+  private static String resolve(String name, String what) throws UnpackException {
     List<String> parts = new ArrayList<>();
     int i = 0;
     int n = name.length();

@@ -19,6 +19,7 @@ final class IsalGzipInputStream extends InputStream {
   private final byte[] heapIn = new byte[SIZE];
   private final ByteBuffer input = ByteBuffer.allocateDirect(SIZE);
   private final ByteBuffer output = ByteBuffer.allocateDirect(SIZE);
+  private final ByteBuffer view = output.duplicate();
   private boolean inputEnded;
   private boolean ended;
 
@@ -93,6 +94,23 @@ final class IsalGzipInputStream extends InputStream {
     int n = Math.min(len, output.remaining());
     output.get(b, off, n);
     return n;
+  }
+
+  /**
+   * Up to {@code max} inflated bytes as a view of the inflater's own (direct) output buffer, for a
+   * caller that hands them to a syscall or a digest without copying them to the heap first; valid
+   * until the next read. Null at the end of the stream.
+   */
+  ByteBuffer readDirect(int max) throws IOException {
+    if (!output.hasRemaining()) {
+      if (ended) return null;
+      inflateSome();
+      if (!output.hasRemaining()) return null;
+    }
+    int p = output.position();
+    int n = Math.min(max, output.remaining());
+    output.position(p + n);
+    return view.clear().position(p).limit(p + n);
   }
 
   @Override

@@ -4,6 +4,7 @@ import dev.berth.image.LayerPhases;
 import dev.berth.image.LayerPhases.Phase;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.util.function.LongSupplier;
 
@@ -55,22 +56,66 @@ final class TarFeed extends InputStream {
       LayerPhases.enter(Phase.HASH);
       sha.update(b, off, n);
       LayerPhases.exit();
-      pos += n;
-      if (compressed != null && pos > floor) {
-        long c = compressed.getAsLong();
-        if (pos / expansion > c) {
-          throw new IOException(
-              "the layer expands to over "
-                  + expansion
-                  + " times its compressed size ("
-                  + pos
-                  + " bytes of tar from "
-                  + c
-                  + " compressed bytes), the limit");
-        }
-      }
+      advance(n);
     }
     return n;
+  }
+
+  /** Whether {@link #readDirect} can be used: the stream is inflated into a direct buffer. */
+  boolean direct() {
+    return in instanceof Direct d && d.direct();
+  }
+
+  /**
+   * Up to {@code max} bytes, hashed and counted like {@link #read(byte[], int, int)}, as a direct
+   * buffer that is valid until the next read (only when {@link #direct()}); null at the end.
+   */
+  ByteBuffer readDirect(int max) throws IOException {
+    ByteBuffer b;
+    LayerPhases.enter(Phase.INFLATE);
+    try {
+      b = ((Direct) in).readDirect(max);
+    } finally {
+      LayerPhases.exit();
+    }
+    if (b != null) {
+      // Hashed from a heap copy: the digest's own ByteBuffer path copies a direct buffer in 4 KiB
+      // pieces, and is one more method for the JIT to compile during a pull.
+      int n = b.remaining();
+      if (hashBuf == null || hashBuf.length < n) hashBuf = new byte[Math.max(n, 256 * 1024)];
+      b.get(b.position(), hashBuf, 0, n);
+      LayerPhases.enter(Phase.HASH);
+      sha.update(hashBuf, 0, n);
+      LayerPhases.exit();
+      advance(n);
+    }
+    return b;
+  }
+
+  private byte[] hashBuf;
+
+  /** A decompressed stream that may hand out its bytes in a direct buffer. */
+  interface Direct {
+    boolean direct();
+
+    ByteBuffer readDirect(int max) throws IOException;
+  }
+
+  private void advance(int n) throws IOException {
+    pos += n;
+    if (compressed != null && pos > floor) {
+      long c = compressed.getAsLong();
+      if (pos / expansion > c) {
+        throw new IOException(
+            "the layer expands to over "
+                + expansion
+                + " times its compressed size ("
+                + pos
+                + " bytes of tar from "
+                + c
+                + " compressed bytes), the limit");
+      }
+    }
   }
 
   /**

@@ -4,6 +4,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.DateTimeException;
 import java.time.Instant;
@@ -43,6 +44,14 @@ public final class TarReader {
   private final int maxSparseRegions;
   private final byte[] block = new byte[BLOCK];
   private final byte[] scratch = new byte[64 * 1024];
+
+  /** The numeric fields every entry has, offset and length, in the order {@link #entry} reads. */
+  private static final int[] FIELD_AT = {100, 8, 108, 8, 116, 8, 136, 12, 329, 8, 337, 8};
+
+  private static final String[] FIELD_NAMES = {
+    "mode", "uid", "gid", "mtime", "devmajor", "devminor"
+  };
+  private final long[] fields = new long[FIELD_NAMES.length];
 
   /** Data bytes of the current entry not read yet, and the padding after them. */
   private long remaining;
@@ -94,6 +103,23 @@ public final class TarReader {
     return metaBytes;
   }
 
+  /** Whether {@link #readDirect} works: the stream is a layer's, inflated into a direct buffer. */
+  boolean direct() {
+    return in instanceof TarFeed f && f.direct();
+  }
+
+  /**
+   * Up to {@code max} bytes of the current entry's data as a direct buffer valid until the next
+   * read (only when {@link #direct()}); null at its end.
+   */
+  ByteBuffer readDirect(int max) throws IOException {
+    if (remaining == 0) return null;
+    ByteBuffer b = ((TarFeed) in).readDirect((int) Math.min(max, remaining));
+    if (b == null) throw new EOFException("the entry's data ends " + remaining + " bytes early");
+    remaining -= b.remaining();
+    return b;
+  }
+
   /** Reads the current entry's data; -1 at its end. */
   int read(byte[] b, int off, int len) throws IOException {
     if (remaining == 0) return -1;
@@ -119,94 +145,151 @@ public final class TarReader {
     if (longName != null) name = cString(longName, 0, longName.length);
     String link =
         longLink != null ? cString(longLink, 0, longLink.length) : cString(block, 157, 100);
-    String errName = name; // what errors call the entry until the PAX records are read
-    int mode = (int) (number(block, 100, 8, "mode") & 07777);
-    long uid = number(block, 108, 8, "uid");
-    long gid = number(block, 116, 8, "gid");
-    long mtimeSec = number(block, 136, 12, "mtime");
-    long major = ustar || gnu ? number(block, 329, 8, "devmajor") : 0;
-    long minor = ustar || gnu ? number(block, 337, 8, "devminor") : 0;
+    // In a loop rather than six calls: the JIT inlines number() once instead of six times (the
+    // inlined copies made this method the largest compile of a pull).
+    long[] v = fields;
+    int count = ustar || gnu ? FIELD_NAMES.length : 4; // devmajor and devminor are ustar's
+    for (int i = 0; i < count; i++)
+      v[i] = number(block, FIELD_AT[2 * i], FIELD_AT[2 * i + 1], FIELD_NAMES[i]);
+    int mode = (int) (v[0] & 07777);
+    long uid = v[1];
+    long gid = v[2];
+    long mtimeSec = v[3];
+    long major = count > 4 ? v[4] : 0;
+    long minor = count > 4 ? v[5] : 0;
     // GNU and star headers may carry an access time (garbage in some old writers: ignored when
     // unreadable).
     long atimeSec = gnu ? lenient(block, 345, 12) : star ? lenient(block, 476, 12) : 0;
-    Instant mtime = instant(errName, mtimeSec, 0, "mtime");
-    Instant atime = atimeSec > 0 ? instant(errName, atimeSec, 0, "atime") : null;
+    Instant mtime = instant(name, mtimeSec, 0, "mtime");
+    Instant atime = atimeSec > 0 ? instant(name, atimeSec, 0, "atime") : null;
+    Header h = new Header(name, link, size, uid, gid, major, minor, mtime, atime);
+    // PAX records and GNU sparse maps in their own method: most entries of most layers have
+    // neither, and the JIT then compiles (and this allocates) only what a plain header needs.
+    if (pax != null) pax(h, pax, longName != null, longLink != null);
+    boolean regular = type == '0' || type == 0 || type == '7' || type == 'S';
+    boolean headerOnly = type >= '1' && type <= '6';
+    long stored = headerOnly ? 0 : h.size;
+    remaining = stored;
+    padding = pad(stored);
+    TarHeader.Sparse sparse = null;
+    if (type == 'S') {
+      sparse = oldGnuSparse(h.name, stored);
+    } else if (h.sparseKeys != null) {
+      if (!regular)
+        throw new UnpackException(
+            h.name, "GNU sparse records on an entry that is not a regular file");
+      sparse = paxSparse(h.name, h.sparseKeys, h.sparse0);
+    }
+    return new TarHeader(
+        h.name,
+        regular ? (byte) '0' : type,
+        mode,
+        h.uid,
+        h.gid,
+        remaining,
+        h.link,
+        h.major,
+        h.minor,
+        h.mtime,
+        h.atime,
+        h.xattrs,
+        sparse);
+  }
 
+  /** An entry's fields as its PAX records may change them. */
+  private static final class Header {
+    String name;
+    String link;
+    long size;
+    long uid;
+    long gid;
+    long major;
+    long minor;
+    Instant mtime;
+    Instant atime;
+    Map<String, byte[]> xattrs = Map.of();
+    // GNU.sparse.* records other than 0.0's offset/numbytes, and 0.0's pairs in order; both null
+    // when the entry has no GNU sparse record.
+    Map<String, String> sparseKeys;
+    List<Long> sparse0;
+
+    Header(
+        String name,
+        String link,
+        long size,
+        long uid,
+        long gid,
+        long major,
+        long minor,
+        Instant mtime,
+        Instant atime) {
+      this.name = name;
+      this.link = link;
+      this.size = size;
+      this.uid = uid;
+      this.gid = gid;
+      this.major = major;
+      this.minor = minor;
+      this.mtime = mtime;
+      this.atime = atime;
+    }
+  }
+
+  /**
+   * Applies the PAX records of {@code pax} to {@code h}; a GNU long name or link name ({@code
+   * longName}, {@code longLink}) wins over a PAX path or linkpath, as in Go.
+   */
+  private void pax(Header h, byte[] pax, boolean longName, boolean longLink) throws IOException {
+    String errName = h.name; // what errors call the entry until the PAX records are read
     Map<String, byte[]> xattrs = new LinkedHashMap<>();
     Map<String, byte[]> libarchive = new LinkedHashMap<>();
     Map<String, String> sparseKeys = new HashMap<>();
     List<Long> sparse0 =
         new ArrayList<>(); // PAX 0.0: GNU.sparse.offset and .numbytes records, in order
-    if (pax != null) {
-      for (PaxRecord r : parsePax(errName, pax)) {
-        String v = new String(r.value, StandardCharsets.UTF_8);
-        switch (r.key) {
-          case "path" -> name = longName != null ? name : v; // a GNU long name wins, as in Go
-          case "linkpath" -> link = longLink != null ? link : v;
-          case "size" -> size = paxLong(errName, r.key, v);
-          case "uid" -> uid = paxLong(errName, r.key, v);
-          case "gid" -> gid = paxLong(errName, r.key, v);
-          case "mtime" -> mtime = paxTime(errName, r.key, v);
-          case "atime" -> atime = paxTime(errName, r.key, v);
-          case "SCHILY.devmajor" -> major = paxLong(errName, r.key, v);
-          case "SCHILY.devminor" -> minor = paxLong(errName, r.key, v);
-          case "GNU.sparse.offset", "GNU.sparse.numbytes" -> {
-            if ((sparse0.size() % 2 == 0) != r.key.equals("GNU.sparse.offset")) {
-              throw new UnpackException(
-                  errName,
-                  "PAX records GNU.sparse.offset and GNU.sparse.numbytes do not" + " alternate");
-            }
-            if (sparse0.size() / 2 >= maxSparseRegions)
-              throw tooManyRegions(errName, sparse0.size() / 2 + 1);
-            sparse0.add(paxLong(errName, r.key, v));
+    for (PaxRecord r : parsePax(errName, pax)) {
+      String v = new String(r.value, StandardCharsets.UTF_8);
+      switch (r.key) {
+        case "path" -> h.name = longName ? h.name : v; // a GNU long name wins, as in Go
+        case "linkpath" -> h.link = longLink ? h.link : v;
+        case "size" -> h.size = paxLong(errName, r.key, v);
+        case "uid" -> h.uid = paxLong(errName, r.key, v);
+        case "gid" -> h.gid = paxLong(errName, r.key, v);
+        case "mtime" -> h.mtime = paxTime(errName, r.key, v);
+        case "atime" -> h.atime = paxTime(errName, r.key, v);
+        case "SCHILY.devmajor" -> h.major = paxLong(errName, r.key, v);
+        case "SCHILY.devminor" -> h.minor = paxLong(errName, r.key, v);
+        case "GNU.sparse.offset", "GNU.sparse.numbytes" -> {
+          if ((sparse0.size() % 2 == 0) != r.key.equals("GNU.sparse.offset")) {
+            throw new UnpackException(
+                errName,
+                "PAX records GNU.sparse.offset and GNU.sparse.numbytes do not" + " alternate");
           }
-          default -> {
-            if (r.key.startsWith("GNU.sparse.")) {
-              sparseKeys.put(r.key, v);
-            } else if (r.key.startsWith(SCHILY)) {
-              xattrs.put(r.key.substring(SCHILY.length()), r.value);
-            } else if (r.key.startsWith(LIBARCHIVE)) {
-              libarchive.put(percentDecode(errName, r.key), base64(errName, r.key, v));
-            }
-            // other keywords (uname, gname, ctime, comment, charset...) mean nothing to an unpacker
+          if (sparse0.size() / 2 >= maxSparseRegions)
+            throw tooManyRegions(errName, sparse0.size() / 2 + 1);
+          sparse0.add(paxLong(errName, r.key, v));
+        }
+        default -> {
+          if (r.key.startsWith("GNU.sparse.")) {
+            sparseKeys.put(r.key, v);
+          } else if (r.key.startsWith(SCHILY)) {
+            xattrs.put(r.key.substring(SCHILY.length()), r.value);
+          } else if (r.key.startsWith(LIBARCHIVE)) {
+            libarchive.put(percentDecode(errName, r.key), base64(errName, r.key, v));
           }
+          // other keywords (uname, gname, ctime, comment, charset...) mean nothing to an unpacker
         }
       }
-      if (size < 0) throw new UnpackException(errName, "PAX record size is negative");
     }
+    if (h.size < 0) throw new UnpackException(errName, "PAX record size is negative");
     // libarchive writes both forms of an xattr; the SCHILY one is what Go readers see, so it wins.
     for (Map.Entry<String, byte[]> x : libarchive.entrySet())
       xattrs.putIfAbsent(x.getKey(), x.getValue());
-    if (sparseKeys.containsKey("GNU.sparse.name")) name = sparseKeys.get("GNU.sparse.name");
-
-    boolean regular = type == '0' || type == 0 || type == '7' || type == 'S';
-    boolean headerOnly = type >= '1' && type <= '6';
-    long stored = headerOnly ? 0 : size;
-    remaining = stored;
-    padding = pad(stored);
-    TarHeader.Sparse sparse = null;
-    if (type == 'S') {
-      sparse = oldGnuSparse(name, stored);
-    } else if (!sparseKeys.isEmpty() || !sparse0.isEmpty()) {
-      if (!regular)
-        throw new UnpackException(
-            name, "GNU sparse records on an entry that is not a regular file");
-      sparse = paxSparse(name, sparseKeys, sparse0);
+    if (!xattrs.isEmpty()) h.xattrs = xattrs;
+    if (sparseKeys.containsKey("GNU.sparse.name")) h.name = sparseKeys.get("GNU.sparse.name");
+    if (!sparseKeys.isEmpty() || !sparse0.isEmpty()) {
+      h.sparseKeys = sparseKeys;
+      h.sparse0 = sparse0;
     }
-    return new TarHeader(
-        name,
-        regular ? (byte) '0' : type,
-        mode,
-        uid,
-        gid,
-        remaining,
-        link,
-        major,
-        minor,
-        mtime,
-        atime,
-        xattrs,
-        sparse);
   }
 
   // ---- sparse maps
@@ -612,16 +695,21 @@ public final class TarReader {
     while (end > start && (b[end - 1] == ' ' || b[end - 1] == 0)) end--;
     long v = 0;
     for (int i = start; i < end; i++) {
-      if (b[i] < '0' || b[i] > '7') {
-        throw new IOException(
-            "tar header field "
-                + field
-                + " is not an octal number: "
-                + UnpackException.quote(new String(b, off, len, StandardCharsets.ISO_8859_1)));
-      }
+      if (b[i] < '0' || b[i] > '7') throw notOctal(b, off, len, field);
       v = (v << 3) | (b[i] - '0');
     }
     return v; // at most 12 octal digits here: 36 bits, no overflow
+  }
+
+  /**
+   * The error of a field that is not a number (out of line: number() is on every header's path).
+   */
+  private static IOException notOctal(byte[] b, int off, int len, String field) {
+    return new IOException(
+        "tar header field "
+            + field
+            + " is not an octal number: "
+            + UnpackException.quote(new String(b, off, len, StandardCharsets.ISO_8859_1)));
   }
 
   private static long lenient(byte[] b, int off, int len) {

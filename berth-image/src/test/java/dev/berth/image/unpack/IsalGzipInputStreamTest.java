@@ -75,6 +75,34 @@ class IsalGzipInputStreamTest {
   }
 
   @Test
+  void directReadsBetweenHeapReadsGiveTheSameBytes() throws IOException {
+    byte[] big = new byte[1_500_000];
+    new Random(4).nextBytes(big);
+    Arrays.fill(big, 200_000, 900_000, (byte) 'y');
+    byte[] gz = concat(gzip(big), gzip("tail".getBytes()));
+    byte[] expected = readAll(new GZIPInputStream(new ByteArrayInputStream(gz)), 8192);
+    IsalGzipInputStream in = new IsalGzipInputStream(trickle(gz, 5000));
+    ByteArrayOutputStream got = new ByteArrayOutputStream();
+    byte[] buf = new byte[777];
+    for (int i = 0; ; i++) {
+      if (i % 2 == 0) {
+        java.nio.ByteBuffer b = in.readDirect(1 + i * 97 % 300_000);
+        if (b == null) break;
+        byte[] copy = new byte[b.remaining()];
+        b.get(copy);
+        got.writeBytes(copy);
+      } else {
+        int n = in.read(buf, 0, buf.length);
+        if (n < 0) break;
+        got.write(buf, 0, n);
+      }
+    }
+    assertArrayEquals(expected, got.toByteArray());
+    assertEquals(-1, in.read(buf, 0, 1));
+    assertEquals(null, in.readDirect(10));
+  }
+
+  @Test
   void aTruncatedOrCorruptStreamIsAnError() throws IOException {
     byte[] gz = gzip(new byte[500_000]);
     byte[] cut = Arrays.copyOf(gz, gz.length / 2);

@@ -128,6 +128,31 @@ class LayerUnpackerTest {
   }
 
   @Test
+  void rootOwnedDirectoriesAndFilesTakeTheirModesAndTimesAndNoInheritedSetgid() throws Exception {
+    byte[] tar =
+        new TarBuilder()
+            .mtime(1_111_111_111L)
+            .dir("p/", 0751, 0, 0)
+            .dir("p/q/", 0705, 0, 0)
+            .file("p/q/f", 0640, 0, 0, "x".getBytes(StandardCharsets.UTF_8), Map.of())
+            .dir("s/", 02755, 0, 0)
+            .dir("s/t/", 0755, 0, 0)
+            .file("s/t/f", 0644, 0, 0, new byte[0], Map.of())
+            .bytes();
+    unpack(tar);
+    for (Map.Entry<String, Integer> x :
+        Map.of("p", 0751, "p/q", 0705, "p/q/f", 0640, "s", 02755, "s/t", 0755, "s/t/f", 0644)
+            .entrySet()) {
+      Stat st = Linux.lstat(target + "/" + x.getKey());
+      // s/t is made in a setgid directory of group 0: the kernel hands the setgid bit down.
+      assertEquals(x.getValue(), st.permissions(), x.getKey());
+      assertEquals(0, st.uid(), x.getKey());
+      assertEquals(0, st.gid(), x.getKey());
+      assertEquals(1_111_111_111L, st.mtimeSec(), x.getKey());
+    }
+  }
+
+  @Test
   void rootOwnedFilesStayRootOwnedUnderASetgidDirectoryOfAnotherGroup() throws Exception {
     byte[] tar =
         new TarBuilder()
