@@ -347,6 +347,15 @@ public final class Linux {
     return statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, "lstat", path);
   }
 
+  /**
+   * syncfs(2): writes back every dirty page and inode of the file system {@code fd} is on, before a
+   * commit point that must not outlive its data in a power cut. {@code fd} must be open for I/O
+   * (not O_PATH: EBADF).
+   */
+  public static void syncfs(Fd fd) throws ErrnoException {
+    check(sys(Nr.SYNCFS, fd.fd(), 0, 0), "syncfs", fd);
+  }
+
   /** fstat(2). */
   public static Stat fstat(Fd fd) throws ErrnoException {
     return statx(fd.fd(), "", AT_EMPTY_PATH, "fstat", fd.toString());

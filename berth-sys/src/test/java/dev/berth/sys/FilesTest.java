@@ -250,4 +250,18 @@ class FilesTest {
     assertEquals(ProcessHandle.current().pid(), Linux.getpid());
     assertTrue(Linux.getuid() >= 0 && Linux.geteuid() >= 0 && Linux.getgid() >= 0);
   }
+
+  @Test
+  void syncfsWritesBackThroughAnOpenFdAndRefusesAPathOnlyOne() throws Exception {
+    Path f = tmp.resolve("data");
+    Files.write(f, new byte[1 << 20]);
+    try (Fd fd = Linux.open(f.toString(), O_RDONLY, 0)) {
+      Linux.syncfs(fd);
+    }
+    try (Fd path = Linux.open(tmp.toString(), LinuxConstants.O_PATH, 0)) {
+      ErrnoException e = assertThrows(ErrnoException.class, () -> Linux.syncfs(path));
+      assertEquals(LinuxConstants.EBADF, e.errno(), e.getMessage());
+      assertTrue(e.getMessage().contains("syncfs"), e.getMessage());
+    }
+  }
 }

@@ -37,10 +37,11 @@ import java.util.stream.Stream;
  * </pre>
  *
  * A staging directory is a numbered snapshots/&lt;n&gt; that no chains/ link names yet. Committing
- * creates the link with symlink(2), which is atomic and fails when the name exists: another process
- * committed first, ours is removed. Numbers rather than chain ids in paths: a 30-layer image's
- * lowerdir is then about 30 * 30 bytes, far under the page (4096 bytes) the kernel accepts for
- * mount data, where 30 sha256 paths would not fit.
+ * syncs the tree's file system (syncfs), then creates the link with symlink(2), which is atomic and
+ * fails when the name exists: another process committed first, ours is removed. So a link a power
+ * cut left names a tree whose data is on disk. Numbers rather than chain ids in paths: a 30-layer
+ * image's lowerdir is then about 30 * 30 bytes, far under the page (4096 bytes) the kernel accepts
+ * for mount data, where 30 sha256 paths would not fit.
  *
  * <p>Every directory here but the trees is private ({@link PrivateDirs}): a tree's root (fs/) takes
  * the owner and mode of its layer's "/" entry, and what it holds may be setuid or world-writable,
@@ -112,6 +113,13 @@ abstract class DirSnapshotter implements Snapshotter {
   public void commit(Staging s) throws IOException {
     Path link = chains.resolve(s.chainId().encoded());
     if (s.parent() != null) home(s.parent()); // a committed snapshot's parent chain is always whole
+    // The tree's data reaches the disk before the link that says it is whole: a committed snapshot
+    // is never re-checked, so one whose files a power cut left empty (delayed allocation) would
+    // stay broken through every re-pull (containerd's issues 5854 and 8895; its opt-in sync_fs).
+    // One syncfs per layer rather than an fsync per file; the parent was synced at its own commit.
+    try (Fd tree = Linux.open(s.home().toString(), O_RDONLY | O_DIRECTORY, 0)) {
+      Linux.syncfs(tree);
+    }
     try {
       Linux.symlink("../snapshots/" + s.home().getFileName(), link.toString());
     } catch (ErrnoException e) {
