@@ -255,8 +255,10 @@ final class ContainerStarter {
       // A container created for an immediate start (run) learns its command and hostname here.
       // They are stored with its running state below (one synced write fewer), or now when its
       // networking reads the stored record to write the hostname into hosts files.
+      // Not synced: the running state below stores them again, and a start that fails stores them
+      // with its error, durably; lost by a power cut, the record reads as before the start.
       if (ContainerNetworking.pinned(ContainerNetworking.mode(r.options()))) {
-        r = engine.containers().update(id, c -> Engine.withSpecFacts(c, generated));
+        r = engine.containers().updateUnsynced(id, c -> Engine.withSpecFacts(c, generated));
       } else {
         r = Engine.withSpecFacts(r, generated);
       }
@@ -301,9 +303,12 @@ final class ContainerStarter {
       driver.start(id);
       PhaseTrace.mark("start: runtime start");
       Instant now = Instant.now();
+      // Not synced (ContainerStore#updateUnsynced): nothing runs after a reboot, and a record that
+      // a power cut took back to "created" (or its last exit) is what a kill -9 of this process
+      // just before this write leaves.
       return engine
           .containers()
-          .update(
+          .updateUnsynced(
               id,
               c ->
                   Engine.withSpecFacts(c, generated)

@@ -536,8 +536,8 @@ public final class Engine implements AutoCloseable {
   /**
    * Keeps the image's config in a container's directory: a hard link to the content store's blob
    * (immutable, checked against its digest when it came in), so nothing is written and nothing
-   * synced. The next synced record write in that directory (the spec's facts at create, the state
-   * at start) makes the link durable with it; were a power cut to lose it before, {@link
+   * synced. The next synced record write in that directory (the spec's facts at create, a stop's
+   * exit) makes the link durable with it; were a power cut to lose it before, {@link
    * #imageConfigOf} reads the image store's. A store across filesystems gets a copy.
    */
   private void keepImageConfig(Path dir, Digest config) throws IOException {
