@@ -125,8 +125,10 @@ final class ContainerStarter {
   Bundle writeBundle(ContainerRecord r, ImageConfig image) throws BerthException, IOException {
     Engine.Layout l = engine.layout(r.id());
     GeneratedSpec g = generate(r, image, true, engine.networking().netnsPath(r), true);
+    PhaseTrace.mark("start: spec generated");
     Spec spec = withCgroupsPath(g.spec(), cgroupsPath(r));
     byte[] json = SpecWriter.write(spec, "\t");
+    PhaseTrace.mark("start: spec json");
     Files.createDirectories(l.bundle());
     String config = l.bundle().resolve("config.json").toString();
     String tmp = config + ".tmp";
@@ -408,8 +410,10 @@ final class ContainerStarter {
     } catch (ContainerException e) {
       if (e.category() != ErrorCategory.NOT_FOUND) errors.add(e.getMessage());
     }
+    PhaseTrace.mark("release: runtime deleted");
     try {
       Engine.unmountIfMounted(l.rootfs());
+      PhaseTrace.mark("release: unmounted");
       if (Files.exists(l.runDir())) Trees.remove(l.runDir());
       Files.deleteIfExists(l.attachSocket());
       Files.deleteIfExists(l.consoleSocket());
