@@ -405,12 +405,21 @@ final class ContainerStarter {
     } else {
       network.run();
     }
-    try {
-      engine.runtimes().get(r.runtime()).delete(r.id(), true);
-    } catch (ContainerException e) {
-      if (e.category() != ErrorCategory.NOT_FOUND) errors.add(e.getMessage());
-    }
-    PhaseTrace.mark("release: runtime deleted");
+    // The runtime's delete (its state, and on cgroup v1 a directory per hierarchy: milliseconds of
+    // system time) shares nothing with the unmount and the removal of the run directory either:
+    // the runtime keeps its own copy of the config, and an engine's spec has no hooks, which would
+    // read the bundle. It runs beside them too.
+    FutureTask<Void> runtime =
+        new FutureTask<>(
+            () -> {
+              try {
+                engine.runtimes().get(r.runtime()).delete(r.id(), true);
+              } catch (ContainerException e) {
+                if (e.category() != ErrorCategory.NOT_FOUND) throw e;
+              }
+              return null;
+            });
+    Thread.ofPlatform().name("berth-runtime-delete").daemon().start(runtime);
     try {
       Engine.unmountIfMounted(l.rootfs());
       PhaseTrace.mark("release: unmounted");
@@ -420,14 +429,21 @@ final class ContainerStarter {
     } catch (IOException e) {
       errors.add(e.getMessage());
     }
-    try {
-      network.get();
-    } catch (ExecutionException e) {
-      errors.add(e.getCause().getMessage());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      errors.add("interrupted while the network was torn down");
+    PhaseTrace.mark("release: run directory removed");
+    for (FutureTask<Void> task : List.of(runtime, network)) {
+      try {
+        task.get();
+      } catch (ExecutionException e) {
+        errors.add(e.getCause().getMessage());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        errors.add(
+            task == runtime
+                ? "interrupted while the runtime deleted the container"
+                : "interrupted while the network was torn down");
+      }
     }
+    PhaseTrace.mark("release: runtime deleted, network torn down");
     if (!errors.isEmpty()) {
       throw EngineException.internal(
           "release container " + r.shortId() + ": " + String.join("; ", errors), null);
