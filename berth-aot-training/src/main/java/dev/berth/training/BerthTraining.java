@@ -151,6 +151,17 @@ public final class BerthTraining {
       {"run", "--rm", "--network", "none", "-u", "nosuch", image, "true"},
       {"stop", "nosuch"},
     };
+    // In a network namespace of its own (scripts/train-aot.sh runs the run cache's training under
+    // unshare -n and says so), the default bridge network's path too: its bridge, veths and
+    // firewall rules vanish with the namespace. A host without the CNI plugins fails these runs,
+    // and the cache holds the rest.
+    if (lifecycleOnly && "1".equals(System.getenv(BRIDGE_ENV))) {
+      List<String[]> withBridge = new java.util.ArrayList<>(List.of(commands));
+      withBridge.add(new String[] {"run", "--rm", image, "true"});
+      withBridge.add(new String[] {"run", "--name", "train-br", image, "true"});
+      withBridge.add(new String[] {"rm", "train-br"});
+      commands = withBridge.toArray(new String[0][]);
+    }
     for (int i = 0; i < 2; i++) {
       for (String[] args : commands) {
         if (lifecycleOnly && !LIFECYCLE.contains(args[0])) continue;
@@ -166,7 +177,16 @@ public final class BerthTraining {
     // Whatever a failed step left running goes now.
     BerthMain.run(
         new String[] {
-          "--root", root, "--runroot", run, "rm", "-f", "train-web", "train-fg", "train-c"
+          "--root",
+          root,
+          "--runroot",
+          run,
+          "rm",
+          "-f",
+          "train-web",
+          "train-fg",
+          "train-c",
+          "train-br"
         },
         quiet,
         quiet);
@@ -217,6 +237,12 @@ public final class BerthTraining {
    */
   private static final java.util.Set<String> LIFECYCLE =
       java.util.Set.of("run", "create", "start", "rm");
+
+  /**
+   * Set to 1 by scripts/train-aot.sh when the run cache's training runs in a network namespace of
+   * its own: the bridge network's path is trained too.
+   */
+  private static final String BRIDGE_ENV = "BERTH_TRAIN_PRIVATE_NETNS";
 
   /** The first argument of the JVM that writes the busybox tarball and imports it. */
   private static final String IMPORT_BUSYBOX = "import-busybox";
