@@ -29,50 +29,33 @@ public final class BerthTraining {
    */
   private static boolean containers(Path work, PrintStream quiet, boolean lifecycleOnly)
       throws IOException {
+    return containers(work, quiet, lifecycleOnly, false);
+  }
+
+  /**
+   * {@link #containers(Path, PrintStream, boolean)}; {@code prepared}: {@link #RUN_PREPARE} has
+   * imported the image into {@code work} already (false when it could not: no root or busybox).
+   */
+  private static boolean containers(
+      Path work, PrintStream quiet, boolean lifecycleOnly, boolean prepared) throws IOException {
     Path busybox = Path.of("/bin/busybox");
     if (dev.berth.sys.Linux.geteuid() != 0 || !Files.isExecutable(busybox)) return false;
+    if (prepared && !Files.isDirectory(work.resolve("engine"))) return false;
     // No exit command: the monitors would start `berth container cleanup`, JVMs that inherit this
     // run's
     // -XX:AOTCacheOutput and would write the same cache. Stopped containers are reconciled at the
     // next look instead.
     System.clearProperty("berth.launcher");
     Path tarball = work.resolve("busybox.tar");
-    try (TarArchiveOutputStream tar = new TarArchiveOutputStream(Files.newOutputStream(tarball))) {
-      for (String d : new String[] {"bin/", "etc/", "proc/", "sys/", "dev/", "tmp/"}) {
-        TarArchiveEntry e = new TarArchiveEntry(d);
-        e.setMode(0755);
-        tar.putArchiveEntry(e);
-        tar.closeArchiveEntry();
-      }
-      TarArchiveEntry bin = new TarArchiveEntry(busybox.toFile(), "bin/busybox");
-      bin.setMode(0755);
-      tar.putArchiveEntry(bin);
-      Files.copy(busybox, tar);
-      tar.closeArchiveEntry();
-      for (String applet : new String[] {"sh", "true", "sleep", "echo"}) {
-        TarArchiveEntry l = new TarArchiveEntry("bin/" + applet, TarArchiveEntry.LF_SYMLINK);
-        l.setLinkName("busybox");
-        tar.putArchiveEntry(l);
-        tar.closeArchiveEntry();
-      }
-      for (String[] f :
-          new String[][] {
-            {"etc/passwd", "root:x:0:0:root:/root:/bin/sh\n"}, {"etc/group", "root:x:0:\n"}
-          }) {
-        byte[] b = f[1].getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        TarArchiveEntry e = new TarArchiveEntry(f[0]);
-        e.setSize(b.length);
-        tar.putArchiveEntry(e);
-        tar.write(b);
-        tar.closeArchiveEntry();
-      }
-    }
     String root = work.resolve("engine").toString();
     String run = work.resolve("run").toString();
     String image = "train/busybox:1";
     String[] importing = {"--root", root, "import", tarball.toString(), image};
-    if (lifecycleOnly) {
-      // In a JVM of its own, so the image import's classes (tar, unpack) stay out of the cache.
+    if (prepared) {
+      // imported by RUN_PREPARE, in a JVM that records no cache
+    } else if (lifecycleOnly) {
+      // In a JVM of its own, so the classes that write the tarball and import it (tar, unpack) stay
+      // out of the cache.
       ProcessBuilder pb =
           new ProcessBuilder(
               Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -80,7 +63,10 @@ public final class BerthTraining {
               "-Dberth.native.dir=" + System.getProperty("berth.native.dir", ""),
               "-cp",
               System.getProperty("java.class.path"),
-              BerthMain.class.getName());
+              BerthTraining.class.getName(),
+              IMPORT_BUSYBOX,
+              busybox.toString(),
+              tarball.toString());
       pb.command().addAll(List.of(importing));
       pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
       try {
@@ -90,6 +76,7 @@ public final class BerthTraining {
         throw new IOException("training: interrupted", e);
       }
     } else {
+      busyboxTarball(tarball, busybox);
       BerthMain.run(importing, quiet, quiet);
     }
     // --network none: training runs on the build machine, and a bridge network would make a bridge
@@ -164,6 +151,17 @@ public final class BerthTraining {
       {"run", "--rm", "--network", "none", "-u", "nosuch", image, "true"},
       {"stop", "nosuch"},
     };
+    // In a network namespace of its own (scripts/train-aot.sh runs the run cache's training under
+    // unshare -n and says so), the default bridge network's path too: its bridge, veths and
+    // firewall rules vanish with the namespace. A host without the CNI plugins fails these runs,
+    // and the cache holds the rest.
+    if (lifecycleOnly && "1".equals(System.getenv(BRIDGE_ENV))) {
+      List<String[]> withBridge = new java.util.ArrayList<>(List.of(commands));
+      withBridge.add(new String[] {"run", "--rm", image, "true"});
+      withBridge.add(new String[] {"run", "--name", "train-br", image, "true"});
+      withBridge.add(new String[] {"rm", "train-br"});
+      commands = withBridge.toArray(new String[0][]);
+    }
     for (int i = 0; i < 2; i++) {
       for (String[] args : commands) {
         if (lifecycleOnly && !LIFECYCLE.contains(args[0])) continue;
@@ -179,28 +177,115 @@ public final class BerthTraining {
     // Whatever a failed step left running goes now.
     BerthMain.run(
         new String[] {
-          "--root", root, "--runroot", run, "rm", "-f", "train-web", "train-fg", "train-c"
+          "--root",
+          root,
+          "--runroot",
+          run,
+          "rm",
+          "-f",
+          "train-web",
+          "train-fg",
+          "train-c",
+          "train-br"
         },
         quiet,
         quiet);
     return true;
   }
 
+  /** A busybox image's tarball at {@code tarball}: the shell, a few applets, root's passwd. */
+  private static void busyboxTarball(Path tarball, Path busybox) throws IOException {
+    try (TarArchiveOutputStream tar = new TarArchiveOutputStream(Files.newOutputStream(tarball))) {
+      for (String d : new String[] {"bin/", "etc/", "proc/", "sys/", "dev/", "tmp/"}) {
+        TarArchiveEntry e = new TarArchiveEntry(d);
+        e.setMode(0755);
+        tar.putArchiveEntry(e);
+        tar.closeArchiveEntry();
+      }
+      TarArchiveEntry bin = new TarArchiveEntry(busybox.toFile(), "bin/busybox");
+      bin.setMode(0755);
+      tar.putArchiveEntry(bin);
+      Files.copy(busybox, tar);
+      tar.closeArchiveEntry();
+      for (String applet : new String[] {"sh", "true", "sleep", "echo"}) {
+        TarArchiveEntry l = new TarArchiveEntry("bin/" + applet, TarArchiveEntry.LF_SYMLINK);
+        l.setLinkName("busybox");
+        tar.putArchiveEntry(l);
+        tar.closeArchiveEntry();
+      }
+      for (String[] f :
+          new String[][] {
+            {"etc/passwd", "root:x:0:0:root:/root:/bin/sh\n"}, {"etc/group", "root:x:0:\n"}
+          }) {
+        byte[] b = f[1].getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        TarArchiveEntry e = new TarArchiveEntry(f[0]);
+        e.setSize(b.length);
+        tar.putArchiveEntry(e);
+        tar.write(b);
+        tar.closeArchiveEntry();
+      }
+    }
+  }
+
   /**
-   * The verbs of a container's life, which bin/berth runs with a cache of their own
-   * (berth-run.aot): trained on these alone it holds a third fewer classes, and the JVM loads every
-   * class of its cache at start (run --rm took 14 ms less).
+   * The verbs bin/berth runs with a cache of their own (berth-run.aot; the others of a container's
+   * life, exec, stop, kill, wait, restart, run with berth.aot): trained on these alone, and with
+   * the busybox tarball written and imported in another JVM, the cache holds only what they load,
+   * and the JVM loads every class of its cache at start. The sequence still covers run --rm, a
+   * foreground run, run -d with a volume and a memory limit, a refused rm of a running container,
+   * start of a running one, rm -f (the kill path), create and start -a, and a refused run.
    */
   private static final java.util.Set<String> LIFECYCLE =
-      java.util.Set.of("run", "create", "start", "rm", "exec", "stop", "kill", "wait", "restart");
+      java.util.Set.of("run", "create", "start", "rm");
+
+  /**
+   * Set to 1 by scripts/train-aot.sh when the run cache's training runs in a network namespace of
+   * its own: the bridge network's path is trained too.
+   */
+  private static final String BRIDGE_ENV = "BERTH_TRAIN_PRIVATE_NETNS";
+
+  /** The first argument of the JVM that writes the busybox tarball and imports it. */
+  private static final String IMPORT_BUSYBOX = "import-busybox";
+
+  /**
+   * {@code run-prepare WORK}: imports the busybox image into {@code WORK} for a later {@code run
+   * WORK}, whose JVM records the cache: scripts/train-aot.sh runs both, so neither the tarball's
+   * and import's classes nor those that would make a temporary directory (SecureRandom and its
+   * providers) or start the import's JVM (ProcessBuilder) are in berth-run.aot.
+   */
+  private static final String RUN_PREPARE = "run-prepare";
 
   public static void main(String[] argv) throws IOException {
-    Path work = Files.createTempDirectory("berth-train");
+    if (argv.length == 2 && argv[0].equals(RUN_PREPARE)) {
+      Path work = Path.of(argv[1]);
+      Path busybox = Path.of("/bin/busybox");
+      if (dev.berth.sys.Linux.geteuid() != 0 || !Files.isExecutable(busybox)) return;
+      Path tarball = work.resolve("busybox.tar");
+      busyboxTarball(tarball, busybox);
+      PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
+      String[] importing = {
+        "--root", work.resolve("engine").toString(), "import", tarball.toString(), "train/busybox:1"
+      };
+      if (BerthMain.run(importing, quiet, System.err) != 0)
+        throw new IOException("training: import of train/busybox:1 into " + work);
+      return;
+    }
+    if (argv.length > 2 && argv[0].equals(IMPORT_BUSYBOX)) {
+      // IMPORT_BUSYBOX busybox tarball, then berth's import arguments
+      busyboxTarball(Path.of(argv[2]), Path.of(argv[1]));
+      PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
+      int code =
+          BerthMain.run(java.util.Arrays.copyOfRange(argv, 3, argv.length), quiet, System.err);
+      System.exit(code);
+    }
+    // run WORK: prepared by RUN_PREPARE (the caller removes WORK).
+    boolean prepared = argv.length == 2 && argv[0].equals("run");
+    Path work = prepared ? Path.of(argv[1]) : Files.createTempDirectory("berth-train");
     PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
     try {
-      String part = argv.length == 1 ? argv[0] : "";
+      String part = argv.length == 1 || prepared ? argv[0] : "";
       // Without root or busybox, the run cache is trained as the local one.
-      if (part.equals("run") && containers(work, quiet, true)) return;
+      if (part.equals("run") && containers(work, quiet, true, prepared)) return;
       if (!part.equals("transfer") && !part.equals("local") && !part.equals("run")) {
         throw new IllegalArgumentException("usage: BerthTraining transfer|local|run");
       }

@@ -125,8 +125,10 @@ final class ContainerStarter {
   Bundle writeBundle(ContainerRecord r, ImageConfig image) throws BerthException, IOException {
     Engine.Layout l = engine.layout(r.id());
     GeneratedSpec g = generate(r, image, true, engine.networking().netnsPath(r), true);
+    PhaseTrace.mark("start: spec generated");
     Spec spec = withCgroupsPath(g.spec(), cgroupsPath(r));
     byte[] json = SpecWriter.write(spec, "\t");
+    PhaseTrace.mark("start: spec json");
     Files.createDirectories(l.bundle());
     String config = l.bundle().resolve("config.json").toString();
     String tmp = config + ".tmp";
@@ -255,8 +257,10 @@ final class ContainerStarter {
       // A container created for an immediate start (run) learns its command and hostname here.
       // They are stored with its running state below (one synced write fewer), or now when its
       // networking reads the stored record to write the hostname into hosts files.
+      // Not synced: the running state below stores them again, and a start that fails stores them
+      // with its error, durably; lost by a power cut, the record reads as before the start.
       if (ContainerNetworking.pinned(ContainerNetworking.mode(r.options()))) {
-        r = engine.containers().update(id, c -> Engine.withSpecFacts(c, generated));
+        r = engine.containers().updateUnsynced(id, c -> Engine.withSpecFacts(c, generated));
       } else {
         r = Engine.withSpecFacts(r, generated);
       }
@@ -301,9 +305,12 @@ final class ContainerStarter {
       driver.start(id);
       PhaseTrace.mark("start: runtime start");
       Instant now = Instant.now();
+      // Not synced (ContainerStore#updateUnsynced): nothing runs after a reboot, and a record that
+      // a power cut took back to "created" (or its last exit) is what a kill -9 of this process
+      // just before this write leaves.
       return engine
           .containers()
-          .update(
+          .updateUnsynced(
               id,
               c ->
                   Engine.withSpecFacts(c, generated)
@@ -398,27 +405,45 @@ final class ContainerStarter {
     } else {
       network.run();
     }
-    try {
-      engine.runtimes().get(r.runtime()).delete(r.id(), true);
-    } catch (ContainerException e) {
-      if (e.category() != ErrorCategory.NOT_FOUND) errors.add(e.getMessage());
-    }
+    // The runtime's delete (its state, and on cgroup v1 a directory per hierarchy: milliseconds of
+    // system time) shares nothing with the unmount and the removal of the run directory either:
+    // the runtime keeps its own copy of the config, and an engine's spec has no hooks, which would
+    // read the bundle. It runs beside them too.
+    FutureTask<Void> runtime =
+        new FutureTask<>(
+            () -> {
+              try {
+                engine.runtimes().get(r.runtime()).delete(r.id(), true);
+              } catch (ContainerException e) {
+                if (e.category() != ErrorCategory.NOT_FOUND) throw e;
+              }
+              return null;
+            });
+    Thread.ofPlatform().name("berth-runtime-delete").daemon().start(runtime);
     try {
       Engine.unmountIfMounted(l.rootfs());
+      PhaseTrace.mark("release: unmounted");
       if (Files.exists(l.runDir())) Trees.remove(l.runDir());
       Files.deleteIfExists(l.attachSocket());
       Files.deleteIfExists(l.consoleSocket());
     } catch (IOException e) {
       errors.add(e.getMessage());
     }
-    try {
-      network.get();
-    } catch (ExecutionException e) {
-      errors.add(e.getCause().getMessage());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      errors.add("interrupted while the network was torn down");
+    PhaseTrace.mark("release: run directory removed");
+    for (FutureTask<Void> task : List.of(runtime, network)) {
+      try {
+        task.get();
+      } catch (ExecutionException e) {
+        errors.add(e.getCause().getMessage());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        errors.add(
+            task == runtime
+                ? "interrupted while the runtime deleted the container"
+                : "interrupted while the network was torn down");
+      }
     }
+    PhaseTrace.mark("release: runtime deleted, network torn down");
     if (!errors.isEmpty()) {
       throw EngineException.internal(
           "release container " + r.shortId() + ": " + String.join("; ", errors), null);

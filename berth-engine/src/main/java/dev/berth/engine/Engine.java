@@ -99,6 +99,12 @@ public final class Engine implements AutoCloseable {
   private final ContainerNetworking networking;
 
   /**
+   * The image config parsed last, with its digest ({@link #imageConfig}): a run's start reads its
+   * create's again otherwise.
+   */
+  private volatile Object[] lastConfig;
+
+  /**
    * The thread that empties the snapshotter's trash when removal is in the background (none while
    * idle; a request made while one waits is that one), else null.
    */
@@ -149,6 +155,7 @@ public final class Engine implements AutoCloseable {
       ImageService images =
           new ImageService(
               new ImageService.Options(config.root(), config.registriesConfig(), null, null));
+      PhaseTrace.mark("open: images");
       // The run root holds containers' mounted root filesystems (setuid binaries of images
       // included): no host user
       // may reach them, as none may reach the image store.
@@ -156,6 +163,7 @@ public final class Engine implements AutoCloseable {
       PrivateDirs.ensure(config.runRoot().resolve("containers"));
       ContainerStore containers = ContainerStore.open(config.root());
       VolumeStore volumes = VolumeStore.open(config.root(), containers::volumeUsers);
+      PhaseTrace.mark("open: containers, volumes");
       Engine engine = new Engine(config, images, containers, volumes, runtimes);
       volumes.reportTo(engine::objectEvent);
       images.reportTo(
@@ -360,6 +368,7 @@ public final class Engine implements AutoCloseable {
     List<VolumeNeed> needs = SpecGenerator.volumesNeeded(imageConfig, options);
     networking.check(options);
     ContainerNamespaces.check(this, options);
+    PhaseTrace.mark("create: options checked");
     if (options.autoRemove() && !options.host().restartPolicy().name().equals("no")) {
       throw EngineException.invalid("Conflicting options: --restart and --rm");
     }
@@ -368,9 +377,12 @@ public final class Engine implements AutoCloseable {
           "invalid log path " + options.host().logPath() + ": it must be absolute");
     }
     String newId = containers.newId();
+    PhaseTrace.mark("create: id");
     // Its parts are known before anything is made: stored with it, one record write fewer.
-    ContainerRecord record =
-        containers.create(
+    // The record's last fsync (durability across a power cut) runs beside the snapshot's making;
+    // the container is reported created only once it is done.
+    ContainerStore.Created created =
+        containers.createSyncingLater(
             ContainerRecord.of(newId, Instant.now(), options, image.config().toString(), runtime)
                 .withParts(
                     newId,
@@ -378,6 +390,7 @@ public final class Engine implements AutoCloseable {
                     options.host().logPath() != null
                         ? Path.of(options.host().logPath())
                         : containers.containerDir(newId).resolve("ctr.log")));
+    ContainerRecord record = created.record();
     String id = record.id();
     PhaseTrace.mark("create: record made");
     List<String> madeVolumes = new ArrayList<>();
@@ -408,6 +421,7 @@ public final class Engine implements AutoCloseable {
         made = containers.update(id, r -> r.withVolumes(names).withExtras(extras));
       }
       keepImageConfig(dir, image.config());
+      created.awaitDurable();
       PhaseTrace.mark("create: volumes, image config kept");
       ContainerRecord done = made;
       if (checkNow) {
@@ -536,8 +550,8 @@ public final class Engine implements AutoCloseable {
   /**
    * Keeps the image's config in a container's directory: a hard link to the content store's blob
    * (immutable, checked against its digest when it came in), so nothing is written and nothing
-   * synced. The next synced record write in that directory (the spec's facts at create, the state
-   * at start) makes the link durable with it; were a power cut to lose it before, {@link
+   * synced. The next synced record write in that directory (the spec's facts at create, a stop's
+   * exit) makes the link durable with it; were a power cut to lose it before, {@link
    * #imageConfigOf} reads the image store's. A store across filesystems gets a copy.
    */
   private void keepImageConfig(Path dir, Digest config) throws IOException {
@@ -555,6 +569,10 @@ public final class Engine implements AutoCloseable {
    * are kept by its snapshot), else the image store's.
    */
   ImageConfig imageConfigOf(ContainerRecord r) throws BerthException {
+    // A config is named by its digest: the one this engine parsed last (a run's create, for its
+    // start) is the kept copy's content.
+    Object[] last = lastConfig;
+    if (last != null && last[0].equals(r.imageId())) return (ImageConfig) last[1];
     Path copy = containers.containerDir(r.id()).resolve(IMAGE_CONFIG);
     try {
       return ImageJson.readConfig(Files.readAllBytes(copy), copy.toString());
@@ -600,9 +618,12 @@ public final class Engine implements AutoCloseable {
 
   ImageConfig imageConfig(ImageRecord image) throws BerthException {
     try {
-      return ImageJson.readConfig(
-          images.content().read(image.config(), ImageService.MAX_METADATA),
-          image.config().toString());
+      ImageConfig c =
+          ImageJson.readConfig(
+              images.content().read(image.config(), ImageService.MAX_METADATA),
+              image.config().toString());
+      lastConfig = new Object[] {image.config().toString(), c};
+      return c;
     } catch (IOException | dev.berth.spec.json.SpecException e) {
       throw new ImageException(
           ErrorCategory.INTERNAL,
@@ -809,7 +830,9 @@ public final class Engine implements AutoCloseable {
                 next.restartCount());
       }
       ContainerRecord attached = r; // its endpoints, before the release forgets them
+      PhaseTrace.mark("rm: exit read");
       starter.release(r);
+      PhaseTrace.mark("rm: released");
       released = true;
       ContainerState n = removeNow ? next.withStatus(Status.REMOVING) : next;
       // An --rm container is removed just below, its end not written first: should this process
@@ -1245,6 +1268,7 @@ public final class Engine implements AutoCloseable {
       containers.update(r.id(), c -> c.withState(c.state().withStatus(Status.REMOVING)));
     }
     if (!released) starter.release(r);
+    PhaseTrace.mark("rm: released");
     try {
       // Out of sight at once (a rename); its files deleted below, or on the engine's own thread.
       images.snapshots().trash(r.id());
@@ -1266,6 +1290,7 @@ public final class Engine implements AutoCloseable {
     }
     containers.removeGoing(r.id()); // REMOVING on disk, or an --rm container's record
     event("destroy", r, Map.of(), Instant.now());
+    PhaseTrace.mark("rm: record removed");
     try {
       emptying.get();
     } catch (ExecutionException e) {

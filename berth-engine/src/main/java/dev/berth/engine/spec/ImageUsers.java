@@ -64,9 +64,20 @@ public final class ImageUsers {
 
   /** Resolves {@code userSpec} (empty: root) in the files of {@code rootfs}. */
   public static ExecUser resolve(Path rootfs, String userSpec) throws BerthException {
-    byte[] passwd = readInRoot(rootfs, "etc/passwd");
-    byte[] group = readInRoot(rootfs, "etc/group");
+    byte[] passwd;
+    byte[] group;
+    try (Fd root = openRoot(rootfs)) {
+      passwd = readInRoot(root, rootfs, "etc/passwd");
+      group = readInRoot(root, rootfs, "etc/group");
+    } catch (ErrnoException e) {
+      throw new BerthException(
+          ErrorCategory.INTERNAL, "open the root filesystem " + rootfs + ": " + e.getMessage(), e);
+    }
     return resolve(passwd, group, userSpec == null ? "" : userSpec);
+  }
+
+  private static Fd openRoot(Path rootfs) throws ErrnoException {
+    return Linux.open(rootfs.toString(), O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
   }
 
   /**
@@ -239,10 +250,22 @@ public final class ImageUsers {
    * terabytes) after the size was checked.
    */
   static byte[] readInRoot(Path rootfs, String relative) throws BerthException {
-    try (Fd root = Linux.open(rootfs.toString(), O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
-        Fd path =
-            Linux.openat2(
-                root, relative, O_PATH | O_CLOEXEC, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)) {
+    try (Fd root = openRoot(rootfs)) {
+      return readInRoot(root, rootfs, relative);
+    } catch (ErrnoException e) {
+      if (e.errno() == LinuxConstants.ENOENT || e.errno() == LinuxConstants.ENOTDIR) return null;
+      throw new BerthException(
+          ErrorCategory.INTERNAL,
+          "read /" + relative + " in the root filesystem " + rootfs + ": " + e.getMessage(),
+          e);
+    }
+  }
+
+  /** {@link #readInRoot(Path, String)} in the root filesystem {@code root} (an O_PATH fd). */
+  private static byte[] readInRoot(Fd root, Path rootfs, String relative) throws BerthException {
+    try (Fd path =
+        Linux.openat2(
+            root, relative, O_PATH | O_CLOEXEC, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)) {
       Stat st = Linux.fstat(path);
       if (!st.isRegularFile()) {
         throw new BerthException(
@@ -250,7 +273,7 @@ public final class ImageUsers {
       }
       if (st.size() > MAX_SIZE) throw tooLarge(relative);
       try (Fd fd = Linux.reopen(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) {
-        return readAtMost(fd, relative);
+        return readAtMost(fd, relative, st.size());
       }
     } catch (ErrnoException e) {
       if (e.errno() == LinuxConstants.ENOENT || e.errno() == LinuxConstants.ENOTDIR) return null;
@@ -261,20 +284,27 @@ public final class ImageUsers {
     }
   }
 
-  /** All of {@code fd}, refused once it holds more than {@link #MAX_SIZE} bytes. */
-  private static byte[] readAtMost(Fd fd, String relative) throws BerthException, ErrnoException {
-    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-    java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(64 * 1024);
+  /**
+   * All of {@code fd}, refused once it holds more than {@link #MAX_SIZE} bytes; {@code size} (its
+   * size when it was examined) sizes the buffer, so the usual file is read by one read and the
+   * end-of-file read, with no copy beyond the result's.
+   */
+  private static byte[] readAtMost(Fd fd, String relative, long size)
+      throws BerthException, ErrnoException {
+    // One byte more than the most it may hold: a read that fills it has found a file too large.
+    byte[] out = new byte[(int) Math.min(MAX_SIZE + 1L, Math.max(size + 1, 512))];
+    int len = 0;
     while (true) {
-      buf.clear();
-      int n = Linux.read(fd, buf);
-      if (n <= 0) return out.toByteArray();
-      if (out.size() + n > MAX_SIZE) {
+      if (len == out.length)
+        out = java.util.Arrays.copyOf(out, (int) Math.min(MAX_SIZE + 1L, 2L * len));
+      int n = Linux.read(fd, java.nio.ByteBuffer.wrap(out, len, out.length - len));
+      if (n <= 0) return java.util.Arrays.copyOf(out, len);
+      len += n;
+      if (len > MAX_SIZE) {
         throw new BerthException(
             ErrorCategory.INVALID_ARGUMENT,
             "the image's /" + relative + " grew past " + MAX_SIZE + " bytes while being read");
       }
-      out.write(buf.array(), 0, n);
     }
   }
 

@@ -137,12 +137,14 @@ public final class SpecGenerator {
     String cwd = workingDir(o, image);
     ImageUsers.ExecUser user =
         ImageUsers.resolve(request.rootfs(), o.user() != null ? o.user() : image.user());
+    dev.berth.runtime.PhaseTrace.mark("spec: user");
     List<String> env = env(o, image, hostname, user.home());
     SecurityOptions security = SecurityOptions.parse(o.securityOpts());
     List<String> caps =
         CapabilitySet.of(
             o.capAdd(), o.capDrop(), o.privileged(), host.capLastCap(), host.capBounding());
     Seccomp seccomp = seccomp(security, o.privileged(), caps);
+    dev.berth.runtime.PhaseTrace.mark("spec: caps, seccomp");
     int stopSignal = stopSignal(o, image);
     Resources resources = ContainerResources.resources(o.resources(), o.privileged(), host.cpus());
     List<Device> devices =
@@ -178,6 +180,7 @@ public final class SpecGenerator {
     etc.put("/etc/hostname", files.resolve("hostname"));
     etc.put("/etc/hosts", files.resolve("hosts"));
     List<Mount> mounts = ContainerMounts.mounts(o, volumes, request.volumes(), etc, request.shm());
+    dev.berth.runtime.PhaseTrace.mark("spec: resources, mounts");
     if (o.init()) {
       // --init: the host's static tini as PID 1, bound read-only where docker puts its own; it
       // forwards signals to the command and reaps orphans.
@@ -263,13 +266,16 @@ public final class SpecGenerator {
             null,
             o.host().annotations(),
             linux);
+    dev.berth.runtime.PhaseTrace.mark("spec: made");
     List<String> problems = SpecValidator.validate(spec, true);
+    dev.berth.runtime.PhaseTrace.mark("spec: validated");
     if (!problems.isEmpty()) {
       throw new BerthException(
           ErrorCategory.INVALID_ARGUMENT, "container spec: " + String.join("; ", problems));
     }
 
     List<Path> written = writeEtcFiles(files, hostname, network, o.networking());
+    dev.berth.runtime.PhaseTrace.mark("spec: etc files");
     return new GeneratedSpec(spec, hostname, stopSignal, written, volumes);
   }
 

@@ -31,7 +31,11 @@
  * A record is replaced whole ({@link dev.berth.engine.store.AtomicFiles}: a temporary file, O_SYNC,
  * rename over, fsync of the directory): a reader sees the old record or the new one. Readers take
  * no lock. Writers hold {@code containers.lock}, so a read-modify-write ({@code update}) is atomic
- * and two processes racing on one name are ordered: exactly one creates it.
+ * and two processes racing on one name are ordered: exactly one creates it. A change that a reboot
+ * makes moot (a container's running state) skips the directory's fsync ({@code updateUnsynced}):
+ * the record is whole after a power cut, but may be the one before the change, which is what a
+ * {@code kill -9} just before the change would leave. A create syncs the record's data, its name
+ * link and its directory together before the rename that makes the record exist, then that rename.
  *
  * <p>Changes of several files are ordered so that every intermediate state reads as "before" or
  * "after", by one rule: <b>a name belongs to a container when {@code names/<name>} points at its id

@@ -132,4 +132,26 @@ class ImageUsersTest {
     e = assertThrows(BerthException.class, () -> ImageUsers.resolve(rootfs, "app"));
     assertEquals("the image's /etc/passwd is not a regular file", e.getMessage());
   }
+
+  @Test
+  void filesOfEverySizeAreReadWhole(@TempDir Path tmp) throws Exception {
+    // The read buffer is sized from the file's size: an empty file, one under the smallest buffer,
+    // and one of many pages (the user on its last line) all come back byte for byte.
+    Path rootfs = Files.createDirectories(tmp.resolve("rootfs"));
+    Files.createDirectories(rootfs.resolve("etc"));
+    Files.write(rootfs.resolve("etc/group"), new byte[0]);
+    assertEquals(0, ImageUsers.readInRoot(rootfs, "etc/group").length);
+    StringBuilder big = new StringBuilder();
+    for (int i = 0; i < 5000; i++) {
+      big.append("user").append(i).append(":x:").append(10000 + i).append(":10::/h:/bin/sh\n");
+    }
+    big.append("last:x:77:88::/last:/bin/sh\n");
+    byte[] passwd = big.toString().getBytes(StandardCharsets.UTF_8);
+    assertTrue(passwd.length > 128 * 1024);
+    Files.write(rootfs.resolve("etc/passwd"), passwd);
+    assertTrue(java.util.Arrays.equals(passwd, ImageUsers.readInRoot(rootfs, "etc/passwd")));
+    Files.writeString(rootfs.resolve("etc/group"), "g:x:88:last\n");
+    assertEquals(
+        new ExecUser(77, 88, List.of(88), "/last", "last"), ImageUsers.resolve(rootfs, "last"));
+  }
 }
