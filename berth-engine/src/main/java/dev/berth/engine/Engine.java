@@ -102,7 +102,10 @@ public final class Engine implements AutoCloseable {
    * The image config parsed last, with its digest ({@link #imageConfig}): a run's start reads its
    * create's again otherwise.
    */
-  private volatile Object[] lastConfig;
+  private volatile ParsedConfig lastConfig;
+
+  /** An image config and the digest that names it. */
+  private record ParsedConfig(String digest, ImageConfig config) {}
 
   /**
    * The thread that empties the snapshotter's trash when removal is in the background (none while
@@ -571,8 +574,8 @@ public final class Engine implements AutoCloseable {
   ImageConfig imageConfigOf(ContainerRecord r) throws BerthException {
     // A config is named by its digest: the one this engine parsed last (a run's create, for its
     // start) is the kept copy's content.
-    Object[] last = lastConfig;
-    if (last != null && last[0].equals(r.imageId())) return (ImageConfig) last[1];
+    ParsedConfig last = lastConfig;
+    if (last != null && last.digest().equals(r.imageId())) return last.config();
     Path copy = containers.containerDir(r.id()).resolve(IMAGE_CONFIG);
     try {
       return ImageJson.readConfig(Files.readAllBytes(copy), copy.toString());
@@ -622,7 +625,7 @@ public final class Engine implements AutoCloseable {
           ImageJson.readConfig(
               images.content().read(image.config(), ImageService.MAX_METADATA),
               image.config().toString());
-      lastConfig = new Object[] {image.config().toString(), c};
+      lastConfig = new ParsedConfig(image.config().toString(), c);
       return c;
     } catch (IOException | dev.berth.spec.json.SpecException e) {
       throw new ImageException(
