@@ -25,14 +25,19 @@ done
 # firewall rules go with the namespace (a bridge run --rm took 65 ms less).
 rm -f "$b/berth-run.aot"
 w=$(mktemp -d)
+# The throwaway store's engine pins network namespaces under a bind mount of its run root: unmounted before removal.
+forget() {
+  awk -v w="$w/" 'index($5, w) == 1 { print $5 }' /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m"; done
+  rm -rf "$w"
+}
 netns=
 if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null && unshare -n true 2>/dev/null; then netns="unshare -n"; fi
 BERTH_NO_AOT=1 BERTH_AOT_TRAINING=1 "$top/bin/berth" run-prepare "$w" >"$b/train-berth-run.log" 2>&1 &&
   BERTH_JAVA_OPTS="-XX:+UnlockDiagnosticVMOptions -XX:-AOTRecordTraining -XX:AOTCacheOutput=$b/berth-run.aot" \
     BERTH_NO_AOT=1 BERTH_AOT_TRAINING=1 BERTH_TRAIN_PRIVATE_NETNS=${netns:+1} \
     $netns "$top/bin/berth" run "$w" >>"$b/train-berth-run.log" 2>&1 ||
-  { rm -rf "$w"; cat "$b/train-berth-run.log" >&2; exit 1; }
-rm -rf "$w"
+  { forget; cat "$b/train-berth-run.log" >&2; exit 1; }
+forget
 # And for berthd: its training main runs the daemon on a throwaway store and asks it what the docker CLI asks.
 rm -f "$b/berthd.aot"
 BERTH_JAVA_OPTS="-XX:AOTCacheOutput=$b/berthd.aot" BERTH_NO_AOT=1 BERTH_AOT_TRAINING=1 \

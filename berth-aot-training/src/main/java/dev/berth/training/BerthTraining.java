@@ -357,9 +357,27 @@ public final class BerthTraining {
       }
       if (!part.equals("transfer")) containers(work, quiet, false);
     } finally {
+      unmountUnder(work);
       try (Stream<Path> all = Files.walk(work)) {
         for (Path p : all.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
       }
+    }
+  }
+
+  /**
+   * Detaches what the throwaway store's engine mounted under {@code work} (the bind mount that pins
+   * network namespaces in its run root, once networking was looked at), deepest first.
+   */
+  private static void unmountUnder(Path work) throws IOException {
+    String prefix = work.toString() + "/";
+    List<String> mounts = new java.util.ArrayList<>();
+    for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+      String[] f = line.split(" ");
+      if (f.length > 4 && f[4].startsWith(prefix)) mounts.add(f[4]);
+    }
+    mounts.sort(Comparator.reverseOrder());
+    for (String m : mounts) {
+      dev.berth.sys.Linux.umount2(m, dev.berth.sys.LinuxConstants.MNT_DETACH);
     }
   }
 }
