@@ -223,15 +223,7 @@ public final class DockerArchive {
                 + (at.equals(name) ? "" : " (through the link " + Printable.of(name, 200) + ")"));
       }
       if (ArchiveMembers.isRegular(e)) return e;
-      if (!e.isSymbolicLink() && !e.isLink()) {
-        throw ImageException.invalid(
-            source
-                + ": member "
-                + Printable.of(at, 200)
-                + " is not a regular file ("
-                + OciArchive.kind(e)
-                + ")");
-      }
+      if (!e.isSymbolicLink() && !e.isLink()) throw notRegular(source, at, e, "");
       if (hop == MAX_LINK_HOPS) {
         throw ImageException.invalid(
             source
@@ -242,17 +234,21 @@ public final class DockerArchive {
                 + " links");
       }
       String next = linkTarget(at, e);
-      if (next == null) {
-        throw ImageException.invalid(
-            source
-                + ": member "
-                + Printable.of(at, 200)
-                + " is not a regular file ("
-                + OciArchive.kind(e)
-                + ", outside the archive)");
-      }
+      if (next == null) throw notRegular(source, at, e, ", outside the archive");
       at = next;
     }
+  }
+
+  private static ImageException notRegular(
+      String source, String name, TarArchiveEntry e, String why) {
+    return ImageException.invalid(
+        source
+            + ": member "
+            + Printable.of(name, 200)
+            + " is not a regular file ("
+            + OciArchive.kind(e)
+            + why
+            + ")");
   }
 
   /**
