@@ -548,6 +548,40 @@ class RuncParityTest {
   }
 
   @Test
+  void anExecveThatFailsAfterStartSaysWhyInRuncsWords() {
+    // ~2.9 MB of environment: past the kernel's exec limit, so the execve fails once start has let
+    // the init go on and nobody reads its error: runc's init prints it on the container's stderr.
+    for (String rt : List.of(RUNC, berth())) {
+      Bundle b =
+          bundle(
+              rt,
+              x -> {
+                x.args("/bin/sh", "-c", "echo ran");
+                @SuppressWarnings("unchecked")
+                List<Object> env = (List<Object>) x.process().get("env");
+                for (int i = 0; i < 24; i++) env.add("X" + i + "=" + "a".repeat(120_000));
+              });
+      try {
+        assertEquals(0, detached(rt, b, "create " + id(rt)), name(rt));
+        assertEquals(0, cmd(rt, b, "start", id(rt)).exitCode(), name(rt));
+        String state = "";
+        for (int i = 0; i < 100 && !state.contains("\"stopped\""); i++) {
+          sleep(20);
+          state = cmd(rt, b, "state", id(rt)).stdout();
+        }
+        assertTrue(state.contains("\"stopped\""), name(rt) + ": " + state);
+        String err = Files.readString(tmp.resolve(name(rt) + "/err"));
+        assertTrue(err.contains("exec /bin/sh: argument list too long"), name(rt) + ": " + err);
+        assertFalse(err.contains("ran"), name(rt) + ": " + err);
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      } finally {
+        cleanUp(rt, b);
+      }
+    }
+  }
+
+  @Test
   void startReturnsBeforeTheStartContainerHooksAsRuncDoes() {
     // start only lets the init go on and returns 0; the hook fails in the container afterwards and
     // the container

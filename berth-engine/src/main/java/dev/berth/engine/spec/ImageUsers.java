@@ -253,11 +253,7 @@ public final class ImageUsers {
     try (Fd root = openRoot(rootfs)) {
       return readInRoot(root, rootfs, relative);
     } catch (ErrnoException e) {
-      if (e.errno() == LinuxConstants.ENOENT || e.errno() == LinuxConstants.ENOTDIR) return null;
-      throw new BerthException(
-          ErrorCategory.INTERNAL,
-          "read /" + relative + " in the root filesystem " + rootfs + ": " + e.getMessage(),
-          e);
+      return absentOrFail(e, rootfs, relative);
     }
   }
 
@@ -276,12 +272,18 @@ public final class ImageUsers {
         return readAtMost(fd, relative, st.size());
       }
     } catch (ErrnoException e) {
-      if (e.errno() == LinuxConstants.ENOENT || e.errno() == LinuxConstants.ENOTDIR) return null;
-      throw new BerthException(
-          ErrorCategory.INTERNAL,
-          "read /" + relative + " in the root filesystem " + rootfs + ": " + e.getMessage(),
-          e);
+      return absentOrFail(e, rootfs, relative);
     }
+  }
+
+  /** Null for a file (or a directory on its way) that is not there; the error otherwise. */
+  private static byte[] absentOrFail(ErrnoException e, Path rootfs, String relative)
+      throws BerthException {
+    if (e.errno() == LinuxConstants.ENOENT || e.errno() == LinuxConstants.ENOTDIR) return null;
+    throw new BerthException(
+        ErrorCategory.INTERNAL,
+        "read /" + relative + " in the root filesystem " + rootfs + ": " + e.getMessage(),
+        e);
   }
 
   /**

@@ -119,7 +119,9 @@ public final class ContainerStore {
    * container's directory ({@link #containerDir}) exists from then on.
    */
   public ContainerRecord create(ContainerRecord record) throws BerthException {
-    return create(record, false).record();
+    Created c = createSyncingLater(record);
+    c.awaitDurable();
+    return c.record();
   }
 
   /**
@@ -142,7 +144,6 @@ public final class ContainerStore {
 
     /** Waits for the fsync that makes the record survive a power cut; fails as create would. */
     public void awaitDurable() throws BerthException {
-      if (sync == null) return;
       try {
         sync.get();
       } catch (java.util.concurrent.ExecutionException e) {
@@ -165,10 +166,6 @@ public final class ContainerStore {
    * changes: the record exists, complete, when this returns.
    */
   public Created createSyncingLater(ContainerRecord record) throws BerthException {
-    return create(record, true);
-  }
-
-  private Created create(ContainerRecord record, boolean syncLater) throws BerthException {
     String id = record.id();
     java.nio.channels.FileChannel recordDir = null;
     ContainerRecord stored;
@@ -204,13 +201,8 @@ public final class ContainerStore {
         AtomicFiles.fsyncDirectory(names);
         AtomicFiles.fsyncDirectory(containers);
         Linux.rename(file + AtomicFiles.TEMP_SUFFIX, file.toString(), 0);
-        if (syncLater) {
-          // Opened now: the fsync reaches this directory even if it is removed meanwhile.
-          recordDir =
-              java.nio.channels.FileChannel.open(dir, java.nio.file.StandardOpenOption.READ);
-        } else {
-          AtomicFiles.fsyncDirectory(dir);
-        }
+        // Opened now: the fsync reaches this directory even if it is removed meanwhile.
+        recordDir = java.nio.channels.FileChannel.open(dir, java.nio.file.StandardOpenOption.READ);
       } catch (IOException | RuntimeException e) {
         undo(e, dir, nameLink);
         w.changed();
@@ -220,7 +212,6 @@ public final class ContainerStore {
     } catch (IOException e) {
       throw StoreErrors.io("create container " + id + " in " + root, e);
     }
-    if (!syncLater) return new Created(stored, null);
     java.nio.channels.FileChannel ch = recordDir;
     java.util.concurrent.FutureTask<Void> sync =
         new java.util.concurrent.FutureTask<>(
