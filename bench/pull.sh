@@ -37,7 +37,8 @@
 # Last, per shape: `berth pull` of the image already present against `berth images` (and podman's two), hyperfine.
 #
 # berth is skipped while bin/berth is missing (scripts/build.sh builds it). BERTH_BASE=<another checkout, built> adds
-# its berth as "berth (base)" to every run, to compare a change with what it changes in the same run.
+# its berth as "berth (base)" to every run, to compare a change with what it changes in the same run. PEERS (default
+# "podman skopeo") names the other tools to run; PEERS= runs berth alone (with its base), for a quicker A/B.
 # Usage: bench/pull.sh [runs] [layers] [mb-per-layer] [small-files]   (the last three: the generated shape)
 #   Needs root, a JDK, docker-registry, podman, skopeo, umoci, curl, openssl, zstd, hyperfine, perl, isal (igzip).
 set -eu
@@ -218,7 +219,7 @@ for shape in $shapes; do
     esac
     k=$s/$kind
     load=$(cut -d' ' -f1-3 /proc/loadavg)
-    tools="podman skopeo"
+    tools=${PEERS-podman skopeo}
     [ -x "$berth" ] && tools="$tools berth"
     [ -n "$base" ] && tools="$tools base"
     r=0
@@ -266,15 +267,16 @@ for shape in $shapes; do
 
     printf '%-16s %8s %8s %8s %15s %10s %9s %14s\n' "" "wall s" "cpu s" "sys s" "registry cpu s" "x podman" \
       "x floor" "cpu x floor's"
-    pw=$(median "$k.podman" 1)
+    pw=0
+    case " $tools " in *" podman "*) pw=$(median "$k.podman" 1) ;; esac
     for tool in $tools; do
       case $tool in
         podman) label=podman ;; skopeo) label="skopeo + umoci" ;; berth) label=berth ;; base) label="berth (base)" ;;
       esac
       w=$(median "$k.$tool" 1)
       awk -v l="$label" -v w="$w" -v c="$(median "$k.$tool" 2)" -v g="$(median "$k.$tool" 3)" -v p="$pw" -v f="$floor" \
-        -v n="$cores" -v y="$(median "$k.$tool" 4)" 'BEGIN { printf "%-16s %8.2f %8.2f %8.2f %15.2f %9.2fx %8.2fx %13.2fx\n",
-          l, w, c, y, g, w / p, w / f, (c + g) / (f * n) }'
+        -v n="$cores" -v y="$(median "$k.$tool" 4)" 'BEGIN { printf "%-16s %8.2f %8.2f %8.2f %15.2f %9s %8.2fx %13.2fx\n",
+          l, w, c, y, g, p > 0 ? sprintf("%.2fx", w / p) : "-", w / f, (c + g) / (f * n) }'
     done
     awk -v a="$*" -v f="$floor" -v n="$cores" -v z="$zstd" 'function min(x, y) { return x < y ? x : y }
       BEGIN { split(a, v, " ");

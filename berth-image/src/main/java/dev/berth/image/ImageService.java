@@ -8,6 +8,8 @@ import dev.berth.image.archive.RootfsImport;
 import dev.berth.image.archive.SavedImage;
 import dev.berth.image.content.ContentStore;
 import dev.berth.image.content.GcResult;
+import dev.berth.image.content.StoreLease;
+import dev.berth.image.dirs.LockFile;
 import dev.berth.image.dirs.PrivateDirs;
 import dev.berth.image.pull.Puller;
 import dev.berth.image.push.Pusher;
@@ -21,6 +23,7 @@ import dev.berth.image.snapshot.Mount;
 import dev.berth.image.snapshot.Mounts;
 import dev.berth.image.snapshot.Snapshotter;
 import dev.berth.image.snapshot.Snapshotters;
+import dev.berth.image.snapshot.Unsynced;
 import dev.berth.image.store.ImageRecord;
 import dev.berth.image.store.ImageStore;
 import dev.berth.spec.error.ErrorCategory;
@@ -121,8 +124,42 @@ public final class ImageService implements AutoCloseable {
 
   /** Opened on first use: listing and inspecting need no snapshots. */
   public synchronized Snapshotter snapshots() throws IOException {
-    if (snapshots == null) snapshots = Snapshotters.open(options.root().resolve("snapshots"));
+    if (snapshots == null) {
+      Path root = options.root().resolve("snapshots");
+      Snapshotter s = Snapshotters.open(root);
+      settleUnsynced(root, s);
+      snapshots = s;
+    }
     return snapshots;
+  }
+
+  /**
+   * Snapshots committed without a sync ({@link Snapshotter#commit}): those an earlier boot left
+   * marked are unpacked again from their blobs before anyone uses them (one process does it, under
+   * a lock; the others wait for it and find nothing left to do); this boot's are synced later.
+   */
+  private void settleUnsynced(Path root, Snapshotter s) throws IOException {
+    if (!s.anyUnsynced()) return;
+    if (anyOfEarlierBoot(s.unsynced())) {
+      try (LockFile lock = LockFile.acquire(root.resolve("unsynced.lock"));
+          StoreLease lease = content.lease()) {
+        List<Unsynced> lost = new ArrayList<>();
+        for (Unsynced u : s.unsynced()) if (!u.thisBoot()) lost.add(u);
+        if (!lost.isEmpty()) {
+          System.err.println(
+              "berth: unpacking "
+                  + lost.size()
+                  + " layer(s) again: they were not synced before the machine stopped");
+          new LocalLayers(content, s).repair(lost);
+        }
+      }
+    }
+    s.syncLater();
+  }
+
+  private static boolean anyOfEarlierBoot(List<Unsynced> marks) {
+    for (Unsynced u : marks) if (!u.thisBoot()) return true;
+    return false;
   }
 
   public ImageStore images() {

@@ -356,18 +356,6 @@ public final class Linux {
     check(sys(Nr.SYNCFS, fd.fd(), 0, 0), "syncfs", fd);
   }
 
-  /**
-   * sync_file_range(2) of the whole file with SYNC_FILE_RANGE_WRITE: starts the write-back of
-   * {@code fd}'s dirty pages and returns without waiting, so that a later {@link #syncfs} finds the
-   * disk already busy with them (dpkg's way of syncing many files).
-   */
-  public static void startWriteback(Fd fd) throws ErrnoException {
-    check(
-        sys(Nr.SYNC_FILE_RANGE, fd.fd(), 0, 0, LinuxConstants.SYNC_FILE_RANGE_WRITE, 0, 0),
-        "sync_file_range",
-        fd);
-  }
-
   /** fstat(2). */
   public static Stat fstat(Fd fd) throws ErrnoException {
     return statx(fd.fd(), "", AT_EMPTY_PATH, "fstat", fd.toString());

@@ -178,7 +178,6 @@ public final class LinuxConstants {
   // umount2(2)
   public static final int MNT_FORCE = 1;
   public static final int MNT_DETACH = 2;
-  public static final int SYNC_FILE_RANGE_WRITE = 2;
   public static final int MNT_EXPIRE = 4;
   public static final int UMOUNT_NOFOLLOW = 8;
 

@@ -681,6 +681,7 @@ public final class Puller {
                 + diffId);
       }
       staging.madeDirs(result.madeDirs());
+      staging.source(layer.digest(), MediaTypes.layerCompression(layer.mediaType()));
       ok = true;
       return staging;
     } finally {

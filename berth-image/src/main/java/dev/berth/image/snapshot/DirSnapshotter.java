@@ -15,14 +15,19 @@ import dev.berth.sys.ErrnoException;
 import dev.berth.sys.Fd;
 import dev.berth.sys.Linux;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -34,14 +39,16 @@ import java.util.stream.Stream;
  *   snapshots/&lt;n&gt;/parent   the parent's chain id, absent for a bottom layer
  *   chains/&lt;hex&gt;          symlink to ../snapshots/&lt;n&gt;: the commit point
  *   active/&lt;key&gt;/          writable snapshots (fs, and work for overlay; parent)
+ *   unsynced/&lt;mark&gt;        committed snapshots whose trees were not synced yet ({@link UnsyncedMarks})
  * </pre>
  *
  * A staging directory is a numbered snapshots/&lt;n&gt; that no chains/ link names yet. Committing
- * syncs the tree's file system (syncfs), then creates the link with symlink(2), which is atomic and
- * fails when the name exists: another process committed first, ours is removed. So a link a power
- * cut left names a tree whose data is on disk. Numbers rather than chain ids in paths: a 30-layer
- * image's lowerdir is then about 30 * 30 bytes, far under the page (4096 bytes) the kernel accepts
- * for mount data, where 30 sha256 paths would not fit.
+ * syncs the tree's file system (syncfs) or marks the snapshot unsynced ({@link
+ * Snapshotter#commit}), then creates the link with symlink(2), which is atomic and fails when the
+ * name exists: another process committed first, ours is removed. So a link a power cut left names a
+ * tree whose data is on disk, or one that a mark says must be unpacked again. Numbers rather than
+ * chain ids in paths: a 30-layer image's lowerdir is then about 30 * 30 bytes, far under the page
+ * (4096 bytes) the kernel accepts for mount data, where 30 sha256 paths would not fit.
  *
  * <p>Every directory here but the trees is private ({@link PrivateDirs}): a tree's root (fs/) takes
  * the owner and mode of its layer's "/" entry, and what it holds may be setuid or world-writable,
@@ -55,6 +62,7 @@ abstract class DirSnapshotter implements Snapshotter {
   final Path chains;
   final Path active;
   final Path trash;
+  private final UnsyncedMarks marks;
 
   DirSnapshotter(Path root) throws IOException {
     this.root = root;
@@ -63,6 +71,7 @@ abstract class DirSnapshotter implements Snapshotter {
     this.active = root.resolve("active");
     this.trash = root.resolve(TRASH);
     PrivateDirs.ensure(trash);
+    this.marks = new UnsyncedMarks(root.resolve("unsynced"));
     boolean loose =
         PrivateDirs.ensure(snapshots) | PrivateDirs.ensure(chains) | PrivateDirs.ensure(active);
     // A store whose snapshots/ was private was made so by this code, which makes every snapshot
@@ -113,13 +122,14 @@ abstract class DirSnapshotter implements Snapshotter {
   public void commit(Staging s) throws IOException {
     Path link = chains.resolve(s.chainId().encoded());
     if (s.parent() != null) home(s.parent()); // a committed snapshot's parent chain is always whole
-    // The tree's data reaches the disk before the link that says it is whole: a committed snapshot
-    // is never re-checked, so one whose files a power cut left empty (delayed allocation) would
-    // stay broken through every re-pull (containerd's issues 5854 and 8895; its opt-in sync_fs).
-    // One syncfs per layer rather than an fsync per file; the parent was synced at its own commit.
-    try (Fd tree = Linux.open(s.home().toString(), O_RDONLY | O_DIRECTORY, 0)) {
-      Linux.syncfs(tree);
-    }
+    finish(s);
+    // The tree's data must outlive a power cut once the link says the snapshot is whole: a
+    // committed snapshot is never re-checked, so one whose files a crash left empty (delayed
+    // allocation) would stay broken through every re-pull (containerd's issues 5854 and 8895).
+    // Either the file system is synced now, or a mark made durable before the link says that the
+    // tree is to be synced later, or unpacked again from its blob after a reboot.
+    if (s.blob() != null) marks.mark(s.chainId(), s.blob(), s.compression());
+    else syncTree(s.home());
     try {
       Linux.symlink("../snapshots/" + s.home().getFileName(), link.toString());
     } catch (ErrnoException e) {
@@ -127,6 +137,103 @@ abstract class DirSnapshotter implements Snapshotter {
         throw new IOException("commit snapshot " + s.chainId() + ": " + e.getMessage(), e);
       Trees.remove(s.home()); // someone else committed this chain id first
     }
+    if (s.blob() != null) syncLater();
+  }
+
+  /** Last touches to a staged tree before it is published (overlay: directories it made). */
+  void finish(Staging s) throws IOException {}
+
+  private static void syncTree(Path dir) throws IOException {
+    try (Fd tree = Linux.open(dir.toString(), O_RDONLY | O_DIRECTORY, 0)) {
+      Linux.syncfs(tree);
+    }
+  }
+
+  @Override
+  public List<Unsynced> unsynced() throws IOException {
+    List<Unsynced> out = new ArrayList<>();
+    for (Unsynced u : marks.list()) {
+      if (has(u.chainId())) out.add(u);
+      else marks.forget(u); // removed since, or its commit lost a race and never linked
+    }
+    return out;
+  }
+
+  @Override
+  public boolean anyUnsynced() throws IOException {
+    return marks.any();
+  }
+
+  @Override
+  public void sync(List<Unsynced> done) throws IOException {
+    if (done.isEmpty()) return;
+    syncTree(root);
+    for (Unsynced u : done) if (u.thisBoot()) marks.forget(u);
+  }
+
+  /** How long a mark waits for its sync: the kernel's default dirty_expire_centisecs. */
+  static final long SETTLE_MILLIS = 30_000;
+
+  /** The thread waiting to sync each snapshot root, in this process. */
+  private static final Map<Path, Thread> SYNC_PENDING = new ConcurrentHashMap<>();
+
+  @Override
+  public void syncLater() {
+    Thread pending = SYNC_PENDING.get(root);
+    if (pending != null) {
+      LockSupport.unpark(pending); // it looks at the marks' ages again
+      return;
+    }
+    Thread t =
+        Thread.ofPlatform()
+            .daemon()
+            .name("berth-snapshot-sync")
+            .unstarted(
+                () -> {
+                  try {
+                    for (long wait; (wait = SETTLE_MILLIS - marks.youngestAgeMillis()) > 0; )
+                      LockSupport.parkNanos(wait * 1_000_000);
+                    SYNC_PENDING.remove(root, Thread.currentThread()); // later marks: a new sync
+                    List<Unsynced> mine = new ArrayList<>();
+                    for (Unsynced u : unsynced()) if (u.thisBoot()) mine.add(u);
+                    sync(mine);
+                  } catch (IOException | RuntimeException e) {
+                    if (Files.isDirectory(root))
+                      System.err.println(
+                          "berth: sync snapshots in " + root + ": " + e.getMessage());
+                  } finally {
+                    SYNC_PENDING.remove(root, Thread.currentThread());
+                  }
+                });
+    if (SYNC_PENDING.putIfAbsent(root, t) == null) t.start();
+    else syncLater();
+  }
+
+  @Override
+  public void replace(Staging s) throws IOException {
+    Path link = chains.resolve(s.chainId().encoded());
+    Path old = home(s.chainId());
+    finish(s);
+    syncTree(s.home());
+    // A new link beside the staging, renamed over the chain's: readers see the old tree or the new.
+    Path fresh = s.home().resolve("link");
+    Linux.symlink("../snapshots/" + s.home().getFileName(), fresh.toString());
+    Linux.rename(fresh.toString(), link.toString(), 0);
+    try (FileChannel dir = FileChannel.open(chains, StandardOpenOption.READ)) {
+      dir.force(true);
+    }
+    marks.forgetAll(s.chainId());
+    Trees.remove(old);
+  }
+
+  @Override
+  public void forget(Unsynced mark) throws IOException {
+    marks.forget(mark);
+  }
+
+  @Override
+  public Digest parent(Digest chainId) throws IOException {
+    return parentOf(home(chainId));
   }
 
   @Override
@@ -213,6 +320,7 @@ abstract class DirSnapshotter implements Snapshotter {
       }
     }
     Files.delete(chains.resolve(chainId.encoded()));
+    marks.forgetAll(chainId);
     Trees.remove(home);
   }
 

@@ -54,10 +54,9 @@ public final class OverlaySnapshotter extends DirSnapshotter {
   }
 
   @Override
-  public void commit(Staging s) throws IOException {
+  void finish(Staging s) throws IOException {
     if (s.parent() != null && !s.madeDirs().isEmpty())
       inheritDirs(s.dir(), chain(s.parent()), s.madeDirs());
-    super.commit(s);
   }
 
   /**

@@ -27,8 +27,53 @@ public interface Snapshotter {
    * Publishes the staging directory atomically as {@code staging.chainId()}; refused while its
    * parent is not committed. When another process committed the same chain id meanwhile, ours is
    * discarded: first wins, and that is not an error.
+   *
+   * <p>A committed snapshot is never checked again, so its tree must not be lost to a power cut
+   * after the commit. A staging without a {@link Staging#source source} has its file system synced
+   * before it is published. One with a source is published at once with a durable {@link Unsynced
+   * mark}: {@link #sync} clears marks later, once the kernel has written the trees back anyway, and
+   * after a reboot a surviving mark says the tree must be unpacked again from its blob ({@link
+   * #replace}). A pull then returns at the speed of the CPU and still never leaves a broken layer.
    */
   void commit(Staging staging) throws IOException;
+
+  /**
+   * The marks of committed snapshots not synced since their commit, of this boot and earlier ones;
+   * marks whose snapshot is gone are dropped.
+   */
+  List<Unsynced> unsynced() throws IOException;
+
+  /** Whether there is any mark at all: one directory read, cheap enough for every open. */
+  boolean anyUnsynced() throws IOException;
+
+  /**
+   * Syncs the snapshots' file system, then forgets {@code marks} (this boot's, listed before the
+   * call: a mark made after the list may name a tree the sync did not cover).
+   */
+  void sync(List<Unsynced> marks) throws IOException;
+
+  /**
+   * Replaces the tree of committed {@code staging.chainId()} by the staging's, unpacked again from
+   * the same layer: synced, then swapped in with one rename of the chain's link; the chain's marks
+   * are forgotten and the old tree removed. For repairs after a power cut, when nothing uses the
+   * snapshots yet.
+   */
+  void replace(Staging staging) throws IOException;
+
+  /**
+   * Syncs this boot's marks on a daemon thread once the kernel has had time to write the trees back
+   * by itself (its dirty-page expiry, 30 s by default), so that the sync finds little to do and
+   * delays no one; a marked commit asks for it, and so does an open that finds marks (those already
+   * that old are synced at once). A process that exits first leaves its marks to the next one that
+   * opens the store.
+   */
+  void syncLater();
+
+  /** Forgets a mark without repairing anything (its blob is gone). */
+  void forget(Unsynced mark) throws IOException;
+
+  /** The parent chain id of committed {@code chainId}, or null for a bottom layer. */
+  Digest parent(Digest chainId) throws IOException;
 
   /** Discards a staging directory. */
   void abort(Staging staging) throws IOException;

@@ -2,6 +2,7 @@ package dev.berth.image.snapshot;
 
 import dev.berth.image.unpack.Mode;
 import dev.berth.spec.image.Digest;
+import dev.berth.spec.image.MediaTypes.Compression;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -16,6 +17,8 @@ public final class Staging {
   private final Path home;
   private final Mode mode;
   private List<String> madeDirs = List.of();
+  private Digest blob;
+  private Compression compression;
 
   Staging(Digest chainId, Digest parent, Path home, Mode mode) {
     this.chainId = chainId;
@@ -51,6 +54,25 @@ public final class Staging {
    */
   public void madeDirs(List<String> paths) {
     this.madeDirs = List.copyOf(paths);
+  }
+
+  /**
+   * Names the layer blob this tree was unpacked from, which the content store holds synced: the
+   * commit then marks the snapshot instead of syncing its file system (see {@link
+   * Snapshotter#commit}), and a power cut before a later sync is repaired by unpacking the blob
+   * again. A staging without a source is synced at its commit.
+   */
+  public void source(Digest blob, Compression compression) {
+    this.blob = blob;
+    this.compression = compression;
+  }
+
+  Digest blob() {
+    return blob;
+  }
+
+  Compression compression() {
+    return compression;
   }
 
   List<String> madeDirs() {

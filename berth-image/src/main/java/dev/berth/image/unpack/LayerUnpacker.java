@@ -59,9 +59,6 @@ import java.util.zip.GZIPInputStream;
  * <p>One instance may unpack several layers, one at a time (it holds a reusable buffer).
  */
 public final class LayerUnpacker {
-  /** Files from this size on are handed to the disk as soon as they are written. */
-  static final long EARLY_WRITEBACK = 256 << 10;
-
   /**
    * Bounds on the work a layer can cause beyond what its bytes pay for.
    *
@@ -425,9 +422,6 @@ public final class LayerUnpacker {
       if (e.sparse() != null) countHoles(e);
       try (Fd f = createExclusive(dir, base, exact ? want : 0600)) {
         copyData(f, e);
-        // The snapshot's commit syncs its file system (syncfs): a large file's pages start for the
-        // disk now, while the next entries inflate, instead of all of them waiting for that sync.
-        if (e.size() >= EARLY_WRITEBACK) Linux.startWriteback(f);
         if (uid != 0 || gid != 0 || !createsRootOwned(dir)) Linux.fchown(f, uid, gid);
         if (!exact) Linux.fchmod(f, want); // after chown, which clears setuid/setgid
         Map<String, byte[]> xattrs = xattrs(e);

@@ -26,7 +26,7 @@ class SnapshottersTest {
     assertTrue(Snapshotters.open(tmp.resolve("q"), true) instanceof CopySnapshotter);
     try (Stream<Path> s = Files.list(tmp.resolve("p"))) {
       assertEquals(
-          List.of("active", "chains", "driver", "snapshots", "trash"),
+          List.of("active", "chains", "driver", "snapshots", "trash", "unsynced"),
           s.map(p -> p.getFileName().toString()).sorted().toList(),
           "the probe left nothing behind but the recorded choice");
     }
