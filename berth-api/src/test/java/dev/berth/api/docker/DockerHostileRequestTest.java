@@ -226,6 +226,81 @@ class DockerHostileRequestTest {
     assertNothingLeft();
   }
 
+  /**
+   * The values the engine writes into a container's /etc/hosts and /etc/resolv.conf (and, for
+   * aliases, into its peers' /etc/hosts): a newline, NUL, blank, '#' or ';' would add a line of the
+   * client's choosing (a nameserver, a host name on another address) or cut one. Refused naming the
+   * flag, nothing left; honest values are written one line each.
+   */
+  @Test
+  void valuesWrittenToEtcFilesAddNoLines() throws Exception {
+    String nl = "\\n";
+    String nul = "\\u0000";
+    // {what the message names, HostConfig or NetworkingConfig fields}
+    String[][] cases = {
+      {"--add-host", "\"ExtraHosts\":[\"evil" + nl + "6.6.6.6 victim:10.0.0.1\"]"},
+      {"--add-host", "\"ExtraHosts\":[\"a:10.0.0.1" + nl + "6.6.6.6 victim\"]"},
+      {"--add-host", "\"ExtraHosts\":[\"a victim:10.0.0.1\"]"},
+      {"--add-host", "\"ExtraHosts\":[\"a#x:10.0.0.1\"]"},
+      {"--add-host", "\"ExtraHosts\":[\"a" + nul + "b:10.0.0.1\"]"},
+      {"--add-host", "\"ExtraHosts\":[\"a:not-an-ip\"]"},
+      {"--dns", "\"Dns\":[\"10.0.0.1" + nl + "nameserver 6.6.6.6\"]"},
+      {"--dns", "\"Dns\":[\"evil.example\"]"},
+      {"--dns", "\"Dns\":[\"10.0.0.1 6.6.6.6\"]"},
+      {"--dns-search", "\"DnsSearch\":[\"a.example" + nl + "nameserver 6.6.6.6\"]"},
+      {"--dns-search", "\"DnsSearch\":[\"a.example b.example\"]"},
+      {"--dns-search", "\"DnsSearch\":[\"a" + nul + "b\"]"},
+      {"--dns-option", "\"DnsOptions\":[\"ndots:1" + nl + "nameserver 6.6.6.6\"]"},
+      {"--dns-option", "\"DnsOptions\":[\"#x\"]"},
+      {"--dns-option", "\"DnsOptions\":[\"ndots:1;x\"]"},
+    };
+    for (String[] c : cases) {
+      assertRefused(400, c[0], call("POST", "/v1.44/containers/create", create("", c[1])), c[1]);
+    }
+    // An alias is a name on the line its peers' /etc/hosts get for the container.
+    for (String alias : List.of("a" + nl + "6.6.6.6 victim", "a b", "a" + nul)) {
+      String body =
+          "{\"Image\":\""
+              + IMAGE
+              + "\",\"Cmd\":[\"true\"],\"HostConfig\":{\"NetworkMode\":\"none\"},"
+              + "\"NetworkingConfig\":{\"EndpointsConfig\":{\"none\":{\"Aliases\":[\""
+              + alias
+              + "\"]}}}}";
+      assertRefused(400, "--network-alias", call("POST", "/v1.44/containers/create", body), alias);
+    }
+    assertNothingLeft();
+
+    UnixHttp.Response made =
+        call(
+            "POST",
+            "/v1.44/containers/create",
+            "{\"Image\":\""
+                + IMAGE
+                + "\",\"Cmd\":[\"cat\",\"/etc/hosts\",\"/etc/resolv.conf\"],"
+                + "\"HostConfig\":{\"NetworkMode\":\"none\","
+                + "\"ExtraHosts\":[\"db:10.0.0.5\",\"v6:fd00::1\"],"
+                + "\"Dns\":[\"10.0.0.53\",\"fe80::1%lo\"],\"DnsSearch\":[\"example.com\"],"
+                + "\"DnsOptions\":[\"ndots:2\"]}}");
+    assertEquals(201, made.status(), made.text());
+    String id = id(made);
+    assertEquals(204, call("POST", "/v1.44/containers/" + id + "/start", null).status());
+    assertEquals(200, call("POST", "/v1.44/containers/" + id + "/wait", null).status());
+    String logs = call("GET", "/v1.44/containers/" + id + "/logs?stdout=1", null).text();
+    for (String line :
+        List.of(
+            "10.0.0.5\tdb\n",
+            "fd00::1\tv6\n",
+            "search example.com\n",
+            "nameserver 10.0.0.53\n",
+            "nameserver fe80::1%lo\n",
+            "options ndots:2\n")) {
+      assertTrue(logs.contains(line), line + " in " + logs);
+    }
+    // One frame a line (cat's writes): only the client's nameservers, only one search line.
+    assertEquals(2, logs.split("nameserver", -1).length - 1, logs);
+    assertEquals(1, logs.split("search", -1).length - 1, logs);
+  }
+
   @Test
   void seccompProfileGivenAsTheDockerCliSendsItIsEnforced() throws Exception {
     // The docker CLI reads --security-opt seccomp=FILE and sends the JSON: it was taken for a path.
