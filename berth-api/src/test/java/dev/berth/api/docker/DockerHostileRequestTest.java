@@ -301,6 +301,45 @@ class DockerHostileRequestTest {
     assertEquals(1, logs.split("search", -1).length - 1, logs);
   }
 
+  /**
+   * Slow-loris: a client that dribbles a request head (a byte every 100 ms), as its first request
+   * or after a keep-alive answer, is closed once the head timeout is over instead of holding its
+   * connection for ever; a client idle between requests is left alone (as dockerd), and the daemon
+   * serves on.
+   */
+  @Test
+  void aDribbledRequestHeadIsClosedAndTheDaemonServesOn() throws Exception {
+    server.close();
+    DaemonInfo info = new DaemonInfo("0.1.0-test", "test");
+    server =
+        DockerApiServer.start(
+            new DockerApiServer.Options(socket, null, info.serverHeader(), 0, 0, null)
+                .withHeadTimeout(java.time.Duration.ofMillis(500)),
+            DockerApi.router(engine, info));
+    for (boolean afterAnAnswer : List.of(false, true)) {
+      try (UnixHttp c = new UnixHttp(socket)) {
+        if (afterAnAnswer) {
+          assertEquals(200, c.call("GET", "/_ping").status());
+          Thread.sleep(1000); // idle between requests, longer than the head timeout: kept
+          assertEquals(200, c.call("GET", "/_ping").status(), "an idle keep-alive connection");
+        }
+        c.out.write("GET /_ping HTTP/1.1\r\nX-Slow: ".getBytes(StandardCharsets.US_ASCII));
+        boolean closed = false;
+        for (int i = 0; i < 100 && !closed; i++) { // 10 s at most
+          try {
+            c.out.write('a');
+            c.out.flush();
+            Thread.sleep(100);
+          } catch (IOException broken) {
+            closed = true;
+          }
+        }
+        assertTrue(closed, "a dribbled head " + (afterAnAnswer ? "after an answer" : "first"));
+      }
+    }
+    assertEquals(200, call("GET", "/_ping", null).status(), "the daemon still serves");
+  }
+
   @Test
   void seccompProfileGivenAsTheDockerCliSendsItIsEnforced() throws Exception {
     // The docker CLI reads --security-opt seccomp=FILE and sends the JSON: it was taken for a path.
