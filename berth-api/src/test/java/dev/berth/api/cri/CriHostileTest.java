@@ -230,6 +230,20 @@ class CriHostileTest extends CriPodTestBase {
     assertEquals(
         "search default.svc.cluster.local\nnameserver 10.0.0.53\noptions ndots:5\n",
         execOut(id, "cat", "/etc/resolv.conf"));
+    // A symlink planted at a log's name (the directory is the kubelet's, and log collectors mount
+    // it): the monitor, root, neither creates nor appends to its target; the start fails.
+    Path target = tmp.resolve("host-file");
+    Files.writeString(target, "the host's\n");
+    Files.createDirectories(logs.resolve("planted"));
+    Files.createSymbolicLink(logs.resolve("planted/0.log"), target);
+    String planted = create(pod, container("planted", "echo", "hi").setLogPath("planted/0.log"));
+    error(
+        () ->
+            rt().startContainer(
+                    dev.berth.api.cri.v1.StartContainerRequest.newBuilder()
+                        .setContainerId(planted)
+                        .build()));
+    assertEquals("the host's\n", Files.readString(target), "the symlink's target is untouched");
     removePod(pod);
     assertClean();
   }
