@@ -563,4 +563,66 @@ class StreamingServerTest {
     }
     assertEquals(101, status, "the server serves once the waiting connections are gone");
   }
+
+  /**
+   * WebSocket frames beyond the bound (1 MiB): one whose header declares 1 GiB, and a message
+   * of 512 KiB fragments that grows past it. Each session is closed without waiting for (or
+   * buffering) the bytes; the exec behind it ends, and the server serves the next one.
+   */
+  @Test
+  void webSocketMessagesBeyondTheBoundCloseTheSession() throws Exception {
+    ContainerRecord c = running(false, "sleep", "1000");
+    for (boolean fragments : List.of(false, true)) {
+      String url =
+          server.exec(new ExecRequest(c.id(), List.of("sleep", "98764"), false, true, true, false));
+      try (WebSocketTestClient ws = new WebSocketTestClient(url, "v5.channel.k8s.io")) {
+        assertEquals(101, ws.status);
+        ws.socket.setSoTimeout(20_000);
+        var out = ws.socket.getOutputStream();
+        byte[] chunk = new byte[512 << 10];
+        try {
+          if (fragments) {
+            for (int i = 0; i < 4; i++) {
+              out.write(frameHead(i == 0 ? 2 : 0, false, chunk.length)); // masked with zeros
+              out.write(chunk);
+            }
+          } else {
+            out.write(frameHead(2, true, 1L << 30));
+            for (int i = 0; i < 4; i++) out.write(chunk);
+          }
+          out.flush();
+        } catch (IOException closedWhileSending) {
+          // the server closed first: what the test wants
+        }
+        boolean closed = false;
+        try {
+          for (WebSocketTestClient.Message m; (m = ws.read()) != null; ) {
+            if (m.opcode() == 8) {
+              closed = true;
+              break;
+            }
+          }
+          closed = true;
+        } catch (java.net.SocketTimeoutException e) {
+          closed = false;
+        } catch (IOException reset) {
+          closed = true;
+        }
+        assertTrue(closed, (fragments ? "fragments" : "a declared length") + " beyond the bound");
+      }
+    }
+    assertTrue(waitFor(() -> !sleeping("98764")), "the execs behind the sessions ended");
+    String url = server.exec(new ExecRequest(c.id(), List.of("true"), false, false, true, false));
+    try (SpdyTestClient client = new SpdyTestClient(url, V4)) {
+      assertEquals(101, client.status, "the server serves on");
+    }
+  }
+
+  /** A client's masked frame head (mask 0: the payload goes as is) declaring {@code length}. */
+  private static byte[] frameHead(int opcode, boolean fin, long length) {
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(14);
+    b.put((byte) ((fin ? 0x80 : 0) | opcode));
+    b.put((byte) (0x80 | 127)).putLong(length).putInt(0);
+    return b.array();
+  }
 }
