@@ -270,6 +270,28 @@ class DockerHostileRequestTest {
     }
     assertNothingLeft();
 
+    // A hostname in a joined uts namespace is still written into /etc/hostname and /etc/hosts.
+    UnixHttp.Response joined =
+        call(
+            "POST",
+            "/v1.44/containers/create",
+            "{\"Image\":\""
+                + IMAGE
+                + "\",\"Cmd\":[\"sleep\",\"100\"],\"HostConfig\":{\"NetworkMode\":\"none\"}}");
+    assertEquals(201, joined.status(), joined.text());
+    String joinedId = id(joined);
+    assertEquals(204, call("POST", "/v1.44/containers/" + joinedId + "/start", null).status());
+    UnixHttp.Response r =
+        call(
+            "POST",
+            "/v1.44/containers/create",
+            create(
+                "\"Hostname\":\"a" + nl + "6.6.6.6 victim\"",
+                "\"UTSMode\":\"container:" + joinedId + "\""));
+    assertRefused(400, "invalid hostname format", r, "a hostname in a joined uts namespace");
+    assertEquals(1, engine.list().size(), "only the joined container");
+    engine.remove(joinedId, true, true);
+
     UnixHttp.Response made =
         call(
             "POST",

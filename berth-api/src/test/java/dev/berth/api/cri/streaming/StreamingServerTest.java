@@ -565,9 +565,9 @@ class StreamingServerTest {
   }
 
   /**
-   * WebSocket frames beyond the bound (1 MiB): one whose header declares 1 GiB, and a message
-   * of 512 KiB fragments that grows past it. Each session is closed without waiting for (or
-   * buffering) the bytes; the exec behind it ends, and the server serves the next one.
+   * WebSocket frames beyond the bound (1 MiB): one whose header declares 1 GiB, and a message of
+   * 512 KiB fragments that grows past it. Each session is closed without waiting for (or buffering)
+   * the bytes; the exec behind it ends, and the server serves the next one.
    */
   @Test
   void webSocketMessagesBeyondTheBoundCloseTheSession() throws Exception {
