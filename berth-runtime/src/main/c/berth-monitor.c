@@ -220,8 +220,11 @@ static int listen_at(const char *path, int type) {
 
 /* ---- the log ---- */
 
+/* O_NOFOLLOW: the log's directory may be written by others (a CRI pod's log_directory is the kubelet's, and log
+ * collectors mount it); a symlink planted at the log's name must not have us create or append to its target as
+ * root. */
 static void log_open(void) {
-  log_fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  log_fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (log_fd < 0) {
     warn("berth-monitor: open log %s: %s", log_path, strerror(errno));
     return;
@@ -821,7 +824,7 @@ int main(int argc, char **argv) {
   if (log_path) {
     log_fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (log_fd >= 0) log_created = 1;
-    else if (errno == EEXIST) log_fd = open(log_path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    else if (errno == EEXIST) log_fd = open(log_path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
     if (log_fd < 0) die("open log", log_path, errno);
     struct stat st;
     log_size = fstat(log_fd, &st) == 0 ? st.st_size : 0;

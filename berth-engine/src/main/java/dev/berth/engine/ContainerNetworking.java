@@ -258,16 +258,11 @@ final class ContainerNetworking {
       }
       engine.containers().resolve(mode.substring("container:".length()));
     }
-    for (String h : n.extraHosts()) {
-      int colon = h.indexOf(':');
-      if (colon <= 0 || colon == h.length() - 1)
-        throw EngineException.invalid(
-            "invalid argument \""
-                + h
-                + "\" for \"--add-host\" flag: bad format for add-host: \""
-                + h
-                + "\"");
-    }
+    // Each becomes words of one line of /etc/hosts or /etc/resolv.conf, nothing more.
+    dev.berth.engine.spec.EtcFiles.checkExtraHosts("--add-host", n.extraHosts());
+    dev.berth.engine.spec.EtcFiles.checkAliases("--network-alias", n.aliases());
+    dev.berth.engine.spec.EtcFiles.checkDns(
+        List.of("--dns", "--dns-search", "--dns-option"), n.dns(), n.dnsSearch(), n.dnsOptions());
     if (n.ip() != null) {
       try {
         Subnet.parseAddress(n.ip());
@@ -608,6 +603,7 @@ final class ContainerNetworking {
   /** docker network connect: attached from its next start on, and now when it runs. */
   void connect(String networkRef, String containerRef, List<String> aliases, String ip)
       throws BerthException {
+    if (aliases != null) dev.berth.engine.spec.EtcFiles.checkAliases("--alias", aliases);
     Network net = resolve(networkRef);
     ContainerRecord r = engine.containers().resolve(containerRef);
     try (LockFile cl = engine.containers().lock(r.id())) {

@@ -16,6 +16,7 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
@@ -45,6 +46,12 @@ public final class DockerApiServer implements AutoCloseable {
    */
   public static final int DEFAULT_MAX_STREAMS = 4096;
 
+  /**
+   * How long a request head may take from its first byte to its last: a client that dribbles one (a
+   * header byte now and then) is closed after it, rather than holding its connection for ever.
+   */
+  public static final Duration DEFAULT_HEAD_TIMEOUT = Duration.ofMinutes(1);
+
   /** The stack of a stream thread: they copy bytes and wait, with shallow stacks. */
   static final long STREAM_STACK = 256 << 10;
 
@@ -55,6 +62,8 @@ public final class DockerApiServer implements AutoCloseable {
    * @param maxBody the largest request body a {@link Router.Body#BOUNDED} route reads (413 beyond)
    * @param maxWorkers threads for short calls at most (more at once: 503)
    * @param maxStreams threads for streams at most (attach, exec, wait, stats; more at once: 503)
+   * @param headTimeout how long a request head may take from its first byte (null: {@link
+   *     #DEFAULT_HEAD_TIMEOUT})
    */
   public record Options(
       Path socket,
@@ -63,14 +72,35 @@ public final class DockerApiServer implements AutoCloseable {
       int maxBody,
       int maxWorkers,
       int maxStreams,
-      ServerLog log) {
+      ServerLog log,
+      Duration headTimeout) {
     public Options {
+      if (headTimeout == null || headTimeout.isNegative() || headTimeout.isZero())
+        headTimeout = DEFAULT_HEAD_TIMEOUT;
       if (socket == null) throw new IllegalArgumentException("socket: required");
       if (serverHeader == null) serverHeader = "Berth (linux)";
       if (maxBody <= 0) maxBody = DEFAULT_MAX_BODY;
       if (maxWorkers <= 0) maxWorkers = 256;
       if (maxStreams <= 0) maxStreams = DEFAULT_MAX_STREAMS;
       if (log == null) log = new ServerLog(System.err, ServerLog.Level.INFO);
+    }
+
+    /** Options with the default head timeout. */
+    public Options(
+        Path socket,
+        String group,
+        String serverHeader,
+        int maxBody,
+        int maxWorkers,
+        int maxStreams,
+        ServerLog log) {
+      this(socket, group, serverHeader, maxBody, maxWorkers, maxStreams, log, null);
+    }
+
+    /** These options with {@code headTimeout}. */
+    public Options withHeadTimeout(Duration headTimeout) {
+      return new Options(
+          socket, group, serverHeader, maxBody, maxWorkers, maxStreams, log, headTimeout);
     }
 
     /** Options with the default number of stream threads. */
@@ -127,6 +157,7 @@ public final class DockerApiServer implements AutoCloseable {
                     @Override
                     protected void initChannel(Channel ch) {
                       ch.pipeline()
+                          .addLast(HeadDeadline.NAME, new HeadDeadline(options.headTimeout()))
                           .addLast(
                               CODEC,
                               new HttpServerCodec(

@@ -74,6 +74,10 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (ctx.pipeline().get(HeadDeadline.NAME) instanceof HeadDeadline d) {
+      if (msg instanceof HttpRequest) d.headRead();
+      if (msg instanceof LastHttpContent) d.bodyRead();
+    }
     if (current != null && bodyDone) {
       // The next request of a pipelining client: it waits for the current answer.
       waiting.add(msg);
@@ -309,6 +313,7 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
                   var p = ch.pipeline();
                   p.addBefore(NAME, "raw", new RawInbound(in));
                   p.remove(DockerApiServer.CODEC);
+                  if (p.get(HeadDeadline.NAME) != null) p.remove(HeadDeadline.NAME);
                   p.remove(this);
                   for (Object m; (m = waiting.poll()) != null; ) ReferenceCountUtil.release(m);
                   String head =

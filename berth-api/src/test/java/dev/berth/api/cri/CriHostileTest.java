@@ -163,6 +163,92 @@ class CriHostileTest extends CriPodTestBase {
   }
 
   /**
+   * What the caller names that berthd turns into files: a pod's DNS config becomes lines of its
+   * resolv.conf (a newline or blank in a value would add a nameserver of the caller's), and a
+   * container's log_path is a file the monitor creates and appends to as root, so it must stay
+   * beneath the pod's log_directory (absolute, or climbing out with "..", it would reach any host
+   * file). Refused naming the field, nothing made; the kubelet's own shapes still work.
+   */
+  @Test
+  void dnsConfigAddsNoLinesAndLogPathsStayBeneathTheLogDirectory() throws Exception {
+    Path logs = tmp.resolve("logs/pod");
+    Files.createDirectories(logs);
+    List<dev.berth.api.cri.v1.DNSConfig.Builder> hostileDns =
+        List.of(
+            dev.berth.api.cri.v1.DNSConfig.newBuilder().addServers("10.0.0.1\nnameserver 6.6.6.6"),
+            dev.berth.api.cri.v1.DNSConfig.newBuilder().addServers("evil.example"),
+            dev.berth.api.cri.v1.DNSConfig.newBuilder()
+                .addSearches("svc.cluster.local\nnameserver 6.6.6.6"),
+            dev.berth.api.cri.v1.DNSConfig.newBuilder().addSearches("a b"),
+            dev.berth.api.cri.v1.DNSConfig.newBuilder().addOptions("ndots:5\nnameserver 6.6.6.6"),
+            dev.berth.api.cri.v1.DNSConfig.newBuilder().addOptions("ndots:5\u0000"));
+    for (var dns : hostileDns) {
+      StatusRuntimeException e =
+          error(
+              () ->
+                  runPod(
+                      podConfig("dns", NamespaceMode.POD, NamespaceMode.CONTAINER)
+                          .setDnsConfig(dns)));
+      assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode(), dns.toString());
+      assertTrue(
+          e.getStatus().getDescription().contains("dns_config."), e.getStatus().getDescription());
+    }
+    StatusRuntimeException relative =
+        error(() -> runPod(podConfig("rel").setLogDirectory("logs/pod")));
+    assertEquals(Status.Code.INVALID_ARGUMENT, relative.getStatus().getCode());
+    assertTrue(relative.getStatus().getDescription().contains("log_directory"));
+    assertClean();
+
+    String pod =
+        runPod(
+            podConfig("logs", NamespaceMode.NODE, NamespaceMode.CONTAINER)
+                .setLogDirectory(logs.toString())
+                .setDnsConfig(
+                    dev.berth.api.cri.v1.DNSConfig.newBuilder()
+                        .addServers("10.0.0.53")
+                        .addSearches("default.svc.cluster.local")
+                        .addOptions("ndots:5")));
+    Path outside = tmp.resolve("escaped.log");
+    for (String path :
+        List.of(
+            "../../escaped.log",
+            "app/../../../escaped.log",
+            outside.toString(),
+            "..",
+            ".",
+            "a\u0000b")) {
+      StatusRuntimeException e =
+          error(() -> create(pod, container("log", "echo", "hi").setLogPath(path)));
+      assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode(), path);
+      assertTrue(e.getStatus().getDescription().contains("log_path"), path);
+    }
+    assertFalse(Files.exists(outside), "no log made outside the log directory");
+    assertEquals(
+        0, rt().listContainers(ListContainersRequest.getDefaultInstance()).getContainersCount());
+    String id = startContainer(pod, container("app", "sleep", "100").setLogPath("app/0.log"));
+    assertTrue(Files.exists(logs.resolve("app/0.log")), "the kubelet's log_path shape works");
+    assertEquals(
+        "search default.svc.cluster.local\nnameserver 10.0.0.53\noptions ndots:5\n",
+        execOut(id, "cat", "/etc/resolv.conf"));
+    // A symlink planted at a log's name (the directory is the kubelet's, and log collectors mount
+    // it): the monitor, root, neither creates nor appends to its target; the start fails.
+    Path target = tmp.resolve("host-file");
+    Files.writeString(target, "the host's\n");
+    Files.createDirectories(logs.resolve("planted"));
+    Files.createSymbolicLink(logs.resolve("planted/0.log"), target);
+    String planted = create(pod, container("planted", "echo", "hi").setLogPath("planted/0.log"));
+    error(
+        () ->
+            rt().startContainer(
+                    dev.berth.api.cri.v1.StartContainerRequest.newBuilder()
+                        .setContainerId(planted)
+                        .build()));
+    assertEquals("the host's\n", Files.readString(target), "the symlink's target is untouched");
+    removePod(pod);
+    assertClean();
+  }
+
+  /**
    * containerd refuses a privileged container in a pod that is not privileged ("no privileged
    * container allowed in sandbox"): the pod's security context, which admission checked, bounds its
    * containers'. Nothing is made.

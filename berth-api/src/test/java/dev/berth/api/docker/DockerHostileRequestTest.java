@@ -226,6 +226,142 @@ class DockerHostileRequestTest {
     assertNothingLeft();
   }
 
+  /**
+   * The values the engine writes into a container's /etc/hosts and /etc/resolv.conf (and, for
+   * aliases, into its peers' /etc/hosts): a newline, NUL, blank, '#' or ';' would add a line of the
+   * client's choosing (a nameserver, a host name on another address) or cut one. Refused naming the
+   * flag, nothing left; honest values are written one line each.
+   */
+  @Test
+  void valuesWrittenToEtcFilesAddNoLines() throws Exception {
+    String nl = "\\n";
+    String nul = "\\u0000";
+    // {what the message names, HostConfig or NetworkingConfig fields}
+    String[][] cases = {
+      {"--add-host", "\"ExtraHosts\":[\"evil" + nl + "6.6.6.6 victim:10.0.0.1\"]"},
+      {"--add-host", "\"ExtraHosts\":[\"a:10.0.0.1" + nl + "6.6.6.6 victim\"]"},
+      {"--add-host", "\"ExtraHosts\":[\"a victim:10.0.0.1\"]"},
+      {"--add-host", "\"ExtraHosts\":[\"a#x:10.0.0.1\"]"},
+      {"--add-host", "\"ExtraHosts\":[\"a" + nul + "b:10.0.0.1\"]"},
+      {"--add-host", "\"ExtraHosts\":[\"a:not-an-ip\"]"},
+      {"--dns", "\"Dns\":[\"10.0.0.1" + nl + "nameserver 6.6.6.6\"]"},
+      {"--dns", "\"Dns\":[\"evil.example\"]"},
+      {"--dns", "\"Dns\":[\"10.0.0.1 6.6.6.6\"]"},
+      {"--dns-search", "\"DnsSearch\":[\"a.example" + nl + "nameserver 6.6.6.6\"]"},
+      {"--dns-search", "\"DnsSearch\":[\"a.example b.example\"]"},
+      {"--dns-search", "\"DnsSearch\":[\"a" + nul + "b\"]"},
+      {"--dns-option", "\"DnsOptions\":[\"ndots:1" + nl + "nameserver 6.6.6.6\"]"},
+      {"--dns-option", "\"DnsOptions\":[\"#x\"]"},
+      {"--dns-option", "\"DnsOptions\":[\"ndots:1;x\"]"},
+    };
+    for (String[] c : cases) {
+      assertRefused(400, c[0], call("POST", "/v1.44/containers/create", create("", c[1])), c[1]);
+    }
+    // An alias is a name on the line its peers' /etc/hosts get for the container.
+    for (String alias : List.of("a" + nl + "6.6.6.6 victim", "a b", "a" + nul)) {
+      String body =
+          "{\"Image\":\""
+              + IMAGE
+              + "\",\"Cmd\":[\"true\"],\"HostConfig\":{\"NetworkMode\":\"none\"},"
+              + "\"NetworkingConfig\":{\"EndpointsConfig\":{\"none\":{\"Aliases\":[\""
+              + alias
+              + "\"]}}}}";
+      assertRefused(400, "--network-alias", call("POST", "/v1.44/containers/create", body), alias);
+    }
+    assertNothingLeft();
+
+    // A hostname in a joined uts namespace is still written into /etc/hostname and /etc/hosts.
+    UnixHttp.Response joined =
+        call(
+            "POST",
+            "/v1.44/containers/create",
+            "{\"Image\":\""
+                + IMAGE
+                + "\",\"Cmd\":[\"sleep\",\"100\"],\"HostConfig\":{\"NetworkMode\":\"none\"}}");
+    assertEquals(201, joined.status(), joined.text());
+    String joinedId = id(joined);
+    assertEquals(204, call("POST", "/v1.44/containers/" + joinedId + "/start", null).status());
+    UnixHttp.Response r =
+        call(
+            "POST",
+            "/v1.44/containers/create",
+            create(
+                "\"Hostname\":\"a" + nl + "6.6.6.6 victim\"",
+                "\"UTSMode\":\"container:" + joinedId + "\""));
+    assertRefused(400, "invalid hostname format", r, "a hostname in a joined uts namespace");
+    assertEquals(1, engine.list().size(), "only the joined container");
+    engine.remove(joinedId, true, true);
+
+    UnixHttp.Response made =
+        call(
+            "POST",
+            "/v1.44/containers/create",
+            "{\"Image\":\""
+                + IMAGE
+                + "\",\"Cmd\":[\"cat\",\"/etc/hosts\",\"/etc/resolv.conf\"],"
+                + "\"HostConfig\":{\"NetworkMode\":\"none\","
+                + "\"ExtraHosts\":[\"db:10.0.0.5\",\"v6:fd00::1\"],"
+                + "\"Dns\":[\"10.0.0.53\",\"fe80::1%lo\"],\"DnsSearch\":[\"example.com\"],"
+                + "\"DnsOptions\":[\"ndots:2\"]}}");
+    assertEquals(201, made.status(), made.text());
+    String id = id(made);
+    assertEquals(204, call("POST", "/v1.44/containers/" + id + "/start", null).status());
+    assertEquals(200, call("POST", "/v1.44/containers/" + id + "/wait", null).status());
+    String logs = call("GET", "/v1.44/containers/" + id + "/logs?stdout=1", null).text();
+    for (String line :
+        List.of(
+            "10.0.0.5\tdb\n",
+            "fd00::1\tv6\n",
+            "search example.com\n",
+            "nameserver 10.0.0.53\n",
+            "nameserver fe80::1%lo\n",
+            "options ndots:2\n")) {
+      assertTrue(logs.contains(line), line + " in " + logs);
+    }
+    // One frame a line (cat's writes): only the client's nameservers, only one search line.
+    assertEquals(2, logs.split("nameserver", -1).length - 1, logs);
+    assertEquals(1, logs.split("search", -1).length - 1, logs);
+  }
+
+  /**
+   * Slow-loris: a client that dribbles a request head (a byte every 100 ms), as its first request
+   * or after a keep-alive answer, is closed once the head timeout is over instead of holding its
+   * connection for ever; a client idle between requests is left alone (as dockerd), and the daemon
+   * serves on.
+   */
+  @Test
+  void aDribbledRequestHeadIsClosedAndTheDaemonServesOn() throws Exception {
+    server.close();
+    DaemonInfo info = new DaemonInfo("0.1.0-test", "test");
+    server =
+        DockerApiServer.start(
+            new DockerApiServer.Options(socket, null, info.serverHeader(), 0, 0, null)
+                .withHeadTimeout(java.time.Duration.ofMillis(500)),
+            DockerApi.router(engine, info));
+    for (boolean afterAnAnswer : List.of(false, true)) {
+      try (UnixHttp c = new UnixHttp(socket)) {
+        if (afterAnAnswer) {
+          assertEquals(200, c.call("GET", "/_ping").status());
+          Thread.sleep(1000); // idle between requests, longer than the head timeout: kept
+          assertEquals(200, c.call("GET", "/_ping").status(), "an idle keep-alive connection");
+        }
+        c.out.write("GET /_ping HTTP/1.1\r\nX-Slow: ".getBytes(StandardCharsets.US_ASCII));
+        boolean closed = false;
+        for (int i = 0; i < 100 && !closed; i++) { // 10 s at most
+          try {
+            c.out.write('a');
+            c.out.flush();
+            Thread.sleep(100);
+          } catch (IOException broken) {
+            closed = true;
+          }
+        }
+        assertTrue(closed, "a dribbled head " + (afterAnAnswer ? "after an answer" : "first"));
+      }
+    }
+    assertEquals(200, call("GET", "/_ping", null).status(), "the daemon still serves");
+  }
+
   @Test
   void seccompProfileGivenAsTheDockerCliSendsItIsEnforced() throws Exception {
     // The docker CLI reads --security-opt seccomp=FILE and sends the JSON: it was taken for a path.

@@ -283,7 +283,7 @@ public record PodContainerConfig(
     if (logPath != null && !logPath.isEmpty()) {
       if (pod.config().logDirectory() == null)
         throw invalid("container config: log_path " + logPath + " needs the pod's log_directory");
-      log = Path.of(pod.config().logDirectory()).resolve(logPath).normalize().toString();
+      log = logPathIn(pod.config().logDirectory(), logPath);
     }
     Resources r = resources;
     ResourceOptions res = r.options();
@@ -329,5 +329,40 @@ public record PodContainerConfig(
 
   private static BerthException invalid(String message) {
     return new BerthException(ErrorCategory.INVALID_ARGUMENT, message);
+  }
+
+  /**
+   * The log file {@code logPath} names under the pod's {@code logDirectory}: a relative path that
+   * stays beneath it once its ".." are resolved (the kubelet's is "name/restart.log"). An absolute
+   * one, or one that climbs out ("../../etc/x"), would have the monitor create and append to a file
+   * of the host's that the caller chose, as root: refused.
+   */
+  static String logPathIn(String logDirectory, String logPath) throws BerthException {
+    Path dir;
+    Path rel;
+    try {
+      dir = Path.of(logDirectory).normalize();
+      rel = Path.of(logPath);
+    } catch (java.nio.file.InvalidPathException e) {
+      throw invalid("container config: log_path " + quoted(logPath) + ": " + e.getReason());
+    }
+    if (rel.isAbsolute())
+      throw invalid(
+          "container config: log_path "
+              + quoted(logPath)
+              + " must be relative to the pod's log_directory");
+    Path log = dir.resolve(rel).normalize();
+    if (!log.startsWith(dir) || log.equals(dir))
+      throw invalid(
+          "container config: log_path "
+              + quoted(logPath)
+              + " is not beneath the pod's log_directory "
+              + dir);
+    return log.toString();
+  }
+
+  private static String quoted(String s) {
+    String v = s.length() > 100 ? s.substring(0, 100) + "..." : s;
+    return "\"" + v.replace("\0", "\\0").replace("\n", "\\n") + "\"";
   }
 }

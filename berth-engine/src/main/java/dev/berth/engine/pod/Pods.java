@@ -210,6 +210,24 @@ public final class Pods {
         && c.namespaces().network() == Mode.POD
         && (hostname.length() > 64 || !hostname.matches("[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?")))
       throw invalid("pod config: invalid hostname " + hostname);
+    // Its containers' logs are made beneath it by the monitor, as root (CRI-O's check).
+    if (c.logDirectory() != null
+        && (!c.logDirectory().startsWith("/") || c.logDirectory().indexOf('\0') >= 0))
+      throw invalid(
+          "pod config: log_directory "
+              + c.logDirectory().replace("\0", "\\0")
+              + " must be an absolute path");
+    if (c.dns() != null) {
+      // Each becomes words of one line of the pod's /etc/resolv.conf, nothing more.
+      EtcFiles.checkDns(
+          List.of(
+              "pod config: dns_config.servers",
+              "pod config: dns_config.searches",
+              "pod config: dns_config.options"),
+          c.dns().servers(),
+          c.dns().searches(),
+          c.dns().options());
+    }
     for (PodConfig.PortMapping m : c.portMappings()) {
       if (m.containerPort() < 1
           || m.containerPort() > 65535

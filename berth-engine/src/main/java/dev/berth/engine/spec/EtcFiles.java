@@ -1,5 +1,8 @@
 package dev.berth.engine.spec;
 
+import dev.berth.spec.error.BerthException;
+import dev.berth.spec.error.ErrorCategory;
+import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -13,6 +16,113 @@ public final class EtcFiles {
 
   /** docker's fallback when the host has no nameserver a container can reach. */
   public static final List<String> FALLBACK_NAMESERVERS = List.of("8.8.8.8", "8.8.4.4");
+
+  /** docker's {@code --add-host} address that stands for the host's gateway, kept as given. */
+  public static final String HOST_GATEWAY = "host-gateway";
+
+  /**
+   * Refuses an {@code --add-host} entry ({@code name:address}) that would be anything but one line
+   * of /etc/hosts naming one host: a name with whitespace, a control character or '#' (a newline
+   * adds lines, a blank more names, '#' cuts the rest), an address that is not an IP address
+   * (docker's "invalid IP address in add-host") or {@link #HOST_GATEWAY}.
+   *
+   * @param field how the caller names the field in the error ({@code --add-host})
+   */
+  public static void checkExtraHosts(String field, List<String> extraHosts) throws BerthException {
+    for (String h : extraHosts) {
+      int colon = h.indexOf(':');
+      if (colon <= 0 || colon == h.length() - 1)
+        throw invalid(field, h, "bad format for add-host: " + quoted(h));
+      String name = h.substring(0, colon);
+      String ip = h.substring(colon + 1);
+      if (!isWord(name))
+        throw invalid(field, h, "invalid host name in add-host: " + quoted(name) + NOT_A_WORD);
+      if (!ip.equals(HOST_GATEWAY) && !isIpAddress(ip))
+        throw invalid(field, h, "invalid IP address in add-host: " + quoted(ip));
+    }
+  }
+
+  /**
+   * Refuses resolver settings that would be anything but the words of one /etc/resolv.conf line
+   * each: nameservers must be IP addresses, search domains and options must hold no whitespace,
+   * control character, '#' or ';' (a newline would add a line of the client's choosing).
+   *
+   * @param fields how the caller names the three fields in errors ({@code --dns}, {@code
+   *     --dns-search}, {@code --dns-option}, or the CRI's)
+   */
+  public static void checkDns(
+      List<String> fields, List<String> servers, List<String> search, List<String> options)
+      throws BerthException {
+    for (String s : servers) {
+      if (!isIpAddress(s)) throw invalid(fields.get(0), s, quoted(s) + " is not an IP address");
+    }
+    for (String s : search) {
+      if (!isWord(s) || s.length() > 253)
+        throw invalid(fields.get(1), s, quoted(s) + " is not a valid domain" + NOT_A_WORD);
+    }
+    for (String o : options) {
+      if (!isWord(o)) throw invalid(fields.get(2), o, quoted(o) + " is not an option" + NOT_A_WORD);
+    }
+  }
+
+  /**
+   * Refuses network aliases ({@code --network-alias}) that would be anything but one name on the
+   * line of /etc/hosts that peers on the network get for the container: a newline there would add
+   * lines to other containers' files.
+   */
+  public static void checkAliases(String field, List<String> aliases) throws BerthException {
+    for (String a : aliases) {
+      if (!isWord(a)) throw invalid(field, a, quoted(a) + " is not a host name" + NOT_A_WORD);
+    }
+  }
+
+  private static final String NOT_A_WORD =
+      " (no whitespace, control characters, '#' or ';', at most 253 characters)";
+
+  /** A non-empty word of a hosts or resolv.conf line: no blank, control, comment character. */
+  private static boolean isWord(String s) {
+    if (s.isEmpty() || s.length() > 253) return false;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c <= ' ' || c == 0x7f || c == '#' || c == ';') return false;
+    }
+    return true;
+  }
+
+  /** An IPv4 or IPv6 literal (with an interface after '%' for a link-local one); no lookup. */
+  static boolean isIpAddress(String s) {
+    String a = s;
+    int zone = s.indexOf('%');
+    if (zone >= 0) {
+      a = s.substring(0, zone);
+      String z = s.substring(zone + 1);
+      if (!a.contains(":") || !z.matches("[A-Za-z0-9_.-]{1,15}")) return false;
+    }
+    if (a.isEmpty() || !a.matches("[0-9A-Fa-f:.]+")) return false;
+    try {
+      InetAddress.ofLiteral(a);
+      return true;
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+  }
+
+  private static BerthException invalid(String field, String value, String why) {
+    return new BerthException(
+        ErrorCategory.INVALID_ARGUMENT, "invalid " + field + " " + quoted(value) + ": " + why);
+  }
+
+  /** The value quoted with its control characters escaped, so the message stays one line. */
+  private static String quoted(String s) {
+    String v = s.length() > 100 ? s.substring(0, 100) + "..." : s;
+    StringBuilder sb = new StringBuilder("\"");
+    for (int i = 0; i < v.length(); i++) {
+      char c = v.charAt(i);
+      if (c < ' ' || c == 0x7f) sb.append(String.format("\\x%02x", (int) c));
+      else sb.append(c);
+    }
+    return sb.append('"').toString();
+  }
 
   /** /etc/hostname: the name and a newline. */
   public static String hostname(String hostname) {

@@ -131,7 +131,7 @@ public final class SpecGenerator {
             ? host.hostname()
             : !utsMode.isEmpty()
                 ? o.hostname() != null && !o.hostname().isEmpty()
-                    ? o.hostname()
+                    ? checkHostname(o.hostname())
                     : request.joinedHostname() == null ? "" : request.joinedHostname()
                 : hostname(o, request.id(), network);
     String cwd = workingDir(o, image);
@@ -333,11 +333,21 @@ public final class SpecGenerator {
     } else {
       h = id.length() > 12 ? id.substring(0, 12) : id;
     }
-    // sethostname(2) takes at most 64 bytes; docker refuses names that are not valid host names.
+    return checkHostname(h);
+  }
+
+  /**
+   * {@code h} if it is a valid host name: sethostname(2) takes at most 64 bytes, docker refuses
+   * names that are not host names, and it is written into /etc/hostname and /etc/hosts (a joined
+   * uts namespace's too), where a newline would add lines.
+   */
+  private static String checkHostname(String h) throws BerthException {
     if (h.length() > 64 || !h.matches("[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?")) {
       throw new BerthException(
           ErrorCategory.INVALID_ARGUMENT,
-          "invalid hostname format: " + h + " (want letters, digits, '-' and '.', at most 64)");
+          "invalid hostname format: "
+              + h.replace("\n", "\\n").replace("\0", "\\0")
+              + " (want letters, digits, '-' and '.', at most 64)");
     }
     return h;
   }

@@ -50,9 +50,11 @@ import java.util.concurrent.TimeUnit;
  * URL), and the client connects there and upgrades to SPDY/3.1 ({@code v4.channel.k8s.io} down to
  * {@code channel.k8s.io}; {@code portforward.k8s.io}) or to a WebSocket ({@code v5.channel.k8s.io},
  * {@code v4.channel.k8s.io} and the older and base64 ones). An unknown, used or expired token is a
- * 404; request heads are bounded; a client that does not make its streams within the stream
- * creation timeout, or any connection idle for the idle timeout, is closed. On netty with epoll,
- * one event loop; a session's blocking work runs on threads of its own while it lasts.
+ * 404; request heads are bounded; a connection whose request is not whole within the stream
+ * creation timeout (one that says nothing, or dribbles its head), a client that does not make its
+ * streams within it, or any connection idle for the idle timeout, is closed; at most {@link
+ * #MAX_PENDING_REQUESTS} connections wait for their request at once. On netty with epoll, one event
+ * loop; a session's blocking work runs on threads of its own while it lasts.
  */
 public final class StreamingServer implements AutoCloseable {
   static final String V4 = "v4.channel.k8s.io";
@@ -62,6 +64,13 @@ public final class StreamingServer implements AutoCloseable {
   static final String PORT_FORWARD = "portforward.k8s.io";
   static final List<String> REMOTE_COMMAND_PROTOCOLS = List.of(V4, V3, V2, V1);
   static final String PROTOCOL_HEADER = "X-Stream-Protocol-Version";
+
+  /**
+   * The most connections in their request phase at once (connected, not yet upgraded): anyone who
+   * reaches the port may connect before any token is checked, so beyond this a new connection is
+   * closed at once, and clients that connect and wait cannot hold every fd of berthd's.
+   */
+  static final int MAX_PENDING_REQUESTS = 256;
 
   /**
    * @param address where to listen (port 0: any free one)
@@ -124,6 +133,7 @@ public final class StreamingServer implements AutoCloseable {
   private final EventLoopGroup loop;
   private Channel server;
   private String baseUrl;
+  private int pendingRequests; // on the event loop only, which accepts and serves every connection
 
   private StreamingServer(Options options, StreamingRuntime runtime) {
     this.options = options;
@@ -231,8 +241,13 @@ public final class StreamingServer implements AutoCloseable {
   // ---- connections ----
 
   private void initChannel(Channel ch) {
+    if (pendingRequests >= MAX_PENDING_REQUESTS) {
+      ch.close();
+      return;
+    }
     long idle = options.idleTimeout().toMillis();
     ch.pipeline()
+        .addLast("deadline", new RequestDeadline())
         .addLast("idle", new IdleStateHandler(0, 0, idle, TimeUnit.MILLISECONDS))
         .addLast(
             "http",
@@ -243,6 +258,35 @@ public final class StreamingServer implements AutoCloseable {
                     .setMaxChunkSize(8192)))
         .addLast("aggregator", new HttpObjectAggregator(8192))
         .addLast("request", new RequestHandler());
+  }
+
+  /**
+   * A connection's request phase: counted while it lasts, and the connection closed if its request
+   * is not whole and upgraded within the stream creation timeout (the idle timeout alone would keep
+   * a client that sends a byte now and then for ever). Removed at the upgrade; removed with the
+   * pipeline when the connection closes.
+   */
+  private final class RequestDeadline extends io.netty.channel.ChannelInboundHandlerAdapter {
+    private io.netty.util.concurrent.ScheduledFuture<?> timer;
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+      pendingRequests++;
+      timer =
+          ctx.executor()
+              .schedule(
+                  () -> {
+                    ctx.channel().close();
+                  },
+                  options.streamCreationTimeout().toMillis(),
+                  TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+      pendingRequests--;
+      timer.cancel(false);
+    }
   }
 
   /** The one request of a connection: its token, then the upgrade it asks for. */
@@ -339,6 +383,7 @@ public final class StreamingServer implements AutoCloseable {
     p.remove("aggregator");
     p.remove(ctx.handler());
     p.remove("http");
+    p.remove("deadline");
   }
 
   private void webSocket(ChannelHandlerContext ctx, FullHttpRequest req, Object request) {
@@ -377,6 +422,7 @@ public final class StreamingServer implements AutoCloseable {
               else ctx.close();
             });
     ctx.pipeline().remove(ctx.handler());
+    ctx.pipeline().remove("deadline");
   }
 
   /** The subprotocol netty's handshaker picks: the client's first that we offer. */

@@ -486,4 +486,143 @@ class StreamingServerTest {
     }
     assertFalse(sleeping("98763"), "nothing ran");
   }
+
+  /**
+   * Anyone who reaches the port may connect before a token is checked. A client that dribbles its
+   * request head (a byte every 100 ms, each one resetting the idle timer) or says nothing is closed
+   * after the stream creation timeout, not kept for the idle timeout; beyond {@link
+   * StreamingServer#MAX_PENDING_REQUESTS} waiting connections a new one is closed at once; and once
+   * they are gone the server serves a real exec.
+   */
+  @Test
+  void connectionsWithoutTheirRequestAreBoundedInTimeAndNumber() throws Exception {
+    server.close();
+    server =
+        StreamingServer.start(
+            StreamingServer.Options.defaults()
+                .withTimeouts(java.time.Duration.ofMillis(500), java.time.Duration.ofHours(1)),
+            new EngineStreamingRuntime(engine, this::netnsOfContainer));
+    java.net.URI u = java.net.URI.create(server.baseUrl());
+    for (boolean dribble : List.of(true, false)) {
+      try (java.net.Socket s = new java.net.Socket(u.getHost(), u.getPort())) {
+        s.setSoTimeout(100);
+        var out = s.getOutputStream();
+        out.write("GET /exec/slow HTTP/1.1\r\nX-Slow: ".getBytes(StandardCharsets.US_ASCII));
+        boolean closed = false;
+        for (int i = 0; i < 100 && !closed; i++) { // 10 s at most
+          try {
+            if (dribble) {
+              out.write('a');
+              out.flush();
+            }
+            closed = s.getInputStream().read() < 0;
+          } catch (java.net.SocketTimeoutException stillOpen) {
+            // the server waits on
+          } catch (IOException reset) {
+            closed = true;
+          }
+        }
+        assertTrue(closed, (dribble ? "a dribbling" : "a silent") + " client is closed");
+      }
+    }
+
+    server.close();
+    server =
+        StreamingServer.start(
+            StreamingServer.Options.defaults(),
+            new EngineStreamingRuntime(engine, this::netnsOfContainer));
+    u = java.net.URI.create(server.baseUrl());
+    List<java.net.Socket> waiting = new java.util.ArrayList<>();
+    try {
+      for (int i = 0; i < StreamingServer.MAX_PENDING_REQUESTS; i++)
+        waiting.add(new java.net.Socket(u.getHost(), u.getPort()));
+      try (java.net.Socket extra = new java.net.Socket(u.getHost(), u.getPort())) {
+        extra.setSoTimeout(10_000);
+        int r;
+        try {
+          r = extra.getInputStream().read();
+        } catch (java.net.SocketTimeoutException e) {
+          r = 0;
+        } catch (IOException reset) {
+          r = -1;
+        }
+        assertEquals(-1, r, "a connection beyond the bound is closed at once");
+      }
+    } finally {
+      for (java.net.Socket w : waiting) w.close();
+    }
+    ContainerRecord c = running(false, "sleep", "1000");
+    int status = 0;
+    for (int i = 0; i < 100 && status != 101; i++) {
+      String url = server.exec(new ExecRequest(c.id(), List.of("true"), false, false, true, false));
+      try (SpdyTestClient client = new SpdyTestClient(url, V4)) {
+        status = client.status;
+      } catch (IOException | RuntimeException closedWhileTheOthersGo) {
+        Thread.sleep(100);
+      }
+    }
+    assertEquals(101, status, "the server serves once the waiting connections are gone");
+  }
+
+  /**
+   * WebSocket frames beyond the bound (1 MiB): one whose header declares 1 GiB, and a message of
+   * 512 KiB fragments that grows past it. Each session is closed without waiting for (or buffering)
+   * the bytes; the exec behind it ends, and the server serves the next one.
+   */
+  @Test
+  void webSocketMessagesBeyondTheBoundCloseTheSession() throws Exception {
+    ContainerRecord c = running(false, "sleep", "1000");
+    for (boolean fragments : List.of(false, true)) {
+      String url =
+          server.exec(new ExecRequest(c.id(), List.of("sleep", "98764"), false, true, true, false));
+      try (WebSocketTestClient ws = new WebSocketTestClient(url, "v5.channel.k8s.io")) {
+        assertEquals(101, ws.status);
+        ws.socket.setSoTimeout(20_000);
+        var out = ws.socket.getOutputStream();
+        byte[] chunk = new byte[512 << 10];
+        try {
+          if (fragments) {
+            for (int i = 0; i < 4; i++) {
+              out.write(frameHead(i == 0 ? 2 : 0, false, chunk.length)); // masked with zeros
+              out.write(chunk);
+            }
+          } else {
+            out.write(frameHead(2, true, 1L << 30));
+            for (int i = 0; i < 4; i++) out.write(chunk);
+          }
+          out.flush();
+        } catch (IOException closedWhileSending) {
+          // the server closed first: what the test wants
+        }
+        boolean closed = false;
+        try {
+          for (WebSocketTestClient.Message m; (m = ws.read()) != null; ) {
+            if (m.opcode() == 8) {
+              closed = true;
+              break;
+            }
+          }
+          closed = true;
+        } catch (java.net.SocketTimeoutException e) {
+          closed = false;
+        } catch (IOException reset) {
+          closed = true;
+        }
+        assertTrue(closed, (fragments ? "fragments" : "a declared length") + " beyond the bound");
+      }
+    }
+    assertTrue(waitFor(() -> !sleeping("98764")), "the execs behind the sessions ended");
+    String url = server.exec(new ExecRequest(c.id(), List.of("true"), false, false, true, false));
+    try (SpdyTestClient client = new SpdyTestClient(url, V4)) {
+      assertEquals(101, client.status, "the server serves on");
+    }
+  }
+
+  /** A client's masked frame head (mask 0: the payload goes as is) declaring {@code length}. */
+  private static byte[] frameHead(int opcode, boolean fin, long length) {
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(14);
+    b.put((byte) ((fin ? 0x80 : 0) | opcode));
+    b.put((byte) (0x80 | 127)).putLong(length).putInt(0);
+    return b.array();
+  }
 }
