@@ -276,7 +276,7 @@ for shape in $shapes; do
       w=$(median "$k.$tool" 1)
       awk -v l="$label" -v w="$w" -v c="$(median "$k.$tool" 2)" -v g="$(median "$k.$tool" 3)" -v p="$pw" -v f="$floor" \
         -v n="$cores" -v y="$(median "$k.$tool" 4)" 'BEGIN { printf "%-16s %8.2f %8.2f %8.2f %15.2f %9s %8.2fx %13.2fx\n",
-          l, w, c, y, g, p > 0 ? sprintf("%.2fx", w / p) : "-", w / f, (c + g) / (f * n) }'
+          l, w, c, y, g, (p > 0 ? sprintf("%.2fx", w / p) : "-"), w / f, (c + g) / (f * n) }'
     done
     awk -v a="$*" -v f="$floor" -v n="$cores" -v z="$zstd" 'function min(x, y) { return x < y ? x : y }
       BEGIN { split(a, v, " ");
