@@ -885,10 +885,16 @@ final class ContainerNetworking {
     if (!Files.exists(file)) return;
     List<Endpoint> mine = Endpoint.readEndpoints(c.extras().get(ENDPOINTS));
     String hostname = c.extras().getOrDefault(ContainerViews.HOSTNAME, c.shortId());
+    String hostGateway;
+    try {
+      hostGateway = ContainerStarter.hostGateway(engine, c);
+    } catch (BerthException e) {
+      throw new IOException(e.getMessage(), e);
+    }
     StringBuilder sb =
         new StringBuilder(
             dev.berth.engine.spec.EtcFiles.hosts(
-                hostname, null, c.options().networking().extraHosts()));
+                hostname, null, c.options().networking().extraHosts(), hostGateway));
     Set<String> shared = new HashSet<>();
     for (Endpoint e : mine) {
       Set<String> names = new LinkedHashSet<>(List.of(hostname));

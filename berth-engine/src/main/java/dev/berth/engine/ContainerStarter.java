@@ -79,6 +79,7 @@ final class ContainerStarter {
     }
     ContainerNamespaces.Joined joined = ContainerNamespaces.resolve(engine, r, atStart);
     return new SpecGenerator(host())
+        .hostGateway(hostGateway(engine, r))
         .generate(
             new SpecRequest(
                 image,
@@ -91,6 +92,17 @@ final class ContainerStarter {
                 joined.paths(),
                 joined.hostname(),
                 joined.shm()));
+  }
+
+  /**
+   * The default network's gateway when the container's {@code --add-host} entries name {@code
+   * host-gateway} (docker's docker0 address), else null: the default network is made on first use.
+   */
+  static String hostGateway(Engine engine, ContainerRecord r) throws BerthException {
+    if (!dev.berth.engine.spec.EtcFiles.usesHostGateway(r.options().networking().extraHosts()))
+      return null;
+    String gw = engine.networks().defaultNetwork().gateway();
+    return gw.isEmpty() ? null : gw;
   }
 
   /**

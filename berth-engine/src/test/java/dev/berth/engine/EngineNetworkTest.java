@@ -711,6 +711,34 @@ class EngineNetworkTest {
   }
 
   @Test
+  void hostGatewayInAddHostIsTheDefaultNetworksGateway() throws Exception {
+    // docker's `--add-host host.docker.internal:host-gateway`: the host as containers reach it.
+    List<String> extra = List.of("host.docker.internal:host-gateway", "other:10.1.2.3");
+    ContainerRecord onBridge =
+        run(
+            opts("bridge", "sleep", "100")
+                .networking(
+                    new NetworkOptions(null, null, null, extra, null, null, null, null, false))
+                .build());
+    ContainerRecord alone =
+        run(
+            opts("none", "sleep", "100")
+                .networking(
+                    new NetworkOptions(null, null, null, extra, null, null, null, null, false))
+                .build());
+    String gw = engine.networks().defaultNetwork().gateway();
+    assertFalse(gw.isEmpty());
+    for (ContainerRecord r : List.of(onBridge, alone)) {
+      String hosts = Files.readString(engine.layout(r.id()).dir().resolve("hosts"));
+      assertTrue(hosts.contains(gw + "\thost.docker.internal\n"), hosts);
+      assertTrue(hosts.contains("10.1.2.3\tother\n"), hosts);
+      assertFalse(hosts.contains("host-gateway"), hosts);
+    }
+    assertEquals(
+        extra, engine.inspect(alone.id()).options().networking().extraHosts(), "kept as given");
+  }
+
+  @Test
   void connectAndDisconnectARunningContainer() throws Exception {
     // without DNS: peers are listed in each other's /etc/hosts
     engine.networks().create(NetworkStore.CreateRequest.named("extra").withDisableDns(true));

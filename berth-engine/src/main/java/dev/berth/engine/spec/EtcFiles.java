@@ -17,7 +17,10 @@ public final class EtcFiles {
   /** docker's fallback when the host has no nameserver a container can reach. */
   public static final List<String> FALLBACK_NAMESERVERS = List.of("8.8.8.8", "8.8.4.4");
 
-  /** docker's {@code --add-host} address that stands for the host's gateway, kept as given. */
+  /**
+   * docker's {@code --add-host} address that stands for the host as containers reach it: the
+   * gateway of the default network (docker's docker0 address), put in its place in /etc/hosts.
+   */
   public static final String HOST_GATEWAY = "host-gateway";
 
   /**
@@ -143,6 +146,21 @@ public final class EtcFiles {
    * container's own.
    */
   public static String hosts(String hostname, String containerIp, List<String> extraHosts) {
+    return hosts(hostname, containerIp, extraHosts, null);
+  }
+
+  /** Whether an {@code --add-host} entry names {@link #HOST_GATEWAY}. */
+  public static boolean usesHostGateway(List<String> extraHosts) {
+    for (String h : extraHosts) if (h.endsWith(":" + HOST_GATEWAY)) return true;
+    return false;
+  }
+
+  /**
+   * As {@link #hosts(String, String, List)}, with {@code hostGateway} (the default network's
+   * gateway) in place of {@link #HOST_GATEWAY}; an entry naming it is left out when that is null.
+   */
+  public static String hosts(
+      String hostname, String containerIp, List<String> extraHosts, String hostGateway) {
     StringBuilder sb =
         new StringBuilder()
             .append("127.0.0.1\tlocalhost\n")
@@ -153,8 +171,10 @@ public final class EtcFiles {
             .append("ff02::2\tip6-allrouters\n");
     for (String h : extraHosts) {
       int colon = h.indexOf(':');
-      if (colon > 0)
-        sb.append(h.substring(colon + 1)).append('\t').append(h, 0, colon).append('\n');
+      if (colon <= 0) continue;
+      String ip = h.substring(colon + 1);
+      if (ip.equals(HOST_GATEWAY)) ip = hostGateway;
+      if (ip != null) sb.append(ip).append('\t').append(h, 0, colon).append('\n');
     }
     if (containerIp != null && !containerIp.isEmpty())
       sb.append(containerIp).append('\t').append(hostname).append('\n');

@@ -68,8 +68,19 @@ public final class SpecGenerator {
 
   private final HostFacts host;
 
+  private String hostGateway;
+
   public SpecGenerator(HostFacts host) {
     this.host = host;
+  }
+
+  /**
+   * The address {@code --add-host NAME:host-gateway} stands for (the default network's gateway);
+   * unset, such entries are left out of /etc/hosts.
+   */
+  public SpecGenerator hostGateway(String address) {
+    this.hostGateway = address;
+    return this;
   }
 
   /**
@@ -484,7 +495,7 @@ public final class SpecGenerator {
                 ? Files.readString(host.resolvConf())
                 : EtcFiles.resolvConf("");
       } else {
-        hosts = EtcFiles.hosts(hostname, null, net.extraHosts());
+        hosts = EtcFiles.hosts(hostname, null, net.extraHosts(), hostGateway);
         String hostResolv =
             Files.exists(host.resolvConf()) ? Files.readString(host.resolvConf()) : "";
         // systemd-resolved's stub is the host's loopback: use the servers it forwards to, as docker
