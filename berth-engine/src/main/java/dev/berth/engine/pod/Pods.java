@@ -236,6 +236,12 @@ public final class Pods {
         throw invalid("pod config: invalid port mapping " + m.hostPort() + ":" + m.containerPort());
       if (!Set.of("tcp", "udp", "sctp").contains(m.protocol()))
         throw invalid("pod config: invalid port mapping protocol " + m.protocol());
+      // Handed to the portmap plugin's iptables rules: an address or nothing.
+      if (m.hostIp() != null && !m.hostIp().isEmpty() && !EtcFiles.isIpAddress(m.hostIp()))
+        throw invalid(
+            "pod config: invalid port mapping host_ip "
+                + m.hostIp().replace("\0", "\\0").replace("\n", "\\n")
+                + ": not an IP address");
     }
     for (Map.Entry<String, String> e : c.sysctls().entrySet()) {
       String k = e.getKey();

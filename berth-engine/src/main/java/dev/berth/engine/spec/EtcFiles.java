@@ -93,7 +93,7 @@ public final class EtcFiles {
   }
 
   /** An IPv4 or IPv6 literal (with an interface after '%' for a link-local one); no lookup. */
-  static boolean isIpAddress(String s) {
+  public static boolean isIpAddress(String s) {
     String a = s;
     int zone = s.indexOf('%');
     if (zone >= 0) {

@@ -442,6 +442,26 @@ class PodsTest {
   }
 
   @Test
+  void aPortMappingsHostIpMustBeAnAddress() throws Exception {
+    for (String bad : List.of("localhost", "1.2.3.4 -j ACCEPT", "10.0.0.1\n")) {
+      BerthException e =
+          assertThrows(
+              BerthException.class,
+              () ->
+                  engine
+                      .pods()
+                      .run(
+                          pod(
+                              "badip",
+                              NamespaceOptions.POD,
+                              List.of(new PodConfig.PortMapping("tcp", 80, 8080, bad)))));
+      assertEquals(ErrorCategory.INVALID_ARGUMENT, e.category(), e.getMessage());
+      assertTrue(e.getMessage().contains("host_ip"), e.getMessage());
+    }
+    assertEquals(List.of(), engine.pods().list(PodRecord.Filter.ALL), "nothing made");
+  }
+
+  @Test
   void aPortMappingIsReachableOnTheHostsLoopback() throws Exception {
     PodRecord p =
         engine
