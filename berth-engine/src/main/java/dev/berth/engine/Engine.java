@@ -1267,31 +1267,43 @@ public final class Engine implements AutoCloseable {
    */
   private void removeLocked(ContainerRecord r, boolean removeVolumes, boolean released)
       throws BerthException {
-    if (r.state().status() != Status.REMOVING) {
-      containers.update(r.id(), c -> c.withState(c.state().withStatus(Status.REMOVING)));
-    }
+    // Its run released first (as a stop does: a crash after it leaves an exited container), then
+    // the record goes in one durable step, then what it owned (ContainerStore.remove says what a
+    // crash at each step leaves, and finishRemovals sweeps it).
     if (!released) starter.release(r);
     PhaseTrace.mark("rm: released");
-    try {
-      // Out of sight at once (a rename); its files deleted below, or on the engine's own thread.
-      images.snapshots().trash(r.id());
-    } catch (IOException e) {
-      throw EngineException.internal(
-          "remove the rootfs snapshot of container " + r.shortId() + ": " + e.getMessage(), e);
-    }
-    // The snapshot's files are deleted while the record is (both mostly wait for the disk).
+    // The snapshot's files are deleted while the container's directory is (both mostly wait for
+    // the disk): out of sight at once (a rename into the trash), deleted on a thread, or on the
+    // engine's own.
     FutureTask<Void> emptying =
         new FutureTask<>(
             () -> {
               emptyTrash(true);
               return null;
             });
-    if (trashEmptier == null) {
-      Thread.ofPlatform().name("berth-trash").daemon().start(emptying);
-    } else {
-      emptying.run(); // hands it to the engine's own thread
+    boolean[] trashed = {false};
+    try {
+      containers.remove(
+          r.id(),
+          id -> {
+            images.snapshots().trash(id);
+            trashed[0] = true;
+            if (trashEmptier == null) {
+              Thread.ofPlatform().name("berth-trash").daemon().start(emptying);
+            } else {
+              emptying.run(); // hands it to the engine's own thread
+            }
+          });
+    } catch (BerthException e) {
+      if (trashed[0]) {
+        try {
+          emptying.get();
+        } catch (ExecutionException | InterruptedException ignored) {
+          // the removal's own error is the one to report; the trash waits for the next removal
+        }
+      }
+      throw e;
     }
-    containers.removeGoing(r.id()); // REMOVING on disk, or an --rm container's record
     event("destroy", r, Map.of(), Instant.now());
     PhaseTrace.mark("rm: record removed");
     try {
@@ -1314,6 +1326,18 @@ public final class Engine implements AutoCloseable {
         }
       }
     }
+  }
+
+  /**
+   * Finishes the container removals that a process left half-done (killed after the record went,
+   * before the container's snapshot and directory did): their snapshots and directories go now.
+   * Returns their ids. A look at every container directory: for a daemon's start (berthd calls it
+   * once it opened the engine), not for every CLI verb.
+   */
+  public List<String> finishRemovals() throws BerthException {
+    List<String> done = containers.sweepRemoved(id -> images.snapshots().trash(id));
+    if (!done.isEmpty()) emptyTrash(true);
+    return done;
   }
 
   /** What {@link #prune} removed: the containers' ids, and the bytes their changes took. */

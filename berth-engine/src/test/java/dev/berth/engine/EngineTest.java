@@ -318,6 +318,44 @@ class EngineTest {
     }
   }
 
+  @Test
+  void aRemovalKilledAfterItsRecordWentIsFinishedByTheNextDaemonStart() throws Exception {
+    ContainerRecord r = engine.create(opts("sh", "-c", "echo x > /written").name("cut").build());
+    engine.start(r.id(), Engine.StartListener.NONE);
+    assertEquals(0, engine.await(r.id()));
+    Path snapshot = root.resolve("snapshots/active").resolve(r.id());
+    Path dir = engine.containers().containerDir(r.id());
+    // What a process killed right after the record's one synced step leaves: no record, the
+    // snapshot and the container's directory (its log, its tombstone) still there.
+    assertThrows(
+        BerthException.class,
+        () ->
+            engine
+                .containers()
+                .remove(
+                    r.id(),
+                    id -> {
+                      throw new IOException("killed here");
+                    }));
+    assertEquals(
+        ErrorCategory.NOT_FOUND,
+        assertThrows(BerthException.class, () -> engine.inspect("cut")).category());
+    assertTrue(Files.exists(snapshot), "the snapshot outlived the record");
+    assertTrue(Files.exists(dir.resolve("removed")));
+    engine.close();
+    engine = Engine.open(EngineConfig.at(root, runRoot).withBackgroundRemoval(true));
+    assertEquals(List.of(r.id()), engine.finishRemovals());
+    assertFalse(Files.exists(snapshot), "the snapshot");
+    assertFalse(Files.exists(dir), "the container's directory");
+    assertEquals(List.of(), engine.finishRemovals());
+    engine.close(); // waits for the trash's deletion
+    try (Stream<Path> left = Files.list(root.resolve("snapshots/trash"))) {
+      assertEquals(List.of(), left.toList(), "the snapshot's files deleted");
+    }
+    engine = Engine.open(EngineConfig.at(root, runRoot));
+    assertEquals(List.of(), mountsUnder(tmp));
+  }
+
   static boolean cgroupExists(String id) throws IOException {
     String name = "berth-" + id.substring(0, 12);
     return !CgroupTree.named(Path.of("/sys/fs/cgroup/memory"), 6, name::equals).isEmpty();

@@ -38,6 +38,13 @@ import java.util.TreeMap;
 public final class ContainerStore {
   static final String RECORD = "container.json";
   static final String LOCK = "lock";
+
+  /**
+   * A removed container's record, renamed: the tombstone of a removal that has not finished ({@link
+   * #remove(String, Leftovers)}).
+   */
+  static final String REMOVED = "removed";
+
   private static final String CONTAINERS = "containers";
   private static final String NAMES = "names";
   private static final String STORE_LOCK = "containers.lock";
@@ -255,11 +262,12 @@ public final class ContainerStore {
 
   /**
    * {@link #update} of a change that a reboot makes moot (a container's running state: after a
-   * reboot nothing runs, and the record is reconciled as exited either way): the new record is
-   * whole after a power cut (its data is synced before the rename) but the rename is not, so a
-   * power cut may bring back the record before the change. That record is what a {@code kill -9}
-   * just before the update leaves, a state every reader handles already. One journal commit fewer
-   * than {@link #update}.
+   * reboot nothing runs, and the record is reconciled as exited either way), or facts a later step
+   * stores again (a created container's command and hostname, stored anew by its start): the new
+   * record is whole after a power cut (its data is synced before the rename) but the rename is not,
+   * so a power cut may bring back the record before the change. That record is what a {@code kill
+   * -9} just before the update leaves, a state every reader handles already. One journal commit
+   * fewer than {@link #update}.
    */
   public ContainerRecord updateUnsynced(String id, Change change) throws BerthException {
     return update(id, change, false);
@@ -341,20 +349,31 @@ public final class ContainerStore {
    * its id).
    */
   public void remove(String id) throws BerthException {
-    remove(id, true);
+    remove(id, NO_LEFTOVERS);
   }
 
   /**
-   * {@link #remove(String)} of a record that says already, on disk, that it goes (REMOVING, or an
-   * --rm container that was running): nothing is synced, since a removal that a crash undoes comes
-   * back as that record, and the next look at it removes it again. Two directory fsyncs fewer on
-   * every rm.
+   * What a container owned outside the store (its snapshot), removed once its record is durably
+   * gone; idempotent: a sweep ({@link #sweepRemoved}) may call it again for the same id, also for
+   * one that owned nothing.
    */
-  public void removeGoing(String id) throws BerthException {
-    remove(id, false);
+  @FunctionalInterface
+  public interface Leftovers {
+    void remove(String id) throws IOException;
   }
 
-  private void remove(String id, boolean durable) throws BerthException {
+  private static final Leftovers NO_LEFTOVERS = id -> {};
+
+  /**
+   * {@link #remove(String)}, with what the container owned outside the store: the record goes
+   * first, in one durable step (renamed to the tombstone {@code removed} in its directory, and that
+   * directory fsynced: a power cut before that brings back the container whole, after it never),
+   * then {@code leftovers} runs, then the name and the directory go. A process that dies after the
+   * record went leaves the tombstone: {@link #sweepRemoved} finishes such removals, and until then
+   * nobody sees the container (no record) and no create reuses its id (its directory exists). A
+   * failing {@code leftovers} leaves the tombstone too, for the same sweep.
+   */
+  public void remove(String id, Leftovers leftovers) throws BerthException {
     if (!ContainerNames.isId(id)) throw noSuch(id);
     try (Writing w = beginWrite()) {
       Path dir = containers.resolve(id);
@@ -373,21 +392,51 @@ public final class ContainerStore {
         // unreadable: its names are found below by what they point at
       }
       w.changing();
-      // The record first: from then on the name is garbage and the directory incomplete, whatever
-      // happens next.
-      Linux.unlink(file.toString());
-      if (durable) AtomicFiles.fsyncDirectory(dir);
+      // The one durable step: from then on the container is gone, its name and directory garbage
+      // whatever happens next, and what it owned elsewhere may go (never before: a power cut must
+      // not bring back a record whose snapshot was deleted).
+      Linux.rename(file.toString(), dir.resolve(REMOVED).toString(), 0);
+      AtomicFiles.fsyncDirectory(dir);
+      // Not synced: a power cut may bring back a link to a record that is gone, which nobody
+      // counts as a name taken.
       if (name != null) {
         unlinkIfPointsTo(names.resolve(name), id);
       } else {
         for (String n : entries(names)) unlinkIfPointsTo(names.resolve(n), id);
       }
-      if (durable) AtomicFiles.fsyncDirectory(names);
+      leftovers.remove(id);
+      // Not synced either: a directory without a record is garbage every reader ignores.
       Trees.remove(dir);
       w.changed();
     } catch (IOException e) {
       throw StoreErrors.io("remove container " + id, e);
     }
+  }
+
+  /**
+   * Finishes the removals that a process left half-done (it died, or {@code leftovers} failed,
+   * after the record went: a directory with the tombstone and no record): {@code leftovers} for
+   * each, then its directory. Returns the ids it finished. A look at every container directory
+   * (stat of the tombstone): for a daemon's start and the background after a removal, not for a
+   * CLI's every verb.
+   */
+  public List<String> sweepRemoved(Leftovers leftovers) throws BerthException {
+    List<String> done = new ArrayList<>();
+    try (Writing w = beginWrite()) {
+      for (String id : ids()) {
+        Path dir = containers.resolve(id);
+        if (!Linux.exists(dir.resolve(REMOVED).toString())
+            || Linux.exists(dir.resolve(RECORD).toString())) continue;
+        w.changing();
+        leftovers.remove(id);
+        Trees.remove(dir);
+        done.add(id);
+      }
+      w.changed();
+    } catch (IOException e) {
+      throw StoreErrors.io("finish the removals in " + containers, e);
+    }
+    return done;
   }
 
   /**
@@ -698,6 +747,9 @@ public final class ContainerStore {
       Path dir = containers.resolve(id);
       Path file = dir.resolve(RECORD);
       if (!Linux.exists(file.toString())) {
+        // A removal's tombstone: what the container owned outside the store may still be there,
+        // which only sweepRemoved's caller can remove.
+        if (Linux.exists(dir.resolve(REMOVED).toString())) continue;
         try {
           Trees.remove(dir);
           done.add("removed " + dir + ": no record");

@@ -20,6 +20,7 @@
  * &lt;root&gt;/names/&lt;name&gt; -&gt; &lt;id&gt;        a symlink per name: reserved and read in one syscall, never torn
  * &lt;root&gt;/containers/&lt;id&gt;/container.json   the record ({@link dev.berth.engine.store.ContainerRecord})
  * &lt;root&gt;/containers/&lt;id&gt;/lock        flock: the container's lifecycle lock ({@code ContainerStore.lock})
+ * &lt;root&gt;/containers/&lt;id&gt;/removed     a removal's tombstone: the record, renamed, until the removal ends
  * &lt;root&gt;/containers/&lt;id&gt;/...         the container's own files (hostname, hosts, resolv.conf, exit file, logs)
  * </pre>
  *
@@ -34,19 +35,28 @@
  * and two processes racing on one name are ordered: exactly one creates it. A change that a reboot
  * makes moot (a container's running state) skips the directory's fsync ({@code updateUnsynced}):
  * the record is whole after a power cut, but may be the one before the change, which is what a
- * {@code kill -9} just before the change would leave. A create syncs the record's data, its name
- * link and its directory together before the rename that makes the record exist, then that rename.
+ * {@code kill -9} just before the change would leave. The same holds for facts a later step stores
+ * again (a created container's command and hostname, which its start generates and stores anew). A
+ * create syncs the record's data, its name link and its directory together before the rename that
+ * makes the record exist, then that rename.
  *
  * <p>Changes of several files are ordered so that every intermediate state reads as "before" or
  * "after", by one rule: <b>a name belongs to a container when {@code names/<name>} points at its id
  * and its record says that name; a container exists when its directory has a record.</b> Create
  * links the name first, then writes the record; a crash in between leaves a name that points at
  * nothing, which nobody counts as taken. Rename links the new name, rewrites the record, unlinks
- * the old name: the record decides which link is its own. Remove unlinks the record first, then the
- * name, then the directory. The garbage that a crash leaves (names no record owns, directories
- * without a record, {@code .tmp} files) is thus ignored by every reader, and removed by the next
- * writer or the next {@code open} when the crash marker ({@code containers.dirty}) says a writer
- * died mid-change; {@code repair()} sweeps on demand. The marker is not fsynced: after a power cut
+ * the old name: the record decides which link is its own. Remove renames the record to the
+ * tombstone {@code removed} and fsyncs its directory, the one synced step of a removal (a power cut
+ * before it brings back the container whole, after it never); then what the container owned outside
+ * the store goes (its snapshot: the caller's), then the name, then the directory, none of them
+ * synced, since each is garbage once the record is gone. No mark is written before: a container
+ * being removed is either there, whole, or gone. The garbage that a crash leaves (names no record
+ * owns, directories without a record, {@code .tmp} files) is thus ignored by every reader, and
+ * removed by the next writer or the next {@code open} when the crash marker ({@code
+ * containers.dirty}) says a writer died mid-change; {@code repair()} sweeps on demand. A directory
+ * with a tombstone is left to {@code sweepRemoved}, whose caller removes what the container owned
+ * outside the store first (berthd's start does, and so a snapshot is never left behind by a removal
+ * that was killed); its id stays taken until then. The marker is not fsynced: after a power cut
  * (not a process crash) it may be lost, and the garbage then stays ignored until a writer touches
  * the same name or {@code repair()} runs.
  *

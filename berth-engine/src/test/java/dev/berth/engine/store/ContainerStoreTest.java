@@ -376,6 +376,67 @@ class ContainerStoreTest {
   }
 
   @Test
+  void aRemovalRemovesWhatTheContainerOwnedOnlyOnceItsRecordIsDurablyGone() throws Exception {
+    ContainerRecord c = create("web");
+    Path dir = store.containerDir(c.id());
+    List<String> seen = new java.util.ArrayList<>();
+    store.remove(
+        c.id(),
+        id -> {
+          seen.add(id);
+          // What a crash at this point leaves: the record gone (its tombstone in its place), so the
+          // container is gone for every reader, and its id is still taken.
+          assertFalse(Files.exists(dir.resolve("container.json")));
+          assertTrue(Files.exists(dir.resolve("removed")));
+          assertEquals(
+              ErrorCategory.NOT_FOUND,
+              assertThrows(BerthException.class, () -> store.get(c.id())).category());
+        });
+    assertEquals(List.of(c.id()), seen);
+    assertFalse(Files.exists(dir));
+    assertEquals(Set(), links());
+    assertEquals(List.of(), store.sweepRemoved(id -> seen.add("again " + id)));
+    assertEquals(List.of(c.id()), seen, "a finished removal leaves nothing to sweep");
+  }
+
+  @Test
+  void aRemovalCutShortAfterItsRecordIsFinishedBySweepRemovedAndKeptUntilThenByRepair()
+      throws Exception {
+    ContainerRecord c = create("web");
+    ContainerRecord other = create("other");
+    Path dir = store.containerDir(c.id());
+    BerthException cut =
+        assertThrows(
+            BerthException.class,
+            () ->
+                store.remove(
+                    c.id(),
+                    id -> {
+                      throw new java.io.IOException("killed here");
+                    }));
+    assertTrue(cut.getMessage().contains("killed here"), cut.getMessage());
+    // Gone for every reader, its name free, its directory (with the tombstone) still there.
+    assertEquals(List.of(other), store.list().containers());
+    assertEquals(
+        ErrorCategory.NOT_FOUND,
+        assertThrows(BerthException.class, () -> store.resolveId("web")).category());
+    assertTrue(Files.exists(dir.resolve("removed")));
+    // A repair (an open after a crash) leaves it: what the container owned elsewhere is not the
+    // store's to remove.
+    assertTrue(Files.exists(root.resolve("containers.dirty")), "the cut change left its marker");
+    ContainerStore.open(root);
+    assertFalse(Files.exists(root.resolve("containers.dirty")), "an open repaired");
+    assertTrue(Files.exists(dir.resolve("removed")), "repair keeps the tombstone");
+    assertEquals(List.of(), store.repair().stream().filter(l -> l.contains(c.id())).toList());
+    List<String> swept = new java.util.ArrayList<>();
+    assertEquals(List.of(c.id()), store.sweepRemoved(swept::add));
+    assertEquals(List.of(c.id()), swept);
+    assertFalse(Files.exists(dir));
+    assertEquals(List.of(other), store.list().containers());
+    assertEquals("web", create("web").name());
+  }
+
+  @Test
   void aWaiterOnTheLifecycleLockOfARemovedContainerIsToldItIsGone() throws Exception {
     ContainerRecord c = create("web");
     CompletableFuture<BerthException> waiter;
