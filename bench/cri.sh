@@ -20,6 +20,8 @@
 # BERTH_BASELINE=DIR (a copy of another build's bin/ and build/) adds that berthd as "berthd-base", in a namespace of
 # its own (both berthds would make the same bridge) with a registry there on the same storage: old and new measured
 # in one run, in turns, under the same load.
+# BERTH_BENCH_BERTHD_ONLY=1 (with BERTH_BASELINE) leaves containerd out: old and new berthd only, in twice the
+# rounds for the same time (ratios are then each berthd's median over the last one's, berthd-base's).
 # BERTH_BENCH_LOGS=DIR keeps the daemons' logs there (e.g. with BERTH_JAVA_OPTS=-Dberth.trace.phases=true).
 # Usage: bench/cri.sh [pods] [rounds] [pulls]   (defaults 50, 3, 20; needs root, a built berth (scripts/build.sh),
 #   JDK 25, containerd + containerd-shim-runc-v2 + runc, CNI plugins in /usr/lib/cni, docker-registry, umoci,
@@ -46,6 +48,8 @@ cp="$work/client:$top/build/lib-daemon/*"
 client="java --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -XX:+UseSerialGC"
 client="$client -Dio.netty.native.workdir=$work/client -cp $cp CriBench"
 base=${BERTH_BASELINE:-}
+only=${BERTH_BENCH_BERTHD_ONLY:-}
+[ -z "$only" ] || [ -n "$base" ] || { echo "BERTH_BENCH_BERTHD_ONLY needs BERTH_BASELINE" >&2; exit 1; }
 [ -z "$base" ] || [ -x "$base/bin/berthd" ] || { echo "BERTH_BASELINE=$base: no bin/berthd there" >&2; exit 1; }
 berthd_pid= containerd_pid= registry_pid= client_pid= base_pid= base_registry_pid=
 # Daemons are started with nsenter itself in the background (it execs them: $! is theirs), not through in_ns (a
@@ -191,14 +195,17 @@ state = "$work/containerd/state"
   [plugins."io.containerd.grpc.v1.cri".registry.mirrors."$reg"]
     endpoint = ["http://$reg"]
 EOF
-nsenter --net="/run/netns/$ns" containerd --config "$work/containerd/config.toml" >"$work/containerd/log" 2>&1 &
-containerd_pid=$!
+if [ -z "$only" ]; then
+  nsenter --net="/run/netns/$ns" containerd --config "$work/containerd/config.toml" >"$work/containerd/log" 2>&1 &
+  containerd_pid=$!
+fi
 
 javac -d "$work/client" -cp "$cp" "$top/bench/CriBench.java"
 i=0
-until [ -S "$work/berthd-cri.sock" ] && [ -S "$work/containerd/sock" ] && { [ -z "$base" ] || [ -S "$work/base-cri.sock" ]; }; do
+until [ -S "$work/berthd-cri.sock" ] && { [ -n "$only" ] || [ -S "$work/containerd/sock" ]; } &&
+  { [ -z "$base" ] || [ -S "$work/base-cri.sock" ]; }; do
   i=$((i + 1))
-  if [ $i -ge 300 ] || ! kill -0 $berthd_pid 2>/dev/null || ! kill -0 $containerd_pid 2>/dev/null ||
+  if [ $i -ge 300 ] || ! kill -0 $berthd_pid 2>/dev/null || { [ -z "$only" ] && ! kill -0 $containerd_pid 2>/dev/null; } ||
     { [ -n "$base" ] && ! kill -0 $base_pid 2>/dev/null; }; then
     echo "a daemon did not start; berthd:" >&2; tail -20 "$work/berthd.log" >&2
     echo "containerd:" >&2; tail -20 "$work/containerd/log" >&2; exit 1
@@ -210,9 +217,11 @@ echo "$(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); berth $(git -C "$to
 --abbrev=12), $(containerd --version | cut -d' ' -f3) with $(runc --version | head -1); $pods pods x $rounds rounds" \
   "($pulls pulls each), busybox image from a registry in the namespace"
 # In the background and waited for: a signal to this script then runs its trap at once.
+theirs="containerd=unix://$work/containerd/sock"
+[ -z "$only" ] || theirs=
 $client --pods "$pods" --rounds "$rounds" --pulls "$pulls" --image "$image" --cgroup-parent "/$cg" \
   --logs "$work/logs" "berthd=unix://$work/berthd-cri.sock" ${base:+"berthd-base=unix://$work/base-cri.sock"} \
-  "containerd=unix://$work/containerd/sock" &
+  ${theirs:+"$theirs"} &
 client_pid=$!
 wait $client_pid ||
   { echo "the bench failed; berthd's log:" >&2; tail -20 "$work/berthd.log" >&2
