@@ -164,7 +164,9 @@ public final class Engine implements AutoCloseable {
       // may reach them, as none may reach the image store.
       if (!traversableBySocketGroup(config.runRoot())) PrivateDirs.ensure(config.runRoot());
       PrivateDirs.ensure(config.runRoot().resolve("containers"));
-      ContainerStore containers = ContainerStore.open(config.root());
+      // A removal cut short after its record went left its snapshot: the store's repair trashes it.
+      ContainerStore containers =
+          ContainerStore.open(config.root(), id -> images.snapshots().trash(id));
       VolumeStore volumes = VolumeStore.open(config.root(), containers::volumeUsers);
       PhaseTrace.mark("open: containers, volumes");
       Engine engine = new Engine(config, images, containers, volumes, runtimes);
@@ -1275,7 +1277,7 @@ public final class Engine implements AutoCloseable {
       throws BerthException {
     // Its run released first (as a stop does: a crash after it leaves an exited container), then
     // the record goes in one durable step, then what it owned (ContainerStore.remove says what a
-    // crash at each step leaves, and finishRemovals sweeps it).
+    // crash at each step leaves, and its repair finishes).
     if (!released) starter.release(r);
     PhaseTrace.mark("rm: released");
     // The snapshot's files are deleted while the container's directory is (both mostly wait for
@@ -1332,18 +1334,6 @@ public final class Engine implements AutoCloseable {
         }
       }
     }
-  }
-
-  /**
-   * Finishes the container removals that a process left half-done (killed after the record went,
-   * before the container's snapshot and directory did): their snapshots and directories go now.
-   * Returns their ids. A look at every container directory: for a daemon's start (berthd calls it
-   * once it opened the engine), not for every CLI verb.
-   */
-  public List<String> finishRemovals() throws BerthException {
-    List<String> done = containers.sweepRemoved(id -> images.snapshots().trash(id));
-    if (!done.isEmpty()) emptyTrash(true);
-    return done;
   }
 
   /** What {@link #prune} removed: the containers' ids, and the bytes their changes took. */

@@ -92,7 +92,6 @@ public final class BerthdMain {
     try {
       engine = Engine.open(config(o));
       engine.list(); // reconcile every container with its monitor's exit file now, not on first ask
-      engine.finishRemovals(); // removals a killed process left half-done: snapshots, directories
       socketDirectories(o);
       DaemonInfo info = new DaemonInfo(BuildInfo.VERSION, BuildInfo.COMMIT);
       server =

@@ -56,7 +56,11 @@ public final class ContainerStore {
   private final Path storeLock;
   private final Path dirty;
 
-  private ContainerStore(Path root) {
+  /** Removes what cut removals' containers owned outside the store; null: tombstones are kept. */
+  private final Leftovers cutRemovals;
+
+  private ContainerStore(Path root, Leftovers leftovers) {
+    this.cutRemovals = leftovers;
     this.root = root;
     this.containers = root.resolve(CONTAINERS);
     this.names = root.resolve(NAMES);
@@ -69,10 +73,19 @@ public final class ContainerStore {
    * that crashed mid-change left (only then: its marker says so).
    */
   public static ContainerStore open(Path dir) throws BerthException {
+    return open(dir, null);
+  }
+
+  /**
+   * {@link #open(Path)}, with what removes the things a container owned outside the store (its
+   * snapshot): a repair then also finishes the removals a crash cut short (tombstones); without it,
+   * it leaves them.
+   */
+  public static ContainerStore open(Path dir, Leftovers leftovers) throws BerthException {
     ContainerStore s;
     try {
       PrivateDirs.ensure(dir);
-      s = new ContainerStore(dir.toAbsolutePath());
+      s = new ContainerStore(dir.toAbsolutePath(), leftovers);
       PrivateDirs.create(s.containers);
       PrivateDirs.create(s.names);
     } catch (IOException e) {
@@ -354,8 +367,8 @@ public final class ContainerStore {
 
   /**
    * What a container owned outside the store (its snapshot), removed once its record is durably
-   * gone; idempotent: a sweep ({@link #sweepRemoved}) may call it again for the same id, also for
-   * one that owned nothing.
+   * gone; idempotent: a repair ({@link #open(Path, Leftovers)}) may call it again for the same id,
+   * also for one that owned nothing.
    */
   @FunctionalInterface
   public interface Leftovers {
@@ -369,9 +382,9 @@ public final class ContainerStore {
    * first, in one durable step (renamed to the tombstone {@code removed} in its directory, and that
    * directory fsynced: a power cut before that brings back the container whole, after it never),
    * then {@code leftovers} runs, then the name and the directory go. A process that dies after the
-   * record went leaves the tombstone: {@link #sweepRemoved} finishes such removals, and until then
-   * nobody sees the container (no record) and no create reuses its id (its directory exists). A
-   * failing {@code leftovers} leaves the tombstone too, for the same sweep.
+   * record went leaves the tombstone: the next repair finishes such removals, and until then nobody
+   * sees the container (no record) and no create reuses its id (its directory exists). A failing
+   * {@code leftovers} leaves the tombstone too, for the same repair (its crash marker stays).
    */
   public void remove(String id, Leftovers leftovers) throws BerthException {
     if (!ContainerNames.isId(id)) throw noSuch(id);
@@ -411,32 +424,6 @@ public final class ContainerStore {
     } catch (IOException e) {
       throw StoreErrors.io("remove container " + id, e);
     }
-  }
-
-  /**
-   * Finishes the removals that a process left half-done (it died, or {@code leftovers} failed,
-   * after the record went: a directory with the tombstone and no record): {@code leftovers} for
-   * each, then its directory. Returns the ids it finished. A look at every container directory
-   * (stat of the tombstone): for a daemon's start and the background after a removal, not for a
-   * CLI's every verb.
-   */
-  public List<String> sweepRemoved(Leftovers leftovers) throws BerthException {
-    List<String> done = new ArrayList<>();
-    try (Writing w = beginWrite()) {
-      for (String id : ids()) {
-        Path dir = containers.resolve(id);
-        if (!Linux.exists(dir.resolve(REMOVED).toString())
-            || Linux.exists(dir.resolve(RECORD).toString())) continue;
-        w.changing();
-        leftovers.remove(id);
-        Trees.remove(dir);
-        done.add(id);
-      }
-      w.changed();
-    } catch (IOException e) {
-      throw StoreErrors.io("finish the removals in " + containers, e);
-    }
-    return done;
   }
 
   /**
@@ -748,9 +735,11 @@ public final class ContainerStore {
       Path file = dir.resolve(RECORD);
       if (!Linux.exists(file.toString())) {
         // A removal's tombstone: what the container owned outside the store may still be there,
-        // which only sweepRemoved's caller can remove.
-        if (Linux.exists(dir.resolve(REMOVED).toString())) continue;
+        // and goes first, when the store was told how.
+        boolean tombstone = Linux.exists(dir.resolve(REMOVED).toString());
+        if (tombstone && cutRemovals == null) continue;
         try {
+          if (tombstone) cutRemovals.remove(id);
           Trees.remove(dir);
           done.add("removed " + dir + ": no record");
         } catch (IOException e) {

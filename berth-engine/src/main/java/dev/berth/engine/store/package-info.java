@@ -54,11 +54,11 @@
  * owns, directories without a record, {@code .tmp} files) is thus ignored by every reader, and
  * removed by the next writer or the next {@code open} when the crash marker ({@code
  * containers.dirty}) says a writer died mid-change; {@code repair()} sweeps on demand. A directory
- * with a tombstone is left to {@code sweepRemoved}, whose caller removes what the container owned
- * outside the store first (berthd's start does, and so a snapshot is never left behind by a removal
- * that was killed); its id stays taken until then. The marker is not fsynced: after a power cut
- * (not a process crash) it may be lost, and the garbage then stays ignored until a writer touches
- * the same name or {@code repair()} runs.
+ * with a tombstone is finished by that repair when the store was opened with what removes the
+ * things a container owned outside it (the engine's opens trash its snapshot first, so a removal
+ * that was killed never leaves a snapshot behind); its id stays taken until then. The marker is not
+ * fsynced: after a power cut (not a process crash) it may be lost, and the garbage then stays
+ * ignored until a writer touches the same name or {@code repair()} runs.
  *
  * <h2>Unreadable records</h2>
  *
