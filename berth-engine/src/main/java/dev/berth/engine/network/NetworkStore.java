@@ -7,6 +7,7 @@ import dev.berth.engine.network.cni.NetworkConfigList;
 import dev.berth.engine.store.AtomicFiles;
 import dev.berth.engine.store.ContainerNames;
 import dev.berth.engine.store.StoreErrors;
+import dev.berth.image.dirs.Directories;
 import dev.berth.image.dirs.LockFile;
 import dev.berth.image.dirs.PrivateDirs;
 import dev.berth.spec.error.BerthException;
@@ -313,7 +314,7 @@ public final class NetworkStore {
                 + " has active endpoints");
       }
       Linux.unlink(file(n.name()).toString());
-      AtomicFiles.fsyncDirectory(confDir);
+      Directories.fsync(confDir);
       dev.berth.image.snapshot.Trees.remove(ipamDir.resolve(n.name()));
       event("destroy", n);
     } catch (IOException e) {

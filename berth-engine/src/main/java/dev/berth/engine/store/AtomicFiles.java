@@ -6,12 +6,11 @@ import static dev.berth.sys.LinuxConstants.O_SYNC;
 import static dev.berth.sys.LinuxConstants.O_TRUNC;
 import static dev.berth.sys.LinuxConstants.O_WRONLY;
 
+import dev.berth.image.dirs.Directories;
 import dev.berth.sys.Fd;
 import dev.berth.sys.Linux;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 
 /**
  * Files replaced whole and atomically: the data goes to {@code <file>.tmp} in the same directory,
@@ -32,7 +31,7 @@ public final class AtomicFiles {
   /** Replaces {@code file} with {@code data} (mode 0600), durably. */
   public static void replace(Path file, byte[] data) throws IOException {
     replaceUnsynced(file, data);
-    fsyncDirectory(file.getParent());
+    Directories.fsync(file.getParent());
   }
 
   /**
@@ -55,15 +54,6 @@ public final class AtomicFiles {
     try (Fd out =
         Linux.open(file + TEMP_SUFFIX, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_SYNC, 0600)) {
       Linux.writeAll(out, data);
-    }
-  }
-
-  /**
-   * fsync(2) of a directory, so the entries made or removed in it survive a crash of the machine.
-   */
-  public static void fsyncDirectory(Path dir) throws IOException {
-    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-      ch.force(true);
     }
   }
 }

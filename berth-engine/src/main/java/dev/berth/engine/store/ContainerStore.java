@@ -8,6 +8,7 @@ import static dev.berth.sys.LinuxConstants.O_RDONLY;
 import static dev.berth.sys.LinuxConstants.O_WRONLY;
 
 import dev.berth.engine.container.ContainerOptions.MountOption;
+import dev.berth.image.dirs.Directories;
 import dev.berth.image.dirs.LockFile;
 import dev.berth.image.dirs.PrivateDirs;
 import dev.berth.image.snapshot.Trees;
@@ -218,8 +219,8 @@ public final class ContainerStore {
         // survives a power cut.
         Path file = dir.resolve(RECORD);
         AtomicFiles.writeTemp(file, RecordJson.write(stored));
-        AtomicFiles.fsyncDirectory(names);
-        AtomicFiles.fsyncDirectory(containers);
+        Directories.fsync(names);
+        Directories.fsync(containers);
         Linux.rename(file + AtomicFiles.TEMP_SUFFIX, file.toString(), 0);
         // Opened now: the fsync reaches this directory even if it is removed meanwhile.
         recordDir = java.nio.channels.FileChannel.open(dir, java.nio.file.StandardOpenOption.READ);
@@ -335,7 +336,7 @@ public final class ContainerStore {
       // two is its own.
       Linux.symlink(id, newLink.toString());
       try {
-        AtomicFiles.fsyncDirectory(names);
+        Directories.fsync(names);
         AtomicFiles.replace(containers.resolve(id).resolve(RECORD), RecordJson.write(next));
       } catch (IOException | RuntimeException e) {
         try {
@@ -347,7 +348,7 @@ public final class ContainerStore {
         throw e;
       }
       if (current.name() != null) unlinkIfPointsTo(names.resolve(current.name()), id);
-      AtomicFiles.fsyncDirectory(names);
+      Directories.fsync(names);
       w.changed();
       return next;
     } catch (IOException e) {
@@ -409,7 +410,7 @@ public final class ContainerStore {
       // whatever happens next, and what it owned elsewhere may go (never before: a power cut must
       // not bring back a record whose snapshot was deleted).
       Linux.rename(file.toString(), dir.resolve(REMOVED).toString(), 0);
-      AtomicFiles.fsyncDirectory(dir);
+      Directories.fsync(dir);
       // Not synced: a power cut may bring back a link to a record that is gone, which nobody
       // counts as a name taken.
       if (name != null) {
@@ -773,8 +774,8 @@ public final class ContainerStore {
             "container " + c.id() + " has name " + c.name() + ", which another container holds");
       }
     }
-    AtomicFiles.fsyncDirectory(names);
-    AtomicFiles.fsyncDirectory(containers);
+    Directories.fsync(names);
+    Directories.fsync(containers);
     if (Linux.exists(dirty.toString()))
       Linux.unlink(dirty.toString()); // repair() runs without a marker too
     return done;

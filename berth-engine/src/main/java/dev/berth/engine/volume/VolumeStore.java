@@ -17,6 +17,7 @@ import dev.berth.engine.store.AtomicFiles;
 import dev.berth.engine.store.ContainerNames;
 import dev.berth.engine.store.StoreErrors;
 import dev.berth.engine.store.Unreadable;
+import dev.berth.image.dirs.Directories;
 import dev.berth.image.dirs.LockFile;
 import dev.berth.image.dirs.PrivateDirs;
 import dev.berth.image.snapshot.Trees;
@@ -174,7 +175,7 @@ public final class VolumeStore {
         }
         AtomicFiles.replace(
             dir.resolve(META), VolumeJson.write(v)); // last: from here on the volume exists
-        AtomicFiles.fsyncDirectory(volumes);
+        Directories.fsync(volumes);
       } catch (IOException | RuntimeException e) {
         try {
           Trees.remove(dir);
@@ -344,7 +345,7 @@ public final class VolumeStore {
             try {
               ImageCopy.copy(src, staging);
               Linux.rename(staging.toString(), data.toString(), 0); // over the empty data directory
-              AtomicFiles.fsyncDirectory(dir);
+              Directories.fsync(dir);
               copied = true;
             } catch (ErrnoException e) {
               Trees.remove(staging);
@@ -394,7 +395,7 @@ public final class VolumeStore {
    */
   private void delete(Path dir) throws IOException {
     Linux.unlink(dir.resolve(META).toString());
-    AtomicFiles.fsyncDirectory(dir);
+    Directories.fsync(dir);
     Trees.remove(dir);
   }
 

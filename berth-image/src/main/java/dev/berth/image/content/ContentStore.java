@@ -1,5 +1,6 @@
 package dev.berth.image.content;
 
+import dev.berth.image.dirs.Directories;
 import dev.berth.image.dirs.LockFile;
 import dev.berth.image.dirs.PrivateDirs;
 import dev.berth.spec.image.Descriptor;
@@ -400,7 +401,7 @@ public final class ContentStore {
     }
     if (!removed.isEmpty()) {
       for (String algorithm : removed.stream().map(Digest::algorithm).distinct().toList()) {
-        fsyncDirectory(blobs.resolve(algorithm));
+        Directories.fsync(blobs.resolve(algorithm));
       }
     }
     SweptIngests ingests = removeStaleIngests(staleIngestAge);
@@ -507,13 +508,6 @@ public final class ContentStore {
       return new Digest(algorithm, encoded);
     } catch (IllegalArgumentException e) {
       return null;
-    }
-  }
-
-  /** fsync(2) of a directory, so a rename or unlink in it survives a crash. */
-  static void fsyncDirectory(Path dir) throws IOException {
-    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-      ch.force(true);
     }
   }
 }

@@ -2,6 +2,7 @@ package dev.berth.image.content;
 
 import dev.berth.image.LayerPhases;
 import dev.berth.image.LayerPhases.Phase;
+import dev.berth.image.dirs.Directories;
 import dev.berth.image.dirs.LockFile;
 import dev.berth.spec.image.Descriptor;
 import dev.berth.spec.image.Digest;
@@ -216,7 +217,7 @@ public final class Ingest implements WritableByteChannel {
     Files.move(data, blob, StandardCopyOption.ATOMIC_MOVE);
     // Read-only, so a reader given path() cannot change the blob under its name by mistake.
     Files.setPosixFilePermissions(blob, PosixFilePermissions.fromString("r--r--r--"));
-    ContentStore.fsyncDirectory(blob.getParent());
+    Directories.fsync(blob.getParent());
     committed = true;
     // The waiters on this lock file find it unlinked, lock afresh and see the blob.
     removeIngestDirectory();

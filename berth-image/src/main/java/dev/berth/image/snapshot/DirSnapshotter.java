@@ -7,6 +7,7 @@ import static dev.berth.sys.LinuxConstants.O_NOFOLLOW;
 import static dev.berth.sys.LinuxConstants.O_RDONLY;
 import static dev.berth.sys.LinuxConstants.RENAME_NOREPLACE;
 
+import dev.berth.image.dirs.Directories;
 import dev.berth.image.dirs.LockFile;
 import dev.berth.image.dirs.PrivateDirs;
 import dev.berth.image.unpack.Mode;
@@ -15,12 +16,10 @@ import dev.berth.sys.ErrnoException;
 import dev.berth.sys.Fd;
 import dev.berth.sys.Linux;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -219,9 +218,7 @@ abstract class DirSnapshotter implements Snapshotter {
     Path fresh = s.home().resolve("link");
     Linux.symlink("../snapshots/" + s.home().getFileName(), fresh.toString());
     Linux.rename(fresh.toString(), link.toString(), 0);
-    try (FileChannel dir = FileChannel.open(chains, StandardOpenOption.READ)) {
-      dir.force(true);
-    }
+    Directories.fsync(chains);
     marks.forgetAll(s.chainId());
     Trees.remove(old);
   }

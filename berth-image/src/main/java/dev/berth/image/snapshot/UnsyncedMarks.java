@@ -9,6 +9,7 @@ import static dev.berth.sys.LinuxConstants.O_NOFOLLOW;
 import static dev.berth.sys.LinuxConstants.O_RDONLY;
 import static dev.berth.sys.LinuxConstants.O_WRONLY;
 
+import dev.berth.image.dirs.Directories;
 import dev.berth.image.dirs.PrivateDirs;
 import dev.berth.spec.image.Digest;
 import dev.berth.spec.image.MediaTypes.Compression;
@@ -16,11 +17,9 @@ import dev.berth.sys.ErrnoException;
 import dev.berth.sys.Fd;
 import dev.berth.sys.Linux;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -66,9 +65,7 @@ final class UnsyncedMarks {
         if (e.errno() != EEXIST) throw e; // the same layer committed again in this boot
       }
     }
-    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-      ch.force(true);
-    }
+    Directories.fsync(dir);
   }
 
   static String name(String boot, Digest chainId, Digest blob, Compression c) {

@@ -5,6 +5,7 @@ import static dev.berth.sys.LinuxConstants.LOCK_SH;
 import static dev.berth.sys.LinuxConstants.O_CREAT;
 import static dev.berth.sys.LinuxConstants.O_RDWR;
 
+import dev.berth.image.dirs.Directories;
 import dev.berth.image.dirs.PrivateDirs;
 import dev.berth.spec.json.SpecException;
 import dev.berth.sys.Fd;
@@ -192,9 +193,7 @@ public final class ImageStore {
       Files.deleteIfExists(temp);
       throw new IOException("write " + file + ": " + e.getMessage(), e);
     }
-    try (FileChannel dir = FileChannel.open(root, StandardOpenOption.READ)) {
-      dir.force(true);
-    }
+    Directories.fsync(root);
   }
 
   /**
