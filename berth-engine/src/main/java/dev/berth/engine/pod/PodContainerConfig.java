@@ -7,6 +7,7 @@ import dev.berth.engine.container.HostOptions;
 import dev.berth.engine.pod.PodConfig.Mode;
 import dev.berth.spec.error.BerthException;
 import dev.berth.spec.error.ErrorCategory;
+import dev.berth.spec.error.Printable;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -362,7 +363,6 @@ public record PodContainerConfig(
   }
 
   private static String quoted(String s) {
-    String v = s.length() > 100 ? s.substring(0, 100) + "..." : s;
-    return "\"" + v.replace("\0", "\\0").replace("\n", "\\n") + "\"";
+    return "\"" + Printable.of(s, 100) + "\"";
   }
 }

@@ -16,6 +16,7 @@ import dev.berth.image.dirs.LockFile;
 import dev.berth.runtime.cgroups.Cgroups;
 import dev.berth.spec.error.BerthException;
 import dev.berth.spec.error.ErrorCategory;
+import dev.berth.spec.error.Printable;
 import dev.berth.spec.runtime.SpecValidator;
 import dev.berth.sys.ErrnoException;
 import dev.berth.sys.Fd;
@@ -215,7 +216,7 @@ public final class Pods {
         && (!c.logDirectory().startsWith("/") || c.logDirectory().indexOf('\0') >= 0))
       throw invalid(
           "pod config: log_directory "
-              + c.logDirectory().replace("\0", "\\0")
+              + Printable.of(c.logDirectory(), 200)
               + " must be an absolute path");
     if (c.dns() != null) {
       // Each becomes words of one line of the pod's /etc/resolv.conf, nothing more.
@@ -240,7 +241,7 @@ public final class Pods {
       if (m.hostIp() != null && !m.hostIp().isEmpty() && !EtcFiles.isIpAddress(m.hostIp()))
         throw invalid(
             "pod config: invalid port mapping host_ip "
-                + m.hostIp().replace("\0", "\\0").replace("\n", "\\n")
+                + Printable.of(m.hostIp(), 100)
                 + ": not an IP address");
     }
     for (Map.Entry<String, String> e : c.sysctls().entrySet()) {

@@ -2,6 +2,7 @@ package dev.berth.engine.spec;
 
 import dev.berth.spec.error.BerthException;
 import dev.berth.spec.error.ErrorCategory;
+import dev.berth.spec.error.Printable;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -115,16 +116,9 @@ public final class EtcFiles {
         ErrorCategory.INVALID_ARGUMENT, "invalid " + field + " " + quoted(value) + ": " + why);
   }
 
-  /** The value quoted with its control characters escaped, so the message stays one line. */
+  /** The value quoted, one line and bounded ({@link Printable}). */
   private static String quoted(String s) {
-    String v = s.length() > 100 ? s.substring(0, 100) + "..." : s;
-    StringBuilder sb = new StringBuilder("\"");
-    for (int i = 0; i < v.length(); i++) {
-      char c = v.charAt(i);
-      if (c < ' ' || c == 0x7f) sb.append(String.format("\\x%02x", (int) c));
-      else sb.append(c);
-    }
-    return sb.append('"').toString();
+    return "\"" + Printable.of(s, 100) + "\"";
   }
 
   /** /etc/hostname: the name and a newline. */

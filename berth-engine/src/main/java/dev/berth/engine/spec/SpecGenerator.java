@@ -4,6 +4,7 @@ import dev.berth.engine.container.ContainerOptions;
 import dev.berth.engine.container.NetworkOptions;
 import dev.berth.spec.error.BerthException;
 import dev.berth.spec.error.ErrorCategory;
+import dev.berth.spec.error.Printable;
 import dev.berth.spec.image.ImageConfig;
 import dev.berth.spec.image.ImageConfig.ContainerConfig;
 import dev.berth.spec.json.SpecException;
@@ -357,7 +358,7 @@ public final class SpecGenerator {
       throw new BerthException(
           ErrorCategory.INVALID_ARGUMENT,
           "invalid hostname format: "
-              + h.replace("\n", "\\n").replace("\0", "\\0")
+              + Printable.of(h, 100)
               + " (want letters, digits, '-' and '.', at most 64)");
     }
     return h;
