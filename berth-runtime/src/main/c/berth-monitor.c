@@ -57,7 +57,7 @@ enum { IN_STDIN = 0, IN_STDIN_CLOSE = 1, IN_RESIZE = 2, IN_REOPEN = 3 };
 
 /* ---- the command line ---- */
 
-static const char *log_path, *attach_path, *console_path, *exit_path, *oom_file, *oom_key, *argv0;
+static const char *log_path, *log_root, *attach_path, *console_path, *exit_path, *oom_file, *oom_key, *argv0;
 static long long log_max_size;
 static int log_max_files = 1;
 static int want_stdin, stdin_once;
@@ -68,6 +68,8 @@ static int nchild, nexit;
 /* ---- state ---- */
 
 static int ctl_fd = 3;           /* to Java until CONTAINER; -1 after */
+static int log_dir_fd = -1;      /* the log's directory: every open, rename and unlink of the log is relative to it */
+static const char *log_base;     /* the log's name in it */
 static int sig_fd = -1;
 static int out_fd = -1, err_fd = -1; /* read ends of the container's stdout and stderr */
 static int stdin_w = -1;         /* write end of the container's stdin pipe */
@@ -137,7 +139,7 @@ static void ctl_send(const char *fmt, ...) {
 static void die(const char *what, const char *detail, int err) {
   if (attach_path && attach_fd >= 0) unlink(attach_path);
   if (console_path && console_fd >= 0) unlink(console_path);
-  if (log_created) unlink(log_path);
+  if (log_created) unlinkat(log_dir_fd, log_base, 0);
   ctl_send("ERROR %s%s%s%s%s", what, detail ? " " : "", detail ? detail : "", err ? ": " : "", err ? strerror(err) : "");
   warn("berth-monitor: %s%s%s%s%s", what, detail ? " " : "", detail ? detail : "", err ? ": " : "", err ? strerror(err) : "");
   _exit(1);
@@ -220,11 +222,52 @@ static int listen_at(const char *path, int type) {
 
 /* ---- the log ---- */
 
-/* O_NOFOLLOW: the log's directory may be written by others (a CRI pod's log_directory is the kubelet's, and log
- * collectors mount it); a symlink planted at the log's name must not have us create or append to its target as
- * root. */
+/* The log's directory, opened once: from --log-root (else the log's own directory), reached as given, down to it,
+ * each directory made when missing and none followed if it is a symlink. The directories below the root may be
+ * written by others (a CRI pod's log_directory is the kubelet's; log collectors and hostPath mounts write there): a
+ * symlink planted on the way, or at the log's name (O_NOFOLLOW below), must not have us create or append to a file
+ * elsewhere as root. Returns -1 with errno set. */
+static int log_dir_open(void) {
+  static char root[PATH_MAX];
+  const char *rel;
+  size_t n = log_root ? strlen(log_root) : (size_t)(strrchr(log_path, '/') - log_path);
+  if (log_root && (strncmp(log_path, log_root, n) != 0 || (n > 1 && log_path[n] != '/'))) return errno = EXDEV, -1;
+  if (n >= sizeof root) return errno = ENAMETOOLONG, -1;
+  memcpy(root, log_path, n);
+  root[n] = 0;
+  for (rel = log_path + n; *rel == '/'; rel++) {}
+  int dir = open(n ? root : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return -1;
+  for (;;) {
+    const char *slash = strchr(rel, '/');
+    if (!slash) break;
+    static char name[NAME_MAX + 1];
+    size_t len = (size_t)(slash - rel);
+    if (len == 0 || len > NAME_MAX || (len == 1 && rel[0] == '.') || (len == 2 && rel[0] == '.' && rel[1] == '.')) {
+      close(dir);
+      return errno = EINVAL, -1;
+    }
+    memcpy(name, rel, len);
+    name[len] = 0;
+    int made = mkdirat(dir, name, 0755) == 0;
+    int next = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int e = errno;
+    close(dir);
+    if (next < 0) return errno = e, -1;
+    if (made) fchmod(next, 0755); /* as the kubelet makes them; our umask is 077 */
+    dir = next;
+    rel = slash + 1;
+  }
+  if (!*rel) {
+    close(dir);
+    return errno = EINVAL, -1;
+  }
+  log_base = rel;
+  return dir;
+}
+
 static void log_open(void) {
-  log_fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  log_fd = openat(log_dir_fd, log_base, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (log_fd < 0) {
     warn("berth-monitor: open log %s: %s", log_path, strerror(errno));
     return;
@@ -237,13 +280,14 @@ static void log_open(void) {
 static void log_rotate(void) {
   close_fd(&log_fd);
   if (log_max_files <= 1) {
-    unlink(log_path);
+    unlinkat(log_dir_fd, log_base, 0);
   } else {
     for (int i = log_max_files - 1; i >= 1; i--) {
-      if (i == 1) snprintf(path_a, sizeof path_a, "%s", log_path);
-      else snprintf(path_a, sizeof path_a, "%s.%d", log_path, i - 1);
-      snprintf(path_b, sizeof path_b, "%s.%d", log_path, i);
-      if (rename(path_a, path_b) < 0 && errno != ENOENT) warn("berth-monitor: rename %s: %s", path_a, strerror(errno));
+      if (i == 1) snprintf(path_a, sizeof path_a, "%s", log_base);
+      else snprintf(path_a, sizeof path_a, "%s.%d", log_base, i - 1);
+      snprintf(path_b, sizeof path_b, "%s.%d", log_base, i);
+      if (renameat(log_dir_fd, path_a, log_dir_fd, path_b) < 0 && errno != ENOENT)
+        warn("berth-monitor: rename %s: %s", path_a, strerror(errno));
     }
   }
   log_open();
@@ -546,7 +590,7 @@ static void abort_create(void) {
   while (waitpid(-1, NULL, WNOHANG) > 0) {}
   if (attach_path) unlink(attach_path);
   if (console_fd >= 0) unlink(console_path);
-  if (log_created) unlink(log_path);
+  if (log_created) unlinkat(log_dir_fd, log_base, 0);
   _exit(0);
 }
 
@@ -718,6 +762,7 @@ static void parse(int argc, char **argv) {
     if (!v) usage("missing the value of", a);
     i++;
     if (strcmp(a, "--log") == 0) log_path = v;
+    else if (strcmp(a, "--log-root") == 0) log_root = v;
     else if (strcmp(a, "--log-max-size") == 0) log_max_size = number(v, a);
     else if (strcmp(a, "--log-max-files") == 0) log_max_files = (int)number(v, a);
     else if (strcmp(a, "--attach") == 0) attach_path = v;
@@ -738,6 +783,8 @@ static void parse(int argc, char **argv) {
     child_argv[nchild++] = argv[i];
   }
   if (nchild == 0) usage("no child command after --", NULL);
+  if (log_path && log_path[0] != '/') usage("--log must be absolute:", log_path);
+  if (log_root && !log_path) usage("--log-root without --log", NULL);
   if (want_stdin && console_path) usage("--stdin with --console-socket: the terminal is the stdin", NULL);
 }
 
@@ -822,9 +869,11 @@ int main(int argc, char **argv) {
   syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
 
   if (log_path) {
-    log_fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    log_dir_fd = log_dir_open();
+    if (log_dir_fd < 0) die("open the directory of log", log_path, errno);
+    log_fd = openat(log_dir_fd, log_base, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (log_fd >= 0) log_created = 1;
-    else if (errno == EEXIST) log_fd = open(log_path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+    else if (errno == EEXIST) log_fd = openat(log_dir_fd, log_base, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
     if (log_fd < 0) die("open log", log_path, errno);
     struct stat st;
     log_size = fstat(log_fd, &st) == 0 ? st.st_size : 0;

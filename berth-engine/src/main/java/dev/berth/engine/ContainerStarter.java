@@ -281,13 +281,21 @@ final class ContainerStarter {
       network.pinned();
       PhaseTrace.mark("start: network namespace pinned");
       Files.createDirectories(l.attachSocket().getParent());
-      Files.createDirectories(Engine.logPath(r, l).getParent());
+      // A log beneath a directory of its own (the CRI's log_directory, the caller's, made as
+      // given):
+      // the monitor makes what is missing below it, following no symlink there.
+      String logDirectory = r.options().host().logDirectory();
+      Files.createDirectories(
+          logDirectory != null ? Path.of(logDirectory) : Engine.logPath(r, l).getParent());
       Files.deleteIfExists(l.attachSocket());
       Files.deleteIfExists(l.consoleSocket());
       MonitorConfig m =
           MonitorConfig.of(id, l.exitFile())
               .withLog(
-                  Engine.logPath(r, l), engine.config().logMaxSize(), engine.config().logMaxFiles())
+                  Engine.logPath(r, l),
+                  logDirectory == null ? null : Path.of(logDirectory),
+                  engine.config().logMaxSize(),
+                  engine.config().logMaxFiles())
               .withAttach(l.attachSocket());
       if (r.options().tty()) m = m.withConsoleSocket(l.consoleSocket());
       // With stdin once, a client's stdin end is the container's (the monitor closes its pipe).

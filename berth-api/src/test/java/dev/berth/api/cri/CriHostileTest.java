@@ -244,6 +244,20 @@ class CriHostileTest extends CriPodTestBase {
                         .setContainerId(planted)
                         .build()));
     assertEquals("the host's\n", Files.readString(target), "the symlink's target is untouched");
+    // Or planted in place of the container's log directory: not followed either.
+    Path elsewhere = tmp.resolve("elsewhere");
+    Files.createDirectories(elsewhere);
+    Files.createSymbolicLink(logs.resolve("linked"), elsewhere);
+    String linked = create(pod, container("linked", "echo", "hi").setLogPath("linked/0.log"));
+    StatusRuntimeException e =
+        error(
+            () ->
+                rt().startContainer(
+                        dev.berth.api.cri.v1.StartContainerRequest.newBuilder()
+                            .setContainerId(linked)
+                            .build()));
+    assertTrue(e.getStatus().getDescription().contains("linked/0.log"), e.getStatus().toString());
+    assertFalse(Files.exists(elsewhere.resolve("0.log")), "no log made through the symlink");
     removePod(pod);
     assertClean();
   }

@@ -23,6 +23,9 @@ import java.util.Map;
  * @param sysctls {@code --sysctl}: namespaced kernel parameters written inside the container
  * @param logPath where the monitor writes the container's CRI-format log, instead of {@code
  *     <container dir>/ctr.log}; null for that
+ * @param logDirectory the directory {@code logPath} is beneath (the CRI's log_directory), reached
+ *     as given; below it no symlink is followed (log collectors and hostPath mounts write there).
+ *     Null: {@code logPath}'s own directory
  * @param groupAdd {@code --group-add}: further groups of the process, names (from the image's
  *     /etc/group) or numbers
  * @param oomScoreAdj {@code --oom-score-adj}, or null
@@ -41,6 +44,7 @@ public record HostOptions(
     String cgroupParent,
     Map<String, String> sysctls,
     String logPath,
+    String logDirectory,
     List<String> groupAdd,
     Integer oomScoreAdj,
     List<DeviceOption> devices,
@@ -50,7 +54,7 @@ public record HostOptions(
     RestartPolicy restartPolicy) {
   public static final HostOptions NONE =
       new HostOptions(
-          null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+          null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
 
   public HostOptions {
     pidMode = pidMode == null ? "" : pidMode;
@@ -64,6 +68,13 @@ public record HostOptions(
             ? Map.of()
             : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(sysctls));
     logPath = logPath == null || logPath.isEmpty() ? null : logPath;
+    logDirectory = logDirectory == null || logDirectory.isEmpty() ? null : logDirectory;
+    if (logDirectory != null
+        && (logPath == null
+            || logPath.equals(logDirectory)
+            || !java.nio.file.Path.of(logPath).startsWith(logDirectory)))
+      throw new IllegalArgumentException(
+          "log directory " + logDirectory + ": the log path " + logPath + " is not beneath it");
     groupAdd = groupAdd == null ? List.of() : List.copyOf(groupAdd);
     devices = devices == null ? List.of() : List.copyOf(devices);
     maskedPaths = maskedPaths == null ? null : List.copyOf(maskedPaths);
@@ -95,6 +106,7 @@ public record HostOptions(
         cgroupParent,
         sysctls,
         logPath,
+        null,
         groupAdd,
         oomScoreAdj,
         devices,
@@ -153,6 +165,7 @@ public record HostOptions(
         && cgroupParent == null
         && sysctls.isEmpty()
         && logPath == null
+        && logDirectory == null
         && groupAdd.isEmpty()
         && oomScoreAdj == null
         && devices.isEmpty()
@@ -201,6 +214,12 @@ public record HostOptions(
   public HostOptions withLogPath(String v) {
     Copy c = new Copy(this);
     c.logPath = v;
+    return c.build();
+  }
+
+  public HostOptions withLogDirectory(String v) {
+    Copy c = new Copy(this);
+    c.logDirectory = v;
     return c.build();
   }
 
@@ -255,6 +274,7 @@ public record HostOptions(
     String cgroupParent;
     Map<String, String> sysctls;
     String logPath;
+    String logDirectory;
     List<String> groupAdd;
     Integer oomScoreAdj;
     List<DeviceOption> devices;
@@ -271,6 +291,7 @@ public record HostOptions(
       cgroupParent = h.cgroupParent;
       sysctls = h.sysctls;
       logPath = h.logPath;
+      logDirectory = h.logDirectory;
       groupAdd = h.groupAdd;
       oomScoreAdj = h.oomScoreAdj;
       devices = h.devices;
@@ -289,6 +310,7 @@ public record HostOptions(
           cgroupParent,
           sysctls,
           logPath,
+          logDirectory,
           groupAdd,
           oomScoreAdj,
           devices,

@@ -281,28 +281,31 @@ public record PodContainerConfig(
     List<String> groups = new ArrayList<>();
     for (long g : s.supplementalGroups()) groups.add(Long.toString(g));
     String log = null;
+    String logDirectory = null;
     if (logPath != null && !logPath.isEmpty()) {
       if (pod.config().logDirectory() == null)
         throw invalid("container config: log_path " + logPath + " needs the pod's log_directory");
       log = logPathIn(pod.config().logDirectory(), logPath);
+      logDirectory = Path.of(pod.config().logDirectory()).normalize().toString();
     }
     Resources r = resources;
     ResourceOptions res = r.options();
     HostOptions host =
         new HostOptions(
-            null,
-            null,
-            null,
-            null,
-            null,
-            null,
-            log,
-            groups,
-            r.oomScoreAdj(),
-            devs,
-            s.maskedPaths(),
-            s.readonlyPaths(),
-            annotations);
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                log,
+                groups,
+                r.oomScoreAdj(),
+                devs,
+                s.maskedPaths(),
+                s.readonlyPaths(),
+                annotations)
+            .withLogDirectory(logDirectory);
     Map<String, String> withMetadata = new java.util.LinkedHashMap<>(labels);
     withMetadata.put(NAME_LABEL, name);
     withMetadata.put(ATTEMPT_LABEL, Integer.toString(attempt));

@@ -148,6 +148,7 @@ final class RecordJson {
     opt(w, "cgroupParent", h.cgroupParent());
     if (!h.sysctls().isEmpty()) map(w.name("sysctls"), h.sysctls());
     opt(w, "logPath", h.logPath());
+    opt(w, "logDirectory", h.logDirectory());
     if (!h.groupAdd().isEmpty()) strings(w.name("groupAdd"), h.groupAdd());
     if (h.oomScoreAdj() != null) w.field("oomScoreAdj", h.oomScoreAdj());
     if (!h.devices().isEmpty()) {
@@ -183,6 +184,7 @@ final class RecordJson {
     String cgroupParent = null;
     Map<String, String> sysctls = null;
     String logPath = null;
+    String logDirectory = null;
     List<String> groupAdd = null;
     Integer oomScoreAdj = null;
     List<HostOptions.DeviceOption> devices = new ArrayList<>();
@@ -239,6 +241,7 @@ final class RecordJson {
         case "cgroupParent" -> cgroupParent = optString(r);
         case "sysctls" -> sysctls = r.stringMap();
         case "logPath" -> logPath = optString(r);
+        case "logDirectory" -> logDirectory = optString(r);
         default -> r.skip();
       }
     }
@@ -250,6 +253,7 @@ final class RecordJson {
         cgroupParent,
         sysctls,
         logPath,
+        logDirectory,
         groupAdd,
         oomScoreAdj,
         devices,

@@ -10,6 +10,9 @@ import java.util.List;
  *
  * @param containerId the container's id (shown in ps; the monitor does nothing else with it)
  * @param log the CRI log file, or null for no log at all
+ * @param logRoot the directory {@code log} is beneath, reached as given; the directories below it
+ *     are made when missing and no symlink there is followed (others write in a CRI pod's log
+ *     directory). Null: the log's own directory
  * @param logMaxSize rotate the log before a record would take it past this many bytes; 0: never
  * @param logMaxFiles how many files the log keeps, the live one included (log, log.1, ...); the
  *     oldest is dropped
@@ -28,6 +31,7 @@ import java.util.List;
 public record MonitorConfig(
     String containerId,
     Path log,
+    Path logRoot,
     long logMaxSize,
     int logMaxFiles,
     Path attachSocket,
@@ -46,6 +50,11 @@ public record MonitorConfig(
       throw new IllegalArgumentException("logMaxSize: " + logMaxSize + " (must be >= 0)");
     if (logMaxFiles < 1)
       throw new IllegalArgumentException("logMaxFiles: " + logMaxFiles + " (must be >= 1)");
+    if (logRoot != null
+        && (log == null
+            || !log.toAbsolutePath().normalize().startsWith(logRoot.toAbsolutePath().normalize())
+            || log.toAbsolutePath().normalize().equals(logRoot.toAbsolutePath().normalize())))
+      throw new IllegalArgumentException("logRoot: " + logRoot + " (the log is not beneath it)");
     if ((oomFile == null) != (oomKey == null))
       throw new IllegalArgumentException("oomFile and oomKey: both or neither");
     if (stdin && consoleSocket != null) {
@@ -61,13 +70,19 @@ public record MonitorConfig(
   /** A monitor of container {@code id} that writes only the exit file. */
   public static MonitorConfig of(String id, Path exitFile) {
     return new MonitorConfig(
-        id, null, 0, 1, null, null, exitFile, null, null, false, false, List.of());
+        id, null, null, 0, 1, null, null, exitFile, null, null, false, false, List.of());
   }
 
   public MonitorConfig withLog(Path file, long maxSize, int maxFiles) {
+    return withLog(file, null, maxSize, maxFiles);
+  }
+
+  /** With a log file beneath {@code root} (see {@code logRoot}). */
+  public MonitorConfig withLog(Path file, Path root, long maxSize, int maxFiles) {
     return new MonitorConfig(
         containerId,
         file,
+        root,
         maxSize,
         maxFiles,
         attachSocket,
@@ -84,6 +99,7 @@ public record MonitorConfig(
     return new MonitorConfig(
         containerId,
         log,
+        logRoot,
         logMaxSize,
         logMaxFiles,
         socket,
@@ -100,6 +116,7 @@ public record MonitorConfig(
     return new MonitorConfig(
         containerId,
         log,
+        logRoot,
         logMaxSize,
         logMaxFiles,
         attachSocket,
@@ -116,6 +133,7 @@ public record MonitorConfig(
     return new MonitorConfig(
         containerId,
         log,
+        logRoot,
         logMaxSize,
         logMaxFiles,
         attachSocket,
@@ -132,6 +150,7 @@ public record MonitorConfig(
     return new MonitorConfig(
         containerId,
         log,
+        logRoot,
         logMaxSize,
         logMaxFiles,
         attachSocket,
@@ -148,6 +167,7 @@ public record MonitorConfig(
     return new MonitorConfig(
         containerId,
         log,
+        logRoot,
         logMaxSize,
         logMaxFiles,
         attachSocket,
@@ -167,12 +187,14 @@ public record MonitorConfig(
       a.addAll(
           List.of(
               "--log",
-              log.toAbsolutePath().toString(),
+              log.toAbsolutePath().normalize().toString(),
               "--log-max-size",
               Long.toString(logMaxSize),
               "--log-max-files",
               Integer.toString(logMaxFiles)));
     }
+    if (logRoot != null)
+      a.addAll(List.of("--log-root", logRoot.toAbsolutePath().normalize().toString()));
     if (attachSocket != null)
       a.addAll(List.of("--attach", attachSocket.toAbsolutePath().toString()));
     if (consoleSocket != null)

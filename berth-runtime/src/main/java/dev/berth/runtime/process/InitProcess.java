@@ -104,7 +104,20 @@ public final class InitProcess implements AutoCloseable {
   /** Sends berth-init its plan (once, after {@link #start}). */
   public void sendPlan(Plan plan) throws IOException {
     if (this.plan != null) throw new IllegalStateException("the plan was sent already");
-    send(SyncMessages.PLAN, plan.encode());
+    try {
+      send(SyncMessages.PLAN, plan.encode());
+    } catch (ErrnoException e) {
+      // Gone before its plan: a monitor that failed before starting it says why (its log, its
+      // sockets), which "broken pipe" would hide.
+      if (e.errno() == LinuxConstants.EPIPE) {
+        try {
+          launched.pid();
+        } catch (IOException why) {
+          throw new IOException("start berth-init: " + why.getMessage(), why);
+        }
+      }
+      throw e;
+    }
     this.plan = plan;
   }
 

@@ -533,4 +533,70 @@ class MonitorTest {
       assertEquals(List.of(), s.toList());
     }
   }
+
+  /**
+   * A CRI log beneath a directory others write in (the kubelet's pod log directory): the monitor
+   * makes the missing directories below the root, and a symlink planted on the way is never
+   * followed, at the start or when the log is reopened or rotated after the directory was swapped
+   * for one: nothing is created or written where it leads.
+   */
+  @Test
+  void aLogBeneathItsRootFollowsNoSymlinkBelowIt() throws Exception {
+    Path root = tmp.resolve("pods/pod");
+    Path elsewhere = tmp.resolve("elsewhere");
+    Files.createDirectories(root);
+    Files.createDirectories(elsewhere);
+    MonitorConfig made =
+        MonitorConfig.of("made", tmp.resolve("made.exit"))
+            .withLog(root.resolve("app/0.log"), root, 0, 1)
+            .withAttach(tmp.resolve("a.sock"));
+    run(made, "echo made");
+    assertEquals("made", text(CriLog.read(made.log(), null, -1).get(0)));
+    assertEquals(
+        "rwxr-xr-x",
+        java.nio.file.attribute.PosixFilePermissions.toString(
+            Files.getPosixFilePermissions(root.resolve("app"))));
+
+    Files.createSymbolicLink(root.resolve("linked"), elsewhere);
+    MonitorConfig linked =
+        MonitorConfig.of("linked", tmp.resolve("linked.exit"))
+            .withLog(root.resolve("linked/0.log"), root, 0, 1)
+            .withAttach(tmp.resolve("b.sock"));
+    IOException e = assertThrows(IOException.class, () -> start(linked, "echo escaped"));
+    assertTrue(e.getMessage().contains("linked/0.log"), e.getMessage());
+    try (Stream<Path> s = Files.list(elsewhere)) {
+      assertEquals(List.of(), s.toList(), "nothing made through the symlink");
+    }
+
+    // Swapped for a symlink while the container runs: the reopen and the rotation stay in the
+    // directory the monitor opened.
+    MonitorConfig swapped =
+        MonitorConfig.of("swapped", tmp.resolve("swapped.exit"))
+            .withLog(root.resolve("swap/0.log"), root, 0, 1)
+            .withAttach(tmp.resolve("c.sock"))
+            .withStdin(true);
+    try (Monitor m = start(swapped, "while read l; do echo got-$l; done")) {
+      m.container(m.ready());
+    }
+    try (AttachClient a = AttachClient.connect(swapped.attachSocket())) {
+      a.stdin("a\n".getBytes());
+      assertEquals("got-a\n", new String(a.read().data()));
+      Files.move(root.resolve("swap"), root.resolve("swap.old"));
+      Files.createSymbolicLink(root.resolve("swap"), elsewhere);
+      Files.move(root.resolve("swap.old/0.log"), root.resolve("swap.old/0.log.old"));
+      assertTrue(a.reopenLog());
+      a.stdin("b\n".getBytes());
+      assertEquals("got-b\n", new String(a.read().data()));
+      a.closeStdin();
+    }
+    awaitExit(swapped.exitFile());
+    try (Stream<Path> s = Files.list(elsewhere)) {
+      assertEquals(List.of(), s.toList(), "nothing written through the symlink");
+    }
+    assertEquals(
+        List.of("got-b"),
+        CriLog.read(root.resolve("swap.old/0.log"), null, -1).stream()
+            .map(MonitorTest::text)
+            .toList());
+  }
 }
