@@ -44,6 +44,41 @@ class Sha256Test {
     assertInstanceOf(Sha256.class, Sha256.newDigest());
   }
 
+  /** Run in a JVM of its own by {@link #withoutLibcryptoTheJdkHashes}: prints the digest used. */
+  static final class Fallback {
+    public static void main(String[] args) {
+      MessageDigest m = Sha256.newDigest();
+      System.out.println(
+          Sha256.available()
+              + " "
+              + m.getClass().getName()
+              + " "
+              + HexFormat.of().formatHex(m.digest("abc".getBytes())));
+    }
+  }
+
+  @Test
+  void withoutLibcryptoTheJdkHashes() throws Exception {
+    // -Dberth.sha256=jdk shuts the door as a missing libcrypto.so.3 does (the class's initializer
+    // decides once per JVM, hence a JVM of its own).
+    Process p =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED",
+                "-Dberth.sha256=jdk",
+                "-cp",
+                System.getProperty("java.class.path"),
+                Fallback.class.getName())
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(p.getInputStream().readAllBytes()).trim();
+    assertEquals(0, p.waitFor(), out);
+    String[] f = out.split(" ");
+    assertEquals("false", f[0], out);
+    assertTrue(!f[1].equals(Sha256.class.getName()), "the JDK's digest, not libcrypto's: " + out);
+    assertEquals("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", f[2], out);
+  }
+
   @Test
   void knownAnswers() {
     HexFormat hex = HexFormat.of();
