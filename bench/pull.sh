@@ -39,6 +39,8 @@
 # berth is skipped while bin/berth is missing (scripts/build.sh builds it). BERTH_BASE=<another checkout, built> adds
 # its berth as "berth (base)" to every run, to compare a change with what it changes in the same run. PEERS (default
 # "podman skopeo") names the other tools to run; PEERS= runs berth alone (with its base), for a quicker A/B.
+# BERTH_ALT_OPTS="<JVM options>" adds this checkout's berth once more with those options (BERTH_JAVA_OPTS, after the
+# launcher's own, so e.g. -XX:TieredStopAtLevel=1 overrides its JIT choice) as "berth (alt)", in turn with the others.
 # Usage: bench/pull.sh [runs] [layers] [mb-per-layer] [small-files]   (the last three: the generated shape)
 #   Needs root, a JDK, docker-registry, podman, skopeo, umoci, curl, openssl, zstd, hyperfine, perl, isal (igzip).
 set -eu
@@ -222,6 +224,7 @@ for shape in $shapes; do
     tools=${PEERS-podman skopeo}
     [ -x "$berth" ] && tools="$tools berth"
     [ -n "$base" ] && tools="$tools base"
+    [ -x "$berth" ] && [ -n "${BERTH_ALT_OPTS:-}" ] && tools="$tools alt"
     r=0
     while [ $r -lt "$runs" ]; do
       for tool in $tools; do
@@ -234,6 +237,7 @@ for shape in $shapes; do
             umoci unpack --image STORE/oci:latest STORE/bundle" ;;
           berth) cmd="$berth --root STORE pull $ref" ;;
           base) cmd="$base --root STORE pull $ref" ;;
+          alt) cmd="BERTH_JAVA_OPTS='$BERTH_ALT_OPTS' $berth --root STORE pull $ref" ;;
         esac
         timed "$k.$tool" "$(echo "$cmd" | sed "s|STORE|$st|g")"
       done
@@ -272,6 +276,7 @@ for shape in $shapes; do
     for tool in $tools; do
       case $tool in
         podman) label=podman ;; skopeo) label="skopeo + umoci" ;; berth) label=berth ;; base) label="berth (base)" ;;
+        alt) label="berth (alt)" ;;
       esac
       w=$(median "$k.$tool" 1)
       awk -v l="$label" -v w="$w" -v c="$(median "$k.$tool" 2)" -v g="$(median "$k.$tool" 3)" -v p="$pw" -v f="$floor" \
@@ -287,6 +292,7 @@ for shape in $shapes; do
       printf " + untar %.2f [tar -x]) CPU s / %d cores;  sync after the untar %.2f s wall, not in the floor\n", v[10], n,
         v[11] }'
     echo "(load average as the pulls began: $load; after: $(cut -d' ' -f1-3 /proc/loadavg))"
+    if [ -n "${BERTH_ALT_OPTS:-}" ]; then echo "(berth (alt): BERTH_JAVA_OPTS=$BERTH_ALT_OPTS)"; fi
   done
 
   # A pull of what is there: one manifest request. Against listing the store, in the first kind of store.

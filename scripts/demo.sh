@@ -4,7 +4,7 @@
 # mount the image read-only (berth image mount) and run a bundle on it with berth-runc. No registry is needed.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
-sh "$top/scripts/install-deps.sh" maven gcc make libc6-dev libisal-dev busybox-static curl
+sh "$top/scripts/install-deps.sh" maven gcc make libc6-dev libisal-dev libssl-dev busybox-static curl
 sh "$top/scripts/build.sh"
 work=$(mktemp -d /tmp/berth-demo.XXXXXX)
 berth="$top/bin/berth --root $work/store --runroot $work/run"

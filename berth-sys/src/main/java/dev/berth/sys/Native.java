@@ -70,6 +70,29 @@ final class Native {
    */
   static native int isalInflate(long state, long in, int inLen, long out, int outLen, long result);
 
+  // OpenSSL's SHA-256 (src/main/c/berth-digest.c); see Sha256.
+
+  /** dlopen of libcrypto.so.3: whether its EVP digest functions and SHA-256 are there. */
+  static native boolean sha256Open();
+
+  /** EVP_MD_CTX_new, started for SHA-256: its address, or 0. */
+  static native long sha256New();
+
+  /** Starts the context over; 1 on success. */
+  static native int sha256Reset(long ctx);
+
+  /** Hashes {@code len} bytes at {@code data}; 1 on success. */
+  static native int sha256Update(long ctx, long data, int len);
+
+  /** Writes the 32-byte digest at {@code out} and starts the context over; 1 on success. */
+  static native int sha256Final(long ctx, long out);
+
+  /** A copy of the context (EVP_MD_CTX_copy_ex): its address, or 0. */
+  static native long sha256Copy(long ctx);
+
+  /** EVP_MD_CTX_free. */
+  static native void sha256Free(long ctx);
+
   static UnsatisfiedLinkError link(String what, Throwable cause) {
     UnsatisfiedLinkError e =
         new UnsatisfiedLinkError(

@@ -348,7 +348,9 @@ public final class Ingest implements WritableByteChannel {
     }
   }
 
+  /** The digest's hasher: sha256 by libcrypto when it is there (berth-sys Sha256). */
   static MessageDigest newHasher(Digest digest) {
+    if (digest.algorithm().equals("sha256")) return dev.berth.sys.Sha256.newDigest();
     try {
       return MessageDigest.getInstance(digest.jcaName());
     } catch (NoSuchAlgorithmException e) {

@@ -25,6 +25,7 @@ import dev.berth.sys.ErrnoException;
 import dev.berth.sys.Fd;
 import dev.berth.sys.GzipInflater;
 import dev.berth.sys.Linux;
+import dev.berth.sys.Sha256;
 import dev.berth.sys.Stat;
 import java.io.BufferedInputStream;
 import java.io.EOFException;
@@ -34,7 +35,6 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -173,12 +173,7 @@ public final class LayerUnpacker {
    */
   public UnpackResult unpack(InputStream blob, Compression c, Fd root, Mode mode)
       throws IOException {
-    MessageDigest sha;
-    try {
-      sha = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    MessageDigest sha = Sha256.newDigest();
     // The caller owns blob and drains it after us (bytes after the compressed stream still count
     // for its digest):
     // closing the decompressor must not close it.

@@ -2,6 +2,7 @@ package dev.berth.image.unpack;
 
 import dev.berth.image.LayerPhases;
 import dev.berth.image.LayerPhases.Phase;
+import dev.berth.sys.Sha256;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -79,13 +80,17 @@ final class TarFeed extends InputStream {
       LayerPhases.exit();
     }
     if (b != null) {
-      // Hashed from a heap copy: the digest's own ByteBuffer path copies a direct buffer in 4 KiB
-      // pieces, and is one more method for the JIT to compile during a pull.
       int n = b.remaining();
-      if (hashBuf == null || hashBuf.length < n) hashBuf = new byte[Math.max(n, 256 * 1024)];
-      b.get(b.position(), hashBuf, 0, n);
       LayerPhases.enter(Phase.HASH);
-      sha.update(hashBuf, 0, n);
+      if (sha instanceof Sha256) {
+        sha.update(b.duplicate()); // libcrypto reads the direct buffer where it lies
+      } else {
+        // Hashed from a heap copy: the JDK digest's ByteBuffer path copies a direct buffer in 4 KiB
+        // pieces, and is one more method for the JIT to compile during a pull.
+        if (hashBuf == null || hashBuf.length < n) hashBuf = new byte[Math.max(n, 256 * 1024)];
+        b.get(b.position(), hashBuf, 0, n);
+        sha.update(hashBuf, 0, n);
+      }
       LayerPhases.exit();
       advance(n);
     }
