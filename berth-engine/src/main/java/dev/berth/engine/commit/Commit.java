@@ -26,6 +26,7 @@ import dev.berth.spec.json.Rfc3339;
 import dev.berth.spec.json.SpecException;
 import dev.berth.sys.Fd;
 import dev.berth.sys.Linux;
+import dev.berth.sys.Sha256;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -34,7 +35,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -105,7 +105,7 @@ public final class Commit {
     try (var lease = images.content().lease()) {
       Files.createDirectories(tmpDir);
       tmp = Files.createTempFile(tmpDir, ".commit-", ".tar");
-      MessageDigest sha = sha256();
+      MessageDigest sha = Sha256.newDigest();
       try (Fd dir = Linux.open(upper.toString(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
           OutputStream out =
               new DigestOutputStream(
@@ -242,13 +242,5 @@ public final class Commit {
   private static String key(String env) {
     int eq = env.indexOf('=');
     return eq < 0 ? env : env.substring(0, eq);
-  }
-
-  private static MessageDigest sha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 }

@@ -14,6 +14,7 @@ import dev.berth.spec.image.Reference;
 import dev.berth.spec.json.JsonReader;
 import dev.berth.spec.json.JsonWriter;
 import dev.berth.spec.json.SpecException;
+import dev.berth.sys.Sha256;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -21,7 +22,6 @@ import java.io.OutputStream;
 import java.nio.file.Path;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -288,8 +288,8 @@ public final class DockerArchive {
       byte[] magic = in.readNBytes(2);
       gzip = magic.length == 2 && (magic[0] & 0xff) == 0x1f && (magic[1] & 0xff) == 0x8b;
     }
-    MessageDigest raw = sha256();
-    MessageDigest plain = sha256();
+    MessageDigest raw = Sha256.newDigest();
+    MessageDigest plain = Sha256.newDigest();
     try (InputStream in = new DigestInputStream(tar.getInputStream(e), raw)) {
       InputStream un = gzip ? new GZIPInputStream(in, 1 << 16) : in;
       if (gzip) {
@@ -353,14 +353,6 @@ public final class DockerArchive {
       return call.call();
     } catch (SpecException e) {
       throw ImageException.invalid(e.getMessage());
-    }
-  }
-
-  private static MessageDigest sha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
     }
   }
 }

@@ -10,6 +10,7 @@ import dev.berth.spec.image.MediaTypes;
 import dev.berth.spec.image.Platform;
 import dev.berth.spec.json.JsonWriter;
 import dev.berth.spec.json.Rfc3339;
+import dev.berth.sys.Sha256;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -18,7 +19,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -38,8 +38,8 @@ public final class RootfsImport {
       throws IOException, ImageException {
     String what = "import " + tarball;
     MediaTypes.Compression c = sniff(tarball);
-    MessageDigest raw = sha256();
-    MessageDigest plain = sha256();
+    MessageDigest raw = Sha256.newDigest();
+    MessageDigest plain = Sha256.newDigest();
     long size;
     try (InputStream file =
         new DigestInputStream(
@@ -112,13 +112,5 @@ public final class RootfsImport {
       return MediaTypes.Compression.ZSTD;
     }
     return MediaTypes.Compression.NONE;
-  }
-
-  private static MessageDigest sha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 }
