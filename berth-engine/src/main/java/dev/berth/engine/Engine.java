@@ -1855,8 +1855,7 @@ public final class Engine implements AutoCloseable {
   }
 
   static boolean isMountPoint(Path dir) throws IOException {
-    if (!Files.isDirectory(dir)) return false;
-    return MountInfo.isMountPoint(MountInfo.current(), dir.toAbsolutePath().normalize().toString());
+    return MountInfo.isMountPoint(dir.toString());
   }
 
   static void unmountIfMounted(Path dir) throws IOException {

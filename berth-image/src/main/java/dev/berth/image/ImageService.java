@@ -434,9 +434,7 @@ public final class ImageService implements AutoCloseable {
   }
 
   private static boolean isMountPoint(Path dir) throws IOException {
-    if (!Files.isDirectory(dir)) return false;
-    return dev.berth.sys.MountInfo.isMountPoint(
-        dev.berth.sys.MountInfo.current(), dir.toAbsolutePath().normalize().toString());
+    return dev.berth.sys.MountInfo.isMountPoint(dir.toString());
   }
 
   /**

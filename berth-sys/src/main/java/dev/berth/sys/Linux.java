@@ -342,6 +342,21 @@ public final class Linux {
     return statx(AT_FDCWD, path, 0, "stat", path);
   }
 
+  /**
+   * Whether {@code path} (its last component not followed) is the root of a mount, by statx's
+   * STATX_ATTR_MOUNT_ROOT: 1 yes, 0 no, -1 when the kernel does not say (before 5.8).
+   */
+  public static int isMountRoot(String path) throws ErrnoException {
+    Scratch s = Scratch.get();
+    Scratch.Mem st = s.alloc(256);
+    long p = s.cstring(path, "statx");
+    check(
+        Native.syscall6(Nr.STATX, AT_FDCWD, p, AT_SYMLINK_NOFOLLOW, 0, st.addr, 0), "statx", path);
+    final long mountRoot = 0x2000; // STATX_ATTR_MOUNT_ROOT
+    if ((st.getLong(56) & mountRoot) == 0) return -1; // stx_attributes_mask
+    return (st.getLong(8) & mountRoot) != 0 ? 1 : 0; // stx_attributes
+  }
+
   /** lstat(2): a symlink itself. */
   public static Stat lstat(String path) throws ErrnoException {
     return statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, "lstat", path);

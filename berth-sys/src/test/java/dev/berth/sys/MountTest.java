@@ -1,6 +1,7 @@
 package dev.berth.sys;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -83,5 +84,37 @@ class MountTest {
     ErrnoException e = assertThrows(ErrnoException.class, () -> Linux.umount2(target, 0));
     assertEquals(LinuxConstants.EINVAL, e.errno());
     assertEquals("umount2 " + target + ": invalid argument (EINVAL)", e.getMessage());
+  }
+
+  /**
+   * The mount-point check the engine makes before it mounts or unmounts a container's rootfs: a
+   * directory, a mount on it, and what is not a directory at all.
+   */
+  @Test
+  @Tag("integration")
+  void aMountPointIsToldFromAPlainDirectory() throws Exception {
+    Root.assume();
+    Path dir = Files.createDirectory(tmp.resolve("dir"));
+    Path file = Files.writeString(tmp.resolve("file"), "x");
+    Files.createSymbolicLink(tmp.resolve("link"), Path.of("/proc"));
+    assertFalse(MountInfo.isMountPoint(dir.toString()));
+    assertFalse(MountInfo.isMountPoint(file.toString()));
+    assertFalse(MountInfo.isMountPoint(tmp.resolve("missing").toString()));
+    assertFalse(MountInfo.isMountPoint(tmp.resolve("file/below").toString()));
+    assertFalse(MountInfo.isMountPoint(tmp.resolve("link").toString()), "a link to a mount");
+    assertTrue(MountInfo.isMountPoint("/proc"));
+    Linux.mount("berth-test", dir.toString(), "tmpfs", LinuxConstants.MS_NOSUID, "size=1m");
+    try {
+      assertTrue(MountInfo.isMountPoint(dir.toString()));
+      assertEquals(
+          MountInfo.isMountPoint(MountInfo.current(), dir.toString()),
+          MountInfo.isMountPoint(dir.toString()),
+          "statx and mountinfo agree");
+      Files.createDirectory(dir.resolve("sub"));
+      assertFalse(MountInfo.isMountPoint(dir.resolve("sub").toString()), "below a mount");
+    } finally {
+      Linux.umount2(dir.toString(), 0);
+    }
+    assertFalse(MountInfo.isMountPoint(dir.toString()));
   }
 }
