@@ -16,6 +16,9 @@
 # asks for a cgroup parent of the bench's own. All under one temporary directory, removed at the end, on Ctrl-C too
 # (pods, containers, daemons, cgroups, mounts, the namespace). Outside it: containerd 1.6's shims put their sockets
 # under /run/containerd/s (fixed in 1.6), removed when they exit.
+# PullImage there is bound by the registry as much as by the runtime: docker-registry spent ~3 ms of CPU per manifest
+# GET, ~5 per config GET and ~8 per 1 MB layer GET on these two cores (curl against it, its /proc CPU times), which
+# both runtimes pay, beside their own work, on the same cores.
 # Not part of the test suite.
 # BERTH_BASELINE=DIR (a copy of another build's bin/ and build/) adds that berthd as "berthd-base", in a namespace of
 # its own (both berthds would make the same bridge) with a registry there on the same storage: old and new measured
