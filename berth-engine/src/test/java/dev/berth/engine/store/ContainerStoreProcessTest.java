@@ -93,7 +93,9 @@ class ContainerStoreProcessTest {
    * was found.
    */
   private int check(Map<String, Expect> model, String when) throws Exception {
-    ContainerStore store = ContainerStore.open(root);
+    // With what removes a container's things outside the store, as the engine opens it: a removal
+    // cut after its record went (a tombstone) is finished by the repair.
+    ContainerStore store = ContainerStore.open(root, id -> {});
     ContainerStore.Listing l = store.list();
     assertEquals(List.of(), l.unreadable(), when);
     Set<String> found = new HashSet<>();
