@@ -591,4 +591,28 @@ abstract class RuntimeDriverContract {
       }
     }
   }
+
+  /**
+   * A monitor that cannot start its child (here its log's directory is missing below the log root,
+   * which the monitor makes only beneath it) fails the create with its own reason, naming the log,
+   * not with what the runtime saw of it going away; nothing is left.
+   */
+  @Test
+  void aMonitorThatCannotStartFailsTheCreateWithItsReason() throws Exception {
+    bundle.sh("true").write();
+    String id = newId();
+    MonitorConfig m =
+        MonitorConfig.of(id, tmp.resolve(id + ".exit"))
+            .withLog(tmp.resolve(id + "-missing/pod/0.log"), tmp.resolve(id + "-missing"), 0, 1)
+            .withAttach(tmp.resolve(id + ".attach"));
+    Exception e =
+        assertThrows(
+            Exception.class,
+            () -> driver.create(CreateRequest.of(id, bundle.dir()).withMonitor(m)));
+    assertTrue(e.getMessage().contains(id + "-missing/pod/0.log"), e.getMessage());
+    refused("NOT_FOUND", () -> driver.state(id));
+    try (Stream<Path> s = Files.list(tmp)) {
+      assertEquals(List.of(), s.filter(p -> p.getFileName().toString().startsWith(id)).toList());
+    }
+  }
 }
