@@ -227,18 +227,29 @@ class ImageLifecycleTest {
   }
 
   /**
-   * Pulls {@code tag} in a second JVM, waits until it has {@code staged} layers staged and {@code
-   * stalled} bytes of the blob {@code stalledAt} written, and kills it (SIGKILL).
+   * Pulls {@code tag} (of {@code image}) in a second JVM, waits until it has {@code staged} layers
+   * staged, {@code stalled} bytes of the blob {@code stalledAt} written and the image's manifest
+   * and config stored (a pull stores them beside its layers: killed in their middle, it would leave
+   * their ingests too, which this is not about), and kills it (SIGKILL).
    */
-  void killedPull(Path store, String tag, int staged, Digest stalledAt, long stalled)
+  void killedPull(
+      Path store,
+      String tag,
+      OciLayoutBuilder.Image image,
+      int staged,
+      Digest stalledAt,
+      long stalled)
       throws Exception {
     Path partial = store.resolve("content/ingest/sha256-" + stalledAt.encoded() + "/data");
+    Path blobs = store.resolve("content/blobs/sha256");
     try (StoreChild child = StoreChild.start(PullChild.class, store.toString(), ref(tag))) {
       long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
       while (!Files.isDirectory(store.resolve("snapshots/chains"))
           || stagings(store) < staged
           || !Files.exists(partial)
-          || Files.size(partial) < stalled) {
+          || Files.size(partial) < stalled
+          || !Files.exists(blobs.resolve(image.config().digest().encoded()))
+          || !Files.exists(blobs.resolve(image.manifest().digest().encoded()))) {
         assertTrue(
             System.nanoTime() < deadline, "the child pull did not stage " + staged + " layers");
         Thread.sleep(50);
@@ -259,14 +270,14 @@ class ImageLifecycleTest {
 
     // "two" shares the base layer with "one": its top layer's staging names the base snapshot as
     // its parent.
-    killedPull(store, "two", 1, twoTop, 10_000);
+    killedPull(store, "two", two, 1, twoTop, 10_000);
     service.remove(List.of(ref("one")), false);
     assertEquals(Set.of(), service.snapshots().committed(), "rmi freed every snapshot");
     assertEquals(List.of(), list(store.resolve("snapshots/snapshots")));
 
     // Killed again, on an empty store: both layers staged (the base one verified, waiting for the
     // top one).
-    killedPull(store, "two", 2, twoTop, 10_000);
+    killedPull(store, "two", two, 2, twoTop, 10_000);
     registry.clearFaults();
     ImageRecord r = service.pull(ref("one"), null, Progress.NONE);
     assertEquals(0, stagings(store), "the next pull collected the killed pull's stagings");
