@@ -209,9 +209,7 @@ final class Manifests {
       return new Digest(algorithm, java.util.HexFormat.of().formatHex(hash));
     }
     try {
-      byte[] hash =
-          MessageDigest.getInstance(algorithm.equals("sha256") ? "SHA-256" : "SHA-512")
-              .digest(body);
+      byte[] hash = MessageDigest.getInstance("SHA-512").digest(body);
       return new Digest(algorithm, java.util.HexFormat.of().formatHex(hash));
     } catch (java.security.NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);

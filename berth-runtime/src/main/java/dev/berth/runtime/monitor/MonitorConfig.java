@@ -50,11 +50,12 @@ public record MonitorConfig(
       throw new IllegalArgumentException("logMaxSize: " + logMaxSize + " (must be >= 0)");
     if (logMaxFiles < 1)
       throw new IllegalArgumentException("logMaxFiles: " + logMaxFiles + " (must be >= 1)");
-    if (logRoot != null
-        && (log == null
-            || !log.toAbsolutePath().normalize().startsWith(logRoot.toAbsolutePath().normalize())
-            || log.toAbsolutePath().normalize().equals(logRoot.toAbsolutePath().normalize())))
-      throw new IllegalArgumentException("logRoot: " + logRoot + " (the log is not beneath it)");
+    if (logRoot != null) {
+      Path root = logRoot.toAbsolutePath().normalize();
+      Path file = log == null ? null : log.toAbsolutePath().normalize();
+      if (file == null || !file.startsWith(root) || file.equals(root))
+        throw new IllegalArgumentException("logRoot: " + logRoot + " (the log is not beneath it)");
+    }
     if ((oomFile == null) != (oomKey == null))
       throw new IllegalArgumentException("oomFile and oomKey: both or neither");
     if (stdin && consoleSocket != null) {

@@ -4,8 +4,8 @@ package dev.berth.spec.image;
  * SHA-256 (FIPS 180-4) of a small byte array, in plain Java, for the digests a CLI's start path
  * takes of metadata (image configs, manifests, chain ids). The JCA's first {@code
  * MessageDigest.getInstance} builds its provider tables: ~11 ms of a cold {@code berth run}, more
- * than hashing tens of KB here. Large content (layers) goes through the JCA, whose compiled SHA-256
- * uses the CPU's SHA instructions.
+ * than hashing tens of KB here. Large content (layers) goes through berth-sys' Sha256 (libcrypto,
+ * which uses the CPU's SHA instructions) where the caller can reach it, else the JCA.
  */
 public final class Sha256 {
   /** Below this many bytes this class is the cheaper choice on a cold JVM (measured: ~1 ms). */
