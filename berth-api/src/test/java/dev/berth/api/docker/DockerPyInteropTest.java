@@ -11,6 +11,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -48,7 +49,13 @@ class DockerPyInteropTest {
         NetnsDaemon daemon = new NetnsDaemon(tmp.resolve("daemon"))) {
       Exec.Result r =
           daemon.client(
-              tmp, null, "env", "REGISTRY=" + registry.address(), python, script.toString());
+              tmp,
+              null,
+              Map.of(),
+              "env",
+              "REGISTRY=" + registry.address(),
+              python,
+              script.toString());
       assertEquals(0, r.exitCode(), r.stdout() + r.stderr());
       List<String> ok = r.stdout().lines().filter(l -> l.startsWith("ok ")).toList();
       assertTrue(ok.contains("ok left volumes"), r.stdout());

@@ -88,14 +88,17 @@ final class NetnsDaemon implements AutoCloseable {
     return Exec.run(c);
   }
 
-  /** {@code command} in the namespace, in {@code cwd}, with DOCKER_HOST on this daemon. */
-  Exec.Result client(Path cwd, String stdin, String... command) {
+  /**
+   * {@code command} in the namespace, in {@code cwd}, with DOCKER_HOST on this daemon and {@code
+   * extraEnv}.
+   */
+  Exec.Result client(Path cwd, String stdin, Map<String, String> extraEnv, String... command) {
     List<String> c = new ArrayList<>(List.of("nsenter", "--net=/run/netns/" + ns, "--"));
     c.addAll(List.of(command));
     Map<String, String> env = new HashMap<>();
     env.put("DOCKER_HOST", "unix://" + socket);
     env.put("HOME", dir.toString());
-    env.put("COMPOSE_INTERACTIVE_NO_CLI", "1");
+    env.putAll(extraEnv);
     return Exec.run(c, cwd, env, stdin, 120);
   }
 
