@@ -2,6 +2,7 @@ package dev.berth.engine;
 
 import dev.berth.engine.spec.GeneratedSpec;
 import dev.berth.engine.spec.HostFacts;
+import dev.berth.engine.spec.ImageUsers;
 import dev.berth.engine.spec.SpecGenerator;
 import dev.berth.engine.spec.SpecRequest;
 import dev.berth.engine.spec.VolumeNeed;
@@ -44,6 +45,12 @@ final class ContainerStarter {
   private final Engine engine;
   private HostFacts host;
 
+  /**
+   * The passwd and group files of images' layers by their top chain id (layers never change: the id
+   * is their content's), for {@link #validate}; small ones only, the last few images.
+   */
+  private final ImageUserCache imageUsers = new ImageUserCache();
+
   ContainerStarter(Engine engine) {
     this.engine = engine;
   }
@@ -61,11 +68,16 @@ final class ContainerStarter {
    */
   GeneratedSpec generate(ContainerRecord r, ImageConfig image, boolean copyUp)
       throws BerthException {
-    return generate(r, image, copyUp, null, false);
+    return generate(r, image, copyUp, null, false, null);
   }
 
   private GeneratedSpec generate(
-      ContainerRecord r, ImageConfig image, boolean copyUp, Path netns, boolean atStart)
+      ContainerRecord r,
+      ImageConfig image,
+      boolean copyUp,
+      Path netns,
+      boolean atStart,
+      ImageUsers.UserFiles userFiles)
       throws BerthException {
     Engine.Layout l = engine.layout(r.id());
     Map<String, Path> volumeDirs = new LinkedHashMap<>();
@@ -91,7 +103,8 @@ final class ContainerStarter {
                 netns,
                 joined.paths(),
                 joined.hostname(),
-                joined.shm()));
+                joined.shm(),
+                userFiles));
   }
 
   /**
@@ -107,10 +120,16 @@ final class ContainerStarter {
 
   /**
    * What {@code create} checks on the image's files before it reports success: the whole spec is
-   * made once on the mounted rootfs (a user the image lacks, a bad seccomp file fail here), then
-   * the mount is undone.
+   * made once on the image's files (a user the image lacks, a bad seccomp file fail here). A new
+   * container's rootfs shows its image's layers alone, so their passwd and group files, read once
+   * through a read-only mount, serve every later create on the same layers without one.
    */
   GeneratedSpec validate(ContainerRecord r, ImageConfig image) throws BerthException, IOException {
+    List<dev.berth.spec.image.Digest> chain =
+        dev.berth.image.snapshot.ChainIds.of(image.rootfs().diffIds());
+    String top = chain.isEmpty() ? "" : chain.getLast().toString();
+    ImageUsers.UserFiles known = imageUsers.get(top);
+    if (known != null) return generate(r, image, false, null, false, known);
     // Read-only: the spec only reads the image's files, and a writable overlay's unmount would sync
     // the whole filesystem of its upper directory (CreateContainer's largest cost on a busy host).
     Path rootfs = engine.layout(r.id()).rootfs();
@@ -119,7 +138,9 @@ final class ContainerStarter {
     for (Mount m : engine.images().snapshots().mounts(r.id())) readOnly.add(m.readOnly());
     Engine.mountAll(readOnly, rootfs);
     try {
-      return generate(r, image, false);
+      ImageUsers.UserFiles files = ImageUsers.UserFiles.read(rootfs);
+      imageUsers.put(top, files); // the image's, whichever user this container asks for
+      return generate(r, image, false, null, false, files);
     } finally {
       Engine.Layout l = engine.layout(r.id());
       Engine.unmountIfMounted(l.rootfs());
@@ -136,7 +157,7 @@ final class ContainerStarter {
    */
   Bundle writeBundle(ContainerRecord r, ImageConfig image) throws BerthException, IOException {
     Engine.Layout l = engine.layout(r.id());
-    GeneratedSpec g = generate(r, image, true, engine.networking().netnsPath(r), true);
+    GeneratedSpec g = generate(r, image, true, engine.networking().netnsPath(r), true, null);
     PhaseTrace.mark("start: spec generated");
     Spec spec = withCgroupsPath(g.spec(), cgroupsPath(r));
     byte[] json = SpecWriter.write(spec, "\t");

@@ -388,6 +388,35 @@ class EngineTest {
     assertEquals(1, engine.containers().list().containers().size());
   }
 
+  /**
+   * A create checks its user in its own image's passwd, whether or not a container was made from
+   * that image (or another) before: the files one create read are never another image's answer.
+   */
+  @Test
+  void eachCreateChecksItsUserInItsOwnImage() throws Exception {
+    Path appRootfs = Busybox.rootfs(tmp.resolve("app-rootfs"));
+    Files.writeString(appRootfs.resolve("etc/passwd"), "app:x:1000:1000::/home/app:/bin/sh\n");
+    EngineTestSupport.importRootfs(engine, appRootfs, tmp.resolve("app.tar"), "localhost/app:1");
+    ContainerOptions.Builder app =
+        new ContainerOptions.Builder("localhost/app:1").command(List.of("id"));
+    for (int round = 0; round < 2; round++) {
+      BerthException e =
+          assertThrows(BerthException.class, () -> engine.create(opts("id").user("app").build()));
+      assertTrue(e.getMessage().contains("unable to find user app"), e.getMessage());
+      engine.create(opts("id").user("nobody").build());
+      engine.create(app.user("app").build());
+      e = assertThrows(BerthException.class, () -> engine.create(app.user("nobody").build()));
+      assertTrue(e.getMessage().contains("unable to find user nobody"), e.getMessage());
+    }
+    assertEquals(4, engine.containers().list().containers().size());
+    assertEquals(List.of(), mountsUnder(tmp));
+    // The user is resolved again on the rootfs at the start: what the container made meanwhile
+    // would count there (the check at create saw the image's files).
+    ContainerRecord r = engine.create(app.user("app").build());
+    engine.start(r.id(), Engine.StartListener.NONE);
+    assertEquals(0, engine.await(r.id()));
+  }
+
   @Test
   void anAutoRemoveContainerGoesWhenItExits() throws Exception {
     ContainerRecord r = engine.create(opts("true").autoRemove(true).build());

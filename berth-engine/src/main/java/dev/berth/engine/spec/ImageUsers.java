@@ -62,18 +62,38 @@ public final class ImageUsers {
     }
   }
 
+  /**
+   * An image's /etc/passwd and /etc/group as read from its root filesystem (null: the image has no
+   * such file): what resolves its users, kept by a caller that resolves many on the same layers.
+   */
+  public record UserFiles(byte[] passwd, byte[] group) {
+    /** Both files of {@code rootfs}, opened as every read here opens them. */
+    public static UserFiles read(Path rootfs) throws BerthException {
+      try (Fd root = openRoot(rootfs)) {
+        return new UserFiles(
+            readInRoot(root, rootfs, "etc/passwd"), readInRoot(root, rootfs, "etc/group"));
+      } catch (ErrnoException e) {
+        throw new BerthException(
+            ErrorCategory.INTERNAL,
+            "open the root filesystem " + rootfs + ": " + e.getMessage(),
+            e);
+      }
+    }
+
+    /** The bytes both files hold. */
+    public long size() {
+      return (passwd == null ? 0 : passwd.length) + (group == null ? 0 : group.length);
+    }
+  }
+
   /** Resolves {@code userSpec} (empty: root) in the files of {@code rootfs}. */
   public static ExecUser resolve(Path rootfs, String userSpec) throws BerthException {
-    byte[] passwd;
-    byte[] group;
-    try (Fd root = openRoot(rootfs)) {
-      passwd = readInRoot(root, rootfs, "etc/passwd");
-      group = readInRoot(root, rootfs, "etc/group");
-    } catch (ErrnoException e) {
-      throw new BerthException(
-          ErrorCategory.INTERNAL, "open the root filesystem " + rootfs + ": " + e.getMessage(), e);
-    }
-    return resolve(passwd, group, userSpec == null ? "" : userSpec);
+    return resolve(UserFiles.read(rootfs), userSpec);
+  }
+
+  /** Resolves {@code userSpec} (empty: root) in {@code files}. */
+  public static ExecUser resolve(UserFiles files, String userSpec) throws BerthException {
+    return resolve(files.passwd(), files.group(), userSpec == null ? "" : userSpec);
   }
 
   private static Fd openRoot(Path rootfs) throws ErrnoException {
@@ -85,15 +105,33 @@ public final class ImageUsers {
    * /etc/group (docker's error for a name it lacks).
    */
   public static List<Integer> groupIds(Path rootfs, List<String> groups) throws BerthException {
+    return groupIds(groups, () -> readInRoot(rootfs, "etc/group"));
+  }
+
+  /** {@link #groupIds(Path, List)} with the image's files read already. */
+  public static List<Integer> groupIds(UserFiles files, List<String> groups) throws BerthException {
+    return groupIds(groups, files::group);
+  }
+
+  /** The image's /etc/group, read only when a group is named (null: the image has none). */
+  private interface GroupFile {
+    byte[] read() throws BerthException;
+  }
+
+  private static List<Integer> groupIds(List<String> groups, GroupFile file) throws BerthException {
     List<Integer> out = new java.util.ArrayList<>();
     byte[] group = null;
+    boolean read = false;
     for (String g : groups) {
       Long n = number(g);
       if (n != null) {
         out.add(inRange(n, "group " + g));
         continue;
       }
-      if (group == null) group = readInRoot(rootfs, "etc/group");
+      if (!read) {
+        group = file.read();
+        read = true;
+      }
       Integer found = null;
       if (group != null) {
         for (String[] e : entries(group, 3)) if (e[0].equals(g)) found = id(e[2], "group", g);

@@ -147,8 +147,11 @@ public final class SpecGenerator {
                     : request.joinedHostname() == null ? "" : request.joinedHostname()
                 : hostname(o, request.id(), network);
     String cwd = workingDir(o, image);
+    String userSpec = o.user() != null ? o.user() : image.user();
     ImageUsers.ExecUser user =
-        ImageUsers.resolve(request.rootfs(), o.user() != null ? o.user() : image.user());
+        request.userFiles() != null
+            ? ImageUsers.resolve(request.userFiles(), userSpec)
+            : ImageUsers.resolve(request.rootfs(), userSpec);
     dev.berth.runtime.PhaseTrace.mark("spec: user");
     List<String> env = env(o, image, hostname, user.home());
     SecurityOptions security = SecurityOptions.parse(o.securityOpts());
@@ -176,8 +179,11 @@ public final class SpecGenerator {
               resources.unified());
     }
     List<Integer> gids = new ArrayList<>(user.additionalGids());
-    for (int g : ImageUsers.groupIds(request.rootfs(), o.host().groupAdd()))
-      if (!gids.contains(g)) gids.add(g);
+    List<Integer> added =
+        request.userFiles() != null
+            ? ImageUsers.groupIds(request.userFiles(), o.host().groupAdd())
+            : ImageUsers.groupIds(request.rootfs(), o.host().groupAdd());
+    for (int g : added) if (!gids.contains(g)) gids.add(g);
     if (o.host().oomScoreAdj() != null
         && (o.host().oomScoreAdj() < -1000 || o.host().oomScoreAdj() > 1000)) {
       throw new BerthException(

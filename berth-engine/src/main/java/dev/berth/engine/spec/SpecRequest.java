@@ -24,6 +24,8 @@ import java.util.Map;
  *     null
  * @param shm the directory bound at /dev/shm (the host's, another container's), or null for a tmpfs
  *     of its own
+ * @param userFiles the image's passwd and group files read already (the same as the rootfs'), or
+ *     null: they are read from the rootfs
  */
 public record SpecRequest(
     ImageConfig image,
@@ -35,10 +37,52 @@ public record SpecRequest(
     Path netnsPath,
     Map<String, String> namespaces,
     String joinedHostname,
-    Path shm) {
+    Path shm,
+    ImageUsers.UserFiles userFiles) {
   public SpecRequest {
     volumes = volumes == null ? Map.of() : Map.copyOf(volumes);
     namespaces = namespaces == null ? Map.of() : Map.copyOf(namespaces);
+  }
+
+  public SpecRequest(
+      ImageConfig image,
+      ContainerOptions options,
+      String id,
+      Path rootfs,
+      Path filesDir,
+      Map<String, Path> volumes,
+      Path netnsPath,
+      Map<String, String> namespaces,
+      String joinedHostname,
+      Path shm) {
+    this(
+        image,
+        options,
+        id,
+        rootfs,
+        filesDir,
+        volumes,
+        netnsPath,
+        namespaces,
+        joinedHostname,
+        shm,
+        null);
+  }
+
+  /** This request with the image's user files read already. */
+  public SpecRequest withUserFiles(ImageUsers.UserFiles files) {
+    return new SpecRequest(
+        image,
+        options,
+        id,
+        rootfs,
+        filesDir,
+        volumes,
+        netnsPath,
+        namespaces,
+        joinedHostname,
+        shm,
+        files);
   }
 
   public SpecRequest(

@@ -95,6 +95,30 @@ class ImageUsersTest {
   }
 
   @Test
+  void filesReadOnceResolveAsTheRootfsDoes(@TempDir Path tmp) throws Exception {
+    Path rootfs = Files.createDirectories(tmp.resolve("rootfs"));
+    Files.createDirectories(rootfs.resolve("etc"));
+    Files.write(rootfs.resolve("etc/passwd"), PASSWD);
+    Files.write(rootfs.resolve("etc/group"), GROUP);
+    ImageUsers.UserFiles files = ImageUsers.UserFiles.read(rootfs);
+    assertEquals(PASSWD.length + GROUP.length, files.size());
+    for (String spec : List.of("", "app", "svc:web", "4242")) {
+      assertEquals(ImageUsers.resolve(rootfs, spec), ImageUsers.resolve(files, spec), spec);
+    }
+    assertEquals(
+        List.of(4000, 77, 2000), ImageUsers.groupIds(files, List.of("web", "77", "extra")));
+    BerthException e =
+        assertThrows(BerthException.class, () -> ImageUsers.groupIds(files, List.of("wheel")));
+    assertEquals("unable to find group wheel: no matching entries in group file", e.getMessage());
+    // An image without the files: numbers only, as read from its rootfs.
+    ImageUsers.UserFiles none =
+        ImageUsers.UserFiles.read(Files.createDirectories(tmp.resolve("empty")));
+    assertNull(none.passwd());
+    assertEquals(List.of(5), ImageUsers.groupIds(none, List.of("5")));
+    assertThrows(BerthException.class, () -> ImageUsers.resolve(none, "app"));
+  }
+
+  @Test
   void hostileSymlinksDoNotReachTheHost(@TempDir Path tmp) throws Exception {
     // A "host" passwd outside the rootfs that names a user the image lacks.
     Path secret = Files.writeString(tmp.resolve("host-passwd"), "intruder:x:0:0::/:/bin/sh\n");
