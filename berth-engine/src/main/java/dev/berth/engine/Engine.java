@@ -384,10 +384,8 @@ public final class Engine implements AutoCloseable {
     String newId = containers.newId();
     PhaseTrace.mark("create: id");
     // Its parts are known before anything is made: stored with it, one record write fewer.
-    // The record's last fsync (durability across a power cut) runs beside the snapshot's making;
-    // the container is reported created only once it is done.
-    ContainerStore.Created created =
-        containers.createSyncingLater(
+    ContainerRecord record =
+        containers.create(
             ContainerRecord.of(newId, Instant.now(), options, image.config().toString(), runtime)
                 .withParts(
                     newId,
@@ -395,7 +393,6 @@ public final class Engine implements AutoCloseable {
                     options.host().logPath() != null
                         ? Path.of(options.host().logPath())
                         : containers.containerDir(newId).resolve("ctr.log")));
-    ContainerRecord record = created.record();
     String id = record.id();
     PhaseTrace.mark("create: record made");
     List<String> madeVolumes = new ArrayList<>();
@@ -437,9 +434,6 @@ public final class Engine implements AutoCloseable {
         // (generated again) as that run's does. One journal commit fewer on every create.
         done = containers.updateUnsynced(id, r -> withSpecFacts(r, spec));
       }
-      // The record's own fsync ran beside the snapshot's making and the check: the container is
-      // created (and survives a power cut) from here.
-      created.awaitDurable();
       event("create", done, Map.of(), Instant.now());
       PhaseTrace.mark("create: recorded");
       return done;

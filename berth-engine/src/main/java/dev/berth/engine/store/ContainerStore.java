@@ -136,60 +136,14 @@ public final class ContainerStore {
   /**
    * Stores a new container. Its name is reserved atomically: of two processes creating one name,
    * exactly one succeeds, the other gets ALREADY_EXISTS with docker's message. A null name is
-   * generated ({@code adjective_surname}). Returns the stored record (with its name). The
-   * container's directory ({@link #containerDir}) exists from then on.
+   * generated ({@code adjective_surname}). Returns the stored record (with its name), durable: a
+   * created container survives a power cut. The container's directory ({@link #containerDir})
+   * exists from then on.
    */
   public ContainerRecord create(ContainerRecord record) throws BerthException {
-    Created c = createSyncingLater(record);
-    c.awaitDurable();
-    return c.record();
-  }
-
-  /**
-   * A record made by {@link #createSyncingLater}: readable and complete for every process (and
-   * whole after a {@code kill -9} at any point), durable across a power cut once {@link
-   * #awaitDurable} returned.
-   */
-  public static final class Created {
-    private final ContainerRecord record;
-    private final java.util.concurrent.FutureTask<Void> sync;
-
-    Created(ContainerRecord record, java.util.concurrent.FutureTask<Void> sync) {
-      this.record = record;
-      this.sync = sync;
-    }
-
-    public ContainerRecord record() {
-      return record;
-    }
-
-    /** Waits for the fsync that makes the record survive a power cut; fails as create would. */
-    public void awaitDurable() throws BerthException {
-      try {
-        sync.get();
-      } catch (java.util.concurrent.ExecutionException e) {
-        IOException cause =
-            e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
-        throw StoreErrors.io("create container " + record.id(), cause);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw StoreErrors.io(
-            "create container " + record.id(), new java.io.InterruptedIOException());
-      }
-    }
-  }
-
-  /**
-   * {@link #create}, whose last step (the directory's fsync that makes the record survive a power
-   * cut, a journal commit: milliseconds on a busy disk) runs on a thread of its own while the
-   * caller goes on with what it makes beside the record (a snapshot); the caller reports the
-   * container created only after {@link Created#awaitDurable}. Nothing a process crash can observe
-   * changes: the record exists, complete, when this returns.
-   */
-  public Created createSyncingLater(ContainerRecord record) throws BerthException {
     String id = record.id();
-    java.nio.channels.FileChannel recordDir = null;
     ContainerRecord stored;
+    java.nio.channels.FileChannel recordDir = null;
     try (Writing w = beginWrite()) {
       Path dir = containers.resolve(id);
       if (Linux.exists(dir.toString())) {
@@ -215,8 +169,8 @@ public final class ContainerStore {
         // all of them are made, they cost one journal commit (ext4, xfs: the fsyncs after the
         // first find their entries committed) where a sync after each step cost three; the order a
         // power cut can observe is the same: no record without its name and its directory, never
-        // a torn record. The last fsync makes the record itself durable: a created container
-        // survives a power cut.
+        // a torn record. The last fsync, once the store is unlocked, makes the record itself
+        // durable: a created container survives a power cut.
         Path file = dir.resolve(RECORD);
         AtomicFiles.writeTemp(file, RecordJson.write(stored));
         Directories.fsync(names);
@@ -233,17 +187,12 @@ public final class ContainerStore {
     } catch (IOException e) {
       throw StoreErrors.io("create container " + id + " in " + root, e);
     }
-    java.nio.channels.FileChannel ch = recordDir;
-    java.util.concurrent.FutureTask<Void> sync =
-        new java.util.concurrent.FutureTask<>(
-            () -> {
-              try (ch) {
-                ch.force(true);
-              }
-              return null;
-            });
-    Thread.ofPlatform().name("berth-record-sync").daemon().start(sync);
-    return new Created(stored, sync);
+    try (java.nio.channels.FileChannel ch = recordDir) {
+      ch.force(true);
+    } catch (IOException e) {
+      throw StoreErrors.io("create container " + id + " in " + root, e);
+    }
+    return stored;
   }
 
   /**
