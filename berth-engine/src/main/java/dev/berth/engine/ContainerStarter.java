@@ -118,18 +118,27 @@ final class ContainerStarter {
     return gw.isEmpty() ? null : gw;
   }
 
+  /** The spec's facts a record keeps (command, host name), made without the image's files. */
+  SpecGenerator.Facts facts(ContainerRecord r, ImageConfig image) throws BerthException {
+    ContainerNamespaces.Joined joined = ContainerNamespaces.resolve(engine, r, false);
+    return new SpecGenerator(host()).facts(r.options(), image.config(), r.id(), joined.hostname());
+  }
+
   /**
    * What {@code create} checks on the image's files before it reports success: the whole spec is
    * made once on the image's files (a user the image lacks, a bad seccomp file fail here). A new
    * container's rootfs shows its image's layers alone, so their passwd and group files, read once
    * through a read-only mount, serve every later create on the same layers without one.
    */
-  GeneratedSpec validate(ContainerRecord r, ImageConfig image) throws BerthException, IOException {
+  void validate(ContainerRecord r, ImageConfig image) throws BerthException, IOException {
     List<dev.berth.spec.image.Digest> chain =
         dev.berth.image.snapshot.ChainIds.of(image.rootfs().diffIds());
     String top = chain.isEmpty() ? "" : chain.getLast().toString();
     ImageUsers.UserFiles known = imageUsers.get(top);
-    if (known != null) return generate(r, image, false, null, false, known);
+    if (known != null) {
+      generate(r, image, false, null, false, known);
+      return;
+    }
     // Read-only: the spec only reads the image's files, and a writable overlay's unmount would sync
     // the whole filesystem of its upper directory (CreateContainer's largest cost on a busy host).
     Path rootfs = engine.layout(r.id()).rootfs();
@@ -140,7 +149,7 @@ final class ContainerStarter {
     try {
       ImageUsers.UserFiles files = ImageUsers.UserFiles.read(rootfs);
       imageUsers.put(top, files); // the image's, whichever user this container asks for
-      return generate(r, image, false, null, false, files);
+      generate(r, image, false, null, false, files);
     } finally {
       Engine.Layout l = engine.layout(r.id());
       Engine.unmountIfMounted(l.rootfs());

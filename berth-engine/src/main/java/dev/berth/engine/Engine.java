@@ -383,16 +383,27 @@ public final class Engine implements AutoCloseable {
     }
     String newId = containers.newId();
     PhaseTrace.mark("create: id");
-    // Its parts are known before anything is made: stored with it, one record write fewer.
-    ContainerRecord record =
-        containers.create(
-            ContainerRecord.of(newId, Instant.now(), options, image.config().toString(), runtime)
-                .withParts(
-                    newId,
-                    layout(newId).bundle(),
-                    options.host().logPath() != null
-                        ? Path.of(options.host().logPath())
-                        : containers.containerDir(newId).resolve("ctr.log")));
+    // What is known before anything is made is stored with it, one record write fewer: its parts,
+    // the ports it exposes, its anonymous volumes' targets, and the spec's facts (command, host
+    // name) that inspect shows, as its start stores them again.
+    ContainerRecord draft =
+        ContainerRecord.of(newId, Instant.now(), options, image.config().toString(), runtime)
+            .withParts(
+                newId,
+                layout(newId).bundle(),
+                options.host().logPath() != null
+                    ? Path.of(options.host().logPath())
+                    : containers.containerDir(newId).resolve("ctr.log"));
+    Map<String, String> known = new java.util.LinkedHashMap<>(draft.extras());
+    List<String> exposed =
+        ContainerViews.exposed(imageConfig.config().exposedPorts(), options.networking().expose());
+    if (!exposed.isEmpty()) known.put(ContainerViews.EXPOSED, String.join(",", exposed));
+    List<String> anonymous = new ArrayList<>();
+    for (VolumeNeed need : needs) if (need.anonymous()) anonymous.add(need.target());
+    if (!anonymous.isEmpty()) known.put(ContainerViews.VOLUMES, String.join("\n", anonymous));
+    draft = withSpecFacts(draft.withExtras(known), starter.facts(draft, imageConfig));
+    PhaseTrace.mark("create: spec facts");
+    ContainerRecord record = containers.create(draft);
     String id = record.id();
     PhaseTrace.mark("create: record made");
     List<String> madeVolumes = new ArrayList<>();
@@ -408,35 +419,21 @@ public final class Engine implements AutoCloseable {
         if (!existed) madeVolumes.add(v.name());
         names.add(v.name());
       }
-      Path dir = containers.containerDir(id);
-      Map<String, String> extras = new java.util.LinkedHashMap<>(record.extras());
-      if (!madeVolumes.isEmpty()) extras.put(MADE_VOLUMES, String.join(",", madeVolumes));
-      List<String> exposed =
-          ContainerViews.exposed(
-              imageConfig.config().exposedPorts(), options.networking().expose());
-      if (!exposed.isEmpty()) extras.put(ContainerViews.EXPOSED, String.join(",", exposed));
-      List<String> anonymous = new ArrayList<>();
-      for (VolumeNeed need : needs) if (need.anonymous()) anonymous.add(need.target());
-      if (!anonymous.isEmpty()) extras.put(ContainerViews.VOLUMES, String.join("\n", anonymous));
       ContainerRecord made = record;
-      if (!names.isEmpty() || !extras.equals(record.extras())) {
+      if (!names.isEmpty()) {
+        Map<String, String> extras = new java.util.LinkedHashMap<>(record.extras());
+        if (!madeVolumes.isEmpty()) extras.put(MADE_VOLUMES, String.join(",", madeVolumes));
         made = containers.update(id, r -> r.withVolumes(names).withExtras(extras));
       }
-      keepImageConfig(dir, image.config());
+      keepImageConfig(containers.containerDir(id), image.config());
       PhaseTrace.mark("create: volumes, image config kept");
-      ContainerRecord done = made;
       if (checkNow) {
-        GeneratedSpec spec = starter.validate(made, imageConfig);
-        PhaseTrace.mark("create: spec checked on the rootfs");
-        // Not synced: a power cut may bring back the record without its command and hostname,
-        // which is the record a create for an immediate start (run) makes, and every reader
-        // handles (inspect shows no command, the short id as hostname); its start stores them
-        // (generated again) as that run's does. One journal commit fewer on every create.
-        done = containers.updateUnsynced(id, r -> withSpecFacts(r, spec));
+        starter.validate(made, imageConfig);
+        PhaseTrace.mark("create: spec checked on the image's files");
       }
-      event("create", done, Map.of(), Instant.now());
+      event("create", made, Map.of(), Instant.now());
       PhaseTrace.mark("create: recorded");
-      return done;
+      return made;
     } catch (BerthException | IOException | RuntimeException e) {
       try {
         Engine.unmountIfMounted(layout(id).rootfs());
@@ -525,14 +522,18 @@ public final class Engine implements AutoCloseable {
    * same object when it has them already.
    */
   static ContainerRecord withSpecFacts(ContainerRecord r, GeneratedSpec spec) {
-    String args = ContainerViews.encodeCommand(spec.spec().process().args());
+    return withSpecFacts(r, new SpecGenerator.Facts(spec.spec().process().args(), spec.hostname()));
+  }
+
+  static ContainerRecord withSpecFacts(ContainerRecord r, SpecGenerator.Facts facts) {
+    String args = ContainerViews.encodeCommand(facts.args());
     if (args.equals(r.extras().get(ContainerViews.ARGS))
-        && spec.hostname().equals(r.extras().get(ContainerViews.HOSTNAME))) {
+        && facts.hostname().equals(r.extras().get(ContainerViews.HOSTNAME))) {
       return r;
     }
     Map<String, String> extras = new java.util.LinkedHashMap<>(r.extras());
     extras.put(ContainerViews.ARGS, args);
-    extras.put(ContainerViews.HOSTNAME, spec.hostname());
+    extras.put(ContainerViews.HOSTNAME, facts.hostname());
     return r.withExtras(extras);
   }
 

@@ -476,10 +476,21 @@ class EngineTest {
   }
 
   @Test
-  void aContainerCreatedForRunLearnsItsCommandAndHostnameAtItsStart() throws Exception {
+  void aContainerKnowsItsCommandAndHostnameFromItsCreate() throws Exception {
+    // Inspect of a created container shows them (docker's Path, Args, Config.Hostname), with or
+    // without the check on the image's files (run's create skips it), stored with the record.
+    for (boolean checkNow : List.of(true, false)) {
+      ContainerRecord c =
+          engine.create(opts("sh", "-c", "exit 4").hostname("h1").init(true).build(), checkNow);
+      ContainerRecord stored = engine.inspect(c.id());
+      assertEquals(
+          List.of(dev.berth.engine.spec.SpecGenerator.INIT_PATH, "--", "sh", "-c", "exit 4"),
+          ContainerViews.command(stored));
+      assertEquals("h1", stored.extras().get(ContainerViews.HOSTNAME));
+      ContainerRecord own = engine.create(opts("true").build(), checkNow);
+      assertEquals(own.shortId(), engine.inspect(own.id()).extras().get(ContainerViews.HOSTNAME));
+    }
     ContainerRecord r = engine.create(opts("sh", "-c", "exit 4").hostname("h1").build(), false);
-    assertEquals(
-        null, r.extras().get(ContainerViews.HOSTNAME), "not known before its spec is made");
     engine.start(r.id(), Engine.StartListener.NONE);
     assertEquals(4, engine.await(r.id()));
     ContainerRecord done = engine.inspect(r.id());

@@ -135,17 +135,10 @@ public final class SpecGenerator {
     ContainerOptions o = request.options();
     ContainerConfig image = request.image().config();
 
-    List<String> args = args(o, image);
+    List<String> args = processArgs(o, image);
     String network = o.network() == null || o.network().isEmpty() ? "none" : o.network();
     String utsMode = namespaceMode(o, "uts");
-    String hostname =
-        utsMode.equals("host")
-            ? host.hostname()
-            : !utsMode.isEmpty()
-                ? o.hostname() != null && !o.hostname().isEmpty()
-                    ? checkHostname(o.hostname())
-                    : request.joinedHostname() == null ? "" : request.joinedHostname()
-                : hostname(o, request.id(), network);
+    String hostname = hostname(o, request.id(), request.joinedHostname());
     String cwd = workingDir(o, image);
     String userSpec = o.user() != null ? o.user() : image.user();
     ImageUsers.ExecUser user =
@@ -202,8 +195,6 @@ public final class SpecGenerator {
     if (o.init()) {
       // --init: the host's static tini as PID 1, bound read-only where docker puts its own; it
       // forwards signals to the command and reaps orphans.
-      args = new ArrayList<>(List.of(INIT_PATH, "--"));
-      args.addAll(args(o, image));
       mounts = new ArrayList<>(mounts);
       mounts.add(
           new Mount(
@@ -342,7 +333,50 @@ public final class SpecGenerator {
     return args;
   }
 
-  private String hostname(ContainerOptions o, String id, String network) throws BerthException {
+  /**
+   * What a container's record keeps of its spec for inspect: the process's arguments and its host
+   * name, as {@link #generate} makes them, without the image's files (known before the record is
+   * written).
+   */
+  public record Facts(List<String> args, String hostname) {
+    public Facts {
+      args = List.copyOf(args);
+    }
+  }
+
+  /** {@link Facts} of the spec {@link #generate} makes for the same container. */
+  public Facts facts(ContainerOptions o, ContainerConfig image, String id, String joinedHostname)
+      throws BerthException {
+    return new Facts(processArgs(o, image), hostname(o, id, joinedHostname));
+  }
+
+  /** The process's arguments: the command, behind the init with {@code --init}. */
+  private static List<String> processArgs(ContainerOptions o, ContainerConfig image)
+      throws BerthException {
+    if (!o.init()) return args(o, image);
+    List<String> args = new ArrayList<>(List.of(INIT_PATH, "--"));
+    args.addAll(args(o, image));
+    return args;
+  }
+
+  /**
+   * The container's host name: the host's in its uts namespace, the joined namespace's (or the one
+   * asked for) when it joins one, else its own.
+   */
+  private String hostname(ContainerOptions o, String id, String joinedHostname)
+      throws BerthException {
+    String utsMode = namespaceMode(o, "uts");
+    if (utsMode.equals("host")) return host.hostname();
+    if (!utsMode.isEmpty()) {
+      return o.hostname() != null && !o.hostname().isEmpty()
+          ? checkHostname(o.hostname())
+          : joinedHostname == null ? "" : joinedHostname;
+    }
+    String network = o.network() == null || o.network().isEmpty() ? "none" : o.network();
+    return ownHostname(o, id, network);
+  }
+
+  private String ownHostname(ContainerOptions o, String id, String network) throws BerthException {
     String h;
     if (o.hostname() != null && !o.hostname().isEmpty()) {
       h = o.hostname();
