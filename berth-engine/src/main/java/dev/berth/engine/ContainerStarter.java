@@ -61,23 +61,20 @@ final class ContainerStarter {
   }
 
   /**
-   * Makes the spec of {@code r} on its mounted rootfs (the image's passwd decides the user),
-   * filling its new volumes from the image first when {@code copyUp}. Throws with the generator's
-   * category (a user the image lacks is INVALID_ARGUMENT) having written nothing but the
-   * container's etc files.
+   * Makes the spec of {@code r} on its mounted rootfs (the image's passwd decides the user, or
+   * {@code userFiles}, the image's read already), filling its new volumes from the image first when
+   * {@code copyUp}. {@code checkOnly}: made to be checked, not run, so the container's etc files
+   * are not written (its start writes them). Throws with the generator's category (a user the image
+   * lacks is INVALID_ARGUMENT) having written nothing but the container's etc files.
    */
-  GeneratedSpec generate(ContainerRecord r, ImageConfig image, boolean copyUp)
-      throws BerthException {
-    return generate(r, image, copyUp, null, false, null);
-  }
-
   private GeneratedSpec generate(
       ContainerRecord r,
       ImageConfig image,
       boolean copyUp,
       Path netns,
       boolean atStart,
-      ImageUsers.UserFiles userFiles)
+      ImageUsers.UserFiles userFiles,
+      boolean checkOnly)
       throws BerthException {
     Engine.Layout l = engine.layout(r.id());
     Map<String, Path> volumeDirs = new LinkedHashMap<>();
@@ -92,6 +89,7 @@ final class ContainerStarter {
     ContainerNamespaces.Joined joined = ContainerNamespaces.resolve(engine, r, atStart);
     return new SpecGenerator(host())
         .hostGateway(hostGateway(engine, r))
+        .writingFiles(!checkOnly)
         .generate(
             new SpecRequest(
                 image,
@@ -136,7 +134,7 @@ final class ContainerStarter {
     String top = chain.isEmpty() ? "" : chain.getLast().toString();
     ImageUsers.UserFiles known = imageUsers.get(top);
     if (known != null) {
-      generate(r, image, false, null, false, known);
+      generate(r, image, false, null, false, known, true);
       return;
     }
     // Read-only: the spec only reads the image's files, and a writable overlay's unmount would sync
@@ -149,7 +147,7 @@ final class ContainerStarter {
     try {
       ImageUsers.UserFiles files = ImageUsers.UserFiles.read(rootfs);
       imageUsers.put(top, files); // the image's, whichever user this container asks for
-      generate(r, image, false, null, false, files);
+      generate(r, image, false, null, false, files, true);
     } finally {
       Engine.Layout l = engine.layout(r.id());
       Engine.unmountIfMounted(l.rootfs());
@@ -166,7 +164,7 @@ final class ContainerStarter {
    */
   Bundle writeBundle(ContainerRecord r, ImageConfig image) throws BerthException, IOException {
     Engine.Layout l = engine.layout(r.id());
-    GeneratedSpec g = generate(r, image, true, engine.networking().netnsPath(r), true, null);
+    GeneratedSpec g = generate(r, image, true, engine.networking().netnsPath(r), true, null, false);
     PhaseTrace.mark("start: spec generated");
     Spec spec = withCgroupsPath(g.spec(), cgroupsPath(r));
     byte[] json = SpecWriter.write(spec, "\t");
@@ -212,7 +210,8 @@ final class ContainerStarter {
   List<dev.berth.spec.runtime.Mount> volumeMounts(ContainerRecord r) throws BerthException {
     Engine.Layout l = engine.layout(r.id());
     List<dev.berth.spec.runtime.Mount> out = new ArrayList<>();
-    for (var m : generate(r, engine.imageConfigOf(r), false).spec().mounts()) {
+    for (var m :
+        generate(r, engine.imageConfigOf(r), false, null, false, null, true).spec().mounts()) {
       if (!m.type().equals("bind")) continue;
       Path source = Path.of(m.source());
       if (source.startsWith(l.dir()) || source.startsWith(l.runDir())) continue;

@@ -70,6 +70,7 @@ public final class SpecGenerator {
   private final HostFacts host;
 
   private String hostGateway;
+  private boolean writesFiles = true;
 
   public SpecGenerator(HostFacts host) {
     this.host = host;
@@ -81,6 +82,16 @@ public final class SpecGenerator {
    */
   public SpecGenerator hostGateway(String address) {
     this.hostGateway = address;
+    return this;
+  }
+
+  /**
+   * Whether {@link #generate} writes the container's hostname, hosts and resolv.conf (true by
+   * default); false for a spec made only to be checked, whose files would be written again at the
+   * start. {@link GeneratedSpec#files} names them either way.
+   */
+  public SpecGenerator writingFiles(boolean write) {
+    this.writesFiles = write;
     return this;
   }
 
@@ -283,7 +294,11 @@ public final class SpecGenerator {
           ErrorCategory.INVALID_ARGUMENT, "container spec: " + String.join("; ", problems));
     }
 
-    List<Path> written = writeEtcFiles(files, hostname, network, o.networking());
+    List<Path> written =
+        writesFiles
+            ? writeEtcFiles(files, hostname, network, o.networking())
+            : List.of(
+                files.resolve("hostname"), files.resolve("hosts"), files.resolve("resolv.conf"));
     dev.berth.runtime.PhaseTrace.mark("spec: etc files");
     return new GeneratedSpec(spec, hostname, stopSignal, written, volumes);
   }
