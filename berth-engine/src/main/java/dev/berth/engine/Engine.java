@@ -65,8 +65,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.FutureTask;
 
 /**
  * The engine: containers from images on one store that every {@code berth} process (and later
@@ -1275,15 +1273,10 @@ public final class Engine implements AutoCloseable {
     // crash at each step leaves, and its repair finishes).
     if (!released) starter.release(r);
     PhaseTrace.mark("rm: released");
-    // The snapshot's files are deleted while the container's directory is (both mostly wait for
-    // the disk): out of sight at once (a rename into the trash), deleted on a thread, or on the
-    // engine's own.
-    FutureTask<Void> emptying =
-        new FutureTask<>(
-            () -> {
-              emptyTrash(true);
-              return null;
-            });
+    // The snapshot goes out of sight with the record (a rename into the trash, in the record's
+    // removal); its files are deleted once the record is gone: here, or on the engine's own thread
+    // with background removal. Not beside the directory's removal on a thread of its own: the
+    // thread cost more than the overlap saved (both are mostly the kernel's work on two cores).
     boolean[] trashed = {false};
     try {
       containers.remove(
@@ -1291,17 +1284,12 @@ public final class Engine implements AutoCloseable {
           id -> {
             images.snapshots().trash(id);
             trashed[0] = true;
-            if (trashEmptier == null) {
-              Thread.ofPlatform().name("berth-trash").daemon().start(emptying);
-            } else {
-              emptying.run(); // hands it to the engine's own thread
-            }
           });
     } catch (BerthException e) {
       if (trashed[0]) {
         try {
-          emptying.get();
-        } catch (ExecutionException | InterruptedException ignored) {
+          emptyTrash(true);
+        } catch (BerthException ignored) {
           // the removal's own error is the one to report; the trash waits for the next removal
         }
       }
@@ -1309,15 +1297,7 @@ public final class Engine implements AutoCloseable {
     }
     event("destroy", r, Map.of(), Instant.now());
     PhaseTrace.mark("rm: record removed");
-    try {
-      emptying.get();
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof BerthException b) throw b;
-      throw EngineException.internal("empty the snapshot trash: " + e.getCause(), e.getCause());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw EngineException.internal("interrupted while the snapshot trash was emptied", e);
-    }
+    emptyTrash(true);
     PhaseTrace.mark("rm: removed");
     // Anonymous volumes go with --rm and -v, as docker's; named ones stay.
     if (removeVolumes || r.options().autoRemove()) {
