@@ -129,7 +129,7 @@ class DockerComposeInteropTest {
             "client",
             "sh",
             "-c",
-            "sleep 2; wget -q -O- http://www/; echo to-stderr >&2; exit 4");
+            "sleep 3; wget -q -O- http://www/; echo to-stderr >&2; exit 4");
     assertEquals(4, pty.exitCode(), all(pty));
     assertEquals("hello-berth\n", pty.stdout(), all(pty));
     assertTrue(pty.stderr().contains("to-stderr"), all(pty));
