@@ -51,49 +51,8 @@ public record SpecRequest(
       Path rootfs,
       Path filesDir,
       Map<String, Path> volumes,
-      Path netnsPath,
-      Map<String, String> namespaces,
-      String joinedHostname,
-      Path shm) {
-    this(
-        image,
-        options,
-        id,
-        rootfs,
-        filesDir,
-        volumes,
-        netnsPath,
-        namespaces,
-        joinedHostname,
-        shm,
-        null);
-  }
-
-  /** This request with the image's user files read already. */
-  public SpecRequest withUserFiles(ImageUsers.UserFiles files) {
-    return new SpecRequest(
-        image,
-        options,
-        id,
-        rootfs,
-        filesDir,
-        volumes,
-        netnsPath,
-        namespaces,
-        joinedHostname,
-        shm,
-        files);
-  }
-
-  public SpecRequest(
-      ImageConfig image,
-      ContainerOptions options,
-      String id,
-      Path rootfs,
-      Path filesDir,
-      Map<String, Path> volumes,
       Path netnsPath) {
-    this(image, options, id, rootfs, filesDir, volumes, netnsPath, null, null, null);
+    this(image, options, id, rootfs, filesDir, volumes, netnsPath, null, null, null, null);
   }
 
   public SpecRequest(
