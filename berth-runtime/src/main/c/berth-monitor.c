@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -58,6 +59,7 @@ enum { IN_STDIN = 0, IN_STDIN_CLOSE = 1, IN_RESIZE = 2, IN_REOPEN = 3 };
 /* ---- the command line ---- */
 
 static const char *log_path, *log_root, *attach_path, *console_path, *exit_path, *oom_file, *oom_key, *argv0;
+static const char *exit_watchers; /* with --exit-watchers: the exit command runs only if nobody holds a lock on it */
 static long long log_max_size;
 static int log_max_files = 1;
 static int want_stdin, stdin_once;
@@ -718,8 +720,20 @@ static void drain(void) {
   log_stream(&s_err, 0);
 }
 
+/* Whether a process watching exits holds its (shared) lock on --exit-watchers: then it reconciles the exit itself and
+ * the exit command is not needed. A file that is missing or unlocked means nobody watches (a watcher that died lost
+ * its lock with it). */
+static int watched(void) {
+  if (!exit_watchers) return 0;
+  int fd = open(exit_watchers, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return 0;
+  int held = flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+  close(fd);
+  return held;
+}
+
 static void run_exit_command(void) {
-  if (nexit == 0) return;
+  if (nexit == 0 || watched()) return;
   pid_t pid = fork();
   if (pid != 0) return; /* the monitor exits next: the command is adopted and reaped by our reaper or pid 1 */
   setsid();
@@ -771,6 +785,7 @@ static void parse(int argc, char **argv) {
     else if (strcmp(a, "--oom-file") == 0) oom_file = v;
     else if (strcmp(a, "--oom-key") == 0) oom_key = v;
     else if (strcmp(a, "--argv0") == 0) argv0 = v;
+    else if (strcmp(a, "--exit-watchers") == 0) exit_watchers = v;
     else if (strcmp(a, "--pass-fd") == 0) {
       if (npass == MAX_PASS) usage("too many", a);
       pass_fds[npass++] = (int)number(v, a);

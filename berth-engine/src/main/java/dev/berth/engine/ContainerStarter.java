@@ -335,7 +335,7 @@ final class ContainerStarter {
       if (!engine.config().exitCommand().isEmpty() && !listener.releasesAtExit()) {
         List<String> cmd = new ArrayList<>(engine.config().exitCommand());
         cmd.add(id);
-        m = m.withExitCommand(cmd);
+        m = m.withExitCommand(cmd, engine.exitWatchersLock());
       }
       driver.create(CreateRequest.of(id, l.bundle()).withMonitor(m).withConfig(bundle.config()));
       created = true;

@@ -1002,15 +1002,14 @@ public final class Engine implements AutoCloseable {
   }
 
   /**
-   * After a container's exit (its monitor's cleanup calls this): starts it again when its restart
-   * policy says so — it exited by itself (nobody stopped or killed it), and for "on-failure" with a
-   * non-zero code within the retries — after docker's backoff. Returns whether it was started.
+   * After a container's exit (an {@link ExitWatcher} calls this, else its monitor's exit command):
+   * starts it again when its restart policy says so — it exited by itself (nobody stopped or killed
+   * it), and for "on-failure" with a non-zero code within the retries — after docker's backoff.
+   * Returns whether it was started.
    */
   public boolean restartByPolicy(String ref) throws BerthException {
     ContainerRecord r = inspect(ref);
-    RestartPolicy policy = r.options().host().restartPolicy();
-    if (!exitedByItself(r) || !policy.restarts(r.state().exitCode(), r.state().restartCount()))
-      return false;
+    if (!restartsByPolicy(r)) return false;
     ContainerState s = r.state();
     boolean ranLong =
         s.startedAt() != null
@@ -1038,6 +1037,18 @@ public final class Engine implements AutoCloseable {
       event("start", started, Map.of(), started.state().startedAt());
       return true;
     }
+  }
+
+  /**
+   * Whether {@code r}, as recorded, ended in a way its restart policy restarts (what {@link
+   * #restartByPolicy} checks first).
+   */
+  public static boolean restartsByPolicy(ContainerRecord r) {
+    return exitedByItself(r)
+        && r.options()
+            .host()
+            .restartPolicy()
+            .restarts(r.state().exitCode(), r.state().restartCount());
   }
 
   private static boolean exitedByItself(ContainerRecord r) {
@@ -1798,6 +1809,15 @@ public final class Engine implements AutoCloseable {
     public Path volumeData(String name) {
       return dev.berth.engine.volume.VolumeStore.dataDir(volumes, name);
     }
+  }
+
+  /**
+   * The file an {@link ExitWatcher} holds a shared lock on while it watches: a monitor runs its
+   * exit command only when nobody holds it, so an exit that a watcher reconciles costs no second
+   * process (a JVM) doing it again.
+   */
+  Path exitWatchersLock() {
+    return config.runRoot().resolve("exit-watchers.lock");
   }
 
   /**

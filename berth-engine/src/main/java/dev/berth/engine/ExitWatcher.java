@@ -4,6 +4,7 @@ import dev.berth.engine.events.Event;
 import dev.berth.engine.events.EventLog;
 import dev.berth.engine.store.ContainerRecord;
 import dev.berth.engine.store.ContainerState;
+import dev.berth.image.dirs.LockFile;
 import dev.berth.spec.error.BerthException;
 import dev.berth.spec.error.ErrorCategory;
 import dev.berth.sys.ErrnoException;
@@ -22,10 +23,14 @@ import java.util.function.Consumer;
  * (berthd, an application embedding it): one thread polls the pidfds of the running containers'
  * monitors and reconciles a container whose monitor exited, so its "die" event (the CRI's
  * CONTAINER_STOPPED_EVENT, docker's {@code die}), its release and an {@code --rm} removal come
- * then, not at the next call that happens to look at it. The monitors' exit command does the same
- * from outside when one is configured; both are harmless together (the reconciliation runs under
- * the container's lock and the second finds it ended). Starts are learned from the engine's event
- * log, so containers started by any process on the store are watched.
+ * then, not at the next call that happens to look at it, and a restart its policy asks for after
+ * that. While it watches it holds a shared lock on {@link Engine#exitWatchersLock()}: a monitor
+ * whose exit command finds the lock held leaves the exit to it and starts no process (a {@code
+ * berth container cleanup}, a JVM) for it; when no watcher runs (the service is down, or was
+ * killed: the kernel drops its lock) the exit command does the same work from outside. Both are
+ * harmless together (the reconciliation runs under the container's lock and the second finds it
+ * ended). Starts are learned from the engine's event log, so containers started by any process on
+ * the store are watched.
  */
 public final class ExitWatcher implements AutoCloseable {
   /** How often new starts are read while no monitor exits. */
@@ -35,6 +40,7 @@ public final class ExitWatcher implements AutoCloseable {
   private final Consumer<String> warn;
   private final EventLog.Follower events;
   private final Thread thread;
+  private final LockFile watching;
   private volatile boolean closed;
 
   /** The watched containers' monitor pidfds by container id; the watcher thread's alone. */
@@ -44,6 +50,14 @@ public final class ExitWatcher implements AutoCloseable {
     this.engine = engine;
     this.warn = warn;
     this.events = engine.events().follow(false);
+    try {
+      // Taken before the scan below: an exit after it is left to this watcher, and one before it
+      // is either seen by the scan or reconciled by its monitor's exit command.
+      this.watching = LockFile.acquire(engine.exitWatchersLock(), false);
+    } catch (IOException | RuntimeException e) {
+      events.close();
+      throw e;
+    }
     this.thread = Thread.ofPlatform().name("berth-exit-watcher").daemon().unstarted(this::run);
   }
 
@@ -77,7 +91,8 @@ public final class ExitWatcher implements AutoCloseable {
           for (Event e : events.poll()) {
             if (!Event.CONTAINER.equals(e.type()) || !e.action().equals("start")) continue;
             try {
-              watch(engine.inspect(e.id()));
+              ContainerRecord r = engine.inspect(e.id());
+              if (!watch(r)) restartIfItsPolicySays(r);
             } catch (BerthException x) {
               // gone again (an --rm container that ended at once)
             }
@@ -109,21 +124,25 @@ public final class ExitWatcher implements AutoCloseable {
     }
   }
 
-  /** Starts watching {@code r}'s monitor if it runs; reconciles it now if the monitor is gone. */
-  private synchronized void watch(ContainerRecord r) {
+  /**
+   * Starts watching {@code r}'s monitor if it runs; reconciles it now if the monitor is gone.
+   * Returns whether {@code r} was running (as recorded).
+   */
+  private synchronized boolean watch(ContainerRecord r) {
     ContainerState.Status s = r.state().status();
-    if (s != ContainerState.Status.RUNNING && s != ContainerState.Status.PAUSED) return;
+    if (s != ContainerState.Status.RUNNING && s != ContainerState.Status.PAUSED) return false;
     int pid = r.state().monitorPid();
-    if (pid <= 0) return;
+    if (pid <= 0) return true;
     Fd pidfd;
     try {
       pidfd = Linux.pidfdOpen(pid, 0);
     } catch (ErrnoException e) {
       reconcile(r.id());
-      return;
+      return true;
     }
     Fd old = monitors.put(r.id(), pidfd);
     if (old != null) old.close();
+    return true;
   }
 
   /** Polls the monitors' pidfds for up to {@link #POLL_MS}; reconciles those that exited. */
@@ -156,9 +175,10 @@ public final class ExitWatcher implements AutoCloseable {
     }
   }
 
+  /** Records the end of a container whose monitor is gone, then restarts it by its policy. */
   private void reconcile(String id) {
     try {
-      engine.inspect(id);
+      restartIfItsPolicySays(engine.inspect(id));
     } catch (BerthException e) {
       if (e.category() != ErrorCategory.NOT_FOUND) {
         warn.accept("container " + id.substring(0, Math.min(12, id.length())) + ": " + e);
@@ -166,8 +186,31 @@ public final class ExitWatcher implements AutoCloseable {
     }
   }
 
+  /**
+   * A container that ended by itself is started again when its restart policy says so, after the
+   * policy's backoff: on a thread of its own, so the backoff holds up no other container's exit.
+   */
+  private void restartIfItsPolicySays(ContainerRecord r) {
+    if (!Engine.restartsByPolicy(r)) return;
+    Thread.ofPlatform()
+        .name("berth-restart-" + r.shortId())
+        .daemon()
+        .start(
+            () -> {
+              try {
+                engine.restartByPolicy(r.id());
+              } catch (BerthException | RuntimeException e) {
+                if (!closed)
+                  warn.accept("restart container " + r.shortId() + ": " + e.getMessage());
+              }
+            });
+  }
+
   @Override
   public void close() {
+    // The lock first: an exit from now on runs its monitor's exit command, and one before is seen
+    // by the round the thread is in.
+    watching.close();
     closed = true;
     try {
       thread.join(2 * POLL_MS + 1000);

@@ -193,7 +193,8 @@ public final class BerthdMain {
    * The engine's configuration: the store at --root and --runroot, removal in the background, and
    * the berth launcher beside bin/berthd (berth.launcher) as its containers' exit command, so a
    * container that ends is released, and restarted by its policy, also while berthd is down; while
-   * it runs, its {@link ExitWatcher} records each end at once too.
+   * it runs, its {@link ExitWatcher} does that in this process and the monitors, seeing it watch,
+   * start no such command.
    */
   static EngineConfig config(Options o) {
     // A daemon deletes removed containers' writable layers after answering (the CRI's

@@ -27,6 +27,10 @@ import java.util.List;
  *     with a terminal
  * @param stdinOnce a client's stdin close closes the container's stdin (docker's StdinOnce)
  * @param exitCommand run, detached, after the exit file is written (absolute path first), or empty
+ * @param exitWatchers a file that the processes watching containers' exits (an engine service's
+ *     exit watcher) hold a shared lock on while they watch: the exit command is run only when
+ *     nobody holds it then (it is missing, or the monitor's non-blocking exclusive lock on it is
+ *     granted), so a watched exit is reconciled once, by the watcher. Null: always run it
  */
 public record MonitorConfig(
     String containerId,
@@ -41,7 +45,8 @@ public record MonitorConfig(
     String oomKey,
     boolean stdin,
     boolean stdinOnce,
-    List<String> exitCommand) {
+    List<String> exitCommand,
+    Path exitWatchers) {
 
   public MonitorConfig {
     if (containerId == null || containerId.isEmpty())
@@ -71,7 +76,7 @@ public record MonitorConfig(
   /** A monitor of container {@code id} that writes only the exit file. */
   public static MonitorConfig of(String id, Path exitFile) {
     return new MonitorConfig(
-        id, null, null, 0, 1, null, null, exitFile, null, null, false, false, List.of());
+        id, null, null, 0, 1, null, null, exitFile, null, null, false, false, List.of(), null);
   }
 
   public MonitorConfig withLog(Path file, long maxSize, int maxFiles) {
@@ -93,7 +98,8 @@ public record MonitorConfig(
         oomKey,
         stdin,
         stdinOnce,
-        exitCommand);
+        exitCommand,
+        exitWatchers);
   }
 
   public MonitorConfig withAttach(Path socket) {
@@ -110,7 +116,8 @@ public record MonitorConfig(
         oomKey,
         stdin,
         stdinOnce,
-        exitCommand);
+        exitCommand,
+        exitWatchers);
   }
 
   public MonitorConfig withConsoleSocket(Path socket) {
@@ -127,7 +134,8 @@ public record MonitorConfig(
         oomKey,
         stdin,
         stdinOnce,
-        exitCommand);
+        exitCommand,
+        exitWatchers);
   }
 
   public MonitorConfig withOom(Path file, String key) {
@@ -144,7 +152,8 @@ public record MonitorConfig(
         key,
         stdin,
         stdinOnce,
-        exitCommand);
+        exitCommand,
+        exitWatchers);
   }
 
   public MonitorConfig withStdin(boolean once) {
@@ -161,10 +170,14 @@ public record MonitorConfig(
         oomKey,
         true,
         once,
-        exitCommand);
+        exitCommand,
+        exitWatchers);
   }
 
-  public MonitorConfig withExitCommand(List<String> command) {
+  /**
+   * With {@code command} as the exit command, skipped while {@code watchers} is locked (or null).
+   */
+  public MonitorConfig withExitCommand(List<String> command, Path watchers) {
     return new MonitorConfig(
         containerId,
         log,
@@ -178,7 +191,8 @@ public record MonitorConfig(
         oomKey,
         stdin,
         stdinOnce,
-        command);
+        command,
+        watchers);
   }
 
   /** The monitor's flags for this configuration. */
@@ -208,6 +222,8 @@ public record MonitorConfig(
       a.add("--exit-command");
       a.addAll(exitCommand);
       a.add("--exit-command-end");
+      if (exitWatchers != null)
+        a.addAll(List.of("--exit-watchers", exitWatchers.toAbsolutePath().toString()));
     }
     return a;
   }

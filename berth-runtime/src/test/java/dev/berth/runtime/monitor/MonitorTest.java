@@ -490,11 +490,37 @@ class MonitorTest {
     Path seen = tmp.resolve("seen");
     MonitorConfig c =
         config()
-            .withExitCommand(List.of("/bin/sh", "-c", "cat " + tmp.resolve("exit") + " > " + seen));
+            .withExitCommand(
+                List.of("/bin/sh", "-c", "cat " + tmp.resolve("exit") + " > " + seen), null);
     run(c, "exit 9");
     for (int i = 0; i < 1000 && (!Files.exists(seen) || Files.size(seen) == 0); i++)
       Thread.sleep(10);
     assertEquals(9, ExitFile.parse(Files.readAllBytes(seen), "seen").exitCode());
+  }
+
+  @Test
+  void exitCommandIsSkippedWhileAWatcherHoldsItsLock() throws Exception {
+    Path seen = tmp.resolve("seen");
+    Path watchers = tmp.resolve("watchers.lock");
+    MonitorConfig c =
+        config().withExitCommand(List.of("/bin/sh", "-c", "echo ran >> " + seen), watchers);
+    try (Fd lock =
+        Linux.open(watchers.toString(), LinuxConstants.O_RDWR | LinuxConstants.O_CREAT, 0600)) {
+      Linux.flock(lock, LinuxConstants.LOCK_SH); // as an engine's exit watcher holds it
+      Monitor m = start(c, "exit 3");
+      int monitor = m.pid();
+      m.container(m.ready());
+      assertEquals(3, awaitExit(c.exitFile()).exitCode());
+      awaitGone(monitor);
+      Thread.sleep(300); // a command forked before the monitor's end would have written by now
+      assertFalse(Files.exists(seen), "the exit command ran although a watcher held the lock");
+    }
+    // The watcher gone (its lock with it): the next exit runs the command.
+    Files.delete(c.exitFile());
+    run(c, "exit 4");
+    for (int i = 0; i < 1000 && (!Files.exists(seen) || Files.size(seen) == 0); i++)
+      Thread.sleep(10);
+    assertEquals("ran\n", Files.readString(seen));
   }
 
   @Test
