@@ -312,12 +312,13 @@ public final class CriBench {
           call(r, Op.RUN_POD, () -> r.rt().runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(pod).build()))
               .map(x -> x.getPodSandboxId())
               .orElse(null);
-      // A container that stops on SIGTERM (sh as its pid 1 ignores signals it has no trap for).
+      // A container that stops on SIGTERM (sh as its pid 1 ignores signals it has no trap for), and
+      // says so in its log once its trap is set.
       ContainerConfig ctr =
           ContainerConfig.newBuilder()
               .setMetadata(ContainerMetadata.newBuilder().setName("sleeper"))
               .setImage(spec)
-              .addAllCommand(List.of("sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"))
+              .addAllCommand(List.of("sh", "-c", "trap 'exit 0' TERM; echo ready; sleep 3600 & wait"))
               .setLogPath("sleeper.log")
               .build();
       String p = podId;
@@ -339,6 +340,11 @@ public final class CriBench {
           call(r, Op.START_CONTAINER, Op.CREATE_CONTAINER, c,
                   () -> r.rt().startContainer(StartContainerRequest.newBuilder().setContainerId(cid).build()))
               .isPresent();
+      // Untimed: the stop comes once the shell has set its trap, as a kubelet's comes long after the
+      // start. A start returns when the process is started, not when its shell has run its first
+      // line; a SIGTERM before the trap is ignored and the stop takes its whole timeout (it did,
+      // for up to one stop in ten, on the runtime whose start returns sooner).
+      if (started) awaitReady(logDir.resolve("sleeper.log"));
       call(r, Op.STOP_CONTAINER, Op.START_CONTAINER, started ? c : null,
           () ->
               r.rt()
@@ -369,6 +375,16 @@ public final class CriBench {
         quietly(() -> r.rt().removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(p).build()));
       }
     }
+  }
+
+  /** Waits up to 10 s for the container's log (CRI format) to have the line "ready". */
+  private static void awaitReady(Path log) throws Exception {
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (System.nanoTime() < deadline) {
+      if (Files.exists(log) && Files.readString(log).contains(" F ready\n")) return;
+      Thread.sleep(1);
+    }
+    System.err.println("no \"ready\" in " + log + " after 10 s: stopping anyway");
   }
 
   private <T> Optional<T> call(Runtime r, Op op, Supplier<T> rpc) {
