@@ -16,6 +16,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
@@ -42,6 +45,19 @@ public final class ExitWatcher implements AutoCloseable {
   private final Thread thread;
   private final LockFile watching;
   private volatile boolean closed;
+
+  /** How many containers' ends are reconciled at once (each end under its container's lock). */
+  static final int RECONCILERS = 4;
+
+  private final ThreadPoolExecutor reconcilers =
+      new ThreadPoolExecutor(
+          0,
+          RECONCILERS,
+          30,
+          TimeUnit.SECONDS,
+          new SynchronousQueue<>(),
+          r -> Thread.ofPlatform().name("berth-exit-reconciler").daemon().unstarted(r),
+          new ThreadPoolExecutor.CallerRunsPolicy());
 
   /** The watched containers' monitor pidfds by container id; the watcher thread's alone. */
   private final Map<String, Fd> monitors = new HashMap<>();
@@ -175,8 +191,16 @@ public final class ExitWatcher implements AutoCloseable {
     }
   }
 
-  /** Records the end of a container whose monitor is gone, then restarts it by its policy. */
+  /**
+   * Records the end of a container whose monitor is gone, then restarts it by its policy: on one of
+   * {@link #RECONCILERS} threads, so that a slow release (a CNI plugin's DEL at its timeout) holds
+   * up no other container's end; with all of them busy, on the watcher's own thread.
+   */
   private void reconcile(String id) {
+    reconcilers.execute(() -> reconcileNow(id));
+  }
+
+  private void reconcileNow(String id) {
     try {
       restartIfItsPolicySays(engine.inspect(id));
     } catch (BerthException e) {
@@ -214,6 +238,8 @@ public final class ExitWatcher implements AutoCloseable {
     closed = true;
     try {
       thread.join(2 * POLL_MS + 1000);
+      reconcilers.shutdown();
+      reconcilers.awaitTermination(5, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
