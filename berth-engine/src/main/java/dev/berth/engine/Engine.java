@@ -97,8 +97,8 @@ public final class Engine implements AutoCloseable {
   private final ContainerNetworking networking;
 
   /**
-   * The image config parsed last, with its digest ({@link #imageConfig}): a run's start reads its
-   * create's again otherwise.
+   * The image config parsed last, with its digest ({@link #imageConfig}): a run's start, and the
+   * next create of the same image, read and hash it again otherwise.
    */
   private volatile ParsedConfig lastConfig;
 
@@ -621,6 +621,10 @@ public final class Engine implements AutoCloseable {
   }
 
   ImageConfig imageConfig(ImageRecord image) throws BerthException {
+    // Named by its digest: the config parsed last is this one when the digests are equal (a node
+    // creates many containers of one image; its blob was checked against the digest then).
+    ParsedConfig last = lastConfig;
+    if (last != null && last.digest().equals(image.config().toString())) return last.config();
     try {
       ImageConfig c =
           ImageJson.readConfig(

@@ -20,10 +20,13 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -36,7 +39,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * the new one. Changes take {@code images.lock} exclusively (flock(2), which excludes threads as
  * well as processes), reads take it shared, so a read-modify-write ({@link #update}) is atomic. The
  * file is small (one entry per tag), so reading it whole on each call costs less than keeping a
- * cache coherent between processes.
+ * cache coherent between processes; parsing it is what grows with the images (a create resolves its
+ * image twice), so it is parsed again only when its bytes differ from the last ones parsed.
  */
 public final class ImageStore {
   static final String FILE = "images.json";
@@ -46,6 +50,11 @@ public final class ImageStore {
   private final Path root;
   private final Path file;
   private final Path lock;
+
+  /** The file's bytes parsed last, and their records (unmodifiable: shared by every reader). */
+  private volatile Parsed lastParsed;
+
+  private record Parsed(byte[] json, SortedMap<String, ImageRecord> images) {}
 
   private ImageStore(Path root) {
     this.root = root;
@@ -84,7 +93,7 @@ public final class ImageStore {
    */
   public <T> T update(Change<T> change) throws IOException {
     try (Fd held = lock(LOCK_EX)) {
-      TreeMap<String, ImageRecord> before = readFile();
+      SortedMap<String, ImageRecord> before = readFile();
       TreeMap<String, ImageRecord> images = new TreeMap<>(before);
       T result = change.apply(images);
       for (Map.Entry<String, ImageRecord> e : images.entrySet()) {
@@ -153,24 +162,30 @@ public final class ImageStore {
 
   // ---- file ----
 
-  private TreeMap<String, ImageRecord> read() throws IOException {
+  private SortedMap<String, ImageRecord> read() throws IOException {
     try (Fd held = lock(LOCK_SH)) {
       return readFile();
     }
   }
 
-  private TreeMap<String, ImageRecord> readFile() throws IOException {
+  /** The records by name, unmodifiable (a writer changes a copy). */
+  private SortedMap<String, ImageRecord> readFile() throws IOException {
     byte[] json;
     try {
       json = Files.readAllBytes(file);
     } catch (NoSuchFileException e) {
-      return new TreeMap<>();
+      return Collections.emptySortedMap();
     }
+    Parsed last = lastParsed;
+    if (last != null && Arrays.equals(last.json(), json)) return last.images();
+    SortedMap<String, ImageRecord> images;
     try {
-      return ImagesJson.read(json, file.toString());
+      images = Collections.unmodifiableSortedMap(ImagesJson.read(json, file.toString()));
     } catch (SpecException e) {
       throw new IOException(e.getMessage(), e);
     }
+    lastParsed = new Parsed(json, images);
+    return images;
   }
 
   private void writeFile(TreeMap<String, ImageRecord> images) throws IOException {

@@ -67,6 +67,28 @@ class ImageStoreTest {
   }
 
   @Test
+  void aStoreSeesWhatAnotherWroteAfterItsLastRead() throws IOException {
+    // Two stores on one root, as two processes: each read sees the file as it is now, though the
+    // reader keeps what it parsed last.
+    ImageStore reader = ImageStore.open(root);
+    ImageStore writer = ImageStore.open(root);
+    ImageRecord a = record("a:1", "m1", "c1");
+    writer.put(a);
+    assertEquals(Optional.of(a), reader.get("a:1"));
+    ImageRecord moved = record("a:1", "m2", "c2"); // the same name, the same length, another image
+    writer.put(moved);
+    assertEquals(Optional.of(moved), reader.get("a:1"));
+    assertEquals(List.of(moved), reader.list());
+    writer.remove("a:1");
+    assertEquals(Optional.empty(), reader.get("a:1"));
+    // What a reader returned is its own to change; the store's parsed records stay as the file.
+    reader.put(a);
+    reader.list().clear();
+    assertEquals(List.of(a), writer.list());
+    assertEquals(List.of(a), reader.list());
+  }
+
+  @Test
   void everyFieldOfARecordSurvivesTheFile() throws IOException {
     ImageStore store = ImageStore.open(root);
     Descriptor index =
