@@ -390,16 +390,10 @@ final class OutputRoutes {
           "invalid condition: " + condition + " (want not-running, next-exit or removed)");
     }
     ContainerRecord c = engine.inspect(x.param("id"));
-    String id = c.id();
-    sessions.waiting(id, true);
-    try {
-      ResponseStream s = x.stream(200, Exchange.JSON);
-      int code = waitFor(c, condition, s);
-      // docker's body names the error field even when there is none (clients print it)
-      s.line(("{\"Error\":null,\"StatusCode\":" + code + "}").getBytes(StandardCharsets.US_ASCII));
-    } finally {
-      sessions.waiting(id, false);
-    }
+    ResponseStream s = x.stream(200, Exchange.JSON);
+    int code = waitFor(c, condition, s);
+    // docker's body names the error field even when there is none (clients print it)
+    s.line(("{\"Error\":null,\"StatusCode\":" + code + "}").getBytes(StandardCharsets.US_ASCII));
   }
 
   /**

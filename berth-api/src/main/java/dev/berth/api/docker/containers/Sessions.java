@@ -16,16 +16,15 @@ import java.util.concurrent.CompletableFuture;
  * What the daemon's clients wait for on containers, between requests: docker's CLI attaches and
  * asks to wait <em>before</em> it starts a container ({@code docker run}), so an attach to a
  * container that does not run yet is parked here and connected to the monitor by the start, before
- * the container's first instruction (no output is lost); and a start with such clients leaves the
- * container's release to them ({@link Engine.StartListener#releasesAtExit}), as {@code berth run}
- * does, instead of a second process running the exit command. Starts and removals by this daemon
- * wake the waiters of {@code wait?condition=next-exit|removed} at once; changes made by another
- * process (the {@code berth} CLI) are seen at their next look.
+ * the container's first instruction (no output is lost). The container's monitor keeps its exit
+ * command: it runs only when no exit watcher (berthd's) holds its lock, so it releases a container
+ * whose end berthd, killed or stopped, cannot see. Starts and removals by this daemon wake the
+ * waiters of {@code wait?condition=next-exit|removed} at once; changes made by another process (the
+ * {@code berth} CLI) are seen at their next look.
  */
 final class Sessions {
   private final Engine engine;
   private final Map<String, List<CompletableFuture<AttachClient>>> parked = new HashMap<>();
-  private final Map<String, Integer> waiters = new HashMap<>();
   private final Map<String, Integer> lastExit = new HashMap<>();
   private long generation;
 
@@ -48,13 +47,6 @@ final class Sessions {
       if (l.isEmpty()) parked.remove(id);
     }
     if (!f.cancel(false) && !f.isCompletedExceptionally()) f.join().close();
-  }
-
-  /** A waiter on {@code id} begins (true) or ends (false). */
-  synchronized void waiting(String id, boolean begins) {
-    int n = waiters.getOrDefault(id, 0) + (begins ? 1 : -1);
-    if (n <= 0) waiters.remove(id);
-    else waiters.put(id, n);
   }
 
   /** Records how a container's run ended, as an attach saw it (the monitor's exit frame). */
@@ -95,13 +87,6 @@ final class Sessions {
                 } catch (ErrnoException e) {
                   f.completeExceptionally(e);
                 }
-              }
-            }
-
-            @Override
-            public boolean releasesAtExit() {
-              synchronized (Sessions.this) {
-                return parked.containsKey(id) || waiters.containsKey(id);
               }
             }
           });
