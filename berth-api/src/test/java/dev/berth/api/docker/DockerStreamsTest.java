@@ -193,6 +193,20 @@ class DockerStreamsTest {
   }
 
   @Test
+  void aTerminalExecWhoseClientLeftAtOnceEndsToo() throws Exception {
+    serve(0);
+    String sleeper = run("sleep", "1000");
+    for (int i = 0; i < 5; i++) {
+      String e = exec(sleeper);
+      try (UnixHttp s = new UnixHttp(socket)) {
+        s.send("POST", "/exec/" + e + "/start", UPGRADE, "{\"Tty\":true}".getBytes());
+        assertEquals(101, s.head().status());
+      } // hung up before the shell has made the terminal its own, or just after
+      awaitEnded(e);
+    }
+  }
+
+  @Test
   void aTerminalExecWhoseClientLeftHoldsNoThread() throws Exception {
     serve(0);
     String sleeper = run("sleep", "1000");
@@ -267,10 +281,11 @@ class DockerStreamsTest {
     try (UnixHttp s = new UnixHttp(socket)) {
       s.send("POST", "/exec/" + exec + "/start", UPGRADE, "{\"Tty\":true}".getBytes());
       assertEquals(101, s.head().status());
-      s.out.write("echo here\n".getBytes());
+      // What the shell prints, not the terminal's echo of what was typed (which comes first).
+      s.out.write("echo $((40 + 2))\n".getBytes());
       s.out.flush();
       StringBuilder seen = new StringBuilder();
-      while (!seen.toString().contains("here\r\n")) {
+      while (!seen.toString().contains("42\r\n")) {
         int c = s.in.read();
         assertTrue(c >= 0, "the shell's output: " + seen);
         seen.append((char) c);

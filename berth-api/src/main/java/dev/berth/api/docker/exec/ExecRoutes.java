@@ -363,16 +363,34 @@ public final class ExecRoutes {
 
   /**
    * What the kernel does when a terminal's master side goes, without closing the master (its reader
-   * is blocked in it): SIGHUP then SIGCONT to the session's leader and its foreground group.
+   * is blocked in it): SIGHUP then SIGCONT to the session's leader and its foreground group. A
+   * client may hang up before the process has made the terminal its own (the terminal's echo of
+   * what the client typed comes before the process runs): then it is waited for, until it has or
+   * the exec has ended, so it never reads on with nobody at the other end.
    */
   private static void hangUp(Fd master) {
+    for (int tries = 0; !hangUpNow(master); tries++) {
+      if (tries == HANGUP_TRIES) return; // never made it its own: it has no session to end
+      try {
+        Thread.sleep(HANGUP_RETRY_MS);
+      } catch (InterruptedException e) {
+        return;
+      }
+    }
+  }
+
+  private static final int HANGUP_TRIES = 3000;
+  private static final int HANGUP_RETRY_MS = 10;
+
+  /** The hangup, if the exec has ended or its terminal has a session now; false to try again. */
+  private static boolean hangUpNow(Fd master) {
     synchronized (master) {
-      if (!master.isOpen()) return; // the exec has ended
+      if (!master.isOpen()) return true; // the exec has ended
       List<Integer> targets = new ArrayList<>();
       try {
         targets.add(Linux.tcgetsid(master));
       } catch (ErrnoException e) {
-        return; // no session: the process is gone, or not started yet
+        return false; // no session yet: the process is not started, or not in its session yet
       }
       try {
         targets.add(-Linux.tcgetpgrp(master));
@@ -389,6 +407,7 @@ public final class ExecRoutes {
           }
         }
       }
+      return true;
     }
   }
 
