@@ -1047,7 +1047,7 @@ public final class Engine implements AutoCloseable {
    * Whether {@code r}, as recorded, ended in a way its restart policy restarts (what {@link
    * #restartByPolicy} checks first).
    */
-  public static boolean restartsByPolicy(ContainerRecord r) {
+  static boolean restartsByPolicy(ContainerRecord r) {
     return exitedByItself(r)
         && r.options()
             .host()

@@ -524,6 +524,25 @@ class MonitorTest {
   }
 
   @Test
+  void aSymlinkAtTheWatchersPathDoesNotSilenceTheExitCommand() throws Exception {
+    Path seen = tmp.resolve("seen");
+    Path locked = tmp.resolve("locked");
+    Path watchers = tmp.resolve("watchers.lock");
+    Files.createSymbolicLink(watchers, locked);
+    MonitorConfig c =
+        config().withExitCommand(List.of("/bin/sh", "-c", "echo ran >> " + seen), watchers);
+    try (Fd lock =
+        Linux.open(locked.toString(), LinuxConstants.O_RDWR | LinuxConstants.O_CREAT, 0600)) {
+      Linux.flock(lock, LinuxConstants.LOCK_SH);
+      // A lock held on what the link points at is not a watcher's: the link is not followed.
+      run(c, "exit 0");
+      for (int i = 0; i < 1000 && (!Files.exists(seen) || Files.size(seen) == 0); i++)
+        Thread.sleep(10);
+      assertEquals("ran\n", Files.readString(seen));
+    }
+  }
+
+  @Test
   void abortLeavesNoSocketFileOrProcess() throws Exception {
     MonitorConfig c = config().withConsoleSocket(tmp.resolve("console.sock"));
     Monitor m = start(c, "sleep 100");
