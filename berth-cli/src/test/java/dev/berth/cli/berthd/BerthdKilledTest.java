@@ -6,11 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.testkit.Busybox;
 import dev.berth.testkit.Exec;
+import dev.berth.testkit.Processes;
 import dev.berth.testkit.RequiresCommand;
 import dev.berth.testkit.RequiresRoot;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -68,6 +70,10 @@ class BerthdKilledTest {
     if (berthd != null) berthd.destroyForcibly().waitFor();
     for (String id : berth("ps", "-aq", "--no-trunc").stdout().lines().toList())
       berth("rm", "-f", id);
+    // A removed container's monitor still runs its exit command (a CLI on this store): wait for
+    // it, or the temporary directory is deleted under its feet.
+    assertEquals(
+        List.of(), Processes.awaitNoneMentioning(tmp, Duration.ofSeconds(30)), "processes left");
     List<String> mounts = new ArrayList<>();
     for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
       if (line.split(" ")[4].startsWith(tmp.toString())) mounts.add(line);
