@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.testkit.Busybox;
 import dev.berth.testkit.Exec;
+import dev.berth.testkit.Processes;
 import dev.berth.testkit.RequiresCommand;
 import dev.berth.testkit.RequiresRoot;
 import java.nio.file.Files;
@@ -59,6 +60,8 @@ class BerthConfigCliTest {
     String state1 = Exec.run("runc", "--root", state.toString(), "state", id).ok().stdout();
     assertTrue(state1.contains("\"status\": \"running\""), state1);
     berth(config, "rm", "-f", "on-fast").ok();
+    assertEquals(
+        List.of(), Processes.awaitNoneMentioning(tmp, java.time.Duration.ofSeconds(20)), "left");
 
     Files.writeString(config, "[runtimes.fast]\nruntime = \"runc\"\nroots = \"/x\"\n");
     Exec.Result ps = berth(config, "ps", "-a");

@@ -8,6 +8,7 @@ import dev.berth.sys.Linux;
 import dev.berth.testkit.Busybox;
 import dev.berth.testkit.CgroupTree;
 import dev.berth.testkit.Exec;
+import dev.berth.testkit.Processes;
 import dev.berth.testkit.RequiresCommand;
 import dev.berth.testkit.RequiresRoot;
 import java.io.IOException;
@@ -58,6 +59,8 @@ class BerthContainerCliTest {
   void removeContainers() throws Exception {
     for (String id : berth("ps", "-aq", "--no-trunc").ok().stdout().lines().toList())
       berth("rm", "-f", id);
+    assertEquals(
+        List.of(), Processes.awaitNoneMentioning(tmp, java.time.Duration.ofSeconds(20)), "left");
     assertEquals(List.of(), mountsUnder(tmp), "mounts left behind");
   }
 

@@ -5,8 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.testkit.Busybox;
 import dev.berth.testkit.Exec;
+import dev.berth.testkit.Processes;
 import dev.berth.testkit.RequiresRoot;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -38,6 +40,8 @@ class BerthHealthCliTest {
   @AfterEach
   void removeContainers() {
     for (String id : cli("ps", "-aq", "--no-trunc").ok().lines()) cli("rm", "-f", id);
+    assertEquals(
+        List.of(), Processes.awaitNoneMentioning(tmp, java.time.Duration.ofSeconds(20)), "left");
   }
 
   BerthCli.Result cli(String... args) {
