@@ -75,6 +75,9 @@ public final class LinuxConstants {
   public static final int XATTR_CREATE = 1;
   public static final int XATTR_REPLACE = 2;
 
+  // sync_file_range(2)
+  public static final int SYNC_FILE_RANGE_WRITE = 2;
+
   // renameat2(2)
   public static final int RENAME_NOREPLACE = 1;
   public static final int RENAME_EXCHANGE = 2;

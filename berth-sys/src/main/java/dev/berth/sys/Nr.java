@@ -66,6 +66,7 @@ final class Nr {
   static final int PIPE2 = A ? 59 : 293;
   static final int SETNS = A ? 268 : 308;
   static final int SYNCFS = A ? 267 : 306;
+  static final int SYNC_FILE_RANGE = A ? 84 : 277;
   static final int RENAMEAT2 = A ? 276 : 316;
   static final int MEMFD_CREATE = A ? 279 : 319;
   static final int STATX = A ? 291 : 332;

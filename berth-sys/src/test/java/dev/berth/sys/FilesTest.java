@@ -264,4 +264,31 @@ class FilesTest {
       assertTrue(e.getMessage().contains("syncfs"), e.getMessage());
     }
   }
+
+  @Test
+  void syncFileRangeStartsWritebackOfAFileAndRefusesWhatHasNoPages() throws Exception {
+    Path f = tmp.resolve("written");
+    Files.write(f, new byte[1 << 20]);
+    try (Fd fd = Linux.open(f.toString(), O_RDONLY, 0)) {
+      Linux.syncFileRange(fd, 0, 0, LinuxConstants.SYNC_FILE_RANGE_WRITE);
+      Linux.syncFileRange(fd, 4096, 8192, LinuxConstants.SYNC_FILE_RANGE_WRITE);
+      ErrnoException negative =
+          assertThrows(
+              ErrnoException.class,
+              () -> Linux.syncFileRange(fd, -1, 0, LinuxConstants.SYNC_FILE_RANGE_WRITE));
+      assertEquals(LinuxConstants.EINVAL, negative.errno(), negative.getMessage());
+      assertTrue(negative.getMessage().contains("sync_file_range"), negative.getMessage());
+    }
+    Fd[] pipe = Linux.pipe2(0);
+    try {
+      ErrnoException e =
+          assertThrows(
+              ErrnoException.class,
+              () -> Linux.syncFileRange(pipe[0], 0, 0, LinuxConstants.SYNC_FILE_RANGE_WRITE));
+      assertEquals(LinuxConstants.ESPIPE, e.errno(), e.getMessage());
+    } finally {
+      pipe[0].close();
+      pipe[1].close();
+    }
+  }
 }

@@ -1,11 +1,17 @@
 package dev.berth.image.content;
 
+import static dev.berth.sys.LinuxConstants.O_RDONLY;
+import static dev.berth.sys.LinuxConstants.SYNC_FILE_RANGE_WRITE;
+
 import dev.berth.image.LayerPhases;
 import dev.berth.image.LayerPhases.Phase;
 import dev.berth.image.dirs.Directories;
 import dev.berth.image.dirs.LockFile;
 import dev.berth.spec.image.Descriptor;
 import dev.berth.spec.image.Digest;
+import dev.berth.sys.ErrnoException;
+import dev.berth.sys.Fd;
+import dev.berth.sys.Linux;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -50,6 +56,8 @@ public final class Ingest implements WritableByteChannel {
   private DigestLocks.Permit permit;
   private FileChannel out;
   private long size;
+  private Fd writeback; // the data read-only, for sync_file_range; opened at the first step
+  private long writebackFrom;
   private MessageDigest hasher; // null until the bytes already in data are hashed (once, on resume)
   private boolean committed;
   private boolean closed;
@@ -75,6 +83,7 @@ public final class Ingest implements WritableByteChannel {
     this.permit = permit;
     this.out = out;
     this.size = out.size();
+    this.writebackFrom = size;
     if (size == 0) {
       hasher = newHasher(digest);
     }
@@ -146,7 +155,30 @@ public final class Ingest implements WritableByteChannel {
     hasher.update(hashed);
     LayerPhases.exit();
     size += n;
+    if (size - writebackFrom >= WRITEBACK_STEP) startWriteback();
     return n;
+  }
+
+  /**
+   * Bytes written between two starts of their writeback. The commit must fsync the data; begun as
+   * it arrives, the disk's work overlaps the download and the unpacking instead of following them
+   * (on a busy disk a pull's fsyncs took 0.6-0.7 s of its 1.8 s, all at its end).
+   */
+  private static final long WRITEBACK_STEP = 8L << 20;
+
+  private void startWriteback() {
+    try {
+      if (writeback == null) writeback = Linux.open(data.toString(), O_RDONLY, 0);
+      Linux.syncFileRange(writeback, writebackFrom, size - writebackFrom, SYNC_FILE_RANGE_WRITE);
+    } catch (ErrnoException e) {
+      // Only a head start: the commit's fsync makes the data durable either way.
+    }
+    writebackFrom = size;
+  }
+
+  private void closeWriteback() {
+    if (writeback != null) writeback.close();
+    writeback = null;
   }
 
   public void write(byte[] b, int off, int len) throws IOException {
@@ -176,6 +208,7 @@ public final class Ingest implements WritableByteChannel {
     ensureWritable();
     out.truncate(0);
     size = 0;
+    writebackFrom = 0;
     hasher = newHasher(digest);
   }
 
@@ -213,6 +246,7 @@ public final class Ingest implements WritableByteChannel {
     } finally {
       LayerPhases.exit();
     }
+    closeWriteback();
     out.close();
     Files.move(data, blob, StandardCopyOption.ATOMIC_MOVE);
     // Read-only, so a reader given path() cannot change the blob under its name by mistake.
@@ -262,6 +296,7 @@ public final class Ingest implements WritableByteChannel {
     }
     closed = true;
     try {
+      closeWriteback();
       out.close();
     } finally {
       release();
@@ -319,6 +354,7 @@ public final class Ingest implements WritableByteChannel {
   private void discard() throws IOException {
     closed = true;
     try {
+      closeWriteback();
       out.close();
       Files.deleteIfExists(data);
       removeIngestDirectory();

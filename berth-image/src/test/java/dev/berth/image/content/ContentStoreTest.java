@@ -147,6 +147,51 @@ class ContentStoreTest {
     }
   }
 
+  /** This process's open files under {@code dir}. */
+  static List<String> openFilesUnder(Path dir) throws IOException {
+    List<String> open = new ArrayList<>();
+    try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+      for (Path fd : fds.toList()) {
+        try {
+          Path target = Files.readSymbolicLink(fd);
+          if (target.startsWith(dir)) open.add(target.toString());
+        } catch (IOException gone) {
+          // the directory stream's own fd, closed meanwhile
+        }
+      }
+    }
+    return open;
+  }
+
+  @Test
+  void largeBlobsHaveTheirWritebackStartedOnTheWayAndLeaveNoFileOpen() throws IOException {
+    // Past the writeback step (8 MB) several times, in a resumed ingest and in a discarded one.
+    byte[] content = bytes(20 << 20, 5);
+    Descriptor d = describe(content);
+    ContentStore store = ContentStore.open(root);
+    try (Ingest ingest = store.ingest(d)) {
+      ingest.write(content, 0, 9 << 20);
+    } // a failed download: the partial data is kept, nothing stays open
+    assertEquals(List.of(), openFilesUnder(root));
+    try (Ingest ingest = store.ingest(d)) {
+      assertEquals(9 << 20, ingest.offset());
+      for (int off = 9 << 20; off < content.length; off += 1 << 20) {
+        ingest.write(content, off, Math.min(1 << 20, content.length - off));
+      }
+      assertEquals(d, ingest.commit());
+    }
+    assertEquals(List.of(), openFilesUnder(root));
+    assertArrayEquals(content, Files.readAllBytes(store.path(d.digest())));
+
+    byte[] other = bytes(17 << 20, 6);
+    Descriptor wrong = new Descriptor(LAYER, Digest.sha256Of(content), other.length);
+    try (Ingest ingest = ContentStore.open(root.resolve("second")).ingest(wrong)) {
+      ingest.write(other, 0, other.length);
+      assertThrows(DigestMismatchException.class, ingest::commit);
+    }
+    assertEquals(List.of(), openFilesUnder(root));
+  }
+
   @Test
   void closedIngestResumesWhereItStoppedAndTheHashCoversTheResumedBytes() throws IOException {
     byte[] content = bytes(200_000, 3);
