@@ -37,6 +37,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -45,11 +46,12 @@ import java.util.concurrent.FutureTask;
 
 /**
  * Pulls an image: resolves the reference to a manifest (choosing the platform from an index),
- * fetches the config, then every layer in parallel, each streamed once from the registry into the
- * content store and, in the same pass, into its snapshot. The image's name is recorded last, so a
- * failed pull leaves no image visible; what a broken download fetched stays as a partial ingest and
- * the next pull resumes it, while bytes that were refused (not the blob's digest, not a readable
- * layer) are deleted so that no later pull resumes them.
+ * fetches the config while every layer's request goes out, then reads the layers in parallel, each
+ * streamed once from the registry into the content store and, in the same pass, into its snapshot
+ * (a layer's bytes are read only once the config is in and checked). The image's name is recorded
+ * last, so a failed pull leaves no image visible; what a broken download fetched stays as a partial
+ * ingest and the next pull resumes it, while bytes that were refused (not the blob's digest, not a
+ * readable layer) are deleted so that no later pull resumes them.
  */
 public final class Puller {
   /** Configs are read whole; a larger one is hostile. */
@@ -123,58 +125,69 @@ public final class Puller {
             what + ": unsupported manifest media type \"" + top.mediaType() + "\"");
       }
       Manifest manifest = ImageJson.readManifest(manifestBytes, r.toString());
-      byte[] configBytes = fetchSmall(repo, manifest.config(), what);
-      ImageConfig config =
-          ImageJson.readConfig(configBytes, "config " + manifest.config().digest());
-      LayerPhases.mark("config");
-      if (platformRequired
-          && !MediaTypes.isIndex(top.mediaType())
-          && !config.os().isEmpty()
-          && !Platforms.matches(platform, config.platform())) {
-        throw ImageException.invalid(
-            what
-                + ": image platform ("
-                + config.platform()
-                + ") does not match the"
-                + " requested platform ("
-                + platform
-                + ")");
-      }
-      List<Digest> diffIds = config.rootfs().diffIds();
-      if (diffIds.size() != manifest.layers().size()) {
-        throw ImageException.invalid(
-            what
-                + ": manifest has "
-                + manifest.layers().size()
-                + " layers, config lists "
-                + diffIds.size()
-                + " diff ids");
-      }
+      // What the manifest alone can refuse is refused before any blob is asked for.
+      checkConfigBound(manifest.config(), what);
+      checkLayerTypes(manifest.layers(), what);
+      boolean indexed = MediaTypes.isIndex(top.mediaType());
+      String cfgType = manifest.config().mediaType();
       // The config and the manifests (verified, in memory) are stored while the layers download:
       // their files, renames and fsyncs are then off the pull's path (~20 ms of a busybox pull on
       // berthd). The lease covers them, and the image record, which makes the image visible, is
       // written only once they and the layers are in.
-      byte[] cfg = configBytes;
-      String cfgType = manifest.config().mediaType();
-      FutureTask<Void> blobs =
-          new FutureTask<>(
-              () -> {
-                storeSmall(cfg, cfgType, toStore, toStoreAs);
-                return null;
-              });
-      Thread.ofPlatform().name("pull-blobs").daemon().start(blobs);
+      List<FutureTask<Void>> blobs = new ArrayList<>(1);
+      ConfigStep configStep =
+          () -> {
+            byte[] configBytes = fetchSmall(repo, manifest.config(), what);
+            ImageConfig config =
+                ImageJson.readConfig(configBytes, "config " + manifest.config().digest());
+            LayerPhases.mark("config");
+            if (platformRequired
+                && !indexed
+                && !config.os().isEmpty()
+                && !Platforms.matches(platform, config.platform())) {
+              throw ImageException.invalid(
+                  what
+                      + ": image platform ("
+                      + config.platform()
+                      + ") does not match the"
+                      + " requested platform ("
+                      + platform
+                      + ")");
+            }
+            List<Digest> diffIds = config.rootfs().diffIds();
+            if (diffIds.size() != manifest.layers().size()) {
+              throw ImageException.invalid(
+                  what
+                      + ": manifest has "
+                      + manifest.layers().size()
+                      + " layers, config lists "
+                      + diffIds.size()
+                      + " diff ids");
+            }
+            FutureTask<Void> store =
+                new FutureTask<>(
+                    () -> {
+                      storeSmall(configBytes, cfgType, toStore, toStoreAs);
+                      return null;
+                    });
+            blobs.add(store);
+            Thread.ofPlatform().name("pull-blobs").daemon().start(store);
+            return diffIds;
+          };
       try {
-        fetchLayers(repo, manifest.layers(), diffIds, progress, what);
-      } catch (ImageException | IOException | RuntimeException e) {
-        try {
-          await(blobs); // nothing written after the pull has returned
-        } catch (IOException | RuntimeException also) {
-          e.addSuppressed(also);
+        fetchLayers(repo, manifest.layers(), configStep, progress, what);
+      } catch (ImageException | IOException | SpecException | RuntimeException e) {
+        for (FutureTask<Void> b : blobs) {
+          try {
+            await(b); // nothing written after the pull has returned
+          } catch (IOException | RuntimeException also) {
+            e.addSuppressed(also);
+          }
         }
         throw e;
       }
       LayerPhases.mark("layers");
-      await(blobs);
+      for (FutureTask<Void> b : blobs) await(b);
       LayerPhases.mark("blobs stored");
       ImageRecord record =
           new ImageRecord(r.toString(), target, manifest.config().digest(), Instant.now());
@@ -276,8 +289,8 @@ public final class Puller {
     return have;
   }
 
-  private byte[] fetchSmall(RegistryClient.Repository repo, Descriptor d, String what)
-      throws IOException, ImageException {
+  /** A config is read whole, into the heap: one declared larger than the bound is hostile. */
+  private static void checkConfigBound(Descriptor d, String what) throws ImageException {
     if (d.size() > MAX_CONFIG) {
       throw ImageException.invalid(
           what
@@ -289,6 +302,25 @@ public final class Puller {
               + MAX_CONFIG
               + ")");
     }
+  }
+
+  private static void checkLayerTypes(List<Descriptor> layers, String what) throws ImageException {
+    for (Descriptor layer : layers) {
+      if (MediaTypes.layerCompression(layer.mediaType()) == null) {
+        throw ImageException.invalid(
+            what
+                + ": layer "
+                + layer.digest()
+                + ": unsupported media type \""
+                + layer.mediaType()
+                + "\"");
+      }
+    }
+  }
+
+  private byte[] fetchSmall(RegistryClient.Repository repo, Descriptor d, String what)
+      throws IOException, ImageException {
+    checkConfigBound(d, what);
     if (content.exists(d.digest())) {
       return content.read(d.digest(), MAX_CONFIG);
     }
@@ -308,50 +340,51 @@ public final class Puller {
     return bytes;
   }
 
+  /** Fetches, parses and checks the config; returns its diff ids, one per layer. */
+  @FunctionalInterface
+  private interface ConfigStep {
+    List<Digest> run() throws IOException, ImageException, SpecException;
+  }
+
+  /** The diff ids the config gave and the chain ids they make, once the config is in. */
+  private record Chains(List<Digest> diffIds, List<Digest> chainIds) {
+    Digest parent(int i) {
+      return i == 0 ? null : chainIds.get(i - 1);
+    }
+  }
+
   private void fetchLayers(
       RegistryClient.Repository repo,
       List<Descriptor> layers,
-      List<Digest> diffIds,
+      ConfigStep configStep,
       Progress progress,
       String what)
-      throws ImageException, IOException {
-    List<Digest> chain = ChainIds.of(diffIds);
+      throws ImageException, IOException, SpecException {
     List<LayerPhases.Tally> tallies = new ArrayList<>();
     for (Descriptor layer : layers) {
       tallies.add(LayerPhases.tally(layer.digest().toString(), layer.size()));
-      if (MediaTypes.layerCompression(layer.mediaType()) == null) {
-        throw ImageException.invalid(
-            what
-                + ": layer "
-                + layer.digest()
-                + ": unsupported media type \""
-                + layer.mediaType()
-                + "\"");
-      }
       progress.blob(layer.digest(), Phase.WAITING, 0, layer.size());
     }
     if (!snapshots.layersIndependent()) {
       // A copy snapshot starts from its parent's full tree: one layer after the other.
+      List<Digest> diffIds = configStep.run();
+      var chains = CompletableFuture.completedFuture(new Chains(diffIds, ChainIds.of(diffIds)));
       for (int i = 0; i < layers.size(); i++) {
         Staging staging =
-            fetchLayer(
-                repo,
-                layers.get(i),
-                diffIds.get(i),
-                chain.get(i),
-                i == 0 ? null : chain.get(i - 1),
-                progress,
-                what,
-                tallies.get(i),
-                System.nanoTime());
+            layerTask(
+                repo, layers.get(i), i, chains, progress, what, tallies.get(i), System.nanoTime());
         commitOrAbort(staging, tallies.get(i));
       }
       printTallies(tallies);
       return;
     }
     // Overlay layers download and unpack in parallel, but a snapshot is committed only after its
-    // parent: the
-    // stagings are committed here, bottom first, once every layer is verified.
+    // parent: the stagings are committed here, bottom first, once every layer is verified. The
+    // layers' requests go out while this thread fetches the config (a registry takes a few ms to
+    // start a blob's body: that wait and the config's overlap); a layer's bytes are read only once
+    // the config, which names its diff id and chain, is in and checked. Until then a layer holds
+    // its ingest and the answer's head, and gives both back untouched when the config is refused.
+    CompletableFuture<Chains> chains = new CompletableFuture<>();
     ExecutorService pool =
         Executors.newFixedThreadPool(
             Math.min(PARALLEL, Math.max(1, layers.size())),
@@ -366,16 +399,22 @@ public final class Puller {
         running.add(
             pool.submit(
                 () ->
-                    fetchLayer(
+                    layerTask(
                         repo,
                         layers.get(n),
-                        diffIds.get(n),
-                        chain.get(n),
-                        n == 0 ? null : chain.get(n - 1),
+                        n,
+                        chains,
                         progress,
                         what,
                         tallies.get(n),
                         submitted)));
+      }
+      try {
+        List<Digest> diffIds = configStep.run();
+        chains.complete(new Chains(diffIds, ChainIds.of(diffIds)));
+      } catch (Throwable t) {
+        chains.completeExceptionally(t);
+        throw t;
       }
       List<Staging> staged = new ArrayList<>();
       for (Future<Staging> f : running) {
@@ -401,6 +440,113 @@ public final class Puller {
     } finally {
       pool.shutdownNow();
       if (!ok) abortAll(pool, running, committed);
+    }
+  }
+
+  /** Waits for the config's chains; a refused config ends the layer (the pull reports why). */
+  private static Chains awaitChains(CompletableFuture<Chains> chains, String what)
+      throws IOException {
+    try {
+      return chains.get();
+    } catch (ExecutionException e) {
+      throw new java.util.concurrent.CancellationException(what + ": the config was refused");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new java.io.InterruptedIOException(what + ": interrupted");
+    }
+  }
+
+  /**
+   * A layer's ingest and the registry's answer for its bytes, asked for before the config is in.
+   * The answer is the download's first request ({@link ResumingBlobStream.Source}): a failure of it
+   * is the download's first failure, retried as any other.
+   */
+  private static final class Prefetch implements ResumingBlobStream.Source {
+    final Ingest ingest;
+    private final RegistryClient.Repository repo;
+    private final Descriptor layer;
+    private final long offset;
+    private InputStream body;
+    private IOException failure;
+    private boolean used;
+
+    Prefetch(Ingest ingest, RegistryClient.Repository repo, Descriptor layer) {
+      this.ingest = ingest;
+      this.repo = repo;
+      this.layer = layer;
+      this.offset = ingest.offset();
+      LayerPhases.enter(LayerPhases.Phase.DOWNLOAD);
+      try {
+        body = repo.blob(layer, offset);
+      } catch (IOException e) {
+        failure = e;
+      } finally {
+        LayerPhases.exit();
+      }
+    }
+
+    @Override
+    public InputStream open(long at) throws IOException {
+      if (!used && at == offset) {
+        used = true;
+        if (failure != null) throw failure;
+        return body;
+      }
+      return repo.blob(layer, at);
+    }
+
+    /** Closes the answer when the download did not take it. */
+    void closeUnused() {
+      if (used) return;
+      used = true;
+      if (body != null) {
+        try {
+          body.close();
+        } catch (IOException ignored) {
+          // a connection nobody reads: closing it is all there is to do
+        }
+      }
+    }
+
+    /**
+     * The config was refused (or the pull stopped) before the layer started: closes the answer and
+     * gives the ingest back as it found it (an ingest it opened afresh leaves nothing).
+     */
+    void abandon() {
+      closeUnused();
+      try {
+        if (offset == 0) ingest.discardPartial();
+        else ingest.close();
+      } catch (IOException ignored) {
+        // best effort: the pull's own error is the one to report
+      }
+    }
+  }
+
+  /**
+   * Opens the layer's ingest and asks for its bytes when the store lacks the blob; null when it has
+   * it (or another thread or process committed it meanwhile: then there is nothing to fetch).
+   */
+  private Prefetch prefetch(RegistryClient.Repository repo, Descriptor layer) throws IOException {
+    if (content.exists(layer.digest())) return null;
+    LayerPhases.enter(LayerPhases.Phase.WAIT);
+    Ingest ingest;
+    try {
+      ingest = content.ingest(layer);
+    } finally {
+      LayerPhases.exit();
+    }
+    if (ingest.alreadyCommitted()) {
+      ingest.close();
+      return null;
+    }
+    boolean ok = false;
+    try {
+      Prefetch p = new Prefetch(ingest, repo, layer);
+      ok = true;
+      return p;
+    } finally {
+      if (!ok) ingest.close();
     }
   }
 
@@ -447,9 +593,48 @@ public final class Puller {
   }
 
   /**
+   * One layer, on its own thread: makes sure its blob is in the content store, reading it once, and
+   * returns its snapshot's verified but uncommitted staging (null when the snapshot exists
+   * already). Its request goes out at once; its bytes are read once {@code chains} (the config) is
+   * in. The caller commits the staging after the parent's.
+   */
+  private Staging layerTask(
+      RegistryClient.Repository repo,
+      Descriptor layer,
+      int n,
+      CompletableFuture<Chains> chains,
+      Progress progress,
+      String what,
+      LayerPhases.Tally tally,
+      long submitted)
+      throws IOException, ImageException {
+    if (tally != null) tally.add(LayerPhases.Phase.WAIT, System.nanoTime() - submitted);
+    LayerPhases.bind(tally);
+    try {
+      Prefetch early = prefetch(repo, layer);
+      Chains c;
+      LayerPhases.enter(LayerPhases.Phase.WAIT);
+      try {
+        c = awaitChains(chains, what);
+      } catch (IOException | RuntimeException e) {
+        if (early != null) early.abandon();
+        throw e;
+      } finally {
+        LayerPhases.exit();
+      }
+      return fetchLayer(
+          repo, layer, c.diffIds().get(n), c.chainIds().get(n), c.parent(n), progress, what, early);
+    } finally {
+      LayerPhases.unbind();
+      if (tally != null) tally.done();
+    }
+  }
+
+  /**
    * Makes sure the layer's blob is in the content store, reading it once, and returns its
-   * snapshot's verified but uncommitted staging (null when the snapshot exists already). The caller
-   * commits it after the parent's.
+   * snapshot's verified but uncommitted staging (null when the snapshot exists already). {@code
+   * early} (null: none) is the layer's ingest and request made before the config was in: this
+   * method owns it from here, and uses or gives it back.
    */
   private Staging fetchLayer(
       RegistryClient.Repository repo,
@@ -459,43 +644,31 @@ public final class Puller {
       Digest parent,
       Progress progress,
       String what,
-      LayerPhases.Tally tally,
-      long submitted)
+      Prefetch early)
       throws IOException, ImageException {
-    if (tally != null) tally.add(LayerPhases.Phase.WAIT, System.nanoTime() - submitted);
-    LayerPhases.bind(tally);
-    try {
-      return fetchLayer(repo, layer, diffId, chainId, parent, progress, what);
-    } finally {
-      LayerPhases.unbind();
-      if (tally != null) tally.done();
-    }
-  }
-
-  private Staging fetchLayer(
-      RegistryClient.Repository repo,
-      Descriptor layer,
-      Digest diffId,
-      Digest chainId,
-      Digest parent,
-      Progress progress,
-      String what)
-      throws IOException, ImageException {
-    boolean haveSnapshot = snapshots.has(chainId);
-    if (haveSnapshot && content.exists(layer.digest())) {
-      progress.blob(layer.digest(), Phase.EXISTS, layer.size(), layer.size());
-      return null;
-    }
+    Prefetch pending = early;
     Staging staging = null;
     boolean ok = false;
     try {
+      boolean haveSnapshot = snapshots.has(chainId);
+      if (haveSnapshot && content.exists(layer.digest())) {
+        progress.blob(layer.digest(), Phase.EXISTS, layer.size(), layer.size());
+        ok = true;
+        return null;
+      }
       for (boolean mayRefetch = true; ; mayRefetch = false) {
-        LayerPhases.enter(LayerPhases.Phase.WAIT);
         Ingest opened;
-        try {
-          opened = content.ingest(layer);
-        } finally {
-          LayerPhases.exit();
+        Prefetch first = pending;
+        pending = null;
+        if (first != null) {
+          opened = first.ingest;
+        } else {
+          LayerPhases.enter(LayerPhases.Phase.WAIT);
+          try {
+            opened = content.ingest(layer);
+          } finally {
+            LayerPhases.exit();
+          }
         }
         try (Ingest ingest = opened) {
           if (!ingest.alreadyCommitted()) {
@@ -503,6 +676,7 @@ public final class Puller {
                 download(
                     repo,
                     ingest,
+                    first,
                     layer,
                     diffId,
                     chainId,
@@ -519,11 +693,14 @@ public final class Puller {
           }
         } catch (Refetch again) {
           continue;
+        } finally {
+          if (first != null) first.closeUnused();
         }
         break;
       }
       ok = true;
     } finally {
+      if (pending != null) pending.abandon();
       if (!ok && staging != null) snapshots.abort(staging);
     }
     progress.blob(layer.digest(), Phase.DONE, layer.size(), layer.size());
@@ -542,6 +719,7 @@ public final class Puller {
   private Staging download(
       RegistryClient.Repository repo,
       Ingest ingest,
+      ResumingBlobStream.Source early,
       Descriptor layer,
       Digest diffId,
       Digest chainId,
@@ -560,7 +738,7 @@ public final class Puller {
             layer.size(),
             resumedAt > 0 ? ingest.partial() : null,
             resumedAt,
-            o -> repo.blob(layer, o),
+            early != null ? early : o -> repo.blob(layer, o),
             sink,
             at -> progress.blob(layer.digest(), Phase.DOWNLOADING, at, layer.size()));
     Staging staging = null;

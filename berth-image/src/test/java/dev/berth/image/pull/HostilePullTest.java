@@ -184,6 +184,49 @@ class HostilePullTest {
     }
   }
 
+  /**
+   * The layers are asked for while the config is on its way (the registry's wait before a blob's
+   * body then overlaps the config's), but read only once it is in and checked: a config that never
+   * comes whole fails the pull, and the layers' early requests leave no ingest behind.
+   */
+  @Test
+  void theLayersAreAskedForWhileTheConfigComesAndARefusedConfigLeavesNoIngest() throws Exception {
+    OciLayoutBuilder.Layer top =
+        layout.layer(
+            new LayerTar()
+                .add(TarEntry.file("etc/top", "top\n"))
+                .randomFiles("more", 1, 50_000, 3, 0.5),
+            Compression.GZIP);
+    OciLayoutBuilder.Image img = image("v1", base, top);
+    registry.stallAfter(img.config().digest(), 0); // its head, then nothing
+    var pull =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () ->
+                assertThrows(
+                    ImageException.class, () -> service.pull(ref("v1"), null, Progress.NONE)));
+    long deadline = System.nanoTime() + 20_000_000_000L;
+    while (registry.blobRequests(base.blob().digest()).isEmpty()
+        || registry.blobRequests(top.blob().digest()).isEmpty()) {
+      assertTrue(
+          System.nanoTime() < deadline,
+          "the layers were not asked for while the config was on its way: "
+              + registry.blobRequests());
+      Thread.sleep(5);
+    }
+    assertFalse(pull.isDone(), "the pull ended without its config");
+    registry.clearFaults(); // the config's connection drops
+
+    ImageException e = pull.get(60, java.util.concurrent.TimeUnit.SECONDS);
+    assertNotNull(e.getMessage());
+    assertNothingLeft();
+    assertEquals(List.of(), ingests(), "an early request left an ingest");
+    assertFalse(service.content().exists(base.blob().digest()));
+
+    ImageRecord record = service.pull(ref("v1"), null, Progress.NONE);
+    assertEquals(img.config().digest(), record.config());
+    assertEquals(List.of(), ingests());
+  }
+
   @Test
   void aCorruptedLayerFailsNamingItsDigestAndTheNextPullDownloadsItAgain() throws Exception {
     OciLayoutBuilder.Image img = image("v1", base);
