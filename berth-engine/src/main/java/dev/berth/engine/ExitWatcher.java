@@ -36,11 +36,18 @@ import java.util.function.Consumer;
  * the store are watched.
  */
 public final class ExitWatcher implements AutoCloseable {
-  /** How often new starts are read while no monitor exits. */
+  /**
+   * How long the watcher sleeps at most: the event log's changes wake it sooner (an inotify watch),
+   * this only covers a file system that does not report them.
+   */
+  static final int BACKSTOP_MS = 1000;
+
+  /** The pause after a failed round. */
   static final int POLL_MS = 100;
 
   private final Engine engine;
   private final Consumer<String> warn;
+  private final EventLog.Changes changes;
   private final EventLog.Follower events;
   private final Thread thread;
   private final LockFile watching;
@@ -65,13 +72,20 @@ public final class ExitWatcher implements AutoCloseable {
   private ExitWatcher(Engine engine, Consumer<String> warn) throws IOException {
     this.engine = engine;
     this.warn = warn;
-    this.events = engine.events().follow(false);
+    this.changes = engine.events().changes(); // before the follower: no append falls between
+    try {
+      this.events = engine.events().follow(false);
+    } catch (IOException | RuntimeException e) {
+      changes.close();
+      throw e;
+    }
     try {
       // Taken before the scan below: an exit after it is left to this watcher, and one before it
       // is either seen by the scan or reconciled by its monitor's exit command.
       this.watching = LockFile.acquire(engine.exitWatchersLock(), false);
     } catch (IOException | RuntimeException e) {
       events.close();
+      changes.close();
       throw e;
     }
     this.thread = Thread.ofPlatform().name("berth-exit-watcher").daemon().unstarted(this::run);
@@ -128,6 +142,7 @@ public final class ExitWatcher implements AutoCloseable {
         monitors.clear();
       }
       events.close();
+      changes.close();
     }
   }
 
@@ -161,24 +176,27 @@ public final class ExitWatcher implements AutoCloseable {
     return true;
   }
 
-  /** Polls the monitors' pidfds for up to {@link #POLL_MS}; reconciles those that exited. */
+  /**
+   * Polls the monitors' pidfds until one exits, the event log changes (a start to read) or {@link
+   * #BACKSTOP_MS} passes; reconciles the containers whose monitors exited.
+   */
   private void awaitExits() throws IOException {
     List<String> ids;
     Fd[] fds;
     synchronized (this) {
       ids = new ArrayList<>(monitors.keySet());
-      fds = new Fd[ids.size()];
-      for (int i = 0; i < fds.length; i++) fds[i] = monitors.get(ids.get(i));
+      fds = new Fd[ids.size() + 2];
+      for (int i = 0; i < ids.size(); i++) fds[i] = monitors.get(ids.get(i));
     }
-    if (fds.length == 0) {
-      pause();
-      return;
-    }
+    Fd[] wake = changes.fds();
+    fds[ids.size()] = wake[0];
+    fds[ids.size() + 1] = wake[1];
     short[] in = new short[fds.length];
     java.util.Arrays.fill(in, LinuxConstants.POLLIN);
     short[] out = new short[fds.length];
-    if (Linux.poll(fds, in, out, POLL_MS) <= 0) return;
-    for (int i = 0; i < fds.length; i++) {
+    if (closed || Linux.poll(fds, in, out, BACKSTOP_MS) <= 0) return;
+    if (out[ids.size()] != 0 || out[ids.size() + 1] != 0) changes.drain();
+    for (int i = 0; i < ids.size(); i++) {
       if (out[i] == 0) continue;
       synchronized (this) {
         Fd fd = monitors.get(ids.get(i));
@@ -236,6 +254,7 @@ public final class ExitWatcher implements AutoCloseable {
     // by the round the thread is in.
     watching.close();
     closed = true;
+    changes.wakeUp();
     try {
       thread.join(2 * POLL_MS + 1000);
       reconcilers.shutdown();

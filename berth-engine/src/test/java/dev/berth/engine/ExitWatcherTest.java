@@ -11,6 +11,7 @@ import dev.berth.engine.events.Event;
 import dev.berth.engine.events.EventLog;
 import dev.berth.engine.store.ContainerRecord;
 import dev.berth.testkit.Busybox;
+import dev.berth.testkit.Processes;
 import dev.berth.testkit.RequiresRoot;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -76,6 +77,22 @@ class ExitWatcherTest {
           engine.containers().list().containers().stream().noneMatch(c -> c.id().equals(rm.id())));
     }
     assertEquals(List.of(), watcher.watched());
+  }
+
+  @Test
+  void anIdleWatcherSleepsUntilTheEventLogChanges() throws Exception {
+    ContainerRecord running = started(EngineTest.opts("sleep", "1000").build());
+    watcher = ExitWatcher.start(engine, m -> {});
+    long before = Processes.sleepsOfThread("berth-exit-watc");
+    Thread.sleep(2_000);
+    long woke = Processes.sleepsOfThread("berth-exit-watc") - before;
+    // Reading the log on a timer, it woke ten times a second.
+    assertTrue(woke <= 6, "woke " + woke + " times in 2 s with nothing happening");
+    try (EventLog.Follower events = engine.events().follow(false)) {
+      ContainerRecord quick = started(EngineTest.opts("true").autoRemove(true).build());
+      awaitEvent(events, quick.id(), "destroy");
+    }
+    assertEquals(List.of(running.id()), watcher.watched());
   }
 
   @Test

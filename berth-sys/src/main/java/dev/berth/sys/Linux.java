@@ -382,6 +382,20 @@ public final class Linux {
     check(sys(Nr.SYNC_FILE_RANGE, fd.fd(), offset, nbytes, flags, 0, 0), "sync_file_range", fd);
   }
 
+  /**
+   * inotify_init1(2): an inotify instance; {@code flags} may hold O_NONBLOCK (O_CLOEXEC is always
+   * added). Its events are read with {@link #read}; poll it to wait for them.
+   */
+  public static Fd inotifyInit1(int flags) throws ErrnoException {
+    return new Fd((int) check(sys(Nr.INOTIFY_INIT1, flags | O_CLOEXEC, 0, 0), "inotify_init1", ""));
+  }
+
+  /** inotify_add_watch(2): watches {@code path} for the events in {@code mask}; the watch id. */
+  public static int inotifyAddWatch(Fd inotify, String path, int mask) throws ErrnoException {
+    long p = Scratch.get().cstring(path, "inotify_add_watch");
+    return (int) check(sys(Nr.INOTIFY_ADD_WATCH, inotify.fd(), p, mask), "inotify_add_watch", path);
+  }
+
   /** fstat(2). */
   public static Stat fstat(Fd fd) throws ErrnoException {
     return statx(fd.fd(), "", AT_EMPTY_PATH, "fstat", fd.toString());

@@ -75,6 +75,11 @@ public final class LinuxConstants {
   public static final int XATTR_CREATE = 1;
   public static final int XATTR_REPLACE = 2;
 
+  // inotify(7): what a watch reports
+  public static final int IN_MODIFY = 0x2;
+  public static final int IN_MOVED_TO = 0x80;
+  public static final int IN_CREATE = 0x100;
+
   // sync_file_range(2)
   public static final int SYNC_FILE_RANGE_WRITE = 2;
 

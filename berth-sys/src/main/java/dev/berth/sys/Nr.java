@@ -67,6 +67,8 @@ final class Nr {
   static final int SETNS = A ? 268 : 308;
   static final int SYNCFS = A ? 267 : 306;
   static final int SYNC_FILE_RANGE = A ? 84 : 277;
+  static final int INOTIFY_INIT1 = A ? 26 : 294;
+  static final int INOTIFY_ADD_WATCH = A ? 27 : 254;
   static final int RENAMEAT2 = A ? 276 : 316;
   static final int MEMFD_CREATE = A ? 279 : 319;
   static final int STATX = A ? 291 : 332;

@@ -291,4 +291,35 @@ class FilesTest {
       pipe[1].close();
     }
   }
+
+  @Test
+  void inotifyReportsAFileCreatedInAWatchedDirectory() throws Exception {
+    try (Fd in = Linux.inotifyInit1(LinuxConstants.O_NONBLOCK)) {
+      int wd = Linux.inotifyAddWatch(in, tmp.toString(), LinuxConstants.IN_CREATE);
+      java.nio.ByteBuffer buf =
+          java.nio.ByteBuffer.allocateDirect(4096).order(java.nio.ByteOrder.nativeOrder());
+      ErrnoException none = assertThrows(ErrnoException.class, () -> Linux.read(in, buf));
+      assertEquals(LinuxConstants.EAGAIN, none.errno(), "nothing happened yet");
+      Files.writeString(tmp.resolve("made"), "x");
+      short[] out = new short[1];
+      assertEquals(1, Linux.poll(new Fd[] {in}, new short[] {LinuxConstants.POLLIN}, out, 10_000));
+      buf.clear();
+      int n = Linux.read(in, buf);
+      assertTrue(n >= 16, "an event: " + n + " bytes");
+      assertEquals(wd, buf.getInt(0));
+      assertEquals(LinuxConstants.IN_CREATE, buf.getInt(4) & LinuxConstants.IN_CREATE);
+      byte[] name = new byte[buf.getInt(12)];
+      buf.get(16, name);
+      assertEquals(
+          "made", new String(name, java.nio.charset.StandardCharsets.UTF_8).replace("\0", ""));
+      ErrnoException missing =
+          assertThrows(
+              ErrnoException.class,
+              () ->
+                  Linux.inotifyAddWatch(
+                      in, tmp.resolve("missing").toString(), LinuxConstants.IN_CREATE));
+      assertEquals(LinuxConstants.ENOENT, missing.errno());
+      assertTrue(missing.getMessage().contains("missing"), missing.getMessage());
+    }
+  }
 }

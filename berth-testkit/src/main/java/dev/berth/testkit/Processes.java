@@ -62,4 +62,44 @@ public final class Processes {
     }
     return left;
   }
+
+  /**
+   * How many times this JVM's thread named {@code comm} (the kernel's name: 15 characters at most)
+   * has gone to sleep so far (voluntary context switches): how often an idle thread wakes up.
+   */
+  public static long sleepsOfThread(String comm) {
+    // A thread names itself once it runs: give a thread just started a moment.
+    for (long deadline = System.nanoTime() + 5_000_000_000L; ; ) {
+      try {
+        return sleepsOfThreadNow(comm);
+      } catch (IllegalStateException e) {
+        if (System.nanoTime() > deadline) throw e;
+        try {
+          Thread.sleep(10);
+        } catch (InterruptedException x) {
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+      }
+    }
+  }
+
+  private static long sleepsOfThreadNow(String comm) {
+    try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc/self/task"))) {
+      for (Path t : tasks) {
+        try {
+          if (!Files.readString(t.resolve("comm")).strip().equals(comm)) continue;
+          for (String line : Files.readAllLines(t.resolve("status"))) {
+            if (line.startsWith("voluntary_ctxt_switches:"))
+              return Long.parseLong(line.substring(line.indexOf(':') + 1).strip());
+          }
+        } catch (IOException gone) {
+          // ended meanwhile
+        }
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    throw new IllegalStateException("no thread named " + comm);
+  }
 }

@@ -96,6 +96,91 @@ public final class EventLog {
   }
 
   /**
+   * A wake-up for a reader of the log, so that it need not read it on a timer. Take it before the
+   * follower it serves: an append after that makes it ready, whenever the reader next waits.
+   */
+  public Changes changes() throws IOException {
+    return new Changes(file.getParent());
+  }
+
+  /**
+   * An inotify watch on the log's directory (appends, the file's creation, the rotation's rename;
+   * other files there wake it too, harmlessly) and a pipe that {@link #wakeUp} writes to. Its fds
+   * are polled by one thread, which closes it once it no longer polls them.
+   */
+  public static final class Changes implements AutoCloseable {
+    private final Fd inotify;
+    private final Fd[] wake;
+    private boolean closed; // under this: a wake-up never writes to a closed (or reused) fd number
+
+    private Changes(Path dir) throws ErrnoException {
+      inotify = Linux.inotifyInit1(LinuxConstants.O_NONBLOCK);
+      try {
+        Linux.inotifyAddWatch(
+            inotify,
+            dir.toString(),
+            LinuxConstants.IN_MODIFY | LinuxConstants.IN_CREATE | LinuxConstants.IN_MOVED_TO);
+        wake = Linux.pipe2(LinuxConstants.O_NONBLOCK);
+      } catch (ErrnoException e) {
+        inotify.close();
+        throw e;
+      }
+    }
+
+    /** The fds to poll for reading (POLLIN): ready once the log may have changed, or woken. */
+    public Fd[] fds() {
+      return new Fd[] {inotify, wake[0]};
+    }
+
+    /**
+     * Waits up to {@code timeoutMs} for a change or a {@link #wakeUp}, then empties the fds;
+     * whether either came.
+     */
+    public boolean await(int timeoutMs) throws ErrnoException {
+      Fd[] fds = fds();
+      short[] in = {LinuxConstants.POLLIN, LinuxConstants.POLLIN};
+      boolean ready = Linux.poll(fds, in, new short[2], timeoutMs) > 0;
+      drain();
+      return ready;
+    }
+
+    /** Empties the fds, so that the next poll waits for a new change. */
+    public void drain() throws ErrnoException {
+      ByteBuffer buf = SCRATCH.get();
+      for (Fd fd : fds()) {
+        while (true) {
+          buf.clear();
+          try {
+            if (Linux.read(fd, buf) <= 0) break;
+          } catch (ErrnoException e) {
+            if (e.errno() == LinuxConstants.EAGAIN) break;
+            throw e;
+          }
+        }
+      }
+    }
+
+    /** Makes the poller's wait end now (from another thread: a close); nothing once closed. */
+    public synchronized void wakeUp() {
+      if (closed) return;
+      try {
+        Linux.writeAll(wake[1], new byte[] {1});
+      } catch (ErrnoException e) {
+        // full (EAGAIN): a wake-up is pending already
+      }
+    }
+
+    @Override
+    public synchronized void close() {
+      if (closed) return;
+      closed = true;
+      inotify.close();
+      wake[0].close();
+      wake[1].close();
+    }
+  }
+
+  /**
    * The read buffer of the followers polled on a thread: a daemon may hold a follower per
    * subscriber (a thousand idle ones), polled in turn by one thread, so they share it.
    */

@@ -32,14 +32,20 @@ import java.util.function.Consumer;
  * One timer thread and a few probe threads, whatever the number of containers.
  */
 public final class HealthScheduler implements AutoCloseable {
-  /** How often the event log is read for starts. */
-  static final long WATCH_MILLIS = 250;
+  /**
+   * How long the event log goes unread at most: its changes wake the reader sooner (an inotify
+   * watch), this only covers a file system that does not report them.
+   */
+  static final int BACKSTOP_MILLIS = 1000;
 
   private final Engine engine;
   private final Consumer<String> warn;
   private final ScheduledExecutorService timer;
   private final ExecutorService probes;
+  private final EventLog.Changes changes;
   private final EventLog.Follower events;
+  private final Thread watcher;
+  private volatile boolean closed;
 
   /** A generation per followed container: a start makes a new one, older probes end. */
   private final Map<String, Long> followed = new ConcurrentHashMap<>();
@@ -50,7 +56,14 @@ public final class HealthScheduler implements AutoCloseable {
       throws IOException {
     this.engine = engine;
     this.warn = warn;
-    this.events = engine.events().follow(false);
+    this.changes = engine.events().changes(); // before the follower: no append falls between
+    try {
+      this.events = engine.events().follow(false);
+    } catch (IOException | RuntimeException e) {
+      changes.close();
+      throw e;
+    }
+    this.watcher = Thread.ofPlatform().name("berth-health-watch").daemon().unstarted(this::run);
     this.timer = Executors.newSingleThreadScheduledExecutor(threads("berth-health-timer"));
     this.probes = Executors.newFixedThreadPool(probeThreads, threads("berth-health-probe"));
   }
@@ -71,13 +84,33 @@ public final class HealthScheduler implements AutoCloseable {
     for (ContainerRecord r : engine.list()) {
       if (r.state().status() == ContainerState.Status.RUNNING) s.follow(r);
     }
-    s.timer.scheduleWithFixedDelay(s::watch, WATCH_MILLIS, WATCH_MILLIS, TimeUnit.MILLISECONDS);
+    s.watcher.start();
     return s;
   }
 
   /** The containers whose probes are scheduled now (ids). */
   public List<String> followed() {
     return List.copyOf(followed.keySet());
+  }
+
+  /** Reads the starts as the event log changes, until closed; then closes the log's reader. */
+  private void run() {
+    try {
+      while (!closed) {
+        watch();
+        try {
+          changes.await(BACKSTOP_MILLIS);
+        } catch (IOException | RuntimeException e) {
+          warn.accept("healthchecks: wait for the event log: " + e.getMessage());
+          Thread.sleep(BACKSTOP_MILLIS);
+        }
+      }
+    } catch (InterruptedException e) {
+      // closed
+    } finally {
+      events.close();
+      changes.close();
+    }
   }
 
   private void watch() {
@@ -169,15 +202,17 @@ public final class HealthScheduler implements AutoCloseable {
 
   @Override
   public void close() {
+    closed = true;
+    changes.wakeUp();
     timer.shutdownNow();
     probes.shutdownNow();
     try {
+      watcher.join(5_000);
       timer.awaitTermination(5, TimeUnit.SECONDS);
       probes.awaitTermination(5, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    events.close();
     followed.clear();
   }
 

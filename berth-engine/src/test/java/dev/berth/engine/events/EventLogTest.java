@@ -1,6 +1,7 @@
 package dev.berth.engine.events;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -90,6 +91,27 @@ class EventLogTest {
       seenAll.addAll(ids(all.poll()));
       assertEquals(List.of("c11", "c12", "c13", "c14", "c15", "c16", "c17"), seen);
       assertEquals(List.of("c10", "c11", "c12", "c13", "c14", "c15", "c16", "c17"), seenAll);
+    }
+  }
+
+  @Test
+  void changesWakeTheReaderOnAnAppendAnotherWriterMadeAndOnAWakeUp() throws Exception {
+    EventLog log = new EventLog(tmp, 300); // a rotation every few events
+    try (EventLog.Changes changes = log.changes();
+        EventLog.Follower f = log.follow(false)) {
+      changes.drain(); // the follower made the log's lock file there
+      assertFalse(changes.await(50), "nothing appended yet");
+      EventLog other = new EventLog(tmp, 300); // as another process on the store
+      other.append(event(1));
+      assertTrue(changes.await(10_000), "an append did not wake the reader");
+      assertEquals(List.of("c1"), ids(f.poll()));
+      assertFalse(changes.await(50), "drained: no change since");
+      for (int i = 2; i < 5; i++) other.append(event(i)); // rotated once on the way
+      assertTrue(changes.await(10_000));
+      assertEquals(List.of("c2", "c3", "c4"), ids(f.poll()));
+      changes.wakeUp();
+      assertTrue(changes.await(10_000), "a wake-up did not end the wait");
+      assertFalse(changes.await(50));
     }
   }
 }

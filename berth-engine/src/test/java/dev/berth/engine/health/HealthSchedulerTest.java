@@ -13,6 +13,7 @@ import dev.berth.runtime.driver.Stdio;
 import dev.berth.spec.error.BerthException;
 import dev.berth.spec.image.Healthcheck;
 import dev.berth.testkit.Busybox;
+import dev.berth.testkit.Processes;
 import dev.berth.testkit.RequiresRoot;
 import java.nio.file.Path;
 import java.util.List;
@@ -109,8 +110,21 @@ class HealthSchedulerTest {
         Thread.getAllStackTraces().keySet().stream()
             .filter(t -> t.getName().startsWith("berth-health-"))
             .count();
-    assertTrue(threads <= 3, "one timer and two probe threads at most, got " + threads);
+    assertTrue(
+        threads <= 4, "one timer, one log reader and two probe threads at most, got " + threads);
     scheduler.close();
     assertEquals(List.of(), scheduler.followed());
+  }
+
+  @Test
+  void anIdleSchedulerSleepsUntilTheEventLogChanges() throws Exception {
+    scheduler = HealthScheduler.start(engine, 1, m -> {});
+    long before = Processes.sleepsOfThread("berth-health-wa");
+    Thread.sleep(2_000);
+    long woke = Processes.sleepsOfThread("berth-health-wa") - before;
+    // Reading the log on a timer, it woke four times a second.
+    assertTrue(woke <= 6, "woke " + woke + " times in 2 s with nothing happening");
+    ContainerRecord r = running("later");
+    await("a start after the scheduler's is followed", () -> scheduler.followed().contains(r.id()));
   }
 }
