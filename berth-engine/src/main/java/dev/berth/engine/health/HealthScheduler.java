@@ -29,7 +29,8 @@ import java.util.function.Consumer;
  * its start, as dockerd does. It learns of starts from the engine's event log, so a container
  * started by berthd, the CLI or the CRI alike is followed, and of the containers already running
  * from a scan at its own start; a container's probes end when a probe finds it no longer running.
- * One timer thread and a few probe threads, whatever the number of containers.
+ * One thread reading the log as it changes, one timer thread and a few probe threads, whatever the
+ * number of containers.
  */
 public final class HealthScheduler implements AutoCloseable {
   /**
@@ -81,10 +82,17 @@ public final class HealthScheduler implements AutoCloseable {
       throw new BerthException(
           ErrorCategory.INTERNAL, "healthchecks: read the event log: " + e.getMessage(), e);
     }
-    for (ContainerRecord r : engine.list()) {
-      if (r.state().status() == ContainerState.Status.RUNNING) s.follow(r);
-    }
+    // Reading first (a start seen by both is followed once: the later generation wins); a failed
+    // scan then closes everything the scheduler opened.
     s.watcher.start();
+    try {
+      for (ContainerRecord r : engine.list()) {
+        if (r.state().status() == ContainerState.Status.RUNNING) s.follow(r);
+      }
+    } catch (BerthException | RuntimeException e) {
+      s.close();
+      throw e;
+    }
     return s;
   }
 
