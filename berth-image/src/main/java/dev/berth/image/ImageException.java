@@ -2,6 +2,7 @@ package dev.berth.image;
 
 import dev.berth.spec.error.BerthException;
 import dev.berth.spec.error.ErrorCategory;
+import dev.berth.spec.image.Descriptor;
 
 /**
  * An image operation that failed, with a category the front ends map to exit codes and API
@@ -25,5 +26,16 @@ public final class ImageException extends BerthException {
 
   public static ImageException invalid(String message) {
     return new ImageException(ErrorCategory.INVALID_ARGUMENT, message);
+  }
+
+  /** A layer whose media type names no compression berth reads (nor a layer at all). */
+  public static ImageException unsupportedLayer(String what, Descriptor layer) {
+    return invalid(
+        what
+            + ": layer "
+            + layer.digest()
+            + ": unsupported media type \""
+            + layer.mediaType()
+            + "\"");
   }
 }

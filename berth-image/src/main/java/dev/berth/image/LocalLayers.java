@@ -48,13 +48,7 @@ public final class LocalLayers {
       if (snapshots.has(chain.get(i))) continue;
       MediaTypes.Compression c = MediaTypes.layerCompression(layer.mediaType());
       if (c == null) {
-        throw ImageException.invalid(
-            what
-                + ": layer "
-                + layer.digest()
-                + ": unsupported media type \""
-                + layer.mediaType()
-                + "\"");
+        throw ImageException.unsupportedLayer(what, layer);
       }
       Staging staging = snapshots.stage(chain.get(i), i == 0 ? null : chain.get(i - 1));
       boolean ok = false;

@@ -307,13 +307,7 @@ public final class Puller {
   private static void checkLayerTypes(List<Descriptor> layers, String what) throws ImageException {
     for (Descriptor layer : layers) {
       if (MediaTypes.layerCompression(layer.mediaType()) == null) {
-        throw ImageException.invalid(
-            what
-                + ": layer "
-                + layer.digest()
-                + ": unsupported media type \""
-                + layer.mediaType()
-                + "\"");
+        throw ImageException.unsupportedLayer(what, layer);
       }
     }
   }

@@ -437,6 +437,36 @@ class HostilePullTest {
     assertNothingLeft();
   }
 
+  @Test
+  void aLayerOfAMediaTypeNoUnpackerReadsIsRefusedBeforeAnyBlobIsFetched() throws Exception {
+    OciLayoutBuilder.Image good = image("v1", base);
+    String layer = base.blob().digest().toString();
+    String json =
+        "{\"schemaVersion\":2,\"mediaType\":\""
+            + MediaTypes.OCI_MANIFEST
+            + "\",\"config\":{\"mediaType\":\""
+            + MediaTypes.OCI_CONFIG
+            + "\",\"digest\":\""
+            + good.config().digest()
+            + "\",\"size\":"
+            + good.config().size()
+            + "},\"layers\":[{\"mediaType\":\"application/vnd.example.layer.v1.tar+lz4\",\"digest\":\""
+            + layer
+            + "\",\"size\":"
+            + base.blob().size()
+            + "}]}";
+    layout.tag("lz4", layout.writeBlob(MediaTypes.OCI_MANIFEST, json.getBytes()));
+    ImageException e = pullFails("lz4");
+    assertEquals(
+        ref("lz4")
+            + ": layer "
+            + layer
+            + ": unsupported media type \"application/vnd.example.layer.v1.tar+lz4\"",
+        e.getMessage().replaceFirst("^pull ", ""));
+    assertEquals(List.of(), registry.blobRequests(), "a blob was fetched");
+    assertNothingLeft();
+  }
+
   /** A hostile layer on the base: the pull is refused, naming the layer and the entry. */
   void assertRefused(TarEntries hostile, String entry, String why) throws Exception {
     assertRefused(layout.layer(hostile.toByteArray(), Compression.GZIP), entry, why);
