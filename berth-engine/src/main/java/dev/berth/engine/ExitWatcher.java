@@ -47,8 +47,7 @@ public final class ExitWatcher implements AutoCloseable {
 
   private final Engine engine;
   private final Consumer<String> warn;
-  private final EventLog.Changes changes;
-  private final EventLog.Follower events;
+  private final EventLog.Follower events; // with its changes(): they wake the watcher
   private final Thread thread;
   private final LockFile watching;
   private volatile boolean closed;
@@ -72,20 +71,13 @@ public final class ExitWatcher implements AutoCloseable {
   private ExitWatcher(Engine engine, Consumer<String> warn) throws IOException {
     this.engine = engine;
     this.warn = warn;
-    this.changes = engine.events().changes(); // before the follower: no append falls between
-    try {
-      this.events = engine.events().follow(false);
-    } catch (IOException | RuntimeException e) {
-      changes.close();
-      throw e;
-    }
+    this.events = engine.events().watch();
     try {
       // Taken before the scan below: an exit after it is left to this watcher, and one before it
       // is either seen by the scan or reconciled by its monitor's exit command.
       this.watching = LockFile.acquire(engine.exitWatchersLock(), false);
     } catch (IOException | RuntimeException e) {
       events.close();
-      changes.close();
       throw e;
     }
     this.thread = Thread.ofPlatform().name("berth-exit-watcher").daemon().unstarted(this::run);
@@ -142,7 +134,6 @@ public final class ExitWatcher implements AutoCloseable {
         monitors.clear();
       }
       events.close();
-      changes.close();
     }
   }
 
@@ -188,6 +179,7 @@ public final class ExitWatcher implements AutoCloseable {
       fds = new Fd[ids.size() + 2];
       for (int i = 0; i < ids.size(); i++) fds[i] = monitors.get(ids.get(i));
     }
+    EventLog.Changes changes = events.changes();
     Fd[] wake = changes.fds();
     fds[ids.size()] = wake[0];
     fds[ids.size() + 1] = wake[1];
@@ -254,7 +246,7 @@ public final class ExitWatcher implements AutoCloseable {
     // by the round the thread is in.
     watching.close();
     closed = true;
-    changes.wakeUp();
+    events.changes().wakeUp();
     try {
       thread.join(2 * POLL_MS + 1000);
       reconcilers.shutdown();

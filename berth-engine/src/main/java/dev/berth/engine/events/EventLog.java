@@ -96,11 +96,20 @@ public final class EventLog {
   }
 
   /**
-   * A wake-up for a reader of the log, so that it need not read it on a timer. Take it before the
-   * follower it serves: an append after that makes it ready, whenever the reader next waits.
+   * A follower of the events appended from now on that can sleep until there are some: its {@link
+   * Follower#changes()} is made before it opens the log, so no append falls between, and is closed
+   * with it.
    */
-  public Changes changes() throws IOException {
-    return new Changes(file.getParent());
+  public Follower watch() throws IOException {
+    Changes changes = new Changes(file.getParent());
+    try {
+      Follower f = follow(false);
+      f.changes = changes;
+      return f;
+    } catch (IOException | RuntimeException e) {
+      changes.close();
+      throw e;
+    }
   }
 
   /**
@@ -113,7 +122,7 @@ public final class EventLog {
     private final Fd[] wake;
     private boolean closed; // under this: a wake-up never writes to a closed (or reused) fd number
 
-    private Changes(Path dir) throws ErrnoException {
+    Changes(Path dir) throws ErrnoException {
       inotify = Linux.inotifyInit1(LinuxConstants.O_NONBLOCK);
       try {
         Linux.inotifyAddWatch(
@@ -192,11 +201,19 @@ public final class EventLog {
     private Fd current;
     private Fd older;
     private long position;
+    private Changes changes;
     private final ByteArrayOutputStream partial = new ByteArrayOutputStream();
 
     private Follower(Fd current, Fd older) {
       this.current = current;
       this.older = older;
+    }
+
+    /**
+     * What wakes this follower's reader ({@link #watch()}); null for a follower of {@link #follow}.
+     */
+    public Changes changes() {
+      return changes;
     }
 
     /** The events appended since the last poll (none yet: an empty list). */
@@ -250,6 +267,7 @@ public final class EventLog {
 
     @Override
     public void close() {
+      if (changes != null) changes.close();
       if (current != null) current.close();
       if (older != null) older.close();
       current = null;

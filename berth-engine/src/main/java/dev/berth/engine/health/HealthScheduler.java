@@ -43,8 +43,7 @@ public final class HealthScheduler implements AutoCloseable {
   private final Consumer<String> warn;
   private final ScheduledExecutorService timer;
   private final ExecutorService probes;
-  private final EventLog.Changes changes;
-  private final EventLog.Follower events;
+  private final EventLog.Follower events; // with its changes(): they wake the reader
   private final Thread watcher;
   private volatile boolean closed;
 
@@ -57,13 +56,7 @@ public final class HealthScheduler implements AutoCloseable {
       throws IOException {
     this.engine = engine;
     this.warn = warn;
-    this.changes = engine.events().changes(); // before the follower: no append falls between
-    try {
-      this.events = engine.events().follow(false);
-    } catch (IOException | RuntimeException e) {
-      changes.close();
-      throw e;
-    }
+    this.events = engine.events().watch();
     this.watcher = Thread.ofPlatform().name("berth-health-watch").daemon().unstarted(this::run);
     this.timer = Executors.newSingleThreadScheduledExecutor(threads("berth-health-timer"));
     this.probes = Executors.newFixedThreadPool(probeThreads, threads("berth-health-probe"));
@@ -107,7 +100,7 @@ public final class HealthScheduler implements AutoCloseable {
       while (!closed) {
         watch();
         try {
-          changes.await(BACKSTOP_MILLIS);
+          events.changes().await(BACKSTOP_MILLIS);
         } catch (IOException | RuntimeException e) {
           warn.accept("healthchecks: wait for the event log: " + e.getMessage());
           Thread.sleep(BACKSTOP_MILLIS);
@@ -117,7 +110,6 @@ public final class HealthScheduler implements AutoCloseable {
       // closed
     } finally {
       events.close();
-      changes.close();
     }
   }
 
@@ -211,7 +203,7 @@ public final class HealthScheduler implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
-    changes.wakeUp();
+    events.changes().wakeUp();
     timer.shutdownNow();
     probes.shutdownNow();
     try {

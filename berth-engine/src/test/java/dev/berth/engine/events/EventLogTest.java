@@ -97,8 +97,8 @@ class EventLogTest {
   @Test
   void changesWakeTheReaderOnAnAppendAnotherWriterMadeAndOnAWakeUp() throws Exception {
     EventLog log = new EventLog(tmp, 300); // a rotation every few events
-    try (EventLog.Changes changes = log.changes();
-        EventLog.Follower f = log.follow(false)) {
+    try (EventLog.Follower f = log.watch()) {
+      EventLog.Changes changes = f.changes();
       changes.drain(); // the follower made the log's lock file there
       assertFalse(changes.await(50), "nothing appended yet");
       EventLog other = new EventLog(tmp, 300); // as another process on the store
