@@ -40,6 +40,9 @@ public final class LayoutRegistry implements AutoCloseable {
   private final List<BlobRequest> blobRequests = new CopyOnWriteArrayList<>();
   private final List<String> requests = new CopyOnWriteArrayList<>();
   private final Map<Digest, Long> stalls = new ConcurrentHashMap<>();
+  private final java.util.Set<Digest> held = ConcurrentHashMap.newKeySet();
+  private volatile java.util.concurrent.CountDownLatch release =
+      new java.util.concurrent.CountDownLatch(1);
   private volatile java.util.concurrent.CountDownLatch unstall =
       new java.util.concurrent.CountDownLatch(1);
 
@@ -83,6 +86,21 @@ public final class LayoutRegistry implements AutoCloseable {
   }
 
   /**
+   * GETs of blob {@code digest} send nothing until {@link #release} (or {@link #close}), then the
+   * whole blob: a registry slow to start that one answer.
+   */
+  public void hold(Digest digest) {
+    held.add(digest);
+  }
+
+  /** Lets the held GETs go on; later ones are not held. */
+  public void release() {
+    held.clear();
+    release.countDown();
+    release = new java.util.concurrent.CountDownLatch(1);
+  }
+
+  /**
    * Sends manifest {@code digest} with this Content-Type rather than the media type in its JSON.
    */
   public void manifestType(Digest digest, String contentType) {
@@ -120,6 +138,7 @@ public final class LayoutRegistry implements AutoCloseable {
   @Override
   public void close() {
     unstall.countDown();
+    release.countDown();
     server.stop(0);
     ((java.util.concurrent.ExecutorService) server.getExecutor()).shutdownNow();
   }
@@ -215,6 +234,15 @@ public final class LayoutRegistry implements AutoCloseable {
   private void blob(HttpExchange ex, Digest digest) throws IOException {
     String range = ex.getRequestHeaders().getFirst("Range");
     if (ex.getRequestMethod().equals("GET")) blobRequests.add(new BlobRequest(digest, range));
+    var releasing = release; // before the check: a release between the two is not missed
+    if (held.contains(digest)) {
+      try {
+        releasing.await(60, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
     byte[] body = instead.get(digest);
     if (body == null) {
       Path file = blobPath(digest);

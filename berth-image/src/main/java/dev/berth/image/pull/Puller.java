@@ -374,10 +374,10 @@ public final class Puller {
     }
     // Overlay layers download and unpack in parallel, but a snapshot is committed only after its
     // parent: the stagings are committed here, bottom first, once every layer is verified. The
-    // layers' requests go out while this thread fetches the config (a registry takes a few ms to
-    // start a blob's body: that wait and the config's overlap); a layer's bytes are read only once
-    // the config, which names its diff id and chain, is in and checked. Until then a layer holds
-    // its ingest and the answer's head, and gives both back untouched when the config is refused.
+    // layers are asked for and read while this thread fetches the config: a layer the store lacks
+    // is unpacked into a staging named at the end, when the config says which diff id it must have
+    // and which chain it makes (layerTask). A refused config stops them, and they leave what an
+    // unread request would have: no ingest but a resumed one, no staging.
     CompletableFuture<Chains> chains = new CompletableFuture<>();
     ExecutorService pool =
         Executors.newFixedThreadPool(
@@ -443,7 +443,7 @@ public final class Puller {
     try {
       return chains.get();
     } catch (ExecutionException e) {
-      throw new java.util.concurrent.CancellationException(what + ": the config was refused");
+      throw new ConfigRefused(what);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new java.io.InterruptedIOException(what + ": interrupted");
@@ -589,8 +589,10 @@ public final class Puller {
   /**
    * One layer, on its own thread: makes sure its blob is in the content store, reading it once, and
    * returns its snapshot's verified but uncommitted staging (null when the snapshot exists
-   * already). Its request goes out at once; its bytes are read once {@code chains} (the config) is
-   * in. The caller commits the staging after the parent's.
+   * already). Its request goes out at once; when the store lacks the blob its bytes are read and
+   * unpacked at once too, and checked against the config at the end ({@code chains}: a layer that
+   * is there already waits for it, to know whether its snapshot is). The caller commits the staging
+   * after the parent's.
    */
   private Staging layerTask(
       RegistryClient.Repository repo,
@@ -606,18 +608,18 @@ public final class Puller {
     LayerPhases.bind(tally);
     try {
       Prefetch early = prefetch(repo, layer);
-      Chains c;
-      LayerPhases.enter(LayerPhases.Phase.WAIT);
-      try {
-        c = awaitChains(chains, what);
-      } catch (IOException | RuntimeException e) {
-        if (early != null) early.abandon();
-        throw e;
-      } finally {
-        LayerPhases.exit();
+      if (early == null) {
+        LayerPhases.enter(LayerPhases.Phase.WAIT);
+        try {
+          awaitChains(chains, what);
+        } finally {
+          LayerPhases.exit();
+        }
+      } else if (chains.isCompletedExceptionally()) {
+        early.abandon();
+        awaitChains(chains, what); // throws
       }
-      return fetchLayer(
-          repo, layer, c.diffIds().get(n), c.chainIds().get(n), c.parent(n), progress, what, early);
+      return fetchLayer(repo, layer, n, chains, progress, what, early);
     } finally {
       LayerPhases.unbind();
       if (tally != null) tally.done();
@@ -633,9 +635,8 @@ public final class Puller {
   private Staging fetchLayer(
       RegistryClient.Repository repo,
       Descriptor layer,
-      Digest diffId,
-      Digest chainId,
-      Digest parent,
+      int n,
+      CompletableFuture<Chains> chains,
       Progress progress,
       String what,
       Prefetch early)
@@ -644,7 +645,10 @@ public final class Puller {
     Staging staging = null;
     boolean ok = false;
     try {
-      boolean haveSnapshot = snapshots.has(chainId);
+      // Unknown until the config is in: a layer read before it is unpacked, and its staging
+      // dropped at the end if the snapshot turns out to exist.
+      boolean haveSnapshot =
+          chains.isDone() && snapshots.has(awaitChains(chains, what).chainIds().get(n));
       if (haveSnapshot && content.exists(layer.digest())) {
         progress.blob(layer.digest(), Phase.EXISTS, layer.size(), layer.size());
         ok = true;
@@ -672,9 +676,8 @@ public final class Puller {
                     ingest,
                     first,
                     layer,
-                    diffId,
-                    chainId,
-                    parent,
+                    n,
+                    chains,
                     haveSnapshot,
                     mayRefetch,
                     progress,
@@ -682,7 +685,7 @@ public final class Puller {
           } else if (!haveSnapshot) {
             try (InputStream in = content.open(layer.digest())) {
               progress.blob(layer.digest(), Phase.EXTRACTING, 0, layer.size());
-              staging = unpack(in, layer, diffId, chainId, parent, what);
+              staging = unpack(in, layer, n, chains, what);
             }
           }
         } catch (Refetch again) {
@@ -715,9 +718,8 @@ public final class Puller {
       Ingest ingest,
       ResumingBlobStream.Source early,
       Descriptor layer,
-      Digest diffId,
-      Digest chainId,
-      Digest parent,
+      int n,
+      CompletableFuture<Chains> chains,
       boolean haveSnapshot,
       boolean mayRefetch,
       Progress progress,
@@ -741,7 +743,7 @@ public final class Puller {
         if (haveSnapshot) {
           blob.transferTo(OutputStream.nullOutputStream());
         } else {
-          staging = unpack(blob, layer, diffId, chainId, parent, what);
+          staging = unpack(blob, layer, n, chains, what);
         }
       }
       sink.flush();
@@ -757,6 +759,13 @@ public final class Puller {
       return staging;
     } catch (IOException | ImageException | RuntimeException e) {
       if (staging != null) snapshots.abort(staging);
+      if (chains.isCompletedExceptionally()) {
+        // Read before the config, which was then refused (this layer stopped, or the pull's
+        // interrupt stopped it): the bytes go as an unread early request's would
+        // (Prefetch.abandon): an ingest begun here leaves nothing, a resumed one stays.
+        if (resumedAt == 0) ingest.discardPartial();
+        throw e;
+      }
       if (blob.broke() || Thread.currentThread().isInterrupted())
         throw e; // kept: the next pull resumes
       DigestMismatchException mismatch =
@@ -806,13 +815,19 @@ public final class Puller {
 
   /**
    * Unpacks a whole layer stream into a staging snapshot, drains what the tar reader left (padding
-   * after the end-of-archive blocks is still part of the blob) and checks the diff id. The caller
-   * commits or aborts.
+   * after the end-of-archive blocks is still part of the blob) and checks the diff id. Before the
+   * config is in, the staging is unnamed, the config awaited at the end, and a snapshot that exists
+   * by then makes this return null. The caller commits or aborts.
    */
   private Staging unpack(
-      InputStream blob, Descriptor layer, Digest diffId, Digest chainId, Digest parent, String what)
+      InputStream blob, Descriptor layer, int n, CompletableFuture<Chains> chains, String what)
       throws IOException, ImageException {
-    Staging staging = snapshots.stage(chainId, parent);
+    Chains known = chains.isDone() ? awaitChains(chains, what) : null;
+    Staging staging =
+        known != null
+            ? snapshots.stage(known.chainIds().get(n), known.parent(n))
+            : snapshots.stageUnnamed(n == 0);
+    InputStream in = known != null ? blob : new UntilRefused(blob, chains);
     boolean ok = false;
     try {
       UnpackResult result;
@@ -821,12 +836,13 @@ public final class Puller {
         result =
             new LayerUnpacker()
                 .unpack(
-                    blob,
+                    in,
                     MediaTypes.layerCompression(layer.mediaType()),
                     staging.dir(),
                     staging.mode());
-        blob.transferTo(OutputStream.nullOutputStream());
+        in.transferTo(OutputStream.nullOutputStream());
       } catch (IOException e) {
+        if (known == null && chains.isCompletedExceptionally()) throw new ConfigRefused(what);
         // The download gave up under the tar reader: that is the error, not the entry it was
         // reading.
         if (blob instanceof ResumingBlobStream r && r.failure() != null) {
@@ -842,6 +858,16 @@ public final class Puller {
         throw new IOException(
             "layer " + layer.digest() + ": " + e.getMessage(), e); // a corrupt stream, a full disk
       }
+      Chains c = known;
+      if (c == null) {
+        LayerPhases.enter(LayerPhases.Phase.WAIT);
+        try {
+          c = awaitChains(chains, what);
+        } finally {
+          LayerPhases.exit();
+        }
+      }
+      Digest diffId = c.diffIds().get(n);
       if (!result.diffId().equals(diffId)) {
         throw ImageException.invalid(
             what
@@ -852,12 +878,65 @@ public final class Puller {
                 + ", the config says "
                 + diffId);
       }
+      if (known == null) {
+        if (snapshots.has(c.chainIds().get(n))) return null; // aborted below: not ok
+        snapshots.name(staging, c.chainIds().get(n), c.parent(n));
+      }
       staging.madeDirs(result.madeDirs());
       staging.source(layer.digest(), MediaTypes.layerCompression(layer.mediaType()));
       ok = true;
       return staging;
     } finally {
       if (!ok) snapshots.abort(staging);
+    }
+  }
+
+  /**
+   * The config was refused while a layer was read before it: the layer stops, and its bytes go (see
+   * download).
+   */
+  private static final class ConfigRefused extends java.util.concurrent.CancellationException {
+    private static final long serialVersionUID = 1L;
+
+    ConfigRefused(String what) {
+      super(what + ": the config was refused");
+    }
+  }
+
+  /** A layer's bytes read before the config is in: they stop coming once it is refused. */
+  private static final class UntilRefused extends java.io.FilterInputStream {
+    private final CompletableFuture<Chains> chains;
+
+    UntilRefused(InputStream in, CompletableFuture<Chains> chains) {
+      super(in);
+      this.chains = chains;
+    }
+
+    private void check() throws IOException {
+      if (chains.isCompletedExceptionally()) throw new IOException("the config was refused");
+    }
+
+    @Override
+    public int read() throws IOException {
+      check();
+      return in.read();
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      check();
+      return in.read(b, off, len);
+    }
+
+    @Override
+    public long skip(long n) throws IOException {
+      check();
+      return in.skip(n);
+    }
+
+    @Override
+    public void close() {
+      // the caller owns the stream
     }
   }
 }

@@ -18,7 +18,7 @@ public final class CopySnapshotter extends DirSnapshotter {
   }
 
   @Override
-  Mode mode(Digest parent) {
+  Mode mode(boolean bottom) {
     return Mode.APPLY;
   }
 

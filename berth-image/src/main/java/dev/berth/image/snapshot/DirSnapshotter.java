@@ -85,8 +85,8 @@ abstract class DirSnapshotter implements Snapshotter {
     }
   }
 
-  /** How a layer on {@code parent} (null: a bottom layer) is unpacked. */
-  abstract Mode mode(Digest parent);
+  /** How a layer is unpacked: one with no parent ({@code bottom}) or one on a parent. */
+  abstract Mode mode(boolean bottom);
 
   /** Fills a new staging fs/ from the parent (copy: the whole parent tree; overlay: nothing). */
   abstract void fillStaging(Path fs, Digest parent) throws IOException;
@@ -99,26 +99,60 @@ abstract class DirSnapshotter implements Snapshotter {
   @Override
   public Staging stage(Digest chainId, Digest parent) throws IOException {
     // A copy starts from the parent's tree, so it must be committed now; an overlay layer only
-    // names its parent,
-    // which may still be unpacking in parallel: it must be committed before this one is (see
-    // commit).
+    // names its parent, which may still be unpacking in parallel: it must be committed before this
+    // one is (see commit).
     if (parent != null && !layersIndependent()) home(parent);
+    Staging s = newStaging(parent == null, parent);
+    try {
+      name(s, chainId, parent);
+    } catch (IOException | RuntimeException e) {
+      Trees.remove(s.home());
+      throw e;
+    }
+    return s;
+  }
+
+  @Override
+  public Staging stageUnnamed(boolean bottom) throws IOException {
+    if (!layersIndependent()) {
+      throw new IllegalStateException(
+          "a layer that starts as a copy of its parent is staged with its chain id");
+    }
+    return newStaging(bottom, null);
+  }
+
+  /** A numbered snapshot directory with an fs/ filled from {@code fillFrom} (null: empty). */
+  private Staging newStaging(boolean bottom, Digest fillFrom) throws IOException {
     Path home = newNumbered();
     try {
       Path fs = home.resolve("fs");
       Files.createDirectory(fs);
       Linux.chmod(fs.toString(), 0755);
-      if (parent != null) Files.writeString(home.resolve("parent"), parent.toString());
-      fillStaging(fs, parent);
+      fillStaging(fs, fillFrom);
     } catch (IOException | RuntimeException e) {
       Trees.remove(home);
       throw e;
     }
-    return new Staging(chainId, parent, home, mode(parent));
+    return new Staging(home, bottom, mode(bottom));
+  }
+
+  @Override
+  public void name(Staging s, Digest chainId, Digest parent) throws IOException {
+    if (s.chainId() != null)
+      throw new IllegalStateException("staging is " + s.chainId() + " already");
+    if ((parent == null) != s.bottom()) {
+      throw new IllegalArgumentException(
+          s.bottom()
+              ? "a bottom layer's staging named with parent " + parent
+              : "a staging on a parent named as a bottom layer " + chainId);
+    }
+    if (parent != null) Files.writeString(s.home().resolve("parent"), parent.toString());
+    s.named(chainId, parent);
   }
 
   @Override
   public void commit(Staging s) throws IOException {
+    if (s.chainId() == null) throw new IllegalStateException("commit of an unnamed staging");
     Path link = chains.resolve(s.chainId().encoded());
     if (s.parent() != null) home(s.parent()); // a committed snapshot's parent chain is always whole
     finish(s);
@@ -210,6 +244,7 @@ abstract class DirSnapshotter implements Snapshotter {
 
   @Override
   public void replace(Staging s) throws IOException {
+    if (s.chainId() == null) throw new IllegalStateException("replace by an unnamed staging");
     Path link = chains.resolve(s.chainId().encoded());
     Path old = home(s.chainId());
     finish(s);

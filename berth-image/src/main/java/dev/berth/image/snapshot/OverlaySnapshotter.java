@@ -39,8 +39,8 @@ public final class OverlaySnapshotter extends DirSnapshotter {
   }
 
   @Override
-  Mode mode(Digest parent) {
-    return parent == null ? Mode.APPLY : Mode.OVERLAY;
+  Mode mode(boolean bottom) {
+    return bottom ? Mode.APPLY : Mode.OVERLAY;
   }
 
   @Override

@@ -24,6 +24,20 @@ public interface Snapshotter {
   Staging stage(Digest chainId, Digest parentChainId) throws IOException;
 
   /**
+   * A staging for a layer whose chain id is not known yet: a pull unpacks a layer while the image's
+   * config, which lists the diff ids chain ids are made of, is still on its way. Only where {@link
+   * #layersIndependent() layers are independent}; {@code bottom} says whether the layer is its
+   * image's first (it has no parent). {@link #name} it before its {@link #commit}.
+   */
+  Staging stageUnnamed(boolean bottom) throws IOException;
+
+  /**
+   * Names a staging made by {@link #stageUnnamed}: the chain id it makes, on {@code parentChainId}
+   * (null exactly when it was staged as a bottom layer).
+   */
+  void name(Staging staging, Digest chainId, Digest parentChainId) throws IOException;
+
+  /**
    * Publishes the staging directory atomically as {@code staging.chainId()}; refused while its
    * parent is not committed. When another process committed the same chain id meanwhile, ours is
    * discarded: first wins, and that is not an error.

@@ -12,23 +12,34 @@ import java.util.List;
  * {@link Snapshotter#view} until committed.
  */
 public final class Staging {
-  private final Digest chainId;
-  private final Digest parent;
   private final Path home;
+  private final boolean bottom;
   private final Mode mode;
+  private Digest chainId;
+  private Digest parent;
   private List<String> madeDirs = List.of();
   private Digest blob;
   private Compression compression;
 
-  Staging(Digest chainId, Digest parent, Path home, Mode mode) {
-    this.chainId = chainId;
-    this.parent = parent;
+  Staging(Path home, boolean bottom, Mode mode) {
     this.home = home;
+    this.bottom = bottom;
     this.mode = mode;
   }
 
+  /** The chain id the staging makes, or null while it is unnamed ({@link Snapshotter#name}). */
   public Digest chainId() {
     return chainId;
+  }
+
+  /** Whether it is the layer at the bottom of its image (it has no parent). */
+  boolean bottom() {
+    return bottom;
+  }
+
+  void named(Digest chainId, Digest parent) {
+    this.chainId = chainId;
+    this.parent = parent;
   }
 
   /** The parent chain id, or null for a bottom layer. */

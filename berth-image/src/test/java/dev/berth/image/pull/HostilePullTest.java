@@ -185,9 +185,8 @@ class HostilePullTest {
   }
 
   /**
-   * The layers are asked for while the config is on its way (the registry's wait before a blob's
-   * body then overlaps the config's), but read only once it is in and checked: a config that never
-   * comes whole fails the pull, and the layers' early requests leave no ingest behind.
+   * The layers are asked for and read while the config is on its way: a config that never comes
+   * whole fails the pull, and the layers read before it leave no ingest and no staging behind.
    */
   @Test
   void theLayersAreAskedForWhileTheConfigComesAndARefusedConfigLeavesNoIngest() throws Exception {
@@ -225,6 +224,74 @@ class HostilePullTest {
     ImageRecord record = service.pull(ref("v1"), null, Progress.NONE);
     assertEquals(img.config().digest(), record.config());
     assertEquals(List.of(), ingests());
+  }
+
+  /**
+   * A registry slow to send the config does not hold the layers back: they are downloaded and
+   * unpacked meanwhile (their files are in a staging before the config is sent), and checked
+   * against the config once it comes.
+   */
+  @Test
+  void theLayersAreUnpackedWhileTheConfigIsHeldBackAndCheckedWhenItComes() throws Exception {
+    OciLayoutBuilder.Layer top =
+        layout.layer(
+            new LayerTar().add(TarEntry.dir("etc"), TarEntry.file("etc/top", "top\n")),
+            Compression.GZIP);
+    OciLayoutBuilder.Image img = image("v1", base, top);
+    registry.hold(img.config().digest());
+    var pull =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return service.pull(ref("v1"), null, Progress.NONE);
+              } catch (Exception e) {
+                throw new java.util.concurrent.CompletionException(e);
+              }
+            });
+    awaitFiles("top", "os-release");
+    assertFalse(pull.isDone(), "the pull ended without its config");
+    registry.release();
+
+    ImageRecord record = pull.get(60, java.util.concurrent.TimeUnit.SECONDS);
+    assertEquals(img.config().digest(), record.config());
+    TreeSnapshot tree = StoreChecks.unpackedTree(service, record, tmp);
+    assertEquals(Digest.sha256Of("top\n".getBytes()).encoded(), tree.get("etc/top").sha256());
+    assertEquals(
+        Digest.sha256Of("ID=test\n".getBytes()).encoded(), tree.get("etc/os-release").sha256());
+    assertEquals(1, registry.blobRequests(top.blob().digest()).size());
+    assertEquals(List.of(), ingests());
+    StoreChecks.assertNoLeftovers(store);
+  }
+
+  /**
+   * A layer unpacked before its config came, whose content the config then contradicts (another
+   * diff id), is refused as one read after it: no image, no staging, no ingest (the blob, which is
+   * what the manifest names, is kept as it is then).
+   */
+  @Test
+  void aLayerUnpackedBeforeTheConfigThatContradictsItIsRefused() throws Exception {
+    Digest wrong = Digest.sha256Of("not the layer".getBytes());
+    OciLayoutBuilder.Image img =
+        image("v1", new OciLayoutBuilder.Layer(base.blob(), wrong, base.compression()));
+    registry.hold(img.config().digest());
+    var pull = java.util.concurrent.CompletableFuture.supplyAsync(() -> pullFails("v1"));
+    awaitFiles("os-release");
+    registry.release();
+
+    ImageException e = pull.get(60, java.util.concurrent.TimeUnit.SECONDS);
+    assertTrue(e.getMessage().contains(wrong.toString()), e.getMessage());
+    assertEquals(ErrorCategory.INVALID_ARGUMENT, e.category());
+    assertNothingLeft();
+    assertEquals(List.of(), ingests());
+  }
+
+  /** Waits until files of these names are in the store (a layer unpacked them). */
+  void awaitFiles(String... names) throws Exception {
+    long deadline = System.nanoTime() + 20_000_000_000L;
+    while (StoreChecks.find(store, names).size() < names.length) {
+      assertTrue(System.nanoTime() < deadline, "not unpacked while the config was held back");
+      Thread.sleep(5);
+    }
   }
 
   @Test

@@ -1,6 +1,7 @@
 package dev.berth.image.snapshot;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.image.unpack.TarBuilder;
@@ -32,6 +33,38 @@ class OverlaySnapshotterTest extends SnapshotterContract {
     s.commit(parent);
     s.commit(child);
     assertEquals(EXPECTED, viewOf(top));
+  }
+
+  /**
+   * A pull unpacks layers before the config names their chains: an unnamed staging unpacks as its
+   * place (bottom or not) says, cannot be committed until named, and once named commits as any.
+   */
+  @Test
+  void layersStagedBeforeTheirChainIsKnownAreNamedThenCommitted() throws Exception {
+    Digest base = Digest.sha256Of(BASE);
+    Digest top = ChainIds.next(base, Digest.sha256Of(TOP));
+    Staging child = s.stageUnnamed(false);
+    Staging parent = s.stageUnnamed(true);
+    assertEquals(dev.berth.image.unpack.Mode.OVERLAY, child.mode());
+    assertEquals(dev.berth.image.unpack.Mode.APPLY, parent.mode());
+    unpack(child, TOP);
+    unpack(parent, BASE);
+    assertEquals(null, child.chainId());
+    assertThrows(IllegalStateException.class, () -> s.commit(parent));
+    assertThrows(IllegalArgumentException.class, () -> s.name(parent, base, top));
+    assertThrows(IllegalArgumentException.class, () -> s.name(child, top, null));
+    s.name(parent, base, null);
+    s.name(child, top, base);
+    assertThrows(IllegalStateException.class, () -> s.name(child, top, base));
+    assertEquals(top, child.chainId());
+    assertEquals(base, child.parent());
+    s.commit(parent);
+    s.commit(child);
+    assertEquals(EXPECTED, viewOf(top));
+    assertEquals(base, open(root).parent(top));
+    try (var staged = java.nio.file.Files.list(root.resolve("snapshots"))) {
+      assertEquals(2, staged.count(), "a staging left beside the two snapshots");
+    }
   }
 
   @Test
