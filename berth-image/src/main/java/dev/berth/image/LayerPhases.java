@@ -28,6 +28,8 @@ public final class LayerPhases {
     INFLATE,
     /** reading tar headers, creating files, writing their data, setting their metadata */
     UNPACK,
+    /** one of a layer's two threads (reading and inflating, writing files) waiting for the other */
+    HANDOFF,
     /** making the blob and the snapshot durable */
     FSYNC,
     /** moving the blob into the store, linking the snapshot */
@@ -118,6 +120,13 @@ public final class LayerPhases {
   /** Charges this thread's time to {@code t} from now until {@link #unbind}; null: nothing. */
   public static void bind(Tally t) {
     if (ON && t != null) CURRENT.set(new Frame(t));
+  }
+
+  /** The tally this thread charges, to bind a helper thread to (null: none, or tracing off). */
+  public static Tally current() {
+    if (!ON) return null;
+    Frame f = CURRENT.get();
+    return f == null ? null : f.tally;
   }
 
   /** Stops charging this thread's time. */

@@ -113,6 +113,35 @@ final class IsalGzipInputStream extends InputStream {
     return view.clear().position(p).limit(p + n);
   }
 
+  /**
+   * Inflates straight into {@code dst} (direct; bytes an earlier read left in the inflater's own
+   * buffer first), at least one byte unless the stream ends (-1).
+   */
+  int readInto(ByteBuffer dst) throws IOException {
+    if (!dst.hasRemaining()) return 0;
+    if (output.hasRemaining()) {
+      int n = Math.min(dst.remaining(), output.remaining());
+      dst.put(dst.position(), output, output.position(), n);
+      dst.position(dst.position() + n);
+      output.position(output.position() + n);
+      return n;
+    }
+    int start = dst.position();
+    while (dst.position() == start && !ended) {
+      if (inflater.finished()) {
+        if (!nextMember()) {
+          ended = true;
+          break;
+        }
+      }
+      if (!inflater.finished() && !input.hasRemaining() && fill()) {
+        throw new EOFException("gzip stream ends early");
+      }
+      inflater.inflate(input, dst);
+    }
+    return dst.position() == start ? -1 : dst.position() - start;
+  }
+
   @Override
   public int read() throws IOException {
     byte[] one = new byte[1];

@@ -14,7 +14,7 @@ import java.util.function.LongSupplier;
  * refused once it expands more than the limit allows over the compressed bytes read so far (a
  * compression bomb stops there, not at its end).
  */
-final class TarFeed extends InputStream {
+final class TarFeed extends InputStream implements DirectSource {
   private final InputStream in;
   private final MessageDigest sha;
   private final LongSupplier compressed;
@@ -63,48 +63,69 @@ final class TarFeed extends InputStream {
   }
 
   /** Whether {@link #readDirect} can be used: the stream is inflated into a direct buffer. */
-  boolean direct() {
-    return in instanceof Direct d && d.direct();
+  @Override
+  public boolean direct() {
+    return in instanceof DirectSource d && d.direct();
   }
 
   /**
    * Up to {@code max} bytes, hashed and counted like {@link #read(byte[], int, int)}, as a direct
    * buffer that is valid until the next read (only when {@link #direct()}); null at the end.
    */
-  ByteBuffer readDirect(int max) throws IOException {
+  @Override
+  public ByteBuffer readDirect(int max) throws IOException {
     ByteBuffer b;
     LayerPhases.enter(Phase.INFLATE);
     try {
-      b = ((Direct) in).readDirect(max);
+      b = ((DirectSource) in).readDirect(max);
     } finally {
       LayerPhases.exit();
     }
     if (b != null) {
-      int n = b.remaining();
-      LayerPhases.enter(Phase.HASH);
-      if (sha instanceof Sha256) {
-        sha.update(b.duplicate()); // libcrypto reads the direct buffer where it lies
-      } else {
-        // Hashed from a heap copy: the JDK digest's ByteBuffer path copies a direct buffer in 4 KiB
-        // pieces, and is one more method for the JIT to compile during a pull.
-        if (hashBuf == null || hashBuf.length < n) hashBuf = new byte[Math.max(n, 256 * 1024)];
-        b.get(b.position(), hashBuf, 0, n);
-        sha.update(hashBuf, 0, n);
-      }
-      LayerPhases.exit();
-      advance(n);
+      hash(b.duplicate());
+      advance(b.remaining());
     }
     return b;
   }
 
-  private byte[] hashBuf;
-
-  /** A decompressed stream that may hand out its bytes in a direct buffer. */
-  interface Direct {
-    boolean direct();
-
-    ByteBuffer readDirect(int max) throws IOException;
+  /**
+   * Reads into {@code dst} (direct) as {@link DirectSource#readInto}, hashed and counted like
+   * {@link #read(byte[], int, int)} (only when {@link #direct()}): the inflater writes where the
+   * bytes are going, and nothing copies them.
+   */
+  @Override
+  public int readInto(ByteBuffer dst) throws IOException {
+    int start = dst.position();
+    int n;
+    LayerPhases.enter(Phase.INFLATE);
+    try {
+      n = ((DirectSource) in).readInto(dst);
+    } finally {
+      LayerPhases.exit();
+    }
+    if (n > 0) {
+      hash(dst.duplicate().limit(start + n).position(start));
+      advance(n);
+    }
+    return n;
   }
+
+  private void hash(ByteBuffer b) {
+    int n = b.remaining();
+    LayerPhases.enter(Phase.HASH);
+    if (sha instanceof Sha256) {
+      sha.update(b); // libcrypto reads the direct buffer where it lies
+    } else {
+      // Hashed from a heap copy: the JDK digest's ByteBuffer path copies a direct buffer in 4 KiB
+      // pieces, and is one more method for the JIT to compile during a pull.
+      if (hashBuf == null || hashBuf.length < n) hashBuf = new byte[Math.max(n, 256 * 1024)];
+      b.get(b.position(), hashBuf, 0, n);
+      sha.update(hashBuf, 0, n);
+    }
+    LayerPhases.exit();
+  }
+
+  private byte[] hashBuf;
 
   private void advance(int n) throws IOException {
     pos += n;

@@ -105,7 +105,7 @@ public final class TarReader {
 
   /** Whether {@link #readDirect} works: the stream is a layer's, inflated into a direct buffer. */
   boolean direct() {
-    return in instanceof TarFeed f && f.direct();
+    return in instanceof DirectSource d && d.direct();
   }
 
   /**
@@ -114,7 +114,7 @@ public final class TarReader {
    */
   ByteBuffer readDirect(int max) throws IOException {
     if (remaining == 0) return null;
-    ByteBuffer b = ((TarFeed) in).readDirect((int) Math.min(max, remaining));
+    ByteBuffer b = ((DirectSource) in).readDirect((int) Math.min(max, remaining));
     if (b == null) throw new EOFException("the entry's data ends " + remaining + " bytes early");
     remaining -= b.remaining();
     return b;

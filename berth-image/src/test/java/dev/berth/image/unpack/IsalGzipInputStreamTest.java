@@ -102,6 +102,47 @@ class IsalGzipInputStreamTest {
     assertEquals(null, in.readDirect(10));
   }
 
+  /** Inflating straight into the caller's buffers (a pipe's chunks) gives the same bytes. */
+  @Test
+  void readsIntoCallerBuffersBetweenHeapReadsGiveTheSameBytes() throws IOException {
+    byte[] big = new byte[1_500_000];
+    new Random(5).nextBytes(big);
+    Arrays.fill(big, 100_000, 1_200_000, (byte) 'z');
+    byte[] gz = concat(gzip(big), gzip(new byte[0]), gzip("tail".getBytes()));
+    byte[] expected = readAll(new GZIPInputStream(new ByteArrayInputStream(gz)), 8192);
+    IsalGzipInputStream in = new IsalGzipInputStream(trickle(gz, 7000));
+    ByteArrayOutputStream got = new ByteArrayOutputStream();
+    byte[] buf = new byte[333];
+    java.nio.ByteBuffer chunk = java.nio.ByteBuffer.allocateDirect(300_000);
+    for (int i = 0; ; i++) {
+      if (i % 3 == 2) {
+        int n = in.read(buf, 0, buf.length);
+        if (n < 0) break;
+        got.write(buf, 0, n);
+      } else {
+        chunk.clear().limit(1 + i * 7919 % 300_000).position(chunk.limit() > 10 ? 10 : 0);
+        int at = chunk.position();
+        int n = in.readInto(chunk);
+        if (n < 0) break;
+        assertEquals(at + n, chunk.position());
+        byte[] copy = new byte[n];
+        chunk.get(at, copy);
+        got.writeBytes(copy);
+      }
+    }
+    assertArrayEquals(expected, got.toByteArray());
+    assertEquals(-1, in.readInto(java.nio.ByteBuffer.allocateDirect(10)));
+    byte[] cut = Arrays.copyOf(gz, gz.length / 2);
+    IsalGzipInputStream truncated = new IsalGzipInputStream(trickle(cut, 100));
+    assertThrows(
+        EOFException.class,
+        () -> {
+          while (truncated.readInto(chunk.clear()) >= 0) {
+            // to the end
+          }
+        });
+  }
+
   @Test
   void aTruncatedOrCorruptStreamIsAnError() throws IOException {
     byte[] gz = gzip(new byte[500_000]);

@@ -48,9 +48,16 @@ class LayerUnpackerTest {
     sentinel = Files.createDirectory(tmp.resolve("sentinel"));
   }
 
+  /**
+   * How {@link #unpack(byte[])} hands the tar over: as it is (docker cp's path, on one thread) or
+   * gzipped (a layer's, read and written on two threads, see LayerUnpackerGzipTest).
+   */
+  Compression compression = Compression.NONE;
+
   private UnpackResult unpack(byte[] tar) throws IOException {
+    byte[] blob = compression == Compression.GZIP ? gzip(tar) : tar;
     return new LayerUnpacker()
-        .unpack(new ByteArrayInputStream(tar), Compression.NONE, target, Mode.OVERLAY);
+        .unpack(new ByteArrayInputStream(blob), compression, target, Mode.OVERLAY);
   }
 
   private void assertSentinelEmpty() throws IOException {
