@@ -9,7 +9,9 @@
 # Directories and symlinks come along with their files, hard links stay hard links, owners are numeric (root), mtimes
 # are the files' own. Each layer is a GNU tar compressed with `gzip -n` (default level, as registries serve docker's
 # layers) or, with COMPRESSION=zstd, `zstd -3`. The same machine gives the same digests.
-# Usage: bench/debian-image.sh <layout-dir>   (env LIB_MB=200 BIN_MB=120 COMPRESSION=gzip)
+# With ONE_LAYER=1 the four are one layer, in that order: the shape of a base image (debian, ubuntu), and of the layer
+# that is most of many images.
+# Usage: bench/debian-image.sh <layout-dir>   (env LIB_MB=200 BIN_MB=120 COMPRESSION=gzip ONE_LAYER=)
 set -eu
 out=$1
 lib_mb=${LIB_MB:-200} bin_mb=${BIN_MB:-120} compression=${COMPRESSION:-gzip}
@@ -51,15 +53,17 @@ layer() {
 
 : >"$tmp/layers"
 list "$lib_mb" usr/lib/x86_64-linux-gnu \( -type d -o -type f -o -type l \) >"$tmp/libs.list"
-layer libs
 list "$bin_mb" usr/bin usr/sbin \( -type d -o -type f -o -type l \) >"$tmp/bins.list"
-layer bins
 list 0 usr/lib/python3.11 usr/share/perl usr/share/perl5 usr/share/vim $(cd / && echo usr/share/cmake-*) usr/share/i18n \
   \( -type d -o -type f -o -type l \) >"$tmp/text.list"
-layer text
 list 0 usr/share/doc usr/share/icons usr/share/locale usr/lib/python3 \
   \( -type d -o -type l -o \( -type f -size -17k \) \) >"$tmp/small.list"
-layer small
+if [ -n "${ONE_LAYER:-}" ]; then
+  cat "$tmp/libs.list" "$tmp/bins.list" "$tmp/text.list" "$tmp/small.list" >"$tmp/all.list"
+  layer all
+else
+  for l in libs bins text small; do layer $l; done
+fi
 
 blob() { # blob FILE: moves FILE into the layout under its digest, prints "digest size"
   d=$(sha256sum <"$1" | cut -d' ' -f1)

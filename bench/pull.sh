@@ -2,9 +2,10 @@
 # Pulls from a local registry (Debian's docker-registry on 127.0.0.1): berth against podman and against skopeo copy +
 # umoci unpack, on image shapes like real ones, beside a floor measured in the same run on the same blobs.
 #
-# Shapes (SHAPES, default "debian generated"), each printed on its own:
+# Shapes (SHAPES, default "debian debian-one generated"), each printed on its own:
 #   debian       layers cut from this machine's Debian files (bench/debian-image.sh): shared libraries, executables,
 #                text (Python, Perl, Vim sources), many small files; about 165 MB of gzip blobs, 26,000 entries
+#   debian-one   the same files as one layer, as a base image is (ONE_LAYER=1 bench/debian-image.sh)
 #   generated    bench/Gen.java: LAYERS gzip layers of ~MB MB (half random data, so gzip stores half of it as is) and
 #                one layer of SMALL files of 1-4 KiB
 #   debian-zstd  the debian layers compressed with zstd -3 (not in the default set)
@@ -46,7 +47,7 @@
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 runs=${1:-3} layers=${2:-5} mb=${3:-40} small=${4:-10000}
-shapes=${SHAPES:-debian generated} stores=${STORES:-rm rm-ext4 fresh}
+shapes=${SHAPES:-debian debian-one generated} stores=${STORES:-rm rm-ext4 fresh}
 java=java
 [ -x /usr/lib/jvm/temurin-25-jdk-amd64/bin/java ] && java=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java
 [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/java" ] && java=$JAVA_HOME/bin/java
@@ -175,10 +176,11 @@ for shape in $shapes; do
   case $shape in
     debian) sh "$top/bench/debian-image.sh" "$s/layout" 2>"$s/what" ;;
     debian-zstd) COMPRESSION=zstd sh "$top/bench/debian-image.sh" "$s/layout" 2>"$s/what" ;;
+    debian-one) ONE_LAYER=1 sh "$top/bench/debian-image.sh" "$s/layout" 2>"$s/what" ;;
     generated)
       "$java" "$top/bench/Gen.java" "$s/layout" "$layers" "$mb" "$small" >/dev/null
       echo "$layers layers of ~$mb MB gzip (half random data), one of $small files of 1-4 KiB" >"$s/what" ;;
-    *) echo "unknown shape $shape (debian, generated, debian-zstd)" >&2; exit 2 ;;
+    *) echo "unknown shape $shape (debian, debian-one, generated, debian-zstd)" >&2; exit 2 ;;
   esac
   ref=127.0.0.1:$port/bench-$shape:latest
   skopeo --insecure-policy copy -q --dest-tls-verify=false "oci:$s/layout:latest" "docker://$ref"
