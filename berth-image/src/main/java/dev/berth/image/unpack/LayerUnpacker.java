@@ -294,7 +294,7 @@ public final class LayerUnpacker {
    * thread touches the layer after this returns or throws.
    */
   private Session pipelined(TarFeed feed, Fd root, Mode mode) throws IOException {
-    TarPipe pipe = new TarPipe();
+    TarPipe pipe = new TarPipe(feed);
     Session s = new Session(root, mode, new TarReader(pipe, limits.sparseRegions()));
     LayerPhases.Tally tally = LayerPhases.current();
     FutureTask<Void> writer =
@@ -312,7 +312,7 @@ public final class LayerUnpacker {
     Thread.ofPlatform().name("unpack-files").daemon().start(writer);
     boolean pumped = false;
     try {
-      pipe.pump(feed);
+      pipe.pump();
       pumped = true;
     } catch (IOException e) {
       // The writer meets it in the pipe (or, interrupted, the end abandon() sends) and says where.

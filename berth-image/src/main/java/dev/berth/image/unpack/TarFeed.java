@@ -54,9 +54,11 @@ final class TarFeed extends InputStream implements DirectSource {
       LayerPhases.exit();
     }
     if (n > 0) {
-      LayerPhases.enter(Phase.HASH);
-      sha.update(b, off, n);
-      LayerPhases.exit();
+      if (hashes) {
+        LayerPhases.enter(Phase.HASH);
+        sha.update(b, off, n);
+        LayerPhases.exit();
+      }
       advance(n);
     }
     return n;
@@ -82,7 +84,7 @@ final class TarFeed extends InputStream implements DirectSource {
       LayerPhases.exit();
     }
     if (b != null) {
-      hash(b.duplicate());
+      if (hashes) hash(b.duplicate());
       advance(b.remaining());
     }
     return b;
@@ -104,13 +106,24 @@ final class TarFeed extends InputStream implements DirectSource {
       LayerPhases.exit();
     }
     if (n > 0) {
-      hash(dst.duplicate().limit(start + n).position(start));
+      if (hashes) hash(dst.duplicate().limit(start + n).position(start));
       advance(n);
     }
     return n;
   }
 
-  private void hash(ByteBuffer b) {
+  /**
+   * The bytes read from here on are hashed by whoever calls {@link #hash} with them, on its own
+   * thread (a {@link TarPipe}'s writer: the reader's thread, which inflates, is the busier one).
+   */
+  void hashOnAnotherThread() {
+    hashes = false;
+  }
+
+  private boolean hashes = true;
+
+  /** Adds {@code b}'s remaining bytes to the diff id (consumes them). */
+  void hash(ByteBuffer b) {
     int n = b.remaining();
     LayerPhases.enter(Phase.HASH);
     if (sha instanceof Sha256) {

@@ -11,10 +11,11 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A layer's tar handed from the thread that reads it (download, blob digest, inflate, diff id:
- * {@link #pump}) to the thread that writes its files (the tar reader reads this stream), in a few
- * chunks of direct buffers at a time: the two halves of a layer's work run on two cores, where one
- * thread did both in turn (a pull of an image that is mostly one layer used one core).
+ * A layer's tar handed from the thread that reads it (download, blob digest, inflate: {@link
+ * #pump}) to the thread that hashes it (the diff id) and writes its files (the tar reader reads
+ * this stream), in a few chunks of direct buffers at a time: the two halves of a layer's work run
+ * on two cores, where one thread did both in turn (a pull of an image that is mostly one layer used
+ * one core).
  *
  * <p>The writer's stream ends where the reader's did, the same way: an error of the reader (a
  * corrupt or truncated stream, a broken download, a layer over its expansion limit) is thrown by
@@ -24,6 +25,9 @@ import java.util.concurrent.TimeUnit;
  */
 final class TarPipe extends InputStream implements DirectSource {
   private static final int CHUNK = 512 * 1024;
+  // Deeper did not help (16 to 256 chunks, a one-layer image of Debian's files): a layer's
+  // inflate-bound parts (binaries) and file-bound parts (small files) are each long, and the writer
+  // read a deep pipe's chunks from memory rather than from the cache.
   private static final int DEPTH = 4;
   private static final long POLL_MS = 50;
 
@@ -35,11 +39,16 @@ final class TarPipe extends InputStream implements DirectSource {
   private final byte[] heap = new byte[CHUNK];
   private volatile boolean writerDone;
   private boolean endSent; // the reader's: it put the End in the pipe
+  private int allocated; // the reader's: chunks made so far
   private ByteBuffer current;
   private End end;
 
-  TarPipe() {
-    for (int i = 0; i < DEPTH + 1; i++) empty.add(ByteBuffer.allocateDirect(CHUNK));
+  /** The stream read: the writer hashes its bytes (the diff id), as it takes them. */
+  private final TarFeed feed;
+
+  TarPipe(TarFeed feed) {
+    this.feed = feed;
+    feed.hashOnAnotherThread();
   }
 
   // ---- the reader's side
@@ -49,7 +58,7 @@ final class TarPipe extends InputStream implements DirectSource {
    * goes into the pipe for the writer to meet, and is thrown here too. Interrupted, it throws
    * {@link InterruptedIOException} and leaves the writer to {@link #abandon}.
    */
-  void pump(TarFeed feed) throws IOException {
+  void pump() throws IOException {
     ByteBuffer b = null;
     try {
       while (true) {
@@ -104,8 +113,14 @@ final class TarPipe extends InputStream implements DirectSource {
   private ByteBuffer nextEmpty() throws InterruptedIOException {
     LayerPhases.enter(Phase.HANDOFF);
     try {
+      ByteBuffer b = empty.poll();
+      if (b != null) return b;
+      if (allocated < DEPTH + 1) {
+        allocated++;
+        return ByteBuffer.allocateDirect(CHUNK);
+      }
       while (!writerDone) {
-        ByteBuffer b = empty.poll(POLL_MS, TimeUnit.MILLISECONDS);
+        b = empty.poll(POLL_MS, TimeUnit.MILLISECONDS);
         if (b != null) return b;
       }
       return null;
@@ -157,8 +172,12 @@ final class TarPipe extends InputStream implements DirectSource {
       } finally {
         LayerPhases.exit();
       }
-      if (o instanceof End e) end = e;
-      else current = (ByteBuffer) o;
+      if (o instanceof End e) {
+        end = e;
+      } else {
+        current = (ByteBuffer) o;
+        feed.hash(current.duplicate());
+      }
     }
     return current;
   }
