@@ -60,7 +60,7 @@ import java.util.zip.GZIPInputStream;
  * for. {@link Limits} bounds them.
  *
  * <p>A compressed layer is read, inflated and hashed on the caller's thread while another writes
- * its files ({@link TarPipe}), unless {@link #oneThread()}; an uncompressed tar (docker cp's) is
+ * its files ({@link TarPipe}), unless made with one thread; an uncompressed tar (docker cp's) is
  * unpacked on the caller's thread alone. One instance may unpack several layers, one at a time (it
  * holds a reusable buffer).
  */
@@ -98,7 +98,10 @@ public final class LayerUnpacker {
   private static final String OPAQUE_XATTR = "trusted.overlay.opaque";
   private static final long RESOLVE = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
 
-  private final byte[] heap = new byte[CHUNK];
+  // Made on the first entry read through the heap (a plain tar's, or a non-ISA-L inflater's): an
+  // ISA-L layer writes from the inflater's or the pipe's direct buffers and never needs them, and
+  // 2 MiB touched per layer were ~1 ms of page faults on a busybox pull.
+  private byte[] heap;
 
   /**
    * The process umask (applied by the kernel to a created file's mode), read once from
@@ -118,7 +121,7 @@ public final class LayerUnpacker {
     return 0777;
   }
 
-  private final ByteBuffer direct = ByteBuffer.allocateDirect(CHUNK);
+  private ByteBuffer direct;
   private final boolean mayCreateDevices;
 
   /** Whether the files this process creates are 0:0 (euid and egid 0: fsuid and fsgid follow). */
@@ -155,12 +158,13 @@ public final class LayerUnpacker {
   }
 
   /**
-   * An unpacker that does all of a layer's work on the caller's thread: for a layer unpacked beside
-   * enough others to keep every core busy, where a second thread would only add hand-offs (on two
-   * cores, 5-10% more CPU time for an image of several layers of like sizes).
+   * An unpacker that does a compressed layer's work on the caller's thread alone when not {@code
+   * twoThreads}: for a layer unpacked beside enough others to keep every core busy, where a second
+   * thread would only add hand-offs (on two cores, 5-10% more CPU time for an image of several
+   * layers of like sizes).
    */
-  public LayerUnpacker oneThread() {
-    return new LayerUnpacker(limits, owner, false);
+  public LayerUnpacker(boolean twoThreads) {
+    this(Limits.DEFAULT, null, twoThreads);
   }
 
   /**
@@ -976,6 +980,7 @@ public final class LayerUnpacker {
         return;
       }
       while (left > 0) {
+        if (heap == null) heap = new byte[CHUNK];
         int n = tar.read(heap, 0, (int) Math.min(heap.length, left));
         if (n < 0) throw new EOFException("file content ends " + left + " bytes early");
         left -= n;
@@ -1005,6 +1010,7 @@ public final class LayerUnpacker {
     }
 
     private void writeAll(Fd f, int off, int n) throws IOException {
+      if (direct == null) direct = ByteBuffer.allocateDirect(CHUNK);
       direct.clear();
       direct.put(heap, off, n).flip();
       while (direct.hasRemaining()) Linux.write(f, direct);

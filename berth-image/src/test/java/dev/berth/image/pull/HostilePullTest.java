@@ -226,17 +226,24 @@ class HostilePullTest {
     assertEquals(List.of(), ingests());
   }
 
+  /** A layer big enough to be read before the config (4 MB of gzip and more). */
+  OciLayoutBuilder.Layer bigLayer(String file, String content) {
+    return layout.layer(
+        new LayerTar()
+            .add(TarEntry.dir("etc"), TarEntry.file(file, content))
+            .randomFiles("big", 3, 2_000_000, 5, 0.0),
+        Compression.GZIP);
+  }
+
   /**
-   * A registry slow to send the config does not hold the layers back: they are downloaded and
-   * unpacked meanwhile (their files are in a staging before the config is sent), and checked
-   * against the config once it comes.
+   * A registry slow to send the config does not hold a big layer back: it is downloaded and
+   * unpacked meanwhile (its files are in a staging before the config is sent), and checked against
+   * the config once it comes. A small layer waits for the config (its bytes wait in the socket).
    */
   @Test
-  void theLayersAreUnpackedWhileTheConfigIsHeldBackAndCheckedWhenItComes() throws Exception {
-    OciLayoutBuilder.Layer top =
-        layout.layer(
-            new LayerTar().add(TarEntry.dir("etc"), TarEntry.file("etc/top", "top\n")),
-            Compression.GZIP);
+  void aBigLayerIsUnpackedWhileTheConfigIsHeldBackAndCheckedWhenItComes() throws Exception {
+    OciLayoutBuilder.Layer top = bigLayer("etc/top", "top\n");
+    assertTrue(top.blob().size() >= 4 << 20, "a layer of " + top.blob().size() + " bytes");
     OciLayoutBuilder.Image img = image("v1", base, top);
     registry.hold(img.config().digest());
     var pull =
@@ -248,7 +255,9 @@ class HostilePullTest {
                 throw new java.util.concurrent.CompletionException(e);
               }
             });
-    awaitFiles("top", "os-release");
+    awaitFiles("top");
+    Thread.sleep(200);
+    assertEquals(List.of(), StoreChecks.find(store, "os-release"), "a small layer read early");
     assertFalse(pull.isDone(), "the pull ended without its config");
     registry.release();
 
@@ -271,11 +280,12 @@ class HostilePullTest {
   @Test
   void aLayerUnpackedBeforeTheConfigThatContradictsItIsRefused() throws Exception {
     Digest wrong = Digest.sha256Of("not the layer".getBytes());
+    OciLayoutBuilder.Layer big = bigLayer("etc/big", "big\n");
     OciLayoutBuilder.Image img =
-        image("v1", new OciLayoutBuilder.Layer(base.blob(), wrong, base.compression()));
+        image("v1", new OciLayoutBuilder.Layer(big.blob(), wrong, big.compression()));
     registry.hold(img.config().digest());
     var pull = java.util.concurrent.CompletableFuture.supplyAsync(() -> pullFails("v1"));
-    awaitFiles("os-release");
+    awaitFiles("big");
     registry.release();
 
     ImageException e = pull.get(60, java.util.concurrent.TimeUnit.SECONDS);
