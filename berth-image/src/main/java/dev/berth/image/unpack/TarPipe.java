@@ -36,7 +36,7 @@ final class TarPipe extends InputStream implements DirectSource {
 
   private final BlockingQueue<Object> full = new ArrayBlockingQueue<>(DEPTH + 1);
   private final BlockingQueue<ByteBuffer> empty = new ArrayBlockingQueue<>(DEPTH + 1);
-  private final byte[] heap = new byte[CHUNK];
+  private byte[] heap; // the reader's, for a feed that is not direct (zstd, the JDK's gzip)
   private volatile boolean writerDone;
   private boolean endSent; // the reader's: it put the End in the pipe
   private int allocated; // the reader's: chunks made so far
@@ -70,6 +70,7 @@ final class TarPipe extends InputStream implements DirectSource {
           if (feed.direct()) {
             atEnd = feed.readInto(b) < 0;
           } else {
+            if (heap == null) heap = new byte[CHUNK];
             int n = feed.read(heap, 0, Math.min(heap.length, b.remaining()));
             if (n < 0) atEnd = true;
             else b.put(heap, 0, n);

@@ -49,13 +49,19 @@ class LayerUnpackerTest {
   }
 
   /**
-   * How {@link #unpack(byte[])} hands the tar over: as it is (docker cp's path, on one thread) or
-   * gzipped (a layer's, read and written on two threads, see LayerUnpackerGzipTest).
+   * How {@link #unpack(byte[])} hands the tar over: as it is (docker cp's path, on one thread), or
+   * gzipped or zstd-compressed (a layer's, read and written on two threads: LayerUnpackerGzipTest,
+   * LayerUnpackerZstdTest).
    */
   Compression compression = Compression.NONE;
 
   private UnpackResult unpack(byte[] tar) throws IOException {
-    byte[] blob = compression == Compression.GZIP ? gzip(tar) : tar;
+    byte[] blob =
+        switch (compression) {
+          case GZIP -> gzip(tar);
+          case ZSTD -> com.github.luben.zstd.Zstd.compress(tar);
+          case NONE -> tar;
+        };
     return new LayerUnpacker()
         .unpack(new ByteArrayInputStream(blob), compression, target, Mode.OVERLAY);
   }
