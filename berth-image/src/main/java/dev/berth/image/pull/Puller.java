@@ -449,13 +449,6 @@ public final class Puller {
   }
 
   /**
-   * Which of an image's layers, unpacked at once, get a second thread for their files: those with
-   * more than a core's share of the image's bytes, which the others cannot keep the other cores
-   * busy beside (a one-layer image; a base layer under small ones). Where every layer has less (on
-   * two cores: several layers of like sizes) the cores are busy already, and a second thread per
-   * layer only added hand-offs: 5-10% more CPU time and as much wall time.
-   */
-  /**
    * A layer's bytes below which a second thread is not worth its start and hand-offs (a few hundred
    * microseconds against milliseconds of work): busybox's 1 MB layer.
    */
@@ -469,6 +462,13 @@ public final class Puller {
    */
   private static final long READ_EARLY_FROM = 4L << 20;
 
+  /**
+   * Which of an image's layers, unpacked at once, get a second thread for their files: those with
+   * more than a core's share of the image's bytes, which the others cannot keep the other cores
+   * busy beside (a one-layer image; a base layer under small ones). Where every layer has less (on
+   * two cores: several layers of like sizes) the cores are busy already, and a second thread per
+   * layer only added hand-offs: 5-10% more CPU time and as much wall time.
+   */
   private static boolean[] longPoles(List<Descriptor> layers) {
     long total = 0;
     for (Descriptor d : layers) total += Math.max(0, d.size());
