@@ -248,6 +248,21 @@ public final class LayerUnpacker {
     }
   }
 
+  /** Waits for {@code task} to end, whatever its outcome, keeping an interrupt for the caller. */
+  private static void awaitQuietly(FutureTask<Void> task) {
+    boolean interrupted = false;
+    while (!task.isDone()) {
+      try {
+        task.get();
+      } catch (InterruptedException e) {
+        interrupted = true;
+      } catch (ExecutionException | java.util.concurrent.CancellationException e) {
+        break;
+      }
+    }
+    if (interrupted) Thread.currentThread().interrupt();
+  }
+
   /** What reads the rest of the tar stream once its last entry is written. */
   private interface Drain {
     void run() throws IOException;
@@ -315,13 +330,20 @@ public final class LayerUnpacker {
             });
     Thread.ofPlatform().name("unpack-files").daemon().start(writer);
     boolean pumped = false;
+    Error fatal = null;
     try {
       pipe.pump();
       pumped = true;
-    } catch (IOException e) {
+    } catch (IOException | RuntimeException e) {
       // The writer meets it in the pipe (or, interrupted, the end abandon() sends) and says where.
+    } catch (Error e) {
+      fatal = e; // thrown once the writer has ended
     } finally {
       if (!pumped) pipe.abandon();
+    }
+    if (fatal != null) {
+      awaitQuietly(writer);
+      throw fatal;
     }
     boolean interrupted = Thread.interrupted(); // kept for the caller, after the writer ends
     try {
