@@ -46,7 +46,14 @@ final class IsalGzipInputStream extends InputStream {
   /** Inflates into {@link #output} until it holds something or the stream ends. */
   private void inflateSome() throws IOException {
     output.clear();
-    while (output.position() == 0 && !ended) {
+    inflateInto(output);
+    output.flip();
+  }
+
+  /** Inflates into {@code out} (direct) until it gained a byte or the stream ends. */
+  private void inflateInto(ByteBuffer out) throws IOException {
+    int start = out.position();
+    while (out.position() == start && !ended) {
       if (inflater.finished()) {
         if (!nextMember()) {
           ended = true;
@@ -56,9 +63,8 @@ final class IsalGzipInputStream extends InputStream {
       if (!inflater.finished() && !input.hasRemaining() && fill()) {
         throw new EOFException("gzip stream ends early");
       }
-      inflater.inflate(input, output);
+      inflater.inflate(input, out);
     }
-    output.flip();
   }
 
   /** After a member: whether another starts here (its magic bytes), as GZIPInputStream decides. */
@@ -127,18 +133,7 @@ final class IsalGzipInputStream extends InputStream {
       return n;
     }
     int start = dst.position();
-    while (dst.position() == start && !ended) {
-      if (inflater.finished()) {
-        if (!nextMember()) {
-          ended = true;
-          break;
-        }
-      }
-      if (!inflater.finished() && !input.hasRemaining() && fill()) {
-        throw new EOFException("gzip stream ends early");
-      }
-      inflater.inflate(input, dst);
-    }
+    inflateInto(dst);
     return dst.position() == start ? -1 : dst.position() - start;
   }
 

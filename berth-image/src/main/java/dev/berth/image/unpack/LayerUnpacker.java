@@ -248,19 +248,30 @@ public final class LayerUnpacker {
     }
   }
 
-  /** Waits for {@code task} to end, whatever its outcome, keeping an interrupt for the caller. */
-  private static void awaitQuietly(FutureTask<Void> task) {
-    boolean interrupted = false;
-    while (!task.isDone()) {
-      try {
-        task.get();
-      } catch (InterruptedException e) {
-        interrupted = true;
-      } catch (ExecutionException | java.util.concurrent.CancellationException e) {
-        break;
+  /**
+   * Waits for {@code task} to end, even when interrupted (the interrupt is kept for the caller),
+   * and throws what it threw.
+   */
+  private static void await(FutureTask<Void> task) throws IOException {
+    boolean interrupted = Thread.interrupted();
+    try {
+      while (true) {
+        try {
+          task.get();
+          return;
+        } catch (InterruptedException e) {
+          interrupted = true;
+        } catch (ExecutionException e) {
+          Throwable cause = e.getCause();
+          if (cause instanceof IOException io) throw io;
+          if (cause instanceof RuntimeException re) throw re;
+          if (cause instanceof Error err) throw err;
+          throw new IOException(cause);
+        }
       }
+    } finally {
+      if (interrupted) Thread.currentThread().interrupt();
     }
-    if (interrupted) Thread.currentThread().interrupt();
   }
 
   /** What reads the rest of the tar stream once its last entry is written. */
@@ -342,28 +353,15 @@ public final class LayerUnpacker {
       if (!pumped) pipe.abandon();
     }
     if (fatal != null) {
-      awaitQuietly(writer);
+      try {
+        await(writer);
+      } catch (IOException | RuntimeException | Error writerToo) {
+        fatal.addSuppressed(writerToo);
+      }
       throw fatal;
     }
-    boolean interrupted = Thread.interrupted(); // kept for the caller, after the writer ends
-    try {
-      while (true) {
-        try {
-          writer.get();
-          return s;
-        } catch (InterruptedException e) {
-          interrupted = true;
-        } catch (ExecutionException e) {
-          Throwable cause = e.getCause();
-          if (cause instanceof IOException io) throw io;
-          if (cause instanceof RuntimeException re) throw re;
-          if (cause instanceof Error err) throw err;
-          throw new IOException(cause);
-        }
-      }
-    } finally {
-      if (interrupted) Thread.currentThread().interrupt();
-    }
+    await(writer); // the writer's error is the one to report: it met the reader's where it cut
+    return s;
   }
 
   private static String describe(Exception x) {
