@@ -40,6 +40,7 @@ public final class LayoutRegistry implements AutoCloseable {
   private final List<BlobRequest> blobRequests = new CopyOnWriteArrayList<>();
   private final List<String> requests = new CopyOnWriteArrayList<>();
   private final Map<Digest, Long> stalls = new ConcurrentHashMap<>();
+  private final java.util.Set<Digest> stalling = ConcurrentHashMap.newKeySet();
   private final java.util.Set<Digest> held = ConcurrentHashMap.newKeySet();
   private volatile java.util.concurrent.CountDownLatch release =
       new java.util.concurrent.CountDownLatch(1);
@@ -85,6 +86,11 @@ public final class LayoutRegistry implements AutoCloseable {
     stalls.put(digest, afterBytes);
   }
 
+  /** Whether a GET of blob {@code digest} has been stalled (it hangs, or did until cleared). */
+  public boolean stalled(Digest digest) {
+    return stalling.contains(digest);
+  }
+
   /**
    * GETs of blob {@code digest} send nothing until {@link #release} (or {@link #close}), then the
    * whole blob: a registry slow to start that one answer.
@@ -111,6 +117,7 @@ public final class LayoutRegistry implements AutoCloseable {
     instead.clear();
     cuts.clear();
     stalls.clear();
+    stalling.clear();
     unstall.countDown();
     unstall = new java.util.concurrent.CountDownLatch(1);
   }
@@ -270,11 +277,12 @@ public final class LayoutRegistry implements AutoCloseable {
     }
     ex.sendResponseHeaders(status, length);
     OutputStream out = ex.getResponseBody();
+    var released = unstall; // before the check: a clearFaults between the two is not missed
     Long stall = stalls.get(digest);
     if (stall != null) {
-      var released = unstall;
       out.write(body, (int) from, (int) Math.max(0, Math.min(length, stall - from)));
       out.flush();
+      stalling.add(digest);
       try {
         released.await(120, java.util.concurrent.TimeUnit.SECONDS);
       } catch (InterruptedException e) {

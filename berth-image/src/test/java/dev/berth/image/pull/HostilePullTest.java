@@ -205,7 +205,8 @@ class HostilePullTest {
                     ImageException.class, () -> service.pull(ref("v1"), null, Progress.NONE)));
     long deadline = System.nanoTime() + 20_000_000_000L;
     while (registry.blobRequests(base.blob().digest()).isEmpty()
-        || registry.blobRequests(top.blob().digest()).isEmpty()) {
+        || registry.blobRequests(top.blob().digest()).isEmpty()
+        || !registry.stalled(img.config().digest())) {
       assertTrue(
           System.nanoTime() < deadline,
           "the layers were not asked for while the config was on its way: "
