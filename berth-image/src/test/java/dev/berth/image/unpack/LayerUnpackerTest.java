@@ -810,4 +810,93 @@ class LayerUnpackerTest {
         "a dir over a dir keeps its contents");
     assertEquals(0711, Linux.lstat(target + "/keep").permissions());
   }
+
+  // ---- entries of one layer that meet each other (on two threads and more, LayerUnpackerGzipTest
+  // and LayerUnpackerZstdTest hand a fresh tree's small files to worker threads: the tree must be
+  // the one tar order gives)
+  // -----------------------------------------------------------------------------------------------
+
+  @Test
+  void entriesOfOneLayerThatMeetEachOtherApplyInTarOrder() throws Exception {
+    TarBuilder t = new TarBuilder().dir("many/", 0755, 0, 0);
+    for (int i = 0; i < 300; i++) t.file("many/f-" + i, "file " + i);
+    t.file("many/f-7", "again") // the same path, later in the layer
+        .file("a", "first")
+        .file("a", "second")
+        .file("h-target", "t")
+        .hardlink("h", "h-target") // to a file created just before
+        .dir("d/", 0755, 0, 0)
+        .symlink("l", "d")
+        .file("d/x", "via d")
+        .file("l/x", "via l") // the same file as d/x, through the link
+        .file("d/y", "after the link")
+        .file("f", "a file, then a directory")
+        .dir("f/", 0700, 0, 0)
+        .file("f/in", "in")
+        .dir("g/", 0755, 0, 0)
+        .file("g/z", "z")
+        .file("g", "a directory with a file, then a file");
+    unpack(t.bytes());
+    for (int i = 0; i < 300; i++) {
+      assertEquals(i == 7 ? "again" : "file " + i, Files.readString(target.resolve("many/f-" + i)));
+    }
+    assertEquals("second", Files.readString(target.resolve("a")));
+    assertEquals("t", Files.readString(target.resolve("h")));
+    assertEquals(
+        Linux.lstat(target + "/h-target").ino(), Linux.lstat(target + "/h").ino(), "hardlinked");
+    assertEquals("via l", Files.readString(target.resolve("d/x")));
+    assertEquals("after the link", Files.readString(target.resolve("d/y")));
+    assertEquals(0700, Linux.lstat(target + "/f").permissions());
+    assertEquals("in", Files.readString(target.resolve("f/in")));
+    assertEquals("a directory with a file, then a file", Files.readString(target.resolve("g")));
+  }
+
+  @Test
+  void aFileUnderAFileOfTheSameLayerIsRefusedNamingIt() throws Exception {
+    byte[] tar = new TarBuilder().file("a", "x").file("a/b", "y").bytes();
+    UnpackException e = assertThrows(UnpackException.class, () -> unpack(tar));
+    assertEquals("a/b", e.entry());
+    assertTrue(e.getMessage().contains("(ENOTDIR)"), e.getMessage());
+    assertEquals("x", Files.readString(target.resolve("a")));
+  }
+
+  /**
+   * A file that cannot be made fails the unpack naming it, however many entries follow it, and
+   * leaves no thread and no fd behind, as a layer that unpacks does.
+   */
+  @Test
+  void aFileThatCannotBeMadeIsReportedNamingItAndNothingIsLeftRunningOrOpen() throws Exception {
+    long fds = openFds();
+    TarBuilder ok = new TarBuilder();
+    for (int i = 0; i < 200; i++) ok.file("d" + (i % 7) + "/f-" + i, "x".repeat(i));
+    unpack(ok.bytes());
+    assertEquals(fds, openFds(), "fds left open by an unpack");
+    assertEquals(List.of(), unpackThreads());
+
+    target = Files.createDirectory(tmp.resolve("second")); // empty again
+    TarBuilder bad = new TarBuilder();
+    for (int i = 0; i < 100; i++) bad.file("before/f-" + i, "b");
+    // No such xattr namespace: setting it fails (EOPNOTSUPP).
+    bad.file("bad", 0644, 0, 0, "x".getBytes(), paxRecords("SCHILY.xattr.nonamespace", "v"));
+    for (int i = 0; i < 100; i++) bad.file("after/f-" + i, "a");
+    UnpackException e = assertThrows(UnpackException.class, () -> unpack(bad.bytes()));
+    assertEquals("bad", e.entry());
+    assertTrue(e.getMessage().startsWith("entry \"bad\": "), e.getMessage());
+    assertTrue(e.getMessage().contains("nonamespace"), e.getMessage());
+    assertEquals(fds, openFds(), "fds left open by a failed unpack");
+    assertEquals(List.of(), unpackThreads());
+  }
+
+  private static long openFds() throws IOException {
+    try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
+      return s.count();
+    }
+  }
+
+  private static List<String> unpackThreads() {
+    return Thread.getAllStackTraces().keySet().stream()
+        .map(Thread::getName)
+        .filter(n -> n.startsWith("unpack-files"))
+        .toList();
+  }
 }
