@@ -852,6 +852,23 @@ class LayerUnpackerTest {
   }
 
   @Test
+  void aDirectoryOfFilesReplacedByASymlinkOutOfTheRootKeepsTheFilesAfterItInside()
+      throws Exception {
+    TarBuilder t = new TarBuilder().dir("a/", 0755, 0, 0);
+    for (int i = 0; i < 50; i++) t.file("a/f-" + i, "before");
+    t.symlink("a", sentinel.toString()); // replaces the directory and what is in it
+    for (int i = 0; i < 50; i++) t.file("a/g-" + i, "after");
+    unpack(t.bytes());
+    assertSentinelEmpty();
+    assertTrue(Files.isSymbolicLink(target.resolve("a")));
+    Path landed = target.resolve(sentinel.toString().substring(1));
+    for (int i = 0; i < 50; i++) {
+      assertEquals("after", Files.readString(landed.resolve("g-" + i)));
+      assertFalse(Files.exists(landed.resolve("f-" + i)));
+    }
+  }
+
+  @Test
   void aFileUnderAFileOfTheSameLayerIsRefusedNamingIt() throws Exception {
     byte[] tar = new TarBuilder().file("a", "x").file("a/b", "y").bytes();
     UnpackException e = assertThrows(UnpackException.class, () -> unpack(tar));
