@@ -3,7 +3,6 @@ package dev.berth.image.unpack;
 import static dev.berth.sys.LinuxConstants.AT_REMOVEDIR;
 import static dev.berth.sys.LinuxConstants.AT_SYMLINK_NOFOLLOW;
 import static dev.berth.sys.LinuxConstants.EEXIST;
-import static dev.berth.sys.LinuxConstants.ELOOP;
 import static dev.berth.sys.LinuxConstants.ENOENT;
 import static dev.berth.sys.LinuxConstants.O_CREAT;
 import static dev.berth.sys.LinuxConstants.O_DIRECTORY;
@@ -14,7 +13,6 @@ import static dev.berth.sys.LinuxConstants.O_RDONLY;
 import static dev.berth.sys.LinuxConstants.O_WRONLY;
 import static dev.berth.sys.LinuxConstants.RESOLVE_IN_ROOT;
 import static dev.berth.sys.LinuxConstants.RESOLVE_NO_MAGICLINKS;
-import static dev.berth.sys.LinuxConstants.RESOLVE_NO_SYMLINKS;
 import static dev.berth.sys.LinuxConstants.SEEK_SET;
 import static dev.berth.sys.LinuxConstants.S_IFBLK;
 import static dev.berth.sys.LinuxConstants.S_IFCHR;
@@ -232,7 +230,7 @@ public final class LayerUnpacker {
       if (c == Compression.NONE || !twoThreads) {
         // Nothing to inflate (the reading is the caller's stream, which a second thread would not
         // speed up), or the caller asks for one thread.
-        s = new Session(root, mode, new TarReader(feed, limits.sparseRegions()), null);
+        s = new Session(root, mode, new TarReader(feed, limits.sparseRegions()));
         write(s, feed::drain);
       } else {
         s = pipelined(feed, root, mode);
@@ -300,7 +298,7 @@ public final class LayerUnpacker {
               last == null
                   ? "reading the first tar header"
                   : "reading the tar header after entry " + UnpackException.quote(last);
-          throw s.earlier(new UnpackException(null, where + ": " + describe(x), x));
+          throw new UnpackException(null, where + ": " + describe(x), x);
         }
         if (e == null) break;
         last = e.name();
@@ -327,14 +325,7 @@ public final class LayerUnpacker {
    */
   private Session pipelined(TarFeed feed, Fd root, Mode mode) throws IOException {
     TarPipe pipe = new TarPipe(feed);
-    FileWorkers workers = FILE_WORKERS > 0 && isEmpty(root) ? new FileWorkers(FILE_WORKERS) : null;
-    Session s;
-    try {
-      s = new Session(root, mode, new TarReader(pipe, limits.sparseRegions()), workers);
-    } catch (RuntimeException | Error e) {
-      if (workers != null) workers.close();
-      throw e;
-    }
+    Session s = new Session(root, mode, new TarReader(pipe, limits.sparseRegions()));
     LayerPhases.Tally tally = LayerPhases.current();
     FutureTask<Void> writer =
         new FutureTask<>(
@@ -371,19 +362,6 @@ public final class LayerUnpacker {
     }
     await(writer); // the writer's error is the one to report: it met the reader's where it cut
     return s;
-  }
-
-  /**
-   * Worker threads that create the small files of a two-thread unpack into an empty tree ({@link
-   * FileWorkers}); {@code -Dberth.unpack.fileWorkers=0} turns them off, for bench/pull.sh's A/B.
-   */
-  static final int FILE_WORKERS = Integer.getInteger("berth.unpack.fileWorkers", 2);
-
-  /** Whether the directory {@code root} has no entries. */
-  private static boolean isEmpty(Fd root) throws IOException {
-    try (Fd d = Linux.openat(root, ".", O_RDONLY | O_DIRECTORY, 0)) {
-      return Linux.readdir(d).isEmpty();
-    }
   }
 
   private static String describe(Exception x) {
@@ -492,14 +470,6 @@ public final class LayerUnpacker {
     final Set<String> madeDirs = new java.util.LinkedHashSet<>(List.of(""));
     String cachedPath;
     Fd cachedFd;
-    FileWorkers.DirRef cachedRef; // cachedFd, shared with the files handed over in it
-    // Whether cachedPath was resolved without a symlink: then it names the one directory it is.
-    boolean cachedCanonical;
-    // Non-null: small files go to these workers (the tree was empty when the unpack began).
-    final FileWorkers workers;
-    // Whether a path this layer has not written is known to be free: the tree was empty, and no
-    // entry went through a symlink (which would put it under another path than its own).
-    boolean handOver;
     // Whether files created in cachedFd are 0:0 (1: it is setgid, of group 0; 2: it is not
     // setgid, so new directories get no setgid bit either), are not (-1), or not yet known (0).
     int cachedRootOwned;
@@ -513,48 +483,10 @@ public final class LayerUnpacker {
     long skippedDevices;
     long sparseHoles;
 
-    Session(Fd root, Mode mode, TarReader tar, FileWorkers workers) {
+    Session(Fd root, Mode mode, TarReader tar) {
       this.root = root;
       this.mode = mode;
       this.tar = tar;
-      this.workers = workers;
-      this.handOver = workers != null;
-    }
-
-    /**
-     * Whether nothing is at {@code path} but what a handed-over file may be creating there: the
-     * tree was empty and this layer has not put anything there.
-     */
-    private boolean freeSlot(String path) {
-      return handOver
-          && !written.contains(path)
-          && !madeDirs.contains(path)
-          && !whited.contains(path);
-    }
-
-    /**
-     * An entry that cannot meet a handed-over file (a new file, directory or symlink at a free
-     * slot: their parents are only looked up, or made after a wait, see dirFd) goes on beside them;
-     * any other waits for them all first.
-     */
-    private void settle(TarHeader e, String path, boolean whiteout) throws IOException {
-      if (workers == null) return;
-      byte t = e.type();
-      boolean beside = !whiteout && !path.isEmpty() && (t == '0' || t == '5' || t == '2');
-      if (!beside || !freeSlot(path)) workers.drain();
-    }
-
-    /**
-     * A failure of a handed-over file comes before {@code x} in entry order: that one is reported.
-     */
-    private IOException earlier(IOException x) {
-      if (workers == null) return x;
-      try {
-        workers.drain();
-      } catch (IOException w) {
-        return w;
-      }
-      return x;
     }
 
     void apply(TarHeader e) throws IOException {
@@ -567,9 +499,7 @@ public final class LayerUnpacker {
       }
       try {
         String base = path.isEmpty() ? "" : EntryPath.base(path);
-        boolean isWhiteout = base.startsWith(WHITEOUT) && mode != Mode.PLAIN;
-        settle(e, path, isWhiteout);
-        if (isWhiteout) {
+        if (base.startsWith(WHITEOUT) && mode != Mode.PLAIN) {
           whiteout(name, path, base);
           return;
         }
@@ -595,9 +525,9 @@ public final class LayerUnpacker {
         }
         written.add(path);
       } catch (UnpackException x) {
-        throw earlier(x);
+        throw x;
       } catch (IOException | RuntimeException x) {
-        throw earlier(new UnpackException(name, describe(x), x));
+        throw new UnpackException(name, describe(x), x);
       }
     }
 
@@ -618,13 +548,6 @@ public final class LayerUnpacker {
       int uid = uid(e);
       int gid = gid(e);
       if (e.sparse() != null) countHoles(e);
-      if (e.sparse() == null
-          && e.size() <= FileWorkers.MAX_FILE
-          && freeSlot(path)
-          && dir == cachedFd) {
-        handOver(e, dir, base, exact, uid, gid);
-        return;
-      }
       try (Fd f = createExclusive(dir, base, exact ? want : 0600)) {
         copyData(f, e);
         if (uid != 0 || gid != 0 || !createsRootOwned(dir)) Linux.fchown(f, uid, gid);
@@ -638,60 +561,6 @@ public final class LayerUnpacker {
         Linux.utimensat(
             f, null, a.getEpochSecond(), a.getNano(), m.getEpochSecond(), m.getNano(), 0);
       }
-    }
-
-    /** Copies the file's data out of the tar and hands it to the workers to create. */
-    private void handOver(TarHeader e, Fd dir, String base, boolean exact, int uid, int gid)
-        throws IOException {
-      int want = e.mode();
-      boolean chown = uid != 0 || gid != 0 || !createsRootOwned(dir);
-      ByteBuffer data = workers.buffer();
-      try {
-        fill(data, e.size());
-      } catch (IOException | RuntimeException x) {
-        workers.giveBack(data);
-        throw x;
-      }
-      Instant m = e.mtime();
-      Instant a = atime(e);
-      workers.submit(
-          new FileWorkers.File(
-              workers.nextSeq(),
-              e.name(),
-              cachedRef.retain(),
-              base,
-              data.flip(),
-              exact ? want : 0600,
-              chown,
-              uid,
-              gid,
-              exact ? -1 : want,
-              xattrs(e),
-              a.getEpochSecond(),
-              a.getNano(),
-              m.getEpochSecond(),
-              m.getNano()));
-    }
-
-    /** Reads the current entry's {@code size} bytes of data into {@code into}. */
-    private void fill(ByteBuffer into, long size) throws IOException {
-      long left = size;
-      if (tar.direct()) {
-        while (left > 0) {
-          ByteBuffer b = tar.readDirect((int) left);
-          left -= b.remaining();
-          into.put(b);
-        }
-      } else {
-        if (heap == null) heap = new byte[CHUNK];
-        while (left > 0) {
-          int n = tar.read(heap, 0, (int) Math.min(heap.length, left));
-          if (n < 0) throw new EOFException("file content ends " + left + " bytes early");
-          into.put(heap, 0, n);
-          left -= n;
-        }
-      }
-      fileBytes += size;
     }
 
     /**
@@ -959,14 +828,7 @@ public final class LayerUnpacker {
      * missing.
      */
     Fd parent(TarHeader e, String path) throws IOException {
-      Fd dir = dirFd(e.name(), EntryPath.parent(path));
-      if (handOver && !cachedCanonical) {
-        // Through a symlink: what is made here is at another path than its own, which the free
-        // slots do not account for. The rest of the layer goes on this thread.
-        workers.drain();
-        handOver = false;
-      }
-      return dir;
+      return dirFd(e.name(), EntryPath.parent(path));
     }
 
     Fd dirFd(String name, String dirPath) throws IOException {
@@ -981,54 +843,23 @@ public final class LayerUnpacker {
       if (!cacheStale && dirPath.equals(cachedPath) && cachedFd != null) return cachedFd;
       Fd fd;
       try {
-        fd = openDir(dirPath);
+        fd = Linux.openat2(root, dotIfEmpty(dirPath), O_PATH | O_DIRECTORY, 0, RESOLVE);
       } catch (ErrnoException x) {
         if (x.errno() != ENOENT || !make) {
           throw new UnpackException(name, "open parent directory: " + x.getMessage(), x);
         }
-        if (workers != null && workers.busy()) {
-          // A handed-over file may be what is missing (and then not to be made a directory).
-          workers.drain();
-          return dirFd(name, dirPath, make);
-        }
         fd = makeDirs(name, dirPath);
       }
-      boolean canonical = opened;
       dropCache();
       cachedPath = dirPath;
       cachedFd = fd;
-      cachedRef = new FileWorkers.DirRef(fd);
-      cachedCanonical = canonical;
       return fd;
-    }
-
-    // Set by openDir: whether the directory it opened was reached without a symlink.
-    private boolean opened;
-
-    /**
-     * Opens the directory {@code dirPath} in the root. While files are handed over, it is first
-     * tried without following symlinks: a directory so reached is at its own path ({@link
-     * #cachedCanonical}).
-     */
-    private Fd openDir(String dirPath) throws ErrnoException {
-      opened = false;
-      String p = dotIfEmpty(dirPath);
-      if (handOver) {
-        try {
-          Fd fd = Linux.openat2(root, p, O_PATH | O_DIRECTORY, 0, RESOLVE | RESOLVE_NO_SYMLINKS);
-          opened = true;
-          return fd;
-        } catch (ErrnoException x) {
-          if (x.errno() != ELOOP) throw x;
-        }
-      }
-      return Linux.openat2(root, p, O_PATH | O_DIRECTORY, 0, RESOLVE);
     }
 
     private Fd makeDirs(String name, String dirPath) throws IOException {
       try {
         mkdirs(dirPath, 0);
-        return openDir(dirPath);
+        return Linux.openat2(root, dirPath, O_PATH | O_DIRECTORY, 0, RESOLVE);
       } catch (ErrnoException x) {
         throw new UnpackException(name, "create parent directories: " + x.getMessage(), x);
       }
@@ -1121,18 +952,14 @@ public final class LayerUnpacker {
     }
 
     void dropCache() {
-      if (cachedRef != null) cachedRef.release(); // closed once no handed-over file needs it
-      cachedRef = null;
+      if (cachedFd != null) cachedFd.close();
       cachedFd = null;
-      cachedCanonical = false;
       cachedRootOwned = 0;
       cachedPath = null;
       cacheStale = false;
     }
 
-    /** Ends the workers (dropping files not begun, on an error) and closes the cached fd. */
     void closeCache() {
-      if (workers != null) workers.close();
       dropCache();
     }
 
@@ -1245,7 +1072,6 @@ public final class LayerUnpacker {
 
     /** Directory times last: creating their contents changed them. */
     void finish() throws IOException {
-      if (workers != null) workers.drain();
       dropCache();
       for (int i = dirTimes.size() - 1; i >= 0; i--) {
         DirTimes d = dirTimes.get(i);

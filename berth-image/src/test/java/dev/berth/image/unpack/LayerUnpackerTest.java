@@ -811,9 +811,8 @@ class LayerUnpackerTest {
     assertEquals(0711, Linux.lstat(target + "/keep").permissions());
   }
 
-  // ---- entries of one layer that meet each other (on two threads and more, LayerUnpackerGzipTest
-  // and LayerUnpackerZstdTest hand a fresh tree's small files to worker threads: the tree must be
-  // the one tar order gives)
+  // ---- entries of one layer that meet each other: the tree is the one tar order gives, on one
+  // thread as on two (LayerUnpackerGzipTest, LayerUnpackerZstdTest)
   // -----------------------------------------------------------------------------------------------
 
   @Test
