@@ -98,6 +98,7 @@ class LayerUnpackerTest {
             .file("d/sgid", 02711, 5, 6, new byte[0], Map.of())
             .hardlink("d/hard", "d/suid")
             .symlink("d/link", "/etc/../nowhere")
+            .entry("d/owned-link", '2', 0777, 1000, 1001, "suid", new byte[0], Map.of(), 0, 0)
             .device("d/null", '3', 1, 3)
             .device("d/fifo", '6', 0, 0)
             .file(longName, "long")
@@ -129,6 +130,10 @@ class LayerUnpackerTest {
         "overlay xattrs dropped");
     assertEquals(suid.ino(), Linux.lstat(target + "/d/hard").ino());
     assertEquals("/etc/../nowhere", Linux.readlink(target + "/d/link"));
+    Stat link = Linux.lstat(target + "/d/link");
+    assertEquals(List.of(0, 0), List.of(link.uid(), link.gid()));
+    Stat owned = Linux.lstat(target + "/d/owned-link");
+    assertEquals(List.of(1000, 1001), List.of(owned.uid(), owned.gid()));
     Stat dev = Linux.lstat(target + "/d/null");
     assertTrue(dev.isCharDevice());
     assertEquals(1, dev.rdevMajor());
@@ -137,7 +142,7 @@ class LayerUnpackerTest {
     assertEquals(6, dev.gid());
     assertTrue(Linux.lstat(target + "/d/fifo").isFifo());
     assertEquals("long", Files.readString(target.resolve(longName)));
-    assertEquals(8, r.entries());
+    assertEquals(9, r.entries());
   }
 
   @Test
@@ -174,11 +179,13 @@ class LayerUnpackerTest {
             .dir("h/", 0755, 0, 0)
             .file("h/f", 0644, 0, 0, "in h".getBytes(StandardCharsets.UTF_8), Map.of())
             .file("g/later", 0600, 0, 0, new byte[0], Map.of())
+            .symlink("g/link", "f")
+            .symlink("h/link", "f")
             .bytes();
     unpack(tar);
     // The kernel gives a file created in a setgid directory the directory's group: the tar's 0
     // must be set.
-    for (String f : List.of("g/f", "g/later", "h/f")) {
+    for (String f : List.of("g/f", "g/later", "h/f", "g/link", "h/link")) {
       Stat st = Linux.lstat(target + "/" + f);
       assertEquals(0, st.uid(), f);
       assertEquals(0, st.gid(), f);
@@ -834,7 +841,11 @@ class LayerUnpackerTest {
         .file("f/in", "in")
         .dir("g/", 0755, 0, 0)
         .file("g/z", "z")
-        .file("g", "a directory with a file, then a file");
+        .file("g", "a directory with a file, then a file")
+        .file("s", "a file, then a link")
+        .symlink("s", "a")
+        .dir("t/", 0755, 0, 0)
+        .symlink("t", "a"); // a directory, then a link
     unpack(t.bytes());
     for (int i = 0; i < 300; i++) {
       assertEquals(i == 7 ? "again" : "file " + i, Files.readString(target.resolve("many/f-" + i)));
@@ -848,6 +859,8 @@ class LayerUnpackerTest {
     assertEquals(0700, Linux.lstat(target + "/f").permissions());
     assertEquals("in", Files.readString(target.resolve("f/in")));
     assertEquals("a directory with a file, then a file", Files.readString(target.resolve("g")));
+    assertEquals("a", Linux.readlink(target + "/s"));
+    assertEquals("a", Linux.readlink(target + "/t"));
   }
 
   @Test
