@@ -464,6 +464,10 @@ public final class LayerUnpacker {
     // opaque.
     final Set<String> whited = new HashSet<>();
     final List<DirTimes> dirTimes = new ArrayList<>();
+    // Directories this layer made with mkdirat's mode alone, 0:0 and without a setgid bit: what is
+    // made in them is 0:0 without a stat to know it. Emptied when a directory is removed (a path
+    // here may then lead elsewhere).
+    final Set<String> plainDirs = new HashSet<>();
     // Directories made for entries whose parents this layer does not list, parents first (see
     // UnpackResult); the
     // root ("") until the layer lists it.
@@ -614,12 +618,14 @@ public final class LayerUnpacker {
         try {
           Linux.mkdirat(dir, base, want);
           dirTimes.add(new DirTimes(path, e));
+          plainDirs.add(path);
           return;
         } catch (ErrnoException x) {
           if (x.errno() != EEXIST) throw x;
           // something is there: as below
         }
       }
+      plainDirs.remove(path);
       try {
         Linux.mkdirat(dir, base, 0700);
       } catch (ErrnoException x) {
@@ -813,6 +819,7 @@ public final class LayerUnpacker {
         removeLowerIn(d, dirPath);
       }
       cacheStale = true;
+      plainDirs.clear();
     }
 
     private void removeLowerIn(Fd d, String dirPath) throws IOException {
@@ -861,6 +868,7 @@ public final class LayerUnpacker {
       dropCache();
       cachedPath = dirPath;
       cachedFd = fd;
+      if (plainDirs.contains(dirPath)) cachedRootOwned = 2; // see createsRootOwned
       return fd;
     }
 
@@ -954,6 +962,7 @@ public final class LayerUnpacker {
         }
         Linux.unlinkat(dir, base, AT_REMOVEDIR);
         cacheStale = true; // the cached parent may have been inside
+        plainDirs.clear();
       } else {
         Linux.unlinkat(dir, base, 0);
       }
@@ -1081,27 +1090,40 @@ public final class LayerUnpacker {
     /** Directory times last: creating their contents changed them. */
     void finish() throws IOException {
       dropCache();
-      for (int i = dirTimes.size() - 1; i >= 0; i--) {
-        DirTimes d = dirTimes.get(i);
-        try (Fd p =
-            Linux.openat2(
-                root, dotIfEmpty(EntryPath.parent(d.path)), O_PATH | O_DIRECTORY, 0, RESOLVE)) {
-          String base = d.path.isEmpty() ? "." : EntryPath.base(d.path);
-          Linux.utimensat(
-              p,
-              base,
-              d.atime.getEpochSecond(),
-              d.atime.getNano(),
-              d.mtime.getEpochSecond(),
-              d.mtime.getNano(),
-              AT_SYMLINK_NOFOLLOW);
-        } catch (ErrnoException x) {
-          // A later entry of the same layer may have replaced or removed the directory: nothing to
-          // set then.
-          if (x.errno() != ENOENT && x.errno() != dev.berth.sys.LinuxConstants.ENOTDIR) {
-            throw new UnpackException(d.name, "set directory times: " + x.getMessage(), x);
+      // Siblings come one after the other (a tar lists a directory's subdirectories in turn): their
+      // parent is opened once for them all. Nothing changes in the tree meanwhile.
+      String parentPath = null;
+      Fd parent = null;
+      try {
+        for (int i = dirTimes.size() - 1; i >= 0; i--) {
+          DirTimes d = dirTimes.get(i);
+          String p = dotIfEmpty(EntryPath.parent(d.path));
+          try {
+            if (!p.equals(parentPath)) {
+              if (parent != null) parent.close();
+              parent = null;
+              parentPath = null;
+              parent = Linux.openat2(root, p, O_PATH | O_DIRECTORY, 0, RESOLVE);
+              parentPath = p;
+            }
+            Linux.utimensat(
+                parent,
+                d.path.isEmpty() ? "." : EntryPath.base(d.path),
+                d.atime.getEpochSecond(),
+                d.atime.getNano(),
+                d.mtime.getEpochSecond(),
+                d.mtime.getNano(),
+                AT_SYMLINK_NOFOLLOW);
+          } catch (ErrnoException x) {
+            // A later entry of the same layer may have replaced or removed the directory: nothing
+            // to set then.
+            if (x.errno() != ENOENT && x.errno() != dev.berth.sys.LinuxConstants.ENOTDIR) {
+              throw new UnpackException(d.name, "set directory times: " + x.getMessage(), x);
+            }
           }
         }
+      } finally {
+        if (parent != null) parent.close();
       }
     }
   }

@@ -181,11 +181,23 @@ class LayerUnpackerTest {
             .file("g/later", 0600, 0, 0, new byte[0], Map.of())
             .symlink("g/link", "f")
             .symlink("h/link", "f")
+            // made plain, then listed again as setgid of group 1234
+            .dir("r/", 0755, 0, 0)
+            .file("r/a", 0644, 0, 0, new byte[0], Map.of())
+            .dir("r/", 02775, 0, 1234)
+            .file("r/b", 0644, 0, 0, new byte[0], Map.of())
+            .file("h/g", 0644, 0, 0, new byte[0], Map.of())
+            .file("r/c", 0644, 0, 0, new byte[0], Map.of())
+            // made plain, then replaced by a link to the setgid directory
+            .dir("x/", 0755, 0, 0)
+            .symlink("x", "g")
+            .file("x/through", 0644, 0, 0, new byte[0], Map.of())
             .bytes();
     unpack(tar);
     // The kernel gives a file created in a setgid directory the directory's group: the tar's 0
     // must be set.
-    for (String f : List.of("g/f", "g/later", "h/f", "g/link", "h/link")) {
+    for (String f :
+        List.of("g/f", "g/later", "h/f", "g/link", "h/link", "r/a", "r/b", "r/c", "g/through")) {
       Stat st = Linux.lstat(target + "/" + f);
       assertEquals(0, st.uid(), f);
       assertEquals(0, st.gid(), f);
