@@ -95,15 +95,33 @@ public final class Mounts {
     Linux.mount(m.source(), target, m.type(), flags, d.isEmpty() ? null : d);
   }
 
+  /**
+   * How long {@link #unmount} retries a busy mount: a process forked meanwhile (by this JVM or
+   * another engine's) holds copies of the fds open at that instant, one of them maybe a file read
+   * inside the mount a moment ago, until its exec closes them. containerd retries alike (50 times,
+   * 50 ms apart).
+   */
+  static final long BUSY_RETRY_MS = 2_500;
+
   /** Unmounts everything stacked on {@code target}. */
   public static void unmount(Path target) throws IOException {
     String t = target.toString();
-    for (int i = 0; ; i++) {
+    long deadline = System.nanoTime() + BUSY_RETRY_MS * 1_000_000;
+    long pause = 5;
+    for (int i = 0; ; ) {
       try {
         Linux.umount2(t, LinuxConstants.UMOUNT_NOFOLLOW);
+        i++;
       } catch (ErrnoException e) {
         if (e.errno() == LinuxConstants.EINVAL && i > 0) return; // nothing (more) mounted there
-        throw e;
+        if (e.errno() != LinuxConstants.EBUSY || System.nanoTime() > deadline) throw e;
+        try {
+          Thread.sleep(pause);
+        } catch (InterruptedException x) {
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+        pause = Math.min(pause * 2, 50);
       }
     }
   }
