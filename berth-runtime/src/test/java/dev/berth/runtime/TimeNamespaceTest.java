@@ -36,6 +36,18 @@ class TimeNamespaceTest {
     return Double.parseDouble(Files.readString(Path.of("/proc/uptime")).split(" ")[0]);
   }
 
+  /**
+   * An uptime as /proc/uptime prints it (seconds with two decimals) in hundredths: compared as
+   * doubles, an uptime equal to the bound plus the offset could fall a rounding below it.
+   */
+  private static long hundredths(String uptime) {
+    return new java.math.BigDecimal(uptime.strip()).movePointRight(2).longValueExact();
+  }
+
+  private static long hostHundredths() throws Exception {
+    return hundredths(Files.readString(Path.of("/proc/uptime")).split(" ")[0]);
+  }
+
   @Test
   void procUptimeInsideIsBoottimePlusTheOffset() throws Exception {
     bundle
@@ -51,12 +63,12 @@ class TimeNamespaceTest {
         .sh(
             "cut -d' ' -f1 /proc/uptime > /out/uptime; cat /proc/self/timens_offsets > /out/offsets")
         .write();
-    double before = hostUptime();
+    long before = hostHundredths();
     assertEquals(0, rt.run(id, CreateOptions.of(bundle.dir()), false, false, null));
-    double after = hostUptime();
-    double inside = Double.parseDouble(Files.readString(out.resolve("uptime")).strip());
+    long after = hostHundredths();
+    long inside = hundredths(Files.readString(out.resolve("uptime")));
     assertTrue(
-        inside >= before + 10 * DAY && inside <= after + 10 * DAY,
+        inside >= before + 10 * DAY * 100 && inside <= after + 10 * DAY * 100,
         before + " " + inside + " " + after);
     assertEquals(
         "monotonic 86400 500\nboottime 864000 0\n",
