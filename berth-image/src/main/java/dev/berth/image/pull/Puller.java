@@ -4,6 +4,7 @@ import dev.berth.image.ImageException;
 import dev.berth.image.LayerPhases;
 import dev.berth.image.Progress;
 import dev.berth.image.Progress.Phase;
+import dev.berth.image.Tasks;
 import dev.berth.image.content.ContentStore;
 import dev.berth.image.content.DigestMismatchException;
 import dev.berth.image.content.Ingest;
@@ -179,7 +180,7 @@ public final class Puller {
       } catch (ImageException | IOException | SpecException | RuntimeException e) {
         for (FutureTask<Void> b : blobs) {
           try {
-            await(b); // nothing written after the pull has returned
+            Tasks.await(b); // nothing written after the pull has returned
           } catch (IOException | RuntimeException also) {
             e.addSuppressed(also);
           }
@@ -187,7 +188,7 @@ public final class Puller {
         throw e;
       }
       LayerPhases.mark("layers");
-      for (FutureTask<Void> b : blobs) await(b);
+      for (FutureTask<Void> b : blobs) Tasks.await(b);
       LayerPhases.mark("blobs stored");
       ImageRecord record =
           new ImageRecord(r.toString(), target, manifest.config().digest(), Instant.now());
@@ -220,32 +221,6 @@ public final class Puller {
       if (!stored.digest().equals(manifestsAs.get(i).digest())) {
         throw new IllegalStateException("stored manifest digest differs from the registry's");
       }
-    }
-  }
-
-  /**
-   * Waits for {@code task} to end, even when interrupted (the interrupt is kept for the caller),
-   * and throws what it threw.
-   */
-  private static void await(FutureTask<Void> task) throws IOException {
-    boolean interrupted = false;
-    try {
-      while (true) {
-        try {
-          task.get();
-          return;
-        } catch (InterruptedException e) {
-          interrupted = true;
-        } catch (ExecutionException e) {
-          Throwable cause = e.getCause();
-          if (cause instanceof IOException io) throw io;
-          if (cause instanceof RuntimeException re) throw re;
-          if (cause instanceof Error err) throw err;
-          throw new IOException(cause);
-        }
-      }
-    } finally {
-      if (interrupted) Thread.currentThread().interrupt();
     }
   }
 

@@ -20,6 +20,7 @@ import static dev.berth.sys.LinuxConstants.S_IFIFO;
 
 import com.github.luben.zstd.ZstdInputStream;
 import dev.berth.image.LayerPhases;
+import dev.berth.image.Tasks;
 import dev.berth.spec.image.Digest;
 import dev.berth.spec.image.MediaTypes.Compression;
 import dev.berth.sys.ErrnoException;
@@ -43,7 +44,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
 import java.util.zip.GZIPInputStream;
 
@@ -248,32 +248,6 @@ public final class LayerUnpacker {
     }
   }
 
-  /**
-   * Waits for {@code task} to end, even when interrupted (the interrupt is kept for the caller),
-   * and throws what it threw.
-   */
-  private static void await(FutureTask<Void> task) throws IOException {
-    boolean interrupted = Thread.interrupted();
-    try {
-      while (true) {
-        try {
-          task.get();
-          return;
-        } catch (InterruptedException e) {
-          interrupted = true;
-        } catch (ExecutionException e) {
-          Throwable cause = e.getCause();
-          if (cause instanceof IOException io) throw io;
-          if (cause instanceof RuntimeException re) throw re;
-          if (cause instanceof Error err) throw err;
-          throw new IOException(cause);
-        }
-      }
-    } finally {
-      if (interrupted) Thread.currentThread().interrupt();
-    }
-  }
-
   /** What reads the rest of the tar stream once its last entry is written. */
   private interface Drain {
     void run() throws IOException;
@@ -354,13 +328,14 @@ public final class LayerUnpacker {
     }
     if (fatal != null) {
       try {
-        await(writer);
+        Tasks.await(writer);
       } catch (IOException | RuntimeException | Error writerToo) {
         fatal.addSuppressed(writerToo);
       }
       throw fatal;
     }
-    await(writer); // the writer's error is the one to report: it met the reader's where it cut
+    Tasks.await(
+        writer); // the writer's error is the one to report: it met the reader's where it cut
     return s;
   }
 
