@@ -292,10 +292,10 @@ public final class LayerUnpacker {
   }
 
   /**
-   * Unpacks a compressed layer on three threads ({@link TarPipe}): this one reads and inflates
-   * {@code feed}, a new one hashes the tar, another writes the files. Returns the writer's session
-   * once all are done; every error is the writer's, which meets the reader's where it cut the tar.
-   * No thread touches the layer after this returns or throws.
+   * Unpacks a compressed layer on two threads ({@link TarPipe}): this one reads, inflates and
+   * hashes {@code feed}, a new one writes the files. Returns the writer's session once both are
+   * done; every error is the writer's, which meets the reader's where it cut the tar. Neither
+   * thread touches the layer after this returns or throws.
    */
   private Session pipelined(TarFeed feed, Fd root, Mode mode) throws IOException {
     TarPipe pipe = new TarPipe(feed);
@@ -313,19 +313,7 @@ public final class LayerUnpacker {
                 LayerPhases.unbind();
               }
             });
-    FutureTask<Void> hasher =
-        new FutureTask<>(
-            () -> {
-              LayerPhases.bind(tally);
-              try {
-                pipe.hashAll();
-                return null;
-              } finally {
-                LayerPhases.unbind();
-              }
-            });
     Thread.ofPlatform().name("unpack-files").daemon().start(writer);
-    Thread.ofPlatform().name("unpack-hash").daemon().start(hasher);
     boolean pumped = false;
     Error fatal = null;
     try {
@@ -341,19 +329,13 @@ public final class LayerUnpacker {
     if (fatal != null) {
       try {
         Tasks.await(writer);
-        Tasks.await(hasher);
       } catch (IOException | RuntimeException | Error writerToo) {
         fatal.addSuppressed(writerToo);
       }
       throw fatal;
     }
-    try {
-      // The writer's error is the one to report: it met the reader's (or the hasher's) where it
-      // cut.
-      Tasks.await(writer);
-    } finally {
-      Tasks.await(hasher); // the diff id is read once it is done
-    }
+    Tasks.await(
+        writer); // the writer's error is the one to report: it met the reader's where it cut
     return s;
   }
 

@@ -12,12 +12,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A layer's tar handed from the thread that reads it (download, blob digest, inflate: {@link
- * #pump}) through a thread that hashes it (the diff id: {@link #hashAll}) to the thread that writes
- * its files (the tar reader reads this stream), in a few chunks of direct buffers at a time: the
- * layer's work runs on every core, where one thread did it all in turn (a pull of an image that is
- * mostly one layer used one core). The hash has a thread of its own because neither of the others
- * is always the idle one: a layer's binaries keep the inflater busy and its small files the writer,
- * so the hash runs on whichever core the busier one leaves free.
+ * #pump}) to the thread that hashes it (the diff id) and writes its files (the tar reader reads
+ * this stream), in a few chunks of direct buffers at a time: the two halves of a layer's work run
+ * on two cores, where one thread did both in turn (a pull of an image that is mostly one layer used
+ * one core).
  *
  * <p>The writer's stream ends where the reader's did, the same way: an error of the reader (a
  * corrupt or truncated stream, a broken download, a layer over its expansion limit) is thrown by
@@ -31,16 +29,13 @@ final class TarPipe extends InputStream implements DirectSource {
   // inflate-bound parts (binaries) and file-bound parts (small files) are each long, and the writer
   // read a deep pipe's chunks from memory rather than from the cache.
   private static final int DEPTH = 4;
-  // Every chunk at once: in each of the two queues, and one held by each of the three threads.
-  private static final int CHUNKS = 2 * (DEPTH + 1) + 3;
   private static final long POLL_MS = 50;
 
   /** How the tar stream ended: with the reader's error, or (null) at its end. */
   private record End(IOException error) {}
 
-  private final BlockingQueue<Object> full = new ArrayBlockingQueue<>(DEPTH + 1); // to hash
-  private final BlockingQueue<Object> hashed = new ArrayBlockingQueue<>(DEPTH + 1); // to write
-  private final BlockingQueue<ByteBuffer> empty = new ArrayBlockingQueue<>(CHUNKS);
+  private final BlockingQueue<Object> full = new ArrayBlockingQueue<>(DEPTH + 1);
+  private final BlockingQueue<ByteBuffer> empty = new ArrayBlockingQueue<>(DEPTH + 1);
   private byte[] heap; // the reader's, for a feed that is not direct (zstd, the JDK's gzip)
   private volatile boolean writerDone;
   private boolean endSent; // the reader's: it put the End in the pipe
@@ -48,7 +43,7 @@ final class TarPipe extends InputStream implements DirectSource {
   private ByteBuffer current;
   private End end;
 
-  /** The stream read: the hasher hashes its bytes (the diff id), as they pass. */
+  /** The stream read: the writer hashes its bytes (the diff id), as it takes them. */
   private final TarFeed feed;
 
   TarPipe(TarFeed feed) {
@@ -121,7 +116,7 @@ final class TarPipe extends InputStream implements DirectSource {
     try {
       ByteBuffer b = empty.poll();
       if (b != null) return b;
-      if (allocated < CHUNKS) {
+      if (allocated < DEPTH + 1) {
         allocated++;
         return ByteBuffer.allocateDirect(CHUNK);
       }
@@ -141,69 +136,14 @@ final class TarPipe extends InputStream implements DirectSource {
   private void put(Object o) throws InterruptedIOException {
     LayerPhases.enter(Phase.HANDOFF);
     try {
-      offer(full, o);
+      while (!writerDone) {
+        if (full.offer(o, POLL_MS, TimeUnit.MILLISECONDS)) return;
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new InterruptedIOException("interrupted while unpacking");
     } finally {
       LayerPhases.exit();
-    }
-  }
-
-  /** Puts {@code o} in {@code q}, unless the writer is done first: then false. */
-  private boolean offer(BlockingQueue<Object> q, Object o) throws InterruptedException {
-    while (!writerDone) {
-      if (q.offer(o, POLL_MS, TimeUnit.MILLISECONDS)) return true;
-    }
-    return false;
-  }
-
-  // ---- the hasher's side
-
-  /**
-   * Hashes every chunk the reader pumps, in order, and passes it on to the writer, up to and with
-   * the reader's end; returns then, or when the writer is done. Interrupted, or failing, it ends
-   * the writer's stream with an error, as {@link #abandon} does.
-   */
-  void hashAll() {
-    boolean passedEnd = false;
-    Throwable failure = null;
-    try {
-      while (!passedEnd) {
-        Object o;
-        LayerPhases.enter(Phase.HANDOFF);
-        try {
-          o = full.poll(POLL_MS, TimeUnit.MILLISECONDS);
-        } finally {
-          LayerPhases.exit();
-        }
-        if (o == null) {
-          if (writerDone) return;
-          continue;
-        }
-        if (o instanceof ByteBuffer b) feed.hash(b.duplicate());
-        LayerPhases.enter(Phase.HANDOFF);
-        try {
-          if (!offer(hashed, o)) return;
-        } finally {
-          LayerPhases.exit();
-        }
-        passedEnd = o instanceof End;
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      failure = new InterruptedIOException("the layer's hashing was interrupted");
-    } catch (RuntimeException | Error e) {
-      failure = e; // the writer throws it, naming the entry it cut
-    } finally {
-      if (failure != null) {
-        hashed.clear();
-        hashed.offer(
-            new End(
-                failure instanceof InterruptedIOException io
-                    ? io
-                    : new IOException("hashing the layer: " + failure, failure)));
-      }
     }
   }
 
@@ -226,7 +166,7 @@ final class TarPipe extends InputStream implements DirectSource {
       Object o;
       LayerPhases.enter(Phase.HANDOFF);
       try {
-        o = hashed.take();
+        o = full.take();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new InterruptedIOException("interrupted while unpacking");
@@ -237,6 +177,7 @@ final class TarPipe extends InputStream implements DirectSource {
         end = e;
       } else {
         current = (ByteBuffer) o;
+        feed.hash(current.duplicate());
       }
     }
     return current;
