@@ -1764,6 +1764,11 @@ static void run_op(uint32_t code, struct rd *r) {
     if (fifo_dir >= 0) close(fifo_dir);
     fifo_fd = open(path, O_PATH | O_CLOEXEC);
     if (fifo_fd < 0) fail(errno, path, NULL);
+    /* Checked on the file opened: WAIT_FIFO opens it for writing and writes a byte, which only a fifo may take (an
+     * exec's wait fifo is the caller's path, checked before, but a swap since would hand over another file). */
+    struct stat st;
+    if (fstat(fifo_fd, &st) < 0) fail(errno, path, NULL);
+    if (!S_ISFIFO(st.st_mode)) fail(EINVAL, path, ": not a fifo");
     /* The host's /proc, before PIVOT_ROOT: a root without /proc (no mount namespace, a bare chroot) works too. */
     fifo_dir = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (fifo_dir < 0) fail(errno, "/proc/self/fd", NULL);

@@ -22,6 +22,8 @@ import java.nio.file.Path;
  *     ("unified" for cgroup2), or "" -> the path for all
  * @param launcher starts berth-init, whose fds 0-2 the process gets; null: this process's own stdio
  *     ({@link InitLauncher#SPAWN})
+ * @param waitFifo a fifo (runc's --exec-wait-fifo): the process, set up, waits before its execve
+ *     until the fifo is opened for reading, and exec returns once it waits; null: none
  */
 public record ExecOptions(
     Process process,
@@ -32,7 +34,8 @@ public record ExecOptions(
     boolean ignorePaused,
     PtyHandler pty,
     java.util.Map<String, String> subCgroups,
-    InitLauncher launcher) {
+    InitLauncher launcher,
+    Path waitFifo) {
 
   public ExecOptions {
     subCgroups = subCgroups == null ? java.util.Map.of() : java.util.Map.copyOf(subCgroups);
@@ -45,7 +48,8 @@ public record ExecOptions(
       int preserveFds,
       boolean detach,
       boolean ignorePaused) {
-    this(process, consoleSocket, pidFile, preserveFds, detach, ignorePaused, null, null, null);
+    this(
+        process, consoleSocket, pidFile, preserveFds, detach, ignorePaused, null, null, null, null);
   }
 
   /** The same options with the pty master going to {@code handler}. */
@@ -59,18 +63,52 @@ public record ExecOptions(
         ignorePaused,
         handler,
         subCgroups,
-        launcher);
+        launcher,
+        waitFifo);
   }
 
   /** The same options, run in these sub-cgroups. */
   public ExecOptions withSubCgroups(java.util.Map<String, String> subs) {
     return new ExecOptions(
-        process, consoleSocket, pidFile, preserveFds, detach, ignorePaused, pty, subs, launcher);
+        process,
+        consoleSocket,
+        pidFile,
+        preserveFds,
+        detach,
+        ignorePaused,
+        pty,
+        subs,
+        launcher,
+        waitFifo);
   }
 
   /** The same options, berth-init started by {@code l} (e.g. {@link InitLauncher#withStdio}). */
   public ExecOptions withLauncher(InitLauncher l) {
     return new ExecOptions(
-        process, consoleSocket, pidFile, preserveFds, detach, ignorePaused, pty, subCgroups, l);
+        process,
+        consoleSocket,
+        pidFile,
+        preserveFds,
+        detach,
+        ignorePaused,
+        pty,
+        subCgroups,
+        l,
+        waitFifo);
+  }
+
+  /** The same options, the process waiting on {@code fifo} before its execve. */
+  public ExecOptions withWaitFifo(Path fifo) {
+    return new ExecOptions(
+        process,
+        consoleSocket,
+        pidFile,
+        preserveFds,
+        detach,
+        ignorePaused,
+        pty,
+        subCgroups,
+        launcher,
+        fifo);
   }
 }

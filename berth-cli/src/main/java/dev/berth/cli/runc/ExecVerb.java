@@ -51,6 +51,8 @@ final class ExecVerb {
             c.flags().getBool("detach"),
             c.flags().getBool("ignore-paused"));
     o = o.withSubCgroups(subCgroups(c.flags().getList("cgroup")));
+    String waitFifo = c.flags().getString("exec-wait-fifo");
+    if (!waitFifo.isEmpty()) o = o.withWaitFifo(Path.of(waitFifo));
     String pidfdSocket = PidfdSocket.of(c);
     if (o.detach()) return rt.exec(id, o, PidfdSocket.then(pidfdSocket, null));
     // runc's foreground -t without --console-socket: the pty is proxied to our stdio.

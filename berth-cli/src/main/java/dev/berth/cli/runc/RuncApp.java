@@ -176,7 +176,12 @@ final class RuncApp {
                         "cgroup",
                         null,
                         "run in an existing sub-cgroup of the container ([<controller>[,<controller>]:]<cgroup>)"),
-                    bool("ignore-paused", null, "exec even into a paused container")),
+                    bool("ignore-paused", null, "exec even into a paused container"),
+                    string(
+                        "exec-wait-fifo",
+                        null,
+                        "fifo the process waits on before its execve, until it is opened for reading",
+                        "")),
             CommandSpec.of("state", "print the state of a container as JSON")
                 .withUsage("<container-id>")
                 .withExactArgs(1),

@@ -314,4 +314,51 @@ class RuncNewerBehaviourTest {
     assertEquals(0, r.exitCode(), r.stderr());
     assertTrue(r.stdout().startsWith("shared:"), r.stdout());
   }
+
+  /**
+   * runc's exec-wait-fifo.bats: with --exec-wait-fifo, exec -d returns (pid file written) while the
+   * process waits before its execve; it runs once the fifo is opened for reading. A path that is
+   * not a fifo, or not there, is refused in runc's words.
+   */
+  @Test
+  void execWaitFifoHoldsTheProcessBeforeItsExecveUntilTheFifoIsRead() throws Exception {
+    Path out = Files.createDirectory(tmp.resolve("out"));
+    bundle.args("sleep", "1000");
+    bundle.bind(out, "/out");
+    bundle.write();
+    assertEquals(0, detached("run -d " + id).exitCode());
+    Path fifo = tmp.resolve("exec-wait.fifo");
+    assertEquals(
+        0, Exec.run(List.of("mkfifo", fifo.toString()), tmp, Map.of(), null, 10).exitCode());
+    Path pidFile = tmp.resolve("exec.pid");
+    Exec.Result r =
+        detached(
+            "exec -d --pid-file "
+                + pidFile
+                + " --exec-wait-fifo "
+                + fifo
+                + " "
+                + id
+                + " sh -c 'echo ran > /out/marker'");
+    assertEquals(0, r.exitCode(), r.stderr());
+    int pid = Integer.parseInt(Files.readString(pidFile).trim());
+    Thread.sleep(300);
+    assertFalse(Files.exists(out.resolve("marker")), "the process ran before the fifo was read");
+    assertTrue(Files.exists(Path.of("/proc/" + pid)), "the waiting process is gone");
+    // Opening the read end lets it go on: it execs its program, then the fifo reads to its end.
+    try (var in = Files.newInputStream(fifo)) {
+      in.readAllBytes();
+    }
+    for (int i = 0; i < 100 && !Files.exists(out.resolve("marker")); i++) Thread.sleep(50);
+    assertEquals("ran\n", Files.readString(out.resolve("marker")));
+
+    Path notFifo = Files.writeString(tmp.resolve("not-a-fifo"), "");
+    Exec.Result refused = cli("exec", "--exec-wait-fifo", notFifo.toString(), id, "true");
+    assertNotEquals(0, refused.exitCode());
+    assertTrue(refused.stderr().contains("is not a fifo"), refused.stderr());
+    Exec.Result missing =
+        cli("exec", "--exec-wait-fifo", tmp.resolve("none.fifo").toString(), id, "true");
+    assertNotEquals(0, missing.exitCode());
+    assertTrue(missing.stderr().contains("failed to open exec wait fifo"), missing.stderr());
+  }
 }

@@ -133,6 +133,7 @@ public final class Execution {
       throw ContainerException.invalid(
           "cannot use console socket if runc will not detach or allocate tty");
     }
+    if (o.waitFifo() != null) checkWaitFifo(o.waitFifo());
     Spec saved = Creation.savedSpec(dir);
     // runc: what the exec'd process leaves out of ioPriority, scheduler and execCPUAffinity, it
     // takes from the container's config.
@@ -152,7 +153,14 @@ public final class Execution {
             seccompPrograms);
     Plan plan;
     try {
-      plan = PlanCompiler.compileExec(spec, ctx, r.pid(), r.namespaces(), status != Status.PAUSED);
+      plan =
+          PlanCompiler.compileExec(
+              spec,
+              ctx,
+              r.pid(),
+              r.namespaces(),
+              status != Status.PAUSED,
+              o.waitFifo() == null ? null : o.waitFifo().toAbsolutePath().toString());
     } catch (IllegalArgumentException e) {
       throw ContainerException.invalid(e.getMessage());
     }
@@ -250,6 +258,23 @@ public final class Execution {
     } catch (ErrnoException e) {
       throw new ContainerException(
           ErrorCategory.INTERNAL, "wait for exec'd process " + pid + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * runc's checks of --exec-wait-fifo, in its words: the path must open, and be a fifo (berth-init
+   * checks the file it opens again: a swap after this check cannot make it write elsewhere).
+   */
+  private static void checkWaitFifo(Path fifo) throws ContainerException {
+    int mode;
+    try {
+      mode = Linux.stat(fifo.toString()).mode();
+    } catch (ErrnoException e) {
+      throw ContainerException.invalid(
+          "failed to open exec wait fifo " + fifo + ": " + e.getMessage());
+    }
+    if ((mode & LinuxConstants.S_IFMT) != LinuxConstants.S_IFIFO) {
+      throw ContainerException.invalid("exec wait fifo " + fifo + " is not a fifo");
     }
   }
 

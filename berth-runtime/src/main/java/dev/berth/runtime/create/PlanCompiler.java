@@ -265,16 +265,23 @@ public final class PlanCompiler {
    * @param namespaces the namespace types the container has (runtime-spec names)
    */
   public static Plan compileExec(Spec spec, Context ctx, int initPid, List<String> namespaces) {
-    return compileExec(spec, ctx, initPid, namespaces, true);
+    return compileExec(spec, ctx, initPid, namespaces, true, null);
   }
 
   /**
    * The plan of an exec'd process. With {@code bornInCgroups}, berth-init joins the container's
    * cgroups before it clones, as for create (no RCU wait); the caller passes false for a paused
    * container, whose frozen cgroup would freeze berth-init itself before it could report the pid.
+   * With {@code waitFifo} (a host path, runc's --exec-wait-fifo), the process, set up, reports
+   * ready and waits on that fifo before its execve, as a created container's init waits for start.
    */
   public static Plan compileExec(
-      Spec spec, Context ctx, int initPid, List<String> namespaces, boolean bornInCgroups) {
+      Spec spec,
+      Context ctx,
+      int initPid,
+      List<String> namespaces,
+      boolean bornInCgroups,
+      String waitFifo) {
     PlanCompiler c = new PlanCompiler(spec, ctx);
     // execCPUAffinity (runtime-spec 1.2, runc 1.3): initial is berth-init's own, before it enters
     // the container's cgroups; final the process's once inside. Without final, the process gets
@@ -283,6 +290,8 @@ public final class PlanCompiler {
     if (affinity != null && !affinity.initial().isEmpty())
       c.ops.add(new Op.SchedAffinity(cpus(affinity.initial()), "process.execCPUAffinity.initial"));
     if (bornInCgroups) c.cgroups();
+    // Opened while berth-init still sees the host's files; the clone inherits it.
+    if (waitFifo != null) c.ops.add(new Op.OpenFifo(waitFifo));
     for (String type : c.joinOrder()) {
       if (!namespaces.contains(type)) continue;
       c.ops.add(
@@ -297,6 +306,9 @@ public final class PlanCompiler {
     // The container's root, which the joined mount namespace made ours: CHDIR resolves the cwd
     // inside it.
     c.ops.add(new Op.SetRoot("/"));
+    // The fifo is reopened through the process's own /proc/self/fd (the container's /proc): the
+    // host's that OpenFifo kept is berth-init's, which does not wait for it.
+    if (waitFifo != null) c.ops.add(new Op.FifoDir());
     try {
       c.rlimits();
       c.seccomp = seccomp(c.linux, ctx.seccompPrograms());
@@ -310,6 +322,10 @@ public final class PlanCompiler {
       fitsBerthInit(c.environment(), "process.env");
     } catch (ContainerException e) {
       throw new IllegalArgumentException(e.getMessage(), e);
+    }
+    if (waitFifo != null) {
+      c.ops.add(new Op.Ready());
+      c.ops.add(new Op.WaitFifo());
     }
     c.ops.add(new Op.Exec(c.process.args(), c.environment()));
     return new Plan(c.ops);

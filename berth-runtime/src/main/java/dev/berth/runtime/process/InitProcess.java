@@ -190,12 +190,13 @@ public final class InitProcess implements AutoCloseable {
 
   /**
    * Waits until the process has exec'd (EOF on its close-on-exec socket) or failed, handing over
-   * its pty master on the way when it has a terminal.
+   * its pty master on the way when it has a terminal; or, when its plan waits on a fifo before the
+   * execve, until it is ready to (READY).
    */
   public void awaitExec(Listener listener) throws IOException {
     while (true) {
       SyncMessages.Message m = receiveOrEof();
-      if (m == null) return;
+      if (m == null || m.type() == SyncMessages.READY) return;
       if (m.type() == SyncMessages.PTY && lastFds.length == 1) {
         listener.pty(new Fd(lastFds[0]));
         send(SyncMessages.PTY_DONE, new byte[0]);

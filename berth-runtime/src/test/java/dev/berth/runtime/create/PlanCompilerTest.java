@@ -373,8 +373,50 @@ class PlanCompilerTest {
     String paused =
         PlanText.render(
             PlanCompiler.compileExec(
-                DefaultSpecs.runc(), ctx(Path.of("/b")), 4242, List.of("pid", "mount"), false));
+                DefaultSpecs.runc(),
+                ctx(Path.of("/b")),
+                4242,
+                List.of("pid", "mount"),
+                false,
+                null));
     assertFalse(paused.contains("cgroup"), paused);
+  }
+
+  @Test
+  void anExecWithAWaitFifoOpensItOnTheHostAndWaitsOnItJustBeforeItsExecve() throws Exception {
+    List<String> lines =
+        PlanText.render(
+                PlanCompiler.compileExec(
+                    DefaultSpecs.runc(),
+                    ctx(Path.of("/b")),
+                    4242,
+                    List.of("pid", "mount"),
+                    true,
+                    "/run/w.fifo"))
+            .lines()
+            .toList();
+    int open = indexOf(lines, " open-fifo /run/w.fifo");
+    int mountNs = indexOf(lines, "/proc/4242/ns/mnt");
+    int root = indexOf(lines, " set-root");
+    int reopen = indexOf(lines, " fifo-dir");
+    // Opened while the host's files are in reach; reopened through the process's own /proc.
+    assertTrue(open >= 0 && open < mountNs, lines.toString());
+    assertTrue(reopen > root, lines.toString());
+    // Ready (exec returns), then the wait, then nothing but the execve.
+    assertTrue(lines.get(lines.size() - 3).contains(" ready"), lines.toString());
+    assertTrue(lines.get(lines.size() - 2).contains(" wait-fifo"), lines.toString());
+    assertTrue(lines.getLast().contains(" exec "), lines.toString());
+    // Without one, none of it.
+    String plain =
+        PlanText.render(
+            PlanCompiler.compileExec(
+                DefaultSpecs.runc(), ctx(Path.of("/b")), 4242, List.of("pid", "mount")));
+    assertFalse(plain.contains("fifo") || plain.contains("ready"), plain);
+  }
+
+  private static int indexOf(List<String> lines, String part) {
+    for (int i = 0; i < lines.size(); i++) if (lines.get(i).contains(part)) return i;
+    return -1;
   }
 
   @Test
@@ -388,7 +430,12 @@ class PlanCompilerTest {
     List<String> setns =
         PlanText.render(
                 PlanCompiler.compileExec(
-                    DefaultSpecs.rootless(1000, 1000), ctx, 4242, List.of("mount", "user"), false))
+                    DefaultSpecs.rootless(1000, 1000),
+                    ctx,
+                    4242,
+                    List.of("mount", "user"),
+                    false,
+                    null))
             .lines()
             .filter(l -> l.contains("/proc/4242/ns/"))
             .toList();
