@@ -277,8 +277,13 @@ static _Noreturn void die(int err) {
   put32(m + 8, slen);
   memcpy(m + 12, detail, slen);
   int sent = send_frame(MSG_ERROR, m, 12 + slen, -1) == 0;
-  /* Refused (not EPIPE: Java still listens) by a filter that allows what runc's init needs: write. */
-  if (!sent && errno != EPIPE) sent = write_frame(MSG_ERROR, m, 12 + slen) == 0;
+  /* Refused (not EPIPE: Java still listens) by a filter that allows what runc's init needs: write. Without
+   * MSG_NOSIGNAL there, a runtime gone meanwhile (an exec -d past its READY) would kill us with SIGPIPE before the
+   * message below reached stderr. */
+  if (!sent && errno != EPIPE) {
+    signal(SIGPIPE, SIG_IGN);
+    sent = write_frame(MSG_ERROR, m, 12 + slen) == 0;
+  }
   if (!sent && cloned) {
     char num[32] = "errno ";
     const char *text = errno_text(err);

@@ -361,4 +361,26 @@ class RuncNewerBehaviourTest {
     assertNotEquals(0, missing.exitCode());
     assertTrue(missing.stderr().contains("failed to open exec wait fifo"), missing.stderr());
   }
+
+  /**
+   * A wait fifo the process's user may not open for writing fails a foreground exec with the
+   * reason, as any other step of the exec does: not a silent exit after the process was ready.
+   */
+  @Test
+  void aWaitFifoTheProcessMayNotOpenFailsTheExecNamingWhy() throws Exception {
+    bundle.args("sleep", "1000");
+    bundle.write();
+    assertEquals(0, detached("run -d " + id).exitCode());
+    Path fifo = tmp.resolve("root-only.fifo");
+    assertEquals(
+        0,
+        Exec.run(List.of("mkfifo", "-m", "0644", fifo.toString()), tmp, Map.of(), null, 10)
+            .exitCode());
+    Exec.Result r =
+        cli("exec", "--user", "1000:1000", "--exec-wait-fifo", fifo.toString(), id, "true");
+    // The runtime's own error (exit 255, "exec failed: ..."), not the process's dying words.
+    assertEquals(255, r.exitCode(), r.stderr());
+    assertTrue(
+        r.stderr().contains("exec failed") && r.stderr().contains("permission denied"), r.stderr());
+  }
 }

@@ -194,7 +194,7 @@ public final class Execution {
         if (status == Status.PAUSED) Cgroups.load(cgroups).addProcess(pid);
         RuntimeLog.debug("exec: child process in init(): setns_init: about to exec", "pid", pid);
         init.go(List.of());
-        init.awaitExec(
+        InitProcess.Listener listener =
             new InitProcess.Listener() {
               @Override
               public void hooks() {}
@@ -236,9 +236,15 @@ public final class Execution {
                     ListenerHandoff.processState(loader, sc.listenerMetadata(), state),
                     notifyFd);
               }
-            });
+            };
+        init.awaitExec(listener);
         RuntimeLog.debug("exec: process started", "pid", pid);
         if (o.pidFile() != null) Creation.writePidFile(o.pidFile(), pid);
+        if (o.waitFifo() != null && !o.detach()) {
+          // In the foreground, followed past the wait to its execve: what fails there (the fifo
+          // refusing the process's user) is exec's error, not a silent exit.
+          init.awaitExec(listener);
+        }
       } catch (IOException | RuntimeException e) {
         reap(pid);
         throw e;
