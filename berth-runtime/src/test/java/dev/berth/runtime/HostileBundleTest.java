@@ -179,7 +179,9 @@ class HostileBundleTest {
     racer.start();
     int ran = 0;
     try {
-      for (int i = 0; i < 12; i++) {
+      // Twelve creates at least, and more until one wins the race (a loaded machine lost all twelve
+      // once): the test is of the creates that get through.
+      for (int i = 0; i < 12 || (ran == 0 && i < 200); i++) {
         try {
           ran += rt.run(id, CreateOptions.of(bundle.dir()), false, false, null) == 0 ? 1 : 0;
         } catch (ContainerException e) {
