@@ -768,14 +768,17 @@ public sealed interface Op {
     public void encode(WireWriter out) {}
   }
 
-  /** Reopens the exec fifo for writing (blocks until start reads it) and writes one byte. */
+  /**
+   * Reopens the exec fifo for writing (blocks until a reader opens it: start, or whoever an exec
+   * with a wait fifo waits for) and writes one byte.
+   */
   record WaitFifo() implements Op {
     public int opcode() {
       return Opcode.WAIT_FIFO;
     }
 
     public String describe() {
-      return "wait for start on the exec fifo";
+      return "wait for a reader of the exec fifo";
     }
 
     public void encode(WireWriter out) {}
