@@ -382,5 +382,10 @@ class RuncNewerBehaviourTest {
     assertEquals(255, r.exitCode(), r.stderr());
     assertTrue(
         r.stderr().contains("exec failed") && r.stderr().contains("permission denied"), r.stderr());
+    // Nothing of the refused exec is left in the container: its only process is the init.
+    java.util.regex.Matcher pid =
+        java.util.regex.Pattern.compile("\"pid\": (\\d+)").matcher(state());
+    assertTrue(pid.find(), state());
+    assertEquals("[" + pid.group(1) + "]", cli("ps", "--format", "json", id).stdout().trim());
   }
 }
