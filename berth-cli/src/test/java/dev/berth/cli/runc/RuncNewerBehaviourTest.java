@@ -349,8 +349,13 @@ class RuncNewerBehaviourTest {
     try (var in = Files.newInputStream(fifo)) {
       in.readAllBytes();
     }
-    for (int i = 0; i < 100 && !Files.exists(out.resolve("marker")); i++) Thread.sleep(50);
-    assertEquals("ran\n", Files.readString(out.resolve("marker")));
+    // The shell makes the file, then writes it: wait for the whole line, not the file alone.
+    Path marker = out.resolve("marker");
+    for (int i = 0; i < 100; i++) {
+      if (Files.exists(marker) && Files.readString(marker).equals("ran\n")) break;
+      Thread.sleep(50);
+    }
+    assertEquals("ran\n", Files.readString(marker));
 
     Path notFifo = Files.writeString(tmp.resolve("not-a-fifo"), "");
     Exec.Result refused = cli("exec", "--exec-wait-fifo", notFifo.toString(), id, "true");
