@@ -170,7 +170,10 @@ final class ContainerNamespaces {
       String file = type.equals("cgroup") ? "cgroup" : type;
       if (mode.startsWith("ns:")) {
         paths.put(type, mode.substring("ns:".length()));
-        if (type.equals("uts")) hostname = hostnameIn(Path.of(mode.substring("ns:".length())));
+        // Read only when it is the container's: a hostname asked for wins (the CRI's pods ask for
+        // theirs), and the read costs a thread that enters the namespace.
+        if (type.equals("uts") && !asksHostname(r.options()))
+          hostname = hostnameIn(Path.of(mode.substring("ns:".length())));
       } else if (mode.startsWith("container:")) {
         ContainerRecord other = engine.inspect(mode.substring("container:".length()));
         Status s = other.state().status();
@@ -192,6 +195,10 @@ final class ContainerNamespaces {
       }
     }
     return new Joined(paths, hostname, shm);
+  }
+
+  private static boolean asksHostname(ContainerOptions o) {
+    return o.hostname() != null && !o.hostname().isEmpty();
   }
 
   /**

@@ -165,6 +165,25 @@ class EngineNamespacesTest {
   }
 
   @Test
+  void aUtsNamespaceFileGivesItsNameUnlessTheContainerAsksForOne() throws Exception {
+    ContainerRecord a = run(opts("sleep", "1000").hostname("alpha").build());
+    String file = "/proc/" + a.state().pid() + "/ns/uts";
+    String script = "hostname; cat /etc/hostname; echo $HOSTNAME";
+    assertEquals(
+        "alpha\nalpha\nalpha\n",
+        output(opts("sh", "-c", script).host(HostOptions.NONE.withUtsMode("ns:" + file)).build()));
+    // Asked for (as the CRI's pods do): the files and the environment say it, the joined namespace
+    // keeps its own name.
+    assertEquals(
+        "alpha\nbeta\nbeta\n",
+        output(
+            opts("sh", "-c", script)
+                .hostname("beta")
+                .host(HostOptions.NONE.withUtsMode("ns:" + file))
+                .build()));
+  }
+
+  @Test
   void pidHostSeesTheHostsPidOne() throws Exception {
     String out =
         output(
