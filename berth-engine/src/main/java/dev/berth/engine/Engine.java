@@ -106,8 +106,8 @@ public final class Engine implements AutoCloseable {
   private record ParsedConfig(String digest, ImageConfig config) {}
 
   /**
-   * The thread that empties the snapshotter's trash when removal is in the background (none while
-   * idle; a request made while one waits is that one), else null.
+   * The thread that empties the trashes when removal is in the background (none while idle; a
+   * request made while one waits is that one), else null.
    */
   private final java.util.concurrent.ThreadPoolExecutor trashEmptier;
 
@@ -174,7 +174,7 @@ public final class Engine implements AutoCloseable {
       try {
         engine.networking.recoverIfNeeded();
         // What a removal left in the trash when its process died (a look at one directory).
-        if (images.hasSnapshotTrash()) engine.emptyTrash(false);
+        if (images.hasSnapshotTrash() || containers.hasTrash()) engine.emptyTrash(false);
       } catch (BerthException | IOException | RuntimeException e) {
         engine.close();
         throw e;
@@ -1866,9 +1866,10 @@ public final class Engine implements AutoCloseable {
   }
 
   /**
-   * Deletes the snapshots in the snapshotter's trash: on the engine's own thread with background
-   * removal, else now ({@code wait}: after another process that empties it, so a CLI's removal
-   * returns with its files gone). A failure leaves them for the next removal or open to delete.
+   * Deletes what removals left in the trashes (the snapshotter's, the container store's): on the
+   * engine's own thread with background removal, else now ({@code wait}: after another process that
+   * empties them, so a CLI's removal returns with its files gone). A failure leaves them for the
+   * next removal or open to delete.
    */
   private void emptyTrash(boolean wait) throws BerthException {
     if (trashEmptier != null) {
@@ -1876,8 +1877,9 @@ public final class Engine implements AutoCloseable {
           () -> {
             try {
               images.snapshots().emptyTrash(true);
-            } catch (IOException | RuntimeException e) {
-              System.err.println("berth: empty the snapshot trash: " + e.getMessage());
+              containers.emptyTrash(true);
+            } catch (BerthException | IOException | RuntimeException e) {
+              System.err.println("berth: empty the trash: " + e.getMessage());
             }
           });
       return;
@@ -1887,6 +1889,7 @@ public final class Engine implements AutoCloseable {
     } catch (IOException e) {
       throw EngineException.internal("empty the snapshot trash: " + e.getMessage(), e);
     }
+    containers.emptyTrash(wait);
   }
 
   @Override

@@ -301,20 +301,29 @@ class EngineTest {
     engine.remove(r.id(), false, false);
     assertFalse(
         Files.exists(root.resolve("snapshots/active").resolve(r.id())), "gone from sight at once");
+    assertFalse(Files.exists(root.resolve("containers").resolve(r.id())), "its directory too");
     assertEquals(
         ErrorCategory.NOT_FOUND,
         assertThrows(BerthException.class, () -> engine.inspect(r.id())).category());
     engine.close(); // waits for the deletion it started
     Path trash = root.resolve("snapshots/trash");
-    try (Stream<Path> left = Files.list(trash)) {
-      assertEquals(List.of(), left.toList(), "its files deleted");
+    Path containerTrash = root.resolve("containers.trash");
+    for (Path t : List.of(trash, containerTrash)) {
+      try (Stream<Path> left = Files.list(t)) {
+        assertEquals(List.of(), left.toList(), "its files deleted from " + t);
+      }
     }
-    // A removal whose process died after the rename: the next engine (a CLI's) deletes it at open.
+    // A removal whose process died after the renames: the next engine (a CLI's) deletes them at
+    // open.
     Path dead = Files.createDirectories(trash.resolve("dead-1/fs/etc"));
     Files.writeString(dead.resolve("hostname"), "x");
+    Path deadDir = Files.createDirectories(containerTrash.resolve(r.id() + "-1"));
+    Files.writeString(deadDir.resolve("removed"), "{}");
     engine = Engine.open(EngineConfig.at(root, runRoot));
-    try (Stream<Path> left = Files.list(trash)) {
-      assertEquals(List.of(), left.toList(), "the trash is empty after an open");
+    for (Path t : List.of(trash, containerTrash)) {
+      try (Stream<Path> left = Files.list(t)) {
+        assertEquals(List.of(), left.toList(), "the trash is empty after an open: " + t);
+      }
     }
   }
 

@@ -222,6 +222,41 @@ public final class Linux {
     }
   }
 
+  /**
+   * pread(2) into {@code buf} (direct) from its position up to its limit, at {@code offset} of the
+   * file; advances the buffer's position, not the file's. Returns the bytes read, 0 at end of file.
+   */
+  public static int pread(Fd fd, ByteBuffer buf, long offset) throws ErrnoException {
+    int pos = buf.position();
+    long r =
+        retry(
+            Nr.PREAD64, fd.fd(), Native.address(direct(buf)) + pos, buf.remaining(), offset, 0, 0);
+    Reference.reachabilityFence(buf);
+    check(r, "pread", fd);
+    buf.position(pos + (int) r);
+    return (int) r;
+  }
+
+  /**
+   * pwrite(2) from {@code buf} (direct), its position up to its limit, at {@code offset} of the
+   * file; advances the buffer's position, not the file's. Returns the bytes written.
+   */
+  public static int pwrite(Fd fd, ByteBuffer buf, long offset) throws ErrnoException {
+    int pos = buf.position();
+    long r =
+        retry(
+            Nr.PWRITE64, fd.fd(), Native.address(direct(buf)) + pos, buf.remaining(), offset, 0, 0);
+    Reference.reachabilityFence(buf);
+    check(r, "pwrite", fd);
+    buf.position(pos + (int) r);
+    return (int) r;
+  }
+
+  private static ByteBuffer direct(ByteBuffer buf) {
+    if (!buf.isDirect()) throw new IllegalArgumentException("a direct buffer is needed");
+    return buf;
+  }
+
   /** lseek(2); returns the new offset. */
   public static long lseek(Fd fd, long offset, int whence) throws ErrnoException {
     return check(sys(Nr.LSEEK, fd.fd(), offset, whence), "lseek", fd);

@@ -13,6 +13,8 @@ final class Nr {
   static final int WRITE = A ? 64 : 1;
   static final int CLOSE = A ? 57 : 3;
   static final int LSEEK = A ? 62 : 8;
+  static final int PREAD64 = A ? 67 : 17;
+  static final int PWRITE64 = A ? 68 : 18;
   static final int IOCTL = A ? 29 : 16;
   static final int GETPID = A ? 172 : 39;
   static final int SOCKET = A ? 198 : 41;

@@ -2,10 +2,14 @@ package dev.berth.engine.store;
 
 import static dev.berth.sys.LinuxConstants.EEXIST;
 import static dev.berth.sys.LinuxConstants.EINVAL;
+import static dev.berth.sys.LinuxConstants.EXDEV;
 import static dev.berth.sys.LinuxConstants.O_CREAT;
 import static dev.berth.sys.LinuxConstants.O_DIRECTORY;
+import static dev.berth.sys.LinuxConstants.O_NOFOLLOW;
 import static dev.berth.sys.LinuxConstants.O_RDONLY;
+import static dev.berth.sys.LinuxConstants.O_RDWR;
 import static dev.berth.sys.LinuxConstants.O_WRONLY;
+import static dev.berth.sys.LinuxConstants.RENAME_NOREPLACE;
 
 import dev.berth.engine.container.ContainerOptions.MountOption;
 import dev.berth.image.dirs.Directories;
@@ -47,12 +51,20 @@ public final class ContainerStore {
   static final String REMOVED = "removed";
 
   private static final String CONTAINERS = "containers";
+
+  /**
+   * Where removed containers' directories wait for {@link #emptyTrash}: everything in it is
+   * garbage, so deleting it needs no record, marker or repair.
+   */
+  static final String TRASH = "containers.trash";
+
   private static final String NAMES = "names";
   private static final String STORE_LOCK = "containers.lock";
   private static final String DIRTY = "containers.dirty";
 
   private final Path root;
   private final Path containers;
+  private final Path trash;
   private final Path names;
   private final Path storeLock;
   private final Path dirty;
@@ -64,6 +76,7 @@ public final class ContainerStore {
     this.cutRemovals = leftovers;
     this.root = root;
     this.containers = root.resolve(CONTAINERS);
+    this.trash = root.resolve(TRASH);
     this.names = root.resolve(NAMES);
     this.storeLock = root.resolve(STORE_LOCK);
     this.dirty = root.resolve(DIRTY);
@@ -88,14 +101,15 @@ public final class ContainerStore {
       PrivateDirs.ensure(dir);
       s = new ContainerStore(dir.toAbsolutePath(), leftovers);
       PrivateDirs.create(s.containers);
+      PrivateDirs.create(s.trash);
       PrivateDirs.create(s.names);
     } catch (IOException e) {
       throw StoreErrors.io("open container store " + dir, e);
     }
     try {
-      if (Linux.exists(s.dirty.toString())) {
+      if (s.marked()) {
         try (LockFile held = LockFile.acquire(s.storeLock)) {
-          if (Linux.exists(s.dirty.toString())) s.repairLocked();
+          if (s.marked()) s.repairLocked();
         }
       }
     } catch (IOException e) {
@@ -313,6 +327,7 @@ public final class ContainerStore {
    */
   public void remove(String id) throws BerthException {
     remove(id, NO_LEFTOVERS);
+    emptyTrash(true);
   }
 
   /**
@@ -328,13 +343,15 @@ public final class ContainerStore {
   private static final Leftovers NO_LEFTOVERS = id -> {};
 
   /**
-   * {@link #remove(String)}, with what the container owned outside the store: the record goes
-   * first, in one durable step (renamed to the tombstone {@code removed} in its directory, and that
-   * directory fsynced: a power cut before that brings back the container whole, after it never),
-   * then {@code leftovers} runs, then the name and the directory go. A process that dies after the
-   * record went leaves the tombstone: the next repair finishes such removals, and until then nobody
-   * sees the container (no record) and no create reuses its id (its directory exists). A failing
-   * {@code leftovers} leaves the tombstone too, for the same repair (its crash marker stays).
+   * {@link #remove(String)}, with what the container owned outside the store, and its directory's
+   * files left in the trash for {@link #emptyTrash} (a removal returns sooner when that runs later,
+   * on a thread of its own). The record goes first, in one durable step (renamed to the tombstone
+   * {@code removed} in its directory, and that directory fsynced: a power cut before that brings
+   * back the container whole, after it never), then the name goes, {@code leftovers} runs, and the
+   * directory moves into the trash. A process that dies after the record went leaves the tombstone:
+   * the next repair finishes such removals, and until then nobody sees the container (no record)
+   * and no create reuses its id (its directory exists). A failing {@code leftovers} leaves the
+   * tombstone too, for the same repair (its crash marker stays).
    */
   public void remove(String id, Leftovers leftovers) throws BerthException {
     if (!ContainerNames.isId(id)) throw noSuch(id);
@@ -369,10 +386,65 @@ public final class ContainerStore {
       }
       leftovers.remove(id);
       // Not synced either: a directory without a record is garbage every reader ignores.
-      Trees.remove(dir);
+      toTrash(dir, id);
       w.changed();
     } catch (IOException e) {
       throw StoreErrors.io("remove container " + id, e);
+    }
+  }
+
+  /**
+   * Deletes the removed containers' directories in the trash, by this process or another (one that
+   * died before it emptied it included); returns how many. {@code wait}: after another process or
+   * thread that empties it, so the caller returns with them gone; else that one's work is left to
+   * it.
+   */
+  public int emptyTrash(boolean wait) throws BerthException {
+    Path lock = root.resolve(TRASH + ".lock");
+    try (LockFile held = wait ? LockFile.acquire(lock) : LockFile.tryAcquire(lock)) {
+      if (held == null) return 0;
+      int removed = 0;
+      for (String name : entries(trash)) {
+        Trees.remove(trash.resolve(name));
+        removed++;
+      }
+      return removed;
+    } catch (IOException e) {
+      throw StoreErrors.io("empty the container trash " + trash, e);
+    }
+  }
+
+  /** Whether {@link #emptyTrash} has anything to do: a look at one directory. */
+  public boolean hasTrash() throws BerthException {
+    try {
+      return !entries(trash).isEmpty();
+    } catch (IOException e) {
+      throw StoreErrors.io("read the container trash " + trash, e);
+    }
+  }
+
+  /**
+   * Moves a removed container's directory into the trash under a name of its own (the same id may
+   * be trashed again before the trash is emptied); deleted at once where the trash is on another
+   * file system.
+   */
+  private void toTrash(Path dir, String id) throws IOException {
+    for (int attempt = 0; ; attempt++) {
+      Path to =
+          trash.resolve(
+              id
+                  + "-"
+                  + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong()));
+      try {
+        Linux.rename(dir.toString(), to.toString(), RENAME_NOREPLACE);
+        return;
+      } catch (ErrnoException e) {
+        if (e.errno() == EXDEV) {
+          Trees.remove(dir);
+          return;
+        }
+        if (e.errno() != EEXIST || attempt > 8) throw e;
+      }
     }
   }
 
@@ -542,41 +614,83 @@ public final class ContainerStore {
   // ---- internals ----
 
   /**
+   * The crash marker's byte: {@code 1} while a multi-step change runs, {@code 0} when none does.
+   * The file stays: rewriting a byte costs a fraction of making and unlinking a file, which
+   * allocates and frees an inode each time. Marked is any content but {@link #CLEAN} (an empty
+   * marker too, what berth made before).
+   */
+  private static final byte CLEAN = '0';
+
+  private static final byte MARKED = '1';
+
+  /** Whether the crash marker says a writer died mid-change. */
+  private boolean marked() throws IOException {
+    Fd fd;
+    try {
+      fd = Linux.open(dirty.toString(), O_RDONLY, 0);
+    } catch (ErrnoException e) {
+      if (StoreErrors.isMissing(e)) return false;
+      throw e;
+    }
+    try (fd) {
+      return marked(fd);
+    }
+  }
+
+  private static boolean marked(Fd fd) throws IOException {
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocateDirect(1);
+    return Linux.pread(fd, b, 0) != 1 || b.get(0) != CLEAN;
+  }
+
+  private static void mark(Fd fd, byte value) throws IOException {
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocateDirect(1).put(0, value);
+    if (Linux.pwrite(fd, b, 0) != 1) throw new IOException("short write of " + fd);
+  }
+
+  /**
    * A multi-step change in progress: the store's lock, and the crash marker, set by {@link
    * #changing()} and cleared by {@link #changed()}. A change that fails between the two leaves the
    * marker, so the next writer or open repairs.
    */
   private final class Writing implements AutoCloseable {
     private final LockFile held;
+    private final Fd marker;
     private boolean marked;
 
-    Writing(LockFile held) {
+    Writing(LockFile held, Fd marker) {
       this.held = held;
+      this.marker = marker;
     }
 
     void changing() throws IOException {
-      try (Fd mark = Linux.open(dirty.toString(), O_WRONLY | O_CREAT, 0600)) {
-        marked = true;
-      }
+      mark(marker, MARKED);
+      marked = true;
     }
 
     void changed() throws IOException {
-      if (marked) Linux.unlink(dirty.toString());
+      if (marked) mark(marker, CLEAN);
       marked = false;
     }
 
     @Override
     public void close() {
-      held.close();
+      try {
+        marker.close();
+      } finally {
+        held.close();
+      }
     }
   }
 
   private Writing beginWrite() throws IOException {
     LockFile held = LockFile.acquire(storeLock);
+    Fd marker = null;
     try {
-      if (Linux.exists(dirty.toString())) repairLocked();
-      return new Writing(held);
+      marker = Linux.open(dirty.toString(), O_RDWR | O_CREAT | O_NOFOLLOW, 0600);
+      if (Linux.fstat(marker).size() > 0 && marked(marker)) repairLocked();
+      return new Writing(held, marker);
     } catch (IOException | RuntimeException e) {
+      if (marker != null) marker.close();
       held.close();
       throw e;
     }
@@ -725,8 +839,10 @@ public final class ContainerStore {
     }
     Directories.fsync(names);
     Directories.fsync(containers);
-    if (Linux.exists(dirty.toString()))
-      Linux.unlink(dirty.toString()); // repair() runs without a marker too
+    // repair() runs without a marker too
+    try (Fd marker = Linux.open(dirty.toString(), O_RDWR | O_CREAT | O_NOFOLLOW, 0600)) {
+      mark(marker, CLEAN);
+    }
     return done;
   }
 

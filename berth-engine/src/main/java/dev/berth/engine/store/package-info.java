@@ -16,12 +16,13 @@
  *
  * <pre>
  * &lt;root&gt;/containers.lock              flock: one writer at a time, any process, any thread
- * &lt;root&gt;/containers.dirty             exists while a multi-step change runs (a crash leaves it: repair)
+ * &lt;root&gt;/containers.dirty             "1" while a multi-step change runs (a crash leaves it: repair), else "0"
  * &lt;root&gt;/names/&lt;name&gt; -&gt; &lt;id&gt;        a symlink per name: reserved and read in one syscall, never torn
  * &lt;root&gt;/containers/&lt;id&gt;/container.json   the record ({@link dev.berth.engine.store.ContainerRecord})
  * &lt;root&gt;/containers/&lt;id&gt;/lock        flock: the container's lifecycle lock ({@code ContainerStore.lock})
  * &lt;root&gt;/containers/&lt;id&gt;/removed     a removal's tombstone: the record, renamed, until the removal ends
  * &lt;root&gt;/containers/&lt;id&gt;/...         the container's own files (hostname, hosts, resolv.conf, exit file, logs)
+ * &lt;root&gt;/containers.trash/&lt;id&gt;-&lt;n&gt;   a removed container's directory, until {@code emptyTrash} deletes it
  * </pre>
  *
  * Every directory is 0700 and the root is checked to be the user's own (berth-image's {@code
@@ -48,11 +49,12 @@
  * the old name: the record decides which link is its own. Remove renames the record to the
  * tombstone {@code removed} and fsyncs its directory, the one synced step of a removal (a power cut
  * before it brings back the container whole, after it never); then what the container owned outside
- * the store goes (its snapshot: the caller's), then the name, then the directory, none of them
- * synced, since each is garbage once the record is gone. No mark is written before: a container
- * being removed is either there, whole, or gone. The garbage that a crash leaves (names no record
- * owns, directories without a record, {@code .tmp} files) is thus ignored by every reader, and
- * removed by the next writer or the next {@code open} when the crash marker ({@code
+ * the store goes (its snapshot: the caller's), then the name, then the directory (a rename into the
+ * trash, whose files {@code emptyTrash} deletes, on the daemon's own thread or at once), none of
+ * them synced, since each is garbage once the record is gone. No mark is written before: a
+ * container being removed is either there, whole, or gone. The garbage that a crash leaves (names
+ * no record owns, directories without a record, {@code .tmp} files) is thus ignored by every
+ * reader, and removed by the next writer or the next {@code open} when the crash marker ({@code
  * containers.dirty}) says a writer died mid-change; {@code repair()} sweeps on demand. A directory
  * with a tombstone is finished by that repair when the store was opened with what removes the
  * things a container owned outside it (the engine's opens trash its snapshot first, so a removal

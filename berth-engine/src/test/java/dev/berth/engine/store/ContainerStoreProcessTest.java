@@ -138,7 +138,7 @@ class ContainerStoreProcessTest {
             when + ": a directory without record: " + p);
       }
     }
-    assertFalse(Files.exists(root.resolve("containers.dirty")), when);
+    assertFalse(ContainerStoreTest.marked(root), when);
     // The model becomes what is there: in-flight changes either happened or did not.
     model.clear();
     for (ContainerRecord c : l.containers()) {

@@ -124,7 +124,7 @@ class ContainerStoreTest {
         e.getMessage());
     assertEquals(1, store.list().containers().size(), "the loser left nothing behind");
     assertEquals(1, dirs(root.resolve("containers")));
-    assertFalse(Files.exists(root.resolve("containers.dirty")));
+    assertFalse(marked(root));
   }
 
   @Test
@@ -367,11 +367,11 @@ class ContainerStoreTest {
         ErrorCategory.NOT_FOUND,
         assertThrows(BerthException.class, () -> store.lock(ghost)).category());
 
-    Files.createFile(root.resolve("containers.dirty")); // the writer died with its marker set
+    Files.writeString(root.resolve("containers.dirty"), "1"); // the writer died with it set
     ContainerStore.open(root);
     assertEquals(Set("live"), links());
     assertEquals(1, dirs(root.resolve("containers")));
-    assertFalse(Files.exists(root.resolve("containers.dirty")));
+    assertFalse(marked(root));
     assertEquals("ghost", create("ghost").name());
   }
 
@@ -395,6 +395,16 @@ class ContainerStoreTest {
     assertEquals(List.of(c.id()), seen);
     assertFalse(Files.exists(dir));
     assertEquals(Set(), links());
+    // Its files wait in the trash (whoever empties it decides when), a name of their own each.
+    assertTrue(store.hasTrash());
+    try (Stream<Path> t = Files.list(root.resolve("containers.trash"))) {
+      List<Path> trashed = t.toList();
+      assertEquals(1, trashed.size(), trashed::toString);
+      assertTrue(trashed.getFirst().getFileName().toString().startsWith(c.id() + "-"));
+      assertTrue(Files.exists(trashed.getFirst().resolve("removed")));
+    }
+    assertEquals(1, store.emptyTrash(true));
+    assertFalse(store.hasTrash());
     ContainerStore.open(root, id -> seen.add("again " + id)).repair();
     assertEquals(List.of(c.id()), seen, "a finished removal leaves nothing to repair");
   }
@@ -421,14 +431,15 @@ class ContainerStoreTest {
         assertThrows(BerthException.class, () -> store.resolveId("web")).category());
     assertTrue(Files.exists(dir.resolve("removed")));
     // A repair that does not know what the container owned elsewhere keeps the tombstone.
-    assertTrue(Files.exists(root.resolve("containers.dirty")), "the cut change left its marker");
+    assertTrue(marked(root), "the cut change left its marker");
     assertEquals(List.of(), store.repair().stream().filter(l -> l.contains(c.id())).toList());
     assertTrue(Files.exists(dir.resolve("removed")), "repair keeps the tombstone");
     // One that does (the engine's opens) removes that first, then the directory.
-    Files.writeString(root.resolve("containers.dirty"), "");
+    Files.writeString(
+        root.resolve("containers.dirty"), ""); // empty: set too (how berth marked before)
     List<String> swept = new java.util.ArrayList<>();
     ContainerStore.open(root, swept::add);
-    assertFalse(Files.exists(root.resolve("containers.dirty")), "an open repaired");
+    assertFalse(marked(root), "an open repaired");
     assertEquals(List.of(c.id()), swept);
     assertFalse(Files.exists(dir));
     assertEquals(List.of(other), store.list().containers());
@@ -508,6 +519,12 @@ class ContainerStoreTest {
     try (Stream<Path> s = Files.list(root.resolve("names"))) {
       return s.map(p -> p.getFileName().toString()).collect(java.util.stream.Collectors.toSet());
     }
+  }
+
+  /** Whether the store's crash marker is set: its file there, saying anything but "0". */
+  static boolean marked(Path root) throws Exception {
+    Path marker = root.resolve("containers.dirty");
+    return Files.exists(marker) && !Files.readString(marker).equals("0");
   }
 
   private static long dirs(Path p) throws Exception {
