@@ -8,7 +8,6 @@ import static dev.berth.sys.LinuxConstants.O_DIRECTORY;
 import static dev.berth.sys.LinuxConstants.O_NOFOLLOW;
 import static dev.berth.sys.LinuxConstants.O_RDONLY;
 import static dev.berth.sys.LinuxConstants.O_RDWR;
-import static dev.berth.sys.LinuxConstants.O_WRONLY;
 import static dev.berth.sys.LinuxConstants.RENAME_NOREPLACE;
 
 import dev.berth.engine.container.ContainerOptions.MountOption;
@@ -42,7 +41,6 @@ import java.util.TreeMap;
  */
 public final class ContainerStore {
   static final String RECORD = "container.json";
-  static final String LOCK = "lock";
 
   /**
    * A removed container's record, renamed: the tombstone of a removal that has not finished ({@link
@@ -175,9 +173,6 @@ public final class ContainerStore {
       try {
         Linux.mkdir(dir.toString(), 0700);
         Linux.chmod(dir.toString(), 0700);
-        try (Fd lock = Linux.open(dir.resolve(LOCK).toString(), O_WRONLY | O_CREAT, 0600)) {
-          // made now, so lock() never creates it in a directory being removed
-        }
         // Everything the record stands on is made durable before the rename makes the record
         // exist: its data (written O_SYNC), its name link, its directory. Synced together, after
         // all of them are made, they cost one journal commit (ext4, xfs: the fsyncs after the
@@ -598,10 +593,11 @@ public final class ContainerStore {
     if (!ContainerNames.isId(id)) throw noSuch(id);
     Path dir = containers.resolve(id);
     try {
-      LockFile held = LockFile.acquireExisting(dir.resolve(LOCK));
+      // The directory itself is locked: a lock file would be one more inode to make per create.
+      LockFile held = LockFile.acquireDirectory(dir);
       if (held == null) throw noSuch(id);
       if (!Linux.exists(
-          dir.resolve(RECORD).toString())) { // removed while we waited, its lock file not yet
+          dir.resolve(RECORD).toString())) { // removed while we waited, its directory not yet
         held.close();
         throw noSuch(id);
       }

@@ -19,7 +19,7 @@
  * &lt;root&gt;/containers.dirty             "1" while a multi-step change runs (a crash leaves it: repair), else "0"
  * &lt;root&gt;/names/&lt;name&gt; -&gt; &lt;id&gt;        a symlink per name: reserved and read in one syscall, never torn
  * &lt;root&gt;/containers/&lt;id&gt;/container.json   the record ({@link dev.berth.engine.store.ContainerRecord})
- * &lt;root&gt;/containers/&lt;id&gt;/lock        flock: the container's lifecycle lock ({@code ContainerStore.lock})
+ * &lt;root&gt;/containers/&lt;id&gt;/            its flock: the container's lifecycle lock ({@code ContainerStore.lock})
  * &lt;root&gt;/containers/&lt;id&gt;/removed     a removal's tombstone: the record, renamed, until the removal ends
  * &lt;root&gt;/containers/&lt;id&gt;/...         the container's own files (hostname, hosts, resolv.conf, exit file, logs)
  * &lt;root&gt;/containers.trash/&lt;id&gt;-&lt;n&gt;   a removed container's directory, until {@code emptyTrash} deletes it

@@ -6,6 +6,9 @@ import static dev.berth.sys.LinuxConstants.LOCK_EX;
 import static dev.berth.sys.LinuxConstants.LOCK_NB;
 import static dev.berth.sys.LinuxConstants.LOCK_SH;
 import static dev.berth.sys.LinuxConstants.O_CREAT;
+import static dev.berth.sys.LinuxConstants.O_DIRECTORY;
+import static dev.berth.sys.LinuxConstants.O_NOFOLLOW;
+import static dev.berth.sys.LinuxConstants.O_RDONLY;
 import static dev.berth.sys.LinuxConstants.O_RDWR;
 
 import dev.berth.sys.ErrnoException;
@@ -80,6 +83,20 @@ public final class LockFile implements AutoCloseable {
     return takeExisting(path, false);
   }
 
+  /**
+   * {@link #acquireExisting} on a directory, the object it guards (a lock without a file of its
+   * own: nothing to make beside it, nothing to delete with it): null when the directory is gone,
+   * before or once we hold it, or was renamed away meanwhile.
+   */
+  public static LockFile acquireDirectory(Path dir) throws IOException {
+    try {
+      return take(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, true, false, true);
+    } catch (ErrnoException e) {
+      if (e.errno() == ENOENT) return null;
+      throw e;
+    }
+  }
+
   private static LockFile takeExisting(Path path, boolean wait) throws IOException {
     try {
       return take(path, true, false, wait);
@@ -91,9 +108,14 @@ public final class LockFile implements AutoCloseable {
 
   private static LockFile take(Path path, boolean exclusive, boolean create, boolean wait)
       throws IOException {
+    return take(path, create ? O_RDWR | O_CREAT : O_RDWR, exclusive, create, wait);
+  }
+
+  private static LockFile take(
+      Path path, int flags, boolean exclusive, boolean create, boolean wait) throws IOException {
     String p = path.toString();
     while (true) {
-      Fd fd = Linux.open(p, create ? O_RDWR | O_CREAT : O_RDWR, 0600);
+      Fd fd = Linux.open(p, flags, 0600);
       boolean held = false;
       try {
         try {
