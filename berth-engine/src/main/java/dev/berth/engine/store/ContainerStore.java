@@ -623,7 +623,7 @@ public final class ContainerStore {
   private boolean marked() throws IOException {
     Fd fd;
     try {
-      fd = Linux.open(dirty.toString(), O_RDONLY, 0);
+      fd = Linux.open(dirty.toString(), O_RDONLY | O_NOFOLLOW, 0);
     } catch (ErrnoException e) {
       if (StoreErrors.isMissing(e)) return false;
       throw e;
