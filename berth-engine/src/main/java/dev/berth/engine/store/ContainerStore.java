@@ -399,10 +399,19 @@ public final class ContainerStore {
     try (LockFile held = wait ? LockFile.acquire(lock) : LockFile.tryAcquire(lock)) {
       if (held == null) return 0;
       int removed = 0;
+      IOException failed = null;
+      // One that cannot go (a mount left under it) does not keep the others: it is reported, and
+      // tried again by the next emptying.
       for (String name : entries(trash)) {
-        Trees.remove(trash.resolve(name));
-        removed++;
+        try {
+          Trees.remove(trash.resolve(name));
+          removed++;
+        } catch (IOException e) {
+          if (failed == null) failed = e;
+          else failed.addSuppressed(e);
+        }
       }
+      if (failed != null) throw failed;
       return removed;
     } catch (IOException e) {
       throw StoreErrors.io("empty the container trash " + trash, e);

@@ -410,6 +410,37 @@ class ContainerStoreTest {
   }
 
   @Test
+  @dev.berth.testkit.RequiresRoot
+  void aTrashEntryThatCannotGoIsReportedAndKeepsNoOtherBack() throws Exception {
+    ContainerRecord stuck = create("stuck");
+    ContainerRecord other = create("other");
+    Path mountpoint = store.containerDir(stuck.id()).resolve("m");
+    Files.createDirectory(mountpoint);
+    dev.berth.sys.Linux.mount("tmpfs", mountpoint.toString(), "tmpfs", 0, null);
+    Path trash = root.resolve("containers.trash");
+    try {
+      store.remove(stuck.id(), id -> {});
+      store.remove(other.id(), id -> {});
+      BerthException e = assertThrows(BerthException.class, () -> store.emptyTrash(true));
+      assertTrue(e.getMessage().contains("another file system"), e.getMessage());
+      try (Stream<Path> left = Files.list(trash)) {
+        List<String> names = left.map(p -> p.getFileName().toString()).toList();
+        assertEquals(1, names.size(), names::toString);
+        assertTrue(names.getFirst().startsWith(stuck.id() + "-"), names::toString);
+      }
+    } finally {
+      try (Stream<Path> left = Files.list(trash)) {
+        for (Path p : left.toList()) {
+          if (Files.exists(p.resolve("m")))
+            dev.berth.sys.Linux.umount2(p.resolve("m").toString(), 0);
+        }
+      }
+    }
+    assertEquals(1, store.emptyTrash(true), "gone once its mount is");
+    assertFalse(store.hasTrash());
+  }
+
+  @Test
   void aRemovalCutShortAfterItsRecordIsFinishedByARepairThatKnowsItsLeftovers() throws Exception {
     ContainerRecord c = create("web");
     ContainerRecord other = create("other");
