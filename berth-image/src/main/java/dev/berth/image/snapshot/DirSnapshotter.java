@@ -305,10 +305,18 @@ abstract class DirSnapshotter implements Snapshotter {
     try (LockFile held = wait ? LockFile.acquire(lock) : LockFile.tryAcquire(lock)) {
       if (held == null) return 0;
       int removed = 0;
+      IOException failed = null;
+      // One that cannot go does not keep the others: it is reported, and tried again next time.
       for (String name : names(trash)) {
-        Trees.remove(trash.resolve(name));
-        removed++;
+        try {
+          Trees.remove(trash.resolve(name));
+          removed++;
+        } catch (IOException e) {
+          if (failed == null) failed = e;
+          else failed.addSuppressed(e);
+        }
       }
+      if (failed != null) throw failed;
       return removed;
     }
   }

@@ -299,6 +299,33 @@ abstract class SnapshotterContract {
     assertEquals(0, s.emptyTrash(true));
   }
 
+  @Test
+  void aTrashedSnapshotThatCannotGoIsReportedAndKeepsNoOtherBack() throws Exception {
+    Digest top = commitAll(List.of(BASE, TOP));
+    s.prepare("stuck", top);
+    s.prepare("other", top);
+    s.trash("stuck");
+    s.trash("other");
+    Path stuck;
+    try (var entries = Files.list(root.resolve("trash"))) {
+      stuck =
+          entries.filter(p -> p.getFileName().toString().startsWith("stuck-")).findFirst().get();
+    }
+    Path m = Files.createDirectory(stuck.resolve("m"));
+    dev.berth.sys.Linux.mount("tmpfs", m.toString(), "tmpfs", 0, null);
+    try {
+      IOException e = assertThrows(IOException.class, () -> s.emptyTrash(true));
+      assertTrue(e.getMessage().contains("another file system"), e.getMessage());
+      try (var entries = Files.list(root.resolve("trash"))) {
+        assertEquals(List.of(stuck), entries.toList(), "the other one went");
+      }
+    } finally {
+      dev.berth.sys.Linux.umount2(m.toString(), 0);
+    }
+    assertEquals(1, s.emptyTrash(true));
+    assertFalse(Snapshotters.hasTrash(root));
+  }
+
   /** Paths under {@code dir} whose file name is {@code name}. */
   static List<Path> namesUnder(Path dir, String name) throws IOException {
     try (Stream<Path> w = Files.walk(dir)) {
