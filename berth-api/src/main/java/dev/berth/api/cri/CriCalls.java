@@ -50,4 +50,9 @@ final class CriCalls {
   static StatusRuntimeException invalid(String message) {
     return Status.INVALID_ARGUMENT.withDescription(message).asRuntimeException();
   }
+
+  /** A feature berth does not have, asked for: UNIMPLEMENTED, which clients read as unsupported. */
+  static StatusRuntimeException unsupported(String message) {
+    return Status.UNIMPLEMENTED.withDescription(message).asRuntimeException();
+  }
 }

@@ -44,6 +44,7 @@ final class CriConfigs {
     Mode net = mode(ns.getNetwork(), f + "network");
     Mode pid = mode(ns.getPid(), f + "pid");
     Mode ipc = mode(ns.getIpc(), f + "ipc");
+    noUserNamespace(ns, f + "userns_options");
     if (net == Mode.CONTAINER) throw CriCalls.invalid(f + "network: CONTAINER is not a pod's mode");
     if (ipc == Mode.CONTAINER) throw CriCalls.invalid(f + "ipc: CONTAINER is not a pod's mode");
     PodConfig.Dns dns = null;
@@ -102,10 +103,8 @@ final class CriConfigs {
     for (var m : c.getMountsList()) {
       // UNIMPLEMENTED, as critest reads a runtime without image volumes (it skips then).
       if (m.hasImage() && !m.getImage().getImage().isEmpty())
-        throw io.grpc.Status.UNIMPLEMENTED
-            .withDescription(
-                "config.mounts: image volume " + m.getImage().getImage() + " is not supported")
-            .asRuntimeException();
+        throw CriCalls.unsupported(
+            "config.mounts: image volume " + m.getImage().getImage() + " is not supported");
       required(m.getContainerPath(), "config.mounts.container_path");
       required(m.getHostPath(), "config.mounts.host_path");
       PodContainerConfig.Propagation p =
@@ -131,10 +130,12 @@ final class CriConfigs {
     String f = "config.linux.security_context.";
     Mode pid = null;
     if (sc.hasNamespaceOptions()) {
+      noUserNamespace(sc.getNamespaceOptions(), f + "namespace_options.userns_options");
       NamespaceMode m = sc.getNamespaceOptions().getPid();
       pid = mode(m, f + "namespace_options.pid");
     }
     PodContainerConfig.Seccomp seccomp = seccomp(sc, f + "seccomp");
+    noAppArmorProfile(sc, f + "apparmor");
     PodContainerConfig.Security security =
         new PodContainerConfig.Security(
             sc.hasRunAsUser() ? sc.getRunAsUser().getValue() : null,
@@ -229,6 +230,42 @@ final class CriConfigs {
       return new PodContainerConfig.Seccomp(
           Seccomp.LOCALHOST, path.substring("localhost".length()));
     throw CriCalls.invalid(field + "_profile_path: " + path + " is not a profile");
+  }
+
+  /**
+   * A pod or container asking for a user namespace of its own (the kubelet's {@code hostUsers:
+   * false}) is refused rather than run in the host's: {@code Status} says berth's handlers have no
+   * user namespace support, so the kubelet does not ask; another client gets told.
+   */
+  private static void noUserNamespace(NamespaceOption ns, String field) {
+    if (ns.hasUsernsOptions() && ns.getUsernsOptions().getMode() != NamespaceMode.NODE)
+      throw CriCalls.unsupported(
+          field
+              + ": mode "
+              + ns.getUsernsOptions().getMode()
+              + ": user namespaces are not supported");
+  }
+
+  /**
+   * berth applies no AppArmor profile: a container that asks for one (the runtime's default or a
+   * named one) is refused, as containerd refuses it where AppArmor is off ("apparmor is not
+   * supported"), rather than run unconfined; unset and Unconfined are fine.
+   */
+  private static void noAppArmorProfile(LinuxContainerSecurityContext sc, String field) {
+    String asked;
+    if (sc.hasApparmor()) {
+      SecurityProfile p = sc.getApparmor();
+      if (p.getProfileType() == SecurityProfile.ProfileType.Unconfined) return;
+      asked =
+          p.getProfileType() == SecurityProfile.ProfileType.Localhost
+              ? "Localhost " + p.getLocalhostRef()
+              : p.getProfileType().name();
+    } else {
+      asked = sc.getApparmorProfile();
+      if (asked.isEmpty() || asked.equals("unconfined")) return;
+      field = field + "_profile";
+    }
+    throw CriCalls.unsupported(field + ": " + asked + ": apparmor is not supported");
   }
 
   private static final class Seccomp {

@@ -10,21 +10,26 @@ import dev.berth.api.cri.v1.Capability;
 import dev.berth.api.cri.v1.ContainerConfig;
 import dev.berth.api.cri.v1.ContainerState;
 import dev.berth.api.cri.v1.ExecSyncResponse;
+import dev.berth.api.cri.v1.IDMapping;
 import dev.berth.api.cri.v1.ImageSpec;
 import dev.berth.api.cri.v1.Int64Value;
 import dev.berth.api.cri.v1.LinuxContainerConfig;
 import dev.berth.api.cri.v1.LinuxContainerSecurityContext;
 import dev.berth.api.cri.v1.LinuxPodSandboxConfig;
 import dev.berth.api.cri.v1.LinuxSandboxSecurityContext;
+import dev.berth.api.cri.v1.ListContainersRequest;
+import dev.berth.api.cri.v1.ListPodSandboxRequest;
 import dev.berth.api.cri.v1.NamespaceMode;
 import dev.berth.api.cri.v1.NamespaceOption;
 import dev.berth.api.cri.v1.PodSandboxConfig;
 import dev.berth.api.cri.v1.SecurityProfile;
+import dev.berth.api.cri.v1.UserNamespace;
 import dev.berth.runtime.monitor.CriLog;
 import dev.berth.testkit.Busybox;
 import dev.berth.testkit.Exec;
 import dev.berth.testkit.RequiresRoot;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -350,6 +355,80 @@ class CritestSecurityContextTest extends CriPodTestBase {
                 sleep,
                 sc().setPrivileged(true).setSeccomp(localhost(blockHostname))));
     assertEquals(0, exec(priv, 10, "hostname", "ANewHostName").getExitCode());
+  }
+
+  // ---- what berth does not have: refused, never run without ----
+
+  /**
+   * A pod or container asking for a user namespace (the kubelet's {@code hostUsers: false}; critest
+   * skips these where the handler's features say none) or for an AppArmor profile is refused,
+   * naming the field, and leaves nothing: running it in the host's user namespace or unconfined
+   * would drop the isolation it asked for. The host's user namespace and Unconfined still run.
+   */
+  @Test
+  void userNamespacesAndAppArmorProfilesAreRefusedNotIgnored() throws Exception {
+    IDMapping map =
+        IDMapping.newBuilder().setHostId(100000).setContainerId(0).setLength(65536).build();
+    NamespaceOption podUserns =
+        NamespaceOption.newBuilder()
+            .setUsernsOptions(
+                UserNamespace.newBuilder().setMode(NamespaceMode.POD).addUids(map).addGids(map))
+            .build();
+    StatusRuntimeException pod =
+        error(() -> runPod(namespacePod("userns-pod", podUserns, tmp.resolve("logs-userns"))));
+    assertEquals(Status.Code.UNIMPLEMENTED, pod.getStatus().getCode());
+    assertTrue(
+        pod.getStatus()
+            .getDescription()
+            .startsWith(
+                "config.linux.security_context.namespace_options.userns_options: mode POD: user"
+                    + " namespaces are not supported"),
+        pod.getStatus().getDescription());
+    assertEquals(
+        0, rt().listPodSandbox(ListPodSandboxRequest.getDefaultInstance()).getItemsCount());
+
+    NamespaceOption hostUserns =
+        NamespaceOption.newBuilder()
+            .setUsernsOptions(UserNamespace.newBuilder().setMode(NamespaceMode.NODE))
+            .build();
+    String podId = runPod(namespacePod("host-userns", hostUserns, tmp.resolve("logs-host")));
+    List<String> sleep = List.of("sleep", "60");
+    StatusRuntimeException container =
+        error(() -> create(podId, namespaced(container("userns", "sleep", "60"), podUserns)));
+    assertEquals(Status.Code.UNIMPLEMENTED, container.getStatus().getCode());
+    assertTrue(
+        container
+            .getStatus()
+            .getDescription()
+            .startsWith("config.linux.security_context.namespace_options.userns_options: mode POD"),
+        container.getStatus().getDescription());
+
+    SecurityProfile named =
+        SecurityProfile.newBuilder()
+            .setProfileType(SecurityProfile.ProfileType.Localhost)
+            .setLocalhostRef("berth-test")
+            .build();
+    for (LinuxContainerSecurityContext.Builder asked :
+        List.of(
+            sc().setApparmor(SecurityProfile.getDefaultInstance()),
+            sc().setApparmor(named),
+            sc().setApparmorProfile("runtime/default"),
+            sc().setApparmorProfile("localhost/berth-test"))) {
+      StatusRuntimeException e = error(() -> create(podId, secured("apparmor", sleep, asked)));
+      assertEquals(Status.Code.UNIMPLEMENTED, e.getStatus().getCode(), asked.toString());
+      assertTrue(
+          e.getStatus().getDescription().startsWith("config.linux.security_context.apparmor")
+              && e.getStatus().getDescription().endsWith(": apparmor is not supported"),
+          e.getStatus().getDescription());
+    }
+    assertEquals(
+        0, rt().listContainers(ListContainersRequest.getDefaultInstance()).getContainersCount());
+
+    SecurityProfile unconfined =
+        SecurityProfile.newBuilder().setProfileType(SecurityProfile.ProfileType.Unconfined).build();
+    running(podId, secured("unconfined", sleep, sc().setApparmor(unconfined)));
+    running(podId, secured("unconfined-string", sleep, sc().setApparmorProfile("unconfined")));
+    running(podId, namespaced(container("host-userns", "sleep", "60"), hostUserns));
   }
 
   // ---- NoNewPrivs ----
