@@ -11,6 +11,7 @@ import dev.berth.api.cri.v1.NamespaceOption;
 import dev.berth.api.cri.v1.PodSandboxConfig;
 import dev.berth.api.cri.v1.PortMapping;
 import dev.berth.api.cri.v1.SecurityProfile;
+import dev.berth.api.cri.v1.SupplementalGroupsPolicy;
 import dev.berth.engine.pod.PodConfig;
 import dev.berth.engine.pod.PodConfig.Mode;
 import dev.berth.engine.pod.PodContainerConfig;
@@ -45,6 +46,7 @@ final class CriConfigs {
     Mode pid = mode(ns.getPid(), f + "pid");
     Mode ipc = mode(ns.getIpc(), f + "ipc");
     noUserNamespace(ns, f + "userns_options");
+    mergedGroups(sc.getSupplementalGroupsPolicy(), "config.linux.security_context");
     if (net == Mode.CONTAINER) throw CriCalls.invalid(f + "network: CONTAINER is not a pod's mode");
     if (ipc == Mode.CONTAINER) throw CriCalls.invalid(f + "ipc: CONTAINER is not a pod's mode");
     PodConfig.Dns dns = null;
@@ -136,6 +138,7 @@ final class CriConfigs {
     }
     PodContainerConfig.Seccomp seccomp = seccomp(sc, f + "seccomp");
     noAppArmorProfile(sc, f + "apparmor");
+    mergedGroups(sc.getSupplementalGroupsPolicy(), "config.linux.security_context");
     PodContainerConfig.Security security =
         new PodContainerConfig.Security(
             sc.hasRunAsUser() ? sc.getRunAsUser().getValue() : null,
@@ -244,6 +247,17 @@ final class CriConfigs {
               + ": mode "
               + ns.getUsernsOptions().getMode()
               + ": user namespaces are not supported");
+  }
+
+  /**
+   * Only Merge (the image's /etc/group memberships of the user join its supplemental groups):
+   * Strict asks for fewer groups than berth would give, so it is refused ({@code Status} does not
+   * claim it, so the kubelet does not ask).
+   */
+  private static void mergedGroups(SupplementalGroupsPolicy policy, String context) {
+    if (policy != SupplementalGroupsPolicy.Merge)
+      throw CriCalls.unsupported(
+          context + ".supplemental_groups_policy: " + policy + " is not supported (Merge is)");
   }
 
   /**

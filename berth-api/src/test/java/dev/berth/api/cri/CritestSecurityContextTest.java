@@ -23,6 +23,7 @@ import dev.berth.api.cri.v1.NamespaceMode;
 import dev.berth.api.cri.v1.NamespaceOption;
 import dev.berth.api.cri.v1.PodSandboxConfig;
 import dev.berth.api.cri.v1.SecurityProfile;
+import dev.berth.api.cri.v1.SupplementalGroupsPolicy;
 import dev.berth.api.cri.v1.UserNamespace;
 import dev.berth.runtime.monitor.CriLog;
 import dev.berth.testkit.Busybox;
@@ -361,12 +362,13 @@ class CritestSecurityContextTest extends CriPodTestBase {
 
   /**
    * A pod or container asking for a user namespace (the kubelet's {@code hostUsers: false}; critest
-   * skips these where the handler's features say none) or for an AppArmor profile is refused,
-   * naming the field, and leaves nothing: running it in the host's user namespace or unconfined
-   * would drop the isolation it asked for. The host's user namespace and Unconfined still run.
+   * skips these where the handler's features say none), for an AppArmor profile or for Strict
+   * supplemental groups is refused, naming the field, and leaves nothing: running it in the host's
+   * user namespace, unconfined or with the image's groups too would drop the isolation it asked
+   * for. The host's user namespace and Unconfined still run.
    */
   @Test
-  void userNamespacesAndAppArmorProfilesAreRefusedNotIgnored() throws Exception {
+  void userNamespacesAppArmorProfilesAndStrictGroupsAreRefusedNotIgnored() throws Exception {
     IDMapping map =
         IDMapping.newBuilder().setHostId(100000).setContainerId(0).setLength(65536).build();
     NamespaceOption podUserns =
@@ -421,8 +423,32 @@ class CritestSecurityContextTest extends CriPodTestBase {
               && e.getStatus().getDescription().endsWith(": apparmor is not supported"),
           e.getStatus().getDescription());
     }
+    StatusRuntimeException strict =
+        error(
+            () ->
+                create(
+                    podId,
+                    secured(
+                        "strict",
+                        sleep,
+                        sc().setSupplementalGroupsPolicy(SupplementalGroupsPolicy.Strict))));
+    assertEquals(Status.Code.UNIMPLEMENTED, strict.getStatus().getCode());
+    assertEquals(
+        "config.linux.security_context.supplemental_groups_policy: Strict is not supported (Merge"
+            + " is)",
+        strict.getStatus().getDescription());
     assertEquals(
         0, rt().listContainers(ListContainersRequest.getDefaultInstance()).getContainersCount());
+    PodSandboxConfig.Builder strictPod =
+        podConfig("strict-pod")
+            .setLinux(
+                LinuxPodSandboxConfig.newBuilder()
+                    .setSecurityContext(
+                        LinuxSandboxSecurityContext.newBuilder()
+                            .setSupplementalGroupsPolicy(SupplementalGroupsPolicy.Strict)));
+    assertEquals(Status.Code.UNIMPLEMENTED, code(() -> runPod(strictPod)));
+    assertEquals(
+        1, rt().listPodSandbox(ListPodSandboxRequest.getDefaultInstance()).getItemsCount());
 
     SecurityProfile unconfined =
         SecurityProfile.newBuilder().setProfileType(SecurityProfile.ProfileType.Unconfined).build();
