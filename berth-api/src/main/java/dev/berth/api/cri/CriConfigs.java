@@ -179,6 +179,19 @@ final class CriConfigs {
     if (r.getMemoryLimitInBytes() < 0)
       throw CriCalls.invalid(
           field + ".memory_limit_in_bytes: " + r.getMemoryLimitInBytes() + " is negative");
+    long swap = r.getMemorySwapLimitInBytes();
+    if (swap < 0)
+      throw CriCalls.invalid(field + ".memory_swap_limit_in_bytes: " + swap + " is negative");
+    // Memory and swap together, as cgroup v1's memsw: at or above the memory limit, and only with
+    // one.
+    if (swap > 0 && (r.getMemoryLimitInBytes() == 0 || swap < r.getMemoryLimitInBytes()))
+      throw CriCalls.invalid(
+          field
+              + ".memory_swap_limit_in_bytes: "
+              + swap
+              + " (memory and swap together) needs a memory_limit_in_bytes at or below it (got "
+              + r.getMemoryLimitInBytes()
+              + ")");
     if (r.getCpuShares() < 0)
       throw CriCalls.invalid(field + ".cpu_shares: " + r.getCpuShares() + " is negative");
     if (r.getCpuPeriod() < 0)
@@ -195,6 +208,7 @@ final class CriConfigs {
         r.getCpusetCpus().isEmpty() ? null : r.getCpusetCpus(),
         r.getCpusetMems().isEmpty() ? null : r.getCpusetMems(),
         r.getMemoryLimitInBytes(),
+        r.getMemorySwapLimitInBytes(),
         r.getOomScoreAdj() == 0 ? null : (int) r.getOomScoreAdj(),
         hugepages);
   }

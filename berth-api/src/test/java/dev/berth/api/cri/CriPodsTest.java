@@ -228,6 +228,40 @@ class CriPodsTest extends CriPodTestBase {
             .toStringUtf8()
             .strip());
     assertEquals(96L << 20, status(id).getResources().getLinux().getMemoryLimitInBytes());
+    // memory and swap together: the kubelet's memory_swap_limit_in_bytes, else the memory limit
+    String memsw = "cat /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes";
+    assertEquals(
+        Long.toString(96L << 20),
+        exec(id, 10, "sh", "-c", memsw).getStdout().toStringUtf8().strip());
+    rt().updateContainerResources(
+            UpdateContainerResourcesRequest.newBuilder()
+                .setContainerId(id)
+                .setLinux(
+                    LinuxContainerResources.newBuilder()
+                        .setMemoryLimitInBytes(96L << 20)
+                        .setMemorySwapLimitInBytes(128L << 20))
+                .build());
+    assertEquals(
+        Long.toString(128L << 20),
+        exec(id, 10, "sh", "-c", memsw).getStdout().toStringUtf8().strip());
+    StatusRuntimeException belowMemory =
+        error(
+            () ->
+                rt().updateContainerResources(
+                        UpdateContainerResourcesRequest.newBuilder()
+                            .setContainerId(id)
+                            .setLinux(
+                                LinuxContainerResources.newBuilder()
+                                    .setMemoryLimitInBytes(96L << 20)
+                                    .setMemorySwapLimitInBytes(64L << 20))
+                            .build()));
+    assertEquals(Status.Code.INVALID_ARGUMENT, belowMemory.getStatus().getCode());
+    assertTrue(
+        belowMemory.getStatus().getDescription().contains("memory_swap_limit_in_bytes: 67108864"),
+        belowMemory.getStatus().getDescription());
+    assertEquals(
+        Long.toString(128L << 20),
+        exec(id, 10, "sh", "-c", memsw).getStdout().toStringUtf8().strip());
 
     // logs: in log_directory/log_path; rotated and reopened, new output goes to the new file
     Path log = logs.resolve("app/0.log");

@@ -179,24 +179,37 @@ public record PodContainerConfig(
       String cpusetCpus,
       String cpusetMems,
       long memoryLimit,
+      long memorySwapLimit,
       Integer oomScoreAdj,
       Map<String, Long> hugepageLimits) {
-    public static final Resources NONE = new Resources(0, 0, 0, null, null, 0, null, null);
+    public static final Resources NONE = new Resources(0, 0, 0, null, null, 0, 0, null, null);
 
     public Resources {
       hugepageLimits = hugepageLimits == null ? Map.of() : Map.copyOf(hugepageLimits);
     }
 
     /**
-     * In docker's terms, with Kubernetes' rule that a container has no swap beyond its memory
-     * limit; a negative limit is INVALID_ARGUMENT.
+     * In docker's terms: memory and swap together up to {@code memorySwapLimit} when given, else
+     * Kubernetes' rule that a container has no swap beyond its memory limit. A negative limit, or a
+     * swap limit without a memory limit or below it, is INVALID_ARGUMENT.
      */
     public ResourceOptions options() throws BerthException {
       if (memoryLimit < 0)
         throw invalid("container config: memory_limit_in_bytes " + memoryLimit + " is negative");
+      if (memorySwapLimit < 0)
+        throw invalid(
+            "container config: memory_swap_limit_in_bytes " + memorySwapLimit + " is negative");
+      if (memorySwapLimit > 0 && memorySwapLimit < memoryLimit
+          || memorySwapLimit > 0 && memoryLimit == 0)
+        throw invalid(
+            "container config: memory_swap_limit_in_bytes "
+                + memorySwapLimit
+                + " (memory and swap together) needs a memory_limit_in_bytes at or below it (got "
+                + memoryLimit
+                + ")");
       return new ResourceOptions(
           memoryLimit,
-          memoryLimit > 0 ? memoryLimit : 0,
+          memorySwapLimit > 0 ? memorySwapLimit : memoryLimit > 0 ? memoryLimit : 0,
           0,
           cpuShares,
           cpusetCpus,
