@@ -210,7 +210,8 @@ final class CriConfigs {
         r.getMemoryLimitInBytes(),
         r.getMemorySwapLimitInBytes(),
         r.getOomScoreAdj() == 0 ? null : (int) r.getOomScoreAdj(),
-        hugepages);
+        hugepages,
+        r.getUnifiedMap());
   }
 
   /** The CRI's capability names ("NET_ADMIN" or "CAP_NET_ADMIN", "ALL") as docker's. */
@@ -339,6 +340,7 @@ final class CriConfigs {
     for (Map.Entry<String, Long> e : r.hugepageLimits().entrySet())
       b.addHugepageLimits(
           HugepageLimit.newBuilder().setPageSize(e.getKey()).setLimit(e.getValue()));
+    b.putAllUnified(r.unified());
     return b.build();
   }
 

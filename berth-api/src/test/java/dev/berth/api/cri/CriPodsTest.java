@@ -345,6 +345,43 @@ class CriPodsTest extends CriPodTestBase {
     }
   }
 
+  /**
+   * linux.resources.unified (cgroup v2 files by name, as the kubelet's memory.oom.group and
+   * memory.high) is kept in the record, shown in the status and handed to the runtime, which writes
+   * them on cgroup v2 and refuses them on v1, as runc does: never dropped.
+   */
+  @Test
+  void unifiedCgroupFilesAreKeptAndGivenToTheRuntime() throws Exception {
+    String pod = runPod(podConfig("unified"));
+    String id =
+        create(
+            pod,
+            container("c", "sleep", "1000")
+                .setLinux(
+                    LinuxContainerConfig.newBuilder()
+                        .setResources(
+                            LinuxContainerResources.newBuilder()
+                                .setMemoryLimitInBytes(64L << 20)
+                                .putUnified("memory.high", "50331648"))));
+    assertEquals(
+        Map.of("memory.high", "50331648"), status(id).getResources().getLinux().getUnifiedMap());
+    Runnable start =
+        () -> rt().startContainer(StartContainerRequest.newBuilder().setContainerId(id).build());
+    if (Files.exists(Path.of("/sys/fs/cgroup/cgroup.controllers"))) {
+      start.run(); // a cgroup v2 host
+      assertEquals(
+          "50331648",
+          exec(id, 10, "cat", "/sys/fs/cgroup/memory.high").getStdout().toStringUtf8().strip());
+    } else {
+      StatusRuntimeException e = error(start);
+      assertTrue(
+          e.getStatus().getDescription().contains("cannot use unified on cgroup v1"),
+          e.getStatus().getDescription());
+    }
+    rt().removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(pod).build());
+    assertClean();
+  }
+
   @Test
   void aContainerOverItsMemoryLimitIsOomKilled() throws Exception {
     String pod = runPod(podConfig("oom"));

@@ -575,7 +575,8 @@ final class ContainerVerbs {
                 o.cpuPeriod(),
                 o.cpuQuota(),
                 o.cpusetMems(),
-                o.hugepageLimits()),
+                o.hugepageLimits(),
+                o.unified()),
             restart);
         out.println(ref);
       } catch (BerthException e) {

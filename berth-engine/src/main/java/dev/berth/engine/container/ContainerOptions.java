@@ -285,7 +285,8 @@ public record ContainerOptions(
       long cpuPeriod,
       long cpuQuota,
       String cpusetMems,
-      Map<String, Long> hugepageLimits) {
+      Map<String, Long> hugepageLimits,
+      Map<String, String> unified) {
     public static final ResourceOptions NONE = new ResourceOptions(0, 0, 0, 0, null, 0);
 
     public ResourceOptions {
@@ -294,6 +295,10 @@ public record ContainerOptions(
           hugepageLimits == null
               ? Map.of()
               : java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(hugepageLimits));
+      unified =
+          unified == null
+              ? Map.of()
+              : java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(unified));
     }
 
     /** docker's six resource flags; the rest unset. */
@@ -304,7 +309,7 @@ public record ContainerOptions(
         long cpuShares,
         String cpusetCpus,
         long pidsLimit) {
-      this(memory, memorySwap, nanoCpus, cpuShares, cpusetCpus, pidsLimit, 0, 0, null, null);
+      this(memory, memorySwap, nanoCpus, cpuShares, cpusetCpus, pidsLimit, 0, 0, null, null, null);
     }
   }
 

@@ -181,11 +181,13 @@ public record PodContainerConfig(
       long memoryLimit,
       long memorySwapLimit,
       Integer oomScoreAdj,
-      Map<String, Long> hugepageLimits) {
-    public static final Resources NONE = new Resources(0, 0, 0, null, null, 0, 0, null, null);
+      Map<String, Long> hugepageLimits,
+      Map<String, String> unified) {
+    public static final Resources NONE = new Resources(0, 0, 0, null, null, 0, 0, null, null, null);
 
     public Resources {
       hugepageLimits = hugepageLimits == null ? Map.of() : Map.copyOf(hugepageLimits);
+      unified = unified == null ? Map.of() : Map.copyOf(unified);
     }
 
     /**
@@ -217,7 +219,8 @@ public record PodContainerConfig(
           cpuPeriod,
           cpuQuota,
           cpusetMems,
-          hugepageLimits);
+          hugepageLimits,
+          unified);
     }
   }
 

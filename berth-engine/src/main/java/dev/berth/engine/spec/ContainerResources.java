@@ -139,7 +139,17 @@ final class ContainerResources {
 
     List<DeviceRule> devices =
         privileged ? List.of(new DeviceRule(true, "", null, null, "rwm")) : DEVICE_RULES;
-    return new Resources(devices, memory, cpu, pids, null, hugepages, null, null);
+    // cgroup v2 files by name (the CRI's unified): checked and written by the runtime, which
+    // refuses them on cgroup v1 as runc does.
+    return new Resources(
+        devices,
+        memory,
+        cpu,
+        pids,
+        null,
+        hugepages,
+        null,
+        r.unified().isEmpty() ? null : r.unified());
   }
 
   /**

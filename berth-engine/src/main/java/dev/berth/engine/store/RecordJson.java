@@ -111,6 +111,11 @@ final class RecordJson {
         w.field(e.getKey(), e.getValue());
       w.endObject();
     }
+    if (!r.unified().isEmpty()) {
+      w.name("unified").beginObject();
+      for (Map.Entry<String, String> e : r.unified().entrySet()) w.field(e.getKey(), e.getValue());
+      w.endObject();
+    }
     w.endObject();
     strings(w.name("capAdd"), o.capAdd());
     strings(w.name("capDrop"), o.capDrop());
@@ -624,8 +629,15 @@ final class RecordJson {
     long quota = 0;
     String mems = null;
     Map<String, Long> hugepages = null;
+    Map<String, String> unified = null;
     for (String f; (f = r.nextField()) != null; ) {
       switch (f) {
+        case "unified" -> {
+          unified = new TreeMap<>();
+          if (r.beginObject()) {
+            for (String g; (g = r.nextField()) != null; ) unified.put(g, r.string());
+          }
+        }
         case "cpuPeriod" -> period = r.int64();
         case "cpuQuota" -> quota = r.int64();
         case "cpusetMems" -> mems = optString(r);
@@ -645,7 +657,7 @@ final class RecordJson {
       }
     }
     return new ResourceOptions(
-        memory, swap, nanoCpus, shares, cpuset, pids, period, quota, mems, hugepages);
+        memory, swap, nanoCpus, shares, cpuset, pids, period, quota, mems, hugepages, unified);
   }
 
   private static List<UlimitOption> readUlimits(JsonReader r) throws SpecException {

@@ -345,7 +345,7 @@ class PodsTest {
                 null,
                 null),
             new PodContainerConfig.Resources(
-                100_000, 50_000, 512, null, null, 64L << 20, 0, 500, null));
+                100_000, 50_000, 512, null, null, 64L << 20, 0, 500, null, null));
     ContainerRecord r = engine.pods().createContainer(p.id(), cc);
     // containerd's name: the container's attempt (0), not the pod's (1)
     assertEquals("k8s_app_cri_default_uid-cri_0", r.name());

@@ -264,7 +264,8 @@ public final class ContainerRoutes {
             period,
             quota,
             mems,
-            o.hugepageLimits()),
+            o.hugepageLimits(),
+            o.unified()),
         restart);
     x.json(
         200,
