@@ -119,6 +119,13 @@ final class CriConfigs {
           new PodContainerConfig.Mount(
               m.getContainerPath(), m.getHostPath(), m.getReadonly(), p, m.getRecursiveReadOnly()));
     }
+    // A device named for a CDI spec: berth resolves none, and a container without the device it
+    // was scheduled for (a GPU) fails later and less clearly.
+    if (c.getCDIDevicesCount() > 0)
+      throw CriCalls.unsupported(
+          "config.CDI_devices: "
+              + c.getCDIDevices(0).getName()
+              + ": CDI devices are not supported (devices by host path are)");
     List<PodContainerConfig.Device> devices = new ArrayList<>();
     for (var d : c.getDevicesList()) {
       required(d.getHostPath(), "config.devices.host_path");

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.berth.api.cri.v1.CDIDevice;
 import dev.berth.api.cri.v1.Capability;
 import dev.berth.api.cri.v1.ContainerConfig;
 import dev.berth.api.cri.v1.ContainerState;
@@ -362,10 +363,10 @@ class CritestSecurityContextTest extends CriPodTestBase {
 
   /**
    * A pod or container asking for a user namespace (the kubelet's {@code hostUsers: false}; critest
-   * skips these where the handler's features say none), for an AppArmor profile or for Strict
-   * supplemental groups is refused, naming the field, and leaves nothing: running it in the host's
-   * user namespace, unconfined or with the image's groups too would drop the isolation it asked
-   * for. The host's user namespace and Unconfined still run.
+   * skips these where the handler's features say none), for an AppArmor profile, for Strict
+   * supplemental groups or for a CDI device is refused, naming the field, and leaves nothing:
+   * running it in the host's user namespace, unconfined or with the image's groups too would drop
+   * the isolation it asked for. The host's user namespace and Unconfined still run.
    */
   @Test
   void userNamespacesAppArmorProfilesAndStrictGroupsAreRefusedNotIgnored() throws Exception {
@@ -437,6 +438,18 @@ class CritestSecurityContextTest extends CriPodTestBase {
         "config.linux.security_context.supplemental_groups_policy: Strict is not supported (Merge"
             + " is)",
         strict.getStatus().getDescription());
+    StatusRuntimeException cdi =
+        error(
+            () ->
+                create(
+                    podId,
+                    secured("cdi", sleep, sc())
+                        .addCDIDevices(CDIDevice.newBuilder().setName("vendor.example/gpu=0"))));
+    assertEquals(Status.Code.UNIMPLEMENTED, cdi.getStatus().getCode());
+    assertEquals(
+        "config.CDI_devices: vendor.example/gpu=0: CDI devices are not supported (devices by host"
+            + " path are)",
+        cdi.getStatus().getDescription());
     assertEquals(
         0, rt().listContainers(ListContainersRequest.getDefaultInstance()).getContainersCount());
     PodSandboxConfig.Builder strictPod =
