@@ -107,6 +107,12 @@ final class CriConfigs {
       if (m.hasImage() && !m.getImage().getImage().isEmpty())
         throw CriCalls.unsupported(
             "config.mounts: image volume " + m.getImage().getImage() + " is not supported");
+      // id-mapped mounts come with a pod's user namespace, which berth does not make
+      if (m.getUidMappingsCount() > 0 || m.getGidMappingsCount() > 0)
+        throw CriCalls.unsupported(
+            "config.mounts: "
+                + m.getContainerPath()
+                + ": uidMappings/gidMappings (an id-mapped mount) are not supported");
       required(m.getContainerPath(), "config.mounts.container_path");
       required(m.getHostPath(), "config.mounts.host_path");
       PodContainerConfig.Propagation p =

@@ -20,6 +20,7 @@ import dev.berth.api.cri.v1.LinuxPodSandboxConfig;
 import dev.berth.api.cri.v1.LinuxSandboxSecurityContext;
 import dev.berth.api.cri.v1.ListContainersRequest;
 import dev.berth.api.cri.v1.ListPodSandboxRequest;
+import dev.berth.api.cri.v1.Mount;
 import dev.berth.api.cri.v1.NamespaceMode;
 import dev.berth.api.cri.v1.NamespaceOption;
 import dev.berth.api.cri.v1.PodSandboxConfig;
@@ -364,9 +365,9 @@ class CritestSecurityContextTest extends CriPodTestBase {
   /**
    * A pod or container asking for a user namespace (the kubelet's {@code hostUsers: false}; critest
    * skips these where the handler's features say none), for an AppArmor profile, for Strict
-   * supplemental groups or for a CDI device is refused, naming the field, and leaves nothing:
-   * running it in the host's user namespace, unconfined or with the image's groups too would drop
-   * the isolation it asked for. The host's user namespace and Unconfined still run.
+   * supplemental groups, for a CDI device or an id-mapped mount is refused, naming the field, and
+   * leaves nothing: running it in the host's user namespace, unconfined or with the image's groups
+   * too would drop the isolation it asked for. The host's user namespace and Unconfined still run.
    */
   @Test
   void userNamespacesAppArmorProfilesAndStrictGroupsAreRefusedNotIgnored() throws Exception {
@@ -446,6 +447,22 @@ class CritestSecurityContextTest extends CriPodTestBase {
                     secured("cdi", sleep, sc())
                         .addCDIDevices(CDIDevice.newBuilder().setName("vendor.example/gpu=0"))));
     assertEquals(Status.Code.UNIMPLEMENTED, cdi.getStatus().getCode());
+    StatusRuntimeException idmapped =
+        error(
+            () ->
+                create(
+                    podId,
+                    secured("idmapped", sleep, sc())
+                        .addMounts(
+                            Mount.newBuilder()
+                                .setContainerPath("/data")
+                                .setHostPath(tmp.toString())
+                                .addUidMappings(map)
+                                .addGidMappings(map))));
+    assertEquals(Status.Code.UNIMPLEMENTED, idmapped.getStatus().getCode());
+    assertEquals(
+        "config.mounts: /data: uidMappings/gidMappings (an id-mapped mount) are not supported",
+        idmapped.getStatus().getDescription());
     assertEquals(
         "config.CDI_devices: vendor.example/gpu=0: CDI devices are not supported (devices by host"
             + " path are)",
