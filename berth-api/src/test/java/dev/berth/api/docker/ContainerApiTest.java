@@ -186,6 +186,82 @@ class ContainerApiTest {
     }
   }
 
+  /**
+   * HostConfig limits are applied (CpuPeriod, CpuQuota, CpusetMems, MaskedPaths, ReadonlyPaths) or
+   * answered as dockerd answers what its kernel lacks, a warning per limitation discarded; a GPU
+   * request fails in dockerd's words and makes nothing. None is dropped without a word.
+   */
+  @Test
+  void hostConfigLimitsAreAppliedOrReportedNeverDroppedSilently() throws Exception {
+    try (UnixHttp c = new UnixHttp(socket)) {
+      String id =
+          create(
+              c,
+              "{\"Image\":\""
+                  + IMAGE
+                  + "\",\"Cmd\":[\"sleep\",\"1000\"],\"HostConfig\":{\"NetworkMode\":\"none\","
+                  + "\"CpuPeriod\":100000,\"CpuQuota\":50000,\"CpusetMems\":\"0\","
+                  + "\"MaskedPaths\":[\"/proc/cpuinfo\"],\"ReadonlyPaths\":[\"/tmp\"],"
+                  + "\"MemoryReservation\":0,\"BlkioWeight\":0,\"DeviceCgroupRules\":null,"
+                  + "\"DeviceRequests\":null,\"OomKillDisable\":false,\"MemorySwappiness\":null}}");
+      assertEquals(204, c.call("POST", "/containers/" + id + "/start").status());
+      int pid = engine.inspect(id).state().pid();
+      String cpu = null;
+      for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/" + pid + "/cgroup"))) {
+        String[] parts = line.split(":", 3);
+        if (java.util.Arrays.asList(parts[1].split(",")).contains("cpu")) cpu = parts[2];
+      }
+      Path dir = Path.of("/sys/fs/cgroup/cpu,cpuacct" + cpu);
+      if (!java.nio.file.Files.isDirectory(dir)) dir = Path.of("/sys/fs/cgroup/cpu" + cpu);
+      assertEquals(
+          "50000", java.nio.file.Files.readString(dir.resolve("cpu.cfs_quota_us")).strip());
+      assertEquals(
+          "100000", java.nio.file.Files.readString(dir.resolve("cpu.cfs_period_us")).strip());
+      var host = engine.inspect(id).options().host();
+      assertEquals(java.util.List.of("/proc/cpuinfo"), host.maskedPaths());
+      assertEquals(java.util.List.of("/tmp"), host.readonlyPaths());
+      assertEquals("0", engine.inspect(id).options().resources().cpusetMems());
+
+      UnixHttp.Response warned =
+          c.call(
+              "POST",
+              "/v1.44/containers/create",
+              Map.of(),
+              ("{\"Image\":\""
+                      + IMAGE
+                      + "\",\"Cmd\":[\"true\"],\"HostConfig\":{\"MemoryReservation\":1048576,\"BlkioWeight\":300,"
+                      + "\"DeviceCgroupRules\":[\"c 1:3 r\"]}}")
+                  .getBytes(StandardCharsets.UTF_8));
+      assertEquals(201, warned.status(), warned.text());
+      assertTrue(
+          warned
+              .text()
+              .contains(
+                  "HostConfig.MemoryReservation (1048576) is not supported by berth: limitation"
+                      + " discarded."),
+          warned.text());
+      assertTrue(warned.text().contains("HostConfig.BlkioWeight (300)"), warned.text());
+      assertTrue(warned.text().contains("HostConfig.DeviceCgroupRules (1 entry)"), warned.text());
+
+      int before = engine.list().size();
+      UnixHttp.Response gpu =
+          c.call(
+              "POST",
+              "/v1.44/containers/create",
+              Map.of(),
+              ("{\"Image\":\""
+                      + IMAGE
+                      + "\",\"Cmd\":[\"true\"],\"HostConfig\":{\"DeviceRequests\":[{\"Driver\":\"\",\"Count\":-1,"
+                      + "\"Capabilities\":[[\"gpu\"]]}]}}")
+                  .getBytes(StandardCharsets.UTF_8));
+      assertEquals(400, gpu.status(), gpu.text());
+      assertTrue(
+          gpu.text().contains("could not select device driver \\\"\\\" with capabilities: [[gpu]]"),
+          gpu.text());
+      assertEquals(before, engine.list().size(), "nothing made");
+    }
+  }
+
   @Test
   void missingAndBusyContainersGetDockersStatusCodes() throws Exception {
     try (UnixHttp c = new UnixHttp(socket)) {

@@ -74,7 +74,9 @@ public final class ContainerRoutes {
   // ---- create ----
 
   private void create(Exchange x) throws Exception {
-    var options = CreateBody.parse(x.json(), x.query("name"), environment, engine::volumesFrom);
+    List<String> warnings = new ArrayList<>();
+    var options =
+        CreateBody.parse(x.json(), x.query("name"), environment, engine::volumesFrom, warnings);
     try {
       engine.images().resolve(options.image());
     } catch (ImageException e) {
@@ -86,7 +88,7 @@ public final class ContainerRoutes {
     ContainerRecord c = engine.create(options);
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("Id", c.id());
-    m.put("Warnings", List.of());
+    m.put("Warnings", warnings);
     x.json(201, m);
   }
 

@@ -47,7 +47,22 @@ final class CreateBody {
   static ContainerOptions parse(
       JsonReader r, String name, Map<String, String> environment, VolumesFrom volumesFrom)
       throws BerthException, SpecException {
+    return parse(r, name, environment, volumesFrom, new ArrayList<>());
+  }
+
+  /**
+   * {@link #parse(JsonReader, String, Map, VolumesFrom)}, adding to {@code warnings} what was asked
+   * for and is not applied (docker's create answers its own "limitation discarded" so).
+   */
+  static ContainerOptions parse(
+      JsonReader r,
+      String name,
+      Map<String, String> environment,
+      VolumesFrom volumesFrom,
+      List<String> warnings)
+      throws BerthException, SpecException {
     Parsed p = new Parsed();
+    p.warnings = warnings;
     if (!r.beginObject()) throw EngineException.invalid("config cannot be empty");
     for (String f; (f = r.nextField()) != null; ) {
       switch (f) {
@@ -152,7 +167,17 @@ final class CreateBody {
           p.labels,
           p.mounts,
           new ResourceOptions(
-              p.memory, p.memorySwap, p.nanoCpus, p.cpuShares, emptyToNull(p.cpuset), p.pidsLimit),
+              p.memory,
+              p.memorySwap,
+              p.nanoCpus,
+              p.cpuShares,
+              emptyToNull(p.cpuset),
+              p.pidsLimit,
+              p.cpuPeriod,
+              p.cpuQuota,
+              emptyToNull(p.cpusetMems),
+              null,
+              null),
           p.capAdd,
           p.capDrop,
           p.privileged,
@@ -176,12 +201,52 @@ final class CreateBody {
                   p.sysctls,
                   null)
               .withRestartPolicy(p.restartPolicy)
+              .withMaskedPaths(p.maskedPaths)
+              .withReadonlyPaths(p.readonlyPaths)
               .withDevices(p.devices)
               .withGroupAdd(p.groupAdd)
               .withOomScoreAdj(p.oomScoreAdj == null || p.oomScoreAdj == 0 ? null : p.oomScoreAdj),
           p.healthcheck);
     } catch (IllegalArgumentException e) {
       throw EngineException.invalid(e.getMessage());
+    }
+  }
+
+  private static String discarded(String field, String value) {
+    return "HostConfig."
+        + field
+        + " ("
+        + value
+        + ") is not supported by berth: limitation discarded.";
+  }
+
+  /**
+   * GPUs and other devices a driver would provide (docker run --gpus): berth has no device driver,
+   * so a request for one fails in dockerd's words rather than running without the device.
+   */
+  private static void deviceRequests(JsonReader r) throws BerthException, SpecException {
+    if (!r.beginArray()) return;
+    while (r.nextElement()) {
+      if (!r.beginObject()) continue;
+      String driver = "";
+      List<String> caps = new ArrayList<>();
+      for (String g; (g = r.nextField()) != null; ) {
+        switch (g) {
+          case "Driver" -> driver = r.isNull() ? "" : r.string();
+          case "Capabilities" -> {
+            if (r.beginArray()) {
+              while (r.nextElement()) caps.add("[" + String.join(" ", r.strings()) + "]");
+            }
+          }
+          default -> r.skip();
+        }
+      }
+      throw EngineException.invalid(
+          "could not select device driver \""
+              + driver
+              + "\" with capabilities: ["
+              + String.join(" ", caps)
+              + "]");
     }
   }
 
@@ -225,6 +290,12 @@ final class CreateBody {
     long cpuShares;
     String cpuset;
     long pidsLimit;
+    long cpuPeriod;
+    long cpuQuota;
+    String cpusetMems;
+    List<String> maskedPaths;
+    List<String> readonlyPaths;
+    List<String> warnings;
     List<String> capAdd = List.of();
     List<String> capDrop = List.of();
     boolean privileged;
@@ -281,6 +352,51 @@ final class CreateBody {
         case "NanoCpus" -> p.nanoCpus = r.int64();
         case "CpuShares" -> p.cpuShares = r.int64();
         case "CpusetCpus" -> p.cpuset = r.string();
+        case "CpuPeriod" -> p.cpuPeriod = r.isNull() ? 0 : r.int64();
+        case "CpuQuota" -> p.cpuQuota = r.isNull() ? 0 : r.int64();
+        case "CpusetMems" -> p.cpusetMems = r.isNull() ? null : r.string();
+        // null: the runtime's defaults; [] (systempaths=unconfined): none
+        case "MaskedPaths" -> p.maskedPaths = r.isNull() ? skipNull(r) : r.strings();
+        case "ReadonlyPaths" -> p.readonlyPaths = r.isNull() ? skipNull(r) : r.strings();
+        case "DeviceRequests" -> deviceRequests(r);
+        // Limits berth does not set: discarded with a warning, as dockerd discards what its
+        // kernel lacks ("... Limitation discarded."); their zero values are what every client
+        // sends.
+        case "MemoryReservation",
+            "KernelMemory",
+            "KernelMemoryTCP",
+            "BlkioWeight",
+            "CpuRealtimePeriod",
+            "CpuRealtimeRuntime",
+            "CpuCount",
+            "CpuPercent",
+            "IOMaximumIOps",
+            "IOMaximumBandwidth" -> {
+          Long v = r.optInt64();
+          if (v != null && v != 0) p.warnings.add(discarded(f, Long.toString(v)));
+        }
+        case "MemorySwappiness" -> {
+          Long v = r.optInt64();
+          if (v != null && v != -1) p.warnings.add(discarded(f, Long.toString(v)));
+        }
+        case "OomKillDisable" -> {
+          if (!r.isNull() && r.bool()) p.warnings.add(discarded(f, "true"));
+        }
+        case "BlkioWeightDevice",
+            "BlkioDeviceReadBps",
+            "BlkioDeviceWriteBps",
+            "BlkioDeviceReadIOps",
+            "BlkioDeviceWriteIOps",
+            "DeviceCgroupRules" -> {
+          int n = 0;
+          if (r.beginArray()) {
+            while (r.nextElement()) {
+              r.skip();
+              n++;
+            }
+          }
+          if (n > 0) p.warnings.add(discarded(f, n + (n == 1 ? " entry" : " entries")));
+        }
         case "PidsLimit" -> {
           Long v = r.optInt64();
           p.pidsLimit = v == null ? 0 : v == 0 ? 0 : v < 0 ? -1 : v;
