@@ -525,8 +525,8 @@ public final class ContainerViews {
             "IOMaximumBandwidth",
             "IOMaximumIOps",
             "KernelMemory",
-            "KernelMemoryTCP",
-            "MemoryReservation")) h.put(zero, 0L);
+            "KernelMemoryTCP")) h.put(zero, 0L);
+    h.put("MemoryReservation", o.resources().memoryReservation());
     for (String empty :
         List.of(
             "BlkioWeightDevice",
@@ -534,8 +534,8 @@ public final class ContainerViews {
             "BlkioDeviceWriteBps",
             "BlkioDeviceReadIOps",
             "BlkioDeviceWriteIOps")) h.put(empty, List.of());
-    h.put("MemorySwappiness", null);
-    h.put("OomKillDisable", false);
+    h.put("MemorySwappiness", o.resources().memorySwappiness());
+    h.put("OomKillDisable", o.resources().oomKillDisable());
     h.put("PublishAllPorts", o.networking().publishAll());
     h.put("Links", null);
     h.put("Cgroup", "");

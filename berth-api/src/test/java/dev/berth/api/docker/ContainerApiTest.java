@@ -187,9 +187,10 @@ class ContainerApiTest {
   }
 
   /**
-   * HostConfig limits are applied (CpuPeriod, CpuQuota, CpusetMems, MaskedPaths, ReadonlyPaths) or
-   * answered as dockerd answers what its kernel lacks, a warning per limitation discarded; a GPU
-   * request fails in dockerd's words and makes nothing. None is dropped without a word.
+   * HostConfig limits are applied (CpuPeriod, CpuQuota, CpusetMems, MemoryReservation,
+   * MemorySwappiness, OomKillDisable, MaskedPaths, ReadonlyPaths) or answered as dockerd answers
+   * what its kernel lacks, a warning per limitation discarded; a GPU request fails in dockerd's
+   * words and makes nothing. None is dropped without a word.
    */
   @Test
   void hostConfigLimitsAreAppliedOrReportedNeverDroppedSilently() throws Exception {
@@ -202,21 +203,32 @@ class ContainerApiTest {
                   + "\",\"Cmd\":[\"sleep\",\"1000\"],\"HostConfig\":{\"NetworkMode\":\"none\","
                   + "\"CpuPeriod\":100000,\"CpuQuota\":50000,\"CpusetMems\":\"0\","
                   + "\"MaskedPaths\":[\"/proc/cpuinfo\"],\"ReadonlyPaths\":[\"/tmp\"],"
-                  + "\"MemoryReservation\":0,\"BlkioWeight\":0,\"DeviceCgroupRules\":null,"
-                  + "\"DeviceRequests\":null,\"OomKillDisable\":false,\"MemorySwappiness\":null}}");
+                  + "\"Memory\":67108864,\"MemoryReservation\":33554432,\"BlkioWeight\":0,"
+                  + "\"DeviceCgroupRules\":null,\"DeviceRequests\":null,\"OomKillDisable\":true,"
+                  + "\"MemorySwappiness\":10}}");
       assertEquals(204, c.call("POST", "/containers/" + id + "/start").status());
       int pid = engine.inspect(id).state().pid();
-      String cpu = null;
-      for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/" + pid + "/cgroup"))) {
-        String[] parts = line.split(":", 3);
-        if (java.util.Arrays.asList(parts[1].split(",")).contains("cpu")) cpu = parts[2];
-      }
+      String cpu = cgroupOf(pid, "cpu");
       Path dir = Path.of("/sys/fs/cgroup/cpu,cpuacct" + cpu);
       if (!java.nio.file.Files.isDirectory(dir)) dir = Path.of("/sys/fs/cgroup/cpu" + cpu);
       assertEquals(
           "50000", java.nio.file.Files.readString(dir.resolve("cpu.cfs_quota_us")).strip());
       assertEquals(
           "100000", java.nio.file.Files.readString(dir.resolve("cpu.cfs_period_us")).strip());
+      Path mem = Path.of("/sys/fs/cgroup/memory" + cgroupOf(pid, "memory"));
+      assertEquals(
+          "33554432",
+          java.nio.file.Files.readString(mem.resolve("memory.soft_limit_in_bytes")).strip());
+      assertEquals("10", java.nio.file.Files.readString(mem.resolve("memory.swappiness")).strip());
+      assertTrue(
+          java.nio.file.Files.readString(mem.resolve("memory.oom_control"))
+              .contains("oom_kill_disable 1"));
+      String inspect = c.call("GET", "/containers/" + id + "/json").text();
+      assertTrue(
+          inspect.contains("\"MemoryReservation\":33554432")
+              && inspect.contains("\"MemorySwappiness\":10")
+              && inspect.contains("\"OomKillDisable\":true"),
+          inspect);
       var host = engine.inspect(id).options().host();
       assertEquals(java.util.List.of("/proc/cpuinfo"), host.maskedPaths());
       assertEquals(java.util.List.of("/tmp"), host.readonlyPaths());
@@ -229,7 +241,7 @@ class ContainerApiTest {
               Map.of(),
               ("{\"Image\":\""
                       + IMAGE
-                      + "\",\"Cmd\":[\"true\"],\"HostConfig\":{\"MemoryReservation\":1048576,\"BlkioWeight\":300,"
+                      + "\",\"Cmd\":[\"true\"],\"HostConfig\":{\"KernelMemory\":1048576,\"BlkioWeight\":300,"
                       + "\"DeviceCgroupRules\":[\"c 1:3 r\"]}}")
                   .getBytes(StandardCharsets.UTF_8));
       assertEquals(201, warned.status(), warned.text());
@@ -237,7 +249,7 @@ class ContainerApiTest {
           warned
               .text()
               .contains(
-                  "HostConfig.MemoryReservation (1048576) is not supported by berth: limitation"
+                  "HostConfig.KernelMemory (1048576) is not supported by berth: limitation"
                       + " discarded."),
           warned.text());
       assertTrue(warned.text().contains("HostConfig.BlkioWeight (300)"), warned.text());
@@ -260,6 +272,15 @@ class ContainerApiTest {
           gpu.text());
       assertEquals(before, engine.list().size(), "nothing made");
     }
+  }
+
+  /** The cgroup v1 path of {@code pid} in the hierarchy of {@code controller}. */
+  private static String cgroupOf(int pid, String controller) throws IOException {
+    for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/" + pid + "/cgroup"))) {
+      String[] parts = line.split(":", 3);
+      if (java.util.Arrays.asList(parts[1].split(",")).contains(controller)) return parts[2];
+    }
+    throw new AssertionError("no " + controller + " cgroup for " + pid);
   }
 
   @Test

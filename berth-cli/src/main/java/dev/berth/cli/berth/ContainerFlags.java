@@ -59,8 +59,26 @@ final class ContainerFlags {
     long shares = number(f.getString("cpu-shares"), "--cpu-shares");
     long pids = number(f.getString("pids-limit"), "--pids-limit");
     String cpuset = f.getString("cpuset-cpus");
+    String mems = f.getString("cpuset-mems");
+    String reservation = f.getString("memory-reservation");
+    String swappiness = f.getString("memory-swappiness");
     ResourceOptions resources =
-        new ResourceOptions(memory, swap, cpus, shares, cpuset.isEmpty() ? null : cpuset, pids);
+        new ResourceOptions(
+                memory,
+                swap,
+                cpus,
+                shares,
+                cpuset.isEmpty() ? null : cpuset,
+                pids,
+                number(f.getString("cpu-period"), "--cpu-period"),
+                number(f.getString("cpu-quota"), "--cpu-quota"),
+                mems.isEmpty() ? null : mems,
+                null,
+                null)
+            .withMemoryExtras(
+                reservation.isEmpty() ? 0 : DockerFlags.bytes(reservation),
+                swappiness.isEmpty() ? null : number(swappiness, "--memory-swappiness"),
+                f.getBool("oom-kill-disable"));
     String entry = f.isSet("entrypoint") ? f.getString("entrypoint") : null;
     List<String> entrypoint = entry == null ? null : entry.isEmpty() ? List.of() : List.of(entry);
     List<String> networks = new ArrayList<>(f.getList("network"));

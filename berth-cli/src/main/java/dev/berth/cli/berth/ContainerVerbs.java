@@ -566,17 +566,18 @@ final class ContainerVerbs {
         engine.update(
             ref,
             new ResourceOptions(
-                memory,
-                swap,
-                cpus,
-                shares,
-                cpuset == null || cpuset.isEmpty() ? null : cpuset,
-                pids,
-                o.cpuPeriod(),
-                o.cpuQuota(),
-                o.cpusetMems(),
-                o.hugepageLimits(),
-                o.unified()),
+                    memory,
+                    swap,
+                    cpus,
+                    shares,
+                    cpuset == null || cpuset.isEmpty() ? null : cpuset,
+                    pids,
+                    o.cpuPeriod(),
+                    o.cpuQuota(),
+                    o.cpusetMems(),
+                    o.hugepageLimits(),
+                    o.unified())
+                .withMemoryExtras(o.memoryReservation(), o.memorySwappiness(), o.oomKillDisable()),
             restart);
         out.println(ref);
       } catch (BerthException e) {

@@ -446,6 +446,14 @@ class BerthContainerCliTest {
         "unable to find user nosuch");
     refused(berth("run", "--memory", "12x", IMAGE, "true"), 125, "invalid size: '12x'");
     refused(
+        berth("run", "--memory-swappiness", "200", IMAGE, "true"),
+        125,
+        "Invalid value: 200, valid memory swappiness range is 0-100");
+    refused(
+        berth("run", "--memory", "16m", "--memory-reservation", "32m", IMAGE, "true"),
+        125,
+        "Minimum memory limit can not be less than memory reservation limit");
+    refused(
         berth("run", "--runtime", "nosuch", IMAGE, "true"),
         125,
         "unknown runtime handler \"nosuch\"");
@@ -463,6 +471,41 @@ class BerthContainerCliTest {
     assertEquals(List.of(taken), entries("containers"));
     assertEquals(List.of(taken), entries("snapshots/active"));
     berth("rm", "taken").ok();
+    // docker's other resource flags, kept as docker shows them
+    String limited =
+        berth(
+                "create",
+                "--memory",
+                "64m",
+                "--memory-reservation",
+                "32m",
+                "--memory-swappiness",
+                "7",
+                "--oom-kill-disable",
+                "--cpu-period",
+                "100000",
+                "--cpu-quota",
+                "50000",
+                "--cpuset-mems",
+                "0",
+                IMAGE,
+                "true")
+            .ok()
+            .stdout()
+            .strip();
+    assertEquals(
+        "33554432 7 true 100000 50000 0",
+        berth(
+                "inspect",
+                "-f",
+                "{{.HostConfig.MemoryReservation}} {{.HostConfig.MemorySwappiness}}"
+                    + " {{.HostConfig.OomKillDisable}} {{.HostConfig.CpuPeriod}}"
+                    + " {{.HostConfig.CpuQuota}} {{.HostConfig.CpusetMems}}",
+                limited)
+            .ok()
+            .stdout()
+            .strip());
+    berth("rm", limited).ok();
 
     // A command that is not there: docker's 127 (126 when it cannot be executed); the failed run is
     // removed.

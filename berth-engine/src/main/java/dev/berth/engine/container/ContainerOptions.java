@@ -274,6 +274,10 @@ public record ContainerOptions(
    * @param cpuQuota {@code --cpu-quota} (microseconds per period), 0 unset
    * @param cpusetMems {@code --cpuset-mems}, or null
    * @param hugepageLimits bytes of huge pages by page size ("2MB", "1GB"): the CRI's
+   * @param unified cgroup v2 files by name (the CRI's), written by the runtime on cgroup v2
+   * @param memoryReservation soft limit in bytes ({@code --memory-reservation}), 0 unset
+   * @param memorySwappiness 0-100 ({@code --memory-swappiness}), null unset
+   * @param oomKillDisable {@code --oom-kill-disable}
    */
   public record ResourceOptions(
       long memory,
@@ -286,8 +290,61 @@ public record ContainerOptions(
       long cpuQuota,
       String cpusetMems,
       Map<String, Long> hugepageLimits,
-      Map<String, String> unified) {
+      Map<String, String> unified,
+      long memoryReservation,
+      Long memorySwappiness,
+      boolean oomKillDisable) {
     public static final ResourceOptions NONE = new ResourceOptions(0, 0, 0, 0, null, 0);
+
+    /** Without docker's memory reservation, swappiness and OOM-killer switch. */
+    public ResourceOptions(
+        long memory,
+        long memorySwap,
+        long nanoCpus,
+        long cpuShares,
+        String cpusetCpus,
+        long pidsLimit,
+        long cpuPeriod,
+        long cpuQuota,
+        String cpusetMems,
+        Map<String, Long> hugepageLimits,
+        Map<String, String> unified) {
+      this(
+          memory,
+          memorySwap,
+          nanoCpus,
+          cpuShares,
+          cpusetCpus,
+          pidsLimit,
+          cpuPeriod,
+          cpuQuota,
+          cpusetMems,
+          hugepageLimits,
+          unified,
+          0,
+          null,
+          false);
+    }
+
+    /** These limits with docker's memory reservation, swappiness and OOM-killer switch. */
+    public ResourceOptions withMemoryExtras(
+        long reservation, Long swappiness, boolean oomKillDisable) {
+      return new ResourceOptions(
+          memory,
+          memorySwap,
+          nanoCpus,
+          cpuShares,
+          cpusetCpus,
+          pidsLimit,
+          cpuPeriod,
+          cpuQuota,
+          cpusetMems,
+          hugepageLimits,
+          unified,
+          reservation,
+          swappiness,
+          oomKillDisable);
+    }
 
     public ResourceOptions {
       cpusetMems = cpusetMems == null || cpusetMems.isEmpty() ? null : cpusetMems;

@@ -57,6 +57,36 @@ final class ContainerResources {
           new DeviceRule(true, "c", 5L, 1L, "rwm"),
           new DeviceRule(false, "c", 10L, 229L, "rwm"));
 
+  /** docker's --memory-reservation, --memory-swappiness and --oom-kill-disable, with its checks. */
+  private static Memory memoryExtras(ResourceOptions r, Memory memory) throws BerthException {
+    long reservation = r.memoryReservation();
+    if (reservation != 0) {
+      if (reservation < MIN_MEMORY)
+        throw invalid(
+            "Minimum memory reservation allowed is 6MB (got --memory-reservation "
+                + reservation
+                + ")");
+      if (r.memory() != 0 && r.memory() < reservation)
+        throw invalid(
+            "Minimum memory limit can not be less than memory reservation limit, see usage");
+    }
+    Long swappiness = r.memorySwappiness();
+    if (swappiness != null && swappiness == -1) swappiness = null; // docker's "unset"
+    if (swappiness != null && (swappiness < 0 || swappiness > 100))
+      throw invalid("Invalid value: " + swappiness + ", valid memory swappiness range is 0-100");
+    if (reservation == 0 && swappiness == null && !r.oomKillDisable()) return memory;
+    return new Memory(
+        memory == null ? null : memory.limit(),
+        reservation == 0 ? null : reservation,
+        memory == null ? null : memory.swap(),
+        null,
+        null,
+        swappiness,
+        r.oomKillDisable() ? Boolean.TRUE : null,
+        null,
+        null);
+  }
+
   static Resources resources(ResourceOptions r, boolean privileged, int hostCpus)
       throws BerthException {
     Memory memory = null;
@@ -80,6 +110,7 @@ final class ContainerResources {
       throw invalid(
           "You should always set the Memory limit when using Memoryswap limit, see usage");
     }
+    memory = memoryExtras(r, memory);
     if (r.memory() < 0) throw invalid("invalid --memory " + r.memory() + ": must not be negative");
 
     Cpu cpu = null;

@@ -111,6 +111,9 @@ final class RecordJson {
         w.field(e.getKey(), e.getValue());
       w.endObject();
     }
+    if (r.memoryReservation() != 0) w.field("memoryReservation", r.memoryReservation());
+    if (r.memorySwappiness() != null) w.field("memorySwappiness", r.memorySwappiness());
+    if (r.oomKillDisable()) w.field("oomKillDisable", true);
     if (!r.unified().isEmpty()) {
       w.name("unified").beginObject();
       for (Map.Entry<String, String> e : r.unified().entrySet()) w.field(e.getKey(), e.getValue());
@@ -630,8 +633,14 @@ final class RecordJson {
     String mems = null;
     Map<String, Long> hugepages = null;
     Map<String, String> unified = null;
+    long reservation = 0;
+    Long swappiness = null;
+    boolean oomKillDisable = false;
     for (String f; (f = r.nextField()) != null; ) {
       switch (f) {
+        case "memoryReservation" -> reservation = r.int64();
+        case "memorySwappiness" -> swappiness = r.optInt64();
+        case "oomKillDisable" -> oomKillDisable = r.bool();
         case "unified" -> {
           unified = new TreeMap<>();
           if (r.beginObject()) {
@@ -657,7 +666,8 @@ final class RecordJson {
       }
     }
     return new ResourceOptions(
-        memory, swap, nanoCpus, shares, cpuset, pids, period, quota, mems, hugepages, unified);
+            memory, swap, nanoCpus, shares, cpuset, pids, period, quota, mems, hugepages, unified)
+        .withMemoryExtras(reservation, swappiness, oomKillDisable);
   }
 
   private static List<UlimitOption> readUlimits(JsonReader r) throws SpecException {

@@ -215,6 +215,7 @@ public final class ContainerRoutes {
     long period = o.cpuPeriod();
     long quota = o.cpuQuota();
     String mems = o.cpusetMems();
+    long reservation = o.memoryReservation();
     RestartPolicy restart = null;
     JsonReader r = x.json();
     if (!r.beginObject()) throw ApiError.badRequest("update: a JSON object is required");
@@ -229,6 +230,7 @@ public final class ContainerRoutes {
         case "CpusetMems" -> mems = r.string();
         case "CpuPeriod" -> period = r.int64();
         case "CpuQuota" -> quota = r.int64();
+        case "MemoryReservation" -> reservation = r.int64();
         case "PidsLimit" -> {
           long v = r.int64();
           pids = v == 0 ? 0 : v < 0 ? -1 : v;
@@ -257,17 +259,18 @@ public final class ContainerRoutes {
     engine.update(
         c.id(),
         new ResourceOptions(
-            memory,
-            swap,
-            nanoCpus,
-            shares,
-            cpuset == null || cpuset.isEmpty() ? null : cpuset,
-            pids,
-            period,
-            quota,
-            mems,
-            o.hugepageLimits(),
-            o.unified()),
+                memory,
+                swap,
+                nanoCpus,
+                shares,
+                cpuset == null || cpuset.isEmpty() ? null : cpuset,
+                pids,
+                period,
+                quota,
+                mems,
+                o.hugepageLimits(),
+                o.unified())
+            .withMemoryExtras(reservation, o.memorySwappiness(), o.oomKillDisable()),
         restart);
     x.json(
         200,

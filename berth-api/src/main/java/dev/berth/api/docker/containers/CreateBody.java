@@ -167,17 +167,18 @@ final class CreateBody {
           p.labels,
           p.mounts,
           new ResourceOptions(
-              p.memory,
-              p.memorySwap,
-              p.nanoCpus,
-              p.cpuShares,
-              emptyToNull(p.cpuset),
-              p.pidsLimit,
-              p.cpuPeriod,
-              p.cpuQuota,
-              emptyToNull(p.cpusetMems),
-              null,
-              null),
+                  p.memory,
+                  p.memorySwap,
+                  p.nanoCpus,
+                  p.cpuShares,
+                  emptyToNull(p.cpuset),
+                  p.pidsLimit,
+                  p.cpuPeriod,
+                  p.cpuQuota,
+                  emptyToNull(p.cpusetMems),
+                  null,
+                  null)
+              .withMemoryExtras(p.memoryReservation, p.memorySwappiness, p.oomKillDisable),
           p.capAdd,
           p.capDrop,
           p.privileged,
@@ -292,6 +293,9 @@ final class CreateBody {
     long pidsLimit;
     long cpuPeriod;
     long cpuQuota;
+    long memoryReservation;
+    Long memorySwappiness;
+    boolean oomKillDisable;
     String cpusetMems;
     List<String> maskedPaths;
     List<String> readonlyPaths;
@@ -362,8 +366,10 @@ final class CreateBody {
         // Limits berth does not set: discarded with a warning, as dockerd discards what its
         // kernel lacks ("... Limitation discarded."); their zero values are what every client
         // sends.
-        case "MemoryReservation",
-            "KernelMemory",
+        case "MemoryReservation" -> p.memoryReservation = r.isNull() ? 0 : r.int64();
+        case "MemorySwappiness" -> p.memorySwappiness = r.optInt64();
+        case "OomKillDisable" -> p.oomKillDisable = !r.isNull() && r.bool();
+        case "KernelMemory",
             "KernelMemoryTCP",
             "BlkioWeight",
             "CpuRealtimePeriod",
@@ -374,13 +380,6 @@ final class CreateBody {
             "IOMaximumBandwidth" -> {
           Long v = r.optInt64();
           if (v != null && v != 0) p.warnings.add(discarded(f, Long.toString(v)));
-        }
-        case "MemorySwappiness" -> {
-          Long v = r.optInt64();
-          if (v != null && v != -1) p.warnings.add(discarded(f, Long.toString(v)));
-        }
-        case "OomKillDisable" -> {
-          if (!r.isNull() && r.bool()) p.warnings.add(discarded(f, "true"));
         }
         case "BlkioWeightDevice",
             "BlkioDeviceReadBps",
