@@ -153,7 +153,28 @@ class DockerCliInteropTest {
     Exec.Result noVolume = docker("volume", "inspect", "v1");
     assertEquals(1, noVolume.exitCode());
 
-    String id = docker("network", "create", "--label", "a=b", "n1").ok().stdout().strip();
+    // an option berth does not apply and that closes nothing is accepted (ignored, said in the
+    // answer's Warning); one that would keep the network's containers apart is refused
+    String id =
+        docker(
+                "network",
+                "create",
+                "--label",
+                "a=b",
+                "-o",
+                "com.docker.network.driver.mtu=1400",
+                "n1")
+            .ok()
+            .stdout()
+            .strip();
+    Exec.Result icc =
+        docker("network", "create", "-o", "com.docker.network.bridge.enable_icc=false", "n3");
+    assertEquals(1, icc.exitCode(), icc.toString());
+    assertTrue(
+        icc.stderr()
+            .contains("com.docker.network.bridge.enable_icc=false is not supported by berth"),
+        icc.stderr());
+    assertEquals(1, docker("network", "inspect", "n3").exitCode());
     assertEquals(64, id.length(), id);
     assertTrue(
         docker("network", "ls", "--format", "{{.Name}}")

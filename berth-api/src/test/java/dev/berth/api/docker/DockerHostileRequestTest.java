@@ -413,6 +413,22 @@ class DockerHostileRequestTest {
       UnixHttp.Response r = call("POST", "/v1.44/networks/create", "{\"Name\":\"" + name + "\"}");
       assertEquals(400, r.status(), name + ": " + r.text());
     }
+    // Bridge options that would close the network more than berth does are refused rather than
+    // dropped, and nothing is made (DockerCliInteropTest: the others are accepted).
+    for (String closed :
+        List.of(
+            "com.docker.network.bridge.enable_icc\":\"false",
+            "com.docker.network.bridge.enable_ip_masquerade\":\"false",
+            "com.docker.network.bridge.host_binding_ipv4\":\"127.0.0.1")) {
+      UnixHttp.Response r =
+          call(
+              "POST",
+              "/v1.44/networks/create",
+              "{\"Name\":\"closed\",\"Options\":{\"" + closed + "\"}}");
+      assertEquals(400, r.status(), closed + ": " + r.text());
+      assertTrue(r.text().contains("is not supported by berth"), r.text());
+      assertEquals(404, call("GET", "/v1.44/networks/closed", null).status(), closed);
+    }
     // A user network named like a network mode, or like the default network before it is made,
     // would shadow it: docker's 403.
     for (String name : List.of("bridge", "host", "none", "berth")) {

@@ -53,6 +53,7 @@ public final class NetworkRoutes {
     String subnet = "";
     String gateway = "";
     Map<String, String> labels = Map.of();
+    Map<String, String> options = Map.of();
     JsonReader r = x.json();
     if (r.beginObject()) {
       for (String f; (f = r.nextField()) != null; ) {
@@ -61,6 +62,7 @@ public final class NetworkRoutes {
           case "Driver" -> driver = r.string();
           case "Internal" -> internal = r.bool();
           case "Labels" -> labels = r.stringMap();
+          case "Options" -> options = r.stringMap();
           case "EnableIPv6" -> {
             if (r.bool()) throw ApiError.badRequest("EnableIPv6: IPv6 networks are not supported");
           }
@@ -94,11 +96,42 @@ public final class NetworkRoutes {
           ErrorCategory.NOT_FOUND,
           "plugin \"" + driver + "\" not found: only bridge networks exist");
     }
+    String warning = bridgeOptions(options);
     Network n =
         engine
             .networks()
             .create(new NetworkStore.CreateRequest(name, subnet, gateway, labels, internal));
-    x.json(201, Map.of("Id", n.id(), "Warning", ""));
+    x.json(201, Map.of("Id", n.id(), "Warning", warning));
+  }
+
+  /**
+   * The bridge driver's options: one that would make the network more closed than berth makes it
+   * (containers of the network kept apart, no masquerading, published ports bound to one address)
+   * is refused, since running without it would expose what it asked to keep in; any other is
+   * ignored and said so in the answer's Warning, as its defaults are berth's.
+   */
+  private static String bridgeOptions(Map<String, String> options) throws ApiError {
+    List<String> ignored = new ArrayList<>();
+    for (Map.Entry<String, String> e : new java.util.TreeMap<>(options).entrySet()) {
+      String k = e.getKey();
+      String v = e.getValue();
+      // null: not one of those; else whether the value is what berth does anyway
+      Boolean berths =
+          switch (k) {
+            case "com.docker.network.bridge.enable_icc",
+                "com.docker.network.bridge.enable_ip_masquerade" ->
+                v.equalsIgnoreCase("true");
+            case "com.docker.network.bridge.host_binding_ipv4" ->
+                v.isEmpty() || v.equals("0.0.0.0");
+            default -> null;
+          };
+      if (berths == null) ignored.add(k + "=" + v);
+      else if (!berths)
+        throw ApiError.badRequest("Options: " + k + "=" + v + " is not supported by berth");
+    }
+    return ignored.isEmpty()
+        ? ""
+        : "options not supported by berth, ignored: " + String.join(", ", ignored);
   }
 
   private static String skipString(JsonReader r, String keep) throws Exception {
