@@ -223,9 +223,25 @@ class ContainerApiTest {
       assertTrue(
           java.nio.file.Files.readString(mem.resolve("memory.oom_control"))
               .contains("oom_kill_disable 1"));
+      // docker update: a new reservation applied, a limit berth does not set said
+      UnixHttp.Response update =
+          c.call(
+              "POST",
+              "/containers/" + id + "/update",
+              Map.of(),
+              "{\"MemoryReservation\":16777216,\"BlkioWeight\":500}"
+                  .getBytes(StandardCharsets.UTF_8));
+      assertEquals(200, update.status(), update.text());
+      assertTrue(
+          update.text().contains("HostConfig.BlkioWeight (500) is not supported by berth"),
+          update.text());
+      assertEquals(
+          "16777216",
+          java.nio.file.Files.readString(mem.resolve("memory.soft_limit_in_bytes")).strip());
+      assertEquals("10", java.nio.file.Files.readString(mem.resolve("memory.swappiness")).strip());
       String inspect = c.call("GET", "/containers/" + id + "/json").text();
       assertTrue(
-          inspect.contains("\"MemoryReservation\":33554432")
+          inspect.contains("\"MemoryReservation\":16777216")
               && inspect.contains("\"MemorySwappiness\":10")
               && inspect.contains("\"OomKillDisable\":true"),
           inspect);

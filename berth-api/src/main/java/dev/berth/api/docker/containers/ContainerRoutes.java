@@ -216,6 +216,7 @@ public final class ContainerRoutes {
     long quota = o.cpuQuota();
     String mems = o.cpusetMems();
     long reservation = o.memoryReservation();
+    List<String> warnings = new ArrayList<>();
     RestartPolicy restart = null;
     JsonReader r = x.json();
     if (!r.beginObject()) throw ApiError.badRequest("update: a JSON object is required");
@@ -231,6 +232,15 @@ public final class ContainerRoutes {
         case "CpuPeriod" -> period = r.int64();
         case "CpuQuota" -> quota = r.int64();
         case "MemoryReservation" -> reservation = r.int64();
+        // What docker update takes and berth does not set: said, as on create.
+        case "BlkioWeight",
+            "KernelMemory",
+            "KernelMemoryTCP",
+            "CpuRealtimePeriod",
+            "CpuRealtimeRuntime" -> {
+          long v = r.int64();
+          if (v != 0) warnings.add(CreateBody.discarded(f, Long.toString(v)));
+        }
         case "PidsLimit" -> {
           long v = r.int64();
           pids = v == 0 ? 0 : v < 0 ? -1 : v;
@@ -272,14 +282,9 @@ public final class ContainerRoutes {
                 o.unified())
             .withMemoryExtras(reservation, o.memorySwappiness(), o.oomKillDisable()),
         restart);
-    x.json(
-        200,
-        new JsonWriter(JsonWriter.COMPACT)
-            .beginObject()
-            .name("Warnings")
-            .beginArray()
-            .endArray()
-            .endObject());
+    JsonWriter w = new JsonWriter(JsonWriter.COMPACT).beginObject().name("Warnings").beginArray();
+    for (String warning : warnings) w.value(warning);
+    x.json(200, w.endArray().endObject());
   }
 
   private void rename(Exchange x) throws Exception {

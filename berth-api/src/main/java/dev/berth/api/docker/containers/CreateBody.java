@@ -213,7 +213,8 @@ final class CreateBody {
     }
   }
 
-  private static String discarded(String field, String value) {
+  /** The warning for a HostConfig limit berth does not set, in dockerd's words for its own. */
+  static String discarded(String field, String value) {
     return "HostConfig."
         + field
         + " ("
