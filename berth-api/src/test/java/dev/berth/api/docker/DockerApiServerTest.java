@@ -193,8 +193,12 @@ class DockerApiServerTest {
     try (UnixHttp c = new UnixHttp(socket)) {
       c.out.write(
           "POST /echo HTTP/1.1\r\nHost: d\r\nTransfer-Encoding: chunked\r\n\r\n".getBytes());
-      for (int i = 0; i < 4; i++) c.out.write(("200\r\n" + "x".repeat(512) + "\r\n").getBytes());
-      c.out.flush();
+      try {
+        for (int i = 0; i < 4; i++) c.out.write(("200\r\n" + "x".repeat(512) + "\r\n").getBytes());
+        c.out.flush();
+      } catch (IOException closed) {
+        // the daemon may answer and close as soon as the limit is passed, before the last chunk
+      }
       assertEquals(413, c.read(false).status());
     }
     try (UnixHttp c = new UnixHttp(socket)) {
