@@ -2,18 +2,17 @@ package dev.berth.engine.store;
 
 import static dev.berth.sys.LinuxConstants.EEXIST;
 import static dev.berth.sys.LinuxConstants.EINVAL;
-import static dev.berth.sys.LinuxConstants.EXDEV;
 import static dev.berth.sys.LinuxConstants.O_CREAT;
 import static dev.berth.sys.LinuxConstants.O_DIRECTORY;
 import static dev.berth.sys.LinuxConstants.O_NOFOLLOW;
 import static dev.berth.sys.LinuxConstants.O_RDONLY;
 import static dev.berth.sys.LinuxConstants.O_RDWR;
-import static dev.berth.sys.LinuxConstants.RENAME_NOREPLACE;
 
 import dev.berth.engine.container.ContainerOptions.MountOption;
 import dev.berth.image.dirs.Directories;
 import dev.berth.image.dirs.LockFile;
 import dev.berth.image.dirs.PrivateDirs;
+import dev.berth.image.snapshot.Trash;
 import dev.berth.image.snapshot.Trees;
 import dev.berth.spec.error.BerthException;
 import dev.berth.spec.error.ErrorCategory;
@@ -63,6 +62,7 @@ public final class ContainerStore {
   private final Path root;
   private final Path containers;
   private final Path trash;
+  private final Trash trashDir;
   private final Path names;
   private final Path storeLock;
   private final Path dirty;
@@ -75,6 +75,7 @@ public final class ContainerStore {
     this.root = root;
     this.containers = root.resolve(CONTAINERS);
     this.trash = root.resolve(TRASH);
+    this.trashDir = new Trash(trash);
     this.names = root.resolve(NAMES);
     this.storeLock = root.resolve(STORE_LOCK);
     this.dirty = root.resolve(DIRTY);
@@ -381,7 +382,7 @@ public final class ContainerStore {
       }
       leftovers.remove(id);
       // Not synced either: a directory without a record is garbage every reader ignores.
-      toTrash(dir, id);
+      trashDir.moveIn(dir, id);
       w.changed();
     } catch (IOException e) {
       throw StoreErrors.io("remove container " + id, e);
@@ -389,30 +390,12 @@ public final class ContainerStore {
   }
 
   /**
-   * Deletes the removed containers' directories in the trash, by this process or another (one that
-   * died before it emptied it included); returns how many. {@code wait}: after another process or
-   * thread that empties it, so the caller returns with them gone; else that one's work is left to
-   * it.
+   * Deletes the removed containers' directories in the trash ({@link Trash#empty}); returns how
+   * many.
    */
   public int emptyTrash(boolean wait) throws BerthException {
-    Path lock = root.resolve(TRASH + ".lock");
-    try (LockFile held = wait ? LockFile.acquire(lock) : LockFile.tryAcquire(lock)) {
-      if (held == null) return 0;
-      int removed = 0;
-      IOException failed = null;
-      // One that cannot go (a mount left under it) does not keep the others: it is reported, and
-      // tried again by the next emptying.
-      for (String name : entries(trash)) {
-        try {
-          Trees.remove(trash.resolve(name));
-          removed++;
-        } catch (IOException e) {
-          if (failed == null) failed = e;
-          else failed.addSuppressed(e);
-        }
-      }
-      if (failed != null) throw failed;
-      return removed;
+    try {
+      return trashDir.empty(wait);
     } catch (IOException e) {
       throw StoreErrors.io("empty the container trash " + trash, e);
     }
@@ -421,34 +404,9 @@ public final class ContainerStore {
   /** Whether {@link #emptyTrash} has anything to do: a look at one directory. */
   public boolean hasTrash() throws BerthException {
     try {
-      return !entries(trash).isEmpty();
+      return !trashDir.isEmpty();
     } catch (IOException e) {
       throw StoreErrors.io("read the container trash " + trash, e);
-    }
-  }
-
-  /**
-   * Moves a removed container's directory into the trash under a name of its own (the same id may
-   * be trashed again before the trash is emptied); deleted at once where the trash is on another
-   * file system.
-   */
-  private void toTrash(Path dir, String id) throws IOException {
-    for (int attempt = 0; ; attempt++) {
-      Path to =
-          trash.resolve(
-              id
-                  + "-"
-                  + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong()));
-      try {
-        Linux.rename(dir.toString(), to.toString(), RENAME_NOREPLACE);
-        return;
-      } catch (ErrnoException e) {
-        if (e.errno() == EXDEV) {
-          Trees.remove(dir);
-          return;
-        }
-        if (e.errno() != EEXIST || attempt > 8) throw e;
-      }
     }
   }
 

@@ -1,14 +1,10 @@
 package dev.berth.image.snapshot;
 
 import static dev.berth.sys.LinuxConstants.EEXIST;
-import static dev.berth.sys.LinuxConstants.ENOENT;
 import static dev.berth.sys.LinuxConstants.O_DIRECTORY;
-import static dev.berth.sys.LinuxConstants.O_NOFOLLOW;
 import static dev.berth.sys.LinuxConstants.O_RDONLY;
-import static dev.berth.sys.LinuxConstants.RENAME_NOREPLACE;
 
 import dev.berth.image.dirs.Directories;
-import dev.berth.image.dirs.LockFile;
 import dev.berth.image.dirs.PrivateDirs;
 import dev.berth.image.unpack.Mode;
 import dev.berth.spec.image.Digest;
@@ -61,6 +57,7 @@ abstract class DirSnapshotter implements Snapshotter {
   final Path chains;
   final Path active;
   final Path trash;
+  private final Trash trashDir;
   private final UnsyncedMarks marks;
 
   DirSnapshotter(Path root) throws IOException {
@@ -70,6 +67,7 @@ abstract class DirSnapshotter implements Snapshotter {
     this.active = root.resolve("active");
     this.trash = root.resolve(TRASH);
     PrivateDirs.ensure(trash);
+    this.trashDir = new Trash(trash);
     this.marks = new UnsyncedMarks(root.resolve("unsynced"));
     boolean loose =
         PrivateDirs.ensure(snapshots) | PrivateDirs.ensure(chains) | PrivateDirs.ensure(active);
@@ -280,45 +278,12 @@ abstract class DirSnapshotter implements Snapshotter {
 
   @Override
   public void trash(String key) throws IOException {
-    Path from = active.resolve(checkKey(key));
-    // A name of its own in the trash: the same key may be trashed again before the trash is
-    // emptied.
-    for (int attempt = 0; ; attempt++) {
-      Path to =
-          trash.resolve(
-              key
-                  + "-"
-                  + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong()));
-      try {
-        Linux.rename(from.toString(), to.toString(), RENAME_NOREPLACE);
-        return;
-      } catch (ErrnoException e) {
-        if (e.errno() == ENOENT) return; // nothing there
-        if (e.errno() != EEXIST || attempt > 8) throw e;
-      }
-    }
+    trashDir.moveIn(active.resolve(checkKey(key)), key);
   }
 
   @Override
   public int emptyTrash(boolean wait) throws IOException {
-    Path lock = root.resolve(TRASH + ".lock");
-    try (LockFile held = wait ? LockFile.acquire(lock) : LockFile.tryAcquire(lock)) {
-      if (held == null) return 0;
-      int removed = 0;
-      IOException failed = null;
-      // One that cannot go does not keep the others: it is reported, and tried again next time.
-      for (String name : names(trash)) {
-        try {
-          Trees.remove(trash.resolve(name));
-          removed++;
-        } catch (IOException e) {
-          if (failed == null) failed = e;
-          else failed.addSuppressed(e);
-        }
-      }
-      if (failed != null) throw failed;
-      return removed;
-    }
+    return trashDir.empty(wait);
   }
 
   /**
@@ -326,18 +291,7 @@ abstract class DirSnapshotter implements Snapshotter {
    * snapshotter, for a process that empties it only when needed (false for a root not made yet).
    */
   static boolean hasTrash(Path root) throws IOException {
-    try {
-      return !names(root.resolve(TRASH)).isEmpty();
-    } catch (ErrnoException e) {
-      if (e.errno() == ENOENT) return false;
-      throw e;
-    }
-  }
-
-  private static List<String> names(Path dir) throws IOException {
-    try (Fd fd = Linux.open(dir.toString(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0)) {
-      return Linux.readdir(fd);
-    }
+    return !new Trash(root.resolve(TRASH)).isEmpty();
   }
 
   /** The directory under the root that {@link #trash} moves snapshots into. */
