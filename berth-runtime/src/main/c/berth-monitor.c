@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <poll.h>
 #include <sched.h>
@@ -803,13 +804,159 @@ static void parse(int argc, char **argv) {
   if (want_stdin && console_path) usage("--stdin with --console-socket: the terminal is the stdin", NULL);
 }
 
-/* ---- pause: the pid 1 of a pod's shared pid namespace ----
+/* ---- pause: the pid 1 of a pod's shared pid namespace, or the holder of a pod's user namespace ----
  *
  * `berth-monitor pause`: a new pid namespace whose init only reaps: the orphans of the pod's containers are
  * reparented to it and must not stay zombies. Fd 3 is the control socket: "READY <pid>" (the init's pid as this
  * side numbers it) or "ERROR ...", then it is closed. The init ends on SIGTERM or SIGINT (SIGKILL ends it anyway).
+ *
+ * `berth-monitor pause --userns --uid-map MAP --gid-map MAP [--pid]`: the process is born in a new user namespace
+ * with these maps, in a new net, ipc and uts namespace (and pid namespace with --pid, of which it is then the init)
+ * that this user namespace owns, so the root of a pod's containers has its capabilities over them. Java cannot make
+ * it: a multi-threaded process can neither unshare nor join a user namespace.
  */
-static int pause_main(void) {
+static int pause_signals(void) {
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGCHLD);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  return signalfd(-1, &mask, SFD_CLOEXEC);
+}
+
+/* Reaps what it is given (as a pid namespace's init: every orphan in it) until SIGTERM or SIGINT. */
+static void __attribute__((noreturn)) pause_loop(int fd) {
+  for (;;) {
+    struct signalfd_siginfo si;
+    ssize_t n = read(fd, &si, sizeof si);
+    if (n < 0 && errno == EINTR) continue;
+    if (n != (ssize_t)sizeof si) _exit(1);
+    if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) _exit(0);
+    while (waitpid(-1, NULL, WNOHANG) > 0) {}
+  }
+}
+
+static int write_map(pid_t pid, const char *name, const char *map) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, name);
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  size_t n = strlen(map);
+  ssize_t w = write(fd, map, n); /* the kernel takes a whole map in one write */
+  int err = errno;
+  close(fd);
+  if (w == (ssize_t)n) return 0;
+  errno = w < 0 ? err : EIO;
+  return -1;
+}
+
+/* What the holder sends its parent on the done pipe: {0, 0} once it is set up, else the step that failed and errno. */
+static const char *const holder_steps[] = {"", "setsid", "setgroups", "setresgid 0", "setresuid 0",
+                                           "prctl PR_SET_DUMPABLE", "chdir /", "signalfd"};
+
+static void __attribute__((noreturn)) holder_fail(int done, int step) {
+  int m[2] = {step, errno};
+  if (write(done, m, sizeof m) < 0) {}
+  _exit(1);
+}
+
+/* The holder, just cloned into its namespaces. Once its maps are written it becomes its user namespace's root (the
+ * mapped uid on the host, not host root), then undumpable (an id change resets dumpable, so after it): no process of
+ * the pod's can ptrace it or reach its /proc/PID/root, fd or environ. */
+static void __attribute__((noreturn)) holder_main(int go, int done) {
+  char c;
+  ssize_t r;
+  while ((r = read(go, &c, 1)) < 0 && errno == EINTR) {}
+  if (r != 1) _exit(1); /* the parent gave up */
+  /* Of the monitor's fds only the done pipe stays, until we are ready. */
+  if (done > 3) syscall(SYS_close_range, 3U, (unsigned)done - 1, 0U);
+  syscall(SYS_close_range, (unsigned)done + 1, ~0U, 0U);
+  ctl_fd = -1;
+  if (setsid() < 0) holder_fail(done, 1);
+  if (setgroups(0, NULL) < 0) holder_fail(done, 2); /* the host's supplementary groups */
+  if (setresgid(0, 0, 0) < 0) holder_fail(done, 3);
+  if (setresuid(0, 0, 0) < 0) holder_fail(done, 4);
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) holder_fail(done, 5);
+  prctl(PR_SET_NAME, "berth-pause", 0, 0, 0);
+  if (chdir("/") < 0) holder_fail(done, 6);
+  int fd = pause_signals();
+  if (fd < 0) holder_fail(done, 7);
+  int ok[2] = {0, 0};
+  if (write(done, ok, sizeof ok) != (ssize_t)sizeof ok) _exit(1);
+  close(done);
+  pause_loop(fd);
+}
+
+static int pause_userns(const char *uid_map, const char *gid_map, int new_pid) {
+  int go[2], done[2];
+  if (pipe2(go, O_CLOEXEC) < 0 || pipe2(done, O_CLOEXEC) < 0) die("pipe", NULL, errno);
+  /* One clone: it makes the user namespace first, so that one owns the others. */
+  unsigned long flags = CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | (new_pid ? CLONE_NEWPID : 0);
+  long pid = syscall(SYS_clone, flags | SIGCHLD, 0, NULL, NULL, 0);
+  if (pid < 0) die("clone the pod's user namespace", NULL, errno);
+  if (pid == 0) {
+    close(go[1]);
+    close(done[0]);
+    holder_main(go[0], done[1]);
+  }
+  close(go[0]);
+  close(done[1]);
+  /* Host root may write any map. No setgroups "deny": the pod's containers need setgroups. */
+  const char *what = NULL, *detail = NULL;
+  int err = 0;
+  if (write_map((pid_t)pid, "uid_map", uid_map) < 0) {
+    what = "write uid_map of the pod's user namespace";
+    err = errno;
+  } else if (write_map((pid_t)pid, "gid_map", gid_map) < 0) {
+    what = "write gid_map of the pod's user namespace";
+    err = errno;
+  } else if (write(go[1], "g", 1) != 1) {
+    what = "start the pod's user namespace holder";
+    err = errno;
+  } else {
+    /* READY only once it is set up: before, it is still host root and dumpable. */
+    int m[2];
+    ssize_t r;
+    while ((r = read(done[0], m, sizeof m)) < 0 && errno == EINTR) {}
+    if (r != (ssize_t)sizeof m) {
+      what = "the pod's user namespace holder exited before it was ready";
+      err = r < 0 ? errno : 0;
+    } else if (m[0] != 0) {
+      what = "set up the pod's user namespace holder:";
+      detail = m[0] > 0 && m[0] < (int)(sizeof holder_steps / sizeof *holder_steps) ? holder_steps[m[0]] : "?";
+      err = m[1];
+    }
+  }
+  if (what) {
+    kill((pid_t)pid, SIGKILL);
+    while (waitpid((pid_t)pid, NULL, 0) < 0 && errno == EINTR) {}
+    die(what, detail, err);
+  }
+  ctl_send("READY %ld", pid);
+  _exit(0);
+}
+
+static int pause_main(int argc, char **argv) {
+  int userns = 0, new_pid = 0;
+  const char *uid_map = NULL, *gid_map = NULL;
+  for (int i = 2; i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "--userns") == 0) userns = 1;
+    else if (strcmp(a, "--pid") == 0) new_pid = 1;
+    else if (strcmp(a, "--uid-map") == 0 || strcmp(a, "--gid-map") == 0) {
+      if (i + 1 == argc) usage("no value for", a);
+      *(a[2] == 'u' ? &uid_map : &gid_map) = argv[++i];
+    } else usage("pause: unknown flag", a);
+  }
+  if (userns) {
+    if (!uid_map || !gid_map) usage("pause --userns needs --uid-map and --gid-map", NULL);
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, NULL);
+    return pause_userns(uid_map, gid_map, new_pid);
+  }
+  if (argc > 2) usage("pause: --pid, --uid-map and --gid-map go with --userns", NULL);
+
   if (unshare(CLONE_NEWPID) < 0) die("unshare CLONE_NEWPID", NULL, errno);
   sigset_t all;
   sigfillset(&all);
@@ -825,21 +972,9 @@ static int pause_main(void) {
   prctl(PR_SET_NAME, "berth-pause", 0, 0, 0);
   syscall(SYS_close_range, 3U, ~0U, 0U);
   if (chdir("/") < 0) _exit(1);
-  sigset_t mask;
-  sigemptyset(&mask);
-  sigaddset(&mask, SIGCHLD);
-  sigaddset(&mask, SIGTERM);
-  sigaddset(&mask, SIGINT);
-  int fd = signalfd(-1, &mask, SFD_CLOEXEC);
+  int fd = pause_signals();
   if (fd < 0) _exit(1);
-  for (;;) {
-    struct signalfd_siginfo si;
-    ssize_t n = read(fd, &si, sizeof si);
-    if (n < 0 && errno == EINTR) continue;
-    if (n != (ssize_t)sizeof si) _exit(1);
-    if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) _exit(0);
-    while (waitpid(-1, NULL, WNOHANG) > 0) {}
-  }
+  pause_loop(fd);
 }
 
 int main(int argc, char **argv) {
@@ -855,7 +990,7 @@ int main(int argc, char **argv) {
   if (null > 2) close(null);
   if (fcntl(ctl_fd, F_GETFD) < 0) return 2;
   fcntl(ctl_fd, F_SETFD, FD_CLOEXEC);
-  if (argc == 2 && strcmp(argv[1], "pause") == 0) return pause_main();
+  if (argc >= 2 && strcmp(argv[1], "pause") == 0) return pause_main(argc, argv);
   parse(argc, argv);
 
   /* Out of Java's process tree: the process Java spawned exits at once (Java reaps it), we go on. */
