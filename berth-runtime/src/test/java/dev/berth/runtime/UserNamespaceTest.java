@@ -331,9 +331,30 @@ class UserNamespaceTest {
   }
 
   @Test
-  void aRootfsTheMappedRootCannotReachFailsNamingIt() throws Exception {
+  void aRootfsUnderADirectoryTheMappedRootCannotReachRuns() throws Exception {
+    // The rootfs is bound and opened with the runtime's credentials, before the process becomes
+    // its namespace's root: only what the rootfs holds must be the mapped root's to reach.
     Path hidden = Files.createDirectories(tmp.resolve("hidden"));
     Bundle b = Bundle.busybox(hidden.resolve("bundle"));
+    chown(HOST, b.rootfs());
+    b.namespace("user", null);
+    b.linux()
+        .putAll(
+            Map.of(
+                "uidMappings",
+                    Bundle.list(Bundle.map("containerID", 0, "hostID", HOST, "size", SIZE)),
+                "gidMappings",
+                    Bundle.list(Bundle.map("containerID", 0, "hostID", HOST, "size", SIZE))));
+    PinnedUserNamespaceTest.rootfsWritable(b);
+    b.sh("touch /made").write();
+    Files.setPosixFilePermissions(hidden, PosixFilePermissions.fromString("rwx------"));
+    assertEquals(0, rt.run(id, CreateOptions.of(b.dir()), false, false, null));
+    assertEquals(HOST, (int) Files.getAttribute(b.rootfs().resolve("made"), "unix:uid"));
+  }
+
+  @Test
+  void aRootfsWhoseContentTheMappedRootCannotReachFailsWithAHint() throws Exception {
+    Bundle b = Bundle.busybox(tmp.resolve("closed"));
     b.namespace("user", null);
     b.linux()
         .putAll(
@@ -343,11 +364,13 @@ class UserNamespaceTest {
                 "gidMappings",
                     Bundle.list(Bundle.map("containerID", 0, "hostID", HOST, "size", SIZE))));
     b.sh("true").write();
-    Files.setPosixFilePermissions(hidden, PosixFilePermissions.fromString("rwx------"));
+    Files.setPosixFilePermissions(b.rootfs(), PosixFilePermissions.fromString("rwx------"));
     ContainerException e =
         assertThrows(ContainerException.class, () -> rt.create(id, CreateOptions.of(b.dir())));
     assertTrue(
-        e.getMessage().contains("EACCES") && e.getMessage().contains(hidden.toString()),
+        e.getMessage().contains("EACCES")
+            && e.getMessage().contains("root is host uid " + HOST)
+            && e.getMessage().contains("what the rootfs holds"),
         e.getMessage());
     assertNothingLeft();
   }

@@ -448,8 +448,9 @@ public final class Creation {
   }
 
   /**
-   * Why a path the runtime can reach may be out of reach of the container's root in its own user
-   * namespace.
+   * Why a path the runtime can reach may be out of reach of the container's root in its user
+   * namespace: the rootfs is entered and (as root) bind sources are taken with the runtime's
+   * credentials, but what the rootfs holds is reached as that root.
    */
   static String userNamespaceHint(Spec spec, IOException e) {
     if (!(e instanceof InitProcess.InitFailure f)
@@ -462,8 +463,9 @@ public final class Creation {
     for (IdMapping m : spec.linux().uidMappings()) if (m.containerID() == 0) root = m.hostID();
     return " (in its user namespace the container's root is host uid "
         + root
-        + ": it must be able to reach the"
-        + " rootfs, its parent directories and every bind source; map their owner or use an idmapped mount)";
+        + ": it must be able to reach what the rootfs holds"
+        + (Linux.geteuid() == 0 ? "" : " and every bind source")
+        + "; map their owner or use an idmapped mount)";
   }
 
   /**

@@ -232,8 +232,13 @@ public final class PlanCompiler {
     // As runc (1.3): the container does not inherit the runtime's CPU affinity (a `taskset -c 0
     // runc run`); every CPU its cpuset allows.
     c.ops.add(new Op.SchedAffinity(List.of(), ""));
+    boolean ownMounts = c.newNs("mount") || c.joinsNs("mount");
+    if (c.rootlessMaps() && !c.staysDumpable()) c.ops.add(new Op.SetDumpable(false));
+    // Before becoming the user namespace's root, which may not reach root.path (a 0700 parent, as
+    // the engine's store has): every later path resolves from the root fd.
+    c.enterRootfs(ownMounts);
     if (c.entersUserNs()) c.becomeNamespaceRoot();
-    if (c.newNs("mount") || c.joinsNs("mount")) {
+    if (ownMounts) {
       c.rootfs();
       c.consoleMount = true;
     } else {
@@ -392,13 +397,11 @@ public final class PlanCompiler {
       flags |= f;
     }
     // Without root the runtime can write the clone's maps only while the clone is dumpable (its
-    // /proc files are then
-    // the caller's). berth-init turns it on before the clone, so the clone is born dumpable: turned
-    // on by the clone
-    // itself, the runtime (told the pid by berth-init at once) could write the maps first and fail
-    // with EACCES.
-    // becomeNamespaceRoot turns it back off. berth-init, the caller's own process here, exits right
-    // after the clone.
+    // /proc files are then the caller's). berth-init turns it on before the clone, so the clone is
+    // born dumpable: turned on by the clone itself, the runtime (told the pid by berth-init at
+    // once) could write the maps first and fail with EACCES. compile turns it back off once the
+    // maps are written (WaitGo), before the rootfs is opened. berth-init, the caller's own process
+    // here, exits right after the clone.
     if (rootlessMaps()) ops.add(new Op.SetDumpable(true));
     ops.add(new Op.Clone(flags));
   }
@@ -485,27 +488,30 @@ public final class PlanCompiler {
 
   /**
    * In a user namespace, new or joined, the child starts as the unmapped host root; once Java has
-   * written the maps (or setns has joined) it becomes root of its namespace (as runc's init does),
-   * so the files it creates on filesystems mounted inside (the /dev tmpfs) have an owner there: the
-   * unmapped host root gets EOVERFLOW. A namespace that does not map 0 gets the process's own ids
-   * if they are mapped, else the first mapped ones; the capabilities stay, the namespace being the
-   * child's (a uid change drops them only when it leaves the namespace's root). The exec fifo is
-   * opened first: the state directory is the host root's, and after the switch the child acts on
-   * host files as the mapped root. From here on the rootfs, its parent directories and bind sources
-   * must be reachable by the mapped root (runc does not chown the rootfs either: the caller maps
-   * its owner or uses an idmapped mount).
+   * written the maps (or setns has joined) and the rootfs is entered, it becomes root of its
+   * namespace (as runc's init does), so the files it creates on filesystems mounted inside (the
+   * /dev tmpfs) have an owner there: the unmapped host root gets EOVERFLOW. A namespace that does
+   * not map 0 gets the process's own ids if they are mapped, else the first mapped ones; the
+   * capabilities stay, the namespace being the child's (a uid change drops them only when it leaves
+   * the namespace's root). The exec fifo is opened first: the state directory is the host root's,
+   * and after the switch the child acts on host files as the mapped root. Root.path and its parent
+   * directories were reached before, and a root runtime takes bind sources before the clone ({@link
+   * #idmapTrees}); what the mapped root must still reach is the rootfs' content (runc does not
+   * chown the rootfs either: the caller maps its owner or uses an idmapped mount) and, without
+   * root, the bind sources.
    */
   private void becomeNamespaceRoot() throws ContainerException {
-    if (rootlessMaps() && !staysDumpable()) ops.add(new Op.SetDumpable(false));
     ops.add(new Op.OpenFifo(ctx.fifo().toString()));
     List<IdMapping> uids, gids;
-    if (newNs("user")) {
-      uids = linux.uidMappings();
-      gids = linux.gidMappings();
-    } else {
-      String path = namespaces.get("user").path();
+    String path = namespaces.get("user").path();
+    if (joinsNs("user") && isProcUserNs(path)) {
       uids = joinedMappings(path, "uid_map");
       gids = joinedMappings(path, "gid_map");
+    } else {
+      // A pinned namespace (a bind-mounted nsfs file) has no map file to read: the spec's
+      // mappings, if it repeats them (containerd does), say which ids it has.
+      uids = linux.uidMappings();
+      gids = linux.gidMappings();
     }
     ops.add(new Op.Setresgid(namespaceRootId(gids, process.user().gid())));
     ops.add(new Op.Setresuid(namespaceRootId(uids, process.user().uid())));
@@ -524,15 +530,21 @@ public final class PlanCompiler {
     return false;
   }
 
+  private static final Pattern PROC_USER_NS =
+      Pattern.compile("/proc/(\\d+)/(?:task/\\d+/)?ns/user");
+
+  private static boolean isProcUserNs(String nsPath) {
+    return PROC_USER_NS.matcher(nsPath).matches();
+  }
+
   /**
    * The mappings of a joined user namespace named by /proc/PID/ns/user, read from that process's
-   * map file (its first column is the id inside); none for another path (a bind-mounted namespace
-   * file), which {@link #namespaceRootId} takes as mapping root.
+   * map file (its first column is the id inside).
    */
   private static List<IdMapping> joinedMappings(String nsPath, String file)
       throws ContainerException {
-    var m = Pattern.compile("/proc/(\\d+)/(?:task/\\d+/)?ns/user").matcher(nsPath);
-    if (!m.matches()) return List.of();
+    var m = PROC_USER_NS.matcher(nsPath);
+    if (!m.matches()) throw new IllegalArgumentException(nsPath);
     Path map = Path.of("/proc", m.group(1), file);
     try {
       List<IdMapping> out = new ArrayList<>();
@@ -559,7 +571,6 @@ public final class PlanCompiler {
    * writer's namespaces).
    */
   private void chrootOnly() {
-    ops.add(new Op.SetRoot(ctx.rootfs().toString()));
     if (!entersUserNs()) ops.add(new Op.OpenFifo(ctx.fifo().toString()));
     hooksBeforePivot();
     sysctls();
@@ -599,21 +610,33 @@ public final class PlanCompiler {
         : propagationFlag(linux.rootfsPropagation());
   }
 
-  private void rootfs() throws ContainerException {
+  /**
+   * The steps that reach root.path by its host path, ending with the root fd every in-root path
+   * resolves from: with a mount namespace, the propagation of "/", a private parent mount when
+   * needed and the rootfs bound onto itself (pivot_root wants a mount); without one, the root fd
+   * alone. They run before {@link #becomeNamespaceRoot}, with the runtime's credentials.
+   */
+  private void enterRootfs(boolean ownMounts) throws ContainerException {
     String rootfs = ctx.rootfs().toString();
-    long given = rootfsPropagationFlags();
-    long propagation = given == 0 ? MS_SLAVE | MS_REC : given;
-    ops.add(new Op.Mount(false, false, "", "/", "", propagation, ""));
-    if (propagation != (MS_SLAVE | MS_REC)
-        && propagation != (MS_PRIVATE | MS_REC)
-        && propagation != (MS_UNBINDABLE | MS_REC)) {
-      // The mount under the rootfs may still be shared: then the bind below would propagate to the
-      // host's peers and
-      // pivot_root refuses a new root whose parent is shared (EINVAL). runc makes it private too.
-      ops.add(new Op.Mount(false, false, "", rootfsParentMount(), "", MS_PRIVATE, ""));
+    if (ownMounts) {
+      long given = rootfsPropagationFlags();
+      long propagation = given == 0 ? MS_SLAVE | MS_REC : given;
+      ops.add(new Op.Mount(false, false, "", "/", "", propagation, ""));
+      if (propagation != (MS_SLAVE | MS_REC)
+          && propagation != (MS_PRIVATE | MS_REC)
+          && propagation != (MS_UNBINDABLE | MS_REC)) {
+        // The mount under the rootfs may still be shared: then the bind below would propagate to
+        // the host's peers and pivot_root refuses a new root whose parent is shared (EINVAL). runc
+        // makes it private too.
+        ops.add(new Op.Mount(false, false, "", rootfsParentMount(), "", MS_PRIVATE, ""));
+      }
+      ops.add(new Op.Mount(false, false, rootfs, rootfs, "", MS_BIND | MS_REC, ""));
     }
-    ops.add(new Op.Mount(false, false, rootfs, rootfs, "", MS_BIND | MS_REC, ""));
     ops.add(new Op.SetRoot(rootfs));
+  }
+
+  /** The container's mounts, devices and pivot_root, inside the root {@link #enterRootfs} set. */
+  private void rootfs() throws ContainerException {
     boolean devBound = false;
     for (int i = 0; i < spec.mounts().size(); i++) {
       Mount m = spec.mounts().get(i);
@@ -829,13 +852,12 @@ public final class PlanCompiler {
           ops.add(new Op.IdmapTree("/sys", false, false, "", "", at));
           trees[i] = n++;
         } else if (isBind(m)
-            && newNs("user")
+            && entersUserNs()
             && ctx.host().euid() == 0
             && madeByEarlierMount(bindSource(m, i), i) < 0) {
-          // In its user namespace the container's root may not reach the source's path (a 0700
-          // parent): the runtime
-          // takes it with its own credentials before the clone, as runc opens bind sources before
-          // the namespace.
+          // In its user namespace, new or joined, the container's root may not reach the source's
+          // path (a 0700 parent): the runtime takes it with its own credentials before the clone,
+          // as runc opens bind sources before the namespace.
           if (n >= MAX_TREES)
             throw ContainerException.invalid(
                 at + ": more than " + MAX_TREES + " bind mounts with a" + " user namespace");

@@ -86,8 +86,8 @@ class PlanCompilerTest {
 
   @Test
   void runcRootlessSpecCompilesToTheGoldenPlan() throws Exception {
-    // A new user namespace: the fifo is opened as the host's root, then the child becomes root of
-    // its namespace.
+    // A new user namespace: the rootfs is entered and the fifo opened as the host's root, then the
+    // child becomes root of its namespace.
     Plan plan = PlanCompiler.compile(DefaultSpecs.rootless(), ctx(Path.of("/b")));
     String text = PlanText.render(plan);
     if (Boolean.getBoolean("update.golden")) {
@@ -96,7 +96,10 @@ class PlanCompilerTest {
     assertEquals(golden("runc-rootless.plan"), text);
     assertTrue(
         text.contains(
-            " wait-go\n7 sched-affinity all\n8 open-fifo /run/berth-runc/c1/exec.fifo\n9 setresgid 0\n10 setresuid 0\n"),
+            " wait-go\n7 sched-affinity all\n8 mount source=\"\" target=/ fstype=\"\" flags=MS_REC|MS_SLAVE"
+                + " data=\"\"\n9 mount source=/b/rootfs target=/b/rootfs fstype=\"\" flags=MS_BIND|MS_REC"
+                + " data=\"\"\n10 set-root /b/rootfs\n11 open-fifo /run/berth-runc/c1/exec.fifo\n"
+                + "12 setresgid 0\n13 setresuid 0\n14 mkdirs /proc "),
         text);
   }
 
@@ -201,9 +204,13 @@ class PlanCompilerTest {
     // fifo was to be reopened through is swapped for the container's right after pivot_root.
     assertTrue(text.startsWith("0 set-dumpable on\n1 clone flags="), text);
     assertTrue(
+        text.contains("CLONE_NEWUSER|CLONE_NEWPID\n2 wait-go\n3 sched-affinity all\n4 mount "),
+        text);
+    assertTrue(
         text.contains(
-            "CLONE_NEWUSER|CLONE_NEWPID\n2 wait-go\n3 sched-affinity all\n"
-                + "4 open-fifo /f\n5 setresgid 0\n6 setresuid 0\n"),
+            "\n6 set-root "
+                + tmp.resolve("rootfs")
+                + "\n7 open-fifo /f\n8 setresgid 0\n9 setresuid 0\n"),
         text);
     assertFalse(text.contains("set-dumpable off"), text);
     assertTrue(text.matches("(?s).*\\d+ pivot-root pivot\n\\d+ fifo-dir\n.*"), text);
@@ -349,6 +356,73 @@ class PlanCompilerTest {
     String text = PlanText.render(plan);
     assertTrue(
         text.indexOf("/proc/sys/net/ipv4/ip_forward") < text.indexOf("readonly /proc/sys"), text);
+  }
+
+  @Test
+  void aJoinedUserNamespacesRootfsIsEnteredBeforeTheProcessBecomesItsRoot() throws Exception {
+    // A pod's pinned user namespace: its root may not search the rootfs' 0700 parents, so the
+    // rootfs is bound and opened first, and bind sources are taken before the clone.
+    Path pin = Files.writeString(tmp.resolve("userns"), "");
+    Files.createDirectories(tmp.resolve("pod"));
+    Files.writeString(tmp.resolve("pod/hosts"), "");
+    String rootfs = tmp.resolve("rootfs").toString();
+    String text =
+        PlanText.render(
+            PlanCompiler.compile(
+                spec(
+                    """
+        {"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "process": {"args": ["sh"], "cwd": "/"},
+         "mounts": [{"destination": "/etc/hosts", "type": "bind", "source": "%s", "options": ["rbind", "ro"]}],
+         "linux": {"namespaces": [{"type": "mount"}, {"type": "user", "path": "%s"}, {"type": "pid"}],
+                   "uidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}],
+                   "gidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}]}}"""
+                        .formatted(tmp.resolve("pod/hosts"), pin)),
+                ctx(tmp)));
+    assertTrue(
+        text.startsWith(
+            CGROUP_OPS
+                + "4 idmap-tree source="
+                + tmp.resolve("pod/hosts")
+                + " tree uid-map=\"\" gid-map=\"\"\n5 setns type=user path="
+                + pin
+                + "\n6 clone flags=CLONE_NEWNS|CLONE_NEWPID\n7 wait-go\n8 sched-affinity all\n"
+                + "9 mount source=\"\" target=/ fstype=\"\" flags=MS_REC|MS_SLAVE data=\"\"\n"
+                + "10 mount source="
+                + rootfs
+                + " target="
+                + rootfs
+                + " fstype=\"\" flags=MS_BIND|MS_REC data=\"\"\n11 set-root "
+                + rootfs
+                + "\n12 open-fifo /run/berth-runc/c1/exec.fifo\n13 setresgid 0\n14 setresuid 0\n"
+                + "15 mkfile /etc/hosts mode=0644\n16 move-mount 0 target-in-root=/etc/hosts\n"),
+        text);
+  }
+
+  @Test
+  void aPinnedUserNamespacesIdsAreTheSpecsMappings() throws Exception {
+    // A bind-mounted namespace file has no map to read: the spec's mappings tell that 0 is not
+    // mapped, and the process becomes the user that is.
+    Path pin = Files.writeString(tmp.resolve("userns"), "");
+    String json =
+        """
+        {"ociVersion": "1.0.2", "root": {"path": "rootfs"},
+         "process": {"args": ["sh"], "cwd": "/", "user": {"uid": 1000, "gid": 1000}},
+         "linux": {"namespaces": [{"type": "mount"}, {"type": "user", "path": "%s"}]%s}}""";
+    String mapped =
+        PlanText.render(
+            PlanCompiler.compile(
+                spec(
+                    json.formatted(
+                        pin,
+                        """
+                        , "uidMappings": [{"containerID": 1000, "hostID": 101000, "size": 1}],
+                          "gidMappings": [{"containerID": 1000, "hostID": 101000, "size": 1}]""")),
+                ctx(tmp)));
+    assertTrue(mapped.contains(" setresgid 1000\n13 setresuid 1000\n"), mapped);
+    // Without them, root is taken as mapped.
+    String unmapped =
+        PlanText.render(PlanCompiler.compile(spec(json.formatted(pin, "")), ctx(tmp)));
+    assertTrue(unmapped.contains(" setresgid 0\n13 setresuid 0\n"), unmapped);
   }
 
   @Test
