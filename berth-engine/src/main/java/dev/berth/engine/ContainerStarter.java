@@ -1,5 +1,6 @@
 package dev.berth.engine;
 
+import dev.berth.engine.container.HostOptions;
 import dev.berth.engine.spec.GeneratedSpec;
 import dev.berth.engine.spec.HostFacts;
 import dev.berth.engine.spec.ImageUsers;
@@ -9,6 +10,7 @@ import dev.berth.engine.spec.VolumeNeed;
 import dev.berth.engine.store.ContainerRecord;
 import dev.berth.engine.volume.Volume;
 import dev.berth.image.snapshot.Mount;
+import dev.berth.image.snapshot.Mounts;
 import dev.berth.image.snapshot.Trees;
 import dev.berth.runtime.BundleConfig;
 import dev.berth.runtime.ContainerException;
@@ -241,13 +243,40 @@ final class ContainerStarter {
     Files.createDirectories(rootfs);
     if (forRun && runsOnce(r) && volatileOverlay(mounts)) {
       try {
-        Engine.mountAll(List.of(mounts.getFirst().withOptions("volatile")), rootfs);
+        mountRootfs(r, List.of(mounts.getFirst().withOptions("volatile")), rootfs);
         return;
       } catch (dev.berth.sys.ErrnoException e) {
         if (e.errno() != dev.berth.sys.LinuxConstants.EINVAL) throw e;
       }
     }
-    Engine.mountAll(mounts, rootfs);
+    mountRootfs(r, mounts, rootfs);
+  }
+
+  /**
+   * {@code mounts} on {@code rootfs}; for a container in a user namespace of a pod's, idmapped
+   * through it, so the image's files are its root's (scratch mounts under the run root: short
+   * paths, as the kernel takes at most a page of overlay options).
+   */
+  private void mountRootfs(ContainerRecord r, List<Mount> mounts, Path rootfs) throws IOException {
+    HostOptions.UserNamespaceOption userns = r.options().host().userns();
+    if (userns == null) {
+      Engine.mountAll(mounts, rootfs);
+      return;
+    }
+    Path scratch = engine.config().runRoot().resolve("idmap").resolve(r.id().substring(0, 16));
+    Mounts.mountIdmapped(
+        mounts,
+        rootfs,
+        Path.of(userns.path()),
+        scratch,
+        hostIdOfRoot(userns.uidMappings()),
+        hostIdOfRoot(userns.gidMappings()));
+  }
+
+  /** The host id container id 0 maps to, or -1. */
+  private static int hostIdOfRoot(List<dev.berth.spec.runtime.IdMapping> mappings) {
+    for (var m : mappings) if (m.containerID() == 0 && m.size() > 0) return (int) m.hostID();
+    return -1;
   }
 
   /**

@@ -26,10 +26,12 @@ final class PodNetworking implements PodNetwork {
   }
 
   @Override
-  public Path pin(String podId, NetnsPins.Inside inside) throws BerthException {
+  public Path pin(String podId, Path from, NetnsPins.Inside inside) throws BerthException {
     try (LockFile held = networking.lock()) {
       networking.cleanup().teardown(podId);
-      return networking.pins().create(podId, "net", inside);
+      return from == null
+          ? networking.pins().create(podId, "net", inside)
+          : networking.pins().adopt(podId, "net", from, inside);
     } catch (IOException e) {
       throw EngineException.internal("pin the network namespace of pod " + podId, e);
     }

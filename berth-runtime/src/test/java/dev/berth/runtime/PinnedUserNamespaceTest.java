@@ -3,6 +3,7 @@ package dev.berth.runtime;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.berth.testkit.Bundle;
+import dev.berth.testkit.UserNamespacePin;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -29,42 +30,19 @@ class PinnedUserNamespaceTest {
   @Fixture ContainerRuntime rt;
   @Fixture String id;
 
-  private Path pin;
+  private UserNamespacePin pin;
 
   @AfterEach
   void unpin() throws Exception {
-    if (pin == null) return;
-    assertEquals(0, new ProcessBuilder("umount", pin.toString()).inheritIO().start().waitFor());
-    Files.delete(pin);
+    if (pin != null) pin.close();
   }
 
   /**
-   * A user namespace with these maps ("inside outside count"), kept alive by a bind mount of its
-   * nsfs file, as the engine pins a pod's: its first process is gone.
+   * A user namespace with these maps ("inside outside count"), pinned as the engine pins a pod's.
    */
   private Path pinUserNamespace(String uidMap, String gidMap) throws Exception {
-    Process holder = new ProcessBuilder("unshare", "--user", "sleep", "600").start();
-    try {
-      Path ns = Path.of("/proc/" + holder.pid() + "/ns/user");
-      Path own = Files.readSymbolicLink(Path.of("/proc/self/ns/user"));
-      for (int i = 0; Files.readSymbolicLink(ns).equals(own); i++) {
-        if (i > 500) throw new AssertionError("unshare --user did not unshare");
-        Thread.sleep(10);
-      }
-      Files.writeString(Path.of("/proc/" + holder.pid() + "/uid_map"), uidMap);
-      Files.writeString(Path.of("/proc/" + holder.pid() + "/gid_map"), gidMap);
-      Path file = Files.createFile(tmp.resolve("userns"));
-      assertEquals(
-          0,
-          new ProcessBuilder("mount", "--bind", ns.toString(), file.toString())
-              .inheritIO()
-              .start()
-              .waitFor());
-      pin = file;
-      return file;
-    } finally {
-      holder.destroyForcibly().waitFor();
-    }
+    pin = UserNamespacePin.create(tmp.resolve("userns"), uidMap, gidMap);
+    return pin.path();
   }
 
   private static void mappings(Bundle b, long inside, long outside, long size) {

@@ -1335,6 +1335,58 @@ public final class Linux {
     if (r < 0) throw new MountException((int) -r, source, target, fstype, flags, data);
   }
 
+  /**
+   * open_tree(2) with OPEN_TREE_CLONE: a detached copy of the mount at {@code path} ({@code
+   * recursive}: with the mounts under it), as an fd for {@link #idmapMount} and {@link #moveMount}.
+   * Closing the fd of a tree never attached unmounts it.
+   */
+  public static Fd openTreeClone(String path, boolean recursive) throws ErrnoException {
+    long p = Scratch.get().cstring(path, "open_tree");
+    long flags =
+        LinuxConstants.OPEN_TREE_CLONE
+            | LinuxConstants.O_CLOEXEC
+            | (recursive ? LinuxConstants.AT_RECURSIVE : 0);
+    return new Fd((int) check(sys(Nr.OPEN_TREE, AT_FDCWD, p, flags), "open_tree", path));
+  }
+
+  /**
+   * mount_setattr(2) with MOUNT_ATTR_IDMAP: the detached {@code tree} shows its files' owners
+   * through the maps of the user namespace {@code userns} (an fd of a user namespace file). EINVAL
+   * when the filesystem cannot be idmapped.
+   */
+  public static void idmapMount(Fd tree, Fd userns, boolean recursive) throws ErrnoException {
+    Scratch s = Scratch.get();
+    long empty = s.cstring("", "mount_setattr");
+    // struct mount_attr: attr_set, attr_clr, propagation, userns_fd
+    Scratch.Mem attr =
+        s.alloc(32)
+            .putLong(0, LinuxConstants.MOUNT_ATTR_IDMAP)
+            .putLong(8, 0)
+            .putLong(16, 0)
+            .putLong(24, userns.fd());
+    long flags = LinuxConstants.AT_EMPTY_PATH | (recursive ? LinuxConstants.AT_RECURSIVE : 0);
+    check(
+        sys(Nr.MOUNT_SETATTR, tree.fd(), empty, flags, attr.addr, 32, 0), "mount_setattr", "idmap");
+  }
+
+  /** move_mount(2): attaches the detached {@code tree} on {@code target}. */
+  public static void moveMount(Fd tree, String target) throws ErrnoException {
+    Scratch s = Scratch.get();
+    long empty = s.cstring("", "move_mount");
+    long t = s.cstring(target, "move_mount");
+    check(
+        sys(
+            Nr.MOVE_MOUNT,
+            tree.fd(),
+            empty,
+            AT_FDCWD,
+            t,
+            LinuxConstants.MOVE_MOUNT_F_EMPTY_PATH,
+            0),
+        "move_mount",
+        target);
+  }
+
   /** umount2(2) with MNT_DETACH, MNT_FORCE, UMOUNT_NOFOLLOW... */
   public static void umount2(String target, int flags) throws ErrnoException {
     long p = Scratch.get().cstring(target, "umount2");

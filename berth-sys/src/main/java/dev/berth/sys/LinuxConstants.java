@@ -58,6 +58,9 @@ public final class LinuxConstants {
   public static final int AT_EMPTY_PATH = 0x1000;
   public static final int AT_EACCESS = 0x200;
   public static final int AT_RECURSIVE = 0x8000;
+  public static final int OPEN_TREE_CLONE = 1;
+  public static final int MOVE_MOUNT_F_EMPTY_PATH = 0x00000004;
+  public static final long MOUNT_ATTR_IDMAP = 0x00100000L;
 
   // openat2(2) resolve flags
   public static final long RESOLVE_NO_XDEV = 0x01;

@@ -84,7 +84,10 @@ final class Nr {
   static final int LREMOVEXATTR = A ? 15 : 198;
   // Numbers from 403 on are shared by every architecture.
   static final int PIDFD_SEND_SIGNAL = 424;
+  static final int OPEN_TREE = 428;
+  static final int MOVE_MOUNT = 429;
   static final int PIDFD_OPEN = 434;
   static final int CLOSE_RANGE = 436;
   static final int OPENAT2 = 437;
+  static final int MOUNT_SETATTR = 442;
 }

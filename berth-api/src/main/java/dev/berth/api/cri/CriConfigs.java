@@ -12,9 +12,11 @@ import dev.berth.api.cri.v1.PodSandboxConfig;
 import dev.berth.api.cri.v1.PortMapping;
 import dev.berth.api.cri.v1.SecurityProfile;
 import dev.berth.api.cri.v1.SupplementalGroupsPolicy;
+import dev.berth.api.cri.v1.UserNamespace;
 import dev.berth.engine.pod.PodConfig;
 import dev.berth.engine.pod.PodConfig.Mode;
 import dev.berth.engine.pod.PodContainerConfig;
+import dev.berth.spec.runtime.IdMapping;
 import io.grpc.StatusRuntimeException;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -45,7 +47,7 @@ final class CriConfigs {
     Mode net = mode(ns.getNetwork(), f + "network");
     Mode pid = mode(ns.getPid(), f + "pid");
     Mode ipc = mode(ns.getIpc(), f + "ipc");
-    noUserNamespace(ns, f + "userns_options");
+    PodConfig.UserNamespace userns = podUserns(ns, f + "userns_options");
     mergedGroups(sc.getSupplementalGroupsPolicy(), "config.linux.security_context");
     if (net == Mode.CONTAINER) throw CriCalls.invalid(f + "network: CONTAINER is not a pod's mode");
     if (ipc == Mode.CONTAINER) throw CriCalls.invalid(f + "ipc: CONTAINER is not a pod's mode");
@@ -85,7 +87,7 @@ final class CriConfigs {
         c.getAnnotationsMap(),
         linux.getCgroupParent(),
         new LinkedHashMap<>(linux.getSysctlsMap()),
-        new PodConfig.NamespaceOptions(net, pid, ipc),
+        new PodConfig.NamespaceOptions(net, pid, ipc, userns),
         runtimeHandler,
         security,
         null);
@@ -107,12 +109,6 @@ final class CriConfigs {
       if (m.hasImage() && !m.getImage().getImage().isEmpty())
         throw CriCalls.unsupported(
             "config.mounts: image volume " + m.getImage().getImage() + " is not supported");
-      // id-mapped mounts come with a pod's user namespace, which berth does not make
-      if (m.getUidMappingsCount() > 0 || m.getGidMappingsCount() > 0)
-        throw CriCalls.unsupported(
-            "config.mounts: "
-                + m.getContainerPath()
-                + ": uidMappings/gidMappings (an id-mapped mount) are not supported");
       required(m.getContainerPath(), "config.mounts.container_path");
       required(m.getHostPath(), "config.mounts.host_path");
       PodContainerConfig.Propagation p =
@@ -121,9 +117,15 @@ final class CriConfigs {
             case PROPAGATION_BIDIRECTIONAL -> PodContainerConfig.Propagation.BIDIRECTIONAL;
             default -> PodContainerConfig.Propagation.PRIVATE;
           };
+      // Id-mapped: checked against the pod's user namespace at create (checkUserns).
       mounts.add(
           new PodContainerConfig.Mount(
-              m.getContainerPath(), m.getHostPath(), m.getReadonly(), p, m.getRecursiveReadOnly()));
+              m.getContainerPath(),
+              m.getHostPath(),
+              m.getReadonly(),
+              p,
+              m.getRecursiveReadOnly(),
+              m.getUidMappingsCount() > 0 || m.getGidMappingsCount() > 0));
     }
     // A device named for a CDI spec: berth resolves none, and a container without the device it
     // was scheduled for (a GPU) fails later and less clearly.
@@ -145,7 +147,6 @@ final class CriConfigs {
     String f = "config.linux.security_context.";
     Mode pid = null;
     if (sc.hasNamespaceOptions()) {
-      noUserNamespace(sc.getNamespaceOptions(), f + "namespace_options.userns_options");
       NamespaceMode m = sc.getNamespaceOptions().getPid();
       pid = mode(m, f + "namespace_options.pid");
     }
@@ -264,17 +265,69 @@ final class CriConfigs {
   }
 
   /**
-   * A pod or container asking for a user namespace of its own (the kubelet's {@code hostUsers:
-   * false}) is refused rather than run in the host's: {@code Status} says berth's handlers have no
-   * user namespace support, so the kubelet does not ask; another client gets told.
+   * A pod's userns_options: null for the host's (unset or NODE), the maps for POD (Kubernetes'
+   * {@code hostUsers: false}); CONTAINER and TARGET are not a pod's modes (containerd's answer).
+   * The mappings' rules are the engine's (Pods).
    */
-  private static void noUserNamespace(NamespaceOption ns, String field) {
-    if (ns.hasUsernsOptions() && ns.getUsernsOptions().getMode() != NamespaceMode.NODE)
-      throw CriCalls.unsupported(
-          field
-              + ": mode "
-              + ns.getUsernsOptions().getMode()
-              + ": user namespaces are not supported");
+  private static PodConfig.UserNamespace podUserns(NamespaceOption ns, String field) {
+    if (!ns.hasUsernsOptions()) return null;
+    UserNamespace u = ns.getUsernsOptions();
+    return switch (u.getMode()) {
+      case NODE -> null;
+      case POD -> new PodConfig.UserNamespace(mappings(u.getUidsList()), mappings(u.getGidsList()));
+      default ->
+          throw CriCalls.invalid(field + ".mode: " + u.getMode() + " is not supported (POD is)");
+    };
+  }
+
+  private static List<IdMapping> mappings(List<dev.berth.api.cri.v1.IDMapping> list) {
+    List<IdMapping> out = new ArrayList<>();
+    for (var m : list)
+      out.add(
+          new IdMapping(
+              Integer.toUnsignedLong(m.getContainerId()),
+              Integer.toUnsignedLong(m.getHostId()),
+              Integer.toUnsignedLong(m.getLength())));
+    return out;
+  }
+
+  /**
+   * CreateContainer's user namespace against its pod's: the container's userns_options, when given,
+   * must say what the pod has (the kubelet sends the pod's), and an id-mapped mount's maps must be
+   * the pod's, the only ones its user namespace can show.
+   */
+  static void checkUserns(ContainerConfig c, PodConfig.UserNamespace pod) {
+    String f = "config.linux.security_context.namespace_options.userns_options";
+    NamespaceOption ns = c.getLinux().getSecurityContext().getNamespaceOptions();
+    if (ns.hasUsernsOptions()) {
+      UserNamespace u = ns.getUsernsOptions();
+      switch (u.getMode()) {
+        case NODE -> {
+          if (pod != null)
+            throw CriCalls.invalid(f + ".mode: NODE in a pod with a user namespace of its own");
+        }
+        case POD -> {
+          if (pod == null)
+            throw CriCalls.invalid(f + ".mode: POD in a pod without a user namespace");
+          if ((u.getUidsCount() > 0 || u.getGidsCount() > 0)
+              && (!mappings(u.getUidsList()).equals(pod.uids())
+                  || !mappings(u.getGidsList()).equals(pod.gids())))
+            throw CriCalls.invalid(f + ": the mappings differ from the pod's");
+        }
+        default ->
+            throw CriCalls.invalid(f + ".mode: " + u.getMode() + " is not supported (POD is)");
+      }
+    }
+    for (var m : c.getMountsList()) {
+      if (m.getUidMappingsCount() == 0 && m.getGidMappingsCount() == 0) continue;
+      String at = "config.mounts: " + m.getContainerPath();
+      if (pod == null)
+        throw CriCalls.invalid(at + ": uidMappings/gidMappings need a pod with a user namespace");
+      if (!mappings(m.getUidMappingsList()).equals(pod.uids())
+          || !mappings(m.getGidMappingsList()).equals(pod.gids()))
+        throw CriCalls.invalid(
+            at + ": uidMappings/gidMappings differ from the pod's user namespace mappings");
+    }
   }
 
   /**

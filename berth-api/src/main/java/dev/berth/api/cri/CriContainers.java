@@ -77,6 +77,7 @@ final class CriContainers {
     PhaseTrace.mark("cri create: config mapped");
     PodRecord pod = engine.pods().status(request.getPodSandboxId());
     PhaseTrace.mark("cri create: pod status");
+    CriConfigs.checkUserns(request.getConfig(), pod.config().namespaces().userns());
     // containerd's rule: a privileged container needs a privileged pod, so the pod's own security
     // context (what a policy admitted) bounds its containers'.
     if (c.security().privileged() && !pod.config().security().privileged())

@@ -61,6 +61,13 @@ class CriRuntimeHandlersTest {
                 .filter(h -> h.getFeatures().getRecursiveReadOnlyMounts())
                 .map(RuntimeHandler::getName)
                 .toList());
+        // user namespaces (hostUsers: false): berth's own runtime with the engine's idmapped root
+        assertEquals(
+            List.of("", "berth"),
+            handlers.stream()
+                .filter(h -> h.getFeatures().getUserNamespaces())
+                .map(RuntimeHandler::getName)
+                .toList());
         // This server has no streaming server: the streaming calls are not served.
         io.grpc.StatusRuntimeException none =
             org.junit.jupiter.api.Assertions.assertThrows(

@@ -87,6 +87,9 @@ class CritestSecurityContextTest extends CriPodTestBase {
             "netstat",
             "chmod",
             "true",
+            "stat",
+            "ip",
+            "ps",
             "mkdir",
             "test",
             "[")) {
@@ -363,34 +366,17 @@ class CritestSecurityContextTest extends CriPodTestBase {
   // ---- what berth does not have: refused, never run without ----
 
   /**
-   * A pod or container asking for a user namespace (the kubelet's {@code hostUsers: false}; critest
-   * skips these where the handler's features say none), for an AppArmor profile, for Strict
-   * supplemental groups, for a CDI device or an id-mapped mount is refused, naming the field, and
-   * leaves nothing: running it in the host's user namespace, unconfined or with the image's groups
-   * too would drop the isolation it asked for. The host's user namespace and Unconfined still run.
+   * A container asking for an AppArmor profile, for Strict supplemental groups, for a CDI device,
+   * or for the user namespace or an id-mapped mount of a pod that has none, is refused, naming the
+   * field, and leaves nothing: running it unconfined, with the image's groups too or in the host's
+   * user namespace would drop the isolation it asked for. The host's user namespace and Unconfined
+   * still run.
    */
   @Test
-  void userNamespacesAppArmorProfilesAndStrictGroupsAreRefusedNotIgnored() throws Exception {
+  void appArmorProfilesStrictGroupsAndAbsentUserNamespacesAreRefusedNotIgnored() throws Exception {
     IDMapping map =
         IDMapping.newBuilder().setHostId(100000).setContainerId(0).setLength(65536).build();
-    NamespaceOption podUserns =
-        NamespaceOption.newBuilder()
-            .setUsernsOptions(
-                UserNamespace.newBuilder().setMode(NamespaceMode.POD).addUids(map).addGids(map))
-            .build();
-    StatusRuntimeException pod =
-        error(() -> runPod(namespacePod("userns-pod", podUserns, tmp.resolve("logs-userns"))));
-    assertEquals(Status.Code.UNIMPLEMENTED, pod.getStatus().getCode());
-    assertTrue(
-        pod.getStatus()
-            .getDescription()
-            .startsWith(
-                "config.linux.security_context.namespace_options.userns_options: mode POD: user"
-                    + " namespaces are not supported"),
-        pod.getStatus().getDescription());
-    assertEquals(
-        0, rt().listPodSandbox(ListPodSandboxRequest.getDefaultInstance()).getItemsCount());
-
+    NamespaceOption podUserns = userns(map);
     NamespaceOption hostUserns =
         NamespaceOption.newBuilder()
             .setUsernsOptions(UserNamespace.newBuilder().setMode(NamespaceMode.NODE))
@@ -399,12 +385,10 @@ class CritestSecurityContextTest extends CriPodTestBase {
     List<String> sleep = List.of("sleep", "60");
     StatusRuntimeException container =
         error(() -> create(podId, namespaced(container("userns", "sleep", "60"), podUserns)));
-    assertEquals(Status.Code.UNIMPLEMENTED, container.getStatus().getCode());
-    assertTrue(
-        container
-            .getStatus()
-            .getDescription()
-            .startsWith("config.linux.security_context.namespace_options.userns_options: mode POD"),
+    assertEquals(Status.Code.INVALID_ARGUMENT, container.getStatus().getCode());
+    assertEquals(
+        "config.linux.security_context.namespace_options.userns_options.mode: POD in a pod without"
+            + " a user namespace",
         container.getStatus().getDescription());
 
     SecurityProfile named =
@@ -459,9 +443,9 @@ class CritestSecurityContextTest extends CriPodTestBase {
                                 .setHostPath(tmp.toString())
                                 .addUidMappings(map)
                                 .addGidMappings(map))));
-    assertEquals(Status.Code.UNIMPLEMENTED, idmapped.getStatus().getCode());
+    assertEquals(Status.Code.INVALID_ARGUMENT, idmapped.getStatus().getCode());
     assertEquals(
-        "config.mounts: /data: uidMappings/gidMappings (an id-mapped mount) are not supported",
+        "config.mounts: /data: uidMappings/gidMappings need a pod with a user namespace",
         idmapped.getStatus().getDescription());
     assertEquals(
         "config.CDI_devices: vendor.example/gpu=0: CDI devices are not supported (devices by host"
@@ -485,6 +469,223 @@ class CritestSecurityContextTest extends CriPodTestBase {
     running(podId, secured("unconfined", sleep, sc().setApparmor(unconfined)));
     running(podId, secured("unconfined-string", sleep, sc().setApparmorProfile("unconfined")));
     running(podId, namespaced(container("host-userns", "sleep", "60"), hostUserns));
+  }
+
+  // ---- UserNamespaces (hostUsers: false) ----
+
+  static IDMapping idMap(int containerId, int hostId, int length) {
+    return IDMapping.newBuilder()
+        .setContainerId(containerId)
+        .setHostId(hostId)
+        .setLength(length)
+        .build();
+  }
+
+  /** userns_options mode POD with these mappings for both uids and gids. */
+  static NamespaceOption userns(IDMapping... maps) {
+    return NamespaceOption.newBuilder()
+        .setUsernsOptions(
+            UserNamespace.newBuilder()
+                .setMode(NamespaceMode.POD)
+                .addAllUids(List.of(maps))
+                .addAllGids(List.of(maps)))
+        .build();
+  }
+
+  /** The host pids of processes tagged as pod {@code podId}'s pause or user namespace holder. */
+  static List<Integer> holders(String podId) throws IOException {
+    List<Integer> out = new java.util.ArrayList<>();
+    try (var s = Files.list(Path.of("/proc"))) {
+      for (Path p : s.toList()) {
+        String name = p.getFileName().toString();
+        if (!name.matches("\\d+")) continue;
+        try {
+          String env = new String(Files.readAllBytes(p.resolve("environ")), StandardCharsets.UTF_8);
+          if (env.contains("BERTH_POD=" + podId)) out.add(Integer.parseInt(name));
+        } catch (IOException gone) {
+          // ended meanwhile
+        }
+      }
+    }
+    return out;
+  }
+
+  static List<Integer> holdersOf(String podId) {
+    try {
+      return holders(podId);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * critest's "runtime should support NamespaceMode_POD" (the container prints its uid_map), and
+   * what a user of {@code hostUsers: false} relies on: root inside is root of the pod's user
+   * namespace and an unprivileged uid on the host; the image's files are root's inside (an idmapped
+   * root filesystem), what it writes is stored under the pod's host ids; its pod's network
+   * namespace is its root's to manage (sysfs mounted, a link's MTU set with NET_ADMIN); ExecSync
+   * runs in the same namespace. Stopping and removing the pod leaves no pin, mount or holder
+   * process.
+   */
+  @Test
+  void aPodWithAUserNamespaceRunsItsContainersAsItsRoot() throws Exception {
+    NamespaceOption critest = userns(idMap(0, 1000, 100000));
+    Path logs = tmp.resolve("logs-userns");
+    String pod = runPod(namespacePod("userns-critest", critest, logs));
+    String printed =
+        startContainer(
+            pod,
+            namespaced(container("uidmap", "cat", "/proc/self/uid_map"), critest)
+                .setLogPath("uidmap.log"));
+    exited(printed);
+    assertTrue(
+        log(logs.resolve("uidmap.log"), CriLog.Stream.STDOUT)
+            .matches("(?s).*\\s+0\\s+1000\\s+100000\\s*"),
+        log(logs.resolve("uidmap.log"), null));
+    rt().stopPodSandbox(
+            dev.berth.api.cri.v1.StopPodSandboxRequest.newBuilder().setPodSandboxId(pod).build());
+    rt().removePodSandbox(
+            dev.berth.api.cri.v1.RemovePodSandboxRequest.newBuilder().setPodSandboxId(pod).build());
+    assertTrue(waitFor(() -> holdersOf(pod).isEmpty()), "the holder ends with the pod");
+
+    NamespaceOption ns =
+        userns(idMap(0, 200000, 65536)).toBuilder().setPid(NamespaceMode.CONTAINER).build();
+    String pod2 = runPod(namespacePod("userns", ns, tmp.resolve("logs-userns2")));
+    assertTrue(
+        waitFor(() -> holdersOf(pod2).isEmpty()), "the holder ends once the namespaces are pinned");
+    ContainerConfig.Builder sleeper =
+        namespaced(container("sleeper", "sleep", "600"), ns)
+            .setLinux(
+                LinuxContainerConfig.newBuilder()
+                    .setSecurityContext(
+                        sc().setNamespaceOptions(ns)
+                            .setCapabilities(
+                                Capability.newBuilder().addAddCapabilities("NET_ADMIN"))));
+    String id = running(pod2, sleeper);
+    assertEquals("0", exec(id, 10, "id", "-u").getStdout().toStringUtf8().strip());
+    assertEquals(
+        "0:0",
+        exec(id, 10, "stat", "-c", "%u:%g", "/bin/busybox").getStdout().toStringUtf8().strip());
+    ExecSyncResponse wrote = exec(id, 10, "sh", "-c", "echo hi > /written && stat -c %u /written");
+    assertEquals(0, wrote.getExitCode(), wrote.getStderr().toStringUtf8());
+    assertEquals("0", wrote.getStdout().toStringUtf8().strip());
+    int pid = (int) engine.containers().get(id).state().pid();
+    String status = Files.readString(Path.of("/proc/" + pid + "/status"));
+    assertTrue(status.matches("(?s).*\\nUid:\\s+200000\\s.*"), status);
+    Path written = Path.of("/proc/" + pid + "/root/written");
+    assertEquals(200000, Files.getAttribute(written, "unix:uid"));
+    ExecSyncResponse sys = exec(id, 10, "ls", "/sys/class/net");
+    assertEquals(0, sys.getExitCode(), sys.getStderr().toStringUtf8());
+    assertTrue(sys.getStdout().toStringUtf8().contains("eth0"), sys.getStdout().toStringUtf8());
+    ExecSyncResponse mtu = exec(id, 10, "ip", "link", "set", "lo", "mtu", "1400");
+    assertEquals(0, mtu.getExitCode(), mtu.getStderr().toStringUtf8());
+    rt().stopPodSandbox(
+            dev.berth.api.cri.v1.StopPodSandboxRequest.newBuilder().setPodSandboxId(pod2).build());
+    rt().removePodSandbox(
+            dev.berth.api.cri.v1.RemovePodSandboxRequest.newBuilder()
+                .setPodSandboxId(pod2)
+                .build());
+    assertClean();
+  }
+
+  /**
+   * A pod that shares its pid namespace and has a user namespace: its pause is the init of a pid
+   * namespace its user namespace owns (containers mount their /proc in it and see each other), and
+   * it ends with the pod. A kubelet volume with the pod's mappings is idmapped: a root-owned host
+   * directory is its root's inside, and what it writes there is root's on the host.
+   */
+  @Test
+  void aSharedPidPodWithAUserNamespaceAndAnIdmappedVolume() throws Exception {
+    IDMapping map = idMap(0, 300000, 65536);
+    NamespaceOption ns = userns(map).toBuilder().setPid(NamespaceMode.POD).build();
+    String pod = runPod(namespacePod("userns-pid", ns, tmp.resolve("logs-pid")));
+    assertEquals(1, holders(pod).size(), "the shared pid namespace's init");
+    Path volume = Files.createDirectories(tmp.resolve("volume"));
+    Files.writeString(volume.resolve("given"), "from the host");
+    String first = running(pod, namespaced(container("first", "sleep", "600"), ns));
+    String second =
+        running(
+            pod,
+            namespaced(container("second", "sleep", "700"), ns)
+                .addMounts(
+                    Mount.newBuilder()
+                        .setContainerPath("/data")
+                        .setHostPath(volume.toString())
+                        .addUidMappings(map)
+                        .addGidMappings(map)));
+    ExecSyncResponse ps = exec(second, 10, "ps");
+    assertTrue(ps.getStdout().toStringUtf8().contains("sleep 600"), ps.getStdout().toStringUtf8());
+    assertEquals(
+        "0:0",
+        exec(second, 10, "stat", "-c", "%u:%g", "/data/given").getStdout().toStringUtf8().strip());
+    ExecSyncResponse touched = exec(second, 10, "touch", "/data/made");
+    assertEquals(0, touched.getExitCode(), touched.getStderr().toStringUtf8());
+    assertEquals(0, Files.getAttribute(volume.resolve("made"), "unix:uid"));
+    StatusRuntimeException other =
+        error(
+            () ->
+                create(
+                    pod,
+                    namespaced(container("other-map", "sleep", "60"), ns)
+                        .addMounts(
+                            Mount.newBuilder()
+                                .setContainerPath("/data")
+                                .setHostPath(volume.toString())
+                                .addUidMappings(idMap(0, 400000, 65536))
+                                .addGidMappings(idMap(0, 400000, 65536)))));
+    assertEquals(Status.Code.INVALID_ARGUMENT, other.getStatus().getCode());
+    assertEquals(
+        "config.mounts: /data: uidMappings/gidMappings differ from the pod's user namespace"
+            + " mappings",
+        other.getStatus().getDescription());
+    assertNotEquals(first, second);
+    rt().stopPodSandbox(
+            dev.berth.api.cri.v1.StopPodSandboxRequest.newBuilder().setPodSandboxId(pod).build());
+    assertTrue(waitFor(() -> holdersOf(pod).isEmpty()), "the pause ends with the pod");
+    rt().removePodSandbox(
+            dev.berth.api.cri.v1.RemovePodSandboxRequest.newBuilder().setPodSandboxId(pod).build());
+    assertClean();
+  }
+
+  /**
+   * critest's "runtime should fail if more than one mapping provided", "... if container ID 0 is
+   * not mapped", "... with NamespaceMode_CONTAINER" and "... with NamespaceMode_TARGET"; and a user
+   * namespace beside the host's network: INVALID_ARGUMENT naming the field, nothing made.
+   */
+  @Test
+  void userNamespaceRequestsBerthCannotHonourAreRefused() throws Exception {
+    record Case(NamespaceOption ns, String message) {}
+    String f = "pod config: namespace_options.userns_options.";
+    String c = "config.linux.security_context.namespace_options.userns_options.";
+    List<Case> cases =
+        List.of(
+            new Case(
+                userns(idMap(0, 1000, 100000), idMap(0, 2000, 100000)),
+                f + "uids: exactly one mapping is supported, got 2"),
+            new Case(
+                userns(idMap(1, 1000, 100000)),
+                f + "uids: the mapping must start at container id 0, not 1"),
+            new Case(
+                NamespaceOption.newBuilder()
+                    .setUsernsOptions(UserNamespace.newBuilder().setMode(NamespaceMode.CONTAINER))
+                    .build(),
+                c + "mode: CONTAINER is not supported (POD is)"),
+            new Case(
+                NamespaceOption.newBuilder()
+                    .setUsernsOptions(UserNamespace.newBuilder().setMode(NamespaceMode.TARGET))
+                    .build(),
+                c + "mode: TARGET is not supported (POD is)"),
+            new Case(
+                userns(idMap(0, 1000, 100000)).toBuilder().setNetwork(NamespaceMode.NODE).build(),
+                f + "mode: POD needs the pod's own network namespace, not the host's"));
+    for (Case k : cases) {
+      StatusRuntimeException e =
+          error(() -> runPod(namespacePod("bad-userns", k.ns(), tmp.resolve("logs-bad"))));
+      assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode(), k.message());
+      assertEquals(k.message(), e.getStatus().getDescription());
+    }
+    assertEquals(
+        0, rt().listPodSandbox(ListPodSandboxRequest.getDefaultInstance()).getItemsCount());
   }
 
   // ---- NoNewPrivs ----

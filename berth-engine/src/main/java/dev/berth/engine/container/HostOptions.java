@@ -35,6 +35,8 @@ import java.util.Map;
  * @param readonlyPaths the read-only paths instead of docker's, null for docker's
  * @param annotations the OCI spec's annotations (HostConfig.Annotations; the CRI's)
  * @param restartPolicy {@code --restart}: what happens when the container exits by itself
+ * @param userns a user namespace pinned by someone else (a CRI pod's) that the container joins, its
+ *     root filesystem idmapped through it; null: the host's
  */
 public record HostOptions(
     String pidMode,
@@ -51,10 +53,12 @@ public record HostOptions(
     List<String> maskedPaths,
     List<String> readonlyPaths,
     Map<String, String> annotations,
-    RestartPolicy restartPolicy) {
+    RestartPolicy restartPolicy,
+    UserNamespaceOption userns) {
   public static final HostOptions NONE =
       new HostOptions(
-          null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+          null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
+          null);
 
   public HostOptions {
     pidMode = pidMode == null ? "" : pidMode;
@@ -81,6 +85,42 @@ public record HostOptions(
     readonlyPaths = readonlyPaths == null ? null : List.copyOf(readonlyPaths);
     annotations = annotations == null ? Map.of() : Map.copyOf(annotations);
     restartPolicy = restartPolicy == null ? RestartPolicy.NO : restartPolicy;
+  }
+
+  /** The options without a user namespace of someone else's. */
+  public HostOptions(
+      String pidMode,
+      String ipcMode,
+      String utsMode,
+      String cgroupnsMode,
+      String cgroupParent,
+      Map<String, String> sysctls,
+      String logPath,
+      String logDirectory,
+      List<String> groupAdd,
+      Integer oomScoreAdj,
+      List<DeviceOption> devices,
+      List<String> maskedPaths,
+      List<String> readonlyPaths,
+      Map<String, String> annotations,
+      RestartPolicy restartPolicy) {
+    this(
+        pidMode,
+        ipcMode,
+        utsMode,
+        cgroupnsMode,
+        cgroupParent,
+        sysctls,
+        logPath,
+        logDirectory,
+        groupAdd,
+        oomScoreAdj,
+        devices,
+        maskedPaths,
+        readonlyPaths,
+        annotations,
+        restartPolicy,
+        null);
   }
 
   /** The options without a restart policy ("no"). */
@@ -154,6 +194,24 @@ public record HostOptions(
     }
   }
 
+  /**
+   * A user namespace file to join ({@code path}, a pin) and its maps, lines of {@code uid_map} and
+   * {@code gid_map} as the OCI spec's linux.uidMappings/gidMappings: the runtime's handlers that
+   * cannot read a pin's maps take them from the spec, and the root filesystem is idmapped through
+   * the namespace.
+   */
+  public record UserNamespaceOption(
+      String path,
+      List<dev.berth.spec.runtime.IdMapping> uidMappings,
+      List<dev.berth.spec.runtime.IdMapping> gidMappings) {
+    public UserNamespaceOption {
+      if (path == null || !path.startsWith("/"))
+        throw new IllegalArgumentException("user namespace: path " + path + " is not absolute");
+      uidMappings = List.copyOf(uidMappings);
+      gidMappings = List.copyOf(gidMappings);
+    }
+  }
+
   /** Whether every field is unset: the record keeps nothing of it. */
   public boolean isEmpty() {
     // Not equals(NONE): a record's generated equals spins method handles on its first call (~20 ms
@@ -172,7 +230,8 @@ public record HostOptions(
         && maskedPaths == null
         && readonlyPaths == null
         && annotations.isEmpty()
-        && restartPolicy.name().equals("no");
+        && restartPolicy.name().equals("no")
+        && userns == null;
   }
 
   public HostOptions withPidMode(String v) {
@@ -265,6 +324,12 @@ public record HostOptions(
     return c.build();
   }
 
+  public HostOptions withUserns(UserNamespaceOption v) {
+    Copy c = new Copy(this);
+    c.userns = v;
+    return c.build();
+  }
+
   /** A mutable copy, for the withers: one field changed, the others kept. */
   private static final class Copy {
     String pidMode;
@@ -282,6 +347,7 @@ public record HostOptions(
     List<String> readonlyPaths;
     Map<String, String> annotations;
     RestartPolicy restartPolicy;
+    UserNamespaceOption userns;
 
     Copy(HostOptions h) {
       pidMode = h.pidMode;
@@ -299,6 +365,7 @@ public record HostOptions(
       readonlyPaths = h.readonlyPaths;
       annotations = h.annotations;
       restartPolicy = h.restartPolicy;
+      userns = h.userns;
     }
 
     HostOptions build() {
@@ -317,7 +384,8 @@ public record HostOptions(
           maskedPaths,
           readonlyPaths,
           annotations,
-          restartPolicy);
+          restartPolicy,
+          userns);
     }
   }
 }

@@ -36,6 +36,24 @@ final class PausePid {
     }
   }
 
+  /**
+   * Starts the holder of pod {@code podId}'s user namespace (and the network, ipc and uts
+   * namespaces it owns; with {@code pidNamespace} a pid namespace too, whose pid 1 it is) and
+   * returns its pid. Tagged as a pause is: {@link #alive} and {@link #stop} know it.
+   */
+  static int startInUserNamespace(
+      String podId, PodConfig.UserNamespace userns, boolean pidNamespace) throws BerthException {
+    try {
+      return PauseProcess.startInUserNamespace(
+          Map.of(ENV, podId),
+          PodConfig.UserNamespace.mapText(userns.uids()),
+          PodConfig.UserNamespace.mapText(userns.gids()),
+          pidNamespace);
+    } catch (IOException e) {
+      throw new BerthException(ErrorCategory.INTERNAL, "pod " + podId + ": " + e.getMessage(), e);
+    }
+  }
+
   /** Whether {@code pid} is still the pause of {@code podId}. */
   static boolean alive(int pid, String podId) {
     if (pid <= 0) return false;

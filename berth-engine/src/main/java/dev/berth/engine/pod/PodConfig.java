@@ -124,7 +124,7 @@ public record PodConfig(
    * @param pid POD (its containers share one), CONTAINER (each its own) or NODE
    * @param ipc POD or NODE
    */
-  public record NamespaceOptions(Mode network, Mode pid, Mode ipc) {
+  public record NamespaceOptions(Mode network, Mode pid, Mode ipc, UserNamespace userns) {
     /** Kubernetes' default: network and ipc the pod's, a pid namespace per container. */
     public static final NamespaceOptions POD =
         new NamespaceOptions(Mode.POD, Mode.CONTAINER, Mode.POD);
@@ -133,6 +133,39 @@ public record PodConfig(
       network = network == null ? Mode.POD : network;
       pid = pid == null ? Mode.CONTAINER : pid;
       ipc = ipc == null ? Mode.POD : ipc;
+    }
+
+    /** In the host's user namespace. */
+    public NamespaceOptions(Mode network, Mode pid, Mode ipc) {
+      this(network, pid, ipc, null);
+    }
+  }
+
+  /**
+   * A user namespace of the pod's own (the CRI's userns_options with mode POD: Kubernetes' {@code
+   * hostUsers: false}), owning its network, ipc and uts namespaces (and pid when shared).
+   *
+   * @param uids its uid_map, as the OCI spec's linux.uidMappings
+   * @param gids its gid_map
+   */
+  public record UserNamespace(
+      List<dev.berth.spec.runtime.IdMapping> uids, List<dev.berth.spec.runtime.IdMapping> gids) {
+    public UserNamespace {
+      uids = List.copyOf(uids);
+      gids = List.copyOf(gids);
+    }
+
+    /** The map file text of {@code mappings}: "inside outside length" lines. */
+    public static String mapText(List<dev.berth.spec.runtime.IdMapping> mappings) {
+      StringBuilder b = new StringBuilder();
+      for (var m : mappings)
+        b.append(m.containerID())
+            .append(' ')
+            .append(m.hostID())
+            .append(' ')
+            .append(m.size())
+            .append('\n');
+      return b.toString();
     }
   }
 

@@ -98,20 +98,31 @@ public record PodContainerConfig(
 
   /**
    * A host path bound into the container; {@code recursiveReadOnly}: the mounts under it read-only
-   * too (it must be read-only and private).
+   * too (it must be read-only and private); {@code idmapped}: its files' owners shown through the
+   * pod's user namespace (the kubelet's volumes of a {@code hostUsers: false} pod).
    */
   public record Mount(
       String containerPath,
       String hostPath,
       boolean readonly,
       Propagation propagation,
-      boolean recursiveReadOnly) {
+      boolean recursiveReadOnly,
+      boolean idmapped) {
     public Mount {
       propagation = propagation == null ? Propagation.PRIVATE : propagation;
     }
 
+    public Mount(
+        String containerPath,
+        String hostPath,
+        boolean readonly,
+        Propagation propagation,
+        boolean recursiveReadOnly) {
+      this(containerPath, hostPath, readonly, propagation, recursiveReadOnly, false);
+    }
+
     public Mount(String containerPath, String hostPath, boolean readonly, Propagation propagation) {
-      this(containerPath, hostPath, readonly, propagation, false);
+      this(containerPath, hostPath, readonly, propagation, false, false);
     }
   }
 
@@ -282,6 +293,7 @@ public record PodContainerConfig(
                   + propagation);
         options.add("bind-recursive=readonly");
       }
+      if (m.idmapped()) options.add("idmap");
       binds.add(
           new MountOption(
               MountOption.Type.BIND, m.hostPath(), m.containerPath(), m.readonly(), options));

@@ -9,6 +9,8 @@ import dev.berth.spec.json.JsonReader;
 import dev.berth.spec.json.JsonWriter;
 import dev.berth.spec.json.Rfc3339;
 import dev.berth.spec.json.SpecException;
+import dev.berth.spec.runtime.SpecReader;
+import dev.berth.spec.runtime.SpecWriter;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -76,8 +78,14 @@ final class PodJson {
         .beginObject()
         .field("network", c.namespaces().network().name())
         .field("pid", c.namespaces().pid().name())
-        .field("ipc", c.namespaces().ipc().name())
-        .endObject();
+        .field("ipc", c.namespaces().ipc().name());
+    if (c.namespaces().userns() != null) {
+      w.name("userns").beginObject();
+      SpecWriter.idMappings(w, "uids", c.namespaces().userns().uids());
+      SpecWriter.idMappings(w, "gids", c.namespaces().userns().gids());
+      w.endObject();
+    }
+    w.endObject();
     opt(w, "runtimeHandler", c.runtimeHandler());
     Security s = c.security();
     w.name("security").beginObject().field("privileged", s.privileged());
@@ -127,6 +135,20 @@ final class PodJson {
     } catch (IllegalArgumentException | java.time.DateTimeException e) {
       throw new SpecException(source, "", e.getMessage());
     }
+  }
+
+  private static PodConfig.UserNamespace readUserns(JsonReader r) throws SpecException {
+    if (!r.beginObject()) return null;
+    List<dev.berth.spec.runtime.IdMapping> uids = List.of();
+    List<dev.berth.spec.runtime.IdMapping> gids = List.of();
+    for (String g; (g = r.nextField()) != null; ) {
+      switch (g) {
+        case "uids" -> uids = SpecReader.idMappings(r);
+        case "gids" -> gids = SpecReader.idMappings(r);
+        default -> r.skip();
+      }
+    }
+    return new PodConfig.UserNamespace(uids, gids);
   }
 
   private static PodConfig readConfig(JsonReader r) throws SpecException {
@@ -199,15 +221,17 @@ final class PodJson {
           Mode net = null;
           Mode pid = null;
           Mode ipc = null;
+          PodConfig.UserNamespace userns = null;
           for (String g; (g = r.nextField()) != null; ) {
             switch (g) {
               case "network" -> net = Mode.valueOf(r.string());
               case "pid" -> pid = Mode.valueOf(r.string());
               case "ipc" -> ipc = Mode.valueOf(r.string());
+              case "userns" -> userns = readUserns(r);
               default -> r.skip();
             }
           }
-          namespaces = new NamespaceOptions(net, pid, ipc);
+          namespaces = new NamespaceOptions(net, pid, ipc, userns);
         }
         case "runtimeHandler" -> runtimeHandler = optString(r);
         case "security" -> {

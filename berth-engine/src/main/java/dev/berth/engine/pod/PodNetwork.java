@@ -15,10 +15,11 @@ import java.util.Map;
  */
 public interface PodNetwork {
   /**
-   * A new network namespace pinned for {@code podId} (lo up), {@code inside} run in it first; what
-   * a crashed earlier run left under that id goes before.
+   * A network namespace pinned for {@code podId} (lo up), {@code inside} run in it first: a new
+   * one, or with {@code from} the one that file names (a namespace the pod's user namespace owns,
+   * made by its holder process); what a crashed earlier run left under that id goes before.
    */
-  Path pin(String podId, NetnsPins.Inside inside) throws BerthException;
+  Path pin(String podId, Path from, NetnsPins.Inside inside) throws BerthException;
 
   /**
    * CNI ADD of the pod's namespace to {@code network} (null: the default network) as eth0, with

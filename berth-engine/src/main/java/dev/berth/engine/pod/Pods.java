@@ -119,6 +119,8 @@ public final class Pods {
             cgroupParent,
             ownsCgroup));
     int[] pause = {0};
+    PodConfig.UserNamespace userns = c.namespaces().userns();
+    boolean sharedPid = c.namespaces().pid() == Mode.POD;
     try (LockFile lock = store.lock(id)) {
       writeFiles(id, c, hostname, net == Mode.NODE);
       if (ownsCgroup) Cgroups.forContainer(cgroupParent, id).create();
@@ -127,20 +129,39 @@ public final class Pods {
       for (Map.Entry<String, String> e : c.sysctls().entrySet()) {
         (e.getKey().startsWith("net.") ? netSysctls : ipcSysctls).put(e.getKey(), e.getValue());
       }
+      // With a user namespace of its own, a holder process makes it and the namespaces it owns
+      // (a thread of this process cannot); they are pinned from its /proc/PID/ns. It stays only
+      // as the init of a shared pid namespace.
+      Path made = null;
+      if (userns != null) {
+        pause[0] = PausePid.startInUserNamespace(id, userns, sharedPid);
+        made = Path.of("/proc/" + pause[0] + "/ns");
+        pins().adopt(id + ".user", "user", made.resolve("user"), null);
+      }
       String ipcNs = null;
       if (ipc == Mode.POD) {
-        ipcNs = pins().create(id + ".ipc", "ipc", () -> writeSysctls(ipcSysctls)).toString();
+        NetnsPins.Inside sysctls = () -> writeSysctls(ipcSysctls);
+        ipcNs =
+            (made == null
+                    ? pins().create(id + ".ipc", "ipc", sysctls)
+                    : pins().adopt(id + ".ipc", "ipc", made.resolve("ipc"), sysctls))
+                .toString();
         mountShm(id);
       }
       String utsNs = null;
       String netns = null;
       String ip = "";
       if (net == Mode.POD) {
+        NetnsPins.Inside name = () -> write("/proc/sys/kernel/hostname", hostname);
         utsNs =
-            pins()
-                .create(id + ".uts", "uts", () -> write("/proc/sys/kernel/hostname", hostname))
+            (made == null
+                    ? pins().create(id + ".uts", "uts", name)
+                    : pins().adopt(id + ".uts", "uts", made.resolve("uts"), name))
                 .toString();
-        netns = network.pin(id, () -> writeSysctls(netSysctls)).toString();
+        netns =
+            network
+                .pin(id, made == null ? null : made.resolve("net"), () -> writeSysctls(netSysctls))
+                .toString();
         Map<String, String> args = new LinkedHashMap<>();
         args.put("K8S_POD_NAMESPACE", c.namespace());
         args.put("K8S_POD_NAME", c.name());
@@ -152,10 +173,13 @@ public final class Pods {
       }
       String pidNs = null;
       int pausePid = 0;
-      if (c.namespaces().pid() == Mode.POD) {
-        pausePid = PausePid.start(id);
-        pause[0] = pausePid;
+      if (sharedPid) {
+        if (userns == null) pause[0] = PausePid.start(id);
+        pausePid = pause[0];
         pidNs = "/proc/" + pausePid + "/ns/pid";
+      } else if (userns != null) {
+        PausePid.stop(pause[0], id); // its namespaces are pinned
+        pause[0] = 0;
       }
       String fIpc = ipcNs;
       String fUts = utsNs;
@@ -205,6 +229,7 @@ public final class Pods {
       throw invalid("pod config: namespace_options.network: CONTAINER is not a pod's mode");
     if (c.namespaces().ipc() == Mode.CONTAINER)
       throw invalid("pod config: namespace_options.ipc: CONTAINER is not a pod's mode");
+    if (c.namespaces().userns() != null) checkUserns(c);
     // The host's own name, used when none is given, is the host's business.
     String hostname = c.hostname();
     if (hostname != null
@@ -261,6 +286,40 @@ public final class Pods {
     }
     engine.runtimes().get(c.runtimeHandler() == null ? "berth" : c.runtimeHandler());
     if (c.network() != null && c.namespaces().network() == Mode.POD) engine.network(c.network());
+  }
+
+  /**
+   * A pod's user namespace: one uid and one gid mapping that map its root, as containerd takes
+   * them, and every namespace of its own (one of the host's would not be its root's to manage; the
+   * kubelet refuses hostNetwork, hostIPC and hostPID with hostUsers: false).
+   */
+  private static void checkUserns(PodConfig c) throws BerthException {
+    String f = "pod config: namespace_options.userns_options.";
+    PodConfig.UserNamespace u = c.namespaces().userns();
+    checkMapping(u.uids(), f + "uids");
+    checkMapping(u.gids(), f + "gids");
+    if (c.namespaces().network() != Mode.POD)
+      throw invalid(f + "mode: POD needs the pod's own network namespace, not the host's");
+    if (c.namespaces().ipc() != Mode.POD)
+      throw invalid(f + "mode: POD needs the pod's own ipc namespace, not the host's");
+    if (c.namespaces().pid() == Mode.NODE)
+      throw invalid(f + "mode: POD cannot be used with the host's pid namespace");
+  }
+
+  private static void checkMapping(List<dev.berth.spec.runtime.IdMapping> m, String field)
+      throws BerthException {
+    if (m.size() != 1) throw invalid(field + ": exactly one mapping is supported, got " + m.size());
+    var one = m.getFirst();
+    if (one.containerID() != 0)
+      throw invalid(field + ": the mapping must start at container id 0, not " + one.containerID());
+    if (one.size() < 1 || one.hostID() < 0 || one.hostID() + one.size() > 1L << 32)
+      throw invalid(
+          field
+              + ": host ids "
+              + one.hostID()
+              + " to "
+              + (one.hostID() + one.size() - 1)
+              + " are out of range");
   }
 
   private static void writeSysctls(Map<String, String> sysctls) throws ErrnoException {
@@ -375,7 +434,7 @@ public final class Pods {
       errors.add(e.getMessage());
     }
     if (all) {
-      for (String type : List.of("ipc", "uts")) {
+      for (String type : List.of("ipc", "uts", "user")) {
         try {
           pins().remove(p.id() + "." + type);
         } catch (BerthException e) {
@@ -444,6 +503,7 @@ public final class Pods {
         p.netns() != null && !network.pinned(p.id())
             || p.ipcNs() != null && !pins().exists(p.id() + ".ipc")
             || p.utsNs() != null && !pins().exists(p.id() + ".uts")
+            || p.config().namespaces().userns() != null && !pins().exists(p.id() + ".user")
             || p.pausePid() > 0 && !PausePid.alive(p.pausePid(), p.id());
     if (!lost) return p;
     return store.update(p.id(), r -> r.withState(State.NOTREADY));
@@ -516,6 +576,20 @@ public final class Pods {
             .withIpcMode(ipc)
             .withUtsMode(uts)
             .withCgroupParent(p.cgroupParent());
+    PodConfig.UserNamespace userns = c.namespaces().userns();
+    if (userns != null) {
+      if (pidMode.equals("host"))
+        throw new BerthException(
+            ErrorCategory.INVALID_ARGUMENT,
+            "pod "
+                + p.shortId()
+                + " has a user namespace: its containers cannot use the host's pid"
+                + " namespace");
+      h =
+          h.withUserns(
+              new HostOptions.UserNamespaceOption(
+                  pins().path(p.id() + ".user").toString(), userns.uids(), userns.gids()));
+    }
     String hostname = c.hostnameOrHost();
     return new ContainerOptions(
         base.image(),

@@ -196,8 +196,11 @@ final class ContainerMounts {
     String propagation = "rprivate";
     boolean recursive = true;
     boolean recursiveReadOnly = false;
+    boolean idmap = false;
     for (String opt : m.options()) {
-      if (opt.startsWith("bind-propagation=")) {
+      if (opt.equals("idmap")) {
+        idmap = true; // through the container's user namespace (a pod's): the runtime checks it
+      } else if (opt.startsWith("bind-propagation=")) {
         propagation = propagation(opt.substring("bind-propagation=".length()), target);
       } else if (DockerFlags.PROPAGATIONS.contains(opt)) {
         propagation = opt;
@@ -221,6 +224,7 @@ final class ContainerMounts {
                 + " needs a read-only, private mount");
       opts.add("rro");
     }
+    if (idmap) opts.add("idmap");
     return mount(target, "bind", src.toString(), opts);
   }
 

@@ -1,6 +1,7 @@
 package dev.berth.engine.spec;
 
 import dev.berth.engine.container.ContainerOptions;
+import dev.berth.engine.container.HostOptions;
 import dev.berth.engine.container.NetworkOptions;
 import dev.berth.spec.error.BerthException;
 import dev.berth.spec.error.ErrorCategory;
@@ -253,12 +254,16 @@ public final class SpecGenerator {
               "network", request.netnsPath() == null ? null : request.netnsPath().toString()));
     }
 
+    // A pod's user namespace, joined by its pin; its maps too, for handlers that cannot read a
+    // pin's (runc 1.1 wants them with any user namespace).
+    HostOptions.UserNamespaceOption userns = o.host().userns();
+    if (userns != null) namespaces.add(new Namespace("user", userns.path()));
     boolean confined = !o.privileged() && !security.systemPathsUnconfined();
     Linux linux =
         new Linux(
             namespaces,
-            null,
-            null,
+            userns == null ? null : userns.uidMappings(),
+            userns == null ? null : userns.gidMappings(),
             null,
             devices,
             null,

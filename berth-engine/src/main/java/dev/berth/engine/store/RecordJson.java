@@ -12,6 +12,9 @@ import dev.berth.spec.json.JsonReader;
 import dev.berth.spec.json.JsonWriter;
 import dev.berth.spec.json.Rfc3339;
 import dev.berth.spec.json.SpecException;
+import dev.berth.spec.runtime.IdMapping;
+import dev.berth.spec.runtime.SpecReader;
+import dev.berth.spec.runtime.SpecWriter;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -180,7 +183,33 @@ final class RecordJson {
           .field("maxRetries", h.restartPolicy().maxRetries())
           .endObject();
     }
+    if (h.userns() != null) {
+      w.name("userns").beginObject().field("path", h.userns().path());
+      SpecWriter.idMappings(w, "uidMappings", h.userns().uidMappings());
+      SpecWriter.idMappings(w, "gidMappings", h.userns().gidMappings());
+      w.endObject();
+    }
     w.endObject();
+  }
+
+  private static HostOptions.UserNamespaceOption readUserns(JsonReader r) throws SpecException {
+    if (!r.beginObject()) return null;
+    String path = null;
+    List<IdMapping> uids = List.of();
+    List<IdMapping> gids = List.of();
+    for (String g; (g = r.nextField()) != null; ) {
+      switch (g) {
+        case "path" -> path = r.string();
+        case "uidMappings" -> uids = SpecReader.idMappings(r);
+        case "gidMappings" -> gids = SpecReader.idMappings(r);
+        default -> r.skip();
+      }
+    }
+    try {
+      return new HostOptions.UserNamespaceOption(path, uids, gids);
+    } catch (IllegalArgumentException e) {
+      throw r.error(e.getMessage());
+    }
   }
 
   private static HostOptions readHost(JsonReader r) throws SpecException {
@@ -200,8 +229,10 @@ final class RecordJson {
     List<String> readonly = null;
     Map<String, String> annotations = null;
     RestartPolicy restart = null;
+    HostOptions.UserNamespaceOption userns = null;
     for (String f; (f = r.nextField()) != null; ) {
       switch (f) {
+        case "userns" -> userns = readUserns(r);
         case "restartPolicy" -> {
           if (!r.beginObject()) break;
           String name = "no";
@@ -268,7 +299,8 @@ final class RecordJson {
         masked,
         readonly,
         annotations,
-        restart);
+        restart,
+        userns);
   }
 
   private static void writeNetworking(JsonWriter w, NetworkOptions n) {

@@ -9,8 +9,10 @@ import static dev.berth.sys.LinuxConstants.MS_REC;
 import static dev.berth.sys.LinuxConstants.MS_REMOUNT;
 
 import dev.berth.sys.ErrnoException;
+import dev.berth.sys.Fd;
 import dev.berth.sys.Linux;
 import dev.berth.sys.LinuxConstants;
+import dev.berth.sys.Stat;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -66,16 +68,7 @@ public final class Mounts {
     }
     if (m.type().equals("bind")) {
       Linux.mount(m.source(), target, null, MS_BIND | (recursive ? MS_REC : 0), null);
-      // A bind ignores every flag but MS_REC: read-only and the rest take a remount of the bind.
-      long extra = flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
-      if (extra != 0) {
-        try {
-          Linux.mount(null, target, null, MS_BIND | MS_REMOUNT | extra, null);
-        } catch (IOException e) {
-          Linux.umount2(target, LinuxConstants.MNT_DETACH);
-          throw e;
-        }
-      }
+      remountBind(target, flags);
       return;
     }
     String d = String.join(",", data);
@@ -93,6 +86,119 @@ public final class Mounts {
               + " the kernel accepts (too many layers, or snapshot root path too long)");
     }
     Linux.mount(m.source(), target, m.type(), flags, d.isEmpty() ? null : d);
+  }
+
+  /**
+   * Mounts {@code mounts} on {@code target} as {@link #mount} does, their files' owners shown
+   * through the user namespace {@code userns} (a namespace file): what a container in that
+   * namespace needs to see its image's files owned by its own root. Overlayfs cannot be idmapped
+   * itself, but its lower layers can: each is a detached idmapped copy attached under {@code
+   * scratch} (made here, emptied and removed before returning) while the overlay is made, which
+   * keeps private references to them. Its upper directory is not idmapped: what the container
+   * writes is stored with the ids the host sees, and its root is given to the namespace's root
+   * ({@code rootUid}/{@code rootGid}, host ids; -1 to leave it) since the overlay's root shows the
+   * upper directory's owner. A bind (a snapshot without layers, or a copy) is idmapped whole.
+   * Kernel 5.19 or later; on a failure nothing stays mounted.
+   */
+  public static void mountIdmapped(
+      List<Mount> mounts, Path target, Path userns, Path scratch, int rootUid, int rootGid)
+      throws IOException {
+    if (mounts.size() != 1)
+      throw new IOException("idmapped mount on " + target + ": want one mount, got " + mounts);
+    Mount m = mounts.getFirst();
+    try (Fd ns = Linux.open(userns.toString(), LinuxConstants.O_RDONLY, 0)) {
+      if (m.type().equals("bind")) {
+        boolean recursive = m.options().contains("rbind");
+        try (Fd tree = Linux.openTreeClone(m.source(), recursive)) {
+          Linux.idmapMount(tree, ns, recursive);
+          Linux.moveMount(tree, target.toString());
+        }
+        remountBind(target.toString(), bindFlags(m.options()));
+        return;
+      }
+      if (!m.type().equals("overlay"))
+        throw new IOException("idmapped mount on " + target + ": cannot idmap a " + m.type());
+      List<Path> attached = new ArrayList<>();
+      java.nio.file.Files.createDirectories(scratch);
+      try {
+        List<String> options = new ArrayList<>();
+        for (String o : m.options()) {
+          if (o.startsWith("upperdir=") && rootUid >= 0) {
+            String upper = o.substring("upperdir=".length());
+            Stat st = Linux.lstat(upper);
+            // Only a root the host's root owns, as the snapshotter made it: never one the
+            // container has already been given (or changed).
+            if (st.uid() == 0 && st.gid() == 0) Linux.lchown(upper, rootUid, rootGid);
+          }
+          if (!o.startsWith("lowerdir=")) {
+            options.add(o);
+            continue;
+          }
+          List<String> lowers = new ArrayList<>();
+          for (String lower : o.substring("lowerdir=".length()).split(":")) {
+            Path at = scratch.resolve(Integer.toString(attached.size()));
+            java.nio.file.Files.createDirectory(at);
+            try (Fd tree = Linux.openTreeClone(lower, false)) {
+              Linux.idmapMount(tree, ns, false);
+              Linux.moveMount(tree, at.toString());
+            } catch (IOException e) {
+              java.nio.file.Files.delete(at);
+              throw e;
+            }
+            attached.add(at);
+            lowers.add(at.toString());
+          }
+          options.add("lowerdir=" + String.join(":", lowers));
+        }
+        mountOne(new Mount(m.type(), m.source(), options), target.toString());
+      } finally {
+        IOException failed = null;
+        for (Path at : attached) {
+          try {
+            Linux.umount2(at.toString(), LinuxConstants.MNT_DETACH);
+            java.nio.file.Files.delete(at);
+          } catch (IOException e) {
+            if (failed == null) failed = e;
+          }
+        }
+        try {
+          java.nio.file.Files.deleteIfExists(scratch);
+        } catch (IOException e) {
+          if (failed == null) failed = e;
+        }
+        if (failed != null) throw failed;
+      }
+    }
+  }
+
+  /**
+   * A bind ignores every flag but MS_REC: read-only and the rest ({@code flags}' ro, nosuid, nodev,
+   * noexec) take a remount of the bind; if that fails the bind goes.
+   */
+  private static void remountBind(String target, long flags) throws IOException {
+    long extra = flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+    if (extra == 0) return;
+    try {
+      Linux.mount(null, target, null, MS_BIND | MS_REMOUNT | extra, null);
+    } catch (IOException e) {
+      Linux.umount2(target, LinuxConstants.MNT_DETACH);
+      throw e;
+    }
+  }
+
+  /** The flags of ro, nosuid, nodev, noexec in {@code options}. */
+  private static long bindFlags(List<String> options) {
+    long flags = 0;
+    for (String o : options) {
+      switch (o) {
+        case "ro" -> flags |= MS_RDONLY;
+        case "nosuid" -> flags |= MS_NOSUID;
+        case "nodev" -> flags |= MS_NODEV;
+        case "noexec" -> flags |= MS_NOEXEC;
+        default -> {}
+      }
+    }
+    return flags;
   }
 
   /**

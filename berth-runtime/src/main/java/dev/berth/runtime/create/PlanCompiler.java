@@ -1016,10 +1016,11 @@ public final class PlanCompiler {
         extra &= ~MS_RDONLY;
       }
       if (extra != 0) ops.add(new Op.Remount(true, dest, MS_BIND | MS_REMOUNT | extra));
-      // In a user namespace a read-only rbind is read-only all the way down: the host's mounts
+      // In a user namespace, new or joined, a read-only rbind is read-only all the way down: the
+      // host's mounts
       // under it (the /sys/fs/cgroup hierarchies under a rootless spec's /sys) are not the
       // container's to write (CVE-2023-25809).
-      if (newNs("user") && o.isRecursiveBind() && (extra & MS_RDONLY) != 0)
+      if (entersUserNs() && o.isRecursiveBind() && (extra & MS_RDONLY) != 0)
         ops.add(new Op.MountSetattr(true, dest, MountFlags.MOUNT_ATTR_RDONLY, 0));
     } else if ("cgroup".equals(m.type())) {
       cgroupMount(dest, o);

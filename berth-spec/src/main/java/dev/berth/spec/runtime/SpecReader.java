@@ -355,7 +355,8 @@ public final class SpecReader {
     return list;
   }
 
-  private static List<IdMapping> idMappings(JsonReader r) throws SpecException {
+  /** An array of mappings as linux.uidMappings holds them (null: none). */
+  public static List<IdMapping> idMappings(JsonReader r) throws SpecException {
     List<IdMapping> list = new ArrayList<>();
     if (r.beginArray()) {
       while (r.nextElement()) {

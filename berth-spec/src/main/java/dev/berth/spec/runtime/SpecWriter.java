@@ -499,7 +499,8 @@ public final class SpecWriter {
     return new java.util.TreeSet<>(map.keySet());
   }
 
-  private static void idMappings(JsonWriter w, String name, List<IdMapping> mappings) {
+  /** {@code name}: the mappings as linux.uidMappings holds them; nothing when there are none. */
+  public static void idMappings(JsonWriter w, String name, List<IdMapping> mappings) {
     if (mappings.isEmpty()) {
       return;
     }

@@ -102,11 +102,31 @@ public final class NetnsPins {
    * exists; a failure leaves nothing.
    */
   public Path create(String id, String type, Inside inside) throws BerthException {
+    return pin(id, type, null, inside);
+  }
+
+  /**
+   * The namespace of {@code type} that {@code from} names (a {@code /proc/PID/ns/X} file of a
+   * process that made it: a pod's user namespace holder) pinned as {@code id}, with {@code inside}
+   * run in it first as {@link #create(String, String, Inside)} does. A user namespace cannot be
+   * entered by a thread of this process: it is pinned as it is, and takes no {@code inside}.
+   */
+  public Path adopt(String id, String type, Path from, Inside inside) throws BerthException {
+    if (type.equals("user") && inside != null)
+      throw new IllegalArgumentException("a user namespace takes no work inside it");
+    return pin(id, type, from, inside);
+  }
+
+  private Path pin(String id, String type, Path from, Inside inside) throws BerthException {
     long flag =
         switch (type) {
           case "net" -> CLONE_NEWNET;
           case "ipc" -> dev.berth.sys.LinuxConstants.CLONE_NEWIPC;
           case "uts" -> dev.berth.sys.LinuxConstants.CLONE_NEWUTS;
+          case "user" -> {
+            if (from == null) throw new IllegalArgumentException("a user namespace to pin");
+            yield dev.berth.sys.LinuxConstants.CLONE_NEWUSER;
+          }
           default -> throw new IllegalArgumentException("namespace type " + type);
         };
     Path pin = path(id);
@@ -119,25 +139,41 @@ public final class NetnsPins {
       }
       throw StoreErrors.io("create network namespace pin " + pin, e);
     }
-    Throwable failed =
-        NamespaceThread.run(
-                "berth-" + type + "ns-" + id,
-                () -> {
-                  Linux.unshare(flag);
-                  if (flag == CLONE_NEWNET) Loopback.up();
-                  if (inside != null) inside.run();
-                  Linux.mount(
-                      "/proc/thread-self/ns/" + type, pin.toString(), "none", MS_BIND, null);
-                  return null;
-                })
-            .failure();
+    Throwable failed;
+    if (type.equals("user")) {
+      try {
+        Linux.mount(from.toString(), pin.toString(), "none", MS_BIND, null);
+        failed = null;
+      } catch (IOException e) {
+        failed = e;
+      }
+    } else {
+      failed =
+          NamespaceThread.run(
+                  "berth-" + type + "ns-" + id,
+                  () -> {
+                    if (from == null) {
+                      Linux.unshare(flag);
+                    } else {
+                      try (Fd ns = Linux.open(from.toString(), O_RDONLY, 0)) {
+                        Linux.setns(ns, flag);
+                      }
+                    }
+                    if (flag == CLONE_NEWNET) Loopback.up();
+                    if (inside != null) inside.run();
+                    Linux.mount(
+                        "/proc/thread-self/ns/" + type, pin.toString(), "none", MS_BIND, null);
+                    return null;
+                  })
+              .failure();
+    }
     if (failed != null) {
       unlinkQuietly(pin);
       if (failed instanceof BerthException e) throw e;
       if (failed instanceof IOException e)
-        throw StoreErrors.io("create network namespace " + id, e);
+        throw StoreErrors.io("create " + type + " namespace " + id, e);
       throw new BerthException(
-          ErrorCategory.INTERNAL, "create network namespace " + id + ": " + failed, failed);
+          ErrorCategory.INTERNAL, "create " + type + " namespace " + id + ": " + failed, failed);
     }
     return pin;
   }
