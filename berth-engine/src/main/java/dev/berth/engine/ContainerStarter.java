@@ -83,6 +83,7 @@ final class ContainerStarter {
     List<VolumeNeed> needs = SpecGenerator.volumesNeeded(image, r.options());
     for (int i = 0; i < needs.size() && i < r.volumes().size(); i++) {
       Volume v = engine.volumes().get(r.volumes().get(i));
+      if (!checkOnly) engine.volumes().mount(v.name()); // one with a device of its own
       if (copyUp && v.needsCopyUp() && !needs.get(i).noCopy()) {
         engine.volumes().copyUp(v.name(), l.rootfs(), needs.get(i).target());
       }

@@ -413,7 +413,7 @@ public final class Engine implements AutoCloseable {
       List<String> names = new ArrayList<>();
       for (VolumeNeed need : needs) {
         boolean existed = need.name() != null && volumeExists(need.name());
-        Volume v = volumes.create(need.name(), Map.of());
+        Volume v = volumes.create(need.name(), need.labels(), need.driverOptions());
         if (!existed) madeVolumes.add(v.name());
         names.add(v.name());
       }

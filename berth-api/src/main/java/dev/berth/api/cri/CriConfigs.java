@@ -280,6 +280,23 @@ final class CriConfigs {
     };
   }
 
+  /** A pod's user namespace as PodSandboxStatus shows it: NODE, or POD with its mappings. */
+  static UserNamespace usernsOptions(PodConfig.UserNamespace u) {
+    if (u == null) return UserNamespace.newBuilder().setMode(NamespaceMode.NODE).build();
+    UserNamespace.Builder b = UserNamespace.newBuilder().setMode(NamespaceMode.POD);
+    for (IdMapping m : u.uids()) b.addUids(idMapping(m));
+    for (IdMapping m : u.gids()) b.addGids(idMapping(m));
+    return b.build();
+  }
+
+  private static dev.berth.api.cri.v1.IDMapping idMapping(IdMapping m) {
+    return dev.berth.api.cri.v1.IDMapping.newBuilder()
+        .setContainerId((int) m.containerID())
+        .setHostId((int) m.hostID())
+        .setLength((int) m.size())
+        .build();
+  }
+
   private static List<IdMapping> mappings(List<dev.berth.api.cri.v1.IDMapping> list) {
     List<IdMapping> out = new ArrayList<>();
     for (var m : list)

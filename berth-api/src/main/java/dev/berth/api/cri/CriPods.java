@@ -113,7 +113,9 @@ final class CriPods {
                                 NamespaceOption.newBuilder()
                                     .setNetwork(CriConfigs.mode(c.namespaces().network()))
                                     .setPid(CriConfigs.mode(c.namespaces().pid()))
-                                    .setIpc(CriConfigs.mode(c.namespaces().ipc())))))
+                                    .setIpc(CriConfigs.mode(c.namespaces().ipc()))
+                                    .setUsernsOptions(
+                                        CriConfigs.usernsOptions(c.namespaces().userns())))))
             .putAllLabels(c.labels())
             .putAllAnnotations(c.annotations())
             .setRuntimeHandler(handler(c));

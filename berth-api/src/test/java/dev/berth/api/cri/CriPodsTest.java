@@ -103,6 +103,10 @@ class CriPodsTest extends CriPodTestBase {
     // no namespace options: the CRI's zero mode, POD, for each (as containerd reads them)
     assertEquals(NamespaceMode.POD, p.getLinux().getNamespaces().getOptions().getPid());
     assertEquals(NamespaceMode.POD, p.getLinux().getNamespaces().getOptions().getIpc());
+    assertEquals(
+        NamespaceMode.NODE,
+        p.getLinux().getNamespaces().getOptions().getUsernsOptions().getMode(),
+        "the host's user namespace");
     assertEquals(Map.of("app", "web"), p.getLabelsMap());
     assertEquals(Map.of("note", "kept"), p.getAnnotationsMap());
     assertEquals("", p.getRuntimeHandler());

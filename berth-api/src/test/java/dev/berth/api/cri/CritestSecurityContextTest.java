@@ -551,6 +551,14 @@ class CritestSecurityContextTest extends CriPodTestBase {
     NamespaceOption ns =
         userns(idMap(0, 200000, 65536)).toBuilder().setPid(NamespaceMode.CONTAINER).build();
     String pod2 = runPod(namespacePod("userns", ns, tmp.resolve("logs-userns2")));
+    assertEquals(
+        ns.getUsernsOptions(),
+        podStatus(pod2, false)
+            .getStatus()
+            .getLinux()
+            .getNamespaces()
+            .getOptions()
+            .getUsernsOptions());
     assertTrue(
         waitFor(() -> holdersOf(pod2).isEmpty()), "the holder ends once the namespaces are pinned");
     ContainerConfig.Builder sleeper =

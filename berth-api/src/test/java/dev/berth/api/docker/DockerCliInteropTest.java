@@ -137,6 +137,69 @@ class DockerCliInteropTest {
     assertTrue(gone.stderr().contains("No such image: bb:1"), gone.stderr());
   }
 
+  /**
+   * The local driver's options: a tmpfs volume by {@code volume create --opt} and one a {@code
+   * --mount}'s volume-opt makes (quoted, as its o= holds a comma), each mounted in the container
+   * with its options; an option docker does not know is refused in its words.
+   */
+  @Test
+  void localVolumeDriverOptions() throws IOException {
+    importBusybox();
+    docker(
+            "volume",
+            "create",
+            "--opt",
+            "type=tmpfs",
+            "--opt",
+            "device=tmpfs",
+            "--opt",
+            "o=size=2m,uid=1000",
+            "tv")
+        .ok();
+    assertEquals(
+        "map[device:tmpfs o:size=2m,uid=1000 type:tmpfs]",
+        docker("volume", "inspect", "--format", "{{.Options}}", "tv").ok().stdout().strip());
+    String mounts =
+        docker(
+                "run",
+                "--rm",
+                "--network",
+                "none",
+                "-v",
+                "tv:/data",
+                "bb:1",
+                "grep",
+                "/data",
+                "/proc/mounts")
+            .ok()
+            .stdout();
+    assertTrue(
+        mounts.contains("tmpfs /data tmpfs")
+            && mounts.contains("size=2048k")
+            && mounts.contains("uid=1000"),
+        mounts);
+    String made =
+        docker(
+                "run",
+                "--rm",
+                "--network",
+                "none",
+                "--mount",
+                "type=volume,src=tv2,dst=/data,volume-opt=type=tmpfs,volume-opt=device=tmpfs,"
+                    + "\"volume-opt=o=size=3m,mode=0700\"",
+                "bb:1",
+                "grep",
+                "/data",
+                "/proc/mounts")
+            .ok()
+            .stdout();
+    assertTrue(made.contains("size=3072k") && made.contains("mode=700"), made);
+    Exec.Result bad = docker("volume", "create", "--opt", "foo=bar", "bad");
+    assertEquals(1, bad.exitCode(), bad.toString());
+    assertTrue(bad.stderr().contains("invalid option: \"foo\""), bad.stderr());
+    docker("volume", "rm", "tv", "tv2").ok();
+  }
+
   @Test
   void volumesNetworksAndDiskUsage() {
     // dockerd's three, before any container made the default one

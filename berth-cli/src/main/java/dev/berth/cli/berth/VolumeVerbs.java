@@ -44,7 +44,7 @@ final class VolumeVerbs {
             .withFlags(
                 stringList("label", "l", "set a label (KEY=VALUE)"),
                 string("driver", "d", "volume driver (only local)", "local"),
-                stringList("opt", "o", "driver options (none are supported yet)"),
+                stringList("opt", "o", "driver options: type=, device=, o= (mount(8)'s)"),
                 string("name", null, "the volume's name", ""));
     CommandSpec ls =
         CommandSpec.of("ls", "list volumes")
@@ -97,9 +97,11 @@ final class VolumeVerbs {
       throw new EngineException(
           ErrorCategory.UNIMPLEMENTED, "volume driver " + driver + ": only local is supported");
     }
-    if (!c.flags().getList("opt").isEmpty()) {
-      throw new EngineException(
-          ErrorCategory.UNIMPLEMENTED, "volume options (-o) are not supported yet");
+    Map<String, String> options = new LinkedHashMap<>();
+    for (String o : c.flags().getList("opt")) {
+      int eq = o.indexOf('=');
+      if (eq <= 0) throw EngineException.invalid("invalid option " + o + ": want KEY=VALUE");
+      options.put(o.substring(0, eq), o.substring(eq + 1));
     }
     String flagName = c.flags().getString("name");
     String arg = c.args().isEmpty() ? "" : c.arg(0);
@@ -113,7 +115,7 @@ final class VolumeVerbs {
       int eq = l.indexOf('=');
       labels.put(eq < 0 ? l : l.substring(0, eq), eq < 0 ? "" : l.substring(eq + 1));
     }
-    Volume v = volumes.create(name.isEmpty() ? null : name, labels);
+    Volume v = volumes.create(name.isEmpty() ? null : name, labels, options);
     out.println(v.name());
     return 0;
   }

@@ -208,5 +208,18 @@ class BerthFilesCliTest {
     berth("rm user").ok();
     assertEquals("v1\n", berth("volume rm v1").ok().stdout());
     assertEquals("", berth("volume ls -q").stdout());
+
+    // the local driver's options: a tmpfs volume, mounted in the container as asked
+    berth("volume create -o type=tmpfs -o device=tmpfs -o o=size=1m,mode=0700 tv").ok();
+    String mounted =
+        berth("run --rm --network none -v tv:/data localhost/busybox grep /data /proc/mounts")
+            .ok()
+            .stdout();
+    assertTrue(mounted.contains("tmpfs /data tmpfs") && mounted.contains("size=1024k"), mounted);
+    Exec.Result bad = berth("volume create -o type=tmpfs bad");
+    assertEquals(125, bad.exitCode(), bad.toString());
+    assertEquals("Error: missing required option: \"device\"\n", bad.stderr());
+    assertEquals("tv\n", berth("volume rm tv").ok().stdout());
+    assertEquals("", berth("volume ls -q").stdout());
   }
 }

@@ -223,7 +223,7 @@ public final class DockerFlags {
     List<String> options = new ArrayList<>();
     List<String> typed =
         new ArrayList<>(); // options only one type takes, with the key that brought them
-    for (String field : spec.split(",", -1)) {
+    for (String field : csvFields(spec)) {
       int eq = field.indexOf('=');
       String key = (eq < 0 ? field : field.substring(0, eq)).trim().toLowerCase(Locale.ROOT);
       String value = eq < 0 ? null : field.substring(eq + 1);
@@ -236,6 +236,21 @@ public final class DockerFlags {
         case "bind-nonrecursive" -> {
           typed.add("bind:" + key);
           if (value == null || bool(value, field)) options.add("bind-nonrecursive");
+        }
+        case "volume-opt", "volume-label" -> {
+          // KEY=VALUE for the volume when this mount creates it (the local driver's options,
+          // its labels); an existing volume keeps its own, as docker's
+          typed.add("volume:" + key);
+          if (value == null || value.indexOf('=') <= 0)
+            throw invalid("invalid " + key + " '" + field + "': want " + key + "=KEY=VALUE");
+          options.add(key + "=" + value);
+        }
+        case "volume-driver" -> {
+          typed.add("volume:" + key);
+          if (value != null && !value.isEmpty() && !value.equals("local"))
+            throw new BerthException(
+                ErrorCategory.NOT_FOUND,
+                "error looking up volume plugin " + value + ": plugin not found");
         }
         default -> {
           if (value == null)
@@ -523,6 +538,47 @@ public final class DockerFlags {
   public static String defaultNetwork(Map<String, String> environment) {
     String d = environment.get("BERTH_DEFAULT_NETWORK");
     return d == null || d.isEmpty() ? "bridge" : d;
+  }
+
+  /**
+   * {@code --mount}'s fields as docker reads them (a CSV record): a field in double quotes may hold
+   * commas ({@code "volume-opt=o=size=1m,uid=1000"}), {@code ""} inside is one quote.
+   */
+  static List<String> csvFields(String spec) throws BerthException {
+    List<String> out = new ArrayList<>();
+    StringBuilder f = new StringBuilder();
+    boolean quoted = false;
+    for (int i = 0; i < spec.length(); i++) {
+      char c = spec.charAt(i);
+      if (quoted) {
+        if (c == '"' && i + 1 < spec.length() && spec.charAt(i + 1) == '"') {
+          f.append('"');
+          i++;
+        } else if (c == '"') {
+          quoted = false;
+        } else {
+          f.append(c);
+        }
+      } else if (c == '"') {
+        quoted = true;
+      } else if (c == ',') {
+        out.add(f.toString());
+        f.setLength(0);
+      } else {
+        f.append(c);
+      }
+    }
+    if (quoted) throw invalid("unterminated quote in '" + spec + "'");
+    out.add(f.toString());
+    return out;
+  }
+
+  /**
+   * {@code field} as one CSV field of {@link #csvFields}: quoted when it holds a comma or quote.
+   */
+  public static String csvField(String field) {
+    if (field.indexOf(',') < 0 && field.indexOf('"') < 0) return field;
+    return '"' + field.replace("\"", "\"\"") + '"';
   }
 
   private static boolean bool(String value, String field) throws BerthException {

@@ -78,7 +78,14 @@ final class ContainerMounts {
       String target = cleanTarget(m.target());
       targets.add(target);
       if (m.type() == MountOption.Type.VOLUME) {
-        out.add(new VolumeNeed(target, m.source(), false, m.options().contains("nocopy")));
+        out.add(
+            new VolumeNeed(
+                target,
+                m.source(),
+                false,
+                m.options().contains("nocopy"),
+                VolumeNeed.keyValues(m.options(), "volume-opt="),
+                VolumeNeed.keyValues(m.options(), "volume-label=")));
       }
     }
     for (String v : imageVolumes) {
@@ -236,7 +243,11 @@ final class ContainerMounts {
         propagation = propagation(opt.substring("bind-propagation=".length()), target);
       } else if (DockerFlags.PROPAGATIONS.contains(opt)) {
         propagation = opt;
-      } else if (!opt.equals("nocopy") && !opt.equals("z") && !opt.equals("Z")) {
+      } else if (!opt.equals("nocopy")
+          && !opt.equals("z")
+          && !opt.equals("Z")
+          && !opt.startsWith("volume-opt=")
+          && !opt.startsWith("volume-label=")) {
         throw unknownOption("volume", opt, target);
       }
     }

@@ -12,7 +12,7 @@ import java.util.Map;
  * @param driver always "local"
  * @param created when it was created
  * @param labels the user's labels
- * @param options driver options (none are supported yet: always empty)
+ * @param options the local driver's options ({@link VolumeOptions}): type, device, o
  * @param anonymous made for one container (an image's VOLUME, {@code -v /path}); {@code volume
  *     prune} removes these by default (docker 23+), and {@code rm -v} with their container
  * @param needsCopyUp the image's content at the mount target has not been copied in yet: true from

@@ -27,6 +27,8 @@ import dev.berth.spec.json.SpecException;
 import dev.berth.sys.ErrnoException;
 import dev.berth.sys.Fd;
 import dev.berth.sys.Linux;
+import dev.berth.sys.LinuxConstants;
+import dev.berth.sys.MountInfo;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -151,6 +153,17 @@ public final class VolumeStore {
    * idempotent).
    */
   public Volume create(String name, Map<String, String> labels) throws BerthException {
+    return create(name, labels, Map.of());
+  }
+
+  /**
+   * {@link #create(String, Map)} with the local driver's {@code options} ({@link VolumeOptions}),
+   * checked first: a volume that is a mount of its own (a tmpfs, a bind of a host directory, an NFS
+   * export), made when a container using it starts ({@link #mount}).
+   */
+  public Volume create(String name, Map<String, String> labels, Map<String, String> options)
+      throws BerthException {
+    VolumeOptions.check(options);
     boolean anonymous = name == null;
     if (!anonymous) checkName(name);
     try (LockFile held = LockFile.acquire(storeLock)) {
@@ -164,7 +177,7 @@ public final class VolumeStore {
         Trees.remove(dir); // a create or remove that crashed half-way
       Volume v =
           new Volume(
-              n, Volume.LOCAL, Instant.now(), labels, Map.of(), anonymous, true, dir.resolve(DATA));
+              n, Volume.LOCAL, Instant.now(), labels, options, anonymous, true, dir.resolve(DATA));
       try {
         Linux.mkdir(dir.toString(), 0700);
         Linux.chmod(dir.toString(), 0700);
@@ -257,6 +270,26 @@ public final class VolumeStore {
     }
   }
 
+  /**
+   * Mounts the device of a volume with options on its data directory, unless it is mounted already
+   * (by an earlier start, which may have been another process'); a plain volume is left as it is.
+   * Under the volume's lock, so two starts mount it once.
+   */
+  public void mount(String name) throws BerthException {
+    checkName(name);
+    Path dir = volumes.resolve(name);
+    try (LockFile own = LockFile.acquireExisting(dir.resolve(LOCK))) {
+      Volume v = own == null ? null : readOrNull(name);
+      if (v == null) throw noSuch(name);
+      if (!VolumeOptions.needsMount(v.options())) return;
+      Path data = dir.resolve(DATA);
+      if (MountInfo.isMountPoint(data.toString())) return;
+      VolumeOptions.mount(name, v.options(), data);
+    } catch (IOException e) {
+      throw StoreErrors.io("mount volume " + name, e);
+    }
+  }
+
   /** What {@link #prune} removed: the volumes' names, and the bytes their data took. */
   public record Pruned(List<String> names, long reclaimedBytes) {}
 
@@ -340,7 +373,12 @@ public final class VolumeStore {
       if (isEmptyDir(data)) {
         try (Fd root = Linux.open(rootfs.toString(), O_PATH | O_DIRECTORY, 0);
             Fd src = openInRoot(root, target)) {
-          if (src != null) {
+          if (src != null && MountInfo.isMountPoint(data.toString())) {
+            // A volume of its own mount (a tmpfs): filled in place, as docker does; its content
+            // is not the store's to keep across a crash anyway.
+            ImageCopy.copy(src, data);
+            copied = true;
+          } else if (src != null) {
             Linux.mkdir(staging.toString(), 0700);
             try {
               ImageCopy.copy(src, staging);
@@ -394,6 +432,14 @@ public final class VolumeStore {
    * symlinks hold.
    */
   private void delete(Path dir) throws IOException {
+    // A volume's own mount goes first, and must be gone: the tree removal below would otherwise
+    // delete what it shows (a bound host directory's files, an NFS export's).
+    Path data = dir.resolve(DATA);
+    if (MountInfo.isMountPoint(data.toString())) {
+      Linux.umount2(data.toString(), LinuxConstants.MNT_DETACH);
+      if (MountInfo.isMountPoint(data.toString()))
+        throw new IOException(data + " is still mounted: not removed");
+    }
     Linux.unlink(dir.resolve(META).toString());
     Directories.fsync(dir);
     Trees.remove(dir);

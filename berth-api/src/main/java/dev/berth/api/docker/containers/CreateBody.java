@@ -543,10 +543,32 @@ final class CreateBody {
         case "VolumeOptions" -> {
           if (r.beginObject()) {
             for (String v; (v = r.nextField()) != null; ) {
-              if (v.equals("NoCopy")) {
-                if (r.bool()) fields.add("volume-nocopy=true");
-              } else {
-                r.skip(); // Labels, DriverConfig: the local driver's volume is made as it is
+              switch (v) {
+                case "NoCopy" -> {
+                  if (r.bool()) fields.add("volume-nocopy=true");
+                }
+                case "Labels" -> {
+                  for (var e : r.stringMap().entrySet())
+                    fields.add("volume-label=" + e.getKey() + "=" + e.getValue());
+                }
+                case "DriverConfig" -> {
+                  if (r.beginObject()) {
+                    for (String d; (d = r.nextField()) != null; ) {
+                      switch (d) {
+                        case "Name" -> {
+                          String name = r.isNull() ? null : r.string();
+                          if (name != null && !name.isEmpty()) fields.add("volume-driver=" + name);
+                        }
+                        case "Options" -> {
+                          for (var e : r.stringMap().entrySet())
+                            fields.add("volume-opt=" + e.getKey() + "=" + e.getValue());
+                        }
+                        default -> r.skip();
+                      }
+                    }
+                  }
+                }
+                default -> r.skip();
               }
             }
           }
@@ -571,11 +593,9 @@ final class CreateBody {
         default -> r.skip();
       }
     }
-    for (String f : fields) {
-      if (f.indexOf(',') >= 0)
-        throw EngineException.invalid("HostConfig.Mounts: a comma in '" + f + "'");
-    }
-    return DockerFlags.mount(String.join(",", fields));
+    List<String> quoted = new ArrayList<>();
+    for (String f : fields) quoted.add(DockerFlags.csvField(f));
+    return DockerFlags.mount(String.join(",", quoted));
   }
 
   private static UlimitOption ulimit(JsonReader r) throws BerthException, SpecException {

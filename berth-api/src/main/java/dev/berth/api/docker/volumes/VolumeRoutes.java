@@ -49,6 +49,7 @@ public final class VolumeRoutes {
     String name = null;
     String driver = Volume.LOCAL;
     Map<String, String> labels = Map.of();
+    Map<String, String> options = Map.of();
     JsonReader r = x.json();
     if (r.beginObject()) {
       for (String f; (f = r.nextField()) != null; ) {
@@ -57,9 +58,8 @@ public final class VolumeRoutes {
           case "Driver" -> driver = r.string();
           case "Labels" -> labels = r.stringMap();
           case "DriverOpts" -> {
-            if (!r.stringMap().isEmpty())
-              throw new BerthException(
-                  ErrorCategory.INVALID_ARGUMENT, "DriverOpts: the local driver takes no options");
+            Map<String, String> o = r.stringMap();
+            if (o != null) options = o;
           }
           default -> r.skip();
         }
@@ -70,7 +70,7 @@ public final class VolumeRoutes {
           ErrorCategory.NOT_FOUND,
           "error looking up volume plugin " + driver + ": plugin not found");
     }
-    Volume v = volumes().create(name == null || name.isEmpty() ? null : name, labels);
+    Volume v = volumes().create(name == null || name.isEmpty() ? null : name, labels, options);
     x.json(201, VolumeViews.inspect(v));
   }
 
