@@ -635,6 +635,31 @@ class CriPodsTest extends CriPodTestBase {
     String pod = runPod(podConfig("kept"));
     String id = startContainer(pod, container("c", "sleep", "1000"));
     String ip = podStatus(pod, false).getStatus().getNetwork().getIp();
+    // and a pod with a user namespace of its own (hostUsers: false), whose pins outlive berthd
+    dev.berth.api.cri.v1.IDMapping map =
+        dev.berth.api.cri.v1.IDMapping.newBuilder()
+            .setContainerId(0)
+            .setHostId(500000)
+            .setLength(65536)
+            .build();
+    dev.berth.api.cri.v1.NamespaceOption userns =
+        dev.berth.api.cri.v1.NamespaceOption.newBuilder()
+            .setPid(NamespaceMode.CONTAINER)
+            .setUsernsOptions(
+                dev.berth.api.cri.v1.UserNamespace.newBuilder()
+                    .setMode(NamespaceMode.POD)
+                    .addUids(map)
+                    .addGids(map))
+            .build();
+    String usernsPod =
+        runPod(
+            podConfig("kept-userns")
+                .setLinux(
+                    dev.berth.api.cri.v1.LinuxPodSandboxConfig.newBuilder()
+                        .setSecurityContext(
+                            dev.berth.api.cri.v1.LinuxSandboxSecurityContext.newBuilder()
+                                .setNamespaceOptions(userns))));
+    String inUserns = startContainer(usernsPod, container("u", "sleep", "1000"));
     // berthd restarts: a new engine and server on the same store and run root
     channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     server.close();
@@ -655,7 +680,15 @@ class CriPodsTest extends CriPodTestBase {
     assertEquals(ip, p.getNetwork().getIp());
     assertEquals(ContainerState.CONTAINER_RUNNING, status(id).getState());
     assertEquals("ok\n", exec(id, 10, "echo", "ok").getStdout().toStringUtf8());
-    assertEquals(List.of(id), containers(ContainerFilter.getDefaultInstance()));
+    assertEquals(PodSandboxState.SANDBOX_READY, podStatus(usernsPod, false).getStatus().getState());
+    assertEquals(ContainerState.CONTAINER_RUNNING, status(inUserns).getState());
+    assertEquals("0\n", exec(inUserns, 10, "id", "-u").getStdout().toStringUtf8());
+    String later = startContainer(usernsPod, container("later", "cat", "/proc/self/uid_map"));
+    assertTrue(waitFor(() -> status(later).getState() == ContainerState.CONTAINER_EXITED), later);
+    assertEquals(0, status(later).getExitCode());
+    assertEquals(
+        java.util.Set.of(id, inUserns, later),
+        java.util.Set.copyOf(containers(ContainerFilter.getDefaultInstance())));
   }
 
   @Test
