@@ -582,6 +582,17 @@ class CritestSecurityContextTest extends CriPodTestBase {
     assertTrue(status.matches("(?s).*\\nUid:\\s+200000\\s.*"), status);
     Path written = Path.of("/proc/" + pid + "/root/written");
     assertEquals(200000, Files.getAttribute(written, "unix:uid"));
+    // the pod's files and /dev/shm are its root's, writable by it
+    ExecSyncResponse own =
+        exec(
+            id,
+            10,
+            "sh",
+            "-c",
+            "stat -c %u:%g /etc/hosts /etc/resolv.conf /etc/hostname /dev/shm"
+                + " && echo 10.0.0.9 extra >> /etc/hosts && touch /dev/shm/made");
+    assertEquals(0, own.getExitCode(), own.getStderr().toStringUtf8());
+    assertEquals("0:0\n0:0\n0:0\n0:0\n", own.getStdout().toStringUtf8());
     ExecSyncResponse sys = exec(id, 10, "ls", "/sys/class/net");
     assertEquals(0, sys.getExitCode(), sys.getStderr().toStringUtf8());
     assertTrue(sys.getStdout().toStringUtf8().contains("eth0"), sys.getStdout().toStringUtf8());

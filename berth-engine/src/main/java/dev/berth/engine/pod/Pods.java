@@ -123,6 +123,7 @@ public final class Pods {
     boolean sharedPid = c.namespaces().pid() == Mode.POD;
     try (LockFile lock = store.lock(id)) {
       writeFiles(id, c, hostname, net == Mode.NODE);
+      if (userns != null) giveFilesToRoot(id, userns);
       if (ownsCgroup) Cgroups.forContainer(cgroupParent, id).create();
       Map<String, String> netSysctls = new LinkedHashMap<>();
       Map<String, String> ipcSysctls = new LinkedHashMap<>();
@@ -146,7 +147,7 @@ public final class Pods {
                     ? pins().create(id + ".ipc", "ipc", sysctls)
                     : pins().adopt(id + ".ipc", "ipc", made.resolve("ipc"), sysctls))
                 .toString();
-        mountShm(id);
+        mountShm(id, userns);
       }
       String utsNs = null;
       String netns = null;
@@ -367,15 +368,38 @@ public final class Pods {
     }
   }
 
-  private void mountShm(String id) throws IOException {
+  /**
+   * The pod's /dev/shm, a tmpfs its containers bind; with a user namespace of the pod's its root is
+   * that namespace's root's, as a container's own /dev/shm would be.
+   */
+  private void mountShm(String id, PodConfig.UserNamespace userns) throws IOException {
     Path shm = shmDir(id);
     Files.createDirectories(shm);
+    String owner =
+        userns == null ? "" : ",uid=" + hostRoot(userns.uids()) + ",gid=" + hostRoot(userns.gids());
     Linux.mount(
         "shm",
         shm.toString(),
         "tmpfs",
         LinuxConstants.MS_NOSUID | LinuxConstants.MS_NODEV | LinuxConstants.MS_NOEXEC,
-        "mode=1777,size=" + SHM_SIZE);
+        "mode=1777,size=" + SHM_SIZE + owner);
+  }
+
+  /**
+   * The pod's hostname, hosts and resolv.conf given to its user namespace's root, as containerd
+   * does: owned by the host's root they would show as nobody's inside, and its root could not
+   * change them as a container's root can elsewhere.
+   */
+  private void giveFilesToRoot(String id, PodConfig.UserNamespace userns) throws IOException {
+    Path dir = store.podDir(id);
+    for (String f : List.of("hostname", "hosts", "resolv.conf"))
+      Linux.lchown(
+          dir.resolve(f).toString(), (int) hostRoot(userns.uids()), (int) hostRoot(userns.gids()));
+  }
+
+  /** The host id a pod's user namespace maps its root to (checked to be mapped at run). */
+  private static long hostRoot(List<dev.berth.spec.runtime.IdMapping> mappings) {
+    return mappings.getFirst().hostID();
   }
 
   // ---- stop, remove ----
