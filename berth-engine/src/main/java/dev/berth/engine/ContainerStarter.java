@@ -348,14 +348,20 @@ final class ContainerStarter {
           logDirectory != null ? Path.of(logDirectory) : Engine.logPath(r, l).getParent());
       Files.deleteIfExists(l.attachSocket());
       Files.deleteIfExists(l.consoleSocket());
-      MonitorConfig m =
-          MonitorConfig.of(id, l.exitFile())
-              .withLog(
-                  Engine.logPath(r, l),
-                  logDirectory == null ? null : Path.of(logDirectory),
-                  engine.config().logMaxSize(),
-                  engine.config().logMaxFiles())
-              .withAttach(l.attachSocket());
+      MonitorConfig m = MonitorConfig.of(id, l.exitFile()).withAttach(l.attachSocket());
+      // --log-driver none keeps no log (attach still gets the output); json-file and local are
+      // the log, rotated as their max-size and max-file say, else as the engine's configuration
+      dev.berth.engine.container.LogOptions log = r.options().host().log();
+      if (log == null || !log.none()) {
+        Long maxSize = log == null ? null : log.maxSize();
+        Integer maxFiles = log == null ? null : log.maxFiles();
+        m =
+            m.withLog(
+                Engine.logPath(r, l),
+                logDirectory == null ? null : Path.of(logDirectory),
+                maxSize != null ? maxSize : engine.config().logMaxSize(),
+                maxFiles != null ? maxFiles : engine.config().logMaxFiles());
+      }
       if (r.options().tty()) m = m.withConsoleSocket(l.consoleSocket());
       // With stdin once, a client's stdin end is the container's (the monitor closes its pipe).
       if (r.options().openStdin() && !r.options().tty())

@@ -448,7 +448,13 @@ public final class ContainerViews {
     }
     h.put("Binds", binds.isEmpty() ? null : binds);
     h.put("ContainerIDFile", "");
-    h.put("LogConfig", Map.of("Type", "k8s-file", "Config", Map.of()));
+    // the engine's own log is podman's k8s-file; a driver asked for is shown as asked
+    var log = o.host().log();
+    h.put(
+        "LogConfig",
+        log == null
+            ? Map.of("Type", "k8s-file", "Config", Map.of())
+            : Map.of("Type", log.driver(), "Config", new java.util.TreeMap<>(log.options())));
     h.put("NetworkMode", network(o));
     Map<String, Object> bindings = new java.util.TreeMap<>();
     for (NetworkOptions.PortOption p : o.networking().ports()) {

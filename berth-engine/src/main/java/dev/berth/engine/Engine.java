@@ -1845,6 +1845,17 @@ public final class Engine implements AutoCloseable {
   }
 
   /**
+   * {@link #logPath} for a reader ({@code logs}): UNIMPLEMENTED with docker's words for a container
+   * whose log driver keeps none.
+   */
+  public static Path readableLogPath(ContainerRecord r, Layout layout) throws BerthException {
+    if (r.options().host().log() != null && r.options().host().log().none())
+      throw new BerthException(
+          ErrorCategory.UNIMPLEMENTED, "configured logging driver does not support reading");
+    return logPath(r, layout);
+  }
+
+  /**
    * Where the monitor writes {@code r}'s log: its own path ({@code HostOptions.logPath}, the CRI's
    * log_directory/log_path), else {@code <container dir>/ctr.log}.
    */

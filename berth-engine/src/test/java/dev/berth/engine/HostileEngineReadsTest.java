@@ -1,11 +1,15 @@
 package dev.berth.engine;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.berth.engine.container.ContainerOptions;
 import dev.berth.engine.container.ExecOptions;
+import dev.berth.engine.container.HostOptions;
+import dev.berth.engine.container.LogOptions;
 import dev.berth.engine.store.ContainerRecord;
 import dev.berth.runtime.driver.Stdio;
 import dev.berth.spec.error.BerthException;
@@ -18,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import org.junit.jupiter.api.AfterEach;
@@ -263,6 +268,56 @@ class HostileEngineReadsTest {
       }
     }
     assertEquals(2, changed, "the swap was never met (" + copied + " copies)");
+  }
+
+  /**
+   * {@code --log-opt max-size/max-file}: the container's log is rotated at its own size, keeping
+   * its own number of files, whatever the engine's default; {@code --log-driver none} keeps no log
+   * and {@code logs} says so in docker's words. Both survive a reread of the record.
+   */
+  @Test
+  void aContainersOwnLogOptionsRotateItsLogAndNoneKeepsNone() throws Exception {
+    importImage();
+    ContainerRecord rotated =
+        engine.create(
+            new ContainerOptions.Builder(IMAGE)
+                .command(List.of("sh", "-c", "seq 20000"))
+                .host(
+                    HostOptions.NONE.withLog(
+                        LogOptions.of("json-file", Map.of("max-size", "4k", "max-file", "2"))))
+                .build());
+    engine.start(rotated.id(), Engine.StartListener.NONE);
+    assertEquals(0, engine.await(rotated.id()));
+    Path log = Engine.logPath(engine.inspect(rotated.id()), engine.layout(rotated.id()));
+    List<String> files;
+    try (var s = Files.list(log.getParent())) {
+      files =
+          s.map(p -> p.getFileName().toString())
+              .filter(n -> n.startsWith(log.getFileName().toString()))
+              .sorted()
+              .toList();
+    }
+    assertEquals(2, files.size(), files.toString());
+    for (String f : files)
+      assertTrue(
+          Files.size(log.resolveSibling(f)) < 8192, f + ": " + Files.size(log.resolveSibling(f)));
+    assertEquals(
+        Map.of("max-size", "4k", "max-file", "2"),
+        engine.inspect(rotated.id()).options().host().log().options());
+
+    ContainerRecord quiet =
+        engine.create(
+            new ContainerOptions.Builder(IMAGE)
+                .command(List.of("echo", "unkept"))
+                .host(HostOptions.NONE.withLog(LogOptions.of("none", Map.of())))
+                .build());
+    engine.start(quiet.id(), Engine.StartListener.NONE);
+    assertEquals(0, engine.await(quiet.id()));
+    ContainerRecord q = engine.inspect(quiet.id());
+    assertFalse(Files.exists(Engine.logPath(q, engine.layout(q.id()))));
+    BerthException e =
+        assertThrows(BerthException.class, () -> Engine.readableLogPath(q, engine.layout(q.id())));
+    assertEquals("configured logging driver does not support reading", e.getMessage());
   }
 
   /**

@@ -138,6 +138,51 @@ class DockerCliInteropTest {
   }
 
   /**
+   * {@code --log-driver}/{@code --log-opt}: json-file's rotation options kept and shown by inspect,
+   * none keeps no log ({@code logs} says so in dockerd's words), a driver berth does not have is
+   * refused, and an option json-file does not know too.
+   */
+  @Test
+  void logDriversAndTheirOptions() throws IOException {
+    importBusybox();
+    docker(
+            "run",
+            "--name",
+            "rot",
+            "--network",
+            "none",
+            "--log-opt",
+            "max-size=1k",
+            "--log-opt",
+            "max-file=2",
+            "bb:1",
+            "echo",
+            "kept")
+        .ok();
+    assertEquals(
+        "{json-file map[max-file:2 max-size:1k]}",
+        docker("inspect", "--format", "{{.HostConfig.LogConfig}}", "rot").ok().stdout().strip());
+    assertEquals("kept\n", docker("logs", "rot").ok().stdout());
+    docker("run", "--name", "quiet", "--network", "none", "--log-driver", "none", "bb:1", "true")
+        .ok();
+    Exec.Result none = docker("logs", "quiet");
+    assertEquals(1, none.exitCode(), none.toString());
+    assertTrue(
+        none.stderr().contains("configured logging driver does not support reading"),
+        none.stderr());
+    Exec.Result syslog = docker("run", "--log-driver", "syslog", "bb:1", "true");
+    assertEquals(125, syslog.exitCode(), syslog.toString());
+    assertTrue(
+        syslog.stderr().contains("log driver syslog is not supported by berth"), syslog.stderr());
+    Exec.Result opt = docker("create", "--log-opt", "max-bytes=1", "bb:1", "true");
+    assertEquals(1, opt.exitCode(), opt.toString());
+    assertTrue(
+        opt.stderr().contains("unknown log opt 'max-bytes' for json-file log driver"),
+        opt.stderr());
+    docker("rm", "rot", "quiet").ok();
+  }
+
+  /**
    * The local driver's options: a tmpfs volume by {@code volume create --opt} and one a {@code
    * --mount}'s volume-opt makes (quoted, as its o= holds a comma), each mounted in the container
    * with its options; an option docker does not know is refused in its words.

@@ -8,6 +8,7 @@ import dev.berth.engine.container.ContainerOptions.ResourceOptions;
 import dev.berth.engine.container.ContainerOptions.UlimitOption;
 import dev.berth.engine.container.DockerFlags;
 import dev.berth.engine.container.HostOptions;
+import dev.berth.engine.container.LogOptions;
 import dev.berth.engine.container.NetworkOptions;
 import dev.berth.engine.container.NetworkOptions.PortOption;
 import dev.berth.engine.container.PortSpecs;
@@ -131,6 +132,16 @@ final class ContainerFlags {
             "invalid value \"" + adj + "\" for --oom-score-adj: it must be between -1000 and 1000");
       }
       host = host.withOomScoreAdj((int) adj);
+    }
+    if (!f.getString("log-driver").isEmpty() || !f.getList("log-opt").isEmpty()) {
+      Map<String, String> logOpts = new LinkedHashMap<>();
+      for (String kv : f.getList("log-opt")) {
+        int eq = kv.indexOf('=');
+        if (eq <= 0)
+          throw EngineException.invalid("invalid --log-opt \"" + kv + "\": want KEY=VALUE");
+        logOpts.put(kv.substring(0, eq), kv.substring(eq + 1));
+      }
+      host = host.withLog(LogOptions.of(f.getString("log-driver"), logOpts));
     }
     return new ContainerOptions(
         image,

@@ -601,7 +601,7 @@ final class ContainerVerbs {
       throws BerthException, IOException {
     Engine engine = BerthMain.engine(c);
     ContainerRecord r = engine.inspect(c.arg(0));
-    Path log = Engine.logPath(r, engine.layout(r.id()));
+    Path log = Engine.readableLogPath(r, engine.layout(r.id()));
     String tailText = c.flags().getString("tail");
     int tail;
     try {

@@ -441,6 +441,14 @@ class BerthContainerCliTest {
     refused(
         berth("run", "-v", "data:relative", IMAGE, "true"), 125, "invalid volume specification");
     refused(
+        berth("run", "--log-driver", "journald", IMAGE, "true"),
+        125,
+        "log driver journald is not supported by berth (json-file, local and none are)");
+    refused(
+        berth("run", "--log-opt", "max-file=0", IMAGE, "true"),
+        125,
+        "max-file cannot be less than 1");
+    refused(
         berth("run", "-v", "data:/data", "-u", "nosuch", IMAGE, "true"),
         125,
         "unable to find user nosuch");

@@ -37,6 +37,7 @@ import java.util.Map;
  * @param restartPolicy {@code --restart}: what happens when the container exits by itself
  * @param userns a user namespace pinned by someone else (a CRI pod's) that the container joins, its
  *     root filesystem idmapped through it; null: the host's
+ * @param log {@code --log-driver} and {@code --log-opt}; null: the engine's log and rotation
  */
 public record HostOptions(
     String pidMode,
@@ -54,11 +55,12 @@ public record HostOptions(
     List<String> readonlyPaths,
     Map<String, String> annotations,
     RestartPolicy restartPolicy,
-    UserNamespaceOption userns) {
+    UserNamespaceOption userns,
+    LogOptions log) {
   public static final HostOptions NONE =
       new HostOptions(
           null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-          null);
+          null, null);
 
   public HostOptions {
     pidMode = pidMode == null ? "" : pidMode;
@@ -87,7 +89,7 @@ public record HostOptions(
     restartPolicy = restartPolicy == null ? RestartPolicy.NO : restartPolicy;
   }
 
-  /** The options without a user namespace of someone else's. */
+  /** The options without a user namespace of someone else's nor a log driver. */
   public HostOptions(
       String pidMode,
       String ipcMode,
@@ -120,6 +122,7 @@ public record HostOptions(
         readonlyPaths,
         annotations,
         restartPolicy,
+        null,
         null);
   }
 
@@ -231,7 +234,8 @@ public record HostOptions(
         && readonlyPaths == null
         && annotations.isEmpty()
         && restartPolicy.name().equals("no")
-        && userns == null;
+        && userns == null
+        && log == null;
   }
 
   public HostOptions withPidMode(String v) {
@@ -330,6 +334,12 @@ public record HostOptions(
     return c.build();
   }
 
+  public HostOptions withLog(LogOptions v) {
+    Copy c = new Copy(this);
+    c.log = v;
+    return c.build();
+  }
+
   /** A mutable copy, for the withers: one field changed, the others kept. */
   private static final class Copy {
     String pidMode;
@@ -348,6 +358,7 @@ public record HostOptions(
     Map<String, String> annotations;
     RestartPolicy restartPolicy;
     UserNamespaceOption userns;
+    LogOptions log;
 
     Copy(HostOptions h) {
       pidMode = h.pidMode;
@@ -366,6 +377,7 @@ public record HostOptions(
       annotations = h.annotations;
       restartPolicy = h.restartPolicy;
       userns = h.userns;
+      log = h.log;
     }
 
     HostOptions build() {
@@ -385,7 +397,8 @@ public record HostOptions(
           readonlyPaths,
           annotations,
           restartPolicy,
-          userns);
+          userns,
+          log);
     }
   }
 }

@@ -183,6 +183,11 @@ final class RecordJson {
           .field("maxRetries", h.restartPolicy().maxRetries())
           .endObject();
     }
+    if (h.log() != null) {
+      w.name("log").beginObject().field("driver", h.log().driver());
+      map(w.name("options"), h.log().options());
+      w.endObject();
+    }
     if (h.userns() != null) {
       w.name("userns").beginObject().field("path", h.userns().path());
       SpecWriter.idMappings(w, "uidMappings", h.userns().uidMappings());
@@ -230,9 +235,11 @@ final class RecordJson {
     Map<String, String> annotations = null;
     RestartPolicy restart = null;
     HostOptions.UserNamespaceOption userns = null;
+    dev.berth.engine.container.LogOptions log = null;
     for (String f; (f = r.nextField()) != null; ) {
       switch (f) {
         case "userns" -> userns = readUserns(r);
+        case "log" -> log = readLog(r);
         case "restartPolicy" -> {
           if (!r.beginObject()) break;
           String name = "no";
@@ -300,7 +307,23 @@ final class RecordJson {
         readonly,
         annotations,
         restart,
-        userns);
+        userns,
+        log);
+  }
+
+  /** As written: a record's options were checked when it was made, so not again. */
+  private static dev.berth.engine.container.LogOptions readLog(JsonReader r) throws SpecException {
+    if (!r.beginObject()) return null;
+    String driver = "json-file";
+    Map<String, String> options = Map.of();
+    for (String g; (g = r.nextField()) != null; ) {
+      switch (g) {
+        case "driver" -> driver = r.string();
+        case "options" -> options = r.stringMap();
+        default -> r.skip();
+      }
+    }
+    return new dev.berth.engine.container.LogOptions(driver, options);
   }
 
   private static void writeNetworking(JsonWriter w, NetworkOptions n) {

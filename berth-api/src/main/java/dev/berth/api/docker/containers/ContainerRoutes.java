@@ -134,7 +134,9 @@ public final class ContainerRoutes {
     if (m.get("HostConfig") instanceof Map<?, ?> h) {
       @SuppressWarnings("unchecked")
       Map<String, Object> host = (Map<String, Object>) h;
-      host.put("LogConfig", Map.of("Type", LOG_DRIVER, "Config", Map.of()));
+      // the engine's own log as docker's default driver; one asked for as asked
+      if (c.options().host().log() == null)
+        host.put("LogConfig", Map.of("Type", LOG_DRIVER, "Config", Map.of()));
     }
     if (x.bool("size")) {
       m.put("SizeRw", 0L);

@@ -29,7 +29,7 @@ import java.util.Set;
  * NetworkingConfig) to {@link ContainerOptions}. Strings in docker's flag syntax (Binds, Tmpfs,
  * port keys) go through the CLI's own parsers ({@link DockerFlags}, {@link PortSpecs}), so both
  * front doors accept and refuse the same values. Unknown fields are skipped, as dockerd's decoder
- * does; so are fields the engine has no use for (LogConfig, RestartPolicy "no").
+ * does; so are fields the engine has no use for (RestartPolicy "no").
  */
 final class CreateBody {
   private CreateBody() {}
@@ -206,11 +206,33 @@ final class CreateBody {
               .withReadonlyPaths(p.readonlyPaths)
               .withDevices(p.devices)
               .withGroupAdd(p.groupAdd)
-              .withOomScoreAdj(p.oomScoreAdj == null || p.oomScoreAdj == 0 ? null : p.oomScoreAdj),
+              .withOomScoreAdj(p.oomScoreAdj == null || p.oomScoreAdj == 0 ? null : p.oomScoreAdj)
+              .withLog(p.log),
           p.healthcheck);
     } catch (IllegalArgumentException e) {
       throw EngineException.invalid(e.getMessage());
     }
+  }
+
+  /**
+   * HostConfig.LogConfig: {@code {"Type": "json-file", "Config": {"max-size": "10m"}}}. An empty
+   * Type with no Config (what clients send by default) is the engine's own log; what berth accepts
+   * and does not do is said in the answer's Warnings.
+   */
+  private static void logConfig(JsonReader r, Parsed p) throws BerthException, SpecException {
+    if (!r.beginObject()) return;
+    String type = "";
+    Map<String, String> config = Map.of();
+    for (String g; (g = r.nextField()) != null; ) {
+      switch (g) {
+        case "Type" -> type = r.isNull() ? "" : r.string();
+        case "Config" -> config = r.stringMap();
+        default -> r.skip();
+      }
+    }
+    if (type.isEmpty() && config.isEmpty()) return;
+    p.log = dev.berth.engine.container.LogOptions.of(type, config);
+    p.warnings.addAll(p.log.warnings());
   }
 
   /** The warning for a HostConfig limit berth does not set, in dockerd's words for its own. */
@@ -308,6 +330,7 @@ final class CreateBody {
     List<String> securityOpt = List.of();
     final List<UlimitOption> ulimits = new ArrayList<>();
     String runtime;
+    dev.berth.engine.container.LogOptions log;
     String networkMode;
     boolean autoRemove;
     long shmSize;
@@ -416,6 +439,7 @@ final class CreateBody {
         case "DnsOptions" -> p.dnsOptions = r.strings();
         case "ShmSize" -> p.shmSize = r.int64();
         case "Runtime" -> p.runtime = r.string();
+        case "LogConfig" -> logConfig(r, p);
         case "RestartPolicy" -> p.restartPolicy = restartPolicy(r);
         case "PidMode" -> p.pidMode = r.isNull() ? null : r.string();
         case "IpcMode" -> p.ipcMode = r.isNull() ? null : r.string();

@@ -77,10 +77,10 @@ final class OutputRoutes {
     Instant until = time(x.query("until"));
     boolean timestamps = x.bool("timestamps");
     boolean tty = c.options().tty();
+    var log = Engine.readableLogPath(c, engine.layout(c.id()));
     ResponseStream s = x.stream(200, tty ? RAW : MULTIPLEXED);
     StdFrames frames = new StdFrames(s);
     LogWriter w = new LogWriter(tty ? null : frames, s, stdout, stderr, timestamps);
-    var log = Engine.logPath(c, engine.layout(c.id()));
     boolean follow = x.bool("follow");
     CriLog.Follower f = follow ? CriLog.follow(log, since, tail) : CriLog.reader(log, since, tail);
     boolean handed = false;
