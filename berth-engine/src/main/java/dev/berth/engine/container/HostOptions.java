@@ -89,43 +89,6 @@ public record HostOptions(
     restartPolicy = restartPolicy == null ? RestartPolicy.NO : restartPolicy;
   }
 
-  /** The options without a user namespace of someone else's nor a log driver. */
-  public HostOptions(
-      String pidMode,
-      String ipcMode,
-      String utsMode,
-      String cgroupnsMode,
-      String cgroupParent,
-      Map<String, String> sysctls,
-      String logPath,
-      String logDirectory,
-      List<String> groupAdd,
-      Integer oomScoreAdj,
-      List<DeviceOption> devices,
-      List<String> maskedPaths,
-      List<String> readonlyPaths,
-      Map<String, String> annotations,
-      RestartPolicy restartPolicy) {
-    this(
-        pidMode,
-        ipcMode,
-        utsMode,
-        cgroupnsMode,
-        cgroupParent,
-        sysctls,
-        logPath,
-        logDirectory,
-        groupAdd,
-        oomScoreAdj,
-        devices,
-        maskedPaths,
-        readonlyPaths,
-        annotations,
-        restartPolicy,
-        null,
-        null);
-  }
-
   /** The options without a restart policy ("no"). */
   public HostOptions(
       String pidMode,
@@ -156,6 +119,8 @@ public record HostOptions(
         maskedPaths,
         readonlyPaths,
         annotations,
+        null,
+        null,
         null);
   }
 
