@@ -290,6 +290,60 @@ class ContainerApiTest {
     }
   }
 
+  /**
+   * The create body's other fields are applied, refused in dockerd's words, or said in Warnings:
+   * Annotations reach the OCI spec, NetworkDisabled is network none, Links are a warning, and
+   * StorageOpt, a user namespace mode other than host, an isolation other than default, a volume
+   * plugin, another container's cgroup and a domain name are refused, making nothing. Their empty
+   * values (what the docker CLI sends) are fine.
+   */
+  @Test
+  void otherCreateFieldsAreAppliedRefusedOrReported() throws Exception {
+    try (UnixHttp c = new UnixHttp(socket)) {
+      UnixHttp.Response made =
+          c.call(
+              "POST",
+              "/v1.44/containers/create",
+              Map.of(),
+              ("{\"Image\":\""
+                      + IMAGE
+                      + "\",\"Cmd\":[\"true\"],\"NetworkDisabled\":true,\"Domainname\":\"\","
+                      + "\"HostConfig\":{\"Annotations\":{\"org.example.team\":\"a\"},"
+                      + "\"Links\":[\"db:database\"],\"UsernsMode\":\"\",\"Isolation\":\"\","
+                      + "\"VolumeDriver\":\"\",\"Cgroup\":\"\",\"StorageOpt\":null}}")
+                  .getBytes(StandardCharsets.UTF_8));
+      assertEquals(201, made.status(), made.text());
+      assertTrue(made.text().contains("HostConfig.Links is not supported by berth"), made.text());
+      String id = made.text().replaceAll("(?s).*\"Id\":\"([0-9a-f]{64})\".*", "$1");
+      var o = engine.inspect(id).options();
+      assertEquals(Map.of("org.example.team", "a"), o.host().annotations());
+      assertEquals("none", o.network());
+      int before = engine.list().size();
+      Map<String, String> refused =
+          Map.of(
+              "\"HostConfig\":{\"StorageOpt\":{\"size\":\"10G\"}}",
+                  "--storage-opt is not supported by berth",
+              "\"HostConfig\":{\"UsernsMode\":\"private\"}", "invalid USER mode: private",
+              "\"HostConfig\":{\"Isolation\":\"hyperv\"}", "Invalid isolation",
+              "\"HostConfig\":{\"VolumeDriver\":\"convoy\"}",
+                  "error looking up volume plugin convoy: plugin not found",
+              "\"HostConfig\":{\"Cgroup\":\"container:x\"}", "another container's cgroup",
+              "\"Domainname\":\"example.org\"", "Config.Domainname");
+      for (var e : refused.entrySet()) {
+        UnixHttp.Response r =
+            c.call(
+                "POST",
+                "/v1.44/containers/create",
+                Map.of(),
+                ("{\"Image\":\"" + IMAGE + "\",\"Cmd\":[\"true\"]," + e.getKey() + "}")
+                    .getBytes(StandardCharsets.UTF_8));
+        assertTrue(r.status() == 400 || r.status() == 404, e.getKey() + " " + r.status());
+        assertTrue(r.text().contains(e.getValue()), r.text());
+      }
+      assertEquals(before, engine.list().size(), "nothing made");
+    }
+  }
+
   /** The cgroup v1 path of {@code pid} in the hierarchy of {@code controller}. */
   private static String cgroupOf(int pid, String controller) throws IOException {
     for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/" + pid + "/cgroup"))) {

@@ -103,10 +103,19 @@ final class CreateBody {
         }
         case "HostConfig" -> hostConfig(r, p);
         case "NetworkingConfig" -> networkingConfig(r, p);
+        // docker run --network none's older form
+        case "NetworkDisabled" -> p.networkDisabled = !r.isNull() && r.bool();
+        case "Domainname" -> {
+          String d = r.isNull() ? "" : r.string();
+          if (!d.isEmpty())
+            throw EngineException.invalid(
+                "Config.Domainname: a container's NIS domain name is not supported by berth");
+        }
         default -> r.skip();
       }
     }
     if (p.image == null || p.image.isEmpty()) throw EngineException.invalid("Image: required");
+    if (p.networkDisabled) p.networkMode = "none";
     // Config.Volumes lists every target, named ones too (docker-py and compose send "/data": {}
     // beside Binds' "vol:/data"): like an image's volumes, it yields to a mount at the same path.
     Set<Path> taken = new HashSet<>();
@@ -207,7 +216,8 @@ final class CreateBody {
               .withDevices(p.devices)
               .withGroupAdd(p.groupAdd)
               .withOomScoreAdj(p.oomScoreAdj == null || p.oomScoreAdj == 0 ? null : p.oomScoreAdj)
-              .withLog(p.log),
+              .withLog(p.log)
+              .withAnnotations(p.annotations),
           p.healthcheck);
     } catch (IllegalArgumentException e) {
       throw EngineException.invalid(e.getMessage());
@@ -331,6 +341,8 @@ final class CreateBody {
     final List<UlimitOption> ulimits = new ArrayList<>();
     String runtime;
     dev.berth.engine.container.LogOptions log;
+    boolean networkDisabled;
+    Map<String, String> annotations = Map.of();
     String networkMode;
     boolean autoRemove;
     long shmSize;
@@ -440,6 +452,46 @@ final class CreateBody {
         case "ShmSize" -> p.shmSize = r.int64();
         case "Runtime" -> p.runtime = r.string();
         case "LogConfig" -> logConfig(r, p);
+        case "Annotations" -> p.annotations = r.stringMap();
+        case "StorageOpt" -> {
+          if (!r.stringMap().isEmpty())
+            throw EngineException.invalid(
+                "HostConfig.StorageOpt: --storage-opt is not supported by berth (its snapshots"
+                    + " have no quota)");
+        }
+        case "UsernsMode" -> {
+          String m = r.isNull() ? "" : r.string();
+          // only "host" is a mode (dockerd's remapping is its daemon's setting, not a
+          // container's)
+          if (!m.isEmpty() && !m.equals("host"))
+            throw EngineException.invalid("invalid USER mode: " + m);
+        }
+        case "Isolation" -> {
+          String m = r.isNull() ? "" : r.string();
+          if (!m.isEmpty() && !m.equals("default"))
+            throw EngineException.invalid(
+                "Invalid isolation: \"" + m + "\" - linux only supports 'default'");
+        }
+        case "VolumeDriver" -> {
+          String d = r.isNull() ? "" : r.string();
+          if (!d.isEmpty() && !d.equals("local"))
+            throw new BerthException(
+                dev.berth.spec.error.ErrorCategory.NOT_FOUND,
+                "error looking up volume plugin " + d + ": plugin not found");
+        }
+        case "Cgroup" -> {
+          String c = r.isNull() ? "" : r.string();
+          if (!c.isEmpty())
+            throw EngineException.invalid(
+                "HostConfig.Cgroup: sharing another container's cgroup is not supported by berth");
+        }
+        case "Links" -> {
+          List<String> links = r.isNull() ? skipNull(r) : r.strings();
+          if (links != null && !links.isEmpty())
+            p.warnings.add(
+                "HostConfig.Links is not supported by berth: containers reach each other by name"
+                    + " and alias on a user network.");
+        }
         case "RestartPolicy" -> p.restartPolicy = restartPolicy(r);
         case "PidMode" -> p.pidMode = r.isNull() ? null : r.string();
         case "IpcMode" -> p.ipcMode = r.isNull() ? null : r.string();
