@@ -74,7 +74,7 @@ public final class VolumeOptions {
   static void mount(String volume, Map<String, String> options, Path data) throws BerthException {
     String device = options.get("device");
     String type = options.get("type");
-    MountOptions o = MountOptions.parse(words(options.getOrDefault("o", "")));
+    MountOptions o = MountOptions.parse(words(withAddress(type, options.getOrDefault("o", ""))));
     long flags =
         o.flags()
             & (LinuxConstants.MS_RDONLY
@@ -123,6 +123,30 @@ public final class VolumeOptions {
               + hidePassword(e.getMessage(), options.getOrDefault("o", "")),
           e);
     }
+  }
+
+  /**
+   * An NFS or CIFS mount's {@code addr=} resolved, as docker does: the kernel takes an address
+   * there, where mount(8)'s helpers would resolve a name.
+   */
+  static String withAddress(String type, String o) throws BerthException {
+    if (type == null || !Set.of("nfs", "nfs4", "cifs").contains(type)) return o;
+    List<String> out = new java.util.ArrayList<>();
+    for (String w : words(o)) {
+      if (w.startsWith("addr=")) {
+        String host = w.substring("addr=".length());
+        try {
+          w = "addr=" + java.net.InetAddress.getByName(host).getHostAddress();
+        } catch (java.net.UnknownHostException e) {
+          throw new BerthException(
+              ErrorCategory.INVALID_ARGUMENT,
+              "error resolving passed in network volume address: " + Printable.of(host, 200),
+              e);
+        }
+      }
+      out.add(w);
+    }
+    return String.join(",", out);
   }
 
   private static List<String> words(String o) {

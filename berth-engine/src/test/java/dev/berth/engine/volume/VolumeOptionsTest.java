@@ -121,6 +121,20 @@ class VolumeOptionsTest {
     assertEquals("mine", Files.readString(host.resolve("keep")));
   }
 
+  /** NFS's addr= is resolved as docker resolves it (the kernel takes an address only). */
+  @Test
+  void anNfsAddressIsResolved() throws Exception {
+    assertEquals(
+        "addr=127.0.0.1,vers=4", VolumeOptions.withAddress("nfs", "addr=localhost,vers=4"));
+    assertEquals("addr=10.0.0.7", VolumeOptions.withAddress("nfs4", "addr=10.0.0.7"));
+    assertEquals("addr=localhost", VolumeOptions.withAddress("tmpfs", "addr=localhost"));
+    BerthException e =
+        assertThrows(
+            BerthException.class,
+            () -> VolumeOptions.withAddress("nfs", "addr=[::1"));
+    assertEquals(ErrorCategory.INVALID_ARGUMENT, e.category());
+  }
+
   @Test
   void aMountThatFailsNamesTheVolumeHidesAPasswordAndLeavesTheVolumeAsItWas() throws Exception {
     Volume v =
