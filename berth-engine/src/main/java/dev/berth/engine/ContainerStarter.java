@@ -20,6 +20,7 @@ import dev.berth.runtime.cgroups.Cgroups;
 import dev.berth.runtime.driver.CreateRequest;
 import dev.berth.runtime.driver.RuntimeDriver;
 import dev.berth.runtime.monitor.MonitorConfig;
+import dev.berth.runtime.monitor.PauseProcess;
 import dev.berth.runtime.process.ProcStat;
 import dev.berth.spec.error.BerthException;
 import dev.berth.spec.error.ErrorCategory;
@@ -265,13 +266,36 @@ final class ContainerStarter {
       return;
     }
     Path scratch = engine.config().runRoot().resolve("idmap").resolve(r.id().substring(0, 16));
-    Mounts.mountIdmapped(
-        mounts,
-        rootfs,
-        Path.of(userns.path()),
-        scratch,
-        hostIdOfRoot(userns.uidMappings()),
-        hostIdOfRoot(userns.gidMappings()));
+    if (userns.path() != null) {
+      Mounts.mountIdmapped(
+          mounts,
+          rootfs,
+          Path.of(userns.path()),
+          scratch,
+          hostIdOfRoot(userns.uidMappings()),
+          hostIdOfRoot(userns.gidMappings()));
+      return;
+    }
+    // The container's own user namespace does not exist yet (the runtime makes it): the layers
+    // are idmapped through a namespace with the same maps, held by a process for the mount's
+    // length (an idmapped mount keeps its namespace), as crun does.
+    int holder =
+        PauseProcess.startInUserNamespace(
+            Map.of("BERTH_IDMAP", r.id()),
+            dev.berth.spec.runtime.IdMapping.mapText(userns.uidMappings()),
+            dev.berth.spec.runtime.IdMapping.mapText(userns.gidMappings()),
+            false);
+    try {
+      Mounts.mountIdmapped(
+          mounts,
+          rootfs,
+          Path.of("/proc/" + holder + "/ns/user"),
+          scratch,
+          hostIdOfRoot(userns.uidMappings()),
+          hostIdOfRoot(userns.gidMappings()));
+    } finally {
+      dev.berth.sys.Linux.kill(holder, LinuxConstants.SIGKILL);
+    }
   }
 
   /** The host id container id 0 maps to, or -1. */

@@ -15,6 +15,7 @@ import dev.berth.engine.container.PortSpecs;
 import dev.berth.engine.container.RestartPolicy;
 import dev.berth.spec.error.BerthException;
 import dev.berth.spec.image.Healthcheck;
+import dev.berth.spec.runtime.IdMapping;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -132,6 +133,15 @@ final class ContainerFlags {
             "invalid value \"" + adj + "\" for --oom-score-adj: it must be between -1000 and 1000");
       }
       host = host.withOomScoreAdj((int) adj);
+    }
+    if (!f.getList("uidmap").isEmpty() || !f.getList("gidmap").isEmpty()) {
+      List<IdMapping> uids = idMappings(f.getList("uidmap"), "--uidmap");
+      List<IdMapping> gids = idMappings(f.getList("gidmap"), "--gidmap");
+      // podman's rule: one of the two stands for both
+      host =
+          host.withUserns(
+              new HostOptions.UserNamespaceOption(
+                  null, uids.isEmpty() ? gids : uids, gids.isEmpty() ? uids : gids));
     }
     if (!f.getString("log-driver").isEmpty() || !f.getList("log-opt").isEmpty()) {
       Map<String, String> logOpts = new LinkedHashMap<>();
@@ -256,6 +266,32 @@ final class ContainerFlags {
       throw EngineException.invalid(
           "invalid argument \"" + text + "\" for \"" + flag + "\" flag: want an integer");
     }
+  }
+
+  /**
+   * podman's {@code --uidmap CONTAINER:HOST:SIZE}, each a range of ids the container's user
+   * namespace maps.
+   */
+  static List<IdMapping> idMappings(List<String> specs, String flag) throws BerthException {
+    List<IdMapping> out = new ArrayList<>();
+    for (String spec : specs) {
+      String[] f = spec.split(":", -1);
+      long[] n = new long[3];
+      boolean ok = f.length == 3;
+      for (int i = 0; ok && i < 3; i++) {
+        try {
+          n[i] = Long.parseLong(f[i]);
+          ok = n[i] >= 0 && n[i] <= 0xffffffffL;
+        } catch (NumberFormatException e) {
+          ok = false;
+        }
+      }
+      if (!ok || n[2] < 1 || n[0] + n[2] > 1L << 32 || n[1] + n[2] > 1L << 32)
+        throw EngineException.invalid(
+            "invalid " + flag + " \"" + spec + "\": want CONTAINER:HOST:SIZE, a range of ids");
+      out.add(new IdMapping(n[0], n[1], n[2]));
+    }
+    return out;
   }
 
   private static String emptyToNull(String s) {

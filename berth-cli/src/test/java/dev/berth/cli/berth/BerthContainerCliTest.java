@@ -149,6 +149,52 @@ class BerthContainerCliTest {
     assertEquals(List.of(), processesOf(id), "the container's monitor");
   }
 
+  /**
+   * {@code --uidmap}/{@code --gidmap} (podman's): a user namespace of the container's own, made by
+   * the runtime, with its image idmapped through a namespace of the same maps: root inside is
+   * 100000 on the host, the image's files are root's, what it writes is stored as 100000; exec
+   * joins it; nothing is left (no mount, no holder process); a bad range is refused.
+   */
+  @org.junit.jupiter.api.Test
+  void aContainerWithAUserNamespaceOfItsOwn() throws Exception {
+    Exec.Result r =
+        berth(
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "--uidmap",
+            "0:100000:65536",
+            IMAGE,
+            "sh",
+            "-c",
+            "cat /proc/self/uid_map; id -u; stat -c %u:%g /bin/busybox; touch /x && stat -c %u /x");
+    assertEquals(0, r.exitCode(), r.toString());
+    assertEquals(
+        List.of("0 100000 65536", "0", "0:0", "0"),
+        r.stdout().lines().map(l -> l.strip().replaceAll("\\s+", " ")).toList());
+    String id =
+        berth("run", "-d", "--network", "none", "--uidmap", "0:100000:65536", IMAGE, "sleep", "100")
+            .ok()
+            .stdout()
+            .strip();
+    String pid = berth("inspect", "--format", "{{.State.Pid}}", id).ok().stdout().strip();
+    assertTrue(
+        Files.readString(Path.of("/proc/" + pid + "/status"))
+            .matches("(?s).*\\nUid:\\s+100000\\s.*"));
+    assertEquals("0\n", berth("exec", id, "id", "-u").ok().stdout());
+    berth("rm", "-f", id).ok();
+    assertGone(id);
+    assertEquals(
+        "",
+        Exec.run("sh", "-c", "grep -l BERTH_IDMAP= /proc/[0-9]*/environ 2>/dev/null || true")
+            .stdout(),
+        "no idmap holder left");
+    refused(
+        berth("run", "--uidmap", "0:100000", IMAGE, "true"), 125, "invalid --uidmap \"0:100000\"");
+    assertEmptyStore();
+  }
+
   /** No container at all in the store: no records, snapshots, volumes, mounts. */
   void assertEmptyStore() throws Exception {
     assertEquals("", berth("ps", "-aq").ok().stdout());

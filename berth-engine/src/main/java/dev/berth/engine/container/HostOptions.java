@@ -163,18 +163,22 @@ public record HostOptions(
   }
 
   /**
-   * A user namespace file to join ({@code path}, a pin) and its maps, lines of {@code uid_map} and
-   * {@code gid_map} as the OCI spec's linux.uidMappings/gidMappings: the runtime's handlers that
-   * cannot read a pin's maps take them from the spec, and the root filesystem is idmapped through
-   * the namespace.
+   * A user namespace and its maps, lines of {@code uid_map} and {@code gid_map} as the OCI spec's
+   * linux.uidMappings/gidMappings: one to join ({@code path}, a pin: a CRI pod's), whose maps the
+   * handlers that cannot read a pin's take from the spec, or with a null path one of the
+   * container's own ({@code --uidmap}, as podman's), made by the runtime. Either way the root
+   * filesystem is idmapped through it.
    */
   public record UserNamespaceOption(
       String path,
       List<dev.berth.spec.runtime.IdMapping> uidMappings,
       List<dev.berth.spec.runtime.IdMapping> gidMappings) {
     public UserNamespaceOption {
-      if (path == null || !path.startsWith("/"))
+      if (path != null && !path.startsWith("/"))
         throw new IllegalArgumentException("user namespace: path " + path + " is not absolute");
+      if (path == null && (uidMappings.isEmpty() || gidMappings.isEmpty()))
+        throw new IllegalArgumentException(
+            "user namespace: a container's own needs uid and gid mappings");
       uidMappings = List.copyOf(uidMappings);
       gidMappings = List.copyOf(gidMappings);
     }

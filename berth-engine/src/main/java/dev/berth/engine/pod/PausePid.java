@@ -46,8 +46,8 @@ final class PausePid {
     try {
       return PauseProcess.startInUserNamespace(
           Map.of(ENV, podId),
-          PodConfig.UserNamespace.mapText(userns.uids()),
-          PodConfig.UserNamespace.mapText(userns.gids()),
+          dev.berth.spec.runtime.IdMapping.mapText(userns.uids()),
+          dev.berth.spec.runtime.IdMapping.mapText(userns.gids()),
           pidNamespace);
     } catch (IOException e) {
       throw new BerthException(ErrorCategory.INTERNAL, "pod " + podId + ": " + e.getMessage(), e);

@@ -154,19 +154,6 @@ public record PodConfig(
       uids = List.copyOf(uids);
       gids = List.copyOf(gids);
     }
-
-    /** The map file text of {@code mappings}: "inside outside length" lines. */
-    public static String mapText(List<dev.berth.spec.runtime.IdMapping> mappings) {
-      StringBuilder b = new StringBuilder();
-      for (var m : mappings)
-        b.append(m.containerID())
-            .append(' ')
-            .append(m.hostID())
-            .append(' ')
-            .append(m.size())
-            .append('\n');
-      return b.toString();
-    }
   }
 
   /**

@@ -189,7 +189,8 @@ final class RecordJson {
       w.endObject();
     }
     if (h.userns() != null) {
-      w.name("userns").beginObject().field("path", h.userns().path());
+      w.name("userns").beginObject();
+      if (h.userns().path() != null) w.field("path", h.userns().path());
       SpecWriter.idMappings(w, "uidMappings", h.userns().uidMappings());
       SpecWriter.idMappings(w, "gidMappings", h.userns().gidMappings());
       w.endObject();

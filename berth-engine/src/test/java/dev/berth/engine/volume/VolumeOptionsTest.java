@@ -129,9 +129,7 @@ class VolumeOptionsTest {
     assertEquals("addr=10.0.0.7", VolumeOptions.withAddress("nfs4", "addr=10.0.0.7"));
     assertEquals("addr=localhost", VolumeOptions.withAddress("tmpfs", "addr=localhost"));
     BerthException e =
-        assertThrows(
-            BerthException.class,
-            () -> VolumeOptions.withAddress("nfs", "addr=[::1"));
+        assertThrows(BerthException.class, () -> VolumeOptions.withAddress("nfs", "addr=[::1"));
     assertEquals(ErrorCategory.INVALID_ARGUMENT, e.category());
   }
 

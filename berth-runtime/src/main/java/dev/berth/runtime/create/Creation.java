@@ -626,7 +626,7 @@ public final class Creation {
   private static void writeMap(int pid, String file, String field, List<IdMapping> maps)
       throws ContainerException {
     String path = "/proc/" + pid + "/" + file;
-    String text = maps == null ? "deny" : mapText(maps);
+    String text = maps == null ? "deny" : IdMapping.mapText(maps);
     try (Fd fd = Linux.open(path, LinuxConstants.O_WRONLY | LinuxConstants.O_CLOEXEC, 0)) {
       Linux.writeAll(fd, text.getBytes(StandardCharsets.US_ASCII));
     } catch (ErrnoException e) {
@@ -696,18 +696,6 @@ public final class Creation {
       Thread.currentThread().interrupt();
       throw ContainerException.invalid(field + ": interrupted while " + helper + " ran");
     }
-  }
-
-  private static String mapText(List<IdMapping> maps) {
-    StringBuilder sb = new StringBuilder();
-    for (IdMapping m : maps)
-      sb.append(m.containerID())
-          .append(' ')
-          .append(m.hostID())
-          .append(' ')
-          .append(m.size())
-          .append('\n');
-    return sb.toString();
   }
 
   static void writePidFile(Path pidFile, int pid) throws IOException {

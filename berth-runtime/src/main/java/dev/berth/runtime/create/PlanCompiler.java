@@ -920,8 +920,8 @@ public final class PlanCompiler {
               src.toString(),
               o.isRecursiveBind(),
               o.idmapRecursive(),
-              idMap(uids),
-              idMap(gids),
+              IdMapping.mapText(uids),
+              IdMapping.mapText(gids),
               at));
       trees[i] = n++;
     }
@@ -984,18 +984,6 @@ public final class PlanCompiler {
 
   /** berth-init's table of detached mounts (IDMAP_TREE). */
   static final int MAX_TREES = 512;
-
-  private static String idMap(List<IdMapping> mappings) {
-    StringBuilder sb = new StringBuilder();
-    for (IdMapping m : mappings)
-      sb.append(m.containerID())
-          .append(' ')
-          .append(m.hostID())
-          .append(' ')
-          .append(m.size())
-          .append('\n');
-    return sb.toString();
-  }
 
   private void mount(Mount m, int index, int tree) throws ContainerException {
     String dest = dest(m);
