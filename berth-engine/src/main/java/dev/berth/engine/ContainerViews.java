@@ -365,7 +365,7 @@ public final class ContainerViews {
     ContainerOptions o = r.options();
     Map<String, Object> c = new LinkedHashMap<>();
     c.put("Hostname", r.extras().getOrDefault(HOSTNAME, r.id().substring(0, 12)));
-    c.put("Domainname", "");
+    c.put("Domainname", o.host().domainname() == null ? "" : o.host().domainname());
     c.put("User", o.user() == null ? "" : o.user());
     c.put("AttachStdin", o.openStdin());
     c.put("AttachStdout", true);

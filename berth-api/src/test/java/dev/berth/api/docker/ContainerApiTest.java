@@ -294,8 +294,8 @@ class ContainerApiTest {
    * The create body's other fields are applied, refused in dockerd's words, or said in Warnings:
    * Annotations reach the OCI spec, NetworkDisabled is network none, Links are a warning, and
    * StorageOpt, a user namespace mode other than host, an isolation other than default, a volume
-   * plugin, another container's cgroup and a domain name are refused, making nothing. Their empty
-   * values (what the docker CLI sends) are fine.
+   * plugin and another container's cgroup are refused, making nothing; a Domainname is set. Their
+   * empty values (what the docker CLI sends) are fine.
    */
   @Test
   void otherCreateFieldsAreAppliedRefusedOrReported() throws Exception {
@@ -307,7 +307,8 @@ class ContainerApiTest {
               Map.of(),
               ("{\"Image\":\""
                       + IMAGE
-                      + "\",\"Cmd\":[\"true\"],\"NetworkDisabled\":true,\"Domainname\":\"\","
+                      + "\",\"Cmd\":[\"true\"],\"NetworkDisabled\":true,"
+                      + "\"Domainname\":\"example.org\","
                       + "\"HostConfig\":{\"Annotations\":{\"org.example.team\":\"a\"},"
                       + "\"Links\":[\"db:database\"],\"UsernsMode\":\"\",\"Isolation\":\"\","
                       + "\"VolumeDriver\":\"\",\"Cgroup\":\"\",\"StorageOpt\":null}}")
@@ -318,6 +319,7 @@ class ContainerApiTest {
       var o = engine.inspect(id).options();
       assertEquals(Map.of("org.example.team", "a"), o.host().annotations());
       assertEquals("none", o.network());
+      assertEquals("example.org", o.host().domainname());
       int before = engine.list().size();
       Map<String, String> refused =
           Map.of(
@@ -328,7 +330,7 @@ class ContainerApiTest {
               "\"HostConfig\":{\"VolumeDriver\":\"convoy\"}",
                   "error looking up volume plugin convoy: plugin not found",
               "\"HostConfig\":{\"Cgroup\":\"container:x\"}", "another container's cgroup",
-              "\"Domainname\":\"example.org\"", "Config.Domainname");
+              "\"Domainname\":\"bad domain\"", "invalid hostname format");
       for (var e : refused.entrySet()) {
         UnixHttp.Response r =
             c.call(

@@ -91,6 +91,7 @@ final class ContainerCommands {
       stringList("group-add", null, "add a supplementary group (a name in the image, or a number)"),
       string("oom-score-adj", null, "the OOM killer's score adjustment (-1000 to 1000)", ""),
       string("log-driver", null, "json-file (the default), local or none", ""),
+      string("domainname", null, "the NIS domain name of its uts namespace", ""),
       stringList("uidmap", null, "a user namespace of its own: CONTAINER:HOST:SIZE uid range"),
       stringList("gidmap", null, "its gid range (default: --uidmap's)"),
       stringList("log-opt", null, "log driver option: max-size, max-file (KEY=VALUE)"),

@@ -134,6 +134,7 @@ final class ContainerFlags {
       }
       host = host.withOomScoreAdj((int) adj);
     }
+    host = host.withDomainname(f.getString("domainname"));
     if (!f.getList("uidmap").isEmpty() || !f.getList("gidmap").isEmpty()) {
       List<IdMapping> uids = idMappings(f.getList("uidmap"), "--uidmap");
       List<IdMapping> gids = idMappings(f.getList("gidmap"), "--gidmap");

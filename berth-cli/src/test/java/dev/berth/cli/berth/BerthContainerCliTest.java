@@ -192,6 +192,21 @@ class BerthContainerCliTest {
         "no idmap holder left");
     refused(
         berth("run", "--uidmap", "0:100000", IMAGE, "true"), 125, "invalid --uidmap \"0:100000\"");
+    // --domainname: its own uts namespace's NIS domain name
+    assertEquals(
+        "example.org\n",
+        berth(
+                "run",
+                "--rm",
+                "--network",
+                "none",
+                "--domainname",
+                "example.org",
+                IMAGE,
+                "cat",
+                "/proc/sys/kernel/domainname")
+            .ok()
+            .stdout());
     assertEmptyStore();
   }
 

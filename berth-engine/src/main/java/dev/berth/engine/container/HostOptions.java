@@ -38,6 +38,7 @@ import java.util.Map;
  * @param userns a user namespace pinned by someone else (a CRI pod's) that the container joins, its
  *     root filesystem idmapped through it; null: the host's
  * @param log {@code --log-driver} and {@code --log-opt}; null: the engine's log and rotation
+ * @param domainname {@code --domainname}: the NIS domain name of its own uts namespace; null: none
  */
 public record HostOptions(
     String pidMode,
@@ -56,11 +57,12 @@ public record HostOptions(
     Map<String, String> annotations,
     RestartPolicy restartPolicy,
     UserNamespaceOption userns,
-    LogOptions log) {
+    LogOptions log,
+    String domainname) {
   public static final HostOptions NONE =
       new HostOptions(
           null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-          null, null);
+          null, null, null);
 
   public HostOptions {
     pidMode = pidMode == null ? "" : pidMode;
@@ -87,6 +89,7 @@ public record HostOptions(
     readonlyPaths = readonlyPaths == null ? null : List.copyOf(readonlyPaths);
     annotations = annotations == null ? Map.of() : Map.copyOf(annotations);
     restartPolicy = restartPolicy == null ? RestartPolicy.NO : restartPolicy;
+    domainname = domainname == null || domainname.isEmpty() ? null : domainname;
   }
 
   /** The options without a restart policy ("no"). */
@@ -119,6 +122,7 @@ public record HostOptions(
         maskedPaths,
         readonlyPaths,
         annotations,
+        null,
         null,
         null,
         null);
@@ -204,7 +208,8 @@ public record HostOptions(
         && annotations.isEmpty()
         && restartPolicy.name().equals("no")
         && userns == null
-        && log == null;
+        && log == null
+        && domainname == null;
   }
 
   public HostOptions withPidMode(String v) {
@@ -309,6 +314,12 @@ public record HostOptions(
     return c.build();
   }
 
+  public HostOptions withDomainname(String v) {
+    Copy c = new Copy(this);
+    c.domainname = v;
+    return c.build();
+  }
+
   /** A mutable copy, for the withers: one field changed, the others kept. */
   private static final class Copy {
     String pidMode;
@@ -328,6 +339,7 @@ public record HostOptions(
     RestartPolicy restartPolicy;
     UserNamespaceOption userns;
     LogOptions log;
+    String domainname;
 
     Copy(HostOptions h) {
       pidMode = h.pidMode;
@@ -347,6 +359,7 @@ public record HostOptions(
       restartPolicy = h.restartPolicy;
       userns = h.userns;
       log = h.log;
+      domainname = h.domainname;
     }
 
     HostOptions build() {
@@ -367,7 +380,8 @@ public record HostOptions(
           annotations,
           restartPolicy,
           userns,
-          log);
+          log,
+          domainname);
     }
   }
 }

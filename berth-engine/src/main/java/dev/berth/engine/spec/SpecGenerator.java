@@ -286,7 +286,7 @@ public final class SpecGenerator {
             new Root(request.rootfs().toString(), o.readOnlyRootfs()),
             // A joined or the host's uts namespace keeps its own name: only /etc/hostname says it.
             utsMode.isEmpty() ? hostname : null,
-            null,
+            domainname(o, utsMode),
             mounts,
             null,
             o.host().annotations(),
@@ -413,6 +413,19 @@ public final class SpecGenerator {
    * names that are not host names, and it is written into /etc/hostname and /etc/hosts (a joined
    * uts namespace's too), where a newline would add lines.
    */
+  /**
+   * {@code --domainname}, set in the container's own uts namespace only (another's is not the
+   * container's to rename), with the rule of a host name.
+   */
+  private static String domainname(ContainerOptions o, String utsMode) throws BerthException {
+    String d = o.host().domainname();
+    if (d == null) return null;
+    if (!utsMode.isEmpty())
+      throw new BerthException(
+          ErrorCategory.INVALID_ARGUMENT, "conflicting options: domainname and the UTS mode");
+    return checkHostname(d);
+  }
+
   private static String checkHostname(String h) throws BerthException {
     if (h.length() > 64 || !h.matches("[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?")) {
       throw new BerthException(

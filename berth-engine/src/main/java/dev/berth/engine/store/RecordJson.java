@@ -183,6 +183,7 @@ final class RecordJson {
           .field("maxRetries", h.restartPolicy().maxRetries())
           .endObject();
     }
+    opt(w, "domainname", h.domainname());
     if (h.log() != null) {
       w.name("log").beginObject().field("driver", h.log().driver());
       map(w.name("options"), h.log().options());
@@ -237,8 +238,10 @@ final class RecordJson {
     RestartPolicy restart = null;
     HostOptions.UserNamespaceOption userns = null;
     dev.berth.engine.container.LogOptions log = null;
+    String domainname = null;
     for (String f; (f = r.nextField()) != null; ) {
       switch (f) {
+        case "domainname" -> domainname = optString(r);
         case "userns" -> userns = readUserns(r);
         case "log" -> log = readLog(r);
         case "restartPolicy" -> {
@@ -309,7 +312,8 @@ final class RecordJson {
         annotations,
         restart,
         userns,
-        log);
+        log,
+        domainname);
   }
 
   /** As written: a record's options were checked when it was made, so not again. */

@@ -105,12 +105,7 @@ final class CreateBody {
         case "NetworkingConfig" -> networkingConfig(r, p);
         // docker run --network none's older form
         case "NetworkDisabled" -> p.networkDisabled = !r.isNull() && r.bool();
-        case "Domainname" -> {
-          String d = r.isNull() ? "" : r.string();
-          if (!d.isEmpty())
-            throw EngineException.invalid(
-                "Config.Domainname: a container's NIS domain name is not supported by berth");
-        }
+        case "Domainname" -> p.domainname = r.isNull() ? null : r.string();
         default -> r.skip();
       }
     }
@@ -217,6 +212,7 @@ final class CreateBody {
               .withGroupAdd(p.groupAdd)
               .withOomScoreAdj(p.oomScoreAdj == null || p.oomScoreAdj == 0 ? null : p.oomScoreAdj)
               .withLog(p.log)
+              .withDomainname(p.domainname)
               .withAnnotations(p.annotations),
           p.healthcheck);
     } catch (IllegalArgumentException e) {
@@ -342,6 +338,7 @@ final class CreateBody {
     String runtime;
     dev.berth.engine.container.LogOptions log;
     boolean networkDisabled;
+    String domainname;
     Map<String, String> annotations = Map.of();
     String networkMode;
     boolean autoRemove;
