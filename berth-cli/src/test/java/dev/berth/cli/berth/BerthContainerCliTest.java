@@ -173,6 +173,32 @@ class BerthContainerCliTest {
     assertEquals(
         List.of("0 100000 65536", "0", "0:0", "0"),
         r.stdout().lines().map(l -> l.strip().replaceAll("\\s+", " ")).toList());
+    // a named volume and the etc files are idmapped too: root's inside, writable by its root
+    Exec.Result vol =
+        berth(
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "--uidmap",
+            "0:100000:65536",
+            "-v",
+            "uvol:/data",
+            IMAGE,
+            "sh",
+            "-c",
+            "touch /data/f && stat -c %u:%g /data /data/f /etc/hosts && echo 1.2.3.4 x >> /etc/hosts");
+    assertEquals(0, vol.exitCode(), vol.toString());
+    assertEquals("0:0\n0:0\n0:0\n", vol.stdout());
+    assertEquals(
+        0,
+        (int)
+            Files.getAttribute(
+                root.resolve("volumes/uvol/_data/f"),
+                "unix:uid",
+                java.nio.file.LinkOption.NOFOLLOW_LINKS),
+        "stored with the host's view of the container's root: 0");
+    berth("volume", "rm", "uvol").ok();
     String id =
         berth("run", "-d", "--network", "none", "--uidmap", "0:100000:65536", IMAGE, "sleep", "100")
             .ok()

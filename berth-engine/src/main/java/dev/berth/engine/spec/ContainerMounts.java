@@ -116,6 +116,10 @@ final class ContainerMounts {
       Map<String, Path> etcFiles,
       Path shm)
       throws BerthException {
+    // In a user namespace the engine's volumes (and, in one of the container's own, its etc files)
+    // are idmapped through it: owned by the host's root they would be nobody's inside.
+    boolean idmapVolumes = o.host().userns() != null;
+    boolean idmapEtc = idmapVolumes && o.host().userns().path() == null;
     Map<String, Mount> user = new LinkedHashMap<>();
     for (MountOption m : o.mounts()) {
       String target = cleanTarget(m.target());
@@ -127,7 +131,7 @@ final class ContainerMounts {
           target,
           switch (m.type()) {
             case BIND -> bind(m, target);
-            case VOLUME -> volume(m, target, volumeDirs);
+            case VOLUME -> idmapped(volume(m, target, volumeDirs), idmapVolumes);
             case TMPFS -> tmpfs(m, target);
           });
     }
@@ -135,14 +139,21 @@ final class ContainerMounts {
       if (v.fromImage() && !user.containsKey(v.target())) {
         user.put(
             v.target(),
-            mount(v.target(), "bind", dir(v, volumeDirs).toString(), List.of("rbind", "rprivate")));
+            idmapped(
+                mount(
+                    v.target(),
+                    "bind",
+                    dir(v, volumeDirs).toString(),
+                    List.of("rbind", "rprivate")),
+                idmapVolumes));
       }
     }
     for (Map.Entry<String, Path> e : etcFiles.entrySet()) {
       if (user.containsKey(e.getKey())) continue; // the user's own file wins, as in docker
       List<String> opts = new ArrayList<>(List.of("rbind", "rprivate"));
       if (o.readOnlyRootfs()) opts.add("ro");
-      user.put(e.getKey(), mount(e.getKey(), "bind", e.getValue().toString(), opts));
+      user.put(
+          e.getKey(), idmapped(mount(e.getKey(), "bind", e.getValue().toString(), opts), idmapEtc));
     }
 
     List<Mount> out = new ArrayList<>();
@@ -233,6 +244,14 @@ final class ContainerMounts {
     }
     if (idmap) opts.add("idmap");
     return mount(target, "bind", src.toString(), opts);
+  }
+
+  /** {@code m} with the "idmap" option (the container's own mappings) when {@code idmap}. */
+  private static Mount idmapped(Mount m, boolean idmap) {
+    if (!idmap) return m;
+    List<String> opts = new ArrayList<>(m.options());
+    opts.add("idmap");
+    return mount(m.destination(), m.type(), m.source(), opts);
   }
 
   private static Mount volume(MountOption m, String target, Map<String, Path> volumeDirs)
