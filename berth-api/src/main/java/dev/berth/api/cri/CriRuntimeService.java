@@ -116,14 +116,31 @@ final class CriRuntimeService extends RuntimeServiceGrpc.RuntimeServiceImplBase 
   public void status(StatusRequest request, StreamObserver<StatusResponse> out) {
     CriCalls.answer(
         out,
-        () ->
-            StatusResponse.newBuilder()
-                .setStatus(
-                    RuntimeStatus.newBuilder()
-                        .addConditions(runtimeReady())
-                        .addConditions(networkReady()))
-                .addAllRuntimeHandlers(CriRuntimeHandlers.of(engine))
-                .build());
+        () -> {
+          StatusResponse.Builder b =
+              StatusResponse.newBuilder()
+                  .setStatus(
+                      RuntimeStatus.newBuilder()
+                          .addConditions(runtimeReady())
+                          .addConditions(networkReady()))
+                  .addAllRuntimeHandlers(CriRuntimeHandlers.of(engine));
+          if (request.getVerbose()) b.putInfo("config", verboseConfig());
+          return b.build();
+        });
+  }
+
+  /**
+   * Status' verbose "config", as containerd's names its directories: critest reads {@code
+   * stateDir}'s parent to see whether the file system containers' root filesystems live on can be
+   * idmapped (a container's is {@code <root>/containers/<id>/rootfs}).
+   */
+  private String verboseConfig() {
+    var w = new dev.berth.spec.json.JsonWriter(dev.berth.spec.json.JsonWriter.COMPACT);
+    w.beginObject()
+        .field("rootDir", engine.config().root().toString())
+        .field("stateDir", engine.config().root().resolve("containers").toString())
+        .endObject();
+    return new String(w.toByteArray(), java.nio.charset.StandardCharsets.UTF_8);
   }
 
   /**

@@ -68,6 +68,19 @@ class CriRuntimeHandlersTest {
                 .filter(h -> h.getFeatures().getUserNamespaces())
                 .map(RuntimeHandler::getName)
                 .toList());
+        // verbose: where containers' root filesystems live, which critest probes for idmapping
+        String config =
+            RuntimeServiceGrpc.newBlockingStub(channel)
+                .withDeadlineAfter(30, TimeUnit.SECONDS)
+                .status(StatusRequest.newBuilder().setVerbose(true).build())
+                .getInfoOrThrow("config");
+        assertEquals(
+            "{\"rootDir\":\""
+                + tmp.resolve("root").toAbsolutePath()
+                + "\",\"stateDir\":\""
+                + tmp.resolve("root").toAbsolutePath().resolve("containers")
+                + "\"}",
+            config);
         // This server has no streaming server: the streaming calls are not served.
         io.grpc.StatusRuntimeException none =
             org.junit.jupiter.api.Assertions.assertThrows(
