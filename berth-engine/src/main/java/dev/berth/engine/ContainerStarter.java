@@ -9,6 +9,7 @@ import dev.berth.engine.spec.SpecRequest;
 import dev.berth.engine.spec.VolumeNeed;
 import dev.berth.engine.store.ContainerRecord;
 import dev.berth.engine.volume.Volume;
+import dev.berth.engine.volume.VolumeOptions;
 import dev.berth.image.snapshot.Mount;
 import dev.berth.image.snapshot.Mounts;
 import dev.berth.image.snapshot.Trees;
@@ -84,7 +85,8 @@ final class ContainerStarter {
     List<VolumeNeed> needs = SpecGenerator.volumesNeeded(image, r.options());
     for (int i = 0; i < needs.size() && i < r.volumes().size(); i++) {
       Volume v = engine.volumes().get(r.volumes().get(i));
-      if (!checkOnly) engine.volumes().mount(v.name()); // one with a device of its own
+      // a volume with a device of its own (driver options): mounted at its first start
+      if (!checkOnly && VolumeOptions.needsMount(v.options())) engine.volumes().mount(v.name());
       if (copyUp && v.needsCopyUp() && !needs.get(i).noCopy()) {
         engine.volumes().copyUp(v.name(), l.rootfs(), needs.get(i).target());
       }

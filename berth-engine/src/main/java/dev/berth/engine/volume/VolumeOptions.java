@@ -1,5 +1,6 @@
 package dev.berth.engine.volume;
 
+import dev.berth.image.snapshot.Mounts;
 import dev.berth.spec.error.BerthException;
 import dev.berth.spec.error.ErrorCategory;
 import dev.berth.spec.error.Printable;
@@ -51,7 +52,11 @@ public final class VolumeOptions {
     MountOptions parsed = MountOptions.parse(words(o));
     if ((parsed.flags() & MountFlags.MS_REMOUNT) != 0)
       throw invalid("o: remount is not a volume's mount option");
-    if (parsed.isBind() && !options.getOrDefault("device", "").startsWith("/"))
+    String device = options.getOrDefault("device", "");
+    // /proc/self/fd/N and the like would name this daemon's own files, not the caller's
+    if (parsed.isBind() && (device.equals("/proc") || device.startsWith("/proc/")))
+      throw invalid("device: a bind's device may not be under /proc: " + Printable.of(device, 200));
+    if (parsed.isBind() && !device.startsWith("/"))
       throw invalid(
           "device: a bind's device must be an absolute host path, not \""
               + Printable.of(options.get("device"), 200)
@@ -89,21 +94,7 @@ public final class VolumeOptions {
                 | LinuxConstants.MS_STRICTATIME);
     try {
       if (o.isBind()) {
-        long rec = o.isRecursiveBind() ? LinuxConstants.MS_REC : 0;
-        Linux.mount(device, data.toString(), null, LinuxConstants.MS_BIND | rec, null);
-        if (flags != 0) {
-          try {
-            Linux.mount(
-                null,
-                data.toString(),
-                null,
-                LinuxConstants.MS_BIND | LinuxConstants.MS_REMOUNT | flags,
-                null);
-          } catch (IOException e) {
-            Linux.umount2(data.toString(), LinuxConstants.MNT_DETACH);
-            throw e;
-          }
-        }
+        Mounts.bind(device, data.toString(), o.isRecursiveBind(), flags);
       } else {
         Linux.mount(
             device,

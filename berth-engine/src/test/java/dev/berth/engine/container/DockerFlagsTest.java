@@ -200,4 +200,35 @@ class DockerFlagsTest {
         refused(() -> DockerFlags.envFile(new byte[] {'A', '=', (byte) 0xff}, "bin.env", Map.of()))
             .contains("bin.env contains invalid utf8"));
   }
+
+  /**
+   * --mount is read as CSV, as docker's: a quoted field keeps its commas; volume-opt and
+   * volume-label are kept for the volume's creation; another volume driver is a missing plugin; a
+   * quote left open, an option that is no KEY=VALUE, or one for another type, is refused.
+   */
+  @Test
+  void mountVolumeOptionsAndCsvQuoting() throws Exception {
+    MountOption m =
+        DockerFlags.mount(
+            "type=volume,src=vol,dst=/data,volume-opt=type=tmpfs,\"volume-opt=o=size=1m,uid=1\","
+                + "volume-label=team=a,volume-driver=local");
+    assertEquals(
+        List.of("volume-opt=type=tmpfs", "volume-opt=o=size=1m,uid=1", "volume-label=team=a"),
+        m.options());
+    assertEquals(
+        List.of("a\"b,c", "d"), DockerFlags.csvFields(DockerFlags.csvField("a\"b,c") + ",d"));
+    BerthException plugin =
+        assertThrows(
+            BerthException.class,
+            () -> DockerFlags.mount("type=volume,dst=/d,volume-driver=convoy"));
+    assertEquals(ErrorCategory.NOT_FOUND, plugin.category());
+    for (String bad :
+        List.of(
+            "type=volume,dst=/d,\"volume-opt=o=size=1m",
+            "type=volume,dst=/d,volume-opt=novalue",
+            "type=bind,src=/tmp,dst=/d,volume-opt=type=tmpfs")) {
+      BerthException e = assertThrows(BerthException.class, () -> DockerFlags.mount(bad), bad);
+      assertEquals(ErrorCategory.INVALID_ARGUMENT, e.category(), bad);
+    }
+  }
 }

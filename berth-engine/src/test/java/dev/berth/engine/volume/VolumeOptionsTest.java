@@ -64,7 +64,9 @@ class VolumeOptionsTest {
             Map.of("type", "tmpfs", "device", "tmpfs", "o", "remount"),
                 "o: remount is not a volume's mount option",
             Map.of("type", "none", "device", "relative/dir", "o", "bind"),
-                "device: a bind's device must be an absolute host path, not \"relative/dir\"");
+                "device: a bind's device must be an absolute host path, not \"relative/dir\"",
+            Map.of("type", "none", "device", "/proc/self/fd/3", "o", "bind"),
+                "device: a bind's device may not be under /proc: /proc/self/fd/3");
     for (var e : bad.entrySet()) {
       BerthException x =
           assertThrows(BerthException.class, () -> store.create("v", Map.of(), e.getKey()));

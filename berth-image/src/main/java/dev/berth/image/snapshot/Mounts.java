@@ -67,8 +67,7 @@ public final class Mounts {
       }
     }
     if (m.type().equals("bind")) {
-      Linux.mount(m.source(), target, null, MS_BIND | (recursive ? MS_REC : 0), null);
-      remountBind(target, flags);
+      bind(m.source(), target, recursive, flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC));
       return;
     }
     String d = String.join(",", data);
@@ -119,6 +118,7 @@ public final class Mounts {
       if (!m.type().equals("overlay"))
         throw new IOException("idmapped mount on " + target + ": cannot idmap a " + m.type());
       List<Path> attached = new ArrayList<>();
+      clearScratch(scratch); // what a start that crashed half-way left
       java.nio.file.Files.createDirectories(scratch);
       try {
         List<String> options = new ArrayList<>();
@@ -171,15 +171,37 @@ public final class Mounts {
     }
   }
 
+  /** Detaches and removes what an earlier {@link #mountIdmapped} left in {@code scratch}. */
+  private static void clearScratch(Path scratch) throws IOException {
+    if (!java.nio.file.Files.isDirectory(scratch, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return;
+    try (var entries = java.nio.file.Files.list(scratch)) {
+      for (Path at : entries.toList()) {
+        try {
+          Linux.umount2(at.toString(), LinuxConstants.MNT_DETACH | LinuxConstants.UMOUNT_NOFOLLOW);
+        } catch (ErrnoException e) {
+          if (e.errno() != LinuxConstants.EINVAL) throw e; // not mounted
+        }
+        java.nio.file.Files.delete(at);
+      }
+    }
+    java.nio.file.Files.delete(scratch);
+  }
+
   /**
-   * A bind ignores every flag but MS_REC: read-only and the rest ({@code flags}' ro, nosuid, nodev,
-   * noexec) take a remount of the bind; if that fails the bind goes.
+   * A bind of {@code source} on {@code target} ({@code recursive}: with the mounts under it), then
+   * {@code flags} (read-only, nosuid, an atime mode...) by a remount, since a bind ignores every
+   * flag but MS_REC; if the remount fails the bind goes.
    */
+  public static void bind(String source, String target, boolean recursive, long flags)
+      throws IOException {
+    Linux.mount(source, target, null, MS_BIND | (recursive ? MS_REC : 0), null);
+    remountBind(target, flags);
+  }
+
   private static void remountBind(String target, long flags) throws IOException {
-    long extra = flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
-    if (extra == 0) return;
+    if (flags == 0) return;
     try {
-      Linux.mount(null, target, null, MS_BIND | MS_REMOUNT | extra, null);
+      Linux.mount(null, target, null, MS_BIND | MS_REMOUNT | flags, null);
     } catch (IOException e) {
       Linux.umount2(target, LinuxConstants.MNT_DETACH);
       throw e;

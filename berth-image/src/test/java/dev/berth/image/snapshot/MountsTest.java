@@ -100,6 +100,14 @@ class MountsTest {
       Path work = Files.createDirectories(tmp.resolve("work"));
       target = Files.createDirectory(tmp.resolve("t"));
       Path scratch = tmp.resolve("scratch");
+      // what a start that crashed half-way left: an attached layer in the scratch directory
+      Files.createDirectories(scratch.resolve("0"));
+      dev.berth.sys.Linux.mount(
+          lower1.toString(),
+          scratch.resolve("0").toString(),
+          null,
+          dev.berth.sys.LinuxConstants.MS_BIND,
+          null);
       Mount overlay =
           new Mount(
               "overlay",
